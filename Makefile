@@ -1,0 +1,47 @@
+# newsmon: `make run` for one monitoring pass, `make test` for the whole suite.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CONFIG ?= config/newsmon.yaml
+
+.PHONY: run demo test lint bench install clean help
+
+help:
+	@echo "make run    - one monitoring pass with $(CONFIG) (SQLite corpus, local Prefect)"
+	@echo "make demo   - the same pass, offline, against the sample site in demo/site"
+	@echo "make test   - install test dependencies and run the whole suite"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - benchmarks (writes figures to stdout)"
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+) on PATH, or set PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/newsmon run --config $(CONFIG)
+
+demo: $(STAMP)
+	$(BIN)/python demo/run_demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src flows tests demo bench
+	$(BIN)/ruff format --check src flows tests demo bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,11 @@
+"""What both flows share: opening a pass's context and choosing the alert sender."""
+
+from __future__ import annotations
+
+from newsmon.config import load_config
+from newsmon.pipeline import Context
+
+
+def open_context(config_path: str | None) -> Context:
+    """Load configuration and open the corpus; a bad config or database fails the flow here."""
+    return Context.open(load_config(config_path))

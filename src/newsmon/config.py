@@ -1,0 +1,175 @@
+"""One typed configuration, loaded from YAML, with secrets and endpoints from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from newsmon.yamlfile import ConfigError, load_yaml
+
+DEFAULT_CONFIG = Path("config/newsmon.yaml")
+USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
+TOPIC_KEYS = ("open-source", "ai-safety", "policy")
+
+__all__ = ["DEFAULT_CONFIG", "Config", "ConfigError", "Secrets", "config_path", "load_config"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
+    url: str
+    language: Literal["ko", "en"] | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+
+class SlackConfig(_Strict):
+    channels: dict[str, str] = Field(default_factory=dict)
+    default_channel: str | None = "#ai-news"
+    timeout: float = Field(default=15.0, gt=0)
+    max_per_pass: int = Field(default=50, ge=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for topic, channel in value.items():
+            if not channel.strip():
+                raise ValueError(f"empty channel for topic {topic!r}")
+        return value
+
+
+class FetchConfig(_Strict):
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    total_timeout: float = Field(default=30.0, gt=0)
+    max_feed_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    max_entries_per_feed: int = Field(default=100, ge=1)
+    user_agent: str = USER_AGENT
+    retries: int = Field(default=1, ge=0, le=5)
+
+
+class AlertsConfig(_Strict):
+    enabled: bool = True
+    # Stories older than this are stored and classified but not announced: a first pass over a
+    # feed's back catalogue must not flood Slack. null disables the limit.
+    max_age_hours: float | None = Field(default=72.0, gt=0)
+
+
+class Config(_Strict):
+    database_url: str = "sqlite:///data/newsmon.db"
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    topics_file: Path = Path("topics.yaml")
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    # Set by the loader: where this configuration came from.
+    source: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_feeds(self) -> Config:
+        seen: set[str] = set()
+        for feed in self.feeds:
+            if feed.name in seen:
+                raise ValueError(f"feed name {feed.name!r} is used twice")
+            seen.add(feed.name)
+        return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    def topics_path(self) -> Path:
+        base = self.source.parent if self.source else Path.cwd()
+        return self.topics_file if self.topics_file.is_absolute() else base / self.topics_file
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Credentials read from the environment only; never printed, logged or stored."""
+
+    slack_bot_token: str | None = None
+    slack_webhook_url: str | None = None
+    slack_api_url: str | None = None
+
+    @classmethod
+    def from_env(cls) -> Secrets:
+        def env(name: str) -> str | None:
+            value = os.environ.get(name, "").strip()
+            return value or None
+
+        return cls(
+            slack_bot_token=env("SLACK_BOT_TOKEN"),
+            slack_webhook_url=env("SLACK_WEBHOOK_URL"),
+            slack_api_url=env("NEWSMON_SLACK_API_URL"),
+        )
+
+    def __repr__(self) -> str:  # keep tokens out of tracebacks and logs
+        return (
+            f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, "
+            f"slack_webhook_url={'set' if self.slack_webhook_url else 'unset'}, "
+            f"slack_api_url={self.slack_api_url!r})"
+        )
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NEWSMON_CONFIG", "").strip()
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Load and validate; raise ConfigError naming file, line, key and reason."""
+    file = config_path(path)
+    doc = load_yaml(file)
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "the file must hold a mapping of settings")
+    data = dict(doc.data)
+    env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
+    if env_db:
+        data["database_url"] = env_db
+    try:
+        config = Config.model_validate({**data, "source": file})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        reason = err["msg"]
+        if err["type"] == "extra_forbidden":
+            reason = "unknown key"
+        elif err["type"] == "missing":
+            reason = "required key is missing"
+        # Name the offending feed by its name, not just its index.
+        if len(loc) >= 2 and loc[0] == "feeds" and isinstance(loc[1], int):
+            feeds = data.get("feeds") or []
+            if (
+                loc[1] < len(feeds)
+                and isinstance(feeds[loc[1]], dict)
+                and feeds[loc[1]].get("name")
+            ):
+                reason += f" (feed {feeds[loc[1]]['name']!r})"
+        more = len(exc.errors()) - 1
+        if more:
+            reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise doc.error(loc, reason) from None
+    if not config.topics_path().is_file():
+        raise doc.error(("topics_file",), f"file not found: {config.topics_path()}")
+    return config

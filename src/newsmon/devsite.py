@@ -1,0 +1,107 @@
+"""A loopback HTTP server for the demo and the tests: serves a folder as a news site.
+
+Files may hold ``{{BASE}}``, replaced by the server's own base URL when served, so feeds can
+link to pages on whatever port the server got. ``_routes.json`` in the folder scripts special
+responses: ``{"/path": {"status": 500, "content_type": "...", "file": "...", "body": "..."}}``.
+Every request is recorded, so tests can tell what was fetched and what was not.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+TYPES = {
+    ".xml": "application/xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+@dataclass
+class SiteServer:
+    root: Path
+    host: str = "127.0.0.1"
+    port: int = 0
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    routes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base + (path if path.startswith("/") else "/" + path)
+
+    def paths_requested(self) -> list[str]:
+        return [path for path, _ in self.requests]
+
+    def start(self) -> SiteServer:
+        routes_file = self.root / "_routes.json"
+        if routes_file.is_file():
+            self.routes = {**json.loads(routes_file.read_text(encoding="utf-8")), **self.routes}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                site.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                status, headers, body = site.respond(self.path)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def respond(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
+        path = unquote(urlsplit(raw_path).path)
+        route = self.routes.get(path, {})
+        status = int(route.get("status", 200))
+        headers = {k: str(v) for k, v in route.get("headers", {}).items()}
+        if "body" in route:
+            body = str(route["body"]).encode("utf-8")
+            ctype = route.get("content_type", "text/plain; charset=utf-8")
+        else:
+            file = (self.root / route.get("file", path.lstrip("/"))).resolve()
+            if not file.is_relative_to(self.root.resolve()) or not file.is_file():
+                return 404, {"Content-Type": "text/plain"}, b"not found"
+            body = file.read_bytes().replace(b"{{BASE}}", self.base.encode("ascii"))
+            ctype = route.get("content_type") or TYPES.get(file.suffix, "application/octet-stream")
+        headers.setdefault("Content-Type", ctype)
+        return status, headers, body
+
+
+@contextmanager
+def serve(root: Path, port: int = 0) -> Iterator[SiteServer]:
+    server = SiteServer(root.resolve(), port=port).start()
+    try:
+        yield server
+    finally:
+        server.stop()

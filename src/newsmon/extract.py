@@ -1,0 +1,227 @@
+"""Article text from page bytes: trafilatura first, then JSON-LD, then the feed's summary.
+
+Pure: bytes in, text out. The caller records `source` so the corpus says where a body came from.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import trafilatura
+
+from newsmon.feeds import html_to_text
+
+TextSource = Literal["page", "json-ld", "feed-summary", "none"]
+# Shorter page text is navigation or a teaser, not an article body.
+MIN_BODY_CHARS = 150
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_JSONLD = re.compile(
+    r"""<script[^>]+type\s*=\s*["']application/ld\+json["'][^>]*>(.*?)</script>""", re.I | re.S
+)
+_KOREAN_ALIASES = {
+    "euc-kr",
+    "euc_kr",
+    "euckr",
+    "ks_c_5601-1987",
+    "ks_c_5601",
+    "ksc5601",
+    "x-windows-949",
+}
+
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    title: str | None
+    text: str
+    source: TextSource
+    author: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    note: str | None = None  # why a fallback was used, one line
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().lower()
+    if name in _KOREAN_ALIASES:
+        return "cp949"  # superset of EUC-KR: the syllables EUC-KR lacks still decode
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def meta_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def decode_html(data: bytes, http_charset: str | None = None) -> str:
+    """Decode by the declared charset (HTTP header, BOM, then <meta>), else UTF-8, else CP949."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", "replace")
+    for declared in (http_charset, meta_charset(data)):
+        codec = _codec(declared)
+        if codec:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    for codec in ("utf-8", "cp949"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def detect_language(text: str, hint: str | None = None) -> str | None:
+    sample = text[:4000]
+    hangul = sum(1 for ch in sample if "\uac00" <= ch <= "\ud7a3")
+    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    if hangul and hangul * 3 >= latin * 0.5:
+        return "ko"
+    if latin > 20:
+        return "en" if hint in (None, "en") else hint
+    return hint
+
+
+def _looks_broken(text: str) -> bool:
+    return text.count("\ufffd") > max(2, len(text) // 200)
+
+
+def _jsonld_article(html: str) -> dict[str, Any] | None:
+    for block in _JSONLD.findall(html):
+        try:
+            data = json.loads(block.strip(), strict=False)
+        except ValueError:
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                if isinstance(node.get("articleBody"), str) and node["articleBody"].strip():
+                    return node
+                stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    return None
+
+
+def _author(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        return _author(value.get("name"))
+    if isinstance(value, list):
+        names = [n for n in (_author(v) for v in value) if n]
+        return ", ".join(names) or None
+    return None
+
+
+def _date(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[str, Any]]:
+    try:
+        doc = trafilatura.bare_extraction(
+            data,
+            url=url,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=True,
+        )
+    except Exception as exc:  # trafilatura raises on some malformed trees; treat as no text
+        return None, {"error": f"{type(exc).__name__}: {exc}"}
+    if doc is None:
+        return None, {}
+    meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    return (meta.get("text") or None), meta
+
+
+def extract_article(
+    data: bytes | None,
+    *,
+    url: str | None = None,
+    http_charset: str | None = None,
+    feed_title: str = "",
+    feed_summary: str = "",
+    language_hint: str | None = None,
+    reason: str | None = None,
+) -> Extracted:
+    """Best available text for an entry; `reason` says why there are no page bytes, if so."""
+    notes: list[str] = [reason] if reason else []
+    meta: dict[str, Any] = {}
+    html: str | None = None
+    if data:
+        # Bytes go to trafilatura untouched unless only the HTTP header names the charset:
+        # then we decode by it, since trafilatura never sees the header.
+        source: bytes | str = data
+        if http_charset and not meta_charset(data):
+            html = decode_html(data, http_charset)
+            source = html
+        text, meta = _trafilatura(source, url)
+        if text and _looks_broken(text) and isinstance(source, bytes):
+            html = decode_html(data, http_charset)
+            text, meta = _trafilatura(html, url)
+        if text and len(text.strip()) >= MIN_BODY_CHARS:
+            return Extracted(
+                title=meta.get("title") or feed_title or None,
+                text=text.strip(),
+                source="page",
+                author=meta.get("author") or None,
+                published=_date(meta.get("date")),
+                language=detect_language(text, language_hint),
+            )
+        notes.append("page had no article text" if not text else "page text too short")
+        if html is None:
+            html = decode_html(data, http_charset)
+        article = _jsonld_article(html)
+        if article:
+            body = html_to_text(article["articleBody"])
+            if len(body) >= MIN_BODY_CHARS or len(body) > len(feed_summary):
+                return Extracted(
+                    title=html_to_text(str(article.get("headline") or ""))
+                    or meta.get("title")
+                    or feed_title
+                    or None,
+                    text=body,
+                    source="json-ld",
+                    author=_author(article.get("author")),
+                    published=_date(article.get("datePublished")),
+                    language=detect_language(body, language_hint),
+                    note="; ".join(notes),
+                )
+    if feed_summary.strip():
+        return Extracted(
+            title=feed_title or meta.get("title") or None,
+            text=feed_summary.strip(),
+            source="feed-summary",
+            language=detect_language(feed_summary, language_hint),
+            note="; ".join(notes) or None,
+        )
+    return Extracted(
+        title=feed_title or meta.get("title") or None,
+        text="",
+        source="none",
+        language=language_hint,
+        note="; ".join(notes) or "no text found",
+    )

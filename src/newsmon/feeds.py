@@ -1,0 +1,175 @@
+"""Feed bytes to clean entries: feedparser on the raw bytes, then the repairs real feeds need."""
+
+from __future__ import annotations
+
+import calendar
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+import lxml.html
+
+# EUC-KR feeds routinely carry CP949-only syllables (똠, 햏); CP949 is a strict superset.
+_KOREAN_LEGACY = frozenset(
+    {
+        "euc-kr",
+        "euc_kr",
+        "euckr",
+        "ks_c_5601-1987",
+        "ks_c_5601",
+        "ksc5601",
+        "ksc_5601",
+        "x-windows-949",
+        "windows-949",
+        "cp949",
+        "uhc",
+        "ms949",
+    }
+)
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
+MAX_SUMMARY_CHARS = 20_000
+MAX_TITLE_CHARS = 500
+
+
+class FeedParseError(Exception):
+    """The bytes are not a feed; the message is one readable line."""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    guid: str | None
+    link: str
+    title: str
+    summary: str
+    published: datetime | None
+    author: str | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    entries: list[FeedEntry]
+    warning: str | None  # feedparser's complaint about a feed it could still read
+    skipped: int  # entries without a usable link
+
+
+def declared_encoding(data: bytes, http_charset: str | None) -> str | None:
+    match = _XML_DECL.match(data[:512])
+    if match:
+        return match.group(1).decode("ascii").lower()
+    return http_charset.lower() if http_charset else None
+
+
+def html_to_text(fragment: str) -> str:
+    """Readable text from an HTML fragment, block elements kept apart."""
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return re.sub(r"\s+", " ", html.unescape(fragment)).strip()
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(fragment))).strip()
+    for bad in root.xpath(".//script|.//style"):
+        bad.drop_tree()
+    for block in root.xpath(".//p|.//br|.//div|.//li|.//h1|.//h2|.//h3|.//h4|.//tr"):
+        block.tail = "\n" + (block.tail or "")
+    text = root.text_content()
+    lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _entry_date(entry: Any) -> datetime | None:
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if raw:
+            parsed = _parse_date(str(raw))
+            if parsed:
+                return parsed
+    for key in ("published_parsed", "updated_parsed"):
+        st = entry.get(key)
+        if st:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(st), tz=UTC)
+            except (OverflowError, ValueError):
+                continue
+    return None
+
+
+def _parse_date(raw: str) -> datetime | None:
+    """Keep the feed's own time zone; feedparser's *_parsed fields are UTC only."""
+    raw = raw.strip()
+    try:
+        value = parsedate_to_datetime(raw)
+        if value is not None:
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parse_feed(data: bytes, url: str, http_charset: str | None = None) -> ParsedFeed:
+    """Parse feed bytes; raise FeedParseError when nothing feed-like is there."""
+    headers: dict[str, str] = {"content-location": url}
+    declared = declared_encoding(data, http_charset)
+    if declared in _KOREAN_LEGACY:
+        headers["content-type"] = "application/xml; charset=cp949"
+    elif http_charset:
+        headers["content-type"] = f"application/xml; charset={http_charset}"
+    parsed = feedparser.parse(data, response_headers=headers)
+    version = parsed.get("version") or ""
+    if not parsed.entries and not version:
+        reason = parsed.get("bozo_exception")
+        detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
+        raise FeedParseError(f"not a feed{detail}")
+    warning = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        warning = (
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
+        )
+    entries: list[FeedEntry] = []
+    skipped = 0
+    for raw in parsed.entries:
+        link = raw.get("link") or ""
+        if not link:
+            for alt in raw.get("links", []):
+                if alt.get("href") and alt.get("rel", "alternate") == "alternate":
+                    link = alt["href"]
+                    break
+        guid = raw.get("id") or None
+        if not link and guid and re.match(r"^https?://", guid):
+            link = guid
+        if not link:
+            skipped += 1
+            continue
+        link = urljoin(url, link.strip())
+        if not re.match(r"^https?://", link):
+            skipped += 1
+            continue
+        summary_html = raw.get("summary") or ""
+        contents = raw.get("content") or []
+        if contents and len(contents[0].get("value", "")) > len(summary_html):
+            summary_html = contents[0]["value"]
+        title = html_to_text(raw.get("title") or "")[:MAX_TITLE_CHARS]
+        entries.append(
+            FeedEntry(
+                guid=str(guid)[:1000] if guid else None,
+                link=link,
+                title=re.sub(r"\s+", " ", title).strip(),
+                summary=html_to_text(summary_html)[:MAX_SUMMARY_CHARS],
+                published=_entry_date(raw),
+                author=(raw.get("author") or None),
+            )
+        )
+    feed_title = html_to_text(parsed.feed.get("title") or "") or None
+    return ParsedFeed(feed_title, entries, warning, skipped)

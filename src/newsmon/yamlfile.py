@@ -1,0 +1,114 @@
+"""YAML loading that remembers where each key came from, so errors can name file and line."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """A configuration file is unusable; the message names the file, key, line and reason."""
+
+
+class LocatedYaml:
+    """Parsed YAML data plus the line of every key path (1-based)."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[tuple[str | int, ...], int]) -> None:
+        self.path = path
+        self.data = data
+        self._lines = lines
+
+    def line_of(self, loc: Iterable[str | int]) -> int | None:
+        """The line of the deepest key on `loc` that the file actually has."""
+        key = tuple(loc)
+        while key:
+            if key in self._lines:
+                return self._lines[key]
+            key = key[:-1]
+        return None
+
+    def error(self, loc: Iterable[str | int], reason: str) -> ConfigError:
+        loc = tuple(loc)
+        line = self.line_of(loc)
+        where = f"{self.path}" + (f":{line}" if line else "")
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        return ConfigError(f"{where}: {key}: {reason}")
+
+
+def _expand_env(value: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        got = os.environ.get(name)
+        if got is None or got == "":
+            if default is None:
+                raise KeyError(name)
+            return default
+        return got
+
+    return _ENV_REF.sub(repl, value)
+
+
+def _walk(
+    node: yaml.Node,
+    loc: tuple[str | int, ...],
+    lines: dict[tuple[str | int, ...], int],
+    path: Path,
+    loader: yaml.SafeLoader,
+) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in out:
+                raise ConfigError(
+                    f"{path}:{key_node.start_mark.line + 1}: "
+                    f"{'.'.join(map(str, (*loc, key)))}: duplicate key"
+                )
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            out[key] = _walk(value_node, (*loc, key), lines, path, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            lines[(*loc, i)] = item.start_mark.line + 1
+            items.append(_walk(item, (*loc, i), lines, path, loader))
+        return items
+    assert isinstance(node, yaml.ScalarNode)
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, str) and "${" in value:
+        try:
+            value = _expand_env(value)
+        except KeyError as exc:
+            raise ConfigError(
+                f"{path}:{node.start_mark.line + 1}: {'.'.join(map(str, loc))}: "
+                f"environment variable {exc.args[0]} is not set (use ${{{exc.args[0]}:-default}})"
+            ) from None
+    return value
+
+
+def load_yaml(path: Path) -> LocatedYaml:
+    """Read a YAML file, expanding ${VAR} and ${VAR:-default} in string values."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else f"{path}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    lines: dict[tuple[str | int, ...], int] = {}
+    loader = yaml.SafeLoader("")
+    data = {} if root is None else _walk(root, (), lines, path, loader)
+    return LocatedYaml(path, data, lines)

@@ -1,0 +1,57 @@
+import pytest
+
+from newsmon.dedup import canonical_url, content_hash, normalise_text
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://Example.COM/News/A.html", "https://example.com/News/A.html"),
+        (
+            "https://example.com/a?utm_source=rss&utm_medium=feed&id=7#comments",
+            "https://example.com/a?id=7",
+        ),
+        ("https://example.com/a?fbclid=xyz&gclid=1&b=2&a=1", "https://example.com/a?a=1&b=2"),
+        ("http://example.com:80/a", "http://example.com/a"),
+        ("https://example.com:443/a", "https://example.com/a"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/%ED%95%9C%EA%B8%80", "https://example.com/%ED%95%9C%EA%B8%80"),
+        ("https://example.com/한글", "https://example.com/%ED%95%9C%EA%B8%80"),
+        ("https://example.com/a?Utm_Campaign=x", "https://example.com/a"),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+def test_canonical_url_keeps_meaningful_parameters_and_path_case() -> None:
+    a = canonical_url("https://news.example.kr/view.php?idx=100&page=1")
+    b = canonical_url("https://news.example.kr/view.php?idx=101&page=1")
+    assert a != b
+    assert canonical_url("https://x.org/Story") != canonical_url("https://x.org/story")
+
+
+def test_tracking_variants_share_identity() -> None:
+    base = "https://example.com/en/deepseek.html"
+    variants = [
+        base + "?utm_source=rss&utm_medium=feed",
+        base + "#top",
+        base.replace("https://example.com", "HTTPS://EXAMPLE.com") + "?fbclid=abc",
+    ]
+    assert {canonical_url(v) for v in variants} == {canonical_url(base)}
+
+
+def test_content_hash_ignores_spacing_case_and_punctuation() -> None:
+    body = "DeepSeek said it would publish code. " * 10
+    assert content_hash(body) == content_hash("  " + body.upper().replace(".", " ,") + "\n\n")
+    assert content_hash(body) != content_hash(body + " One more sentence.")
+
+
+def test_content_hash_needs_enough_text() -> None:
+    assert content_hash("short teaser") is None
+    assert content_hash(None) is None
+
+
+def test_normalise_text_folds_full_width() -> None:
+    assert normalise_text("ＡＩ 오픈소스!") == "ai 오픈소스"
