@@ -3,11 +3,12 @@
 Files may hold ``{{BASE}}``, replaced by the server's own base URL when served, so feeds can
 link to pages on whatever port the server got. ``_routes.json`` in the folder scripts special
 responses: ``{"/path": {"status": 500, "content_type": "...", "file": "...", "body": "..."}}``.
-Every request is recorded, so tests can tell what was fetched and what was not.
+Files get an ETag and answer 304 to a matching If-None-Match. Every request is recorded, so tests can tell what was fetched and what was not.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -59,8 +60,14 @@ class SiteServer:
                 pass
 
             def do_GET(self) -> None:
-                site.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                sent = {k.lower(): v for k, v in self.headers.items()}
+                site.requests.append((self.path, sent))
                 status, headers, body = site.respond(self.path)
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                if status == 200:
+                    headers.setdefault("ETag", etag)
+                    if sent.get("if-none-match") == etag:
+                        status, body = 304, b""
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

@@ -14,7 +14,7 @@ import httpx
 
 from newsmon.config import FetchConfig
 
-RETRYABLE_STATUS = frozenset({502, 503, 504})
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
 @dataclass

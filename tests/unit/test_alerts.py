@@ -1,0 +1,153 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from newsmon.alerts import (
+    ConsoleSender,
+    DeliveryError,
+    SlackWebhookSender,
+    SlackWebSender,
+    build_message,
+    escape,
+    route,
+)
+from newsmon.config import SlackConfig
+from newsmon.store import AlertJob, StoredMatch
+from tests.support.fake_slack import FakeSlack, Scripted
+
+
+def job(title: str = "DeepSeek opens its code", url: str = "https://ex.com/a?x=1&y=2") -> AlertJob:
+    return AlertJob(
+        id=1,
+        article_id=7,
+        channel="#ai-open-source",
+        topics=["open-source"],
+        attempts=0,
+        title=title,
+        url=url,
+        source="frontier-wire",
+        published_at=datetime(2025, 2, 21, 9, 30, tzinfo=UTC),
+        matches=[
+            StoredMatch(
+                "open-source",
+                6,
+                [{"term": "open source", "field": "title", "position": 3, "count": 1}],
+                "…released as open source <today> & more…",
+            )
+        ],
+    )
+
+
+def all_text(message) -> str:
+    parts = [message.text]
+    for block in message.blocks:
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            parts.append(element["text"])
+    return "\n".join(parts)
+
+
+def test_escape_control_characters() -> None:
+    assert escape("a < b && c > d") == "a &lt; b &amp;&amp; c &gt; d"
+    assert escape("<!channel> <@U123>") == "&lt;!channel&gt; &lt;@U123&gt;"
+
+
+def test_message_escapes_hostile_title_and_snippet() -> None:
+    message = build_message(job(title="Breaking <!channel> <@U123|boss> & <https://evil|click>"))
+    text = all_text(message)
+    assert "<!channel>" not in text and "<@U123" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt;" in text
+    # the only link markup is ours, and it is well-formed
+    link = message.blocks[0]["text"]["text"]
+    assert link.startswith("*<https://ex.com/a?x=1&amp;y=2|") and link.endswith(">*")
+    assert link.count("|") == 1  # a | in the title cannot split the link
+    assert "&lt;today&gt; &amp; more" in text
+
+
+def test_message_carries_title_source_date_topics_terms_snippet() -> None:
+    message = build_message(job(), {"open-source": "Open-source AI"})
+    text = all_text(message)
+    for expected in ("DeepSeek opens its code", "frontier-wire", "2025-02-21 09:30 UTC",
+                     "Open-source AI", "`open source`", "released as open source"):
+        assert expected in text
+    assert message.channel == "#ai-open-source"
+
+
+def test_route_groups_topics_by_channel() -> None:
+    slack = SlackConfig(channels={"open-source": "#oss", "policy": "#policy"},
+                        default_channel="#news")
+    assert route(["policy", "open-source", "ai-safety"], slack) == {
+        "#news": ["ai-safety"], "#oss": ["open-source"], "#policy": ["policy"]}
+    shared = SlackConfig(channels={"open-source": "#ai", "policy": "#ai"}, default_channel=None)
+    assert route(["open-source", "policy", "ai-safety"], shared) == {"#ai": ["open-source", "policy"]}
+
+
+@pytest.fixture
+def slack():
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+def test_web_sender_posts_through_real_client(slack: FakeSlack) -> None:
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    ts = sender.send(build_message(job()))
+    assert ts and ts.startswith("1700000000.")
+    [post] = slack.posts
+    assert post["channel"] == "#ai-open-source"
+    assert post["unfurl_links"] is False
+    assert post["blocks"][0]["type"] == "section"
+    assert slack.auth_headers[-1] == f"Bearer {slack.token}"
+
+
+def test_web_sender_retries_rate_limit_honouring_retry_after(slack: FakeSlack) -> None:
+    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}))
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    assert sender.send(build_message(job()))
+    assert len(slack.attempts) == 2 and len(slack.posts) == 1
+
+
+@pytest.mark.parametrize(
+    ("setup", "scope", "code"),
+    [
+        (lambda s: s.unknown_channels.add("#ai-open-source"), "channel", "channel_not_found"),
+        (lambda s: setattr(s, "token", "xoxb-other"), "sender", "invalid_auth"),
+        (lambda s: s.script.append(Scripted(200, {"ok": False, "error": "invalid_blocks"})),
+         "message", "invalid_blocks"),
+    ],
+)
+def test_web_sender_classifies_refusals(slack: FakeSlack, setup, scope: str, code: str) -> None:
+    setup(slack)
+    sender = SlackWebSender("xoxb-test-token", base_url=slack.api_url)
+    with pytest.raises(DeliveryError) as err:
+        sender.send(build_message(job()))
+    assert err.value.scope == scope
+    assert code in str(err.value)
+    assert "xoxb" not in str(err.value)
+
+
+def test_web_sender_unreachable_is_a_sender_error() -> None:
+    sender = SlackWebSender("xoxb-secret-token", base_url="http://127.0.0.1:9/api/", timeout=2)
+    with pytest.raises(DeliveryError) as err:
+        sender.send(build_message(job()))
+    assert err.value.scope == "sender" and "xoxb" not in str(err.value)
+
+
+def test_webhook_sender_and_secret_url_never_in_errors(slack: FakeSlack) -> None:
+    SlackWebhookSender(slack.webhook_url).send(build_message(job()))
+    assert slack.posts[-1]["blocks"][0]["type"] == "section"
+    slack.script.append(Scripted(404, "no_service"))
+    with pytest.raises(DeliveryError) as err:
+        SlackWebhookSender(slack.webhook_url).send(build_message(job()))
+    assert "secretwebhookpart" not in str(err.value) and err.value.scope == "sender"
+
+
+def test_console_sender_prints_readable_text() -> None:
+    import io
+
+    out = io.StringIO()
+    ConsoleSender(out).send(build_message(job(title="A & B <!here>")))
+    printed = out.getvalue()
+    assert "alert → #ai-open-source" in printed
+    assert "A & B <!here>" in printed  # unescaped for humans; no Slack involved

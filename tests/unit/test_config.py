@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import pytest
+
+from newsmon.config import Secrets, load_config
+from newsmon.yamlfile import ConfigError
+
+GOOD = """\
+database_url: sqlite:///{db}
+feeds:
+  - name: example-ko
+    url: https://news.example.kr/rss
+    language: ko
+  - name: example-en
+    url: ${{EXAMPLE_FEED:-https://example.com/feed.xml}}
+topics_file: topics.yaml
+slack:
+  channels: {{open-source: "#ai-open-source", policy: "#ai-policy"}}
+  default_channel: "#ai-news"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "topics.yaml").write_text("version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n")
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_config_loads_with_env_defaults(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    monkeypatch.delenv("EXAMPLE_FEED", raising=False)
+    config = load_config(write(tmp_path, GOOD.format(db=tmp_path / "x.db")))
+    assert [f.name for f in config.feeds] == ["example-ko", "example-en"]
+    assert config.feeds[1].url == "https://example.com/feed.xml"
+    assert config.slack.channels["policy"] == "#ai-policy"
+    assert config.topics_path() == tmp_path / "topics.yaml"
+    monkeypatch.setenv("EXAMPLE_FEED", "https://other.example/rss")
+    monkeypatch.setenv("NEWSMON_DATABASE_URL", "postgresql+psycopg://u:p@db/newsmon")
+    config = load_config(write(tmp_path, GOOD.format(db=tmp_path / "x.db")))
+    assert config.feeds[1].url == "https://other.example/rss"
+    assert config.database_url.startswith("postgresql+psycopg://")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda t: t.replace("language: ko", "language: kr"), ":5: feeds.0.language"),
+        (lambda t: t.replace("url: https://news.example.kr/rss", "url: ftp://x"), ":4: feeds.0.url"),
+        (lambda t: t.replace("default_channel", "default_chanel"), ":11: slack.default_chanel: unknown key"),
+        (lambda t: t + "feeds: []\n", "duplicate key"),
+        (lambda t: t.replace("name: example-en", "name: example-ko"), "used twice"),
+        (lambda t: t.replace("topics_file: topics.yaml", "topics_file: nope.yaml"), "topics_file: file not found"),
+        (lambda t: t.replace("sqlite:///", "mysql:///"), "database_url"),
+        (lambda t: t.replace("- name: example-ko", "- name: Bad Name"), "feeds.0.name"),
+        (lambda t: t.replace("${EXAMPLE_FEED:-https://example.com/feed.xml}", "${NEWSMON_UNSET_VAR}"),
+         "NEWSMON_UNSET_VAR is not set"),
+        (lambda t: "feeds: [\n", "invalid YAML"),
+    ],
+)
+def test_bad_config_names_file_line_key_reason(tmp_path: Path, monkeypatch, mutate, fragment) -> None:
+    monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
+    monkeypatch.delenv("NEWSMON_UNSET_VAR", raising=False)
+    path = write(tmp_path, mutate(GOOD.format(db=tmp_path / "x.db")))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert fragment in str(err.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "none.yaml")
+
+
+def test_secrets_never_in_repr(monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.example/T/B/secret")
+    secrets = Secrets.from_env()
+    assert secrets.slack_bot_token == "xoxb-very-secret"
+    assert "secret" not in repr(secrets) and "secret" not in str(secrets)

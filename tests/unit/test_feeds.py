@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+import pytest
+
+from newsmon.feeds import FeedParseError, parse_feed
+
+EUCKR_RSS = """<?xml version="1.0" encoding="euc-kr"?>
+<rss version="2.0"><channel><title>테크 위클리</title>
+<item><title>똠방각하 &lt;b&gt;오픈소스&lt;/b&gt; 공개</title><link>/news/1.html</link>
+<description>&lt;p&gt;딥시크가 코드를 &lt;b&gt;오픈소스로&lt;/b&gt; 공개했다.&lt;/p&gt;</description>
+<pubDate>Mon, 24 Feb 2025 09:30:00 +0900</pubDate></item>
+<item><title>링크 없는 항목</title><description>본문</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Frontier Wire</title>
+<entry><id>tag:fw,2025:1</id><title type="html">US &lt;em&gt;AISI&lt;/em&gt; layoffs</title>
+<link rel="alternate" href="https://fw.example/en/aisi.html"/>
+<published>2025-02-20T18:00:00-05:00</published><summary>NIST cuts.</summary></entry>
+<entry><id>https://fw.example/en/no-link.html</id><title>Only an id</title>
+<updated>not a date</updated></entry>
+</feed>"""
+
+
+def test_euckr_feed_with_cp949_syllables_decodes_right() -> None:
+    feed = parse_feed(EUCKR_RSS.encode("cp949"), "https://tw.example/rss/all.xml")
+    [entry] = feed.entries
+    assert entry.title == "똠방각하 오픈소스 공개"  # markup stripped, 똠 intact
+    assert entry.link == "https://tw.example/news/1.html"  # resolved against the feed URL
+    assert entry.summary == "딥시크가 코드를 오픈소스로 공개했다."
+    assert entry.published is not None and entry.published.utcoffset() == timedelta(hours=9)
+    assert feed.skipped == 1  # the entry without a link is counted, not lost silently
+
+
+def test_atom_entry_fields_and_time_zone() -> None:
+    feed = parse_feed(ATOM.encode(), "https://fw.example/feed.atom")
+    first, second = feed.entries
+    assert first.title == "US AISI layoffs"
+    assert first.guid == "tag:fw,2025:1"
+    assert first.published is not None and first.published.utcoffset() == timedelta(hours=-5)
+    assert second.link == "https://fw.example/en/no-link.html"  # a URL id stands in for the link
+    assert second.published is None
+
+
+def test_not_a_feed_is_a_clear_error() -> None:
+    with pytest.raises(FeedParseError, match="not a feed"):
+        parse_feed(b"<html><body>Hello</body></html>", "https://x.example/")
+    with pytest.raises(FeedParseError):
+        parse_feed(b"", "https://x.example/")
+
+
+def test_ill_formed_feed_still_yields_entries_with_a_warning() -> None:
+    broken = ATOM.replace("</feed>", "").encode()
+    feed = parse_feed(broken, "https://fw.example/feed.atom")
+    assert len(feed.entries) == 2
+    assert feed.warning
