@@ -134,7 +134,9 @@ def compile_term(term: str) -> re.Pattern[str]:
     if not term:
         raise ValueError("empty term")
     # Korean text spaces Latin/Hangul junctions freely (AI안전연구소, AI 안전연구소).
-    spaced = re.sub(f"(?<=[{_LATIN_WORD}])(?=[{HANGUL}])|(?<=[{HANGUL}])(?=[{_LATIN_WORD}])", " ", term)
+    spaced = re.sub(
+        f"(?<=[{_LATIN_WORD}])(?=[{HANGUL}])|(?<=[{HANGUL}])(?=[{_LATIN_WORD}])", " ", term
+    )
     tokens = [t for t in re.split(r"[\s\-\u2010-\u2015]+", spaced) if t]
     if not tokens:
         raise ValueError(f"term {term!r} has no letters")
@@ -317,7 +319,8 @@ def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMat
             continue
         score = 0
         hits: list[TermHit] = []
-        best: tuple[int, Field, int, int] | None = None  # weight, field, start, end
+        # The snippet comes from the body when it can: the title is shown in the alert anyway.
+        best: dict[Field, tuple[int, int, int]] = {}  # field -> (weight, start, end)
         for weight_kind, terms in (("term", topic.terms), ("strong", topic.strong)):
             for term in terms:
                 term_score = 0
@@ -329,17 +332,13 @@ def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMat
                     else:
                         gain = TITLE_WEIGHT if name == "title" else min(count, BODY_CAP)
                         term_score += gain
-                    # Prefer a body hit for the snippet: it carries context the title lacks.
-                    rank = gain + (1 if name == "body" else 0)
-                    if (
-                        best is None
-                        or rank > best[0]
-                        or (rank == best[0] and first.start() < best[2] and name == best[1])
-                    ):
-                        best = (rank, name, first.start(), first.end())
+                    current = best.get(name)
+                    if current is None or (gain, -first.start()) > (current[0], -current[1]):
+                        best[name] = (gain, first.start(), first.end())
                 score += term_score
-        if score >= topic.min_score and best is not None:
-            _, name, start, end = best
+        if score >= topic.min_score and best:
+            name = "body" if "body" in best else "title"
+            _, start, end = best[name]
             hits.sort(key=lambda h: (h.field != "title", h.position))
             results.append(
                 TopicMatch(topic.key, score, tuple(hits), _snippet(fields[name], start, end))

@@ -3,7 +3,8 @@
 Files may hold ``{{BASE}}``, replaced by the server's own base URL when served, so feeds can
 link to pages on whatever port the server got. ``_routes.json`` in the folder scripts special
 responses: ``{"/path": {"status": 500, "content_type": "...", "file": "...", "body": "..."}}``.
-Files get an ETag and answer 304 to a matching If-None-Match. Every request is recorded, so tests can tell what was fetched and what was not.
+Files get an ETag and answer 304 to a matching If-None-Match.
+Every request is recorded, so tests can tell what was fetched and what was not.
 """
 
 from __future__ import annotations

@@ -68,6 +68,19 @@ def meta_charset(data: bytes) -> str | None:
 
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
     """Decode by the declared charset (HTTP header, BOM, then <meta>), else UTF-8, else CP949."""
+    declared = declared_text(data, http_charset)
+    if declared is not None:
+        return declared
+    for codec in ("utf-8", "cp949"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", "replace")
+
+
+def declared_text(data: bytes, http_charset: str | None = None) -> str | None:
+    """The page decoded by its declared charset (header, BOM, <meta>), or None."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", "replace")
     for declared in (http_charset, meta_charset(data)):
@@ -77,12 +90,7 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str:
                 return data.decode(codec)
             except UnicodeDecodeError:
                 continue
-    for codec in ("utf-8", "cp949"):
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", "replace")
+    return None
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
@@ -172,12 +180,11 @@ def extract_article(
     meta: dict[str, Any] = {}
     html: str | None = None
     if data:
-        # Bytes go to trafilatura untouched unless only the HTTP header names the charset:
-        # then we decode by it, since trafilatura never sees the header.
-        source: bytes | str = data
-        if http_charset and not meta_charset(data):
-            html = decode_html(data, http_charset)
-            source = html
+        # trafilatura guesses encodings and reads neither the HTTP header nor <meta charset>:
+        # honour a declared charset that decodes cleanly, else let it guess from the raw bytes.
+        declared = declared_text(data, http_charset)
+        source: bytes | str = data if declared is None else declared
+        html = declared
         text, meta = _trafilatura(source, url)
         if text and _looks_broken(text) and isinstance(source, bytes):
             html = decode_html(data, http_charset)

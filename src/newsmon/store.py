@@ -625,7 +625,7 @@ class Store:
                         list(alert.topics),
                         alert.attempts,
                         article.title,
-                        article.url,
+                        article.canonical_url,  # tracking parameters stay out of alerts
                         feed,
                         article.published_at,
                         matches,

@@ -83,7 +83,9 @@ class FakeSlack:
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 answer = fake._answer(
-                    self.path, self.headers.get("Authorization", ""), raw,
+                    self.path,
+                    self.headers.get("Authorization", ""),
+                    raw,
                     self.headers.get("Content-Type", ""),
                 )
                 payload = (

@@ -68,19 +68,31 @@ def test_message_escapes_hostile_title_and_snippet() -> None:
 def test_message_carries_title_source_date_topics_terms_snippet() -> None:
     message = build_message(job(), {"open-source": "Open-source AI"})
     text = all_text(message)
-    for expected in ("DeepSeek opens its code", "frontier-wire", "2025-02-21 09:30 UTC",
-                     "Open-source AI", "`open source`", "released as open source"):
+    for expected in (
+        "DeepSeek opens its code",
+        "frontier-wire",
+        "2025-02-21 09:30 UTC",
+        "Open-source AI",
+        "`open source`",
+        "released as open source",
+    ):
         assert expected in text
     assert message.channel == "#ai-open-source"
 
 
 def test_route_groups_topics_by_channel() -> None:
-    slack = SlackConfig(channels={"open-source": "#oss", "policy": "#policy"},
-                        default_channel="#news")
+    slack = SlackConfig(
+        channels={"open-source": "#oss", "policy": "#policy"}, default_channel="#news"
+    )
     assert route(["policy", "open-source", "ai-safety"], slack) == {
-        "#news": ["ai-safety"], "#oss": ["open-source"], "#policy": ["policy"]}
+        "#news": ["ai-safety"],
+        "#oss": ["open-source"],
+        "#policy": ["policy"],
+    }
     shared = SlackConfig(channels={"open-source": "#ai", "policy": "#ai"}, default_channel=None)
-    assert route(["open-source", "policy", "ai-safety"], shared) == {"#ai": ["open-source", "policy"]}
+    assert route(["open-source", "policy", "ai-safety"], shared) == {
+        "#ai": ["open-source", "policy"]
+    }
 
 
 @pytest.fixture
@@ -113,8 +125,11 @@ def test_web_sender_retries_rate_limit_honouring_retry_after(slack: FakeSlack) -
     [
         (lambda s: s.unknown_channels.add("#ai-open-source"), "channel", "channel_not_found"),
         (lambda s: setattr(s, "token", "xoxb-other"), "sender", "invalid_auth"),
-        (lambda s: s.script.append(Scripted(200, {"ok": False, "error": "invalid_blocks"})),
-         "message", "invalid_blocks"),
+        (
+            lambda s: s.script.append(Scripted(200, {"ok": False, "error": "invalid_blocks"})),
+            "message",
+            "invalid_blocks",
+        ),
     ],
 )
 def test_web_sender_classifies_refusals(slack: FakeSlack, setup, scope: str, code: str) -> None:

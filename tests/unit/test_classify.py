@@ -23,7 +23,14 @@ def test_english_word_boundaries() -> None:
 
 
 def test_korean_particles_and_endings() -> None:
-    for text in ("오픈소스를 공개", "오픈소스로 전환", "오픈소스가", "오픈소스의", "오픈소스에서는", "오픈소스."):
+    for text in (
+        "오픈소스를 공개",
+        "오픈소스로 전환",
+        "오픈소스가",
+        "오픈소스의",
+        "오픈소스에서는",
+        "오픈소스.",
+    ):
         assert hits("오픈소스", text), text
     assert hits("딥시크", "딥시크가 발표했다") == ["딥시크가"]
     assert hits("공개", "코드를 공개했다고 밝혔다") == ["공개했다고"]
@@ -77,8 +84,10 @@ def test_classify_title_hit_scores_more_than_body(rules) -> None:
 
 
 def test_classify_records_terms_and_snippet(rules) -> None:
-    body = ("Intro text. " * 20) + "The lab released open weights on GitHub and GitHub again. " + (
-        "Tail text. " * 20
+    body = (
+        ("Intro text. " * 20)
+        + "The lab released open weights on GitHub and GitHub again. "
+        + ("Tail text. " * 20)
     )
     [match] = rules.classify("A model release", body)
     assert match.topic == "open-source"
@@ -101,10 +110,19 @@ def test_rules_version_changes_with_rules(tmp_path: Path, rules) -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("version: 1\ntopics:\n  policy:\n    terms:\n      fr: [x]\n", ":5: topics.policy.terms.fr: unknown language"),
-        ("version: 1\ntopics:\n  policy:\n    min_score: 0\n    terms: {en: [x]}\n", ":4: topics.policy.min_score"),
+        (
+            "version: 1\ntopics:\n  policy:\n    terms:\n      fr: [x]\n",
+            ":5: topics.policy.terms.fr: unknown language",
+        ),
+        (
+            "version: 1\ntopics:\n  policy:\n    min_score: 0\n    terms: {en: [x]}\n",
+            ":4: topics.policy.min_score",
+        ),
         ("version: 1\ntopics:\n  policy:\n    label: x\n", "needs at least one term"),
-        ("version: 1\ntopics:\n  policy:\n    term: {en: [x]}\n", ":4: topics.policy.term: unknown key"),
+        (
+            "version: 1\ntopics:\n  policy:\n    term: {en: [x]}\n",
+            ":4: topics.policy.term: unknown key",
+        ),
         ("version: 1\ntopics:\n  policy:\n    terms: {en: ['  ']}\n", "non-empty string"),
         ("topics: [\n", "invalid YAML"),
     ],

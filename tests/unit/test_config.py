@@ -21,7 +21,9 @@ slack:
 
 
 def write(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "topics.yaml").write_text("version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n")
+    (tmp_path / "topics.yaml").write_text(
+        "version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n"
+    )
     path = tmp_path / "newsmon.yaml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -46,19 +48,34 @@ def test_good_config_loads_with_env_defaults(tmp_path: Path, monkeypatch) -> Non
     ("mutate", "fragment"),
     [
         (lambda t: t.replace("language: ko", "language: kr"), ":5: feeds.0.language"),
-        (lambda t: t.replace("url: https://news.example.kr/rss", "url: ftp://x"), ":4: feeds.0.url"),
-        (lambda t: t.replace("default_channel", "default_chanel"), ":11: slack.default_chanel: unknown key"),
+        (
+            lambda t: t.replace("url: https://news.example.kr/rss", "url: ftp://x"),
+            ":4: feeds.0.url",
+        ),
+        (
+            lambda t: t.replace("default_channel", "default_chanel"),
+            ":11: slack.default_chanel: unknown key",
+        ),
         (lambda t: t + "feeds: []\n", "duplicate key"),
         (lambda t: t.replace("name: example-en", "name: example-ko"), "used twice"),
-        (lambda t: t.replace("topics_file: topics.yaml", "topics_file: nope.yaml"), "topics_file: file not found"),
+        (
+            lambda t: t.replace("topics_file: topics.yaml", "topics_file: nope.yaml"),
+            "topics_file: file not found",
+        ),
         (lambda t: t.replace("sqlite:///", "mysql:///"), "database_url"),
         (lambda t: t.replace("- name: example-ko", "- name: Bad Name"), "feeds.0.name"),
-        (lambda t: t.replace("${EXAMPLE_FEED:-https://example.com/feed.xml}", "${NEWSMON_UNSET_VAR}"),
-         "NEWSMON_UNSET_VAR is not set"),
+        (
+            lambda t: t.replace(
+                "${EXAMPLE_FEED:-https://example.com/feed.xml}", "${NEWSMON_UNSET_VAR}"
+            ),
+            "NEWSMON_UNSET_VAR is not set",
+        ),
         (lambda t: "feeds: [\n", "invalid YAML"),
     ],
 )
-def test_bad_config_names_file_line_key_reason(tmp_path: Path, monkeypatch, mutate, fragment) -> None:
+def test_bad_config_names_file_line_key_reason(
+    tmp_path: Path, monkeypatch, mutate, fragment
+) -> None:
     monkeypatch.delenv("NEWSMON_DATABASE_URL", raising=False)
     monkeypatch.delenv("NEWSMON_UNSET_VAR", raising=False)
     path = write(tmp_path, mutate(GOOD.format(db=tmp_path / "x.db")))

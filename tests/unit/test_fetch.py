@@ -10,7 +10,9 @@ from newsmon.fetch import Fetcher
 
 @pytest.fixture
 def site(tmp_path: Path):
-    (tmp_path / "feed.xml").write_text("<rss version='2.0'><channel><title>x</title></channel></rss>")
+    (tmp_path / "feed.xml").write_text(
+        "<rss version='2.0'><channel><title>x</title></channel></rss>"
+    )
     (tmp_path / "big.html").write_bytes(b"<html>" + b"x" * 300_000 + b"</html>")
     routes = {
         "/down.xml": {"status": 500, "body": "Internal Server Error"},

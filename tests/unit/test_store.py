@@ -14,20 +14,33 @@ from newsmon.store import (
     DuplicateURLError,
     NewArticle,
     Store,
-    StoreError,
     StoredMatch,
+    StoreError,
 )
 
 
 def article(url: str, text: str = "body", h: str | None = None, **kw) -> NewArticle:
-    fields = dict(canonical_url=url, url=url, feed_id=None, guid=None, title="T", text=text,
-                  text_source="page", extraction_note=None, language="en", author=None,
-                  published_at=datetime(2025, 2, 1, 9, tzinfo=UTC), content_hash=h)
+    fields = dict(
+        canonical_url=url,
+        url=url,
+        feed_id=None,
+        guid=None,
+        title="T",
+        text=text,
+        text_source="page",
+        extraction_note=None,
+        language="en",
+        author=None,
+        published_at=datetime(2025, 2, 1, 9, tzinfo=UTC),
+        content_hash=h,
+    )
     fields.update(kw)
     return NewArticle(**fields)
 
 
-MATCH = StoredMatch("policy", 4, [{"term": "FTC", "field": "title", "position": 0, "count": 1}], "FTC…")
+MATCH = StoredMatch(
+    "policy", 4, [{"term": "FTC", "field": "title", "position": 0, "count": 1}], "FTC…"
+)
 
 
 @pytest.fixture
@@ -41,7 +54,14 @@ def test_migrations_build_exactly_the_model_schema(store: Store) -> None:
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
-    assert {"feeds", "articles", "matches", "alerts", "runs", "alembic_version"} <= store.table_names()
+    assert {
+        "feeds",
+        "articles",
+        "matches",
+        "alerts",
+        "runs",
+        "alembic_version",
+    } <= store.table_names()
 
 
 def test_reopening_an_existing_corpus_keeps_data(tmp_path: Path) -> None:
@@ -50,7 +70,9 @@ def test_reopening_an_existing_corpus_keeps_data(tmp_path: Path) -> None:
     first.add_article(article("https://a.example/1"))
     first.close()
     again = Store.open(url)
-    assert again.known_urls(["https://a.example/1", "https://a.example/2"]) == {"https://a.example/1"}
+    assert again.known_urls(["https://a.example/1", "https://a.example/2"]) == {
+        "https://a.example/1"
+    }
     again.close()
 
 
@@ -66,8 +88,12 @@ def test_unusable_database_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_same_body_under_another_url_is_a_duplicate(store: Store) -> None:
-    first = store.add_article(article("https://a.example/1", h="h1"), [MATCH], "v1", {"#p": ["policy"]})
-    copy = store.add_article(article("https://b.example/2", h="h1"), [MATCH], "v1", {"#p": ["policy"]})
+    first = store.add_article(
+        article("https://a.example/1", h="h1"), [MATCH], "v1", {"#p": ["policy"]}
+    )
+    copy = store.add_article(
+        article("https://b.example/2", h="h1"), [MATCH], "v1", {"#p": ["policy"]}
+    )
     assert first.duplicate_of is None and first.alerts_queued == 1
     assert copy.duplicate_of == first.id and copy.alerts_queued == 0
     assert store.matches_of(copy.id) == []  # the cluster's first article carries the topics
@@ -76,8 +102,12 @@ def test_same_body_under_another_url_is_a_duplicate(store: Store) -> None:
 
 
 def test_outbox_lifecycle(store: Store) -> None:
-    stored = store.add_article(article("https://a.example/1", h="h"), [MATCH], "v1",
-                               {"#policy": ["policy"], "#news": ["policy"]})
+    stored = store.add_article(
+        article("https://a.example/1", h="h"),
+        [MATCH],
+        "v1",
+        {"#policy": ["policy"], "#news": ["policy"]},
+    )
     jobs = store.pending_alerts(10)
     assert [(j.channel, j.topics) for j in jobs] == [("#policy", ["policy"]), ("#news", ["policy"])]
     assert jobs[0].matches[0].terms[0]["term"] == "FTC"
@@ -99,8 +129,14 @@ def test_transient_failures_park_an_alert_after_max_attempts(store: Store) -> No
 
 
 def test_skipped_alerts_are_revived_only_on_request(store: Store) -> None:
-    stored = store.add_article(article("https://a.example/1"), [MATCH], "v1", {"#p": ["policy"]},
-                               ALERT_SKIPPED, "older than 72 h")
+    stored = store.add_article(
+        article("https://a.example/1"),
+        [MATCH],
+        "v1",
+        {"#p": ["policy"]},
+        ALERT_SKIPPED,
+        "older than 72 h",
+    )
     assert store.pending_alerts(5) == []
     assert store.enqueue_alert(stored.id, "#p", ["policy"]) is False
     assert store.enqueue_alert(stored.id, "#p", ["policy"], revive_skipped=True) is True
@@ -120,4 +156,6 @@ def test_times_come_back_aware_utc(store: Store) -> None:
     kst = datetime(2025, 2, 24, 9, 30, tzinfo=UTC) + timedelta(hours=0)
     stored = store.add_article(article("https://a.example/1", published_at=kst))
     [view] = store.list_articles()
-    assert view.id == stored.id and view.published_at == kst and view.published_at.tzinfo is not None
+    assert (
+        view.id == stored.id and view.published_at == kst and view.published_at.tzinfo is not None
+    )

@@ -1,0 +1,183 @@
+"""The real `monitor` flow, end to end: sample site on loopback → corpus → fake Slack.
+
+The sample site is described in demo/site/MANIFEST.md; the expectations below restate it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from newsmon.devsite import SiteServer
+from newsmon.store import ALERT_PENDING, ALERT_SENT, Store
+from tests.conftest import SHIPPED_TOPICS
+from tests.support.fake_slack import FakeSlack, Scripted
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+CHANNELS = {"open-source": "#ai-open-source", "ai-safety": "#ai-safety", "policy": "#ai-policy"}
+
+# (article path, channel) for every alert one pass must send, and nothing else.
+EXPECTED_ALERTS = {
+    ("/ko/deepseek-open-source-week.html", "#ai-open-source"),
+    ("/ko/broken-page.html", "#ai-open-source"),
+    ("/en/deepseek-open-source-week.html", "#ai-open-source"),
+    ("/ko/uk-ai-security-institute.html", "#ai-safety"),
+    ("/en/us-aisi-layoffs.html", "#ai-safety"),
+    ("/ko/national-ai-computing.html", "#ai-policy"),
+    ("/ko/uk-ai-security-institute.html", "#ai-policy"),
+    ("/ko/ai-basic-act.html", "#ai-policy"),
+    ("/en/us-aisi-layoffs.html", "#ai-policy"),
+    ("/en/ftc-ai-inquiry.html", "#ai-policy"),
+    ("/en/eu-ai-act-guidance.html", "#ai-policy"),
+}
+FEEDS = [
+    ("ai-daily-ko", "/feeds/ko-ai.xml", "ko"),
+    ("tech-weekly-euckr", "/feeds/ko-euckr.xml", "ko"),
+    ("frontier-wire", "/feeds/en-ai.atom", "en"),
+    ("tech-digest-wire", "/feeds/en-wire.xml", "en"),
+    ("broken-feed", "/feeds/broken.xml", None),
+    ("not-a-feed", "/feeds/not-a-feed.xml", None),
+]
+
+
+def write_config(tmp_path: Path, site: SiteServer, topics: Path = SHIPPED_TOPICS) -> Path:
+    lines = [
+        f"database_url: sqlite:///{tmp_path / 'corpus.db'}",
+        f"topics_file: {topics}",
+        "feeds:",
+    ]
+    for name, path, lang in FEEDS:
+        lines += [f"  - name: {name}", f"    url: {site.url(path)}"]
+        if lang:
+            lines.append(f"    language: {lang}")
+    lines += ["slack:", "  channels:"]
+    lines += [f'    {topic}: "{channel}"' for topic, channel in CHANNELS.items()]
+    lines += [
+        '  default_channel: "#ai-news"',
+        "alerts:",
+        "  max_age_hours: null",
+        "fetch:",
+        "  retries: 0",
+    ]
+    path = tmp_path / "newsmon.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def alerts_posted(slack: FakeSlack) -> list[tuple[str, str]]:
+    out = []
+    for post in slack.posts:
+        link = re.match(r"\*<([^|>]+)\|", post["blocks"][0]["text"]["text"])
+        assert link, post["blocks"][0]
+        out.append((urlsplit(link.group(1).replace("&amp;", "&")).path, post["channel"]))
+    return out
+
+
+def page_requests(site: SiteServer) -> list[str]:
+    return [p for p in site.paths_requested() if not p.startswith("/feeds/")]
+
+
+def test_monitor_end_to_end(tmp_path: Path, site: SiteServer, slack: FakeSlack) -> None:
+    from flows.monitor import monitor
+
+    config = write_config(tmp_path, site)
+    totals = monitor(config_path=str(config))
+
+    posted = alerts_posted(slack)
+    assert sorted(posted) == sorted(EXPECTED_ALERTS)  # exact set, and nothing twice
+    assert len(posted) == len(set(posted))
+    assert totals["alerts_sent"] == len(EXPECTED_ALERTS) and totals["sender"] == "slack"
+    assert totals["feeds_ok"] == 4 and totals["feeds_failed"] == 2
+    assert totals["failures"]["broken-feed"] == "HTTP 500 Internal Server Error"
+    assert totals["failures"]["not-a-feed"].startswith("not a feed")
+    assert totals["new_articles"] == 11 and totals["duplicates"] == 1
+    assert totals["text_sources"]["json-ld"] == 1 and totals["text_sources"]["feed-summary"] == 1
+
+    # No alert text carries a tracking parameter, a ping, or the token.
+    for post in slack.posts:
+        assert "utm_" not in str(post) and "<!channel>" not in str(post)
+        assert slack.token not in str(post)
+
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        health = {h.name: h for h in store.feed_health()}
+        assert health["broken-feed"].consecutive_failures == 1
+        assert health["broken-feed"].last_error == "HTTP 500 Internal Server Error"
+        assert (
+            health["frontier-wire"].last_error is None and health["frontier-wire"].entries_seen == 4
+        )
+        articles = {urlsplit(a.url).path: a for a in store.list_articles(limit=100)}
+        # EUC-KR pages and feed come out as Hangul, the CP949-only syllable included
+        assert "AI보안연구소" in articles["/ko/uk-ai-security-institute.html"].text
+        assert "똠" in (articles["/ko/ai-basic-act.html"].title or "")
+        assert articles["/ko/national-ai-computing.html"].text_source == "json-ld"
+        assert articles["/ko/broken-page.html"].text_source == "feed-summary"
+        copy = articles["/wire/deepseek-open-source-week.html"]
+        original = articles["/en/deepseek-open-source-week.html"]
+        assert copy.duplicate_of_id == original.id and copy.topics == []
+        assert (
+            sum(
+                a.url.split("?")[0].endswith("/en/deepseek-open-source-week.html")
+                for a in articles.values()
+            )
+            == 1
+        )
+        assert articles["/en/phone-review.html"].topics == []
+        assert articles["/ko/galaxy-launch.html"].topics == []
+    finally:
+        store.close()
+
+    # A second pass: every entry is known, no page is fetched, nothing is sent.
+    slack.reset()
+    pages_before = len(page_requests(site))
+    again = monitor(config_path=str(config))
+    assert slack.posts == []
+    assert len(page_requests(site)) == pages_before
+    assert again["new_articles"] == 0 and again["alerts_sent"] == 0
+    assert again["feeds_failed"] == 2
+
+
+def test_slack_outage_delays_alerts_without_losing_or_repeating_them(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    from flows.monitor import monitor
+
+    config = write_config(tmp_path, site)
+    slack.script.append(Scripted(503, {"ok": False, "error": "service_unavailable"}))
+    first = monitor(config_path=str(config))
+    assert first["alerts_sent"] == 0 and first["alerts_pending"] == len(EXPECTED_ALERTS)
+    assert "service_unavailable" in first["delivery_errors"][0]
+    assert slack.posts == []
+
+    second = monitor(config_path=str(config))
+    assert second["alerts_sent"] == len(EXPECTED_ALERTS) and second["alerts_pending"] == 0
+    assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
+
+    third = monitor(config_path=str(config))
+    assert third["alerts_sent"] == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
+
+
+def test_refused_channel_is_reported_and_other_channels_still_get_alerts(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    from flows.monitor import monitor
+
+    config = write_config(tmp_path, site)
+    slack.unknown_channels.add("#ai-safety")
+    totals = monitor(config_path=str(config))
+    safety = {a for a in EXPECTED_ALERTS if a[1] == "#ai-safety"}
+    assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS - safety)
+    assert any("channel_not_found" in e for e in totals["delivery_errors"])
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        assert store.count_alerts(ALERT_PENDING) == len(safety)
+        assert store.count_alerts(ALERT_SENT) == len(EXPECTED_ALERTS) - len(safety)
+    finally:
+        store.close()
+    slack.unknown_channels.clear()
+    monitor(config_path=str(config))
+    assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
