@@ -28,7 +28,6 @@ EXPECTED_ALERTS = {
     ("/ko/uk-ai-security-institute.html", "#ai-safety"),
     ("/en/us-aisi-layoffs.html", "#ai-safety"),
     ("/ko/national-ai-computing.html", "#ai-policy"),
-    ("/ko/uk-ai-security-institute.html", "#ai-policy"),
     ("/ko/ai-basic-act.html", "#ai-policy"),
     ("/en/us-aisi-layoffs.html", "#ai-policy"),
     ("/en/ftc-ai-inquiry.html", "#ai-policy"),
