@@ -7,6 +7,7 @@ holding ``<!channel>`` shows as text and pings no one.
 from __future__ import annotations
 
 import html
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from slack_sdk.webhook import WebhookClient
 from newsmon.config import Secrets, SlackConfig
 from newsmon.store import AlertJob
 
+_LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text
 MAX_TITLE_CHARS = 250
 
@@ -247,7 +249,8 @@ class ConsoleSender:
         lines = [f"── alert → {message.channel}"]
         for block in message.blocks:
             if block["type"] == "section":
-                lines.append("   " + block["text"]["text"])
+                text = _LINK.sub(lambda m: f"{m.group(2)}\n   {m.group(1)}", block["text"]["text"])
+                lines.append("   " + text.strip("*"))
             elif block["type"] == "context":
                 lines.append("   " + " ".join(e["text"] for e in block["elements"]))
         print(html.unescape("\n".join(lines)), file=stream, flush=True)

@@ -6,11 +6,15 @@ configuration, 3 for an unusable database.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+# Prefect's anonymous usage telemetry stays off unless the operator turns it on.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from newsmon.config import Config, ConfigError, config_path, load_config
 from newsmon.store import Store, StoreError

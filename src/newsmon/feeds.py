@@ -117,14 +117,17 @@ def _parse_date(raw: str) -> datetime | None:
         return None
 
 
-def parse_feed(data: bytes, url: str, http_charset: str | None = None) -> ParsedFeed:
+def parse_feed(
+    data: bytes, url: str, http_charset: str | None = None, content_type: str | None = None
+) -> ParsedFeed:
     """Parse feed bytes; raise FeedParseError when nothing feed-like is there."""
-    headers: dict[str, str] = {"content-location": url}
+    media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
+    headers: dict[str, str] = {"content-location": url, "content-type": media}
     declared = declared_encoding(data, http_charset)
     if declared in _KOREAN_LEGACY:
-        headers["content-type"] = "application/xml; charset=cp949"
+        headers["content-type"] = f"{media}; charset=cp949"
     elif http_charset:
-        headers["content-type"] = f"application/xml; charset={http_charset}"
+        headers["content-type"] = f"{media}; charset={http_charset}"
     parsed = feedparser.parse(data, response_headers=headers)
     version = parsed.get("version") or ""
     if not parsed.entries and not version:

@@ -196,7 +196,9 @@ def process_feed(ctx: Context, feed: FeedConfig, now: datetime | None = None) ->
     if not response.ok:
         return _feed_failed(ctx, feed_id, outcome, response.error or f"HTTP {response.status}")
     try:
-        parsed = parse_feed(response.content, response.final_url, response.charset)
+        parsed = parse_feed(
+            response.content, response.final_url, response.charset, response.content_type
+        )
     except FeedParseError as exc:
         return _feed_failed(ctx, feed_id, outcome, str(exc))
     if response.truncated:
