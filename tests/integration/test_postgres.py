@@ -1,0 +1,90 @@
+"""The production corpus on a real PostgreSQL (NEWSMON_TEST_POSTGRES_URL; .ci/run starts one)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from newsmon.devsite import SiteServer
+from newsmon.store import Base, NewArticle, Store
+from tests.support.fake_slack import FakeSlack
+
+PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL", "")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)"),
+]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield PG_URL
+
+
+def test_migrations_on_postgres_match_the_models(pg_url: str) -> None:
+    store = Store.open(pg_url)
+    try:
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        store.close()
+    Store.open(pg_url).close()  # a second start finds the schema current
+
+
+def test_two_workers_storing_one_story_make_one_original(pg_url: str) -> None:
+    stores = [Store.open(pg_url) for _ in range(2)]  # separate engines, as two workers would have
+    results = []
+    barrier = threading.Barrier(8)
+
+    def worker(i: int) -> None:
+        article = NewArticle(
+            canonical_url=f"https://site{i}.example/story", url=f"https://site{i}.example/story",
+            feed_id=None, guid=None, title="Same wire story", text="body", text_source="page",
+            extraction_note=None, language="en", author=None, published_at=None,
+            content_hash="f" * 64,
+        )
+        barrier.wait()
+        results.append(stores[i % 2].add_article(article, alerts={"#ai-news": ["policy"]}))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        originals = [r for r in results if r.duplicate_of is None]
+        assert len(results) == 8 and len(originals) == 1
+        assert {r.duplicate_of for r in results if r.duplicate_of} == {originals[0].id}
+        assert sum(r.alerts_queued for r in results) == 1
+    finally:
+        for s in stores:
+            s.close()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_monitor_flow_on_postgres(
+    pg_url: str, tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.monitor import monitor
+    from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, write_config
+
+    monkeypatch.setenv("NEWSMON_DATABASE_URL", pg_url)
+    config = write_config(tmp_path, site)
+    totals = monitor(config_path=str(config))
+    assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
+    assert totals["new_articles"] == 11 and totals["duplicates"] == 1
+    again = monitor(config_path=str(config))
+    assert again["alerts_sent"] == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
+    assert not (tmp_path / "corpus.db").exists()  # the environment's database won
