@@ -2,77 +2,95 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.common import open_context
 from newsmon import alerts as alerting
 from newsmon.config import FeedConfig
-from newsmon.pipeline import Context, DeliveryOutcome, FeedOutcome, deliver_pending, process_feed
+from newsmon.fetch import Fetcher
+from newsmon.pipeline import Context, DeliveryOutcome, FeedOutcome, deliver_pending, process_feeds
 from newsmon.report import PassSummary
 from newsmon.store import ALERT_PENDING, utcnow
 
-# Feeds in flight at once; SQLite serialises the writes, HTTP waits overlap.
-FEED_CONCURRENCY = 4
+# A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
+# (and across batches) they are fetched concurrently under the fetcher's global and per-host
+# limits.
+FEEDS_PER_TASK = 10
 
 
 @task(
-    name="process-feed",
-    task_run_name="feed-{feed.name}",
+    name="process-feeds",
+    task_run_name="feeds-{first}",
     cache_policy=NO_CACHE,
     retries=1,
     retry_delay_seconds=5,
 )
-def process_feed_task(ctx: Context, feed: FeedConfig) -> FeedOutcome:
-    """Safe to retry: anything stored on the first try is recognised as already seen."""
-    return process_feed(ctx, feed)
+async def process_feeds_task(
+    ctx: Context, fetcher: Fetcher, feeds: list[FeedConfig], first: str, force: bool
+) -> list[FeedOutcome]:
+    """Safe to retry: whatever the first try stored is recognised as already seen."""
+    return await process_feeds(ctx, fetcher, feeds, force=force)
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_task(ctx: Context) -> DeliveryOutcome:
+async def deliver_task(ctx: Context) -> DeliveryOutcome:
     sender = alerting.make_sender(ctx.secrets, ctx.config.slack)
-    return deliver_pending(ctx, sender)
+    return await asyncio.to_thread(deliver_pending, ctx, sender)
 
 
-@flow(
-    name="monitor",
-    task_runner=ThreadPoolTaskRunner(max_workers=FEED_CONCURRENCY),  # type: ignore[arg-type]
-    log_prints=True,
-)
-def monitor(config_path: str | None = None) -> dict[str, Any]:
-    """Fetch feeds, store new articles with their topics, and deliver queued alerts."""
+def _crashed(ctx: Context, feeds: list[FeedConfig], error: BaseException) -> list[FeedOutcome]:
+    """A batch task crashed twice: record each of its feeds as failed and go on."""
+    line = f"internal error: {type(error).__name__}: {error}"
+    out = []
+    for feed in feeds:
+        state = ctx.store.sync_feed(feed.name, feed.url, feed.language)
+        ctx.store.record_feed_failure(state.id, line)
+        out.append(FeedOutcome(feed.name, ok=False, error=line))
+    return out
+
+
+@flow(name="monitor", log_prints=True)
+async def monitor(config_path: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Fetch feeds, store new articles with their topics, and deliver queued alerts.
+
+    `force` polls every feed now, even those whose publisher asked for a longer interval or
+    that are backing off after failures.
+    """
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]
-        futures = [process_feed_task.submit(ctx, feed) for feed in feeds]
+        batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
         outcomes: list[FeedOutcome] = []
-        for feed, future in zip(feeds, futures, strict=True):
-            result = future.result(raise_on_failure=False)
-            if isinstance(result, FeedOutcome):
-                outcomes.append(result)
-            else:  # the task itself crashed twice: record the feed as failed, go on
-                error = f"internal error: {type(result).__name__}: {result}"
-                ctx.store.record_feed_failure(
-                    ctx.store.sync_feed(feed.name, feed.url, feed.language), error
-                )
-                outcomes.append(FeedOutcome(feed.name, ok=False, error=error))
+        async with ctx.fetching() as fetcher:
+            results = await asyncio.gather(
+                *(process_feeds_task(ctx, fetcher, b, b[0].name, force) for b in batches),
+                return_exceptions=True,
+            )
+        for batch, result in zip(batches, results, strict=True):
+            if isinstance(result, BaseException):
+                outcomes.extend(_crashed(ctx, batch, result))
+            else:
+                outcomes.extend(result)
         for outcome in outcomes:
             if not outcome.ok:
-                logger.warning("feed %s failed: %s", outcome.feed, outcome.error)
+                logger.warning(
+                    "feed %s failed: %s (%s)", outcome.feed, outcome.error, outcome.next_check
+                )
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
-        delivery = deliver_task(ctx)
+        delivery = await deliver_task(ctx)
         summary = PassSummary(outcomes, delivery, ctx.store.count_alerts(ALERT_PENDING))
         totals = summary.totals()
         ctx.store.record_run("monitor", started, totals)
         logger.info("monitor pass: %s", summary.line())
-        create_table_artifact(
+        await acreate_table_artifact(
             key="monitor-summary", table=summary.table(), description=summary.line()
         )
         return totals

@@ -6,6 +6,7 @@ configuration, 3 for an unusable database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -83,19 +84,25 @@ def _fmt(value: datetime | None) -> str:
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(
+    config: ConfigOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Poll every feed now, even those not due or backing off")
+    ] = False,
+) -> None:
     """One monitoring pass (the Prefect flow `monitor`)."""
     path = _check(config)
     from flows.monitor import monitor
 
-    totals: dict[str, Any] = monitor(config_path=path)
+    totals: dict[str, Any] = asyncio.run(monitor(config_path=path, force=force))
     _print_totals(totals)
 
 
 def _print_totals(totals: dict[str, Any]) -> None:
     matches = ", ".join(f"{k} {v}" for k, v in totals["matches"].items()) or "none"
     typer.echo(
-        f"\nfeeds: {totals['feeds_ok']} ok, {totals['feeds_failed']} failed | "
+        f"\nfeeds: {totals['feeds_ok']} ok ({totals['feeds_not_modified']} unchanged), "
+        f"{totals['feeds_failed']} failed, {totals['feeds_not_due']} not due | "
         f"new articles: {totals['new_articles']} | duplicates: {totals['duplicates']} | "
         f"matches: {matches} | alerts sent: {totals['alerts_sent']} ({totals['sender']}), "
         f"pending: {totals['alerts_pending']}"

@@ -62,6 +62,20 @@ class FetchConfig(_Strict):
     max_entries_per_feed: int = Field(default=100, ge=1)
     user_agent: str = USER_AGENT
     retries: int = Field(default=1, ge=0, le=5)
+    max_connections: int = Field(default=32, ge=1, le=512)  # requests in flight, all hosts
+    per_host: int = Field(default=2, ge=1, le=32)  # requests in flight to one host
+    # Article links come from third parties: by default they may not point into loopback,
+    # private, link-local or multicast networks. Configured feed URLs are always trusted.
+    allow_private_networks: bool = False
+
+
+class PollConfig(_Strict):
+    """When a feed is due again: its own hints, bounded, and backoff after failures."""
+
+    max_interval_hours: float = Field(default=24.0, gt=0)  # cap on ttl / max-age / Retry-After
+    soft_backoff_minutes: float = Field(default=5.0, gt=0)  # timeouts, 429, 5xx, DNS: doubles
+    hard_backoff_hours: float = Field(default=1.0, gt=0)  # 404, 410, not a feed: doubles
+    max_backoff_hours: float = Field(default=24.0, gt=0)
 
 
 class AlertsConfig(_Strict):
@@ -78,6 +92,7 @@ class Config(_Strict):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    poll: PollConfig = Field(default_factory=PollConfig)
     # Set by the loader: where this configuration came from.
     source: Path | None = None
 

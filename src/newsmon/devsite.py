@@ -2,7 +2,9 @@
 
 Files may hold ``{{BASE}}``, replaced by the server's own base URL when served, so feeds can
 link to pages on whatever port the server got. ``_routes.json`` in the folder scripts special
-responses: ``{"/path": {"status": 500, "content_type": "...", "file": "...", "body": "..."}}``.
+responses: ``{"/path": {"status": 500, "content_type": "...", "file": "...", "body": "...",
+"headers": {...}, "delay": 1.5, "stream_bytes": 52428800}}`` (``delay`` waits before answering;
+``stream_bytes`` streams that many filler bytes without holding them in memory).
 Files get an ETag and answer 304 to a matching If-None-Match.
 Every request is recorded, so tests can tell what was fetched and what was not.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +41,11 @@ class SiteServer:
     port: int = 0
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     routes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    bytes_sent: int = 0
     _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base(self) -> str:
@@ -62,19 +69,47 @@ class SiteServer:
 
             def do_GET(self) -> None:
                 sent = {k.lower(): v for k, v in self.headers.items()}
-                site.requests.append((self.path, sent))
+                with site._lock:
+                    site.requests.append((self.path, sent))
+                    site.in_flight += 1
+                    site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                try:
+                    self._answer(sent)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up (a body cap, a timeout): expected in tests
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
+
+            def _answer(self, sent: dict[str, str]) -> None:
+                route = site.routes.get(unquote(urlsplit(self.path).path), {})
+                if route.get("delay"):
+                    time.sleep(float(route["delay"]))
                 status, headers, body = site.respond(self.path)
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-                if status == 200:
+                if status == 200 and "stream_bytes" not in route:
                     headers.setdefault("ETag", etag)
-                    if sent.get("if-none-match") == etag:
+                    if sent.get("if-none-match") == headers["ETag"]:
                         status, body = 304, b""
+                size = int(route.get("stream_bytes", len(body)))
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(size))
                 self.end_headers()
-                self.wfile.write(body)
+                if "stream_bytes" in route:
+                    chunk = b"<!-- filler -->" * 4096
+                    left = size
+                    while left > 0:
+                        piece = chunk[: min(left, len(chunk))]
+                        self.wfile.write(piece)
+                        left -= len(piece)
+                        with site._lock:
+                            site.bytes_sent += len(piece)
+                else:
+                    self.wfile.write(body)
+                    with site._lock:
+                        site.bytes_sent += len(body)
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
@@ -93,7 +128,10 @@ class SiteServer:
         route = self.routes.get(path, {})
         status = int(route.get("status", 200))
         headers = {k: str(v) for k, v in route.get("headers", {}).items()}
-        if "body" in route:
+        if "stream_bytes" in route:
+            body = b""
+            ctype = route.get("content_type", "text/html; charset=utf-8")
+        elif "body" in route:
             body = str(route["body"]).encode("utf-8")
             ctype = route.get("content_type", "text/plain; charset=utf-8")
         else:

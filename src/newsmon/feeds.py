@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import html
 import re
 from dataclasses import dataclass
@@ -56,13 +57,51 @@ class ParsedFeed:
     entries: list[FeedEntry]
     warning: str | None  # feedparser's complaint about a feed it could still read
     skipped: int  # entries without a usable link
+    ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to wait
 
 
-def declared_encoding(data: bytes, http_charset: str | None) -> str | None:
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().lower()
+    if name in _KOREAN_LEGACY:
+        return "cp949"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def choose_encoding(data: bytes, http_charset: str | None) -> str | None:
+    """The encoding the bytes really are in, from what the prolog and header claim.
+
+    Claims are tried in order (XML prolog, HTTP header) and kept only if the bytes decode
+    cleanly; a single-byte claim (latin-1 decodes anything) loses to valid UTF-8. Declared
+    EUC-KR becomes CP949, its superset. None: leave it to feedparser.
+    """
     match = _XML_DECL.match(data[:512])
-    if match:
-        return match.group(1).decode("ascii").lower()
-    return http_charset.lower() if http_charset else None
+    claims = [_codec(match.group(1).decode("ascii")) if match else None, _codec(http_charset)]
+    non_ascii = not data.isascii()
+    utf8_ok = _decodes(data, "utf-8")
+    for codec in claims:
+        if not codec:
+            continue
+        single_byte = codec.startswith(("latin", "iso8859", "cp125", "ascii"))
+        if single_byte and non_ascii and utf8_ok:
+            return "utf-8"
+        if _decodes(data, codec):
+            return codec
+    if utf8_ok:
+        return "utf-8" if any(claims) else None
+    return "cp949" if any(claims) and _decodes(data, "cp949") else None
 
 
 def html_to_text(fragment: str) -> str:
@@ -123,11 +162,9 @@ def parse_feed(
     """Parse feed bytes; raise FeedParseError when nothing feed-like is there."""
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     headers: dict[str, str] = {"content-location": url, "content-type": media}
-    declared = declared_encoding(data, http_charset)
-    if declared in _KOREAN_LEGACY:
-        headers["content-type"] = f"{media}; charset=cp949"
-    elif http_charset:
-        headers["content-type"] = f"{media}; charset={http_charset}"
+    encoding = choose_encoding(data, http_charset)
+    if encoding:
+        headers["content-type"] = f"{media}; charset={encoding}"
     parsed = feedparser.parse(data, response_headers=headers)
     version = parsed.get("version") or ""
     if not parsed.entries and not version:
@@ -175,4 +212,5 @@ def parse_feed(
             )
         )
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
-    return ParsedFeed(feed_title, entries, warning, skipped)
+    ttl = str(parsed.feed.get("ttl") or "").strip()
+    return ParsedFeed(feed_title, entries, warning, skipped, int(ttl) if ttl.isdigit() else None)

@@ -6,13 +6,16 @@ Every step that can fail for one feed, page or alert records why and lets the pa
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from newsmon import alerts as alerting
+from newsmon import poll
 from newsmon.classify import Rules, TopicMatch, load_rules
 from newsmon.config import Config, FeedConfig, Secrets
 from newsmon.dedup import canonical_url, content_hash
@@ -23,6 +26,7 @@ from newsmon.store import (
     ALERT_PENDING,
     ALERT_SKIPPED,
     DuplicateURLError,
+    FeedState,
     NewArticle,
     Store,
     StoredMatch,
@@ -39,23 +43,30 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 
 @dataclass
 class Context:
-    """What one pass shares: configuration, rules, corpus and HTTP client."""
+    """What one pass shares: configuration, rules and corpus. HTTP lives in a `Fetcher`,
+    created inside the pass's event loop (see `fetching`)."""
 
     config: Config
     rules: Rules
     store: Store
-    fetcher: Fetcher
     secrets: Secrets = field(default_factory=Secrets.from_env)
 
     @classmethod
     def open(cls, config: Config) -> Context:
         rules = load_rules(config.topics_path())
         store = Store.open(config.database_url)
-        return cls(config, rules, store, Fetcher(config.fetch))
+        return cls(config, rules, store)
 
     def close(self) -> None:
-        self.fetcher.close()
         self.store.close()
+
+    @asynccontextmanager
+    async def fetching(self) -> AsyncIterator[Fetcher]:
+        fetcher = Fetcher(self.config.fetch)
+        try:
+            yield fetcher
+        finally:
+            await fetcher.aclose()
 
 
 @dataclass
@@ -65,11 +76,15 @@ class FeedOutcome:
     error: str | None = None
     warning: str | None = None
     not_modified: bool = False
+    not_due: bool = False
+    next_check: str | None = None
+    moved_to: str | None = None
     entries: int = 0
     new_articles: int = 0
     already_seen: int = 0
     duplicates: int = 0
     pages_failed: int = 0
+    bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)
     alerts_queued: int = 0
@@ -90,11 +105,10 @@ def to_stored(matches: Iterable[TopicMatch]) -> list[StoredMatch]:
     ]
 
 
-def _fetch_text(ctx: Context, entry: FeedEntry, language: str | None) -> tuple[Extracted, bool]:
-    """Fetch and extract an entry's page; returns the text and whether the page fetch failed."""
-    page: FetchResult = ctx.fetcher.get(
-        entry.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT
-    )
+def extract_page(
+    ctx: Context, page: FetchResult, entry: FeedEntry, language: str | None
+) -> Extracted:
+    """Text for an entry from its fetched page, or the feed's summary and why."""
     common: dict[str, Any] = {
         "url": page.final_url,
         "feed_title": entry.title,
@@ -102,18 +116,15 @@ def _fetch_text(ctx: Context, entry: FeedEntry, language: str | None) -> tuple[E
         "language_hint": language,
     }
     if not page.ok:
-        return extract_article(None, reason=f"page fetch failed: {page.error}", **common), True
+        why = page.error if page.refused else f"page fetch failed: {page.error}"
+        return extract_article(None, reason=why, **common)
     if page.content_type not in HTML_TYPES:
-        return extract_article(
-            None, reason=f"not an HTML page ({page.content_type})", **common
-        ), False
+        return extract_article(None, reason=f"not an HTML page ({page.content_type})", **common)
     extracted = extract_article(page.content, http_charset=page.charset, **common)
     if page.truncated:
         note = f"page cut at {ctx.config.fetch.max_page_bytes} bytes"
-        extracted = Extracted(
-            **{**extracted.__dict__, "note": "; ".join(filter(None, [extracted.note, note]))}
-        )
-    return extracted, False
+        extracted = replace(extracted, note="; ".join(filter(None, [extracted.note, note])))
+    return extracted
 
 
 def _alert_plan(
@@ -130,21 +141,31 @@ def _alert_plan(
     return channels, ALERT_PENDING, None
 
 
-def process_entry(
+@dataclass(frozen=True)
+class EntryResult:
+    source: str
+    page_failed: bool
+    fate: str  # "new", "duplicate" or "seen"
+    topics: tuple[str, ...] = ()
+    alerts_queued: int = 0
+
+
+def store_entry(
     ctx: Context,
     feed_id: int,
     feed: FeedConfig,
     entry: FeedEntry,
     url: str,
-    outcome: FeedOutcome,
+    page: FetchResult,
     now: datetime,
-) -> None:
-    extracted, page_failed = _fetch_text(ctx, entry, feed.language)
-    outcome.pages_failed += page_failed
-    outcome.text_sources[extracted.source] += 1
+) -> EntryResult:
+    """Extract, classify and store one entry: CPU and database work, run in a thread."""
+    extracted = extract_page(ctx, page, entry, feed.language)
+    failed = not page.ok and not page.refused
     # The feed's title is the publisher's headline; page <title>s carry site suffixes.
     title = entry.title or extracted.title
-    published = entry.published or extracted.published
+    # No usable date anywhere: the story is as new as the moment we first saw it.
+    published = entry.published or extracted.published or now
     matches = ctx.rules.classify(title, extracted.text)
     channels, status, note = _alert_plan(ctx, matches, published, now)
     article = NewArticle(
@@ -166,41 +187,90 @@ def process_entry(
             article, to_stored(matches), ctx.rules.version, channels, status, note
         )
     except DuplicateURLError:
-        outcome.already_seen += 1
-        return
+        return EntryResult(extracted.source, failed, "seen")
     if stored.duplicate_of is not None:
+        return EntryResult(extracted.source, failed, "duplicate")
+    topics = tuple(m.topic for m in matches)
+    return EntryResult(extracted.source, failed, "new", topics, stored.alerts_queued)
+
+
+async def process_entry(
+    ctx: Context,
+    fetcher: Fetcher,
+    feed_id: int,
+    feed: FeedConfig,
+    entry: FeedEntry,
+    url: str,
+    outcome: FeedOutcome,
+    now: datetime,
+) -> None:
+    page = await fetcher.get(
+        entry.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT
+    )
+    outcome.bytes_received += len(page.content)
+    result = await asyncio.to_thread(store_entry, ctx, feed_id, feed, entry, url, page, now)
+    # Counted here, on the event loop, so concurrent entries never race on the outcome.
+    outcome.text_sources[result.source] += 1
+    outcome.pages_failed += result.page_failed
+    if result.fate == "seen":
+        outcome.already_seen += 1
+    elif result.fate == "duplicate":
         outcome.duplicates += 1
-        return
-    outcome.new_articles += 1
-    outcome.matches.update(m.topic for m in matches)
-    outcome.alerts_queued += stored.alerts_queued
+    else:
+        outcome.new_articles += 1
+        outcome.matches.update(result.topics)
+        outcome.alerts_queued += result.alerts_queued
 
 
-def process_feed(ctx: Context, feed: FeedConfig, now: datetime | None = None) -> FeedOutcome:
+async def process_feed(
+    ctx: Context,
+    fetcher: Fetcher,
+    feed: FeedConfig,
+    now: datetime | None = None,
+    *,
+    force: bool = False,
+) -> FeedOutcome:
     """Fetch one feed and store what is new in it; never raises for a bad feed or page."""
     now = now or utcnow()
     outcome = FeedOutcome(feed.name)
-    feed_id = ctx.store.sync_feed(feed.name, feed.url, feed.language)
-    etag, last_modified = ctx.store.feed_validators(feed_id)
-    response = ctx.fetcher.get(
-        feed.url,
+    state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
+    if not force and state.next_check_at is not None and state.next_check_at > now:
+        outcome.not_due = True
+        outcome.next_check = state.next_check_at.strftime("%Y-%m-%d %H:%M UTC")
+        return outcome
+    response = await fetcher.get(
+        state.url,
         max_bytes=ctx.config.fetch.max_feed_bytes,
         accept=FEED_ACCEPT,
-        etag=etag,
-        last_modified=last_modified,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        trusted=True,
     )
+    outcome.bytes_received = len(response.content)
     if response.not_modified:
         outcome.not_modified = True
-        ctx.store.record_feed_success(feed_id, entries=0, etag=etag, last_modified=last_modified)
+        nxt = poll.after_success(ctx.config.poll, now, response.headers)
+        await asyncio.to_thread(
+            ctx.store.record_feed_success,
+            state.id,
+            entries=0,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            next_check_at=nxt.at,
+            schedule_note=nxt.reason,
+            status=304,
+            moved_to=response.moved_to,
+        )
         return outcome
     if not response.ok:
-        return _feed_failed(ctx, feed_id, outcome, response.error or f"HTTP {response.status}")
+        error = response.error or f"HTTP {response.status}"
+        return await _feed_failed(ctx, state, outcome, error, response, now)
     try:
         parsed = parse_feed(
             response.content, response.final_url, response.charset, response.content_type
         )
     except FeedParseError as exc:
-        return _feed_failed(ctx, feed_id, outcome, str(exc))
+        return await _feed_failed(ctx, state, outcome, str(exc), response, now)
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
@@ -209,24 +279,68 @@ def process_feed(ctx: Context, feed: FeedConfig, now: datetime | None = None) ->
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
         entries.setdefault(canonical_url(entry.link), entry)
     outcome.entries = len(entries)
-    known = ctx.store.known_urls(list(entries))
+    known = await asyncio.to_thread(ctx.store.known_urls, list(entries))
     outcome.already_seen = len(known)
-    for url, entry in entries.items():
-        if url not in known:
-            process_entry(ctx, feed_id, feed, entry, url, outcome, now)
-    ctx.store.record_feed_success(
-        feed_id,
+    await asyncio.gather(
+        *(
+            process_entry(ctx, fetcher, state.id, feed, entry, url, outcome, now)
+            for url, entry in entries.items()
+            if url not in known
+        )
+    )
+    nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
+    outcome.moved_to = response.moved_to
+    await asyncio.to_thread(
+        ctx.store.record_feed_success,
+        state.id,
         entries=len(entries) - len(known),
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
+        next_check_at=nxt.at,
+        schedule_note=nxt.reason,
+        status=response.status,
+        moved_to=response.moved_to,
+    )
+    if response.moved_to:
+        note = f"moved permanently to {response.moved_to}; update the configuration"
+        outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
+    return outcome
+
+
+async def _feed_failed(
+    ctx: Context,
+    state: FeedState,
+    outcome: FeedOutcome,
+    error: str,
+    response: FetchResult,
+    now: datetime,
+) -> FeedOutcome:
+    outcome.ok, outcome.error = False, error
+    kind = poll.classify_failure(response.status, error)
+    nxt = poll.after_failure(
+        ctx.config.poll, now, state.failures + 1, kind, response.headers, response.status
+    )
+    outcome.next_check = nxt.reason
+    await asyncio.to_thread(
+        ctx.store.record_feed_failure,
+        state.id,
+        error,
+        kind=kind,
+        status=response.status,
+        next_check_at=nxt.at,
+        schedule_note=nxt.reason,
     )
     return outcome
 
 
-def _feed_failed(ctx: Context, feed_id: int, outcome: FeedOutcome, error: str) -> FeedOutcome:
-    outcome.ok, outcome.error = False, error
-    ctx.store.record_feed_failure(feed_id, error)
-    return outcome
+async def process_feeds(
+    ctx: Context, fetcher: Fetcher, feeds: Sequence[FeedConfig], *, force: bool = False
+) -> list[FeedOutcome]:
+    """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
+    now = utcnow()
+    return list(
+        await asyncio.gather(*(process_feed(ctx, fetcher, f, now, force=force) for f in feeds))
+    )
 
 
 def deliver_pending(

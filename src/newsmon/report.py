@@ -27,9 +27,11 @@ class PassSummary:
             matches.update(f.matches)
             sources.update(f.text_sources)
         return {
-            "feeds_ok": sum(f.ok for f in self.feeds),
+            "feeds_ok": sum(f.ok and not f.not_due for f in self.feeds),
             "feeds_failed": len(self.failed),
             "feeds_not_modified": sum(f.not_modified for f in self.feeds),
+            "feeds_not_due": sum(f.not_due for f in self.feeds),
+            "bytes_received": sum(f.bytes_received for f in self.feeds),
             "entries": sum(f.entries for f in self.feeds),
             "new_articles": sum(f.new_articles for f in self.feeds),
             "already_seen": sum(f.already_seen for f in self.feeds),
@@ -49,15 +51,19 @@ class PassSummary:
     def line(self) -> str:
         t = self.totals()
         matches = ", ".join(f"{k} {v}" for k, v in t["matches"].items()) or "none"
+        waiting = f", {t['feeds_not_due']} not due" if t["feeds_not_due"] else ""
         text = (
-            f"feeds: {t['feeds_ok']} ok, {t['feeds_failed']} failed; "
+            f"feeds: {t['feeds_ok']} ok ({t['feeds_not_modified']} unchanged), "
+            f"{t['feeds_failed']} failed{waiting}; "
             f"new articles: {t['new_articles']}, duplicates: {t['duplicates']}, "
             f"already seen: {t['already_seen']}; matches: {matches}; "
             f"alerts: {t['alerts_sent']} sent via {t['sender']}, {t['alerts_failed']} failed, "
             f"{t['alerts_pending']} pending"
         )
         if self.failed:
-            text += " | failed feeds: " + "; ".join(f"{f.feed}: {f.error}" for f in self.failed)
+            text += " | failed feeds: " + "; ".join(
+                f"{f.feed}: {f.error} ({f.next_check})" for f in self.failed
+            )
         if self.delivery.errors:
             text += f" | Slack: {self.delivery.errors[0]}"
         return text
@@ -68,18 +74,24 @@ class PassSummary:
             rows.append(
                 {
                     "feed": f.feed,
-                    "status": "failed"
-                    if not f.ok
-                    else ("not modified" if f.not_modified else "ok"),
+                    "status": _status(f),
                     "entries": f.entries,
                     "new": f.new_articles,
                     "duplicates": f.duplicates,
                     "matches": ", ".join(f"{k} {v}" for k, v in sorted(f.matches.items())),
                     "alerts queued": f.alerts_queued,
-                    "error": f.error or f.warning or "",
+                    "error": f"{f.error} ({f.next_check})" if f.error else (f.warning or ""),
                 }
             )
         return rows
+
+
+def _status(f: FeedOutcome) -> str:
+    if not f.ok:
+        return "failed"
+    if f.not_due:
+        return f"not due until {f.next_check}"
+    return "not modified" if f.not_modified else "ok"
 
 
 def reclassify_line(outcome: ReclassifyOutcome, delivery: DeliveryOutcome | None) -> str:

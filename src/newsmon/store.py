@@ -89,6 +89,12 @@ class FeedRow(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the configuration says; `url` differs after a permanent redirect.
+    config_url: Mapped[str | None] = mapped_column(String(MAX_URL))
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    schedule_note: Mapped[str | None] = mapped_column(Text)
+    failure_kind: Mapped[str | None] = mapped_column(String(8))
+    last_status: Mapped[int | None] = mapped_column(Integer)
 
 
 class ArticleRow(Base):
@@ -169,6 +175,16 @@ class NewArticle:
 
 
 @dataclass(frozen=True)
+class FeedState:
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    next_check_at: datetime | None
+    failures: int
+
+
+@dataclass(frozen=True)
 class StoredArticle:
     id: int
     duplicate_of: int | None
@@ -225,6 +241,11 @@ class FeedHealth:
     consecutive_failures: int
     entries_seen: int
     articles: int
+    config_url: str | None = None
+    next_check_at: datetime | None = None
+    schedule_note: str | None = None
+    failure_kind: str | None = None
+    last_status: int | None = None
 
 
 def redact_url(url: str) -> str:
@@ -304,44 +325,71 @@ class Store:
 
     # --- feeds -----------------------------------------------------------------------------
 
-    def sync_feed(self, name: str, url: str, language: str | None) -> int:
+    def sync_feed(self, name: str, url: str, language: str | None) -> FeedState:
+        """The stored state of a configured feed, created on first sight.
+
+        `url` in the state is where to fetch: the configured URL, or where a permanent
+        redirect moved it, until the configuration itself changes.
+        """
         with self.session() as s:
             row = s.scalar(select(FeedRow).where(FeedRow.name == name))
             if row is None:
-                row = FeedRow(name=name, url=url, language=language)
+                row = FeedRow(name=name, url=url, config_url=url, language=language)
                 s.add(row)
-            elif row.url != url:
-                row.url, row.etag, row.last_modified = url, None, None
-                row.language = language
-            else:
-                row.language = language
+            elif row.config_url != url:  # the operator changed the URL: start afresh
+                row.url, row.config_url, row.etag, row.last_modified = url, url, None, None
+                row.next_check_at, row.consecutive_failures = None, 0
+            row.language = language
             s.flush()
-            return row.id
-
-    def feed_validators(self, feed_id: int) -> tuple[str | None, str | None]:
-        with self.session() as s:
-            row = s.get(FeedRow, feed_id)
-            return (row.etag, row.last_modified) if row else (None, None)
-
-    def record_feed_success(
-        self, feed_id: int, *, entries: int, etag: str | None, last_modified: str | None
-    ) -> None:
-        now = utcnow()
-        with self.session() as s:
-            s.execute(
-                update(FeedRow)
-                .where(FeedRow.id == feed_id)
-                .values(
-                    last_checked_at=now,
-                    last_success_at=now,
-                    consecutive_failures=0,
-                    entries_seen=FeedRow.entries_seen + entries,
-                    etag=etag,
-                    last_modified=last_modified,
-                )
+            return FeedState(
+                row.id,
+                row.url,
+                row.etag,
+                row.last_modified,
+                row.next_check_at,
+                row.consecutive_failures,
             )
 
-    def record_feed_failure(self, feed_id: int, error: str) -> None:
+    def record_feed_success(
+        self,
+        feed_id: int,
+        *,
+        entries: int,
+        etag: str | None,
+        last_modified: str | None,
+        next_check_at: datetime | None = None,
+        schedule_note: str | None = None,
+        status: int | None = 200,
+        moved_to: str | None = None,
+    ) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "last_checked_at": now,
+            "last_success_at": now,
+            "consecutive_failures": 0,
+            "failure_kind": None,
+            "entries_seen": FeedRow.entries_seen + entries,
+            "etag": etag,
+            "last_modified": last_modified,
+            "next_check_at": next_check_at,
+            "schedule_note": schedule_note,
+            "last_status": status,
+        }
+        if moved_to:
+            values["url"] = moved_to
+        with self.session() as s:
+            s.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+
+    def record_feed_failure(
+        self,
+        feed_id: int,
+        error: str,
+        *,
+        kind: str = "soft",
+        status: int | None = None,
+        next_check_at: datetime | None = None,
+        schedule_note: str | None = None,
+    ) -> None:
         now = utcnow()
         with self.session() as s:
             s.execute(
@@ -352,6 +400,10 @@ class Store:
                     last_error=error[:2000],
                     last_error_at=now,
                     consecutive_failures=FeedRow.consecutive_failures + 1,
+                    failure_kind=kind,
+                    last_status=status,
+                    next_check_at=next_check_at,
+                    schedule_note=schedule_note,
                 )
             )
 
@@ -374,6 +426,11 @@ class Store:
                     r.consecutive_failures,
                     r.entries_seen,
                     counts.get(r.id, 0),
+                    r.config_url,
+                    r.next_check_at,
+                    r.schedule_note,
+                    r.failure_kind,
+                    r.last_status,
                 )
                 for r in rows
             ]

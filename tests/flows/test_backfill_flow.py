@@ -9,7 +9,7 @@ import pytest
 
 from newsmon.devsite import SiteServer
 from tests.conftest import SHIPPED_TOPICS
-from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, write_config
+from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, run_monitor, write_config
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -19,7 +19,9 @@ def changed_rules(tmp_path: Path) -> Path:
     """Shipped rules plus a (silly) policy term that the phone review carries, and an
     ai-safety exclusion that the US AISI story carries."""
     text = SHIPPED_TOPICS.read_text(encoding="utf-8")
-    text = text.replace('        - "regulation"\n', '        - "regulation"\n        - "charger"\n', 1)
+    text = text.replace(
+        '        - "regulation"\n', '        - "regulation"\n        - "charger"\n', 1
+    )
     marker = "  ai-safety:\n"
     assert marker in text
     text = text.replace(marker, marker + '    exclude:\n      en: ["deep layoffs"]\n', 1)
@@ -28,11 +30,12 @@ def changed_rules(tmp_path: Path) -> Path:
     return path
 
 
-def test_backfill_replays_rules_without_flooding(tmp_path: Path, site: SiteServer, slack: FakeSlack) -> None:
+def test_backfill_replays_rules_without_flooding(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
     from flows.backfill import backfill
-    from flows.monitor import monitor
 
-    monitor(config_path=str(write_config(tmp_path, site)))
+    run_monitor(write_config(tmp_path, site))
     assert len(slack.posts) == len(EXPECTED_ALERTS)
     slack.reset()
 
@@ -45,8 +48,9 @@ def test_backfill_replays_rules_without_flooding(tmp_path: Path, site: SiteServe
     assert quiet["alerts_sent"] == 0 and slack.posts == []
 
     # A range before anything was seen touches nothing.
-    empty = backfill(since=today - timedelta(days=30), until=today - timedelta(days=2),
-                     config_path=str(changed))
+    empty = backfill(
+        since=today - timedelta(days=30), until=today - timedelta(days=2), config_path=str(changed)
+    )
     assert empty["articles"] == 0
 
     loud = backfill(since=today, alerts=True, config_path=str(changed))

@@ -50,9 +50,17 @@ def test_two_workers_storing_one_story_make_one_original(pg_url: str) -> None:
 
     def worker(i: int) -> None:
         article = NewArticle(
-            canonical_url=f"https://site{i}.example/story", url=f"https://site{i}.example/story",
-            feed_id=None, guid=None, title="Same wire story", text="body", text_source="page",
-            extraction_note=None, language="en", author=None, published_at=None,
+            canonical_url=f"https://site{i}.example/story",
+            url=f"https://site{i}.example/story",
+            feed_id=None,
+            guid=None,
+            title="Same wire story",
+            text="body",
+            text_source="page",
+            extraction_note=None,
+            language="en",
+            author=None,
+            published_at=None,
             content_hash="f" * 64,
         )
         barrier.wait()
@@ -77,14 +85,18 @@ def test_two_workers_storing_one_story_make_one_original(pg_url: str) -> None:
 def test_monitor_flow_on_postgres(
     pg_url: str, tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.monitor import monitor
-    from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, write_config
+    from tests.flows.test_monitor_flow import (
+        EXPECTED_ALERTS,
+        alerts_posted,
+        run_monitor,
+        write_config,
+    )
 
     monkeypatch.setenv("NEWSMON_DATABASE_URL", pg_url)
     config = write_config(tmp_path, site)
-    totals = monitor(config_path=str(config))
+    totals = run_monitor(config)
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
     assert totals["new_articles"] == 11 and totals["duplicates"] == 1
-    again = monitor(config_path=str(config))
+    again = run_monitor(config)
     assert again["alerts_sent"] == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
     assert not (tmp_path / "corpus.db").exists()  # the environment's database won

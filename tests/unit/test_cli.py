@@ -1,5 +1,6 @@
 """The command line without Prefect: exit codes, and the corpus views after a pass."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_CONFIG, EXIT_DATABASE, app
 from newsmon.config import FeedConfig, load_config
-from newsmon.pipeline import Context, process_feed
+from newsmon.pipeline import Context, process_feeds
 from tests.conftest import SHIPPED_TOPICS
 
 runner = CliRunner()
@@ -19,7 +20,7 @@ def write_config(tmp_path: Path, feeds: str = "", db: str | None = None) -> Path
         f"database_url: {db or 'sqlite:///' + str(tmp_path / 'corpus.db')}\n"
         f"topics_file: {SHIPPED_TOPICS}\n"
         f"alerts: {{max_age_hours: null}}\n"
-        f"fetch: {{retries: 0}}\n"
+        f"fetch: {{retries: 0, allow_private_networks: true}}\n"
         f"feeds:\n{feeds or '  []'}\n",
         encoding="utf-8",
     )
@@ -62,9 +63,13 @@ def test_articles_and_feeds_views_after_a_pass(tmp_path: Path, site) -> None:
     path = write_config(tmp_path, feeds)
     config = load_config(path)
     ctx = Context.open(config)
+
+    async def one_pass() -> None:
+        async with ctx.fetching() as fetcher:
+            await process_feeds(ctx, fetcher, config.feeds)
+
     try:
-        for feed in config.feeds:
-            process_feed(ctx, feed)
+        asyncio.run(one_pass())
     finally:
         ctx.close()
     listing = runner.invoke(app, ["articles", "--config", str(path), "--topic", "policy"])

@@ -1,0 +1,117 @@
+"""When to poll a feed again: the feed's own hints on success, backoff on failure.
+
+Pure functions of the response and the feed's failure count, so the schedule can be tested
+without a clock or a network. A feed is never given up: the longest wait is bounded, and a
+feed that recovers is back on the normal schedule at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+from newsmon.config import PollConfig
+
+FailureKind = Literal["soft", "hard"]
+# Permanent-looking answers: the URL is wrong or the thing there is not a feed.
+HARD_STATUS = frozenset({400, 401, 403, 404, 405, 406, 410, 451})
+THROTTLE_STATUS = frozenset({429, 503})
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.I)
+
+
+@dataclass(frozen=True)
+class NextCheck:
+    at: datetime
+    reason: str
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed and parsed.tzinfo else None
+
+
+def retry_after(headers: dict[str, str], now: datetime) -> timedelta | None:
+    """Retry-After as seconds or as an HTTP date."""
+    raw = headers.get("retry-after", "").strip()
+    if not raw:
+        return None
+    if raw.isdigit():
+        return timedelta(seconds=int(raw))
+    when = _http_date(raw)
+    return max(when - now, timedelta(0)) if when else None
+
+
+def freshness(
+    headers: dict[str, str], ttl_minutes: int | None, now: datetime
+) -> tuple[timedelta, str] | None:
+    """How long the publisher says the feed stays fresh: the longest of its hints."""
+    hints: list[tuple[timedelta, str]] = []
+    if ttl_minutes and ttl_minutes > 0:
+        hints.append((timedelta(minutes=ttl_minutes), f"ttl {ttl_minutes} min"))
+    match = _MAX_AGE.search(headers.get("cache-control", ""))
+    if match and "no-cache" not in headers.get("cache-control", "").lower():
+        hints.append((timedelta(seconds=int(match.group(1))), f"max-age {match.group(1)} s"))
+    expires = _http_date(headers.get("expires"))
+    if expires and expires > now:
+        hints.append((expires - now, "Expires"))
+    return max(hints, key=lambda h: h[0]) if hints else None
+
+
+def after_success(
+    config: PollConfig, now: datetime, headers: dict[str, str], ttl_minutes: int | None = None
+) -> NextCheck:
+    hint = freshness(headers, ttl_minutes, now)
+    if hint is None:
+        return NextCheck(now, "every pass")
+    cap = timedelta(hours=config.max_interval_hours)
+    wait, why = hint
+    if wait > cap:
+        wait, why = cap, f"{why}, capped at {config.max_interval_hours:g} h"
+    return NextCheck(now + wait, why)
+
+
+def classify_failure(status: int | None, error: str | None) -> FailureKind:
+    if status in HARD_STATUS:
+        return "hard"
+    if error and (error.startswith("not a feed") or error.startswith("refused")):
+        return "hard"
+    return "soft"
+
+
+def after_failure(
+    config: PollConfig,
+    now: datetime,
+    failures: int,
+    kind: FailureKind,
+    headers: dict[str, str] | None = None,
+    status: int | None = None,
+) -> NextCheck:
+    """`failures` counts this one too. Retry-After on 429/503 wins, bounded."""
+    cap = timedelta(hours=config.max_backoff_hours)
+    if status in THROTTLE_STATUS:
+        asked = retry_after(headers or {}, now)
+        if asked is not None:
+            limit = timedelta(hours=config.max_interval_hours)
+            return NextCheck(now + min(asked, limit), f"Retry-After {int(asked.total_seconds())} s")
+    base = (
+        timedelta(hours=config.hard_backoff_hours)
+        if kind == "hard"
+        else timedelta(minutes=config.soft_backoff_minutes)
+    )
+    wait = min(base * (2 ** max(0, min(failures - 1, 20))), cap)
+    return NextCheck(now + wait, f"{kind} failure #{failures}, backing off {_human(wait)}")
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes / 60:.0f} h"
