@@ -6,7 +6,6 @@ The sample site is described in demo/site/MANIFEST.md; the expectations below re
 from __future__ import annotations
 
 import asyncio
-import asyncio
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
