@@ -78,6 +78,16 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
+def entry_identity(link: str | None, feed_url: str, guid: str | None, text: str) -> str:
+    """What makes a feed entry itself: its canonical link, or for an entry without one, a
+    stable name from its feed and its GUID (or, lacking that, its text)."""
+    if link:
+        return canonical_url(link)
+    basis = guid or normalise_text(text)
+    digest = hashlib.sha1(f"{canonical_url(feed_url)}\n{basis}".encode()).hexdigest()[:20]
+    return f"urn:newsmon:entry:{digest}"
+
+
 _SPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import codecs
 import html
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ class FeedParseError(Exception):
 @dataclass(frozen=True)
 class FeedEntry:
     guid: str | None
-    link: str
+    link: str | None  # None: the entry carries its text but points nowhere (RSS allows it)
     title: str
     summary: str
     published: datetime | None
@@ -56,8 +57,9 @@ class ParsedFeed:
     title: str | None
     entries: list[FeedEntry]
     warning: str | None  # feedparser's complaint about a feed it could still read
-    skipped: int  # entries without a usable link
+    skipped: int  # entries with neither a link nor any text
     ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to wait
+    site_link: str | None = None  # the feed's home page, for entries without a link of their own
 
 
 def _codec(name: str | None) -> str | None:
@@ -143,6 +145,8 @@ def _entry_date(entry: Any) -> datetime | None:
 def _parse_date(raw: str) -> datetime | None:
     """Keep the feed's own time zone; feedparser's *_parsed fields are UTC only."""
     raw = raw.strip()
+    if not raw:
+        return None
     try:
         value = parsedate_to_datetime(raw)
         if value is not None:
@@ -156,10 +160,66 @@ def _parse_date(raw: str) -> datetime | None:
         return None
 
 
+def _json_feed(data: bytes, url: str) -> ParsedFeed | None:
+    """JSON Feed (jsonfeed.org), which feedparser does not read; None if it is not one."""
+    head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"{"):
+        return None
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
+        return None
+    entries: list[FeedEntry] = []
+    skipped = 0
+    for item in doc.get("items") or []:
+        if not isinstance(item, dict):
+            skipped += 1
+            continue
+        link = item.get("url") or item.get("external_url")
+        link = urljoin(url, str(link)) if link else None
+        body = item.get("content_html") or item.get("summary") or ""
+        text = html_to_text(str(body)) or str(item.get("content_text") or "")
+        title = html_to_text(str(item.get("title") or ""))
+        if not link and not (title or text):
+            skipped += 1
+            continue
+        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        author = next(
+            (str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), None
+        )
+        entries.append(
+            FeedEntry(
+                guid=str(item["id"])[:1000] if item.get("id") is not None else None,
+                link=link if link and re.match(r"^https?://", link) else None,
+                title=title[:MAX_TITLE_CHARS],
+                summary=text[:MAX_SUMMARY_CHARS],
+                published=_parse_date(
+                    str(item.get("date_published") or item.get("date_modified") or "")
+                ),
+                author=author,
+            )
+        )
+    home = doc.get("home_page_url")
+    warning = "the feed has no entries" if not entries else None
+    return ParsedFeed(
+        html_to_text(str(doc.get("title") or "")) or None,
+        entries,
+        warning,
+        skipped,
+        None,
+        urljoin(url, str(home)) if home else None,
+    )
+
+
 def parse_feed(
     data: bytes, url: str, http_charset: str | None = None, content_type: str | None = None
 ) -> ParsedFeed:
     """Parse feed bytes; raise FeedParseError when nothing feed-like is there."""
+    as_json = _json_feed(data, url)
+    if as_json is not None:
+        return as_json
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     headers: dict[str, str] = {"content-location": url, "content-type": media}
     encoding = choose_encoding(data, http_charset)
@@ -180,7 +240,7 @@ def parse_feed(
     entries: list[FeedEntry] = []
     skipped = 0
     for raw in parsed.entries:
-        link = raw.get("link") or ""
+        link: str | None = raw.get("link") or ""
         if not link:
             for alt in raw.get("links", []):
                 if alt.get("href") and alt.get("rel", "alternate") == "alternate":
@@ -189,13 +249,13 @@ def parse_feed(
         guid = raw.get("id") or None
         if not link and guid and re.match(r"^https?://", guid):
             link = guid
-        if not link:
-            skipped += 1
-            continue
-        link = urljoin(url, link.strip())
-        if not re.match(r"^https?://", link):
-            skipped += 1
-            continue
+        if link:
+            link = urljoin(url, link.strip())
+        if not link or not re.match(r"^https?://", link):
+            link = None
+            if not (raw.get("title") or raw.get("summary")):
+                skipped += 1
+                continue
         summary_html = raw.get("summary") or ""
         contents = raw.get("content") or []
         if contents and len(contents[0].get("value", "")) > len(summary_html):
@@ -211,6 +271,15 @@ def parse_feed(
                 author=(raw.get("author") or None),
             )
         )
+    if skipped:
+        note = f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped"
+        warning = f"{warning}; {note}" if warning else note
+    elif not parsed.entries:
+        warning = f"{warning}; the feed has no entries" if warning else "the feed has no entries"
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()
-    return ParsedFeed(feed_title, entries, warning, skipped, int(ttl) if ttl.isdigit() else None)
+    site = parsed.feed.get("link")
+    site_link = urljoin(url, site) if site and re.match(r"^(https?://|/)", site) else None
+    return ParsedFeed(
+        feed_title, entries, warning, skipped, int(ttl) if ttl.isdigit() else None, site_link
+    )

@@ -18,7 +18,7 @@ from newsmon import alerts as alerting
 from newsmon import poll
 from newsmon.classify import Rules, TopicMatch, load_rules
 from newsmon.config import Config, FeedConfig, Secrets
-from newsmon.dedup import canonical_url, content_hash
+from newsmon.dedup import content_hash, entry_identity
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
@@ -170,7 +170,7 @@ def store_entry(
     channels, status, note = _alert_plan(ctx, matches, published, now)
     article = NewArticle(
         canonical_url=url,
-        url=entry.link,
+        url=entry.link or page.url,
         feed_id=feed_id,
         guid=entry.guid,
         title=title,
@@ -203,10 +203,15 @@ async def process_entry(
     url: str,
     outcome: FeedOutcome,
     now: datetime,
+    home_url: str | None = None,
 ) -> None:
-    page = await fetcher.get(
-        entry.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT
-    )
+    if entry.link:
+        page = await fetcher.get(
+            entry.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT
+        )
+    else:  # the entry is its own text; point readers at the feed's site
+        home = home_url or feed.url
+        page = FetchResult(home, home, error="the entry has no link", refused=True)
     outcome.bytes_received += len(page.content)
     result = await asyncio.to_thread(store_entry, ctx, feed_id, feed, entry, url, page, now)
     # Counted here, on the event loop, so concurrent entries never race on the outcome.
@@ -277,13 +282,14 @@ async def process_feed(
         outcome.warning = parsed.warning
     entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
-        entries.setdefault(canonical_url(entry.link), entry)
+        text = f"{entry.title}\n{entry.summary}"
+        entries.setdefault(entry_identity(entry.link, state.url, entry.guid, text), entry)
     outcome.entries = len(entries)
     known = await asyncio.to_thread(ctx.store.known_urls, list(entries))
     outcome.already_seen = len(known)
     await asyncio.gather(
         *(
-            process_entry(ctx, fetcher, state.id, feed, entry, url, outcome, now)
+            process_entry(ctx, fetcher, state.id, feed, entry, url, outcome, now, parsed.site_link)
             for url, entry in entries.items()
             if url not in known
         )

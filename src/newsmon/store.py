@@ -682,7 +682,10 @@ class Store:
                         list(alert.topics),
                         alert.attempts,
                         article.title,
-                        article.canonical_url,  # tracking parameters stay out of alerts
+                        # tracking parameters stay out of alerts; a link-less entry has a URN
+                        article.url
+                        if article.canonical_url.startswith("urn:")
+                        else article.canonical_url,
                         feed,
                         article.published_at,
                         matches,

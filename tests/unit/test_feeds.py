@@ -24,12 +24,13 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 
 def test_euckr_feed_with_cp949_syllables_decodes_right() -> None:
     feed = parse_feed(EUCKR_RSS.encode("cp949"), "https://tw.example/rss/all.xml")
-    [entry] = feed.entries
+    entry, linkless = feed.entries
+    assert linkless.link is None and linkless.title == "링크 없는 항목"
     assert entry.title == "똠방각하 오픈소스 공개"  # markup stripped, 똠 intact
     assert entry.link == "https://tw.example/news/1.html"  # resolved against the feed URL
     assert entry.summary == "딥시크가 코드를 오픈소스로 공개했다."
     assert entry.published is not None and entry.published.utcoffset() == timedelta(hours=9)
-    assert feed.skipped == 1  # the entry without a link is counted, not lost silently
+    assert feed.skipped == 0  # an entry without a link is kept (see below)
 
 
 def test_atom_entry_fields_and_time_zone() -> None:
@@ -54,3 +55,29 @@ def test_ill_formed_feed_still_yields_entries_with_a_warning() -> None:
     feed = parse_feed(broken, "https://fw.example/feed.atom")
     assert len(feed.entries) == 2
     assert feed.warning
+
+
+def test_entries_without_links_still_count() -> None:
+    data = b"""<rss version="0.91"><channel><title>c</title><link>https://site.example/</link>
+    <item><title>No link, no guid</title><description>Text only.</description></item>
+    <item></item></channel></rss>"""
+    feed = parse_feed(data, "https://site.example/rss")
+    [entry] = feed.entries
+    assert entry.link is None and entry.title == "No link, no guid"
+    assert feed.site_link == "https://site.example/" and feed.skipped == 1
+    assert "1 empty entry skipped" in (feed.warning or "")
+
+
+def test_json_feed() -> None:
+    data = b"""{"version": "https://jsonfeed.org/version/1.1", "title": "J", "home_page_url": "https://j.example/",
+      "items": [{"id": "1", "url": "/posts/1", "title": "Open weights <b>now</b>", "content_html": "<p>Body</p>",
+                 "date_published": "2025-02-21T09:00:00+09:00", "authors": [{"name": "Kim"}]}]}"""
+    feed = parse_feed(data, "https://j.example/feed.json")
+    [entry] = feed.entries
+    assert (entry.link, entry.title, entry.summary, entry.author) == (
+        "https://j.example/posts/1",
+        "Open weights now",
+        "Body",
+        "Kim",
+    )
+    assert entry.published is not None and entry.published.utcoffset() == timedelta(hours=9)

@@ -1,0 +1,260 @@
+"""Feeds that misbehave, through the real pipeline (no Prefect): each is recorded, none stops a pass."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from newsmon.config import Config, FeedConfig, load_config
+from newsmon.devsite import SiteServer, serve
+from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from newsmon.store import utcnow
+from tests.conftest import SHIPPED_TOPICS
+
+BODY = (
+    "<p>"
+    + "오픈소스 모델의 가중치가 깃허브에 공개됐다. 연구자들은 학습 코드도 함께 내려받을 수 있다. "
+    * 6
+    + "</p>"
+)
+
+
+def rss(items: str, extra: str = "") -> str:
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{extra}{items}</channel></rss>'
+
+
+def item(
+    link: str, title: str = "딥시크 오픈소스 공개", date: str = "Mon, 24 Feb 2025 09:00:00 +0900"
+) -> str:
+    pub = f"<pubDate>{date}</pubDate>" if date else ""
+    return f"<item><title>{title}</title><link>{link}</link><description>요약: 가중치를 오픈소스로 공개</description>{pub}</item>"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[SiteServer]:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "page.html").write_text(
+        f"<html><body><article>{BODY}</article></body></html>", encoding="utf-8"
+    )
+    (root / "paper.pdf").write_bytes(b"%PDF-1.4 not really")
+    (root / "wrong-meta.html").write_bytes(
+        f'<html><head><meta charset="utf-8"></head><body><article>{BODY}</article></body></html>'.encode(
+            "cp949"
+        )
+    )
+    (root / "feed.xml").write_text(rss(item("/page.html")), encoding="utf-8")
+    (root / "ttl.xml").write_text(rss(item("/page.html"), "<ttl>90</ttl>"), encoding="utf-8")
+    (root / "pdf.xml").write_text(rss(item("/paper.pdf", "논문 PDF")), encoding="utf-8")
+    (root / "nodate.xml").write_text(
+        rss(item("page.html?x=1", "날짜 없는 글", date="")), encoding="utf-8"
+    )
+    (root / "meta.xml").write_text(rss(item("/wrong-meta.html", "잘못된 meta")), encoding="utf-8")
+    (root / "loopback.xml").write_text(
+        rss(item("http://127.0.0.1:9/private.html", "내부망 링크")), encoding="utf-8"
+    )
+    routes = {
+        "/busy.xml": {"status": 429, "headers": {"Retry-After": "120"}, "body": "slow down"},
+        "/huge-retry.xml": {"status": 503, "headers": {"Retry-After": "999999"}, "body": "later"},
+        "/gone.xml": {"status": 410, "body": "gone"},
+        "/old.xml": {"status": 301, "headers": {"Location": "/feed.xml"}, "body": ""},
+        "/cached.xml": {"file": "feed.xml", "headers": {"Cache-Control": "public, max-age=1800"}},
+    }
+    (root / "_routes.json").write_text(json.dumps(routes))
+    with serve(root) as server:
+        yield server
+
+
+def make_config(tmp_path: Path, site: SiteServer, feeds: dict[str, str], **fetch: object) -> Config:
+    lines = [
+        f"database_url: sqlite:///{tmp_path / 'c.db'}",
+        f"topics_file: {SHIPPED_TOPICS}",
+        "alerts: {max_age_hours: null}",
+        f"fetch: {json.dumps({'retries': 0, **fetch})}",
+        "feeds:",
+    ]
+    for name, path in feeds.items():
+        lines += [f"  - name: {name}", f"    url: {site.url(path)}"]
+    (tmp_path / "n.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return load_config(tmp_path / "n.yaml")
+
+
+def run_pass(config: Config, force: bool = False) -> dict[str, FeedOutcome]:
+    ctx = Context.open(config)
+
+    async def go() -> list[FeedOutcome]:
+        async with ctx.fetching() as fetcher:
+            return await process_feeds(ctx, fetcher, config.feeds, force=force)
+
+    try:
+        return {o.feed: o for o in asyncio.run(go())}
+    finally:
+        ctx.close()
+
+
+def health(config: Config) -> dict:
+    ctx = Context.open(config)
+    try:
+        return {h.name: h for h in ctx.store.feed_health()}
+    finally:
+        ctx.close()
+
+
+def articles(config: Config) -> dict:
+    ctx = Context.open(config)
+    try:
+        return {a.title: a for a in ctx.store.list_articles(limit=100)}
+    finally:
+        ctx.close()
+
+
+def test_conditional_get_round_trip(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(tmp_path, site, {"f": "/feed.xml"}, allow_private_networks=True)
+    first = run_pass(config)["f"]
+    assert first.entries == 1 and first.new_articles == 1
+    second = run_pass(config)["f"]
+    assert second.not_modified and second.entries == 0 and second.bytes_received == 0
+    assert site.requests[-1][1]["if-none-match"]
+
+
+def test_publisher_hints_set_the_next_poll(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(
+        tmp_path,
+        site,
+        {
+            "ttl": "/ttl.xml",
+            "cached": "/cached.xml",
+            "busy": "/busy.xml",
+            "huge-retry": "/huge-retry.xml",
+        },
+        allow_private_networks=True,
+    )
+    before = utcnow()
+    run_pass(config)
+    h = health(config)
+    assert h["ttl"].next_check_at - before >= timedelta(minutes=89)
+    assert "ttl 90 min" in h["ttl"].schedule_note
+    assert timedelta(minutes=29) <= h["cached"].next_check_at - before <= timedelta(minutes=31)
+    assert timedelta(seconds=110) <= h["busy"].next_check_at - before <= timedelta(seconds=130)
+    assert h["busy"].last_error == "HTTP 429 Too Many Requests" and h["busy"].failure_kind == "soft"
+    assert h["huge-retry"].next_check_at - before <= timedelta(hours=24, minutes=1)  # capped
+    requests = len(site.requests)
+    again = run_pass(config)
+    assert all(o.not_due for o in again.values()) and len(site.requests) == requests
+    forced = run_pass(config, force=True)
+    assert not any(o.not_due for o in forced.values())
+
+
+def test_failures_back_off_and_recovery_resets(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(tmp_path, site, {"gone": "/gone.xml"})
+    run_pass(config)
+    first = health(config)["gone"]
+    assert first.failure_kind == "hard" and first.consecutive_failures == 1
+    run_pass(config, force=True)
+    second = health(config)["gone"]
+    assert second.consecutive_failures == 2
+    assert (
+        second.next_check_at - second.last_checked_at > first.next_check_at - first.last_checked_at
+    )
+    site.routes["/gone.xml"] = {"file": "feed.xml"}  # the feed comes back
+    run_pass(config, force=True)
+    back = health(config)["gone"]
+    assert back.consecutive_failures == 0 and back.failure_kind is None and back.last_success_at
+
+
+def test_permanent_redirect_updates_the_stored_feed_url(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(tmp_path, site, {"old": "/old.xml"}, allow_private_networks=True)
+    outcome = run_pass(config)["old"]
+    assert outcome.ok and "moved permanently" in (outcome.warning or "")
+    assert health(config)["old"].url == site.url("/feed.xml")
+    run_pass(config, force=True)
+    assert site.paths_requested().count("/old.xml") == 1  # the new address is used from now on
+
+
+def notes_by_title(config: Config) -> dict[str | None, str | None]:
+    from sqlalchemy import select
+
+    from newsmon.store import ArticleRow
+
+    ctx = Context.open(config)
+    try:
+        with ctx.store.session() as s:
+            return dict(
+                s.execute(select(ArticleRow.title, ArticleRow.extraction_note)).tuples().all()
+            )
+    finally:
+        ctx.close()
+
+
+def test_pdf_links_keep_the_entry_with_its_summary(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(tmp_path, site, {"pdf": "/pdf.xml"}, allow_private_networks=True)
+    assert run_pass(config)["pdf"].new_articles == 1
+    assert articles(config)["논문 PDF"].text_source == "feed-summary"
+    assert notes_by_title(config)["논문 PDF"] == "not an HTML page (application/pdf)"
+
+
+def test_loopback_article_links_are_refused_by_default(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(tmp_path, site, {"loop": "/loopback.xml"})  # feeds are trusted, links not
+    outcome = run_pass(config)["loop"]
+    assert outcome.ok and outcome.new_articles == 1 and outcome.pages_failed == 0
+    assert articles(config)["내부망 링크"].text_source == "feed-summary"
+    assert (
+        notes_by_title(config)["내부망 링크"]
+        == "refused: 127.0.0.1 is a loopback address (127.0.0.1)"
+    )
+
+
+def test_broken_entries_and_wrong_meta_charset(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(
+        tmp_path, site, {"nodate": "/nodate.xml", "meta": "/meta.xml"}, allow_private_networks=True
+    )
+    before = utcnow()
+    run_pass(config)
+    stored = articles(config)
+    undated = stored["날짜 없는 글"]
+    assert undated.url == site.url("/page.html?x=1")  # relative link resolved
+    assert undated.published_at is not None and undated.published_at >= before - timedelta(
+        seconds=1
+    )
+    wrong = stored["잘못된 meta"]
+    assert "가중치가 깃허브에 공개됐다" in wrong.text  # not mojibake, despite <meta charset=utf-8>
+    assert "\ufffd" not in wrong.text
+
+
+def test_a_feed_url_change_in_config_starts_afresh(tmp_path: Path, site: SiteServer) -> None:
+    config = make_config(tmp_path, site, {"f": "/gone.xml"})
+    run_pass(config)
+    assert health(config)["f"].consecutive_failures == 1
+    fixed = make_config(tmp_path, site, {"f": "/feed.xml"}, allow_private_networks=True)
+    run_pass(fixed)
+    h = health(fixed)["f"]
+    assert h.url == site.url("/feed.xml") and h.consecutive_failures == 0
+
+
+def test_feed_config_names_stay_unique() -> None:
+    with pytest.raises(ValueError):
+        Config(
+            feeds=[FeedConfig(name="a", url="https://x/1"), FeedConfig(name="a", url="https://x/2")]
+        )
+
+
+def test_entries_without_links_are_stored_from_their_text(tmp_path: Path, site: SiteServer) -> None:
+    root = Path(site.root)
+    (root / "nolink.xml").write_text(
+        rss(
+            "<item><title>링크 없는 오픈소스 소식</title><description>가중치를 오픈소스로 공개했다.</description></item>",
+            "<link>https://home.example/</link>",
+        ),
+        encoding="utf-8",
+    )
+    config = make_config(tmp_path, site, {"nolink": "/nolink.xml"})
+    assert run_pass(config)["nolink"].new_articles == 1
+    assert run_pass(config, force=True)["nolink"].new_articles == 0  # same identity next time
+    stored = articles(config)["링크 없는 오픈소스 소식"]
+    assert stored.url == "https://home.example/" and stored.text_source == "feed-summary"
+    assert stored.topics == ["open-source"]
