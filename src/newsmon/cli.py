@@ -175,9 +175,15 @@ def articles(
         )
 
 
-@app.command()
-def feeds(config: ConfigOption = None) -> None:
-    """Each feed's health: last success, last error, entries seen."""
+feeds_app = typer.Typer(help="Feed health, and adding feeds.", no_args_is_help=False)
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.callback(invoke_without_command=True)
+def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """Each feed's health: last success, last error, entries seen, next check."""
+    if ctx.invoked_subcommand is not None:
+        return
     cfg = _config(config)
     store = _store(cfg)
     try:
@@ -186,23 +192,57 @@ def feeds(config: ConfigOption = None) -> None:
         store.close()
     for feed in cfg.feeds:
         h = health.get(feed.name)
-        state = (
-            "disabled"
-            if not feed.enabled
-            else (
-                "never checked"
-                if not h or not h.last_checked_at
-                else ("failing" if h.consecutive_failures else "ok")
-            )
+        if not feed.enabled:
+            state = "disabled in config"
+        elif not h or not h.last_checked_at:
+            state = "never checked"
+        elif h.consecutive_failures:
+            state = f"failing ({h.failure_kind or 'soft'}, {h.consecutive_failures}x)"
+        else:
+            state = "ok"
+        typer.echo(f"{feed.name:<28} {state:<20} {feed.url}")
+        if not h or not h.last_checked_at:
+            continue
+        typer.echo(
+            f"    last success: {_fmt(h.last_success_at)}  entries seen: {h.entries_seen}  "
+            f"articles: {h.articles}  consecutive failures: {h.consecutive_failures}"
         )
-        typer.echo(f"{feed.name:<28} {state:<13} {feed.url}")
-        if h and h.last_checked_at:
-            typer.echo(
-                f"    last success: {_fmt(h.last_success_at)}  entries seen: {h.entries_seen}  "
-                f"articles: {h.articles}  consecutive failures: {h.consecutive_failures}"
-            )
-            if h.last_error:
-                typer.echo(f"    last error ({_fmt(h.last_error_at)}): {h.last_error}")
+        typer.echo(
+            f"    next check: {_fmt(h.next_check_at) if h.next_check_at else 'next pass'}"
+            + (f" ({h.schedule_note})" if h.schedule_note else "")
+        )
+        if h.last_error:
+            typer.echo(f"    last error ({_fmt(h.last_error_at)}): {h.last_error}")
+        if h.url != feed.url and h.config_url == feed.url:
+            typer.echo(f"    moved permanently to {h.url}: update the configuration")
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed")],
+    name: Annotated[str | None, typer.Option(help="Feed name [default: from the site]")] = None,
+    language: Annotated[str | None, typer.Option(help="ko or en [default: guessed]")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Find a site's feed, check that it parses, and add it to the configuration file."""
+    from newsmon.discover import DiscoveryError, add_to_config, discover
+
+    cfg = _config(config)
+    path = config_path(config)
+    try:
+        found = asyncio.run(discover(url, cfg.fetch))
+    except DiscoveryError as exc:
+        raise _fail(1, str(exc)) from None
+    if any(f.url == found.url for f in cfg.feeds):
+        raise _fail(1, f"{found.url} is already configured")
+    try:
+        entry = add_to_config(path, found, name=name, language=language)
+    except (ConfigError, ValueError) as exc:
+        raise _fail(EXIT_CONFIG, f"not added: {exc}") from None
+    typer.echo(
+        f"added {entry.name}: {entry.url} ({found.entries} entries"
+        f"{', language ' + entry.language if entry.language else ''}) to {path}"
+    )

@@ -283,3 +283,31 @@ def parse_feed(
     return ParsedFeed(
         feed_title, entries, warning, skipped, int(ttl) if ttl.isdigit() else None, site_link
     )
+
+
+_ALTERNATE_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "text/xml",
+    "application/xml",
+)
+
+
+def find_feed_links(page: bytes, base_url: str) -> list[str]:
+    """Feeds a web page advertises with <link rel="alternate" type="...">, in page order."""
+    try:
+        root = lxml.html.fromstring(page)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    found: list[str] = []
+    for link in root.xpath("//link[@href]"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        if "alternate" in rel and kind in _ALTERNATE_TYPES:
+            href = urljoin(base_url, link.get("href").strip())
+            if href not in found:
+                found.append(href)
+    return found

@@ -1,0 +1,121 @@
+"""Feed discovery for `newsmon feeds add`: from a URL to a validated feed, then into the config."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from newsmon.config import FeedConfig, FetchConfig, load_config
+from newsmon.extract import detect_language
+from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
+from newsmon.fetch import Fetcher
+
+
+class DiscoveryError(Exception):
+    """No usable feed at or behind the URL; the message says what was tried."""
+
+
+@dataclass(frozen=True)
+class FoundFeed:
+    url: str
+    title: str | None
+    entries: int
+    language: str | None
+
+
+def _as_feed(data: bytes, url: str, charset: str | None, ctype: str) -> ParsedFeed | None:
+    try:
+        parsed = parse_feed(data, url, charset, ctype)
+    except FeedParseError:
+        return None
+    return parsed if parsed.entries or parsed.title else None
+
+
+def _found(url: str, parsed: ParsedFeed) -> FoundFeed:
+    sample = " ".join(f"{e.title} {e.summary}" for e in parsed.entries[:20])
+    return FoundFeed(url, parsed.title, len(parsed.entries), detect_language(sample))
+
+
+async def discover(url: str, config: FetchConfig) -> FoundFeed:
+    fetcher = Fetcher(config)
+    try:
+        page = await fetcher.get(url, max_bytes=config.max_feed_bytes, trusted=True)
+        if not page.ok:
+            raise DiscoveryError(f"cannot fetch {url}: {page.error}")
+        direct = _as_feed(page.content, page.final_url, page.charset, page.content_type)
+        if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
+            return _found(page.final_url, direct)
+        candidates = find_feed_links(page.content, page.final_url)
+        tried: list[str] = []
+        for candidate in candidates:
+            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, trusted=True)
+            if got.ok:
+                parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
+                if parsed is not None:
+                    return _found(got.final_url, parsed)
+            tried.append(f"{candidate} ({got.error or 'not a feed'})")
+        if direct is not None:
+            return _found(page.final_url, direct)
+        detail = "; tried " + ", ".join(tried) if tried else " and it links to no feed"
+        raise DiscoveryError(f"{url} is not a feed{detail}")
+    finally:
+        await fetcher.aclose()
+
+
+def _slug(found: FoundFeed) -> str:
+    host = (urlsplit(found.url).hostname or "feed").removeprefix("www.")
+    base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
+    return (base[:60] or "feed") + (f"-{found.language}" if found.language else "")
+
+
+def add_to_config(
+    path: Path, found: FoundFeed, *, name: str | None = None, language: str | None = None
+) -> FeedConfig:
+    """Append the feed to the `feeds:` list in place, keeping the file's comments and layout."""
+    lang = language or found.language
+    entry = FeedConfig.model_validate(
+        {"name": name or _slug(found), "url": found.url, "language": lang}
+    )
+    text = path.read_text(encoding="utf-8")
+    config = load_config(path)
+    if any(f.name == entry.name for f in config.feeds):
+        raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    feeds_node = next(
+        (v for k, v in root.value if k.value == "feeds") if root is not None else iter(()), None
+    )
+    lines = [f"  - name: {entry.name}", f"    url: {entry.url}"]
+    if entry.language:
+        lines.append(f"    language: {entry.language}")
+    if found.title:
+        lines[0] += f"  # {found.title[:70]}"
+    block = "\n".join(lines) + "\n"
+    if isinstance(feeds_node, yaml.SequenceNode) and feeds_node.value:
+        last = feeds_node.value[-1]
+        cut = _line_end(text, last.end_mark.index)
+        new = text[:cut] + block + text[cut:]
+    elif feeds_node is not None:  # `feeds: []` or empty
+        start = feeds_node.start_mark.index
+        end = feeds_node.end_mark.index
+        new = text[:start].rstrip(" ") + "\n" + block + text[end:].lstrip("\n")
+    else:
+        new = text.rstrip("\n") + "\nfeeds:\n" + block
+    path.write_text(new, encoding="utf-8")
+    try:
+        load_config(path)
+    except Exception:
+        path.write_text(text, encoding="utf-8")  # never leave a broken configuration behind
+        raise
+    return entry
+
+
+def _line_end(text: str, index: int) -> int:
+    """Index just after the line holding `index` (YAML end marks may sit at a line start)."""
+    if index > 0 and text[index - 1] == "\n":
+        return index
+    nl = text.find("\n", index)
+    return len(text) if nl == -1 else nl + 1

@@ -1,0 +1,87 @@
+"""`newsmon feeds add`: discover a feed from a page or URL, validate it, append it to the config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+from newsmon.config import load_config
+from newsmon.devsite import serve
+from tests.conftest import DEMO_SITE, SHIPPED_TOPICS
+
+runner = CliRunner()
+CONFIG = """\
+# my monitor
+database_url: sqlite:///{db}
+topics_file: {topics}
+feeds:
+  - name: existing   # keep this comment
+    url: https://existing.example/rss
+slack:
+  default_channel: "#news"
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    root = tmp_path / "site"
+    (root / "feeds").mkdir(parents=True)
+    (root / "feeds" / "en-ai.atom").write_bytes((DEMO_SITE / "feeds" / "en-ai.atom").read_bytes())
+    (root / "feeds" / "ko-ai.xml").write_bytes((DEMO_SITE / "feeds" / "ko-ai.xml").read_bytes())
+    (root / "index.html").write_text(
+        '<html><head><link rel="stylesheet" href="/s.css">'
+        '<link rel="alternate" type="application/rss+xml" title="Broken" href="/nope.xml">'
+        '<link rel="alternate" type="application/atom+xml" title="Frontier" href="/feeds/en-ai.atom">'
+        "</head><body>Home</body></html>"
+    )
+    (root / "plain.html").write_text("<html><body>No feeds here</body></html>")
+    (root / "_routes.json").write_text(json.dumps({"/nope.xml": {"status": 404, "body": "no"}}))
+    with serve(root) as server:
+        yield server
+
+
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "c.db", topics=SHIPPED_TOPICS), encoding="utf-8")
+    return path
+
+
+def test_add_from_a_home_page_finds_the_advertised_feed(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/index.html"), "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "added 127-0-0-1-en" in result.output and "4 entries" in result.output
+    config = load_config(path)
+    assert [f.name for f in config.feeds] == ["existing", "127-0-0-1-en"]
+    assert config.feeds[1].url == site.url("/feeds/en-ai.atom") and config.feeds[1].language == "en"
+    text = path.read_text(encoding="utf-8")
+    assert "# keep this comment" in text and text.startswith("# my monitor")
+
+
+def test_add_a_feed_url_directly_with_a_name(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app,
+        ["feeds", "add", site.url("/feeds/ko-ai.xml"), "--name", "ai-daily", "--config", str(path)],
+    )
+    assert result.exit_code == 0, result.output
+    feed = load_config(path).feeds[-1]
+    assert (feed.name, feed.language) == ("ai-daily", "ko")
+    again = runner.invoke(
+        app, ["feeds", "add", site.url("/feeds/ko-ai.xml"), "--config", str(path)]
+    )
+    assert again.exit_code == 1 and "already configured" in again.output
+
+
+def test_a_page_without_feeds_is_refused_and_config_untouched(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    before = path.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["feeds", "add", site.url("/plain.html"), "--config", str(path)])
+    assert result.exit_code == 1 and "links to no feed" in result.output
+    missing = runner.invoke(app, ["feeds", "add", site.url("/nope.xml"), "--config", str(path)])
+    assert missing.exit_code == 1 and "HTTP 404" in missing.output
+    assert path.read_text(encoding="utf-8") == before
