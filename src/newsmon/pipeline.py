@@ -271,8 +271,12 @@ async def process_feed(
         error = response.error or f"HTTP {response.status}"
         return await _feed_failed(ctx, state, outcome, error, response, now)
     try:
-        parsed = parse_feed(
-            response.content, response.final_url, response.charset, response.content_type
+        parsed = await asyncio.to_thread(
+            parse_feed,
+            response.content,
+            response.final_url,
+            response.charset,
+            response.content_type,
         )
     except FeedParseError as exc:
         return await _feed_failed(ctx, state, outcome, str(exc), response, now)
