@@ -207,10 +207,10 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
             f"    last success: {_fmt(h.last_success_at)}  entries seen: {h.entries_seen}  "
             f"articles: {h.articles}  consecutive failures: {h.consecutive_failures}"
         )
-        typer.echo(
-            f"    next check: {_fmt(h.next_check_at) if h.next_check_at else 'next pass'}"
-            + (f" ({h.schedule_note})" if h.schedule_note else "")
-        )
+        due_now = h.next_check_at is None or h.next_check_at <= datetime.now(UTC)
+        when = "next pass" if due_now else _fmt(h.next_check_at)
+        note = h.schedule_note if h.schedule_note and h.schedule_note != "every pass" else ""
+        typer.echo(f"    next check: {when}" + (f" ({note})" if note else ""))
         if h.last_error:
             typer.echo(f"    last error ({_fmt(h.last_error_at)}): {h.last_error}")
         if h.url != feed.url and h.config_url == feed.url:
