@@ -617,17 +617,33 @@ def _snippet(text: str, start: int, end: int) -> str:
     return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
 
 
-def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMatch]:
+@dataclass(frozen=True)
+class TopicScoreDetail:
+    """How one topic scored on one article, matched or not: what `newsmon classify` shows."""
+
+    topic: str
+    score: int
+    min_score: int
+    hits: tuple[TermHit, ...]
+    snippet: str
+    vetoed_by: str | None = None  # the exclude term that vetoed the topic
+
+    @property
+    def matched(self) -> bool:
+        return self.vetoed_by is None and self.score >= self.min_score and bool(self.hits)
+
+
+def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScoreDetail]:
+    """Every topic's score and evidence on this article, in rule order."""
     fields: dict[Field, str] = {
         "title": normalise_for_matching(title or ""),
         "body": normalise_for_matching(body or ""),
     }
     matcher = rules.matcher
     found = {name: matcher.find(text) for name, text in fields.items()}
-    results: list[TopicMatch] = []
+    results: list[TopicScoreDetail] = []
     for topic in rules.topics:
-        if any(term_spans(matcher, t, fields, found) for t in topic.exclude):
-            continue
+        veto = next((t for t in topic.exclude if term_spans(matcher, t, fields, found)), None)
         w = topic.weights
         score = 0
         hits: list[TermHit] = []
@@ -649,14 +665,31 @@ def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMat
                     if current is None or (gain, -first[0]) > (current[0], -current[1]):
                         best[name] = (gain, first[0], first[1])
                 score += term_score
-        if score >= topic.min_score and best:
+        snippet = ""
+        if best:
             name = "body" if "body" in best else "title"
             _, start, end = best[name]
-            hits.sort(key=lambda h: (h.field != "title", h.position))
-            results.append(
-                TopicMatch(topic.key, score, tuple(hits), _snippet(fields[name], start, end))
+            snippet = _snippet(fields[name], start, end)
+        hits.sort(key=lambda h: (h.field != "title", h.position))
+        results.append(
+            TopicScoreDetail(
+                topic.key,
+                score,
+                topic.min_score,
+                tuple(hits),
+                snippet,
+                veto.text if veto else None,
             )
+        )
     return results
+
+
+def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMatch]:
+    return [
+        TopicMatch(d.topic, d.score, d.hits, d.snippet)
+        for d in explain(rules, title, body)
+        if d.matched
+    ]
 
 
 # --- loading -------------------------------------------------------------------------------------
