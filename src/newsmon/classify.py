@@ -130,6 +130,11 @@ VERB_STARTS = (
     "됐",
     "시키",
     "시킨",
+    "당하",  # passive: 조종당할, 악용당한
+    "당한",
+    "당할",
+    "당해",
+    "당했",
 )
 # Dictionary forms: a term written 공개하다 matches the stem 공개 followed by a verb ending.
 DICTIONARY_ENDINGS = ("하다", "되다", "시키다")
