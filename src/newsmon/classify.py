@@ -59,6 +59,7 @@ PARTICLES = sorted(
         "의",
         "에",
         "에서",
+        "서",  # 에서 shortened, as titles write it (평가서 1위)
         "에게",
         "께",
         "한테",
@@ -143,6 +144,7 @@ BODY_WEIGHT = 1
 BODY_CAP = 3
 STRONG_WEIGHT = 3
 SNIPPET_RADIUS = 90
+OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
 TOPIC_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGS = ("en", "ko")
 VERSIONS = (1, 2)
@@ -276,6 +278,7 @@ class TopicRule:
     strong: tuple[Term, ...] = ()
     exclude: tuple[Term, ...] = ()
     weights: Weights = field(default_factory=Weights)
+    requires: tuple[Term, ...] = ()  # at least one must occur, else the topic cannot match
 
 
 @dataclass(frozen=True)
@@ -495,7 +498,7 @@ class Matcher:
         self.regex_ids: list[int] = []
         by_key: dict[str, list[int]] = {}
         for topic in topics:
-            for term in (*topic.terms, *topic.strong, *topic.exclude):
+            for term in (*topic.terms, *topic.strong, *topic.exclude, *topic.requires):
                 for atom in (*term.atoms, *term.near, *term.unless):
                     ident = (atom.text, atom.pattern.pattern)
                     if ident in index:
@@ -583,10 +586,21 @@ def _near_spans(
 def _spans_of(
     matcher: Matcher, atoms: tuple[Atom, ...], found: dict[int, list[Span]]
 ) -> list[Span]:
+    if len(atoms) == 1:
+        return found.get(matcher.atom_id(atoms[0]), [])
     spans: list[Span] = []
     for atom in atoms:
         spans.extend(found.get(matcher.atom_id(atom), ()))
-    return sorted(spans)
+    spans.sort()
+    # Alternatives that touch are one mention: 깃허브(GitHub), "AI (인공지능)".
+    merged: list[Span] = []
+    for span in spans:
+        if merged and span[0] <= merged[-1][1] + OR_GAP:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], span[1]), max(last[2], span[2]))
+        else:
+            merged.append(span)
+    return merged
 
 
 def term_spans(
@@ -631,7 +645,7 @@ class TopicScoreDetail:
     min_score: int
     hits: tuple[TermHit, ...]
     snippet: str
-    vetoed_by: str | None = None  # the exclude term that vetoed the topic
+    vetoed_by: str | None = None  # the exclude term that vetoed the topic, or missing context
 
     @property
     def matched(self) -> bool:
@@ -648,7 +662,13 @@ def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScor
     found = {name: matcher.find(text) for name, text in fields.items()}
     results: list[TopicScoreDetail] = []
     for topic in rules.topics:
-        veto = next((t for t in topic.exclude if term_spans(matcher, t, fields, found)), None)
+        veto = next((t.text for t in topic.exclude if term_spans(matcher, t, fields, found)), None)
+        if (
+            veto is None
+            and topic.requires
+            and not any(term_spans(matcher, t, fields, found) for t in topic.requires)
+        ):
+            veto = "requires: none of its context terms occurs"
         w = topic.weights
         score = 0
         hits: list[TermHit] = []
@@ -683,7 +703,7 @@ def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScor
                 topic.min_score,
                 tuple(hits),
                 snippet,
-                veto.text if veto else None,
+                veto,
             )
         )
     return results
@@ -699,7 +719,7 @@ def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMat
 
 # --- loading -------------------------------------------------------------------------------------
 
-TOPIC_KEYS = {"label", "min_score", "weights", "terms", "strong", "exclude"}
+TOPIC_KEYS = {"label", "min_score", "weights", "terms", "strong", "exclude", "requires"}
 WEIGHT_KEYS = {"title", "body", "body_cap", "strong"}
 
 
@@ -824,7 +844,7 @@ def load_rules(path: Path, *, korean: str | None = None) -> Rules:
             raise doc.error(loc, "topic keys are lower-case words joined by '-'")
         if not isinstance(spec, dict):
             raise doc.error(loc, "a topic must be a mapping")
-        allowed = TOPIC_KEYS if expressions else TOPIC_KEYS - {"weights"}
+        allowed = TOPIC_KEYS if expressions else TOPIC_KEYS - {"weights", "requires"}
         extra = set(spec) - allowed
         if extra:
             raise doc.error((*loc, sorted(extra)[0]), "unknown key")
@@ -853,6 +873,7 @@ def load_rules(path: Path, *, korean: str | None = None) -> Rules:
             strong=strong,
             exclude=_terms(doc, (*loc, "exclude"), spec.get("exclude"), **opts),
             weights=weights,
+            requires=_terms(doc, (*loc, "requires"), spec.get("requires"), **opts),
         )
         _check_can_match(doc, loc, spec, rule)
         topics.append(rule)

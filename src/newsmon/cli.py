@@ -271,7 +271,9 @@ def classify_page(
     matched = [d for d in details if d.matched]
     typer.echo(f"topics: {', '.join(d.topic for d in matched) or 'none'}")
     for d in details:
-        if d.vetoed_by:
+        if d.vetoed_by and d.vetoed_by.startswith("requires:"):
+            state = f"no ({d.vetoed_by})"
+        elif d.vetoed_by:
             state = f"no (vetoed by exclude {d.vetoed_by!r})"
         else:
             state = "MATCH" if d.matched else "no"

@@ -41,9 +41,14 @@ def test_shipped_rules_hold_their_floors() -> None:
 def test_eval_fails_below_a_floor_and_lists_misclassified_items(tmp_path: Path) -> None:
     labels = tmp_path / "labels.jsonl"
     items = [
-        {"id": "a", "title": "Open Source Week starts", "text": "", "topics": ["open-source"]},
+        {
+            "id": "a",
+            "title": "DeepSeek Open Source Week starts",
+            "text": "",
+            "topics": ["open-source"],
+        },
         {"id": "b", "title": "New phone review", "text": "", "topics": ["open-source"]},
-        {"id": "c", "title": "Regulators", "text": "regulation " * 3, "topics": []},
+        {"id": "c", "title": "Regulators", "text": "AI regulation " * 3, "topics": []},
     ]
     labels.write_text("\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8")
     args = ["eval", str(labels), "--rules", str(SHIPPED_TOPICS)]
