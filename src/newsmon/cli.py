@@ -128,6 +128,12 @@ def backfill(
         bool,
         typer.Option("--alerts/--no-alerts", help="Send alerts never sent before (default: none)"),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show new and lost matches per article; write and send nothing"
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Re-classify stored articles with the current topic rules (the Prefect flow `backfill`)."""
@@ -136,10 +142,17 @@ def backfill(
     assert since_day is not None
     if until_day and until_day < since_day:
         raise _fail(EXIT_CONFIG, "--until is before --since")
+    if dry_run and alerts:
+        raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
     path = _check(config)
     from flows.backfill import backfill as backfill_flow
 
-    result = backfill_flow(since=since_day, until=until_day, alerts=alerts, config_path=path)
+    result = backfill_flow(
+        since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
+    )
+    if dry_run:
+        _print_diff(result)
+        return
     added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
     removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
     typer.echo(
@@ -317,3 +330,20 @@ def eval_rules(
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:
         raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+def _print_diff(result: dict[str, Any]) -> None:
+    """The dry run's answer: per article, the matches it would gain (+) and lose (-)."""
+    for d in result["diff"]:
+        typer.echo(f"\n#{d['article_id']} {(d['title'] or '(no title)')[:90]}")
+        for m in d["new"]:
+            terms = ", ".join(m["terms"][:6])
+            typer.echo(f"  + {m['topic']} (score {m['score']}: {terms})")
+        for m in d["lost"]:
+            typer.echo(f"  - {m['topic']} (was score {m['score']})")
+    added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
+    removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
+    typer.echo(
+        f"\ndry run over {result['articles']} articles: {result['changed']} would change; "
+        f"new {added}; lost {removed}; nothing written, nothing sent"
+    )
