@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,8 +15,10 @@ from newsmon import alerts as alerting
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
+    MatchDiff,
     ReclassifyOutcome,
     deliver_pending,
+    preview_reclassify,
     reclassify_batch,
 )
 from newsmon.report import reclassify_line
@@ -29,6 +32,11 @@ def reclassify_task(
     ctx: Context, rows: list[tuple[int, str | None, str]], alerts: bool
 ) -> ReclassifyOutcome:
     return reclassify_batch(ctx, rows, queue_alerts=alerts)
+
+
+@task(name="preview-batch", cache_policy=NO_CACHE)
+def preview_task(ctx: Context, rows: list[tuple[int, str | None, str]]) -> list[MatchDiff]:
+    return preview_reclassify(ctx, rows)[1]
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
@@ -46,10 +54,13 @@ def backfill(
     until: date | None = None,
     alerts: bool = False,
     config_path: str | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
     """Re-classify articles first seen from `since` through `until` (inclusive, UTC days).
 
     Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
+    With `dry_run` nothing is written or sent: the result lists, per article, the matches the
+    current rules would add (`new`) and the stored ones they would drop (`lost`).
     """
     logger = get_run_logger()
     started = utcnow()
@@ -57,6 +68,30 @@ def backfill(
     try:
         end = day_start(until) + timedelta(days=1) if until else None
         rows = ctx.store.articles_for_reclassify(day_start(since), end)
+        if dry_run:
+            diffs: list[MatchDiff] = []
+            for i in range(0, len(rows), BATCH):
+                diffs.extend(preview_task(ctx, rows[i : i + BATCH]))
+            new = Counter(m.topic for d in diffs for m in d.new)
+            lost = Counter(m.topic for d in diffs for m in d.lost)
+            logger.info(
+                "backfill dry run: %d articles, %d would change (nothing written)",
+                len(rows),
+                len(diffs),
+            )
+            return {
+                "since": since.isoformat(),
+                "until": until.isoformat() if until else None,
+                "rules_version": ctx.rules.version,
+                "dry_run": True,
+                "articles": len(rows),
+                "changed": len(diffs),
+                "added": dict(new),
+                "removed": dict(lost),
+                "alerts_queued": 0,
+                "alerts_sent": 0,
+                "diff": [d.as_dict() for d in diffs],
+            }
         total = ReclassifyOutcome()
         for i in range(0, len(rows), BATCH):
             part = reclassify_task(ctx, rows[i : i + BATCH], alerts)

@@ -10,7 +10,7 @@ import asyncio
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,7 +20,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 from newsmon.config import Config, ConfigError, config_path, load_config
 from newsmon.store import Store, StoreError
 
-EXIT_CONFIG, EXIT_DATABASE = 2, 3
+if TYPE_CHECKING:
+    from newsmon.classify import Rules
+
+EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
 
 app = typer.Typer(
     add_completion=False,
@@ -28,6 +31,17 @@ app = typer.Typer(
     help="Monitor AI news feeds for open-source, AI-safety and policy stories.",
 )
 
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Topic rules file [default: topics_file of the configuration]"),
+]
+KoreanOption = Annotated[
+    str | None,
+    typer.Option(
+        "--korean",
+        help="Korean matching: suffix (built-in particle and ending lists) or kiwi (kiwipiepy)",
+    ),
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -121,6 +135,12 @@ def backfill(
         bool,
         typer.Option("--alerts/--no-alerts", help="Send alerts never sent before (default: none)"),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show new and lost matches per article; write and send nothing"
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Re-classify stored articles with the current topic rules (the Prefect flow `backfill`)."""
@@ -129,10 +149,17 @@ def backfill(
     assert since_day is not None
     if until_day and until_day < since_day:
         raise _fail(EXIT_CONFIG, "--until is before --since")
+    if dry_run and alerts:
+        raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
     path = _check(config)
     from flows.backfill import backfill as backfill_flow
 
-    result = backfill_flow(since=since_day, until=until_day, alerts=alerts, config_path=path)
+    result = backfill_flow(
+        since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
+    )
+    if dry_run:
+        _print_diff(result)
+        return
     added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
     removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
     typer.echo(
@@ -245,4 +272,129 @@ def feeds_add(
     typer.echo(
         f"added {entry.name}: {entry.url} ({found.entries} entries"
         f"{', language ' + entry.language if entry.language else ''}) to {path}"
+    )
+
+
+def _rules(config: Path | None, rules: Path | None, korean: str | None) -> Rules:
+    from newsmon.classify import KOREAN_MODES, load_rules
+
+    if korean is not None and korean not in KOREAN_MODES:
+        raise _fail(EXIT_CONFIG, f"--korean wants one of {', '.join(KOREAN_MODES)}")
+    path = rules if rules is not None else _config(config).topics_path()
+    try:
+        return load_rules(path, korean=korean)
+    except ConfigError as exc:
+        raise _fail(EXIT_CONFIG, f"bad topic rules: {exc}") from None
+
+
+@app.command("classify")
+def classify_page(
+    source: Annotated[str, typer.Argument(help="A local HTML or text file, or an http(s) URL")],
+    rules: RulesOption = None,
+    korean: KoreanOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show which topics a page would match and why, without storing anything."""
+    from newsmon.classify import explain
+    from newsmon.config import FetchConfig
+    from newsmon.extract import extract_article
+
+    ruleset = _rules(config, rules, korean)
+    if source.startswith(("http://", "https://")):
+        from newsmon.fetch import Fetcher, FetchResult
+
+        fetch_cfg = _config(config).fetch if rules is None else FetchConfig()
+
+        async def fetch_page() -> FetchResult:
+            fetcher = Fetcher(fetch_cfg)
+            try:  # the operator named this URL: trusted like a configured feed
+                return await fetcher.get(source, max_bytes=fetch_cfg.max_page_bytes, trusted=True)
+            finally:
+                await fetcher.aclose()
+
+        page = asyncio.run(fetch_page())
+        if not page.ok:
+            raise _fail(EXIT_CONFIG, f"cannot fetch {source}: {page.error or page.status}")
+        extracted = extract_article(page.content, url=page.final_url, http_charset=page.charset)
+        title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
+    else:
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _fail(EXIT_CONFIG, f"cannot read {source}: {exc.strerror or exc}") from None
+        if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+            extracted = extract_article(data, url=path.resolve().as_uri())
+            title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
+        else:  # plain text: the first line is the title
+            first, _, rest = data.decode("utf-8", errors="replace").partition("\n")
+            title, text, origin = first.strip(), rest, "plain text"
+    typer.echo(f"{title or '(no title)'}")
+    typer.echo(f"  {origin}, {len(text)} chars; rules {ruleset.version} (korean: {ruleset.korean})")
+    details = explain(ruleset, title, text)
+    matched = [d for d in details if d.matched]
+    typer.echo(f"topics: {', '.join(d.topic for d in matched) or 'none'}")
+    for d in details:
+        if d.vetoed_by and d.vetoed_by.startswith("requires:"):
+            state = f"no ({d.vetoed_by})"
+        elif d.vetoed_by:
+            state = f"no (vetoed by exclude {d.vetoed_by!r})"
+        else:
+            state = "MATCH" if d.matched else "no"
+        typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
+        for hit in d.hits:
+            typer.echo(f"  {hit.field:<5} @{hit.position:<6} x{hit.count}  {hit.term}")
+        if d.snippet and (d.matched or d.hits):
+            typer.echo(f"  snippet: {d.snippet}")
+
+
+@app.command("eval")
+def eval_rules(
+    labels: Annotated[Path, typer.Argument(help="A .jsonl file of labelled items, or a folder")],
+    rules: RulesOption = None,
+    korean: KoreanOption = None,
+    floors: Annotated[
+        Path | None, typer.Option(help="YAML of per-topic precision/recall floors")
+    ] = None,
+    min_precision: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
+    min_recall: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
+    config: ConfigOption = None,
+) -> None:
+    """Precision, recall and F1 per topic on labelled items, and the misclassified ones.
+
+    Exits 1 when a figure is below --min-precision, --min-recall or the floors file.
+    """
+    from newsmon.evaluate import evaluate, load_floors, load_labels, report
+
+    ruleset = _rules(config, rules, korean)
+    try:
+        items = load_labels(labels)
+        wanted = load_floors(floors) if floors else {}
+        result = evaluate(ruleset, items)
+    except ConfigError as exc:
+        raise _fail(EXIT_CONFIG, str(exc)) from None
+    typer.echo(f"rules {ruleset.version} (korean: {ruleset.korean}) on {labels}")
+    for line in report(result):
+        typer.echo(line)
+    failures = result.below(wanted, min_precision, min_recall)
+    for line in failures:
+        typer.echo(f"BELOW FLOOR: {line}")
+    if failures:
+        raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+def _print_diff(result: dict[str, Any]) -> None:
+    """The dry run's answer: per article, the matches it would gain (+) and lose (-)."""
+    for d in result["diff"]:
+        typer.echo(f"\n#{d['article_id']} {(d['title'] or '(no title)')[:90]}")
+        for m in d["new"]:
+            terms = ", ".join(m["terms"][:6])
+            typer.echo(f"  + {m['topic']} (score {m['score']}: {terms})")
+        for m in d["lost"]:
+            typer.echo(f"  - {m['topic']} (was score {m['score']})")
+    added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
+    removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
+    typer.echo(
+        f"\ndry run over {result['articles']} articles: {result['changed']} would change; "
+        f"new {added}; lost {removed}; nothing written, nothing sent"
     )

@@ -418,3 +418,57 @@ def reclassify_batch(
                     article_id, channel, topics, revive_skipped=True
                 )
     return outcome
+
+
+@dataclass(frozen=True)
+class MatchDiff:
+    """What re-applying the rules would change for one stored article."""
+
+    article_id: int
+    title: str | None
+    new: tuple[TopicMatch, ...]  # topics the current rules match and the corpus does not have
+    lost: tuple[StoredMatch, ...]  # topics stored for the article that the rules no longer match
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "new": [
+                {"topic": m.topic, "score": m.score, "terms": m.terms, "snippet": m.snippet}
+                for m in self.new
+            ],
+            "lost": [{"topic": m.topic, "score": m.score} for m in self.lost],
+        }
+
+
+def diff_matches(
+    article_id: int,
+    title: str | None,
+    stored: Sequence[StoredMatch],
+    current: Sequence[TopicMatch],
+) -> MatchDiff | None:
+    """Stored matches against the current rules' matches; None when the topics are the same."""
+    have = {m.topic for m in stored}
+    want = {m.topic for m in current}
+    if have == want:
+        return None
+    return MatchDiff(
+        article_id,
+        title,
+        tuple(m for m in current if m.topic not in have),
+        tuple(m for m in stored if m.topic not in want),
+    )
+
+
+def preview_reclassify(
+    ctx: Context, rows: Sequence[tuple[int, str | None, str]]
+) -> tuple[int, list[MatchDiff]]:
+    """What `reclassify_batch` would change, without writing or queueing anything."""
+    diffs: list[MatchDiff] = []
+    for article_id, title, text in rows:
+        diff = diff_matches(
+            article_id, title, ctx.store.matches_of(article_id), ctx.rules.classify(title, text)
+        )
+        if diff is not None:
+            diffs.append(diff)
+    return len(rows), diffs

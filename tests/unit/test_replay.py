@@ -1,0 +1,91 @@
+"""Replaying rules without Prefect: the pure diff and the read-only preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsmon.classify import TopicMatch, load_rules
+from newsmon.pipeline import Context, diff_matches, preview_reclassify, to_stored
+from newsmon.store import NewArticle, Store, StoredMatch
+
+RULES = """\
+version: 2
+topics:
+  open-source:
+    terms: {en: ["open weights", "GitHub"]}
+  policy:
+    terms: {en: ["regulation", "FTC"]}
+"""
+
+
+def match(topic: str, score: int = 3) -> TopicMatch:
+    return TopicMatch(topic, score, (), "")
+
+
+def test_diff_matches_reports_new_and_lost_topics() -> None:
+    stored = [StoredMatch("policy", 3, [], ""), StoredMatch("ai-safety", 4, [], "")]
+    diff = diff_matches(7, "t", stored, [match("policy", 6), match("open-source")])
+    assert diff is not None
+    assert [m.topic for m in diff.new] == ["open-source"]
+    assert [m.topic for m in diff.lost] == ["ai-safety"]
+    assert diff.as_dict()["lost"] == [{"topic": "ai-safety", "score": 4}]
+    # a score change alone is not a diff: the same channels get the same alerts
+    assert diff_matches(7, "t", stored[:1], [match("policy", 9)]) is None
+
+
+def test_preview_writes_nothing(tmp_path: Path) -> None:
+    rules_path = tmp_path / "topics.yaml"
+    rules_path.write_text(RULES, encoding="utf-8")
+    old_rules = load_rules(rules_path)
+    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        ids = []
+        for i, (title, text) in enumerate(
+            [
+                ("FTC regulation of chips", "The FTC said regulation is coming."),
+                ("Weights on GitHub", "The lab put open weights on GitHub."),
+                ("Phone review", "A phone."),
+            ]
+        ):
+            stored = store.add_article(
+                NewArticle(
+                    f"https://x.example/{i}",
+                    f"https://x.example/{i}",
+                    None,
+                    None,
+                    title,
+                    text,
+                    "page",
+                    None,
+                    "en",
+                    None,
+                    None,
+                    f"h{i}",
+                ),
+                to_stored(old_rules.classify(title, text)),
+                old_rules.version,
+            )
+            ids.append(stored.id)
+        before = {i: store.matches_of(i) for i in ids}
+        assert [m.topic for m in before[ids[0]]] == ["policy"]
+
+        # New rules: FTC and regulation no longer count; "phone" is now open-source (on purpose).
+        rules_path.write_text(
+            RULES.replace('"regulation", "FTC"', '"antitrust"').replace(
+                '"GitHub"]', '"GitHub", "phone"]'
+            ),
+            encoding="utf-8",
+        )
+        ctx = Context.__new__(Context)
+        ctx.rules, ctx.store = load_rules(rules_path), store
+        rows = store.articles_for_reclassify(datetime(2000, 1, 1, tzinfo=UTC), None)
+        count, diffs = preview_reclassify(ctx, rows)
+        assert count == 3
+        by_id = {d.article_id: d for d in diffs}
+        assert set(by_id) == {ids[0], ids[2]}
+        assert [m.topic for m in by_id[ids[0]].lost] == ["policy"] and not by_id[ids[0]].new
+        assert [m.topic for m in by_id[ids[2]].new] == ["open-source"]
+        assert {i: store.matches_of(i) for i in ids} == before  # nothing written
+    finally:
+        store.close()

@@ -1,0 +1,90 @@
+"""Quality gate: the shipped topic rules on the labelled set, through `newsmon eval`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_BELOW_FLOOR, EXIT_CONFIG, app
+from newsmon.evaluate import evaluate, load_labels
+from tests.conftest import ROOT, SHIPPED_TOPICS
+
+LABELS = ROOT / "tests" / "data" / "labels"
+FLOORS = LABELS / "floors.yaml"
+runner = CliRunner()
+
+
+def test_labelled_set_is_big_enough_and_bilingual() -> None:
+    items = load_labels(LABELS)
+    assert len(items) >= 80
+    langs = {i.lang for i in items}
+    assert langs == {"en", "ko"}
+    negatives = [i for i in items if not i.topics]
+    assert len(negatives) >= 20  # hard negatives: products, closed models, other "open"/"safety"
+    for topic in ("open-source", "ai-safety", "policy"):
+        for lang in ("en", "ko"):
+            assert sum(topic in i.topics and i.lang == lang for i in items) >= 5, (topic, lang)
+
+
+def test_shipped_rules_hold_their_floors() -> None:
+    result = runner.invoke(
+        app, ["eval", str(LABELS), "--rules", str(SHIPPED_TOPICS), "--floors", str(FLOORS)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "open-source" in result.output and "precision" in result.output
+    assert "BELOW FLOOR" not in result.output
+
+
+def test_eval_fails_below_a_floor_and_lists_misclassified_items(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl"
+    items = [
+        {
+            "id": "a",
+            "title": "DeepSeek Open Source Week starts",
+            "text": "",
+            "topics": ["open-source"],
+        },
+        {"id": "b", "title": "New phone review", "text": "", "topics": ["open-source"]},
+        {"id": "c", "title": "Regulators", "text": "AI regulation " * 3, "topics": []},
+    ]
+    labels.write_text("\n".join(json.dumps(i) for i in items) + "\n", encoding="utf-8")
+    args = ["eval", str(labels), "--rules", str(SHIPPED_TOPICS)]
+    ok = runner.invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    assert "  b (" in ok.output and "-open-source" in ok.output
+    assert "  c (" in ok.output and "+policy" in ok.output
+    low = runner.invoke(app, [*args, "--min-recall", "0.9"])
+    assert low.exit_code == EXIT_BELOW_FLOOR
+    assert "open-source: recall 0.500 < floor 0.900" in low.output
+    floors = tmp_path / "floors.yaml"
+    floors.write_text("policy: {precision: 0.5}\n", encoding="utf-8")
+    low = runner.invoke(app, [*args, "--floors", str(floors)])
+    assert low.exit_code == EXIT_BELOW_FLOOR and "policy: precision 0.000" in low.output
+
+
+def test_eval_refuses_unknown_topics_and_bad_lines(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"id": "a", "title": "x", "text": "", "topics": ["sports"]}\n')
+    result = runner.invoke(app, ["eval", str(labels), "--rules", str(SHIPPED_TOPICS)])
+    assert result.exit_code == EXIT_CONFIG and "labels.jsonl:1" in result.output
+    labels.write_text('{"id": "a", "title": "x"\n')
+    result = runner.invoke(app, ["eval", str(labels), "--rules", str(SHIPPED_TOPICS)])
+    assert result.exit_code == EXIT_CONFIG and "invalid JSON" in result.output
+
+
+@pytest.mark.skipif(
+    not __import__("newsmon.classify", fromlist=["x"]).kiwi_available(),
+    reason="kiwipiepy not installed (pip install -e '.[korean]')",
+)
+def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
+    from newsmon.classify import load_rules
+
+    korean = [i for i in load_labels(LABELS) if i.lang == "ko"]
+    suffix = evaluate(load_rules(SHIPPED_TOPICS, korean="suffix"), korean)
+    kiwi = evaluate(load_rules(SHIPPED_TOPICS, korean="kiwi"), korean)
+    # The figures for both are in the README; the analyser must not be worse than the suffixes.
+    for topic, s in suffix.scores.items():
+        assert kiwi.scores[topic].f1 >= s.f1 - 0.1, topic
