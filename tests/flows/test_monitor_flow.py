@@ -198,3 +198,19 @@ def test_refused_channel_is_reported_and_other_channels_still_get_alerts(
     slack.unknown_channels.clear()
     run_monitor(config)
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
+
+
+def test_newsmon_run_command_prints_alerts_and_summary(tmp_path: Path, site: SiteServer) -> None:
+    """`newsmon run` with no Slack credentials: alerts printed, one summary, exit 0."""
+    from typer.testing import CliRunner
+
+    from newsmon.cli import app
+
+    config = write_config(tmp_path, site)
+    result = CliRunner().invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("── alert → ") == len(EXPECTED_ALERTS)
+    assert "── alert → #ai-safety" in result.output
+    summary = [line for line in result.output.splitlines() if line.startswith("feeds: ")]
+    assert summary == [summary[0]] and "4 ok" in summary[0] and "2 failed" in summary[0]
+    assert "failed: broken-feed: HTTP 500 Internal Server Error" in result.output
