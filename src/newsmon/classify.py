@@ -246,6 +246,7 @@ class Atom:
     pattern: re.Pattern[str]
     key: str | None  # lower-cased first word, for the automaton; None for a regex
     korean_end: bool = False  # ends in Hangul: a particle or ending may follow
+    single_word: bool = False  # one word: nothing may follow the key
 
 
 @dataclass(frozen=True)
@@ -384,7 +385,13 @@ def _group(tokens: list[tuple[str, str]], what: str) -> list[str]:
 def _atom(text: str, lax_korean: bool) -> Atom:
     pattern = compile_term(text, lax_korean_end=lax_korean)
     tokens, _ = _stem_tokens(normalise_for_matching(text).strip())
-    return Atom(text, pattern, _lower_same_length(tokens[0]), _is_hangul(tokens[-1][-1]))
+    return Atom(
+        text,
+        pattern,
+        _lower_same_length(tokens[0]),
+        _is_hangul(tokens[-1][-1]),
+        len(tokens) == 1,
+    )
 
 
 def _regex_atom(source: str) -> Atom:
@@ -530,7 +537,9 @@ class Matcher:
         for key, ids_ in by_key.items():
             # A cheap test of the left boundary (the key's first letter decides) before any regex.
             left = _LATIN_LEFT if _is_latin(key[0]) else _HANGUL_LEFT if _is_hangul(key[0]) else 0
-            self.automaton.add_word(key, (len(key), left, tuple(ids_)))
+            # ... and of the right one, when every atom on this key is just this one Latin word.
+            whole_word = _is_latin(key[-1]) and all(self.atoms[i].single_word for i in ids_)
+            self.automaton.add_word(key, (len(key), left, whole_word, tuple(ids_)))
         if by_key:
             self.automaton.make_automaton()
         self.has_keys = bool(by_key)
@@ -547,7 +556,12 @@ class Matcher:
             lowered = _lower_same_length(text)
             last_end = [0] * len(self.atoms)
             match = self.match_at
-            for end, (length, left, ids) in self.automaton.iter(lowered):
+            size = len(text)
+            for end, (length, left, whole_word, ids) in self.automaton.iter(lowered):
+                if whole_word and end + 1 < size:
+                    after = text[end + 1]
+                    if after.isascii() and after.isalnum():
+                        continue
                 start = end - length + 1
                 if start and left:
                     before = text[start - 1]
