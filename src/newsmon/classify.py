@@ -146,6 +146,7 @@ BODY_CAP = 3
 STRONG_WEIGHT = 3
 SNIPPET_RADIUS = 90
 NEAR_WORD_CHARS = 25  # NEAR/n in words also needs the gap under 25 * (n + 1) characters
+MATCHED_CHARS = 80  # TermHit.matched is cut to this
 OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
 TOPIC_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGS = ("en", "ko")
@@ -286,18 +287,22 @@ class TopicRule:
 
 @dataclass(frozen=True)
 class TermHit:
-    term: str
+    term: str  # the rule entry as written
     field: Field
-    position: int
+    position: int  # of the first occurrence, in the NFKC-normalised field
     count: int
+    matched: str = ""  # the text of the first occurrence ("open-weight model", "딥시크가")
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "term": self.term,
             "field": self.field,
             "position": self.position,
             "count": self.count,
         }
+        if self.matched:
+            out["matched"] = self.matched
+        return out
 
 
 @dataclass(frozen=True)
@@ -777,7 +782,8 @@ def explain(
                 term_score = 0
                 for name, spans in term_spans(matcher, term, found).items():
                     first = spans[0]
-                    hits.append(TermHit(term.text, name, first[0], len(spans)))
+                    surface = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
+                    hits.append(TermHit(term.text, name, first[0], len(spans), surface))
                     if kind == "strong":
                         gain = w.strong
                         term_score = w.strong  # decisive once, wherever it stands

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from newsmon.classify import kiwi_available
 from newsmon.cli import EXIT_BELOW_FLOOR, EXIT_CONFIG, app
 from newsmon.evaluate import evaluate, load_labels
 from tests.conftest import ROOT, SHIPPED_TOPICS
@@ -76,7 +77,7 @@ def test_eval_refuses_unknown_topics_and_bad_lines(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not __import__("newsmon.classify", fromlist=["x"]).kiwi_available(),
+    not kiwi_available(),
     reason="kiwipiepy not installed (pip install -e '.[korean]')",
 )
 def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
