@@ -509,6 +509,7 @@ class Matcher:
     """Finds every atom of every topic in one pass per field."""
 
     def __init__(self, topics: Sequence[TopicRule], korean: str = "suffix") -> None:
+        self.topics = tuple(topics)
         self.korean = korean
         self.atoms: list[Atom] = []
         index: dict[tuple[str, str], int] = {}
@@ -548,6 +549,10 @@ class Matcher:
         if by_key:
             self.automaton.make_automaton()
         self.has_keys = bool(by_key)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plans are keyed by the identity of term objects: rebuild them after unpickling.
+        return (Matcher, (self.topics, self.korean))
 
     def atom_id(self, atom: Atom) -> int:
         return self._id[(atom.text, atom.pattern.pattern)]

@@ -283,3 +283,15 @@ def test_korean_dictionary_form_and_passive_endings() -> None:
     assert hits("공개하다", "공개 모델") == []  # the verb form only
     assert hits("조종", "조종당할 수 있다") == ["조종당할"]
     assert hits("안전성 평가", "안전성 평가서 1위") == ["안전성 평가서"]
+
+
+def test_rules_survive_pickling_and_hits_keep_the_matched_text(v2) -> None:
+    import pickle
+
+    v2.classify("x", "y")  # builds the matcher
+    copy = pickle.loads(pickle.dumps(v2))
+    title = "AI lab will open its model weights"
+    assert topics(copy, title) == topics(v2, title) == {"open-source": 3}
+    [m] = copy.classify(title, "")
+    assert m.hits[0].matched == "open its model weights"
+    assert m.hits[0].as_dict()["matched"] == "open its model weights"
