@@ -112,10 +112,15 @@ PARTICLES = sorted(
         "요",
         "측",
         "쪽",
+        "대로",
+        "마다",
+        "밖에",
     },
     key=len,
     reverse=True,
 )
+# Derivational noun suffixes (접미사): 안전성 (safety), 오픈소스화 (open-sourcing), 공개적 (public).
+NOUN_SUFFIXES = "성|화|적"
 # A noun turned verb or adjective (공개 → 공개했다, 공개된): these starts, then any ending.
 VERB_STARTS = (
     "하",
@@ -221,7 +226,10 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
         right = f"(?:{verbs})[{HANGUL}]*"
     elif _is_hangul(last):
         particles = "|".join(PARTICLES)
-        right = f"(?:(?:{verbs})[{HANGUL}]*|(?:{particles}){{0,2}})(?![{HANGUL}])"
+        # a noun suffix (안전성, 오픈소스화, 공개적) may come first; then up to three particles
+        right = (
+            f"(?:(?:{verbs})[{HANGUL}]*|(?:{NOUN_SUFFIXES})?(?:{particles}){{0,3}})(?![{HANGUL}])"
+        )
     elif _is_latin(last):
         right = f"(?![{_LATIN_WORD}])"
     else:
