@@ -547,6 +547,14 @@ class Matcher:
                     self.users.setdefault(i, []).append(id(term))
         self._id = index
         self.match_at = [a.pattern.match for a in self.atoms]
+        # One plain Latin word needs no regex: the boundaries are checked by hand below, and an
+        # acronym by comparing the exact text (`None`: run the atom's pattern).
+        self.plain: list[str | None] = [None] * len(self.atoms)
+        self.exact: list[bool] = [False] * len(self.atoms)
+        for i, a in enumerate(self.atoms):
+            if a.key and a.single_word and a.key.isascii() and a.key.isalnum():
+                self.plain[i] = _stem_tokens(normalise_for_matching(a.text).strip())[0][0]
+                self.exact[i] = not a.pattern.flags & re.IGNORECASE
         self.automaton: Any = ahocorasick.Automaton()
         for key, ids_ in by_key.items():
             # A cheap test of the left boundary (the key's first letter decides) before any regex.
@@ -573,7 +581,7 @@ class Matcher:
         if self.has_keys:
             lowered = _lower_same_length(text)
             last_end = [0] * len(self.atoms)
-            match = self.match_at
+            match, plain, exact = self.match_at, self.plain, self.exact
             size = len(text)
             for end, (length, left, whole_word, ids) in self.automaton.iter(lowered):
                 if whole_word and end + 1 < size:
@@ -590,8 +598,19 @@ class Matcher:
                         o = ord(before)
                         if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
                             continue
+                after_is_latin: bool | None = None
                 for i in ids:
                     if start < last_end[i]:
+                        continue
+                    word = plain[i]
+                    if word is not None:
+                        if after_is_latin is None:
+                            nxt = text[end + 1] if end + 1 < size else ""
+                            after_is_latin = nxt.isascii() and nxt.isalnum()
+                        if after_is_latin or (exact[i] and text[start : end + 1] != word):
+                            continue
+                        found.setdefault(i, []).append((start, end + 1, end + 1))
+                        last_end[i] = end + 1
                         continue
                     m = match[i](text, start)
                     if m is not None:
