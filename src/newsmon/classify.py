@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from newsmon.yamlfile import ConfigError, LocatedYaml, load_yaml
+from newsmon.yamlfile import LocatedYaml, load_yaml
 
 Field = Literal["title", "body"]
 FIELDS: tuple[Field, ...] = ("title", "body")
@@ -1017,7 +1017,6 @@ def load_rules(path: Path, *, korean: str | None = None) -> Rules:
     hashed = {**data, "korean": mode} if mode != "suffix" else data
     canonical = json.dumps(hashed, sort_keys=True, ensure_ascii=False).encode()
     digest = hashlib.sha256(canonical).hexdigest()[:12]
-    try:
-        return Rules(tuple(topics), digest, {t.key: t.label for t in topics}, mode)
-    except re.error as exc:  # pragma: no cover - every pattern was compiled above
-        raise ConfigError(f"{path}: {exc}") from None
+    rules = Rules(tuple(topics), digest, {t.key: t.label for t in topics}, mode)
+    rules.matcher  # noqa: B018 - build the automaton now, at start, not on the first article
+    return rules
