@@ -118,7 +118,8 @@ def build_message(job: AlertJob, labels: Mapping[str, str] | None = None) -> Mes
     terms: list[str] = []
     for match in job.matches:
         for hit in match.terms:
-            term = str(hit.get("term", ""))
+            # what the text said ("AI Safety Institute") reads better than a rule expression
+            term = str(hit.get("matched") or hit.get("term", ""))
             if term and term not in terms:
                 terms.append(term)
     snippet = next((m.snippet for m in job.matches if m.snippet), "")

@@ -31,6 +31,7 @@ import json
 import re
 import threading
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Any, Literal
 
 import ahocorasick
 
-from newsmon.yamlfile import ConfigError, LocatedYaml, load_yaml
+from newsmon.yamlfile import LocatedYaml, load_yaml
 
 Field = Literal["title", "body"]
 FIELDS: tuple[Field, ...] = ("title", "body")
@@ -111,10 +112,15 @@ PARTICLES = sorted(
         "요",
         "측",
         "쪽",
+        "대로",
+        "마다",
+        "밖에",
     },
     key=len,
     reverse=True,
 )
+# Derivational noun suffixes (접미사): 안전성 (safety), 오픈소스화 (open-sourcing), 공개적 (public).
+NOUN_SUFFIXES = "성|화|적"
 # A noun turned verb or adjective (공개 → 공개했다, 공개된): these starts, then any ending.
 VERB_STARTS = (
     "하",
@@ -144,6 +150,8 @@ BODY_WEIGHT = 1
 BODY_CAP = 3
 STRONG_WEIGHT = 3
 SNIPPET_RADIUS = 90
+NEAR_WORD_CHARS = 25  # NEAR/n in words also needs the gap under 25 * (n + 1) characters
+MATCHED_CHARS = 80  # TermHit.matched is cut to this
 OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
 TOPIC_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LANGS = ("en", "ko")
@@ -218,7 +226,10 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
         right = f"(?:{verbs})[{HANGUL}]*"
     elif _is_hangul(last):
         particles = "|".join(PARTICLES)
-        right = f"(?:(?:{verbs})[{HANGUL}]*|(?:{particles}){{0,2}})(?![{HANGUL}])"
+        # a noun suffix (안전성, 오픈소스화, 공개적) may come first; then up to three particles
+        right = (
+            f"(?:(?:{verbs})[{HANGUL}]*|(?:{NOUN_SUFFIXES})?(?:{particles}){{0,3}})(?![{HANGUL}])"
+        )
     elif _is_latin(last):
         right = f"(?![{_LATIN_WORD}])"
     else:
@@ -244,6 +255,7 @@ class Atom:
     pattern: re.Pattern[str]
     key: str | None  # lower-cased first word, for the automaton; None for a regex
     korean_end: bool = False  # ends in Hangul: a particle or ending may follow
+    single_word: bool = False  # one word: nothing may follow the key
 
 
 @dataclass(frozen=True)
@@ -283,18 +295,22 @@ class TopicRule:
 
 @dataclass(frozen=True)
 class TermHit:
-    term: str
+    term: str  # the rule entry as written
     field: Field
-    position: int
+    position: int  # of the first occurrence, in the NFKC-normalised field
     count: int
+    matched: str = ""  # the text of the first occurrence ("open-weight model", "딥시크가")
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "term": self.term,
             "field": self.field,
             "position": self.position,
             "count": self.count,
         }
+        if self.matched:
+            out["matched"] = self.matched
+        return out
 
 
 @dataclass(frozen=True)
@@ -382,7 +398,13 @@ def _group(tokens: list[tuple[str, str]], what: str) -> list[str]:
 def _atom(text: str, lax_korean: bool) -> Atom:
     pattern = compile_term(text, lax_korean_end=lax_korean)
     tokens, _ = _stem_tokens(normalise_for_matching(text).strip())
-    return Atom(text, pattern, _lower_same_length(tokens[0]), _is_hangul(tokens[-1][-1]))
+    return Atom(
+        text,
+        pattern,
+        _lower_same_length(tokens[0]),
+        _is_hangul(tokens[-1][-1]),
+        len(tokens) == 1,
+    )
 
 
 def _regex_atom(source: str) -> Atom:
@@ -488,34 +510,65 @@ def _stem_ends(text: str) -> dict[int, bool]:
     return out
 
 
+_LATIN_LEFT, _HANGUL_LEFT = 1, 2
+
+
 class Matcher:
     """Finds every atom of every topic in one pass per field."""
 
     def __init__(self, topics: Sequence[TopicRule], korean: str = "suffix") -> None:
+        self.topics = tuple(topics)
         self.korean = korean
         self.atoms: list[Atom] = []
         index: dict[tuple[str, str], int] = {}
         self.regex_ids: list[int] = []
         by_key: dict[str, list[int]] = {}
+        # per term (by identity): ids of its atoms, of its NEAR side, of its NOT side
+        self.plans: dict[int, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
+        self.users: dict[int, list[int]] = {}  # atom id -> the terms (by identity) built on it
         for topic in topics:
             for term in (*topic.terms, *topic.strong, *topic.exclude, *topic.requires):
-                for atom in (*term.atoms, *term.near, *term.unless):
-                    ident = (atom.text, atom.pattern.pattern)
-                    if ident in index:
-                        continue
-                    index[ident] = len(self.atoms)
-                    self.atoms.append(atom)
-                    if atom.key is None:
-                        self.regex_ids.append(index[ident])
-                    else:
-                        by_key.setdefault(atom.key, []).append(index[ident])
+                ids: list[tuple[int, ...]] = []
+                for group in (term.atoms, term.near, term.unless):
+                    group_ids: list[int] = []
+                    for atom in group:
+                        ident = (atom.text, atom.pattern.pattern)
+                        if ident not in index:
+                            index[ident] = len(self.atoms)
+                            self.atoms.append(atom)
+                            if atom.key is None:
+                                self.regex_ids.append(index[ident])
+                            else:
+                                by_key.setdefault(atom.key, []).append(index[ident])
+                        group_ids.append(index[ident])
+                    ids.append(tuple(group_ids))
+                self.plans[id(term)] = (ids[0], ids[1], ids[2])
+                for i in ids[0]:
+                    self.users.setdefault(i, []).append(id(term))
         self._id = index
+        self.match_at = [a.pattern.match for a in self.atoms]
+        # One plain Latin word needs no regex: the boundaries are checked by hand below, and an
+        # acronym by comparing the exact text (`None`: run the atom's pattern).
+        self.plain: list[str | None] = [None] * len(self.atoms)
+        self.exact: list[bool] = [False] * len(self.atoms)
+        for i, a in enumerate(self.atoms):
+            if a.key and a.single_word and a.key.isascii() and a.key.isalnum():
+                self.plain[i] = _stem_tokens(normalise_for_matching(a.text).strip())[0][0]
+                self.exact[i] = not a.pattern.flags & re.IGNORECASE
         self.automaton: Any = ahocorasick.Automaton()
-        for key, ids in by_key.items():
-            self.automaton.add_word(key, (len(key), tuple(ids)))
+        for key, ids_ in by_key.items():
+            # A cheap test of the left boundary (the key's first letter decides) before any regex.
+            left = _LATIN_LEFT if _is_latin(key[0]) else _HANGUL_LEFT if _is_hangul(key[0]) else 0
+            # ... and of the right one, when every atom on this key is just this one Latin word.
+            whole_word = _is_latin(key[-1]) and all(self.atoms[i].single_word for i in ids_)
+            self.automaton.add_word(key, (len(key), left, whole_word, tuple(ids_)))
         if by_key:
             self.automaton.make_automaton()
         self.has_keys = bool(by_key)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plans are keyed by the identity of term objects: rebuild them after unpickling.
+        return (Matcher, (self.topics, self.korean))
 
     def atom_id(self, atom: Atom) -> int:
         return self._id[(atom.text, atom.pattern.pattern)]
@@ -527,13 +580,39 @@ class Matcher:
             return found
         if self.has_keys:
             lowered = _lower_same_length(text)
-            last_end: dict[int, int] = {}
-            for end, (length, ids) in self.automaton.iter(lowered):
-                start = end - length + 1
-                for i in ids:
-                    if start < last_end.get(i, 0):
+            last_end = [0] * len(self.atoms)
+            match, plain, exact = self.match_at, self.plain, self.exact
+            size = len(text)
+            for end, (length, left, whole_word, ids) in self.automaton.iter(lowered):
+                if whole_word and end + 1 < size:
+                    after = text[end + 1]
+                    if after.isascii() and after.isalnum():
                         continue
-                    m = self.atoms[i].pattern.match(text, start)
+                start = end - length + 1
+                if start and left:
+                    before = text[start - 1]
+                    if left == _LATIN_LEFT:
+                        if before.isascii() and before.isalnum():
+                            continue
+                    else:
+                        o = ord(before)
+                        if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+                            continue
+                after_is_latin: bool | None = None
+                for i in ids:
+                    if start < last_end[i]:
+                        continue
+                    word = plain[i]
+                    if word is not None:
+                        if after_is_latin is None:
+                            nxt = text[end + 1] if end + 1 < size else ""
+                            after_is_latin = nxt.isascii() and nxt.isalnum()
+                        if after_is_latin or (exact[i] and text[start : end + 1] != word):
+                            continue
+                        found.setdefault(i, []).append((start, end + 1, end + 1))
+                        last_end[i] = end + 1
+                        continue
+                    m = match[i](text, start)
                     if m is not None:
                         found.setdefault(i, []).append((start, m.end(), m.end("core")))
                         last_end[i] = m.end()
@@ -568,29 +647,73 @@ class Matcher:
         return out
 
 
+class _Field:
+    """One field's text and what the matcher found in it."""
+
+    __slots__ = ("found", "groups", "text")
+
+    def __init__(self, text: str, found: dict[int, list[Span]]) -> None:
+        self.text = text
+        self.found = found
+        self.groups: dict[tuple[int, ...], list[Span]] = {}  # `|` groups, merged, by atom ids
+
+    def words_between(self, lo: int, hi: int, limit: int) -> int:
+        """Words in text[lo:hi], counting at most `limit` + 1 of them."""
+        if hi <= lo:
+            return 0
+        gap = self.text[lo:hi]
+        n = len(gap.split(maxsplit=limit + 1))
+        if not gap[0].isspace():  # the tail of the first term's word ("AI's")
+            n -= 1
+        if n > 0 and not gap[-1].isspace():  # the head of the second term's word
+            n -= 1
+        return max(0, n)
+
+
 def _near_spans(
-    text: str, left: list[Span], right: list[Span], distance: int, unit: str
+    field: _Field, left: list[Span], right: list[Span], distance: int, unit: str
 ) -> list[Span]:
+    """Pairs of a left and a right occurrence close enough together, one per occurrence."""
+    if len(right) < len(left):  # NEAR is symmetric: walk the shorter list, bisect the longer
+        left, right = right, left
+    starts = [b[0] for b in right]
+    max_chars = distance if unit == "chars" else (distance + 1) * NEAR_WORD_CHARS
     out: list[Span] = []
     for a in left:
-        for b in right:
+        i = bisect_left(starts, a[0])
+        for j in (i, i - 1, i + 1, i - 2):
+            if not 0 <= j < len(right) or right[j] == a:
+                continue
+            b = right[j]
             first, second = (a, b) if a[0] <= b[0] else (b, a)
-            gap = text[first[1] : second[0]] if second[0] > first[1] else ""
-            size = len(gap.split()) if unit == "words" else len(gap)
-            if size <= distance and a != b:
-                out.append((first[0], max(a[1], b[1]), max(a[2], b[2])))
-                break
+            gap = second[0] - first[1]
+            if gap > max_chars:
+                continue
+            if (
+                unit == "words"
+                and gap > 0
+                and field.words_between(first[1], second[0], distance) > distance
+            ):
+                continue
+            out.append((first[0], max(a[1], b[1]), max(a[2], b[2])))
+            break
+    out.sort()
     return out
 
 
-def _spans_of(
-    matcher: Matcher, atoms: tuple[Atom, ...], found: dict[int, list[Span]]
-) -> list[Span]:
-    if len(atoms) == 1:
-        return found.get(matcher.atom_id(atoms[0]), [])
+def _spans_of(ids: tuple[int, ...], field: _Field) -> list[Span]:
+    found = field.found
+    if len(ids) == 1:
+        return found.get(ids[0], [])
+    cached = field.groups.get(ids)
+    if cached is not None:
+        return cached
     spans: list[Span] = []
-    for atom in atoms:
-        spans.extend(found.get(matcher.atom_id(atom), ()))
+    for i in ids:
+        spans.extend(found.get(i, ()))
+    if not spans:
+        field.groups[ids] = spans
+        return spans
     spans.sort()
     # Alternatives that touch are one mention: 깃허브(GitHub), "AI (인공지능)".
     merged: list[Span] = []
@@ -600,24 +723,24 @@ def _spans_of(
             merged[-1] = (last[0], max(last[1], span[1]), max(last[2], span[2]))
         else:
             merged.append(span)
+    field.groups[ids] = merged
     return merged
 
 
 def term_spans(
-    matcher: Matcher,
-    term: Term,
-    fields: dict[Field, str],
-    found: dict[Field, dict[int, list[Span]]],
+    matcher: Matcher, term: Term, fields: dict[Field, _Field]
 ) -> dict[Field, list[Span]]:
     """Where `term` occurs, per field (fields without an occurrence are left out)."""
-    if term.unless and any(_spans_of(matcher, term.unless, found[f]) for f in FIELDS):
+    atoms, near, unless = matcher.plans[id(term)]
+    if unless and any(_spans_of(unless, f) for f in fields.values()):
         return {}
     out: dict[Field, list[Span]] = {}
     for name in ("title",) if term.title_only else FIELDS:
-        spans = _spans_of(matcher, term.atoms, found[name])
-        if spans and term.near:
-            others = _spans_of(matcher, term.near, found[name])
-            spans = _near_spans(fields[name], spans, others, term.distance, term.unit)
+        field_ = fields[name]
+        spans = _spans_of(atoms, field_)
+        if spans and near:
+            others = _spans_of(near, field_)
+            spans = _near_spans(field_, spans, others, term.distance, term.unit) if others else []
         if spans:
             out[name] = spans
     return out
@@ -652,21 +775,31 @@ class TopicScoreDetail:
         return self.vetoed_by is None and self.score >= self.min_score and bool(self.hits)
 
 
-def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScoreDetail]:
-    """Every topic's score and evidence on this article, in rule order."""
+def explain(
+    rules: Rules, title: str | None, body: str | None, *, all_snippets: bool = True
+) -> list[TopicScoreDetail]:
+    """Every topic's score and evidence on this article, in rule order.
+
+    Without `all_snippets`, only topics that match get a snippet (what `classify` needs).
+    """
     fields: dict[Field, str] = {
         "title": normalise_for_matching(title or ""),
         "body": normalise_for_matching(body or ""),
     }
     matcher = rules.matcher
-    found = {name: matcher.find(text) for name, text in fields.items()}
+    found = {name: _Field(text, matcher.find(text)) for name, text in fields.items()}
+    # Only terms built on an atom that occurs can have spans: skip the rest cheaply.
+    active = {t for f in found.values() for i in f.found for t in matcher.users.get(i, ())}
     results: list[TopicScoreDetail] = []
     for topic in rules.topics:
-        veto = next((t.text for t in topic.exclude if term_spans(matcher, t, fields, found)), None)
+        veto = next(
+            (t.text for t in topic.exclude if id(t) in active and term_spans(matcher, t, found)),
+            None,
+        )
         if (
             veto is None
             and topic.requires
-            and not any(term_spans(matcher, t, fields, found) for t in topic.requires)
+            and not any(id(t) in active and term_spans(matcher, t, found) for t in topic.requires)
         ):
             veto = "requires: none of its context terms occurs"
         w = topic.weights
@@ -676,10 +809,13 @@ def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScor
         best: dict[Field, tuple[int, int, int]] = {}  # field -> (weight, start, end)
         for kind, terms in (("term", topic.terms), ("strong", topic.strong)):
             for term in terms:
+                if id(term) not in active:
+                    continue
                 term_score = 0
-                for name, spans in term_spans(matcher, term, fields, found).items():
+                for name, spans in term_spans(matcher, term, found).items():
                     first = spans[0]
-                    hits.append(TermHit(term.text, name, first[0], len(spans)))
+                    surface = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
+                    hits.append(TermHit(term.text, name, first[0], len(spans), surface))
                     if kind == "strong":
                         gain = w.strong
                         term_score = w.strong  # decisive once, wherever it stands
@@ -691,7 +827,7 @@ def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScor
                         best[name] = (gain, first[0], first[1])
                 score += term_score
         snippet = ""
-        if best:
+        if best and (all_snippets or (veto is None and score >= topic.min_score)):
             name = "body" if "body" in best else "title"
             _, start, end = best[name]
             snippet = _snippet(fields[name], start, end)
@@ -712,7 +848,7 @@ def explain(rules: Rules, title: str | None, body: str | None) -> list[TopicScor
 def classify(rules: Rules, title: str | None, body: str | None) -> list[TopicMatch]:
     return [
         TopicMatch(d.topic, d.score, d.hits, d.snippet)
-        for d in explain(rules, title, body)
+        for d in explain(rules, title, body, all_snippets=False)
         if d.matched
     ]
 
@@ -881,7 +1017,6 @@ def load_rules(path: Path, *, korean: str | None = None) -> Rules:
     hashed = {**data, "korean": mode} if mode != "suffix" else data
     canonical = json.dumps(hashed, sort_keys=True, ensure_ascii=False).encode()
     digest = hashlib.sha256(canonical).hexdigest()[:12]
-    try:
-        return Rules(tuple(topics), digest, {t.key: t.label for t in topics}, mode)
-    except re.error as exc:  # pragma: no cover - every pattern was compiled above
-        raise ConfigError(f"{path}: {exc}") from None
+    rules = Rules(tuple(topics), digest, {t.key: t.label for t in topics}, mode)
+    rules.matcher  # noqa: B018 - build the automaton now, at start, not on the first article
+    return rules

@@ -343,7 +343,8 @@ def classify_page(
             state = "MATCH" if d.matched else "no"
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
         for hit in d.hits:
-            typer.echo(f"  {hit.field:<5} @{hit.position:<6} x{hit.count}  {hit.term}")
+            seen = f"  «{hit.matched}»" if hit.matched.casefold() != hit.term.casefold() else ""
+            typer.echo(f"  {hit.field:<5} @{hit.position:<6} x{hit.count}  {hit.term}{seen}")
         if d.snippet and (d.matched or d.hits):
             typer.echo(f"  snippet: {d.snippet}")
 

@@ -64,6 +64,7 @@ class Evaluation:
     misses: list[Miss] = field(default_factory=list)
     items: int = 0
     seconds: float = 0.0
+    by_lang: dict[str, dict[str, TopicScore]] = field(default_factory=dict)
 
     def below(
         self, floors: dict[str, dict[str, float]], min_precision: float, min_recall: float
@@ -152,14 +153,15 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
     for item in items:
         matches = tuple(rules.classify(item.title, item.text))
         got = {m.topic for m in matches}
+        lang = result.by_lang.setdefault(item.lang or "?", {t: TopicScore(t) for t in topics})
         for topic in topics:
-            s = result.scores[topic]
-            if topic in got and topic in item.topics:
-                s.tp += 1
-            elif topic in got:
-                s.fp += 1
-            elif topic in item.topics:
-                s.fn += 1
+            for s in (result.scores[topic], lang[topic]):
+                if topic in got and topic in item.topics:
+                    s.tp += 1
+                elif topic in got:
+                    s.fp += 1
+                elif topic in item.topics:
+                    s.fn += 1
         if got != item.topics:
             result.misses.append(Miss(item, item.topics, matches))
     result.seconds = time.perf_counter() - started
@@ -174,6 +176,12 @@ def report(result: Evaluation) -> list[str]:
             f"{s.topic:<14} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}  "
             f"{s.tp:>3} {s.fp:>3} {s.fn:>3}"
         )
+    if len(result.by_lang) > 1:
+        for lang, scores in sorted(result.by_lang.items()):
+            figures = "  ".join(
+                f"{s.topic} {s.precision:.2f}/{s.recall:.2f}" for s in scores.values()
+            )
+            lines.append(f"  {lang}: {figures}   (precision/recall)")
     per_item = result.seconds / result.items * 1000 if result.items else 0.0
     lines.append(
         f"{result.items} items, {len(result.misses)} misclassified, {per_item:.2f} ms/item"

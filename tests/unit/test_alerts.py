@@ -166,3 +166,11 @@ def test_console_sender_prints_readable_text() -> None:
     printed = out.getvalue()
     assert "alert → #ai-open-source" in printed
     assert "A & B <!here>" in printed  # unescaped for humans; no Slack involved
+
+
+def test_message_shows_the_text_that_matched_rather_than_a_rule_expression() -> None:
+    alert = job()
+    alert.matches[0].terms[0].update(term="(open | opened) NEAR/3 (code | weights)")
+    alert.matches[0].terms[0]["matched"] = "opens its code"
+    text = all_text(build_message(alert))
+    assert "`opens its code`" in text and "NEAR/3" not in text

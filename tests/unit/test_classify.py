@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.classify import compile_term, load_rules
+from newsmon.classify import compile_term, explain, load_rules
 from newsmon.yamlfile import ConfigError
 
 
@@ -134,3 +134,164 @@ def test_bad_rules_fail_with_file_line_and_reason(tmp_path: Path, text: str, fra
         load_rules(path)
     assert str(path) in str(err.value)
     assert fragment in str(err.value)
+
+
+# --- format version 2: expressions, weights, context, load-time checks -------------------------
+
+V2 = """\
+version: 2
+topics:
+  open-source:
+    min_score: 3
+    terms:
+      en:
+        - "open NEAR/3 (weights | code)"
+        - "GitHub | 깃허브"
+        - "title: Open Source Week"
+        - "re: \\\\bLlama[- ]?[0-9]\\\\b"
+      ko: ["공개하다 NEAR/2 가중치"]
+    requires:
+      en: ["AI", "model", "models"]
+      ko: ["모델"]
+  ai-safety:
+    min_score: 2
+    weights: {title: 2, body: 1, body_cap: 1, strong: 5}
+    terms:
+      en: ["safety NOT (car | food)", "(AI | 인공지능) NEAR/2 안전"]
+    strong:
+      en: ["AI Safety Institute"]
+"""
+
+
+@pytest.fixture
+def v2(tmp_path: Path):
+    path = tmp_path / "topics.yaml"
+    path.write_text(V2, encoding="utf-8")
+    return load_rules(path)
+
+
+def topics(rules, title: str, body: str = "") -> dict[str, int]:
+    return {m.topic: m.score for m in rules.classify(title, body)}
+
+
+def test_near_counts_words_between_in_either_order(v2) -> None:
+    assert topics(v2, "AI lab will open its model weights") == {"open-source": 3}
+    assert topics(v2, "AI model weights are now open") == {"open-source": 3}
+    assert topics(v2, "AI: open the box, then read the long manual about weights") == {}
+
+
+def test_or_group_counts_once_even_when_both_spellings_touch(v2) -> None:
+    [detail] = [
+        d
+        for d in explain(v2, "AI news", "코드는 깃허브(GitHub)에 있다. Also on GitHub.")
+        if d.topic == "open-source"
+    ]
+    [hit] = detail.hits
+    assert hit.term == "GitHub | 깃허브" and hit.field == "body"
+    assert hit.count == 2  # 깃허브(GitHub) is one mention, "on GitHub" the second
+    assert detail.score == 2 and not detail.matched
+
+
+def test_title_only_and_regex_terms(v2) -> None:
+    assert topics(v2, "DeepSeek AI Open Source Week") == {"open-source": 3}
+    assert topics(v2, "AI news", "It is Open Source Week at DeepSeek.") == {}
+    assert topics(v2, "Meta ships Llama 3 model", "") == {"open-source": 3}
+    assert topics(v2, "Meta ships llama 3 model", "") == {}  # the regex is case-sensitive
+
+
+def test_not_part_and_requires_context(v2) -> None:
+    assert topics(v2, "Car safety rules", "") == {}
+    assert topics(v2, "Frontier safety rules", "") == {"ai-safety": 2}
+    # open-source needs an AI word: GitHub news about a game engine is not open-source AI
+    assert topics(v2, "Engine code released on GitHub", "") == {}
+    detail = next(d for d in explain(v2, "Engine code on GitHub", "") if d.topic == "open-source")
+    assert detail.vetoed_by is not None and detail.vetoed_by.startswith("requires:")
+
+
+def test_weights_and_korean_near_with_dictionary_form(v2) -> None:
+    # strong counts 5 here; "Safety" also hits `safety NOT (car | food)` in the body: +1
+    assert topics(v2, "x", "AI Safety Institute") == {"ai-safety": 6}
+    assert topics(v2, "모델 소식", "업체가 가중치를 공개했다.") == {}  # one body hit: 1 < 3
+    [m] = v2.classify("새 모델 가중치 공개한다", "")
+    assert m.topic == "open-source" and m.score == 3
+    assert topics(v2, "인공지능은 더 안전해야", "") == {"ai-safety": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "version: 2\ntopics:\n  p:\n    terms:\n      en: ['re: (unclosed']\n",
+            ":5: topics.p.terms.en.0: bad term 're: (unclosed': invalid regex",
+        ),
+        (
+            "version: 2\ntopics:\n  p:\n    terms:\n      en: ['re: x*']\n",
+            "matches the empty string",
+        ),
+        (
+            "version: 2\ntopics:\n  p:\n    terms:\n      en: ['a NEAR/3']\n",
+            "NEAR needs a term on both sides",
+        ),
+        (
+            "version: 2\ntopics:\n  p:\n    terms:\n      en: ['open source NOT source']\n",
+            "can never match: its NOT part 'source'",
+        ),
+        (
+            "version: 2\ntopics:\n  p:\n    terms: {en: [open source]}\n"
+            "    exclude: {en: [open]}\n",
+            "can never match: exclude 'open' vetoes",
+        ),
+        (
+            "version: 2\ntopics:\n  p:\n    min_score: 99\n    terms: {en: [x]}\n",
+            ":4: topics.p.min_score: can never be reached",
+        ),
+        (
+            "version: 2\ntopics:\n  p:\n    terms: {en: [x]}\n    weights: {titel: 3}\n",
+            ":5: topics.p.weights.titel: unknown key",
+        ),
+        (
+            "version: 1\ntopics:\n  p:\n    terms: {en: [x]}\n    requires: {en: [AI]}\n",
+            ":5: topics.p.requires: unknown key",
+        ),
+        ("version: 3\ntopics:\n  p:\n    terms: {en: [x]}\n", ":1: version"),
+        ("version: 2\nkorean: mecab\ntopics:\n  p:\n    terms: {en: [x]}\n", ":2: korean"),
+    ],
+)
+def test_v2_rules_fail_at_load_with_file_line_and_reason(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "topics.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_rules(path)
+    assert str(path) in str(err.value)
+    assert fragment in str(err.value)
+
+
+def test_shipped_rules_load_as_version_2() -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    rules = load_rules(SHIPPED_TOPICS)
+    assert set(rules.labels) == {"open-source", "ai-safety", "policy"}
+    assert rules.korean == "suffix"
+
+
+def test_korean_dictionary_form_and_passive_endings() -> None:
+    assert hits("공개하다", "코드를 공개했다") == ["공개했다"]
+    assert hits("공개하다", "공개된 모델") == ["공개된"]
+    assert hits("공개하다", "비공개 모델") == []
+    assert hits("공개하다", "공개 모델") == []  # the verb form only
+    assert hits("조종", "조종당할 수 있다") == ["조종당할"]
+    assert hits("안전성 평가", "안전성 평가서 1위") == ["안전성 평가서"]
+
+
+def test_rules_survive_pickling_and_hits_keep_the_matched_text(v2) -> None:
+    import pickle
+
+    v2.classify("x", "y")  # builds the matcher
+    copy = pickle.loads(pickle.dumps(v2))
+    title = "AI lab will open its model weights"
+    assert topics(copy, title) == topics(v2, title) == {"open-source": 3}
+    [m] = copy.classify(title, "")
+    assert m.hits[0].matched == "open its model weights"
+    assert m.hits[0].as_dict()["matched"] == "open its model weights"
