@@ -15,14 +15,22 @@ from typing import Any
 from newsmon import alerts as alerting
 from newsmon.classify import Rules, TopicMatch, load_rules
 from newsmon.config import Config, FeedConfig, Secrets
-from newsmon.dedup import canonical_url, content_hash
+from newsmon.dedup import (
+    canonical_url,
+    clean_url,
+    content_hash,
+    entry_fingerprint,
+    minhash_signature,
+)
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.store import (
     ALERT_PENDING,
     ALERT_SKIPPED,
+    DUP_NEAR,
     DuplicateURLError,
+    KnownArticle,
     NewArticle,
     Store,
     StoredMatch,
@@ -69,6 +77,8 @@ class FeedOutcome:
     new_articles: int = 0
     already_seen: int = 0
     duplicates: int = 0
+    near_duplicates: int = 0  # of `duplicates`, those found by MinHash rather than body hash
+    updated: int = 0  # known URLs whose feed entry changed and whose page was re-read
     pages_failed: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)
@@ -130,6 +140,28 @@ def _alert_plan(
     return channels, ALERT_PENDING, None
 
 
+def _new_article(
+    feed_id: int, feed: FeedConfig, entry: FeedEntry, url: str, extracted: Extracted
+) -> NewArticle:
+    return NewArticle(
+        canonical_url=url,
+        url=entry.link,
+        feed_id=feed_id,
+        guid=entry.guid,
+        # The feed's title is the publisher's headline; page <title>s carry site suffixes.
+        title=entry.title or extracted.title,
+        text=extracted.text,
+        text_source=extracted.source,
+        extraction_note=extracted.note,
+        language=extracted.language or feed.language,
+        author=entry.author or extracted.author,
+        published_at=entry.published or extracted.published,
+        content_hash=content_hash(extracted.text),
+        signature=minhash_signature(extracted.text),
+        entry_fingerprint=entry_fingerprint(entry.title, entry.summary),
+    )
+
+
 def process_entry(
     ctx: Context,
     feed_id: int,
@@ -142,25 +174,9 @@ def process_entry(
     extracted, page_failed = _fetch_text(ctx, entry, feed.language)
     outcome.pages_failed += page_failed
     outcome.text_sources[extracted.source] += 1
-    # The feed's title is the publisher's headline; page <title>s carry site suffixes.
-    title = entry.title or extracted.title
-    published = entry.published or extracted.published
-    matches = ctx.rules.classify(title, extracted.text)
-    channels, status, note = _alert_plan(ctx, matches, published, now)
-    article = NewArticle(
-        canonical_url=url,
-        url=entry.link,
-        feed_id=feed_id,
-        guid=entry.guid,
-        title=title,
-        text=extracted.text,
-        text_source=extracted.source,
-        extraction_note=extracted.note,
-        language=extracted.language or feed.language,
-        author=entry.author or extracted.author,
-        published_at=published,
-        content_hash=content_hash(extracted.text),
-    )
+    article = _new_article(feed_id, feed, entry, url, extracted)
+    matches = ctx.rules.classify(article.title, extracted.text)
+    channels, status, note = _alert_plan(ctx, matches, article.published_at, now)
     try:
         stored = ctx.store.add_article(
             article, to_stored(matches), ctx.rules.version, channels, status, note
@@ -170,6 +186,7 @@ def process_entry(
         return
     if stored.duplicate_of is not None:
         outcome.duplicates += 1
+        outcome.near_duplicates += stored.duplicate_reason == DUP_NEAR
         return
     outcome.new_articles += 1
     outcome.matches.update(m.topic for m in matches)
@@ -209,11 +226,12 @@ def process_feed(ctx: Context, feed: FeedConfig, now: datetime | None = None) ->
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
         entries.setdefault(canonical_url(entry.link), entry)
     outcome.entries = len(entries)
-    known = ctx.store.known_urls(list(entries))
+    known = ctx.store.known_articles(list(entries))
     outcome.already_seen = len(known)
     for url, entry in entries.items():
         if url not in known:
             process_entry(ctx, feed_id, feed, entry, url, outcome, now)
+    _revisit_known(ctx, feed_id, feed, {u: (entries[u], k) for u, k in known.items()}, outcome)
     ctx.store.record_feed_success(
         feed_id,
         entries=len(entries) - len(known),
@@ -221,6 +239,42 @@ def process_feed(ctx: Context, feed: FeedConfig, now: datetime | None = None) ->
         last_modified=response.headers.get("last-modified"),
     )
     return outcome
+
+
+def _revisit_known(
+    ctx: Context,
+    feed_id: int,
+    feed: FeedConfig,
+    known: dict[str, tuple[FeedEntry, KnownArticle]],
+    outcome: FeedOutcome,
+) -> None:
+    """Entries whose URL is stored already: remember other feeds and URL variants carrying the
+    story, and re-read a page when its own feed changed the entry (an edit).
+
+    Only the feed that first carried an article can signal an edit: other feeds title the same
+    page their own way. An edit updates the stored article and never alerts again.
+    """
+    sightings = []
+    for url, (entry, stored) in known.items():
+        if stored.feed_id != feed_id or clean_url(entry.link) != clean_url(stored.url):
+            sightings.append((stored.id, entry.link))
+        if (
+            stored.feed_id == feed_id
+            and stored.entry_fingerprint is not None
+            and stored.entry_fingerprint != entry_fingerprint(entry.title, entry.summary)
+        ):
+            extracted, page_failed = _fetch_text(ctx, entry, feed.language)
+            outcome.pages_failed += page_failed
+            if page_failed:  # keep what we have; the fingerprint stays old, so we try again
+                continue
+            changed = _new_article(feed_id, feed, entry, url, extracted)
+            matches = ctx.rules.classify(changed.title, changed.text)
+            updated = ctx.store.update_article(
+                stored.id, changed, to_stored(matches), ctx.rules.version
+            )
+            outcome.updated += updated
+    if sightings:
+        ctx.store.record_sightings(feed_id, sightings)
 
 
 def _feed_failed(ctx: Context, feed_id: int, outcome: FeedOutcome, error: str) -> FeedOutcome:
