@@ -5,6 +5,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from newsmon.dedup import BANDS
 from newsmon.store import (
     ALERT_FAILED,
     ALERT_PENDING,
@@ -224,7 +225,7 @@ def test_near_duplicate_index_is_in_the_database(tmp_path: Path) -> None:
                 "EXPLAIN QUERY PLAN SELECT article_id FROM article_bands WHERE band_key IN (1, 2)"
             )
         )
-    assert rows and rows <= 2 * 32
+    assert rows and rows <= 2 * BANDS
     assert "SCAN" not in plan.replace("SCAN CONSTANT", "")  # an index search, not a scan
     again.close()
 
@@ -263,7 +264,7 @@ def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) ->
     copy = store.add_article(signed("https://b.example/2", edited))
     assert copy.duplicate_of == first.id and copy.duplicate_reason == "hash"
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM article_bands").scalar() <= 32
+        assert conn.exec_driver_sql("SELECT count(*) FROM article_bands").scalar() <= BANDS
 
 
 def test_sightings_are_remembered_once(store: Store) -> None:
