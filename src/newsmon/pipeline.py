@@ -181,12 +181,18 @@ def process_entry(
         stored = ctx.store.add_article(
             article, to_stored(matches), ctx.rules.version, channels, status, note
         )
-    except DuplicateURLError:
+    except DuplicateURLError:  # another feed stored this page while we fetched it
         outcome.already_seen += 1
+        stored_first = ctx.store.known_articles([url]).get(url)
+        if stored_first is not None and stored_first.url != entry.link:
+            ctx.store.record_sightings(feed_id, [(stored_first.id, entry.link)])
         return
     if stored.duplicate_of is not None:
         outcome.duplicates += 1
         outcome.near_duplicates += stored.duplicate_reason == DUP_NEAR
+        if stored.alerts_queued:  # the first copy to match speaks for a silent cluster
+            outcome.matches.update(m.topic for m in matches)
+            outcome.alerts_queued += stored.alerts_queued
         return
     outcome.new_articles += 1
     outcome.matches.update(m.topic for m in matches)

@@ -510,7 +510,8 @@ class Store:
         matches or alerts. Duplicate detection (exact body hash, then MinHash near-duplicates
         through the band index) shares the transaction and a lock, so two copies of a story
         stored at once cannot both become originals. A duplicate joins the cluster of the
-        first-seen article, keeps no matches and raises no alert: the head speaks for it.
+        first-seen article and raises no alert: the cluster speaks once, through its head (or,
+        when no earlier member matched a topic, through the first copy that does).
         """
         keys = article.signature.band_keys() if article.signature else []
         with self._write_lock, self.session() as s:
@@ -548,7 +549,7 @@ class Store:
                     [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(keys)],
                 )
             queued = 0
-            if head_id is None:
+            if head_id is None or (matches and not self._cluster_spoke(s, head_id)):
                 for m in matches:
                     s.add(
                         MatchRow(
@@ -572,6 +573,23 @@ class Store:
                     )
                     queued += alert_status == ALERT_PENDING
             return StoredArticle(row.id, head_id, queued, reason, similarity)
+
+    @staticmethod
+    def _cluster_spoke(s: Session, head_id: int) -> bool:
+        """Whether any member of the cluster has matches or alerts (of any status).
+
+        A cluster speaks once: normally through its first-seen article. When that one matched
+        no topic (a teaser, a headline without the key terms), the first copy that matches
+        speaks instead; every later copy stays silent.
+        """
+        members = select(ArticleRow.id).where(
+            (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
+        )
+        for table in (AlertRow, MatchRow):
+            found = s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
+            if found is not None:
+                return True
+        return False
 
     def _lock_story(self, s: Session, content_hash: str | None, keys: Sequence[int]) -> None:
         """On PostgreSQL, serialise the writers of one story across processes.

@@ -313,3 +313,17 @@ def test_a_corpus_at_0001_with_data_upgrades_to_0002(tmp_path: Path) -> None:
         assert near.duplicate_of == 1 and near.duplicate_reason == "near"
     finally:
         store.close()
+
+
+def test_a_silent_cluster_speaks_through_its_first_matching_copy(store: Store) -> None:
+    teaser = store.add_article(signed("https://a.example/1", STORY))  # matched nothing
+    copy = store.add_article(
+        signed("https://b.example/2", STORY + " Extra line."), [MATCH], "v1", {"#p": ["policy"]}
+    )
+    assert copy.duplicate_of == teaser.id and copy.alerts_queued == 1
+    assert [m.topic for m in store.matches_of(copy.id)] == ["policy"]
+    later = store.add_article(
+        signed("https://c.example/3", STORY + " More."), [MATCH], "v1", {"#o": ["policy"]}
+    )
+    assert later.duplicate_of == teaser.id and later.alerts_queued == 0
+    assert len(store.pending_alerts(10)) == 1
