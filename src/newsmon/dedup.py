@@ -209,7 +209,10 @@ class Signature:
 
 def shingles(text: str) -> set[str]:
     """The set of SHINGLE_CHARS-character n-grams of the normalised text."""
-    norm = normalise_text(text)
+    return _shingles(normalise_text(text))
+
+
+def _shingles(norm: str) -> set[str]:
     if len(norm) <= SHINGLE_CHARS:
         return {norm} if norm else set()
     return {norm[i : i + SHINGLE_CHARS] for i in range(len(norm) - SHINGLE_CHARS + 1)}
@@ -219,9 +222,10 @@ def minhash_signature(text: str | None) -> Signature | None:
     """The body's MinHash signature, or None when the body is too short to stand for a story."""
     if not text:
         return None
-    if len(normalise_text(text)) < MIN_SIGNATURE_CHARS:
+    norm = normalise_text(text)
+    if len(norm) < MIN_SIGNATURE_CHARS:
         return None
-    grams = shingles(text)
+    grams = _shingles(norm)
     mh = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme="affine32", permutations=_PERMUTATIONS)
     mh.update_batch([g.encode("utf-8") for g in grams])
     values = np.asarray(mh.hashvalues, dtype="<u4")

@@ -609,6 +609,11 @@ class Store:
         for key in sorted(set(keys)):
             s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
 
+    def find_cluster(self, article: NewArticle) -> tuple[int | None, str | None, float | None]:
+        """The dedup decision alone, storing nothing: (head id, reason, similarity)."""
+        with self.session() as s:
+            return self._find_cluster(s, article)
+
     def _find_cluster(
         self, s: Session, article: NewArticle
     ) -> tuple[int | None, str | None, float | None]:
