@@ -43,6 +43,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
+FALLBACK_SOURCES = frozenset({"feed-summary", "none"})
 
 
 @dataclass
@@ -274,9 +275,13 @@ def _revisit_known(
             if page_failed:  # keep what we have; the fingerprint stays old, so we try again
                 continue
             changed = _new_article(feed_id, feed, entry, url, extracted)
+            # a page that yields no article text now must not replace the body it had
+            keep_body = extracted.source in FALLBACK_SOURCES and stored.text_source not in (
+                FALLBACK_SOURCES
+            )
             matches = ctx.rules.classify(changed.title, changed.text)
             updated = ctx.store.update_article(
-                stored.id, changed, to_stored(matches), ctx.rules.version
+                stored.id, changed, to_stored(matches), ctx.rules.version, keep_body=keep_body
             )
             outcome.updated += updated
     if sightings:

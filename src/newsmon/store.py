@@ -242,6 +242,7 @@ class KnownArticle:
     feed_id: int | None
     url: str
     entry_fingerprint: str | None
+    text_source: str = "page"
 
 
 @dataclass(frozen=True)
@@ -678,12 +679,15 @@ class Store:
         changed: NewArticle,
         matches: Sequence[StoredMatch] = (),
         rules_version: str = "",
+        *,
+        keep_body: bool = False,
     ) -> bool:
         """The publisher edited a stored article (same URL): update it in place.
 
         Title, body, hash, signature and its bands follow the new version; the article keeps
         its identity and its cluster, a head's matches follow the new text, and no alert is
-        queued (the story was announced already). Returns whether the text or title changed.
+        queued (the story was announced already). `keep_body` updates the title only (the
+        page could not be read this time). Returns whether the text or title changed.
         """
         new_keys = changed.signature.band_keys() if changed.signature else []
         with self._write_lock, self.session() as s:
@@ -691,6 +695,12 @@ class Store:
             row = s.get(ArticleRow, article_id)
             if row is None:
                 return False
+            if keep_body:
+                edited = row.title != changed.title
+                row.entry_fingerprint = changed.entry_fingerprint
+                if edited:
+                    row.title, row.updated_at = changed.title, utcnow()
+                return edited
             edited = (row.title, row.text) != (changed.title, changed.text)
             row.entry_fingerprint = changed.entry_fingerprint
             if not edited:
@@ -741,9 +751,10 @@ class Store:
                         ArticleRow.feed_id,
                         ArticleRow.url,
                         ArticleRow.entry_fingerprint,
+                        ArticleRow.text_source,
                     ).where(ArticleRow.canonical_url.in_(chunk))
                 ):
-                    found[row[0]] = KnownArticle(row[1], row[2], row[3], row[4])
+                    found[row[0]] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
         return found
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[tuple[int, str]]) -> int:

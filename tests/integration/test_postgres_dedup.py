@@ -86,8 +86,15 @@ def test_two_workers_storing_copies_of_one_story_make_one_original(pg_url: str) 
 
 
 def test_migrations_and_band_keys_on_postgres(pg_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from newsmon.store import Base
+
     store = Store.open(pg_url)
     try:
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
         body = "\n".join(next(p for p in pieces() if p.lang == "ko").paragraphs)
         first = store.add_article(copy("https://a.example/1", body))
         near = store.add_article(copy("https://b.example/2", body[: int(len(body) * 0.6)]))

@@ -327,3 +327,13 @@ def test_a_silent_cluster_speaks_through_its_first_matching_copy(store: Store) -
     )
     assert later.duplicate_of == teaser.id and later.alerts_queued == 0
     assert len(store.pending_alerts(10)) == 1
+
+
+def test_an_edit_read_without_page_text_changes_only_the_title(store: Store) -> None:
+    first = store.add_article(signed("https://a.example/1", STORY, entry_fingerprint="f1"))
+    teaser = signed("https://a.example/1", "Short summary.", title="New", entry_fingerprint="f2")
+    assert store.update_article(first.id, teaser, keep_body=True) is True
+    [view] = store.list_articles()
+    assert view.title == "New" and view.text == STORY
+    known = store.known_articles(["https://a.example/1"])["https://a.example/1"]
+    assert known.entry_fingerprint == "f2" and known.text_source == "page"
