@@ -36,9 +36,10 @@ def grams(text: str, n: int) -> set[str]:
     return {norm[i : i + n] for i in range(max(1, len(norm) - n + 1))}
 
 
-def signature(g: set[str]) -> np.ndarray:
-    mh = MinHash(num_perm=dedup.NUM_PERM, seed=1, scheme="affine32")
-    mh.update_batch([s.encode("utf-8") for s in g])
+def signature(text: str, n: int) -> np.ndarray:
+    """newsmon's signature (dedup.minhash_signature) with another n-gram size."""
+    mh = MinHash(num_perm=dedup.NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
+    mh.update_batch(dedup.shingle_hashes(dedup.normalise_text(text), n).tolist())
     return np.asarray(mh.hashvalues)
 
 
@@ -85,7 +86,7 @@ def main() -> None:
         ) -> tuple[set[str], np.ndarray]:
             if text not in cache:
                 g = grams(text, n)
-                cache[text] = (g, signature(g))
+                cache[text] = (g, signature(text, n))
             return cache[text]
 
         by_variant: dict[str, list[float]] = defaultdict(list)
