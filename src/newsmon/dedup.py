@@ -173,8 +173,8 @@ def content_hash(text: str | None) -> str | None:
 # 5: with 5-grams unrelated English articles share so many word fragments (median Jaccard
 # 0.066) that the LSH index would return ~18,000 candidates per article in a 1M corpus; with
 # 9-grams the median is 0.005 (~40 candidates), while true pairs keep the same similarity
-# (truncated copies >= 0.51 exact, edited >= 0.73) and distinct stories on the same subject
-# fall to <= 0.10 (0.20 with 5-grams).
+# (exact Jaccard >= 0.51 for copies truncated to 60 %, the hardest kind) and distinct stories
+# on the same subject fall to <= 0.10 (0.20 with 5-grams).
 SHINGLE_CHARS = 9
 # 128 permutations: the estimate's standard error is sqrt(J(1-J)/128) <= 0.044.
 NUM_PERM = 128
