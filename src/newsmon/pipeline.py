@@ -185,7 +185,7 @@ def process_entry(
     except DuplicateURLError:  # another feed stored this page while we fetched it
         outcome.already_seen += 1
         stored_first = ctx.store.known_articles([url]).get(url)
-        if stored_first is not None and stored_first.url != entry.link:
+        if stored_first is not None and _another_link(stored_first, feed_id, entry):
             ctx.store.record_sightings(feed_id, [(stored_first.id, entry.link)])
         return
     if stored.duplicate_of is not None:
@@ -248,6 +248,11 @@ def process_feed(ctx: Context, feed: FeedConfig, now: datetime | None = None) ->
     return outcome
 
 
+def _another_link(stored: KnownArticle, feed_id: int, entry: FeedEntry) -> bool:
+    """Whether this entry carries a stored page in a way the article row does not record."""
+    return stored.feed_id != feed_id or clean_url(entry.link) != clean_url(stored.url)
+
+
 def _revisit_known(
     ctx: Context,
     feed_id: int,
@@ -263,7 +268,7 @@ def _revisit_known(
     """
     sightings = []
     for url, (entry, stored) in known.items():
-        if stored.feed_id != feed_id or clean_url(entry.link) != clean_url(stored.url):
+        if _another_link(stored, feed_id, entry):
             sightings.append((stored.id, entry.link))
         if (
             stored.feed_id == feed_id
