@@ -18,7 +18,7 @@ import typer
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from newsmon.config import Config, ConfigError, config_path, load_config
-from newsmon.store import Store, StoreError
+from newsmon.store import ClusterView, Store, StoreError
 
 if TYPE_CHECKING:
     from newsmon.classify import Rules
@@ -173,12 +173,25 @@ def articles(
     topic: Annotated[str | None, typer.Option(help="Only articles matching this topic")] = None,
     since: Annotated[str | None, typer.Option(help="First seen on or after YYYY-MM-DD")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    cluster: Annotated[
+        int | None,
+        typer.Option(help="Show the story this article belongs to: every copy and source"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """List stored articles, newest first, with their topics."""
+    """List stored articles, newest first, with their topics (or one story's cluster)."""
     cfg = _config(config)
     day = _day(since, "--since")
     store = _store(cfg)
+    if cluster is not None:
+        try:
+            view = store.cluster(cluster)
+        finally:
+            store.close()
+        if view is None:
+            raise _fail(EXIT_CONFIG, f"no article #{cluster}")
+        _print_cluster(view)
+        return
     try:
         rows = store.list_articles(
             topic=topic,
@@ -200,6 +213,30 @@ def articles(
         typer.echo(
             f"       {a.feed or '-'} · {a.language or '?'} · text from {a.text_source} · {a.url}"
         )
+
+
+def _print_cluster(view: ClusterView) -> None:
+    head = view.head
+    topics = ",".join(view.topics) or "-"
+    typer.echo(f"story #{head.id}  [{topics}]  {head.title or '(no title)'}")
+    typer.echo(
+        f"  {len(view.members)} stored copies, {len(view.sightings)} other links; "
+        f"sources: {', '.join(view.sources) or '-'}"
+    )
+    for m in view.members:
+        how = "first seen" if m.id == head.id else f"{m.duplicate_reason} duplicate"
+        if m.similarity is not None and m.id != head.id:
+            how += f", similarity {m.similarity:.2f}"
+        typer.echo(f"  #{m.id:<5} {_fmt(m.first_seen_at)}  {m.feed or '-':<20} {how}")
+        typer.echo(f"         {m.url}")
+        if m.id != head.id and m.title != head.title:
+            typer.echo(f"         title: {(m.title or '(no title)')[:90]}")
+    for sighting in view.sightings:
+        typer.echo(
+            f"  link   {_fmt(sighting.seen_at)}  {sighting.feed or '-':<20} "
+            f"same page as #{sighting.article_id}"
+        )
+        typer.echo(f"         {sighting.url}")
 
 
 feeds_app = typer.Typer(help="Feed health, and adding feeds.", no_args_is_help=False)

@@ -18,15 +18,23 @@ from newsmon import alerts as alerting
 from newsmon import poll
 from newsmon.classify import Rules, TopicMatch, load_rules
 from newsmon.config import Config, FeedConfig, Secrets
-from newsmon.dedup import content_hash, entry_identity
+from newsmon.dedup import (
+    clean_url,
+    content_hash,
+    entry_fingerprint,
+    entry_identity,
+    minhash_signature,
+)
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.store import (
     ALERT_PENDING,
     ALERT_SKIPPED,
+    DUP_NEAR,
     DuplicateURLError,
     FeedState,
+    KnownArticle,
     NewArticle,
     Store,
     StoredMatch,
@@ -39,6 +47,7 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
+FALLBACK_SOURCES = frozenset({"feed-summary", "none"})
 
 
 @dataclass
@@ -83,6 +92,8 @@ class FeedOutcome:
     new_articles: int = 0
     already_seen: int = 0
     duplicates: int = 0
+    near_duplicates: int = 0  # of `duplicates`, those found by MinHash rather than body hash
+    updated: int = 0  # known URLs whose feed entry changed and whose page was re-read
     pages_failed: int = 0
     bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
@@ -148,6 +159,7 @@ class EntryResult:
     fate: str  # "new", "duplicate" or "seen"
     topics: tuple[str, ...] = ()
     alerts_queued: int = 0
+    near: bool = False  # a duplicate found by MinHash rather than by body hash
 
 
 def store_entry(
@@ -168,7 +180,37 @@ def store_entry(
     published = entry.published or extracted.published or now
     matches = ctx.rules.classify(title, extracted.text)
     channels, status, note = _alert_plan(ctx, matches, published, now)
-    article = NewArticle(
+    article = _new_article(feed_id, feed, entry, url, page, extracted, title, published)
+    try:
+        stored = ctx.store.add_article(
+            article, to_stored(matches), ctx.rules.version, channels, status, note
+        )
+    except DuplicateURLError:  # another feed stored this page while we fetched it
+        first = ctx.store.known_articles([url]).get(url)
+        if first is not None and entry.link and _another_link(first, feed_id, entry.link):
+            ctx.store.record_sightings(feed_id, [(first.id, entry.link)])
+        return EntryResult(extracted.source, failed, "seen")
+    topics = tuple(m.topic for m in matches)
+    if stored.duplicate_of is not None:
+        # A copy stays silent, unless it is the first member of a silent cluster to match:
+        # then it speaks for the story (the store decides, under its lock).
+        spoke = topics if stored.alerts_queued else ()
+        near = stored.duplicate_reason == DUP_NEAR
+        return EntryResult(extracted.source, failed, "duplicate", spoke, stored.alerts_queued, near)
+    return EntryResult(extracted.source, failed, "new", topics, stored.alerts_queued)
+
+
+def _new_article(
+    feed_id: int,
+    feed: FeedConfig,
+    entry: FeedEntry,
+    url: str,
+    page: FetchResult,
+    extracted: Extracted,
+    title: str | None,
+    published: datetime | None,
+) -> NewArticle:
+    return NewArticle(
         canonical_url=url,
         url=entry.link or page.url,
         feed_id=feed_id,
@@ -181,17 +223,14 @@ def store_entry(
         author=entry.author or extracted.author,
         published_at=published,
         content_hash=content_hash(extracted.text),
+        signature=minhash_signature(extracted.text),
+        entry_fingerprint=entry_fingerprint(entry.title, entry.summary),
     )
-    try:
-        stored = ctx.store.add_article(
-            article, to_stored(matches), ctx.rules.version, channels, status, note
-        )
-    except DuplicateURLError:
-        return EntryResult(extracted.source, failed, "seen")
-    if stored.duplicate_of is not None:
-        return EntryResult(extracted.source, failed, "duplicate")
-    topics = tuple(m.topic for m in matches)
-    return EntryResult(extracted.source, failed, "new", topics, stored.alerts_queued)
+
+
+def _another_link(stored: KnownArticle, feed_id: int, link: str) -> bool:
+    """Whether this entry carries a stored page in a way the article row does not record."""
+    return stored.feed_id != feed_id or clean_url(link) != clean_url(stored.url)
 
 
 async def process_entry(
@@ -221,6 +260,9 @@ async def process_entry(
         outcome.already_seen += 1
     elif result.fate == "duplicate":
         outcome.duplicates += 1
+        outcome.near_duplicates += result.near
+        outcome.matches.update(result.topics)
+        outcome.alerts_queued += result.alerts_queued
     else:
         outcome.new_articles += 1
         outcome.matches.update(result.topics)
@@ -289,7 +331,7 @@ async def process_feed(
         text = f"{entry.title}\n{entry.summary}"
         entries.setdefault(entry_identity(entry.link, state.url, entry.guid, text), entry)
     outcome.entries = len(entries)
-    known = await asyncio.to_thread(ctx.store.known_urls, list(entries))
+    known = await asyncio.to_thread(ctx.store.known_articles, list(entries))
     outcome.already_seen = len(known)
     await asyncio.gather(
         *(
@@ -297,6 +339,9 @@ async def process_feed(
             for url, entry in entries.items()
             if url not in known
         )
+    )
+    await revisit_known(
+        ctx, fetcher, state.id, feed, {u: (entries[u], k) for u, k in known.items()}, outcome, now
     )
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
     outcome.moved_to = response.moved_to
@@ -315,6 +360,74 @@ async def process_feed(
         note = f"moved permanently to {response.moved_to}; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     return outcome
+
+
+async def revisit_known(
+    ctx: Context,
+    fetcher: Fetcher,
+    feed_id: int,
+    feed: FeedConfig,
+    known: dict[str, tuple[FeedEntry, KnownArticle]],
+    outcome: FeedOutcome,
+    now: datetime,
+) -> None:
+    """Entries whose URL is stored already: remember other feeds and URL variants carrying the
+    story, and re-read a page when its own feed changed the entry (an edit).
+
+    Only the feed that first carried an article can signal an edit: other feeds title the same
+    page their own way. An edit updates the stored article and never alerts again.
+    """
+    sightings = []
+    edited: list[tuple[str, FeedEntry, KnownArticle]] = []
+    for url, (entry, stored) in known.items():
+        if entry.link and _another_link(stored, feed_id, entry.link):
+            sightings.append((stored.id, entry.link))
+        if (
+            entry.link
+            and stored.feed_id == feed_id
+            and stored.entry_fingerprint is not None
+            and stored.entry_fingerprint != entry_fingerprint(entry.title, entry.summary)
+        ):
+            edited.append((url, entry, stored))
+    if sightings:
+        await asyncio.to_thread(ctx.store.record_sightings, feed_id, sightings)
+    pages = await asyncio.gather(
+        *(
+            fetcher.get(e.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT)
+            for _, e, _ in edited
+            if e.link
+        )
+    )
+    for (url, entry, stored), page in zip(edited, pages, strict=True):
+        outcome.bytes_received += len(page.content)
+        if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
+            outcome.pages_failed += not page.refused
+            continue
+        outcome.updated += await asyncio.to_thread(
+            _apply_edit, ctx, feed_id, feed, entry, url, page, stored, now
+        )
+
+
+def _apply_edit(
+    ctx: Context,
+    feed_id: int,
+    feed: FeedConfig,
+    entry: FeedEntry,
+    url: str,
+    page: FetchResult,
+    stored: KnownArticle,
+    now: datetime,
+) -> bool:
+    extracted = extract_page(ctx, page, entry, feed.language)
+    title = entry.title or extracted.title
+    published = entry.published or extracted.published or now
+    changed = _new_article(feed_id, feed, entry, url, page, extracted, title, published)
+    # a page that yields no article text now must not replace the body it had
+    keep_body = extracted.source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
+    matches = ctx.rules.classify(changed.title, changed.text)
+    return ctx.store.update_article(
+        stored.id, changed, to_stored(matches), ctx.rules.version, keep_body=keep_body
+    )
 
 
 async def _feed_failed(

@@ -36,6 +36,8 @@ class PassSummary:
             "new_articles": sum(f.new_articles for f in self.feeds),
             "already_seen": sum(f.already_seen for f in self.feeds),
             "duplicates": sum(f.duplicates for f in self.feeds),
+            "near_duplicates": sum(f.near_duplicates for f in self.feeds),
+            "updated": sum(f.updated for f in self.feeds),
             "pages_failed": sum(f.pages_failed for f in self.feeds),
             "text_sources": dict(sorted(sources.items())),
             "matches": dict(sorted(matches.items())),
@@ -55,7 +57,8 @@ class PassSummary:
         text = (
             f"feeds: {t['feeds_ok']} ok ({t['feeds_not_modified']} unchanged), "
             f"{t['feeds_failed']} failed{waiting}; "
-            f"new articles: {t['new_articles']}, duplicates: {t['duplicates']}, "
+            f"new articles: {t['new_articles']}, duplicates: {t['duplicates']} "
+            f"({t['near_duplicates']} near), updated: {t['updated']}, "
             f"already seen: {t['already_seen']}; matches: {matches}; "
             f"alerts: {t['alerts_sent']} sent via {t['sender']}, {t['alerts_failed']} failed, "
             f"{t['alerts_pending']} pending"

@@ -16,17 +16,22 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     func,
+    insert,
     inspect,
     select,
     text,
@@ -36,8 +41,20 @@ from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from newsmon.dedup import (
+    Signature,
+    band_keys,
+    clean_url,
+    is_near_duplicate,
+    jaccard_estimate,
+)
+
 MAX_URL = 2000
 ALERT_PENDING, ALERT_SENT, ALERT_FAILED, ALERT_SKIPPED = "pending", "sent", "failed", "skipped"
+# Why an article joined a cluster: the same normalised body, or a near-identical one.
+DUP_HASH, DUP_NEAR = "hash", "near"
+# Near-duplicate candidates verified per article at most (those sharing the most LSH bands).
+MAX_CANDIDATES = 50
 # After this many refusals an alert is parked as failed: a poison message must not block others.
 MAX_ALERT_ATTEMPTS = 5
 
@@ -114,7 +131,45 @@ class ArticleRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The cluster's first-seen article (always a cluster head, never a copy); None for a head.
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    duplicate_reason: Mapped[str | None] = mapped_column(String(8))  # DUP_HASH or DUP_NEAR
+    similarity: Mapped[float | None] = mapped_column(Float)  # estimated Jaccard to the head
+    # MinHash of the body (NUM_PERM uint32, little-endian) and the scheme that made it.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    minhash_scheme: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the feed entry's title and summary: a change means the publisher edited it.
+    entry_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class ArticleBandRow(Base):
+    """The near-duplicate index: one row per LSH band of an article's MinHash.
+
+    The primary key (band_key, article_id) is the lookup index; on SQLite the table is
+    WITHOUT ROWID, so that index is the whole table.
+    """
+
+    __tablename__ = "article_bands"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+
+
+class SightingRow(Base):
+    """A feed entry that carried a stored article under a URL already known (tracking or AMP
+    variant, or another feed linking the same page): the cluster remembers it."""
+
+    __tablename__ = "article_sightings"
+    __table_args__ = (
+        UniqueConstraint("article_id", "feed_id", "url", name="uq_sightings_article_feed_url"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
+    url: Mapped[str] = mapped_column(String(MAX_URL))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MatchRow(Base):
@@ -172,6 +227,8 @@ class NewArticle:
     author: str | None
     published_at: datetime | None
     content_hash: str | None
+    signature: Signature | None = None
+    entry_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +246,53 @@ class StoredArticle:
     id: int
     duplicate_of: int | None
     alerts_queued: int
+    duplicate_reason: str | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """What the pipeline needs to know about an already stored URL."""
+
+    id: int
+    feed_id: int | None
+    url: str
+    entry_fingerprint: str | None
+    text_source: str = "page"
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    id: int
+    title: str | None
+    url: str
+    feed: str | None
+    first_seen_at: datetime
+    duplicate_reason: str | None
+    similarity: float | None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    article_id: int
+    url: str
+    feed: str | None
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """A story: its first-seen article, every stored copy, and every other URL that carried it."""
+
+    head: ClusterMember
+    topics: list[str]
+    members: list[ClusterMember]  # the head first, then copies in the order first seen
+    sightings: list[Sighting]
+
+    @property
+    def sources(self) -> list[str]:
+        names = [m.feed for m in self.members] + [s.feed for s in self.sightings]
+        return list(dict.fromkeys(n for n in names if n))
 
 
 @dataclass(frozen=True)
@@ -461,16 +565,16 @@ class Store:
         """Store an article with its matches and queued alerts in one transaction.
 
         A crash can then never leave a stored (hence never re-fetched) article without its
-        matches or alerts. Duplicate detection shares the transaction and a lock, so two
-        copies of a story stored at once cannot both become originals. A duplicate keeps no
-        matches and raises no alert: the cluster's first article speaks for it.
+        matches or alerts. Duplicate detection (exact body hash, then MinHash near-duplicates
+        through the band index) shares the transaction and a lock, so two copies of a story
+        stored at once cannot both become originals. A duplicate joins the cluster of the
+        first-seen article and raises no alert: the cluster speaks once, through its head (or,
+        when no earlier member matched a topic, through the first copy that does).
         """
+        keys = article.signature.band_keys() if article.signature else []
         with self._write_lock, self.session() as s:
-            if article.content_hash and self.engine.dialect.name == "postgresql":
-                s.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:h))"), {"h": article.content_hash}
-                )
-            original_id = self._original_by_hash(s, article.content_hash)
+            self._lock_story(s, article.content_hash, keys)
+            head_id, reason, similarity = self._find_cluster(s, article)
             row = ArticleRow(
                 canonical_url=article.canonical_url,
                 url=article.url,
@@ -484,15 +588,26 @@ class Store:
                 author=article.author[:500] if article.author else None,
                 published_at=article.published_at,
                 content_hash=article.content_hash,
-                duplicate_of_id=original_id,
+                duplicate_of_id=head_id,
+                duplicate_reason=reason,
+                similarity=similarity,
+                minhash=article.signature.values if article.signature else None,
+                minhash_scheme=article.signature.scheme if article.signature else None,
+                entry_fingerprint=article.entry_fingerprint,
             )
             s.add(row)
             try:
                 s.flush()
             except IntegrityError:
                 raise DuplicateURLError(article.canonical_url) from None
+            # An exact copy's bands are its head's: indexing them again adds nothing.
+            if keys and reason != DUP_HASH:
+                s.execute(
+                    insert(ArticleBandRow),
+                    [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(keys)],
+                )
             queued = 0
-            if original_id is None:
+            if head_id is None or (matches and not self._cluster_spoke(s, head_id)):
                 for m in matches:
                     s.add(
                         MatchRow(
@@ -515,18 +630,253 @@ class Store:
                         )
                     )
                     queued += alert_status == ALERT_PENDING
-            return StoredArticle(row.id, original_id, queued)
+            return StoredArticle(row.id, head_id, queued, reason, similarity)
 
     @staticmethod
-    def _original_by_hash(s: Session, content_hash: str | None) -> int | None:
-        if not content_hash:
-            return None
-        return s.scalar(
-            select(ArticleRow.id)
-            .where(ArticleRow.content_hash == content_hash, ArticleRow.duplicate_of_id.is_(None))
-            .order_by(ArticleRow.id)
-            .limit(1)
+    def _cluster_spoke(s: Session, head_id: int) -> bool:
+        """Whether any member of the cluster has matches or alerts (of any status).
+
+        A cluster speaks once: normally through its first-seen article. When that one matched
+        no topic (a teaser, a headline without the key terms), the first copy that matches
+        speaks instead; every later copy stays silent.
+        """
+        members = select(ArticleRow.id).where(
+            (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
         )
+        for table in (AlertRow, MatchRow):
+            found = s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
+            if found is not None:
+                return True
+        return False
+
+    def _lock_story(self, s: Session, content_hash: str | None, keys: Sequence[int]) -> None:
+        """On PostgreSQL, serialise the writers of one story across processes.
+
+        Transaction-level advisory locks on the body hash and on every LSH band key, taken in
+        sorted order (no deadlock). Two near-duplicates are only found by a shared band, so a
+        second worker storing a copy of the same story waits on that band's lock until the
+        first commits, then sees its rows (READ COMMITTED takes a fresh snapshot per
+        statement). Unrelated stories share no band and proceed in parallel, which a table
+        lock would not allow. In-process threads are serialised by `_write_lock`, and SQLite
+        serialises writers itself.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        if content_hash:
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:h))"), {"h": content_hash})
+        for key in sorted(set(keys)):
+            s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
+
+    def find_cluster(self, article: NewArticle) -> tuple[int | None, str | None, float | None]:
+        """The dedup decision alone, storing nothing: (head id, reason, similarity)."""
+        with self.session() as s:
+            return self._find_cluster(s, article)
+
+    def _find_cluster(
+        self, s: Session, article: NewArticle
+    ) -> tuple[int | None, str | None, float | None]:
+        """(head id, reason, similarity) of the cluster this article belongs to, if any."""
+        if article.content_hash:
+            found = s.execute(
+                select(ArticleRow.id, ArticleRow.duplicate_of_id)
+                .where(ArticleRow.content_hash == article.content_hash)
+                .order_by(ArticleRow.id)
+                .limit(1)
+            ).first()
+            if found is not None:
+                return found[1] or found[0], DUP_HASH, 1.0
+        if article.signature is None:
+            return None, None, None
+        best = self._nearest(s, article.signature)
+        if best is None or not is_near_duplicate(best[1]):
+            return None, None, None
+        return best[0], DUP_NEAR, best[1]
+
+    @staticmethod
+    def _nearest(s: Session, signature: Signature) -> tuple[int, float] | None:
+        """The cluster head most similar to `signature` among articles sharing an LSH band.
+
+        Two index queries whatever the corpus size: the band keys, then the signatures of at
+        most MAX_CANDIDATES candidates (those sharing the most bands). Nothing is scanned.
+        """
+        hits = func.count().label("hits")
+        candidates = [
+            r[0]
+            for r in s.execute(
+                select(ArticleBandRow.article_id, hits)
+                .where(ArticleBandRow.band_key.in_(list(dict.fromkeys(signature.band_keys()))))
+                .group_by(ArticleBandRow.article_id)
+                .order_by(hits.desc(), ArticleBandRow.article_id)
+                .limit(MAX_CANDIDATES)
+            )
+        ]
+        if not candidates:
+            return None
+        best: tuple[float, int] | None = None
+        for cid, head, values, scheme in s.execute(
+            select(
+                ArticleRow.id,
+                ArticleRow.duplicate_of_id,
+                ArticleRow.minhash,
+                ArticleRow.minhash_scheme,
+            ).where(ArticleRow.id.in_(candidates))
+        ):
+            if values is None or scheme != signature.scheme:
+                continue
+            similarity = jaccard_estimate(signature.values, values)
+            head_id = head or cid
+            # the most similar; among equals, the oldest cluster
+            if best is None or (similarity, -head_id) > (best[0], -best[1]):
+                best = (similarity, head_id)
+        return (best[1], best[0]) if best else None
+
+    def update_article(
+        self,
+        article_id: int,
+        changed: NewArticle,
+        matches: Sequence[StoredMatch] = (),
+        rules_version: str = "",
+        *,
+        keep_body: bool = False,
+    ) -> bool:
+        """The publisher edited a stored article (same URL): update it in place.
+
+        Title, body, hash, signature and its bands follow the new version; the article keeps
+        its identity and its cluster, a head's matches follow the new text, and no alert is
+        queued (the story was announced already). `keep_body` updates the title only (the
+        page could not be read this time). Returns whether the text or title changed.
+        """
+        new_keys = changed.signature.band_keys() if changed.signature else []
+        with self._write_lock, self.session() as s:
+            self._lock_story(s, changed.content_hash, new_keys)
+            row = s.get(ArticleRow, article_id)
+            if row is None:
+                return False
+            if keep_body:
+                edited = row.title != changed.title
+                row.entry_fingerprint = changed.entry_fingerprint
+                if edited:
+                    row.title, row.updated_at = changed.title, utcnow()
+                return edited
+            edited = (row.title, row.text) != (changed.title, changed.text)
+            row.entry_fingerprint = changed.entry_fingerprint
+            if not edited:
+                return False
+            if row.minhash is not None and row.minhash_scheme:
+                old = band_keys(Signature(row.minhash_scheme, row.minhash))
+                s.execute(
+                    delete(ArticleBandRow).where(
+                        ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
+                    )
+                )
+            row.title, row.text = changed.title, changed.text
+            row.text_source, row.extraction_note = changed.text_source, changed.extraction_note
+            row.content_hash = changed.content_hash
+            row.minhash = changed.signature.values if changed.signature else None
+            row.minhash_scheme = changed.signature.scheme if changed.signature else None
+            row.updated_at = utcnow()
+            if new_keys and row.duplicate_reason != DUP_HASH:
+                s.execute(
+                    insert(ArticleBandRow),
+                    [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(new_keys)],
+                )
+            if row.duplicate_of_id is None:
+                s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
+                s.flush()
+                for m in matches:
+                    s.add(
+                        MatchRow(
+                            article_id=row.id,
+                            topic=m.topic,
+                            score=m.score,
+                            terms=m.terms,
+                            snippet=m.snippet,
+                            rules_version=rules_version,
+                        )
+                    )
+            return True
+
+    def known_articles(self, canonical_urls: Sequence[str]) -> dict[str, KnownArticle]:
+        found: dict[str, KnownArticle] = {}
+        with self.session() as s:
+            for i in range(0, len(canonical_urls), 500):
+                chunk = list(canonical_urls[i : i + 500])
+                for row in s.execute(
+                    select(
+                        ArticleRow.canonical_url,
+                        ArticleRow.id,
+                        ArticleRow.feed_id,
+                        ArticleRow.url,
+                        ArticleRow.entry_fingerprint,
+                        ArticleRow.text_source,
+                    ).where(ArticleRow.canonical_url.in_(chunk))
+                ):
+                    found[row[0]] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
+        return found
+
+    def record_sightings(self, feed_id: int | None, sightings: Sequence[tuple[int, str]]) -> int:
+        """Remember (article id, URL) pairs a feed carried for stored articles; new ones only."""
+        added = 0
+        with self.session() as s:
+            for article_id, url in sightings:
+                url = clean_url(url)[:MAX_URL]
+                exists = s.scalar(
+                    select(SightingRow.id).where(
+                        SightingRow.article_id == article_id,
+                        SightingRow.feed_id.is_(None)
+                        if feed_id is None
+                        else SightingRow.feed_id == feed_id,
+                        SightingRow.url == url,
+                    )
+                )
+                if exists is None:
+                    s.add(SightingRow(article_id=article_id, feed_id=feed_id, url=url))
+                    added += 1
+        return added
+
+    def cluster(self, article_id: int) -> ClusterView | None:
+        """The cluster an article belongs to, from any of its members."""
+        with self.session() as s:
+            start = s.get(ArticleRow, article_id)
+            if start is None:
+                return None
+            head_id = start.duplicate_of_id or start.id
+            rows = s.execute(
+                select(ArticleRow, FeedRow.name)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .where((ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id))
+                .order_by(ArticleRow.id)
+            ).all()
+            members = [
+                ClusterMember(
+                    a.id,
+                    a.title,
+                    a.url,
+                    feed,
+                    a.first_seen_at,
+                    a.duplicate_reason,
+                    a.similarity,
+                )
+                for a, feed in rows
+            ]
+            ids = [m.id for m in members]
+            sightings = [
+                Sighting(r.article_id, r.url, feed, r.seen_at)
+                for r, feed in s.execute(
+                    select(SightingRow, FeedRow.name)
+                    .outerjoin(FeedRow, FeedRow.id == SightingRow.feed_id)
+                    .where(SightingRow.article_id.in_(ids))
+                    .order_by(SightingRow.id)
+                )
+            ]
+            topics = list(
+                s.scalars(
+                    select(MatchRow.topic)
+                    .where(MatchRow.article_id == head_id)
+                    .order_by(MatchRow.topic)
+                )
+            )
+            return ClusterView(members[0], topics, members, sightings)
 
     def articles_for_reclassify(
         self, since: datetime, until: datetime | None
@@ -682,10 +1032,7 @@ class Store:
                         list(alert.topics),
                         alert.attempts,
                         article.title,
-                        # tracking parameters stay out of alerts; a link-less entry has a URN
-                        article.url
-                        if article.canonical_url.startswith("urn:")
-                        else article.canonical_url,
+                        clean_url(article.url),  # tracking parameters stay out of alerts
                         feed,
                         article.published_at,
                         matches,

@@ -88,3 +88,53 @@ def test_articles_and_feeds_views_after_a_pass(tmp_path: Path, site) -> None:
 def test_feed_config_model_is_strict() -> None:
     with pytest.raises(ValueError):
         FeedConfig(name="x", url="https://x", bogus=1)  # type: ignore[call-arg]
+
+
+def test_articles_cluster_shows_members_and_sources(tmp_path: Path) -> None:
+    from newsmon.dedup import content_hash, minhash_signature
+    from newsmon.store import NewArticle, Store
+
+    path = write_config(tmp_path)
+    body = " ".join(
+        f"Sentence {i} of the story about the AI Act guidance and its fines." for i in range(30)
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    ids = []
+    for i, (url, text, title) in enumerate(
+        [
+            ("https://a.example/story", body, "EU guidance on banned AI"),
+            ("https://b.example/copy", body[: int(len(body) * 0.6)], "Brussels explains AI bans"),
+        ]
+    ):
+        feed = store.sync_feed(f"feed-{i}", f"https://f{i}.example/rss", "en").id
+        stored = store.add_article(
+            NewArticle(
+                url,
+                url,
+                feed,
+                None,
+                title,
+                text,
+                "page",
+                None,
+                "en",
+                None,
+                None,
+                content_hash(text),
+                minhash_signature(text),
+            )
+        )
+        ids.append(stored.id)
+    store.record_sightings(
+        store.sync_feed("feed-2", "https://f2.example/rss", "en").id,
+        [(ids[0], "https://a.example/story/amp")],
+    )
+    store.close()
+    result = runner.invoke(app, ["articles", "--config", str(path), "--cluster", str(ids[1])])
+    assert result.exit_code == 0, result.output
+    assert f"story #{ids[0]}" in result.output and "EU guidance on banned AI" in result.output
+    assert "sources: feed-0, feed-1, feed-2" in result.output
+    assert "near duplicate, similarity" in result.output and "Brussels explains" in result.output
+    assert "https://a.example/story/amp" in result.output
+    missing = runner.invoke(app, ["articles", "--config", str(path), "--cluster", "999"])
+    assert missing.exit_code == EXIT_CONFIG

@@ -1,6 +1,6 @@
 import pytest
 
-from newsmon.dedup import canonical_url, content_hash, normalise_text
+from newsmon.dedup import canonical_url, clean_url, content_hash, normalise_text
 
 
 @pytest.mark.parametrize(
@@ -12,7 +12,7 @@ from newsmon.dedup import canonical_url, content_hash, normalise_text
             "https://example.com/a?id=7",
         ),
         ("https://example.com/a?fbclid=xyz&gclid=1&b=2&a=1", "https://example.com/a?a=1&b=2"),
-        ("http://example.com:80/a", "http://example.com/a"),
+        ("http://example.com:80/a", "https://example.com/a"),
         ("https://example.com:443/a", "https://example.com/a"),
         ("https://example.com:8443/a", "https://example.com:8443/a"),
         ("https://example.com", "https://example.com/"),
@@ -23,6 +23,56 @@ from newsmon.dedup import canonical_url, content_hash, normalise_text
 )
 def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "http://news.example.com/2025/02/deepseek-week",
+        "https://www.news.example.com/2025/02/deepseek-week",
+        "https://news.example.com/2025/02/deepseek-week/",
+        "https://news.example.com/2025/02/deepseek-week/amp",
+        "https://news.example.com/2025/02/deepseek-week/amp/",
+        "https://news.example.com/2025/02/deepseek-week/amp.html",
+        "https://news.example.com/amp/2025/02/deepseek-week",
+        "https://news.example.com/2025/02/deepseek-week?amp=1",
+        "https://news.example.com/2025/02/deepseek-week?amp",
+        "https://news.example.com/2025/02/deepseek-week?outputType=amp",
+        "https://amp.news.example.com/2025/02/deepseek-week",
+        "https://news.example.com/2025/02/deepseek-week.amp",
+        "http://www.news.example.com/2025/02/deepseek-week/?utm_source=x&amp=true#top",
+    ],
+)
+def test_www_scheme_slash_and_amp_variants_share_identity(variant: str) -> None:
+    assert canonical_url(variant) == "https://news.example.com/2025/02/deepseek-week"
+
+
+def test_amp_html_suffix_keeps_the_html_page() -> None:
+    assert canonical_url("https://x.example/a/story.amp.html") == "https://x.example/a/story.html"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://example.com/amp", "https://example.com/"),  # a page called /amp
+        ("https://example.com/news/1", "https://example.com/news/2"),
+        ("https://m.example.com/news/1", "https://example.com/news/1"),  # another host
+        ("https://blog.example.com/a", "https://example.com/a"),
+        ("https://example.com/view?id=1&amp=1", "https://example.com/view?id=2"),
+        ("https://example.com/view?amp=2", "https://example.com/view"),  # not an AMP flag
+        ("https://example.com/champ", "https://example.com/ch"),
+        ("https://example.com/amplifier", "https://example.com/"),
+        ("https://www.com/a", "https://com/a"),  # www. is the whole name: kept
+        ("https://example.com:8443/a", "https://example.com/a"),
+    ],
+)
+def test_different_pages_stay_apart(a: str, b: str) -> None:
+    assert canonical_url(a) != canonical_url(b)
+
+
+def test_clean_url_keeps_the_address_the_publisher_served() -> None:
+    url = "http://www.example.com/news/1/amp/?utm_source=rss&id=2#c"
+    assert clean_url(url) == "http://www.example.com/news/1/amp/?id=2"
 
 
 def test_canonical_url_keeps_meaningful_parameters_and_path_case() -> None:

@@ -5,6 +5,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from newsmon.dedup import BANDS
 from newsmon.store import (
     ALERT_FAILED,
     ALERT_PENDING,
@@ -159,3 +160,180 @@ def test_times_come_back_aware_utc(store: Store) -> None:
     assert (
         view.id == stored.id and view.published_at == kst and view.published_at.tzinfo is not None
     )
+
+
+# --- near duplicates and clusters -------------------------------------------------------------
+
+STORY = " ".join(
+    f"Paragraph {i}: the regulator said on Tuesday that model developers must file incident "
+    f"reports within {i + 2} days, and that audits of frontier systems begin in quarter {i % 4}."
+    for i in range(12)
+)
+# Same subject, same names and terms, another story.
+OTHER_STORY = (
+    "The regulator's chair told lawmakers on Tuesday that the incident reporting rules for model "
+    "developers would be delayed until the audit framework for frontier systems is finished. "
+    "Committee members asked whether quarterly audits would apply to open models; the chair said "
+    "the agency had not decided and would publish a consultation next month. Two developers "
+    "wrote to the committee arguing that reports within days were unworkable for small teams."
+)
+
+
+def signed(url: str, body: str, **kw) -> NewArticle:
+    from newsmon.dedup import content_hash, minhash_signature
+
+    return article(url, body, h=content_hash(body), signature=minhash_signature(body), **kw)
+
+
+def test_near_duplicate_joins_the_cluster_of_the_first_seen(store: Store) -> None:
+    first = store.add_article(
+        signed("https://a.example/1", STORY), [MATCH], "v1", {"#p": ["policy"]}
+    )
+    edited = STORY.replace("Paragraph 5: the regulator", "Paragraph 5 (updated): the agency")
+    copy = store.add_article(
+        signed("https://b.example/2", edited), [MATCH], "v1", {"#p": ["policy"]}
+    )
+    assert copy.duplicate_of == first.id and copy.duplicate_reason == "near"
+    assert copy.similarity is not None and 0.5 <= copy.similarity < 1
+    assert copy.alerts_queued == 0 and store.matches_of(copy.id) == []
+    # a copy of the copy still points at the head, never at the copy
+    exact = store.add_article(signed("https://c.example/3", edited))
+    assert exact.duplicate_of == first.id and exact.duplicate_reason == "hash"
+    truncated = store.add_article(signed("https://d.example/4", STORY[: int(len(STORY) * 0.6)]))
+    assert truncated.duplicate_of == first.id
+    other = store.add_article(signed("https://e.example/5", OTHER_STORY))
+    assert other.duplicate_of is None  # same frame, different story
+    cluster = store.cluster(truncated.id)
+    assert cluster is not None and cluster.head.id == first.id
+    assert [m.id for m in cluster.members] == [first.id, copy.id, exact.id, truncated.id]
+    assert cluster.topics == ["policy"]
+
+
+def test_near_duplicate_index_is_in_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    first = Store.open(url)
+    head = first.add_article(signed("https://a.example/1", STORY))
+    first.close()
+    again = Store.open(url)  # a new process: nothing in memory
+    copy = again.add_article(signed("https://b.example/2", STORY[: int(len(STORY) * 0.7)]))
+    assert copy.duplicate_of == head.id
+    with again.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT count(*) FROM article_bands").scalar()
+        plan = " ".join(
+            str(r)
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT article_id FROM article_bands WHERE band_key IN (1, 2)"
+            )
+        )
+    assert rows and rows <= 2 * BANDS
+    assert "SCAN" not in plan.replace("SCAN CONSTANT", "")  # an index search, not a scan
+    again.close()
+
+
+def test_signatures_of_another_scheme_are_never_compared(store: Store) -> None:
+    from dataclasses import replace
+
+    from newsmon.dedup import minhash_signature
+
+    sig = minhash_signature(STORY)
+    assert sig is not None
+    store.add_article(article("https://a.example/1", STORY, signature=replace(sig, scheme="old")))
+    copy = store.add_article(article("https://b.example/2", STORY, signature=sig))
+    assert copy.duplicate_of is None
+
+
+def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) -> None:
+    first = store.add_article(
+        signed("https://a.example/1", STORY, entry_fingerprint="f1"),
+        [MATCH],
+        "v1",
+        {"#p": ["policy"]},
+    )
+    edited = STORY.replace("Paragraph 3:", "Paragraph 3, corrected:")
+    changed = signed("https://a.example/1", edited, title="New headline", entry_fingerprint="f2")
+    assert store.update_article(first.id, changed, [], "v1") is True
+    [view] = store.list_articles()
+    assert view.title == "New headline" and "corrected" in view.text
+    assert store.matches_of(first.id) == [] and len(store.pending_alerts(10)) == 1
+    assert (
+        store.known_articles(["https://a.example/1"])["https://a.example/1"].entry_fingerprint
+        == "f2"
+    )
+    assert store.update_article(first.id, changed, [], "v1") is False  # nothing new
+    # the index follows the new text: a copy of the edit finds it, no stale bands remain
+    copy = store.add_article(signed("https://b.example/2", edited))
+    assert copy.duplicate_of == first.id and copy.duplicate_reason == "hash"
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM article_bands").scalar() <= BANDS
+
+
+def test_sightings_are_remembered_once(store: Store) -> None:
+    first = store.add_article(signed("https://a.example/1", STORY))
+    feed = store.sync_feed("other", "https://o.example/feed", "en").id
+    assert store.record_sightings(feed, [(first.id, "https://a.example/1?utm_source=x")]) == 1
+    assert store.record_sightings(feed, [(first.id, "https://a.example/1?utm_source=y")]) == 0
+    cluster = store.cluster(first.id)
+    assert cluster is not None and cluster.sources == ["other"]
+    assert [s.url for s in cluster.sightings] == ["https://a.example/1"]
+
+
+def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
+    from newsmon.dedup import content_hash
+    from newsmon.migrations import upgrade
+    from newsmon.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0001")
+    h = content_hash(STORY)
+    with engine.begin() as conn:
+        for i, (u, dup) in enumerate([("https://a.example/1", None), ("https://b.example/2", 1)]):
+            conn.exec_driver_sql(
+                "INSERT INTO articles (id, canonical_url, url, text, text_source, first_seen_at,"
+                " updated_at, content_hash, duplicate_of_id) VALUES (?, ?, ?, ?, 'page',"
+                " '2025-02-01 09:00:00', '2025-02-01 09:00:00', ?, ?)",
+                (i + 1, u, u, STORY, h, dup),
+            )
+    engine.dispose()
+    store = Store.open(url)  # migrates to head
+    try:
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            assert diff == []
+            assert (
+                conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+            )
+            bands = conn.exec_driver_sql("SELECT DISTINCT article_id FROM article_bands").all()
+            reasons = conn.exec_driver_sql(
+                "SELECT id, duplicate_reason, minhash_scheme IS NOT NULL FROM articles ORDER BY id"
+            ).all()
+        assert bands == [(1,)]  # only the original is indexed; its exact copy shares its bands
+        assert reasons == [(1, None, 1), (2, "hash", 1)]
+        near = store.add_article(signed("https://c.example/3", STORY[: int(len(STORY) * 0.65)]))
+        assert near.duplicate_of == 1 and near.duplicate_reason == "near"
+    finally:
+        store.close()
+
+
+def test_a_silent_cluster_speaks_through_its_first_matching_copy(store: Store) -> None:
+    teaser = store.add_article(signed("https://a.example/1", STORY))  # matched nothing
+    copy = store.add_article(
+        signed("https://b.example/2", STORY + " Extra line."), [MATCH], "v1", {"#p": ["policy"]}
+    )
+    assert copy.duplicate_of == teaser.id and copy.alerts_queued == 1
+    assert [m.topic for m in store.matches_of(copy.id)] == ["policy"]
+    later = store.add_article(
+        signed("https://c.example/3", STORY + " More."), [MATCH], "v1", {"#o": ["policy"]}
+    )
+    assert later.duplicate_of == teaser.id and later.alerts_queued == 0
+    assert len(store.pending_alerts(10)) == 1
+
+
+def test_an_edit_read_without_page_text_changes_only_the_title(store: Store) -> None:
+    first = store.add_article(signed("https://a.example/1", STORY, entry_fingerprint="f1"))
+    teaser = signed("https://a.example/1", "Short summary.", title="New", entry_fingerprint="f2")
+    assert store.update_article(first.id, teaser, keep_body=True) is True
+    [view] = store.list_articles()
+    assert view.title == "New" and view.text == STORY
+    known = store.known_articles(["https://a.example/1"])["https://a.example/1"]
+    assert known.entry_fingerprint == "f2" and known.text_source == "page"
