@@ -276,11 +276,13 @@ async def process_feed(
     now: datetime | None = None,
     *,
     force: bool = False,
+    state: FeedState | None = None,
 ) -> FeedOutcome:
     """Fetch one feed and store what is new in it; never raises for a bad feed or page."""
     now = now or utcnow()
     outcome = FeedOutcome(feed.name)
-    state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
+    if state is None:
+        state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
     if not force and state.next_check_at is not None and state.next_check_at > now:
         outcome.not_due = True
         outcome.next_check = state.next_check_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -461,8 +463,13 @@ async def process_feeds(
 ) -> list[FeedOutcome]:
     """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
     now = utcnow()
+    states = await asyncio.to_thread(
+        ctx.store.sync_feeds, [(f.name, f.url, f.language) for f in feeds]
+    )
     return list(
-        await asyncio.gather(*(process_feed(ctx, fetcher, f, now, force=force) for f in feeds))
+        await asyncio.gather(
+            *(process_feed(ctx, fetcher, f, now, force=force, state=states[f.name]) for f in feeds)
+        )
     )
 
 

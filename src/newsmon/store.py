@@ -435,24 +435,40 @@ class Store:
         `url` in the state is where to fetch: the configured URL, or where a permanent
         redirect moved it, until the configuration itself changes.
         """
+        return self.sync_feeds([(name, url, language)])[name]
+
+    def sync_feeds(self, feeds: Sequence[tuple[str, str, str | None]]) -> dict[str, FeedState]:
+        """`sync_feed` for many feeds (name, url, language) in one transaction."""
+        names = [name for name, _, _ in feeds]
+        out: dict[str, FeedState] = {}
         with self.session() as s:
-            row = s.scalar(select(FeedRow).where(FeedRow.name == name))
-            if row is None:
-                row = FeedRow(name=name, url=url, config_url=url, language=language)
-                s.add(row)
-            elif row.config_url != url:  # the operator changed the URL: start afresh
-                row.url, row.config_url, row.etag, row.last_modified = url, url, None, None
-                row.next_check_at, row.consecutive_failures = None, 0
-            row.language = language
+            rows = {
+                r.name: r
+                for i in range(0, len(names), 500)
+                for r in s.scalars(select(FeedRow).where(FeedRow.name.in_(names[i : i + 500])))
+            }
+            for name, url, language in feeds:
+                row = rows.get(name)
+                if row is None:
+                    row = rows[name] = FeedRow(name=name, url=url, config_url=url)
+                    s.add(row)
+                elif row.config_url != url:  # the operator changed the URL: start afresh
+                    row.url, row.config_url, row.etag, row.last_modified = url, url, None, None
+                    row.next_check_at, row.consecutive_failures = None, 0
+                if row.language != language:
+                    row.language = language
             s.flush()
-            return FeedState(
-                row.id,
-                row.url,
-                row.etag,
-                row.last_modified,
-                row.next_check_at,
-                row.consecutive_failures,
-            )
+            for name, _, _ in feeds:
+                row = rows[name]
+                out[name] = FeedState(
+                    row.id,
+                    row.url,
+                    row.etag,
+                    row.last_modified,
+                    row.next_check_at,
+                    row.consecutive_failures,
+                )
+        return out
 
     def record_feed_success(
         self,
