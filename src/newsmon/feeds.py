@@ -103,7 +103,14 @@ def choose_encoding(data: bytes, http_charset: str | None) -> str | None:
             return codec
     if utf8_ok:
         return "utf-8" if any(claims) else None
-    return "cp949" if any(claims) and _decodes(data, "cp949") else None
+    # Undeclared or wrongly declared legacy bytes: Korean sites are the usual case here. Real
+    # Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
+    if _decodes(data, "cp949"):
+        text = data.decode("cp949")
+        wide = [ch for ch in text if not ch.isascii()]
+        if wide and sum("가" <= ch <= "힣" for ch in wide) >= 0.8 * len(wide):
+            return "cp949"
+    return None
 
 
 def html_to_text(fragment: str) -> str:
