@@ -142,13 +142,14 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, urlencode(query, doseq=True), ""))
 
 
-def entry_identity(link: str | None, feed_url: str, guid: str | None, text: str) -> str:
+def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> str:
     """What makes a feed entry itself: its canonical link, or for an entry without one, a
-    stable name from its feed and its GUID (or, lacking that, its text)."""
+    stable name from its feed (the configured name: it survives URL moves) and its GUID (or,
+    lacking that, its text)."""
     if link:
         return canonical_url(link)
     basis = guid or normalise_text(text)
-    digest = hashlib.sha1(f"{canonical_url(feed_url)}\n{basis}".encode()).hexdigest()[:20]
+    digest = hashlib.sha1(f"{feed}\n{basis}".encode()).hexdigest()[:20]
     return f"urn:newsmon:entry:{digest}"
 
 

@@ -331,7 +331,7 @@ async def process_feed(
     entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
         text = f"{entry.title}\n{entry.summary}"
-        entries.setdefault(entry_identity(entry.link, state.url, entry.guid, text), entry)
+        entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
     outcome.entries = len(entries)
     known = await asyncio.to_thread(ctx.store.known_articles, list(entries))
     outcome.already_seen = len(known)
