@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import trafilatura
 
+from newsmon.charset import codec_for
 from newsmon.feeds import html_to_text
 
 TextSource = Literal["page", "json-ld", "feed-summary", "none"]
@@ -24,15 +25,6 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]
 _JSONLD = re.compile(
     r"""<script[^>]+type\s*=\s*["']application/ld\+json["'][^>]*>(.*?)</script>""", re.I | re.S
 )
-_KOREAN_ALIASES = {
-    "euc-kr",
-    "euc_kr",
-    "euckr",
-    "ks_c_5601-1987",
-    "ks_c_5601",
-    "ksc5601",
-    "x-windows-949",
-}
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 logging.getLogger("htmldate").setLevel(logging.ERROR)
@@ -47,18 +39,6 @@ class Extracted:
     published: datetime | None = None
     language: str | None = None
     note: str | None = None  # why a fallback was used, one line
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().lower()
-    if name in _KOREAN_ALIASES:
-        return "cp949"  # superset of EUC-KR: the syllables EUC-KR lacks still decode
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
 
 
 def meta_charset(data: bytes) -> str | None:
@@ -84,7 +64,7 @@ def declared_text(data: bytes, http_charset: str | None = None) -> str | None:
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", "replace")
     for declared in (http_charset, meta_charset(data)):
-        codec = _codec(declared)
+        codec = codec_for(declared)
         if codec:
             try:
                 return data.decode(codec)

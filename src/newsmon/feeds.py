@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import json
 import re
@@ -16,23 +15,8 @@ from urllib.parse import urljoin
 import feedparser
 import lxml.html
 
-# EUC-KR feeds routinely carry CP949-only syllables (똠, 햏); CP949 is a strict superset.
-_KOREAN_LEGACY = frozenset(
-    {
-        "euc-kr",
-        "euc_kr",
-        "euckr",
-        "ks_c_5601-1987",
-        "ks_c_5601",
-        "ksc5601",
-        "ksc_5601",
-        "x-windows-949",
-        "windows-949",
-        "cp949",
-        "uhc",
-        "ms949",
-    }
-)
+from newsmon.charset import codec_for
+
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
@@ -62,18 +46,6 @@ class ParsedFeed:
     site_link: str | None = None  # the feed's home page, for entries without a link of their own
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip().lower()
-    if name in _KOREAN_LEGACY:
-        return "cp949"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
 def _decodes(data: bytes, codec: str) -> bool:
     try:
         data.decode(codec)
@@ -90,7 +62,7 @@ def choose_encoding(data: bytes, http_charset: str | None) -> str | None:
     EUC-KR becomes CP949, its superset. None: leave it to feedparser.
     """
     match = _XML_DECL.match(data[:512])
-    claims = [_codec(match.group(1).decode("ascii")) if match else None, _codec(http_charset)]
+    claims = [codec_for(match.group(1).decode("ascii")) if match else None, codec_for(http_charset)]
     non_ascii = not data.isascii()
     utf8_ok = _decodes(data, "utf-8")
     for codec in claims:

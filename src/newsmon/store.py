@@ -624,17 +624,7 @@ class Store:
                 )
             queued = 0
             if head_id is None or (matches and not self._cluster_spoke(s, head_id)):
-                for m in matches:
-                    s.add(
-                        MatchRow(
-                            article_id=row.id,
-                            topic=m.topic,
-                            score=m.score,
-                            terms=m.terms,
-                            snippet=m.snippet,
-                            rules_version=rules_version,
-                        )
-                    )
+                s.add_all(_match_rows(row.id, matches, rules_version))
                 for channel, topics in (alerts or {}).items():
                     s.add(
                         AlertRow(
@@ -799,17 +789,7 @@ class Store:
             if row.duplicate_of_id is None:
                 s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
                 s.flush()
-                for m in matches:
-                    s.add(
-                        MatchRow(
-                            article_id=row.id,
-                            topic=m.topic,
-                            score=m.score,
-                            terms=m.terms,
-                            snippet=m.snippet,
-                            rules_version=rules_version,
-                        )
-                    )
+                s.add_all(_match_rows(row.id, matches, rules_version))
             return True
 
     def known_articles(self, canonical_urls: Sequence[str]) -> dict[str, KnownArticle]:
@@ -976,16 +956,7 @@ class Store:
             for topic, m in wanted.items():
                 row = current.get(topic)
                 if row is None:
-                    s.add(
-                        MatchRow(
-                            article_id=article_id,
-                            topic=topic,
-                            score=m.score,
-                            terms=m.terms,
-                            snippet=m.snippet,
-                            rules_version=rules_version,
-                        )
-                    )
+                    s.add_all(_match_rows(article_id, [m], rules_version))
                 else:
                     row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
                     row.rules_version = rules_version
@@ -1100,6 +1071,22 @@ class Store:
 
     def table_names(self) -> set[str]:
         return set(inspect(self.engine).get_table_names())
+
+
+def _match_rows(
+    article_id: int, matches: Sequence[StoredMatch], rules_version: str
+) -> list[MatchRow]:
+    return [
+        MatchRow(
+            article_id=article_id,
+            topic=m.topic,
+            score=m.score,
+            terms=m.terms,
+            snippet=m.snippet,
+            rules_version=rules_version,
+        )
+        for m in matches
+    ]
 
 
 class DuplicateURLError(Exception):
