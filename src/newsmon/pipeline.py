@@ -174,13 +174,9 @@ def store_entry(
     """Extract, classify and store one entry: CPU and database work, run in a thread."""
     extracted = extract_page(ctx, page, entry, feed.language)
     failed = not page.ok and not page.refused
-    # The feed's title is the publisher's headline; page <title>s carry site suffixes.
-    title = entry.title or extracted.title
-    # No usable date anywhere: the story is as new as the moment we first saw it.
-    published = entry.published or extracted.published or now
-    matches = ctx.rules.classify(title, extracted.text)
-    channels, status, note = _alert_plan(ctx, matches, published, now)
-    article = _new_article(feed_id, feed, entry, url, page, extracted, title, published)
+    article = _new_article(feed_id, feed, entry, url, page, extracted, now)
+    matches = ctx.rules.classify(article.title, article.text)
+    channels, status, note = _alert_plan(ctx, matches, article.published_at, now)
     try:
         stored = ctx.store.add_article(
             article, to_stored(matches), ctx.rules.version, channels, status, note
@@ -207,21 +203,22 @@ def _new_article(
     url: str,
     page: FetchResult,
     extracted: Extracted,
-    title: str | None,
-    published: datetime | None,
+    now: datetime,
 ) -> NewArticle:
     return NewArticle(
         canonical_url=url,
         url=entry.link or page.url,
         feed_id=feed_id,
         guid=entry.guid,
-        title=title,
+        # The feed's title is the publisher's headline; page <title>s carry site suffixes.
+        title=entry.title or extracted.title,
         text=extracted.text,
         text_source=extracted.source,
         extraction_note=extracted.note,
         language=extracted.language or feed.language,
         author=entry.author or extracted.author,
-        published_at=published,
+        # No usable date anywhere: the story is as new as the moment we first saw it.
+        published_at=entry.published or extracted.published or now,
         content_hash=content_hash(extracted.text),
         signature=minhash_signature(extracted.text),
         entry_fingerprint=entry_fingerprint(entry.title, entry.summary),
@@ -231,6 +228,10 @@ def _new_article(
 def _another_link(stored: KnownArticle, feed_id: int, link: str) -> bool:
     """Whether this entry carries a stored page in a way the article row does not record."""
     return stored.feed_id != feed_id or clean_url(link) != clean_url(stored.url)
+
+
+async def _fetch_page(ctx: Context, fetcher: Fetcher, link: str) -> FetchResult:
+    return await fetcher.get(link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT)
 
 
 async def process_entry(
@@ -245,9 +246,7 @@ async def process_entry(
     home_url: str | None = None,
 ) -> None:
     if entry.link:
-        page = await fetcher.get(
-            entry.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT
-        )
+        page = await _fetch_page(ctx, fetcher, entry.link)
     else:  # the entry is its own text; point readers at the feed's site
         home = home_url or feed.url
         page = FetchResult(home, home, error="the entry has no link", refused=True)
@@ -394,11 +393,7 @@ async def revisit_known(
     if sightings:
         await asyncio.to_thread(ctx.store.record_sightings, feed_id, sightings)
     pages = await asyncio.gather(
-        *(
-            fetcher.get(e.link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT)
-            for _, e, _ in edited
-            if e.link
-        )
+        *(_fetch_page(ctx, fetcher, e.link) for _, e, _ in edited if e.link)
     )
     for (url, entry, stored), page in zip(edited, pages, strict=True):
         outcome.bytes_received += len(page.content)
@@ -421,9 +416,7 @@ def _apply_edit(
     now: datetime,
 ) -> bool:
     extracted = extract_page(ctx, page, entry, feed.language)
-    title = entry.title or extracted.title
-    published = entry.published or extracted.published or now
-    changed = _new_article(feed_id, feed, entry, url, page, extracted, title, published)
+    changed = _new_article(feed_id, feed, entry, url, page, extracted, now)
     # a page that yields no article text now must not replace the body it had
     keep_body = extracted.source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
     matches = ctx.rules.classify(changed.title, changed.text)

@@ -92,13 +92,15 @@ def build_site(root: Path) -> None:
     (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
 
 
-def write_config(tmp_path: Path, base: str) -> Path:
+def write_config(
+    tmp_path: Path, base: str, feeds: tuple[str, ...] = ("origin", "wire", "signal")
+) -> Path:
     lines = [
         f"database_url: sqlite:///{tmp_path / 'corpus.db'}",
         f"topics_file: {SHIPPED_TOPICS}",
         "feeds:",
     ]
-    for name in ("origin", "wire", "signal"):
+    for name in feeds:
         lines += [f"  - name: {name}", f"    url: {base}/feeds/{name}.xml"]
     lines += ["slack:", "  channels:"]
     lines += [f'    {topic}: "{channel}"' for topic, channel in CHANNELS.items()]
@@ -160,6 +162,19 @@ def test_one_alert_per_story_across_copies(tmp_path: Path, slack: FakeSlack) -> 
         finally:
             store.close()
 
+
+def test_an_edit_under_the_same_url_updates_the_article_and_alerts_no_one(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Only the feed that first stored an article can signal an edit (other feeds title the
+    page their own way), so the outlet's feed goes first here; then the copies arrive."""
+    site_root = tmp_path / "site"
+    build_site(site_root)
+    with serve(site_root) as site:
+        run_monitor(write_config(tmp_path, site.base, ("origin",)))
+        config = write_config(tmp_path, site.base)
+        run_monitor(config)
+
         # The outlet edits the English story under the same URL: new headline, one paragraph
         # changed. The next pass re-reads it and updates the article; nobody is alerted again.
         slack.reset()
@@ -176,6 +191,7 @@ def test_one_alert_per_story_across_copies(tmp_path: Path, slack: FakeSlack) -> 
         )
         again = run_monitor(config)
         assert slack.posts == [] and again["alerts_sent"] == 0 and again["new_articles"] == 0
+        assert again["updated"] == 1
 
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
