@@ -11,11 +11,12 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import open_context
 from newsmon import alerts as alerting
+from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
+from newsmon.corpus.records import AlertStatus
 from newsmon.fetch import Fetcher
 from newsmon.pipeline import Context, DeliveryOutcome, FeedOutcome, deliver_pending, process_feeds
 from newsmon.report import PassSummary
-from newsmon.store import ALERT_PENDING, utcnow
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
@@ -86,7 +87,7 @@ async def monitor(config_path: str | None = None, force: bool = False) -> dict[s
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
         delivery = await deliver_task(ctx)
-        summary = PassSummary(outcomes, delivery, ctx.store.count_alerts(ALERT_PENDING))
+        summary = PassSummary(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
         totals = summary.totals()
         ctx.store.record_run("monitor", started, totals)
         logger.info("monitor pass: %s", summary.line())

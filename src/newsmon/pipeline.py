@@ -17,7 +17,21 @@ from typing import Any
 from newsmon import alerts as alerting
 from newsmon import poll
 from newsmon.classify import Rules, TopicMatch, load_rules
+from newsmon.clock import utcnow
 from newsmon.config import Config, FeedConfig, Secrets
+from newsmon.corpus import Store
+from newsmon.corpus.records import (
+    AlertStatus,
+    ArticleText,
+    DuplicateReason,
+    DuplicateURLError,
+    FeedSpec,
+    FeedState,
+    KnownArticle,
+    NewArticle,
+    NewSighting,
+    StoredMatch,
+)
 from newsmon.dedup import (
     clean_url,
     content_hash,
@@ -28,18 +42,6 @@ from newsmon.dedup import (
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
-from newsmon.store import (
-    ALERT_PENDING,
-    ALERT_SKIPPED,
-    DUP_NEAR,
-    DuplicateURLError,
-    FeedState,
-    KnownArticle,
-    NewArticle,
-    Store,
-    StoredMatch,
-    utcnow,
-)
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -140,16 +142,16 @@ def extract_page(
 
 def _alert_plan(
     ctx: Context, matches: Sequence[TopicMatch], published: datetime | None, now: datetime
-) -> tuple[dict[str, list[str]], str, str | None]:
+) -> tuple[dict[str, list[str]], AlertStatus, str | None]:
     """Channels to alert and the status to queue them with (pending, or skipped and why)."""
     channels = alerting.route((m.topic for m in matches), ctx.config.slack)
     cfg = ctx.config.alerts
     if not cfg.enabled:
-        return channels, ALERT_SKIPPED, "alerts disabled in config"
+        return channels, AlertStatus.SKIPPED, "alerts disabled in config"
     limit = cfg.max_age_hours
     if limit is not None and published is not None and now - published > timedelta(hours=limit):
-        return channels, ALERT_SKIPPED, f"older than {limit:g} h when first seen"
-    return channels, ALERT_PENDING, None
+        return channels, AlertStatus.SKIPPED, f"older than {limit:g} h when first seen"
+    return channels, AlertStatus.PENDING, None
 
 
 @dataclass(frozen=True)
@@ -184,14 +186,14 @@ def store_entry(
     except DuplicateURLError:  # another feed stored this page while we fetched it
         first = ctx.store.known_articles([url]).get(url)
         if first is not None and entry.link and _another_link(first, feed_id, entry.link):
-            ctx.store.record_sightings(feed_id, [(first.id, entry.link)])
+            ctx.store.record_sightings(feed_id, [NewSighting(first.id, entry.link)])
         return EntryResult(extracted.source, failed, "seen")
     topics = tuple(m.topic for m in matches)
     if stored.duplicate_of is not None:
         # A copy stays silent, unless it is the first member of a silent cluster to match:
         # then it speaks for the story (the store decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
-        near = stored.duplicate_reason == DUP_NEAR
+        near = stored.duplicate_reason == DuplicateReason.NEAR
         return EntryResult(extracted.source, failed, "duplicate", spoke, stored.alerts_queued, near)
     return EntryResult(extracted.source, failed, "new", topics, stored.alerts_queued)
 
@@ -382,7 +384,7 @@ async def revisit_known(
     edited: list[tuple[str, FeedEntry, KnownArticle]] = []
     for url, (entry, stored) in known.items():
         if entry.link and _another_link(stored, feed_id, entry.link):
-            sightings.append((stored.id, entry.link))
+            sightings.append(NewSighting(stored.id, entry.link))
         if (
             entry.link
             and stored.feed_id == feed_id
@@ -457,7 +459,7 @@ async def process_feeds(
     """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
     now = utcnow()
     states = await asyncio.to_thread(
-        ctx.store.sync_feeds, [(f.name, f.url, f.language) for f in feeds]
+        ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
     return list(
         await asyncio.gather(
@@ -510,19 +512,18 @@ class ReclassifyOutcome:
 
 
 def reclassify_batch(
-    ctx: Context, rows: Sequence[tuple[int, str | None, str]], *, queue_alerts: bool
+    ctx: Context, rows: Sequence[ArticleText], *, queue_alerts: bool
 ) -> ReclassifyOutcome:
     """Apply the current rules to stored articles; queue only alerts never queued before."""
     outcome = ReclassifyOutcome()
-    for article_id, title, text in rows:
-        matches = ctx.rules.classify(title, text)
-        added, removed = ctx.store.replace_matches(
-            article_id, to_stored(matches), ctx.rules.version
-        )
+    for row in rows:
+        article_id = row.id
+        matches = ctx.rules.classify(row.title, row.text)
+        change = ctx.store.replace_matches(article_id, to_stored(matches), ctx.rules.version)
         outcome.articles += 1
-        outcome.changed += bool(added or removed)
-        outcome.added.update(added)
-        outcome.removed.update(removed)
+        outcome.changed += bool(change.added or change.removed)
+        outcome.added.update(change.added)
+        outcome.removed.update(change.removed)
         if queue_alerts and matches:
             for channel, topics in alerting.route(
                 (m.topic for m in matches), ctx.config.slack
@@ -573,14 +574,12 @@ def diff_matches(
     )
 
 
-def preview_reclassify(
-    ctx: Context, rows: Sequence[tuple[int, str | None, str]]
-) -> tuple[int, list[MatchDiff]]:
+def preview_reclassify(ctx: Context, rows: Sequence[ArticleText]) -> tuple[int, list[MatchDiff]]:
     """What `reclassify_batch` would change, without writing or queueing anything."""
     diffs: list[MatchDiff] = []
-    for article_id, title, text in rows:
+    for row in rows:
         diff = diff_matches(
-            article_id, title, ctx.store.matches_of(article_id), ctx.rules.classify(title, text)
+            row.id, row.title, ctx.store.matches_of(row.id), ctx.rules.classify(row.title, row.text)
         )
         if diff is not None:
             diffs.append(diff)

@@ -12,7 +12,7 @@ from newsmon.alerts import (
     route,
 )
 from newsmon.config import SlackConfig
-from newsmon.store import AlertJob, StoredMatch
+from newsmon.corpus.records import AlertJob, StoredMatch
 from tests.support.fake_slack import FakeSlack, Scripted
 
 
