@@ -13,20 +13,21 @@ PUBLISHED = datetime(2025, 2, 1, 9, tzinfo=UTC)
 
 
 def new_article(
-    url: str = "https://a.example/1",
+    canonical_url: str = "https://a.example/1",
     text: str = "body",
     *,
     signed: bool = False,
     **fields: Any,
 ) -> NewArticle:
-    """An English page at `url` (also its canonical URL) with body `text`, titled "T".
+    """An English page at `canonical_url` (also its `url` unless given) with body `text`,
+    titled "T".
 
     `signed` adds what the pipeline computes from the body (content hash and MinHash
     signature), as a stored page would have; any other field is given by keyword.
     """
     article = NewArticle(
-        canonical_url=url,
-        url=url,
+        canonical_url=canonical_url,
+        url=canonical_url,
         feed_id=None,
         guid=None,
         title="T",

@@ -105,3 +105,26 @@ def test_a_cluster_speaks_once() -> None:
     corpus.matched.clear()
     corpus.alerted.add(head)  # an alert of any status counts, even a skipped one
     assert not clusters.may_speak(corpus, joined, matched=True)
+
+
+def test_records_and_policy_import_no_database_library() -> None:
+    import ast
+    from pathlib import Path
+
+    import newsmon.corpus.records as records
+
+    for module in (records, clusters):
+        tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
+        imported = {
+            name.split(".")[0]
+            for node in ast.walk(tree)
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+        }
+        assert "sqlalchemy" not in imported, module.__name__
+        assert "newsmon" in imported  # the imports were read (both use newsmon.dedup)
