@@ -1,5 +1,5 @@
-"""The corpus views of the command line (`articles`, `feeds`) after a real pass over the
-sample site on loopback (no Prefect: the pass is run directly)."""
+"""Commands that need a server: `classify` on a URL, and the corpus views (`articles`, `feeds`)
+after a real pass over the sample site on loopback (no Prefect: the pass is run directly)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from newsmon.cli import app
 from newsmon.config import load_config
 from newsmon.devsite import SiteServer
 from newsmon.pipeline import Context, process_feeds
+from tests.conftest import SHIPPED_TOPICS
 from tests.support.configs import write_config
 
 runner = CliRunner()
@@ -48,3 +49,10 @@ def test_articles_and_feeds_views_after_a_pass(tmp_path: Path, site: SiteServer)
     assert "broken-feed" in health.output and "failing" in health.output
     assert "HTTP 500" in health.output
     assert "frontier-wire" in health.output and "entries seen: 4" in health.output
+
+
+def test_classify_command_fetches_a_url(site: SiteServer) -> None:
+    url = site.url("/ko/deepseek-open-source-week.html")
+    result = runner.invoke(app, ["classify", url, "--rules", str(SHIPPED_TOPICS)])
+    assert result.exit_code == 0, result.output
+    assert "topics: open-source" in result.output and "오픈소스" in result.output
