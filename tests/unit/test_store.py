@@ -73,8 +73,15 @@ def test_unusable_database_is_one_clear_line(tmp_path: Path) -> None:
         Store.open(f"sqlite:///{blocker}/db.sqlite")
     assert "\n" not in str(err.value)
     with pytest.raises(StoreError) as err:
-        Store.open("postgresql+psycopg://newsmon:hunter2@127.0.0.1:9/newsmon")
-    assert "hunter2" not in str(err.value) and "***" in str(err.value)
+        Store.open("not a url at all://")
+    assert str(err.value) == "database_url is not a valid URL: (unparseable database URL)"
+
+
+def test_database_urls_in_messages_hide_the_password() -> None:
+    from newsmon.corpus.engine import redact_url
+
+    shown = redact_url("postgresql+psycopg://newsmon:hunter2@db.example:5432/newsmon")
+    assert shown == "postgresql+psycopg://newsmon:***@db.example:5432/newsmon"
 
 
 def test_same_body_under_another_url_is_a_duplicate(store: Store) -> None:
