@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsmon.classify import Rules, TopicMatch
+from newsmon.rules import Rules, TopicMatch
 from newsmon.yamlfile import ConfigError, load_yaml
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from newsmon import alerts as alerting
 from newsmon import poll
-from newsmon.classify import Rules, TopicMatch, load_rules
 from newsmon.config import Config, FeedConfig, Secrets
 from newsmon.dedup import (
     clean_url,
@@ -28,6 +27,7 @@ from newsmon.dedup import (
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
+from newsmon.rules import Rules, TopicMatch, load_rules
 from newsmon.store import (
     ALERT_PENDING,
     ALERT_SKIPPED,
