@@ -53,20 +53,18 @@ class LocatedYaml:
 
     def validate(
         self,
-        schema: type[T],
+        schema: type[T] | TypeAdapter[T],
         data: Any = None,
         *,
-        context: dict[str, Any] | None = None,
         note: Callable[[Loc], str] | None = None,
     ) -> T:
-        """`data` (by default the file's) as a `schema` instance, or the first problem found.
+        """`data` (by default the file's) validated by `schema`, or the first problem found.
 
         `note` may add to the reason for a location (config names a feed by its name).
         """
+        adapter = schema if isinstance(schema, TypeAdapter) else TypeAdapter(schema)
         try:
-            return TypeAdapter(schema).validate_python(
-                self.data if data is None else data, context=context
-            )
+            return adapter.validate_python(self.data if data is None else data)
         except ValidationError as exc:
             raise self.error(*first_problem(exc, note)) from None
 
