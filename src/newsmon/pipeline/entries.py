@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newsmon import alerts as alerting
-from newsmon.classify import TopicMatch
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import (
     AlertStatus,
@@ -27,6 +26,7 @@ from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.rules import TopicMatch
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
