@@ -9,7 +9,6 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import open_context
-from newsmon import alerts as alerting
 from newsmon.clock import utcnow
 from newsmon.corpus.records import ArticleText
 from newsmon.pipeline import (
@@ -17,11 +16,12 @@ from newsmon.pipeline import (
     DeliveryOutcome,
     MatchDiff,
     ReclassifyOutcome,
-    deliver_pending,
+    deliver,
     preview_reclassify,
     reclassify_batch,
 )
 from newsmon.report import BackfillResult
+from newsmon.slack import CredentialError
 
 BATCH = 500
 
@@ -37,8 +37,8 @@ def preview_task(ctx: Context, rows: list[ArticleText]) -> list[MatchDiff]:
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
-def deliver_task(ctx: Context, limit: int) -> DeliveryOutcome:
-    return deliver_pending(ctx, alerting.make_sender(ctx.secrets, ctx.config.slack), limit)
+def deliver_task(ctx: Context, limit: int, require_slack: bool = False) -> DeliveryOutcome:
+    return deliver(ctx, limit, required=require_slack)
 
 
 def day_start(day: date) -> datetime:
@@ -52,6 +52,7 @@ def backfill(
     alerts: bool = False,
     config_path: str | None = None,
     dry_run: bool = False,
+    require_slack: bool = False,
 ) -> BackfillResult:
     """Re-classify articles first seen from `since` through `until` (inclusive, UTC days).
 
@@ -74,7 +75,9 @@ def backfill(
             return result
         outcome = ReclassifyOutcome.total(reclassify_task(ctx, part, alerts) for part in parts)
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
-        delivery = deliver_task(ctx, ctx.config.slack.max_per_pass) if alerts else None
+        delivery = (
+            deliver_task(ctx, ctx.config.slack.max_per_pass, require_slack) if alerts else None
+        )
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
         ctx.store.record_run("backfill", started, result.as_dict())
         logger.info("backfill: %s", result.line())
@@ -82,6 +85,8 @@ def backfill(
             key="backfill-summary",
             markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
         )
+        if delivery is not None and delivery.credential_error:
+            raise CredentialError(delivery.credential_error)
         return result
     finally:
         ctx.close()

@@ -9,7 +9,6 @@ from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import open_context
-from newsmon import alerts as alerting
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import AlertStatus
@@ -18,11 +17,12 @@ from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
     FeedOutcome,
-    deliver_pending,
+    deliver,
     process_feeds,
     settle_batches,
 )
 from newsmon.report import PassTotals, describe_failure, feed_table
+from newsmon.slack import CredentialError
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
@@ -45,17 +45,20 @@ async def process_feeds_task(
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
-async def deliver_task(ctx: Context) -> DeliveryOutcome:
-    sender = alerting.make_sender(ctx.secrets, ctx.config.slack)
-    return await asyncio.to_thread(deliver_pending, ctx, sender)
+async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOutcome:
+    return await asyncio.to_thread(deliver, ctx, required=require_slack)
 
 
 @flow(name="monitor", log_prints=True)
-async def monitor(config_path: str | None = None, force: bool = False) -> PassTotals:
+async def monitor(
+    config_path: str | None = None, force: bool = False, require_slack: bool = False
+) -> PassTotals:
     """Fetch feeds, store new articles with their topics, and deliver queued alerts.
 
     `force` polls every feed now, even those whose publisher asked for a longer interval or
-    that are backing off after failures.
+    that are backing off after failures. `require_slack` (like `slack.required`) fails the run
+    when no Slack credential is set. Slack refusing the credentials fails the run too, after
+    the pass is recorded: what it read is stored, and no alert is marked.
     """
     logger = get_run_logger()
     started = utcnow()
@@ -74,13 +77,15 @@ async def monitor(config_path: str | None = None, force: bool = False) -> PassTo
                 logger.warning("feed %s failed: %s", outcome.feed, describe_failure(outcome))
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
-        delivery = await deliver_task(ctx)
+        delivery = await deliver_task(ctx, require_slack)
         totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
         ctx.store.record_run("monitor", started, totals.as_dict())
         logger.info("monitor pass: %s", totals.line())
         await acreate_table_artifact(
             key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
+        if delivery.credential_error:
+            raise CredentialError(delivery.credential_error)
         return totals
     finally:
         ctx.close()

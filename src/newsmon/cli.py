@@ -1,14 +1,15 @@
 """The `newsmon` command: run a pass, backfill, and look into the corpus.
 
 Exit status: 0 when the pass completed (even with some feeds failing), 2 for a bad
-configuration, 3 for an unusable database.
+configuration, 3 for an unusable database, 4 when Slack refuses the credentials (or Slack is
+required and none is set).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,7 +25,7 @@ from newsmon.corpus.records import ClusterView, StoreError
 if TYPE_CHECKING:
     from newsmon.rules import Rules
 
-EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
+EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE, EXIT_SLACK = 1, 2, 3, 4
 
 app = typer.Typer(
     add_completion=False,
@@ -109,9 +110,22 @@ def run(
     path = _check(config)
     from flows.monitor import monitor
 
-    totals = asyncio.run(monitor(config_path=path, force=force))
+    from newsmon.slack import CredentialError
+
+    try:
+        totals = asyncio.run(monitor(config_path=path, force=force))
+    except CredentialError as exc:
+        raise _slack_failed(exc) from None
     for line in totals.cli_lines():
         typer.echo(line)
+
+
+def _slack_failed(exc: Exception) -> typer.Exit:
+    return _fail(
+        EXIT_SLACK,
+        f"Slack delivery stopped, no alert was marked sent: {exc} "
+        "(check SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL)",
+    )
 
 
 @app.command()
@@ -141,9 +155,14 @@ def backfill(
     path = _check(config)
     from flows.backfill import backfill as backfill_flow
 
-    result = backfill_flow(
-        since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
-    )
+    from newsmon.slack import CredentialError
+
+    try:
+        result = backfill_flow(
+            since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
+        )
+    except CredentialError as exc:
+        raise _slack_failed(exc) from None
     for line in result.cli_lines():
         typer.echo(line)
 
@@ -399,3 +418,118 @@ def eval_rules(
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:
         raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
+alerts_app = typer.Typer(help="Queued alerts: list them, re-queue failed ones.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts_list(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="pending, sending, sent, failed, skipped or blocked (pending in a "
+            "channel Slack refuses)"
+        ),
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    config: ConfigOption = None,
+) -> None:
+    """Alerts, newest first, with their attempts and last error; blocked channels first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if status is not None and status not in ALERT_STATUSES:
+        raise _fail(EXIT_CONFIG, f"--status wants one of {', '.join(ALERT_STATUSES)}")
+    cfg = _config(config)
+    store = _store(cfg)
+    try:
+        blocks = store.outbox.channel_blocks()
+        rows = store.list_alerts(status=status, channel=channel, limit=limit)
+    finally:
+        store.close()
+    zone = cfg.slack.zone()
+    for block in blocks.values():
+        if channel is None or block.channel == channel:
+            typer.echo(
+                f"channel {block.channel} blocked since {_local(block.since, zone)}: {block.reason}"
+            )
+    if not rows:
+        typer.echo("no alerts")
+        return
+    for a in rows:
+        state = f"blocked ({a.blocked})" if a.blocked else str(a.status)
+        typer.echo(
+            f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
+            f"{(a.title or '(no title)')[:70]}"
+        )
+        details = [f"queued {_local(a.created_at, zone)}"]
+        if a.sent_at:
+            details.append(f"sent {_local(a.sent_at, zone)}")
+        if a.next_attempt_at and str(a.status) == "pending":
+            details.append(f"next try {_local(a.next_attempt_at, zone)}")
+        if a.last_error:
+            details.append(f"last error: {a.last_error[:160]}")
+        typer.echo("       " + " · ".join(details))
+
+
+def _local(value: datetime | None, zone: tzinfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if value else "-"
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Alert ids to re-queue")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Re-queue every failed alert")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Re-queue alerts (failed, skipped or waiting for a retry): the next pass sends them."""
+    if not ids and not failed:
+        raise _fail(EXIT_CONFIG, "name alert ids, or --failed")
+    cfg = _config(config)
+    store = _store(cfg)
+    try:
+        count = store.retry_alerts(ids or [], failed=failed)
+    finally:
+        store.close()
+    typer.echo(f"re-queued {count} alert(s)")
+
+
+@app.command()
+def digest(
+    since: Annotated[str, typer.Option(help="Period length: 24h, 90m, 7d")] = "24h",
+    channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the digests; post and record nothing")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Post each channel's digest of the period ending at the last whole hour (flow `digest`);
+    a second call for the same period posts nothing."""
+    from newsmon.digest import parse_duration
+
+    try:
+        length = parse_duration(since)
+    except ValueError as exc:
+        raise _fail(EXIT_CONFIG, f"--since: {exc}") from None
+    path = _check(config)
+    from flows.digest import digest as digest_flow
+
+    from newsmon.slack import ConsoleSender, CredentialError
+
+    try:
+        result = digest_flow(
+            since_hours=length.total_seconds() / 3600,
+            channel=channel,
+            dry_run=dry_run,
+            config_path=path,
+        )
+    except CredentialError as exc:
+        raise _slack_failed(exc) from None
+    for message in result.previews:
+        ConsoleSender().post(message)
+    for line in result.lines():
+        typer.echo(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,10 +38,39 @@ class FeedConfig(_Strict):
 
 
 class SlackConfig(_Strict):
+    # Channel names ("#ai-news", "ai-news") or IDs ("C0123ABCD").
     channels: dict[str, str] = Field(default_factory=dict)
     default_channel: str | None = "#ai-news"
     timeout: float = Field(default=15.0, gt=0)
     max_per_pass: int = Field(default=50, ge=1)
+    # A missing token fails the run instead of printing alerts (deployments set it).
+    required: bool = False
+    timezone: str = "Asia/Seoul"  # how times are shown in alerts and digests (stored in UTC)
+    channel_interval_seconds: float = Field(default=1.0, gt=0)  # per channel, sustained
+    channel_burst: int = Field(default=2, ge=1)  # back-to-back posts one channel may get
+    max_per_second: float = Field(default=5.0, gt=0)  # all channels together
+    lease_seconds: float = Field(default=600.0, gt=0)  # a claim older than this is taken over
+    # Waits after the 1st, 2nd, … transient failure of an alert; one more failure fails it.
+    retry_delays_minutes: list[float] = Field(
+        default_factory=lambda: [0.0, 5.0, 20.0, 60.0, 120.0, 240.0], min_length=1
+    )
+    stop_after_failures: int = Field(default=3, ge=1)  # transient failures in a row end a pass
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Seoul, UTC)") from None
+        return value
+
+    def zone(self) -> tzinfo:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
 
     @field_validator("channels")
     @classmethod
@@ -135,6 +165,11 @@ class Secrets:
             slack_webhook_url=env("SLACK_WEBHOOK_URL"),
             slack_api_url=env("NEWSMON_SLACK_API_URL"),
         )
+
+    @property
+    def webhook_only(self) -> bool:
+        """Alerts go through an incoming webhook (one fixed channel), not the Web API."""
+        return bool(self.slack_webhook_url and not self.slack_bot_token)
 
     def __repr__(self) -> str:  # keep tokens out of tracebacks and logs
         return (

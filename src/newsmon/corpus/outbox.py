@@ -1,24 +1,35 @@
-"""The outbox aggregate: alerts are written here before Slack sees them, then marked sent.
+"""The outbox aggregate: alerts are written here before Slack sees them, claimed by one delivery,
+then marked sent, retried later or failed.
 
 An alert row is queued in the same transaction as its article (see `alert_rows`), so a crash
-never loses or duplicates one; delivery reads pending rows and records each attempt.
+never loses one; delivery claims rows (see `newsmon.corpus.claims`) so two deliveries never
+post the same alert, and records each attempt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
+from newsmon.corpus import claims
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import AlertJob, AlertStatus, StoredMatch
-from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow
+from newsmon.corpus.records import (
+    AlertJob,
+    AlertListing,
+    AlertStatus,
+    ChannelBlock,
+    Claim,
+    StoredMatch,
+)
+from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, SlackChannelRow
 from newsmon.dedup import clean_url
 
-# After this many refusals an alert is parked as failed: a poison message must not block others.
-_MAX_ATTEMPTS = 5
+Filter = claims.Filter
 
 
 def alert_rows(
@@ -41,11 +52,12 @@ def alert_rows(
 
 
 class Outbox:
-    """Queued alerts and their delivery attempts."""
+    """Queued alerts, their claims and delivery attempts, and the channels Slack refuses."""
 
-    def __init__(self, db: Database, *, max_attempts: int = _MAX_ATTEMPTS) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._max_attempts = max_attempts
+
+    # --- queueing ------------------------------------------------------------------------------
 
     def enqueue_alert(
         self, article_id: int, channel: str, topics: Sequence[str], *, revive_skipped: bool = False
@@ -77,38 +89,142 @@ class Outbox:
                 return False
             return True
 
-    def pending_alerts(self, limit: int) -> list[AlertJob]:
+    # --- claiming and recording ------------------------------------------------------------------
+
+    def claim_alerts(self, claim: Claim, limit: int, filt: Filter | None = None) -> list[AlertJob]:
+        """Claim up to `limit` alerts for this delivery, channels in turn, oldest first."""
         with self._db.session() as s:
-            rows = s.execute(
-                select(AlertRow, ArticleRow, FeedRow.name)
-                .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
-                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-                .where(AlertRow.status == AlertStatus.PENDING)
-                .order_by(AlertRow.id)
-                .limit(limit)
-            ).all()
-            jobs = []
-            for alert, article, feed in rows:
-                matches = [
-                    StoredMatch(m.topic, m.score, list(m.terms), m.snippet)
-                    for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article.id))
-                    if m.topic in alert.topics
-                ]
-                jobs.append(
-                    AlertJob(
-                        alert.id,
-                        article.id,
-                        alert.channel,
-                        list(alert.topics),
-                        alert.attempts,
-                        article.title,
-                        clean_url(article.url),  # tracking parameters stay out of alerts
-                        feed,
-                        article.published_at,
-                        matches,
-                    )
+            ids = claims.claim_rows(s, AlertRow, claim, limit, [], filt or Filter())
+            return self._jobs(s, ids, claim)
+
+    def pending_alerts(self, limit: int) -> list[AlertJob]:
+        """Alerts waiting to be sent, oldest first, without claiming them (for inspection)."""
+        with self._db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(AlertRow.id)
+                    .where(AlertRow.status == AlertStatus.PENDING)
+                    .order_by(AlertRow.id)
+                    .limit(limit)
                 )
-            return jobs
+            )
+            return self._jobs(s, ids, None)
+
+    def _jobs(self, s: Session, ids: Sequence[int], claim: Claim | None) -> list[AlertJob]:
+        if not ids:
+            return []
+        rows = s.execute(
+            select(AlertRow, ArticleRow, FeedRow.name)
+            .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+            .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+            .where(AlertRow.id.in_(list(ids)))
+            .order_by(AlertRow.id)
+        ).all()
+        jobs = []
+        for alert, article, feed in rows:
+            matches = [
+                StoredMatch(m.topic, m.score, list(m.terms), m.snippet)
+                for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article.id))
+                if m.topic in alert.topics
+            ]
+            jobs.append(
+                AlertJob(
+                    alert.id,
+                    article.id,
+                    alert.channel,
+                    list(alert.topics),
+                    alert.attempts,
+                    article.title,
+                    clean_url(article.url),  # tracking parameters stay out of alerts
+                    feed,
+                    article.published_at,
+                    matches,
+                    claims.unknown_since(alert, claim) if claim else None,
+                )
+            )
+        return jobs
+
+    def alert_sent(
+        self,
+        claim: Claim,
+        alert_id: int,
+        *,
+        destination: str,
+        slack_ts: str | None,
+        slack_channel: str | None = None,
+    ) -> bool:
+        """Record what Slack accepted; False when this claim no longer holds the alert."""
+        extra = {"destination": destination, "slack_channel": slack_channel}
+        with self._db.session() as s:
+            return claims.mark_sent(s, AlertRow, alert_id, claim, slack_ts, extra)
+
+    def release_alert(self, claim: Claim, alert_id: int, unknown: datetime | None) -> bool:
+        with self._db.session() as s:
+            return claims.release(s, AlertRow, alert_id, claim, unknown)
+
+    def alert_failed(
+        self,
+        claim: Claim,
+        alert_id: int,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        maybe_posted_since: datetime | None = None,
+    ) -> AlertStatus | None:
+        with self._db.session() as s:
+            return claims.record_failure(
+                s,
+                AlertRow,
+                alert_id,
+                claim,
+                error,
+                retry_at=retry_at,
+                maybe_posted_since=maybe_posted_since,
+            )
+
+    # --- channels -----------------------------------------------------------------------------
+
+    def channel_blocks(self) -> dict[str, ChannelBlock]:
+        with self._db.session() as s:
+            return {
+                r.channel: ChannelBlock(
+                    r.channel, r.blocked_reason or "", r.blocked_since or r.updated_at
+                )
+                for r in s.scalars(
+                    select(SlackChannelRow).where(SlackChannelRow.blocked_reason.is_not(None))
+                )
+            }
+
+    def set_channel_state(
+        self, channel: str, *, blocked: str | None = None, slack_id: str | None = None
+    ) -> None:
+        """Block a channel with its reason, or (blocked=None) mark it working; remember its ID."""
+        for _ in range(2):  # a concurrent first insert of the row: then update it
+            try:
+                with self._db.session() as s:
+                    row = s.get(SlackChannelRow, channel)
+                    if row is None:
+                        row = SlackChannelRow(channel=channel)
+                        s.add(row)
+                    if blocked is not None and row.blocked_reason is None:
+                        row.blocked_since = utcnow()
+                    if blocked is None:
+                        row.blocked_since = None
+                    row.blocked_reason = blocked
+                    if slack_id:
+                        row.slack_id = slack_id
+                    row.updated_at = utcnow()
+                return
+            except IntegrityError:
+                continue
+
+    def channel_id(self, channel: str) -> str | None:
+        """The Slack ID last answered for a configured channel name (or the name if an ID)."""
+        with self._db.session() as s:
+            row = s.get(SlackChannelRow, channel)
+            return row.slack_id if row else None
+
+    # --- operators --------------------------------------------------------------------------------
 
     def count_alerts(self, status: AlertStatus) -> int:
         with self._db.session() as s:
@@ -119,29 +235,61 @@ class Outbox:
                 or 0
             )
 
-    def mark_sent(self, alert_id: int, *, destination: str, slack_ts: str | None) -> None:
+    def list_alerts(
+        self, *, status: str | None = None, channel: str | None = None, limit: int = 50
+    ) -> list[AlertListing]:
+        """Alerts, newest first; status "blocked" means pending in a blocked channel."""
+        blocks = self.channel_blocks()
         with self._db.session() as s:
-            s.execute(
-                update(AlertRow)
-                .where(AlertRow.id == alert_id)
-                .values(
-                    status=AlertStatus.SENT,
-                    sent_at=utcnow(),
-                    destination=destination,
-                    slack_ts=slack_ts,
-                    attempts=AlertRow.attempts + 1,
-                    last_error=None,
-                )
+            query = select(AlertRow, ArticleRow.title).join(
+                ArticleRow, ArticleRow.id == AlertRow.article_id
             )
+            if status == "blocked":
+                query = query.where(
+                    AlertRow.status == AlertStatus.PENDING, AlertRow.channel.in_(list(blocks))
+                )
+            elif status is not None:
+                query = query.where(AlertRow.status == AlertStatus(status))
+            if channel is not None:
+                query = query.where(AlertRow.channel == channel)
+            rows = s.execute(query.order_by(AlertRow.id.desc()).limit(limit)).all()
+            return [
+                AlertListing(
+                    a.id,
+                    a.article_id,
+                    a.channel,
+                    a.status,
+                    a.attempts,
+                    a.last_error,
+                    a.next_attempt_at,
+                    a.created_at,
+                    a.sent_at,
+                    title,
+                    blocks[a.channel].reason
+                    if a.status == AlertStatus.PENDING and a.channel in blocks
+                    else None,
+                )
+                for a, title in rows
+            ]
 
-    def mark_attempt_failed(self, alert_id: int, error: str, *, permanent: bool) -> AlertStatus:
-        """Count a refused send; park the alert as failed when retrying cannot help."""
+    def retry_alerts(self, ids: Sequence[int] = (), *, failed: bool = False) -> int:
+        """Re-queue alerts (the given ids, or every failed one): attempts start again.
+
+        Sent alerts and alerts another delivery holds are left alone.
+        """
+        query = update(AlertRow).where(
+            AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED, AlertStatus.PENDING])
+        )
+        if failed:
+            query = query.where(AlertRow.status == AlertStatus.FAILED)
+        if ids:
+            query = query.where(AlertRow.id.in_(list(ids)))
+        elif not failed:
+            return 0
         with self._db.session() as s:
-            row = s.get(AlertRow, alert_id)
-            if row is None:
-                return AlertStatus.FAILED
-            row.attempts += 1
-            row.last_error = error[:2000]
-            if permanent or row.attempts >= self._max_attempts:
-                row.status = AlertStatus.FAILED
-            return row.status
+            done = s.execute(
+                query.values(
+                    status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, last_error=None
+                ).execution_options(synchronize_session=False)
+            )
+            return int(getattr(done, "rowcount", 0) or 0)

@@ -19,6 +19,7 @@ class AlertStatus(StrEnum):
     """Where an alert is in the outbox."""
 
     PENDING = "pending"  # queued, to be sent by the next delivery
+    SENDING = "sending"  # claimed by one delivery (owner and lease); only it may mark the result
     SENT = "sent"
     FAILED = "failed"  # refused for good, or too many times: never retried
     SKIPPED = "skipped"  # held back (too old, alerts off); an explicit backfill may revive it
@@ -198,7 +199,11 @@ class ClusterView:
 
 @dataclass(frozen=True)
 class AlertJob:
-    """An alert ready to send, with everything the message needs."""
+    """An alert ready to send, with everything the message needs.
+
+    `unknown_since` is set when an earlier attempt may have reached Slack (its claimer died, or
+    the answer was lost): the sender must look for the message before posting it again.
+    """
 
     id: int
     article_id: int
@@ -210,6 +215,69 @@ class AlertJob:
     source: str | None
     published_at: datetime | None
     matches: list[StoredMatch]
+    unknown_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ReplyJob:
+    """A thread reply ("also reported by") under a story's posted alert."""
+
+    id: int
+    alert_id: int
+    channel: str
+    thread_ts: str
+    source: str
+    url: str
+    title: str | None
+    attempts: int
+    unknown_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a batch of outbox rows and until when: only the holder may record results."""
+
+    token: str
+    started: datetime
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class ChannelBlock:
+    """A channel Slack refuses (not_in_channel, channel_not_found, …): its alerts wait."""
+
+    channel: str
+    reason: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class AlertListing:
+    """One alert as `newsmon alerts` shows it."""
+
+    id: int
+    article_id: int
+    channel: str
+    status: AlertStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    title: str | None
+    blocked: str | None = None  # the channel's block reason, when it is blocked
+
+
+@dataclass(frozen=True)
+class DigestStory:
+    """One story of a channel's digest."""
+
+    article_id: int
+    title: str | None
+    url: str
+    source: str | None
+    sources: int
+    first_seen_at: datetime
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,75 @@ class AlertRow(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Claimed delivery: the claim's owner and lease; when a transient failure may be retried;
+    # since when an attempt whose outcome is unknown may have reached Slack.
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slack_channel: Mapped[str | None] = mapped_column(String(32))  # the ID Slack answered
+
+
+class ReplyRow(Base):
+    """A thread reply under a posted alert: another source carried the same story."""
+
+    __tablename__ = "alert_replies"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "source", name="uq_alert_replies_alert_source"),
+        Index("ix_alert_replies_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(80))
+    url: Mapped[str] = mapped_column(String(MAX_URL))
+    status: Mapped[AlertStatus] = mapped_column(
+        EnumText(AlertStatus, 16), default=AlertStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SlackChannelRow(Base):
+    """What delivery knows about a channel: Slack's ID for it, and whether it is blocked."""
+
+    __tablename__ = "slack_channels"
+    channel: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slack_id: Mapped[str | None] = mapped_column(String(32))
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    blocked_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestRow(Base):
+    """One channel's digest for one period: posted once (the unique key), in several parts."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("channel", "period_start", "period_end", name="uq_digests_channel_period"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[AlertStatus] = mapped_column(
+        EnumText(AlertStatus, 16), default=AlertStatus.SENDING
+    )
+    stories: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RunRow(Base):

@@ -14,14 +14,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from newsmon.corpus.articles import Articles
+from newsmon.corpus.digests import Digests
 from newsmon.corpus.engine import Database, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.outbox import Outbox
+from newsmon.corpus.replies import Replies
 from newsmon.corpus.runs import Runs
 
 
 class Store:
-    """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox, runs."""
+    """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox (alerts,
+    thread replies, digests), runs."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -30,6 +33,8 @@ class Store:
         self.articles = Articles(self._db)
         self.outbox = Outbox(self._db)
         self.runs = Runs(self._db)
+        self.replies = Replies(self._db)
+        self.digests = Digests(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed
         self.sync_feeds = self.feeds.sync_feeds
@@ -50,8 +55,9 @@ class Store:
         self.enqueue_alert = self.outbox.enqueue_alert
         self.pending_alerts = self.outbox.pending_alerts
         self.count_alerts = self.outbox.count_alerts
-        self.mark_sent = self.outbox.mark_sent
-        self.mark_attempt_failed = self.outbox.mark_attempt_failed
+        self.list_alerts = self.outbox.list_alerts
+        self.retry_alerts = self.outbox.retry_alerts
+        self.queue_replies = self.replies.queue_replies
         self.record_run = self.runs.record_run
 
     @classmethod

@@ -8,7 +8,7 @@ Modules: `context` (what a pass shares), `outcomes` (typed records of what it di
 """
 
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import DeliveryOutcome, deliver_pending
+from newsmon.pipeline.delivery import DeliveryOutcome, deliver, deliver_pending
 from newsmon.pipeline.entries import extract_page, process_entry, store_entry, to_stored
 from newsmon.pipeline.feed_pass import (
     process_feed,
@@ -33,6 +33,7 @@ __all__ = [
     "FeedOutcome",
     "MatchDiff",
     "ReclassifyOutcome",
+    "deliver",
     "deliver_pending",
     "diff_matches",
     "extract_page",

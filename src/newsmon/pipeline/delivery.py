@@ -1,48 +1,347 @@
-"""Delivery: send queued alerts through a sender, oldest first, and record what Slack accepted."""
+"""Delivery: claim queued alerts (then thread replies), post them paced and channel by channel,
+and record what Slack accepted — the one path monitor, backfill and the CLI deliver through.
+
+Guarantees, and their limits, are in the README ("Slack delivery"): an alert is claimed before
+it is posted, so two deliveries never post it both; a post whose outcome is unknown (a crash,
+a lost answer) is looked up in the channel's history by its metadata before being posted again.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from newsmon import alerts as alerting
+from newsmon.clock import utcnow
+from newsmon.config import SlackConfig
+from newsmon.corpus.claims import Filter, new_claim
+from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.context import Context
+from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
+
+BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
+RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 @dataclass
 class DeliveryOutcome:
     sent: int = 0
     failed: int = 0
-    deferred: int = 0
+    deferred: int = 0  # claimed but given back untried (channel blocked, pass over, stopped)
     errors: list[str] = field(default_factory=list)
     sender: str = ""
+    retrying: int = 0  # failed transiently this pass, to be retried later
+    recovered: int = 0  # found already posted (an earlier attempt's lost answer)
+    replies_sent: int = 0
+    blocked: dict[str, str] = field(default_factory=dict)  # channel -> Slack's reason
+    credential_error: str | None = None  # delivery stopped: the run must fail
+
+
+@dataclass
+class _Item:
+    """One message to send under a claim: an alert or a thread reply."""
+
+    claim: Claim
+    job: AlertJob | ReplyJob
+    message: alerting.Message
+    unknown_since: datetime | None
+    rate_limited: int = 0
+
+    @property
+    def channel(self) -> str:
+        return self.job.channel
+
+    @property
+    def is_reply(self) -> bool:
+        return isinstance(self.job, ReplyJob)
+
+
+class _Stop(Exception):
+    """Delivery ends for this pass (credentials refused, or Slack keeps failing)."""
+
+
+def retry_time(slack: SlackConfig, attempts_before: int, now: datetime) -> datetime | None:
+    """When a message that failed transiently for the (attempts_before+1)-th time is tried
+    again, or None when it has had all its attempts."""
+    delays = slack.retry_delays_minutes
+    if attempts_before >= len(delays):
+        return None
+    return now + timedelta(minutes=delays[attempts_before])
+
+
+class Delivery:
+    """One delivery pass: claims, the paced round-robin schedule, and what each answer means."""
+
+    def __init__(self, ctx: Context, sender: Sender, clock: Clock | None = None) -> None:
+        self.ctx, self.sender, self.clock = ctx, sender, clock or RealClock()
+        cfg = ctx.config.slack
+        self.cfg = cfg
+        self.pacer = Pacer(
+            cfg.channel_interval_seconds,
+            cfg.channel_burst,
+            cfg.max_per_second,
+            max(1, int(cfg.max_per_second)),
+        )
+        self.lease = timedelta(seconds=cfg.lease_seconds)
+        self.outcome = DeliveryOutcome(sender=sender.name)
+        self.tried: set[int] = set()
+        self.failures_in_row = 0
+        self.known_ids: dict[str, str] = {}
+        self.zone = cfg.zone()
+        self.webhook_channels = (
+            {t: c for t, c in cfg.channels.items()} if sender.name == "webhook" else None
+        )
+
+    # --- the pass -----------------------------------------------------------------------------
+
+    def run(self, limit: int) -> DeliveryOutcome:
+        outbox = self.ctx.store.outbox
+        blocks = outbox.channel_blocks()
+        self.outcome.blocked = {c: b.reason for c, b in blocks.items()}
+        try:
+            # one probe per blocked channel: when it gets through, the channel works again
+            for channel in blocks:
+                self._alerts(limit, Filter(only_channel=channel), 1)
+            budget = limit - self.outcome.sent - self.outcome.failed
+            while budget > 0:
+                skip = set(self.outcome.blocked)
+                done = self._alerts(budget, Filter(skip_channels=skip, skip_ids=self.tried), BATCH)
+                if not done:
+                    break
+                budget -= done
+            self.tried.clear()
+            budget = limit
+            while budget > 0:
+                skip = set(self.outcome.blocked)
+                done = self._replies(
+                    Filter(skip_channels=skip, skip_ids=self.tried), min(budget, BATCH)
+                )
+                if not done:
+                    break
+                budget -= done
+        except _Stop:
+            pass
+        return self.outcome
+
+    def _alerts(self, budget: int, filt: Filter, size: int) -> int:
+        claim = new_claim(self.lease)
+        jobs = self.ctx.store.outbox.claim_alerts(claim, min(size, budget), filt)
+        items = [
+            _Item(
+                claim,
+                job,
+                alerting.build_message(
+                    job, self.ctx.rules.labels, self.zone, self.webhook_channels
+                ),
+                job.unknown_since,
+            )
+            for job in jobs
+        ]
+        self._schedule(items)
+        return len(items)
+
+    def _replies(self, filt: Filter, size: int) -> int:
+        claim = new_claim(self.lease)
+        jobs = self.ctx.store.replies.claim_replies(claim, size, filt)
+        self._schedule([_Item(claim, j, alerting.build_reply(j), j.unknown_since) for j in jobs])
+        return len(jobs)
+
+    # --- the schedule -------------------------------------------------------------------------
+
+    def _schedule(self, items: list[_Item]) -> None:
+        """Send items channel by channel in turn, each channel paced, the earliest ready first:
+        a channel that waits (Retry-After, its pace) never holds back the others."""
+        queues: dict[str, deque[_Item]] = {}
+        for item in items:
+            self.tried.add(item.job.id)
+            queues.setdefault(item.channel, deque()).append(item)
+        turn = {c: i for i, c in enumerate(queues)}
+        try:
+            while queues:
+                now = self.clock.monotonic()
+                channel = min(queues, key=lambda c: (self.pacer.ready_at(c, now), turn[c]))
+                wait = self.pacer.ready_at(channel, now) - now
+                if wait > 0:
+                    self.clock.sleep(wait)
+                queue = queues[channel]
+                item = queue.popleft()
+                keep = self._send(item)
+                if keep is _AGAIN:
+                    queue.appendleft(item)
+                elif keep is _CHANNEL_DONE:
+                    self._give_back(list(queue))
+                    queue.clear()
+                turn[channel] = max(turn.values()) + 1  # round robin among the ready
+                if not queue:
+                    del queues[channel]
+        except _Stop:
+            self._give_back([i for q in queues.values() for i in q])
+            raise
+
+    def _give_back(self, items: list[_Item]) -> None:
+        for item in items:
+            self._release(item)
+            self.outcome.deferred += 1
+
+    def _release(self, item: _Item) -> None:
+        if item.is_reply:
+            self.ctx.store.replies.release_reply(item.claim, item.job.id, item.unknown_since)
+        else:
+            self.ctx.store.outbox.release_alert(item.claim, item.job.id, item.unknown_since)
+
+    # --- one message ---------------------------------------------------------------------------
+
+    def _send(self, item: _Item) -> object:
+        if item.unknown_since is not None and self.sender.can_look_up:
+            found = self._look_up(item)
+            if found is not None:
+                self._record_sent(item, found, None)
+                self.outcome.recovered += 1
+                return _NEXT
+        self.pacer.take(item.channel, self.clock.monotonic())
+        try:
+            posted = self.sender.post(item.message)
+        except SlackFailure as failure:
+            return self._failed(item, failure)
+        self.failures_in_row = 0
+        self._record_sent(item, posted.ts, posted.channel_id)
+        if item.channel in self.outcome.blocked:  # a probe got through
+            del self.outcome.blocked[item.channel]
+            self.ctx.store.outbox.set_channel_state(item.channel, slack_id=posted.channel_id)
+        elif posted.channel_id and not item.is_reply:
+            self._learn_channel(item.channel, posted.channel_id)
+        return _NEXT
+
+    def _learn_channel(self, channel: str, channel_id: str) -> None:
+        """Remember the ID Slack answered for a channel name: history lookups need IDs."""
+        if channel_id != self.known_ids.get(channel):
+            self.known_ids[channel] = channel_id
+            self.ctx.store.outbox.set_channel_state(channel, slack_id=channel_id)
+
+    def _look_up(self, item: _Item) -> str | None:
+        """Was it posted after all? A failed lookup means posting again (at-least-once)."""
+        assert item.unknown_since is not None and item.message.marker is not None
+        remember: Callable[[str, str], None] | None = getattr(self.sender, "remember", None)
+        known = self.ctx.store.outbox.channel_id(item.channel)
+        if remember is not None and known:
+            remember(item.channel, known)
+        thread = item.message.thread_ts
+        try:
+            return self.sender.find(item.channel, item.message.marker, item.unknown_since, thread)
+        except SlackFailure as failure:
+            if failure.kind is Kind.CREDENTIAL:
+                self._release(item)
+                self._stop_credentials(str(failure))
+            self.outcome.errors.append(
+                f"{item.channel}: could not check for an earlier post ({failure}); posting again"
+            )
+            return None
+
+    def _record_sent(self, item: _Item, ts: str | None, channel_id: str | None) -> None:
+        if item.is_reply:
+            held = self.ctx.store.replies.reply_sent(item.claim, item.job.id, ts)
+            self.outcome.replies_sent += held
+        else:
+            held = self.ctx.store.outbox.alert_sent(
+                item.claim,
+                item.job.id,
+                destination=self.sender.name,
+                slack_ts=ts,
+                slack_channel=channel_id,
+            )
+            self.outcome.sent += held
+        if not held:
+            self.outcome.errors.append(
+                f"{item.channel}: message #{item.job.id} posted after its claim expired; "
+                "the next owner will find it in the channel's history"
+            )
+
+    def _failed(self, item: _Item, failure: SlackFailure) -> object:
+        kind = failure.kind
+        if kind is Kind.RATE_LIMITED:
+            item.rate_limited += 1
+            self.pacer.hold(item.channel, self.clock.monotonic() + (failure.retry_after or 1.0))
+            if item.rate_limited < RATE_LIMITS_PER_ITEM:
+                return _AGAIN
+            self.outcome.errors.append(f"{item.channel}: {failure}")
+            self._give_back([item])
+            return _CHANNEL_DONE
+        if kind is Kind.CREDENTIAL:
+            self._release(item)
+            self._stop_credentials(str(failure))
+        if kind is Kind.CHANNEL:
+            reason = str(failure)
+            self.outcome.blocked[item.channel] = reason
+            self.outcome.errors.append(f"{item.channel}: blocked: {reason}")
+            self.ctx.store.outbox.set_channel_state(item.channel, blocked=reason)
+            self._give_back([item])
+            return _CHANNEL_DONE
+        unknown = item.unknown_since
+        if failure.maybe_posted:
+            unknown = unknown or item.claim.started
+        retry_at = None
+        if kind is Kind.TRANSIENT:
+            retry_at = retry_time(self.cfg, item.job.attempts, utcnow())
+        record = (
+            self.ctx.store.replies.reply_failed
+            if item.is_reply
+            else self.ctx.store.outbox.alert_failed
+        )
+        record(item.claim, item.job.id, str(failure), retry_at=retry_at, maybe_posted_since=unknown)
+        self.outcome.errors.append(f"{item.channel}: {failure}")
+        if retry_at is None:
+            self.outcome.failed += 1
+        else:
+            self.outcome.retrying += 1
+        if kind is Kind.TRANSIENT:
+            self.failures_in_row += 1
+            if self.failures_in_row >= self.cfg.stop_after_failures:
+                self.outcome.errors.append(
+                    f"Slack failed {self.failures_in_row} times in a row: "
+                    "delivery stops for this pass"
+                )
+                raise _Stop
+        return _NEXT
+
+    def _stop_credentials(self, reason: str) -> None:
+        self.outcome.credential_error = reason
+        self.outcome.errors.append(reason)
+        raise _Stop
+
+
+_NEXT, _AGAIN, _CHANNEL_DONE = object(), object(), object()
 
 
 def deliver_pending(
-    ctx: Context, sender: alerting.Sender, limit: int | None = None
+    ctx: Context, sender: Sender, limit: int | None = None, *, clock: Clock | None = None
 ) -> DeliveryOutcome:
-    """Send queued alerts, oldest first; an alert is marked sent only after Slack accepted it."""
-    outcome = DeliveryOutcome(sender=sender.name)
-    blocked_channels: set[str] = set()
-    jobs = ctx.store.pending_alerts(limit or ctx.config.slack.max_per_pass)
-    for i, job in enumerate(jobs):
-        if job.channel in blocked_channels:
-            outcome.deferred += 1
-            continue
-        message = alerting.build_message(job, ctx.rules.labels)
-        try:
-            ts = sender.send(message)
-        except alerting.DeliveryError as exc:
-            outcome.errors.append(f"{job.channel}: {exc}")
-            if exc.scope == "sender":  # nothing else will get through this pass
-                outcome.deferred += len(jobs) - i
-                break
-            if exc.scope == "channel":
-                blocked_channels.add(job.channel)
-                outcome.deferred += 1
-                continue
-            ctx.store.mark_attempt_failed(job.id, str(exc), permanent=True)
-            outcome.failed += 1
-            continue
-        ctx.store.mark_sent(job.id, destination=sender.name, slack_ts=ts)
-        outcome.sent += 1
-    return outcome
+    """Claim and send queued alerts, then thread replies; at most `limit` of each (default
+    slack.max_per_pass). Never raises for Slack's answers: a credential refusal ends delivery
+    with `credential_error` set, which the caller turns into a failed run."""
+    return Delivery(ctx, sender, clock).run(limit or ctx.config.slack.max_per_pass)
+
+
+def deliver(ctx: Context, limit: int | None = None, *, required: bool = False) -> DeliveryOutcome:
+    """Deliver through the sender the environment provides (see `newsmon.slack.make_sender`)."""
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=required)
+    except CredentialError as exc:
+        return DeliveryOutcome(sender="none", errors=[str(exc)], credential_error=str(exc))
+    return deliver_pending(ctx, sender, limit)

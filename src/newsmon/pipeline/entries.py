@@ -65,7 +65,9 @@ def _alert_plan(
     ctx: Context, matches: Sequence[TopicMatch], published: datetime | None, now: datetime
 ) -> tuple[dict[str, list[str]], AlertStatus, str | None]:
     """Channels to alert and the status to queue them with (pending, or skipped and why)."""
-    channels = alerting.route((m.topic for m in matches), ctx.config.slack)
+    channels = alerting.route(
+        (m.topic for m in matches), ctx.config.slack, webhook=ctx.secrets.webhook_only
+    )
     cfg = ctx.config.alerts
     if not cfg.enabled:
         return channels, AlertStatus.SKIPPED, "alerts disabled in config"
@@ -98,9 +100,13 @@ def store_entry(
         first = ctx.store.known_articles([url]).get(url)
         if first is not None and entry.link and _another_link(first, feed_id, entry.link):
             ctx.store.record_sightings(feed_id, [NewSighting(first.id, entry.link)])
+            if first.feed_id != feed_id:  # another source: a reply in the story's thread
+                ctx.store.queue_replies(first.id, feed_id, entry.link)
         return EntryResult(extracted.source, failed, EntryFate.SEEN)
     topics = tuple(m.topic for m in matches)
     if stored.duplicate_of is not None:
+        # another source's copy: "also reported by" in the thread of the story's alerts
+        ctx.store.queue_replies(stored.id, feed_id, article.url)
         # A copy stays silent, unless it is the first member of a silent cluster to match:
         # then it speaks for the story (the store decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
@@ -200,6 +206,9 @@ async def revisit_known(
             edited.append((url, entry, stored))
     if sightings:
         await asyncio.to_thread(ctx.store.record_sightings, feed_id, sightings)
+        for entry, stored in known.values():
+            if entry.link and stored.feed_id != feed_id:  # the same page through another feed
+                await asyncio.to_thread(ctx.store.queue_replies, stored.id, feed_id, entry.link)
     pages = await asyncio.gather(
         *(_fetch_page(ctx, fetcher, e.link) for _, e, _ in edited if e.link)
     )

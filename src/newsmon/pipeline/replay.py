@@ -64,7 +64,7 @@ def reclassify_batch(
         outcome.removed.update(change.removed)
         if queue_alerts and matches:
             for channel, topics in alerting.route(
-                (m.topic for m in matches), ctx.config.slack
+                (m.topic for m in matches), ctx.config.slack, webhook=ctx.secrets.webhook_only
             ).items():
                 outcome.alerts_queued += ctx.store.enqueue_alert(
                     article_id, channel, topics, revive_skipped=True

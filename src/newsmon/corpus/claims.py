@@ -1,0 +1,182 @@
+"""Claiming outbox rows (alerts, thread replies) for one delivery: the claim, the lease, results.
+
+A row is claimed before anything is posted (pending → sending, with an owner token and a lease
+expiry) and only the owner records the result. Two deliveries never hold the same row: on
+PostgreSQL the candidate rows are locked `FOR UPDATE SKIP LOCKED` inside the claiming UPDATE;
+on SQLite the claim is one conditional UPDATE statement, which SQLite runs under its single
+writer lock. A lease that expires (its owner died) makes the row claimable again, flagged as an
+unknown outcome (`post_started_at` stays set) so the next owner looks for it in Slack first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from newsmon.clock import utcnow
+from newsmon.corpus.records import AlertStatus, Claim
+from newsmon.corpus.schema import AlertRow, ReplyRow
+
+Model = type[AlertRow] | type[ReplyRow]
+# An earlier attempt's start is "earlier" when it precedes this claim by more than this.
+_SAME_CLAIM = timedelta(milliseconds=1)
+
+
+def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
+    now = now or utcnow()
+    return Claim(uuid.uuid4().hex, now, now + lease)
+
+
+def claimable(model: Model, now: datetime) -> Any:
+    """Pending and due, or held by a claim whose lease has expired."""
+    return or_(
+        and_(
+            model.status == AlertStatus.PENDING,
+            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
+        ),
+        and_(model.status == AlertStatus.SENDING, model.lease_until < now),
+    )
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which rows a claim may take: channels left out or the only one, ids already tried."""
+
+    skip_channels: Collection[str] = ()
+    only_channel: str | None = None
+    skip_ids: Collection[int] = ()
+
+
+def claim_rows(
+    s: Session, model: Model, claim: Claim, limit: int, where: Sequence[Any], filt: Filter
+) -> list[int]:
+    """Claim up to `limit` rows, channels taken in turn (the first of each, then the second…).
+
+    Returns the claimed ids. `where` adds conditions of the caller (a reply's parent sent).
+    """
+    now = claim.started
+    conditions = [claimable(model, now), *where]
+    if filt.skip_channels:
+        conditions.append(model.channel.not_in(list(filt.skip_channels)))
+    if filt.only_channel is not None:
+        conditions.append(model.channel == filt.only_channel)
+    if filt.skip_ids:
+        conditions.append(model.id.not_in(list(filt.skip_ids)))
+    turn = func.row_number().over(partition_by=model.channel, order_by=model.id).label("turn")
+    ranked = select(model.id.label("id"), turn).where(*conditions).subquery()
+    fair = select(ranked.c.id).order_by(ranked.c.turn, ranked.c.id).limit(limit)
+    # PostgreSQL: lock the chosen rows, skipping those another delivery is claiming right now
+    # (ignored on SQLite, whose single UPDATE statement is atomic under its writer lock).
+    locked = (
+        select(model.id).where(model.id.in_(fair), *conditions).with_for_update(skip_locked=True)
+    )
+    s.execute(
+        update(model)
+        .where(model.id.in_(locked), *conditions)
+        .values(
+            status=AlertStatus.SENDING,
+            claimed_by=claim.token,
+            lease_until=claim.lease_until,
+            post_started_at=func.coalesce(model.post_started_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        s.scalars(
+            select(model.id)
+            .where(model.claimed_by == claim.token, model.status == AlertStatus.SENDING)
+            .order_by(model.id)
+        )
+    )
+
+
+def unknown_since(row: AlertRow | ReplyRow, claim: Claim) -> datetime | None:
+    """When an earlier attempt of this row may have posted it, if one may have."""
+    started = row.post_started_at
+    if started is not None and started < claim.started - _SAME_CLAIM:
+        return started
+    return None
+
+
+def _owned(model: Model, row_id: int, claim: Claim) -> Any:
+    return and_(
+        model.id == row_id, model.claimed_by == claim.token, model.status == AlertStatus.SENDING
+    )
+
+
+def _settle(s: Session, model: Model, row_id: int, claim: Claim, values: dict[str, Any]) -> bool:
+    done = s.execute(
+        update(model)
+        .where(_owned(model, row_id, claim))
+        .values(claimed_by=None, lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+def mark_sent(
+    s: Session, model: Model, row_id: int, claim: Claim, ts: str | None, extra: dict[str, Any]
+) -> bool:
+    """Record a post Slack accepted (or found in its history); False when the lease was lost."""
+    return _settle(
+        s,
+        model,
+        row_id,
+        claim,
+        {
+            "status": AlertStatus.SENT,
+            "sent_at": utcnow(),
+            "slack_ts": ts,
+            "attempts": model.attempts + 1,
+            "last_error": None,
+            "next_attempt_at": None,
+            "post_started_at": None,
+            **extra,
+        },
+    )
+
+
+def release(s: Session, model: Model, row_id: int, claim: Claim, unknown: datetime | None) -> bool:
+    """Give a row back untried (pass over, channel blocked, credentials refused): no attempt
+    is counted, and an earlier unknown outcome stays flagged."""
+    return _settle(
+        s, model, row_id, claim, {"status": AlertStatus.PENDING, "post_started_at": unknown}
+    )
+
+
+def record_failure(
+    s: Session,
+    model: Model,
+    row_id: int,
+    claim: Claim,
+    error: str,
+    *,
+    retry_at: datetime | None,
+    maybe_posted_since: datetime | None,
+) -> AlertStatus | None:
+    """Count a failed attempt: pending again at `retry_at`, or failed for good when None.
+
+    `maybe_posted_since` keeps the row flagged when Slack may have taken the message after all.
+    Returns the new status, or None when the lease was lost.
+    """
+    status = AlertStatus.PENDING if retry_at is not None else AlertStatus.FAILED
+    ok = _settle(
+        s,
+        model,
+        row_id,
+        claim,
+        {
+            "status": status,
+            "attempts": model.attempts + 1,
+            "last_error": error[:2000],
+            "next_attempt_at": retry_at,
+            "post_started_at": maybe_posted_since,
+        },
+    )
+    return status if ok else None

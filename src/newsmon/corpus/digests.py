@@ -1,0 +1,187 @@
+"""Digests: a channel's stories of a period, and the record that posts each digest once.
+
+The row for (channel, period) is the idempotency key: the first delivery inserts it as its own
+claim, a second call for the same window finds it and posts nothing; a claim whose owner died
+(expired lease) is taken over and resumes after the parts already posted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from newsmon.clock import utcnow
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import AlertStatus, Claim, DigestStory
+from newsmon.corpus.schema import (
+    AlertRow,
+    ArticleRow,
+    DigestRow,
+    FeedRow,
+    SightingRow,
+)
+from newsmon.dedup import clean_url
+
+
+@dataclass(frozen=True)
+class DigestTurn:
+    """This delivery holds a channel's digest for a period: post parts from `parts_sent` on."""
+
+    id: int
+    parts_sent: int
+    resumed: bool = False  # taken over from a delivery that stopped: parts may be posted
+
+
+class Digests:
+    """Stories per channel and period, and which digests were posted."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def digest_channels(self, since: datetime, until: datetime) -> list[str]:
+        with self._db.session() as s:
+            return sorted(
+                s.scalars(select(AlertRow.channel).where(*_in_period(since, until)).distinct())
+            )
+
+    def digest_stories(self, channel: str, since: datetime, until: datetime) -> list[DigestStory]:
+        """The stories announced (or queued) to `channel` in [since, until), oldest first."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(ArticleRow, FeedRow.name)
+                .join(AlertRow, AlertRow.article_id == ArticleRow.id)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .where(AlertRow.channel == channel, *_in_period(since, until))
+                .order_by(AlertRow.created_at, AlertRow.id)
+            ).all()
+            out = []
+            for article, feed in rows:
+                head = article.duplicate_of_id or article.id
+                members = select(ArticleRow.id).where(
+                    or_(ArticleRow.id == head, ArticleRow.duplicate_of_id == head)
+                )
+                feeds = set(
+                    s.scalars(select(ArticleRow.feed_id).where(ArticleRow.id.in_(members)))
+                ) | set(
+                    s.scalars(
+                        select(SightingRow.feed_id).where(SightingRow.article_id.in_(members))
+                    )
+                )
+                sources = len({f for f in feeds if f is not None}) or 1
+                out.append(
+                    DigestStory(
+                        article.id,
+                        article.title,
+                        clean_url(article.url),
+                        feed,
+                        sources,
+                        article.first_seen_at,
+                    )
+                )
+            return out
+
+    def begin_digest(
+        self, claim: Claim, channel: str, since: datetime, until: datetime
+    ) -> DigestTurn | None:
+        """Hold this channel's digest for the period, or None when it was posted already or
+        another delivery is posting it right now."""
+        try:
+            with self._db.session() as s:
+                row = DigestRow(
+                    channel=channel,
+                    period_start=since,
+                    period_end=until,
+                    status=AlertStatus.SENDING,
+                    claimed_by=claim.token,
+                    lease_until=claim.lease_until,
+                )
+                s.add(row)
+                s.flush()
+                return DigestTurn(row.id, 0)
+        except IntegrityError:
+            pass
+        with self._db.session() as s:
+            taken = s.execute(
+                update(DigestRow)
+                .where(
+                    DigestRow.channel == channel,
+                    DigestRow.period_start == since,
+                    DigestRow.period_end == until,
+                    or_(
+                        DigestRow.status == AlertStatus.PENDING,
+                        (DigestRow.status == AlertStatus.SENDING)
+                        & (DigestRow.lease_until < claim.started),
+                    ),
+                )
+                .values(
+                    status=AlertStatus.SENDING,
+                    claimed_by=claim.token,
+                    lease_until=claim.lease_until,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(taken, "rowcount", 0):
+                return None
+            held = s.scalar(select(DigestRow).where(DigestRow.claimed_by == claim.token))
+            return DigestTurn(held.id, held.parts_sent, resumed=True) if held else None
+
+    def digest_progress(
+        self, claim: Claim, digest_id: int, parts_sent: int, ts: str | None, *, done: bool
+    ) -> bool:
+        """Record the parts posted so far (and, when `done`, the digest as sent)."""
+        values: dict[str, object] = {"parts_sent": parts_sent}
+        if ts and parts_sent == 1:
+            values["slack_ts"] = ts
+        if done:
+            values |= {
+                "status": AlertStatus.SENT,
+                "sent_at": utcnow(),
+                "claimed_by": None,
+                "lease_until": None,
+            }
+        with self._db.session() as s:
+            res = s.execute(
+                update(DigestRow)
+                .where(DigestRow.id == digest_id, DigestRow.claimed_by == claim.token)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(res, "rowcount", 0))
+
+    def release_digest(self, claim: Claim, digest_id: int, error: str) -> None:
+        """Give the digest back (pending) so the next call resumes it."""
+        with self._db.session() as s:
+            s.execute(
+                update(DigestRow)
+                .where(DigestRow.id == digest_id, DigestRow.claimed_by == claim.token)
+                .values(
+                    status=AlertStatus.PENDING,
+                    claimed_by=None,
+                    lease_until=None,
+                    last_error=error[:2000],
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def digests_sent(self) -> int:
+        with self._db.session() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(DigestRow)
+                    .where(DigestRow.status == AlertStatus.SENT)
+                )
+                or 0
+            )
+
+
+def _in_period(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    return [
+        AlertRow.created_at >= since,
+        AlertRow.created_at < until,
+        AlertRow.status.in_([AlertStatus.SENT, AlertStatus.PENDING, AlertStatus.SENDING]),
+    ]

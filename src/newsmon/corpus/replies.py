@@ -1,0 +1,145 @@
+"""Story threads: "also reported by" replies queued under a story's alerts, claimed and recorded
+like alerts (see `newsmon.corpus.claims`).
+
+One reply per source per alert (a story in one channel), never for the source the alert itself
+announced; a reply is sent only once its alert has a Slack message to thread under, and is
+dropped when that alert will never be posted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from newsmon.corpus import claims
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import AlertStatus, Claim, ReplyJob
+from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
+from newsmon.dedup import clean_url
+
+_LIVE = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
+
+
+class Replies:
+    """Thread replies under posted alerts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def queue_replies(self, article_id: int, feed_id: int | None, url: str) -> int:
+        """Another source carried the story of `article_id` (a copy, or a sighting of the same
+        page): queue one reply per alert of the story. Returns how many were queued."""
+        with self._db.session() as s:
+            article = s.get(ArticleRow, article_id)
+            source = (
+                s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
+            )
+            if article is None or not source:
+                return 0
+            head = article.duplicate_of_id or article.id
+            members = select(ArticleRow.id).where(
+                (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
+            )
+            alerts = s.execute(
+                select(AlertRow.id, AlertRow.channel, FeedRow.name)
+                .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_LIVE))
+            ).all()
+        link = clean_url(url)[:MAX_URL]
+        # the alert itself names its own source: no reply for that one
+        wanted = [(a, channel) for a, channel, announced in alerts if announced != source]
+        return sum(self._insert(a, channel, source, link) for a, channel in wanted)
+
+    def _insert(self, alert_id: int, channel: str, source: str, url: str) -> int:
+        try:
+            with self._db.session() as s:
+                exists = s.scalar(
+                    select(ReplyRow.id).where(
+                        ReplyRow.alert_id == alert_id, ReplyRow.source == source
+                    )
+                )
+                if exists is not None:
+                    return 0
+                s.add(ReplyRow(alert_id=alert_id, channel=channel, source=source, url=url))
+        except IntegrityError:  # another worker queued it first
+            return 0
+        return 1
+
+    def claim_replies(
+        self, claim: Claim, limit: int, filt: claims.Filter | None = None
+    ) -> list[ReplyJob]:
+        """Claim replies whose alert is posted, channels in turn; drop those whose alert never
+        will be (failed or held back)."""
+        with self._db.session() as s:
+            dead = select(AlertRow.id).where(
+                AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED])
+            )
+            s.execute(
+                update(ReplyRow)
+                .where(ReplyRow.status == AlertStatus.PENDING, ReplyRow.alert_id.in_(dead))
+                .values(status=AlertStatus.SKIPPED, last_error="the story's alert was not posted")
+                .execution_options(synchronize_session=False)
+            )
+            posted = select(AlertRow.id).where(
+                AlertRow.status == AlertStatus.SENT, AlertRow.slack_ts.is_not(None)
+            )
+            where = [ReplyRow.alert_id.in_(posted)]
+            ids = claims.claim_rows(s, ReplyRow, claim, limit, where, filt or claims.Filter())
+            if not ids:
+                return []
+            rows = s.execute(
+                select(ReplyRow, AlertRow, ArticleRow.title)
+                .join(AlertRow, AlertRow.id == ReplyRow.alert_id)
+                .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+                .where(ReplyRow.id.in_(ids))
+                .order_by(ReplyRow.id)
+            ).all()
+            return [
+                ReplyJob(
+                    r.id,
+                    a.id,
+                    r.channel,
+                    a.slack_ts or "",
+                    r.source,
+                    r.url,
+                    title,
+                    r.attempts,
+                    claims.unknown_since(r, claim),
+                )
+                for r, a, title in rows
+            ]
+
+    def reply_sent(self, claim: Claim, reply_id: int, slack_ts: str | None) -> bool:
+        with self._db.session() as s:
+            return claims.mark_sent(s, ReplyRow, reply_id, claim, slack_ts, {})
+
+    def release_reply(self, claim: Claim, reply_id: int, unknown: datetime | None) -> bool:
+        with self._db.session() as s:
+            return claims.release(s, ReplyRow, reply_id, claim, unknown)
+
+    def reply_failed(
+        self,
+        claim: Claim,
+        reply_id: int,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        maybe_posted_since: datetime | None = None,
+    ) -> AlertStatus | None:
+        with self._db.session() as s:
+            return claims.record_failure(
+                s,
+                ReplyRow,
+                reply_id,
+                claim,
+                error,
+                retry_at=retry_at,
+                maybe_posted_since=maybe_posted_since,
+            )
+
+    def count_replies(self, status: AlertStatus) -> int:
+        with self._db.session() as s:
+            return len(list(s.scalars(select(ReplyRow.id).where(ReplyRow.status == status))))

@@ -1,0 +1,91 @@
+"""Digest messages: a channel's stories of a period (title, source, number of sources, link),
+split over as many messages as Slack's limits require.
+
+Pure: no database, no Slack. `newsmon.pipeline.digests` posts them, once per channel and period.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from newsmon.alerts import (
+    DIGEST_EVENT,
+    MAX_SECTION_CHARS,
+    MAX_TITLE_CHARS,
+    Marker,
+    Message,
+    clip,
+    escape,
+    link_label,
+    link_url,
+    when,
+)
+from newsmon.corpus.records import DigestStory
+
+MAX_BLOCKS = 40  # Slack allows 50 blocks a message; a header and sections stay well under
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "24h", "90m", "7d" → a timedelta; ValueError for anything else."""
+    found = _DURATION.match(text.lower())
+    if not found or float(found.group(1)) <= 0:
+        raise ValueError(f"want a duration such as 24h, 90m or 7d, got {text!r}")
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[found.group(2)]
+    return timedelta(**{unit: float(found.group(1))})
+
+
+def window(now: datetime, length: timedelta, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The period ending at the last whole hour (in the configured zone) and `length` long:
+    two calls in the same hour name the same period, so the second posts nothing."""
+    local = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+    end = local.astimezone(now.tzinfo) if now.tzinfo else local
+    return end - length, end
+
+
+def _line(story: DigestStory) -> str:
+    title = clip(" ".join((story.title or story.url).split()), MAX_TITLE_CHARS)
+    sources = f" · {story.sources} sources" if story.sources > 1 else ""
+    return (
+        f"• <{link_url(story.url)}|{link_label(title)}> — "
+        f"{escape(story.source or 'unknown source')}{sources}"
+    )
+
+
+def build_digest(
+    channel: str,
+    stories: Sequence[DigestStory],
+    since: datetime,
+    until: datetime,
+    zone: tzinfo,
+    digest_id: int = 0,
+) -> list[Message]:
+    """The digest as messages: lines packed into sections under Slack's 3,000 characters,
+    sections into messages under its block limit; each part is numbered and marked."""
+    period = f"{when(since, zone)} – {when(until, zone)}"
+    sections: list[str] = []
+    current = ""
+    for story in stories:
+        line = clip(_line(story), MAX_SECTION_CHARS)
+        if current and len(current) + 1 + len(line) > MAX_SECTION_CHARS:
+            sections.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(current)
+    per_message = MAX_BLOCKS - 1
+    chunks = [sections[i : i + per_message] for i in range(0, len(sections), per_message)] or [[]]
+    messages = []
+    for n, chunk in enumerate(chunks, start=1):
+        part = f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""
+        header = f"Digest for {channel}: {len(stories)} stories, {period}{part}"
+        blocks: list[dict[str, Any]] = [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(header)}]}
+        ]
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in chunk]
+        marker = Marker(DIGEST_EVENT, f"{digest_id}:{n}")
+        messages.append(Message(channel, escape(header), blocks, marker))
+    return messages

@@ -1,0 +1,143 @@
+"""What a Slack failure means for delivery: one kind per failure, and whether the message may
+have been posted anyway (then it is looked up before being posted again).
+
+- transient: 5xx, `internal_error`, timeouts, dropped connections, answers that are not Slack's
+  JSON (a proxy's HTML page), unknown error codes — retried later with growing delays;
+- rate limited: 429 / `ratelimited` — that channel waits `Retry-After`, no attempt counted;
+- channel: the channel refuses (`not_in_channel`, `channel_not_found`, archived) — its alerts
+  are held and the channel reported blocked until a later probe gets through;
+- message: this message can never be posted (`invalid_blocks`, `msg_too_long`) — failed;
+- credential: the token or webhook is refused — delivery stops, nothing is marked, the run fails.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    CHANNEL = "channel"
+    MESSAGE = "message"
+    CREDENTIAL = "credential"
+
+
+CREDENTIAL_CODES = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "no_permission",
+        "not_allowed_token_type",
+        "team_access_not_granted",
+        "org_login_required",
+        "ekm_access_denied",
+        "invalid_token",  # a webhook's
+        "no_service",  # a removed webhook
+        "action_prohibited",
+    }
+)
+CHANNEL_CODES = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "channel_is_archived",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "posting_to_general_channel_denied",
+        "no_active_hooks",
+        "team_not_found",
+    }
+)
+MESSAGE_CODES = frozenset(
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_attachments",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "too_many_attachments",
+        "invalid_arguments",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "metadata_must_be_sent_from_app",
+        "cannot_reply_to_message",
+        "thread_not_found",
+        "invalid_payload",
+        "markdown_text_conflict",
+    }
+)
+RATE_LIMIT_CODES = frozenset({"ratelimited", "rate_limited"})
+# Slack's own failures: the message may have been stored before the error.
+SLACK_FAULT_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
+
+
+class SlackFailure(Exception):
+    """Slack refused a call or could not be reached; the message is safe to log (no secrets)."""
+
+    def __init__(
+        self,
+        message: str,
+        kind: Kind,
+        *,
+        retry_after: float | None = None,
+        maybe_posted: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after
+        self.maybe_posted = maybe_posted
+
+
+class CredentialError(SlackFailure):
+    """The token or webhook is refused, or Slack is required and none is set: the pass fails."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Kind.CREDENTIAL)
+
+
+def is_code(text: str) -> bool:
+    """Whether an answer body is one of Slack's error codes rather than some page."""
+    return bool(_CODE.match(text))
+
+
+def classify(status: int, code: str | None) -> tuple[Kind, bool]:
+    """The kind of a refusal, and whether the message may have been posted anyway.
+
+    `code` is Slack's error code, or None when the answer was not Slack's (HTML, empty).
+    """
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return Kind.RATE_LIMITED, False
+    if code in CREDENTIAL_CODES:
+        return Kind.CREDENTIAL, False
+    if code in CHANNEL_CODES:
+        return Kind.CHANNEL, False
+    if code in MESSAGE_CODES:
+        return Kind.MESSAGE, False
+    if status >= 500 or code in SLACK_FAULT_CODES:
+        return Kind.TRANSIENT, True
+    # an unknown code, or a page from something between us and Slack: try again later
+    return Kind.TRANSIENT, code is None and status == 200
+
+
+def retry_after(headers: dict[str, object] | None, default: float = 1.0) -> float:
+    """Seconds to wait from a Retry-After header (case-insensitive), else `default`."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) and value else value
+            try:
+                return max(0.0, float(str(raw)))
+            except ValueError:
+                return default
+    return default

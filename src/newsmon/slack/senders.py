@@ -1,0 +1,324 @@
+"""The senders: Slack's Web API (slack_sdk WebClient), an incoming webhook, or the console.
+
+A sender posts one message and turns every refusal into a `SlackFailure` of one kind (see
+`newsmon.slack.errors`); it never retries a post itself, because a retried post whose first try
+reached Slack is a double post — retries, pacing and Retry-After are delivery's job. Lookups
+(`find`, which reads a channel's history for a message's metadata) are idempotent reads and use
+slack_sdk's retry handlers. Tokens and webhook URLs never appear in a failure's message.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TextIO
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from newsmon.alerts import Marker, Message
+from newsmon.config import Secrets, SlackConfig
+from newsmon.slack.errors import (
+    CredentialError,
+    Kind,
+    SlackFailure,
+    classify,
+    is_code,
+    retry_after,
+)
+
+_LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
+_BARE_LINK = re.compile(r"<([^|>]+)>")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+HISTORY_PAGES = 5  # at most 5 × 200 messages are searched for a lost post
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What Slack answered for an accepted post (nothing is known for webhooks and the console)."""
+
+    ts: str | None = None
+    channel_id: str | None = None
+
+
+class Sender(Protocol):
+    name: str
+    can_look_up: bool  # whether `find` can tell if a message was posted
+
+    def post(self, message: Message) -> Posted:
+        """Post one message; raise SlackFailure."""
+        ...
+
+    def find(
+        self, channel: str, marker: Marker, since: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        """The ts of the message carrying `marker` posted since `since`, or None; raise
+        SlackFailure when the history cannot be read."""
+        ...
+
+
+def is_channel_id(channel: str) -> bool:
+    return bool(_CHANNEL_ID.match(channel))
+
+
+def _read_retries() -> list[RetryHandler]:
+    """Reads are idempotent: retry a dropped connection, a 5xx and a rate limit (Retry-After)."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        ServerErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def _api_failure(exc: SlackApiError, what: str) -> SlackFailure:
+    status = int(exc.response.status_code)
+    raw = str(exc.response.get("error") or "")
+    code = raw if is_code(raw) else None
+    kind, maybe = classify(status, code)
+    shown = code or f"HTTP {status}, not a Slack answer"
+    headers: dict[str, object] = dict(exc.response.headers or {})
+    return SlackFailure(
+        f"Slack refused {what}: {shown}",
+        kind,
+        retry_after=retry_after(headers) if kind is Kind.RATE_LIMITED else None,
+        maybe_posted=maybe,
+    )
+
+
+def _network_failure(exc: OSError, what: str) -> SlackFailure:
+    reason = getattr(exc, "reason", None)
+    refused = isinstance(exc, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError)
+    text = exc.strerror or reason or type(exc).__name__
+    # a refused connection never carried the message; a timeout or reset may have
+    return SlackFailure(
+        f"cannot reach Slack for {what}: {type(exc).__name__}: {text}",
+        Kind.TRANSIENT,
+        maybe_posted=not refused,
+    )
+
+
+class SlackWebSender:
+    """chat.postMessage with metadata; conversations.history/replies to find a lost post."""
+
+    name = "slack"
+    can_look_up = True
+
+    def __init__(self, token: str, *, base_url: str | None = None, timeout: float = 15.0) -> None:
+        kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout))}
+        if base_url:
+            kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+        self._poster = WebClient(**kwargs, retry_handlers=[])
+        self._reader = WebClient(**kwargs, retry_handlers=_read_retries())
+        self._ids: dict[str, str] = {}
+
+    def post(self, message: Message) -> Posted:
+        try:
+            response = self._poster.chat_postMessage(
+                channel=message.channel,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=message.thread_ts,
+                metadata=message.marker.metadata() if message.marker else None,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except SlackApiError as exc:
+            raise _api_failure(exc, "the message") from None
+        except SlackClientError as exc:
+            raise SlackFailure(
+                f"Slack client error: {type(exc).__name__}", Kind.TRANSIENT, maybe_posted=True
+            ) from None
+        except OSError as exc:  # connection refused, DNS, TLS, timeouts
+            raise _network_failure(exc, "the message") from None
+        ts, channel = response.get("ts"), response.get("channel")
+        if isinstance(channel, str) and not is_channel_id(message.channel):
+            self._ids[message.channel.lstrip("#")] = channel
+        return Posted(str(ts) if ts else None, str(channel) if channel else None)
+
+    def remember(self, channel: str, channel_id: str) -> None:
+        """A channel's ID learnt earlier (stored with a sent alert): history needs IDs."""
+        self._ids.setdefault(channel.lstrip("#"), channel_id)
+
+    def channel_id(self, channel: str) -> str | None:
+        """conversations.history wants an ID: the configured one, a known one, or looked up."""
+        if is_channel_id(channel):
+            return channel
+        name = channel.lstrip("#")
+        if name not in self._ids:
+            cursor: str | None = None
+            for _ in range(20):
+                page = self._call(
+                    "the channel list",
+                    lambda c=cursor: self._reader.conversations_list(
+                        types="public_channel,private_channel",
+                        exclude_archived=True,
+                        limit=200,
+                        cursor=c,
+                    ),
+                )
+                for item in page.get("channels") or []:
+                    self._ids.setdefault(str(item.get("name")), str(item.get("id")))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if name in self._ids or not cursor:
+                    break
+        return self._ids.get(name)
+
+    def find(
+        self, channel: str, marker: Marker, since: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        channel_id = self.channel_id(channel)
+        if channel_id is None:
+            raise SlackFailure(f"no channel named {channel} is visible", Kind.CHANNEL)
+        oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            if thread_ts:
+                page = self._call(
+                    "the thread",
+                    lambda c=cursor: self._reader.conversations_replies(
+                        channel=channel_id,
+                        ts=thread_ts,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=c,
+                    ),
+                )
+            else:
+                page = self._call(
+                    "the channel history",
+                    lambda c=cursor: self._reader.conversations_history(
+                        channel=channel_id,
+                        oldest=oldest,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=c,
+                    ),
+                )
+            for item in page.get("messages") or []:
+                meta = item.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == marker.event_type and str(payload.get("id")) == (
+                    marker.id
+                ):
+                    return str(item.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return None
+
+    @staticmethod
+    def _call(what: str, call: Any) -> Any:
+        try:
+            return call()
+        except SlackApiError as exc:
+            raise _api_failure(exc, f"reading {what}") from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackFailure(
+                f"cannot read {what}: {type(exc).__name__}", Kind.TRANSIENT
+            ) from None
+
+
+class SlackWebhookSender:
+    """An incoming webhook: one fixed channel, chosen when the webhook was created. Nothing can
+    be looked up through it, so a post whose outcome was lost may be repeated."""
+
+    name = "webhook"
+    can_look_up = False
+
+    def __init__(self, url: str, *, timeout: float = 15.0) -> None:
+        self._client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=[])
+
+    def post(self, message: Message) -> Posted:
+        try:
+            response = self._client.send(
+                text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
+            )
+        except OSError as exc:
+            # The webhook URL is a secret: name the failure, never the address.
+            failure = _network_failure(exc, "the webhook")
+            raise SlackFailure(
+                f"cannot reach the Slack webhook: {type(exc).__name__}",
+                failure.kind,
+                maybe_posted=failure.maybe_posted,
+            ) from None
+        if response.status_code == 200:
+            return Posted()
+        body = (response.body or "").strip()
+        code = body if is_code(body) else None
+        kind, maybe = classify(response.status_code, code)
+        if code is None and response.status_code in (401, 403) and not body:
+            kind = Kind.CREDENTIAL
+        shown = code or f"HTTP {response.status_code}, not a Slack answer"
+        raise SlackFailure(
+            f"Slack webhook refused the message: {shown}",
+            kind,
+            retry_after=retry_after(dict(response.headers or {}))
+            if kind is Kind.RATE_LIMITED
+            else None,
+            maybe_posted=maybe,
+        )
+
+    def find(
+        self, channel: str, marker: Marker, since: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        raise SlackFailure("a webhook cannot read the channel", Kind.TRANSIENT)
+
+
+class ConsoleSender:
+    """No Slack credentials: print what would be sent, so a first run shows its alerts."""
+
+    name = "console"
+    can_look_up = False
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def post(self, message: Message) -> Posted:
+        stream = self._stream or sys.stdout
+        arrow = "reply" if message.thread_ts else "alert"
+        lines = [f"── {arrow} → {message.channel}"]
+        for block in message.blocks:
+            if block["type"] == "section":
+                text = _LINK.sub(lambda m: f"{m.group(2)}\n   {m.group(1)}", block["text"]["text"])
+                text = _BARE_LINK.sub(lambda m: m.group(1), text)
+                lines.append("   " + text.strip("*"))
+            elif block["type"] == "context":
+                lines.append("   " + " ".join(e["text"] for e in block["elements"]))
+        print(html.unescape("\n".join(lines)), file=stream, flush=True)
+        return Posted()
+
+    def find(
+        self, channel: str, marker: Marker, since: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        return None
+
+
+def make_sender(
+    secrets: Secrets, slack: SlackConfig, stream: TextIO | None = None, *, required: bool = False
+) -> Sender:
+    """The Web API with a bot token, else the webhook, else the console — unless Slack is
+    required (`slack.required`), when a missing credential fails the run instead."""
+    if secrets.slack_bot_token:
+        return SlackWebSender(
+            secrets.slack_bot_token, base_url=secrets.slack_api_url, timeout=slack.timeout
+        )
+    if secrets.slack_webhook_url:
+        return SlackWebhookSender(secrets.slack_webhook_url, timeout=slack.timeout)
+    if slack.required or required:
+        raise CredentialError(
+            "Slack is required (slack.required) but neither SLACK_BOT_TOKEN nor "
+            "SLACK_WEBHOOK_URL is set"
+        )
+    return ConsoleSender(stream)
