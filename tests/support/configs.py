@@ -34,8 +34,10 @@ def config_data(
     default_channel: str | None = None,
     fetch: Mapping[str, Any] | None = None,
     alerts: Mapping[str, Any] | None = None,
+    slack: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The configuration as plain data; `fetch` and `alerts` are merged over the defaults."""
+    """The configuration as plain data; `fetch` and `alerts` are merged over the defaults;
+    `slack` holds further slack settings (pacing, leases, retries)."""
     data: dict[str, Any] = {
         "database_url": database_url or f"sqlite:///{folder / 'corpus.db'}",
         "topics_file": str(topics),
@@ -46,13 +48,13 @@ def config_data(
         if language and language[0]:
             feed["language"] = language[0]
         data["feeds"].append(feed)
-    if channels or default_channel:
-        slack: dict[str, Any] = {}
+    if channels or default_channel or slack:
+        section: dict[str, Any] = dict(slack or {})
         if channels:
-            slack["channels"] = dict(channels)
+            section["channels"] = dict(channels)
         if default_channel:
-            slack["default_channel"] = default_channel
-        data["slack"] = slack
+            section["default_channel"] = default_channel
+        data["slack"] = section
     data["alerts"] = {**DEFAULT_ALERTS, **(alerts or {})}
     data["fetch"] = {**DEFAULT_FETCH, **(fetch or {})}
     return data

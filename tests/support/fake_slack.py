@@ -1,19 +1,26 @@
-"""A local fake of Slack's Web API (chat.postMessage) and incoming webhooks.
+"""A local fake of Slack's Web API and incoming webhooks, for the real slack_sdk clients.
 
-The real slack_sdk clients talk to it through their base_url / webhook URL, so the tests
-exercise the real client code: JSON bodies, auth headers, retries on 429 with Retry-After.
+It behaves like Slack where newsmon depends on it: `chat.postMessage` takes a channel name or
+ID, answers the channel's ID and a `ts`, keeps message metadata and threads (`thread_ts` must
+name a message of that channel); `conversations.history` wants a channel ID and returns
+metadata only with `include_all_metadata`; `conversations.replies` and `conversations.list`
+page with cursors; errors come as `{"ok": false, "error": …}`. Tests can script answers (429
+with Retry-After, 5xx, a proxy's HTML 403), refuse channels, slow every post down (before or
+after accepting it) or fail everything for an outage. Each accepted post records when it was
+accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 
 @dataclass
@@ -23,19 +30,33 @@ class Scripted:
     status: int = 200
     body: dict[str, Any] | str = field(default_factory=lambda: {"ok": True})
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # default: application/json for dicts, text/plain else
+
+
+PROXY_403 = Scripted(
+    403,
+    "<html><head><title>403 Forbidden</title></head><body>Access denied by proxy</body></html>",
+    content_type="text/html",
+)
 
 
 @dataclass
 class FakeSlack:
     token: str = "xoxb-test-token"
-    posts: list[dict[str, Any]] = field(default_factory=list)  # accepted chat.postMessage bodies
+    posts: list[dict[str, Any]] = field(default_factory=list)  # accepted posts (body + ts, at…)
     attempts: list[dict[str, Any]] = field(default_factory=list)  # every request, accepted or not
     auth_headers: list[str] = field(default_factory=list)
     script: list[Scripted] = field(default_factory=list)  # consumed before normal behaviour
-    unknown_channels: set[str] = field(default_factory=set)
+    channel_script: dict[str, list[Scripted]] = field(default_factory=dict)  # per channel sent
+    unknown_channels: set[str] = field(default_factory=set)  # names or IDs: channel_not_found
+    not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
+    outage: Scripted | None = None  # answers every chat.postMessage while set
+    delay_before: float = 0.0  # seconds before handling a chat.postMessage
+    delay_after: float = 0.0  # seconds after accepting one, before answering
+    channels: dict[str, str] = field(default_factory=dict)  # name -> ID
     port: int = 0
     _server: ThreadingHTTPServer | None = None
-    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _last_ts: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -46,32 +67,159 @@ class FakeSlack:
     def webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/services/T000/B000/secretwebhookpart"
 
-    def _answer(self, path: str, auth: str, raw: bytes, ctype: str) -> Scripted:
-        if "json" in ctype:
-            body = json.loads(raw or b"{}")
-        else:
-            from urllib.parse import parse_qsl
+    # --- what tests read --------------------------------------------------------------------
 
-            body = dict(parse_qsl(raw.decode()))
+    def top_level(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Accepted posts outside threads, optionally of one channel (name or ID)."""
+        cid = self._id_of(channel) if channel else None
+        return [
+            p
+            for p in self.posts
+            if not p.get("thread_ts") and (cid is None or p["channel_id"] == cid)
+        ]
+
+    def replies(self) -> list[dict[str, Any]]:
+        return [p for p in self.posts if p.get("thread_ts")]
+
+    def metadata_ids(self, event_type: str = "newsmon_alert") -> list[str]:
+        """The ids carried by accepted posts' metadata of one event type, in posting order."""
+        return [
+            str(p["metadata"]["event_payload"]["id"])
+            for p in self.posts
+            if (p.get("metadata") or {}).get("event_type") == event_type
+        ]
+
+    def channel_id(self, name: str) -> str:
+        with self._lock:
+            return self._ensure(name)
+
+    # --- Slack's behaviour ------------------------------------------------------------------
+
+    def _ensure(self, name: str) -> str:
+        name = name.lstrip("#")
+        if name not in self.channels:
+            self.channels[name] = f"C{len(self.channels) + 1:08d}"
+        return self.channels[name]
+
+    def _id_of(self, channel: str | None) -> str | None:
+        if not channel:
+            return None
+        if channel in self.channels.values():
+            return channel
+        return self.channels.get(channel.lstrip("#"))
+
+    def _refused(self, channel: str) -> str | None:
+        names = {channel, channel.lstrip("#"), "#" + channel.lstrip("#")}
+        cid = self._id_of(channel)
+        if cid:
+            names |= {cid} | {f"#{n}" for n, i in self.channels.items() if i == cid}
+            names |= {n for n, i in self.channels.items() if i == cid}
+        if names & self.unknown_channels:
+            return "channel_not_found"
+        if names & self.not_in_channels:
+            return "not_in_channel"
+        return None
+
+    def _next_ts(self) -> str:
+        now = max(time.time(), self._last_ts + 0.000001)
+        self._last_ts = now
+        return f"{now:.6f}"
+
+    def _post(self, body: dict[str, Any]) -> Scripted:
+        channel = str(body.get("channel") or "")
+        if self.channel_script.get(channel):
+            return self.channel_script[channel].pop(0)
+        if self.outage is not None:
+            return self.outage
+        refused = self._refused(channel)
+        if refused:
+            return Scripted(200, {"ok": False, "error": refused})
+        if channel.startswith(("C", "G", "D")) and channel not in self.channels.values():
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        if not body.get("text") and not body.get("blocks"):
+            return Scripted(200, {"ok": False, "error": "no_text"})
+        cid = self._id_of(channel) or self._ensure(channel)
+        thread = body.get("thread_ts")
+        if thread and not any(
+            p["channel_id"] == cid and p["ts"] == thread and not p.get("thread_ts")
+            for p in self.posts
+        ):
+            return Scripted(200, {"ok": False, "error": "thread_not_found"})
+        ts = self._next_ts()
+        self.posts.append({**body, "ts": ts, "channel_id": cid, "at": time.monotonic()})
+        return Scripted(200, {"ok": True, "channel": cid, "ts": ts, "message": {"ts": ts}})
+
+    def _message(self, post: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "message", "ts": post["ts"], "text": post.get("text", "")}
+        if post.get("thread_ts"):
+            out["thread_ts"] = post["thread_ts"]
+        if with_metadata and post.get("metadata"):
+            out["metadata"] = post["metadata"]
+        return out
+
+    @staticmethod
+    def _page(items: list[Any], params: dict[str, Any], key: str) -> Scripted:
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        chunk = items[start : start + limit]
+        more = start + limit < len(items)
+        body = {
+            "ok": True,
+            key: chunk,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+        return Scripted(200, body)
+
+    def _history(self, params: dict[str, Any], replies: bool) -> Scripted:
+        cid = str(params.get("channel") or "")
+        if cid not in self.channels.values():  # Slack wants an ID here, not a name
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        meta = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        oldest = float(params.get("oldest") or 0)
+        if replies:
+            parent = str(params.get("ts") or "")
+            found = [
+                p
+                for p in self.posts
+                if p["channel_id"] == cid and (p["ts"] == parent or p.get("thread_ts") == parent)
+            ]
+            if not found:
+                return Scripted(200, {"ok": False, "error": "thread_not_found"})
+            msgs = [self._message(p, meta) for p in found if float(p["ts"]) >= oldest]
+            return self._page(msgs, params, "messages")
+        msgs = [
+            self._message(p, meta)
+            for p in reversed(self.posts)
+            if p["channel_id"] == cid and not p.get("thread_ts") and float(p["ts"]) >= oldest
+        ]
+        return self._page(msgs, params, "messages")
+
+    def _answer(self, path: str, auth: str, body: dict[str, Any]) -> Scripted:
         with self._lock:
             self.attempts.append({"path": path, **body})
             self.auth_headers.append(auth)
             if self.script:
                 return self.script.pop(0)
             if path.startswith("/services/"):
-                self.posts.append(body)
+                if self.outage is not None:
+                    return Scripted(self.outage.status, "service_unavailable")
+                self.posts.append({**body, "ts": None, "channel_id": None, "at": time.monotonic()})
                 return Scripted(200, "ok")
-            if path != "/api/chat.postMessage":
-                return Scripted(200, {"ok": False, "error": "unknown_method"})
             if auth != f"Bearer {self.token}":
                 return Scripted(200, {"ok": False, "error": "invalid_auth"})
-            if body.get("channel") in self.unknown_channels:
-                return Scripted(200, {"ok": False, "error": "channel_not_found"})
-            if not body.get("text") and not body.get("blocks"):
-                return Scripted(200, {"ok": False, "error": "no_text"})
-            self.posts.append(body)
-            ts = f"1700000000.{next(self._ts):06d}"
-            return Scripted(200, {"ok": True, "channel": body.get("channel"), "ts": ts})
+            if path == "/api/chat.postMessage":
+                return self._post(body)
+            if path == "/api/conversations.history":
+                return self._history(body, replies=False)
+            if path == "/api/conversations.replies":
+                return self._history(body, replies=True)
+            if path == "/api/conversations.list":
+                listed = [{"id": i, "name": n} for n, i in self.channels.items()]
+                return self._page(listed, body, "channels")
+            return Scripted(200, {"ok": False, "error": "unknown_method"})
+
+    # --- the server ---------------------------------------------------------------------------
 
     def start(self) -> FakeSlack:
         fake = self
@@ -80,27 +228,43 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
+            def _handle(self, body: dict[str, Any]) -> None:
+                path = urlsplit(self.path).path
+                posting = path == "/api/chat.postMessage"
+                if posting and fake.delay_before:
+                    time.sleep(fake.delay_before)
+                answer = fake._answer(path, self.headers.get("Authorization", ""), body)
+                if posting and fake.delay_after:
+                    time.sleep(fake.delay_after)
+                self._reply(answer)
+
+            def _reply(self, answer: Scripted) -> None:
+                is_json = isinstance(answer.body, dict)
+                payload = json.dumps(answer.body).encode() if is_json else str(answer.body).encode()
+                ctype = answer.content_type or ("application/json" if is_json else "text/plain")
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", ctype)
+                    for key, value in answer.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client went away (a killed process)
+                    pass
+
+            def do_GET(self) -> None:
+                self._handle(dict(parse_qsl(urlsplit(self.path).query)))
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                answer = fake._answer(
-                    self.path,
-                    self.headers.get("Authorization", ""),
-                    raw,
-                    self.headers.get("Content-Type", ""),
-                )
-                payload = (
-                    json.dumps(answer.body).encode()
-                    if isinstance(answer.body, dict)
-                    else answer.body.encode()
-                )
-                self.send_response(answer.status)
-                ctype = "application/json" if isinstance(answer.body, dict) else "text/plain"
-                self.send_header("Content-Type", ctype)
-                for key, value in answer.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                ctype = self.headers.get("Content-Type", "")
+                if "json" in ctype:
+                    body = json.loads(raw or b"{}")
+                else:
+                    body = dict(parse_qsl(raw.decode()))
+                body.update(parse_qsl(urlsplit(self.path).query))
+                self._handle(body)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
@@ -114,12 +278,17 @@ class FakeSlack:
             self._server.server_close()
 
     def reset(self) -> None:
+        """Forget what was posted and every scripted behaviour (channels keep their IDs)."""
         with self._lock:
             self.posts.clear()
             self.attempts.clear()
             self.auth_headers.clear()
             self.script.clear()
+            self.channel_script.clear()
             self.unknown_channels.clear()
+            self.not_in_channels.clear()
+            self.outage = None
+            self.delay_before = self.delay_after = 0.0
 
 
 @contextmanager

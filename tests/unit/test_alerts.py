@@ -1,10 +1,21 @@
-"""Alert messages and routing, without Slack: escaping, content, channels, the console."""
+"""Alert messages and routing, without Slack: escaping, content, channels, the console,
+metadata, thread replies, time zones and webhook routing."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from newsmon.alerts import ConsoleSender, build_message, escape, route
+from newsmon.alerts import (
+    ALERT_EVENT,
+    REPLY_EVENT,
+    WEBHOOK_CHANNEL,
+    build_message,
+    build_reply,
+    escape,
+    route,
+)
 from newsmon.config import SlackConfig
-from newsmon.corpus.records import AlertJob, StoredMatch
+from newsmon.corpus.records import AlertJob, ReplyJob, StoredMatch
+from newsmon.slack import ConsoleSender
 
 
 def job(title: str = "DeepSeek opens its code", url: str = "https://ex.com/a?x=1&y=2") -> AlertJob:
@@ -90,7 +101,7 @@ def test_console_sender_prints_readable_text() -> None:
     import io
 
     out = io.StringIO()
-    ConsoleSender(out).send(build_message(job(title="A & B <!here>")))
+    ConsoleSender(out).post(build_message(job(title="A & B <!here>")))
     printed = out.getvalue()
     assert "alert → #ai-open-source" in printed
     assert "A & B <!here>" in printed  # unescaped for humans; no Slack involved
@@ -102,3 +113,38 @@ def test_message_shows_the_text_that_matched_rather_than_a_rule_expression() -> 
     alert.matches[0].terms[0]["matched"] = "opens its code"
     text = all_text(build_message(alert))
     assert "`opens its code`" in text and "NEAR/3" not in text
+
+
+def test_message_carries_metadata_naming_the_alert() -> None:
+    message = build_message(job())
+    assert message.marker is not None
+    assert message.marker.metadata() == {"event_type": ALERT_EVENT, "event_payload": {"id": "1"}}
+    assert message.thread_ts is None
+
+
+def test_times_are_shown_in_the_configured_zone() -> None:
+    text = all_text(build_message(job(), zone=ZoneInfo("Asia/Seoul")))
+    assert "2025-02-21 18:30 KST" in text and "UTC" not in text
+    assert SlackConfig().zone() == ZoneInfo("Asia/Seoul")  # the default
+
+
+def test_webhook_mode_routes_every_topic_into_one_message_naming_them() -> None:
+    slack = SlackConfig(channels={"open-source": "#oss", "policy": "#policy"})
+    assert route(["policy", "open-source"], slack, webhook=True) == {
+        WEBHOOK_CHANNEL: ["open-source", "policy"]
+    }
+    assert route([], slack, webhook=True) == {}
+    both = AlertJob(**{**job().__dict__, "topics": ["open-source", "policy"]})
+    text = all_text(build_message(both, {"policy": "AI policy"}, channels=slack.channels))
+    assert "open-source (#oss)" in text and "AI policy (#policy)" in text
+
+
+def test_reply_names_the_source_and_link_in_the_thread_only() -> None:
+    reply = ReplyJob(
+        5, 1, "#ai-policy", "1700.000001", "wire <b>", "https://w.ex/a?b=1&c=2", "T", 0
+    )
+    message = build_reply(reply)
+    assert message.thread_ts == "1700.000001"
+    assert message.marker is not None and message.marker.event_type == REPLY_EVENT
+    text = all_text(message)
+    assert "Also reported by wire &lt;b&gt;: <https://w.ex/a?b=1&amp;c=2>" in text

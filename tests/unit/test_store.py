@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from newsmon.corpus import Store
+from newsmon.corpus.claims import new_claim
 from newsmon.corpus.records import (
     AlertStatus,
     DuplicateReason,
@@ -21,6 +23,7 @@ from newsmon.corpus.records import (
 )
 from newsmon.corpus.schema import Base
 from newsmon.dedup import BANDS
+from newsmon.migrations import alembic_config
 from tests.support.articles import new_article
 
 
@@ -108,9 +111,12 @@ def test_outbox_lifecycle(store: Store) -> None:
     jobs = store.pending_alerts(10)
     assert [(j.channel, j.topics) for j in jobs] == [("#policy", ["policy"]), ("#news", ["policy"])]
     assert jobs[0].matches[0].terms[0]["term"] == "FTC"
-    store.mark_sent(jobs[0].id, destination="slack", slack_ts="1.2")
+    claim = new_claim(timedelta(minutes=5))
+    claimed = store.outbox.claim_alerts(claim, 10)
+    assert [j.id for j in claimed] == [j.id for j in jobs]
+    assert store.outbox.alert_sent(claim, jobs[0].id, destination="slack", slack_ts="1.2")
     assert (
-        store.mark_attempt_failed(jobs[1].id, "invalid_blocks", permanent=True)
+        store.outbox.alert_failed(claim, jobs[1].id, "invalid_blocks", retry_at=None)
         == AlertStatus.FAILED
     )
     assert store.pending_alerts(10) == []
@@ -121,12 +127,21 @@ def test_outbox_lifecycle(store: Store) -> None:
     assert store.enqueue_alert(stored.id, "#other", ["policy"]) is False
 
 
-def test_transient_failures_park_an_alert_after_max_attempts(store: Store) -> None:
+def test_transient_failures_wait_their_delay_then_park_the_alert(store: Store) -> None:
     store.add_article(article("https://a.example/1"), [MATCH], "v1", {"#p": ["policy"]})
-    [job] = store.pending_alerts(5)
-    statuses = [store.mark_attempt_failed(job.id, "timeout", permanent=False) for _ in range(5)]
-    assert statuses[:4] == [AlertStatus.PENDING] * 4 and statuses[4] == AlertStatus.FAILED
-    assert store.pending_alerts(5) == []
+    later = datetime.now(UTC) + timedelta(hours=1)
+    claim = new_claim(timedelta(minutes=5))
+    [job] = store.outbox.claim_alerts(claim, 5)
+    status = store.outbox.alert_failed(claim, job.id, "HTTP 500", retry_at=later)
+    assert status == AlertStatus.PENDING
+    # not due yet: nobody claims it
+    assert store.outbox.claim_alerts(new_claim(timedelta(minutes=5)), 5) == []
+    due = new_claim(timedelta(minutes=5), now=later + timedelta(seconds=1))
+    [again] = store.outbox.claim_alerts(due, 5)
+    assert again.attempts == 1
+    assert store.outbox.alert_failed(due, job.id, "HTTP 500", retry_at=None) == AlertStatus.FAILED
+    [listed] = store.list_alerts(status="failed")
+    assert listed.attempts == 2 and listed.last_error == "HTTP 500"
 
 
 def test_skipped_alerts_are_revived_only_on_request(store: Store) -> None:
@@ -303,9 +318,8 @@ def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
         with store.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
             assert diff == []
-            assert (
-                conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
-            )
+            version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            assert version == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
             bands = conn.exec_driver_sql("SELECT DISTINCT article_id FROM article_bands").all()
             reasons = conn.exec_driver_sql(
                 "SELECT id, duplicate_reason, minhash_scheme IS NOT NULL FROM articles ORDER BY id"

@@ -10,6 +10,7 @@ unknown outcome (`post_started_at` stays set) so the next owner looks for it in 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from newsmon.corpus.schema import AlertRow, ReplyRow
 Model = type[AlertRow] | type[ReplyRow]
 # An earlier attempt's start is "earlier" when it precedes this claim by more than this.
 _SAME_CLAIM = timedelta(milliseconds=1)
+_BUSY_TRIES, _BUSY_WAIT = 50, 0.02  # another delivery's claim in flight: wait up to a second
 
 
 def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
@@ -76,7 +78,7 @@ def claim_rows(
     locked = (
         select(model.id).where(model.id.in_(fair), *conditions).with_for_update(skip_locked=True)
     )
-    s.execute(
+    claiming = (
         update(model)
         .where(model.id.in_(locked), *conditions)
         .values(
@@ -87,6 +89,15 @@ def claim_rows(
         )
         .execution_options(synchronize_session=False)
     )
+    for _ in range(_BUSY_TRIES):
+        done = s.execute(claiming)
+        if getattr(done, "rowcount", 0):
+            break
+        # Nothing claimed: either nothing is claimable, or every chosen row was being claimed
+        # by another delivery at this instant (skipped) — then look again once it committed.
+        if s.scalar(select(model.id).where(*conditions).limit(1)) is None:
+            break
+        time.sleep(_BUSY_WAIT)
     return list(
         s.scalars(
             select(model.id)

@@ -1,0 +1,312 @@
+"""Delivery against the fake Slack Web API through the real slack_sdk client, on SQLite and (when
+NEWSMON_TEST_POSTGRES_URL is set) PostgreSQL: claims, lost answers, pacing, blocked channels,
+error kinds, credentials, webhooks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsmon.corpus.records import AlertStatus
+from newsmon.pipeline import deliver
+from tests.conftest import ROOT
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import PROXY_403, FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'corpus.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
+    with throwaway_schema(prefix="delivery") as url:
+        yield url
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_two_deliveries_at_once_post_every_alert_exactly_once(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, db_url)
+    seed = context(config, fake)
+    ids = queue_alerts(seed.store, {"#a": 12, "#b": 12, "#c": 6})
+    seed.close()
+    fake.delay_after = 0.05  # a slow Slack: each post is accepted, then answered late
+    contexts = [context(config, fake) for _ in range(2)]  # two workers, two engines
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        outcomes.append(deliver(contexts[i]))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)  # every alert…
+        assert set(posted.values()) == {1}  # …exactly once
+        assert sum(o.sent for o in outcomes) == len(ids)
+        assert all(o.sent for o in outcomes)  # both loops really worked
+        assert contexts[0].store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def test_a_process_killed_after_slack_accepted_reposts_nothing(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, db_url, lease_seconds=1)
+    seed = context(config, fake)
+    ids = queue_alerts(seed.store, {"#a": 2, "#b": 1})
+    seed.close()
+    fake.delay_after = 60  # accepted at once, answered never: the process dies waiting
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": fake.token,
+        "NEWSMON_SLACK_API_URL": fake.api_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.deliver_once", str(config)], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not fake.posts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(fake.posts) == 1, "the first post never reached Slack"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    [lost] = fake.metadata_ids()
+    fake.delay_after = 0
+    time.sleep(1.2)  # the dead process's lease expires
+    ctx = context(config, fake)
+    try:
+        outcome = deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids) and set(posted.values()) == {1}
+        assert outcome.recovered == 1 and outcome.sent == len(ids)
+        [row] = [a for a in ctx.store.list_alerts() if str(a.id) == lost]
+        assert row.status is AlertStatus.SENT
+        # the lookup went to the channel's history, by ID, with metadata
+        looked = [a for a in fake.attempts if a["path"] == "/api/conversations.history"]
+        assert looked and looked[0]["include_all_metadata"] in ("1", "true", "True")
+    finally:
+        ctx.close()
+
+
+def _rate_ok(times: list[float], interval: float, burst: int, slack: float) -> bool:
+    """No window holds more than burst + window/interval posts (a token bucket's promise)."""
+    times = sorted(times)
+    for i in range(len(times)):
+        for j in range(i + burst, len(times)):
+            allowed = burst + (times[j] - times[i]) / interval + slack
+            if j - i + 1 > allowed:
+                return False
+    return True
+
+
+def test_pacing_keeps_each_channel_under_its_rate(tmp_path: Path, fake: FakeSlack) -> None:
+    interval = 0.05
+    config = config_path(
+        tmp_path, f"sqlite:///{tmp_path / 'c.db'}", channel_interval_seconds=interval
+    )
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 15, "#b": 10, "#c": 5})
+        outcome = deliver(ctx)
+        assert outcome.sent == 30
+    finally:
+        ctx.close()
+    for name in ("a", "b", "c"):
+        times = [p["at"] for p in fake.top_level(f"#{name}")]
+        assert _rate_ok(times, interval, burst=2, slack=0.2), (name, times)
+    # channels take turns: #c does not wait for #a's fifteen
+    order = [p["channel"] for p in fake.posts]
+    assert order.index("#c") < 3 and order[-1] == "#a"
+
+
+def test_real_pacing_about_one_post_per_second_per_channel(tmp_path: Path, fake: FakeSlack) -> None:
+    config = config_path(
+        tmp_path, f"sqlite:///{tmp_path / 'c.db'}", channel_interval_seconds=1.0, channel_burst=2
+    )
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 4, "#b": 4})
+        started = time.monotonic()
+        assert deliver(ctx).sent == 8
+        took = time.monotonic() - started
+    finally:
+        ctx.close()
+    for name in ("a", "b"):
+        times = [p["at"] for p in fake.top_level(f"#{name}")]
+        # two at once (the burst), then one a second: 4 posts span at least 2 s
+        assert times[-1] - times[0] >= 1.9
+        assert _rate_ok(times, 1.0, burst=2, slack=0.05)
+    assert took < 4.0  # the channels were paced side by side, not one after the other
+
+
+def test_a_channel_answering_not_in_channel_does_not_delay_another(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", max_per_pass=100)
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#stuck": 60})
+        queue_alerts(ctx.store, {"#fine": 5}, prefix="b")
+        fake.not_in_channels.add("#stuck")
+        outcome = deliver(ctx)
+        assert outcome.sent == 5 and len(fake.top_level("#fine")) == 5
+        assert "not_in_channel" in outcome.blocked["#stuck"]
+        tries = [a for a in fake.attempts if a.get("channel") == "#stuck"]
+        assert len(tries) == 1  # one refusal blocks the channel; the other 59 are not tried
+        blocked = ctx.store.list_alerts(status="blocked", limit=100)
+        assert len(blocked) == 60 and all(a.attempts == 0 for a in blocked)
+        assert "not_in_channel" in (blocked[0].blocked or "")
+        # the next pass probes the channel with one alert, still refused: still blocked
+        again = deliver(ctx)
+        assert again.sent == 0 and "#stuck" in again.blocked
+        assert len([a for a in fake.attempts if a.get("channel") == "#stuck"]) == 2
+        # invited at last: the probe gets through and the channel's alerts flow again
+        fake.not_in_channels.clear()
+        third = deliver(ctx)
+        assert third.sent == 60 and not third.blocked
+        assert ctx.store.outbox.channel_blocks() == {}
+    finally:
+        ctx.close()
+
+
+def test_invalid_auth_stops_delivery_and_marks_nothing(tmp_path: Path, fake: FakeSlack) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 3, "#b": 3})
+        fake.token = "xoxb-revoked"
+        outcome = deliver(ctx)
+        assert outcome.credential_error and "invalid_auth" in outcome.credential_error
+        assert len(fake.attempts) == 1 and fake.posts == []
+        rows = ctx.store.list_alerts()
+        assert {a.status for a in rows} == {AlertStatus.PENDING}
+        assert all(a.attempts == 0 and a.last_error is None for a in rows)
+    finally:
+        ctx.close()
+
+
+def test_a_proxys_html_403_is_retried_not_failed(tmp_path: Path, fake: FakeSlack) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        [alert] = queue_alerts(ctx.store, {"#a": 1})
+        fake.script.append(PROXY_403)
+        first = deliver(ctx)
+        assert first.sent == 0 and first.failed == 0 and first.retrying == 1
+        [row] = ctx.store.list_alerts()
+        assert row.status is AlertStatus.PENDING and row.attempts == 1
+        assert "not a Slack answer" in (row.last_error or "")
+        second = deliver(ctx)  # first retry is due at the next pass
+        assert second.sent == 1 and fake.metadata_ids() == [str(alert)]
+    finally:
+        ctx.close()
+
+
+def test_transient_failures_retry_with_growing_delays_then_fail(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0, 0])
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 1})
+        fake.channel_id("#a")  # the channel exists; newsmon has never posted to it
+        fake.outage = Scripted(200, {"ok": False, "error": "internal_error"})
+        outcomes = [deliver(ctx) for _ in range(3)]
+        assert [o.retrying for o in outcomes] == [1, 1, 0] and outcomes[2].failed == 1
+        [row] = ctx.store.list_alerts(status="failed")
+        assert row.attempts == 3 and "internal_error" in (row.last_error or "")
+        # internal_error may have posted: every retry looked in the history first
+        looked = [a for a in fake.attempts if a["path"] == "/api/conversations.history"]
+        assert len(looked) == 2 and looked[0]["channel"] == fake.channel_id("#a")
+        fake.outage = None
+        assert ctx.store.retry_alerts(failed=True) == 1
+        assert deliver(ctx).sent == 1
+    finally:
+        ctx.close()
+
+
+def test_a_rate_limited_channel_waits_without_holding_back_others(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 2, "#fast": 4})
+        fake.channel_script["#slow"] = [
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+        ]
+        outcome = deliver(ctx)
+        assert outcome.sent == 6
+        slow = fake.top_level("#slow")
+        fast = fake.top_level("#fast")
+        refused_at = next(a for a in fake.attempts if a.get("channel") == "#slow")
+        assert refused_at  # the 429 happened
+        assert max(p["at"] for p in fast) < min(p["at"] for p in slow)  # #fast did not wait
+        assert len(slow) == 2
+    finally:
+        ctx.close()
+
+
+def test_webhook_mode_posts_one_message_per_article_naming_all_topics(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    from newsmon.alerts import WEBHOOK_CHANNEL, route
+    from newsmon.config import SlackConfig
+
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake, webhook=True)
+    try:
+        slack = SlackConfig(channels={"open-source": "#oss", "policy": "#policy"})
+        channels = route(["open-source", "policy"], slack, webhook=ctx.secrets.webhook_only)
+        assert list(channels) == [WEBHOOK_CHANNEL]
+        queue_alerts(ctx.store, {WEBHOOK_CHANNEL: 2})
+        outcome = deliver(ctx)
+        assert outcome.sent == 2 and len(fake.posts) == 2 and outcome.sender == "webhook"
+    finally:
+        ctx.close()
+
+
+def test_slack_required_without_a_token_fails_instead_of_printing(tmp_path: Path) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", required=True)
+    ctx = context(config, None)
+    try:
+        queue_alerts(ctx.store, {"#a": 1})
+        outcome = deliver(ctx)
+        assert outcome.credential_error and "SLACK_BOT_TOKEN" in outcome.credential_error
+        assert ctx.store.count_alerts(AlertStatus.PENDING) == 1
+    finally:
+        ctx.close()
