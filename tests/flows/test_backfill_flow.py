@@ -41,7 +41,7 @@ def test_backfill_replays_rules_without_flooding(
     from flows.backfill import backfill
 
     run_monitor(site_config(tmp_path, site))
-    assert len(slack.posts) == len(EXPECTED_ALERTS)
+    assert len(slack.top_level()) == len(EXPECTED_ALERTS)
     slack.reset()
 
     changed = site_config(tmp_path, site, topics=changed_rules(tmp_path))
@@ -63,7 +63,7 @@ def test_backfill_replays_rules_without_flooding(
     assert alerts_posted(slack) == [("/en/phone-review.html", "#ai-policy")]
 
     again = backfill(since=today, alerts=True, config_path=str(changed))
-    assert again.alerts_sent == 0 and len(slack.posts) == 1
+    assert again.alerts_sent == 0 and len(slack.top_level()) == 1
 
 
 runner = CliRunner()

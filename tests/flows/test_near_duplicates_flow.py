@@ -118,13 +118,13 @@ def test_one_alert_per_story_across_copies(tmp_path: Path, slack: FakeSlack) -> 
         totals = run_monitor(config)
 
         posted = []
-        for post in slack.posts:
+        for post in slack.top_level():
             link = re.match(r"\*<([^|>]+)\|", post["blocks"][0]["text"]["text"])
             assert link
             posted.append(story_of(urlsplit(link.group(1)).path))
         # exactly one alert per story: two stories with copies, three distinct hard negatives
         assert sorted(posted) == sorted(STORIES + NEGATIVES), [
-            p["blocks"][0]["text"]["text"][:120] for p in slack.posts
+            p["blocks"][0]["text"]["text"][:120] for p in slack.top_level()
         ]
         assert totals.new_articles == len(STORIES + NEGATIVES)
         # 4 copies of each story stored as duplicates; the AMP and tracking links are known URLs

@@ -96,5 +96,5 @@ def test_monitor_flow_on_postgres(
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
     assert totals.new_articles == 11 and totals.duplicates == 1
     again = run_monitor(config)
-    assert again.alerts_sent == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
+    assert again.alerts_sent == 0 and len(slack.top_level()) == len(EXPECTED_ALERTS)
     assert not (tmp_path / "corpus.db").exists()  # the environment's database won

@@ -1,76 +1,153 @@
 """The Slack senders through the real slack_sdk clients against the fake Slack on loopback:
-posting, retries, how far a refusal reaches, and secrets kept out of errors."""
+posting with metadata, finding a post again, what each refusal means, secrets kept out."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newsmon.alerts import DeliveryError, SlackWebhookSender, SlackWebSender, build_message
-from tests.support.fake_slack import FakeSlack, Scripted
+from newsmon.alerts import build_message
+from newsmon.slack import Kind, SlackFailure, SlackWebhookSender, SlackWebSender
+from tests.support.fake_slack import PROXY_403, FakeSlack, Scripted
 from tests.unit.test_alerts import job
 
 
-def test_web_sender_posts_through_real_client(slack: FakeSlack) -> None:
+def test_web_sender_posts_with_metadata_through_the_real_client(slack: FakeSlack) -> None:
     sender = SlackWebSender(slack.token, base_url=slack.api_url)
-    ts = sender.send(build_message(job()))
-    assert ts and ts.startswith("1700000000.")
+    posted = sender.post(build_message(job()))
     [post] = slack.posts
+    assert posted.ts == post["ts"] and posted.channel_id == slack.channel_id("#ai-open-source")
     assert post["channel"] == "#ai-open-source"
     assert post["unfurl_links"] is False
-    assert post["blocks"][0]["type"] == "section"
+    assert post["metadata"] == {"event_type": "newsmon_alert", "event_payload": {"id": "1"}}
     assert slack.auth_headers[-1] == f"Bearer {slack.token}"
 
 
-def test_web_sender_retries_rate_limit_honouring_retry_after(slack: FakeSlack) -> None:
-    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}))
+def test_web_sender_finds_a_post_by_its_metadata_in_the_history(slack: FakeSlack) -> None:
     sender = SlackWebSender(slack.token, base_url=slack.api_url)
-    assert sender.send(build_message(job()))
-    assert len(slack.attempts) == 2 and len(slack.posts) == 1
+    message = build_message(job())
+    assert message.marker is not None
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    fresh = SlackWebSender(slack.token, base_url=slack.api_url)  # knows no channel ID yet
+    slack.channel_id("#ai-open-source")
+    assert fresh.find("#ai-open-source", message.marker, since) is None
+    posted = sender.post(message)
+    assert fresh.find("#ai-open-source", message.marker, since) == posted.ts
+    paths = [a["path"] for a in slack.attempts]
+    assert "/api/conversations.list" in paths  # the name was resolved to an ID
+    assert fresh.find(posted.channel_id or "", message.marker, since) == posted.ts  # an ID
+
+
+def test_web_sender_does_not_retry_a_rate_limited_post_itself(slack: FakeSlack) -> None:
+    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.RATE_LIMITED and err.value.retry_after == 7
+    assert len(slack.attempts) == 1 and slack.posts == []
 
 
 @pytest.mark.parametrize(
-    ("setup", "scope", "code"),
+    ("setup", "kind", "shown", "maybe"),
     [
-        (lambda s: s.unknown_channels.add("#ai-open-source"), "channel", "channel_not_found"),
-        (lambda s: setattr(s, "token", "xoxb-other"), "sender", "invalid_auth"),
+        (
+            lambda s: s.unknown_channels.add("#ai-open-source"),
+            Kind.CHANNEL,
+            "channel_not_found",
+            False,
+        ),
+        (lambda s: s.not_in_channels.add("#ai-open-source"), Kind.CHANNEL, "not_in_channel", False),
+        (lambda s: setattr(s, "token", "xoxb-other"), Kind.CREDENTIAL, "invalid_auth", False),
         (
             lambda s: s.script.append(Scripted(200, {"ok": False, "error": "invalid_blocks"})),
-            "message",
+            Kind.MESSAGE,
             "invalid_blocks",
+            False,
+        ),
+        (
+            lambda s: s.script.append(Scripted(200, {"ok": False, "error": "token_revoked"})),
+            Kind.CREDENTIAL,
+            "token_revoked",
+            False,
+        ),
+        (
+            lambda s: s.script.append(Scripted(200, {"ok": False, "error": "brand_new_error"})),
+            Kind.TRANSIENT,
+            "brand_new_error",
+            False,
+        ),
+        (
+            lambda s: s.script.append(Scripted(500, {"ok": False, "error": "internal_error"})),
+            Kind.TRANSIENT,
+            "internal_error",
+            True,
+        ),
+        (
+            lambda s: s.script.append(PROXY_403),
+            Kind.TRANSIENT,
+            "HTTP 403, not a Slack answer",
+            False,
+        ),
+        (
+            lambda s: s.script.append(
+                Scripted(502, "<html>bad gateway</html>", content_type="text/html")
+            ),
+            Kind.TRANSIENT,
+            "HTTP 502",
+            True,
         ),
     ],
 )
 def test_web_sender_classifies_refusals(
-    slack: FakeSlack, setup: Callable[[FakeSlack], object], scope: str, code: str
+    slack: FakeSlack, setup: Callable[[FakeSlack], object], kind: Kind, shown: str, maybe: bool
 ) -> None:
     setup(slack)
     sender = SlackWebSender("xoxb-test-token", base_url=slack.api_url)
-    with pytest.raises(DeliveryError) as err:
-        sender.send(build_message(job()))
-    assert err.value.scope == scope
-    assert code in str(err.value)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is kind and err.value.maybe_posted is maybe
+    assert shown in str(err.value)
     assert "xoxb" not in str(err.value)
 
 
-def test_web_sender_unreachable_is_a_sender_error() -> None:
+def test_web_sender_timeout_is_transient_and_may_have_posted(slack: FakeSlack) -> None:
+    slack.delay_after = 3
+    sender = SlackWebSender(slack.token, base_url=slack.api_url, timeout=1)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.TRANSIENT and err.value.maybe_posted
+    assert len(slack.posts) == 1  # Slack did take it: that is why delivery looks it up
+
+
+def test_web_sender_unreachable_is_transient_and_not_posted() -> None:
     sender = SlackWebSender("xoxb-secret-token", base_url="http://127.0.0.1:9/api/", timeout=2)
-    with pytest.raises(DeliveryError) as err:
-        sender.send(build_message(job()))
-    assert err.value.scope == "sender" and "xoxb" not in str(err.value)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.TRANSIENT and "xoxb" not in str(err.value)
+    assert not err.value.maybe_posted
 
 
 def test_webhook_sender_and_secret_url_never_in_errors(slack: FakeSlack) -> None:
-    SlackWebhookSender(slack.webhook_url).send(build_message(job()))
+    SlackWebhookSender(slack.webhook_url).post(build_message(job()))
     assert slack.posts[-1]["blocks"][0]["type"] == "section"
     slack.script.append(Scripted(404, "no_service"))
-    with pytest.raises(DeliveryError) as err:
-        SlackWebhookSender(slack.webhook_url).send(build_message(job()))
-    assert "secretwebhookpart" not in str(err.value) and err.value.scope == "sender"
+    with pytest.raises(SlackFailure) as err:
+        SlackWebhookSender(slack.webhook_url).post(build_message(job()))
+    assert "secretwebhookpart" not in str(err.value) and err.value.kind is Kind.CREDENTIAL
+    slack.script.append(Scripted(410, "channel_is_archived"))
+    with pytest.raises(SlackFailure) as err:
+        SlackWebhookSender(slack.webhook_url).post(build_message(job()))
+    assert err.value.kind is Kind.CHANNEL
+    slack.script.append(PROXY_403)
+    with pytest.raises(SlackFailure) as err:
+        SlackWebhookSender(slack.webhook_url).post(build_message(job()))
+    assert err.value.kind is Kind.TRANSIENT
 
 
-def test_webhook_sender_retries_a_rate_limit_like_the_web_sender(slack: FakeSlack) -> None:
-    slack.script.append(Scripted(429, "rate_limited", {"Retry-After": "1"}))
-    SlackWebhookSender(slack.webhook_url).send(build_message(job()))
-    assert len(slack.attempts) == 2 and len(slack.posts) == 1
+def test_webhook_sender_reports_a_rate_limit_with_its_wait(slack: FakeSlack) -> None:
+    slack.script.append(Scripted(429, "rate_limited", {"Retry-After": "3"}))
+    with pytest.raises(SlackFailure) as err:
+        SlackWebhookSender(slack.webhook_url).post(build_message(job()))
+    assert err.value.kind is Kind.RATE_LIMITED and err.value.retry_after == 3

@@ -74,8 +74,10 @@ class Replies:
         """Claim replies whose alert is posted, channels in turn; drop those whose alert never
         will be (failed or held back)."""
         with self._db.session() as s:
+            # failed or held back, or sent where no thread exists (a webhook, the console)
             dead = select(AlertRow.id).where(
                 AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED])
+                | ((AlertRow.status == AlertStatus.SENT) & AlertRow.slack_ts.is_(None))
             )
             s.execute(
                 update(ReplyRow)
