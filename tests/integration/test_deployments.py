@@ -20,7 +20,7 @@ def test_prefect_yaml_validates_with_prefects_own_model() -> None:
 
     model = PrefectYamlModel.model_validate(load())
     names = {d.name: d for d in model.deployments}
-    assert set(names) == {"monitor", "backfill"}
+    assert set(names) == {"monitor", "backfill", "digest"}
     monitor = names["monitor"]
     assert monitor.schedules and monitor.schedules[0].cron
     assert not names["backfill"].schedules  # manual only
@@ -46,3 +46,18 @@ def test_entrypoints_load_flows_relative_to_repo_root(monkeypatch) -> None:
         assert flow.name == deployment["entrypoint"].split(":")[1]
         params = set(flow.parameters.properties)
         assert set(deployment.get("parameters", {})) <= params
+
+
+def test_digest_runs_daily_at_nine_in_seoul_and_every_deployment_requires_slack() -> None:
+    from prefect.server.schemas.schedules import CronSchedule
+
+    deployments = {d["name"]: d for d in load()["deployments"]}
+    [schedule] = deployments["digest"]["schedules"]
+    cron = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
+    start = datetime(2025, 2, 24, 12, 0, tzinfo=UTC)
+    runs = asyncio.run(cron.get_dates(n=2, start=start))
+    assert [(r.astimezone(UTC).hour, r.utcoffset()) for r in runs] == [
+        (0, timedelta(hours=9)),
+        (0, timedelta(hours=9)),
+    ]  # 09:00 Asia/Seoul is midnight UTC
+    assert all(d["parameters"].get("require_slack") is True for d in deployments.values())
