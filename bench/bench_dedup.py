@@ -40,11 +40,11 @@ from newsmon.dedup import (
     BANDS,
     MINHASH_SCHEME,
     NUM_PERM,
-    canonical_url,
     content_hash,
     minhash_signature,
 )
 from newsmon.store import NewArticle, Store
+from newsmon.urls import canonical_url
 
 PLANTED_PER_SIZE = 20
 WORDS = [

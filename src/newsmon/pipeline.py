@@ -19,7 +19,6 @@ from newsmon import poll
 from newsmon.classify import Rules, TopicMatch, load_rules
 from newsmon.config import Config, FeedConfig, Secrets
 from newsmon.dedup import (
-    clean_url,
     content_hash,
     entry_fingerprint,
     entry_identity,
@@ -40,6 +39,7 @@ from newsmon.store import (
     StoredMatch,
     utcnow,
 )
+from newsmon.urls import clean_url
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "

@@ -288,8 +288,9 @@ class Evaluation:
 def evaluate(store: object) -> Evaluation:
     """Store every document as the pipeline would (canonical URL, hash, signature) and score
     "is a duplicate of" against the labels."""
-    from newsmon.dedup import canonical_url, content_hash, minhash_signature
+    from newsmon.dedup import content_hash, minhash_signature
     from newsmon.store import DuplicateURLError, NewArticle, Store
+    from newsmon.urls import canonical_url
 
     assert isinstance(store, Store)
     result = Evaluation()
