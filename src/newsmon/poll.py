@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from newsmon.config import PollConfig
+from newsmon.dates import parse_date
 
 FailureKind = Literal["soft", "hard"]
 # Permanent-looking answers: the URL is wrong or the thing there is not a feed.
@@ -28,16 +28,6 @@ class NextCheck:
     reason: str
 
 
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed and parsed.tzinfo else None
-
-
 def retry_after(headers: dict[str, str], now: datetime) -> timedelta | None:
     """Retry-After as seconds or as an HTTP date."""
     raw = headers.get("retry-after", "").strip()
@@ -45,7 +35,7 @@ def retry_after(headers: dict[str, str], now: datetime) -> timedelta | None:
         return None
     if raw.isdigit():
         return timedelta(seconds=int(raw))
-    when = _http_date(raw)
+    when = parse_date(raw)
     return max(when - now, timedelta(0)) if when else None
 
 
@@ -59,7 +49,7 @@ def freshness(
     match = _MAX_AGE.search(headers.get("cache-control", ""))
     if match and "no-cache" not in headers.get("cache-control", "").lower():
         hints.append((timedelta(seconds=int(match.group(1))), f"max-age {match.group(1)} s"))
-    expires = _http_date(headers.get("expires"))
+    expires = parse_date(headers.get("expires"))
     if expires and expires > now:
         hints.append((expires - now, "Expires"))
     return max(hints, key=lambda h: h[0]) if hints else None
