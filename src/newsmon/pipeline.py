@@ -26,7 +26,7 @@ from newsmon.dedup import (
 )
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
-from newsmon.fetch import Fetcher, FetchResult
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.store import (
     ALERT_PENDING,
     ALERT_SKIPPED,
@@ -249,7 +249,7 @@ async def process_entry(
         page = await _fetch_page(ctx, fetcher, entry.link)
     else:  # the entry is its own text; point readers at the feed's site
         home = home_url or feed.url
-        page = FetchResult(home, home, error="the entry has no link", refused=True)
+        page = FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
     outcome.bytes_received += len(page.content)
     result = await asyncio.to_thread(store_entry, ctx, feed_id, feed, entry, url, page, now)
     # Counted here, on the event loop, so concurrent entries never race on the outcome.
@@ -312,7 +312,7 @@ async def process_feed(
         return outcome
     if not response.ok:
         error = response.error or f"HTTP {response.status}"
-        return await _feed_failed(ctx, state, outcome, error, response, now)
+        return await _feed_failed(ctx, state, outcome, response.failure, error, response, now)
     try:
         parsed = await asyncio.to_thread(
             parse_feed,
@@ -322,7 +322,8 @@ async def process_feed(
             response.content_type,
         )
     except FeedParseError as exc:
-        return await _feed_failed(ctx, state, outcome, str(exc), response, now)
+        failure = FailureKind.NOT_A_FEED
+        return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
@@ -429,12 +430,13 @@ async def _feed_failed(
     ctx: Context,
     state: FeedState,
     outcome: FeedOutcome,
+    failure: FailureKind | None,
     error: str,
     response: FetchResult,
     now: datetime,
 ) -> FeedOutcome:
     outcome.ok, outcome.error = False, error
-    kind = poll.classify_failure(response.status, error)
+    kind = poll.severity(failure, response.status)
     nxt = poll.after_failure(
         ctx.config.poll, now, state.failures + 1, kind, response.headers, response.status
     )
@@ -443,7 +445,7 @@ async def _feed_failed(
         ctx.store.record_feed_failure,
         state.id,
         error,
-        kind=kind,
+        kind=kind.value,
         status=response.status,
         next_check_at=nxt.at,
         schedule_note=nxt.reason,
