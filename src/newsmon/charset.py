@@ -71,16 +71,16 @@ def _decodes(data: bytes, codec: str) -> bool:
 def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     """The codec the bytes really are in, from the claims made about them (in order of trust).
 
-    A UTF-8 BOM settles it. Otherwise a claim is kept only if the bytes decode cleanly with it,
-    and a single-byte claim (latin-1 decodes anything) loses to valid UTF-8. Undeclared or
-    wrongly declared bytes that read as Korean are CP949. None: nothing settles it, leave it
-    to the parser's own detection.
+    A UTF-8 BOM on valid UTF-8 settles it. Otherwise a claim is kept only if the bytes decode
+    cleanly with it, and a single-byte claim (latin-1 decodes anything) loses to valid UTF-8.
+    Undeclared or wrongly declared bytes that read as Korean are CP949. None: nothing settles
+    it, leave it to the parser's own detection.
     """
-    if data.startswith(codecs.BOM_UTF8):
+    utf8_ok = _decodes(data, "utf-8")
+    if utf8_ok and data.startswith(codecs.BOM_UTF8):
         return "utf-8"
     codecs_claimed = [codec_for(claim) for claim in claims]
     non_ascii = not data.isascii()
-    utf8_ok = _decodes(data, "utf-8")
     for codec in codecs_claimed:
         if not codec:
             continue

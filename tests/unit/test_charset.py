@@ -63,6 +63,8 @@ def test_a_bom_settles_it_and_is_dropped() -> None:
     data = codecs.BOM_UTF8 + PAGE.encode()
     assert choose_encoding(data, ["euc-kr"]) == "utf-8"
     assert decode(data, "utf-8").startswith("<html>")
+    contradicted = codecs.BOM_UTF8 + KOREAN.encode("cp949")  # the BOM is a claim like any other
+    assert choose_encoding(contradicted, ["euc-kr"]) == "cp949"
 
 
 def test_feeds_and_pages_share_the_decision_in_their_own_order_of_claims() -> None:
