@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from newsmon import poll
+from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
+from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
-from newsmon.store import FeedState, utcnow
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -153,7 +154,7 @@ async def process_feeds(
     """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
     now = utcnow()
     states = await asyncio.to_thread(
-        ctx.store.sync_feeds, [(f.name, f.url, f.language) for f in feeds]
+        ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
     return list(
         await asyncio.gather(
