@@ -109,9 +109,8 @@ class PrefectServer:
             PREFECT_API_URL=self.api_url,
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             PREFECT_SERVER_UI_ENABLED="false",
-            # The deploy step resolves the pull step's {{ $NEWSMON_HOME }} with this.
-            NEWSMON_HOME=str(ROOT),
         )
+        env.pop("NEWSMON_HOME", None)  # set for the worker only, as the runbook says
         env.update(extra)
         return env
 
@@ -184,6 +183,7 @@ def trigger_and_work(server: PrefectServer, name: str, **worker_env: str) -> UUI
 def demo_env(site: SiteServer, slack: FakeSlack, corpus: Path) -> dict[str, str]:
     """What the worker's EnvironmentFile holds in production, here for the demo config."""
     return {
+        "NEWSMON_HOME": str(ROOT),  # the checkout the pull step moves to
         "DEMO_BASE": site.base,
         "NEWSMON_DEMO_DATABASE_URL": f"sqlite:///{corpus}",
         "SLACK_BOT_TOKEN": slack.token,
@@ -240,9 +240,9 @@ def test_deployments_are_registered_as_declared(server: PrefectServer) -> None:
     strategy = monitor.concurrency_options.collision_strategy
     assert strategy.value == declared["concurrency_limit"]["collision_strategy"]
     assert not backfill.schedules
-    # The pull step was resolved at deploy time to this checkout.
+    # Deployed without NEWSMON_HOME set, the placeholder is left for each worker to resolve.
     assert monitor.pull_steps == [
-        {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+        {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $NEWSMON_HOME }}"}}
     ]
 
 
