@@ -2,8 +2,9 @@
 
 Everything runs in subprocesses on loopback with its own PREFECT_HOME and PREFECT_API_URL, the
 commands being the ones the README's runbook gives. The flow run reads the sample site
-(newsmon.devsite) through config/demo.yaml and posts to the fake Slack, both served from this
-process. About a minute on two cores: the server takes ~15 s to start, each worker pass ~10 s.
+(newsmon.devsite) through config/demo.yaml, stores into the corpus named by the worker's
+NEWSMON_DATABASE_URL (PostgreSQL when NEWSMON_TEST_POSTGRES_URL is set, else SQLite) and posts to
+the fake Slack; site and Slack are served from this process. About a minute on two cores: the server takes ~15 s to start, each worker pass ~10 s.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from uuid import UUID
 import httpx
 import pytest
 import yaml
+from sqlalchemy import create_engine, text
 
 from newsmon.devsite import SiteServer
 from tests.conftest import ROOT
@@ -35,6 +37,7 @@ PREFECT = [sys.executable, "-m", "prefect", "--no-prompt"]
 SERVER_START_TIMEOUT = 120.0  # seconds; ~15 s on an idle 2-core machine
 CLI_TIMEOUT = 90.0
 WORKER_TIMEOUT = 180.0
+PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL", "")
 
 
 def free_port() -> int:
@@ -180,14 +183,27 @@ def trigger_and_work(server: PrefectServer, name: str, **worker_env: str) -> UUI
     return UUID(found.group(1))
 
 
-def demo_env(site: SiteServer, slack: FakeSlack, corpus: Path) -> dict[str, str]:
-    """What the worker's EnvironmentFile holds in production, here for the demo config."""
+@pytest.fixture
+def corpus_url(tmp_path: Path) -> str:
+    """An empty corpus: on PostgreSQL as in production when the suite has one, else SQLite."""
+    if not PG_URL:
+        return f"sqlite:///{tmp_path / 'corpus.db'}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return PG_URL
+
+
+def worker_env(site: SiteServer, slack: FakeSlack, corpus_url: str) -> dict[str, str]:
+    """What the worker's EnvironmentFile holds in production, plus the demo site's address."""
     return {
         "NEWSMON_HOME": str(ROOT),  # the checkout the pull step moves to
-        "DEMO_BASE": site.base,
-        "NEWSMON_DEMO_DATABASE_URL": f"sqlite:///{corpus}",
+        "NEWSMON_DATABASE_URL": corpus_url,
         "SLACK_BOT_TOKEN": slack.token,
         "NEWSMON_SLACK_API_URL": slack.api_url,
+        "DEMO_BASE": site.base,  # read by config/demo.yaml
     }
 
 
@@ -247,9 +263,9 @@ def test_deployments_are_registered_as_declared(server: PrefectServer) -> None:
 
 
 def test_monitor_run_by_a_worker_completes_and_posts(
-    server: PrefectServer, site: SiteServer, slack: FakeSlack, tmp_path: Path
+    server: PrefectServer, site: SiteServer, slack: FakeSlack, corpus_url: str
 ) -> None:
-    run_id = trigger_and_work(server, "monitor", **demo_env(site, slack, tmp_path / "corpus.db"))
+    run_id = trigger_and_work(server, "monitor", **worker_env(site, slack, corpus_url))
 
     found = read_run(server, run_id)
     state = found["state"]
@@ -269,10 +285,10 @@ def test_monitor_run_by_a_worker_completes_and_posts(
     "the monitor flow is to fail with one clear message (later wave of the flow changes)",
 )
 def test_monitor_run_with_revoked_token_ends_failed(
-    server: PrefectServer, site: SiteServer, slack: FakeSlack, tmp_path: Path
+    server: PrefectServer, site: SiteServer, slack: FakeSlack, corpus_url: str
 ) -> None:
     # A fresh corpus, so that the pass has alerts to deliver; Slack no longer knows the token.
-    env = demo_env(site, slack, tmp_path / "corpus.db")
+    env = worker_env(site, slack, corpus_url)
     slack.token = "xoxb-issued-after-revocation"
     run_id = trigger_and_work(server, "revoked", **env)
 
