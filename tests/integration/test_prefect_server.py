@@ -158,18 +158,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
         stop(proc)
 
 
-def trigger_and_work(server: PrefectServer, name: str, **worker_env: str) -> UUID:
+def trigger_and_work(
+    server: PrefectServer, name: str, runs: int = 1, **worker_env: str
+) -> list[UUID]:
     """`prefect deployment run` the monitor on the demo config, then one worker poll runs it."""
-    out = server.prefect(
-        "deployment",
-        "run",
-        "monitor/monitor",
-        "-p",
-        "config_path=config/demo.yaml",
-        log=f"{name}-trigger",
-    )
-    found = re.search(r"UUID: ([0-9a-f-]{36})", out)
-    assert found, out
+    ids = []
+    for i in range(runs):
+        out = server.prefect(
+            "deployment",
+            "run",
+            "monitor/monitor",
+            "-p",
+            "config_path=config/demo.yaml",
+            log=f"{name}-trigger-{i}",
+        )
+        found = re.search(r"UUID: ([0-9a-f-]{36})", out)
+        assert found, out
+        ids.append(UUID(found.group(1)))
     server.prefect(
         "worker",
         "start",
@@ -180,7 +185,7 @@ def trigger_and_work(server: PrefectServer, name: str, **worker_env: str) -> UUI
         timeout=WORKER_TIMEOUT,
         **worker_env,
     )
-    return UUID(found.group(1))
+    return ids
 
 
 @pytest.fixture
@@ -265,17 +270,23 @@ def test_deployments_are_registered_as_declared(server: PrefectServer) -> None:
 def test_monitor_run_by_a_worker_completes_and_posts(
     server: PrefectServer, site: SiteServer, slack: FakeSlack, corpus_url: str
 ) -> None:
-    run_id = trigger_and_work(server, "monitor", **worker_env(site, slack, corpus_url))
+    # Two runs due at once (a pass triggered by hand as the scheduled one starts): one runs,
+    # the other is cancelled by the deployment's concurrency limit, not queued behind it.
+    first, second = trigger_and_work(server, "monitor", 2, **worker_env(site, slack, corpus_url))
 
-    found = read_run(server, run_id)
-    state = found["state"]
+    runs = [read_run(server, run_id) for run_id in (first, second)]
     worker_log = tail(server.logs / "monitor-worker.log")
-    assert state is not None and state.is_completed(), f"{state!r}\n{worker_log}"
+    kinds = sorted(str(run["state"].type.value) for run in runs)
+    assert kinds == ["CANCELLED", "COMPLETED"], f"{[r['state'] for r in runs]}\n{worker_log}"
+    [done] = [run for run in runs if run["state"].is_completed()]
+    [cancelled] = [run for run in runs if run["state"].is_cancelled()]
+    assert cancelled["state"].message == "Deployment concurrency limit reached."
+
     posted = alerts_posted(slack)
-    assert sorted(posted) == sorted(EXPECTED_ALERTS)
-    assert "monitor-summary" in found["artifacts"]
-    assert "monitor pass:" in found["logs"]
-    assert slack.token not in found["logs"]
+    assert sorted(posted) == sorted(EXPECTED_ALERTS)  # every expected alert, none twice
+    assert "monitor-summary" in done["artifacts"]
+    assert "monitor pass:" in done["logs"]
+    assert slack.token not in done["logs"]
 
 
 @pytest.mark.xfail(
@@ -290,7 +301,7 @@ def test_monitor_run_with_revoked_token_ends_failed(
     # A fresh corpus, so that the pass has alerts to deliver; Slack no longer knows the token.
     env = worker_env(site, slack, corpus_url)
     slack.token = "xoxb-issued-after-revocation"
-    run_id = trigger_and_work(server, "revoked", **env)
+    [run_id] = trigger_and_work(server, "revoked", **env)
 
     found = read_run(server, run_id)
     state = found["state"]
