@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -34,6 +37,8 @@ from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted
 from tests.support.fake_slack import FakeSlack
 
 PREFECT = [sys.executable, "-m", "prefect", "--no-prompt"]
+SYSTEMD = ROOT / "deployments" / "systemd"
+INSTALLED_PREFECT = "/opt/newsmon/.venv/bin/prefect"  # where the runbook installs it
 SERVER_START_TIMEOUT = 120.0  # seconds; ~15 s on an idle 2-core machine
 CLI_TIMEOUT = 90.0
 WORKER_TIMEOUT = 180.0
@@ -98,6 +103,31 @@ def run(cmd: list[str], env: dict[str, str], log: Path, timeout: float) -> str:
     return output
 
 
+def unit(name: str) -> dict[str, dict[str, list[str]]]:
+    """A systemd unit file as section -> key -> values (keys may repeat)."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] | None = None
+    for number, raw in enumerate((SYSTEMD / name).read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        key, sep, value = line.partition("=")
+        assert sep and current is not None, f"{name}:{number}: not key=value in a section"
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def unit_command(name: str) -> list[str]:
+    """The unit's ExecStart as arguments to `python -m prefect`, run from this checkout."""
+    [line] = unit(name)["Service"]["ExecStart"]
+    argv = shlex.split(line.replace("%H", "test"))
+    assert argv[0] == INSTALLED_PREFECT, line
+    return [sys.executable, "-m", "prefect", *argv[1:]]
+
+
 @dataclass
 class PrefectServer:
     api_url: str
@@ -147,7 +177,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     log = srv.logs / "server.log"
     # No scheduler: the cron schedule must not create runs a --run-once worker could pick up
     # (they would read config/newsmon.yaml, i.e. the real feeds). The schedule itself is checked.
-    cmd = [*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [*unit_command("prefect-server.service"), "--host", "127.0.0.1", "--port", str(port)]
     proc = start([*cmd, "--no-scheduler", "--no-ui", "--analytics-off"], srv.env(), log)
     try:
         wait_healthy(proc, srv.api_url, log)
@@ -175,16 +205,9 @@ def trigger_and_work(
         found = re.search(r"UUID: ([0-9a-f-]{36})", out)
         assert found, out
         ids.append(UUID(found.group(1)))
-    server.prefect(
-        "worker",
-        "start",
-        "--pool",
-        "newsmon",
-        "--run-once",
-        log=f"{name}-worker",
-        timeout=WORKER_TIMEOUT,
-        **worker_env,
-    )
+    # The worker unit's own command line, polling once.
+    worker = [*unit_command("newsmon-worker.service"), "--run-once"]
+    run(worker, server.env(**worker_env), server.logs / f"{name}-worker.log", WORKER_TIMEOUT)
     return ids
 
 
@@ -309,3 +332,77 @@ def test_monitor_run_with_revoked_token_ends_failed(
     assert not slack.posts  # Slack accepted nothing
     assert env["SLACK_BOT_TOKEN"] not in (state.message or "") + found["logs"]
     assert state.is_failed(), f"{state!r}"
+
+
+# --- the service files an operator installs (deployments/systemd) ---------------------------
+
+UNITS = ["prefect-server.service", "newsmon-worker.service"]
+
+
+def env_file(name: str) -> dict[str, str]:
+    """An EnvironmentFile example as key -> value, checking the syntax systemd accepts."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate((SYSTEMD / name).read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*=\S*", line), f"{name}:{number}: {line!r}"
+        key, _, value = line.partition("=")
+        assert key not in values, f"{name}:{number}: {key} set twice"
+        values[key] = value
+    return values
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_unit_files_pass_systemd_analyze_verify(name: str, tmp_path: Path) -> None:
+    """systemd's own check (unknown keys, bad values, missing binary), on a copy whose
+    ExecStart points at this checkout's prefect instead of /opt/newsmon."""
+    verify = shutil.which("systemd-analyze")
+    if not verify:
+        pytest.skip("systemd-analyze is not installed")
+    prefect = Path(sys.executable).parent / "prefect"
+    text = (SYSTEMD / name).read_text(encoding="utf-8").replace(INSTALLED_PREFECT, str(prefect))
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [verify, "verify", "--man=no", str(tmp_path / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # Warnings go to stderr with a zero exit status; only those about other units may remain.
+    own = [line for line in result.stderr.splitlines() if name in line]
+    assert own == [], result.stderr
+
+
+def test_environment_file_examples_hold_no_secret() -> None:
+    for name in ("prefect-server.env.example", "worker.env.example"):
+        for key, value in env_file(name).items():
+            if any(word in key for word in ("TOKEN", "WEBHOOK", "PASSWORD", "SECRET", "KEY")):
+                assert value == "", f"{name}: {key} must be left empty"
+            assert not re.search(r"xox[abpr]-", value), f"{name}: {key}"
+            if "://" in value:
+                assert urlsplit(value).password is None, f"{name}: {key} carries a password"
+
+
+def test_units_and_environment_files_agree() -> None:
+    server, worker = unit("prefect-server.service"), unit("newsmon-worker.service")
+    for service in (server, worker):
+        [path] = service["Service"]["EnvironmentFile"]
+        assert path.startswith("/etc/newsmon/")
+        assert (SYSTEMD / f"{Path(path).name}.example").is_file(), path
+    server_env, worker_env = env_file("prefect-server.env.example"), env_file("worker.env.example")
+    # The worker talks to the server the server unit starts, and runs flows in its checkout.
+    api = urlsplit(worker_env["PREFECT_API_URL"])
+    assert (api.hostname, api.port, api.path) == (
+        server_env["PREFECT_SERVER_API_HOST"],
+        int(server_env["PREFECT_SERVER_API_PORT"]),
+        "/api",
+    )
+    assert worker["Service"]["WorkingDirectory"] == [worker_env["NEWSMON_HOME"]]
+    assert INSTALLED_PREFECT.startswith(worker_env["NEWSMON_HOME"] + "/")
+    # What a flow run reads from its environment, and Prefect's own database on PostgreSQL.
+    assert {"NEWSMON_DATABASE_URL", "SLACK_BOT_TOKEN"} <= set(worker_env)
+    assert worker_env["NEWSMON_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert server_env["PREFECT_API_DATABASE_CONNECTION_URL"].startswith("postgresql+asyncpg://")
+    assert "prefect-server.service" in worker["Unit"]["After"][0].split()
