@@ -10,7 +10,7 @@ import asyncio
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,10 +18,11 @@ import typer
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from newsmon.config import Config, ConfigError, config_path, load_config
-from newsmon.store import ClusterView, Store, StoreError
+from newsmon.corpus import Store
+from newsmon.corpus.records import ClusterView, StoreError
 
 if TYPE_CHECKING:
-    from newsmon.classify import Rules
+    from newsmon.rules import Rules
 
 EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
 
@@ -73,7 +74,7 @@ def _store(config: Config) -> Store:
 
 def _check(path: Path | None) -> str:
     """Validate config, rules and database before Prefect spends seconds starting up."""
-    from newsmon.classify import load_rules
+    from newsmon.rules import load_rules
 
     config = _config(path)
     try:
@@ -108,23 +109,9 @@ def run(
     path = _check(config)
     from flows.monitor import monitor
 
-    totals: dict[str, Any] = asyncio.run(monitor(config_path=path, force=force))
-    _print_totals(totals)
-
-
-def _print_totals(totals: dict[str, Any]) -> None:
-    matches = ", ".join(f"{k} {v}" for k, v in totals["matches"].items()) or "none"
-    typer.echo(
-        f"\nfeeds: {totals['feeds_ok']} ok ({totals['feeds_not_modified']} unchanged), "
-        f"{totals['feeds_failed']} failed, {totals['feeds_not_due']} not due | "
-        f"new articles: {totals['new_articles']} | duplicates: {totals['duplicates']} | "
-        f"matches: {matches} | alerts sent: {totals['alerts_sent']} ({totals['sender']}), "
-        f"pending: {totals['alerts_pending']}"
-    )
-    for feed, error in totals["failures"].items():
-        typer.echo(f"  failed: {feed}: {error}")
-    for error in totals["delivery_errors"][:5]:
-        typer.echo(f"  Slack: {error}")
+    totals = asyncio.run(monitor(config_path=path, force=force))
+    for line in totals.cli_lines():
+        typer.echo(line)
 
 
 @app.command()
@@ -157,15 +144,8 @@ def backfill(
     result = backfill_flow(
         since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
     )
-    if dry_run:
-        _print_diff(result)
-        return
-    added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
-    removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
-    typer.echo(
-        f"\nre-classified {result['articles']} articles ({result['changed']} changed): "
-        f"added {added}; removed {removed}; alerts sent: {result['alerts_sent']}"
-    )
+    for line in result.cli_lines():
+        typer.echo(line)
 
 
 @app.command()
@@ -313,7 +293,7 @@ def feeds_add(
 
 
 def _rules(config: Path | None, rules: Path | None, korean: str | None) -> Rules:
-    from newsmon.classify import KOREAN_MODES, load_rules
+    from newsmon.rules import KOREAN_MODES, load_rules
 
     if korean is not None and korean not in KOREAN_MODES:
         raise _fail(EXIT_CONFIG, f"--korean wants one of {', '.join(KOREAN_MODES)}")
@@ -332,9 +312,9 @@ def classify_page(
     config: ConfigOption = None,
 ) -> None:
     """Show which topics a page would match and why, without storing anything."""
-    from newsmon.classify import explain
     from newsmon.config import FetchConfig
     from newsmon.extract import extract_article
+    from newsmon.rules import VetoKind, explain
 
     ruleset = _rules(config, rules, korean)
     if source.startswith(("http://", "https://")):
@@ -372,12 +352,12 @@ def classify_page(
     matched = [d for d in details if d.matched]
     typer.echo(f"topics: {', '.join(d.topic for d in matched) or 'none'}")
     for d in details:
-        if d.vetoed_by and d.vetoed_by.startswith("requires:"):
-            state = f"no ({d.vetoed_by})"
-        elif d.vetoed_by:
-            state = f"no (vetoed by exclude {d.vetoed_by!r})"
-        else:
+        if d.veto is None:
             state = "MATCH" if d.matched else "no"
+        elif d.veto.kind is VetoKind.NO_CONTEXT:
+            state = "no (requires: none of its context terms occurs)"
+        else:
+            state = f"no (vetoed by exclude {d.veto.term!r})"
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
         for hit in d.hits:
             seen = f"  «{hit.matched}»" if hit.matched.casefold() != hit.term.casefold() else ""
@@ -419,20 +399,3 @@ def eval_rules(
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:
         raise typer.Exit(EXIT_BELOW_FLOOR)
-
-
-def _print_diff(result: dict[str, Any]) -> None:
-    """The dry run's answer: per article, the matches it would gain (+) and lose (-)."""
-    for d in result["diff"]:
-        typer.echo(f"\n#{d['article_id']} {(d['title'] or '(no title)')[:90]}")
-        for m in d["new"]:
-            terms = ", ".join(m["terms"][:6])
-            typer.echo(f"  + {m['topic']} (score {m['score']}: {terms})")
-        for m in d["lost"]:
-            typer.echo(f"  - {m['topic']} (was score {m['score']})")
-    added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
-    removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
-    typer.echo(
-        f"\ndry run over {result['articles']} articles: {result['changed']} would change; "
-        f"new {added}; lost {removed}; nothing written, nothing sent"
-    )

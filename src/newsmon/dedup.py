@@ -1,8 +1,9 @@
 """Identity of a story, cheapest test first: canonical URL, exact body hash, MinHash signature.
 
 Pure functions, so the same rules hold in the pipeline, the backfill, the benchmark and the
-tests. The corpus (store.py) keeps the signatures and their LSH band keys; this module only
-computes them and decides what counts as "the same story".
+tests. The corpus (newsmon.corpus) keeps the signatures and their LSH band keys; this module only
+computes them and decides what counts as "the same story" (newsmon.clusters applies that to the
+stored clusters).
 """
 
 from __future__ import annotations
@@ -219,17 +220,6 @@ class Signature:
 
     def band_keys(self) -> list[int]:
         return band_keys(self)
-
-
-def shingles(text: str) -> set[str]:
-    """The set of SHINGLE_CHARS-character n-grams of the normalised text."""
-    return _shingles(normalise_text(text))
-
-
-def _shingles(norm: str) -> set[str]:
-    if len(norm) <= SHINGLE_CHARS:
-        return {norm} if norm else set()
-    return {norm[i : i + SHINGLE_CHARS] for i in range(len(norm) - SHINGLE_CHARS + 1)}
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsmon.classify import TopicMatch, load_rules
+from newsmon.config import Config
+from newsmon.corpus import Store
+from newsmon.corpus.records import StoredMatch
 from newsmon.pipeline import Context, diff_matches, preview_reclassify, to_stored
-from newsmon.store import NewArticle, Store, StoredMatch
+from newsmon.rules import TopicMatch, load_rules
+from tests.support.articles import new_article
 
 RULES = """\
 version: 2
@@ -49,20 +52,7 @@ def test_preview_writes_nothing(tmp_path: Path) -> None:
             ]
         ):
             stored = store.add_article(
-                NewArticle(
-                    f"https://x.example/{i}",
-                    f"https://x.example/{i}",
-                    None,
-                    None,
-                    title,
-                    text,
-                    "page",
-                    None,
-                    "en",
-                    None,
-                    None,
-                    f"h{i}",
-                ),
+                new_article(f"https://x.example/{i}", text, title=title, content_hash=f"h{i}"),
                 to_stored(old_rules.classify(title, text)),
                 old_rules.version,
             )
@@ -77,8 +67,7 @@ def test_preview_writes_nothing(tmp_path: Path) -> None:
             ),
             encoding="utf-8",
         )
-        ctx = Context.__new__(Context)
-        ctx.rules, ctx.store = load_rules(rules_path), store
+        ctx = Context(Config(), load_rules(rules_path), store)
         rows = store.articles_for_reclassify(datetime(2000, 1, 1, tzinfo=UTC), None)
         count, diffs = preview_reclassify(ctx, rows)
         assert count == 3

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsmon.classify import kiwi_available
 from newsmon.cli import EXIT_BELOW_FLOOR, EXIT_CONFIG, app
 from newsmon.evaluate import evaluate, load_labels
+from newsmon.rules import kiwi_available
 from tests.conftest import ROOT, SHIPPED_TOPICS
 
 LABELS = ROOT / "tests" / "data" / "labels"
@@ -81,7 +81,7 @@ def test_eval_refuses_unknown_topics_and_bad_lines(tmp_path: Path) -> None:
     reason="kiwipiepy not installed (pip install -e '.[korean]')",
 )
 def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
-    from newsmon.classify import load_rules
+    from newsmon.rules import load_rules
 
     korean = [i for i in load_labels(LABELS) if i.lang == "ko"]
     suffix = evaluate(load_rules(SHIPPED_TOPICS, korean="suffix"), korean)
@@ -107,8 +107,8 @@ def test_shipped_rules_on_real_archived_news_items() -> None:
     """The same rules on real RSS items kept outside the repository, labelled by hand by id."""
     import yaml
 
-    from newsmon.classify import load_rules
     from newsmon.evaluate import LabelledItem
+    from newsmon.rules import load_rules
 
     labels = yaml.safe_load((LABELS / "shared_news.yaml").read_text(encoding="utf-8"))
     files = [*sorted((SHARED_NEWS / "rss_archive").glob("*.json"))]
@@ -151,10 +151,3 @@ def test_classify_command_explains_a_local_page_and_stores_nothing(tmp_path: Pat
         app, ["classify", str(tmp_path / "nope.html"), "--rules", str(SHIPPED_TOPICS)]
     )
     assert missing.exit_code == EXIT_CONFIG
-
-
-def test_classify_command_fetches_a_url(site) -> None:
-    url = site.url("/ko/deepseek-open-source-week.html")
-    result = runner.invoke(app, ["classify", url, "--rules", str(SHIPPED_TOPICS)])
-    assert result.exit_code == 0, result.output
-    assert "topics: open-source" in result.output and "오픈소스" in result.output
