@@ -18,9 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsmon.classify import explain, load_rules  # noqa: E402
-from newsmon.evaluate import LabelledItem, TopicScore, evaluate  # noqa: E402
-from tests.support.shared_news import SHARED_NEWS, labelled_shared_items, split_of  # noqa: E402
+from tests.support.shared_news import SHARED_NEWS, labelled_shared_items, split_of
+
+from newsmon.classify import Rules, explain, load_rules
+from newsmon.evaluate import LabelledItem, TopicScore, evaluate
 
 
 def _row(name: str, scores: dict[str, TopicScore]) -> str:
@@ -56,10 +57,7 @@ def main() -> int:
     return 0
 
 
-def _misses(rules: object, items: list[LabelledItem]) -> None:
-    from newsmon.classify import Rules
-
-    assert isinstance(rules, Rules)
+def _misses(rules: Rules, items: list[LabelledItem]) -> None:
     print("\nmisses (FN = labelled, not matched; FP = matched, not labelled)")
     for item in items:
         details = explain(rules, item.title, item.text)
