@@ -67,7 +67,13 @@ def _misses(rules: Rules, items: list[LabelledItem]) -> None:
         text = (item.title + " | " if item.title else "") + item.text
         print(f"- {item.id} [{split_of(item.id)}, {item.lang}] {text[:160]}")
         for d in details:
-            kind = "FN" if d.topic in item.topics - got else "FP" if d.topic in got else ""
+            kind = (
+                "FN"
+                if d.topic in item.topics - got
+                else "FP"
+                if d.topic in got - item.topics
+                else ""
+            )
             if not kind:
                 continue
             terms = ", ".join(f"{h.term}@{h.field}x{h.count}" for h in d.hits) or "none"
