@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -21,7 +19,7 @@ from newsmon.pipeline import (
     preview_reclassify,
     reclassify_batch,
 )
-from newsmon.report import reclassify_line
+from newsmon.report import BackfillResult
 from newsmon.store import utcnow
 
 BATCH = 500
@@ -55,7 +53,7 @@ def backfill(
     alerts: bool = False,
     config_path: str | None = None,
     dry_run: bool = False,
-) -> dict[str, Any]:
+) -> BackfillResult:
     """Re-classify articles first seen from `since` through `until` (inclusive, UTC days).
 
     Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
@@ -68,56 +66,22 @@ def backfill(
     try:
         end = day_start(until) + timedelta(days=1) if until else None
         rows = ctx.store.articles_for_reclassify(day_start(since), end)
+        parts = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
         if dry_run:
-            diffs: list[MatchDiff] = []
-            for i in range(0, len(rows), BATCH):
-                diffs.extend(preview_task(ctx, rows[i : i + BATCH]))
-            new = Counter(m.topic for d in diffs for m in d.new)
-            lost = Counter(m.topic for d in diffs for m in d.lost)
-            logger.info(
-                "backfill dry run: %d articles, %d would change (nothing written)",
-                len(rows),
-                len(diffs),
-            )
-            return {
-                "since": since.isoformat(),
-                "until": until.isoformat() if until else None,
-                "rules_version": ctx.rules.version,
-                "dry_run": True,
-                "articles": len(rows),
-                "changed": len(diffs),
-                "added": dict(new),
-                "removed": dict(lost),
-                "alerts_queued": 0,
-                "alerts_sent": 0,
-                "diff": [d.as_dict() for d in diffs],
-            }
-        total = ReclassifyOutcome()
-        for i in range(0, len(rows), BATCH):
-            part = reclassify_task(ctx, rows[i : i + BATCH], alerts)
-            total.articles += part.articles
-            total.changed += part.changed
-            total.added.update(part.added)
-            total.removed.update(part.removed)
-            total.alerts_queued += part.alerts_queued
+            diffs = tuple(d for part in parts for d in preview_task(ctx, part))
+            outcome = ReclassifyOutcome.of_preview(len(rows), diffs)
+            result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=diffs)
+            logger.info("backfill: %s", result.line())
+            return result
+        outcome = ReclassifyOutcome.total(reclassify_task(ctx, part, alerts) for part in parts)
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = deliver_task(ctx, ctx.config.slack.max_per_pass) if alerts else None
-        line = reclassify_line(total, delivery)
-        result: dict[str, Any] = {
-            "since": since.isoformat(),
-            "until": until.isoformat() if until else None,
-            "rules_version": ctx.rules.version,
-            "articles": total.articles,
-            "changed": total.changed,
-            "added": dict(total.added),
-            "removed": dict(total.removed),
-            "alerts_queued": total.alerts_queued,
-            "alerts_sent": delivery.sent if delivery else 0,
-        }
-        ctx.store.record_run("backfill", started, result)
-        logger.info("backfill: %s", line)
+        result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
+        ctx.store.record_run("backfill", started, result.as_dict())
+        logger.info("backfill: %s", result.line())
         create_markdown_artifact(
-            key="backfill-summary", markdown=f"**backfill** {since}…{until or 'now'}: {line}"
+            key="backfill-summary",
+            markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
         )
         return result
     finally:

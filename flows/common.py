@@ -1,4 +1,4 @@
-"""What both flows share: opening a pass's context and choosing the alert sender."""
+"""What both flows share: opening a run's context (configuration, rules, corpus)."""
 
 from __future__ import annotations
 

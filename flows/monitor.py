@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_table_artifact
@@ -13,8 +12,15 @@ from flows.common import open_context
 from newsmon import alerts as alerting
 from newsmon.config import FeedConfig
 from newsmon.fetch import Fetcher
-from newsmon.pipeline import Context, DeliveryOutcome, FeedOutcome, deliver_pending, process_feeds
-from newsmon.report import PassSummary
+from newsmon.pipeline import (
+    Context,
+    DeliveryOutcome,
+    FeedOutcome,
+    deliver_pending,
+    process_feeds,
+    settle_batches,
+)
+from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.store import ALERT_PENDING, utcnow
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
@@ -43,19 +49,8 @@ async def deliver_task(ctx: Context) -> DeliveryOutcome:
     return await asyncio.to_thread(deliver_pending, ctx, sender)
 
 
-def _crashed(ctx: Context, feeds: list[FeedConfig], error: BaseException) -> list[FeedOutcome]:
-    """A batch task crashed twice: record each of its feeds as failed and go on."""
-    line = f"internal error: {type(error).__name__}: {error}"
-    out = []
-    for feed in feeds:
-        state = ctx.store.sync_feed(feed.name, feed.url, feed.language)
-        ctx.store.record_feed_failure(state.id, line)
-        out.append(FeedOutcome(feed.name, ok=False, error=line))
-    return out
-
-
 @flow(name="monitor", log_prints=True)
-async def monitor(config_path: str | None = None, force: bool = False) -> dict[str, Any]:
+async def monitor(config_path: str | None = None, force: bool = False) -> PassTotals:
     """Fetch feeds, store new articles with their topics, and deliver queued alerts.
 
     `force` polls every feed now, even those whose publisher asked for a longer interval or
@@ -67,31 +62,23 @@ async def monitor(config_path: str | None = None, force: bool = False) -> dict[s
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
-        outcomes: list[FeedOutcome] = []
         async with ctx.fetching() as fetcher:
             results = await asyncio.gather(
                 *(process_feeds_task(ctx, fetcher, b, b[0].name, force) for b in batches),
                 return_exceptions=True,
             )
-        for batch, result in zip(batches, results, strict=True):
-            if isinstance(result, BaseException):
-                outcomes.extend(_crashed(ctx, batch, result))
-            else:
-                outcomes.extend(result)
+        outcomes = settle_batches(ctx, batches, results)
         for outcome in outcomes:
             if not outcome.ok:
-                logger.warning(
-                    "feed %s failed: %s (%s)", outcome.feed, outcome.error, outcome.next_check
-                )
+                logger.warning("feed %s failed: %s", outcome.feed, describe_failure(outcome))
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
         delivery = await deliver_task(ctx)
-        summary = PassSummary(outcomes, delivery, ctx.store.count_alerts(ALERT_PENDING))
-        totals = summary.totals()
-        ctx.store.record_run("monitor", started, totals)
-        logger.info("monitor pass: %s", summary.line())
+        totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(ALERT_PENDING))
+        ctx.store.record_run("monitor", started, totals.as_dict())
+        logger.info("monitor pass: %s", totals.line())
         await acreate_table_artifact(
-            key="monitor-summary", table=summary.table(), description=summary.line()
+            key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
         return totals
     finally:

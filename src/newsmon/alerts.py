@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -157,6 +158,15 @@ class Sender(Protocol):
         ...
 
 
+def _retry_handlers() -> list[RetryHandler]:
+    """How both Slack clients retry: once for a dropped connection, twice for a rate limit
+    (honouring Retry-After). Anything else is the pass's to decide (see `DeliveryError`)."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=2),
+    ]
+
+
 def _api_error_scope(code: str) -> Scope:
     if code in _SENDER_ERRORS:
         return "sender"
@@ -174,11 +184,7 @@ class SlackWebSender:
         kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout))}
         if base_url:
             kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        self._client = WebClient(**kwargs)
-        self._client.retry_handlers = [
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-        ]
+        self._client = WebClient(**kwargs, retry_handlers=_retry_handlers())
 
     def send(self, message: Message) -> str | None:
         try:
@@ -210,11 +216,9 @@ class SlackWebhookSender:
     name = "webhook"
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
-        self._client = WebhookClient(url, timeout=int(max(1, timeout)))
-        self._client.retry_handlers = [
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-        ]
+        self._client = WebhookClient(
+            url, timeout=int(max(1, timeout)), retry_handlers=_retry_handlers()
+        )
 
     def send(self, message: Message) -> str | None:
         try:

@@ -10,7 +10,7 @@ import asyncio
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -108,23 +108,9 @@ def run(
     path = _check(config)
     from flows.monitor import monitor
 
-    totals: dict[str, Any] = asyncio.run(monitor(config_path=path, force=force))
-    _print_totals(totals)
-
-
-def _print_totals(totals: dict[str, Any]) -> None:
-    matches = ", ".join(f"{k} {v}" for k, v in totals["matches"].items()) or "none"
-    typer.echo(
-        f"\nfeeds: {totals['feeds_ok']} ok ({totals['feeds_not_modified']} unchanged), "
-        f"{totals['feeds_failed']} failed, {totals['feeds_not_due']} not due | "
-        f"new articles: {totals['new_articles']} | duplicates: {totals['duplicates']} | "
-        f"matches: {matches} | alerts sent: {totals['alerts_sent']} ({totals['sender']}), "
-        f"pending: {totals['alerts_pending']}"
-    )
-    for feed, error in totals["failures"].items():
-        typer.echo(f"  failed: {feed}: {error}")
-    for error in totals["delivery_errors"][:5]:
-        typer.echo(f"  Slack: {error}")
+    totals = asyncio.run(monitor(config_path=path, force=force))
+    for line in totals.cli_lines():
+        typer.echo(line)
 
 
 @app.command()
@@ -157,15 +143,8 @@ def backfill(
     result = backfill_flow(
         since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
     )
-    if dry_run:
-        _print_diff(result)
-        return
-    added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
-    removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
-    typer.echo(
-        f"\nre-classified {result['articles']} articles ({result['changed']} changed): "
-        f"added {added}; removed {removed}; alerts sent: {result['alerts_sent']}"
-    )
+    for line in result.cli_lines():
+        typer.echo(line)
 
 
 @app.command()
@@ -419,20 +398,3 @@ def eval_rules(
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:
         raise typer.Exit(EXIT_BELOW_FLOOR)
-
-
-def _print_diff(result: dict[str, Any]) -> None:
-    """The dry run's answer: per article, the matches it would gain (+) and lose (-)."""
-    for d in result["diff"]:
-        typer.echo(f"\n#{d['article_id']} {(d['title'] or '(no title)')[:90]}")
-        for m in d["new"]:
-            terms = ", ".join(m["terms"][:6])
-            typer.echo(f"  + {m['topic']} (score {m['score']}: {terms})")
-        for m in d["lost"]:
-            typer.echo(f"  - {m['topic']} (was score {m['score']})")
-    added = ", ".join(f"+{k} {v}" for k, v in result["added"].items()) or "none"
-    removed = ", ".join(f"-{k} {v}" for k, v in result["removed"].items()) or "none"
-    typer.echo(
-        f"\ndry run over {result['articles']} articles: {result['changed']} would change; "
-        f"new {added}; lost {removed}; nothing written, nothing sent"
-    )

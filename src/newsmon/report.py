@@ -1,112 +1,264 @@
-"""Run summaries: one readable line for logs, a table for Prefect, a dict for the corpus."""
+"""Run summaries: the typed totals of a pass or a backfill, and every rendering of them (the log
+line, the Prefect artifact, the command line, the JSON stored in the runs table)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from newsmon.pipeline import DeliveryOutcome, FeedOutcome, ReclassifyOutcome
+from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, ReclassifyOutcome
+from newsmon.poll import NextCheck
+
+MAX_STORED_ERRORS = 20  # delivery errors kept in a run's stored summary
+MAX_SHOWN_ERRORS = 5  # …and shown on the command line
 
 
-@dataclass
-class PassSummary:
-    feeds: Sequence[FeedOutcome]
-    delivery: DeliveryOutcome
-    pending_after: int = 0
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
 
-    @property
-    def failed(self) -> list[FeedOutcome]:
-        return [f for f in self.feeds if not f.ok]
 
-    def totals(self) -> dict[str, Any]:
+def _why(next_check: NextCheck | None) -> str:
+    return f" ({next_check.reason})" if next_check else ""
+
+
+def describe_failure(outcome: FeedOutcome) -> str:
+    """A failed feed's error and, when known, when it is tried again."""
+    return f"{outcome.error}{_why(outcome.next_check)}"
+
+
+@dataclass(frozen=True)
+class FailedFeed:
+    feed: str
+    error: str
+    next_check: NextCheck | None = None
+
+
+@dataclass(frozen=True)
+class PassTotals:
+    """What one monitoring pass did, summed over its feeds, with its delivery."""
+
+    feeds_ok: int
+    feeds_failed: int
+    feeds_not_modified: int
+    feeds_not_due: int
+    bytes_received: int
+    entries: int
+    new_articles: int
+    already_seen: int
+    duplicates: int
+    near_duplicates: int
+    updated: int
+    pages_failed: int
+    text_sources: dict[str, int]  # sorted by source
+    matches: dict[str, int]  # sorted by topic
+    alerts_queued: int
+    alerts_sent: int
+    alerts_failed: int
+    alerts_pending: int
+    sender: str
+    failures: tuple[FailedFeed, ...]
+    delivery_errors: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls, feeds: Sequence[FeedOutcome], delivery: DeliveryOutcome, pending_after: int = 0
+    ) -> PassTotals:
         matches: Counter[str] = Counter()
         sources: Counter[str] = Counter()
-        for f in self.feeds:
+        for f in feeds:
             matches.update(f.matches)
             sources.update(f.text_sources)
+        failed = [f for f in feeds if not f.ok]
+        return cls(
+            feeds_ok=sum(f.ok and not f.not_due for f in feeds),
+            feeds_failed=len(failed),
+            feeds_not_modified=sum(f.not_modified for f in feeds),
+            feeds_not_due=sum(f.not_due for f in feeds),
+            bytes_received=sum(f.bytes_received for f in feeds),
+            entries=sum(f.entries for f in feeds),
+            new_articles=sum(f.new_articles for f in feeds),
+            already_seen=sum(f.already_seen for f in feeds),
+            duplicates=sum(f.duplicates for f in feeds),
+            near_duplicates=sum(f.near_duplicates for f in feeds),
+            updated=sum(f.updated for f in feeds),
+            pages_failed=sum(f.pages_failed for f in feeds),
+            text_sources=dict(sorted(sources.items())),
+            matches=dict(sorted(matches.items())),
+            alerts_queued=sum(f.alerts_queued for f in feeds),
+            alerts_sent=delivery.sent,
+            alerts_failed=delivery.failed,
+            alerts_pending=pending_after,
+            sender=delivery.sender,
+            failures=tuple(FailedFeed(f.feed, f.error or "", f.next_check) for f in failed),
+            delivery_errors=tuple(delivery.errors),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON kept in the runs table (its keys are a stored format: keep them)."""
         return {
-            "feeds_ok": sum(f.ok and not f.not_due for f in self.feeds),
-            "feeds_failed": len(self.failed),
-            "feeds_not_modified": sum(f.not_modified for f in self.feeds),
-            "feeds_not_due": sum(f.not_due for f in self.feeds),
-            "bytes_received": sum(f.bytes_received for f in self.feeds),
-            "entries": sum(f.entries for f in self.feeds),
-            "new_articles": sum(f.new_articles for f in self.feeds),
-            "already_seen": sum(f.already_seen for f in self.feeds),
-            "duplicates": sum(f.duplicates for f in self.feeds),
-            "near_duplicates": sum(f.near_duplicates for f in self.feeds),
-            "updated": sum(f.updated for f in self.feeds),
-            "pages_failed": sum(f.pages_failed for f in self.feeds),
-            "text_sources": dict(sorted(sources.items())),
-            "matches": dict(sorted(matches.items())),
-            "alerts_queued": sum(f.alerts_queued for f in self.feeds),
-            "alerts_sent": self.delivery.sent,
-            "alerts_failed": self.delivery.failed,
-            "alerts_pending": self.pending_after,
-            "sender": self.delivery.sender,
-            "failures": {f.feed: f.error for f in self.failed},
-            "delivery_errors": self.delivery.errors[:20],
+            "feeds_ok": self.feeds_ok,
+            "feeds_failed": self.feeds_failed,
+            "feeds_not_modified": self.feeds_not_modified,
+            "feeds_not_due": self.feeds_not_due,
+            "bytes_received": self.bytes_received,
+            "entries": self.entries,
+            "new_articles": self.new_articles,
+            "already_seen": self.already_seen,
+            "duplicates": self.duplicates,
+            "near_duplicates": self.near_duplicates,
+            "updated": self.updated,
+            "pages_failed": self.pages_failed,
+            "text_sources": dict(self.text_sources),
+            "matches": dict(self.matches),
+            "alerts_queued": self.alerts_queued,
+            "alerts_sent": self.alerts_sent,
+            "alerts_failed": self.alerts_failed,
+            "alerts_pending": self.alerts_pending,
+            "sender": self.sender,
+            "failures": {f.feed: f.error for f in self.failures},
+            "delivery_errors": list(self.delivery_errors[:MAX_STORED_ERRORS]),
         }
 
     def line(self) -> str:
-        t = self.totals()
-        matches = ", ".join(f"{k} {v}" for k, v in t["matches"].items()) or "none"
-        waiting = f", {t['feeds_not_due']} not due" if t["feeds_not_due"] else ""
+        """One line for the flow's log and the artifact's description."""
+        waiting = f", {self.feeds_not_due} not due" if self.feeds_not_due else ""
         text = (
-            f"feeds: {t['feeds_ok']} ok ({t['feeds_not_modified']} unchanged), "
-            f"{t['feeds_failed']} failed{waiting}; "
-            f"new articles: {t['new_articles']}, duplicates: {t['duplicates']} "
-            f"({t['near_duplicates']} near), updated: {t['updated']}, "
-            f"already seen: {t['already_seen']}; matches: {matches}; "
-            f"alerts: {t['alerts_sent']} sent via {t['sender']}, {t['alerts_failed']} failed, "
-            f"{t['alerts_pending']} pending"
+            f"feeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
+            f"{self.feeds_failed} failed{waiting}; "
+            f"new articles: {self.new_articles}, duplicates: {self.duplicates} "
+            f"({self.near_duplicates} near), updated: {self.updated}, "
+            f"already seen: {self.already_seen}; matches: {_counts(self.matches)}; "
+            f"alerts: {self.alerts_sent} sent via {self.sender}, {self.alerts_failed} failed, "
+            f"{self.alerts_pending} pending"
         )
-        if self.failed:
+        if self.failures:
             text += " | failed feeds: " + "; ".join(
-                f"{f.feed}: {f.error} ({f.next_check})" for f in self.failed
+                f"{f.feed}: {f.error}{_why(f.next_check)}" for f in self.failures
             )
-        if self.delivery.errors:
-            text += f" | Slack: {self.delivery.errors[0]}"
+        if self.delivery_errors:
+            text += f" | Slack: {self.delivery_errors[0]}"
         return text
 
-    def table(self) -> list[dict[str, Any]]:
-        rows = []
-        for f in self.feeds:
-            rows.append(
-                {
-                    "feed": f.feed,
-                    "status": _status(f),
-                    "entries": f.entries,
-                    "new": f.new_articles,
-                    "duplicates": f.duplicates,
-                    "matches": ", ".join(f"{k} {v}" for k, v in sorted(f.matches.items())),
-                    "alerts queued": f.alerts_queued,
-                    "error": f"{f.error} ({f.next_check})" if f.error else (f.warning or ""),
-                }
-            )
-        return rows
+    def cli_lines(self) -> list[str]:
+        """What `newsmon run` prints after the pass."""
+        lines = [
+            f"\nfeeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
+            f"{self.feeds_failed} failed, {self.feeds_not_due} not due | "
+            f"new articles: {self.new_articles} | duplicates: {self.duplicates} | "
+            f"matches: {_counts(self.matches)} | alerts sent: {self.alerts_sent} "
+            f"({self.sender}), pending: {self.alerts_pending}"
+        ]
+        lines += [f"  failed: {f.feed}: {f.error}" for f in self.failures]
+        lines += [f"  Slack: {e}" for e in self.delivery_errors[:MAX_SHOWN_ERRORS]]
+        return lines
+
+
+def feed_table(feeds: Sequence[FeedOutcome]) -> list[dict[str, Any]]:
+    """The pass's Prefect artifact: one row a feed."""
+    return [
+        {
+            "feed": f.feed,
+            "status": _status(f),
+            "entries": f.entries,
+            "new": f.new_articles,
+            "duplicates": f.duplicates,
+            "matches": ", ".join(f"{k} {v}" for k, v in sorted(f.matches.items())),
+            "alerts queued": f.alerts_queued,
+            "error": describe_failure(f) if f.error else (f.warning or ""),
+        }
+        for f in feeds
+    ]
 
 
 def _status(f: FeedOutcome) -> str:
     if not f.ok:
         return "failed"
-    if f.not_due:
-        return f"not due until {f.next_check}"
+    if f.not_due and f.next_check:
+        return f"not due until {f.next_check.at.strftime('%Y-%m-%d %H:%M UTC')}"
     return "not modified" if f.not_modified else "ok"
 
 
-def reclassify_line(outcome: ReclassifyOutcome, delivery: DeliveryOutcome | None) -> str:
-    added = ", ".join(f"+{k} {v}" for k, v in sorted(outcome.added.items())) or "none"
-    removed = ", ".join(f"-{k} {v}" for k, v in sorted(outcome.removed.items())) or "none"
-    text = (
-        f"re-classified {outcome.articles} articles, {outcome.changed} changed; "
-        f"matches added: {added}; removed: {removed}"
-    )
-    if delivery is None:
-        return text + "; alerts: off"
-    text += f"; alerts: {outcome.alerts_queued} queued, {delivery.sent} sent via {delivery.sender}"
-    if delivery.errors:
-        text += f" | Slack: {delivery.errors[0]}"
-    return text
+@dataclass(frozen=True)
+class BackfillResult:
+    """What a backfill did (or, as a dry run, would do) to the articles of a date range."""
+
+    since: date
+    until: date | None
+    rules_version: str
+    outcome: ReclassifyOutcome
+    delivery: DeliveryOutcome | None = None  # None: alerts were off
+    diffs: tuple[MatchDiff, ...] | None = None  # a dry run's per-article changes
+
+    @property
+    def dry_run(self) -> bool:
+        return self.diffs is not None
+
+    @property
+    def alerts_sent(self) -> int:
+        return self.delivery.sent if self.delivery else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON kept in the runs table (its keys are a stored format: keep them)."""
+        out: dict[str, Any] = {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
+            "rules_version": self.rules_version,
+        }
+        if self.diffs is not None:
+            out["dry_run"] = True
+        out |= {
+            "articles": self.outcome.articles,
+            "changed": self.outcome.changed,
+            "added": dict(self.outcome.added),
+            "removed": dict(self.outcome.removed),
+            "alerts_queued": self.outcome.alerts_queued,
+            "alerts_sent": self.alerts_sent,
+        }
+        if self.diffs is not None:
+            out["diff"] = [d.as_dict() for d in self.diffs]
+        return out
+
+    def line(self) -> str:
+        """One line for the flow's log and artifact."""
+        o = self.outcome
+        if self.dry_run:
+            return f"dry run: {o.articles} articles, {o.changed} would change (nothing written)"
+        added = ", ".join(f"+{k} {v}" for k, v in sorted(o.added.items())) or "none"
+        removed = ", ".join(f"-{k} {v}" for k, v in sorted(o.removed.items())) or "none"
+        text = (
+            f"re-classified {o.articles} articles, {o.changed} changed; "
+            f"matches added: {added}; removed: {removed}"
+        )
+        if self.delivery is None:
+            return text + "; alerts: off"
+        d = self.delivery
+        text += f"; alerts: {o.alerts_queued} queued, {d.sent} sent via {d.sender}"
+        if d.errors:
+            text += f" | Slack: {d.errors[0]}"
+        return text
+
+    def cli_lines(self) -> list[str]:
+        """What `newsmon backfill` prints: a dry run's diff per article, then the totals."""
+        o = self.outcome
+        added = ", ".join(f"+{k} {v}" for k, v in o.added.items()) or "none"
+        removed = ", ".join(f"-{k} {v}" for k, v in o.removed.items()) or "none"
+        if self.diffs is None:
+            return [
+                f"\nre-classified {o.articles} articles ({o.changed} changed): "
+                f"added {added}; removed {removed}; alerts sent: {self.alerts_sent}"
+            ]
+        lines = []
+        for d in self.diffs:
+            lines.append(f"\n#{d.article_id} {(d.title or '(no title)')[:90]}")
+            for m in d.new:
+                terms = ", ".join(m.terms[:6])
+                lines.append(f"  + {m.topic} (score {m.score}: {terms})")
+            lines += [f"  - {m.topic} (was score {m.score})" for m in d.lost]
+        lines.append(
+            f"\ndry run over {o.articles} articles: {o.changed} would change; "
+            f"new {added}; lost {removed}; nothing written, nothing sent"
+        )
+        return lines

@@ -14,7 +14,7 @@ from newsmon.cli import app
 from newsmon.devsite import SiteServer
 from newsmon.store import Store
 from tests.conftest import SHIPPED_TOPICS
-from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, run_monitor, write_config
+from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, run_monitor, site_config
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -40,30 +40,30 @@ def test_backfill_replays_rules_without_flooding(
 ) -> None:
     from flows.backfill import backfill
 
-    run_monitor(write_config(tmp_path, site))
+    run_monitor(site_config(tmp_path, site))
     assert len(slack.posts) == len(EXPECTED_ALERTS)
     slack.reset()
 
-    changed = write_config(tmp_path, site, topics=changed_rules(tmp_path))
+    changed = site_config(tmp_path, site, topics=changed_rules(tmp_path))
     today = datetime.now(UTC).date()
 
     quiet = backfill(since=today - timedelta(days=1), config_path=str(changed))
-    assert quiet["articles"] == 11  # originals only: the wire copy is not re-classified
-    assert quiet["added"] == {"policy": 1} and quiet["removed"] == {"ai-safety": 1}
-    assert quiet["alerts_sent"] == 0 and slack.posts == []
+    assert quiet.outcome.articles == 11  # originals only: the wire copy is not re-classified
+    assert quiet.outcome.added == {"policy": 1} and quiet.outcome.removed == {"ai-safety": 1}
+    assert quiet.alerts_sent == 0 and slack.posts == []
 
     # A range before anything was seen touches nothing.
     empty = backfill(
         since=today - timedelta(days=30), until=today - timedelta(days=2), config_path=str(changed)
     )
-    assert empty["articles"] == 0
+    assert empty.outcome.articles == 0
 
     loud = backfill(since=today, alerts=True, config_path=str(changed))
-    assert loud["changed"] == 0  # already applied by the quiet run
+    assert loud.outcome.changed == 0  # already applied by the quiet run
     assert alerts_posted(slack) == [("/en/phone-review.html", "#ai-policy")]
 
     again = backfill(since=today, alerts=True, config_path=str(changed))
-    assert again["alerts_sent"] == 0 and len(slack.posts) == 1
+    assert again.alerts_sent == 0 and len(slack.posts) == 1
 
 
 runner = CliRunner()
@@ -92,14 +92,14 @@ def stored_topics(db: Path) -> dict[str, list[str]]:
 def test_backfill_dry_run_shows_the_diff_and_changes_nothing(
     tmp_path: Path, site: SiteServer, slack: FakeSlack
 ) -> None:
-    run_monitor(write_config(tmp_path, site))
+    run_monitor(site_config(tmp_path, site))
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
     before = stored_topics(tmp_path / "corpus.db")
     slack.reset()
 
     rules = tmp_path / "changed.yaml"
     rules.write_text(CHANGED_RULES, encoding="utf-8")
-    config = write_config(tmp_path, site, topics=rules)
+    config = site_config(tmp_path, site, topics=rules)
     args = ["backfill", "--since", "2000-01-01", "--config", str(config)]
 
     refused = runner.invoke(app, [*args, "--dry-run", "--alerts"])

@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsmon.devsite import SiteServer
+from newsmon.report import PassTotals
 from newsmon.store import ALERT_PENDING, ALERT_SENT, Store
 from tests.conftest import SHIPPED_TOPICS
+from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack, Scripted
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -44,32 +46,19 @@ FEEDS = [
 ]
 
 
-def write_config(tmp_path: Path, site: SiteServer, topics: Path = SHIPPED_TOPICS) -> Path:
-    lines = [
-        f"database_url: sqlite:///{tmp_path / 'corpus.db'}",
-        f"topics_file: {topics}",
-        "feeds:",
-    ]
-    for name, path, lang in FEEDS:
-        lines += [f"  - name: {name}", f"    url: {site.url(path)}"]
-        if lang:
-            lines.append(f"    language: {lang}")
-    lines += ["slack:", "  channels:"]
-    lines += [f'    {topic}: "{channel}"' for topic, channel in CHANNELS.items()]
-    lines += [
-        '  default_channel: "#ai-news"',
-        "alerts:",
-        "  max_age_hours: null",
-        "fetch:",
-        "  retries: 0",
-        "  allow_private_networks: true  # the sample site is on loopback",
-    ]
-    path = tmp_path / "newsmon.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+def site_config(tmp_path: Path, site: SiteServer, topics: Path = SHIPPED_TOPICS) -> Path:
+    """The sample site's feeds, alerts routed to three channels and a default one."""
+    return write_config(
+        tmp_path,
+        feeds=FEEDS,
+        base=site.base,
+        topics=topics,
+        channels=CHANNELS,
+        default_channel="#ai-news",
+    )
 
 
-def run_monitor(config: Path, **kwargs: object) -> dict:
+def run_monitor(config: Path, **kwargs: object) -> PassTotals:
     from flows.monitor import monitor
 
     return asyncio.run(monitor(config_path=str(config), **kwargs))
@@ -90,23 +79,70 @@ def alerts_posted(slack: FakeSlack) -> list[tuple[str, str]]:
     return out
 
 
+RUN_SUMMARY_KEYS = [
+    "feeds_ok",
+    "feeds_failed",
+    "feeds_not_modified",
+    "feeds_not_due",
+    "bytes_received",
+    "entries",
+    "new_articles",
+    "already_seen",
+    "duplicates",
+    "near_duplicates",
+    "updated",
+    "pages_failed",
+    "text_sources",
+    "matches",
+    "alerts_queued",
+    "alerts_sent",
+    "alerts_failed",
+    "alerts_pending",
+    "sender",
+    "failures",
+    "delivery_errors",
+]
+
+
+def stored_runs(db: Path) -> list[tuple[str, dict]]:
+    from sqlalchemy import select
+
+    from newsmon.store import RunRow
+
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        with store.session() as s:
+            return [(r.flow, r.summary) for r in s.scalars(select(RunRow).order_by(RunRow.id))]
+    finally:
+        store.close()
+
+
 def page_requests(site: SiteServer) -> list[str]:
     return [p for p in site.paths_requested() if not p.startswith("/feeds/")]
 
 
 def test_monitor_end_to_end(tmp_path: Path, site: SiteServer, slack: FakeSlack) -> None:
-    config = write_config(tmp_path, site)
+    config = site_config(tmp_path, site)
     totals = run_monitor(config)
 
     posted = alerts_posted(slack)
     assert sorted(posted) == sorted(EXPECTED_ALERTS)  # exact set, and nothing twice
     assert len(posted) == len(set(posted))
-    assert totals["alerts_sent"] == len(EXPECTED_ALERTS) and totals["sender"] == "slack"
-    assert totals["feeds_ok"] == 4 and totals["feeds_failed"] == 2
-    assert totals["failures"]["broken-feed"] == "HTTP 500 Internal Server Error"
-    assert totals["failures"]["not-a-feed"].startswith("not a feed")
-    assert totals["new_articles"] == 11 and totals["duplicates"] == 1
-    assert totals["text_sources"]["json-ld"] == 1 and totals["text_sources"]["feed-summary"] == 1
+    assert totals.alerts_sent == len(EXPECTED_ALERTS) and totals.sender == "slack"
+    assert totals.feeds_ok == 4 and totals.feeds_failed == 2
+    failures = {f.feed: f for f in totals.failures}
+    assert failures["broken-feed"].error == "HTTP 500 Internal Server Error"
+    assert failures["not-a-feed"].error.startswith("not a feed")
+    assert (
+        failures["not-a-feed"].next_check
+        and "hard failure" in failures["not-a-feed"].next_check.reason
+    )
+    assert totals.new_articles == 11 and totals.duplicates == 1
+    assert totals.text_sources["json-ld"] == 1 and totals.text_sources["feed-summary"] == 1
+    # the runs table keeps the same totals, as JSON under the keys it always had
+    assert stored_runs(tmp_path / "corpus.db") == [("monitor", totals.as_dict())]
+    assert list(totals.as_dict()) == RUN_SUMMARY_KEYS
+    assert totals.as_dict()["failures"]["broken-feed"] == "HTTP 500 Internal Server Error"
 
     # No alert text carries a tracking parameter, a ping, or the token.
     for post in slack.posts:
@@ -153,42 +189,42 @@ def test_monitor_end_to_end(tmp_path: Path, site: SiteServer, slack: FakeSlack) 
     again = run_monitor(config)
     assert slack.posts == []
     assert len(page_requests(site)) == pages_before
-    assert again["new_articles"] == 0 and again["alerts_sent"] == 0
+    assert again.new_articles == 0 and again.alerts_sent == 0
     # The failed feeds back off instead of being hammered, ko-ai.xml asked for <ttl>10</ttl>,
     # and the other healthy feeds answer 304 to the conditional GET.
-    assert again["feeds_failed"] == 0 and again["feeds_not_due"] == 3
-    assert again["feeds_not_modified"] == 3
+    assert again.feeds_failed == 0 and again.feeds_not_due == 3
+    assert again.feeds_not_modified == 3
     forced = run_monitor(config, force=True)
-    assert forced["feeds_failed"] == 2 and slack.posts == []
+    assert forced.feeds_failed == 2 and slack.posts == []
 
 
 def test_slack_outage_delays_alerts_without_losing_or_repeating_them(
     tmp_path: Path, site: SiteServer, slack: FakeSlack
 ) -> None:
-    config = write_config(tmp_path, site)
+    config = site_config(tmp_path, site)
     slack.script.append(Scripted(503, {"ok": False, "error": "service_unavailable"}))
     first = run_monitor(config)
-    assert first["alerts_sent"] == 0 and first["alerts_pending"] == len(EXPECTED_ALERTS)
-    assert "service_unavailable" in first["delivery_errors"][0]
+    assert first.alerts_sent == 0 and first.alerts_pending == len(EXPECTED_ALERTS)
+    assert "service_unavailable" in first.delivery_errors[0]
     assert slack.posts == []
 
     second = run_monitor(config)
-    assert second["alerts_sent"] == len(EXPECTED_ALERTS) and second["alerts_pending"] == 0
+    assert second.alerts_sent == len(EXPECTED_ALERTS) and second.alerts_pending == 0
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
 
     third = run_monitor(config)
-    assert third["alerts_sent"] == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
+    assert third.alerts_sent == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
 
 
 def test_refused_channel_is_reported_and_other_channels_still_get_alerts(
     tmp_path: Path, site: SiteServer, slack: FakeSlack
 ) -> None:
-    config = write_config(tmp_path, site)
+    config = site_config(tmp_path, site)
     slack.unknown_channels.add("#ai-safety")
     totals = run_monitor(config)
     safety = {a for a in EXPECTED_ALERTS if a[1] == "#ai-safety"}
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS - safety)
-    assert any("channel_not_found" in e for e in totals["delivery_errors"])
+    assert any("channel_not_found" in e for e in totals.delivery_errors)
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
         assert store.count_alerts(ALERT_PENDING) == len(safety)
@@ -212,7 +248,7 @@ def test_newsmon_run_command_delivers_to_the_console_and_summarises(
 
     from newsmon.cli import app
 
-    config = write_config(tmp_path, site)
+    config = site_config(tmp_path, site)
     result = CliRunner().invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 0, result.output
     summary = [line for line in result.output.splitlines() if line.startswith("feeds: ")]

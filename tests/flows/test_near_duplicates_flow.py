@@ -22,8 +22,8 @@ import pytest
 
 from newsmon.devsite import serve
 from newsmon.store import Store, utcnow
-from tests.conftest import SHIPPED_TOPICS
 from tests.flows.test_monitor_flow import run_monitor
+from tests.support.configs import write_config
 from tests.support.dedup_set import Piece, _variant, pieces, render
 from tests.support.fake_slack import FakeSlack
 
@@ -92,28 +92,15 @@ def build_site(root: Path) -> None:
     (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
 
 
-def write_config(
+def write_site_config(
     tmp_path: Path, base: str, feeds: tuple[str, ...] = ("origin", "wire", "signal")
 ) -> Path:
-    lines = [
-        f"database_url: sqlite:///{tmp_path / 'corpus.db'}",
-        f"topics_file: {SHIPPED_TOPICS}",
-        "feeds:",
-    ]
-    for name in feeds:
-        lines += [f"  - name: {name}", f"    url: {base}/feeds/{name}.xml"]
-    lines += ["slack:", "  channels:"]
-    lines += [f'    {topic}: "{channel}"' for topic, channel in CHANNELS.items()]
-    lines += [
-        "alerts:",
-        "  max_age_hours: null",
-        "fetch:",
-        "  retries: 0",
-        "  allow_private_networks: true",
-    ]
-    path = tmp_path / "newsmon.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_config(
+        tmp_path,
+        feeds=[(name, f"/feeds/{name}.xml") for name in feeds],
+        base=base,
+        channels=CHANNELS,
+    )
 
 
 def story_of(path: str) -> str:
@@ -126,7 +113,7 @@ def test_one_alert_per_story_across_copies(tmp_path: Path, slack: FakeSlack) -> 
     site_root = tmp_path / "site"
     build_site(site_root)
     with serve(site_root) as site:
-        config = write_config(tmp_path, site.base)
+        config = write_site_config(tmp_path, site.base)
         totals = run_monitor(config)
 
         posted = []
@@ -138,9 +125,9 @@ def test_one_alert_per_story_across_copies(tmp_path: Path, slack: FakeSlack) -> 
         assert sorted(posted) == sorted(STORIES + NEGATIVES), [
             p["blocks"][0]["text"]["text"][:120] for p in slack.posts
         ]
-        assert totals["new_articles"] == len(STORIES + NEGATIVES)
+        assert totals.new_articles == len(STORIES + NEGATIVES)
         # 4 copies of each story stored as duplicates; the AMP and tracking links are known URLs
-        assert totals["duplicates"] == 8
+        assert totals.duplicates == 8
 
         store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
         try:
@@ -171,8 +158,8 @@ def test_an_edit_under_the_same_url_updates_the_article_and_alerts_no_one(
     site_root = tmp_path / "site"
     build_site(site_root)
     with serve(site_root) as site:
-        run_monitor(write_config(tmp_path, site.base, ("origin",)))
-        config = write_config(tmp_path, site.base)
+        run_monitor(write_site_config(tmp_path, site.base, ("origin",)))
+        config = write_site_config(tmp_path, site.base)
         run_monitor(config)
 
         # The outlet edits the English story under the same URL: new headline, one paragraph
@@ -190,8 +177,8 @@ def test_an_edit_under_the_same_url_updates_the_article_and_alerts_no_one(
             )
         )
         again = run_monitor(config)
-        assert slack.posts == [] and again["alerts_sent"] == 0 and again["new_articles"] == 0
-        assert again["updated"] == 1
+        assert slack.posts == [] and again.alerts_sent == 0 and again.new_articles == 0
+        assert again.updated == 1
 
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
+
 import yaml
 from prefect.flows import Flow, load_flow_from_entrypoint
 
@@ -23,11 +26,16 @@ def test_prefect_yaml_validates_with_prefects_own_model() -> None:
     assert not names["backfill"].schedules  # manual only
 
 
-def test_cron_schedule_is_valid() -> None:
-    from prefect.client.schemas.schedules import CronSchedule
+def test_monitor_runs_every_20_minutes_as_documented() -> None:
+    """The schedule Prefect would compute: every 20 minutes on the hour's thirds (README)."""
+    from prefect.server.schemas.schedules import CronSchedule
 
     [schedule] = next(d for d in load()["deployments"] if d["name"] == "monitor")["schedules"]
-    CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
+    cron = CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
+    start = datetime(2025, 2, 24, 0, 5, tzinfo=UTC)
+    runs = asyncio.run(cron.get_dates(n=4, start=start))
+    assert [r - start for r in runs] == [timedelta(minutes=m) for m in (15, 35, 55, 75)]
+    assert all(r.utcoffset() == timedelta(hours=9) for r in runs)  # Asia/Seoul
 
 
 def test_entrypoints_load_flows_relative_to_repo_root(monkeypatch) -> None:

@@ -7,14 +7,15 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from newsmon.config import Config, FeedConfig, load_config
+from newsmon.config import Config, FeedConfig
 from newsmon.devsite import SiteServer, serve
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
 from newsmon.store import utcnow
-from tests.conftest import SHIPPED_TOPICS
+from tests.support.configs import make_config
 
 BODY = (
     "<p>"
@@ -70,18 +71,14 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
         yield server
 
 
-def make_config(tmp_path: Path, site: SiteServer, feeds: dict[str, str], **fetch: object) -> Config:
-    lines = [
-        f"database_url: sqlite:///{tmp_path / 'c.db'}",
-        f"topics_file: {SHIPPED_TOPICS}",
-        "alerts: {max_age_hours: null}",
-        f"fetch: {json.dumps({'retries': 0, **fetch})}",
-        "feeds:",
-    ]
-    for name, path in feeds.items():
-        lines += [f"  - name: {name}", f"    url: {site.url(path)}"]
-    (tmp_path / "n.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return load_config(tmp_path / "n.yaml")
+def site_config(tmp_path: Path, site: SiteServer, feeds: dict[str, str], **fetch: Any) -> Config:
+    """Feeds on the test site; article links on loopback are refused unless `fetch` allows."""
+    return make_config(
+        tmp_path,
+        feeds=list(feeds.items()),
+        base=site.base,
+        fetch={"allow_private_networks": False, **fetch},
+    )
 
 
 def run_pass(config: Config, force: bool = False) -> dict[str, FeedOutcome]:
@@ -114,7 +111,7 @@ def articles(config: Config) -> dict:
 
 
 def test_conditional_get_round_trip(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(tmp_path, site, {"f": "/feed.xml"}, allow_private_networks=True)
+    config = site_config(tmp_path, site, {"f": "/feed.xml"}, allow_private_networks=True)
     first = run_pass(config)["f"]
     assert first.entries == 1 and first.new_articles == 1
     second = run_pass(config)["f"]
@@ -123,7 +120,7 @@ def test_conditional_get_round_trip(tmp_path: Path, site: SiteServer) -> None:
 
 
 def test_publisher_hints_set_the_next_poll(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(
+    config = site_config(
         tmp_path,
         site,
         {
@@ -151,7 +148,7 @@ def test_publisher_hints_set_the_next_poll(tmp_path: Path, site: SiteServer) -> 
 
 
 def test_failures_back_off_and_recovery_resets(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(tmp_path, site, {"gone": "/gone.xml"})
+    config = site_config(tmp_path, site, {"gone": "/gone.xml"})
     run_pass(config)
     first = health(config)["gone"]
     assert first.failure_kind == "hard" and first.consecutive_failures == 1
@@ -168,7 +165,7 @@ def test_failures_back_off_and_recovery_resets(tmp_path: Path, site: SiteServer)
 
 
 def test_permanent_redirect_updates_the_stored_feed_url(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(tmp_path, site, {"old": "/old.xml"}, allow_private_networks=True)
+    config = site_config(tmp_path, site, {"old": "/old.xml"}, allow_private_networks=True)
     outcome = run_pass(config)["old"]
     assert outcome.ok and "moved permanently" in (outcome.warning or "")
     assert health(config)["old"].url == site.url("/feed.xml")
@@ -192,14 +189,14 @@ def notes_by_title(config: Config) -> dict[str | None, str | None]:
 
 
 def test_pdf_links_keep_the_entry_with_its_summary(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(tmp_path, site, {"pdf": "/pdf.xml"}, allow_private_networks=True)
+    config = site_config(tmp_path, site, {"pdf": "/pdf.xml"}, allow_private_networks=True)
     assert run_pass(config)["pdf"].new_articles == 1
     assert articles(config)["논문 PDF"].text_source == "feed-summary"
     assert notes_by_title(config)["논문 PDF"] == "not an HTML page (application/pdf)"
 
 
 def test_loopback_article_links_are_refused_by_default(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(tmp_path, site, {"loop": "/loopback.xml"})  # feeds are trusted, links not
+    config = site_config(tmp_path, site, {"loop": "/loopback.xml"})  # feeds are trusted, links not
     outcome = run_pass(config)["loop"]
     assert outcome.ok and outcome.new_articles == 1 and outcome.pages_failed == 0
     assert articles(config)["내부망 링크"].text_source == "feed-summary"
@@ -210,7 +207,7 @@ def test_loopback_article_links_are_refused_by_default(tmp_path: Path, site: Sit
 
 
 def test_broken_entries_and_wrong_meta_charset(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(
+    config = site_config(
         tmp_path, site, {"nodate": "/nodate.xml", "meta": "/meta.xml"}, allow_private_networks=True
     )
     before = utcnow()
@@ -227,10 +224,10 @@ def test_broken_entries_and_wrong_meta_charset(tmp_path: Path, site: SiteServer)
 
 
 def test_a_feed_url_change_in_config_starts_afresh(tmp_path: Path, site: SiteServer) -> None:
-    config = make_config(tmp_path, site, {"f": "/gone.xml"})
+    config = site_config(tmp_path, site, {"f": "/gone.xml"})
     run_pass(config)
     assert health(config)["f"].consecutive_failures == 1
-    fixed = make_config(tmp_path, site, {"f": "/feed.xml"}, allow_private_networks=True)
+    fixed = site_config(tmp_path, site, {"f": "/feed.xml"}, allow_private_networks=True)
     run_pass(fixed)
     h = health(fixed)["f"]
     assert h.url == site.url("/feed.xml") and h.consecutive_failures == 0
@@ -252,7 +249,7 @@ def test_entries_without_links_are_stored_from_their_text(tmp_path: Path, site: 
         ),
         encoding="utf-8",
     )
-    config = make_config(tmp_path, site, {"nolink": "/nolink.xml"})
+    config = site_config(tmp_path, site, {"nolink": "/nolink.xml"})
     assert run_pass(config)["nolink"].new_articles == 1
     assert run_pass(config, force=True)["nolink"].new_articles == 0  # same identity next time
     stored = articles(config)["링크 없는 오픈소스 소식"]

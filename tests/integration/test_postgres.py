@@ -89,14 +89,14 @@ def test_monitor_flow_on_postgres(
         EXPECTED_ALERTS,
         alerts_posted,
         run_monitor,
-        write_config,
+        site_config,
     )
 
     monkeypatch.setenv("NEWSMON_DATABASE_URL", pg_url)
-    config = write_config(tmp_path, site)
+    config = site_config(tmp_path, site)
     totals = run_monitor(config)
     assert sorted(alerts_posted(slack)) == sorted(EXPECTED_ALERTS)
-    assert totals["new_articles"] == 11 and totals["duplicates"] == 1
+    assert totals.new_articles == 11 and totals.duplicates == 1
     again = run_monitor(config)
-    assert again["alerts_sent"] == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
+    assert again.alerts_sent == 0 and len(slack.posts) == len(EXPECTED_ALERTS)
     assert not (tmp_path / "corpus.db").exists()  # the environment's database won

@@ -1,34 +1,19 @@
-"""The command line without Prefect: exit codes, and the corpus views after a pass."""
+"""The command line without Prefect or servers: exit codes, and the corpus views."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_CONFIG, EXIT_DATABASE, app
-from newsmon.config import FeedConfig, load_config
-from newsmon.pipeline import Context, process_feeds
-from tests.conftest import SHIPPED_TOPICS
+from newsmon.config import FeedConfig
+from tests.support.configs import write_config
 
 runner = CliRunner()
 
 
-def write_config(tmp_path: Path, feeds: str = "", db: str | None = None) -> Path:
-    path = tmp_path / "newsmon.yaml"
-    path.write_text(
-        f"database_url: {db or 'sqlite:///' + str(tmp_path / 'corpus.db')}\n"
-        f"topics_file: {SHIPPED_TOPICS}\n"
-        f"alerts: {{max_age_hours: null}}\n"
-        f"fetch: {{retries: 0, allow_private_networks: true}}\n"
-        f"feeds:\n{feeds or '  []'}\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
-    path = write_config(tmp_path, "  - name: x\n    url: not-a-url\n")
+    path = write_config(tmp_path, feeds=[("x", "not-a-url")])
     result = runner.invoke(app, ["run", "--config", str(path)])
     assert result.exit_code == EXIT_CONFIG
     assert "feeds.0.url" in result.output and str(path) in result.output
@@ -36,7 +21,7 @@ def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
 
 def test_unusable_database_exits_3(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("")
-    path = write_config(tmp_path, db=f"sqlite:///{tmp_path / 'blocker' / 'x.db'}")
+    path = write_config(tmp_path, database_url=f"sqlite:///{tmp_path / 'blocker' / 'x.db'}")
     result = runner.invoke(app, ["feeds", "--config", str(path)])
     assert result.exit_code == EXIT_DATABASE
     assert "database" in result.output
@@ -53,36 +38,6 @@ def test_env_config_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("NEWSMON_CONFIG", str(path))
     result = runner.invoke(app, ["articles"])
     assert result.exit_code == 0 and "no articles" in result.output
-
-
-def test_articles_and_feeds_views_after_a_pass(tmp_path: Path, site) -> None:
-    feeds = (
-        f"  - name: frontier-wire\n    url: {site.url('/feeds/en-ai.atom')}\n    language: en\n"
-        f"  - name: broken-feed\n    url: {site.url('/feeds/broken.xml')}\n"
-    )
-    path = write_config(tmp_path, feeds)
-    config = load_config(path)
-    ctx = Context.open(config)
-
-    async def one_pass() -> None:
-        async with ctx.fetching() as fetcher:
-            await process_feeds(ctx, fetcher, config.feeds)
-
-    try:
-        asyncio.run(one_pass())
-    finally:
-        ctx.close()
-    listing = runner.invoke(app, ["articles", "--config", str(path), "--topic", "policy"])
-    assert listing.exit_code == 0
-    assert "FTC" in listing.output and "[policy" in listing.output
-    assert "phone" not in listing.output.lower()
-    limited = runner.invoke(app, ["articles", "--config", str(path), "--limit", "1"])
-    assert limited.output.count("\n#") + limited.output.startswith("#") == 1
-    health = runner.invoke(app, ["feeds", "--config", str(path)])
-    assert health.exit_code == 0
-    assert "broken-feed" in health.output and "failing" in health.output
-    assert "HTTP 500" in health.output
-    assert "frontier-wire" in health.output and "entries seen: 4" in health.output
 
 
 def test_feed_config_model_is_strict() -> None:

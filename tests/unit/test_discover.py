@@ -11,19 +11,10 @@ from typer.testing import CliRunner
 from newsmon.cli import app
 from newsmon.config import load_config
 from newsmon.devsite import serve
-from tests.conftest import DEMO_SITE, SHIPPED_TOPICS
+from tests.conftest import DEMO_SITE
+from tests.support.configs import config_text
 
 runner = CliRunner()
-CONFIG = """\
-# my monitor
-database_url: sqlite:///{db}
-topics_file: {topics}
-feeds:
-  - name: existing   # keep this comment
-    url: https://existing.example/rss
-slack:
-  default_channel: "#news"
-"""
 
 
 @pytest.fixture
@@ -45,8 +36,17 @@ def site(tmp_path: Path):
 
 
 def config_file(tmp_path: Path) -> Path:
+    """An operator's file, with comments that `feeds add` must keep."""
+    text = config_text(
+        tmp_path,
+        feeds=[("existing", "https://existing.example/rss")],
+        default_channel="#news",
+        fetch={"allow_private_networks": False},  # a URL the operator names is trusted anyway
+    )
+    marked = text.replace("  - name: existing\n", "  - name: existing   # keep this comment\n")
+    assert marked != text
     path = tmp_path / "newsmon.yaml"
-    path.write_text(CONFIG.format(db=tmp_path / "c.db", topics=SHIPPED_TOPICS), encoding="utf-8")
+    path.write_text("# my monitor\n" + marked, encoding="utf-8")
     return path
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsmon.classify import TopicMatch, load_rules
+from newsmon.config import Config
 from newsmon.pipeline import Context, diff_matches, preview_reclassify, to_stored
 from newsmon.store import NewArticle, Store, StoredMatch
 
@@ -77,8 +78,7 @@ def test_preview_writes_nothing(tmp_path: Path) -> None:
             ),
             encoding="utf-8",
         )
-        ctx = Context.__new__(Context)
-        ctx.rules, ctx.store = load_rules(rules_path), store
+        ctx = Context(Config(), load_rules(rules_path), store)
         rows = store.articles_for_reclassify(datetime(2000, 1, 1, tzinfo=UTC), None)
         count, diffs = preview_reclassify(ctx, rows)
         assert count == 3

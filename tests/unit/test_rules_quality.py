@@ -134,10 +134,3 @@ def test_classify_command_explains_a_local_page_and_stores_nothing(tmp_path: Pat
         app, ["classify", str(tmp_path / "nope.html"), "--rules", str(SHIPPED_TOPICS)]
     )
     assert missing.exit_code == EXIT_CONFIG
-
-
-def test_classify_command_fetches_a_url(site) -> None:
-    url = site.url("/ko/deepseek-open-source-week.html")
-    result = runner.invoke(app, ["classify", url, "--rules", str(SHIPPED_TOPICS)])
-    assert result.exit_code == 0, result.output
-    assert "topics: open-source" in result.output and "오픈소스" in result.output

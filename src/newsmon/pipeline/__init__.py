@@ -1,0 +1,48 @@
+"""The monitoring pass, delivery and replay, Prefect-free: `flows/` wraps these in tasks;
+tests and scripts call them directly. Every step that can fail for one feed, page or alert
+records why and lets the pass go on.
+
+Modules: `context` (what a pass shares), `outcomes` (typed records of what it did),
+`feed_pass` (feeds), `entries` (entries and edits), `delivery` (alerts to Slack),
+`replay` (backfill and its preview).
+"""
+
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.delivery import DeliveryOutcome, deliver_pending
+from newsmon.pipeline.entries import extract_page, process_entry, store_entry, to_stored
+from newsmon.pipeline.feed_pass import (
+    process_feed,
+    process_feeds,
+    record_crashed,
+    settle_batches,
+)
+from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.pipeline.replay import (
+    MatchDiff,
+    ReclassifyOutcome,
+    diff_matches,
+    preview_reclassify,
+    reclassify_batch,
+)
+
+__all__ = [
+    "Context",
+    "DeliveryOutcome",
+    "EntryFate",
+    "EntryResult",
+    "FeedOutcome",
+    "MatchDiff",
+    "ReclassifyOutcome",
+    "deliver_pending",
+    "diff_matches",
+    "extract_page",
+    "preview_reclassify",
+    "process_entry",
+    "process_feed",
+    "process_feeds",
+    "reclassify_batch",
+    "record_crashed",
+    "settle_batches",
+    "store_entry",
+    "to_stored",
+]

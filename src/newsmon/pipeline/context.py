@@ -1,0 +1,40 @@
+"""What one pass shares: configuration, topic rules, the corpus and the secrets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from newsmon.classify import Rules, load_rules
+from newsmon.config import Config, Secrets
+from newsmon.fetch import Fetcher
+from newsmon.store import Store
+
+
+@dataclass
+class Context:
+    """Shared by every stage of a pass. HTTP lives in a `Fetcher`, created inside the pass's
+    event loop (see `fetching`), because its connections belong to that loop."""
+
+    config: Config
+    rules: Rules
+    store: Store
+    secrets: Secrets = field(default_factory=Secrets.from_env)
+
+    @classmethod
+    def open(cls, config: Config) -> Context:
+        rules = load_rules(config.topics_path())
+        store = Store.open(config.database_url)
+        return cls(config, rules, store)
+
+    def close(self) -> None:
+        self.store.close()
+
+    @asynccontextmanager
+    async def fetching(self) -> AsyncIterator[Fetcher]:
+        fetcher = Fetcher(self.config.fetch)
+        try:
+            yield fetcher
+        finally:
+            await fetcher.aclose()

@@ -1,0 +1,189 @@
+"""One feed, and many feeds, through a pass: conditional fetch, parse, hand new entries on,
+record the feed's health and when to poll it next. Never raises for a bad feed or page."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+
+from newsmon import poll
+from newsmon.config import FeedConfig
+from newsmon.dedup import entry_identity
+from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
+from newsmon.fetch import Fetcher, FetchResult
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.entries import process_entry, revisit_known
+from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.store import FeedState, utcnow
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.5"
+)
+
+
+async def process_feed(
+    ctx: Context,
+    fetcher: Fetcher,
+    feed: FeedConfig,
+    now: datetime | None = None,
+    *,
+    force: bool = False,
+    state: FeedState | None = None,
+) -> FeedOutcome:
+    """Fetch one feed and store what is new in it; never raises for a bad feed or page."""
+    now = now or utcnow()
+    outcome = FeedOutcome(feed.name)
+    if state is None:
+        state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
+    if not force and state.next_check_at is not None and state.next_check_at > now:
+        outcome.not_due = True
+        outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
+        return outcome
+    response = await fetcher.get(
+        state.url,
+        max_bytes=ctx.config.fetch.max_feed_bytes,
+        accept=FEED_ACCEPT,
+        etag=state.etag,
+        last_modified=state.last_modified,
+        trusted=True,
+    )
+    outcome.bytes_received = len(response.content)
+    if response.not_modified:
+        outcome.not_modified = True
+        nxt = outcome.next_check = poll.after_success(ctx.config.poll, now, response.headers)
+        await asyncio.to_thread(
+            ctx.store.record_feed_success,
+            state.id,
+            entries=0,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            next_check_at=nxt.at,
+            schedule_note=nxt.reason,
+            status=304,
+            moved_to=response.moved_to,
+        )
+        return outcome
+    if not response.ok:
+        error = response.error or f"HTTP {response.status}"
+        return await _feed_failed(ctx, state, outcome, error, response, now)
+    try:
+        parsed = await asyncio.to_thread(
+            parse_feed,
+            response.content,
+            response.final_url,
+            response.charset,
+            response.content_type,
+        )
+    except FeedParseError as exc:
+        return await _feed_failed(ctx, state, outcome, str(exc), response, now)
+    if response.truncated:
+        outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
+    elif parsed.warning:
+        outcome.warning = parsed.warning
+    entries: dict[str, FeedEntry] = {}
+    for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
+        text = f"{entry.title}\n{entry.summary}"
+        entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
+    outcome.entries = len(entries)
+    known = await asyncio.to_thread(ctx.store.known_articles, list(entries))
+    outcome.already_seen = len(known)
+    await asyncio.gather(
+        *(
+            process_entry(ctx, fetcher, state.id, feed, entry, url, outcome, now, parsed.site_link)
+            for url, entry in entries.items()
+            if url not in known
+        )
+    )
+    await revisit_known(
+        ctx, fetcher, state.id, feed, {u: (entries[u], k) for u, k in known.items()}, outcome, now
+    )
+    nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
+    outcome.next_check = nxt
+    outcome.moved_to = response.moved_to
+    await asyncio.to_thread(
+        ctx.store.record_feed_success,
+        state.id,
+        entries=len(entries) - len(known),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        next_check_at=nxt.at,
+        schedule_note=nxt.reason,
+        status=response.status,
+        moved_to=response.moved_to,
+    )
+    if response.moved_to:
+        note = f"moved permanently to {response.moved_to}; update the configuration"
+        outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
+    return outcome
+
+
+async def _feed_failed(
+    ctx: Context,
+    state: FeedState,
+    outcome: FeedOutcome,
+    error: str,
+    response: FetchResult,
+    now: datetime,
+) -> FeedOutcome:
+    outcome.ok, outcome.error = False, error
+    kind = poll.classify_failure(response.status, error)
+    nxt = poll.after_failure(
+        ctx.config.poll, now, state.failures + 1, kind, response.headers, response.status
+    )
+    outcome.next_check = nxt
+    await asyncio.to_thread(
+        ctx.store.record_feed_failure,
+        state.id,
+        error,
+        kind=kind,
+        status=response.status,
+        next_check_at=nxt.at,
+        schedule_note=nxt.reason,
+    )
+    return outcome
+
+
+async def process_feeds(
+    ctx: Context, fetcher: Fetcher, feeds: Sequence[FeedConfig], *, force: bool = False
+) -> list[FeedOutcome]:
+    """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
+    now = utcnow()
+    states = await asyncio.to_thread(
+        ctx.store.sync_feeds, [(f.name, f.url, f.language) for f in feeds]
+    )
+    return list(
+        await asyncio.gather(
+            *(process_feed(ctx, fetcher, f, now, force=force, state=states[f.name]) for f in feeds)
+        )
+    )
+
+
+def record_crashed(
+    ctx: Context, feeds: Sequence[FeedConfig], error: BaseException
+) -> list[FeedOutcome]:
+    """A batch of feeds crashed for good (a bug, not a bad feed): record each of its feeds as
+    failed, so the feed's health shows it, and let the rest of the pass go on."""
+    line = f"internal error: {type(error).__name__}: {error}"
+    out = []
+    for feed in feeds:
+        state = ctx.store.sync_feed(feed.name, feed.url, feed.language)
+        ctx.store.record_feed_failure(state.id, line)
+        out.append(FeedOutcome.failed(feed.name, line))
+    return out
+
+
+def settle_batches(
+    ctx: Context,
+    groups: Sequence[Sequence[FeedConfig]],
+    results: Sequence[list[FeedOutcome] | BaseException],
+) -> list[FeedOutcome]:
+    """Every feed's outcome from the batches' results, a crashed batch recorded as failed."""
+    outcomes: list[FeedOutcome] = []
+    for group, result in zip(groups, results, strict=True):
+        if isinstance(result, BaseException):
+            outcomes.extend(record_crashed(ctx, group, result))
+        else:
+            outcomes.extend(result)
+    return outcomes

@@ -1,0 +1,73 @@
+"""What a pass did for one feed and one entry: typed records the flows and reports read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from newsmon.poll import NextCheck
+
+
+class EntryFate(StrEnum):
+    """What became of a feed entry whose URL was not stored when the pass began."""
+
+    NEW = "new"  # stored as an original
+    DUPLICATE = "duplicate"  # stored as a copy of an earlier article
+    SEEN = "seen"  # another feed stored the same page while this one fetched it
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    source: str  # where the article text came from (page, json-ld, feed-summary, …)
+    page_failed: bool
+    fate: EntryFate
+    topics: tuple[str, ...] = ()
+    alerts_queued: int = 0
+    near: bool = False  # a duplicate found by MinHash rather than by body hash
+
+
+@dataclass
+class FeedOutcome:
+    """One feed's share of a pass. Filled in on the event loop only, so never raced."""
+
+    feed: str
+    ok: bool = True
+    error: str | None = None
+    warning: str | None = None
+    not_modified: bool = False
+    not_due: bool = False
+    # When the feed is polled again and why; None when it is due at the next pass anyway
+    # (a batch that crashed records no schedule).
+    next_check: NextCheck | None = None
+    moved_to: str | None = None
+    entries: int = 0
+    new_articles: int = 0
+    already_seen: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0  # of `duplicates`, those found by MinHash rather than body hash
+    updated: int = 0  # known URLs whose feed entry changed and whose page was re-read
+    pages_failed: int = 0
+    bytes_received: int = 0
+    text_sources: Counter[str] = field(default_factory=Counter)
+    matches: Counter[str] = field(default_factory=Counter)
+    alerts_queued: int = 0
+
+    def count(self, result: EntryResult) -> None:
+        """Add one processed entry to the feed's figures."""
+        self.text_sources[result.source] += 1
+        self.pages_failed += result.page_failed
+        if result.fate is EntryFate.SEEN:
+            self.already_seen += 1
+            return
+        if result.fate is EntryFate.DUPLICATE:
+            self.duplicates += 1
+            self.near_duplicates += result.near
+        else:
+            self.new_articles += 1
+        self.matches.update(result.topics)
+        self.alerts_queued += result.alerts_queued
+
+    @classmethod
+    def failed(cls, feed: str, error: str, next_check: NextCheck | None = None) -> FeedOutcome:
+        return cls(feed, ok=False, error=error, next_check=next_check)

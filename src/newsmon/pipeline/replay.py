@@ -1,0 +1,127 @@
+"""Replay: apply the current topic rules to stored articles (backfill), or preview what that
+would change without writing anything."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from newsmon import alerts as alerting
+from newsmon.classify import TopicMatch
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.entries import to_stored
+from newsmon.store import StoredMatch
+
+
+@dataclass
+class ReclassifyOutcome:
+    articles: int = 0
+    changed: int = 0
+    added: Counter[str] = field(default_factory=Counter)
+    removed: Counter[str] = field(default_factory=Counter)
+    alerts_queued: int = 0
+
+    def add(self, other: ReclassifyOutcome) -> None:
+        """Fold another batch's figures into these."""
+        self.articles += other.articles
+        self.changed += other.changed
+        self.added.update(other.added)
+        self.removed.update(other.removed)
+        self.alerts_queued += other.alerts_queued
+
+    @classmethod
+    def total(cls, parts: Iterable[ReclassifyOutcome]) -> ReclassifyOutcome:
+        out = cls()
+        for part in parts:
+            out.add(part)
+        return out
+
+    @classmethod
+    def of_preview(cls, articles: int, diffs: Sequence[MatchDiff]) -> ReclassifyOutcome:
+        """The figures a dry run would have produced: nothing is queued by a preview."""
+        return cls(
+            articles=articles,
+            changed=len(diffs),
+            added=Counter(m.topic for d in diffs for m in d.new),
+            removed=Counter(m.topic for d in diffs for m in d.lost),
+        )
+
+
+def reclassify_batch(
+    ctx: Context, rows: Sequence[tuple[int, str | None, str]], *, queue_alerts: bool
+) -> ReclassifyOutcome:
+    """Apply the current rules to stored articles; queue only alerts never queued before."""
+    outcome = ReclassifyOutcome()
+    for article_id, title, text in rows:
+        matches = ctx.rules.classify(title, text)
+        added, removed = ctx.store.replace_matches(
+            article_id, to_stored(matches), ctx.rules.version
+        )
+        outcome.articles += 1
+        outcome.changed += bool(added or removed)
+        outcome.added.update(added)
+        outcome.removed.update(removed)
+        if queue_alerts and matches:
+            for channel, topics in alerting.route(
+                (m.topic for m in matches), ctx.config.slack
+            ).items():
+                outcome.alerts_queued += ctx.store.enqueue_alert(
+                    article_id, channel, topics, revive_skipped=True
+                )
+    return outcome
+
+
+@dataclass(frozen=True)
+class MatchDiff:
+    """What re-applying the rules would change for one stored article."""
+
+    article_id: int
+    title: str | None
+    new: tuple[TopicMatch, ...]  # topics the current rules match and the corpus does not have
+    lost: tuple[StoredMatch, ...]  # topics stored for the article that the rules no longer match
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "new": [
+                {"topic": m.topic, "score": m.score, "terms": m.terms, "snippet": m.snippet}
+                for m in self.new
+            ],
+            "lost": [{"topic": m.topic, "score": m.score} for m in self.lost],
+        }
+
+
+def diff_matches(
+    article_id: int,
+    title: str | None,
+    stored: Sequence[StoredMatch],
+    current: Sequence[TopicMatch],
+) -> MatchDiff | None:
+    """Stored matches against the current rules' matches; None when the topics are the same."""
+    have = {m.topic for m in stored}
+    want = {m.topic for m in current}
+    if have == want:
+        return None
+    return MatchDiff(
+        article_id,
+        title,
+        tuple(m for m in current if m.topic not in have),
+        tuple(m for m in stored if m.topic not in want),
+    )
+
+
+def preview_reclassify(
+    ctx: Context, rows: Sequence[tuple[int, str | None, str]]
+) -> tuple[int, list[MatchDiff]]:
+    """What `reclassify_batch` would change, without writing or queueing anything."""
+    diffs: list[MatchDiff] = []
+    for article_id, title, text in rows:
+        diff = diff_matches(
+            article_id, title, ctx.store.matches_of(article_id), ctx.rules.classify(title, text)
+        )
+        if diff is not None:
+            diffs.append(diff)
+    return len(rows), diffs

@@ -1,0 +1,83 @@
+"""One factory for newsmon configurations in tests: the YAML an operator would write, as text,
+as a file, or loaded into a `Config`.
+
+Defaults suit a test on loopback: a SQLite corpus in the test's folder, the shipped topic rules,
+no retries, loopback pages allowed, and alerts for stories of any age (sample dates are old).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsmon.config import Config, load_config
+from tests.conftest import SHIPPED_TOPICS
+
+# A feed: (name, url) or (name, url, language); a url starting with "/" is joined to `base`.
+Feed = tuple[str, str] | tuple[str, str, str | None]
+
+DEFAULT_FETCH: dict[str, Any] = {"retries": 0, "allow_private_networks": True}
+DEFAULT_ALERTS: dict[str, Any] = {"max_age_hours": None}
+
+
+def config_data(
+    folder: Path,
+    *,
+    feeds: Iterable[Feed] = (),
+    base: str = "",
+    database_url: str | None = None,
+    topics: Path = SHIPPED_TOPICS,
+    channels: Mapping[str, str] | None = None,
+    default_channel: str | None = None,
+    fetch: Mapping[str, Any] | None = None,
+    alerts: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The configuration as plain data; `fetch` and `alerts` are merged over the defaults."""
+    data: dict[str, Any] = {
+        "database_url": database_url or f"sqlite:///{folder / 'corpus.db'}",
+        "topics_file": str(topics),
+        "feeds": [],
+    }
+    for name, url, *language in feeds:
+        feed: dict[str, Any] = {"name": name, "url": base + url if url.startswith("/") else url}
+        if language and language[0]:
+            feed["language"] = language[0]
+        data["feeds"].append(feed)
+    if channels or default_channel:
+        slack: dict[str, Any] = {}
+        if channels:
+            slack["channels"] = dict(channels)
+        if default_channel:
+            slack["default_channel"] = default_channel
+        data["slack"] = slack
+    data["alerts"] = {**DEFAULT_ALERTS, **(alerts or {})}
+    data["fetch"] = {**DEFAULT_FETCH, **(fetch or {})}
+    return data
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style with list items indented under their key, as config/newsmon.yaml does."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def config_text(folder: Path, **options: Any) -> str:
+    """The configuration as YAML text (see `config_data` for the options)."""
+    data = config_data(folder, **options)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+
+
+def write_config(folder: Path, *, name: str = "newsmon.yaml", **options: Any) -> Path:
+    """Write the configuration to `folder`/`name` and return its path."""
+    path = folder / name
+    path.write_text(config_text(folder, **options), encoding="utf-8")
+    return path
+
+
+def make_config(folder: Path, **options: Any) -> Config:
+    """Write the configuration and load it, as `newsmon` would."""
+    return load_config(write_config(folder, **options))
