@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsmon.classify import Rules, load_rules
+from newsmon.rules import Rules, load_rules
 
 LABELS = ROOT / "tests" / "data" / "labels"
 SHIPPED = ROOT / "config" / "topics.yaml"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.shared_news import SHARED_NEWS, labelled_shared_items, split_of
 
-from newsmon.classify import Rules, explain, load_rules
+from newsmon.rules import Rules, explain, load_rules
 from newsmon.evaluate import LabelledItem, TopicScore, evaluate
 
 

@@ -21,7 +21,7 @@ from newsmon.config import Config, ConfigError, config_path, load_config
 from newsmon.store import ClusterView, Store, StoreError
 
 if TYPE_CHECKING:
-    from newsmon.classify import Rules
+    from newsmon.rules import Rules
 
 EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
 
@@ -73,7 +73,7 @@ def _store(config: Config) -> Store:
 
 def _check(path: Path | None) -> str:
     """Validate config, rules and database before Prefect spends seconds starting up."""
-    from newsmon.classify import load_rules
+    from newsmon.rules import load_rules
 
     config = _config(path)
     try:
@@ -292,7 +292,7 @@ def feeds_add(
 
 
 def _rules(config: Path | None, rules: Path | None, korean: str | None) -> Rules:
-    from newsmon.classify import KOREAN_MODES, load_rules
+    from newsmon.rules import KOREAN_MODES, load_rules
 
     if korean is not None and korean not in KOREAN_MODES:
         raise _fail(EXIT_CONFIG, f"--korean wants one of {', '.join(KOREAN_MODES)}")
@@ -311,9 +311,9 @@ def classify_page(
     config: ConfigOption = None,
 ) -> None:
     """Show which topics a page would match and why, without storing anything."""
-    from newsmon.classify import explain
     from newsmon.config import FetchConfig
     from newsmon.extract import extract_article
+    from newsmon.rules import VetoKind, explain
 
     ruleset = _rules(config, rules, korean)
     if source.startswith(("http://", "https://")):
@@ -351,12 +351,12 @@ def classify_page(
     matched = [d for d in details if d.matched]
     typer.echo(f"topics: {', '.join(d.topic for d in matched) or 'none'}")
     for d in details:
-        if d.vetoed_by and d.vetoed_by.startswith("requires:"):
-            state = f"no ({d.vetoed_by})"
-        elif d.vetoed_by:
-            state = f"no (vetoed by exclude {d.vetoed_by!r})"
-        else:
+        if d.veto is None:
             state = "MATCH" if d.matched else "no"
+        elif d.veto.kind is VetoKind.NO_CONTEXT:
+            state = "no (requires: none of its context terms occurs)"
+        else:
+            state = f"no (vetoed by exclude {d.veto.term!r})"
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
         for hit in d.hits:
             seen = f"  «{hit.matched}»" if hit.matched.casefold() != hit.term.casefold() else ""

@@ -6,15 +6,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from newsmon.yamlfile import ConfigError, load_yaml
+from newsmon.yamlfile import ConfigError, Loc, load_yaml
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
-TOPIC_KEYS = ("open-source", "ai-safety", "policy")
 
 __all__ = ["DEFAULT_CONFIG", "Config", "ConfigError", "Secrets", "config_path", "load_config"]
 
@@ -152,6 +151,15 @@ def config_path(explicit: str | Path | None = None) -> Path:
     return Path(env) if env else DEFAULT_CONFIG
 
 
+def _feed_note(data: dict[str, Any], loc: Loc) -> str:
+    """Name the offending feed by its name, not just its index."""
+    if len(loc) >= 2 and loc[0] == "feeds" and isinstance(loc[1], int):
+        feeds = data.get("feeds") or []
+        if loc[1] < len(feeds) and isinstance(feeds[loc[1]], dict) and feeds[loc[1]].get("name"):
+            return f" (feed {feeds[loc[1]]['name']!r})"
+    return ""
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Load and validate; raise ConfigError naming file, line, key and reason."""
     file = config_path(path)
@@ -162,29 +170,7 @@ def load_config(path: str | Path | None = None) -> Config:
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
     if env_db:
         data["database_url"] = env_db
-    try:
-        config = Config.model_validate({**data, "source": file})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        reason = err["msg"]
-        if err["type"] == "extra_forbidden":
-            reason = "unknown key"
-        elif err["type"] == "missing":
-            reason = "required key is missing"
-        # Name the offending feed by its name, not just its index.
-        if len(loc) >= 2 and loc[0] == "feeds" and isinstance(loc[1], int):
-            feeds = data.get("feeds") or []
-            if (
-                loc[1] < len(feeds)
-                and isinstance(feeds[loc[1]], dict)
-                and feeds[loc[1]].get("name")
-            ):
-                reason += f" (feed {feeds[loc[1]]['name']!r})"
-        more = len(exc.errors()) - 1
-        if more:
-            reason += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise doc.error(loc, reason) from None
+    config = doc.validate(Config, {**data, "source": file}, note=lambda loc: _feed_note(data, loc))
     if not config.topics_path().is_file():
         raise doc.error(("topics_file",), f"file not found: {config.topics_path()}")
     return config

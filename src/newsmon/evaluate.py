@@ -11,9 +11,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
-from newsmon.classify import Rules, TopicMatch
-from newsmon.yamlfile import ConfigError, load_yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from newsmon.rules import Rules, TopicMatch
+from newsmon.yamlfile import ConfigError, first_problem, load_yaml, reworded
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,34 @@ class Evaluation:
         return out
 
 
+class _LabelLine(BaseModel):
+    """One line of a labelled set; other keys (notes, sources) are the labeller's own."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+
+    id: str | None = None  # default: file:line
+    title: str | None = None
+    text: str | None = None
+    topics: Annotated[
+        list[Annotated[str, Field(strict=True), reworded("a topic key must be a string")]],
+        reworded("must be a list of topic keys ([] for none)"),
+    ] = Field(default=None, validate_default=True)
+    lang: str | None = None
+
+
+_LINE = TypeAdapter(Annotated[_LabelLine, reworded("each line must be a JSON object")])
+_FloorKey = Annotated[
+    str, Field(pattern="^(precision|recall)$"), reworded("unknown key; use precision or recall")
+]
+_Fraction = Annotated[
+    float, Field(strict=True, ge=0, le=1), reworded("must be a number from 0 to 1")
+]
+_Floor = Annotated[dict[_FloorKey, _Fraction], reworded("must be {precision: x, recall: y}")]
+_FLOORS = TypeAdapter(
+    Annotated[dict[str, _Floor], reworded("must map each topic to {precision: x, recall: y}")]
+)
+
+
 def load_labels(path: Path) -> list[LabelledItem]:
     """Items from a .jsonl file, or from every .jsonl file in a folder (sorted by name)."""
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
@@ -98,26 +129,20 @@ def load_labels(path: Path) -> list[LabelledItem]:
                 continue
             where = f"{file}:{n}"
             try:
-                raw = json.loads(line)
+                raw = _LINE.validate_python(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
-            if not isinstance(raw, dict):
-                raise ConfigError(f"{where}: each line must be a JSON object")
-            topics = raw.get("topics")
-            if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-                raise ConfigError(f"{where}: topics must be a list of topic keys ([] for none)")
-            ident = str(raw.get("id") or where)
+            except ValidationError as exc:
+                loc, reason = first_problem(exc)
+                key = ".".join(str(p) for p in loc)
+                raise ConfigError(f"{where}: {key + ': ' if key else ''}{reason}") from None
+            ident = raw.id or where
             if ident in seen:
                 raise ConfigError(f"{where}: duplicate id {ident!r}")
             seen.add(ident)
             items.append(
                 LabelledItem(
-                    ident,
-                    str(raw.get("title") or ""),
-                    str(raw.get("text") or ""),
-                    frozenset(topics),
-                    raw.get("lang"),
-                    where,
+                    ident, raw.title or "", raw.text or "", frozenset(raw.topics), raw.lang, where
                 )
             )
     return items
@@ -125,21 +150,7 @@ def load_labels(path: Path) -> list[LabelledItem]:
 
 def load_floors(path: Path) -> dict[str, dict[str, float]]:
     """`topic: {precision: 0.9, recall: 0.9}` per topic, as recorded in the repository."""
-    doc = load_yaml(path)
-    if not isinstance(doc.data, dict):
-        raise doc.error((), "must map each topic to {precision: x, recall: y}")
-    out: dict[str, dict[str, float]] = {}
-    for topic, spec in doc.data.items():
-        if not isinstance(spec, dict):
-            raise doc.error((topic,), "must be {precision: x, recall: y}")
-        out[topic] = {}
-        for key, value in spec.items():
-            if key not in ("precision", "recall"):
-                raise doc.error((topic, key), "unknown key; use precision or recall")
-            if not isinstance(value, int | float) or not 0 <= value <= 1:
-                raise doc.error((topic, key), "must be a number from 0 to 1")
-            out[topic][key] = float(value)
-    return out
+    return load_yaml(path).validate(_FLOORS)
 
 
 def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:

@@ -1,14 +1,24 @@
-"""YAML loading that remembers where each key came from, so errors can name file and line."""
+"""YAML loading that remembers where each key came from, so errors can name file and line.
+
+Files are validated by pydantic models; `LocatedYaml.validate` turns the first problem pydantic
+finds into one `ConfigError` naming file, line, key and reason, for every file newsmon reads.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import TypeAdapter, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+Loc = tuple[str | int, ...]
+T = TypeVar("T")
+_REASON = "newsmon"  # the error type of reasons written here, not by pydantic
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -40,6 +50,72 @@ class LocatedYaml:
         where = f"{self.path}" + (f":{line}" if line else "")
         key = ".".join(str(p) for p in loc) or "(top level)"
         return ConfigError(f"{where}: {key}: {reason}")
+
+    def validate(
+        self,
+        schema: type[T] | TypeAdapter[T],
+        data: Any = None,
+        *,
+        note: Callable[[Loc], str] | None = None,
+    ) -> T:
+        """`data` (by default the file's) validated by `schema`, or the first problem found.
+
+        `note` may add to the reason for a location (config names a feed by its name).
+        """
+        adapter = schema if isinstance(schema, TypeAdapter) else TypeAdapter(schema)
+        try:
+            return adapter.validate_python(self.data if data is None else data)
+        except ValidationError as exc:
+            raise self.error(*first_problem(exc, note)) from None
+
+
+def first_problem(
+    exc: ValidationError, note: Callable[[Loc], str] | None = None
+) -> tuple[Loc, str]:
+    """Where (keys and indices) and why pydantic refused the data, in newsmon's words."""
+    errors = exc.errors()
+    err = errors[0]
+    loc = tuple(p for p in err["loc"] if p != "[key]")  # a bad mapping key: name the key
+    reason = err["msg"]
+    if err["type"] == "extra_forbidden":
+        reason = "unknown key"
+    elif err["type"] == "missing":
+        reason = "required key is missing"
+    if note:
+        reason += note(loc)
+    more = len(errors) - 1
+    if more:
+        reason += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return loc, reason
+
+
+def reworded(reason: str) -> WrapValidator:
+    """Annotation: a value of the wrong type or out of range is refused with `reason`.
+
+    Only pydantic's wording of a problem with the value itself is replaced; problems deeper
+    inside it (an item of a list, a key of a mapping) keep their own location and reason.
+    """
+
+    def wrap(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if any(not e["loc"] and e["type"] != _REASON for e in exc.errors()):
+                raise PydanticCustomError(_REASON, reason) from None
+            raise
+
+    return WrapValidator(wrap)
+
+
+def problem(reason: str) -> PydanticCustomError:
+    """A problem a validator found with the value it checks, worded as given."""
+    return PydanticCustomError(_REASON, reason)
+
+
+def problem_at(title: str, loc: Loc, reason: str, value: Any = None) -> ValidationError:
+    """A problem a model validator found deeper down, at `loc` relative to the model."""
+    detail = InitErrorDetails(type=problem(reason), loc=loc, input=value)
+    return ValidationError.from_exception_data(title, [detail])
 
 
 def _expand_env(value: str) -> str:

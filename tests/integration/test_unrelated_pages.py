@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from newsmon.classify import load_rules
+from newsmon.rules import load_rules
 from newsmon.extract import extract_article
 from tests.conftest import SHIPPED_TOPICS
 from tests.support.shared_news import SHARED_PAGES

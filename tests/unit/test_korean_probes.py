@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from newsmon.classify import Matcher, TopicRule, kiwi_available, parse_term
+from newsmon.rules import Matcher, TopicRule, kiwi_available, parse_term
 from tests.conftest import ROOT
 
 PROBES = [

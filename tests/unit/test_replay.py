@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsmon.classify import TopicMatch, load_rules
 from newsmon.config import Config
 from newsmon.pipeline import Context, diff_matches, preview_reclassify, to_stored
+from newsmon.rules import TopicMatch, load_rules
 from newsmon.store import NewArticle, Store, StoredMatch
 
 RULES = """\

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsmon.classify import kiwi_available
 from newsmon.cli import EXIT_BELOW_FLOOR, EXIT_CONFIG, app
 from newsmon.evaluate import evaluate, load_labels
+from newsmon.rules import kiwi_available
 from tests.conftest import ROOT, SHIPPED_TOPICS
 from tests.support.shared_news import SHARED_NEWS, labelled_shared_items
 
@@ -82,7 +82,7 @@ def test_eval_refuses_unknown_topics_and_bad_lines(tmp_path: Path) -> None:
     reason="kiwipiepy not installed (pip install -e '.[korean]')",
 )
 def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
-    from newsmon.classify import load_rules
+    from newsmon.rules import load_rules
 
     korean = [i for i in load_labels(LABELS) if i.lang == "ko"]
     suffix = evaluate(load_rules(SHIPPED_TOPICS, korean="suffix"), korean)
@@ -107,7 +107,7 @@ SHARED_FLOORS = {
 @pytest.mark.parametrize("split", ["dev", "test"])
 def test_shipped_rules_on_real_archived_news_items(split: str) -> None:
     """The same rules on real news items kept outside the repository, labelled by hand by id."""
-    from newsmon.classify import load_rules
+    from newsmon.rules import load_rules
 
     items = labelled_shared_items(split=split)
     assert len(items) >= 100

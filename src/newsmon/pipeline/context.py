@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from newsmon.classify import Rules, load_rules
 from newsmon.config import Config, Secrets
 from newsmon.fetch import Fetcher
+from newsmon.rules import Rules, load_rules
 from newsmon.store import Store
 
 

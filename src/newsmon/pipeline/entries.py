@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newsmon import alerts as alerting
-from newsmon.classify import TopicMatch
 from newsmon.config import FeedConfig
 from newsmon.dedup import clean_url, content_hash, entry_fingerprint, minhash_signature
 from newsmon.extract import Extracted, extract_article
@@ -18,6 +17,7 @@ from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.rules import TopicMatch
 from newsmon.store import (
     ALERT_PENDING,
     ALERT_SKIPPED,

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsmon import alerts as alerting
-from newsmon.classify import TopicMatch
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import to_stored
+from newsmon.rules import TopicMatch
 from newsmon.store import StoredMatch
 
 

@@ -1,0 +1,132 @@
+"""The records of the rule model and of its outcomes: atoms, terms, topics, hits, matches, vetoes.
+
+Plain frozen dataclasses, built by `loader.py` from `topics.yaml` and read by the matcher and
+scoring; nothing here parses, matches or scores.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, get_args
+
+Field = Literal["title", "body"]
+FIELDS: tuple[Field, ...] = get_args(Field)
+Lang = Literal["en", "ko"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+KoreanMode = Literal["suffix", "kiwi"]  # kiwi: the kiwipiepy analyser decides where stems end
+KOREAN_MODES: tuple[KoreanMode, ...] = get_args(KoreanMode)
+TITLE_WEIGHT = 3
+BODY_WEIGHT = 1
+BODY_CAP = 3
+STRONG_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One word, phrase or regex that the matcher looks for."""
+
+    text: str
+    pattern: re.Pattern[str]
+    key: str | None  # lower-cased first word, for the automaton; None for a regex
+    korean_end: bool = False  # ends in Hangul: a particle or ending may follow
+    single_word: bool = False  # one word: nothing may follow the key
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a topic's `terms`, `strong`, `exclude` or `requires` list."""
+
+    text: str  # as written in the file: what explanations show
+    lang: str
+    atoms: tuple[Atom, ...] = ()  # any of these
+    near: tuple[Atom, ...] = ()  # ... within `distance` of any of these
+    distance: int = 0
+    unit: Literal["words", "chars"] = "words"
+    title_only: bool = False
+    unless: tuple[Atom, ...] = ()  # the term counts only if none of these is in the article
+
+
+@dataclass(frozen=True)
+class Weights:
+    title: int = TITLE_WEIGHT
+    body: int = BODY_WEIGHT
+    body_cap: int = BODY_CAP
+    strong: int = STRONG_WEIGHT
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    key: str
+    label: str
+    min_score: int
+    terms: tuple[Term, ...]
+    strong: tuple[Term, ...] = ()
+    exclude: tuple[Term, ...] = ()
+    weights: Weights = field(default_factory=Weights)
+    requires: tuple[Term, ...] = ()  # at least one must occur, else the topic cannot match
+
+
+@dataclass(frozen=True)
+class TermHit:
+    term: str  # the rule entry as written
+    field: Field
+    position: int  # of the first occurrence, in the NFKC-normalised field
+    count: int
+    matched: str = ""  # the text of the first occurrence ("open-weight model", "딥시크가")
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "term": self.term,
+            "field": self.field,
+            "position": self.position,
+            "count": self.count,
+        }
+        if self.matched:
+            out["matched"] = self.matched
+        return out
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    topic: str
+    score: int
+    hits: tuple[TermHit, ...]
+    snippet: str
+
+    @property
+    def terms(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.term, None)
+        return list(seen)
+
+
+class VetoKind(StrEnum):
+    """Why a topic cannot match an article, whatever it scores."""
+
+    EXCLUDED = "exclude"  # one of the topic's `exclude` terms occurs
+    NO_CONTEXT = "requires"  # none of the topic's `requires` terms occurs
+
+
+@dataclass(frozen=True)
+class Veto:
+    kind: VetoKind
+    term: str | None = None  # the exclude term, as written, that vetoed the topic
+
+
+@dataclass(frozen=True)
+class TopicScoreDetail:
+    """How one topic scored on one article, matched or not: what `newsmon classify` shows."""
+
+    topic: str
+    score: int
+    min_score: int
+    hits: tuple[TermHit, ...]
+    snippet: str
+    veto: Veto | None = None
+
+    @property
+    def matched(self) -> bool:
+        return self.veto is None and self.score >= self.min_score and bool(self.hits)

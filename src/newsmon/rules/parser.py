@@ -1,0 +1,143 @@
+"""The expression parser: one entry of a rule list (``a | b``, ``NEAR/n``, ``NOT``, ``title:``,
+``re:``, quotes) to a `Term` of compiled atoms; a bad entry raises ValueError with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsmon.rules.korean import is_hangul
+from newsmon.rules.model import Atom, Term
+from newsmon.rules.terms import (
+    compile_term,
+    lower_same_length,
+    normalise_for_matching,
+    stem_tokens,
+)
+
+_TOKEN = re.compile(
+    r'\s*(?:"(?P<quoted>[^"]*)"|(?P<op>\||\(|\)|NEAR/\d+c?(?=[\s("]|$)|NOT(?=[\s("]|$))'
+    r'|(?P<word>[^\s|()"]+))'
+)
+_NEAR = re.compile(r"NEAR/(\d+)(c?)")
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError(f"cannot read {text[pos:]!r}")
+        pos = m.end()
+        if m.group("quoted") is not None:
+            out.append(("word", m.group("quoted")))
+        elif m.group("op") is not None:
+            out.append(("op", m.group("op")))
+        else:
+            out.append(("word", m.group("word")))
+    return out
+
+
+def _group(tokens: list[tuple[str, str]], what: str) -> list[str]:
+    """`a | b c | (d)` → ["a", "b c", "d"]; parentheses around the whole group are optional."""
+    if tokens and tokens[0] == ("op", "(") and tokens[-1] == ("op", ")"):
+        tokens = tokens[1:-1]
+    phrases: list[str] = []
+    words: list[str] = []
+    for kind, value in tokens:
+        if kind == "op" and value == "|":
+            if not words:
+                raise ValueError(f"an empty alternative in {what}")
+            phrases.append(" ".join(words))
+            words = []
+        elif kind == "op":
+            raise ValueError(f"unexpected {value!r} in {what} (no nesting: one level of ( | ))")
+        else:
+            words.append(value)
+    if not words:
+        raise ValueError(f"{what} is empty" if not phrases else f"an empty alternative in {what}")
+    phrases.append(" ".join(words))
+    return phrases
+
+
+def _atom(text: str, lax_korean: bool) -> Atom:
+    pattern = compile_term(text, lax_korean_end=lax_korean)
+    tokens, _ = stem_tokens(normalise_for_matching(text).strip())
+    return Atom(
+        text,
+        pattern,
+        lower_same_length(tokens[0]),
+        is_hangul(tokens[-1][-1]),
+        len(tokens) == 1,
+    )
+
+
+def _regex_atom(source: str) -> Atom:
+    source = source.strip()
+    if not source:
+        raise ValueError("re: needs a pattern")
+    try:
+        pattern = re.compile(source)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {source!r}: {exc}") from None
+    if pattern.search("") is not None:
+        raise ValueError(f"regex {source!r} matches the empty string: it would match everything")
+    return Atom(f"re:{source}", pattern, None)
+
+
+def parse_term(text: str, lang: str, *, expressions: bool = True, lax_korean: bool = False) -> Term:
+    """Parse one entry of a rule list; raises ValueError with a reason a person can act on.
+
+    Without `expressions` (format version 1) every entry is a plain word or phrase.
+    """
+    raw = text
+    text = text.strip()
+    if not text:
+        raise ValueError("a term must be a non-empty string")
+    if not expressions:
+        return Term(text, lang, (_atom(text, lax_korean),))
+    title_only = False
+    if text.startswith("title:"):
+        title_only, text = True, text[len("title:") :].strip()
+    if text.startswith("re:"):
+        return Term(raw.strip(), lang, (_regex_atom(text[3:]),), title_only=title_only)
+    tokens = _lex(text)
+    nots = [i for i, t in enumerate(tokens) if t == ("op", "NOT")]
+    unless: tuple[Atom, ...] = ()
+    if len(nots) > 1:
+        raise ValueError("at most one NOT per term (group the exceptions: a NOT (b | c))")
+    if nots:
+        after = tokens[nots[0] + 1 :]
+        if not after:
+            raise ValueError("NOT needs a term after it")
+        unless = tuple(_atom(p, lax_korean) for p in _group(after, "the NOT part"))
+        tokens = tokens[: nots[0]]
+    nears = [i for i, t in enumerate(tokens) if t[0] == "op" and t[1].startswith("NEAR/")]
+    near: tuple[Atom, ...] = ()
+    distance, chars = 0, False
+    if len(nears) > 1:
+        raise ValueError("at most one NEAR per term")
+    if nears:
+        m = _NEAR.fullmatch(tokens[nears[0]][1])
+        assert m is not None
+        distance, chars = int(m.group(1)), bool(m.group(2))
+        right = tokens[nears[0] + 1 :]
+        if not right or not tokens[: nears[0]]:
+            raise ValueError("NEAR needs a term on both sides")
+        near = tuple(_atom(p, lax_korean) for p in _group(right, "the right side of NEAR"))
+        tokens = tokens[: nears[0]]
+    if not tokens:
+        raise ValueError("nothing to match before NOT")
+    atoms = tuple(_atom(p, lax_korean) for p in _group(tokens, "the term"))
+    return Term(
+        raw.strip(),
+        lang,
+        atoms,
+        near,
+        distance,
+        "chars" if chars else "words",
+        title_only,
+        unless,
+    )

@@ -1,0 +1,104 @@
+"""The term compiler: one word or phrase to a regex whose boundaries suit the script at each end.
+
+Latin-script terms respect word boundaries (``AI`` is not in "said") and all-capital acronyms
+are case-sensitive; Korean terms may carry the particles and endings of `korean.py` but must
+begin a word; words of a phrase may be joined by spaces or hyphens, or (Latin next to Hangul)
+by nothing at all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from newsmon.rules.korean import (
+    DICTIONARY_ENDINGS,
+    HANGUL,
+    NOUN_SUFFIXES,
+    PARTICLES,
+    VERB_STARTS,
+    is_hangul,
+)
+
+LATIN_WORD = "A-Za-z0-9"
+_LATIN_RE = re.compile(f"[{LATIN_WORD}]")
+_SEP = r"[\s\-\u2010-\u2015]"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def normalise_for_matching(text: str) -> str:
+    """NFKC folds full-width letters (ＡＩ) and compatibility jamo; lengths may change."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def lower_same_length(text: str) -> str:
+    """Lower case that keeps every offset (falls back to ASCII-only when lengths would differ)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def is_latin(ch: str) -> bool:
+    return bool(_LATIN_RE.match(ch))
+
+
+def _tokens(term: str) -> list[str]:
+    # Korean text spaces Latin/Hangul junctions freely (AI안전연구소, AI 안전연구소).
+    spaced = re.sub(
+        f"(?<=[{LATIN_WORD}])(?=[{HANGUL}])|(?<=[{HANGUL}])(?=[{LATIN_WORD}])", " ", term
+    )
+    return [t for t in re.split(r"[\s\-\u2010-\u2015]+", spaced) if t]
+
+
+def stem_tokens(term: str) -> tuple[list[str], bool]:
+    """The term's words, a dictionary-form verb (공개하다) cut to its stem; and whether it was."""
+    tokens = _tokens(term)
+    if not tokens or not any(c.isalnum() for c in term):
+        raise ValueError(f"term {term!r} has no letters")
+    last_token = tokens[-1]
+    for ending in DICTIONARY_ENDINGS:
+        if last_token.endswith(ending) and len(last_token) > len(ending):
+            return [*tokens[:-1], last_token[: -len(ending)]], True
+    return tokens, False
+
+
+def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
+    """Regex for one word or phrase, with boundaries chosen by the script at each end.
+
+    The group ``core`` is the term itself, without the particle or ending it carries.
+    With `lax_korean_end`, a Korean term may be followed by any Hangul (an analyser decides).
+    """
+    term = normalise_for_matching(term).strip()
+    if not term:
+        raise ValueError("empty term")
+    tokens, verb_only = stem_tokens(term)
+    body = f"{_SEP}*".join(re.escape(t) for t in tokens)
+    first, last = tokens[0][0], tokens[-1][-1]
+    if is_hangul(first):
+        left = f"(?<![{HANGUL}])"
+    elif is_latin(first):
+        left = f"(?<![{LATIN_WORD}])"
+    else:
+        left = ""
+    verbs = "|".join(VERB_STARTS)
+    if is_hangul(last) and lax_korean_end:
+        right = f"[{HANGUL}]*"
+    elif is_hangul(last) and verb_only:
+        right = f"(?:{verbs})[{HANGUL}]*"
+    elif is_hangul(last):
+        particles = "|".join(PARTICLES)
+        # a noun suffix (안전성, 오픈소스화, 공개적) may come first; then up to three particles
+        right = (
+            f"(?:(?:{verbs})[{HANGUL}]*|(?:{NOUN_SUFFIXES})?(?:{particles}){{0,3}})(?![{HANGUL}])"
+        )
+    elif is_latin(last):
+        right = f"(?![{LATIN_WORD}])"
+    else:
+        right = ""
+    letters = [c for c in term if c.isalpha() and c.isascii()]
+    acronym = (
+        len(letters) >= 2
+        and all(c.isupper() for c in letters)
+        and not any(is_hangul(c) for c in term)
+    )
+    flags = 0 if acronym else re.IGNORECASE
+    return re.compile(f"{left}(?P<core>{body}){right}", flags)

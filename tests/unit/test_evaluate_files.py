@@ -1,0 +1,91 @@
+"""The files `newsmon eval` reads: labelled items (JSON lines) and per-topic floors (YAML).
+
+A bad file is refused naming file, line, key and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsmon.evaluate import load_floors, load_labels
+from newsmon.yamlfile import ConfigError
+
+
+def test_floors_load_as_given(tmp_path: Path) -> None:
+    path = tmp_path / "floors.yaml"
+    path.write_text("policy: {precision: 0.9}\nai-safety: {precision: 1, recall: 0.5}\n")
+    assert load_floors(path) == {
+        "policy": {"precision": 0.9},
+        "ai-safety": {"precision": 1.0, "recall": 0.5},
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[]\n", ": (top level): must map each topic to {precision: x, recall: y}"),
+        ("policy: 0.9\n", ":1: policy: must be {precision: x, recall: y}"),
+        ("policy: {precison: 0.9}\n", ":1: policy.precison: unknown key; use precision or recall"),
+        ("a: {recall: 1}\nb:\n  recall: 1.5\n", ":3: b.recall: must be a number from 0 to 1"),
+        ("policy: {recall: yes}\n", ":1: policy.recall: must be a number from 0 to 1"),
+    ],
+)
+def test_bad_floors_name_line_key_and_reason(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "floors.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_floors(path)
+    assert str(err.value) == f"{path}{expected}"
+
+
+def test_labels_keep_their_fields_and_default_the_id_to_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(
+        '# a comment\n{"id": 7, "title": "T", "text": "B", "topics": ["policy"], "lang": "en"}\n'
+        '\n{"title": "U", "topics": [], "source": "kept by the labeller, ignored"}\n',
+        encoding="utf-8",
+    )
+    first, second = load_labels(path)
+    assert (first.id, first.title, first.text, first.topics, first.lang) == (
+        "7",
+        "T",
+        "B",
+        frozenset({"policy"}),
+        "en",
+    )
+    assert first.source == f"{path}:2"
+    assert (second.id, second.text, second.topics, second.lang) == (
+        f"{path}:4",
+        "",
+        frozenset(),
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("[1]", "each line must be a JSON object"),
+        ('{"id": "a"}', "topics: must be a list of topic keys ([] for none)"),
+        ('{"topics": "policy"}', "topics: must be a list of topic keys ([] for none)"),
+        ('{"topics": [1]}', "topics.0: a topic key must be a string"),
+        ('{"topics": [', "invalid JSON: "),
+    ],
+)
+def test_bad_label_lines_name_file_line_and_reason(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"id": "ok", "topics": []}\n' + line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_labels(path)
+    assert str(err.value).startswith(f"{path}:2: {expected}")
+
+
+def test_duplicate_label_ids_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"id": "a", "topics": []}\n{"id": "a", "topics": []}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_labels(path)
+    assert str(err.value) == f"{path}:2: duplicate id 'a'"

@@ -1,0 +1,173 @@
+"""Scoring (`newsmon.rules.scoring`): rules applied to articles, with evidence and typed vetoes."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from newsmon.rules import Rules, Veto, VetoKind, explain, load_rules
+
+RULES = """\
+version: 1
+topics:
+  open-source:
+    label: Open-source AI
+    min_score: 3
+    terms:
+      en: ["open source", "open weights", "GitHub"]
+      ko: ["오픈소스", "깃허브"]
+    exclude:
+      en: ["open source intelligence"]
+  policy:
+    min_score: 3
+    terms:
+      en: ["regulation", "FTC"]
+      ko: ["규제"]
+"""
+
+V2 = """\
+version: 2
+topics:
+  open-source:
+    min_score: 3
+    terms:
+      en:
+        - "open NEAR/3 (weights | code)"
+        - "GitHub | 깃허브"
+        - "title: Open Source Week"
+        - "re: \\\\bLlama[- ]?[0-9]\\\\b"
+      ko: ["공개하다 NEAR/2 가중치"]
+    requires:
+      en: ["AI", "model", "models"]
+      ko: ["모델"]
+  ai-safety:
+    min_score: 2
+    weights: {title: 2, body: 1, body_cap: 1, strong: 5}
+    terms:
+      en: ["safety NOT (car | food)", "(AI | 인공지능) NEAR/2 안전"]
+    strong:
+      en: ["AI Safety Institute"]
+"""
+
+
+def _load(tmp_path: Path, text: str) -> Rules:
+    path = tmp_path / "topics.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_rules(path)
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Rules:
+    return _load(tmp_path, RULES)
+
+
+@pytest.fixture
+def v2(tmp_path: Path) -> Rules:
+    return _load(tmp_path, V2)
+
+
+def topics(rules: Rules, title: str, body: str = "") -> dict[str, int]:
+    return {m.topic: m.score for m in rules.classify(title, body)}
+
+
+def test_classify_title_hit_scores_more_than_body(rules: Rules) -> None:
+    matches = rules.classify("딥시크, 코드를 오픈소스로 공개", "본문에는 관련 언급이 없다.")
+    assert [m.topic for m in matches] == ["open-source"]
+    assert matches[0].score == 3
+    assert matches[0].hits[0].field == "title"
+    # one body mention alone is below the bar
+    assert rules.classify("새 소식", "이 모델은 오픈소스다.") == []
+
+
+def test_classify_records_terms_and_snippet(rules: Rules) -> None:
+    body = (
+        ("Intro text. " * 20)
+        + "The lab released open weights on GitHub and GitHub again. "
+        + ("Tail text. " * 20)
+    )
+    [match] = rules.classify("A model release", body)
+    assert match.topic == "open-source"
+    assert set(match.terms) == {"open weights", "GitHub"}
+    assert "open weights" in match.snippet
+    assert match.snippet.startswith("…") and match.snippet.endswith("…")
+    assert len(match.snippet) < 260
+
+
+def test_exclusions(rules: Rules) -> None:
+    assert rules.classify("Open source intelligence on GitHub", "open source " * 3) == []
+
+
+def test_body_mentions_are_capped(rules: Rules) -> None:
+    assert topics(rules, "x", "regulation " * 10) == {"policy": 3}
+
+
+def test_near_counts_words_between_in_either_order(v2: Rules) -> None:
+    assert topics(v2, "AI lab will open its model weights") == {"open-source": 3}
+    assert topics(v2, "AI model weights are now open") == {"open-source": 3}
+    assert topics(v2, "AI: open the box, then read the long manual about weights") == {}
+
+
+def test_or_group_counts_once_even_when_both_spellings_touch(v2: Rules) -> None:
+    [detail] = [
+        d
+        for d in explain(v2, "AI news", "코드는 깃허브(GitHub)에 있다. Also on GitHub.")
+        if d.topic == "open-source"
+    ]
+    [hit] = detail.hits
+    assert hit.term == "GitHub | 깃허브" and hit.field == "body"
+    assert hit.count == 2  # 깃허브(GitHub) is one mention, "on GitHub" the second
+    assert detail.score == 2 and not detail.matched
+
+
+def test_title_only_and_regex_terms(v2: Rules) -> None:
+    assert topics(v2, "DeepSeek AI Open Source Week") == {"open-source": 3}
+    assert topics(v2, "AI news", "It is Open Source Week at DeepSeek.") == {}
+    assert topics(v2, "Meta ships Llama 3 model", "") == {"open-source": 3}
+    assert topics(v2, "Meta ships llama 3 model", "") == {}  # the regex is case-sensitive
+
+
+def test_not_part_and_requires_context(v2: Rules) -> None:
+    assert topics(v2, "Car safety rules", "") == {}
+    assert topics(v2, "Frontier safety rules", "") == {"ai-safety": 2}
+    # open-source needs an AI word: GitHub news about a game engine is not open-source AI
+    assert topics(v2, "Engine code released on GitHub", "") == {}
+    detail = next(d for d in explain(v2, "Engine code on GitHub", "") if d.topic == "open-source")
+    assert detail.veto == Veto(VetoKind.NO_CONTEXT)
+    assert detail.score == 3 and not detail.matched  # it scored enough: only the veto stops it
+
+
+def test_an_exclude_veto_names_the_term_as_written(rules: Rules) -> None:
+    [detail, policy] = explain(rules, "Open source intelligence on GitHub", "")
+    assert detail.veto == Veto(VetoKind.EXCLUDED, "open source intelligence")
+    assert detail.hits and not detail.matched
+    assert policy.veto is None
+
+
+def test_weights_and_korean_near_with_dictionary_form(v2: Rules) -> None:
+    # strong counts 5 here; "Safety" also hits `safety NOT (car | food)` in the body: +1
+    assert topics(v2, "x", "AI Safety Institute") == {"ai-safety": 6}
+    assert topics(v2, "모델 소식", "업체가 가중치를 공개했다.") == {}  # one body hit: 1 < 3
+    [m] = v2.classify("새 모델 가중치 공개한다", "")
+    assert m.topic == "open-source" and m.score == 3
+    assert topics(v2, "인공지능은 더 안전해야", "") == {"ai-safety": 2}
+
+
+def test_explain_gives_every_topic_a_snippet_classify_only_matches(rules: Rules) -> None:
+    body = "Talk of regulation."
+    [open_source, policy] = explain(rules, "x", body)
+    assert open_source.score == 0 and not open_source.hits and open_source.snippet == ""
+    assert policy.score == 1 and policy.snippet == "Talk of regulation."
+    quiet = explain(rules, "x", body, all_snippets=False)
+    assert quiet[1].snippet == ""
+
+
+def test_rules_survive_pickling_and_hits_keep_the_matched_text(v2: Rules) -> None:
+    v2.classify("x", "y")  # builds the matcher
+    copy = pickle.loads(pickle.dumps(v2))
+    title = "AI lab will open its model weights"
+    assert topics(copy, title) == topics(v2, title) == {"open-source": 3}
+    [m] = copy.classify(title, "")
+    assert m.hits[0].matched == "open its model weights"
+    assert m.hits[0].as_dict()["matched"] == "open its model weights"
