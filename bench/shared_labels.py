@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.shared_news import SHARED_NEWS, labelled_shared_items, split_of
 
-from newsmon.rules import Rules, explain, load_rules
 from newsmon.evaluate import LabelledItem, TopicScore, evaluate
+from newsmon.rules import Rules, explain, load_rules
 
 
 def _row(name: str, scores: dict[str, TopicScore]) -> str:

@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from newsmon.rules import load_rules
 from newsmon.extract import extract_article
+from newsmon.rules import load_rules
 from tests.conftest import SHIPPED_TOPICS
 from tests.support.shared_news import SHARED_PAGES
 
