@@ -18,7 +18,8 @@ import typer
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from newsmon.config import Config, ConfigError, config_path, load_config
-from newsmon.store import ClusterView, Store, StoreError
+from newsmon.corpus import Store
+from newsmon.corpus.records import ClusterView, StoreError
 
 if TYPE_CHECKING:
     from newsmon.rules import Rules
