@@ -24,7 +24,7 @@ from newsmon.corpus.schema import (
     FeedRow,
     SightingRow,
 )
-from newsmon.dedup import clean_url
+from newsmon.urls import clean_url
 
 
 @dataclass(frozen=True)

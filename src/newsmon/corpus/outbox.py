@@ -27,7 +27,7 @@ from newsmon.corpus.records import (
     StoredMatch,
 )
 from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, SlackChannelRow
-from newsmon.dedup import clean_url
+from newsmon.urls import clean_url
 
 Filter = claims.Filter
 

@@ -17,7 +17,7 @@ from newsmon.corpus import claims
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import AlertStatus, Claim, ReplyJob
 from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
-from newsmon.dedup import clean_url
+from newsmon.urls import clean_url
 
 _LIVE = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
 
