@@ -7,5 +7,12 @@ from newsmon.pipeline import Context
 
 
 def open_context(config_path: str | None) -> Context:
-    """Load configuration and open the corpus; a bad config or database fails the flow here."""
-    return Context.open(load_config(config_path))
+    """Load configuration and open the corpus; a bad config, or a database that cannot be
+    migrated or written, fails the flow here with one line."""
+    ctx = Context.open(load_config(config_path))
+    try:
+        ctx.store.check_writable()
+    except BaseException:
+        ctx.close()
+        raise
+    return ctx

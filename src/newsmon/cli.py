@@ -81,7 +81,13 @@ def _check(path: Path | None) -> str:
         load_rules(config.topics_path())
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, f"bad topic rules: {exc}") from None
-    _store(config).close()
+    store = _store(config)
+    try:
+        store.check_writable()
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    finally:
+        store.close()
     return str(config_path(path))
 
 

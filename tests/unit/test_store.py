@@ -283,7 +283,7 @@ def test_sightings_are_remembered_once(store: Store) -> None:
 def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
     from newsmon.corpus.engine import make_engine
     from newsmon.dedup import content_hash
-    from newsmon.migrations import upgrade
+    from newsmon.migrations import head_revision, upgrade
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
@@ -304,7 +304,8 @@ def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
             assert diff == []
             assert (
-                conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+                conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                == head_revision()
             )
             bands = conn.exec_driver_sql("SELECT DISTINCT article_id FROM article_bands").all()
             reasons = conn.exec_driver_sql(

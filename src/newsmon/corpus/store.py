@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from newsmon.corpus.articles import Articles
-from newsmon.corpus.engine import Database, open_engine
+from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.runs import Runs
@@ -61,6 +61,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def check_writable(self) -> None:
+        """StoreError when the corpus can be read but not written (read-only file or role)."""
+        check_writable(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
