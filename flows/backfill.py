@@ -8,10 +8,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import open_context
+from flows.common import BACKFILL_TASK_TIMEOUT, BACKFILL_TIMEOUT, open_context, record_crash
 from newsmon import alerts as alerting
 from newsmon.clock import utcnow
-from newsmon.corpus.records import ArticleText
+from newsmon.corpus.records import ArticleText, RunStatus
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -26,17 +26,23 @@ from newsmon.report import BackfillResult
 BATCH = 500
 
 
-@task(name="reclassify-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+@task(
+    name="reclassify-batch",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    timeout_seconds=BACKFILL_TASK_TIMEOUT,
+)
 def reclassify_task(ctx: Context, rows: list[ArticleText], alerts: bool) -> ReclassifyOutcome:
     return reclassify_batch(ctx, rows, queue_alerts=alerts)
 
 
-@task(name="preview-batch", cache_policy=NO_CACHE)
+@task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def preview_task(ctx: Context, rows: list[ArticleText]) -> list[MatchDiff]:
     return preview_reclassify(ctx, rows)[1]
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
+@task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def deliver_task(ctx: Context, limit: int) -> DeliveryOutcome:
     return deliver_pending(ctx, alerting.make_sender(ctx.secrets, ctx.config.slack), limit)
 
@@ -45,7 +51,7 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-@flow(name="backfill", log_prints=True)
+@flow(name="backfill", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
 def backfill(
     since: date,
     until: date | None = None,
@@ -62,6 +68,7 @@ def backfill(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
+    run_id: int | None = None
     try:
         end = day_start(until) + timedelta(days=1) if until else None
         rows = ctx.store.articles_for_reclassify(day_start(since), end)
@@ -72,16 +79,21 @@ def backfill(
             result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=diffs)
             logger.info("backfill: %s", result.line())
             return result
+        run_id = ctx.store.runs.start_run("backfill", started)
         outcome = ReclassifyOutcome.total(reclassify_task(ctx, part, alerts) for part in parts)
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = deliver_task(ctx, ctx.config.slack.max_per_pass) if alerts else None
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
-        ctx.store.record_run("backfill", started, result.as_dict())
+        ctx.store.runs.finish_run(run_id, RunStatus.COMPLETED, result.as_dict())
         logger.info("backfill: %s", result.line())
         create_markdown_artifact(
             key="backfill-summary",
             markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
         )
         return result
+    except BaseException as exc:
+        if run_id is not None:  # a dry run writes nothing, not even its run
+            record_crash(ctx, run_id, exc)
+        raise
     finally:
         ctx.close()

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from newsmon.clock import utcnow
-from newsmon.corpus.records import AlertStatus, DuplicateReason
+from newsmon.corpus.records import AlertStatus, DuplicateReason, RunStatus
 
 MAX_URL = 2000
 
@@ -191,9 +191,16 @@ class AlertRow(Base):
 
 
 class RunRow(Base):
+    """A flow run: written when it starts (running), completed when it ends, whatever the end."""
+
     __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_flow_started", "flow", "started_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while running
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[RunStatus] = mapped_column(
+        EnumText(RunStatus, 16), default=RunStatus.COMPLETED, server_default="completed"
+    )
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed or crashed, one line
