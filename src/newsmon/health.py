@@ -126,6 +126,17 @@ class HealthPolicy:
     failing_for: timedelta = timedelta(days=1)
     silent_for: timedelta | None = timedelta(days=7)
 
+    @classmethod
+    def of(
+        cls, failing_hours: float, silent_days: float, max_age_minutes: float = 60
+    ) -> HealthPolicy:
+        """From the command line's units; `silent_days` 0 turns silence off."""
+        return cls(
+            max_pass_age=timedelta(minutes=max_age_minutes),
+            failing_for=timedelta(hours=failing_hours),
+            silent_for=timedelta(days=silent_days) if silent_days else None,
+        )
+
 
 class FeedState(StrEnum):
     OK = "ok"
@@ -265,14 +276,18 @@ def assess(
     *,
     policy: HealthPolicy | None = None,
     enabled: Collection[str] | None = None,
+    last_completed: RunRecord | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
-    of its feeds (only those named in `enabled`, when given) and its alerts per channel."""
+    of its feeds (only those named in `enabled`, when given) and its alerts per channel.
+
+    `last_completed` is the newest completed pass when it may be older than all of `runs`.
+    """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
     last_pass = runs[0] if runs else None
     completed = [r for r in runs if r.status is RunStatus.COMPLETED]
-    last_completed = completed[0] if completed else None
+    last_completed = completed[0] if completed else last_completed
     if last_completed is None:
         problems.append(Problem(ProblemKind.NO_PASS, "no monitoring pass has completed yet"))
     else:
@@ -343,3 +358,24 @@ def assess(
         {c: dict(s) for c, s in alerts.items()},
         problems,
     )
+
+
+def describe_run(run: RunRecord) -> str:
+    """One line of `newsmon runs`: what a run did, or why it did not."""
+    s = run.summary
+    if run.flow == "monitor" and "feeds_ok" in s:
+        text = (
+            f"feeds {s.get('feeds_ok', 0)} ok, {s.get('feeds_failed', 0)} failed, "
+            f"{s.get('feeds_not_due', 0)} not due; new articles {s.get('new_articles', 0)}; "
+            f"alerts sent {s.get('alerts_sent', 0)}, pending {s.get('alerts_pending', 0)}"
+        )
+    elif run.flow == "backfill" and "articles" in s:
+        text = (
+            f"articles {s.get('articles', 0)}, changed {s.get('changed', 0)}; "
+            f"alerts sent {s.get('alerts_sent', 0)}"
+        )
+    else:
+        text = ""
+    if run.error:
+        text = f"{text} | {run.error}" if text else run.error
+    return text
