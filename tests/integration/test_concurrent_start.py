@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,15 +21,17 @@ from newsmon.corpus import Store
 from newsmon.corpus.engine import make_engine
 from newsmon.migrations import head_revision, upgrade
 from tests.support.configs import write_config
+from tests.support.postgres import PG_URL, throwaway_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Waits for the start signal (a file), then opens (and so migrates) the corpus.
+# Says it is ready, waits for the start signal (a file), then opens (and migrates) the corpus.
 OPEN_AT_SIGNAL = """
 import sys, time
 from pathlib import Path
 from newsmon.corpus import Store
 go = Path(sys.argv[2])
+print("ready", flush=True)
 while not go.exists():
     time.sleep(0.005)
 Store.open(sys.argv[1]).close()
@@ -64,6 +65,13 @@ def _python(script: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def release_together(procs: list[subprocess.Popen[str]], go: Path) -> None:
+    """Wait until every process has imported newsmon and waits at the signal, then give it."""
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    go.touch()
+
+
 def test_processes_starting_at_once_on_a_fresh_sqlite_file_migrate_it_once(
     tmp_path: Path,
 ) -> None:
@@ -71,8 +79,7 @@ def test_processes_starting_at_once_on_a_fresh_sqlite_file_migrate_it_once(
         url = f"sqlite:///{tmp_path / f'fresh{attempt}.db'}"
         go = tmp_path / f"go{attempt}"
         procs = [_python(OPEN_AT_SIGNAL, url, str(go)) for _ in range(3)]
-        time.sleep(1.5)  # let every interpreter import newsmon and wait at the signal
-        go.touch()
+        release_together(procs, go)
         for p in procs:
             out, err = p.communicate(timeout=120)
             assert p.returncode == 0, err
@@ -177,3 +184,25 @@ def test_a_migrated_read_only_corpus_is_read_but_a_pass_refuses_it(tmp_path: Pat
         assert _newsmon("feeds", "--config", str(config)).returncode == 0
         line = _one_line(_newsmon("run", "--config", str(config)))
     assert "readonly" in line and "cannot write" in line
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_processes_starting_at_once_on_a_fresh_postgres_schema_migrate_it_once(
+    tmp_path: Path,
+) -> None:
+    with throwaway_schema(prefix="start") as url:
+        go = tmp_path / "go"
+        procs = [_python(OPEN_AT_SIGNAL, url, str(go)) for _ in range(3)]
+        release_together(procs, go)
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+            assert out.strip() == "opened"
+        store = Store.open(url)
+        try:
+            with store.engine.connect() as conn:
+                assert MigrationContext.configure(conn).get_current_revision() == head_revision()
+                assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+        finally:
+            store.close()
