@@ -290,7 +290,7 @@ def evaluate(store: object) -> Evaluation:
     "is a duplicate of" against the labels."""
     from newsmon.corpus import Store
     from newsmon.corpus.records import DuplicateURLError
-    from newsmon.dedup import canonical_url
+    from newsmon.urls import canonical_url
     from tests.support.articles import new_article
 
     assert isinstance(store, Store)

@@ -45,7 +45,8 @@ from newsmon.corpus.schema import (
     MatchRow,
     SightingRow,
 )
-from newsmon.dedup import Signature, band_keys, clean_url
+from newsmon.dedup import Signature, band_keys
+from newsmon.urls import clean_url
 
 
 class _ClusterQueries:
