@@ -1,0 +1,74 @@
+"""Reading a response body within its cap: content codings decoded here, bounded on both sides.
+
+httpx would decode gzip or deflate without a limit (a 400 MB bomb in a 400 KB body) and accept
+stacked codings (`gzip, gzip`). So newsmon asks only for what it can cap (`gzip, deflate`),
+refuses stacked or unknown codings, reads the raw stream, and inflates it incrementally with
+zlib's `max_length`: decoding stops as soon as the decoded size passes the cap, and the raw
+transfer is capped too (a stream that inflates to nothing still ends).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class EncodingRefused(Exception):
+    """A content coding newsmon will not decode, or a body that is not what it claims."""
+
+
+class _Inflater:
+    """One gzip or deflate stream; deflate as servers send it (zlib-wrapped, or raw)."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+        self._zlib = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        """At most `limit` (> 0) decoded bytes from `data`; fewer means all of it was used."""
+        try:
+            out = self._zlib.decompress(data, limit)
+        except zlib.error:
+            if self.coding == "deflate" and not self._started:  # raw deflate, no zlib header
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._started = True
+                return self.decode(data, limit)
+            raise EncodingRefused(f"the body is not valid {self.coding}") from None
+        self._started = True
+        return out
+
+
+def decoder_for(content_encoding: str | None) -> _Inflater | None:
+    """The decoder for a Content-Encoding header (None: identity); EncodingRefused for stacked
+    or unknown codings."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise EncodingRefused(f"stacked content encodings refused ({', '.join(codings)})")
+    coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
+    if coding not in ("gzip", "deflate"):
+        raise EncodingRefused(f"content encoding {coding[:40]!r} refused (not asked for)")
+    return _Inflater(coding)
+
+
+async def read_capped(
+    raw: AsyncIterator[bytes], content_encoding: str | None, max_bytes: int
+) -> tuple[bytes, bool]:
+    """The decoded body, at most `max_bytes`, and whether it was cut (decoded or raw size over
+    the cap). Reading stops at the cap: nothing past it is downloaded or inflated."""
+    decoder = decoder_for(content_encoding)
+    out = bytearray()
+    received = 0
+    async for chunk in raw:
+        received += len(chunk)
+        room = max_bytes - len(out)
+        out += decoder.decode(chunk, room + 1) if decoder else chunk[: room + 1]
+        if len(out) > max_bytes or received > max_bytes:
+            return bytes(out[:max_bytes]), True
+    return bytes(out), False
