@@ -57,18 +57,38 @@ def decoder_for(content_encoding: str | None) -> _Inflater | None:
     return _Inflater(coding)
 
 
+class CappedBody:
+    """A body as it arrives: `feed` each raw chunk until it returns True (the cap is reached),
+    then `content` is the decoded body, at most `max_bytes`, and `truncated` says whether
+    more was there (decoded or raw size over the cap)."""
+
+    def __init__(self, content_encoding: str | None, max_bytes: int) -> None:
+        self._decoder = decoder_for(content_encoding)
+        self._max = max_bytes
+        self._out = bytearray()
+        self._received = 0
+        self.truncated = False
+
+    def feed(self, chunk: bytes) -> bool:
+        self._received += len(chunk)
+        room = self._max - len(self._out)
+        self._out += self._decoder.decode(chunk, room + 1) if self._decoder else chunk[: room + 1]
+        if len(self._out) > self._max or self._received > self._max:
+            self.truncated = True
+        return self.truncated
+
+    @property
+    def content(self) -> bytes:
+        return bytes(self._out[: self._max])
+
+
 async def read_capped(
     raw: AsyncIterator[bytes], content_encoding: str | None, max_bytes: int
 ) -> tuple[bytes, bool]:
-    """The decoded body, at most `max_bytes`, and whether it was cut (decoded or raw size over
-    the cap). Reading stops at the cap: nothing past it is downloaded or inflated."""
-    decoder = decoder_for(content_encoding)
-    out = bytearray()
-    received = 0
+    """The decoded body within `max_bytes`, and whether it was cut. Reading stops at the cap:
+    nothing past it is downloaded or inflated."""
+    body = CappedBody(content_encoding, max_bytes)
     async for chunk in raw:
-        received += len(chunk)
-        room = max_bytes - len(out)
-        out += decoder.decode(chunk, room + 1) if decoder else chunk[: room + 1]
-        if len(out) > max_bytes or received > max_bytes:
-            return bytes(out[:max_bytes]), True
-    return bytes(out), False
+        if body.feed(chunk):
+            break
+    return body.content, body.truncated

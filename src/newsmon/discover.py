@@ -51,7 +51,8 @@ async def discover(url: str, config: FetchConfig) -> FoundFeed:
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
         for candidate in candidates:
-            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, trusted=True)
+            # a link the page chose: the address policy applies off the host the user named
+            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, user_url=url)
             if got.ok:
                 parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
                 if parsed is not None:

@@ -23,8 +23,8 @@ from newsmon.config import FetchConfig
 from newsmon.netguard import (
     AddressPolicy,
     AddressRefused,
-    Resolver,
     ResolutionFailed,
+    Resolver,
     blocked_kind,
     networks,
     parse_address,
