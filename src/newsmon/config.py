@@ -150,11 +150,14 @@ class Secrets:
         )
 
     def __repr__(self) -> str:  # keep tokens out of tracebacks and logs
+        # The API URL too: it may carry credentials (user:password@) or name a private host.
         return (
             f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, "
             f"slack_webhook_url={'set' if self.slack_webhook_url else 'unset'}, "
-            f"slack_api_url={self.slack_api_url!r})"
+            f"slack_api_url={'set' if self.slack_api_url else 'unset'})"
         )
+
+    __str__ = __repr__
 
 
 def config_path(explicit: str | Path | None = None) -> Path:
