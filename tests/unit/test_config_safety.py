@@ -13,7 +13,9 @@ from newsmon.yamlfile import MAX_VALUES, ConfigError, escape_env, load_yaml
 
 
 def write(tmp_path: Path, text: str, name: str = "newsmon.yaml") -> Path:
-    (tmp_path / "topics.yaml").write_text("version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n")
+    (tmp_path / "topics.yaml").write_text(
+        "version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n"
+    )
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
