@@ -10,6 +10,7 @@ that should never have been made.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import json
 import resource
@@ -39,6 +40,7 @@ TOKEN = "xoxb-hostile-test-MARKER-7f3a9c"
 PUBLIC_NETS = ["127.0.0.2/32", "127.0.0.3/32"]
 
 
+@functools.cache
 def gzip_of_zeros(size: int, times: int = 1) -> bytes:
     """gzip (applied `times` times) of `size` zero bytes, built without holding them."""
     squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
