@@ -113,7 +113,8 @@ def test_content_type_and_charset_from_the_header() -> None:
         ("169.254.169.254", "link-local"),  # cloud metadata
         ("::ffff:169.254.169.254", "link-local"),
         ("fd00::1", "private"),
-        ("192.0.0.9", "non-global"),  # IETF protocol assignments
+        ("198.18.0.1", "private"),  # benchmarking
+        ("2001:db8::1", "private"),  # documentation
         ("93.184.216.34", None),
         ("2606:2800:220:1::1", None),
     ],
