@@ -39,6 +39,8 @@ EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 
 app = typer.Typer(
     add_completion=False,
+    # A traceback's local variables would print the token and the database password.
+    pretty_exceptions_show_locals=False,
     no_args_is_help=True,
     help="Monitor AI news feeds for open-source, AI-safety and policy stories.",
 )
@@ -266,7 +268,11 @@ def _print_cluster(view: ClusterView) -> None:
         typer.echo(f"         {sighting.url}")
 
 
-feeds_app = typer.Typer(help="Feed health, and adding feeds.", no_args_is_help=False)
+feeds_app = typer.Typer(
+    help="Feed health, and adding feeds.",
+    no_args_is_help=False,
+    pretty_exceptions_show_locals=False,
+)
 app.add_typer(feeds_app, name="feeds")
 
 
