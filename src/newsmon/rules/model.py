@@ -29,7 +29,7 @@ class Atom:
 
     text: str
     pattern: re.Pattern[str]
-    key: str | None  # lower-cased first word, for the automaton; None for a regex
+    key: str | None  # lower-cased first word (its head before a possible space); None: regex
     korean_end: bool = False  # ends in Hangul: a particle or ending may follow
     single_word: bool = False  # one word: nothing may follow the key
 
