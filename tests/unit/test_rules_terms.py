@@ -58,7 +58,9 @@ def test_hangul_compounds_match_spaced_and_closed() -> None:
     assert hits("오픈소스", "오픈 소스로 공개") == ["오픈 소스로"]
     assert hits("인공지능", "인공 지능이") == ["인공 지능이"]
     assert hits("AI안전연구소", "AI 안전 연구소가") == ["AI 안전 연구소가"]
-    assert hits("가중치 공개", "가중치공개를") == ["가중치공개를"]  # the reverse: spaced term, closed text
+    assert hits("가중치 공개", "가중치공개를") == [
+        "가중치공개를"
+    ]  # the reverse: spaced term, closed text
     assert hits("AI 안전 연구소", "AI안전연구소는") == ["AI안전연구소는"]
     # still whole words only, and no one-syllable parts: 정부 안 is not 정부안
     assert hits("인공지능", "인공 지능형") == []
