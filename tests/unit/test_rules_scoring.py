@@ -213,3 +213,15 @@ def test_rules_survive_pickling_and_hits_keep_the_matched_text(v2: Rules) -> Non
     assert m.hits[0].matched == "open … weights" and m.hits[0].label == "open … weights"
     assert m.hits[0].as_dict()["matched"] == "open … weights"
     assert m.hits[0].as_dict()["label"] == "open … weights"
+
+
+def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
+    """A real page wrote 오픈 소스 eight times and matched nothing while 오픈소스 was matched as written."""
+    from tests.conftest import SHIPPED_TOPICS
+
+    shipped = load_rules(SHIPPED_TOPICS)
+    body = (
+        FILLER + "딥시크는 추론 모델의 코드를 오픈 소스로 풀었다. 오픈 소스 생태계가 반겼다. " * 2
+    )
+    assert "open-source" in topics(shipped, "딥시크, 새 추론 모델 공개", body)
+    assert "open-source" not in topics(shipped, "딥시크, 새 추론 모델 공개", FILLER)

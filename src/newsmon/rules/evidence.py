@@ -10,6 +10,7 @@ of which a part occurred without counting is described as a near miss, with the 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from newsmon.rules.matcher import FieldHits, Matcher, Span
 from newsmon.rules.model import Field, NearMiss, Term
@@ -18,14 +19,15 @@ SNIPPET_CHARS = 240  # longest snippet; a longer sentence is cut at words around
 SHORT_SENTENCE = 80  # a sentence this short (a heading, a dateline) gets its neighbours too
 MATCHED_CHARS = 80  # TermHit.matched and label are cut to this
 GAP = " … "
+WINDOW = 2 * SNIPPET_CHARS  # how far around a hit sentence ends are looked for
 
 # A sentence ends at . ! ? (or their full-width forms), closing quotes or brackets allowed,
 # before white space; or at a line break; or, as Korean feed summaries run sentences together
 # ("…밝혔다.이번"), at a period between a Hangul syllable and a letter. Initials and common
 # abbreviations do not end one.
-_END = re.compile(
-    r"[.!?。！？][\"'”’)\]」』]*(?=\s)|\n|(?<=[\uac00-\ud7a3])[.!?](?=[\uac00-\ud7a3A-Za-z\"'“‘])"
-)
+_END = re.compile(r"[.!?。！？\n]")
+_CLOSERS = "\"'”’)]」』"
+_OPENERS = "\"'“‘"
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]|\b(?:Mr|Ms|Mrs|Dr|Prof|St|vs|etc|Inc|Ltd|Co|Corp|Jr|Sr|No|e\.g|i\.e|U\.S|U\.K))\.$"
 )
@@ -103,14 +105,37 @@ def near_miss(matcher: Matcher, term: Term, fields: dict[Field, FieldHits]) -> N
     return None
 
 
-def _sentence_bounds(text: str) -> list[int]:
-    """Offsets where sentences start: 0, after each sentence end, and len(text)."""
-    starts = [0]
-    for m in _END.finditer(text):
-        if m.group(0) != "\n" and _ABBREVIATION.search(text[max(0, m.start() - 5) : m.start() + 1]):
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3"
+
+
+def sentence_starts(text: str, lo: int = 0, hi: int | None = None) -> list[int]:
+    """Offsets in text[lo:hi] where sentences start, with lo first and hi (default: the end)
+    last."""
+    size = len(text)
+    hi = size if hi is None else hi
+    starts = [lo]
+    for m in _END.finditer(text, lo, hi):
+        at = m.end()
+        if m.group(0) == "\n":
+            starts.append(at)
             continue
-        starts.append(m.end())
-    starts.append(len(text))
+        while at < size and text[at] in _CLOSERS:
+            at += 1
+        if at >= size:
+            continue
+        nxt, before = text[at], text[m.start() - 1] if m.start() else ""
+        if nxt.isspace():
+            if not (
+                before.isascii()
+                and before.isalpha()
+                and _ABBREVIATION.search(text, max(0, m.start() - 5), m.start() + 1)
+            ):
+                starts.append(at)
+        elif _is_hangul(before) and (_is_hangul(nxt) or nxt.isalpha() or nxt in _OPENERS):
+            starts.append(at)
+    if starts[-1] != hi:
+        starts.append(hi)
     return starts
 
 
@@ -121,11 +146,14 @@ def _clean(piece: str) -> str:
 def snippet(text: str, start: int, end: int) -> str:
     """The sentence around text[start:end]; short sentences bring a neighbour, a long one is
     cut at word boundaries around the hit ("…" marks a cut, never a sentence boundary)."""
-    bounds = _sentence_bounds(text)
-    i = max(k for k, b in enumerate(bounds[:-1]) if b <= start)
-    j = i + 1
-    while j < len(bounds) - 1 and bounds[j] < end:
-        j += 1
+    # Sentence ends are looked for only this far around the hit; a window's edge inside the
+    # text is no sentence start, so nothing is extended onto it.
+    lo_w, hi_w = max(0, start - WINDOW), min(len(text), end + WINDOW)
+    bounds = sentence_starts(text, lo_w, hi_w)
+    first = 0 if lo_w == 0 else 1
+    last = len(bounds) - 1 if hi_w == len(text) else len(bounds) - 2
+    i = bisect_right(bounds, start) - 1
+    j = max(i + 1, bisect_left(bounds, end))
 
     def joined(a: int, b: int) -> str:  # sentences a..b-1, one space between them
         return " ".join(
@@ -133,16 +161,17 @@ def snippet(text: str, start: int, end: int) -> str:
         )
 
     # A heading or a dateline alone says little: add the next sentence, else the one before.
-    while len(joined(i, j)) < SHORT_SENTENCE:
-        if j < len(bounds) - 1 and len(joined(i, j + 1)) <= SNIPPET_CHARS:
+    while bounds[j] - bounds[i] < 2 * SNIPPET_CHARS and len(joined(i, j)) < SHORT_SENTENCE:
+        if j < last and len(joined(i, j + 1)) <= SNIPPET_CHARS:
             j += 1
-        elif i > 0 and len(joined(i - 1, j)) <= SNIPPET_CHARS:
+        elif i > first and len(joined(i - 1, j)) <= SNIPPET_CHARS:
             i -= 1
         else:
             break
-    whole = joined(i, j)
-    if len(whole) <= SNIPPET_CHARS:
-        return whole
+    if i >= first and j <= last and bounds[j] - bounds[i] < 4 * SNIPPET_CHARS:
+        whole = joined(i, j)  # (a span four times too long is surely too long cleaned, too)
+        if len(whole) <= SNIPPET_CHARS:
+            return whole
     # Too long: a window of whole words around the hit, inside the sentence.
     lo, hi = bounds[i], bounds[j]
     room = max(0, SNIPPET_CHARS - (end - start)) // 2

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from newsmon.rules.evidence import MATCHED_CHARS, describe, near_miss, snippet
+from newsmon.rules.evidence import (
+    MATCHED_CHARS,
+    describe,
+    near_miss,
+    snippet,
+)
 from newsmon.rules.matcher import FieldHits, Matcher, Span, term_spans
 from newsmon.rules.model import (
     Field,
@@ -43,6 +48,16 @@ class Rules:
 
     def classify(self, title: str | None, body: str | None) -> list[TopicMatch]:
         return classify(self, title, body)
+
+
+CHARS_PER_WORD = 8  # a text without spaces (Chinese, Japanese) counts a word per 8 characters
+
+
+def body_length(body: str, short_words: int) -> int:
+    """The body's length in words (white-space separated; at least one per `CHARS_PER_WORD`
+    characters), counted exactly only when it may be under `short_words`."""
+    floor = len(body) // CHARS_PER_WORD
+    return floor if floor >= short_words else max(floor, len(body.split()))
 
 
 def counts_more_when_short(term: Term, topic: TopicRule) -> bool:
@@ -79,7 +94,6 @@ def explain(
     found = {name: FieldHits(text, matcher.find(text)) for name, text in fields.items()}
     # Only terms built on an atom that occurs can have spans: skip the rest cheaply.
     active = {t for f in found.values() for i in f.found for t in matcher.users.get(i, ())}
-    body_words = -1  # counted once, when a body hit needs it
     results: list[TopicScoreDetail] = []
     for topic in rules.topics:
         veto = next(
@@ -123,9 +137,7 @@ def explain(
                         gain = w.title
                         term_score += gain
                     else:
-                        if body_words < 0:
-                            body_words = len(fields["body"].split())
-                        boost = w.mentions_per_hit(body_words)
+                        boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
                         if boost > 1 and counts_more_when_short(term, topic):
                             per_hit = boost
                             gain = w.body_points(len(spans), boost)
