@@ -61,6 +61,9 @@ def describe(matcher: Matcher, term: Term, hits: FieldHits, span: Span) -> tuple
     text = hits.text
     atoms, near, _ = matcher.plans[id(term)]
     lo, hi = span[0], span[1]
+    if not near and len(atoms) == 1 and matcher.atoms[atoms[0]].key is not None:
+        matched = " ".join(text[lo:hi].split())  # one word or phrase: its label is itself
+        return matcher.atoms[atoms[0]].text[:MATCHED_CHARS], matched[:MATCHED_CHARS]
     first = _atom_at(matcher, atoms, hits, lo, hi)
     if not near:
         label = _words(matcher, first[2], text, lo, hi)
