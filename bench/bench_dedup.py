@@ -5,7 +5,7 @@
 One SQLite corpus is built (schema by newsmon's migrations) and grown to each size in turn.
 At each size a fresh process times the decision `add_article` makes before storing: MinHash
 of the body, body-hash lookup, band-index lookup and verification of candidates' signatures
-(`Store.find_cluster`, the same code, storing nothing), and reports the median and p95 per
+(`Store.find_cluster`: the same policy and queries, storing nothing), and reports the median and p95 per
 article and its peak memory. Half the queries are new stories (the miss path), half copies of
 stored articles truncated to 60 % (the hit path). Prints a table and the largest/smallest ratio.
 
@@ -36,15 +36,16 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import numpy as np
 
+from newsmon.corpus import Store
+from newsmon.corpus.records import NewArticle
 from newsmon.dedup import (
     BANDS,
     MINHASH_SCHEME,
     NUM_PERM,
-    canonical_url,
     content_hash,
     minhash_signature,
 )
-from newsmon.store import NewArticle, Store
+from newsmon.urls import canonical_url
 
 PLANTED_PER_SIZE = 20
 WORDS = [
@@ -169,11 +170,11 @@ def measure(db: Path, size: int, queries: int) -> dict[str, float]:
         t0 = time.perf_counter()
         candidate = article(f"https://query.example/{i}", text)
         t1 = time.perf_counter()
-        head, _, _ = store.find_cluster(candidate)
+        cluster = store.find_cluster(candidate)
         t2 = time.perf_counter()
         total.append(t2 - t0)
         lookup.append(t2 - t1)
-        hits += (head is not None) == expect
+        hits += (cluster is not None) == expect
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     store.close()

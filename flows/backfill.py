@@ -10,6 +10,8 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import open_context
 from newsmon import alerts as alerting
+from newsmon.clock import utcnow
+from newsmon.corpus.records import ArticleText
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -20,20 +22,17 @@ from newsmon.pipeline import (
     reclassify_batch,
 )
 from newsmon.report import BackfillResult
-from newsmon.store import utcnow
 
 BATCH = 500
 
 
 @task(name="reclassify-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def reclassify_task(
-    ctx: Context, rows: list[tuple[int, str | None, str]], alerts: bool
-) -> ReclassifyOutcome:
+def reclassify_task(ctx: Context, rows: list[ArticleText], alerts: bool) -> ReclassifyOutcome:
     return reclassify_batch(ctx, rows, queue_alerts=alerts)
 
 
 @task(name="preview-batch", cache_policy=NO_CACHE)
-def preview_task(ctx: Context, rows: list[tuple[int, str | None, str]]) -> list[MatchDiff]:
+def preview_task(ctx: Context, rows: list[ArticleText]) -> list[MatchDiff]:
     return preview_reclassify(ctx, rows)[1]
 
 

@@ -10,7 +10,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import open_context
 from newsmon import alerts as alerting
+from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
+from newsmon.corpus.records import AlertStatus
 from newsmon.fetch import Fetcher
 from newsmon.pipeline import (
     Context,
@@ -21,7 +23,6 @@ from newsmon.pipeline import (
     settle_batches,
 )
 from newsmon.report import PassTotals, describe_failure, feed_table
-from newsmon.store import ALERT_PENDING, utcnow
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
@@ -74,7 +75,7 @@ async def monitor(config_path: str | None = None, force: bool = False) -> PassTo
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
         delivery = await deliver_task(ctx)
-        totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(ALERT_PENDING))
+        totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
         ctx.store.record_run("monitor", started, totals.as_dict())
         logger.info("monitor pass: %s", totals.line())
         await acreate_table_artifact(

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from newsmon.config import Secrets, SlackConfig
-from newsmon.store import AlertJob
+from newsmon.corpus.records import AlertJob
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text

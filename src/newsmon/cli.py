@@ -16,9 +16,12 @@ import typer
 
 # Prefect's anonymous usage telemetry stays off unless the operator turns it on.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect's ephemeral API gives up after 20 s; a busy 2-core machine can take longer to start it.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from newsmon.config import Config, ConfigError, config_path, load_config
-from newsmon.store import ClusterView, Store, StoreError
+from newsmon.corpus import Store
+from newsmon.corpus.records import ClusterView, StoreError
 
 if TYPE_CHECKING:
     from newsmon.rules import Rules

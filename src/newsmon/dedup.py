@@ -1,145 +1,26 @@
-"""Identity of a story, cheapest test first: canonical URL, exact body hash, MinHash signature.
+"""Identity of a story, cheapest test first: canonical URL (newsmon.urls), exact body hash,
+MinHash signature.
 
 Pure functions, so the same rules hold in the pipeline, the backfill, the benchmark and the
-tests. The corpus (store.py) keeps the signatures and their LSH band keys; this module only
-computes them and decides what counts as "the same story".
+tests. The corpus (newsmon.corpus) keeps the signatures and their LSH band keys; this module only
+computes them and decides what counts as "the same story" (newsmon.clusters applies that to the
+stored clusters).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from datasketch import MinHash
 
-# Query parameters that identify a campaign or a click, never the document.
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "_ga",
-        "_gl",
-        "ref_src",
-        "ref_url",
-        "spm",
-        "cmpid",
-        "ncid",
-        "ocid",
-        "sr_share",
-        "s_cid",
-        "at_medium",
-        "at_campaign",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "itm_", "pk_", "mtm_", "hsa_", "oly_")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from newsmon.urls import canonical_url
+
 # Minimum length below which a body is too thin to identify a story by its hash.
 MIN_HASHABLE_CHARS = 200
-
-
-def _is_tracking(name: str) -> bool:
-    low = name.lower()
-    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
-
-
-def clean_url(url: str) -> str:
-    """The address to show and link: lower-case scheme and host, no default port, fragment
-    or tracking parameters; remaining query parameters sorted.
-
-    The path keeps its case (servers treat it as case-sensitive). Unlike `canonical_url`, the
-    result is still the page the publisher served (same scheme, host and AMP-ness).
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
-    try:
-        port = parts.port
-    except ValueError:  # a junk port: keep the URL as written rather than guess
-        return url.strip()
-    netloc = host
-    if port and _DEFAULT_PORTS.get(scheme) != port:
-        netloc = f"{host}:{port}"
-    if parts.username or parts.password:
-        netloc = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{netloc}"
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~") or "/"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-    ]
-    query.sort()
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
-
-
-# Host prefixes that serve the same document as the bare host.
-_HOST_ALIASES = ("www.", "amp.")
-# Query parameters that only ask for the AMP rendering of the same page.
-_AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
-
-
-def _is_amp_param(key: str, value: str) -> bool:
-    low_key, low_value = key.lower(), value.lower()
-    if low_key == "amp":
-        return low_value in _AMP_FLAG_VALUES
-    return low_key in {"outputtype", "output", "format"} and low_value == "amp"
-
-
-def _strip_amp_path(path: str) -> str:
-    """/story/amp, /story/amp/, /story/amp.html, /story.amp.html, /story.amp, /amp/story.
-
-    Only when something is left: `/amp` alone is a page of its own.
-    """
-    for suffix, replacement in (("/amp/", ""), ("/amp", ""), ("/amp.html", "")):
-        if path.endswith(suffix) and len(path) > len(suffix):
-            return path[: -len(suffix)] + replacement
-    if path.endswith(".amp.html"):
-        return path[: -len(".amp.html")] + ".html"
-    if path.endswith(".amp") and len(path) > len("/.amp"):
-        return path[: -len(".amp")]
-    if path.startswith("/amp/") and len(path) > len("/amp/"):
-        return path[len("/amp") :]
-    return path
-
-
-def canonical_url(url: str) -> str:
-    """The identity of a page: `clean_url` with the variants of one page folded together.
-
-    On top of `clean_url`: http and https are one page, `www.` and `amp.` hosts are the bare
-    host, AMP renderings (`/amp`, `/amp.html`, `.amp.html`, `?amp=1`, `/amp/…`) are the page,
-    and a trailing slash is dropped. Different paths, hosts (other subdomains) and meaningful
-    query parameters stay different. The result is a key, not always a fetchable address.
-    """
-    cleaned = clean_url(url)
-    parts = urlsplit(cleaned)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return cleaned
-    netloc = parts.netloc
-    if "@" not in netloc:
-        for alias in _HOST_ALIASES:
-            if netloc.startswith(alias) and "." in netloc[len(alias) :]:
-                netloc = netloc[len(alias) :]
-                break
-    path = _strip_amp_path(parts.path)
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_amp_param(k, v)
-    ]
-    return urlunsplit(("https", netloc, path, urlencode(query, doseq=True), ""))
 
 
 def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> str:
@@ -219,17 +100,6 @@ class Signature:
 
     def band_keys(self) -> list[int]:
         return band_keys(self)
-
-
-def shingles(text: str) -> set[str]:
-    """The set of SHINGLE_CHARS-character n-grams of the normalised text."""
-    return _shingles(normalise_text(text))
-
-
-def _shingles(norm: str) -> set[str]:
-    if len(norm) <= SHINGLE_CHARS:
-        return {norm} if norm else set()
-    return {norm[i : i + SHINGLE_CHARS] for i in range(len(norm) - SHINGLE_CHARS + 1)}
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from newsmon.config import FeedConfig, FetchConfig, load_config
 from newsmon.extract import detect_language
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
 from newsmon.fetch import Fetcher
+from newsmon.yamledit import append_to_list
 
 
 class DiscoveryError(Exception):
@@ -75,47 +74,18 @@ def _slug(found: FoundFeed) -> str:
 def add_to_config(
     path: Path, found: FoundFeed, *, name: str | None = None, language: str | None = None
 ) -> FeedConfig:
-    """Append the feed to the `feeds:` list in place, keeping the file's comments and layout."""
+    """Append the feed to the configuration's `feeds:` list, keeping the file's comments and
+    layout (block or flow style); the file is replaced only by a version that validates."""
     lang = language or found.language
     entry = FeedConfig.model_validate(
         {"name": name or _slug(found), "url": found.url, "language": lang}
     )
-    text = path.read_text(encoding="utf-8")
     config = load_config(path)
     if any(f.name == entry.name for f in config.feeds):
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    feeds_node = next(
-        (v for k, v in root.value if k.value == "feeds") if root is not None else iter(()), None
-    )
-    lines = [f"  - name: {entry.name}", f"    url: {entry.url}"]
+    item = {"name": entry.name, "url": entry.url}
     if entry.language:
-        lines.append(f"    language: {entry.language}")
-    if found.title:
-        lines[0] += f"  # {found.title[:70]}"
-    block = "\n".join(lines) + "\n"
-    if isinstance(feeds_node, yaml.SequenceNode) and feeds_node.value:
-        last = feeds_node.value[-1]
-        cut = _line_end(text, last.end_mark.index)
-        new = text[:cut] + block + text[cut:]
-    elif feeds_node is not None:  # `feeds: []` or empty
-        start = feeds_node.start_mark.index
-        end = feeds_node.end_mark.index
-        new = text[:start].rstrip(" ") + "\n" + block + text[end:].lstrip("\n")
-    else:
-        new = text.rstrip("\n") + "\nfeeds:\n" + block
-    path.write_text(new, encoding="utf-8")
-    try:
-        load_config(path)
-    except Exception:
-        path.write_text(text, encoding="utf-8")  # never leave a broken configuration behind
-        raise
+        item["language"] = entry.language
+    title = found.title[:70] if found.title else None
+    append_to_list(path, "feeds", item, comment=title, check=load_config)
     return entry
-
-
-def _line_end(text: str, index: int) -> int:
-    """Index just after the line holding `index` (YAML end marks may sit at a line start)."""
-    if index > 0 and text[index - 1] == "\n":
-        return index
-    nl = text.find("\n", index)
-    return len(text) if nl == -1 else nl + 1

@@ -8,16 +8,15 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
 
-from newsmon.charset import codec_for
+from newsmon.charset import choose_encoding, xml_declared
+from newsmon.dates import parse_date
 
-_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
 
@@ -46,43 +45,10 @@ class ParsedFeed:
     site_link: str | None = None  # the feed's home page, for entries without a link of their own
 
 
-def _decodes(data: bytes, codec: str) -> bool:
-    try:
-        data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
-
-
-def choose_encoding(data: bytes, http_charset: str | None) -> str | None:
-    """The encoding the bytes really are in, from what the prolog and header claim.
-
-    Claims are tried in order (XML prolog, HTTP header) and kept only if the bytes decode
-    cleanly; a single-byte claim (latin-1 decodes anything) loses to valid UTF-8. Declared
-    EUC-KR becomes CP949, its superset. None: leave it to feedparser.
-    """
-    match = _XML_DECL.match(data[:512])
-    claims = [codec_for(match.group(1).decode("ascii")) if match else None, codec_for(http_charset)]
-    non_ascii = not data.isascii()
-    utf8_ok = _decodes(data, "utf-8")
-    for codec in claims:
-        if not codec:
-            continue
-        single_byte = codec.startswith(("latin", "iso8859", "cp125", "ascii"))
-        if single_byte and non_ascii and utf8_ok:
-            return "utf-8"
-        if _decodes(data, codec):
-            return codec
-    if utf8_ok:
-        return "utf-8" if any(claims) else None
-    # Undeclared or wrongly declared legacy bytes: Korean sites are the usual case here. Real
-    # Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
-    if _decodes(data, "cp949"):
-        text = data.decode("cp949")
-        wide = [ch for ch in text if not ch.isascii()]
-        if wide and sum("가" <= ch <= "힣" for ch in wide) >= 0.8 * len(wide):
-            return "cp949"
-    return None
+def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
+    """The feed's encoding: its XML prolog's claim, then the HTTP header's, checked against
+    the bytes by the decision pages share (`charset.choose_encoding`)."""
+    return choose_encoding(data, (xml_declared(data), http_charset))
 
 
 def html_to_text(fragment: str) -> str:
@@ -105,10 +71,12 @@ def html_to_text(fragment: str) -> str:
 
 
 def _entry_date(entry: Any) -> datetime | None:
+    """The entry's own date text first (it keeps the feed's time zone; feedparser's *_parsed
+    fields are UTC only), then what feedparser made of dates in notations it knows more of."""
     for key in ("published", "updated", "created"):
         raw = entry.get(key)
         if raw:
-            parsed = _parse_date(str(raw))
+            parsed = parse_date(str(raw))
             if parsed:
                 return parsed
     for key in ("published_parsed", "updated_parsed"):
@@ -119,24 +87,6 @@ def _entry_date(entry: Any) -> datetime | None:
             except (OverflowError, ValueError):
                 continue
     return None
-
-
-def _parse_date(raw: str) -> datetime | None:
-    """Keep the feed's own time zone; feedparser's *_parsed fields are UTC only."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        value = parsedate_to_datetime(raw)
-        if value is not None:
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 def _json_feed(data: bytes, url: str) -> ParsedFeed | None:
@@ -174,9 +124,7 @@ def _json_feed(data: bytes, url: str) -> ParsedFeed | None:
                 link=link if link and re.match(r"^https?://", link) else None,
                 title=title[:MAX_TITLE_CHARS],
                 summary=text[:MAX_SUMMARY_CHARS],
-                published=_parse_date(
-                    str(item.get("date_published") or item.get("date_modified") or "")
-                ),
+                published=parse_date(item.get("date_published") or item.get("date_modified")),
                 author=author,
             )
         )
@@ -201,7 +149,7 @@ def parse_feed(
         return as_json
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     headers: dict[str, str] = {"content-location": url, "content-type": media}
-    encoding = choose_encoding(data, http_charset)
+    encoding = feed_encoding(data, http_charset)
     if encoding:
         headers["content-type"] = f"{media}; charset={encoding}"
     parsed = feedparser.parse(data, response_headers=headers)

@@ -1,7 +1,8 @@
 """The one module that talks HTTP: bounded, polite, concurrent GETs that never raise.
 
-Every outcome, good or bad, comes back as a `FetchResult` whose `error` is one readable line,
-so a broken site is recorded and the pass goes on. Politeness is enforced here, for every
+Every outcome, good or bad, comes back as a `FetchResult`: a failure carries its `FailureKind`,
+which decides retries and backoff, and an `error` line for people, so a broken site is
+recorded and the pass goes on. Politeness is enforced here, for every
 caller: a global limit, a per-host limit, timeouts, a streamed body cap, a redirect limit with
 loop detection, and a refusal to follow third-party links into private networks.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
+from enum import StrEnum
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -28,6 +29,31 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 Resolver = Callable[[str], list[str]]
 
 
+class FailureKind(StrEnum):
+    """Why a fetch (or what was fetched) failed. Code decides by the kind, never by the text."""
+
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    CONNECTION = "connection"  # refused, reset or dropped while connecting or reading
+    PROTOCOL = "protocol"  # the server spoke broken HTTP
+    BAD_URL = "bad url"  # a URL httpx cannot request
+    HTTP_CLIENT = "http 4xx"  # `status` says which
+    HTTP_SERVER = "http 5xx"
+    REDIRECT_LOOP = "redirect loop"
+    TOO_MANY_REDIRECTS = "too many redirects"
+    REFUSED = "refused"  # newsmon's address or scheme policy: nothing was sent
+    NO_LINK = "no link"  # a feed entry that points nowhere: nothing to request
+    NOT_A_FEED = "not a feed"  # fetched fine, but the body is not a feed (set by the caller)
+    OTHER = "other"
+
+
+# Worth a second try within the same pass: the next attempt may well succeed. Timeouts are not
+# retried (a slow site stays slow, and a retry would double the wait).
+TRANSIENT = frozenset({FailureKind.DNS, FailureKind.CONNECTION, FailureKind.PROTOCOL})
+# Nothing was requested, on purpose: not the site's failure.
+NOT_REQUESTED = frozenset({FailureKind.REFUSED, FailureKind.NO_LINK})
+
+
 @dataclass
 class FetchResult:
     url: str
@@ -36,15 +62,30 @@ class FetchResult:
     content: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     truncated: bool = False
-    error: str | None = None
-    elapsed: float = 0.0
+    failure: FailureKind | None = None
+    error: str | None = None  # the failure as one line for people; set with `failure`
     # Where a chain of permanent redirects (301/308 only) ended; None if none happened.
     moved_to: str | None = None
-    refused: bool = False  # blocked by policy (private address, bad scheme), not by the server
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.status is not None and 200 <= self.status < 300
+        return self.failure is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def refused(self) -> bool:
+        """Nothing was requested, on purpose (address policy, or no link to follow)."""
+        return self.failure in NOT_REQUESTED
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again at once may help: a connection-level failure or a 5xx that
+        gateways and overloaded servers answer."""
+        if self.failure is FailureKind.HTTP_SERVER:
+            return self.status in RETRYABLE_STATUS
+        return self.failure in TRANSIENT
+
+    def fail(self, kind: FailureKind, error: str) -> None:
+        self.failure, self.error = kind, error
 
     @property
     def not_modified(self) -> bool:
@@ -65,28 +106,33 @@ class FetchResult:
         return str(value).strip().lower() if isinstance(value, str) and value.strip() else None
 
 
-def _describe(exc: Exception) -> str:
+def describe(exc: Exception) -> tuple[FailureKind, str]:
+    """The kind of a request's exception and one readable line about it."""
     if isinstance(exc, httpx.ConnectTimeout):
-        return "connect timeout"
+        return FailureKind.TIMEOUT, "connect timeout"
     if isinstance(exc, httpx.ReadTimeout):
-        return "read timeout"
+        return FailureKind.TIMEOUT, "read timeout"
     if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
+        return FailureKind.TIMEOUT, "timeout"
     if isinstance(exc, httpx.ConnectError):
+        # httpx reports resolver failures as connect errors; only the OS's text tells them apart
         text = str(exc) or "connection failed"
         if "Name or service not known" in text or "nodename nor servname" in text:
-            return "DNS lookup failed"
+            return FailureKind.DNS, "DNS lookup failed"
         if "Temporary failure in name resolution" in text:
-            return "DNS lookup failed (no network?)"
-        return f"cannot connect: {text.splitlines()[0][:160]}"
+            return FailureKind.DNS, "DNS lookup failed (no network?)"
+        return FailureKind.CONNECTION, f"cannot connect: {text.splitlines()[0][:160]}"
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return "unsupported URL scheme"
+        return FailureKind.BAD_URL, "unsupported URL scheme"
     if isinstance(exc, httpx.InvalidURL):
-        return "invalid URL"
+        return FailureKind.BAD_URL, "invalid URL"
     if isinstance(exc, httpx.HTTPError):
         detail = str(exc).splitlines()[0][:160] if str(exc) else ""
-        return f"{type(exc).__name__}: {detail}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
+        kind = (
+            FailureKind.CONNECTION if isinstance(exc, httpx.NetworkError) else FailureKind.PROTOCOL
+        )
+        return kind, f"{type(exc).__name__}: {detail}".rstrip(": ")
+    return FailureKind.OTHER, f"{type(exc).__name__}: {exc}"
 
 
 def system_resolver(host: str) -> list[str]:
@@ -187,15 +233,7 @@ class Fetcher:
         attempt = 0
         while True:
             result = await self._follow(url, headers, max_bytes, trusted)
-            transient = not result.refused and (
-                result.status in RETRYABLE_STATUS
-                or (
-                    result.status is None
-                    and result.error is not None
-                    and "timeout" not in result.error
-                )
-            )
-            if not transient or attempt >= self.config.retries:
+            if not result.transient or attempt >= self.config.retries:
                 return result
             attempt += 1
             await asyncio.sleep(min(2.0, 0.5 * attempt))
@@ -203,7 +241,6 @@ class Fetcher:
     async def _follow(
         self, url: str, headers: dict[str, str], max_bytes: int, trusted: bool
     ) -> FetchResult:
-        started = time.monotonic()
         result = FetchResult(url=url, final_url=url)
         visited = {url}
         current = url
@@ -213,7 +250,7 @@ class Fetcher:
                 for _hop in range(self.config.max_redirects + 1):
                     refusal = None if trusted else await self.refusal(current)
                     if refusal:
-                        result.error, result.refused = refusal, True
+                        result.fail(FailureKind.REFUSED, refusal)
                         return result
                     location = await self._get_once(current, headers, max_bytes, result)
                     if location is None:
@@ -221,19 +258,20 @@ class Fetcher:
                     permanent_only = permanent_only and result.status in PERMANENT_REDIRECTS
                     nxt = urljoin(current, location)
                     if nxt in visited:
-                        result.error = f"redirect loop at {nxt}"
+                        result.fail(FailureKind.REDIRECT_LOOP, f"redirect loop at {nxt}")
                         return result
                     visited.add(nxt)
                     current = result.final_url = nxt
                     if permanent_only:
                         result.moved_to = nxt
-                result.error = f"too many redirects (more than {self.config.max_redirects})"
+                limit = self.config.max_redirects
+                result.fail(
+                    FailureKind.TOO_MANY_REDIRECTS, f"too many redirects (more than {limit})"
+                )
         except TimeoutError:
-            result.error = f"took longer than {self.config.total_timeout:g}s"
+            result.fail(FailureKind.TIMEOUT, f"took longer than {self.config.total_timeout:g}s")
         except Exception as exc:  # every failure becomes a recorded line, never a crash
-            result.error = _describe(exc)
-        finally:
-            result.elapsed = time.monotonic() - started
+            result.fail(*describe(exc))
         return result
 
     async def _get_once(
@@ -252,8 +290,13 @@ class Fetcher:
             if response.status_code in REDIRECT_STATUS and location:
                 return str(location)
             if response.status_code >= 400:
+                kind = (
+                    FailureKind.HTTP_SERVER
+                    if response.status_code >= 500
+                    else FailureKind.HTTP_CLIENT
+                )
                 reason = response.reason_phrase or ""
-                result.error = f"HTTP {response.status_code} {reason}".strip()
+                result.fail(kind, f"HTTP {response.status_code} {reason}".strip())
                 return None
             chunks: list[bytes] = []
             size = 0

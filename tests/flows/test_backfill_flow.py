@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.corpus import Store
 from newsmon.devsite import SiteServer
-from newsmon.store import Store
 from tests.conftest import SHIPPED_TOPICS
 from tests.flows.test_monitor_flow import EXPECTED_ALERTS, alerts_posted, run_monitor, site_config
 from tests.support.fake_slack import FakeSlack

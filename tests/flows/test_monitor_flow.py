@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from newsmon.corpus import Store
+from newsmon.corpus.records import AlertStatus
 from newsmon.devsite import SiteServer
 from newsmon.report import PassTotals
-from newsmon.store import ALERT_PENDING, ALERT_SENT, Store
 from tests.conftest import SHIPPED_TOPICS
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -107,7 +108,7 @@ RUN_SUMMARY_KEYS = [
 def stored_runs(db: Path) -> list[tuple[str, dict]]:
     from sqlalchemy import select
 
-    from newsmon.store import RunRow
+    from newsmon.corpus.schema import RunRow
 
     store = Store.open(f"sqlite:///{db}")
     try:
@@ -227,8 +228,8 @@ def test_refused_channel_is_reported_and_other_channels_still_get_alerts(
     assert any("channel_not_found" in e for e in totals.delivery_errors)
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
-        assert store.count_alerts(ALERT_PENDING) == len(safety)
-        assert store.count_alerts(ALERT_SENT) == len(EXPECTED_ALERTS) - len(safety)
+        assert store.count_alerts(AlertStatus.PENDING) == len(safety)
+        assert store.count_alerts(AlertStatus.SENT) == len(EXPECTED_ALERTS) - len(safety)
     finally:
         store.close()
     slack.unknown_channels.clear()
@@ -257,6 +258,6 @@ def test_newsmon_run_command_delivers_to_the_console_and_summarises(
     assert "failed: broken-feed: HTTP 500 Internal Server Error" in result.output
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
-        assert store.count_alerts(ALERT_SENT) == len(EXPECTED_ALERTS)
+        assert store.count_alerts(AlertStatus.SENT) == len(EXPECTED_ALERTS)
     finally:
         store.close()

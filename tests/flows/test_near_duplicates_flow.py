@@ -20,8 +20,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from newsmon.clock import utcnow
+from newsmon.corpus import Store
 from newsmon.devsite import serve
-from newsmon.store import Store, utcnow
 from tests.flows.test_monitor_flow import run_monitor
 from tests.support.configs import write_config
 from tests.support.dedup_set import Piece, _variant, pieces, render

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from newsmon.clock import utcnow
 from newsmon.config import Config, FeedConfig
 from newsmon.devsite import SiteServer, serve
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
-from newsmon.store import utcnow
 from tests.support.configs import make_config
 
 BODY = (
@@ -176,7 +176,7 @@ def test_permanent_redirect_updates_the_stored_feed_url(tmp_path: Path, site: Si
 def notes_by_title(config: Config) -> dict[str | None, str | None]:
     from sqlalchemy import select
 
-    from newsmon.store import ArticleRow
+    from newsmon.corpus.schema import ArticleRow
 
     ctx = Context.open(config)
     try:

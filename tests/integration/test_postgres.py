@@ -1,8 +1,10 @@
-"""The production corpus on a real PostgreSQL (NEWSMON_TEST_POSTGRES_URL; .ci/run starts one)."""
+"""The production corpus on a real PostgreSQL (NEWSMON_TEST_POSTGRES_URL; .ci/run starts one).
+
+Each test works in a schema of its own, created and dropped here (tests/support/postgres.py).
+"""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,13 +12,15 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from newsmon.corpus import Store
+from newsmon.corpus.schema import Base
 from newsmon.devsite import SiteServer
-from newsmon.store import Base, NewArticle, Store
+from tests.support.articles import new_article
 from tests.support.fake_slack import FakeSlack
+from tests.support.postgres import PG_URL, throwaway_schema
 
-PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL", "")
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)"),
@@ -25,12 +29,8 @@ pytestmark = [
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    yield PG_URL
+    with throwaway_schema(prefix="corpus") as url:
+        yield url
 
 
 def test_migrations_on_postgres_match_the_models(pg_url: str) -> None:
@@ -38,6 +38,12 @@ def test_migrations_on_postgres_match_the_models(pg_url: str) -> None:
     try:
         with store.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            schema = conn.execute(text("SELECT current_schema()")).scalar()
+            tables = conn.execute(
+                text("SELECT count(*) FROM information_schema.tables WHERE table_schema = :s"),
+                {"s": schema},
+            ).scalar()
+        assert schema != "public" and tables  # the corpus lives in the test's own schema
     finally:
         store.close()
     Store.open(pg_url).close()  # a second start finds the schema current
@@ -49,17 +55,9 @@ def test_two_workers_storing_one_story_make_one_original(pg_url: str) -> None:
     barrier = threading.Barrier(8)
 
     def worker(i: int) -> None:
-        article = NewArticle(
-            canonical_url=f"https://site{i}.example/story",
-            url=f"https://site{i}.example/story",
-            feed_id=None,
-            guid=None,
+        article = new_article(
+            f"https://site{i}.example/story",
             title="Same wire story",
-            text="body",
-            text_source="page",
-            extraction_note=None,
-            language="en",
-            author=None,
             published_at=None,
             content_hash="f" * 64,
         )

@@ -5,19 +5,18 @@ Needs NEWSMON_TEST_POSTGRES_URL (`.ci/run` starts a server); works in a schema o
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from newsmon.dedup import content_hash, minhash_signature
-from newsmon.store import NewArticle, Store
+from newsmon.corpus import Store
+from newsmon.corpus.records import DuplicateReason, NewArticle
+from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
+from tests.support.postgres import PG_URL, throwaway_schema
 
-PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL")
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set"),
@@ -26,25 +25,12 @@ pytestmark = [
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    assert PG_URL
-    schema = f"dedup_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with throwaway_schema(prefix="dedup") as url:
+        yield url
 
 
 def copy(url: str, body: str) -> NewArticle:
-    return NewArticle(
-        url, url, None, None, "t", body, "page", None, "en", None, None,
-        content_hash(body), minhash_signature(body),
-    )  # fmt: skip
+    return new_article(url, body, signed=True, title="t", published_at=None)
 
 
 def race(workers: list[Store], articles: list[NewArticle]) -> list[int | None]:
@@ -89,7 +75,7 @@ def test_migrations_and_band_keys_on_postgres(pg_url: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from newsmon.store import Base
+    from newsmon.corpus.schema import Base
 
     store = Store.open(pg_url)
     try:
@@ -98,7 +84,7 @@ def test_migrations_and_band_keys_on_postgres(pg_url: str) -> None:
         body = "\n".join(next(p for p in pieces() if p.lang == "ko").paragraphs)
         first = store.add_article(copy("https://a.example/1", body))
         near = store.add_article(copy("https://b.example/2", body[: int(len(body) * 0.6)]))
-        assert near.duplicate_of == first.id and near.duplicate_reason == "near"
+        assert near.duplicate_of == first.id and near.duplicate_reason is DuplicateReason.NEAR
         view = store.cluster(near.id)
         assert view is not None and [m.id for m in view.members] == [first.id, near.id]
     finally:

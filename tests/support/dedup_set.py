@@ -3,7 +3,7 @@
 Originals and hard negatives are written by hand; the variants are generated here, the same way
 every time: re-wrapped in other site templates (then extracted by newsmon's real extractor),
 headline rewritten, one paragraph edited, truncated to about 60 %, AMP and tracking URLs.
-Used by tests/unit/test_dedup_set.py, tests/flows/test_near_duplicates_flow.py and
+Used by tests/integration/test_dedup_set.py, tests/flows/test_near_duplicates_flow.py and
 bench/dedup_thresholds.py.
 """
 
@@ -288,8 +288,10 @@ class Evaluation:
 def evaluate(store: object) -> Evaluation:
     """Store every document as the pipeline would (canonical URL, hash, signature) and score
     "is a duplicate of" against the labels."""
-    from newsmon.dedup import canonical_url, content_hash, minhash_signature
-    from newsmon.store import DuplicateURLError, NewArticle, Store
+    from newsmon.corpus import Store
+    from newsmon.corpus.records import DuplicateURLError
+    from newsmon.urls import canonical_url
+    from tests.support.articles import new_article
 
     assert isinstance(store, Store)
     result = Evaluation()
@@ -298,20 +300,14 @@ def evaluate(store: object) -> Evaluation:
     for doc in documents():
         text = doc.text()
         url = canonical_url(doc.url)
-        article = NewArticle(
-            canonical_url=url,
+        article = new_article(
+            url,
+            text,
+            signed=True,
             url=doc.url,
-            feed_id=None,
-            guid=None,
             title=doc.title,
-            text=text,
-            text_source="page",
-            extraction_note=None,
             language=doc.lang,
-            author=None,
             published_at=None,
-            content_hash=content_hash(text),
-            signature=minhash_signature(text),
         )
         found: str | None
         try:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from newsmon.alerts import ConsoleSender, build_message, escape, route
 from newsmon.config import SlackConfig
-from newsmon.store import AlertJob, StoredMatch
+from newsmon.corpus.records import AlertJob, StoredMatch
 
 
 def job(title: str = "DeepSeek opens its code", url: str = "https://ex.com/a?x=1&y=2") -> AlertJob:

@@ -46,8 +46,9 @@ def test_feed_config_model_is_strict() -> None:
 
 
 def test_articles_cluster_shows_members_and_sources(tmp_path: Path) -> None:
-    from newsmon.dedup import content_hash, minhash_signature
-    from newsmon.store import NewArticle, Store
+    from newsmon.corpus import Store
+    from newsmon.corpus.records import NewSighting
+    from tests.support.articles import new_article
 
     path = write_config(tmp_path)
     body = " ".join(
@@ -63,26 +64,12 @@ def test_articles_cluster_shows_members_and_sources(tmp_path: Path) -> None:
     ):
         feed = store.sync_feed(f"feed-{i}", f"https://f{i}.example/rss", "en").id
         stored = store.add_article(
-            NewArticle(
-                url,
-                url,
-                feed,
-                None,
-                title,
-                text,
-                "page",
-                None,
-                "en",
-                None,
-                None,
-                content_hash(text),
-                minhash_signature(text),
-            )
+            new_article(url, text, signed=True, feed_id=feed, title=title, published_at=None)
         )
         ids.append(stored.id)
     store.record_sightings(
         store.sync_feed("feed-2", "https://f2.example/rss", "en").id,
-        [(ids[0], "https://a.example/story/amp")],
+        [NewSighting(ids[0], "https://a.example/story/amp")],
     )
     store.close()
     result = runner.invoke(app, ["articles", "--config", str(path), "--cluster", str(ids[1])])

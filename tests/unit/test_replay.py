@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsmon.config import Config
+from newsmon.corpus import Store
+from newsmon.corpus.records import StoredMatch
 from newsmon.pipeline import Context, diff_matches, preview_reclassify, to_stored
 from newsmon.rules import TopicMatch, load_rules
-from newsmon.store import NewArticle, Store, StoredMatch
+from tests.support.articles import new_article
 
 RULES = """\
 version: 2
@@ -50,20 +52,7 @@ def test_preview_writes_nothing(tmp_path: Path) -> None:
             ]
         ):
             stored = store.add_article(
-                NewArticle(
-                    f"https://x.example/{i}",
-                    f"https://x.example/{i}",
-                    None,
-                    None,
-                    title,
-                    text,
-                    "page",
-                    None,
-                    "en",
-                    None,
-                    None,
-                    f"h{i}",
-                ),
+                new_article(f"https://x.example/{i}", text, title=title, content_hash=f"h{i}"),
                 to_stored(old_rules.classify(title, text)),
                 old_rules.version,
             )

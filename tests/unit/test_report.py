@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime
 
+from newsmon.corpus.records import StoredMatch
 from newsmon.pipeline import (
     DeliveryOutcome,
     EntryFate,
@@ -17,7 +18,6 @@ from newsmon.pipeline import (
 from newsmon.poll import NextCheck
 from newsmon.report import BackfillResult, PassTotals, feed_table
 from newsmon.rules import TopicMatch
-from newsmon.store import StoredMatch
 
 LATER = datetime(2025, 2, 24, 9, 40, tzinfo=UTC)
 

@@ -1,42 +1,31 @@
-from datetime import UTC, datetime, timedelta
+"""The corpus on SQLite (a file in tmp_path): schema, storing, clusters, outbox, edits."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from newsmon.dedup import BANDS
-from newsmon.store import (
-    ALERT_FAILED,
-    ALERT_PENDING,
-    ALERT_SENT,
-    ALERT_SKIPPED,
-    Base,
+from newsmon.corpus import Store
+from newsmon.corpus.records import (
+    AlertStatus,
+    DuplicateReason,
     DuplicateURLError,
+    FeedSpec,
     NewArticle,
-    Store,
+    NewSighting,
     StoredMatch,
     StoreError,
 )
+from newsmon.corpus.schema import Base
+from newsmon.dedup import BANDS
+from tests.support.articles import new_article
 
 
 def article(url: str, text: str = "body", h: str | None = None, **kw) -> NewArticle:
-    fields = dict(
-        canonical_url=url,
-        url=url,
-        feed_id=None,
-        guid=None,
-        title="T",
-        text=text,
-        text_source="page",
-        extraction_note=None,
-        language="en",
-        author=None,
-        published_at=datetime(2025, 2, 1, 9, tzinfo=UTC),
-        content_hash=h,
-    )
-    fields.update(kw)
-    return NewArticle(**fields)
+    return new_article(url, text, content_hash=h, **kw)
 
 
 MATCH = StoredMatch(
@@ -45,7 +34,7 @@ MATCH = StoredMatch(
 
 
 @pytest.fixture
-def store(tmp_path: Path):
+def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(f"sqlite:///{tmp_path / 'sub' / 'corpus.db'}")
     yield s
     s.close()
@@ -84,8 +73,15 @@ def test_unusable_database_is_one_clear_line(tmp_path: Path) -> None:
         Store.open(f"sqlite:///{blocker}/db.sqlite")
     assert "\n" not in str(err.value)
     with pytest.raises(StoreError) as err:
-        Store.open("postgresql+psycopg://newsmon:hunter2@127.0.0.1:9/newsmon")
-    assert "hunter2" not in str(err.value) and "***" in str(err.value)
+        Store.open("not a url at all://")
+    assert str(err.value) == "database_url is not a valid URL: (unparseable database URL)"
+
+
+def test_database_urls_in_messages_hide_the_password() -> None:
+    from newsmon.corpus.engine import redact_url
+
+    shown = redact_url("postgresql+psycopg://newsmon:hunter2@db.example:5432/newsmon")
+    assert shown == "postgresql+psycopg://newsmon:***@db.example:5432/newsmon"
 
 
 def test_same_body_under_another_url_is_a_duplicate(store: Store) -> None:
@@ -113,9 +109,12 @@ def test_outbox_lifecycle(store: Store) -> None:
     assert [(j.channel, j.topics) for j in jobs] == [("#policy", ["policy"]), ("#news", ["policy"])]
     assert jobs[0].matches[0].terms[0]["term"] == "FTC"
     store.mark_sent(jobs[0].id, destination="slack", slack_ts="1.2")
-    assert store.mark_attempt_failed(jobs[1].id, "invalid_blocks", permanent=True) == ALERT_FAILED
+    assert (
+        store.mark_attempt_failed(jobs[1].id, "invalid_blocks", permanent=True)
+        == AlertStatus.FAILED
+    )
     assert store.pending_alerts(10) == []
-    assert store.count_alerts(ALERT_SENT) == 1 and store.count_alerts(ALERT_FAILED) == 1
+    assert store.count_alerts(AlertStatus.SENT) == 1 and store.count_alerts(AlertStatus.FAILED) == 1
     # never twice to the same channel, whatever asks for it
     assert store.enqueue_alert(stored.id, "#policy", ["policy"], revive_skipped=True) is False
     assert store.enqueue_alert(stored.id, "#other", ["policy"]) is True
@@ -126,7 +125,8 @@ def test_transient_failures_park_an_alert_after_max_attempts(store: Store) -> No
     store.add_article(article("https://a.example/1"), [MATCH], "v1", {"#p": ["policy"]})
     [job] = store.pending_alerts(5)
     statuses = [store.mark_attempt_failed(job.id, "timeout", permanent=False) for _ in range(5)]
-    assert statuses[:4] == [ALERT_PENDING] * 4 and statuses[4] == ALERT_FAILED
+    assert statuses[:4] == [AlertStatus.PENDING] * 4 and statuses[4] == AlertStatus.FAILED
+    assert store.pending_alerts(5) == []
 
 
 def test_skipped_alerts_are_revived_only_on_request(store: Store) -> None:
@@ -135,7 +135,7 @@ def test_skipped_alerts_are_revived_only_on_request(store: Store) -> None:
         [MATCH],
         "v1",
         {"#p": ["policy"]},
-        ALERT_SKIPPED,
+        AlertStatus.SKIPPED,
         "older than 72 h",
     )
     assert store.pending_alerts(5) == []
@@ -147,19 +147,23 @@ def test_skipped_alerts_are_revived_only_on_request(store: Store) -> None:
 def test_replace_matches_reports_the_diff(store: Store) -> None:
     stored = store.add_article(article("https://a.example/1"), [MATCH], "v1")
     other = StoredMatch("open-source", 3, [], "…")
-    added, removed = store.replace_matches(stored.id, [other], "v2")
-    assert (added, removed) == ({"open-source"}, {"policy"})
+    change = store.replace_matches(stored.id, [other], "v2")
+    assert (change.added, change.removed) == ({"open-source"}, {"policy"})
     assert [m.topic for m in store.matches_of(stored.id)] == ["open-source"]
-    assert store.replace_matches(stored.id, [other], "v2") == (set(), set())
+    again = store.replace_matches(stored.id, [other], "v2")
+    assert (again.added, again.removed) == (set(), set())
 
 
 def test_times_come_back_aware_utc(store: Store) -> None:
-    kst = datetime(2025, 2, 24, 9, 30, tzinfo=UTC) + timedelta(hours=0)
-    stored = store.add_article(article("https://a.example/1", published_at=kst))
-    [view] = store.list_articles()
-    assert (
-        view.id == stored.id and view.published_at == kst and view.published_at.tzinfo is not None
-    )
+    kst = datetime(2025, 2, 24, 9, 30, tzinfo=timezone(timedelta(hours=9)))
+    naive = datetime(2025, 2, 24, 9, 30)  # taken as UTC
+    store.add_article(article("https://a.example/1", published_at=kst))
+    store.add_article(article("https://a.example/2", published_at=naive))
+    back = {v.url: v.published_at for v in store.list_articles()}
+    # the same instant, now in UTC: 09:30 in Seoul is 00:30 UTC
+    assert back["https://a.example/1"] == datetime(2025, 2, 24, 0, 30, tzinfo=UTC)
+    assert back["https://a.example/2"] == datetime(2025, 2, 24, 9, 30, tzinfo=UTC)
+    assert all(t is not None and t.utcoffset() == timedelta(0) for t in back.values())
 
 
 # --- near duplicates and clusters -------------------------------------------------------------
@@ -180,9 +184,7 @@ OTHER_STORY = (
 
 
 def signed(url: str, body: str, **kw) -> NewArticle:
-    from newsmon.dedup import content_hash, minhash_signature
-
-    return article(url, body, h=content_hash(body), signature=minhash_signature(body), **kw)
+    return new_article(url, body, signed=True, **kw)
 
 
 def test_near_duplicate_joins_the_cluster_of_the_first_seen(store: Store) -> None:
@@ -193,12 +195,12 @@ def test_near_duplicate_joins_the_cluster_of_the_first_seen(store: Store) -> Non
     copy = store.add_article(
         signed("https://b.example/2", edited), [MATCH], "v1", {"#p": ["policy"]}
     )
-    assert copy.duplicate_of == first.id and copy.duplicate_reason == "near"
+    assert copy.duplicate_of == first.id and copy.duplicate_reason is DuplicateReason.NEAR
     assert copy.similarity is not None and 0.5 <= copy.similarity < 1
     assert copy.alerts_queued == 0 and store.matches_of(copy.id) == []
     # a copy of the copy still points at the head, never at the copy
     exact = store.add_article(signed("https://c.example/3", edited))
-    assert exact.duplicate_of == first.id and exact.duplicate_reason == "hash"
+    assert exact.duplicate_of == first.id and exact.duplicate_reason is DuplicateReason.HASH
     truncated = store.add_article(signed("https://d.example/4", STORY[: int(len(STORY) * 0.6)]))
     assert truncated.duplicate_of == first.id
     other = store.add_article(signed("https://e.example/5", OTHER_STORY))
@@ -262,7 +264,7 @@ def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) ->
     assert store.update_article(first.id, changed, [], "v1") is False  # nothing new
     # the index follows the new text: a copy of the edit finds it, no stale bands remain
     copy = store.add_article(signed("https://b.example/2", edited))
-    assert copy.duplicate_of == first.id and copy.duplicate_reason == "hash"
+    assert copy.duplicate_of == first.id and copy.duplicate_reason is DuplicateReason.HASH
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM article_bands").scalar() <= BANDS
 
@@ -270,17 +272,18 @@ def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) ->
 def test_sightings_are_remembered_once(store: Store) -> None:
     first = store.add_article(signed("https://a.example/1", STORY))
     feed = store.sync_feed("other", "https://o.example/feed", "en").id
-    assert store.record_sightings(feed, [(first.id, "https://a.example/1?utm_source=x")]) == 1
-    assert store.record_sightings(feed, [(first.id, "https://a.example/1?utm_source=y")]) == 0
+    x, y = (NewSighting(first.id, f"https://a.example/1?utm_source={s}") for s in "xy")
+    assert store.record_sightings(feed, [x]) == 1
+    assert store.record_sightings(feed, [y]) == 0  # the same link once tracking is removed
     cluster = store.cluster(first.id)
     assert cluster is not None and cluster.sources == ["other"]
     assert [s.url for s in cluster.sightings] == ["https://a.example/1"]
 
 
 def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
     from newsmon.dedup import content_hash
     from newsmon.migrations import upgrade
-    from newsmon.store import make_engine
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
@@ -310,7 +313,7 @@ def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
         assert bands == [(1,)]  # only the original is indexed; its exact copy shares its bands
         assert reasons == [(1, None, 1), (2, "hash", 1)]
         near = store.add_article(signed("https://c.example/3", STORY[: int(len(STORY) * 0.65)]))
-        assert near.duplicate_of == 1 and near.duplicate_reason == "near"
+        assert near.duplicate_of == 1 and near.duplicate_reason is DuplicateReason.NEAR
     finally:
         store.close()
 
@@ -337,3 +340,41 @@ def test_an_edit_read_without_page_text_changes_only_the_title(store: Store) -> 
     assert view.title == "New" and view.text == STORY
     known = store.known_articles(["https://a.example/1"])["https://a.example/1"]
     assert known.entry_fingerprint == "f2" and known.text_source == "page"
+
+
+def test_feeds_follow_moves_until_the_configuration_changes(store: Store) -> None:
+    first = store.sync_feeds([FeedSpec("a", "https://a.example/rss", "en")])["a"]
+    store.record_feed_success(
+        first.id, entries=3, etag='"e1"', last_modified=None, moved_to="https://a.example/new"
+    )
+    moved = store.sync_feed("a", "https://a.example/rss", "ko")
+    assert (moved.id, moved.url, moved.etag) == (first.id, "https://a.example/new", '"e1"')
+    store.record_feed_failure(first.id, "timeout")
+    changed = store.sync_feeds([FeedSpec("a", "https://a.example/feed", "ko")])["a"]
+    assert (changed.url, changed.etag, changed.failures) == ("https://a.example/feed", None, 0)
+    [health] = store.feed_health()
+    assert health.entries_seen == 3 and health.config_url == "https://a.example/feed"
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT language FROM feeds").scalar() == "ko"
+
+
+def test_a_run_is_recorded_with_its_summary(store: Store) -> None:
+    from types import MappingProxyType
+
+    started = datetime(2025, 2, 1, 9, tzinfo=UTC)
+    store.record_run("monitor", started, MappingProxyType({"new_articles": 2, "errors": []}))
+    with store.engine.connect() as conn:
+        flow, summary, began = conn.exec_driver_sql(
+            "SELECT flow, summary, started_at FROM runs"
+        ).one()
+    assert flow == "monitor" and summary == '{"new_articles": 2, "errors": []}'
+    assert began == "2025-02-01 09:00:00.000000"
+
+
+def test_find_cluster_decides_without_storing(store: Store) -> None:
+    head = store.add_article(signed("https://a.example/1", STORY))
+    match = store.find_cluster(signed("https://b.example/2", STORY[: int(len(STORY) * 0.7)]))
+    assert match is not None and match.head_id == head.id
+    assert match.reason is DuplicateReason.NEAR and 0.3 <= match.similarity < 1
+    assert store.find_cluster(signed("https://c.example/3", OTHER_STORY)) is None
+    assert store.known_urls(["https://b.example/2"]) == set()

@@ -1,10 +1,10 @@
-"""Alembic environment: the engine comes from newsmon.store, never from an ini file."""
+"""Alembic environment: the engine comes from newsmon.corpus.engine, never from an ini file."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from newsmon.store import Base
+from newsmon.corpus.schema import Base
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from newsmon.config import Config, Secrets
+from newsmon.corpus import Store
 from newsmon.fetch import Fetcher
 from newsmon.rules import Rules, load_rules
-from newsmon.store import Store
 
 
 @dataclass

@@ -11,22 +11,23 @@ from typing import Any
 
 from newsmon import alerts as alerting
 from newsmon.config import FeedConfig
-from newsmon.dedup import clean_url, content_hash, entry_fingerprint, minhash_signature
-from newsmon.extract import Extracted, extract_article
-from newsmon.feeds import FeedEntry
-from newsmon.fetch import Fetcher, FetchResult
-from newsmon.pipeline.context import Context
-from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
-from newsmon.rules import TopicMatch
-from newsmon.store import (
-    ALERT_PENDING,
-    ALERT_SKIPPED,
-    DUP_NEAR,
+from newsmon.corpus.records import (
+    AlertStatus,
+    DuplicateReason,
     DuplicateURLError,
     KnownArticle,
     NewArticle,
+    NewSighting,
     StoredMatch,
 )
+from newsmon.dedup import content_hash, entry_fingerprint, minhash_signature
+from newsmon.extract import Extracted, extract_article
+from newsmon.feeds import FeedEntry
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.rules import TopicMatch
+from newsmon.urls import clean_url
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
@@ -63,16 +64,16 @@ def extract_page(
 
 def _alert_plan(
     ctx: Context, matches: Sequence[TopicMatch], published: datetime | None, now: datetime
-) -> tuple[dict[str, list[str]], str, str | None]:
+) -> tuple[dict[str, list[str]], AlertStatus, str | None]:
     """Channels to alert and the status to queue them with (pending, or skipped and why)."""
     channels = alerting.route((m.topic for m in matches), ctx.config.slack)
     cfg = ctx.config.alerts
     if not cfg.enabled:
-        return channels, ALERT_SKIPPED, "alerts disabled in config"
+        return channels, AlertStatus.SKIPPED, "alerts disabled in config"
     limit = cfg.max_age_hours
     if limit is not None and published is not None and now - published > timedelta(hours=limit):
-        return channels, ALERT_SKIPPED, f"older than {limit:g} h when first seen"
-    return channels, ALERT_PENDING, None
+        return channels, AlertStatus.SKIPPED, f"older than {limit:g} h when first seen"
+    return channels, AlertStatus.PENDING, None
 
 
 def store_entry(
@@ -97,14 +98,14 @@ def store_entry(
     except DuplicateURLError:  # another feed stored this page while we fetched it
         first = ctx.store.known_articles([url]).get(url)
         if first is not None and entry.link and _another_link(first, feed_id, entry.link):
-            ctx.store.record_sightings(feed_id, [(first.id, entry.link)])
+            ctx.store.record_sightings(feed_id, [NewSighting(first.id, entry.link)])
         return EntryResult(extracted.source, failed, EntryFate.SEEN)
     topics = tuple(m.topic for m in matches)
     if stored.duplicate_of is not None:
         # A copy stays silent, unless it is the first member of a silent cluster to match:
         # then it speaks for the story (the store decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
-        near = stored.duplicate_reason == DUP_NEAR
+        near = stored.duplicate_reason == DuplicateReason.NEAR
         return EntryResult(
             extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
         )
@@ -164,7 +165,7 @@ async def process_entry(
         page = await _fetch_page(ctx, fetcher, entry.link)
     else:  # the entry is its own text; point readers at the feed's site
         home = home_url or feed.url
-        page = FetchResult(home, home, error="the entry has no link", refused=True)
+        page = FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
     outcome.bytes_received += len(page.content)
     result = await asyncio.to_thread(store_entry, ctx, feed_id, feed, entry, url, page, now)
     # Counted here, on the event loop, so concurrent entries never race on the outcome.
@@ -190,7 +191,7 @@ async def revisit_known(
     edited: list[tuple[str, FeedEntry, KnownArticle]] = []
     for url, (entry, stored) in known.items():
         if entry.link and _another_link(stored, feed_id, entry.link):
-            sightings.append((stored.id, entry.link))
+            sightings.append(NewSighting(stored.id, entry.link))
         if (
             entry.link
             and stored.feed_id == feed_id

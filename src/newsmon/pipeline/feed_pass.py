@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from newsmon import poll
+from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
+from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
-from newsmon.fetch import Fetcher, FetchResult
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
-from newsmon.store import FeedState, utcnow
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -67,7 +68,7 @@ async def process_feed(
         return outcome
     if not response.ok:
         error = response.error or f"HTTP {response.status}"
-        return await _feed_failed(ctx, state, outcome, error, response, now)
+        return await _feed_failed(ctx, state, outcome, response.failure, error, response, now)
     try:
         parsed = await asyncio.to_thread(
             parse_feed,
@@ -77,7 +78,8 @@ async def process_feed(
             response.content_type,
         )
     except FeedParseError as exc:
-        return await _feed_failed(ctx, state, outcome, str(exc), response, now)
+        failure = FailureKind.NOT_A_FEED
+        return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
@@ -123,12 +125,13 @@ async def _feed_failed(
     ctx: Context,
     state: FeedState,
     outcome: FeedOutcome,
+    failure: FailureKind | None,
     error: str,
     response: FetchResult,
     now: datetime,
 ) -> FeedOutcome:
     outcome.ok, outcome.error = False, error
-    kind = poll.classify_failure(response.status, error)
+    kind = poll.severity(failure, response.status)
     nxt = poll.after_failure(
         ctx.config.poll, now, state.failures + 1, kind, response.headers, response.status
     )
@@ -137,7 +140,7 @@ async def _feed_failed(
         ctx.store.record_feed_failure,
         state.id,
         error,
-        kind=kind,
+        kind=kind.value,
         status=response.status,
         next_check_at=nxt.at,
         schedule_note=nxt.reason,
@@ -151,7 +154,7 @@ async def process_feeds(
     """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
     now = utcnow()
     states = await asyncio.to_thread(
-        ctx.store.sync_feeds, [(f.name, f.url, f.language) for f in feeds]
+        ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
     return list(
         await asyncio.gather(

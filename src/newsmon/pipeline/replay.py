@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsmon import alerts as alerting
+from newsmon.corpus.records import ArticleText, StoredMatch
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import to_stored
 from newsmon.rules import TopicMatch
-from newsmon.store import StoredMatch
 
 
 @dataclass
@@ -50,19 +50,18 @@ class ReclassifyOutcome:
 
 
 def reclassify_batch(
-    ctx: Context, rows: Sequence[tuple[int, str | None, str]], *, queue_alerts: bool
+    ctx: Context, rows: Sequence[ArticleText], *, queue_alerts: bool
 ) -> ReclassifyOutcome:
     """Apply the current rules to stored articles; queue only alerts never queued before."""
     outcome = ReclassifyOutcome()
-    for article_id, title, text in rows:
-        matches = ctx.rules.classify(title, text)
-        added, removed = ctx.store.replace_matches(
-            article_id, to_stored(matches), ctx.rules.version
-        )
+    for row in rows:
+        article_id = row.id
+        matches = ctx.rules.classify(row.title, row.text)
+        change = ctx.store.replace_matches(article_id, to_stored(matches), ctx.rules.version)
         outcome.articles += 1
-        outcome.changed += bool(added or removed)
-        outcome.added.update(added)
-        outcome.removed.update(removed)
+        outcome.changed += bool(change.added or change.removed)
+        outcome.added.update(change.added)
+        outcome.removed.update(change.removed)
         if queue_alerts and matches:
             for channel, topics in alerting.route(
                 (m.topic for m in matches), ctx.config.slack
@@ -113,14 +112,12 @@ def diff_matches(
     )
 
 
-def preview_reclassify(
-    ctx: Context, rows: Sequence[tuple[int, str | None, str]]
-) -> tuple[int, list[MatchDiff]]:
+def preview_reclassify(ctx: Context, rows: Sequence[ArticleText]) -> tuple[int, list[MatchDiff]]:
     """What `reclassify_batch` would change, without writing or queueing anything."""
     diffs: list[MatchDiff] = []
-    for article_id, title, text in rows:
+    for row in rows:
         diff = diff_matches(
-            article_id, title, ctx.store.matches_of(article_id), ctx.rules.classify(title, text)
+            row.id, row.title, ctx.store.matches_of(row.id), ctx.rules.classify(row.title, row.text)
         )
         if diff is not None:
             diffs.append(diff)

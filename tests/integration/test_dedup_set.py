@@ -3,7 +3,7 @@ real extraction of every page, canonical URL, body hash, MinHash and the corpus'
 
 from pathlib import Path
 
-from newsmon.store import Store
+from newsmon.corpus import Store
 from tests.support.dedup_set import VARIANTS, documents, evaluate, pieces
 
 

@@ -1,0 +1,120 @@
+"""Dedup's cluster policy: which story a new article joins, and whether a story has spoken.
+
+`dedup` computes identities (hashes, signatures, band keys) and says when two bodies are the
+same story; this module applies that to the corpus: the same body hash first, then the most
+similar signature among the articles sharing an LSH band. A cluster speaks (matches, alerts)
+once. The corpus answers the questions (`ClusterQueries`) inside the transaction, and under the
+locks, of the article being stored (newsmon.corpus.articles); nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
+from newsmon.dedup import Signature, is_near_duplicate, jaccard_estimate
+
+# Near-duplicate candidates verified per article at most (those sharing the most LSH bands).
+MAX_CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stored article that may be the same story, with its signature when one was asked for."""
+
+    id: int
+    duplicate_of: int | None
+    minhash: bytes | None = None
+    minhash_scheme: str | None = None
+
+    @property
+    def head_id(self) -> int:
+        """Its cluster's head: copies always point at the head, never at another copy."""
+        return self.duplicate_of or self.id
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """The most similar cluster head found for a signature, and the estimated similarity."""
+
+    head_id: int
+    similarity: float
+
+
+class ClusterQueries(Protocol):
+    """What the policy asks the corpus."""
+
+    def first_with_hash(self, content_hash: str) -> Candidate | None:
+        """The first-stored article whose body has this hash."""
+        ...
+
+    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
+        """Ids of at most `limit` articles sharing the most of these bands (ties: lowest id)."""
+        ...
+
+    def signed(self, ids: Sequence[int]) -> list[Candidate]:
+        """These articles with their stored signatures."""
+        ...
+
+    def cluster_has_alerts(self, head_id: int) -> bool:
+        """Whether any member of the cluster has an alert, of any status."""
+        ...
+
+    def cluster_has_matches(self, head_id: int) -> bool:
+        """Whether any member of the cluster has a stored match."""
+        ...
+
+
+def find_cluster(queries: ClusterQueries, article: NewArticle) -> ClusterMatch | None:
+    """The cluster this article belongs to, or None for a story of its own."""
+    if article.content_hash:
+        first = queries.first_with_hash(article.content_hash)
+        if first is not None:
+            return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
+    if article.signature is None:
+        return None
+    best = nearest(queries, article.signature)
+    if best is None or not is_near_duplicate(best.similarity):
+        return None
+    return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
+
+
+def nearest(queries: ClusterQueries, signature: Signature) -> Nearest | None:
+    """The cluster head most similar to `signature` among articles sharing an LSH band.
+
+    Two index queries whatever the corpus size: the band keys, then the signatures of at
+    most MAX_CANDIDATES candidates (those sharing the most bands). Nothing is scanned.
+    Signatures of another scheme are never compared.
+    """
+    ids = queries.band_candidates(list(dict.fromkeys(signature.band_keys())), MAX_CANDIDATES)
+    if not ids:
+        return None
+    best: Nearest | None = None
+    for candidate in queries.signed(ids):
+        if candidate.minhash is None or candidate.minhash_scheme != signature.scheme:
+            continue
+        similarity = jaccard_estimate(signature.values, candidate.minhash)
+        head_id = candidate.head_id
+        # the most similar; among equals, the oldest cluster
+        if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
+            best = Nearest(head_id, similarity)
+    return best
+
+
+def cluster_spoke(queries: ClusterQueries, head_id: int) -> bool:
+    """Whether any member of the cluster has alerts (of any status) or matches."""
+    return queries.cluster_has_alerts(head_id) or queries.cluster_has_matches(head_id)
+
+
+def may_speak(queries: ClusterQueries, cluster: ClusterMatch | None, matched: bool) -> bool:
+    """Whether a new article keeps its matches and queues its alerts.
+
+    A cluster speaks once: normally through its first-seen article. When that one matched
+    no topic (a teaser, a headline without the key terms), the first copy that matches
+    speaks instead; every later copy stays silent.
+    """
+    if cluster is None:
+        return True
+    return matched and not cluster_spoke(queries, cluster.head_id)

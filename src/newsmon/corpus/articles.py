@@ -1,0 +1,445 @@
+"""The articles aggregate: articles, their clusters and sightings, their topic matches.
+
+Storing an article, its matches and its alerts is one transaction; the cluster it joins is
+decided in that transaction by dedup's policy (newsmon.clusters), which this module serves with
+queries and protects with locks, so two copies stored at once never both become originals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from newsmon import clusters
+from newsmon.clock import utcnow
+from newsmon.corpus.engine import Database
+from newsmon.corpus.outbox import alert_rows
+from newsmon.corpus.records import (
+    AlertStatus,
+    ArticleText,
+    ArticleView,
+    ClusterMatch,
+    ClusterMember,
+    ClusterView,
+    DuplicateReason,
+    DuplicateURLError,
+    KnownArticle,
+    NewArticle,
+    NewSighting,
+    Sighting,
+    StoredArticle,
+    StoredMatch,
+    TopicChanges,
+)
+from newsmon.corpus.schema import (
+    MAX_URL,
+    AlertRow,
+    ArticleBandRow,
+    ArticleRow,
+    FeedRow,
+    MatchRow,
+    SightingRow,
+)
+from newsmon.dedup import Signature, band_keys
+from newsmon.urls import clean_url
+
+
+class _ClusterQueries:
+    """The questions of the cluster policy (`clusters.ClusterQueries`), in one session."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def first_with_hash(self, content_hash: str) -> clusters.Candidate | None:
+        found = self._s.execute(
+            select(ArticleRow.id, ArticleRow.duplicate_of_id)
+            .where(ArticleRow.content_hash == content_hash)
+            .order_by(ArticleRow.id)
+            .limit(1)
+        ).first()
+        return None if found is None else clusters.Candidate(found[0], found[1])
+
+    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
+        hits = func.count().label("hits")
+        return [
+            r[0]
+            for r in self._s.execute(
+                select(ArticleBandRow.article_id, hits)
+                .where(ArticleBandRow.band_key.in_(list(band_keys)))
+                .group_by(ArticleBandRow.article_id)
+                .order_by(hits.desc(), ArticleBandRow.article_id)
+                .limit(limit)
+            )
+        ]
+
+    def signed(self, ids: Sequence[int]) -> list[clusters.Candidate]:
+        return [
+            clusters.Candidate(cid, head, values, scheme)
+            for cid, head, values, scheme in self._s.execute(
+                select(
+                    ArticleRow.id,
+                    ArticleRow.duplicate_of_id,
+                    ArticleRow.minhash,
+                    ArticleRow.minhash_scheme,
+                ).where(ArticleRow.id.in_(list(ids)))
+            )
+        ]
+
+    def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:
+        members = select(ArticleRow.id).where(
+            (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
+        )
+        found = self._s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
+        return found is not None
+
+    def cluster_has_alerts(self, head_id: int) -> bool:
+        return self._any_member_in(AlertRow, head_id)
+
+    def cluster_has_matches(self, head_id: int) -> bool:
+        return self._any_member_in(MatchRow, head_id)
+
+
+class Articles:
+    """Stored articles, clusters, sightings and matches."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # Serialises this process's writers of articles; see `_lock_story` for other processes.
+        self._write_lock = threading.Lock()
+
+    # --- storing ------------------------------------------------------------------------------
+
+    def add_article(
+        self,
+        article: NewArticle,
+        matches: Sequence[StoredMatch] = (),
+        rules_version: str = "",
+        alerts: Mapping[str, Sequence[str]] | None = None,
+        alert_status: AlertStatus = AlertStatus.PENDING,
+        alert_note: str | None = None,
+    ) -> StoredArticle:
+        """Store an article with its matches and queued alerts in one transaction.
+
+        A crash can then never leave a stored (hence never re-fetched) article without its
+        matches or alerts. Duplicate detection (exact body hash, then MinHash near-duplicates
+        through the band index) shares the transaction and a lock, so two copies of a story
+        stored at once cannot both become originals. A duplicate joins the cluster of the
+        first-seen article and raises no alert: the cluster speaks once, through its head (or,
+        when no earlier member matched a topic, through the first copy that does).
+        """
+        keys = article.signature.band_keys() if article.signature else []
+        with self._write_lock, self._db.session() as s:
+            self._lock_story(s, article.content_hash, keys)
+            queries = _ClusterQueries(s)
+            cluster = clusters.find_cluster(queries, article)
+            row = ArticleRow(
+                canonical_url=article.canonical_url,
+                url=article.url,
+                feed_id=article.feed_id,
+                guid=article.guid,
+                title=article.title,
+                text=article.text,
+                text_source=article.text_source,
+                extraction_note=article.extraction_note,
+                language=article.language,
+                author=article.author[:500] if article.author else None,
+                published_at=article.published_at,
+                content_hash=article.content_hash,
+                duplicate_of_id=cluster.head_id if cluster else None,
+                duplicate_reason=cluster.reason if cluster else None,
+                similarity=cluster.similarity if cluster else None,
+                minhash=article.signature.values if article.signature else None,
+                minhash_scheme=article.signature.scheme if article.signature else None,
+                entry_fingerprint=article.entry_fingerprint,
+            )
+            s.add(row)
+            try:
+                s.flush()
+            except IntegrityError:
+                raise DuplicateURLError(article.canonical_url) from None
+            # An exact copy's bands are its head's: indexing them again adds nothing.
+            if keys and (cluster is None or cluster.reason != DuplicateReason.HASH):
+                s.execute(
+                    insert(ArticleBandRow),
+                    [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(keys)],
+                )
+            queued = 0
+            if clusters.may_speak(queries, cluster, bool(matches)):
+                s.add_all(_match_rows(row.id, matches, rules_version))
+                new_alerts = alert_rows(row.id, alerts or {}, alert_status, alert_note)
+                s.add_all(new_alerts)
+                queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
+            return StoredArticle(
+                row.id,
+                row.duplicate_of_id,
+                queued,
+                row.duplicate_reason,
+                row.similarity,
+            )
+
+    def _lock_story(self, s: Session, content_hash: str | None, keys: Sequence[int]) -> None:
+        """On PostgreSQL, serialise the writers of one story across processes.
+
+        Transaction-level advisory locks on the body hash and on every LSH band key, taken in
+        sorted order (no deadlock). Two near-duplicates are only found by a shared band, so a
+        second worker storing a copy of the same story waits on that band's lock until the
+        first commits, then sees its rows (READ COMMITTED takes a fresh snapshot per
+        statement). Unrelated stories share no band and proceed in parallel, which a table
+        lock would not allow. In-process threads are serialised by `_write_lock`, and SQLite
+        serialises writers itself.
+        """
+        if not self._db.is_postgres:
+            return
+        if content_hash:
+            s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:h))"), {"h": content_hash})
+        for key in sorted(set(keys)):
+            s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
+
+    def find_cluster(self, article: NewArticle) -> ClusterMatch | None:
+        """The dedup decision alone, storing nothing (no lock taken): the cluster it would join."""
+        with self._db.session() as s:
+            return clusters.find_cluster(_ClusterQueries(s), article)
+
+    def update_article(
+        self,
+        article_id: int,
+        changed: NewArticle,
+        matches: Sequence[StoredMatch] = (),
+        rules_version: str = "",
+        *,
+        keep_body: bool = False,
+    ) -> bool:
+        """The publisher edited a stored article (same URL): update it in place.
+
+        Title, body, hash, signature and its bands follow the new version; the article keeps
+        its identity and its cluster, a head's matches follow the new text, and no alert is
+        queued (the story was announced already). `keep_body` updates the title only (the
+        page could not be read this time). Returns whether the text or title changed.
+        """
+        new_keys = changed.signature.band_keys() if changed.signature else []
+        with self._write_lock, self._db.session() as s:
+            self._lock_story(s, changed.content_hash, new_keys)
+            row = s.get(ArticleRow, article_id)
+            if row is None:
+                return False
+            if keep_body:
+                edited = row.title != changed.title
+                row.entry_fingerprint = changed.entry_fingerprint
+                if edited:
+                    row.title, row.updated_at = changed.title, utcnow()
+                return edited
+            edited = (row.title, row.text) != (changed.title, changed.text)
+            row.entry_fingerprint = changed.entry_fingerprint
+            if not edited:
+                return False
+            if row.minhash is not None and row.minhash_scheme:
+                old = band_keys(Signature(row.minhash_scheme, row.minhash))
+                s.execute(
+                    delete(ArticleBandRow).where(
+                        ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
+                    )
+                )
+            row.title, row.text = changed.title, changed.text
+            row.text_source, row.extraction_note = changed.text_source, changed.extraction_note
+            row.content_hash = changed.content_hash
+            row.minhash = changed.signature.values if changed.signature else None
+            row.minhash_scheme = changed.signature.scheme if changed.signature else None
+            row.updated_at = utcnow()
+            if new_keys and row.duplicate_reason != DuplicateReason.HASH:
+                s.execute(
+                    insert(ArticleBandRow),
+                    [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(new_keys)],
+                )
+            if row.duplicate_of_id is None:
+                s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
+                s.flush()
+                s.add_all(_match_rows(row.id, matches, rules_version))
+            return True
+
+    def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:
+        """Remember URLs a feed carried for stored articles; returns how many were new."""
+        added = 0
+        with self._db.session() as s:
+            for sighting in sightings:
+                url = clean_url(sighting.url)[:MAX_URL]
+                exists = s.scalar(
+                    select(SightingRow.id).where(
+                        SightingRow.article_id == sighting.article_id,
+                        SightingRow.feed_id.is_(None)
+                        if feed_id is None
+                        else SightingRow.feed_id == feed_id,
+                        SightingRow.url == url,
+                    )
+                )
+                if exists is None:
+                    s.add(SightingRow(article_id=sighting.article_id, feed_id=feed_id, url=url))
+                    added += 1
+        return added
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def known_urls(self, canonical_urls: Sequence[str]) -> set[str]:
+        return set(self.known_articles(canonical_urls))
+
+    def known_articles(self, canonical_urls: Sequence[str]) -> dict[str, KnownArticle]:
+        found: dict[str, KnownArticle] = {}
+        with self._db.session() as s:
+            for i in range(0, len(canonical_urls), 500):
+                chunk = list(canonical_urls[i : i + 500])
+                for row in s.execute(
+                    select(
+                        ArticleRow.canonical_url,
+                        ArticleRow.id,
+                        ArticleRow.feed_id,
+                        ArticleRow.url,
+                        ArticleRow.entry_fingerprint,
+                        ArticleRow.text_source,
+                    ).where(ArticleRow.canonical_url.in_(chunk))
+                ):
+                    found[row[0]] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
+        return found
+
+    def cluster(self, article_id: int) -> ClusterView | None:
+        """The cluster an article belongs to, from any of its members."""
+        with self._db.session() as s:
+            start = s.get(ArticleRow, article_id)
+            if start is None:
+                return None
+            head_id = start.duplicate_of_id or start.id
+            rows = s.execute(
+                select(ArticleRow, FeedRow.name)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .where((ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id))
+                .order_by(ArticleRow.id)
+            ).all()
+            members = [
+                ClusterMember(
+                    a.id, a.title, a.url, feed, a.first_seen_at, a.duplicate_reason, a.similarity
+                )
+                for a, feed in rows
+            ]
+            ids = [m.id for m in members]
+            sightings = [
+                Sighting(r.article_id, r.url, feed, r.seen_at)
+                for r, feed in s.execute(
+                    select(SightingRow, FeedRow.name)
+                    .outerjoin(FeedRow, FeedRow.id == SightingRow.feed_id)
+                    .where(SightingRow.article_id.in_(ids))
+                    .order_by(SightingRow.id)
+                )
+            ]
+            topics = list(
+                s.scalars(
+                    select(MatchRow.topic)
+                    .where(MatchRow.article_id == head_id)
+                    .order_by(MatchRow.topic)
+                )
+            )
+            return ClusterView(members[0], topics, members, sightings)
+
+    def articles_for_reclassify(self, since: datetime, until: datetime | None) -> list[ArticleText]:
+        """Originals (not copies) first seen in [since, until)."""
+        with self._db.session() as s:
+            query = select(ArticleRow.id, ArticleRow.title, ArticleRow.text).where(
+                ArticleRow.first_seen_at >= since, ArticleRow.duplicate_of_id.is_(None)
+            )
+            if until is not None:
+                query = query.where(ArticleRow.first_seen_at < until)
+            return [ArticleText(r[0], r[1], r[2]) for r in s.execute(query.order_by(ArticleRow.id))]
+
+    def list_articles(
+        self, *, topic: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[ArticleView]:
+        with self._db.session() as s:
+            query = (
+                select(ArticleRow, FeedRow.name)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .order_by(ArticleRow.first_seen_at.desc(), ArticleRow.id.desc())
+            )
+            if topic:
+                query = query.where(
+                    ArticleRow.id.in_(select(MatchRow.article_id).where(MatchRow.topic == topic))
+                )
+            if since:
+                query = query.where(ArticleRow.first_seen_at >= since)
+            rows = s.execute(query.limit(limit)).all()
+            ids = [r[0].id for r in rows]
+            topics: dict[int, list[str]] = {}
+            if ids:
+                for article_id, name in s.execute(
+                    select(MatchRow.article_id, MatchRow.topic)
+                    .where(MatchRow.article_id.in_(ids))
+                    .order_by(MatchRow.topic)
+                ):
+                    topics.setdefault(article_id, []).append(name)
+            return [
+                ArticleView(
+                    a.id,
+                    a.title,
+                    a.url,
+                    feed,
+                    a.published_at,
+                    a.first_seen_at,
+                    a.language,
+                    a.text_source,
+                    a.duplicate_of_id,
+                    topics.get(a.id, []),
+                    a.text,
+                )
+                for a, feed in rows
+            ]
+
+    # --- matches ------------------------------------------------------------------------------
+
+    def matches_of(self, article_id: int) -> list[StoredMatch]:
+        with self._db.session() as s:
+            return [
+                StoredMatch(m.topic, m.score, list(m.terms), m.snippet)
+                for m in s.scalars(
+                    select(MatchRow)
+                    .where(MatchRow.article_id == article_id)
+                    .order_by(MatchRow.topic)
+                )
+            ]
+
+    def replace_matches(
+        self, article_id: int, matches: Sequence[StoredMatch], rules_version: str
+    ) -> TopicChanges:
+        """Make the stored matches equal to `matches`; returns the topics added and removed."""
+        with self._db.session() as s:
+            current = {
+                m.topic: m
+                for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article_id))
+            }
+            wanted = {m.topic: m for m in matches}
+            for topic in set(current) - set(wanted):
+                s.delete(current[topic])
+            for topic, m in wanted.items():
+                row = current.get(topic)
+                if row is None:
+                    s.add_all(_match_rows(article_id, [m], rules_version))
+                else:
+                    row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
+                    row.rules_version = rules_version
+            return TopicChanges(set(wanted) - set(current), set(current) - set(wanted))
+
+
+def _match_rows(
+    article_id: int, matches: Sequence[StoredMatch], rules_version: str
+) -> list[MatchRow]:
+    return [
+        MatchRow(
+            article_id=article_id,
+            topic=m.topic,
+            score=m.score,
+            terms=m.terms,
+            snippet=m.snippet,
+            rules_version=rules_version,
+        )
+        for m in matches
+    ]

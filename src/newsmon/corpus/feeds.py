@@ -1,0 +1,150 @@
+"""The feeds aggregate: each configured feed's fetch state, schedule and health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from newsmon.clock import utcnow
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import FeedHealth, FeedSpec, FeedState
+from newsmon.corpus.schema import ArticleRow, FeedRow
+
+
+class Feeds:
+    """Stored state of the configured feeds: validators, schedule, failures, counts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def sync_feed(self, name: str, url: str, language: str | None) -> FeedState:
+        """The stored state of a configured feed, created on first sight.
+
+        `url` in the state is where to fetch: the configured URL, or where a permanent
+        redirect moved it, until the configuration itself changes.
+        """
+        return self.sync_feeds([FeedSpec(name, url, language)])[name]
+
+    def sync_feeds(self, feeds: Sequence[FeedSpec]) -> dict[str, FeedState]:
+        """`sync_feed` for many feeds in one transaction, by name."""
+        names = [f.name for f in feeds]
+        out: dict[str, FeedState] = {}
+        with self._db.session() as s:
+            rows = {
+                r.name: r
+                for i in range(0, len(names), 500)
+                for r in s.scalars(select(FeedRow).where(FeedRow.name.in_(names[i : i + 500])))
+            }
+            for feed in feeds:
+                row = rows.get(feed.name)
+                if row is None:
+                    row = rows[feed.name] = FeedRow(
+                        name=feed.name, url=feed.url, config_url=feed.url
+                    )
+                    s.add(row)
+                elif row.config_url != feed.url:  # the operator changed the URL: start afresh
+                    row.url = row.config_url = feed.url
+                    row.etag = row.last_modified = None
+                    row.next_check_at, row.consecutive_failures = None, 0
+                if row.language != feed.language:
+                    row.language = feed.language
+            s.flush()
+            for name in names:
+                row = rows[name]
+                out[name] = FeedState(
+                    row.id,
+                    row.url,
+                    row.etag,
+                    row.last_modified,
+                    row.next_check_at,
+                    row.consecutive_failures,
+                )
+        return out
+
+    def record_feed_success(
+        self,
+        feed_id: int,
+        *,
+        entries: int,
+        etag: str | None,
+        last_modified: str | None,
+        next_check_at: datetime | None = None,
+        schedule_note: str | None = None,
+        status: int | None = 200,
+        moved_to: str | None = None,
+    ) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "last_checked_at": now,
+            "last_success_at": now,
+            "consecutive_failures": 0,
+            "failure_kind": None,
+            "entries_seen": FeedRow.entries_seen + entries,
+            "etag": etag,
+            "last_modified": last_modified,
+            "next_check_at": next_check_at,
+            "schedule_note": schedule_note,
+            "last_status": status,
+        }
+        if moved_to:
+            values["url"] = moved_to
+        with self._db.session() as s:
+            s.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+
+    def record_feed_failure(
+        self,
+        feed_id: int,
+        error: str,
+        *,
+        kind: str = "soft",
+        status: int | None = None,
+        next_check_at: datetime | None = None,
+        schedule_note: str | None = None,
+    ) -> None:
+        now = utcnow()
+        with self._db.session() as s:
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id)
+                .values(
+                    last_checked_at=now,
+                    last_error=error[:2000],
+                    last_error_at=now,
+                    consecutive_failures=FeedRow.consecutive_failures + 1,
+                    failure_kind=kind,
+                    last_status=status,
+                    next_check_at=next_check_at,
+                    schedule_note=schedule_note,
+                )
+            )
+
+    def feed_health(self) -> list[FeedHealth]:
+        with self._db.session() as s:
+            counts = dict(
+                s.execute(
+                    select(ArticleRow.feed_id, func.count()).group_by(ArticleRow.feed_id)
+                ).all()
+            )
+            rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
+            return [
+                FeedHealth(
+                    r.name,
+                    r.url,
+                    r.last_checked_at,
+                    r.last_success_at,
+                    r.last_error,
+                    r.last_error_at,
+                    r.consecutive_failures,
+                    r.entries_seen,
+                    counts.get(r.id, 0),
+                    r.config_url,
+                    r.next_check_at,
+                    r.schedule_note,
+                    r.failure_kind,
+                    r.last_status,
+                )
+                for r in rows
+            ]

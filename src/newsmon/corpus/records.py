@@ -1,0 +1,227 @@
+"""What goes into and comes out of the corpus: plain records, status enums and errors.
+
+No database code here (no SQLAlchemy): the pipeline, alerts and reports use these without
+touching persistence. Enums are `StrEnum`s stored as their string values, so the schema holds
+the same text as before they existed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from newsmon.dedup import Signature
+
+
+class AlertStatus(StrEnum):
+    """Where an alert is in the outbox."""
+
+    PENDING = "pending"  # queued, to be sent by the next delivery
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, or too many times: never retried
+    SKIPPED = "skipped"  # held back (too old, alerts off); an explicit backfill may revive it
+
+
+class DuplicateReason(StrEnum):
+    """Why an article joined a cluster."""
+
+    HASH = "hash"  # the same normalised body
+    NEAR = "near"  # a near-identical body (MinHash)
+
+
+class StoreError(Exception):
+    """The database is unusable: the message is one readable line without credentials."""
+
+
+class DuplicateURLError(Exception):
+    """The canonical URL is already stored (another worker got there first)."""
+
+
+# --- what the pipeline hands in ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    canonical_url: str
+    url: str
+    feed_id: int | None
+    guid: str | None
+    title: str | None
+    text: str
+    text_source: str
+    extraction_note: str | None
+    language: str | None
+    author: str | None
+    published_at: datetime | None
+    content_hash: str | None
+    signature: Signature | None = None
+    entry_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A feed as the configuration names it: what `sync_feeds` makes the stored state follow."""
+
+    name: str
+    url: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class NewSighting:
+    """A URL a feed carried for an already stored article."""
+
+    article_id: int
+    url: str
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    topic: str
+    score: int
+    terms: list[dict[str, Any]]
+    snippet: str
+
+
+# --- what the corpus answers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedState:
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    next_check_at: datetime | None
+    failures: int
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    name: str
+    url: str
+    last_checked_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    consecutive_failures: int
+    entries_seen: int
+    articles: int
+    config_url: str | None = None
+    next_check_at: datetime | None = None
+    schedule_note: str | None = None
+    failure_kind: str | None = None
+    last_status: int | None = None
+
+
+@dataclass(frozen=True)
+class ClusterMatch:
+    """The cluster a new article belongs to: its head, how it was matched, how closely."""
+
+    head_id: int
+    reason: DuplicateReason
+    similarity: float
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    id: int
+    duplicate_of: int | None
+    alerts_queued: int
+    duplicate_reason: DuplicateReason | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """What the pipeline needs to know about an already stored URL."""
+
+    id: int
+    feed_id: int | None
+    url: str
+    entry_fingerprint: str | None
+    text_source: str = "page"
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    """A stored original's words, for re-applying the topic rules."""
+
+    id: int
+    title: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class TopicChanges:
+    """What `replace_matches` changed: topics the article gained and lost."""
+
+    added: set[str]
+    removed: set[str]
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    id: int
+    title: str | None
+    url: str
+    feed: str | None
+    first_seen_at: datetime
+    duplicate_reason: DuplicateReason | None
+    similarity: float | None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    article_id: int
+    url: str
+    feed: str | None
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    """A story: its first-seen article, every stored copy, and every other URL that carried it."""
+
+    head: ClusterMember
+    topics: list[str]
+    members: list[ClusterMember]  # the head first, then copies in the order first seen
+    sightings: list[Sighting]
+
+    @property
+    def sources(self) -> list[str]:
+        names = [m.feed for m in self.members] + [s.feed for s in self.sightings]
+        return list(dict.fromkeys(n for n in names if n))
+
+
+@dataclass(frozen=True)
+class AlertJob:
+    """An alert ready to send, with everything the message needs."""
+
+    id: int
+    article_id: int
+    channel: str
+    topics: list[str]
+    attempts: int
+    title: str | None
+    url: str
+    source: str | None
+    published_at: datetime | None
+    matches: list[StoredMatch]
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: int
+    title: str | None
+    url: str
+    feed: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    language: str | None
+    text_source: str
+    duplicate_of_id: int | None
+    topics: list[str]
+    text: str = ""

@@ -1,0 +1,199 @@
+"""The corpus's tables as SQLAlchemy models: the shape migrations build and repositories query.
+
+Changing a model means writing a migration (src/newsmon/migrations/versions); the tests compare
+the migrated database with these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from newsmon.clock import utcnow
+from newsmon.corpus.records import AlertStatus, DuplicateReason
+
+MAX_URL = 2000
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EnumText(TypeDecorator[Any]):
+    """A `StrEnum` kept as its plain string value in a VARCHAR: no database enum type, no
+    CHECK constraint, so the schema is what it was when statuses were bare strings."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_class(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FeedRow(Base):
+    __tablename__ = "feeds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    url: Mapped[str] = mapped_column(String(MAX_URL))
+    language: Mapped[str | None] = mapped_column(String(8))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    entries_seen: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the configuration says; `url` differs after a permanent redirect.
+    config_url: Mapped[str | None] = mapped_column(String(MAX_URL))
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    schedule_note: Mapped[str | None] = mapped_column(Text)
+    failure_kind: Mapped[str | None] = mapped_column(String(8))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(MAX_URL), unique=True)
+    url: Mapped[str] = mapped_column(String(MAX_URL))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
+    guid: Mapped[str | None] = mapped_column(String(1000))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_source: Mapped[str] = mapped_column(String(20))
+    extraction_note: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    author: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The cluster's first-seen article (always a cluster head, never a copy); None for a head.
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    duplicate_reason: Mapped[DuplicateReason | None] = mapped_column(EnumText(DuplicateReason, 8))
+    similarity: Mapped[float | None] = mapped_column(Float)  # estimated Jaccard to the head
+    # MinHash of the body (NUM_PERM uint32, little-endian) and the scheme that made it.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    minhash_scheme: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the feed entry's title and summary: a change means the publisher edited it.
+    entry_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class ArticleBandRow(Base):
+    """The near-duplicate index: one row per LSH band of an article's MinHash.
+
+    The primary key (band_key, article_id) is the lookup index; on SQLite the table is
+    WITHOUT ROWID, so that index is the whole table.
+    """
+
+    __tablename__ = "article_bands"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+
+
+class SightingRow(Base):
+    """A feed entry that carried a stored article under a URL already known (tracking or AMP
+    variant, or another feed linking the same page): the cluster remembers it."""
+
+    __tablename__ = "article_sightings"
+    __table_args__ = (
+        UniqueConstraint("article_id", "feed_id", "url", name="uq_sightings_article_feed_url"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
+    url: Mapped[str] = mapped_column(String(MAX_URL))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MatchRow(Base):
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("article_id", "topic", name="uq_matches_article_topic"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    terms: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    snippet: Mapped[str] = mapped_column(Text)
+    rules_version: Mapped[str] = mapped_column(String(32))
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("article_id", "channel", name="uq_alerts_article_channel"),
+        Index("ix_alerts_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[AlertStatus] = mapped_column(
+        EnumText(AlertStatus, 16), default=AlertStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    destination: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,72 @@
+"""The `Store` facade: one object that opens a corpus and composes its repositories.
+
+Callers (pipeline, flows, CLI) keep a single object; each of its operations is the method of
+one repository (`feeds`, `articles`, `outbox`, `runs`), reachable through it as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from newsmon.corpus.articles import Articles
+from newsmon.corpus.engine import Database, open_engine
+from newsmon.corpus.feeds import Feeds
+from newsmon.corpus.outbox import Outbox
+from newsmon.corpus.runs import Runs
+
+
+class Store:
+    """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox, runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._db = Database(engine)
+        self.feeds = Feeds(self._db)
+        self.articles = Articles(self._db)
+        self.outbox = Outbox(self._db)
+        self.runs = Runs(self._db)
+        # The flat API: every name is its repository's own method (same signature and docs).
+        self.sync_feed = self.feeds.sync_feed
+        self.sync_feeds = self.feeds.sync_feeds
+        self.record_feed_success = self.feeds.record_feed_success
+        self.record_feed_failure = self.feeds.record_feed_failure
+        self.feed_health = self.feeds.feed_health
+        self.add_article = self.articles.add_article
+        self.update_article = self.articles.update_article
+        self.find_cluster = self.articles.find_cluster
+        self.record_sightings = self.articles.record_sightings
+        self.known_urls = self.articles.known_urls
+        self.known_articles = self.articles.known_articles
+        self.cluster = self.articles.cluster
+        self.articles_for_reclassify = self.articles.articles_for_reclassify
+        self.list_articles = self.articles.list_articles
+        self.matches_of = self.articles.matches_of
+        self.replace_matches = self.articles.replace_matches
+        self.enqueue_alert = self.outbox.enqueue_alert
+        self.pending_alerts = self.outbox.pending_alerts
+        self.count_alerts = self.outbox.count_alerts
+        self.mark_sent = self.outbox.mark_sent
+        self.mark_attempt_failed = self.outbox.mark_attempt_failed
+        self.record_run = self.runs.record_run
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect and bring the schema up to date; StoreError when that is impossible."""
+        return cls(open_engine(url, migrate=migrate))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A raw ORM session in one transaction (tests and one-off inspection)."""
+        with self._db.session() as session:
+            yield session
+
+    def table_names(self) -> set[str]:
+        return set(inspect(self.engine).get_table_names())

@@ -1,0 +1,130 @@
+"""Dedup's cluster policy (newsmon.clusters) against a small in-memory corpus.
+
+The SQL side of the same questions is exercised through the real store in test_store.py; here
+the corpus is a few Python lists, so each rule of the policy is checked on its own.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from newsmon import clusters
+from newsmon.clusters import Candidate
+from newsmon.corpus.records import ClusterMatch, DuplicateReason
+from newsmon.dedup import minhash_signature
+from tests.support.articles import new_article
+
+BODY = " ".join(f"Sentence {i} of a story about export rules for AI chips." for i in range(40))
+
+
+@dataclass
+class Corpus:
+    """Stored articles as (id, duplicate_of, body hash, signature); alerts and matches by id."""
+
+    articles: list[tuple[int, int | None, str | None, bytes | None, str | None]] = field(
+        default_factory=list
+    )
+    bands: dict[int, set[int]] = field(default_factory=dict)
+    alerted: set[int] = field(default_factory=set)
+    matched: set[int] = field(default_factory=set)
+
+    def add(self, dup_of: int | None, h: str | None, body: str | None, scheme: str = "") -> int:
+        sig = minhash_signature(body) if body else None
+        aid = len(self.articles) + 1
+        values = sig.values if sig else None
+        self.articles.append((aid, dup_of, h, values, scheme or (sig.scheme if sig else None)))
+        for key in sig.band_keys() if sig else []:
+            self.bands.setdefault(key, set()).add(aid)
+        return aid
+
+    def first_with_hash(self, content_hash: str) -> Candidate | None:
+        return next((Candidate(a, d) for a, d, h, _, _ in self.articles if h == content_hash), None)
+
+    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
+        hits: dict[int, int] = {}
+        for key in band_keys:
+            for aid in self.bands.get(key, ()):
+                hits[aid] = hits.get(aid, 0) + 1
+        return sorted(hits, key=lambda a: (-hits[a], a))[:limit]
+
+    def signed(self, ids: Sequence[int]) -> list[Candidate]:
+        # newest first: like a database without ORDER BY, no order may be relied upon
+        return [Candidate(a, d, v, s) for a, d, _, v, s in reversed(self.articles) if a in ids]
+
+    def members(self, head_id: int) -> set[int]:
+        return {a for a, d, *_ in self.articles if head_id in (a, d)}
+
+    def cluster_has_alerts(self, head_id: int) -> bool:
+        return bool(self.members(head_id) & self.alerted)
+
+    def cluster_has_matches(self, head_id: int) -> bool:
+        return bool(self.members(head_id) & self.matched)
+
+
+def test_a_body_hash_finds_the_head_of_the_first_copy() -> None:
+    corpus = Corpus()
+    head = corpus.add(None, "h1", None)
+    corpus.add(head, "h1", None)
+    found = clusters.find_cluster(corpus, new_article(content_hash="h1"))
+    assert found == ClusterMatch(head, DuplicateReason.HASH, 1.0)
+    assert clusters.find_cluster(corpus, new_article(content_hash="h2")) is None
+
+
+def test_among_equally_similar_clusters_the_oldest_wins() -> None:
+    corpus = Corpus()
+    older = corpus.add(None, None, BODY)
+    corpus.add(older, None, BODY)  # a copy counts for its head
+    corpus.add(None, None, BODY)  # a newer cluster, just as similar
+    sig = minhash_signature(BODY)
+    assert sig is not None
+    best = clusters.nearest(corpus, sig)
+    assert best is not None and best.head_id == older and best.similarity == 1.0
+    found = clusters.find_cluster(corpus, new_article(text=BODY, signed=True, content_hash=None))
+    assert found == ClusterMatch(older, DuplicateReason.NEAR, 1.0)
+
+
+def test_another_scheme_is_never_compared_and_dissimilar_is_no_cluster() -> None:
+    corpus = Corpus()
+    corpus.add(None, None, BODY, scheme="old-scheme")
+    article = new_article(text=BODY, signed=True, content_hash=None)
+    assert clusters.find_cluster(corpus, article) is None
+    unrelated = " ".join(f"Line {i}: the weather in Busan was mild and dry." for i in range(40))
+    corpus.add(None, None, unrelated)
+    assert clusters.find_cluster(corpus, article) is None
+    assert clusters.find_cluster(corpus, replace(article, signature=None)) is None
+
+
+def test_a_cluster_speaks_once() -> None:
+    corpus = Corpus()
+    head = corpus.add(None, "h", None)
+    joined = ClusterMatch(head, DuplicateReason.HASH, 1.0)
+    assert clusters.may_speak(corpus, None, matched=False)  # a new story always keeps its own
+    assert not clusters.may_speak(corpus, joined, matched=False)
+    assert clusters.may_speak(corpus, joined, matched=True)  # the silent cluster's first voice
+    corpus.matched.add(corpus.add(head, "h", None))
+    assert not clusters.may_speak(corpus, joined, matched=True)
+    corpus.matched.clear()
+    corpus.alerted.add(head)  # an alert of any status counts, even a skipped one
+    assert not clusters.may_speak(corpus, joined, matched=True)
+
+
+def test_records_and_policy_import_no_database_library() -> None:
+    import ast
+    from pathlib import Path
+
+    import newsmon.corpus.records as records
+
+    for module in (records, clusters):
+        tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
+        imported = {
+            name.split(".")[0]
+            for node in ast.walk(tree)
+            for name in (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+        }
+        assert "sqlalchemy" not in imported, module.__name__
+        assert "newsmon" in imported  # the imports were read (both use newsmon.dedup)
