@@ -65,6 +65,7 @@ class Doc:
     url: str
     html: bytes = field(repr=False)
     summary: str = ""  # a feed's teaser, for an entry that has no page
+    short: bool = False  # of a summary-length story
 
     def text(self) -> str:
         """What the pipeline would store: the page's text, or the feed's summary when the page
@@ -280,13 +281,15 @@ def documents() -> list[Doc]:
     for p in stories + negatives:
         kind = "original" if p.kind == "story" else "negative"
         page = render("origin", p.lang, p.title, p.paragraphs)
-        out.append(Doc(p.id, None, kind, p.lang, p.title, p.url, page, p.summary))
+        out.append(Doc(p.id, None, kind, p.lang, p.title, p.url, page, p.summary, p.short))
     for p in stories:
         for variant in p.variants:
             title, url, page = _variant(p, variant)
             # a feed carries the story as its page says it, edits included
             summary = _edited(p)[0] if variant == "retitled-edited" else p.summary
-            doc = Doc(f"{p.id}~{variant}", p.id, variant, p.lang, title, url, page, summary)
+            doc = Doc(
+                f"{p.id}~{variant}", p.id, variant, p.lang, title, url, page, summary, p.short
+            )
             out.append(doc)
     return out
 
