@@ -114,6 +114,7 @@ def test_short_copies_under_other_headlines_raise_one_alert_per_story(
     assert sorted(posted) == sorted(STORIES + NEGATIVES)
     assert totals.new_articles == len(STORIES + NEGATIVES)
     assert totals.duplicates == len(COPIES) + 1  # the teaser too
+    assert totals.near_duplicates == totals.duplicates  # none by body hash
 
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
