@@ -119,8 +119,9 @@ def build_message(job: AlertJob, labels: Mapping[str, str] | None = None) -> Mes
     terms: list[str] = []
     for match in job.matches:
         for hit in match.terms:
-            # what the text said ("AI Safety Institute") reads better than a rule expression
-            term = str(hit.get("matched") or hit.get("term", ""))
+            # the rule words that matched ("court … AI") read better than a rule expression or a
+            # raw span ("법률 수첩] AI"); evidence stored before labels shows what the text said
+            term = str(hit.get("label") or hit.get("matched") or hit.get("term", ""))
             if term and term not in terms:
                 terms.append(term)
     snippet = next((m.snippet for m in job.matches if m.snippet), "")
