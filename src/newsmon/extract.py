@@ -15,6 +15,7 @@ from typing import Any, Literal
 import lxml.etree
 import trafilatura
 
+from newsmon.bounds import clean_text
 from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
@@ -167,7 +168,9 @@ def extract_article(
         # trafilatura guesses encodings and reads neither the HTTP header nor <meta charset>:
         # decode the page when its encoding is settled, else let it guess from the raw bytes.
         codec = page_encoding(data, http_charset)
-        html = None if codec is None else decode(data, codec)
+        html = None if codec is None else clean_text(decode(data, codec))
+        if html is None and b"\x00" in data:  # NUL stops lxml's parser: read as text instead
+            html = clean_text(decode_html(data, http_charset))
         source: bytes | str = data if html is None else html
         text, meta = _trafilatura(source, url)
         if text and _looks_broken(text) and isinstance(source, bytes):
