@@ -89,7 +89,7 @@ class ExtractConfig(_Strict):
     with its feed's summary and the reason, and its worker process is replaced."""
 
     page_timeout_seconds: float = Field(default=10.0, gt=0)  # extraction, rules, hashes
-    worker_memory_mb: int = Field(default=1536, ge=256)  # address space of one worker process
+    worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
     max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
     tasks_per_worker: int = Field(default=200, ge=1)  # pages before a worker is recycled
 
