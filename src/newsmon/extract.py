@@ -192,7 +192,10 @@ def extract_article(
                     published=parse_date(meta.get("date")),
                     language=detect_language(text, language_hint),
                 )
-            notes.append("page had no article text" if not text else "page text too short")
+            why = "page had no article text" if not text else "page text too short"
+            if meta.get("error"):  # trafilatura raised: MemoryError under the worker's cap, ...
+                why += f" ({str(meta['error'])[:200]})"
+            notes.append(why)
         if html is None:
             html = decode_html(data, http_charset)
         article = _jsonld_article(html)

@@ -32,6 +32,7 @@ import resource
 import signal
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -216,6 +217,10 @@ class PagePool:
             raise PageFailed(f"extraction exceeded {self.budget:g} s") from None
         except MemoryError:
             raise PageFailed(f"extraction exceeded {self.memory_mb} MB of memory") from None
+        except BrokenProcessPool:  # no worker could even start: the cap is below its needs
+            raise PageFailed(
+                f"extraction workers cannot start within {self.memory_mb} MB"
+            ) from None
         except ProcessExpired as exc:
             why = f"signal {-exc.exitcode}" if (exc.exitcode or 0) < 0 else f"exit {exc.exitcode}"
             raise PageFailed(f"extraction worker died ({why})") from None
