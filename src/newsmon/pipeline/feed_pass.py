@@ -51,7 +51,7 @@ async def process_feed(
         accept=FEED_ACCEPT,
         etag=state.etag,
         last_modified=state.last_modified,
-        trusted=True,
+        user_url=feed.url,  # its host is the user's choice; other hosts are checked
     )
     outcome.bytes_received = len(response.content)
     if response.not_modified:
@@ -79,6 +79,7 @@ async def process_feed(
             response.final_url,
             response.charset,
             response.content_type,
+            max_entries=ctx.config.fetch.max_entries_per_feed,
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED
