@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
@@ -31,6 +31,7 @@ from newsmon.corpus.records import (
     KnownArticle,
     NewArticle,
     NewSighting,
+    RowRefusedError,
     Sighting,
     StoredArticle,
     StoredMatch,
@@ -162,7 +163,7 @@ class Articles:
                 text_source=article.text_source,
                 extraction_note=article.extraction_note,
                 language=article.language,
-                author=article.author[:500] if article.author else None,
+                author=article.author,
                 published_at=article.published_at,
                 content_hash=article.content_hash,
                 duplicate_of_id=cluster.head_id if cluster else None,
@@ -177,6 +178,8 @@ class Articles:
                 s.flush()
             except IntegrityError:
                 raise DuplicateURLError(article.canonical_url) from None
+            except DataError as exc:  # values the column types did not bound (a bug)
+                raise RowRefusedError(str(exc.orig or exc).splitlines()[0][:300]) from None
             # An exact copy's bands are its head's: indexing them again adds nothing.
             if keys and (cluster is None or cluster.reason != DuplicateReason.HASH):
                 s.execute(

@@ -130,6 +130,17 @@ class Feeds:
                 )
             )
 
+    def record_entry_error(self, feed_id: int, line: str) -> None:
+        """One entry of a feed that is itself fine failed: its line becomes the feed's last
+        error (what `newsmon feeds` shows), without counting as a failure of the feed."""
+        now = utcnow()
+        with self._db.session() as s:
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id)
+                .values(last_error=line[:2000], last_error_at=now)
+            )
+
     def feed_health(self) -> list[FeedHealth]:
         with self._db.session() as s:
             counts: dict[int | None, int] = {}

@@ -49,6 +49,10 @@ class DuplicateURLError(Exception):
     """The canonical URL is already stored (another worker got there first)."""
 
 
+class RowRefusedError(Exception):
+    """The database refused a row's values (`DataError`): the message says which, briefly."""
+
+
 # --- what the pipeline hands in ---------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ class Store:
         self.sync_feeds = self.feeds.sync_feeds
         self.record_feed_success = self.feeds.record_feed_success
         self.record_feed_failure = self.feeds.record_feed_failure
+        self.record_entry_error = self.feeds.record_entry_error
         self.feed_health = self.feeds.feed_health
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
