@@ -77,7 +77,7 @@ def _misses(rules: Rules, items: list[LabelledItem]) -> None:
             if not kind:
                 continue
             terms = ", ".join(f"{h.term}@{h.field}x{h.count}" for h in d.hits) or "none"
-            veto = f"  vetoed: {d.vetoed_by}" if d.vetoed_by else ""
+            veto = f"  vetoed: {d.veto.term or d.veto.kind.value}" if d.veto else ""
             print(f"    {kind} {d.topic} score {d.score}/{d.min_score}: {terms}{veto}")
 
 

@@ -8,9 +8,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import open_context
+from flows.common import BACKFILL_TASK_TIMEOUT, BACKFILL_TIMEOUT, open_context, record_crash
 from newsmon.clock import utcnow
-from newsmon.corpus.records import ArticleText
+from newsmon.corpus.records import ArticleText, RunStatus
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -26,17 +26,23 @@ from newsmon.slack import CredentialError
 BATCH = 500
 
 
-@task(name="reclassify-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+@task(
+    name="reclassify-batch",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    timeout_seconds=BACKFILL_TASK_TIMEOUT,
+)
 def reclassify_task(ctx: Context, rows: list[ArticleText], alerts: bool) -> ReclassifyOutcome:
     return reclassify_batch(ctx, rows, queue_alerts=alerts)
 
 
-@task(name="preview-batch", cache_policy=NO_CACHE)
+@task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def preview_task(ctx: Context, rows: list[ArticleText]) -> list[MatchDiff]:
     return preview_reclassify(ctx, rows)[1]
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
+@task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def deliver_task(ctx: Context, limit: int, require_slack: bool = False) -> DeliveryOutcome:
     return deliver(ctx, limit, required=require_slack)
 
@@ -45,7 +51,7 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-@flow(name="backfill", log_prints=True)
+@flow(name="backfill", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
 def backfill(
     since: date,
     until: date | None = None,
@@ -58,11 +64,13 @@ def backfill(
 
     Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
     With `dry_run` nothing is written or sent: the result lists, per article, the matches the
-    current rules would add (`new`) and the stored ones they would drop (`lost`).
+    current rules would add (`new`) and the stored ones they would drop (`lost`). Slack
+    refusing the credentials (or none with `require_slack`) fails the run once it is recorded.
     """
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
+    run_id: int | None = None
     try:
         end = day_start(until) + timedelta(days=1) if until else None
         rows = ctx.store.articles_for_reclassify(day_start(since), end)
@@ -73,20 +81,28 @@ def backfill(
             result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=diffs)
             logger.info("backfill: %s", result.line())
             return result
+        run_id = ctx.store.runs.start_run("backfill", started)
         outcome = ReclassifyOutcome.total(reclassify_task(ctx, part, alerts) for part in parts)
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = (
             deliver_task(ctx, ctx.config.slack.max_per_pass, require_slack) if alerts else None
         )
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
-        ctx.store.record_run("backfill", started, result.as_dict())
+        refused = delivery.credential_error if delivery else None
+        status = RunStatus.FAILED if refused else RunStatus.COMPLETED
+        ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
         logger.info("backfill: %s", result.line())
         create_markdown_artifact(
             key="backfill-summary",
             markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
         )
-        if delivery is not None and delivery.credential_error:
-            raise CredentialError(delivery.credential_error)
+        if refused:
+            run_id = None  # recorded as failed above, not as a crash
+            raise CredentialError(refused)
         return result
+    except BaseException as exc:
+        if run_id is not None:  # a dry run writes nothing, not even its run
+            record_crash(ctx, run_id, exc)
+        raise
     finally:
         ctx.close()

@@ -1,4 +1,10 @@
-"""The `monitor` flow: one monitoring pass over every configured feed, then alert delivery."""
+"""The `monitor` flow: one monitoring pass over every configured feed, then alert delivery.
+
+Every pass is recorded in the runs table when it starts and when it ends, however it ends. A
+pass that ran to its end but failed its job (every feed failed, delivery blocked for several
+passes: `newsmon.health.judge_pass`) raises `PassFailed` after recording, so the flow run ends
+Failed with that one line and Prefect automations can react.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,18 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import open_context
+from flows.common import (
+    DELIVERY_TIMEOUT,
+    FEEDS_TASK_TIMEOUT,
+    MONITOR_TIMEOUT,
+    open_context,
+    record_crash,
+)
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.records import AlertStatus, RunStatus
 from newsmon.fetch import Fetcher
+from newsmon.health import BLOCKED_PASSES, PassFailed, judge_pass
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -36,6 +49,7 @@ FEEDS_PER_TASK = 10
     cache_policy=NO_CACHE,
     retries=1,
     retry_delay_seconds=5,
+    timeout_seconds=FEEDS_TASK_TIMEOUT,
 )
 async def process_feeds_task(
     ctx: Context, fetcher: Fetcher, feeds: list[FeedConfig], first: str, force: bool
@@ -44,25 +58,31 @@ async def process_feeds_task(
     return await process_feeds(ctx, fetcher, feeds, force=force)
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
+@task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
 async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOutcome:
     return await asyncio.to_thread(deliver, ctx, required=require_slack)
 
 
-@flow(name="monitor", log_prints=True)
+@flow(name="monitor", log_prints=True, timeout_seconds=MONITOR_TIMEOUT)
 async def monitor(
-    config_path: str | None = None, force: bool = False, require_slack: bool = False
+    config_path: str | None = None,
+    force: bool = False,
+    blocked_passes: int = BLOCKED_PASSES,
+    require_slack: bool = False,
 ) -> PassTotals:
     """Fetch feeds, store new articles with their topics, and deliver queued alerts.
 
     `force` polls every feed now, even those whose publisher asked for a longer interval or
-    that are backing off after failures. `require_slack` (like `slack.required`) fails the run
-    when no Slack credential is set. Slack refusing the credentials fails the run too, after
-    the pass is recorded: what it read is stored, and no alert is marked.
+    that are backing off after failures. The run fails when every feed tried failed, or when
+    delivery has been blocked for `blocked_passes` passes in a row (0: never for that).
+    Slack refusing the credentials fails it at once (`CredentialError`), as does a missing
+    credential with `require_slack` (or `slack.required`): the pass is recorded first — what it
+    read is stored — and no alert is marked.
     """
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
+    run_id = ctx.store.runs.start_run("monitor", started)
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
@@ -79,13 +99,25 @@ async def monitor(
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
         delivery = await deliver_task(ctx, require_slack)
         totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
-        ctx.store.record_run("monitor", started, totals.as_dict())
+        earlier = ctx.store.runs.recent_runs("monitor", limit=blocked_passes, before_id=run_id)
+        verdict = judge_pass(totals, earlier, blocked_passes=blocked_passes)
+        refused = delivery.credential_error
+        status = RunStatus.COMPLETED if verdict.ok and not refused else RunStatus.FAILED
+        message = refused or verdict.message or None
+        ctx.store.runs.finish_run(run_id, status, totals.as_dict(), message)
         logger.info("monitor pass: %s", totals.line())
         await acreate_table_artifact(
             key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
-        if delivery.credential_error:
-            raise CredentialError(delivery.credential_error)
-        return totals
-    finally:
+    except BaseException as exc:
+        record_crash(ctx, run_id, exc)
         ctx.close()
+        raise
+    ctx.close()
+    if refused:
+        logger.error("monitor pass failed: Slack delivery stopped: %s", refused)
+        raise CredentialError(refused)
+    if not verdict.ok:
+        logger.error("monitor pass failed: %s", verdict.message)
+        raise PassFailed(verdict, totals)
+    return totals

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import AlertJob, ReplyJob
 
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text
+MAX_LINK_URL_CHARS = 2000  # an escaped link URL; a longer one links the site's root
 MAX_TITLE_CHARS = 250
 
 # In webhook mode an article is one message, whatever channels its topics map to: the
@@ -33,7 +34,11 @@ def escape(text: str) -> str:
 
 def link_url(url: str) -> str:
     # <, > and | would end or split the link markup; & is escaped like any text.
-    return escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
+    linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
+    if len(linked) > MAX_LINK_URL_CHARS:  # would crowd the section out: link the site instead
+        parts = urlsplit(url)
+        linked = escape(quote(f"{parts.scheme}://{parts.netloc}/"[:MAX_LINK_URL_CHARS], safe=":/"))
+    return linked
 
 
 def link_label(text: str) -> str:
@@ -42,6 +47,19 @@ def link_label(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_escaped(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn, then clipped to `limit` characters, never inside an entity:
+    clipped first, ``&`` → ``&amp;`` could push a section past Slack's limit."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&", len(cut) - 4)
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -107,8 +125,9 @@ def build_message(
     terms: list[str] = []
     for match in job.matches:
         for hit in match.terms:
-            # what the text said ("AI Safety Institute") reads better than a rule expression
-            term = str(hit.get("matched") or hit.get("term", ""))
+            # the rule words that matched ("court … AI") read better than a rule expression or a
+            # raw span ("법률 수첩] AI"); evidence stored before labels shows what the text said
+            term = str(hit.get("label") or hit.get("matched") or hit.get("term", ""))
             if term and term not in terms:
                 terms.append(term)
     snippet = next((m.snippet for m in job.matches if m.snippet), "")
@@ -133,7 +152,7 @@ def build_message(
         shown = ", ".join(f"`{escape(t).replace('`', 'ˋ')}`" for t in terms[:15])
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Matched: {shown}"}})
     if snippet:
-        quoted = escape(clip(" ".join(snippet.split()), MAX_SECTION_CHARS - 2))
+        quoted = clip_escaped(" ".join(snippet.split()), MAX_SECTION_CHARS - 2)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"> {quoted}"}})
     return Message(job.channel, escape(fallback), blocks, Marker(ALERT_EVENT, str(job.id)))
 

@@ -1,14 +1,19 @@
 """The `newsmon` command: run a pass, backfill, and look into the corpus.
 
-Exit status: 0 when the pass completed (even with some feeds failing), 2 for a bad
-configuration, 3 for an unusable database, 4 when Slack refuses the credentials (or Slack is
-required and none is set).
+Exit status: 0 when the pass completed (even with some feeds failing); 1 when `eval` finds a
+figure under its floor, `health` finds a problem or `feeds` a feed failing for too long; 2 for a
+bad configuration; 3 for an unusable database (unreachable, read-only, full); 4 when Slack
+rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery blocked
+for several passes); 6 when the pass crashed or timed out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -27,10 +32,15 @@ from newsmon.corpus.records import ClusterView, StoreError
 if TYPE_CHECKING:
     from newsmon.rules import Rules
 
-EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE, EXIT_SLACK = 1, 2, 3, 4
+EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
+EXIT_UNHEALTHY = 1  # health problems, feeds failing for too long
+EXIT_CREDENTIALS = 4  # Slack rejected the credentials, or none is set and Slack is required
+EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 
 app = typer.Typer(
     add_completion=False,
+    # A traceback's local variables would print the token and the database password.
+    pretty_exceptions_show_locals=False,
     no_args_is_help=True,
     help="Monitor AI news feeds for open-source, AI-safety and policy stories.",
 )
@@ -84,8 +94,49 @@ def _check(path: Path | None) -> str:
         load_rules(config.topics_path())
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, f"bad topic rules: {exc}") from None
-    _store(config).close()
+    store = _store(config)
+    try:
+        store.check_writable()
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    finally:
+        store.close()
     return str(config_path(path))
+
+
+@contextmanager
+def _flow_outcome(what: str) -> Iterator[None]:
+    """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from newsmon.health import PassFailed
+    from newsmon.slack import CredentialError
+
+    try:
+        yield
+    except CredentialError as exc:  # the pass is recorded; no alert was marked
+        raise _fail(
+            EXIT_CREDENTIALS,
+            f"Slack delivery stopped, no alert was marked sent: {exc} "
+            "(check SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL)",
+        ) from None
+    except PassFailed as exc:
+        for line in exc.totals.cli_lines():
+            typer.echo(line)
+        raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        lines = str(orig if orig is not None else exc).strip().splitlines()
+        reason = lines[0] if lines else type(exc).__name__
+        raise _fail(EXIT_DATABASE, f"database error during the {what}: {reason}") from None
+    except TimeoutError as exc:
+        raise _fail(EXIT_CRASHED, f"the {what} timed out: {exc}") from None
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+        raise _fail(EXIT_CRASHED, f"the {what} crashed: {reason}") from None
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -112,22 +163,10 @@ def run(
     path = _check(config)
     from flows.monitor import monitor
 
-    from newsmon.slack import CredentialError
-
-    try:
+    with _flow_outcome("pass"):
         totals = asyncio.run(monitor(config_path=path, force=force))
-    except CredentialError as exc:
-        raise _slack_failed(exc) from None
     for line in totals.cli_lines():
         typer.echo(line)
-
-
-def _slack_failed(exc: Exception) -> typer.Exit:
-    return _fail(
-        EXIT_SLACK,
-        f"Slack delivery stopped, no alert was marked sent: {exc} "
-        "(check SLACK_BOT_TOKEN / SLACK_WEBHOOK_URL)",
-    )
 
 
 @app.command()
@@ -157,14 +196,10 @@ def backfill(
     path = _check(config)
     from flows.backfill import backfill as backfill_flow
 
-    from newsmon.slack import CredentialError
-
-    try:
+    with _flow_outcome("backfill"):
         result = backfill_flow(
             since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
         )
-    except CredentialError as exc:
-        raise _slack_failed(exc) from None
     for line in result.cli_lines():
         typer.echo(line)
 
@@ -240,13 +275,43 @@ def _print_cluster(view: ClusterView) -> None:
         typer.echo(f"         {sighting.url}")
 
 
-feeds_app = typer.Typer(help="Feed health, and adding feeds.", no_args_is_help=False)
+feeds_app = typer.Typer(
+    help="Feed health, and adding feeds.",
+    no_args_is_help=False,
+    pretty_exceptions_show_locals=False,
+)
 app.add_typer(feeds_app, name="feeds")
 
 
+FailingHoursOption = Annotated[
+    float,
+    typer.Option("--failing-hours", min=0, help="A feed failing for longer than this is a problem"),
+]
+SilentDaysOption = Annotated[
+    float,
+    typer.Option(
+        "--silent-days",
+        min=0,
+        help="A working feed with no new article for longer is a problem (0: never)",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
 @feeds_app.callback(invoke_without_command=True)
-def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
-    """Each feed's health: last success, last error, entries seen, next check."""
+def feeds(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    failing_hours: FailingHoursOption = 24,
+    silent_days: SilentDaysOption = 7,
+) -> None:
+    """Each feed's health: last success, last error, entries seen, next check.
+
+    Exits 1 when an enabled feed has been failing for more than --failing-hours.
+    """
+    from newsmon.health import FeedState, HealthPolicy, judge_feed
+
     if ctx.invoked_subcommand is not None:
         return
     cfg = _config(config)
@@ -255,14 +320,41 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
         health = {h.name: h for h in store.feed_health()}
     finally:
         store.close()
+    policy = HealthPolicy.of(failing_hours, silent_days)
+    now = datetime.now(UTC)
+    verdicts = {n: judge_feed(h, now, policy) for n, h in health.items()}
+    too_long = [
+        f.name
+        for f in cfg.feeds
+        if f.enabled and f.name in verdicts and verdicts[f.name].state is FeedState.FAILING_TOO_LONG
+    ]
+    if as_json:
+        out = []
+        for feed in cfg.feeds:
+            v = verdicts.get(feed.name)
+            item = v.as_dict() if v else {"name": feed.name, "url": feed.url, "state": None}
+            if not feed.enabled:
+                item["state"] = "disabled"
+            elif v is None:
+                item["state"] = FeedState.NEVER_CHECKED.value
+            item["configured_url"] = feed.url
+            out.append(item)
+        removed = sorted(set(health) - {f.name for f in cfg.feeds})
+        typer.echo(json.dumps({"feeds": out, "unconfigured": removed}, indent=2))
+        if too_long:
+            raise typer.Exit(EXIT_UNHEALTHY)
+        return
     for feed in cfg.feeds:
         h = health.get(feed.name)
+        v = verdicts.get(feed.name)
         if not feed.enabled:
             state = "disabled in config"
         elif not h or not h.last_checked_at:
             state = "never checked"
         elif h.consecutive_failures:
             state = f"failing ({h.failure_kind or 'soft'}, {h.consecutive_failures}x)"
+        elif v is not None and v.state is FeedState.SILENT and v.since:
+            state = f"silent since {_fmt(v.since)[:10]}"
         else:
             state = "ok"
         typer.echo(f"{feed.name:<28} {state:<20} {feed.url}")
@@ -283,6 +375,9 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")
+    if too_long:
+        typer.echo(f"failing for more than {failing_hours:g} h: {', '.join(too_long)}")
+        raise typer.Exit(EXIT_UNHEALTHY)
 
 
 @feeds_app.command("add")
@@ -334,6 +429,7 @@ def classify_page(
 ) -> None:
     """Show which topics a page would match and why, without storing anything."""
     from newsmon.config import FetchConfig
+    from newsmon.evaluate import explain_lines
     from newsmon.extract import extract_article
     from newsmon.rules import VetoKind, explain
 
@@ -380,11 +476,8 @@ def classify_page(
         else:
             state = f"no (vetoed by exclude {d.veto.term!r})"
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
-        for hit in d.hits:
-            seen = f"  «{hit.matched}»" if hit.matched.casefold() != hit.term.casefold() else ""
-            typer.echo(f"  {hit.field:<5} @{hit.position:<6} x{hit.count}  {hit.term}{seen}")
-        if d.snippet and (d.matched or d.hits):
-            typer.echo(f"  snippet: {d.snippet}")
+        for line in explain_lines(d):
+            typer.echo(line)
 
 
 @app.command("eval")
@@ -397,13 +490,21 @@ def eval_rules(
     ] = None,
     min_precision: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
     min_recall: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest", help="Hint words and pairs frequent in missed positives, rare in negatives"
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Precision, recall and F1 per topic on labelled items, and the misclassified ones.
+    """Precision, recall and F1 per topic on labelled items, and every misclassified one with
+    its scores, the terms that fired or nearly fired, and vetoes.
 
     Exits 1 when a figure is below --min-precision, --min-recall or the floors file.
     """
-    from newsmon.evaluate import evaluate, load_floors, load_labels, report
+    from newsmon.evaluate import evaluate, load_floors, load_labels, report, suggestion_lines
+    from newsmon.evaluate import suggest as suggest_terms
 
     ruleset = _rules(config, rules, korean)
     try:
@@ -415,11 +516,20 @@ def eval_rules(
     typer.echo(f"rules {ruleset.version} (korean: {ruleset.korean}) on {labels}")
     for line in report(result):
         typer.echo(line)
+    if suggest:
+        for line in suggestion_lines(suggest_terms(ruleset, result, items)):
+            typer.echo(line)
     failures = result.below(wanted, min_precision, min_recall)
     for line in failures:
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:
         raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+# `health` and `runs` live in their own module; importing it registers them on `app`.
+from newsmon import cli_health  # noqa: E402
+
+__all__ = ["app", "cli_health"]
 
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
@@ -520,17 +630,15 @@ def digest(
     path = _check(config)
     from flows.digest import digest as digest_flow
 
-    from newsmon.slack import ConsoleSender, CredentialError
+    from newsmon.slack import ConsoleSender
 
-    try:
+    with _flow_outcome("digest"):
         result = digest_flow(
             since_hours=length.total_seconds() / 3600,
             channel=channel,
             dry_run=dry_run,
             config_path=path,
         )
-    except CredentialError as exc:
-        raise _slack_failed(exc) from None
     for message in result.previews:
         ConsoleSender().post(message)
     for line in result.lines():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -93,9 +94,21 @@ class FetchConfig(_Strict):
     retries: int = Field(default=1, ge=0, le=5)
     max_connections: int = Field(default=32, ge=1, le=512)  # requests in flight, all hosts
     per_host: int = Field(default=2, ge=1, le=32)  # requests in flight to one host
-    # Article links come from third parties: by default they may not point into loopback,
-    # private, link-local or multicast networks. Configured feed URLs are always trusted.
+    # Article links and redirects come from third parties: by default they may reach only
+    # globally routable addresses. The hosts of configured feed URLs are the user's choice.
     allow_private_networks: bool = False
+    # Networks reachable although not public (an intranet news site), e.g. ["10.8.0.0/16"].
+    allowed_networks: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(f"not a network: {text!r} (write e.g. 10.8.0.0/16)") from None
+        return value
 
 
 class PollConfig(_Strict):
@@ -114,6 +127,16 @@ class AlertsConfig(_Strict):
     max_age_hours: float | None = Field(default=72.0, gt=0)
 
 
+class ExtractConfig(_Strict):
+    """Budgets of the CPU work done on one page (newsmon.workers): a page over them is stored
+    with its feed's summary and the reason, and its worker process is replaced."""
+
+    page_timeout_seconds: float = Field(default=10.0, gt=0)  # extraction, rules, hashes
+    worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
+    max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
+    tasks_per_worker: int = Field(default=200, ge=1)  # pages before a worker is recycled
+
+
 class Config(_Strict):
     database_url: str = "sqlite:///data/newsmon.db"
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -122,6 +145,10 @@ class Config(_Strict):
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     poll: PollConfig = Field(default_factory=PollConfig)
+    extract: ExtractConfig = Field(default_factory=ExtractConfig)
+    # Worker processes for pages' CPU work: null = one per core; 0 = in the pass's own process,
+    # without budgets (for debugging only).
+    workers: int | None = Field(default=None, ge=0, le=64)
     # Set by the loader: where this configuration came from.
     source: Path | None = None
 
@@ -172,11 +199,14 @@ class Secrets:
         return bool(self.slack_webhook_url and not self.slack_bot_token)
 
     def __repr__(self) -> str:  # keep tokens out of tracebacks and logs
+        # The API URL too: it may carry credentials (user:password@) or name a private host.
         return (
             f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, "
             f"slack_webhook_url={'set' if self.slack_webhook_url else 'unset'}, "
-            f"slack_api_url={self.slack_api_url!r})"
+            f"slack_api_url={'set' if self.slack_api_url else 'unset'})"
         )
+
+    __str__ = __repr__
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsmon.config import FeedConfig, FetchConfig, load_config
+from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
 from newsmon.extract import detect_language
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
 from newsmon.fetch import Fetcher
 from newsmon.yamledit import append_to_list
+from newsmon.yamlfile import escape_env
 
 
 class DiscoveryError(Exception):
@@ -51,7 +52,8 @@ async def discover(url: str, config: FetchConfig) -> FoundFeed:
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
         for candidate in candidates:
-            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, trusted=True)
+            # a link the page chose: the address policy applies off the host the user named
+            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, user_url=url)
             if got.ok:
                 parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
                 if parsed is not None:
@@ -75,7 +77,8 @@ def add_to_config(
     path: Path, found: FoundFeed, *, name: str | None = None, language: str | None = None
 ) -> FeedConfig:
     """Append the feed to the configuration's `feeds:` list, keeping the file's comments and
-    layout (block or flow style); the file is replaced only by a version that validates."""
+    layout (block or flow style); the file is replaced only by a version that validates and
+    whose URL, once loaded, is the discovered one, character for character."""
     lang = language or found.language
     entry = FeedConfig.model_validate(
         {"name": name or _slug(found), "url": found.url, "language": lang}
@@ -83,9 +86,18 @@ def add_to_config(
     config = load_config(path)
     if any(f.name == entry.name for f in config.feeds):
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
-    item = {"name": entry.name, "url": entry.url}
+    # The URL came from the network: written so that `${...}` in it stays text (`$${`),
+    # never a reference to the environment (a token would be sent to that host).
+    item = {"name": entry.name, "url": escape_env(entry.url)}
     if entry.language:
         item["language"] = entry.language
     title = found.title[:70] if found.title else None
-    append_to_list(path, "feeds", item, comment=title, check=load_config)
+    append_to_list(path, "feeds", item, comment=title, check=lambda p: _added(p, entry))
     return entry
+
+
+def _added(path: Path, entry: FeedConfig) -> None:
+    """The new file loads, and the feed reads back as discovered (nothing expanded)."""
+    got = {f.name: f.url for f in load_config(path).feeds}
+    if got.get(entry.name) != entry.url:
+        raise ConfigError(f"{path}: feeds: {entry.name}: the URL would not read back as found")

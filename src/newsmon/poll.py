@@ -26,9 +26,23 @@ class Severity(StrEnum):
 
 # Permanent-looking answers: the URL is wrong or the thing there is not a feed.
 HARD_STATUS = frozenset({400, 401, 403, 404, 405, 406, 410, 451})
-HARD_FAILURES = frozenset({FailureKind.NOT_A_FEED, FailureKind.REFUSED})
+HARD_FAILURES = frozenset({FailureKind.NOT_A_FEED, FailureKind.REFUSED, FailureKind.BAD_ENCODING})
 THROTTLE_STATUS = frozenset({429, 503})
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.I)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?([0-9]+)", re.I)
+# Publishers' numbers are read as ASCII digits only ("²".isdigit() is true, int("²") raises)
+# and clamped before they become a timedelta (which overflows past 999,999,999 days): every
+# hint is capped to hours anyway.
+_MAX_SECONDS = 10 * 365 * 24 * 3600
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def seconds(text: str, unit: int = 1) -> timedelta | None:
+    """A count of `unit` seconds written in ASCII digits, clamped to ten years; else None."""
+    text = text.strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text[-12:]) if len(text.lstrip("0")) <= 12 else _MAX_SECONDS
+    return timedelta(seconds=min(value * unit, _MAX_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -42,8 +56,8 @@ def retry_after(headers: dict[str, str], now: datetime) -> timedelta | None:
     raw = headers.get("retry-after", "").strip()
     if not raw:
         return None
-    if raw.isdigit():
-        return timedelta(seconds=int(raw))
+    if _DIGITS.fullmatch(raw):
+        return seconds(raw)
     when = parse_date(raw)
     return max(when - now, timedelta(0)) if when else None
 
@@ -54,10 +68,14 @@ def freshness(
     """How long the publisher says the feed stays fresh: the longest of its hints."""
     hints: list[tuple[timedelta, str]] = []
     if ttl_minutes and ttl_minutes > 0:
-        hints.append((timedelta(minutes=ttl_minutes), f"ttl {ttl_minutes} min"))
+        ttl = seconds(str(ttl_minutes), 60)
+        if ttl is not None:
+            hints.append((ttl, f"ttl {ttl_minutes} min"))
     match = _MAX_AGE.search(headers.get("cache-control", ""))
     if match and "no-cache" not in headers.get("cache-control", "").lower():
-        hints.append((timedelta(seconds=int(match.group(1))), f"max-age {match.group(1)} s"))
+        max_age = seconds(match.group(1))
+        if max_age is not None:
+            hints.append((max_age, f"max-age {int(max_age.total_seconds())} s"))
     expires = parse_date(headers.get("expires"))
     if expires and expires > now:
         hints.append((expires - now, "Expires"))

@@ -109,6 +109,12 @@ def test_content_type_and_charset_from_the_header() -> None:
         ("fe80::1%eth0", "link-local"),
         ("224.0.0.1", "multicast"),
         ("0.0.0.0", "private"),  # "this network": Python counts it as private
+        ("100.64.0.1", "non-global"),  # carrier-grade NAT: not private, not public either
+        ("169.254.169.254", "link-local"),  # cloud metadata
+        ("::ffff:169.254.169.254", "link-local"),
+        ("fd00::1", "private"),
+        ("198.18.0.1", "private"),  # benchmarking
+        ("2001:db8::1", "private"),  # documentation
         ("93.184.216.34", None),
         ("2606:2800:220:1::1", None),
     ],

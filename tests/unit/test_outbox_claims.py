@@ -132,3 +132,9 @@ def test_a_digest_is_held_once_per_channel_and_period(store: Store) -> None:
     resumed = store.digests.begin_digest(new_claim(LEASE), "#p", since, until)
     assert resumed is not None and resumed.parts_sent == 1 and resumed.resumed
     assert store.digests.begin_digest(new_claim(LEASE), "#other", since, until) is not None
+
+
+def test_alert_counts_report_a_blocked_channels_pending_alerts_as_blocked(store: Store) -> None:
+    queue_alerts(store, {"#stuck": 2, "#ok": 1})
+    store.outbox.set_channel_state("#stuck", blocked="not_in_channel")
+    assert store.outbox.alert_counts() == {"#ok": {"pending": 1}, "#stuck": {"blocked": 2}}

@@ -94,11 +94,12 @@ def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
 
 # Measured with the shipped rules on the labelled real items (README, "Topic rules: quality"): the
 # gate keeps them from sliding back. Per split: (precision, recall) floors; the test split is held
-# out from tuning (tests/support/shared_news.py). Digest lines and feed summaries are short, so
-# recall here is well below the written set's.
+# out from tuning (tests/support/shared_news.py). Digest lines and feed summaries are short: the
+# recall floors were raised when short bodies began to count a decisive mention more
+# (weights.short_words; open-source dev 0.75 -> 0.90, test 0.60 -> 1.00, AI safety test -> 0.88).
 SHARED_FLOORS = {
-    "dev": {"open-source": (0.95, 0.75), "ai-safety": (0.9, 0.7), "policy": (0.8, 0.9)},
-    "test": {"open-source": (0.95, 0.6), "ai-safety": (0.95, 0.75), "policy": (0.95, 0.7)},
+    "dev": {"open-source": (0.95, 0.9), "ai-safety": (0.9, 0.7), "policy": (0.8, 0.9)},
+    "test": {"open-source": (0.95, 1.0), "ai-safety": (0.95, 0.88), "policy": (0.95, 0.7)},
 }
 
 

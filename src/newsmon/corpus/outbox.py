@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -293,3 +293,20 @@ class Outbox:
                 ).execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)
+
+    def alert_counts(self) -> dict[str, dict[str, int]]:
+        """Alerts per channel and status, statuses as stored (whatever statuses exist), except
+        that pending alerts of a channel Slack refuses count as "blocked": they cannot go out
+        as things are."""
+        status = type_coerce(AlertRow.status, String)
+        out: dict[str, dict[str, int]] = {}
+        with self._db.session() as s:
+            for channel, state, count in s.execute(
+                select(AlertRow.channel, status, func.count()).group_by(AlertRow.channel, status)
+            ):
+                out.setdefault(channel, {})[str(state)] = count
+        for channel in self.channel_blocks():
+            states = out.get(channel, {})
+            if states.get("pending"):
+                states["blocked"] = states.pop("pending")
+        return {c: dict(sorted(v.items())) for c, v in sorted(out.items())}

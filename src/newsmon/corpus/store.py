@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.digests import Digests
-from newsmon.corpus.engine import Database, open_engine
+from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.replies import Replies
@@ -40,6 +40,7 @@ class Store:
         self.sync_feeds = self.feeds.sync_feeds
         self.record_feed_success = self.feeds.record_feed_success
         self.record_feed_failure = self.feeds.record_feed_failure
+        self.record_entry_error = self.feeds.record_entry_error
         self.feed_health = self.feeds.feed_health
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
@@ -67,6 +68,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def check_writable(self) -> None:
+        """StoreError when the corpus can be read but not written (read-only file or role)."""
+        check_writable(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

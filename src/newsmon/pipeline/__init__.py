@@ -9,7 +9,13 @@ Modules: `context` (what a pass shares), `outcomes` (typed records of what it di
 
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery import DeliveryOutcome, deliver, deliver_pending
-from newsmon.pipeline.entries import extract_page, process_entry, store_entry, to_stored
+from newsmon.pipeline.entries import (
+    analyse_page,
+    page_job,
+    process_entry,
+    store_entry,
+    to_stored,
+)
 from newsmon.pipeline.feed_pass import (
     process_feed,
     process_feeds,
@@ -33,10 +39,11 @@ __all__ = [
     "FeedOutcome",
     "MatchDiff",
     "ReclassifyOutcome",
+    "analyse_page",
     "deliver",
     "deliver_pending",
     "diff_matches",
-    "extract_page",
+    "page_job",
     "preview_reclassify",
     "process_entry",
     "process_feed",

@@ -10,6 +10,7 @@ from newsmon.config import Config, Secrets
 from newsmon.corpus import Store
 from newsmon.fetch import Fetcher
 from newsmon.rules import Rules, load_rules
+from newsmon.workers import PagePool
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Context:
     rules: Rules
     store: Store
     secrets: Secrets = field(default_factory=Secrets.from_env)
+    _pages: PagePool | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, config: Config) -> Context:
@@ -28,8 +30,20 @@ class Context:
         store = Store.open(config.database_url)
         return cls(config, rules, store)
 
+    @property
+    def pages(self) -> PagePool:
+        """The worker processes for pages' CPU work; they start with the first page."""
+        if self._pages is None:
+            self._pages = PagePool(self.rules, self.config)
+        return self._pages
+
     def close(self) -> None:
-        self.store.close()
+        """End of the pass: stop the page workers, close the corpus."""
+        try:
+            if self._pages is not None:
+                self._pages.close()
+        finally:
+            self.store.close()
 
     @asynccontextmanager
     async def fetching(self) -> AsyncIterator[Fetcher]:

@@ -4,6 +4,7 @@ record the feed's health and when to poll it next. Never raises for a bad feed o
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
+
+log = logging.getLogger(__name__)
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -48,7 +51,7 @@ async def process_feed(
         accept=FEED_ACCEPT,
         etag=state.etag,
         last_modified=state.last_modified,
-        trusted=True,
+        user_url=feed.url,  # its host is the user's choice; other hosts are checked
     )
     outcome.bytes_received = len(response.content)
     if response.not_modified:
@@ -76,6 +79,7 @@ async def process_feed(
             response.final_url,
             response.charset,
             response.content_type,
+            max_entries=ctx.config.fetch.max_entries_per_feed,
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED
@@ -158,9 +162,24 @@ async def process_feeds(
     )
     return list(
         await asyncio.gather(
-            *(process_feed(ctx, fetcher, f, now, force=force, state=states[f.name]) for f in feeds)
+            *(_isolated(ctx, fetcher, f, now, force, states[f.name]) for f in feeds)
         )
     )
+
+
+async def _isolated(
+    ctx: Context, fetcher: Fetcher, feed: FeedConfig, now: datetime, force: bool, state: FeedState
+) -> FeedOutcome:
+    """`process_feed`, where an unexpected error (a bug, not a bad feed) fails this feed alone:
+    recorded as its error, one line; the traceback goes to the debug log."""
+    try:
+        return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
+    except Exception as exc:
+        line = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+        log.warning("feed %s: %s", feed.name, line)
+        log.debug("feed %s failed", feed.name, exc_info=exc)
+        await asyncio.to_thread(ctx.store.record_feed_failure, state.id, line)
+        return FeedOutcome.failed(feed.name, line)
 
 
 def record_crashed(

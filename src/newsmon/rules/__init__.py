@@ -9,7 +9,7 @@ A rule file lists, per topic, terms per language. A term is a word or phrase (`o
 - ``title: a``: only a hit in the title counts;
 - ``a NOT b``: a counts unless b occurs anywhere in the article (the topic's `exclude` list
   vetoes the whole topic instead);
-- ``re: PATTERN``: a Python regular expression, validated when the file is loaded;
+- ``re: PATTERN``: a regular expression run by RE2 (linear time), validated at load;
 - ``"..."``: quotes keep a word such as NEAR, NOT or ``|`` literal.
 
 One job per module, in the order an article meets them:
@@ -21,7 +21,8 @@ One job per module, in the order an article meets them:
 - `schema`: the shape of `topics.yaml` (pydantic), with its refusals worded;
 - `loader`: the file to `Rules`, refusing terms and topics that can never match;
 - `matcher`: all atoms of all topics found in one pass per field (Aho-Corasick, then kiwi);
-- `scoring`: `Rules` applied to an article: scores, evidence and vetoes.
+- `scoring`: `Rules` applied to an article: scores (a short body counts more), evidence, vetoes;
+- `evidence`: readable evidence: the rule words that matched, sentence snippets, near misses.
 """
 
 from newsmon.rules.korean import kiwi_available
@@ -35,6 +36,7 @@ from newsmon.rules.model import (
     Field,
     KoreanMode,
     Lang,
+    NearMiss,
     Term,
     TermHit,
     TopicMatch,
@@ -57,6 +59,7 @@ __all__ = [
     "KoreanMode",
     "Lang",
     "Matcher",
+    "NearMiss",
     "Rules",
     "Term",
     "TermHit",

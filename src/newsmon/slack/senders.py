@@ -96,6 +96,16 @@ def _api_failure(exc: SlackApiError, what: str) -> SlackFailure:
     )
 
 
+def redacted(exc: Exception) -> SlackFailure:
+    """An unexpected client error, named by its type only: urllib and http.client quote the
+    URL or the Authorization header they refuse, and those are secrets. A malformed token or
+    URL never heals by itself, so it counts as a credential failure (the run fails)."""
+    return CredentialError(
+        f"Slack client error: {type(exc).__name__} (details withheld: they may hold a secret; "
+        "check SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL and NEWSMON_SLACK_API_URL)"
+    )
+
+
 def _network_failure(exc: OSError, what: str) -> SlackFailure:
     reason = getattr(exc, "reason", None)
     refused = isinstance(exc, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError)
@@ -141,6 +151,8 @@ class SlackWebSender:
             ) from None
         except OSError as exc:  # connection refused, DNS, TLS, timeouts
             raise _network_failure(exc, "the message") from None
+        except Exception as exc:  # never the text: it may quote the token or URL
+            raise redacted(exc) from None
         ts, channel = response.get("ts"), response.get("channel")
         if isinstance(channel, str) and not is_channel_id(message.channel):
             self._ids[message.channel.lstrip("#")] = channel
@@ -228,6 +240,8 @@ class SlackWebSender:
             raise SlackFailure(
                 f"cannot read {what}: {type(exc).__name__}", Kind.TRANSIENT
             ) from None
+        except Exception as exc:  # never the text: it may quote the token or URL
+            raise redacted(exc) from None
 
 
 class SlackWebhookSender:
@@ -253,6 +267,8 @@ class SlackWebhookSender:
                 failure.kind,
                 maybe_posted=failure.maybe_posted,
             ) from None
+        except Exception as exc:  # a malformed URL is quoted by urllib's errors
+            raise redacted(exc) from None
         if response.status_code == 200:
             return Posted()
         body = (response.body or "").strip()

@@ -2,7 +2,7 @@
 channels (Slack IDs, blocks) and digests.
 
 Revision ID: 0004_i10_alerts
-Revises: 0003
+Revises: 0004_i11_run_status (issue 11 landed first)
 Create Date: 2026-11-23
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_i10_alerts"
-down_revision = "0003"
+down_revision = "0004_i11_run_status"
 branch_labels = None
 depends_on = None
 
