@@ -169,3 +169,80 @@ def entry_fingerprint(title: str | None, summary: str | None) -> str:
     known URL, the publisher edited the story."""
     norm = normalise_text(title or "") + "\n" + normalise_text(summary or "")
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+# --- short items: the body without its headline ----------------------------------------------
+#
+# A summary-length item (a headline and one or two sentences) is too short for the rules above:
+# under MIN_SIGNATURE_CHARS it has no hash and no signature at all, and just above it a new
+# headline is a large share of its n-grams. Such items are compared a second way: by their body
+# without the headline line, exactly (not estimated), against candidates found through band keys
+# of that body. The stored signature (MINHASH_SCHEME, the whole text) is untouched, so corpora
+# stored before keep matching as they did. README "Deduplication" has the measurements.
+
+# Bodies (normalised, headline removed) from this length up to SHORT_BODY_CHARS get the rule.
+# Below it a body is too thin to be a story (a "read more" line, a caption).
+MIN_SHORT_BODY_CHARS = 60
+SHORT_BODY_CHARS = 500
+# Exact Jaccard of the bodies' n-gram sets at which two short bodies are one story.
+SHORT_SHINGLE_CHARS = 5
+SHORT_THRESHOLD = 0.3
+# Band keys of a short body's MinHash: another scheme name, so they never meet the whole-text
+# keys in the band index; this signature is never stored, only its bands.
+SHORT_BODY_SCHEME = f"body-{MINHASH_SCHEME}"
+
+
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
+
+
+def headline_free_body(title: str | None, text: str | None) -> str:
+    """The normalised text without its first line when that line is the headline (the page's
+    <h1>, which extractors keep): equal to the title once normalised, or one of the two the
+    other plus a suffix (a site name, a subtitle). Web addresses are left out: they name a
+    page, they do not tell the story (a link post's summary is a template around one)."""
+    if not text:
+        return ""
+    first, sep, rest = text.strip().partition("\n")
+    head, name = normalise_text(first), normalise_text(title or "")
+    if sep and head and name:
+        shorter, longer = sorted((head, name), key=len)
+        if longer.startswith(shorter) and len(shorter) * 2 >= len(longer):
+            text = rest
+    return normalise_text(_ADDRESS.sub(" ", text))
+
+
+def short_body(title: str | None, text: str | None) -> str | None:
+    """The headline-free body of a summary-length item, or None for a longer or empty one."""
+    if not text or len(text) > 3 * SHORT_BODY_CHARS + 2 * len(title or ""):
+        return None  # not summary-length whatever normalising removes: spare the work
+    body = headline_free_body(title, text)
+    return body if MIN_SHORT_BODY_CHARS <= len(body) < SHORT_BODY_CHARS else None
+
+
+def short_body_keys(title: str | None, text: str | None) -> list[int]:
+    """Band keys of a summary-length item's body (none for other items): how copies under
+    another headline find it in the band index."""
+    body = short_body(title, text)
+    return [] if body is None else body_band_keys(body)
+
+
+def body_band_keys(body: str) -> list[int]:
+    """Band keys of a normalised short body's MinHash (SHORT_BODY_SCHEME)."""
+    mh = MinHash(
+        num_perm=NUM_PERM, seed=_SEED, scheme="affine32", hashfunc=int, permutations=_PERMUTATIONS
+    )
+    mh.update_batch(shingle_hashes(body, SHORT_SHINGLE_CHARS).tolist())
+    values = np.asarray(mh.hashvalues, dtype="<u4")
+    return band_keys(Signature(SHORT_BODY_SCHEME, values.tobytes()))
+
+
+def body_similarity(a: str, b: str, n: int = SHORT_SHINGLE_CHARS) -> float:
+    """Exact Jaccard similarity of two normalised bodies' n-gram sets: short bodies have few
+    n-grams, and an estimate's error (±0.044) would be a large share of them."""
+    ga = {a[i : i + n] for i in range(max(1, len(a) - n + 1))}
+    gb = {b[i : i + n] for i in range(max(1, len(b) - n + 1))}
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+
+
+def is_short_duplicate(similarity: float) -> bool:
+    return similarity >= SHORT_THRESHOLD

@@ -49,3 +49,56 @@ def test_similarity_separates_a_truncated_copy_from_another_story() -> None:
     assert is_near_duplicate(jaccard_estimate(sig.values, copy.values))
     assert not is_near_duplicate(jaccard_estimate(sig.values, other.values))
     assert jaccard_estimate(sig.values, b"") == 0.0
+
+
+# --- short items ----------------------------------------------------------------------------------
+
+SUMMARY = (
+    "The ministry said on Monday that chip export licences would be reviewed within ten days, "
+    "down from a month."
+)
+
+
+def test_a_short_body_leaves_out_the_headline_line_and_addresses() -> None:
+    from newsmon.dedup import headline_free_body, short_body
+
+    title = "Ministry speeds up chip export licences"
+    body = normalise_text(SUMMARY)
+    assert headline_free_body(title, f"{title}\n{SUMMARY}") == body
+    # the page's headline with a site name after it, or a shortened title, is the headline too
+    assert headline_free_body(title, f"{title} | Frontier Daily\n{SUMMARY}") == body
+    assert headline_free_body(f"{title}: what it means", f"{title}\n{SUMMARY}") == body
+    # a first line that is not the headline stays; so does a one-line text
+    assert headline_free_body("Another headline", f"{title}\n{SUMMARY}").startswith("ministry")
+    assert headline_free_body(title, SUMMARY) == body
+    assert headline_free_body(None, f"{title}\n{SUMMARY}").startswith("ministry")
+    assert headline_free_body(title, f"{SUMMARY} https://a.example/x?id=1 www.b.example") == body
+    assert short_body(title, f"{title}\n{SUMMARY}") == body
+    assert short_body(title, f"{title}\nRead more.") is None  # too thin to be a story
+    assert short_body(title, f"{title}\n" + SUMMARY * 6) is None  # not summary-length
+    assert short_body(title, None) is None and short_body(None, "") is None
+
+
+def test_short_bodies_are_compared_exactly_and_indexed_apart_from_whole_texts() -> None:
+    from newsmon.dedup import (
+        body_similarity,
+        is_short_duplicate,
+        minhash_signature,
+        short_body_keys,
+    )
+
+    title = "Ministry speeds up chip export licences"
+    a = short_body_keys(title, f"{title}\n{SUMMARY}")
+    retitled = short_body_keys("Licences in ten days", f"Licences in ten days\n{SUMMARY}")
+    assert len(a) == 42 and a == retitled == short_body_keys("T", SUMMARY)  # and a teaser
+    assert a != short_body_keys("Another", f"{title}\n{SUMMARY}")  # not its headline: kept
+    whole = minhash_signature(SUMMARY * 3)
+    assert whole is not None and not set(whole.band_keys()) & set(short_body_keys("", SUMMARY))
+    assert short_body_keys("T", STORY) == []
+    one = normalise_text(SUMMARY)
+    other = normalise_text(
+        "The ministry said on Monday that it would hire forty more licence officers this year."
+    )
+    assert body_similarity(one, one) == 1.0 and body_similarity(one, "") == 0.0
+    assert is_short_duplicate(body_similarity(one, one.replace("ten days", "10 days")))
+    assert not is_short_duplicate(body_similarity(one, other))

@@ -105,7 +105,7 @@ def store_entry(
         # A copy stays silent, unless it is the first member of a silent cluster to match:
         # then it speaks for the story (the store decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
-        near = stored.duplicate_reason == DuplicateReason.NEAR
+        near = stored.duplicate_reason in (DuplicateReason.NEAR, DuplicateReason.SHORT)
         return EntryResult(
             extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
         )
