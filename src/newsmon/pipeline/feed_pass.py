@@ -108,12 +108,15 @@ async def process_feed(
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
     outcome.next_check = nxt
     outcome.moved_to = response.moved_to
+    # An entry an unexpected error stopped is not stored; without validators the next pass
+    # reads the whole feed again (no 304) and retries it, so the error delays it, never loses it.
+    retry_entries = outcome.entries_failed > 0
     await asyncio.to_thread(
         ctx.store.record_feed_success,
         state.id,
         entries=len(entries) - len(known),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
+        etag=None if retry_entries else response.headers.get("etag"),
+        last_modified=None if retry_entries else response.headers.get("last-modified"),
         next_check_at=nxt.at,
         schedule_note=nxt.reason,
         status=response.status,
