@@ -18,7 +18,7 @@ from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
     FeedOutcome,
-    deliver_pending,
+    deliver_in_turn,
     process_feeds,
     settle_batches,
 )
@@ -47,7 +47,7 @@ async def process_feeds_task(
 @task(name="deliver-alerts", cache_policy=NO_CACHE)
 async def deliver_task(ctx: Context) -> DeliveryOutcome:
     sender = alerting.make_sender(ctx.secrets, ctx.config.slack)
-    return await asyncio.to_thread(deliver_pending, ctx, sender)
+    return await asyncio.to_thread(deliver_in_turn, ctx, sender)
 
 
 @flow(name="monitor", log_prints=True)

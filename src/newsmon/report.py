@@ -176,6 +176,8 @@ def feed_table(feeds: Sequence[FeedOutcome]) -> list[dict[str, Any]]:
 def _status(f: FeedOutcome) -> str:
     if not f.ok:
         return "failed"
+    if f.taken:
+        return "fetched by another pass"
     if f.not_due and f.next_check:
         return f"not due until {f.next_check.at.strftime('%Y-%m-%d %H:%M UTC')}"
     return "not modified" if f.not_modified else "ok"

@@ -96,6 +96,9 @@ class FeedRow(Base):
     schedule_note: Mapped[str | None] = mapped_column(Text)
     failure_kind: Mapped[str | None] = mapped_column(String(8))
     last_status: Mapped[int | None] = mapped_column(Integer)
+    # A pass's lease on the feed while it fetches it (see `Feeds.claim_feeds`).
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ArticleRow(Base):
@@ -197,3 +200,12 @@ class RunRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LeaseRow(Base):
+    """A named lease: at most one owner at a time until it expires (see `newsmon.corpus.leases`)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.engine import Database, open_engine
 from newsmon.corpus.feeds import Feeds
+from newsmon.corpus.leases import Leases
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.runs import Runs
 
 
 class Store:
-    """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox, runs."""
+    """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox, runs,
+    leases."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -30,12 +32,16 @@ class Store:
         self.articles = Articles(self._db)
         self.outbox = Outbox(self._db)
         self.runs = Runs(self._db)
+        self.leases = Leases(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed
         self.sync_feeds = self.feeds.sync_feeds
         self.record_feed_success = self.feeds.record_feed_success
         self.record_feed_failure = self.feeds.record_feed_failure
         self.feed_health = self.feeds.feed_health
+        self.claim_feeds = self.feeds.claim_feeds
+        self.renew_claims = self.feeds.renew_claims
+        self.release_claims = self.feeds.release_claims
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
         self.find_cluster = self.articles.find_cluster

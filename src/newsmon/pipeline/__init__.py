@@ -3,12 +3,13 @@ tests and scripts call them directly. Every step that can fail for one feed, pag
 records why and lets the pass go on.
 
 Modules: `context` (what a pass shares), `outcomes` (typed records of what it did),
-`feed_pass` (feeds), `entries` (entries and edits), `delivery` (alerts to Slack),
-`replay` (backfill and its preview).
+`claims` (a pass among others on one corpus), `feed_pass` (feeds), `entries` (entries and
+edits), `delivery` (alerts to Slack), `replay` (backfill and its preview).
 """
 
+from newsmon.pipeline.claims import PassClaim
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import DeliveryOutcome, deliver_pending
+from newsmon.pipeline.delivery import DeliveryOutcome, deliver_in_turn, deliver_pending
 from newsmon.pipeline.entries import extract_page, process_entry, store_entry, to_stored
 from newsmon.pipeline.feed_pass import (
     process_feed,
@@ -32,7 +33,9 @@ __all__ = [
     "EntryResult",
     "FeedOutcome",
     "MatchDiff",
+    "PassClaim",
     "ReclassifyOutcome",
+    "deliver_in_turn",
     "deliver_pending",
     "diff_matches",
     "extract_page",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from newsmon.config import Config, Secrets
 from newsmon.corpus import Store
 from newsmon.fetch import Fetcher
+from newsmon.pipeline.claims import PassClaim
 from newsmon.rules import Rules, load_rules
 
 
@@ -21,6 +22,8 @@ class Context:
     rules: Rules
     store: Store
     secrets: Secrets = field(default_factory=Secrets.from_env)
+    # This pass among others on the same corpus: feeds it claims, when it began.
+    claim: PassClaim = field(default_factory=PassClaim)
 
     @classmethod
     def open(cls, config: Config) -> Context:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from newsmon import alerts as alerting
+from newsmon.pipeline.claims import DELIVERY_LEASE, DELIVERY_WAIT, turn
 from newsmon.pipeline.context import Context
 
 
@@ -46,3 +47,16 @@ def deliver_pending(
         ctx.store.mark_sent(job.id, destination=sender.name, slack_ts=ts)
         outcome.sent += 1
     return outcome
+
+
+def deliver_in_turn(
+    ctx: Context, sender: alerting.Sender, limit: int | None = None
+) -> DeliveryOutcome:
+    """`deliver_pending` while holding the corpus's delivery lease, so passes running at once
+    never send the same alert twice; a pass that waits too long leaves its alerts queued."""
+    with turn(
+        ctx.store, "delivery", ctx.claim.owner, lease=DELIVERY_LEASE, wait=DELIVERY_WAIT
+    ) as mine:
+        if not mine:
+            return DeliveryOutcome(sender=sender.name)
+        return deliver_pending(ctx, sender, limit)

@@ -14,6 +14,7 @@ from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
+from newsmon.pipeline.claims import renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
@@ -149,16 +150,48 @@ async def _feed_failed(
 async def process_feeds(
     ctx: Context, fetcher: Fetcher, feeds: Sequence[FeedConfig], *, force: bool = False
 ) -> list[FeedOutcome]:
-    """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
+    """Feeds concurrently; the fetcher's global and per-host limits keep it polite.
+
+    Only the feeds this pass claims are fetched (see `Feeds.claim_feeds`): with several passes
+    on one corpus each feed is fetched by one of them; the others report it as taken.
+    """
     now = utcnow()
+    claim = ctx.claim
     states = await asyncio.to_thread(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
-    return list(
-        await asyncio.gather(
-            *(process_feed(ctx, fetcher, f, now, force=force, state=states[f.name]) for f in feeds)
-        )
+    ids = [states[f.name].id for f in feeds]
+    claimed = await asyncio.to_thread(
+        ctx.store.claim_feeds,
+        ids,
+        claim.owner,
+        pass_started=claim.started,
+        lease=claim.lease,
+        force=force,
+        now=now,
     )
+
+    async def one(feed: FeedConfig) -> FeedOutcome:
+        state = claimed.get(states[feed.name].id)
+        if state is None:
+            return _not_claimed(feed, states[feed.name], now, force)
+        try:
+            return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
+        finally:
+            await asyncio.to_thread(ctx.store.release_claims, [state.id], claim.owner)
+
+    async with renewing(ctx.store, claim, list(claimed)):
+        return list(await asyncio.gather(*(one(f) for f in feeds)))
+
+
+def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:
+    """A feed this pass did not get: not due yet, or another pass has it or has just done it."""
+    outcome = FeedOutcome(feed.name, not_due=True)
+    if not force and state.next_check_at is not None and state.next_check_at > now:
+        outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
+    else:
+        outcome.taken = True
+    return outcome
 
 
 def record_crashed(
