@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
@@ -30,7 +31,17 @@ class Feeds:
         return self.sync_feeds([FeedSpec(name, url, language)])[name]
 
     def sync_feeds(self, feeds: Sequence[FeedSpec]) -> dict[str, FeedState]:
-        """`sync_feed` for many feeds in one transaction, by name."""
+        """`sync_feed` for many feeds in one transaction, by name.
+
+        Passes starting together on a fresh corpus may both create a feed: the loser of that
+        race reads the winner's rows again.
+        """
+        try:
+            return self._sync_feeds(feeds)
+        except IntegrityError:
+            return self._sync_feeds(feeds)
+
+    def _sync_feeds(self, feeds: Sequence[FeedSpec]) -> dict[str, FeedState]:
         names = [f.name for f in feeds]
         out: dict[str, FeedState] = {}
         with self._db.session() as s:

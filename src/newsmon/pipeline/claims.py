@@ -67,12 +67,13 @@ def turn(
     lease: timedelta,
     wait: timedelta,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[bool]:
     """Hold the named lease for the block, waiting up to `wait` for it; yields whether it was
     obtained (the block decides what to do without it)."""
-    deadline = time.monotonic() + wait.total_seconds()
+    deadline = clock() + wait.total_seconds()
     got = store.leases.acquire(name, owner, lease)
-    while not got and time.monotonic() < deadline:
+    while not got and clock() < deadline:
         sleep(0.2)
         got = store.leases.acquire(name, owner, lease)
     try:
