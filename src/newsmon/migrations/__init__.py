@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 HERE = Path(__file__).parent
+# Alembic's command API keeps its context in module globals: one migration per process at a time.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -19,4 +22,5 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(engine), revision)
