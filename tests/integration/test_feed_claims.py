@@ -10,6 +10,7 @@ import asyncio
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,14 @@ from newsmon.config import load_config
 from newsmon.corpus import Store
 from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.devsite import SiteServer, serve
-from newsmon.pipeline import Context, DeliveryOutcome, FeedOutcome, deliver_in_turn, process_feeds
+from newsmon.pipeline import (
+    Context,
+    DeliveryOutcome,
+    FeedOutcome,
+    PassClaim,
+    deliver_in_turn,
+    process_feeds,
+)
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
 from tests.support.postgres import PG_URL, throwaway_schema
@@ -94,6 +102,7 @@ def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
         base=server.base,
         database_url=database_url,
         channels={"policy": "#ai-policy"},
+        fetch={"max_connections": 3, "per_host": 3},  # three feeds at a time per pass
     )
     Store.open(database_url).close()  # migrated once, before the workers start
     n = 2 if database_url.startswith("sqlite") else 3
@@ -105,6 +114,8 @@ def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
         assert feed_hits == {path: round_ for _, path, _ in site.feed_list()}
         fetched = Counter(o.feed for outcomes, _ in results for o in outcomes if not o.taken)
         assert fetched == {name: 1 for name, _, _ in site.feed_list()}
+        # the work is shared: a pass claims a feed only when it has a slot free for it
+        assert all(any(not o.taken for o in outcomes) for outcomes, _ in results)
         assert all(o.ok for outcomes, _ in results for o in outcomes)
 
     pages = Counter(p for p in server.paths_requested() if p.startswith("/p/"))
@@ -132,3 +143,33 @@ def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
         store.close()
     posts = posted_links(slack.posts)
     assert len(posts) == site.stories and len(set(posts)) == len(posts)  # each story once
+
+
+def test_a_slow_feed_s_claim_is_renewed_while_its_pass_works(
+    tmp_path: Path, generated: tuple[SyntheticSite, SiteServer]
+) -> None:
+    site, server = generated
+    server.routes[site.feed_path(0)] = {"delay": 2.5}
+    config = write_config(
+        tmp_path, feeds=site.feed_list()[:1], base=server.base, channels={"policy": "#p"}
+    )
+    cfg = load_config(config)
+    slow, late = Context.open(cfg), Context.open(cfg)
+    slow.claim = PassClaim(lease=timedelta(seconds=0.6))  # lapses 4 times during the fetch
+    late.claim = PassClaim(started=slow.claim.started)  # the same slot, started later
+
+    async def one(ctx: Context, wait: float) -> list[FeedOutcome]:
+        await asyncio.sleep(wait)
+        async with ctx.fetching() as fetcher:
+            return await process_feeds(ctx, fetcher, cfg.feeds)
+
+    async def both() -> tuple[list[FeedOutcome], list[FeedOutcome]]:
+        return await asyncio.gather(one(slow, 0), one(late, 1.5))
+
+    try:
+        first, second = asyncio.run(both())
+    finally:
+        slow.close()
+        late.close()
+    assert not first[0].taken and first[0].ok and second[0].taken
+    assert server.paths_requested().count(site.feed_path(0)) == 1

@@ -30,24 +30,37 @@ def new_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PassClaim:
     """Who a pass is (`owner`) and when it began: a feed fetched by any pass since `started`
-    is done for this one. Passes started for the same schedule slot share `started`."""
+    is done for this one. Passes started for the same schedule slot share `started`.
+
+    A pass claims a feed only when it can start on it (see `slots`), so passes running together
+    share the feeds by how fast each one works instead of the first one taking them all.
+    """
 
     owner: str = field(default_factory=new_owner)
     started: datetime = field(default_factory=utcnow)
     lease: timedelta = CLAIM_LEASE
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False, compare=False)
+
+    def slots(self, limit: int) -> asyncio.Semaphore:
+        """The pass's feeds in flight, shared by all its batches (made on first use, inside
+        the pass's event loop)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, limit))
+        return self._slots
 
 
 @asynccontextmanager
-async def renewing(store: Store, claim: PassClaim, ids: list[int]) -> AsyncIterator[None]:
-    """Renew `claim`'s leases on `ids` every third of a lease until the block ends."""
+async def renewing(store: Store, claim: PassClaim, held: list[int]) -> AsyncIterator[None]:
+    """Renew `claim`'s leases on the feeds in `held` (a list the block keeps up to date) every
+    third of a lease until the block ends."""
 
     async def renew() -> None:
         while True:
             await asyncio.sleep(claim.lease.total_seconds() / 3)
-            await asyncio.to_thread(store.renew_claims, ids, claim.owner, claim.lease)
+            await asyncio.to_thread(store.renew_claims, list(held), claim.owner, claim.lease)
 
     task = asyncio.create_task(renew())
     try:

@@ -152,35 +152,41 @@ async def process_feeds(
 ) -> list[FeedOutcome]:
     """Feeds concurrently; the fetcher's global and per-host limits keep it polite.
 
-    Only the feeds this pass claims are fetched (see `Feeds.claim_feeds`): with several passes
-    on one corpus each feed is fetched by one of them; the others report it as taken.
+    A feed is fetched only once this pass has claimed it (see `Feeds.claim_feeds`), which it
+    does when one of its `fetch.max_connections` feed slots is free: with several passes on one
+    corpus each feed is fetched by one of them, and the others report it as taken.
     """
     now = utcnow()
     claim = ctx.claim
+    slots = claim.slots(ctx.config.fetch.max_connections)
     states = await asyncio.to_thread(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
-    ids = [states[f.name].id for f in feeds]
-    claimed = await asyncio.to_thread(
-        ctx.store.claim_feeds,
-        ids,
-        claim.owner,
-        pass_started=claim.started,
-        lease=claim.lease,
-        force=force,
-        now=now,
-    )
+    held: list[int] = []
 
     async def one(feed: FeedConfig) -> FeedOutcome:
-        state = claimed.get(states[feed.name].id)
-        if state is None:
-            return _not_claimed(feed, states[feed.name], now, force)
-        try:
-            return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
-        finally:
-            await asyncio.to_thread(ctx.store.release_claims, [state.id], claim.owner)
+        feed_id = states[feed.name].id
+        async with slots:
+            claimed = await asyncio.to_thread(
+                ctx.store.claim_feeds,
+                [feed_id],
+                claim.owner,
+                pass_started=claim.started,
+                lease=claim.lease,
+                force=force,
+                now=now,
+            )
+            state = claimed.get(feed_id)
+            if state is None:
+                return _not_claimed(feed, states[feed.name], now, force)
+            held.append(feed_id)
+            try:
+                return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
+            finally:
+                held.remove(feed_id)
+                await asyncio.to_thread(ctx.store.release_claims, [feed_id], claim.owner)
 
-    async with renewing(ctx.store, claim, list(claimed)):
+    async with renewing(ctx.store, claim, held):
         return list(await asyncio.gather(*(one(f) for f in feeds)))
 
 
