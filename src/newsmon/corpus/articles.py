@@ -8,10 +8,11 @@ queries and protects with locks, so two copies stored at once never both become 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Select, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -350,6 +351,55 @@ class Articles:
             if until is not None:
                 query = query.where(ArticleRow.first_seen_at < until)
             return [ArticleText(r[0], r[1], r[2]) for r in s.execute(query.order_by(ArticleRow.id))]
+
+    def reclassify_batches(
+        self,
+        since: datetime,
+        until: datetime | None,
+        *,
+        feed: str | None = None,
+        batch: int = 500,
+    ) -> Iterator[list[ArticleText]]:
+        """`articles_for_reclassify` in batches of `batch`, read one batch at a time (keyset on
+        the id), optionally only the articles `feed` carried; a range of any size is never held
+        in memory at once."""
+        after = 0
+        while True:
+            with self._db.session() as s:
+                query = self._reclassify_query(since, until, feed, ArticleRow.id, ArticleRow.title)
+                rows = s.execute(
+                    query.add_columns(ArticleRow.text)
+                    .where(ArticleRow.id > after)
+                    .order_by(ArticleRow.id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield [ArticleText(r[0], r[1], r[2]) for r in rows]
+            after = rows[-1][0]
+
+    def count_for_reclassify(
+        self, since: datetime, until: datetime | None, *, feed: str | None = None
+    ) -> int:
+        """How many articles `reclassify_batches` yields (for progress)."""
+        with self._db.session() as s:
+            query = self._reclassify_query(since, until, feed, func.count(ArticleRow.id))
+            return int(s.execute(query).scalar() or 0)
+
+    @staticmethod
+    def _reclassify_query(
+        since: datetime, until: datetime | None, feed: str | None, *columns: Any
+    ) -> Select[Any]:
+        query = select(*columns).where(
+            ArticleRow.first_seen_at >= since, ArticleRow.duplicate_of_id.is_(None)
+        )
+        if until is not None:
+            query = query.where(ArticleRow.first_seen_at < until)
+        if feed is not None:
+            query = query.where(
+                ArticleRow.feed_id.in_(select(FeedRow.id).where(FeedRow.name == feed))
+            )
+        return query
 
     def list_articles(
         self, *, topic: str | None = None, since: datetime | None = None, limit: int = 50

@@ -50,6 +50,8 @@ class Store:
         self.known_articles = self.articles.known_articles
         self.cluster = self.articles.cluster
         self.articles_for_reclassify = self.articles.articles_for_reclassify
+        self.reclassify_batches = self.articles.reclassify_batches
+        self.count_for_reclassify = self.articles.count_for_reclassify
         self.list_articles = self.articles.list_articles
         self.matches_of = self.articles.matches_of
         self.replace_matches = self.articles.replace_matches

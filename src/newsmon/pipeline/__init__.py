@@ -4,7 +4,8 @@ records why and lets the pass go on.
 
 Modules: `context` (what a pass shares), `outcomes` (typed records of what it did),
 `claims` (a pass among others on one corpus), `feed_pass` (feeds), `entries` (entries and
-edits), `delivery` (alerts to Slack), `replay` (backfill and its preview).
+edits), `delivery` (alerts to Slack), `replay` (backfill and its preview), `pages` (backfill
+of given URLs).
 """
 
 from newsmon.pipeline.claims import PassClaim
@@ -18,11 +19,13 @@ from newsmon.pipeline.feed_pass import (
     settle_batches,
 )
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.pipeline.pages import PageOutcome, UrlListError, backfill_pages, read_url_list
 from newsmon.pipeline.replay import (
     MatchDiff,
     ReclassifyOutcome,
     diff_matches,
     preview_reclassify,
+    queue_for,
     reclassify_batch,
 )
 
@@ -33,8 +36,11 @@ __all__ = [
     "EntryResult",
     "FeedOutcome",
     "MatchDiff",
+    "PageOutcome",
     "PassClaim",
     "ReclassifyOutcome",
+    "UrlListError",
+    "backfill_pages",
     "deliver_in_turn",
     "deliver_pending",
     "diff_matches",
@@ -43,6 +49,8 @@ __all__ = [
     "process_entry",
     "process_feed",
     "process_feeds",
+    "queue_for",
+    "read_url_list",
     "reclassify_batch",
     "record_crashed",
     "settle_batches",

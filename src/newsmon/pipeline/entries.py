@@ -77,19 +77,29 @@ def _alert_plan(
 
 def store_entry(
     ctx: Context,
-    feed_id: int,
+    feed_id: int | None,
     feed: FeedConfig,
     entry: FeedEntry,
     url: str,
     page: FetchResult,
     now: datetime,
+    *,
+    announce: bool | None = None,
 ) -> EntryResult:
-    """Extract, classify and store one entry: CPU and database work, run in a thread."""
+    """Extract, classify and store one entry: CPU and database work, run in a thread.
+
+    `announce` overrides the alert plan (a backfill of given pages): True queues the alerts
+    whatever the story's age, False holds them back.
+    """
     extracted = extract_page(ctx, page, entry, feed.language)
     failed = not page.ok and not page.refused
     article = _new_article(feed_id, feed, entry, url, page, extracted, now)
     matches = ctx.rules.classify(article.title, article.text)
     channels, status, note = _alert_plan(ctx, matches, article.published_at, now)
+    if announce is True:
+        status, note = AlertStatus.PENDING, None
+    elif announce is False:
+        status, note = AlertStatus.SKIPPED, "backfilled without --alerts"
     try:
         stored = ctx.store.add_article(
             article, to_stored(matches), ctx.rules.version, channels, status, note
@@ -112,7 +122,7 @@ def store_entry(
 
 
 def _new_article(
-    feed_id: int,
+    feed_id: int | None,
     feed: FeedConfig,
     entry: FeedEntry,
     url: str,
@@ -140,7 +150,7 @@ def _new_article(
     )
 
 
-def _another_link(stored: KnownArticle, feed_id: int, link: str) -> bool:
+def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
     """Whether this entry carries a stored page in a way the article row does not record."""
     return stored.feed_id != feed_id or clean_url(link) != clean_url(stored.url)
 
