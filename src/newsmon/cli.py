@@ -175,16 +175,20 @@ def backfill(
             raise _fail(EXIT_CONFIG, f"no such topic in the rules: {', '.join(unknown)}")
     from flows.backfill import backfill as backfill_flow
 
-    with watching(TerminalBar()):
-        result = backfill_flow(
-            since=since_day,
-            until=until_day,
-            alerts=alerts,
-            config_path=path,
-            dry_run=dry_run,
-            feed=feed,
-            topics=topic,
-        )
+    bar = TerminalBar()
+    try:
+        with watching(bar):
+            result = backfill_flow(
+                since=since_day,
+                until=until_day,
+                alerts=alerts,
+                config_path=path,
+                dry_run=dry_run,
+                feed=feed,
+                topics=topic,
+            )
+    finally:
+        bar.finish()
     for line in result.cli_lines():
         typer.echo(line)
 
@@ -213,10 +217,16 @@ def _backfill_urls(
         raise _fail(EXIT_CONFIG, f"no feed named {feed!r} in {path}")
     from flows.backfill import backfill_urls
 
-    with watching(TerminalBar()):
-        result = asyncio.run(
-            backfill_urls(urls=pages, alerts=alerts, config_path=path, dry_run=dry_run, feed=feed)
-        )
+    bar = TerminalBar()
+    try:
+        with watching(bar):
+            result = asyncio.run(
+                backfill_urls(
+                    urls=pages, alerts=alerts, config_path=path, dry_run=dry_run, feed=feed
+                )
+            )
+    finally:
+        bar.finish()
     for line in result.cli_lines():
         typer.echo(line)
 

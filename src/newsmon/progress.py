@@ -77,8 +77,8 @@ def watching(progress: Progress) -> Iterator[Progress]:
 
 
 class TerminalBar:
-    """A rich progress bar on stderr, for `newsmon backfill` in a terminal (silent when stderr
-    is not one, so logs and pipes stay clean)."""
+    """A rich progress bar on stderr, for `newsmon backfill` in a terminal; nothing at all when
+    stderr is not one, so logs, pipes and cron mail stay clean."""
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -92,25 +92,32 @@ class TerminalBar:
         from rich.progress import Progress as RichProgress
 
         console = Console(stderr=True)
-        self._bar = RichProgress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not console.is_terminal,
-            transient=False,
+        self._bar = (
+            RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                redirect_stdout=False,  # Prefect's log handler owns the streams
+                redirect_stderr=False,
+            )
+            if console.is_terminal
+            else None
         )
         self._task: Any = None
 
     def start(self, total: int | None, what: str) -> None:
-        self._bar.start()
-        self._task = self._bar.add_task(what, total=total)
+        if self._bar is not None:
+            self._bar.start()
+            self._task = self._bar.add_task(what, total=total)
 
     def update(self, done: int) -> None:
-        if self._task is not None:
+        if self._bar is not None and self._task is not None:
             self._bar.update(self._task, completed=done)
 
     def finish(self) -> None:
-        self._bar.stop()
+        """Stop drawing (idempotent: the command calls it even when the job failed)."""
+        if self._bar is not None:
+            self._bar.stop()
