@@ -42,10 +42,10 @@ from newsmon.dedup import (
     BANDS,
     MINHASH_SCHEME,
     NUM_PERM,
-    canonical_url,
     content_hash,
     minhash_signature,
 )
+from newsmon.urls import canonical_url
 
 PLANTED_PER_SIZE = 20
 WORDS = [

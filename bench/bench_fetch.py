@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from newsmon.config import Config, FeedConfig, FetchConfig
 from newsmon.corpus.records import NewArticle
-from newsmon.dedup import canonical_url, entry_fingerprint
+from newsmon.dedup import entry_fingerprint
 from newsmon.pipeline import Context, process_feeds
+from newsmon.urls import canonical_url
 
 ITEMS = 10
 PAGE = (

@@ -1,3 +1,5 @@
+"""`python -m newsmon`: the same command line as the `newsmon` script."""
+
 from newsmon.cli import app
 
 app()

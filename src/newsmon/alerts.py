@@ -119,8 +119,9 @@ def build_message(job: AlertJob, labels: Mapping[str, str] | None = None) -> Mes
     terms: list[str] = []
     for match in job.matches:
         for hit in match.terms:
-            # what the text said ("AI Safety Institute") reads better than a rule expression
-            term = str(hit.get("matched") or hit.get("term", ""))
+            # the rule words that matched ("court … AI") read better than a rule expression or a
+            # raw span ("법률 수첩] AI"); evidence stored before labels shows what the text said
+            term = str(hit.get("label") or hit.get("matched") or hit.get("term", ""))
             if term and term not in terms:
                 terms.append(term)
     snippet = next((m.snippet for m in job.matches if m.snippet), "")
@@ -206,6 +207,8 @@ class SlackWebSender:
             raise DeliveryError(
                 f"cannot reach Slack: {type(exc).__name__}: {exc.strerror or exc}", "sender"
             ) from None
+        except Exception as exc:  # issue 9: never the text, which may quote the token or URL
+            raise _redacted(exc) from None
         ts = response.get("ts")
         return str(ts) if ts else None
 
@@ -230,6 +233,8 @@ class SlackWebhookSender:
             raise DeliveryError(
                 f"cannot reach the Slack webhook: {type(exc).__name__}", "sender"
             ) from None
+        except Exception as exc:  # issue 9: a malformed URL is quoted by urllib's errors
+            raise _redacted(exc) from None
         if response.status_code == 200:
             return None
         body = (response.body or "").strip()[:80] or f"HTTP {response.status_code}"
@@ -239,6 +244,16 @@ class SlackWebhookSender:
             else _api_error_scope(body)
         )
         raise DeliveryError(f"Slack webhook refused the message: {body}", scope)
+
+
+def _redacted(exc: Exception) -> DeliveryError:
+    """An unexpected sender error, named by its type only: urllib and http.client quote the
+    URL or the Authorization header they refuse, and those are secrets."""
+    return DeliveryError(
+        f"Slack client error: {type(exc).__name__} (details withheld: they may hold a secret; "
+        "check SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL and NEWSMON_SLACK_API_URL)",
+        "sender",
+    )
 
 
 class ConsoleSender:

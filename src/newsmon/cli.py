@@ -16,6 +16,8 @@ import typer
 
 # Prefect's anonymous usage telemetry stays off unless the operator turns it on.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect's ephemeral API gives up after 20 s; a busy 2-core machine can take longer to start it.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from newsmon.config import Config, ConfigError, config_path, load_config
 from newsmon.corpus import Store
@@ -28,6 +30,8 @@ EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
 
 app = typer.Typer(
     add_completion=False,
+    # A traceback's local variables would print the token and the database password.
+    pretty_exceptions_show_locals=False,
     no_args_is_help=True,
     help="Monitor AI news feeds for open-source, AI-safety and policy stories.",
 )
@@ -302,7 +306,11 @@ def _print_cluster(view: ClusterView) -> None:
         typer.echo(f"         {sighting.url}")
 
 
-feeds_app = typer.Typer(help="Feed health, and adding feeds.", no_args_is_help=False)
+feeds_app = typer.Typer(
+    help="Feed health, and adding feeds.",
+    no_args_is_help=False,
+    pretty_exceptions_show_locals=False,
+)
 app.add_typer(feeds_app, name="feeds")
 
 
@@ -396,6 +404,7 @@ def classify_page(
 ) -> None:
     """Show which topics a page would match and why, without storing anything."""
     from newsmon.config import FetchConfig
+    from newsmon.evaluate import explain_lines
     from newsmon.extract import extract_article
     from newsmon.rules import VetoKind, explain
 
@@ -442,11 +451,8 @@ def classify_page(
         else:
             state = f"no (vetoed by exclude {d.veto.term!r})"
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
-        for hit in d.hits:
-            seen = f"  «{hit.matched}»" if hit.matched.casefold() != hit.term.casefold() else ""
-            typer.echo(f"  {hit.field:<5} @{hit.position:<6} x{hit.count}  {hit.term}{seen}")
-        if d.snippet and (d.matched or d.hits):
-            typer.echo(f"  snippet: {d.snippet}")
+        for line in explain_lines(d):
+            typer.echo(line)
 
 
 @app.command("eval")
@@ -459,13 +465,21 @@ def eval_rules(
     ] = None,
     min_precision: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
     min_recall: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest", help="Hint words and pairs frequent in missed positives, rare in negatives"
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Precision, recall and F1 per topic on labelled items, and the misclassified ones.
+    """Precision, recall and F1 per topic on labelled items, and every misclassified one with
+    its scores, the terms that fired or nearly fired, and vetoes.
 
     Exits 1 when a figure is below --min-precision, --min-recall or the floors file.
     """
-    from newsmon.evaluate import evaluate, load_floors, load_labels, report
+    from newsmon.evaluate import evaluate, load_floors, load_labels, report, suggestion_lines
+    from newsmon.evaluate import suggest as suggest_terms
 
     ruleset = _rules(config, rules, korean)
     try:
@@ -477,6 +491,9 @@ def eval_rules(
     typer.echo(f"rules {ruleset.version} (korean: {ruleset.korean}) on {labels}")
     for line in report(result):
         typer.echo(line)
+    if suggest:
+        for line in suggestion_lines(suggest_terms(ruleset, result, items)):
+            typer.echo(line)
     failures = result.below(wanted, min_precision, min_recall)
     for line in failures:
         typer.echo(f"BELOW FLOOR: {line}")

@@ -2,9 +2,11 @@
 
 `dedup` computes identities (hashes, signatures, band keys) and says when two bodies are the
 same story; this module applies that to the corpus: the same body hash first, then the most
-similar signature among the articles sharing an LSH band. A cluster speaks (matches, alerts)
-once. The corpus answers the questions (`ClusterQueries`) inside the transaction, and under the
-locks, of the article being stored (newsmon.corpus.articles); nothing here touches a database.
+similar signature among the articles sharing an LSH band, then, for a summary-length item, the
+most similar body without its headline among the candidates of both band sets. A cluster
+speaks (matches, alerts) once. The corpus answers the questions (`ClusterQueries`) inside the
+transaction, and under the locks, of the article being stored (newsmon.corpus.articles);
+nothing here touches a database.
 """
 
 from __future__ import annotations
@@ -14,10 +16,23 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
-from newsmon.dedup import Signature, is_near_duplicate, jaccard_estimate
+from newsmon.dedup import (
+    SHORT_BODY_CHARS,
+    Signature,
+    body_band_keys,
+    body_similarity,
+    headline_free_body,
+    is_near_duplicate,
+    is_short_duplicate,
+    jaccard_estimate,
+    short_body,
+)
 
 # Near-duplicate candidates verified per article at most (those sharing the most LSH bands).
 MAX_CANDIDATES = 50
+# Candidates with a longer text are not read for the short-item rule: a body at most
+# SHORT_BODY_CHARS long cannot reach the threshold against one several times longer.
+SHORT_CANDIDATE_CHARS = 4 * SHORT_BODY_CHARS
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,15 @@ class Candidate:
     def head_id(self) -> int:
         """Its cluster's head: copies always point at the head, never at another copy."""
         return self.duplicate_of or self.id
+
+
+@dataclass(frozen=True)
+class Text:
+    """A stored article's headline and text, for the short-item rule."""
+
+    candidate: Candidate
+    title: str | None
+    text: str | None
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,10 @@ class ClusterQueries(Protocol):
         """These articles with their stored signatures."""
         ...
 
+    def texts(self, ids: Sequence[int], max_chars: int) -> list[Text]:
+        """These articles' headlines and texts, those with texts up to `max_chars` long."""
+        ...
+
     def cluster_has_alerts(self, head_id: int) -> bool:
         """Whether any member of the cluster has an alert, of any status."""
         ...
@@ -73,12 +101,11 @@ def find_cluster(queries: ClusterQueries, article: NewArticle) -> ClusterMatch |
         first = queries.first_with_hash(article.content_hash)
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
-    if article.signature is None:
-        return None
-    best = nearest(queries, article.signature)
-    if best is None or not is_near_duplicate(best.similarity):
-        return None
-    return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
+    if article.signature is not None:
+        best = nearest(queries, article.signature)
+        if best is not None and is_near_duplicate(best.similarity):
+            return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
+    return short_copy(queries, article)
 
 
 def nearest(queries: ClusterQueries, signature: Signature) -> Nearest | None:
@@ -101,6 +128,32 @@ def nearest(queries: ClusterQueries, signature: Signature) -> Nearest | None:
         if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
             best = Nearest(head_id, similarity)
     return best
+
+
+def short_copy(queries: ClusterQueries, article: NewArticle) -> ClusterMatch | None:
+    """The cluster of a summary-length item whose body, without its headline, is another
+    site's short body: a copy under another headline, or a feed's teaser of it.
+
+    Candidates share a band of the body's keys (summary-length items stored with this rule)
+    or of the whole text's signature (any stored article, older ones included); each is
+    compared exactly, body to body.
+    """
+    body = short_body(article.title, article.text)
+    if body is None:
+        return None
+    keys = body_band_keys(body) + (article.signature.band_keys() if article.signature else [])
+    ids = queries.band_candidates(list(dict.fromkeys(keys)), MAX_CANDIDATES)
+    if not ids:
+        return None
+    best: Nearest | None = None
+    for found in queries.texts(ids, SHORT_CANDIDATE_CHARS):
+        similarity = body_similarity(body, headline_free_body(found.title, found.text))
+        head_id = found.candidate.head_id
+        if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
+            best = Nearest(head_id, similarity)
+    if best is None or not is_short_duplicate(best.similarity):
+        return None
+    return ClusterMatch(best.head_id, DuplicateReason.SHORT, best.similarity)
 
 
 def cluster_spoke(queries: ClusterQueries, head_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -63,9 +64,21 @@ class FetchConfig(_Strict):
     retries: int = Field(default=1, ge=0, le=5)
     max_connections: int = Field(default=32, ge=1, le=512)  # requests in flight, all hosts
     per_host: int = Field(default=2, ge=1, le=32)  # requests in flight to one host
-    # Article links come from third parties: by default they may not point into loopback,
-    # private, link-local or multicast networks. Configured feed URLs are always trusted.
+    # Article links and redirects come from third parties: by default they may reach only
+    # globally routable addresses. The hosts of configured feed URLs are the user's choice.
     allow_private_networks: bool = False
+    # Networks reachable although not public (an intranet news site), e.g. ["10.8.0.0/16"].
+    allowed_networks: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(f"not a network: {text!r} (write e.g. 10.8.0.0/16)") from None
+        return value
 
 
 class PollConfig(_Strict):
@@ -137,11 +150,14 @@ class Secrets:
         )
 
     def __repr__(self) -> str:  # keep tokens out of tracebacks and logs
+        # The API URL too: it may carry credentials (user:password@) or name a private host.
         return (
             f"Secrets(slack_bot_token={'set' if self.slack_bot_token else 'unset'}, "
             f"slack_webhook_url={'set' if self.slack_webhook_url else 'unset'}, "
-            f"slack_api_url={self.slack_api_url!r})"
+            f"slack_api_url={'set' if self.slack_api_url else 'unset'})"
         )
+
+    __str__ = __repr__
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

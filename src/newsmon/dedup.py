@@ -1,4 +1,5 @@
-"""Identity of a story, cheapest test first: canonical URL, exact body hash, MinHash signature.
+"""Identity of a story, cheapest test first: canonical URL (newsmon.urls), exact body hash,
+MinHash signature.
 
 Pure functions, so the same rules hold in the pipeline, the backfill, the benchmark and the
 tests. The corpus (newsmon.corpus) keeps the signatures and their LSH band keys; this module only
@@ -8,139 +9,18 @@ stored clusters).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from datasketch import MinHash
 
-# Query parameters that identify a campaign or a click, never the document.
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "_ga",
-        "_gl",
-        "ref_src",
-        "ref_url",
-        "spm",
-        "cmpid",
-        "ncid",
-        "ocid",
-        "sr_share",
-        "s_cid",
-        "at_medium",
-        "at_campaign",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "itm_", "pk_", "mtm_", "hsa_", "oly_")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from newsmon.urls import canonical_url
+
 # Minimum length below which a body is too thin to identify a story by its hash.
 MIN_HASHABLE_CHARS = 200
-
-
-def _is_tracking(name: str) -> bool:
-    low = name.lower()
-    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
-
-
-def clean_url(url: str) -> str:
-    """The address to show and link: lower-case scheme and host, no default port, fragment
-    or tracking parameters; remaining query parameters sorted.
-
-    The path keeps its case (servers treat it as case-sensitive). Unlike `canonical_url`, the
-    result is still the page the publisher served (same scheme, host and AMP-ness).
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host
-    try:
-        port = parts.port
-    except ValueError:  # a junk port: keep the URL as written rather than guess
-        return url.strip()
-    netloc = host
-    if port and _DEFAULT_PORTS.get(scheme) != port:
-        netloc = f"{host}:{port}"
-    if parts.username or parts.password:
-        netloc = f"{parts.username or ''}{':' + parts.password if parts.password else ''}@{netloc}"
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~") or "/"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-    ]
-    query.sort()
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
-
-
-# Host prefixes that serve the same document as the bare host.
-_HOST_ALIASES = ("www.", "amp.")
-# Query parameters that only ask for the AMP rendering of the same page.
-_AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
-
-
-def _is_amp_param(key: str, value: str) -> bool:
-    low_key, low_value = key.lower(), value.lower()
-    if low_key == "amp":
-        return low_value in _AMP_FLAG_VALUES
-    return low_key in {"outputtype", "output", "format"} and low_value == "amp"
-
-
-def _strip_amp_path(path: str) -> str:
-    """/story/amp, /story/amp/, /story/amp.html, /story.amp.html, /story.amp, /amp/story.
-
-    Only when something is left: `/amp` alone is a page of its own.
-    """
-    for suffix, replacement in (("/amp/", ""), ("/amp", ""), ("/amp.html", "")):
-        if path.endswith(suffix) and len(path) > len(suffix):
-            return path[: -len(suffix)] + replacement
-    if path.endswith(".amp.html"):
-        return path[: -len(".amp.html")] + ".html"
-    if path.endswith(".amp") and len(path) > len("/.amp"):
-        return path[: -len(".amp")]
-    if path.startswith("/amp/") and len(path) > len("/amp/"):
-        return path[len("/amp") :]
-    return path
-
-
-def canonical_url(url: str) -> str:
-    """The identity of a page: `clean_url` with the variants of one page folded together.
-
-    On top of `clean_url`: http and https are one page, `www.` and `amp.` hosts are the bare
-    host, AMP renderings (`/amp`, `/amp.html`, `.amp.html`, `?amp=1`, `/amp/…`) are the page,
-    and a trailing slash is dropped. Different paths, hosts (other subdomains) and meaningful
-    query parameters stay different. The result is a key, not always a fetchable address.
-    """
-    cleaned = clean_url(url)
-    parts = urlsplit(cleaned)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return cleaned
-    netloc = parts.netloc
-    if "@" not in netloc:
-        for alias in _HOST_ALIASES:
-            if netloc.startswith(alias) and "." in netloc[len(alias) :]:
-                netloc = netloc[len(alias) :]
-                break
-    path = _strip_amp_path(parts.path)
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_amp_param(k, v)
-    ]
-    return urlunsplit(("https", netloc, path, urlencode(query, doseq=True), ""))
 
 
 def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> str:
@@ -289,3 +169,80 @@ def entry_fingerprint(title: str | None, summary: str | None) -> str:
     known URL, the publisher edited the story."""
     norm = normalise_text(title or "") + "\n" + normalise_text(summary or "")
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+# --- short items: the body without its headline ----------------------------------------------
+#
+# A summary-length item (a headline and one or two sentences) is too short for the rules above:
+# under MIN_SIGNATURE_CHARS it has no hash and no signature at all, and just above it a new
+# headline is a large share of its n-grams. Such items are compared a second way: by their body
+# without the headline line, exactly (not estimated), against candidates found through band keys
+# of that body. The stored signature (MINHASH_SCHEME, the whole text) is untouched, so corpora
+# stored before keep matching as they did. README "Deduplication" has the measurements.
+
+# Bodies (normalised, headline removed) from this length up to SHORT_BODY_CHARS get the rule.
+# Below it a body is too thin to be a story (a "read more" line, a caption).
+MIN_SHORT_BODY_CHARS = 60
+SHORT_BODY_CHARS = 500
+# Exact Jaccard of the bodies' n-gram sets at which two short bodies are one story.
+SHORT_SHINGLE_CHARS = 5
+SHORT_THRESHOLD = 0.3
+# Band keys of a short body's MinHash: another scheme name, so they never meet the whole-text
+# keys in the band index; this signature is never stored, only its bands.
+SHORT_BODY_SCHEME = f"body-{MINHASH_SCHEME}"
+
+
+_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
+
+
+def headline_free_body(title: str | None, text: str | None) -> str:
+    """The normalised text without its first line when that line is the headline (the page's
+    <h1>, which extractors keep): equal to the title once normalised, or one of the two the
+    other plus a suffix (a site name, a subtitle). Web addresses are left out: they name a
+    page, they do not tell the story (a link post's summary is a template around one)."""
+    if not text:
+        return ""
+    first, sep, rest = text.strip().partition("\n")
+    head, name = normalise_text(first), normalise_text(title or "")
+    if sep and head and name:
+        shorter, longer = sorted((head, name), key=len)
+        if longer.startswith(shorter) and len(shorter) * 2 >= len(longer):
+            text = rest
+    return normalise_text(_ADDRESS.sub(" ", text))
+
+
+def short_body(title: str | None, text: str | None) -> str | None:
+    """The headline-free body of a summary-length item, or None for a longer or empty one."""
+    if not text or len(text) > 3 * SHORT_BODY_CHARS + 2 * len(title or ""):
+        return None  # not summary-length whatever normalising removes: spare the work
+    body = headline_free_body(title, text)
+    return body if MIN_SHORT_BODY_CHARS <= len(body) < SHORT_BODY_CHARS else None
+
+
+def short_body_keys(title: str | None, text: str | None) -> list[int]:
+    """Band keys of a summary-length item's body (none for other items): how copies under
+    another headline find it in the band index."""
+    body = short_body(title, text)
+    return [] if body is None else body_band_keys(body)
+
+
+def body_band_keys(body: str) -> list[int]:
+    """Band keys of a normalised short body's MinHash (SHORT_BODY_SCHEME)."""
+    mh = MinHash(
+        num_perm=NUM_PERM, seed=_SEED, scheme="affine32", hashfunc=int, permutations=_PERMUTATIONS
+    )
+    mh.update_batch(shingle_hashes(body, SHORT_SHINGLE_CHARS).tolist())
+    values = np.asarray(mh.hashvalues, dtype="<u4")
+    return band_keys(Signature(SHORT_BODY_SCHEME, values.tobytes()))
+
+
+def body_similarity(a: str, b: str, n: int = SHORT_SHINGLE_CHARS) -> float:
+    """Exact Jaccard similarity of two normalised bodies' n-gram sets: short bodies have few
+    n-grams, and an estimate's error (±0.044) would be a large share of them."""
+    ga = {a[i : i + n] for i in range(max(1, len(a) - n + 1))}
+    gb = {b[i : i + n] for i in range(max(1, len(b) - n + 1))}
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+
+
+def is_short_duplicate(similarity: float) -> bool:
+    return similarity >= SHORT_THRESHOLD

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
-from newsmon.config import FeedConfig, FetchConfig, load_config
+from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
 from newsmon.extract import detect_language
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
 from newsmon.fetch import Fetcher
+from newsmon.yamledit import append_to_list
+from newsmon.yamlfile import escape_env
 
 
 class DiscoveryError(Exception):
@@ -52,7 +52,8 @@ async def discover(url: str, config: FetchConfig) -> FoundFeed:
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
         for candidate in candidates:
-            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, trusted=True)
+            # a link the page chose: the address policy applies off the host the user named
+            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, user_url=url)
             if got.ok:
                 parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
                 if parsed is not None:
@@ -75,47 +76,28 @@ def _slug(found: FoundFeed) -> str:
 def add_to_config(
     path: Path, found: FoundFeed, *, name: str | None = None, language: str | None = None
 ) -> FeedConfig:
-    """Append the feed to the `feeds:` list in place, keeping the file's comments and layout."""
+    """Append the feed to the configuration's `feeds:` list, keeping the file's comments and
+    layout (block or flow style); the file is replaced only by a version that validates and
+    whose URL, once loaded, is the discovered one, character for character."""
     lang = language or found.language
     entry = FeedConfig.model_validate(
         {"name": name or _slug(found), "url": found.url, "language": lang}
     )
-    text = path.read_text(encoding="utf-8")
     config = load_config(path)
     if any(f.name == entry.name for f in config.feeds):
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    feeds_node = next(
-        (v for k, v in root.value if k.value == "feeds") if root is not None else iter(()), None
-    )
-    lines = [f"  - name: {entry.name}", f"    url: {entry.url}"]
+    # The URL came from the network: written so that `${...}` in it stays text (`$${`),
+    # never a reference to the environment (a token would be sent to that host).
+    item = {"name": entry.name, "url": escape_env(entry.url)}
     if entry.language:
-        lines.append(f"    language: {entry.language}")
-    if found.title:
-        lines[0] += f"  # {found.title[:70]}"
-    block = "\n".join(lines) + "\n"
-    if isinstance(feeds_node, yaml.SequenceNode) and feeds_node.value:
-        last = feeds_node.value[-1]
-        cut = _line_end(text, last.end_mark.index)
-        new = text[:cut] + block + text[cut:]
-    elif feeds_node is not None:  # `feeds: []` or empty
-        start = feeds_node.start_mark.index
-        end = feeds_node.end_mark.index
-        new = text[:start].rstrip(" ") + "\n" + block + text[end:].lstrip("\n")
-    else:
-        new = text.rstrip("\n") + "\nfeeds:\n" + block
-    path.write_text(new, encoding="utf-8")
-    try:
-        load_config(path)
-    except Exception:
-        path.write_text(text, encoding="utf-8")  # never leave a broken configuration behind
-        raise
+        item["language"] = entry.language
+    title = found.title[:70] if found.title else None
+    append_to_list(path, "feeds", item, comment=title, check=lambda p: _added(p, entry))
     return entry
 
 
-def _line_end(text: str, index: int) -> int:
-    """Index just after the line holding `index` (YAML end marks may sit at a line start)."""
-    if index > 0 and text[index - 1] == "\n":
-        return index
-    nl = text.find("\n", index)
-    return len(text) if nl == -1 else nl + 1
+def _added(path: Path, entry: FeedConfig) -> None:
+    """The new file loads, and the feed reads back as discovered (nothing expanded)."""
+    got = {f.name: f.url for f in load_config(path).feeds}
+    if got.get(entry.name) != entry.url:
+        raise ConfigError(f"{path}: feeds: {entry.name}: the URL would not read back as found")

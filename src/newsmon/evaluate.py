@@ -1,21 +1,30 @@
-"""Measure topic rules on labelled articles: precision, recall and F1 per topic.
+"""Measure topic rules on labelled articles: precision, recall and F1 per topic, every miss
+explained, and hints for the person editing the rules.
 
 A labelled item is one JSON object per line (``*.jsonl``) with ``id``, ``title``, ``text``,
-``topics`` (the topics it belongs to; ``[]`` for none) and optionally ``lang``. Prefect-free.
+``topics`` (the topics it belongs to; ``[]`` for none) and optionally ``lang``. Every false
+negative and false positive is listed with its score against the topic's minimum, the terms
+that fired, those that nearly did, and any veto; `suggest` finds words and word pairs frequent
+in missed positives and rare in negatives. Prefect-free.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
+from math import log
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from newsmon.rules import Rules, TopicMatch
+from newsmon.rules import Rules, TopicScoreDetail, VetoKind, explain
+from newsmon.rules.korean import PARTICLES, VERB_STARTS
 from newsmon.yamlfile import ConfigError, first_problem, load_yaml, reworded
 
 
@@ -54,11 +63,19 @@ class TopicScore:
 class Miss:
     item: LabelledItem
     expected: frozenset[str]
-    got: tuple[TopicMatch, ...]
+    details: tuple[TopicScoreDetail, ...]  # every topic's score and evidence on this item
 
     @property
     def predicted(self) -> frozenset[str]:
-        return frozenset(m.topic for m in self.got)
+        return frozenset(d.topic for d in self.details if d.matched)
+
+    def wrong(self) -> list[tuple[str, TopicScoreDetail]]:
+        """("FN" or "FP", the topic's detail) for each topic this item got wrong, in rule order."""
+        out: list[tuple[str, TopicScoreDetail]] = []
+        for d in self.details:
+            if d.matched != (d.topic in self.expected):
+                out.append(("FP" if d.matched else "FN", d))
+        return out
 
 
 @dataclass
@@ -162,8 +179,8 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
     result = Evaluation({t: TopicScore(t) for t in topics}, items=len(items))
     started = time.perf_counter()
     for item in items:
-        matches = tuple(rules.classify(item.title, item.text))
-        got = {m.topic for m in matches}
+        details = tuple(explain(rules, item.title, item.text))
+        got = {d.topic for d in details if d.matched}
         lang = result.by_lang.setdefault(item.lang or "?", {t: TopicScore(t) for t in topics})
         for topic in topics:
             for s in (result.scores[topic], lang[topic]):
@@ -174,7 +191,7 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
                 elif topic in item.topics:
                     s.fn += 1
         if got != item.topics:
-            result.misses.append(Miss(item, item.topics, matches))
+            result.misses.append(Miss(item, item.topics, details))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -198,12 +215,158 @@ def report(result: Evaluation) -> list[str]:
         f"{result.items} items, {len(result.misses)} misclassified, {per_item:.2f} ms/item"
     )
     for miss in result.misses:
-        extra = sorted(miss.predicted - miss.expected)
-        missing = sorted(miss.expected - miss.predicted)
-        parts = [f"+{t}" for t in extra] + [f"-{t}" for t in missing]
+        parts = [f"{'+' if kind == 'FP' else '-'}{d.topic}" for kind, d in miss.wrong()]
         lines.append(f"  {miss.item.id} ({miss.item.source}): {' '.join(parts)}  {miss.item.title}")
-        for m in miss.got:
-            if m.topic in extra:
-                terms = ", ".join(f"{h.term}@{h.field}" for h in m.hits)
-                lines.append(f"      {m.topic} score {m.score}: {terms}")
+        for kind, d in miss.wrong():
+            lines.append(f"      {kind} {d.topic}: {_state(d)}")
+            lines.extend("    " + line for line in explain_lines(d, snippet=False))
+    return lines
+
+
+def _state(d: TopicScoreDetail) -> str:
+    state = f"score {d.score} of {d.min_score}"
+    if d.veto is not None and d.veto.kind is VetoKind.NO_CONTEXT:
+        state += ", vetoed: none of its `requires` context terms occurs"
+    elif d.veto is not None:
+        state += f", vetoed by exclude {d.veto.term!r}"
+    if d.mentions_per_hit > 1:
+        state += f"; short body: a decisive body mention counts {d.mentions_per_hit}x"
+    return state
+
+
+RULE_CHARS = 70  # a rule expression is cut to this in explanations
+
+
+def explain_lines(d: TopicScoreDetail, *, snippet: bool = True) -> list[str]:
+    """One topic's evidence, as `newsmon classify` and `newsmon eval` print it: each hit with its
+    field, position, count and points, the rule words that matched (and the rule, when it is an
+    expression), the terms that nearly counted, and the snippet."""
+    lines: list[str] = []
+    for hit in d.hits:
+        rule = "" if hit.shown.casefold() == hit.term.casefold() else f"   [{_cut(hit.term)}]"
+        said = hit.matched.casefold() not in (hit.shown.casefold(), hit.term.casefold())
+        seen = f"  «{hit.matched}»" if hit.matched and said else ""
+        lines.append(
+            f"  {hit.field:<5} @{hit.position:<6} x{hit.count:<2} +{hit.points:<2} "
+            f"{hit.shown}{seen}{rule}"
+        )
+    for miss in d.near_misses:
+        lines.append(f"  nearly: {_cut(miss.term)} ({miss.reason})")
+    if not d.hits and not d.near_misses:
+        lines.append("  no term of this topic occurs")
+    if snippet and d.snippet and (d.matched or d.hits):
+        lines.append(f"  snippet: {d.snippet}")
+    return lines
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= RULE_CHARS else text[: RULE_CHARS - 1] + "…"
+
+
+# --- hints for rule authors -------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z0-9\uac00-\ud7a3]+(?:[-'’][A-Za-z0-9]+)*")
+_ENDING = re.compile(
+    "(?:" + "|".join(PARTICLES) + "){1,3}$|(?:" + "|".join(VERB_STARTS) + ")[\uac00-\ud7a3]*$"
+)
+SUGGEST_MAX_NEGATIVE_SHARE = 0.02  # a hint occurs in at most this share of the negatives
+# Function words never make a hint, alone or at either end of a pair.
+_STOP_WORDS = """
+    a an the and or but if of to in on at by for from with as into onto about over than then
+    that this these those it its it's they them their there here he she his her we our you your
+    i is are was were be been being has have had do does did will would can could may might must
+    shall should not no so such too very also just more most much many some any all each other
+    new says said say after before while when where which who whom whose what how why up out
+    이 그 저 및 등 또 또한 더 것 수 때 중 위해 통해 대한 대해 이번 지난 따르면 밝혔 했다 있다
+    말했 현지시간"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str  # a word or a pair of words, lower-cased; Korean words without their endings
+    missed: int  # missed positives of the topic that contain it
+    negatives: int  # items outside the topic that contain it
+    in_rules: bool  # some term of the topic already matches it (too weak there, or vetoed)
+
+
+def words(text: str) -> list[str]:
+    """Words for hints: Latin words lower-cased, Korean words cut to their stem (가중치를 →
+    가중치, 공개했다 → 공개) when at least two syllables remain; numbers and single letters out."""
+    out: list[str] = []
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        if "\uac00" <= word[-1] <= "\ud7a3":  # a Korean word (오픈AI를, 가중치를): drop its ending
+            for k in range(2, len(word)):
+                if _ENDING.match(word, k):
+                    word = word[:k]
+                    break
+        if len(word) > 1 and not word.isdigit():
+            out.append(word.lower())
+    return out
+
+
+def _features(item: LabelledItem) -> set[str]:
+    found: set[str] = set()
+    for part in (item.title, item.text):
+        ws = words(part)
+        found.update(w for w in ws if w not in _STOP)
+        found.update(f"{a} {b}" for a, b in pairwise(ws) if a not in _STOP and b not in _STOP)
+    return found
+
+
+def suggest(
+    rules: Rules, result: Evaluation, items: Iterable[LabelledItem], limit: int = 10
+) -> dict[str, list[Suggestion]]:
+    """Per topic, words and word pairs in at least two of its missed positives (or in its only
+    one) and in at most 2 % of the items outside it: hints, not rules. Ranked by how much more
+    often they occur in the misses than in the negatives (smoothed log odds); among equals,
+    those frequent in all the topic's positives first (a word of the subject, not of one
+    article)."""
+    items = list(items)
+    features = {item.id: _features(item) for item in items}
+    out: dict[str, list[Suggestion]] = {}
+    for topic in rules.labels:
+        missed = [m.item for m in result.misses if topic in m.expected - m.predicted]
+        if not missed:
+            continue
+        negatives = [i for i in items if topic not in i.topics]
+        in_missed = Counter(f for item in missed for f in features[item.id])
+        in_negatives = Counter(f for item in negatives for f in features[item.id])
+        in_topic = Counter(f for i in items if topic in i.topics for f in features[i.id])
+        least = 2 if len(missed) > 1 else 1
+        allowed = SUGGEST_MAX_NEGATIVE_SHARE * len(negatives)
+        m, n = len(missed) + 1, len(negatives) + 1
+        ranked = sorted(
+            (
+                # smoothed log odds of occurring in a missed positive rather than in a negative
+                (log((k + 0.5) / m) - log((in_negatives[f] + 0.5) / n), k, in_negatives[f], f)
+                for f, k in in_missed.items()
+                if k >= least and in_negatives[f] <= allowed
+            ),
+            key=lambda t: (-t[0], -in_topic[t[3]], t[3]),
+        )
+        out[topic] = [
+            Suggestion(f, k, neg, _in_rules(rules, topic, f)) for _, k, neg, f in ranked[:limit]
+        ]
+    return out
+
+
+def _in_rules(rules: Rules, topic: str, text: str) -> bool:
+    """Does a term or strong term of `topic` already match `text` on its own?"""
+    details = explain(rules, text, "", all_snippets=False, near_misses=False)
+    return any(d.hits for d in details if d.topic == topic)
+
+
+def suggestion_lines(hints: dict[str, list[Suggestion]]) -> list[str]:
+    lines = ["hints: words and word pairs frequent in missed positives, rare in negatives"]
+    if not hints:
+        lines.append("  (no missed positives)")
+    for topic, found in hints.items():
+        lines.append(f"  {topic}:")
+        if not found:
+            lines.append("    (nothing frequent enough)")
+        for s in found:
+            note = "   (a rule already matches it)" if s.in_rules else ""
+            lines.append(f"    {s.text:<28} in {s.missed} missed, {s.negatives} negatives{note}")
     return lines

@@ -5,23 +5,22 @@ Pure: bytes in, text out. The caller records `source` so the corpus says where a
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import trafilatura
 
-from newsmon.charset import codec_for
+from newsmon.charset import choose_encoding, decode, meta_declared
+from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
 
 TextSource = Literal["page", "json-ld", "feed-summary", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
 MIN_BODY_CHARS = 150
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _JSONLD = re.compile(
     r"""<script[^>]+type\s*=\s*["']application/ld\+json["'][^>]*>(.*?)</script>""", re.I | re.S
 )
@@ -41,36 +40,15 @@ class Extracted:
     note: str | None = None  # why a fallback was used, one line
 
 
-def meta_charset(data: bytes) -> str | None:
-    match = _META_CHARSET.search(data[:4096])
-    return match.group(1).decode("ascii", "replace") if match else None
+def page_encoding(data: bytes, http_charset: str | None = None) -> str | None:
+    """The page's encoding: the HTTP header's claim, then `<meta charset>`'s, checked against
+    the bytes by the decision feeds share (`charset.choose_encoding`); None: undecided."""
+    return choose_encoding(data, (http_charset, meta_declared(data)))
 
 
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
-    """Decode by the declared charset (HTTP header, BOM, then <meta>), else UTF-8, else CP949."""
-    declared = declared_text(data, http_charset)
-    if declared is not None:
-        return declared
-    for codec in ("utf-8", "cp949"):
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", "replace")
-
-
-def declared_text(data: bytes, http_charset: str | None = None) -> str | None:
-    """The page decoded by its declared charset (header, BOM, <meta>), or None."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", "replace")
-    for declared in (http_charset, meta_charset(data)):
-        codec = codec_for(declared)
-        if codec:
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                continue
-    return None
+    """The page as text: in its encoding (`page_encoding`), else as UTF-8 with replacements."""
+    return decode(data, page_encoding(data, http_charset) or "utf-8")
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
@@ -117,16 +95,6 @@ def _author(value: Any) -> str | None:
     return None
 
 
-def _date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[str, Any]]:
     try:
         doc = trafilatura.bare_extraction(
@@ -161,10 +129,10 @@ def extract_article(
     html: str | None = None
     if data:
         # trafilatura guesses encodings and reads neither the HTTP header nor <meta charset>:
-        # honour a declared charset that decodes cleanly, else let it guess from the raw bytes.
-        declared = declared_text(data, http_charset)
-        source: bytes | str = data if declared is None else declared
-        html = declared
+        # decode the page when its encoding is settled, else let it guess from the raw bytes.
+        codec = page_encoding(data, http_charset)
+        html = None if codec is None else decode(data, codec)
+        source: bytes | str = data if html is None else html
         text, meta = _trafilatura(source, url)
         if text and _looks_broken(text) and isinstance(source, bytes):
             html = decode_html(data, http_charset)
@@ -175,7 +143,7 @@ def extract_article(
                 text=text.strip(),
                 source="page",
                 author=meta.get("author") or None,
-                published=_date(meta.get("date")),
+                published=parse_date(meta.get("date")),
                 language=detect_language(text, language_hint),
             )
         notes.append("page had no article text" if not text else "page text too short")
@@ -193,7 +161,7 @@ def extract_article(
                     text=body,
                     source="json-ld",
                     author=_author(article.get("author")),
-                    published=_date(article.get("datePublished")),
+                    published=parse_date(article.get("datePublished")),
                     language=detect_language(body, language_hint),
                     note="; ".join(notes),
                 )

@@ -1,4 +1,9 @@
-"""Feed bytes to clean entries: feedparser on the raw bytes, then the repairs real feeds need."""
+"""Feed bytes to clean entries: feedparser on the raw bytes, then the repairs real feeds need.
+
+Feeds are written by strangers: DTD entity declarations are removed before feedparser sees
+the bytes (its fallback parser would expand them), JSON Feeds are read without trusting their
+shapes or depth, and at most `max_entries` entries are turned into `FeedEntry`s.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,16 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
 
-from newsmon.charset import codec_for
+from newsmon.charset import choose_encoding, xml_declared
+from newsmon.dates import parse_date
+from newsmon.feeddtd import neutralise_entities
 
-_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I)
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
 
@@ -46,43 +51,10 @@ class ParsedFeed:
     site_link: str | None = None  # the feed's home page, for entries without a link of their own
 
 
-def _decodes(data: bytes, codec: str) -> bool:
-    try:
-        data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
-
-
-def choose_encoding(data: bytes, http_charset: str | None) -> str | None:
-    """The encoding the bytes really are in, from what the prolog and header claim.
-
-    Claims are tried in order (XML prolog, HTTP header) and kept only if the bytes decode
-    cleanly; a single-byte claim (latin-1 decodes anything) loses to valid UTF-8. Declared
-    EUC-KR becomes CP949, its superset. None: leave it to feedparser.
-    """
-    match = _XML_DECL.match(data[:512])
-    claims = [codec_for(match.group(1).decode("ascii")) if match else None, codec_for(http_charset)]
-    non_ascii = not data.isascii()
-    utf8_ok = _decodes(data, "utf-8")
-    for codec in claims:
-        if not codec:
-            continue
-        single_byte = codec.startswith(("latin", "iso8859", "cp125", "ascii"))
-        if single_byte and non_ascii and utf8_ok:
-            return "utf-8"
-        if _decodes(data, codec):
-            return codec
-    if utf8_ok:
-        return "utf-8" if any(claims) else None
-    # Undeclared or wrongly declared legacy bytes: Korean sites are the usual case here. Real
-    # Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
-    if _decodes(data, "cp949"):
-        text = data.decode("cp949")
-        wide = [ch for ch in text if not ch.isascii()]
-        if wide and sum("가" <= ch <= "힣" for ch in wide) >= 0.8 * len(wide):
-            return "cp949"
-    return None
+def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
+    """The feed's encoding: its XML prolog's claim, then the HTTP header's, checked against
+    the bytes by the decision pages share (`charset.choose_encoding`)."""
+    return choose_encoding(data, (xml_declared(data), http_charset))
 
 
 def html_to_text(fragment: str) -> str:
@@ -105,10 +77,12 @@ def html_to_text(fragment: str) -> str:
 
 
 def _entry_date(entry: Any) -> datetime | None:
+    """The entry's own date text first (it keeps the feed's time zone; feedparser's *_parsed
+    fields are UTC only), then what feedparser made of dates in notations it knows more of."""
     for key in ("published", "updated", "created"):
         raw = entry.get(key)
         if raw:
-            parsed = _parse_date(str(raw))
+            parsed = parse_date(str(raw))
             if parsed:
                 return parsed
     for key in ("published_parsed", "updated_parsed"):
@@ -121,25 +95,12 @@ def _entry_date(entry: Any) -> datetime | None:
     return None
 
 
-def _parse_date(raw: str) -> datetime | None:
-    """Keep the feed's own time zone; feedparser's *_parsed fields are UTC only."""
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        value = parsedate_to_datetime(raw)
-        if value is not None:
-            return value if value.tzinfo else value.replace(tzinfo=UTC)
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    except ValueError:
-        return None
+def _text(value: Any) -> str:
+    """A JSON value that should be text: strings and numbers as text, anything else empty."""
+    return str(value) if isinstance(value, str | int | float) and value is not True else ""
 
 
-def _json_feed(data: bytes, url: str) -> ParsedFeed | None:
+def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedFeed | None:
     """JSON Feed (jsonfeed.org), which feedparser does not read; None if it is not one."""
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"{"):
@@ -148,42 +109,49 @@ def _json_feed(data: bytes, url: str) -> ParsedFeed | None:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
+    except RecursionError:  # nesting deeper than the interpreter's stack: no feed does that
+        raise FeedParseError("not a feed: JSON nested too deeply") from None
+    if not isinstance(doc, dict) or "jsonfeed.org" not in _text(doc.get("version")):
         return None
     entries: list[FeedEntry] = []
     skipped = 0
-    for item in doc.get("items") or []:
+    items = doc.get("items")
+    if not isinstance(items, list):
+        items = []
+    for item in items[:max_entries]:
         if not isinstance(item, dict):
             skipped += 1
             continue
-        link = item.get("url") or item.get("external_url")
-        link = urljoin(url, str(link)) if link else None
-        body = item.get("content_html") or item.get("summary") or ""
-        text = html_to_text(str(body)) or str(item.get("content_text") or "")
-        title = html_to_text(str(item.get("title") or ""))
+        href = _text(item.get("url")) or _text(item.get("external_url"))
+        link = urljoin(url, href) if href else None
+        body = _text(item.get("content_html")) or _text(item.get("summary"))
+        text = html_to_text(body) or _text(item.get("content_text"))
+        title = html_to_text(_text(item.get("title")))
         if not link and not (title or text):
             skipped += 1
             continue
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        authors = authors if isinstance(authors, list) else []
         author = next(
-            (str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")), None
+            (_text(a.get("name")) for a in authors if isinstance(a, dict) and _text(a.get("name"))),
+            None,
         )
         entries.append(
             FeedEntry(
-                guid=str(item["id"])[:1000] if item.get("id") is not None else None,
+                guid=_text(item.get("id"))[:1000] or None,
                 link=link if link and re.match(r"^https?://", link) else None,
                 title=title[:MAX_TITLE_CHARS],
                 summary=text[:MAX_SUMMARY_CHARS],
-                published=_parse_date(
-                    str(item.get("date_published") or item.get("date_modified") or "")
+                published=parse_date(
+                    _text(item.get("date_published")) or _text(item.get("date_modified"))
                 ),
                 author=author,
             )
         )
-    home = doc.get("home_page_url")
+    home = _text(doc.get("home_page_url"))
     warning = "the feed has no entries" if not entries else None
     return ParsedFeed(
-        html_to_text(str(doc.get("title") or "")) or None,
+        html_to_text(_text(doc.get("title"))) or None,
         entries,
         warning,
         skipped,
@@ -193,15 +161,25 @@ def _json_feed(data: bytes, url: str) -> ParsedFeed | None:
 
 
 def parse_feed(
-    data: bytes, url: str, http_charset: str | None = None, content_type: str | None = None
+    data: bytes,
+    url: str,
+    http_charset: str | None = None,
+    content_type: str | None = None,
+    *,
+    max_entries: int | None = None,
 ) -> ParsedFeed:
-    """Parse feed bytes; raise FeedParseError when nothing feed-like is there."""
-    as_json = _json_feed(data, url)
+    """Parse feed bytes; raise FeedParseError when nothing feed-like is there. Only the first
+    `max_entries` entries are read into `FeedEntry`s (all when None)."""
+    as_json = _json_feed(data, url, max_entries)
     if as_json is not None:
         return as_json
+    try:
+        data, neutralised = neutralise_entities(data)
+    except ValueError as refused:
+        raise FeedParseError(f"not a feed: {refused}") from None
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     headers: dict[str, str] = {"content-location": url, "content-type": media}
-    encoding = choose_encoding(data, http_charset)
+    encoding = feed_encoding(data, http_charset)
     if encoding:
         headers["content-type"] = f"{media}; charset={encoding}"
     parsed = feedparser.parse(data, response_headers=headers)
@@ -218,7 +196,7 @@ def parse_feed(
         )
     entries: list[FeedEntry] = []
     skipped = 0
-    for raw in parsed.entries:
+    for raw in parsed.entries[:max_entries]:
         link: str | None = raw.get("link") or ""
         if not link:
             for alt in raw.get("links", []):
@@ -250,18 +228,27 @@ def parse_feed(
                 author=(raw.get("author") or None),
             )
         )
+    if neutralised:
+        note = "DTD entity declarations removed"
+        warning = f"{warning}; {note}" if warning else note
     if skipped:
         note = f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped"
         warning = f"{warning}; {note}" if warning else note
     elif not parsed.entries:
         warning = f"{warning}; the feed has no entries" if warning else "the feed has no entries"
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
-    ttl = str(parsed.feed.get("ttl") or "").strip()
+    ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     site = parsed.feed.get("link")
     site_link = urljoin(url, site) if site and re.match(r"^(https?://|/)", site) else None
-    return ParsedFeed(
-        feed_title, entries, warning, skipped, int(ttl) if ttl.isdigit() else None, site_link
-    )
+    return ParsedFeed(feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link)
+
+
+def _ttl_minutes(text: str) -> int | None:
+    """RSS <ttl> in ASCII digits (at most 12), clamped to a year: the schedule caps it at
+    hours anyway, and a bigger number would overflow a timedelta."""
+    if not re.fullmatch(r"[0-9]{1,12}", text):
+        return None
+    return min(int(text), 366 * 24 * 60)
 
 
 _ALTERNATE_TYPES = (

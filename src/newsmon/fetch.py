@@ -1,31 +1,68 @@
 """The one module that talks HTTP: bounded, polite, concurrent GETs that never raise.
 
-Every outcome, good or bad, comes back as a `FetchResult` whose `error` is one readable line,
-so a broken site is recorded and the pass goes on. Politeness is enforced here, for every
-caller: a global limit, a per-host limit, timeouts, a streamed body cap, a redirect limit with
-loop detection, and a refusal to follow third-party links into private networks.
+Every outcome, good or bad, comes back as a `FetchResult`: a failure carries its `FailureKind`,
+which decides retries and backoff, and an `error` line for people, so a broken site is
+recorded and the pass goes on. Politeness is enforced here, for every
+caller: a global limit, a per-host limit, timeouts, a body cap on the raw and the decoded
+size (`newsmon.bodies`), a redirect limit with loop detection, and the address policy
+(`newsmon.netguard`) on every hop that is not on the host the user wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
+from enum import StrEnum
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from newsmon.bodies import ACCEPT_ENCODING, EncodingRefused, read_capped
 from newsmon.config import FetchConfig
+from newsmon.netguard import (
+    AddressPolicy,
+    AddressRefused,
+    ResolutionFailed,
+    Resolver,
+    blocked_kind,
+    networks,
+    parse_address,
+    pinned_transport,
+    system_resolver,
+)
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 
-Resolver = Callable[[str], list[str]]
+__all__ = ["FailureKind", "FetchResult", "Fetcher", "Resolver", "describe", "system_resolver"]
+
+
+class FailureKind(StrEnum):
+    """Why a fetch (or what was fetched) failed. Code decides by the kind, never by the text."""
+
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    CONNECTION = "connection"  # refused, reset or dropped while connecting or reading
+    PROTOCOL = "protocol"  # the server spoke broken HTTP
+    BAD_URL = "bad url"  # a URL httpx cannot request
+    HTTP_CLIENT = "http 4xx"  # `status` says which
+    HTTP_SERVER = "http 5xx"
+    REDIRECT_LOOP = "redirect loop"
+    TOO_MANY_REDIRECTS = "too many redirects"
+    REFUSED = "refused"  # newsmon's address or scheme policy: nothing was sent
+    NO_LINK = "no link"  # a feed entry that points nowhere: nothing to request
+    NOT_A_FEED = "not a feed"  # fetched fine, but the body is not a feed (set by the caller)
+    BAD_ENCODING = "bad encoding"  # a stacked, unknown or corrupt Content-Encoding
+    OTHER = "other"
+
+
+# Worth a second try within the same pass: the next attempt may well succeed. Timeouts are not
+# retried (a slow site stays slow, and a retry would double the wait).
+TRANSIENT = frozenset({FailureKind.DNS, FailureKind.CONNECTION, FailureKind.PROTOCOL})
+# Nothing was requested, on purpose: not the site's failure.
+NOT_REQUESTED = frozenset({FailureKind.REFUSED, FailureKind.NO_LINK})
 
 
 @dataclass
@@ -36,15 +73,30 @@ class FetchResult:
     content: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     truncated: bool = False
-    error: str | None = None
-    elapsed: float = 0.0
+    failure: FailureKind | None = None
+    error: str | None = None  # the failure as one line for people; set with `failure`
     # Where a chain of permanent redirects (301/308 only) ended; None if none happened.
     moved_to: str | None = None
-    refused: bool = False  # blocked by policy (private address, bad scheme), not by the server
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.status is not None and 200 <= self.status < 300
+        return self.failure is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def refused(self) -> bool:
+        """Nothing was requested, on purpose (address policy, or no link to follow)."""
+        return self.failure in NOT_REQUESTED
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again at once may help: a connection-level failure or a 5xx that
+        gateways and overloaded servers answer."""
+        if self.failure is FailureKind.HTTP_SERVER:
+            return self.status in RETRYABLE_STATUS
+        return self.failure in TRANSIENT
+
+    def fail(self, kind: FailureKind, error: str) -> None:
+        self.failure, self.error = kind, error
 
     @property
     def not_modified(self) -> bool:
@@ -65,53 +117,56 @@ class FetchResult:
         return str(value).strip().lower() if isinstance(value, str) and value.strip() else None
 
 
-def _describe(exc: Exception) -> str:
+def describe(exc: Exception) -> tuple[FailureKind, str]:
+    """The kind of a request's exception and one readable line about it."""
+    if isinstance(exc, AddressRefused):
+        return FailureKind.REFUSED, str(exc)
+    if isinstance(exc, ResolutionFailed):
+        return FailureKind.DNS, "DNS lookup failed"
+    if isinstance(exc, EncodingRefused):
+        return FailureKind.BAD_ENCODING, str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
-        return "connect timeout"
+        return FailureKind.TIMEOUT, "connect timeout"
     if isinstance(exc, httpx.ReadTimeout):
-        return "read timeout"
+        return FailureKind.TIMEOUT, "read timeout"
     if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
+        return FailureKind.TIMEOUT, "timeout"
     if isinstance(exc, httpx.ConnectError):
+        # httpx reports resolver failures as connect errors; only the OS's text tells them apart
         text = str(exc) or "connection failed"
         if "Name or service not known" in text or "nodename nor servname" in text:
-            return "DNS lookup failed"
+            return FailureKind.DNS, "DNS lookup failed"
         if "Temporary failure in name resolution" in text:
-            return "DNS lookup failed (no network?)"
-        return f"cannot connect: {text.splitlines()[0][:160]}"
+            return FailureKind.DNS, "DNS lookup failed (no network?)"
+        return FailureKind.CONNECTION, f"cannot connect: {text.splitlines()[0][:160]}"
     if isinstance(exc, httpx.UnsupportedProtocol):
-        return "unsupported URL scheme"
+        return FailureKind.BAD_URL, "unsupported URL scheme"
     if isinstance(exc, httpx.InvalidURL):
-        return "invalid URL"
+        return FailureKind.BAD_URL, "invalid URL"
     if isinstance(exc, httpx.HTTPError):
         detail = str(exc).splitlines()[0][:160] if str(exc) else ""
-        return f"{type(exc).__name__}: {detail}".rstrip(": ")
-    return f"{type(exc).__name__}: {exc}"
-
-
-def system_resolver(host: str) -> list[str]:
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    return sorted({str(info[4][0]) for info in infos})
+        kind = (
+            FailureKind.CONNECTION if isinstance(exc, httpx.NetworkError) else FailureKind.PROTOCOL
+        )
+        return kind, f"{type(exc).__name__}: {detail}".rstrip(": ")
+    return FailureKind.OTHER, f"{type(exc).__name__}: {exc}"
 
 
 def _blocked_address(address: str) -> str | None:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    for kind, flag in (
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved or ip.is_unspecified),
-    ):
-        if flag:
-            return kind
-    return None
+    """Why a third-party link may not reach `address` (None: a public address)."""
+    ip = parse_address(address)
+    return "unparseable" if ip is None else blocked_kind(ip)
 
 
 class Fetcher:
-    """A shared async HTTP client with the project's limits and manners."""
+    """A shared async HTTP client with the project's limits and manners.
+
+    Two connection pools: one for the hosts the user wrote (configured feeds, `feeds add`),
+    which may be anywhere, and one for everything else (article links, redirects to other
+    hosts), whose connections go only to addresses the policy passed. Neither shares a
+    connection with the other. `resolver` maps host names to addresses (tests map their own
+    names to loopback); `transport` replaces both pools (no address policy then).
+    """
 
     def __init__(
         self,
@@ -120,8 +175,24 @@ class Fetcher:
         resolver: Resolver = system_resolver,
     ) -> None:
         self.config = config
-        self._resolver = resolver
-        self._client = httpx.AsyncClient(
+        self.policy = AddressPolicy(
+            allow_all=config.allow_private_networks,
+            allowed=networks(config.allowed_networks),
+            resolver=resolver,
+        )
+        limits = httpx.Limits(
+            max_connections=config.max_connections,
+            max_keepalive_connections=config.max_connections,
+        )
+        user_policy = AddressPolicy(allow_all=True, resolver=resolver)
+        self._client = self._make_client(transport or pinned_transport(self.policy, limits))
+        self._user_client = self._make_client(transport or pinned_transport(user_policy, limits))
+        self._global = asyncio.Semaphore(config.max_connections)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    def _make_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        config = self.config
+        return httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=config.connect_timeout,
                 read=config.read_timeout,
@@ -129,18 +200,14 @@ class Fetcher:
                 pool=config.total_timeout,
             ),
             follow_redirects=False,  # followed by hand: each hop is checked
-            headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
-            ),
+            # only the codings `newsmon.bodies` can decode within a cap
+            headers={"User-Agent": config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=transport,
         )
-        self._global = asyncio.Semaphore(config.max_connections)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self._user_client.aclose()
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._hosts.get(host)
@@ -149,23 +216,15 @@ class Fetcher:
         return slot
 
     async def refusal(self, url: str) -> str | None:
-        """Why a third-party URL may not be fetched, or None."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return f"refused: {parts.scheme or 'no'} scheme (only http and https)"
-        host = parts.hostname
-        if not host:
-            return "refused: no host in URL"
-        if self.config.allow_private_networks:
-            return None
+        """Why a third-party URL may not be fetched, or None (the check every connection to
+        a host the user did not write passes; a name that does not resolve is refused)."""
+        why = _scheme_refusal(url)
+        if why:
+            return why
         try:
-            addresses = [host] if _is_ip(host) else await asyncio.to_thread(self._resolver, host)
-        except OSError:
-            return None  # let the request itself report the DNS failure
-        for address in addresses:
-            kind = _blocked_address(address)
-            if kind:
-                return f"refused: {host} is a {kind} address ({address})"
+            await self.policy.checked(urlsplit(url).hostname or "")
+        except (AddressRefused, ResolutionFailed) as exc:
+            return str(exc)
         return None
 
     async def get(
@@ -177,33 +236,31 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         trusted: bool = False,
+        user_url: str | None = None,
     ) -> FetchResult:
-        """GET with retries for transient failures; `trusted` skips the private-network check."""
+        """GET with retries for transient failures.
+
+        `user_url` is the URL as the user wrote it (`trusted`: `url` is): requests to its host
+        skip the address policy; every other hop, redirects included, is checked.
+        """
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        written = url if trusted else user_url
+        user_host = (urlsplit(written).hostname or "").lower() if written else None
         attempt = 0
         while True:
-            result = await self._follow(url, headers, max_bytes, trusted)
-            transient = not result.refused and (
-                result.status in RETRYABLE_STATUS
-                or (
-                    result.status is None
-                    and result.error is not None
-                    and "timeout" not in result.error
-                )
-            )
-            if not transient or attempt >= self.config.retries:
+            result = await self._follow(url, headers, max_bytes, user_host)
+            if not result.transient or attempt >= self.config.retries:
                 return result
             attempt += 1
             await asyncio.sleep(min(2.0, 0.5 * attempt))
 
     async def _follow(
-        self, url: str, headers: dict[str, str], max_bytes: int, trusted: bool
+        self, url: str, headers: dict[str, str], max_bytes: int, user_host: str | None
     ) -> FetchResult:
-        started = time.monotonic()
         result = FetchResult(url=url, final_url=url)
         visited = {url}
         current = url
@@ -211,40 +268,50 @@ class Fetcher:
         try:
             async with asyncio.timeout(self.config.total_timeout):
                 for _hop in range(self.config.max_redirects + 1):
-                    refusal = None if trusted else await self.refusal(current)
+                    refusal = _scheme_refusal(current)
                     if refusal:
-                        result.error, result.refused = refusal, True
+                        result.fail(FailureKind.REFUSED, refusal)
                         return result
-                    location = await self._get_once(current, headers, max_bytes, result)
+                    host = (urlsplit(current).hostname or "").lower()
+                    client = self._user_client if host == user_host else self._client
+                    location = await self._get_once(client, current, headers, max_bytes, result)
                     if location is None:
                         return result
                     permanent_only = permanent_only and result.status in PERMANENT_REDIRECTS
                     nxt = urljoin(current, location)
                     if nxt in visited:
-                        result.error = f"redirect loop at {nxt}"
+                        result.fail(FailureKind.REDIRECT_LOOP, f"redirect loop at {nxt}")
                         return result
                     visited.add(nxt)
                     current = result.final_url = nxt
                     if permanent_only:
                         result.moved_to = nxt
-                result.error = f"too many redirects (more than {self.config.max_redirects})"
+                limit = self.config.max_redirects
+                result.fail(
+                    FailureKind.TOO_MANY_REDIRECTS, f"too many redirects (more than {limit})"
+                )
         except TimeoutError:
-            result.error = f"took longer than {self.config.total_timeout:g}s"
+            result.fail(FailureKind.TIMEOUT, f"took longer than {self.config.total_timeout:g}s")
         except Exception as exc:  # every failure becomes a recorded line, never a crash
-            result.error = _describe(exc)
-        finally:
-            result.elapsed = time.monotonic() - started
+            result.fail(*describe(exc))
+        if result.failure is not None:
+            result.content, result.moved_to = b"", None  # nothing of a failed fetch is kept
         return result
 
     async def _get_once(
-        self, url: str, headers: dict[str, str], max_bytes: int, result: FetchResult
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: dict[str, str],
+        max_bytes: int,
+        result: FetchResult,
     ) -> str | None:
         """One request; returns the redirect target, or None when `result` is complete."""
         host = (urlsplit(url).hostname or "").lower()
         async with (
             self._host_slot(host),
             self._global,
-            self._client.stream("GET", url, headers=headers) as response,
+            client.stream("GET", url, headers=headers) as response,
         ):
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}
@@ -252,24 +319,24 @@ class Fetcher:
             if response.status_code in REDIRECT_STATUS and location:
                 return str(location)
             if response.status_code >= 400:
+                kind = (
+                    FailureKind.HTTP_SERVER
+                    if response.status_code >= 500
+                    else FailureKind.HTTP_CLIENT
+                )
                 reason = response.reason_phrase or ""
-                result.error = f"HTTP {response.status_code} {reason}".strip()
+                result.fail(kind, f"HTTP {response.status_code} {reason}".strip())
                 return None
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_bytes:
-                    result.truncated = True
-                    break
-            result.content = b"".join(chunks)[:max_bytes]
+            result.content, result.truncated = await read_capped(
+                response.aiter_raw(), response.headers.get("content-encoding"), max_bytes
+            )
             return None
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
+def _scheme_refusal(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"refused: {parts.scheme or 'no'} scheme (only http and https)"
+    if not parts.hostname:
+        return "refused: no host in URL"
+    return None

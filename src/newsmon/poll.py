@@ -10,16 +10,39 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
-from typing import Literal
+from enum import StrEnum
 
 from newsmon.config import PollConfig
+from newsmon.dates import parse_date
+from newsmon.fetch import FailureKind
 
-FailureKind = Literal["soft", "hard"]
+
+class Severity(StrEnum):
+    """How a feed's failure is backed off; stored as the feed's `failure_kind`."""
+
+    SOFT = "soft"  # likely to pass: retry within minutes
+    HARD = "hard"  # likely to last: retry within hours
+
+
 # Permanent-looking answers: the URL is wrong or the thing there is not a feed.
 HARD_STATUS = frozenset({400, 401, 403, 404, 405, 406, 410, 451})
+HARD_FAILURES = frozenset({FailureKind.NOT_A_FEED, FailureKind.REFUSED, FailureKind.BAD_ENCODING})
 THROTTLE_STATUS = frozenset({429, 503})
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.I)
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?([0-9]+)", re.I)
+# Publishers' numbers are read as ASCII digits only ("²".isdigit() is true, int("²") raises)
+# and clamped before they become a timedelta (which overflows past 999,999,999 days): every
+# hint is capped to hours anyway.
+_MAX_SECONDS = 10 * 365 * 24 * 3600
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def seconds(text: str, unit: int = 1) -> timedelta | None:
+    """A count of `unit` seconds written in ASCII digits, clamped to ten years; else None."""
+    text = text.strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text[-12:]) if len(text.lstrip("0")) <= 12 else _MAX_SECONDS
+    return timedelta(seconds=min(value * unit, _MAX_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -28,24 +51,14 @@ class NextCheck:
     reason: str
 
 
-def _http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed and parsed.tzinfo else None
-
-
 def retry_after(headers: dict[str, str], now: datetime) -> timedelta | None:
     """Retry-After as seconds or as an HTTP date."""
     raw = headers.get("retry-after", "").strip()
     if not raw:
         return None
-    if raw.isdigit():
-        return timedelta(seconds=int(raw))
-    when = _http_date(raw)
+    if _DIGITS.fullmatch(raw):
+        return seconds(raw)
+    when = parse_date(raw)
     return max(when - now, timedelta(0)) if when else None
 
 
@@ -55,11 +68,15 @@ def freshness(
     """How long the publisher says the feed stays fresh: the longest of its hints."""
     hints: list[tuple[timedelta, str]] = []
     if ttl_minutes and ttl_minutes > 0:
-        hints.append((timedelta(minutes=ttl_minutes), f"ttl {ttl_minutes} min"))
+        ttl = seconds(str(ttl_minutes), 60)
+        if ttl is not None:
+            hints.append((ttl, f"ttl {ttl_minutes} min"))
     match = _MAX_AGE.search(headers.get("cache-control", ""))
     if match and "no-cache" not in headers.get("cache-control", "").lower():
-        hints.append((timedelta(seconds=int(match.group(1))), f"max-age {match.group(1)} s"))
-    expires = _http_date(headers.get("expires"))
+        max_age = seconds(match.group(1))
+        if max_age is not None:
+            hints.append((max_age, f"max-age {int(max_age.total_seconds())} s"))
+    expires = parse_date(headers.get("expires"))
     if expires and expires > now:
         hints.append((expires - now, "Expires"))
     return max(hints, key=lambda h: h[0]) if hints else None
@@ -78,23 +95,24 @@ def after_success(
     return NextCheck(now + wait, why)
 
 
-def classify_failure(status: int | None, error: str | None) -> FailureKind:
-    if status in HARD_STATUS:
-        return "hard"
-    if error and (error.startswith("not a feed") or error.startswith("refused")):
-        return "hard"
-    return "soft"
+def severity(failure: FailureKind | None, status: int | None) -> Severity:
+    """Hard for answers that will not change by themselves (a wrong URL, something that is not
+    a feed, an address newsmon refuses); soft for the rest (timeouts, DNS, 429, 5xx, ...)."""
+    if status in HARD_STATUS or failure in HARD_FAILURES:
+        return Severity.HARD
+    return Severity.SOFT
 
 
 def after_failure(
     config: PollConfig,
     now: datetime,
     failures: int,
-    kind: FailureKind,
+    kind: Severity,
     headers: dict[str, str] | None = None,
     status: int | None = None,
 ) -> NextCheck:
-    """`failures` counts this one too. Retry-After on 429/503 wins, bounded."""
+    """`failures` counts this one too. Retry-After on 429/503 wins, bounded by
+    `max_interval_hours`; otherwise the backoff doubles from its base up to `max_backoff_hours`."""
     cap = timedelta(hours=config.max_backoff_hours)
     if status in THROTTLE_STATUS:
         asked = retry_after(headers or {}, now)
@@ -103,7 +121,7 @@ def after_failure(
             return NextCheck(now + min(asked, limit), f"Retry-After {int(asked.total_seconds())} s")
     base = (
         timedelta(hours=config.hard_backoff_hours)
-        if kind == "hard"
+        if kind is Severity.HARD
         else timedelta(minutes=config.soft_backoff_minutes)
     )
     wait = min(base * (2 ** max(0, min(failures - 1, 20))), cap)

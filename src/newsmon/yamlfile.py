@@ -2,6 +2,12 @@
 
 Files are validated by pydantic models; `LocatedYaml.validate` turns the first problem pydantic
 finds into one `ConfigError` naming file, line, key and reason, for every file newsmon reads.
+
+Configuration is code a person writes: only plain YAML (no tags beyond the standard scalar,
+list and mapping ones), a bounded number of values however aliases repeat them, and
+`${VAR}` / `${VAR:-default}` expanded in the string values of the file. `$${` stands for a
+literal `${`; newsmon writes text it did not get from the user (a discovered feed URL) that
+way (`escape_env`), so nothing from the network is ever expanded.
 """
 
 from __future__ import annotations
@@ -20,7 +26,13 @@ Loc = tuple[str | int, ...]
 T = TypeVar("T")
 _REASON = "newsmon"  # the error type of reasons written here, not by pydantic
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Values one file may hold once aliases are expanded (a "billion laughs" has billions).
+MAX_VALUES = 100_000
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
 
 
 class ConfigError(Exception):
@@ -118,9 +130,16 @@ def problem_at(title: str, loc: Loc, reason: str, value: Any = None) -> Validati
     return ValidationError.from_exception_data(title, [detail])
 
 
+def escape_env(text: str) -> str:
+    """`text` written so that loading it gives `text` back, with no `${...}` expanded."""
+    return text.replace("${", "$${")
+
+
 def _expand_env(value: str) -> str:
     def repl(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
+        if m.group(1):  # `$${`: a literal `${`
+            return "${"
+        name, default = m.group(2), m.group(3)
         got = os.environ.get(name)
         if got is None or got == "":
             if default is None:
@@ -131,42 +150,68 @@ def _expand_env(value: str) -> str:
     return _ENV_REF.sub(repl, value)
 
 
-def _walk(
-    node: yaml.Node,
-    loc: tuple[str | int, ...],
-    lines: dict[tuple[str | int, ...], int],
-    path: Path,
-    loader: yaml.SafeLoader,
-) -> Any:
-    if isinstance(node, yaml.MappingNode):
+class _Walk:
+    """Turns composed YAML nodes into data, recording each key's line; refuses tags, counts
+    values (aliases included) and stops at recursive aliases."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[tuple[str | int, ...], int] = {}
+        self.values = 0
+        self._loader = yaml.SafeLoader("")
+        self._open: set[int] = set()  # ids of the collections being walked (recursion guard)
+
+    def _error(self, node: yaml.Node, loc: Loc, reason: str) -> ConfigError:
+        key = ".".join(map(str, loc)) or "(top level)"
+        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {key}: {reason}")
+
+    def walk(self, node: yaml.Node, loc: Loc) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self._error(node, loc, f"more than {MAX_VALUES} values (aliases repeated?)")
+        if node.tag not in _PLAIN_TAGS:
+            raise self._error(node, loc, f"YAML tag {node.tag[:60]} is not allowed")
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self._open:
+                raise self._error(node, loc, "an alias refers to itself")
+            self._open.add(id(node))
+            try:
+                return self._collection(node, loc)
+            finally:
+                self._open.discard(id(node))
+        assert isinstance(node, yaml.ScalarNode)
+        try:
+            value = self._loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            problem = getattr(exc, "problem", None) or f"cannot read this value: {exc}"
+            raise self._error(node, loc, str(problem).splitlines()[0][:120]) from None
+        if isinstance(value, str) and "${" in value:
+            try:
+                value = _expand_env(value)
+            except KeyError as exc:
+                name = exc.args[0]
+                raise self._error(
+                    node, loc, f"environment variable {name} is not set (use ${{{name}:-default}})"
+                ) from None
+        return value
+
+    def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, loc: Loc) -> Any:
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.lines[(*loc, i)] = item.start_mark.line + 1
+                items.append(self.walk(item, (*loc, i)))
+            return items
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                raise self._error(key_node, loc, "keys must be plain text")
             key = str(key_node.value)
             if key in out:
-                raise ConfigError(
-                    f"{path}:{key_node.start_mark.line + 1}: "
-                    f"{'.'.join(map(str, (*loc, key)))}: duplicate key"
-                )
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            out[key] = _walk(value_node, (*loc, key), lines, path, loader)
+                raise self._error(key_node, (*loc, key), "duplicate key")
+            self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            out[key] = self.walk(value_node, (*loc, key))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for i, item in enumerate(node.value):
-            lines[(*loc, i)] = item.start_mark.line + 1
-            items.append(_walk(item, (*loc, i), lines, path, loader))
-        return items
-    assert isinstance(node, yaml.ScalarNode)
-    value = loader.construct_object(node, deep=True)
-    if isinstance(value, str) and "${" in value:
-        try:
-            value = _expand_env(value)
-        except KeyError as exc:
-            raise ConfigError(
-                f"{path}:{node.start_mark.line + 1}: {'.'.join(map(str, loc))}: "
-                f"environment variable {exc.args[0]} is not set (use ${{{exc.args[0]}:-default}})"
-            ) from None
-    return value
 
 
 def load_yaml(path: Path) -> LocatedYaml:
@@ -179,12 +224,16 @@ def load_yaml(path: Path) -> LocatedYaml:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else f"{path}"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    lines: dict[tuple[str | int, ...], int] = {}
-    loader = yaml.SafeLoader("")
-    data = {} if root is None else _walk(root, (), lines, path, loader)
-    return LocatedYaml(path, data, lines)
+    walker = _Walk(path)
+    try:
+        data = {} if root is None else walker.walk(root, ())
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+    return LocatedYaml(path, data, walker.lines)

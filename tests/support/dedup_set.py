@@ -3,6 +3,9 @@
 Originals and hard negatives are written by hand; the variants are generated here, the same way
 every time: re-wrapped in other site templates (then extracted by newsmon's real extractor),
 headline rewritten, one paragraph edited, truncated to about 60 %, AMP and tracking URLs.
+Summary-length stories (*.short.txt: a headline and one or two sentences) get the copies such an
+item meets instead: under another headline on another site (plain, with a byline and a
+republication line, lightly edited), re-wrapped with a byline, and a feed's teaser without a page.
 Used by tests/integration/test_dedup_set.py, tests/flows/test_near_duplicates_flow.py and
 bench/dedup_thresholds.py.
 """
@@ -22,6 +25,7 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "dedup"
 TRUNCATE_AT = 0.6
 VARIANTS = ("rewrap-a", "rewrap-b", "headline", "edited", "truncated", "amp", "tracking")
 URL_VARIANTS = ("amp", "tracking")  # same page, other address: the URL layer's job
+SHORT_VARIANTS = ("rewrap-b", "retitled", "retitled-b", "retitled-edited", "teaser")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,16 @@ class Piece:
     alt_title: str = ""
     near: str = ""
     edit: tuple[int, str] | None = None
+    short: bool = False  # summary-length: a headline and one or two sentences
+
+    @property
+    def summary(self) -> str:
+        """What a feed carries as the entry's summary: its first paragraph."""
+        return self.paragraphs[0]
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        return SHORT_VARIANTS if self.short else VARIANTS
 
 
 @dataclass(frozen=True)
@@ -45,14 +59,20 @@ class Doc:
 
     id: str
     label: str | None  # the original story this is a copy of; None for a story of its own
-    variant: str  # "original", "negative" or one of VARIANTS
+    variant: str  # "original", "negative" or one of VARIANTS / SHORT_VARIANTS
     lang: str
     title: str
     url: str
     html: bytes = field(repr=False)
+    summary: str = ""  # a feed's teaser, for an entry that has no page
+    short: bool = False  # of a summary-length story
 
     def text(self) -> str:
-        return extracted_text(self.html, self.url, self.lang)
+        """What the pipeline would store: the page's text, or the feed's summary when the page
+        has too little text (as a summary-length page may) or there is no page."""
+        if not self.html:
+            return self.summary
+        return extracted_text(self.html, self.url, self.lang, self.title, self.summary)
 
 
 def _parse(path: Path) -> list[Piece]:
@@ -84,13 +104,14 @@ def _parse(path: Path) -> list[Piece]:
             Piece(
                 pid,
                 kind,
-                path.stem,
+                path.name.split(".")[0],
                 meta["title"],
                 meta["url"],
                 tuple(resolved),
                 meta.get("alt_title", ""),
                 meta.get("near", ""),
                 edit,
+                path.name.endswith(".short.txt"),
             )
         )
     return pieces
@@ -176,8 +197,11 @@ def render(
 
 
 @cache
-def extracted_text(page: bytes, url: str, lang: str) -> str:
-    return extract_article(page, url=url, language_hint=lang).text
+def extracted_text(page: bytes, url: str, lang: str, title: str = "", summary: str = "") -> str:
+    found = extract_article(
+        page, url=url, language_hint=lang, feed_title=title, feed_summary=summary
+    )
+    return found.text
 
 
 def truncate(paragraphs: tuple[str, ...], share: float = TRUNCATE_AT) -> list[str]:
@@ -205,11 +229,27 @@ def _tracking(url: str) -> str:
     return url + ("&" if "?" in url else "?") + "utm_source=twitter&utm_medium=social&fbclid=x1"
 
 
+def _edited(p: Piece) -> list[str]:
+    edited = list(p.paragraphs)
+    if p.edit:
+        edited[p.edit[0]] = p.edit[1]
+    return edited
+
+
 def _variant(p: Piece, variant: str) -> tuple[str, str, bytes]:
-    """(title, URL, page) of one variant of story `p`."""
+    """(title, URL, page) of one variant of story `p`; no page for a feed's teaser."""
     site_a = f"https://techdigest.example/wire/{p.id}.html"
     site_b = f"https://morningsignal.example/tech/{p.id}"
     tails = _TAILS[p.lang]
+    if variant == "retitled":
+        return p.alt_title, site_a, render("a", p.lang, p.alt_title, p.paragraphs)
+    if variant == "retitled-b":
+        page = render("b", p.lang, p.alt_title, p.paragraphs, tail=tails["b"])
+        return p.alt_title, site_b + "-retitled", page
+    if variant == "retitled-edited":
+        return p.alt_title, site_a + "?v=2", render("a", p.lang, p.alt_title, _edited(p))
+    if variant == "teaser":
+        return p.alt_title, f"https://digestfeed.example/item/{p.id}", b""
     if variant == "rewrap-a":
         return p.title, site_a, render("a", p.lang, p.title, p.paragraphs)
     if variant == "rewrap-b":
@@ -217,10 +257,7 @@ def _variant(p: Piece, variant: str) -> tuple[str, str, bytes]:
     if variant == "headline":
         return p.alt_title, site_a + "?v=2", render("a", p.lang, p.alt_title, p.paragraphs)
     if variant == "edited":
-        edited = list(p.paragraphs)
-        if p.edit:
-            edited[p.edit[0]] = p.edit[1]
-        return p.title, site_b + "-updated", render("origin", p.lang, p.title, edited)
+        return p.title, site_b + "-updated", render("origin", p.lang, p.title, _edited(p))
     if variant == "truncated":
         short = truncate(p.paragraphs)
         return (
@@ -244,11 +281,16 @@ def documents() -> list[Doc]:
     for p in stories + negatives:
         kind = "original" if p.kind == "story" else "negative"
         page = render("origin", p.lang, p.title, p.paragraphs)
-        out.append(Doc(p.id, None, kind, p.lang, p.title, p.url, page))
+        out.append(Doc(p.id, None, kind, p.lang, p.title, p.url, page, p.summary, p.short))
     for p in stories:
-        for variant in VARIANTS:
+        for variant in p.variants:
             title, url, page = _variant(p, variant)
-            out.append(Doc(f"{p.id}~{variant}", p.id, variant, p.lang, title, url, page))
+            # a feed carries the story as its page says it, edits included
+            summary = _edited(p)[0] if variant == "retitled-edited" else p.summary
+            doc = Doc(
+                f"{p.id}~{variant}", p.id, variant, p.lang, title, url, page, summary, p.short
+            )
+            out.append(doc)
     return out
 
 
@@ -290,7 +332,7 @@ def evaluate(store: object) -> Evaluation:
     "is a duplicate of" against the labels."""
     from newsmon.corpus import Store
     from newsmon.corpus.records import DuplicateURLError
-    from newsmon.dedup import canonical_url
+    from newsmon.urls import canonical_url
     from tests.support.articles import new_article
 
     assert isinstance(store, Store)

@@ -102,3 +102,12 @@ def test_message_shows_the_text_that_matched_rather_than_a_rule_expression() -> 
     alert.matches[0].terms[0]["matched"] = "opens its code"
     text = all_text(build_message(alert))
     assert "`opens its code`" in text and "NEAR/3" not in text
+
+
+def test_message_shows_the_rule_words_that_matched_when_stored() -> None:
+    alert = job()
+    alert.matches[0].terms[0].update(
+        term="(court | ruling) NEAR/5 (AI | chatbot)", matched="법률 수첩] AI", label="court … AI"
+    )
+    text = all_text(build_message(alert))
+    assert "`court … AI`" in text and "수첩]" not in text and "NEAR/5" not in text

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from newsmon import clusters
 from newsmon.clusters import Candidate
 from newsmon.corpus.records import ClusterMatch, DuplicateReason
-from newsmon.dedup import minhash_signature
+from newsmon.dedup import minhash_signature, short_body_keys
 from tests.support.articles import new_article
 
 BODY = " ".join(f"Sentence {i} of a story about export rules for AI chips." for i in range(40))
@@ -26,13 +26,18 @@ class Corpus:
     bands: dict[int, set[int]] = field(default_factory=dict)
     alerted: set[int] = field(default_factory=set)
     matched: set[int] = field(default_factory=set)
+    titled: dict[int, str] = field(default_factory=dict)
+    bodies: dict[int, str] = field(default_factory=dict)
 
-    def add(self, dup_of: int | None, h: str | None, body: str | None, scheme: str = "") -> int:
+    def add(
+        self, dup_of: int | None, h: str | None, body: str | None, scheme: str = "", title: str = ""
+    ) -> int:
         sig = minhash_signature(body) if body else None
         aid = len(self.articles) + 1
         values = sig.values if sig else None
         self.articles.append((aid, dup_of, h, values, scheme or (sig.scheme if sig else None)))
-        for key in sig.band_keys() if sig else []:
+        self.titled[aid], self.bodies[aid] = title, body or ""
+        for key in (sig.band_keys() if sig else []) + short_body_keys(title, body):
             self.bands.setdefault(key, set()).add(aid)
         return aid
 
@@ -49,6 +54,13 @@ class Corpus:
     def signed(self, ids: Sequence[int]) -> list[Candidate]:
         # newest first: like a database without ORDER BY, no order may be relied upon
         return [Candidate(a, d, v, s) for a, d, _, v, s in reversed(self.articles) if a in ids]
+
+    def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
+        return [
+            clusters.Text(Candidate(a, d), self.titled[a], self.bodies[a])
+            for a, d, *_ in self.articles
+            if a in ids and len(self.bodies[a]) <= max_chars
+        ]
 
     def members(self, head_id: int) -> set[int]:
         return {a for a, d, *_ in self.articles if head_id in (a, d)}
@@ -91,6 +103,30 @@ def test_another_scheme_is_never_compared_and_dissimilar_is_no_cluster() -> None
     corpus.add(None, None, unrelated)
     assert clusters.find_cluster(corpus, article) is None
     assert clusters.find_cluster(corpus, replace(article, signature=None)) is None
+
+
+SUMMARY = (
+    "LG AI Research on Tuesday released a reasoning model and put two small versions of it on "
+    "Hugging Face under an open licence."
+)
+
+
+def test_a_summary_length_copy_under_another_headline_joins_by_its_body() -> None:
+    corpus = Corpus()
+    title = "LG unveils reasoning model"
+    head = corpus.add(None, None, f"{title}\n{SUMMARY}", title=title)
+    other = "LG AI Research opened a joint AI safety lab with a university on the same Tuesday."
+    corpus.add(None, None, f"LG opens AI lab\n{other}", title="LG opens AI lab")
+    alt = "LG's answer to DeepSeek arrives, small models free to use"
+    copy = new_article(text=f"{alt}\n{SUMMARY}", title=alt, signed=True)
+    assert copy.signature is None  # too short for the whole-text rule
+    assert clusters.find_cluster(corpus, copy) == ClusterMatch(head, DuplicateReason.SHORT, 1.0)
+    teaser = new_article(text=SUMMARY, title=alt, signed=True)  # a feed's summary alone
+    assert clusters.find_cluster(corpus, teaser) == ClusterMatch(head, DuplicateReason.SHORT, 1.0)
+    # other stories on the same day, and a body too long for the rule, stay apart
+    third = "LG AI Research said on Tuesday that its head would step down after five years."
+    assert clusters.find_cluster(corpus, new_article(text=f"{alt}\n{third}", title=alt)) is None
+    assert clusters.short_copy(corpus, new_article(text=SUMMARY * 6, title=alt)) is None
 
 
 def test_a_cluster_speaks_once() -> None:

@@ -1,95 +1,4 @@
-import pytest
-
-from newsmon.dedup import canonical_url, clean_url, content_hash, normalise_text
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("HTTPS://Example.COM/News/A.html", "https://example.com/News/A.html"),
-        (
-            "https://example.com/a?utm_source=rss&utm_medium=feed&id=7#comments",
-            "https://example.com/a?id=7",
-        ),
-        ("https://example.com/a?fbclid=xyz&gclid=1&b=2&a=1", "https://example.com/a?a=1&b=2"),
-        ("http://example.com:80/a", "https://example.com/a"),
-        ("https://example.com:443/a", "https://example.com/a"),
-        ("https://example.com:8443/a", "https://example.com:8443/a"),
-        ("https://example.com", "https://example.com/"),
-        ("https://example.com/%ED%95%9C%EA%B8%80", "https://example.com/%ED%95%9C%EA%B8%80"),
-        ("https://example.com/한글", "https://example.com/%ED%95%9C%EA%B8%80"),
-        ("https://example.com/a?Utm_Campaign=x", "https://example.com/a"),
-    ],
-)
-def test_canonical_url(url: str, expected: str) -> None:
-    assert canonical_url(url) == expected
-
-
-@pytest.mark.parametrize(
-    "variant",
-    [
-        "http://news.example.com/2025/02/deepseek-week",
-        "https://www.news.example.com/2025/02/deepseek-week",
-        "https://news.example.com/2025/02/deepseek-week/",
-        "https://news.example.com/2025/02/deepseek-week/amp",
-        "https://news.example.com/2025/02/deepseek-week/amp/",
-        "https://news.example.com/2025/02/deepseek-week/amp.html",
-        "https://news.example.com/amp/2025/02/deepseek-week",
-        "https://news.example.com/2025/02/deepseek-week?amp=1",
-        "https://news.example.com/2025/02/deepseek-week?amp",
-        "https://news.example.com/2025/02/deepseek-week?outputType=amp",
-        "https://amp.news.example.com/2025/02/deepseek-week",
-        "https://news.example.com/2025/02/deepseek-week.amp",
-        "http://www.news.example.com/2025/02/deepseek-week/?utm_source=x&amp=true#top",
-    ],
-)
-def test_www_scheme_slash_and_amp_variants_share_identity(variant: str) -> None:
-    assert canonical_url(variant) == "https://news.example.com/2025/02/deepseek-week"
-
-
-def test_amp_html_suffix_keeps_the_html_page() -> None:
-    assert canonical_url("https://x.example/a/story.amp.html") == "https://x.example/a/story.html"
-
-
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("https://example.com/amp", "https://example.com/"),  # a page called /amp
-        ("https://example.com/news/1", "https://example.com/news/2"),
-        ("https://m.example.com/news/1", "https://example.com/news/1"),  # another host
-        ("https://blog.example.com/a", "https://example.com/a"),
-        ("https://example.com/view?id=1&amp=1", "https://example.com/view?id=2"),
-        ("https://example.com/view?amp=2", "https://example.com/view"),  # not an AMP flag
-        ("https://example.com/champ", "https://example.com/ch"),
-        ("https://example.com/amplifier", "https://example.com/"),
-        ("https://www.com/a", "https://com/a"),  # www. is the whole name: kept
-        ("https://example.com:8443/a", "https://example.com/a"),
-    ],
-)
-def test_different_pages_stay_apart(a: str, b: str) -> None:
-    assert canonical_url(a) != canonical_url(b)
-
-
-def test_clean_url_keeps_the_address_the_publisher_served() -> None:
-    url = "http://www.example.com/news/1/amp/?utm_source=rss&id=2#c"
-    assert clean_url(url) == "http://www.example.com/news/1/amp/?id=2"
-
-
-def test_canonical_url_keeps_meaningful_parameters_and_path_case() -> None:
-    a = canonical_url("https://news.example.kr/view.php?idx=100&page=1")
-    b = canonical_url("https://news.example.kr/view.php?idx=101&page=1")
-    assert a != b
-    assert canonical_url("https://x.org/Story") != canonical_url("https://x.org/story")
-
-
-def test_tracking_variants_share_identity() -> None:
-    base = "https://example.com/en/deepseek.html"
-    variants = [
-        base + "?utm_source=rss&utm_medium=feed",
-        base + "#top",
-        base.replace("https://example.com", "HTTPS://EXAMPLE.com") + "?fbclid=abc",
-    ]
-    assert {canonical_url(v) for v in variants} == {canonical_url(base)}
+from newsmon.dedup import content_hash, normalise_text
 
 
 def test_content_hash_ignores_spacing_case_and_punctuation() -> None:
@@ -140,3 +49,56 @@ def test_similarity_separates_a_truncated_copy_from_another_story() -> None:
     assert is_near_duplicate(jaccard_estimate(sig.values, copy.values))
     assert not is_near_duplicate(jaccard_estimate(sig.values, other.values))
     assert jaccard_estimate(sig.values, b"") == 0.0
+
+
+# --- short items ----------------------------------------------------------------------------------
+
+SUMMARY = (
+    "The ministry said on Monday that chip export licences would be reviewed within ten days, "
+    "down from a month."
+)
+
+
+def test_a_short_body_leaves_out_the_headline_line_and_addresses() -> None:
+    from newsmon.dedup import headline_free_body, short_body
+
+    title = "Ministry speeds up chip export licences"
+    body = normalise_text(SUMMARY)
+    assert headline_free_body(title, f"{title}\n{SUMMARY}") == body
+    # the page's headline with a site name after it, or a shortened title, is the headline too
+    assert headline_free_body(title, f"{title} | Frontier Daily\n{SUMMARY}") == body
+    assert headline_free_body(f"{title}: what it means", f"{title}\n{SUMMARY}") == body
+    # a first line that is not the headline stays; so does a one-line text
+    assert headline_free_body("Another headline", f"{title}\n{SUMMARY}").startswith("ministry")
+    assert headline_free_body(title, SUMMARY) == body
+    assert headline_free_body(None, f"{title}\n{SUMMARY}").startswith("ministry")
+    assert headline_free_body(title, f"{SUMMARY} https://a.example/x?id=1 www.b.example") == body
+    assert short_body(title, f"{title}\n{SUMMARY}") == body
+    assert short_body(title, f"{title}\nRead more.") is None  # too thin to be a story
+    assert short_body(title, f"{title}\n" + SUMMARY * 6) is None  # not summary-length
+    assert short_body(title, None) is None and short_body(None, "") is None
+
+
+def test_short_bodies_are_compared_exactly_and_indexed_apart_from_whole_texts() -> None:
+    from newsmon.dedup import (
+        body_similarity,
+        is_short_duplicate,
+        minhash_signature,
+        short_body_keys,
+    )
+
+    title = "Ministry speeds up chip export licences"
+    a = short_body_keys(title, f"{title}\n{SUMMARY}")
+    retitled = short_body_keys("Licences in ten days", f"Licences in ten days\n{SUMMARY}")
+    assert len(a) == 42 and a == retitled == short_body_keys("T", SUMMARY)  # and a teaser
+    assert a != short_body_keys("Another", f"{title}\n{SUMMARY}")  # not its headline: kept
+    whole = minhash_signature(SUMMARY * 3)
+    assert whole is not None and not set(whole.band_keys()) & set(short_body_keys("", SUMMARY))
+    assert short_body_keys("T", STORY) == []
+    one = normalise_text(SUMMARY)
+    other = normalise_text(
+        "The ministry said on Monday that it would hire forty more licence officers this year."
+    )
+    assert body_similarity(one, one) == 1.0 and body_similarity(one, "") == 0.0
+    assert is_short_duplicate(body_similarity(one, one.replace("ten days", "10 days")))
+    assert not is_short_duplicate(body_similarity(one, other))

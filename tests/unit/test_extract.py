@@ -1,6 +1,6 @@
 import json
 
-from newsmon.extract import MIN_BODY_CHARS, decode_html, extract_article
+from newsmon.extract import MIN_BODY_CHARS, Extracted, decode_html, extract_article
 
 PARA = "영국 정부가 AI안전연구소를 AI보안연구소로 개명했다. 국가 안보 위협에 집중한다는 취지다. 똠방각하 같은 표현도 있다. "
 CHROME = "<nav><a href='/'>홈</a> <a href='/it'>IT</a> <a href='/biz'>경제</a></nav><div class='ticker'>코스피 2,650.12 ▲</div>"
@@ -71,8 +71,23 @@ def test_feed_summary_fallback_records_why() -> None:
 
 def test_short_text_is_not_an_article() -> None:
     result = extract_article(page("<p>짧다.</p>").encode(), feed_summary="피드 요약 " * 5)
-    assert result.source == "feed-summary"
-    assert len("짧다.") < MIN_BODY_CHARS
+    assert (result.source, result.note) == ("feed-summary", "page text too short")
+
+
+def test_min_body_chars_is_where_page_text_becomes_an_article() -> None:
+    """One character either side of the threshold: the page's text below it is a teaser."""
+    letters = "가나다라마바사아자차" * 30
+
+    def extract(chars: int) -> Extracted:
+        html = page(f"<p>{letters[:chars]}</p>")  # the page's text: the <h1> "제목" and this
+        return extract_article(html.encode(), feed_summary="피드 요약 " * 5)
+
+    probe = extract(MIN_BODY_CHARS)
+    chrome = len(probe.text) - MIN_BODY_CHARS  # what the page adds around the paragraph
+    at = extract(MIN_BODY_CHARS - chrome)
+    below = extract(MIN_BODY_CHARS - chrome - 1)
+    assert (at.source, len(at.text)) == ("page", MIN_BODY_CHARS)
+    assert (below.source, below.note) == ("feed-summary", "page text too short")
 
 
 def test_decode_html_order() -> None:

@@ -84,7 +84,7 @@ def test_json_feed() -> None:
 
 
 def test_charset_claims_that_contradict_each_other() -> None:
-    from newsmon.feeds import choose_encoding
+    from newsmon.feeds import feed_encoding
 
     korean = EUCKR_RSS.encode("cp949")
     # the HTTP header says UTF-8, the prolog says EUC-KR, the bytes are CP949: the bytes win
@@ -92,21 +92,21 @@ def test_charset_claims_that_contradict_each_other() -> None:
     assert feed.entries[0].title == "똠방각하 오픈소스 공개"
     # the header says EUC-KR but the bytes (and prolog) are UTF-8
     utf8 = EUCKR_RSS.replace('encoding="euc-kr"', 'encoding="utf-8"').encode("utf-8")
-    assert choose_encoding(utf8, "euc-kr") == "utf-8"
+    assert feed_encoding(utf8, "euc-kr") == "utf-8"
     assert (
         parse_feed(utf8, "https://tw.example/rss", http_charset="euc-kr")
         .entries[0]
         .title.startswith("똠방각하")
     )
     # a latin-1 header on UTF-8 bytes (a common server default) does not make mojibake
-    assert choose_encoding(utf8.replace(b' encoding="utf-8"', b""), "iso-8859-1") == "utf-8"
+    assert feed_encoding(utf8.replace(b' encoding="utf-8"', b""), "iso-8859-1") == "utf-8"
     # no claim at all, CP949 bytes: recognised as Korean rather than read as windows-1252
     bare = korean.replace(b' encoding="euc-kr"', b"")
-    assert choose_encoding(bare, None) == "cp949"
+    assert feed_encoding(bare, None) == "cp949"
     assert parse_feed(bare, "https://tw.example/rss").entries[0].title == "똠방각하 오픈소스 공개"
     # undeclared latin-1 (not Korean) is left to feedparser's own detection
     assert (
-        choose_encoding(
+        feed_encoding(
             "<rss><channel><title>Caf\u00e9</title></channel></rss>".encode("latin-1"), None
         )
         is None

@@ -1,179 +1,123 @@
-"""The HTTP module against a real local server: limits, manners, redirects and refusals."""
+"""The fetcher's decisions without a network: failure kinds, retries, address policy, headers.
+
+The same code against a real server: tests/integration/test_fetch_http.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from pathlib import Path
-
+import httpx
 import pytest
 
-from newsmon.config import FetchConfig
-from newsmon.devsite import SiteServer, serve
-from newsmon.fetch import Fetcher, FetchResult
-
-MB = 1024 * 1024
+from newsmon.fetch import FailureKind, FetchResult, _blocked_address, describe
 
 
-@pytest.fixture
-def site(tmp_path: Path):
-    (tmp_path / "feed.xml").write_text(
-        "<rss version='2.0'><channel><title>x</title></channel></rss>"
-    )
-    (tmp_path / "big.html").write_bytes(b"<html>" + b"x" * 300_000 + b"</html>")
-    chain = {
-        f"/hop{i}": {"status": 302, "headers": {"Location": f"/hop{i + 1}"}, "body": ""}
-        for i in range(8)
-    }
-    routes = {
-        **chain,
-        "/down.xml": {"status": 500, "body": "Internal Server Error"},
-        "/gone": {"status": 410, "body": "gone"},
-        "/busy": {"status": 429, "headers": {"Retry-After": "120"}, "body": "slow down"},
-        "/loop-a": {"status": 302, "headers": {"Location": "/loop-b"}, "body": ""},
-        "/loop-b": {"status": 302, "headers": {"Location": "/loop-a"}, "body": ""},
-        "/moved": {"status": 301, "headers": {"Location": "/moved-again"}, "body": ""},
-        "/moved-again": {"status": 308, "headers": {"Location": "/feed.xml"}, "body": ""},
-        "/temporary": {"status": 302, "headers": {"Location": "/feed.xml"}, "body": ""},
-        "/euckr": {"file": "feed.xml", "content_type": "text/xml; charset=EUC-KR"},
-        "/slow": {"delay": 2.5, "body": "late"},
-        "/slowish": {"delay": 0.3, "body": "ok"},
-        "/huge": {"stream_bytes": 50 * MB},
-    }
-    (tmp_path / "_routes.json").write_text(json.dumps(routes))
-    with serve(tmp_path) as server:
-        yield server
+@pytest.mark.parametrize(
+    ("exc", "kind", "line"),
+    [
+        (httpx.ConnectTimeout("x"), FailureKind.TIMEOUT, "connect timeout"),
+        (httpx.ReadTimeout("x"), FailureKind.TIMEOUT, "read timeout"),
+        (httpx.PoolTimeout("x"), FailureKind.TIMEOUT, "timeout"),
+        (
+            httpx.ConnectError("[Errno -2] Name or service not known"),
+            FailureKind.DNS,
+            "DNS lookup failed",
+        ),
+        (
+            httpx.ConnectError("[Errno -3] Temporary failure in name resolution"),
+            FailureKind.DNS,
+            "DNS lookup failed (no network?)",
+        ),
+        (
+            httpx.ConnectError("[Errno 111] Connection refused\nmore"),
+            FailureKind.CONNECTION,
+            "cannot connect: [Errno 111] Connection refused",
+        ),
+        (httpx.ReadError("reset by peer"), FailureKind.CONNECTION, "ReadError: reset by peer"),
+        (
+            httpx.RemoteProtocolError("bad header"),
+            FailureKind.PROTOCOL,
+            "RemoteProtocolError: bad header",
+        ),
+        (httpx.UnsupportedProtocol("gopher"), FailureKind.BAD_URL, "unsupported URL scheme"),
+        (httpx.InvalidURL("bad"), FailureKind.BAD_URL, "invalid URL"),
+        (ValueError("odd"), FailureKind.OTHER, "ValueError: odd"),
+    ],
+)
+def test_exceptions_become_a_kind_and_one_line(
+    exc: Exception, kind: FailureKind, line: str
+) -> None:
+    assert describe(exc) == (kind, line)
 
 
-def fetch(url: str, config: FetchConfig | None = None, **kwargs) -> FetchResult:
-    async def go() -> FetchResult:
-        fetcher = Fetcher(config or FetchConfig(retries=0, allow_private_networks=True))
-        try:
-            return await fetcher.get(url, max_bytes=kwargs.pop("max_bytes", 10 * MB), **kwargs)
-        finally:
-            await fetcher.aclose()
-
-    return asyncio.run(go())
+def failed(kind: FailureKind | None, status: int | None = None) -> FetchResult:
+    result = FetchResult("https://x.example/", "https://x.example/", status=status)
+    if kind is not None:
+        result.fail(kind, "whatever the message says")
+    return result
 
 
-def test_ok_with_user_agent_and_conditional_get(site: SiteServer) -> None:
-    first = fetch(site.url("/feed.xml"))
-    assert first.ok and first.status == 200 and b"<rss" in first.content
-    assert site.requests[-1][1]["user-agent"].startswith("newsmon/")
-    second = fetch(site.url("/feed.xml"), etag=first.headers["etag"])
-    assert second.not_modified and second.content == b""
-    assert site.requests[-1][1]["if-none-match"] == first.headers["etag"]
+@pytest.mark.parametrize(
+    ("kind", "status", "transient"),
+    [
+        (FailureKind.CONNECTION, None, True),
+        (FailureKind.DNS, None, True),
+        (FailureKind.PROTOCOL, None, True),
+        (FailureKind.HTTP_SERVER, 500, True),
+        (FailureKind.HTTP_SERVER, 503, True),
+        (FailureKind.HTTP_SERVER, 501, False),  # "not implemented" will not change
+        (FailureKind.HTTP_CLIENT, 404, False),
+        (FailureKind.HTTP_CLIENT, 429, False),  # throttled: the schedule waits, not a retry
+        (FailureKind.TIMEOUT, None, False),
+        (FailureKind.REFUSED, None, False),
+        (FailureKind.BAD_URL, None, False),
+        (FailureKind.REDIRECT_LOOP, 302, False),
+        (None, 200, False),
+    ],
+)
+def test_retries_are_decided_by_the_kind_not_the_message(
+    kind: FailureKind | None, status: int | None, transient: bool
+) -> None:
+    assert failed(kind, status).transient is transient
 
 
-def test_http_errors_are_one_line(site: SiteServer) -> None:
-    down = fetch(site.url("/down.xml"))
-    assert not down.ok and down.error == "HTTP 500 Internal Server Error"
-    assert fetch(site.url("/gone")).error == "HTTP 410 Gone"
-    busy = fetch(site.url("/busy"))
-    assert busy.status == 429 and busy.headers["retry-after"] == "120"
+def test_ok_refused_and_the_message_for_people() -> None:
+    assert failed(None, 200).ok and not failed(None, 304).ok and failed(None, 304).not_modified
+    assert not failed(FailureKind.CONNECTION, 200).ok  # cut off while reading the body
+    for kind in (FailureKind.REFUSED, FailureKind.NO_LINK):
+        assert failed(kind).refused and not failed(kind).ok
+    assert not failed(FailureKind.HTTP_CLIENT, 404).refused
+    result = failed(FailureKind.TIMEOUT)
+    assert (result.failure, result.error) == (FailureKind.TIMEOUT, "whatever the message says")
 
 
-def test_server_errors_are_retried_once(site: SiteServer) -> None:
-    fetch(site.url("/down.xml"), FetchConfig(retries=1, allow_private_networks=True))
-    assert site.paths_requested().count("/down.xml") == 2
+def test_content_type_and_charset_from_the_header() -> None:
+    result = FetchResult("u", "u", headers={"content-type": 'Text/XML; Charset="EUC-KR"'})
+    assert (result.content_type, result.charset) == ("text/xml", "euc-kr")
+    assert FetchResult("u", "u", headers={"content-type": "text/html"}).charset is None
+    assert FetchResult("u", "u").charset is None and FetchResult("u", "u").content_type == ""
 
 
-def test_body_cap_cuts_a_50_mb_download_while_streaming(site: SiteServer) -> None:
-    result = fetch(site.url("/huge"), max_bytes=1 * MB)
-    assert result.truncated and len(result.content) == 1 * MB and result.error is None
-    time.sleep(0.2)
-    assert site.bytes_sent < 10 * MB  # the client hung up; the 50 MB were never sent
-
-
-def test_small_body_cap(site: SiteServer) -> None:
-    result = fetch(site.url("/big.html"), max_bytes=50_000)
-    assert result.truncated and len(result.content) == 50_000
-
-
-def test_redirects_loops_and_limits(site: SiteServer) -> None:
-    temporary = fetch(site.url("/temporary"))
-    assert temporary.ok and temporary.final_url.endswith("/feed.xml") and temporary.moved_to is None
-    moved = fetch(site.url("/moved"))
-    assert moved.ok and moved.moved_to == site.url("/feed.xml")
-    loop = fetch(site.url("/loop-a"))
-    assert not loop.ok and loop.error == f"redirect loop at {site.url('/loop-a')}"
-    chain = fetch(site.url("/hop0"))
-    assert chain.error == "too many redirects (more than 5)"
-    assert site.paths_requested().count("/hop6") == 0
-
-
-def test_slow_endpoint_hits_the_timeout(site: SiteServer) -> None:
-    started = time.monotonic()
-    result = fetch(
-        site.url("/slow"),
-        FetchConfig(retries=0, read_timeout=1, total_timeout=5, allow_private_networks=True),
-    )
-    assert result.error == "read timeout" and time.monotonic() - started < 2.4
-    total = fetch(
-        site.url("/slow"),
-        FetchConfig(retries=0, read_timeout=10, total_timeout=1, allow_private_networks=True),
-    )
-    assert total.error == "took longer than 1s"
-
-
-def test_unreachable_and_bad_urls() -> None:
-    assert fetch("http://127.0.0.1:9/feed").error.startswith("cannot connect")
-    assert fetch("ftp://example.com/x").error == "refused: ftp scheme (only http and https)"
-
-
-def test_charset_from_header(site: SiteServer) -> None:
-    result = fetch(site.url("/euckr"))
-    assert result.charset == "euc-kr" and result.content_type == "text/xml"
-
-
-def test_third_party_links_into_private_networks_are_refused(site: SiteServer) -> None:
-    strict = FetchConfig(retries=0)  # the default: allow_private_networks is false
-    refused = fetch(site.url("/feed.xml"), strict)
-    assert (
-        refused.refused and refused.error == "refused: 127.0.0.1 is a loopback address (127.0.0.1)"
-    )
-    assert site.requests == []  # nothing was sent
-    assert fetch(site.url("/feed.xml"), strict, trusted=True).ok  # configured feeds are trusted
-    names = {
-        "intranet.example": ["10.1.2.3"],
-        "router.example": ["169.254.1.1"],
-        "news.example": ["93.184.216.34"],
-        "v6.example": ["::1"],
-        "mapped.example": ["::ffff:192.168.0.9"],
-    }
-
-    async def reasons() -> dict[str, str | None]:
-        fetcher = Fetcher(strict, resolver=lambda host: names[host])
-        try:
-            return {h: await fetcher.refusal(f"https://{h}/a") for h in names}
-        finally:
-            await fetcher.aclose()
-
-    got = asyncio.run(reasons())
-    assert got["intranet.example"] == "refused: intranet.example is a private address (10.1.2.3)"
-    assert "link-local" in (got["router.example"] or "")
-    assert got["news.example"] is None
-    assert "loopback" in (got["v6.example"] or "") and "private" in (got["mapped.example"] or "")
-
-
-def test_per_host_and_global_limits(site: SiteServer) -> None:
-    async def burst(config: FetchConfig, urls: list[str]) -> None:
-        fetcher = Fetcher(config)
-        try:
-            await asyncio.gather(*(fetcher.get(u, max_bytes=1000) for u in urls))
-        finally:
-            await fetcher.aclose()
-
-    same_host = [site.url("/slowish")] * 6
-    asyncio.run(burst(FetchConfig(per_host=2, allow_private_networks=True), same_host))
-    assert site.max_in_flight == 2
-    site.max_in_flight = 0
-    two_hosts = same_host[:3] + [u.replace("127.0.0.1", "localhost") for u in same_host[:3]]
-    asyncio.run(burst(FetchConfig(per_host=2, allow_private_networks=True), two_hosts))
-    assert site.max_in_flight == 4
-    site.max_in_flight = 0
-    asyncio.run(
-        burst(FetchConfig(per_host=2, max_connections=1, allow_private_networks=True), two_hosts)
-    )
-    assert site.max_in_flight == 1
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.0.9", "private"),
+        ("::ffff:192.168.0.9", "private"),  # IPv4-mapped IPv6
+        ("169.254.1.1", "link-local"),
+        ("fe80::1%eth0", "link-local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "private"),  # "this network": Python counts it as private
+        ("100.64.0.1", "non-global"),  # carrier-grade NAT: not private, not public either
+        ("169.254.169.254", "link-local"),  # cloud metadata
+        ("::ffff:169.254.169.254", "link-local"),
+        ("fd00::1", "private"),
+        ("198.18.0.1", "private"),  # benchmarking
+        ("2001:db8::1", "private"),  # documentation
+        ("93.184.216.34", None),
+        ("2606:2800:220:1::1", None),
+    ],
+)
+def test_addresses_third_party_links_may_not_reach(address: str, kind: str | None) -> None:
+    assert _blocked_address(address) == kind

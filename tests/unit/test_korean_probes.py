@@ -19,7 +19,9 @@ PROBES = [
     if line.strip()
 ]
 # Measured: suffix lists 35/40 when the probes were written (kiwipiepy 40/40); 40/40 after the
-# lists gained 성/화/적, 대로/마다/밖에 and a third stacked particle. Keep it there.
+# lists gained 성/화/적, 대로/마다/밖에 and a third stacked particle. The 20 spacing probes (오픈 소스,
+# 가중치공개, 정부 안에서): suffix lists 60/60, kiwipiepy 59/60 (it reads 지능형's 형 as a suffix,
+# so "인공 지능형" matches 인공지능). Keep the lists there.
 SUFFIX_FLOOR = 1.0
 
 
@@ -34,7 +36,7 @@ def accuracy(mode: str) -> tuple[float, list[str]]:
 
 
 def test_suffix_lists_on_korean_probes() -> None:
-    assert len(PROBES) >= 40
+    assert len(PROBES) >= 60
     score, wrong = accuracy("suffix")
     assert score >= SUFFIX_FLOOR, wrong
 

@@ -12,6 +12,7 @@ from newsmon.cli import EXIT_BELOW_FLOOR, EXIT_CONFIG, app
 from newsmon.evaluate import evaluate, load_labels
 from newsmon.rules import kiwi_available
 from tests.conftest import ROOT, SHIPPED_TOPICS
+from tests.support.shared_news import SHARED_NEWS, labelled_shared_items
 
 LABELS = ROOT / "tests" / "data" / "labels"
 FLOORS = LABELS / "floors.yaml"
@@ -91,45 +92,28 @@ def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
         assert kiwi.scores[topic].f1 >= s.f1 - 0.1, topic
 
 
-SHARED_NEWS = ROOT.parent / "shared" / "corpus" / "news"
-# Measured with the shipped rules when these labels were written (see README); the gate keeps
-# them from sliding back. Summaries are short, so recall here is well below the labelled set's.
+# Measured with the shipped rules on the labelled real items (README, "Topic rules: quality"): the
+# gate keeps them from sliding back. Per split: (precision, recall) floors; the test split is held
+# out from tuning (tests/support/shared_news.py). Digest lines and feed summaries are short: the
+# recall floors were raised when short bodies began to count a decisive mention more
+# (weights.short_words; open-source dev 0.75 -> 0.90, test 0.60 -> 1.00, AI safety test -> 0.88).
 SHARED_FLOORS = {
-    "open-source": (0.85, 0.85),
-    "ai-safety": (0.9, 0.75),
-    "policy": (0.8, 0.6),
+    "dev": {"open-source": (0.95, 0.9), "ai-safety": (0.9, 0.7), "policy": (0.8, 0.9)},
+    "test": {"open-source": (0.95, 1.0), "ai-safety": (0.95, 0.88), "policy": (0.95, 0.7)},
 }
 
 
 @pytest.mark.shared
 @pytest.mark.skipif(not SHARED_NEWS.is_dir(), reason="../shared/corpus/news is absent")
-def test_shipped_rules_on_real_archived_news_items() -> None:
-    """The same rules on real RSS items kept outside the repository, labelled by hand by id."""
-    import yaml
-
-    from newsmon.evaluate import LabelledItem
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_shipped_rules_on_real_archived_news_items(split: str) -> None:
+    """The same rules on real news items kept outside the repository, labelled by hand by id."""
     from newsmon.rules import load_rules
 
-    labels = yaml.safe_load((LABELS / "shared_news.yaml").read_text(encoding="utf-8"))
-    files = [*sorted((SHARED_NEWS / "rss_archive").glob("*.json"))]
-    files.append(SHARED_NEWS / "ko_ai_news_rss_items.json")
-    items = []
-    for file in files:
-        for raw in json.loads(file.read_text(encoding="utf-8")):
-            if raw["id"] in labels:
-                items.append(
-                    LabelledItem(
-                        raw["id"],
-                        raw.get("title") or "",
-                        raw.get("summary") or "",
-                        frozenset(labels[raw["id"]]),
-                        raw.get("language"),
-                        raw["id"],
-                    )
-                )
-    assert len(items) == len(labels)
+    items = labelled_shared_items(split=split)
+    assert len(items) >= 100
     result = evaluate(load_rules(SHIPPED_TOPICS), items)
-    for topic, (precision, recall) in SHARED_FLOORS.items():
+    for topic, (precision, recall) in SHARED_FLOORS[split].items():
         s = result.scores[topic]
         assert s.precision >= precision, (topic, s.precision)
         assert s.recall >= recall, (topic, s.recall)

@@ -72,27 +72,67 @@ def topics(rules: Rules, title: str, body: str = "") -> dict[str, int]:
     return {m.topic: m.score for m in rules.classify(title, body)}
 
 
+# Enough words that a body is a full article, not a short item (weights.short_words, 100).
+FILLER = "본문은 다른 이야기를 길게 이어 간다. " * 25
+EN_FILLER = "The rest of the article is about other things. " * 12
+
+
 def test_classify_title_hit_scores_more_than_body(rules: Rules) -> None:
     matches = rules.classify("딥시크, 코드를 오픈소스로 공개", "본문에는 관련 언급이 없다.")
     assert [m.topic for m in matches] == ["open-source"]
     assert matches[0].score == 3
     assert matches[0].hits[0].field == "title"
-    # one body mention alone is below the bar
-    assert rules.classify("새 소식", "이 모델은 오픈소스다.") == []
+    # one body mention alone is below the bar in a full article
+    assert rules.classify("새 소식", FILLER + "이 모델은 오픈소스다.") == []
+
+
+def test_a_short_body_counts_a_decisive_mention_more(
+    rules: Rules, v2: Rules, tmp_path: Path
+) -> None:
+    # a one-sentence item: 4 words, so each mention counts 100 // 4 times (at most body_cap)
+    [match] = rules.classify("새 소식", "이 모델은 오픈소스다.")
+    assert match.topic == "open-source" and match.score == 3
+    [hit] = match.hits
+    assert hit.points == 3 and hit.count == 1
+    detail = next(d for d in explain(rules, "", "Some talk of regulation today.") if d.matched)
+    assert detail.topic == "policy" and detail.mentions_per_hit == 20
+    # 34-50 words: each mention counts twice; 100 words or more: once, as before
+    two = " ".join(["word"] * 40) + " regulation"
+    assert next(d for d in explain(rules, "", two) if d.topic == "policy").score == 2
+    assert topics(rules, "", EN_FILLER + "regulation") == {}
+    # A NEAR pair is circumstantial: it counts as in a full article
+    assert topics(v2, "", "The lab will open its model weights.") == {}
+    # so is a word the topic lists as context (`requires`)
+    ctx = _load(
+        tmp_path,
+        "version: 2\ntopics:\n  t:\n    min_score: 3\n"
+        "    terms: {en: [Hugging Face, open source]}\n    requires: {en: [Hugging Face]}\n",
+    )
+    assert topics(ctx, "", "Hugging Face launched an app store.") == {}
+    assert topics(ctx, "", "Hugging Face released an open source model.") == {"t": 4}
+    off = _load(
+        tmp_path,
+        RULES.replace("version: 1", "version: 2").replace(
+            '    min_score: 3\n    terms:\n      en: ["regulation"',
+            '    min_score: 3\n    weights: {short_words: 0}\n    terms:\n      en: ["regulation"',
+        ),
+    )
+    assert topics(off, "", "Some talk of regulation today.") == {}
 
 
 def test_classify_records_terms_and_snippet(rules: Rules) -> None:
     body = (
-        ("Intro text. " * 20)
+        ("Intro text. " * 60)
         + "The lab released open weights on GitHub and GitHub again. "
-        + ("Tail text. " * 20)
+        + ("Tail text. " * 60)
     )
     [match] = rules.classify("A model release", body)
     assert match.topic == "open-source"
     assert set(match.terms) == {"open weights", "GitHub"}
-    assert "open weights" in match.snippet
-    assert match.snippet.startswith("…") and match.snippet.endswith("…")
-    assert len(match.snippet) < 260
+    # the sentence of the strongest hit, whole; a short one brings its neighbour
+    assert match.snippet.startswith("The lab released open weights on GitHub and GitHub again.")
+    assert "…" not in match.snippet and len(match.snippet) < 260
+    assert [h.label for h in match.hits] == ["open weights", "GitHub"]
 
 
 def test_exclusions(rules: Rules) -> None:
@@ -112,7 +152,7 @@ def test_near_counts_words_between_in_either_order(v2: Rules) -> None:
 def test_or_group_counts_once_even_when_both_spellings_touch(v2: Rules) -> None:
     [detail] = [
         d
-        for d in explain(v2, "AI news", "코드는 깃허브(GitHub)에 있다. Also on GitHub.")
+        for d in explain(v2, "AI news", EN_FILLER + "코드는 깃허브(GitHub)에 있다. Also on GitHub.")
         if d.topic == "open-source"
     ]
     [hit] = detail.hits
@@ -155,10 +195,10 @@ def test_weights_and_korean_near_with_dictionary_form(v2: Rules) -> None:
 
 
 def test_explain_gives_every_topic_a_snippet_classify_only_matches(rules: Rules) -> None:
-    body = "Talk of regulation."
+    body = EN_FILLER + "Talk of regulation."
     [open_source, policy] = explain(rules, "x", body)
     assert open_source.score == 0 and not open_source.hits and open_source.snippet == ""
-    assert policy.score == 1 and policy.snippet == "Talk of regulation."
+    assert policy.score == 1 and policy.snippet.endswith("other things. Talk of regulation.")
     quiet = explain(rules, "x", body, all_snippets=False)
     assert quiet[1].snippet == ""
 
@@ -169,5 +209,19 @@ def test_rules_survive_pickling_and_hits_keep_the_matched_text(v2: Rules) -> Non
     title = "AI lab will open its model weights"
     assert topics(copy, title) == topics(v2, title) == {"open-source": 3}
     [m] = copy.classify(title, "")
-    assert m.hits[0].matched == "open its model weights"
-    assert m.hits[0].as_dict()["matched"] == "open its model weights"
+    # a NEAR hit reads as its two sides, whatever stood between them
+    assert m.hits[0].matched == "open … weights" and m.hits[0].label == "open … weights"
+    assert m.hits[0].as_dict()["matched"] == "open … weights"
+    assert m.hits[0].as_dict()["label"] == "open … weights"
+
+
+def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
+    """A real page wrote 오픈 소스 eight times and matched nothing while 오픈소스 was matched as written."""
+    from tests.conftest import SHIPPED_TOPICS
+
+    shipped = load_rules(SHIPPED_TOPICS)
+    body = (
+        FILLER + "딥시크는 추론 모델의 코드를 오픈 소스로 풀었다. 오픈 소스 생태계가 반겼다. " * 2
+    )
+    assert "open-source" in topics(shipped, "딥시크, 새 추론 모델 공개", body)
+    assert "open-source" not in topics(shipped, "딥시크, 새 추론 모델 공개", FILLER)

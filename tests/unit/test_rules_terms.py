@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsmon.rules import compile_term
+from newsmon.rules.terms import hangul_splits, literal_head
 
 
 def hits(term: str, text: str) -> list[str]:
@@ -51,6 +52,28 @@ def test_korean_terms_do_not_match_inside_other_words() -> None:
 def test_korean_spacing_is_optional_between_tokens() -> None:
     assert hits("AI 기본법", "AI기본법 시행령") == ["AI기본법"]
     assert hits("AI안전연구소", "영국 AI 안전연구소를") == ["AI 안전연구소를"]
+
+
+def test_hangul_compounds_match_spaced_and_closed() -> None:
+    assert hits("오픈소스", "오픈 소스로 공개") == ["오픈 소스로"]
+    assert hits("인공지능", "인공 지능이") == ["인공 지능이"]
+    assert hits("AI안전연구소", "AI 안전 연구소가") == ["AI 안전 연구소가"]
+    assert hits("가중치 공개", "가중치공개를") == [
+        "가중치공개를"
+    ]  # the reverse: spaced term, closed text
+    assert hits("AI 안전 연구소", "AI안전연구소는") == ["AI안전연구소는"]
+    # still whole words only, and no one-syllable parts: 정부 안 is not 정부안
+    assert hits("인공지능", "인공 지능형") == []
+    assert hits("국가안보", "국가 안보실") == []
+    assert hits("정부안", "정부 안에서") == []
+    assert hits("정보보호", "개인정보 보호") == []
+
+
+def test_hangul_splits_keep_two_syllables_each_side() -> None:
+    assert hangul_splits("오픈소스") == [2]
+    assert hangul_splits("안전연구소") == [2, 3]
+    assert hangul_splits("가중치") == [] and hangul_splits("AI") == []
+    assert literal_head("오픈소스") == "오픈" and literal_head("딥시크") == "딥시크"
 
 
 def test_korean_dictionary_form_and_passive_endings() -> None:

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from newsmon.corpus import Store
 from newsmon.corpus.records import (
     AlertStatus,
+    ClusterMatch,
     DuplicateReason,
     DuplicateURLError,
     FeedSpec,
@@ -267,6 +268,44 @@ def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) ->
     assert copy.duplicate_of == first.id and copy.duplicate_reason is DuplicateReason.HASH
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM article_bands").scalar() <= BANDS
+
+
+def test_a_short_item_is_found_by_its_body_and_reindexed_when_edited(store: Store) -> None:
+    summary = "The ministry said on Monday that chip export licences would be reviewed in ten days."
+    fixed = "The ministry said on Tuesday that chip export licences would now take five days."
+    head = store.add_article(
+        signed("https://a.example/1", f"Faster licences\n{summary}", title="Faster licences")
+    )
+    copy = store.add_article(
+        signed("https://b.example/2", f"Ten-day reviews\n{summary}", title="Ten-day reviews")
+    )
+    assert (copy.duplicate_of, copy.duplicate_reason) == (head.id, DuplicateReason.SHORT)
+    assert copy.similarity == 1.0
+    changed = signed("https://a.example/1", f"Faster licences\n{fixed}", title="Faster licences")
+    assert store.update_article(head.id, changed) is True
+    assert head_bands(store, head.id) == BANDS  # the old body's keys went with it
+    # the copy still carries the first version to its cluster; the edit is found as well
+    old = store.find_cluster(
+        signed("https://c.example/3", f"Other title\n{summary}", title="Other title")
+    )
+    assert old == ClusterMatch(head.id, DuplicateReason.SHORT, 1.0)
+    new = store.find_cluster(signed("https://c.example/3", fixed, title="A teaser"))
+    assert new == ClusterMatch(head.id, DuplicateReason.SHORT, 1.0)
+    # a new headline alone (the page could not be read) re-indexes the body under it: the
+    # first line is no longer the headline, so the body and its 42 keys change
+    retitled = signed("https://a.example/1", "", title="Licences faster")
+    assert store.update_article(head.id, retitled, keep_body=True) is True
+    assert head_bands(store, head.id) == BANDS
+
+
+def head_bands(store: Store, article_id: int) -> int:
+    with store.engine.connect() as conn:
+        return int(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM article_bands WHERE article_id = ?", (article_id,)
+            ).scalar()
+            or 0
+        )
 
 
 def test_sightings_are_remembered_once(store: Store) -> None:

@@ -46,7 +46,8 @@ from newsmon.corpus.schema import (
     MatchRow,
     SightingRow,
 )
-from newsmon.dedup import Signature, band_keys, clean_url
+from newsmon.dedup import Signature, band_keys, short_body_keys
+from newsmon.urls import clean_url
 
 
 class _ClusterQueries:
@@ -87,6 +88,19 @@ class _ClusterQueries:
                     ArticleRow.minhash,
                     ArticleRow.minhash_scheme,
                 ).where(ArticleRow.id.in_(list(ids)))
+            )
+        ]
+
+    def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
+        return [
+            clusters.Text(clusters.Candidate(cid, head), title, body)
+            for cid, head, title, body in self._s.execute(
+                select(
+                    ArticleRow.id,
+                    ArticleRow.duplicate_of_id,
+                    ArticleRow.title,
+                    ArticleRow.text,
+                ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
             )
         ]
 
@@ -133,6 +147,8 @@ class Articles:
         when no earlier member matched a topic, through the first copy that does).
         """
         keys = article.signature.band_keys() if article.signature else []
+        # a summary-length item is also indexed by its body without the headline
+        keys += short_body_keys(article.title, article.text)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, article.content_hash, keys)
             queries = _ClusterQueries(s)
@@ -223,7 +239,9 @@ class Articles:
         """
         new_keys = changed.signature.band_keys() if changed.signature else []
         with self._write_lock, self._db.session() as s:
-            self._lock_story(s, changed.content_hash, new_keys)
+            self._lock_story(
+                s, changed.content_hash, new_keys + short_body_keys(changed.title, changed.text)
+            )
             row = s.get(ArticleRow, article_id)
             if row is None:
                 return False
@@ -231,6 +249,8 @@ class Articles:
                 edited = row.title != changed.title
                 row.entry_fingerprint = changed.entry_fingerprint
                 if edited:
+                    # the headline decides what a short item's body is
+                    self._reindex_short_body(s, row, changed.title, row.text)
                     row.title, row.updated_at = changed.title, utcnow()
                 return edited
             edited = (row.title, row.text) != (changed.title, changed.text)
@@ -244,6 +264,7 @@ class Articles:
                         ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                     )
                 )
+            self._reindex_short_body(s, row, changed.title, changed.text)
             row.title, row.text = changed.title, changed.text
             row.text_source, row.extraction_note = changed.text_source, changed.extraction_note
             row.content_hash = changed.content_hash
@@ -260,6 +281,26 @@ class Articles:
                 s.flush()
                 s.add_all(_match_rows(row.id, matches, rules_version))
             return True
+
+    @staticmethod
+    def _reindex_short_body(
+        s: Session, row: ArticleRow, title: str | None, text_: str | None
+    ) -> None:
+        """Replace the band rows of a short item's body (none for other articles) by those of
+        its new headline and text; an exact copy has no band rows of its own."""
+        old = short_body_keys(row.title, row.text)
+        if old:
+            s.execute(
+                delete(ArticleBandRow).where(
+                    ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
+                )
+            )
+        new = short_body_keys(title, text_)
+        if new and row.duplicate_reason != DuplicateReason.HASH:
+            s.execute(
+                insert(ArticleBandRow),
+                [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(new)],
+            )
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:
         """Remember URLs a feed carried for stored articles; returns how many were new."""

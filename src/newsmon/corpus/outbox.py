@@ -15,7 +15,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import AlertJob, AlertStatus, StoredMatch
 from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow
-from newsmon.dedup import clean_url
+from newsmon.urls import clean_url
 
 # After this many refusals an alert is parked as failed: a poison message must not block others.
 _MAX_ATTEMPTS = 5

@@ -29,6 +29,7 @@ class DuplicateReason(StrEnum):
 
     HASH = "hash"  # the same normalised body
     NEAR = "near"  # a near-identical body (MinHash)
+    SHORT = "short"  # a summary-length item's body, without its headline (exact n-grams)
 
 
 class StoreError(Exception):

@@ -20,13 +20,14 @@ from newsmon.corpus.records import (
     NewSighting,
     StoredMatch,
 )
-from newsmon.dedup import clean_url, content_hash, entry_fingerprint, minhash_signature
+from newsmon.dedup import content_hash, entry_fingerprint, minhash_signature
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedEntry
-from newsmon.fetch import Fetcher, FetchResult
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
 from newsmon.rules import TopicMatch
+from newsmon.urls import clean_url
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
@@ -114,7 +115,7 @@ def store_entry(
         # A copy stays silent, unless it is the first member of a silent cluster to match:
         # then it speaks for the story (the store decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
-        near = stored.duplicate_reason == DuplicateReason.NEAR
+        near = stored.duplicate_reason in (DuplicateReason.NEAR, DuplicateReason.SHORT)
         return EntryResult(
             extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
         )
@@ -174,7 +175,7 @@ async def process_entry(
         page = await _fetch_page(ctx, fetcher, entry.link)
     else:  # the entry is its own text; point readers at the feed's site
         home = home_url or feed.url
-        page = FetchResult(home, home, error="the entry has no link", refused=True)
+        page = FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
     outcome.bytes_received += len(page.content)
     result = await asyncio.to_thread(store_entry, ctx, feed_id, feed, entry, url, page, now)
     # Counted here, on the event loop, so concurrent entries never race on the outcome.

@@ -13,7 +13,7 @@ from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
-from newsmon.fetch import Fetcher, FetchResult
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.claims import renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
@@ -49,7 +49,7 @@ async def process_feed(
         accept=FEED_ACCEPT,
         etag=state.etag,
         last_modified=state.last_modified,
-        trusted=True,
+        user_url=feed.url,  # its host is the user's choice; other hosts are checked
     )
     outcome.bytes_received = len(response.content)
     if response.not_modified:
@@ -69,7 +69,7 @@ async def process_feed(
         return outcome
     if not response.ok:
         error = response.error or f"HTTP {response.status}"
-        return await _feed_failed(ctx, state, outcome, error, response, now)
+        return await _feed_failed(ctx, state, outcome, response.failure, error, response, now)
     try:
         parsed = await asyncio.to_thread(
             parse_feed,
@@ -77,9 +77,11 @@ async def process_feed(
             response.final_url,
             response.charset,
             response.content_type,
+            max_entries=ctx.config.fetch.max_entries_per_feed,
         )
     except FeedParseError as exc:
-        return await _feed_failed(ctx, state, outcome, str(exc), response, now)
+        failure = FailureKind.NOT_A_FEED
+        return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
@@ -125,12 +127,13 @@ async def _feed_failed(
     ctx: Context,
     state: FeedState,
     outcome: FeedOutcome,
+    failure: FailureKind | None,
     error: str,
     response: FetchResult,
     now: datetime,
 ) -> FeedOutcome:
     outcome.ok, outcome.error = False, error
-    kind = poll.classify_failure(response.status, error)
+    kind = poll.severity(failure, response.status)
     nxt = poll.after_failure(
         ctx.config.poll, now, state.failures + 1, kind, response.headers, response.status
     )
@@ -139,7 +142,7 @@ async def _feed_failed(
         ctx.store.record_feed_failure,
         state.id,
         error,
-        kind=kind,
+        kind=kind.value,
         status=response.status,
         next_check_at=nxt.at,
         schedule_note=nxt.reason,

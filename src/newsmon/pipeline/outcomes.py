@@ -24,7 +24,7 @@ class EntryResult:
     fate: EntryFate
     topics: tuple[str, ...] = ()
     alerts_queued: int = 0
-    near: bool = False  # a duplicate found by MinHash rather than by body hash
+    near: bool = False  # a duplicate found by similarity (MinHash, short body), not body hash
 
 
 @dataclass

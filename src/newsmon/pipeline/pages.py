@@ -10,13 +10,13 @@ from pathlib import Path
 
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
-from newsmon.dedup import canonical_url
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import PAGE_ACCEPT, extract_page, store_entry
 from newsmon.pipeline.outcomes import EntryFate
 from newsmon.pipeline.replay import queue_for
+from newsmon.urls import canonical_url
 
 # Articles stored from given pages are attributed to this pseudo-feed unless `--feed` names one.
 PAGES_FEED = "backfill"

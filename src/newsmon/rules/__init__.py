@@ -21,7 +21,8 @@ One job per module, in the order an article meets them:
 - `schema`: the shape of `topics.yaml` (pydantic), with its refusals worded;
 - `loader`: the file to `Rules`, refusing terms and topics that can never match;
 - `matcher`: all atoms of all topics found in one pass per field (Aho-Corasick, then kiwi);
-- `scoring`: `Rules` applied to an article: scores, evidence and vetoes.
+- `scoring`: `Rules` applied to an article: scores (a short body counts more), evidence, vetoes;
+- `evidence`: readable evidence: the rule words that matched, sentence snippets, near misses.
 """
 
 from newsmon.rules.korean import kiwi_available
@@ -35,6 +36,7 @@ from newsmon.rules.model import (
     Field,
     KoreanMode,
     Lang,
+    NearMiss,
     Term,
     TermHit,
     TopicMatch,
@@ -57,6 +59,7 @@ __all__ = [
     "KoreanMode",
     "Lang",
     "Matcher",
+    "NearMiss",
     "Rules",
     "Term",
     "TermHit",

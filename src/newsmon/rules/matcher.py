@@ -24,6 +24,7 @@ Span = tuple[int, int, int]  # start, end, end of the term itself (before a part
 NEAR_WORD_CHARS = 25  # NEAR/n in words also needs the gap under 25 * (n + 1) characters
 OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
 _LATIN_LEFT, _HANGUL_LEFT = 1, 2
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # with white space: what terms._SEP allows
 
 
 class Matcher:
@@ -63,10 +64,17 @@ class Matcher:
         # acronym by comparing the exact text (`None`: run the atom's pattern).
         self.plain: list[str | None] = [None] * len(self.atoms)
         self.exact: list[bool] = [False] * len(self.atoms)
+        # A Hangul compound looked for by its head (오픈 of 오픈소스): the letter that must come
+        # next, after any spaces, checked before running the atom's pattern.
+        self.follow: list[str | None] = [None] * len(self.atoms)
         for i, a in enumerate(self.atoms):
             if a.key and a.single_word and a.key.isascii() and a.key.isalnum():
                 self.plain[i] = stem_tokens(normalise_for_matching(a.text).strip())[0][0]
                 self.exact[i] = not a.pattern.flags & re.IGNORECASE
+            elif a.key:
+                first = stem_tokens(normalise_for_matching(a.text).strip())[0][0]
+                if len(first) > len(a.key):
+                    self.follow[i] = lower_same_length(first)[len(a.key)]
         self.automaton: Any = ahocorasick.Automaton()
         for key, ids_ in by_key.items():
             # A cheap test of the left boundary (the key's first letter decides) before any regex.
@@ -90,7 +98,7 @@ class Matcher:
         if self.has_keys:
             lowered = lower_same_length(text)
             last_end = [0] * len(self.atoms)
-            match, plain, exact = self.match_at, self.plain, self.exact
+            match, plain, exact, follow = self.match_at, self.plain, self.exact, self.follow
             size = len(text)
             for end, (length, left, whole_word, ids) in self.automaton.iter(lowered):
                 if whole_word and end + 1 < size:
@@ -121,6 +129,13 @@ class Matcher:
                         found.setdefault(i, []).append((start, end + 1, end + 1))
                         last_end[i] = end + 1
                         continue
+                    nxt_letter = follow[i]
+                    if nxt_letter is not None:
+                        k = end + 1
+                        while k < size and (lowered[k].isspace() or lowered[k] in _DASHES):
+                            k += 1
+                        if k >= size or lowered[k] != nxt_letter:
+                            continue
                     m = match[i](text, start)
                     if m is not None:
                         found.setdefault(i, []).append((start, m.end(), m.end("core")))

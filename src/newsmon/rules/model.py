@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal, get_args
 
 Field = Literal["title", "body"]
@@ -21,6 +22,7 @@ TITLE_WEIGHT = 3
 BODY_WEIGHT = 1
 BODY_CAP = 3
 STRONG_WEIGHT = 3
+SHORT_WORDS = 100  # body weights are meant for full articles; shorter bodies count mentions more
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Atom:
 
     text: str
     pattern: re.Pattern[str]
-    key: str | None  # lower-cased first word, for the automaton; None for a regex
+    key: str | None  # lower-cased first word (its head before a possible space); None: regex
     korean_end: bool = False  # ends in Hangul: a particle or ending may follow
     single_word: bool = False  # one word: nothing may follow the key
 
@@ -50,10 +52,25 @@ class Term:
 
 @dataclass(frozen=True)
 class Weights:
+    """What a hit is worth: in the title, per body mention (at most `body_cap` mentions per
+    term), a strong term once. In a body of n < `short_words` words (a feed summary, a digest
+    line) each mention of a decisive term counts `short_words // n` times: one mention in a
+    30-word summary is worth three in a full article (0 turns this off)."""
+
     title: int = TITLE_WEIGHT
     body: int = BODY_WEIGHT
     body_cap: int = BODY_CAP
     strong: int = STRONG_WEIGHT
+    short_words: int = SHORT_WORDS
+
+    def mentions_per_hit(self, body_words: int) -> int:
+        """How many mentions one body hit counts for in a body of `body_words` words."""
+        if 0 < body_words < self.short_words:
+            return self.short_words // body_words
+        return 1
+
+    def body_points(self, count: int, per_hit: int) -> int:
+        return min(count * per_hit, self.body_cap) * self.body
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,11 @@ class TopicRule:
     weights: Weights = field(default_factory=Weights)
     requires: tuple[Term, ...] = ()  # at least one must occur, else the topic cannot match
 
+    @cached_property
+    def context(self) -> frozenset[str]:
+        """The `requires` words, case-folded: context for the topic, never evidence of it."""
+        return frozenset(a.text.casefold() for t in self.requires for a in t.atoms)
+
 
 @dataclass(frozen=True)
 class TermHit:
@@ -74,7 +96,9 @@ class TermHit:
     field: Field
     position: int  # of the first occurrence, in the NFKC-normalised field
     count: int
-    matched: str = ""  # the text of the first occurrence ("open-weight model", "딥시크가")
+    matched: str = ""  # the text of the first occurrence ("open-weight model", "법률 … AI")
+    label: str = ""  # the rule words that matched, for readers ("open weights", "court … AI")
+    points: int = 0  # what this hit added to the topic's score
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -85,7 +109,14 @@ class TermHit:
         }
         if self.matched:
             out["matched"] = self.matched
+        if self.label:
+            out["label"] = self.label
         return out
+
+    @property
+    def shown(self) -> str:
+        """What a reader is shown: the rule words that matched, else the term as written."""
+        return self.label or self.term
 
 
 @dataclass(frozen=True)
@@ -117,6 +148,14 @@ class Veto:
 
 
 @dataclass(frozen=True)
+class NearMiss:
+    """A term of which some part occurred without counting: what `newsmon eval` shows."""
+
+    term: str  # as written
+    reason: str  # "both sides occur, not within 5 words", "its NOT part occurs", …
+
+
+@dataclass(frozen=True)
 class TopicScoreDetail:
     """How one topic scored on one article, matched or not: what `newsmon classify` shows."""
 
@@ -126,6 +165,8 @@ class TopicScoreDetail:
     hits: tuple[TermHit, ...]
     snippet: str
     veto: Veto | None = None
+    mentions_per_hit: int = 1  # > 1: a short body, each body hit counted this many times
+    near_misses: tuple[NearMiss, ...] = ()
 
     @property
     def matched(self) -> bool:

@@ -16,6 +16,7 @@ from newsmon.rules.model import (
     BODY_WEIGHT,
     KOREAN_MODES,
     LANGS,
+    SHORT_WORDS,
     STRONG_WEIGHT,
     TITLE_WEIGHT,
     KoreanMode,
@@ -48,12 +49,14 @@ class _Strict(BaseModel):
 
 
 class WeightsSpec(_Strict):
-    """What a hit is worth: in the title, per body mention (up to `body_cap`), a strong term."""
+    """What a hit is worth: in the title, per body mention (up to `body_cap`), a strong term;
+    and under how many body words a body counts as short (`model.Weights` says how)."""
 
     title: WholeFrom0 = TITLE_WEIGHT
     body: WholeFrom0 = BODY_WEIGHT
     body_cap: WholeFrom0 = BODY_CAP
     strong: WholeFrom0 = STRONG_WEIGHT
+    short_words: WholeFrom0 = SHORT_WORDS
 
 
 class TopicSpec(_Strict):
@@ -62,9 +65,9 @@ class TopicSpec(_Strict):
     model_config = ConfigDict(coerce_numbers_to_str=True)  # `label: 2025` is a label
 
     label: Annotated[str, reworded("a label must be text")] | None = None  # default: the key
-    weights: Annotated[WeightsSpec, reworded("must map title/body/body_cap/strong to numbers")] = (
-        WeightsSpec()
-    )
+    weights: Annotated[
+        WeightsSpec, reworded("must map title/body/body_cap/strong/short_words to numbers")
+    ] = WeightsSpec()
     min_score: WholeFrom1 | None = None  # default: the title weight (one title hit)
     terms: TermsByLang | None = None
     strong: TermsByLang | None = None

@@ -1,19 +1,27 @@
 """Scoring: a loaded rule set (`Rules`) applied to one article, with evidence and vetoes.
 
-A topic scores its terms' hits (title and body weighted, body mentions capped, `strong` terms
-decisive once), is vetoed by an `exclude` term or by missing `requires` context, and matches at
-`min_score`. Every topic keeps its hits (term, field, position, count) and a snippet, so an
-alert, `newsmon classify` or `newsmon eval` can say why.
+A topic scores its terms' hits (title and body weighted, body mentions capped and counted more
+in a short body, `strong` terms decisive once), is vetoed by an `exclude` term or by missing
+`requires` context, and matches at `min_score`. Every topic keeps its hits (term, field,
+position, count, the rule words that matched) and a snippet, so an alert, `newsmon classify` or
+`newsmon eval` can say why.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from newsmon.rules.matcher import FieldHits, Matcher, term_spans
+from newsmon.rules.evidence import (
+    MATCHED_CHARS,
+    describe,
+    near_miss,
+    snippet,
+)
+from newsmon.rules.matcher import FieldHits, Matcher, Span, term_spans
 from newsmon.rules.model import (
     Field,
+    NearMiss,
+    Term,
     TermHit,
     TopicMatch,
     TopicRule,
@@ -22,9 +30,6 @@ from newsmon.rules.model import (
     VetoKind,
 )
 from newsmon.rules.terms import normalise_for_matching
-
-SNIPPET_RADIUS = 90
-MATCHED_CHARS = 80  # TermHit.matched is cut to this
 
 
 @dataclass(frozen=True)
@@ -45,26 +50,42 @@ class Rules:
         return classify(self, title, body)
 
 
-def _snippet(text: str, start: int, end: int) -> str:
-    lo = max(0, start - SNIPPET_RADIUS)
-    hi = min(len(text), end + SNIPPET_RADIUS)
-    if lo > 0:
-        space = text.find(" ", lo, start)
-        lo = space + 1 if space != -1 else lo
-    if hi < len(text):
-        space = text.rfind(" ", end, hi)
-        hi = space if space != -1 else hi
-    piece = re.sub(r"\s+", " ", text[lo:hi]).strip()
-    return ("…" if lo > 0 else "") + piece + ("…" if hi < len(text) else "")
+CHARS_PER_WORD = 8  # a text without spaces (Chinese, Japanese) counts a word per 8 characters
+
+
+def body_length(body: str, short_words: int) -> int:
+    """The body's length in words (white-space separated; at least one per `CHARS_PER_WORD`
+    characters), counted exactly only when it may be under `short_words`."""
+    floor = len(body) // CHARS_PER_WORD
+    return floor if floor >= short_words else max(floor, len(body.split()))
+
+
+def counts_more_when_short(term: Term, topic: TopicRule) -> bool:
+    """Is this term decisive enough for a short body to count its mentions more?
+
+    A plain word or phrase (or an ``|`` group of them) states the subject; a NEAR pair joins
+    words that are weak alone (AI, safety), and a word the topic lists under `requires` is
+    context, not evidence (Hugging Face says "AI", not "open-source").
+    """
+    return not term.near and not any(a.text.casefold() in topic.context for a in term.atoms)
 
 
 def explain(
-    rules: Rules, title: str | None, body: str | None, *, all_snippets: bool = True
+    rules: Rules,
+    title: str | None,
+    body: str | None,
+    *,
+    all_snippets: bool = True,
+    near_misses: bool | None = None,
 ) -> list[TopicScoreDetail]:
     """Every topic's score and evidence on this article, in rule order.
 
-    Without `all_snippets`, only topics that match get a snippet (what `classify` needs).
+    Without `all_snippets`, only topics that match get a snippet and labelled hits (what
+    `classify` needs); `near_misses` (default: as `all_snippets`) also says, per topic, which
+    terms occurred in part without counting.
     """
+    if near_misses is None:
+        near_misses = all_snippets
     fields: dict[Field, str] = {
         "title": normalise_for_matching(title or ""),
         "body": normalise_for_matching(body or ""),
@@ -90,37 +111,70 @@ def explain(
         ):
             veto = Veto(VetoKind.NO_CONTEXT)
         w = topic.weights
+        per_hit = 1
         score = 0
-        hits: list[TermHit] = []
+        raw: list[tuple[Term, Field, list[Span], int]] = []  # term, field, spans, points
+        missed: list[NearMiss] = []
         # The snippet comes from the body when it can: the title is shown in the alert anyway.
-        best: dict[Field, tuple[int, int, int]] = {}  # field -> (weight, start, end)
+        best: dict[Field, tuple[int, int, int]] = {}  # field -> (points, start, end)
         for kind, terms in (("term", topic.terms), ("strong", topic.strong)):
             for term in terms:
                 if id(term) not in active:
                     continue
+                spans_by_field = term_spans(matcher, term, found)
+                if not spans_by_field:
+                    if near_misses:
+                        miss = near_miss(matcher, term, found)
+                        if miss is not None:
+                            missed.append(miss)
+                    continue
                 term_score = 0
-                for name, spans in term_spans(matcher, term, found).items():
-                    first = spans[0]
-                    surface = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
-                    hits.append(TermHit(term.text, name, first[0], len(spans), surface))
+                for name, spans in spans_by_field.items():
                     if kind == "strong":
                         gain = w.strong
                         term_score = w.strong  # decisive once, wherever it stands
-                    else:
-                        gain = w.title if name == "title" else min(len(spans), w.body_cap) * w.body
+                    elif name == "title":
+                        gain = w.title
                         term_score += gain
+                    else:
+                        boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
+                        if boost > 1 and counts_more_when_short(term, topic):
+                            per_hit = boost
+                            gain = w.body_points(len(spans), boost)
+                        else:
+                            gain = w.body_points(len(spans), 1)
+                        term_score += gain
+                    raw.append((term, name, spans, gain))
+                    first = spans[0]
                     current = best.get(name)
                     if current is None or (gain, -first[0]) > (current[0], -current[1]):
                         best[name] = (gain, first[0], first[1])
                 score += term_score
-        snippet = ""
-        if best and (all_snippets or (veto is None and score >= topic.min_score)):
+        shown = all_snippets or (veto is None and score >= topic.min_score)
+        hits: list[TermHit] = []
+        for term, name, spans, gain in raw:
+            first = spans[0]
+            label, matched = describe(matcher, term, found[name], first) if shown else ("", "")
+            if not matched:
+                matched = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
+            hits.append(TermHit(term.text, name, first[0], len(spans), matched, label, gain))
+        text_snippet = ""
+        if best and shown:
             name = "body" if "body" in best else "title"
             _, start, end = best[name]
-            snippet = _snippet(fields[name], start, end)
+            text_snippet = snippet(fields[name], start, end)
         hits.sort(key=lambda h: (h.field != "title", h.position))
         results.append(
-            TopicScoreDetail(topic.key, score, topic.min_score, tuple(hits), snippet, veto)
+            TopicScoreDetail(
+                topic.key,
+                score,
+                topic.min_score,
+                tuple(hits),
+                text_snippet,
+                veto,
+                per_hit,
+                tuple(missed),
+            )
         )
     return results
 

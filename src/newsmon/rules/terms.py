@@ -3,7 +3,9 @@
 Latin-script terms respect word boundaries (``AI`` is not in "said") and all-capital acronyms
 are case-sensitive; Korean terms may carry the particles and endings of `korean.py` but must
 begin a word; words of a phrase may be joined by spaces or hyphens, or (Latin next to Hangul)
-by nothing at all.
+by nothing at all. Korean writers space compounds freely (오픈소스 / 오픈 소스, 인공지능 /
+인공 지능), so a run of Hangul in a term may also be split by a space wherever both parts keep
+at least two syllables (`hangul_splits`): 정부안 stays whole, and "정부 안에서" is no match.
 """
 
 from __future__ import annotations
@@ -41,6 +43,40 @@ def is_latin(ch: str) -> bool:
     return bool(_LATIN_RE.match(ch))
 
 
+# Both parts of a spaced Hangul compound keep at least this many syllables: Korean compound nouns
+# are made of two-syllable (Sino-Korean) roots, while a one-syllable piece is usually a word of
+# its own (정부안 "the government's bill" is not 정부 안 "inside the government").
+MIN_HANGUL_PART = 2
+
+
+def hangul_splits(token: str) -> list[int]:
+    """Offsets inside `token` where a space may stand: inside a run of Hangul syllables, with at
+    least `MIN_HANGUL_PART` syllables of the run on either side (오픈소스 → [2])."""
+    out: list[int] = []
+    for run in re.finditer("[\uac00-\ud7a3]+", token):
+        start, end = run.span()
+        out.extend(range(start + MIN_HANGUL_PART, end - MIN_HANGUL_PART + 1))
+    return out
+
+
+def literal_head(token: str) -> str:
+    """The part of a term's first word that every match contains as written: up to its first
+    possible space (오픈소스 → 오픈), what the matcher's automaton looks for."""
+    splits = hangul_splits(token)
+    return token[: splits[0]] if splits else token
+
+
+def _token_pattern(token: str) -> str:
+    """One word of a term; a Hangul compound may be spaced at its `hangul_splits`."""
+    pieces: list[str] = []
+    last = 0
+    for at in hangul_splits(token):
+        pieces.append(re.escape(token[last:at]))
+        last = at
+    pieces.append(re.escape(token[last:]))
+    return f"{_SEP}*".join(pieces)
+
+
 def _tokens(term: str) -> list[str]:
     # Korean text spaces Latin/Hangul junctions freely (AI안전연구소, AI 안전연구소).
     spaced = re.sub(
@@ -71,7 +107,7 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
     if not term:
         raise ValueError("empty term")
     tokens, verb_only = stem_tokens(term)
-    body = f"{_SEP}*".join(re.escape(t) for t in tokens)
+    body = f"{_SEP}*".join(_token_pattern(t) for t in tokens)
     first, last = tokens[0][0], tokens[-1][-1]
     if is_hangul(first):
         left = f"(?<![{HANGUL}])"

@@ -1,4 +1,5 @@
-"""`newsmon feeds add`: discover a feed from a page or URL, validate it, append it to the config."""
+"""`newsmon feeds add` against a local site: discover a feed from a page or URL, validate it,
+append it to the config. The configuration edit alone: tests/unit/test_yamledit.py."""
 
 from __future__ import annotations
 

@@ -1,0 +1,85 @@
+"""Error analysis of topic rules on the labelled real items of ../shared/corpus/news.
+
+    python bench/shared_labels.py [--rules config/topics.yaml] [--split dev|test|all] [--misses]
+
+Prints precision and recall per topic, for all items and per language, on the dev and test splits
+(tests/support/shared_news.py says how items are split), and with --misses every false negative
+and false positive with each topic's score and the terms that fired (for a false negative: the
+terms that nearly made it, or the context that was missing). Tune on dev; report test as it comes.
+Needs the shared corpus (NEWSMON_SHARED_CORPUS or ../shared/corpus).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.shared_news import SHARED_NEWS, labelled_shared_items, split_of
+
+from newsmon.evaluate import LabelledItem, TopicScore, evaluate
+from newsmon.rules import Rules, explain, load_rules
+
+
+def _row(name: str, scores: dict[str, TopicScore]) -> str:
+    cells = "  ".join(
+        f"{s.topic} {s.precision:.2f}/{s.recall:.2f} ({s.tp + s.fn})" for s in scores.values()
+    )
+    return f"  {name:<10} {cells}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rules", type=Path, default=ROOT / "config" / "topics.yaml")
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    parser.add_argument("--misses", action="store_true", help="list every FN and FP")
+    args = parser.parse_args()
+    if not SHARED_NEWS.is_dir():
+        print(f"{SHARED_NEWS} is absent", file=sys.stderr)
+        return 2
+    rules = load_rules(args.rules)
+    items = labelled_shared_items()
+    splits = ("dev", "test", "all") if args.split == "all" else (args.split,)
+    print("precision/recall (positives) per topic")
+    for split in splits:
+        part = [i for i in items if split == "all" or split_of(i.id) == split]
+        result = evaluate(rules, part)
+        print(f"{split}: {len(part)} items")
+        print(_row("all", result.scores))
+        for lang, scores in sorted(result.by_lang.items()):
+            print(_row(lang, scores))
+    if args.misses:
+        chosen = [i for i in items if args.split == "all" or split_of(i.id) == args.split]
+        _misses(rules, chosen)
+    return 0
+
+
+def _misses(rules: Rules, items: list[LabelledItem]) -> None:
+    print("\nmisses (FN = labelled, not matched; FP = matched, not labelled)")
+    for item in items:
+        details = explain(rules, item.title, item.text)
+        got = {d.topic for d in details if d.matched}
+        if got == item.topics:
+            continue
+        text = (item.title + " | " if item.title else "") + item.text
+        print(f"- {item.id} [{split_of(item.id)}, {item.lang}] {text[:160]}")
+        for d in details:
+            kind = (
+                "FN"
+                if d.topic in item.topics - got
+                else "FP"
+                if d.topic in got - item.topics
+                else ""
+            )
+            if not kind:
+                continue
+            terms = ", ".join(f"{h.term}@{h.field}x{h.count}" for h in d.hits) or "none"
+            veto = f"  vetoed: {d.veto.term or d.veto.kind.value}" if d.veto else ""
+            print(f"    {kind} {d.topic} score {d.score}/{d.min_score}: {terms}{veto}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

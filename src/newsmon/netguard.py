@@ -1,0 +1,181 @@
+"""Which addresses newsmon may connect to, and connecting only to the address that was checked.
+
+Links and redirects come from strangers, so a host name is resolved once, every address it
+resolves to is checked against the policy (only globally routable unicast addresses pass,
+unless the configuration allows private networks or names networks of its own), and the TCP
+connection goes to a checked address. The check and the connection cannot disagree, so a name
+that resolves to a public address for the check and to a private one a moment later (DNS
+rebinding) gains nothing. The Host header and the TLS server name stay the URL's host name,
+because the HTTP layer above never learns which address was used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import httpcore
+import httpx
+
+Resolver = Callable[[str], list[str]]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class AddressRefused(Exception):
+    """The policy refused every address of a host; the message is one line for people."""
+
+
+class ResolutionFailed(Exception):
+    """The host name did not resolve: nothing is sent (the check cannot be made)."""
+
+
+def system_resolver(host: str) -> list[str]:
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An IP address literal (brackets and IPv6 zone allowed), IPv4-mapped IPv6 unwrapped."""
+    try:
+        ip = ipaddress.ip_address(text.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
+def blocked_kind(ip: IPAddress) -> str | None:
+    """Why an address is not a public internet host (None when it is)."""
+    for kind, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved or ip.is_unspecified),
+        # 100.64.0.0/10 (carrier-grade NAT), 192.0.0.0/24 and the like
+        ("non-global", not ip.is_global),
+    ):
+        if flag:
+            return kind
+    return None
+
+
+class AddressPolicy:
+    """The address check for one fetcher. `allow_all` turns it off (configured feeds' own
+    hosts, or `fetch.allow_private_networks`); `allowed` lists networks that pass although not
+    public (an intranet, or loopback addresses a test treats as the internet)."""
+
+    def __init__(
+        self,
+        *,
+        allow_all: bool = False,
+        allowed: Iterable[IPNetwork] = (),
+        resolver: Resolver = system_resolver,
+    ) -> None:
+        self.allow_all = allow_all
+        self.allowed = tuple(allowed)
+        self.resolver = resolver
+
+    def refusal(self, host: str, address: str) -> str | None:
+        """Why `host` may not be reached at `address`, or None."""
+        ip = parse_address(address)
+        if ip is None:
+            return f"refused: {host} resolved to something that is not an address"
+        if self.allow_all or any(ip in net for net in self.allowed if net.version == ip.version):
+            return None
+        kind = blocked_kind(ip)
+        return f"refused: {host} is a {kind} address ({address})" if kind else None
+
+    async def resolve(self, host: str) -> list[str]:
+        """The addresses of `host` (itself when it is an address); ResolutionFailed if none."""
+        if parse_address(host) is not None:
+            return [host.strip("[]")]
+        try:
+            found = await asyncio.to_thread(self.resolver, host)
+        except (OSError, UnicodeError, KeyError) as exc:
+            raise ResolutionFailed(f"DNS lookup failed for {host}") from exc
+        if not found:
+            raise ResolutionFailed(f"DNS lookup failed for {host}")
+        return list(found)
+
+    async def checked(self, host: str) -> list[str]:
+        """The addresses of `host`, if every one of them passes (a host that also resolves
+        into private space is refused: which address a connection gets is not ours to pick
+        by luck); AddressRefused otherwise."""
+        addresses = await self.resolve(host)
+        for address in addresses:
+            why = self.refusal(host, address)
+            if why:
+                raise AddressRefused(why)
+        return addresses
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, but connecting only to addresses the policy checked just
+    now; TLS (started on the returned stream by httpcore) still names the host."""
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        self._policy = policy
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            addresses = await asyncio.wait_for(self._policy.checked(host), timeout)
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"DNS lookup for {host} timed out") from None
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def pinned_transport(policy: AddressPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through `PinnedBackend`.
+
+    httpx takes no network backend, so its connection pool is rebuilt with one (same TLS
+    context and limits; HTTP/1.1 only, as before)."""
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    old = transport._pool
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=old._ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        http1=True,
+        http2=False,
+        network_backend=PinnedBackend(policy),
+    )
+    return transport
+
+
+def networks(texts: Sequence[str]) -> list[IPNetwork]:
+    return [ipaddress.ip_network(t, strict=False) for t in texts]

@@ -1,0 +1,164 @@
+"""Page addresses: the address to show (`clean_url`) and the identity of a page (`canonical_url`).
+
+The generic rules of URL equivalence come from w3lib (Scrapy's URL library): lower-case scheme
+and host, IDNA host names, percent-encoding normalised (UTF-8, upper-case hex, only what must
+be escaped), query parameters sorted by name then value, fragment dropped, `.`/`..` segments
+resolved, IPv6 hosts normalised. newsmon adds what w3lib leaves to its users: default ports and
+a trailing dot in the host go, and tracking parameters (its own list below) go. `canonical_url`
+then folds the variants of one page that news sites serve (http/https, `www.`/`amp.` hosts,
+AMP renderings, a trailing slash).
+
+Canonical URLs are keys stored in the corpus: a change here re-keys articles, so
+tests/unit/test_urls.py pins the results. courlan (installed with trafilatura) was not used:
+its tracker pattern drops parameters that name documents (`gallery`, `*_uid`, `source`), it
+keeps fragments and turns IDNA hosts back into Unicode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+# Query parameters that identify a campaign or a click, never the document.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "spm",
+        "cmpid",
+        "ncid",
+        "ocid",
+        "sr_share",
+        "s_cid",
+        "at_medium",
+        "at_campaign",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "itm_", "pk_", "mtm_", "hsa_", "oly_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# w3lib leaves `|`, `[` and `]` unescaped in paths; newsmon always escaped them, and stored
+# keys must not change, so the path is escaped once more with newsmon's set of safe characters.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+# Host prefixes that serve the same document as the bare host.
+_HOST_ALIASES = ("www.", "amp.")
+# Query parameters that only ask for the AMP rendering of the same page.
+_AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
+
+
+def _is_tracking(name: str) -> bool:
+    low = name.lower()
+    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+def _without(query: str, unwanted: Callable[[str, str], bool]) -> str:
+    """The query without the parameters `unwanted(name, value)` picks; the others stay exactly
+    as written (decoding and re-encoding would turn non-UTF-8 escapes into U+FFFD)."""
+    kept = []
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        if pair and not unwanted(unquote_plus(name), unquote_plus(value)):
+            kept.append(pair)
+    return "&".join(kept)
+
+
+def _is_tracking_param(name: str, value: str) -> bool:
+    return _is_tracking(name)
+
+
+def _netloc(scheme: str, netloc: str, port: int | None) -> str:
+    """The authority without the scheme's default port or a trailing dot on the host name."""
+    host_port = netloc.rpartition("@")[2]
+    userinfo = netloc[: len(netloc) - len(host_port)]
+    host, port_part = host_port, ""
+    if port is not None:
+        host, _, digits = host_port.rpartition(":")
+        if _DEFAULT_PORTS.get(scheme.lower()) != port:
+            port_part = f":{digits}"
+    if not host.endswith("]"):  # an IPv6 literal has no trailing dot to drop
+        host = host.rstrip(".")
+    return f"{userinfo}{host}{port_part}"
+
+
+def clean_url(url: str) -> str:
+    """The address to show and link: normalised by w3lib, without a default port, fragment or
+    tracking parameters; the remaining query parameters sorted.
+
+    The path keeps its case (servers treat it as case-sensitive). Unlike `canonical_url`, the
+    result is still the page the publisher served (same scheme, host and AMP-ness).
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:  # a junk port: keep the URL as written rather than guess
+        return text
+    trimmed = urlunsplit(
+        (parts.scheme, _netloc(parts.scheme, parts.netloc, port), parts.path, "", "")
+    )
+    query = _without(parts.query, _is_tracking_param)
+    normal = urlsplit(canonicalize_url(f"{trimmed}?{query}" if query else trimmed))
+    return urlunsplit(normal._replace(path=quote(normal.path, safe=_PATH_SAFE)))
+
+
+def _is_amp_param(key: str, value: str) -> bool:
+    low_key, low_value = key.lower(), value.lower()
+    if low_key == "amp":
+        return low_value in _AMP_FLAG_VALUES
+    return low_key in {"outputtype", "output", "format"} and low_value == "amp"
+
+
+def _strip_amp_path(path: str) -> str:
+    """/story/amp, /story/amp/, /story/amp.html, /story.amp.html, /story.amp, /amp/story.
+
+    Only when something is left: `/amp` alone is a page of its own.
+    """
+    for suffix, replacement in (("/amp/", ""), ("/amp", ""), ("/amp.html", "")):
+        if path.endswith(suffix) and len(path) > len(suffix):
+            return path[: -len(suffix)] + replacement
+    if path.endswith(".amp.html"):
+        return path[: -len(".amp.html")] + ".html"
+    if path.endswith(".amp") and len(path) > len("/.amp"):
+        return path[: -len(".amp")]
+    if path.startswith("/amp/") and len(path) > len("/amp/"):
+        return path[len("/amp") :]
+    return path
+
+
+def canonical_url(url: str) -> str:
+    """The identity of a page: `clean_url` with the variants of one page folded together.
+
+    On top of `clean_url`: http and https are one page, `www.` and `amp.` hosts are the bare
+    host, AMP renderings (`/amp`, `/amp.html`, `.amp.html`, `?amp=1`, `/amp/…`) are the page,
+    and a trailing slash is dropped. Different paths, hosts (other subdomains) and meaningful
+    query parameters stay different. The result is a key, not always a fetchable address.
+    """
+    cleaned = clean_url(url)
+    parts = urlsplit(cleaned)
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return cleaned
+    netloc = parts.netloc
+    if "@" not in netloc:
+        for alias in _HOST_ALIASES:
+            if netloc.startswith(alias) and "." in netloc[len(alias) :]:
+                netloc = netloc[len(alias) :]
+                break
+    path = _strip_amp_path(parts.path)
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return urlunsplit(("https", netloc, path, _without(parts.query, _is_amp_param), ""))

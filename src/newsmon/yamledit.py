@@ -1,0 +1,117 @@
+"""Edits to a YAML file a person maintains: comments, order, quoting and styles kept (ruamel.yaml
+round trip), and never a broken file (the result is checked before it replaces the original)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from newsmon.yamlfile import ConfigError
+
+_KEY_ONLY = re.compile(r"^( *)[^\s#-][^#]*:\s*(?:#.*)?$")  # `key:` opening a nested block
+_DASH = re.compile(r"^( *)-( +)[^\s#]")  # `- item`
+
+
+def _indents(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) as ruamel's YAML.indent takes them, read from how the file
+    already nests blocks, else newsmon's own style (`key:` / `  - item` / `    key: value`)."""
+    mapping: int | None = None
+    sequence: int | None = None
+    offset: int | None = None
+    parent: int | None = None  # indentation of the previous line if it was a bare `key:`
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        dash = _DASH.match(line)
+        if parent is not None:
+            if dash and sequence is None:
+                offset = len(dash.group(1)) - parent
+                sequence = offset + 1 + len(dash.group(2))
+            depth = len(line) - len(line.lstrip(" "))
+            if not dash and mapping is None and depth > parent:
+                mapping = depth - parent
+        key = _KEY_ONLY.match(line)
+        parent = len(key.group(1)) if key else None
+    return mapping or 2, sequence or 4, 2 if offset is None else max(offset, 0)
+
+
+def append_to_list(
+    path: Path,
+    key: str,
+    item: Mapping[str, Any],
+    *,
+    comment: str | None = None,
+    check: Callable[[Path], object] = lambda _: None,
+) -> None:
+    """Append `item` to the top-level list `key` (made if absent or empty) and rewrite `path`.
+
+    The new text is written to a temporary file beside `path`, must mean exactly the old
+    settings plus the item, and must pass `check` (e.g. `load_config`); only then does it
+    replace `path`, atomically. `comment` goes at the end of the item's first line (block
+    style only: flow style has no room for comments). Raises ConfigError, leaving `path` as
+    it was.
+    """
+    text = path.read_text(encoding="utf-8")
+    editor = YAML()  # round trip
+    editor.preserve_quotes = True
+    editor.width = 4096  # never re-wrap the file's long lines
+    mapping, sequence, offset = _indents(text)
+    editor.indent(mapping=mapping, sequence=sequence, offset=offset)
+    try:
+        doc = editor.load(text)
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(doc, CommentedMap):
+        raise ConfigError(f"{path}: the file must hold a mapping of settings")
+    entry = CommentedMap(item.items())
+    items = doc.get(key)
+    if items is None:
+        items = doc[key] = CommentedSeq()
+    elif not isinstance(items, CommentedSeq):
+        raise ConfigError(f"{path}: {key}: must be a list")
+    if not items:  # `key: []` becomes a block list, the layout people extend by hand
+        items.fa.set_block_style()
+    items.append(entry)
+    if comment and not items.fa.flow_style():
+        entry.yaml_add_eol_comment(" ".join(comment.split()), next(iter(item)))
+    out = io.StringIO()
+    editor.dump(doc, out)
+    new_text = out.getvalue()
+    _same_but_for(text, new_text, key, dict(item), path)
+    _replace(path, new_text, check)
+
+
+def _same_but_for(old: str, new: str, key: str, item: dict[str, Any], path: Path) -> None:
+    """The rewritten file must say what the old one said, plus the item: nothing else moved."""
+    before = yaml.safe_load(old) or {}
+    expected = {**before, key: [*(before.get(key) or []), item]}
+    if yaml.safe_load(new) != expected:
+        raise ConfigError(f"{path}: cannot add to {key} without changing other settings")
+
+
+def _replace(path: Path, text: str, check: Callable[[Path], object]) -> None:
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        with contextlib.suppress(OSError):
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        try:
+            check(temp)
+        except ConfigError as exc:  # name the real file, not the temporary one
+            raise ConfigError(str(exc).replace(str(temp), str(path))) from None
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -1,0 +1,81 @@
+"""Bodies within their cap: only gzip and deflate, one of them, inflated no further than the cap."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import pytest
+
+from newsmon.bodies import CappedBody, EncodingRefused, decoder_for
+
+MB = 1024 * 1024
+
+
+def chunks(data: bytes, size: int = 65536) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+def read(body: CappedBody, data: bytes) -> tuple[bytes, bool, int]:
+    """Feed until the body says stop; returns content, truncated, raw chunks consumed."""
+    used = 0
+    for chunk in chunks(data):
+        used += 1
+        if body.feed(chunk):
+            break
+    return body.content, body.truncated, used
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("gzip, gzip", "stacked"),
+        ("deflate,gzip", "stacked"),
+        ("br", "'br' refused"),
+        ("zstd", "'zstd' refused"),
+        ("compress", "'compress' refused"),
+    ],
+)
+def test_stacked_and_unknown_codings_are_refused(header: str, reason: str) -> None:
+    with pytest.raises(EncodingRefused, match=reason):
+        decoder_for(header)
+
+
+@pytest.mark.parametrize("header", [None, "", "identity", " Identity "])
+def test_identity_needs_no_decoder(header: str | None) -> None:
+    assert decoder_for(header) is None
+
+
+def test_a_gzip_bomb_stops_at_the_decoded_cap() -> None:
+    bomb = gzip.compress(b"\0" * (200 * MB), compresslevel=9)  # ~200 KB on the wire
+    content, truncated, used = read(CappedBody("gzip", 5 * MB), bomb)
+    assert truncated and len(content) == 5 * MB
+    assert used <= 2  # stopped at once, the rest of the stream never inflated
+
+
+@pytest.mark.parametrize("wrap", [zlib.compress, lambda d: zlib.compress(d)[2:-4]])
+def test_deflate_zlib_wrapped_or_raw(wrap) -> None:
+    page = b"<html>" + "뉴스 ".encode() * 5000 + b"</html>"
+    content, truncated, _ = read(CappedBody("deflate", MB), wrap(page))
+    assert (content, truncated) == (page, False)
+
+
+def test_x_gzip_and_a_body_within_the_cap() -> None:
+    page = b"<rss>" + b"x" * 100_000 + b"</rss>"
+    assert read(CappedBody("x-gzip", MB), gzip.compress(page))[:2] == (page, False)
+
+
+def test_the_raw_transfer_is_capped_too() -> None:
+    plain = b"y" * (3 * MB)
+    content, truncated, used = read(CappedBody(None, MB), plain)
+    assert truncated and content == plain[:MB] and used == 17  # 16 chunks are exactly the cap
+    # a deflate stream of empty blocks inflates to nothing, but its raw size still counts
+    empty = b"x\x9c" + b"\x00\x00\x00\xff\xff" * 300_000  # empty stored blocks, not final
+    assert len(empty) > MB
+    content, truncated, _ = read(CappedBody("deflate", MB), empty)
+    assert truncated and content == b""
+
+
+def test_a_corrupt_gzip_body_is_refused() -> None:
+    with pytest.raises(EncodingRefused, match="not valid gzip"):
+        read(CappedBody("gzip", MB), b"this is not gzip at all")

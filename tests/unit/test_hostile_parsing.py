@@ -1,0 +1,167 @@
+"""Publishers' text that used to crash or swamp a feed: odd digits, huge numbers, JSON of the
+wrong shape or depth, DTD entity bombs, endless entry lists. Each case is a regression test."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsmon.config import PollConfig
+from newsmon.feeddtd import neutralise_entities
+from newsmon.feeds import FeedParseError, parse_feed
+from newsmon.poll import Severity, after_failure, after_success, freshness, retry_after
+
+NOW = datetime(2025, 2, 24, 12, 0, tzinfo=UTC)
+CONFIG = PollConfig()  # caps: 24 h interval, 24 h backoff
+FEED_URL = "https://feed.example/rss.xml"
+
+
+def rss(channel_extra: str = "", items: str = "") -> bytes:
+    if not items:
+        items = "<item><title>One</title><link>https://feed.example/1</link></item>"
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{channel_extra}'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "1²", "-5", "1e9", " "])
+def test_ttl_that_is_not_ascii_digits_is_ignored(raw: str) -> None:
+    feed = parse_feed(rss(f"<ttl>{raw}</ttl>"), FEED_URL)
+    assert feed.ttl_minutes is None and len(feed.entries) == 1
+
+
+@pytest.mark.parametrize("raw", ["9" * 30, "99999999999"])
+def test_a_huge_ttl_is_capped_not_an_overflow(raw: str) -> None:
+    feed = parse_feed(rss(f"<ttl>{raw}</ttl>"), FEED_URL)
+    ttl = feed.ttl_minutes
+    nxt = after_success(CONFIG, NOW, {}, ttl)
+    assert nxt.at == NOW + timedelta(hours=24) or ttl is None
+
+
+@pytest.mark.parametrize("raw", ["²", "１２０", "12 s", "-1"])
+def test_retry_after_that_is_not_ascii_digits_is_ignored(raw: str) -> None:
+    assert retry_after({"retry-after": raw}, NOW) is None
+    nxt = after_failure(CONFIG, NOW, 1, Severity.SOFT, {"retry-after": raw}, 429)
+    assert nxt.at == NOW + timedelta(minutes=5)  # the ordinary backoff
+
+
+def test_huge_numbers_from_publishers_are_clamped() -> None:
+    huge = "9" * 40
+    assert retry_after({"retry-after": huge}, NOW) == timedelta(days=3650)
+    nxt = after_failure(CONFIG, NOW, 1, Severity.SOFT, {"retry-after": huge}, 503)
+    assert nxt.at == NOW + timedelta(hours=24)
+    headers = {"cache-control": f"max-age={huge}"}
+    hint = freshness(headers, None, NOW)
+    assert hint is not None and hint[0] == timedelta(days=3650)
+    # the 304 path reads the same headers
+    assert after_success(CONFIG, NOW, headers).at == NOW + timedelta(hours=24)
+    assert after_success(CONFIG, NOW, {}, 10**11).at == NOW + timedelta(hours=24)
+    assert freshness({"cache-control": "max-age=00000000000000000000600"}, None, NOW) == (
+        timedelta(seconds=600),
+        "max-age 600 s",
+    )
+
+
+def json_feed(items: object, **extra: object) -> bytes:
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items, **extra}
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize("items", [5, "abc", {"url": "x"}, None, True])
+def test_json_feed_items_of_the_wrong_shape_mean_no_entries(items: object) -> None:
+    feed = parse_feed(json_feed(items), FEED_URL)
+    assert feed.entries == [] and feed.warning == "the feed has no entries"
+
+
+def test_json_feed_fields_of_the_wrong_shape_are_ignored() -> None:
+    item = {
+        "id": {"x": 1},
+        "url": ["https://feed.example/1"],
+        "external_url": "https://feed.example/2",
+        "title": ["list"],
+        "summary": "text",
+        "authors": 5,
+        "date_published": 7,
+    }
+    [entry] = parse_feed(
+        json_feed([item, {"authors": [{"name": {"a": 1}}], "title": "B"}]), FEED_URL
+    ).entries[:1]
+    assert entry.link == "https://feed.example/2" and entry.guid is None
+    assert entry.title == "" and entry.summary == "text" and entry.author is None
+
+
+def test_deeply_nested_json_is_not_a_feed_and_no_crash() -> None:
+    deep = b'{"version": "https://jsonfeed.org/version/1", "items": ' + b"[" * 200_000
+    deep += b"]" * 200_000 + b"}"
+    with pytest.raises(FeedParseError, match="nested too deeply"):
+        parse_feed(deep, FEED_URL)
+
+
+def test_entries_are_capped() -> None:
+    items = "".join(
+        f"<item><title>E{i}</title><link>https://feed.example/{i}</link></item>" for i in range(500)
+    )
+    assert len(parse_feed(rss(items=items), FEED_URL, max_entries=7).entries) == 7
+    listed = [{"url": f"https://feed.example/{i}", "title": f"E{i}"} for i in range(500)]
+    assert len(parse_feed(json_feed(listed), FEED_URL, max_entries=3).entries) == 3
+
+
+def entity_bomb(size: int, refs: int) -> bytes:
+    return (
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE rss [\n<!ENTITY big "{"x" * size}">\n]>\n'
+        '<rss version="2.0"><channel><title>T</title><item><title>a</title>'
+        f"<link>https://feed.example/1</link><description>{'&big;' * refs}</description>"
+        "</item></channel></rss>"
+    ).encode()
+
+
+def test_dtd_entities_are_removed_before_parsing() -> None:
+    started = time.perf_counter()
+    feed = parse_feed(entity_bomb(100_000, 300), FEED_URL)  # 30 MB if expanded
+    assert time.perf_counter() - started < 3
+    [entry] = feed.entries
+    assert "x" * 1000 not in entry.summary and entry.link == "https://feed.example/1"
+    assert "DTD entity declarations removed" in (feed.warning or "")
+
+
+def test_nested_entity_declarations_never_expand() -> None:
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "lol"><!-- it\'s ]> -->'
+        b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        b'<rss version="2.0"><channel><title>&b;</title><item><title>&b;</title>'
+        b"<link>https://feed.example/1</link></item></channel></rss>"
+    )
+    feed = parse_feed(laughs, FEED_URL)
+    assert "lol" not in feed.entries[0].title and "lol" not in (feed.title or "")
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"<!DOCTYPE rss [ <!ENTITY a 'b'>", "unterminated DOCTYPE"),
+        (b"<rss><!ENTITY a 'b'></rss>", "outside a DOCTYPE"),
+        ("<!DOCTYPE r [<!ENTITY a 'b'>]><rss/>".encode("utf-16"), "wide encoding"),
+    ],
+)
+def test_entities_that_cannot_be_removed_are_refused(data: bytes, reason: str) -> None:
+    with pytest.raises(FeedParseError, match=reason):
+        parse_feed(data, FEED_URL)
+
+
+def test_doctypes_without_entities_are_left_alone() -> None:
+    netscape = (
+        b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"/>'
+    )
+    assert neutralise_entities(netscape) == (netscape, False)
+    subset = b"<!DOCTYPE r [<!ATTLIST r a CDATA #IMPLIED>]><r/>"
+    assert neutralise_entities(subset) == (subset, False)
+    assert neutralise_entities(b'<!DOCTYPE r [<!ENTITY a "]>">]><r/>') == (
+        b"<!DOCTYPE r ><r/>",
+        True,
+    )

@@ -1,0 +1,139 @@
+"""`newsmon eval` as an error analysis: every false negative and false positive explained, and
+`--suggest` hints (words and word pairs frequent in missed positives, rare in negatives)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+from newsmon.evaluate import evaluate, load_labels, suggest, words
+from newsmon.rules import load_rules
+
+runner = CliRunner()
+
+RULES = """\
+version: 2
+topics:
+  open-source:
+    min_score: 3
+    weights: {short_words: 0}
+    terms:
+      en: ["open source", "title: Open Source Week", "(weights | checkpoints) NEAR/3 released"]
+  policy:
+    min_score: 3
+    terms:
+      en: ["regulation"]
+    exclude:
+      en: ["monetary policy"]
+"""
+
+
+def _write(tmp_path: Path, items: list[dict[str, object]]) -> tuple[Path, Path]:
+    rules = tmp_path / "topics.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n")
+    return rules, labels
+
+
+ITEMS: list[dict[str, object]] = [
+    # FN: one body mention of a term, weights off (short_words: 0): score 1 of 3
+    {
+        "id": "fn-weak",
+        "title": "Lab ships model",
+        "text": "It is open source.",
+        "topics": ["open-source"],
+    },
+    # FN: a NEAR pair too far apart, a title-only term in the body
+    {
+        "id": "fn-near",
+        "title": "Lab news",
+        "text": "The weights are big. Many more words stand here before it was released. "
+        "Open Source Week goes on.",
+        "topics": ["open-source"],
+    },
+    # FN vetoed: regulation, but the exclude term occurs
+    {
+        "id": "fn-veto",
+        "title": "Regulation of AI and monetary policy",
+        "text": "",
+        "topics": ["policy"],
+    },
+    # FP
+    {"id": "fp", "title": "Regulation of taxis", "text": "", "topics": []},
+    # right
+    {"id": "ok", "title": "New open source model", "text": "", "topics": ["open-source"]},
+]
+
+
+def test_eval_lists_every_fn_and_fp_with_scores_terms_near_misses_and_vetoes(
+    tmp_path: Path,
+) -> None:
+    rules, labels = _write(tmp_path, ITEMS)
+    result = runner.invoke(app, ["eval", str(labels), "--rules", str(rules)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "5 items, 4 misclassified" in out
+    block = out[out.index("fn-weak") :]
+    assert "FN open-source: score 1 of 3" in block
+    assert "body  @6      x1  +1  open source" in block
+    block = out[out.index("fn-near") :]
+    assert "FN open-source: score 1 of 3" in block  # "open source" inside Open Source Week
+    assert (
+        "nearly: (weights | checkpoints) NEAR/3 released (both sides occur, not within 3" in block
+    )
+    assert "nearly: title: Open Source Week (only in the body (a title: term))" in block
+    block = out[out.index("fn-veto") :]
+    assert "FN policy: score 3 of 3, vetoed by exclude 'monetary policy'" in block
+    block = out[out.index("  fp (") :]
+    assert "+policy" in block and "FP policy: score 3 of 3" in block
+    assert "title @0      x1  +3  regulation" in block
+    assert "  ok (" not in out
+
+
+def test_suggest_finds_words_of_the_misses_that_negatives_lack(tmp_path: Path) -> None:
+    items: list[dict[str, object]] = [
+        {
+            "id": f"p{i}",
+            "title": "Lab news",
+            "text": f"The {w} model is MIT licensed today.",
+            "topics": ["open-source"],
+        }
+        for i, w in enumerate(("new", "small", "tiny"))
+    ]
+    items += [
+        {
+            "id": f"n{i}",
+            "title": "Lab news",
+            "text": f"The {w} model is closed today.",
+            "topics": [],
+        }
+        for i, w in enumerate(("big", "huge", "vast", "other", "fast"))
+    ]
+    rules, labels = _write(tmp_path, items)
+    loaded = load_rules(rules)
+    found = load_labels(labels)
+    hints = suggest(loaded, evaluate(loaded, found), found)
+    top = [h.text for h in hints["open-source"]]
+    assert {"mit licensed", "licensed", "mit"} <= set(top)
+    assert "model" not in top and "today" not in top  # in every negative too
+    assert "the" not in top and "is mit" not in top  # function words never make a hint
+    assert hints["open-source"][0].missed == 3 and hints["open-source"][0].negatives == 0
+    result = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--suggest"])
+    assert result.exit_code == 0, result.output
+    assert "hints: words and word pairs" in result.output
+    assert "mit licensed" in result.output and "in 3 missed, 0 negatives" in result.output
+
+
+def test_hint_words_are_hangul_aware() -> None:
+    assert words("오픈AI가 가중치를 공개했다. The Open-Source model, 2025") == [
+        "오픈ai",
+        "가중치",
+        "공개",
+        "the",
+        "open-source",
+        "model",
+    ]

@@ -1,0 +1,204 @@
+"""URL cleaning and page identity. Canonical URLs are keys stored in the corpus: the pinned
+results below are what newsmon stored before it moved to w3lib, and must not change."""
+
+import pytest
+
+from newsmon.urls import canonical_url, clean_url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://Example.COM/News/A.html", "https://example.com/News/A.html"),
+        (
+            "https://example.com/a?utm_source=rss&utm_medium=feed&id=7#comments",
+            "https://example.com/a?id=7",
+        ),
+        ("https://example.com/a?fbclid=xyz&gclid=1&b=2&a=1", "https://example.com/a?a=1&b=2"),
+        ("http://example.com:80/a", "https://example.com/a"),
+        ("https://example.com:443/a", "https://example.com/a"),
+        ("https://example.com:8443/a", "https://example.com:8443/a"),
+        ("https://example.com", "https://example.com/"),
+        ("https://example.com/%ED%95%9C%EA%B8%80", "https://example.com/%ED%95%9C%EA%B8%80"),
+        ("https://example.com/한글", "https://example.com/%ED%95%9C%EA%B8%80"),
+        ("https://example.com/a?Utm_Campaign=x", "https://example.com/a"),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+# (input, clean_url, canonical_url) as newsmon computed them before w3lib: stored keys.
+PINNED = [
+    (
+        "https://EXAMPLE.com/News/Story.html?b=2&a=1&a=0",
+        "https://example.com/News/Story.html?a=0&a=1&b=2",
+        "https://example.com/News/Story.html?a=0&a=1&b=2",
+    ),
+    (
+        "https://www.example.com/a?x&y=",
+        "https://www.example.com/a?x=&y=",
+        "https://example.com/a?x=&y=",
+    ),
+    (
+        "https://한국.kr/경로?q=한글",
+        "https://xn--3e0b707e.kr/%EA%B2%BD%EB%A1%9C?q=%ED%95%9C%EA%B8%80",
+        "https://xn--3e0b707e.kr/%EA%B2%BD%EB%A1%9C?q=%ED%95%9C%EA%B8%80",
+    ),
+    ("https://BÜCHER.de./a", "https://xn--bcher-kva.de/a", "https://xn--bcher-kva.de/a"),
+    (
+        "https://user:pw@www.example.com:443/a",
+        "https://user:pw@www.example.com/a",
+        "https://user:pw@www.example.com/a",
+    ),
+    ("http://example.com:8080/a/", "http://example.com:8080/a/", "https://example.com:8080/a"),
+    (
+        "https://example.com/a|b[c]",
+        "https://example.com/a%7Cb%5Bc%5D",
+        "https://example.com/a%7Cb%5Bc%5D",
+    ),
+    ("https://example.com/a%7eb%2a", "https://example.com/a~b*", "https://example.com/a~b*"),
+    ("https://example.com/a b+c", "https://example.com/a%20b+c", "https://example.com/a%20b+c"),
+    (
+        "https://example.com/~user/;v=1",
+        "https://example.com/~user/;v=1",
+        "https://example.com/~user/;v=1",
+    ),
+    (
+        "https://example.com/p?a=!*()'~&b=x y",
+        "https://example.com/p?a=%21%2A%28%29%27~&b=x+y",
+        "https://example.com/p?a=%21%2A%28%29%27~&b=x+y",
+    ),
+    (
+        "https://example.com/view.php?idx=100&page=1&utm_source=rss&_ga=1&ITM_x=2",
+        "https://example.com/view.php?idx=100&page=1",
+        "https://example.com/view.php?idx=100&page=1",
+    ),
+    (
+        "https://news.example.kr/amp/article/123?outputType=amp&ref_src=twsrc",
+        "https://news.example.kr/amp/article/123?outputType=amp",
+        "https://news.example.kr/article/123",
+    ),
+    (
+        "https://m.example.com/news/1?amp=0",
+        "https://m.example.com/news/1?amp=0",
+        "https://m.example.com/news/1?amp=0",
+    ),
+    (
+        "https://example.com:abc/x",
+        "https://example.com:abc/x",
+        "https://example.com:abc/x",
+    ),  # junk port: as written
+]
+
+
+@pytest.mark.parametrize(("url", "clean", "canonical"), PINNED)
+def test_results_stored_before_w3lib_are_unchanged(url: str, clean: str, canonical: str) -> None:
+    assert (clean_url(url), canonical_url(url)) == (clean, canonical)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected", "was"),
+    [
+        # RFC 3986 6.2.2.2: an escaped "/" or "?" is another path, not the same one
+        ("https://example.com/a%2Fb", "https://example.com/a%2Fb", "https://example.com/a/b"),
+        # RFC 3986 5.2.4: dot segments name the page they lead to
+        (
+            "https://example.com/a/../b/./c",
+            "https://example.com/b/c",
+            "https://example.com/a/../b/./c",
+        ),
+        # escapes of non-UTF-8 bytes (EUC-KR search terms) stay apart instead of becoming U+FFFD
+        (
+            "https://example.kr/s?q=%C7%D1",
+            "https://example.kr/s?q=%C7%D1",
+            "https://example.kr/s?q=%EF%BF%BD",
+        ),
+        # an IPv6 host keeps its brackets
+        ("http://[2001:DB8::1]:80/a", "https://[2001:db8::1]/a", "https://2001:db8::1/a"),
+    ],
+)
+def test_deliberate_changes_from_w3lib(url: str, expected: str, was: str) -> None:
+    """Where w3lib normalises differently from newsmon's former code, w3lib is right: these keys
+    were lossy or wrong (an article stored under one is fetched once more, then recognised by
+    its body hash)."""
+    assert canonical_url(url) == expected != was
+
+
+def test_non_utf8_escapes_no_longer_collide() -> None:
+    assert canonical_url("https://example.kr/s?q=%C7%D1") != canonical_url(
+        "https://example.kr/s?q=%B1%DB"
+    )
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "http://news.example.com/2025/02/deepseek-week",
+        "https://www.news.example.com/2025/02/deepseek-week",
+        "https://news.example.com/2025/02/deepseek-week/",
+        "https://news.example.com/2025/02/deepseek-week/amp",
+        "https://news.example.com/2025/02/deepseek-week/amp/",
+        "https://news.example.com/2025/02/deepseek-week/amp.html",
+        "https://news.example.com/amp/2025/02/deepseek-week",
+        "https://news.example.com/2025/02/deepseek-week?amp=1",
+        "https://news.example.com/2025/02/deepseek-week?amp",
+        "https://news.example.com/2025/02/deepseek-week?outputType=amp",
+        "https://amp.news.example.com/2025/02/deepseek-week",
+        "https://news.example.com/2025/02/deepseek-week.amp",
+        "http://www.news.example.com/2025/02/deepseek-week/?utm_source=x&amp=true#top",
+    ],
+)
+def test_www_scheme_slash_and_amp_variants_share_identity(variant: str) -> None:
+    assert canonical_url(variant) == "https://news.example.com/2025/02/deepseek-week"
+
+
+def test_amp_html_suffix_keeps_the_html_page() -> None:
+    assert canonical_url("https://x.example/a/story.amp.html") == "https://x.example/a/story.html"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://example.com/amp", "https://example.com/"),  # a page called /amp
+        ("https://example.com/news/1", "https://example.com/news/2"),
+        ("https://m.example.com/news/1", "https://example.com/news/1"),  # another host
+        ("https://blog.example.com/a", "https://example.com/a"),
+        ("https://example.com/view?id=1&amp=1", "https://example.com/view?id=2"),
+        ("https://example.com/view?amp=2", "https://example.com/view"),  # not an AMP flag
+        ("https://example.com/champ", "https://example.com/ch"),
+        ("https://example.com/amplifier", "https://example.com/"),
+        ("https://www.com/a", "https://com/a"),  # www. is the whole name: kept
+        ("https://example.com:8443/a", "https://example.com/a"),
+    ],
+)
+def test_different_pages_stay_apart(a: str, b: str) -> None:
+    assert canonical_url(a) != canonical_url(b)
+
+
+def test_clean_url_keeps_the_address_the_publisher_served() -> None:
+    url = "http://www.example.com/news/1/amp/?utm_source=rss&id=2#c"
+    assert clean_url(url) == "http://www.example.com/news/1/amp/?id=2"
+
+
+def test_canonical_url_keeps_meaningful_parameters_and_path_case() -> None:
+    a = canonical_url("https://news.example.kr/view.php?idx=100&page=1")
+    b = canonical_url("https://news.example.kr/view.php?idx=101&page=1")
+    assert a != b
+    assert canonical_url("https://x.org/Story") != canonical_url("https://x.org/story")
+
+
+def test_parameters_that_name_documents_are_kept() -> None:
+    """Names a broader tracker list (courlan's) would drop: here they pick the document."""
+    for query in ("gallery=2", "article_uid=5", "source=12", "sid=105"):
+        assert canonical_url(f"https://example.com/view?{query}").endswith(f"?{query}")
+
+
+def test_tracking_variants_share_identity() -> None:
+    base = "https://example.com/en/deepseek.html"
+    variants = [
+        base + "?utm_source=rss&utm_medium=feed",
+        base + "#top",
+        base.replace("https://example.com", "HTTPS://EXAMPLE.com") + "?fbclid=abc",
+    ]
+    assert {canonical_url(v) for v in variants} == {canonical_url(base)}

@@ -1,0 +1,165 @@
+"""`feeds add`'s edit of the configuration: block and flow styles, comments kept, never broken."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from newsmon.config import load_config
+from newsmon.discover import FoundFeed, add_to_config
+from newsmon.yamledit import append_to_list
+from newsmon.yamlfile import ConfigError
+from tests.conftest import SHIPPED_TOPICS
+
+FOUND = FoundFeed("https://new.example/rss.xml", "New Site: AI news", 12, "en")
+HEAD = "# my monitor\ndatabase_url: sqlite:///{db}   # the corpus\ntopics_file: {topics}\n"
+TAIL = 'slack:\n  default_channel: "#news"    # keep me\n'
+
+
+def write(tmp_path: Path, feeds: str) -> Path:
+    path = tmp_path / "newsmon.yaml"
+    text = HEAD.format(db=tmp_path / "c.db", topics=SHIPPED_TOPICS) + feeds + TAIL
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_block_style_keeps_comments_and_layout(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "feeds:\n"
+        "  - name: existing   # keep this comment\n"
+        "    url: https://existing.example/rss\n"
+        "    language: ko\n",
+    )
+    before = path.read_text(encoding="utf-8")
+    entry = add_to_config(path, FOUND)
+    assert entry.name == "new-example-en"
+    after = path.read_text(encoding="utf-8")
+    added = (
+        "  - name: new-example-en  # New Site: AI news\n"
+        "    url: https://new.example/rss.xml\n"
+        "    language: en\n"
+    )
+    assert after == before.replace(TAIL, added + TAIL)  # nothing else moved
+    assert [f.name for f in load_config(path).feeds] == ["existing", "new-example-en"]
+
+
+def test_flow_style_list(tmp_path: Path) -> None:
+    path = write(tmp_path, 'feeds: [{name: a, url: "https://a.example/rss"}]  # one feed\n')
+    add_to_config(path, FOUND, name="b", language="ko")
+    after = path.read_text(encoding="utf-8")
+    assert 'feeds: [{name: a, url: "https://a.example/rss"}, {name: b, url: ' in after
+    assert "# one feed" in after and after.startswith("# my monitor") and "# keep me" in after
+    feeds = load_config(path).feeds
+    assert [(f.name, f.url, f.language) for f in feeds] == [
+        ("a", "https://a.example/rss", None),
+        ("b", "https://new.example/rss.xml", "ko"),
+    ]
+
+
+@pytest.mark.parametrize("feeds", ["feeds: []\n", "", "feeds: []   # none yet\n"])
+def test_empty_or_missing_list_becomes_a_block_list(tmp_path: Path, feeds: str) -> None:
+    path = write(tmp_path, feeds)
+    add_to_config(path, FOUND)
+    after = path.read_text(encoding="utf-8")
+    assert "- name: new-example-en  # New Site: AI news\n" in after
+    assert "# my monitor" in after and "# the corpus" in after and "# keep me" in after
+    assert [f.name for f in load_config(path).feeds] == ["new-example-en"]
+
+
+def test_a_key_without_a_value_gets_the_list(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds:\n")  # null: not a valid configuration, but valid YAML
+    append_to_list(path, "feeds", {"name": "a", "url": "https://a.example/rss"})
+    assert "feeds:\n  - name: a\n    url: https://a.example/rss\nslack:" in path.read_text(
+        encoding="utf-8"
+    )
+
+
+def test_the_files_own_indentation_is_followed(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"topics_file: {SHIPPED_TOPICS}\n"
+        f"database_url: sqlite:///{tmp_path / 'c.db'}\n"
+        "feeds:\n- name: a\n  url: https://a.example/rss\n"
+        "slack:\n    default_channel: '#news'\n",
+        encoding="utf-8",
+    )
+    add_to_config(path, FOUND, name="b")
+    text = path.read_text(encoding="utf-8")
+    assert "\n- name: b  # New Site: AI news\n  url: https://new.example/rss.xml\n" in text
+    assert "slack:\n    default_channel: '#news'\n" in text  # quotes and depth kept
+
+
+def test_environment_references_stay_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSMON_TEST_DB", f"sqlite:///{tmp_path / 'env.db'}")
+    path = write(tmp_path, "feeds: []\n")
+    text = path.read_text(encoding="utf-8").replace(
+        f"sqlite:///{tmp_path / 'c.db'}", "${NEWSMON_TEST_DB}"
+    )
+    path.write_text(text, encoding="utf-8")
+    add_to_config(path, FOUND)
+    assert "database_url: ${NEWSMON_TEST_DB}   # the corpus" in path.read_text(encoding="utf-8")
+
+
+def test_a_name_in_use_is_refused_and_the_file_untouched(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds:\n  - name: new-example-en\n    url: https://x.example/rss\n")
+    before = path.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="exists; choose one with --name"):
+        add_to_config(path, FOUND)
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_result_that_does_not_validate_never_replaces_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds: []\n")
+    before = path.read_text(encoding="utf-8")
+    bad = {"name": "x", "url": "https://x.example/", "colour": "red"}  # an unknown key
+    with pytest.raises(ConfigError) as caught:
+        append_to_list(path, "feeds", bad, check=load_config)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:") and "feeds.0.colour: unknown key" in message
+    assert path.read_text(encoding="utf-8") == before
+    assert os.listdir(tmp_path) == ["newsmon.yaml"]  # no temporary file left behind
+
+
+def test_what_is_not_a_list_is_not_appended_to(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds: {a: 1}\n")
+    with pytest.raises(ConfigError, match="feeds: must be a list"):
+        append_to_list(path, "feeds", {"name": "x"})
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("feeds: [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        append_to_list(broken, "feeds", {"name": "x"})
+
+
+def test_only_the_item_is_added(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds:\n  - {name: a, url: 'https://a.example/rss'}\n")
+    before = yaml.safe_load(path.read_text(encoding="utf-8"))
+    append_to_list(path, "feeds", {"name": "b", "url": "https://b.example/rss"}, comment="B\nnews")
+    after = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert after == {
+        **before,
+        "feeds": [*before["feeds"], {"name": "b", "url": "https://b.example/rss"}],
+    }
+    assert "# B news" in path.read_text(encoding="utf-8")  # a comment stays on one line
+
+
+def test_the_shipped_configuration_only_grows_by_the_new_lines(tmp_path: Path) -> None:
+    shipped = SHIPPED_TOPICS.parent / "newsmon.yaml"
+    path = tmp_path / "newsmon.yaml"
+    path.write_bytes(shipped.read_bytes())
+    (tmp_path / "topics.yaml").write_bytes(SHIPPED_TOPICS.read_bytes())
+    before = path.read_text(encoding="utf-8").splitlines()
+    add_to_config(path, FOUND)
+    after = path.read_text(encoding="utf-8").splitlines()
+    changes = [d for d in difflib.ndiff(before, after) if d[:2] in ("+ ", "- ")]
+    assert changes == [
+        "+   - name: new-example-en  # New Site: AI news",
+        "+     url: https://new.example/rss.xml",
+        "+     language: en",
+    ]
