@@ -18,12 +18,12 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import open_context
+from flows.common import BACKFILL_TASK_TIMEOUT, BACKFILL_TIMEOUT, open_context, record_crash
 from newsmon import alerts as alerting
 from newsmon import progress
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import ArticleText
+from newsmon.corpus.records import ArticleText, RunStatus
 from newsmon.fetch import Fetcher
 from newsmon.pipeline import (
     Context,
@@ -41,26 +41,32 @@ from newsmon.report import BackfillResult, PagesResult, diff_markdown
 BATCH = 500  # articles read, re-classified and reported at a time
 
 
-@task(name="reclassify-batch", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+@task(
+    name="reclassify-batch",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    timeout_seconds=BACKFILL_TASK_TIMEOUT,
+)
 def reclassify_task(
     ctx: Context, rows: list[ArticleText], alerts: bool, topics: list[str] | None = None
 ) -> ReclassifyOutcome:
     return reclassify_batch(ctx, rows, queue_alerts=alerts, topics=topics)
 
 
-@task(name="preview-batch", cache_policy=NO_CACHE)
+@task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def preview_task(
     ctx: Context, rows: list[ArticleText], topics: list[str] | None = None
 ) -> list[MatchDiff]:
     return preview_reclassify(ctx, rows, topics)[1]
 
 
-@task(name="deliver-alerts", cache_policy=NO_CACHE)
+@task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def deliver_task(ctx: Context, limit: int) -> DeliveryOutcome:
     return deliver_in_turn(ctx, alerting.make_sender(ctx.secrets, ctx.config.slack), limit)
 
 
-@task(name="backfill-pages", cache_policy=NO_CACHE)
+@task(name="backfill-pages", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 async def pages_task(
     ctx: Context,
     fetcher: Fetcher,
@@ -112,7 +118,7 @@ class FlowProgress:
             update_progress_artifact(self.artifact, 100.0, _sync=True)  # type: ignore[call-arg]
 
 
-@flow(name="backfill", log_prints=True)
+@flow(name="backfill", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
 def backfill(
     since: date,
     until: date | None = None,
@@ -133,6 +139,7 @@ def backfill(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
+    run_id: int | None = None
     try:
         unknown = sorted(set(topics or ()) - set(ctx.rules.labels))
         if unknown:
@@ -141,6 +148,8 @@ def backfill(
         total = ctx.store.count_for_reclassify(start, end, feed=feed)
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-progress"))
         watch.start(total, "articles")
+        if not dry_run:  # a dry run writes nothing, not even its run
+            run_id = ctx.store.runs.start_run("backfill", started)
         done, outcome, diffs = 0, ReclassifyOutcome(), list[MatchDiff]()
         for part in ctx.store.reclassify_batches(start, end, feed=feed, batch=BATCH):
             if dry_run:
@@ -164,18 +173,23 @@ def backfill(
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = deliver_task(ctx, ctx.config.slack.max_per_pass) if alerts else None
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
-        ctx.store.record_run("backfill", started, result.as_dict())
+        assert run_id is not None
+        ctx.store.runs.finish_run(run_id, RunStatus.COMPLETED, result.as_dict())
         logger.info("backfill: %s", result.line())
         create_markdown_artifact(
             key="backfill-summary",
             markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
         )
         return result
+    except BaseException as exc:
+        if run_id is not None:
+            record_crash(ctx, run_id, exc)
+        raise
     finally:
         ctx.close()
 
 
-@flow(name="backfill-urls", log_prints=True)
+@flow(name="backfill-urls", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
 async def backfill_urls(
     urls: list[str],
     alerts: bool = False,
@@ -191,6 +205,7 @@ async def backfill_urls(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
+    run_id = None if dry_run else ctx.store.runs.start_run("backfill-urls", started)
     try:
         source = next((f for f in ctx.config.feeds if f.name == feed), None)
         if feed is not None and source is None:
@@ -208,12 +223,16 @@ async def backfill_urls(
                 ctx.config.slack.max_per_pass,
             )
         result = PagesResult(tuple(pages), dry_run, delivery)
-        if not dry_run:
-            ctx.store.record_run("backfill-urls", started, result.as_dict())
+        if run_id is not None:
+            ctx.store.runs.finish_run(run_id, RunStatus.COMPLETED, result.as_dict())
         logger.info("backfill-urls: %s", result.line())
         create_table_artifact(  # type: ignore[call-arg]
             key="backfill-urls", table=result.table(), description=result.line(), _sync=True
         )
         return result
+    except BaseException as exc:
+        if run_id is not None:
+            record_crash(ctx, run_id, exc)
+        raise
     finally:
         ctx.close()

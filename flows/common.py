@@ -1,19 +1,55 @@
-"""What the flows share: opening a run's context (configuration, rules, corpus) and naming the
-pass among others that may run on the same corpus."""
+"""What the flows share: opening a run's context (and naming the pass among others on the same
+corpus), timeouts, and recording how a run ended."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from datetime import UTC, datetime
 
+from prefect import get_run_logger
 from prefect.context import FlowRunContext
 
 from newsmon.config import load_config
+from newsmon.corpus.records import RunStatus
 from newsmon.pipeline import Context, PassClaim
 
 
+def timeout_setting(name: str, default: float) -> float:
+    """Seconds from the environment variable `name` (the worker's), else `default`.
+
+    Read at import: Prefect fixes a flow's or task's timeout when it is decorated.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+# Defaults: a pass is scheduled every 20 minutes with CANCEL_NEW, so a hung one must end well
+# before it has cost more than one or two scheduled runs.
+MONITOR_TIMEOUT = timeout_setting("NEWSMON_MONITOR_TIMEOUT_SECONDS", 30 * 60)
+FEEDS_TASK_TIMEOUT = timeout_setting("NEWSMON_FEEDS_TASK_TIMEOUT_SECONDS", 10 * 60)
+DELIVERY_TIMEOUT = timeout_setting("NEWSMON_DELIVERY_TIMEOUT_SECONDS", 5 * 60)
+BACKFILL_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TIMEOUT_SECONDS", 3 * 60 * 60)
+BACKFILL_TASK_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TASK_TIMEOUT_SECONDS", 15 * 60)
+
+
 def open_context(config_path: str | None) -> Context:
-    """Load configuration and open the corpus; a bad config or database fails the flow here."""
+    """Load configuration and open the corpus; a bad config, or a database that cannot be
+    migrated or written, fails the flow here with one line."""
     ctx = Context.open(load_config(config_path))
+    try:
+        ctx.store.check_writable()
+    except BaseException:
+        ctx.close()
+        raise
     ctx.claim = PassClaim(started=pass_started())
     return ctx
 
@@ -27,3 +63,19 @@ def pass_started() -> datetime:
     if when is None:
         return datetime.now(UTC)
     return datetime.fromtimestamp(when.timestamp(), UTC)
+
+
+def crash_reason(exc: BaseException) -> str:
+    """One line for the runs table: a timeout or cancellation says so."""
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+        return f"cancelled or timed out ({type(exc).__name__})"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def record_crash(ctx: Context, run_id: int, exc: BaseException) -> None:
+    """Mark the run crashed with its reason; a corpus that cannot take even that is logged."""
+    try:
+        ctx.store.runs.finish_run(run_id, RunStatus.CRASHED, error=crash_reason(exc))
+    except Exception as failure:  # the original error is what the flow raises
+        get_run_logger().error("could not record the crash of run #%s: %s", run_id, failure)

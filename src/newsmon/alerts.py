@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, TextIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -29,6 +29,7 @@ from newsmon.corpus.records import AlertJob
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text
+MAX_LINK_URL_CHARS = 2000  # an escaped link URL; a longer one links the site's root
 MAX_TITLE_CHARS = 250
 
 # How far a refusal reaches: the whole pass, one channel, or one message.
@@ -80,7 +81,11 @@ def escape(text: str) -> str:
 
 def _link_url(url: str) -> str:
     # <, > and | would end or split the link markup; & is escaped like any text.
-    return escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
+    linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
+    if len(linked) > MAX_LINK_URL_CHARS:  # would crowd the section out: link the site instead
+        parts = urlsplit(url)
+        linked = escape(quote(f"{parts.scheme}://{parts.netloc}/"[:MAX_LINK_URL_CHARS], safe=":/"))
+    return linked
 
 
 def _link_label(text: str) -> str:
@@ -89,6 +94,19 @@ def _link_label(text: str) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_escaped(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn, then clipped to `limit` characters, never inside an entity:
+    clipped first, ``&`` → ``&amp;`` could push a section past Slack's limit."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&", len(cut) - 4)
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -146,7 +164,7 @@ def build_message(job: AlertJob, labels: Mapping[str, str] | None = None) -> Mes
         shown = ", ".join(f"`{escape(t).replace('`', 'ˋ')}`" for t in terms[:15])
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Matched: {shown}"}})
     if snippet:
-        quoted = escape(_clip(" ".join(snippet.split()), MAX_SECTION_CHARS - 2))
+        quoted = clip_escaped(" ".join(snippet.split()), MAX_SECTION_CHARS - 2)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"> {quoted}"}})
     return Message(job.channel, escape(fallback), blocks)
 

@@ -1,13 +1,19 @@
 """The `newsmon` command: run a pass, backfill, and look into the corpus.
 
-Exit status: 0 when the pass completed (even with some feeds failing), 2 for a bad
-configuration, 3 for an unusable database.
+Exit status: 0 when the pass completed (even with some feeds failing); 1 when `eval` finds a
+figure under its floor, `health` finds a problem or `feeds` a feed failing for too long; 2 for a
+bad configuration; 3 for an unusable database (unreachable, read-only, full); 4 when Slack
+rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery blocked
+for several passes); 6 when the pass crashed or timed out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -27,6 +33,9 @@ if TYPE_CHECKING:
     from newsmon.rules import Rules
 
 EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
+EXIT_UNHEALTHY = 1  # health problems, feeds failing for too long
+EXIT_CREDENTIALS = 4  # reserved: Slack rejected the credentials (newsmon.alerts)
+EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 
 app = typer.Typer(
     add_completion=False,
@@ -85,8 +94,42 @@ def _check(path: Path | None) -> str:
         load_rules(config.topics_path())
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, f"bad topic rules: {exc}") from None
-    _store(config).close()
+    store = _store(config)
+    try:
+        store.check_writable()
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    finally:
+        store.close()
     return str(config_path(path))
+
+
+@contextmanager
+def _flow_outcome(what: str) -> Iterator[None]:
+    """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from newsmon.health import PassFailed
+
+    try:
+        yield
+    except PassFailed as exc:
+        for line in exc.totals.cli_lines():
+            typer.echo(line)
+        raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        lines = str(orig if orig is not None else exc).strip().splitlines()
+        reason = lines[0] if lines else type(exc).__name__
+        raise _fail(EXIT_DATABASE, f"database error during the {what}: {reason}") from None
+    except TimeoutError as exc:
+        raise _fail(EXIT_CRASHED, f"the {what} timed out: {exc}") from None
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+        raise _fail(EXIT_CRASHED, f"the {what} crashed: {reason}") from None
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -113,7 +156,8 @@ def run(
     path = _check(config)
     from flows.monitor import monitor
 
-    totals = asyncio.run(monitor(config_path=path, force=force))
+    with _flow_outcome("pass"):
+        totals = asyncio.run(monitor(config_path=path, force=force))
     for line in totals.cli_lines():
         typer.echo(line)
 
@@ -181,7 +225,7 @@ def backfill(
 
     bar = TerminalBar()
     try:
-        with watching(bar):
+        with watching(bar), _flow_outcome("backfill"):
             result = backfill_flow(
                 since=since_day,
                 until=until_day,
@@ -223,7 +267,7 @@ def _backfill_urls(
 
     bar = TerminalBar()
     try:
-        with watching(bar):
+        with watching(bar), _flow_outcome("backfill"):
             result = asyncio.run(
                 backfill_urls(
                     urls=pages, alerts=alerts, config_path=path, dry_run=dry_run, feed=feed
@@ -314,9 +358,35 @@ feeds_app = typer.Typer(
 app.add_typer(feeds_app, name="feeds")
 
 
+FailingHoursOption = Annotated[
+    float,
+    typer.Option("--failing-hours", min=0, help="A feed failing for longer than this is a problem"),
+]
+SilentDaysOption = Annotated[
+    float,
+    typer.Option(
+        "--silent-days",
+        min=0,
+        help="A working feed with no new article for longer is a problem (0: never)",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
 @feeds_app.callback(invoke_without_command=True)
-def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
-    """Each feed's health: last success, last error, entries seen, next check."""
+def feeds(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    failing_hours: FailingHoursOption = 24,
+    silent_days: SilentDaysOption = 7,
+) -> None:
+    """Each feed's health: last success, last error, entries seen, next check.
+
+    Exits 1 when an enabled feed has been failing for more than --failing-hours.
+    """
+    from newsmon.health import FeedState, HealthPolicy, judge_feed
+
     if ctx.invoked_subcommand is not None:
         return
     cfg = _config(config)
@@ -325,14 +395,41 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
         health = {h.name: h for h in store.feed_health()}
     finally:
         store.close()
+    policy = HealthPolicy.of(failing_hours, silent_days)
+    now = datetime.now(UTC)
+    verdicts = {n: judge_feed(h, now, policy) for n, h in health.items()}
+    too_long = [
+        f.name
+        for f in cfg.feeds
+        if f.enabled and f.name in verdicts and verdicts[f.name].state is FeedState.FAILING_TOO_LONG
+    ]
+    if as_json:
+        out = []
+        for feed in cfg.feeds:
+            v = verdicts.get(feed.name)
+            item = v.as_dict() if v else {"name": feed.name, "url": feed.url, "state": None}
+            if not feed.enabled:
+                item["state"] = "disabled"
+            elif v is None:
+                item["state"] = FeedState.NEVER_CHECKED.value
+            item["configured_url"] = feed.url
+            out.append(item)
+        removed = sorted(set(health) - {f.name for f in cfg.feeds})
+        typer.echo(json.dumps({"feeds": out, "unconfigured": removed}, indent=2))
+        if too_long:
+            raise typer.Exit(EXIT_UNHEALTHY)
+        return
     for feed in cfg.feeds:
         h = health.get(feed.name)
+        v = verdicts.get(feed.name)
         if not feed.enabled:
             state = "disabled in config"
         elif not h or not h.last_checked_at:
             state = "never checked"
         elif h.consecutive_failures:
             state = f"failing ({h.failure_kind or 'soft'}, {h.consecutive_failures}x)"
+        elif v is not None and v.state is FeedState.SILENT and v.since:
+            state = f"silent since {_fmt(v.since)[:10]}"
         else:
             state = "ok"
         typer.echo(f"{feed.name:<28} {state:<20} {feed.url}")
@@ -353,6 +450,9 @@ def feeds(ctx: typer.Context, config: ConfigOption = None) -> None:
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")
+    if too_long:
+        typer.echo(f"failing for more than {failing_hours:g} h: {', '.join(too_long)}")
+        raise typer.Exit(EXIT_UNHEALTHY)
 
 
 @feeds_app.command("add")
@@ -499,3 +599,9 @@ def eval_rules(
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:
         raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+# `health` and `runs` live in their own module; importing it registers them on `app`.
+from newsmon import cli_health  # noqa: E402
+
+__all__ = ["app", "cli_health"]

@@ -97,6 +97,16 @@ class AlertsConfig(_Strict):
     max_age_hours: float | None = Field(default=72.0, gt=0)
 
 
+class ExtractConfig(_Strict):
+    """Budgets of the CPU work done on one page (newsmon.workers): a page over them is stored
+    with its feed's summary and the reason, and its worker process is replaced."""
+
+    page_timeout_seconds: float = Field(default=10.0, gt=0)  # extraction, rules, hashes
+    worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
+    max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
+    tasks_per_worker: int = Field(default=200, ge=1)  # pages before a worker is recycled
+
+
 class Config(_Strict):
     database_url: str = "sqlite:///data/newsmon.db"
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -105,6 +115,10 @@ class Config(_Strict):
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     poll: PollConfig = Field(default_factory=PollConfig)
+    extract: ExtractConfig = Field(default_factory=ExtractConfig)
+    # Worker processes for pages' CPU work: null = one per core; 0 = in the pass's own process,
+    # without budgets (for debugging only).
+    workers: int | None = Field(default=None, ge=0, le=64)
     # Set by the loader: where this configuration came from.
     source: Path | None = None
 

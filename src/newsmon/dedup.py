@@ -82,6 +82,12 @@ NEAR_DUP_THRESHOLD = 0.3
 # a story from its subject.
 MIN_SIGNATURE_CHARS = MIN_HASHABLE_CHARS
 _SEED = 1
+# Bounds of one signature's work: distinct shingles hashed into it at most (the smallest hash
+# values, a consistent sample across documents; stored text is capped far below this, see
+# newsmon.bounds), and shingles per batch update (each costs NUM_PERM 64-bit values of
+# scratch, so a batch of 8,192 needs ~8 MB at a time whatever the body's length).
+MAX_SHINGLES = 250_000
+SHINGLE_BATCH = 8192
 # datasketch 2.0 changed its permutations (scheme "affine32"; "legacy" before): signatures from
 # different schemes are not comparable, so each stored signature names the scheme that made it:
 # datasketch's scheme, how shingles are hashed (a 64-bit polynomial hash of the code points,
@@ -134,7 +140,9 @@ def minhash_signature(text: str | None) -> Signature | None:
     mh = MinHash(
         num_perm=NUM_PERM, seed=_SEED, scheme="affine32", hashfunc=int, permutations=_PERMUTATIONS
     )
-    mh.update_batch(shingle_hashes(norm).tolist())
+    hashes = shingle_hashes(norm)[:MAX_SHINGLES]  # sorted: the smallest values
+    for start in range(0, len(hashes), SHINGLE_BATCH):  # the minimum per batch: same result
+        mh.update_batch(hashes[start : start + SHINGLE_BATCH].tolist())
     values = np.asarray(mh.hashvalues, dtype="<u4")
     return Signature(MINHASH_SCHEME, values.tobytes())
 

@@ -15,9 +15,9 @@ from newsmon.config import FetchConfig
 from newsmon.devsite import serve
 from newsmon.feeds import FeedParseError, parse_feed
 from newsmon.fetch import Fetcher
-from tests.conftest import ROOT
+from tests.support.shared_news import SHARED_CORPUS
 
-FEEDS = ROOT.parent / "shared" / "corpus" / "feeds"
+FEEDS = SHARED_CORPUS / "feeds"
 pytestmark = [
     pytest.mark.shared,
     pytest.mark.skipif(not (FEEDS / "index.json").is_file(), reason="../shared/corpus is absent"),

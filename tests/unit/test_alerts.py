@@ -111,3 +111,31 @@ def test_message_shows_the_rule_words_that_matched_when_stored() -> None:
     )
     text = all_text(build_message(alert))
     assert "`court … AI`" in text and "수첩]" not in text and "NEAR/5" not in text
+
+
+def test_sections_stay_within_slack_limits_after_escaping() -> None:
+    from newsmon.alerts import MAX_LINK_URL_CHARS, MAX_SECTION_CHARS, clip_escaped
+
+    # clipped before escaping, 2,900 "&" became 14,500 characters
+    assert len(clip_escaped("&" * 5000, MAX_SECTION_CHARS)) <= MAX_SECTION_CHARS
+    clipped = clip_escaped("a&" * 3000, 11)
+    assert clipped.endswith("…") and len(clipped) <= 11
+    assert "&amp;" in clipped and not clipped[:-1].endswith(("&", "&a", "&am", "&amp"))
+    assert clip_escaped("a < b", 100) == "a &lt; b"
+    job = AlertJob(
+        1,
+        1,
+        "#c",
+        ["policy"],
+        0,
+        "&" * 1000,
+        "https://x.test/" + "a" * 5000,
+        "feed",
+        None,
+        [StoredMatch("policy", 3, [{"term": "x"}], "<&>" * 2000)],
+    )
+    for block in build_message(job).blocks:
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+    title = build_message(job).blocks[0]["text"]["text"]
+    assert "<https://x.test/|" in title and len(title) < MAX_LINK_URL_CHARS

@@ -96,10 +96,13 @@ def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
 # gate keeps them from sliding back. Per split: (precision, recall) floors; the test split is held
 # out from tuning (tests/support/shared_news.py). Digest lines and feed summaries are short: the
 # recall floors were raised when short bodies began to count a decisive mention more
-# (weights.short_words; open-source dev 0.75 -> 0.90, test 0.60 -> 1.00, AI safety test -> 0.88).
+# (weights.short_words; open-source dev 0.75 -> 0.90, test 0.60 -> 1.00, AI safety test -> 0.88),
+# then when the vocabulary of actors, acts and instruments was extended on dev misses (open-source
+# dev 0.95/0.90 -> 1.00/0.95, AI safety dev 0.91/0.71 -> 1.00/1.00, policy dev 0.83/0.91 ->
+# 1.00/1.00; test precision 1.00 kept; test recall unchanged, policy 0.73 = 8/11).
 SHARED_FLOORS = {
-    "dev": {"open-source": (0.95, 0.9), "ai-safety": (0.9, 0.7), "policy": (0.8, 0.9)},
-    "test": {"open-source": (0.95, 1.0), "ai-safety": (0.95, 0.88), "policy": (0.95, 0.7)},
+    "dev": {"open-source": (1.0, 0.95), "ai-safety": (1.0, 1.0), "policy": (1.0, 1.0)},
+    "test": {"open-source": (1.0, 1.0), "ai-safety": (1.0, 0.88), "policy": (1.0, 0.72)},
 }
 
 

@@ -8,12 +8,11 @@ queries and protects with locks, so two copies stored at once never both become 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
@@ -32,6 +31,7 @@ from newsmon.corpus.records import (
     KnownArticle,
     NewArticle,
     NewSighting,
+    RowRefusedError,
     Sighting,
     StoredArticle,
     StoredMatch,
@@ -163,7 +163,7 @@ class Articles:
                 text_source=article.text_source,
                 extraction_note=article.extraction_note,
                 language=article.language,
-                author=article.author[:500] if article.author else None,
+                author=article.author,
                 published_at=article.published_at,
                 content_hash=article.content_hash,
                 duplicate_of_id=cluster.head_id if cluster else None,
@@ -178,6 +178,8 @@ class Articles:
                 s.flush()
             except IntegrityError:
                 raise DuplicateURLError(article.canonical_url) from None
+            except DataError as exc:  # values the column types did not bound (a bug)
+                raise RowRefusedError(str(exc.orig or exc).splitlines()[0][:300]) from None
             # An exact copy's bands are its head's: indexing them again adds nothing.
             if keys and (cluster is None or cluster.reason != DuplicateReason.HASH):
                 s.execute(
@@ -392,55 +394,6 @@ class Articles:
             if until is not None:
                 query = query.where(ArticleRow.first_seen_at < until)
             return [ArticleText(r[0], r[1], r[2]) for r in s.execute(query.order_by(ArticleRow.id))]
-
-    def reclassify_batches(
-        self,
-        since: datetime,
-        until: datetime | None,
-        *,
-        feed: str | None = None,
-        batch: int = 500,
-    ) -> Iterator[list[ArticleText]]:
-        """`articles_for_reclassify` in batches of `batch`, read one batch at a time (keyset on
-        the id), optionally only the articles `feed` carried; a range of any size is never held
-        in memory at once."""
-        after = 0
-        while True:
-            with self._db.session() as s:
-                query = self._reclassify_query(since, until, feed, ArticleRow.id, ArticleRow.title)
-                rows = s.execute(
-                    query.add_columns(ArticleRow.text)
-                    .where(ArticleRow.id > after)
-                    .order_by(ArticleRow.id)
-                    .limit(batch)
-                ).all()
-            if not rows:
-                return
-            yield [ArticleText(r[0], r[1], r[2]) for r in rows]
-            after = rows[-1][0]
-
-    def count_for_reclassify(
-        self, since: datetime, until: datetime | None, *, feed: str | None = None
-    ) -> int:
-        """How many articles `reclassify_batches` yields (for progress)."""
-        with self._db.session() as s:
-            query = self._reclassify_query(since, until, feed, func.count(ArticleRow.id))
-            return int(s.execute(query).scalar() or 0)
-
-    @staticmethod
-    def _reclassify_query(
-        since: datetime, until: datetime | None, feed: str | None, *columns: Any
-    ) -> Select[Any]:
-        query = select(*columns).where(
-            ArticleRow.first_seen_at >= since, ArticleRow.duplicate_of_id.is_(None)
-        )
-        if until is not None:
-            query = query.where(ArticleRow.first_seen_at < until)
-        if feed is not None:
-            query = query.where(
-                ArticleRow.feed_id.in_(select(FeedRow.id).where(FeedRow.name == feed))
-            )
-        return query
 
     def list_articles(
         self, *, topic: str | None = None, since: datetime | None = None, limit: int = 50

@@ -2,6 +2,8 @@
 
 SQLite by default (pragmas for foreign keys, WAL and waiting on locks), PostgreSQL in
 production. Every failure to open becomes a `StoreError` of one line with the password hidden.
+Migrations run in one transaction under a lock: an advisory lock on PostgreSQL, an exclusive
+transaction on SQLite (whose DDL is transactional once pysqlite stops managing transactions).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from newsmon.corpus.records import StoreError
 
@@ -58,8 +61,62 @@ def make_engine(url: str) -> Engine:
         raise StoreError(f"cannot use {redact_url(url)}: {exc}") from None
 
 
+# pg_advisory_xact_lock key of schema migrations ("newsmon" in ASCII): one per database.
+MIGRATION_LOCK_KEY = 0x6E_65_77_73_6D_6F_6E
+
+
+def _is_memory(engine: Engine) -> bool:
+    return engine.url.database in (None, "", ":memory:")
+
+
+@contextmanager
+def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterator[Connection]:
+    """A connection in one transaction that holds the corpus's migration lock, committed on
+    leaving: whoever comes second waits up to `lock_wait` seconds, then sees the new schema."""
+    if engine.dialect.name == "sqlite" and not _is_memory(engine):
+        # A connection of its own whose transactions pysqlite leaves alone, so that BEGIN
+        # EXCLUSIVE covers the DDL too (pysqlite would run CREATE/ALTER outside any transaction).
+        locker = create_engine(
+            engine.url, poolclass=NullPool, connect_args={"isolation_level": None}
+        )
+        event.listen(locker, "connect", _sqlite_pragmas)
+        try:
+            with locker.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
+                try:
+                    conn.exec_driver_sql("BEGIN EXCLUSIVE")
+                except OperationalError as exc:
+                    if "locked" not in str(exc.orig):
+                        raise
+                    raise StoreError(
+                        f"database {redact_url(str(engine.url))} stayed locked by another "
+                        f"process for {lock_wait:.0f} s while migrating; try again"
+                    ) from None
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        finally:
+            locker.dispose()
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        yield conn
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def open_engine(url: str, *, migrate: bool = True) -> Engine:
     """Connect and bring the schema up to date; StoreError when that is impossible."""
+    from alembic.util import CommandError
+
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -68,14 +125,41 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
             from newsmon.migrations import upgrade
 
             upgrade(engine)
+    except StoreError:
+        engine.dispose()
+        raise
     except OperationalError as exc:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        reason = _first_line(exc.orig) if exc.orig else _first_line(exc)
         raise StoreError(f"database {redact_url(url)} is unusable: {reason}") from None
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(f"database {redact_url(url)}: {type(exc).__name__}: {exc}") from None
+        raise StoreError(
+            f"database {redact_url(url)}: {type(exc).__name__}: {_first_line(exc)}"
+        ) from None
+    except CommandError as exc:  # e.g. a revision unknown to this code: a newer newsmon wrote it
+        engine.dispose()
+        raise StoreError(
+            f"database {redact_url(url)} cannot be migrated: {_first_line(exc)} "
+            "(was it upgraded by a newer newsmon?)"
+        ) from None
+    except OSError as exc:  # the disk, not the database engine, refused
+        engine.dispose()
+        raise StoreError(f"database {redact_url(url)} is unusable: {exc.strerror or exc}") from None
     return engine
+
+
+def check_writable(engine: Engine) -> None:
+    """StoreError now, in one line, when the corpus can be read but not written (a read-only
+    file or role): a pass should not find out at its first article."""
+    try:
+        with engine.connect() as conn, conn.begin() as trans:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+            trans.rollback()
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        reason = _first_line(orig if orig is not None else exc)
+        raise StoreError(f"database {redact_url(str(engine.url))} cannot write: {reason}") from None
 
 
 class Database:

@@ -4,7 +4,7 @@ that let several workers split a pass's feeds between them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -13,7 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import FeedHealth, FeedSpec, FeedState
-from newsmon.corpus.schema import ArticleRow, FeedRow
+from newsmon.corpus.schema import ArticleRow, FeedRow, SightingRow
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """func.max() bypasses the column type: SQLite hands back naive UTC (or a string)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 class Feeds:
@@ -235,13 +244,34 @@ class Feeds:
             )
             return {name: owner for name, owner in rows if owner}
 
+    def record_entry_error(self, feed_id: int, line: str) -> None:
+        """One entry of a feed that is itself fine failed: its line becomes the feed's last
+        error (what `newsmon feeds` shows), without counting as a failure of the feed."""
+        now = utcnow()
+        with self._db.session() as s:
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id)
+                .values(last_error=line[:2000], last_error_at=now)
+            )
+
     def feed_health(self) -> list[FeedHealth]:
         with self._db.session() as s:
-            counts = dict(
-                s.execute(
-                    select(ArticleRow.feed_id, func.count()).group_by(ArticleRow.feed_id)
-                ).all()
-            )
+            counts: dict[int | None, int] = {}
+            newest: dict[int | None, datetime] = {}
+            for feed_id, count, last in s.execute(
+                select(
+                    ArticleRow.feed_id, func.count(), func.max(ArticleRow.first_seen_at)
+                ).group_by(ArticleRow.feed_id)
+            ):
+                counts[feed_id], newest[feed_id] = count, last
+            for feed_id, last in s.execute(
+                select(SightingRow.feed_id, func.max(SightingRow.seen_at)).group_by(
+                    SightingRow.feed_id
+                )
+            ):
+                if last is not None and (feed_id not in newest or newest[feed_id] < last):
+                    newest[feed_id] = last
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
             return [
                 FeedHealth(
@@ -259,6 +289,8 @@ class Feeds:
                     r.schedule_note,
                     r.failure_kind,
                     r.last_status,
+                    r.created_at,
+                    _aware(newest.get(r.id)),
                 )
                 for r in rows
             ]

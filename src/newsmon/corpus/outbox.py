@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from newsmon.clock import utcnow
@@ -145,3 +145,14 @@ class Outbox:
             if permanent or row.attempts >= self._max_attempts:
                 row.status = AlertStatus.FAILED
             return row.status
+
+    def alert_counts(self) -> dict[str, dict[str, int]]:
+        """Alerts per channel and status, statuses as stored (whatever statuses exist)."""
+        status = type_coerce(AlertRow.status, String)
+        out: dict[str, dict[str, int]] = {}
+        with self._db.session() as s:
+            for channel, state, count in s.execute(
+                select(AlertRow.channel, status, func.count()).group_by(AlertRow.channel, status)
+            ):
+                out.setdefault(channel, {})[str(state)] = count
+        return {c: dict(sorted(v.items())) for c, v in sorted(out.items())}

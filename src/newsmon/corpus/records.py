@@ -24,6 +24,15 @@ class AlertStatus(StrEnum):
     SKIPPED = "skipped"  # held back (too old, alerts off); an explicit backfill may revive it
 
 
+class RunStatus(StrEnum):
+    """How a flow run ended, as the runs table keeps it."""
+
+    RUNNING = "running"  # started; a row left so was killed before it could say anything
+    COMPLETED = "completed"
+    FAILED = "failed"  # ran to its end, but its verdict is a failure (e.g. every feed failed)
+    CRASHED = "crashed"  # an exception, a timeout or a cancellation stopped it
+
+
 class DuplicateReason(StrEnum):
     """Why an article joined a cluster."""
 
@@ -38,6 +47,10 @@ class StoreError(Exception):
 
 class DuplicateURLError(Exception):
     """The canonical URL is already stored (another worker got there first)."""
+
+
+class RowRefusedError(Exception):
+    """The database refused a row's values (`DataError`): the message says which, briefly."""
 
 
 # --- what the pipeline hands in ---------------------------------------------------------------
@@ -115,6 +128,8 @@ class FeedHealth:
     schedule_note: str | None = None
     failure_kind: str | None = None
     last_status: int | None = None
+    created_at: datetime | None = None  # first synced: how long a never-working feed has failed
+    last_new_at: datetime | None = None  # its newest article or sighting: silent since then
 
 
 @dataclass(frozen=True)
@@ -226,3 +241,27 @@ class ArticleView:
     duplicate_of_id: int | None
     topics: list[str]
     text: str = ""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One flow run as the runs table keeps it; `summary` is the flow's stored totals."""
+
+    id: int
+    flow: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    summary: dict[str, Any]
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "flow": self.flow,
+            "status": self.status.value,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "error": self.error,
+            "summary": self.summary,
+        }

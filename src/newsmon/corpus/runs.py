@@ -1,27 +1,115 @@
-"""The runs aggregate: one row per finished flow run, with its totals as a JSON summary."""
+"""The runs aggregate: one row per flow run, written when it starts and completed when it ends
+(completed, failed or crashed, with the reason), so a pass that dies still leaves a trace."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
+
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
+from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.corpus.schema import RunRow
+
+MAX_ERROR = 2000
+
+
+def _record(row: RunRow) -> RunRecord:
+    return RunRecord(
+        row.id,
+        row.flow,
+        RunStatus(row.status),
+        row.started_at,
+        row.finished_at,
+        dict(row.summary or {}),
+        row.error,
+    )
 
 
 class Runs:
-    """The history of flow runs, for operators reading the database."""
+    """The history of flow runs, for health checks and operators reading the database."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def record_run(self, flow: str, started_at: datetime, summary: Mapping[str, Any]) -> None:
+    def record_run(
+        self,
+        flow: str,
+        started_at: datetime,
+        summary: Mapping[str, Any],
+        *,
+        status: RunStatus = RunStatus.COMPLETED,
+        error: str | None = None,
+    ) -> None:
         """Record a finished run; `summary` must be JSON-serialisable (stored as given)."""
         with self._db.session() as s:
             s.add(
                 RunRow(
-                    flow=flow, started_at=started_at, finished_at=utcnow(), summary=dict(summary)
+                    flow=flow,
+                    started_at=started_at,
+                    finished_at=utcnow(),
+                    summary=dict(summary),
+                    status=status,
+                    error=error[:MAX_ERROR] if error else None,
                 )
             )
+
+    def start_run(self, flow: str, started_at: datetime | None = None) -> int:
+        """A `running` row for a run that begins; `finish_run` completes it."""
+        with self._db.session() as s:
+            row = RunRow(
+                flow=flow,
+                started_at=started_at or utcnow(),
+                finished_at=None,
+                summary={},
+                status=RunStatus.RUNNING,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def finish_run(
+        self,
+        run_id: int,
+        status: RunStatus,
+        summary: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status,
+            "finished_at": utcnow(),
+            "error": error[:MAX_ERROR] if error else None,
+        }
+        if summary is not None:
+            values["summary"] = dict(summary)
+        with self._db.session() as s:
+            s.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+
+    def recent_runs(
+        self,
+        flow: str | None = None,
+        *,
+        limit: int = 20,
+        statuses: Collection[RunStatus] | None = None,
+        before_id: int | None = None,
+    ) -> list[RunRecord]:
+        """Runs, most recently started first; optionally of one flow, with given statuses,
+        or started before run `before_id`."""
+        query = select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id.desc()).limit(limit)
+        if flow is not None:
+            query = query.where(RunRow.flow == flow)
+        if statuses is not None:
+            query = query.where(RunRow.status.in_([RunStatus(x) for x in statuses]))
+        if before_id is not None:
+            query = query.where(RunRow.id < before_id)
+        with self._db.session() as s:
+            return [_record(r) for r in s.scalars(query)]
+
+    def last_run(
+        self, flow: str, statuses: Collection[RunStatus] | None = None
+    ) -> RunRecord | None:
+        runs = self.recent_runs(flow, limit=1, statuses=statuses)
+        return runs[0] if runs else None

@@ -27,8 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from newsmon.bounds import clean_text
 from newsmon.clock import utcnow
-from newsmon.corpus.records import AlertStatus, DuplicateReason
+from newsmon.corpus.records import AlertStatus, DuplicateReason, RunStatus
 
 MAX_URL = 2000
 
@@ -71,6 +72,34 @@ class EnumText(TypeDecorator[Any]):
         return None if value is None else self.enum_class(value)
 
 
+class Bounded(TypeDecorator[str]):
+    """A VARCHAR or TEXT column that accepts, on SQLite as on PostgreSQL, whatever text comes
+    from the network: NUL and lone surrogates cleaned (PostgreSQL refuses them), and a value
+    over the column's length cut to it, or with `drop_longer` stored as NULL (an ETag or a
+    date cut short would mean something else). The one boundary where lengths are enforced."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int | None = None, *, drop_longer: bool = False) -> None:
+        super().__init__(length)
+        if length is None:
+            self.impl = Text()  # type: ignore[assignment]
+        self.length = length
+        self.drop_longer = drop_longer
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        text = clean_text(str(value))
+        if self.length is not None and len(text) > self.length:
+            return None if self.drop_longer else text[: self.length]
+        return text
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -79,21 +108,21 @@ class FeedRow(Base):
     __tablename__ = "feeds"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    url: Mapped[str] = mapped_column(String(MAX_URL))
-    language: Mapped[str | None] = mapped_column(String(8))
-    etag: Mapped[str | None] = mapped_column(String(500))
-    last_modified: Mapped[str | None] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Bounded(MAX_URL))
+    language: Mapped[str | None] = mapped_column(Bounded(8))
+    etag: Mapped[str | None] = mapped_column(Bounded(500, drop_longer=True))
+    last_modified: Mapped[str | None] = mapped_column(Bounded(100, drop_longer=True))
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Bounded())
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     entries_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # What the configuration says; `url` differs after a permanent redirect.
-    config_url: Mapped[str | None] = mapped_column(String(MAX_URL))
+    config_url: Mapped[str | None] = mapped_column(Bounded(MAX_URL))
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    schedule_note: Mapped[str | None] = mapped_column(Text)
+    schedule_note: Mapped[str | None] = mapped_column(Bounded())
     failure_kind: Mapped[str | None] = mapped_column(String(8))
     last_status: Mapped[int | None] = mapped_column(Integer)
     # A pass's lease on the feed while it fetches it (see `Feeds.claim_feeds`).
@@ -104,16 +133,16 @@ class FeedRow(Base):
 class ArticleRow(Base):
     __tablename__ = "articles"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    canonical_url: Mapped[str] = mapped_column(String(MAX_URL), unique=True)
-    url: Mapped[str] = mapped_column(String(MAX_URL))
+    canonical_url: Mapped[str] = mapped_column(Bounded(MAX_URL), unique=True)
+    url: Mapped[str] = mapped_column(Bounded(MAX_URL))
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
-    guid: Mapped[str | None] = mapped_column(String(1000))
-    title: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text, default="")
+    guid: Mapped[str | None] = mapped_column(Bounded(1000))
+    title: Mapped[str | None] = mapped_column(Bounded())
+    text: Mapped[str] = mapped_column(Bounded(), default="")
     text_source: Mapped[str] = mapped_column(String(20))
-    extraction_note: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(8))
-    author: Mapped[str | None] = mapped_column(String(500))
+    extraction_note: Mapped[str | None] = mapped_column(Bounded())
+    language: Mapped[str | None] = mapped_column(Bounded(8))
+    author: Mapped[str | None] = mapped_column(Bounded(500))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -155,7 +184,7 @@ class SightingRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
-    url: Mapped[str] = mapped_column(String(MAX_URL))
+    url: Mapped[str] = mapped_column(Bounded(MAX_URL))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -167,7 +196,7 @@ class MatchRow(Base):
     topic: Mapped[str] = mapped_column(String(64), index=True)
     score: Mapped[int] = mapped_column(Integer)
     terms: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    snippet: Mapped[str] = mapped_column(Text)
+    snippet: Mapped[str] = mapped_column(Bounded())
     rules_version: Mapped[str] = mapped_column(String(32))
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -194,12 +223,19 @@ class AlertRow(Base):
 
 
 class RunRow(Base):
+    """A flow run: written when it starts (running), completed when it ends, whatever the end."""
+
     __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_flow_started", "flow", "started_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None while running
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[RunStatus] = mapped_column(
+        EnumText(RunStatus, 16), default=RunStatus.COMPLETED, server_default="completed"
+    )
+    error: Mapped[str | None] = mapped_column(Text)  # why it failed or crashed, one line
 
 
 class LeaseRow(Base):

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from newsmon.corpus.articles import Articles
-from newsmon.corpus.engine import Database, open_engine
+from newsmon.corpus.backlog import Backlog
+from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.leases import Leases
 from newsmon.corpus.outbox import Outbox
@@ -33,11 +34,13 @@ class Store:
         self.outbox = Outbox(self._db)
         self.runs = Runs(self._db)
         self.leases = Leases(self._db)
+        self.backlog = Backlog(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed
         self.sync_feeds = self.feeds.sync_feeds
         self.record_feed_success = self.feeds.record_feed_success
         self.record_feed_failure = self.feeds.record_feed_failure
+        self.record_entry_error = self.feeds.record_entry_error
         self.feed_health = self.feeds.feed_health
         self.claim_feeds = self.feeds.claim_feeds
         self.renew_claims = self.feeds.renew_claims
@@ -50,8 +53,8 @@ class Store:
         self.known_articles = self.articles.known_articles
         self.cluster = self.articles.cluster
         self.articles_for_reclassify = self.articles.articles_for_reclassify
-        self.reclassify_batches = self.articles.reclassify_batches
-        self.count_for_reclassify = self.articles.count_for_reclassify
+        self.reclassify_batches = self.backlog.reclassify_batches
+        self.count_for_reclassify = self.backlog.count_for_reclassify
         self.list_articles = self.articles.list_articles
         self.matches_of = self.articles.matches_of
         self.replace_matches = self.articles.replace_matches
@@ -69,6 +72,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def check_writable(self) -> None:
+        """StoreError when the corpus can be read but not written (read-only file or role)."""
+        check_writable(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,26 +1,52 @@
-"""Schema migrations (Alembic), run at start so an existing corpus is upgraded in place."""
+"""Schema migrations (Alembic), run at start so an existing corpus is upgraded in place.
+
+All pending migrations run in one transaction under a lock (see
+`newsmon.corpus.engine.migration_connection`): concurrent starts migrate once, and a process
+killed mid-migration leaves the previous schema and version, on SQLite as on PostgreSQL.
+"""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine
 
 HERE = Path(__file__).parent
-# Alembic's command API keeps its context in module globals: one migration per process at a time.
-_ONE_AT_A_TIME = threading.Lock()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(connection: Connection) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    cfg.attributes["engine"] = engine
+    cfg.attributes["connection"] = connection
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    with _ONE_AT_A_TIME:
-        command.upgrade(alembic_config(engine), revision)
+def head_revision() -> str:
+    """The revision the code expects the database at."""
+    head = ScriptDirectory(str(HERE)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head", *, lock_wait: float = 600.0) -> None:
+    """Migrate to `revision`, once, whatever the number of processes starting at once.
+
+    A database already at the head is only read (no lock); otherwise the lock is taken and
+    Alembic checks the version again inside it, so the processes that waited find nothing to do.
+    """
+    from newsmon.corpus.engine import migration_connection
+
+    if revision == "head":
+        with engine.connect() as conn:
+            if current_revision(conn) == head_revision():
+                return
+    with migration_connection(engine, lock_wait=lock_wait) as conn:
+        command.upgrade(alembic_config(conn), revision)

@@ -11,7 +11,13 @@ of given URLs).
 from newsmon.pipeline.claims import PassClaim
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery import DeliveryOutcome, deliver_in_turn, deliver_pending
-from newsmon.pipeline.entries import extract_page, process_entry, store_entry, to_stored
+from newsmon.pipeline.entries import (
+    analyse_page,
+    page_job,
+    process_entry,
+    store_entry,
+    to_stored,
+)
 from newsmon.pipeline.feed_pass import (
     process_feed,
     process_feeds,
@@ -40,11 +46,12 @@ __all__ = [
     "PassClaim",
     "ReclassifyOutcome",
     "UrlListError",
+    "analyse_page",
     "backfill_pages",
     "deliver_in_turn",
     "deliver_pending",
     "diff_matches",
-    "extract_page",
+    "page_job",
     "preview_reclassify",
     "process_entry",
     "process_feed",

@@ -11,6 +11,7 @@ from newsmon.corpus import Store
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.claims import PassClaim
 from newsmon.rules import Rules, load_rules
+from newsmon.workers import PagePool
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Context:
     secrets: Secrets = field(default_factory=Secrets.from_env)
     # This pass among others on the same corpus: feeds it claims, when it began.
     claim: PassClaim = field(default_factory=PassClaim)
+    _pages: PagePool | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, config: Config) -> Context:
@@ -31,8 +33,20 @@ class Context:
         store = Store.open(config.database_url)
         return cls(config, rules, store)
 
+    @property
+    def pages(self) -> PagePool:
+        """The worker processes for pages' CPU work; they start with the first page."""
+        if self._pages is None:
+            self._pages = PagePool(self.rules, self.config)
+        return self._pages
+
     def close(self) -> None:
-        self.store.close()
+        """End of the pass: stop the page workers, close the corpus."""
+        try:
+            if self._pages is not None:
+                self._pages.close()
+        finally:
+            self.store.close()
 
     @asynccontextmanager
     async def fetching(self) -> AsyncIterator[Fetcher]:

@@ -4,10 +4,9 @@ and entries already stored: other links to them, and edits by their own feed."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from newsmon import alerts as alerting
 from newsmon.config import FeedConfig
@@ -20,14 +19,16 @@ from newsmon.corpus.records import (
     NewSighting,
     StoredMatch,
 )
-from newsmon.dedup import content_hash, entry_fingerprint, minhash_signature
-from newsmon.extract import Extracted, extract_article
+from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
 from newsmon.rules import TopicMatch
 from newsmon.urls import clean_url
+from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
+
+log = logging.getLogger(__name__)
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
@@ -40,26 +41,54 @@ def to_stored(matches: Iterable[TopicMatch]) -> list[StoredMatch]:
     ]
 
 
-def extract_page(
-    ctx: Context, page: FetchResult, entry: FeedEntry, language: str | None
-) -> Extracted:
-    """Text for an entry from its fetched page, or the feed's summary and why."""
-    common: dict[str, Any] = {
-        "url": page.final_url,
-        "feed_title": entry.title,
-        "feed_summary": entry.summary,
-        "language_hint": language,
-    }
+def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | None) -> PageJob:
+    """What a worker needs to turn an entry's fetched page (or its absence) into text."""
+    job = PageJob(
+        url=page.final_url,
+        content=None,
+        feed_title=entry.title,
+        feed_summary=entry.summary,
+        language=language,
+        max_text_chars=ctx.config.extract.max_text_chars,
+    )
     if not page.ok:
         why = page.error if page.refused else f"page fetch failed: {page.error}"
-        return extract_article(None, reason=why, **common)
+        return job.without_page(why or "page fetch failed")
     if page.content_type not in HTML_TYPES:
-        return extract_article(None, reason=f"not an HTML page ({page.content_type})", **common)
-    extracted = extract_article(page.content, http_charset=page.charset, **common)
-    if page.truncated:
-        note = f"page cut at {ctx.config.fetch.max_page_bytes} bytes"
-        extracted = replace(extracted, note="; ".join(filter(None, [extracted.note, note])))
-    return extracted
+        return job.without_page(f"not an HTML page ({page.content_type})")
+    note = f"page cut at {ctx.config.fetch.max_page_bytes} bytes" if page.truncated else None
+    return PageJob(
+        job.url,
+        page.content,
+        page.charset,
+        None,
+        note,
+        job.feed_title,
+        job.feed_summary,
+        language,
+        job.max_text_chars,
+    )
+
+
+async def analyse_page(
+    ctx: Context, page: FetchResult, entry: FeedEntry, language: str | None
+) -> PageAnalysis:
+    """Text, topics and hashes for an entry, computed in a worker within the page's budget.
+
+    A page over its budget (or whose worker failed) is stored from the feed's summary with
+    the reason; should even that fail, the summary is kept without topics.
+    """
+    job = page_job(ctx, page, entry, language)
+    try:
+        return await ctx.pages.analyse(job)
+    except PageFailed as exc:
+        log.info("%s: %s", job.url, exc)
+        job = job.without_page(str(exc))
+    try:
+        return await ctx.pages.analyse(job)
+    except PageFailed as exc:
+        log.info("%s (feed summary): %s", job.url, exc)
+        return summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
 
 
 def _alert_plan(
@@ -83,19 +112,20 @@ def store_entry(
     entry: FeedEntry,
     url: str,
     page: FetchResult,
+    analysis: PageAnalysis,
     now: datetime,
     *,
     announce: bool | None = None,
 ) -> EntryResult:
-    """Extract, classify and store one entry: CPU and database work, run in a thread.
+    """Store one analysed entry with its matches and alerts: database work, run in a thread.
 
     `announce` overrides the alert plan (a backfill of given pages): True queues the alerts
     whatever the story's age, False holds them back.
     """
-    extracted = extract_page(ctx, page, entry, feed.language)
+    extracted = analysis.extracted
     failed = not page.ok and not page.refused
-    article = _new_article(feed_id, feed, entry, url, page, extracted, now)
-    matches = ctx.rules.classify(article.title, article.text)
+    article = _new_article(feed_id, feed, entry, url, page, analysis, now)
+    matches = analysis.matches
     channels, status, note = _alert_plan(ctx, matches, article.published_at, now)
     if announce is True:
         status, note = AlertStatus.PENDING, None
@@ -128,9 +158,10 @@ def _new_article(
     entry: FeedEntry,
     url: str,
     page: FetchResult,
-    extracted: Extracted,
+    analysis: PageAnalysis,
     now: datetime,
 ) -> NewArticle:
+    extracted = analysis.extracted
     return NewArticle(
         canonical_url=url,
         url=entry.link or page.url,
@@ -145,8 +176,8 @@ def _new_article(
         author=entry.author or extracted.author,
         # No usable date anywhere: the story is as new as the moment we first saw it.
         published_at=entry.published or extracted.published or now,
-        content_hash=content_hash(extracted.text),
-        signature=minhash_signature(extracted.text),
+        content_hash=analysis.content_hash,
+        signature=analysis.signature,
         entry_fingerprint=entry_fingerprint(entry.title, entry.summary),
     )
 
@@ -171,15 +202,39 @@ async def process_entry(
     now: datetime,
     home_url: str | None = None,
 ) -> None:
-    if entry.link:
-        page = await _fetch_page(ctx, fetcher, entry.link)
-    else:  # the entry is its own text; point readers at the feed's site
-        home = home_url or feed.url
-        page = FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
-    outcome.bytes_received += len(page.content)
-    result = await asyncio.to_thread(store_entry, ctx, feed_id, feed, entry, url, page, now)
+    """One new entry through the pass. An unexpected error is this entry's alone: it is
+    counted and recorded on the feed as one line, and the feed's other entries go on."""
+    try:
+        if entry.link:
+            page = await _fetch_page(ctx, fetcher, entry.link)
+        else:  # the entry is its own text; point readers at the feed's site
+            home = home_url or feed.url
+            page = FetchResult(
+                home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
+            )
+        outcome.bytes_received += len(page.content)
+        analysis = await analyse_page(ctx, page, entry, feed.language)
+        result = await asyncio.to_thread(
+            store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
+        )
+    except Exception as exc:
+        await _entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
+        return
     # Counted here, on the event loop, so concurrent entries never race on the outcome.
     outcome.count(result)
+
+
+async def _entry_failed(
+    ctx: Context, feed_id: int, outcome: FeedOutcome, where: str, exc: Exception
+) -> None:
+    line = f"entry {where[:200]}: {type(exc).__name__}: {str(exc)[:300]}"
+    log.warning("%s", line)
+    log.debug("entry failed", exc_info=exc)  # the traceback, for debugging only
+    outcome.entry_failed(line)
+    try:
+        await asyncio.to_thread(ctx.store.record_entry_error, feed_id, line)
+    except Exception as again:  # the database itself is failing: the line is in the log
+        log.warning("could not record the failed entry: %s", again)
 
 
 async def revisit_known(
@@ -219,9 +274,13 @@ async def revisit_known(
         if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
             outcome.pages_failed += not page.refused
             continue
-        outcome.updated += await asyncio.to_thread(
-            _apply_edit, ctx, feed_id, feed, entry, url, page, stored, now
-        )
+        try:
+            analysis = await analyse_page(ctx, page, entry, feed.language)
+            outcome.updated += await asyncio.to_thread(
+                _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
+            )
+        except Exception as exc:
+            await _entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
 
 
 def _apply_edit(
@@ -231,14 +290,15 @@ def _apply_edit(
     entry: FeedEntry,
     url: str,
     page: FetchResult,
+    analysis: PageAnalysis,
     stored: KnownArticle,
     now: datetime,
 ) -> bool:
-    extracted = extract_page(ctx, page, entry, feed.language)
-    changed = _new_article(feed_id, feed, entry, url, page, extracted, now)
+    changed = _new_article(feed_id, feed, entry, url, page, analysis, now)
     # a page that yields no article text now must not replace the body it had
-    keep_body = extracted.source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
-    matches = ctx.rules.classify(changed.title, changed.text)
+    source = analysis.extracted.source
+    keep_body = source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
+    matches = analysis.matches
     return ctx.store.update_article(
         stored.id, changed, to_stored(matches), ctx.rules.version, keep_body=keep_body
     )

@@ -4,6 +4,7 @@ record the feed's health and when to poll it next. Never raises for a bad feed o
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -18,6 +19,8 @@ from newsmon.pipeline.claims import renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
+
+log = logging.getLogger(__name__)
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
@@ -106,12 +109,15 @@ async def process_feed(
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
     outcome.next_check = nxt
     outcome.moved_to = response.moved_to
+    # An entry an unexpected error stopped is not stored; without validators the next pass
+    # reads the whole feed again (no 304) and retries it, so the error delays it, never loses it.
+    retry_entries = outcome.entries_failed > 0
     await asyncio.to_thread(
         ctx.store.record_feed_success,
         state.id,
         entries=len(entries) - len(known),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
+        etag=None if retry_entries else response.headers.get("etag"),
+        last_modified=None if retry_entries else response.headers.get("last-modified"),
         next_check_at=nxt.at,
         schedule_note=nxt.reason,
         status=response.status,
@@ -184,7 +190,7 @@ async def process_feeds(
                 return _not_claimed(feed, states[feed.name], now, force)
             held.append(feed_id)
             try:
-                return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
+                return await _isolated(ctx, fetcher, feed, now, force, state)
             finally:
                 held.remove(feed_id)
                 await asyncio.to_thread(ctx.store.release_claims, [feed_id], claim.owner)
@@ -201,6 +207,21 @@ def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool)
     else:
         outcome.taken = True
     return outcome
+
+
+async def _isolated(
+    ctx: Context, fetcher: Fetcher, feed: FeedConfig, now: datetime, force: bool, state: FeedState
+) -> FeedOutcome:
+    """`process_feed`, where an unexpected error (a bug, not a bad feed) fails this feed alone:
+    recorded as its error, one line; the traceback goes to the debug log."""
+    try:
+        return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
+    except Exception as exc:
+        line = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+        log.warning("feed %s: %s", feed.name, line)
+        log.debug("feed %s failed", feed.name, exc_info=exc)
+        await asyncio.to_thread(ctx.store.record_feed_failure, state.id, line)
+        return FeedOutcome.failed(feed.name, line)
 
 
 def record_crashed(

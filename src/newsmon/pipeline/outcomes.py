@@ -53,6 +53,14 @@ class FeedOutcome:
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)
     alerts_queued: int = 0
+    entries_failed: int = 0  # entries an unexpected error stopped (each one logged)
+    entry_errors: list[str] = field(default_factory=list)  # their lines, the first few
+
+    def entry_failed(self, line: str) -> None:
+        """An entry stopped by an unexpected error: counted, its line kept, the feed goes on."""
+        self.entries_failed += 1
+        if len(self.entry_errors) < 5:
+            self.entry_errors.append(line)
 
     def count(self, result: EntryResult) -> None:
         """Add one processed entry to the feed's figures."""

@@ -11,9 +11,9 @@ from pathlib import Path
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
-from newsmon.fetch import Fetcher, FetchResult
+from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import PAGE_ACCEPT, extract_page, store_entry
+from newsmon.pipeline.entries import PAGE_ACCEPT, analyse_page, store_entry
 from newsmon.pipeline.outcomes import EntryFate
 from newsmon.pipeline.replay import queue_for
 from newsmon.urls import canonical_url
@@ -101,10 +101,21 @@ async def backfill_pages(
             )
             if not page.ok:
                 return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
+            analysis = await analyse_page(ctx, page, _entry(url), source.language)
             if dry_run:
-                return await asyncio.to_thread(_preview, ctx, url, page, source)
+                topics = tuple(m.topic for m in analysis.matches)
+                return PageOutcome(url, "would store", analysis.extracted.title, topics)
             result = await asyncio.to_thread(
-                store_entry, ctx, feed_id, source, _entry(url), key, page, now, announce=announce
+                store_entry,
+                ctx,
+                feed_id,
+                source,
+                _entry(url),
+                key,
+                page,
+                analysis,
+                now,
+                announce=announce,
             )
             fate = {EntryFate.NEW: "new", EntryFate.DUPLICATE: "duplicate"}.get(
                 result.fate, "stored already"
@@ -121,12 +132,6 @@ def _known(ctx: Context, url: str, article_id: int, announce: bool, dry_run: boo
     topics = tuple(m.topic for m in ctx.store.matches_of(article_id))
     queued = queue_for(ctx, article_id, topics) if announce and not dry_run else 0
     return PageOutcome(url, "stored already", None, topics, queued)
-
-
-def _preview(ctx: Context, url: str, page: FetchResult, feed: FeedConfig) -> PageOutcome:
-    extracted = extract_page(ctx, page, _entry(url), feed.language)
-    matches = ctx.rules.classify(extracted.title, extracted.text)
-    return PageOutcome(url, "would store", extracted.title, tuple(m.topic for m in matches))
 
 
 def page_counts(pages: Sequence[PageOutcome]) -> dict[str, int]:

@@ -9,7 +9,7 @@ A rule file lists, per topic, terms per language. A term is a word or phrase (`o
 - ``title: a``: only a hit in the title counts;
 - ``a NOT b``: a counts unless b occurs anywhere in the article (the topic's `exclude` list
   vetoes the whole topic instead);
-- ``re: PATTERN``: a Python regular expression, validated when the file is loaded;
+- ``re: PATTERN``: a regular expression run by RE2 (linear time), validated at load;
 - ``"..."``: quotes keep a word such as NEAR, NOT or ``|`` literal.
 
 One job per module, in the order an article meets them:

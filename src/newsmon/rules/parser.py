@@ -5,6 +5,9 @@
 from __future__ import annotations
 
 import re
+from typing import cast
+
+import re2
 
 from newsmon.rules.korean import is_hangul
 from newsmon.rules.model import Atom, Term
@@ -76,14 +79,31 @@ def _atom(text: str, lax_korean: bool) -> Atom:
     )
 
 
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # the loader reports a refused pattern, with file and line
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
 def _regex_atom(source: str) -> Atom:
+    """A user's ``re:`` pattern, compiled by RE2: linear time on any text, so no pattern can
+    stall a pass; one RE2 cannot run (look-around, backreferences) is refused at load."""
     source = source.strip()
     if not source:
         raise ValueError("re: needs a pattern")
     try:
-        pattern = re.compile(source)
-    except re.error as exc:
-        raise ValueError(f"invalid regex {source!r}: {exc}") from None
+        compiled = re2.compile(source, _RE2_OPTIONS)
+    except re2.error as exc:
+        why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(
+            f"invalid regex {source!r} for RE2: {why} (no look-around, no backreferences)"
+        ) from None
+    # RE2's compiled patterns offer what the matcher uses of `re.Pattern` (search, match,
+    # finditer, pattern); they have no `flags`, which only word atoms are asked for.
+    pattern = cast(re.Pattern[str], compiled)
     if pattern.search("") is not None:
         raise ValueError(f"regex {source!r} matches the empty string: it would match everything")
     return Atom(f"re:{source}", pattern, None)

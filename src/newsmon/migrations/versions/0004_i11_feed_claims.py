@@ -4,7 +4,7 @@
 `leases` holds named leases (one pass delivers alerts at a time).
 
 Revision ID: 0004_i11_feed_claims
-Revises: 0003
+Revises: 0004_i11_run_status
 Create Date: 2026-11-30
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_i11_feed_claims"
-down_revision = "0003"
+down_revision = "0004_i11_run_status"
 branch_labels = None
 depends_on = None
 

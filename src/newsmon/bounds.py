@@ -1,0 +1,40 @@
+"""What text from the network may hold once it is ours: no NUL, no lone surrogate, a length.
+
+One place for these rules, used before a body is hashed (newsmon.workers) and wherever a value
+enters the corpus (newsmon.corpus.schema's column types), so SQLite and PostgreSQL accept the
+same rows: PostgreSQL refuses NUL in text and an over-long VARCHAR (`DataError`), and no
+UTF-8 encoder accepts a lone surrogate (``\\ud800``), which JSON escapes can produce.
+"""
+
+from __future__ import annotations
+
+# Stored article text is cut here by default (`extract.max_text_chars`): a longer body is a
+# dump, not an article, and every later stage (rules, MinHash, Slack snippets) scales with it.
+MAX_TEXT_CHARS = 200_000
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(text: str) -> str:
+    """`text` without NUL characters and with every surrogate code point replaced by U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # rare: replace character by character, so every other character keeps its offset
+        text = "".join(REPLACEMENT if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
+def clean_optional(text: str | None) -> str | None:
+    return None if text is None else clean_text(text)
+
+
+def clip(text: str, limit: int) -> tuple[str, bool]:
+    """`text` cut to at most `limit` characters (at a whitespace when one is near the end),
+    and whether it was cut."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    space = cut.rfind(" ", max(0, limit - 200))
+    return (cut[:space] if space > 0 else cut).rstrip(), True

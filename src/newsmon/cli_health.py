@@ -1,0 +1,100 @@
+"""`newsmon health` and `newsmon runs`: is the installation working, and what did its runs do.
+
+Registered on the `newsmon` command by importing this module (newsmon.cli does).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from newsmon.cli import (
+    EXIT_UNHEALTHY,
+    ConfigOption,
+    FailingHoursOption,
+    JsonOption,
+    SilentDaysOption,
+    _config,
+    _fmt,
+    _store,
+    app,
+)
+
+
+@app.command()
+def health(
+    config: ConfigOption = None,
+    max_age_minutes: Annotated[
+        float,
+        typer.Option(
+            "--max-age-minutes", min=1, help="A last completed pass older than this is stale"
+        ),
+    ] = 60,
+    failing_hours: FailingHoursOption = 24,
+    silent_days: SilentDaysOption = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Is newsmon working? Last completed pass, feeds failing or silent, alerts per channel.
+
+    Exits 1 when something is stale or stuck, for cron or a probe.
+    """
+    from newsmon.corpus.records import RunStatus
+    from newsmon.health import HealthPolicy, assess
+
+    cfg = _config(config)
+    store = _store(cfg)
+    try:
+        runs = store.runs.recent_runs("monitor", limit=20)
+        report = assess(
+            datetime.now(UTC),
+            runs,
+            store.feed_health(),
+            store.outbox.alert_counts(),
+            policy=HealthPolicy.of(failing_hours, silent_days, max_age_minutes),
+            enabled={f.name for f in cfg.feeds if f.enabled},
+            last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
+        )
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in report.lines():
+            typer.echo(line)
+    if not report.healthy:
+        raise typer.Exit(EXIT_UNHEALTHY)
+
+
+@app.command()
+def runs(
+    config: ConfigOption = None,
+    flow: Annotated[
+        str | None, typer.Option(help="Only runs of this flow (monitor, backfill)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent flow runs, newest first: status, duration, what they did or why they failed."""
+    from newsmon.health import describe_run
+
+    cfg = _config(config)
+    store = _store(cfg)
+    try:
+        records = store.runs.recent_runs(flow, limit=limit)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in records], indent=2))
+        return
+    if not records:
+        typer.echo("no runs")
+        return
+    for r in records:
+        took = f"{(r.finished_at - r.started_at).total_seconds():.0f} s" if r.finished_at else "-"
+        typer.echo(
+            f"#{r.id:<5} {_fmt(r.started_at)}  {r.flow:<9} {r.status.value:<9} {took:>7}  "
+            f"{describe_run(r)}"
+        )

@@ -1,0 +1,381 @@
+"""Is newsmon working? Verdicts from plain records, with no database and no Prefect.
+
+Two judgements: `judge_pass` decides whether a monitoring pass failed for a business reason
+(every feed failed, delivery blocked for several passes), which the `monitor` flow turns into a
+failed run after recording it; `assess` reads the corpus's recent runs, feed health and alert
+counts into a `HealthReport` whose problems make `newsmon health` exit non-zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.report import PassTotals
+
+BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
+STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
+MAX_NAMED = 3  # feeds or errors named in one message
+
+
+class VerdictKind(StrEnum):
+    OK = "ok"
+    ALL_FEEDS_FAILED = "all_feeds_failed"
+    DELIVERY_BLOCKED = "delivery_blocked"
+
+
+@dataclass(frozen=True)
+class PassVerdict:
+    """Whether a pass that ran to its end did its job; `message` is one line saying why not."""
+
+    kind: VerdictKind = VerdictKind.OK
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind is VerdictKind.OK
+
+
+class PassFailed(Exception):
+    """A pass ran to its end and was recorded, but failed: the flow run must end Failed."""
+
+    def __init__(self, verdict: PassVerdict, totals: PassTotals) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+        self.totals = totals
+
+
+def delivery_blocked(summary: Mapping[str, Any]) -> bool:
+    """A pass's stored summary says alerts waited, none went out, and the sender refused."""
+    return (
+        int(summary.get("alerts_pending") or 0) > 0
+        and int(summary.get("alerts_sent") or 0) == 0
+        and bool(summary.get("delivery_errors"))
+    )
+
+
+def _named(items: Sequence[str]) -> str:
+    more = f"; and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return "; ".join(items[:MAX_NAMED]) + more
+
+
+def judge_pass(
+    totals: PassTotals, earlier: Sequence[RunRecord], *, blocked_passes: int = BLOCKED_PASSES
+) -> PassVerdict:
+    """The verdict on a pass, given the passes before it (newest first).
+
+    Every feed tried failing is a failure at once (no network, a dead proxy). Delivery that
+    is blocked fails only after `blocked_passes` passes in a row (the earlier ones as their
+    stored summaries tell), so one Slack hiccup does not turn a run red. Feeds not due were
+    not tried and count neither way.
+    """
+    if totals.feeds_failed and not totals.feeds_ok:
+        failed = [f"{f.feed}: {f.error}" for f in totals.failures]
+        return PassVerdict(
+            VerdictKind.ALL_FEEDS_FAILED,
+            f"every feed tried failed ({totals.feeds_failed}): {_named(failed)}",
+        )
+    if blocked_passes > 0 and delivery_blocked(totals.as_dict()):
+        finished = [r for r in earlier if r.status in (RunStatus.COMPLETED, RunStatus.FAILED)]
+        streak = 1
+        for run in finished[: blocked_passes - 1]:
+            if not delivery_blocked(run.summary):
+                break
+            streak += 1
+        if streak >= blocked_passes:
+            return PassVerdict(
+                VerdictKind.DELIVERY_BLOCKED,
+                f"delivery blocked for {streak} passes in a row: {totals.alerts_pending} "
+                f"alerts pending, none sent ({totals.sender}): {totals.delivery_errors[0]}",
+            )
+    return PassVerdict()
+
+
+# --- the health of a running installation -------------------------------------------------------
+
+
+class ProblemKind(StrEnum):
+    NO_PASS = "no_pass"  # no monitoring pass ever completed
+    STALE = "stale"  # the last completed pass is too old
+    LAST_PASS_FAILED = "last_pass_failed"  # the newest finished pass failed or crashed
+    PASS_STUCK = "pass_stuck"  # a pass started long ago and never finished (hung or killed)
+    FEED_FAILING = "feed_failing"  # a feed failing for longer than the policy allows
+    FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
+    ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: ProblemKind
+    message: str
+    subject: str | None = None  # the feed or channel concerned
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "subject": self.subject, "message": self.message}
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """Thresholds; `silent_for=None` turns the silence check off."""
+
+    max_pass_age: timedelta = timedelta(hours=1)
+    failing_for: timedelta = timedelta(days=1)
+    silent_for: timedelta | None = timedelta(days=7)
+
+    @classmethod
+    def of(
+        cls, failing_hours: float, silent_days: float, max_age_minutes: float = 60
+    ) -> HealthPolicy:
+        """From the command line's units; `silent_days` 0 turns silence off."""
+        return cls(
+            max_pass_age=timedelta(minutes=max_age_minutes),
+            failing_for=timedelta(hours=failing_hours),
+            silent_for=timedelta(days=silent_days) if silent_days else None,
+        )
+
+
+class FeedState(StrEnum):
+    OK = "ok"
+    NEVER_CHECKED = "never_checked"
+    FAILING = "failing"  # failing, for less long than the policy tolerates
+    FAILING_TOO_LONG = "failing_too_long"
+    SILENT = "silent"
+
+
+@dataclass(frozen=True)
+class FeedVerdict:
+    """One feed's health: its state and since when (last success, or last new article)."""
+
+    health: FeedHealth
+    state: FeedState
+    since: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        h = self.health
+
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "name": h.name,
+            "url": h.url,
+            "config_url": h.config_url,
+            "state": self.state.value,
+            "since": iso(self.since),
+            "last_checked_at": iso(h.last_checked_at),
+            "last_success_at": iso(h.last_success_at),
+            "last_new_at": iso(h.last_new_at),
+            "consecutive_failures": h.consecutive_failures,
+            "failure_kind": h.failure_kind,
+            "last_status": h.last_status,
+            "last_error": h.last_error,
+            "last_error_at": iso(h.last_error_at),
+            "entries_seen": h.entries_seen,
+            "articles": h.articles,
+            "next_check_at": iso(h.next_check_at),
+            "schedule_note": h.schedule_note,
+        }
+
+
+def judge_feed(h: FeedHealth, now: datetime, policy: HealthPolicy) -> FeedVerdict:
+    """Failing is measured from the last success (or from when the feed was added); silence
+    from its newest article or sighting, for feeds that otherwise work."""
+    if h.last_checked_at is None:
+        return FeedVerdict(h, FeedState.NEVER_CHECKED)
+    if h.consecutive_failures:
+        since = h.last_success_at or h.created_at or h.last_error_at
+        too_long = since is not None and now - since > policy.failing_for
+        return FeedVerdict(h, FeedState.FAILING_TOO_LONG if too_long else FeedState.FAILING, since)
+    since = h.last_new_at or h.created_at
+    if policy.silent_for is not None and since is not None and now - since > policy.silent_for:
+        return FeedVerdict(h, FeedState.SILENT, since)
+    return FeedVerdict(h, FeedState.OK, h.last_new_at)
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    checked_at: datetime
+    policy: HealthPolicy
+    last_pass: RunRecord | None  # the newest monitor run, whatever its status
+    last_completed: RunRecord | None
+    feeds: list[FeedVerdict]
+    alerts: dict[str, dict[str, int]]  # channel -> status -> count
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "healthy": self.healthy,
+            "checked_at": self.checked_at.isoformat(),
+            "last_pass": self.last_pass.as_dict() if self.last_pass else None,
+            "last_completed_pass": self.last_completed.as_dict() if self.last_completed else None,
+            "feeds": [f.as_dict() for f in self.feeds],
+            "alerts": self.alerts,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+    def lines(self) -> list[str]:
+        """What `newsmon health` prints."""
+        now = self.checked_at
+        out: list[str] = []
+        done = self.last_completed
+        if done is None:
+            out.append("last completed pass: none")
+        else:
+            end = done.finished_at or done.started_at
+            out.append(
+                f"last completed pass: {end:%Y-%m-%d %H:%M} UTC ({_age(now - end)} ago), "
+                f"run #{done.id}"
+            )
+        last = self.last_pass
+        if last is not None and (done is None or last.id != done.id):
+            why = f": {last.error}" if last.error else ""
+            out.append(f"latest pass: {last.status.value}, run #{last.id}{why}")
+        counts: dict[str, int] = {}
+        for f in self.feeds:
+            counts[f.state.value] = counts.get(f.state.value, 0) + 1
+        out.append(
+            f"feeds: {len(self.feeds)} ("
+            + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none")
+            + ")"
+        )
+        if self.alerts:
+            for channel, states in self.alerts.items():
+                out.append(f"alerts {channel}: " + ", ".join(f"{k} {v}" for k, v in states.items()))
+        else:
+            out.append("alerts: none")
+        if self.problems:
+            out.append(f"UNHEALTHY: {len(self.problems)} problem(s)")
+            out += [f"  {p.kind.value}: {p.message}" for p in self.problems]
+        else:
+            out.append("healthy")
+        return out
+
+
+def assess(
+    now: datetime,
+    runs: Sequence[RunRecord],
+    feeds: Sequence[FeedHealth],
+    alerts: Mapping[str, Mapping[str, int]],
+    *,
+    policy: HealthPolicy | None = None,
+    enabled: Collection[str] | None = None,
+    last_completed: RunRecord | None = None,
+) -> HealthReport:
+    """The health of an installation from its recent monitor runs (newest first), the health
+    of its feeds (only those named in `enabled`, when given) and its alerts per channel.
+
+    `last_completed` is the newest completed pass when it may be older than all of `runs`.
+    """
+    policy = policy or HealthPolicy()
+    problems: list[Problem] = []
+    last_pass = runs[0] if runs else None
+    completed = [r for r in runs if r.status is RunStatus.COMPLETED]
+    last_completed = completed[0] if completed else last_completed
+    if last_completed is None:
+        problems.append(Problem(ProblemKind.NO_PASS, "no monitoring pass has completed yet"))
+    else:
+        end = last_completed.finished_at or last_completed.started_at
+        if now - end > policy.max_pass_age:
+            problems.append(
+                Problem(
+                    ProblemKind.STALE,
+                    f"the last completed pass ended {_age(now - end)} ago "
+                    f"(more than {_age(policy.max_pass_age)})",
+                )
+            )
+    finished = [r for r in runs if r.status is not RunStatus.RUNNING]
+    if finished and finished[0].status in (RunStatus.FAILED, RunStatus.CRASHED):
+        bad = finished[0]
+        problems.append(
+            Problem(
+                ProblemKind.LAST_PASS_FAILED,
+                f"run #{bad.id} {bad.status.value}: {bad.error or 'no reason recorded'}",
+            )
+        )
+    for run in runs:
+        if run.status is RunStatus.RUNNING and now - run.started_at > policy.max_pass_age:
+            problems.append(
+                Problem(
+                    ProblemKind.PASS_STUCK,
+                    f"run #{run.id} started {_age(now - run.started_at)} ago and has not "
+                    "finished (hung, or killed before it could record its end)",
+                )
+            )
+            break
+    verdicts = [judge_feed(h, now, policy) for h in feeds if enabled is None or h.name in enabled]
+    for v in verdicts:
+        if v.state is FeedState.FAILING_TOO_LONG:
+            since = f"{_age(now - v.since)}" if v.since else "ever"
+            problems.append(
+                Problem(
+                    ProblemKind.FEED_FAILING,
+                    f"{v.health.name} failing for {since} "
+                    f"({v.health.consecutive_failures}x): {v.health.last_error or '?'}",
+                    v.health.name,
+                )
+            )
+        elif v.state is FeedState.SILENT and v.since is not None:
+            problems.append(
+                Problem(
+                    ProblemKind.FEED_SILENT,
+                    f"{v.health.name} brought no new article for {_age(now - v.since)}",
+                    v.health.name,
+                )
+            )
+    for channel, states in alerts.items():
+        stuck = sum(n for s, n in states.items() if s in STUCK_ALERT_STATUSES)
+        if stuck:
+            problems.append(
+                Problem(
+                    ProblemKind.ALERTS_STUCK,
+                    f"{stuck} alerts for {channel} cannot be delivered as things are",
+                    channel,
+                )
+            )
+    return HealthReport(
+        now,
+        policy,
+        last_pass,
+        last_completed,
+        verdicts,
+        {c: dict(s) for c, s in alerts.items()},
+        problems,
+    )
+
+
+def describe_run(run: RunRecord) -> str:
+    """One line of `newsmon runs`: what a run did, or why it did not."""
+    s = run.summary
+    if run.flow == "monitor" and "feeds_ok" in s:
+        text = (
+            f"feeds {s.get('feeds_ok', 0)} ok, {s.get('feeds_failed', 0)} failed, "
+            f"{s.get('feeds_not_due', 0)} not due; new articles {s.get('new_articles', 0)}; "
+            f"alerts sent {s.get('alerts_sent', 0)}, pending {s.get('alerts_pending', 0)}"
+        )
+    elif run.flow == "backfill" and "articles" in s:
+        text = (
+            f"articles {s.get('articles', 0)}, changed {s.get('changed', 0)}; "
+            f"alerts sent {s.get('alerts_sent', 0)}"
+        )
+    else:
+        text = ""
+    if run.error:
+        text = f"{text} | {run.error}" if text else run.error
+    return text

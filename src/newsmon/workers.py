@@ -1,0 +1,238 @@
+"""Each page's CPU work in a pool of worker processes, within a time and memory budget.
+
+Extraction (trafilatura, the JSON-LD fallback), the topic rules, the body hash and the MinHash
+signature are pure Python or C that holds the interpreter lock: run in a thread, one hostile
+page could stop the event loop, every fetch and Prefect's heartbeats, and no thread can be
+stopped. In a worker process it can: pebble's `ProcessPool` kills a worker whose page runs
+past `extract.page_timeout_seconds` and starts a new one; each worker's address space is
+capped (`extract.worker_memory_mb`, RLIMIT_AS) and it is recycled after
+`extract.tasks_per_worker` pages, so a leak cannot grow for ever. The pass's process keeps the
+network and the database; workers only compute.
+
+Start method: ``forkserver``. The pass runs threads (Prefect, the event loop, database pools),
+and forking a process with threads can copy a lock some thread held; a fork server is a clean
+single-threaded process that imports the extraction stack once (preload) and forks each worker
+from that, in milliseconds. The topic rules travel once per worker, pickled, through the
+initializer. A worker dies with the fork server (PR_SET_PDEATHSIG), and the fork server with
+the pass, so a killed pass leaves no process behind.
+
+``workers: 0`` runs the same function in a thread of the pass itself, without any budget: for
+debugging (breakpoints, profilers) only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
+
+from newsmon.bounds import clean_optional, clean_text, clip
+from newsmon.config import Config
+from newsmon.dedup import Signature, content_hash, minhash_signature
+from newsmon.extract import Extracted, extract_article
+from newsmon.rules import Rules, TopicMatch
+
+_PRELOAD = ["newsmon.workers"]  # imports trafilatura, lxml, numpy, the rules: once per server
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """What a worker needs to know about one entry's page: picklable, no connections."""
+
+    url: str | None
+    content: bytes | None  # None: no page to read (`reason` says why)
+    charset: str | None = None
+    reason: str | None = None
+    note: str | None = None  # appended to the extraction note (e.g. "page cut at ... bytes")
+    feed_title: str = ""
+    feed_summary: str = ""
+    language: str | None = None
+    max_text_chars: int = 200_000
+
+    def without_page(self, reason: str) -> PageJob:
+        """The same entry from its feed's summary alone, and why."""
+        return replace(self, content=None, reason=reason, note=None)
+
+
+@dataclass(frozen=True)
+class PageAnalysis:
+    """A page's text and everything computed from it, ready to be stored by the pass."""
+
+    extracted: Extracted
+    matches: tuple[TopicMatch, ...]
+    content_hash: str | None
+    signature: Signature | None
+
+
+class PageFailed(Exception):
+    """A page's CPU work did not finish: over its time or memory budget, or an error; the
+    message is the one line stored as the entry's reason."""
+
+
+def _note(*parts: str | None) -> str | None:
+    return "; ".join(p for p in parts if p) or None
+
+
+def bounded_text(extracted: Extracted, max_chars: int) -> Extracted:
+    """The extraction with NUL and lone surrogates cleaned from every field, and the text cut
+    to `max_chars` characters (noted), before anything hashes, classifies or stores it."""
+    text, cut = clip(clean_text(extracted.text), max_chars)
+    note = _note(extracted.note, f"text cut at {max_chars} characters" if cut else None)
+    return replace(
+        extracted,
+        title=clean_optional(extracted.title),
+        text=text,
+        author=clean_optional(extracted.author),
+        note=clean_optional(note),
+    )
+
+
+def analyse(job: PageJob, rules: Rules) -> PageAnalysis:
+    """Extract, bound, classify and hash one page: the whole CPU share of an entry. Pure."""
+    extracted = extract_article(
+        job.content,
+        url=job.url,
+        http_charset=job.charset,
+        feed_title=clean_text(job.feed_title),
+        feed_summary=clean_text(job.feed_summary),
+        language_hint=job.language,
+        reason=job.reason,
+    )
+    if job.note:
+        extracted = replace(extracted, note=_note(extracted.note, job.note))
+    extracted = bounded_text(extracted, job.max_text_chars)
+    # the feed's headline first, as the stored article has it (newsmon.pipeline.entries)
+    title = clean_text(job.feed_title) or extracted.title
+    matches = tuple(rules.classify(title, extracted.text))
+    return PageAnalysis(
+        extracted,
+        matches,
+        content_hash(extracted.text),
+        minhash_signature(extracted.text),
+    )
+
+
+def summary_only(job: PageJob) -> PageAnalysis:
+    """The last resort, computed in the pass's own process: the feed's summary, bounded, with
+    no topics and no hashes (nothing that could run long)."""
+    extracted = Extracted(
+        title=clean_text(job.feed_title) or None,
+        text=job.feed_summary,
+        source="feed-summary" if job.feed_summary.strip() else "none",
+        language=job.language,
+        note=job.reason,
+    )
+    return PageAnalysis(bounded_text(extracted, job.max_text_chars), (), None, None)
+
+
+# --- the worker's side ----------------------------------------------------------------------
+
+_worker_rules: Rules | None = None
+
+
+def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
+    """Runs once in each new worker: die with the parent, cap memory, load the rules."""
+    global _worker_rules
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere best effort
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pass's to handle
+    with contextlib.suppress(ValueError, OSError):
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    _worker_rules = pickle.loads(rules_pickle)
+
+
+def _analyse_in_worker(job: PageJob) -> PageAnalysis:
+    assert _worker_rules is not None, "worker started without its initializer"
+    return analyse(job, _worker_rules)
+
+
+def worker_count(configured: int | None) -> int:
+    """Worker processes for `workers:` in the configuration: null means one per usable core."""
+    if configured is not None:
+        return configured
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+class PagePool:
+    """The pass's worker processes, started at the first page and stopped by `close`."""
+
+    def __init__(self, rules: Rules, config: Config) -> None:
+        self.rules = rules
+        self.budget = config.extract.page_timeout_seconds
+        self.memory_mb = config.extract.worker_memory_mb
+        self.tasks_per_worker = config.extract.tasks_per_worker
+        self.size = worker_count(config.workers)
+        self._pool: ProcessPool | None = None
+        self._lock = threading.Lock()
+
+    def _started(self) -> ProcessPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPool(
+                    max_workers=self.size,
+                    max_tasks=self.tasks_per_worker,
+                    initializer=_init_worker,
+                    initargs=(pickle.dumps(self.rules), self.memory_mb * 1024 * 1024),
+                    context=_context(),
+                )
+            return self._pool
+
+    async def analyse(self, job: PageJob) -> PageAnalysis:
+        """The page's analysis, or PageFailed with the reason to store."""
+        if self.size == 0:  # debugging mode: in this process, no budget
+            try:
+                return await asyncio.to_thread(analyse, job, self.rules)
+            except Exception as exc:
+                raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+        future = self._started().schedule(_analyse_in_worker, args=(job,), timeout=self.budget)
+        try:
+            result: PageAnalysis = await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise PageFailed(f"extraction exceeded {self.budget:g} s") from None
+        except MemoryError:
+            raise PageFailed(f"extraction exceeded {self.memory_mb} MB of memory") from None
+        except BrokenProcessPool:  # no worker could even start: the cap is below its needs
+            raise PageFailed(
+                f"extraction workers cannot start within {self.memory_mb} MB"
+            ) from None
+        except ProcessExpired as exc:
+            why = f"signal {-exc.exitcode}" if (exc.exitcode or 0) < 0 else f"exit {exc.exitcode}"
+            raise PageFailed(f"extraction worker died ({why})") from None
+        except Exception as exc:
+            raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+        return result
+
+    def close(self) -> None:
+        """Stop the workers now (a running page is abandoned); the next page would start them
+        again. Safe to call twice."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()  # type: ignore[no-untyped-call]
+            pool.join(timeout=10)

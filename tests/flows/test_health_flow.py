@@ -1,0 +1,126 @@
+"""Failures that show: the real `monitor` flow against the sample site and the fake Slack, read
+back through `newsmon health`, `runs` and `feeds` — exit codes on a fresh corpus, after a good
+pass, after a pass where every feed failed, after delivery blocked, after a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from flows.monitor import monitor
+from prefect.flow_engine import FlowRunTimeoutError
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_PASS_FAILED, EXIT_UNHEALTHY, app
+from newsmon.config import load_config
+from newsmon.corpus import Store
+from newsmon.corpus.records import RunStatus
+from newsmon.devsite import SiteServer
+from newsmon.health import PassFailed, VerdictKind
+from tests.support.configs import write_config
+from tests.support.fake_slack import FakeSlack
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+runner = CliRunner()
+CHANNELS = {"open-source": "#ai-open-source", "ai-safety": "#ai-safety", "policy": "#ai-policy"}
+GOOD_FEEDS = [("frontier-wire", "/feeds/en-ai.atom", "en"), ("ai-daily-ko", "/feeds/ko-ai.xml")]
+
+
+def newsmon(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def runs_of(config: Path) -> list[dict[str, object]]:
+    code, out = newsmon("runs", "--config", str(config), "--json")
+    assert code == 0, out
+    runs: list[dict[str, object]] = json.loads(out)
+    return runs
+
+
+def test_health_on_a_fresh_corpus_after_a_good_pass_and_after_every_feed_failed(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    good = write_config(
+        tmp_path, feeds=GOOD_FEEDS, base=site.base, channels=CHANNELS, default_channel="#n"
+    )
+    code, out = newsmon("health", "--config", str(good))
+    assert code == EXIT_UNHEALTHY and "no monitoring pass has completed yet" in out
+    code, out = newsmon("health", "--config", str(good), "--json")
+    assert code == EXIT_UNHEALTHY
+    assert [p["kind"] for p in json.loads(out)["problems"]] == ["no_pass"]
+
+    totals = asyncio.run(monitor(config_path=str(good)))
+    assert totals.feeds_ok == 2 and totals.alerts_sent > 0
+    code, out = newsmon("health", "--config", str(good))
+    assert code == 0, out
+    assert out.rstrip().endswith("healthy") and "last completed pass: 20" in out
+    assert "alerts #ai-policy: sent" in out
+    code, out = newsmon("feeds", "--config", str(good), "--json")
+    assert code == 0
+    states = {f["name"]: f["state"] for f in json.loads(out)["feeds"]}
+    assert states == {"frontier-wire": "ok", "ai-daily-ko": "ok"}
+    [run] = runs_of(good)
+    assert run["status"] == "completed" and run["error"] is None
+
+    # The same corpus, every feed now missing: the pass runs, is recorded, and fails.
+    dead = write_config(
+        tmp_path,
+        name="dead.yaml",
+        feeds=[("gone-a", "/feeds/gone-a.xml"), ("gone-b", "/feeds/gone-b.xml")],
+        base=site.base,
+    )
+    code, out = newsmon("run", "--config", str(dead))
+    assert code == EXIT_PASS_FAILED, out
+    assert "feeds: 0 ok (0 unchanged), 2 failed" in out
+    assert "newsmon: the pass failed: every feed tried failed (2): gone-a: HTTP 404" in out
+    latest = runs_of(dead)[0]
+    assert latest["status"] == "failed"
+    assert str(latest["error"]).startswith("every feed tried failed (2)")
+    code, out = newsmon("health", "--config", str(dead))
+    assert code == EXIT_UNHEALTHY
+    assert "last_pass_failed: run #2 failed: every feed tried failed" in out
+    code, out = newsmon("runs", "--config", str(dead))
+    assert code == 0 and "failed" in out.splitlines()[0] and "completed" in out.splitlines()[1]
+
+
+def test_delivery_blocked_for_several_passes_fails_the_run_until_slack_takes_alerts(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    config = write_config(tmp_path, feeds=GOOD_FEEDS[:1], base=site.base, channels=CHANNELS)
+    slack.unknown_channels.update(CHANNELS.values())  # the bot was removed from every channel
+    slack.unknown_channels.add(load_config(config).slack.default_channel)
+    first = asyncio.run(monitor(config_path=str(config), blocked_passes=2))
+    assert first.alerts_sent == 0 and first.alerts_pending > 0
+    with pytest.raises(PassFailed) as failed:
+        asyncio.run(monitor(config_path=str(config), blocked_passes=2))
+    assert failed.value.verdict.kind is VerdictKind.DELIVERY_BLOCKED
+    assert str(failed.value).startswith("delivery blocked for 2 passes in a row")
+    assert "channel_not_found" in str(failed.value)
+    assert [r["status"] for r in runs_of(config)] == ["failed", "completed"]
+    assert newsmon("health", "--config", str(config))[0] == EXIT_UNHEALTHY
+
+    slack.unknown_channels.clear()
+    third = asyncio.run(monitor(config_path=str(config), blocked_passes=2))
+    assert third.alerts_sent == first.alerts_pending and third.alerts_pending == 0
+    code, out = newsmon("health", "--config", str(config))
+    assert code == 0, out
+
+
+def test_a_pass_that_times_out_is_recorded_as_crashed(tmp_path: Path, site: SiteServer) -> None:
+    site.routes["/feeds/slow.xml"] = {"delay": 30, "body": "<rss/>"}
+    config = write_config(tmp_path, feeds=[("slow", "/feeds/slow.xml")], base=site.base)
+    with pytest.raises(FlowRunTimeoutError):
+        asyncio.run(monitor.with_options(timeout_seconds=3)(config_path=str(config)))
+    store = Store.open(load_config(config).database_url)
+    try:
+        run = store.runs.last_run("monitor")
+    finally:
+        store.close()
+    assert run is not None and run.status is RunStatus.CRASHED
+    assert run.error is not None and "timed out" in run.error and run.finished_at is not None
+    code, out = newsmon("health", "--config", str(config))
+    assert code == EXIT_UNHEALTHY and "last_pass_failed: run #1 crashed" in out

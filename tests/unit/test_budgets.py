@@ -1,0 +1,158 @@
+"""Bounds on what hostile pages can cost, pure parts: JSON-LD read by a parser within limits,
+text cleaned and capped before hashing, MinHash in bounded batches, column values held to
+their lengths, user regexes run by RE2 (the worker pool itself: tests/integration)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from sqlalchemy.dialects import postgresql, sqlite
+
+from newsmon.bounds import clean_text, clip
+from newsmon.config import Config
+from newsmon.corpus.schema import ArticleRow, FeedRow
+from newsmon.dedup import (
+    _PERMUTATIONS,
+    _SEED,
+    NUM_PERM,
+    minhash_signature,
+    normalise_text,
+    shingle_hashes,
+)
+from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article
+from newsmon.rules import load_rules, parse_term
+from newsmon.workers import PageJob, analyse, summary_only, worker_count
+from newsmon.yamlfile import ConfigError
+from tests.conftest import SHIPPED_TOPICS
+
+BODY = "Meta released open weights for its new model, with the checkpoints on Hugging Face. " * 8
+
+
+def _ld(obj: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def test_jsonld_is_read_in_linear_time_from_repeated_script_tags() -> None:
+    # the regex it replaces took ~1.6 s on 64 KB of this and grew with the square
+    hostile = "<script " * (900 * 1024 // 8)
+    started = time.perf_counter()
+    assert _jsonld_article(hostile) is None
+    assert time.perf_counter() - started < 1.0
+
+
+def test_jsonld_article_found_in_a_parsed_page() -> None:
+    html = f"<html><head>{_ld({'@graph': [{'@type': 'WebPage'}, {'articleBody': 'body'}]})}</head></html>"
+    assert _jsonld_article(html) == {"articleBody": "body"}
+    # a type written in capitals with spaces still counts; another script type does not
+    loud = html.replace("application/ld+json", " Application/LD+JSON ")
+    assert _jsonld_article(loud) == {"articleBody": "body"}
+    assert _jsonld_article(html.replace("ld+json", "json")) is None
+
+
+def test_jsonld_depth_and_nesting_are_bounded() -> None:
+    deep: object = {"articleBody": "too deep"}
+    for _ in range(JSONLD_MAX_DEPTH + 5):
+        deep = {"x": deep}
+    assert _jsonld_article(_ld(deep)) is None
+    shallow: object = {"articleBody": "found"}
+    for _ in range(JSONLD_MAX_DEPTH - 2):
+        shallow = {"x": shallow}
+    assert _jsonld_article(_ld(shallow)) == {"articleBody": "found"}
+    # nesting deeper than json.loads can recurse is skipped, not raised
+    bomb = '<script type="application/ld+json">' + "[" * 200_000 + "]" * 200_000 + "</script>"
+    assert _jsonld_article(bomb) is None
+
+
+def test_clean_text_drops_nul_and_replaces_lone_surrogates() -> None:
+    assert clean_text("a\x00b") == "ab"
+    assert clean_text("x\ud800y\udfffz") == "x\ufffdy\ufffdz"
+    assert clean_text("한국어 text 😀") == "한국어 text 😀"
+    clean_text("x\ud800").encode("utf-8")  # encodable now
+
+
+def test_clip_cuts_at_a_space_near_the_limit() -> None:
+    assert clip("short", 10) == ("short", False)
+    text, cut = clip("word " * 1000, 1003)
+    assert cut and len(text) <= 1003 and not text.endswith(" ") and text.endswith("word")
+
+
+def test_minhash_in_batches_equals_one_update() -> None:
+    norm = normalise_text(BODY * 40)
+    hashes = shingle_hashes(norm)
+    one = MinHash(
+        num_perm=NUM_PERM, seed=_SEED, scheme="affine32", hashfunc=int, permutations=_PERMUTATIONS
+    )
+    one.update_batch(hashes.tolist())
+    signature = minhash_signature(BODY * 40)
+    assert signature is not None
+    assert signature.values == np.asarray(one.hashvalues, dtype="<u4").tobytes()
+
+
+def test_analyse_cleans_caps_and_notes_before_hashing() -> None:
+    rules = load_rules(SHIPPED_TOPICS)
+    paragraph = "Open weights \x00 model \ud800 released. " * 200
+    long_body = f"<html><body><article><p>{paragraph}</p></article></body></html>"
+    job = PageJob(
+        "https://x.test/a", long_body.encode("utf-8", "surrogatepass"), max_text_chars=1000
+    )
+    done = analyse(job, rules)
+    text = done.extracted.text
+    assert len(text) <= 1000 and "\x00" not in text
+    text.encode("utf-8")  # no lone surrogate left
+    assert "text cut at 1000 characters" in (done.extracted.note or "")
+    assert done.content_hash is not None and done.signature is not None
+
+
+def test_summary_only_is_bounded_and_carries_the_reason() -> None:
+    job = PageJob("https://x.test/a", None, feed_title="t\x00", feed_summary="s\ud800" * 300_000)
+    done = summary_only(job.without_page("extraction exceeded 10 s"))
+    assert done.extracted.source == "feed-summary"
+    assert done.extracted.note == "extraction exceeded 10 s; text cut at 200000 characters"
+    assert len(done.extracted.text) <= 200_000 and done.extracted.title == "t"
+    assert done.matches == () and done.content_hash is None
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()])
+def test_column_values_held_to_their_lengths(dialect: object) -> None:
+    def bind(column: object, value: object) -> object:
+        return column.type.process_bind_param(value, dialect)  # type: ignore[attr-defined]
+
+    assert (
+        bind(ArticleRow.__table__.c.url, "https://x.test/" + "a" * 3000)
+        == "https://x.test/" + "a" * 1985
+    )
+    assert bind(ArticleRow.__table__.c.text, "nul\x00 and \ud800") == "nul and \ufffd"
+    assert bind(ArticleRow.__table__.c.author, "n" * 600) == "n" * 500
+    # an ETag or a date cut short would mean something else: dropped
+    assert bind(FeedRow.__table__.c.etag, '"' + "e" * 600 + '"') is None
+    assert bind(FeedRow.__table__.c.etag, '"abc"') == '"abc"'
+    assert bind(FeedRow.__table__.c.last_modified, "Mon, " + "9" * 200) is None
+    assert bind(ArticleRow.__table__.c.title, None) is None
+
+
+def test_user_regex_runs_in_linear_time() -> None:
+    term = parse_term("re: (a+)+b", "en")
+    started = time.perf_counter()
+    assert term.atoms[0].pattern.search("a" * 200_000) is None
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("pattern", [r"(?<=open )weights", r"(open)\s+\1", r"weights(?!x)"])
+def test_a_regex_re2_cannot_run_is_refused_with_file_and_line(tmp_path: Path, pattern: str) -> None:
+    path = tmp_path / "topics.yaml"
+    path.write_text(f"version: 2\ntopics:\n  p:\n    terms:\n      en: ['re: {pattern}']\n")
+    with pytest.raises(ConfigError) as err:
+        load_rules(path)
+    assert f"{path}:5: topics.p.terms.en.0: bad term" in str(err.value)
+    assert "for RE2" in str(err.value)
+
+
+def test_worker_count_defaults_to_the_cores() -> None:
+    assert worker_count(3) == 3 and worker_count(0) == 0
+    assert worker_count(None) >= 1
+    assert Config().workers is None and Config().extract.page_timeout_seconds == 10

@@ -1,0 +1,175 @@
+"""Health verdicts from plain records: when a pass fails its job, and when an installation is
+stale, stuck or has feeds failing or silent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.health import (
+    FeedState,
+    HealthPolicy,
+    ProblemKind,
+    VerdictKind,
+    assess,
+    describe_run,
+    judge_feed,
+    judge_pass,
+)
+from newsmon.pipeline import DeliveryOutcome, FeedOutcome
+from newsmon.report import PassTotals
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def totals(
+    ok: int = 1,
+    failed: int = 0,
+    not_due: int = 0,
+    *,
+    sent: int = 0,
+    pending: int = 0,
+    errors: tuple[str, ...] = (),
+) -> PassTotals:
+    feeds = [FeedOutcome(f"ok{i}") for i in range(ok)]
+    feeds += [FeedOutcome.failed(f"bad{i}", f"HTTP 50{i}") for i in range(failed)]
+    feeds += [FeedOutcome(f"wait{i}", not_due=True) for i in range(not_due)]
+    delivery = DeliveryOutcome(sent=sent, errors=list(errors), sender="slack")
+    return PassTotals.of(feeds, delivery, pending)
+
+
+def run(
+    id: int,
+    status: RunStatus = RunStatus.COMPLETED,
+    *,
+    ago: timedelta = timedelta(minutes=10),
+    summary: dict[str, object] | None = None,
+    error: str | None = None,
+) -> RunRecord:
+    start = NOW - ago
+    end = None if status is RunStatus.RUNNING else start + timedelta(minutes=1)
+    return RunRecord(id, "monitor", status, start, end, dict(summary or {}), error)
+
+
+BLOCKED = {"alerts_pending": 4, "alerts_sent": 0, "delivery_errors": ["#p: invalid_auth"]}
+
+
+def test_every_feed_tried_failing_fails_the_pass_in_one_line() -> None:
+    verdict = judge_pass(totals(ok=0, failed=5, not_due=2), [])
+    assert verdict.kind is VerdictKind.ALL_FEEDS_FAILED and not verdict.ok
+    assert verdict.message.startswith("every feed tried failed (5): bad0: HTTP 500; bad1")
+    assert verdict.message.endswith("; and 2 more") and "\n" not in verdict.message
+
+
+def test_some_feeds_working_or_none_due_is_not_a_failure() -> None:
+    assert judge_pass(totals(ok=1, failed=5), []).ok
+    assert judge_pass(totals(ok=0, failed=0, not_due=3), []).ok
+    assert judge_pass(totals(ok=0, failed=0), []).ok  # nothing configured
+
+
+def test_blocked_delivery_fails_only_after_enough_passes_in_a_row() -> None:
+    blocked = totals(pending=4, errors=("#p: Slack refused the message: invalid_auth",))
+    assert judge_pass(blocked, [], blocked_passes=3).ok
+    assert judge_pass(blocked, [run(2, summary=BLOCKED)], blocked_passes=3).ok
+    two_before = [run(3, summary=BLOCKED), run(2, RunStatus.FAILED, summary=BLOCKED)]
+    verdict = judge_pass(blocked, two_before, blocked_passes=3)
+    assert verdict.kind is VerdictKind.DELIVERY_BLOCKED
+    assert verdict.message.startswith("delivery blocked for 3 passes in a row: 4 alerts pending")
+    assert "invalid_auth" in verdict.message
+    # a pass that delivered breaks the streak; a crashed one (no totals) is not counted
+    delivered = {"alerts_pending": 4, "alerts_sent": 2, "delivery_errors": []}
+    assert judge_pass(blocked, [run(3, summary=BLOCKED), run(2, summary=delivered)]).ok
+    with_crash = [run(4, RunStatus.CRASHED), run(3, summary=BLOCKED), run(2, summary=BLOCKED)]
+    assert not judge_pass(blocked, with_crash).ok
+    assert judge_pass(blocked, two_before, blocked_passes=0).ok
+    assert judge_pass(totals(pending=4, sent=1, errors=("x",)), two_before).ok
+
+
+def feed(name: str = "f", **changes: object) -> FeedHealth:
+    values: dict[str, object] = {
+        "name": name,
+        "url": f"https://{name}.example/feed",
+        "last_checked_at": NOW - timedelta(minutes=5),
+        "last_success_at": NOW - timedelta(minutes=5),
+        "last_error": None,
+        "last_error_at": None,
+        "consecutive_failures": 0,
+        "entries_seen": 10,
+        "articles": 3,
+        "created_at": NOW - timedelta(days=30),
+        "last_new_at": NOW - timedelta(hours=2),
+    }
+    values.update(changes)
+    return FeedHealth(**values)  # type: ignore[arg-type]
+
+
+def test_feeds_are_failing_too_long_after_a_day_and_silent_after_a_week() -> None:
+    policy = HealthPolicy()
+    assert judge_feed(feed(), NOW, policy).state is FeedState.OK
+    assert judge_feed(feed(last_checked_at=None), NOW, policy).state is FeedState.NEVER_CHECKED
+    fresh_failure = feed(consecutive_failures=2, last_success_at=NOW - timedelta(hours=3))
+    assert judge_feed(fresh_failure, NOW, policy).state is FeedState.FAILING
+    old = feed(consecutive_failures=9, last_success_at=NOW - timedelta(hours=25))
+    assert judge_feed(old, NOW, policy).state is FeedState.FAILING_TOO_LONG
+    never_worked = feed(consecutive_failures=9, last_success_at=None)
+    assert judge_feed(never_worked, NOW, policy).since == NOW - timedelta(days=30)
+    quiet = feed(last_new_at=NOW - timedelta(days=8))
+    assert judge_feed(quiet, NOW, policy).state is FeedState.SILENT
+    assert judge_feed(quiet, NOW, HealthPolicy(silent_for=None)).state is FeedState.OK
+    new_feed = feed(last_new_at=None, created_at=NOW - timedelta(days=1))
+    assert judge_feed(new_feed, NOW, policy).state is FeedState.OK
+
+
+def kinds(report_problems: list[object]) -> list[ProblemKind]:
+    return [p.kind for p in report_problems]  # type: ignore[attr-defined]
+
+
+def test_a_fresh_corpus_is_unhealthy_a_recent_good_pass_is_healthy() -> None:
+    fresh = assess(NOW, [], [], {})
+    assert not fresh.healthy and kinds(fresh.problems) == [ProblemKind.NO_PASS]
+    assert "last completed pass: none" in fresh.lines()
+    good = assess(NOW, [run(1)], [feed()], {"#p": {"sent": 3}})
+    assert good.healthy and good.lines()[-1] == "healthy"
+    assert "alerts #p: sent 3" in good.lines()
+    assert good.as_dict()["last_completed_pass"]["id"] == 1
+
+
+def test_stale_failed_stuck_and_blocked_are_problems() -> None:
+    stale = assess(NOW, [run(1, ago=timedelta(hours=3, minutes=1))], [], {})
+    assert kinds(stale.problems) == [ProblemKind.STALE]
+    assert "3 h ago" in stale.problems[0].message
+    assert assess(
+        NOW,
+        [run(1, ago=timedelta(hours=3))],
+        [],
+        {},
+        policy=HealthPolicy(max_pass_age=timedelta(hours=4)),
+    ).healthy
+    failed = [run(2, RunStatus.FAILED, error="every feed tried failed (2): a: x"), run(1)]
+    report = assess(NOW, failed, [], {})
+    assert kinds(report.problems) == [ProblemKind.LAST_PASS_FAILED]
+    assert "run #2 failed: every feed tried failed" in report.problems[0].message
+    assert "latest pass: failed, run #2: every feed" in "\n".join(report.lines())
+    hung = [run(3, RunStatus.RUNNING, ago=timedelta(hours=2)), run(1)]
+    assert kinds(assess(NOW, hung, [], {}).problems) == [ProblemKind.PASS_STUCK]
+    running_now = [run(3, RunStatus.RUNNING, ago=timedelta(minutes=2)), run(1)]
+    assert assess(NOW, running_now, [], {}).healthy
+    alerts = {"#p": {"blocked": 2, "pending": 1}, "#q": {"failed": 1, "sent": 9}}
+    blocked = assess(NOW, [run(1)], [], alerts)
+    assert [(p.kind, p.subject) for p in blocked.problems] == [(ProblemKind.ALERTS_STUCK, "#p")]
+
+
+def test_only_enabled_feeds_count_and_an_old_completed_pass_is_kept() -> None:
+    failing = feed("gone", consecutive_failures=5, last_success_at=NOW - timedelta(days=3))
+    assert kinds(assess(NOW, [run(1)], [failing], {}).problems) == [ProblemKind.FEED_FAILING]
+    assert assess(NOW, [run(1)], [failing], {}, enabled={"other"}).healthy
+    crashes = [run(i, RunStatus.CRASHED, error="boom") for i in (9, 8)]
+    report = assess(NOW, crashes, [], {}, last_completed=run(1, ago=timedelta(hours=5)))
+    assert kinds(report.problems) == [ProblemKind.STALE, ProblemKind.LAST_PASS_FAILED]
+
+
+def test_runs_are_described_in_one_line() -> None:
+    summary = totals(ok=2, failed=1, sent=3, pending=1).as_dict()
+    line = describe_run(run(1, summary=summary))
+    assert line == "feeds 2 ok, 1 failed, 0 not due; new articles 0; alerts sent 3, pending 1"
+    assert describe_run(run(2, RunStatus.CRASHED, error="TimeoutError: x")) == "TimeoutError: x"

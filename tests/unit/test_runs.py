@@ -1,0 +1,71 @@
+"""The runs repository and the health queries of the corpus, on a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsmon.corpus import Store
+from newsmon.corpus.records import AlertStatus, NewSighting, RunStatus
+from tests.support.articles import new_article
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    yield s
+    s.close()
+
+
+def test_a_run_is_running_until_finished_and_listed_newest_first(store: Store) -> None:
+    first = store.runs.start_run("monitor")
+    store.runs.finish_run(first, RunStatus.COMPLETED, {"feeds_ok": 2})
+    second = store.runs.start_run("monitor")
+    backfill = store.runs.start_run("backfill")
+    [running] = store.runs.recent_runs("monitor", limit=1)
+    assert running.id == second and running.status is RunStatus.RUNNING
+    assert running.finished_at is None and running.summary == {}
+    store.runs.finish_run(second, RunStatus.CRASHED, error="TimeoutError: " + "x" * 5000)
+    crashed = store.runs.last_run("monitor")
+    assert crashed is not None and crashed.status is RunStatus.CRASHED
+    assert crashed.error is not None and len(crashed.error) == 2000
+    done = store.runs.last_run("monitor", [RunStatus.COMPLETED])
+    assert done is not None and done.id == first and done.summary == {"feeds_ok": 2}
+    assert done.finished_at is not None and done.finished_at >= done.started_at
+    assert [r.id for r in store.runs.recent_runs()] == [backfill, second, first]
+    assert [r.id for r in store.runs.recent_runs("monitor", before_id=second)] == [first]
+
+
+def test_record_run_keeps_its_old_signature_and_stores_completed(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    store.record_run("backfill", datetime(2025, 2, 1, tzinfo=UTC), {"articles": 3})
+    [run] = store.runs.recent_runs()
+    assert run.status is RunStatus.COMPLETED and run.as_dict()["summary"] == {"articles": 3}
+
+
+def test_feed_health_knows_when_a_feed_last_brought_something_new(store: Store) -> None:
+    a = store.sync_feed("a", "https://a.example/feed", "en").id
+    b = store.sync_feed("b", "https://b.example/feed", "en").id
+    store.sync_feed("c", "https://c.example/feed", "en")
+    stored = store.add_article(new_article("https://a.example/1", "A story.", feed_id=a))
+    store.record_sightings(b, [NewSighting(stored.id, "https://a.example/1?ref=b")])
+    health = {h.name: h for h in store.feed_health()}
+    assert health["a"].last_new_at is not None and health["a"].last_new_at.tzinfo is not None
+    assert health["b"].last_new_at is not None and health["b"].articles == 0
+    assert health["c"].last_new_at is None and health["c"].created_at is not None
+
+
+def test_alert_counts_per_channel_and_status(store: Store) -> None:
+    ids = [
+        store.add_article(new_article(f"https://a.example/{i}", f"Story {i}.")).id for i in range(3)
+    ]
+    for i in ids:
+        store.enqueue_alert(i, "#p", ["policy"])
+    store.enqueue_alert(ids[0], "#q", ["policy"])
+    [job, *_] = store.pending_alerts(1)
+    store.mark_sent(job.id, destination="console", slack_ts=None)
+    assert store.outbox.alert_counts() == {"#p": {"pending": 2, "sent": 1}, "#q": {"pending": 1}}
+    assert store.count_alerts(AlertStatus.PENDING) == 3
