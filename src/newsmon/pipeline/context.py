@@ -23,8 +23,9 @@ class Context:
     rules: Rules
     store: Store
     secrets: Secrets = field(default_factory=Secrets.from_env)
-    # This pass among others on the same corpus: feeds it claims, when it began.
-    claim: PassClaim = field(default_factory=PassClaim)
+    # This pass among others on the same corpus: who it is and when it began (the flows set
+    # it). None: every `process_feeds` call is a pass of its own (scripts, tests).
+    claim: PassClaim | None = None
     _pages: PagePool | None = field(default=None, repr=False)
 
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from newsmon import alerts as alerting
-from newsmon.pipeline.claims import DELIVERY_LEASE, DELIVERY_WAIT, turn
+from newsmon.pipeline.claims import DELIVERY_LEASE, DELIVERY_WAIT, new_owner, turn
 from newsmon.pipeline.context import Context
 
 
@@ -54,9 +54,8 @@ def deliver_in_turn(
 ) -> DeliveryOutcome:
     """`deliver_pending` while holding the corpus's delivery lease, so passes running at once
     never send the same alert twice; a pass that waits too long leaves its alerts queued."""
-    with turn(
-        ctx.store, "delivery", ctx.claim.owner, lease=DELIVERY_LEASE, wait=DELIVERY_WAIT
-    ) as mine:
+    owner = ctx.claim.owner if ctx.claim else new_owner()
+    with turn(ctx.store, "delivery", owner, lease=DELIVERY_LEASE, wait=DELIVERY_WAIT) as mine:
         if not mine:
             return DeliveryOutcome(sender=sender.name)
         return deliver_pending(ctx, sender, limit)

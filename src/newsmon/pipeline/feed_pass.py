@@ -15,7 +15,7 @@ from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
-from newsmon.pipeline.claims import renewing
+from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
@@ -166,7 +166,7 @@ async def process_feeds(
     corpus each feed is fetched by one of them, and the others report it as taken.
     """
     now = utcnow()
-    claim = ctx.claim
+    claim = ctx.claim or PassClaim()
     slots = claim.slots(ctx.config.fetch.max_connections)
     states = await asyncio.to_thread(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
