@@ -1,13 +1,18 @@
-"""Three real `monitor` flow runs at once on one PostgreSQL corpus split the feeds between them:
-every feed is requested once per pass, no story is stored twice, no alert is posted twice."""
+"""Three real `monitor` flow runs of one schedule slot on one PostgreSQL corpus split the feeds
+between them: every feed is requested once per pass, no story is stored twice, no alert is
+posted twice. The runs share their scheduled start, as a schedule's runs do, so however late
+each one really starts (seconds apart on a loaded machine) none fetches again what another did."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -36,22 +41,50 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-def monitors_at_once(config: Path, n: int) -> list[PassTotals]:
-    """`n` monitor flow runs started together, each in a thread of its own."""
-    from flows.monitor import monitor
+def wait_for_a_checked_feed(db_url: str, timeout: float = 120) -> None:
+    store = Store.open(db_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while not any(h.last_checked_at for h in store.feed_health()):
+            assert time.monotonic() < deadline, "no feed was checked"
+            time.sleep(0.2)
+    finally:
+        store.close()
 
+
+def monitors_at_once(config: Path, n: int, db_url: str) -> list[PassTotals]:
+    """`n` runs of `monitor` for one schedule slot, as a schedule with n workers makes them:
+    created Scheduled for the same time, then each run by its own thread at once."""
+    from flows.monitor import monitor
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow_async
+    from prefect.states import Scheduled
+
+    parameters = {"config_path": str(config)}
+    slot = datetime.now(UTC)
+    with get_client(sync_client=True) as client:
+        runs = [
+            client.create_flow_run(
+                monitor, parameters=parameters, state=Scheduled(scheduled_time=slot)
+            )
+            for _ in range(n)
+        ]
     barrier = threading.Barrier(n)
     results: list[PassTotals] = []
     errors: list[BaseException] = []
 
-    def one() -> None:
+    def one(i: int, run: Any) -> None:
         try:
             barrier.wait()
-            results.append(asyncio.run(monitor(config_path=str(config))))
+            if i == n - 1:  # a worker that picks its run up late, after feeds were fetched
+                wait_for_a_checked_feed(db_url)
+            results.append(
+                asyncio.run(run_flow_async(monitor, flow_run=run, parameters=parameters))
+            )
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=one) for _ in range(n)]
+    threads = [threading.Thread(target=one, args=(i, r)) for i, r in enumerate(runs)]
     for t in threads:
         t.start()
     for t in threads:
@@ -64,7 +97,7 @@ def monitors_at_once(config: Path, n: int) -> list[PassTotals]:
 def test_three_monitor_runs_at_once_split_the_feeds(
     tmp_path: Path, pg_url: str, slack: FakeSlack
 ) -> None:
-    # Feeds answer after 2 s: the three runs are at work together, whatever their start-up.
+    # Feeds answer after 2 s: the three runs are at work together.
     site = write_site(tmp_path / "site", feeds=FEEDS, items=ITEMS, feed_delay=2.0)
     with serve(site.root) as server:
         config = write_config(
@@ -77,7 +110,7 @@ def test_three_monitor_runs_at_once_split_the_feeds(
         )
         Store.open(pg_url).close()
         for round_ in (1, 2):
-            totals = monitors_at_once(config, WORKERS)
+            totals = monitors_at_once(config, WORKERS, pg_url)
             hits = Counter(p for p in server.paths_requested() if p.startswith("/feeds/"))
             assert hits == {path: round_ for _, path, _ in site.feed_list()}
             assert sum(t.feeds_ok for t in totals) == FEEDS
