@@ -1,29 +1,44 @@
-"""The `backfill` flow: re-apply the current topic rules to stored articles, quietly by default."""
+"""The `backfill` flows: re-apply the current topic rules to stored articles (`backfill`), or
+fetch, store and classify given pages (`backfill-urls`); quiet unless asked to announce."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import BACKFILL_TASK_TIMEOUT, BACKFILL_TIMEOUT, open_context, record_crash
+from newsmon import progress
 from newsmon.clock import utcnow
+from newsmon.config import FeedConfig
 from newsmon.corpus.records import ArticleText, RunStatus
+from newsmon.fetch import Fetcher
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
     MatchDiff,
+    PageOutcome,
     ReclassifyOutcome,
+    backfill_pages,
     deliver,
     preview_reclassify,
     reclassify_batch,
 )
-from newsmon.report import BackfillResult
+from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
 
-BATCH = 500
+BATCH = 500  # articles read, re-classified and reported at a time
 
 
 @task(
@@ -33,13 +48,17 @@ BATCH = 500
     retry_delay_seconds=5,
     timeout_seconds=BACKFILL_TASK_TIMEOUT,
 )
-def reclassify_task(ctx: Context, rows: list[ArticleText], alerts: bool) -> ReclassifyOutcome:
-    return reclassify_batch(ctx, rows, queue_alerts=alerts)
+def reclassify_task(
+    ctx: Context, rows: list[ArticleText], alerts: bool, topics: list[str] | None = None
+) -> ReclassifyOutcome:
+    return reclassify_batch(ctx, rows, queue_alerts=alerts, topics=topics)
 
 
 @task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
-def preview_task(ctx: Context, rows: list[ArticleText]) -> list[MatchDiff]:
-    return preview_reclassify(ctx, rows)[1]
+def preview_task(
+    ctx: Context, rows: list[ArticleText], topics: list[str] | None = None
+) -> list[MatchDiff]:
+    return preview_reclassify(ctx, rows, topics)[1]
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
@@ -47,8 +66,56 @@ def deliver_task(ctx: Context, limit: int, require_slack: bool = False) -> Deliv
     return deliver(ctx, limit, required=require_slack)
 
 
+@task(name="backfill-pages", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
+async def pages_task(
+    ctx: Context,
+    fetcher: Fetcher,
+    urls: list[str],
+    feed: FeedConfig | None,
+    announce: bool,
+    dry_run: bool,
+    done: Callable[[int], None],
+) -> list[PageOutcome]:
+    return await backfill_pages(
+        ctx, fetcher, urls, feed=feed, announce=announce, dry_run=dry_run, done=done
+    )
+
+
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+class FlowProgress:
+    """Progress in the flow's log and in a Prefect progress artifact (updated at most every
+    `step` percent, so a long job does not flood the API)."""
+
+    def __init__(self, logger: logging.Logger | logging.LoggerAdapter[Any], key: str) -> None:
+        self.logger, self.key = logger, key
+        self.total: int | None = None
+        self.what = "items"
+        self.artifact: UUID | None = None
+        self.shown = -1.0
+
+    def start(self, total: int | None, what: str) -> None:
+        self.total, self.what = total, what
+        self.logger.info("%s: %s %s to go", self.key, total if total is not None else "?", what)
+        created = create_progress_artifact(  # type: ignore[call-arg]
+            0.0, key=self.key, description=f"{total} {what}", _sync=True
+        )
+        self.artifact = created if isinstance(created, UUID) else None
+
+    def update(self, done: int) -> None:
+        pct = 100.0 * done / self.total if self.total else 100.0
+        if pct - self.shown < 5 and done != self.total:
+            return
+        self.shown = pct
+        self.logger.info("%s: %d/%s %s (%.0f %%)", self.key, done, self.total, self.what, pct)
+        if self.artifact is not None:
+            update_progress_artifact(self.artifact, pct, _sync=True)  # type: ignore[call-arg]
+
+    def finish(self) -> None:
+        if self.artifact is not None and self.shown < 100:
+            update_progress_artifact(self.artifact, 100.0, _sync=True)  # type: ignore[call-arg]
 
 
 @flow(name="backfill", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
@@ -59,35 +126,58 @@ def backfill(
     config_path: str | None = None,
     dry_run: bool = False,
     require_slack: bool = False,
+    feed: str | None = None,
+    topics: list[str] | None = None,
 ) -> BackfillResult:
-    """Re-classify articles first seen from `since` through `until` (inclusive, UTC days).
+    """Re-classify articles first seen from `since` through `until` (inclusive, UTC days),
+    only those `feed` carried when given, only the matches of `topics` when given.
 
     Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
     With `dry_run` nothing is written or sent: the result lists, per article, the matches the
-    current rules would add (`new`) and the stored ones they would drop (`lost`). Slack
-    refusing the credentials (or none with `require_slack`) fails the run once it is recorded.
+    current rules would add (`new`) and the stored ones they would drop (`lost`), and so does
+    the `backfill-dry-run` artifact. Articles are read `BATCH` at a time. Slack refusing the
+    credentials (or none with `require_slack`) fails the run once it is recorded.
     """
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
     run_id: int | None = None
     try:
-        end = day_start(until) + timedelta(days=1) if until else None
-        rows = ctx.store.articles_for_reclassify(day_start(since), end)
-        parts = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
+        unknown = sorted(set(topics or ()) - set(ctx.rules.labels))
+        if unknown:
+            raise ValueError(f"no such topic in the rules: {', '.join(unknown)}")
+        start, end = day_start(since), day_start(until) + timedelta(days=1) if until else None
+        total = ctx.store.count_for_reclassify(start, end, feed=feed)
+        watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-progress"))
+        watch.start(total, "articles")
+        if not dry_run:  # a dry run writes nothing, not even its run
+            run_id = ctx.store.runs.start_run("backfill", started)
+        done, outcome, diffs = 0, ReclassifyOutcome(), list[MatchDiff]()
+        for part in ctx.store.reclassify_batches(start, end, feed=feed, batch=BATCH):
+            if dry_run:
+                diffs.extend(preview_task(ctx, part, topics))
+            else:
+                outcome.add(reclassify_task(ctx, part, alerts, topics))
+            done += len(part)
+            watch.update(done)
+        watch.finish()
         if dry_run:
-            diffs = tuple(d for part in parts for d in preview_task(ctx, part))
-            outcome = ReclassifyOutcome.of_preview(len(rows), diffs)
-            result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=diffs)
+            outcome = ReclassifyOutcome.of_preview(done, diffs)
+            result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=tuple(diffs))
             logger.info("backfill: %s", result.line())
+            create_markdown_artifact(
+                key="backfill-dry-run",
+                markdown=diff_markdown(
+                    diffs, f"**backfill dry run** {since}…{until or 'now'}: {result.line()}"
+                ),
+            )
             return result
-        run_id = ctx.store.runs.start_run("backfill", started)
-        outcome = ReclassifyOutcome.total(reclassify_task(ctx, part, alerts) for part in parts)
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = (
             deliver_task(ctx, ctx.config.slack.max_per_pass, require_slack) if alerts else None
         )
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
+        assert run_id is not None
         refused = delivery.credential_error if delivery else None
         status = RunStatus.FAILED if refused else RunStatus.COMPLETED
         ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
@@ -101,7 +191,58 @@ def backfill(
             raise CredentialError(refused)
         return result
     except BaseException as exc:
-        if run_id is not None:  # a dry run writes nothing, not even its run
+        if run_id is not None:
+            record_crash(ctx, run_id, exc)
+        raise
+    finally:
+        ctx.close()
+
+
+@flow(name="backfill-urls", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
+async def backfill_urls(
+    urls: list[str],
+    alerts: bool = False,
+    config_path: str | None = None,
+    dry_run: bool = False,
+    feed: str | None = None,
+    require_slack: bool = False,
+) -> PagesResult:
+    """Fetch, store and classify the pages at `urls` as if a feed had listed them (as `feed`'s
+    when given). Without `alerts` their alerts are held back; with it they are queued whatever
+    the story's age and sent (at most `slack.max_per_pass` now). A page stored already is not
+    fetched again. `dry_run` writes and sends nothing; the `backfill-urls` artifact lists every
+    page either way."""
+    logger = get_run_logger()
+    started = utcnow()
+    ctx = open_context(config_path)
+    run_id = None if dry_run else ctx.store.runs.start_run("backfill-urls", started)
+    try:
+        source = next((f for f in ctx.config.feeds if f.name == feed), None)
+        if feed is not None and source is None:
+            raise ValueError(f"no feed named {feed!r} in the configuration")
+        watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-urls-progress"))
+        watch.start(len(urls), "pages")
+        async with ctx.fetching() as fetcher:
+            pages = await pages_task(ctx, fetcher, urls, source, alerts, dry_run, watch.update)
+        watch.finish()
+        delivery = None
+        if alerts and not dry_run:
+            delivery = deliver(ctx, ctx.config.slack.max_per_pass, required=require_slack)
+        result = PagesResult(tuple(pages), dry_run, delivery)
+        refused = delivery.credential_error if delivery else None
+        if run_id is not None:
+            status = RunStatus.FAILED if refused else RunStatus.COMPLETED
+            ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
+        logger.info("backfill-urls: %s", result.line())
+        create_table_artifact(  # type: ignore[call-arg]
+            key="backfill-urls", table=result.table(), description=result.line(), _sync=True
+        )
+        if refused:
+            run_id = None  # recorded as failed above, not as a crash
+            raise CredentialError(refused)
+        return result
+    except BaseException as exc:
+        if run_id is not None:
             record_crash(ctx, run_id, exc)
         raise
     finally:

@@ -1,15 +1,18 @@
-"""What both flows share: opening a run's context, timeouts, and recording how a run ended."""
+"""What the flows share: opening a run's context (and naming the pass among others on the same
+corpus), timeouts, and recording how a run ended."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime
 
 from prefect import get_run_logger
+from prefect.context import FlowRunContext
 
 from newsmon.config import load_config
 from newsmon.corpus.records import RunStatus
-from newsmon.pipeline import Context
+from newsmon.pipeline import Context, PassClaim
 
 
 def timeout_setting(name: str, default: float) -> float:
@@ -47,7 +50,19 @@ def open_context(config_path: str | None) -> Context:
     except BaseException:
         ctx.close()
         raise
+    ctx.claim = PassClaim(started=pass_started())
     return ctx
+
+
+def pass_started() -> datetime:
+    """When this pass began, for claims: the flow run's scheduled start, so the runs that a
+    schedule starts for one slot (several workers) agree on it however late each one starts;
+    now, outside a flow run."""
+    run = FlowRunContext.get()
+    when = run.flow_run.expected_start_time if run and run.flow_run else None
+    if when is None:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(when.timestamp(), UTC)
 
 
 def crash_reason(exc: BaseException) -> str:

@@ -171,8 +171,25 @@ def run(
 
 @app.command()
 def backfill(
-    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC) of articles first seen")],
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="With --urls: page URLs, or files listing them one a line"),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="First day (YYYY-MM-DD, UTC) of articles first seen")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, inclusive [default: today]")] = None,
+    urls: Annotated[
+        bool, typer.Option("--urls", help="Fetch, store and classify the given pages instead")
+    ] = False,
+    feed: Annotated[
+        str | None,
+        typer.Option(help="Only articles this feed carried (with --urls: store them as its)"),
+    ] = None,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(help="Only re-classify this topic's matches (repeatable)"),
+    ] = None,
     alerts: Annotated[
         bool,
         typer.Option("--alerts/--no-alerts", help="Send alerts never sent before (default: none)"),
@@ -185,21 +202,86 @@ def backfill(
     ] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Re-classify stored articles with the current topic rules (the Prefect flow `backfill`)."""
+    """Re-classify stored articles with the current topic rules (the Prefect flow `backfill`),
+    or with --urls fetch, store and classify given pages (the flow `backfill-urls`)."""
+    from newsmon.progress import TerminalBar, watching
+
+    if dry_run and alerts:
+        raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
+    if urls:
+        _backfill_urls(sources or [], feed, topic, alerts, dry_run, config)
+        return
+    if sources:
+        raise _fail(EXIT_CONFIG, "page URLs go with --urls")
+    if since is None:
+        raise _fail(EXIT_CONFIG, "--since is required (or --urls with pages)")
     since_day = _day(since, "--since")
     until_day = _day(until, "--until")
     assert since_day is not None
     if until_day and until_day < since_day:
         raise _fail(EXIT_CONFIG, "--until is before --since")
-    if dry_run and alerts:
-        raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
     path = _check(config)
+    cfg = _config(config)
+    if feed is not None and feed not in {f.name for f in cfg.feeds}:
+        raise _fail(EXIT_CONFIG, f"no feed named {feed!r} in {path}")
+    if topic:
+        unknown = sorted(set(topic) - set(_rules(config, None, None).labels))
+        if unknown:
+            raise _fail(EXIT_CONFIG, f"no such topic in the rules: {', '.join(unknown)}")
     from flows.backfill import backfill as backfill_flow
 
-    with _flow_outcome("backfill"):
-        result = backfill_flow(
-            since=since_day, until=until_day, alerts=alerts, config_path=path, dry_run=dry_run
-        )
+    bar = TerminalBar()
+    try:
+        with watching(bar), _flow_outcome("backfill"):
+            result = backfill_flow(
+                since=since_day,
+                until=until_day,
+                alerts=alerts,
+                config_path=path,
+                dry_run=dry_run,
+                feed=feed,
+                topics=topic,
+            )
+    finally:
+        bar.finish()
+    for line in result.cli_lines():
+        typer.echo(line)
+
+
+def _backfill_urls(
+    sources: list[str],
+    feed: str | None,
+    topic: list[str] | None,
+    alerts: bool,
+    dry_run: bool,
+    config: Path | None,
+) -> None:
+    from newsmon.pipeline import UrlListError, read_url_list
+    from newsmon.progress import TerminalBar, watching
+
+    if topic:
+        raise _fail(EXIT_CONFIG, "--topic filters stored articles; pages get every topic")
+    try:
+        pages = read_url_list(sources)
+    except UrlListError as exc:
+        raise _fail(EXIT_CONFIG, str(exc)) from None
+    if not pages:
+        raise _fail(EXIT_CONFIG, "--urls wants page URLs or files listing them")
+    path = _check(config)
+    if feed is not None and feed not in {f.name for f in _config(config).feeds}:
+        raise _fail(EXIT_CONFIG, f"no feed named {feed!r} in {path}")
+    from flows.backfill import backfill_urls
+
+    bar = TerminalBar()
+    try:
+        with watching(bar), _flow_outcome("backfill"):
+            result = asyncio.run(
+                backfill_urls(
+                    urls=pages, alerts=alerts, config_path=path, dry_run=dry_run, feed=feed
+                )
+            )
+    finally:
+        bar.finish()
     for line in result.cli_lines():
         typer.echo(line)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, ReclassifyOutcome
+from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, PageOutcome, ReclassifyOutcome
 from newsmon.poll import NextCheck
 
 MAX_STORED_ERRORS = 20  # delivery errors kept in a run's stored summary
@@ -176,6 +176,8 @@ def feed_table(feeds: Sequence[FeedOutcome]) -> list[dict[str, Any]]:
 def _status(f: FeedOutcome) -> str:
     if not f.ok:
         return "failed"
+    if f.taken:
+        return "fetched by another pass"
     if f.not_due and f.next_check:
         return f"not due until {f.next_check.at.strftime('%Y-%m-%d %H:%M UTC')}"
     return "not modified" if f.not_modified else "ok"
@@ -262,3 +264,80 @@ class BackfillResult:
             f"new {added}; lost {removed}; nothing written, nothing sent"
         )
         return lines
+
+
+MAX_ARTIFACT_ROWS = 500  # rows of a dry run's diff kept in its Prefect artifact
+
+
+def diff_markdown(diffs: Sequence[MatchDiff], header: str) -> str:
+    """A dry run's per-article diff as the markdown of its Prefect artifact."""
+    lines = [
+        header,
+        "",
+        "| article | title | would add | would drop |",
+        "| --- | --- | --- | --- |",
+    ]
+    for d in diffs[:MAX_ARTIFACT_ROWS]:
+        title = (d.title or "(no title)")[:90].replace("|", "\\|")
+        new = ", ".join(f"{m.topic} ({m.score}: {', '.join(m.terms[:4])})" for m in d.new)
+        lost = ", ".join(f"{m.topic} (was {m.score})" for m in d.lost)
+        lines.append(f"| #{d.article_id} | {title} | {new or '-'} | {lost or '-'} |")
+    if len(diffs) > MAX_ARTIFACT_ROWS:
+        lines.append(f"\n… and {len(diffs) - MAX_ARTIFACT_ROWS} more (the flow's result has all)")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PagesResult:
+    """What a backfill of given pages did (or, as a dry run, would do)."""
+
+    pages: tuple[PageOutcome, ...]
+    dry_run: bool = False
+    delivery: DeliveryOutcome | None = None  # None: alerts were off
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(p.fate for p in self.pages).items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON kept in the runs table."""
+        return {
+            "urls": len(self.pages),
+            "dry_run": self.dry_run,
+            "pages": self.counts(),
+            "alerts_queued": sum(p.alerts_queued for p in self.pages),
+            "alerts_sent": self.delivery.sent if self.delivery else 0,
+            "failures": {p.url: p.error for p in self.pages if p.error},
+        }
+
+    def line(self) -> str:
+        text = f"{len(self.pages)} pages: {_counts(self.counts())}"
+        if self.dry_run:
+            return text + " (dry run: nothing written)"
+        if self.delivery is None:
+            return text + "; alerts: off"
+        queued = sum(p.alerts_queued for p in self.pages)
+        return (
+            text
+            + f"; alerts: {queued} queued, {self.delivery.sent} sent via {self.delivery.sender}"
+        )
+
+    def table(self) -> list[dict[str, Any]]:
+        """The Prefect artifact: one row a page."""
+        return [
+            {
+                "url": p.url,
+                "result": p.fate,
+                "topics": ", ".join(p.topics),
+                "alerts queued": p.alerts_queued,
+                "error": p.error or "",
+            }
+            for p in self.pages
+        ]
+
+    def cli_lines(self) -> list[str]:
+        lines = [
+            f"{p.fate:<15} [{','.join(p.topics) or '-'}] {p.url}"
+            + (f"  ({p.error})" if p.error else "")
+            for p in self.pages
+        ]
+        return [*lines, "", self.line()]

@@ -1,12 +1,14 @@
-"""The feeds aggregate: each configured feed's fetch state, schedule and health."""
+"""The feeds aggregate: each configured feed's fetch state, schedule, health, and the claims
+that let several workers split a pass's feeds between them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
@@ -38,7 +40,17 @@ class Feeds:
         return self.sync_feeds([FeedSpec(name, url, language)])[name]
 
     def sync_feeds(self, feeds: Sequence[FeedSpec]) -> dict[str, FeedState]:
-        """`sync_feed` for many feeds in one transaction, by name."""
+        """`sync_feed` for many feeds in one transaction, by name.
+
+        Passes starting together on a fresh corpus may both create a feed: the loser of that
+        race reads the winner's rows again.
+        """
+        try:
+            return self._sync_feeds(feeds)
+        except IntegrityError:
+            return self._sync_feeds(feeds)
+
+    def _sync_feeds(self, feeds: Sequence[FeedSpec]) -> dict[str, FeedState]:
         names = [f.name for f in feeds]
         out: dict[str, FeedState] = {}
         with self._db.session() as s:
@@ -129,6 +141,108 @@ class Feeds:
                     schedule_note=schedule_note,
                 )
             )
+
+    def claim_feeds(
+        self,
+        ids: Sequence[int],
+        owner: str,
+        *,
+        pass_started: datetime,
+        lease: timedelta,
+        force: bool = False,
+        now: datetime | None = None,
+    ) -> dict[int, FeedState]:
+        """Claim, for `owner`'s pass, those of `ids` that no other pass holds or has fetched since
+        `pass_started`, and that are due (all of them with `force`); their fresh state by id.
+
+        On PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so workers claiming at
+        the same moment never wait on each other and never get the same feed; on SQLite one
+        conditional UPDATE does the same under the database's write lock. A claim is a lease:
+        it lapses at `now + lease` unless renewed, so a crashed worker's feeds return.
+        """
+        if not ids:
+            return {}
+        now = now or utcnow()
+        claimable = self._claimable(owner, pass_started, now, force)
+        values = {"claimed_by": owner, "claim_expires_at": now + lease}
+        with self._db.session() as s:
+            if self._db.is_postgres:
+                got = list(
+                    s.scalars(
+                        select(FeedRow.id)
+                        .where(FeedRow.id.in_(ids), claimable)
+                        .order_by(FeedRow.id)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                if got:
+                    s.execute(update(FeedRow).where(FeedRow.id.in_(got)).values(**values))
+            else:  # the UPDATE comes first, so the transaction starts by taking the write lock
+                got = list(
+                    s.scalars(
+                        update(FeedRow)
+                        .where(FeedRow.id.in_(ids), claimable)
+                        .values(**values)
+                        .returning(FeedRow.id)
+                    )
+                )
+            rows = s.scalars(select(FeedRow).where(FeedRow.id.in_(got))).all() if got else []
+            return {
+                r.id: FeedState(
+                    r.id, r.url, r.etag, r.last_modified, r.next_check_at, r.consecutive_failures
+                )
+                for r in rows
+            }
+
+    @staticmethod
+    def _claimable(
+        owner: str, pass_started: datetime, now: datetime, force: bool
+    ) -> ColumnElement[bool]:
+        free = or_(
+            FeedRow.claimed_by.is_(None),
+            FeedRow.claimed_by == owner,
+            FeedRow.claim_expires_at < now,
+        )
+        # Fetched by any pass since this one began: this pass's work is done for that feed.
+        fresh = or_(FeedRow.last_checked_at.is_(None), FeedRow.last_checked_at < pass_started)
+        if force:
+            return and_(free, fresh)
+        due = or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now)
+        return and_(free, fresh, due)
+
+    def renew_claims(self, ids: Sequence[int], owner: str, lease: timedelta) -> int:
+        """Push the expiry of `owner`'s claims on `ids` on; how many it still held."""
+        if not ids:
+            return 0
+        with self._db.session() as s:
+            done = s.execute(
+                update(FeedRow)
+                .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
+                .values(claim_expires_at=utcnow() + lease)
+            )
+            return int(done.rowcount)  # type: ignore[attr-defined]
+
+    def release_claims(self, ids: Sequence[int], owner: str) -> None:
+        """Give up `owner`'s claims on `ids` (a claim another pass took over stays its own)."""
+        if not ids:
+            return
+        with self._db.session() as s:
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
+                .values(claimed_by=None, claim_expires_at=None)
+            )
+
+    def claim_holders(self) -> dict[str, str]:
+        """Feeds under a live claim, by name: who holds each (for operators and tests)."""
+        now = utcnow()
+        with self._db.session() as s:
+            rows = s.execute(
+                select(FeedRow.name, FeedRow.claimed_by).where(
+                    FeedRow.claimed_by.is_not(None), FeedRow.claim_expires_at >= now
+                )
+            )
+            return {name: owner for name, owner in rows if owner}
 
     def record_entry_error(self, feed_id: int, line: str) -> None:
         """One entry of a feed that is itself fine failed: its line becomes the feed's last

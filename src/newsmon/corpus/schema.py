@@ -125,6 +125,9 @@ class FeedRow(Base):
     schedule_note: Mapped[str | None] = mapped_column(Bounded())
     failure_kind: Mapped[str | None] = mapped_column(String(8))
     last_status: Mapped[int | None] = mapped_column(Integer)
+    # A pass's lease on the feed while it fetches it (see `Feeds.claim_feeds`).
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ArticleRow(Base):
@@ -302,3 +305,12 @@ class RunRow(Base):
         EnumText(RunStatus, 16), default=RunStatus.COMPLETED, server_default="completed"
     )
     error: Mapped[str | None] = mapped_column(Text)  # why it failed or crashed, one line
+
+
+class LeaseRow(Base):
+    """A named lease: at most one owner at a time until it expires (see `newsmon.corpus.leases`)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(120))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,9 +14,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from newsmon.corpus.articles import Articles
+from newsmon.corpus.backlog import Backlog
 from newsmon.corpus.digests import Digests
 from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
+from newsmon.corpus.leases import Leases
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.replies import Replies
 from newsmon.corpus.runs import Runs
@@ -24,7 +26,7 @@ from newsmon.corpus.runs import Runs
 
 class Store:
     """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox (alerts,
-    thread replies, digests), runs."""
+    thread replies, digests), runs, leases, the backlog that backfill reads in batches."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -35,6 +37,8 @@ class Store:
         self.runs = Runs(self._db)
         self.replies = Replies(self._db)
         self.digests = Digests(self._db)
+        self.leases = Leases(self._db)
+        self.backlog = Backlog(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed
         self.sync_feeds = self.feeds.sync_feeds
@@ -42,6 +46,9 @@ class Store:
         self.record_feed_failure = self.feeds.record_feed_failure
         self.record_entry_error = self.feeds.record_entry_error
         self.feed_health = self.feeds.feed_health
+        self.claim_feeds = self.feeds.claim_feeds
+        self.renew_claims = self.feeds.renew_claims
+        self.release_claims = self.feeds.release_claims
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
         self.find_cluster = self.articles.find_cluster
@@ -50,6 +57,8 @@ class Store:
         self.known_articles = self.articles.known_articles
         self.cluster = self.articles.cluster
         self.articles_for_reclassify = self.articles.articles_for_reclassify
+        self.reclassify_batches = self.backlog.reclassify_batches
+        self.count_for_reclassify = self.backlog.count_for_reclassify
         self.list_articles = self.articles.list_articles
         self.matches_of = self.articles.matches_of
         self.replace_matches = self.articles.replace_matches

@@ -3,10 +3,12 @@ tests and scripts call them directly. Every step that can fail for one feed, pag
 records why and lets the pass go on.
 
 Modules: `context` (what a pass shares), `outcomes` (typed records of what it did),
-`feed_pass` (feeds), `entries` (entries and edits), `delivery` (alerts to Slack),
-`replay` (backfill and its preview).
+`claims` (a pass among others on one corpus), `feed_pass` (feeds), `entries` (entries and
+edits), `delivery` (alerts to Slack), `replay` (backfill and its preview), `pages` (backfill
+of given URLs).
 """
 
+from newsmon.pipeline.claims import PassClaim
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery import DeliveryOutcome, deliver, deliver_pending
 from newsmon.pipeline.entries import (
@@ -23,11 +25,13 @@ from newsmon.pipeline.feed_pass import (
     settle_batches,
 )
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.pipeline.pages import PageOutcome, UrlListError, backfill_pages, read_url_list
 from newsmon.pipeline.replay import (
     MatchDiff,
     ReclassifyOutcome,
     diff_matches,
     preview_reclassify,
+    queue_for,
     reclassify_batch,
 )
 
@@ -38,8 +42,12 @@ __all__ = [
     "EntryResult",
     "FeedOutcome",
     "MatchDiff",
+    "PageOutcome",
+    "PassClaim",
     "ReclassifyOutcome",
+    "UrlListError",
     "analyse_page",
+    "backfill_pages",
     "deliver",
     "deliver_pending",
     "diff_matches",
@@ -48,6 +56,8 @@ __all__ = [
     "process_entry",
     "process_feed",
     "process_feeds",
+    "queue_for",
+    "read_url_list",
     "reclassify_batch",
     "record_crashed",
     "settle_batches",

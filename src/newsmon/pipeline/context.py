@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from newsmon.config import Config, Secrets
 from newsmon.corpus import Store
 from newsmon.fetch import Fetcher
+from newsmon.pipeline.claims import PassClaim
 from newsmon.rules import Rules, load_rules
 from newsmon.workers import PagePool
 
@@ -22,6 +23,9 @@ class Context:
     rules: Rules
     store: Store
     secrets: Secrets = field(default_factory=Secrets.from_env)
+    # This pass among others on the same corpus: who it is and when it began (the flows set
+    # it). None: every `process_feeds` call is a pass of its own (scripts, tests).
+    claim: PassClaim | None = None
     _pages: PagePool | None = field(default=None, repr=False)
 
     @classmethod

@@ -109,20 +109,30 @@ def _alert_plan(
 
 def store_entry(
     ctx: Context,
-    feed_id: int,
+    feed_id: int | None,
     feed: FeedConfig,
     entry: FeedEntry,
     url: str,
     page: FetchResult,
     analysis: PageAnalysis,
     now: datetime,
+    *,
+    announce: bool | None = None,
 ) -> EntryResult:
-    """Store one analysed entry with its matches and alerts: database work, run in a thread."""
+    """Store one analysed entry with its matches and alerts: database work, run in a thread.
+
+    `announce` overrides the alert plan (a backfill of given pages): True queues the alerts
+    whatever the story's age, False holds them back.
+    """
     extracted = analysis.extracted
     failed = not page.ok and not page.refused
     article = _new_article(feed_id, feed, entry, url, page, analysis, now)
     matches = analysis.matches
     channels, status, note = _alert_plan(ctx, matches, article.published_at, now)
+    if announce is True:
+        status, note = AlertStatus.PENDING, None
+    elif announce is False:
+        status, note = AlertStatus.SKIPPED, "backfilled without --alerts"
     try:
         stored = ctx.store.add_article(
             article, to_stored(matches), ctx.rules.version, channels, status, note
@@ -149,7 +159,7 @@ def store_entry(
 
 
 def _new_article(
-    feed_id: int,
+    feed_id: int | None,
     feed: FeedConfig,
     entry: FeedEntry,
     url: str,
@@ -178,7 +188,7 @@ def _new_article(
     )
 
 
-def _another_link(stored: KnownArticle, feed_id: int, link: str) -> bool:
+def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
     """Whether this entry carries a stored page in a way the article row does not record."""
     return stored.feed_id != feed_id or clean_url(link) != clean_url(stored.url)
 

@@ -15,6 +15,7 @@ from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
@@ -158,16 +159,54 @@ async def _feed_failed(
 async def process_feeds(
     ctx: Context, fetcher: Fetcher, feeds: Sequence[FeedConfig], *, force: bool = False
 ) -> list[FeedOutcome]:
-    """Feeds concurrently; the fetcher's global and per-host limits keep it polite."""
+    """Feeds concurrently; the fetcher's global and per-host limits keep it polite.
+
+    A feed is fetched only once this pass has claimed it (see `Feeds.claim_feeds`), which it
+    does when one of its `fetch.max_connections` feed slots is free: with several passes on one
+    corpus each feed is fetched by one of them, and the others report it as taken.
+    """
     now = utcnow()
+    claim = ctx.claim or PassClaim()
+    slots = claim.slots(ctx.config.fetch.max_connections)
     states = await asyncio.to_thread(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
-    return list(
-        await asyncio.gather(
-            *(_isolated(ctx, fetcher, f, now, force, states[f.name]) for f in feeds)
-        )
-    )
+    held: list[int] = []
+
+    async def one(feed: FeedConfig) -> FeedOutcome:
+        feed_id = states[feed.name].id
+        async with slots:
+            claimed = await asyncio.to_thread(
+                ctx.store.claim_feeds,
+                [feed_id],
+                claim.owner,
+                pass_started=claim.started,
+                lease=claim.lease,
+                force=force,
+                now=now,
+            )
+            state = claimed.get(feed_id)
+            if state is None:
+                return _not_claimed(feed, states[feed.name], now, force)
+            held.append(feed_id)
+            try:
+                return await _isolated(ctx, fetcher, feed, now, force, state)
+            finally:
+                held.remove(feed_id)
+                await asyncio.to_thread(ctx.store.release_claims, [feed_id], claim.owner)
+
+    async with renewing(ctx.store, claim, held):
+        return list(await asyncio.gather(*(one(f) for f in feeds)))
+
+
+def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:
+    """A feed this pass did not get: not due yet, or another pass has it or has just done it."""
+    outcome = FeedOutcome(feed.name, not_due=True)
+    if not force and state.next_check_at is not None and state.next_check_at > now:
+        outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
+    else:
+        outcome.taken = True
+    return outcome
 
 
 async def _isolated(

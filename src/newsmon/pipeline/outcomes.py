@@ -37,6 +37,7 @@ class FeedOutcome:
     warning: str | None = None
     not_modified: bool = False
     not_due: bool = False
+    taken: bool = False  # (with not_due) another pass on the corpus fetches it, or just did
     # When the feed is polled again and why; None when it is due at the next pass anyway
     # (a batch that crashed records no schedule).
     next_check: NextCheck | None = None

@@ -4,7 +4,7 @@ would change without writing anything."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,26 +50,46 @@ class ReclassifyOutcome:
 
 
 def reclassify_batch(
-    ctx: Context, rows: Sequence[ArticleText], *, queue_alerts: bool
+    ctx: Context,
+    rows: Sequence[ArticleText],
+    *,
+    queue_alerts: bool,
+    topics: Collection[str] | None = None,
 ) -> ReclassifyOutcome:
-    """Apply the current rules to stored articles; queue only alerts never queued before."""
+    """Apply the current rules to stored articles; queue only alerts never queued before.
+
+    With `topics`, only those topics' matches are replaced (and alerted): the others stay as
+    stored, and an article that neither had nor now gets one of them is left alone.
+    """
     outcome = ReclassifyOutcome()
     for row in rows:
         article_id = row.id
         matches = ctx.rules.classify(row.title, row.text)
-        change = ctx.store.replace_matches(article_id, to_stored(matches), ctx.rules.version)
+        wanted = to_stored(matches)
+        if topics is not None:
+            stored = ctx.store.matches_of(article_id)
+            matches = [m for m in matches if m.topic in topics]
+            if not matches and not any(m.topic in topics for m in stored):
+                continue
+            wanted = to_stored(matches) + [m for m in stored if m.topic not in topics]
+        change = ctx.store.replace_matches(article_id, wanted, ctx.rules.version)
         outcome.articles += 1
         outcome.changed += bool(change.added or change.removed)
         outcome.added.update(change.added)
         outcome.removed.update(change.removed)
         if queue_alerts and matches:
-            for channel, topics in alerting.route(
-                (m.topic for m in matches), ctx.config.slack, webhook=ctx.secrets.webhook_only
-            ).items():
-                outcome.alerts_queued += ctx.store.enqueue_alert(
-                    article_id, channel, topics, revive_skipped=True
-                )
+            outcome.alerts_queued += queue_for(ctx, article_id, (m.topic for m in matches))
     return outcome
+
+
+def queue_for(ctx: Context, article_id: int, topics: Iterable[str]) -> int:
+    """Queue an article's alerts for `topics` (reviving held-back ones); how many were queued."""
+    return sum(
+        ctx.store.enqueue_alert(article_id, channel, routed, revive_skipped=True)
+        for channel, routed in alerting.route(
+            topics, ctx.config.slack, webhook=ctx.secrets.webhook_only
+        ).items()
+    )
 
 
 @dataclass(frozen=True)
@@ -112,13 +132,18 @@ def diff_matches(
     )
 
 
-def preview_reclassify(ctx: Context, rows: Sequence[ArticleText]) -> tuple[int, list[MatchDiff]]:
+def preview_reclassify(
+    ctx: Context, rows: Sequence[ArticleText], topics: Collection[str] | None = None
+) -> tuple[int, list[MatchDiff]]:
     """What `reclassify_batch` would change, without writing or queueing anything."""
     diffs: list[MatchDiff] = []
     for row in rows:
-        diff = diff_matches(
-            row.id, row.title, ctx.store.matches_of(row.id), ctx.rules.classify(row.title, row.text)
-        )
+        stored = ctx.store.matches_of(row.id)
+        current = ctx.rules.classify(row.title, row.text)
+        if topics is not None:
+            stored = [m for m in stored if m.topic in topics]
+            current = [m for m in current if m.topic in topics]
+        diff = diff_matches(row.id, row.title, stored, current)
         if diff is not None:
             diffs.append(diff)
     return len(rows), diffs

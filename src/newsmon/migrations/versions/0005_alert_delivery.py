@@ -1,8 +1,8 @@
 """Slack delivery: claimed alerts (owner, lease, retry time, unknown outcomes), thread replies,
 channels (Slack IDs, blocks) and digests.
 
-Revision ID: 0004_i10_alerts
-Revises: 0004_i11_run_status (issue 11 landed first)
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-23
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_i10_alerts"
-down_revision = "0004_i11_run_status"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

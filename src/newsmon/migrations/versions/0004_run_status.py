@@ -1,6 +1,6 @@
 """runs: status (running, completed, failed, crashed) and error; finished_at empty while running
 
-Revision ID: 0004_i11_run_status
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-29
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_i11_run_status"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

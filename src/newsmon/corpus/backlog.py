@@ -1,0 +1,70 @@
+"""Stored articles read for a backfill: the originals of a date range (optionally one feed's),
+in batches read one at a time, so a range of any size never sits in memory at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import ArticleText
+from newsmon.corpus.schema import ArticleRow, FeedRow
+
+
+class Backlog:
+    """The articles a backfill re-classifies."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def reclassify_batches(
+        self,
+        since: datetime,
+        until: datetime | None,
+        *,
+        feed: str | None = None,
+        batch: int = 500,
+    ) -> Iterator[list[ArticleText]]:
+        """`articles_for_reclassify` in batches of `batch`, read one batch at a time (keyset on
+        the id), optionally only the articles `feed` carried; a range of any size is never held
+        in memory at once."""
+        after = 0
+        while True:
+            with self._db.session() as s:
+                query = self._reclassify_query(since, until, feed, ArticleRow.id, ArticleRow.title)
+                rows = s.execute(
+                    query.add_columns(ArticleRow.text)
+                    .where(ArticleRow.id > after)
+                    .order_by(ArticleRow.id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield [ArticleText(r[0], r[1], r[2]) for r in rows]
+            after = rows[-1][0]
+
+    def count_for_reclassify(
+        self, since: datetime, until: datetime | None, *, feed: str | None = None
+    ) -> int:
+        """How many articles `reclassify_batches` yields (for progress)."""
+        with self._db.session() as s:
+            query = self._reclassify_query(since, until, feed, func.count(ArticleRow.id))
+            return int(s.execute(query).scalar() or 0)
+
+    @staticmethod
+    def _reclassify_query(
+        since: datetime, until: datetime | None, feed: str | None, *columns: Any
+    ) -> Select[Any]:
+        query = select(*columns).where(
+            ArticleRow.first_seen_at >= since, ArticleRow.duplicate_of_id.is_(None)
+        )
+        if until is not None:
+            query = query.where(ArticleRow.first_seen_at < until)
+        if feed is not None:
+            query = query.where(
+                ArticleRow.feed_id.in_(select(FeedRow.id).where(FeedRow.name == feed))
+            )
+        return query

@@ -1,0 +1,93 @@
+"""A pass's identity for splitting work with other passes on the same corpus: who it is, when
+it began, how long its claims last, and keeping them alive while it works."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from newsmon.clock import utcnow
+from newsmon.corpus import Store
+
+# Longer than a feed usually takes (30 s for the feed, 30 s for its pages, extraction); claims
+# are renewed every third of it while their pass still works on them.
+CLAIM_LEASE = timedelta(minutes=5)
+
+
+def new_owner() -> str:
+    """host:pid:random, so an operator can tell which worker holds a claim."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class PassClaim:
+    """Who a pass is (`owner`) and when it began: a feed fetched by any pass since `started`
+    is done for this one. Passes started for the same schedule slot share `started`.
+
+    A pass claims a feed only when it can start on it (see `slots`), so passes running together
+    share the feeds by how fast each one works instead of the first one taking them all.
+    """
+
+    owner: str = field(default_factory=new_owner)
+    started: datetime = field(default_factory=utcnow)
+    lease: timedelta = CLAIM_LEASE
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False, compare=False)
+
+    def slots(self, limit: int) -> asyncio.Semaphore:
+        """The pass's feeds in flight, shared by all its batches (made on first use, inside
+        the pass's event loop)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(max(1, limit))
+        return self._slots
+
+
+@asynccontextmanager
+async def renewing(store: Store, claim: PassClaim, held: list[int]) -> AsyncIterator[None]:
+    """Renew `claim`'s leases on the feeds in `held` (a list the block keeps up to date) every
+    third of a lease until the block ends."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(claim.lease.total_seconds() / 3)
+            await asyncio.to_thread(store.renew_claims, list(held), claim.owner, claim.lease)
+
+    task = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextmanager
+def turn(
+    store: Store,
+    name: str,
+    owner: str,
+    *,
+    lease: timedelta,
+    wait: timedelta,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[bool]:
+    """Hold the named lease for the block, waiting up to `wait` for it; yields whether it was
+    obtained (the block decides what to do without it)."""
+    deadline = clock() + wait.total_seconds()
+    got = store.leases.acquire(name, owner, lease)
+    while not got and clock() < deadline:
+        sleep(0.2)
+        got = store.leases.acquire(name, owner, lease)
+    try:
+        yield got
+    finally:
+        if got:
+            store.leases.release(name, owner)

@@ -1,0 +1,141 @@
+"""Backfill of given pages: fetch, extract, classify and store URLs an operator names (a story
+someone pasted, an archive page) through the pass's own entry code, announced only on request."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsmon.clock import utcnow
+from newsmon.config import FeedConfig
+from newsmon.feeds import FeedEntry
+from newsmon.fetch import Fetcher
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.entries import PAGE_ACCEPT, analyse_page, store_entry
+from newsmon.pipeline.outcomes import EntryFate
+from newsmon.pipeline.replay import queue_for
+from newsmon.urls import canonical_url
+
+# Articles stored from given pages are attributed to this pseudo-feed unless `--feed` names one.
+PAGES_FEED = "backfill"
+
+
+class UrlListError(ValueError):
+    """A `--urls` argument that is neither an http(s) URL nor a readable file of them."""
+
+
+def read_url_list(sources: Iterable[str]) -> list[str]:
+    """URLs from arguments that are URLs or files of URLs (one a line, `#` starts a comment);
+    duplicates dropped, order kept."""
+    urls: list[str] = []
+    for source in sources:
+        if source.startswith(("http://", "https://")):
+            urls.append(source)
+            continue
+        try:
+            lines = Path(source).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UrlListError(f"cannot read {source}: {exc.strerror or exc}") from None
+        for number, raw in enumerate(lines, 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if not line.startswith(("http://", "https://")):
+                raise UrlListError(f"{source}:{number}: not an http(s) URL: {line!r}")
+            urls.append(line)
+    return list(dict.fromkeys(urls))
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What became of one given page."""
+
+    url: str
+    fate: str  # new, duplicate, stored already, failed, or (dry run) would store
+    title: str | None = None
+    topics: tuple[str, ...] = ()
+    alerts_queued: int = 0
+    error: str | None = None
+
+
+def _entry(url: str) -> FeedEntry:
+    return FeedEntry(guid=None, link=url, title="", summary="", published=None, author=None)
+
+
+async def backfill_pages(
+    ctx: Context,
+    fetcher: Fetcher,
+    urls: Sequence[str],
+    *,
+    feed: FeedConfig | None = None,
+    announce: bool = False,
+    dry_run: bool = False,
+    done: Callable[[int], None] = lambda n: None,
+) -> list[PageOutcome]:
+    """Each URL once: a stored page is not fetched again (with `announce`, its alerts never
+    sent are queued); a new one is fetched and stored like a feed entry, its alerts queued
+    with `announce` and held back otherwise. `dry_run` stores nothing. `done` hears how many
+    pages are finished."""
+    if not urls:
+        return []
+    now = utcnow()
+    source = feed or FeedConfig(name=PAGES_FEED, url=urls[0])
+    feed_id = None
+    if feed is not None and not dry_run:
+        state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
+        feed_id = state.id
+    keys = [canonical_url(u) for u in urls]
+    known = await asyncio.to_thread(ctx.store.known_articles, keys)
+    finished = 0
+
+    async def one(url: str, key: str) -> PageOutcome:
+        nonlocal finished
+        try:
+            stored = known.get(key)
+            if stored is not None:
+                return await asyncio.to_thread(_known, ctx, url, stored.id, announce, dry_run)
+            page = await fetcher.get(
+                url, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT, trusted=True
+            )
+            if not page.ok:
+                return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
+            analysis = await analyse_page(ctx, page, _entry(url), source.language)
+            if dry_run:
+                topics = tuple(m.topic for m in analysis.matches)
+                return PageOutcome(url, "would store", analysis.extracted.title, topics)
+            result = await asyncio.to_thread(
+                store_entry,
+                ctx,
+                feed_id,
+                source,
+                _entry(url),
+                key,
+                page,
+                analysis,
+                now,
+                announce=announce,
+            )
+            fate = {EntryFate.NEW: "new", EntryFate.DUPLICATE: "duplicate"}.get(
+                result.fate, "stored already"
+            )
+            return PageOutcome(url, fate, None, result.topics, result.alerts_queued)
+        finally:
+            finished += 1
+            done(finished)
+
+    return list(await asyncio.gather(*(one(u, k) for u, k in zip(urls, keys, strict=True))))
+
+
+def _known(ctx: Context, url: str, article_id: int, announce: bool, dry_run: bool) -> PageOutcome:
+    topics = tuple(m.topic for m in ctx.store.matches_of(article_id))
+    queued = queue_for(ctx, article_id, topics) if announce and not dry_run else 0
+    return PageOutcome(url, "stored already", None, topics, queued)
+
+
+def page_counts(pages: Sequence[PageOutcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in pages:
+        counts[p.fate] = counts.get(p.fate, 0) + 1
+    return counts

@@ -1,0 +1,122 @@
+"""Backfill beyond dates, through the real flows: given pages (`--urls`), `--feed` and
+`--topic` filters, progress and dry-run artifacts kept in Prefect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# Imported here, not first inside CliRunner: Prefect binds its log handler to the stderr of
+# whoever imports it first, and a runner's stream is closed once its command returns.
+import flows.backfill  # noqa: F401
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+from newsmon.corpus import Store
+from newsmon.corpus.records import AlertStatus
+from newsmon.devsite import SiteServer
+from tests.flows.test_backfill_flow import CHANGED_RULES, stored_topics
+from tests.flows.test_monitor_flow import alerts_posted, run_monitor, site_config
+from tests.support.fake_slack import FakeSlack
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+runner = CliRunner()
+
+
+def artifacts(key: str) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
+
+
+def test_backfill_of_given_pages(tmp_path: Path, site: SiteServer, slack: FakeSlack) -> None:
+    config = site_config(tmp_path, site)
+    db = tmp_path / "corpus.db"
+    listed = tmp_path / "pages.txt"
+    listed.write_text(
+        f"# pasted by a colleague\n{site.url('/en/ftc-ai-inquiry.html')}\n"
+        f"{site.url('/en/phone-review.html')}\n",
+        encoding="utf-8",
+    )
+    args = ["backfill", "--urls", str(listed), site.url("/ko/ai-basic-act.html")]
+
+    dry = runner.invoke(app, [*args, "--dry-run", "--config", str(config)])
+    assert dry.exit_code == 0, dry.output
+    assert "would store     [policy]" in dry.output and "3 pages: would store 3" in dry.output
+    assert stored_topics(db) == {}  # nothing written
+    assert artifacts("backfill-urls") and artifacts("backfill-urls-progress")
+
+    quiet = runner.invoke(app, [*args, "--feed", "frontier-wire", "--config", str(config)])
+    assert quiet.exit_code == 0, quiet.output
+    assert "3 pages: new 3; alerts: off" in quiet.output
+    topics = stored_topics(db)
+    assert topics["/en/ftc-ai-inquiry.html"] == ["policy"] and topics["/en/phone-review.html"] == []
+    store = Store.open(f"sqlite:///{db}")
+    try:
+        assert (
+            store.count_alerts(AlertStatus.SKIPPED) == 2
+            and store.count_alerts(AlertStatus.PENDING) == 0
+        )
+        assert {a.feed for a in store.list_articles()} == {"frontier-wire"}
+    finally:
+        store.close()
+    assert slack.posts == []
+
+    loud = runner.invoke(app, [*args, "--alerts", "--config", str(config)])
+    assert loud.exit_code == 0, loud.output
+    assert "stored already" in loud.output and "2 sent via slack" in loud.output
+    assert sorted(alerts_posted(slack)) == [
+        ("/en/ftc-ai-inquiry.html", "#ai-policy"),
+        ("/ko/ai-basic-act.html", "#ai-policy"),
+    ]
+    again = runner.invoke(app, [*args, "--alerts", "--config", str(config)])
+    assert again.exit_code == 0 and len(slack.posts) == 2  # announced once
+    page_hits = [
+        p
+        for p in site.paths_requested()
+        if p.endswith(("ftc-ai-inquiry.html", "phone-review.html"))
+    ]
+    assert len(page_hits) == 4  # dry run and first store only: stored pages are not fetched again
+
+    bad = runner.invoke(app, ["backfill", "--urls", "--config", str(config)])
+    assert bad.exit_code == 2 and "--urls wants" in bad.output
+    topic = runner.invoke(app, [*args, "--topic", "policy", "--config", str(config)])
+    assert topic.exit_code == 2
+
+
+def test_backfill_filters_by_feed_and_topic_and_keeps_the_dry_run_diff(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    run_monitor(site_config(tmp_path, site))
+    db = tmp_path / "corpus.db"
+    before = stored_topics(db)
+    rules = tmp_path / "changed.yaml"
+    rules.write_text(CHANGED_RULES, encoding="utf-8")
+    config = site_config(tmp_path, site, topics=rules)
+    args = ["backfill", "--since", "2000-01-01", "--config", str(config)]
+
+    dry = runner.invoke(app, [*args, "--dry-run", "--topic", "ai-safety"])
+    assert dry.exit_code == 0, dry.output
+    assert "+ ai-safety" in dry.output and "- policy" not in dry.output  # policy left out
+    kept = max(artifacts("backfill-dry-run"), key=lambda a: a.created)  # this run's
+    assert "갤럭시" in kept.data and "would add" in kept.data
+    assert artifacts("backfill-progress")
+    assert stored_topics(db) == before
+
+    wrong = runner.invoke(app, [*args, "--topic", "weather"])
+    assert wrong.exit_code == 2 and "weather" in wrong.output
+
+    # Only the English wire feed's articles, and only policy: the Korean Galaxy launch keeps
+    # its topics, the FTC story (frontier-wire) loses policy.
+    applied = runner.invoke(app, [*args, "--feed", "frontier-wire", "--topic", "policy"])
+    assert applied.exit_code == 0, applied.output
+    after = stored_topics(db)
+    assert "policy" not in after["/en/ftc-ai-inquiry.html"]
+    assert after["/ko/galaxy-launch.html"] == before["/ko/galaxy-launch.html"]
+    changed = {p for p in after if after[p] != before[p]}
+    assert changed and all(p.startswith("/en/") for p in changed)
