@@ -217,9 +217,12 @@ def write_site(
 
 
 def posted_links(posts: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(page path, channel) of every Slack post, in order: duplicates stay visible."""
+    """(page path, channel) of every top-level Slack post, in order: duplicates stay visible.
+    Thread replies ("Also reported by …") are a story's other sources, not announcements."""
     out = []
     for post in posts:
+        if post.get("thread_ts"):
+            continue
         link = re.match(r"\*<([^|>]+)\|", post["blocks"][0]["text"]["text"])
         assert link, post["blocks"][0]
         out.append((urlsplit(link.group(1).replace("&amp;", "&")).path, post["channel"]))
