@@ -81,6 +81,18 @@ async def pages_task(
     )
 
 
+def finish_run(
+    ctx: Context, run_id: int | None, summary: dict[str, Any], delivery: DeliveryOutcome | None
+) -> str | None:
+    """Record the run's end: failed when Slack refused the credentials (returned, for the
+    flow to raise once its artifact is written), else completed. A dry run has no run."""
+    refused = delivery.credential_error if delivery else None
+    if run_id is not None:
+        status = RunStatus.FAILED if refused else RunStatus.COMPLETED
+        ctx.store.runs.finish_run(run_id, status, summary, refused)
+    return refused
+
+
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -177,10 +189,7 @@ def backfill(
             deliver_task(ctx, ctx.config.slack.max_per_pass, require_slack) if alerts else None
         )
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
-        assert run_id is not None
-        refused = delivery.credential_error if delivery else None
-        status = RunStatus.FAILED if refused else RunStatus.COMPLETED
-        ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
+        refused = finish_run(ctx, run_id, result.as_dict(), delivery)
         logger.info("backfill: %s", result.line())
         create_markdown_artifact(
             key="backfill-summary",
@@ -229,10 +238,7 @@ async def backfill_urls(
         if alerts and not dry_run:
             delivery = deliver(ctx, ctx.config.slack.max_per_pass, required=require_slack)
         result = PagesResult(tuple(pages), dry_run, delivery)
-        refused = delivery.credential_error if delivery else None
-        if run_id is not None:
-            status = RunStatus.FAILED if refused else RunStatus.COMPLETED
-            ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
+        refused = finish_run(ctx, run_id, result.as_dict(), delivery)
         logger.info("backfill-urls: %s", result.line())
         create_table_artifact(  # type: ignore[call-arg]
             key="backfill-urls", table=result.table(), description=result.line(), _sync=True

@@ -1,0 +1,142 @@
+"""`newsmon classify` and `newsmon eval`: what the topic rules make of one page, and how well
+they do on a labelled set.
+
+Registered on the `newsmon` command by importing this module (newsmon.cli does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsmon.cli import (
+    EXIT_BELOW_FLOOR,
+    EXIT_CONFIG,
+    ConfigOption,
+    _config,
+    _fail,
+    _rules,
+    app,
+)
+from newsmon.config import ConfigError
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Topic rules file [default: topics_file of the configuration]"),
+]
+KoreanOption = Annotated[
+    str | None,
+    typer.Option(
+        "--korean",
+        help="Korean matching: suffix (built-in particle and ending lists) or kiwi (kiwipiepy)",
+    ),
+]
+
+
+@app.command("classify")
+def classify_page(
+    source: Annotated[str, typer.Argument(help="A local HTML or text file, or an http(s) URL")],
+    rules: RulesOption = None,
+    korean: KoreanOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show which topics a page would match and why, without storing anything."""
+    from newsmon.config import FetchConfig
+    from newsmon.evaluate import explain_lines
+    from newsmon.extract import extract_article
+    from newsmon.rules import VetoKind, explain
+
+    ruleset = _rules(config, rules, korean)
+    if source.startswith(("http://", "https://")):
+        from newsmon.fetch import Fetcher, FetchResult
+
+        fetch_cfg = _config(config).fetch if rules is None else FetchConfig()
+
+        async def fetch_page() -> FetchResult:
+            fetcher = Fetcher(fetch_cfg)
+            try:  # the operator named this URL: trusted like a configured feed
+                return await fetcher.get(source, max_bytes=fetch_cfg.max_page_bytes, trusted=True)
+            finally:
+                await fetcher.aclose()
+
+        page = asyncio.run(fetch_page())
+        if not page.ok:
+            raise _fail(EXIT_CONFIG, f"cannot fetch {source}: {page.error or page.status}")
+        extracted = extract_article(page.content, url=page.final_url, http_charset=page.charset)
+        title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
+    else:
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise _fail(EXIT_CONFIG, f"cannot read {source}: {exc.strerror or exc}") from None
+        if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+            extracted = extract_article(data, url=path.resolve().as_uri())
+            title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
+        else:  # plain text: the first line is the title
+            first, _, rest = data.decode("utf-8", errors="replace").partition("\n")
+            title, text, origin = first.strip(), rest, "plain text"
+    typer.echo(f"{title or '(no title)'}")
+    typer.echo(f"  {origin}, {len(text)} chars; rules {ruleset.version} (korean: {ruleset.korean})")
+    details = explain(ruleset, title, text)
+    matched = [d for d in details if d.matched]
+    typer.echo(f"topics: {', '.join(d.topic for d in matched) or 'none'}")
+    for d in details:
+        if d.veto is None:
+            state = "MATCH" if d.matched else "no"
+        elif d.veto.kind is VetoKind.NO_CONTEXT:
+            state = "no (requires: none of its context terms occurs)"
+        else:
+            state = f"no (vetoed by exclude {d.veto.term!r})"
+        typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
+        for line in explain_lines(d):
+            typer.echo(line)
+
+
+@app.command("eval")
+def eval_rules(
+    labels: Annotated[Path, typer.Argument(help="A .jsonl file of labelled items, or a folder")],
+    rules: RulesOption = None,
+    korean: KoreanOption = None,
+    floors: Annotated[
+        Path | None, typer.Option(help="YAML of per-topic precision/recall floors")
+    ] = None,
+    min_precision: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
+    min_recall: Annotated[float, typer.Option(min=0, max=1)] = 0.0,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest", help="Hint words and pairs frequent in missed positives, rare in negatives"
+        ),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Precision, recall and F1 per topic on labelled items, and every misclassified one with
+    its scores, the terms that fired or nearly fired, and vetoes.
+
+    Exits 1 when a figure is below --min-precision, --min-recall or the floors file.
+    """
+    from newsmon.evaluate import evaluate, load_floors, load_labels, report, suggestion_lines
+    from newsmon.evaluate import suggest as suggest_terms
+
+    ruleset = _rules(config, rules, korean)
+    try:
+        items = load_labels(labels)
+        wanted = load_floors(floors) if floors else {}
+        result = evaluate(ruleset, items)
+    except ConfigError as exc:
+        raise _fail(EXIT_CONFIG, str(exc)) from None
+    typer.echo(f"rules {ruleset.version} (korean: {ruleset.korean}) on {labels}")
+    for line in report(result):
+        typer.echo(line)
+    if suggest:
+        for line in suggestion_lines(suggest_terms(ruleset, result, items)):
+            typer.echo(line)
+    failures = result.below(wanted, min_precision, min_recall)
+    for line in failures:
+        typer.echo(f"BELOW FLOOR: {line}")
+    if failures:
+        raise typer.Exit(EXIT_BELOW_FLOOR)

@@ -1,0 +1,135 @@
+"""`newsmon alerts` and `newsmon digest`: the Slack outbox as an operator sees it, and the
+periodic digests.
+
+Registered on the `newsmon` command by importing this module (newsmon.cli does).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Annotated
+
+import typer
+
+from newsmon.cli import (
+    EXIT_CONFIG,
+    ConfigOption,
+    _check,
+    _config,
+    _fail,
+    _flow_outcome,
+    _store,
+    app,
+)
+
+ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
+alerts_app = typer.Typer(help="Queued alerts: list them, re-queue failed ones.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts_list(
+    ctx: typer.Context,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="pending, sending, sent, failed, skipped or blocked (pending in a "
+            "channel Slack refuses)"
+        ),
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    config: ConfigOption = None,
+) -> None:
+    """Alerts, newest first, with their attempts and last error; blocked channels first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if status is not None and status not in ALERT_STATUSES:
+        raise _fail(EXIT_CONFIG, f"--status wants one of {', '.join(ALERT_STATUSES)}")
+    cfg = _config(config)
+    store = _store(cfg)
+    try:
+        blocks = store.outbox.channel_blocks()
+        rows = store.list_alerts(status=status, channel=channel, limit=limit)
+    finally:
+        store.close()
+    zone = cfg.slack.zone()
+    for block in blocks.values():
+        if channel is None or block.channel == channel:
+            typer.echo(
+                f"channel {block.channel} blocked since {_local(block.since, zone)}: {block.reason}"
+            )
+    if not rows:
+        typer.echo("no alerts")
+        return
+    for a in rows:
+        state = f"blocked ({a.blocked})" if a.blocked else str(a.status)
+        typer.echo(
+            f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
+            f"{(a.title or '(no title)')[:70]}"
+        )
+        details = [f"queued {_local(a.created_at, zone)}"]
+        if a.sent_at:
+            details.append(f"sent {_local(a.sent_at, zone)}")
+        if a.next_attempt_at and str(a.status) == "pending":
+            details.append(f"next try {_local(a.next_attempt_at, zone)}")
+        if a.last_error:
+            details.append(f"last error: {a.last_error[:160]}")
+        typer.echo("       " + " · ".join(details))
+
+
+def _local(value: datetime | None, zone: tzinfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if value else "-"
+
+
+@alerts_app.command("retry")
+def alerts_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Alert ids to re-queue")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Re-queue every failed alert")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Re-queue alerts (failed, skipped or waiting for a retry): the next pass sends them."""
+    if not ids and not failed:
+        raise _fail(EXIT_CONFIG, "name alert ids, or --failed")
+    cfg = _config(config)
+    store = _store(cfg)
+    try:
+        count = store.retry_alerts(ids or [], failed=failed)
+    finally:
+        store.close()
+    typer.echo(f"re-queued {count} alert(s)")
+
+
+@app.command()
+def digest(
+    since: Annotated[str, typer.Option(help="Period length: 24h, 90m, 7d")] = "24h",
+    channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the digests; post and record nothing")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Post each channel's digest of the period ending at the last whole hour (flow `digest`);
+    a second call for the same period posts nothing."""
+    from newsmon.digest import parse_duration
+
+    try:
+        length = parse_duration(since)
+    except ValueError as exc:
+        raise _fail(EXIT_CONFIG, f"--since: {exc}") from None
+    path = _check(config)
+    from flows.digest import digest as digest_flow
+
+    from newsmon.slack import ConsoleSender
+
+    with _flow_outcome("digest"):
+        result = digest_flow(
+            since_hours=length.total_seconds() / 3600,
+            channel=channel,
+            dry_run=dry_run,
+            config_path=path,
+        )
+    for message in result.previews:
+        ConsoleSender().post(message)
+    for line in result.lines():
+        typer.echo(line)
