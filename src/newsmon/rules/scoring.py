@@ -1,8 +1,8 @@
 """Scoring: a loaded rule set (`Rules`) applied to one article, with evidence and vetoes.
 
 A topic scores its terms' hits (title and body weighted, body mentions capped and counted more
-in a short body, `strong` terms decisive once), is vetoed by an `exclude` term or by missing
-`requires` context, and matches at `min_score`. Every topic keeps its hits (term, field,
+in a short body or in the lede, `strong` terms decisive once), is vetoed by an `exclude` term or
+by missing `requires` context, and matches at `min_score`. Every topic keeps its hits (term, field,
 position, count, the rule words that matched) and a snippet, so an alert, `newsmon classify` or
 `newsmon eval` can say why.
 """
@@ -68,6 +68,11 @@ def counts_more_when_short(term: Term, topic: TopicRule) -> bool:
     context, not evidence (Hugging Face says "AI", not "open-source").
     """
     return not term.near and not any(a.text.casefold() in topic.context for a in term.atoms)
+
+
+def is_context(term: Term, topic: TopicRule) -> bool:
+    """A word the topic lists under `requires` says "AI", not what the story is about."""
+    return not term.near and any(a.text.casefold() in topic.context for a in term.atoms)
 
 
 def explain(
@@ -137,12 +142,15 @@ def explain(
                         gain = w.title
                         term_score += gain
                     else:
+                        decisive = counts_more_when_short(term, topic)
                         boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
-                        if boost > 1 and counts_more_when_short(term, topic):
+                        if boost > 1 and decisive:
                             per_hit = boost
                             gain = w.body_points(len(spans), boost)
-                        else:
+                        else:  # the lede counts more, a short body's mentions already do
                             gain = w.body_points(len(spans), 1)
+                            if spans[0][0] < w.lede_chars and not is_context(term, topic):
+                                gain += w.lede - w.body
                         term_score += gain
                     raw.append((term, name, spans, gain))
                     first = spans[0]
