@@ -106,6 +106,7 @@ class TermHit:
     matched: str = ""  # the text of the first occurrence ("open-weight model", "법률 … AI")
     label: str = ""  # the rule words that matched, for readers ("open weights", "court … AI")
     points: int = 0  # what this hit added to the topic's score
+    lede: bool = False  # its first body mention stood in the lede and counted more
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -118,6 +119,8 @@ class TermHit:
             out["matched"] = self.matched
         if self.label:
             out["label"] = self.label
+        if self.lede:
+            out["lede"] = True
         return out
 
     @property

@@ -118,7 +118,7 @@ def explain(
         w = topic.weights
         per_hit = 1
         score = 0
-        raw: list[tuple[Term, Field, list[Span], int]] = []  # term, field, spans, points
+        raw: list[tuple[Term, Field, list[Span], int, bool]] = []  # ..., points, in the lede
         missed: list[NearMiss] = []
         # The snippet comes from the body when it can: the title is shown in the alert anyway.
         best: dict[Field, tuple[int, int, int]] = {}  # field -> (points, start, end)
@@ -135,6 +135,7 @@ def explain(
                     continue
                 term_score = 0
                 for name, spans in spans_by_field.items():
+                    lede = False
                     if kind == "strong":
                         gain = w.strong
                         term_score = w.strong  # decisive once, wherever it stands
@@ -151,8 +152,9 @@ def explain(
                             gain = w.body_points(len(spans), 1)
                             if spans[0][0] < w.lede_chars and not is_context(term, topic):
                                 gain += w.lede - w.body
+                                lede = w.lede > w.body
                         term_score += gain
-                    raw.append((term, name, spans, gain))
+                    raw.append((term, name, spans, gain, lede))
                     first = spans[0]
                     current = best.get(name)
                     if current is None or (gain, -first[0]) > (current[0], -current[1]):
@@ -160,12 +162,12 @@ def explain(
                 score += term_score
         shown = all_snippets or (veto is None and score >= topic.min_score)
         hits: list[TermHit] = []
-        for term, name, spans, gain in raw:
+        for term, name, spans, gain, lede in raw:
             first = spans[0]
             label, matched = describe(matcher, term, found[name], first) if shown else ("", "")
             if not matched:
                 matched = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
-            hits.append(TermHit(term.text, name, first[0], len(spans), matched, label, gain))
+            hits.append(TermHit(term.text, name, first[0], len(spans), matched, label, gain, lede))
         text_snippet = ""
         if best and shown:
             name = "body" if "body" in best else "title"
