@@ -246,8 +246,9 @@ def explain_lines(d: TopicScoreDetail, *, snippet: bool = True) -> list[str]:
         rule = "" if hit.shown.casefold() == hit.term.casefold() else f"   [{_cut(hit.term)}]"
         said = hit.matched.casefold() not in (hit.shown.casefold(), hit.term.casefold())
         seen = f"  «{hit.matched}»" if hit.matched and said else ""
+        where = "lede " if hit.lede else hit.field
         lines.append(
-            f"  {hit.field:<5} @{hit.position:<6} x{hit.count:<2} +{hit.points:<2} "
+            f"  {where:<5} @{hit.position:<6} x{hit.count:<2} +{hit.points:<2} "
             f"{hit.shown}{seen}{rule}"
         )
     for miss in d.near_misses:

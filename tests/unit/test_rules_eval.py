@@ -19,7 +19,7 @@ version: 2
 topics:
   open-source:
     min_score: 3
-    weights: {short_words: 0}
+    weights: {short_words: 0, lede: 1}  # plain body weights: no short-body or lede counting
     terms:
       en: ["open source", "title: Open Source Week", "(weights | checkpoints) NEAR/3 released"]
   policy:
@@ -40,7 +40,7 @@ def _write(tmp_path: Path, items: list[dict[str, object]]) -> tuple[Path, Path]:
 
 
 ITEMS: list[dict[str, object]] = [
-    # FN: one body mention of a term, weights off (short_words: 0): score 1 of 3
+    # FN: one body mention of a term, weights off (short_words: 0, lede: 1): score 1 of 3
     {
         "id": "fn-weak",
         "title": "Lab ships model",

@@ -120,6 +120,36 @@ def test_a_short_body_counts_a_decisive_mention_more(
     assert topics(off, "", "Some talk of regulation today.") == {}
 
 
+def test_the_lede_counts_a_first_mention_twice(rules: Rules, v2: Rules, tmp_path: Path) -> None:
+    # a full article (100+ words): one mention in the opening sentence scores 2, not 1
+    lede = "The FTC opened an inquiry into chatbots. " + EN_FILLER
+    detail = next(d for d in explain(rules, "", lede) if d.topic == "policy")
+    assert detail.score == 2 and [h.points for h in detail.hits] == [2]
+    assert detail.hits[0].lede and detail.hits[0].as_dict()["lede"] is True
+    # ... so with one more mention further down it reaches the topic; the same two mentions
+    # both past the lede (200 characters) do not
+    assert topics(rules, "", lede + " Later, regulation came up.") == {"policy": 3}
+    late = EN_FILLER + " The FTC opened an inquiry. Later, regulation came up."
+    assert topics(rules, "", late) == {}
+    late_hits = next(d for d in explain(rules, "", late) if d.topic == "policy").hits
+    assert late_hits and not any(h.lede for h in late_hits)
+    assert all("lede" not in h.as_dict() for h in late_hits)
+    # a NEAR pair in the lede counts 2 as well: the opening sentence is the subject
+    near = "The lab will open its model weights next week. " + EN_FILLER
+    assert next(d for d in explain(v2, "", near) if d.topic == "open-source").score == 2
+    # a short body's boost and the lede never add up: one mention in 40 words scores 2
+    forty = "The FTC spoke. " + " ".join(["word"] * 38)
+    assert next(d for d in explain(rules, "", forty) if d.topic == "policy").score == 2
+    off = _load(
+        tmp_path,
+        RULES.replace("version: 1", "version: 2").replace(
+            '    min_score: 3\n    terms:\n      en: ["regulation"',
+            '    min_score: 3\n    weights: {lede: 1}\n    terms:\n      en: ["regulation"',
+        ),
+    )
+    assert next(d for d in explain(off, "", lede) if d.topic == "policy").score == 1
+
+
 def test_classify_records_terms_and_snippet(rules: Rules) -> None:
     body = (
         ("Intro text. " * 60)

@@ -23,6 +23,8 @@ BODY_WEIGHT = 1
 BODY_CAP = 3
 STRONG_WEIGHT = 3
 SHORT_WORDS = 100  # body weights are meant for full articles; shorter bodies count mentions more
+LEDE_WEIGHT = 2  # a decisive term in the lede (the body's opening) says what the story is
+LEDE_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,18 @@ class Weights:
     """What a hit is worth: in the title, per body mention (at most `body_cap` mentions per
     term), a strong term once. In a body of n < `short_words` words (a feed summary, a digest
     line) each mention of a decisive term counts `short_words // n` times: one mention in a
-    30-word summary is worth three in a full article (0 turns this off)."""
+    30-word summary is worth three in a full article (0 turns this off). A decisive term whose
+    first mention stands in the lede (the body's first `lede_chars` characters: the sentence a
+    reporter opens with) counts that mention `lede` instead of `body`: the lede says what the
+    story is about, a later mention may be in passing (lede = body turns this off)."""
 
     title: int = TITLE_WEIGHT
     body: int = BODY_WEIGHT
     body_cap: int = BODY_CAP
     strong: int = STRONG_WEIGHT
     short_words: int = SHORT_WORDS
+    lede: int = LEDE_WEIGHT
+    lede_chars: int = LEDE_CHARS
 
     def mentions_per_hit(self, body_words: int) -> int:
         """How many mentions one body hit counts for in a body of `body_words` words."""
@@ -99,6 +106,7 @@ class TermHit:
     matched: str = ""  # the text of the first occurrence ("open-weight model", "법률 … AI")
     label: str = ""  # the rule words that matched, for readers ("open weights", "court … AI")
     points: int = 0  # what this hit added to the topic's score
+    lede: bool = False  # its first body mention stood in the lede and counted more
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -111,6 +119,8 @@ class TermHit:
             out["matched"] = self.matched
         if self.label:
             out["label"] = self.label
+        if self.lede:
+            out["lede"] = True
         return out
 
     @property

@@ -16,6 +16,8 @@ from newsmon.rules.model import (
     BODY_WEIGHT,
     KOREAN_MODES,
     LANGS,
+    LEDE_CHARS,
+    LEDE_WEIGHT,
     SHORT_WORDS,
     STRONG_WEIGHT,
     TITLE_WEIGHT,
@@ -57,6 +59,8 @@ class WeightsSpec(_Strict):
     body_cap: WholeFrom0 = BODY_CAP
     strong: WholeFrom0 = STRONG_WEIGHT
     short_words: WholeFrom0 = SHORT_WORDS
+    lede: WholeFrom0 = LEDE_WEIGHT
+    lede_chars: WholeFrom0 = LEDE_CHARS
 
 
 class TopicSpec(_Strict):
@@ -66,7 +70,8 @@ class TopicSpec(_Strict):
 
     label: Annotated[str, reworded("a label must be text")] | None = None  # default: the key
     weights: Annotated[
-        WeightsSpec, reworded("must map title/body/body_cap/strong/short_words to numbers")
+        WeightsSpec,
+        reworded("must map title/body/body_cap/strong/short_words/lede/lede_chars to numbers"),
     ] = WeightsSpec()
     min_score: WholeFrom1 | None = None  # default: the title weight (one title hit)
     terms: TermsByLang | None = None

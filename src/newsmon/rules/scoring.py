@@ -1,8 +1,8 @@
 """Scoring: a loaded rule set (`Rules`) applied to one article, with evidence and vetoes.
 
 A topic scores its terms' hits (title and body weighted, body mentions capped and counted more
-in a short body, `strong` terms decisive once), is vetoed by an `exclude` term or by missing
-`requires` context, and matches at `min_score`. Every topic keeps its hits (term, field,
+in a short body or in the lede, `strong` terms decisive once), is vetoed by an `exclude` term or
+by missing `requires` context, and matches at `min_score`. Every topic keeps its hits (term, field,
 position, count, the rule words that matched) and a snippet, so an alert, `newsmon classify` or
 `newsmon eval` can say why.
 """
@@ -70,6 +70,11 @@ def counts_more_when_short(term: Term, topic: TopicRule) -> bool:
     return not term.near and not any(a.text.casefold() in topic.context for a in term.atoms)
 
 
+def is_context(term: Term, topic: TopicRule) -> bool:
+    """A word the topic lists under `requires` says "AI", not what the story is about."""
+    return not term.near and any(a.text.casefold() in topic.context for a in term.atoms)
+
+
 def explain(
     rules: Rules,
     title: str | None,
@@ -113,7 +118,7 @@ def explain(
         w = topic.weights
         per_hit = 1
         score = 0
-        raw: list[tuple[Term, Field, list[Span], int]] = []  # term, field, spans, points
+        raw: list[tuple[Term, Field, list[Span], int, bool]] = []  # ..., points, in the lede
         missed: list[NearMiss] = []
         # The snippet comes from the body when it can: the title is shown in the alert anyway.
         best: dict[Field, tuple[int, int, int]] = {}  # field -> (points, start, end)
@@ -130,6 +135,7 @@ def explain(
                     continue
                 term_score = 0
                 for name, spans in spans_by_field.items():
+                    lede = False
                     if kind == "strong":
                         gain = w.strong
                         term_score = w.strong  # decisive once, wherever it stands
@@ -137,14 +143,18 @@ def explain(
                         gain = w.title
                         term_score += gain
                     else:
+                        decisive = counts_more_when_short(term, topic)
                         boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
-                        if boost > 1 and counts_more_when_short(term, topic):
+                        if boost > 1 and decisive:
                             per_hit = boost
                             gain = w.body_points(len(spans), boost)
-                        else:
+                        else:  # the lede counts more, a short body's mentions already do
                             gain = w.body_points(len(spans), 1)
+                            if spans[0][0] < w.lede_chars and not is_context(term, topic):
+                                gain += w.lede - w.body
+                                lede = w.lede > w.body
                         term_score += gain
-                    raw.append((term, name, spans, gain))
+                    raw.append((term, name, spans, gain, lede))
                     first = spans[0]
                     current = best.get(name)
                     if current is None or (gain, -first[0]) > (current[0], -current[1]):
@@ -152,12 +162,12 @@ def explain(
                 score += term_score
         shown = all_snippets or (veto is None and score >= topic.min_score)
         hits: list[TermHit] = []
-        for term, name, spans, gain in raw:
+        for term, name, spans, gain, lede in raw:
             first = spans[0]
             label, matched = describe(matcher, term, found[name], first) if shown else ("", "")
             if not matched:
                 matched = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
-            hits.append(TermHit(term.text, name, first[0], len(spans), matched, label, gain))
+            hits.append(TermHit(term.text, name, first[0], len(spans), matched, label, gain, lede))
         text_snippet = ""
         if best and shown:
             name = "body" if "body" in best else "title"
