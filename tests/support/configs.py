@@ -2,7 +2,9 @@
 as a file, or loaded into a `Config`.
 
 Defaults suit a test on loopback: a SQLite corpus in the test's folder, the shipped topic rules,
-no retries, loopback pages allowed, and alerts for stories of any age (sample dates are old).
+no retries, loopback pages allowed, alerts for stories of any age (sample dates are old), and
+Slack pacing 20 times Slack's (the same buckets, so a pass still paces; pacing itself is timed
+with real intervals in tests/integration/test_delivery.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ Feed = tuple[str, str] | tuple[str, str, str | None]
 
 DEFAULT_FETCH: dict[str, Any] = {"retries": 0, "allow_private_networks": True}
 DEFAULT_ALERTS: dict[str, Any] = {"max_age_hours": None}
+# One post per 0.05 s per channel instead of one per second: a pass announcing a few dozen
+# stories would otherwise spend that many seconds waiting on the pacer.
+DEFAULT_SLACK: dict[str, Any] = {
+    "channel_interval_seconds": 0.05,
+    "channel_burst": 2,
+    "max_per_second": 100.0,
+}
 
 
 def config_data(
@@ -37,7 +46,7 @@ def config_data(
     slack: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The configuration as plain data; `fetch` and `alerts` are merged over the defaults;
-    `slack` holds further slack settings (pacing, leases, retries)."""
+    `slack` holds further slack settings (pacing, leases, retries), merged over the defaults."""
     data: dict[str, Any] = {
         "database_url": database_url or f"sqlite:///{folder / 'corpus.db'}",
         "topics_file": str(topics),
@@ -48,13 +57,12 @@ def config_data(
         if language and language[0]:
             feed["language"] = language[0]
         data["feeds"].append(feed)
-    if channels or default_channel or slack:
-        section: dict[str, Any] = dict(slack or {})
-        if channels:
-            section["channels"] = dict(channels)
-        if default_channel:
-            section["default_channel"] = default_channel
-        data["slack"] = section
+    section: dict[str, Any] = {**DEFAULT_SLACK, **(slack or {})}
+    if channels:
+        section["channels"] = dict(channels)
+    if default_channel:
+        section["default_channel"] = default_channel
+    data["slack"] = section
     data["alerts"] = {**DEFAULT_ALERTS, **(alerts or {})}
     data["fetch"] = {**DEFAULT_FETCH, **(fetch or {})}
     return data
