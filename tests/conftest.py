@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,13 +14,6 @@ from tests.support.fake_slack import FakeSlack
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "demo" / "site"
 SHIPPED_TOPICS = ROOT / "config" / "topics.yaml"
-
-# The shipped topic rules compile over 1,300 regular expressions, more than the 512 that `re`
-# keeps compiled, so every load of the rules in this process (each flow run's pass, each
-# Context.open) compiled them all again: ~1.5 s of CPU, hundreds of times a suite. A larger
-# cache (a few MB) keeps them between loads; the patterns and what they match are the same.
-# Worker and CLI processes start with the default cache and compile the rules as production does.
-re._MAXCACHE = max(re._MAXCACHE, 16384)  # type: ignore[attr-defined]
 
 # Tests never talk to a real Slack or read the developer's settings.
 for name in (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from newsmon.rules.korean import (
     DICTIONARY_ENDINGS,
@@ -97,6 +98,11 @@ def stem_tokens(term: str) -> tuple[list[str], bool]:
     return tokens, False
 
 
+# Compiling is the dear part of loading rules (~2 s for the shipped file: every Korean term
+# carries the particle and ending alternations), and `re` keeps only 512 patterns, fewer than
+# the rules have: so a process that loads the rules again (each pass of a long-lived worker, the
+# CLI's commands, the tests) reuses the patterns of the terms it has seen.
+@lru_cache(maxsize=8192)
 def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
     """Regex for one word or phrase, with boundaries chosen by the script at each end.
 
