@@ -8,7 +8,6 @@ without a regex). With ``korean: kiwi`` the analyser then confirms where each Ko
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +16,13 @@ import ahocorasick
 
 from newsmon.rules.korean import HANGUL_RE, is_hangul, stem_ends
 from newsmon.rules.model import FIELDS, Atom, Field, Term, TopicRule
-from newsmon.rules.terms import is_latin, lower_same_length, normalise_for_matching, stem_tokens
+from newsmon.rules.terms import (
+    is_acronym,
+    is_latin,
+    lower_same_length,
+    normalise_for_matching,
+    stem_tokens,
+)
 
 Span = tuple[int, int, int]  # start, end, end of the term itself (before a particle or ending)
 
@@ -70,7 +75,7 @@ class Matcher:
         for i, a in enumerate(self.atoms):
             if a.key and a.single_word and a.key.isascii() and a.key.isalnum():
                 self.plain[i] = stem_tokens(normalise_for_matching(a.text).strip())[0][0]
-                self.exact[i] = not a.pattern.flags & re.IGNORECASE
+                self.exact[i] = is_acronym(a.text)
             elif a.key:
                 first = stem_tokens(normalise_for_matching(a.text).strip())[0][0]
                 if len(first) > len(a.key):
