@@ -12,16 +12,14 @@ pages are written for the project (tests/data/korean_pages).
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from newsmon.devsite import serve
 from tests.conftest import ROOT
-from tests.flows.test_monitor_flow import run_monitor
+from tests.flows.test_monitor_flow import alerts_posted, run_monitor
 from tests.flows.test_near_duplicates_flow import _feed, _item
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
@@ -57,9 +55,6 @@ def test_korean_pages_in_their_site_chrome_reach_the_open_source_channel_only(
 
     assert totals.new_articles == len(OPEN_SOURCE + NEGATIVES)
     posted: dict[str, list[str]] = {}
-    for post in slack.top_level():
-        link = re.match(r"\*<([^|>]+)\|", post["blocks"][0]["text"]["text"])
-        assert link, post["blocks"][0]
-        name = Path(urlsplit(link.group(1)).path).stem
-        posted.setdefault(name, []).append(post["channel"])
+    for path, channel in alerts_posted(slack):
+        posted.setdefault(Path(path).stem, []).append(channel)
     assert posted == {name: ["#os"] for name in OPEN_SOURCE}

@@ -31,7 +31,13 @@ from functools import cache
 from pathlib import Path
 
 from newsmon.evaluate import LabelledItem
-from tests.support.shared_news import LABELS, SharedItem, load_label_file, split_digest, split_of
+from tests.support.shared_news import (
+    LABELS,
+    SharedItem,
+    join_labels,
+    load_label_file,
+    split_digest,
+)
 from tests.support.shared_news import story_id as _story_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,13 +142,4 @@ def extra_items() -> dict[str, SharedItem]:
 def labelled_extra_items(
     path: Path = EXTRA_LABEL_FILE, split: str | None = None
 ) -> list[LabelledItem]:
-    labels = load_label_file(path)
-    items = extra_items()
-    missing = sorted(set(labels) - set(items))
-    if missing:
-        raise LookupError(f"labels without an item in {extra_corpus()}: {', '.join(missing[:5])}")
-    return [
-        LabelledItem(i, items[i].title, items[i].text, topics, items[i].lang, i)
-        for i, topics in labels.items()
-        if split is None or split_of(i) == split
-    ]
+    return join_labels(load_label_file(path), extra_items(), extra_corpus(), split)

@@ -127,11 +127,20 @@ def labelled_shared_items(
     path: Path = LABEL_FILE, news: Path = SHARED_NEWS, split: str | None = None
 ) -> list[LabelledItem]:
     """The labelled shared items (all, or only the ``dev`` or ``test`` split)."""
-    labels = load_label_file(path)
-    items = shared_items(news)
+    return join_labels(load_label_file(path), shared_items(news), news, split)
+
+
+def join_labels(
+    labels: dict[str, frozenset[str]],
+    items: dict[str, SharedItem],
+    where: Path,
+    split: str | None = None,
+) -> list[LabelledItem]:
+    """Labels joined with their items' text (all, or the ``dev`` or ``test`` split); a label
+    whose item is not in `where` fails loudly instead of being dropped."""
     missing = sorted(set(labels) - set(items))
     if missing:
-        raise LookupError(f"labels without an item in {news}: {', '.join(missing[:5])}")
+        raise LookupError(f"labels without an item in {where}: {', '.join(missing[:5])}")
     return [
         LabelledItem(i, items[i].title, items[i].text, topics, items[i].lang, i)
         for i, topics in labels.items()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsmon.corpus import claims
@@ -144,4 +144,5 @@ class Replies:
 
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:
-            return len(list(s.scalars(select(ReplyRow.id).where(ReplyRow.status == status))))
+            query = select(func.count()).select_from(ReplyRow).where(ReplyRow.status == status)
+            return s.scalar(query) or 0

@@ -60,18 +60,9 @@ def body_length(body: str, short_words: int) -> int:
     return floor if floor >= short_words else max(floor, len(body.split()))
 
 
-def counts_more_when_short(term: Term, topic: TopicRule) -> bool:
-    """Is this term decisive enough for a short body to count its mentions more?
-
-    A plain word or phrase (or an ``|`` group of them) states the subject; a NEAR pair joins
-    words that are weak alone (AI, safety), and a word the topic lists under `requires` is
-    context, not evidence (Hugging Face says "AI", not "open-source").
-    """
-    return not term.near and not any(a.text.casefold() in topic.context for a in term.atoms)
-
-
 def is_context(term: Term, topic: TopicRule) -> bool:
-    """A word the topic lists under `requires` says "AI", not what the story is about."""
+    """A word the topic lists under `requires` says "AI", not what the story is about (Hugging
+    Face says "AI", not "open-source"): it never counts more, in a short body or in the lede."""
     return not term.near and any(a.text.casefold() in topic.context for a in term.atoms)
 
 
@@ -116,6 +107,10 @@ def explain(
         ):
             veto = Veto(VetoKind.NO_CONTEXT)
         w = topic.weights
+        # In a short body each mention of a decisive term counts `boost` times: a plain word or
+        # phrase (or an `|` group of them) states the subject; a NEAR pair joins words that are
+        # weak alone (AI, safety) and keeps its full-article weight, as does a context word.
+        boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
         per_hit = 1
         score = 0
         raw: list[tuple[Term, Field, list[Span], int, bool]] = []  # ..., points, in the lede
@@ -143,14 +138,13 @@ def explain(
                         gain = w.title
                         term_score += gain
                     else:
-                        decisive = counts_more_when_short(term, topic)
-                        boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
-                        if boost > 1 and decisive:
+                        context = is_context(term, topic)
+                        if boost > 1 and not term.near and not context:
                             per_hit = boost
                             gain = w.body_points(len(spans), boost)
                         else:  # the lede counts more, a short body's mentions already do
                             gain = w.body_points(len(spans), 1)
-                            if spans[0][0] < w.lede_chars and not is_context(term, topic):
+                            if spans[0][0] < w.lede_chars and not context:
                                 gain += w.lede - w.body
                                 lede = w.lede > w.body
                         term_score += gain
