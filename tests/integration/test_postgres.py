@@ -15,11 +15,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from newsmon.corpus import Store
+from newsmon.corpus.engine import make_engine
 from newsmon.corpus.schema import Base
 from newsmon.devsite import SiteServer
 from tests.support.articles import new_article
 from tests.support.fake_slack import FakeSlack
 from tests.support.postgres import PG_URL, throwaway_schema
+from tests.support.schema_history import assert_0007_drops_leases_and_restores_them
 
 pytestmark = [
     pytest.mark.postgres,
@@ -47,6 +49,14 @@ def test_migrations_on_postgres_match_the_models(pg_url: str) -> None:
     finally:
         store.close()
     Store.open(pg_url).close()  # a second start finds the schema current
+
+
+def test_0007_drops_the_leases_table_and_its_downgrade_rebuilds_it(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_0007_drops_leases_and_restores_them(engine)
+    finally:
+        engine.dispose()
 
 
 def test_two_workers_storing_one_story_make_one_original(pg_url: str) -> None:

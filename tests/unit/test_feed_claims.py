@@ -1,4 +1,4 @@
-"""Feed claims and leases on a SQLite corpus: who may fetch a feed in a pass, and for how long."""
+"""Feed claims on a SQLite corpus: who may fetch a feed in a pass, and for how long."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import FeedSpec
-from newsmon.pipeline.claims import turn
 
 LEASE = timedelta(minutes=5)
 
@@ -89,36 +88,3 @@ def test_a_crashed_pass_s_claims_lapse_and_renewal_keeps_them(store: Store) -> N
     later = now + timedelta(minutes=1)
     got = store.claim_feeds(ids, "b", pass_started=started, lease=LEASE, now=later)
     assert list(got) == [ids[0]]  # the lapsed claim is taken over, the renewed one is not
-
-
-def test_a_lease_has_one_holder_until_released_or_expired(store: Store) -> None:
-    assert store.leases.acquire("delivery", "a", LEASE)
-    assert store.leases.acquire("delivery", "a", LEASE)  # renewing
-    assert not store.leases.acquire("delivery", "b", LEASE)
-    assert store.leases.holder("delivery") == "a"
-    store.leases.release("delivery", "b")
-    assert store.leases.holder("delivery") == "a"
-    store.leases.release("delivery", "a")
-    assert store.leases.holder("delivery") is None
-    assert store.leases.acquire("delivery", "b", timedelta(seconds=-1))  # lapses at once
-    assert store.leases.acquire("delivery", "c", LEASE)
-
-
-def test_a_turn_waits_for_the_lease_then_gives_up(store: Store) -> None:
-    assert store.leases.acquire("delivery", "a", LEASE)
-    waited: list[float] = []
-    with turn(
-        store,
-        "delivery",
-        "b",
-        lease=LEASE,
-        wait=timedelta(seconds=1),
-        sleep=waited.append,
-        clock=lambda: sum(waited),
-    ) as mine:
-        assert not mine
-    assert sum(waited) >= 1  # it kept trying for the whole wait, then gave up
-    store.leases.release("delivery", "a")
-    with turn(store, "delivery", "b", lease=LEASE, wait=timedelta(0)) as mine:
-        assert mine and store.leases.holder("delivery") == "b"
-    assert store.leases.holder("delivery") is None

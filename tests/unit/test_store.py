@@ -24,6 +24,7 @@ from newsmon.corpus.records import (
 from newsmon.corpus.schema import Base
 from newsmon.dedup import BANDS
 from tests.support.articles import new_article
+from tests.support.schema_history import assert_0007_drops_leases_and_restores_them
 
 
 def article(url: str, text: str = "body", h: str | None = None, **kw) -> NewArticle:
@@ -369,6 +370,16 @@ def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
         assert near.duplicate_of == 1 and near.duplicate_reason is DuplicateReason.NEAR
     finally:
         store.close()
+
+
+def test_0007_drops_the_leases_table_and_its_downgrade_rebuilds_it(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk.db'}")
+    try:
+        assert_0007_drops_leases_and_restores_them(engine)
+    finally:
+        engine.dispose()
 
 
 def test_a_silent_cluster_speaks_through_its_first_matching_copy(store: Store) -> None:

@@ -305,12 +305,3 @@ class RunRow(Base):
         EnumText(RunStatus, 16), default=RunStatus.COMPLETED, server_default="completed"
     )
     error: Mapped[str | None] = mapped_column(Text)  # why it failed or crashed, one line
-
-
-class LeaseRow(Base):
-    """A named lease: at most one owner at a time until it expires (see `newsmon.corpus.leases`)."""
-
-    __tablename__ = "leases"
-    name: Mapped[str] = mapped_column(String(80), primary_key=True)
-    owner: Mapped[str | None] = mapped_column(String(120))
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,6 @@ from newsmon.corpus.backlog import Backlog
 from newsmon.corpus.digests import Digests
 from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
-from newsmon.corpus.leases import Leases
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.replies import Replies
 from newsmon.corpus.runs import Runs
@@ -26,7 +25,7 @@ from newsmon.corpus.runs import Runs
 
 class Store:
     """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox (alerts,
-    thread replies, digests), runs, leases, the backlog that backfill reads in batches."""
+    thread replies, digests), runs, the backlog that backfill reads in batches."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -37,7 +36,6 @@ class Store:
         self.runs = Runs(self._db)
         self.replies = Replies(self._db)
         self.digests = Digests(self._db)
-        self.leases = Leases(self._db)
         self.backlog = Backlog(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed

@@ -7,10 +7,9 @@ import asyncio
 import contextlib
 import os
 import socket
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -66,28 +65,3 @@ async def renewing(store: Store, claim: PassClaim, held: list[int]) -> AsyncIter
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-@contextmanager
-def turn(
-    store: Store,
-    name: str,
-    owner: str,
-    *,
-    lease: timedelta,
-    wait: timedelta,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> Iterator[bool]:
-    """Hold the named lease for the block, waiting up to `wait` for it; yields whether it was
-    obtained (the block decides what to do without it)."""
-    deadline = clock() + wait.total_seconds()
-    got = store.leases.acquire(name, owner, lease)
-    while not got and clock() < deadline:
-        sleep(0.2)
-        got = store.leases.acquire(name, owner, lease)
-    try:
-        yield got
-    finally:
-        if got:
-            store.leases.release(name, owner)

@@ -1,0 +1,54 @@
+"""Walking a corpus's schema down and up its migrations, and reading a table's shape, so tests
+can check that a downgrade rebuilds what the earlier revision had."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from newsmon.corpus.engine import migration_connection
+from newsmon.migrations import alembic_config, current_revision
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate down to `revision` the way `newsmon.migrations.upgrade` migrates up."""
+    with migration_connection(engine, lock_wait=30) as conn:
+        command.downgrade(alembic_config(conn), revision)
+
+
+def revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return current_revision(conn)
+
+
+def shape(engine: Engine, table: str) -> dict[str, Any] | None:
+    """The table's columns (name, type, nullability) and primary key; None when it is absent."""
+    found = inspect(engine)
+    if not found.has_table(table):
+        return None
+    columns = [(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(table)]
+    return {
+        "columns": columns,
+        "primary_key": found.get_pk_constraint(table)["constrained_columns"],
+    }
+
+
+def assert_0007_drops_leases_and_restores_them(engine: Engine) -> None:
+    """0007 drops `leases`; walking back to 0006 rebuilds it exactly as 0006 made it, and the
+    way up again drops it again. `engine` points at an empty corpus."""
+    from newsmon.migrations import head_revision, upgrade
+
+    upgrade(engine, "0006")
+    made_by_0006 = shape(engine, "leases")
+    assert made_by_0006 is not None and made_by_0006["primary_key"] == ["name"]
+    upgrade(engine)
+    assert shape(engine, "leases") is None
+    downgrade(engine, "0006")
+    assert revision(engine) == "0006"
+    assert shape(engine, "leases") == made_by_0006
+    upgrade(engine)
+    assert revision(engine) == head_revision()
+    assert shape(engine, "leases") is None
