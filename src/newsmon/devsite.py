@@ -7,12 +7,15 @@ responses: ``{"/path": {"status": 500, "content_type": "...", "file": "...", "bo
 ``stream_bytes`` streams that many filler bytes without holding them in memory).
 Files get an ETag and answer 304 to a matching If-None-Match.
 Every request is recorded, so tests can tell what was fetched and what was not.
+With ``tls`` (a server-side SSL context) it serves HTTPS and records the server name each client
+asked for (SNI) in ``server_names``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -44,12 +47,14 @@ class SiteServer:
     in_flight: int = 0
     max_in_flight: int = 0
     bytes_sent: int = 0
+    tls: ssl.SSLContext | None = None
+    server_names: list[str | None] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + (path if path.startswith("/") else "/" + path)
@@ -113,9 +118,19 @@ class SiteServer:
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self.tls.sni_callback = self._note_server_name
+            # a failed handshake surfaces in accept() as an OSError, which socketserver drops
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def _note_server_name(
+        self, _sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, _ctx: ssl.SSLContext
+    ) -> None:
+        with self._lock:
+            self.server_names.append(name)
 
     def stop(self) -> None:
         if self._server:

@@ -11,6 +11,7 @@ size (`newsmon.bodies`), a redirect limit with loop detection, and the address p
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 from email.message import Message
 from enum import StrEnum
@@ -45,6 +46,7 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"
     DNS = "dns"
     CONNECTION = "connection"  # refused, reset or dropped while connecting or reading
+    CERTIFICATE = "certificate"  # the TLS certificate was not accepted: nothing was sent
     PROTOCOL = "protocol"  # the server spoke broken HTTP
     BAD_URL = "bad url"  # a URL httpx cannot request
     HTTP_CLIENT = "http 4xx"  # `status` says which
@@ -131,6 +133,10 @@ def describe(exc: Exception) -> tuple[FailureKind, str]:
         return FailureKind.TIMEOUT, "read timeout"
     if isinstance(exc, httpx.TimeoutException):
         return FailureKind.TIMEOUT, "timeout"
+    certificate = _certificate_error(exc)
+    if certificate is not None:
+        why = certificate.verify_message or certificate.reason or "not valid"
+        return FailureKind.CERTIFICATE, f"TLS certificate not accepted: {why}"[:200]
     if isinstance(exc, httpx.ConnectError):
         # httpx reports resolver failures as connect errors; only the OS's text tells them apart
         text = str(exc) or "connection failed"
@@ -150,6 +156,20 @@ def describe(exc: Exception) -> tuple[FailureKind, str]:
         )
         return kind, f"{type(exc).__name__}: {detail}".rstrip(": ")
     return FailureKind.OTHER, f"{type(exc).__name__}: {exc}"
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error httpx wrapped (a hostname mismatch, an expired or
+    untrusted certificate), if that is what failed: it lasts until the site or the trust
+    store changes, so it is its own kind and is not retried at once."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _blocked_address(address: str) -> str | None:

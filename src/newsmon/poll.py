@@ -26,7 +26,15 @@ class Severity(StrEnum):
 
 # Permanent-looking answers: the URL is wrong or the thing there is not a feed.
 HARD_STATUS = frozenset({400, 401, 403, 404, 405, 406, 410, 451})
-HARD_FAILURES = frozenset({FailureKind.NOT_A_FEED, FailureKind.REFUSED, FailureKind.BAD_ENCODING})
+# A refused certificate lasts until the site (or the trust store) changes.
+HARD_FAILURES = frozenset(
+    {
+        FailureKind.NOT_A_FEED,
+        FailureKind.REFUSED,
+        FailureKind.BAD_ENCODING,
+        FailureKind.CERTIFICATE,
+    }
+)
 THROTTLE_STATUS = frozenset({429, 503})
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?([0-9]+)", re.I)
 # Publishers' numbers are read as ASCII digits only ("²".isdigit() is true, int("²") raises)
