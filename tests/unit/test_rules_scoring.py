@@ -255,3 +255,22 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
     )
     assert "open-source" in topics(shipped, "딥시크, 새 추론 모델 공개", body)
     assert "open-source" not in topics(shipped, "딥시크, 새 추론 모델 공개", FILLER)
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        ("U.S. bans Nvidia H20 chip sales to China", True),
+        ("The US banned Anthropic's new model release", True),
+        ("Minnesota sues chatbot maker over teen harms", True),
+        ("EU fines X over its AI chatbot", True),
+        ("Judge refuses to block Minnesota ban on nudify apps built on AI", True),
+        # a state's name as a company's adjective is not a state acting
+        ("US startup bans employees from using ChatGPT", False),
+        ("California startup sues OpenAI over AI chips", False),
+    ],
+)
+def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: bool) -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    assert ("policy" in topics(load_rules(SHIPPED_TOPICS), title, "")) is policy
