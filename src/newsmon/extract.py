@@ -1,4 +1,6 @@
-"""Article text from page bytes: trafilatura first, then JSON-LD, then the feed's summary.
+"""Article text from page bytes: trafilatura first, then what the page embeds for scripts
+(JSON-LD, a client-rendered page's app state), then the feed's summary, then the page's own
+description.
 
 Pure: bytes in, text out. The caller records `source` so the corpus says where a body came from.
 """
@@ -7,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +23,7 @@ from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
 
-TextSource = Literal["page", "json-ld", "feed-summary", "none"]
+TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
 MIN_BODY_CHARS = 150
 # A page with more tags than this is not handed to trafilatura: its time and memory grow with
@@ -33,6 +36,13 @@ JSONLD_MAX_BLOCKS = 20
 JSONLD_MAX_CHARS = 1_000_000
 JSONLD_MAX_DEPTH = 32
 JSONLD_MAX_NODES = 10_000
+# A client-rendered page (Arc XP: Chosun Ilbo, Infobae, ...) may carry its article only as the
+# app state a script renders (`Fusion.globalContent = {...}`): read from at most this many
+# characters of one script, at most this many content elements.
+APPSTATE_MAX_CHARS = 4_000_000
+APPSTATE_MAX_ELEMENTS = 2_000
+ARC_MARK = b"Fusion.globalContent"
+_ARC_STATE = re.compile(r"Fusion\.globalContent\s*=\s*")
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 logging.getLogger("htmldate").setLevel(logging.ERROR)
@@ -75,14 +85,18 @@ def _looks_broken(text: str) -> bool:
     return text.count("\ufffd") > max(2, len(text) // 200)
 
 
-def _jsonld_blocks(html: str) -> Iterator[str]:
-    """The text of the page's ``<script type="application/ld+json">`` elements, by lxml's
-    HTML parser (linear time), bounded in number and size."""
+def _parse(html: str) -> Any:
+    """The page's tree by lxml's HTML parser (linear time), or None."""
     parser = lxml.etree.HTMLParser(recover=True, no_network=True, encoding="utf-8")
     try:
-        root = lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
+        return lxml.etree.fromstring(html.encode("utf-8", "replace"), parser)
     except (lxml.etree.LxmlError, ValueError):
-        return
+        return None
+
+
+def _jsonld_blocks(root: Any) -> Iterator[str]:
+    """The text of the page's ``<script type="application/ld+json">`` elements, bounded in
+    number and size."""
     if root is None:
         return
     found = 0
@@ -97,10 +111,10 @@ def _jsonld_blocks(html: str) -> Iterator[str]:
             yield script.text
 
 
-def _jsonld_article(html: str) -> dict[str, Any] | None:
+def _jsonld_article(root: Any) -> dict[str, Any] | None:
     """The first JSON-LD node with a non-empty ``articleBody`` (depth first, as always), within
     bounded depth and node count."""
-    for block in _jsonld_blocks(html):
+    for block in _jsonld_blocks(root):
         try:
             data = json.loads(block.strip(), strict=False)
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than json allows
@@ -122,6 +136,89 @@ def _jsonld_article(html: str) -> dict[str, Any] | None:
             if depth < JSONLD_MAX_DEPTH:
                 stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
     return None
+
+
+@dataclass(frozen=True)
+class _AppState:
+    headline: str
+    text: str
+    published: str | None
+    author: str | None
+
+
+def _app_state_article(root: Any) -> _AppState | None:
+    """The article an Arc XP page renders from ``Fusion.globalContent``: its text elements in
+    order (their inline HTML made text), headline and date; None if the page has none."""
+    if root is None:
+        return None
+    for script in root.iter("script"):
+        code = script.text
+        if not code or len(code) > APPSTATE_MAX_CHARS:
+            continue
+        found = _ARC_STATE.search(code)
+        if found is None:
+            continue
+        try:
+            state, _end = json.JSONDecoder(strict=False).raw_decode(code, found.end())
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(state, dict):
+            return None
+        elements = state.get("content_elements")
+        if not isinstance(elements, list):
+            return None
+        parts = [
+            html_to_text(e["content"])
+            for e in elements[:APPSTATE_MAX_ELEMENTS]
+            if isinstance(e, dict) and e.get("type") == "text" and isinstance(e.get("content"), str)
+        ]
+        text = "\n".join(p for p in parts if p)
+        if not text:
+            return None
+        headlines = state.get("headlines")
+        headline = headlines.get("basic") if isinstance(headlines, dict) else None
+        date = state.get("display_date") or state.get("first_publish_date")
+        credits = state.get("credits")
+        by = credits.get("by") if isinstance(credits, dict) else None
+        return _AppState(
+            headline=html_to_text(headline) if isinstance(headline, str) else "",
+            text=text,
+            published=date if isinstance(date, str) else None,
+            author=_author(by[0]) if isinstance(by, list) and by else None,
+        )
+    return None
+
+
+def _from_app_state(
+    state: _AppState, meta: dict[str, Any], feed_title: str, hint: str | None, note: str
+) -> Extracted:
+    return Extracted(
+        title=state.headline or meta.get("title") or feed_title or None,
+        text=state.text,
+        source="app-state",
+        author=state.author,
+        published=parse_date(state.published),
+        language=detect_language(state.text, hint),
+        note=note,
+    )
+
+
+def _meta_description(root: Any) -> str:
+    """The page's own summary (``og:description``, ``description``, ``twitter:description``):
+    the last resort for an entry whose feed has no summary."""
+    if root is None:
+        return ""
+    found: dict[str, str] = {}
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        content = meta.get("content")
+        if key in ("og:description", "description", "twitter:description") and content:
+            found.setdefault(key, content)
+    for key in ("og:description", "description", "twitter:description"):
+        text = html_to_text(found.get(key, ""))
+        if text:
+            return text
+    return ""
 
 
 def _author(value: Any) -> str | None:
@@ -184,6 +281,16 @@ def extract_article(
                 html = decode_html(data, http_charset)
                 text, meta = _trafilatura(html, url)
             if text and len(text.strip()) >= MIN_BODY_CHARS:
+                # an app shell's chrome can pass for an article while the story itself is
+                # in the app state: the state wins when it holds much more text
+                state = (
+                    _app_state_article(_parse(html or decode_html(data, http_charset)))
+                    if ARC_MARK in data
+                    else None
+                )
+                if state is not None and len(state.text) > 2 * len(text.strip()):
+                    note = "app state holds more text than the page shows"
+                    return _from_app_state(state, meta, feed_title, language_hint, note)
                 return Extracted(
                     title=meta.get("title") or feed_title or None,
                     text=text.strip(),
@@ -198,7 +305,8 @@ def extract_article(
             notes.append(why)
         if html is None:
             html = decode_html(data, http_charset)
-        article = _jsonld_article(html)
+        root = _parse(html)
+        article = _jsonld_article(root)
         if article:
             body = html_to_text(article["articleBody"])
             if len(body) >= MIN_BODY_CHARS or len(body) > len(feed_summary):
@@ -214,6 +322,20 @@ def extract_article(
                     language=detect_language(body, language_hint),
                     note="; ".join(notes),
                 )
+        state = _app_state_article(root)
+        if state is not None and (
+            len(state.text) >= MIN_BODY_CHARS or len(state.text) > len(feed_summary)
+        ):
+            return _from_app_state(state, meta, feed_title, language_hint, "; ".join(notes))
+        description = "" if feed_summary.strip() else _meta_description(root)
+        if description:
+            return Extracted(
+                title=feed_title or meta.get("title") or None,
+                text=description,
+                source="page-description",
+                language=detect_language(description, language_hint),
+                note="; ".join(notes) or None,
+            )
     if feed_summary.strip():
         return Extracted(
             title=feed_title or meta.get("title") or None,

@@ -1,7 +1,9 @@
 """The real `monitor` flow on Korean pages about one open-source release, in the layouts such
-stories come in: a news article, a translated vendor report, a personal blog post and a forum
-post, each wrapped in its site's chrome (menus, related headlines about AI policy, tags,
-comments, sidebars), writing 오픈소스 closed or spaced (오픈 소스) as people do.
+stories come in: a news article, a translated vendor report, a personal blog post, a forum
+post and a client-rendered news page (its article only in the app state a script renders, as
+on Chosun Ilbo's Arc XP pages), each wrapped in its site's chrome (menus, related headlines
+about AI policy, tags, comments, sidebars), writing 오픈소스 closed or spaced (오픈 소스) as
+people do.
 
 Issue 12 found two of four such real pages never reached the open-source channel and one went
 to policy only. Each page here must be announced to open-source and nowhere else; a forum post
@@ -27,7 +29,13 @@ from tests.support.fake_slack import FakeSlack
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 PAGES = ROOT / "tests" / "data" / "korean_pages"
-OPEN_SOURCE = ("news-article", "vendor-translation", "personal-blog", "forum-post")
+OPEN_SOURCE = (
+    "news-article",
+    "vendor-translation",
+    "personal-blog",
+    "forum-post",
+    "client-rendered",
+)
 NEGATIVES = ("forum-phone", "blog-linux")
 CHANNELS = {"open-source": "#os", "ai-safety": "#safety", "policy": "#policy"}
 

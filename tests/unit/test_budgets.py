@@ -24,7 +24,7 @@ from newsmon.dedup import (
     normalise_text,
     shingle_hashes,
 )
-from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article
+from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article, _parse
 from newsmon.rules import load_rules, parse_term
 from newsmon.workers import PageJob, analyse, summary_only, worker_count
 from newsmon.yamlfile import ConfigError
@@ -41,31 +41,31 @@ def test_jsonld_is_read_in_linear_time_from_repeated_script_tags() -> None:
     # the regex it replaces took ~1.6 s on 64 KB of this and grew with the square
     hostile = "<script " * (900 * 1024 // 8)
     started = time.perf_counter()
-    assert _jsonld_article(hostile) is None
+    assert _jsonld_article(_parse(hostile)) is None
     assert time.perf_counter() - started < 1.0
 
 
 def test_jsonld_article_found_in_a_parsed_page() -> None:
     html = f"<html><head>{_ld({'@graph': [{'@type': 'WebPage'}, {'articleBody': 'body'}]})}</head></html>"
-    assert _jsonld_article(html) == {"articleBody": "body"}
+    assert _jsonld_article(_parse(html)) == {"articleBody": "body"}
     # a type written in capitals with spaces still counts; another script type does not
     loud = html.replace("application/ld+json", " Application/LD+JSON ")
-    assert _jsonld_article(loud) == {"articleBody": "body"}
-    assert _jsonld_article(html.replace("ld+json", "json")) is None
+    assert _jsonld_article(_parse(loud)) == {"articleBody": "body"}
+    assert _jsonld_article(_parse(html.replace("ld+json", "json"))) is None
 
 
 def test_jsonld_depth_and_nesting_are_bounded() -> None:
     deep: object = {"articleBody": "too deep"}
     for _ in range(JSONLD_MAX_DEPTH + 5):
         deep = {"x": deep}
-    assert _jsonld_article(_ld(deep)) is None
+    assert _jsonld_article(_parse(_ld(deep))) is None
     shallow: object = {"articleBody": "found"}
     for _ in range(JSONLD_MAX_DEPTH - 2):
         shallow = {"x": shallow}
-    assert _jsonld_article(_ld(shallow)) == {"articleBody": "found"}
+    assert _jsonld_article(_parse(_ld(shallow))) == {"articleBody": "found"}
     # nesting deeper than json.loads can recurse is skipped, not raised
     bomb = '<script type="application/ld+json">' + "[" * 200_000 + "]" * 200_000 + "</script>"
-    assert _jsonld_article(bomb) is None
+    assert _jsonld_article(_parse(bomb)) is None
 
 
 def test_clean_text_drops_nul_and_replaces_lone_surrogates() -> None:

@@ -56,6 +56,74 @@ def test_jsonld_fallback_when_page_has_no_visible_body() -> None:
     assert result.note and "page" in result.note
 
 
+def arc_page(state: object, *, extra_head: str = "") -> bytes:
+    """A client-rendered (Arc XP) page: an empty app shell, the article only in the state its
+    script renders, like Chosun Ilbo's pages."""
+    script = (
+        'window.Fusion=window.Fusion||{};Fusion.arcSite="news";'
+        f"Fusion.globalContent={json.dumps(state, ensure_ascii=False)};"
+        'Fusion.globalContentConfig={"source":"content-api"};'
+    )
+    head = f'<meta property="og:description" content="페이지 요약: 오픈소스 모델 공개">{extra_head}'
+    return page(f'<div id="fusion-app"></div><script>{script}</script>', head).encode()
+
+
+ARC_STATE = {
+    "headlines": {"basic": "딥시크, 추론 모델 <b>가중치</b> 공개"},
+    "display_date": "2025-02-24T09:30:00+09:00",
+    "credits": {"by": [{"type": "author", "name": "박서준"}]},
+    "content_elements": [
+        {"type": "text", "content": "딥시크가 추론 모델의 가중치를 MIT 라이선스로 공개했다. " * 8},
+        {"type": "image", "caption": "사진 설명: 규제 당국 회의", "url": "https://x.kr/i.jpg"},
+        {
+            "type": "text",
+            "content": "개발자들은 <a href='/x'>허깅페이스</a>에서 내려받을 수 있다.<br/>학습 코드도 곧 공개된다. "
+            * 6,
+        },
+        {"type": "raw_html", "content": "<div class='ad'>광고 문의</div>"},
+    ],
+}
+
+
+def test_a_client_rendered_page_gives_the_article_in_its_app_state() -> None:
+    result = extract_article(arc_page(ARC_STATE), url="https://x.kr/c", feed_summary="요약")
+    assert result.source == "app-state"
+    assert result.text.startswith("딥시크가 추론 모델의 가중치를 MIT 라이선스로 공개했다.")
+    assert "허깅페이스에서 내려받을 수 있다." in result.text  # inline HTML made text, in order
+    assert result.text.index("MIT") < result.text.index("허깅페이스")
+    for left_out in ("사진 설명", "광고 문의", "<a", "<br"):  # captions, raw HTML, tags
+        assert left_out not in result.text
+    assert (result.title, result.author) == ("딥시크, 추론 모델 가중치 공개", "박서준")
+    assert result.published is not None and result.published.isoformat().startswith("2025-02-24")
+    assert result.note and "page" in result.note
+
+
+def test_app_state_that_is_broken_or_hostile_falls_back_without_raising() -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # deeper than json's recursion allows
+    cases = {
+        "malformed": arc_page("x").replace(b'"x"', b"{not json"),
+        "deep": arc_page("x").replace(b'"x"', deep.encode()),
+        "no elements": arc_page({"headlines": {"basic": "제목"}, "content_elements": "text"}),
+        "no text": arc_page({"content_elements": [{"type": "image"}, 5, None]}),
+    }
+    for name, data in cases.items():
+        result = extract_article(data, feed_summary="피드 요약")
+        assert (name, result.source, result.text) == (name, "feed-summary", "피드 요약")
+
+
+def test_the_page_description_is_the_last_resort_before_nothing() -> None:
+    shell = page('<div id="app"></div>', '<meta name="description" content="설명 &amp; 요약">')
+    alone = extract_article(shell.encode(), feed_title="제목")
+    assert (alone.source, alone.text, alone.note) == (
+        "page-description",
+        "설명 & 요약",
+        "page text too short",  # the page's title and footer only
+    )
+    # the feed's own summary comes first
+    assert extract_article(shell.encode(), feed_summary="피드 요약").source == "feed-summary"
+    assert extract_article(page("<div></div>").encode()).source == "none"
+
+
 def test_feed_summary_fallback_records_why() -> None:
     result = extract_article(
         b"<html><body><div class='spinner'></div></body></html>",
@@ -95,3 +163,19 @@ def test_decode_html_order() -> None:
     assert "개명했다" in decode_html(data)
     assert "개명했다" in decode_html(page(PARA).encode("cp949"))  # no declaration: CP949 guess
     assert decode_html("é".encode("latin-1"), "iso-8859-1") == "é"
+
+
+def test_app_state_wins_over_chrome_that_passes_for_an_article() -> None:
+    """An app shell whose server-rendered chrome is long enough to look like an article."""
+    rail = (
+        "<ul>" + "".join(f"<li>정부, AI 규제 법안 {i}건 발의 예고</li>" for i in range(8)) + "</ul>"
+    )
+    data = arc_page(ARC_STATE).replace(b'<div id="fusion-app"></div>', rail.encode())
+    result = extract_article(data, feed_summary="요약")
+    assert result.source == "app-state"
+    assert "규제" not in result.text
+    assert result.note == "app state holds more text than the page shows"
+    # a page that shows its article keeps it: the state is no longer much longer
+    shown = "".join(f"<p>{PARA} {i}번째 문단.</p>" for i in range(8))
+    full = arc_page(ARC_STATE).replace(b'<div id="fusion-app"></div>', shown.encode())
+    assert extract_article(full).source == "page"

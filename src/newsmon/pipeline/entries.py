@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
-FALLBACK_SOURCES = frozenset({"feed-summary", "none"})
+# a teaser, not a body: never replaces a body stored earlier
+FALLBACK_SOURCES = frozenset({"feed-summary", "page-description", "none"})
 
 
 def to_stored(matches: Iterable[TopicMatch]) -> list[StoredMatch]:
