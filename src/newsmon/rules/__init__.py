@@ -16,6 +16,7 @@ One job per module, in the order an article meets them:
 
 - `korean`: the particle, suffix and verb-ending tables, and the optional kiwi analyser;
 - `terms`: one word or phrase compiled to a regex with script-aware boundaries;
+- `termpattern`: a compiled term, its Hangul boundaries checked outside its own regex;
 - `model`: the records (atoms, terms, topics; hits, matches, vetoes);
 - `parser`: one rule entry (``|``, ``NEAR``, ``NOT``, ``title:``, ``re:``) to a term;
 - `schema`: the shape of `topics.yaml` (pydantic), with its refusals worded;

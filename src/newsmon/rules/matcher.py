@@ -8,14 +8,16 @@ without a regex). With ``korean: kiwi`` the analyser then confirms where each Ko
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ahocorasick
 
 from newsmon.rules.korean import HANGUL_RE, is_hangul, stem_ends
 from newsmon.rules.model import FIELDS, Atom, Field, Term, TopicRule
+from newsmon.rules.termpattern import TermPattern
 from newsmon.rules.terms import (
     is_acronym,
     is_latin,
@@ -30,6 +32,11 @@ NEAR_WORD_CHARS = 25  # NEAR/n in words also needs the gap under 25 * (n + 1) ch
 OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
 _LATIN_LEFT, _HANGUL_LEFT = 1, 2
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # with white space: what terms._SEP allows
+
+
+def _never(text: str, pos: int) -> None:
+    """A ``re:`` atom is found by scanning the text, never at an automaton's candidate."""
+    return None
 
 
 class Matcher:
@@ -64,7 +71,14 @@ class Matcher:
                 self.plans[id(term)] = (ids[0], ids[1], ids[2])
                 for i in ids[0]:
                     self.users.setdefault(i, []).append(id(term))
-        self.match_at = [a.pattern.match for a in self.atoms]
+        # A word or phrase is its own regex, then the ending regex it shares with the terms of
+        # its kind (`termpattern.py`); the Hangul before it is the cheap left test in `find`.
+        self.core_at: list[Callable[[str, int], re.Match[str] | None]] = []
+        self.tail_at: list[Callable[[str, int], re.Match[str] | None] | None] = []
+        for a in self.atoms:
+            p = a.pattern
+            self.core_at.append(p.core.match if isinstance(p, TermPattern) else _never)
+            self.tail_at.append(p.tail.match if isinstance(p, TermPattern) and p.tail else None)
         # One plain Latin word needs no regex: the boundaries are checked by hand below, and an
         # acronym by comparing the exact text (`None`: run the atom's pattern).
         self.plain: list[str | None] = [None] * len(self.atoms)
@@ -103,7 +117,8 @@ class Matcher:
         if self.has_keys:
             lowered = lower_same_length(text)
             last_end = [0] * len(self.atoms)
-            match, plain, exact, follow = self.match_at, self.plain, self.exact, self.follow
+            core_at, tail_at = self.core_at, self.tail_at
+            plain, exact, follow = self.plain, self.exact, self.follow
             size = len(text)
             for end, (length, left, whole_word, ids) in self.automaton.iter(lowered):
                 if whole_word and end + 1 < size:
@@ -141,10 +156,20 @@ class Matcher:
                             k += 1
                         if k >= size or lowered[k] != nxt_letter:
                             continue
-                    m = match[i](text, start)
-                    if m is not None:
-                        found.setdefault(i, []).append((start, m.end(), m.end("core")))
-                        last_end[i] = m.end()
+                    m = core_at[i](text, start)
+                    if m is None:
+                        continue
+                    core_end = m.end()
+                    tail = tail_at[i]
+                    if tail is None:
+                        stop = core_end
+                    else:
+                        t = tail(text, core_end)
+                        if t is None:
+                            continue
+                        stop = t.end()
+                    found.setdefault(i, []).append((start, stop, core_end))
+                    last_end[i] = stop
         for i in self.regex_ids:
             spans = [(m.start(), m.end(), m.end()) for m in self.atoms[i].pattern.finditer(text)]
             if spans:

@@ -12,6 +12,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Literal, get_args
 
+from newsmon.rules.termpattern import TermPattern
+
 Field = Literal["title", "body"]
 FIELDS: tuple[Field, ...] = get_args(Field)
 Lang = Literal["en", "ko"]
@@ -32,7 +34,7 @@ class Atom:
     """One word, phrase or regex that the matcher looks for."""
 
     text: str
-    pattern: re.Pattern[str]
+    pattern: TermPattern | re.Pattern[str]  # a word or phrase; a ``re:`` pattern (RE2)
     key: str | None  # lower-cased first word (its head before a possible space); None: regex
     korean_end: bool = False  # ends in Hangul: a particle or ending may follow
     single_word: bool = False  # one word: nothing may follow the key

@@ -22,6 +22,7 @@ from newsmon.rules.korean import (
     VERB_STARTS,
     is_hangul,
 )
+from newsmon.rules.termpattern import TermPattern, shared_tail
 
 LATIN_WORD = "A-Za-z0-9"
 _LATIN_RE = re.compile(f"[{LATIN_WORD}]")
@@ -98,35 +99,37 @@ def stem_tokens(term: str) -> tuple[list[str], bool]:
     return tokens, False
 
 
-# Compiling is the dear part of loading rules (~2 s for the shipped file: every Korean term
-# carries the particle and ending alternations), and `re` keeps only 512 patterns, fewer than
-# the rules have: so a process that loads the rules again (each pass of a long-lived worker, the
-# CLI's commands, the tests) reuses the patterns of the terms it has seen.
+# A process that loads the rules again (each pass of a long-lived worker, the CLI's commands,
+# the tests) reuses the patterns of the terms it has seen.
 @lru_cache(maxsize=8192)
-def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
-    """Regex for one word or phrase, with boundaries chosen by the script at each end.
+def compile_term(term: str, *, lax_korean_end: bool = False) -> TermPattern:
+    """Matcher for one word or phrase, with boundaries chosen by the script at each end.
 
     The group ``core`` is the term itself, without the particle or ending it carries.
     With `lax_korean_end`, a Korean term may be followed by any Hangul (an analyser decides).
+    Its `pattern` is the whole regex; the Hangul boundaries run outside the term's own regex
+    (`termpattern.py` says why).
     """
+    raw = term
     term = normalise_for_matching(term).strip()
     if not term:
         raise ValueError("empty term")
     tokens, verb_only = stem_tokens(term)
     body = f"{_SEP}*".join(_token_pattern(t) for t in tokens)
     first, last = tokens[0][0], tokens[-1][-1]
-    if is_hangul(first):
+    hangul_left, hangul_right = is_hangul(first), is_hangul(last)
+    if hangul_left:
         left = f"(?<![{HANGUL}])"
     elif is_latin(first):
         left = f"(?<![{LATIN_WORD}])"
     else:
         left = ""
     verbs = "|".join(VERB_STARTS)
-    if is_hangul(last) and lax_korean_end:
+    if hangul_right and lax_korean_end:
         right = f"[{HANGUL}]*"
-    elif is_hangul(last) and verb_only:
+    elif hangul_right and verb_only:
         right = f"(?:{verbs})[{HANGUL}]*"
-    elif is_hangul(last):
+    elif hangul_right:
         particles = "|".join(PARTICLES)
         # a noun suffix (안전성, 오픈소스화, 공개적) may come first; then up to three particles
         right = (
@@ -139,7 +142,14 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> re.Pattern[str]:
     # Case-blind only inside the term itself: under a global IGNORECASE, `re` case-folds every
     # code point of each Hangul class around it (~2.5x the compile time, nothing to fold).
     core = body if is_acronym(term) else f"(?i:{body})"
-    return re.compile(f"{left}(?P<core>{core}){right}")
+    own = f"{'' if hangul_left else left}(?P<core>{core}){'' if hangul_right else right}"
+    return TermPattern(
+        f"{left}(?P<core>{core}){right}",
+        re.compile(own),
+        hangul_left,
+        shared_tail(right) if hangul_right else None,
+        (raw, lax_korean_end),
+    )
 
 
 def is_acronym(term: str) -> bool:
