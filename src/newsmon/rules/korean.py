@@ -81,8 +81,9 @@ PARTICLES = sorted(
         "마다",
         "밖에",
     },
-    key=len,
-    reverse=True,
+    # longest first (a regex alternation takes the first that fits), then by text: the same
+    # pattern in every process
+    key=lambda particle: (-len(particle), particle),
 )
 # Derivational noun suffixes (접미사): 안전성 (safety), 오픈소스화 (open-sourcing), 공개적 (public).
 NOUN_SUFFIXES = "성|화|적"
