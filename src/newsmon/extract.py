@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import trafilatura
@@ -57,6 +58,9 @@ class Extracted:
     published: datetime | None = None
     language: str | None = None
     note: str | None = None  # why a fallback was used, one line
+    # A page with no article text that frames a page of its own site (Naver Blog puts each
+    # post in `<iframe id="mainFrame">`): that page's URL, for the pass to read instead.
+    frame: str | None = None
 
 
 def page_encoding(data: bytes, http_charset: str | None = None) -> str | None:
@@ -203,6 +207,23 @@ def _from_app_state(
     )
 
 
+def _main_frame(root: Any, url: str | None) -> str | None:
+    """The first frame of `root` whose page is on the page's own host (a blog's post frame;
+    an advert's or a video's frame is on another host), as an absolute http(s) URL."""
+    if root is None or not url:
+        return None
+    host = urlsplit(url).hostname
+    for frame in root.iter("iframe", "frame"):
+        src = str(frame.get("src") or "").strip()
+        if not src or len(src) > 2000:
+            continue
+        target = urljoin(url, src)
+        parts = urlsplit(target)
+        if parts.scheme in ("http", "https") and parts.hostname == host and target != url:
+            return target
+    return None
+
+
 def _meta_description(root: Any) -> str:
     """The page's own summary (``og:description``, ``description``, ``twitter:description``):
     the last resort for an entry whose feed has no summary."""
@@ -327,6 +348,9 @@ def extract_article(
             len(state.text) >= MIN_BODY_CHARS or len(state.text) > len(feed_summary)
         ):
             return _from_app_state(state, meta, feed_title, language_hint, "; ".join(notes))
+        frame = _main_frame(root, url)
+        if frame:
+            notes.append(f"page frames {frame[:200]}")
         description = "" if feed_summary.strip() else _meta_description(root)
         if description:
             return Extracted(
@@ -335,7 +359,10 @@ def extract_article(
                 source="page-description",
                 language=detect_language(description, language_hint),
                 note="; ".join(notes) or None,
+                frame=frame,
             )
+    else:
+        frame = None
     if feed_summary.strip():
         return Extracted(
             title=feed_title or meta.get("title") or None,
@@ -343,6 +370,7 @@ def extract_article(
             source="feed-summary",
             language=detect_language(feed_summary, language_hint),
             note="; ".join(notes) or None,
+            frame=frame,
         )
     return Extracted(
         title=feed_title or meta.get("title") or None,
@@ -350,4 +378,5 @@ def extract_article(
         source="none",
         language=language_hint,
         note="; ".join(notes) or "no text found",
+        frame=frame,
     )

@@ -1,7 +1,8 @@
 """The real `monitor` flow on Korean pages about one open-source release, in the layouts such
 stories come in: a news article, a translated vendor report, a personal blog post, a forum
-post and a client-rendered news page (its article only in the app state a script renders, as
-on Chosun Ilbo's Arc XP pages), each wrapped in its site's chrome (menus, related headlines
+post, a client-rendered news page (its article only in the app state a script renders, as
+on Chosun Ilbo's Arc XP pages) and a framed blog post (Naver Blog's outer page with the post
+in an iframe of the same site), each wrapped in its site's chrome (menus, related headlines
 about AI policy, tags, comments, sidebars), writing 오픈소스 closed or spaced (오픈 소스) as
 people do.
 
@@ -35,7 +36,9 @@ OPEN_SOURCE = (
     "personal-blog",
     "forum-post",
     "client-rendered",
+    "framed-blog",  # Naver Blog's way: the post is another page of the site, in an iframe
 )
+FRAMED = ("framed-blog-post",)  # served, never linked from the feed: reached through its frame
 NEGATIVES = ("forum-phone", "blog-linux")
 CHANNELS = {"open-source": "#os", "ai-safety": "#safety", "policy": "#policy"}
 
@@ -47,6 +50,8 @@ def build_site(root: Path) -> None:
         shutil.copy(PAGES / f"{name}.html", root / "ko" / f"{name}.html")
         # a teaser that says nothing of the topic: the page decides
         items.append(_item(f"글 {n + 1}", f"{{{{BASE}}}}/ko/{name}.html", "새 글이 올라왔습니다."))
+    for name in FRAMED:
+        shutil.copy(PAGES / f"{name}.html", root / "ko" / f"{name}.html")
     (root / "feeds").mkdir()
     (root / "feeds" / "ko.xml").write_bytes(_feed("ko", items))
 
@@ -60,9 +65,13 @@ def test_korean_pages_in_their_site_chrome_reach_the_open_source_channel_only(
             tmp_path, feeds=[("ko", "/feeds/ko.xml", "ko")], base=site.base, channels=CHANNELS
         )
         totals = run_monitor(config)
+        requested = site.paths_requested()
 
     assert totals.new_articles == len(OPEN_SOURCE + NEGATIVES)
     posted: dict[str, list[str]] = {}
     for path, channel in alerts_posted(slack):
         posted.setdefault(Path(path).stem, []).append(channel)
     assert posted == {name: ["#os"] for name in OPEN_SOURCE}
+    # the blog's frame was read once, as part of its entry (not stored as an article of its own)
+    framed = [path for path in requested if path.startswith("/ko/framed-blog-post.html?")]
+    assert framed == ["/ko/framed-blog-post.html?blogId=nightcoder&logNo=223771"]

@@ -179,3 +179,25 @@ def test_app_state_wins_over_chrome_that_passes_for_an_article() -> None:
     shown = "".join(f"<p>{PARA} {i}번째 문단.</p>" for i in range(8))
     full = arc_page(ARC_STATE).replace(b'<div id="fusion-app"></div>', shown.encode())
     assert extract_article(full).source == "page"
+
+
+def test_a_page_that_frames_its_post_names_the_frame_to_read() -> None:
+    """Naver Blog's outer page: the post is another page of the same site, in an iframe."""
+    outer = page(
+        '<iframe src="https://ads.example.net/b?slot=1" width="300"></iframe>'
+        '<iframe src="javascript:void(0)"></iframe>'
+        '<iframe src="/b/a"></iframe>'  # the page itself
+        '<iframe id="mainFrame" src="/PostView.naver?blogId=x&amp;logNo=1"></iframe>'
+    ).encode()
+    framed = extract_article(outer, url="https://blog.example.kr/b/a", feed_summary="요약")
+    assert framed.source == "feed-summary"
+    assert framed.frame == "https://blog.example.kr/PostView.naver?blogId=x&logNo=1"
+    assert framed.note and "page frames https://blog.example.kr/PostView.naver" in framed.note
+    # a page with its article keeps it, whatever it frames
+    full = page(
+        "".join(f"<p>{PARA} {i}번째 문단.</p>" for i in range(4)) + '<iframe src="/v"></iframe>'
+    )
+    assert extract_article(full.encode(), url="https://blog.example.kr/b/a").frame is None
+    # only frames of the page's own host
+    other = page('<iframe src="https://other.example.kr/post"></iframe>').encode()
+    assert extract_article(other, url="https://blog.example.kr/b/a").frame is None

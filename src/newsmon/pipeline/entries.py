@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from newsmon import alerts as alerting
@@ -71,15 +72,42 @@ def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | 
     )
 
 
+# where an entry's text counts as the article itself (not a teaser standing in for it)
+ARTICLE_SOURCES = frozenset({"page", "json-ld", "app-state"})
+
+
 async def analyse_page(
-    ctx: Context, page: FetchResult, entry: FeedEntry, language: str | None
+    ctx: Context,
+    page: FetchResult,
+    entry: FeedEntry,
+    language: str | None,
+    fetcher: Fetcher | None = None,
 ) -> PageAnalysis:
     """Text, topics and hashes for an entry, computed in a worker within the page's budget.
 
     A page over its budget (or whose worker failed) is stored from the feed's summary with
-    the reason; should even that fail, the summary is kept without topics.
+    the reason; should even that fail, the summary is kept without topics. A page without
+    article text that frames a page of its own site is read through that frame, once, when a
+    `fetcher` is given: the frame's article replaces the teaser, anything less does not.
     """
-    job = page_job(ctx, page, entry, language)
+    analysis = await _analyse(ctx, page_job(ctx, page, entry, language))
+    frame = analysis.extracted.frame
+    if fetcher is None or frame is None:
+        return analysis
+    framed = await _fetch_page(ctx, fetcher, frame)
+    if not framed.ok:
+        log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
+        return analysis
+    inner = await _analyse(ctx, page_job(ctx, framed, entry, language))
+    if inner.extracted.source not in ARTICLE_SOURCES:
+        return analysis
+    # the entry is still the page the feed linked to; its text is the frame's
+    notes = (f"read through its frame {frame[:200]}", inner.extracted.note)
+    note = "; ".join(n for n in notes if n)
+    return replace(inner, extracted=replace(inner.extracted, note=note, frame=None))
+
+
+async def _analyse(ctx: Context, job: PageJob) -> PageAnalysis:
     try:
         return await ctx.pages.analyse(job)
     except PageFailed as exc:
@@ -220,7 +248,7 @@ async def process_entry(
                 home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
             )
         outcome.bytes_received += len(page.content)
-        analysis = await analyse_page(ctx, page, entry, feed.language)
+        analysis = await analyse_page(ctx, page, entry, feed.language, fetcher)
         result = await asyncio.to_thread(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
         )
@@ -285,7 +313,7 @@ async def revisit_known(
             outcome.pages_failed += not page.refused
             continue
         try:
-            analysis = await analyse_page(ctx, page, entry, feed.language)
+            analysis = await analyse_page(ctx, page, entry, feed.language, fetcher)
             outcome.updated += await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )

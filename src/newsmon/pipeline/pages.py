@@ -101,7 +101,7 @@ async def backfill_pages(
             )
             if not page.ok:
                 return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
-            analysis = await analyse_page(ctx, page, _entry(url), source.language)
+            analysis = await analyse_page(ctx, page, _entry(url), source.language, fetcher)
             if dry_run:
                 topics = tuple(m.topic for m in analysis.matches)
                 return PageOutcome(url, "would store", analysis.extracted.title, topics)
