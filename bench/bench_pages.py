@@ -62,10 +62,19 @@ class Site:
                 pass
 
             def do_GET(self) -> None:
+                parts = self.path.split("/")
                 if self.path == "/feed.xml":
                     body, ctype = site.feed(), "application/rss+xml"
-                else:
-                    body, ctype = site.pages[int(self.path.split("/")[2])], "text/html"
+                elif (
+                    len(parts) == 4
+                    and parts[1] == "p"
+                    and parts[2].isdigit()
+                    and parts[3] == "page.html"
+                ):
+                    body, ctype = site.pages[int(parts[2])], "text/html"
+                else:  # a page's frame or any other link of the real site: not served here
+                    self.send_error(404)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
