@@ -15,17 +15,16 @@ pages are written for the project (tests/data/english_pages).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from newsmon.devsite import serve
 from tests.conftest import ROOT
-from tests.flows.test_monitor_flow import alerts_posted, run_monitor
-from tests.flows.test_near_duplicates_flow import _feed, _item
+from tests.flows.test_monitor_flow import run_monitor
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
+from tests.support.pages_site import build_pages_site, channels_by_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -43,21 +42,12 @@ EXPECTED: dict[str, list[str]] = {
 }
 
 
-def build_site(root: Path) -> None:
-    (root / "en").mkdir(parents=True)
-    items = []
-    for n, name in enumerate(EXPECTED):
-        shutil.copy(PAGES / f"{name}.html", root / "en" / f"{name}.html")
-        # a teaser that says nothing of the topic: the page decides
-        items.append(_item(f"Post {n + 1}", f"{{{{BASE}}}}/en/{name}.html", "A new post is up."))
-    (root / "feeds").mkdir()
-    (root / "feeds" / "en.xml").write_bytes(_feed("en", items))
-
-
 def test_english_pages_in_their_site_chrome_reach_their_own_channels_only(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
-    build_site(tmp_path / "site")
+    build_pages_site(
+        tmp_path / "site", PAGES, "en", tuple(EXPECTED), title="Post", teaser="A new post is up."
+    )
     with serve(tmp_path / "site") as site:
         config = write_config(
             tmp_path, feeds=[("en", "/feeds/en.xml", "en")], base=site.base, channels=CHANNELS
@@ -65,9 +55,7 @@ def test_english_pages_in_their_site_chrome_reach_their_own_channels_only(
         totals = run_monitor(config)
 
     assert totals.new_articles == len(EXPECTED)
-    posted: dict[str, list[str]] = {}
-    for path, channel in alerts_posted(slack):
-        posted.setdefault(Path(path).stem, []).append(channel)
+    posted = channels_by_page(slack)
     assert {name: sorted(channels) for name, channels in posted.items()} == {
         name: channels for name, channels in EXPECTED.items() if channels
     }

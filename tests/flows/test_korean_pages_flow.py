@@ -15,17 +15,16 @@ pages are written for the project (tests/data/korean_pages).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from newsmon.devsite import serve
 from tests.conftest import ROOT
-from tests.flows.test_monitor_flow import alerts_posted, run_monitor
-from tests.flows.test_near_duplicates_flow import _feed, _item
+from tests.flows.test_monitor_flow import run_monitor
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
+from tests.support.pages_site import build_pages_site, channels_by_page
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -43,23 +42,18 @@ NEGATIVES = ("forum-phone", "blog-linux")
 CHANNELS = {"open-source": "#os", "ai-safety": "#safety", "policy": "#policy"}
 
 
-def build_site(root: Path) -> None:
-    (root / "ko").mkdir(parents=True)
-    items = []
-    for n, name in enumerate(OPEN_SOURCE + NEGATIVES):
-        shutil.copy(PAGES / f"{name}.html", root / "ko" / f"{name}.html")
-        # a teaser that says nothing of the topic: the page decides
-        items.append(_item(f"글 {n + 1}", f"{{{{BASE}}}}/ko/{name}.html", "새 글이 올라왔습니다."))
-    for name in FRAMED:
-        shutil.copy(PAGES / f"{name}.html", root / "ko" / f"{name}.html")
-    (root / "feeds").mkdir()
-    (root / "feeds" / "ko.xml").write_bytes(_feed("ko", items))
-
-
 def test_korean_pages_in_their_site_chrome_reach_the_open_source_channel_only(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
-    build_site(tmp_path / "site")
+    build_pages_site(
+        tmp_path / "site",
+        PAGES,
+        "ko",
+        OPEN_SOURCE + NEGATIVES,
+        title="글",
+        teaser="새 글이 올라왔습니다.",
+        unlinked=FRAMED,
+    )
     with serve(tmp_path / "site") as site:
         config = write_config(
             tmp_path, feeds=[("ko", "/feeds/ko.xml", "ko")], base=site.base, channels=CHANNELS
@@ -68,10 +62,7 @@ def test_korean_pages_in_their_site_chrome_reach_the_open_source_channel_only(
         requested = site.paths_requested()
 
     assert totals.new_articles == len(OPEN_SOURCE + NEGATIVES)
-    posted: dict[str, list[str]] = {}
-    for path, channel in alerts_posted(slack):
-        posted.setdefault(Path(path).stem, []).append(channel)
-    assert posted == {name: ["#os"] for name in OPEN_SOURCE}
+    assert channels_by_page(slack) == {name: ["#os"] for name in OPEN_SOURCE}
     # the blog's frame was read once, as part of its entry (not stored as an article of its own)
     framed = [path for path in requested if path.startswith("/ko/framed-blog-post.html?")]
     assert framed == ["/ko/framed-blog-post.html?blogId=nightcoder&logNo=223771"]

@@ -74,15 +74,7 @@ class Feeds:
                     row.language = feed.language
             s.flush()
             for name in names:
-                row = rows[name]
-                out[name] = FeedState(
-                    row.id,
-                    row.url,
-                    row.etag,
-                    row.last_modified,
-                    row.next_check_at,
-                    row.consecutive_failures,
-                )
+                out[name] = _state(rows[name])
         return out
 
     def record_feed_success(
@@ -187,12 +179,7 @@ class Feeds:
                     )
                 )
             rows = s.scalars(select(FeedRow).where(FeedRow.id.in_(got))).all() if got else []
-            return {
-                r.id: FeedState(
-                    r.id, r.url, r.etag, r.last_modified, r.next_check_at, r.consecutive_failures
-                )
-                for r in rows
-            }
+            return {r.id: _state(r) for r in rows}
 
     @staticmethod
     def _claimable(
@@ -294,3 +281,10 @@ class Feeds:
                 )
                 for r in rows
             ]
+
+
+def _state(row: FeedRow) -> FeedState:
+    """What a pass needs of a feed's row to fetch it."""
+    return FeedState(
+        row.id, row.url, row.etag, row.last_modified, row.next_check_at, row.consecutive_failures
+    )

@@ -94,7 +94,7 @@ async def analyse_page(
     frame = analysis.extracted.frame
     if fetcher is None or frame is None:
         return analysis
-    framed = await _fetch_page(ctx, fetcher, frame)
+    framed = await fetch_page(ctx, fetcher, frame)
     if not framed.ok:
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
         return analysis
@@ -222,8 +222,14 @@ def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
     return stored.feed_id != feed_id or clean_url(link) != clean_url(stored.url)
 
 
-async def _fetch_page(ctx: Context, fetcher: Fetcher, link: str) -> FetchResult:
-    return await fetcher.get(link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT)
+async def fetch_page(
+    ctx: Context, fetcher: Fetcher, link: str, *, trusted: bool = False
+) -> FetchResult:
+    """An article page, within the page cap; `trusted`: a URL the operator gave (no address
+    policy on its own host)."""
+    return await fetcher.get(
+        link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT, trusted=trusted
+    )
 
 
 async def process_entry(
@@ -241,7 +247,7 @@ async def process_entry(
     counted and recorded on the feed as one line, and the feed's other entries go on."""
     try:
         if entry.link:
-            page = await _fetch_page(ctx, fetcher, entry.link)
+            page = await fetch_page(ctx, fetcher, entry.link)
         else:  # the entry is its own text; point readers at the feed's site
             home = home_url or feed.url
             page = FetchResult(
@@ -305,7 +311,7 @@ async def revisit_known(
             if entry.link and stored.feed_id != feed_id:  # the same page through another feed
                 await asyncio.to_thread(ctx.store.queue_replies, stored.id, feed_id, entry.link)
     pages = await asyncio.gather(
-        *(_fetch_page(ctx, fetcher, e.link) for _, e, _ in edited if e.link)
+        *(fetch_page(ctx, fetcher, e.link) for _, e, _ in edited if e.link)
     )
     for (url, entry, stored), page in zip(edited, pages, strict=True):
         outcome.bytes_received += len(page.content)

@@ -13,7 +13,7 @@ from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import PAGE_ACCEPT, analyse_page, store_entry
+from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
 from newsmon.pipeline.outcomes import EntryFate
 from newsmon.pipeline.replay import queue_for
 from newsmon.urls import canonical_url
@@ -96,9 +96,7 @@ async def backfill_pages(
             stored = known.get(key)
             if stored is not None:
                 return await asyncio.to_thread(_known, ctx, url, stored.id, announce, dry_run)
-            page = await fetcher.get(
-                url, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT, trusted=True
-            )
+            page = await fetch_page(ctx, fetcher, url, trusted=True)
             if not page.ok:
                 return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
             analysis = await analyse_page(ctx, page, _entry(url), source.language, fetcher)
@@ -132,10 +130,3 @@ def _known(ctx: Context, url: str, article_id: int, announce: bool, dry_run: boo
     topics = tuple(m.topic for m in ctx.store.matches_of(article_id))
     queued = queue_for(ctx, article_id, topics) if announce and not dry_run else 0
     return PageOutcome(url, "stored already", None, topics, queued)
-
-
-def page_counts(pages: Sequence[PageOutcome]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for p in pages:
-        counts[p.fate] = counts.get(p.fate, 0) + 1
-    return counts

@@ -73,6 +73,7 @@ class Matcher:
                     self.users.setdefault(i, []).append(id(term))
         # A word or phrase is its own regex, then the ending regex it shares with the terms of
         # its kind (`termpattern.py`); the Hangul before it is the cheap left test in `find`.
+        # (`TermPattern.ends_at` inlined in `find`: a call per candidate cost 5-15 % more.)
         self.core_at: list[Callable[[str, int], re.Match[str] | None]] = []
         self.tail_at: list[Callable[[str, int], re.Match[str] | None] | None] = []
         for a in self.atoms:
