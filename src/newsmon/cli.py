@@ -441,6 +441,10 @@ def feeds(
         typer.echo(f"    next check: {when}" + (f" ({note})" if note else ""))
         if h.last_error:
             typer.echo(f"    last error ({_fmt(h.last_error_at)}): {h.last_error}")
+        if h.pages_waiting:
+            typer.echo(
+                f"    pages to try again: {h.pages_waiting} (stored from their teasers meanwhile)"
+            )
         if h.url != feed.url and h.config_url == feed.url:
             typer.echo(f"    moved permanently to {h.url}: update the configuration")
     removed = sorted(set(health) - {f.name for f in cfg.feeds})

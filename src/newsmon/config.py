@@ -92,6 +92,10 @@ class FetchConfig(_Strict):
     max_entries_per_feed: int = Field(default=100, ge=1)
     user_agent: str = USER_AGENT
     retries: int = Field(default=1, ge=0, le=5)
+    # An article page that could not be downloaded (timeout, 5xx, 429, a dropped connection) is
+    # stored from its teaser at once and tried again on later passes, at most this many times,
+    # backing off like a feed (poll.soft_backoff_minutes, doubling; Retry-After wins).
+    page_retries: int = Field(default=4, ge=0, le=20)
     max_connections: int = Field(default=32, ge=1, le=512)  # requests in flight, all hosts
     per_host: int = Field(default=2, ge=1, le=32)  # requests in flight to one host
     # Article links and redirects come from third parties: by default they may reach only

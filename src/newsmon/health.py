@@ -176,6 +176,7 @@ class FeedVerdict:
             "last_error_at": iso(h.last_error_at),
             "entries_seen": h.entries_seen,
             "articles": h.articles,
+            "pages_waiting": h.pages_waiting,
             "next_check_at": iso(h.next_check_at),
             "schedule_note": h.schedule_note,
         }

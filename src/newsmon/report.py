@@ -52,6 +52,8 @@ class PassTotals:
     near_duplicates: int
     updated: int
     pages_failed: int
+    pages_retried: int
+    pages_recovered: int
     text_sources: dict[str, int]  # sorted by source
     matches: dict[str, int]  # sorted by topic
     alerts_queued: int
@@ -85,6 +87,8 @@ class PassTotals:
             near_duplicates=sum(f.near_duplicates for f in feeds),
             updated=sum(f.updated for f in feeds),
             pages_failed=sum(f.pages_failed for f in feeds),
+            pages_retried=sum(f.pages_retried for f in feeds),
+            pages_recovered=sum(f.pages_recovered for f in feeds),
             text_sources=dict(sorted(sources.items())),
             matches=dict(sorted(matches.items())),
             alerts_queued=sum(f.alerts_queued for f in feeds),
@@ -111,6 +115,8 @@ class PassTotals:
             "near_duplicates": self.near_duplicates,
             "updated": self.updated,
             "pages_failed": self.pages_failed,
+            "pages_retried": self.pages_retried,
+            "pages_recovered": self.pages_recovered,
             "text_sources": dict(self.text_sources),
             "matches": dict(self.matches),
             "alerts_queued": self.alerts_queued,
@@ -130,7 +136,8 @@ class PassTotals:
             f"{self.feeds_failed} failed{waiting}; "
             f"new articles: {self.new_articles}, duplicates: {self.duplicates} "
             f"({self.near_duplicates} near), updated: {self.updated}, "
-            f"already seen: {self.already_seen}; matches: {_counts(self.matches)}; "
+            f"already seen: {self.already_seen}{self._retried()}; "
+            f"matches: {_counts(self.matches)}; "
             f"alerts: {self.alerts_sent} sent via {self.sender}, {self.alerts_failed} failed, "
             f"{self.alerts_pending} pending"
         )
@@ -142,12 +149,18 @@ class PassTotals:
             text += f" | Slack: {self.delivery_errors[0]}"
         return text
 
+    def _retried(self) -> str:
+        if not self.pages_retried:
+            return ""
+        return f", pages tried again: {self.pages_retried} ({self.pages_recovered} read)"
+
     def cli_lines(self) -> list[str]:
         """What `newsmon run` prints after the pass."""
         lines = [
             f"\nfeeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
             f"{self.feeds_failed} failed, {self.feeds_not_due} not due | "
-            f"new articles: {self.new_articles} | duplicates: {self.duplicates} | "
+            f"new articles: {self.new_articles} | duplicates: {self.duplicates}"
+            f"{self._retried().replace(', ', ' | ', 1)} | "
             f"matches: {_counts(self.matches)} | alerts sent: {self.alerts_sent} "
             f"({self.sender}), pending: {self.alerts_pending}"
         ]
@@ -166,6 +179,7 @@ def feed_table(feeds: Sequence[FeedOutcome]) -> list[dict[str, Any]]:
             "new": f.new_articles,
             "duplicates": f.duplicates,
             "matches": ", ".join(f"{k} {v}" for k, v in sorted(f.matches.items())),
+            "pages tried again": f.pages_retried,
             "alerts queued": f.alerts_queued,
             "error": describe_failure(f) if f.error else (f.warning or ""),
         }

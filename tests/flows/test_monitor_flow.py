@@ -93,6 +93,8 @@ RUN_SUMMARY_KEYS = [
     "near_duplicates",
     "updated",
     "pages_failed",
+    "pages_retried",
+    "pages_recovered",
     "text_sources",
     "matches",
     "alerts_queued",

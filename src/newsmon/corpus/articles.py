@@ -31,6 +31,8 @@ from newsmon.corpus.records import (
     KnownArticle,
     NewArticle,
     NewSighting,
+    PageRetry,
+    RecoveredPage,
     RowRefusedError,
     Sighting,
     StoredArticle,
@@ -172,6 +174,8 @@ class Articles:
                 minhash=article.signature.values if article.signature else None,
                 minhash_scheme=article.signature.scheme if article.signature else None,
                 entry_fingerprint=article.entry_fingerprint,
+                page_retry_at=article.page_retry_at,
+                page_attempts=1 if article.page_retry_at else 0,
             )
             s.add(row)
             try:
@@ -267,12 +271,8 @@ class Articles:
                     )
                 )
             self._reindex_short_body(s, row, changed.title, changed.text)
-            row.title, row.text = changed.title, changed.text
-            row.text_source, row.extraction_note = changed.text_source, changed.extraction_note
-            row.content_hash = changed.content_hash
-            row.minhash = changed.signature.values if changed.signature else None
-            row.minhash_scheme = changed.signature.scheme if changed.signature else None
-            row.updated_at = utcnow()
+            row.title = changed.title
+            self._set_body(row, changed)
             if new_keys and row.duplicate_reason != DuplicateReason.HASH:
                 s.execute(
                     insert(ArticleBandRow),
@@ -302,6 +302,146 @@ class Articles:
             s.execute(
                 insert(ArticleBandRow),
                 [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(new)],
+            )
+
+    # --- pages tried again --------------------------------------------------------------------
+
+    def pages_to_retry(self, feed_id: int, now: datetime, limit: int) -> list[PageRetry]:
+        """A feed's articles stored from a teaser whose page is due for another download,
+        longest waiting first."""
+        with self._db.session() as s:
+            return [
+                PageRetry(
+                    r.id,
+                    r.url,
+                    r.canonical_url,
+                    r.title,
+                    r.text,
+                    r.language,
+                    r.published_at,
+                    r.first_seen_at,
+                    r.page_attempts,
+                )
+                for r in s.scalars(
+                    select(ArticleRow)
+                    .where(ArticleRow.feed_id == feed_id, ArticleRow.page_retry_at <= now)
+                    .order_by(ArticleRow.page_retry_at, ArticleRow.id)
+                    .limit(limit)
+                )
+            ]
+
+    def page_retry_failed(
+        self, article_id: int, attempts: int, retry_at: datetime | None, note: str
+    ) -> None:
+        """Another try at the page failed: count it, say why, and when to try next (None: no
+        more tries; the teaser stays the body)."""
+        with self._db.session() as s:
+            row = s.get(ArticleRow, article_id)
+            if row is not None:
+                row.page_attempts, row.page_retry_at = attempts, retry_at
+                row.extraction_note = note
+
+    def recover_page(
+        self,
+        article_id: int,
+        teaser: str,
+        changed: NewArticle,
+        matches: Sequence[StoredMatch] = (),
+        rules_version: str = "",
+        alerts: Mapping[str, Sequence[str]] | None = None,
+        alert_status: AlertStatus = AlertStatus.PENDING,
+        alert_note: str | None = None,
+    ) -> RecoveredPage:
+        """The page of an article stored from its teaser was read at last: its text replaces the
+        teaser, in one transaction with the cluster, matches and alerts that follow from it.
+
+        A lone original whose article turns out to be another story's copy joins that story
+        (the teaser hid it). Whoever speaks for the story (its head, or the copy that spoke for
+        a silent cluster) gets the new matches, and alerts for the channels no member of the
+        cluster has had yet: what the teaser hid is announced, what was announced is not again.
+        Headline, dates and the feed entry's fingerprint stay as stored. `teaser` is the text
+        the retry was planned from: if an edit has replaced it meanwhile by another text, only
+        the try counts (an edit in the same pass that stored this very article does not stop
+        its announcement: edits never alert).
+        """
+        keys = changed.signature.band_keys() if changed.signature else []
+        short = short_body_keys(changed.title, changed.text)
+        with self._write_lock, self._db.session() as s:
+            self._lock_story(s, changed.content_hash, keys + short)
+            row = s.get(ArticleRow, article_id)
+            if row is None:
+                return RecoveredPage(False)
+            row.page_retry_at, row.page_attempts = None, row.page_attempts + 1
+            if row.text not in (teaser, changed.text):
+                return RecoveredPage(False, 0, row.duplicate_of_id)
+            queries = _ClusterQueries(s)
+            self._drop_bands(s, row)
+            s.flush()
+            joined = False
+            if row.duplicate_of_id is None and not self._has_copies(s, row.id):
+                cluster = clusters.find_cluster(queries, changed)
+                if cluster is not None and cluster.head_id != row.id:
+                    row.duplicate_of_id = cluster.head_id
+                    row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
+                    joined = True
+            self._set_body(row, changed)
+            row.language = changed.language
+            new_keys = list(dict.fromkeys(keys + short))
+            if new_keys and row.duplicate_reason != DuplicateReason.HASH:
+                s.execute(
+                    insert(ArticleBandRow),
+                    [{"band_key": k, "article_id": row.id} for k in new_keys],
+                )
+            s.flush()
+            head_id = row.duplicate_of_id or row.id
+            spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
+            speaks = row.duplicate_of_id is None or spoke is not None
+            if not speaks and not (matches and not clusters.cluster_spoke(queries, head_id)):
+                return RecoveredPage(True, 0, row.duplicate_of_id, joined)
+            s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
+            s.flush()
+            s.add_all(_match_rows(row.id, matches, rules_version))
+            members = select(ArticleRow.id).where(
+                (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
+            )
+            alerted = set(
+                s.scalars(select(AlertRow.channel).where(AlertRow.article_id.in_(members)))
+            )
+            fresh = {ch: t for ch, t in (alerts or {}).items() if ch not in alerted}
+            new_alerts = alert_rows(row.id, fresh, alert_status, alert_note)
+            s.add_all(new_alerts)
+            queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
+            return RecoveredPage(True, queued, row.duplicate_of_id, joined)
+
+    @staticmethod
+    def _set_body(row: ArticleRow, changed: NewArticle) -> None:
+        """The body and what is computed from it follow `changed` (the caller reindexes)."""
+        row.text, row.text_source = changed.text, changed.text_source
+        row.extraction_note = changed.extraction_note
+        row.content_hash = changed.content_hash
+        row.minhash = changed.signature.values if changed.signature else None
+        row.minhash_scheme = changed.signature.scheme if changed.signature else None
+        row.updated_at = utcnow()
+
+    @staticmethod
+    def _has_copies(s: Session, head_id: int) -> bool:
+        found = s.scalar(
+            select(ArticleRow.id).where(ArticleRow.duplicate_of_id == head_id).limit(1)
+        )
+        return found is not None
+
+    @staticmethod
+    def _drop_bands(s: Session, row: ArticleRow) -> None:
+        """Remove an article's rows from the near-duplicate index (its body's MinHash bands and
+        a short item's body keys), before its body changes."""
+        old = short_body_keys(row.title, row.text)
+        if row.minhash is not None and row.minhash_scheme:
+            old += band_keys(Signature(row.minhash_scheme, row.minhash))
+        if old:
+            s.execute(
+                delete(ArticleBandRow).where(
+                    ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
+                )
             )
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:

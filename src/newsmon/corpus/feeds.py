@@ -259,6 +259,13 @@ class Feeds:
             ):
                 if last is not None and (feed_id not in newest or newest[feed_id] < last):
                     newest[feed_id] = last
+            waiting: dict[int | None, int] = {}
+            for feed_id, count in s.execute(
+                select(ArticleRow.feed_id, func.count())
+                .where(ArticleRow.page_retry_at.is_not(None))
+                .group_by(ArticleRow.feed_id)
+            ):
+                waiting[feed_id] = count
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
             return [
                 FeedHealth(
@@ -278,6 +285,7 @@ class Feeds:
                     r.last_status,
                     r.created_at,
                     _aware(newest.get(r.id)),
+                    waiting.get(r.id, 0),
                 )
                 for r in rows
             ]

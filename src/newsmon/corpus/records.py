@@ -73,6 +73,35 @@ class NewArticle:
     content_hash: str | None
     signature: Signature | None = None
     entry_fingerprint: str | None = None
+    # The page could not be downloaded (a soft failure): when to try it again.
+    page_retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PageRetry:
+    """A stored article whose page is due for another download: it was stored from a teaser
+    (`text`) because the page failed, `attempts` times so far."""
+
+    id: int
+    url: str
+    canonical_url: str
+    title: str | None
+    text: str
+    language: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class RecoveredPage:
+    """What reading a page on a later try changed: whether the body was replaced (not when an
+    edit got there first), the alerts it queued, and the cluster it belongs to now."""
+
+    replaced: bool
+    alerts_queued: int = 0
+    duplicate_of: int | None = None
+    joined: bool = False  # a lone original that the article shows to be another story's copy
 
 
 @dataclass(frozen=True)
@@ -131,6 +160,7 @@ class FeedHealth:
     last_status: int | None = None
     created_at: datetime | None = None  # first synced: how long a never-working feed has failed
     last_new_at: datetime | None = None  # its newest article or sighting: silent since then
+    pages_waiting: int = 0  # articles stored from a teaser whose page will be tried again
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ class Store:
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
         self.find_cluster = self.articles.find_cluster
+        self.pages_to_retry = self.articles.pages_to_retry
+        self.page_retry_failed = self.articles.page_retry_failed
+        self.recover_page = self.articles.recover_page
         self.record_sightings = self.articles.record_sightings
         self.known_urls = self.articles.known_urls
         self.known_articles = self.articles.known_articles

@@ -10,7 +10,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from newsmon import alerts as alerting
-from newsmon.config import FeedConfig
+from newsmon import poll
+from newsmon.config import Config, FeedConfig
 from newsmon.corpus.records import (
     AlertStatus,
     DuplicateReason,
@@ -22,7 +23,7 @@ from newsmon.corpus.records import (
 )
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
-from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
 from newsmon.rules import TopicMatch
@@ -70,6 +71,18 @@ def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | 
         language,
         job.max_text_chars,
     )
+
+
+def next_try(config: Config, page: FetchResult, attempts: int, now: datetime) -> datetime | None:
+    """When to download a page again after its `attempts`-th failure; None when not: it was
+    read, it was never requested, it failed for good (404, a refused certificate), or it has
+    had its `fetch.page_retries` further tries (newsmon.pipeline.retries tries it)."""
+    if page.ok or page.failure in NOT_REQUESTED or attempts > config.fetch.page_retries:
+        return None
+    kind = poll.severity(page.failure, page.status)
+    if kind is not poll.Severity.SOFT:
+        return None
+    return poll.after_failure(config.poll, now, attempts, kind, page.headers, page.status).at
 
 
 # where an entry's text counts as the article itself (not a teaser standing in for it)
@@ -120,7 +133,7 @@ async def _analyse(ctx: Context, job: PageJob) -> PageAnalysis:
         return summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
 
 
-def _alert_plan(
+def alert_plan(
     ctx: Context, matches: Sequence[TopicMatch], published: datetime | None, now: datetime
 ) -> tuple[dict[str, list[str]], AlertStatus, str | None]:
     """Channels to alert and the status to queue them with (pending, or skipped and why)."""
@@ -155,9 +168,11 @@ def store_entry(
     """
     extracted = analysis.extracted
     failed = not page.ok and not page.refused
-    article = _new_article(feed_id, feed, entry, url, page, analysis, now)
+    article = new_article(feed_id, feed, entry, url, page, analysis, now)
+    if feed_id is not None:  # a feed's entry: its page is tried again on later passes
+        article = replace(article, page_retry_at=next_try(ctx.config, page, 1, now))
     matches = analysis.matches
-    channels, status, note = _alert_plan(ctx, matches, article.published_at, now)
+    channels, status, note = alert_plan(ctx, matches, article.published_at, now)
     if announce is True:
         status, note = AlertStatus.PENDING, None
     elif announce is False:
@@ -187,7 +202,7 @@ def store_entry(
     return EntryResult(extracted.source, failed, EntryFate.NEW, topics, stored.alerts_queued)
 
 
-def _new_article(
+def new_article(
     feed_id: int | None,
     feed: FeedConfig,
     entry: FeedEntry,
@@ -259,13 +274,13 @@ async def process_entry(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
         )
     except Exception as exc:
-        await _entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
+        await entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
         return
     # Counted here, on the event loop, so concurrent entries never race on the outcome.
     outcome.count(result)
 
 
-async def _entry_failed(
+async def entry_failed(
     ctx: Context, feed_id: int, outcome: FeedOutcome, where: str, exc: Exception
 ) -> None:
     line = f"entry {where[:200]}: {type(exc).__name__}: {str(exc)[:300]}"
@@ -324,7 +339,7 @@ async def revisit_known(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )
         except Exception as exc:
-            await _entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
+            await entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
 
 
 def _apply_edit(
@@ -338,7 +353,7 @@ def _apply_edit(
     stored: KnownArticle,
     now: datetime,
 ) -> bool:
-    changed = _new_article(feed_id, feed, entry, url, page, analysis, now)
+    changed = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a page that yields no article text now must not replace the body it had
     source = analysis.extracted.source
     keep_body = source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES

@@ -1,5 +1,6 @@
 """One feed, and many feeds, through a pass: conditional fetch, parse, hand new entries on,
-record the feed's health and when to poll it next. Never raises for a bad feed or page."""
+try again the pages that failed before, record the feed's health and when to poll it next.
+Never raises for a bad feed or page."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.pipeline.retries import retry_pages
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ async def process_feed(
     outcome.bytes_received = len(response.content)
     if response.not_modified:
         outcome.not_modified = True
+        await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
         nxt = outcome.next_check = poll.after_success(ctx.config.poll, now, response.headers)
         await asyncio.to_thread(
             ctx.store.record_feed_success,
@@ -106,6 +109,7 @@ async def process_feed(
     await revisit_known(
         ctx, fetcher, state.id, feed, {u: (entries[u], k) for u, k in known.items()}, outcome, now
     )
+    await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
     outcome.next_check = nxt
     outcome.moved_to = response.moved_to

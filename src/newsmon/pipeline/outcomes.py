@@ -49,6 +49,9 @@ class FeedOutcome:
     near_duplicates: int = 0  # of `duplicates`, those found by MinHash rather than body hash
     updated: int = 0  # known URLs whose feed entry changed and whose page was re-read
     pages_failed: int = 0
+    # pages stored from a teaser earlier, downloaded again this pass: tried, and read at last
+    pages_retried: int = 0
+    pages_recovered: int = 0
     bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)

@@ -1,0 +1,110 @@
+"""Pages that could not be downloaded when their entry was stored, tried again on later passes.
+
+An entry whose page fails softly (a timeout, a 5xx or 429, a dropped connection) is stored from
+its teaser at once, so nothing waits on a slow site, with a time to try the page again. When the
+page is read at last, its article replaces the teaser and is classified and deduplicated again;
+what the teaser hid (a topic, a channel) is announced then, and nothing already announced is
+announced twice. After `fetch.page_retries` more failures the teaser stays the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from newsmon.config import FeedConfig
+from newsmon.corpus.records import PageRetry
+from newsmon.feeds import FeedEntry
+from newsmon.fetch import Fetcher, FetchResult
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.entries import (
+    ARTICLE_SOURCES,
+    alert_plan,
+    analyse_page,
+    entry_failed,
+    fetch_page,
+    new_article,
+    next_try,
+    to_stored,
+)
+from newsmon.pipeline.outcomes import FeedOutcome
+
+log = logging.getLogger(__name__)
+
+
+async def retry_pages(
+    ctx: Context,
+    fetcher: Fetcher,
+    feed_id: int,
+    feed: FeedConfig,
+    outcome: FeedOutcome,
+    now: datetime,
+) -> None:
+    """Download again this feed's pages that are due; at most one feed's worth of entries a
+    pass. An unexpected error is the article's alone, like an entry's."""
+    limit = ctx.config.fetch.max_entries_per_feed
+    due = await asyncio.to_thread(ctx.store.pages_to_retry, feed_id, now, limit)
+    if not due:
+        return
+    pages = await asyncio.gather(*(fetch_page(ctx, fetcher, r.url) for r in due))
+    for retry, page in zip(due, pages, strict=True):
+        outcome.bytes_received += len(page.content)
+        outcome.pages_retried += 1
+        try:
+            await _settle(ctx, fetcher, feed_id, feed, retry, page, outcome, now)
+        except Exception as exc:
+            await entry_failed(ctx, feed_id, outcome, retry.url, exc)
+
+
+async def _settle(
+    ctx: Context,
+    fetcher: Fetcher,
+    feed_id: int,
+    feed: FeedConfig,
+    retry: PageRetry,
+    page: FetchResult,
+    outcome: FeedOutcome,
+    now: datetime,
+) -> None:
+    attempts = retry.attempts + 1
+    if not page.ok:
+        at = next_try(ctx.config, page, attempts, now)
+        why = f"page fetch failed ({attempts} tries): {page.error}"
+        if at is None:
+            log.info("%s: %s; the teaser stays its text", retry.url, why)
+        await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
+        return
+    # the feed's entry as it was stored: its headline, and its teaser to fall back on
+    entry = FeedEntry(None, retry.url, retry.title or "", retry.text, None, None)
+    analysis = await analyse_page(ctx, page, entry, retry.language or feed.language, fetcher)
+    if analysis.extracted.source not in ARTICLE_SOURCES:
+        why = f"page read on try {attempts}, without article text; the teaser stays its text"
+        await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, None, why)
+        return
+    changed = new_article(feed_id, feed, entry, retry.canonical_url, page, analysis, now)
+    matches = analysis.matches
+    # the story's age is judged when it was first seen, as it would have been then
+    channels, status, note = alert_plan(ctx, matches, retry.published_at, retry.first_seen_at)
+    recovered = await asyncio.to_thread(
+        ctx.store.recover_page,
+        retry.id,
+        retry.text,
+        changed,
+        to_stored(matches),
+        ctx.rules.version,
+        channels,
+        status,
+        note,
+    )
+    if recovered.joined:  # another source's copy after all: "also reported by" in its thread
+        await asyncio.to_thread(ctx.store.queue_replies, retry.id, feed_id, retry.url)
+    if recovered.replaced:
+        outcome.pages_recovered += 1
+        outcome.alerts_queued += recovered.alerts_queued
+        log.info(
+            "%s: page read on try %d; %s",
+            retry.url,
+            attempts,
+            ", ".join(m.topic for m in matches) or "no topic",
+        )

@@ -1,0 +1,234 @@
+"""The real `monitor` flow over pages that fail to download on the first pass: each is stored
+from its feed's teaser at once and tried again on later passes, and what the teaser hid is
+announced when the page is read, once.
+
+Two feeds on loopback. "desk" links five stories whose teasers name no topic or only one:
+- `hidden`: 503 on the first pass; the article is open-weight news (the teaser says nothing);
+- `partial`: 500 on the first pass; the teaser names a regulator (policy, announced at once),
+  the article adds an open-weight release (open-source, announced when read);
+- `down`: 503 on every pass: tried `page_retries` more times, then left with its teaser;
+- `gone`: 404: a permanent answer, never tried again;
+- `copy`: 503 on the first pass; the article is, word for word, the story "wire" linked and
+  announced on the first pass: when read it joins that story and says nothing new.
+The topic rules are the test's own (one term a topic), so what is checked is the retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+from newsmon.corpus import Store
+from newsmon.corpus.records import DuplicateReason
+from newsmon.corpus.schema import ArticleRow
+from newsmon.devsite import serve
+from tests.flows.test_monitor_flow import run_monitor
+from tests.flows.test_near_duplicates_flow import _feed, _item
+from tests.support.configs import config_data
+from tests.support.dedup_set import render
+from tests.support.fake_slack import FakeSlack
+from tests.support.postgres import PG_URL, throwaway_schema
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+TOPICS = """\
+version: 2
+topics:
+  open-source:
+    label: "Open-source AI"
+    min_score: 1
+    terms:
+      en: ["open-weight"]
+  policy:
+    label: "AI policy"
+    min_score: 1
+    terms:
+      en: ["regulator"]
+"""
+CHANNELS = {"open-source": "#os", "policy": "#policy"}
+RETRIES = 2
+
+OPEN_WEIGHT = (
+    "The laboratory published the open-weight checkpoints of its new reasoning model on Tuesday, "
+    "with the training code and a technical report describing the data mixture in detail.",
+    "Researchers who tried the model said it runs on a single workstation and matches larger "
+    "systems on mathematics benchmarks, although it trails them on long documents.",
+    "The company said further sizes will follow in the spring and that the licence allows "
+    "commercial use without a separate agreement or any registration.",
+)
+REGULATOR = (
+    "The national competition regulator opened an inquiry into how the laboratory's new model "
+    "was trained and which partners had early access to it before the launch.",
+    "On the same day the laboratory released the model as an open-weight download, with "
+    "checkpoints and code available to anyone under a permissive licence.",
+    "The regulator said it would publish its first findings within three months and invited "
+    "comments from developers, universities and consumer groups.",
+)
+WIRE = (
+    "A second laboratory announced on Monday that its flagship model is now open-weight, "
+    "publishing every checkpoint from the smallest to the largest size for download.",
+    "The release includes the evaluation harness the team used, so outside researchers can "
+    "reproduce the published scores on their own hardware and compare results.",
+    "Engineers at several universities said they had already started to fine-tune the model "
+    "for medical and legal documents in languages the original team did not cover.",
+)
+DOWN = ("This page never loads during the test, so its teaser stays the stored text.",) * 3
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set"),
+            ],
+        ),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'corpus.db'}"
+    else:
+        with throwaway_schema(prefix="retry") as url:
+            yield url
+
+
+def build_site(root: Path) -> dict[str, str]:
+    """Write the pages and feeds; return each story's path."""
+    pages = {
+        "hidden": ("Lab ships its new model", OPEN_WEIGHT, "A lab shipped a model on Tuesday."),
+        "partial": (
+            "Regulator looks at a new model",
+            REGULATOR,
+            "A regulator opened an inquiry into a lab.",
+        ),
+        "down": ("A story that never loads", DOWN, "A page that is down all day."),
+        "gone": ("A story that was taken down", DOWN, "A page that was removed."),
+        "copy": ("Second lab opens its model", WIRE, "Another outlet's account of a launch."),
+    }
+    desk = []
+    for name, (title, paragraphs, teaser) in pages.items():
+        if name != "gone":
+            (root / f"desk/{name}.html").parent.mkdir(parents=True, exist_ok=True)
+            (root / f"desk/{name}.html").write_bytes(render("origin", "en", title, paragraphs))
+        desk.append(_item(title, "{{BASE}}/" + f"desk/{name}.html", teaser))
+    (root / "wire").mkdir()
+    (root / "wire/origin.html").write_bytes(
+        render("origin", "en", "Second lab opens its model", WIRE)
+    )
+    wire = [_item("Lab opens its flagship", "{{BASE}}/wire/origin.html", "An open-weight launch.")]
+    (root / "feeds").mkdir()
+    (root / "feeds/desk.xml").write_bytes(_feed("desk", desk))
+    (root / "feeds/wire.xml").write_bytes(_feed("wire", wire))
+    return {name: f"/desk/{name}.html" for name in pages} | {"wire": "/wire/origin.html"}
+
+
+def waiting(db_url: str) -> dict[str, int]:
+    store = Store.open(db_url)
+    try:
+        return {h.name: h.pages_waiting for h in store.feed_health()}
+    finally:
+        store.close()
+
+
+def _posted(slack: FakeSlack, paths: dict[str, str]) -> list[tuple[str, str]]:
+    by_path = {path: name for name, path in paths.items()}
+    out = []
+    for post in slack.top_level():
+        text = post["blocks"][0]["text"]["text"]
+        [name] = [n for p, n in by_path.items() if p in text]
+        out.append((name, post["channel"]))
+    return sorted(out)
+
+
+def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teaser_hid(
+    tmp_path: Path, db_url: str, slack: FakeSlack
+) -> None:
+    paths = build_site(tmp_path / "site")
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS, encoding="utf-8")
+    with serve(tmp_path / "site") as site:
+        data = config_data(
+            tmp_path,
+            feeds=[("desk", "/feeds/desk.xml"), ("wire", "/feeds/wire.xml")],
+            base=site.base,
+            database_url=db_url,
+            topics=topics,
+            channels=CHANNELS,
+            fetch={"page_retries": RETRIES},
+        )
+        # a try is due again after milliseconds, not minutes: every pass below tries again
+        data["poll"] = {"soft_backoff_minutes": 0.0001}
+        config = tmp_path / "newsmon.yaml"
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        site.routes.update(
+            {
+                paths["hidden"]: {"status": 503},
+                paths["partial"]: {"status": 500},
+                paths["down"]: {"status": 503},
+                paths["copy"]: {"status": 503},
+            }
+        )
+        first = run_monitor(config)
+        # the teasers alone: the regulator's story (policy) and the wire's open-weight story
+        assert _posted(slack, paths) == [("partial", "#policy"), ("wire", "#os")]
+        assert first.pages_failed == 5 and first.pages_retried == 0  # the 404 too
+        assert waiting(db_url) == {"desk": 4, "wire": 0}
+        feeds = CliRunner().invoke(app, ["feeds", "--config", str(config)])
+        assert feeds.exit_code == 0 and feeds.output.count("pages to try again: 4") == 1
+
+        for name in ("hidden", "partial", "copy"):  # the sites are back
+            del site.routes[paths[name]]
+        second = run_monitor(config)
+        assert second.pages_retried == 4  # hidden, partial, copy, down; never the 404
+        assert second.pages_recovered == 3
+        # what the teasers hid, once; the copy joins the wire's story and says nothing new
+        assert _posted(slack, paths) == [
+            ("hidden", "#os"),
+            ("partial", "#os"),
+            ("partial", "#policy"),
+            ("wire", "#os"),
+        ]
+
+        third = run_monitor(config)
+        fourth = run_monitor(config)
+        assert (third.pages_retried, fourth.pages_retried) == (1, 0)  # `down`'s last try
+        assert len(_posted(slack, paths)) == 4
+        assert waiting(db_url) == {"desk": 0, "wire": 0}
+        requested = site.paths_requested()
+        assert requested.count(paths["down"]) == 1 + RETRIES
+        assert requested.count(paths["gone"]) == 1
+        assert requested.count(paths["hidden"]) == 2
+
+    # the copy's source is named in the thread of the story it joined
+    [reply] = slack.replies()
+    assert "desk" in str(reply) and paths["copy"] in str(reply)
+
+    store = Store.open(db_url)
+    try:
+        with store.session() as s:
+            rows = {r.url.rsplit("/", 1)[-1]: r for r in s.scalars(select(ArticleRow))}
+            hidden, down, copy, origin = (
+                rows["hidden.html"],
+                rows["down.html"],
+                rows["copy.html"],
+                rows["origin.html"],
+            )
+            assert hidden.text_source == "page" and "open-weight checkpoints" in hidden.text
+            assert hidden.page_retry_at is None and hidden.page_attempts == 2
+            assert down.text_source == "feed-summary" and down.page_retry_at is None
+            assert down.page_attempts == 1 + RETRIES
+            assert down.extraction_note is not None and "3 tries" in down.extraction_note
+            assert copy.duplicate_of_id == origin.id
+            assert copy.duplicate_reason is DuplicateReason.HASH
+            assert rows["gone.html"].page_retry_at is None
+    finally:
+        store.close()
