@@ -60,9 +60,11 @@ def test_korean_pages_in_their_site_chrome_reach_the_open_source_channel_only(
         )
         totals = run_monitor(config)
         requested = site.paths_requested()
+        sent = site.bytes_sent
 
     assert totals.new_articles == len(OPEN_SOURCE + NEGATIVES)
     assert channels_by_page(slack) == {name: ["#os"] for name in OPEN_SOURCE}
     # the blog's frame was read once, as part of its entry (not stored as an article of its own)
     framed = [path for path in requested if path.startswith("/ko/framed-blog-post.html?")]
     assert framed == ["/ko/framed-blog-post.html?blogId=nightcoder&logNo=223771"]
+    assert totals.bytes_received == sent  # the feed, the pages and the frame

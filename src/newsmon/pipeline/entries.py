@@ -95,19 +95,23 @@ async def analyse_page(
     entry: FeedEntry,
     language: str | None,
     fetcher: Fetcher | None = None,
+    outcome: FeedOutcome | None = None,
 ) -> PageAnalysis:
     """Text, topics and hashes for an entry, computed in a worker within the page's budget.
 
     A page over its budget (or whose worker failed) is stored from the feed's summary with
     the reason; should even that fail, the summary is kept without topics. A page without
     article text that frames a page of its own site is read through that frame, once, when a
-    `fetcher` is given: the frame's article replaces the teaser, anything less does not.
+    `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
+    bytes count in `outcome`'s).
     """
     analysis = await _analyse(ctx, page_job(ctx, page, entry, language))
     frame = analysis.extracted.frame
     if fetcher is None or frame is None:
         return analysis
     framed = await fetch_page(ctx, fetcher, frame)
+    if outcome is not None:
+        outcome.bytes_received += len(framed.content)
     if not framed.ok:
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
         return analysis
@@ -269,7 +273,7 @@ async def process_entry(
                 home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
             )
         outcome.bytes_received += len(page.content)
-        analysis = await analyse_page(ctx, page, entry, feed.language, fetcher)
+        analysis = await analyse_page(ctx, page, entry, feed.language, fetcher, outcome)
         result = await asyncio.to_thread(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
         )
@@ -334,7 +338,7 @@ async def revisit_known(
             outcome.pages_failed += not page.refused
             continue
         try:
-            analysis = await analyse_page(ctx, page, entry, feed.language, fetcher)
+            analysis = await analyse_page(ctx, page, entry, feed.language, fetcher, outcome)
             outcome.updated += await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )
