@@ -123,3 +123,15 @@ def test_a_dry_run_lists_each_articles_diff() -> None:
     ]
     assert lines[-1].startswith("\ndry run over 10 articles: 1 would change; new +ai-safety 1")
     assert result.line() == "dry run: 10 articles, 1 would change (nothing written)"
+
+
+def test_pages_tried_again_show_only_when_there_were_some() -> None:
+    quiet = PassTotals.of(outcomes(), DeliveryOutcome())
+    assert "tried again" not in quiet.line() and "tried again" not in quiet.cli_lines()[0]
+    retried = outcomes()
+    retried[0].pages_retried, retried[0].pages_recovered = 3, 2
+    totals = PassTotals.of(retried, DeliveryOutcome())
+    assert totals.as_dict()["pages_retried"] == 3 and totals.as_dict()["pages_recovered"] == 2
+    assert "already seen: 1, pages tried again: 3 (2 read); matches:" in totals.line()
+    assert "| duplicates: 1 | pages tried again: 3 (2 read) | matches:" in totals.cli_lines()[0]
+    assert feed_table(retried)[0]["pages tried again"] == 3
