@@ -39,6 +39,7 @@ from newsmon.corpus.records import (
     StoredMatch,
     TopicChanges,
 )
+from newsmon.corpus.replies import reply_rows
 from newsmon.corpus.schema import (
     MAX_URL,
     AlertRow,
@@ -196,6 +197,9 @@ class Articles:
                 new_alerts = alert_rows(row.id, alerts or {}, alert_status, alert_note)
                 s.add_all(new_alerts)
                 queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
+            if cluster is not None:  # another source's copy: "also reported by" in its thread
+                s.flush()
+                s.add_all(reply_rows(s, row.id, article.feed_id, article.url))
             return StoredArticle(
                 row.id,
                 row.duplicate_of_id,
@@ -393,6 +397,8 @@ class Articles:
                     [{"band_key": k, "article_id": row.id} for k in new_keys],
                 )
             s.flush()
+            if joined:  # another source's copy after all: "also reported by" in its thread
+                s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
             head_id = row.duplicate_of_id or row.id
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None

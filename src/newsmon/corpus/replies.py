@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from newsmon.corpus import claims
 from newsmon.corpus.engine import Database
@@ -22,6 +23,43 @@ from newsmon.urls import clean_url
 _LIVE = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
 
 
+def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
+    """New rows, for the caller's transaction, saying that `feed_id` carried the story of
+    `article_id` at `url`: one per live alert of the story that announced another source and
+    has no reply from this one yet."""
+    article = s.get(ArticleRow, article_id)
+    source = s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
+    if article is None or not source:
+        return []
+    head = article.duplicate_of_id or article.id
+    members = select(ArticleRow.id).where(
+        (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
+    )
+    alerts = s.execute(
+        select(AlertRow.id, AlertRow.channel, FeedRow.name)
+        .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+        .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_LIVE))
+    ).all()
+    # the alert itself names its own source: no reply for that one
+    wanted = {a: channel for a, channel, announced in alerts if announced != source}
+    if not wanted:
+        return []
+    replied = set(
+        s.scalars(
+            select(ReplyRow.alert_id).where(
+                ReplyRow.alert_id.in_(list(wanted)), ReplyRow.source == source
+            )
+        )
+    )
+    link = clean_url(url)[:MAX_URL]
+    return [
+        ReplyRow(alert_id=a, channel=channel, source=source, url=link)
+        for a, channel in wanted.items()
+        if a not in replied
+    ]
+
+
 class Replies:
     """Thread replies under posted alerts."""
 
@@ -29,29 +67,11 @@ class Replies:
         self._db = db
 
     def queue_replies(self, article_id: int, feed_id: int | None, url: str) -> int:
-        """Another source carried the story of `article_id` (a copy, or a sighting of the same
-        page): queue one reply per alert of the story. Returns how many were queued."""
+        """Another source carried the story of `article_id` (a sighting of a stored page):
+        queue one reply per alert of the story. Returns how many were queued."""
         with self._db.session() as s:
-            article = s.get(ArticleRow, article_id)
-            source = (
-                s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
-            )
-            if article is None or not source:
-                return 0
-            head = article.duplicate_of_id or article.id
-            members = select(ArticleRow.id).where(
-                (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
-            )
-            alerts = s.execute(
-                select(AlertRow.id, AlertRow.channel, FeedRow.name)
-                .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
-                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-                .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_LIVE))
-            ).all()
-        link = clean_url(url)[:MAX_URL]
-        # the alert itself names its own source: no reply for that one
-        wanted = [(a, channel) for a, channel, announced in alerts if announced != source]
-        return sum(self._insert(a, channel, source, link) for a, channel in wanted)
+            wanted = reply_rows(s, article_id, feed_id, url)
+        return sum(self._insert(r.alert_id, r.channel, r.source, r.url) for r in wanted)
 
     def _insert(self, alert_id: int, channel: str, source: str, url: str) -> int:
         try:

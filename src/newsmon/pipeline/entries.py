@@ -194,10 +194,10 @@ def store_entry(
         return EntryResult(extracted.source, failed, EntryFate.SEEN)
     topics = tuple(m.topic for m in matches)
     if stored.duplicate_of is not None:
-        # another source's copy: "also reported by" in the thread of the story's alerts
-        ctx.store.queue_replies(stored.id, feed_id, article.url)
-        # A copy stays silent, unless it is the first member of a silent cluster to match:
-        # then it speaks for the story (the store decides, under its lock).
+        # Another source's copy: the store queued "also reported by" in the thread of the
+        # story's alerts, in the copy's own transaction. A copy stays silent, unless it is the
+        # first member of a silent cluster to match: then it speaks for the story (the store
+        # decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
         near = stored.duplicate_reason in (DuplicateReason.NEAR, DuplicateReason.SHORT)
         return EntryResult(

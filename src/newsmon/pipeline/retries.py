@@ -98,8 +98,6 @@ async def _settle(
         status,
         note,
     )
-    if recovered.joined:  # another source's copy after all: "also reported by" in its thread
-        await asyncio.to_thread(ctx.store.queue_replies, retry.id, feed_id, retry.url)
     if recovered.replaced:
         outcome.pages_recovered += 1
         outcome.alerts_queued += recovered.alerts_queued
