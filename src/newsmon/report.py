@@ -54,6 +54,7 @@ class PassTotals:
     pages_failed: int
     pages_retried: int
     pages_recovered: int
+    pages_postponed: int
     text_sources: dict[str, int]  # sorted by source
     matches: dict[str, int]  # sorted by topic
     alerts_queued: int
@@ -89,6 +90,7 @@ class PassTotals:
             pages_failed=sum(f.pages_failed for f in feeds),
             pages_retried=sum(f.pages_retried for f in feeds),
             pages_recovered=sum(f.pages_recovered for f in feeds),
+            pages_postponed=sum(f.pages_postponed for f in feeds),
             text_sources=dict(sorted(sources.items())),
             matches=dict(sorted(matches.items())),
             alerts_queued=sum(f.alerts_queued for f in feeds),
@@ -117,6 +119,7 @@ class PassTotals:
             "pages_failed": self.pages_failed,
             "pages_retried": self.pages_retried,
             "pages_recovered": self.pages_recovered,
+            "pages_postponed": self.pages_postponed,
             "text_sources": dict(self.text_sources),
             "matches": dict(self.matches),
             "alerts_queued": self.alerts_queued,
@@ -152,7 +155,8 @@ class PassTotals:
     def _retried(self) -> str:
         if not self.pages_retried:
             return ""
-        return f", pages tried again: {self.pages_retried} ({self.pages_recovered} read)"
+        waiting = f", {self.pages_postponed} wait on their site" if self.pages_postponed else ""
+        return f", pages tried again: {self.pages_retried} ({self.pages_recovered} read{waiting})"
 
     def cli_lines(self) -> list[str]:
         """What `newsmon run` prints after the pass."""

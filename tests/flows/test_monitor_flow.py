@@ -95,6 +95,7 @@ RUN_SUMMARY_KEYS = [
     "pages_failed",
     "pages_retried",
     "pages_recovered",
+    "pages_postponed",
     "text_sources",
     "matches",
     "alerts_queued",

@@ -2,14 +2,16 @@
 from its feed's teaser at once and tried again on later passes, and what the teaser hid is
 announced when the page is read, once.
 
-Two feeds on loopback. "desk" links five stories whose teasers name no topic or only one:
+Two feeds on loopback. "desk" links stories whose teasers name no topic or only one:
 - `hidden`: 503 on the first pass; the article is open-weight news (the teaser says nothing);
 - `partial`: 500 on the first pass; the teaser names a regulator (policy, announced at once),
   the article adds an open-weight release (open-source, announced when read);
-- `down`: 503 on every pass: tried `page_retries` more times, then left with its teaser;
 - `gone`: 404: a permanent answer, never tried again;
 - `copy`: 503 on the first pass; the article is, word for word, the story "wire" linked and
-  announced on the first pass: when read it joins that story and says nothing new.
+  announced on the first pass: when read it joins that story and says nothing new;
+- `down-a`, `down-b`: on another site (127.0.0.2) that answers 503 all day: each is tried
+  `page_retries` more times, then left with its teaser, and while the site is down a pass
+  requests one of its pages, not both.
 The topic rules are the test's own (one term a topic), so what is checked is the retry.
 """
 
@@ -27,7 +29,7 @@ from newsmon.cli import app
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
 from newsmon.corpus.schema import ArticleRow
-from newsmon.devsite import serve
+from newsmon.devsite import SiteServer, serve
 from tests.flows.test_monitor_flow import run_monitor
 from tests.flows.test_near_duplicates_flow import _feed, _item
 from tests.support.configs import config_data
@@ -101,8 +103,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             yield url
 
 
-def build_site(root: Path) -> dict[str, str]:
-    """Write the pages and feeds; return each story's path."""
+def build_site(root: Path, other_site: str) -> dict[str, str]:
+    """Write the pages and feeds; return each story's path (the down site's pages are served
+    by `other_site` from the same folder)."""
     pages = {
         "hidden": ("Lab ships its new model", OPEN_WEIGHT, "A lab shipped a model on Tuesday."),
         "partial": (
@@ -110,16 +113,18 @@ def build_site(root: Path) -> dict[str, str]:
             REGULATOR,
             "A regulator opened an inquiry into a lab.",
         ),
-        "down": ("A story that never loads", DOWN, "A page that is down all day."),
         "gone": ("A story that was taken down", DOWN, "A page that was removed."),
         "copy": ("Second lab opens its model", WIRE, "Another outlet's account of a launch."),
+        "down-a": ("A story that never loads", DOWN, "A page that is down all day."),
+        "down-b": ("Another that never loads", DOWN, "Its neighbour, down as well."),
     }
     desk = []
     for name, (title, paragraphs, teaser) in pages.items():
         if name != "gone":
             (root / f"desk/{name}.html").parent.mkdir(parents=True, exist_ok=True)
             (root / f"desk/{name}.html").write_bytes(render("origin", "en", title, paragraphs))
-        desk.append(_item(title, "{{BASE}}/" + f"desk/{name}.html", teaser))
+        base = other_site if name.startswith("down") else "{{BASE}}"
+        desk.append(_item(title, f"{base}/desk/{name}.html", teaser))
     (root / "wire").mkdir()
     (root / "wire/origin.html").write_bytes(
         render("origin", "en", "Second lab opens its model", WIRE)
@@ -152,61 +157,17 @@ def _posted(slack: FakeSlack, paths: dict[str, str]) -> list[tuple[str, str]]:
 def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teaser_hid(
     tmp_path: Path, db_url: str, slack: FakeSlack
 ) -> None:
-    paths = build_site(tmp_path / "site")
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
-    with serve(tmp_path / "site") as site:
-        data = config_data(
-            tmp_path,
-            feeds=[("desk", "/feeds/desk.xml"), ("wire", "/feeds/wire.xml")],
-            base=site.base,
-            database_url=db_url,
-            topics=topics,
-            channels=CHANNELS,
-            fetch={"page_retries": RETRIES},
-        )
-        # a try is due again after milliseconds, not minutes: every pass below tries again
-        data["poll"] = {"soft_backoff_minutes": 0.0001}
-        config = tmp_path / "newsmon.yaml"
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
-        site.routes.update(
-            {
-                paths["hidden"]: {"status": 503},
-                paths["partial"]: {"status": 500},
-                paths["down"]: {"status": 503},
-                paths["copy"]: {"status": 503},
-            }
-        )
-        first = run_monitor(config)
-        # the teasers alone: the regulator's story (policy) and the wire's open-weight story
-        assert _posted(slack, paths) == [("partial", "#policy"), ("wire", "#os")]
-        assert first.pages_failed == 5 and first.pages_retried == 0  # the 404 too
-        assert waiting(db_url) == {"desk": 4, "wire": 0}
-        feeds = CliRunner().invoke(app, ["feeds", "--config", str(config)])
-        assert feeds.exit_code == 0 and feeds.output.count("pages to try again: 4") == 1
-
-        for name in ("hidden", "partial", "copy"):  # the sites are back
-            del site.routes[paths[name]]
-        second = run_monitor(config)
-        assert second.pages_retried == 4  # hidden, partial, copy, down; never the 404
-        assert second.pages_recovered == 3
-        # what the teasers hid, once; the copy joins the wire's story and says nothing new
-        assert _posted(slack, paths) == [
-            ("hidden", "#os"),
-            ("partial", "#os"),
-            ("partial", "#policy"),
-            ("wire", "#os"),
-        ]
-
-        third = run_monitor(config)
-        fourth = run_monitor(config)
-        assert (third.pages_retried, fourth.pages_retried) == (1, 0)  # `down`'s last try
-        assert len(_posted(slack, paths)) == 4
-        assert waiting(db_url) == {"desk": 0, "wire": 0}
-        requested = site.paths_requested()
-        assert requested.count(paths["down"]) == 1 + RETRIES
-        assert requested.count(paths["gone"]) == 1
-        assert requested.count(paths["hidden"]) == 2
+    root = tmp_path / "site"
+    root.mkdir()
+    down_site = SiteServer(root.resolve(), host="127.0.0.2").start()
+    try:
+        paths = build_site(root, down_site.base)
+        for name in ("down-a", "down-b"):
+            down_site.routes[paths[name]] = {"status": 503}
+        with serve(root) as site:
+            run_passes(tmp_path, db_url, slack, site, down_site, paths)
+    finally:
+        down_site.stop()
 
     # the copy's source is named in the thread of the story it joined
     [reply] = slack.replies()
@@ -216,19 +177,85 @@ def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teas
     try:
         with store.session() as s:
             rows = {r.url.rsplit("/", 1)[-1]: r for r in s.scalars(select(ArticleRow))}
-            hidden, down, copy, origin = (
-                rows["hidden.html"],
-                rows["down.html"],
-                rows["copy.html"],
-                rows["origin.html"],
-            )
+            hidden, copy, origin = rows["hidden.html"], rows["copy.html"], rows["origin.html"]
             assert hidden.text_source == "page" and "open-weight checkpoints" in hidden.text
             assert hidden.page_retry_at is None and hidden.page_attempts == 2
-            assert down.text_source == "feed-summary" and down.page_retry_at is None
-            assert down.page_attempts == 1 + RETRIES
-            assert down.extraction_note is not None and "3 tries" in down.extraction_note
+            for down in (rows["down-a.html"], rows["down-b.html"]):
+                assert down.text_source == "feed-summary" and down.page_retry_at is None
+                assert down.page_attempts == 1 + RETRIES
+                assert down.extraction_note and f"{1 + RETRIES} tries" in down.extraction_note
             assert copy.duplicate_of_id == origin.id
             assert copy.duplicate_reason is DuplicateReason.HASH
             assert rows["gone.html"].page_retry_at is None
     finally:
         store.close()
+
+
+def run_passes(
+    tmp_path: Path,
+    db_url: str,
+    slack: FakeSlack,
+    site: SiteServer,
+    down_site: SiteServer,
+    paths: dict[str, str],
+) -> None:
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS, encoding="utf-8")
+    data = config_data(
+        tmp_path,
+        feeds=[("desk", "/feeds/desk.xml"), ("wire", "/feeds/wire.xml")],
+        base=site.base,
+        database_url=db_url,
+        topics=topics,
+        channels=CHANNELS,
+        fetch={"page_retries": RETRIES},
+    )
+    # a try is due again after milliseconds, not minutes: every pass below may try again
+    data["poll"] = {"soft_backoff_minutes": 0.0001}
+    config = tmp_path / "newsmon.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    site.routes.update(
+        {
+            paths["hidden"]: {"status": 503},
+            paths["partial"]: {"status": 500},
+            paths["copy"]: {"status": 503},
+        }
+    )
+    first = run_monitor(config)
+    # the teasers alone: the regulator's story (policy) and the wire's open-weight story
+    assert _posted(slack, paths) == [("partial", "#policy"), ("wire", "#os")]
+    assert first.pages_failed == 6 and first.pages_retried == 0  # the 404 too
+    assert waiting(db_url) == {"desk": 5, "wire": 0}
+    feeds = CliRunner().invoke(app, ["feeds", "--config", str(config)])
+    assert feeds.exit_code == 0 and feeds.output.count("pages to try again: 5") == 1
+
+    for name in ("hidden", "partial", "copy"):  # the first site is back
+        del site.routes[paths[name]]
+    down_before = len(down_site.requests)
+    second = run_monitor(config)
+    # hidden, partial, copy and one page of the down site; its other page waits on it
+    assert (second.pages_retried, second.pages_recovered, second.pages_postponed) == (4, 3, 1)
+    assert len(down_site.requests) - down_before == 1
+    # what the teasers hid, once; the copy joins the wire's story and says nothing new
+    assert _posted(slack, paths) == [
+        ("hidden", "#os"),
+        ("partial", "#os"),
+        ("partial", "#policy"),
+        ("wire", "#os"),
+    ]
+
+    for _ in range(2 * RETRIES + 2):  # the down site's pages, one request a pass
+        if waiting(db_url)["desk"] == 0:
+            break
+        down_before = len(down_site.requests)
+        run_monitor(config)
+        assert len(down_site.requests) - down_before == 1
+    assert waiting(db_url) == {"desk": 0, "wire": 0}
+    assert run_monitor(config).pages_retried == 0
+    assert len(_posted(slack, paths)) == 4
+    down_requests = down_site.paths_requested()
+    for name in ("down-a", "down-b"):
+        assert down_requests.count(paths[name]) == 1 + RETRIES
+    requested = site.paths_requested()
+    assert requested.count(paths["gone"]) == 1
+    assert requested.count(paths["hidden"]) == 2

@@ -119,6 +119,19 @@ def test_due_pages_are_listed_by_feed_and_time(store: Store) -> None:
     assert store.pages_to_retry(desk(store), NOW + timedelta(days=1), 10) == []
 
 
+def test_pages_of_a_site_still_down_wait_without_a_try_counted(store: Store) -> None:
+    first = teaser(store, URL, "A lab shipped a model.")
+    other = teaser(store, "https://news.example/b", "A second story.")
+    later = NOW + timedelta(minutes=10)
+    store.postpone_page_retries([other], later)
+    assert [r.id for r in store.pages_to_retry(desk(store), NOW, 10)] == [first]
+    [waited] = store.pages_to_retry(desk(store), later, 10)[1:]
+    assert waited.id == other and waited.attempts == 1
+    store.page_retry_failed(other, 3, None, "given up")
+    store.postpone_page_retries([other], later)  # never revives a page that is done
+    assert [r.id for r in store.pages_to_retry(desk(store), later, 10)] == [first]
+
+
 def test_the_article_replaces_the_teaser_and_announces_only_what_is_new(store: Store) -> None:
     first = store.add_article(
         new_article(

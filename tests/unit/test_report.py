@@ -134,4 +134,7 @@ def test_pages_tried_again_show_only_when_there_were_some() -> None:
     assert totals.as_dict()["pages_retried"] == 3 and totals.as_dict()["pages_recovered"] == 2
     assert "already seen: 1, pages tried again: 3 (2 read); matches:" in totals.line()
     assert "| duplicates: 1 | pages tried again: 3 (2 read) | matches:" in totals.cli_lines()[0]
+    retried[0].pages_postponed = 4
+    totals = PassTotals.of(retried, DeliveryOutcome())
+    assert "pages tried again: 3 (2 read, 4 wait on their site);" in totals.line()
     assert feed_table(retried)[0]["pages tried again"] == 3

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -344,6 +344,15 @@ class Articles:
             if row is not None:
                 row.page_attempts, row.page_retry_at = attempts, retry_at
                 row.extraction_note = note
+
+    def postpone_page_retries(self, article_ids: Sequence[int], retry_at: datetime) -> None:
+        """These pages' site is still failing: their next try waits, and is not counted."""
+        with self._db.session() as s:
+            s.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id.in_(list(article_ids)), ArticleRow.page_retry_at.is_not(None))
+                .values(page_retry_at=retry_at)
+            )
 
     def recover_page(
         self,

@@ -52,6 +52,7 @@ class Store:
         self.find_cluster = self.articles.find_cluster
         self.pages_to_retry = self.articles.pages_to_retry
         self.page_retry_failed = self.articles.page_retry_failed
+        self.postpone_page_retries = self.articles.postpone_page_retries
         self.recover_page = self.articles.recover_page
         self.record_sightings = self.articles.record_sightings
         self.known_urls = self.articles.known_urls

@@ -73,15 +73,21 @@ def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | 
     )
 
 
+def still_down(page: FetchResult) -> bool:
+    """Whether a page's answer may change by itself (a timeout, 429, a 5xx, a dropped
+    connection): not read, not refused by newsmon, not gone for good (404, a bad certificate)."""
+    if page.ok or page.failure in NOT_REQUESTED:
+        return False
+    return poll.severity(page.failure, page.status) is poll.Severity.SOFT
+
+
 def next_try(config: Config, page: FetchResult, attempts: int, now: datetime) -> datetime | None:
     """When to download a page again after its `attempts`-th failure; None when not: it was
-    read, it was never requested, it failed for good (404, a refused certificate), or it has
-    had its `fetch.page_retries` further tries (newsmon.pipeline.retries tries it)."""
-    if page.ok or page.failure in NOT_REQUESTED or attempts > config.fetch.page_retries:
+    read, it was never requested, it failed for good, or it has had its `fetch.page_retries`
+    further tries (newsmon.pipeline.retries tries it)."""
+    if not still_down(page) or attempts > config.fetch.page_retries:
         return None
-    kind = poll.severity(page.failure, page.status)
-    if kind is not poll.Severity.SOFT:
-        return None
+    kind = poll.Severity.SOFT
     return poll.after_failure(config.poll, now, attempts, kind, page.headers, page.status).at
 
 

@@ -52,6 +52,7 @@ class FeedOutcome:
     # pages stored from a teaser earlier, downloaded again this pass: tried, and read at last
     pages_retried: int = 0
     pages_recovered: int = 0
+    pages_postponed: int = 0  # not requested: their site still failed its first retry
     bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from newsmon import poll
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import PageRetry
 from newsmon.feeds import FeedEntry
@@ -26,6 +28,7 @@ from newsmon.pipeline.entries import (
     fetch_page,
     new_article,
     next_try,
+    still_down,
     to_stored,
 )
 from newsmon.pipeline.outcomes import FeedOutcome
@@ -42,19 +45,45 @@ async def retry_pages(
     now: datetime,
 ) -> None:
     """Download again this feed's pages that are due; at most one feed's worth of entries a
-    pass. An unexpected error is the article's alone, like an entry's."""
+    pass. Each site is probed with its longest-waiting page first: while that still fails
+    softly, the site's other pages wait for the probe's next try without being requested, so a
+    site that is down costs a pass one request, not one timeout per page. An unexpected error
+    is the article's alone, like an entry's."""
     limit = ctx.config.fetch.max_entries_per_feed
     due = await asyncio.to_thread(ctx.store.pages_to_retry, feed_id, now, limit)
-    if not due:
-        return
-    pages = await asyncio.gather(*(fetch_page(ctx, fetcher, r.url) for r in due))
-    for retry, page in zip(due, pages, strict=True):
+    by_site: dict[str, list[PageRetry]] = {}
+    for retry in due:
+        by_site.setdefault((urlsplit(retry.url).hostname or "").lower(), []).append(retry)
+
+    async def one(retry: PageRetry) -> FetchResult:
+        page = await fetch_page(ctx, fetcher, retry.url)
         outcome.bytes_received += len(page.content)
         outcome.pages_retried += 1
         try:
             await _settle(ctx, fetcher, feed_id, feed, retry, page, outcome, now)
         except Exception as exc:
             await entry_failed(ctx, feed_id, outcome, retry.url, exc)
+        return page
+
+    async def site(retries: list[PageRetry]) -> None:
+        probe, rest = retries[0], retries[1:]
+        page = await one(probe)
+        if rest and still_down(page):
+            at = poll.after_failure(
+                ctx.config.poll,
+                now,
+                probe.attempts + 1,
+                poll.Severity.SOFT,
+                page.headers,
+                page.status,
+            ).at
+            ids = [r.id for r in rest]
+            await asyncio.to_thread(ctx.store.postpone_page_retries, ids, at)
+            outcome.pages_postponed += len(ids)
+            return
+        await asyncio.gather(*(one(r) for r in rest))
+
+    await asyncio.gather(*(site(retries) for retries in by_site.values()))
 
 
 async def _settle(
