@@ -387,12 +387,12 @@ def feeds(
         return
     cfg = _config(config)
     store = _store(cfg)
-    try:
-        health = {h.name: h for h in store.feed_health()}
-    finally:
-        store.close()
     policy = HealthPolicy.of(failing_hours, silent_days)
     now = datetime.now(UTC)
+    try:
+        health = {h.name: h for h in store.feed_health(pages_since=now - policy.pages_window)}
+    finally:
+        store.close()
     verdicts = {n: judge_feed(h, now, policy) for n, h in health.items()}
     too_long = [
         f.name
@@ -444,6 +444,11 @@ def feeds(
         if h.pages_waiting:
             typer.echo(
                 f"    pages to try again: {h.pages_waiting} (stored from their teasers meanwhile)"
+            )
+        if h.recent_unread:
+            typer.echo(
+                f"    pages not downloaded: {h.recent_unread} of {h.recent_articles} articles in "
+                f"{policy.pages_window.days} days are their teasers (last: {h.last_page_error})"
             )
         if h.url != feed.url and h.config_url == feed.url:
             typer.echo(f"    moved permanently to {h.url}: update the configuration")

@@ -37,7 +37,7 @@ def health(
     silent_days: SilentDaysOption = 7,
     as_json: JsonOption = False,
 ) -> None:
-    """Is newsmon working? Last completed pass, feeds failing or silent, alerts per channel.
+    """Is newsmon working? Last completed pass, feeds failing, silent or unread, alerts.
 
     Exits 1 when something is stale or stuck, for cron or a probe.
     """
@@ -46,14 +46,16 @@ def health(
 
     cfg = _config(config)
     store = _store(cfg)
+    now = datetime.now(UTC)
+    policy = HealthPolicy.of(failing_hours, silent_days, max_age_minutes)
     try:
         runs = store.runs.recent_runs("monitor", limit=20)
         report = assess(
-            datetime.now(UTC),
+            now,
             runs,
-            store.feed_health(),
+            store.feed_health(pages_since=now - policy.pages_window),
             store.outbox.alert_counts(),
-            policy=HealthPolicy.of(failing_hours, silent_days, max_age_minutes),
+            policy=policy,
             enabled={f.name for f in cfg.feeds if f.enabled},
             last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
         )

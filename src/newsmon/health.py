@@ -105,6 +105,7 @@ class ProblemKind(StrEnum):
     PASS_STUCK = "pass_stuck"  # a pass started long ago and never finished (hung or killed)
     FEED_FAILING = "feed_failing"  # a feed failing for longer than the policy allows
     FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
+    PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
 
 
@@ -120,11 +121,17 @@ class Problem:
 
 @dataclass(frozen=True)
 class HealthPolicy:
-    """Thresholds; `silent_for=None` turns the silence check off."""
+    """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
+    trouble too when at least `unread_share` of its articles of the last `pages_window` (and
+    `unread_min` of them) are teasers because their pages could not be downloaded: a site that
+    blocks or drops newsmon leaves its stories classified on a line or two, unseen."""
 
     max_pass_age: timedelta = timedelta(hours=1)
     failing_for: timedelta = timedelta(days=1)
     silent_for: timedelta | None = timedelta(days=7)
+    pages_window: timedelta = timedelta(days=7)
+    unread_share: float = 0.5
+    unread_min: int = 5
 
     @classmethod
     def of(
@@ -177,6 +184,8 @@ class FeedVerdict:
             "entries_seen": h.entries_seen,
             "articles": h.articles,
             "pages_waiting": h.pages_waiting,
+            "recent_articles": h.recent_articles,
+            "recent_unread": h.recent_unread,
             "next_check_at": iso(h.next_check_at),
             "schedule_note": h.schedule_note,
         }
@@ -338,6 +347,21 @@ def assess(
                     ProblemKind.FEED_SILENT,
                     f"{v.health.name} brought no new article for {_age(now - v.since)}",
                     v.health.name,
+                )
+            )
+    for v in verdicts:
+        h = v.health
+        if (
+            h.recent_unread >= policy.unread_min
+            and h.recent_unread >= policy.unread_share * h.recent_articles
+        ):
+            problems.append(
+                Problem(
+                    ProblemKind.PAGES_UNREAD,
+                    f"{h.name}: {h.recent_unread} of its {h.recent_articles} articles of the "
+                    f"last {_age(policy.pages_window)} are teasers, their pages could not be "
+                    f"downloaded (last: {h.last_page_error or '?'})",
+                    h.name,
                 )
             )
     for channel, states in alerts.items():

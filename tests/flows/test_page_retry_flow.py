@@ -26,6 +26,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
 from newsmon.corpus.schema import ArticleRow
@@ -157,6 +158,7 @@ def _posted(slack: FakeSlack, paths: dict[str, str]) -> list[tuple[str, str]]:
 def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teaser_hid(
     tmp_path: Path, db_url: str, slack: FakeSlack
 ) -> None:
+    since = utcnow()
     root = tmp_path / "site"
     root.mkdir()
     down_site = SiteServer(root.resolve(), host="127.0.0.2").start()
@@ -186,7 +188,12 @@ def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teas
                 assert down.extraction_note and f"{1 + RETRIES} tries" in down.extraction_note
             assert copy.duplicate_of_id == origin.id
             assert copy.duplicate_reason is DuplicateReason.HASH
-            assert rows["gone.html"].page_retry_at is None
+            gone = rows["gone.html"]
+            assert gone.page_retry_at is None and gone.page_attempts == 1
+        # what `newsmon health` judges: the pages that could not be read in the end
+        [desk] = [h for h in store.feed_health(pages_since=since) if h.name == "desk"]
+        assert (desk.recent_articles, desk.recent_unread) == (6, 3)  # down-a, down-b, gone
+        assert desk.last_page_error and desk.last_page_error.startswith("page fetch failed")
     finally:
         store.close()
 
@@ -252,6 +259,8 @@ def run_passes(
         assert len(down_site.requests) - down_before == 1
     assert waiting(db_url) == {"desk": 0, "wire": 0}
     assert run_monitor(config).pages_retried == 0
+    feeds = CliRunner().invoke(app, ["feeds", "--config", str(config)])
+    assert "pages not downloaded: 3 of 6 articles in 7 days are their teasers" in feeds.output
     assert len(_posted(slack, paths)) == 4
     down_requests = down_site.paths_requested()
     for name in ("down-a", "down-b"):

@@ -159,6 +159,29 @@ def test_stale_failed_stuck_and_blocked_are_problems() -> None:
     assert [(p.kind, p.subject) for p in blocked.problems] == [(ProblemKind.ALERTS_STUCK, "#p")]
 
 
+def test_a_feed_whose_pages_mostly_could_not_be_downloaded_is_a_problem() -> None:
+    blocked = feed(
+        "blocked",
+        recent_articles=12,
+        recent_unread=9,
+        last_page_error="page fetch failed: HTTP 403 Forbidden",
+    )
+    report = assess(NOW, [run(1)], [blocked], {})
+    assert [(p.kind, p.subject) for p in report.problems] == [(ProblemKind.PAGES_UNREAD, "blocked")]
+    assert report.problems[0].message == (
+        "blocked: 9 of its 12 articles of the last 7 days are teasers, their pages could not "
+        "be downloaded (last: page fetch failed: HTTP 403 Forbidden)"
+    )
+    assert report.as_dict()["feeds"][0]["recent_unread"] == 9
+    # a few pages lost, or a minority of them, is the web as usual
+    assert assess(NOW, [run(1)], [feed(recent_articles=4, recent_unread=4)], {}).healthy
+    assert assess(NOW, [run(1)], [feed(recent_articles=30, recent_unread=14)], {}).healthy
+    strict = HealthPolicy(unread_share=0.4)
+    assert not assess(
+        NOW, [run(1)], [feed(recent_articles=30, recent_unread=14)], {}, policy=strict
+    ).healthy
+
+
 def test_only_enabled_feeds_count_and_an_old_completed_pass_is_kept() -> None:
     failing = feed("gone", consecutive_failures=5, last_success_at=NOW - timedelta(days=3))
     assert kinds(assess(NOW, [run(1)], [failing], {}).problems) == [ProblemKind.FEED_FAILING]

@@ -95,6 +95,7 @@ def teaser(store: Store, url: str, text: str) -> int:
             signed=True,
             feed_id=desk(store),
             text_source="feed-summary",
+            page_failed=True,
             page_retry_at=NOW,
         )
     ).id
@@ -140,6 +141,7 @@ def test_the_article_replaces_the_teaser_and_announces_only_what_is_new(store: S
             signed=True,
             feed_id=desk(store),
             text_source="feed-summary",
+            page_failed=True,
             page_retry_at=NOW,
         ),
         [POLICY],
@@ -228,3 +230,19 @@ def test_a_copy_of_a_story_that_spoke_stays_silent(store: Store) -> None:
     assert store.matches_of(late) == [] and alerts(store) == [
         (head.id, "#policy", AlertStatus.PENDING)
     ]
+
+
+def test_only_pages_with_no_try_left_count_as_unread(store: Store) -> None:
+    since = NOW - timedelta(days=400)  # the articles are first seen now, whatever NOW is
+    first = teaser(store, URL, "A lab shipped a model.")
+    teaser(store, "https://news.example/b", "A second story.")
+
+    def counts() -> tuple[int, int, str | None]:
+        [h] = store.feed_health(pages_since=since)
+        return h.recent_articles, h.recent_unread, h.last_page_error
+
+    assert counts() == (2, 0, None)  # both still to be tried: late, not unread
+    store.page_retry_failed(first, 5, None, "page fetch failed (5 tries): HTTP 503")
+    assert counts() == (2, 1, "page fetch failed (5 tries): HTTP 503")
+    [h] = store.feed_health()  # without a window, nothing is counted
+    assert (h.recent_articles, h.recent_unread, h.pages_waiting) == (0, 0, 1)

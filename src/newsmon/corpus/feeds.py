@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import FeedHealth, FeedSpec, FeedState
+from newsmon.corpus.records import TEASER_SOURCES, FeedHealth, FeedSpec, FeedState
 from newsmon.corpus.schema import ArticleRow, FeedRow, SightingRow
 
 
@@ -242,7 +242,9 @@ class Feeds:
                 .values(last_error=line[:2000], last_error_at=now)
             )
 
-    def feed_health(self) -> list[FeedHealth]:
+    def feed_health(self, pages_since: datetime | None = None) -> list[FeedHealth]:
+        """Every feed's state and counts; with `pages_since`, also how many of its articles
+        first seen since then are teasers because their page could not be downloaded."""
         with self._db.session() as s:
             counts: dict[int | None, int] = {}
             newest: dict[int | None, datetime] = {}
@@ -266,6 +268,31 @@ class Feeds:
                 .group_by(ArticleRow.feed_id)
             ):
                 waiting[feed_id] = count
+            recent: dict[int | None, tuple[int, int]] = {}
+            last_error: dict[int | None, str | None] = {}
+            if pages_since is not None:
+                # a page still to be tried again is late, not unread
+                unread = (
+                    (ArticleRow.page_attempts > 0)
+                    & ArticleRow.page_retry_at.is_(None)
+                    & ArticleRow.text_source.in_(TEASER_SOURCES)
+                )
+                for feed_id, total, failed in s.execute(
+                    select(
+                        ArticleRow.feed_id,
+                        func.count(),
+                        func.sum(case((unread, 1), else_=0)),
+                    )
+                    .where(ArticleRow.first_seen_at >= pages_since)
+                    .group_by(ArticleRow.feed_id)
+                ):
+                    recent[feed_id] = (total, int(failed or 0))
+                for feed_id, note in s.execute(
+                    select(ArticleRow.feed_id, ArticleRow.extraction_note)
+                    .where(ArticleRow.first_seen_at >= pages_since, unread)
+                    .order_by(ArticleRow.feed_id, ArticleRow.id.desc())
+                ):
+                    last_error.setdefault(feed_id, note)
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
             return [
                 FeedHealth(
@@ -286,6 +313,8 @@ class Feeds:
                     r.created_at,
                     _aware(newest.get(r.id)),
                     waiting.get(r.id, 0),
+                    *recent.get(r.id, (0, 0)),
+                    last_error.get(r.id),
                 )
                 for r in rows
             ]

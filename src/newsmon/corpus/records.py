@@ -14,6 +14,9 @@ from typing import Any
 
 from newsmon.dedup import Signature
 
+# Where a stored text is a teaser standing in for the article (`text_source`), not its body.
+TEASER_SOURCES = frozenset({"feed-summary", "page-description", "none"})
+
 
 class AlertStatus(StrEnum):
     """Where an alert is in the outbox."""
@@ -73,7 +76,9 @@ class NewArticle:
     content_hash: str | None
     signature: Signature | None = None
     entry_fingerprint: str | None = None
-    # The page could not be downloaded (a soft failure): when to try it again.
+    # The page was requested and could not be downloaded; after a soft failure, when to try
+    # it again.
+    page_failed: bool = False
     page_retry_at: datetime | None = None
 
 
@@ -161,6 +166,12 @@ class FeedHealth:
     created_at: datetime | None = None  # first synced: how long a never-working feed has failed
     last_new_at: datetime | None = None  # its newest article or sighting: silent since then
     pages_waiting: int = 0  # articles stored from a teaser whose page will be tried again
+    # Of its articles first seen since the window `feed_health` was given: how many, how many
+    # are teasers because their page could not be downloaded (no try left), and the newest
+    # one's reason.
+    recent_articles: int = 0
+    recent_unread: int = 0
+    last_page_error: str | None = None
 
 
 @dataclass(frozen=True)

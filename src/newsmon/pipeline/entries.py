@@ -13,6 +13,7 @@ from newsmon import alerts as alerting
 from newsmon import poll
 from newsmon.config import Config, FeedConfig
 from newsmon.corpus.records import (
+    TEASER_SOURCES,
     AlertStatus,
     DuplicateReason,
     DuplicateURLError,
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 # a teaser, not a body: never replaces a body stored earlier
-FALLBACK_SOURCES = frozenset({"feed-summary", "page-description", "none"})
+FALLBACK_SOURCES = TEASER_SOURCES
 
 
 def to_stored(matches: Iterable[TopicMatch]) -> list[StoredMatch]:
@@ -179,8 +180,10 @@ def store_entry(
     extracted = analysis.extracted
     failed = not page.ok and not page.refused
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
-    if feed_id is not None:  # a feed's entry: its page is tried again on later passes
-        article = replace(article, page_retry_at=next_try(ctx.config, page, 1, now))
+    if feed_id is not None and failed:  # a feed's entry: its page is tried again later
+        article = replace(
+            article, page_failed=True, page_retry_at=next_try(ctx.config, page, 1, now)
+        )
     matches = analysis.matches
     channels, status, note = alert_plan(ctx, matches, article.published_at, now)
     if announce is True:
