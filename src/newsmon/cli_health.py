@@ -6,6 +6,7 @@ Registered on the `newsmon` command by importing this module (newsmon.cli does).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -35,6 +36,16 @@ def health(
     ] = 60,
     failing_hours: FailingHoursOption = 24,
     silent_days: SilentDaysOption = 7,
+    unread_share: Annotated[
+        float,
+        typer.Option(
+            "--unread-share",
+            min=0,
+            max=1,
+            help="A feed with this share of its last 7 days' pages not downloaded is a "
+            "problem (0: never)",
+        ),
+    ] = 0.5,
     as_json: JsonOption = False,
 ) -> None:
     """Is newsmon working? Last completed pass, feeds failing, silent or unread, alerts.
@@ -47,7 +58,9 @@ def health(
     cfg = _config(config)
     store = _store(cfg)
     now = datetime.now(UTC)
-    policy = HealthPolicy.of(failing_hours, silent_days, max_age_minutes)
+    policy = replace(
+        HealthPolicy.of(failing_hours, silent_days, max_age_minutes), unread_share=unread_share
+    )
     try:
         runs = store.runs.recent_runs("monitor", limit=20)
         report = assess(

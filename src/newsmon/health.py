@@ -124,7 +124,7 @@ class HealthPolicy:
     """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
     trouble too when at least `unread_share` of its articles of the last `pages_window` (and
     `unread_min` of them) are teasers because their pages could not be downloaded: a site that
-    blocks or drops newsmon leaves its stories classified on a line or two, unseen."""
+    blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never)."""
 
     max_pass_age: timedelta = timedelta(hours=1)
     failing_for: timedelta = timedelta(days=1)
@@ -352,7 +352,8 @@ def assess(
     for v in verdicts:
         h = v.health
         if (
-            h.recent_unread >= policy.unread_min
+            policy.unread_share > 0
+            and h.recent_unread >= policy.unread_min
             and h.recent_unread >= policy.unread_share * h.recent_articles
         ):
             problems.append(

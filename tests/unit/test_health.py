@@ -180,6 +180,7 @@ def test_a_feed_whose_pages_mostly_could_not_be_downloaded_is_a_problem() -> Non
     assert not assess(
         NOW, [run(1)], [feed(recent_articles=30, recent_unread=14)], {}, policy=strict
     ).healthy
+    assert assess(NOW, [run(1)], [blocked], {}, policy=HealthPolicy(unread_share=0)).healthy
 
 
 def test_only_enabled_feeds_count_and_an_old_completed_pass_is_kept() -> None:
