@@ -274,3 +274,21 @@ def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: boo
     from tests.conftest import SHIPPED_TOPICS
 
     assert ("policy" in topics(load_rules(SHIPPED_TOPICS), title, "")) is policy
+
+
+@pytest.mark.parametrize(
+    ("body", "open_source"),
+    [
+        # weights in a form people run themselves, or a model's own hub page: released weights
+        ("Unsloth posted GGUF quantisations of the new 35B model a day after launch.", True),
+        ("For more details, see the model's Hugging Face page for the 4B release.", True),
+        ("The team shared the Hugging Face repo with the checkpoints and a demo.", True),
+        # the hub as a company, and local files that are not a model's, stay out
+        ("Hugging Face raised a new round of funding from chip makers this week.", False),
+        ("The exporter writes CSV and JSON files for the analytics dashboard.", False),
+    ],
+)
+def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source: bool) -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    assert ("open-source" in topics(load_rules(SHIPPED_TOPICS), "", body)) is open_source
