@@ -78,11 +78,19 @@ class SiteServer:
                     site.requests.append((self.path, sent))
                     site.in_flight += 1
                     site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                self._counted = True
                 try:
                     self._answer(sent)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client hung up (a body cap, a timeout): expected in tests
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                """The request stops counting as in flight once its answer starts: a client
+                that reads the answer may send its next request before this thread returns."""
+                if self._counted:
+                    self._counted = False
                     with site._lock:
                         site.in_flight -= 1
 
@@ -97,6 +105,8 @@ class SiteServer:
                     if sent.get("if-none-match") == headers["ETag"]:
                         status, body = 304, b""
                 size = int(route.get("stream_bytes", len(body)))
+                if "stream_bytes" not in route:  # a stream is in flight while it streams
+                    self._done()
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
