@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import acreate_table_artifact
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import (
@@ -34,6 +34,7 @@ from newsmon.pipeline import (
     process_feeds,
     settle_batches,
 )
+from newsmon.pipeline.checkup import health_report
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
 
@@ -56,6 +57,20 @@ async def process_feeds_task(
 ) -> list[FeedOutcome]:
     """Safe to retry: whatever the first try stored is recognised as already seen."""
     return await process_feeds(ctx, fetcher, feeds, force=force)
+
+
+async def show_health(ctx: Context) -> None:
+    """What `newsmon health` would say now, in the run's log (a warning a problem) and in the
+    `newsmon-health` artifact, so a feed failing, silent or unread shows in Prefect too; it
+    never changes how the pass ends."""
+    logger = get_run_logger()
+    report = await asyncio.to_thread(health_report, ctx.store, ctx.config, utcnow())
+    for problem in report.problems:
+        logger.warning("health: %s: %s", problem.kind.value, problem.message)
+    markdown = "\n".join(["```", *report.lines(), "```"])
+    kinds = ", ".join(dict.fromkeys(p.kind.value for p in report.problems))
+    verdict = f"UNHEALTHY: {kinds}" if kinds else "healthy"
+    await acreate_markdown_artifact(key="newsmon-health", markdown=markdown, description=verdict)
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
@@ -109,6 +124,7 @@ async def monitor(
         await acreate_table_artifact(
             key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
+        await show_health(ctx)
     except BaseException as exc:
         record_crash(ctx, run_id, exc)
         ctx.close()

@@ -52,26 +52,16 @@ def health(
 
     Exits 1 when something is stale or stuck, for cron or a probe.
     """
-    from newsmon.corpus.records import RunStatus
-    from newsmon.health import HealthPolicy, assess
+    from newsmon.health import HealthPolicy
+    from newsmon.pipeline.checkup import health_report
 
     cfg = _config(config)
     store = _store(cfg)
-    now = datetime.now(UTC)
     policy = replace(
         HealthPolicy.of(failing_hours, silent_days, max_age_minutes), unread_share=unread_share
     )
     try:
-        runs = store.runs.recent_runs("monitor", limit=20)
-        report = assess(
-            now,
-            runs,
-            store.feed_health(pages_since=now - policy.pages_window),
-            store.outbox.alert_counts(),
-            policy=policy,
-            enabled={f.name for f in cfg.feeds if f.enabled},
-            last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
-        )
+        report = health_report(store, cfg, datetime.now(UTC), policy)
     finally:
         store.close()
     if as_json:

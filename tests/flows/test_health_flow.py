@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flows.monitor import monitor
@@ -19,6 +20,7 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.devsite import SiteServer
 from newsmon.health import PassFailed, VerdictKind
+from tests.flows.test_backfill_urls_flow import artifacts
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
 
@@ -32,6 +34,11 @@ GOOD_FEEDS = [("frontier-wire", "/feeds/en-ai.atom", "en"), ("ai-daily-ko", "/fe
 def newsmon(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.output
+
+
+def latest_health() -> Any:
+    """The newest `newsmon-health` artifact a monitor pass left in Prefect."""
+    return max(artifacts("newsmon-health"), key=lambda a: a.created)
 
 
 def runs_of(config: Path) -> list[dict[str, object]]:
@@ -95,6 +102,10 @@ def test_delivery_blocked_for_several_passes_fails_the_run_until_slack_takes_ale
     slack.unknown_channels.add(load_config(config).slack.default_channel)
     first = asyncio.run(monitor(config_path=str(config), blocked_passes=2))
     assert first.alerts_sent == 0 and first.alerts_pending > 0
+    # the pass itself shows what `newsmon health` would say, in Prefect
+    shown = latest_health()
+    assert shown.description == "UNHEALTHY: alerts_stuck"
+    assert "alerts_stuck:" in shown.data and "cannot be delivered" in shown.data
     with pytest.raises(PassFailed) as failed:
         asyncio.run(monitor(config_path=str(config), blocked_passes=2))
     assert failed.value.verdict.kind is VerdictKind.DELIVERY_BLOCKED
@@ -108,6 +119,7 @@ def test_delivery_blocked_for_several_passes_fails_the_run_until_slack_takes_ale
     assert third.alerts_sent == first.alerts_pending and third.alerts_pending == 0
     code, out = newsmon("health", "--config", str(config))
     assert code == 0, out
+    assert latest_health().description == "healthy"
 
 
 def test_a_pass_that_times_out_is_recorded_as_crashed(tmp_path: Path, site: SiteServer) -> None:

@@ -1,0 +1,27 @@
+"""The installation's health read from its corpus: what `newsmon health` prints, and what each
+monitoring pass shows in Prefect when it ends (the `newsmon-health` artifact and warnings)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from newsmon.config import Config
+from newsmon.corpus import Store
+from newsmon.corpus.records import RunStatus
+from newsmon.health import HealthPolicy, HealthReport, assess
+
+
+def health_report(
+    store: Store, config: Config, now: datetime, policy: HealthPolicy | None = None
+) -> HealthReport:
+    """Recent monitor runs, the enabled feeds' health and the alerts per channel, judged."""
+    policy = policy or HealthPolicy()
+    return assess(
+        now,
+        store.runs.recent_runs("monitor", limit=20),
+        store.feed_health(pages_since=now - policy.pages_window),
+        store.outbox.alert_counts(),
+        policy=policy,
+        enabled={f.name for f in config.feeds if f.enabled},
+        last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
+    )
