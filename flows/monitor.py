@@ -18,6 +18,7 @@ from flows.common import (
     DELIVERY_TIMEOUT,
     FEEDS_TASK_TIMEOUT,
     MONITOR_TIMEOUT,
+    crash_reason,
     open_context,
     record_crash,
 )
@@ -64,7 +65,11 @@ async def show_health(ctx: Context) -> None:
     `newsmon-health` artifact, so a feed failing, silent or unread shows in Prefect too; it
     never changes how the pass ends."""
     logger = get_run_logger()
-    report = await asyncio.to_thread(health_report, ctx.store, ctx.config, utcnow())
+    try:
+        report = await asyncio.to_thread(health_report, ctx.store, ctx.config, utcnow())
+    except Exception as exc:  # the pass is recorded already: its end must not change now
+        logger.warning("health not judged: %s", crash_reason(exc)[:300])
+        return
     for problem in report.problems:
         logger.warning("health: %s: %s", problem.kind.value, problem.message)
     markdown = "\n".join(["```", *report.lines(), "```"])
