@@ -185,12 +185,7 @@ class Articles:
                 raise DuplicateURLError(article.canonical_url) from None
             except DataError as exc:  # values the column types did not bound (a bug)
                 raise RowRefusedError(str(exc.orig or exc).splitlines()[0][:300]) from None
-            # An exact copy's bands are its head's: indexing them again adds nothing.
-            if keys and (cluster is None or cluster.reason != DuplicateReason.HASH):
-                s.execute(
-                    insert(ArticleBandRow),
-                    [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(keys)],
-                )
+            self._add_bands(s, row, keys)
             queued = 0
             if clusters.may_speak(queries, cluster, bool(matches)):
                 s.add_all(_match_rows(row.id, matches, rules_version))
@@ -248,10 +243,9 @@ class Articles:
         page could not be read this time). Returns whether the text or title changed.
         """
         new_keys = changed.signature.band_keys() if changed.signature else []
+        new_keys += short_body_keys(changed.title, changed.text)
         with self._write_lock, self._db.session() as s:
-            self._lock_story(
-                s, changed.content_hash, new_keys + short_body_keys(changed.title, changed.text)
-            )
+            self._lock_story(s, changed.content_hash, new_keys)
             row = s.get(ArticleRow, article_id)
             if row is None:
                 return False
@@ -267,21 +261,10 @@ class Articles:
             row.entry_fingerprint = changed.entry_fingerprint
             if not edited:
                 return False
-            if row.minhash is not None and row.minhash_scheme:
-                old = band_keys(Signature(row.minhash_scheme, row.minhash))
-                s.execute(
-                    delete(ArticleBandRow).where(
-                        ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
-                    )
-                )
-            self._reindex_short_body(s, row, changed.title, changed.text)
+            self._drop_bands(s, row)
             row.title = changed.title
             self._set_body(row, changed)
-            if new_keys and row.duplicate_reason != DuplicateReason.HASH:
-                s.execute(
-                    insert(ArticleBandRow),
-                    [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(new_keys)],
-                )
+            self._add_bands(s, row, new_keys)
             if row.duplicate_of_id is None:
                 s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
                 s.flush()
@@ -301,12 +284,7 @@ class Articles:
                     ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                 )
             )
-        new = short_body_keys(title, text_)
-        if new and row.duplicate_reason != DuplicateReason.HASH:
-            s.execute(
-                insert(ArticleBandRow),
-                [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(new)],
-            )
+        Articles._add_bands(s, row, short_body_keys(title, text_))
 
     # --- pages tried again --------------------------------------------------------------------
 
@@ -399,12 +377,7 @@ class Articles:
                     joined = True
             self._set_body(row, changed)
             row.language = changed.language
-            new_keys = list(dict.fromkeys(keys + short))
-            if new_keys and row.duplicate_reason != DuplicateReason.HASH:
-                s.execute(
-                    insert(ArticleBandRow),
-                    [{"band_key": k, "article_id": row.id} for k in new_keys],
-                )
+            self._add_bands(s, row, keys + short)
             s.flush()
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
@@ -444,6 +417,16 @@ class Articles:
             select(ArticleRow.id).where(ArticleRow.duplicate_of_id == head_id).limit(1)
         )
         return found is not None
+
+    @staticmethod
+    def _add_bands(s: Session, row: ArticleRow, keys: Sequence[int]) -> None:
+        """Index an article under these band keys; an exact copy's bands are its head's, so it
+        has none of its own."""
+        if keys and row.duplicate_reason != DuplicateReason.HASH:
+            s.execute(
+                insert(ArticleBandRow),
+                [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(keys)],
+            )
 
     @staticmethod
     def _drop_bands(s: Session, row: ArticleRow) -> None:

@@ -287,12 +287,17 @@ class Feeds:
                     .group_by(ArticleRow.feed_id)
                 ):
                     recent[feed_id] = (total, int(failed or 0))
-                for feed_id, note in s.execute(
-                    select(ArticleRow.feed_id, ArticleRow.extraction_note)
+                latest_unread = (
+                    select(func.max(ArticleRow.id))
                     .where(ArticleRow.first_seen_at >= pages_since, unread)
-                    .order_by(ArticleRow.feed_id, ArticleRow.id.desc())
+                    .group_by(ArticleRow.feed_id)
+                )
+                for feed_id, note in s.execute(
+                    select(ArticleRow.feed_id, ArticleRow.extraction_note).where(
+                        ArticleRow.id.in_(latest_unread)
+                    )
                 ):
-                    last_error.setdefault(feed_id, note)
+                    last_error[feed_id] = note
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
             return [
                 FeedHealth(

@@ -88,6 +88,12 @@ def next_try(config: Config, page: FetchResult, attempts: int, now: datetime) ->
     further tries (newsmon.pipeline.retries tries it)."""
     if not still_down(page) or attempts > config.fetch.page_retries:
         return None
+    return soft_wait(config, page, attempts, now)
+
+
+def soft_wait(config: Config, page: FetchResult, attempts: int, now: datetime) -> datetime:
+    """When a page still failing softly after `attempts` downloads is worth another request:
+    a feed's soft backoff, or the Retry-After it sent."""
     kind = poll.Severity.SOFT
     return poll.after_failure(config.poll, now, attempts, kind, page.headers, page.status).at
 

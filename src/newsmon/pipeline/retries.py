@@ -14,7 +14,6 @@ import logging
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from newsmon import poll
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import PageRetry
 from newsmon.feeds import FeedEntry
@@ -28,6 +27,7 @@ from newsmon.pipeline.entries import (
     fetch_page,
     new_article,
     next_try,
+    soft_wait,
     still_down,
     to_stored,
 )
@@ -69,14 +69,7 @@ async def retry_pages(
         probe, rest = retries[0], retries[1:]
         page = await one(probe)
         if rest and still_down(page):
-            at = poll.after_failure(
-                ctx.config.poll,
-                now,
-                probe.attempts + 1,
-                poll.Severity.SOFT,
-                page.headers,
-                page.status,
-            ).at
+            at = soft_wait(ctx.config, page, probe.attempts + 1, now)
             ids = [r.id for r in rest]
             await asyncio.to_thread(ctx.store.postpone_page_retries, ids, at)
             outcome.pages_postponed += len(ids)

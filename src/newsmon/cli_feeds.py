@@ -1,0 +1,155 @@
+"""`newsmon feeds` and `newsmon feeds add`: each feed's health, and adding a feed to the
+configuration.
+
+Registered on the `newsmon` command by importing this module (newsmon.cli does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from newsmon.cli import (
+    EXIT_CONFIG,
+    EXIT_UNHEALTHY,
+    ConfigOption,
+    FailingHoursOption,
+    JsonOption,
+    SilentDaysOption,
+    _config,
+    _fail,
+    _fmt,
+    _store,
+    app,
+)
+from newsmon.config import ConfigError, config_path
+
+feeds_app = typer.Typer(
+    help="Feed health, and adding feeds.",
+    no_args_is_help=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.callback(invoke_without_command=True)
+def feeds(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    failing_hours: FailingHoursOption = 24,
+    silent_days: SilentDaysOption = 7,
+) -> None:
+    """Each feed's health: last success, last error, entries seen, next check.
+
+    Exits 1 when an enabled feed has been failing for more than --failing-hours.
+    """
+    from newsmon.health import FeedState, HealthPolicy, judge_feed
+
+    if ctx.invoked_subcommand is not None:
+        return
+    cfg = _config(config)
+    store = _store(cfg)
+    policy = HealthPolicy.of(failing_hours, silent_days)
+    now = datetime.now(UTC)
+    try:
+        health = {h.name: h for h in store.feed_health(pages_since=now - policy.pages_window)}
+    finally:
+        store.close()
+    verdicts = {n: judge_feed(h, now, policy) for n, h in health.items()}
+    too_long = [
+        f.name
+        for f in cfg.feeds
+        if f.enabled and f.name in verdicts and verdicts[f.name].state is FeedState.FAILING_TOO_LONG
+    ]
+    if as_json:
+        out = []
+        for feed in cfg.feeds:
+            v = verdicts.get(feed.name)
+            item = v.as_dict() if v else {"name": feed.name, "url": feed.url, "state": None}
+            if not feed.enabled:
+                item["state"] = "disabled"
+            elif v is None:
+                item["state"] = FeedState.NEVER_CHECKED.value
+            item["configured_url"] = feed.url
+            out.append(item)
+        removed = sorted(set(health) - {f.name for f in cfg.feeds})
+        typer.echo(json.dumps({"feeds": out, "unconfigured": removed}, indent=2))
+        if too_long:
+            raise typer.Exit(EXIT_UNHEALTHY)
+        return
+    for feed in cfg.feeds:
+        h = health.get(feed.name)
+        v = verdicts.get(feed.name)
+        if not feed.enabled:
+            state = "disabled in config"
+        elif not h or not h.last_checked_at:
+            state = "never checked"
+        elif h.consecutive_failures:
+            state = f"failing ({h.failure_kind or 'soft'}, {h.consecutive_failures}x)"
+        elif v is not None and v.state is FeedState.SILENT and v.since:
+            state = f"silent since {_fmt(v.since)[:10]}"
+        else:
+            state = "ok"
+        typer.echo(f"{feed.name:<28} {state:<20} {feed.url}")
+        if not h or not h.last_checked_at:
+            continue
+        typer.echo(
+            f"    last success: {_fmt(h.last_success_at)}  entries seen: {h.entries_seen}  "
+            f"articles: {h.articles}  consecutive failures: {h.consecutive_failures}"
+        )
+        due_now = h.next_check_at is None or h.next_check_at <= now
+        when = "next pass" if due_now else _fmt(h.next_check_at)
+        note = h.schedule_note if h.schedule_note and h.schedule_note != "every pass" else ""
+        typer.echo(f"    next check: {when}" + (f" ({note})" if note else ""))
+        if h.last_error:
+            typer.echo(f"    last error ({_fmt(h.last_error_at)}): {h.last_error}")
+        if h.pages_waiting:
+            typer.echo(
+                f"    pages to try again: {h.pages_waiting} (stored from their teasers meanwhile)"
+            )
+        if h.recent_unread:
+            typer.echo(
+                f"    pages not downloaded: {h.recent_unread} of {h.recent_articles} articles in "
+                f"{policy.pages_window.days} days are their teasers (last: {h.last_page_error})"
+            )
+        if h.url != feed.url and h.config_url == feed.url:
+            typer.echo(f"    moved permanently to {h.url}: update the configuration")
+    removed = sorted(set(health) - {f.name for f in cfg.feeds})
+    if removed:
+        typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")
+    if too_long:
+        typer.echo(f"failing for more than {failing_hours:g} h: {', '.join(too_long)}")
+        raise typer.Exit(EXIT_UNHEALTHY)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed")],
+    name: Annotated[str | None, typer.Option(help="Feed name [default: from the site]")] = None,
+    language: Annotated[str | None, typer.Option(help="ko or en [default: guessed]")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Find a site's feed, check that it parses, and add it to the configuration file."""
+    from newsmon.discover import DiscoveryError, add_to_config, discover
+
+    cfg = _config(config)
+    path = config_path(config)
+    try:
+        found = asyncio.run(discover(url, cfg.fetch))
+    except DiscoveryError as exc:
+        raise _fail(1, str(exc)) from None
+    if any(f.url == found.url for f in cfg.feeds):
+        raise _fail(1, f"{found.url} is already configured")
+    try:
+        entry = add_to_config(path, found, name=name, language=language)
+    except (ConfigError, ValueError) as exc:
+        raise _fail(EXIT_CONFIG, f"not added: {exc}") from None
+    typer.echo(
+        f"added {entry.name}: {entry.url} ({found.entries} entries"
+        f"{', language ' + entry.language if entry.language else ''}) to {path}"
+    )
