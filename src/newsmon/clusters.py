@@ -3,16 +3,18 @@
 `dedup` computes identities (hashes, signatures, band keys) and says when two bodies are the
 same story; this module applies that to the corpus: the same body hash first, then the most
 similar signature among the articles sharing an LSH band, then, for a summary-length item, the
-most similar body without its headline among the candidates of both band sets. A cluster
-speaks (matches, alerts) once. The corpus answers the questions (`ClusterQueries`) inside the
-transaction, and under the locks, of the article being stored (newsmon.corpus.articles);
-nothing here touches a database.
+most similar body without its headline among the candidates of both band sets. A similar text
+counts only from an article within `STORY_WINDOW` of the new one (identical bodies at any
+distance). A cluster speaks (matches, alerts) once. The corpus answers the questions
+(`ClusterQueries`) inside the transaction, and under the locks, of the article being stored
+(newsmon.corpus.articles); nothing here touches a database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
@@ -33,6 +35,27 @@ MAX_CANDIDATES = 50
 # Candidates with a longer text are not read for the short-item rule: a body at most
 # SHORT_BODY_CHARS long cannot reach the threshold against one several times longer.
 SHORT_CANDIDATE_CHARS = 4 * SHORT_BODY_CHARS
+# Copies of a story are published within days of it. A similar text further apart in time is
+# another story: the next part of a series under one standing summary, a reporter's or an
+# outlet's template lede over another event, a follow-up (measured on 10,918 real feed items:
+# every similar pair more than a week apart was such a pair; README, Deduplication).
+STORY_WINDOW = timedelta(days=7)
+# A publication date later than this after the article was first seen is not believed.
+_FUTURE_SLACK = timedelta(days=1)
+
+
+def story_time(published_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """When an article came out, for the window: its publication date, else when it was first
+    seen (also when the date lies in the future: a feed's clock or a typo). Naive is UTC,
+    as the corpus stores it."""
+    seen = _aware(first_seen_at)
+    if published_at is not None and _aware(published_at) <= seen + _FUTURE_SLACK:
+        return _aware(published_at)
+    return seen
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -43,11 +66,16 @@ class Candidate:
     duplicate_of: int | None
     minhash: bytes | None = None
     minhash_scheme: str | None = None
+    when: datetime | None = None  # `story_time`; None: not asked for
 
     @property
     def head_id(self) -> int:
         """Its cluster's head: copies always point at the head, never at another copy."""
         return self.duplicate_of or self.id
+
+    def near_in_time(self, when: datetime | None) -> bool:
+        """Whether this article came out within `STORY_WINDOW` of `when` (None: any time)."""
+        return when is None or self.when is None or abs(when - self.when) <= STORY_WINDOW
 
 
 @dataclass(frozen=True)
@@ -79,11 +107,12 @@ class ClusterQueries(Protocol):
         ...
 
     def signed(self, ids: Sequence[int]) -> list[Candidate]:
-        """These articles with their stored signatures."""
+        """These articles with their stored signatures and `story_time`."""
         ...
 
     def texts(self, ids: Sequence[int], max_chars: int) -> list[Text]:
-        """These articles' headlines and texts, those with texts up to `max_chars` long."""
+        """These articles' headlines, texts and `story_time`, those with texts up to
+        `max_chars` long."""
         ...
 
     def cluster_has_alerts(self, head_id: int) -> bool:
@@ -95,21 +124,27 @@ class ClusterQueries(Protocol):
         ...
 
 
-def find_cluster(queries: ClusterQueries, article: NewArticle) -> ClusterMatch | None:
-    """The cluster this article belongs to, or None for a story of its own."""
+def find_cluster(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
+    """The cluster this article belongs to, or None for a story of its own. `when` is the
+    article's `story_time`: similar texts count only from articles near it (None: any)."""
     if article.content_hash:
         first = queries.first_with_hash(article.content_hash)
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
     if article.signature is not None:
-        best = nearest(queries, article.signature)
+        best = nearest(queries, article.signature, when)
         if best is not None and is_near_duplicate(best.similarity):
             return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
-    return short_copy(queries, article)
+    return short_copy(queries, article, when)
 
 
-def nearest(queries: ClusterQueries, signature: Signature) -> Nearest | None:
-    """The cluster head most similar to `signature` among articles sharing an LSH band.
+def nearest(
+    queries: ClusterQueries, signature: Signature, when: datetime | None = None
+) -> Nearest | None:
+    """The cluster head most similar to `signature` among articles sharing an LSH band and
+    within `STORY_WINDOW` of `when`.
 
     Two index queries whatever the corpus size: the band keys, then the signatures of at
     most MAX_CANDIDATES candidates (those sharing the most bands). Nothing is scanned.
@@ -122,6 +157,8 @@ def nearest(queries: ClusterQueries, signature: Signature) -> Nearest | None:
     for candidate in queries.signed(ids):
         if candidate.minhash is None or candidate.minhash_scheme != signature.scheme:
             continue
+        if not candidate.near_in_time(when):
+            continue
         similarity = jaccard_estimate(signature.values, candidate.minhash)
         head_id = candidate.head_id
         # the most similar; among equals, the oldest cluster
@@ -130,13 +167,15 @@ def nearest(queries: ClusterQueries, signature: Signature) -> Nearest | None:
     return best
 
 
-def short_copy(queries: ClusterQueries, article: NewArticle) -> ClusterMatch | None:
+def short_copy(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
     """The cluster of a summary-length item whose body, without its headline, is another
     site's short body: a copy under another headline, or a feed's teaser of it.
 
     Candidates share a band of the body's keys (summary-length items stored with this rule)
     or of the whole text's signature (any stored article, older ones included); each is
-    compared exactly, body to body.
+    compared exactly, body to body, if it came out within `STORY_WINDOW` of `when`.
     """
     body = short_body(article.title, article.text)
     if body is None:
@@ -147,6 +186,8 @@ def short_copy(queries: ClusterQueries, article: NewArticle) -> ClusterMatch | N
         return None
     best: Nearest | None = None
     for found in queries.texts(ids, SHORT_CANDIDATE_CHARS):
+        if not found.candidate.near_in_time(when):
+            continue
         similarity = body_similarity(body, headline_free_body(found.title, found.text))
         head_id = found.candidate.head_id
         if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):

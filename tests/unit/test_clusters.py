@@ -6,6 +6,7 @@ the corpus is a few Python lists, so each rule of the policy is checked on its o
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from newsmon import clusters
 from newsmon.clusters import Candidate
@@ -28,15 +29,23 @@ class Corpus:
     matched: set[int] = field(default_factory=set)
     titled: dict[int, str] = field(default_factory=dict)
     bodies: dict[int, str] = field(default_factory=dict)
+    times: dict[int, datetime | None] = field(default_factory=dict)
 
     def add(
-        self, dup_of: int | None, h: str | None, body: str | None, scheme: str = "", title: str = ""
+        self,
+        dup_of: int | None,
+        h: str | None,
+        body: str | None,
+        scheme: str = "",
+        title: str = "",
+        when: datetime | None = None,
     ) -> int:
         sig = minhash_signature(body) if body else None
         aid = len(self.articles) + 1
         values = sig.values if sig else None
         self.articles.append((aid, dup_of, h, values, scheme or (sig.scheme if sig else None)))
         self.titled[aid], self.bodies[aid] = title, body or ""
+        self.times[aid] = when
         for key in (sig.band_keys() if sig else []) + short_body_keys(title, body):
             self.bands.setdefault(key, set()).add(aid)
         return aid
@@ -53,11 +62,15 @@ class Corpus:
 
     def signed(self, ids: Sequence[int]) -> list[Candidate]:
         # newest first: like a database without ORDER BY, no order may be relied upon
-        return [Candidate(a, d, v, s) for a, d, _, v, s in reversed(self.articles) if a in ids]
+        return [
+            Candidate(a, d, v, s, self.times[a])
+            for a, d, _, v, s in reversed(self.articles)
+            if a in ids
+        ]
 
     def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
         return [
-            clusters.Text(Candidate(a, d), self.titled[a], self.bodies[a])
+            clusters.Text(Candidate(a, d, when=self.times[a]), self.titled[a], self.bodies[a])
             for a, d, *_ in self.articles
             if a in ids and len(self.bodies[a]) <= max_chars
         ]
@@ -164,3 +177,53 @@ def test_records_and_policy_import_no_database_library() -> None:
         }
         assert "sqlalchemy" not in imported, module.__name__
         assert "newsmon" in imported  # the imports were read (both use newsmon.dedup)
+
+
+DAY = datetime(2026, 3, 10, 9, tzinfo=UTC)
+
+
+def test_a_similar_text_counts_only_from_a_story_out_within_the_window() -> None:
+    """A series under one standing summary, a reporter's template lede over another event:
+    similar texts weeks apart are other stories. Copies come out within days."""
+    corpus = Corpus()
+    title = "LG unveils reasoning model"
+    old = corpus.add(None, None, BODY, when=DAY - timedelta(days=30))
+    old_short = corpus.add(
+        None, None, f"{title}\n{SUMMARY}", title=title, when=DAY - timedelta(days=8)
+    )
+    article = new_article(text=BODY, signed=True, content_hash=None)
+    assert clusters.find_cluster(corpus, article, DAY) is None
+    teaser = new_article(text=SUMMARY, title="LG's answer to DeepSeek", signed=True)
+    assert clusters.find_cluster(corpus, teaser, DAY) is None
+    # without a time (None) the window is not applied, as before
+    assert clusters.find_cluster(corpus, article) == ClusterMatch(old, DuplicateReason.NEAR, 1.0)
+    assert clusters.find_cluster(corpus, teaser) == ClusterMatch(
+        old_short, DuplicateReason.SHORT, 1.0
+    )
+    # a copy within a week, either side, joins; so does one of a story with no time known
+    recent = corpus.add(None, None, BODY, when=DAY + timedelta(days=6, hours=23))
+    assert clusters.find_cluster(corpus, article, DAY) == ClusterMatch(
+        recent, DuplicateReason.NEAR, 1.0
+    )
+    timeless = corpus.add(None, None, f"{title}\n{SUMMARY}", title=title)
+    assert clusters.find_cluster(corpus, teaser, DAY) == ClusterMatch(
+        timeless, DuplicateReason.SHORT, 1.0
+    )
+
+
+def test_an_identical_body_joins_at_any_distance_in_time() -> None:
+    corpus = Corpus()
+    head = corpus.add(None, "h1", BODY, when=DAY - timedelta(days=365))
+    found = clusters.find_cluster(corpus, new_article(content_hash="h1"), DAY)
+    assert found == ClusterMatch(head, DuplicateReason.HASH, 1.0)
+
+
+def test_story_time_is_the_publication_date_unless_it_lies_in_the_future() -> None:
+    seen = DAY
+    assert clusters.story_time(DAY - timedelta(days=3), seen) == DAY - timedelta(days=3)
+    assert clusters.story_time(None, seen) == seen
+    assert clusters.story_time(DAY + timedelta(hours=20), seen) == DAY + timedelta(hours=20)
+    assert clusters.story_time(DAY + timedelta(days=40), seen) == seen  # a feed's wrong clock
+    naive = datetime(2026, 3, 9, 9)  # the corpus stores UTC; naive values are UTC
+    assert clusters.story_time(naive, seen) == DAY - timedelta(days=1)
+    assert clusters.story_time(None, datetime(2026, 3, 10, 9)) == DAY

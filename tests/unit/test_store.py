@@ -442,3 +442,40 @@ def test_find_cluster_decides_without_storing(store: Store) -> None:
     assert match.reason is DuplicateReason.NEAR and 0.3 <= match.similarity < 1
     assert store.find_cluster(signed("https://c.example/3", OTHER_STORY)) is None
     assert store.known_urls(["https://b.example/2"]) == set()
+
+
+def test_a_similar_story_weeks_apart_is_a_story_of_its_own(store: Store) -> None:
+    """Similar texts join a story only within the week around it (`clusters.STORY_WINDOW`),
+    by publication date, else by when the store first saw them; identical bodies at any
+    distance. Real feeds hold such pairs: a reporter's template lede, a series' summary."""
+    march = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    later = march + timedelta(days=30)
+    summary = (
+        "The research institute's team built an AI model that reads animal behaviour like a "
+        "language and will publish its code, the university said on Monday."
+    )
+    edited = STORY[: int(len(STORY) * 0.7)]  # copies that are similar, not identical
+    tail = STORY[int(len(STORY) * 0.3) :]
+    head = store.add_article(signed("https://a.example/1", STORY, published_at=march))
+    short = store.add_article(
+        signed("https://a.example/2", summary, title="Animal talk", published_at=march)
+    )
+    copy = store.add_article(
+        signed("https://b.example/1", edited, published_at=march + timedelta(days=2))
+    )
+    assert (copy.duplicate_of, copy.duplicate_reason) == (head.id, DuplicateReason.NEAR)
+    assert store.find_cluster(signed("https://c.example/1", tail, published_at=later)) is None
+    within = store.find_cluster(signed("https://c.example/1", tail, published_at=march))
+    assert within is not None and within.head_id == head.id
+    teaser = signed("https://c.example/2", summary, title="Brain-like AI", published_at=later)
+    assert store.find_cluster(teaser) is None
+    close = signed("https://c.example/3", summary, title="Brain-like AI", published_at=march)
+    assert store.find_cluster(close) == ClusterMatch(short.id, DuplicateReason.SHORT, 1.0)
+    # no date: when the store first sees it (now, long after March 2026's stories)...
+    assert store.find_cluster(signed("https://d.example/1", tail, published_at=None)) is None
+    # ...and a date in the future is not believed either
+    future = datetime.now(UTC) + timedelta(days=400)
+    assert store.find_cluster(signed("https://d.example/2", tail, published_at=future)) is None
+    # the same body is the same story at any distance
+    same = store.find_cluster(signed("https://e.example/1", STORY, published_at=later))
+    assert same == ClusterMatch(head.id, DuplicateReason.HASH, 1.0)

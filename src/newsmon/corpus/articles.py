@@ -83,26 +83,34 @@ class _ClusterQueries:
 
     def signed(self, ids: Sequence[int]) -> list[clusters.Candidate]:
         return [
-            clusters.Candidate(cid, head, values, scheme)
-            for cid, head, values, scheme in self._s.execute(
+            clusters.Candidate(cid, head, values, scheme, clusters.story_time(published, seen))
+            for cid, head, values, scheme, published, seen in self._s.execute(
                 select(
                     ArticleRow.id,
                     ArticleRow.duplicate_of_id,
                     ArticleRow.minhash,
                     ArticleRow.minhash_scheme,
+                    ArticleRow.published_at,
+                    ArticleRow.first_seen_at,
                 ).where(ArticleRow.id.in_(list(ids)))
             )
         ]
 
     def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
         return [
-            clusters.Text(clusters.Candidate(cid, head), title, body)
-            for cid, head, title, body in self._s.execute(
+            clusters.Text(
+                clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
+                title,
+                body,
+            )
+            for cid, head, title, body, published, seen in self._s.execute(
                 select(
                     ArticleRow.id,
                     ArticleRow.duplicate_of_id,
                     ArticleRow.title,
                     ArticleRow.text,
+                    ArticleRow.published_at,
+                    ArticleRow.first_seen_at,
                 ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
             )
         ]
@@ -155,7 +163,9 @@ class Articles:
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, article.content_hash, keys)
             queries = _ClusterQueries(s)
-            cluster = clusters.find_cluster(queries, article)
+            seen = utcnow()
+            when = clusters.story_time(article.published_at, seen)
+            cluster = clusters.find_cluster(queries, article, when)
             row = ArticleRow(
                 canonical_url=article.canonical_url,
                 url=article.url,
@@ -177,6 +187,7 @@ class Articles:
                 entry_fingerprint=article.entry_fingerprint,
                 page_retry_at=article.page_retry_at,
                 page_attempts=1 if article.page_failed else 0,
+                first_seen_at=seen,
             )
             s.add(row)
             try:
@@ -223,8 +234,9 @@ class Articles:
 
     def find_cluster(self, article: NewArticle) -> ClusterMatch | None:
         """The dedup decision alone, storing nothing (no lock taken): the cluster it would join."""
+        when = clusters.story_time(article.published_at, utcnow())
         with self._db.session() as s:
-            return clusters.find_cluster(_ClusterQueries(s), article)
+            return clusters.find_cluster(_ClusterQueries(s), article, when)
 
     def update_article(
         self,
@@ -370,7 +382,8 @@ class Articles:
             s.flush()
             joined = False
             if row.duplicate_of_id is None and not self._has_copies(s, row.id):
-                cluster = clusters.find_cluster(queries, changed)
+                when = clusters.story_time(row.published_at, row.first_seen_at)
+                cluster = clusters.find_cluster(queries, changed, when)
                 if cluster is not None and cluster.head_id != row.id:
                     row.duplicate_of_id = cluster.head_id
                     row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
