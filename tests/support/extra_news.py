@@ -27,6 +27,7 @@ import json
 import os
 import re
 import subprocess
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -91,12 +92,25 @@ def _lang(text: str) -> str:
     return "ko" if len(_HANGUL.findall(text)) > 0.2 * max(1, letters) else "en"
 
 
-def _ai_news_items() -> dict[str, SharedItem]:
+@dataclass(frozen=True)
+class FeedItem:
+    """One RSS item of ``veryhungryface/ai_news`` as its snapshot holds it."""
+
+    link: str
+    title: str
+    text: str
+    source: str
+    date: str  # YYYY-MM-DD, as the repository gives it ("" when absent)
+
+
+def ai_news_feed_items(step: int = 12) -> list[FeedItem]:
+    """Every item (first version of each link) in every `step`-th snapshot up to
+    `AI_NEWS_COMMIT`, model-hub summaries and blog aggregators left out."""
     repo = _repo("veryhungryface+ai_news")
     commits = _git(repo, "log", "--format=%H", AI_NEWS_COMMIT).decode().split()
     seen: set[str] = set()
-    items: dict[str, SharedItem] = {}
-    for commit in commits[::12]:
+    items: list[FeedItem] = []
+    for commit in commits[::step]:
         try:
             data = json.loads(_git(repo, "show", f"{commit}:all_news.json"))
         except (subprocess.CalledProcessError, ValueError):
@@ -109,10 +123,19 @@ def _ai_news_items() -> dict[str, SharedItem]:
                 seen.add(link)
                 title = raw.get("original_title") or raw.get("title") or ""
                 text = raw.get("original_summary") or raw.get("description") or ""
-                lang = _lang(title + text)
-                prefix = "xko-" if lang == "ko" else "xen-"
-                item_id = prefix + hashlib.sha1(link.encode("utf-8")).hexdigest()[:10]
-                items[item_id] = SharedItem(item_id, title, text, lang)
+                items.append(
+                    FeedItem(link, title, text, raw.get("source") or "", raw.get("date") or "")
+                )
+    return items
+
+
+def _ai_news_items() -> dict[str, SharedItem]:
+    items: dict[str, SharedItem] = {}
+    for raw in ai_news_feed_items():
+        lang = _lang(raw.title + raw.text)
+        prefix = "xko-" if lang == "ko" else "xen-"
+        item_id = prefix + hashlib.sha1(raw.link.encode("utf-8")).hexdigest()[:10]
+        items[item_id] = SharedItem(item_id, raw.title, raw.text, lang)
     return items
 
 
