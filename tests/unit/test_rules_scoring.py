@@ -292,3 +292,38 @@ def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source
     from tests.conftest import SHIPPED_TOPICS
 
     assert ("open-source" in topics(load_rules(SHIPPED_TOPICS), "", body)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "policy"),
+    [
+        # a government creating, renaming or cutting its AI safety body: a public body acting
+        (
+            "US AI Safety Institute faces layoffs under budget plan",
+            "Staff were told this week.",
+            True,
+        ),
+        (
+            "AISI rebrands as Center for AI Standards and Innovation",
+            "The agency's new brief.",
+            True,
+        ),
+        ("국내 AI안전연구소 출범…초대 소장 임명", "연구소는 위험 평가를 맡는다.", True),
+        ("AI 안전 연구소 예산 감축 논란", "내년 예산이 줄었다.", True),
+        # what an institute evaluates, or an agreement between institutes, is AI safety alone
+        (
+            "AI Safety Institute tests new model for cyber risks",
+            "Its report lists findings.",
+            False,
+        ),
+        ("한·일 AI안전연구소, 평가 방법론 공동 개발 협약", "레드팀 방법을 함께 만든다.", False),
+    ],
+)
+def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_policy(
+    title: str, body: str, policy: bool
+) -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    got = topics(load_rules(SHIPPED_TOPICS), title, body)
+    assert ("policy" in got) is policy
+    assert "ai-safety" in got  # the institute itself stays AI safety news
