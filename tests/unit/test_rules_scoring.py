@@ -310,6 +310,8 @@ def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source
         ),
         ("국내 AI안전연구소 출범…초대 소장 임명", "연구소는 위험 평가를 맡는다.", True),
         ("AI 안전 연구소 예산 감축 논란", "내년 예산이 줄었다.", True),
+        ("미국 AI안전연구소 대규모 감원 위기", "연방 인력 감축 방침에 따른 것이다.", True),
+        ("영국, AI안전연구소 명칭을 AI보안연구소로 변경", "국가 안보 위험에 집중한다.", True),
         # what an institute evaluates, or an agreement between institutes, is AI safety alone
         (
             "AI Safety Institute tests new model for cyber risks",
