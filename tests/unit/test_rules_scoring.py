@@ -283,9 +283,13 @@ def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: boo
         ("Unsloth posted GGUF quantisations of the new 35B model a day after launch.", True),
         ("For more details, see the model's Hugging Face page for the 4B release.", True),
         ("The team shared the Hugging Face repo with the checkpoints and a demo.", True),
+        # the vocabulary of training a model is AI context: an open-sourced recipe is open AI
+        ("Ai2 open-sourced its post-training recipe and the reinforcement learning code.", True),
+        ("연구진은 사전학습 코드와 데이터를 오픈소스로 공개했다.", True),
         # the hub as a company, and local files that are not a model's, stay out
         ("Hugging Face raised a new round of funding from chip makers this week.", False),
         ("The exporter writes CSV and JSON files for the analytics dashboard.", False),
+        ("The city open-sourced the code of its parking app on GitHub.", False),
     ],
 )
 def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source: bool) -> None:
