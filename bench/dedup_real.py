@@ -76,12 +76,14 @@ def _store_all(items: list[FeedItem], folder: Path) -> list[Pair]:
 def _report(name: str, items: int, pairs: list[Pair]) -> None:
     reasons = Counter(p[0] for p in pairs)
     gaps = Counter(
-        "same day" if d == 0 else "1-7 days" if d <= 7 else "8+ days" for _, _, d, _, _ in pairs
+        "undated" if d < 0 else "same day" if d == 0 else "1-7 days" if d <= 7 else "8+ days"
+        for _, _, d, _, _ in pairs
     )
     print(f"{name}: {len(pairs)} of {items} items joined another story")
     print("  by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
     print(
-        "  apart:     " + ", ".join(f"{k} {gaps[k]}" for k in ("same day", "1-7 days", "8+ days"))
+        "  apart:     "
+        + ", ".join(f"{k} {gaps[k]}" for k in ("same day", "1-7 days", "8+ days", "undated"))
     )
 
 

@@ -11,12 +11,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
 from newsmon.clock import utcnow
+from newsmon.corpus.cluster_queries import ClusterQueries
 from newsmon.corpus.engine import Database
 from newsmon.corpus.outbox import alert_rows
 from newsmon.corpus.records import (
@@ -53,82 +54,6 @@ from newsmon.dedup import Signature, band_keys, short_body_keys
 from newsmon.urls import clean_url
 
 
-class _ClusterQueries:
-    """The questions of the cluster policy (`clusters.ClusterQueries`), in one session."""
-
-    def __init__(self, session: Session) -> None:
-        self._s = session
-
-    def first_with_hash(self, content_hash: str) -> clusters.Candidate | None:
-        found = self._s.execute(
-            select(ArticleRow.id, ArticleRow.duplicate_of_id)
-            .where(ArticleRow.content_hash == content_hash)
-            .order_by(ArticleRow.id)
-            .limit(1)
-        ).first()
-        return None if found is None else clusters.Candidate(found[0], found[1])
-
-    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
-        hits = func.count().label("hits")
-        return [
-            r[0]
-            for r in self._s.execute(
-                select(ArticleBandRow.article_id, hits)
-                .where(ArticleBandRow.band_key.in_(list(band_keys)))
-                .group_by(ArticleBandRow.article_id)
-                .order_by(hits.desc(), ArticleBandRow.article_id)
-                .limit(limit)
-            )
-        ]
-
-    def signed(self, ids: Sequence[int]) -> list[clusters.Candidate]:
-        return [
-            clusters.Candidate(cid, head, values, scheme, clusters.story_time(published, seen))
-            for cid, head, values, scheme, published, seen in self._s.execute(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.duplicate_of_id,
-                    ArticleRow.minhash,
-                    ArticleRow.minhash_scheme,
-                    ArticleRow.published_at,
-                    ArticleRow.first_seen_at,
-                ).where(ArticleRow.id.in_(list(ids)))
-            )
-        ]
-
-    def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
-        return [
-            clusters.Text(
-                clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
-                title,
-                body,
-            )
-            for cid, head, title, body, published, seen in self._s.execute(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.duplicate_of_id,
-                    ArticleRow.title,
-                    ArticleRow.text,
-                    ArticleRow.published_at,
-                    ArticleRow.first_seen_at,
-                ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
-            )
-        ]
-
-    def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:
-        members = select(ArticleRow.id).where(
-            (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
-        )
-        found = self._s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
-        return found is not None
-
-    def cluster_has_alerts(self, head_id: int) -> bool:
-        return self._any_member_in(AlertRow, head_id)
-
-    def cluster_has_matches(self, head_id: int) -> bool:
-        return self._any_member_in(MatchRow, head_id)
-
-
 class Articles:
     """Stored articles, clusters, sightings and matches."""
 
@@ -162,7 +87,7 @@ class Articles:
         keys += short_body_keys(article.title, article.text)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, article.content_hash, keys)
-            queries = _ClusterQueries(s)
+            queries = ClusterQueries(s)
             seen = utcnow()
             when = clusters.story_time(article.published_at, seen)
             cluster = clusters.find_cluster(queries, article, when)
@@ -236,7 +161,7 @@ class Articles:
         """The dedup decision alone, storing nothing (no lock taken): the cluster it would join."""
         when = clusters.story_time(article.published_at, utcnow())
         with self._db.session() as s:
-            return clusters.find_cluster(_ClusterQueries(s), article, when)
+            return clusters.find_cluster(ClusterQueries(s), article, when)
 
     def update_article(
         self,
@@ -377,7 +302,7 @@ class Articles:
             row.page_retry_at, row.page_attempts = None, row.page_attempts + 1
             if row.text not in (teaser, changed.text):
                 return RecoveredPage(False, 0, row.duplicate_of_id)
-            queries = _ClusterQueries(s)
+            queries = ClusterQueries(s)
             self._drop_bands(s, row)
             s.flush()
             joined = False

@@ -1,0 +1,89 @@
+"""The corpus's answers to dedup's cluster policy (`clusters.ClusterQueries`): candidates by
+body hash and by LSH band, their signatures, texts and story times, and whether a cluster has
+spoken. Read inside the storing transaction, under its locks (newsmon.corpus.articles)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from newsmon import clusters
+from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, MatchRow
+
+
+class ClusterQueries:
+    """The questions of the cluster policy (`clusters.ClusterQueries`), in one session."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def first_with_hash(self, content_hash: str) -> clusters.Candidate | None:
+        found = self._s.execute(
+            select(ArticleRow.id, ArticleRow.duplicate_of_id)
+            .where(ArticleRow.content_hash == content_hash)
+            .order_by(ArticleRow.id)
+            .limit(1)
+        ).first()
+        return None if found is None else clusters.Candidate(found[0], found[1])
+
+    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
+        hits = func.count().label("hits")
+        return [
+            r[0]
+            for r in self._s.execute(
+                select(ArticleBandRow.article_id, hits)
+                .where(ArticleBandRow.band_key.in_(list(band_keys)))
+                .group_by(ArticleBandRow.article_id)
+                .order_by(hits.desc(), ArticleBandRow.article_id)
+                .limit(limit)
+            )
+        ]
+
+    def signed(self, ids: Sequence[int]) -> list[clusters.Candidate]:
+        return [
+            clusters.Candidate(cid, head, values, scheme, clusters.story_time(published, seen))
+            for cid, head, values, scheme, published, seen in self._s.execute(
+                select(
+                    ArticleRow.id,
+                    ArticleRow.duplicate_of_id,
+                    ArticleRow.minhash,
+                    ArticleRow.minhash_scheme,
+                    ArticleRow.published_at,
+                    ArticleRow.first_seen_at,
+                ).where(ArticleRow.id.in_(list(ids)))
+            )
+        ]
+
+    def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
+        return [
+            clusters.Text(
+                clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
+                title,
+                body,
+            )
+            for cid, head, title, body, published, seen in self._s.execute(
+                select(
+                    ArticleRow.id,
+                    ArticleRow.duplicate_of_id,
+                    ArticleRow.title,
+                    ArticleRow.text,
+                    ArticleRow.published_at,
+                    ArticleRow.first_seen_at,
+                ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
+            )
+        ]
+
+    def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:
+        members = select(ArticleRow.id).where(
+            (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
+        )
+        found = self._s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
+        return found is not None
+
+    def cluster_has_alerts(self, head_id: int) -> bool:
+        return self._any_member_in(AlertRow, head_id)
+
+    def cluster_has_matches(self, head_id: int) -> bool:
+        return self._any_member_in(MatchRow, head_id)
