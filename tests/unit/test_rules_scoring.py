@@ -316,6 +316,11 @@ def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source
         ("AI 안전 연구소 예산 감축 논란", "내년 예산이 줄었다.", True),
         ("미국 AI안전연구소 대규모 감원 위기", "연방 인력 감축 방침에 따른 것이다.", True),
         ("영국, AI안전연구소 명칭을 AI보안연구소로 변경", "국가 안보 위험에 집중한다.", True),
+        # renaming told without "renames": a name, what it is now called, a new signboard
+        ("Britain's AI Security Institute: why the name changed", "Ministers explained.", True),
+        ("UK AI Safety Institute to be called AI Security Institute", "It starts Monday.", True),
+        ("英 정부, AI 안전 연구소 이름에서 '안전' 뺀다", "보안 연구소로 바뀐다.", True),
+        ("영국 AI 안전연구소 간판 교체", "새 이름은 AI 보안연구소다.", True),
         # what an institute evaluates, or an agreement between institutes, is AI safety alone
         (
             "AI Safety Institute tests new model for cyber risks",
