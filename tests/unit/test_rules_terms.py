@@ -85,6 +85,50 @@ def test_korean_dictionary_form_and_passive_endings() -> None:
     assert hits("안전성 평가", "안전성 평가서 1위") == ["안전성 평가서"]
 
 
+@pytest.mark.parametrize(
+    ("term", "text", "found"),
+    [
+        # vowel stems contract with 아/어 (올려, 바꿔, 써, 모아) and take ㄴ/ㄹ/ㅂ (올린, 올릴, 올립니다)
+        ("올리다", "허깅페이스에 올렸다", ["올렸다"]),
+        ("올리다", "올린다고 밝혔다", ["올린다고"]),
+        ("올리다", "올립니다", ["올립니다"]),
+        ("바꾸다", "이름을 바꿔 달았다", ["바꿔"]),
+        ("바꾸다", "이름을 바꿀 계획", ["바꿀"]),
+        ("쓰다", "AI로 써 냈다", ["써"]),
+        ("모으다", "데이터를 모아 학습했다", ["모아"]),
+        # consonant stems take the endings as they are (내려받아, 내려받을); 놓다 also contracts
+        ("내려받다", "누구나 내려받을 수 있다", ["내려받을"]),
+        ("내놓다", "오픈소스로 내놨다", ["내놨다"]),
+        ("내놓다", "내놓은 모델", ["내놓은"]),
+        # ㄹ stems drop it before ㄴ, ㅂ and 시 (푼, 푸는, 풉니다)
+        ("풀다", "가중치를 풀었다", ["풀었다"]),
+        ("풀다", "코드를 푼 것", ["푼"]),
+        ("풀다", "푸는 방식", ["푸는"]),
+        # never the start of another word: 올리브, 올림픽, 풀이, 간담회, 갈등; nor inside one
+        ("올리다", "올리브와 올림픽", []),
+        ("풀다", "문제 풀이, 풀 한 포기", []),
+        ("가다", "간담회에서 갈등이", []),
+        ("풀다", "매듭을풀었다", []),
+        # with words before it, as any phrase
+        ("가중치를 풀다", "가중치를 풀었다", ["가중치를 풀었다"]),
+    ],
+)
+def test_native_verbs_in_dictionary_form_match_their_regular_conjugations(
+    term: str, text: str, found: list[str]
+) -> None:
+    assert hits(term, text) == found
+
+
+def test_a_verb_with_nothing_fixed_is_found_by_its_regex() -> None:
+    """풀다 writes its one syllable as 풀, 푸, 푼 or 풉: no text for the automaton to look for."""
+    from newsmon.rules import Matcher, TopicRule, parse_term
+
+    one, two = parse_term("풀다", "ko"), parse_term("올리다", "ko")
+    assert one.atoms[0].key is None and two.atoms[0].key == "올"
+    matcher = Matcher([TopicRule("t", "t", 1, (one, two))])
+    assert sorted(matcher.find("가중치를 푼 뒤 허깅페이스에 올려 두었다")) == [0, 1]
+
+
 def test_lax_korean_end_leaves_the_stem_to_an_analyser() -> None:
     pattern = compile_term("안전", lax_korean_end=True)
     [m] = pattern.finditer("안전벨트")

@@ -146,3 +146,78 @@ def stem_ends(text: str) -> dict[int, bool]:
     for token in reversed(get_kiwi().tokenize(text)):  # the first morpheme at a start wins
         out[token.start] = token.tag.startswith(_KIWI_FOLLOWERS)
     return out
+
+
+# Native verbs in dictionary form (올리다, 내려받다, 풀다, 바꾸다, 내놓다): the regular
+# conjugations, built from the stem's last syllable. Irregular verbs (듣다 → 들어, 돕다 → 도와,
+# 부르다 → 불러) match only their regular forms (듣고, 돕는).
+_BASE, _MEDIALS, _FINALS = 0xAC00, 21, 28
+_N, _L, _M, _B, _SS, _H = 4, 8, 16, 17, 20, 27  # finals: ㄴ ㄹ ㅁ ㅂ ㅆ ㅎ
+# what 아/어 makes of a final vowel (ㅣ+어 → ㅕ: 올려; ㅜ+어 → ㅝ: 바꿔; ㅗ+아 → ㅘ: 봐);
+# ㅏ ㅓ ㅐ ㅔ ㅕ absorb it (가, 서, 보내); ㅡ drops (써, 모아); ㅟ ㅢ do not contract (쉬어)
+_CONTRACT = {20: (6,), 13: (14,), 8: (9,), 11: (10,), 0: (0,), 4: (4,), 1: (1,), 5: (5,), 6: (6,)}
+_EU, _A, _EO = 18, 0, 4
+# The first syllable of an ending after an unchanged stem: 올리고, 받는, 풀면, 받았다, 받을
+_AFTER_ANY_STEM = "고|지|기|게|겠|다|던|든|도|자|며|면|네|나|냐|라|려|러"
+_AFTER_VOWEL_STEM = "는|니|시|세|셔|셨|어|었|아|았|여|였|서|야|요"
+_AFTER_CONSONANT_STEM = "는|니|아|어|았|었|은|을|음|으|습"
+_AFTER_L_STEM = "어|었|아|았"
+_AFTER_L_DROPPED = "(?=는|니|시|세|셔|셨|네)"
+# a modifier (올린, 올릴) ends the word, or goes on as an ending: 올린다, 올릴까 (not 간담회, 갈등)
+_AFTER_N = r"(?=다|데|지)|(?!\w)"
+_AFTER_L = r"(?=까|게|지|래|걸|텐|수록)|(?!\w)"
+
+
+def _syllable(initial: int, medial: int, final: int) -> str:
+    return chr(_BASE + (initial * _MEDIALS + medial) * _FINALS + final)
+
+
+def _jamo(syllable: str) -> tuple[int, int, int]:
+    code = ord(syllable) - _BASE
+    return code // (_MEDIALS * _FINALS), code // _FINALS % _MEDIALS, code % _FINALS
+
+
+def native_verb_stem(word: str) -> str | None:
+    """The stem of a native verb in dictionary form (올리다 → 올리), None for anything else:
+    하다/되다/시키다 verbs have their own tables, and a word must be all Hangul syllables."""
+    if len(word) < 2 or not word.endswith("다") or word.endswith(DICTIONARY_ENDINGS):
+        return None
+    if not all("\uac00" <= ch <= "\ud7a3" for ch in word):
+        return None
+    return word[:-1]
+
+
+def conjugated_last_syllable(stem: str) -> str:
+    """A regex for the stem's last syllable as its conjugations write it, with what must follow
+    where that syllable is unchanged (a lookahead; what comes after is any Hangul)."""
+    last = stem[-1]
+    initial, medial, final = _jamo(last)
+    ending = _AFTER_ANY_STEM
+    changed: list[str] = []
+    follow: dict[str, str] = {}  # a changed syllable, and what must (not) come after it
+    if final == 0:
+        ending += "|" + _AFTER_VOWEL_STEM
+        for vowel in _CONTRACT.get(medial, ()):
+            changed += [_syllable(initial, vowel, 0), _syllable(initial, vowel, _SS)]
+        if medial == _EU:  # 써, but 모아 after ㅏ or ㅗ
+            before = _jamo(stem[-2])[1] if len(stem) > 1 else None
+            vowel = _A if before in (_A, 8) else _EO
+            changed += [_syllable(initial, vowel, 0), _syllable(initial, vowel, _SS)]
+        follow[_syllable(initial, medial, _N)] = _AFTER_N  # 올린, 올린다
+        follow[_syllable(initial, medial, _L)] = _AFTER_L  # 올릴, 올릴까
+        follow[_syllable(initial, medial, _B)] = "(?=니|시)"  # 올립니다
+    elif final == _L:
+        ending += "|" + _AFTER_L_STEM
+        follow[_syllable(initial, medial, 0)] = _AFTER_L_DROPPED  # 푸는, 푸니
+        follow[_syllable(initial, medial, _N)] = _AFTER_N  # 푼
+        follow[_syllable(initial, medial, _B)] = "(?=니|시)"  # 풉니다
+    else:
+        ending += "|" + _AFTER_CONSONANT_STEM
+        if final == _H and medial == 8:  # 놓아 → 놔, 놨 (내놓다 → 내놨다)
+            changed += [_syllable(initial, 9, 0), _syllable(initial, 9, _SS)]
+    # a contraction that leaves the syllable as it was (가 + 아 → 가) is an ending of its own
+    changed = [c for c in dict.fromkeys(changed) if c != last]
+    alternatives = [f"{re.escape(last)}(?={ending})"]
+    alternatives += [f"{re.escape(c)}(?:{after})" for c, after in follow.items()]
+    alternatives += [re.escape(c) for c in changed]
+    return f"(?:{'|'.join(alternatives)})"

@@ -19,6 +19,7 @@ from newsmon.rules.korean import HANGUL_RE, is_hangul, stem_ends
 from newsmon.rules.model import FIELDS, Atom, Field, Term, TopicRule
 from newsmon.rules.termpattern import TermPattern
 from newsmon.rules.terms import (
+    fixed_first_word,
     is_acronym,
     is_latin,
     lower_same_length,
@@ -92,7 +93,8 @@ class Matcher:
                 self.plain[i] = stem_tokens(normalise_for_matching(a.text).strip())[0][0]
                 self.exact[i] = is_acronym(a.text)
             elif a.key:
-                first = stem_tokens(normalise_for_matching(a.text).strip())[0][0]
+                tokens = stem_tokens(normalise_for_matching(a.text).strip())[0]
+                first = fixed_first_word(tokens)
                 if len(first) > len(a.key):
                     self.follow[i] = lower_same_length(first)[len(a.key)]
         self.automaton: Any = ahocorasick.Automaton()

@@ -13,8 +13,8 @@ from newsmon.rules.korean import is_hangul
 from newsmon.rules.model import Atom, Term
 from newsmon.rules.terms import (
     compile_term,
-    literal_head,
     lower_same_length,
+    match_head,
     normalise_for_matching,
     stem_tokens,
 )
@@ -69,11 +69,11 @@ def _group(tokens: list[tuple[str, str]], what: str) -> list[str]:
 def _atom(text: str, lax_korean: bool) -> Atom:
     pattern = compile_term(text, lax_korean_end=lax_korean)
     tokens, _ = stem_tokens(normalise_for_matching(text).strip())
-    head = literal_head(tokens[0])  # 오픈소스 is looked for as 오픈: "오픈 소스" matches too
+    head = match_head(tokens)  # 오픈소스 is looked for as 오픈: "오픈 소스" matches too
     return Atom(
         text,
         pattern,
-        lower_same_length(head),
+        lower_same_length(head) if head else None,  # 풀다 (풀어, 푼): found by its regex
         is_hangul(tokens[-1][-1]),
         len(tokens) == 1 and head == tokens[0],
     )

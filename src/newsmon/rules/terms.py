@@ -20,7 +20,9 @@ from newsmon.rules.korean import (
     NOUN_SUFFIXES,
     PARTICLES,
     VERB_STARTS,
+    conjugated_last_syllable,
     is_hangul,
+    native_verb_stem,
 )
 from newsmon.rules.termpattern import TermPattern, shared_tail
 
@@ -99,6 +101,21 @@ def stem_tokens(term: str) -> tuple[list[str], bool]:
     return tokens, False
 
 
+def fixed_first_word(tokens: list[str]) -> str:
+    """What every match of the term's first word writes as given: all of it, but a native verb
+    alone (올리다) conjugates its last syllable (올려, 올린), so only the syllables before it."""
+    if len(tokens) == 1 and (stem := native_verb_stem(tokens[0])) is not None:
+        return stem[:-1]
+    return tokens[0]
+
+
+def match_head(tokens: list[str]) -> str:
+    """The text the matcher's automaton looks for (lower-case it): the fixed part of the first
+    word up to its first possible space (오픈소스 → 오픈); empty when nothing is fixed (풀다)."""
+    first = fixed_first_word(tokens)
+    return first if first != tokens[0] else literal_head(first)
+
+
 # A process that loads the rules again (each pass of a long-lived worker, the CLI's commands,
 # the tests) reuses the patterns of the terms it has seen.
 @lru_cache(maxsize=8192)
@@ -115,7 +132,12 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> TermPattern:
     if not term:
         raise ValueError("empty term")
     tokens, verb_only = stem_tokens(term)
-    body = f"{_SEP}*".join(_token_pattern(t) for t in tokens)
+    native = None if verb_only else native_verb_stem(tokens[-1])
+    if native is None:
+        body = f"{_SEP}*".join(_token_pattern(t) for t in tokens)
+    else:  # 올리다: 올리고, 올려, 올렸다, 올린 (never spaced inside: a verb is not a compound)
+        verb = re.escape(native[:-1]) + conjugated_last_syllable(native)
+        body = f"{_SEP}*".join([*(_token_pattern(t) for t in tokens[:-1]), verb])
     first, last = tokens[0][0], tokens[-1][-1]
     hangul_left, hangul_right = is_hangul(first), is_hangul(last)
     if hangul_left:
@@ -125,8 +147,8 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> TermPattern:
     else:
         left = ""
     verbs = "|".join(VERB_STARTS)
-    if hangul_right and lax_korean_end:
-        right = f"[{HANGUL}]*"
+    if hangul_right and (lax_korean_end or native is not None):
+        right = f"[{HANGUL}]*"  # a native verb's ending was checked by its own pattern
     elif hangul_right and verb_only:
         right = f"(?:{verbs})[{HANGUL}]*"
     elif hangul_right:
