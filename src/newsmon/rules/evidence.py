@@ -158,10 +158,15 @@ def snippet(text: str, start: int, end: int) -> str:
     i = bisect_right(bounds, start) - 1
     j = max(i + 1, bisect_left(bounds, end))
 
+    pieces: dict[int, str] = {}  # sentence k, cleaned: the loop below asks for each often
+
+    def sentence(k: int) -> str:
+        if k not in pieces:
+            pieces[k] = _clean(text[bounds[k] : bounds[k + 1]])
+        return pieces[k]
+
     def joined(a: int, b: int) -> str:  # sentences a..b-1, one space between them
-        return " ".join(
-            p for p in (_clean(text[bounds[k] : bounds[k + 1]]) for k in range(a, b)) if p
-        )
+        return " ".join(p for p in map(sentence, range(a, b)) if p)
 
     # A heading or a dateline alone says little: add the next sentence, else the one before.
     while bounds[j] - bounds[i] < 2 * SNIPPET_CHARS and len(joined(i, j)) < SHORT_SENTENCE:

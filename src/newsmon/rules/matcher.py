@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import ahocorasick
+import re2
 
 from newsmon.rules.korean import HANGUL_RE, is_hangul, stem_ends
 from newsmon.rules.model import FIELDS, Atom, Field, Term, TopicRule
@@ -32,6 +33,8 @@ Span = tuple[int, int, int]  # start, end, end of the term itself (before a part
 NEAR_WORD_CHARS = 25  # NEAR/n in words also needs the gap under 25 * (n + 1) characters
 OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
 _LATIN_LEFT, _HANGUL_LEFT = 1, 2
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # with white space: what terms._SEP allows
 
 
@@ -53,6 +56,7 @@ class Matcher:
         # per term (by identity): ids of its atoms, of its NEAR side, of its NOT side
         self.plans: dict[int, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = {}
         self.users: dict[int, list[int]] = {}  # atom id -> the terms (by identity) built on it
+        interned: dict[tuple[int, ...], tuple[int, ...]] = {}
         for topic in topics:
             for term in (*topic.terms, *topic.strong, *topic.exclude, *topic.requires):
                 ids: list[tuple[int, ...]] = []
@@ -68,10 +72,19 @@ class Matcher:
                             else:
                                 by_key.setdefault(atom.key, []).append(index[ident])
                         group_ids.append(index[ident])
-                    ids.append(tuple(group_ids))
+                    # one tuple object per distinct group: `_spans_of` caches by its identity
+                    ids.append(interned.setdefault(tuple(group_ids), tuple(group_ids)))
                 self.plans[id(term)] = (ids[0], ids[1], ids[2])
                 for i in ids[0]:
                     self.users.setdefault(i, []).append(id(term))
+        # term (by identity) -> the atom ids of its NEAR side, for the terms that have one
+        self.near_sides = {term: plan[1] for term, plan in self.plans.items() if plan[1]}
+        # atom id -> the `|` groups (by identity) it is part of, to know which groups occur
+        self.groups_of: dict[int, list[int]] = {}
+        for ids_of_group in interned.values():
+            if len(ids_of_group) > 1:
+                for i in ids_of_group:
+                    self.groups_of.setdefault(i, []).append(id(ids_of_group))
         # A word or phrase is its own regex, then the ending regex it shares with the terms of
         # its kind (`termpattern.py`); the Hangul before it is the cheap left test in `find`.
         # (`TermPattern.ends_at` inlined in `find`: a call per candidate cost 5-15 % more.)
@@ -85,8 +98,10 @@ class Matcher:
         # acronym by comparing the exact text (`None`: run the atom's pattern).
         self.plain: list[str | None] = [None] * len(self.atoms)
         self.exact: list[bool] = [False] * len(self.atoms)
-        # A Hangul compound looked for by its head (오픈 of 오픈소스): the letter that must come
-        # next, after any spaces, checked before running the atom's pattern.
+        # A term looked for by its head: the letter that must come next, after any spaces,
+        # checked before running the atom's pattern — the rest of a Hangul compound (소 of
+        # 오픈소스 after 오픈), or the next word of a phrase (s of "AI safety" after "AI": dozens
+        # of phrases share the key "ai", and each mention of AI would run all their regexes).
         self.follow: list[str | None] = [None] * len(self.atoms)
         for i, a in enumerate(self.atoms):
             if a.key and a.single_word and a.key.isascii() and a.key.isalnum():
@@ -97,20 +112,52 @@ class Matcher:
                 first = fixed_first_word(tokens)
                 if len(first) > len(a.key):
                     self.follow[i] = lower_same_length(first)[len(a.key)]
+                elif len(tokens) > 1 and (second := fixed_first_word(tokens[1:])):
+                    self.follow[i] = lower_same_length(second)[0]
         self.automaton: Any = ahocorasick.Automaton()
         for key, ids_ in by_key.items():
             # A cheap test of the left boundary (the key's first letter decides) before any regex.
             left = _LATIN_LEFT if is_latin(key[0]) else _HANGUL_LEFT if is_hangul(key[0]) else 0
             # ... and of the right one, when every atom on this key is just this one Latin word.
             whole_word = is_latin(key[-1]) and all(self.atoms[i].single_word for i in ids_)
-            self.automaton.add_word(key, (len(key), left, whole_word, tuple(ids_)))
+            # atoms that need a given next letter, grouped by it: one look at the text per
+            # candidate instead of one per atom
+            free = tuple(i for i in ids_ if self.follow[i] is None)
+            by_next: dict[str, tuple[int, ...]] = {}  # letter -> free atoms and those
+            for i in ids_:
+                if (letter := self.follow[i]) is not None:
+                    by_next[letter] = (*by_next.get(letter, free), i)
+            self.automaton.add_word(key, (len(key), left, whole_word, free, by_next))
         if by_key:
             self.automaton.make_automaton()
         self.has_keys = bool(by_key)
+        # `re:` atoms: one RE2 pass over the text says which of them occur at all (each one's
+        # own scan costs about 10 µs on 5 KB, and most find nothing), then only those scan
+        self.scanned = [
+            i for i in self.regex_ids if not isinstance(self.atoms[i].pattern, TermPattern)
+        ]
+        self.unscanned = [i for i in self.regex_ids if i not in self.scanned]  # 풀다: its own
+        self.regex_set: Any = None
+        if len(self.scanned) > 1:
+            self.regex_set = re2.Set.SearchSet(_RE2_OPTIONS)
+            for i in self.scanned:
+                self.regex_set.Add(self.atoms[i].pattern.pattern)
+            self.regex_set.Compile()
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Plans are keyed by the identity of term objects: rebuild them after unpickling.
         return (Matcher, (self.topics, self.korean))
+
+    def field_hits(self, text: str) -> FieldHits:
+        """What `find` found in one field, with the `|` groups that occur in it."""
+        found = self.find(text)
+        present: dict[int, list[int]] = {}
+        groups_of, users = self.groups_of, self.users
+        for i in found:
+            for group in groups_of.get(i, ()):
+                present.setdefault(group, []).append(i)
+        terms = {t for i in found for t in users.get(i, ())}
+        return FieldHits(text, found, present, terms)
 
     def find(self, text: str) -> dict[int, list[Span]]:
         """Every occurrence of every atom in `text`, non-overlapping per atom, in order."""
@@ -121,9 +168,9 @@ class Matcher:
             lowered = lower_same_length(text)
             last_end = [0] * len(self.atoms)
             core_at, tail_at = self.core_at, self.tail_at
-            plain, exact, follow = self.plain, self.exact, self.follow
+            plain, exact = self.plain, self.exact
             size = len(text)
-            for end, (length, left, whole_word, ids) in self.automaton.iter(lowered):
+            for end, (length, left, whole_word, free, by_next) in self.automaton.iter(lowered):
                 if whole_word and end + 1 < size:
                     after = text[end + 1]
                     if after.isascii() and after.isalnum():
@@ -138,6 +185,13 @@ class Matcher:
                         o = ord(before)
                         if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
                             continue
+                ids = free
+                if by_next:
+                    k = end + 1
+                    while k < size and (lowered[k].isspace() or lowered[k] in _DASHES):
+                        k += 1
+                    if k < size:
+                        ids = by_next.get(lowered[k], free)
                 after_is_latin: bool | None = None
                 for i in ids:
                     if start < last_end[i]:
@@ -152,13 +206,6 @@ class Matcher:
                         found.setdefault(i, []).append((start, end + 1, end + 1))
                         last_end[i] = end + 1
                         continue
-                    nxt_letter = follow[i]
-                    if nxt_letter is not None:
-                        k = end + 1
-                        while k < size and (lowered[k].isspace() or lowered[k] in _DASHES):
-                            k += 1
-                        if k >= size or lowered[k] != nxt_letter:
-                            continue
                     m = core_at[i](text, start)
                     if m is None:
                         continue
@@ -173,7 +220,11 @@ class Matcher:
                         stop = t.end()
                     found.setdefault(i, []).append((start, stop, core_end))
                     last_end[i] = stop
-        for i in self.regex_ids:
+        scan = self.regex_ids
+        if self.regex_set is not None:
+            occur = self.regex_set.Match(text) or ()
+            scan = [*self.unscanned, *(self.scanned[k] for k in occur)]
+        for i in scan:
             spans = [(m.start(), m.end(), m.end()) for m in self.atoms[i].pattern.finditer(text)]
             if spans:
                 found[i] = spans
@@ -207,12 +258,22 @@ class Matcher:
 class FieldHits:
     """One field's text and what the matcher found in it."""
 
-    __slots__ = ("found", "groups", "text")
+    __slots__ = ("found", "groups", "present", "terms", "text")
 
-    def __init__(self, text: str, found: dict[int, list[Span]]) -> None:
+    def __init__(
+        self,
+        text: str,
+        found: dict[int, list[Span]],
+        present: dict[int, list[int]],
+        terms: set[int],
+    ) -> None:
         self.text = text
         self.found = found
-        self.groups: dict[tuple[int, ...], list[Span]] = {}  # `|` groups, merged, by atom ids
+        self.present = present  # `|` group (by identity) -> its atoms that occur in the text
+        self.terms = terms  # the terms (by identity) with an atom in the text
+        # `|` groups, merged, by the identity of the matcher's tuple of their atom ids (a tuple
+        # does not keep its hash: hashing 30 ids on every lookup cost more than the merge)
+        self.groups: dict[int, list[Span]] = {}
 
     def words_between(self, lo: int, hi: int, limit: int) -> int:
         """Words in text[lo:hi], counting at most `limit` + 1 of them."""
@@ -259,19 +320,21 @@ def _near_spans(
 
 
 def _spans_of(ids: tuple[int, ...], field: FieldHits) -> list[Span]:
+    """Where any atom of `ids` (a tuple of the matcher's plans) occurs in the field."""
     found = field.found
     if len(ids) == 1:
         return found.get(ids[0], [])
-    cached = field.groups.get(ids)
+    cached = field.groups.get(id(ids))
     if cached is not None:
         return cached
-    spans: list[Span] = []
-    for i in ids:
-        spans.extend(found.get(i, ()))
-    if not spans:
-        field.groups[ids] = spans
-        return spans
-    spans.sort()
+    present = field.present.get(id(ids))
+    if not present:
+        field.groups[id(ids)] = []
+        return []
+    if len(present) == 1:
+        spans = found[present[0]]  # one atom's spans are in order already
+    else:
+        spans = sorted(span for i in present for span in found[i])
     # Alternatives that touch are one mention: 깃허브(GitHub), "AI (인공지능)".
     merged: list[Span] = []
     for span in spans:
@@ -280,7 +343,7 @@ def _spans_of(ids: tuple[int, ...], field: FieldHits) -> list[Span]:
             merged[-1] = (last[0], max(last[1], span[1]), max(last[2], span[2]))
         else:
             merged.append(span)
-    field.groups[ids] = merged
+    field.groups[id(ids)] = merged
     return merged
 
 
@@ -294,6 +357,8 @@ def term_spans(
     out: dict[Field, list[Span]] = {}
     for name in ("title",) if term.title_only else FIELDS:
         field_ = fields[name]
+        if id(term) not in field_.terms:
+            continue
         spans = _spans_of(atoms, field_)
         if spans and near:
             others = _spans_of(near, field_)

@@ -17,7 +17,7 @@ from newsmon.rules.evidence import (
     near_miss,
     snippet,
 )
-from newsmon.rules.matcher import FieldHits, Matcher, Span, term_spans
+from newsmon.rules.matcher import Matcher, Span, term_spans
 from newsmon.rules.model import (
     Field,
     NearMiss,
@@ -87,9 +87,13 @@ def explain(
         "body": normalise_for_matching(body or ""),
     }
     matcher = rules.matcher
-    found = {name: FieldHits(text, matcher.find(text)) for name, text in fields.items()}
+    found = {name: matcher.field_hits(text) for name, text in fields.items()}
     # Only terms built on an atom that occurs can have spans: skip the rest cheaply.
-    active = {t for f in found.values() for i in f.found for t in matcher.users.get(i, ())}
+    occurring = {i for f in found.values() for i in f.found}
+    active = found["title"].terms | found["body"].terms
+    if not near_misses:  # nor can a NEAR pair whose other side occurs nowhere ("AI" is common)
+        sides = matcher.near_sides
+        active -= {t for t in active & sides.keys() if occurring.isdisjoint(sides[t])}
     results: list[TopicScoreDetail] = []
     for topic in rules.topics:
         veto = next(
