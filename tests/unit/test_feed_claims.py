@@ -47,6 +47,21 @@ def test_a_feed_goes_to_one_pass_until_released(store: Store) -> None:
     assert store.feeds.claim_holders() == {"f0": "b", "f1": "a", "f2": "a"}
 
 
+def test_a_claim_hands_back_the_feeds_its_pass_finished(store: Store) -> None:
+    """One write per feed instead of two: a pass gives back what it finished as it claims the
+    next, and never another pass's claim."""
+    ids = feed_ids(store)
+    started = utcnow()
+    store.claim_feeds(ids[:1], "a", pass_started=started, lease=LEASE)
+    store.claim_feeds(ids[1:2], "b", pass_started=started, lease=LEASE)
+    got = store.claim_feeds(ids[2:], "a", pass_started=started, lease=LEASE, release=ids[:2])
+    assert list(got) == ids[2:]
+    assert store.feeds.claim_holders() == {"f1": "b", "f2": "a"}
+    # nothing left to claim: the claims still go back
+    assert store.claim_feeds([], "a", pass_started=started, lease=LEASE, release=ids[2:]) == {}
+    assert store.feeds.claim_holders() == {"f1": "b"}
+
+
 def test_a_feed_fetched_since_the_pass_began_is_done_for_that_pass(store: Store) -> None:
     ids = feed_ids(store)
     started = utcnow()

@@ -120,6 +120,17 @@ def test_due_pages_are_listed_by_feed_and_time(store: Store) -> None:
     assert store.pages_to_retry(desk(store), NOW + timedelta(days=1), 10) == []
 
 
+def test_a_pass_knows_in_one_look_up_which_feeds_have_pages_due(store: Store) -> None:
+    """The pass asks `pages_to_retry` only of these feeds; every other feed skips it."""
+    assert store.feeds_with_pages_due(NOW) == set()
+    first = teaser(store, URL, "A lab shipped a model.")
+    store.sync_feed("wire", "https://wire.example/feed", "en")
+    assert store.feeds_with_pages_due(NOW) == {desk(store)}
+    assert store.feeds_with_pages_due(NOW - timedelta(seconds=1)) == set()  # not due yet
+    store.page_retry_failed(first, 2, None, "page fetch failed (2 tries): HTTP 503")
+    assert store.feeds_with_pages_due(NOW + timedelta(days=1)) == set()  # no try left
+
+
 def test_pages_of_a_site_still_down_wait_without_a_try_counted(store: Store) -> None:
     first = teaser(store, URL, "A lab shipped a model.")
     other = teaser(store, "https://news.example/b", "A second story.")

@@ -143,9 +143,12 @@ class Feeds:
         lease: timedelta,
         force: bool = False,
         now: datetime | None = None,
+        release: Sequence[int] = (),
     ) -> dict[int, FeedState]:
         """Claim, for `owner`'s pass, those of `ids` that no other pass holds or has fetched since
         `pass_started`, and that are due (all of them with `force`); their fresh state by id.
+        The same transaction gives up `owner`'s claims on `release` (feeds it has finished: a
+        pass hands one back as it takes the next, one write instead of two).
 
         On PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so workers claiming at
         the same moment never wait on each other and never get the same feed; on SQLite one
@@ -153,11 +156,14 @@ class Feeds:
         it lapses at `now + lease` unless renewed, so a crashed worker's feeds return.
         """
         if not ids:
+            self.release_claims(release, owner)
             return {}
         now = now or utcnow()
         claimable = self._claimable(owner, pass_started, now, force)
         values = {"claimed_by": owner, "claim_expires_at": now + lease}
         with self._db.session() as s:
+            if release:
+                s.execute(_release(release, owner))
             if self._db.is_postgres:
                 got = list(
                     s.scalars(
@@ -170,14 +176,14 @@ class Feeds:
                 if got:
                     s.execute(update(FeedRow).where(FeedRow.id.in_(got)).values(**values))
             else:  # the UPDATE comes first, so the transaction starts by taking the write lock
-                got = list(
-                    s.scalars(
-                        update(FeedRow)
-                        .where(FeedRow.id.in_(ids), claimable)
-                        .values(**values)
-                        .returning(FeedRow.id)
-                    )
+                claimed = s.scalars(
+                    update(FeedRow)
+                    .where(FeedRow.id.in_(ids), claimable)
+                    .values(**values)
+                    .returning(FeedRow)
+                    .execution_options(synchronize_session=False)
                 )
+                return {r.id: _state(r) for r in claimed}
             rows = s.scalars(select(FeedRow).where(FeedRow.id.in_(got))).all() if got else []
             return {r.id: _state(r) for r in rows}
 
@@ -214,11 +220,7 @@ class Feeds:
         if not ids:
             return
         with self._db.session() as s:
-            s.execute(
-                update(FeedRow)
-                .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
-                .values(claimed_by=None, claim_expires_at=None)
-            )
+            s.execute(_release(ids, owner))
 
     def claim_holders(self) -> dict[str, str]:
         """Feeds under a live claim, by name: who holds each (for operators and tests)."""
@@ -329,4 +331,14 @@ def _state(row: FeedRow) -> FeedState:
     """What a pass needs of a feed's row to fetch it."""
     return FeedState(
         row.id, row.url, row.etag, row.last_modified, row.next_check_at, row.consecutive_failures
+    )
+
+
+def _release(ids: Sequence[int], owner: str) -> Any:
+    """The UPDATE giving up `owner`'s claims on `ids` (one another pass took over stays)."""
+    return (
+        update(FeedRow)
+        .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
+        .values(claimed_by=None, claim_expires_at=None)
+        .execution_options(synchronize_session=False)  # no rows loaded to keep in step
     )

@@ -50,6 +50,7 @@ class Store:
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
         self.find_cluster = self.articles.find_cluster
+        self.feeds_with_pages_due = self.articles.feeds_with_pages_due
         self.pages_to_retry = self.articles.pages_to_retry
         self.page_retry_failed = self.articles.page_retry_failed
         self.postpone_page_retries = self.articles.postpone_page_retries

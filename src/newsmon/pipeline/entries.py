@@ -253,7 +253,10 @@ def new_article(
 
 def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
     """Whether this entry carries a stored page in a way the article row does not record."""
-    return stored.feed_id != feed_id or clean_url(link) != clean_url(stored.url)
+    if stored.feed_id != feed_id:
+        return True
+    # the same text is the same link (the usual case; cleaning a URL costs ~60 µs)
+    return link != stored.url and clean_url(link) != clean_url(stored.url)
 
 
 async def fetch_page(

@@ -38,8 +38,11 @@ async def process_feed(
     *,
     force: bool = False,
     state: FeedState | None = None,
+    pages_due: bool = True,
 ) -> FeedOutcome:
-    """Fetch one feed and store what is new in it; never raises for a bad feed or page."""
+    """Fetch one feed and store what is new in it; never raises for a bad feed or page.
+    Without `pages_due` (the pass knows it has no page due for another download) the look-up
+    of such pages is skipped."""
     now = now or utcnow()
     outcome = FeedOutcome(feed.name)
     if state is None:
@@ -59,7 +62,8 @@ async def process_feed(
     outcome.bytes_received = len(response.content)
     if response.not_modified:
         outcome.not_modified = True
-        await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
+        if pages_due:
+            await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
         nxt = outcome.next_check = poll.after_success(ctx.config.poll, now, response.headers)
         await asyncio.to_thread(
             ctx.store.record_feed_success,
@@ -109,7 +113,8 @@ async def process_feed(
     await revisit_known(
         ctx, fetcher, state.id, feed, {u: (entries[u], k) for u, k in known.items()}, outcome, now
     )
-    await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
+    if pages_due:
+        await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
     outcome.next_check = nxt
     outcome.moved_to = response.moved_to
@@ -175,32 +180,44 @@ async def process_feeds(
     states = await asyncio.to_thread(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
+    pages_due = await asyncio.to_thread(ctx.store.feeds_with_pages_due, now)
     held: list[int] = []
+    done: list[int] = []  # finished feeds whose claims go back with the next claim
 
     async def one(feed: FeedConfig) -> FeedOutcome:
         feed_id = states[feed.name].id
         async with slots:
-            claimed = await asyncio.to_thread(
-                ctx.store.claim_feeds,
-                [feed_id],
-                claim.owner,
-                pass_started=claim.started,
-                lease=claim.lease,
-                force=force,
-                now=now,
-            )
+            release, done[:] = done[:], []
+            try:
+                claimed = await asyncio.to_thread(
+                    ctx.store.claim_feeds,
+                    [feed_id],
+                    claim.owner,
+                    pass_started=claim.started,
+                    lease=claim.lease,
+                    force=force,
+                    now=now,
+                    release=release,
+                )
+            except BaseException:
+                done.extend(release)
+                raise
             state = claimed.get(feed_id)
             if state is None:
                 return _not_claimed(feed, states[feed.name], now, force)
             held.append(feed_id)
             try:
-                return await _isolated(ctx, fetcher, feed, now, force, state)
+                return await _isolated(ctx, fetcher, feed, now, force, state, feed_id in pages_due)
             finally:
                 held.remove(feed_id)
-                await asyncio.to_thread(ctx.store.release_claims, [feed_id], claim.owner)
+                done.append(feed_id)
 
-    async with renewing(ctx.store, claim, held):
-        return list(await asyncio.gather(*(one(f) for f in feeds)))
+    try:
+        async with renewing(ctx.store, claim, held):
+            return list(await asyncio.gather(*(one(f) for f in feeds)))
+    finally:
+        if done:  # the last feeds' claims; a crash before this leaves them to lapse
+            await asyncio.to_thread(ctx.store.release_claims, done, claim.owner)
 
 
 def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:
@@ -214,12 +231,20 @@ def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool)
 
 
 async def _isolated(
-    ctx: Context, fetcher: Fetcher, feed: FeedConfig, now: datetime, force: bool, state: FeedState
+    ctx: Context,
+    fetcher: Fetcher,
+    feed: FeedConfig,
+    now: datetime,
+    force: bool,
+    state: FeedState,
+    pages_due: bool,
 ) -> FeedOutcome:
     """`process_feed`, where an unexpected error (a bug, not a bad feed) fails this feed alone:
     recorded as its error, one line; the traceback goes to the debug log."""
     try:
-        return await process_feed(ctx, fetcher, feed, now, force=force, state=state)
+        return await process_feed(
+            ctx, fetcher, feed, now, force=force, state=state, pages_due=pages_due
+        )
     except Exception as exc:
         line = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
         log.warning("feed %s: %s", feed.name, line)
