@@ -30,6 +30,7 @@ EXPECTED_ALERTS = {
     ("/ko/broken-page.html", "#ai-open-source"),
     ("/en/deepseek-open-source-week.html", "#ai-open-source"),
     ("/ko/uk-ai-security-institute.html", "#ai-safety"),
+    ("/ko/uk-ai-security-institute.html", "#ai-policy"),  # a government renaming its body
     ("/en/us-aisi-layoffs.html", "#ai-safety"),
     ("/ko/national-ai-computing.html", "#ai-policy"),
     ("/ko/ai-basic-act.html", "#ai-policy"),
