@@ -105,7 +105,7 @@ class Feeds:
         if moved_to:
             values["url"] = moved_to
         with self._db.session() as s:
-            s.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+            s.execute(_update(feed_id, values))
 
     def record_feed_failure(
         self,
@@ -118,21 +118,18 @@ class Feeds:
         schedule_note: str | None = None,
     ) -> None:
         now = utcnow()
+        values: dict[str, Any] = {
+            "last_checked_at": now,
+            "last_error": error[:2000],
+            "last_error_at": now,
+            "consecutive_failures": FeedRow.consecutive_failures + 1,
+            "failure_kind": kind,
+            "last_status": status,
+            "next_check_at": next_check_at,
+            "schedule_note": schedule_note,
+        }
         with self._db.session() as s:
-            s.execute(
-                update(FeedRow)
-                .where(FeedRow.id == feed_id)
-                .values(
-                    last_checked_at=now,
-                    last_error=error[:2000],
-                    last_error_at=now,
-                    consecutive_failures=FeedRow.consecutive_failures + 1,
-                    failure_kind=kind,
-                    last_status=status,
-                    next_check_at=next_check_at,
-                    schedule_note=schedule_note,
-                )
-            )
+            s.execute(_update(feed_id, values))
 
     def claim_feeds(
         self,
@@ -341,4 +338,15 @@ def _release(ids: Sequence[int], owner: str) -> Any:
         .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
         .values(claimed_by=None, claim_expires_at=None)
         .execution_options(synchronize_session=False)  # no rows loaded to keep in step
+    )
+
+
+def _update(feed_id: int, values: dict[str, Any]) -> Any:
+    """One feed row's new values, as one UPDATE: no feed row is loaded in these sessions, so
+    the ORM need not find and refresh one (its "auto" strategy would fetch the row first)."""
+    return (
+        update(FeedRow)
+        .where(FeedRow.id == feed_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
