@@ -161,28 +161,28 @@ class Feeds:
         with self._db.session() as s:
             if release:
                 s.execute(_release(release, owner))
+            # On SQLite the UPDATE comes first, so the transaction starts by taking the write
+            # lock; on PostgreSQL the rows no other worker is claiming are picked first.
+            which: ColumnElement[bool] = and_(FeedRow.id.in_(ids), claimable)
             if self._db.is_postgres:
-                got = list(
-                    s.scalars(
-                        select(FeedRow.id)
-                        .where(FeedRow.id.in_(ids), claimable)
-                        .order_by(FeedRow.id)
-                        .with_for_update(skip_locked=True)
-                    )
+                picked = (
+                    select(FeedRow.id)
+                    .where(which)
+                    .order_by(FeedRow.id)
+                    .with_for_update(skip_locked=True)
                 )
-                if got:
-                    s.execute(update(FeedRow).where(FeedRow.id.in_(got)).values(**values))
-            else:  # the UPDATE comes first, so the transaction starts by taking the write lock
-                claimed = s.scalars(
-                    update(FeedRow)
-                    .where(FeedRow.id.in_(ids), claimable)
-                    .values(**values)
-                    .returning(FeedRow)
-                    .execution_options(synchronize_session=False)
-                )
-                return {r.id: _state(r) for r in claimed}
-            rows = s.scalars(select(FeedRow).where(FeedRow.id.in_(got))).all() if got else []
-            return {r.id: _state(r) for r in rows}
+                got = list(s.scalars(picked))
+                if not got:
+                    return {}
+                which = FeedRow.id.in_(got)
+            claimed = s.scalars(
+                update(FeedRow)
+                .where(which)
+                .values(**values)
+                .returning(FeedRow)
+                .execution_options(synchronize_session=False)
+            )
+            return {r.id: _state(r) for r in claimed}
 
     @staticmethod
     def _claimable(

@@ -152,11 +152,25 @@ def stem_ends(text: str) -> dict[int, bool]:
 # conjugations, built from the stem's last syllable. Irregular verbs (듣다 → 들어, 돕다 → 도와,
 # 부르다 → 불러) match only their regular forms (듣고, 돕는).
 _BASE, _MEDIALS, _FINALS = 0xAC00, 21, 28
-_N, _L, _M, _B, _SS, _H = 4, 8, 16, 17, 20, 27  # finals: ㄴ ㄹ ㅁ ㅂ ㅆ ㅎ
+_N, _L, _B, _SS, _H = 4, 8, 17, 20, 27  # finals: ㄴ ㄹ ㅂ ㅆ ㅎ
+_A, _AE, _EO, _E, _YEO, _O, _WA, _WAE, _OE, _U, _WO, _EU, _I = (
+    0,
+    1,
+    4,
+    5,
+    6,
+    8,
+    9,
+    10,
+    11,
+    13,
+    14,
+    18,
+    20,
+)
 # what 아/어 makes of a final vowel (ㅣ+어 → ㅕ: 올려; ㅜ+어 → ㅝ: 바꿔; ㅗ+아 → ㅘ: 봐);
 # ㅏ ㅓ ㅐ ㅔ ㅕ absorb it (가, 서, 보내); ㅡ drops (써, 모아); ㅟ ㅢ do not contract (쉬어)
-_CONTRACT = {20: (6,), 13: (14,), 8: (9,), 11: (10,), 0: (0,), 4: (4,), 1: (1,), 5: (5,), 6: (6,)}
-_EU, _A, _EO = 18, 0, 4
+_CONTRACT = {_I: _YEO, _U: _WO, _O: _WA, _OE: _WAE, _A: _A, _EO: _EO, _AE: _AE, _E: _E, _YEO: _YEO}
 # The first syllable of an ending after an unchanged stem: 올리고, 받는, 풀면, 받았다, 받을
 _AFTER_ANY_STEM = "고|지|기|게|겠|다|던|든|도|자|며|면|네|나|냐|라|려|러"
 _AFTER_VOWEL_STEM = "는|니|시|세|셔|셨|어|었|아|았|여|였|서|야|요"
@@ -166,10 +180,16 @@ _AFTER_L_DROPPED = "(?=는|니|시|세|셔|셨|네)"
 # a modifier (올린, 올릴) ends the word, or goes on as an ending: 올린다, 올릴까 (not 간담회, 갈등)
 _AFTER_N = r"(?=다|데|지)|(?!\w)"
 _AFTER_L = r"(?=까|게|지|래|걸|텐|수록)|(?!\w)"
+_AFTER_B = "(?=니|시)"  # 올립니다, 풉시다
 
 
 def _syllable(initial: int, medial: int, final: int) -> str:
     return chr(_BASE + (initial * _MEDIALS + medial) * _FINALS + final)
+
+
+def _open_and_past(initial: int, vowel: int) -> list[str]:
+    """The syllable a contraction leaves, and its past form: 려 and 렸."""
+    return [_syllable(initial, vowel, 0), _syllable(initial, vowel, _SS)]
 
 
 def _jamo(syllable: str) -> tuple[int, int, int]:
@@ -197,24 +217,23 @@ def conjugated_last_syllable(stem: str) -> str:
     follow: dict[str, str] = {}  # a changed syllable, and what must (not) come after it
     if final == 0:
         ending += "|" + _AFTER_VOWEL_STEM
-        for vowel in _CONTRACT.get(medial, ()):
-            changed += [_syllable(initial, vowel, 0), _syllable(initial, vowel, _SS)]
+        if medial in _CONTRACT:
+            changed += _open_and_past(initial, _CONTRACT[medial])
         if medial == _EU:  # 써, but 모아 after ㅏ or ㅗ
             before = _jamo(stem[-2])[1] if len(stem) > 1 else None
-            vowel = _A if before in (_A, 8) else _EO
-            changed += [_syllable(initial, vowel, 0), _syllable(initial, vowel, _SS)]
+            changed += _open_and_past(initial, _A if before in (_A, _O) else _EO)
         follow[_syllable(initial, medial, _N)] = _AFTER_N  # 올린, 올린다
         follow[_syllable(initial, medial, _L)] = _AFTER_L  # 올릴, 올릴까
-        follow[_syllable(initial, medial, _B)] = "(?=니|시)"  # 올립니다
+        follow[_syllable(initial, medial, _B)] = _AFTER_B  # 올립니다
     elif final == _L:
         ending += "|" + _AFTER_L_STEM
         follow[_syllable(initial, medial, 0)] = _AFTER_L_DROPPED  # 푸는, 푸니
         follow[_syllable(initial, medial, _N)] = _AFTER_N  # 푼
-        follow[_syllable(initial, medial, _B)] = "(?=니|시)"  # 풉니다
+        follow[_syllable(initial, medial, _B)] = _AFTER_B  # 풉니다
     else:
         ending += "|" + _AFTER_CONSONANT_STEM
-        if final == _H and medial == 8:  # 놓아 → 놔, 놨 (내놓다 → 내놨다)
-            changed += [_syllable(initial, 9, 0), _syllable(initial, 9, _SS)]
+        if final == _H and medial == _O:  # 놓아 → 놔, 놨 (내놓다 → 내놨다)
+            changed += _open_and_past(initial, _WA)
     # a contraction that leaves the syllable as it was (가 + 아 → 가) is an ending of its own
     changed = [c for c in dict.fromkeys(changed) if c != last]
     alternatives = [f"{re.escape(last)}(?={ending})"]

@@ -89,9 +89,9 @@ def explain(
     matcher = rules.matcher
     found = {name: matcher.field_hits(text) for name, text in fields.items()}
     # Only terms built on an atom that occurs can have spans: skip the rest cheaply.
-    occurring = {i for f in found.values() for i in f.found}
     active = found["title"].terms | found["body"].terms
     if not near_misses:  # nor can a NEAR pair whose other side occurs nowhere ("AI" is common)
+        occurring = found["title"].found.keys() | found["body"].found.keys()
         sides = matcher.near_sides
         active -= {t for t in active & sides.keys() if occurring.isdisjoint(sides[t])}
     results: list[TopicScoreDetail] = []
