@@ -338,3 +338,31 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
     got = topics(load_rules(SHIPPED_TOPICS), title, body)
     assert ("policy" in got) is policy
     assert "ai-safety" in got  # the institute itself stays AI safety news
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "ai_safety"),
+    [
+        # words of AI safety with a meaning outside AI: without an AI word, someone else's beat
+        ("Iran nuclear weapons talks resume in Geneva", "Diplomats met on Monday.", False),
+        ("Chemical weapons watchdog reports on Syria", "Chemical weapons were used.", False),
+        ("New iPhone jailbreak released for iOS 18", "Hackers published the exploit.", False),
+        ("Bank runs red team exercise against ransomware", "The red team won.", False),
+        ("Fed warns of systemic risk in private credit", "Leverage has grown.", False),
+        ("Senator accused of scheming to delay budget vote", "Leaders denied it.", False),
+        ("중국산 공유기 20여종서 '백도어' 발견", "네트워크 침투 위험이 있다.", False),
+        ("아이폰 탈옥 도구 공개", "해커들이 새로운 탈옥 도구를 공개했다.", False),
+        ("모의해킹 레드팀 훈련 실시", "은행은 레드팀을 꾸려 침투 시험을 했다.", False),
+        # the same words about AI systems stay AI safety, whichever AI word the story uses
+        ("New jailbreak makes chatbots explain nerve agents", "Researchers tested it.", True),
+        ("GPT-5.5 Bio Bug Bounty", "Find universal jailbreaks for bio safety risks.", True),
+        ("Labs warn the model could help build chemical weapons", "A system card says so.", True),
+        ("Autonomous weapons debated at UN", "Countries discussed killer robots.", True),
+        ("딥마인드, 'AGI 안전' 보고서 공개", "오용과 정렬 실패를 위험으로 꼽았다.", True),
+        ("클로드 탈옥 기법 공개돼", "레드팀이 새 공격을 찾았다.", True),
+    ],
+)
+def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bool) -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    assert ("ai-safety" in topics(load_rules(SHIPPED_TOPICS), title, body)) is ai_safety
