@@ -1,4 +1,5 @@
-"""Precision guard: real pages about anything but AI must not reach a topic channel.
+"""Precision guard: real pages and feed entries about anything but AI must not reach a topic
+channel.
 
 ../shared/corpus/pages holds 183 real article pages (news, blogs, shops; 18 languages) collected
 for extraction tests, not for topics. Each is extracted with newsmon's own extractor and classified
@@ -9,11 +10,14 @@ corpus is absent (its pages are not ours to copy into the repository).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from newsmon.feeds import FeedParseError, parse_feed
 from newsmon.rules import load_rules
 from tests.conftest import SHIPPED_TOPICS
-from tests.support.shared_news import SHARED_PAGES
+from tests.support.shared_news import SHARED_CORPUS, SHARED_PAGES
 from tests.support.shared_pages import extracted_pages
 
 pytestmark = [
@@ -46,3 +50,31 @@ def test_unrelated_real_pages_rarely_match_a_topic() -> None:
     assert len(pages) >= 179
     assert extracted >= 0.9 * len(pages)  # the check means nothing on empty texts
     assert len(matched) <= len(pages) // 100, matched
+
+
+@pytest.mark.skipif(
+    not (SHARED_CORPUS / "feeds" / "index.json").is_file(),
+    reason="../shared/corpus/feeds is absent",
+)
+def test_entries_of_unrelated_real_feeds_rarely_match_a_topic() -> None:
+    """The feeds of ../shared/corpus/feeds (blogs, vendors, Korean EUC-KR blogs, test feeds of
+    feed libraries: none about AI) hold ~750 entries; at most one in a hundred may match. An
+    open-sourced cryptography library with its "algorithm" and "dataset" matched open-source
+    until those words stopped counting as AI context."""
+    rules = load_rules(SHIPPED_TOPICS)
+    feeds = SHARED_CORPUS / "feeds"
+    entries = 0
+    matched: dict[str, list[str]] = {}
+    for item in json.loads((feeds / "index.json").read_text(encoding="utf-8")):
+        data = (SHARED_CORPUS / item["file"]).read_bytes()
+        try:
+            parsed = parse_feed(data, "http://127.0.0.1/feed.xml")
+        except FeedParseError:
+            continue
+        for entry in parsed.entries:
+            entries += 1
+            topics = [m.topic for m in rules.classify(entry.title, entry.summary)]
+            if topics:
+                matched[f"{item['file']}: {entry.title}"] = topics
+    assert entries >= 700
+    assert len(matched) <= entries // 100, matched
