@@ -369,3 +369,30 @@ def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bo
     from tests.conftest import SHIPPED_TOPICS
 
     assert ("ai-safety" in topics(load_rules(SHIPPED_TOPICS), title, body)) is ai_safety
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "ai_safety"),
+    [
+        # 무기 as a business idiom: AI as a company's "weapon", its competitive edge
+        ("네이버, AI를 무기로 글로벌 시장 공략", "검색과 커머스에 적용한다.", False),
+        ("스타트업, 생성형 AI 무기로 투자 유치", "100억원을 유치했다.", False),
+        ("AI가 최고의 무기…중소기업 생존 전략", "전문가들은 AI 도입을 권했다.", False),
+        ("줌, 에이전트 AI 시대의 무기로 '사람 간 대화' 꺼내들다", "새 기능을 공개했다.", False),
+        # weapons by kind, next to AI
+        ("AI 무기화 우려 커진다", "개발 경쟁이 치열하다.", True),
+        ("AI 탑재 자율 무기 규제 논의", "유엔에서 논의했다.", True),
+        ("워게임서 핵무기 사용한 AI", "연구진이 LLM을 시험했다.", True),
+        (
+            "AI 기업 CEO들, 생물학 무기 방지법 촉구",
+            "악의적 행위자가 AI로 병원체를 만들 수 있다.",
+            True,
+        ),
+    ],
+)
+def test_shipped_rules_tell_weapons_from_the_korean_weapon_idiom(
+    title: str, body: str, ai_safety: bool
+) -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    assert ("ai-safety" in topics(load_rules(SHIPPED_TOPICS), title, body)) is ai_safety
