@@ -388,9 +388,15 @@ def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bo
             "악의적 행위자가 AI로 병원체를 만들 수 있다.",
             True,
         ),
+        # AI as a tool against physical or health risks is not the risk of AI
+        ("백화점, AI 카메라로 에스컬레이터 위험 징후 알린다", "고객 안전을 지킨다.", False),
+        ("AI로 도로 시설물 위험 요인 예측", "시설물 관리에 쓴다.", False),
+        ("AI로 재난 안전 정보 상시 제공", "기상특보를 알린다.", False),
+        ("연구진, 프런티어 AI 위험성 경고", "모델이 통제를 벗어날 수 있다고 했다.", True),
+        ("오픈AI, 총격 사건 위험 감지하고도 신고 안 해", "챗GPT 대화에서 위험을 알았다.", True),
     ],
 )
-def test_shipped_rules_tell_weapons_from_the_korean_weapon_idiom(
+def test_shipped_rules_tell_ai_risks_from_korean_idioms_and_tools(
     title: str, body: str, ai_safety: bool
 ) -> None:
     from tests.conftest import SHIPPED_TOPICS
