@@ -402,3 +402,25 @@ def test_shipped_rules_tell_ai_risks_from_korean_idioms_and_tools(
     from tests.conftest import SHIPPED_TOPICS
 
     assert ("ai-safety" in topics(load_rules(SHIPPED_TOPICS), title, body)) is ai_safety
+
+
+@pytest.mark.parametrize(
+    ("title", "open_source"),
+    [
+        # a product named 코드 unveiled (공개: "unveils"), a coding assistant on GitHub
+        ("메타, AI 코딩 에이전트 '뮤즈 코드' 공개", False),
+        ("앤트로픽, '클로드 코드 시큐리티' 공개", False),
+        ("깃허브 코파일럿, AI가 코드 리뷰까지", False),
+        ("GitHub Copilot code review now runs on a new AI model", False),
+        # code, weights or a repository released
+        ("로보티즈, 휴머노이드 AI 소스코드 공개", True),
+        ("딥시크, 추론 모델 가중치 공개", True),
+        ("Lab publishes its AI model's code on GitHub", True),
+    ],
+)
+def test_shipped_rules_tell_released_code_from_products_named_code(
+    title: str, open_source: bool
+) -> None:
+    from tests.conftest import SHIPPED_TOPICS
+
+    assert ("open-source" in topics(load_rules(SHIPPED_TOPICS), title, "")) is open_source
