@@ -268,6 +268,11 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
         # a state's name as a company's adjective is not a state acting
         ("US startup bans employees from using ChatGPT", False),
         ("California startup sues OpenAI over AI chips", False),
+        # a bill to pay, a company courting customers, a model's own rules: not law
+        ("Can AI's power bill be cut by a new chip?", False),
+        ("Anthropic courts a new kind of AI customer", False),
+        ("AI가 스스로 규칙 고친다…모델 성능 60% 향상", False),
+        ("AI 규제 법안 국회 통과", True),
     ],
 )
 def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: bool) -> None:
