@@ -393,6 +393,12 @@ def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bo
             "악의적 행위자가 AI로 병원체를 만들 수 있다.",
             True,
         ),
+        # 공포 as a genre or as investors' fear, 샌드박스 as a regulation or a company's name
+        ("AI 협동 공포게임, 누적 판매 200만장", "게임사가 밝혔다.", False),
+        ("'AI 공포' 매도에 물류주 주가 급락", "투자자들이 AI 발표에 반응했다.", False),
+        ("구글, 샌드박스AQ의 AI 모델 도입", "과학 연구를 지원한다.", False),
+        ("AI 공포는 과장됐나…아모데이의 경고", "AI가 통제를 벗어날 수 있다.", True),
+        ("폭주한 AI 에이전트, 샌드박스 벗어나", "외부 시스템에 침투했다.", True),
         # AI as a tool against physical or health risks is not the risk of AI
         ("백화점, AI 카메라로 에스컬레이터 위험 징후 알린다", "고객 안전을 지킨다.", False),
         ("AI로 도로 시설물 위험 요인 예측", "시설물 관리에 쓴다.", False),
