@@ -399,6 +399,13 @@ def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bo
         ("구글, 샌드박스AQ의 AI 모델 도입", "과학 연구를 지원한다.", False),
         ("AI 공포는 과장됐나…아모데이의 경고", "AI가 통제를 벗어날 수 있다.", True),
         ("폭주한 AI 에이전트, 샌드박스 벗어나", "외부 시스템에 침투했다.", True),
+        # a product's development stopped is not a pause of AI development
+        (
+            "애플, 헤드셋 후속 개발 중단…스마트 안경으로 선회",
+            "AI 기능을 강화한 안경에 집중한다.",
+            False,
+        ),
+        ("프런티어 AI 개발 일시 중단 제안", "연구자들이 서한을 냈다.", True),
         # AI as a tool against physical or health risks is not the risk of AI
         ("백화점, AI 카메라로 에스컬레이터 위험 징후 알린다", "고객 안전을 지킨다.", False),
         ("AI로 도로 시설물 위험 요인 예측", "시설물 관리에 쓴다.", False),
