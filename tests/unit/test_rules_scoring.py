@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pickle
 from pathlib import Path
 
@@ -70,6 +71,18 @@ def v2(tmp_path: Path) -> Rules:
 
 def topics(rules: Rules, title: str, body: str = "") -> dict[str, int]:
     return {m.topic: m.score for m in rules.classify(title, body)}
+
+
+@functools.cache
+def _shipped() -> Rules:
+    from tests.conftest import SHIPPED_TOPICS
+
+    return load_rules(SHIPPED_TOPICS)
+
+
+def shipped_topics(title: str, body: str = "") -> dict[str, int]:
+    """The topics config/topics.yaml gives an article (loaded once for all probes)."""
+    return topics(_shipped(), title, body)
 
 
 # Enough words that a body is a full article, not a short item (weights.short_words, 100).
@@ -247,9 +260,7 @@ def test_rules_survive_pickling_and_hits_keep_the_matched_text(v2: Rules) -> Non
 
 def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
     """A real page wrote 오픈 소스 eight times and matched nothing while 오픈소스 was matched as written."""
-    from tests.conftest import SHIPPED_TOPICS
-
-    shipped = load_rules(SHIPPED_TOPICS)
+    shipped = _shipped()
     body = (
         FILLER + "딥시크는 추론 모델의 코드를 오픈 소스로 풀었다. 오픈 소스 생태계가 반겼다. " * 2
     )
@@ -276,9 +287,7 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
     ],
 )
 def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: bool) -> None:
-    from tests.conftest import SHIPPED_TOPICS
-
-    assert ("policy" in topics(load_rules(SHIPPED_TOPICS), title, "")) is policy
+    assert ("policy" in shipped_topics(title, "")) is policy
 
 
 @pytest.mark.parametrize(
@@ -301,9 +310,7 @@ def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: boo
     ],
 )
 def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source: bool) -> None:
-    from tests.conftest import SHIPPED_TOPICS
-
-    assert ("open-source" in topics(load_rules(SHIPPED_TOPICS), "", body)) is open_source
+    assert ("open-source" in shipped_topics("", body)) is open_source
 
 
 @pytest.mark.parametrize(
@@ -341,9 +348,7 @@ def test_shipped_rules_hear_weights_people_run_themselves(body: str, open_source
 def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_policy(
     title: str, body: str, policy: bool
 ) -> None:
-    from tests.conftest import SHIPPED_TOPICS
-
-    got = topics(load_rules(SHIPPED_TOPICS), title, body)
+    got = shipped_topics(title, body)
     assert ("policy" in got) is policy
     assert "ai-safety" in got  # the institute itself stays AI safety news
 
@@ -371,9 +376,7 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
     ],
 )
 def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bool) -> None:
-    from tests.conftest import SHIPPED_TOPICS
-
-    assert ("ai-safety" in topics(load_rules(SHIPPED_TOPICS), title, body)) is ai_safety
+    assert ("ai-safety" in shipped_topics(title, body)) is ai_safety
 
 
 @pytest.mark.parametrize(
@@ -417,9 +420,7 @@ def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bo
 def test_shipped_rules_tell_ai_risks_from_korean_idioms_and_tools(
     title: str, body: str, ai_safety: bool
 ) -> None:
-    from tests.conftest import SHIPPED_TOPICS
-
-    assert ("ai-safety" in topics(load_rules(SHIPPED_TOPICS), title, body)) is ai_safety
+    assert ("ai-safety" in shipped_topics(title, body)) is ai_safety
 
 
 @pytest.mark.parametrize(
@@ -439,6 +440,4 @@ def test_shipped_rules_tell_ai_risks_from_korean_idioms_and_tools(
 def test_shipped_rules_tell_released_code_from_products_named_code(
     title: str, open_source: bool
 ) -> None:
-    from tests.conftest import SHIPPED_TOPICS
-
-    assert ("open-source" in topics(load_rules(SHIPPED_TOPICS), title, "")) is open_source
+    assert ("open-source" in shipped_topics(title, "")) is open_source
