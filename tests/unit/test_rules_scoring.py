@@ -366,6 +366,15 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
         ("중국산 공유기 20여종서 '백도어' 발견", "네트워크 침투 위험이 있다.", False),
         ("아이폰 탈옥 도구 공개", "해커들이 새로운 탈옥 도구를 공개했다.", False),
         ("모의해킹 레드팀 훈련 실시", "은행은 레드팀을 꾸려 침투 시험을 했다.", False),
+        # a model held back for what it can do: access only for vetted partners
+        ("OpenAI expands trusted access to its cyber model", "Vetted firms can use it.", True),
+        (
+            "Lab gives only vetted partners limited access to new model",
+            "It can find exploits.",
+            True,
+        ),
+        ("오픈AI, 해킹 역량 갖춘 모델 제한적 공개", "일부 파트너만 쓸 수 있다.", True),
+        ("Museum offers limited access to its archive", "Visitors must book ahead.", False),
         # the same words about AI systems stay AI safety, whichever AI word the story uses
         ("New jailbreak makes chatbots explain nerve agents", "Researchers tested it.", True),
         ("GPT-5.5 Bio Bug Bounty", "Find universal jailbreaks for bio safety risks.", True),
