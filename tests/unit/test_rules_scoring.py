@@ -307,6 +307,8 @@ def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: boo
         # open as what a model is, not what it is open to
         ("DeepSeek-V4 models are open and low-cost AI models that run on Huawei chips.", True),
         ("Critics say the AI model is open to abuse by scammers.", False),
+        ("Llama downloads surpassed 650 million, doubling in three months.", True),
+        ("DeepSeek's chatbot app downloads topped the App Store in January.", False),
         # an algorithm or a dataset is not AI: open-source cryptography or data tools stay out
         ("The team open-sourced its hashing algorithm and the breach dataset tools.", False),
         ("애플은 양자 내성 암호 알고리즘 코드를 오픈소스로 공개했다.", False),
