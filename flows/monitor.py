@@ -33,6 +33,7 @@ from newsmon.pipeline import (
     FeedOutcome,
     deliver,
     process_feeds,
+    prune_index,
     settle_batches,
 )
 from newsmon.pipeline.checkup import health_report
@@ -76,6 +77,32 @@ async def show_health(ctx: Context) -> None:
     kinds = ", ".join(dict.fromkeys(p.kind.value for p in report.problems))
     verdict = f"UNHEALTHY: {kinds}" if kinds else "healthy"
     await acreate_markdown_artifact(key="newsmon-health", markdown=markdown, description=verdict)
+
+
+async def prune_old_index(ctx: Context) -> None:
+    """Old stories leave the near-duplicate index, a bounded share a pass
+    (`newsmon.pipeline.retention`). After the pass is recorded, like the health check: a
+    failure here is a warning and never changes how the pass ends."""
+    logger = get_run_logger()
+    try:
+        pruned = await asyncio.to_thread(
+            prune_index,
+            ctx.store,
+            ctx.config.index_days(),
+            utcnow(),
+            ctx.config.dedup.prune_per_pass,
+        )
+    except Exception as exc:
+        logger.warning("near-duplicate index not pruned: %s", crash_reason(exc)[:300])
+        return
+    if pruned.dropped:
+        more = "; more next pass" if pruned.more else ""
+        logger.info(
+            "near-duplicate index: %d articles first seen before %s left it%s",
+            pruned.dropped,
+            pruned.before.strftime("%Y-%m-%d") if pruned.before else "-",
+            more,
+        )
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
@@ -130,6 +157,7 @@ async def monitor(
             key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
         await show_health(ctx)
+        await prune_old_index(ctx)
     except BaseException as exc:
         record_crash(ctx, run_id, exc)
         ctx.close()

@@ -321,6 +321,54 @@ def articles(
         )
 
 
+@app.command()
+def prune(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count the articles that would leave; change nothing")
+    ] = False,
+    days: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Articles first seen more than this many days ago [default: retention]"
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Take old stories out of the near-duplicate index now, all of them (each pass does a
+    share: `dedup.prune_per_pass`). Articles, their hashes and signatures stay."""
+    from newsmon.clock import utcnow
+    from newsmon.config import min_index_days
+    from newsmon.pipeline import pending_prune, prune_index
+
+    cfg = _config(config)
+    floor = min_index_days(cfg.alerts.max_age_hours)
+    if days is not None and floor is not None and days < floor:
+        raise _fail(
+            EXIT_CONFIG,
+            f"--days must be at least {floor:g} (the 7-day story window, a day of slack and "
+            "alerts.max_age_hours): otherwise a copy of a story could be announced again",
+        )
+    keep = days if days is not None else cfg.index_days()
+    if keep is None:
+        typer.echo(
+            "retention is off (dedup.index_days: null, or no alerts.max_age_hours): "
+            "nothing to do; --days N prunes anyway"
+        )
+        return
+    store = _store(cfg)
+    try:
+        if dry_run:
+            count, before = pending_prune(store, keep, utcnow())
+            typer.echo(f"{count} articles first seen before {_fmt(before)} would leave the index")
+            return
+        pruned = prune_index(store, keep, utcnow(), 0)
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"{pruned.dropped} articles first seen before {_fmt(pruned.before)} left the index")
+
+
 def _print_cluster(view: ClusterView) -> None:
     head = view.head
     topics = ",".join(view.topics) or "-"

@@ -10,9 +10,16 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from newsmon.yamlfile import ConfigError, Loc, load_yaml
+from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
@@ -141,6 +148,31 @@ class ExtractConfig(_Strict):
     tasks_per_worker: int = Field(default=200, ge=1)  # pages before a worker is recycled
 
 
+# A similar text joins a story out within 7 days of it (`clusters.STORY_WINDOW`), and a feed's
+# date may lie a day ahead of when it was seen (`clusters.story_time`); tests/unit/test_config.py
+# checks that these agree with `clusters`.
+WINDOW_DAYS = 8.0
+
+
+class DedupConfig(_Strict):
+    """How long the near-duplicate index remembers a story. A similar text joins only a story
+    out within a week of it, so the band rows of old stories are never used by a live pass;
+    each pass drops those of stories first seen more than `index_days` ago (the articles, their
+    signatures and hashes stay: an identical body is still found at any age). null keeps them
+    for ever; see `Config.index_days`."""
+
+    index_days: float | None = Field(default=30.0, gt=0)
+    prune_per_pass: int = Field(default=5000, ge=1)  # articles whose bands a pass drops
+
+
+def min_index_days(max_age_hours: float | None) -> float | None:
+    """The shortest retention that can change no announcement: a copy is announced only while
+    its story is younger than the alert age limit, and it joins a story out within the window
+    of it. None: without an age limit no retention is safe (a copy of a months-old story,
+    dated as such, would be announced when its story has left the index)."""
+    return None if max_age_hours is None else WINDOW_DAYS + max_age_hours / 24
+
+
 class Config(_Strict):
     database_url: str = "sqlite:///data/newsmon.db"
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -150,6 +182,7 @@ class Config(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     poll: PollConfig = Field(default_factory=PollConfig)
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
     # Worker processes for pages' CPU work: null = one per core; 0 = in the pass's own process,
     # without budgets (for debugging only).
     workers: int | None = Field(default=None, ge=0, le=64)
@@ -164,6 +197,30 @@ class Config(_Strict):
                 raise ValueError(f"feed name {feed.name!r} is used twice")
             seen.add(feed.name)
         return self
+
+    @field_validator("dedup")
+    @classmethod
+    def _safe_retention(cls, dedup: DedupConfig, info: ValidationInfo) -> DedupConfig:
+        alerts = info.data.get("alerts")  # absent when alerts itself was refused
+        floor = min_index_days(alerts.max_age_hours) if alerts is not None else None
+        days = dedup.index_days
+        explicit = "index_days" in dedup.model_fields_set
+        if explicit and days is not None and floor is not None and days < floor:
+            raise problem(
+                f"index_days must be at least {floor:g} (the 7-day story window, a day of "
+                "slack and alerts.max_age_hours): otherwise a copy of a story could be "
+                "announced again"
+            )
+        return dedup
+
+    def index_days(self) -> float | None:
+        """Days a story stays in the near-duplicate index (None: for ever). As configured when
+        `dedup.index_days` is set; by default 30, or longer when the alert age limit asks for
+        it, and for ever when there is no age limit (`min_index_days`)."""
+        days, floor = self.dedup.index_days, min_index_days(self.alerts.max_age_hours)
+        if days is None or "index_days" in self.dedup.model_fields_set:
+            return days
+        return None if floor is None else max(days, floor)
 
     @field_validator("database_url")
     @classmethod

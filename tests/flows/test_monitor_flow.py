@@ -203,6 +203,48 @@ def test_monitor_end_to_end(tmp_path: Path, site: SiteServer, slack: FakeSlack) 
     assert forced.feeds_failed == 2 and slack.posts == []
 
 
+def test_passes_take_old_stories_out_of_the_index_a_share_at_a_time(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    from datetime import timedelta
+
+    from newsmon.clock import utcnow
+    from tests.support.index_retention import band_rows, first_seen
+
+    config = write_config(
+        tmp_path,
+        feeds=FEEDS,
+        base=site.base,
+        channels=CHANNELS,
+        dedup={"index_days": 30, "prune_per_pass": 3},
+    )
+    run_monitor(config)
+    sent = len(slack.posts)
+    url = f"sqlite:///{tmp_path / 'corpus.db'}"
+    store = Store.open(url)
+    try:
+        ids = sorted(a.id for a in store.list_articles(limit=100))
+        old, recent = ids[:5], ids[5:]
+        first_seen(store, old, utcnow() - timedelta(days=40))  # as if seen last month
+        kept = sum(band_rows(store, i) for i in recent)
+        assert kept and sum(band_rows(store, i) for i in old)
+    finally:
+        store.close()
+    left = []
+    for _ in range(2):  # each pass takes its share, oldest first
+        run_monitor(config, force=True)
+        store = Store.open(url)
+        try:
+            left.append(store.articles.count_old_indexed(utcnow() - timedelta(days=30)))
+            if len(left) == 2:
+                assert [band_rows(store, i) for i in old] == [0] * 5
+                assert band_rows(store) == kept  # the recent stories stay indexed
+        finally:
+            store.close()
+    assert left == [2, 0]
+    assert len(slack.posts) == sent  # nothing announced again
+
+
 def test_slack_outage_delays_alerts_without_losing_or_repeating_them(
     tmp_path: Path, site: SiteServer, slack: FakeSlack
 ) -> None:

@@ -20,6 +20,7 @@ from newsmon.corpus.schema import Base
 from newsmon.devsite import SiteServer
 from tests.support.articles import new_article
 from tests.support.fake_slack import FakeSlack
+from tests.support.index_retention import band_rows, check_index_retention, first_seen
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.schema_history import assert_0007_drops_leases_and_restores_them
 
@@ -57,6 +58,55 @@ def test_0007_drops_the_leases_table_and_its_downgrade_rebuilds_it(pg_url: str) 
         assert_0007_drops_leases_and_restores_them(engine)
     finally:
         engine.dispose()
+
+
+def test_old_stories_leave_the_near_duplicate_index_on_postgres(pg_url: str) -> None:
+    store = Store.open(pg_url)
+    try:
+        check_index_retention(store)
+    finally:
+        store.close()
+
+
+def test_two_passes_pruning_at_once_share_the_old_stories(pg_url: str) -> None:
+    """Two workers' passes end together: each takes what the other has not locked."""
+    from datetime import timedelta
+
+    from newsmon.clock import utcnow
+    from newsmon.pipeline import prune_index
+
+    first, second = Store.open(pg_url), Store.open(pg_url)
+    try:
+        ids = [
+            first.add_article(
+                new_article(
+                    f"https://a.example/{i}",
+                    " ".join(f"story{i}word{j}" for j in range(80)),
+                    signed=True,
+                )
+            ).id
+            for i in range(60)
+        ]
+        now = utcnow()
+        first_seen(first, ids, now - timedelta(days=40))
+        assert band_rows(first) >= 60 * 42
+        results: list[int] = []
+        barrier = threading.Barrier(2)
+
+        def prune(store: Store) -> None:
+            barrier.wait()
+            results.append(prune_index(store, 30, now, 0).dropped)
+
+        threads = [threading.Thread(target=prune, args=(s,)) for s in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sum(results) == 60 and len(results) == 2  # each article taken once
+        assert band_rows(first) == 0
+    finally:
+        first.close()
+        second.close()
 
 
 def test_two_workers_storing_one_story_make_one_original(pg_url: str) -> None:

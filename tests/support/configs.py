@@ -44,9 +44,11 @@ def config_data(
     fetch: Mapping[str, Any] | None = None,
     alerts: Mapping[str, Any] | None = None,
     slack: Mapping[str, Any] | None = None,
+    dedup: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The configuration as plain data; `fetch` and `alerts` are merged over the defaults;
-    `slack` holds further slack settings (pacing, leases, retries), merged over the defaults."""
+    `slack` holds further slack settings (pacing, leases, retries), merged over the defaults;
+    `dedup` is written only when given."""
     data: dict[str, Any] = {
         "database_url": database_url or f"sqlite:///{folder / 'corpus.db'}",
         "topics_file": str(topics),
@@ -65,6 +67,8 @@ def config_data(
     data["slack"] = section
     data["alerts"] = {**DEFAULT_ALERTS, **(alerts or {})}
     data["fetch"] = {**DEFAULT_FETCH, **(fetch or {})}
+    if dedup is not None:
+        data["dedup"] = dict(dedup)
     return data
 
 

@@ -80,3 +80,42 @@ def test_articles_cluster_shows_members_and_sources(tmp_path: Path) -> None:
     assert "https://a.example/story/amp" in result.output
     missing = runner.invoke(app, ["articles", "--config", str(path), "--cluster", "999"])
     assert missing.exit_code == EXIT_CONFIG
+
+
+def test_prune_takes_old_stories_out_of_the_index(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from newsmon.clock import utcnow
+    from newsmon.corpus import Store
+    from tests.support.articles import new_article
+    from tests.support.index_retention import RECENT, STORY, band_rows, first_seen
+
+    path = write_config(tmp_path, alerts={"max_age_hours": 72})
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        old = store.add_article(new_article("https://a.example/1", STORY, signed=True)).id
+        new = store.add_article(new_article("https://a.example/2", RECENT, signed=True)).id
+        first_seen(store, [old], utcnow() - timedelta(days=40))
+    finally:
+        store.close()
+
+    def prune(*args: str) -> str:
+        result = runner.invoke(app, ["prune", "--config", str(path), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert prune("--dry-run").startswith("1 articles first seen before ")
+    assert prune("--days", "50").startswith("0 articles")  # 40 days old: kept for 50
+    assert prune().startswith("1 articles first seen before ")
+    assert prune().startswith("0 articles")
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        assert band_rows(store, old) == 0 and band_rows(store, new) > 0
+    finally:
+        store.close()
+    refused = runner.invoke(app, ["prune", "--config", str(path), "--days", "9"])
+    assert refused.exit_code == EXIT_CONFIG and "at least 11" in refused.output
+    (tmp_path / "off").mkdir()
+    off = write_config(tmp_path / "off")  # no alert age limit: no retention is safe
+    result = runner.invoke(app, ["prune", "--config", str(off)])
+    assert result.exit_code == 0 and "retention is off" in result.output

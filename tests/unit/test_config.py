@@ -96,3 +96,42 @@ def test_secrets_never_in_repr(monkeypatch) -> None:
     secrets = Secrets.from_env()
     assert secrets.slack_bot_token == "xoxb-very-secret"
     assert "secret" not in repr(secrets) and "secret" not in str(secrets)
+
+
+@pytest.mark.parametrize(
+    ("extra", "days"),
+    [
+        ("", 30.0),  # the default
+        ("alerts: {max_age_hours: 720}\n", 38.0),  # a 30-day age limit needs longer
+        ("alerts: {max_age_hours: null}\n", None),  # no age limit: no retention is safe
+        ("alerts: {max_age_hours: null}\ndedup: {index_days: 60}\n", 60.0),  # unless asked for
+        ("dedup: {index_days: null}\n", None),
+        ("dedup: {index_days: 11}\n", 11.0),  # 7-day window + a day + 72 h
+    ],
+)
+def test_index_retention_is_never_shorter_than_an_announcement_can_reach(
+    tmp_path: Path, extra: str, days: float | None
+) -> None:
+    config = load_config(write(tmp_path, GOOD.format(db=tmp_path / "x.db") + extra))
+    assert config.index_days() == days
+
+
+def test_an_index_retention_that_could_repeat_an_alert_is_refused(tmp_path: Path) -> None:
+    text = GOOD.format(db=tmp_path / "x.db") + "dedup:\n  index_days: 10\n"
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    assert "newsmon.yaml:12: dedup: index_days must be at least 11 " in str(err.value)
+
+
+def test_the_retention_floor_agrees_with_the_story_window() -> None:
+    """WINDOW_DAYS is the story window plus the time a feed's date may lie ahead of when the
+    store saw the item (config does not import the clustering code)."""
+    from datetime import UTC, datetime, timedelta
+
+    from newsmon import clusters
+    from newsmon.config import WINDOW_DAYS
+
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    ahead = timedelta(days=WINDOW_DAYS) - clusters.STORY_WINDOW
+    assert clusters.story_time(seen + ahead, seen) == seen + ahead  # still believed
+    assert clusters.story_time(seen + ahead + timedelta(minutes=1), seen) == seen

@@ -23,7 +23,9 @@ from newsmon.corpus.records import (
 )
 from newsmon.corpus.schema import Base
 from newsmon.dedup import BANDS
+from newsmon.pipeline import prune_index
 from tests.support.articles import new_article
+from tests.support.index_retention import check_index_retention
 from tests.support.schema_history import assert_0007_drops_leases_and_restores_them
 
 
@@ -368,8 +370,28 @@ def test_a_corpus_at_0001_with_data_upgrades_to_head(tmp_path: Path) -> None:
         assert reasons == [(1, None, 1), (2, "hash", 1)]
         near = store.add_article(signed("https://c.example/3", STORY[: int(len(STORY) * 0.65)]))
         assert near.duplicate_of == 1 and near.duplicate_reason is DuplicateReason.NEAR
+        # articles of before 0009 are in the index, and old ones leave it like any other
+        assert prune_index(store, 30, datetime.now(UTC), 0).dropped == 2
+        assert head_bands(store, 1) == 0 and head_bands(store, near.id) > 0
     finally:
         store.close()
+
+
+def test_old_stories_leave_the_near_duplicate_index(store: Store) -> None:
+    check_index_retention(store)
+
+
+def test_the_retention_query_reads_the_partial_index(store: Store) -> None:
+    """Old articles still indexed are found without reading the others."""
+    with store.engine.connect() as conn:
+        plan = " ".join(
+            str(r)
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM articles WHERE bands_dropped_at IS NULL "
+                "AND first_seen_at < '2026-01-01' ORDER BY first_seen_at LIMIT 10"
+            )
+        )
+    assert "ix_articles_indexed_seen" in plan, plan
 
 
 def test_0007_drops_the_leases_table_and_its_downgrade_rebuilds_it(tmp_path: Path) -> None:

@@ -10,8 +10,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,6 +63,10 @@ from newsmon.corpus.schema import (
 )
 from newsmon.dedup import Signature, band_keys, short_body_keys
 from newsmon.urls import clean_url
+
+# Articles in one DELETE of the retention job: up to 84 keys each, well under SQLite's limit
+# of 32,766 bound values in one statement.
+_ARTICLES_PER_DELETE = 100
 
 
 class Articles:
@@ -201,7 +216,7 @@ class Articles:
             self._drop_bands(s, row)
             row.title = changed.title
             self._set_body(row, changed)
-            self._add_bands(s, row, new_keys)
+            self._add_bands(s, row, new_keys, reindex=True)
             if row.duplicate_of_id is None:
                 s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
                 s.flush()
@@ -221,7 +236,7 @@ class Articles:
                     ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                 )
             )
-        Articles._add_bands(s, row, short_body_keys(title, text_))
+        Articles._add_bands(s, row, short_body_keys(title, text_), reindex=True)
 
     # --- pages tried again --------------------------------------------------------------------
 
@@ -325,7 +340,7 @@ class Articles:
                     joined = True
             self._set_body(row, changed)
             row.language = changed.language
-            self._add_bands(s, row, keys + short)
+            self._add_bands(s, row, keys + short, reindex=True)
             s.flush()
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
@@ -367,28 +382,114 @@ class Articles:
         return found is not None
 
     @staticmethod
-    def _add_bands(s: Session, row: ArticleRow, keys: Sequence[int]) -> None:
+    def _add_bands(
+        s: Session, row: ArticleRow, keys: Sequence[int], *, reindex: bool = False
+    ) -> None:
         """Index an article under these band keys; an exact copy's bands are its head's, so it
-        has none of its own."""
+        has none of its own. `reindex` (an edit, a page read at last): the article may have
+        left the index (`drop_old_bands`) and is in it again. That is one explicit UPDATE, not
+        an attribute: the ORM writes only values it saw change, and a retention pass may have
+        marked the row since it was read."""
         if keys and row.duplicate_reason != DuplicateReason.HASH:
             s.execute(
                 insert(ArticleBandRow),
                 [{"band_key": k, "article_id": row.id} for k in dict.fromkeys(keys)],
             )
+            if reindex:
+                s.execute(
+                    update(ArticleRow)
+                    .where(ArticleRow.id == row.id)
+                    .values(bands_dropped_at=None)
+                    .execution_options(synchronize_session=False)
+                )
+
+    @staticmethod
+    def _stored_keys(
+        title: str | None, text_: str, minhash: bytes | None, scheme: str | None
+    ) -> list[int]:
+        """The band keys an article was indexed under, from what is stored of it."""
+        keys = short_body_keys(title, text_)
+        if minhash is not None and scheme:
+            keys += band_keys(Signature(scheme, minhash))
+        return keys
 
     @staticmethod
     def _drop_bands(s: Session, row: ArticleRow) -> None:
         """Remove an article's rows from the near-duplicate index (its body's MinHash bands and
         a short item's body keys), before its body changes."""
-        old = short_body_keys(row.title, row.text)
-        if row.minhash is not None and row.minhash_scheme:
-            old += band_keys(Signature(row.minhash_scheme, row.minhash))
+        old = Articles._stored_keys(row.title, row.text, row.minhash, row.minhash_scheme)
         if old:
             s.execute(
                 delete(ArticleBandRow).where(
                     ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                 )
             )
+
+    # --- index retention ----------------------------------------------------------------------
+
+    @staticmethod
+    def _old_indexed(before: datetime) -> ColumnElement[bool]:
+        """Articles first seen before `before` and still in the near-duplicate index. The
+        condition names `bands_dropped_at IS NULL`, so the partial index serves it."""
+        return and_(ArticleRow.bands_dropped_at.is_(None), ArticleRow.first_seen_at < before)
+
+    def count_old_indexed(self, before: datetime) -> int:
+        """How many articles `drop_old_bands` would take out of the index (for a dry run)."""
+        with self._db.session() as s:
+            counted = s.scalar(select(func.count()).where(self._old_indexed(before)))
+            return int(counted or 0)
+
+    def drop_old_bands(self, before: datetime, limit: int) -> int:
+        """Take up to `limit` articles first seen before `before` out of the near-duplicate
+        index (their band rows), oldest first, and mark them; returns how many.
+
+        Safe only for a `before` far enough back that no live article can join these stories
+        (`config.min_index_days`). The article, its signature and hash stay (an identical body
+        is found at any age; an edit re-indexes it). Rows are deleted by primary key, from the
+        keys the stored signature and body give: the table has no index by article. On
+        PostgreSQL, articles another transaction holds (an edit, another pass pruning) are
+        skipped, not waited for.
+        """
+        a = ArticleRow
+        picked = (
+            select(a.id, a.title, a.text, a.minhash, a.minhash_scheme, a.duplicate_reason)
+            .where(self._old_indexed(before))
+            .order_by(a.first_seen_at)
+            .limit(limit)
+        )
+        if self._db.is_postgres:
+            picked = picked.with_for_update(skip_locked=True)
+        bands = cast(Table, ArticleBandRow.__table__)  # Core, without the ORM's bookkeeping
+        with self._write_lock, self._db.session() as s:
+            rows = s.execute(picked).all()
+            # Per chunk of articles, the rows whose article is one of them and whose key is one
+            # of theirs: exactly their rows (an article is indexed only under its own keys),
+            # found through the primary key on both databases.
+            indexed = [row for row in rows if row.duplicate_reason != DuplicateReason.HASH]
+            for i in range(0, len(indexed), _ARTICLES_PER_DELETE):
+                chunk = indexed[i : i + _ARTICLES_PER_DELETE]
+                keys = {
+                    key
+                    for row in chunk
+                    for key in self._stored_keys(
+                        row.title, row.text, row.minhash, row.minhash_scheme
+                    )
+                }
+                if keys:
+                    s.execute(
+                        delete(bands).where(
+                            bands.c.band_key.in_(sorted(keys)),
+                            bands.c.article_id.in_([row.id for row in chunk]),
+                        )
+                    )
+            if rows:
+                s.execute(
+                    update(a)
+                    .where(a.id.in_([row.id for row in rows]))
+                    .values(bands_dropped_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+            return len(rows)
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:
         """Remember URLs a feed carried for stored articles; returns how many were new."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -160,6 +161,19 @@ class ArticleRow(Base):
     # never requested) and, after a soft failure, when to try again (None: nothing to try).
     page_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     page_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When its rows left the near-duplicate index (`IndexRetention`): an old story's bands are
+    # never looked up again. None: indexed (or never had bands). Re-indexing clears it.
+    bands_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # what the retention job looks for: old articles still indexed, oldest first
+        Index(
+            "ix_articles_indexed_seen",
+            "first_seen_at",
+            sqlite_where=sql_text("bands_dropped_at IS NULL"),
+            postgresql_where=sql_text("bands_dropped_at IS NULL"),
+        ),
+    )
 
 
 class ArticleBandRow(Base):

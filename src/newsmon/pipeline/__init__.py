@@ -5,7 +5,7 @@ records why and lets the pass go on.
 Modules: `context` (what a pass shares), `outcomes` (typed records of what it did),
 `claims` (a pass among others on one corpus), `feed_pass` (feeds), `entries` (entries and
 edits), `delivery` (alerts to Slack), `replay` (backfill and its preview), `pages` (backfill
-of given URLs).
+of given URLs), `retention` (old stories leave the near-duplicate index).
 """
 
 from newsmon.pipeline.claims import PassClaim
@@ -34,6 +34,7 @@ from newsmon.pipeline.replay import (
     queue_for,
     reclassify_batch,
 )
+from newsmon.pipeline.retention import PruneOutcome, pending_prune, prune_index
 
 __all__ = [
     "Context",
@@ -44,6 +45,7 @@ __all__ = [
     "MatchDiff",
     "PageOutcome",
     "PassClaim",
+    "PruneOutcome",
     "ReclassifyOutcome",
     "UrlListError",
     "analyse_page",
@@ -52,10 +54,12 @@ __all__ = [
     "deliver_pending",
     "diff_matches",
     "page_job",
+    "pending_prune",
     "preview_reclassify",
     "process_entry",
     "process_feed",
     "process_feeds",
+    "prune_index",
     "queue_for",
     "read_url_list",
     "reclassify_batch",
