@@ -107,6 +107,20 @@ class ProblemKind(StrEnum):
     FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
     PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
+    INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
+
+
+# Passes' shares of index retention a backlog may hold before it is a problem: a pass that
+# fails to prune only warns in its log, and the index would grow again without a sign.
+INDEX_SHARES_BEHIND = 10
+
+
+@dataclass(frozen=True)
+class IndexBacklog:
+    """Articles past the index retention still in the index, and what one pass takes."""
+
+    articles: int
+    per_pass: int
 
 
 @dataclass(frozen=True)
@@ -224,6 +238,7 @@ class HealthReport:
     feeds: list[FeedVerdict]
     alerts: dict[str, dict[str, int]]  # channel -> status -> count
     problems: list[Problem] = field(default_factory=list)
+    index: IndexBacklog | None = None  # None: retention is off
 
     @property
     def healthy(self) -> bool:
@@ -237,6 +252,7 @@ class HealthReport:
             "last_completed_pass": self.last_completed.as_dict() if self.last_completed else None,
             "feeds": [f.as_dict() for f in self.feeds],
             "alerts": self.alerts,
+            "index_backlog": self.index.articles if self.index else None,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -270,6 +286,11 @@ class HealthReport:
                 out.append(f"alerts {channel}: " + ", ".join(f"{k} {v}" for k, v in states.items()))
         else:
             out.append("alerts: none")
+        if self.index is not None and self.index.articles:
+            out.append(
+                f"near-duplicate index: {self.index.articles} articles past retention "
+                f"(a pass takes {self.index.per_pass})"
+            )
         if self.problems:
             out.append(f"UNHEALTHY: {len(self.problems)} problem(s)")
             out += [f"  {p.kind.value}: {p.message}" for p in self.problems]
@@ -287,11 +308,13 @@ def assess(
     policy: HealthPolicy | None = None,
     enabled: Collection[str] | None = None,
     last_completed: RunRecord | None = None,
+    index: IndexBacklog | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
 
-    `last_completed` is the newest completed pass when it may be older than all of `runs`.
+    `last_completed` is the newest completed pass when it may be older than all of `runs`;
+    `index`, when retention is on, what the near-duplicate index holds past it.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -375,6 +398,15 @@ def assess(
                     channel,
                 )
             )
+    if index is not None and index.articles > INDEX_SHARES_BEHIND * index.per_pass:
+        problems.append(
+            Problem(
+                ProblemKind.INDEX_BEHIND,
+                f"{index.articles} articles past the index retention are still in the "
+                f"near-duplicate index, more than {INDEX_SHARES_BEHIND} passes take: passes "
+                "are not pruning (see their warnings) or fell behind; `newsmon prune` clears it",
+            )
+        )
     return HealthReport(
         now,
         policy,
@@ -383,6 +415,7 @@ def assess(
         verdicts,
         {c: dict(s) for c, s in alerts.items()},
         problems,
+        index,
     )
 
 

@@ -104,10 +104,18 @@ def test_prune_takes_old_stories_out_of_the_index(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         return result.output
 
+    def backlog() -> object:
+        import json
+
+        result = runner.invoke(app, ["health", "--json", "--config", str(path)])
+        return json.loads(result.output)["index_backlog"]
+
+    assert backlog() == 1  # `newsmon health` shows what the index holds past retention
     assert prune("--dry-run").startswith("1 articles first seen before ")
     assert prune("--days", "50").startswith("0 articles")  # 40 days old: kept for 50
     assert prune().startswith("1 articles first seen before ")
     assert prune().startswith("0 articles")
+    assert backlog() == 0
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
         assert band_rows(store, old) == 0 and band_rows(store, new) > 0

@@ -9,6 +9,7 @@ from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.health import (
     FeedState,
     HealthPolicy,
+    IndexBacklog,
     ProblemKind,
     VerdictKind,
     assess,
@@ -197,3 +198,19 @@ def test_runs_are_described_in_one_line() -> None:
     line = describe_run(run(1, summary=summary))
     assert line == "feeds 2 ok, 1 failed, 0 not due; new articles 0; alerts sent 3, pending 1"
     assert describe_run(run(2, RunStatus.CRASHED, error="TimeoutError: x")) == "TimeoutError: x"
+
+
+def test_an_index_that_old_stories_do_not_leave_is_a_problem() -> None:
+    """Pruning failures only warn in a pass's log: the backlog is what shows them."""
+    within = assess(NOW, [run(1)], [feed()], {}, index=IndexBacklog(50_000, 5000))
+    assert within.healthy  # ten passes' share: an upgrade's backlog, being worked off
+    assert "near-duplicate index: 50000 articles past retention (a pass takes 5000)" in (
+        within.lines()
+    )
+    behind = assess(NOW, [run(1)], [feed()], {}, index=IndexBacklog(50_001, 5000))
+    assert kinds(behind.problems) == [ProblemKind.INDEX_BEHIND]
+    assert "`newsmon prune` clears it" in behind.problems[0].message
+    assert behind.as_dict()["index_backlog"] == 50_001
+    off = assess(NOW, [run(1)], [feed()], {})
+    assert off.healthy and off.as_dict()["index_backlog"] is None
+    assert not any("near-duplicate index" in line for line in off.lines())

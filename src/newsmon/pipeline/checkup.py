@@ -8,14 +8,18 @@ from datetime import datetime
 from newsmon.config import Config
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
-from newsmon.health import HealthPolicy, HealthReport, assess
+from newsmon.health import HealthPolicy, HealthReport, IndexBacklog, assess
+from newsmon.pipeline.retention import pending_prune
 
 
 def health_report(
     store: Store, config: Config, now: datetime, policy: HealthPolicy | None = None
 ) -> HealthReport:
-    """Recent monitor runs, the enabled feeds' health and the alerts per channel, judged."""
+    """Recent monitor runs, the enabled feeds' health, the alerts per channel and what the
+    near-duplicate index holds past its retention, judged."""
     policy = policy or HealthPolicy()
+    backlog, cutoff = pending_prune(store, config.index_days(), now)
+    index = IndexBacklog(backlog, config.dedup.prune_per_pass) if cutoff is not None else None
     return assess(
         now,
         store.runs.recent_runs("monitor", limit=20),
@@ -24,4 +28,5 @@ def health_report(
         policy=policy,
         enabled={f.name for f in config.feeds if f.enabled},
         last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
+        index=index,
     )
