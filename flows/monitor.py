@@ -156,8 +156,8 @@ async def monitor(
         await acreate_table_artifact(
             key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
-        await show_health(ctx)
         await prune_old_index(ctx)
+        await show_health(ctx)  # after pruning: the backlog it shows is what is left
     except BaseException as exc:
         record_crash(ctx, run_id, exc)
         ctx.close()
