@@ -337,17 +337,13 @@ def prune(
     """Take old stories out of the near-duplicate index now, all of them (each pass does a
     share: `dedup.prune_per_pass`). Articles, their hashes and signatures stay."""
     from newsmon.clock import utcnow
-    from newsmon.config import min_index_days
+    from newsmon.config import retention_too_short
     from newsmon.pipeline import pending_prune, prune_index
 
     cfg = _config(config)
-    floor = min_index_days(cfg.alerts.max_age_hours)
-    if days is not None and floor is not None and days < floor:
-        raise _fail(
-            EXIT_CONFIG,
-            f"--days must be at least {floor:g} (the 7-day story window, a day of slack and "
-            "alerts.max_age_hours): otherwise a copy of a story could be announced again",
-        )
+    too_short = retention_too_short(days, cfg.alerts.max_age_hours)
+    if too_short:
+        raise _fail(EXIT_CONFIG, f"--days {too_short}")
     keep = days if days is not None else cfg.index_days()
     if keep is None:
         typer.echo(

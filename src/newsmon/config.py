@@ -173,6 +173,17 @@ def min_index_days(max_age_hours: float | None) -> float | None:
     return None if max_age_hours is None else WINDOW_DAYS + max_age_hours / 24
 
 
+def retention_too_short(days: float | None, max_age_hours: float | None) -> str | None:
+    """Why a retention of `days` could let a copy be announced again (None: it cannot)."""
+    floor = min_index_days(max_age_hours)
+    if days is None or floor is None or days >= floor:
+        return None
+    return (
+        f"must be at least {floor:g} days (the 7-day story window, a day of slack and "
+        "alerts.max_age_hours): otherwise a copy of a story could be announced again"
+    )
+
+
 class Config(_Strict):
     database_url: str = "sqlite:///data/newsmon.db"
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -202,15 +213,10 @@ class Config(_Strict):
     @classmethod
     def _safe_retention(cls, dedup: DedupConfig, info: ValidationInfo) -> DedupConfig:
         alerts = info.data.get("alerts")  # absent when alerts itself was refused
-        floor = min_index_days(alerts.max_age_hours) if alerts is not None else None
-        days = dedup.index_days
-        explicit = "index_days" in dedup.model_fields_set
-        if explicit and days is not None and floor is not None and days < floor:
-            raise problem(
-                f"index_days must be at least {floor:g} (the 7-day story window, a day of "
-                "slack and alerts.max_age_hours): otherwise a copy of a story could be "
-                "announced again"
-            )
+        if alerts is not None and "index_days" in dedup.model_fields_set:
+            reason = retention_too_short(dedup.index_days, alerts.max_age_hours)
+            if reason:
+                raise problem(f"index_days {reason}")
         return dedup
 
     def index_days(self) -> float | None:

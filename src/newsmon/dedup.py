@@ -234,6 +234,12 @@ def short_body_keys(title: str | None, text: str | None) -> list[int]:
     return [] if body is None else body_band_keys(body)
 
 
+def index_keys(title: str | None, text: str | None, signature: Signature | None) -> list[int]:
+    """Every key an article is indexed under: its signature's bands, then a short item's body
+    keys (none for other items)."""
+    return (signature.band_keys() if signature else []) + short_body_keys(title, text)
+
+
 def body_band_keys(body: str) -> list[int]:
     """Band keys of a normalised short body's MinHash (SHORT_BODY_SCHEME)."""
     mh = MinHash(

@@ -235,7 +235,7 @@ def test_passes_take_old_stories_out_of_the_index_a_share_at_a_time(
         run_monitor(config, force=True)
         store = Store.open(url)
         try:
-            left.append(store.articles.count_old_indexed(utcnow() - timedelta(days=30)))
+            left.append(store.retention.count_old_indexed(utcnow() - timedelta(days=30)))
             if len(left) == 2:
                 assert [band_rows(store, i) for i in old] == [0] * 5
                 assert band_rows(store) == kept  # the recent stories stay indexed

@@ -71,7 +71,7 @@ def check_index_retention(store: Store) -> None:
     assert band_rows(store, head.id) == BANDS and band_rows(store, short.id) > 0 and kept > 0
 
     before = now - timedelta(days=30)
-    assert store.articles.count_old_indexed(before) == 3
+    assert store.retention.count_old_indexed(before) == 3
     assert prune_index(store, 30, now, 2) == PruneOutcome(2, True, before)  # a pass's share
     assert prune_index(store, 30, now, 0) == PruneOutcome(1, False, before)  # the rest
     assert band_rows(store, head.id) == band_rows(store, short.id) == 0
@@ -95,5 +95,5 @@ def check_index_retention(store: Store) -> None:
     )
     assert store.update_article(head.id, edited) is True
     assert band_rows(store, head.id) == BANDS
-    assert store.articles.count_old_indexed(before) == 1
+    assert store.retention.count_old_indexed(before) == 1
     assert prune_index(store, 30, now, 0).dropped == 1 and band_rows(store, head.id) == 0

@@ -10,19 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    delete,
-    func,
-    insert,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,12 +50,16 @@ from newsmon.corpus.schema import (
     MatchRow,
     SightingRow,
 )
-from newsmon.dedup import Signature, band_keys, short_body_keys
+from newsmon.dedup import Signature, index_keys, short_body_keys
 from newsmon.urls import clean_url
 
-# Articles in one DELETE of the retention job: up to 84 keys each, well under SQLite's limit
-# of 32,766 bound values in one statement.
-_ARTICLES_PER_DELETE = 100
+
+def stored_keys(
+    title: str | None, text_: str, minhash: bytes | None, scheme: str | None
+) -> list[int]:
+    """The keys an article was indexed under, from what is stored of it."""
+    signature = Signature(scheme, minhash) if minhash is not None and scheme else None
+    return index_keys(title, text_, signature)
 
 
 class Articles:
@@ -97,9 +90,8 @@ class Articles:
         first-seen article and raises no alert: the cluster speaks once, through its head (or,
         when no earlier member matched a topic, through the first copy that does).
         """
-        keys = article.signature.band_keys() if article.signature else []
         # a summary-length item is also indexed by its body without the headline
-        keys += short_body_keys(article.title, article.text)
+        keys = index_keys(article.title, article.text, article.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, article.content_hash, keys)
             queries = ClusterQueries(s)
@@ -194,8 +186,7 @@ class Articles:
         queued (the story was announced already). `keep_body` updates the title only (the
         page could not be read this time). Returns whether the text or title changed.
         """
-        new_keys = changed.signature.band_keys() if changed.signature else []
-        new_keys += short_body_keys(changed.title, changed.text)
+        new_keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, changed.content_hash, new_keys)
             row = s.get(ArticleRow, article_id)
@@ -317,10 +308,9 @@ class Articles:
         the try counts (an edit in the same pass that stored this very article does not stop
         its announcement: edits never alert).
         """
-        keys = changed.signature.band_keys() if changed.signature else []
-        short = short_body_keys(changed.title, changed.text)
+        keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
-            self._lock_story(s, changed.content_hash, keys + short)
+            self._lock_story(s, changed.content_hash, keys)
             row = s.get(ArticleRow, article_id)
             if row is None:
                 return RecoveredPage(False)
@@ -340,7 +330,7 @@ class Articles:
                     joined = True
             self._set_body(row, changed)
             row.language = changed.language
-            self._add_bands(s, row, keys + short, reindex=True)
+            self._add_bands(s, row, keys, reindex=True)
             s.flush()
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
@@ -387,7 +377,7 @@ class Articles:
     ) -> None:
         """Index an article under these band keys; an exact copy's bands are its head's, so it
         has none of its own. `reindex` (an edit, a page read at last): the article may have
-        left the index (`drop_old_bands`) and is in it again. That is one explicit UPDATE, not
+        left the index (`IndexRetention`) and is in it again. That is one explicit UPDATE, not
         an attribute: the ORM writes only values it saw change, and a retention pass may have
         marked the row since it was read."""
         if keys and row.duplicate_reason != DuplicateReason.HASH:
@@ -404,92 +394,16 @@ class Articles:
                 )
 
     @staticmethod
-    def _stored_keys(
-        title: str | None, text_: str, minhash: bytes | None, scheme: str | None
-    ) -> list[int]:
-        """The band keys an article was indexed under, from what is stored of it."""
-        keys = short_body_keys(title, text_)
-        if minhash is not None and scheme:
-            keys += band_keys(Signature(scheme, minhash))
-        return keys
-
-    @staticmethod
     def _drop_bands(s: Session, row: ArticleRow) -> None:
         """Remove an article's rows from the near-duplicate index (its body's MinHash bands and
         a short item's body keys), before its body changes."""
-        old = Articles._stored_keys(row.title, row.text, row.minhash, row.minhash_scheme)
+        old = stored_keys(row.title, row.text, row.minhash, row.minhash_scheme)
         if old:
             s.execute(
                 delete(ArticleBandRow).where(
                     ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                 )
             )
-
-    # --- index retention ----------------------------------------------------------------------
-
-    @staticmethod
-    def _old_indexed(before: datetime) -> ColumnElement[bool]:
-        """Articles first seen before `before` and still in the near-duplicate index. The
-        condition names `bands_dropped_at IS NULL`, so the partial index serves it."""
-        return and_(ArticleRow.bands_dropped_at.is_(None), ArticleRow.first_seen_at < before)
-
-    def count_old_indexed(self, before: datetime) -> int:
-        """How many articles `drop_old_bands` would take out of the index (for a dry run)."""
-        with self._db.session() as s:
-            counted = s.scalar(select(func.count()).where(self._old_indexed(before)))
-            return int(counted or 0)
-
-    def drop_old_bands(self, before: datetime, limit: int) -> int:
-        """Take up to `limit` articles first seen before `before` out of the near-duplicate
-        index (their band rows), oldest first, and mark them; returns how many.
-
-        Safe only for a `before` far enough back that no live article can join these stories
-        (`config.min_index_days`). The article, its signature and hash stay (an identical body
-        is found at any age; an edit re-indexes it). Rows are deleted by primary key, from the
-        keys the stored signature and body give: the table has no index by article. On
-        PostgreSQL, articles another transaction holds (an edit, another pass pruning) are
-        skipped, not waited for.
-        """
-        a = ArticleRow
-        picked = (
-            select(a.id, a.title, a.text, a.minhash, a.minhash_scheme, a.duplicate_reason)
-            .where(self._old_indexed(before))
-            .order_by(a.first_seen_at)
-            .limit(limit)
-        )
-        if self._db.is_postgres:
-            picked = picked.with_for_update(skip_locked=True)
-        bands = cast(Table, ArticleBandRow.__table__)  # Core, without the ORM's bookkeeping
-        with self._write_lock, self._db.session() as s:
-            rows = s.execute(picked).all()
-            # Per chunk of articles, the rows whose article is one of them and whose key is one
-            # of theirs: exactly their rows (an article is indexed only under its own keys),
-            # found through the primary key on both databases.
-            indexed = [row for row in rows if row.duplicate_reason != DuplicateReason.HASH]
-            for i in range(0, len(indexed), _ARTICLES_PER_DELETE):
-                chunk = indexed[i : i + _ARTICLES_PER_DELETE]
-                keys = {
-                    key
-                    for row in chunk
-                    for key in self._stored_keys(
-                        row.title, row.text, row.minhash, row.minhash_scheme
-                    )
-                }
-                if keys:
-                    s.execute(
-                        delete(bands).where(
-                            bands.c.band_key.in_(sorted(keys)),
-                            bands.c.article_id.in_([row.id for row in chunk]),
-                        )
-                    )
-            if rows:
-                s.execute(
-                    update(a)
-                    .where(a.id.in_([row.id for row in rows]))
-                    .values(bands_dropped_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
-            return len(rows)
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:
         """Remember URLs a feed carried for stored articles; returns how many were new."""

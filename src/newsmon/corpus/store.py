@@ -20,12 +20,14 @@ from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.replies import Replies
+from newsmon.corpus.retention import IndexRetention
 from newsmon.corpus.runs import Runs
 
 
 class Store:
     """The corpus: feeds, articles (clusters, sightings, matches), the alert outbox (alerts,
-    thread replies, digests), runs, the backlog that backfill reads in batches."""
+    thread replies, digests), runs, the backlog that backfill reads in batches, and the
+    retention of the near-duplicate index."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -37,6 +39,7 @@ class Store:
         self.replies = Replies(self._db)
         self.digests = Digests(self._db)
         self.backlog = Backlog(self._db)
+        self.retention = IndexRetention(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed
         self.sync_feeds = self.feeds.sync_feeds

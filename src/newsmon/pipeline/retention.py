@@ -8,6 +8,7 @@ of it, and a story stays in the index at least that window, a day and the alert 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,15 +31,15 @@ def prune_index(store: Store, days: float | None, now: datetime, limit: int) -> 
     if days is None:
         return PruneOutcome(0, False, None)
     before = now - timedelta(days=days)
-    share = limit
+    share = limit or sys.maxsize
     dropped = 0
-    while not share or dropped < share:
-        asked = BATCH if not share else min(BATCH, share - dropped)
-        got = store.articles.drop_old_bands(before, asked)
+    while dropped < share:
+        asked = min(BATCH, share - dropped)
+        got = store.retention.drop_old_bands(before, asked)
         dropped += got
         if got < asked:
             return PruneOutcome(dropped, False, before)
-    return PruneOutcome(dropped, store.articles.count_old_indexed(before) > 0, before)
+    return PruneOutcome(dropped, store.retention.count_old_indexed(before) > 0, before)
 
 
 def pending_prune(store: Store, days: float | None, now: datetime) -> tuple[int, datetime | None]:
@@ -46,4 +47,4 @@ def pending_prune(store: Store, days: float | None, now: datetime) -> tuple[int,
     if days is None:
         return 0, None
     before = now - timedelta(days=days)
-    return store.articles.count_old_indexed(before), before
+    return store.retention.count_old_indexed(before), before

@@ -1,0 +1,92 @@
+"""Retention of the near-duplicate index: the band rows of old stories leave it.
+
+The articles stay in their aggregate (`corpus.articles`), with text, hash and signature; only
+their rows in `article_bands` go, and `articles.bands_dropped_at` records it. An edit puts an
+article back in the index (`Articles._add_bands`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
+
+from newsmon.clock import utcnow
+from newsmon.corpus.articles import stored_keys
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import DuplicateReason
+from newsmon.corpus.schema import ArticleBandRow, ArticleRow
+
+# Articles in one DELETE: up to 84 keys each, well under SQLite's limit of 32,766 bound values
+# in one statement.
+_ARTICLES_PER_DELETE = 100
+
+
+def _old_indexed(before: datetime) -> ColumnElement[bool]:
+    """Articles first seen before `before` and still in the index. The condition names
+    `bands_dropped_at IS NULL`, so the partial index serves it."""
+    return and_(ArticleRow.bands_dropped_at.is_(None), ArticleRow.first_seen_at < before)
+
+
+class IndexRetention:
+    """Old stories out of the near-duplicate index, and how many are due."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def count_old_indexed(self, before: datetime) -> int:
+        """How many articles `drop_old_bands` would take out of the index (for a dry run)."""
+        with self._db.session() as s:
+            counted = s.scalar(select(func.count()).where(_old_indexed(before)))
+            return int(counted or 0)
+
+    def drop_old_bands(self, before: datetime, limit: int) -> int:
+        """Take up to `limit` articles first seen before `before` out of the near-duplicate
+        index (their band rows), oldest first, and mark them; returns how many.
+
+        Safe only for a `before` far enough back that no live article can join these stories
+        (`config.min_index_days`). The article, its signature and hash stay (an identical body
+        is found at any age; an edit re-indexes it). Rows are deleted by primary key, from the
+        keys the stored signature and body give: the table has no index by article. On
+        PostgreSQL, articles another transaction holds (an edit, another pass pruning) are
+        skipped, not waited for.
+        """
+        a = ArticleRow
+        picked = (
+            select(a.id, a.title, a.text, a.minhash, a.minhash_scheme, a.duplicate_reason)
+            .where(_old_indexed(before))
+            .order_by(a.first_seen_at)
+            .limit(limit)
+        )
+        if self._db.is_postgres:
+            picked = picked.with_for_update(skip_locked=True)
+        bands = cast(Table, ArticleBandRow.__table__)  # Core, without the ORM's bookkeeping
+        with self._db.session() as s:
+            rows = s.execute(picked).all()
+            # Per chunk of articles, the rows whose article is one of them and whose key is one
+            # of theirs: exactly their rows (an article is indexed only under its own keys),
+            # found through the primary key on both databases. An exact copy has no rows.
+            indexed = [row for row in rows if row.duplicate_reason != DuplicateReason.HASH]
+            for i in range(0, len(indexed), _ARTICLES_PER_DELETE):
+                chunk = indexed[i : i + _ARTICLES_PER_DELETE]
+                keys = {
+                    key
+                    for row in chunk
+                    for key in stored_keys(row.title, row.text, row.minhash, row.minhash_scheme)
+                }
+                if keys:
+                    s.execute(
+                        delete(bands).where(
+                            bands.c.band_key.in_(sorted(keys)),
+                            bands.c.article_id.in_([row.id for row in chunk]),
+                        )
+                    )
+            if rows:
+                s.execute(
+                    update(a)
+                    .where(a.id.in_([row.id for row in rows]))
+                    .values(bands_dropped_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+            return len(rows)
