@@ -8,9 +8,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
-from newsmon.extract import detect_language
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
 from newsmon.fetch import Fetcher
+from newsmon.language import detect_language
 from newsmon.yamledit import append_to_list
 from newsmon.yamlfile import escape_env
 

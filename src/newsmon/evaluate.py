@@ -2,10 +2,11 @@
 explained, and hints for the person editing the rules.
 
 A labelled item is one JSON object per line (``*.jsonl``) with ``id``, ``title``, ``text``,
-``topics`` (the topics it belongs to; ``[]`` for none) and optionally ``lang``. Every false
-negative and false positive is listed with its score against the topic's minimum, the terms
-that fired, those that nearly did, and any veto; `suggest` finds words and word pairs frequent
-in missed positives and rare in negatives. Prefect-free.
+``topics`` (the topics it belongs to; ``[]`` for none) and optionally ``lang`` (guessed from
+the script when absent: Hangul is ``ko``, Latin ``en``, so figures per language need no tags).
+Every false negative and false positive is listed with its score against the topic's minimum,
+the terms that fired, those that nearly did, and any veto; `suggest` finds words and word pairs
+frequent in missed positives and rare in negatives. Prefect-free.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from newsmon.language import detect_language
 from newsmon.rules import Rules, TopicScoreDetail, VetoKind, explain
 from newsmon.rules.korean import PARTICLES, VERB_STARTS
 from newsmon.yamlfile import ConfigError, first_problem, load_yaml, reworded
@@ -157,11 +159,9 @@ def load_labels(path: Path) -> list[LabelledItem]:
             if ident in seen:
                 raise ConfigError(f"{where}: duplicate id {ident!r}")
             seen.add(ident)
-            items.append(
-                LabelledItem(
-                    ident, raw.title or "", raw.text or "", frozenset(raw.topics), raw.lang, where
-                )
-            )
+            title, text = raw.title or "", raw.text or ""
+            lang = raw.lang or detect_language(f"{title}\n{text}")
+            items.append(LabelledItem(ident, title, text, frozenset(raw.topics), lang, where))
     return items
 
 

@@ -23,6 +23,7 @@ from newsmon.bounds import clean_text
 from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
+from newsmon.language import detect_language
 
 TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
@@ -72,17 +73,6 @@ def page_encoding(data: bytes, http_charset: str | None = None) -> str | None:
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
     """The page as text: in its encoding (`page_encoding`), else as UTF-8 with replacements."""
     return decode(data, page_encoding(data, http_charset) or "utf-8")
-
-
-def detect_language(text: str, hint: str | None = None) -> str | None:
-    sample = text[:4000]
-    hangul = sum(1 for ch in sample if "\uac00" <= ch <= "\ud7a3")
-    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
-    if hangul and hangul * 3 >= latin * 0.5:
-        return "ko"
-    if latin > 20:
-        return "en" if hint in (None, "en") else hint
-    return hint
 
 
 def _looks_broken(text: str) -> bool:

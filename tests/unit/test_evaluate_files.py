@@ -4,6 +4,7 @@ A bad file is refused naming file, line, key and reason."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,24 @@ def test_labels_keep_their_fields_and_default_the_id_to_the_line(tmp_path: Path)
         frozenset(),
         None,
     )
+
+
+def test_labels_without_a_language_are_counted_by_their_script(tmp_path: Path) -> None:
+    """Figures per language need no tags: Hangul is Korean, Latin English, a tag wins."""
+    path = tmp_path / "set.jsonl"
+    rows = [
+        {"title": "딥시크, 추론 모델 가중치 공개", "text": "오픈소스로 공개했다.", "topics": []},
+        {"title": "Lab releases weights", "text": "The model is on Hugging Face.", "topics": []},
+        {
+            "title": "Ein Modell",
+            "text": "Die Gewichte sind offen verfügbar.",
+            "topics": [],
+            "lang": "de",
+        },
+        {"title": "GPT-5", "topics": []},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    assert [item.lang for item in load_labels(path)] == ["ko", "en", "de", None]
 
 
 @pytest.mark.parametrize(
