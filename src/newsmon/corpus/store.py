@@ -1,7 +1,8 @@
 """The `Store` facade: one object that opens a corpus and composes its repositories.
 
 Callers (pipeline, flows, CLI) keep a single object; each of its operations is the method of
-one repository (`feeds`, `articles`, `outbox`, `runs`), reachable through it as well.
+one repository (`feeds`, `articles` and `article_views`, `outbox`, `runs`…), reachable through
+it as well.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from newsmon.corpus.article_views import ArticleViews
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.backlog import Backlog
 from newsmon.corpus.digests import Digests
@@ -34,6 +36,7 @@ class Store:
         self._db = Database(engine)
         self.feeds = Feeds(self._db)
         self.articles = Articles(self._db)
+        self.article_views = ArticleViews(self._db)
         self.outbox = Outbox(self._db)
         self.runs = Runs(self._db)
         self.replies = Replies(self._db)
@@ -59,14 +62,14 @@ class Store:
         self.postpone_page_retries = self.articles.postpone_page_retries
         self.recover_page = self.articles.recover_page
         self.record_sightings = self.articles.record_sightings
-        self.known_urls = self.articles.known_urls
-        self.known_articles = self.articles.known_articles
-        self.cluster = self.articles.cluster
-        self.articles_for_reclassify = self.articles.articles_for_reclassify
+        self.known_urls = self.article_views.known_urls
+        self.known_articles = self.article_views.known_articles
+        self.cluster = self.article_views.cluster
+        self.articles_for_reclassify = self.article_views.articles_for_reclassify
         self.reclassify_batches = self.backlog.reclassify_batches
         self.count_for_reclassify = self.backlog.count_for_reclassify
-        self.list_articles = self.articles.list_articles
-        self.matches_of = self.articles.matches_of
+        self.list_articles = self.article_views.list_articles
+        self.matches_of = self.article_views.matches_of
         self.replace_matches = self.articles.replace_matches
         self.enqueue_alert = self.outbox.enqueue_alert
         self.pending_alerts = self.outbox.pending_alerts

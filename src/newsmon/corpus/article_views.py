@@ -1,0 +1,153 @@
+"""What is read of the articles aggregate: which URLs are known, a story's cluster, the articles
+listed or reclassified, an article's matches.
+
+Reads only, each in its own session; storing and changing articles is `Articles`' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import (
+    ArticleText,
+    ArticleView,
+    ClusterMember,
+    ClusterView,
+    KnownArticle,
+    Sighting,
+    StoredMatch,
+)
+from newsmon.corpus.schema import ArticleRow, FeedRow, MatchRow, SightingRow
+
+
+class ArticleViews:
+    """Stored articles as the pipeline and the command line read them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def known_urls(self, canonical_urls: Sequence[str]) -> set[str]:
+        return set(self.known_articles(canonical_urls))
+
+    def known_articles(self, canonical_urls: Sequence[str]) -> dict[str, KnownArticle]:
+        found: dict[str, KnownArticle] = {}
+        with self._db.session() as s:
+            for i in range(0, len(canonical_urls), 500):
+                chunk = list(canonical_urls[i : i + 500])
+                for row in s.execute(
+                    select(
+                        ArticleRow.canonical_url,
+                        ArticleRow.id,
+                        ArticleRow.feed_id,
+                        ArticleRow.url,
+                        ArticleRow.entry_fingerprint,
+                        ArticleRow.text_source,
+                    ).where(ArticleRow.canonical_url.in_(chunk))
+                ):
+                    found[row[0]] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
+        return found
+
+    def cluster(self, article_id: int) -> ClusterView | None:
+        """The cluster an article belongs to, from any of its members."""
+        with self._db.session() as s:
+            start = s.get(ArticleRow, article_id)
+            if start is None:
+                return None
+            head_id = start.duplicate_of_id or start.id
+            rows = s.execute(
+                select(ArticleRow, FeedRow.name)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .where((ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id))
+                .order_by(ArticleRow.id)
+            ).all()
+            members = [
+                ClusterMember(
+                    a.id, a.title, a.url, feed, a.first_seen_at, a.duplicate_reason, a.similarity
+                )
+                for a, feed in rows
+            ]
+            ids = [m.id for m in members]
+            sightings = [
+                Sighting(r.article_id, r.url, feed, r.seen_at)
+                for r, feed in s.execute(
+                    select(SightingRow, FeedRow.name)
+                    .outerjoin(FeedRow, FeedRow.id == SightingRow.feed_id)
+                    .where(SightingRow.article_id.in_(ids))
+                    .order_by(SightingRow.id)
+                )
+            ]
+            topics = list(
+                s.scalars(
+                    select(MatchRow.topic)
+                    .where(MatchRow.article_id == head_id)
+                    .order_by(MatchRow.topic)
+                )
+            )
+            return ClusterView(members[0], topics, members, sightings)
+
+    def articles_for_reclassify(self, since: datetime, until: datetime | None) -> list[ArticleText]:
+        """Originals (not copies) first seen in [since, until)."""
+        with self._db.session() as s:
+            query = select(ArticleRow.id, ArticleRow.title, ArticleRow.text).where(
+                ArticleRow.first_seen_at >= since, ArticleRow.duplicate_of_id.is_(None)
+            )
+            if until is not None:
+                query = query.where(ArticleRow.first_seen_at < until)
+            return [ArticleText(r[0], r[1], r[2]) for r in s.execute(query.order_by(ArticleRow.id))]
+
+    def list_articles(
+        self, *, topic: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[ArticleView]:
+        with self._db.session() as s:
+            query = (
+                select(ArticleRow, FeedRow.name)
+                .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
+                .order_by(ArticleRow.first_seen_at.desc(), ArticleRow.id.desc())
+            )
+            if topic:
+                query = query.where(
+                    ArticleRow.id.in_(select(MatchRow.article_id).where(MatchRow.topic == topic))
+                )
+            if since:
+                query = query.where(ArticleRow.first_seen_at >= since)
+            rows = s.execute(query.limit(limit)).all()
+            ids = [r[0].id for r in rows]
+            topics: dict[int, list[str]] = {}
+            if ids:
+                for article_id, name in s.execute(
+                    select(MatchRow.article_id, MatchRow.topic)
+                    .where(MatchRow.article_id.in_(ids))
+                    .order_by(MatchRow.topic)
+                ):
+                    topics.setdefault(article_id, []).append(name)
+            return [
+                ArticleView(
+                    a.id,
+                    a.title,
+                    a.url,
+                    feed,
+                    a.published_at,
+                    a.first_seen_at,
+                    a.language,
+                    a.text_source,
+                    a.duplicate_of_id,
+                    topics.get(a.id, []),
+                    a.text,
+                )
+                for a, feed in rows
+            ]
+
+    def matches_of(self, article_id: int) -> list[StoredMatch]:
+        with self._db.session() as s:
+            return [
+                StoredMatch(m.topic, m.score, list(m.terms), m.snippet)
+                for m in s.scalars(
+                    select(MatchRow)
+                    .where(MatchRow.article_id == article_id)
+                    .order_by(MatchRow.topic)
+                )
+            ]
