@@ -108,6 +108,11 @@ def feeds(
         typer.echo(f"    next check: {when}" + (f" ({note})" if note else ""))
         if h.last_error:
             typer.echo(f"    last error ({_fmt(h.last_error_at)}): {h.last_error}")
+        if h.entry_failure_passes:
+            typer.echo(
+                f"    entries failing: in {h.entry_failure_passes} passes in a row, since "
+                f"{_fmt(h.entries_failing_since)} (not stored; tried again every pass)"
+            )
         if h.pages_waiting:
             typer.echo(
                 f"    pages to try again: {h.pages_waiting} (stored from their teasers meanwhile)"

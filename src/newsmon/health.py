@@ -108,6 +108,7 @@ class ProblemKind(StrEnum):
     PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
     INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
+    ENTRIES_FAILING = "entries_failing"  # a feed's entry fails pass after pass: a story not stored
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -138,7 +139,9 @@ class HealthPolicy:
     """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
     trouble too when at least `unread_share` of its articles of the last `pages_window` (and
     `unread_min` of them) are teasers because their pages could not be downloaded: a site that
-    blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never)."""
+    blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never).
+    An entry stopped by an unexpected error is tried again next pass; one that fails in
+    `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never)."""
 
     max_pass_age: timedelta = timedelta(hours=1)
     failing_for: timedelta = timedelta(days=1)
@@ -146,6 +149,7 @@ class HealthPolicy:
     pages_window: timedelta = timedelta(days=7)
     unread_share: float = 0.5
     unread_min: int = 5
+    entry_failure_passes: int = 3
 
     @classmethod
     def of(
@@ -200,6 +204,8 @@ class FeedVerdict:
             "pages_waiting": h.pages_waiting,
             "recent_articles": h.recent_articles,
             "recent_unread": h.recent_unread,
+            "entry_failure_passes": h.entry_failure_passes,
+            "entries_failing_since": iso(h.entries_failing_since),
             "next_check_at": iso(h.next_check_at),
             "schedule_note": h.schedule_note,
         }
@@ -385,6 +391,19 @@ def assess(
                     f"{h.name}: {h.recent_unread} of its {h.recent_articles} articles of the "
                     f"last {_age(policy.pages_window)} are teasers, their pages could not be "
                     f"downloaded (last: {h.last_page_error or '?'})",
+                    h.name,
+                )
+            )
+    for v in verdicts:
+        h = v.health
+        if policy.entry_failure_passes and h.entry_failure_passes >= policy.entry_failure_passes:
+            failing = h.entries_failing_since
+            span = f" ({_age(now - failing)})" if failing else ""
+            problems.append(
+                Problem(
+                    ProblemKind.ENTRIES_FAILING,
+                    f"{h.name}: an entry failed in each of its last {h.entry_failure_passes} "
+                    f"passes{span}, its story is not stored (last: {h.last_error or '?'})",
                     h.name,
                 )
             )

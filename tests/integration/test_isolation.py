@@ -13,8 +13,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.devsite import SiteServer
+from newsmon.health import ProblemKind, assess
 from newsmon.pipeline import Context, process_feeds
 from tests.support.configs import make_config
 
@@ -66,6 +68,49 @@ def test_one_entrys_error_is_its_own(tmp_path: Path, site: SiteServer) -> None:
         ctx.store.add_article = real_add  # type: ignore[method-assign]
         _run(ctx)
         assert POISONED_PAGE.lstrip("/") in _stored_links(ctx)
+    finally:
+        ctx.close()
+
+
+def test_an_entry_failing_pass_after_pass_shows_in_health(tmp_path: Path, site: SiteServer) -> None:
+    """A fault that outlives a pass (a bug that every try of the entry meets) is not left to
+    the logs: the feed counts the passes, and from the third on health calls it a problem,
+    until a pass stores the entry."""
+    ctx = Context.open(_config(tmp_path, site))
+    try:
+        real_add = ctx.store.add_article
+
+        def add_article(article: Any, *args: Any, **kwargs: Any) -> Any:
+            if article.url.endswith(POISONED_PAGE):
+                raise RuntimeError("a bug")
+            return real_add(article, *args, **kwargs)
+
+        def problems() -> list[tuple[ProblemKind, str | None]]:
+            report = assess(utcnow(), [], ctx.store.feed_health(), {})
+            return [(p.kind, p.subject) for p in report.problems if p.kind != ProblemKind.NO_PASS]
+
+        ctx.store.add_article = add_article  # type: ignore[method-assign]
+        for passes in (1, 2):
+            _run(ctx)
+            health = {h.name: h for h in ctx.store.feed_health()}
+            assert health["ko-ai"].entry_failure_passes == passes
+            assert health["en-ai"].entry_failure_passes == 0
+            assert problems() == []
+        since = health["ko-ai"].entries_failing_since
+        _run(ctx)
+        health = {h.name: h for h in ctx.store.feed_health()}
+        assert health["ko-ai"].entries_failing_since == since  # the first failing pass
+        assert problems() == [(ProblemKind.ENTRIES_FAILING, "ko-ai")]
+
+        ctx.store.add_article = real_add  # type: ignore[method-assign]
+        _run(ctx)
+        assert POISONED_PAGE.lstrip("/") in _stored_links(ctx)
+        health = {h.name: h for h in ctx.store.feed_health()}
+        assert (health["ko-ai"].entry_failure_passes, health["ko-ai"].entries_failing_since) == (
+            0,
+            None,
+        )
+        assert problems() == []
     finally:
         ctx.close()
 

@@ -214,3 +214,28 @@ def test_an_index_that_old_stories_do_not_leave_is_a_problem() -> None:
     off = assess(NOW, [run(1)], [feed()], {})
     assert off.healthy and off.as_dict()["index_backlog"] is None
     assert not any("near-duplicate index" in line for line in off.lines())
+
+
+def test_an_entry_that_fails_pass_after_pass_is_a_problem() -> None:
+    """An entry an unexpected error stopped is tried again next pass; a fault that outlives
+    three passes will not go by itself, and its story is not stored meanwhile."""
+    line = "entry https://f.example/a: RuntimeError: disk said no"
+    once = feed(entry_failure_passes=1, entries_failing_since=NOW, last_error=line)
+    assert assess(NOW, [run(1)], [once], {}).healthy  # a hiccup, retried next pass
+    stuck = feed(
+        entry_failure_passes=3,
+        entries_failing_since=NOW - timedelta(minutes=45),
+        last_error=line,
+    )
+    report = assess(NOW, [run(1)], [stuck], {})
+    assert [(p.kind, p.subject) for p in report.problems] == [
+        (ProblemKind.ENTRIES_FAILING, "f")
+    ]
+    assert report.problems[0].message == (
+        f"f: an entry failed in each of its last 3 passes (45 min), its story is not stored "
+        f"(last: {line})"
+    )
+    assert report.as_dict()["feeds"][0]["entry_failure_passes"] == 3
+    assert report.as_dict()["feeds"][0]["entries_failing_since"] == "2025-03-01T11:15:00+00:00"
+    off = HealthPolicy(entry_failure_passes=0)
+    assert assess(NOW, [run(1)], [stuck], {}, policy=off).healthy

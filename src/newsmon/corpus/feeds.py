@@ -88,7 +88,10 @@ class Feeds:
         schedule_note: str | None = None,
         status: int | None = 200,
         moved_to: str | None = None,
+        entries_failed: int | None = None,
     ) -> None:
+        """The feed was read. `entries_failed`: how many of its entries an unexpected error
+        stopped this pass (None: the entries were not read, a 304; the count stays)."""
         now = utcnow()
         values: dict[str, Any] = {
             "last_checked_at": now,
@@ -104,6 +107,11 @@ class Feeds:
         }
         if moved_to:
             values["url"] = moved_to
+        if entries_failed:
+            values["entry_failure_passes"] = FeedRow.entry_failure_passes + 1
+            values["entries_failing_since"] = func.coalesce(FeedRow.entries_failing_since, now)
+        elif entries_failed == 0:
+            values["entry_failure_passes"], values["entries_failing_since"] = 0, None
         with self._db.session() as s:
             s.execute(_update(feed_id, values))
 
@@ -319,6 +327,8 @@ class Feeds:
                     waiting.get(r.id, 0),
                     *recent.get(r.id, (0, 0)),
                     last_error.get(r.id),
+                    r.entry_failure_passes,
+                    r.entries_failing_since,
                 )
                 for r in rows
             ]

@@ -172,6 +172,9 @@ class FeedHealth:
     recent_articles: int = 0
     recent_unread: int = 0
     last_page_error: str | None = None
+    # Passes in a row in which one of its entries failed (not stored), and since when.
+    entry_failure_passes: int = 0
+    entries_failing_since: datetime | None = None
 
 
 @dataclass(frozen=True)

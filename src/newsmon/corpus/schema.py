@@ -126,6 +126,10 @@ class FeedRow(Base):
     schedule_note: Mapped[str | None] = mapped_column(Bounded())
     failure_kind: Mapped[str | None] = mapped_column(String(8))
     last_status: Mapped[int | None] = mapped_column(Integer)
+    # Passes in a row in which an entry of this feed failed (an unexpected error: the story is
+    # not stored), and since when: a fault that outlives a pass is for `newsmon health`.
+    entry_failure_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    entries_failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A pass's lease on the feed while it fetches it (see `Feeds.claim_feeds`).
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -131,6 +131,7 @@ async def process_feed(
         schedule_note=nxt.reason,
         status=response.status,
         moved_to=response.moved_to,
+        entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
         note = f"moved permanently to {response.moved_to}; update the configuration"
