@@ -10,6 +10,7 @@ rules, SQLite corpus) is real.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +41,24 @@ def _stored_links(ctx: Context) -> set[str]:
     return {a.url.split("/", 3)[-1] for a in ctx.store.list_articles(limit=100)}
 
 
+def _poison(ctx: Context, error: str) -> Callable[..., Any]:
+    """Storing the poisoned page's article raises from now on; returns the real call, which
+    takes the fault away when put back."""
+    real_add = ctx.store.add_article
+
+    def add_article(article: Any, *args: Any, **kwargs: Any) -> Any:
+        if article.url.endswith(POISONED_PAGE):
+            raise RuntimeError(error)
+        return real_add(article, *args, **kwargs)
+
+    ctx.store.add_article = add_article  # type: ignore[method-assign]
+    return real_add
+
+
 def test_one_entrys_error_is_its_own(tmp_path: Path, site: SiteServer) -> None:
     ctx = Context.open(_config(tmp_path, site))
     try:
-        real_add = ctx.store.add_article
-
-        def add_article(article: Any, *args: Any, **kwargs: Any) -> Any:
-            if article.url.endswith(POISONED_PAGE):
-                raise RuntimeError("disk said no")
-            return real_add(article, *args, **kwargs)
-
-        ctx.store.add_article = add_article  # type: ignore[method-assign]
+        real_add = _poison(ctx, "disk said no")
         outcomes = {o.feed: o for o in _run(ctx)}
         assert outcomes["ko-ai"].ok and outcomes["en-ai"].ok
         assert outcomes["ko-ai"].entries_failed == 1
@@ -78,18 +86,12 @@ def test_an_entry_failing_pass_after_pass_shows_in_health(tmp_path: Path, site: 
     until a pass stores the entry."""
     ctx = Context.open(_config(tmp_path, site))
     try:
-        real_add = ctx.store.add_article
-
-        def add_article(article: Any, *args: Any, **kwargs: Any) -> Any:
-            if article.url.endswith(POISONED_PAGE):
-                raise RuntimeError("a bug")
-            return real_add(article, *args, **kwargs)
+        real_add = _poison(ctx, "a bug")
 
         def problems() -> list[tuple[ProblemKind, str | None]]:
             report = assess(utcnow(), [], ctx.store.feed_health(), {})
             return [(p.kind, p.subject) for p in report.problems if p.kind != ProblemKind.NO_PASS]
 
-        ctx.store.add_article = add_article  # type: ignore[method-assign]
         for passes in (1, 2):
             _run(ctx)
             health = {h.name: h for h in ctx.store.feed_health()}

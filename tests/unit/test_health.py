@@ -228,9 +228,7 @@ def test_an_entry_that_fails_pass_after_pass_is_a_problem() -> None:
         last_error=line,
     )
     report = assess(NOW, [run(1)], [stuck], {})
-    assert [(p.kind, p.subject) for p in report.problems] == [
-        (ProblemKind.ENTRIES_FAILING, "f")
-    ]
+    assert [(p.kind, p.subject) for p in report.problems] == [(ProblemKind.ENTRIES_FAILING, "f")]
     assert report.problems[0].message == (
         f"f: an entry failed in each of its last 3 passes (45 min), its story is not stored "
         f"(last: {line})"
