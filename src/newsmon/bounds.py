@@ -8,6 +8,8 @@ UTF-8 encoder accepts a lone surrogate (``\\ud800``), which JSON escapes can pro
 
 from __future__ import annotations
 
+import re
+
 # Stored article text is cut here by default (`extract.max_text_chars`): a longer body is a
 # dump, not an article, and every later stage (rules, MinHash, Slack snippets) scales with it.
 MAX_TEXT_CHARS = 200_000
@@ -24,6 +26,16 @@ def clean_text(text: str) -> str:
         # rare: replace character by character, so every other character keeps its offset
         text = "".join(REPLACEMENT if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return text
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`clean_text`, and without the other characters XML 1.0 forbids (C0 controls but tab,
+    newline and carriage return; U+FFFE, U+FFFF): lxml refuses them in a tree, and they are
+    never meant as text (a vertical tab or form feed becomes a space)."""
+    return _NOT_XML.sub(lambda m: " " if m.group() in "\x0b\x0c" else "", clean_text(text))
 
 
 def clean_optional(text: str | None) -> str | None:

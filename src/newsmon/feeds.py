@@ -19,9 +19,11 @@ from urllib.parse import urljoin
 import feedparser
 import lxml.html
 
+from newsmon.bounds import xml_text
 from newsmon.charset import choose_encoding, xml_declared
 from newsmon.dates import parse_date
 from newsmon.feeddtd import neutralise_entities
+from newsmon.feedrepair import clean_utf8, entry_documents, fix_references
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
@@ -61,6 +63,7 @@ def html_to_text(fragment: str) -> str:
     """Readable text from an HTML fragment, block elements kept apart."""
     if not fragment or not fragment.strip():
         return ""
+    fragment = xml_text(fragment)
     if "<" not in fragment:
         return re.sub(r"\s+", " ", html.unescape(fragment)).strip()
     try:
@@ -177,26 +180,24 @@ def parse_feed(
         data, neutralised = neutralise_entities(data)
     except ValueError as refused:
         raise FeedParseError(f"not a feed: {refused}") from None
+    data, references = fix_references(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
-    headers: dict[str, str] = {"content-location": url, "content-type": media}
     encoding = feed_encoding(data, http_charset)
-    if encoding:
-        headers["content-type"] = f"{media}; charset={encoding}"
-    parsed = feedparser.parse(data, response_headers=headers)
+    parsed, raw_entries, repaired = _read(data, url, media, encoding, max_entries)
     version = parsed.get("version") or ""
-    if not parsed.entries and not version:
+    if not raw_entries and not version:
         reason = parsed.get("bozo_exception")
         detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
         raise FeedParseError(f"not a feed{detail}")
-    warning = None
-    if parsed.get("bozo"):
+    warning = repaired
+    if parsed.get("bozo") and not repaired:
         exc = parsed.get("bozo_exception")
         warning = (
             f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
         )
     entries: list[FeedEntry] = []
     skipped = 0
-    for raw in parsed.entries[:max_entries]:
+    for raw in raw_entries[:max_entries]:
         link: str | None = raw.get("link") or ""
         if not link:
             for alt in raw.get("links", []):
@@ -228,19 +229,65 @@ def parse_feed(
                 author=(raw.get("author") or None),
             )
         )
-    if neutralised:
-        note = "DTD entity declarations removed"
-        warning = f"{warning}; {note}" if warning else note
+    for note in (
+        "DTD entity declarations removed" if neutralised else "",
+        f"{references} character references to no character replaced" if references else "",
+    ):
+        if note:
+            warning = f"{warning}; {note}" if warning else note
     if skipped:
         note = f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped"
         warning = f"{warning}; {note}" if warning else note
-    elif not parsed.entries:
+    elif not raw_entries:
         warning = f"{warning}; the feed has no entries" if warning else "the feed has no entries"
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     site = parsed.feed.get("link")
     site_link = urljoin(url, site) if site and re.match(r"^(https?://|/)", site) else None
     return ParsedFeed(feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link)
+
+
+# What feedparser raises, instead of reporting `bozo`, on input it mishandles.
+_PARSER_CRASHES = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
+
+
+def _feedparser(data: bytes, url: str, content_type: str) -> Any:
+    return feedparser.parse(
+        data, response_headers={"content-location": url, "content-type": content_type}
+    )
+
+
+def _read(
+    data: bytes, url: str, media: str, encoding: str | None, max_entries: int | None
+) -> tuple[Any, list[Any], str | None]:
+    """feedparser's result and its entries, and a note when the feed had to be read another
+    way because the parser crashed (see newsmon.feedrepair): again as clean UTF-8, then entry
+    by entry (the channel's own fields are then unknown). One line, never a traceback."""
+    try:
+        parsed = _feedparser(data, url, f"{media}; charset={encoding}" if encoding else media)
+        return parsed, parsed.entries, None
+    except _PARSER_CRASHES as crash:
+        failed = f"the feed parser failed ({type(crash).__name__}: {str(crash)[:80]})"
+    clean = clean_utf8(data, encoding)
+    try:
+        parsed = _feedparser(clean, url, f"{media}; charset=utf-8")
+        return parsed, parsed.entries, f"{failed}; read again without what XML forbids"
+    except _PARSER_CRASHES:
+        pass
+    entries: list[Any] = []
+    unreadable = 0
+    for document in entry_documents(clean):
+        if max_entries is not None and len(entries) >= max_entries:
+            break
+        try:
+            entries += _feedparser(document, url, "application/xml; charset=utf-8").entries[:1]
+        except _PARSER_CRASHES:
+            unreadable += 1
+    if not entries:
+        raise FeedParseError(f"not a feed: {failed}, and no entry could be read on its own")
+    lost = f", {unreadable} unreadable" if unreadable else ""
+    nothing = feedparser.FeedParserDict(feed=feedparser.FeedParserDict())
+    return nothing, entries, f"{failed}; entries read one by one{lost}"
 
 
 def _ttl_minutes(text: str) -> int | None:

@@ -118,6 +118,17 @@ def hostile(tmp_path: Path, canary: SiteServer) -> Iterator[SiteServer]:
     (root / "many.xml").write_text(
         rss([(f"entry {i}", f"{{{{BASE}}}}/echo?many={i}") for i in range(3000)])
     )
+    # Bytes that made feedparser raise (the feed failed every pass): a reference to a
+    # surrogate, a control character in an entry's HTML, a stray end tag in the channel.
+    (root / "crashers.xml").write_text(
+        rss(
+            [
+                ("crash one &#xD800;", "{{BASE}}/echo?crash=1"),
+                ("crash two <![CDATA[<p>a\x01b</p>]]>", "{{BASE}}/echo?crash=2"),
+            ],
+            "<image><width>88</height></image>",
+        )
+    )
     (root / "items5.json").write_text(
         json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": 5})
     )
@@ -196,6 +207,7 @@ HOSTILE_FEEDS = {
     "ttl": "/ttl.xml",
     "entities": "/entities.xml",
     "many": "/many.xml",
+    "crashers": "/crashers.xml",
     "items5": "/items5.json",
     "deep": "/deep.json",
 }
@@ -283,7 +295,7 @@ def test_a_pass_next_to_a_hostile_server(
         assert health[name].last_error == error, name
     assert "to-metadata" in health and health["to-metadata"].url == hostile.url("/to-metadata.xml")
     assert health["bomb"].last_error.startswith("not a feed")  # 10 MiB of zeros, cut
-    for name in ("cached", "ttl", "entities", "many", "items5"):
+    for name in ("cached", "ttl", "entities", "many", "crashers", "items5"):
         assert health[name].last_error is None, (name, health[name].last_error)
     assert "capped at 24 h" in (health["cached"].schedule_note or "")
     assert "backing off" in (health["busy"].schedule_note or "")
@@ -294,6 +306,7 @@ def test_a_pass_next_to_a_hostile_server(
         assert note in (stored[title] or ""), (title, stored[title])
     assert not any("x" * 1000 in (t or "") for t in stored)  # the entity was never expanded
     assert sum(t.startswith("entry ") for t in stored) == 10  # 3,000 entries, capped
+    assert "crash one \ufffd" in stored and "crash two ab" in stored  # read entry by entry
     # the token reached neither the hostile server nor any output
     sent = json.dumps(hostile.requests) + json.dumps(ordinary.requests)
     assert TOKEN not in sent

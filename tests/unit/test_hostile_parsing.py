@@ -165,3 +165,77 @@ def test_doctypes_without_entities_are_left_alone() -> None:
         b"<!DOCTYPE r ><r/>",
         True,
     )
+
+
+# --- bytes that made feedparser raise instead of complaining (found by mutating real feeds) ---
+
+TWO_ITEMS = (
+    "<item><title>First</title><link>https://feed.example/1</link></item>"
+    "<item><title>Second</title><link>https://feed.example/2</link></item>"
+)
+
+
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#x110000;", "&#0;", "&#x1;"])
+def test_a_reference_to_no_character_costs_one_character(reference: str) -> None:
+    """A surrogate or out-of-range reference made feedparser raise (the whole feed failed,
+    every pass); NUL and control characters went through into titles."""
+    items = TWO_ITEMS.replace("First", f"Fir{reference}st")
+    feed = parse_feed(rss(items=items), FEED_URL)
+    assert [e.title for e in feed.entries] == ["Fir\ufffdst", "Second"]
+    assert "1 character references to no character replaced" in (feed.warning or "")
+    kept = parse_feed(rss(items=TWO_ITEMS.replace("First", "Fir&#xAC00;&#8212;st")), FEED_URL)
+    assert kept.entries[0].title == "Fir가—st" and kept.warning is None
+
+
+def test_control_characters_in_a_summary_are_dropped_not_fatal() -> None:
+    """lxml refuses C0 controls in a tree: one in an entry's HTML failed the whole feed."""
+    html = "<![CDATA[<p>open\x01 source</p><p>weights\x0bout</p><br>\x1f]]>"
+    items = TWO_ITEMS.replace("</title>", f"</title><description>{html}</description>", 1)
+    feed = parse_feed(rss(items=items), FEED_URL)
+    first, second = feed.entries
+    assert first.summary == "open source\nweights out" and second.title == "Second"
+
+
+def test_an_unreadable_encoding_name_is_read_again_as_utf8() -> None:
+    data = b'<?xml version="1.0" encoding="wi\xb9\xcbdows-1252"?>' + rss(items=TWO_ITEMS)[21:]
+    feed = parse_feed(data, FEED_URL)
+    assert [e.title for e in feed.entries] == ["First", "Second"] and feed.title == "T"
+    assert (feed.warning or "").startswith("the feed parser failed (UnicodeDecodeError")
+    assert "read again without what XML forbids" in (feed.warning or "")
+
+
+def test_when_the_whole_feed_breaks_the_parser_each_entry_is_read_on_its_own() -> None:
+    """A stray </height> in an ill-formed feed makes feedparser's fallback parser raise
+    (TypeError), however the bytes are cleaned: the entries are read one by one, and a broken
+    entry loses only itself."""
+    broken_header = "<image><width>88</height></image>"
+    third = "<item><title>Third</title><link>https://feed.example/3</link><width>1</height></item>"
+    feed = parse_feed(rss(broken_header, TWO_ITEMS + third), FEED_URL)
+    assert [(e.title, e.link) for e in feed.entries] == [
+        ("First", "https://feed.example/1"),
+        ("Second", "https://feed.example/2"),
+    ]
+    assert feed.title is None  # the channel's own fields are what broke
+    assert (feed.warning or "").startswith("the feed parser failed (TypeError")
+    assert "entries read one by one, 1 unreadable" in (feed.warning or "")
+    with pytest.raises(FeedParseError, match="no entry could be read on its own"):
+        parse_feed(rss(broken_header, third), FEED_URL)
+
+
+def test_entries_are_cut_once_each_and_in_order() -> None:
+    """Nested or unclosed entries never make one entry twice, and cutting is one scan."""
+    from newsmon.feedrepair import entry_documents
+
+    data = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>a</title><entry>b</entry>'
+        b"<ENTRY ><title>c</title></Entry><entries/><entry><title>never closed</title></feed>"
+    )
+    documents = list(entry_documents(data))
+    assert [d.split(b"<feed", 1)[1].split(b">", 1)[1] for d in documents] == [
+        b"<entry><title>a</title><entry>b</entry></feed>",
+        b"<ENTRY ><title>c</title></Entry></feed>",
+    ]
+    assert all(d.startswith(b'<?xml version="1.0" encoding="utf-8"?>') for d in documents)
+    started = time.perf_counter()
+    assert len(list(entry_documents(b"<item>" * 200_000 + b"</item>"))) == 1
+    assert time.perf_counter() - started < 2

@@ -1,0 +1,84 @@
+"""Feed bytes feedparser can read, when strangers' bytes make it crash instead of complaining.
+
+feedparser reports most broken feeds as `bozo` and reads them anyway, but some input makes it
+raise: a character reference to a code point that cannot exist (``&#xD800;``, ``&#x110000;``),
+an XML declaration whose encoding name is not text, an element its fallback parser mishandles
+(an empty ``<height>`` in an ill-formed feed). One such byte must not cost the whole feed, every
+pass. So `fix_references` runs on every feed (only when ``&#`` occurs); after a crash the feed
+is read again as `clean_utf8`; and if that crashes too, `entry_documents` cuts it into one small
+feed per entry, so a broken entry (or a broken channel header) loses only itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from newsmon.bounds import xml_text
+from newsmon.charset import decode
+
+_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_REPLACEMENT = b"&#xFFFD;"
+_DECLARATION = re.compile(r"\A\s*<\?xml[^>]{0,500}\?>")
+_ENTRY_START = re.compile(rb"<(item|entry)[\s/>]", re.IGNORECASE)
+_ENTRY_END = re.compile(rb"</(item|entry)\s*>", re.IGNORECASE)
+_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>][^>]{0,4000}>", re.IGNORECASE)
+
+
+def _is_xml_char(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def fix_references(data: bytes) -> tuple[bytes, int]:
+    """`data` with every character reference to a code point XML forbids (a surrogate, NUL, a
+    control character, beyond U+10FFFF) replaced by one to U+FFFD, and how many there were."""
+    if b"&#" not in data:
+        return data, 0
+    fixed = 0
+
+    def check(match: re.Match[bytes]) -> bytes:
+        nonlocal fixed
+        hexa, digits = match.group(1), match.group(1) or match.group(2)
+        if len(digits) <= 8 and _is_xml_char(int(digits, 16 if hexa else 10)):
+            return match.group(0)
+        fixed += 1
+        return _REPLACEMENT
+
+    return _REFERENCE.sub(check, data), fixed
+
+
+def clean_utf8(data: bytes, encoding: str | None) -> bytes:
+    """The feed as UTF-8 without its XML declaration (the caller says UTF-8), without the
+    characters XML forbids, with its character references checked."""
+    text = _DECLARATION.sub("", decode(data, encoding or "utf-8"), count=1)
+    return fix_references(xml_text(text).encode("utf-8"))[0]
+
+
+def entry_documents(data: bytes) -> Iterator[bytes]:
+    """One small feed per ``<item>``/``<entry>`` of `data` (UTF-8), in the document's order,
+    each under the document's own root start tag (its namespace declarations) or a plain RSS
+    one. Linear: starts and ends are found once each; an entry without an end is skipped."""
+    root = _ROOT.search(data)
+    opening = root.group(0) if root else b'<rss version="2.0">'
+    name = (root.group(1) if root else b"rss").decode("ascii")
+    channel = name.lower() == "rss"
+    head = b'<?xml version="1.0" encoding="utf-8"?>\n' + opening
+    head += b"<channel>" if channel else b""
+    tail = (b"</channel>" if channel else b"") + f"</{name}>".encode("ascii")
+    ends = _ENTRY_END.finditer(data)
+    end: re.Match[bytes] | None = next(ends, None)
+    taken = 0  # an entry's start inside the previous one's text is not another entry
+    for start in _ENTRY_START.finditer(data):
+        if start.start() < taken:
+            continue
+        while end is not None and end.start() < start.start():
+            end = next(ends, None)
+        if end is None:
+            return
+        taken = end.end()
+        yield head + data[start.start() : taken] + tail
