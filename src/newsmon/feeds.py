@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
 
-from newsmon.bounds import xml_text
+from newsmon.bounds import clean_text, xml_text
 from newsmon.charset import choose_encoding, xml_declared
 from newsmon.dates import parse_date
 from newsmon.feeddtd import neutralise_entities
@@ -103,6 +103,21 @@ def _text(value: Any) -> str:
     return str(value) if isinstance(value, str | int | float) and value is not True else ""
 
 
+def absolute_link(base: str, href: str) -> str | None:
+    """`href` resolved against `base` when that gives an http(s) address, else None: a broken
+    host (``http://[SITE_URL]/``), a lone surrogate or a stray scheme is a publisher's slip
+    that must cost the link, not the feed (urljoin raises on some of them)."""
+    href = clean_text(href).strip()
+    if not href:
+        return None
+    try:
+        link = urljoin(base, href)
+        host = urlsplit(link).hostname
+    except ValueError:
+        return None
+    return link if host and re.match(r"^https?://", link, re.IGNORECASE) else None
+
+
 def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedFeed | None:
     """JSON Feed (jsonfeed.org), which feedparser does not read; None if it is not one."""
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -126,7 +141,7 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
             skipped += 1
             continue
         href = _text(item.get("url")) or _text(item.get("external_url"))
-        link = urljoin(url, href) if href else None
+        link = absolute_link(url, href)
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = html_to_text(body) or _text(item.get("content_text"))
         title = html_to_text(_text(item.get("title")))
@@ -142,7 +157,7 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
         entries.append(
             FeedEntry(
                 guid=_text(item.get("id"))[:1000] or None,
-                link=link if link and re.match(r"^https?://", link) else None,
+                link=link,
                 title=title[:MAX_TITLE_CHARS],
                 summary=text[:MAX_SUMMARY_CHARS],
                 published=parse_date(
@@ -159,7 +174,7 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
         warning,
         skipped,
         None,
-        urljoin(url, str(home)) if home else None,
+        absolute_link(url, home),
     )
 
 
@@ -207,13 +222,10 @@ def parse_feed(
         guid = raw.get("id") or None
         if not link and guid and re.match(r"^https?://", guid):
             link = guid
-        if link:
-            link = urljoin(url, link.strip())
-        if not link or not re.match(r"^https?://", link):
-            link = None
-            if not (raw.get("title") or raw.get("summary")):
-                skipped += 1
-                continue
+        link = absolute_link(url, link) if link else None
+        if link is None and not (raw.get("title") or raw.get("summary")):
+            skipped += 1
+            continue
         summary_html = raw.get("summary") or ""
         contents = raw.get("content") or []
         if contents and len(contents[0].get("value", "")) > len(summary_html):
@@ -243,7 +255,7 @@ def parse_feed(
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     site = parsed.feed.get("link")
-    site_link = urljoin(url, site) if site and re.match(r"^(https?://|/)", site) else None
+    site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
     return ParsedFeed(feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link)
 
 
@@ -320,7 +332,7 @@ def find_feed_links(page: bytes, base_url: str) -> list[str]:
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rel and kind in _ALTERNATE_TYPES:
-            href = urljoin(base_url, link.get("href").strip())
-            if href not in found:
+            href = absolute_link(base_url, link.get("href"))
+            if href and href not in found:
                 found.append(href)
     return found

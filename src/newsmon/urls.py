@@ -21,6 +21,8 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+from newsmon.bounds import clean_text
+
 # Query parameters that identify a campaign or a click, never the document.
 TRACKING_PARAMS = frozenset(
     {
@@ -102,17 +104,20 @@ def clean_url(url: str) -> str:
     The path keeps its case (servers treat it as case-sensitive). Unlike `canonical_url`, the
     result is still the page the publisher served (same scheme, host and AMP-ness).
     """
-    text = url.strip()
-    parts = urlsplit(text)
+    text = clean_text(url).strip()
     try:
+        parts = urlsplit(text)
         port = parts.port
-    except ValueError:  # a junk port: keep the URL as written rather than guess
+    except ValueError:  # a junk port or a broken IPv6 host: keep it as written, never guess
         return text
     trimmed = urlunsplit(
         (parts.scheme, _netloc(parts.scheme, parts.netloc, port), parts.path, "", "")
     )
     query = _without(parts.query, _is_tracking_param)
-    normal = urlsplit(canonicalize_url(f"{trimmed}?{query}" if query else trimmed))
+    try:
+        normal = urlsplit(canonicalize_url(f"{trimmed}?{query}" if query else trimmed))
+    except ValueError:  # w3lib's parser refuses what urllib's let through (a bracketed host)
+        return text
     return urlunsplit(normal._replace(path=quote(normal.path, safe=_PATH_SAFE)))
 
 
@@ -149,8 +154,12 @@ def canonical_url(url: str) -> str:
     query parameters stay different. The result is a key, not always a fetchable address.
     """
     cleaned = clean_url(url)
-    parts = urlsplit(cleaned)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+    try:
+        parts = urlsplit(cleaned)
+        known = parts.scheme in _DEFAULT_PORTS and parts.hostname
+    except ValueError:  # what `clean_url` kept as written
+        return cleaned
+    if not known:
         return cleaned
     netloc = parts.netloc
     if "@" not in netloc:

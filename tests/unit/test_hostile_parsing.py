@@ -239,3 +239,33 @@ def test_entries_are_cut_once_each_and_in_order() -> None:
     started = time.perf_counter()
     assert len(list(entry_documents(b"<item>" * 200_000 + b"</item>"))) == 1
     assert time.perf_counter() - started < 2
+
+
+def test_a_broken_link_costs_the_link_not_the_feed() -> None:
+    """urljoin raises on a bracketed host: in a JSON Feed or a page's feed links that failed
+    the whole feed (or the discovery); the entry now keeps its text without a link."""
+    from newsmon.feeds import find_feed_links
+
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "home_page_url": "http://[SITE_URL]/",
+        "items": [
+            {"id": "1", "url": "http://[SITE_URL]/news/1", "title": "Template slip"},
+            {"id": "2", "url": "https://feed.example/\ud800x", "title": "Surrogate"},
+            {"id": "3", "url": "javascript:alert(1)", "title": "Script"},
+            {"id": "4", "url": "/news/4", "title": "Relative"},
+        ],
+    }
+    feed = parse_feed(json.dumps(doc).encode(), FEED_URL)
+    assert [(e.title, e.link) for e in feed.entries] == [
+        ("Template slip", None),
+        ("Surrogate", "https://feed.example/\ufffdx"),
+        ("Script", None),
+        ("Relative", "https://feed.example/news/4"),
+    ]
+    assert feed.site_link is None
+    page = (
+        b'<link rel="alternate" type="application/rss+xml" href="http://[x/feed">'
+        b'<link rel="alternate" type="application/rss+xml" href="/rss.xml">'
+    )
+    assert find_feed_links(page, "https://site.example/") == ["https://site.example/rss.xml"]

@@ -202,3 +202,27 @@ def test_tracking_variants_share_identity() -> None:
         base.replace("https://example.com", "HTTPS://EXAMPLE.com") + "?fbclid=abc",
     ]
     assert {canonical_url(v) for v in variants} == {canonical_url(base)}
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://[SITE_URL]/news/1", None),  # a CMS template never filled in
+        ("http://www.bbc.co[.uk/programmes/b006qykl", None),
+        # urllib accepts these, then w3lib (or the port) does not: http and https still fold
+        (
+            "http://feedads.g.doubleclick.net[::1]/~at/x",
+            "https://feedads.g.doubleclick.net[::1]/~at/x",
+        ),
+        ("http://a.example:99999999/x", "https://a.example:99999999/x"),
+    ],
+)
+def test_a_broken_address_is_a_key_as_written_never_an_error(url: str, key: str | None) -> None:
+    """An entry's link is its identity: an address no parser accepts must still give one key
+    (its entry is then stored linkless or fails to fetch with a reason), not fail the feed."""
+    assert clean_url(url) == url and clean_url(f"  {url}  ") == url
+    assert canonical_url(url) == (key or url)
+
+
+def test_a_lone_surrogate_in_an_address_is_a_replacement_character() -> None:
+    assert canonical_url("https://a.example/\ud800x") == "https://a.example/%EF%BF%BDx"
