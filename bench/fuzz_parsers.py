@@ -6,7 +6,8 @@ Reads the feeds and pages of ../shared/corpus (or NEWSMON_SHARED_CORPUS), mutate
 times (bytes cut, spliced, replaced, hostile snippets inserted: references to no character,
 control characters, unclosed sections, deep nesting, EUC-KR bytes) and runs `parse_feed`
 (then the topic rules on every entry) or `extract_article` and `find_feed_links` (then the
-rules on the text). `FeedParseError` is an answer; any other exception, or an input taking more
+rules on the text); and links found in the feeds, mutated the same way, through
+`absolute_link`, `clean_url` and `canonical_url`. `FeedParseError` is an answer; any other exception, or an input taking more
 than 20 s, is a finding: printed with its type and saved under --keep to be turned into a test.
 Exits 1 when there was a finding. Nothing of the corpus is copied into the repository.
 """
@@ -17,6 +18,7 @@ import argparse
 import gzip
 import json
 import random
+import re
 import signal
 import sys
 import time
@@ -30,8 +32,9 @@ sys.path.insert(0, str(ROOT))
 from tests.support.shared_news import SHARED_CORPUS
 
 from newsmon.extract import extract_article
-from newsmon.feeds import FeedParseError, find_feed_links, parse_feed
+from newsmon.feeds import FeedParseError, absolute_link, find_feed_links, parse_feed
 from newsmon.rules import load_rules
+from newsmon.urls import canonical_url, clean_url
 
 SNIPPETS = [
     b'<!ENTITY a "aaaa">',
@@ -57,7 +60,9 @@ SNIPPETS = [
     b'<script type=\'application/ld+json\'>{"@type":"NewsArticle","articleBody":',
     b"window.__NEXT_DATA__ = {",
 ]
+URL_SNIPPETS = ["[", "]", "[::1]", ":99999999999", "%zz", "\ud800", "\x00", "xn--", "\u3002", "@"]
 HANG_SECONDS = 20
+_LINK = re.compile(rb"https?://[^\s<>\"']{1,300}")
 
 
 class _Hung(Exception):
@@ -79,6 +84,17 @@ def _inputs(corpus: Path) -> tuple[list[bytes], list[bytes]]:
         data = (path if path.exists() else corpus / p["file"]).read_bytes()
         pages.append(gzip.decompress(data) if p.get("gzip") else data)
     return feeds, pages
+
+
+def _mutate_link(link: str, rnd: random.Random) -> str:
+    chars = list(link)
+    for _ in range(rnd.randint(1, 4)):
+        pos = rnd.randint(0, len(chars))
+        if rnd.random() < 0.7:
+            chars[pos:pos] = list(rnd.choice(URL_SNIPPETS))
+        else:
+            chars[pos : pos + 1] = [chr(rnd.randint(0, 0x2FFFF))]
+    return "".join(chars)
 
 
 def _mutate(data: bytes, rnd: random.Random) -> bytes:
@@ -109,6 +125,7 @@ def main() -> int:
         print(f"no corpus at {SHARED_CORPUS}", file=sys.stderr)
         return 2
     feeds, pages = _inputs(SHARED_CORPUS)
+    links = sorted({m.decode("utf-8", "replace") for f in feeds for m in _LINK.findall(f)})
     rules = load_rules(ROOT / "config" / "topics.yaml")
     rnd = random.Random(args.seed)
     signal.signal(signal.SIGALRM, _alarm)
@@ -117,6 +134,13 @@ def main() -> int:
     ends = time.monotonic() + args.seconds
     while time.monotonic() < ends:
         tried += 1
+        link = _mutate_link(rnd.choice(links), rnd)
+        try:
+            absolute_link("http://127.0.0.1/feed", link)
+            canonical_url(link)
+            clean_url(link)
+        except Exception as exc:  # every exception is what this looks for
+            findings[f"link {type(exc).__name__}: {str(exc)[:100]}"] += 1
         as_feed = rnd.random() < 0.5
         data = _mutate(rnd.choice(feeds if as_feed else pages), rnd)
         charset = rnd.choice([None, "utf-8", "euc-kr", "x-bogus"])
