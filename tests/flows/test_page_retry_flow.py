@@ -268,3 +268,44 @@ def run_passes(
     requested = site.paths_requested()
     assert requested.count(paths["gone"]) == 1
     assert requested.count(paths["hidden"]) == 2
+
+
+def test_a_feed_that_is_not_due_still_has_its_pages_tried_again(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A publisher's long TTL (or a backoff) spaces the feed's polls, not its pages' tries:
+    the page that failed is read on the next pass, though the feed is not fetched again."""
+    root = tmp_path / "site"
+    (root / "desk").mkdir(parents=True)
+    (root / "desk/hidden.html").write_bytes(
+        render("origin", "en", "Lab ships its new model", OPEN_WEIGHT)
+    )
+    item = _item("Lab ships its new model", "{{BASE}}/desk/hidden.html", "A lab shipped a model.")
+    feed = _feed("desk", [item]).replace(b"<link>", b"<ttl>600</ttl><link>", 1)
+    (root / "feeds").mkdir()
+    (root / "feeds/desk.xml").write_bytes(feed)
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS, encoding="utf-8")
+    with serve(root) as site:
+        data = config_data(
+            tmp_path,
+            feeds=[("desk", "/feeds/desk.xml")],
+            base=site.base,
+            topics=topics,
+            channels=CHANNELS,
+            fetch={"page_retries": RETRIES},
+        )
+        data["poll"] = {"soft_backoff_minutes": 0.0001}
+        config = tmp_path / "newsmon.yaml"
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        site.routes["/desk/hidden.html"] = {"status": 503}
+        first = run_monitor(config)
+        assert (first.pages_failed, slack.top_level()) == (1, [])  # the teaser names no topic
+        del site.routes["/desk/hidden.html"]
+        second = run_monitor(config)
+        requested = site.paths_requested()
+    assert (second.feeds_not_due, second.pages_retried, second.pages_recovered) == (1, 1, 1)
+    assert requested.count("/feeds/desk.xml") == 1  # polled once: <ttl> is 10 hours
+    assert requested.count("/desk/hidden.html") == 2
+    [post] = slack.top_level()
+    assert post["channel"] == "#os" and "/desk/hidden.html" in str(post)

@@ -42,7 +42,7 @@ async def process_feed(
 ) -> FeedOutcome:
     """Fetch one feed and store what is new in it; never raises for a bad feed or page.
     Without `pages_due` (the pass knows it has no page due for another download) the look-up
-    of such pages is skipped."""
+    of such pages is skipped; with it, they are tried even when the feed is not due."""
     now = now or utcnow()
     outcome = FeedOutcome(feed.name)
     if state is None:
@@ -50,6 +50,8 @@ async def process_feed(
     if not force and state.next_check_at is not None and state.next_check_at > now:
         outcome.not_due = True
         outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
+        if pages_due:  # the feed's schedule (a publisher's long TTL, a backoff) is not its pages'
+            await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
         return outcome
     response = await fetcher.get(
         state.url,
@@ -196,7 +198,9 @@ async def process_feeds(
                     claim.owner,
                     pass_started=claim.started,
                     lease=claim.lease,
-                    force=force,
+                    # a feed with pages to try again is claimed, due or not: its pages are
+                    # tried under its claim, and the feed itself only when due
+                    force=force or feed_id in pages_due,
                     now=now,
                     release=release,
                 )
