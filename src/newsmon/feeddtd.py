@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 _MARK = b"<!ENTITY"
+_ESCAPED = b"&lt;!ENTITY"
 _WIDE_MARKS = tuple(
     "<!ENTITY".encode(codec) for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
@@ -22,30 +23,37 @@ _SUBSET_TOKEN = re.compile(rb"[\"'\[\]>]|<!--")
 _CLOSE = re.compile(rb"\s*>")
 
 
-def neutralise_entities(data: bytes) -> tuple[bytes, bool]:
-    """`data` without entity declarations, and whether any were removed; ValueError (one
-    line) when they cannot be removed safely."""
+def neutralise_entities(data: bytes) -> tuple[bytes, str | None]:
+    """`data` with no entity declaration a parser could act on, and what was done (None:
+    nothing); ValueError (one line) when that cannot be done safely.
+
+    A DOCTYPE's internal subset that declares entities is removed. After the root element
+    starts, ``<!ENTITY`` can only be text: a security blog's post about XXE quoting one in a
+    CDATA section. It is escaped there (``&lt;!ENTITY``), so no parser sees a declaration and
+    the feed is still read. Anywhere else in the prolog it is refused."""
     if _MARK not in data:
         if any(mark in data for mark in _WIDE_MARKS):
             raise ValueError("the feed declares DTD entities in a wide encoding (refused)")
-        return data, False
+        return data, None
+    notes = []
     doctype = _DOCTYPE.search(data)
-    root = _ELEMENT.search(data)
-    if doctype is None or (root is not None and root.start() < doctype.start()):
+    first = _ELEMENT.search(data)
+    prolog_end = 0
+    if doctype is not None and (first is None or doctype.start() < first.start()):
+        opened, closed = _internal_subset(data, doctype.end())
+        prolog_end = closed
+        if opened is not None and _MARK in data[opened:closed]:
+            data = data[:opened] + b">" + data[closed:]
+            prolog_end = opened + 1
+            notes.append("DTD entity declarations removed")
+    root = _ELEMENT.search(data, prolog_end)
+    body_start = root.start() if root is not None else len(data)
+    if _MARK in data[:body_start]:
         raise ValueError("entity declarations outside a DOCTYPE (refused)")
-    opened, closed = _internal_subset(data, doctype.end())
-    if opened is None:
-        raise ValueError("entity declarations outside a DOCTYPE (refused)")
-    cleaned = data[:opened] + b">" + data[closed:]
-    if _MARK in cleaned[: (_ELEMENT.search(cleaned) or _end(cleaned)).start()]:
-        raise ValueError("entity declarations outside a DOCTYPE (refused)")
-    return cleaned, True
-
-
-def _end(data: bytes) -> re.Match[bytes]:
-    match = re.search(rb"\Z", data)
-    assert match is not None
-    return match
+    if _MARK in data[body_start:]:
+        data = data[:body_start] + data[body_start:].replace(_MARK, _ESCAPED)
+        notes.append("entity declarations in the text escaped")
+    return data, "; ".join(notes) or None
 
 
 def _internal_subset(data: bytes, pos: int) -> tuple[int | None, int]:

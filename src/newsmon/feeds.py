@@ -242,7 +242,7 @@ def parse_feed(
             )
         )
     for note in (
-        "DTD entity declarations removed" if neutralised else "",
+        neutralised or "",
         f"{references} character references to no character replaced" if references else "",
     ):
         if note:

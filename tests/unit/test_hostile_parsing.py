@@ -144,7 +144,8 @@ def test_nested_entity_declarations_never_expand() -> None:
     ("data", "reason"),
     [
         (b"<!DOCTYPE rss [ <!ENTITY a 'b'>", "unterminated DOCTYPE"),
-        (b"<rss><!ENTITY a 'b'></rss>", "outside a DOCTYPE"),
+        (b"<!ENTITY a 'b'><rss/>", "outside a DOCTYPE"),
+        (b"<!-- <!ENTITY a 'b'> --><rss/>", "outside a DOCTYPE"),
         ("<!DOCTYPE r [<!ENTITY a 'b'>]><rss/>".encode("utf-16"), "wide encoding"),
     ],
 )
@@ -153,26 +154,46 @@ def test_entities_that_cannot_be_removed_are_refused(data: bytes, reason: str) -
         parse_feed(data, FEED_URL)
 
 
+TWO_ITEMS = (
+    "<item><title>First</title><link>https://feed.example/1</link></item>"
+    "<item><title>Second</title><link>https://feed.example/2</link></item>"
+)
+
+
 def test_doctypes_without_entities_are_left_alone() -> None:
     netscape = (
         b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
         b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"/>'
     )
-    assert neutralise_entities(netscape) == (netscape, False)
+    assert neutralise_entities(netscape) == (netscape, None)
     subset = b"<!DOCTYPE r [<!ATTLIST r a CDATA #IMPLIED>]><r/>"
-    assert neutralise_entities(subset) == (subset, False)
+    assert neutralise_entities(subset) == (subset, None)
     assert neutralise_entities(b'<!DOCTYPE r [<!ENTITY a "]>">]><r/>') == (
         b"<!DOCTYPE r ><r/>",
-        True,
+        "DTD entity declarations removed",
+    )
+
+
+def test_a_post_quoting_an_entity_declaration_is_read_as_text() -> None:
+    """A security blog explaining XXE quotes `<!ENTITY` in its posts: after the root element
+    starts that is text, escaped so no parser can act on it, not a reason to refuse the feed
+    (the refusal cost such a blog every post, every pass)."""
+    post = "<![CDATA[<p>The payload:</p><pre><!ENTITY xxe SYSTEM 'file:///etc/passwd'></pre>]]>"
+    items = TWO_ITEMS.replace("</title>", f"</title><description>{post}</description>", 1)
+    for data in (rss(items=items), b'<!DOCTYPE rss [<!ENTITY a "b">]>' + rss(items=items)):
+        feed = parse_feed(data, FEED_URL)
+        first, second = feed.entries
+        assert "<!ENTITY xxe SYSTEM 'file:///etc/passwd'>" in first.summary
+        assert "passwd" not in second.summary and second.title == "Second"
+        assert "entity declarations in the text escaped" in (feed.warning or "")
+    raw = b"<rss><channel><!ENTITY a 'b'></channel></rss>"
+    assert neutralise_entities(raw) == (
+        b"<rss><channel>&lt;!ENTITY a 'b'></channel></rss>",
+        "entity declarations in the text escaped",
     )
 
 
 # --- bytes that made feedparser raise instead of complaining (found by mutating real feeds) ---
-
-TWO_ITEMS = (
-    "<item><title>First</title><link>https://feed.example/1</link></item>"
-    "<item><title>Second</title><link>https://feed.example/2</link></item>"
-)
 
 
 @pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#x110000;", "&#0;", "&#x1;"])
