@@ -260,6 +260,7 @@ def parse_feed(
 
 
 # What feedparser raises, instead of reporting `bozo`, on input it mishandles.
+SALVAGE_TRIES = 1000  # entries read one by one at most, when the caller sets no limit
 _PARSER_CRASHES = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
 
 
@@ -289,7 +290,8 @@ def _read(
     entries: list[Any] = []
     unreadable = 0
     for document in entry_documents(clean):
-        if max_entries is not None and len(entries) >= max_entries:
+        # as many tries as entries wanted: a feed of broken entries costs no more than that
+        if len(entries) + unreadable >= (max_entries or SALVAGE_TRIES):
             break
         try:
             entries += _feedparser(document, url, "application/xml; charset=utf-8").entries[:1]

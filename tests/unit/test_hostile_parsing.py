@@ -243,6 +243,21 @@ def test_when_the_whole_feed_breaks_the_parser_each_entry_is_read_on_its_own() -
         parse_feed(rss(broken_header, third), FEED_URL)
 
 
+def test_reading_entry_by_entry_tries_no_more_entries_than_wanted() -> None:
+    """Every try is a parse: unreadable entries count against `max_entries` as read ones do,
+    so a feed of thousands of broken entries costs what the wanted number costs."""
+    broken = "<item><title>x</title><width>1</height></item>"
+    good = "".join(
+        f"<item><title>Good {i}</title><link>https://feed.example/{i}</link></item>"
+        for i in range(10)
+    )
+    feed = parse_feed(
+        rss("<image><width>88</height></image>", broken * 3 + good), FEED_URL, max_entries=5
+    )
+    assert [e.title for e in feed.entries] == ["Good 0", "Good 1"]
+    assert "entries read one by one, 3 unreadable" in (feed.warning or "")
+
+
 def test_entries_are_cut_once_each_and_in_order() -> None:
     """Nested or unclosed entries never make one entry twice, and cutting is one scan."""
     from newsmon.feedrepair import entry_documents
