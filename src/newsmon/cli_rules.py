@@ -127,6 +127,7 @@ def eval_rules(
         items = load_labels(labels)
         wanted = load_floors(floors) if floors else {}
         result = evaluate(ruleset, items)
+        failures = result.below(wanted, min_precision, min_recall)
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, str(exc)) from None
     typer.echo(f"rules {ruleset.version} (korean: {ruleset.korean}) on {labels}")
@@ -135,7 +136,6 @@ def eval_rules(
     if suggest:
         for line in suggestion_lines(suggest_terms(ruleset, result, items)):
             typer.echo(line)
-    failures = result.below(wanted, min_precision, min_recall)
     for line in failures:
         typer.echo(f"BELOW FLOOR: {line}")
     if failures:

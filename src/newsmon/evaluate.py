@@ -16,7 +16,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from math import log
 from pathlib import Path
@@ -91,11 +91,17 @@ class Evaluation:
     def below(
         self, floors: dict[str, dict[str, float]], min_precision: float, min_recall: float
     ) -> list[str]:
-        """Every figure under its floor, as readable lines (empty when all hold)."""
+        """Every figure under its floor, as readable lines (empty when all hold). A floor for a
+        topic the rules do not have would never hold anything: ConfigError."""
+        keys = {_topic_key(t): t for t in self.scores}
+        unknown = sorted(t for t in floors if _topic_key(t) not in keys)
+        if unknown:
+            raise ConfigError(f"floors: topic {unknown[0]!r} is not in the rules")
+        wanted = {keys[_topic_key(t)]: floor for t, floor in floors.items()}
         out: list[str] = []
         for topic, s in self.scores.items():
-            want_p = max(min_precision, floors.get(topic, {}).get("precision", 0.0))
-            want_r = max(min_recall, floors.get(topic, {}).get("recall", 0.0))
+            want_p = max(min_precision, wanted.get(topic, {}).get("precision", 0.0))
+            want_r = max(min_recall, wanted.get(topic, {}).get("recall", 0.0))
             if s.precision + 1e-9 < want_p:
                 out.append(f"{topic}: precision {s.precision:.3f} < floor {want_p:.3f}")
             if s.recall + 1e-9 < want_r:
@@ -170,12 +176,21 @@ def load_floors(path: Path) -> dict[str, dict[str, float]]:
     return load_yaml(path).validate(_FLOORS)
 
 
+def _topic_key(name: str) -> str:
+    """Labels written `open_source`, `Open-Source` or `AI safety` name the rules' topic keys."""
+    return re.sub(r"[\s_]+", "-", name.strip().casefold())
+
+
 def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
     topics = list(rules.labels)
-    unknown = sorted({t for item in items for t in item.topics} - set(topics))
+    keys = {_topic_key(t): t for t in topics}
+    unknown = sorted({t for item in items for t in item.topics if _topic_key(t) not in keys})
     if unknown:
         where = next(i.source for i in items if set(i.topics) & set(unknown))
         raise ConfigError(f"{where}: topic {unknown[0]!r} is not in the rules")
+    items = [
+        replace(item, topics=frozenset(keys[_topic_key(t)] for t in item.topics)) for item in items
+    ]
     result = Evaluation({t: TopicScore(t) for t in topics}, items=len(items))
     started = time.perf_counter()
     for item in items:

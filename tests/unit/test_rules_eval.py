@@ -137,3 +137,31 @@ def test_hint_words_are_hangul_aware() -> None:
         "open-source",
         "model",
     ]
+
+
+def test_labels_may_spell_a_topic_key_their_own_way(tmp_path: Path) -> None:
+    """`open_source`, `Open-Source` and `OPEN SOURCE` are the rules' `open-source`; a topic the
+    rules do not have is still refused with file and line."""
+    items: list[dict[str, object]] = [
+        {"id": "a", "title": "New open source model", "topics": ["open_source"]},
+        {"id": "b", "title": "Another open source model", "topics": ["Open-Source"]},
+        {"id": "c", "title": "Regulation of AI", "text": "", "topics": ["POLICY"]},
+        {"id": "d", "title": "A third open source model", "topics": ["open source"]},
+    ]
+    rules, labels = _write(tmp_path, items)
+    result = evaluate(load_rules(rules), load_labels(labels))
+    assert (result.scores["open-source"].tp, result.scores["policy"].tp) == (3, 1)
+    assert result.misses == []
+    rules, labels = _write(tmp_path, [{"id": "e", "title": "x", "topics": ["ai_safety"]}])
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules)])
+    assert out.exit_code == 2 and "labels.jsonl:1: topic 'ai_safety' is not in the rules" in (
+        out.output
+    )
+    floors = tmp_path / "floors.yaml"
+    floors.write_text("open_source: {recall: 1.0}\nopen-sourse: {recall: 0.9}\n", encoding="utf-8")
+    rules, labels = _write(tmp_path, items)
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--floors", str(floors)])
+    assert out.exit_code == 2 and "floors: topic 'open-sourse' is not in the rules" in out.output
+    floors.write_text("Open_Source: {recall: 1.0}\n", encoding="utf-8")
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--floors", str(floors)])
+    assert out.exit_code == 0, out.output
