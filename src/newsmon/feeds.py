@@ -204,10 +204,10 @@ def parse_feed(
         reason = parsed.get("bozo_exception")
         detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
         raise FeedParseError(f"not a feed{detail}")
-    warning = repaired
+    complaint = None
     if parsed.get("bozo") and not repaired:
         exc = parsed.get("bozo_exception")
-        warning = (
+        complaint = (
             f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
         )
     entries: list[FeedEntry] = []
@@ -241,17 +241,14 @@ def parse_feed(
                 author=(raw.get("author") or None),
             )
         )
-    for note in (
-        neutralised or "",
-        f"{references} character references to no character replaced" if references else "",
-    ):
-        if note:
-            warning = f"{warning}; {note}" if warning else note
-    if skipped:
-        note = f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped"
-        warning = f"{warning}; {note}" if warning else note
-    elif not raw_entries:
-        warning = f"{warning}; the feed has no entries" if warning else "the feed has no entries"
+    notes = [
+        repaired or complaint,
+        neutralised,
+        f"{references} character references to no character replaced" if references else None,
+        f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
+        "the feed has no entries" if not raw_entries else None,
+    ]
+    warning = "; ".join(note for note in notes if note) or None
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     site = parsed.feed.get("link")
