@@ -198,6 +198,28 @@ def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teas
         store.close()
 
 
+def write_retry_config(
+    tmp_path: Path, site: SiteServer, feeds: list[tuple[str, str]], db_url: str | None = None
+) -> Path:
+    """The test's topics and `RETRIES`; a try is due again after milliseconds, not minutes,
+    so every pass may try again."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS, encoding="utf-8")
+    data = config_data(
+        tmp_path,
+        feeds=feeds,
+        base=site.base,
+        database_url=db_url,
+        topics=topics,
+        channels=CHANNELS,
+        fetch={"page_retries": RETRIES},
+    )
+    data["poll"] = {"soft_backoff_minutes": 0.0001}
+    config = tmp_path / "newsmon.yaml"
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return config
+
+
 def run_passes(
     tmp_path: Path,
     db_url: str,
@@ -206,21 +228,9 @@ def run_passes(
     down_site: SiteServer,
     paths: dict[str, str],
 ) -> None:
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
-    data = config_data(
-        tmp_path,
-        feeds=[("desk", "/feeds/desk.xml"), ("wire", "/feeds/wire.xml")],
-        base=site.base,
-        database_url=db_url,
-        topics=topics,
-        channels=CHANNELS,
-        fetch={"page_retries": RETRIES},
+    config = write_retry_config(
+        tmp_path, site, [("desk", "/feeds/desk.xml"), ("wire", "/feeds/wire.xml")], db_url
     )
-    # a try is due again after milliseconds, not minutes: every pass below may try again
-    data["poll"] = {"soft_backoff_minutes": 0.0001}
-    config = tmp_path / "newsmon.yaml"
-    config.write_text(yaml.safe_dump(data), encoding="utf-8")
     site.routes.update(
         {
             paths["hidden"]: {"status": 503},
@@ -284,20 +294,8 @@ def test_a_feed_that_is_not_due_still_has_its_pages_tried_again(
     feed = _feed("desk", [item]).replace(b"<link>", b"<ttl>600</ttl><link>", 1)
     (root / "feeds").mkdir()
     (root / "feeds/desk.xml").write_bytes(feed)
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
     with serve(root) as site:
-        data = config_data(
-            tmp_path,
-            feeds=[("desk", "/feeds/desk.xml")],
-            base=site.base,
-            topics=topics,
-            channels=CHANNELS,
-            fetch={"page_retries": RETRIES},
-        )
-        data["poll"] = {"soft_backoff_minutes": 0.0001}
-        config = tmp_path / "newsmon.yaml"
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        config = write_retry_config(tmp_path, site, [("desk", "/feeds/desk.xml")])
         site.routes["/desk/hidden.html"] = {"status": 503}
         first = run_monitor(config)
         assert (first.pages_failed, slack.top_level()) == (1, [])  # the teaser names no topic
