@@ -3,7 +3,7 @@
 feedparser reports most broken feeds as `bozo` and reads them anyway, but some input makes it
 raise: a character reference to a code point that cannot exist (``&#xD800;``, ``&#x110000;``),
 an XML declaration whose encoding name is not text, an element its fallback parser mishandles
-(an empty ``<height>`` in an ill-formed feed). One such byte must not cost the whole feed, every
+(a stray ``</height>`` in an ill-formed feed). One such byte must not cost the whole feed, every
 pass. So `fix_references` runs on every feed (only when ``&#`` occurs); after a crash the feed
 is read again as `clean_utf8`; and if that crashes too, `entry_documents` cuts it into one small
 feed per entry, so a broken entry (or a broken channel header) loses only itself.
@@ -22,7 +22,7 @@ _REPLACEMENT = b"&#xFFFD;"
 _DECLARATION = re.compile(r"\A\s*<\?xml[^>]{0,500}\?>")
 _ENTRY_START = re.compile(rb"<(item|entry)[\s/>]", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(item|entry)\s*>", re.IGNORECASE)
-_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s>][^>]{0,4000}>", re.IGNORECASE)
+_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)(?:\s[^>]{0,4000})?>", re.IGNORECASE)
 
 
 def _is_xml_char(code: int) -> bool:

@@ -272,6 +272,10 @@ def test_entries_are_cut_once_each_and_in_order() -> None:
         b"<ENTRY ><title>c</title></Entry></feed>",
     ]
     assert all(d.startswith(b'<?xml version="1.0" encoding="utf-8"?>') for d in documents)
+    # a bare root start tag is taken alone, not with the element after it
+    assert list(entry_documents(b"<rss><channel><item>a</item></channel></rss>")) == [
+        b'<?xml version="1.0" encoding="utf-8"?>\n<rss><channel><item>a</item></channel></rss>'
+    ]
     started = time.perf_counter()
     assert len(list(entry_documents(b"<item>" * 200_000 + b"</item>"))) == 1
     assert time.perf_counter() - started < 2
