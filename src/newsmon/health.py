@@ -394,8 +394,6 @@ def assess(
                     h.name,
                 )
             )
-    for v in verdicts:
-        h = v.health
         if policy.entry_failure_passes and h.entry_failure_passes >= policy.entry_failure_passes:
             failing = h.entries_failing_since
             span = f" ({_age(now - failing)})" if failing else ""

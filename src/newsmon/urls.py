@@ -108,15 +108,12 @@ def clean_url(url: str) -> str:
     try:
         parts = urlsplit(text)
         port = parts.port
-    except ValueError:  # a junk port or a broken IPv6 host: keep it as written, never guess
-        return text
-    trimmed = urlunsplit(
-        (parts.scheme, _netloc(parts.scheme, parts.netloc, port), parts.path, "", "")
-    )
-    query = _without(parts.query, _is_tracking_param)
-    try:
+        trimmed = urlunsplit(
+            (parts.scheme, _netloc(parts.scheme, parts.netloc, port), parts.path, "", "")
+        )
+        query = _without(parts.query, _is_tracking_param)
         normal = urlsplit(canonicalize_url(f"{trimmed}?{query}" if query else trimmed))
-    except ValueError:  # w3lib's parser refuses what urllib's let through (a bracketed host)
+    except ValueError:  # a junk port, a host urllib or w3lib refuses: kept as written
         return text
     return urlunsplit(normal._replace(path=quote(normal.path, safe=_PATH_SAFE)))
 
