@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.shared_news import (
     LABEL_FILE,
+    LABELS,
     SHARED_NEWS,
     base_id,
     clean_markup,
@@ -62,3 +63,14 @@ def test_every_label_finds_its_item_and_both_languages_are_covered() -> None:
         for lang in ("en", "ko"):
             assert any(topic in i.topics and i.lang == lang for i in items), (topic, lang)
     assert {split_of(i.id) for i in items} == {"dev", "test"}
+
+
+def test_second_labelling_of_the_extra_set_covers_the_same_items() -> None:
+    """bench/label_agreement.py pairs the two labellings item by item: a label added to one file
+    and not the other would silently leave the agreement figures."""
+    first = load_label_file(LABELS / "extra_news.yaml")
+    second = load_label_file(LABELS / "extra_news_second.yaml")
+    assert set(second) == set(first)
+    assert set().union(*second.values()) == TOPICS
+    differ = sum(first[k] != second[k] for k in first)
+    assert 0 < differ < len(first) // 5  # independent, yet from the same guide
