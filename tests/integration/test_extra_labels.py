@@ -4,6 +4,8 @@ Skipped unless both repositories are present at their pinned commits (tests/supp
 says how to get them); CI does not have them, `bench/shared_labels.py --set extra` reports the same
 figures. The floors are the figures measured when the set was labelled and the rules were then
 tuned on its dev split (README, "Topic rules: quality"); the test split was never looked at.
+They were reset once when the labels were adjudicated (majority of three blind labellings,
+tests/data/labels/extra_news.yaml): a change of labels, not of rules.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from newsmon.rules import load_rules
 from tests.conftest import SHIPPED_TOPICS
 from tests.support.extra_news import extra_available, labelled_extra_items
 
-# (precision, recall) per topic and split, measured 2026-11-29.
+# (precision, recall) per topic and split, measured 2026-11-29 on the adjudicated labels.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.89, 0.83), "ai-safety": (0.87, 0.66), "policy": (0.81, 0.71)},
-    "test": {"open-source": (0.87, 0.89), "ai-safety": (0.74, 0.40), "policy": (0.57, 0.71)},
+    "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.87, 0.55)},
+    "test": {"open-source": (0.81, 0.74), "ai-safety": (0.84, 0.37), "policy": (0.71, 0.52)},
 }
 
 pytestmark = pytest.mark.skipif(
