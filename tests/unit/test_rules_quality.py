@@ -104,9 +104,11 @@ def test_kiwi_mode_is_at_least_as_good_on_korean() -> None:
 # vocabulary of kinds of misuse, obligations, regulators and acts found on the extra and blind sets'
 # dev misses: test policy 0.73 -> 0.82 (9/11), the rest unchanged. Then renaming words for a
 # government's AI safety body: test policy 0.82 -> 0.91 (10/11), the one item seen beforehand.
+# Reset once when the labels were adjudicated (majority of three blind labellings: 6 items gained
+# a topic, shared_news.yaml says which); a change of labels, not of rules.
 SHARED_FLOORS = {
-    "dev": {"open-source": (1.0, 0.95), "ai-safety": (1.0, 1.0), "policy": (1.0, 1.0)},
-    "test": {"open-source": (1.0, 1.0), "ai-safety": (1.0, 0.88), "policy": (1.0, 0.90)},
+    "dev": {"open-source": (1.0, 0.86), "ai-safety": (1.0, 0.88), "policy": (1.0, 0.91)},
+    "test": {"open-source": (1.0, 1.0), "ai-safety": (1.0, 0.80), "policy": (1.0, 0.90)},
 }
 
 

@@ -65,14 +65,15 @@ def test_every_label_finds_its_item_and_both_languages_are_covered() -> None:
     assert {split_of(i.id) for i in items} == {"dev", "test"}
 
 
-def test_extra_labels_are_the_majority_of_three_blind_labellings() -> None:
-    """extra_news.yaml is adjudicated: per topic, two of three labellers. A hand edit of one file
-    that the others do not back, or a labelling that drifts out of step, fails here (and would
-    otherwise silently move every figure of bench/label_agreement.py and bench/shared_labels.py)."""
-    used = load_label_file(LABELS / "extra_news.yaml")
-    first = load_label_file(LABELS / "extra_news_first.yaml")
-    second = load_label_file(LABELS / "extra_news_second.yaml")
-    third = load_label_file(LABELS / "extra_news_third.yaml")
+@pytest.mark.parametrize("name", ["shared_news", "extra_news"])
+def test_labels_are_the_majority_of_three_blind_labellings(name: str) -> None:
+    """The label files in use are adjudicated: per topic, two of three labellers. A hand edit of
+    one file that the others do not back, or a labelling that drifts out of step, fails here (it
+    would otherwise silently move every figure of bench/label_agreement.py and shared_labels.py)."""
+    used = load_label_file(LABELS / f"{name}.yaml")
+    first = load_label_file(LABELS / f"{name}_first.yaml")
+    second = load_label_file(LABELS / f"{name}_second.yaml")
+    third = load_label_file(LABELS / f"{name}_third.yaml")
     assert set(first) == set(second) == set(used)
     disputed = {k for k in first if first[k] != second[k]}
     assert set(third) == disputed
