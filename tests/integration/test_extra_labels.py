@@ -19,10 +19,10 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 
 # (precision, recall) per topic and split, measured 2026-11-29 on the adjudicated labels. Then
 # the policy rules followed the adjudicated convention (public bodies' AI programmes, companies
-# selected for them): dev 0.88/0.56 -> 0.85/0.68, held-out 0.72/0.53 -> 0.74/0.65; the one floor
-# lowered is dev policy precision, by 0.03 for 0.12 of recall.
+# selected for them): dev 0.88/0.56 -> 0.87/0.68, held-out 0.72/0.53 -> 0.74/0.65; the one floor
+# lowered is dev policy precision, by 0.01 for 0.12 of recall.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.84, 0.67)},
+    "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.86, 0.67)},
     "test": {"open-source": (0.81, 0.74), "ai-safety": (0.84, 0.37), "policy": (0.73, 0.64)},
 }
 
