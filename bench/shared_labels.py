@@ -1,7 +1,7 @@
 """Error analysis of topic rules on the labelled real items of ../shared/corpus/news.
 
     python bench/shared_labels.py [--rules config/topics.yaml] [--split dev|test|all] [--misses]
-                                  [--set shared|extra|blind|all]
+                                  [--set shared|extra|blind|all] [--only IDS_FILE]
 
 Prints precision and recall per topic, for all items and per language, on the dev and test splits
 (tests/support/shared_news.py says how items are split), and with --misses every false negative
@@ -10,7 +10,9 @@ terms that nearly made it, or the context that was missing). Tune on dev; report
 Sets: ``shared`` (../shared/corpus/news, or NEWSMON_SHARED_CORPUS), ``extra`` (a larger random
 sample of real items read from two public repositories, tests/support/extra_news.py says where),
 ``blind`` (tests/data/labels/blind.jsonl: items written for the project by an author who never saw
-the rules). Default: every set that is present, each reported on its own.
+the rules). Default: every set that is present, each reported on its own. ``--only`` keeps the
+items whose ids a file lists, one per line (tests/data/labels/extra_sample3_ids.txt: the extra
+set's third sample, measured once before any rule change was made for it).
 """
 
 from __future__ import annotations
@@ -54,8 +56,14 @@ def main() -> int:
     parser.add_argument("--split", choices=("dev", "test", "all"), default="all")
     parser.add_argument("--set", choices=("shared", "extra", "blind", "all"), default="all")
     parser.add_argument("--misses", action="store_true", help="list every FN and FP")
+    parser.add_argument("--only", type=Path, help="a file of item ids, one per line")
     args = parser.parse_args()
     sets = _sets(args.set)
+    if args.only:
+        lines = args.only.read_text(encoding="utf-8").splitlines()
+        wanted = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+        sets = {name: [i for i in items if i.id in wanted] for name, items in sets.items()}
+        sets = {name: items for name, items in sets.items() if items}
     if not sets:
         print("no labelled set is present (see --help)", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The shipped rules on the extra labelled set: 2033 real items read from two public repositories.
+"""The shipped rules on the extra labelled set: 2633 real items read from two public repositories.
 
 Skipped unless both repositories are present at their pinned commits (tests/support/extra_news.py
 says how to get them); CI does not have them, `bench/shared_labels.py --set extra` reports the same
@@ -21,9 +21,12 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # the policy rules followed the adjudicated convention (public bodies' AI programmes, companies
 # selected for them): dev 0.88/0.56 -> 0.87/0.68, held-out 0.72/0.53 -> 0.74/0.65; the one floor
 # lowered is dev policy precision, by 0.01 for 0.12 of recall.
+# A third sample of 600 held-out items joined the test split after that (measured once, before any
+# change: open-source 0.94/0.59, AI safety 0.90/0.28, policy 0.82/0.51); the test floors are the
+# figures of the whole split with it.
 EXTRA_FLOORS = {
     "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.86, 0.67)},
-    "test": {"open-source": (0.81, 0.74), "ai-safety": (0.84, 0.37), "policy": (0.73, 0.64)},
+    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.77, 0.57)},
 }
 
 pytestmark = pytest.mark.skipif(

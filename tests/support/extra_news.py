@@ -12,7 +12,9 @@ at the rules, of items from two public GitHub repositories:
   under ``content/blog`` at `DIGESTS_COMMIT`, split into one-sentence stories as in
   `tests.support.shared_news`; id ``xdg-<slug>-sNN-<fingerprint>``.
 
-Nothing of their text is in this repository (no licence for it): only ids and labels in
+A third sample (600 items, 2026-11-29; ids in ``tests/data/labels/extra_sample3_ids.txt``) was
+drawn only from unlabelled items of the held-out split, labelled twice and adjudicated, and
+measured once before any rule change. Nothing of their text is in this repository (no licence for it): only ids and labels in
 ``tests/data/labels/extra_news.yaml``. Clone both repositories (bare clones are fine) into one
 folder, as ``veryhungryface+ai_news/repo`` and ``xAGI-labs+xagi-labs.github.io/repo`` (the layout
 of this machine's ``/work/.mirror``), and point ``NEWSMON_EXTRA_NEWS`` at it (default: ``.mirror``
