@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.extra_news import extra_available, extra_corpus, extra_items
 from tests.support.shared_news import LABELS, join_labels, load_label_file, split_of
 
-from newsmon.evaluate import LabelledItem
+from newsmon.evaluate import LabelledItem, TopicScore
 from newsmon.rules import Rules, explain, load_rules
 
 FIRST = LABELS / "extra_news_first.yaml"
@@ -45,12 +45,10 @@ THIRD = LABELS / "extra_news_third.yaml"
 
 
 @dataclass
-class Counts:
-    """Confusion counts of a prediction against a reference for one topic."""
+class Counts(TopicScore):
+    """Confusion counts of a prediction against a reference for one topic, true negatives too
+    (kappa needs them)."""
 
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
     tn: int = 0
 
     def add(self, predicted: bool, actual: bool) -> None:
@@ -62,14 +60,6 @@ class Counts:
             self.fn += 1
         else:
             self.tn += 1
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
     @property
     def kappa(self) -> float:
@@ -116,7 +106,7 @@ def table(
         + (f" {'vs majority':>17}" if third is not None else "")
     ]
     for topic in topics:
-        labellers, vs_first, vs_second, vs_agreed, vs_most = (Counts() for _ in range(5))
+        labellers, vs_first, vs_second, vs_agreed, vs_most = (Counts(topic) for _ in range(5))
         for item in items:
             first, other, rule = (
                 topic in item.topics,
