@@ -8,6 +8,7 @@ a message again after a crash instead of posting it twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -18,6 +19,7 @@ from newsmon.config import SlackConfig
 from newsmon.corpus.records import AlertJob, ReplyJob
 
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_LINK_URL_CHARS = 2000  # an escaped link URL; a longer one links the site's root
 MAX_TITLE_CHARS = 250
 
@@ -33,11 +35,18 @@ def escape(text: str) -> str:
 
 
 def link_url(url: str) -> str:
+    """The URL as Slack link markup. Never raises: a stored address that urllib refuses (a lone
+    surrogate, ``http://[SITE_URL]/``) would otherwise hold its alert in the outbox for ever."""
+    url = _LONE_SURROGATE.sub("\ufffd", url)  # UTF-8 has no bytes for it: quote() would raise
     # <, > and | would end or split the link markup; & is escaped like any text.
     linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
     if len(linked) > MAX_LINK_URL_CHARS:  # would crowd the section out: link the site instead
-        parts = urlsplit(url)
-        linked = escape(quote(f"{parts.scheme}://{parts.netloc}/"[:MAX_LINK_URL_CHARS], safe=":/"))
+        try:
+            parts = urlsplit(url)
+            root = f"{parts.scheme}://{parts.netloc}/"
+        except ValueError:  # the host part is no host: cut it out by hand
+            root = "/".join(url.split("/", 3)[:3]) + "/"
+        linked = escape(quote(root[:MAX_LINK_URL_CHARS], safe=":/"))
     return linked
 
 

@@ -6,11 +6,13 @@ from zoneinfo import ZoneInfo
 
 from newsmon.alerts import (
     ALERT_EVENT,
+    MAX_LINK_URL_CHARS,
     REPLY_EVENT,
     WEBHOOK_CHANNEL,
     build_message,
     build_reply,
     escape,
+    link_url,
     route,
 )
 from newsmon.config import SlackConfig
@@ -185,3 +187,13 @@ def test_sections_stay_within_slack_limits_after_escaping() -> None:
             assert len(block["text"]["text"]) <= 3000
     title = build_message(job).blocks[0]["text"]["text"]
     assert "<https://x.test/|" in title and len(title) < MAX_LINK_URL_CHARS
+
+
+def test_link_url_never_raises_on_addresses_urllib_refuses() -> None:
+    """A stored URL is kept as written when it cannot be parsed; rendering its alert must not fail
+    (the outbox would retry it for ever), and the markup must stay one link."""
+    assert link_url("http://a.example/\ud800x") == "http://a.example/%EF%BF%BDx"
+    long_template = "http://[SITE_URL]/news/" + "a" * 3000
+    linked = link_url(long_template)
+    assert linked.startswith("http") and len(linked) <= MAX_LINK_URL_CHARS
+    assert "news" not in linked and not set("<>|") & set(linked)
