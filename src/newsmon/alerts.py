@@ -35,8 +35,9 @@ def escape(text: str) -> str:
 
 
 def link_url(url: str) -> str:
-    """The URL as Slack link markup. Never raises: a stored address that urllib refuses (a lone
-    surrogate, ``http://[SITE_URL]/``) would otherwise hold its alert in the outbox for ever."""
+    """The URL as Slack link markup. Never raises: messages are built for a claimed batch, so a
+    stored address urllib refuses (a lone surrogate, ``http://[SITE_URL]/``) stopped delivery at
+    that batch, every pass."""
     url = _LONE_SURROGATE.sub("\ufffd", url)  # UTF-8 has no bytes for it: quote() would raise
     # <, > and | would end or split the link markup; & is escaped like any text.
     linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
