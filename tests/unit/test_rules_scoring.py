@@ -387,6 +387,12 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
         ("Autonomous weapons debated at UN", "Countries discussed killer robots.", True),
         ("딥마인드, 'AGI 안전' 보고서 공개", "오용과 정렬 실패를 위험으로 꼽았다.", True),
         ("클로드 탈옥 기법 공개돼", "레드팀이 새 공격을 찾았다.", True),
+        # third-party evaluations of a model's refusals (a class of early-2025 stories, absent
+        # from the 2026 corpus): a model that fails safety tests, harmful prompts it let through
+        ("DeepSeek R1 fails every safety test", "Researchers ran 50 prompts.", True),
+        ("Cisco tested DeepSeek R1 with 50 prompts", "The attack success rate was 100%.", True),
+        ("딥시크 R1, 유해 프롬프트 차단 못해", "시스코 연구진이 50개를 시험했다.", True),
+        ("Startup's AI filters harmful content for schools", "It blocks abuse in chats.", False),
     ],
 )
 def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bool) -> None:
