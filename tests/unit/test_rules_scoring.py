@@ -393,6 +393,12 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
         ("Cisco tested DeepSeek R1 with 50 prompts", "The attack success rate was 100%.", True),
         ("딥시크 R1, 유해 프롬프트 차단 못해", "시스코 연구진이 50개를 시험했다.", True),
         ("Startup's AI filters harmful content for schools", "It blocks abuse in chats.", False),
+        # the English side of classes the Korean rules had: AGI safety (AGI 안전), models that lie
+        # (기만), state influence operations run with chatbots (misuse)
+        ("DeepMind publishes AGI safety paper", "It warns of severe harm.", True),
+        ("Researchers find AI models will lie to achieve goals", "A benchmark measured it.", True),
+        ("OpenAI disrupts influence operations using ChatGPT", "Accounts were banned.", True),
+        ("What lies ahead for AI models in 2026", "Analysts expect cheaper inference.", False),
     ],
 )
 def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bool) -> None:
