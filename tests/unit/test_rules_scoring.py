@@ -399,6 +399,11 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
         ("Researchers find AI models will lie to achieve goals", "A benchmark measured it.", True),
         ("OpenAI disrupts influence operations using ChatGPT", "Accounts were banned.", True),
         ("What lies ahead for AI models in 2026", "Analysts expect cheaper inference.", False),
+        # inflections and mirror-image classes: jailbroken, harm himself, 자기 복제 (self-replication)
+        ("Meta's Llama models can be jailbroken with role-play", "Researchers showed it.", True),
+        ("AI chatbot encouraged teen to harm himself, suit says", "The family sued.", True),
+        ("AI 에이전트가 스스로 복제…'레드라인' 넘었다", "연구진이 실험했다.", True),
+        ("세포 자기 복제 원리 밝혀", "생물학 연구진이 발표했다.", False),
     ],
 )
 def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bool) -> None:
