@@ -284,6 +284,12 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
         ("Anthropic courts a new kind of AI customer", False),
         ("AI가 스스로 규칙 고친다…모델 성능 60% 향상", False),
         ("AI 규제 법안 국회 통과", True),
+        # the Korean headline: the state first, a comma, then its act; not a company reacting to
+        # sanctions or banning a tool for its staff
+        ("중국, 엔비디아 H20 구매 자제 권고", True),
+        ("EU, 메타 AI 챗봇 조사 착수", True),
+        ("알리바바, 직원 '클로드 코드' 사용 금지…'중국 사용자 추적' 여파", False),
+        ("레노버, 미국 제재 기업 SSD 탑재한 AI 노트북 판매", False),
     ],
 )
 def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: bool) -> None:
