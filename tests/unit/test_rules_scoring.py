@@ -290,6 +290,8 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
         ("EU, 메타 AI 챗봇 조사 착수", True),
         ("알리바바, 직원 '클로드 코드' 사용 금지…'중국 사용자 추적' 여파", False),
         ("레노버, 미국 제재 기업 SSD 탑재한 AI 노트북 판매", False),
+        ("South Korea suspends new downloads of DeepSeek over privacy", True),
+        ("국정원, 딥시크 개인정보 과도 수집 경고", True),
     ],
 )
 def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: bool) -> None:
