@@ -474,6 +474,10 @@ def test_shipped_rules_tell_ai_risks_from_korean_idioms_and_tools(
         ("로보티즈, 휴머노이드 AI 소스코드 공개", True),
         ("딥시크, 추론 모델 가중치 공개", True),
         ("Lab publishes its AI model's code on GitHub", True),
+        # a model anyone may download (the English "free to download", "downloadable"), not one
+        # a browser fetches by itself
+        ("LG, 엑사원 AI 모델 누구나 내려받을 수 있게 공개", True),
+        ("크롬, 사용자 동의 없이 AI 모델 다운로드", False),
     ],
 )
 def test_shipped_rules_tell_released_code_from_products_named_code(
