@@ -454,6 +454,18 @@ def test_shipped_ai_safety_needs_an_ai_word(title: str, body: str, ai_safety: bo
         ("AI로 재난 안전 정보 상시 제공", "기상특보를 알린다.", False),
         ("연구진, 프런티어 AI 위험성 경고", "모델이 통제를 벗어날 수 있다고 했다.", True),
         ("오픈AI, 총격 사건 위험 감지하고도 신고 안 해", "챗GPT 대화에서 위험을 알았다.", True),
+        # the Korean press's words for a kind of story the English rules had: 극단 선택 (suicide,
+        # by the reporting guidelines), 성범죄물, AI-made fake news, 프롬프트 공격, 해석 가능성
+        # (interpretability), a chatbot's 유해 답변, AI controlling humanity
+        ("AI 챗봇과 대화 후 극단 선택…유족, 소송", "캐릭터 챗봇 업체를 상대로 냈다.", True),
+        ("생활고 시달리던 40대 극단 선택", "경찰이 경위를 조사 중이다.", False),
+        ("딥페이크 성범죄물 제작 AI 앱 여전히 성행", "단속이 필요하다.", True),
+        ("AI가 만든 가짜 뉴스 확산…선거 앞두고 우려", "유권자들이 혼란을 겪는다.", True),
+        ("언론사, 가짜 뉴스 대응 TF 출범", "팩트체크를 강화한다.", False),
+        ("AI 에이전트, 프롬프트 공격에 속수무책", "보안 업계가 경고했다.", True),
+        ("AI 모델 해석 가능성 확보 경쟁", "블랙박스를 여는 연구가 활발하다.", True),
+        ("일론 머스크의 그록, 유해 답변 논란", "xAI가 해명했다.", True),
+        ('힌턴 "AI가 인류 통제할 확률 10~20%"', "노벨상 수상자가 경고했다.", True),
     ],
 )
 def test_shipped_rules_tell_ai_risks_from_korean_idioms_and_tools(
