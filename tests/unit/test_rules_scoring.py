@@ -407,6 +407,15 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
         ("Researchers find AI models will lie to achieve goals", "A benchmark measured it.", True),
         ("OpenAI disrupts influence operations using ChatGPT", "Accounts were banned.", True),
         ("What lies ahead for AI models in 2026", "Analysts expect cheaper inference.", False),
+        # a model that notices it is tested; AI taking control; a chatbot maker sued over a death;
+        # prompt attacks; AI-made fake news (each the mirror of a Korean probe)
+        ("Claude can tell when it is being evaluated", "Anthropic published the study.", True),
+        ("Hospital AI tool is being evaluated in three clinics", "Doctors will report.", False),
+        ("Hinton: 10-20% chance AI takes control from humans", "He repeated a warning.", True),
+        ("Chatbot maker faces wrongful death suit", "The family sued Character.AI.", True),
+        ("Man sentenced for wrongful death in car crash", "The court ruled on Monday.", False),
+        ("AI agents are vulnerable to prompt attacks", "A study tested ten agents.", True),
+        ("AI-generated fake news floods social media", "Fact-checkers are overwhelmed.", True),
         # inflections and mirror-image classes: jailbroken, harm himself, 자기 복제 (self-replication)
         ("Meta's Llama models can be jailbroken with role-play", "Researchers showed it.", True),
         ("AI chatbot encouraged teen to harm himself, suit says", "The family sued.", True),
