@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.extra_news import extra_available, extra_corpus, extra_items
-from tests.support.shared_news import LABELS, join_labels, load_label_file, split_of
+from tests.support.shared_news import LABELS, join_labels, load_label_file, majority, split_of
 
 from newsmon.evaluate import LabelledItem, TopicScore
 from newsmon.rules import Rules, explain, load_rules
@@ -82,15 +82,6 @@ def predictions(rules: Rules, items: Iterable[LabelledItem]) -> dict[str, frozen
         item.id: frozenset(d.topic for d in explain(rules, item.title, item.text) if d.matched)
         for item in items
     }
-
-
-def majority(
-    first: frozenset[str], second: frozenset[str], third: frozenset[str] | None
-) -> frozenset[str]:
-    """Per topic, what two of the three labellers say; the third is asked only on a dispute."""
-    if third is None:
-        return first & second
-    return (first & second) | ((first ^ second) & third)
 
 
 def table(

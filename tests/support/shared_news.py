@@ -123,6 +123,15 @@ def load_label_file(path: Path = LABEL_FILE) -> dict[str, frozenset[str]]:
     return {str(k): frozenset(v or ()) for k, v in raw.items()}
 
 
+def majority(
+    first: frozenset[str], second: frozenset[str], third: frozenset[str] | None
+) -> frozenset[str]:
+    """Per topic, what two of the three labellers say; the third is asked only on a dispute."""
+    if third is None:
+        return first & second
+    return (first & second) | ((first ^ second) & third)
+
+
 def labelled_shared_items(
     path: Path = LABEL_FILE, news: Path = SHARED_NEWS, split: str | None = None
 ) -> list[LabelledItem]:
