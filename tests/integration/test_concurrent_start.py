@@ -240,3 +240,28 @@ def test_processes_starting_at_once_on_a_fresh_postgres_schema_migrate_it_once(
                 assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
         finally:
             store.close()
+
+
+def test_a_migration_lock_held_too_long_is_one_readable_error(tmp_path: Path) -> None:
+    """Another process holding the SQLite file's write lock past `lock_wait`: a StoreError that
+    says so (told by SQLite's busy code, not its wording), not a raw OperationalError."""
+    import sqlite3
+
+    from newsmon.corpus.engine import migration_connection
+    from newsmon.corpus.records import StoreError
+
+    path = tmp_path / "held.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN EXCLUSIVE")
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with (
+            pytest.raises(StoreError, match="stayed locked by another process"),
+            migration_connection(engine, lock_wait=0.2),
+        ):
+            pass
+    finally:
+        holder.rollback()
+        holder.close()
+        engine.dispose()

@@ -55,9 +55,14 @@ def _enter_wal(cur: Any) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(_WAL_RETRY_SECONDS)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or one of its extended codes ("database is locked"), by code, not wording."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def make_engine(url: str) -> Engine:
@@ -108,7 +113,7 @@ def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterato
                 try:
                     conn.exec_driver_sql("BEGIN EXCLUSIVE")
                 except OperationalError as exc:
-                    if "locked" not in str(exc.orig):
+                    if not (isinstance(exc.orig, sqlite3.Error) and _is_busy(exc.orig)):
                         raise
                     raise StoreError(
                         f"database {redact_url(str(engine.url))} stayed locked by another "
