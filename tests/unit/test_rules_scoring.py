@@ -393,6 +393,8 @@ def test_shipped_rules_count_governments_shaping_their_ai_safety_bodies_as_polic
         ("GPT-5.5 Bio Bug Bounty", "Find universal jailbreaks for bio safety risks.", True),
         ("Labs warn the model could help build chemical weapons", "A system card says so.", True),
         ("Autonomous weapons debated at UN", "Countries discussed killer robots.", True),
+        ("UN experts call for a ban on lethal autonomous weapons", "", True),
+        ("", "AI-powered autonomous weapons were debated at the UN.", True),
         ("딥마인드, 'AGI 안전' 보고서 공개", "오용과 정렬 실패를 위험으로 꼽았다.", True),
         ("클로드 탈옥 기법 공개돼", "레드팀이 새 공격을 찾았다.", True),
         # third-party evaluations of a model's refusals (a class of early-2025 stories, absent
