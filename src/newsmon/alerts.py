@@ -8,18 +8,17 @@ a message again after a crash instead of posting it twice.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from newsmon.bounds import clean_text
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import AlertJob, ReplyJob
 
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_LINK_URL_CHARS = 2000  # an escaped link URL; a longer one links the site's root
 MAX_TITLE_CHARS = 250
 
@@ -38,7 +37,7 @@ def link_url(url: str) -> str:
     """The URL as Slack link markup. Never raises: messages are built for a claimed batch, so a
     stored address urllib refuses (a lone surrogate, ``http://[SITE_URL]/``) stopped delivery at
     that batch, every pass."""
-    url = _LONE_SURROGATE.sub("\ufffd", url)  # UTF-8 has no bytes for it: quote() would raise
+    url = clean_text(url)  # a lone surrogate has no UTF-8 bytes: quote() would raise
     # <, > and | would end or split the link markup; & is escaped like any text.
     linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
     if len(linked) > MAX_LINK_URL_CHARS:  # would crowd the section out: link the site instead
