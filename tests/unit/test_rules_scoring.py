@@ -299,6 +299,22 @@ def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: boo
 
 
 @pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # an education office writes its own name closed up, spaced, or with 시/도
+        ("제주교육청, 고교생 대상 AI 인재 양성 과정 연다", True),
+        ("경남도교육청, 교원 생성형 AI 연수 시작", True),
+        ("인천 교육청, AI 교육 공동 선언 발표", True),
+        # the same programme by a school or a company is not a public body acting
+        ("제주고, 고교생 대상 AI 인재 양성 과정 연다", False),
+        ("에듀테크사, 교원 생성형 AI 연수 시작", False),
+    ],
+)
+def test_shipped_rules_hear_education_offices_by_name(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
+
+
+@pytest.mark.parametrize(
     ("body", "open_source"),
     [
         # weights in a form people run themselves, or a model's own hub page: released weights
