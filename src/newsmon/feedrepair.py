@@ -7,6 +7,10 @@ an XML declaration whose encoding name is not text, an element its fallback pars
 pass. So `fix_references` runs on every feed (only when ``&#`` occurs); after a crash the feed
 is read again as `clean_utf8`; and if that crashes too, `entry_documents` cuts it into one small
 feed per entry, so a broken entry (or a broken channel header) loses only itself.
+
+Other input makes it read less without raising: an unclosed comment or CDATA section swallows
+every entry after it. `count_entries` tells how many the bytes hold, so the reader can notice
+entries gone missing and read them one by one as well.
 """
 
 from __future__ import annotations
@@ -59,20 +63,31 @@ def clean_utf8(data: bytes, encoding: str | None) -> bytes:
     return fix_references(xml_text(text).encode("utf-8"))[0]
 
 
-def entry_documents(data: bytes) -> Iterator[bytes]:
-    """One small feed per ``<item>``/``<entry>`` of `data` (UTF-8), in the document's order,
-    each under the document's own root start tag (its namespace declarations) or a plain RSS
-    one. Linear: starts and ends are found once each; an entry without an end is skipped."""
-    root = _ROOT.search(data)
-    opening = root.group(0) if root else b'<rss version="2.0">'
-    name = (root.group(1) if root else b"rss").decode("ascii")
-    channel = name.lower() == "rss"
-    head = b'<?xml version="1.0" encoding="utf-8"?>\n' + opening
-    head += b"<channel>" if channel else b""
-    tail = (b"</channel>" if channel else b"") + f"</{name}>".encode("ascii")
+def without_comments(data: bytes) -> bytes:
+    """`data` without its comments; an unclosed one loses only its ``<!--``, so what it swallowed
+    stays readable. Linear: each comment's end is looked for once, from its start."""
+    if b"<!--" not in data:
+        return data
+    kept: list[bytes] = []
+    at = 0
+    while (start := data.find(b"<!--", at)) >= 0:
+        kept.append(data[at:start])
+        end = data.find(b"-->", start + 4)
+        if end < 0:
+            at = start + 4
+            break
+        at = end + 3
+    kept.append(data[at:])
+    return b"".join(kept)
+
+
+def _entry_spans(data: bytes) -> Iterator[tuple[int, int]]:
+    """Where each ``<item>``/``<entry>`` starts and ends, in order. Linear: starts and ends are
+    found once each; an entry without an end is skipped, and an entry's start inside the
+    previous one's text is not another entry."""
     ends = _ENTRY_END.finditer(data)
     end: re.Match[bytes] | None = next(ends, None)
-    taken = 0  # an entry's start inside the previous one's text is not another entry
+    taken = 0
     for start in _ENTRY_START.finditer(data):
         if start.start() < taken:
             continue
@@ -81,4 +96,24 @@ def entry_documents(data: bytes) -> Iterator[bytes]:
         if end is None:
             return
         taken = end.end()
-        yield head + data[start.start() : taken] + tail
+        yield start.start(), taken
+
+
+def count_entries(data: bytes) -> int:
+    """How many entries `entry_documents` would cut from `data`."""
+    return sum(1 for _ in _entry_spans(data))
+
+
+def entry_documents(data: bytes) -> Iterator[bytes]:
+    """One small feed per ``<item>``/``<entry>`` of `data` (UTF-8), in the document's order,
+    each under the document's own root start tag (its namespace declarations) or a plain RSS
+    one."""
+    root = _ROOT.search(data)
+    opening = root.group(0) if root else b'<rss version="2.0">'
+    name = (root.group(1) if root else b"rss").decode("ascii")
+    channel = name.lower() == "rss"
+    head = b'<?xml version="1.0" encoding="utf-8"?>\n' + opening
+    head += b"<channel>" if channel else b""
+    tail = (b"</channel>" if channel else b"") + f"</{name}>".encode("ascii")
+    for start, end in _entry_spans(data):
+        yield head + data[start:end] + tail

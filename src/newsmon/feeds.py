@@ -23,7 +23,13 @@ from newsmon.bounds import clean_text, xml_text
 from newsmon.charset import choose_encoding, xml_declared
 from newsmon.dates import parse_date
 from newsmon.feeddtd import neutralise_entities
-from newsmon.feedrepair import clean_utf8, entry_documents, fix_references
+from newsmon.feedrepair import (
+    clean_utf8,
+    count_entries,
+    entry_documents,
+    fix_references,
+    without_comments,
+)
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
@@ -204,12 +210,7 @@ def parse_feed(
         reason = parsed.get("bozo_exception")
         detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
         raise FeedParseError(f"not a feed{detail}")
-    complaint = None
-    if parsed.get("bozo") and not repaired:
-        exc = parsed.get("bozo_exception")
-        complaint = (
-            f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
-        )
+    ill_formed = complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
     for raw in raw_entries[:max_entries]:
@@ -242,7 +243,7 @@ def parse_feed(
             )
         )
     notes = [
-        repaired or complaint,
+        repaired or ill_formed,
         neutralised,
         f"{references} character references to no character replaced" if references else None,
         f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
@@ -272,18 +273,56 @@ def _read(
 ) -> tuple[Any, list[Any], str | None]:
     """feedparser's result and its entries, and a note when the feed had to be read another
     way because the parser crashed (see newsmon.feedrepair): again as clean UTF-8, then entry
-    by entry (the channel's own fields are then unknown). One line, never a traceback."""
+    by entry (the channel's own fields are then unknown); or because it lost entries. One
+    line, never a traceback."""
     try:
         parsed = _feedparser(data, url, f"{media}; charset={encoding}" if encoding else media)
-        return parsed, parsed.entries, None
+        return _find_lost(parsed, data, encoding, url, max_entries, None)
     except _PARSER_CRASHES as crash:
         failed = f"the feed parser failed ({type(crash).__name__}: {str(crash)[:80]})"
     clean = clean_utf8(data, encoding)
     try:
         parsed = _feedparser(clean, url, f"{media}; charset=utf-8")
-        return parsed, parsed.entries, f"{failed}; read again without what XML forbids"
+        again = f"{failed}; read again without what XML forbids"
+        return _find_lost(parsed, clean, "utf-8", url, max_entries, again)
     except _PARSER_CRASHES:
         pass
+    entries, unreadable = _one_by_one(without_comments(clean), url, max_entries)
+    if not entries:
+        raise FeedParseError(f"not a feed: {failed}, and no entry could be read on its own")
+    lost = f", {unreadable} unreadable" if unreadable else ""
+    nothing = feedparser.FeedParserDict(feed=feedparser.FeedParserDict())
+    return nothing, entries, f"{failed}; entries read one by one{lost}"
+
+
+def _find_lost(
+    parsed: Any,
+    data: bytes,
+    encoding: str | None,
+    url: str,
+    max_entries: int | None,
+    note: str | None,
+) -> tuple[Any, list[Any], str | None]:
+    """The entries of an ill-formed feed, read one by one when the parser read fewer than the
+    bytes hold: an unclosed comment or CDATA section swallows every entry after it without a
+    crash. A well-formed feed is taken as read; the channel's fields stay the parser's."""
+    read = len(parsed.entries)
+    if not parsed.get("bozo"):
+        return parsed, parsed.entries, note
+    whole = without_comments(data)
+    held = count_entries(whole)
+    if read >= min(held, max_entries or SALVAGE_TRIES):
+        return parsed, parsed.entries, note
+    entries, unreadable = _one_by_one(clean_utf8(whole, encoding), url, max_entries)
+    if len(entries) <= read:
+        return parsed, parsed.entries, note
+    lost = f", {unreadable} unreadable" if unreadable else ""
+    how = f"entries read one by one (the parser read {read} of {held}){lost}"
+    return parsed, entries, f"{note or complaint(parsed)}; {how}"
+
+
+def _one_by_one(clean: bytes, url: str, max_entries: int | None) -> tuple[list[Any], int]:
+    """Each entry of `clean` (UTF-8) read as a feed of its own, and how many could not be."""
     entries: list[Any] = []
     unreadable = 0
     for document in entry_documents(clean):
@@ -294,11 +333,13 @@ def _read(
             entries += _feedparser(document, url, "application/xml; charset=utf-8").entries[:1]
         except _PARSER_CRASHES:
             unreadable += 1
-    if not entries:
-        raise FeedParseError(f"not a feed: {failed}, and no entry could be read on its own")
-    lost = f", {unreadable} unreadable" if unreadable else ""
-    nothing = feedparser.FeedParserDict(feed=feedparser.FeedParserDict())
-    return nothing, entries, f"{failed}; entries read one by one{lost}"
+    return entries, unreadable
+
+
+def complaint(parsed: Any) -> str:
+    """What feedparser found wrong with a feed it read, in one line."""
+    exc = parsed.get("bozo_exception")
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
 
 
 def _ttl_minutes(text: str) -> int | None:

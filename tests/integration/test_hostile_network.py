@@ -129,6 +129,16 @@ def hostile(tmp_path: Path, canary: SiteServer) -> Iterator[SiteServer]:
             "<image><width>88</height></image>",
         )
     )
+    # An unclosed comment swallows every entry after it, and feedparser says nothing is there.
+    (root / "swallowed.xml").write_text(
+        rss(
+            [
+                ("swallowed one", "{{BASE}}/echo?swallowed=1"),
+                ("swallowed two", "{{BASE}}/echo?s=2"),
+            ],
+            "<!-- sidebar, never closed",
+        )
+    )
     (root / "items5.json").write_text(
         json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": 5})
     )
@@ -208,6 +218,7 @@ HOSTILE_FEEDS = {
     "entities": "/entities.xml",
     "many": "/many.xml",
     "crashers": "/crashers.xml",
+    "swallowed": "/swallowed.xml",
     "items5": "/items5.json",
     "deep": "/deep.json",
 }
@@ -295,7 +306,7 @@ def test_a_pass_next_to_a_hostile_server(
         assert health[name].last_error == error, name
     assert "to-metadata" in health and health["to-metadata"].url == hostile.url("/to-metadata.xml")
     assert health["bomb"].last_error.startswith("not a feed")  # 10 MiB of zeros, cut
-    for name in ("cached", "ttl", "entities", "many", "crashers", "items5"):
+    for name in ("cached", "ttl", "entities", "many", "crashers", "swallowed", "items5"):
         assert health[name].last_error is None, (name, health[name].last_error)
     assert "capped at 24 h" in (health["cached"].schedule_note or "")
     assert "backing off" in (health["busy"].schedule_note or "")
@@ -307,6 +318,7 @@ def test_a_pass_next_to_a_hostile_server(
     assert not any("x" * 1000 in (t or "") for t in stored)  # the entity was never expanded
     assert sum(t.startswith("entry ") for t in stored) == 10  # 3,000 entries, capped
     assert "crash one \ufffd" in stored and "crash two ab" in stored  # read entry by entry
+    assert "swallowed one" in stored and "swallowed two" in stored  # found missing, read so
     # the token reached neither the hostile server nor any output
     sent = json.dumps(hostile.requests) + json.dumps(ordinary.requests)
     assert TOKEN not in sent

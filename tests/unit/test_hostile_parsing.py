@@ -258,6 +258,49 @@ def test_reading_entry_by_entry_tries_no_more_entries_than_wanted() -> None:
     assert "entries read one by one, 3 unreadable" in (feed.warning or "")
 
 
+@pytest.mark.parametrize(
+    ("channel_extra", "first_item", "read"),
+    [
+        # an unclosed comment or CDATA section swallows every entry after it, and feedparser
+        # reads on without raising: the feed had no entries, every pass
+        ("<!-- the old sidebar", "", 0),
+        ("<description><![CDATA[About us</description>", "", 0),
+        # one entry's unclosed CDATA costs the entries after it, not only itself
+        ("", "<item><title><![CDATA[Broken</title><link>https://feed.example/0</link></item>", 1),
+    ],
+)
+def test_entries_an_ill_formed_feed_swallows_are_read_one_by_one(
+    channel_extra: str, first_item: str, read: int
+) -> None:
+    feed = parse_feed(rss(channel_extra, first_item + TWO_ITEMS), FEED_URL)
+    assert [(e.title, e.link) for e in feed.entries][-2:] == [
+        ("First", "https://feed.example/1"),
+        ("Second", "https://feed.example/2"),
+    ]
+    held = 3 if first_item else 2
+    assert f"entries read one by one (the parser read {read} of {held})" in (feed.warning or "")
+    assert (feed.warning or "").startswith("SAXParseException: ")
+
+
+def test_commented_out_entries_stay_out_and_a_whole_feed_is_not_read_again() -> None:
+    """A closed comment is the publisher's: its entries are not salvaged. A feed the parser
+    read whole is not read a second time, ill-formed or not."""
+    from newsmon.feedrepair import count_entries, without_comments
+
+    old = "<!-- <item><title>Old</title><link>https://feed.example/0</link></item> -->"
+    feed = parse_feed(rss("<x></y>", old + TWO_ITEMS), FEED_URL)
+    assert [e.title for e in feed.entries] == ["First", "Second"]
+    assert "one by one" not in (feed.warning or "") and "mismatched tag" in (feed.warning or "")
+    assert count_entries(without_comments(rss("", old + TWO_ITEMS))) == 2
+    assert count_entries(rss("", old + TWO_ITEMS)) == 3
+    # an unclosed comment loses only its opener; comments close at the first end after them
+    assert without_comments(b"a<!--b-->c<!--d<!--e-->f<!--g") == b"acfg"
+    # reading one by one stops at the entries wanted
+    capped = parse_feed(rss("<!-- sidebar", TWO_ITEMS), FEED_URL, max_entries=1)
+    assert [e.title for e in capped.entries] == ["First"]
+    assert "(the parser read 0 of 2)" in (capped.warning or "")
+
+
 def test_entries_are_cut_once_each_and_in_order() -> None:
     """Nested or unclosed entries never make one entry twice, and cutting is one scan."""
     from newsmon.feedrepair import entry_documents
