@@ -25,8 +25,8 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # change: open-source 0.94/0.59, AI safety 0.90/0.28, policy 0.82/0.51); the test floors are the
 # figures of the whole split with it.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.86, 0.67)},
-    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.77, 0.57)},
+    "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.87, 0.72)},
+    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.77, 0.58)},
 }
 
 pytestmark = pytest.mark.skipif(
