@@ -294,7 +294,7 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
         ("국정원, 딥시크 개인정보 과도 수집 경고", True),
         # a legislature next to an AI company or model, as the ministries already count
         ("미 상원, 엔비디아 CEO에 중국 수출 청문회 출석 요구", True),
-        ("하원의원 \"딥시크, 미국 기술로 최적화\" 서한", True),
+        ('하원의원 "딥시크, 미국 기술로 최적화" 서한', True),
     ],
 )
 def test_shipped_rules_hear_a_state_acting_in_a_headline(title: str, policy: bool) -> None:
