@@ -282,6 +282,32 @@ def test_entries_an_ill_formed_feed_swallows_are_read_one_by_one(
     assert (feed.warning or "").startswith("SAXParseException: ")
 
 
+def test_swallowed_entries_of_atom_and_euc_kr_feeds_keep_their_fields() -> None:
+    """Read one by one, an entry keeps its namespace (Atom), date and declared encoding."""
+    entries = "".join(
+        f'<entry><title>A{i}</title><link href="https://feed.example/a{i}"/><id>a{i}</id>'
+        f"<updated>2025-02-0{i + 1}T00:00:00Z</updated></entry>"
+        for i in range(2)
+    )
+    atom = parse_feed(
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>'
+        + f"<subtitle><![CDATA[never closed</subtitle>{entries}</feed>".encode(),
+        FEED_URL,
+    )
+    assert [(e.title, e.link, e.published) for e in atom.entries] == [
+        ("A0", "https://feed.example/a0", datetime(2025, 2, 1, tzinfo=UTC)),
+        ("A1", "https://feed.example/a1", datetime(2025, 2, 2, tzinfo=UTC)),
+    ]
+    korean = (
+        '<?xml version="1.0" encoding="euc-kr"?><rss version="2.0"><channel><title>한글</title>'
+        "<!-- 광고 <item><title>오픈소스 기사</title><link>https://feed.example/k</link></item>"
+        "</channel></rss>"
+    ).encode("euc-kr")
+    feed = parse_feed(korean, FEED_URL)
+    assert feed.title == "한글" and [e.title for e in feed.entries] == ["오픈소스 기사"]
+    assert "(the parser read 0 of 1)" in (feed.warning or "")
+
+
 def test_commented_out_entries_stay_out_and_a_whole_feed_is_not_read_again() -> None:
     """A closed comment is the publisher's: its entries are not salvaged. A feed the parser
     read whole is not read a second time, ill-formed or not."""
