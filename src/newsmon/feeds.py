@@ -210,7 +210,7 @@ def parse_feed(
         reason = parsed.get("bozo_exception")
         detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
         raise FeedParseError(f"not a feed{detail}")
-    ill_formed = complaint(parsed) if parsed.get("bozo") and not repaired else None
+    ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
     for raw in raw_entries[:max_entries]:
@@ -318,7 +318,7 @@ def _find_lost(
         return parsed, parsed.entries, note
     lost = f", {unreadable} unreadable" if unreadable else ""
     how = f"entries read one by one (the parser read {read} of {held}){lost}"
-    return parsed, entries, f"{note or complaint(parsed)}; {how}"
+    return parsed, entries, f"{note or _complaint(parsed)}; {how}"
 
 
 def _one_by_one(clean: bytes, url: str, max_entries: int | None) -> tuple[list[Any], int]:
@@ -336,7 +336,7 @@ def _one_by_one(clean: bytes, url: str, max_entries: int | None) -> tuple[list[A
     return entries, unreadable
 
 
-def complaint(parsed: Any) -> str:
+def _complaint(parsed: Any) -> str:
     """What feedparser found wrong with a feed it read, in one line."""
     exc = parsed.get("bozo_exception")
     return f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
