@@ -57,6 +57,7 @@ class ParsedFeed:
     skipped: int  # entries with neither a link nor any text
     ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to wait
     site_link: str | None = None  # the feed's home page, for entries without a link of their own
+    unreadable: int = 0  # entries in the bytes that no reading could parse: stories lost
 
 
 def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
@@ -204,7 +205,7 @@ def parse_feed(
     data, references = fix_references(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     encoding = feed_encoding(data, http_charset)
-    parsed, raw_entries, repaired = _read(data, url, media, encoding, max_entries)
+    parsed, raw_entries, repaired, unreadable = _read(data, url, media, encoding, max_entries)
     version = parsed.get("version") or ""
     if not raw_entries and not version:
         reason = parsed.get("bozo_exception")
@@ -254,7 +255,9 @@ def parse_feed(
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     site = parsed.feed.get("link")
     site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
-    return ParsedFeed(feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link)
+    return ParsedFeed(
+        feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable
+    )
 
 
 # What feedparser raises, instead of reporting `bozo`, on input it mishandles.
@@ -270,7 +273,7 @@ def _feedparser(data: bytes, url: str, content_type: str) -> Any:
 
 def _read(
     data: bytes, url: str, media: str, encoding: str | None, max_entries: int | None
-) -> tuple[Any, list[Any], str | None]:
+) -> tuple[Any, list[Any], str | None, int]:
     """feedparser's result and its entries, and a note when the feed had to be read another
     way because the parser crashed (see newsmon.feedrepair): again as clean UTF-8, then entry
     by entry (the channel's own fields are then unknown); or because it lost entries. One
@@ -292,7 +295,7 @@ def _read(
         raise FeedParseError(f"not a feed: {failed}, and no entry could be read on its own")
     lost = f", {unreadable} unreadable" if unreadable else ""
     nothing = feedparser.FeedParserDict(feed=feedparser.FeedParserDict())
-    return nothing, entries, f"{failed}; entries read one by one{lost}"
+    return nothing, entries, f"{failed}; entries read one by one{lost}", unreadable
 
 
 def _find_lost(
@@ -302,23 +305,23 @@ def _find_lost(
     url: str,
     max_entries: int | None,
     note: str | None,
-) -> tuple[Any, list[Any], str | None]:
+) -> tuple[Any, list[Any], str | None, int]:
     """The entries of an ill-formed feed, read one by one when the parser read fewer than the
     bytes hold: an unclosed comment or CDATA section swallows every entry after it without a
     crash. A well-formed feed is taken as read; the channel's fields stay the parser's."""
     read = len(parsed.entries)
     if not parsed.get("bozo"):
-        return parsed, parsed.entries, note
+        return parsed, parsed.entries, note, 0
     whole = without_comments(data)
     held = count_entries(whole)
     if read >= min(held, max_entries or SALVAGE_TRIES):
-        return parsed, parsed.entries, note
+        return parsed, parsed.entries, note, 0
     entries, unreadable = _one_by_one(clean_utf8(whole, encoding), url, max_entries)
     if len(entries) <= read:
-        return parsed, parsed.entries, note
+        return parsed, parsed.entries, note, 0
     lost = f", {unreadable} unreadable" if unreadable else ""
     how = f"entries read one by one (the parser read {read} of {held}){lost}"
-    return parsed, entries, f"{note or _complaint(parsed)}; {how}"
+    return parsed, entries, f"{note or _complaint(parsed)}; {how}", unreadable
 
 
 def _one_by_one(clean: bytes, url: str, max_entries: int | None) -> tuple[list[Any], int]:

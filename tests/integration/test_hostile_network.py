@@ -137,7 +137,7 @@ def hostile(tmp_path: Path, canary: SiteServer) -> Iterator[SiteServer]:
                 ("swallowed two", "{{BASE}}/echo?s=2"),
             ],
             "<!-- sidebar, never closed",
-        )
+        ).replace("</channel>", "<item><title>lost</title><width>1</height></item></channel>")
     )
     (root / "items5.json").write_text(
         json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": 5})
@@ -306,8 +306,12 @@ def test_a_pass_next_to_a_hostile_server(
         assert health[name].last_error == error, name
     assert "to-metadata" in health and health["to-metadata"].url == hostile.url("/to-metadata.xml")
     assert health["bomb"].last_error.startswith("not a feed")  # 10 MiB of zeros, cut
-    for name in ("cached", "ttl", "entities", "many", "crashers", "swallowed", "items5"):
+    for name in ("cached", "ttl", "entities", "many", "crashers", "items5"):
         assert health[name].last_error is None, (name, health[name].last_error)
+    # an entry no reading could parse is a story lost: an entry failure health counts
+    swallowed = health["swallowed"]
+    assert swallowed.failure_kind is None and swallowed.entry_failure_passes == 1
+    assert swallowed.last_error == "1 of the feed's entries could not be read, even one by one"
     assert "capped at 24 h" in (health["cached"].schedule_note or "")
     assert "backing off" in (health["busy"].schedule_note or "")
     assert health["many"].entries_seen == 10

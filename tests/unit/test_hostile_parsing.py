@@ -239,6 +239,7 @@ def test_when_the_whole_feed_breaks_the_parser_each_entry_is_read_on_its_own() -
     assert feed.title is None  # the channel's own fields are what broke
     assert (feed.warning or "").startswith("the feed parser failed (TypeError")
     assert "entries read one by one, 1 unreadable" in (feed.warning or "")
+    assert feed.unreadable == 1  # a story lost: the pass counts it as an entry failure
     with pytest.raises(FeedParseError, match="no entry could be read on its own"):
         parse_feed(rss(broken_header, third), FEED_URL)
 
@@ -280,6 +281,12 @@ def test_entries_an_ill_formed_feed_swallows_are_read_one_by_one(
     held = 3 if first_item else 2
     assert f"entries read one by one (the parser read {read} of {held})" in (feed.warning or "")
     assert (feed.warning or "").startswith("SAXParseException: ")
+    assert feed.unreadable == 0
+    # an entry no reading can parse is counted as lost, the others are kept
+    broken = "<item><title>x</title><width>1</height></item>"
+    lossy = parse_feed(rss(channel_extra, first_item + TWO_ITEMS + broken), FEED_URL)
+    assert [e.title for e in lossy.entries][-2:] == ["First", "Second"]
+    assert lossy.unreadable == 1 and "), 1 unreadable" in (lossy.warning or "")
 
 
 def test_swallowed_entries_of_atom_and_euc_kr_feeds_keep_their_fields() -> None:

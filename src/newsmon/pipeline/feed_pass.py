@@ -98,6 +98,16 @@ async def process_feed(
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
         outcome.warning = parsed.warning
+    if parsed.unreadable:
+        # stories lost in the publisher's bytes: an entry failure, so health sees it pass
+        # after pass and the feed is read whole again (no 304) until it is fixed
+        line = f"{parsed.unreadable} of the feed's entries could not be read, even one by one"
+        log.warning("feed %s: %s", feed.name, line)
+        outcome.entry_failed(line, parsed.unreadable)
+        try:
+            await asyncio.to_thread(ctx.store.record_entry_error, state.id, line)
+        except Exception as again:  # the database itself is failing: the line is in the log
+            log.warning("could not record the unreadable entries: %s", again)
     entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
         text = f"{entry.title}\n{entry.summary}"

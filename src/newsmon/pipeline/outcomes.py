@@ -60,9 +60,10 @@ class FeedOutcome:
     entries_failed: int = 0  # entries an unexpected error stopped (each one logged)
     entry_errors: list[str] = field(default_factory=list)  # their lines, the first few
 
-    def entry_failed(self, line: str) -> None:
-        """An entry stopped by an unexpected error: counted, its line kept, the feed goes on."""
-        self.entries_failed += 1
+    def entry_failed(self, line: str, entries: int = 1) -> None:
+        """An entry stopped by an unexpected error (or `entries` the feed's bytes hid beyond
+        reading): counted, its line kept, the feed goes on."""
+        self.entries_failed += entries
         if len(self.entry_errors) < 5:
             self.entry_errors.append(line)
 
