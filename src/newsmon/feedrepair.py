@@ -11,12 +11,17 @@ feed per entry, so a broken entry (or a broken channel header) loses only itself
 Other input makes it read less without raising: an unclosed comment or CDATA section swallows
 every entry after it. `count_entries` tells how many the bytes hold, so the reader can notice
 entries gone missing and read them one by one as well.
+
+A JSON Feed is all or nothing to `json.loads`: cut short (a feed over the size cap) or broken by
+one bad value, it had no entries. `salvage_json_object` keeps what comes before the damage.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from newsmon.bounds import xml_text
 from newsmon.charset import decode
@@ -27,6 +32,8 @@ _DECLARATION = re.compile(r"\A\s*<\?xml[^>]{0,500}\?>")
 _ENTRY_START = re.compile(rb"<(item|entry)[\s/>]", re.IGNORECASE)
 _ENTRY_END = re.compile(rb"</(item|entry)\s*>", re.IGNORECASE)
 _ROOT = re.compile(rb"<(rss|feed|rdf:RDF)(?:\s[^>]{0,4000})?>", re.IGNORECASE)
+_JSON = json.JSONDecoder(strict=False)  # a control character in a string costs nothing
+_JSON_SPACE = " \t\r\n"
 
 
 def _is_xml_char(code: int) -> bool:
@@ -117,3 +124,56 @@ def entry_documents(data: bytes) -> Iterator[bytes]:
     tail = (b"</channel>" if channel else b"") + f"</{name}>".encode("ascii")
     for start, end in _entry_spans(data):
         yield head + data[start:end] + tail
+
+
+def _space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in _JSON_SPACE:
+        at += 1
+    return at
+
+
+def salvage_json_object(text: str) -> tuple[dict[str, Any], bool]:
+    """The members of a broken JSON object up to the first that does not decode, and whether
+    the damage was inside a list member (a JSON Feed's `items`: its elements before the bad one
+    are kept). Each value is decoded once, so this is linear; a value nested past the
+    interpreter's stack raises RecursionError as `json.loads` does."""
+    doc: dict[str, Any] = {}
+    at = _space(text, 0)
+    if not text.startswith("{", at):
+        return doc, False
+    at += 1
+    while True:
+        at = _space(text, at)
+        try:
+            key, at = _JSON.raw_decode(text, at)
+        except ValueError:
+            return doc, False
+        at = _space(text, at)
+        if not isinstance(key, str) or not text.startswith(":", at):
+            return doc, False
+        at = _space(text, at + 1)
+        if text.startswith("[", at):
+            values: list[Any] = []
+            doc[key] = values
+            at = _space(text, at + 1)
+            while not text.startswith("]", at):
+                try:
+                    value, at = _JSON.raw_decode(text, at)
+                except ValueError:
+                    return doc, True
+                values.append(value)
+                at = _space(text, at)
+                if text.startswith(",", at):
+                    at = _space(text, at + 1)
+                elif not text.startswith("]", at):
+                    return doc, True
+            at += 1
+        else:
+            try:
+                doc[key], at = _JSON.raw_decode(text, at)
+            except ValueError:
+                return doc, False
+        at = _space(text, at)
+        if not text.startswith(",", at):
+            return doc, False
+        at += 1

@@ -28,6 +28,7 @@ from newsmon.feedrepair import (
     count_entries,
     entry_documents,
     fix_references,
+    salvage_json_object,
     without_comments,
 )
 
@@ -130,10 +131,16 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"{"):
         return None
+    # JSON Feed is UTF-8: a bad byte costs one character, a control character in a string
+    # nothing, and a document cut short or broken keeps what comes before the damage
+    text = data.decode("utf-8-sig", errors="replace")
+    broken, items_lost = None, False
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None
+        try:
+            doc = json.loads(text, strict=False)
+        except json.JSONDecodeError as exc:
+            doc, items_lost = salvage_json_object(text)
+            broken = f"JSON broken at character {exc.pos} ({exc.msg})"
     except RecursionError:  # nesting deeper than the interpreter's stack: no feed does that
         raise FeedParseError("not a feed: JSON nested too deeply") from None
     if not isinstance(doc, dict) or "jsonfeed.org" not in _text(doc.get("version")):
@@ -174,14 +181,19 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
             )
         )
     home = _text(doc.get("home_page_url"))
-    warning = "the feed has no entries" if not entries else None
+    if broken and items_lost:
+        kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
+        broken += f": {kept} before it read, the rest lost"
+    warning = "; ".join(filter(None, [broken, None if entries else "the feed has no entries"]))
     return ParsedFeed(
         html_to_text(_text(doc.get("title"))) or None,
         entries,
-        warning,
+        warning or None,
         skipped,
         None,
         absolute_link(url, home),
+        # entries after the damage are stories lost (how many is unknown: at least one)
+        unreadable=1 if items_lost and len(items) < (max_entries or SALVAGE_TRIES) else 0,
     )
 
 

@@ -139,6 +139,14 @@ def hostile(tmp_path: Path, canary: SiteServer) -> Iterator[SiteServer]:
             "<!-- sidebar, never closed",
         ).replace("</channel>", "<item><title>lost</title><width>1</height></item></channel>")
     )
+    # A JSON Feed broken after its second item: json.loads gave nothing at all.
+    items = [
+        {"id": f"j{i}", "url": f"{{{{BASE}}}}/echo?json={i}", "title": f"json {i}"} for i in (1, 2)
+    ]
+    whole = json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+    )
+    (root / "brokenjson.json").write_text(whole.replace("]}", ', {"id": "j3", "title": oops}]}'))
     (root / "items5.json").write_text(
         json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": 5})
     )
@@ -219,6 +227,7 @@ HOSTILE_FEEDS = {
     "many": "/many.xml",
     "crashers": "/crashers.xml",
     "swallowed": "/swallowed.xml",
+    "brokenjson": "/brokenjson.json",
     "items5": "/items5.json",
     "deep": "/deep.json",
 }
@@ -312,6 +321,8 @@ def test_a_pass_next_to_a_hostile_server(
     swallowed = health["swallowed"]
     assert swallowed.failure_kind is None and swallowed.entry_failure_passes == 1
     assert swallowed.last_error == "1 of the feed's entries could not be read, even one by one"
+    assert health["brokenjson"].failure_kind is None
+    assert health["brokenjson"].entry_failure_passes == 1
     assert "capped at 24 h" in (health["cached"].schedule_note or "")
     assert "backing off" in (health["busy"].schedule_note or "")
     assert health["many"].entries_seen == 10
@@ -323,6 +334,7 @@ def test_a_pass_next_to_a_hostile_server(
     assert sum(t.startswith("entry ") for t in stored) == 10  # 3,000 entries, capped
     assert "crash one \ufffd" in stored and "crash two ab" in stored  # read entry by entry
     assert "swallowed one" in stored and "swallowed two" in stored  # found missing, read so
+    assert "json 1" in stored and "json 2" in stored  # the items before the damage
     # the token reached neither the hostile server nor any output
     sent = json.dumps(hostile.requests) + json.dumps(ordinary.requests)
     assert TOKEN not in sent
@@ -461,3 +473,38 @@ def test_tracebacks_print_no_local_variables(tmp_path: Path) -> None:
     )
     assert done.returncode == 1 and "RuntimeError" in done.stderr
     assert TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_json_feed_cut_at_the_size_cap_keeps_its_first_items(
+    tmp_path: Path, hostile: SiteServer
+) -> None:
+    """json.loads gave nothing for a JSON Feed over `fetch.max_feed_bytes`. The items before
+    the cut are stored; the cut is the cap's doing, said as such, not an entry failure."""
+    from flows.monitor import monitor
+
+    items = [
+        {"id": f"c{i}", "url": f"https://news.example/c{i}", "title": f"capped {i}"}
+        for i in range(40)
+    ]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "Big", "items": items}
+    data = json.dumps(doc)
+    hostile.routes["/big.json"] = {"body": data, "content_type": "application/feed+json"}
+    config = write_config(
+        tmp_path,
+        feeds=[("big", hostile.url("/big.json"))],
+        fetch={
+            "allow_private_networks": False,
+            "allowed_networks": PUBLIC_NETS,
+            "max_feed_bytes": data.index('"capped 10"'),
+        },
+    )
+    totals = asyncio.run(monitor(config_path=str(config)))
+    assert (totals.feeds_ok, totals.feeds_failed, totals.entries) == (1, 0, 10)
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        [health] = store.feed_health()
+    finally:
+        store.close()
+    assert health.entry_failure_passes == 0 and health.last_error is None
+    assert sorted(notes(tmp_path / "corpus.db")) == sorted(f"capped {i}" for i in range(10))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -92,6 +93,45 @@ def test_json_feed_fields_of_the_wrong_shape_are_ignored() -> None:
     ).entries[:1]
     assert entry.link == "https://feed.example/2" and entry.guid is None
     assert entry.title == "" and entry.summary == "text" and entry.author is None
+
+
+FIVE = [{"id": str(i), "url": f"https://feed.example/{i}", "title": f"T{i}"} for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("damage", "titles"),
+    [
+        # cut short (a feed over the size cap, a dropped connection): the items before the cut
+        (lambda d: d[: d.index(b'"T3"') + 2], ["T0", "T1", "T2"]),
+        # one bad value: the items before it
+        (lambda d: d.replace(b'"T2"', b'"T2" oops'), ["T0", "T1"]),
+    ],
+)
+def test_a_broken_json_feed_keeps_the_items_before_the_damage(
+    damage: Callable[[bytes], bytes], titles: list[str]
+) -> None:
+    """json.loads is all or nothing: a JSON Feed cut short or with one bad value had no
+    entries at all (not a feed, every pass)."""
+    feed = parse_feed(damage(json_feed(FIVE)), FEED_URL)
+    assert [e.title for e in feed.entries] == titles and feed.title == "J"
+    assert (feed.warning or "").startswith("JSON broken at character ")
+    assert f"{len(titles)} items before it read, the rest lost" in (feed.warning or "")
+    assert feed.unreadable == 1  # at least one story lost: an entry failure of the pass
+
+
+def test_json_feed_bytes_that_cost_one_character_or_nothing() -> None:
+    """A control character inside a string (strict JSON refuses it), an invalid UTF-8 byte and
+    a trailing comma used to fail the whole feed."""
+    data = json_feed(FIVE).replace(b'"T1"', b'"T1\x01"').replace(b'"T3"', b'"T3\xff"')
+    feed = parse_feed(data, FEED_URL)
+    assert [e.title for e in feed.entries] == ["T0", "T1", "T2", "T3\ufffd", "T4"]
+    assert feed.warning is None and feed.unreadable == 0
+    trailing = parse_feed(json_feed(FIVE).replace(b"}]", b"},]"), FEED_URL)
+    assert len(trailing.entries) == 5 and trailing.unreadable == 0
+    assert (trailing.warning or "").startswith("JSON broken at character ")
+    # what is no JSON Feed before the damage is still not a feed
+    with pytest.raises(FeedParseError, match="not a feed"):
+        parse_feed(json_feed(FIVE)[:25], FEED_URL)
 
 
 def test_deeply_nested_json_is_not_a_feed_and_no_crash() -> None:

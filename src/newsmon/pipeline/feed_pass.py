@@ -98,9 +98,10 @@ async def process_feed(
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
         outcome.warning = parsed.warning
-    if parsed.unreadable:
+    if parsed.unreadable and not response.truncated:
         # stories lost in the publisher's bytes: an entry failure, so health sees it pass
-        # after pass and the feed is read whole again (no 304) until it is fixed
+        # after pass and the feed is read whole again (no 304) until it is fixed (a feed cut
+        # at the size cap says so above, and its cut entry is the cap's, not the publisher's)
         line = f"{parsed.unreadable} of the feed's entries could not be read, even one by one"
         log.warning("feed %s: %s", feed.name, line)
         outcome.entry_failed(line, parsed.unreadable)
