@@ -132,11 +132,12 @@ def _space(text: str, at: int) -> int:
     return at
 
 
-def salvage_json_object(text: str) -> tuple[dict[str, Any], bool]:
+def salvage_json_object(text: str, max_items: int) -> tuple[dict[str, Any], bool]:
     """The members of a broken JSON object up to the first that does not decode, and whether
     the damage was inside a list member (a JSON Feed's `items`: its elements before the bad one
-    are kept). Each value is decoded once, so this is linear; a value nested past the
-    interpreter's stack raises RecursionError as `json.loads` does."""
+    are kept, `max_items` at most; reading stops there). Each value is decoded once, so this is
+    linear; a value nested past the interpreter's stack raises RecursionError as `json.loads`
+    does."""
     doc: dict[str, Any] = {}
     at = _space(text, 0)
     if not text.startswith("{", at):
@@ -157,6 +158,8 @@ def salvage_json_object(text: str) -> tuple[dict[str, Any], bool]:
             doc[key] = values
             at = _space(text, at + 1)
             while not text.startswith("]", at):
+                if len(values) >= max_items:
+                    return doc, False
                 try:
                     value, at = _JSON.raw_decode(text, at)
                 except ValueError:

@@ -139,7 +139,7 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
         try:
             doc = json.loads(text, strict=False)
         except json.JSONDecodeError as exc:
-            doc, items_lost = salvage_json_object(text)
+            doc, items_lost = salvage_json_object(text, max_entries or SALVAGE_TRIES)
             broken = f"JSON broken at character {exc.pos} ({exc.msg})"
     except RecursionError:  # nesting deeper than the interpreter's stack: no feed does that
         raise FeedParseError("not a feed: JSON nested too deeply") from None
@@ -193,7 +193,7 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
         None,
         absolute_link(url, home),
         # entries after the damage are stories lost (how many is unknown: at least one)
-        unreadable=1 if items_lost and len(items) < (max_entries or SALVAGE_TRIES) else 0,
+        unreadable=1 if items_lost else 0,
     )
 
 

@@ -117,6 +117,9 @@ def test_a_broken_json_feed_keeps_the_items_before_the_damage(
     assert (feed.warning or "").startswith("JSON broken at character ")
     assert f"{len(titles)} items before it read, the rest lost" in (feed.warning or "")
     assert feed.unreadable == 1  # at least one story lost: an entry failure of the pass
+    # reading stops at the entries wanted: nothing past them is read, so nothing is lost
+    capped = parse_feed(damage(json_feed(FIVE)), FEED_URL, max_entries=2)
+    assert [e.title for e in capped.entries] == ["T0", "T1"] and capped.unreadable == 0
 
 
 def test_json_feed_bytes_that_cost_one_character_or_nothing() -> None:
