@@ -308,7 +308,15 @@ async def entry_failed(
     line = f"entry {where[:200]}: {type(exc).__name__}: {str(exc)[:300]}"
     log.warning("%s", line)
     log.debug("entry failed", exc_info=exc)  # the traceback, for debugging only
-    outcome.entry_failed(line)
+    await record_entry_failure(ctx, feed_id, outcome, line)
+
+
+async def record_entry_failure(
+    ctx: Context, feed_id: int, outcome: FeedOutcome, line: str, entries: int = 1
+) -> None:
+    """Entries of a feed that is itself fine were not stored: counted in the pass's outcome
+    (the feed is then read whole again next pass) and `line` made the feed's last error."""
+    outcome.entry_failed(line, entries)
     try:
         await asyncio.to_thread(ctx.store.record_entry_error, feed_id, line)
     except Exception as again:  # the database itself is failing: the line is in the log

@@ -18,7 +18,7 @@ from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import process_entry, revisit_known
+from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
 from newsmon.pipeline.retries import retry_pages
 
@@ -104,11 +104,7 @@ async def process_feed(
         # at the size cap says so above, and its cut entry is the cap's, not the publisher's)
         line = f"{parsed.unreadable} of the feed's entries could not be read, even one by one"
         log.warning("feed %s: %s", feed.name, line)
-        outcome.entry_failed(line, parsed.unreadable)
-        try:
-            await asyncio.to_thread(ctx.store.record_entry_error, state.id, line)
-        except Exception as again:  # the database itself is failing: the line is in the log
-            log.warning("could not record the unreadable entries: %s", again)
+        await record_entry_failure(ctx, state.id, outcome, line, parsed.unreadable)
     entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
         text = f"{entry.title}\n{entry.summary}"
