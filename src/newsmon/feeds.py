@@ -34,6 +34,9 @@ from newsmon.feedrepair import (
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
+# Entries (or JSON Feed items) read one by one at most when the caller sets no limit: a broken
+# feed costs no more than this many tries.
+SALVAGE_TRIES = 1000
 
 
 class FeedParseError(Exception):
@@ -273,7 +276,6 @@ def parse_feed(
 
 
 # What feedparser raises, instead of reporting `bozo`, on input it mishandles.
-SALVAGE_TRIES = 1000  # entries read one by one at most, when the caller sets no limit
 _PARSER_CRASHES = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
 
 

@@ -14,9 +14,10 @@ at the rules, of items from two public GitHub repositories:
 
 A third sample (600 items, 2026-11-29; ids in ``tests/data/labels/extra_sample3_ids.txt``) was
 drawn only from unlabelled items of the held-out split, labelled twice and adjudicated, and
-measured once before any rule change. Nothing of their text is in this repository (no licence for it): only ids and labels in
-``tests/data/labels/extra_news.yaml``. Clone both repositories (bare clones are fine) into one
-folder, as ``veryhungryface+ai_news/repo`` and ``xAGI-labs+xagi-labs.github.io/repo`` (the layout
+measured once before any rule change. Nothing of their text is in this repository (no licence
+for it): only ids and labels in ``tests/data/labels/extra_news.yaml``. Clone both repositories
+(bare clones are fine) into one folder, as ``veryhungryface+ai_news/repo`` and
+``xAGI-labs+xagi-labs.github.io/repo`` (the layout
 of this machine's ``/work/.mirror``), and point ``NEWSMON_EXTRA_NEWS`` at it (default: ``.mirror``
 next to the checkout). Everything that uses the set skips when it is absent. The dev/test split is
 the one of the shared items (`split_of`).
