@@ -231,8 +231,13 @@ class Config(_Strict):
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, value: str) -> str:
+        from newsmon.corpus.engine import url_problem
+
         if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        why = url_problem(value)  # never quoting the URL: it holds the password
+        if why:
+            raise problem(why)
         return value
 
     def topics_path(self) -> Path:
