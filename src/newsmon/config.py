@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
@@ -41,7 +42,7 @@ class FeedConfig(_Strict):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"not an http(s) URL: {value!r}")
+            raise ValueError(f"not an http(s) URL: {shown_url(value)!r}")
         return value
 
 

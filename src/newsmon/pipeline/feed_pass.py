@@ -21,6 +21,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome
 from newsmon.pipeline.retries import retry_pages
+from newsmon.urls import shown_url
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ async def process_feed(
         entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
-        note = f"moved permanently to {response.moved_to}; update the configuration"
+        note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     return outcome
 
