@@ -27,6 +27,7 @@ from newsmon.cli import (
     app,
 )
 from newsmon.config import ConfigError, config_path
+from newsmon.urls import shown_url
 
 feeds_app = typer.Typer(
     help="Feed health, and adding feeds.",
@@ -70,12 +71,13 @@ def feeds(
         out = []
         for feed in cfg.feeds:
             v = verdicts.get(feed.name)
-            item = v.as_dict() if v else {"name": feed.name, "url": feed.url, "state": None}
+            shown = shown_url(feed.url)
+            item = v.as_dict() if v else {"name": feed.name, "url": shown, "state": None}
             if not feed.enabled:
                 item["state"] = "disabled"
             elif v is None:
                 item["state"] = FeedState.NEVER_CHECKED.value
-            item["configured_url"] = feed.url
+            item["configured_url"] = shown
             out.append(item)
         removed = sorted(set(health) - {f.name for f in cfg.feeds})
         typer.echo(json.dumps({"feeds": out, "unconfigured": removed}, indent=2))
@@ -95,7 +97,7 @@ def feeds(
             state = f"silent since {_fmt(v.since)[:10]}"
         else:
             state = "ok"
-        typer.echo(f"{feed.name:<28} {state:<20} {feed.url}")
+        typer.echo(f"{feed.name:<28} {state:<20} {shown_url(feed.url)}")
         if not h or not h.last_checked_at:
             continue
         typer.echo(
@@ -123,7 +125,7 @@ def feeds(
                 f"{policy.pages_window.days} days are their teasers (last: {h.last_page_error})"
             )
         if h.url != feed.url and h.config_url == feed.url:
-            typer.echo(f"    moved permanently to {h.url}: update the configuration")
+            typer.echo(f"    moved permanently to {shown_url(h.url)}: update the configuration")
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
@@ -41,7 +42,7 @@ class FeedConfig(_Strict):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError(f"not an http(s) URL: {value!r}")
+            raise ValueError(f"not an http(s) URL: {shown_url(value)!r}")
         return value
 
 
@@ -231,8 +232,13 @@ class Config(_Strict):
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, value: str) -> str:
+        from newsmon.corpus.engine import url_problem
+
         if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        why = url_problem(value)  # never quoting the URL: it holds the password
+        if why:
+            raise problem(why)
         return value
 
     def topics_path(self) -> Path:

@@ -32,6 +32,7 @@ from newsmon.netguard import (
     pinned_transport,
     system_resolver,
 )
+from newsmon.urls import shown_url
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
@@ -300,7 +301,7 @@ class Fetcher:
                     permanent_only = permanent_only and result.status in PERMANENT_REDIRECTS
                     nxt = urljoin(current, location)
                     if nxt in visited:
-                        result.fail(FailureKind.REDIRECT_LOOP, f"redirect loop at {nxt}")
+                        result.fail(FailureKind.REDIRECT_LOOP, f"redirect loop at {shown_url(nxt)}")
                         return result
                     visited.add(nxt)
                     current = result.final_url = nxt

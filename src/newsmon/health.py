@@ -16,6 +16,7 @@ from typing import Any
 
 from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.report import PassTotals
+from newsmon.urls import shown_url
 
 BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
 STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
@@ -187,8 +188,8 @@ class FeedVerdict:
 
         return {
             "name": h.name,
-            "url": h.url,
-            "config_url": h.config_url,
+            "url": shown_url(h.url),
+            "config_url": shown_url(h.config_url) if h.config_url else None,
             "state": self.state.value,
             "since": iso(self.since),
             "last_checked_at": iso(h.last_checked_at),

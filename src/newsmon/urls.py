@@ -63,6 +63,50 @@ _HOST_ALIASES = ("www.", "amp.")
 _AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
 
 
+# Query parameters whose values are credentials (an API key in a feed's URL), and endings of
+# such names (`X-Api-Key`, `auth_token`): `shown_url` hides their values.
+SECRET_PARAMS = frozenset({"auth", "sig", "signature", "passwd", "session", "sessionid"})
+SECRET_ENDINGS = ("key", "token", "secret", "password")
+
+
+def _is_secret_param(name: str) -> bool:
+    low = name.lower()
+    return low in SECRET_PARAMS or low.endswith(SECRET_ENDINGS)
+
+
+def shown_url(url: str) -> str:
+    """`url` as messages, logs and listings show it: a user's password (`user:password@`, or
+    the whole user part when it is one word, a token) and the values of query parameters that
+    name a credential (`apikey=`, `access_token=`) become `***`; the rest stays as written. A
+    URL urllib cannot read loses its whole user part."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark, 0, end)
+        end = found if found >= 0 else end
+    authority, tail = rest[:end], rest[end:]
+    user, at, host = authority.rpartition("@")
+    if at:
+        name, colon, _password = user.partition(":")
+        try:
+            urlsplit(url)
+            readable = True
+        except ValueError:
+            readable = False
+        authority = f"{name}:***@{host}" if colon and readable else f"***@{host}"
+    path, qmark, query = tail.partition("?")
+    if qmark:
+        query, hash_, fragment = query.partition("#")
+        pairs = []
+        for pair in query.split("&"):
+            key, eq, _value = pair.partition("=")
+            pairs.append(f"{key}=***" if eq and _is_secret_param(unquote_plus(key)) else pair)
+        tail = f"{path}?{'&'.join(pairs)}{hash_}{fragment}"
+    return f"{scheme}://{authority}{tail}"
+
+
 def _is_tracking(name: str) -> bool:
     low = name.lower()
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)

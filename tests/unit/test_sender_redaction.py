@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from newsmon.alerts import Message
@@ -36,6 +38,32 @@ def test_a_malformed_token_or_api_url_is_not_quoted() -> None:
         with pytest.raises(SlackFailure) as caught:
             sender.post(MESSAGE)
         assert "secretpart" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        SlackWebhookSender("https://hooks.slack.com/services/T0/B0/secret part", timeout=1),
+        SlackWebhookSender("https://hooks.slack.com:port/services/T0/B0/secretpart", timeout=1),
+        SlackWebhookSender("ftp://hooks.slack.com/services/T0/B0/secretpart", timeout=1),
+        SlackWebSender("xoxb-secretpart\nX", base_url="http://127.0.0.1:9/api/", timeout=1),
+    ],
+    ids=["space-in-path", "bad-port", "not-http", "token-with-newline"],
+)
+def test_the_slack_sdk_logs_no_secret_either(
+    sender: SlackWebhookSender | SlackWebSender,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """slack_sdk logs a failed request in its own words at ERROR (and every request at
+    DEBUG): the webhook's path, the Authorization header it refused. Those lines reach the
+    console and the flow run's log as surely as newsmon's own."""
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SlackFailure):
+        sender.post(MESSAGE)
+    logged = [r.getMessage() for r in caplog.records]
+    assert not [line for line in logged if "secret" in line.replace("may hold a secret", "")]
+    assert "secret" not in capsys.readouterr().err  # nor through logging's last resort
 
 
 def test_tracebacks_never_show_local_variables() -> None:

@@ -8,12 +8,14 @@ transaction on SQLite (whose DDL is transactional once pysqlite stops managing t
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -23,13 +25,45 @@ from sqlalchemy.pool import NullPool
 
 from newsmon.corpus.records import StoreError
 
+# Query parameters that libpq reads a secret from: `?password=` is as secret as `user:pw@`.
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
+_SCHEME = re.compile(r"[\w+]+://")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a database URL, in words that quote no part of it (it may hold a
+    password), or None. SQLAlchemy reads the password up to its first `@`: one more `@` makes
+    the rest of the password the host, which the driver then names in its errors."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "is not a valid URL"
+    except ValueError:  # int() of the port
+        return "cannot be read: its port is not a number (or an IPv6 address lacks its ])"
+    if parsed.get_backend_name() != "sqlite" and "@" in (parsed.host or "") + (
+        parsed.database or ""
+    ):
+        return "has an @ in its user name or password: write it as %40"
+    return None
+
 
 def redact_url(url: str) -> str:
-    """A database URL with its password hidden, for messages."""
+    """A database URL with its password hidden (in the user part and in the query), for
+    messages; a URL that cannot be read shows its scheme only."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(unparseable database URL)"
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        scheme = _SCHEME.match(url)
+        return f"{scheme.group(0) if scheme else ''}(unparseable database URL)"
+    if url_problem(url):
+        return f"{parsed.drivername}://***"
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        f"{quote_plus(key)}={'***' if key.lower() in SECRET_QUERY_KEYS else quote_plus(value)}"
+        for key, values in parsed.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return f"{shown}?{'&'.join(pairs)}" if pairs else shown
 
 
 SQLITE_BUSY_SECONDS = 30  # how long a connection waits for another process's lock
@@ -66,10 +100,10 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 
 
 def make_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"database_url is not a valid URL: {redact_url(url)}") from None
+    problem = url_problem(url)
+    if problem:
+        raise StoreError(f"database_url {problem}: {redact_url(url)}")
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

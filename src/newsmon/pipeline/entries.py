@@ -26,7 +26,7 @@ from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
 from newsmon.urls import clean_url
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
@@ -305,7 +305,7 @@ async def process_entry(
 async def entry_failed(
     ctx: Context, feed_id: int, outcome: FeedOutcome, where: str, exc: Exception
 ) -> None:
-    line = f"entry {where[:200]}: {type(exc).__name__}: {str(exc)[:300]}"
+    line = f"entry {where[:200]}: {error_line(exc)}"
     log.warning("%s", line)
     log.debug("entry failed", exc_info=exc)  # the traceback, for debugging only
     await record_entry_failure(ctx, feed_id, outcome, line)

@@ -19,8 +19,9 @@ from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
-from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
+from newsmon.urls import shown_url
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ async def process_feed(
         entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
-        note = f"moved permanently to {response.moved_to}; update the configuration"
+        note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     return outcome
 
@@ -258,7 +259,7 @@ async def _isolated(
             ctx, fetcher, feed, now, force=force, state=state, pages_due=pages_due
         )
     except Exception as exc:
-        line = f"internal error: {type(exc).__name__}: {str(exc)[:300]}"
+        line = f"internal error: {error_line(exc)}"
         log.warning("feed %s: %s", feed.name, line)
         log.debug("feed %s failed", feed.name, exc_info=exc)
         await asyncio.to_thread(ctx.store.record_feed_failure, state.id, line)
@@ -270,7 +271,7 @@ def record_crashed(
 ) -> list[FeedOutcome]:
     """A batch of feeds crashed for good (a bug, not a bad feed): record each of its feeds as
     failed, so the feed's health shows it, and let the rest of the pass go on."""
-    line = f"internal error: {type(error).__name__}: {error}"
+    line = f"internal error: {error_line(error)}"
     out = []
     for feed in feeds:
         state = ctx.store.sync_feed(feed.name, feed.url, feed.language)

@@ -6,7 +6,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sqlalchemy.exc import DBAPIError
+
 from newsmon.poll import NextCheck
+
+
+def error_line(exc: BaseException, limit: int = 300) -> str:
+    """An unexpected error as one line for people: its type and the first line of its text.
+    A database error says what the database said, without SQLAlchemy's further lines (the
+    statement, the row's values, a link to its documentation)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:limit]}" if lines else type(exc).__name__
 
 
 class EntryFate(StrEnum):

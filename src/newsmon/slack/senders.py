@@ -10,6 +10,7 @@ slack_sdk's retry handlers. Tokens and webhook URLs never appear in a failure's 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -66,6 +67,15 @@ class Sender(Protocol):
         """The ts of the message carrying `marker` posted since `since`, or None; raise
         SlackFailure when the history cannot be read."""
         ...
+
+
+# slack_sdk logs a failed request in its own words at ERROR ("Failed to send a request to
+# Slack API server: URL can't contain control characters. '/services/T…/B…/…'", "Invalid header
+# value b'Bearer xoxb-…'") and every request, URL and proxy included, at DEBUG. newsmon reports
+# each failure itself, without the secret; the SDK's clients log to this logger, which is outside
+# the logging tree (no configuration reaches it) and lets nothing through.
+SDK_LOG = logging.Logger("newsmon.slack.sdk", logging.CRITICAL + 1)
+SDK_LOG.addHandler(logging.NullHandler())
 
 
 def is_channel_id(channel: str) -> bool:
@@ -128,8 +138,8 @@ class SlackWebSender:
         kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout))}
         if base_url:
             kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        self._poster = WebClient(**kwargs, retry_handlers=[])
-        self._reader = WebClient(**kwargs, retry_handlers=_read_retries())
+        self._poster = WebClient(**kwargs, retry_handlers=[], logger=SDK_LOG)
+        self._reader = WebClient(**kwargs, retry_handlers=_read_retries(), logger=SDK_LOG)
         self._ids: dict[str, str] = {}
 
     def post(self, message: Message) -> Posted:
@@ -252,7 +262,9 @@ class SlackWebhookSender:
     can_look_up = False
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
-        self._client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=[])
+        self._client = WebhookClient(
+            url, timeout=int(max(1, timeout)), retry_handlers=[], logger=SDK_LOG
+        )
 
     def post(self, message: Message) -> Posted:
         try:

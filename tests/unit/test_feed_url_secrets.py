@@ -1,0 +1,80 @@
+"""A feed's URL may carry credentials (`https://reader:password@…`, `?apikey=…`, often from
+`${VAR}` in the configuration): the feed is fetched with them, but no message, listing or
+recorded error shows them. Everything here is in-process (httpx's MockTransport, SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_CONFIG, app
+from newsmon.config import FetchConfig
+from newsmon.fetch import FailureKind, Fetcher
+from newsmon.urls import shown_url
+from tests.support.configs import write_config
+
+SECRET = "hunter2secret"
+FEED_URL = f"https://reader:{SECRET}@news.example/feed?apikey={SECRET}&lang=en"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (FEED_URL, "https://reader:***@news.example/feed?apikey=***&lang=en"),
+        (
+            f"https://news.example/rss?access_token={SECRET}",
+            "https://news.example/rss?access_token=***",
+        ),
+        (
+            f"https://news.example/rss?X-Api-Key={SECRET}#top",
+            "https://news.example/rss?X-Api-Key=***#top",
+        ),
+        (f"https://{SECRET}@news.example/rss", "https://***@news.example/rss"),
+        (f"https://u:{SECRET}@[::1/rss", "https://***@[::1/rss"),  # urllib cannot read it
+        ("https://news.example/rss?page=2", "https://news.example/rss?page=2"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_shown_urls_hide_credentials(url: str, shown: str) -> None:
+    assert shown_url(url) == shown
+
+
+def test_a_redirect_loop_is_reported_without_the_feed_s_credentials() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        nxt = "/feed-b" if request.url.path == "/feed" else "/feed"
+        return httpx.Response(302, headers={"location": nxt})
+
+    async def fetch() -> tuple[FailureKind | None, str | None]:
+        fetcher = Fetcher(FetchConfig(retries=0), transport=httpx.MockTransport(answer))
+        try:
+            result = await fetcher.get(FEED_URL, max_bytes=1000, trusted=True)
+        finally:
+            await fetcher.aclose()
+        return result.failure, result.error
+
+    failure, error = asyncio.run(fetch())
+    assert failure is FailureKind.REDIRECT_LOOP
+    assert error is not None and "news.example/feed" in error and SECRET not in error
+
+
+def test_newsmon_feeds_shows_no_credentials(tmp_path: Path) -> None:
+    path = write_config(tmp_path, feeds=[("news", FEED_URL)])
+    runner = CliRunner()
+    text = runner.invoke(app, ["feeds", "--config", str(path)])
+    listing = runner.invoke(app, ["feeds", "--json", "--config", str(path)])
+    assert text.exit_code == 0 and listing.exit_code == 0
+    assert "news.example/feed" in text.output and SECRET not in text.output
+    assert SECRET not in listing.output
+    assert json.loads(listing.output)["feeds"][0]["configured_url"] == shown_url(FEED_URL)
+
+
+def test_a_feed_url_that_is_not_http_is_refused_without_its_credentials(tmp_path: Path) -> None:
+    path = write_config(tmp_path, feeds=[("news", f"ftp://reader:{SECRET}@news.example/feed")])
+    result = CliRunner().invoke(app, ["feeds", "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG
+    assert "feeds.0.url" in result.output and SECRET not in result.output
