@@ -2,9 +2,9 @@
 
 Exit status: 0 when the pass completed (even with some feeds failing); 1 when `eval` finds a
 figure under its floor, `health` finds a problem or `feeds` a feed failing for too long; 2 for a
-bad configuration; 3 for an unusable database (unreachable, read-only, full); 4 when Slack
-rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery blocked
-for several passes); 6 when the pass crashed or timed out.
+bad configuration; 3 for an unusable database (unreachable, read-only, full, failing under a
+command); 4 when Slack rejects the credentials; 5 when the pass ran but failed (every feed
+failed, delivery blocked for several passes); 6 when the pass crashed or timed out.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 # Prefect's anonymous usage telemetry stays off unless the operator turns it on.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -36,7 +37,25 @@ EXIT_UNHEALTHY = 1  # health problems, feeds failing for too long
 EXIT_CREDENTIALS = 4  # Slack rejected the credentials, or none is set and Slack is required
 EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 
+
+class _Commands(TyperGroup):
+    """Every command: a database error met once the corpus is open (a connection dropped, a
+    locked or damaged file) is one line and exit status 3, as a corpus that cannot be opened
+    is, and never a traceback, which would also print the SQL and its values."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which typer 0.29 vendors
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from newsmon.pipeline.outcomes import error_line
+
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            raise _fail(EXIT_DATABASE, f"database error: {error_line(exc)}") from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     add_completion=False,
     # A traceback's local variables would print the token and the database password.
     pretty_exceptions_show_locals=False,
@@ -98,6 +117,7 @@ def _flow_outcome(what: str) -> Iterator[None]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from newsmon.health import PassFailed
+    from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
 
     try:
@@ -115,9 +135,7 @@ def _flow_outcome(what: str) -> Iterator[None]:
     except StoreError as exc:
         raise _fail(EXIT_DATABASE, str(exc)) from None
     except SQLAlchemyError as exc:
-        orig = getattr(exc, "orig", None)
-        lines = str(orig if orig is not None else exc).strip().splitlines()
-        reason = lines[0] if lines else type(exc).__name__
+        reason = error_line(exc)
         raise _fail(EXIT_DATABASE, f"database error during the {what}: {reason}") from None
     except TimeoutError as exc:
         raise _fail(EXIT_CRASHED, f"the {what} timed out: {exc}") from None
