@@ -156,7 +156,9 @@ def describe(exc: Exception) -> tuple[FailureKind, str]:
             FailureKind.CONNECTION if isinstance(exc, httpx.NetworkError) else FailureKind.PROTOCOL
         )
         return kind, f"{type(exc).__name__}: {detail}".rstrip(": ")
-    return FailureKind.OTHER, f"{type(exc).__name__}: {exc}"
+    lines = str(exc).strip().splitlines()
+    detail = lines[0][:160] if lines else ""
+    return FailureKind.OTHER, f"{type(exc).__name__}: {detail}".rstrip(": ")
 
 
 def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:

@@ -121,3 +121,13 @@ def test_content_type_and_charset_from_the_header() -> None:
 )
 def test_addresses_third_party_links_may_not_reach(address: str, kind: str | None) -> None:
     assert _blocked_address(address) == kind
+
+
+def test_an_unforeseen_error_is_one_bounded_line() -> None:
+    """An exception of no known kind (its text may quote whatever the server sent) is recorded
+    as the feed's last error: one line, cut, never a dump."""
+    kind, line = describe(ValueError("header value " + "x" * 5000 + "\nsecond line"))
+    assert kind is FailureKind.OTHER
+    assert line.startswith("ValueError: header value xxx")
+    assert "\n" not in line and "second line" not in line and len(line) <= 200
+    assert describe(RuntimeError())[1] == "RuntimeError"
