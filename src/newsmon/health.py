@@ -110,6 +110,7 @@ class ProblemKind(StrEnum):
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
     INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
     ENTRIES_FAILING = "entries_failing"  # a feed's entry fails pass after pass: a story not stored
+    NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -359,6 +360,13 @@ def assess(
                 )
             )
             break
+    if enabled is not None and not enabled:
+        problems.append(
+            Problem(
+                ProblemKind.NO_FEEDS,
+                "no feed is enabled in the configuration: passes complete, nothing is monitored",
+            )
+        )
     verdicts = [judge_feed(h, now, policy) for h in feeds if enabled is None or h.name in enabled]
     for v in verdicts:
         if v.state is FeedState.FAILING_TOO_LONG:

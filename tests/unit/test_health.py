@@ -237,3 +237,15 @@ def test_an_entry_that_fails_pass_after_pass_is_a_problem() -> None:
     assert report.as_dict()["feeds"][0]["entries_failing_since"] == "2025-03-01T11:15:00+00:00"
     off = HealthPolicy(entry_failure_passes=0)
     assert assess(NOW, [run(1)], [stuck], {}, policy=off).healthy
+
+
+def test_a_configuration_with_no_enabled_feed_is_a_problem() -> None:
+    """Every feed disabled or none listed: passes complete and nothing is monitored, which a
+    team reading the channels would take for a quiet week."""
+    quiet = feed("off", last_success_at=NOW - timedelta(minutes=10))
+    report = assess(NOW, [run(1)], [quiet], {}, enabled=set())
+    assert kinds(report.problems) == [ProblemKind.NO_FEEDS]
+    assert "nothing is monitored" in report.lines()[-1]
+    assert report.as_dict()["problems"][0]["kind"] == "no_feeds"
+    assert assess(NOW, [run(1)], [quiet], {}, enabled={"off"}).healthy
+    assert assess(NOW, [run(1)], [quiet], {}).healthy  # enabled unknown: not judged
