@@ -107,6 +107,19 @@ def shown_url(url: str) -> str:
     return f"{scheme}://{authority}{tail}"
 
 
+def without_credentials(url: str) -> str:
+    """`url` with no user part and its credential query values hidden: the base a keyed
+    feed's relative links are resolved against, so no article URL (stored, posted to Slack)
+    carries the feed's key."""
+    shown = shown_url(url)
+    scheme, sep, rest = shown.partition("://")
+    if not sep:
+        return shown
+    end = min([i for i in (rest.find(m) for m in "/?#") if i >= 0], default=len(rest))
+    _user, _at, host = rest[:end].rpartition("@")
+    return f"{scheme}://{host}{rest[end:]}"
+
+
 def _is_tracking(name: str) -> bool:
     low = name.lower()
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from newsmon.cli import EXIT_CONFIG, app
 from newsmon.config import FetchConfig
 from newsmon.fetch import FailureKind, Fetcher
-from newsmon.urls import shown_url
+from newsmon.urls import shown_url, without_credentials
 from tests.support.configs import write_config
 
 SECRET = "hunter2secret"
@@ -78,3 +79,17 @@ def test_a_feed_url_that_is_not_http_is_refused_without_its_credentials(tmp_path
     result = CliRunner().invoke(app, ["feeds", "--config", str(path)])
     assert result.exit_code == EXIT_CONFIG
     assert "feeds.0.url" in result.output and SECRET not in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        (FEED_URL, "https://news.example/feed?apikey=***&lang=en"),
+        (f"https://{SECRET}@news.example/rss#top", "https://news.example/rss#top"),
+        ("https://news.example/rss?page=2", "https://news.example/rss?page=2"),
+        ("not a url", "not a url"),
+    ],
+)
+def test_a_keyed_feed_s_links_resolve_against_its_url_without_the_key(url: str, base: str) -> None:
+    assert without_credentials(url) == base
+    assert SECRET not in urljoin(without_credentials(url), "page.html")

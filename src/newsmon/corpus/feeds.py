@@ -14,6 +14,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import TEASER_SOURCES, FeedHealth, FeedSpec, FeedState
 from newsmon.corpus.schema import ArticleRow, FeedRow, SightingRow
+from newsmon.urls import shown_url
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -60,14 +61,15 @@ class Feeds:
                 for r in s.scalars(select(FeedRow).where(FeedRow.name.in_(names[i : i + 500])))
             }
             for feed in feeds:
+                # A URL's credentials (user:password@, ?apikey=) stay in the configuration: the
+                # corpus keeps the URL with them hidden, and a pass fetches the configured one.
+                stored = shown_url(feed.url)
                 row = rows.get(feed.name)
                 if row is None:
-                    row = rows[feed.name] = FeedRow(
-                        name=feed.name, url=feed.url, config_url=feed.url
-                    )
+                    row = rows[feed.name] = FeedRow(name=feed.name, url=stored, config_url=stored)
                     s.add(row)
-                elif row.config_url != feed.url:  # the operator changed the URL: start afresh
-                    row.url = row.config_url = feed.url
+                elif row.config_url != stored:  # the operator changed the URL: start afresh
+                    row.url = row.config_url = stored
                     row.etag = row.last_modified = None
                     row.next_check_at, row.consecutive_failures = None, 0
                 if row.language != feed.language:

@@ -21,7 +21,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
-from newsmon.urls import shown_url
+from newsmon.urls import shown_url, without_credentials
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,12 @@ async def process_feed(
         if pages_due:  # the feed's schedule (a publisher's long TTL, a backoff) is not its pages'
             await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
         return outcome
+    # A URL with credentials is stored with them hidden (see `Feeds.sync_feeds`): it is fetched
+    # as configured, and a permanent move is followed each pass but not stored, since the
+    # stored address could not carry the credentials.
+    keyed = shown_url(feed.url) != feed.url
     response = await fetcher.get(
-        state.url,
+        feed.url if keyed else state.url,
         max_bytes=ctx.config.fetch.max_feed_bytes,
         accept=FEED_ACCEPT,
         etag=state.etag,
@@ -77,7 +81,7 @@ async def process_feed(
             next_check_at=nxt.at,
             schedule_note=nxt.reason,
             status=304,
-            moved_to=response.moved_to,
+            moved_to=None if keyed else response.moved_to,
         )
         return outcome
     if not response.ok:
@@ -87,7 +91,7 @@ async def process_feed(
         parsed = await asyncio.to_thread(
             parse_feed,
             response.content,
-            response.final_url,
+            without_credentials(response.final_url) if keyed else response.final_url,
             response.charset,
             response.content_type,
             max_entries=ctx.config.fetch.max_entries_per_feed,
@@ -140,7 +144,7 @@ async def process_feed(
         next_check_at=nxt.at,
         schedule_note=nxt.reason,
         status=response.status,
-        moved_to=response.moved_to,
+        moved_to=None if keyed else response.moved_to,
         entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
