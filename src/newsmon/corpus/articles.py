@@ -141,17 +141,20 @@ class Articles:
             )
 
     def _lock_story(self, s: Session, content_hash: str | None, keys: Sequence[int]) -> None:
-        """On PostgreSQL, serialise the writers of one story across processes.
+        """Serialise the writers of one story across processes, before anything is read.
 
-        Transaction-level advisory locks on the body hash and on every LSH band key, taken in
-        sorted order (no deadlock). Two near-duplicates are only found by a shared band, so a
-        second worker storing a copy of the same story waits on that band's lock until the
-        first commits, then sees its rows (READ COMMITTED takes a fresh snapshot per
-        statement). Unrelated stories share no band and proceed in parallel, which a table
-        lock would not allow. In-process threads are serialised by `_write_lock`, and SQLite
-        serialises writers itself.
+        On PostgreSQL: transaction-level advisory locks on the body hash and on every LSH band
+        key, taken in sorted order (no deadlock). Two near-duplicates are only found by a
+        shared band, so a second worker storing a copy of the same story waits on that band's
+        lock until the first commits, then sees its rows (READ COMMITTED takes a fresh snapshot
+        per statement). Unrelated stories share no band and proceed in parallel, which a table
+        lock would not allow. On SQLite: the database's write lock, taken now (`BEGIN
+        IMMEDIATE`): pysqlite would take it only at the first INSERT, after the cluster was
+        decided, and another process could store a copy in between. In-process threads are
+        serialised by `_write_lock` as well.
         """
         if not self._db.is_postgres:
+            self._db.lock_writes(s)
             return
         if content_hash:
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:h))"), {"h": content_hash})

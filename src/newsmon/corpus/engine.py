@@ -205,3 +205,20 @@ class Database:
         """A session in one transaction: committed on leaving, rolled back on an error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def lock_writes(self, session: Session) -> None:
+        """On SQLite, take the database's write lock now, at the start of `session`'s
+        transaction, so that what the transaction reads before it writes is still true when it
+        commits: another process's writer waits (the busy timeout) until this one ends.
+
+        pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so the SELECTs
+        before it run outside any transaction and another process may commit between them and
+        the write (two copies of one story both found no cluster). `BEGIN IMMEDIATE` closes
+        that gap. A session that has written already holds the lock; PostgreSQL uses its own
+        locks (advisory, row) instead, so this does nothing there.
+        """
+        if self.is_postgres:
+            return
+        conn = session.connection()
+        if not getattr(conn.connection.dbapi_connection, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
