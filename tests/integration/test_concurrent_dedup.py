@@ -22,6 +22,7 @@ from newsmon.corpus import Store
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.records import NewArticle, StoredArticle, StoredMatch
 from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.dedup import index_keys, minhash_signature
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
 from tests.support.postgres import PG_URL, throwaway_schema
@@ -126,6 +127,56 @@ def test_two_workers_storing_one_story_at_once_make_one_original_and_one_alert(
     try:
         first, second = first_decides_then_waits(monkeypatch, store(one, a), store(two, b))
         assert sorted(r.duplicate_of is None for r in (first, second)) == [False, True]
+        assert counts(one) == (1, 1)
+    finally:
+        one.close()
+        two.close()
+
+
+def halves_of_one_story() -> tuple[str, str, str]:
+    """A story and two copies of it (its first and its last 55 %) that are each a near
+    duplicate of it but share no band key, hash or body with each other: storing one never
+    waits on a lock of the other."""
+    for piece in pieces():
+        if piece.kind != "story" or piece.short:
+            continue
+        full = "\n".join(piece.paragraphs)
+        cut = int(len(full) * 0.55)
+        head, tail = full[:cut], full[len(full) - cut :]
+        signatures = [minhash_signature(t) for t in (full, head, tail)]
+        if not all(signatures):
+            continue
+        keys = [
+            set(index_keys("T", t, sig))
+            for t, sig in zip((head, tail), signatures[1:], strict=True)
+        ]
+        if not keys[0] & keys[1]:
+            return full, head, tail
+    raise AssertionError("no story splits into two halves without a shared band")
+
+
+def test_two_copies_of_a_silent_story_at_once_give_it_one_voice(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """The first article of a story matched no topic (a teaser): the first copy that matches
+    speaks for the story. Two such copies stored at once by two workers, found through
+    different bands of the story, must not both speak (two alerts for one story)."""
+    full, head, tail = halves_of_one_story()
+    teaser = new_article("https://wire.example/story", full, signed=True, published_at=None)
+    b = new_article("https://one.example/story", head, signed=True, published_at=None)
+    c = new_article("https://two.example/story", tail, signed=True, published_at=None)
+    setup = Store.open(database_url)
+    try:
+        silent = setup.add_article(teaser)  # no match, no alert
+    finally:
+        setup.close()
+    one, two = Store.open(database_url), Store.open(database_url)
+    try:
+        first, second = first_decides_then_waits(
+            monkeypatch, store(one, b), store(two, c), decision="may_speak"
+        )
+        assert first.duplicate_of == second.duplicate_of == silent.id
+        assert sorted([first.alerts_queued, second.alerts_queued]) == [0, 1]
         assert counts(one) == (1, 1)
     finally:
         one.close()

@@ -47,6 +47,9 @@ from newsmon.corpus.schema import (
 from newsmon.dedup import Signature, index_keys, short_body_keys
 from newsmon.urls import clean_url
 
+# First key of the cluster locks (`Articles._lock_cluster`): "nc" (newsmon cluster) in ASCII.
+_CLUSTER_LOCKS = 0x6E63
+
 
 def stored_keys(
     title: str | None, text_: str, minhash: bytes | None, scheme: str | None
@@ -92,6 +95,8 @@ class Articles:
             seen = utcnow()
             when = clusters.story_time(article.published_at, seen)
             cluster = clusters.find_cluster(queries, article, when)
+            if cluster is not None:  # whether it speaks is the cluster's question
+                self._lock_cluster(s, cluster.head_id)
             row = ArticleRow(
                 canonical_url=article.canonical_url,
                 url=article.url,
@@ -160,6 +165,23 @@ class Articles:
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:h))"), {"h": content_hash})
         for key in sorted(set(keys)):
             s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
+
+    def _lock_cluster(self, s: Session, head_id: int) -> None:
+        """On PostgreSQL, serialise the writers that join one cluster (or give it its text),
+        until the transaction ends, before they ask whether it has spoken.
+
+        The story locks are not enough for that question: two copies of a story are found
+        through bands each shares with the story, not necessarily with each other, so two
+        workers can hold disjoint band locks and both see a silent cluster, and both speak for
+        it (two alerts). The lock is taken last, after every story lock, and its holder takes
+        no other advisory lock: no deadlock. Its key space (two 32-bit keys) is not the band
+        keys' (one 64-bit key). SQLite holds its write lock already (`_lock_story`).
+        """
+        if self._db.is_postgres:
+            s.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :head)"),
+                {"space": _CLUSTER_LOCKS, "head": head_id},
+            )
 
     def find_cluster(self, article: NewArticle) -> ClusterMatch | None:
         """The dedup decision alone, storing nothing (no lock taken): the cluster it would join."""
@@ -332,6 +354,7 @@ class Articles:
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
             head_id = row.duplicate_of_id or row.id
+            self._lock_cluster(s, head_id)
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None
             if not speaks and not (matches and not clusters.cluster_spoke(queries, head_id)):
