@@ -47,9 +47,6 @@ from newsmon.corpus.schema import (
 from newsmon.dedup import Signature, index_keys, short_body_keys
 from newsmon.urls import clean_url
 
-# First key of the cluster locks (`Articles._lock_cluster`): "nc" (newsmon cluster) in ASCII.
-_CLUSTER_LOCKS = 0x6E63
-
 
 def stored_keys(
     title: str | None, text_: str, minhash: bytes | None, scheme: str | None
@@ -167,21 +164,12 @@ class Articles:
             s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
 
     def _lock_cluster(self, s: Session, head_id: int) -> None:
-        """On PostgreSQL, serialise the writers that join one cluster (or give it its text),
-        until the transaction ends, before they ask whether it has spoken.
-
-        The story locks are not enough for that question: two copies of a story are found
-        through bands each shares with the story, not necessarily with each other, so two
-        workers can hold disjoint band locks and both see a silent cluster, and both speak for
-        it (two alerts). The lock is taken last, after every story lock, and its holder takes
-        no other advisory lock: no deadlock. Its key space (two 32-bit keys) is not the band
-        keys' (one 64-bit key). SQLite holds its write lock already (`_lock_story`).
-        """
-        if self._db.is_postgres:
-            s.execute(
-                text("SELECT pg_advisory_xact_lock(:space, :head)"),
-                {"space": _CLUSTER_LOCKS, "head": head_id},
-            )
+        """Serialise the writers that join one cluster (or give it its text) before they ask
+        whether it has spoken (`Database.lock_cluster`). The story locks are not enough for
+        that question: two copies of a story are found through bands each shares with the
+        story, not necessarily with each other, so two workers can hold disjoint band locks
+        and both see a silent cluster, and both speak for it (two alerts)."""
+        self._db.lock_cluster(s, head_id)
 
     def find_cluster(self, article: NewArticle) -> ClusterMatch | None:
         """The dedup decision alone, storing nothing (no lock taken): the cluster it would join."""

@@ -90,6 +90,8 @@ def make_engine(url: str) -> Engine:
 
 # pg_advisory_xact_lock key of schema migrations ("newsmon" in ASCII): one per database.
 MIGRATION_LOCK_KEY = 0x6E_65_77_73_6D_6F_6E
+# First key of the cluster locks (`Database.lock_cluster`): "nc" (newsmon cluster) in ASCII.
+CLUSTER_LOCK_SPACE = 0x6E63
 
 
 def _is_memory(engine: Engine) -> bool:
@@ -222,3 +224,20 @@ class Database:
         conn = session.connection()
         if not getattr(conn.connection.dbapi_connection, "in_transaction", True):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def lock_cluster(self, session: Session, head_id: int) -> None:
+        """Serialise, until `session`'s transaction ends, the writers that decide whether the
+        cluster headed by `head_id` speaks (a copy joining it, a page read at last, a backfill
+        queueing an alert), before they look at what it has said.
+
+        On PostgreSQL an advisory lock on the head; its key space (two 32-bit keys) is not the
+        one of the story locks (one 64-bit key), and it is taken after them: its holder takes
+        no other advisory lock, so no deadlock. On SQLite the database's write lock.
+        """
+        if not self.is_postgres:
+            self.lock_writes(session)
+            return
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :head)"),
+            {"space": CLUSTER_LOCK_SPACE, "head": head_id},
+        )
