@@ -7,6 +7,7 @@ against a generated site on loopback that records every request; SQLite and Post
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from newsmon.config import load_config
 from newsmon.corpus import Store
@@ -172,3 +174,51 @@ def test_a_slow_feed_s_claim_is_renewed_while_its_pass_works(
         late.close()
     assert not first[0].taken and first[0].ok and second[0].taken
     assert server.paths_requested().count(site.feed_path(0)) == 1
+
+
+def test_a_failed_renewal_neither_fails_the_pass_nor_ends_the_renewals(
+    tmp_path: Path, generated: tuple[SyntheticSite, SiteServer]
+) -> None:
+    """The database refuses one renewal (a lock held too long, a dropped connection): the
+    feed the pass was working on is still stored and reported, and its claim is renewed at
+    the next turn, so a pass of the same slot started later still finds it taken."""
+    site, server = generated
+    server.routes[site.feed_path(0)] = {"delay": 2.5}
+    config = write_config(
+        tmp_path, feeds=site.feed_list()[:1], base=server.base, channels={"policy": "#p"}
+    )
+    cfg = load_config(config)
+    slow, late = Context.open(cfg), Context.open(cfg)
+    slow.claim = PassClaim(lease=timedelta(seconds=0.6))  # renewed every 0.2 s
+    late.claim = PassClaim(started=slow.claim.started)
+    renew = slow.store.renew_claims
+    refused: list[int] = []
+
+    def renew_but_refuse_once(ids: list[int], owner: str, lease: timedelta) -> int:
+        if not refused:
+            refused.append(len(ids))
+            raise OperationalError("UPDATE feeds", {}, sqlite3.OperationalError("locked"))
+        return renew(ids, owner, lease)
+
+    slow.store.renew_claims = renew_but_refuse_once  # type: ignore[method-assign]
+
+    async def one(ctx: Context, wait: float) -> list[FeedOutcome]:
+        await asyncio.sleep(wait)
+        async with ctx.fetching() as fetcher:
+            return await process_feeds(ctx, fetcher, cfg.feeds)
+
+    async def both() -> tuple[list[FeedOutcome], list[FeedOutcome]]:
+        return await asyncio.gather(one(slow, 0), one(late, 1.5))
+
+    try:
+        first, second = asyncio.run(both())
+        health = {h.name: h for h in slow.store.feed_health()}
+    finally:
+        slow.close()
+        late.close()
+    assert refused == [1]
+    assert not first[0].taken and first[0].ok and first[0].new_articles == first[0].entries > 0
+    assert second[0].taken
+    assert server.paths_requested().count(site.feed_path(0)) == 1
+    name = site.feed_list()[0][0]
+    assert health[name].consecutive_failures == 0 and health[name].last_error is None

@@ -8,7 +8,7 @@ from pathlib import Path
 from newsmon.config import Config
 from newsmon.corpus import Store
 from newsmon.corpus.records import StoredMatch
-from newsmon.pipeline import Context, diff_matches, preview_reclassify, to_stored
+from newsmon.pipeline import Context, diff_matches, preview_reclassify, reclassify_batch, to_stored
 from newsmon.rules import TopicMatch, load_rules
 from tests.support.articles import new_article
 
@@ -76,5 +76,39 @@ def test_preview_writes_nothing(tmp_path: Path) -> None:
         assert [m.topic for m in by_id[ids[0]].lost] == ["policy"] and not by_id[ids[0]].new
         assert [m.topic for m in by_id[ids[2]].new] == ["open-source"]
         assert {i: store.matches_of(i) for i in ids} == before  # nothing written
+    finally:
+        store.close()
+
+
+def test_a_backfill_never_announces_a_story_one_of_its_copies_announced(tmp_path: Path) -> None:
+    """The story's first article was a teaser without the policy terms; a copy from another
+    site matched and announced it in the policy channel. New rules make the teaser match too:
+    a backfill with alerts re-classifies it (it is the cluster's head) and must not queue a
+    second alert for the story in that channel."""
+    rules_path = tmp_path / "topics.yaml"
+    rules_path.write_text(RULES, encoding="utf-8")
+    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        body = " ".join(
+            f"The agency published its chip export review, part {i}." for i in range(12)
+        )
+        teaser = store.add_article(new_article("https://wire.example/1", body, signed=True))
+        spoke = store.add_article(
+            new_article("https://copy.example/1", body + " The FTC said so.", signed=True),
+            [StoredMatch("policy", 3, [], "")],
+            "v1",
+            {"#policy": ["policy"]},
+        )
+        assert spoke.duplicate_of == teaser.id and spoke.alerts_queued == 1
+
+        rules_path.write_text(RULES.replace('"FTC"', '"FTC", "chip export"'), encoding="utf-8")
+        config = Config.model_validate({"slack": {"channels": {"policy": "#policy"}}})
+        ctx = Context(config, load_rules(rules_path), store)
+        rows = store.articles_for_reclassify(datetime(2000, 1, 1, tzinfo=UTC), None)
+        assert [r.id for r in rows] == [teaser.id]
+        outcome = reclassify_batch(ctx, rows, queue_alerts=True)
+        assert outcome.added == {"policy": 1}  # the head's topics follow the rules
+        assert outcome.alerts_queued == 0
+        assert [(a.article_id, a.channel) for a in store.list_alerts()] == [(spoke.id, "#policy")]
     finally:
         store.close()

@@ -92,6 +92,8 @@ class Articles:
             seen = utcnow()
             when = clusters.story_time(article.published_at, seen)
             cluster = clusters.find_cluster(queries, article, when)
+            if cluster is not None:  # whether it speaks is the cluster's question
+                self._lock_cluster(s, cluster.head_id)
             row = ArticleRow(
                 canonical_url=article.canonical_url,
                 url=article.url,
@@ -141,22 +143,33 @@ class Articles:
             )
 
     def _lock_story(self, s: Session, content_hash: str | None, keys: Sequence[int]) -> None:
-        """On PostgreSQL, serialise the writers of one story across processes.
+        """Serialise the writers of one story across processes, before anything is read.
 
-        Transaction-level advisory locks on the body hash and on every LSH band key, taken in
-        sorted order (no deadlock). Two near-duplicates are only found by a shared band, so a
-        second worker storing a copy of the same story waits on that band's lock until the
-        first commits, then sees its rows (READ COMMITTED takes a fresh snapshot per
-        statement). Unrelated stories share no band and proceed in parallel, which a table
-        lock would not allow. In-process threads are serialised by `_write_lock`, and SQLite
-        serialises writers itself.
+        On PostgreSQL: transaction-level advisory locks on the body hash and on every LSH band
+        key, taken in sorted order (no deadlock). Two near-duplicates are only found by a
+        shared band, so a second worker storing a copy of the same story waits on that band's
+        lock until the first commits, then sees its rows (READ COMMITTED takes a fresh snapshot
+        per statement). Unrelated stories share no band and proceed in parallel, which a table
+        lock would not allow. On SQLite: the database's write lock, taken now (`BEGIN
+        IMMEDIATE`): pysqlite would take it only at the first INSERT, after the cluster was
+        decided, and another process could store a copy in between. In-process threads are
+        serialised by `_write_lock` as well.
         """
         if not self._db.is_postgres:
+            self._db.lock_writes(s)
             return
         if content_hash:
             s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:h))"), {"h": content_hash})
         for key in sorted(set(keys)):
             s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
+
+    def _lock_cluster(self, s: Session, head_id: int) -> None:
+        """Serialise the writers that join one cluster (or give it its text) before they ask
+        whether it has spoken (`Database.lock_cluster`). The story locks are not enough for
+        that question: two copies of a story are found through bands each shares with the
+        story, not necessarily with each other, so two workers can hold disjoint band locks
+        and both see a silent cluster, and both speak for it (two alerts)."""
+        self._db.lock_cluster(s, head_id)
 
     def find_cluster(self, article: NewArticle) -> ClusterMatch | None:
         """The dedup decision alone, storing nothing (no lock taken): the cluster it would join."""
@@ -329,6 +342,7 @@ class Articles:
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
             head_id = row.duplicate_of_id or row.id
+            self._lock_cluster(s, head_id)
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None
             if not speaks and not (matches and not clusters.cluster_spoke(queries, head_id)):

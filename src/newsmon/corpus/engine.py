@@ -124,6 +124,8 @@ def make_engine(url: str) -> Engine:
 
 # pg_advisory_xact_lock key of schema migrations ("newsmon" in ASCII): one per database.
 MIGRATION_LOCK_KEY = 0x6E_65_77_73_6D_6F_6E
+# First key of the cluster locks (`Database.lock_cluster`): "nc" (newsmon cluster) in ASCII.
+CLUSTER_LOCK_SPACE = 0x6E63
 
 
 def _is_memory(engine: Engine) -> bool:
@@ -239,3 +241,37 @@ class Database:
         """A session in one transaction: committed on leaving, rolled back on an error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def lock_writes(self, session: Session) -> None:
+        """On SQLite, take the database's write lock now, at the start of `session`'s
+        transaction, so that what the transaction reads before it writes is still true when it
+        commits: another process's writer waits (the busy timeout) until this one ends.
+
+        pysqlite opens a transaction only at the first INSERT/UPDATE/DELETE, so the SELECTs
+        before it run outside any transaction and another process may commit between them and
+        the write (two copies of one story both found no cluster). `BEGIN IMMEDIATE` closes
+        that gap. A session that has written already holds the lock; PostgreSQL uses its own
+        locks (advisory, row) instead, so this does nothing there.
+        """
+        if self.is_postgres:
+            return
+        conn = session.connection()
+        if not getattr(conn.connection.dbapi_connection, "in_transaction", True):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def lock_cluster(self, session: Session, head_id: int) -> None:
+        """Serialise, until `session`'s transaction ends, the writers that decide whether the
+        cluster headed by `head_id` speaks (a copy joining it, a page read at last, a backfill
+        queueing an alert), before they look at what it has said.
+
+        On PostgreSQL an advisory lock on the head; its key space (two 32-bit keys) is not the
+        one of the story locks (one 64-bit key), and it is taken after them: its holder takes
+        no other advisory lock, so no deadlock. On SQLite the database's write lock.
+        """
+        if not self.is_postgres:
+            self.lock_writes(session)
+            return
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :head)"),
+            {"space": CLUSTER_LOCK_SPACE, "head": head_id},
+        )

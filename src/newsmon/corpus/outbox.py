@@ -62,12 +62,21 @@ class Outbox:
     def enqueue_alert(
         self, article_id: int, channel: str, topics: Sequence[str], *, revive_skipped: bool = False
     ) -> bool:
-        """Queue an alert unless this article already has one for this channel.
+        """Queue an alert unless this article, or another article of its story (cluster),
+        already has one for this channel: a story is announced once per channel.
 
         `revive_skipped` re-queues an alert that was held back (too old, alerts off): an explicit
         backfill with alerts asks for exactly those. Sent or failed alerts are never re-queued.
+        The story's cluster lock is held meanwhile, so a copy stored at the same moment does
+        not speak for the story too (newsmon.corpus.articles).
         """
         with self._db.session() as s:
+            self._db.lock_writes(s)
+            article = s.get(ArticleRow, article_id)
+            if article is None:
+                return False
+            head = article.duplicate_of_id or article.id
+            self._db.lock_cluster(s, head)
             row = s.scalar(
                 select(AlertRow).where(
                     AlertRow.article_id == article_id, AlertRow.channel == channel
@@ -81,6 +90,16 @@ class Outbox:
                         None,
                     )
                     return True
+                return False
+            members = select(ArticleRow.id).where(
+                (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
+            )
+            announced = s.scalar(
+                select(AlertRow.id)
+                .where(AlertRow.article_id.in_(members), AlertRow.channel == channel)
+                .limit(1)
+            )
+            if announced is not None:
                 return False
             s.add(AlertRow(article_id=article_id, channel=channel, topics=sorted(topics)))
             try:

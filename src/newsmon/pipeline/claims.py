@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import uuid
@@ -15,6 +16,8 @@ from datetime import datetime, timedelta
 
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
+
+log = logging.getLogger(__name__)
 
 # Longer than a feed usually takes (30 s for the feed, 30 s for its pages, extraction); claims
 # are renewed every third of it while their pass still works on them.
@@ -51,12 +54,21 @@ class PassClaim:
 @asynccontextmanager
 async def renewing(store: Store, claim: PassClaim, held: list[int]) -> AsyncIterator[None]:
     """Renew `claim`'s leases on the feeds in `held` (a list the block keeps up to date) every
-    third of a lease until the block ends."""
+    third of a lease until the block ends.
+
+    A renewal the database refuses (a lock held past the busy timeout, a dropped connection)
+    is logged and tried again at the next turn: the feeds' work goes on and is recorded, and
+    two more turns remain before the lease lapses. Raised out of the block, it would turn
+    every feed the pass had finished into a failure and stop the renewals for good."""
+    every = claim.lease.total_seconds() / 3
 
     async def renew() -> None:
         while True:
-            await asyncio.sleep(claim.lease.total_seconds() / 3)
-            await asyncio.to_thread(store.renew_claims, list(held), claim.owner, claim.lease)
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(store.renew_claims, list(held), claim.owner, claim.lease)
+            except Exception as exc:
+                log.warning("claims not renewed, trying again in %g s: %s", every, exc)
 
     task = asyncio.create_task(renew())
     try:
