@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import pytest
 
 from newsmon.alerts import Message
@@ -40,3 +43,26 @@ def test_a_malformed_token_or_api_url_is_not_quoted() -> None:
 
 def test_tracebacks_never_show_local_variables() -> None:
     assert app.pretty_exceptions_show_locals is False
+
+
+@pytest.mark.parametrize(
+    "post",
+    [
+        lambda: SlackWebSender("xoxb-secretpart\nX", base_url="http://127.0.0.1:9/api/").post(
+            MESSAGE
+        ),
+        lambda: SlackWebSender("xoxb-x", base_url="ftp://secretpart/api/").post(MESSAGE),
+        lambda: SlackWebhookSender("http://127.0.0.1:9/services/T0/B0/secret part").post(MESSAGE),
+        lambda: SlackWebhookSender("ftp://hooks.slack.com/services/T0/B0/secretpart").post(MESSAGE),
+    ],
+)
+def test_slack_sdks_own_log_lines_never_quote_a_secret(
+    post: Callable[[], object], caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """slack_sdk logs the exception it caught at ERROR (and the webhook URL at DEBUG) before
+    newsmon can redact it: those lines would reach the console and Prefect's logs."""
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(SlackFailure):
+        post()
+    out, err = capfd.readouterr()
+    assert "secret" not in caplog.text + out + err

@@ -10,6 +10,7 @@ slack_sdk's retry handlers. Tokens and webhook URLs never appear in a failure's 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -42,6 +43,15 @@ _BARE_LINK = re.compile(r"<([^|>]+)>")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 HISTORY_PAGES = 5  # at most 5 × 200 messages are searched for a lost post
 CLOCK_SKEW = timedelta(minutes=2)
+
+# slack_sdk logs the exception it caught at ERROR before newsmon sees it ("Invalid header value
+# b'Bearer xoxb-…'", "URL can't contain control characters. '/services/T…/B…/…'") and the
+# webhook URL at DEBUG: its clients get a logger that emits nothing. Every failure still reaches
+# the operator, redacted, as a SlackFailure.
+SDK_LOG = logging.getLogger("newsmon.slack.sdk")
+SDK_LOG.addHandler(logging.NullHandler())
+SDK_LOG.propagate = False
+SDK_LOG.setLevel(logging.CRITICAL + 1)
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,11 @@ class SlackWebSender:
     can_look_up = True
 
     def __init__(self, token: str, *, base_url: str | None = None, timeout: float = 15.0) -> None:
-        kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout))}
+        kwargs: dict[str, Any] = {
+            "token": token,
+            "timeout": int(max(1, timeout)),
+            "logger": SDK_LOG,
+        }
         if base_url:
             kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
         self._poster = WebClient(**kwargs, retry_handlers=[])
@@ -252,7 +266,9 @@ class SlackWebhookSender:
     can_look_up = False
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
-        self._client = WebhookClient(url, timeout=int(max(1, timeout)), retry_handlers=[])
+        self._client = WebhookClient(
+            url, timeout=int(max(1, timeout)), retry_handlers=[], logger=SDK_LOG
+        )
 
     def post(self, message: Message) -> Posted:
         try:
