@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
@@ -25,7 +24,6 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.webhook import WebhookClient
 
 from newsmon.alerts import Marker, Message
 from newsmon.config import Secrets, SlackConfig
@@ -37,6 +35,7 @@ from newsmon.slack.errors import (
     is_code,
     retry_after,
 )
+from newsmon.slack.transport import BoundedWebClient, BoundedWebhookClient
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 _BARE_LINK = re.compile(r"<([^|>]+)>")
@@ -142,8 +141,8 @@ class SlackWebSender:
         }
         if base_url:
             kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        self._poster = WebClient(**kwargs, retry_handlers=[])
-        self._reader = WebClient(**kwargs, retry_handlers=_read_retries())
+        self._poster = BoundedWebClient(**kwargs, retry_handlers=[])
+        self._reader = BoundedWebClient(**kwargs, retry_handlers=_read_retries())
         self._ids: dict[str, str] = {}
 
     def post(self, message: Message) -> Posted:
@@ -266,7 +265,7 @@ class SlackWebhookSender:
     can_look_up = False
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
-        self._client = WebhookClient(
+        self._client = BoundedWebhookClient(
             url, timeout=int(max(1, timeout)), retry_handlers=[], logger=SDK_LOG
         )
 
