@@ -221,3 +221,34 @@ def test_an_answer_trickled_a_byte_at_a_time_ends_at_the_timeout(
         sender.post(build_message(job()))
     assert time.monotonic() - started < 3
     assert err.value.kind is Kind.TRANSIENT and err.value.maybe_posted
+
+
+@pytest.mark.parametrize("wait", ["0.5", "-3", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"])
+def test_a_read_rate_limited_with_an_odd_retry_after_is_retried_not_a_credential_failure(
+    slack: FakeSlack, wait: str
+) -> None:
+    """slack_sdk's own handler does int(Retry-After): a decimal, a negative number or an HTTP
+    date (all seen from proxies) raised ValueError, which read as a refused token."""
+    message = build_message(job())
+    assert message.marker is not None
+    channel = slack.channel_id("#ai-open-source")
+    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": wait}))
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    assert sender.find(channel, message.marker, datetime.now(UTC)) is None
+    assert [a["path"] for a in slack.attempts].count("/api/conversations.history") == 2
+
+
+def test_a_read_told_to_wait_long_is_not_slept_on(slack: FakeSlack) -> None:
+    """slack_sdk's handler sleeps whatever Retry-After says (an hour here) inside the lookup."""
+    message = build_message(job())
+    assert message.marker is not None
+    slack.channel_id("#ai-open-source")
+    slack.script.append(
+        Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+    )
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    started = time.monotonic()
+    with pytest.raises(SlackFailure) as err:
+        sender.find("#ai-open-source", message.marker, datetime.now(UTC))
+    assert time.monotonic() - started < 5
+    assert err.value.kind is Kind.RATE_LIMITED and err.value.retry_after == 3600
