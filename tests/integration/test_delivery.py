@@ -310,3 +310,55 @@ def test_slack_required_without_a_token_fails_instead_of_printing(tmp_path: Path
         assert ctx.store.count_alerts(AlertStatus.PENDING) == 1
     finally:
         ctx.close()
+
+
+def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the_lease(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """A delivery that slept through Retry-After past its lease posted an alert another
+    delivery had meanwhile claimed, looked up (not there yet) and posted: a double post.
+    Waiting past the claim must give the channel's alerts back for a later pass instead."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", lease_seconds=1.5)
+    first, second = context(config, fake), context(config, fake)
+    try:
+        [alert] = queue_alerts(first.store, {"#a": 1})
+        fake.channel_id("#a")
+        fake.channel_script["#a"] = [
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3"})
+        ]
+        outcomes = []
+        worker = threading.Thread(target=lambda: outcomes.append(deliver(first)))
+        worker.start()
+        time.sleep(2.0)  # the first delivery's lease is over
+        other = deliver(second)
+        worker.join(timeout=30)
+        assert fake.metadata_ids() == [str(alert)]  # posted once
+        assert other.sent == 1 and outcomes[0].sent == 0 and outcomes[0].deferred == 1
+        assert any("Retry-After" in e for e in outcomes[0].errors)
+        [row] = first.store.list_alerts()
+        assert row.status is AlertStatus.SENT and row.attempts == 1
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_hour_long_retry_after_leaves_the_channel_for_a_later_pass(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 3, "#fast": 2})
+        fake.channel_script["#slow"] = [
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+        ]
+        started = time.monotonic()
+        outcome = deliver(ctx)
+        assert time.monotonic() - started < 10  # not an hour, nor the task's timeout
+        assert outcome.sent == 2 and outcome.deferred == 3
+        assert not [p for p in fake.posts if p["channel"] == "#slow"]
+        assert [a.get("channel") for a in fake.attempts].count("#slow") == 1  # not re-claimed
+        pending = ctx.store.list_alerts(status="pending")
+        assert len(pending) == 3 and all(a.attempts == 0 for a in pending)
+    finally:
+        ctx.close()

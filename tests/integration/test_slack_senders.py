@@ -3,6 +3,7 @@ posting with metadata, finding a post again, what each refusal means, secrets ke
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -151,3 +152,103 @@ def test_webhook_sender_reports_a_rate_limit_with_its_wait(slack: FakeSlack) -> 
     with pytest.raises(SlackFailure) as err:
         SlackWebhookSender(slack.webhook_url).post(build_message(job()))
     assert err.value.kind is Kind.RATE_LIMITED and err.value.retry_after == 3
+
+
+ODD_ANSWERS = {
+    "a JSON list": Scripted(200, "[1]", content_type="application/json"),
+    "an empty JSON list": Scripted(200, "[]", content_type="application/json"),
+    "a JSON string": Scripted(200, '"ok"', content_type="application/json"),
+    "cut JSON": Scripted(200, '{"ok": tr', content_type="application/json"),
+    "an unknown charset": Scripted(
+        200, '{"ok": false}', content_type="application/json; charset=no-such-charset"
+    ),
+    "a gzip content type": Scripted(200, '{"ok": false}', content_type="application/gzip"),
+    "a 503 in an unknown charset": Scripted(
+        503, "<html>down</html>", content_type="text/html; charset=no-such-charset"
+    ),
+    "an answer broken off mid-body": Scripted(200, {"ok": True, "ts": "1.2"}, cut=5),
+}
+
+
+@pytest.mark.parametrize("answer", list(ODD_ANSWERS.values()), ids=list(ODD_ANSWERS))
+def test_an_answer_that_is_not_slacks_is_transient_for_posts_and_reads(
+    slack: FakeSlack, answer: Scripted
+) -> None:
+    """Something between newsmon and Slack answered, or the answer broke off: try again later,
+    looking the post up first. Never a credential failure (that fails the run and sends the
+    operator to check the token), never an exception delivery does not expect."""
+    sender = SlackWebSender(slack.token, base_url=slack.api_url, timeout=5)
+    message = build_message(job())
+    assert message.marker is not None
+    slack.script.append(answer)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(message)
+    assert err.value.kind is Kind.TRANSIENT and err.value.maybe_posted
+    slack.channel_id("#ai-open-source")
+    slack.script += [answer, answer]  # a read is retried once
+    with pytest.raises(SlackFailure) as err:
+        sender.find("#ai-open-source", message.marker, datetime.now(UTC))
+    assert err.value.kind is Kind.TRANSIENT
+
+
+def test_a_huge_answer_is_not_read_to_its_end(slack: FakeSlack) -> None:
+    slack.script.append(Scripted(200, {"ok": True, "ts": "1.2", "pad": "x" * (12 << 20)}))
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.TRANSIENT and err.value.maybe_posted
+    slack.script.append(Scripted(200, "ok" + " " * (12 << 20)))
+    with pytest.raises(SlackFailure) as err:
+        SlackWebhookSender(slack.webhook_url).post(build_message(job()))
+    assert err.value.kind is Kind.TRANSIENT and err.value.maybe_posted
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["web api", "webhook"])
+def test_an_answer_trickled_a_byte_at_a_time_ends_at_the_timeout(
+    slack: FakeSlack, webhook: bool
+) -> None:
+    """Each byte comes well within the socket timeout, so only a deadline for the whole answer
+    stops a slowloris (this one would take 30 s)."""
+    body = {"ok": True, "ts": "1.2", "channel": "C1"} if not webhook else "ok"
+    slack.script.append(Scripted(200, body, trickle=0.2))
+    sender = (
+        SlackWebhookSender(slack.webhook_url, timeout=1)
+        if webhook
+        else SlackWebSender(slack.token, base_url=slack.api_url, timeout=1)
+    )
+    started = time.monotonic()
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert time.monotonic() - started < 3
+    assert err.value.kind is Kind.TRANSIENT and err.value.maybe_posted
+
+
+@pytest.mark.parametrize("wait", ["0.5", "-3", "Wed, 21 Oct 2015 07:28:00 GMT", "soon"])
+def test_a_read_rate_limited_with_an_odd_retry_after_is_retried_not_a_credential_failure(
+    slack: FakeSlack, wait: str
+) -> None:
+    """slack_sdk's own handler does int(Retry-After): a decimal, a negative number or an HTTP
+    date (all seen from proxies) raised ValueError, which read as a refused token."""
+    message = build_message(job())
+    assert message.marker is not None
+    channel = slack.channel_id("#ai-open-source")
+    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": wait}))
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    assert sender.find(channel, message.marker, datetime.now(UTC)) is None
+    assert [a["path"] for a in slack.attempts].count("/api/conversations.history") == 2
+
+
+def test_a_read_told_to_wait_long_is_not_slept_on(slack: FakeSlack) -> None:
+    """slack_sdk's handler sleeps whatever Retry-After says (an hour here) inside the lookup."""
+    message = build_message(job())
+    assert message.marker is not None
+    slack.channel_id("#ai-open-source")
+    slack.script.append(
+        Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+    )
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    started = time.monotonic()
+    with pytest.raises(SlackFailure) as err:
+        sender.find("#ai-open-source", message.marker, datetime.now(UTC))
+    assert time.monotonic() - started < 5
+    assert err.value.kind is Kind.RATE_LIMITED and err.value.retry_after == 3600

@@ -5,7 +5,8 @@ ID, answers the channel's ID and a `ts`, keeps message metadata and threads (`th
 name a message of that channel); `conversations.history` wants a channel ID and returns
 metadata only with `include_all_metadata`; `conversations.replies` and `conversations.list`
 page with cursors; errors come as `{"ok": false, "error": …}`. Tests can script answers (429
-with Retry-After, 5xx, a proxy's HTML 403), refuse channels, slow every post down (before or
+with Retry-After, 5xx, a proxy's HTML 403, an answer trickled a byte at a time or broken off
+mid-body), refuse channels, slow every post down (before or
 after accepting it) or fail everything for an outage. Each accepted post records when it was
 accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side.
 """
@@ -31,6 +32,8 @@ class Scripted:
     body: dict[str, Any] | str = field(default_factory=lambda: {"ok": True})
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = None  # default: application/json for dicts, text/plain else
+    trickle: float = 0.0  # seconds between the answer's bytes, status line included (slowloris)
+    cut: int | None = None  # send this many bytes of the body (its full length announced), close
 
 
 PROXY_403 = Scripted(
@@ -242,6 +245,9 @@ class FakeSlack:
                 is_json = isinstance(answer.body, dict)
                 payload = json.dumps(answer.body).encode() if is_json else str(answer.body).encode()
                 ctype = answer.content_type or ("application/json" if is_json else "text/plain")
+                if answer.trickle or answer.cut is not None:
+                    self._raw(answer, payload, ctype)
+                    return
                 try:
                     self.send_response(answer.status)
                     self.send_header("Content-Type", ctype)
@@ -251,6 +257,23 @@ class FakeSlack:
                     self.end_headers()
                     self.wfile.write(payload)
                 except OSError:  # the client went away (a killed process)
+                    pass
+
+            def _raw(self, answer: Scripted, payload: bytes, ctype: str) -> None:
+                head = [f"HTTP/1.1 {answer.status} Scripted", f"Content-Type: {ctype}"]
+                head += [f"{k}: {v}" for k, v in answer.headers.items()]
+                head += [f"Content-Length: {len(payload)}", "Connection: close", "", ""]
+                raw = "\r\n".join(head).encode() + payload[: answer.cut]
+                self.close_connection = True
+                try:
+                    if not answer.trickle:
+                        self.wfile.write(raw)
+                        return
+                    for i in range(len(raw)):
+                        self.wfile.write(raw[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(answer.trickle)
+                except OSError:  # the client gave up
                     pass
 
             def do_GET(self) -> None:

@@ -13,7 +13,7 @@ from newsmon.corpus.records import DigestStory
 from newsmon.digest import build_digest, parse_duration, window
 from newsmon.pipeline.delivery import retry_time
 from newsmon.slack import Kind, Pacer, TokenBucket
-from newsmon.slack.errors import classify, retry_after
+from newsmon.slack.errors import MAX_RETRY_AFTER, classify, retry_after
 
 
 def test_bucket_allows_a_burst_then_one_per_interval() -> None:
@@ -84,6 +84,17 @@ def test_retry_after_reads_the_header_whatever_its_case() -> None:
     assert retry_after({"Retry-After": "30"}) == 30
     assert retry_after({"retry-after": ["2"]}) == 2
     assert retry_after({}) == 1.0 and retry_after({"Retry-After": "soon"}) == 1.0
+
+
+def test_retry_after_is_always_a_finite_wait() -> None:
+    """HTTP allows a date; `inf` and `nan` parse as floats, and an endless hold would sleep
+    delivery forever (time.sleep overflows on a huge one)."""
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC)
+    assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:30 GMT"}, now=now) == 30
+    assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:27:00 GMT"}, now=now) == 0
+    assert retry_after({"Retry-After": "inf"}) == 1.0 and retry_after({"Retry-After": "nan"}) == 1
+    assert retry_after({"Retry-After": "-5"}) == 0 and retry_after({"Retry-After": "0.5"}) == 0.5
+    assert retry_after({"Retry-After": "1e300"}) == MAX_RETRY_AFTER
 
 
 def test_retry_delays_grow_then_the_alert_fails() -> None:

@@ -25,6 +25,7 @@ from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, ma
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
+MAX_WAIT_SECONDS = 60.0  # a channel told to wait longer (Retry-After) waits for a later pass
 
 
 class Clock(Protocol):
@@ -104,6 +105,7 @@ class Delivery:
         self.tried: set[int] = set()
         self.failures_in_row = 0
         self.known_ids: dict[str, str] = {}
+        self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
         self.zone = cfg.zone()
         self.webhook_channels = (
             {t: c for t, c in cfg.channels.items()} if sender.name == "webhook" else None
@@ -121,7 +123,7 @@ class Delivery:
                 self._alerts(limit, Filter(only_channel=channel), 1)
             budget = limit - self.outcome.sent - self.outcome.failed
             while budget > 0:
-                skip = set(self.outcome.blocked)
+                skip = set(self.outcome.blocked) | self.waiting
                 done = self._alerts(budget, Filter(skip_channels=skip, skip_ids=self.tried), BATCH)
                 if not done:
                     break
@@ -129,7 +131,7 @@ class Delivery:
             self.tried.clear()
             budget = limit
             while budget > 0:
-                skip = set(self.outcome.blocked)
+                skip = set(self.outcome.blocked) | self.waiting
                 done = self._replies(
                     Filter(skip_channels=skip, skip_ids=self.tried), min(budget, BATCH)
                 )
@@ -178,9 +180,18 @@ class Delivery:
                 now = self.clock.monotonic()
                 channel = min(queues, key=lambda c: (self.pacer.ready_at(c, now), turn[c]))
                 wait = self.pacer.ready_at(channel, now) - now
+                queue = queues[channel]
+                if wait > 0 and not self._may_wait(queue[0].claim, wait):
+                    self.waiting.add(channel)
+                    self.outcome.errors.append(
+                        f"{channel}: Slack asked to wait {wait:.0f}s (Retry-After), longer than "
+                        f"this pass holds its claim: {len(queue)} message(s) left for a later pass"
+                    )
+                    self._give_back(list(queue))
+                    del queues[channel]
+                    continue
                 if wait > 0:
                     self.clock.sleep(wait)
-                queue = queues[channel]
                 item = queue.popleft()
                 keep = self._send(item)
                 if keep is _AGAIN:
@@ -194,6 +205,14 @@ class Delivery:
         except _Stop:
             self._give_back([i for q in queues.values() for i in q])
             raise
+
+    def _may_wait(self, claim: Claim, wait: float) -> bool:
+        """Whether a post after `wait` seconds still ends well within the claim's lease: one
+        posted after it could follow another delivery's claim, lookup and post — twice."""
+        if wait > MAX_WAIT_SECONDS:
+            return False
+        margin = min(self.cfg.timeout, self.lease.total_seconds() / 2)
+        return utcnow() + timedelta(seconds=wait + margin) < claim.lease_until
 
     def _give_back(self, items: list[_Item]) -> None:
         for item in items:

@@ -12,7 +12,10 @@ have been posted anyway (then it is looked up before being posted again).
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 
@@ -131,13 +134,31 @@ def classify(status: int, code: str | None) -> tuple[Kind, bool]:
     return Kind.TRANSIENT, code is None and status == 200
 
 
-def retry_after(headers: dict[str, object] | None, default: float = 1.0) -> float:
-    """Seconds to wait from a Retry-After header (case-insensitive), else `default`."""
+MAX_RETRY_AFTER = 86400.0  # a longer wait is read as a day: the sum stays a finite time
+
+
+def retry_after(
+    headers: dict[str, object] | None, default: float = 1.0, now: datetime | None = None
+) -> float:
+    """Seconds to wait from a Retry-After header (case-insensitive), else `default`.
+
+    HTTP allows seconds or a date; a negative number waits nothing, and anything else (``soon``,
+    ``inf``, ``nan``) waits `default`. At most `MAX_RETRY_AFTER`.
+    """
     for key, value in (headers or {}).items():
         if key.lower() == "retry-after":
-            raw = value[0] if isinstance(value, list) and value else value
+            raw = str(value[0] if isinstance(value, list) and value else value).strip()
             try:
-                return max(0.0, float(str(raw)))
+                seconds = float(raw)
             except ValueError:
+                try:
+                    when = parsedate_to_datetime(raw)
+                except (TypeError, ValueError):
+                    return default
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                seconds = (when - (now or datetime.now(UTC))).total_seconds()
+            if not math.isfinite(seconds):
                 return default
+            return min(max(0.0, seconds), MAX_RETRY_AFTER)
     return default

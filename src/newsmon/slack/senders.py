@@ -13,19 +13,20 @@ import html
 import logging
 import re
 import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.webhook import WebhookClient
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from newsmon.alerts import Marker, Message
 from newsmon.config import Secrets, SlackConfig
@@ -37,12 +38,14 @@ from newsmon.slack.errors import (
     is_code,
     retry_after,
 )
+from newsmon.slack.transport import BoundedWebClient, BoundedWebhookClient
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 _BARE_LINK = re.compile(r"<([^|>]+)>")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 HISTORY_PAGES = 5  # at most 5 × 200 messages are searched for a lost post
 CLOCK_SKEW = timedelta(minutes=2)
+READ_WAIT_LIMIT = 10.0  # a read told to wait longer fails as rate limited instead of sleeping
 
 
 @dataclass(frozen=True)
@@ -82,12 +85,44 @@ def is_channel_id(channel: str) -> bool:
     return bool(_CHANNEL_ID.match(channel))
 
 
+class _RateLimitRetry(RetryHandler):
+    """A read answered 429 is tried again after its Retry-After, if that is short. slack_sdk's
+    own handler sleeps whatever the header says (an hour) and raises on anything but an integer
+    (``0.5``, an HTTP date), which newsmon would take for a malformed token."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            response is not None
+            and response.status_code == 429
+            and retry_after(dict(response.headers)) <= READ_WAIT_LIMIT
+        )
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        time.sleep(retry_after(dict(response.headers)) if response is not None else 1.0)
+        state.increment_current_attempt()
+
+
 def _read_retries() -> list[RetryHandler]:
-    """Reads are idempotent: retry a dropped connection, a 5xx and a rate limit (Retry-After)."""
+    """Reads are idempotent: retry a dropped connection, a 5xx and a short rate limit."""
     return [
         ConnectionErrorRetryHandler(max_retry_count=1),
         ServerErrorRetryHandler(max_retry_count=1),
-        RateLimitErrorRetryHandler(max_retry_count=2),
+        _RateLimitRetry(max_retry_count=2),
     ]
 
 
@@ -135,11 +170,15 @@ class SlackWebSender:
     can_look_up = True
 
     def __init__(self, token: str, *, base_url: str | None = None, timeout: float = 15.0) -> None:
-        kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout))}
+        kwargs: dict[str, Any] = {
+            "token": token,
+            "timeout": int(max(1, timeout)),
+            "logger": SDK_LOG,
+        }
         if base_url:
             kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        self._poster = WebClient(**kwargs, retry_handlers=[], logger=SDK_LOG)
-        self._reader = WebClient(**kwargs, retry_handlers=_read_retries(), logger=SDK_LOG)
+        self._poster = BoundedWebClient(**kwargs, retry_handlers=[])
+        self._reader = BoundedWebClient(**kwargs, retry_handlers=_read_retries())
         self._ids: dict[str, str] = {}
 
     def post(self, message: Message) -> Posted:
@@ -262,7 +301,7 @@ class SlackWebhookSender:
     can_look_up = False
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
-        self._client = WebhookClient(
+        self._client = BoundedWebhookClient(
             url, timeout=int(max(1, timeout)), retry_handlers=[], logger=SDK_LOG
         )
 
