@@ -64,6 +64,9 @@ class SlackConfig(_Strict):
         default_factory=lambda: [0.0, 5.0, 20.0, 60.0, 120.0, 240.0], min_length=1
     )
     stop_after_failures: int = Field(default=3, ge=1)  # transient failures in a row end a pass
+    # Where each monitor pass announces health problems once when they appear and once when
+    # they are gone (newsmon.pipeline.notices); null: nowhere. Needs SLACK_BOT_TOKEN.
+    ops_channel: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -88,6 +91,13 @@ class SlackConfig(_Strict):
             if not channel.strip():
                 raise ValueError(f"empty channel for topic {topic!r}")
         return value
+
+    @field_validator("ops_channel")
+    @classmethod
+    def _ops_channel(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("empty channel: leave ops_channel out to post no health notices")
+        return value.strip() if value is not None else None
 
 
 class FetchConfig(_Strict):

@@ -313,6 +313,53 @@ class DigestRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class HealthNoticeRow(Base):
+    """One message to the operations channel (`slack.ops_channel`): problems that appeared, or
+    that are gone. Claimed before it is posted, like an alert (owner, lease, an unknown outcome
+    kept in `post_started_at` and looked up by its metadata before any second post)."""
+
+    __tablename__ = "health_notices"
+    __table_args__ = (Index("ix_health_notices_status", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Bounded())  # mrkdwn, escaped and bounded when built
+    fallback: Mapped[str] = mapped_column(Bounded())
+    # A "resolved" notice is posted in the thread of the notice that announced its problem.
+    thread_of: Mapped[int | None] = mapped_column(ForeignKey("health_notices.id"))
+    status: Mapped[AlertStatus] = mapped_column(
+        EnumText(AlertStatus, 16), default=AlertStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HealthProblemRow(Base):
+    """A problem of `newsmon health` (kind and subject: its `key`) announced in the operations
+    channel, from the pass that first saw it to the pass that found it gone. `open_key` is the
+    key while the problem lasts and NULL once resolved: unique, so one problem is open at most
+    once, whichever passes race to announce it."""
+
+    __tablename__ = "health_problems"
+    __table_args__ = (UniqueConstraint("open_key", name="uq_health_problems_open_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    open_key: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(Bounded(200))
+    message: Mapped[str] = mapped_column(Bounded(2000))
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when it began, if known
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the pass that first saw it
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    open_notice_id: Mapped[int | None] = mapped_column(ForeignKey("health_notices.id"))
+    resolve_notice_id: Mapped[int | None] = mapped_column(ForeignKey("health_notices.id"))
+
+
 class RunRow(Base):
     """A flow run: written when it starts (running), completed when it ends, whatever the end."""
 
