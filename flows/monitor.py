@@ -26,7 +26,7 @@ from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import AlertStatus, RunStatus
 from newsmon.fetch import Fetcher
-from newsmon.health import BLOCKED_PASSES, PassFailed, judge_pass
+from newsmon.health import BLOCKED_PASSES, HealthReport, PassFailed, judge_pass
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -37,6 +37,7 @@ from newsmon.pipeline import (
     settle_batches,
 )
 from newsmon.pipeline.checkup import health_report
+from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
 
@@ -61,22 +62,41 @@ async def process_feeds_task(
     return await process_feeds(ctx, fetcher, feeds, force=force)
 
 
-async def show_health(ctx: Context) -> None:
+async def show_health(ctx: Context) -> HealthReport | None:
     """What `newsmon health` would say now, in the run's log (a warning a problem) and in the
     `newsmon-health` artifact, so a feed failing, silent or unread shows in Prefect too; it
-    never changes how the pass ends."""
+    never changes how the pass ends. Returns the report (None when it could not be made)."""
     logger = get_run_logger()
     try:
         report = await asyncio.to_thread(health_report, ctx.store, ctx.config, utcnow())
     except Exception as exc:  # the pass is recorded already: its end must not change now
         logger.warning("health not judged: %s", crash_reason(exc)[:300])
-        return
+        return None
     for problem in report.problems:
         logger.warning("health: %s: %s", problem.kind.value, problem.message)
     markdown = "\n".join(["```", *report.lines(), "```"])
     kinds = ", ".join(dict.fromkeys(p.kind.value for p in report.problems))
     verdict = f"UNHEALTHY: {kinds}" if kinds else "healthy"
     await acreate_markdown_artifact(key="newsmon-health", markdown=markdown, description=verdict)
+    return report
+
+
+async def announce_problems(ctx: Context, report: HealthReport | None) -> None:
+    """With `slack.ops_channel`, tell the operations channel which problems appeared or are
+    gone (`newsmon.pipeline.notices`). After the pass is recorded, like the health check: a
+    failure is one warning line, never changes how the pass ends, and is retried next pass."""
+    if report is None or ctx.config.slack.ops_channel is None:
+        return
+    logger = get_run_logger()
+    try:
+        outcome = await asyncio.to_thread(announce_health, ctx, report)
+    except Exception as exc:
+        logger.warning("health notices not posted: %s", crash_reason(exc)[:300])
+        return
+    if outcome.error or outcome.off:
+        logger.warning("%s", outcome.line())
+    elif outcome.changed:
+        logger.info("%s", outcome.line())
 
 
 async def prune_old_index(ctx: Context) -> None:
@@ -157,7 +177,9 @@ async def monitor(
             key="monitor-summary", table=feed_table(outcomes), description=totals.line()
         )
         await prune_old_index(ctx)
-        await show_health(ctx)  # after pruning: the backlog it shows is what is left
+        report = await show_health(ctx)  # after pruning: the backlog it shows is what is left
+        if not refused:  # Slack refused the credentials: the pass fails for it already
+            await announce_problems(ctx, report)
     except BaseException as exc:
         record_crash(ctx, run_id, exc)
         ctx.close()

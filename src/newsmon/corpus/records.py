@@ -377,3 +377,20 @@ class RunRecord:
             "error": self.error,
             "summary": self.summary,
         }
+
+
+@dataclass(frozen=True)
+class Announced:
+    """A problem announced and not yet resolved, as the corpus keeps it."""
+
+    id: int
+    key: str
+    kind: str
+    subject: str | None
+    opened_at: datetime  # when a pass first saw it
+    since: datetime | None  # when it began, when the health check knew
+    notice_id: int | None  # the notice that announced it
+
+    @property
+    def began(self) -> datetime:
+        return self.since or self.opened_at

@@ -20,6 +20,7 @@ from newsmon.corpus.backlog import Backlog
 from newsmon.corpus.digests import Digests
 from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
+from newsmon.corpus.notices import HealthNotices
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.replies import Replies
 from newsmon.corpus.retention import IndexRetention
@@ -43,6 +44,7 @@ class Store:
         self.digests = Digests(self._db)
         self.backlog = Backlog(self._db)
         self.retention = IndexRetention(self._db)
+        self.notices = HealthNotices(self._db)
         # The flat API: every name is its repository's own method (same signature and docs).
         self.sync_feed = self.feeds.sync_feed
         self.sync_feeds = self.feeds.sync_feeds

@@ -1,0 +1,247 @@
+"""Health notices: what the operations channel (`slack.ops_channel`) is told about the problems
+of `newsmon health`, decided from what was announced before and the pass's `HealthReport`.
+
+Pure: no database, no Slack. A problem is identified by its kind and subject (the feed or
+channel concerned): when one appears it is announced once; while it lasts nothing more is said;
+when a pass no longer finds it, one "resolved" notice follows, in the thread of the notice that
+announced it. `newsmon.pipeline.notices` records the decision and posts each notice once.
+
+Pacing: a pass announces at most `MAX_SINGLE` problems one notice each; when more appear at
+once (40 feeds failing because DNS is down) they share one grouped notice naming the first
+`MAX_LISTED` and counting the rest. Resolutions are grouped the same way, so a pass decides at
+most 2 × `MAX_SINGLE` notices, and typically one or two.
+
+Text from feeds is hostile: a feed's last error quotes server bytes. Everything shown is
+escaped for Slack's mrkdwn (`&`, `<`, `>`), cut to a bounded length, and every URL in it goes
+through `shown_url` (a password, a key in the query hidden); a database URL is never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from newsmon.alerts import MAX_SECTION_CHARS, Marker, Message, clip_escaped, when
+from newsmon.bounds import clean_text
+from newsmon.corpus.records import Announced
+from newsmon.health import FeedVerdict, HealthReport, Problem, ProblemKind
+from newsmon.urls import shown_url
+
+NOTICE_EVENT = "newsmon_notice"
+MAX_SINGLE = 3  # problems appearing (or resolved) in one pass that get a notice each
+MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
+MAX_DETAIL_CHARS = 300  # what the health check said about one problem, as shown
+MAX_KEY_CHARS = 300
+
+TITLES: dict[ProblemKind, str] = {
+    ProblemKind.NO_PASS: "no monitoring pass has completed",
+    ProblemKind.STALE: "monitoring passes are late",
+    ProblemKind.LAST_PASS_FAILED: "the last monitoring pass failed",
+    ProblemKind.PASS_STUCK: "a monitoring pass is stuck",
+    ProblemKind.FEED_FAILING: "feed failing",
+    ProblemKind.FEED_SILENT: "feed silent",
+    ProblemKind.PAGES_UNREAD: "article pages cannot be read",
+    ProblemKind.ALERTS_STUCK: "alerts cannot be delivered",
+    ProblemKind.INDEX_BEHIND: "near-duplicate index behind",
+    ProblemKind.ENTRIES_FAILING: "feed entries failing",
+    ProblemKind.NO_FEEDS: "no feed enabled",
+}
+
+HINTS: dict[ProblemKind, str] = {
+    ProblemKind.NO_PASS: "check the Prefect worker and the deployment; `newsmon runs`",
+    ProblemKind.STALE: "check the Prefect worker and schedule; `newsmon runs`",
+    ProblemKind.LAST_PASS_FAILED: "`newsmon runs` and the run's log in Prefect say why",
+    ProblemKind.PASS_STUCK: "look for a hung worker in Prefect; `newsmon runs`",
+    ProblemKind.FEED_FAILING: (
+        "open the feed's URL; `newsmon feeds` shows its last error; disable it if it is gone"
+    ),
+    ProblemKind.FEED_SILENT: "check that the site still publishes there; `newsmon feeds`",
+    ProblemKind.PAGES_UNREAD: "the site blocks or drops downloads; `newsmon feeds`",
+    ProblemKind.ALERTS_STUCK: (
+        "invite the bot to the channel or fix its name; `newsmon alerts retry` afterwards"
+    ),
+    ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
+    ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",
+    ProblemKind.NO_FEEDS: "enable a feed in the configuration",
+}
+
+_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")
+_DATABASE_SCHEMES = ("postgres", "sqlite", "mysql")
+
+
+def problem_key(problem: Problem) -> str:
+    """What identifies a problem from pass to pass: its kind and subject, not its wording."""
+    key = (
+        problem.kind.value if problem.subject is None else f"{problem.kind.value}:{problem.subject}"
+    )
+    return clean_text(key)[:MAX_KEY_CHARS]
+
+
+def safe_text(text: str, limit: int) -> str:
+    """`text` for mrkdwn: credentials out of every URL (database URLs out altogether), one
+    line, escaped, at most `limit` characters."""
+
+    def shown(found: re.Match[str]) -> str:
+        if found.group(1).lower().startswith(_DATABASE_SCHEMES):
+            return "(database URL)"
+        return shown_url(found.group(0))
+
+    flat = " ".join(_URL.sub(shown, clean_text(text)).split())
+    return clip_escaped(flat, limit)
+
+
+@dataclass(frozen=True)
+class Appeared:
+    """A problem no notice announced yet."""
+
+    key: str
+    problem: Problem
+    since: datetime | None
+    line: str  # mrkdwn, escaped and bounded
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One notice to post: the problems it announces or resolves, its text, its thread."""
+
+    text: str  # mrkdwn
+    fallback: str  # the notification text (plain, escaped)
+    opens: tuple[Appeared, ...] = ()
+    resolves: tuple[Announced, ...] = ()
+    thread_of: int | None = None  # the id of the notice to reply to
+
+
+@dataclass(frozen=True)
+class Plan:
+    drafts: list[Draft] = field(default_factory=list)
+
+    @property
+    def opened(self) -> list[Appeared]:
+        return [a for d in self.drafts for a in d.opens]
+
+    @property
+    def resolved(self) -> list[Announced]:
+        return [a for d in self.drafts for a in d.resolves]
+
+
+def _verdict(report: HealthReport, name: str | None) -> FeedVerdict | None:
+    return next((v for v in report.feeds if v.health.name == name), None)
+
+
+def problem_since(report: HealthReport, problem: Problem) -> datetime | None:
+    """When the problem began, where the report knows: a feed failing since its last success,
+    silent since its last new article, its entries failing since…; else None."""
+    verdict = _verdict(report, problem.subject)
+    if problem.kind in (ProblemKind.FEED_FAILING, ProblemKind.FEED_SILENT) and verdict:
+        return verdict.since
+    if problem.kind is ProblemKind.ENTRIES_FAILING and verdict:
+        return verdict.health.entries_failing_since
+    if problem.kind is ProblemKind.STALE and report.last_completed is not None:
+        done = report.last_completed
+        return done.finished_at or done.started_at
+    return None
+
+
+def _subject(report: HealthReport, problem: Problem) -> str:
+    if problem.subject is None:
+        return ""
+    verdict = _verdict(report, problem.subject)
+    url = f" {shown_url(verdict.health.url)}" if verdict else ""
+    return safe_text(f"{problem.subject}{url}", 300)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
+
+
+def open_line(report: HealthReport, problem: Problem, since: datetime | None, zone: tzinfo) -> str:
+    """One problem in one line: what, which feed or channel, since when, what to do."""
+    subject = _subject(report, problem)
+    about = f" — {subject}" if subject else ""
+    began = f"since {when(since, zone)}" if since else f"seen {when(report.checked_at, zone)}"
+    detail = safe_text(problem.message, MAX_DETAIL_CHARS)
+    return f"*{TITLES[problem.kind]}*{about} ({began}): {detail}. What to do: {HINTS[problem.kind]}"
+
+
+def resolved_line(problem: Announced, now: datetime, zone: tzinfo) -> str:
+    kind = ProblemKind(problem.kind)
+    about = f" — {safe_text(problem.subject, 200)}" if problem.subject else ""
+    return (
+        f"*resolved: {TITLES[kind]}*{about}, after {_duration(now - problem.began)} "
+        f"(since {when(problem.began, zone)})"
+    )
+
+
+def _group(head: str, lines: Sequence[str]) -> str:
+    shown = [f"• {line}" for line in lines[:MAX_LISTED]]
+    more = len(lines) - len(shown)
+    tail = [f"… and {more} more: `newsmon health` lists them"] if more else []
+    text = "\n".join([head, *shown, *tail])
+    return text if len(text) <= MAX_SECTION_CHARS else text[: MAX_SECTION_CHARS - 1] + "…"
+
+
+def _fallback(text: str) -> str:
+    """The notification text: the first line, without mrkdwn stars."""
+    return text.split("\n", 1)[0].replace("*", "")[:300]
+
+
+def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzinfo = UTC) -> Plan:
+    """The notices one pass owes: problems of `report` not announced yet, and problems
+    announced whose key `report` no longer holds. Nothing when nothing changed."""
+    now = report.checked_at
+    current: dict[str, Problem] = {}
+    for problem in report.problems:
+        current.setdefault(problem_key(problem), problem)
+    known = {a.key for a in announced}
+    appeared = []
+    for key, problem in current.items():
+        if key not in known:
+            since = problem_since(report, problem)
+            line = open_line(report, problem, since, zone)
+            appeared.append(Appeared(key, problem, since, line))
+    gone = [a for a in announced if a.key not in current]
+    drafts: list[Draft] = []
+    if 0 < len(appeared) <= MAX_SINGLE:
+        for a in appeared:
+            text = f":rotating_light: newsmon: {a.line}"
+            drafts.append(Draft(text, _fallback(text), opens=(a,)))
+    elif appeared:
+        kinds = {a.problem.kind for a in appeared}
+        what = (
+            f"{len(appeared)} × {TITLES[next(iter(kinds))]}"
+            if len(kinds) == 1
+            else f"{len(appeared)} health problems"
+        )
+        head = (
+            f":rotating_light: newsmon: *{what}* appeared at once "
+            "(often one cause: the network, DNS, a proxy)"
+        )
+        text = _group(head, [a.line for a in appeared])
+        drafts.append(Draft(text, _fallback(text), opens=tuple(appeared)))
+    if 0 < len(gone) <= MAX_SINGLE:
+        for g in gone:
+            text = f":white_check_mark: newsmon: {resolved_line(g, now, zone)}"
+            drafts.append(Draft(text, _fallback(text), resolves=(g,), thread_of=g.notice_id))
+    elif gone:
+        head = f":white_check_mark: newsmon: *{len(gone)} health problems resolved*"
+        text = _group(head, [resolved_line(g, now, zone) for g in gone])
+        drafts.append(Draft(text, _fallback(text), resolves=tuple(gone)))
+    return Plan(drafts)
+
+
+def notice_message(
+    notice_id: int, channel: str, text: str, fallback: str, thread_ts: str | None
+) -> Message:
+    """A stored notice as a Slack message, marked so a lost post is found, not repeated."""
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return Message(
+        channel, fallback, blocks, Marker(NOTICE_EVENT, str(notice_id)), thread_ts=thread_ts
+    )

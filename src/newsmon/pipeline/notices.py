@@ -1,0 +1,135 @@
+"""Health notices in the operations channel (`slack.ops_channel`): at the end of a monitoring
+pass, the problems its health check found are compared with those announced before
+(`newsmon.notices.plan_notices`); the notices owed are recorded, then posted — each once.
+
+Exactly once, like alerts and digests: a notice row is claimed before it is posted (owner,
+lease); a post whose answer was lost, or whose owner died before recording it, is looked up in
+the channel (or its thread) by its metadata marker before it is posted again; a lookup that
+fails leaves it for the next pass rather than risk a second post. Any failure ends this pass's
+posting with one line for the log; what was not posted goes out with a later pass. At most
+`MAX_POSTS` notices are posted a pass, paced like alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from newsmon.corpus.claims import new_claim
+from newsmon.health import HealthReport
+from newsmon.notices import notice_message, plan_notices
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.delivery import Clock, RealClock
+from newsmon.slack import CredentialError, Pacer, Sender, SlackFailure, make_sender
+
+MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) drains over passes
+
+
+@dataclass
+class NoticeOutcome:
+    opened: int = 0  # problems announced by this pass's decision
+    resolved: int = 0  # problems found gone
+    posted: int = 0  # notices posted
+    recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
+    error: str | None = None  # why posting stopped early, one line
+    off: str | None = None  # why no notice was considered at all
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.opened or self.resolved or self.posted or self.recovered)
+
+    def line(self) -> str:
+        if self.off:
+            return f"health notices off: {self.off}"
+        text = (
+            f"health notices: {self.opened} problem(s) announced, {self.resolved} resolved; "
+            f"{self.posted} notice(s) posted"
+        )
+        if self.recovered:
+            text += f", {self.recovered} found already posted"
+        if self.error:
+            text += f"; stopped: {self.error}"
+        return text
+
+
+def announce_health(
+    ctx: Context, report: HealthReport, sender: Sender | None = None, clock: Clock | None = None
+) -> NoticeOutcome:
+    """Record the notices `report` calls for in the operations channel and post those waiting.
+
+    Nothing at all without `slack.ops_channel`, and nothing without the Web API (a bot token):
+    a webhook posts to its own fixed channel and neither it nor the console can tell whether a
+    lost post went out."""
+    channel = ctx.config.slack.ops_channel
+    if channel is None:
+        return NoticeOutcome(off="no slack.ops_channel")
+    if sender is None:
+        try:
+            sender = make_sender(ctx.secrets, ctx.config.slack)
+        except CredentialError as exc:
+            return NoticeOutcome(off=str(exc))
+    if not sender.can_look_up:
+        return NoticeOutcome(
+            off=f"they need SLACK_BOT_TOKEN (the {sender.name} sender cannot post to {channel})"
+        )
+    zone = ctx.config.slack.zone()
+    plan = ctx.store.notices.record(
+        lambda announced: plan_notices(report, announced, zone), channel, report.checked_at
+    )
+    outcome = NoticeOutcome(opened=len(plan.opened), resolved=len(plan.resolved))
+    post_notices(ctx, sender, channel, outcome, clock or RealClock())
+    return outcome
+
+
+def post_notices(
+    ctx: Context, sender: Sender, channel: str, outcome: NoticeOutcome, clock: Clock
+) -> None:
+    """Post the notices waiting for `channel`, oldest first, at most `MAX_POSTS`."""
+    cfg = ctx.config.slack
+    notices = ctx.store.notices
+    pacer = Pacer(cfg.channel_interval_seconds, cfg.channel_burst, cfg.max_per_second)
+    remember = getattr(sender, "remember", None)
+    known = ctx.store.outbox.channel_id(channel)
+    if remember is not None and known:
+        remember(channel, known)
+    tried: set[int] = set()
+    while outcome.posted + outcome.recovered < MAX_POSTS:
+        claim = new_claim(timedelta(seconds=cfg.lease_seconds))
+        job = notices.claim_notice(claim, channel, tried)
+        if job is None:
+            return
+        tried.add(job.id)
+        message = notice_message(job.id, job.channel, job.text, job.fallback, job.thread_ts)
+        assert message.marker is not None
+        if job.unknown_since is not None:
+            try:
+                ts = sender.find(channel, message.marker, job.unknown_since, job.thread_ts)
+            except SlackFailure as failure:
+                notices.release_notice(claim, job.id, job.unknown_since)
+                outcome.error = (
+                    f"notice #{job.id} may have been posted and could not be looked up "
+                    f"({failure}): left for the next pass"
+                )
+                return
+            if ts is not None:
+                notices.notice_sent(claim, job.id, ts)
+                outcome.recovered += 1
+                continue
+        wait = pacer.ready_at(channel, clock.monotonic()) - clock.monotonic()
+        if wait > 0:
+            clock.sleep(wait)
+        pacer.take(channel, clock.monotonic())
+        try:
+            posted = sender.post(message)
+        except SlackFailure as failure:
+            unknown = job.unknown_since or (claim.started if failure.maybe_posted else None)
+            notices.notice_failed(claim, job.id, str(failure), unknown)
+            outcome.error = f"notice #{job.id} not posted to {channel} ({failure}): next pass"
+            return
+        if notices.notice_sent(claim, job.id, posted.ts):
+            outcome.posted += 1
+        else:
+            outcome.error = (
+                f"notice #{job.id} posted after its claim expired; its next owner finds it"
+            )
+            return

@@ -1,0 +1,162 @@
+"""The decision of health notices (`newsmon.notices.plan_notices`): which problems a pass
+announces in the operations channel, which it resolves, grouped when many change at once, and
+what the text shows — escaped, bounded, without secrets. Pure: reports made by `assess`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from newsmon.alerts import MAX_SECTION_CHARS
+from newsmon.corpus.records import Announced, FeedHealth, RunRecord, RunStatus
+from newsmon.health import HealthReport, ProblemKind, assess
+from newsmon.notices import MAX_LISTED, MAX_SINGLE, Plan, plan_notices, problem_key
+
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+DONE = RunRecord(1, "monitor", RunStatus.COMPLETED, NOW - timedelta(minutes=3), NOW, {})
+
+
+def feed(name: str, *, failing_days: float = 0, **changes: object) -> FeedHealth:
+    values: dict[str, object] = {
+        "name": name,
+        "url": f"https://{name}.example/feed",
+        "last_checked_at": NOW - timedelta(minutes=5),
+        "last_success_at": NOW - timedelta(minutes=5),
+        "last_error": None,
+        "last_error_at": None,
+        "consecutive_failures": 0,
+        "entries_seen": 10,
+        "articles": 3,
+        "created_at": NOW - timedelta(days=30),
+        "last_new_at": NOW - timedelta(hours=2),
+    }
+    if failing_days:
+        values |= {
+            "last_success_at": NOW - timedelta(days=failing_days),
+            "consecutive_failures": 7,
+            "last_error": "HTTP 503",
+            "last_error_at": NOW - timedelta(minutes=5),
+        }
+    values.update(changes)
+    return FeedHealth(**values)  # type: ignore[arg-type]
+
+
+def report(
+    feeds: Sequence[FeedHealth] = (),
+    runs: Sequence[RunRecord] = (DONE,),
+    alerts: dict[str, dict[str, int]] | None = None,
+) -> HealthReport:
+    return assess(NOW, runs, feeds, alerts or {})
+
+
+def announced(key: str, notice_id: int = 7, days: float = 2, id: int = 1) -> Announced:
+    kind, _, subject = key.partition(":")
+    began = NOW - timedelta(days=days)
+    return Announced(id, key, kind, subject or None, began, began, notice_id)
+
+
+def test_a_problem_that_appears_is_announced_once_in_one_line_with_what_to_do() -> None:
+    health = report([feed("wire", failing_days=2), feed("fine")])
+    plan = plan_notices(health, [])
+    [draft] = plan.drafts
+    assert [a.key for a in draft.opens] == ["feed_failing:wire"] and not draft.resolves
+    assert draft.thread_of is None
+    text = draft.text
+    assert "\n" not in text
+    assert "*feed failing* — wire https://wire.example/feed" in text
+    assert "since 2026-11-30 09:00 UTC" in text  # its last success
+    assert "HTTP 503" in text and "`newsmon feeds`" in text
+    assert draft.fallback.startswith(":rotating_light: newsmon: feed failing")
+    # the same problem, next pass, in other words (more failures): nothing more is said
+    later = report([feed("wire", failing_days=3, consecutive_failures=9), feed("fine")])
+    assert plan_notices(later, [announced("feed_failing:wire")]).drafts == []
+
+
+def test_a_problem_gone_is_resolved_once_in_its_notices_thread_with_how_long_it_lasted() -> None:
+    plan = plan_notices(report([feed("wire")]), [announced("feed_failing:wire", notice_id=7)])
+    [draft] = plan.drafts
+    assert [g.key for g in draft.resolves] == ["feed_failing:wire"] and not draft.opens
+    assert draft.thread_of == 7
+    assert "*resolved: feed failing* — wire, after 2 days" in draft.text
+    assert plan_notices(report([feed("wire")]), []).drafts == []  # nothing announced: silence
+
+
+def test_healthy_and_unchanged_installations_owe_no_notice() -> None:
+    assert plan_notices(report([feed("a"), feed("b")]), []) == Plan([])
+    health = report([feed("a", failing_days=2)], alerts={"#x": {"blocked": 3}})
+    keys = [problem_key(p) for p in health.problems]
+    assert keys == ["feed_failing:a", "alerts_stuck:#x"]
+    assert plan_notices(health, [announced(k, id=i) for i, k in enumerate(keys)]).drafts == []
+
+
+def test_many_problems_at_once_make_one_grouped_notice_and_one_grouped_resolution() -> None:
+    feeds = [feed(f"feed-{i:02}", failing_days=2) for i in range(40)]
+    plan = plan_notices(report(feeds), [])
+    [draft] = plan.drafts
+    assert len(draft.opens) == 40
+    assert draft.text.startswith(":rotating_light: newsmon: *40 × feed failing* appeared at once")
+    assert draft.text.count("\n• ") == MAX_LISTED
+    assert "… and 30 more: `newsmon health` lists them" in draft.text
+    assert len(draft.text) <= MAX_SECTION_CHARS
+    # all recovered in one pass: one resolution, at the top level (several notices announced)
+    gone = [announced(f"feed_failing:feed-{i:02}", id=i) for i in range(40)]
+    [resolved] = plan_notices(report([feed("x")]), gone).drafts
+    assert len(resolved.resolves) == 40 and resolved.thread_of is None
+    assert "*40 health problems resolved*" in resolved.text
+    # up to MAX_SINGLE at once still get a notice each
+    few = plan_notices(report(feeds[:MAX_SINGLE]), [])
+    assert [len(d.opens) for d in few.drafts] == [1] * MAX_SINGLE
+
+
+def test_a_pass_opens_and_resolves_at_once_at_most_two_groups() -> None:
+    feeds = [feed(f"new-{i}", failing_days=2) for i in range(5)]
+    gone = [announced(f"feed_failing:old-{i}", id=i) for i in range(5)]
+    plan = plan_notices(report(feeds), gone)
+    assert [(len(d.opens), len(d.resolves)) for d in plan.drafts] == [(5, 0), (0, 5)]
+    mixed = plan_notices(report(feeds[:1]), gone[:2])
+    assert [(len(d.opens), len(d.resolves)) for d in mixed.drafts] == [(1, 0), (0, 1), (0, 1)]
+
+
+def test_hostile_error_text_is_escaped_bounded_and_free_of_secrets() -> None:
+    hostile = (
+        "<!channel> & <https://evil.example|click> "
+        + "x" * 5000
+        + " via https://user:hunter2@proxy.example/?api_key=sekrit"
+    )
+    health = report(
+        [
+            feed(
+                "keyed",
+                failing_days=2,
+                url="https://bob:pw@keyed.example/rss?token=abc123",
+                last_error=hostile,
+            )
+        ]
+    )
+    [draft] = plan_notices(health, []).drafts
+    text = draft.text
+    assert "<" not in text and ">" not in text and "<!channel>" not in text
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in text
+    assert "pw@" not in text and "abc123" not in text and "token=***" in text
+    assert len(text) < 1000  # the detail is cut to a few hundred characters
+    # the tail with the proxy's credentials was cut off; were it shown, it would be hidden too
+    short = report([feed("k", failing_days=2, last_error="via https://u:hunter2@p.example/?key=s")])
+    [d] = plan_notices(short, []).drafts
+    assert "hunter2" not in d.text and "key=***" in d.text
+
+
+def test_a_database_url_in_a_failed_pass_is_never_shown() -> None:
+    failed = RunRecord(
+        2,
+        "monitor",
+        RunStatus.FAILED,
+        NOW - timedelta(minutes=2),
+        NOW,
+        {},
+        "StoreError: cannot reach postgresql+psycopg://newsmon:s3cret@db.internal:5432/newsmon",
+    )
+    health = report(runs=[failed, DONE])
+    assert [p.kind for p in health.problems] == [ProblemKind.LAST_PASS_FAILED]
+    [draft] = plan_notices(health, []).drafts
+    assert "s3cret" not in draft.text and "db.internal" not in draft.text
+    assert "(database URL)" in draft.text and "`newsmon runs`" in draft.text
