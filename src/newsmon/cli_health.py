@@ -62,6 +62,7 @@ def health(
     )
     try:
         report = health_report(store, cfg, datetime.now(UTC), policy)
+        notices = store.notices.state() if cfg.slack.ops_channel else None
     finally:
         store.close()
     if as_json:
@@ -69,6 +70,12 @@ def health(
     else:
         for line in report.lines():
             typer.echo(line)
+        if notices is not None and (notices.announced or notices.waiting):
+            named = ", ".join(
+                f"{a.kind} {a.subject}" if a.subject else a.kind for a in notices.announced
+            )
+            waiting = f" ({notices.waiting} notice(s) not posted yet)" if notices.waiting else ""
+            typer.echo(f"announced in {cfg.slack.ops_channel}: {named or 'nothing open'}{waiting}")
     if not report.healthy:
         raise typer.Exit(EXIT_UNHEALTHY)
 

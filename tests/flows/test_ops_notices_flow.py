@@ -1,0 +1,94 @@
+"""Health notices in the operations channel through the real `monitor` flow, the sample site on
+loopback and the fake Slack: a feed failing long enough is announced once, said nothing more
+about while it fails, and resolved once, in the announcement's thread, when it works again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flows.monitor import monitor
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+from newsmon.config import load_config
+from newsmon.corpus import Store
+from newsmon.corpus.schema import FeedRow
+from newsmon.devsite import SiteServer
+from newsmon.notices import NOTICE_EVENT
+from tests.support.configs import write_config
+from tests.support.fake_slack import FakeSlack
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+OPS = "#newsmon-ops"
+CHANNELS = {"open-source": "#ai-open-source", "ai-safety": "#ai-safety", "policy": "#ai-policy"}
+FLAKY = "/feeds/ko-ai.xml"  # a working feed of the site, made to fail and then to work again
+
+
+def notices(slack: FakeSlack) -> list[dict[str, Any]]:
+    return [p for p in slack.posts if (p.get("metadata") or {}).get("event_type") == NOTICE_EVENT]
+
+
+def backdate_feed(config: Path, name: str, days: float) -> None:
+    """The feed was added `days` ago (and never worked since): what a failing feed looks like
+    after that long, without waiting for it."""
+    store = Store.open(load_config(config).database_url)
+    try:
+        with store.session() as s:
+            feed = s.query(FeedRow).filter(FeedRow.name == name).one()
+            s.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed.id)
+                .values(created_at=feed.created_at - timedelta(days=days))
+            )
+    finally:
+        store.close()
+
+
+def test_a_feed_failing_for_days_is_announced_once_and_resolved_once_in_its_thread(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    site.routes[FLAKY] = {"status": 503, "body": "<html>down <!channel> & out</html>"}
+    config = write_config(
+        tmp_path,
+        feeds=[("frontier-wire", "/feeds/en-ai.atom", "en"), ("flaky-ko", FLAKY)],
+        base=site.base,
+        channels=CHANNELS,
+        default_channel="#n",
+        slack={"ops_channel": OPS},
+    )
+    first = asyncio.run(monitor(config_path=str(config), force=True))
+    assert first.feeds_ok == 1 and first.feeds_failed == 1
+    assert notices(slack) == []  # failing for minutes: not a problem yet
+
+    backdate_feed(config, "flaky-ko", days=2)
+    asyncio.run(monitor(config_path=str(config), force=True))
+    [opened] = notices(slack)
+    assert opened["channel_id"] == slack.channel_id(OPS) and not opened.get("thread_ts")
+    text = opened["blocks"][0]["text"]["text"]
+    assert "*feed failing* — flaky-ko http://127.0.0.1:" in text and "since " in text
+    assert "HTTP 503" in text and "`newsmon feeds`" in text
+    # the alerts went where they always go; the ops channel got the notice only
+    assert all(p["channel_id"] != slack.channel_id(OPS) for p in slack.posts if p is not opened)
+
+    asyncio.run(monitor(config_path=str(config), force=True))
+    assert len(notices(slack)) == 1  # still failing: nothing more
+
+    code_health = CliRunner().invoke(app, ["health", "--config", str(config)])
+    assert f"announced in {OPS}: feed_failing flaky-ko" in code_health.output
+
+    del site.routes[FLAKY]  # the site is back
+    asyncio.run(monitor(config_path=str(config), force=True))
+    [_, resolved] = notices(slack)
+    assert resolved["thread_ts"] == opened["ts"]
+    assert (
+        "*resolved: feed failing* — flaky-ko, after 2 days" in resolved["blocks"][0]["text"]["text"]
+    )
+
+    asyncio.run(monitor(config_path=str(config), force=True))
+    assert len(notices(slack)) == 2  # healthy, and said so once

@@ -1,0 +1,206 @@
+"""Health notices posted exactly once, against the fake Slack through the real slack_sdk client,
+on SQLite and (when NEWSMON_TEST_POSTGRES_URL is set) PostgreSQL: a post whose answer was lost
+is looked up, not posted again; one whose owner died before recording it is found by the next
+owner; two passes racing announce and resolve each problem once; a Slack outage delays."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsmon.clock import utcnow
+from newsmon.corpus.claims import new_claim
+from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.health import HealthReport, assess
+from newsmon.notices import NOTICE_EVENT, notice_message, plan_notices
+from newsmon.pipeline import Context
+from newsmon.pipeline.notices import NoticeOutcome, announce_health
+from newsmon.slack import SlackWebSender
+from tests.support.delivery import config_path, context
+from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
+
+OPS = "#ops"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'corpus.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
+    with throwaway_schema(prefix="notices") as url:
+        yield url
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def health(failing: list[str], now: datetime | None = None) -> HealthReport:
+    """What a pass's health check says when `failing` feeds have failed for two days."""
+    now = now or utcnow()
+    done = RunRecord(1, "monitor", RunStatus.COMPLETED, now - timedelta(minutes=2), now, {})
+    feeds = [
+        FeedHealth(
+            name,
+            f"https://{name}.example/feed",
+            now - timedelta(minutes=5),
+            now - timedelta(days=2),
+            "HTTP 503",
+            now - timedelta(minutes=5),
+            9,
+            10,
+            3,
+            last_new_at=now - timedelta(hours=1),
+        )
+        for name in failing
+    ]
+    return assess(now, [done], feeds, {})
+
+
+def ids(fake: FakeSlack) -> Counter[str]:
+    return Counter(fake.metadata_ids(NOTICE_EVENT))
+
+
+def race(contexts: list[Context], report: HealthReport) -> list[NoticeOutcome]:
+    """Both passes announce the same report at the same instant."""
+    outcomes: list[NoticeOutcome] = []
+    barrier = threading.Barrier(len(contexts))
+
+    def run(ctx: Context) -> None:
+        barrier.wait()
+        outcomes.append(announce_health(ctx, report))
+
+    threads = [threading.Thread(target=run, args=(ctx,)) for ctx in contexts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_a_notice_whose_answer_was_lost_is_looked_up_not_posted_again(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, db_url, ops_channel=OPS, timeout=1)
+    ctx = context(config, fake)
+    try:
+        fake.delay_after = 3  # accepted, then answered after the client gave up
+        first = announce_health(ctx, health(["wire"]))
+        assert first.opened == 1 and first.posted == 0
+        assert first.error is not None and "next pass" in first.error
+        assert len(ids(fake)) == 1  # Slack has it, newsmon does not know
+        fake.delay_after = 0
+        second = announce_health(ctx, health(["wire"]))
+        assert (second.opened, second.posted, second.recovered) == (0, 0, 1)
+        assert ids(fake) == Counter({"1": 1})
+        looked = [a for a in fake.attempts if a["path"] == "/api/conversations.history"]
+        assert looked and looked[0]["include_all_metadata"] in ("1", "true", "True")
+        third = announce_health(ctx, health([]))  # recovered: resolved in the found post's thread
+        assert (third.resolved, third.posted) == (1, 1)
+        [opened] = fake.top_level(OPS)
+        [reply] = fake.replies()
+        assert reply["thread_ts"] == opened["ts"] and ids(fake) == Counter({"1": 1, "2": 1})
+    finally:
+        ctx.close()
+
+
+def test_a_notice_posted_by_an_owner_that_died_before_recording_it_is_found(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, db_url, ops_channel=OPS, lease_seconds=60)
+    ctx = context(config, fake)
+    try:
+        plan = ctx.store.notices.record(
+            lambda announced: plan_notices(health(["wire"]), announced),
+            OPS,
+            utcnow(),
+        )
+        assert len(plan.drafts) == 1
+        # a pass claimed it an hour ago, posted it, and died: its lease is long over
+        dead = new_claim(timedelta(minutes=10), utcnow() - timedelta(hours=1))
+        job = ctx.store.notices.claim_notice(dead, OPS)
+        assert job is not None and job.unknown_since is None
+        sender = SlackWebSender(fake.token, base_url=fake.api_url)
+        sender.post(notice_message(job.id, job.channel, job.text, job.fallback, None))
+        outcome = announce_health(ctx, health(["wire"]))
+        assert (outcome.opened, outcome.posted, outcome.recovered) == (0, 0, 1)
+        assert ids(fake) == Counter({str(job.id): 1})
+        assert ctx.store.notices.state().waiting == 0
+    finally:
+        ctx.close()
+
+
+def test_a_slack_outage_delays_notices_and_fails_nothing(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        fake.channel_id(OPS)  # the channel exists in Slack, where the lookup will search
+        fake.outage = Scripted(503, "upstream down", content_type="text/plain")
+        down = announce_health(ctx, health(["a", "b"]))
+        assert down.opened == 2 and down.posted == 0 and down.error
+        assert ctx.store.notices.state().waiting == 2
+        assert len([a for a in fake.attempts if a["path"] == "/api/chat.postMessage"]) == 1
+        fake.outage = None
+        back = announce_health(ctx, health(["a", "b"]))
+        assert (back.opened, back.posted) == (0, 2) and back.error is None, back
+        assert ids(fake) == Counter({"1": 1, "2": 1})
+    finally:
+        ctx.close()
+
+
+def test_two_passes_racing_announce_and_resolve_each_problem_once(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    contexts = [context(config, fake) for _ in range(2)]  # two passes, two engines
+    fake.delay_after = 0.05  # a slow Slack: posts overlap
+    failing = ["a", "b", "c", "d", "e"]
+    try:
+        for report in (health(failing[:2]), health(failing), health(failing[3:]), health([])):
+            outcomes = race(contexts, report)
+            assert len(outcomes) == 2 and not any(o.error for o in outcomes), outcomes
+        posted = ids(fake)
+        assert set(posted.values()) == {1}  # no notice twice
+        state = contexts[0].store.notices.state()
+        assert state.announced == [] and state.waiting == 0
+        # a, b; then c, d, e; then a, b, c resolved; then d, e resolved
+        texts = [p["blocks"][0]["text"]["text"] for p in fake.posts]
+        opened = [t for t in texts if ":rotating_light:" in t]
+        resolved = [t for t in texts if ":white_check_mark:" in t]
+        assert len(opened) == 5 and len(resolved) == 5
+        assert sum(t.count("*resolved: feed failing*") for t in resolved) == 5
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def test_no_ops_channel_or_no_bot_token_means_no_notice(tmp_path: Path, fake: FakeSlack) -> None:
+    url = f"sqlite:///{tmp_path / 'corpus.db'}"
+    plain = context(config_path(tmp_path, url), fake)
+    try:
+        assert announce_health(plain, health(["a"])).off == "no slack.ops_channel"
+        assert plain.store.notices.state().waiting == 0
+    finally:
+        plain.close()
+    hooked = context(config_path(tmp_path, url, ops_channel=OPS), fake, webhook=True)
+    try:
+        outcome = announce_health(hooked, health(["a"]))
+        assert outcome.off is not None and "SLACK_BOT_TOKEN" in outcome.off
+        assert hooked.store.notices.state().waiting == 0 and fake.posts == []
+    finally:
+        hooked.close()
