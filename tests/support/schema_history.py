@@ -52,3 +52,21 @@ def assert_0007_drops_leases_and_restores_them(engine: Engine) -> None:
     upgrade(engine)
     assert revision(engine) == head_revision()
     assert shape(engine, "leases") is None
+
+
+def assert_0011_adds_health_notices_and_drops_them_going_down(engine: Engine) -> None:
+    """0011 adds `health_notices` and `health_problems`; walking back to 0010 drops both, and
+    the way up builds them again. `engine` points at an empty corpus."""
+    from newsmon.migrations import head_revision, upgrade
+
+    upgrade(engine, "0010")
+    assert shape(engine, "health_notices") is None and shape(engine, "health_problems") is None
+    upgrade(engine, "0011")
+    made = {t: shape(engine, t) for t in ("health_notices", "health_problems")}
+    assert all(s is not None and s["primary_key"] == ["id"] for s in made.values())
+    downgrade(engine, "0010")
+    assert revision(engine) == "0010"
+    assert shape(engine, "health_notices") is None and shape(engine, "health_problems") is None
+    upgrade(engine)
+    assert revision(engine) == head_revision()
+    assert {t: shape(engine, t) for t in made} == made

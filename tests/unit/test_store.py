@@ -26,7 +26,10 @@ from newsmon.dedup import BANDS
 from newsmon.pipeline import prune_index
 from tests.support.articles import new_article
 from tests.support.index_retention import check_index_retention
-from tests.support.schema_history import assert_0007_drops_leases_and_restores_them
+from tests.support.schema_history import (
+    assert_0007_drops_leases_and_restores_them,
+    assert_0011_adds_health_notices_and_drops_them_going_down,
+)
 
 
 def article(url: str, text: str = "body", h: str | None = None, **kw) -> NewArticle:
@@ -501,3 +504,13 @@ def test_a_similar_story_weeks_apart_is_a_story_of_its_own(store: Store) -> None
     # the same body is the same story at any distance
     same = store.find_cluster(signed("https://e.example/1", STORY, published_at=later))
     assert same == ClusterMatch(head.id, DuplicateReason.HASH, 1.0)
+
+
+def test_0011_health_notices_walk_down_and_up_again(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk11.db'}")
+    try:
+        assert_0011_adds_health_notices_and_drops_them_going_down(engine)
+    finally:
+        engine.dispose()
