@@ -11,8 +11,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -414,8 +417,20 @@ class Articles:
             )
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:
-        """Remember URLs a feed carried for stored articles; returns how many were new."""
+        """Remember URLs a feed carried for stored articles; returns how many were new.
+
+        A sighting already stored is skipped by a read (no write, so no write lock on SQLite,
+        for the links a feed lists pass after pass). Another worker (a pass, a backfill of the
+        same feed) may store the same sighting between that read and the insert: the insert
+        then does nothing (`ON CONFLICT DO NOTHING` on the unique key) instead of failing the
+        whole batch. Sightings without a feed (`backfill --urls` without `--feed`) are not
+        covered by the unique key (NULLs differ), so two such backfills at once may record one
+        link twice: a repeated line in `newsmon articles --cluster`, nothing else.
+        """
         added = 0
+        insert_new = (pg_insert if self._db.is_postgres else sqlite_insert)(
+            cast(Table, SightingRow.__table__)
+        ).on_conflict_do_nothing()
         with self._db.session() as s:
             for sighting in sightings:
                 url = clean_url(sighting.url)[:MAX_URL]
@@ -429,8 +444,10 @@ class Articles:
                     )
                 )
                 if exists is None:
-                    s.add(SightingRow(article_id=sighting.article_id, feed_id=feed_id, url=url))
-                    added += 1
+                    row = insert_new.values(
+                        article_id=sighting.article_id, feed_id=feed_id, url=url, seen_at=utcnow()
+                    )
+                    added += s.execute(row.returning(SightingRow.id)).first() is not None
         return added
 
     # --- matches ------------------------------------------------------------------------------
