@@ -13,20 +13,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import event, func, select
 
+from newsmon import clusters
+from newsmon.clock import utcnow
 from newsmon.corpus import Store
-from newsmon.corpus.records import NewSighting
-from newsmon.corpus.schema import SightingRow
+from newsmon.corpus import retention as retention_module
+from newsmon.corpus.records import NewSighting, StoredMatch
+from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, SightingRow
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
 from tests.support.postgres import PG_URL, throwaway_schema
 
 GRACE = 1.5
+MATCH = [StoredMatch("policy", 1.0, [], "snippet")]
+ALERTS = {"#policy": ["policy"]}
 A = TypeVar("A")
 B = TypeVar("B")
 
@@ -140,3 +146,90 @@ def test_one_sighting_recorded_by_two_workers_at_once_is_stored_once(
     assert sorted([first, second]) == [0, 1]
     with one.session() as s:
         assert s.scalar(select(func.count()).select_from(SightingRow)) == 1
+
+
+# --- 2. an edit while the index is pruned -----------------------------------------------------
+
+
+@pytest.mark.parametrize("fingerprint", ["f2", "f1"])
+def test_an_edit_during_a_prune_leaves_the_article_marked_as_its_bands_are(
+    monkeypatch: pytest.MonkeyPatch, workers: tuple[Store, Store], fingerprint: str
+) -> None:
+    """A prune reads an old article, an edit re-indexes it (new bands, back in the index) and
+    commits, then the prune deletes the bands of the text it read and marks the article out
+    of the index: its new bands would stay, never pruned, under an article marked as out.
+
+    The edit's entry fingerprint changes (a pass's edit) or not (`update_article` called
+    otherwise): on PostgreSQL the edit must then not delete band rows before it holds the
+    article, or it deadlocks with the prune, which holds the article and deletes its bands."""
+    one, two = workers
+    old, new = stories()[:2]
+    stored = one.add_article(
+        new_article("https://a.example/story", old, signed=True, entry_fingerprint="f1")
+    )
+    race = Race()
+    real_keys = retention_module.stored_keys
+
+    def keys(*args: Any) -> list[int]:
+        race.pause()  # the prune has read its rows and is about to delete their bands
+        return real_keys(*args)
+
+    edited = new_article("https://a.example/story", new, signed=True, entry_fingerprint=fingerprint)
+    monkeypatch.setattr(retention_module, "stored_keys", keys)
+    pruned, changed = race.run(
+        lambda: one.retention.drop_old_bands(utcnow() + timedelta(days=1), 10),
+        lambda: two.update_article(stored.id, edited),
+    )
+    assert changed
+    with one.session() as s:
+        dropped = s.scalar(select(ArticleRow.bands_dropped_at).where(ArticleRow.id == stored.id))
+        bands = s.scalar(
+            select(func.count())
+            .select_from(ArticleBandRow)
+            .where(ArticleBandRow.article_id == stored.id)
+        )
+    # either the prune came second (out of the index, no rows) or the edit did (back in it)
+    assert (dropped is not None, bands == 0) in [(True, True), (False, False)], (pruned, bands)
+
+
+# --- 3. a head that becomes a copy while a copy joins it ----------------------------------------
+
+
+def test_a_lone_article_that_becomes_a_copy_while_a_copy_joins_it_leaves_no_chain(
+    monkeypatch: pytest.MonkeyPatch, workers: tuple[Store, Store]
+) -> None:
+    """R was stored from its feed's text (a story of its own, H is another); C, the same
+    text from another site, is being stored (it joins R) while R's page, read at last, shows R
+    to be a copy of H (R joins H). Every copy must point at a head: C at H, or R staying a
+    head with its copy C. A chain (C → R → H) hides C from H's cluster, and a later copy
+    found through C would ask R's cluster, not H's, whether the story was announced."""
+    one, two = workers
+    full, other = stories()[:2]
+    head = one.add_article(
+        new_article("https://h.example/story", full, signed=True), MATCH, "v1", ALERTS
+    )
+    lone = one.add_article(new_article("https://r.example/story", other, signed=True))
+    assert lone.duplicate_of is None
+    page = new_article("https://r.example/story", full, signed=True)
+    copy = new_article("https://c.example/story", other, signed=True)
+    race = Race()
+    real_find = clusters.find_cluster
+
+    def find(*args: Any, **kwargs: Any) -> Any:
+        found = real_find(*args, **kwargs)
+        race.pause()  # the page's worker has decided that R joins H
+        return found
+
+    monkeypatch.setattr(clusters, "find_cluster", find)
+    recovered, stored = race.run(
+        lambda: one.recover_page(lone.id, other, page, MATCH, "v1", ALERTS),
+        lambda: two.add_article(copy, MATCH, "v1", ALERTS),
+    )
+    assert recovered.replaced
+    with one.session() as s:
+        links = dict(s.execute(select(ArticleRow.id, ArticleRow.duplicate_of_id)).tuples().all())
+        alerts = s.scalar(select(func.count()).select_from(AlertRow))
+    chained = {a: h for a, h in links.items() if h is not None and links[h] is not None}
+    assert not chained, f"copies pointing at copies: {chained} ({recovered}, {stored})"
+    assert links[head.id] is None
+    assert alerts in (1, 2)  # H's; and R's story's if R stayed a story of its own

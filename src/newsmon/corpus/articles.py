@@ -166,6 +166,18 @@ class Articles:
         for key in sorted(set(keys)):
             s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
 
+    @staticmethod
+    def _hold_article(s: Session, article_id: int) -> ArticleRow | None:
+        """The stored article that this transaction is about to rewrite (an edit, a page read
+        at last), its row locked first on PostgreSQL (`FOR NO KEY UPDATE`, which a copy
+        pointing at it does not wait for), before any of its band rows: a prune of the index
+        locks the article before its band rows too (and skips it while held), so the two
+        never hold one each and wait for the other (a deadlock). SQLite holds the database's
+        write lock already (`_lock_story`)."""
+        return s.get(
+            ArticleRow, article_id, with_for_update={"key_share": True}, populate_existing=True
+        )
+
     def _lock_cluster(self, s: Session, head_id: int) -> None:
         """Serialise the writers that join one cluster (or give it its text) before they ask
         whether it has spoken (`Database.lock_cluster`). The story locks are not enough for
@@ -199,7 +211,7 @@ class Articles:
         new_keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, changed.content_hash, new_keys)
-            row = s.get(ArticleRow, article_id)
+            row = self._hold_article(s, article_id)
             if row is None:
                 return False
             if keep_body:
@@ -321,7 +333,7 @@ class Articles:
         keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, changed.content_hash, keys)
-            row = s.get(ArticleRow, article_id)
+            row = self._hold_article(s, article_id)
             if row is None:
                 return RecoveredPage(False)
             row.page_retry_at, row.page_attempts = None, row.page_attempts + 1
