@@ -233,3 +233,33 @@ def test_a_lone_article_that_becomes_a_copy_while_a_copy_joins_it_leaves_no_chai
     assert not chained, f"copies pointing at copies: {chained} ({recovered}, {stored})"
     assert links[head.id] is None
     assert alerts in (1, 2)  # H's; and R's story's if R stayed a story of its own
+
+
+def test_a_backfill_alert_for_an_article_becoming_a_copy_asks_the_story_it_joins(
+    monkeypatch: pytest.MonkeyPatch, workers: tuple[Store, Store]
+) -> None:
+    """`backfill --alerts` queues an alert for R while R's page, read at last, makes it a copy
+    of H, whose story was announced in that channel: the backfill must ask H's cluster, not
+    the cluster R headed when it read R (a second alert for H's story)."""
+    one, two = workers
+    full, other = stories()[:2]
+    one.add_article(new_article("https://h.example/story", full, signed=True), MATCH, "v1", ALERTS)
+    lone = one.add_article(new_article("https://r.example/story", other, signed=True))
+    page = new_article("https://r.example/story", full, signed=True)
+    race = Race()
+    real_find = clusters.find_cluster
+
+    def find(*args: Any, **kwargs: Any) -> Any:
+        found = real_find(*args, **kwargs)
+        race.pause()  # the page's worker has decided that R joins H
+        return found
+
+    monkeypatch.setattr(clusters, "find_cluster", find)
+    recovered, queued = race.run(
+        lambda: one.recover_page(lone.id, other, page),
+        lambda: two.enqueue_alert(lone.id, "#policy", ["policy"], revive_skipped=True),
+    )
+    assert recovered.joined
+    assert not queued
+    with one.session() as s:
+        assert s.scalar(select(func.count()).select_from(AlertRow)) == 1

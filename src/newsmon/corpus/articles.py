@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import cast
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from newsmon import clusters
 from newsmon.clock import utcnow
-from newsmon.corpus.cluster_queries import ClusterQueries
+from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.engine import Database
 from newsmon.corpus.outbox import alert_rows
 from newsmon.corpus.records import (
@@ -96,7 +97,8 @@ class Articles:
             when = clusters.story_time(article.published_at, seen)
             cluster = clusters.find_cluster(queries, article, when)
             if cluster is not None:  # whether it speaks is the cluster's question
-                self._lock_cluster(s, cluster.head_id)
+                head = lock_head(self._db, s, cluster.head_id)
+                cluster = replace(cluster, head_id=head)
             row = ArticleRow(
                 canonical_url=article.canonical_url,
                 url=article.url,
@@ -343,21 +345,27 @@ class Articles:
             self._drop_bands(s, row)
             s.flush()
             joined = False
+            if row.duplicate_of_id is None:
+                # A copy being stored now that found this article a head waits for this lock,
+                # then finds it a copy and joins its head (`lock_head`); one that got the lock
+                # first is counted here, and this article stays the head of its copies.
+                self._lock_cluster(s, row.id)
             if row.duplicate_of_id is None and not self._has_copies(s, row.id):
                 when = clusters.story_time(row.published_at, row.first_seen_at)
                 cluster = clusters.find_cluster(queries, changed, when)
                 if cluster is not None and cluster.head_id != row.id:
-                    row.duplicate_of_id = cluster.head_id
-                    row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
-                    joined = True
+                    head = lock_head(self._db, s, cluster.head_id)
+                    if head != row.id:
+                        row.duplicate_of_id = head
+                        row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
+                        joined = True
             self._set_body(row, changed)
             row.language = changed.language
             self._add_bands(s, row, keys, reindex=True)
             s.flush()
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
-            head_id = row.duplicate_of_id or row.id
-            self._lock_cluster(s, head_id)
+            head_id = lock_head(self._db, s, row.duplicate_of_id or row.id)
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None
             if not speaks and not (matches and not clusters.cluster_spoke(queries, head_id)):
