@@ -1,7 +1,8 @@
 """Two workers (two engines, as two processes would have: no shared in-process lock) writing
 the same corpus rows at the same moment, on SQLite and PostgreSQL: a sighting recorded by a
 pass and a backfill at once, an edit during a prune of the index, a page read at last that makes
-a lone article a copy while another worker stores a copy of that article.
+a lone article a copy while another worker stores a copy of that article or queues an alert
+for it (a backfill).
 
 The interleaving is forced: the first worker stops at a named point (after its reads, before
 its writes) and goes on once the second worker has finished (or, when the corpus makes the
