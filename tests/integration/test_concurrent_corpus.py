@@ -264,3 +264,23 @@ def test_a_backfill_alert_for_an_article_becoming_a_copy_asks_the_story_it_joins
     assert not queued
     with one.session() as s:
         assert s.scalar(select(func.count()).select_from(AlertRow)) == 1
+
+
+# --- other check-then-act ----------------------------------------------------------------------
+
+
+def test_two_workers_replacing_one_articles_matches_at_once_both_succeed(
+    workers: tuple[Store, Store],
+) -> None:
+    """Two backfills (or a backfill and an edit) apply rules to one article at once: both
+    read its matches, find a topic missing, and insert it; the second insert must not fail."""
+    one, two = workers
+    stored = one.add_article(new_article("https://a.example/story", stories()[0], signed=True))
+    race = Race()
+    pause_before(one, race, "INSERT INTO MATCHES")
+    first, second = race.run(
+        lambda: one.replace_matches(stored.id, MATCH, "v2"),
+        lambda: two.replace_matches(stored.id, MATCH, "v2"),
+    )
+    assert sorted([len(first.added), len(second.added)]) == [0, 1]
+    assert [m.topic for m in one.matches_of(stored.id)] == ["policy"]

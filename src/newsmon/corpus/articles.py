@@ -475,8 +475,17 @@ class Articles:
     def replace_matches(
         self, article_id: int, matches: Sequence[StoredMatch], rules_version: str
     ) -> TopicChanges:
-        """Make the stored matches equal to `matches`; returns the topics added and removed."""
+        """Make the stored matches equal to `matches`; returns the topics added and removed.
+
+        The article is held first (the write lock on SQLite, its row on PostgreSQL), as an
+        edit or a page read at last holds it: two writers of one article's matches (two
+        backfills, a backfill and an edit) take turns instead of both inserting a topic that
+        neither found stored, which failed the second on the unique key.
+        """
         with self._db.session() as s:
+            self._db.lock_writes(s)
+            if self._hold_article(s, article_id) is None:
+                return TopicChanges(set(), set())
             current = {
                 m.topic: m
                 for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article_id))
