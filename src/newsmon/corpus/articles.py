@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Table, delete, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
 from newsmon.clock import utcnow
-from newsmon.corpus.cluster_queries import ClusterQueries
+from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.engine import Database
 from newsmon.corpus.outbox import alert_rows
 from newsmon.corpus.records import (
@@ -93,7 +97,8 @@ class Articles:
             when = clusters.story_time(article.published_at, seen)
             cluster = clusters.find_cluster(queries, article, when)
             if cluster is not None:  # whether it speaks is the cluster's question
-                self._lock_cluster(s, cluster.head_id)
+                head = lock_head(self._db, s, cluster.head_id)
+                cluster = replace(cluster, head_id=head)
             row = ArticleRow(
                 canonical_url=article.canonical_url,
                 url=article.url,
@@ -163,6 +168,18 @@ class Articles:
         for key in sorted(set(keys)):
             s.execute(text("SELECT pg_advisory_xact_lock(CAST(:k AS BIGINT))"), {"k": key})
 
+    @staticmethod
+    def _hold_article(s: Session, article_id: int) -> ArticleRow | None:
+        """The stored article that this transaction is about to rewrite (an edit, a page read
+        at last), its row locked first on PostgreSQL (`FOR NO KEY UPDATE`, which a copy
+        pointing at it does not wait for), before any of its band rows: a prune of the index
+        locks the article before its band rows too (and skips it while held), so the two
+        never hold one each and wait for the other (a deadlock). SQLite holds the database's
+        write lock already (`_lock_story`)."""
+        return s.get(
+            ArticleRow, article_id, with_for_update={"key_share": True}, populate_existing=True
+        )
+
     def _lock_cluster(self, s: Session, head_id: int) -> None:
         """Serialise the writers that join one cluster (or give it its text) before they ask
         whether it has spoken (`Database.lock_cluster`). The story locks are not enough for
@@ -196,7 +213,7 @@ class Articles:
         new_keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, changed.content_hash, new_keys)
-            row = s.get(ArticleRow, article_id)
+            row = self._hold_article(s, article_id)
             if row is None:
                 return False
             if keep_body:
@@ -318,7 +335,7 @@ class Articles:
         keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, changed.content_hash, keys)
-            row = s.get(ArticleRow, article_id)
+            row = self._hold_article(s, article_id)
             if row is None:
                 return RecoveredPage(False)
             row.page_retry_at, row.page_attempts = None, row.page_attempts + 1
@@ -328,21 +345,27 @@ class Articles:
             self._drop_bands(s, row)
             s.flush()
             joined = False
+            if row.duplicate_of_id is None:
+                # A copy being stored now that found this article a head waits for this lock,
+                # then finds it a copy and joins its head (`lock_head`); one that got the lock
+                # first is counted here, and this article stays the head of its copies.
+                self._lock_cluster(s, row.id)
             if row.duplicate_of_id is None and not self._has_copies(s, row.id):
                 when = clusters.story_time(row.published_at, row.first_seen_at)
                 cluster = clusters.find_cluster(queries, changed, when)
                 if cluster is not None and cluster.head_id != row.id:
-                    row.duplicate_of_id = cluster.head_id
-                    row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
-                    joined = True
+                    head = lock_head(self._db, s, cluster.head_id)
+                    if head != row.id:
+                        row.duplicate_of_id = head
+                        row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
+                        joined = True
             self._set_body(row, changed)
             row.language = changed.language
             self._add_bands(s, row, keys, reindex=True)
             s.flush()
             if joined:  # another source's copy after all: "also reported by" in its thread
                 s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
-            head_id = row.duplicate_of_id or row.id
-            self._lock_cluster(s, head_id)
+            head_id = lock_head(self._db, s, row.duplicate_of_id or row.id)
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None
             if not speaks and not (matches and not clusters.cluster_spoke(queries, head_id)):
@@ -414,8 +437,20 @@ class Articles:
             )
 
     def record_sightings(self, feed_id: int | None, sightings: Sequence[NewSighting]) -> int:
-        """Remember URLs a feed carried for stored articles; returns how many were new."""
+        """Remember URLs a feed carried for stored articles; returns how many were new.
+
+        A sighting already stored is skipped by a read (no write, so no write lock on SQLite,
+        for the links a feed lists pass after pass). Another worker (a pass, a backfill of the
+        same feed) may store the same sighting between that read and the insert: the insert
+        then does nothing (`ON CONFLICT DO NOTHING` on the unique key) instead of failing the
+        whole batch. Sightings without a feed (`backfill --urls` without `--feed`) are not
+        covered by the unique key (NULLs differ), so two such backfills at once may record one
+        link twice: a repeated line in `newsmon articles --cluster`, nothing else.
+        """
         added = 0
+        insert_new = (pg_insert if self._db.is_postgres else sqlite_insert)(
+            cast(Table, SightingRow.__table__)
+        ).on_conflict_do_nothing()
         with self._db.session() as s:
             for sighting in sightings:
                 url = clean_url(sighting.url)[:MAX_URL]
@@ -429,8 +464,10 @@ class Articles:
                     )
                 )
                 if exists is None:
-                    s.add(SightingRow(article_id=sighting.article_id, feed_id=feed_id, url=url))
-                    added += 1
+                    row = insert_new.values(
+                        article_id=sighting.article_id, feed_id=feed_id, url=url, seen_at=utcnow()
+                    )
+                    added += s.execute(row.returning(SightingRow.id)).first() is not None
         return added
 
     # --- matches ------------------------------------------------------------------------------
@@ -438,8 +475,17 @@ class Articles:
     def replace_matches(
         self, article_id: int, matches: Sequence[StoredMatch], rules_version: str
     ) -> TopicChanges:
-        """Make the stored matches equal to `matches`; returns the topics added and removed."""
+        """Make the stored matches equal to `matches`; returns the topics added and removed.
+
+        The article is held first (the write lock on SQLite, its row on PostgreSQL), as an
+        edit or a page read at last holds it: two writers of one article's matches (two
+        backfills, a backfill and an edit) take turns instead of both inserting a topic that
+        neither found stored, which failed the second on the unique key.
+        """
         with self._db.session() as s:
+            self._db.lock_writes(s)
+            if self._hold_article(s, article_id) is None:
+                return TopicChanges(set(), set())
             current = {
                 m.topic: m
                 for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article_id))

@@ -1,6 +1,8 @@
 """The corpus's answers to dedup's cluster policy (`clusters.ClusterQueries`): candidates by
 body hash and by LSH band, their signatures, texts and story times, and whether a cluster has
-spoken. Read inside the storing transaction, under its locks (newsmon.corpus.articles)."""
+spoken. Read inside the storing transaction, under its locks (newsmon.corpus.articles). And
+`lock_head`: a cluster's lock, on the head it still is.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,28 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
+from newsmon.corpus.engine import Database
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, MatchRow
+
+
+def lock_head(db: Database, s: Session, head_id: int) -> int:
+    """Take the cluster lock (`Database.lock_cluster`) of the story `head_id` headed when it
+    was read, and return its head now: the same article, unless it became a copy meanwhile.
+
+    Only a page read at last turns a head into a copy (`Articles.recover_page`: a lone
+    original that the page shows to be another story's copy), and it does so holding the
+    article's own cluster lock. A writer that found `head_id` as a head waits for that lock,
+    then reads the article again (a fresh statement: READ COMMITTED on PostgreSQL) and, when it
+    has joined another story, locks and answers that story's head instead. So every copy points
+    at an article that is a head, never at a copy (no chain), which the cluster queries assume.
+    Locks are taken from an article to its head, never the reverse.
+    """
+    while True:
+        db.lock_cluster(s, head_id)
+        above = s.scalar(select(ArticleRow.duplicate_of_id).where(ArticleRow.id == head_id))
+        if above is None:
+            return head_id
+        head_id = above
 
 
 class ClusterQueries:

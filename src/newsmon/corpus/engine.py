@@ -266,7 +266,9 @@ class Database:
 
         On PostgreSQL an advisory lock on the head; its key space (two 32-bit keys) is not the
         one of the story locks (one 64-bit key), and it is taken after them: its holder takes
-        no other advisory lock, so no deadlock. On SQLite the database's write lock.
+        no story lock after it, and another cluster lock only from an article to its head
+        (`cluster_queries.lock_head`: a head that became a copy meanwhile), so no deadlock. On
+        SQLite the database's write lock.
         """
         if not self.is_postgres:
             self.lock_writes(session)

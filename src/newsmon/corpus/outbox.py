@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
+from newsmon.corpus.cluster_queries import lock_head
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import (
     AlertJob,
@@ -75,8 +76,7 @@ class Outbox:
             article = s.get(ArticleRow, article_id)
             if article is None:
                 return False
-            head = article.duplicate_of_id or article.id
-            self._db.lock_cluster(s, head)
+            head = lock_head(self._db, s, article.duplicate_of_id or article.id)
             row = s.scalar(
                 select(AlertRow).where(
                     AlertRow.article_id == article_id, AlertRow.channel == channel

@@ -49,8 +49,9 @@ class IndexRetention:
         (`config.min_index_days`). The article, its signature and hash stay (an identical body
         is found at any age; an edit re-indexes it). Rows are deleted by primary key, from the
         keys the stored signature and body give: the table has no index by article. On
-        PostgreSQL, articles another transaction holds (an edit, another pass pruning) are
-        skipped, not waited for.
+        PostgreSQL, articles another transaction holds (an edit, a page read at last, another
+        pass pruning) are skipped, not waited for; on SQLite the prune holds the write lock
+        from its first read, so an edit waits for it (or it for the edit).
         """
         a = ArticleRow
         picked = (
@@ -60,9 +61,13 @@ class IndexRetention:
             .limit(limit)
         )
         if self._db.is_postgres:
-            picked = picked.with_for_update(skip_locked=True)
+            picked = picked.with_for_update(skip_locked=True, key_share=True)
         bands = cast(Table, ArticleBandRow.__table__)  # Core, without the ORM's bookkeeping
         with self._db.session() as s:
+            # SQLite: the write lock before the rows are read, or an edit committed between
+            # this read and the first DELETE would leave the article marked out of the index
+            # with the bands of its new text in it (they would never be pruned).
+            self._db.lock_writes(s)
             rows = s.execute(picked).all()
             # Per chunk of articles, the rows whose article is one of them and whose key is one
             # of theirs: exactly their rows (an article is indexed only under its own keys),
