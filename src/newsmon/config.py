@@ -64,6 +64,10 @@ class SlackConfig(_Strict):
         default_factory=lambda: [0.0, 5.0, 20.0, 60.0, 120.0, 240.0], min_length=1
     )
     stop_after_failures: int = Field(default=3, ge=1)  # transient failures in a row end a pass
+    # A message whose earlier attempt may have posted is looked up before it is posted again;
+    # when the lookup fails it waits for a later pass, until this long after that attempt, then
+    # it is posted unchecked (it may show twice). None: it waits until a lookup succeeds.
+    unchecked_post_after_minutes: float | None = Field(default=120.0, ge=0)
 
     @field_validator("timezone")
     @classmethod
