@@ -8,7 +8,7 @@ a message again after a crash instead of posting it twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -18,14 +18,61 @@ from newsmon.bounds import clean_text
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import AlertJob, ReplyJob
 
+# Slack's limits, counted as Slack counts (UTF-16 code units of the text as sent, escaped):
+SLACK_SECTION_CHARS = 3000  # a section's text, a context element's text
+SLACK_HEADER_CHARS = 150  # a header block's plain text
+SLACK_CONTEXT_ELEMENTS = 10
+SLACK_BLOCKS = 50
+SLACK_TEXT_CHARS = 40000  # a message's top-level text
+# Slack also refuses a message whose blocks hold too much text in all (`msg_blocks_too_long`);
+# the limit is not documented (refusals are reported from about 11,000 characters): stay under.
+MAX_MESSAGE_BLOCK_CHARS = 10000
 MAX_SECTION_CHARS = 2900  # Slack allows 3000 per section text
 MAX_LINK_URL_CHARS = 2000  # an escaped link URL; a longer one links the site's root
 MAX_TITLE_CHARS = 250
+MAX_TERM_CHARS = 100  # one matched term as shown, escaped
+MAX_TERMS = 15  # matched terms shown; more are counted ("and 4 more")
+MAX_CONTEXT_CHARS = 1000  # the source · time · topics line, escaped
+MAX_FALLBACK_CHARS = 3000  # a message's notification text, escaped
 
 # In webhook mode an article is one message, whatever channels its topics map to: the
 # webhook's channel is fixed by Slack.
 WEBHOOK_CHANNEL = "(webhook)"
 ALERT_EVENT, REPLY_EVENT, DIGEST_EVENT = "newsmon_alert", "newsmon_reply", "newsmon_digest"
+
+
+def slack_len(text: str) -> int:
+    """The length Slack measures: UTF-16 code units (an emoji outside the BMP counts two)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def limit_violations(message: Message) -> list[str]:
+    """What in `message` Slack would refuse (`invalid_blocks`, `msg_blocks_too_long`): a
+    message failure, which loses the message. Empty when it is within every limit."""
+    out: list[str] = []
+    if slack_len(message.text) > SLACK_TEXT_CHARS:
+        out.append(f"text: {slack_len(message.text)} > {SLACK_TEXT_CHARS}")
+    if len(message.blocks) > SLACK_BLOCKS:
+        out.append(f"{len(message.blocks)} blocks > {SLACK_BLOCKS}")
+    total = 0
+    for n, block in enumerate(message.blocks):
+        texts: list[tuple[str, int]] = []
+        if block["type"] == "section":
+            texts.append((block["text"]["text"], SLACK_SECTION_CHARS))
+        elif block["type"] == "header":
+            texts.append((block["text"]["text"], SLACK_HEADER_CHARS))
+        elif block["type"] == "context":
+            elements = block["elements"]
+            if len(elements) > SLACK_CONTEXT_ELEMENTS:
+                out.append(f"block {n}: {len(elements)} elements > {SLACK_CONTEXT_ELEMENTS}")
+            texts += [(e["text"], SLACK_SECTION_CHARS) for e in elements]
+        for text, limit in texts:
+            total += slack_len(text)
+            if not text or slack_len(text) > limit:
+                out.append(f"block {n} ({block['type']}): {slack_len(text)} characters, 1..{limit}")
+    if total > MAX_MESSAGE_BLOCK_CHARS:
+        out.append(f"blocks' text: {total} > {MAX_MESSAGE_BLOCK_CHARS}")
+    return out
 
 
 def escape(text: str) -> str:
@@ -50,25 +97,37 @@ def link_url(url: str) -> str:
     return linked
 
 
-def link_label(text: str) -> str:
-    return escape(text).replace("|", "¦")
-
-
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def clip_escaped(text: str, limit: int) -> str:
-    """`text` escaped for mrkdwn, then clipped to `limit` characters, never inside an entity:
-    clipped first, ``&`` → ``&amp;`` could push a section past Slack's limit."""
+    """`text` escaped for mrkdwn, then clipped to `limit` characters as Slack counts them
+    (`slack_len`), never inside an entity: clipped first, ``&`` → ``&amp;`` could push a
+    section past Slack's limit, and 2,900 emoji are 5,800 of Slack's characters."""
     escaped = escape(text)
-    if len(escaped) <= limit:
+    if slack_len(escaped) <= limit:
         return escaped
-    cut = escaped[: limit - 1]
+    if limit <= 0:
+        return ""
+    room, size = limit - 1, 0  # one for the "…"
+    end = 0
+    for ch in escaped:
+        size += 2 if ord(ch) > 0xFFFF else 1
+        if size > room:
+            break
+        end += 1
+    cut = escaped[:end]
     amp = cut.rfind("&", len(cut) - 4)
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     return cut.rstrip() + "…"
+
+
+def label_escaped(text: str, limit: int) -> str:
+    """A link's label: escaped and clipped like `clip_escaped`, with ``|`` (which would end the
+    label) shown as ``¦``."""
+    return clip_escaped(text, limit).replace("|", "¦")
 
 
 @dataclass(frozen=True)
@@ -126,7 +185,7 @@ def build_message(
 ) -> Message:
     """An alert; `channels` (topic → channel) names each topic's channel, for webhook mode."""
     labels = labels or {}
-    title = clip(" ".join((job.title or job.url).split()), MAX_TITLE_CHARS)
+    title = " ".join((job.title or job.url).split())
     topic_names = ", ".join(
         labels.get(t, t) + (f" ({channels[t]})" if channels and t in channels else "")
         for t in job.topics
@@ -141,35 +200,58 @@ def build_message(
                 terms.append(term)
     snippet = next((m.snippet for m in job.matches if m.snippet), "")
     source = job.source or "unknown source"
-    fallback = f"[{topic_names}] {title} ({source})"
+    fallback = f"[{topic_names}] {clip(title, MAX_TITLE_CHARS)} ({source})"
+    linked = link_url(job.url)
+    label = label_escaped(clip(title, MAX_TITLE_CHARS), MAX_SECTION_CHARS - len(linked) - 5)
     blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*<{link_url(job.url)}|{link_label(title)}>*"},
-        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*<{linked}|{label}>*"}},
         {
             "type": "context",
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": escape(f"{source} · {when(job.published_at, zone)} · {topic_names}"),
+                    "text": clip_escaped(
+                        f"{source} · {when(job.published_at, zone)} · {topic_names}",
+                        MAX_CONTEXT_CHARS,
+                    ),
                 }
             ],
         },
     ]
     if terms:
-        shown = ", ".join(f"`{escape(t).replace('`', 'ˋ')}`" for t in terms[:15])
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Matched: {shown}"}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": matched_text(terms)}})
     if snippet:
         quoted = clip_escaped(" ".join(snippet.split()), MAX_SECTION_CHARS - 2)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"> {quoted}"}})
-    return Message(job.channel, escape(fallback), blocks, Marker(ALERT_EVENT, str(job.id)))
+    return Message(
+        job.channel,
+        clip_escaped(fallback, MAX_FALLBACK_CHARS),
+        blocks,
+        Marker(ALERT_EVENT, str(job.id)),
+    )
+
+
+def matched_text(terms: Sequence[str]) -> str:
+    """ "Matched: `a`, `b`": each term clipped, at most `MAX_TERMS` and as many as fit one
+    section; the rest are counted ("and 4 more")."""
+    head = "Matched: "
+    shown: list[str] = []
+    for term in terms[:MAX_TERMS]:
+        piece = f"`{clip_escaped(term.replace('`', 'ˋ'), MAX_TERM_CHARS)}`"
+        more = len(terms) - len(shown) - 1
+        text = head + ", ".join([*shown, piece]) + (f" and {more} more" if more else "")
+        if slack_len(text) > MAX_SECTION_CHARS:
+            break
+        shown.append(piece)
+    more = len(terms) - len(shown)
+    return head + ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def build_reply(job: ReplyJob) -> Message:
     """ "Also reported by <source>: <link>", in the thread of the story's alert."""
-    text = f"Also reported by {escape(job.source)}: <{link_url(job.url)}>"
-    fallback = escape(f"Also reported by {job.source}: {job.url}")
+    source = clip_escaped(" ".join(job.source.split()), MAX_TERM_CHARS)
+    text = f"Also reported by {source}: <{link_url(job.url)}>"
+    fallback = clip_escaped(f"Also reported by {job.source}: {job.url}", MAX_FALLBACK_CHARS)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     return Message(
         job.channel, fallback, blocks, Marker(REPLY_EVENT, str(job.id)), thread_ts=job.thread_ts

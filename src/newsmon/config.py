@@ -67,6 +67,10 @@ class SlackConfig(_Strict):
     # Where each monitor pass announces health problems once when they appear and once when
     # they are gone (newsmon.pipeline.notices); null: nowhere. Needs SLACK_BOT_TOKEN.
     ops_channel: str | None = None
+    # A message whose earlier attempt may have posted is looked up before it is posted again;
+    # when the lookup fails it waits for a later pass, until this long after that attempt, then
+    # it is posted unchecked (it may show twice). None: it waits until a lookup succeeds.
+    unchecked_post_after_minutes: float | None = Field(default=120.0, ge=0)
 
     @field_validator("timezone")
     @classmethod

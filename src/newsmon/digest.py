@@ -13,19 +13,22 @@ from typing import Any
 
 from newsmon.alerts import (
     DIGEST_EVENT,
+    MAX_MESSAGE_BLOCK_CHARS,
     MAX_SECTION_CHARS,
     MAX_TITLE_CHARS,
     Marker,
     Message,
     clip,
-    escape,
-    link_label,
+    clip_escaped,
+    label_escaped,
     link_url,
+    slack_len,
     when,
 )
 from newsmon.corpus.records import DigestStory
 
 MAX_BLOCKS = 40  # Slack allows 50 blocks a message; a header and sections stay well under
+HEADER_ROOM = 500  # a part's header line, escaped (a channel name is at most 200 characters)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 
@@ -47,12 +50,14 @@ def window(now: datetime, length: timedelta, zone: tzinfo) -> tuple[datetime, da
 
 
 def _line(story: DigestStory) -> str:
+    """One story as one line, always within a section: the title yields room to the link."""
     title = clip(" ".join((story.title or story.url).split()), MAX_TITLE_CHARS)
     sources = f" · {story.sources} sources" if story.sources > 1 else ""
-    return (
-        f"• <{link_url(story.url)}|{link_label(title)}> — "
-        f"{escape(story.source or 'unknown source')}{sources}"
-    )
+    source = clip_escaped(" ".join((story.source or "unknown source").split()), 200)
+    linked = link_url(story.url)
+    tail = f"> — {source}{sources}"
+    room = MAX_SECTION_CHARS - slack_len(linked) - slack_len(tail) - 4
+    return f"• <{linked}|{label_escaped(title, room)}{tail}"
 
 
 def build_digest(
@@ -64,28 +69,39 @@ def build_digest(
     digest_id: int = 0,
 ) -> list[Message]:
     """The digest as messages: lines packed into sections under Slack's 3,000 characters,
-    sections into messages under its block limit; each part is numbered and marked."""
+    sections into messages under its block limits (blocks, and text in all); each part is
+    numbered and marked."""
     period = f"{when(since, zone)} – {when(until, zone)}"
     sections: list[str] = []
     current = ""
     for story in stories:
-        line = clip(_line(story), MAX_SECTION_CHARS)
-        if current and len(current) + 1 + len(line) > MAX_SECTION_CHARS:
+        line = _line(story)
+        if current and slack_len(current) + 1 + slack_len(line) > MAX_SECTION_CHARS:
             sections.append(current)
             current = ""
         current = f"{current}\n{line}" if current else line
     if current:
         sections.append(current)
-    per_message = MAX_BLOCKS - 1
-    chunks = [sections[i : i + per_message] for i in range(0, len(sections), per_message)] or [[]]
+    # the header's context line is short (a channel name, a period, a part number)
+    room = MAX_MESSAGE_BLOCK_CHARS - HEADER_ROOM
+    chunks: list[list[str]] = []
+    size = 0
+    for section in sections:
+        if not chunks or len(chunks[-1]) >= MAX_BLOCKS - 1 or size + slack_len(section) > room:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(section)
+        size += slack_len(section)
+    chunks = chunks or [[]]
     messages = []
     for n, chunk in enumerate(chunks, start=1):
         part = f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""
         header = f"Digest for {channel}: {len(stories)} stories, {period}{part}"
+        shown = clip_escaped(header, HEADER_ROOM)
         blocks: list[dict[str, Any]] = [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(header)}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": shown}]}
         ]
         blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in chunk]
         marker = Marker(DIGEST_EVENT, f"{digest_id}:{n}")
-        messages.append(Message(channel, escape(header), blocks, marker))
+        messages.append(Message(channel, shown, blocks, marker))
     return messages

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.corpus.records import ChannelBlock, FeedHealth, RunRecord, RunStatus
 from newsmon.report import PassTotals
 from newsmon.urls import shown_url
 
@@ -111,6 +111,7 @@ class ProblemKind(StrEnum):
     INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
     ENTRIES_FAILING = "entries_failing"  # a feed's entry fails pass after pass: a story not stored
     NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
+    HISTORY_UNREADABLE = "history_unreadable"  # a lost post there cannot be checked (a scope)
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -317,12 +318,14 @@ def assess(
     enabled: Collection[str] | None = None,
     last_completed: RunRecord | None = None,
     index: IndexBacklog | None = None,
+    unreadable: Mapping[str, ChannelBlock] | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
 
     `last_completed` is the newest completed pass when it may be older than all of `runs`;
-    `index`, when retention is on, what the near-duplicate index holds past it.
+    `index`, when retention is on, what the near-duplicate index holds past it;
+    `unreadable`, the channels whose history could not be read at their last lookup.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -424,6 +427,16 @@ def assess(
                     channel,
                 )
             )
+    for channel, trouble in (unreadable or {}).items():
+        problems.append(
+            Problem(
+                ProblemKind.HISTORY_UNREADABLE,
+                f"{channel}: its history cannot be read for {_age(now - trouble.since)} "
+                f"({trouble.reason}): a post whose answer is lost there is held, then posted "
+                "unchecked (slack.unchecked_post_after_minutes)",
+                channel,
+            )
+        )
     if index is not None and index.articles > INDEX_SHARES_BEHIND * index.per_pass:
         problems.append(
             Problem(

@@ -84,6 +84,8 @@ def test_a_process_killed_after_slack_accepted_reposts_nothing(
     seed = context(config, fake)
     ids = queue_alerts(seed.store, {"#a": 2, "#b": 1})
     seed.close()
+    for name in ("#a", "#b"):  # the channels exist in Slack (conversations.list shows them)
+        fake.channel_id(name)
     fake.delay_after = 60  # accepted at once, answered never: the process dies waiting
     env = {
         **os.environ,

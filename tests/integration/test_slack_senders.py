@@ -252,3 +252,24 @@ def test_a_read_told_to_wait_long_is_not_slept_on(slack: FakeSlack) -> None:
         sender.find("#ai-open-source", message.marker, datetime.now(UTC))
     assert time.monotonic() - started < 5
     assert err.value.kind is Kind.RATE_LIMITED and err.value.retry_after == 3600
+
+
+def test_missing_scope_is_unreadable_for_a_lookup_and_a_credential_failure_for_a_post(
+    slack: FakeSlack,
+) -> None:
+    """A token without channels:history may still post: only its lookups are impossible."""
+    from tests.support.fake_slack import MISSING_HISTORY_SCOPE
+
+    message = build_message(job())
+    assert message.marker is not None
+    slack.channel_id("#ai-open-source")
+    slack.read_outage = MISSING_HISTORY_SCOPE
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    with pytest.raises(SlackFailure) as err:
+        sender.find("#ai-open-source", message.marker, datetime.now(UTC))
+    assert err.value.kind is Kind.UNREADABLE and "channels:history" in str(err.value)
+    slack.read_outage = None
+    slack.script.append(MISSING_HISTORY_SCOPE)
+    with pytest.raises(SlackFailure) as err:
+        sender.post(message)
+    assert err.value.kind is Kind.CREDENTIAL

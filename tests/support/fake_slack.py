@@ -7,7 +7,7 @@ metadata only with `include_all_metadata`; `conversations.replies` and `conversa
 page with cursors; errors come as `{"ok": false, "error": …}`. Tests can script answers (429
 with Retry-After, 5xx, a proxy's HTML 403, an answer trickled a byte at a time or broken off
 mid-body), refuse channels, slow every post down (before or
-after accepting it) or fail everything for an outage. Each accepted post records when it was
+after accepting it), fail every post for an outage, or every read (a missing history scope). Each accepted post records when it was
 accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side.
 """
 
@@ -36,6 +36,16 @@ class Scripted:
     cut: int | None = None  # send this many bytes of the body (its full length announced), close
 
 
+MISSING_HISTORY_SCOPE = Scripted(
+    200,
+    {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "channels:history,groups:history",
+        "provided": "chat:write,channels:read",
+    },
+)
+
 PROXY_403 = Scripted(
     403,
     "<html><head><title>403 Forbidden</title></head><body>Access denied by proxy</body></html>",
@@ -54,6 +64,7 @@ class FakeSlack:
     unknown_channels: set[str] = field(default_factory=set)  # names or IDs: channel_not_found
     not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
     outage: Scripted | None = None  # answers every chat.postMessage while set
+    read_outage: Scripted | None = None  # answers every read (history, replies, list) while set
     delay_before: float = 0.0  # seconds before handling a chat.postMessage
     delay_after: float = 0.0  # seconds after accepting one, before answering
     channels: dict[str, str] = field(default_factory=dict)  # name -> ID
@@ -213,6 +224,8 @@ class FakeSlack:
                 return Scripted(200, {"ok": False, "error": "invalid_auth"})
             if path == "/api/chat.postMessage":
                 return self._post(body)
+            if path.startswith("/api/conversations.") and self.read_outage is not None:
+                return self.read_outage
             if path == "/api/conversations.history":
                 return self._history(body, replies=False)
             if path == "/api/conversations.replies":
@@ -310,7 +323,7 @@ class FakeSlack:
             self.channel_script.clear()
             self.unknown_channels.clear()
             self.not_in_channels.clear()
-            self.outage = None
+            self.outage = self.read_outage = None
             self.delay_before = self.delay_after = 0.0
 
 

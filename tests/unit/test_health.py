@@ -249,3 +249,18 @@ def test_a_configuration_with_no_enabled_feed_is_a_problem() -> None:
     assert report.as_dict()["problems"][0]["kind"] == "no_feeds"
     assert assess(NOW, [run(1)], [quiet], {}, enabled={"off"}).healthy
     assert assess(NOW, [run(1)], [quiet], {}).healthy  # enabled unknown: not judged
+
+
+def test_a_channel_whose_history_cannot_be_read_is_a_problem() -> None:
+    """A lost post there cannot be checked: the operator must grant the scope."""
+    from newsmon.corpus.records import ChannelBlock
+
+    trouble = ChannelBlock(
+        "#a", "Slack refused reading the channel history: missing_scope", NOW - timedelta(hours=3)
+    )
+    report = assess(NOW, [run(1)], [], {}, unreadable={"#a": trouble})
+    assert kinds(report.problems) == [ProblemKind.HISTORY_UNREADABLE]
+    [problem] = report.problems
+    assert problem.subject == "#a" and "missing_scope" in problem.message
+    assert "3 h" in problem.message and "history_unreadable" in report.lines()[-1]
+    assert assess(NOW, [run(1)], [], {}, unreadable={}).healthy

@@ -237,6 +237,39 @@ class Outbox:
             except IntegrityError:
                 continue
 
+    def history_errors(self) -> dict[str, ChannelBlock]:
+        """Channels whose history could not be read at their last lookup, why and since when."""
+        with self._db.session() as s:
+            return {
+                r.channel: ChannelBlock(
+                    r.channel, r.history_error or "", r.history_error_since or r.updated_at
+                )
+                for r in s.scalars(
+                    select(SlackChannelRow).where(SlackChannelRow.history_error.is_not(None))
+                )
+            }
+
+    def set_history_error(self, channel: str, error: str | None) -> None:
+        """Record why a channel's history cannot be read, or (None) that it could be read."""
+        for _ in range(2):  # a concurrent first insert of the row: then update it
+            try:
+                with self._db.session() as s:
+                    row = s.get(SlackChannelRow, channel)
+                    if row is None:
+                        if error is None:
+                            return
+                        row = SlackChannelRow(channel=channel)
+                        s.add(row)
+                    if error is not None and row.history_error is None:
+                        row.history_error_since = utcnow()
+                    if error is None:
+                        row.history_error_since = None
+                    row.history_error = error
+                    row.updated_at = utcnow()
+                return
+            except IntegrityError:
+                continue
+
     def channel_id(self, channel: str) -> str | None:
         """The Slack ID last answered for a configured channel name (or the name if an ID)."""
         with self._db.session() as s:

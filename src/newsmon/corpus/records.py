@@ -304,7 +304,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class ChannelBlock:
-    """A channel Slack refuses (not_in_channel, channel_not_found, …): its alerts wait."""
+    """A channel's lasting trouble and since when: Slack refuses it (not_in_channel,
+    channel_not_found, …; its alerts wait), or its history cannot be read (missing_scope)."""
 
     channel: str
     reason: str

@@ -286,6 +286,9 @@ class SlackChannelRow(Base):
     slack_id: Mapped[str | None] = mapped_column(String(32))
     blocked_reason: Mapped[str | None] = mapped_column(Text)
     blocked_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # why its history cannot be read (a missing scope), since when: lost posts cannot be checked
+    history_error: Mapped[str | None] = mapped_column(Text)
+    history_error_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

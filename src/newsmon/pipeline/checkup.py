@@ -29,4 +29,5 @@ def health_report(
         enabled={f.name for f in config.feeds if f.enabled},
         last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
         index=index,
+        unreadable=store.outbox.history_errors(),
     )

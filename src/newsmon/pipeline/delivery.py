@@ -4,6 +4,8 @@ and record what Slack accepted — the one path monitor, backfill and the CLI de
 Guarantees, and their limits, are in the README ("Slack delivery"): an alert is claimed before
 it is posted, so two deliveries never post it both; a post whose outcome is unknown (a crash,
 a lost answer) is looked up in the channel's history by its metadata before being posted again.
+A lookup that fails holds the message for a later pass (delay, not repeat), until
+`slack.unchecked_post_after_minutes` after the unsure attempt; then it is posted unchecked.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Protocol
 
 from newsmon import alerts as alerting
+from newsmon.alerts import Marker
 from newsmon.clock import utcnow
 from newsmon.config import SlackConfig
 from newsmon.corpus.claims import Filter, new_claim
@@ -53,6 +57,9 @@ class DeliveryOutcome:
     replies_sent: int = 0
     blocked: dict[str, str] = field(default_factory=dict)  # channel -> Slack's reason
     credential_error: str | None = None  # delivery stopped: the run must fail
+    held: int = 0  # may have posted, the lookup failed: given back for a later pass, untried
+    unchecked: int = 0  # may have posted, the lookup failed past the hold: posted anyway
+    history_errors: dict[str, str] = field(default_factory=dict)  # channel -> why unreadable
 
 
 @dataclass
@@ -72,6 +79,28 @@ class _Item:
     @property
     def is_reply(self) -> bool:
         return isinstance(self.job, ReplyJob)
+
+
+class Lookup(Enum):
+    """What the check for an earlier post said."""
+
+    FOUND = "found"  # it was posted: recorded as sent
+    ABSENT = "absent"  # it was not: post it
+    FAILED = "failed"  # the history could not be read
+
+
+# Failures of a lookup that will not pass by themselves (a missing scope): kept per channel.
+LASTING_LOOKUP_FAILURES = frozenset({Kind.UNREADABLE, Kind.CHANNEL, Kind.MESSAGE})
+
+
+@dataclass
+class _Unchecked:
+    """One channel's messages whose check failed in this pass, for one line at its end."""
+
+    reason: str
+    held: int = 0
+    posted: int = 0
+    post_from: datetime | None = None  # the earliest a held one will go out unchecked
 
 
 class _Stop(Exception):
@@ -106,6 +135,8 @@ class Delivery:
         self.failures_in_row = 0
         self.known_ids: dict[str, str] = {}
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
+        self.unchecked: dict[str, _Unchecked] = {}  # channel -> checks that failed this pass
+        self.looked: set[str] = set()  # channels whose history was read (or tried) this pass
         self.zone = cfg.zone()
         self.webhook_channels = (
             {t: c for t, c in cfg.channels.items()} if sender.name == "webhook" else None
@@ -117,6 +148,8 @@ class Delivery:
         outbox = self.ctx.store.outbox
         blocks = outbox.channel_blocks()
         self.outcome.blocked = {c: b.reason for c, b in blocks.items()}
+        unreadable = outbox.history_errors()
+        self.outcome.history_errors = {c: b.reason for c, b in unreadable.items()}
         try:
             # one probe per blocked channel: when it gets through, the channel works again
             for channel in blocks:
@@ -140,6 +173,11 @@ class Delivery:
                 budget -= done
         except _Stop:
             pass
+        if self.outcome.credential_error is None:
+            for channel in list(self.outcome.history_errors):
+                if channel not in self.looked:
+                    self._probe(channel)
+        self._report_unchecked()
         return self.outcome
 
     def _alerts(self, budget: int, filt: Filter, size: int) -> int:
@@ -228,12 +266,19 @@ class Delivery:
     # --- one message ---------------------------------------------------------------------------
 
     def _send(self, item: _Item) -> object:
+        unchecked = False
         if item.unknown_since is not None and self.sender.can_look_up:
-            found = self._look_up(item)
-            if found is not None:
+            verdict, found = self._look_up(item)
+            if verdict is Lookup.FOUND:
                 self._record_sent(item, found, None)
                 self.outcome.recovered += 1
                 return _NEXT
+            if verdict is Lookup.FAILED:
+                post_from = self._unchecked_from(item.unknown_since)
+                if post_from is None or utcnow() < post_from:
+                    self._hold(item, post_from)
+                    return _NEXT
+                unchecked = True
         self.pacer.take(item.channel, self.clock.monotonic())
         try:
             posted = self.sender.post(item.message)
@@ -241,6 +286,9 @@ class Delivery:
             return self._failed(item, failure)
         self.failures_in_row = 0
         self._record_sent(item, posted.ts, posted.channel_id)
+        if unchecked:
+            self.outcome.unchecked += 1
+            self.unchecked[item.channel].posted += 1
         if item.channel in self.outcome.blocked:  # a probe got through
             del self.outcome.blocked[item.channel]
             self.ctx.store.outbox.set_channel_state(item.channel, slack_id=posted.channel_id)
@@ -254,24 +302,102 @@ class Delivery:
             self.known_ids[channel] = channel_id
             self.ctx.store.outbox.set_channel_state(channel, slack_id=channel_id)
 
-    def _look_up(self, item: _Item) -> str | None:
-        """Was it posted after all? A failed lookup means posting again (at-least-once)."""
+    def _look_up(self, item: _Item) -> tuple[Lookup, str | None]:
+        """Was it posted after all? FAILED when the history could not be read."""
         assert item.unknown_since is not None and item.message.marker is not None
-        remember: Callable[[str, str], None] | None = getattr(self.sender, "remember", None)
-        known = self.ctx.store.outbox.channel_id(item.channel)
-        if remember is not None and known:
-            remember(item.channel, known)
+        self._know_id(item.channel)
         thread = item.message.thread_ts
         try:
-            return self.sender.find(item.channel, item.message.marker, item.unknown_since, thread)
+            ts = self.sender.find(item.channel, item.message.marker, item.unknown_since, thread)
         except SlackFailure as failure:
             if failure.kind is Kind.CREDENTIAL:
                 self._release(item)
                 self._stop_credentials(str(failure))
-            self.outcome.errors.append(
-                f"{item.channel}: could not check for an earlier post ({failure}); posting again"
-            )
-            return None
+            self._lookup_failed(item.channel, failure)
+            return Lookup.FAILED, None
+        self._history_read(item.channel)
+        return (Lookup.FOUND, ts) if ts is not None else (Lookup.ABSENT, None)
+
+    def _know_id(self, channel: str) -> None:
+        """Tell the sender the channel's ID learnt earlier: history wants IDs."""
+        self.looked.add(channel)
+        remember: Callable[[str, str], None] | None = getattr(self.sender, "remember", None)
+        known = self.ctx.store.outbox.channel_id(channel)
+        if remember is not None and known:
+            remember(channel, known)
+
+    def _lookup_failed(self, channel: str, failure: SlackFailure) -> None:
+        reason = str(failure)
+        self.unchecked.setdefault(channel, _Unchecked(reason)).reason = reason
+        if failure.kind in LASTING_LOOKUP_FAILURES:
+            if self.outcome.history_errors.get(channel) != reason:
+                self.ctx.store.outbox.set_history_error(channel, reason)
+            self.outcome.history_errors[channel] = reason
+
+    def _history_read(self, channel: str) -> None:
+        if self.outcome.history_errors.pop(channel, None) is not None:
+            self.ctx.store.outbox.set_history_error(channel, None)
+
+    def _probe(self, channel: str) -> None:
+        """A channel whose history could not be read, with nothing to check this pass: read it
+        once, so the problem clears (or is reported again) without waiting for a lost post."""
+        if not self.sender.can_look_up:
+            return
+        self._know_id(channel)
+        try:
+            self.sender.find(channel, Marker("newsmon_probe", "-"), utcnow())
+        except SlackFailure as failure:
+            if failure.kind in LASTING_LOOKUP_FAILURES:
+                self._lookup_failed(channel, failure)
+                self.outcome.errors.append(
+                    f"{channel}: its history cannot be read ({failure}): a post whose answer "
+                    "is lost there cannot be checked"
+                )
+            return
+        self._history_read(channel)
+
+    def _unchecked_from(self, unknown_since: datetime) -> datetime | None:
+        """When a message whose check keeps failing is posted unchecked (None: never)."""
+        hold = self.cfg.unchecked_post_after_minutes
+        return None if hold is None else unknown_since + timedelta(minutes=hold)
+
+    def _hold(self, item: _Item, post_from: datetime | None) -> None:
+        """Give back a message whose check failed: a later pass looks again (delay, not
+        repeat). No attempt is counted: nothing was posted. A failing Slack counts towards
+        ending the pass, like a failed post."""
+        self._release(item)
+        self.outcome.held += 1
+        note = self.unchecked[item.channel]
+        note.held += 1
+        if post_from is not None and (note.post_from is None or post_from < note.post_from):
+            note.post_from = post_from
+        if self.outcome.history_errors.get(item.channel) is None:  # Slack failing, not a scope
+            self.failures_in_row += 1
+            if self.failures_in_row >= self.cfg.stop_after_failures:
+                self.outcome.errors.append(
+                    f"Slack failed {self.failures_in_row} times in a row: "
+                    "delivery stops for this pass"
+                )
+                raise _Stop
+
+    def _report_unchecked(self) -> None:
+        """One line per channel whose checks failed: what was held, what went out unchecked."""
+        for channel, note in self.unchecked.items():
+            done: list[str] = []
+            if note.held:
+                when = (
+                    f"posted unchecked from {note.post_from:%Y-%m-%d %H:%M} UTC"
+                    if note.post_from
+                    else "until a check succeeds"
+                )
+                done.append(f"{note.held} held for a later pass ({when})")
+            if note.posted:
+                done.append(f"{note.posted} posted unchecked (may show twice)")
+            if done:
+                self.outcome.errors.append(
+                    f"{channel}: could not check for an earlier post ({note.reason}): "
+                    + ", ".join(done)
+                )
 
     def _record_sent(self, item: _Item, ts: str | None, channel_id: str | None) -> None:
         if item.is_reply:

@@ -7,7 +7,10 @@ have been posted anyway (then it is looked up before being posted again).
 - channel: the channel refuses (`not_in_channel`, `channel_not_found`, archived) — its alerts
   are held and the channel reported blocked until a later probe gets through;
 - message: this message can never be posted (`invalid_blocks`, `msg_too_long`) — failed;
-- credential: the token or webhook is refused — delivery stops, nothing is marked, the run fails.
+- credential: the token or webhook is refused — delivery stops, nothing is marked, the run fails;
+- unreadable: a read (the lookup for an earlier post) is refused for lack of a read scope
+  (`missing_scope`: no `channels:history`/`groups:history`), or the channel cannot be resolved:
+  posting may still work. Only lookups raise it; a post's `missing_scope` is a credential failure.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Kind(StrEnum):
     CHANNEL = "channel"
     MESSAGE = "message"
     CREDENTIAL = "credential"
+    UNREADABLE = "unreadable"
 
 
 CREDENTIAL_CODES = frozenset(

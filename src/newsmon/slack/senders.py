@@ -240,7 +240,11 @@ class SlackWebSender:
     ) -> str | None:
         channel_id = self.channel_id(channel)
         if channel_id is None:
-            raise SlackFailure(f"no channel named {channel} is visible", Kind.CHANNEL)
+            raise SlackFailure(
+                f"no channel named {channel} is visible to the bot (configure its ID, or grant "
+                "channels:read/groups:read)",
+                Kind.UNREADABLE,
+            )
         oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
@@ -284,6 +288,14 @@ class SlackWebSender:
         try:
             return call()
         except SlackApiError as exc:
+            if exc.response.get("error") == "missing_scope":
+                # the token may well post: only the lookup is impossible (not a credential
+                # failure, which would stop all delivery)
+                needed = str(exc.response.get("needed") or "")[:100]
+                wants = f", needs {needed}" if needed else ""
+                raise SlackFailure(
+                    f"Slack refused reading {what}: missing_scope{wants}", Kind.UNREADABLE
+                ) from None
             raise _api_failure(exc, f"reading {what}") from None
         except (SlackClientError, OSError) as exc:
             raise SlackFailure(
