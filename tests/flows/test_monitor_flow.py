@@ -249,7 +249,8 @@ def test_slack_outage_delays_alerts_without_losing_or_repeating_them(
     tmp_path: Path, site: SiteServer, slack: FakeSlack
 ) -> None:
     config = site_config(tmp_path, site)
-    slack.channel_id("#ai-open-source")  # the channels exist in the workspace
+    for channel in {c for _, c in EXPECTED_ALERTS}:  # the channels exist in the workspace
+        slack.channel_id(channel)
     slack.outage = Scripted(503, {"ok": False, "error": "service_unavailable"})
     first = run_monitor(config)
     assert first.alerts_sent == 0 and first.alerts_pending == len(EXPECTED_ALERTS)
