@@ -117,6 +117,37 @@ def test_a_notice_whose_answer_was_lost_is_looked_up_not_posted_again(
         ctx.close()
 
 
+@pytest.mark.parametrize("hold", [120, 0])
+def test_a_notice_that_cannot_be_looked_up_waits_then_goes_out_unchecked(
+    tmp_path: Path, db_url: str, fake: FakeSlack, hold: int
+) -> None:
+    """A notice whose answer was lost, in a channel whose history cannot be read: held like an
+    alert, until `slack.unchecked_post_after_minutes` after the unsure attempt, then posted
+    unchecked (it may show twice) rather than never."""
+    config = config_path(
+        tmp_path, db_url, ops_channel=OPS, timeout=1, unchecked_post_after_minutes=hold
+    )
+    ctx = context(config, fake)
+    try:
+        fake.channel_id(OPS)
+        fake.delay_after = 3  # accepted, then answered after the client gave up
+        first = announce_health(ctx, health(["wire"]))
+        assert first.opened == 1 and first.posted == 0 and len(ids(fake)) == 1
+        fake.delay_after = 0
+        fake.read_outage = Scripted(503, "upstream down", content_type="text/plain")
+        second = announce_health(ctx, health(["wire"]))
+        if hold:
+            assert (second.posted, second.unchecked) == (0, 0)
+            assert second.error is not None and "next pass" in second.error
+            assert ids(fake) == Counter({"1": 1}) and ctx.store.notices.state().waiting == 1
+        else:
+            assert (second.posted, second.unchecked) == (1, 1), second
+            assert "posted unchecked" in second.line()
+            assert ids(fake) == Counter({"1": 2}) and ctx.store.notices.state().waiting == 0
+    finally:
+        ctx.close()
+
+
 def test_a_notice_posted_by_an_owner_that_died_before_recording_it_is_found(
     tmp_path: Path, db_url: str, fake: FakeSlack
 ) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from newsmon.clock import utcnow
 from newsmon.corpus.claims import new_claim
 from newsmon.health import HealthReport
 from newsmon.notices import notice_message, plan_notices
@@ -31,6 +32,7 @@ class NoticeOutcome:
     resolved: int = 0  # problems found gone
     posted: int = 0  # notices posted
     recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
+    unchecked: int = 0  # posted although their lookup failed, past the hold
     error: str | None = None  # why posting stopped early, one line
     off: str | None = None  # why no notice was considered at all
 
@@ -47,6 +49,8 @@ class NoticeOutcome:
         )
         if self.recovered:
             text += f", {self.recovered} found already posted"
+        if self.unchecked:
+            text += f", {self.unchecked} posted unchecked (may show twice)"
         if self.error:
             text += f"; stopped: {self.error}"
         return text
@@ -105,12 +109,18 @@ def post_notices(
             try:
                 ts = sender.find(channel, message.marker, job.unknown_since, job.thread_ts)
             except SlackFailure as failure:
-                notices.release_notice(claim, job.id, job.unknown_since)
-                outcome.error = (
-                    f"notice #{job.id} may have been posted and could not be looked up "
-                    f"({failure}): left for the next pass"
-                )
-                return
+                # as for alerts: held until `slack.unchecked_post_after_minutes` after the
+                # unsure attempt, then posted unchecked (a notice shown twice beats none)
+                hold = cfg.unchecked_post_after_minutes
+                if hold is None or utcnow() < job.unknown_since + timedelta(minutes=hold):
+                    notices.release_notice(claim, job.id, job.unknown_since)
+                    outcome.error = (
+                        f"notice #{job.id} may have been posted and could not be looked up "
+                        f"({failure}): left for the next pass"
+                    )
+                    return
+                outcome.unchecked += 1
+                ts = None
             if ts is not None:
                 notices.notice_sent(claim, job.id, ts)
                 outcome.recovered += 1
