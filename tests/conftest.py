@@ -1,4 +1,5 @@
-"""Shared fixtures: the sample site on loopback, a fake Slack, one Prefect harness a session."""
+"""Shared fixtures: the sample site on loopback, a fake Slack, a corpus on each database, one
+Prefect harness a session."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from newsmon.devsite import SiteServer, serve
 from tests.support.fake_slack import FakeSlack
+from tests.support.postgres import PG_URL, throwaway_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "demo" / "site"
@@ -50,3 +52,27 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
         yield fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack on loopback, the environment untouched (tests hand its token and URL to the
+    senders or contexts they build)."""
+    server = FakeSlack().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The test once on a SQLite file in its folder and once in a throw-away PostgreSQL schema
+    (skipped without NEWSMON_TEST_POSTGRES_URL, which .ci/run sets)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'corpus.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="corpus") as url:
+        yield url

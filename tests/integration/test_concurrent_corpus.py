@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -29,7 +28,6 @@ from newsmon.corpus.records import NewSighting, StoredMatch
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, SightingRow
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
-from tests.support.postgres import PG_URL, throwaway_schema
 
 GRACE = 1.5
 MATCH = [StoredMatch("policy", 1.0, [], "snippet")]
@@ -38,22 +36,11 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    with throwaway_schema(prefix="ccorpus") as url:
-        yield url
-
-
 @pytest.fixture
-def workers(database_url: str) -> Iterator[tuple[Store, Store]]:
+def workers(db_url: str) -> Iterator[tuple[Store, Store]]:
     """Two stores on one corpus, migrated before either starts."""
-    Store.open(database_url).close()
-    one, two = Store.open(database_url), Store.open(database_url)
+    Store.open(db_url).close()
+    one, two = Store.open(db_url), Store.open(db_url)
     try:
         yield one, two
     finally:

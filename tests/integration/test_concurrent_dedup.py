@@ -10,8 +10,7 @@ nothing: the second worker still decides after the first has committed).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,24 +24,12 @@ from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.dedup import index_keys, minhash_signature
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
-from tests.support.postgres import PG_URL, throwaway_schema
 
 # How long the first worker waits for a second one that the corpus keeps waiting (it cannot
 # finish before the first commits): the test's verdict does not depend on it.
 GRACE = 1.5
 MATCH = [StoredMatch("policy", 1.0, [], "snippet")]
 ALERTS = {"#policy": ["policy"]}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    with throwaway_schema(prefix="cdedup") as url:
-        yield url
 
 
 def story() -> str:
@@ -116,14 +103,14 @@ def counts(worker: Store) -> tuple[int, int]:
 
 @pytest.mark.parametrize("copy", ["identical", "near"])
 def test_two_workers_storing_one_story_at_once_make_one_original_and_one_alert(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, copy: str
+    monkeypatch: pytest.MonkeyPatch, db_url: str, copy: str
 ) -> None:
     body = story()
     other = body if copy == "identical" else body[: int(len(body) * 0.7)]
     a = new_article("https://one.example/story", body, signed=True, published_at=None)
     b = new_article("https://two.example/story", other, signed=True, published_at=None)
-    Store.open(database_url).close()  # migrated before the workers start
-    one, two = Store.open(database_url), Store.open(database_url)
+    Store.open(db_url).close()  # migrated before the workers start
+    one, two = Store.open(db_url), Store.open(db_url)
     try:
         first, second = first_decides_then_waits(monkeypatch, store(one, a), store(two, b))
         assert sorted(r.duplicate_of is None for r in (first, second)) == [False, True]
@@ -156,7 +143,7 @@ def halves_of_one_story() -> tuple[str, str, str]:
 
 
 def test_two_copies_of_a_silent_story_at_once_give_it_one_voice(
-    monkeypatch: pytest.MonkeyPatch, database_url: str
+    monkeypatch: pytest.MonkeyPatch, db_url: str
 ) -> None:
     """The first article of a story matched no topic (a teaser): the first copy that matches
     speaks for the story. Two such copies stored at once by two workers, found through
@@ -165,12 +152,12 @@ def test_two_copies_of_a_silent_story_at_once_give_it_one_voice(
     teaser = new_article("https://wire.example/story", full, signed=True, published_at=None)
     b = new_article("https://one.example/story", head, signed=True, published_at=None)
     c = new_article("https://two.example/story", tail, signed=True, published_at=None)
-    setup = Store.open(database_url)
+    setup = Store.open(db_url)
     try:
         silent = setup.add_article(teaser)  # no match, no alert
     finally:
         setup.close()
-    one, two = Store.open(database_url), Store.open(database_url)
+    one, two = Store.open(db_url), Store.open(db_url)
     try:
         first, second = first_decides_then_waits(
             monkeypatch, store(one, b), store(two, c), decision="may_speak"

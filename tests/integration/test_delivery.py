@@ -11,37 +11,13 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from newsmon.corpus.records import AlertStatus
 from newsmon.pipeline import deliver
 from tests.conftest import ROOT
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import PROXY_403, FakeSlack, Scripted
-from tests.support.postgres import PG_URL, throwaway_schema
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
-    with throwaway_schema(prefix="delivery") as url:
-        yield url
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_two_deliveries_at_once_post_every_alert_exactly_once(

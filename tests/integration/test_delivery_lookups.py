@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from newsmon.corpus.records import AlertStatus
 from newsmon.health import ProblemKind
@@ -23,30 +20,9 @@ from newsmon.pipeline import deliver
 from newsmon.pipeline.checkup import health_report
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import MISSING_HISTORY_SCOPE, FakeSlack, Scripted
-from tests.support.postgres import PG_URL, throwaway_schema
 
 INTERNAL_ERROR = Scripted(200, {"ok": False, "error": "internal_error"})  # may have posted
 READS_FAILING = Scripted(503, {"ok": False, "error": "service_unavailable"})
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
-    with throwaway_schema(prefix="lookups") as url:
-        yield url
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _config(tmp_path: Path, db_url: str, **slack: Any) -> Path:

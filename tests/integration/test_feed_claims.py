@@ -32,21 +32,9 @@ from newsmon.pipeline import (
 )
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
-from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.synthetic_site import SyntheticSite, posted_links, write_site
 
 FEEDS, ITEMS = 12, 3
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    with throwaway_schema(prefix="claims") as url:
-        yield url
 
 
 @pytest.fixture
@@ -92,7 +80,7 @@ def run_passes(config: Path, n: int) -> list[tuple[list[FeedOutcome], DeliveryOu
 
 def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
     tmp_path: Path,
-    database_url: str,
+    db_url: str,
     generated: tuple[SyntheticSite, SiteServer],
     slack: FakeSlack,
 ) -> None:
@@ -101,12 +89,12 @@ def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
         tmp_path,
         feeds=site.feed_list(),
         base=server.base,
-        database_url=database_url,
+        database_url=db_url,
         channels={"policy": "#ai-policy"},
         fetch={"max_connections": 3, "per_host": 3},  # three feeds at a time per pass
     )
-    Store.open(database_url).close()  # migrated once, before the workers start
-    n = 2 if database_url.startswith("sqlite") else 3
+    Store.open(db_url).close()  # migrated once, before the workers start
+    n = 2 if db_url.startswith("sqlite") else 3
 
     for round_ in (1, 2):
         results = run_passes(config, n)
@@ -125,7 +113,7 @@ def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
     assert all(c == 1 for p, c in pages.items() if not p.endswith("/0.html"))
     assert max(pages.values()) <= 2
 
-    store = Store.open(database_url)
+    store = Store.open(db_url)
     try:
         with store.session() as s:
             articles = s.scalar(select(func.count()).select_from(ArticleRow))
@@ -135,7 +123,7 @@ def test_passes_at_once_fetch_each_feed_once_and_alert_each_story_once(
                 )
             )
             alerts = s.scalar(select(func.count()).select_from(AlertRow))
-            if database_url.startswith("sqlite"):
+            if db_url.startswith("sqlite"):
                 assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         assert articles == originals == site.stories  # no story stored twice
         assert alerts == site.stories

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,29 +22,8 @@ from newsmon.pipeline.notices import NoticeOutcome, announce_health
 from newsmon.slack import SlackWebSender
 from tests.support.delivery import config_path, context
 from tests.support.fake_slack import FakeSlack, Scripted
-from tests.support.postgres import PG_URL, throwaway_schema
 
 OPS = "#ops"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set")
-    with throwaway_schema(prefix="notices") as url:
-        yield url
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def health(failing: list[str], now: datetime | None = None) -> HealthReport:
