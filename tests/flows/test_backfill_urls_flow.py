@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,27 @@ def test_backfill_filters_by_feed_and_topic_and_keeps_the_dry_run_diff(
     assert after["/ko/galaxy-launch.html"] == before["/ko/galaxy-launch.html"]
     changed = {p for p in after if after[p] != before[p]}
     assert changed and all(p.startswith("/en/") for p in changed)
+
+
+def test_a_malformed_url_is_refused_up_front_not_a_crash_midway(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """A line that starts like a URL but is none (an unclosed IPv6 bracket) is a bad list, as a
+    non-http line is: exit 2 naming it, before anything is fetched or stored."""
+    config = site_config(tmp_path, site)
+    listed = tmp_path / "pages.txt"
+    listed.write_text(f"{site.url('/en/ftc-ai-inquiry.html')}\nhttp://[::1/x\n", encoding="utf-8")
+    out = runner.invoke(app, ["backfill", "--urls", str(listed), "--config", str(config)])
+    assert out.exit_code == 2, out.output
+    assert "pages.txt:2" in out.output and "http://[::1/x" in out.output
+    assert stored_topics(tmp_path / "corpus.db") == {}
+    assert site.paths_requested() == []
+
+    # The flow called with such a URL (no CLI in front): that page fails, the others go on.
+    from flows.backfill import backfill_urls
+
+    good = site.url("/en/ftc-ai-inquiry.html")
+    result = asyncio.run(backfill_urls(urls=[good, "http://[::1/x"], config_path=str(config)))
+    assert [(p.url, p.fate) for p in result.pages] == [(good, "new"), ("http://[::1/x", "failed")]
+    assert "Invalid IPv6 URL" in (result.pages[1].error or "")
+    assert stored_topics(tmp_path / "corpus.db") == {"/en/ftc-ai-inquiry.html": ["policy"]}

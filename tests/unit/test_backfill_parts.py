@@ -52,6 +52,17 @@ def test_url_lists_come_from_arguments_and_files(tmp_path: Path) -> None:
         read_url_list([str(listed)])
     with pytest.raises(UrlListError, match="cannot read"):
         read_url_list([str(tmp_path / "missing.txt")])
+    # Lines that start like a URL and are none are refused where they are, not fetched.
+    listed.write_text("https://a.example/1\nhttp://[::1/x\n", encoding="utf-8")
+    with pytest.raises(UrlListError, match=r"pages.txt:2: not a valid URL \(Invalid IPv6 URL\)"):
+        read_url_list([str(listed)])
+    for bad, why in [
+        ("https://a.example:99999/1", "not a valid URL"),
+        ("http:///path", "no host"),
+        ("https://[fe80::1/", "not a valid URL"),
+    ]:
+        with pytest.raises(UrlListError, match=why):
+            read_url_list([bad])
 
 
 @pytest.fixture

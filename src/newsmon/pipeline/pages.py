@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
@@ -14,7 +15,7 @@ from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
-from newsmon.pipeline.outcomes import EntryFate
+from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.urls import canonical_url
 
@@ -28,10 +29,15 @@ class UrlListError(ValueError):
 
 def read_url_list(sources: Iterable[str]) -> list[str]:
     """URLs from arguments that are URLs or files of URLs (one a line, `#` starts a comment);
-    duplicates dropped, order kept."""
+    duplicates dropped, order kept. Anything but an http(s) URL with a host (`ftp://…`, an
+    unclosed IPv6 bracket, a port out of range) is refused with where it is, before any page
+    is fetched."""
     urls: list[str] = []
     for source in sources:
         if source.startswith(("http://", "https://")):
+            problem = url_problem(source)
+            if problem:
+                raise UrlListError(f"{problem}: {source!r}")
             urls.append(source)
             continue
         try:
@@ -42,10 +48,25 @@ def read_url_list(sources: Iterable[str]) -> list[str]:
             line = raw.split("#", 1)[0].strip()
             if not line:
                 continue
-            if not line.startswith(("http://", "https://")):
-                raise UrlListError(f"{source}:{number}: not an http(s) URL: {line!r}")
+            problem = url_problem(line)
+            if problem:
+                raise UrlListError(f"{source}:{number}: {problem}: {line!r}")
             urls.append(line)
     return list(dict.fromkeys(urls))
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a page address to fetch, or None."""
+    if not url.startswith(("http://", "https://")):
+        return "not an http(s) URL"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is no number or out of range
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if not parts.hostname:
+        return "no host in the URL"
+    return None
 
 
 @dataclass(frozen=True)
@@ -119,6 +140,8 @@ async def backfill_pages(
                 result.fate, "stored already"
             )
             return PageOutcome(url, fate, None, result.topics, result.alerts_queued)
+        except Exception as exc:  # this page's alone: the other pages go on, as a feed's do
+            return PageOutcome(url, "failed", error=error_line(exc))
         finally:
             finished += 1
             done(finished)
