@@ -142,7 +142,8 @@ def backfill(
     topics: list[str] | None = None,
 ) -> BackfillResult:
     """Re-classify articles first seen from `since` through `until` (inclusive, UTC days),
-    only those `feed` carried when given, only the matches of `topics` when given.
+    only those `feed` (a configured feed) carried when given, only the matches of `topics`
+    when given; a feed or topic the configuration lacks fails the run before it starts.
 
     Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
     With `dry_run` nothing is written or sent: the result lists, per article, the matches the
@@ -158,6 +159,8 @@ def backfill(
         unknown = sorted(set(topics or ()) - set(ctx.rules.labels))
         if unknown:
             raise ValueError(f"no such topic in the rules: {', '.join(unknown)}")
+        if feed is not None and feed not in {f.name for f in ctx.config.feeds}:
+            raise ValueError(f"no feed named {feed!r} in the configuration")
         start, end = day_start(since), day_start(until) + timedelta(days=1) if until else None
         total = ctx.store.count_for_reclassify(start, end, feed=feed)
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-progress"))

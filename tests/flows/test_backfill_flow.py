@@ -65,6 +65,11 @@ def test_backfill_replays_rules_without_flooding(
     again = backfill(since=today, alerts=True, config_path=str(changed))
     assert again.alerts_sent == 0 and len(slack.top_level()) == 1
 
+    # A deployment run naming a feed the configuration lacks (a typo) fails, as the command
+    # does, instead of completing over no article at all.
+    with pytest.raises(ValueError, match="no feed named 'frontier-wir'"):
+        backfill(since=today, feed="frontier-wir", config_path=str(changed))
+
 
 runner = CliRunner()
 
