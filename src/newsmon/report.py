@@ -236,6 +236,7 @@ class BackfillResult:
             "removed": dict(self.outcome.removed),
             "alerts_queued": self.outcome.alerts_queued,
             "alerts_sent": self.alerts_sent,
+            "alerts_withdrawn": self.outcome.alerts_withdrawn,
         }
         if self.diffs is not None:
             out["diff"] = [d.as_dict() for d in self.diffs]
@@ -252,6 +253,8 @@ class BackfillResult:
             f"re-classified {o.articles} articles, {o.changed} changed; "
             f"matches added: {added}; removed: {removed}"
         )
+        if o.alerts_withdrawn:
+            text += f"; queued alerts withdrawn: {o.alerts_withdrawn}"
         if self.delivery is None:
             return text + "; alerts: off"
         d = self.delivery
@@ -266,9 +269,11 @@ class BackfillResult:
         added = ", ".join(f"+{k} {v}" for k, v in o.added.items()) or "none"
         removed = ", ".join(f"-{k} {v}" for k, v in o.removed.items()) or "none"
         if self.diffs is None:
+            withdrawn = o.alerts_withdrawn
             return [
                 f"\nre-classified {o.articles} articles ({o.changed} changed): "
                 f"added {added}; removed {removed}; alerts sent: {self.alerts_sent}"
+                + (f"; queued alerts withdrawn: {withdrawn}" if withdrawn else "")
             ]
         lines = []
         for d in self.diffs:

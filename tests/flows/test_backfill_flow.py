@@ -3,6 +3,7 @@ and `--dry-run` to see the diff first."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -129,3 +130,50 @@ def test_backfill_dry_run_shows_the_diff_and_changes_nothing(
 
     again = runner.invoke(app, [*args, "--dry-run"])
     assert again.exit_code == 0 and "0 would change" in again.output
+
+
+def test_a_queued_alert_whose_topic_the_rules_drop_is_not_sent(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """Alerts wait in the outbox (a backlog past slack.max_per_pass); the rules change and a
+    quiet backfill drops a topic from a story: its queued alert for that topic is withdrawn,
+    not posted by the next pass, and the operator is told."""
+    from tests.flows.test_monitor_flow import CHANNELS, FEEDS
+    from tests.support.configs import write_config
+
+    def config(name: str, topics: Path, per_pass: int) -> Path:
+        return write_config(
+            tmp_path,
+            name=name,
+            feeds=FEEDS,
+            base=site.base,
+            topics=topics,
+            channels=CHANNELS,
+            default_channel="#ai-news",
+            slack={"max_per_pass": per_pass},
+        )
+
+    run_monitor(config("first.yaml", SHIPPED_TOPICS, 1))
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        queued = {(urlsplit(j.url).path, j.channel) for j in store.pending_alerts(100)}
+    finally:
+        store.close()
+    assert ("/en/ftc-ai-inquiry.html", "#ai-policy") in queued  # waiting, not sent yet
+    rules = tmp_path / "changed.yaml"
+    rules.write_text(CHANGED_RULES, encoding="utf-8")
+
+    quiet = runner.invoke(
+        app, ["backfill", "--since", "2000-01-01", "--config", str(config("b.yaml", rules, 1))]
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert "policy" not in stored_topics(tmp_path / "corpus.db")["/en/ftc-ai-inquiry.html"]
+    found = re.search(r"queued alerts withdrawn: (\d+)", quiet.output)
+    assert found, quiet.output
+    withdrawn = int(found.group(1))
+    assert withdrawn >= 1  # the FTC story's #ai-policy alert at least
+
+    run_monitor(config("drain.yaml", rules, 100))  # the next pass sends the whole backlog
+    posted = alerts_posted(slack)
+    assert ("/en/ftc-ai-inquiry.html", "#ai-policy") not in posted
+    assert len(posted) == len(EXPECTED_ALERTS) - withdrawn  # every other alert went out

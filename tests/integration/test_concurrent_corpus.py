@@ -271,3 +271,26 @@ def test_two_workers_replacing_one_articles_matches_at_once_both_succeed(
     )
     assert sorted([len(first.added), len(second.added)]) == [0, 1]
     assert [m.topic for m in one.matches_of(stored.id)] == ["policy"]
+
+
+def test_a_backfill_withdrawing_an_alert_while_a_delivery_claims_it_posts_nothing(
+    workers: tuple[Store, Store],
+) -> None:
+    """A backfill drops the topic of a queued alert (holds it back) while a delivery claims
+    alerts: either the delivery has it first (then the backfill leaves it to its owner) or the
+    backfill does (then the delivery never sees it); never a claimed alert marked skipped."""
+    from newsmon.corpus.claims import new_claim
+    from newsmon.corpus.records import AlertStatus
+
+    one, two = workers
+    stored = one.add_article(
+        new_article("https://a.example/story", stories()[0], signed=True), MATCH, "v1", ALERTS
+    )
+    race = Race()
+    pause_before(one, race, "UPDATE ALERTS")
+    change, claimed = race.run(
+        lambda: one.replace_matches(stored.id, [], "v2"),
+        lambda: two.outbox.claim_alerts(new_claim(timedelta(minutes=5)), 10),
+    )
+    assert change.withdrawn == 1 and claimed == []
+    assert one.count_alerts(AlertStatus.SKIPPED) == 1

@@ -95,6 +95,7 @@ def test_backfill_totals_fold_batches_and_render_both_ways() -> None:
         "removed": {"x": 1},
         "alerts_queued": 1,
         "alerts_sent": 1,
+        "alerts_withdrawn": 0,
     }
     assert result.cli_lines() == [
         "\nre-classified 5 articles (3 changed): added +policy 2, +ai-safety 1; "

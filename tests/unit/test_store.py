@@ -174,6 +174,37 @@ def test_replace_matches_reports_the_diff(store: Store) -> None:
     assert (again.added, again.removed) == (set(), set())
 
 
+def test_replace_matches_withdraws_queued_alerts_of_lost_topics(store: Store) -> None:
+    """The rules drop a topic: a queued alert keeps only the topics still matched, one left
+    with none is held back (skipped, revivable); a claimed (sending) one is left to its owner."""
+    claimed = store.add_article(
+        article("https://a.example/2", text="another body", h="h2"),
+        [MATCH],
+        "v1",
+        {"#p": ["policy"]},
+    )
+    claim = new_claim(timedelta(minutes=5))
+    assert [j.article_id for j in store.outbox.claim_alerts(claim, 10)] == [claimed.id]
+    other = StoredMatch("open-source", 3, [], "…")
+    stored = store.add_article(
+        article("https://a.example/1", h="h1"),
+        [MATCH, other],
+        "v1",
+        {"#policy": ["policy"], "#news": ["open-source", "policy"]},
+    )
+    change = store.replace_matches(stored.id, [other], "v2")
+    assert change.removed == {"policy"} and change.withdrawn == 1
+    assert [(j.channel, j.topics) for j in store.pending_alerts(10)] == [("#news", ["open-source"])]
+    assert store.count_alerts(AlertStatus.SKIPPED) == 1
+    again = store.replace_matches(stored.id, [other], "v2")
+    assert again.withdrawn == 0 and len(store.pending_alerts(10)) == 1
+    # the topic comes back: an explicit backfill with alerts may queue it again
+    assert store.enqueue_alert(stored.id, "#policy", ["policy"], revive_skipped=True) is True
+    sending = store.replace_matches(claimed.id, [], "v2")
+    assert sending.removed == {"policy"} and sending.withdrawn == 0
+    assert store.count_alerts(AlertStatus.SENDING) == 1
+
+
 def test_times_come_back_aware_utc(store: Store) -> None:
     kst = datetime(2025, 2, 24, 9, 30, tzinfo=timezone(timedelta(hours=9)))
     naive = datetime(2025, 2, 24, 9, 30)  # taken as UTC

@@ -477,6 +477,12 @@ class Articles:
     ) -> TopicChanges:
         """Make the stored matches equal to `matches`; returns the topics added and removed.
 
+        The article's alerts still queued (`pending`, not yet claimed by a delivery) follow, in
+        the same transaction: a topic no longer matched leaves them, and one left with no topic
+        is held back (`skipped`, which a later `backfill --alerts` may revive), so a rule change
+        applied by a backfill never announces what the rules no longer match. Idempotent: a
+        backfill run again after an interruption finishes the job.
+
         The article is held first (the write lock on SQLite, its row on PostgreSQL), as an
         edit or a page read at last holds it: two writers of one article's matches (two
         backfills, a backfill and an edit) take turns instead of both inserting a topic that
@@ -500,7 +506,29 @@ class Articles:
                 else:
                     row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
                     row.rules_version = rules_version
-            return TopicChanges(set(wanted) - set(current), set(current) - set(wanted))
+            withdrawn = self._withdraw_unmatched(s, article_id, set(wanted))
+            return TopicChanges(set(wanted) - set(current), set(current) - set(wanted), withdrawn)
+
+    @staticmethod
+    def _withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
+        """Drop from the article's queued alerts the topics not in `topics`; hold back those
+        left with none. How many were held back."""
+        rows = s.scalars(
+            select(AlertRow)
+            .where(AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING)
+            .with_for_update()
+        )
+        withdrawn = 0
+        for row in rows:
+            keep = [t for t in row.topics if t in topics]
+            if keep == list(row.topics):
+                continue
+            if keep:
+                row.topics = keep
+            else:
+                row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
+                withdrawn += 1
+        return withdrawn
 
 
 def _match_rows(

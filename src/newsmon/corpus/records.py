@@ -217,10 +217,12 @@ class ArticleText:
 
 @dataclass(frozen=True)
 class TopicChanges:
-    """What `replace_matches` changed: topics the article gained and lost."""
+    """What `replace_matches` changed: topics the article gained and lost, and how many of
+    its queued alerts it withdrew (every topic of theirs lost)."""
 
     added: set[str]
     removed: set[str]
+    withdrawn: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class ReclassifyOutcome:
     added: Counter[str] = field(default_factory=Counter)
     removed: Counter[str] = field(default_factory=Counter)
     alerts_queued: int = 0
+    alerts_withdrawn: int = 0  # queued alerts held back: the rules no longer match their topics
 
     def add(self, other: ReclassifyOutcome) -> None:
         """Fold another batch's figures into these."""
@@ -30,6 +31,7 @@ class ReclassifyOutcome:
         self.added.update(other.added)
         self.removed.update(other.removed)
         self.alerts_queued += other.alerts_queued
+        self.alerts_withdrawn += other.alerts_withdrawn
 
     @classmethod
     def total(cls, parts: Iterable[ReclassifyOutcome]) -> ReclassifyOutcome:
@@ -57,6 +59,7 @@ def reclassify_batch(
     topics: Collection[str] | None = None,
 ) -> ReclassifyOutcome:
     """Apply the current rules to stored articles; queue only alerts never queued before.
+    Queued alerts lose the topics the rules no longer match (see `replace_matches`).
 
     With `topics`, only those topics' matches are replaced (and alerted): the others stay as
     stored, and an article that neither had nor now gets one of them is left alone.
@@ -77,6 +80,7 @@ def reclassify_batch(
         outcome.changed += bool(change.added or change.removed)
         outcome.added.update(change.added)
         outcome.removed.update(change.removed)
+        outcome.alerts_withdrawn += change.withdrawn
         if queue_alerts and matches:
             outcome.alerts_queued += queue_for(ctx, article_id, (m.topic for m in matches))
     return outcome
