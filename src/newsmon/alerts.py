@@ -170,10 +170,14 @@ def route(
 
 
 def when(value: datetime | None, zone: tzinfo = UTC) -> str:
-    """A stored (UTC) time as readers see it: in the configured zone, named."""
+    """A stored (UTC) time as readers see it: in the configured zone, named (in UTC when the
+    zone cannot hold it: a far-future date stored before `dates.showable` refused it)."""
     if value is None:
         return "date unknown"
-    local = value.astimezone(zone)
+    try:
+        local = value.astimezone(zone)
+    except OverflowError:
+        local = value.astimezone(UTC)
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "UTC")
 
 

@@ -13,7 +13,9 @@ import asyncio
 import functools
 import gzip
 import json
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -510,3 +512,52 @@ def test_tracebacks_print_no_local_variables(tmp_path: Path) -> None:
     )
     assert done.returncode == 1 and "RuntimeError" in done.stderr
     assert TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_story_dated_at_the_end_of_time_is_stored_and_alerted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dates a datetime holds in the writer's zone but not in UTC (year 9999 at -10:00) or not
+    in the zone alerts are shown in (year 9999, 23:00 UTC is year 10000 in Seoul): the story
+    is stored and alerted with its date unknown, and the stories after it are delivered too."""
+    from flows.monitor import monitor
+
+    site = tmp_path / "site"
+    shutil.copytree(DEMO_SITE, site)
+    wire = site / "feeds" / "en-wire.xml"
+    text = wire.read_text(encoding="utf-8")
+    dates = ["Fri, 31 Dec 9999 23:00:00 -1000", "9999-12-31T23:00:00Z"]
+    for date in dates:  # the first two items' dates, in both notations feeds use
+        text = re.sub(r"<pubDate>[^<]*</pubDate>", f"<pubDate>{date}</pubDate>", text, count=1)
+    text = text.replace("<pubDate>9999-12", "<dc:date>9999-12").replace(
+        "23:00:00Z</pubDate>", "23:00:00Z</dc:date>"
+    )
+    wire.write_text(text, encoding="utf-8")
+    server = SiteServer(site.resolve(), host="127.0.0.1").start()
+    slack = FakeSlack(token=TOKEN).start()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("NEWSMON_SLACK_API_URL", slack.api_url)
+    config = write_config(
+        tmp_path, feeds=[("wire", server.url("/feeds/en-wire.xml"))], default_channel="#ai-news"
+    )
+    try:
+        totals = asyncio.run(monitor(config_path=str(config)))
+    finally:
+        slack.stop()
+        server.stop()
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        health = {h.name: h for h in store.feed_health()}
+        with store.session() as s:
+            rows = s.execute(select(ArticleRow.url, ArticleRow.published_at)).all()
+    finally:
+        store.close()
+    assert health["wire"].last_error is None and health["wire"].entry_failure_passes == 0
+    stored = {url.split("?")[0]: when for url, when in rows}
+    for path in ("/en/deepseek-open-source-week.html", "/wire/deepseek-open-source-week.html"):
+        assert server.url(path) in stored, path
+    assert all(when is None or when.year < 9999 for when in stored.values())
+    # the two are one story (the second a duplicate): it is alerted, and so are the others
+    assert totals.alerts_sent >= 2 and totals.alerts_failed == 0
+    assert "DeepSeek" in " ".join(str(p) for p in slack.posts)
