@@ -75,6 +75,13 @@ def limit_violations(message: Message) -> list[str]:
     return out
 
 
+# Bidi embedding, override and isolate controls (U+202A-202E, U+2066-2069): a title's unclosed
+# override runs on into the text shown after it (the notification's "(source)"), so a stranger's
+# title could make it read as another source. No headline needs them; the right-to-left and
+# left-to-right marks (U+200E, U+200F) that Hebrew and Arabic titles use stay.
+_NO_BIDI_RUNS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def escape(text: str) -> str:
     """Escape Slack's control characters (&, <, >) in user-visible text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -170,10 +177,14 @@ def route(
 
 
 def when(value: datetime | None, zone: tzinfo = UTC) -> str:
-    """A stored (UTC) time as readers see it: in the configured zone, named."""
+    """A stored (UTC) time as readers see it: in the configured zone, named (in UTC when the
+    zone cannot hold it: a far-future date stored before `dates.showable` refused it)."""
     if value is None:
         return "date unknown"
-    local = value.astimezone(zone)
+    try:
+        local = value.astimezone(zone)
+    except OverflowError:
+        local = value.astimezone(UTC)
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "UTC")
 
 
@@ -185,7 +196,7 @@ def build_message(
 ) -> Message:
     """An alert; `channels` (topic → channel) names each topic's channel, for webhook mode."""
     labels = labels or {}
-    title = " ".join((job.title or job.url).split())
+    title = " ".join((job.title or job.url).translate(_NO_BIDI_RUNS).split())
     topic_names = ", ".join(
         labels.get(t, t) + (f" ({channels[t]})" if channels and t in channels else "")
         for t in job.topics

@@ -33,6 +33,22 @@ _XML_DECL = re.compile(
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _SINGLE_BYTE = ("latin", "iso8859", "cp125", "ascii")
+# Python codecs no web page is in: they raise on any byte ("undefined"), expand backslash
+# escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
+# encodings at all (base64, rot13, zlib: LookupError when decoding). A page naming one is
+# undeclared.
+_NOT_WEB = frozenset({"undefined", "unicode-escape", "raw-unicode-escape", "punycode", "idna"})
+_NOT_WEB_PREFIX = ("utf-7", "utf_7")
+# UTF-16/32: any even (or 4n) run of bytes decodes, so a claim of one is believed only of bytes
+# that look it (markup in a wide encoding is mostly NUL bytes; UTF-8 and CP949 have none).
+_WIDE = ("utf-16", "utf-32")
+# Byte order marks settle the encoding before any claim (as browsers do), longest first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def codec_for(name: str | None) -> str | None:
@@ -43,9 +59,21 @@ def codec_for(name: str | None) -> str | None:
     if name in KOREAN_LEGACY:
         return "cp949"
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    if (
+        info.name in _NOT_WEB
+        or info.name.startswith(_NOT_WEB_PREFIX)
+        or not getattr(info, "_is_text_encoding", True)
+    ):
+        return None
+    return info.name
+
+
+def _looks_wide(data: bytes) -> bool:
+    """Whether bytes could be UTF-16/32 text: at least one byte in eight is NUL."""
+    return data.count(b"\x00") * 8 >= len(data) > 0
 
 
 def xml_declared(data: bytes) -> str | None:
@@ -63,7 +91,7 @@ def meta_declared(data: bytes) -> str | None:
 def _decodes(data: bytes, codec: str) -> bool:
     try:
         data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return False
     return True
 
@@ -71,18 +99,23 @@ def _decodes(data: bytes, codec: str) -> bool:
 def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     """The codec the bytes really are in, from the claims made about them (in order of trust).
 
-    A UTF-8 BOM on valid UTF-8 settles it. Otherwise a claim is kept only if the bytes decode
-    cleanly with it, and a single-byte claim (latin-1 decodes anything) loses to valid UTF-8.
+    A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM. Otherwise a claim is kept
+    only if the bytes decode cleanly with it, a single-byte claim (latin-1 decodes anything)
+    loses to valid UTF-8, and a UTF-16/32 claim (which decodes almost anything) counts only
+    for bytes that look wide.
     Undeclared or wrongly declared bytes that read as Korean are CP949. None: nothing settles
     it, leave it to the parser's own detection.
     """
     utf8_ok = _decodes(data, "utf-8")
     if utf8_ok and data.startswith(codecs.BOM_UTF8):
         return "utf-8"
+    for bom, by_bom in _BOMS:
+        if data.startswith(bom):  # a cut at the size cap may end mid-character: "replace"
+            return by_bom
     codecs_claimed = [codec_for(claim) for claim in claims]
     non_ascii = not data.isascii()
     for codec in codecs_claimed:
-        if not codec:
+        if not codec or (codec.startswith(_WIDE) and not _looks_wide(data)):
             continue
         if codec.startswith(_SINGLE_BYTE) and non_ascii and utf8_ok:
             return "utf-8"

@@ -21,7 +21,7 @@ import lxml.html
 
 from newsmon.bounds import clean_text, xml_text
 from newsmon.charset import choose_encoding, xml_declared
-from newsmon.dates import parse_date
+from newsmon.dates import parse_date, showable
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedrepair import (
     clean_utf8,
@@ -103,9 +103,11 @@ def _entry_date(entry: Any) -> datetime | None:
         st = entry.get(key)
         if st:
             try:
-                return datetime.fromtimestamp(calendar.timegm(st), tz=UTC)
+                parsed = showable(datetime.fromtimestamp(calendar.timegm(st), tz=UTC))
             except (OverflowError, ValueError):
                 continue
+            if parsed:
+                return parsed
     return None
 
 

@@ -120,6 +120,14 @@ class FetchResult:
         return str(value).strip().lower() if isinstance(value, str) and value.strip() else None
 
 
+def _sendable(validator: str) -> bool:
+    """Whether a stored validator (ETag, Last-Modified) can go back in a request header:
+    httpx reads a header's non-ASCII bytes as latin-1 but sends only ASCII, so one such byte
+    from a server failed the feed every later pass. One that cannot is not sent (the feed is
+    then read whole)."""
+    return validator.isascii() and validator.isprintable()
+
+
 def describe(exc: Exception) -> tuple[FailureKind, str]:
     """The kind of a request's exception and one readable line about it."""
     if isinstance(exc, AddressRefused):
@@ -267,9 +275,9 @@ class Fetcher:
         skip the address policy; every other hop, redirects included, is checked.
         """
         headers = {"Accept": accept}
-        if etag:
+        if etag and _sendable(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified and _sendable(last_modified):
             headers["If-Modified-Since"] = last_modified
         written = url if trusted else user_url
         user_host = (urlsplit(written).hostname or "").lower() if written else None

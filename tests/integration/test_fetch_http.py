@@ -40,6 +40,10 @@ def site(tmp_path: Path):
         "/slow": {"delay": 2.5, "body": "late"},
         "/slowish": {"delay": 0.3, "body": "ok"},
         "/huge": {"stream_bytes": 50 * MB},
+        "/latin-validators.xml": {  # sent as the bytes 0xE9 and 0xA0 (http.server: latin-1)
+            "file": "feed.xml",
+            "headers": {"ETag": '"caf\u00e9"', "Last-Modified": "Mon, 01 Jan 2024\u00a0GMT"},
+        },
     }
     (tmp_path / "_routes.json").write_text(json.dumps(routes))
     with serve(tmp_path) as server:
@@ -196,3 +200,20 @@ def test_per_host_and_global_limits(site: SiteServer) -> None:
         burst(FetchConfig(per_host=2, max_connections=1, allow_private_networks=True), two_hosts)
     )
     assert site.max_in_flight == 1
+
+
+def test_validators_that_are_not_ascii_are_not_sent_back(site: SiteServer) -> None:
+    """httpx reads a header's non-ASCII bytes as latin-1 but sends only ASCII: an ETag or
+    Last-Modified with one such byte, stored and sent back, failed the feed every later pass
+    (UnicodeEncodeError), for good. It is not sent: the feed is read whole instead."""
+    first = fetch(site.url("/latin-validators.xml"))
+    assert first.ok and first.headers.get("etag") == '"caf\u00e9"'
+    again = fetch(
+        site.url("/latin-validators.xml"),
+        etag=first.headers.get("etag"),
+        last_modified=first.headers.get("last-modified"),
+    )
+    assert again.ok and again.status == 200, again.error
+    assert b"<rss" in again.content
+    sent = site.requests[-1][1]
+    assert "if-none-match" not in sent and "if-modified-since" not in sent

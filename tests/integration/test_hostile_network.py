@@ -13,7 +13,9 @@ import asyncio
 import functools
 import gzip
 import json
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -510,3 +512,114 @@ def test_tracebacks_print_no_local_variables(tmp_path: Path) -> None:
     )
     assert done.returncode == 1 and "RuntimeError" in done.stderr
     assert TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_story_dated_at_the_end_of_time_is_stored_and_alerted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dates a datetime holds in the writer's zone but not in UTC (year 9999 at -10:00) or not
+    in the zone alerts are shown in (year 9999, 23:00 UTC is year 10000 in Seoul): the story
+    is stored and alerted with its date unknown, and the stories after it are delivered too."""
+    from flows.monitor import monitor
+
+    site = tmp_path / "site"
+    shutil.copytree(DEMO_SITE, site)
+    wire = site / "feeds" / "en-wire.xml"
+    text = wire.read_text(encoding="utf-8")
+    dates = ["Fri, 31 Dec 9999 23:00:00 -1000", "9999-12-31T23:00:00Z"]
+    for date in dates:  # the first two items' dates, in both notations feeds use
+        text = re.sub(r"<pubDate>[^<]*</pubDate>", f"<pubDate>{date}</pubDate>", text, count=1)
+    text = text.replace("<pubDate>9999-12", "<dc:date>9999-12").replace(
+        "23:00:00Z</pubDate>", "23:00:00Z</dc:date>"
+    )
+    wire.write_text(text, encoding="utf-8")
+    server = SiteServer(site.resolve(), host="127.0.0.1").start()
+    slack = FakeSlack(token=TOKEN).start()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("NEWSMON_SLACK_API_URL", slack.api_url)
+    config = write_config(
+        tmp_path, feeds=[("wire", server.url("/feeds/en-wire.xml"))], default_channel="#ai-news"
+    )
+    try:
+        totals = asyncio.run(monitor(config_path=str(config)))
+    finally:
+        slack.stop()
+        server.stop()
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        health = {h.name: h for h in store.feed_health()}
+        with store.session() as s:
+            rows = s.execute(select(ArticleRow.url, ArticleRow.published_at)).all()
+    finally:
+        store.close()
+    assert health["wire"].last_error is None and health["wire"].entry_failure_passes == 0
+    stored = {url.split("?")[0]: when for url, when in rows}
+    for path in ("/en/deepseek-open-source-week.html", "/wire/deepseek-open-source-week.html"):
+        assert server.url(path) in stored, path
+    assert all(when is None or when.year < 9999 for when in stored.values())
+    # the two are one story (the second a duplicate): it is alerted, and so are the others
+    assert totals.alerts_sent >= 2 and totals.alerts_failed == 0
+    assert "DeepSeek" in " ".join(str(p) for p in slack.posts)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_charsets_no_page_is_in_and_wide_claims_cost_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Labels a publisher may send that Python's codecs take differently from browsers: a feed
+    labelled "undefined" (a codec that raises on every byte: the feed failed every pass), a
+    UTF-8 page whose `<meta>` says UTF-16 (which decodes any even run of bytes: the article was
+    read as CJK noise and lost), a UTF-16 page with its BOM served as UTF-8 (stored as noise),
+    and a page labelled "unicode-escape" (its backslashes were expanded). Each is read as what
+    its bytes are."""
+    from flows.monitor import monitor
+
+    root = tmp_path / "site"
+    root.mkdir()
+    sentence = "규제 당국은 오늘 오픈소스 AI 모델에 관한 새 규칙을 발표했다. "
+    article = f"<html><head><title>T</title></head><body><article><p>{sentence * 8}</p>"
+    tail = "</article></body></html>"
+    pages = {
+        "meta16": article.replace("<title>", '<meta charset="utf-16"><title>') + tail,
+        "bom16": article + tail,
+        "escape": article + "<p>Paths like C:\\u202eexe and \\x00 stay as written.</p>" + tail,
+    }
+    (root / "meta16.html").write_bytes(pages["meta16"].encode() + b" " * (len(pages["meta16"]) % 2))
+    (root / "bom16.html").write_bytes(pages["bom16"].encode("utf-16"))
+    (root / "escape.html").write_text(pages["escape"])
+    items = [(name, f"{{{{BASE}}}}/{name}.html") for name in pages]
+    (root / "feed.xml").write_text(rss(items))
+    routes = {
+        "/feed.xml": {"file": "feed.xml", "content_type": "application/rss+xml; charset=undefined"},
+        "/meta16.html": {"file": "meta16.html", "content_type": "text/html"},
+        "/bom16.html": {"file": "bom16.html", "content_type": "text/html; charset=utf-8"},
+        "/escape.html": {
+            "file": "escape.html",
+            "content_type": "text/html; charset=unicode-escape",
+        },
+    }
+    (root / "_routes.json").write_text(json.dumps(routes))
+    server = SiteServer(root.resolve(), host="127.0.0.1").start()
+    slack = FakeSlack(token=TOKEN).start()
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("NEWSMON_SLACK_API_URL", slack.api_url)
+    config = write_config(tmp_path, feeds=[("labels", server.url("/feed.xml"), "ko")])
+    try:
+        asyncio.run(monitor(config_path=str(config)))
+    finally:
+        slack.stop()
+        server.stop()
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        health = {h.name: h for h in store.feed_health()}
+        with store.session() as s:
+            rows = {r.title: r for r in s.scalars(select(ArticleRow))}
+    finally:
+        store.close()
+    assert health["labels"].last_error is None
+    assert set(rows) == set(pages)
+    for name, row in rows.items():
+        assert row.text_source == "page", (name, row.text_source, row.extraction_note)
+        assert sentence.strip() in row.text, name
+    assert "C:\\u202eexe and \\x00 stay as written" in rows["escape"].text

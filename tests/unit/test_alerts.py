@@ -4,6 +4,8 @@ metadata, thread replies, time zones and webhook routing."""
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from newsmon.alerts import (
     ALERT_EVENT,
     MAX_LINK_URL_CHARS,
@@ -197,3 +199,19 @@ def test_link_url_never_raises_on_addresses_urllib_refuses() -> None:
     linked = link_url(long_template)
     assert linked.startswith("http") and len(linked) <= MAX_LINK_URL_CHARS
     assert "news" not in linked and not set("<>|") & set(linked)
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u202b", "\u2067", "\u2068"])
+def test_a_title_cannot_turn_the_source_it_is_shown_with_around(control: str) -> None:
+    """A title ending in a right-to-left override made the notification's "(source)" after
+    it read backwards: "Breaking \\u202e)sretueR(" from frontier-wire showed as "Breaking
+    (frontier-wire) (Reuters)" reversed, i.e. claimed another source. Embedding, override and
+    isolate controls are dropped from the title; the right-to-left marks text needs stay."""
+    hostile = f"Breaking {control})sretueR( \u200f\u05e9\u05dc\u05d5\u05dd\u200e"
+    message = build_message(job(title=hostile))
+    text = all_text(message)
+    for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+        assert ch not in text
+    assert message.text.endswith(
+        "Breaking )sretueR( \u200f\u05e9\u05dc\u05d5\u05dd\u200e (frontier-wire)"
+    )

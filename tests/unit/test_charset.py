@@ -83,3 +83,38 @@ def test_feeds_and_pages_share_the_decision_in_their_own_order_of_claims() -> No
 def test_decode_html_reads_a_page_with_a_wrong_latin1_header() -> None:
     assert KOREAN in decode_html(PAGE.encode(), "iso-8859-1")
     assert KOREAN in decode_html(PAGE.encode("cp949"), "utf-8")
+
+
+@pytest.mark.parametrize(
+    "name", ["undefined", "unicode-escape", "raw_unicode_escape", "utf-7", "punycode", "base64"]
+)
+def test_python_codecs_no_page_is_in_are_no_claim(name: str) -> None:
+    """ "undefined" raised on every byte (the feed failed every pass); the escape codecs made
+    text of backslashes; base64 and the like are not text encodings."""
+    assert codec_for(name) is None
+    assert choose_encoding(b"<p>C:\\u202e \\x00</p>", [name]) is None
+    assert choose_encoding(KOREAN.encode(), [name]) is None
+    assert choose_encoding(KOREAN.encode("cp949"), [name]) == "cp949"
+
+
+def test_a_wide_claim_counts_only_for_bytes_that_look_wide() -> None:
+    """UTF-16 decodes any even run of bytes: a `<meta charset="utf-16">` (a page saved by an
+    editor, then served as UTF-8) turned the article into CJK noise."""
+    utf8 = PAGE.replace("<title>", '<meta charset="utf-16"><title>').encode()
+    utf8 += b" " * (len(utf8) % 2)
+    assert page_encoding(utf8) == "utf-8"
+    assert page_encoding(utf8, "utf-16le") == "utf-8"
+    assert choose_encoding(b"<p>hi</p>", ["utf-16"]) == "utf-8"
+    wide = PAGE.encode("utf-16-le")  # no BOM: the claim is all there is, and it fits
+    assert page_encoding(wide, "utf-16le") == "utf-16-le"
+    assert KOREAN in decode_html(wide, "utf-16le")
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_wide_bom_settles_it_whatever_the_header_says(codec: str) -> None:
+    bom = {"utf-16": b"", "utf-16-be": codecs.BOM_UTF16_BE, "utf-32": b""}[codec]
+    data = bom + PAGE.encode(codec)
+    assert KOREAN in decode_html(data, "utf-8")
+    assert KOREAN in decode_html(data, "euc-kr")
+    assert decode_html(data).startswith("<html>")
+    assert KOREAN[:10] in decode_html(data[:-1])  # cut mid-character at the size cap

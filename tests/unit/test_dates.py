@@ -1,10 +1,13 @@
 """One date reader for feeds, pages and HTTP headers."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from newsmon.alerts import when
 from newsmon.dates import parse_date
+from newsmon.feeds import parse_feed
 
 KST = timezone(timedelta(hours=9))
 
@@ -38,3 +41,45 @@ def test_the_writers_time_zone_is_kept() -> None:
 )
 def test_anything_else_is_no_date(raw: object) -> None:
     assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "9999-12-31T23:59:59-10:00",  # year 10000 in UTC: cannot even be stored
+        "Fri, 31 Dec 9999 23:00:00 -1000",
+        "9999-12-31T23:00:00Z",  # year 10000 in Seoul: an alert could not show it
+        "0001-01-01T00:00:00+10:00",  # year 0 in UTC
+        "0001-01-01T05:00:00Z",
+    ],
+)
+def test_a_date_no_time_zone_could_show_is_no_date(raw: str) -> None:
+    assert parse_date(raw) is None
+
+
+def test_dates_near_the_ends_that_every_zone_can_show_are_kept() -> None:
+    assert parse_date("9999-12-29T00:00:00+14:00") == datetime(9999, 12, 28, 10, tzinfo=UTC)
+    assert parse_date("0001-01-03T00:00:00Z") == datetime(1, 1, 3, tzinfo=UTC)
+
+
+def test_a_feed_entry_dated_at_the_end_of_time_has_no_date() -> None:
+    """feedparser's own reading (UTC) of a date is not a way round the bound."""
+    items = "".join(
+        f"<item><title>t{i}</title><link>http://a.example/{i}</link>{date}</item>"
+        for i, date in enumerate(
+            [
+                "<pubDate>Fri, 31 Dec 9999 23:00:00 GMT</pubDate>",
+                '<dc:date xmlns:dc="http://purl.org/dc/elements/1.1/">9999-12-31T23:00Z</dc:date>',
+                "<pubDate>31 Dec 9999 23:30 -1000</pubDate>",
+            ]
+        )
+    )
+    feed = f'<rss version="2.0"><channel><title>f</title>{items}</channel></rss>'
+    parsed = parse_feed(feed.encode(), "http://a.example/feed")
+    assert [e.published for e in parsed.entries] == [None, None, None]
+
+
+def test_an_alert_shows_a_date_its_zone_cannot_hold_in_utc() -> None:
+    """One stored before dates were bounded: the message is built, not the delivery stopped."""
+    stored = datetime(9999, 12, 31, 23, tzinfo=UTC)
+    assert when(stored, ZoneInfo("Asia/Seoul")) == "9999-12-31 23:00 UTC"
