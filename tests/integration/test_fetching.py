@@ -173,6 +173,20 @@ def test_permanent_redirect_updates_the_stored_feed_url(tmp_path: Path, site: Si
     assert site.paths_requested().count("/old.xml") == 1  # the new address is used from now on
 
 
+def test_a_move_to_an_address_too_long_to_store_is_followed_not_stored(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """The stored address holds 2,000 characters: a cut one would be fetched from then on."""
+    far = "/feed.xml?" + "x" * 2100
+    site.routes["/far.xml"] = {"status": 301, "headers": {"Location": far}, "body": ""}
+    config = site_config(tmp_path, site, {"far": "/far.xml"}, allow_private_networks=True)
+    first = run_pass(config)["far"]
+    second = run_pass(config, force=True)["far"]
+    assert first.ok and second.ok and "moved permanently" in (first.warning or "")
+    assert health(config)["far"].url == site.url("/far.xml")
+    assert site.paths_requested().count("/far.xml") == 2
+
+
 SECRET = "k3y-hunter2"
 
 

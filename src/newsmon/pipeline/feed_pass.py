@@ -13,6 +13,7 @@ from newsmon import poll
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState
+from newsmon.corpus.schema import MAX_URL
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
@@ -67,6 +68,11 @@ async def process_feed(
         user_url=feed.url,  # its host is the user's choice; other hosts are checked
     )
     outcome.bytes_received = len(response.content)
+    # A permanent move is stored, to be fetched from next pass, only where the stored address
+    # can carry it: not for a keyed URL, nor past the column's length (a cut address would be
+    # fetched from then on); otherwise it is followed each pass and reported.
+    moved = response.moved_to
+    stored_move = moved if moved and not keyed and len(moved) <= MAX_URL else None
     if response.not_modified:
         outcome.not_modified = True
         if pages_due:
@@ -81,7 +87,7 @@ async def process_feed(
             next_check_at=nxt.at,
             schedule_note=nxt.reason,
             status=304,
-            moved_to=None if keyed else response.moved_to,
+            moved_to=stored_move,
         )
         return outcome
     if not response.ok:
@@ -144,7 +150,7 @@ async def process_feed(
         next_check_at=nxt.at,
         schedule_note=nxt.reason,
         status=response.status,
-        moved_to=None if keyed else response.moved_to,
+        moved_to=stored_move,
         entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
