@@ -222,8 +222,8 @@ async def backfill_urls(
     """Fetch, store and classify the pages at `urls` as if a feed had listed them (as `feed`'s
     when given). Without `alerts` their alerts are held back; with it they are queued whatever
     the story's age and sent (at most `slack.max_per_pass` now). A page stored already is not
-    fetched again. `dry_run` writes and sends nothing; the `backfill-urls` artifact lists every
-    page either way."""
+    fetched again. `dry_run` writes and sends nothing; the `backfill-urls` artifact lists the
+    first 500 pages and counts the rest, the result every page, either way."""
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, PageOutcome, ReclassifyOutcome
@@ -289,7 +290,7 @@ class BackfillResult:
         return lines
 
 
-MAX_ARTIFACT_ROWS = 500  # rows of a dry run's diff kept in its Prefect artifact
+MAX_ARTIFACT_ROWS = 500  # rows kept in a Prefect artifact (a dry run's diff, a page backfill)
 
 
 def diff_markdown(diffs: Sequence[MatchDiff], header: str) -> str:
@@ -329,7 +330,11 @@ class PagesResult:
             "pages": self.counts(),
             "alerts_queued": sum(p.alerts_queued for p in self.pages),
             "alerts_sent": self.delivery.sent if self.delivery else 0,
-            "failures": {p.url: p.error for p in self.pages if p.error},
+            # the first failures only: a backfill of 100,000 URLs is one row of the runs table
+            "failures": dict(
+                islice(((p.url, p.error) for p in self.pages if p.error), MAX_ARTIFACT_ROWS)
+            ),
+            "failures_total": sum(1 for p in self.pages if p.error),
         }
 
     def line(self) -> str:
@@ -345,8 +350,9 @@ class PagesResult:
         )
 
     def table(self) -> list[dict[str, Any]]:
-        """The Prefect artifact: one row a page."""
-        return [
+        """The Prefect artifact: one row a page, the first `MAX_ARTIFACT_ROWS` of them and a
+        last row counting the rest (the flow's result has every page)."""
+        rows: list[dict[str, Any]] = [
             {
                 "url": p.url,
                 "result": p.fate,
@@ -354,8 +360,12 @@ class PagesResult:
                 "alerts queued": p.alerts_queued,
                 "error": p.error or "",
             }
-            for p in self.pages
+            for p in self.pages[:MAX_ARTIFACT_ROWS]
         ]
+        if len(self.pages) > MAX_ARTIFACT_ROWS:
+            more = f"… and {len(self.pages) - MAX_ARTIFACT_ROWS} more (the flow's result has all)"
+            rows.append({"url": more, "result": "", "topics": "", "alerts queued": "", "error": ""})
+        return rows
 
     def cli_lines(self) -> list[str]:
         lines = [

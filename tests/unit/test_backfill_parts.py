@@ -21,7 +21,7 @@ from newsmon.pipeline import (
     reclassify_batch,
     to_stored,
 )
-from newsmon.report import PagesResult, diff_markdown
+from newsmon.report import MAX_ARTIFACT_ROWS, PagesResult, diff_markdown
 from newsmon.rules import TopicMatch, load_rules
 from tests.support.articles import new_article
 
@@ -177,3 +177,20 @@ def test_reports_of_a_dry_run_and_of_pages() -> None:
     assert pages.as_dict()["failures"] == {"https://a.example/2": "HTTP 404"}
     assert pages.line() == "2 pages: failed 1, new 1; alerts: off"
     assert pages.table()[0]["topics"] == "policy"
+
+
+def test_a_backfill_of_many_pages_keeps_its_artifact_and_run_summary_bounded() -> None:
+    """100,000 URLs: the Prefect table and the runs row hold a bounded sample and the counts;
+    the flow's result and the command's lines keep every page."""
+    many = 100_000
+    pages = PagesResult(
+        tuple(
+            PageOutcome(f"https://a.example/{i}", "failed", error="HTTP 404") for i in range(many)
+        )
+    )
+    table = pages.table()
+    assert len(table) == MAX_ARTIFACT_ROWS + 1
+    assert table[-1]["url"] == f"… and {many - MAX_ARTIFACT_ROWS} more (the flow's result has all)"
+    stored = pages.as_dict()
+    assert len(stored["failures"]) == MAX_ARTIFACT_ROWS and stored["failures_total"] == many
+    assert stored["pages"] == {"failed": many} and len(pages.cli_lines()) == many + 2
