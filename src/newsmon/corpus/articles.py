@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, insert, select, text, update
@@ -32,7 +31,6 @@ from newsmon.corpus.records import (
     DuplicateURLError,
     NewArticle,
     NewSighting,
-    PageRetry,
     RecoveredPage,
     RowRefusedError,
     StoredArticle,
@@ -252,62 +250,6 @@ class Articles:
                 )
             )
         Articles._add_bands(s, row, short_body_keys(title, text_), reindex=True)
-
-    # --- pages tried again --------------------------------------------------------------------
-
-    def feeds_with_pages_due(self, now: datetime) -> set[int]:
-        """The feeds with a page due for another download: one indexed look-up a pass, so that
-        the feeds without one (nearly all) skip `pages_to_retry`."""
-        with self._db.session() as s:
-            return set(
-                s.scalars(
-                    select(ArticleRow.feed_id).where(ArticleRow.page_retry_at <= now).distinct()
-                )
-            )
-
-    def pages_to_retry(self, feed_id: int, now: datetime, limit: int) -> list[PageRetry]:
-        """A feed's articles stored from a teaser whose page is due for another download,
-        longest waiting first."""
-        with self._db.session() as s:
-            return [
-                PageRetry(
-                    r.id,
-                    r.url,
-                    r.canonical_url,
-                    r.title,
-                    r.text,
-                    r.language,
-                    r.published_at,
-                    r.first_seen_at,
-                    r.page_attempts,
-                )
-                for r in s.scalars(
-                    select(ArticleRow)
-                    .where(ArticleRow.feed_id == feed_id, ArticleRow.page_retry_at <= now)
-                    .order_by(ArticleRow.page_retry_at, ArticleRow.id)
-                    .limit(limit)
-                )
-            ]
-
-    def page_retry_failed(
-        self, article_id: int, attempts: int, retry_at: datetime | None, note: str
-    ) -> None:
-        """Another try at the page failed: count it, say why, and when to try next (None: no
-        more tries; the teaser stays the body)."""
-        with self._db.session() as s:
-            row = s.get(ArticleRow, article_id)
-            if row is not None:
-                row.page_attempts, row.page_retry_at = attempts, retry_at
-                row.extraction_note = note
-
-    def postpone_page_retries(self, article_ids: Sequence[int], retry_at: datetime) -> None:
-        """These pages' site is still failing: their next try waits, and is not counted."""
-        with self._db.session() as s:
-            s.execute(
-                update(ArticleRow)
-                .where(ArticleRow.id.in_(list(article_ids)), ArticleRow.page_retry_at.is_not(None))
-                .values(page_retry_at=retry_at)
-            )
 
     def recover_page(
         self,

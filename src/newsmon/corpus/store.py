@@ -22,6 +22,7 @@ from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.notices import HealthNotices
 from newsmon.corpus.outbox import Outbox
+from newsmon.corpus.page_retries import PageRetries
 from newsmon.corpus.replies import Replies
 from newsmon.corpus.retention import IndexRetention
 from newsmon.corpus.runs import Runs
@@ -37,6 +38,7 @@ class Store:
         self._db = Database(engine)
         self.feeds = Feeds(self._db)
         self.articles = Articles(self._db)
+        self.page_retries = PageRetries(self._db)
         self.article_views = ArticleViews(self._db)
         self.outbox = Outbox(self._db)
         self.runs = Runs(self._db)
@@ -58,10 +60,10 @@ class Store:
         self.add_article = self.articles.add_article
         self.update_article = self.articles.update_article
         self.find_cluster = self.articles.find_cluster
-        self.feeds_with_pages_due = self.articles.feeds_with_pages_due
-        self.pages_to_retry = self.articles.pages_to_retry
-        self.page_retry_failed = self.articles.page_retry_failed
-        self.postpone_page_retries = self.articles.postpone_page_retries
+        self.feeds_with_pages_due = self.page_retries.feeds_with_pages_due
+        self.pages_to_retry = self.page_retries.pages_to_retry
+        self.page_retry_failed = self.page_retries.page_retry_failed
+        self.postpone_page_retries = self.page_retries.postpone_page_retries
         self.recover_page = self.articles.recover_page
         self.record_sightings = self.articles.record_sightings
         self.known_urls = self.article_views.known_urls

@@ -1,0 +1,75 @@
+"""Pages tried again: the schedule of articles stored from a teaser because their page could
+not be downloaded (a timeout, a 5xx), when each is due for another try and how many it has had.
+Reading the page at last is `Articles.recover_page`, which re-decides the article's cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import PageRetry
+from newsmon.corpus.schema import ArticleRow
+
+
+class PageRetries:
+    """Which teasers' pages are due for another download, and what became of a try."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def feeds_with_pages_due(self, now: datetime) -> set[int]:
+        """The feeds with a page due for another download: one indexed look-up a pass, so that
+        the feeds without one (nearly all) skip `pages_to_retry`."""
+        with self._db.session() as s:
+            return set(
+                s.scalars(
+                    select(ArticleRow.feed_id).where(ArticleRow.page_retry_at <= now).distinct()
+                )
+            )
+
+    def pages_to_retry(self, feed_id: int, now: datetime, limit: int) -> list[PageRetry]:
+        """A feed's articles stored from a teaser whose page is due for another download,
+        longest waiting first."""
+        with self._db.session() as s:
+            return [
+                PageRetry(
+                    r.id,
+                    r.url,
+                    r.canonical_url,
+                    r.title,
+                    r.text,
+                    r.language,
+                    r.published_at,
+                    r.first_seen_at,
+                    r.page_attempts,
+                )
+                for r in s.scalars(
+                    select(ArticleRow)
+                    .where(ArticleRow.feed_id == feed_id, ArticleRow.page_retry_at <= now)
+                    .order_by(ArticleRow.page_retry_at, ArticleRow.id)
+                    .limit(limit)
+                )
+            ]
+
+    def page_retry_failed(
+        self, article_id: int, attempts: int, retry_at: datetime | None, note: str
+    ) -> None:
+        """Another try at the page failed: count it, say why, and when to try next (None: no
+        more tries; the teaser stays the body)."""
+        with self._db.session() as s:
+            row = s.get(ArticleRow, article_id)
+            if row is not None:
+                row.page_attempts, row.page_retry_at = attempts, retry_at
+                row.extraction_note = note
+
+    def postpone_page_retries(self, article_ids: Sequence[int], retry_at: datetime) -> None:
+        """These pages' site is still failing: their next try waits, and is not counted."""
+        with self._db.session() as s:
+            s.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id.in_(list(article_ids)), ArticleRow.page_retry_at.is_not(None))
+                .values(page_retry_at=retry_at)
+            )
