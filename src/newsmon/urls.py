@@ -79,6 +79,17 @@ def shown_url(url: str) -> str:
     the whole user part when it is one word, a token) and the values of query parameters that
     name a credential (`apikey=`, `access_token=`) become `***`; the rest stays as written. A
     URL urllib cannot read loses its whole user part."""
+    return _hide_credentials(url, drop_user=False)
+
+
+def without_credentials(url: str) -> str:
+    """`url` with no user part and its credential query values hidden: the base a keyed
+    feed's relative links are resolved against, so no article URL (stored, posted to Slack)
+    carries the feed's key."""
+    return _hide_credentials(url, drop_user=True)
+
+
+def _hide_credentials(url: str, *, drop_user: bool) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url
@@ -88,7 +99,9 @@ def shown_url(url: str) -> str:
         end = found if found >= 0 else end
     authority, tail = rest[:end], rest[end:]
     user, at, host = authority.rpartition("@")
-    if at:
+    if at and drop_user:
+        authority = host
+    elif at:
         name, colon, _password = user.partition(":")
         try:
             urlsplit(url)
@@ -105,19 +118,6 @@ def shown_url(url: str) -> str:
             pairs.append(f"{key}=***" if eq and _is_secret_param(unquote_plus(key)) else pair)
         tail = f"{path}?{'&'.join(pairs)}{hash_}{fragment}"
     return f"{scheme}://{authority}{tail}"
-
-
-def without_credentials(url: str) -> str:
-    """`url` with no user part and its credential query values hidden: the base a keyed
-    feed's relative links are resolved against, so no article URL (stored, posted to Slack)
-    carries the feed's key."""
-    shown = shown_url(url)
-    scheme, sep, rest = shown.partition("://")
-    if not sep:
-        return shown
-    end = min([i for i in (rest.find(m) for m in "/?#") if i >= 0], default=len(rest))
-    _user, _at, host = rest[:end].rpartition("@")
-    return f"{scheme}://{host}{rest[end:]}"
 
 
 def _is_tracking(name: str) -> bool:
