@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
@@ -82,6 +82,12 @@ class SlackConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Seoul, UTC)") from None
         return value
+
+    def unchecked_from(self, unknown_since: datetime) -> datetime | None:
+        """When a message whose earlier attempt may have posted, and whose look-up keeps
+        failing, is posted unchecked (None: never)."""
+        hold = self.unchecked_post_after_minutes
+        return None if hold is None else unknown_since + timedelta(minutes=hold)
 
     def zone(self) -> tzinfo:
         from zoneinfo import ZoneInfo

@@ -8,7 +8,7 @@ post the same alert, and records each attempt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import String, func, select, type_coerce, update
@@ -218,24 +218,17 @@ class Outbox:
         self, channel: str, *, blocked: str | None = None, slack_id: str | None = None
     ) -> None:
         """Block a channel with its reason, or (blocked=None) mark it working; remember its ID."""
-        for _ in range(2):  # a concurrent first insert of the row: then update it
-            try:
-                with self._db.session() as s:
-                    row = s.get(SlackChannelRow, channel)
-                    if row is None:
-                        row = SlackChannelRow(channel=channel)
-                        s.add(row)
-                    if blocked is not None and row.blocked_reason is None:
-                        row.blocked_since = utcnow()
-                    if blocked is None:
-                        row.blocked_since = None
-                    row.blocked_reason = blocked
-                    if slack_id:
-                        row.slack_id = slack_id
-                    row.updated_at = utcnow()
-                return
-            except IntegrityError:
-                continue
+
+        def change(row: SlackChannelRow) -> None:
+            if blocked is not None and row.blocked_reason is None:
+                row.blocked_since = utcnow()
+            if blocked is None:
+                row.blocked_since = None
+            row.blocked_reason = blocked
+            if slack_id:
+                row.slack_id = slack_id
+
+        self._change_channel(channel, change)
 
     def history_errors(self) -> dict[str, ChannelBlock]:
         """Channels whose history could not be read at their last lookup, why and since when."""
@@ -251,20 +244,30 @@ class Outbox:
 
     def set_history_error(self, channel: str, error: str | None) -> None:
         """Record why a channel's history cannot be read, or (None) that it could be read."""
+
+        def change(row: SlackChannelRow) -> None:
+            if error is not None and row.history_error is None:
+                row.history_error_since = utcnow()
+            if error is None:
+                row.history_error_since = None
+            row.history_error = error
+
+        self._change_channel(channel, change, create=error is not None)
+
+    def _change_channel(
+        self, channel: str, change: Callable[[SlackChannelRow], None], *, create: bool = True
+    ) -> None:
+        """Apply `change` to a channel's row, made first when missing (unless not `create`)."""
         for _ in range(2):  # a concurrent first insert of the row: then update it
             try:
                 with self._db.session() as s:
                     row = s.get(SlackChannelRow, channel)
                     if row is None:
-                        if error is None:
+                        if not create:
                             return
                         row = SlackChannelRow(channel=channel)
                         s.add(row)
-                    if error is not None and row.history_error is None:
-                        row.history_error_since = utcnow()
-                    if error is None:
-                        row.history_error_since = None
-                    row.history_error = error
+                    change(row)
                     row.updated_at = utcnow()
                 return
             except IntegrityError:

@@ -274,7 +274,7 @@ class Delivery:
                 self.outcome.recovered += 1
                 return _NEXT
             if verdict is Lookup.FAILED:
-                post_from = self._unchecked_from(item.unknown_since)
+                post_from = self.cfg.unchecked_from(item.unknown_since)
                 if post_from is None or utcnow() < post_from:
                     self._hold(item, post_from)
                     return _NEXT
@@ -355,11 +355,6 @@ class Delivery:
                 )
             return
         self._history_read(channel)
-
-    def _unchecked_from(self, unknown_since: datetime) -> datetime | None:
-        """When a message whose check keeps failing is posted unchecked (None: never)."""
-        hold = self.cfg.unchecked_post_after_minutes
-        return None if hold is None else unknown_since + timedelta(minutes=hold)
 
     def _hold(self, item: _Item, post_from: datetime | None) -> None:
         """Give back a message whose check failed: a later pass looks again (delay, not

@@ -111,8 +111,8 @@ def post_notices(
             except SlackFailure as failure:
                 # as for alerts: held until `slack.unchecked_post_after_minutes` after the
                 # unsure attempt, then posted unchecked (a notice shown twice beats none)
-                hold = cfg.unchecked_post_after_minutes
-                if hold is None or utcnow() < job.unknown_since + timedelta(minutes=hold):
+                post_from = cfg.unchecked_from(job.unknown_since)
+                if post_from is None or utcnow() < post_from:
                     notices.release_notice(claim, job.id, job.unknown_since)
                     outcome.error = (
                         f"notice #{job.id} may have been posted and could not be looked up "
