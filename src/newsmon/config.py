@@ -118,6 +118,9 @@ class FetchConfig(_Strict):
     max_page_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0, le=20)
     max_entries_per_feed: int = Field(default=100, ge=1)
+    # Parsing one feed's bytes runs in a worker process (newsmon.workers) within this time and
+    # `extract.worker_memory_mb`; a feed over them fails alone ("feed parsing exceeded 20 s").
+    feed_parse_timeout_seconds: float = Field(default=20.0, gt=0)
     user_agent: str = USER_AGENT
     retries: int = Field(default=1, ge=0, le=5)
     # An article page that could not be downloaded (timeout, 5xx, 429, a dropped connection) is

@@ -1,4 +1,5 @@
-"""Each page's CPU work in a pool of worker processes, within a time and memory budget.
+"""Each page's CPU work, and each feed's parsing, in a pool of worker processes, within a time
+and memory budget.
 
 Extraction (trafilatura, the JSON-LD fallback), the topic rules, the body hash and the MinHash
 signature are pure Python or C that holds the interpreter lock: run in a thread, one hostile
@@ -8,6 +9,11 @@ past `extract.page_timeout_seconds` and starts a new one; each worker's address 
 capped (`extract.worker_memory_mb`, RLIMIT_AS) and it is recycled after
 `extract.tasks_per_worker` pages, so a leak cannot grow for ever. The pass's process keeps the
 network and the database; workers only compute.
+
+Feeds are parsed in the same workers (`PagePool.parse_feed`), within
+`fetch.feed_parse_timeout_seconds` and the same memory cap: feedparser's HTML sanitizer needs
+seconds of CPU on a hostile feed of repeated tags, and a thread would hold the interpreter lock
+for all of them. A feed over its budget fails alone (`WorkStopped`, one line).
 
 Start method: ``forkserver``. The pass runs threads (Prefect, the event loop, database pools),
 and forking a process with threads can copy a lock some thread held; a fork server is a clean
@@ -34,6 +40,7 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
@@ -42,9 +49,10 @@ from newsmon.bounds import clean_optional, clean_text, clip
 from newsmon.config import Config
 from newsmon.dedup import Signature, content_hash, minhash_signature
 from newsmon.extract import Extracted, extract_article
+from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
 from newsmon.rules import Rules, TopicMatch
 
-_PRELOAD = ["newsmon.workers"]  # imports trafilatura, lxml, numpy, the rules: once per server
+_PRELOAD = ["newsmon.workers"]  # trafilatura, lxml, numpy, feedparser, the rules: once a server
 _PR_SET_PDEATHSIG = 1
 
 
@@ -80,6 +88,44 @@ class PageAnalysis:
 class PageFailed(Exception):
     """A page's CPU work did not finish: over its time or memory budget, or an error; the
     message is the one line stored as the entry's reason."""
+
+
+class Stop(StrEnum):
+    """Why a worker did not finish a task. Callers decide by this, never by the text."""
+
+    TIME = "time"  # over its time budget: the worker was killed and replaced
+    MEMORY = "memory"  # over the worker's address-space cap (MemoryError)
+    DIED = "died"  # the worker died under the task (a signal, an exit)
+    NO_WORKERS = "no workers"  # no worker could even start: the cap is below their needs
+
+
+class WorkStopped(Exception):
+    """A task a worker did not finish; `stop` says why, the message is one readable line."""
+
+    def __init__(self, stop: Stop, line: str) -> None:
+        super().__init__(line)
+        self.stop = stop
+
+
+class WorkerError(Exception):
+    """An error raised in a worker that could not travel back as itself (lxml's errors carry
+    their error log, which does not pickle): its type's name and its text, as one line."""
+
+
+def stopped(exc: BaseException, work: str, seconds: float, memory_mb: int) -> WorkStopped | None:
+    """What a task's exception means, when the pool stopped `work` ("extraction", "feed
+    parsing") rather than the work failing on its own: the kind and the line, e.g.
+    "feed parsing exceeded 20 s". None: `exc` is the work's own error."""
+    if isinstance(exc, FutureTimeout):
+        return WorkStopped(Stop.TIME, f"{work} exceeded {seconds:g} s")
+    if isinstance(exc, MemoryError):
+        return WorkStopped(Stop.MEMORY, f"{work} exceeded {memory_mb} MB of memory")
+    if isinstance(exc, BrokenProcessPool):
+        return WorkStopped(Stop.NO_WORKERS, f"{work} workers cannot start within {memory_mb} MB")
+    if isinstance(exc, ProcessExpired):
+        why = f"signal {-exc.exitcode}" if (exc.exitcode or 0) < 0 else f"exit {exc.exitcode}"
+        return WorkStopped(Stop.DIED, f"{work} worker died ({why})")
+    return None
 
 
 def _note(*parts: str | None) -> str | None:
@@ -161,6 +207,26 @@ def _analyse_in_worker(job: PageJob) -> PageAnalysis:
     return analyse(job, _worker_rules)
 
 
+def _parse_in_worker(
+    data: bytes,
+    url: str,
+    http_charset: str | None,
+    content_type: str | None,
+    max_entries: int | None,
+) -> ParsedFeed:
+    try:
+        return parse_feed(data, url, http_charset, content_type, max_entries=max_entries)
+    except (FeedParseError, MemoryError):
+        raise
+    except Exception as exc:
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            line = str(exc).strip().splitlines()
+            raise WorkerError(f"{type(exc).__name__}: {line[0][:300] if line else ''}") from None
+        raise
+
+
 def worker_count(configured: int | None) -> int:
     """Worker processes for `workers:` in the configuration: null means one per usable core."""
     if configured is not None:
@@ -180,11 +246,12 @@ def _context() -> Any:
 
 
 class PagePool:
-    """The pass's worker processes, started at the first page and stopped by `close`."""
+    """The pass's worker processes, started at the first page or feed and stopped by `close`."""
 
     def __init__(self, rules: Rules, config: Config) -> None:
         self.rules = rules
         self.budget = config.extract.page_timeout_seconds
+        self.feed_budget = config.fetch.feed_parse_timeout_seconds
         self.memory_mb = config.extract.worker_memory_mb
         self.tasks_per_worker = config.extract.tasks_per_worker
         self.size = worker_count(config.workers)
@@ -213,19 +280,42 @@ class PagePool:
         future = self._started().schedule(_analyse_in_worker, args=(job,), timeout=self.budget)
         try:
             result: PageAnalysis = await asyncio.wrap_future(future)
-        except FutureTimeout:
-            raise PageFailed(f"extraction exceeded {self.budget:g} s") from None
-        except MemoryError:
-            raise PageFailed(f"extraction exceeded {self.memory_mb} MB of memory") from None
-        except BrokenProcessPool:  # no worker could even start: the cap is below its needs
-            raise PageFailed(
-                f"extraction workers cannot start within {self.memory_mb} MB"
-            ) from None
-        except ProcessExpired as exc:
-            why = f"signal {-exc.exitcode}" if (exc.exitcode or 0) < 0 else f"exit {exc.exitcode}"
-            raise PageFailed(f"extraction worker died ({why})") from None
         except Exception as exc:
+            stop = stopped(exc, "extraction", self.budget, self.memory_mb)
+            if stop is not None:
+                raise PageFailed(str(stop)) from None
             raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+        return result
+
+    async def parse_feed(
+        self,
+        data: bytes,
+        url: str,
+        http_charset: str | None,
+        content_type: str | None,
+        *,
+        max_entries: int | None,
+    ) -> ParsedFeed:
+        """`feeds.parse_feed` in a worker, within `fetch.feed_parse_timeout_seconds` and the
+        memory cap. Raises FeedParseError (not a feed), WorkStopped (over a budget, or the
+        worker died), or the parser's own unexpected error, as it would in this process (as a
+        WorkerError when it cannot be pickled)."""
+        if self.size == 0:  # debugging mode: in this process, no budget
+            return await asyncio.to_thread(
+                parse_feed, data, url, http_charset, content_type, max_entries=max_entries
+            )
+        future = self._started().schedule(
+            _parse_in_worker,
+            args=(data, url, http_charset, content_type, max_entries),
+            timeout=self.feed_budget,
+        )
+        try:
+            result: ParsedFeed = await asyncio.wrap_future(future)
+        except Exception as exc:
+            stop = stopped(exc, "feed parsing", self.feed_budget, self.memory_mb)
+            if stop is not None:
+                raise stop from None
+            raise
         return result
 
     def close(self) -> None:

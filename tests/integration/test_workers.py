@@ -1,6 +1,8 @@
 """The page worker pool with real processes: a page over its time budget is killed and its
 worker replaced, a worker over its memory cap fails only its page, the pool starts lazily and
-leaves no process after `close`, and `workers: 0` runs in the pass's own process."""
+leaves no process after `close`, and `workers: 0` runs in the pass's own process. Feeds parsed
+in the pool: the same entries as in the pass's process, and a feed over its time or memory
+budget stopped with its kind and line (through a pass: tests/integration/test_feed_budget.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,21 @@ import asyncio
 import time
 
 import psutil
+import pytest
 
 from newsmon.config import Config
+from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
 from newsmon.rules import load_rules
-from newsmon.workers import PageAnalysis, PageFailed, PageJob, PagePool
-from tests.conftest import SHIPPED_TOPICS
+from newsmon.workers import (
+    PageAnalysis,
+    PageFailed,
+    PageJob,
+    PagePool,
+    Stop,
+    WorkerError,
+    WorkStopped,
+)
+from tests.conftest import DEMO_SITE, SHIPPED_TOPICS
 
 ARTICLE = (
     "<html><body><article><p>"
@@ -20,11 +32,33 @@ ARTICLE = (
     + "</p></article></body></html>"
 ).encode()
 BURNER = ("<html><body>" + "<p>x" * 99_000 + "</body></html>").encode()  # 10-25 s of work
+# ~3.5 s of feedparser's sanitizer and ~150 MB on 2 cores
+SLOW_FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><title>s</title>'
+    f"<link>https://x.test/s</link><description><![CDATA[{'<p>x' * 300_000}]]></description>"
+    "</item></channel></rss>"
+).encode()
+DEMO_FEEDS = sorted((DEMO_SITE / "feeds").iterdir())
 
 
-def _pool(**extract: object) -> PagePool:
-    config = Config(workers=1, extract={"page_timeout_seconds": 1, **extract})
+def _pool(feed_seconds: float = 1, **extract: object) -> PagePool:
+    config = Config(
+        workers=1,
+        extract={"page_timeout_seconds": 1, **extract},
+        fetch={"feed_parse_timeout_seconds": feed_seconds},
+    )
     return PagePool(load_rules(SHIPPED_TOPICS), config)
+
+
+def _parse(pool: PagePool, data: bytes, content_type: str = "application/xml") -> ParsedFeed:
+    parsing = pool.parse_feed(data, "https://x.test/feed", None, content_type, max_entries=100)
+    return asyncio.run(parsing)
+
+
+def _stop(pool: PagePool, data: bytes) -> WorkStopped:
+    with pytest.raises(WorkStopped) as stopped:
+        _parse(pool, data)
+    return stopped.value
 
 
 def _children() -> set[int]:
@@ -103,4 +137,65 @@ def test_in_process_mode_for_debugging() -> None:
     done = asyncio.run(pool.analyse(PageJob("https://x.test/a", ARTICLE)))
     assert done.extracted.source == "page" and done.signature is not None
     assert _children() == before  # no process started
+    pool.close()
+
+
+def test_feeds_parsed_in_a_worker_are_the_feeds_parsed_here() -> None:
+    pool = _pool(feed_seconds=60)
+    try:
+        for path in DEMO_FEEDS:  # RSS, Atom, EUC-KR, and one that is not a feed
+            data = path.read_bytes()
+            try:
+                here = parse_feed(data, "https://x.test/feed", None, None, max_entries=100)
+            except FeedParseError as exc:
+                with pytest.raises(FeedParseError) as there:
+                    _parse(pool, data, "")
+                assert str(there.value) == str(exc)
+                continue
+            assert _parse(pool, data, "") == here and here.entries, path.name
+    finally:
+        pool.close()
+
+
+def test_a_feed_over_its_parse_budget_is_stopped_and_the_worker_replaced() -> None:
+    pool = _pool(feed_seconds=0.5)
+    ordinary = (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes()
+    try:
+        assert _parse(pool, ordinary).entries  # the workers are up
+        started = time.monotonic()
+        stop = _stop(pool, SLOW_FEED)
+        assert (stop.stop, str(stop)) == (Stop.TIME, "feed parsing exceeded 0.5 s")
+        assert time.monotonic() - started < 3  # the parse alone takes ~3.5 s
+        assert _parse(pool, ordinary).entries  # the next feed gets a new worker
+    finally:
+        pool.close()
+
+
+def test_a_feed_over_the_memory_cap_fails_only_itself() -> None:
+    probe = _pool()
+    try:
+        _parse(probe, (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes())
+        started = max(psutil.Process(p).memory_info().vms for p in _grandchildren())
+    finally:
+        probe.close()
+    # 16 MB above a started worker: the feed needs ~150 MB. How running out shows depends on
+    # which allocation fails: a MemoryError (here, at 16 MB), the worker's death, or an error
+    # lxml makes of it ("unknown error", which does not pickle: it comes back as WorkerError)
+    pool = _pool(feed_seconds=60, worker_memory_mb=(started >> 20) + 16)
+    try:
+        with pytest.raises((WorkStopped, WorkerError)) as failed:
+            _parse(pool, SLOW_FEED)
+        if isinstance(failed.value, WorkStopped):
+            assert failed.value.stop in (Stop.MEMORY, Stop.DIED), failed.value
+            assert str(failed.value).startswith("feed parsing ")
+        assert _parse(pool, (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes()).entries
+    finally:
+        pool.close()
+
+
+def test_feeds_in_process_mode_for_debugging() -> None:
+    pool = PagePool(load_rules(SHIPPED_TOPICS), Config(workers=0))
+    before = _children()
+    parsed = _parse(pool, (DEMO_SITE / "feeds" / "ko-ai.xml").read_bytes())
+    assert parsed.entries and _children() == before
     pool.close()

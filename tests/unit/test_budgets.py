@@ -1,20 +1,25 @@
 """Bounds on what hostile pages can cost, pure parts: JSON-LD read by a parser within limits,
 text cleaned and capped before hashing, MinHash in bounded batches, column values held to
-their lengths, user regexes run by RE2 (the worker pool itself: tests/integration)."""
+their lengths, user regexes run by RE2, and what a task the worker pool stopped means for a
+page or a feed (the worker pool itself: tests/integration)."""
 
 from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 import pytest
 from datasketch import MinHash
+from pebble import ProcessExpired
+from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsmon.bounds import clean_text, clip
-from newsmon.config import Config
+from newsmon.config import Config, FetchConfig
 from newsmon.corpus.schema import ArticleRow, FeedRow
 from newsmon.dedup import (
     _PERMUTATIONS,
@@ -25,8 +30,17 @@ from newsmon.dedup import (
     shingle_hashes,
 )
 from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article, _parse
+from newsmon.feeds import FeedParseError
 from newsmon.rules import load_rules, parse_term
-from newsmon.workers import PageJob, analyse, summary_only, worker_count
+from newsmon.workers import (
+    PageJob,
+    Stop,
+    WorkerError,
+    analyse,
+    stopped,
+    summary_only,
+    worker_count,
+)
 from newsmon.yamlfile import ConfigError
 from tests.conftest import SHIPPED_TOPICS
 
@@ -156,3 +170,41 @@ def test_worker_count_defaults_to_the_cores() -> None:
     assert worker_count(3) == 3 and worker_count(0) == 0
     assert worker_count(None) >= 1
     assert Config().workers is None and Config().extract.page_timeout_seconds == 10
+
+
+@pytest.mark.parametrize(
+    ("exc", "stop", "line"),
+    [
+        (FutureTimeout(), Stop.TIME, "feed parsing exceeded 0.5 s"),
+        (MemoryError(), Stop.MEMORY, "feed parsing exceeded 1024 MB of memory"),
+        (
+            ProcessExpired("Abnormal termination", code=-9),
+            Stop.DIED,
+            "feed parsing worker died (signal 9)",
+        ),
+        (
+            ProcessExpired("Abnormal termination", code=1),
+            Stop.DIED,
+            "feed parsing worker died (exit 1)",
+        ),
+        (BrokenProcessPool(), Stop.NO_WORKERS, "feed parsing workers cannot start within 1024 MB"),
+    ],
+)
+def test_a_task_the_pool_stopped_is_one_line_and_a_kind(
+    exc: BaseException, stop: Stop, line: str
+) -> None:
+    got = stopped(exc, "feed parsing", 0.5, 1024)
+    assert got is not None and (got.stop, str(got)) == (stop, line)
+
+
+@pytest.mark.parametrize(
+    "exc", [FeedParseError("not a feed"), WorkerError("XMLSyntaxError: x"), ValueError("bug")]
+)
+def test_an_error_of_the_work_itself_is_not_a_stop(exc: Exception) -> None:
+    assert stopped(exc, "feed parsing", 20, 1024) is None
+
+
+def test_the_feed_parse_budget_defaults_to_20_s_and_must_be_positive() -> None:
+    assert Config().fetch.feed_parse_timeout_seconds == 20
+    with pytest.raises(ValidationError):
+        FetchConfig(feed_parse_timeout_seconds=0)
