@@ -57,6 +57,9 @@ class FailureKind(StrEnum):
     REFUSED = "refused"  # newsmon's address or scheme policy: nothing was sent
     NO_LINK = "no link"  # a feed entry that points nowhere: nothing to request
     NOT_A_FEED = "not a feed"  # fetched fine, but the body is not a feed (set by the caller)
+    # fetched fine, but reading it ran over its time or memory budget, or killed its worker
+    # (set by the caller; newsmon.workers)
+    OVER_BUDGET = "over budget"
     BAD_ENCODING = "bad encoding"  # a stacked, unknown or corrupt Content-Encoding
     OTHER = "other"
 

@@ -26,10 +26,13 @@ class Severity(StrEnum):
 
 # Permanent-looking answers: the URL is wrong or the thing there is not a feed.
 HARD_STATUS = frozenset({400, 401, 403, 404, 405, 406, 410, 451})
-# A refused certificate lasts until the site (or the trust store) changes.
+# A refused certificate lasts until the site (or the trust store) changes; a feed whose bytes
+# cost more than its parsing budget will cost it again (a retry within minutes would spend the
+# budget each time).
 HARD_FAILURES = frozenset(
     {
         FailureKind.NOT_A_FEED,
+        FailureKind.OVER_BUDGET,
         FailureKind.REFUSED,
         FailureKind.BAD_ENCODING,
         FailureKind.CERTIFICATE,
@@ -105,7 +108,8 @@ def after_success(
 
 def severity(failure: FailureKind | None, status: int | None) -> Severity:
     """Hard for answers that will not change by themselves (a wrong URL, something that is not
-    a feed, an address newsmon refuses); soft for the rest (timeouts, DNS, 429, 5xx, ...)."""
+    a feed or costs more than its parsing budget, an address newsmon refuses); soft for the
+    rest (timeouts, DNS, 429, 5xx, ...)."""
     if status in HARD_STATUS or failure in HARD_FAILURES:
         return Severity.HARD
     return Severity.SOFT

@@ -31,6 +31,9 @@ from newsmon.dedup import (
 )
 from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article, _parse
 from newsmon.feeds import FeedParseError
+from newsmon.fetch import FailureKind
+from newsmon.pipeline.feed_pass import stopped_kind
+from newsmon.poll import Severity, severity
 from newsmon.rules import load_rules, parse_term
 from newsmon.workers import (
     PageJob,
@@ -202,6 +205,16 @@ def test_a_task_the_pool_stopped_is_one_line_and_a_kind(
 )
 def test_an_error_of_the_work_itself_is_not_a_stop(exc: Exception) -> None:
     assert stopped(exc, "feed parsing", 20, 1024) is None
+
+
+def test_a_feed_whose_parsing_was_stopped_fails_by_its_kind() -> None:
+    # over a budget or a dead worker: the feed's bytes, backed off as a hard failure; no worker
+    # at all: the machine's or the configuration's, soft (fixed, the feeds resume in minutes)
+    for stop in (Stop.TIME, Stop.MEMORY, Stop.DIED):
+        assert stopped_kind(stop) is FailureKind.OVER_BUDGET
+        assert severity(stopped_kind(stop), 200) is Severity.HARD
+    assert stopped_kind(Stop.NO_WORKERS) is FailureKind.OTHER
+    assert severity(stopped_kind(Stop.NO_WORKERS), 200) is Severity.SOFT
 
 
 def test_the_feed_parse_budget_defaults_to_20_s_and_must_be_positive() -> None:

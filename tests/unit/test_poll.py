@@ -152,6 +152,7 @@ def test_backoff_bases_and_cap_come_from_the_configuration() -> None:
         (FailureKind.HTTP_CLIENT, 410, Severity.HARD),
         (FailureKind.HTTP_CLIENT, 403, Severity.HARD),
         (FailureKind.NOT_A_FEED, 200, Severity.HARD),
+        (FailureKind.OVER_BUDGET, 200, Severity.HARD),  # the same bytes would cost it again
         (FailureKind.REFUSED, None, Severity.HARD),
         (FailureKind.CERTIFICATE, None, Severity.HARD),
         (FailureKind.HTTP_CLIENT, 429, Severity.SOFT),  # throttled: it will pass

@@ -15,7 +15,7 @@ from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState
 from newsmon.corpus.schema import MAX_URL
 from newsmon.dedup import entry_identity
-from newsmon.feeds import FeedEntry, FeedParseError, parse_feed
+from newsmon.feeds import FeedEntry, FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
@@ -23,6 +23,7 @@ from newsmon.pipeline.entries import process_entry, record_entry_failure, revisi
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.urls import shown_url, without_credentials
+from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +94,8 @@ async def process_feed(
     if not response.ok:
         error = response.error or f"HTTP {response.status}"
         return await _feed_failed(ctx, state, outcome, response.failure, error, response, now)
-    try:
-        parsed = await asyncio.to_thread(
-            parse_feed,
+    try:  # in a worker process, within the feed's time and memory budget
+        parsed = await ctx.pages.parse_feed(
             response.content,
             without_credentials(response.final_url) if keyed else response.final_url,
             response.charset,
@@ -104,6 +104,9 @@ async def process_feed(
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED
+        return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
+    except WorkStopped as exc:  # "feed parsing exceeded 20 s": this feed fails, alone
+        failure = stopped_kind(exc.stop)
         return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
@@ -157,6 +160,14 @@ async def process_feed(
         note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     return outcome
+
+
+def stopped_kind(stop: Stop) -> FailureKind:
+    """The failure of a feed whose parsing the worker pool stopped: its bytes cost more than
+    the budget, or killed the worker (the feed's doing: backed off hard), or no worker could
+    start at all (the machine's or the configuration's: soft, so a fixed configuration does
+    not leave every feed waiting an hour)."""
+    return FailureKind.OTHER if stop is Stop.NO_WORKERS else FailureKind.OVER_BUDGET
 
 
 async def _feed_failed(
