@@ -147,7 +147,7 @@ def feeds_add(
     cfg = _config(config)
     path = config_path(config)
     try:
-        found = asyncio.run(discover(url, cfg.fetch))
+        found = asyncio.run(discover(url, cfg))
     except DiscoveryError as exc:
         raise _fail(1, str(exc)) from None
     if any(f.url == found.url for f in cfg.feeds):

@@ -1,4 +1,10 @@
-"""Feed discovery for `newsmon feeds add`: from a URL to a validated feed, then into the config."""
+"""Feed discovery for `newsmon feeds add`: from a URL to a validated feed, then into the config.
+
+The bytes are a stranger's, as in a pass: each candidate is parsed in a worker process, within
+`fetch.feed_parse_timeout_seconds` and `extract.worker_memory_mb` (newsmon.workers). In this
+process a hostile feed cost ~30 s of CPU and ~1.3 GB, Ctrl-C could not stop it, and it was then
+added to the configuration, to fail every pass.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
-from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
-from newsmon.fetch import Fetcher
+from newsmon.config import Config, ConfigError, FeedConfig, load_config
+from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links
+from newsmon.fetch import Fetcher, FetchResult
 from newsmon.language import detect_language
+from newsmon.rules import Rules
+from newsmon.workers import PagePool, WorkStopped
 from newsmon.yamledit import append_to_list
 from newsmon.yamlfile import escape_env
 
@@ -27,12 +35,24 @@ class FoundFeed:
     language: str | None
 
 
-def _as_feed(data: bytes, url: str, charset: str | None, ctype: str) -> ParsedFeed | None:
+async def _as_feed(pool: PagePool, got: FetchResult) -> tuple[ParsedFeed | None, str | None]:
+    """The feed in a fetched body, or None and why when the parse was stopped."""
     try:
-        parsed = parse_feed(data, url, charset, ctype)
+        parsed = await pool.parse_feed(
+            got.content, got.final_url, got.charset, got.content_type, max_entries=None
+        )
     except FeedParseError:
-        return None
-    return parsed if parsed.entries or parsed.title else None
+        return None, None
+    except WorkStopped as stopped:  # "feed parsing exceeded 20 s"
+        return None, str(stopped)
+    return (parsed if parsed.entries or parsed.title else None), None
+
+
+def _pool(config: Config) -> PagePool:
+    """One worker is enough for one candidate at a time (none with `workers: 0`); discovery
+    classifies nothing, so the workers get no topic rules."""
+    one = config.model_copy(update={"workers": 0 if config.workers == 0 else 1})
+    return PagePool(Rules(topics=(), version="discovery"), one)
 
 
 def _found(url: str, parsed: ParsedFeed) -> FoundFeed:
@@ -40,30 +60,35 @@ def _found(url: str, parsed: ParsedFeed) -> FoundFeed:
     return FoundFeed(url, parsed.title, len(parsed.entries), detect_language(sample))
 
 
-async def discover(url: str, config: FetchConfig) -> FoundFeed:
-    fetcher = Fetcher(config)
+async def discover(url: str, config: Config) -> FoundFeed:
+    fetch = config.fetch
+    fetcher = Fetcher(fetch)
+    pool = _pool(config)
     try:
-        page = await fetcher.get(url, max_bytes=config.max_feed_bytes, trusted=True)
+        page = await fetcher.get(url, max_bytes=fetch.max_feed_bytes, trusted=True)
         if not page.ok:
             raise DiscoveryError(f"cannot fetch {url}: {page.error}")
-        direct = _as_feed(page.content, page.final_url, page.charset, page.content_type)
+        direct, stopped = await _as_feed(pool, page)
         if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
             return _found(page.final_url, direct)
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
         for candidate in candidates:
             # a link the page chose: the address policy applies off the host the user named
-            got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, user_url=url)
+            got = await fetcher.get(candidate, max_bytes=fetch.max_feed_bytes, user_url=url)
+            why = got.error
             if got.ok:
-                parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
+                parsed, why = await _as_feed(pool, got)
                 if parsed is not None:
                     return _found(got.final_url, parsed)
-            tried.append(f"{candidate} ({got.error or 'not a feed'})")
+            tried.append(f"{candidate} ({why or 'not a feed'})")
         if direct is not None:
             return _found(page.final_url, direct)
         detail = "; tried " + ", ".join(tried) if tried else " and it links to no feed"
-        raise DiscoveryError(f"{url} is not a feed{detail}")
+        what = f"could not be read ({stopped})" if stopped else "is not a feed"
+        raise DiscoveryError(f"{url} {what}{detail}")
     finally:
+        pool.close()
         await fetcher.aclose()
 
 

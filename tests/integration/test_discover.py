@@ -1,5 +1,6 @@
 """`newsmon feeds add` against a local site: discover a feed from a page or URL, validate it,
-append it to the config. The configuration edit alone: tests/unit/test_yamledit.py."""
+append it to the config; a feed over its parsing budget is neither taken nor added. The
+configuration edit alone: tests/unit/test_yamledit.py."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ def site(tmp_path: Path):
         "</head><body>Home</body></html>"
     )
     (root / "plain.html").write_text("<html><body>No feeds here</body></html>")
+    # ~3.5 s of feedparser's sanitizer on 2 cores, seven times the tests' budget
+    (root / "slow.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Slow</title><item><title>s'
+        f"</title><link>/s</link><description><![CDATA[{'<p>x' * 300_000}]]></description>"
+        "</item></channel></rss>"
+    )
+    (root / "slow-first.html").write_text(
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/slow.xml">'
+        '<link rel="alternate" type="application/atom+xml" href="/feeds/en-ai.atom">'
+        "</head><body>Home</body></html>"
+    )
     (root / "_routes.json").write_text(json.dumps({"/nope.xml": {"status": 404, "body": "no"}}))
     with serve(root) as server:
         yield server
@@ -42,7 +54,8 @@ def config_file(tmp_path: Path) -> Path:
         tmp_path,
         feeds=[("existing", "https://existing.example/rss")],
         default_channel="#news",
-        fetch={"allow_private_networks": False},  # a URL the operator names is trusted anyway
+        # a URL the operator names is trusted anyway
+        fetch={"allow_private_networks": False, "feed_parse_timeout_seconds": 0.5},
     )
     marked = text.replace("  - name: existing\n", "  - name: existing   # keep this comment\n")
     assert marked != text
@@ -86,3 +99,16 @@ def test_a_page_without_feeds_is_refused_and_config_untouched(tmp_path: Path, si
     missing = runner.invoke(app, ["feeds", "add", site.url("/nope.xml"), "--config", str(path)])
     assert missing.exit_code == 1 and "HTTP 404" in missing.output
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_feed_over_its_parse_budget_is_not_added(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    before = path.read_text(encoding="utf-8")
+    slow = runner.invoke(app, ["feeds", "add", site.url("/slow.xml"), "--config", str(path)])
+    assert slow.exit_code == 1, slow.output
+    assert "could not be read (feed parsing exceeded 0.5 s)" in slow.output
+    assert path.read_text(encoding="utf-8") == before
+    # a page advertising it first, then a feed that reads: the second is added
+    page = runner.invoke(app, ["feeds", "add", site.url("/slow-first.html"), "--config", str(path)])
+    assert page.exit_code == 0, page.output
+    assert [f.url for f in load_config(path).feeds][1:] == [site.url("/feeds/en-ai.atom")]
