@@ -169,7 +169,7 @@ class ExtractConfig(_Strict):
     page_timeout_seconds: float = Field(default=10.0, gt=0)  # extraction, rules, hashes
     worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
     max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
-    tasks_per_worker: int = Field(default=200, ge=1)  # pages before a worker is recycled
+    tasks_per_worker: int = Field(default=200, ge=1)  # pages and feeds before a worker is recycled
 
 
 # A similar text joins a story out within 7 days of it (`clusters.STORY_WINDOW`), and a feed's
