@@ -299,16 +299,28 @@ class PagePool:
         """`feeds.parse_feed` in a worker, within `fetch.feed_parse_timeout_seconds` and the
         memory cap. Raises FeedParseError (not a feed), WorkStopped (over a budget, or the
         worker died), or the parser's own unexpected error, as it would in this process (as a
-        WorkerError when it cannot be pickled)."""
+        WorkerError when it cannot be pickled).
+
+        A feed whose worker died is parsed once more, in a new worker, before it is failed: a
+        worker that ran out of memory on one task can abort or crash on the next (seen: signal
+        6 or 11, or exit 1, on an ordinary feed right after a MemoryError), and that feed is
+        not to blame. A feed that kills its worker twice is."""
         if self.size == 0:  # debugging mode: in this process, no budget
             return await asyncio.to_thread(
                 parse_feed, data, url, http_charset, content_type, max_entries=max_entries
             )
-        future = self._started().schedule(
-            _parse_in_worker,
-            args=(data, url, http_charset, content_type, max_entries),
-            timeout=self.feed_budget,
-        )
+        args = (data, url, http_charset, content_type, max_entries)
+        try:
+            return await self._parse_once(args)
+        except WorkStopped as stop:
+            if stop.stop is not Stop.DIED:
+                raise
+        return await self._parse_once(args)
+
+    async def _parse_once(
+        self, args: tuple[bytes, str, str | None, str | None, int | None]
+    ) -> ParsedFeed:
+        future = self._started().schedule(_parse_in_worker, args=args, timeout=self.feed_budget)
         try:
             result: ParsedFeed = await asyncio.wrap_future(future)
         except Exception as exc:

@@ -7,6 +7,8 @@ budget stopped with its kind and line (through a pass: tests/integration/test_fe
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 
 import psutil
@@ -189,6 +191,51 @@ def test_a_feed_over_the_memory_cap_fails_only_itself() -> None:
             assert failed.value.stop in (Stop.MEMORY, Stop.DIED), failed.value
             assert str(failed.value).startswith("feed parsing ")
         assert _parse(pool, (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes()).entries
+    finally:
+        pool.close()
+
+
+async def _kill_the_worker(spared: set[int]) -> int:
+    """SIGKILL the pool's one worker (not one of `spared`, already killed) once it has been at
+    its task for 0.3 s; returns its pid."""
+    deadline = time.monotonic() + 10
+    while not (_grandchildren() - spared):
+        assert time.monotonic() < deadline, "no new worker"
+        await asyncio.sleep(0.05)
+    [pid] = _grandchildren() - spared
+    await asyncio.sleep(0.3)
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_feed_whose_worker_dies_is_parsed_once_more_in_a_new_worker(kills: int) -> None:
+    """A worker can die under a feed that is not to blame (one left broken by a MemoryError in
+    its previous task aborts or crashes on the next; the kernel's OOM killer): the feed is
+    parsed again in a new worker. A feed under which two workers die fails."""
+    feed = SLOW_FEED.replace(b"<p>x" * 300_000, b"<p>x" * 100_000)  # ~1.2 s
+    pool = _pool(feed_seconds=60)
+    try:
+
+        async def go() -> ParsedFeed:
+            parsing = asyncio.create_task(
+                pool.parse_feed(feed, "https://x.test/feed", None, None, max_entries=100)
+            )
+            killed: set[int] = set()
+            for _ in range(kills):
+                killed.add(await _kill_the_worker(killed))
+            return await parsing
+
+        _parse(pool, (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes())  # the worker is up
+        if kills == 1:
+            assert asyncio.run(go()).entries
+        else:
+            with pytest.raises(WorkStopped) as died:
+                asyncio.run(go())
+            assert (died.value.stop, str(died.value)) == (
+                Stop.DIED,
+                "feed parsing worker died (signal 9)",
+            )
     finally:
         pool.close()
 
