@@ -320,6 +320,36 @@ def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the
         second.close()
 
 
+def test_a_slack_too_slow_for_the_claim_leaves_the_rest_instead_of_posting_after_the_lease(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Posts that each take long ate the claim's lease while its batch was still posting; the
+    next posts went out after the lease, while another delivery had taken the same alerts
+    over, looked them up (not there yet) and posted them: each twice. A delivery must not
+    start a post its claim no longer covers."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", lease_seconds=2.0)
+    first, second = context(config, fake), context(config, fake)
+    try:
+        ids = queue_alerts(first.store, {"#a": 4})
+        fake.channel_id("#a")
+        fake.delay_before = 0.8  # every post takes 0.8 s before Slack accepts it
+        outcomes = []
+        worker = threading.Thread(target=lambda: outcomes.append(deliver(first)))
+        started = time.monotonic()
+        worker.start()
+        time.sleep(max(0.0, 2.1 - (time.monotonic() - started)))  # the first lease is over
+        other = deliver(second)
+        worker.join(timeout=30)
+        assert sorted(fake.metadata_ids()) == sorted(str(i) for i in ids)  # each once
+        assert outcomes[0].sent + other.sent == 4
+        assert outcomes[0].sent >= 1 and outcomes[0].deferred >= 1
+        assert any("too slowly" in e for e in outcomes[0].errors)
+        assert all(a.status is AlertStatus.SENT for a in first.store.list_alerts())
+    finally:
+        first.close()
+        second.close()
+
+
 def test_an_hour_long_retry_after_leaves_the_channel_for_a_later_pass(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
