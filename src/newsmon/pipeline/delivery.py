@@ -107,6 +107,16 @@ class _Stop(Exception):
     """Delivery ends for this pass (credentials refused, or Slack keeps failing)."""
 
 
+def claim_covers(claim: Claim, wait: float, timeout: float) -> bool:
+    """Whether a call to Slack after `wait` seconds (under a minute) still ends well within
+    the claim's lease — by `timeout`, half the lease at most. One posted after it could follow
+    another delivery's claim, lookup and post: twice."""
+    if wait > MAX_WAIT_SECONDS:
+        return False
+    margin = min(timeout, (claim.lease_until - claim.started).total_seconds() / 2)
+    return utcnow() + timedelta(seconds=wait + margin) < claim.lease_until
+
+
 def retry_time(slack: SlackConfig, attempts_before: int, now: datetime) -> datetime | None:
     """When a message that failed transiently for the (attempts_before+1)-th time is tried
     again, or None when it has had all its attempts."""
@@ -249,12 +259,7 @@ class Delivery:
             raise
 
     def _may_wait(self, claim: Claim, wait: float) -> bool:
-        """Whether a post after `wait` seconds still ends well within the claim's lease: one
-        posted after it could follow another delivery's claim, lookup and post — twice."""
-        if wait > MAX_WAIT_SECONDS:
-            return False
-        margin = min(self.cfg.timeout, self.lease.total_seconds() / 2)
-        return utcnow() + timedelta(seconds=wait + margin) < claim.lease_until
+        return claim_covers(claim, wait, self.cfg.timeout)
 
     def _lease_over(self, channel: str, count: int) -> None:
         """Slack answered so slowly that the claim would end before the next post: posted
