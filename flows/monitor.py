@@ -2,7 +2,7 @@
 
 Every pass is recorded in the runs table when it starts and when it ends, however it ends. A
 pass that ran to its end but failed its job (every feed failed, delivery blocked for several
-passes: `newsmon.health.judge_pass`) raises `PassFailed` after recording, so the flow run ends
+passes: `newsmon.verdict.judge_pass`) raises `PassFailed` after recording, so the flow run ends
 Failed with that one line and Prefect automations can react.
 """
 
@@ -26,7 +26,7 @@ from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import AlertStatus, RunStatus
 from newsmon.fetch import Fetcher
-from newsmon.health import BLOCKED_PASSES, HealthReport, PassFailed, judge_pass
+from newsmon.health import HealthReport
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -40,6 +40,7 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
+from newsmon.verdict import BLOCKED_PASSES, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host

@@ -116,9 +116,9 @@ def _flow_outcome(what: str) -> Iterator[None]:
     """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from newsmon.health import PassFailed
     from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
+    from newsmon.verdict import PassFailed
 
     try:
         yield

@@ -27,6 +27,9 @@ from newsmon.alerts import (
 )
 from newsmon.corpus.records import DigestStory
 
+# A digest stopped half-way is finished by later calls while its period ended at most this
+# long ago (health reports older ones as lost to the schedule).
+RESUME_WITHIN = timedelta(days=7)
 MAX_BLOCKS = 40  # Slack allows 50 blocks a message; a header and sections stay well under
 HEADER_ROOM = 500  # a part's header line, escaped (a channel name is at most 200 characters)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")

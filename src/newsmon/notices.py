@@ -48,6 +48,8 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.INDEX_BEHIND: "near-duplicate index behind",
     ProblemKind.ENTRIES_FAILING: "feed entries failing",
     ProblemKind.NO_FEEDS: "no feed enabled",
+    ProblemKind.HISTORY_UNREADABLE: "channel history cannot be read",
+    ProblemKind.DIGEST_UNFINISHED: "digest not finished",
 }
 
 HINTS: dict[ProblemKind, str] = {
@@ -66,6 +68,13 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
     ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",
     ProblemKind.NO_FEEDS: "enable a feed in the configuration",
+    ProblemKind.HISTORY_UNREADABLE: (
+        "grant the bot channels:history (groups:history for a private channel), or configure "
+        "the channel's ID"
+    ),
+    ProblemKind.DIGEST_UNFINISHED: (
+        "the next digest run finishes it once Slack takes it; `newsmon health` says why it stopped"
+    ),
 }
 
 _URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")

@@ -19,7 +19,7 @@ from newsmon.config import load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.devsite import SiteServer
-from newsmon.health import PassFailed, VerdictKind
+from newsmon.verdict import PassFailed, VerdictKind
 from tests.flows.test_backfill_urls_flow import artifacts
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack

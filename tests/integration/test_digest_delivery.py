@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import DigestRow
+from newsmon.health import ProblemKind
+from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import make_sender
@@ -40,6 +42,12 @@ def _digest(ctx: Context, period: tuple[datetime, datetime] = PERIOD) -> DigestR
 def _digests_posted(fake: FakeSlack) -> Counter[str]:
     """How often each digest part ("digest id:part") was accepted by Slack."""
     return Counter(fake.metadata_ids("newsmon_digest"))
+
+
+def _unfinished(ctx: Context) -> list[str]:
+    """What `newsmon health` says of unfinished digests."""
+    report = health_report(ctx.store, ctx.config, datetime.now(UTC))
+    return [p.message for p in report.problems if p.kind is ProblemKind.DIGEST_UNFINISHED]
 
 
 def _rows(ctx: Context) -> list[DigestRow]:
@@ -102,13 +110,16 @@ def test_a_definite_refusal_is_not_looked_up_and_the_next_call_for_a_later_perio
         fake.outage = Scripted(200, {"ok": False, "error": "channel_is_archived"})
         first = _digest(ctx)
         assert first.unfinished == 2 and not fake.posts
+        problems = _unfinished(ctx)  # the operator sees it before the next call
+        assert len(problems) == 2 and all("channel_is_archived" in p for p in problems)
+        assert all("the next digest call finishes it" in p for p in problems)
         fake.outage = None
         fake.read_outage = READS_FAILING  # a lookup would fail: none must be needed
         tomorrow = _digest(ctx, LATER)
         assert tomorrow.unfinished == 0 and tomorrow.posted == 2
         assert Counter(p["channel"] for p in fake.posts) == {"#a": 1, "#b": 1}
         assert any("unfinished digest of" in key for key in tomorrow.channels)
-        assert all(r.status is AlertStatus.SENT for r in _rows(ctx))
+        assert all(r.status is AlertStatus.SENT for r in _rows(ctx)) and not _unfinished(ctx)
         assert _digest(ctx, LATER).posted == 0  # finished once, not again
     finally:
         ctx.close()

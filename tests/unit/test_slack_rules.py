@@ -11,7 +11,7 @@ import pytest
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import DigestStory
 from newsmon.digest import build_digest, parse_duration, window
-from newsmon.pipeline.delivery import retry_time
+from newsmon.pipeline.leases import retry_time
 from newsmon.slack import Kind, Pacer, TokenBucket
 from newsmon.slack.errors import MAX_RETRY_AFTER, classify, retry_after
 

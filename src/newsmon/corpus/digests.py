@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import AlertStatus, Claim, DigestStory
+from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
     AlertRow,
     ArticleRow,
@@ -35,15 +35,6 @@ class DigestTurn:
     parts_sent: int
     resumed: bool = False  # taken over or resumed from an earlier call
     unknown_since: datetime | None = None  # the next part's post began then; outcome unknown
-
-
-@dataclass(frozen=True)
-class UnfinishedDigest:
-    """A channel's digest of an earlier period that stopped half-way, to be finished."""
-
-    channel: str
-    since: datetime
-    until: datetime
 
 
 class Digests:
@@ -142,12 +133,12 @@ class Digests:
             return DigestTurn(held.id, held.parts_sent, True, held.post_started_at)
 
     def unfinished_digests(
-        self, now: datetime, after: datetime, channel: str | None = None
+        self, now: datetime, after: datetime | None = None, channel: str | None = None
     ) -> list[UnfinishedDigest]:
-        """Digests of periods ending after `after` that were begun and not finished (given back,
-        or held by a delivery whose lease is over), oldest period first."""
+        """Digests (of periods ending after `after`, when given) that were begun and not
+        finished (given back, or held by a delivery whose lease is over), oldest period first."""
         where = [
-            DigestRow.period_end > after,
+            DigestRow.period_end > after if after is not None else true(),
             or_(
                 DigestRow.status == AlertStatus.PENDING,
                 (DigestRow.status == AlertStatus.SENDING) & (DigestRow.lease_until < now),
@@ -157,11 +148,16 @@ class Digests:
             where.append(DigestRow.channel == channel)
         with self._db.session() as s:
             rows = s.execute(
-                select(DigestRow.channel, DigestRow.period_start, DigestRow.period_end)
+                select(
+                    DigestRow.channel,
+                    DigestRow.period_start,
+                    DigestRow.period_end,
+                    DigestRow.last_error,
+                )
                 .where(*where)
                 .order_by(DigestRow.period_end, DigestRow.channel)
             ).all()
-        return [UnfinishedDigest(c, since, until) for c, since, until in rows]
+        return [UnfinishedDigest(c, since, until, error) for c, since, until, error in rows]
 
     def part_started(self, claim: Claim, digest_id: int, at: datetime) -> bool:
         """Record that a part's post begins (its outcome unknown until `digest_progress`), so a

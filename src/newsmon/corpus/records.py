@@ -305,6 +305,17 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class UnfinishedDigest:
+    """A channel's digest of a period that was begun and not finished (given back, or held by
+    a delivery whose lease is over), and the last error that stopped it."""
+
+    channel: str
+    since: datetime
+    until: datetime
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class ChannelBlock:
     """A channel's lasting trouble and since when: Slack refuses it (not_in_channel,
     channel_not_found, …; its alerts wait), or its history cannot be read (missing_scope)."""

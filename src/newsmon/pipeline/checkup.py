@@ -30,4 +30,5 @@ def health_report(
         last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
         index=index,
         unreadable=store.outbox.history_errors(),
+        digests=store.digests.unfinished_digests(now),
     )

@@ -10,39 +10,23 @@ A lookup that fails holds the message for a later pass (delay, not repeat), unti
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Protocol
 
 from newsmon import alerts as alerting
 from newsmon.alerts import Marker
 from newsmon.clock import utcnow
-from newsmon.config import SlackConfig
 from newsmon.corpus.claims import Filter, new_claim
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-MAX_WAIT_SECONDS = 60.0  # a channel told to wait longer (Retry-After) waits for a later pass
-
-
-class Clock(Protocol):
-    def monotonic(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass
@@ -105,25 +89,6 @@ class _Unchecked:
 
 class _Stop(Exception):
     """Delivery ends for this pass (credentials refused, or Slack keeps failing)."""
-
-
-def claim_covers(claim: Claim, wait: float, timeout: float) -> bool:
-    """Whether a call to Slack after `wait` seconds (under a minute) still ends well within
-    the claim's lease — by `timeout`, half the lease at most. One posted after it could follow
-    another delivery's claim, lookup and post: twice."""
-    if wait > MAX_WAIT_SECONDS:
-        return False
-    margin = min(timeout, (claim.lease_until - claim.started).total_seconds() / 2)
-    return utcnow() + timedelta(seconds=wait + margin) < claim.lease_until
-
-
-def retry_time(slack: SlackConfig, attempts_before: int, now: datetime) -> datetime | None:
-    """When a message that failed transiently for the (attempts_before+1)-th time is tried
-    again, or None when it has had all its attempts."""
-    delays = slack.retry_delays_minutes
-    if attempts_before >= len(delays):
-        return None
-    return now + timedelta(minutes=delays[attempts_before])
 
 
 class Delivery:

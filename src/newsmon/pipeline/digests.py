@@ -13,14 +13,12 @@ from newsmon.clock import utcnow
 from newsmon.corpus.claims import new_claim
 from newsmon.corpus.digests import DigestTurn
 from newsmon.corpus.records import Claim
-from newsmon.digest import build_digest
+from newsmon.digest import RESUME_WITHIN, build_digest
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import Clock, RealClock, claim_covers
+from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
 
 RATE_LIMIT_TRIES = 3
-# An unfinished digest is finished by later calls while its period ended at most this long ago.
-RESUME_WITHIN = timedelta(days=7)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from newsmon.corpus.claims import new_claim
 from newsmon.health import HealthReport
 from newsmon.notices import notice_message, plan_notices
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import Clock, RealClock
+from newsmon.pipeline.leases import Clock, RealClock
 from newsmon.slack import CredentialError, Pacer, Sender, SlackFailure, make_sender
 
 MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) drains over passes
