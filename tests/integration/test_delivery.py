@@ -11,13 +11,20 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+import newsmon.corpus.claims
+import newsmon.pipeline.delivery
+from newsmon.corpus.claims import new_claim
 from newsmon.corpus.records import AlertStatus
 from newsmon.pipeline import deliver
 from tests.conftest import ROOT
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import PROXY_403, FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
 
 
 def test_two_deliveries_at_once_post_every_alert_exactly_once(
@@ -370,3 +377,35 @@ def test_an_hour_long_retry_after_leaves_the_channel_for_a_later_pass(
         assert len(pending) == 3 and all(a.attempts == 0 for a in pending)
     finally:
         ctx.close()
+
+
+@pytest.mark.postgres
+def test_a_worker_whose_clock_runs_ahead_takes_over_no_claim_another_still_holds(
+    tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers on several hosts share one PostgreSQL corpus. Claims were started and compared
+    in each host's own clock: a host 20 minutes ahead saw a 10-minute lease another host had
+    just taken as long expired, took the alerts over and posted them while the first was
+    posting them too. Leases are now written and compared in the database server's clock."""
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="skew") as url:
+        config = config_path(tmp_path, url)
+        holder, ahead = context(config, fake), context(config, fake)
+        try:
+            queue_alerts(holder.store, {"#a": 2})
+            fake.channel_id("#a")  # the channel exists: a takeover's lookup works
+            held = holder.store.outbox.claim_alerts(new_claim(timedelta(minutes=10)), 10)
+            assert len(held) == 2  # the first host is about to post both
+
+            def skewed() -> datetime:
+                return datetime.now(UTC) + timedelta(minutes=20)
+
+            for module in (newsmon.corpus.claims, newsmon.pipeline.delivery):
+                monkeypatch.setattr(module, "utcnow", skewed)
+            outcome = deliver(ahead)
+            assert fake.posts == [] and outcome.sent == 0 and outcome.recovered == 0
+            assert holder.store.count_alerts(AlertStatus.SENDING) == 2  # still the first's
+        finally:
+            holder.close()
+            ahead.close()

@@ -300,8 +300,11 @@ class Claim:
     """Who holds a batch of outbox rows and until when: only the holder may record results."""
 
     token: str
-    started: datetime
+    started: datetime  # in the database's clock (`Database.now`), as leases are compared there
     lease_until: datetime
+    # this process's monotonic clock when the lease ends: how long it may still act on the
+    # claim, whatever this host's wall clock says
+    deadline: float = float("inf")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from enum import Enum
 from newsmon import alerts as alerting
 from newsmon.alerts import Marker
 from newsmon.clock import utcnow
-from newsmon.corpus.claims import Filter, new_claim
+from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
@@ -156,7 +156,7 @@ class Delivery:
         return self.outcome
 
     def _alerts(self, budget: int, filt: Filter, size: int) -> int:
-        claim = new_claim(self.lease)
+        claim = self.ctx.store.new_claim(self.lease)
         jobs = self.ctx.store.outbox.claim_alerts(claim, min(size, budget), filt)
         items = [
             _Item(
@@ -173,7 +173,7 @@ class Delivery:
         return len(items)
 
     def _replies(self, filt: Filter, size: int) -> int:
-        claim = new_claim(self.lease)
+        claim = self.ctx.store.new_claim(self.lease)
         jobs = self.ctx.store.replies.claim_replies(claim, size, filt)
         self._schedule([_Item(claim, j, alerting.build_reply(j), j.unknown_since) for j in jobs])
         return len(jobs)

@@ -10,7 +10,6 @@ from typing import Any
 
 from newsmon.alerts import Message
 from newsmon.clock import utcnow
-from newsmon.corpus.claims import new_claim
 from newsmon.corpus.digests import DigestTurn
 from newsmon.corpus.records import Claim
 from newsmon.digest import RESUME_WITHIN, build_digest
@@ -76,7 +75,7 @@ class _Digests:
         if not stories:
             self.result.channels[key] = "no stories"
             return
-        claim = new_claim(timedelta(seconds=self.cfg.lease_seconds))
+        claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
         turn = digests.begin_digest(claim, name, since, until)
         if turn is None:
             self.result.channels[key] = "already posted for this period (or being posted)"

@@ -7,7 +7,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from newsmon.clock import utcnow
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import Claim
 
@@ -34,7 +33,7 @@ def claim_covers(claim: Claim, wait: float, timeout: float) -> bool:
     if wait > MAX_WAIT_SECONDS:
         return False
     margin = min(timeout, (claim.lease_until - claim.started).total_seconds() / 2)
-    return utcnow() + timedelta(seconds=wait + margin) < claim.lease_until
+    return time.monotonic() + wait + margin < claim.deadline
 
 
 def retry_time(slack: SlackConfig, attempts_before: int, now: datetime) -> datetime | None:

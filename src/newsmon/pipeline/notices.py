@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from newsmon.clock import utcnow
-from newsmon.corpus.claims import new_claim
 from newsmon.health import HealthReport
 from newsmon.notices import notice_message, plan_notices
 from newsmon.pipeline.context import Context
@@ -98,7 +97,7 @@ def post_notices(
         remember(channel, known)
     tried: set[int] = set()
     while outcome.posted + outcome.recovered < MAX_POSTS:
-        claim = new_claim(timedelta(seconds=cfg.lease_seconds))
+        claim = ctx.store.new_claim(timedelta(seconds=cfg.lease_seconds))
         job = notices.claim_notice(claim, channel, tried)
         if job is None:
             return
