@@ -160,14 +160,17 @@ class Feeds:
         On PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so workers claiming at
         the same moment never wait on each other and never get the same feed; on SQLite one
         conditional UPDATE does the same under the database's write lock. A claim is a lease:
-        it lapses at `now + lease` unless renewed, so a crashed worker's feeds return.
+        it lapses `lease` after it was taken unless renewed, so a crashed worker's feeds return.
+        Leases are written and compared in the database's clock (`Database.now`), which every
+        worker shares; `now` (the worker's) decides only which feeds are due.
         """
         if not ids:
             self.release_claims(release, owner)
             return {}
         now = now or utcnow()
-        claimable = self._claimable(owner, pass_started, now, force)
-        values = {"claimed_by": owner, "claim_expires_at": now + lease}
+        lease_now = self._db.now()
+        claimable = self._claimable(owner, pass_started, now, lease_now, force)
+        values = {"claimed_by": owner, "claim_expires_at": lease_now + lease}
         with self._db.session() as s:
             if release:
                 s.execute(_release(release, owner))
@@ -196,12 +199,12 @@ class Feeds:
 
     @staticmethod
     def _claimable(
-        owner: str, pass_started: datetime, now: datetime, force: bool
+        owner: str, pass_started: datetime, now: datetime, lease_now: datetime, force: bool
     ) -> ColumnElement[bool]:
         free = or_(
             FeedRow.claimed_by.is_(None),
             FeedRow.claimed_by == owner,
-            FeedRow.claim_expires_at < now,
+            FeedRow.claim_expires_at < lease_now,
         )
         # Fetched by any pass since this one began: this pass's work is done for that feed.
         fresh = or_(FeedRow.last_checked_at.is_(None), FeedRow.last_checked_at < pass_started)
@@ -218,7 +221,7 @@ class Feeds:
             done = s.execute(
                 update(FeedRow)
                 .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
-                .values(claim_expires_at=utcnow() + lease)
+                .values(claim_expires_at=self._db.now() + lease)
             )
             return int(done.rowcount)  # type: ignore[attr-defined]
 
@@ -231,7 +234,7 @@ class Feeds:
 
     def claim_holders(self) -> dict[str, str]:
         """Feeds under a live claim, by name: who holds each (for operators and tests)."""
-        now = utcnow()
+        now = self._db.now()
         with self._db.session() as s:
             rows = s.execute(
                 select(FeedRow.name, FeedRow.claimed_by).where(
