@@ -124,6 +124,11 @@ class Delivery:
         blocks = outbox.channel_blocks()
         self.outcome.blocked = {c: b.reason for c, b in blocks.items()}
         unreadable = outbox.history_errors()
+        if unreadable:  # a channel no longer used is not probed nor reported for ever
+            in_use = self.cfg.channels_in_use() | outbox.undelivered_channels()
+            for channel in set(unreadable) - in_use:
+                outbox.set_history_error(channel, None)
+                del unreadable[channel]
         self.outcome.history_errors = {c: b.reason for c, b in unreadable.items()}
         try:
             # one probe per blocked channel: when it gets through, the channel works again
