@@ -11,7 +11,7 @@ from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
 from newsmon.fetch import Fetcher
 from newsmon.language import detect_language
-from newsmon.yamledit import append_to_list
+from newsmon.yamledit import append_to_list, plain_line
 from newsmon.yamlfile import escape_env
 
 
@@ -91,7 +91,7 @@ def add_to_config(
     item = {"name": entry.name, "url": escape_env(entry.url)}
     if entry.language:
         item["language"] = entry.language
-    title = found.title[:70] if found.title else None
+    title = plain_line(found.title)[:70] if found.title else None  # the page's words, as text
     append_to_list(path, "feeds", item, comment=title, check=lambda p: _added(p, entry))
     return entry
 

@@ -17,6 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from newsmon.bounds import clean_text
 from newsmon.yamlfile import ConfigError
 
 _KEY_ONLY = re.compile(r"^( *)[^\s#-][^#]*:\s*(?:#.*)?$")  # `key:` opening a nested block
@@ -44,6 +45,15 @@ def _indents(text: str) -> tuple[int, int, int]:
         key = _KEY_ONLY.match(line)
         parent = len(key.group(1)) if key else None
     return mapping or 2, sequence or 4, 2 if offset is None else max(offset, 0)
+
+
+def plain_line(text: str) -> str:
+    """`text` as one line of plain printable text, fit for a comment: what YAML refuses in a
+    file (NUL, DEL, C0 and C1 controls, lone surrogates) and what would make the file read
+    other than it says (bidi embeddings, overrides and isolates, zero-width characters) are
+    dropped; line breaks of any kind and runs of spaces become one space."""
+    kept = "".join(ch for ch in clean_text(text) if ch.isprintable() or ch.isspace())
+    return " ".join(kept.split())
 
 
 def append_to_list(
@@ -83,8 +93,9 @@ def append_to_list(
     if not items:  # `key: []` becomes a block list, the layout people extend by hand
         items.fa.set_block_style()
     items.append(entry)
+    comment = plain_line(comment) if comment else None
     if comment and not items.fa.flow_style():
-        entry.yaml_add_eol_comment(" ".join(comment.split()), next(iter(item)))
+        entry.yaml_add_eol_comment(comment, next(iter(item)))
     out = io.StringIO()
     editor.dump(doc, out)
     new_text = out.getvalue()
@@ -94,9 +105,13 @@ def append_to_list(
 
 def _same_but_for(old: str, new: str, key: str, item: dict[str, Any], path: Path) -> None:
     """The rewritten file must say what the old one said, plus the item: nothing else moved."""
-    before = yaml.safe_load(old) or {}
-    expected = {**before, key: [*(before.get(key) or []), item]}
-    if yaml.safe_load(new) != expected:
+    try:
+        before = yaml.safe_load(old) or {}
+        expected = {**before, key: [*(before.get(key) or []), item]}
+        same = yaml.safe_load(new) == expected
+    except yaml.YAMLError:
+        same = False
+    if not same:
         raise ConfigError(f"{path}: cannot add to {key} without changing other settings")
 
 

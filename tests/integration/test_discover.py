@@ -86,3 +86,33 @@ def test_a_page_without_feeds_is_refused_and_config_untouched(tmp_path: Path, si
     missing = runner.invoke(app, ["feeds", "add", site.url("/nope.xml"), "--config", str(path)])
     assert missing.exit_code == 1 and "HTTP 404" in missing.output
     assert path.read_text(encoding="utf-8") == before
+
+
+# --- a hostile site ----------------------------------------------------------------------------
+
+
+def atom_titled(title: str) -> bytes:
+    """The demo's English feed under another <title> (XML text, references allowed)."""
+    feed = (DEMO_SITE / "feeds" / "en-ai.atom").read_text(encoding="utf-8")
+    return feed.replace(
+        "<title>Frontier Wire — Technology &amp; Policy</title>", f"<title>{title}</title>", 1
+    ).encode("utf-8")
+
+
+def test_a_hostile_feed_title_is_a_one_line_plain_comment(tmp_path: Path, site) -> None:
+    """Controls YAML refuses (DEL, C1), bidi overrides, line separators and 100 KB in a feed's
+    title: the feed is added, the title's comment is plain printable text on one line."""
+    title = "AI&#127; news &#x202e;evil&#x2028;x&#x9b;y\n&#x0;# key: &amp;a *a !!python/x " + (
+        "&#x200b;" * 100 + "é" * 100_000
+    )
+    (site.root / "titled.atom").write_bytes(atom_titled(title))
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/titled.atom"), "--name", "t", "--config", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [f.name for f in load_config(path).feeds] == ["existing", "t"]
+    line = next(x for x in path.read_text(encoding="utf-8").splitlines() if "name: t " in x)
+    comment = line.split("#", 1)[1]
+    assert comment.startswith(" AI news evil x") and len(comment) <= 71, comment
+    assert comment.isprintable(), ascii(comment)

@@ -163,3 +163,22 @@ def test_the_shipped_configuration_only_grows_by_the_new_lines(tmp_path: Path) -
         "+     url: https://new.example/rss.xml",
         "+     language: en",
     ]
+
+
+def test_a_comment_from_the_network_is_one_line_of_plain_text(tmp_path: Path) -> None:
+    """A feed title may hold what YAML refuses in a file (NUL, DEL, C1 and other controls, a
+    lone surrogate) or what would make the file read other than it says (bidi overrides,
+    zero-width and line separator characters): they are dropped, never a crash."""
+    path = write(tmp_path, "feeds: []\n")
+    title = "a\x00b\x07c\x7fd\x9be\u202ef\u2066g\u200bh\ufeffi\ud800j\u2028k\x85l\u0085m"
+    append_to_list(
+        path,
+        "feeds",
+        {"name": "b", "url": "https://b.example/rss"},
+        comment=title,
+        check=load_config,
+    )
+    text = path.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if "name: b" in x)
+    assert line == "  - name: b  # abcdefghi\ufffdj k l m"
+    assert [f.name for f in load_config(path).feeds] == ["b"]
