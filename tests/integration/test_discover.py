@@ -116,3 +116,58 @@ def test_a_hostile_feed_title_is_a_one_line_plain_comment(tmp_path: Path, site) 
     comment = line.split("#", 1)[1]
     assert comment.startswith(" AI news evil x") and len(comment) <= 71, comment
     assert comment.isprintable(), ascii(comment)
+
+
+def test_a_redirect_to_an_address_with_controls_is_stored_as_plain_ascii(
+    tmp_path: Path, site
+) -> None:
+    """A Location header may carry any latin-1 byte: a NEL (a line break to YAML 1.1), a C1
+    control (CSI to a terminal). The feed is stored and shown in the ASCII form it was
+    requested in."""
+    target = "/feeds/en-ai.atom?a=\x85\x9b[2J"
+    site.routes["/moved.atom"] = {"status": 301, "body": "", "headers": {"Location": target}}
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/moved.atom"), "--name", "m", "--config", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    url = site.url("/feeds/en-ai.atom?a=%C2%85%C2%9B[2J")
+    assert load_config(path).feeds[-1].url == url
+    assert result.output.isascii() and url in result.output
+
+
+def test_credentials_in_the_url_are_not_shown(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    secret = site.url("/feeds/en-ai.atom").replace("http://", "http://reader:pa55word@")
+    secret += "?apikey=K3Y-123"
+    added = runner.invoke(app, ["feeds", "add", secret, "--name", "s", "--config", str(path)])
+    assert added.exit_code == 0, added.output
+    assert load_config(path).feeds[-1].url == secret  # kept where the operator put it
+    again = runner.invoke(app, ["feeds", "add", secret, "--config", str(path)])
+    assert again.exit_code == 1 and "already configured" in again.output
+    missing = runner.invoke(
+        app, ["feeds", "add", site.url("/nope.xml?token=T0K-456"), "--config", str(path)]
+    )
+    assert missing.exit_code == 1 and "HTTP 404" in missing.output
+    (site.root / "keyed.html").write_text(
+        '<link rel="alternate" type="application/rss+xml" href="/nope.xml?api_key=L1NK-789">'
+    )
+    linked = runner.invoke(app, ["feeds", "add", site.url("/keyed.html"), "--config", str(path)])
+    assert linked.exit_code == 1 and "tried" in linked.output
+    shown = added.output + again.output + missing.output + linked.output
+    for word in ("pa55word", "K3Y-123", "T0K-456", "L1NK-789"):
+        assert word not in shown, shown
+
+
+def test_a_page_listing_endless_candidates_costs_a_few_requests(tmp_path: Path, site) -> None:
+    esc = "&#x1b;[2J"
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/nope.xml?n={i}{esc * (i % 2)}">'
+        for i in range(500)
+    )
+    (site.root / "many.html").write_text(f"<html><head>{links}</head><body>x</body></html>")
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/many.html"), "--config", str(path)])
+    assert result.exit_code == 1
+    assert len([p for p in site.paths_requested() if p.startswith("/nope.xml")]) <= 10
+    assert len(result.output) < 2000 and "\x1b" not in result.output, result.output
