@@ -55,6 +55,13 @@ def _error(result: FetchResult) -> str:
     return text[:200] or "not a feed"
 
 
+def _configured_url(asked: str, result: FetchResult) -> str:
+    """The address to configure for a feed fetched from `asked`: where a chain of permanent
+    redirects ended, else `asked` itself (a temporary redirect, to a signed CDN address or a
+    redirector, is the publisher's to change), in printable ASCII."""
+    return ascii_url(result.moved_to or asked)
+
+
 @dataclass(frozen=True)
 class FoundFeed:
     url: str
@@ -84,7 +91,7 @@ async def discover(url: str, config: FetchConfig) -> FoundFeed:
             raise DiscoveryError(f"cannot fetch {said(url)}: {_error(page)}")
         direct = _as_feed(page.content, page.final_url, page.charset, page.content_type)
         if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
-            return _found(ascii_url(page.final_url), direct)
+            return _found(_configured_url(url, page), direct)
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
         for candidate in candidates[:MAX_CANDIDATES]:
@@ -93,10 +100,10 @@ async def discover(url: str, config: FetchConfig) -> FoundFeed:
             if got.ok:
                 parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
                 if parsed is not None:
-                    return _found(ascii_url(got.final_url), parsed)
+                    return _found(_configured_url(candidate, got), parsed)
             tried.append(f"{said(candidate)} ({_error(got)})")
         if direct is not None:
-            return _found(ascii_url(page.final_url), direct)
+            return _found(_configured_url(url, page), direct)
         left = len(candidates) - len(tried)
         more = f" and {left} more it links to, not tried" if left > 0 else ""
         detail = "; tried " + ", ".join(tried) + more if tried else " and it links to no feed"

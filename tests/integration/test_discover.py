@@ -171,3 +171,27 @@ def test_a_page_listing_endless_candidates_costs_a_few_requests(tmp_path: Path, 
     assert result.exit_code == 1
     assert len([p for p in site.paths_requested() if p.startswith("/nope.xml")]) <= 10
     assert len(result.output) < 2000 and "\x1b" not in result.output, result.output
+
+
+def test_a_temporary_redirect_is_not_what_is_stored(tmp_path: Path, site) -> None:
+    """A feed behind a 302 (a signed CDN address, a redirector) is configured at its own
+    address, as a pass would keep fetching it; a permanent move is followed."""
+    site.routes.update(
+        {
+            "/latest.atom": {
+                "status": 302,
+                "body": "",
+                "headers": {"Location": "/feeds/en-ai.atom?sig=1"},
+            },
+            "/old.atom": {"status": 308, "body": "", "headers": {"Location": "/feeds/ko-ai.xml"}},
+        }
+    )
+    (site.root / "cdn.html").write_text(
+        '<link rel="alternate" type="application/atom+xml" href="/latest.atom">'
+    )
+    path = config_file(tmp_path)
+    for url, name in ((site.url("/cdn.html"), "a"), (site.url("/old.atom"), "b")):
+        result = runner.invoke(app, ["feeds", "add", url, "--name", name, "--config", str(path)])
+        assert result.exit_code == 0, result.output
+    urls = [f.url for f in load_config(path).feeds]
+    assert urls[1:] == [site.url("/latest.atom"), site.url("/feeds/ko-ai.xml")]
