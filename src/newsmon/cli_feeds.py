@@ -142,8 +142,11 @@ def feeds_add(
     config: ConfigOption = None,
 ) -> None:
     """Find a site's feed, check that it parses, and add it to the configuration file."""
-    from newsmon.discover import DiscoveryError, add_to_config, discover, said
+    from newsmon.discover import DiscoveryError, add_to_config, argument_problem, discover, said
 
+    problem = argument_problem(name, language)
+    if problem:
+        raise _fail(EXIT_CONFIG, problem)
     cfg = _config(config)
     path = config_path(config)
     try:

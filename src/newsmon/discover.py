@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
+from pydantic import ValidationError
 
 from newsmon.bounds import clean_text
 from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
@@ -60,6 +61,21 @@ def _configured_url(asked: str, result: FetchResult) -> str:
     redirects ended, else `asked` itself (a temporary redirect, to a signed CDN address or a
     redirector, is the publisher's to change), in printable ASCII."""
     return ascii_url(result.moved_to or asked)
+
+
+def argument_problem(name: str | None, language: str | None) -> str | None:
+    """What is wrong with a `--name` or `--language` for a new feed, or None."""
+    try:
+        FeedConfig.model_validate({"name": name or "x", "url": "https://x/", "language": language})
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "name" in fields:
+            return (
+                f"--name {plain_line(name or '')[:90]!r}: lower-case letters, digits, '.', '-'"
+                " and '_', starting with a letter or digit, at most 80 characters"
+            )
+        return f"--language {plain_line(language or '')[:20]!r}: ko or en"
+    return None
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,18 @@ def test_a_temporary_redirect_is_not_what_is_stored(tmp_path: Path, site) -> Non
         assert result.exit_code == 0, result.output
     urls = [f.url for f in load_config(path).feeds]
     assert urls[1:] == [site.url("/latest.atom"), site.url("/feeds/ko-ai.xml")]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--name", "My Feed"), ("--language", "fr"), ("--name", "x" * 81)]
+)
+def test_a_bad_name_or_language_is_refused_before_any_request(
+    tmp_path: Path, site, option: str, value: str
+) -> None:
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/index.html"), option, value, "--config", str(path)]
+    )
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and option in result.output, result.output
+    assert site.paths_requested() == []
