@@ -95,6 +95,7 @@ def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: s
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(doc, CommentedMap):
         raise ConfigError(f"{path}: the file must hold a mapping of settings")
+    _keep_anchors(doc)
     entry = CommentedMap(item.items())
     items = doc.get(key)
     if items is None:
@@ -142,6 +143,25 @@ def _read(target: Path, shown: Path) -> str:
     if not mode & 0o222:  # no one may write it: someone meant it to stay as it is
         raise ConfigError(f"{shown}: the file is read-only; not changed")
     return text
+
+
+def _keep_anchors(node: object) -> None:
+    """Every anchor the file has is written again: ruamel writes only those an alias uses,
+    and an operator's anchor that nothing refers to yet would vanish."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        anchor = getattr(current, "anchor", None)
+        if anchor is not None and getattr(anchor, "value", None):
+            anchor.always_dump = True
+        if isinstance(current, CommentedMap):
+            stack.extend(current.values())
+        elif isinstance(current, CommentedSeq):
+            stack.extend(current)
 
 
 def _same_but_for(old: str, new: str, key: str, item: dict[str, Any], path: Path) -> None:

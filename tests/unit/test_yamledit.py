@@ -259,3 +259,24 @@ def test_the_new_version_is_on_disk_before_it_replaces_the_old(
     monkeypatch.setattr(os, "replace", replace)
     append_to_list(path, "feeds", {"name": "b", "url": "https://b.example/rss"})
     assert events == ["file", "replace", "dir"]
+
+
+def test_anchors_nobody_refers_to_yet_are_kept(tmp_path: Path) -> None:
+    """An operator's anchors stay where they were written, used by an alias or not (yet)."""
+    path = write(
+        tmp_path,
+        "fetch: &fetch {retries: 1}  # later\n"
+        "feeds:\n"
+        "  - &first {name: a, url: 'https://a.example/rss'}  # the first\n"
+        "  - name: b\n"
+        "    url: &b_url https://b.example/rss\n",
+    )
+    before = path.read_text(encoding="utf-8").splitlines()
+    add_to_config(path, FOUND)
+    after = path.read_text(encoding="utf-8").splitlines()
+    changes = [d for d in difflib.ndiff(before, after) if d[:2] in ("+ ", "- ")]
+    assert changes == [
+        "+   - name: new-example-en  # New Site: AI news",
+        "+     url: https://new.example/rss.xml",
+        "+     language: en",
+    ]
