@@ -5,18 +5,77 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+import httpx
+from pydantic import ValidationError
+
+from newsmon.bounds import clean_text
 from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
-from newsmon.fetch import Fetcher
+from newsmon.fetch import Fetcher, FetchResult
 from newsmon.language import detect_language
-from newsmon.yamledit import append_to_list
+from newsmon.urls import shown_url
+from newsmon.yamledit import append_to_list, plain_line
 from newsmon.yamlfile import escape_env
+
+# Feeds a page's <link rel="alternate"> may make us try: a site lists a few (comments,
+# categories); a page listing thousands would otherwise cost a request, up to
+# fetch.total_timeout, each.
+MAX_CANDIDATES = 8
 
 
 class DiscoveryError(Exception):
     """No usable feed at or behind the URL; the message says what was tried."""
+
+
+def ascii_url(url: str) -> str:
+    """`url` in printable ASCII: as it is if it is; else as it is requested (IDNA host, the
+    rest percent-encoded as UTF-8: a NEL, a C1 control or a bidi override from a page or a
+    Location header becomes `%C2%85`, ...); a URL httpx cannot read has every character
+    outside printable ASCII percent-encoded."""
+    if url.isascii() and url.isprintable():
+        return url
+    try:
+        return str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "".join(c if "!" <= c <= "~" else quote(c, safe="") for c in clean_text(url))
+
+
+def said(url: str) -> str:
+    """`url` as a message shows it: printable ASCII, credentials hidden, at most 200
+    characters."""
+    shown = shown_url(ascii_url(url))
+    return shown if len(shown) <= 200 else shown[:199] + "…"
+
+
+def _error(result: FetchResult) -> str:
+    """The fetch's failure as one short line of printable text (a reason phrase is the
+    server's)."""
+    text = " ".join("".join(c for c in result.error or "" if c.isprintable()).split())
+    return text[:200] or "not a feed"
+
+
+def _configured_url(asked: str, result: FetchResult) -> str:
+    """The address to configure for a feed fetched from `asked`: where a chain of permanent
+    redirects ended, else `asked` itself (a temporary redirect, to a signed CDN address or a
+    redirector, is the publisher's to change), in printable ASCII."""
+    return ascii_url(result.moved_to or asked)
+
+
+def argument_problem(name: str | None, language: str | None) -> str | None:
+    """What is wrong with a `--name` or `--language` for a new feed, or None."""
+    try:
+        FeedConfig.model_validate({"name": name or "x", "url": "https://x/", "language": language})
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "name" in fields:
+            return (
+                f"--name {plain_line(name or '')[:90]!r}: lower-case letters, digits, '.', '-'"
+                " and '_', starting with a letter or digit, at most 80 characters"
+            )
+        return f"--language {plain_line(language or '')[:20]!r}: ko or en"
+    return None
 
 
 @dataclass(frozen=True)
@@ -45,24 +104,26 @@ async def discover(url: str, config: FetchConfig) -> FoundFeed:
     try:
         page = await fetcher.get(url, max_bytes=config.max_feed_bytes, trusted=True)
         if not page.ok:
-            raise DiscoveryError(f"cannot fetch {url}: {page.error}")
+            raise DiscoveryError(f"cannot fetch {said(url)}: {_error(page)}")
         direct = _as_feed(page.content, page.final_url, page.charset, page.content_type)
         if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
-            return _found(page.final_url, direct)
+            return _found(_configured_url(url, page), direct)
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
-        for candidate in candidates:
+        for candidate in candidates[:MAX_CANDIDATES]:
             # a link the page chose: the address policy applies off the host the user named
             got = await fetcher.get(candidate, max_bytes=config.max_feed_bytes, user_url=url)
             if got.ok:
                 parsed = _as_feed(got.content, got.final_url, got.charset, got.content_type)
                 if parsed is not None:
-                    return _found(got.final_url, parsed)
-            tried.append(f"{candidate} ({got.error or 'not a feed'})")
+                    return _found(_configured_url(candidate, got), parsed)
+            tried.append(f"{said(candidate)} ({_error(got)})")
         if direct is not None:
-            return _found(page.final_url, direct)
-        detail = "; tried " + ", ".join(tried) if tried else " and it links to no feed"
-        raise DiscoveryError(f"{url} is not a feed{detail}")
+            return _found(_configured_url(url, page), direct)
+        left = len(candidates) - len(tried)
+        more = f" and {left} more it links to, not tried" if left > 0 else ""
+        detail = "; tried " + ", ".join(tried) + more if tried else " and it links to no feed"
+        raise DiscoveryError(f"{said(url)} is not a feed{detail}")
     finally:
         await fetcher.aclose()
 
@@ -91,7 +152,7 @@ def add_to_config(
     item = {"name": entry.name, "url": escape_env(entry.url)}
     if entry.language:
         item["language"] = entry.language
-    title = found.title[:70] if found.title else None
+    title = plain_line(found.title)[:70] if found.title else None  # the page's words, as text
     append_to_list(path, "feeds", item, comment=title, check=lambda p: _added(p, entry))
     return entry
 
