@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import ValidationError
 
-from newsmon.bounds import clean_text
+from newsmon.bounds import clean_text, one_line
 from newsmon.config import ConfigError, FeedConfig, FetchConfig, load_config
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links, parse_feed
 from newsmon.fetch import Fetcher, FetchResult
@@ -52,8 +52,7 @@ def said(url: str) -> str:
 def _error(result: FetchResult) -> str:
     """The fetch's failure as one short line of printable text (a reason phrase is the
     server's)."""
-    text = " ".join("".join(c for c in result.error or "" if c.isprintable()).split())
-    return text[:200] or "not a feed"
+    return one_line(result.error or "", 200) or "not a feed"
 
 
 def _configured_url(asked: str, result: FetchResult) -> str:

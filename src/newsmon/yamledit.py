@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from newsmon.bounds import clean_text
+from newsmon.bounds import one_line
 from newsmon.yamlfile import ConfigError
 
 _KEY_ONLY = re.compile(r"^( *)[^\s#-][^#]*:\s*(?:#.*)?$")  # `key:` opening a nested block
@@ -53,8 +53,7 @@ def plain_line(text: str) -> str:
     file (NUL, DEL, C0 and C1 controls, lone surrogates) and what would make the file read
     other than it says (bidi embeddings, overrides and isolates, zero-width characters) are
     dropped; line breaks of any kind and runs of spaces become one space."""
-    kept = "".join(ch for ch in clean_text(text) if ch.isprintable() or ch.isspace())
-    return " ".join(kept.split())
+    return one_line(text)
 
 
 def append_to_list(

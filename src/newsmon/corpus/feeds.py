@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from newsmon.bounds import one_line
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import TEASER_SOURCES, FeedHealth, FeedSpec, FeedState
@@ -130,7 +131,7 @@ class Feeds:
         now = utcnow()
         values: dict[str, Any] = {
             "last_checked_at": now,
-            "last_error": error[:2000],
+            "last_error": one_line(error, 2000),
             "last_error_at": now,
             "consecutive_failures": FeedRow.consecutive_failures + 1,
             "failure_kind": kind,
@@ -251,7 +252,7 @@ class Feeds:
             s.execute(
                 update(FeedRow)
                 .where(FeedRow.id == feed_id)
-                .values(last_error=line[:2000], last_error_at=now)
+                .values(last_error=one_line(line, 2000), last_error_at=now)
             )
 
     def feed_health(self, pages_since: datetime | None = None) -> list[FeedHealth]:
