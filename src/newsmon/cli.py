@@ -138,11 +138,9 @@ def _flow_outcome(what: str) -> Iterator[None]:
         reason = error_line(exc)
         raise _fail(EXIT_DATABASE, f"database error during the {what}: {reason}") from None
     except TimeoutError as exc:
-        raise _fail(EXIT_CRASHED, f"the {what} timed out: {exc}") from None
+        raise _fail(EXIT_CRASHED, f"the {what} timed out: {error_line(exc)}") from None
     except Exception as exc:
-        lines = str(exc).strip().splitlines()
-        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-        raise _fail(EXIT_CRASHED, f"the {what} crashed: {reason}") from None
+        raise _fail(EXIT_CRASHED, f"the {what} crashed: {error_line(exc, 1000)}") from None
 
 
 def _day(value: str | None, option: str) -> date | None:

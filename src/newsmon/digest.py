@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from newsmon.alerts import (
@@ -46,10 +46,17 @@ def parse_duration(text: str) -> timedelta:
 
 def window(now: datetime, length: timedelta, zone: tzinfo) -> tuple[datetime, datetime]:
     """The period ending at the last whole hour (in the configured zone) and `length` long:
-    two calls in the same hour name the same period, so the second posts nothing."""
+    two calls in the same hour name the same period, so the second posts nothing.
+
+    Whole days of `length` are the zone's calendar days (the same hour that many days before),
+    the rest real time: daily digests at a fixed hour of the zone follow each other without a
+    gap or an overlap across a DST change (23 or 25 hours then)."""
     local = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-    end = local.astimezone(now.tzinfo) if now.tzinfo else local
-    return end - length, end
+    days, rest = divmod(length, timedelta(days=1))
+    start = (local - timedelta(days=days)).astimezone(UTC) - rest  # wall clock, then real
+    if now.tzinfo:
+        return start.astimezone(now.tzinfo), local.astimezone(now.tzinfo)
+    return start, local
 
 
 def _line(story: DigestStory) -> str:
