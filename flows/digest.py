@@ -13,7 +13,7 @@ from datetime import timedelta
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.common import open_context, record_crash
+from flows.common import DIGEST_TIMEOUT, open_context, record_crash
 from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
 from newsmon.digest import window
@@ -21,7 +21,7 @@ from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import CredentialError, make_sender
 
 
-@flow(name="digest", log_prints=True)
+@flow(name="digest", log_prints=True, timeout_seconds=DIGEST_TIMEOUT)
 def digest(
     since_hours: float = 24.0,
     channel: str | None = None,
