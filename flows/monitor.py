@@ -9,6 +9,7 @@ Failed with that one line and Prefect automations can react.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -150,7 +151,9 @@ async def monitor(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
-    run_id = ctx.store.runs.start_run("monitor", started)
+    # a pass still "running" after twice the flow's timeout was killed without a trace
+    abandon = timedelta(seconds=2 * MONITOR_TIMEOUT)
+    run_id = ctx.store.runs.start_run("monitor", started, abandon_after=abandon)
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
