@@ -101,6 +101,17 @@ async def announce_problems(ctx: Context, report: HealthReport | None) -> None:
         logger.info("%s", outcome.line())
 
 
+async def write_summary(outcomes: list[FeedOutcome], totals: PassTotals) -> None:
+    """The `monitor-summary` table in Prefect; a Prefect API that refuses it (an outage, a
+    restart) costs the table, not the recorded pass nor the checks after it."""
+    try:
+        await acreate_table_artifact(
+            key="monitor-summary", table=feed_table(outcomes), description=totals.line()
+        )
+    except Exception as exc:
+        get_run_logger().warning("monitor-summary artifact not written: %s", crash_reason(exc))
+
+
 async def prune_old_index(ctx: Context) -> None:
     """Old stories leave the near-duplicate index, a bounded share a pass
     (`newsmon.pipeline.retention`). After the pass is recorded, like the health check: a
@@ -154,6 +165,7 @@ async def monitor(
     # a pass still "running" after twice the flow's timeout was killed without a trace
     abandon = timedelta(seconds=2 * MONITOR_TIMEOUT)
     run_id = ctx.store.runs.start_run("monitor", started, abandon_after=abandon)
+    recorded = False
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
@@ -176,16 +188,16 @@ async def monitor(
         status = RunStatus.COMPLETED if verdict.ok and not refused else RunStatus.FAILED
         message = refused or verdict.message or None
         ctx.store.runs.finish_run(run_id, status, totals.as_dict(), message)
+        recorded = True  # what follows cannot turn the recorded pass into a crash
         logger.info("monitor pass: %s", totals.line())
-        await acreate_table_artifact(
-            key="monitor-summary", table=feed_table(outcomes), description=totals.line()
-        )
+        await write_summary(outcomes, totals)
         await prune_old_index(ctx)
         report = await show_health(ctx)  # after pruning: the backlog it shows is what is left
         if not refused:  # Slack refused the credentials: the pass fails for it already
             await announce_problems(ctx, report)
     except BaseException as exc:
-        record_crash(ctx, run_id, exc)
+        if not recorded:
+            record_crash(ctx, run_id, exc)
         ctx.close()
         raise
     ctx.close()

@@ -170,3 +170,26 @@ def test_a_crash_whose_text_carries_secrets_is_recorded_and_shown_without_them(
         for secret in ("s3cret-pw", "xoxb-1234", "SECRET", "SELECT 1"):
             assert secret not in shown, shown
     assert "\n" not in error
+
+
+def test_a_summary_table_prefect_refuses_does_not_turn_a_recorded_pass_into_a_crash(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Prefect API refusing the `monitor-summary` artifact (an outage, a restart) came
+    after the pass was recorded completed: the row was overwritten as crashed, the index was
+    not pruned, health not judged, notices not posted, and the flow run failed."""
+    import flows.monitor
+
+    async def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Prefect API answered 503")
+
+    monkeypatch.setattr(flows.monitor, "acreate_table_artifact", refused)
+    config = write_config(
+        tmp_path, feeds=GOOD_FEEDS, base=site.base, channels=CHANNELS, default_channel="#n"
+    )
+    before = len(artifacts("newsmon-health"))
+    totals = asyncio.run(monitor(config_path=str(config)))
+    assert totals.feeds_ok == 2
+    [run] = runs_of(config)
+    assert run["status"] == "completed" and run["error"] is None
+    assert len(artifacts("newsmon-health")) == before + 1  # health was still judged
