@@ -13,6 +13,7 @@ from prefect.context import FlowRunContext
 from newsmon.config import load_config
 from newsmon.corpus.records import RunStatus
 from newsmon.pipeline import Context, PassClaim
+from newsmon.pipeline.outcomes import error_line
 
 
 def timeout_setting(name: str, default: float) -> float:
@@ -38,6 +39,7 @@ MONITOR_TIMEOUT = timeout_setting("NEWSMON_MONITOR_TIMEOUT_SECONDS", 30 * 60)
 FEEDS_TASK_TIMEOUT = timeout_setting("NEWSMON_FEEDS_TASK_TIMEOUT_SECONDS", 10 * 60)
 DELIVERY_TIMEOUT = timeout_setting("NEWSMON_DELIVERY_TIMEOUT_SECONDS", 5 * 60)
 BACKFILL_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TIMEOUT_SECONDS", 3 * 60 * 60)
+DIGEST_TIMEOUT = timeout_setting("NEWSMON_DIGEST_TIMEOUT_SECONDS", 30 * 60)
 BACKFILL_TASK_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TASK_TIMEOUT_SECONDS", 15 * 60)
 
 
@@ -66,11 +68,11 @@ def pass_started() -> datetime:
 
 
 def crash_reason(exc: BaseException) -> str:
-    """One line for the runs table: a timeout or cancellation says so."""
+    """One line for the runs table, without secrets (`error_line`): a timeout or cancellation
+    says so."""
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
         return f"cancelled or timed out ({type(exc).__name__})"
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return error_line(exc, limit=1000)
 
 
 def record_crash(ctx: Context, run_id: int, exc: BaseException) -> None:

@@ -1,4 +1,10 @@
-"""The `digest` flow: per channel, the period's stories in one digest, posted once."""
+"""The `digest` flow: per channel, the period's stories in one digest, posted once.
+
+Like every flow, a run is in the runs table from its start (`running`) to its end: `completed`,
+`failed` when Slack refused the credentials (or none is set and Slack is required), `crashed`
+with the reason when an exception, a timeout or a cancellation stopped it. A dry run records
+nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,15 @@ from datetime import timedelta
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.common import open_context
+from flows.common import DIGEST_TIMEOUT, open_context, record_crash
 from newsmon.clock import utcnow
+from newsmon.corpus.records import RunStatus
 from newsmon.digest import window
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import CredentialError, make_sender
 
 
-@flow(name="digest", log_prints=True)
+@flow(name="digest", log_prints=True, timeout_seconds=DIGEST_TIMEOUT)
 def digest(
     since_hours: float = 24.0,
     channel: str | None = None,
@@ -25,22 +32,38 @@ def digest(
     """Post each channel's digest of the last `since_hours`, ending at the last whole hour.
 
     A second run for the same period posts nothing; `dry_run` posts and records nothing and
-    returns the messages. Slack refusing the credentials fails the run.
+    returns the messages. Slack refusing the credentials fails the run once it is recorded.
     """
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
+    run_id = None if dry_run else ctx.store.runs.start_run("digest", started)
     try:
         since, until = window(started, timedelta(hours=since_hours), ctx.config.slack.zone())
-        sender = make_sender(ctx.secrets, ctx.config.slack, required=require_slack and not dry_run)
+        try:
+            sender = make_sender(
+                ctx.secrets, ctx.config.slack, required=require_slack and not dry_run
+            )
+        except CredentialError as exc:  # none set, and Slack is required: a failed run
+            if run_id is not None:
+                ctx.store.runs.finish_run(run_id, RunStatus.FAILED, None, str(exc))
+                run_id = None
+            raise
         result = run_digest(ctx, sender, since, until, channel=channel, dry_run=dry_run)
         for line in result.lines():
             logger.info(line)
-        if not dry_run:
-            ctx.store.record_run("digest", started, result.as_dict())
+        if run_id is not None:
+            refused = result.credential_error
+            status = RunStatus.FAILED if refused else RunStatus.COMPLETED
+            ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
+            run_id = None  # recorded: what follows cannot turn it into a crash
             create_markdown_artifact(key="digest-summary", markdown="\n".join(result.lines()))
         if result.credential_error:
             raise CredentialError(result.credential_error)
         return result
+    except BaseException as exc:
+        if run_id is not None:
+            record_crash(ctx, run_id, exc)
+        raise
     finally:
         ctx.close()

@@ -2,13 +2,14 @@
 
 Every pass is recorded in the runs table when it starts and when it ends, however it ends. A
 pass that ran to its end but failed its job (every feed failed, delivery blocked for several
-passes: `newsmon.health.judge_pass`) raises `PassFailed` after recording, so the flow run ends
+passes: `newsmon.verdict.judge_pass`) raises `PassFailed` after recording, so the flow run ends
 Failed with that one line and Prefect automations can react.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -26,7 +27,7 @@ from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import AlertStatus, RunStatus
 from newsmon.fetch import Fetcher
-from newsmon.health import BLOCKED_PASSES, HealthReport, PassFailed, judge_pass
+from newsmon.health import HealthReport
 from newsmon.pipeline import (
     Context,
     DeliveryOutcome,
@@ -40,6 +41,7 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
+from newsmon.verdict import BLOCKED_PASSES, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
@@ -99,6 +101,17 @@ async def announce_problems(ctx: Context, report: HealthReport | None) -> None:
         logger.info("%s", outcome.line())
 
 
+async def write_summary(outcomes: list[FeedOutcome], totals: PassTotals) -> None:
+    """The `monitor-summary` table in Prefect; a Prefect API that refuses it (an outage, a
+    restart) costs the table, not the recorded pass nor the checks after it."""
+    try:
+        await acreate_table_artifact(
+            key="monitor-summary", table=feed_table(outcomes), description=totals.line()
+        )
+    except Exception as exc:
+        get_run_logger().warning("monitor-summary artifact not written: %s", crash_reason(exc))
+
+
 async def prune_old_index(ctx: Context) -> None:
     """Old stories leave the near-duplicate index, a bounded share a pass
     (`newsmon.pipeline.retention`). After the pass is recorded, like the health check: a
@@ -149,7 +162,10 @@ async def monitor(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
-    run_id = ctx.store.runs.start_run("monitor", started)
+    # a pass still "running" after twice the flow's timeout was killed without a trace
+    abandon = timedelta(seconds=2 * MONITOR_TIMEOUT)
+    run_id = ctx.store.runs.start_run("monitor", started, abandon_after=abandon)
+    recorded = False
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
@@ -172,16 +188,16 @@ async def monitor(
         status = RunStatus.COMPLETED if verdict.ok and not refused else RunStatus.FAILED
         message = refused or verdict.message or None
         ctx.store.runs.finish_run(run_id, status, totals.as_dict(), message)
+        recorded = True  # what follows cannot turn the recorded pass into a crash
         logger.info("monitor pass: %s", totals.line())
-        await acreate_table_artifact(
-            key="monitor-summary", table=feed_table(outcomes), description=totals.line()
-        )
+        await write_summary(outcomes, totals)
         await prune_old_index(ctx)
         report = await show_health(ctx)  # after pruning: the backlog it shows is what is left
         if not refused:  # Slack refused the credentials: the pass fails for it already
             await announce_problems(ctx, report)
     except BaseException as exc:
-        record_crash(ctx, run_id, exc)
+        if not recorded:
+            record_crash(ctx, run_id, exc)
         ctx.close()
         raise
     ctx.close()

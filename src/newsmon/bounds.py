@@ -38,6 +38,18 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: " " if m.group() in "\x0b\x0c" else "", clean_text(text))
 
 
+def one_line(text: str, limit: int | None = None) -> str:
+    """`text` as one line of printable text: what a terminal or a file would act on (NUL, C0
+    and C1 controls, escape sequences' ESC, lone surrogates) and what would make it read other
+    than it says (bidi embeddings, overrides and isolates, zero-width characters) dropped; line
+    breaks of any kind and runs of spaces one space; cut to `limit` characters ("…" last)."""
+    kept = "".join(ch for ch in clean_text(text) if ch.isprintable() or ch.isspace())
+    line = " ".join(kept.split())
+    if limit is not None and len(line) > limit:
+        return line[: limit - 1] + "…"
+    return line
+
+
 def clean_optional(text: str | None) -> str | None:
     return None if text is None else clean_text(text)
 

@@ -116,9 +116,9 @@ def _flow_outcome(what: str) -> Iterator[None]:
     """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from newsmon.health import PassFailed
     from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
+    from newsmon.verdict import PassFailed
 
     try:
         yield
@@ -138,11 +138,9 @@ def _flow_outcome(what: str) -> Iterator[None]:
         reason = error_line(exc)
         raise _fail(EXIT_DATABASE, f"database error during the {what}: {reason}") from None
     except TimeoutError as exc:
-        raise _fail(EXIT_CRASHED, f"the {what} timed out: {exc}") from None
+        raise _fail(EXIT_CRASHED, f"the {what} timed out: {error_line(exc)}") from None
     except Exception as exc:
-        lines = str(exc).strip().splitlines()
-        reason = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
-        raise _fail(EXIT_CRASHED, f"the {what} crashed: {reason}") from None
+        raise _fail(EXIT_CRASHED, f"the {what} crashed: {error_line(exc, 1000)}") from None
 
 
 def _day(value: str | None, option: str) -> date | None:

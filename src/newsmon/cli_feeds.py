@@ -142,8 +142,11 @@ def feeds_add(
     config: ConfigOption = None,
 ) -> None:
     """Find a site's feed, check that it parses, and add it to the configuration file."""
-    from newsmon.discover import DiscoveryError, add_to_config, discover
+    from newsmon.discover import DiscoveryError, add_to_config, argument_problem, discover, said
 
+    problem = argument_problem(name, language)
+    if problem:
+        raise _fail(EXIT_CONFIG, problem)
     cfg = _config(config)
     path = config_path(config)
     try:
@@ -151,12 +154,12 @@ def feeds_add(
     except DiscoveryError as exc:
         raise _fail(1, str(exc)) from None
     if any(f.url == found.url for f in cfg.feeds):
-        raise _fail(1, f"{found.url} is already configured")
+        raise _fail(1, f"{said(found.url)} is already configured")
     try:
         entry = add_to_config(path, found, name=name, language=language)
     except (ConfigError, ValueError) as exc:
         raise _fail(EXIT_CONFIG, f"not added: {exc}") from None
     typer.echo(
-        f"added {entry.name}: {entry.url} ({found.entries} entries"
+        f"added {entry.name}: {said(entry.url)} ({found.entries} entries"
         f"{', language ' + entry.language if entry.language else ''}) to {path}"
     )

@@ -84,7 +84,8 @@ def health(
 def runs(
     config: ConfigOption = None,
     flow: Annotated[
-        str | None, typer.Option(help="Only runs of this flow (monitor, backfill)")
+        str | None,
+        typer.Option(help="Only runs of this flow (monitor, backfill, backfill-urls, digest)"),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 20,
     as_json: JsonOption = False,

@@ -7,11 +7,15 @@ Registered on the `newsmon` command by importing this module (newsmon.cli does).
 from __future__ import annotations
 
 import asyncio
+import gzip
+import zlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from newsmon.bounds import one_line
+from newsmon.charset import choose_encoding, decode
 from newsmon.cli import (
     EXIT_BELOW_FLOOR,
     EXIT_CONFIG,
@@ -50,10 +54,9 @@ def classify_page(
     from newsmon.rules import VetoKind, explain
 
     ruleset = _rules(config, rules, korean)
+    fetch_cfg = _config(config).fetch if rules is None else FetchConfig()
     if source.startswith(("http://", "https://")):
         from newsmon.fetch import Fetcher, FetchResult
-
-        fetch_cfg = _config(config).fetch if rules is None else FetchConfig()
 
         async def fetch_page() -> FetchResult:
             fetcher = Fetcher(fetch_cfg)
@@ -69,17 +72,22 @@ def classify_page(
         title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
     else:
         path = Path(source)
+        limit = fetch_cfg.max_page_bytes
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise _fail(EXIT_CONFIG, f"cannot read {source}: {exc.strerror or exc}") from None
-        if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+            data, cut = read_local_page(path, limit)
+        except (OSError, EOFError, zlib.error) as exc:
+            why = getattr(exc, "strerror", None) or one_line(str(exc), 160) or type(exc).__name__
+            raise _fail(EXIT_CONFIG, f"cannot read {source}: {why}") from None
+        if looks_like_html(path, data):
             extracted = extract_article(data, url=path.resolve().as_uri())
             title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
-        else:  # plain text: the first line is the title
-            first, _, rest = data.decode("utf-8", errors="replace").partition("\n")
-            title, text, origin = first.strip(), rest, "plain text"
-    typer.echo(f"{title or '(no title)'}")
+        else:  # plain text, in the charset it reads as: the first line is the title
+            codec = choose_encoding(data, []) or "utf-8"
+            first, _, rest = decode(data, codec).partition("\n")
+            title, text, origin = first.strip(), rest, f"plain text ({codec})"
+        if cut:
+            origin += f", cut at {limit} bytes"
+    typer.echo(one_line(title or "", 300) or "(no title)")
     typer.echo(f"  {origin}, {len(text)} chars; rules {ruleset.version} (korean: {ruleset.korean})")
     details = explain(ruleset, title, text)
     matched = [d for d in details if d.matched]
@@ -94,6 +102,29 @@ def classify_page(
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
         for line in explain_lines(d):
             typer.echo(line)
+
+
+def read_local_page(path: Path, limit: int) -> tuple[bytes, bool]:
+    """A saved page's bytes, at most `limit` (and whether there was more); a gzip file (a
+    saved `.html.gz`) is inflated, within the same limit."""
+    with path.open("rb") as raw:
+        head = raw.read(2)
+        raw.seek(0)
+        if head == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=raw) as inflated:
+                data = inflated.read(limit + 1)
+        else:
+            data = raw.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+def looks_like_html(path: Path, data: bytes) -> bool:
+    """A page by its name (.html, .htm, .xhtml, also gzipped), or by its first bytes."""
+    suffixes = [x.lower() for x in path.suffixes[-2:]]
+    if any(x in (".html", ".htm", ".xhtml") for x in suffixes):
+        return True
+    start = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith((b"<!doctype html", b"<head")) or b"<html" in start
 
 
 @app.command("eval")

@@ -89,6 +89,11 @@ class SlackConfig(_Strict):
         hold = self.unchecked_post_after_minutes
         return None if hold is None else unknown_since + timedelta(minutes=hold)
 
+    def channels_in_use(self) -> set[str]:
+        """The channels this configuration posts to: the topics', the default and ops ones."""
+        named = [*self.channels.values(), self.default_channel, self.ops_channel]
+        return {c for c in named if c}
+
     def zone(self) -> tzinfo:
         from zoneinfo import ZoneInfo
 

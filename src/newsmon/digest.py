@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from newsmon.alerts import (
@@ -27,6 +27,9 @@ from newsmon.alerts import (
 )
 from newsmon.corpus.records import DigestStory
 
+# A digest stopped half-way is finished by later calls while its period ended at most this
+# long ago (health reports older ones as lost to the schedule).
+RESUME_WITHIN = timedelta(days=7)
 MAX_BLOCKS = 40  # Slack allows 50 blocks a message; a header and sections stay well under
 HEADER_ROOM = 500  # a part's header line, escaped (a channel name is at most 200 characters)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
@@ -43,10 +46,17 @@ def parse_duration(text: str) -> timedelta:
 
 def window(now: datetime, length: timedelta, zone: tzinfo) -> tuple[datetime, datetime]:
     """The period ending at the last whole hour (in the configured zone) and `length` long:
-    two calls in the same hour name the same period, so the second posts nothing."""
+    two calls in the same hour name the same period, so the second posts nothing.
+
+    Whole days of `length` are the zone's calendar days (the same hour that many days before),
+    the rest real time: daily digests at a fixed hour of the zone follow each other without a
+    gap or an overlap across a DST change (23 or 25 hours then)."""
     local = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
-    end = local.astimezone(now.tzinfo) if now.tzinfo else local
-    return end - length, end
+    days, rest = divmod(length, timedelta(days=1))
+    start = (local - timedelta(days=days)).astimezone(UTC) - rest  # wall clock, then real
+    if now.tzinfo:
+        return start.astimezone(now.tzinfo), local.astimezone(now.tzinfo)
+    return start, local
 
 
 def _line(story: DigestStory) -> str:

@@ -11,20 +11,78 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+import httpx
+from pydantic import ValidationError
+
+from newsmon.bounds import clean_text, one_line
 from newsmon.config import Config, ConfigError, FeedConfig, load_config
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.language import detect_language
 from newsmon.rules import Rules
+from newsmon.urls import shown_url
 from newsmon.workers import PagePool, WorkStopped
-from newsmon.yamledit import append_to_list
+from newsmon.yamledit import append_to_list, plain_line
 from newsmon.yamlfile import escape_env
+
+# Feeds a page's <link rel="alternate"> may make us try: a site lists a few (comments,
+# categories); a page listing thousands would otherwise cost a request, up to
+# fetch.total_timeout, each.
+MAX_CANDIDATES = 8
 
 
 class DiscoveryError(Exception):
     """No usable feed at or behind the URL; the message says what was tried."""
+
+
+def ascii_url(url: str) -> str:
+    """`url` in printable ASCII: as it is if it is; else as it is requested (IDNA host, the
+    rest percent-encoded as UTF-8: a NEL, a C1 control or a bidi override from a page or a
+    Location header becomes `%C2%85`, ...); a URL httpx cannot read has every character
+    outside printable ASCII percent-encoded."""
+    if url.isascii() and url.isprintable():
+        return url
+    try:
+        return str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "".join(c if "!" <= c <= "~" else quote(c, safe="") for c in clean_text(url))
+
+
+def said(url: str) -> str:
+    """`url` as a message shows it: printable ASCII, credentials hidden, at most 200
+    characters."""
+    shown = shown_url(ascii_url(url))
+    return shown if len(shown) <= 200 else shown[:199] + "…"
+
+
+def _error(result: FetchResult) -> str:
+    """The fetch's failure as one short line of printable text (a reason phrase is the
+    server's)."""
+    return one_line(result.error or "", 200) or "not a feed"
+
+
+def _configured_url(asked: str, result: FetchResult) -> str:
+    """The address to configure for a feed fetched from `asked`: where a chain of permanent
+    redirects ended, else `asked` itself (a temporary redirect, to a signed CDN address or a
+    redirector, is the publisher's to change), in printable ASCII."""
+    return ascii_url(result.moved_to or asked)
+
+
+def argument_problem(name: str | None, language: str | None) -> str | None:
+    """What is wrong with a `--name` or `--language` for a new feed, or None."""
+    try:
+        FeedConfig.model_validate({"name": name or "x", "url": "https://x/", "language": language})
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "name" in fields:
+            return (
+                f"--name {plain_line(name or '')[:90]!r}: lower-case letters, digits, '.', '-'"
+                " and '_', starting with a letter or digit, at most 80 characters"
+            )
+        return f"--language {plain_line(language or '')[:20]!r}: ko or en"
+    return None
 
 
 @dataclass(frozen=True)
@@ -67,26 +125,29 @@ async def discover(url: str, config: Config) -> FoundFeed:
     try:
         page = await fetcher.get(url, max_bytes=fetch.max_feed_bytes, trusted=True)
         if not page.ok:
-            raise DiscoveryError(f"cannot fetch {url}: {page.error}")
+            raise DiscoveryError(f"cannot fetch {said(url)}: {_error(page)}")
         direct, stopped = await _as_feed(pool, page)
         if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
-            return _found(page.final_url, direct)
+            return _found(_configured_url(url, page), direct)
         candidates = find_feed_links(page.content, page.final_url)
         tried: list[str] = []
-        for candidate in candidates:
+        for candidate in candidates[:MAX_CANDIDATES]:
             # a link the page chose: the address policy applies off the host the user named
             got = await fetcher.get(candidate, max_bytes=fetch.max_feed_bytes, user_url=url)
-            why = got.error
+            why = _error(got)
             if got.ok:
-                parsed, why = await _as_feed(pool, got)
+                parsed, parse_stopped = await _as_feed(pool, got)
                 if parsed is not None:
-                    return _found(got.final_url, parsed)
-            tried.append(f"{candidate} ({why or 'not a feed'})")
+                    return _found(_configured_url(candidate, got), parsed)
+                why = one_line(parse_stopped, 200) if parse_stopped else "not a feed"
+            tried.append(f"{said(candidate)} ({why})")
         if direct is not None:
-            return _found(page.final_url, direct)
-        detail = "; tried " + ", ".join(tried) if tried else " and it links to no feed"
-        what = f"could not be read ({stopped})" if stopped else "is not a feed"
-        raise DiscoveryError(f"{url} {what}{detail}")
+            return _found(_configured_url(url, page), direct)
+        left = len(candidates) - len(tried)
+        more = f" and {left} more it links to, not tried" if left > 0 else ""
+        detail = "; tried " + ", ".join(tried) + more if tried else " and it links to no feed"
+        what = f"could not be read ({one_line(stopped, 200)})" if stopped else "is not a feed"
+        raise DiscoveryError(f"{said(url)} {what}{detail}")
     finally:
         pool.close()
         await fetcher.aclose()
@@ -116,7 +177,7 @@ def add_to_config(
     item = {"name": entry.name, "url": escape_env(entry.url)}
     if entry.language:
         item["language"] = entry.language
-    title = found.title[:70] if found.title else None
+    title = plain_line(found.title)[:70] if found.title else None  # the page's words, as text
     append_to_list(path, "feeds", item, comment=title, check=lambda p: _added(p, entry))
     return entry
 

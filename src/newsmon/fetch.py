@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from newsmon.bodies import ACCEPT_ENCODING, EncodingRefused, read_capped
+from newsmon.bounds import one_line
 from newsmon.config import FetchConfig
 from newsmon.netguard import (
     AddressPolicy,
@@ -34,6 +35,7 @@ from newsmon.netguard import (
 )
 from newsmon.urls import shown_url
 
+MAX_ERROR_CHARS = 300  # a fetch's error line, as stored and shown
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -102,7 +104,9 @@ class FetchResult:
         return self.failure in TRANSIENT
 
     def fail(self, kind: FailureKind, error: str) -> None:
-        self.failure, self.error = kind, error
+        # one printable line: a reason phrase or an exception's text may quote the server's
+        # bytes (latin-1 C1 controls, ESC sequences), which `newsmon feeds` prints
+        self.failure, self.error = kind, one_line(error, MAX_ERROR_CHARS)
 
     @property
     def not_modified(self) -> bool:

@@ -1,9 +1,8 @@
-"""Is newsmon working? Verdicts from plain records, with no database and no Prefect.
+"""Is newsmon working? A verdict from plain records, with no database and no Prefect.
 
-Two judgements: `judge_pass` decides whether a monitoring pass failed for a business reason
-(every feed failed, delivery blocked for several passes), which the `monitor` flow turns into a
-failed run after recording it; `assess` reads the corpus's recent runs, feed health and alert
-counts into a `HealthReport` whose problems make `newsmon health` exit non-zero.
+`assess` reads the corpus's recent runs, feed health, alert counts, unreadable channels and
+unfinished digests into a `HealthReport` whose problems make `newsmon health` exit non-zero
+(whether one pass failed is `newsmon.verdict`'s).
 """
 
 from __future__ import annotations
@@ -14,86 +13,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from newsmon.corpus.records import ChannelBlock, FeedHealth, RunRecord, RunStatus
-from newsmon.report import PassTotals
+from newsmon.corpus.records import (
+    ChannelBlock,
+    FeedHealth,
+    RunRecord,
+    RunStatus,
+    UnfinishedDigest,
+)
+from newsmon.digest import RESUME_WITHIN
 from newsmon.urls import shown_url
 
-BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
 STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
-MAX_NAMED = 3  # feeds or errors named in one message
-
-
-class VerdictKind(StrEnum):
-    OK = "ok"
-    ALL_FEEDS_FAILED = "all_feeds_failed"
-    DELIVERY_BLOCKED = "delivery_blocked"
-
-
-@dataclass(frozen=True)
-class PassVerdict:
-    """Whether a pass that ran to its end did its job; `message` is one line saying why not."""
-
-    kind: VerdictKind = VerdictKind.OK
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.kind is VerdictKind.OK
-
-
-class PassFailed(Exception):
-    """A pass ran to its end and was recorded, but failed: the flow run must end Failed."""
-
-    def __init__(self, verdict: PassVerdict, totals: PassTotals) -> None:
-        super().__init__(verdict.message)
-        self.verdict = verdict
-        self.totals = totals
-
-
-def delivery_blocked(summary: Mapping[str, Any]) -> bool:
-    """A pass's stored summary says alerts waited, none went out, and the sender refused."""
-    return (
-        int(summary.get("alerts_pending") or 0) > 0
-        and int(summary.get("alerts_sent") or 0) == 0
-        and bool(summary.get("delivery_errors"))
-    )
-
-
-def _named(items: Sequence[str]) -> str:
-    more = f"; and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
-    return "; ".join(items[:MAX_NAMED]) + more
-
-
-def judge_pass(
-    totals: PassTotals, earlier: Sequence[RunRecord], *, blocked_passes: int = BLOCKED_PASSES
-) -> PassVerdict:
-    """The verdict on a pass, given the passes before it (newest first).
-
-    Every feed tried failing is a failure at once (no network, a dead proxy). Delivery that
-    is blocked fails only after `blocked_passes` passes in a row (the earlier ones as their
-    stored summaries tell), so one Slack hiccup does not turn a run red. Feeds not due were
-    not tried and count neither way.
-    """
-    if totals.feeds_failed and not totals.feeds_ok:
-        failed = [f"{f.feed}: {f.error}" for f in totals.failures]
-        return PassVerdict(
-            VerdictKind.ALL_FEEDS_FAILED,
-            f"every feed tried failed ({totals.feeds_failed}): {_named(failed)}",
-        )
-    if blocked_passes > 0 and delivery_blocked(totals.as_dict()):
-        finished = [r for r in earlier if r.status in (RunStatus.COMPLETED, RunStatus.FAILED)]
-        streak = 1
-        for run in finished[: blocked_passes - 1]:
-            if not delivery_blocked(run.summary):
-                break
-            streak += 1
-        if streak >= blocked_passes:
-            return PassVerdict(
-                VerdictKind.DELIVERY_BLOCKED,
-                f"delivery blocked for {streak} passes in a row: {totals.alerts_pending} "
-                f"alerts pending, none sent ({totals.sender}): {totals.delivery_errors[0]}",
-            )
-    return PassVerdict()
 
 
 # --- the health of a running installation -------------------------------------------------------
@@ -112,6 +42,7 @@ class ProblemKind(StrEnum):
     ENTRIES_FAILING = "entries_failing"  # a feed's entry fails pass after pass: a story not stored
     NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
     HISTORY_UNREADABLE = "history_unreadable"  # a lost post there cannot be checked (a scope)
+    DIGEST_UNFINISHED = "digest_unfinished"  # a digest stopped half-way: the next call finishes it
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -238,6 +169,32 @@ def _age(delta: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
+def _unfinished_digests(now: datetime, digests: Sequence[UnfinishedDigest]) -> list[Problem]:
+    """One problem per channel with digests begun and not finished: the oldest, its error,
+    and whether a later digest call will still finish it."""
+    by_channel: dict[str, list[UnfinishedDigest]] = {}
+    for d in digests:
+        by_channel.setdefault(d.channel, []).append(d)
+    problems = []
+    for channel, left in by_channel.items():
+        oldest = min(left, key=lambda d: d.until)
+        fate = (
+            "too old for a later digest call to finish"
+            if now - oldest.until > RESUME_WITHIN
+            else "the next digest call finishes it"
+        )
+        problems.append(
+            Problem(
+                ProblemKind.DIGEST_UNFINISHED,
+                f"{channel}: {len(left)} digest(s) not finished, the oldest of "
+                f"{oldest.since:%Y-%m-%d %H:%M} – {oldest.until:%Y-%m-%d %H:%M} UTC "
+                f"({oldest.error or 'stopped'}); {fate}",
+                channel,
+            )
+        )
+    return problems
+
+
 @dataclass(frozen=True)
 class HealthReport:
     checked_at: datetime
@@ -319,13 +276,15 @@ def assess(
     last_completed: RunRecord | None = None,
     index: IndexBacklog | None = None,
     unreadable: Mapping[str, ChannelBlock] | None = None,
+    digests: Sequence[UnfinishedDigest] = (),
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
 
     `last_completed` is the newest completed pass when it may be older than all of `runs`;
     `index`, when retention is on, what the near-duplicate index holds past it;
-    `unreadable`, the channels whose history could not be read at their last lookup.
+    `unreadable`, the channels whose history could not be read at their last lookup;
+    `digests`, the digests begun and not finished.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -437,6 +396,7 @@ def assess(
                 channel,
             )
         )
+    problems += _unfinished_digests(now, digests)
     if index is not None and index.articles > INDEX_SHARES_BEHIND * index.per_pass:
         problems.append(
             Problem(

@@ -18,7 +18,6 @@ through `shown_url` (a password, a key in the query hidden); a database URL is n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -28,7 +27,7 @@ from newsmon.alerts import MAX_SECTION_CHARS, Marker, Message, clip_escaped, whe
 from newsmon.bounds import clean_text
 from newsmon.corpus.records import Announced
 from newsmon.health import FeedVerdict, HealthReport, Problem, ProblemKind
-from newsmon.urls import shown_url
+from newsmon.urls import hide_secrets, shown_url
 
 NOTICE_EVENT = "newsmon_notice"
 MAX_SINGLE = 3  # problems appearing (or resolved) in one pass that get a notice each
@@ -48,6 +47,8 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.INDEX_BEHIND: "near-duplicate index behind",
     ProblemKind.ENTRIES_FAILING: "feed entries failing",
     ProblemKind.NO_FEEDS: "no feed enabled",
+    ProblemKind.HISTORY_UNREADABLE: "channel history cannot be read",
+    ProblemKind.DIGEST_UNFINISHED: "digest not finished",
 }
 
 HINTS: dict[ProblemKind, str] = {
@@ -66,10 +67,14 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
     ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",
     ProblemKind.NO_FEEDS: "enable a feed in the configuration",
+    ProblemKind.HISTORY_UNREADABLE: (
+        "grant the bot channels:history (groups:history for a private channel), or configure "
+        "the channel's ID"
+    ),
+    ProblemKind.DIGEST_UNFINISHED: (
+        "the next digest run finishes it once Slack takes it; `newsmon health` says why it stopped"
+    ),
 }
-
-_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")
-_DATABASE_SCHEMES = ("postgres", "sqlite", "mysql")
 
 
 def problem_key(problem: Problem) -> str:
@@ -81,15 +86,10 @@ def problem_key(problem: Problem) -> str:
 
 
 def safe_text(text: str, limit: int) -> str:
-    """`text` for mrkdwn: credentials out of every URL (database URLs out altogether), one
-    line, escaped, at most `limit` characters."""
-
-    def shown(found: re.Match[str]) -> str:
-        if found.group(1).lower().startswith(_DATABASE_SCHEMES):
-            return "(database URL)"
-        return shown_url(found.group(0))
-
-    flat = " ".join(_URL.sub(shown, clean_text(text)).split())
+    """`text` for mrkdwn: no secret (credentials out of every URL, database and webhook URLs
+    and Slack tokens out altogether: `hide_secrets`), one line, escaped, at most `limit`
+    characters."""
+    flat = " ".join(hide_secrets(clean_text(text)).split())
     return clip_escaped(flat, limit)
 
 

@@ -16,6 +16,7 @@ keeps fragments and turns IDNA hosts back into Unicode.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
@@ -225,3 +226,27 @@ def canonical_url(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return urlunsplit(("https", netloc, path, _without(parts.query, _is_amp_param), ""))
+
+
+_ANY_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")
+_DATABASE_SCHEMES = ("postgres", "sqlite", "mysql")
+_WEBHOOK_HOSTS = ("hooks.slack.com",)
+# Slack's tokens: bot, user, app-level, configuration, refresh (xoxb-…, xoxp-…, xapp-…)
+_SLACK_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]+")
+
+
+def hide_secrets(text: str) -> str:
+    """`text` (an error's message, a server's answer) fit for logs, the runs table and Slack:
+    database URLs out altogether, a Slack webhook URL (its path is the secret) and Slack tokens
+    replaced, and every other URL shown as `shown_url` shows it (no password, no credential
+    query values)."""
+
+    def shown(found: re.Match[str]) -> str:
+        url = found.group(0)
+        if found.group(1).lower().startswith(_DATABASE_SCHEMES):
+            return "(database URL)"
+        if (urlsplit(url).hostname or "").lower() in _WEBHOOK_HOSTS:
+            return "(Slack webhook URL)"
+        return shown_url(url)
+
+    return _SLACK_TOKEN.sub("(Slack token)", _ANY_URL.sub(shown, text))

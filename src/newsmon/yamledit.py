@@ -4,11 +4,12 @@ round trip), and never a broken file (the result is checked before it replaces t
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from newsmon.bounds import one_line
 from newsmon.yamlfile import ConfigError
 
 _KEY_ONLY = re.compile(r"^( *)[^\s#-][^#]*:\s*(?:#.*)?$")  # `key:` opening a nested block
@@ -46,6 +48,14 @@ def _indents(text: str) -> tuple[int, int, int]:
     return mapping or 2, sequence or 4, 2 if offset is None else max(offset, 0)
 
 
+def plain_line(text: str) -> str:
+    """`text` as one line of plain printable text, fit for a comment: what YAML refuses in a
+    file (NUL, DEL, C0 and C1 controls, lone surrogates) and what would make the file read
+    other than it says (bidi embeddings, overrides and isolates, zero-width characters) are
+    dropped; line breaks of any kind and runs of spaces become one space."""
+    return one_line(text)
+
+
 def append_to_list(
     path: Path,
     key: str,
@@ -56,13 +66,23 @@ def append_to_list(
 ) -> None:
     """Append `item` to the top-level list `key` (made if absent or empty) and rewrite `path`.
 
-    The new text is written to a temporary file beside `path`, must mean exactly the old
-    settings plus the item, and must pass `check` (e.g. `load_config`); only then does it
-    replace `path`, atomically. `comment` goes at the end of the item's first line (block
-    style only: flow style has no room for comments). Raises ConfigError, leaving `path` as
-    it was.
+    The new text is written to a temporary file beside the file (the target of `path` if it
+    is a symbolic link, which stays one), must mean exactly the old settings plus the item,
+    and must pass `check` (e.g. `load_config`); only then, synced to disk and if nobody saved
+    the file meanwhile, does it replace the file, atomically. Two edits through this function
+    never interleave (a lock on the folder). `comment` goes at the end of the item's first
+    line (block style only: flow style has no room for comments). Raises ConfigError, leaving
+    the file as it was: a read-only file, a folder that cannot be written, a file changed
+    meanwhile are refused.
     """
-    text = path.read_text(encoding="utf-8")
+    target = Path(os.path.realpath(path))
+    with _locked_folder(target.parent, path) as folder:
+        text = _read(target, path)
+        new_text = _edited(text, path, key, item, comment)
+        _replace(target, path, text, new_text, check, folder)
+
+
+def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: str | None) -> str:
     editor = YAML()  # round trip
     editor.preserve_quotes = True
     editor.width = 4096  # never re-wrap the file's long lines
@@ -74,6 +94,7 @@ def append_to_list(
         raise ConfigError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(doc, CommentedMap):
         raise ConfigError(f"{path}: the file must hold a mapping of settings")
+    _keep_anchors(doc)
     entry = CommentedMap(item.items())
     items = doc.get(key)
     if items is None:
@@ -83,35 +104,111 @@ def append_to_list(
     if not items:  # `key: []` becomes a block list, the layout people extend by hand
         items.fa.set_block_style()
     items.append(entry)
+    comment = plain_line(comment) if comment else None
     if comment and not items.fa.flow_style():
-        entry.yaml_add_eol_comment(" ".join(comment.split()), next(iter(item)))
+        entry.yaml_add_eol_comment(comment, next(iter(item)))
     out = io.StringIO()
     editor.dump(doc, out)
     new_text = out.getvalue()
     _same_but_for(text, new_text, key, dict(item), path)
-    _replace(path, new_text, check)
+    return new_text
+
+
+@contextlib.contextmanager
+def _locked_folder(folder: Path, shown: Path) -> Iterator[int]:
+    """The folder, open and locked against other edits through this module (flock: released
+    when the process ends, however it ends; a lock on the file would not survive its
+    replacement, and a lock file would be left lying about)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot open its folder: {exc.strerror or exc}") from None
+    try:
+        with contextlib.suppress(OSError):  # no flock (some network file systems): the check
+            fcntl.flock(fd, fcntl.LOCK_EX)  # for a file changed meanwhile still holds
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _read(target: Path, shown: Path) -> str:
+    try:
+        text = target.read_text(encoding="utf-8")
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{shown}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{shown}: cannot read: {exc}") from None
+    if not mode & 0o222:  # no one may write it: someone meant it to stay as it is
+        raise ConfigError(f"{shown}: the file is read-only; not changed")
+    return text
+
+
+def _keep_anchors(node: object) -> None:
+    """Every anchor the file has is written again: ruamel writes only those an alias uses,
+    and an operator's anchor that nothing refers to yet would vanish."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        anchor = getattr(current, "anchor", None)
+        if anchor is not None and getattr(anchor, "value", None):
+            anchor.always_dump = True
+        if isinstance(current, CommentedMap):
+            stack.extend(current.values())
+        elif isinstance(current, CommentedSeq):
+            stack.extend(current)
 
 
 def _same_but_for(old: str, new: str, key: str, item: dict[str, Any], path: Path) -> None:
     """The rewritten file must say what the old one said, plus the item: nothing else moved."""
-    before = yaml.safe_load(old) or {}
-    expected = {**before, key: [*(before.get(key) or []), item]}
-    if yaml.safe_load(new) != expected:
+    try:
+        before = yaml.safe_load(old) or {}
+        expected = {**before, key: [*(before.get(key) or []), item]}
+        same = yaml.safe_load(new) == expected
+    except yaml.YAMLError:
+        same = False
+    if not same:
         raise ConfigError(f"{path}: cannot add to {key} without changing other settings")
 
 
-def _replace(path: Path, text: str, check: Callable[[Path], object]) -> None:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    temp = Path(name)
+def _replace(
+    target: Path,
+    shown: Path,
+    old: str,
+    text: str,
+    check: Callable[[Path], object],
+    folder: int,
+) -> None:
+    temp: Path | None = None
     try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        temp = Path(name)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        stat = target.stat()
         with contextlib.suppress(OSError):
-            os.chmod(temp, path.stat().st_mode & 0o7777)
+            os.chmod(temp, stat.st_mode & 0o7777)
+            if (stat.st_uid, stat.st_gid) != (os.geteuid(), os.getegid()):
+                os.chown(temp, stat.st_uid, stat.st_gid)
         try:
             check(temp)
         except ConfigError as exc:  # name the real file, not the temporary one
-            raise ConfigError(str(exc).replace(str(temp), str(path))) from None
-        os.replace(temp, path)
+            raise ConfigError(str(exc).replace(str(temp), str(shown))) from None
+        if _read(target, shown) != old:  # saved meanwhile (an editor): theirs stays
+            raise ConfigError(f"{shown}: the file changed while it was being edited; not written")
+        os.replace(temp, target)
+        temp = None
+        with contextlib.suppress(OSError):  # some file systems cannot sync a folder
+            os.fsync(folder)  # the rename itself survives a crash
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot write: {exc.strerror or exc}") from None
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                temp.unlink(missing_ok=True)

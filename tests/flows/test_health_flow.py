@@ -14,12 +14,13 @@ from flows.monitor import monitor
 from prefect.flow_engine import FlowRunTimeoutError
 from typer.testing import CliRunner
 
-from newsmon.cli import EXIT_PASS_FAILED, EXIT_UNHEALTHY, app
+from newsmon.cli import EXIT_CRASHED, EXIT_PASS_FAILED, EXIT_UNHEALTHY, app
 from newsmon.config import load_config
 from newsmon.corpus import Store
+from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.records import RunStatus
 from newsmon.devsite import SiteServer
-from newsmon.health import PassFailed, VerdictKind
+from newsmon.verdict import PassFailed, VerdictKind
 from tests.flows.test_backfill_urls_flow import artifacts
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
@@ -136,3 +137,59 @@ def test_a_pass_that_times_out_is_recorded_as_crashed(tmp_path: Path, site: Site
     assert run.error is not None and "timed out" in run.error and run.finished_at is not None
     code, out = newsmon("health", "--config", str(config))
     assert code == EXIT_UNHEALTHY and "last_pass_failed: run #1 crashed" in out
+
+
+def test_a_crash_whose_text_carries_secrets_is_recorded_and_shown_without_them(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever an exception quotes (a driver naming the database URL it used, a client quoting
+    the token it sent), the runs table, `newsmon runs` and `newsmon run`'s line keep one line
+    and no secret."""
+    config = write_config(tmp_path, feeds=GOOD_FEEDS[:1], base=site.base, channels=CHANNELS)
+    leak = (
+        "lost the corpus at postgresql+psycopg://newsmon:s3cret-pw@db.internal:5432/newsmon "
+        "while posting with xoxb-1234-5678-abcdefSECRET to "
+        "https://hooks.slack.com/services/T000/B000/WEBHOOKSECRET\n[SQL: SELECT 1]"
+    )
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError(leak)
+
+    monkeypatch.setattr(Outbox, "count_alerts", broken)  # read right after delivery
+    code, out = newsmon("run", "--config", str(config))
+    assert code == EXIT_CRASHED, out
+    assert "the pass crashed: RuntimeError: lost the corpus at (database URL) while" in out
+    monkeypatch.undo()
+    [run] = runs_of(config)
+    assert run["status"] == "crashed"
+    error = str(run["error"])
+    assert error.startswith("RuntimeError: lost the corpus at (database URL) while"), error
+    code, listing = newsmon("runs", "--config", str(config))
+    assert code == 0 and "crashed" in listing
+    for shown in (error, out, listing):
+        for secret in ("s3cret-pw", "xoxb-1234", "SECRET", "SELECT 1"):
+            assert secret not in shown, shown
+    assert "\n" not in error
+
+
+def test_a_summary_table_prefect_refuses_does_not_turn_a_recorded_pass_into_a_crash(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Prefect API refusing the `monitor-summary` artifact (an outage, a restart) came
+    after the pass was recorded completed: the row was overwritten as crashed, the index was
+    not pruned, health not judged, notices not posted, and the flow run failed."""
+    import flows.monitor
+
+    async def refused(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Prefect API answered 503")
+
+    monkeypatch.setattr(flows.monitor, "acreate_table_artifact", refused)
+    config = write_config(
+        tmp_path, feeds=GOOD_FEEDS, base=site.base, channels=CHANNELS, default_channel="#n"
+    )
+    before = len(artifacts("newsmon-health"))
+    totals = asyncio.run(monitor(config_path=str(config)))
+    assert totals.feeds_ok == 2
+    [run] = runs_of(config)
+    assert run["status"] == "completed" and run["error"] is None
+    assert len(artifacts("newsmon-health")) == before + 1  # health was still judged

@@ -11,13 +11,20 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+import newsmon.corpus.claims
+import newsmon.pipeline.delivery
+from newsmon.corpus.claims import new_claim
 from newsmon.corpus.records import AlertStatus
 from newsmon.pipeline import deliver
 from tests.conftest import ROOT
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import PROXY_403, FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
 
 
 def test_two_deliveries_at_once_post_every_alert_exactly_once(
@@ -320,6 +327,36 @@ def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the
         second.close()
 
 
+def test_a_slack_too_slow_for_the_claim_leaves_the_rest_instead_of_posting_after_the_lease(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Posts that each take long ate the claim's lease while its batch was still posting; the
+    next posts went out after the lease, while another delivery had taken the same alerts
+    over, looked them up (not there yet) and posted them: each twice. A delivery must not
+    start a post its claim no longer covers."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", lease_seconds=2.0)
+    first, second = context(config, fake), context(config, fake)
+    try:
+        ids = queue_alerts(first.store, {"#a": 4})
+        fake.channel_id("#a")
+        fake.delay_before = 0.8  # every post takes 0.8 s before Slack accepts it
+        outcomes = []
+        worker = threading.Thread(target=lambda: outcomes.append(deliver(first)))
+        started = time.monotonic()
+        worker.start()
+        time.sleep(max(0.0, 2.1 - (time.monotonic() - started)))  # the first lease is over
+        other = deliver(second)
+        worker.join(timeout=30)
+        assert sorted(fake.metadata_ids()) == sorted(str(i) for i in ids)  # each once
+        assert outcomes[0].sent + other.sent == 4
+        assert outcomes[0].sent >= 1 and outcomes[0].deferred >= 1
+        assert any("too slowly" in e for e in outcomes[0].errors)
+        assert all(a.status is AlertStatus.SENT for a in first.store.list_alerts())
+    finally:
+        first.close()
+        second.close()
+
+
 def test_an_hour_long_retry_after_leaves_the_channel_for_a_later_pass(
     tmp_path: Path, fake: FakeSlack
 ) -> None:
@@ -340,3 +377,35 @@ def test_an_hour_long_retry_after_leaves_the_channel_for_a_later_pass(
         assert len(pending) == 3 and all(a.attempts == 0 for a in pending)
     finally:
         ctx.close()
+
+
+@pytest.mark.postgres
+def test_a_worker_whose_clock_runs_ahead_takes_over_no_claim_another_still_holds(
+    tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers on several hosts share one PostgreSQL corpus. Claims were started and compared
+    in each host's own clock: a host 20 minutes ahead saw a 10-minute lease another host had
+    just taken as long expired, took the alerts over and posted them while the first was
+    posting them too. Leases are now written and compared in the database server's clock."""
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="skew") as url:
+        config = config_path(tmp_path, url)
+        holder, ahead = context(config, fake), context(config, fake)
+        try:
+            queue_alerts(holder.store, {"#a": 2})
+            fake.channel_id("#a")  # the channel exists: a takeover's lookup works
+            held = holder.store.outbox.claim_alerts(new_claim(timedelta(minutes=10)), 10)
+            assert len(held) == 2  # the first host is about to post both
+
+            def skewed() -> datetime:
+                return datetime.now(UTC) + timedelta(minutes=20)
+
+            for module in (newsmon.corpus.claims, newsmon.pipeline.delivery):
+                monkeypatch.setattr(module, "utcnow", skewed)
+            outcome = deliver(ahead)
+            assert fake.posts == [] and outcome.sent == 0 and outcome.recovered == 0
+            assert holder.store.count_alerts(AlertStatus.SENDING) == 2  # still the first's
+        finally:
+            holder.close()
+            ahead.close()

@@ -26,6 +26,7 @@ READS_FAILING = Scripted(503, {"ok": False, "error": "service_unavailable"})
 
 
 def _config(tmp_path: Path, db_url: str, **slack: Any) -> Path:
+    slack.setdefault("channels", {"policy": "#a", "open-source": "#b", "ai-safety": "#c"})
     return config_path(tmp_path, db_url, retry_delays_minutes=[0, 0, 0], **slack)
 
 
@@ -135,5 +136,34 @@ def test_lookups_failing_past_the_bound_post_once_unchecked(
         assert late.held == 0 and late.unchecked == 1 and late.sent == 1
         assert fake.metadata_ids() == [str(alert)]
         assert any("unchecked" in e for e in late.errors)
+    finally:
+        ctx.close()
+
+
+def test_a_channel_no_longer_used_is_neither_probed_nor_reported_for_ever(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A channel whose history could not be read stayed a health problem, probed every pass,
+    after the configuration stopped using it (a deleted channel never reads again): health
+    failed for good. Once nothing is configured for it nor waiting to go out there, it is
+    forgotten; while it is in use it is reported."""
+    ctx = context(_config(tmp_path, db_url, unchecked_post_after_minutes=0), fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 1})
+        fake.channel_script["#a"] = [INTERNAL_ERROR]
+        deliver(ctx)
+        fake.read_outage = MISSING_HISTORY_SCOPE
+        deliver(ctx)  # posted unchecked; the channel's history stays unreadable
+        assert _history_problems(ctx) == ["#a"]
+    finally:
+        ctx.close()
+    moved = _config(tmp_path, db_url, channels={"policy": "#policy-new"})
+    ctx = context(moved, fake)
+    try:
+        assert _history_problems(ctx) == []  # no longer configured, nothing waiting
+        reads = len(fake.attempts)
+        outcome = deliver(ctx)
+        assert not outcome.history_errors and len(fake.attempts) == reads  # not probed
+        assert ctx.store.outbox.history_errors() == {}
     finally:
         ctx.close()

@@ -112,3 +112,127 @@ def test_a_feed_over_its_parse_budget_is_not_added(tmp_path: Path, site) -> None
     page = runner.invoke(app, ["feeds", "add", site.url("/slow-first.html"), "--config", str(path)])
     assert page.exit_code == 0, page.output
     assert [f.url for f in load_config(path).feeds][1:] == [site.url("/feeds/en-ai.atom")]
+
+
+# --- a hostile site ----------------------------------------------------------------------------
+
+
+def atom_titled(title: str) -> bytes:
+    """The demo's English feed under another <title> (XML text, references allowed)."""
+    feed = (DEMO_SITE / "feeds" / "en-ai.atom").read_text(encoding="utf-8")
+    return feed.replace(
+        "<title>Frontier Wire — Technology &amp; Policy</title>", f"<title>{title}</title>", 1
+    ).encode("utf-8")
+
+
+def test_a_hostile_feed_title_is_a_one_line_plain_comment(tmp_path: Path, site) -> None:
+    """Controls YAML refuses (DEL, C1), bidi overrides, line separators and 100 KB in a feed's
+    title: the feed is added, the title's comment is plain printable text on one line."""
+    title = "AI&#127; news &#x202e;evil&#x2028;x&#x9b;y\n&#x0;# key: &amp;a *a !!python/x " + (
+        "&#x200b;" * 100 + "é" * 100_000
+    )
+    (site.root / "titled.atom").write_bytes(atom_titled(title))
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/titled.atom"), "--name", "t", "--config", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [f.name for f in load_config(path).feeds] == ["existing", "t"]
+    line = next(x for x in path.read_text(encoding="utf-8").splitlines() if "name: t " in x)
+    comment = line.split("#", 1)[1]
+    assert comment.startswith(" AI news evil x") and len(comment) <= 71, comment
+    assert comment.isprintable(), ascii(comment)
+
+
+def test_a_redirect_to_an_address_with_controls_is_stored_as_plain_ascii(
+    tmp_path: Path, site
+) -> None:
+    """A Location header may carry any latin-1 byte: a NEL (a line break to YAML 1.1), a C1
+    control (CSI to a terminal). The feed is stored and shown in the ASCII form it was
+    requested in."""
+    target = "/feeds/en-ai.atom?a=\x85\x9b[2J"
+    site.routes["/moved.atom"] = {"status": 301, "body": "", "headers": {"Location": target}}
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/moved.atom"), "--name", "m", "--config", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    url = site.url("/feeds/en-ai.atom?a=%C2%85%C2%9B[2J")
+    assert load_config(path).feeds[-1].url == url
+    assert result.output.isascii() and url in result.output
+
+
+def test_credentials_in_the_url_are_not_shown(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    secret = site.url("/feeds/en-ai.atom").replace("http://", "http://reader:pa55word@")
+    secret += "?apikey=K3Y-123"
+    added = runner.invoke(app, ["feeds", "add", secret, "--name", "s", "--config", str(path)])
+    assert added.exit_code == 0, added.output
+    assert load_config(path).feeds[-1].url == secret  # kept where the operator put it
+    again = runner.invoke(app, ["feeds", "add", secret, "--config", str(path)])
+    assert again.exit_code == 1 and "already configured" in again.output
+    missing = runner.invoke(
+        app, ["feeds", "add", site.url("/nope.xml?token=T0K-456"), "--config", str(path)]
+    )
+    assert missing.exit_code == 1 and "HTTP 404" in missing.output
+    (site.root / "keyed.html").write_text(
+        '<link rel="alternate" type="application/rss+xml" href="/nope.xml?api_key=L1NK-789">'
+    )
+    linked = runner.invoke(app, ["feeds", "add", site.url("/keyed.html"), "--config", str(path)])
+    assert linked.exit_code == 1 and "tried" in linked.output
+    shown = added.output + again.output + missing.output + linked.output
+    for word in ("pa55word", "K3Y-123", "T0K-456", "L1NK-789"):
+        assert word not in shown, shown
+
+
+def test_a_page_listing_endless_candidates_costs_a_few_requests(tmp_path: Path, site) -> None:
+    esc = "&#x1b;[2J"
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/nope.xml?n={i}{esc * (i % 2)}">'
+        for i in range(500)
+    )
+    (site.root / "many.html").write_text(f"<html><head>{links}</head><body>x</body></html>")
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/many.html"), "--config", str(path)])
+    assert result.exit_code == 1
+    assert len([p for p in site.paths_requested() if p.startswith("/nope.xml")]) <= 10
+    assert len(result.output) < 2000 and "\x1b" not in result.output, result.output
+
+
+def test_a_temporary_redirect_is_not_what_is_stored(tmp_path: Path, site) -> None:
+    """A feed behind a 302 (a signed CDN address, a redirector) is configured at its own
+    address, as a pass would keep fetching it; a permanent move is followed."""
+    site.routes.update(
+        {
+            "/latest.atom": {
+                "status": 302,
+                "body": "",
+                "headers": {"Location": "/feeds/en-ai.atom?sig=1"},
+            },
+            "/old.atom": {"status": 308, "body": "", "headers": {"Location": "/feeds/ko-ai.xml"}},
+        }
+    )
+    (site.root / "cdn.html").write_text(
+        '<link rel="alternate" type="application/atom+xml" href="/latest.atom">'
+    )
+    path = config_file(tmp_path)
+    for url, name in ((site.url("/cdn.html"), "a"), (site.url("/old.atom"), "b")):
+        result = runner.invoke(app, ["feeds", "add", url, "--name", name, "--config", str(path)])
+        assert result.exit_code == 0, result.output
+    urls = [f.url for f in load_config(path).feeds]
+    assert urls[1:] == [site.url("/latest.atom"), site.url("/feeds/ko-ai.xml")]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--name", "My Feed"), ("--language", "fr"), ("--name", "x" * 81)]
+)
+def test_a_bad_name_or_language_is_refused_before_any_request(
+    tmp_path: Path, site, option: str, value: str
+) -> None:
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/index.html"), option, value, "--config", str(path)]
+    )
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and option in result.output, result.output
+    assert site.paths_requested() == []

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from newsmon.config import load_config
 from newsmon.corpus import Store
+from newsmon.corpus.records import FeedSpec
 from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.devsite import SiteServer, serve
 from newsmon.pipeline import (
@@ -32,6 +33,7 @@ from newsmon.pipeline import (
 )
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
+from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.synthetic_site import SyntheticSite, posted_links, write_site
 
 FEEDS, ITEMS = 12, 3
@@ -210,3 +212,28 @@ def test_a_failed_renewal_neither_fails_the_pass_nor_ends_the_renewals(
     assert server.paths_requested().count(site.feed_path(0)) == 1
     name = site.feed_list()[0][0]
     assert health[name].consecutive_failures == 0 and health[name].last_error is None
+
+
+@pytest.mark.postgres
+def test_a_worker_whose_clock_runs_ahead_takes_over_no_live_feed_claim() -> None:
+    """Feed claims were written and judged in each worker's clock: a host 20 minutes ahead saw
+    a 5-minute claim another host had just taken as lapsed and fetched the feed as well. They
+    are now in the database server's clock; the worker's own `now` only says what is due."""
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="feedskew") as url:
+        holder, ahead = Store.open(url), Store.open(url)
+        try:
+            state = holder.sync_feeds([FeedSpec("wire", "https://wire.example/feed", None)])["wire"]
+            real = datetime.now(UTC)
+            lease = timedelta(minutes=5)
+            got = holder.claim_feeds([state.id], "holder", pass_started=real, lease=lease, now=real)
+            assert list(got) == [state.id]
+            skewed = real + timedelta(minutes=20)  # the other host's clock
+            taken = ahead.claim_feeds(
+                [state.id], "ahead", pass_started=skewed, lease=lease, now=skewed
+            )
+            assert taken == {} and ahead.feeds.claim_holders() == {"wire": "holder"}
+        finally:
+            holder.close()
+            ahead.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from newsmon.config import FetchConfig
 from newsmon.devsite import SiteServer, serve
-from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.fetch import MAX_ERROR_CHARS, FailureKind, Fetcher, FetchResult
 
 MB = 1024 * 1024
 
@@ -217,3 +219,30 @@ def test_validators_that_are_not_ascii_are_not_sent_back(site: SiteServer) -> No
     assert b"<rss" in again.content
     sent = site.requests[-1][1]
     assert "if-none-match" not in sent and "if-modified-since" not in sent
+
+
+def test_a_hostile_reason_phrase_becomes_one_printable_line() -> None:
+    """The reason phrase is the server's text (latin-1: C1 controls are single bytes); it was
+    stored as the feed's error as it came and printed by `newsmon feeds`: an ESC sequence or
+    a C1 control acted on the operator's terminal, and its length had no bound."""
+    phrase = b"Service \x1b[2J\x1b]0;pwned\x07Unavailable \x85\x9b31m" + b"x" * 5000
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 503 " + phrase + b"\r\nContent-Length: 0\r\n\r\n")
+
+    server = threading.Thread(target=answer, daemon=True)
+    server.start()
+    try:
+        result = fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml")
+    finally:
+        server.join(timeout=10)
+        listener.close()
+    assert not result.ok and result.error is not None
+    assert result.error.startswith("HTTP 503 Service [2J]0;pwnedUnavailable")
+    assert result.error.isprintable() and len(result.error) <= MAX_ERROR_CHARS

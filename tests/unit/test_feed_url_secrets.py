@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from newsmon.cli import EXIT_CONFIG, app
 from newsmon.config import FetchConfig
 from newsmon.fetch import FailureKind, Fetcher
-from newsmon.urls import shown_url, without_credentials
+from newsmon.urls import hide_secrets, shown_url, without_credentials
 from tests.support.configs import write_config
 
 SECRET = "hunter2secret"
@@ -93,3 +93,20 @@ def test_a_feed_url_that_is_not_http_is_refused_without_its_credentials(tmp_path
 def test_a_keyed_feed_s_links_resolve_against_its_url_without_the_key(url: str, base: str) -> None:
     assert without_credentials(url) == base
     assert SECRET not in urljoin(without_credentials(url), "page.html")
+
+
+def test_an_error_text_loses_every_secret_it_quotes() -> None:
+    """What `error_line` (runs table, feed errors, the CLI's crash line) and ops notices show
+    of an exception's text: the rest stays readable."""
+    text = (
+        f"lost postgresql+psycopg://newsmon:{SECRET}@db:5432/newsmon while posting with "
+        f"xoxb-1234-{SECRET} to https://hooks.slack.com/services/T0/B0/{SECRET} "
+        f"after {FEED_URL} said 503"
+    )
+    assert hide_secrets(text) == (
+        "lost (database URL) while posting with (Slack token) to (Slack webhook URL) after "
+        "https://reader:***@news.example/feed?apikey=***&lang=en said 503"
+    )
+    assert hide_secrets("HTTP 503 from https://news.example/feed") == (
+        "HTTP 503 from https://news.example/feed"
+    )

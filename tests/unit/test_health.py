@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus, UnfinishedDigest
 from newsmon.health import (
     FeedState,
     HealthPolicy,
     IndexBacklog,
     ProblemKind,
-    VerdictKind,
     assess,
     describe_run,
     judge_feed,
-    judge_pass,
 )
 from newsmon.pipeline import DeliveryOutcome, FeedOutcome
 from newsmon.report import PassTotals
+from newsmon.verdict import VerdictKind, judge_pass
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -264,3 +263,20 @@ def test_a_channel_whose_history_cannot_be_read_is_a_problem() -> None:
     assert problem.subject == "#a" and "missing_scope" in problem.message
     assert "3 h" in problem.message and "history_unreadable" in report.lines()[-1]
     assert assess(NOW, [run(1)], [], {}, unreadable={}).healthy
+
+
+def test_unfinished_digests_are_one_problem_per_channel_naming_the_oldest_and_its_fate() -> None:
+    day = timedelta(days=1)
+    digests = [
+        UnfinishedDigest("#p", NOW - 2 * day, NOW - day, "HTTP 503"),
+        UnfinishedDigest("#p", NOW - 10 * day, NOW - 9 * day, "channel_is_archived"),
+        UnfinishedDigest("#o", NOW - 2 * day, NOW - day, None),
+    ]
+    report = assess(NOW, [run(1)], [], {}, digests=digests)
+    found = {
+        p.subject: p.message for p in report.problems if p.kind is ProblemKind.DIGEST_UNFINISHED
+    }
+    assert set(found) == {"#p", "#o"} and not report.healthy
+    assert "2 digest(s)" in found["#p"] and "channel_is_archived" in found["#p"]
+    assert "too old for a later digest call" in found["#p"]
+    assert "the next digest call finishes it" in found["#o"] and "(stopped)" in found["#o"]

@@ -8,9 +8,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmon.alerts import MAX_SECTION_CHARS
-from newsmon.corpus.records import Announced, FeedHealth, RunRecord, RunStatus
+from newsmon.corpus.records import (
+    Announced,
+    ChannelBlock,
+    FeedHealth,
+    RunRecord,
+    RunStatus,
+    UnfinishedDigest,
+)
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import MAX_LISTED, MAX_SINGLE, Plan, plan_notices, problem_key
+from newsmon.notices import HINTS, MAX_LISTED, MAX_SINGLE, TITLES, Plan, plan_notices, problem_key
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 DONE = RunRecord(1, "monitor", RunStatus.COMPLETED, NOW - timedelta(minutes=3), NOW, {})
@@ -160,3 +167,20 @@ def test_a_database_url_in_a_failed_pass_is_never_shown() -> None:
     [draft] = plan_notices(health, []).drafts
     assert "s3cret" not in draft.text and "db.internal" not in draft.text
     assert "(database URL)" in draft.text and "`newsmon runs`" in draft.text
+
+
+def test_every_kind_of_problem_has_a_title_and_a_hint_and_is_announced() -> None:
+    """A kind added to `newsmon health` without its wording here made every pass that met it
+    fail to plan its notices (a KeyError: history_unreadable was such a kind)."""
+    assert set(TITLES) == set(ProblemKind) and set(HINTS) == set(ProblemKind)
+    health = assess(
+        NOW,
+        [DONE],
+        [],
+        {},
+        unreadable={"#p": ChannelBlock("#p", "missing_scope", NOW - timedelta(hours=1))},
+        digests=[UnfinishedDigest("#p", NOW - timedelta(days=1), NOW, "HTTP 503")],
+    )
+    plan = plan_notices(health, [])
+    shown = " ".join(d.text for d in plan.drafts)
+    assert "channel history cannot be read" in shown and "digest not finished" in shown

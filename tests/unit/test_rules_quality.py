@@ -180,3 +180,29 @@ def test_classify_takes_shortcuts_that_never_change_the_answer() -> None:
         fast = {(m.topic, m.score) for m in rules.classify(item.title, item.text)}
         full = {(d.topic, d.score) for d in explain(rules, item.title, item.text) if d.matched}
         assert fast == full, item.id
+
+
+def test_classify_reads_a_saved_page_by_its_bytes_not_only_its_name(tmp_path: Path) -> None:
+    """A saved `.html.gz` was read as plain text — gzip bytes, its "title" printed to the
+    terminal as binary — and so was HTML under another name or EUC-KR text (mojibake)."""
+    import gzip
+
+    page = (ROOT / "demo" / "site" / "en" / "ftc-ai-inquiry.html").read_bytes()
+    saved = tmp_path / "ftc.html.gz"
+    saved.write_bytes(gzip.compress(page))
+    renamed = tmp_path / "ftc-page"  # no suffix: a browser's "save as" or a curl -o
+    renamed.write_bytes(page)
+    for path in (saved, renamed):
+        result = runner.invoke(app, ["classify", str(path), "--rules", str(SHIPPED_TOPICS)])
+        assert result.exit_code == 0, result.output
+        assert "topics: policy" in result.output and "text from" in result.output
+    korean = tmp_path / "note.txt"
+    korean.write_bytes("\x1b]0;title\x07정부, AI 기본법 시행령 공개\n인공지능 규제".encode("cp949"))
+    result = runner.invoke(app, ["classify", str(korean), "--rules", str(SHIPPED_TOPICS)])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first == "]0;title정부, AI 기본법 시행령 공개" and "plain text (cp949)" in result.output
+    broken = tmp_path / "cut.html.gz"
+    broken.write_bytes(gzip.compress(page)[:40])
+    failed = runner.invoke(app, ["classify", str(broken), "--rules", str(SHIPPED_TOPICS)])
+    assert failed.exit_code == EXIT_CONFIG and "cannot read" in failed.output

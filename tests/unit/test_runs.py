@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,3 +72,21 @@ def test_alert_counts_per_channel_and_status(store: Store) -> None:
     store.outbox.alert_sent(claim, job.id, destination="console", slack_ts=None)
     assert store.outbox.alert_counts() == {"#p": {"pending": 2, "sent": 1}, "#q": {"pending": 1}}
     assert store.count_alerts(AlertStatus.PENDING) == 3
+
+
+def test_a_run_killed_without_a_trace_is_marked_crashed_by_a_later_run(store: Store) -> None:
+    """A pass killed outright (SIGKILL) stayed `running`: health called it stuck until newer
+    runs pushed it out of view, then "resolved" it, and nothing ever said what happened."""
+    now = datetime.now(UTC)
+    killed = store.runs.start_run("monitor", now - timedelta(hours=2))
+    slow = store.runs.start_run("monitor", now - timedelta(minutes=20))  # may still be working
+    other = store.runs.start_run("backfill", now - timedelta(hours=2))  # another flow's
+    store.runs.start_run("monitor", now, abandon_after=timedelta(hours=1))
+    runs = {r.id: r for r in store.runs.recent_runs("monitor", limit=10)}
+    assert runs[killed].status is RunStatus.CRASHED
+    assert (
+        runs[killed].error is not None and "no end was recorded within 60 min" in runs[killed].error
+    )
+    assert runs[slow].status is RunStatus.RUNNING
+    [backfill] = store.runs.recent_runs("backfill", limit=10)
+    assert backfill.id == other and backfill.status is RunStatus.RUNNING

@@ -3,6 +3,7 @@ digest periods and splitting."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import pytest
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import DigestStory
 from newsmon.digest import build_digest, parse_duration, window
-from newsmon.pipeline.delivery import retry_time
+from newsmon.pipeline.leases import retry_time
 from newsmon.slack import Kind, Pacer, TokenBucket
 from newsmon.slack.errors import MAX_RETRY_AFTER, classify, retry_after
 
@@ -155,3 +156,23 @@ def test_a_long_digest_is_split_within_slack_limits() -> None:
     assert "Story 0 " in seen[0] and "3 sources" in seen[2]
     [single] = build_digest("#x", [_story(1)], since, until, ZoneInfo("Asia/Seoul"))
     assert "KST" in single.text and "part" not in single.text
+
+
+@pytest.mark.parametrize("day", ["2025-03-29", "2025-10-25"])  # before each DST change
+def test_daily_digests_at_a_fixed_local_hour_tile_across_a_dst_change(day: str) -> None:
+    """A digest scheduled daily at 09:00 in `slack.timezone` (a zone with DST): each period
+    starts where the day before's ended. Counted as 24 hours of UTC, the autumn change left an
+    hour's stories out of every digest and the spring change put an hour's in two."""
+    berlin = ZoneInfo("Europe/Berlin")
+    first = datetime.fromisoformat(f"{day}T09:00:30").replace(tzinfo=berlin)
+    periods = [
+        window((first + timedelta(days=n)).astimezone(UTC), timedelta(hours=24), berlin)
+        for n in range(3)
+    ]
+    for (_, end), (start, _) in itertools.pairwise(periods):
+        assert start == end
+    assert all(end.astimezone(berlin).hour == 9 for _, end in periods)
+    # a period shorter than a day stays that long in real time
+    spring = datetime(2025, 3, 30, 3, 10, tzinfo=berlin).astimezone(UTC)  # just after 02→03
+    since, until = window(spring, timedelta(hours=2), berlin)
+    assert until - since == timedelta(hours=2)

@@ -163,3 +163,120 @@ def test_the_shipped_configuration_only_grows_by_the_new_lines(tmp_path: Path) -
         "+     url: https://new.example/rss.xml",
         "+     language: en",
     ]
+
+
+def test_a_comment_from_the_network_is_one_line_of_plain_text(tmp_path: Path) -> None:
+    """A feed title may hold what YAML refuses in a file (NUL, DEL, C1 and other controls, a
+    lone surrogate) or what would make the file read other than it says (bidi overrides,
+    zero-width and line separator characters): they are dropped, never a crash."""
+    path = write(tmp_path, "feeds: []\n")
+    title = "a\x00b\x07c\x7fd\x9be\u202ef\u2066g\u200bh\ufeffi\ud800j\u2028k\x85l\u0085m"
+    append_to_list(
+        path,
+        "feeds",
+        {"name": "b", "url": "https://b.example/rss"},
+        comment=title,
+        check=load_config,
+    )
+    text = path.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if "name: b" in x)
+    assert line == "  - name: b  # abcdefghi\ufffdj k l m"
+    assert [f.name for f in load_config(path).feeds] == ["b"]
+
+
+def test_a_symlinked_configuration_stays_a_link(tmp_path: Path) -> None:
+    """The file the link points to is edited (a configuration kept in a repository and linked
+    into place); the link is not replaced by a copy."""
+    real = write(tmp_path, "feeds: []\n")
+    (tmp_path / "etc").mkdir()
+    link = tmp_path / "etc" / "newsmon.yaml"
+    link.symlink_to(real)
+    append_to_list(link, "feeds", {"name": "b", "url": "https://b.example/rss"}, check=load_config)
+    assert link.is_symlink() and link.resolve() == real
+    assert [f.name for f in load_config(real).feeds] == ["b"]
+    assert os.listdir(tmp_path / "etc") == ["newsmon.yaml"]
+
+
+def test_a_read_only_configuration_is_left_alone(tmp_path: Path) -> None:
+    path = write(tmp_path, "feeds: []\n")
+    before = path.read_text(encoding="utf-8")
+    path.chmod(0o444)
+    with pytest.raises(ConfigError, match="read-only"):
+        append_to_list(path, "feeds", {"name": "b", "url": "https://b.example/rss"})
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_folder_that_cannot_be_written_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No temporary file can be made beside the configuration (a read-only mount, a full
+    disk): one ConfigError naming the file, not an OSError's traceback."""
+    path = write(tmp_path, "feeds: []\n")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(ConfigError, match=r"newsmon\.yaml: cannot write: .*Read-only file system"):
+        append_to_list(path, "feeds", {"name": "b", "url": "https://b.example/rss"})
+
+
+def test_an_edit_made_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    """Someone saves the file while the item is being added: their version stays, and the
+    addition fails (to be run again) instead of silently undoing their edit."""
+    path = write(tmp_path, "feeds: []\n")
+    theirs = path.read_text(encoding="utf-8").replace("# my monitor", "# edited meanwhile")
+
+    def someone_saves(_temp: Path) -> None:
+        path.write_text(theirs, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match="changed while"):
+        append_to_list(
+            path, "feeds", {"name": "b", "url": "https://b.example/rss"}, check=someone_saves
+        )
+    assert path.read_text(encoding="utf-8") == theirs
+    assert os.listdir(tmp_path) == ["newsmon.yaml"]
+
+
+def test_the_new_version_is_on_disk_before_it_replaces_the_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash or power loss right after the replace must not leave an empty file: the
+    temporary file's data is synced before the rename, the folder after it."""
+    path = write(tmp_path, "feeds: []\n")
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    append_to_list(path, "feeds", {"name": "b", "url": "https://b.example/rss"})
+    assert events == ["file", "replace", "dir"]
+
+
+def test_anchors_nobody_refers_to_yet_are_kept(tmp_path: Path) -> None:
+    """An operator's anchors stay where they were written, used by an alias or not (yet)."""
+    path = write(
+        tmp_path,
+        "fetch: &fetch {retries: 1}  # later\n"
+        "feeds:\n"
+        "  - &first {name: a, url: 'https://a.example/rss'}  # the first\n"
+        "  - name: b\n"
+        "    url: &b_url https://b.example/rss\n",
+    )
+    before = path.read_text(encoding="utf-8").splitlines()
+    add_to_config(path, FOUND)
+    after = path.read_text(encoding="utf-8").splitlines()
+    changes = [d for d in difflib.ndiff(before, after) if d[:2] in ("+ ", "- ")]
+    assert changes == [
+        "+   - name: new-example-en  # New Site: AI news",
+        "+     url: https://new.example/rss.xml",
+        "+     language: en",
+    ]

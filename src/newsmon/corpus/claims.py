@@ -31,8 +31,10 @@ _BUSY_TRIES, _BUSY_WAIT = 50, 0.02  # another delivery's claim in flight: wait u
 
 
 def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
+    """A claim from `now` (the database's clock: `Store.new_claim`) for `lease`."""
+    deadline = time.monotonic() + lease.total_seconds()
     now = now or utcnow()
-    return Claim(uuid.uuid4().hex, now, now + lease)
+    return Claim(uuid.uuid4().hex, now, now + lease, deadline)
 
 
 def claimable(model: Model, now: datetime) -> Any:

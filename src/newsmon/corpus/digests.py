@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import AlertStatus, Claim, DigestStory
+from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
     AlertRow,
     ArticleRow,
@@ -33,7 +33,8 @@ class DigestTurn:
 
     id: int
     parts_sent: int
-    resumed: bool = False  # taken over from a delivery that stopped: parts may be posted
+    resumed: bool = False  # taken over or resumed from an earlier call
+    unknown_since: datetime | None = None  # the next part's post began then; outcome unknown
 
 
 class Digests:
@@ -127,13 +128,54 @@ class Digests:
             if not getattr(taken, "rowcount", 0):
                 return None
             held = s.scalar(select(DigestRow).where(DigestRow.claimed_by == claim.token))
-            return DigestTurn(held.id, held.parts_sent, resumed=True) if held else None
+            if held is None:
+                return None
+            return DigestTurn(held.id, held.parts_sent, True, held.post_started_at)
+
+    def unfinished_digests(
+        self, now: datetime, after: datetime | None = None, channel: str | None = None
+    ) -> list[UnfinishedDigest]:
+        """Digests (of periods ending after `after`, when given) that were begun and not
+        finished (given back, or held by a delivery whose lease is over), oldest period first."""
+        where = [
+            DigestRow.period_end > after if after is not None else true(),
+            or_(
+                DigestRow.status == AlertStatus.PENDING,
+                (DigestRow.status == AlertStatus.SENDING) & (DigestRow.lease_until < now),
+            ),
+        ]
+        if channel is not None:
+            where.append(DigestRow.channel == channel)
+        with self._db.session() as s:
+            rows = s.execute(
+                select(
+                    DigestRow.channel,
+                    DigestRow.period_start,
+                    DigestRow.period_end,
+                    DigestRow.last_error,
+                )
+                .where(*where)
+                .order_by(DigestRow.period_end, DigestRow.channel)
+            ).all()
+        return [UnfinishedDigest(c, since, until, error) for c, since, until, error in rows]
+
+    def part_started(self, claim: Claim, digest_id: int, at: datetime) -> bool:
+        """Record that a part's post begins (its outcome unknown until `digest_progress`), so a
+        crash leaves a digest that is looked up before that part is posted again."""
+        with self._db.session() as s:
+            res = s.execute(
+                update(DigestRow)
+                .where(DigestRow.id == digest_id, DigestRow.claimed_by == claim.token)
+                .values(post_started_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(res, "rowcount", 0))
 
     def digest_progress(
         self, claim: Claim, digest_id: int, parts_sent: int, ts: str | None, *, done: bool
     ) -> bool:
         """Record the parts posted so far (and, when `done`, the digest as sent)."""
-        values: dict[str, object] = {"parts_sent": parts_sent}
+        values: dict[str, object] = {"parts_sent": parts_sent, "post_started_at": None}
         if ts and parts_sent == 1:
             values["slack_ts"] = ts
         if done:
@@ -152,8 +194,11 @@ class Digests:
             )
             return bool(getattr(res, "rowcount", 0))
 
-    def release_digest(self, claim: Claim, digest_id: int, error: str) -> None:
-        """Give the digest back (pending) so the next call resumes it."""
+    def release_digest(
+        self, claim: Claim, digest_id: int, error: str, unknown: datetime | None = None
+    ) -> None:
+        """Give the digest back (pending) so a later call resumes it; `unknown`: when the next
+        part's post began if it may have been posted (a lost answer), else None."""
         with self._db.session() as s:
             s.execute(
                 update(DigestRow)
@@ -163,6 +208,7 @@ class Digests:
                     claimed_by=None,
                     lease_until=None,
                     last_error=error[:2000],
+                    post_started_at=unknown,
                 )
                 .execution_options(synchronize_session=False)
             )

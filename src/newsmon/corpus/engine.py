@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -23,6 +24,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from newsmon.clock import utcnow
 from newsmon.corpus.records import StoreError
 
 # Query parameters that libpq reads a secret from: `?password=` is as secret as `user:pw@`.
@@ -235,6 +237,16 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def now(self) -> datetime:
+        """The time leases are written in and compared with. On PostgreSQL the server's clock,
+        which every worker shares: hosts' clocks drift apart, and a host minutes ahead took
+        over claims another still held (a double post). On SQLite, one host's file, its clock."""
+        if not self.is_postgres:
+            return utcnow()
+        with self.engine.connect() as conn:
+            value: datetime = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from newsmon.bounds import one_line
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import TEASER_SOURCES, FeedHealth, FeedSpec, FeedState
@@ -130,7 +131,7 @@ class Feeds:
         now = utcnow()
         values: dict[str, Any] = {
             "last_checked_at": now,
-            "last_error": error[:2000],
+            "last_error": one_line(error, 2000),
             "last_error_at": now,
             "consecutive_failures": FeedRow.consecutive_failures + 1,
             "failure_kind": kind,
@@ -160,14 +161,17 @@ class Feeds:
         On PostgreSQL the rows are picked with `FOR UPDATE SKIP LOCKED`, so workers claiming at
         the same moment never wait on each other and never get the same feed; on SQLite one
         conditional UPDATE does the same under the database's write lock. A claim is a lease:
-        it lapses at `now + lease` unless renewed, so a crashed worker's feeds return.
+        it lapses `lease` after it was taken unless renewed, so a crashed worker's feeds return.
+        Leases are written and compared in the database's clock (`Database.now`), which every
+        worker shares; `now` (the worker's) decides only which feeds are due.
         """
         if not ids:
             self.release_claims(release, owner)
             return {}
         now = now or utcnow()
-        claimable = self._claimable(owner, pass_started, now, force)
-        values = {"claimed_by": owner, "claim_expires_at": now + lease}
+        lease_now = self._db.now()
+        claimable = self._claimable(owner, pass_started, now, lease_now, force)
+        values = {"claimed_by": owner, "claim_expires_at": lease_now + lease}
         with self._db.session() as s:
             if release:
                 s.execute(_release(release, owner))
@@ -196,12 +200,12 @@ class Feeds:
 
     @staticmethod
     def _claimable(
-        owner: str, pass_started: datetime, now: datetime, force: bool
+        owner: str, pass_started: datetime, now: datetime, lease_now: datetime, force: bool
     ) -> ColumnElement[bool]:
         free = or_(
             FeedRow.claimed_by.is_(None),
             FeedRow.claimed_by == owner,
-            FeedRow.claim_expires_at < now,
+            FeedRow.claim_expires_at < lease_now,
         )
         # Fetched by any pass since this one began: this pass's work is done for that feed.
         fresh = or_(FeedRow.last_checked_at.is_(None), FeedRow.last_checked_at < pass_started)
@@ -218,7 +222,7 @@ class Feeds:
             done = s.execute(
                 update(FeedRow)
                 .where(FeedRow.id.in_(ids), FeedRow.claimed_by == owner)
-                .values(claim_expires_at=utcnow() + lease)
+                .values(claim_expires_at=self._db.now() + lease)
             )
             return int(done.rowcount)  # type: ignore[attr-defined]
 
@@ -231,7 +235,7 @@ class Feeds:
 
     def claim_holders(self) -> dict[str, str]:
         """Feeds under a live claim, by name: who holds each (for operators and tests)."""
-        now = utcnow()
+        now = self._db.now()
         with self._db.session() as s:
             rows = s.execute(
                 select(FeedRow.name, FeedRow.claimed_by).where(
@@ -248,7 +252,7 @@ class Feeds:
             s.execute(
                 update(FeedRow)
                 .where(FeedRow.id == feed_id)
-                .values(last_error=line[:2000], last_error_at=now)
+                .values(last_error=one_line(line, 2000), last_error_at=now)
             )
 
     def feed_health(self, pages_since: datetime | None = None) -> list[FeedHealth]:

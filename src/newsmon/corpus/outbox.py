@@ -27,7 +27,14 @@ from newsmon.corpus.records import (
     Claim,
     StoredMatch,
 )
-from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, SlackChannelRow
+from newsmon.corpus.schema import (
+    AlertRow,
+    ArticleRow,
+    FeedRow,
+    MatchRow,
+    ReplyRow,
+    SlackChannelRow,
+)
 from newsmon.urls import clean_url
 
 Filter = claims.Filter
@@ -241,6 +248,18 @@ class Outbox:
                     select(SlackChannelRow).where(SlackChannelRow.history_error.is_not(None))
                 )
             }
+
+    def undelivered_channels(self) -> set[str]:
+        """Channels with alerts or thread replies still to go out (pending or being sent)."""
+        waiting = [AlertStatus.PENDING, AlertStatus.SENDING]
+        with self._db.session() as s:
+            alerts = s.scalars(
+                select(AlertRow.channel).where(AlertRow.status.in_(waiting)).distinct()
+            )
+            replies = s.scalars(
+                select(ReplyRow.channel).where(ReplyRow.status.in_(waiting)).distinct()
+            )
+            return set(alerts) | set(replies)
 
     def set_history_error(self, channel: str, error: str | None) -> None:
         """Record why a channel's history cannot be read, or (None) that it could be read."""

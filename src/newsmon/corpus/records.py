@@ -300,8 +300,22 @@ class Claim:
     """Who holds a batch of outbox rows and until when: only the holder may record results."""
 
     token: str
-    started: datetime
+    started: datetime  # in the database's clock (`Database.now`), as leases are compared there
     lease_until: datetime
+    # this process's monotonic clock when the lease ends: how long it may still act on the
+    # claim, whatever this host's wall clock says
+    deadline: float = float("inf")
+
+
+@dataclass(frozen=True)
+class UnfinishedDigest:
+    """A channel's digest of a period that was begun and not finished (given back, or held by
+    a delivery whose lease is over), and the last error that stopped it."""
+
+    channel: str
+    since: datetime
+    until: datetime
+    error: str | None = None
 
 
 @dataclass(frozen=True)

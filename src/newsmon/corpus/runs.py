@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,6 +15,11 @@ from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.corpus.schema import RunRow
 
 MAX_ERROR = 2000
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
 
 def _record(row: RunRow) -> RunRecord:
@@ -57,18 +62,49 @@ class Runs:
                 )
             )
 
-    def start_run(self, flow: str, started_at: datetime | None = None) -> int:
-        """A `running` row for a run that begins; `finish_run` completes it."""
+    def start_run(
+        self,
+        flow: str,
+        started_at: datetime | None = None,
+        *,
+        abandon_after: timedelta | None = None,
+    ) -> int:
+        """A `running` row for a run that begins; `finish_run` completes it.
+
+        With `abandon_after` (longer than the flow's timeout), the flow's runs still `running`
+        that began longer ago than that are marked crashed: their process was killed (SIGKILL,
+        the machine lost) before it could record its end, and would otherwise stay "stuck" in
+        `newsmon health` until newer runs push them out of view, never explained.
+        """
+        started_at = started_at or utcnow()
         with self._db.session() as s:
             row = RunRow(
                 flow=flow,
-                started_at=started_at or utcnow(),
+                started_at=started_at,
                 finished_at=None,
                 summary={},
                 status=RunStatus.RUNNING,
             )
             s.add(row)
             s.flush()
+            if abandon_after is not None:
+                s.execute(
+                    update(RunRow)
+                    .where(
+                        RunRow.flow == flow,
+                        RunRow.status == RunStatus.RUNNING,
+                        RunRow.started_at < started_at - abandon_after,
+                        RunRow.id != row.id,
+                    )
+                    .values(
+                        status=RunStatus.CRASHED,
+                        error=(
+                            f"no end was recorded within {_span(abandon_after)}: the process "
+                            f"was killed or lost its database (found by run #{row.id})"
+                        ),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
             return row.id
 
     def finish_run(

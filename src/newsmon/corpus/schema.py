@@ -314,6 +314,8 @@ class DigestRow(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a part's post began and its outcome is unknown (answer lost, crash): look before reposting
+    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HealthNoticeRow(Base):

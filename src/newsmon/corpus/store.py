@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
@@ -17,12 +18,14 @@ from sqlalchemy.orm import Session
 from newsmon.corpus.article_views import ArticleViews
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.backlog import Backlog
+from newsmon.corpus.claims import new_claim
 from newsmon.corpus.digests import Digests
 from newsmon.corpus.engine import Database, check_writable, open_engine
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.notices import HealthNotices
 from newsmon.corpus.outbox import Outbox
 from newsmon.corpus.page_retries import PageRetries
+from newsmon.corpus.records import Claim
 from newsmon.corpus.replies import Replies
 from newsmon.corpus.retention import IndexRetention
 from newsmon.corpus.runs import Runs
@@ -90,6 +93,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def new_claim(self, lease: timedelta) -> Claim:
+        """A claim on outbox rows (alerts, replies, digests, notices) for `lease`, started in the
+        database's clock, which every worker shares (`Database.now`)."""
+        return new_claim(lease, self._db.now())
 
     def check_writable(self) -> None:
         """StoreError when the corpus can be read but not written (read-only file or role)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from newsmon.config import Config
 from newsmon.corpus import Store
-from newsmon.corpus.records import RunStatus
+from newsmon.corpus.records import ChannelBlock, RunStatus
 from newsmon.health import HealthPolicy, HealthReport, IndexBacklog, assess
 from newsmon.pipeline.retention import pending_prune
 
@@ -29,5 +29,16 @@ def health_report(
         enabled={f.name for f in config.feeds if f.enabled},
         last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
         index=index,
-        unreadable=store.outbox.history_errors(),
+        unreadable=_in_use(store, config),
+        digests=store.digests.unfinished_digests(now),
     )
+
+
+def _in_use(store: Store, config: Config) -> dict[str, ChannelBlock]:
+    """Channels whose history could not be read, among those still in use (configured, or with
+    messages still to go out): one removed from the configuration is no problem any more."""
+    unreadable = store.outbox.history_errors()
+    if not unreadable:
+        return unreadable
+    in_use = config.slack.channels_in_use() | store.outbox.undelivered_channels()
+    return {c: b for c, b in unreadable.items() if c in in_use}

@@ -10,39 +10,23 @@ A lookup that fails holds the message for a later pass (delay, not repeat), unti
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Protocol
 
 from newsmon import alerts as alerting
 from newsmon.alerts import Marker
 from newsmon.clock import utcnow
-from newsmon.config import SlackConfig
-from newsmon.corpus.claims import Filter, new_claim
+from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-MAX_WAIT_SECONDS = 60.0  # a channel told to wait longer (Retry-After) waits for a later pass
-
-
-class Clock(Protocol):
-    def monotonic(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
-
-
-class RealClock:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
 
 
 @dataclass
@@ -107,15 +91,6 @@ class _Stop(Exception):
     """Delivery ends for this pass (credentials refused, or Slack keeps failing)."""
 
 
-def retry_time(slack: SlackConfig, attempts_before: int, now: datetime) -> datetime | None:
-    """When a message that failed transiently for the (attempts_before+1)-th time is tried
-    again, or None when it has had all its attempts."""
-    delays = slack.retry_delays_minutes
-    if attempts_before >= len(delays):
-        return None
-    return now + timedelta(minutes=delays[attempts_before])
-
-
 class Delivery:
     """One delivery pass: claims, the paced round-robin schedule, and what each answer means."""
 
@@ -149,6 +124,11 @@ class Delivery:
         blocks = outbox.channel_blocks()
         self.outcome.blocked = {c: b.reason for c, b in blocks.items()}
         unreadable = outbox.history_errors()
+        if unreadable:  # a channel no longer used is not probed nor reported for ever
+            in_use = self.cfg.channels_in_use() | outbox.undelivered_channels()
+            for channel in set(unreadable) - in_use:
+                outbox.set_history_error(channel, None)
+                del unreadable[channel]
         self.outcome.history_errors = {c: b.reason for c, b in unreadable.items()}
         try:
             # one probe per blocked channel: when it gets through, the channel works again
@@ -181,7 +161,7 @@ class Delivery:
         return self.outcome
 
     def _alerts(self, budget: int, filt: Filter, size: int) -> int:
-        claim = new_claim(self.lease)
+        claim = self.ctx.store.new_claim(self.lease)
         jobs = self.ctx.store.outbox.claim_alerts(claim, min(size, budget), filt)
         items = [
             _Item(
@@ -198,7 +178,7 @@ class Delivery:
         return len(items)
 
     def _replies(self, filt: Filter, size: int) -> int:
-        claim = new_claim(self.lease)
+        claim = self.ctx.store.new_claim(self.lease)
         jobs = self.ctx.store.replies.claim_replies(claim, size, filt)
         self._schedule([_Item(claim, j, alerting.build_reply(j), j.unknown_since) for j in jobs])
         return len(jobs)
@@ -219,12 +199,16 @@ class Delivery:
                 channel = min(queues, key=lambda c: (self.pacer.ready_at(c, now), turn[c]))
                 wait = self.pacer.ready_at(channel, now) - now
                 queue = queues[channel]
-                if wait > 0 and not self._may_wait(queue[0].claim, wait):
-                    self.waiting.add(channel)
-                    self.outcome.errors.append(
-                        f"{channel}: Slack asked to wait {wait:.0f}s (Retry-After), longer than "
-                        f"this pass holds its claim: {len(queue)} message(s) left for a later pass"
-                    )
+                if not self._may_wait(queue[0].claim, max(wait, 0.0)):
+                    if self._may_wait(queue[0].claim, 0.0):  # the wait is too long, not the claim
+                        self.waiting.add(channel)
+                        self.outcome.errors.append(
+                            f"{channel}: Slack asked to wait {wait:.0f}s (Retry-After), longer "
+                            f"than this pass holds its claim: {len(queue)} message(s) left for "
+                            "a later pass"
+                        )
+                    else:
+                        self._lease_over(channel, len(queue))
                     self._give_back(list(queue))
                     del queues[channel]
                     continue
@@ -245,12 +229,15 @@ class Delivery:
             raise
 
     def _may_wait(self, claim: Claim, wait: float) -> bool:
-        """Whether a post after `wait` seconds still ends well within the claim's lease: one
-        posted after it could follow another delivery's claim, lookup and post — twice."""
-        if wait > MAX_WAIT_SECONDS:
-            return False
-        margin = min(self.cfg.timeout, self.lease.total_seconds() / 2)
-        return utcnow() + timedelta(seconds=wait + margin) < claim.lease_until
+        return claim_covers(claim, wait, self.cfg.timeout)
+
+    def _lease_over(self, channel: str, count: int) -> None:
+        """Slack answered so slowly that the claim would end before the next post: posted
+        after it, a message could follow another delivery's claim, lookup and post — twice."""
+        self.outcome.errors.append(
+            f"{channel}: Slack answered too slowly for this pass's claim: {count} message(s) "
+            "left for a later pass"
+        )
 
     def _give_back(self, items: list[_Item]) -> None:
         for item in items:
@@ -279,6 +266,8 @@ class Delivery:
                     self._hold(item, post_from)
                     return _NEXT
                 unchecked = True
+            if not self._may_wait(item.claim, 0.0):  # the lookup took the rest of the claim
+                return _AGAIN  # the schedule gives the channel's messages back
         self.pacer.take(item.channel, self.clock.monotonic())
         try:
             posted = self.sender.post(item.message)

@@ -1,5 +1,6 @@
 """Posting digests: per channel, the period's stories, once per channel and period, paced like
-alerts; a digest interrupted half-way resumes after the parts already posted."""
+alerts; a digest interrupted half-way (an outage, a crash, a lost answer) is finished by a later
+call, after the parts already posted — of its own period or of an earlier one."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newsmon.alerts import Message
-from newsmon.corpus.claims import new_claim
-from newsmon.digest import build_digest
+from newsmon.clock import utcnow
+from newsmon.corpus.digests import DigestTurn
+from newsmon.corpus.records import Claim
+from newsmon.digest import RESUME_WITHIN, build_digest
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import Clock, RealClock
+from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
 
 RATE_LIMIT_TRIES = 3
@@ -26,6 +29,7 @@ class DigestResult:
     posted: int = 0  # messages posted
     previews: list[Message] = field(default_factory=list)  # a dry run's messages
     credential_error: str | None = None
+    unfinished: int = 0  # digests left for a later call (given back, held)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +37,7 @@ class DigestResult:
             "until": self.until.isoformat(),
             "channels": dict(self.channels),
             "messages_posted": self.posted,
+            "unfinished": self.unfinished,
         }
 
     def lines(self) -> list[str]:
@@ -40,6 +45,140 @@ class DigestResult:
         if not self.channels:
             return [f"{head}: no stories"]
         return [head] + [f"  {c}: {what}" for c, what in self.channels.items()]
+
+
+class _Left(Exception):
+    """This digest stops here and is given back for a later call: the line says why."""
+
+    def __init__(self, line: str, unknown: datetime | None, *, taken_over: bool = False) -> None:
+        super().__init__(line)
+        self.unknown = unknown  # when a part's post began, if it may have been posted
+        self.taken_over = taken_over  # another delivery holds it now: nothing to give back
+
+
+class _Digests:
+    """One call's digests: claims, lookups of parts whose answer was lost, paced posts."""
+
+    def __init__(self, ctx: Context, sender: Sender, clock: Clock, result: DigestResult) -> None:
+        self.ctx, self.sender, self.clock, self.result = ctx, sender, clock, result
+        self.cfg = ctx.config.slack
+        self.pacer = Pacer(
+            self.cfg.channel_interval_seconds, self.cfg.channel_burst, self.cfg.max_per_second
+        )
+        self.note = ""  # said of the digest being posted (a part posted unchecked)
+
+    def post(self, name: str, since: datetime, until: datetime, key: str) -> None:
+        """Post (or finish) one channel's digest of [since, until); raise SlackFailure only for
+        refused credentials."""
+        digests = self.ctx.store.digests
+        stories = digests.digest_stories(name, since, until)
+        if not stories:
+            self.result.channels[key] = "no stories"
+            return
+        claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
+        turn = digests.begin_digest(claim, name, since, until)
+        if turn is None:
+            self.result.channels[key] = "already posted for this period (or being posted)"
+            return
+        messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
+        self.note = ""
+        try:
+            self._parts(claim, turn, messages)
+        except _Left as left:
+            if left.taken_over:
+                self.result.channels[key] = str(left)
+                return
+            digests.release_digest(claim, turn.id, str(left), left.unknown)
+            self.result.unfinished += 1
+            self.result.channels[key] = f"{left}; left for a later call{self.note}"
+            return
+        except SlackFailure as failure:  # refused credentials: nothing more is posted
+            digests.release_digest(claim, turn.id, str(failure), turn.unknown_since)
+            self.result.unfinished += 1
+            self.result.channels[key] = f"not posted: {failure}"
+            raise
+        stored = f"{len(stories)} stories in {len(messages)} message(s)"
+        self.result.channels[key] = stored + self.note
+
+    def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
+        digests = self.ctx.store.digests
+        unknown = turn.unknown_since  # the first part's earlier post may have gone out
+        for n in range(turn.parts_sent, len(messages)):
+            message, done = messages[n], n + 1 == len(messages)
+            ts = self._look_up(message, unknown) if unknown is not None else None
+            if ts is None:
+                if not claim_covers(claim, 0.0, self.cfg.timeout):
+                    raise _Left(
+                        f"Slack answered too slowly for the claim after {n} part(s)", unknown
+                    )
+                started = utcnow()
+                digests.part_started(claim, turn.id, started)
+                try:
+                    ts = self._post(claim, message)
+                except SlackFailure as failure:
+                    if failure.kind is Kind.CREDENTIAL:
+                        raise
+                    raise _Left(
+                        f"{n} of {len(messages)} part(s) posted: {failure}",
+                        _unknown(failure, unknown or started),
+                    ) from None
+                self.result.posted += 1
+            unknown = None
+            if not digests.digest_progress(claim, turn.id, n + 1, ts, done=done):
+                raise _Left(
+                    f"another delivery took the digest over after part {n + 1}",
+                    None,
+                    taken_over=True,
+                )
+
+    def _look_up(self, message: Message, unknown: datetime) -> str | None:
+        """The part's ts if an earlier attempt posted it; a failed lookup holds the digest
+        until `slack.unchecked_post_after_minutes` after that attempt, then posts unchecked."""
+        if not self.sender.can_look_up:
+            return None
+        assert message.marker is not None
+        try:
+            return self.sender.find(message.channel, message.marker, unknown)
+        except SlackFailure as failure:
+            if failure.kind is Kind.CREDENTIAL:
+                raise
+            post_from = self.cfg.unchecked_from(unknown)
+            if post_from is None or utcnow() < post_from:
+                when = f"from {post_from:%Y-%m-%d %H:%M} UTC" if post_from else "never"
+                raise _Left(
+                    f"held: could not check for an earlier post ({failure}); posted unchecked "
+                    + when,
+                    unknown,
+                ) from None
+            self.note = f" (a part posted unchecked, may show twice: {failure})"
+            return None
+
+    def _post(self, claim: Claim, message: Message) -> str | None:
+        for _ in range(RATE_LIMIT_TRIES):
+            wait = self.pacer.ready_at(message.channel, self.clock.monotonic())
+            wait -= self.clock.monotonic()
+            if wait > 0:
+                if not claim_covers(claim, wait, self.cfg.timeout):
+                    raise SlackFailure(
+                        f"Slack asked to wait {wait:.0f}s (Retry-After), longer than this "
+                        "call holds the digest",
+                        Kind.RATE_LIMITED,
+                    )
+                self.clock.sleep(wait)
+            self.pacer.take(message.channel, self.clock.monotonic())
+            try:
+                return self.sender.post(message).ts
+            except SlackFailure as failure:
+                if failure.kind is not Kind.RATE_LIMITED:
+                    raise
+                hold = self.clock.monotonic() + (failure.retry_after or 1.0)
+                self.pacer.hold(message.channel, hold)
+        raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
+
+
+def _unknown(failure: SlackFailure, started: datetime | None) -> datetime | None:
+    """When the failed part's post began, if Slack may have posted it all the same."""
+    return started if failure.maybe_posted else None
 
 
 def run_digest(
@@ -52,63 +191,39 @@ def run_digest(
     dry_run: bool = False,
     clock: Clock | None = None,
 ) -> DigestResult:
-    """Post each channel's digest for [since, until) unless it was posted already."""
-    cfg = ctx.config.slack
-    clock = clock or RealClock()
-    pacer = Pacer(cfg.channel_interval_seconds, cfg.channel_burst, cfg.max_per_second)
+    """Post each channel's digest for [since, until) unless it was posted already; first finish
+    the digests of earlier periods (up to `RESUME_WITHIN` old) that stopped half-way."""
     result = DigestResult(since, until, dry_run)
     digests = ctx.store.digests
     channels = [channel] if channel else digests.digest_channels(since, until)
-    for name in channels:
-        stories = digests.digest_stories(name, since, until)
-        if not stories:
-            result.channels[name] = "no stories"
-            continue
-        if dry_run:
-            result.previews += build_digest(name, stories, since, until, cfg.zone())
-            result.channels[name] = f"{len(stories)} stories (dry run: not posted)"
-            continue
-        claim = new_claim(timedelta(seconds=cfg.lease_seconds))
-        turn = digests.begin_digest(claim, name, since, until)
-        if turn is None:
-            result.channels[name] = "already posted for this period (or being posted)"
-            continue
-        messages = build_digest(name, stories, since, until, cfg.zone(), turn.id)
+    if dry_run:
+        cfg = ctx.config.slack
+        for name in channels:
+            stories = digests.digest_stories(name, since, until)
+            if stories:
+                result.previews += build_digest(name, stories, since, until, cfg.zone())
+            result.channels[name] = (
+                f"{len(stories)} stories (dry run: not posted)" if stories else "no stories"
+            )
+        return result
+    poster = _Digests(ctx, sender, clock or RealClock(), result)
+    earlier = [
+        d
+        for d in digests.unfinished_digests(utcnow(), until - RESUME_WITHIN, channel)
+        if (d.since, d.until) != (since, until)
+    ]
+    todo = [
+        (d.channel, d.since, d.until, f"{d.channel} ({_period(d.since, d.until)})") for d in earlier
+    ]
+    todo += [(name, since, until, name) for name in channels]
+    for name, start, end, key in todo:
         try:
-            for n in range(turn.parts_sent, len(messages)):
-                message = messages[n]
-                ts = None
-                if turn.resumed and n == turn.parts_sent and sender.can_look_up:
-                    assert message.marker is not None
-                    try:
-                        ts = sender.find(name, message.marker, claim.started - timedelta(days=1))
-                    except SlackFailure:
-                        ts = None
-                if ts is None:
-                    ts = _post(sender, pacer, clock, message)
-                    result.posted += 1
-                digests.digest_progress(claim, turn.id, n + 1, ts, done=n + 1 == len(messages))
+            poster.post(name, start, end, key)
         except SlackFailure as failure:
-            digests.release_digest(claim, turn.id, str(failure))
-            result.channels[name] = f"not posted: {failure}"
-            if failure.kind is Kind.CREDENTIAL:
-                result.credential_error = str(failure)
-                break
-            continue
-        result.channels[name] = f"{len(stories)} stories in {len(messages)} message(s)"
+            result.credential_error = str(failure)
+            break
     return result
 
 
-def _post(sender: Sender, pacer: Pacer, clock: Clock, message: Message) -> str | None:
-    for _ in range(RATE_LIMIT_TRIES):
-        wait = pacer.ready_at(message.channel, clock.monotonic()) - clock.monotonic()
-        if wait > 0:
-            clock.sleep(wait)
-        pacer.take(message.channel, clock.monotonic())
-        try:
-            return sender.post(message).ts
-        except SlackFailure as failure:
-            if failure.kind is not Kind.RATE_LIMITED:
-                raise
-            pacer.hold(message.channel, clock.monotonic() + (failure.retry_after or 1.0))
-    raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
+def _period(since: datetime, until: datetime) -> str:
+    return f"unfinished digest of {since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} UTC"

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from newsmon.clock import utcnow
-from newsmon.corpus.claims import new_claim
 from newsmon.health import HealthReport
 from newsmon.notices import notice_message, plan_notices
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import Clock, RealClock
+from newsmon.pipeline.leases import Clock, RealClock
 from newsmon.slack import CredentialError, Pacer, Sender, SlackFailure, make_sender
 
 MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) drains over passes
@@ -98,7 +97,7 @@ def post_notices(
         remember(channel, known)
     tried: set[int] = set()
     while outcome.posted + outcome.recovered < MAX_POSTS:
-        claim = new_claim(timedelta(seconds=cfg.lease_seconds))
+        claim = ctx.store.new_claim(timedelta(seconds=cfg.lease_seconds))
         job = notices.claim_notice(claim, channel, tried)
         if job is None:
             return

@@ -9,15 +9,19 @@ from enum import StrEnum
 from sqlalchemy.exc import DBAPIError
 
 from newsmon.poll import NextCheck
+from newsmon.urls import hide_secrets
 
 
 def error_line(exc: BaseException, limit: int = 300) -> str:
-    """An unexpected error as one line for people: its type and the first line of its text.
+    """An unexpected error as one line for people: its type and the first line of its text,
+    without secrets (`hide_secrets`: a driver quoting the database URL, a client the token).
     A database error says what the database said, without SQLAlchemy's further lines (the
     statement, the row's values, a link to its documentation)."""
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     lines = str(cause).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0][:limit]}" if lines else type(exc).__name__
+    return (
+        f"{type(exc).__name__}: {hide_secrets(lines[0])[:limit]}" if lines else type(exc).__name__
+    )
 
 
 class EntryFate(StrEnum):

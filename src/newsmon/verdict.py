@@ -1,0 +1,89 @@
+"""The verdict on one monitoring pass that ran to its end: did it do its job? A pass whose every
+feed failed, or whose delivery stayed blocked pass after pass, is recorded and then fails, so
+the flow run ends Failed and the operator sees it (`newsmon.health` judges the installation)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from newsmon.corpus.records import RunRecord, RunStatus
+from newsmon.report import PassTotals
+
+BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
+MAX_NAMED = 3  # feeds or errors named in one message
+
+
+class VerdictKind(StrEnum):
+    OK = "ok"
+    ALL_FEEDS_FAILED = "all_feeds_failed"
+    DELIVERY_BLOCKED = "delivery_blocked"
+
+
+@dataclass(frozen=True)
+class PassVerdict:
+    """Whether a pass that ran to its end did its job; `message` is one line saying why not."""
+
+    kind: VerdictKind = VerdictKind.OK
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.kind is VerdictKind.OK
+
+
+class PassFailed(Exception):
+    """A pass ran to its end and was recorded, but failed: the flow run must end Failed."""
+
+    def __init__(self, verdict: PassVerdict, totals: PassTotals) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+        self.totals = totals
+
+
+def delivery_blocked(summary: Mapping[str, Any]) -> bool:
+    """A pass's stored summary says alerts waited, none went out, and the sender refused."""
+    return (
+        int(summary.get("alerts_pending") or 0) > 0
+        and int(summary.get("alerts_sent") or 0) == 0
+        and bool(summary.get("delivery_errors"))
+    )
+
+
+def _named(items: Sequence[str]) -> str:
+    more = f"; and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return "; ".join(items[:MAX_NAMED]) + more
+
+
+def judge_pass(
+    totals: PassTotals, earlier: Sequence[RunRecord], *, blocked_passes: int = BLOCKED_PASSES
+) -> PassVerdict:
+    """The verdict on a pass, given the passes before it (newest first).
+
+    Every feed tried failing is a failure at once (no network, a dead proxy). Delivery that
+    is blocked fails only after `blocked_passes` passes in a row (the earlier ones as their
+    stored summaries tell), so one Slack hiccup does not turn a run red. Feeds not due were
+    not tried and count neither way.
+    """
+    if totals.feeds_failed and not totals.feeds_ok:
+        failed = [f"{f.feed}: {f.error}" for f in totals.failures]
+        return PassVerdict(
+            VerdictKind.ALL_FEEDS_FAILED,
+            f"every feed tried failed ({totals.feeds_failed}): {_named(failed)}",
+        )
+    if blocked_passes > 0 and delivery_blocked(totals.as_dict()):
+        finished = [r for r in earlier if r.status in (RunStatus.COMPLETED, RunStatus.FAILED)]
+        streak = 1
+        for run in finished[: blocked_passes - 1]:
+            if not delivery_blocked(run.summary):
+                break
+            streak += 1
+        if streak >= blocked_passes:
+            return PassVerdict(
+                VerdictKind.DELIVERY_BLOCKED,
+                f"delivery blocked for {streak} passes in a row: {totals.alerts_pending} "
+                f"alerts pending, none sent ({totals.sender}): {totals.delivery_errors[0]}",
+            )
+    return PassVerdict()
