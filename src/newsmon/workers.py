@@ -271,19 +271,33 @@ class PagePool:
             return self._pool
 
     async def analyse(self, job: PageJob) -> PageAnalysis:
-        """The page's analysis, or PageFailed with the reason to store."""
+        """The page's analysis, or PageFailed with the reason to store.
+
+        A page whose worker died is analysed once more in a new worker, as a feed is (see
+        `parse_feed`): a worker that ran out of memory on one page can crash on the next."""
         if self.size == 0:  # debugging mode: in this process, no budget
             try:
                 return await asyncio.to_thread(analyse, job, self.rules)
             except Exception as exc:
                 raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
+        try:
+            return await self._analyse_once(job)
+        except WorkStopped as stop:
+            if stop.stop is not Stop.DIED:
+                raise PageFailed(str(stop)) from None
+        try:
+            return await self._analyse_once(job)
+        except WorkStopped as stop:
+            raise PageFailed(str(stop)) from None
+
+    async def _analyse_once(self, job: PageJob) -> PageAnalysis:
         future = self._started().schedule(_analyse_in_worker, args=(job,), timeout=self.budget)
         try:
             result: PageAnalysis = await asyncio.wrap_future(future)
         except Exception as exc:
             stop = stopped(exc, "extraction", self.budget, self.memory_mb)
             if stop is not None:
-                raise PageFailed(str(stop)) from None
+                raise stop from None
             raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
         return result
 

@@ -240,6 +240,32 @@ def test_a_feed_whose_worker_dies_is_parsed_once_more_in_a_new_worker(kills: int
         pool.close()
 
 
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_page_whose_worker_dies_is_analysed_once_more_in_a_new_worker(kills: int) -> None:
+    """As for feeds: a page under which one worker dies (the previous page's MemoryError left
+    it broken, the OOM killer) is analysed again in a new worker; two deaths fail it."""
+    slow = ("<html><body>" + "<p>x" * 20_000 + "</body></html>").encode()  # ~1-3 s
+    pool = _pool(page_timeout_seconds=60)
+    try:
+
+        async def go() -> PageAnalysis:
+            job = PageJob("https://x.test/a", slow, feed_title="t", feed_summary="s")
+            analysing = asyncio.create_task(pool.analyse(job))
+            killed: set[int] = set()
+            for _ in range(kills):
+                killed.add(await _kill_the_worker(killed))
+            return await analysing
+
+        asyncio.run(pool.analyse(PageJob("https://x.test/b", ARTICLE)))  # the worker is up
+        if kills == 1:
+            assert asyncio.run(go()).extracted.text
+        else:
+            with pytest.raises(PageFailed, match=r"^extraction worker died \(signal 9\)$"):
+                asyncio.run(go())
+    finally:
+        pool.close()
+
+
 def test_feeds_in_process_mode_for_debugging() -> None:
     pool = PagePool(load_rules(SHIPPED_TOPICS), Config(workers=0))
     before = _children()
