@@ -37,11 +37,12 @@ import pickle
 import resource
 import signal
 import threading
+from collections.abc import Awaitable, Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -54,6 +55,7 @@ from newsmon.rules import Rules, TopicMatch
 
 _PRELOAD = ["newsmon.workers"]  # trafilatura, lxml, numpy, feedparser, the rules: once a server
 _PR_SET_PDEATHSIG = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,17 @@ def _context() -> Any:
     return ctx
 
 
+async def _again_if_died(attempt: Callable[[], Awaitable[T]]) -> T:
+    """`attempt()`, and once more if its worker died: a worker left broken by the previous
+    task (a MemoryError), or killed by the OOM killer, is not the task's fault; twice is."""
+    try:
+        return await attempt()
+    except WorkStopped as stop:
+        if stop.stop is not Stop.DIED:
+            raise
+    return await attempt()
+
+
 class PagePool:
     """The pass's worker processes, started at the first page or feed and stopped by `close`."""
 
@@ -281,12 +294,7 @@ class PagePool:
             except Exception as exc:
                 raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
         try:
-            return await self._analyse_once(job)
-        except WorkStopped as stop:
-            if stop.stop is not Stop.DIED:
-                raise PageFailed(str(stop)) from None
-        try:
-            return await self._analyse_once(job)
+            return await _again_if_died(lambda: self._analyse_once(job))
         except WorkStopped as stop:
             raise PageFailed(str(stop)) from None
 
@@ -324,12 +332,7 @@ class PagePool:
                 parse_feed, data, url, http_charset, content_type, max_entries=max_entries
             )
         args = (data, url, http_charset, content_type, max_entries)
-        try:
-            return await self._parse_once(args)
-        except WorkStopped as stop:
-            if stop.stop is not Stop.DIED:
-                raise
-        return await self._parse_once(args)
+        return await _again_if_died(lambda: self._parse_once(args))
 
     async def _parse_once(
         self, args: tuple[bytes, str, str | None, str | None, int | None]
