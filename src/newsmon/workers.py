@@ -206,7 +206,12 @@ def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
 
 def _analyse_in_worker(job: PageJob) -> PageAnalysis:
     assert _worker_rules is not None, "worker started without its initializer"
-    return analyse(job, _worker_rules)
+    try:
+        return analyse(job, _worker_rules)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _travelling(exc) from None
 
 
 def _parse_in_worker(
@@ -221,12 +226,19 @@ def _parse_in_worker(
     except (FeedParseError, MemoryError):
         raise
     except Exception as exc:
-        try:
-            pickle.dumps(exc)
-        except Exception:
-            line = str(exc).strip().splitlines()
-            raise WorkerError(f"{type(exc).__name__}: {line[0][:300] if line else ''}") from None
-        raise
+        raise _travelling(exc) from None
+
+
+def _travelling(exc: Exception) -> Exception:
+    """`exc` itself when it can travel back to the pass (pickle), else a WorkerError with its
+    type's name and first line: lxml's errors carry an error log that does not pickle, and came
+    back as "cannot pickle '_ListErrorLog'" instead of what went wrong."""
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        line = str(exc).strip().splitlines()
+        return WorkerError(f"{type(exc).__name__}: {line[0][:300] if line else ''}")
+    return exc
 
 
 def worker_count(configured: int | None) -> int:

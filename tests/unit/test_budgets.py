@@ -221,3 +221,21 @@ def test_the_feed_parse_budget_defaults_to_20_s_and_must_be_positive() -> None:
     assert Config().fetch.feed_parse_timeout_seconds == 20
     with pytest.raises(ValidationError):
         FetchConfig(feed_parse_timeout_seconds=0)
+
+
+def test_an_error_that_cannot_travel_back_from_a_worker_comes_back_as_what_went_wrong() -> None:
+    """lxml's errors carry an error log that does not pickle: a page's extraction failing on
+    one came back from its worker as "cannot pickle '_ListErrorLog'", not as the error."""
+    import pickle
+
+    from lxml import etree
+
+    from newsmon.workers import _travelling
+
+    with pytest.raises(etree.XMLSyntaxError) as raised:
+        etree.fromstring(b"<a><b></a>")
+    sent = _travelling(raised.value)
+    assert isinstance(sent, WorkerError) and str(sent).startswith("XMLSyntaxError: ")
+    assert pickle.loads(pickle.dumps(sent)).args == sent.args
+    plain = ValueError("a bug")
+    assert _travelling(plain) is plain  # what pickles travels as itself
