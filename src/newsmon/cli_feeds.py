@@ -10,6 +10,7 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -163,3 +164,10 @@ def feeds_add(
         f"added {entry.name}: {said(entry.url)} ({found.entries} entries"
         f"{', language ' + entry.language if entry.language else ''}) to {path}"
     )
+    given, chosen = urlsplit(url).hostname, urlsplit(entry.url).hostname
+    if given and chosen and given.lower() != chosen.lower():
+        # a configured feed's host is trusted like one typed: say that the page chose it
+        typer.echo(
+            f"note: the feed is on {said(chosen)}, a host the page at {said(given)} chose; "
+            "passes fetch it as configured (check it is the publisher's)"
+        )

@@ -74,6 +74,7 @@ def test_add_from_a_home_page_finds_the_advertised_feed(tmp_path: Path, site) ->
     assert config.feeds[1].url == site.url("/feeds/en-ai.atom") and config.feeds[1].language == "en"
     text = path.read_text(encoding="utf-8")
     assert "# keep this comment" in text and text.startswith("# my monitor")
+    assert "note:" not in result.output  # the feed is on the host given
 
 
 def test_add_a_feed_url_directly_with_a_name(tmp_path: Path, site) -> None:
@@ -236,3 +237,39 @@ def test_a_bad_name_or_language_is_refused_before_any_request(
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and option in result.output, result.output
     assert site.paths_requested() == []
+
+
+def test_a_feed_on_a_host_the_page_chose_is_added_with_a_note(tmp_path: Path) -> None:
+    """A configured feed's host is trusted like one the operator typed (no address check):
+    when the page chose another host, `feeds add` says so instead of adding it silently."""
+    from newsmon.devsite import SiteServer
+
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    (other_root / "feed.atom").write_bytes((DEMO_SITE / "feeds" / "en-ai.atom").read_bytes())
+    page_root = tmp_path / "page"
+    page_root.mkdir()
+    other = SiteServer(other_root.resolve(), host="127.0.0.2").start()
+    try:
+        (page_root / "index.html").write_text(
+            '<html><head><link rel="alternate" type="application/atom+xml" '
+            f'href="{other.url("/feed.atom")}"></head><body>Home</body></html>'
+        )
+        path = tmp_path / "newsmon.yaml"
+        path.write_text(
+            config_text(
+                tmp_path,
+                feeds=[],
+                fetch={"allow_private_networks": False, "allowed_networks": ["127.0.0.2/32"]},
+            ),
+            encoding="utf-8",
+        )
+        with serve(page_root) as page:
+            added = runner.invoke(
+                app, ["feeds", "add", page.url("/index.html"), "--config", str(path)]
+            )
+    finally:
+        other.stop()
+    assert added.exit_code == 0, added.output
+    assert "note: the feed is on 127.0.0.2, a host the page at 127.0.0.1 chose" in added.output
+    assert load_config(path).feeds[-1].url == other.url("/feed.atom")
