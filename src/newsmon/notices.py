@@ -3,8 +3,10 @@ of `newsmon health`, decided from what was announced before and the pass's `Heal
 
 Pure: no database, no Slack. A problem is identified by its kind and subject (the feed or
 channel concerned): when one appears it is announced once; while it lasts nothing more is said;
-when a pass no longer finds it, one "resolved" notice follows, in the thread of the notice that
-announced it. `newsmon.pipeline.notices` records the decision and posts each notice once.
+when `RESOLVE_AFTER_PASSES` passes in a row no longer find it, one "resolved" notice follows,
+in the thread of the notice that announced it (one found again before that is the same problem
+still, and nothing is said). `newsmon.pipeline.notices` records the decision and posts each
+notice once.
 
 Pacing: a pass announces at most `MAX_SINGLE` problems one notice each; when more appear at
 once (40 feeds failing because DNS is down) they share one grouped notice naming the first
@@ -32,6 +34,9 @@ from newsmon.urls import hide_secrets, shown_url
 NOTICE_EVENT = "newsmon_notice"
 MAX_SINGLE = 3  # problems appearing (or resolved) in one pass that get a notice each
 MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
+# An announced problem is resolved once this many passes in a row have not found it: a share
+# hovering at its threshold (pages unread) would be announced and resolved pass after pass.
+RESOLVE_AFTER_PASSES = 2
 MAX_DETAIL_CHARS = 300  # what the health check said about one problem, as shown
 MAX_KEY_CHARS = 300
 
@@ -117,6 +122,9 @@ class Draft:
 @dataclass(frozen=True)
 class Plan:
     drafts: list[Draft] = field(default_factory=list)
+    # announced problems whose count of passes without them changes, without a notice: gone
+    # for fewer than `RESOLVE_AFTER_PASSES` passes (count up), or found again (back to 0)
+    absences: dict[int, int] = field(default_factory=dict)
 
     @property
     def opened(self) -> list[Appeared]:
@@ -207,7 +215,10 @@ def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzi
             since = problem_since(report, problem)
             line = open_line(report, problem, since, zone)
             appeared.append(Appeared(key, problem, since, line))
-    gone = [a for a in announced if a.key not in current]
+    missing = [a for a in announced if a.key not in current]
+    gone = [a for a in missing if a.absent_passes + 1 >= RESOLVE_AFTER_PASSES]
+    absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
+    absences |= {a.id: 0 for a in announced if a.key in current and a.absent_passes}
     drafts: list[Draft] = []
     if 0 < len(appeared) <= MAX_SINGLE:
         for a in appeared:
@@ -234,7 +245,7 @@ def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzi
         head = f":white_check_mark: newsmon: *{len(gone)} health problems resolved*"
         text = _group(head, [resolved_line(g, now, zone) for g in gone])
         drafts.append(Draft(text, _fallback(text), resolves=tuple(gone)))
-    return Plan(drafts)
+    return Plan(drafts, absences)
 
 
 def notice_message(

@@ -17,7 +17,16 @@ from newsmon.corpus.records import (
     UnfinishedDigest,
 )
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import HINTS, MAX_LISTED, MAX_SINGLE, TITLES, Plan, plan_notices, problem_key
+from newsmon.notices import (
+    HINTS,
+    MAX_LISTED,
+    MAX_SINGLE,
+    RESOLVE_AFTER_PASSES,
+    TITLES,
+    Plan,
+    plan_notices,
+    problem_key,
+)
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 DONE = RunRecord(1, "monitor", RunStatus.COMPLETED, NOW - timedelta(minutes=3), NOW, {})
@@ -56,10 +65,17 @@ def report(
     return assess(NOW, runs, feeds, alerts or {})
 
 
-def announced(key: str, notice_id: int = 7, days: float = 2, id: int = 1) -> Announced:
+def announced(
+    key: str, notice_id: int = 7, days: float = 2, id: int = 1, absent: int = 0
+) -> Announced:
+    """A problem announced earlier; `absent`: passes in a row that have not found it since
+    (the next that does not find it resolves it from RESOLVE_AFTER_PASSES - 1 on)."""
     kind, _, subject = key.partition(":")
     began = NOW - timedelta(days=days)
-    return Announced(id, key, kind, subject or None, began, began, notice_id)
+    return Announced(id, key, kind, subject or None, began, began, notice_id, absent)
+
+
+GONE_ONCE = RESOLVE_AFTER_PASSES - 1  # one pass more without it resolves it
 
 
 def test_a_problem_that_appears_is_announced_once_in_one_line_with_what_to_do() -> None:
@@ -80,7 +96,8 @@ def test_a_problem_that_appears_is_announced_once_in_one_line_with_what_to_do() 
 
 
 def test_a_problem_gone_is_resolved_once_in_its_notices_thread_with_how_long_it_lasted() -> None:
-    plan = plan_notices(report([feed("wire")]), [announced("feed_failing:wire", notice_id=7)])
+    wire = announced("feed_failing:wire", notice_id=7, absent=GONE_ONCE)
+    plan = plan_notices(report([feed("wire")]), [wire])
     [draft] = plan.drafts
     assert [g.key for g in draft.resolves] == ["feed_failing:wire"] and not draft.opens
     assert draft.thread_of == 7
@@ -106,7 +123,7 @@ def test_many_problems_at_once_make_one_grouped_notice_and_one_grouped_resolutio
     assert "… and 30 more: `newsmon health` lists them" in draft.text
     assert len(draft.text) <= MAX_SECTION_CHARS
     # all recovered in one pass: one resolution, at the top level (several notices announced)
-    gone = [announced(f"feed_failing:feed-{i:02}", id=i) for i in range(40)]
+    gone = [announced(f"feed_failing:feed-{i:02}", id=i, absent=GONE_ONCE) for i in range(40)]
     [resolved] = plan_notices(report([feed("x")]), gone).drafts
     assert len(resolved.resolves) == 40 and resolved.thread_of is None
     assert "*40 health problems resolved*" in resolved.text
@@ -117,7 +134,7 @@ def test_many_problems_at_once_make_one_grouped_notice_and_one_grouped_resolutio
 
 def test_a_pass_opens_and_resolves_at_once_at_most_two_groups() -> None:
     feeds = [feed(f"new-{i}", failing_days=2) for i in range(5)]
-    gone = [announced(f"feed_failing:old-{i}", id=i) for i in range(5)]
+    gone = [announced(f"feed_failing:old-{i}", id=i, absent=GONE_ONCE) for i in range(5)]
     plan = plan_notices(report(feeds), gone)
     assert [(len(d.opens), len(d.resolves)) for d in plan.drafts] == [(5, 0), (0, 5)]
     mixed = plan_notices(report(feeds[:1]), gone[:2])
@@ -184,3 +201,20 @@ def test_every_kind_of_problem_has_a_title_and_a_hint_and_is_announced() -> None
     plan = plan_notices(health, [])
     shown = " ".join(d.text for d in plan.drafts)
     assert "channel history cannot be read" in shown and "digest not finished" in shown
+
+
+def test_a_problem_is_resolved_only_once_it_stays_gone_and_one_back_meanwhile_is_not_news() -> None:
+    """A share hovering at its threshold (pages unread at 0.5) was announced and resolved pass
+    after pass. Gone for one pass: nothing said, its absence counted; found again: the same
+    problem still, nothing said, the count back to 0; gone for RESOLVE_AFTER_PASSES: resolved."""
+    assert RESOLVE_AFTER_PASSES == 2
+    wire = announced("feed_failing:wire", id=3)
+    first = plan_notices(report([feed("wire")]), [wire])
+    assert first.drafts == [] and first.absences == {3: 1}
+    back = plan_notices(
+        report([feed("wire", failing_days=2)]), [announced("feed_failing:wire", id=3, absent=1)]
+    )
+    assert back.drafts == [] and back.absences == {3: 0}
+    second = plan_notices(report([feed("wire")]), [announced("feed_failing:wire", id=3, absent=1)])
+    [draft] = second.drafts
+    assert [g.id for g in draft.resolves] == [3] and second.absences == {}

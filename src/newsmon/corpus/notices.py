@@ -77,7 +77,16 @@ class HealthNotices:
             .order_by(HealthProblemRow.id)
         )
         return [
-            Announced(r.id, r.key, r.kind, r.subject, r.opened_at, r.since, r.open_notice_id)
+            Announced(
+                r.id,
+                r.key,
+                r.kind,
+                r.subject,
+                r.opened_at,
+                r.since,
+                r.open_notice_id,
+                r.absent_passes,
+            )
             for r in rows
         ]
 
@@ -137,6 +146,15 @@ class HealthNotices:
                     if not getattr(done, "rowcount", 0):  # impossible under the lock
                         raise RuntimeError(f"health problem #{g.id} was resolved meanwhile")
                 s.flush()
+            for problem_id, absent in plan.absences.items():  # gone for now, or back
+                s.execute(
+                    update(HealthProblemRow)
+                    .where(
+                        HealthProblemRow.id == problem_id, HealthProblemRow.open_key.is_not(None)
+                    )
+                    .values(absent_passes=absent)
+                    .execution_options(synchronize_session=False)
+                )
         return plan
 
     # --- posting --------------------------------------------------------------------------------

@@ -407,6 +407,7 @@ class Announced:
     opened_at: datetime  # when a pass first saw it
     since: datetime | None  # when it began, when the health check knew
     notice_id: int | None  # the notice that announced it
+    absent_passes: int = 0  # passes in a row that did not find it
 
     @property
     def began(self) -> datetime:

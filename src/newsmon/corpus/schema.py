@@ -363,6 +363,8 @@ class HealthProblemRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     open_notice_id: Mapped[int | None] = mapped_column(ForeignKey("health_notices.id"))
     resolve_notice_id: Mapped[int | None] = mapped_column(ForeignKey("health_notices.id"))
+    # passes in a row that did not find it: resolved only once it stays gone
+    absent_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RunRow(Base):
