@@ -22,7 +22,10 @@ from tests.support.articles import new_article
 from tests.support.fake_slack import FakeSlack
 from tests.support.index_retention import band_rows, check_index_retention, first_seen
 from tests.support.postgres import PG_URL, throwaway_schema
-from tests.support.schema_history import assert_0007_drops_leases_and_restores_them
+from tests.support.schema_history import (
+    assert_0007_drops_leases_and_restores_them,
+    assert_0013_0014_add_columns_and_drop_them_going_down,
+)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -56,6 +59,14 @@ def test_0007_drops_the_leases_table_and_its_downgrade_rebuilds_it(pg_url: str) 
     engine = make_engine(pg_url)
     try:
         assert_0007_drops_leases_and_restores_them(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0013_and_0014_add_their_columns_and_their_downgrades_drop_them(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_0013_0014_add_columns_and_drop_them_going_down(engine)
     finally:
         engine.dispose()
 

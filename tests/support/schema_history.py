@@ -67,6 +67,30 @@ def assert_0011_adds_health_notices_and_drops_them_going_down(engine: Engine) ->
     downgrade(engine, "0010")
     assert revision(engine) == "0010"
     assert shape(engine, "health_notices") is None and shape(engine, "health_problems") is None
+    upgrade(engine, "0011")
+    assert {t: shape(engine, t) for t in made} == made
     upgrade(engine)
     assert revision(engine) == head_revision()
-    assert {t: shape(engine, t) for t in made} == made
+
+
+def assert_0013_0014_add_columns_and_drop_them_going_down(engine: Engine) -> None:
+    """0013 adds `digests.post_started_at`, 0014 `health_problems.absent_passes` (existing
+    problems start at 0); walking down drops each, and the way up adds them again."""
+    from newsmon.migrations import head_revision, upgrade
+
+    def names(table: str) -> set[str]:
+        found = shape(engine, table)
+        assert found is not None
+        return {c[0] for c in found["columns"]}
+
+    upgrade(engine, "0012")
+    before = {t: shape(engine, t) for t in ("digests", "health_problems")}
+    upgrade(engine, "0013")
+    assert "post_started_at" in names("digests") and "absent_passes" not in names("health_problems")
+    upgrade(engine, "0014")
+    assert "absent_passes" in names("health_problems")
+    downgrade(engine, "0012")
+    assert {t: shape(engine, t) for t in before} == before
+    upgrade(engine)
+    assert revision(engine) == head_revision()
+    assert "post_started_at" in names("digests") and "absent_passes" in names("health_problems")

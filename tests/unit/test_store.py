@@ -29,6 +29,7 @@ from tests.support.index_retention import check_index_retention
 from tests.support.schema_history import (
     assert_0007_drops_leases_and_restores_them,
     assert_0011_adds_health_notices_and_drops_them_going_down,
+    assert_0013_0014_add_columns_and_drop_them_going_down,
 )
 
 
@@ -543,5 +544,15 @@ def test_0011_health_notices_walk_down_and_up_again(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'walk11.db'}")
     try:
         assert_0011_adds_health_notices_and_drops_them_going_down(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0013_and_0014_walk_down_and_up_again(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk14.db'}")
+    try:
+        assert_0013_0014_add_columns_and_drop_them_going_down(engine)
     finally:
         engine.dispose()
