@@ -19,10 +19,12 @@ from newsmon.health import ProblemKind
 from newsmon.pipeline import deliver
 from newsmon.pipeline.checkup import health_report
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import MISSING_HISTORY_SCOPE, FakeSlack, Scripted
-
-INTERNAL_ERROR = Scripted(200, {"ok": False, "error": "internal_error"})  # may have posted
-READS_FAILING = Scripted(503, {"ok": False, "error": "service_unavailable"})
+from tests.support.fake_slack import (
+    INTERNAL_ERROR,
+    MISSING_HISTORY_SCOPE,
+    READS_FAILING,
+    FakeSlack,
+)
 
 
 def _config(tmp_path: Path, db_url: str, **slack: Any) -> Path:

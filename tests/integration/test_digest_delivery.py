@@ -22,9 +22,8 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import INTERNAL_ERROR, READS_FAILING, FakeSlack, Scripted
 
-READS_FAILING = Scripted(503, {"ok": False, "error": "service_unavailable"})
 NOW = datetime.now(UTC)
 PERIOD = (NOW - timedelta(hours=1), NOW + timedelta(hours=1))
 LATER = (PERIOD[1], PERIOD[1] + timedelta(hours=24))
@@ -88,7 +87,7 @@ def test_a_failing_lookup_past_the_bound_posts_the_digest_unchecked_and_says_so(
     ctx = context(_config(tmp_path, db_url, unchecked_post_after_minutes=0.03), fake)
     try:
         queue_alerts(ctx.store, {"#a": 2})
-        fake.channel_script["#a"] = [Scripted(200, {"ok": False, "error": "internal_error"})]
+        fake.channel_script["#a"] = [INTERNAL_ERROR]
         assert _digest(ctx).unfinished == 1  # may have posted (Slack's own fault)
         fake.read_outage = READS_FAILING
         time.sleep(2.0)  # the bound (1.8 s after the unsure attempt) has passed

@@ -46,6 +46,9 @@ MISSING_HISTORY_SCOPE = Scripted(
     },
 )
 
+INTERNAL_ERROR = Scripted(200, {"ok": False, "error": "internal_error"})  # it may have posted
+READS_FAILING = Scripted(503, {"ok": False, "error": "service_unavailable"})  # as a read outage
+
 PROXY_403 = Scripted(
     403,
     "<html><head><title>403 Forbidden</title></head><body>Access denied by proxy</body></html>",

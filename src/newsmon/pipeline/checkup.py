@@ -34,11 +34,16 @@ def health_report(
     )
 
 
+def channels_in_use(store: Store, config: Config) -> set[str]:
+    """The channels still in use: configured, or with messages still to go out there."""
+    return config.slack.channels_in_use() | store.outbox.undelivered_channels()
+
+
 def _in_use(store: Store, config: Config) -> dict[str, ChannelBlock]:
-    """Channels whose history could not be read, among those still in use (configured, or with
-    messages still to go out): one removed from the configuration is no problem any more."""
+    """Channels whose history could not be read, among those still in use: one removed from
+    the configuration is no problem any more."""
     unreadable = store.outbox.history_errors()
     if not unreadable:
         return unreadable
-    in_use = config.slack.channels_in_use() | store.outbox.undelivered_channels()
+    in_use = channels_in_use(store, config)
     return {c: b for c, b in unreadable.items() if c in in_use}

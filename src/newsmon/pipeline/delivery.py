@@ -21,6 +21,7 @@ from newsmon.alerts import Marker
 from newsmon.clock import utcnow
 from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
+from newsmon.pipeline.checkup import channels_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
@@ -125,7 +126,7 @@ class Delivery:
         self.outcome.blocked = {c: b.reason for c, b in blocks.items()}
         unreadable = outbox.history_errors()
         if unreadable:  # a channel no longer used is not probed nor reported for ever
-            in_use = self.cfg.channels_in_use() | outbox.undelivered_channels()
+            in_use = channels_in_use(self.ctx.store, self.ctx.config)
             for channel in set(unreadable) - in_use:
                 outbox.set_history_error(channel, None)
                 del unreadable[channel]

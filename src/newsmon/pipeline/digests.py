@@ -118,9 +118,9 @@ class _Digests:
                 except SlackFailure as failure:
                     if failure.kind is Kind.CREDENTIAL:
                         raise
+                    maybe = (unknown or started) if failure.maybe_posted else None
                     raise _Left(
-                        f"{n} of {len(messages)} part(s) posted: {failure}",
-                        _unknown(failure, unknown or started),
+                        f"{n} of {len(messages)} part(s) posted: {failure}", maybe
                     ) from None
                 self.result.posted += 1
             unknown = None
@@ -174,11 +174,6 @@ class _Digests:
                 hold = self.clock.monotonic() + (failure.retry_after or 1.0)
                 self.pacer.hold(message.channel, hold)
         raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
-
-
-def _unknown(failure: SlackFailure, started: datetime | None) -> datetime | None:
-    """When the failed part's post began, if Slack may have posted it all the same."""
-    return started if failure.maybe_posted else None
 
 
 def run_digest(
