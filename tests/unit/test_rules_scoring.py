@@ -269,6 +269,44 @@ def test_shipped_rules_hear_korean_compounds_however_they_are_spaced() -> None:
 
 
 @pytest.mark.parametrize(
+    "mark",
+    ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200c", "\u200d", "\u200e", "\u2066"],
+    ids=["zwsp", "soft-hyphen", "word-joiner", "bom", "zwnj", "zwj", "lrm", "isolate"],
+)
+def test_invisible_characters_inside_a_word_do_not_split_it(rules: Rules, mark: str) -> None:
+    """CMS output and copied text put soft hyphens and zero-width characters inside words, where
+    nobody sees them: "오픈\u200b소스" is 오픈소스 to a reader, and must be to the rules."""
+    body = f"The lab put its model on Git{mark}Hub and 깃{mark}허브. " + "Filler words here. " * 40
+    [match] = rules.classify(f"Open{mark} source model released", body)
+    assert match.topic == "open-source"
+    assert set(match.terms) == {"open source", "GitHub", "깃허브"}
+    # the evidence reads without them too
+    assert mark not in match.snippet and "GitHub" in match.snippet
+
+
+NEGATED = """\
+version: 2
+topics:
+  open-source:
+    min_score: 3
+    terms:
+      en: ["open-sourced NOT (hasn't open-sourced | didn't open-source)"]
+"""
+
+
+@pytest.mark.parametrize("apostrophe", ["'", "\u2019", "\u2018", "\u02bc", "\uff07"])
+def test_a_typographic_apostrophe_negates_like_a_straight_one(
+    tmp_path: Path, apostrophe: str
+) -> None:
+    """Publishers set "hasn’t" with U+2019; rules are written with "'" (the shipped negations)."""
+    rules = _load(tmp_path, NEGATED)
+    told = "The lab open-sourced the model. " * 3
+    assert [m.topic for m in rules.classify("Lab news", told)] == ["open-source"]
+    denied = told.replace("lab open-sourced", f"lab hasn{apostrophe}t open-sourced")
+    assert rules.classify("Lab news", denied) == []
+
+
+@pytest.mark.parametrize(
     ("title", "policy"),
     [
         ("U.S. bans Nvidia H20 chip sales to China", True),
