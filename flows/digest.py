@@ -1,7 +1,8 @@
 """The `digest` flow: per channel, the period's stories in one digest, posted once.
 
 Like every flow, a run is in the runs table from its start (`running`) to its end: `completed`,
-`failed` when Slack refused the credentials (or none is set and Slack is required), `crashed`
+`failed` when Slack refused the credentials (or none is set and Slack is required) or a
+digest was left for a later call (an outage, a lost answer, a long Retry-After), `crashed`
 with the reason when an exception, a timeout or a cancellation stopped it. A dry run records
 nothing.
 """
@@ -17,7 +18,7 @@ from flows.common import DIGEST_TIMEOUT, open_context, record_crash
 from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
 from newsmon.digest import window
-from newsmon.pipeline.digests import DigestResult, run_digest
+from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, run_digest
 from newsmon.slack import CredentialError, make_sender
 
 
@@ -32,7 +33,8 @@ def digest(
     """Post each channel's digest of the last `since_hours`, ending at the last whole hour.
 
     A second run for the same period posts nothing; `dry_run` posts and records nothing and
-    returns the messages. Slack refusing the credentials fails the run once it is recorded.
+    returns the messages. Slack refusing the credentials, or a digest left for a later call,
+    fails the run once it is recorded.
     """
     logger = get_run_logger()
     started = utcnow()
@@ -52,14 +54,17 @@ def digest(
         result = run_digest(ctx, sender, since, until, channel=channel, dry_run=dry_run)
         for line in result.lines():
             logger.info(line)
+        refused = result.credential_error
+        left = result.unfinished_line() if result.unfinished and not refused else None
         if run_id is not None:
-            refused = result.credential_error
-            status = RunStatus.FAILED if refused else RunStatus.COMPLETED
-            ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused)
+            status = RunStatus.FAILED if refused or left else RunStatus.COMPLETED
+            ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused or left)
             run_id = None  # recorded: what follows cannot turn it into a crash
             create_markdown_artifact(key="digest-summary", markdown="\n".join(result.lines()))
-        if result.credential_error:
-            raise CredentialError(result.credential_error)
+        if refused:
+            raise CredentialError(refused)
+        if left:
+            raise DigestsUnfinished(result)
         return result
     except BaseException as exc:
         if run_id is not None:

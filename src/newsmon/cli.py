@@ -116,6 +116,7 @@ def _flow_outcome(what: str) -> Iterator[None]:
     """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback)."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from newsmon.pipeline.digests import DigestsUnfinished
     from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
     from newsmon.verdict import PassFailed
@@ -130,6 +131,10 @@ def _flow_outcome(what: str) -> Iterator[None]:
         ) from None
     except PassFailed as exc:
         for line in exc.totals.cli_lines():
+            typer.echo(line)
+        raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
+    except DigestsUnfinished as exc:  # recorded; a later call finishes them
+        for line in exc.result.lines():
             typer.echo(line)
         raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
     except StoreError as exc:

@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 from prefect.flow_engine import FlowRunTimeoutError
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from newsmon.cli import EXIT_PASS_FAILED, app
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.corpus.schema import AlertRow
 from newsmon.devsite import SiteServer
 from newsmon.slack import CredentialError
 from tests.flows.test_monitor_flow import run_monitor, site_config
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, Scripted
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -71,3 +73,38 @@ def test_a_digest_stopped_by_its_timeout_is_recorded_as_crashed(
     [run] = _digest_runs(tmp_path)
     assert run.status is RunStatus.CRASHED, run
     assert run.error is not None and "timed out" in run.error and run.finished_at is not None
+
+
+def test_a_digest_left_for_a_later_call_fails_the_run_and_the_next_call_finishes_it(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """The next call is usually a day away: a digest Slack put off (a Retry-After of an hour)
+    must not end as a green run and an exit 0 that nobody looks at."""
+    from flows.digest import digest
+
+    from newsmon.pipeline.digests import DigestsUnfinished
+
+    config = _announced_two_hours_ago(tmp_path, site)
+    put_off = Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+    slack.channel_script["#ai-policy"] = [put_off]
+    with pytest.raises(DigestsUnfinished) as raised:
+        digest(since_hours=48, config_path=str(config))
+    assert raised.value.result.left == ["#ai-policy"]
+    # the command says so too: its lines, then why it failed, exit 5
+    slack.channel_script["#ai-policy"] = [put_off]
+    cli = CliRunner().invoke(app, ["digest", "--since", "48h", "--config", str(config)])
+    assert cli.exit_code == EXIT_PASS_FAILED, cli.output
+    assert "  #ai-policy: 0 of 1 part(s) posted: Slack asked to wait 3600s" in cli.output
+    assert "newsmon: the digest failed: 1 digest(s) not finished: #ai-policy: 0 of" in cli.output
+    run = _digest_runs(tmp_path)[1]  # the flow's own, before the command's
+    assert run.status is RunStatus.FAILED, run
+    assert run.error is not None and run.error.startswith("1 digest(s) not finished: #ai-policy")
+    assert "#ai-policy" in run.error and "Retry-After" in run.error
+    assert run.summary is not None and run.summary["unfinished"] == 1
+    posted = {p["channel"] for p in slack.posts if p["metadata"]["event_type"] == "newsmon_digest"}
+    assert "#ai-policy" not in posted and posted  # the other channels went out
+
+    finished = digest(since_hours=48, config_path=str(config))
+    assert finished.unfinished == 0 and finished.posted == 1
+    newest = _digest_runs(tmp_path)[0]
+    assert newest.status is RunStatus.COMPLETED and newest.error is None

@@ -29,7 +29,18 @@ class DigestResult:
     posted: int = 0  # messages posted
     previews: list[Message] = field(default_factory=list)  # a dry run's messages
     credential_error: str | None = None
-    unfinished: int = 0  # digests left for a later call (given back, held)
+    left: list[str] = field(default_factory=list)  # keys of `channels` left for a later call
+
+    @property
+    def unfinished(self) -> int:
+        """Digests left for a later call (given back, held)."""
+        return len(self.left)
+
+    def unfinished_line(self) -> str:
+        """One line naming what was left, for the runs table and the command's exit."""
+        named = "; ".join(f"{key}: {self.channels[key]}" for key in self.left[:3])
+        more = f"; and {len(self.left) - 3} more" if len(self.left) > 3 else ""
+        return f"{self.unfinished} digest(s) not finished: {named}{more}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +56,15 @@ class DigestResult:
         if not self.channels:
             return [f"{head}: no stories"]
         return [head] + [f"  {c}: {what}" for c, what in self.channels.items()]
+
+
+class DigestsUnfinished(Exception):
+    """A digest call ran to its end and was recorded, but left digests for a later call (the
+    next is usually a day away): the flow run must end Failed, the command exit non-zero."""
+
+    def __init__(self, result: DigestResult) -> None:
+        super().__init__(result.unfinished_line())
+        self.result = result
 
 
 class _Left(Exception):
@@ -89,12 +109,12 @@ class _Digests:
                 self.result.channels[key] = str(left)
                 return
             digests.release_digest(claim, turn.id, str(left), left.unknown)
-            self.result.unfinished += 1
+            self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
             return
         except SlackFailure as failure:  # refused credentials: nothing more is posted
             digests.release_digest(claim, turn.id, str(failure), turn.unknown_since)
-            self.result.unfinished += 1
+            self.result.left.append(key)
             self.result.channels[key] = f"not posted: {failure}"
             raise
         stored = f"{len(stories)} stories in {len(messages)} message(s)"
