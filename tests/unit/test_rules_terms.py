@@ -43,6 +43,23 @@ def test_korean_particles_and_endings() -> None:
     assert hits("공개", "공개된 가중치") == ["공개된"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "오픈소스화",
+        "오픈소스화를",
+        "오픈소스화했다",
+        "오픈소스화한 모델",
+        "오픈소스화된",
+        "오픈소스화하기로",
+    ],
+)
+def test_a_noun_made_a_verb_with_hwa_keeps_its_endings(text: str) -> None:
+    """-화 makes a noun a process (오픈소스화, "open-sourcing"), and -화하다/-화되다 its verb:
+    "코드를 오픈소스화했다" is as much a release as "오픈소스로 공개했다"."""
+    assert hits("오픈소스", text) == [text.split()[0]]
+
+
 def test_korean_terms_do_not_match_inside_other_words() -> None:
     assert hits("규제", "불규제") == []
     assert hits("안전", "안전벨트") == []  # a compound, not a particle

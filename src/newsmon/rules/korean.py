@@ -87,6 +87,8 @@ PARTICLES = sorted(
 )
 # Derivational noun suffixes (접미사): 안전성 (safety), 오픈소스화 (open-sourcing), 공개적 (public).
 NOUN_SUFFIXES = "성|화|적"
+# the one that also takes a verb ending: 오픈소스화했다, 오픈소스화된 (성, 적 take particles)
+VERB_NOUN_SUFFIX = "화"
 # A noun turned verb or adjective (공개 → 공개했다, 공개된): these starts, then any ending.
 VERB_STARTS = (
     "하",

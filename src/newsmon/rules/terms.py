@@ -19,6 +19,7 @@ from newsmon.rules.korean import (
     HANGUL,
     NOUN_SUFFIXES,
     PARTICLES,
+    VERB_NOUN_SUFFIX,
     VERB_STARTS,
     conjugated_last_syllable,
     is_hangul,
@@ -195,9 +196,11 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> TermPattern:
         right = f"(?:{verbs})[{HANGUL}]*"
     elif hangul_right:
         particles = "|".join(PARTICLES)
-        # a noun suffix (안전성, 오픈소스화, 공개적) may come first; then up to three particles
+        # a noun suffix (안전성, 오픈소스화, 공개적) may come first; then up to three particles;
+        # or a verb, also of a noun made a process (오픈소스화했다, 오픈소스화된)
         right = (
-            f"(?:(?:{verbs})[{HANGUL}]*|(?:{NOUN_SUFFIXES})?(?:{particles}){{0,3}})(?![{HANGUL}])"
+            f"(?:{VERB_NOUN_SUFFIX}?(?:{verbs})[{HANGUL}]*"
+            f"|(?:{NOUN_SUFFIXES})?(?:{particles}){{0,3}})(?![{HANGUL}])"
         )
     elif is_latin(last):
         right = f"(?![{LATIN_WORD}])"
