@@ -286,14 +286,23 @@ class PagePool:
     def _started(self) -> ProcessPool:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPool(
+                pool = ProcessPool(
                     max_workers=self.size,
                     max_tasks=self.tasks_per_worker,
                     initializer=_init_worker,
                     initargs=(pickle.dumps(self.rules), self.memory_mb * 1024 * 1024),
                     context=_context(),
                 )
+                # pebble starts its workers in the first `schedule`, in the caller's thread
+                pool.schedule(os.getpid)
+                self._pool = pool
             return self._pool
+
+    async def _ready(self) -> ProcessPool:
+        """The pool, its workers started off the event loop: spawning them takes ~0.8 s, during
+        which the pass's downloads, timeouts and Slack calls would otherwise stand still."""
+        pool = self._pool
+        return pool if pool is not None else await asyncio.to_thread(self._started)
 
     async def analyse(self, job: PageJob) -> PageAnalysis:
         """The page's analysis, or PageFailed with the reason to store.
@@ -311,7 +320,9 @@ class PagePool:
             raise PageFailed(str(stop)) from None
 
     async def _analyse_once(self, job: PageJob) -> PageAnalysis:
-        future = self._started().schedule(_analyse_in_worker, args=(job,), timeout=self.budget)
+        future = (await self._ready()).schedule(
+            _analyse_in_worker, args=(job,), timeout=self.budget
+        )
         try:
             result: PageAnalysis = await asyncio.wrap_future(future)
         except Exception as exc:
@@ -349,7 +360,9 @@ class PagePool:
     async def _parse_once(
         self, args: tuple[bytes, str, str | None, str | None, int | None]
     ) -> ParsedFeed:
-        future = self._started().schedule(_parse_in_worker, args=args, timeout=self.feed_budget)
+        future = (await self._ready()).schedule(
+            _parse_in_worker, args=args, timeout=self.feed_budget
+        )
         try:
             result: ParsedFeed = await asyncio.wrap_future(future)
         except Exception as exc:

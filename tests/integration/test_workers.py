@@ -272,3 +272,40 @@ def test_feeds_in_process_mode_for_debugging() -> None:
     parsed = _parse(pool, (DEMO_SITE / "feeds" / "ko-ai.xml").read_bytes())
     assert parsed.entries and _children() == before
     pool.close()
+
+
+def test_starting_the_workers_does_not_stop_the_event_loop() -> None:
+    """pebble starts its workers inside the first `schedule`, in the caller's thread: called
+    from the pass's event loop, that froze every download, timeout and Slack call in flight for
+    the ~0.8 s the spawns take. The loop must keep turning while the first feed's workers
+    start (measured against the first parse's own time, so a slow machine slows both)."""
+    pool = _pool(feed_seconds=30)
+    gaps: list[float] = []
+
+    async def run() -> float:
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.02)
+        started = time.perf_counter()
+        feed = DEMO_FEEDS[0].read_bytes()
+        await pool.parse_feed(feed, "https://x.test/feed", None, "application/xml", max_entries=9)
+        took = time.perf_counter() - started
+        done.set()
+        await ticker
+        return took
+
+    try:
+        took = asyncio.run(run())
+    finally:
+        pool.close()
+    assert took > 0.1  # workers were started (forkserver, preloads): the case in question
+    assert max(gaps) < took / 2, (max(gaps), took)
