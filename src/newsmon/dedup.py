@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
+import regex
 from datasketch import MinHash
 
 from newsmon.urls import canonical_url
@@ -26,23 +27,37 @@ MIN_HASHABLE_CHARS = 200
 def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> str:
     """What makes a feed entry itself: its canonical link, or for an entry without one, a
     stable name from its feed (the configured name: it survives URL moves) and its GUID (or,
-    lacking that, its text)."""
+    lacking that, its text, folded as keys always were: stored keys must not move)."""
     if link:
         return canonical_url(link)
-    basis = guid or normalise_text(text)
+    basis = guid or _key_text(text)
     digest = hashlib.sha1(f"{feed}\n{basis}".encode()).hexdigest()[:20]
     return f"urn:newsmon:entry:{digest}"
 
 
 _SPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
+# Characters that are there to be invisible (Unicode's Default_Ignorable_Code_Point): zero-width
+# space and joiners, soft hyphen, word joiner, byte order mark, bidi marks and controls,
+# variation selectors, Hangul fillers. Feeds carry them (AI타임스 opens items with runs of U+200B
+# and titles with U+FEFF), page extraction drops them: one after every space made a teaser
+# another text to the 5-gram rule. None is a non-ignorable character's NFKC part, so they can
+# go first; text without any normalises exactly as before (stored signatures stay valid).
+_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 
-def normalise_text(text: str) -> str:
-    """Fold the differences that copying a story introduces: width, case, punctuation, spacing."""
+def _key_text(text: str) -> str:
+    """The first folding: width, case, punctuation, spacing. Entry keys and fingerprints are
+    stored, so they keep this one (migration 0002 has a frozen copy)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = "".join(" " if unicodedata.category(ch)[0] in _PUNCT_CATEGORIES else ch for ch in text)
     return _SPACE.sub(" ", text).strip()
+
+
+def normalise_text(text: str) -> str:
+    """Fold the differences that copying a story introduces: invisible characters, width, case,
+    punctuation, spacing."""
+    return _key_text(_IGNORABLE.sub("", text))
 
 
 def content_hash(text: str | None) -> str | None:
@@ -50,6 +65,18 @@ def content_hash(text: str | None) -> str | None:
     if not text:
         return None
     norm = normalise_text(text)
+    if len(norm) < MIN_HASHABLE_CHARS:
+        return None
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def hash_before_folding(text: str | None) -> str | None:
+    """The hash `text` had before invisible characters were folded (2026-11), when folding
+    changes it (None otherwise): a body stored before keeps its hash, and an identical copy of
+    it (the same characters) must still find it."""
+    if not text or not _IGNORABLE.search(text):
+        return None
+    norm = _key_text(text)
     if len(norm) < MIN_HASHABLE_CHARS:
         return None
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
@@ -174,8 +201,9 @@ def is_near_duplicate(similarity: float) -> bool:
 
 def entry_fingerprint(title: str | None, summary: str | None) -> str:
     """What a feed says about an entry (headline and summary), hashed: when it changes under a
-    known URL, the publisher edited the story."""
-    norm = normalise_text(title or "") + "\n" + normalise_text(summary or "")
+    known URL, the publisher edited the story. Folded as fingerprints always were: they are
+    stored, and one computed another way would make an unchanged entry look edited."""
+    norm = _key_text(title or "") + "\n" + _key_text(summary or "")
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
