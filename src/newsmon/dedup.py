@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -231,27 +232,33 @@ SHORT_BODY_SCHEME = f"body-{MINHASH_SCHEME}"
 _ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
 
 
-def headline_free_body(title: str | None, text: str | None) -> str:
+def headline_free_body(
+    title: str | None, text: str | None, fold: Callable[[str], str] | None = None
+) -> str:
     """The normalised text without its first line when that line is the headline (the page's
     <h1>, which extractors keep): equal to the title once normalised, or one of the two the
     other plus a suffix (a site name, a subtitle). Web addresses are left out: they name a
-    page, they do not tell the story (a link post's summary is a template around one)."""
+    page, they do not tell the story (a link post's summary is a template around one).
+    `fold` is the normalisation (`normalise_text` unless given)."""
+    fold = fold or normalise_text
     if not text:
         return ""
     first, sep, rest = text.strip().partition("\n")
-    head, name = normalise_text(first), normalise_text(title or "")
+    head, name = fold(first), fold(title or "")
     if sep and head and name:
         shorter, longer = sorted((head, name), key=len)
         if longer.startswith(shorter) and len(shorter) * 2 >= len(longer):
             text = rest
-    return normalise_text(_ADDRESS.sub(" ", text))
+    return fold(_ADDRESS.sub(" ", text))
 
 
-def short_body(title: str | None, text: str | None) -> str | None:
+def short_body(
+    title: str | None, text: str | None, fold: Callable[[str], str] | None = None
+) -> str | None:
     """The headline-free body of a summary-length item, or None for a longer or empty one."""
     if not text or len(text) > 3 * SHORT_BODY_CHARS + 2 * len(title or ""):
         return None  # not summary-length whatever normalising removes: spare the work
-    body = headline_free_body(title, text)
+    body = headline_free_body(title, text, fold)
     return body if MIN_SHORT_BODY_CHARS <= len(body) < SHORT_BODY_CHARS else None
 
 
@@ -266,6 +273,18 @@ def index_keys(title: str | None, text: str | None, signature: Signature | None)
     """Every key an article is indexed under: its signature's bands, then a short item's body
     keys (none for other items)."""
     return (signature.band_keys() if signature else []) + short_body_keys(title, text)
+
+
+def keys_before_folding(title: str | None, text: str | None) -> list[int]:
+    """The body keys a short item holding invisible characters had before they were folded
+    (2026-11), when folding changes them (none otherwise). Band rows are deleted by the keys
+    the stored text gives: an item indexed before must lose these rows too."""
+    if not any(_IGNORABLE.search(part or "") for part in (title, text)):
+        return []
+    body = short_body(title, text, _key_text)
+    if body is None or body == short_body(title, text):
+        return []
+    return body_band_keys(body)
 
 
 def body_band_keys(body: str) -> list[int]:

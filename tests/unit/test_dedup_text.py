@@ -6,6 +6,7 @@ must not see them; what it keys entries by must not move."""
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,36 @@ def test_an_identical_copy_of_an_article_stored_before_the_folding_is_found_by_i
     assert found is not None and (found.head_id, found.reason) == (head, DuplicateReason.HASH)
     # a body without such characters had the hash it has: nothing more to look up
     assert hash_before_folding(BODY) is None and hash_before_folding(teaser) == stored_hash
+
+
+def test_a_short_item_indexed_before_the_folding_leaves_the_index_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Band rows are deleted by the keys the stored text gives (retention, edits, a page read
+    at last): a short item stored before invisible characters were folded was indexed under
+    keys of its text with them, and those rows must go too, not stay behind for ever."""
+    from datetime import timedelta
+
+    from newsmon import dedup
+    from newsmon.clock import utcnow
+    from newsmon.corpus import Store
+    from newsmon.pipeline import prune_index
+    from tests.support.articles import new_article
+    from tests.support.index_retention import band_rows, first_seen
+
+    teaser = sprinkled(f"{TITLE}\n{SUMMARY}", "\u200b")
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        with monkeypatch.context() as before:  # stored by a version that did not fold them
+            before.setattr(dedup, "normalise_text", dedup._key_text)
+            pruned = store.add_article(new_article("https://a.example/1", teaser, title=TITLE))
+            edited = store.add_article(new_article("https://a.example/2", teaser, title="T2"))
+        assert band_rows(store, pruned.id) > 0 and band_rows(store, edited.id) > 0
+        now = utcnow()
+        first_seen(store, [pruned.id], now - timedelta(days=40))
+        assert prune_index(store, 30, now, 0).dropped == 1
+        assert band_rows(store, pruned.id) == 0
+        store.update_article(edited.id, new_article("https://a.example/2", "Rewritten.", title="T"))
+        assert band_rows(store, edited.id) == 0  # too short now to be indexed at all
+    finally:
+        store.close()
