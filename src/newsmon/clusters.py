@@ -23,6 +23,7 @@ from newsmon.dedup import (
     Signature,
     body_band_keys,
     body_similarity,
+    hash_before_folding,
     headline_free_body,
     is_near_duplicate,
     is_short_duplicate,
@@ -129,8 +130,10 @@ def find_cluster(
 ) -> ClusterMatch | None:
     """The cluster this article belongs to, or None for a story of its own. `when` is the
     article's `story_time`: similar texts count only from articles near it (None: any)."""
-    if article.content_hash:
-        first = queries.first_with_hash(article.content_hash)
+    # the body's hash, then the one it had before invisible characters were folded (bodies
+    # stored before keep theirs): the old one needs no lock, no writer stores such hashes now
+    for digest in (article.content_hash, hash_before_folding(article.text)):
+        first = queries.first_with_hash(digest) if digest else None
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
     if article.signature is not None:

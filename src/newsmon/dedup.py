@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import regex
 from datasketch import MinHash
 
 from newsmon.urls import canonical_url
@@ -26,23 +28,37 @@ MIN_HASHABLE_CHARS = 200
 def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> str:
     """What makes a feed entry itself: its canonical link, or for an entry without one, a
     stable name from its feed (the configured name: it survives URL moves) and its GUID (or,
-    lacking that, its text)."""
+    lacking that, its text, folded as keys always were: stored keys must not move)."""
     if link:
         return canonical_url(link)
-    basis = guid or normalise_text(text)
+    basis = guid or _key_text(text)
     digest = hashlib.sha1(f"{feed}\n{basis}".encode()).hexdigest()[:20]
     return f"urn:newsmon:entry:{digest}"
 
 
 _SPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
+# Characters that are there to be invisible (Unicode's Default_Ignorable_Code_Point): zero-width
+# space and joiners, soft hyphen, word joiner, byte order mark, bidi marks and controls,
+# variation selectors, Hangul fillers. Feeds carry them (AI타임스 opens items with runs of U+200B
+# and titles with U+FEFF), page extraction drops them: one after every space made a teaser
+# another text to the 5-gram rule. None is a non-ignorable character's NFKC part, so they can
+# go first; text without any normalises exactly as before (stored signatures stay valid).
+_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 
-def normalise_text(text: str) -> str:
-    """Fold the differences that copying a story introduces: width, case, punctuation, spacing."""
+def _key_text(text: str) -> str:
+    """The first folding: width, case, punctuation, spacing. Entry keys and fingerprints are
+    stored, so they keep this one (migration 0002 has a frozen copy)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = "".join(" " if unicodedata.category(ch)[0] in _PUNCT_CATEGORIES else ch for ch in text)
     return _SPACE.sub(" ", text).strip()
+
+
+def normalise_text(text: str) -> str:
+    """Fold the differences that copying a story introduces: invisible characters, width, case,
+    punctuation, spacing."""
+    return _key_text(_IGNORABLE.sub("", text))
 
 
 def content_hash(text: str | None) -> str | None:
@@ -50,6 +66,18 @@ def content_hash(text: str | None) -> str | None:
     if not text:
         return None
     norm = normalise_text(text)
+    if len(norm) < MIN_HASHABLE_CHARS:
+        return None
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def hash_before_folding(text: str | None) -> str | None:
+    """The hash `text` had before invisible characters were folded (2026-11), when folding
+    changes it (None otherwise): a body stored before keeps its hash, and an identical copy of
+    it (the same characters) must still find it."""
+    if not text or not _IGNORABLE.search(text):
+        return None
+    norm = _key_text(text)
     if len(norm) < MIN_HASHABLE_CHARS:
         return None
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
@@ -174,8 +202,9 @@ def is_near_duplicate(similarity: float) -> bool:
 
 def entry_fingerprint(title: str | None, summary: str | None) -> str:
     """What a feed says about an entry (headline and summary), hashed: when it changes under a
-    known URL, the publisher edited the story."""
-    norm = normalise_text(title or "") + "\n" + normalise_text(summary or "")
+    known URL, the publisher edited the story. Folded as fingerprints always were: they are
+    stored, and one computed another way would make an unchanged entry look edited."""
+    norm = _key_text(title or "") + "\n" + _key_text(summary or "")
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
@@ -203,27 +232,33 @@ SHORT_BODY_SCHEME = f"body-{MINHASH_SCHEME}"
 _ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
 
 
-def headline_free_body(title: str | None, text: str | None) -> str:
+def headline_free_body(
+    title: str | None, text: str | None, fold: Callable[[str], str] | None = None
+) -> str:
     """The normalised text without its first line when that line is the headline (the page's
     <h1>, which extractors keep): equal to the title once normalised, or one of the two the
     other plus a suffix (a site name, a subtitle). Web addresses are left out: they name a
-    page, they do not tell the story (a link post's summary is a template around one)."""
+    page, they do not tell the story (a link post's summary is a template around one).
+    `fold` is the normalisation (`normalise_text` unless given)."""
+    fold = fold or normalise_text
     if not text:
         return ""
     first, sep, rest = text.strip().partition("\n")
-    head, name = normalise_text(first), normalise_text(title or "")
+    head, name = fold(first), fold(title or "")
     if sep and head and name:
         shorter, longer = sorted((head, name), key=len)
         if longer.startswith(shorter) and len(shorter) * 2 >= len(longer):
             text = rest
-    return normalise_text(_ADDRESS.sub(" ", text))
+    return fold(_ADDRESS.sub(" ", text))
 
 
-def short_body(title: str | None, text: str | None) -> str | None:
+def short_body(
+    title: str | None, text: str | None, fold: Callable[[str], str] | None = None
+) -> str | None:
     """The headline-free body of a summary-length item, or None for a longer or empty one."""
     if not text or len(text) > 3 * SHORT_BODY_CHARS + 2 * len(title or ""):
         return None  # not summary-length whatever normalising removes: spare the work
-    body = headline_free_body(title, text)
+    body = headline_free_body(title, text, fold)
     return body if MIN_SHORT_BODY_CHARS <= len(body) < SHORT_BODY_CHARS else None
 
 
@@ -238,6 +273,18 @@ def index_keys(title: str | None, text: str | None, signature: Signature | None)
     """Every key an article is indexed under: its signature's bands, then a short item's body
     keys (none for other items)."""
     return (signature.band_keys() if signature else []) + short_body_keys(title, text)
+
+
+def keys_before_folding(title: str | None, text: str | None) -> list[int]:
+    """The body keys a short item holding invisible characters had before they were folded
+    (2026-11), when folding changes them (none otherwise). Band rows are deleted by the keys
+    the stored text gives: an item indexed before must lose these rows too."""
+    if not any(_IGNORABLE.search(part or "") for part in (title, text)):
+        return []
+    body = short_body(title, text, _key_text)
+    if body is None or body == short_body(title, text):
+        return []
+    return body_band_keys(body)
 
 
 def body_band_keys(body: str) -> list[int]:

@@ -2,7 +2,9 @@
 
 Feeds are written by strangers: DTD entity declarations are removed before feedparser sees
 the bytes (its fallback parser would expand them), JSON Feeds are read without trusting their
-shapes or depth, and at most `max_entries` entries are turned into `FeedEntry`s.
+shapes or depth, and at most `max_entries` entries are turned into `FeedEntry`s. Their text is
+made readable (`readable`): what the publisher escaped twice is rendered again, invisible
+format characters go; entry keys still come from the text as first rendered (`FeedEntry.as_read`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import calendar
 import html
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +54,14 @@ class FeedEntry:
     summary: str
     published: datetime | None
     author: str | None
+    # The title and summary as rendered before `readable` changed them (None: it did not).
+    # Entry keys and fingerprints are stored; computed from these, as they always were, a
+    # stored entry neither looks new (a repeated alert) nor edited.
+    as_read: tuple[str, str] | None = None
+
+    def key_text(self) -> tuple[str, str]:
+        """The title and summary entry keys and fingerprints are computed from."""
+        return self.as_read or (self.title, self.summary)
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,53 @@ def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
 
 
 def html_to_text(fragment: str) -> str:
-    """Readable text from an HTML fragment, block elements kept apart."""
+    """Readable text from an HTML fragment, block elements kept apart (`readable`)."""
+    return readable(_rendered(fragment))
+
+
+# What is left in text rendered once when its publisher escaped it twice ("R&amp;amp;D" in a
+# description, "&amp;quot;" in a title): a reference ending in ";" that names a character, or
+# an HTML tag by an element's name (not "<3" or 《…》 written <…>, as Korean titles of works are).
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_TAG = re.compile(
+    r"</?(?:a|b|i|u|s|em|strong|p|br|hr|span|div|font|sup|sub|small|big|mark|q|cite|code|img"
+    r"|li|ul|ol|h[1-6]|blockquote|strike|figure|figcaption)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+# Format characters with no visible effect that a reader or a search could need: soft hyphen,
+# combining grapheme joiner, Mongolian vowel separator, zero-width space, word joiner, invisible
+# operators, byte order mark. Page extraction drops them too. Joiners, bidi marks and variation
+# selectors stay: emoji, Indic and right-to-left text need them (dedup ignores them all).
+_INVISIBLE = re.compile("[\u00ad\u034f\u180e\u200b\u2060-\u2064\ufeff]+")
+# Renderings again at most: text escaped three times is rare, more is not text.
+_RENDERINGS_AGAIN = 2
+
+
+def _escaped_twice(line: str) -> bool:
+    return bool(_TAG.search(line)) or any(
+        html.unescape(ref) != ref for ref in _REFERENCE.findall(line)
+    )
+
+
+def readable(text: str) -> str:
+    """Text rendered once from HTML as its publisher meant it to read: a line still holding
+    references or tags is rendered again (the publisher escaped it twice), invisible format
+    characters are dropped, letters composed (NFC: Hangul typed on a Mac comes decomposed).
+    Text without any of these comes back unchanged."""
+    for _ in range(_RENDERINGS_AGAIN):
+        lines = text.split("\n")
+        if not any(map(_escaped_twice, lines)):
+            break
+        again = (_rendered(line) if _escaped_twice(line) else line for line in lines)
+        text = "\n".join(line for line in again if line)
+    if _INVISIBLE.search(text):
+        bare = (re.sub(" {2,}", " ", _INVISIBLE.sub("", line)).strip() for line in text.split("\n"))
+        text = "\n".join(line for line in bare if line)
+    return unicodedata.normalize("NFC", text)
+
+
+def _rendered(fragment: str) -> str:
+    """The text of an HTML fragment, block elements kept apart: rendered once."""
     if not fragment or not fragment.strip():
         return ""
     fragment = xml_text(fragment)
@@ -109,6 +166,24 @@ def _entry_date(entry: Any) -> datetime | None:
             if parsed:
                 return parsed
     return None
+
+
+def _entry(
+    guid: str | None,
+    link: str | None,
+    title: str,
+    summary: str,
+    published: datetime | None,
+    author: str | None,
+) -> FeedEntry:
+    """An entry whose title and summary (rendered once) are made `readable`; as rendered, they
+    are kept for its keys when that changed them."""
+    shown = (
+        " ".join(readable(title).split())[:MAX_TITLE_CHARS],
+        readable(summary)[:MAX_SUMMARY_CHARS],
+    )
+    as_read = None if shown == (title, summary) else (title, summary)
+    return FeedEntry(guid, link, shown[0], shown[1], published, author, as_read)
 
 
 def _text(value: Any) -> str:
@@ -162,8 +237,8 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
         href = _text(item.get("url")) or _text(item.get("external_url"))
         link = absolute_link(url, href)
         body = _text(item.get("content_html")) or _text(item.get("summary"))
-        text = html_to_text(body) or _text(item.get("content_text"))
-        title = html_to_text(_text(item.get("title")))
+        text = _rendered(body) or _text(item.get("content_text"))
+        title = _rendered(_text(item.get("title")))
         if not link and not (title or text):
             skipped += 1
             continue
@@ -174,15 +249,13 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
             None,
         )
         entries.append(
-            FeedEntry(
-                guid=_text(item.get("id"))[:1000] or None,
-                link=link,
-                title=title[:MAX_TITLE_CHARS],
-                summary=text[:MAX_SUMMARY_CHARS],
-                published=parse_date(
-                    _text(item.get("date_published")) or _text(item.get("date_modified"))
-                ),
-                author=author,
+            _entry(
+                _text(item.get("id"))[:1000] or None,
+                link,
+                title[:MAX_TITLE_CHARS],
+                text[:MAX_SUMMARY_CHARS],
+                parse_date(_text(item.get("date_published")) or _text(item.get("date_modified"))),
+                author,
             )
         )
     home = _text(doc.get("home_page_url"))
@@ -249,15 +322,15 @@ def parse_feed(
         contents = raw.get("content") or []
         if contents and len(contents[0].get("value", "")) > len(summary_html):
             summary_html = contents[0]["value"]
-        title = html_to_text(raw.get("title") or "")[:MAX_TITLE_CHARS]
+        title = _rendered(raw.get("title") or "")[:MAX_TITLE_CHARS]
         entries.append(
-            FeedEntry(
-                guid=str(guid)[:1000] if guid else None,
-                link=link,
-                title=re.sub(r"\s+", " ", title).strip(),
-                summary=html_to_text(summary_html)[:MAX_SUMMARY_CHARS],
-                published=_entry_date(raw),
-                author=(raw.get("author") or None),
+            _entry(
+                str(guid)[:1000] if guid else None,
+                link,
+                re.sub(r"\s+", " ", title).strip(),
+                _rendered(summary_html)[:MAX_SUMMARY_CHARS],
+                _entry_date(raw),
+                raw.get("author") or None,
             )
         )
     notes = [

@@ -46,16 +46,17 @@ from newsmon.corpus.schema import (
     MatchRow,
     SightingRow,
 )
-from newsmon.dedup import Signature, index_keys, short_body_keys
+from newsmon.dedup import Signature, index_keys, keys_before_folding, short_body_keys
 from newsmon.urls import clean_url
 
 
 def stored_keys(
     title: str | None, text_: str, minhash: bytes | None, scheme: str | None
 ) -> list[int]:
-    """The keys an article was indexed under, from what is stored of it."""
+    """The keys an article was indexed under, from what is stored of it (a short item stored
+    before invisible characters were folded: its keys of then too)."""
     signature = Signature(scheme, minhash) if minhash is not None and scheme else None
-    return index_keys(title, text_, signature)
+    return index_keys(title, text_, signature) + keys_before_folding(title, text_)
 
 
 class Articles:
@@ -242,7 +243,7 @@ class Articles:
     ) -> None:
         """Replace the band rows of a short item's body (none for other articles) by those of
         its new headline and text; an exact copy has no band rows of its own."""
-        old = short_body_keys(row.title, row.text)
+        old = short_body_keys(row.title, row.text) + keys_before_folding(row.title, row.text)
         if old:
             s.execute(
                 delete(ArticleBandRow).where(

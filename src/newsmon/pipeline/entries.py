@@ -247,7 +247,7 @@ def new_article(
         published_at=entry.published or extracted.published or now,
         content_hash=analysis.content_hash,
         signature=analysis.signature,
-        entry_fingerprint=entry_fingerprint(entry.title, entry.summary),
+        entry_fingerprint=entry_fingerprint(*entry.key_text()),
     )
 
 
@@ -347,7 +347,7 @@ async def revisit_known(
             entry.link
             and stored.feed_id == feed_id
             and stored.entry_fingerprint is not None
-            and stored.entry_fingerprint != entry_fingerprint(entry.title, entry.summary)
+            and stored.entry_fingerprint != entry_fingerprint(*entry.key_text())
         ):
             edited.append((url, entry, stored))
     if sightings:

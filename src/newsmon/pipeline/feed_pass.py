@@ -121,7 +121,7 @@ async def process_feed(
         await record_entry_failure(ctx, state.id, outcome, line, parsed.unreadable)
     entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
-        text = f"{entry.title}\n{entry.summary}"
+        text = "\n".join(entry.key_text())
         entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
     outcome.entries = len(entries)
     known = await asyncio.to_thread(ctx.store.known_articles, list(entries))

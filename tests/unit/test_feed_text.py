@@ -1,0 +1,89 @@
+"""Feed text as people read it: what a publisher escaped twice is rendered again, invisible
+format characters go, letters are composed; text without such quirks is left as it was, and
+entry keys do not move."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from newsmon.dedup import entry_fingerprint, entry_identity
+from newsmon.feeds import html_to_text, parse_feed, readable
+
+# Escaped twice, the ways real feeds do it: a CDATA description whose HTML was escaped again
+# (연합뉴스: "R&amp;amp;D"), a title's entity escaped again (AI Business: "&amp;quot;"), a
+# WordPress curly quote as a literal reference, markup escaped again ("&lt;b&gt;" in the HTML).
+# The title opens with a byte order mark and the description holds zero-width spaces, a soft
+# hyphen and a word joiner (AI타임스, TechCrunch). No link, no GUID: keyed by its text.
+QUIRKY_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Agency</title><link>https://agency.example/</link>
+<item><title>&#xFEFF;Nebius Embarks on &amp;quot;Asset-Light&amp;quot; Data Center Model</title>
+<description><![CDATA[<p>R&amp;amp;D that&amp;#8217;s&amp;nbsp;new &lt;b&gt;bold&lt;/b&gt;</p>
+<p>&#x200B;Second&#x00AD;line &amp;copy; 2025 &#x2060;end</p>]]></description></item>
+</channel></rss>"""
+
+
+def test_text_escaped_twice_reads_as_meant() -> None:
+    [entry] = parse_feed(QUIRKY_RSS.encode(), "https://agency.example/rss").entries
+    assert entry.title == 'Nebius Embarks on "Asset-Light" Data Center Model'
+    assert entry.summary == "R&D that\u2019s new bold\nSecondline \u00a9 2025 end"
+
+
+def test_atom_and_json_feed_text_escaped_twice() -> None:
+    atom = """<?xml version="1.0" encoding="utf-8"?>
+    <feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+    <entry><id>a1</id><link href="https://a.example/1"/>
+    <title type="html">Q&amp;amp;A: &amp;lt;em&amp;gt;Open&amp;lt;/em&amp;gt; weights</title>
+    <summary type="html">x &amp;amp;amp; y</summary></entry></feed>"""
+    [entry] = parse_feed(atom.encode(), "https://a.example/feed").entries
+    assert (entry.title, entry.summary) == ("Q&A: Open weights", "x & y")
+    data = """{"version": "https://jsonfeed.org/version/1.1", "title": "J",
+      "items": [{"id": "1", "url": "https://j.example/1", "title": "It&amp;#8217;s \\u200bout",
+                 "content_html": "<p>R&amp;amp;D &amp;lt;br&amp;gt; next</p>"}]}"""
+    [entry] = parse_feed(data.encode(), "https://j.example/feed.json").entries
+    assert (entry.title, entry.summary) == ("It\u2019s out", "R&D\nnext")
+
+
+def test_invisible_characters_go_and_letters_are_composed() -> None:
+    nfd = unicodedata.normalize("NFD", "인공지능 기본법")
+    assert readable(f"\ufeff{nfd}\u200b \u200b시행") == "인공지능 기본법 시행"
+    assert readable("\u200b\u200b\u200b\nKT\u00ad는\n\u2060") == "KT는"
+    # what rendering needs stays: joiners in emoji and scripts, bidi marks, variation selectors
+    kept = "👩\u200d💻 \u05e9\u05dc\u05d5\u05dd\u200f ❤\ufe0f \u0915\u094d\u200d\u0937"
+    assert readable(kept) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "영화 <기생충> 4관왕, AT&T·Q&A·S&P 500 &copy2025 I <3 it",
+        "a < b and c > d; &unknown; stays; 5 &lt 6",
+        "Line one\nLine two with\u00a0NBSP and　ideographic space",
+        "std::vector<int> and the <blink> element",
+    ],
+)
+def test_text_without_quirks_is_left_as_it_was(text: str) -> None:
+    assert readable(text) == text
+
+
+def test_what_pages_and_descriptions_give_is_made_readable_too() -> None:
+    """JSON-LD bodies and headlines, app state and meta descriptions go through html_to_text."""
+    assert html_to_text("<p>R&amp;amp;D\u200b</p><p>\ufeff다음</p>") == "R&D\n다음"
+
+
+def test_entry_keys_come_from_the_text_as_first_rendered() -> None:
+    """Stored keys and fingerprints do not move: pinned to what this entry was keyed by before
+    its text was made readable (a new key would make it a new entry, alerted again)."""
+    [entry] = parse_feed(QUIRKY_RSS.encode(), "https://agency.example/rss").entries
+    assert entry.link is None and entry.guid is None and entry.as_read is not None
+    key = entry_identity(entry.link, "agency", entry.guid, "\n".join(entry.key_text()))
+    assert key == "urn:newsmon:entry:731c9a8952abee234f2f"
+    fingerprint = "a6a34410095e5e820676ebe17af98fe27aa3ea7a1a002a1524d3f950b5bb3b30"
+    assert entry_fingerprint(*entry.key_text()) == fingerprint
+    plain = QUIRKY_RSS.split("<item>")[0] + (
+        "<item><title>Nebius &amp; the &lt;Asset-Light&gt; model</title><description>"
+        "<![CDATA[<p>R&amp;D that’s <b>new</b></p>]]></description></item></channel></rss>"
+    )
+    [clean] = parse_feed(plain.encode(), "https://agency.example/rss").entries
+    assert clean.as_read is None and clean.key_text() == (clean.title, clean.summary)
