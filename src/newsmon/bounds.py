@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 # Stored article text is cut here by default (`extract.max_text_chars`): a longer body is a
 # dump, not an article, and every later stage (rules, MinHash, Slack snippets) scales with it.
 MAX_TEXT_CHARS = 200_000
 REPLACEMENT = "\ufffd"
+# Characters that are there to be invisible (Unicode's Default_Ignorable_Code_Point): zero-width
+# space and joiners, soft hyphen, word joiner, byte order mark, bidi marks and controls,
+# variation selectors, Hangul fillers. CMS output and copied text put them inside words; what
+# compares texts (dedup) or looks for words in them (the topic rules) reads past them.
+INVISIBLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 
 def clean_text(text: str) -> str:

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import regex
 from datasketch import MinHash
 
+from newsmon.bounds import INVISIBLE
 from newsmon.urls import canonical_url
 
 # Minimum length below which a body is too thin to identify a story by its hash.
@@ -38,13 +38,6 @@ def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> 
 
 _SPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
-# Characters that are there to be invisible (Unicode's Default_Ignorable_Code_Point): zero-width
-# space and joiners, soft hyphen, word joiner, byte order mark, bidi marks and controls,
-# variation selectors, Hangul fillers. Feeds carry them (AI타임스 opens items with runs of U+200B
-# and titles with U+FEFF), page extraction drops them: one after every space made a teaser
-# another text to the 5-gram rule. None is a non-ignorable character's NFKC part, so they can
-# go first; text without any normalises exactly as before (stored signatures stay valid).
-_IGNORABLE = regex.compile(r"\p{Default_Ignorable_Code_Point}+")
 
 
 def _key_text(text: str) -> str:
@@ -58,7 +51,11 @@ def _key_text(text: str) -> str:
 def normalise_text(text: str) -> str:
     """Fold the differences that copying a story introduces: invisible characters, width, case,
     punctuation, spacing."""
-    return _key_text(_IGNORABLE.sub("", text))
+    # Feeds carry invisible characters (AI타임스 opens items with runs of U+200B and titles with
+    # U+FEFF), page extraction drops them: one after every space made a teaser another text to
+    # the 5-gram rule. None is a non-ignorable character's NFKC part, so they can go first; text
+    # without any normalises exactly as before (stored signatures stay valid).
+    return _key_text(INVISIBLE.sub("", text))
 
 
 def content_hash(text: str | None) -> str | None:
@@ -75,7 +72,7 @@ def hash_before_folding(text: str | None) -> str | None:
     """The hash `text` had before invisible characters were folded (2026-11), when folding
     changes it (None otherwise): a body stored before keeps its hash, and an identical copy of
     it (the same characters) must still find it."""
-    if not text or not _IGNORABLE.search(text):
+    if not text or not INVISIBLE.search(text):
         return None
     norm = _key_text(text)
     if len(norm) < MIN_HASHABLE_CHARS:
@@ -279,7 +276,7 @@ def keys_before_folding(title: str | None, text: str | None) -> list[int]:
     """The body keys a short item holding invisible characters had before they were folded
     (2026-11), when folding changes them (none otherwise). Band rows are deleted by the keys
     the stored text gives: an item indexed before must lose these rows too."""
-    if not any(_IGNORABLE.search(part or "") for part in (title, text)):
+    if not any(INVISIBLE.search(part or "") for part in (title, text)):
         return []
     body = short_body(title, text, _key_text)
     if body is None or body == short_body(title, text):
