@@ -20,11 +20,8 @@ from pathlib import Path
 import pytest
 
 from newsmon.clock import utcnow
-from newsmon.devsite import serve
-from tests.flows.test_monitor_flow import run_monitor
 from tests.flows.test_near_duplicates_flow import _feed, _item
-from tests.flows.test_short_duplicates_flow import TOPICS
-from tests.support.configs import write_config
+from tests.flows.test_short_duplicates_flow import monitor_site
 from tests.support.dedup_set import pieces, render
 from tests.support.fake_slack import FakeSlack
 
@@ -77,17 +74,7 @@ def test_an_agency_writing_its_own_way_raises_one_clean_alert_per_story(
     tmp_path: Path, slack: FakeSlack
 ) -> None:
     headlines = build_site(tmp_path / "site")
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
-    with serve(tmp_path / "site") as site:
-        config = write_config(
-            tmp_path,
-            feeds=[("desk", "/feeds/desk.xml"), ("agency", "/feeds/agency.xml")],
-            base=site.base,
-            topics=topics,
-            channels={"ai-news": "#ai-news"},
-        )
-        totals = run_monitor(config)
+    totals = monitor_site(tmp_path, ["desk", "agency"])
 
     posted = []
     for post in slack.top_level():

@@ -23,6 +23,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
 from newsmon.devsite import serve
+from newsmon.report import PassTotals
 from tests.flows.test_monitor_flow import run_monitor
 from tests.flows.test_near_duplicates_flow import _feed, _item
 from tests.support.configs import write_config
@@ -89,21 +90,27 @@ def build_site(root: Path) -> dict[str, str]:
     return headlines
 
 
-def test_short_copies_under_other_headlines_raise_one_alert_per_story(
-    tmp_path: Path, slack: FakeSlack
-) -> None:
-    headlines = build_site(tmp_path / "site")
+def monitor_site(tmp_path: Path, feeds: list[str]) -> PassTotals:
+    """One real pass over the site in `tmp_path / "site"` (its feeds by name), with TOPICS and
+    every alert to #ai-news: the pass's totals."""
     topics = tmp_path / "topics.yaml"
     topics.write_text(TOPICS, encoding="utf-8")
     with serve(tmp_path / "site") as site:
         config = write_config(
             tmp_path,
-            feeds=[("desk", "/feeds/desk.xml"), ("digest", "/feeds/digest.xml")],
+            feeds=[(name, f"/feeds/{name}.xml") for name in feeds],
             base=site.base,
             topics=topics,
             channels={"ai-news": "#ai-news"},
         )
-        totals = run_monitor(config)
+        return run_monitor(config)
+
+
+def test_short_copies_under_other_headlines_raise_one_alert_per_story(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    headlines = build_site(tmp_path / "site")
+    totals = monitor_site(tmp_path, ["desk", "digest"])
 
     posted = []
     for post in slack.top_level():  # copies from the other feed reply in threads (issue 10)
