@@ -110,7 +110,8 @@ def digest(
     config: ConfigOption = None,
 ) -> None:
     """Post each channel's digest of the period ending at the last whole hour (flow `digest`);
-    a second call for the same period posts nothing."""
+    a second call for the same period posts nothing. Exits 5 when a digest is left for a later
+    call (Slack failing or asking to wait)."""
     from newsmon.digest import parse_duration
 
     try:
