@@ -24,6 +24,7 @@ from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
 from newsmon.language import detect_language
+from newsmon.layout import prune_link_paragraphs, unwrap_layout_tables
 
 TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
@@ -243,10 +244,22 @@ def _author(value: Any) -> str | None:
     return None
 
 
+def _laid_out(data: bytes | str) -> Any:
+    """The page's tree as trafilatura parses it, its layout tables made blocks and its
+    paragraphs of links to other stories removed (`newsmon.layout`); the page itself when it
+    does not parse."""
+    tree = trafilatura.load_html(data)
+    if tree is None:
+        return data
+    unwrap_layout_tables(tree)
+    prune_link_paragraphs(tree)
+    return tree
+
+
 def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[str, Any]]:
     try:
         doc = trafilatura.bare_extraction(
-            data,
+            _laid_out(data),
             url=url,
             favor_precision=True,
             include_comments=False,

@@ -1,0 +1,111 @@
+"""Page layout read before extraction (newsmon.layout): a page laid out in tables yields
+its article, not its whole chrome, and two stories of such a site are not near-duplicates."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import lxml.html
+import pytest
+
+from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
+from newsmon.extract import extract_article
+from newsmon.layout import is_data_table, prune_link_paragraphs, unwrap_layout_tables
+from tests.conftest import ROOT
+
+PAGES = ROOT / "tests" / "data" / "chrome_pages"
+TABLE_PAGES = ("table-buses", "table-squid", "table-ai-act")
+# headlines of the site's "related", "most read" and photo boxes (other stories)
+CHROME = (
+    "딥시크, 추론 모델 R1 가중치 오픈소스로 공개",
+    "AI안전연구소, 프런티어 모델 탈옥",
+    "알리바바 큐원, 오픈소스 추론 모델",
+    "美 행정명령으로 AI 칩 수출 통제 강화",
+    "국내 기업도 오픈소스 LLM 공개 행렬",
+    "개인정보취급방침",
+)
+
+
+def _table(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(html)
+
+
+@pytest.mark.parametrize(
+    ("html", "data"),
+    [
+        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>", False),
+        ("<table><tr><th>model</th><th>score</th></tr><tr><td>x</td><td>1</td></tr></table>", True),
+        ("<table summary='results'><tr><td>a</td><td>b</td></tr></table>", True),
+        ("<table><caption>Results</caption><tr><td>a</td><td>b</td></tr></table>", True),
+        ("<table role='presentation'><tr><th>a</th></tr></table>", False),
+        ("<table><tr><td><table><tr><td>x</td></tr></table></td><td>y</td></tr></table>", False),
+        ("<table>" + "<tr><td>a</td><td>b</td></tr>" * 10 + "</table>", True),  # 10 rows
+        ("<table>" + "<tr><td>a</td></tr>" * 12 + "</table>", False),  # one column
+        ("<table><tr>" + "<td>a</td>" * 5 + "</tr><tr>" + "<td>b</td>" * 5 + "</tr></table>", True),
+        ("<table>" + "<tr><td>a</td><td>b</td><td>c</td></tr>" * 4 + "</table>", True),  # 12 cells
+    ],
+)
+def test_data_and_layout_tables_are_told_apart_as_readability_does(html: str, data: bool) -> None:
+    assert is_data_table(_table(html)) is data
+
+
+def test_layout_tables_become_blocks_and_data_tables_inside_them_stay() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><table><tr><td><p>story</p>"
+        "<table><thead><tr><th>model</th></tr></thead><tr><td>7B</td></tr></table>"
+        "</td><td>sidebar</td></tr></table>"
+        "<table><tr><td><img src='p.jpg'></td></tr><tr><td>caption</td></tr></table>"
+        "The lead sentence.<br>More.</body></html>"
+    )
+    assert unwrap_layout_tables(root) == 2
+    assert [t.tag for t in root.iter("table", "tr", "td", "th")] == [
+        "table",
+        "tr",
+        "th",
+        "tr",
+        "td",
+    ]
+    # the text after a table is a paragraph of its own, in place
+    lead = root.xpath("//p[contains(., 'The lead sentence.')]")
+    assert len(lead) == 1 and lead[0].getprevious().tag == "div"
+
+
+@pytest.mark.parametrize("name", TABLE_PAGES)
+def test_a_page_laid_out_in_tables_yields_its_article_without_its_chrome(name: str) -> None:
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and len(got.text) > 200
+    assert "\n|" not in got.text and "| " not in got.text  # not a table dump
+    assert [c for c in CHROME if c in got.text] == []
+
+
+def test_two_stories_of_a_site_laid_out_in_tables_are_not_near_duplicates() -> None:
+    texts = {
+        name: extract_article((PAGES / f"{name}.html").read_bytes()).text for name in TABLE_PAGES
+    }
+    for a, b in combinations(TABLE_PAGES, 2):
+        sa, sb = minhash_signature(texts[a]), minhash_signature(texts[b])
+        assert sa is not None and sb is not None
+        assert not is_near_duplicate(jaccard_estimate(sa.values, sb.values)), (a, b)
+
+
+def test_a_paragraph_of_links_to_other_stories_is_removed_and_prose_with_links_stays() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div>"
+        "<p>The council met on <a href='/a'>Tuesday</a> and <a href='/b'>voted</a> 7-2.</p>"
+        "<p>[관련기사]<br><a href='/1'>딥시크, R1 가중치 오픈소스로 공개</a><br>"
+        "<a href='/2'>AI 기본법 국회 통과</a></p>after"
+        "<p>Related: <a href='/3'>DeepSeek open-sources R1</a> · <a href='/4'>EU AI Act bans take effect</a></p>"
+        "<p>See <a href='/5'>the report</a>.</p>"
+        "</div></body></html>"
+    )
+    assert prune_link_paragraphs(root) == 2
+    text = root.text_content()
+    assert "voted" in text and "the report" in text and "after" in text
+    assert "딥시크" not in text and "DeepSeek" not in text
+
+
+@pytest.mark.parametrize("name", ["ndsoft-library", "wp-bridge"])
+def test_a_related_box_inside_the_article_does_not_reach_the_body(name: str) -> None:
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and len(got.text) > 250
+    assert "딥시크" not in got.text and "DeepSeek" not in got.text
