@@ -44,24 +44,37 @@ class Digests:
         self._db = db
 
     def digest_channels(self, since: datetime, until: datetime) -> list[str]:
+        """The channels where a story was announced in [since, until)."""
         with self._db.session() as s:
             return sorted(
-                s.scalars(select(AlertRow.channel).where(*_in_period(since, until)).distinct())
+                s.scalars(select(AlertRow.channel).where(*_announced(since, until)).distinct())
             )
 
     def digest_stories(self, channel: str, since: datetime, until: datetime) -> list[DigestStory]:
-        """The stories announced (or queued) to `channel` in [since, until), oldest first."""
+        """The stories announced in `channel` in [since, until), in the order they went out,
+        each once.
+
+        Announced means posted: an alert counts in the period its post was recorded in
+        (`sent_at`), not when it was queued, so a story that waited (a blocked channel, retries,
+        a backfill reviving it) is in the digest of the day it went out, and one still waiting,
+        failed or withdrawn is in none. Alerts of articles that turned out to be one story (a
+        teaser whose page showed it to be another story's copy) show as that story's first.
+        """
         with self._db.session() as s:
             rows = s.execute(
                 select(ArticleRow, FeedRow.name)
                 .join(AlertRow, AlertRow.article_id == ArticleRow.id)
                 .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-                .where(AlertRow.channel == channel, *_in_period(since, until))
-                .order_by(AlertRow.created_at, AlertRow.id)
+                .where(AlertRow.channel == channel, *_announced(since, until))
+                .order_by(AlertRow.sent_at, AlertRow.id)
             ).all()
             out = []
+            shown: set[int] = set()
             for article, feed in rows:
                 head = article.duplicate_of_id or article.id
+                if head in shown:
+                    continue
+                shown.add(head)
                 members = select(ArticleRow.id).where(
                     or_(ArticleRow.id == head, ArticleRow.duplicate_of_id == head)
                 )
@@ -225,9 +238,10 @@ class Digests:
             )
 
 
-def _in_period(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    """Alerts posted in [since, until): each in exactly one period."""
     return [
-        AlertRow.created_at >= since,
-        AlertRow.created_at < until,
-        AlertRow.status.in_([AlertStatus.SENT, AlertStatus.PENDING, AlertStatus.SENDING]),
+        AlertRow.status == AlertStatus.SENT,
+        AlertRow.sent_at >= since,
+        AlertRow.sent_at < until,
     ]
