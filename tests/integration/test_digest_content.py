@@ -1,14 +1,16 @@
 """What a channel's digest says: each story once, and only the stories really announced there
-in the period, by when they went out. Real slack_sdk client, the fake
+in the period, by when they went out; a digest finished by a later call shows every story once
+across its parts, whatever changed in the corpus meanwhile. Real slack_sdk client, the fake
 Slack on loopback, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from newsmon.corpus.records import AlertStatus, FeedSpec
 from newsmon.corpus.schema import AlertRow, ArticleRow
@@ -16,7 +18,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, Scripted
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PERIOD = (NOW - timedelta(hours=24), NOW)
@@ -38,6 +40,12 @@ def _set(ctx: Context, article_id: int, **values: object) -> None:
 
 def _sent(ctx: Context, article_id: int, queued: datetime, sent: datetime) -> None:
     _set(ctx, article_id, status=AlertStatus.SENT, created_at=queued, sent_at=sent, slack_ts="1.0")
+
+
+def _titles(ctx: Context, ids: list[int], length: int) -> None:
+    with ctx.store.session() as s:
+        for article in s.scalars(select(ArticleRow).where(ArticleRow.id.in_(ids))):
+            article.title = f"Story {article.id} ".ljust(length, "x")
 
 
 def _links(fake: FakeSlack, channel: str = "#a") -> list[str]:
@@ -115,5 +123,34 @@ def test_a_story_announced_through_two_of_its_copies_is_listed_once(
         [post] = fake.top_level("#a")
         assert "2 sources" in post["blocks"][1]["text"]["text"]
         assert "Digest for #a: 1 story," in post["text"]
+    finally:
+        ctx.close()
+
+
+def test_a_digest_finished_by_a_later_call_shows_every_story_once_across_its_parts(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A digest stopped after its first part was rebuilt from the corpus as it was at the
+    next call: titles edited meanwhile moved the split, and the parts posted then skipped some
+    stories and repeated others."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 90})
+        at = NOW - timedelta(hours=5)
+        for n, article_id in enumerate(ids):
+            _sent(ctx, article_id, at, at + timedelta(seconds=n))
+        _titles(ctx, ids, 120)
+        refused = Scripted(200, {"ok": False, "error": "channel_is_archived"})
+        fake.channel_script["#a"] = [None, refused]  # the first part goes out
+        first = _digest(ctx)
+        assert first.unfinished == 1 and len(fake.top_level("#a")) == 1
+        _titles(ctx, ids, 240)  # the stories' pages are edited meanwhile: longer titles
+        finished = _digest(ctx, AFTER)  # the next day's call finishes it
+        assert finished.unfinished == 0
+        links = _links(fake)
+        assert Counter(links) == Counter(f"https://a.example/a/{i}" for i in range(90))
+        assert links == [f"https://a.example/a/{i}" for i in range(90)]  # in order
+        parts = len(fake.top_level("#a"))
+        assert all(f"of {parts})" in header for header in _headers(fake))
     finally:
         ctx.close()

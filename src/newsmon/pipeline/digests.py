@@ -92,14 +92,14 @@ class _Digests:
         refused credentials."""
         digests = self.ctx.store.digests
         stories = digests.digest_stories(name, since, until)
-        if not stories:
-            self.result.channels[key] = "no stories"
-            return
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
-        turn = digests.begin_digest(claim, name, since, until)
+        turn = digests.begin_digest(claim, name, since, until, stories)
         if turn is None:
-            self.result.channels[key] = "already posted for this period (or being posted)"
+            self.result.channels[key] = (
+                "already posted for this period (or being posted)" if stories else "no stories"
+            )
             return
+        stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
         self.note = ""
         try:
