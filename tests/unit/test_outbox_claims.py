@@ -14,6 +14,7 @@ from newsmon.corpus.claims import Filter, new_claim
 from newsmon.corpus.records import AlertStatus, DigestStory, FeedSpec
 from tests.support.articles import new_article
 from tests.support.delivery import MATCH, queue_alerts
+from tests.support.schema_history import assert_0015_adds_digest_content_and_drops_it_going_down
 
 LEASE = timedelta(minutes=5)
 
@@ -142,6 +143,16 @@ def test_a_digest_is_held_once_per_channel_and_period(store: Store) -> None:
     assert resumed.stories == [story]  # what it began with: its remaining parts follow on
     other = store.digests.begin_digest(new_claim(LEASE), "#other", since, until, [story])
     assert other is not None
+
+
+def test_0015_adds_digest_content_and_walks_down_and_up_again(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk15.db'}")
+    try:
+        assert_0015_adds_digest_content_and_drops_it_going_down(engine)
+    finally:
+        engine.dispose()
 
 
 def test_alert_counts_report_a_blocked_channels_pending_alerts_as_blocked(store: Store) -> None:

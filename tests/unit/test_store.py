@@ -30,7 +30,6 @@ from tests.support.schema_history import (
     assert_0007_drops_leases_and_restores_them,
     assert_0011_adds_health_notices_and_drops_them_going_down,
     assert_0013_0014_add_columns_and_drop_them_going_down,
-    assert_0015_adds_digest_content_and_drops_it_going_down,
 )
 
 
@@ -555,15 +554,5 @@ def test_0013_and_0014_walk_down_and_up_again(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'walk14.db'}")
     try:
         assert_0013_0014_add_columns_and_drop_them_going_down(engine)
-    finally:
-        engine.dispose()
-
-
-def test_0015_walks_down_and_up_again(tmp_path: Path) -> None:
-    from newsmon.corpus.engine import make_engine
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'walk15.db'}")
-    try:
-        assert_0015_adds_digest_content_and_drops_it_going_down(engine)
     finally:
         engine.dispose()
