@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from newsmon.bounds import clean_text
+from newsmon.bounds import INVISIBLE, clean_text
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import AlertJob, ReplyJob
 
@@ -80,6 +80,19 @@ def limit_violations(message: Message) -> list[str]:
 # title could make it read as another source. No headline needs them; the right-to-left and
 # left-to-right marks (U+200E, U+200F) that Hebrew and Arabic titles use stay.
 _NO_BIDI_RUNS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def shown_title(title: str | None, url: str) -> str:
+    """A title as one line to show, without bidi runs; the link itself when no visible
+    character is left (a title of spaces or zero-width characters left a link with nothing
+    to click on)."""
+    shown = " ".join((title or "").translate(_NO_BIDI_RUNS).split())
+    return shown if INVISIBLE.sub("", shown).strip() else " ".join(url.split())
+
+
+def plural(count: int, noun: str, nouns: str) -> str:
+    """ "1 story", "3 stories"."""
+    return f"{count} {noun if count == 1 else nouns}"
 
 
 def escape(text: str) -> str:
@@ -196,7 +209,7 @@ def build_message(
 ) -> Message:
     """An alert; `channels` (topic → channel) names each topic's channel, for webhook mode."""
     labels = labels or {}
-    title = " ".join((job.title or job.url).translate(_NO_BIDI_RUNS).split())
+    title = shown_title(job.title, job.url)
     topic_names = ", ".join(
         labels.get(t, t) + (f" ({channels[t]})" if channels and t in channels else "")
         for t in job.topics

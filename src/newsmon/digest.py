@@ -22,6 +22,8 @@ from newsmon.alerts import (
     clip_escaped,
     label_escaped,
     link_url,
+    plural,
+    shown_title,
     slack_len,
     when,
 )
@@ -61,7 +63,7 @@ def window(now: datetime, length: timedelta, zone: tzinfo) -> tuple[datetime, da
 
 def _line(story: DigestStory) -> str:
     """One story as one line, always within a section: the title yields room to the link."""
-    title = clip(" ".join((story.title or story.url).split()), MAX_TITLE_CHARS)
+    title = clip(shown_title(story.title, story.url), MAX_TITLE_CHARS)
     sources = f" · {story.sources} sources" if story.sources > 1 else ""
     source = clip_escaped(" ".join((story.source or "unknown source").split()), 200)
     linked = link_url(story.url)
@@ -106,7 +108,8 @@ def build_digest(
     messages = []
     for n, chunk in enumerate(chunks, start=1):
         part = f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""
-        header = f"Digest for {channel}: {len(stories)} stories, {period}{part}"
+        count = plural(len(stories), "story", "stories")
+        header = f"Digest for {channel}: {count}, {period}{part}"
         shown = clip_escaped(header, HEADER_ROOM)
         blocks: list[dict[str, Any]] = [
             {"type": "context", "elements": [{"type": "mrkdwn", "text": shown}]}

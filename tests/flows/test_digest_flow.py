@@ -33,6 +33,8 @@ def _announced_two_hours_ago(tmp_path: Path, site: SiteServer) -> Path:
         with store.session() as s:
             for row in s.scalars(select(AlertRow)):
                 row.created_at = row.created_at - timedelta(hours=2)
+                if row.sent_at is not None:
+                    row.sent_at = row.sent_at - timedelta(hours=2)
     finally:
         store.close()
     return config

@@ -130,6 +130,8 @@ def test_digest_posts_each_channel_once_per_period(
 
             for row in s.scalars(select(AlertRow)):
                 row.created_at = row.created_at - timedelta(hours=2)
+                if row.sent_at is not None:
+                    row.sent_at = row.sent_at - timedelta(hours=2)
     finally:
         store.close()
     before = len(slack.posts)

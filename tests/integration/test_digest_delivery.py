@@ -21,7 +21,7 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import make_sender
-from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.delivery import announce_alerts, config_path, context
 from tests.support.fake_slack import INTERNAL_ERROR, READS_FAILING, FakeSlack, Scripted
 
 NOW = datetime.now(UTC)
@@ -59,7 +59,7 @@ def test_a_lost_answer_and_a_failing_lookup_hold_the_digest_instead_of_posting_i
 ) -> None:
     ctx = context(_config(tmp_path, db_url, timeout=1), fake)
     try:
-        queue_alerts(ctx.store, {"#a": 3})
+        announce_alerts(ctx.store, {"#a": 3})
         fake.delay_after = 2.5  # Slack takes the digest, its answer comes after the timeout
         first = _digest(ctx)
         assert sum(_digests_posted(fake).values()) == 1 and first.unfinished == 1
@@ -86,7 +86,7 @@ def test_a_failing_lookup_past_the_bound_posts_the_digest_unchecked_and_says_so(
 ) -> None:
     ctx = context(_config(tmp_path, db_url, unchecked_post_after_minutes=0.03), fake)
     try:
-        queue_alerts(ctx.store, {"#a": 2})
+        announce_alerts(ctx.store, {"#a": 2})
         fake.channel_script["#a"] = [INTERNAL_ERROR]
         assert _digest(ctx).unfinished == 1  # may have posted (Slack's own fault)
         fake.read_outage = READS_FAILING
@@ -105,7 +105,7 @@ def test_a_definite_refusal_is_not_looked_up_and_the_next_call_for_a_later_perio
     same period, which the daily schedule never makes: that day's digest was lost."""
     ctx = context(_config(tmp_path, db_url), fake)
     try:
-        queue_alerts(ctx.store, {"#a": 2, "#b": 1})
+        announce_alerts(ctx.store, {"#a": 2, "#b": 1})
         fake.outage = Scripted(200, {"ok": False, "error": "channel_is_archived"})
         first = _digest(ctx)
         assert first.unfinished == 2 and not fake.posts
@@ -129,7 +129,7 @@ def test_a_long_retry_after_leaves_the_digest_for_a_later_call_instead_of_sleepi
 ) -> None:
     ctx = context(_config(tmp_path, db_url), fake)
     try:
-        queue_alerts(ctx.store, {"#a": 2})
+        announce_alerts(ctx.store, {"#a": 2})
         fake.channel_script["#a"] = [
             Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
         ]

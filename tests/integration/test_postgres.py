@@ -25,6 +25,7 @@ from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.schema_history import (
     assert_0007_drops_leases_and_restores_them,
     assert_0013_0014_add_columns_and_drop_them_going_down,
+    assert_0015_adds_digest_content_and_drops_it_going_down,
 )
 
 pytestmark = [
@@ -67,6 +68,14 @@ def test_0013_and_0014_add_their_columns_and_their_downgrades_drop_them(pg_url: 
     engine = make_engine(pg_url)
     try:
         assert_0013_0014_add_columns_and_drop_them_going_down(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0015_adds_digest_content_and_its_downgrade_drops_it(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_0015_adds_digest_content_and_drops_it_going_down(engine)
     finally:
         engine.dispose()
 

@@ -10,9 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+
+from newsmon.clock import utcnow
 from newsmon.config import Secrets, load_config
 from newsmon.corpus import Store
-from newsmon.corpus.records import StoredMatch
+from newsmon.corpus.records import AlertStatus, StoredMatch
+from newsmon.corpus.schema import AlertRow
 from newsmon.pipeline import Context
 from newsmon.rules import load_rules
 from tests.support.articles import new_article
@@ -36,6 +40,19 @@ def queue_alerts(store: Store, per_channel: Mapping[str, int], prefix: str = "a"
                 {channel: ["policy"]},
             )
             ids.append(stored.id)
+    return ids
+
+
+def announce_alerts(store: Store, per_channel: Mapping[str, int]) -> list[int]:
+    """Queue alerts as `queue_alerts` does and record them posted now, as delivery would: what
+    a digest lists."""
+    ids = queue_alerts(store, per_channel)
+    with store.session() as s:
+        s.execute(
+            update(AlertRow)
+            .where(AlertRow.article_id.in_(ids))
+            .values(status=AlertStatus.SENT, sent_at=utcnow(), slack_ts="1.0")
+        )
     return ids
 
 

@@ -63,7 +63,8 @@ class FakeSlack:
     attempts: list[dict[str, Any]] = field(default_factory=list)  # every request, accepted or not
     auth_headers: list[str] = field(default_factory=list)
     script: list[Scripted] = field(default_factory=list)  # consumed before normal behaviour
-    channel_script: dict[str, list[Scripted]] = field(default_factory=dict)  # per channel sent
+    # per channel sent, in turn; None: that post is handled as usual
+    channel_script: dict[str, list[Scripted | None]] = field(default_factory=dict)
     unknown_channels: set[str] = field(default_factory=set)  # names or IDs: channel_not_found
     not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
     outage: Scripted | None = None  # answers every chat.postMessage while set
@@ -144,8 +145,9 @@ class FakeSlack:
 
     def _post(self, body: dict[str, Any]) -> Scripted:
         channel = str(body.get("channel") or "")
-        if self.channel_script.get(channel):
-            return self.channel_script[channel].pop(0)
+        scripted = self.channel_script[channel].pop(0) if self.channel_script.get(channel) else None
+        if scripted is not None:
+            return scripted
         if self.outage is not None:
             return self.outage
         refused = self._refused(channel)

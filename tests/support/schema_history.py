@@ -94,3 +94,19 @@ def assert_0013_0014_add_columns_and_drop_them_going_down(engine: Engine) -> Non
     upgrade(engine)
     assert revision(engine) == head_revision()
     assert "post_started_at" in names("digests") and "absent_passes" in names("health_problems")
+
+
+def assert_0015_adds_digest_content_and_drops_it_going_down(engine: Engine) -> None:
+    """0015 adds `digests.content` (digests begun before it have none); walking down to 0014
+    gives back 0014's table exactly, and the way up adds it again."""
+    from newsmon.migrations import head_revision, upgrade
+
+    upgrade(engine, "0014")
+    before = shape(engine, "digests")
+    upgrade(engine, "0015")
+    after = shape(engine, "digests")
+    assert after is not None and "content" in {c[0] for c in after["columns"]}
+    downgrade(engine, "0014")
+    assert shape(engine, "digests") == before
+    upgrade(engine)
+    assert revision(engine) == head_revision() and shape(engine, "digests") == after

@@ -11,9 +11,10 @@ import pytest
 
 from newsmon.corpus import Store
 from newsmon.corpus.claims import Filter, new_claim
-from newsmon.corpus.records import AlertStatus, FeedSpec
+from newsmon.corpus.records import AlertStatus, DigestStory, FeedSpec
 from tests.support.articles import new_article
 from tests.support.delivery import MATCH, queue_alerts
+from tests.support.schema_history import assert_0015_adds_digest_content_and_drops_it_going_down
 
 LEASE = timedelta(minutes=5)
 
@@ -128,15 +129,30 @@ def test_replies_one_per_source_and_only_under_a_posted_alert(store: Store) -> N
 
 def test_a_digest_is_held_once_per_channel_and_period(store: Store) -> None:
     since, until = datetime(2025, 2, 20, tzinfo=UTC), datetime(2025, 2, 21, tzinfo=UTC)
+    story = DigestStory(7, "T", "https://a.ex/7", "wire", 2, since)
     claim = new_claim(LEASE)
-    turn = store.digests.begin_digest(claim, "#p", since, until)
-    assert turn is not None and turn.parts_sent == 0
-    assert store.digests.begin_digest(new_claim(LEASE), "#p", since, until) is None
+    assert store.digests.begin_digest(claim, "#p", since, until, []) is None  # nothing to post
+    turn = store.digests.begin_digest(claim, "#p", since, until, [story])
+    assert turn is not None and turn.parts_sent == 0 and turn.stories == [story]
+    assert store.digests.begin_digest(new_claim(LEASE), "#p", since, until, [story]) is None
     store.digests.digest_progress(claim, turn.id, 1, "1.1", done=False)
     store.digests.release_digest(claim, turn.id, "HTTP 500")
-    resumed = store.digests.begin_digest(new_claim(LEASE), "#p", since, until)
+    edited = DigestStory(7, "T, edited", "https://a.ex/7", "wire", 3, since)
+    resumed = store.digests.begin_digest(new_claim(LEASE), "#p", since, until, [edited, story])
     assert resumed is not None and resumed.parts_sent == 1 and resumed.resumed
-    assert store.digests.begin_digest(new_claim(LEASE), "#other", since, until) is not None
+    assert resumed.stories == [story]  # what it began with: its remaining parts follow on
+    other = store.digests.begin_digest(new_claim(LEASE), "#other", since, until, [story])
+    assert other is not None
+
+
+def test_0015_adds_digest_content_and_walks_down_and_up_again(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk15.db'}")
+    try:
+        assert_0015_adds_digest_content_and_drops_it_going_down(engine)
+    finally:
+        engine.dispose()
 
 
 def test_alert_counts_report_a_blocked_channels_pending_alerts_as_blocked(store: Store) -> None:

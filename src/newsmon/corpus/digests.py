@@ -2,13 +2,17 @@
 
 The row for (channel, period) is the idempotency key: the first delivery inserts it as its own
 claim, a second call for the same window finds it and posts nothing; a claim whose owner died
-(expired lease) is taken over and resumes after the parts already posted.
+(expired lease) is taken over and resumes after the parts already posted. The row keeps the
+stories as they were when the digest began (`content`): the parts a later call posts are those
+of the same list and split, whatever was edited or added meanwhile.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +39,7 @@ class DigestTurn:
     parts_sent: int
     resumed: bool = False  # taken over or resumed from an earlier call
     unknown_since: datetime | None = None  # the next part's post began then; outcome unknown
+    stories: list[DigestStory] = field(default_factory=list)  # as fixed when it began
 
 
 class Digests:
@@ -44,24 +49,37 @@ class Digests:
         self._db = db
 
     def digest_channels(self, since: datetime, until: datetime) -> list[str]:
+        """The channels where a story was announced in [since, until)."""
         with self._db.session() as s:
             return sorted(
-                s.scalars(select(AlertRow.channel).where(*_in_period(since, until)).distinct())
+                s.scalars(select(AlertRow.channel).where(*_announced(since, until)).distinct())
             )
 
     def digest_stories(self, channel: str, since: datetime, until: datetime) -> list[DigestStory]:
-        """The stories announced (or queued) to `channel` in [since, until), oldest first."""
+        """The stories announced in `channel` in [since, until), in the order they went out,
+        each once.
+
+        Announced means posted: an alert counts in the period its post was recorded in
+        (`sent_at`), not when it was queued, so a story that waited (a blocked channel, retries,
+        a backfill reviving it) is in the digest of the day it went out, and one still waiting,
+        failed or withdrawn is in none. Alerts of articles that turned out to be one story (a
+        teaser whose page showed it to be another story's copy) show as that story's first.
+        """
         with self._db.session() as s:
             rows = s.execute(
                 select(ArticleRow, FeedRow.name)
                 .join(AlertRow, AlertRow.article_id == ArticleRow.id)
                 .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-                .where(AlertRow.channel == channel, *_in_period(since, until))
-                .order_by(AlertRow.created_at, AlertRow.id)
+                .where(AlertRow.channel == channel, *_announced(since, until))
+                .order_by(AlertRow.sent_at, AlertRow.id)
             ).all()
             out = []
+            shown: set[int] = set()
             for article, feed in rows:
                 head = article.duplicate_of_id or article.id
+                if head in shown:
+                    continue
+                shown.add(head)
                 members = select(ArticleRow.id).where(
                     or_(ArticleRow.id == head, ArticleRow.duplicate_of_id == head)
                 )
@@ -86,25 +104,38 @@ class Digests:
             return out
 
     def begin_digest(
-        self, claim: Claim, channel: str, since: datetime, until: datetime
+        self,
+        claim: Claim,
+        channel: str,
+        since: datetime,
+        until: datetime,
+        stories: Sequence[DigestStory],
     ) -> DigestTurn | None:
         """Hold this channel's digest for the period, or None when it was posted already or
-        another delivery is posting it right now."""
-        try:
-            with self._db.session() as s:
-                row = DigestRow(
-                    channel=channel,
-                    period_start=since,
-                    period_end=until,
-                    status=AlertStatus.SENDING,
-                    claimed_by=claim.token,
-                    lease_until=claim.lease_until,
-                )
-                s.add(row)
-                s.flush()
-                return DigestTurn(row.id, 0)
-        except IntegrityError:
-            pass
+        another delivery is posting it right now (or there is nothing to post).
+
+        A new digest keeps `stories` as its content; one taken over or resumed keeps the
+        content it began with (`DigestTurn.stories`), so its remaining parts are cut from the
+        same list. A digest begun before its content was kept takes `stories` now."""
+        content = [_story_json(story) for story in stories]
+        if content:
+            try:
+                with self._db.session() as s:
+                    row = DigestRow(
+                        channel=channel,
+                        period_start=since,
+                        period_end=until,
+                        status=AlertStatus.SENDING,
+                        claimed_by=claim.token,
+                        lease_until=claim.lease_until,
+                        stories=len(content),
+                        content=content,
+                    )
+                    s.add(row)
+                    s.flush()
+                    return DigestTurn(row.id, 0, stories=list(stories))
+            except IntegrityError:
+                pass
         with self._db.session() as s:
             taken = s.execute(
                 update(DigestRow)
@@ -130,7 +161,10 @@ class Digests:
             held = s.scalar(select(DigestRow).where(DigestRow.claimed_by == claim.token))
             if held is None:
                 return None
-            return DigestTurn(held.id, held.parts_sent, True, held.post_started_at)
+            if held.content is None:  # begun by a version that did not keep it
+                held.content, held.stories = content, len(content)
+            kept = [_story_of(item) for item in held.content]
+            return DigestTurn(held.id, held.parts_sent, True, held.post_started_at, kept)
 
     def unfinished_digests(
         self, now: datetime, after: datetime | None = None, channel: str | None = None
@@ -225,9 +259,32 @@ class Digests:
             )
 
 
-def _in_period(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    """Alerts posted in [since, until): each in exactly one period."""
     return [
-        AlertRow.created_at >= since,
-        AlertRow.created_at < until,
-        AlertRow.status.in_([AlertStatus.SENT, AlertStatus.PENDING, AlertStatus.SENDING]),
+        AlertRow.status == AlertStatus.SENT,
+        AlertRow.sent_at >= since,
+        AlertRow.sent_at < until,
     ]
+
+
+def _story_json(story: DigestStory) -> dict[str, Any]:
+    return {
+        "article_id": story.article_id,
+        "title": story.title,
+        "url": story.url,
+        "source": story.source,
+        "sources": story.sources,
+        "first_seen_at": story.first_seen_at.isoformat(),
+    }
+
+
+def _story_of(item: dict[str, Any]) -> DigestStory:
+    return DigestStory(
+        int(item["article_id"]),
+        item.get("title"),
+        str(item["url"]),
+        item.get("source"),
+        int(item.get("sources") or 1),
+        datetime.fromisoformat(str(item["first_seen_at"])),
+    )

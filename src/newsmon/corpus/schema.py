@@ -316,6 +316,8 @@ class DigestRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # a part's post began and its outcome is unknown (answer lost, crash): look before reposting
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the stories as fixed when the digest began: a resumed digest posts the same parts
+    content: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class HealthNoticeRow(Base):

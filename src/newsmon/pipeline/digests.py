@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from newsmon.alerts import Message
+from newsmon.alerts import Message, plural
 from newsmon.clock import utcnow
 from newsmon.corpus.digests import DigestTurn
 from newsmon.corpus.records import Claim
@@ -92,14 +92,14 @@ class _Digests:
         refused credentials."""
         digests = self.ctx.store.digests
         stories = digests.digest_stories(name, since, until)
-        if not stories:
-            self.result.channels[key] = "no stories"
-            return
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
-        turn = digests.begin_digest(claim, name, since, until)
+        turn = digests.begin_digest(claim, name, since, until, stories)
         if turn is None:
-            self.result.channels[key] = "already posted for this period (or being posted)"
+            self.result.channels[key] = (
+                "already posted for this period (or being posted)" if stories else "no stories"
+            )
             return
+        stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
         self.note = ""
         try:
@@ -117,7 +117,7 @@ class _Digests:
             self.result.left.append(key)
             self.result.channels[key] = f"not posted: {failure}"
             raise
-        stored = f"{len(stories)} stories in {len(messages)} message(s)"
+        stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         self.result.channels[key] = stored + self.note
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
@@ -218,7 +218,9 @@ def run_digest(
             if stories:
                 result.previews += build_digest(name, stories, since, until, cfg.zone())
             result.channels[name] = (
-                f"{len(stories)} stories (dry run: not posted)" if stories else "no stories"
+                f"{plural(len(stories), 'story', 'stories')} (dry run: not posted)"
+                if stories
+                else "no stories"
             )
         return result
     poster = _Digests(ctx, sender, clock or RealClock(), result)
