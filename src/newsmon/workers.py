@@ -259,9 +259,15 @@ def _context() -> Any:
     return ctx
 
 
+def _stop_pool(pool: ProcessPool) -> None:
+    pool.stop()  # type: ignore[no-untyped-call]
+    pool.join(timeout=10)
+
+
 async def _again_if_died(attempt: Callable[[], Awaitable[T]]) -> T:
-    """`attempt()`, and once more if its worker died: a worker left broken by the previous
-    task (a MemoryError), or killed by the OOM killer, is not the task's fault; twice is."""
+    """`attempt()`, and once more if its worker died (or the pool lost its workers): a worker
+    left broken by the previous task (a MemoryError), or killed by the OOM killer, is not the
+    task's fault; twice is."""
     try:
         return await attempt()
     except WorkStopped as stop:
@@ -281,6 +287,7 @@ class PagePool:
         self.tasks_per_worker = config.extract.tasks_per_worker
         self.size = worker_count(config.workers)
         self._pool: ProcessPool | None = None
+        self._proven: ProcessPool | None = None  # the pool whose workers have run a task
         self._lock = threading.Lock()
 
     def _started(self) -> ProcessPool:
@@ -320,17 +327,60 @@ class PagePool:
             raise PageFailed(str(stop)) from None
 
     async def _analyse_once(self, job: PageJob) -> PageAnalysis:
-        future = (await self._ready()).schedule(
-            _analyse_in_worker, args=(job,), timeout=self.budget
-        )
         try:
-            result: PageAnalysis = await asyncio.wrap_future(future)
+            result: PageAnalysis = await self._run(
+                "extraction", self.budget, _analyse_in_worker, job
+            )
+        except WorkStopped:
+            raise
         except Exception as exc:
-            stop = stopped(exc, "extraction", self.budget, self.memory_mb)
-            if stop is not None:
-                raise stop from None
             raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
         return result
+
+    async def _run(self, work: str, budget: float, task: Callable[..., Any], *args: Any) -> Any:
+        """`task(*args)` in a worker within `budget`: its result, its own error, or WorkStopped.
+
+        pebble gives a whole pool up when a worker dies while no task is running (the OOM
+        killer takes the largest process, often a worker between tasks; one killed while it
+        starts): the task waiting then fails, and so would every later one ("Unexpected error
+        within the Pool"). A pool whose workers had run tasks is dropped for a new one and the
+        task stopped as its worker's death, so it runs once more (`_again_if_died`) in the new
+        pool. A pool that never ran one cannot start its workers (the memory cap is below
+        their needs): it is kept, so every later task fails at once, not after a new start."""
+        pool = await self._ready()
+        try:
+            future = pool.schedule(task, args=args, timeout=budget)
+        except RuntimeError:  # pebble gave the pool up before this task
+            raise await self._given_up(pool, work) from None
+        try:
+            result = await asyncio.wrap_future(future)
+        except Exception as exc:
+            stop = stopped(exc, work, budget, self.memory_mb)
+            if stop is None:
+                self._proven = pool  # a worker ran the task (it failed on its own)
+                raise
+            if stop.stop is Stop.NO_WORKERS:
+                raise await self._given_up(pool, work) from None
+            self._proven = pool  # over a budget, or died at it: the worker had started
+            raise stop from None
+        self._proven = pool
+        return result
+
+    async def _given_up(self, pool: ProcessPool, work: str) -> WorkStopped:
+        """Why a task failed in a pool pebble has given up on (see `_run`)."""
+        if self._proven is not pool:
+            return WorkStopped(
+                Stop.NO_WORKERS, f"{work} workers cannot start within {self.memory_mb} MB"
+            )
+        await self._drop(pool)
+        return WorkStopped(Stop.DIED, f"{work} workers were lost (killed between tasks)")
+
+    async def _drop(self, pool: ProcessPool) -> None:
+        """Stop a pool pebble has given up on; the next task starts a new one."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        await asyncio.to_thread(_stop_pool, pool)
 
     async def parse_feed(
         self,
@@ -360,16 +410,9 @@ class PagePool:
     async def _parse_once(
         self, args: tuple[bytes, str, str | None, str | None, int | None]
     ) -> ParsedFeed:
-        future = (await self._ready()).schedule(
-            _parse_in_worker, args=args, timeout=self.feed_budget
+        result: ParsedFeed = await self._run(
+            "feed parsing", self.feed_budget, _parse_in_worker, *args
         )
-        try:
-            result: ParsedFeed = await asyncio.wrap_future(future)
-        except Exception as exc:
-            stop = stopped(exc, "feed parsing", self.feed_budget, self.memory_mb)
-            if stop is not None:
-                raise stop from None
-            raise
         return result
 
     def close(self) -> None:
@@ -378,5 +421,4 @@ class PagePool:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.stop()  # type: ignore[no-untyped-call]
-            pool.join(timeout=10)
+            _stop_pool(pool)
