@@ -63,7 +63,9 @@ def test_two_deliveries_at_once_post_every_alert_exactly_once(
 def test_a_process_killed_after_slack_accepted_reposts_nothing(
     tmp_path: Path, db_url: str, fake: FakeSlack
 ) -> None:
-    config = config_path(tmp_path, db_url, lease_seconds=1)
+    # a lease long enough for a loaded machine to post within it (a post starts only while the
+    # claim covers it by slack.timeout, at most half the lease), short for the test's wait
+    config = config_path(tmp_path, db_url, lease_seconds=4)
     seed = context(config, fake)
     ids = queue_alerts(seed.store, {"#a": 2, "#b": 1})
     seed.close()
@@ -91,7 +93,7 @@ def test_a_process_killed_after_slack_accepted_reposts_nothing(
             proc.kill()
     [lost] = fake.metadata_ids()
     fake.delay_after = 0
-    time.sleep(1.2)  # the dead process's lease expires
+    time.sleep(4.2)  # the dead process's lease expires
     ctx = context(config, fake)
     try:
         outcome = deliver(ctx)
