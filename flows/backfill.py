@@ -18,7 +18,14 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import BACKFILL_TASK_TIMEOUT, BACKFILL_TIMEOUT, open_context, record_crash
+from flows.common import (
+    BACKFILL_TASK_TIMEOUT,
+    BACKFILL_TIMEOUT,
+    flow_run_id,
+    open_context,
+    record_crash,
+    record_lost_process,
+)
 from newsmon import progress
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
@@ -130,7 +137,13 @@ class FlowProgress:
             update_progress_artifact(self.artifact, 100.0, _sync=True)  # type: ignore[call-arg]
 
 
-@flow(name="backfill", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
+@flow(
+    name="backfill",
+    log_prints=True,
+    timeout_seconds=BACKFILL_TIMEOUT,
+    on_crashed=[record_lost_process],
+    on_cancellation=[record_lost_process],
+)
 def backfill(
     since: date,
     until: date | None = None,
@@ -166,7 +179,7 @@ def backfill(
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-progress"))
         watch.start(total, "articles")
         if not dry_run:  # a dry run writes nothing, not even its run
-            run_id = ctx.store.runs.start_run("backfill", started)
+            run_id = ctx.store.runs.start_run("backfill", started, flow_run_id=flow_run_id())
         done, outcome, diffs = 0, ReclassifyOutcome(), list[MatchDiff]()
         for part in ctx.store.reclassify_batches(start, end, feed=feed, batch=BATCH):
             if dry_run:
@@ -210,7 +223,13 @@ def backfill(
         ctx.close()
 
 
-@flow(name="backfill-urls", log_prints=True, timeout_seconds=BACKFILL_TIMEOUT)
+@flow(
+    name="backfill-urls",
+    log_prints=True,
+    timeout_seconds=BACKFILL_TIMEOUT,
+    on_crashed=[record_lost_process],
+    on_cancellation=[record_lost_process],
+)
 async def backfill_urls(
     urls: list[str],
     alerts: bool = False,
@@ -227,7 +246,11 @@ async def backfill_urls(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
-    run_id = None if dry_run else ctx.store.runs.start_run("backfill-urls", started)
+    run_id = (
+        None
+        if dry_run
+        else ctx.store.runs.start_run("backfill-urls", started, flow_run_id=flow_run_id())
+    )
     try:
         source = next((f for f in ctx.config.feeds if f.name == feed), None)
         if feed is not None and source is None:

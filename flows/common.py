@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from prefect import get_run_logger
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext
+from prefect.logging.loggers import flow_run_logger
 
-from newsmon.config import load_config
+from newsmon.config import config_path, load_config
+from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.pipeline import Context, PassClaim
 from newsmon.pipeline.outcomes import error_line
@@ -65,6 +70,42 @@ def pass_started() -> datetime:
     if when is None:
         return datetime.now(UTC)
     return datetime.fromtimestamp(when.timestamp(), UTC)
+
+
+def flow_run_id() -> str | None:
+    """The Prefect flow run this code runs in, for the runs table (None outside one)."""
+    run = FlowRunContext.get()
+    return str(run.flow_run.id) if run and run.flow_run else None
+
+
+def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
+    """`on_crashed` and `on_cancellation` hook of every flow, which the worker runs when the
+    flow run's process died (SIGKILL, out of memory) or is being cancelled.
+
+    A process killed outright records nothing: its row stayed `running`, `newsmon health` said
+    nothing for an hour and the first pass after twice the flow's timeout marked it abandoned.
+    The worker knows at once, so the row is marked crashed now with Prefect's reason; a row the
+    flow recorded itself (a cancellation it saw) is left as it is. Never raises: a corpus that
+    cannot be reached leaves the row to that later pass."""
+    logger = flow_run_logger(flow_run)
+    named = flow_run.parameters.get("config_path")
+    path = config_path(str(named) if named else None)
+    home = os.environ.get("NEWSMON_HOME", "").strip()
+    if home and not path.is_absolute():  # the pull step's directory, where the flow read it
+        path = Path(home) / path
+    said = " ".join(f"{state.name}: {state.message or ''}".split())[:500]
+    reason = f"the flow run's process ended without recording its end (Prefect: {said})"
+    try:
+        store = Store.open(load_config(path).database_url, migrate=False)
+        try:
+            marked = store.runs.crash_flow_run(str(flow_run.id), reason)
+        finally:
+            store.close()
+    except Exception as exc:
+        logger.warning("run not recorded as crashed in the corpus: %s", error_line(exc, 300))
+        return
+    for run_id in marked:
+        logger.info("run #%s recorded as crashed in the corpus: %s", run_id, reason)
 
 
 def crash_reason(exc: BaseException) -> str:

@@ -14,7 +14,13 @@ from datetime import timedelta
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from flows.common import DIGEST_TIMEOUT, open_context, record_crash
+from flows.common import (
+    DIGEST_TIMEOUT,
+    flow_run_id,
+    open_context,
+    record_crash,
+    record_lost_process,
+)
 from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
 from newsmon.digest import window
@@ -22,7 +28,13 @@ from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, run_digest
 from newsmon.slack import CredentialError, make_sender
 
 
-@flow(name="digest", log_prints=True, timeout_seconds=DIGEST_TIMEOUT)
+@flow(
+    name="digest",
+    log_prints=True,
+    timeout_seconds=DIGEST_TIMEOUT,
+    on_crashed=[record_lost_process],
+    on_cancellation=[record_lost_process],
+)
 def digest(
     since_hours: float = 24.0,
     channel: str | None = None,
@@ -39,7 +51,9 @@ def digest(
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
-    run_id = None if dry_run else ctx.store.runs.start_run("digest", started)
+    run_id = (
+        None if dry_run else ctx.store.runs.start_run("digest", started, flow_run_id=flow_run_id())
+    )
     try:
         since, until = window(started, timedelta(hours=since_hours), ctx.config.slack.zone())
         try:

@@ -20,8 +20,10 @@ from flows.common import (
     FEEDS_TASK_TIMEOUT,
     MONITOR_TIMEOUT,
     crash_reason,
+    flow_run_id,
     open_context,
     record_crash,
+    record_lost_process,
 )
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
@@ -143,7 +145,13 @@ async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOut
     return await asyncio.to_thread(deliver, ctx, required=require_slack)
 
 
-@flow(name="monitor", log_prints=True, timeout_seconds=MONITOR_TIMEOUT)
+@flow(
+    name="monitor",
+    log_prints=True,
+    timeout_seconds=MONITOR_TIMEOUT,
+    on_crashed=[record_lost_process],
+    on_cancellation=[record_lost_process],
+)
 async def monitor(
     config_path: str | None = None,
     force: bool = False,
@@ -164,7 +172,9 @@ async def monitor(
     ctx = open_context(config_path)
     # a pass still "running" after twice the flow's timeout was killed without a trace
     abandon = timedelta(seconds=2 * MONITOR_TIMEOUT)
-    run_id = ctx.store.runs.start_run("monitor", started, abandon_after=abandon)
+    run_id = ctx.store.runs.start_run(
+        "monitor", started, abandon_after=abandon, flow_run_id=flow_run_id()
+    )
     recorded = False
     try:
         feeds = [f for f in ctx.config.feeds if f.enabled]

@@ -7,7 +7,7 @@ metadata only with `include_all_metadata`; `conversations.replies` and `conversa
 page with cursors; errors come as `{"ok": false, "error": …}`. Tests can script answers (429
 with Retry-After, 5xx, a proxy's HTML 403, an answer trickled a byte at a time or broken off
 mid-body), refuse channels, slow every post down (before or
-after accepting it), fail every post for an outage, or every read (a missing history scope). Each accepted post records when it was
+after accepting it, or only those after the first N), fail every post for an outage, or every read (a missing history scope). Each accepted post records when it was
 accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side.
 """
 
@@ -71,6 +71,7 @@ class FakeSlack:
     read_outage: Scripted | None = None  # answers every read (history, replies, list) while set
     delay_before: float = 0.0  # seconds before handling a chat.postMessage
     delay_after: float = 0.0  # seconds after accepting one, before answering
+    delay_after_from: int = 0  # answer late only the posts accepted after this many
     channels: dict[str, str] = field(default_factory=dict)  # name -> ID
     port: int = 0
     _server: ThreadingHTTPServer | None = None
@@ -255,7 +256,7 @@ class FakeSlack:
                 if posting and fake.delay_before:
                     time.sleep(fake.delay_before)
                 answer = fake._answer(path, self.headers.get("Authorization", ""), body)
-                if posting and fake.delay_after:
+                if posting and fake.delay_after and len(fake.posts) > fake.delay_after_from:
                     time.sleep(fake.delay_after)
                 self._reply(answer)
 
@@ -330,6 +331,7 @@ class FakeSlack:
             self.not_in_channels.clear()
             self.outage = self.read_outage = None
             self.delay_before = self.delay_after = 0.0
+            self.delay_after_from = 0
 
 
 @contextmanager

@@ -90,3 +90,44 @@ def test_a_run_killed_without_a_trace_is_marked_crashed_by_a_later_run(store: St
     assert runs[slow].status is RunStatus.RUNNING
     [backfill] = store.runs.recent_runs("backfill", limit=10)
     assert backfill.id == other and backfill.status is RunStatus.RUNNING
+
+
+def test_the_workers_report_of_a_dead_process_marks_only_that_flow_runs_running_rows(
+    store: Store,
+) -> None:
+    """A flow run's process SIGKILLed left its row `running` for an hour; the worker's crash
+    hook names the flow run, whose row is marked crashed at once. A row the flow recorded
+    itself, and other flow runs' rows, are left as they are."""
+    killed = store.runs.start_run("monitor", flow_run_id="run-a")
+    recorded = store.runs.start_run("monitor", flow_run_id="run-b")
+    store.runs.finish_run(recorded, RunStatus.CRASHED, error="cancelled or timed out")
+    other = store.runs.start_run("monitor", flow_run_id="run-c")
+    by_hand = store.runs.start_run("monitor")
+    assert store.runs.crash_flow_run("run-a", "the process ended (Prefect: Crashed)") == [killed]
+    assert store.runs.crash_flow_run("run-b", "the process ended (Prefect: Cancelling)") == []
+    runs = {r.id: r for r in store.runs.recent_runs("monitor", limit=10)}
+    assert runs[killed].status is RunStatus.CRASHED and runs[killed].finished_at is not None
+    assert runs[killed].error == "the process ended (Prefect: Crashed)"
+    assert runs[recorded].error == "cancelled or timed out"
+    assert runs[other].status is runs[by_hand].status is RunStatus.RUNNING
+
+
+def test_0016_adds_the_flow_run_id_to_runs_and_walks_down_and_up_again(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from newsmon.migrations import head_revision, upgrade
+    from tests.support.schema_history import downgrade, revision, shape
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'walk.db'}")
+    try:
+        upgrade(engine, "0015")
+        before = shape(engine, "runs")
+        upgrade(engine, "0016")
+        after = shape(engine, "runs")
+        assert after is not None and "flow_run_id" in {c[0] for c in after["columns"]}
+        downgrade(engine, "0015")
+        assert shape(engine, "runs") == before
+        upgrade(engine)
+        assert revision(engine) == head_revision() and shape(engine, "runs") == after
+    finally:
+        engine.dispose()

@@ -68,8 +68,12 @@ class Runs:
         started_at: datetime | None = None,
         *,
         abandon_after: timedelta | None = None,
+        flow_run_id: str | None = None,
     ) -> int:
         """A `running` row for a run that begins; `finish_run` completes it.
+
+        `flow_run_id` names the Prefect flow run, for `crash_flow_run` (the worker's report
+        of a process that died).
 
         With `abandon_after` (longer than the flow's timeout), the flow's runs still `running`
         that began longer ago than that are marked crashed: their process was killed (SIGKILL,
@@ -84,6 +88,7 @@ class Runs:
                 finished_at=None,
                 summary={},
                 status=RunStatus.RUNNING,
+                flow_run_id=flow_run_id,
             )
             s.add(row)
             s.flush()
@@ -123,6 +128,27 @@ class Runs:
             values["summary"] = dict(summary)
         with self._db.session() as s:
             s.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+
+    def crash_flow_run(self, flow_run_id: str, error: str) -> list[int]:
+        """Mark crashed, with `error`, the rows of this Prefect flow run still `running`: its
+        process is gone (killed, cancelled) without recording its end. A row it recorded is
+        left as it is. Returns the ids marked."""
+        with self._db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(RunRow.id).where(
+                        RunRow.flow_run_id == flow_run_id, RunRow.status == RunStatus.RUNNING
+                    )
+                )
+            )
+            if ids:
+                s.execute(
+                    update(RunRow)
+                    .where(RunRow.id.in_(ids), RunRow.status == RunStatus.RUNNING)
+                    .values(status=RunStatus.CRASHED, finished_at=utcnow(), error=error[:MAX_ERROR])
+                    .execution_options(synchronize_session=False)
+                )
+            return ids
 
     def recent_runs(
         self,

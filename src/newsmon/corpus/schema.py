@@ -383,3 +383,5 @@ class RunRow(Base):
         EnumText(RunStatus, 16), default=RunStatus.COMPLETED, server_default="completed"
     )
     error: Mapped[str | None] = mapped_column(Text)  # why it failed or crashed, one line
+    # the Prefect flow run (a UUID), so the worker's crash hook finds the row; None elsewhere
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))
