@@ -109,3 +109,37 @@ def test_a_related_box_inside_the_article_does_not_reach_the_body(name: str) -> 
     got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
     assert got.source == "page" and len(got.text) > 250
     assert "딥시크" not in got.text and "DeepSeek" not in got.text
+
+
+# bodies written as <br>-separated lines, "related" link lines in the article's own block:
+# (page, a sentence of the story holding a link, which must stay)
+BR_PAGES = (
+    ("br-ferry", "지난해 가을 주민 설문조사에서 응답자의 여든 퍼센트가"),
+    ("br-market", "시장에서 물건을 산 영수증을 주차 관리소에 보여 주면 된다."),
+    ("br-council", "as the board had promised after last year's backlog, and appeal"),
+)
+BR_CHROME = (
+    "딥시크",
+    "국회 통과",
+    "라마 4",
+    "큐원",
+    "시행령 입법예고",
+    "DeepSeek",
+    "jailbreak",
+    "Llama",
+    "관련기사",
+    "☞",
+    "Related:",
+    "Read more",
+)
+
+
+@pytest.mark.parametrize(("name", "prose"), BR_PAGES, ids=[p[0] for p in BR_PAGES])
+def test_related_link_lines_in_a_body_of_br_lines_do_not_reach_the_body(
+    name: str, prose: str
+) -> None:
+    data = (PAGES / f"{name}.html").read_bytes()
+    got = extract_article(data, url=f"http://www.millbrookcourier.example/news/{name}")
+    assert got.source == "page" and len(got.text) > 250
+    assert prose in got.text
+    assert [c for c in BR_CHROME if c in got.text] == []
