@@ -24,7 +24,12 @@ from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
 from newsmon.language import detect_language
-from newsmon.layout import prune_link_paragraphs, unwrap_layout_tables
+from newsmon.layout import (
+    prune_link_paragraphs,
+    prune_related_lines,
+    split_br_paragraphs,
+    unwrap_layout_tables,
+)
 
 TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
@@ -244,14 +249,16 @@ def _author(value: Any) -> str | None:
     return None
 
 
-def _laid_out(data: bytes | str) -> Any:
-    """The page's tree as trafilatura parses it, its layout tables made blocks and its
-    paragraphs of links to other stories removed (`newsmon.layout`); the page itself when it
-    does not parse."""
+def _laid_out(data: bytes | str, url: str | None) -> Any:
+    """The page's tree as trafilatura parses it, its layout tables made blocks, its ``<br>``
+    runs paragraph breaks, and its lines and paragraphs of links to other stories removed
+    (`newsmon.layout`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     unwrap_layout_tables(tree)
+    split_br_paragraphs(tree)
+    prune_related_lines(tree, url)
     prune_link_paragraphs(tree)
     return tree
 
@@ -259,7 +266,7 @@ def _laid_out(data: bytes | str) -> Any:
 def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[str, Any]]:
     try:
         doc = trafilatura.bare_extraction(
-            _laid_out(data),
+            _laid_out(data, url),
             url=url,
             favor_precision=True,
             include_comments=False,

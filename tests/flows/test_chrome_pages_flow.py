@@ -7,7 +7,9 @@ of them a paragraph inside the article), tag clouds, author bio, post links and 
 the policy channel, and every story must be a story of its own (no near-duplicate of a sibling
 that shares the chrome). The feed carries a neutral teaser, so what is classified and
 deduplicated is what the extractor takes from each page. Sites: a Korean paper laid out in
-tables and served in EUC-KR, a Korean news CMS (ndsoft's `articleView.html`), a WordPress blog.
+tables and served in EUC-KR, a Korean news CMS (ndsoft's `articleView.html`), a WordPress blog,
+and bodies written as `<br>`-separated lines with "[관련기사]", "▶ 관련기사", "☞" and "Related:" link
+lines in the article's own block (a Korean CMS, an EUC-KR board, an English county paper).
 """
 
 from __future__ import annotations
@@ -35,9 +37,12 @@ SITES: dict[str, dict[str, list[str]]] = {
     "tables": {"table-buses": [], "table-squid": [], "table-ai-act": ["#policy"]},
     "ndsoft": {"ndsoft-factory": [], "ndsoft-library": []},
     "wordpress": {"wp-bridge": [], "wp-library": []},
+    # bodies written as <br>-separated lines with "related" link lines among them
+    "brlines": {"br-ferry": [], "br-market": []},
+    "brlines-en": {"br-council": ["#policy"]},
 }
-LANGUAGE = {"tables": "ko", "ndsoft": "ko", "wordpress": "en"}
-EUC_KR = ("table-buses", "table-squid", "table-ai-act")
+LANGUAGE = {"tables": "ko", "ndsoft": "ko", "wordpress": "en", "brlines": "ko", "brlines-en": "en"}
+EUC_KR = ("table-buses", "table-squid", "table-ai-act", "br-market")
 
 
 def build_site(root: Path) -> None:

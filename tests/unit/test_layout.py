@@ -1,8 +1,10 @@
 """Page layout read before extraction (newsmon.layout): a page laid out in tables yields
-its article, not its whole chrome, and two stories of such a site are not near-duplicates."""
+its article, not its whole chrome, and two stories of such a site are not near-duplicates;
+paragraphs and ``<br>`` lines of links to other stories do not reach the body."""
 
 from __future__ import annotations
 
+import time
 from itertools import combinations
 
 import lxml.html
@@ -10,7 +12,13 @@ import pytest
 
 from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
 from newsmon.extract import extract_article
-from newsmon.layout import is_data_table, prune_link_paragraphs, unwrap_layout_tables
+from newsmon.layout import (
+    is_data_table,
+    prune_link_paragraphs,
+    prune_related_lines,
+    split_br_paragraphs,
+    unwrap_layout_tables,
+)
 from tests.conftest import ROOT
 
 PAGES = ROOT / "tests" / "data" / "chrome_pages"
@@ -109,3 +117,110 @@ def test_a_related_box_inside_the_article_does_not_reach_the_body(name: str) -> 
     got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
     assert got.source == "page" and len(got.text) > 250
     assert "딥시크" not in got.text and "DeepSeek" not in got.text
+
+
+# bodies written as <br>-separated lines, "related" link lines in the article's own block:
+# (page, a sentence of the story holding a link, which must stay)
+BR_PAGES = (
+    ("br-ferry", "지난해 가을 주민 설문조사에서 응답자의 여든 퍼센트가"),
+    ("br-market", "시장에서 물건을 산 영수증을 주차 관리소에 보여 주면 된다."),
+    ("br-council", "as the board had promised after last year's backlog, and appeal"),
+)
+BR_CHROME = (
+    "딥시크",
+    "국회 통과",
+    "라마 4",
+    "큐원",
+    "시행령 입법예고",
+    "DeepSeek",
+    "jailbreak",
+    "Llama",
+    "관련기사",
+    "☞",
+    "Related:",
+    "Read more",
+)
+
+
+@pytest.mark.parametrize(("name", "prose"), BR_PAGES, ids=[p[0] for p in BR_PAGES])
+def test_related_link_lines_in_a_body_of_br_lines_do_not_reach_the_body(
+    name: str, prose: str
+) -> None:
+    data = (PAGES / f"{name}.html").read_bytes()
+    got = extract_article(data, url=f"http://www.millbrookcourier.example/news/{name}")
+    assert got.source == "page" and len(got.text) > 250
+    assert prose in got.text
+    assert [c for c in BR_CHROME if c in got.text] == []
+
+
+def _html(root: lxml.html.HtmlElement) -> str:
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def test_runs_of_br_end_paragraphs_as_in_readability() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div>one<br><br>two <b>bold</b> tail<br>line<br> <br><br>three<br><br></div>"
+        "<div>mixed<br><br><div>a block</div></div><pre>a<br><br>b</pre></body></html>"
+    )
+    assert split_br_paragraphs(root) == 3
+    assert _html(root.body[0]) == (
+        "<div><p>one</p><p>two <b>bold</b> tail<br>line</p><p>three</p></div>"
+    )
+    # a block mixing its text with blocks, and preformatted text, are left alone
+    assert _html(root.body[1]) == "<div>mixed<br><br><div>a block</div></div>"
+    assert _html(root.body[2]) == "<pre>a<br><br>b</pre>"
+
+
+def test_related_lines_go_and_prose_holding_a_link_stays() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div>"
+        "The council met on <a href='/a'>Tuesday</a> and voted 7-2.<br>"
+        "<a href='/b'>The full minutes</a> are online.<br>"
+        "▶ 관련기사<br>· <a href='/1'>딥시크 R1 공개</a><br>· <a href='/2'>AI 기본법 통과</a><br>"
+        "The vote came late.<br>"
+        "☞ <a href='https://law.example/act'>Act text</a><br>"  # another site's page: stays
+        "▶ 행사 일정은 다음과 같다<br>"  # a sign opening a line of prose: stays
+        "Related: <a href='https://m.city.example/3'>Open weights, again</a><br>"
+        "Read more: <a href='#top'>Back to top</a>"  # not another page: stays
+        "</div></body></html>"
+    )
+    assert prune_related_lines(root, "https://www.city.example/news/1") == 4
+    text = root.text_content()
+    assert "voted 7-2" in text and "The full minutes are online." in text
+    assert "The vote came late." in text and "Act text" in text and "행사 일정" in text
+    assert "Back to top" in text
+    assert "관련기사" not in text and "딥시크" not in text and "Open weights" not in text
+    # the text after a removed line stays in its place
+    assert "AI 기본법 통과" not in text and text.index("7-2") < text.index("The vote came late.")
+
+
+def test_a_paragraph_of_links_between_br_runs_is_pruned_as_a_paragraph() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div>The story, long enough.<br><br>"
+        "<a href='/1'>Qwen opens its weights</a> · <a href='/2'>AI Act bans</a><br><br>"
+        "The end of the story.</div></body></html>"
+    )
+    split_br_paragraphs(root)
+    assert prune_related_lines(root) == 0  # no marker: a paragraph of links all the same
+    assert prune_link_paragraphs(root) == 1
+    assert root.text_content() == "The story, long enough.The end of the story."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x<br>" * 200_000,
+        "x<br><br>" * 100_000,
+        "☞ <a href='/1'>a</a><br>" * 100_000,
+        "<span>x<br>" * 50_000,  # the parser stops nesting at 255
+        "<div>x<br><br>" * 50_000,
+    ],
+    ids=["br", "br-runs", "related-lines", "nested-spans", "nested-divs"],
+)
+def test_br_rules_stay_linear_on_hostile_pages(body: str) -> None:
+    root = lxml.html.fromstring(f"<html><body><div>{body}</div></body></html>")
+    started = time.process_time()
+    split_br_paragraphs(root)
+    prune_related_lines(root, "http://x.example/")
+    prune_link_paragraphs(root)
+    assert time.process_time() - started < 15  # about 2 s on 2 cores; quadratic takes hours
