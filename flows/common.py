@@ -19,6 +19,7 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.pipeline import Context, PassClaim
 from newsmon.pipeline.outcomes import error_line
+from newsmon.urls import hide_secrets
 
 
 def timeout_setting(name: str, default: float) -> float:
@@ -93,7 +94,7 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
     home = os.environ.get("NEWSMON_HOME", "").strip()
     if home and not path.is_absolute():  # the pull step's directory, where the flow read it
         path = Path(home) / path
-    said = " ".join(f"{state.name}: {state.message or ''}".split())[:500]
+    said = hide_secrets(" ".join(f"{state.name}: {state.message or ''}".split()))[:500]
     reason = f"the flow run's process ended without recording its end (Prefect: {said})"
     try:
         store = Store.open(load_config(path).database_url, migrate=False)

@@ -1,0 +1,44 @@
+"""The worker's report of a flow run whose process died (`flows.common.record_lost_process`,
+the `on_crashed` hook of every flow): the run's row is marked crashed with Prefect's reason,
+without the secrets a message may quote. The whole path on a real server, with a SIGKILL:
+tests/integration/test_prefect_chaos.py (NEWSMON_TEST_CHAOS=1)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from flows.common import record_lost_process
+from prefect.client.schemas.objects import FlowRun
+from prefect.states import Crashed
+
+from newsmon.corpus import Store
+from newsmon.corpus.records import RunStatus
+from tests.support.configs import write_config
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def test_a_killed_flow_runs_row_is_marked_crashed_without_the_secrets_its_reason_quotes(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, feeds=[])
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    flow_run = FlowRun(flow_id=uuid.uuid4(), parameters={"config_path": str(config)})
+    try:
+        run_id = store.runs.start_run("monitor", flow_run_id=str(flow_run.id))
+        other = store.runs.start_run("monitor", flow_run_id=str(uuid.uuid4()))
+        said = (
+            "Flow run infrastructure exited with non-zero status code -9 while posting with "
+            "xoxb-1234567890-abcdefghij to postgresql://newsmon:hunter2@db/newsmon"
+        )
+        record_lost_process(None, flow_run, Crashed(message=said))
+        [run] = [r for r in store.runs.recent_runs("monitor") if r.id == run_id]
+        assert run.status is RunStatus.CRASHED and run.finished_at is not None
+        assert run.error is not None and "status code -9" in run.error
+        assert "xoxb-1234567890" not in run.error and "hunter2" not in run.error
+        [untouched] = [r for r in store.runs.recent_runs("monitor") if r.id == other]
+        assert untouched.status is RunStatus.RUNNING
+    finally:
+        store.close()
