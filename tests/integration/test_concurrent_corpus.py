@@ -24,7 +24,8 @@ from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus import retention as retention_module
-from newsmon.corpus.records import NewSighting, StoredMatch
+from newsmon.corpus.records import AlertStatus, FeedSpec, NewSighting, StoredMatch
+from newsmon.corpus.replies import insert_replies, reply_rows
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, SightingRow
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
@@ -294,3 +295,29 @@ def test_a_backfill_withdrawing_an_alert_while_a_delivery_claims_it_posts_nothin
     )
     assert change.withdrawn == 1 and claimed == []
     assert one.count_alerts(AlertStatus.SKIPPED) == 1
+
+
+def test_a_reply_a_sighting_queued_meanwhile_does_not_fail_the_copy_being_stored(
+    workers: tuple[Store, Store], db_url: str
+) -> None:
+    """A copy stored in one transaction reads which sources have replied, then writes its
+    reply; a sighting of another link of the story from the same feed (which takes no story
+    lock) may queue that reply in between. The copy's insert failed on the unique key, and the
+    copy was lost for the pass (seen on PostgreSQL with two workers)."""
+    one, two = workers
+    states = one.sync_feeds(
+        [FeedSpec("wire-a", "https://a/f", None), FeedSpec("wire-c", "https://c/f", None)]
+    )
+    fa, fc = states["wire-a"].id, states["wire-c"].id
+    head = one.add_article(
+        new_article("https://a.ex/1", "same story " * 80, feed_id=fa, signed=True),
+        MATCH,
+        "v1",
+        {"#p": ["policy"]},
+    )
+    with one.session() as s:
+        rows = reply_rows(s, head.id, fc, "https://c.ex/1")  # what the copy's transaction read
+        assert [r.source for r in rows] == ["wire-c"]
+        assert two.queue_replies(head.id, fc, "https://c.ex/2") == 1  # the sighting, committed
+        assert insert_replies(s, db_url.startswith("postgresql"), rows) == 0
+    assert one.replies.count_replies(AlertStatus.PENDING) == 1

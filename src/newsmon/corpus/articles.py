@@ -37,7 +37,7 @@ from newsmon.corpus.records import (
     StoredMatch,
     TopicChanges,
 )
-from newsmon.corpus.replies import reply_rows
+from newsmon.corpus.replies import insert_replies, reply_rows
 from newsmon.corpus.schema import (
     MAX_URL,
     AlertRow,
@@ -137,7 +137,8 @@ class Articles:
                 queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
             if cluster is not None:  # another source's copy: "also reported by" in its thread
                 s.flush()
-                s.add_all(reply_rows(s, row.id, article.feed_id, article.url))
+                rows = reply_rows(s, row.id, article.feed_id, article.url)
+                insert_replies(s, self._db.is_postgres, rows)
             return StoredArticle(
                 row.id,
                 row.duplicate_of_id,
@@ -307,7 +308,8 @@ class Articles:
             self._add_bands(s, row, keys, reindex=True)
             s.flush()
             if joined:  # another source's copy after all: "also reported by" in its thread
-                s.add_all(reply_rows(s, row.id, row.feed_id, row.url))
+                rows = reply_rows(s, row.id, row.feed_id, row.url)
+                insert_replies(s, self._db.is_postgres, rows)
             head_id = lock_head(self._db, s, row.duplicate_of_id or row.id)
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None

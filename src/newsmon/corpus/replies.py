@@ -9,9 +9,11 @@ dropped when that alert will never be posted.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from newsmon.corpus import claims
@@ -60,6 +62,25 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     ]
 
 
+def insert_replies(s: Session, postgres: bool, rows: list[ReplyRow]) -> int:
+    """Insert `reply_rows`' rows in the caller's transaction; returns how many were new.
+
+    `reply_rows` reads which sources have replied and this writes: another writer may queue the
+    same reply in between (a sighting of another link of the story, from the same feed, does
+    not take the story's lock). Its row is skipped (`ON CONFLICT DO NOTHING` on the unique
+    key) instead of failing the transaction: the story's copy, stored in it, was lost for the
+    pass and its feed read again in full on the next."""
+    if not rows:
+        return 0
+    insert = (pg_insert if postgres else sqlite_insert)(cast(Table, ReplyRow.__table__))
+    values = [
+        {"alert_id": r.alert_id, "channel": r.channel, "source": r.source, "url": r.url}
+        for r in rows
+    ]
+    added = s.execute(insert.values(values).on_conflict_do_nothing().returning(ReplyRow.id))
+    return len(added.all())
+
+
 class Replies:
     """Thread replies under posted alerts."""
 
@@ -70,23 +91,7 @@ class Replies:
         """Another source carried the story of `article_id` (a sighting of a stored page):
         queue one reply per alert of the story. Returns how many were queued."""
         with self._db.session() as s:
-            wanted = reply_rows(s, article_id, feed_id, url)
-        return sum(self._insert(r.alert_id, r.channel, r.source, r.url) for r in wanted)
-
-    def _insert(self, alert_id: int, channel: str, source: str, url: str) -> int:
-        try:
-            with self._db.session() as s:
-                exists = s.scalar(
-                    select(ReplyRow.id).where(
-                        ReplyRow.alert_id == alert_id, ReplyRow.source == source
-                    )
-                )
-                if exists is not None:
-                    return 0
-                s.add(ReplyRow(alert_id=alert_id, channel=channel, source=source, url=url))
-        except IntegrityError:  # another worker queued it first
-            return 0
-        return 1
+            return insert_replies(s, self._db.is_postgres, reply_rows(s, article_id, feed_id, url))
 
     def claim_replies(
         self, claim: Claim, limit: int, filt: claims.Filter | None = None
