@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CONFIG ?= config/newsmon.yaml
 
-.PHONY: run demo test lint bench install clean help
+.PHONY: run demo test test-chaos lint bench install clean help
 
 help:
 	@echo "make run    - one monitoring pass with $(CONFIG) (SQLite corpus, local Prefect)"
 	@echo "make demo   - the same pass, offline, against the sample site in demo/site"
 	@echo "make test   - install test dependencies and run the whole suite"
+	@echo "make test-chaos - kills, cancels and restarts on a real Prefect server (~3 min)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (writes figures to stdout)"
 
@@ -34,6 +35,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-chaos: $(STAMP)
+	NEWSMON_TEST_CHAOS=1 $(BIN)/python -m pytest tests/integration/test_prefect_chaos.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests demo bench
