@@ -96,17 +96,23 @@ def assert_0013_0014_add_columns_and_drop_them_going_down(engine: Engine) -> Non
     assert "post_started_at" in names("digests") and "absent_passes" in names("health_problems")
 
 
-def assert_0015_adds_digest_content_and_drops_it_going_down(engine: Engine) -> None:
-    """0015 adds `digests.content` (digests begun before it have none); walking down to 0014
-    gives back 0014's table exactly, and the way up adds it again."""
+def assert_adds_a_column(engine: Engine, target: str, table: str, column: str) -> None:
+    """Migration `target` adds `table`.`column`: walking down from it to the revision before
+    gives back that revision's table exactly, and the way up adds the column again."""
     from newsmon.migrations import head_revision, upgrade
 
-    upgrade(engine, "0014")
-    before = shape(engine, "digests")
-    upgrade(engine, "0015")
-    after = shape(engine, "digests")
-    assert after is not None and "content" in {c[0] for c in after["columns"]}
-    downgrade(engine, "0014")
-    assert shape(engine, "digests") == before
+    previous = f"{int(target) - 1:04d}"
+    upgrade(engine, previous)
+    before = shape(engine, table)
+    upgrade(engine, target)
+    after = shape(engine, table)
+    assert after is not None and column in {c[0] for c in after["columns"]}
+    downgrade(engine, previous)
+    assert shape(engine, table) == before
     upgrade(engine)
-    assert revision(engine) == head_revision() and shape(engine, "digests") == after
+    assert revision(engine) == head_revision() and shape(engine, table) == after
+
+
+def assert_0015_adds_digest_content_and_drops_it_going_down(engine: Engine) -> None:
+    """0015 adds `digests.content` (digests begun before it have none)."""
+    assert_adds_a_column(engine, "0015", "digests", "content")

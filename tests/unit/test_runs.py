@@ -115,19 +115,10 @@ def test_the_workers_report_of_a_dead_process_marks_only_that_flow_runs_running_
 def test_0016_adds_the_flow_run_id_to_runs_and_walks_down_and_up_again(tmp_path: Path) -> None:
     from sqlalchemy import create_engine
 
-    from newsmon.migrations import head_revision, upgrade
-    from tests.support.schema_history import downgrade, revision, shape
+    from tests.support.schema_history import assert_adds_a_column
 
     engine = create_engine(f"sqlite:///{tmp_path / 'walk.db'}")
     try:
-        upgrade(engine, "0015")
-        before = shape(engine, "runs")
-        upgrade(engine, "0016")
-        after = shape(engine, "runs")
-        assert after is not None and "flow_run_id" in {c[0] for c in after["columns"]}
-        downgrade(engine, "0015")
-        assert shape(engine, "runs") == before
-        upgrade(engine)
-        assert revision(engine) == head_revision() and shape(engine, "runs") == after
+        assert_adds_a_column(engine, "0016", "runs", "flow_run_id")
     finally:
         engine.dispose()
