@@ -15,7 +15,10 @@ that would mean per lookup in a corpus of 1M such articles: the cost side of the
 Then the short-item rule (dedup.short_body): for copies of the summary-length stories, what the
 whole-text signature sees, and the exact Jaccard of headline-free bodies at several n-gram sizes
 against every pair of distinct stories whose body is summary-length; with --corpus, the same
-for the real feed summaries in news/ (title + summary, as a page with a headline would read).
+for the real feed summaries in news/ (title + summary, as a page with a headline would read),
+and for pairs of real pages of one outlet (pages/, by host) where one body is summary-length:
+the outlet's furniture (dateline, reporter's e-mail, tip line, copyright notice) is shared by
+every such pair, so this is the highest two distinct short stories of one site score.
 """
 
 from __future__ import annotations
@@ -125,7 +128,43 @@ def short_items(corpus: Path | None) -> None:
                 f"{rest[int(len(rest) * 0.99)]:.3f}, {copies} pair(s) >= 0.5 (copies); "
                 f"~{p * 1e6:,.0f} body-band candidates per lookup at 1M short items"
             )
+    if corpus:
+        _outlet_pairs(corpus)
     print()
+
+
+def _outlet_pairs(corpus: Path) -> None:
+    """Exact 5-gram Jaccard of headline-free bodies of real pages of one host, pairs where at
+    least one body is summary-length (the short-item rule compares those)."""
+    import gzip
+    import json
+    from urllib.parse import urlsplit
+
+    from newsmon.extract import extract_article
+
+    by_host: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    for page in json.loads((corpus / "pages" / "index.json").read_text(encoding="utf-8")):
+        host = urlsplit(page.get("url") or "").hostname or ""
+        path = corpus / page["file"]
+        if not host or not path.exists():
+            continue
+        data = gzip.decompress(path.read_bytes()) if page.get("gzip") else path.read_bytes()
+        got = extract_article(data, url=page["url"])
+        body = dedup.headline_free_body(got.title, got.text)
+        short = dedup.short_body(got.title, got.text) is not None
+        by_host[host.removeprefix("www.").removeprefix("m.")].append((body, short))
+    scores = sorted(
+        (dedup.body_similarity(a, b), host)
+        for host, pages in by_host.items()
+        for (a, sa), (b, sb) in itertools.combinations(pages, 2)
+        if sa or sb
+    )
+    if scores:
+        print(
+            f"  real pages of one outlet, one body short ({len(scores)} pairs, "
+            f"{len(by_host)} hosts), 5-grams: max {scores[-1][0]:.3f} ({scores[-1][1]}), "
+            f"median {statistics.median(s for s, _ in scores):.3f}"
+        )
 
 
 def _news_bodies(corpus: Path) -> dict[str, list[str]]:
