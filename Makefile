@@ -40,8 +40,8 @@ test-chaos: $(STAMP)
 	NEWSMON_TEST_CHAOS=1 $(BIN)/python -m pytest tests/integration/test_prefect_chaos.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src flows tests demo bench
-	$(BIN)/ruff format --check src flows tests demo bench
+	$(BIN)/ruff check src flows tests demo bench deployments
+	$(BIN)/ruff format --check src flows tests demo bench deployments
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from prefect import get_run_logger
 from prefect.client.schemas.objects import FlowRun, State
@@ -94,8 +95,7 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
     home = os.environ.get("NEWSMON_HOME", "").strip()
     if home and not path.is_absolute():  # the pull step's directory, where the flow read it
         path = Path(home) / path
-    said = hide_secrets(" ".join(f"{state.name}: {state.message or ''}".split()))[:500]
-    reason = f"the flow run's process ended without recording its end (Prefect: {said})"
+    reason = lost_reason(state)
     try:
         store = Store.open(load_config(path).database_url, migrate=False)
         try:
@@ -107,6 +107,46 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
         return
     for run_id in marked:
         logger.info("run #%s recorded as crashed in the corpus: %s", run_id, reason)
+
+
+def lost_reason(state: State) -> str:
+    """The runs table's line for a run whose process ended without recording it: Prefect's
+    state and message, without secrets."""
+    said = hide_secrets(" ".join(f"{state.name}: {state.message or ''}".split()))[:500]
+    return f"the flow run's process ended without recording its end (Prefect: {said})"
+
+
+async def settle_lost_runs(store: Store, current: str | None) -> list[int]:
+    """Mark crashed the rows still `running` whose Prefect flow run has ended.
+
+    A worker lost with its flow run (the machine rebooted, the worker's unit killed) runs no
+    hook: the row stayed `running` until the one-hour rule of `start_run`, `newsmon health`
+    silent meanwhile. Prefect ends such a run itself (Crashed, by the automation in
+    deployments/automations.yaml, once its heartbeats stop), so each pass asks it about the
+    rows still open. A run Prefect does not know (a pass run by hand under another API) is
+    left to the one-hour rule; a server that cannot be asked is logged and the pass goes on.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    waiting = [fid for fid in store.runs.running_flow_runs() if fid != current]
+    marked: list[int] = []
+    if not waiting:
+        return marked
+    try:
+        async with get_client() as client:
+            for fid in waiting:
+                try:
+                    state = (await client.read_flow_run(UUID(fid))).state
+                except (ObjectNotFound, ValueError):
+                    continue
+                if state is not None and state.is_final():
+                    marked += store.runs.crash_flow_run(fid, lost_reason(state))
+    except Exception as exc:
+        get_run_logger().warning(
+            "runs left open not checked with Prefect: %s", error_line(exc, limit=300)
+        )
+    return marked
 
 
 def crash_reason(exc: BaseException) -> str:

@@ -24,6 +24,7 @@ from flows.common import (
     open_context,
     record_crash,
     record_lost_process,
+    settle_lost_runs,
 )
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
@@ -177,6 +178,8 @@ async def monitor(
     )
     recorded = False
     try:
+        for lost in await settle_lost_runs(ctx.store, flow_run_id()):
+            logger.warning("run #%s recorded as crashed: Prefect ended it, no process did", lost)
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
         async with ctx.fetching() as fetcher:

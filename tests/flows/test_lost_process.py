@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flows.common import record_lost_process
+from prefect import flow as flow_decorator
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Crashed
 
@@ -40,5 +42,49 @@ def test_a_killed_flow_runs_row_is_marked_crashed_without_the_secrets_its_reason
         assert "xoxb-1234567890" not in run.error and "hunter2" not in run.error
         [untouched] = [r for r in store.runs.recent_runs("monitor") if r.id == other]
         assert untouched.status is RunStatus.RUNNING
+    finally:
+        store.close()
+
+
+def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_pass(
+    tmp_path: Path,
+) -> None:
+    """The worker was lost with its flow run: no hook ran, the row stayed `running`, and
+    Prefect marked the run Crashed once its heartbeats stopped (deployments/automations.yaml).
+    The next monitor pass asks Prefect about the rows left open and records the crash then,
+    not an hour later; a row whose flow run Prefect still shows Running, and one Prefect does
+    not know, stay open."""
+    import asyncio
+
+    from flows.monitor import monitor
+    from prefect.client.orchestration import get_client
+    from prefect.states import Running
+
+    async def flow_run_in(state: Any) -> str:
+        async with get_client() as client:
+
+            @flow_decorator(name="lost-run-probe")
+            def probe() -> None:  # only its flow runs are used, never run
+                pass
+
+            run = await client.create_flow_run(probe, state=state)
+        return str(run.id)
+
+    config = write_config(tmp_path, feeds=[])
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        lost_id = asyncio.run(flow_run_in(Crashed(message="no heartbeat for 120 s")))
+        alive_id = asyncio.run(flow_run_in(Running()))
+        lost = store.runs.start_run("monitor", flow_run_id=lost_id)
+        alive = store.runs.start_run("digest", flow_run_id=alive_id)
+        unknown = store.runs.start_run("monitor", flow_run_id=str(uuid.uuid4()))
+
+        asyncio.run(monitor(config_path=str(config)))
+
+        runs = {r.id: r for r in store.runs.recent_runs(limit=10)}
+        assert runs[lost].status is RunStatus.CRASHED and runs[lost].finished_at is not None
+        assert "Prefect: Crashed: no heartbeat for 120 s" in (runs[lost].error or "")
+        assert runs[alive].status is RunStatus.RUNNING
+        assert runs[unknown].status is RunStatus.RUNNING
     finally:
         store.close()

@@ -14,6 +14,7 @@ killed one held without waiting; every wait is a poll with a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -27,10 +28,12 @@ from uuid import UUID
 
 import psutil
 import pytest
+import yaml
 
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.devsite import SiteServer
+from tests.conftest import ROOT
 from tests.flows.test_monitor_flow import CHANNELS, EXPECTED_ALERTS, FEEDS, alerts_posted
 from tests.integration.test_prefect_server import (
     PrefectServer,
@@ -57,6 +60,9 @@ pytestmark = [
 ]
 
 LEASE = 4.0  # seconds a delivery's claim lasts (production: 600)
+# Seconds without a heartbeat before the automation crashes a run (production: 120); runs send
+# one every 30 s (deployments/prefect.yaml), Prefect's shortest interval.
+ZOMBIE_WITHIN = 40
 STATE_TIMEOUT = 120.0  # seconds for a flow run to reach a state on a busy 2-core machine
 
 
@@ -84,6 +90,23 @@ class Server(PrefectServer):
             stop(self.proc)
             self.proc = None
 
+    def apply_automations(self, tmp: Path) -> None:
+        """deployments/automations.yaml, applied twice (the second run updates, not adds), with
+        ZOMBIE_WITHIN seconds instead of 120 so a lost run is Crashed within the test."""
+        shipped = yaml.safe_load((ROOT / "deployments" / "automations.yaml").read_text())
+        for automation in shipped["automations"]:
+            automation["trigger"]["within"] = ZOMBIE_WITHIN
+        path = tmp / "automations.yaml"
+        path.write_text(yaml.safe_dump(shipped), encoding="utf-8")
+        for _ in range(2):
+            subprocess.run(
+                [sys.executable, str(ROOT / "deployments" / "automations.py"), "--file", str(path)],
+                env=self.env(),
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
@@ -94,6 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.start()
         srv.prefect("work-pool", "create", "newsmon", "--type", "process", log="work-pool")
         srv.prefect("deploy", "--prefect-file", "deployments/prefect.yaml", "--all", log="deploy")
+        srv.apply_automations(tmp_path_factory.mktemp("automations"))
         yield srv
     finally:
         srv.stop()
@@ -114,6 +138,17 @@ class Worker:
         if self.proc is not None:
             stop(self.proc)
             self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL the worker and every process it started at once: the machine is lost, so
+        nothing is left to run a hook or report the flow run's end."""
+        assert self.proc is not None
+        worker = psutil.Process(self.proc.pid)
+        for proc in [*worker.children(recursive=True), worker]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        self.proc.wait(timeout=10.0)
+        self.proc = None
 
     def flow_process(self, timeout: float = STATE_TIMEOUT) -> psutil.Process:
         """The flow run's process the worker started."""
@@ -362,3 +397,28 @@ def test_a_server_restart_mid_pass_loses_nothing(chaos: Chaos) -> None:
     assert state.is_completed(), f"{state!r}\n{tail(chaos.worker.log)}"
     assert chaos.runs()[0].status is RunStatus.COMPLETED
     recover(chaos)
+
+
+def test_a_worker_lost_with_its_flow_run_is_crashed_and_the_next_pass_finishes(
+    chaos: Chaos,
+) -> None:
+    """The machine is lost mid-delivery: the worker and the flow run's process are SIGKILLed
+    together, so no hook runs. Prefect used to show the run Running for ever and the corpus kept
+    it `running` for an hour. Now the automation crashes it once its heartbeats stop, the next
+    pass records the crash in the corpus, and delivery finishes with each story exactly once."""
+    slack = chaos.slack
+    slack.delay_after, slack.delay_after_from = 60.0, 3
+    chaos.worker.start()
+    lost = chaos.trigger()
+    chaos.wait_posts(4)
+    chaos.worker.kill()
+    state = chaos.wait_state(lost, lambda s: s.is_final(), timeout=ZOMBIE_WITHIN + STATE_TIMEOUT)
+    assert state.is_crashed() and "no heartbeat" in (state.message or ""), state
+    assert [r.status for r in chaos.runs()] == [RunStatus.RUNNING]  # nothing recorded it yet
+
+    chaos.worker.start()
+    recover(chaos)
+    latest, earlier = chaos.runs()
+    assert latest.status is RunStatus.COMPLETED
+    assert earlier.status is RunStatus.CRASHED, earlier
+    assert "Prefect: Crashed: no heartbeat" in (earlier.error or ""), earlier.error

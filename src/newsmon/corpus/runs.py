@@ -150,6 +150,19 @@ class Runs:
                 )
             return ids
 
+    def running_flow_runs(self, limit: int = 20) -> list[str]:
+        """Prefect flow runs of rows still `running`, oldest first: the ones to ask Prefect
+        about when a worker may have been lost with them (no hook recorded their end)."""
+        with self._db.session() as s:
+            return list(
+                s.scalars(
+                    select(RunRow.flow_run_id)
+                    .where(RunRow.status == RunStatus.RUNNING, RunRow.flow_run_id.is_not(None))
+                    .order_by(RunRow.started_at, RunRow.id)
+                    .limit(limit)
+                )
+            )
+
     def recent_runs(
         self,
         flow: str | None = None,
