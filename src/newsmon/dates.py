@@ -12,7 +12,8 @@ dated "9999-12-31T23:00:00Z" otherwise stops the alert that shows it in Seoul, a
 
 email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds also write
 "+09:00", "GMT+9" or "KST", which it leaves naive. Those are read here, so a Korean story is not
-dated nine hours late; a name still unknown stays UTC, as before.
+dated nine hours late; a name still unknown stays UTC, as before. A 12-hour clock ("02:02:33 PM",
+as one US station's feed writes) is read as such, not "PM" taken for an unknown zone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 # An offset email.utils does not read: "+09:00", "GMT+0900", "UTC+9" (and "-0000": unknown, UTC).
 _OFFSET = re.compile(r"\s(?:(?:GMT|UTC|UT)\s*)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?\s*$", re.I)
+_MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 _NAME = re.compile(r"\s([A-Z]{2,5})\s*$", re.I)
 # Unambiguous names of zones news is written in, besides email.utils' own (UT, GMT, Z and the US
 # zones). IST and BST are left out: each names zones hours apart.
@@ -66,9 +68,7 @@ def parse_date(raw: object) -> datetime | None:
     text = raw.strip()
     value: datetime | None
     try:
-        value = parsedate_to_datetime(text)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_written_zone(text))
+        value = _rfc2822(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -77,6 +77,20 @@ def parse_date(raw: object) -> datetime | None:
     if value is None:
         return None
     return showable(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def _rfc2822(text: str) -> datetime:
+    """`text` read by email.utils, with the zones and 12-hour clock it does not read."""
+    meridiem = _MERIDIEM.search(text)
+    if meridiem is not None:
+        text = text[: meridiem.start()] + text[meridiem.end() :]
+    value = parsedate_to_datetime(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_written_zone(text))
+    if meridiem is not None and 1 <= value.hour <= 12:
+        afternoon = meridiem.group(1).upper() == "PM"
+        value = value.replace(hour=value.hour % 12 + (12 if afternoon else 0))
+    return value
 
 
 def _written_zone(text: str) -> timezone:

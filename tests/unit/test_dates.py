@@ -115,6 +115,21 @@ def test_other_zones_after_an_rss_date(raw: str, expected: datetime) -> None:
     assert parse_date(raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Sat, Dec 16 2023 02:02:33 PM", datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)),
+        ("Sat, 16 Dec 2023 12:05:00 PM", datetime(2023, 12, 16, 12, 5, tzinfo=UTC)),
+        ("Sat, 16 Dec 2023 12:05:00 AM", datetime(2023, 12, 16, 0, 5, tzinfo=UTC)),
+        ("Sat, 16 Dec 2023 09:15:00 am EST", datetime(2023, 12, 16, 14, 15, tzinfo=UTC)),
+    ],
+)
+def test_an_rss_date_on_a_12_hour_clock(raw: str, expected: datetime) -> None:
+    """A real feed (a US TV station's) writes "Sat, Dec 16 2023 02:02:33 PM": the "PM" was taken
+    for an unknown zone, and an afternoon story dated twelve hours early."""
+    assert parse_date(raw) == expected
+
+
 def test_a_korean_feed_writing_its_offset_with_a_colon_alerts_its_own_time() -> None:
     """feedparser reads "+09:00" right, but the entry's own text wins (it keeps the zone): read
     as UTC, the alert said 19:00 for a story out at 10:00 Seoul time, and the story looked nine
