@@ -71,7 +71,7 @@ def parse_date(raw: object) -> datetime | None:
         value = _rfc2822(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
             return None
     if value is None:

@@ -142,3 +142,14 @@ def test_a_korean_feed_writing_its_offset_with_a_colon_alerts_its_own_time() -> 
     (entry,) = parse_feed(feed.encode(), "http://a.example/feed").entries
     assert entry.published == datetime(2025, 3, 3, 1, tzinfo=UTC)
     assert when(entry.published, ZoneInfo("Asia/Seoul")) == "2025-03-03 10:00 KST"
+
+
+def test_an_rfc_3339_date_with_a_lower_case_z_keeps_its_date() -> None:
+    """RFC 3339 allows "z"; fromisoformat does not. A JSON Feed item dated so had no date, so it
+    took the time it was first seen: a week-old item alerted as new when the feed was added."""
+    feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "f", "items": [{"id": "1",'
+        ' "url": "http://a.example/1", "title": "t", "date_published": "2025-03-01t10:00:00z"}]}'
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed.json").entries
+    assert entry.published == datetime(2025, 3, 1, 10, tzinfo=UTC)
