@@ -9,15 +9,47 @@ A date is kept only when every time zone can show it: at least a day from either
 datetime holds (years 1 and 9999), since showing it in a zone moves it by up to a day. A feed
 dated "9999-12-31T23:00:00Z" otherwise stops the alert that shows it in Seoul, and one at
 -10:00 cannot even be stored in UTC.
+
+email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds also write
+"+09:00", "GMT+9" or "KST", which it leaves naive. Those are read here, so a Korean story is not
+dated nine hours late; a name still unknown stays UTC, as before. A 12-hour clock ("02:02:33 PM",
+as one US station's feed writes) is read as such, not "PM" taken for an unknown zone.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+# An offset email.utils does not read: "+09:00", "GMT+0900", "UTC+9" (and "-0000": unknown, UTC).
+_OFFSET = re.compile(r"\s(?:(?:GMT|UTC|UT)\s*)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?\s*$", re.I)
+_MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
+_NAME = re.compile(r"\s([A-Z]{2,5})\s*$", re.I)
+# Unambiguous names of zones news is written in, besides email.utils' own (UT, GMT, Z and the US
+# zones). IST and BST are left out: each names zones hours apart.
+_ZONE_NAMES = {
+    "KST": 9,
+    "JST": 9,
+    "HKT": 8,
+    "SGT": 8,
+    "AWST": 8,
+    "ACST": 9.5,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+    "MSK": 3,
+    "EET": 2,
+    "EEST": 3,
+    "CET": 1,
+    "CEST": 2,
+    "WET": 0,
+    "WEST": 1,
+}
 
 
 def showable(value: datetime) -> datetime | None:
@@ -36,12 +68,39 @@ def parse_date(raw: object) -> datetime | None:
     text = raw.strip()
     value: datetime | None
     try:
-        value = parsedate_to_datetime(text)
+        value = _rfc2822(text)
     except (TypeError, ValueError, IndexError, OverflowError):
         try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
             return None
     if value is None:
         return None
     return showable(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def _rfc2822(text: str) -> datetime:
+    """`text` read by email.utils, with the zones and 12-hour clock it does not read."""
+    meridiem = _MERIDIEM.search(text)
+    if meridiem is not None:
+        text = text[: meridiem.start()] + text[meridiem.end() :]
+    value = parsedate_to_datetime(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_written_zone(text))
+    if meridiem is not None and 1 <= value.hour <= 12:
+        afternoon = meridiem.group(1).upper() == "PM"
+        value = value.replace(hour=value.hour % 12 + (12 if afternoon else 0))
+    return value
+
+
+def _written_zone(text: str) -> timezone:
+    """The zone ending an RFC 2822 date that email.utils left naive; UTC when none is read.
+    ValueError for an offset of a day or more, as email.utils raises for "+2400"."""
+    offset = _OFFSET.search(text)
+    if offset is not None:
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
+        return timezone(-delta if sign == "-" else delta)
+    name = _NAME.search(text)
+    hours_east = _ZONE_NAMES.get(name.group(1).upper()) if name else None
+    return UTC if hours_east is None else timezone(timedelta(hours=hours_east))

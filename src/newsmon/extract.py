@@ -111,9 +111,8 @@ def _jsonld_blocks(root: Any) -> Iterator[str]:
             yield script.text
 
 
-def _jsonld_article(root: Any) -> dict[str, Any] | None:
-    """The first JSON-LD node with a non-empty ``articleBody`` (depth first, as always), within
-    bounded depth and node count."""
+def _jsonld_nodes(root: Any) -> Iterator[dict[str, Any]]:
+    """The page's JSON-LD objects, depth first, within bounded depth and node count."""
     for block in _jsonld_blocks(root):
         try:
             data = json.loads(block.strip(), strict=False)
@@ -125,9 +124,7 @@ def _jsonld_article(root: Any) -> dict[str, Any] | None:
             node, depth = stack.pop()
             visited += 1
             if isinstance(node, dict):
-                body = node.get("articleBody")
-                if isinstance(body, str) and body.strip():
-                    return node
+                yield node
                 children: Any = node.values()
             elif isinstance(node, list):
                 children = node
@@ -135,6 +132,31 @@ def _jsonld_article(root: Any) -> dict[str, Any] | None:
                 continue
             if depth < JSONLD_MAX_DEPTH:
                 stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
+
+
+def _jsonld_article(root: Any) -> dict[str, Any] | None:
+    """The first JSON-LD node with a non-empty ``articleBody``."""
+    for node in _jsonld_nodes(root):
+        body = node.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            return node
+    return None
+
+
+def _stated_date(root: Any) -> datetime | None:
+    """The publication time the page's metadata states (Open Graph, microdata, JSON-LD):
+    trafilatura's date is a day alone, midnight UTC, up to a day and more off."""
+    if root is None:
+        return None
+    for value in root.xpath(
+        "//meta[@property='article:published_time' or @name='article:published_time'"
+        " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
+    ):
+        if published := parse_date(str(value)):
+            return published
+    for node in _jsonld_nodes(root):
+        if published := parse_date(node.get("datePublished")):
+            return published
     return None
 
 
@@ -314,11 +336,8 @@ def extract_article(
             if text and len(text.strip()) >= MIN_BODY_CHARS:
                 # an app shell's chrome can pass for an article while the story itself is
                 # in the app state: the state wins when it holds much more text
-                state = (
-                    _app_state_article(_parse(html or decode_html(data, http_charset)))
-                    if ARC_MARK in data
-                    else None
-                )
+                root = _parse(html or decode_html(data, http_charset))
+                state = _app_state_article(root) if ARC_MARK in data else None
                 if state is not None and len(state.text) > 2 * len(text.strip()):
                     note = "app state holds more text than the page shows"
                     return _from_app_state(state, meta, feed_title, language_hint, note)
@@ -327,7 +346,7 @@ def extract_article(
                     text=text.strip(),
                     source="page",
                     author=meta.get("author") or None,
-                    published=parse_date(meta.get("date")),
+                    published=_stated_date(root) or parse_date(meta.get("date")),
                     language=detect_language(text, language_hint),
                 )
             why = "page had no article text" if not text else "page text too short"

@@ -83,3 +83,73 @@ def test_an_alert_shows_a_date_its_zone_cannot_hold_in_utc() -> None:
     """One stored before dates were bounded: the message is built, not the delivery stopped."""
     stored = datetime(9999, 12, 31, 23, tzinfo=UTC)
     assert when(stored, ZoneInfo("Asia/Seoul")) == "9999-12-31 23:00 UTC"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Mon, 03 Mar 2025 10:00:00 +09:00",  # an ISO-style offset in an RSS date
+        "Mon, 03 Mar 2025 10:00:00 GMT+0900",
+        "Mon, 03 Mar 2025 10:00:00 GMT+9",
+        "Mon, 03 Mar 2025 10:00:00 UTC+09:00",
+        "Mon, 03 Mar 2025 10:00:00 KST",  # a zone's name email.utils does not know
+        "Mon, 03 Mar 2025 10:00:00 JST",
+    ],
+)
+def test_an_rss_date_with_its_zone_written_otherwise_is_not_read_as_utc(raw: str) -> None:
+    """email.utils reads only "+0900" and US zone names; the rest came out naive, taken as UTC:
+    a Korean story dated nine hours after it came out."""
+    assert parse_date(raw) == datetime(2025, 3, 3, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Mon, 03 Mar 2025 10:00:00 -05:00", datetime(2025, 3, 3, 15, tzinfo=UTC)),
+        ("Mon, 03 Mar 2025 10:00:00 CEST", datetime(2025, 3, 3, 8, tzinfo=UTC)),
+        ("Mon, 03 Mar 2025 10:00:00 -0000", datetime(2025, 3, 3, 10, tzinfo=UTC)),  # unknown
+        ("Mon, 03 Mar 2025 10:00:00 XYZT", datetime(2025, 3, 3, 10, tzinfo=UTC)),  # as before
+    ],
+)
+def test_other_zones_after_an_rss_date(raw: str, expected: datetime) -> None:
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Sat, Dec 16 2023 02:02:33 PM", datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)),
+        ("Sat, 16 Dec 2023 12:05:00 PM", datetime(2023, 12, 16, 12, 5, tzinfo=UTC)),
+        ("Sat, 16 Dec 2023 12:05:00 AM", datetime(2023, 12, 16, 0, 5, tzinfo=UTC)),
+        ("Sat, 16 Dec 2023 09:15:00 am EST", datetime(2023, 12, 16, 14, 15, tzinfo=UTC)),
+    ],
+)
+def test_an_rss_date_on_a_12_hour_clock(raw: str, expected: datetime) -> None:
+    """A real feed (a US TV station's) writes "Sat, Dec 16 2023 02:02:33 PM": the "PM" was taken
+    for an unknown zone, and an afternoon story dated twelve hours early."""
+    assert parse_date(raw) == expected
+
+
+def test_a_korean_feed_writing_its_offset_with_a_colon_alerts_its_own_time() -> None:
+    """feedparser reads "+09:00" right, but the entry's own text wins (it keeps the zone): read
+    as UTC, the alert said 19:00 for a story out at 10:00 Seoul time, and the story looked nine
+    hours younger to `alerts.max_age_hours`."""
+    feed = (
+        '<rss version="2.0"><channel><title>f</title><item><title>t</title>'
+        "<link>http://a.example/1</link><pubDate>Mon, 03 Mar 2025 10:00:00 +09:00</pubDate>"
+        "</item></channel></rss>"
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed").entries
+    assert entry.published == datetime(2025, 3, 3, 1, tzinfo=UTC)
+    assert when(entry.published, ZoneInfo("Asia/Seoul")) == "2025-03-03 10:00 KST"
+
+
+def test_an_rfc_3339_date_with_a_lower_case_z_keeps_its_date() -> None:
+    """RFC 3339 allows "z"; fromisoformat does not. A JSON Feed item dated so had no date, so it
+    took the time it was first seen: a week-old item alerted as new when the feed was added."""
+    feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "f", "items": [{"id": "1",'
+        ' "url": "http://a.example/1", "title": "t", "date_published": "2025-03-01t10:00:00z"}]}'
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed.json").entries
+    assert entry.published == datetime(2025, 3, 1, 10, tzinfo=UTC)

@@ -1,4 +1,7 @@
 import json
+from datetime import UTC, datetime
+
+import pytest
 
 from newsmon.extract import MIN_BODY_CHARS, Extracted, decode_html, extract_article
 
@@ -201,3 +204,24 @@ def test_a_page_that_frames_its_post_names_the_frame_to_read() -> None:
     # only frames of the page's own host
     other = page('<iframe src="https://other.example.kr/post"></iframe>').encode()
     assert extract_article(other, url="https://blog.example.kr/b/a").frame is None
+
+
+STORY = "The agency said the open model's weights will be published under a permissive licence. "
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta property="article:published_time" content="2025-03-03T23:30:00-05:00">',
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "h",'
+        ' "datePublished": "2025-03-03T23:30:00-05:00"}</script>',
+    ],
+)
+def test_a_page_dated_in_its_metadata_keeps_the_time_it_states(head: str) -> None:
+    """trafilatura gives a page's date as a day only ("2025-03-03": midnight UTC, 28.5 h before
+    this story came out). An entry without a date of its own took that: the alert's time was
+    wrong, and a story 45 h old counted as 73.5 h and was skipped by `alerts.max_age_hours`."""
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)), head)
+    result = extract_article(html.encode(), url="https://x.example/news/open-weights")
+    assert result.source == "page"
+    assert result.published == datetime(2025, 3, 4, 4, 30, tzinfo=UTC)
