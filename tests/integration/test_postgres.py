@@ -20,7 +20,12 @@ from newsmon.corpus.schema import Base
 from newsmon.devsite import SiteServer
 from tests.support.articles import new_article
 from tests.support.fake_slack import FakeSlack
-from tests.support.index_retention import band_rows, check_index_retention, first_seen
+from tests.support.index_retention import (
+    band_rows,
+    check_a_page_read_late_still_finds_its_story,
+    check_index_retention,
+    first_seen,
+)
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.schema_history import (
     assert_0007_drops_leases_and_restores_them,
@@ -84,6 +89,14 @@ def test_old_stories_leave_the_near_duplicate_index_on_postgres(pg_url: str) -> 
     store = Store.open(pg_url)
     try:
         check_index_retention(store)
+    finally:
+        store.close()
+
+
+def test_a_page_read_late_still_finds_its_story_on_postgres(pg_url: str) -> None:
+    store = Store.open(pg_url)
+    try:
+        check_a_page_read_late_still_finds_its_story(store)
     finally:
         store.close()
 

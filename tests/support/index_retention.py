@@ -97,3 +97,55 @@ def check_index_retention(store: Store) -> None:
     assert band_rows(store, head.id) == BANDS
     assert store.retention.count_old_indexed(before) == 1
     assert prune_index(store, 30, now, 0).dropped == 1 and band_rows(store, head.id) == 0
+
+
+def check_a_page_read_late_still_finds_its_story(store: Store) -> None:
+    """A teaser whose page is still to be tried keeps the stories it may join in the index.
+
+    Its page is read on a later pass (a site down for weeks: its pages wait without a try
+    counted), and the article is deduplicated against the stories near it, not near now. Were
+    those stories out of the index, a near copy of a story announced weeks ago would stand
+    alone and be announced on its channel a second time."""
+    from newsmon.corpus.records import StoredMatch
+
+    now = utcnow()
+    old = now - timedelta(days=40)
+    topic = StoredMatch("open-source", 3, [{"term": "open-weight"}], "open-weight")
+    wire = store.sync_feed("wire", "https://wire.example/feed", "en").id
+    desk = store.sync_feed("desk", "https://desk.example/feed", "en").id
+    origin = store.add_article(
+        new_article("https://wire.example/1", STORY, signed=True, feed_id=wire, published_at=old),
+        [topic],
+        "v1",
+        {"#os": ["open-source"]},
+    )
+    teaser_text = "A ministry lends GPUs to universities."
+    teaser = store.add_article(
+        new_article(
+            "https://desk.example/1",
+            teaser_text,
+            signed=True,
+            feed_id=desk,
+            text_source="feed-summary",
+            published_at=old,
+            page_failed=True,
+            page_retry_at=now,
+        )
+    )
+    first_seen(store, [origin.id, teaser.id], old)
+
+    prune_index(store, 30, now, 0)
+
+    page = new_article(
+        "https://desk.example/1",
+        STORY[: len(STORY) * 7 // 10],
+        signed=True,
+        feed_id=desk,
+        published_at=old,
+    )
+    recovered = store.recover_page(
+        teaser.id, teaser_text, page, [topic], "v1", {"#os": ["open-source"]}
+    )
+    assert recovered.replaced
+    assert recovered.alerts_queued == 0  # the story spoke on #os already
+    assert recovered.duplicate_of == origin.id and recovered.joined

@@ -37,3 +37,35 @@ def test_0002_signs_bodies_exactly_as_the_live_dedup_does() -> None:
             assert frozen.band_keys(values) == live.band_keys()
             signed += 1
     assert signed >= len(pieces())
+
+
+def test_walking_down_a_migration_on_sqlite_keeps_the_rows_of_other_tables(
+    tmp_path: Path,
+) -> None:
+    """SQLite rebuilds a table to drop a column (0009's down: `articles`); dropping the old table
+    with foreign keys on deleted every row pointing at it (ON DELETE CASCADE): all alerts,
+    matches and band rows of the corpus, silently."""
+    from newsmon.corpus import Store
+    from newsmon.corpus.records import AlertStatus, StoredMatch
+    from newsmon.migrations import upgrade
+    from tests.support.articles import new_article
+    from tests.support.index_retention import STORY, band_rows
+    from tests.support.schema_history import downgrade
+
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        stored = store.add_article(
+            new_article("https://a.example/1", STORY, signed=True),
+            [StoredMatch("policy", 3, [{"term": "ministry"}], "ministry")],
+            "v1",
+            {"#policy": ["policy"]},
+        )
+        downgrade(store.engine, "0008")
+        upgrade(store.engine)
+        assert [(a.article_id, a.status) for a in store.list_alerts(limit=5)] == [
+            (stored.id, AlertStatus.PENDING)
+        ]
+        assert [m.topic for m in store.matches_of(stored.id)] == ["policy"]
+        assert band_rows(store, stored.id) > 0
+    finally:
+        store.close()

@@ -148,6 +148,11 @@ def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterato
         try:
             with locker.connect() as conn:
                 conn.exec_driver_sql(f"PRAGMA busy_timeout={int(lock_wait * 1000)}")
+                # A migration that SQLite cannot ALTER rebuilds the table and drops the old one;
+                # with foreign keys on, that drop deleted every row pointing at it (ON DELETE
+                # CASCADE: alerts, matches, band rows). Off for this connection only, before its
+                # transaction (inside one it is a no-op); the rebuilt table keeps every id.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
                 try:
                     conn.exec_driver_sql("BEGIN EXCLUSIVE")
                 except OperationalError as exc:

@@ -35,6 +35,17 @@ class IndexRetention:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def oldest_page_waiting(self, tried_since: datetime) -> datetime | None:
+        """When the longest-waiting teaser whose page is still being tried (its next try set
+        for `tried_since` or later) was first seen; None when there is none. Read at last, it
+        is deduplicated against the stories near then. A page whose feed left the configuration
+        is never tried again: its try recedes into the past, and it stops counting."""
+        # The minimum is taken here, not by MIN(): SQLite would walk the index by first_seen_at
+        # for it, reading every article when no page waits; this reads only the waiting ones.
+        waiting = select(ArticleRow.first_seen_at).where(ArticleRow.page_retry_at >= tried_since)
+        with self._db.session() as s:
+            return min(s.scalars(waiting), default=None)
+
     def count_old_indexed(self, before: datetime) -> int:
         """How many articles `drop_old_bands` would take out of the index (for a dry run)."""
         with self._db.session() as s:

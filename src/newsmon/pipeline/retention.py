@@ -3,7 +3,9 @@ it, a bounded share at a time, so the table grows with the story window, not wit
 
 No announcement changes: a similar text joins only a story out within `clusters.STORY_WINDOW`
 of it, and a story stays in the index at least that window, a day and the alert age limit
-(`config.min_index_days`).
+(`config.min_index_days`). A teaser whose page is still to be tried counts as seen now: read
+at last, it joins the stories near when it was first seen (`Articles.recover_page`), and may
+be announced, so the retention runs from the longest-waiting one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def prune_index(store: Store, days: float | None, now: datetime, limit: int) -> 
     (None: retention is off), oldest first."""
     if days is None:
         return PruneOutcome(0, False, None)
-    before = now - timedelta(days=days)
+    before = cutoff(store, days, now)
     share = limit or sys.maxsize
     dropped = 0
     while dropped < share:
@@ -46,5 +48,17 @@ def pending_prune(store: Store, days: float | None, now: datetime) -> tuple[int,
     """How many articles `prune_index` would take out of the index now, and the cut-off."""
     if days is None:
         return 0, None
-    before = now - timedelta(days=days)
+    before = cutoff(store, days, now)
     return store.retention.count_old_indexed(before), before
+
+
+def cutoff(store: Store, days: float, now: datetime) -> datetime:
+    """Articles first seen before this leave the index: `days` before now, or before the
+    longest-waiting teaser whose page is still being tried. Its page may be read weeks late
+    (a site down: its pages wait without a try counted), and a copy of a story announced then
+    must find that story in the index, or it is announced again. A page whose next try is more
+    than `days` past (its feed gone from the configuration) holds nothing back."""
+    keep = timedelta(days=days)
+    waiting = store.retention.oldest_page_waiting(now - keep)
+    since = now if waiting is None else min(now, waiting)
+    return since - keep
