@@ -59,6 +59,27 @@ def alert_rows(
     ]
 
 
+def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
+    """Drop from the article's queued alerts the topics not in `topics`; hold back those
+    left with none. How many were held back."""
+    rows = s.scalars(
+        select(AlertRow)
+        .where(AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING)
+        .with_for_update()
+    )
+    withdrawn = 0
+    for row in rows:
+        keep = [t for t in row.topics if t in topics]
+        if keep == list(row.topics):
+            continue
+        if keep:
+            row.topics = keep
+        else:
+            row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
+            withdrawn += 1
+    return withdrawn
+
+
 class Outbox:
     """Queued alerts, their claims and delivery attempts, and the channels Slack refuses."""
 
