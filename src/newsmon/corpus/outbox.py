@@ -95,7 +95,8 @@ class Outbox:
         already has one for this channel: a story is announced once per channel.
 
         `revive_skipped` re-queues an alert that was held back (too old, alerts off): an explicit
-        backfill with alerts asks for exactly those. Sent or failed alerts are never re-queued.
+        backfill with alerts asks for exactly those, unless the story has another alert in the
+        channel that was not held back. Sent or failed alerts are never re-queued.
         The story's cluster lock is held meanwhile, so a copy stored at the same moment does
         not speak for the story too (newsmon.corpus.articles).
         """
@@ -110,24 +111,23 @@ class Outbox:
                     AlertRow.article_id == article_id, AlertRow.channel == channel
                 )
             )
-            if row is not None:
-                if revive_skipped and row.status == AlertStatus.SKIPPED:
-                    row.status, row.topics, row.last_error = (
-                        AlertStatus.PENDING,
-                        sorted(topics),
-                        None,
-                    )
-                    return True
-                return False
             members = select(ArticleRow.id).where(
                 (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
             )
-            announced = s.scalar(
-                select(AlertRow.id)
-                .where(AlertRow.article_id.in_(members), AlertRow.channel == channel)
-                .limit(1)
+            others = select(AlertRow.id).where(
+                AlertRow.article_id.in_(members), AlertRow.channel == channel
             )
-            if announced is not None:
+            if row is not None:
+                if not (revive_skipped and row.status == AlertStatus.SKIPPED):
+                    return False
+                # Not when another member of the story (one this article joined since, its
+                # page read at last) has an alert in the channel that was not held back.
+                live = others.where(AlertRow.id != row.id, AlertRow.status != AlertStatus.SKIPPED)
+                if s.scalar(live.limit(1)) is not None:
+                    return False
+                row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
+                return True
+            if s.scalar(others.limit(1)) is not None:
                 return False
             s.add(AlertRow(article_id=article_id, channel=channel, topics=sorted(topics)))
             try:
