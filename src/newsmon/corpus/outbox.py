@@ -15,6 +15,7 @@ from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsmon.alerts import WEBHOOK_CHANNEL
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head
@@ -96,7 +97,9 @@ class Outbox:
 
         `revive_skipped` re-queues an alert that was held back (too old, alerts off): an explicit
         backfill with alerts asks for exactly those, unless the story has another alert in the
-        channel that was not held back. Sent or failed alerts are never re-queued.
+        channel that was not held back. Sent or failed alerts are never re-queued. For the
+        webhook (its one channel; the team may have moved to it from the bot token), a story
+        with an alert not held back in any channel is announced already.
         The story's cluster lock is held meanwhile, so a copy stored at the same moment does
         not speak for the story too (newsmon.corpus.articles).
         """
@@ -114,9 +117,10 @@ class Outbox:
             members = select(ArticleRow.id).where(
                 (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
             )
-            others = select(AlertRow.id).where(
-                AlertRow.article_id.in_(members), AlertRow.channel == channel
-            )
+            same = AlertRow.channel == channel
+            if channel == WEBHOOK_CHANNEL:  # its one channel: a post anywhere announced the story
+                same = same | (AlertRow.status != AlertStatus.SKIPPED)
+            others = select(AlertRow.id).where(AlertRow.article_id.in_(members), same)
             if row is not None:
                 if not (revive_skipped and row.status == AlertStatus.SKIPPED):
                     return False
