@@ -23,9 +23,10 @@ from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.engine import Database
-from newsmon.corpus.outbox import alert_rows
+from newsmon.corpus.outbox import alert_rows, withdraw_unmatched
 from newsmon.corpus.records import (
     AlertStatus,
+    ArticleText,
     ClusterMatch,
     DuplicateReason,
     DuplicateURLError,
@@ -418,9 +419,16 @@ class Articles:
     # --- matches ------------------------------------------------------------------------------
 
     def replace_matches(
-        self, article_id: int, matches: Sequence[StoredMatch], rules_version: str
+        self,
+        article_id: int,
+        matches: Sequence[StoredMatch],
+        rules_version: str,
+        *,
+        read: ArticleText | None = None,
     ) -> TopicChanges:
         """Make the stored matches equal to `matches`; returns the topics added and removed.
+        With `read`, the words `matches` came from: `stale`, nothing written, when the article
+        is a copy now or has other words (a page read at last or an edit rewrote it meanwhile).
 
         The article's alerts still queued (`pending`, not yet claimed by a delivery) follow, in
         the same transaction: a topic no longer matched leaves them, and one left with no topic
@@ -435,8 +443,11 @@ class Articles:
         """
         with self._db.session() as s:
             self._db.lock_writes(s)
-            if self._hold_article(s, article_id) is None:
+            held = self._hold_article(s, article_id)
+            if held is None:
                 return TopicChanges(set(), set())
+            if read and (held.title, held.text, held.duplicate_of_id) != read.words:
+                return TopicChanges(set(), set(), stale=True)
             current = {
                 m.topic: m
                 for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article_id))
@@ -451,29 +462,8 @@ class Articles:
                 else:
                     row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
                     row.rules_version = rules_version
-            withdrawn = self._withdraw_unmatched(s, article_id, set(wanted))
+            withdrawn = withdraw_unmatched(s, article_id, set(wanted))
             return TopicChanges(set(wanted) - set(current), set(current) - set(wanted), withdrawn)
-
-    @staticmethod
-    def _withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
-        """Drop from the article's queued alerts the topics not in `topics`; hold back those
-        left with none. How many were held back."""
-        rows = s.scalars(
-            select(AlertRow)
-            .where(AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING)
-            .with_for_update()
-        )
-        withdrawn = 0
-        for row in rows:
-            keep = [t for t in row.topics if t in topics]
-            if keep == list(row.topics):
-                continue
-            if keep:
-                row.topics = keep
-            else:
-                row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
-                withdrawn += 1
-        return withdrawn
 
 
 def _match_rows(

@@ -46,6 +46,17 @@ class Backlog:
             yield [ArticleText(r[0], r[1], r[2]) for r in rows]
             after = rows[-1][0]
 
+    def original_text(self, article_id: int) -> ArticleText | None:
+        """An article's words read again (it changed since its batch was read); None when it
+        is gone or a copy now, which a backfill leaves alone."""
+        with self._db.session() as s:
+            row = s.execute(
+                select(ArticleRow.id, ArticleRow.title, ArticleRow.text).where(
+                    ArticleRow.id == article_id, ArticleRow.duplicate_of_id.is_(None)
+                )
+            ).first()
+        return None if row is None else ArticleText(row[0], row[1], row[2])
+
     def count_for_reclassify(
         self, since: datetime, until: datetime | None, *, feed: str | None = None
     ) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsmon.alerts import WEBHOOK_CHANNEL
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head
@@ -59,6 +60,27 @@ def alert_rows(
     ]
 
 
+def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
+    """Drop from the article's queued alerts the topics not in `topics`; hold back those
+    left with none. How many were held back."""
+    rows = s.scalars(
+        select(AlertRow)
+        .where(AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING)
+        .with_for_update()
+    )
+    withdrawn = 0
+    for row in rows:
+        keep = [t for t in row.topics if t in topics]
+        if keep == list(row.topics):
+            continue
+        if keep:
+            row.topics = keep
+        else:
+            row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
+            withdrawn += 1
+    return withdrawn
+
+
 class Outbox:
     """Queued alerts, their claims and delivery attempts, and the channels Slack refuses."""
 
@@ -74,7 +96,10 @@ class Outbox:
         already has one for this channel: a story is announced once per channel.
 
         `revive_skipped` re-queues an alert that was held back (too old, alerts off): an explicit
-        backfill with alerts asks for exactly those. Sent or failed alerts are never re-queued.
+        backfill with alerts asks for exactly those, unless the story has another alert in the
+        channel that was not held back. Sent or failed alerts are never re-queued. For the
+        webhook (its one channel; the team may have moved to it from the bot token), a story
+        with an alert not held back in any channel is announced already.
         The story's cluster lock is held meanwhile, so a copy stored at the same moment does
         not speak for the story too (newsmon.corpus.articles).
         """
@@ -89,24 +114,24 @@ class Outbox:
                     AlertRow.article_id == article_id, AlertRow.channel == channel
                 )
             )
-            if row is not None:
-                if revive_skipped and row.status == AlertStatus.SKIPPED:
-                    row.status, row.topics, row.last_error = (
-                        AlertStatus.PENDING,
-                        sorted(topics),
-                        None,
-                    )
-                    return True
-                return False
             members = select(ArticleRow.id).where(
                 (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
             )
-            announced = s.scalar(
-                select(AlertRow.id)
-                .where(AlertRow.article_id.in_(members), AlertRow.channel == channel)
-                .limit(1)
-            )
-            if announced is not None:
+            same = AlertRow.channel == channel
+            if channel == WEBHOOK_CHANNEL:  # its one channel: a post anywhere announced the story
+                same = same | (AlertRow.status != AlertStatus.SKIPPED)
+            others = select(AlertRow.id).where(AlertRow.article_id.in_(members), same)
+            if row is not None:
+                if not (revive_skipped and row.status == AlertStatus.SKIPPED):
+                    return False
+                # Not when another member of the story (one this article joined since, its
+                # page read at last) has an alert in the channel that was not held back.
+                live = others.where(AlertRow.id != row.id, AlertRow.status != AlertStatus.SKIPPED)
+                if s.scalar(live.limit(1)) is not None:
+                    return False
+                row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
+                return True
+            if s.scalar(others.limit(1)) is not None:
                 return False
             s.add(AlertRow(article_id=article_id, channel=channel, topics=sorted(topics)))
             try:

@@ -214,15 +214,22 @@ class ArticleText:
     title: str | None
     text: str
 
+    @property
+    def words(self) -> tuple[str | None, str, None]:
+        """What an original stored with these words holds: title, text, no head."""
+        return self.title, self.text, None
+
 
 @dataclass(frozen=True)
 class TopicChanges:
     """What `replace_matches` changed: topics the article gained and lost, and how many of
-    its queued alerts it withdrew (every topic of theirs lost)."""
+    its queued alerts it withdrew (every topic of theirs lost); `stale`: nothing written, the
+    article's words changed since the caller read them."""
 
     added: set[str]
     removed: set[str]
     withdrawn: int = 0
+    stale: bool = False
 
 
 @dataclass(frozen=True)

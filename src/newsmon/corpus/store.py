@@ -75,6 +75,7 @@ class Store:
         self.articles_for_reclassify = self.article_views.articles_for_reclassify
         self.reclassify_batches = self.backlog.reclassify_batches
         self.count_for_reclassify = self.backlog.count_for_reclassify
+        self.original_text = self.backlog.original_text
         self.list_articles = self.article_views.list_articles
         self.matches_of = self.article_views.matches_of
         self.replace_matches = self.articles.replace_matches

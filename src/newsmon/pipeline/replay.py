@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsmon import alerts as alerting
-from newsmon.corpus.records import ArticleText, StoredMatch
+from newsmon.corpus.records import ArticleText, StoredMatch, TopicChanges
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import to_stored
 from newsmon.rules import TopicMatch
+
+REREADS = 3  # tries for an article rewritten meanwhile; then the next backfill does it
 
 
 @dataclass
@@ -66,24 +68,44 @@ def reclassify_batch(
     """
     outcome = ReclassifyOutcome()
     for row in rows:
-        article_id = row.id
-        matches = ctx.rules.classify(row.title, row.text)
-        wanted = to_stored(matches)
-        if topics is not None:
-            stored = ctx.store.matches_of(article_id)
-            matches = [m for m in matches if m.topic in topics]
-            if not matches and not any(m.topic in topics for m in stored):
-                continue
-            wanted = to_stored(matches) + [m for m in stored if m.topic not in topics]
-        change = ctx.store.replace_matches(article_id, wanted, ctx.rules.version)
+        applied = _apply_rules(ctx, row, topics)
+        if applied is None:
+            continue
+        change, matches = applied
         outcome.articles += 1
         outcome.changed += bool(change.added or change.removed)
         outcome.added.update(change.added)
         outcome.removed.update(change.removed)
         outcome.alerts_withdrawn += change.withdrawn
         if queue_alerts and matches:
-            outcome.alerts_queued += queue_for(ctx, article_id, (m.topic for m in matches))
+            outcome.alerts_queued += queue_for(ctx, row.id, (m.topic for m in matches))
     return outcome
+
+
+def _apply_rules(
+    ctx: Context, row: ArticleText, topics: Collection[str] | None
+) -> tuple[TopicChanges, list[TopicMatch]] | None:
+    """One article's new matches, written only if it still has the words they came from: a
+    pass running alongside may have rewritten it (a page read at last, an edit, with their
+    matches and alerts) since its batch was read; then it is read again, not undone. None:
+    left alone (no topic of `topics` either way, gone or a copy now, or rewritten each try)."""
+    for _ in range(REREADS):
+        matches = ctx.rules.classify(row.title, row.text)
+        wanted = to_stored(matches)
+        if topics is not None:
+            stored = ctx.store.matches_of(row.id)
+            matches = [m for m in matches if m.topic in topics]
+            if not matches and not any(m.topic in topics for m in stored):
+                return None
+            wanted = to_stored(matches) + [m for m in stored if m.topic not in topics]
+        change = ctx.store.replace_matches(row.id, wanted, ctx.rules.version, read=row)
+        if not change.stale:
+            return change, matches
+        fresh = ctx.store.original_text(row.id)
+        if fresh is None:
+            return None
+        row = fresh
+    return None
 
 
 def queue_for(ctx: Context, article_id: int, topics: Iterable[str]) -> int:
