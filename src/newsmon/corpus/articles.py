@@ -23,7 +23,7 @@ from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.engine import Database
-from newsmon.corpus.outbox import alert_rows, withdraw_unmatched
+from newsmon.corpus.outbox import alert_rows, hold_back_late_copies, withdraw_unmatched
 from newsmon.corpus.records import (
     AlertStatus,
     ArticleText,
@@ -312,6 +312,9 @@ class Articles:
                 rows = reply_rows(s, row.id, row.feed_id, row.url)
                 insert_replies(s, self._db.is_postgres, rows)
             head_id = lock_head(self._db, s, row.duplicate_of_id or row.id)
+            if joined:  # its teaser's alert, still waiting, would be the story's second post
+                hold_back_late_copies(s, head_id)
+                s.flush()
             spoke = s.scalar(select(MatchRow.id).where(MatchRow.article_id == row.id).limit(1))
             speaks = row.duplicate_of_id is None or spoke is not None
             if not speaks and not (matches and not clusters.cluster_spoke(queries, head_id)):

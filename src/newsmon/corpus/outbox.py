@@ -81,6 +81,44 @@ def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
     return withdrawn
 
 
+LATE_COPY_NOTE = "its story is announced in this channel by another alert (a page read late)"
+
+
+def hold_back_late_copies(s: Session, head_id: int) -> int:
+    """Leave one alert a channel to a story that an article joined late (its page, read at
+    last, showed its teaser to be a copy): the alerts of both were queued while they looked
+    like two stories, and one still waiting (Slack was down) went out as a second post.
+
+    In each channel the alert that was sent or is being sent speaks, else the story's head's
+    (the article the story is stored under), else the first queued;
+    the story's other waiting alerts there are held back (an explicit backfill does not revive
+    them, `Outbox.enqueue_alert`). The caller holds the story's cluster lock. How many."""
+    members = select(ArticleRow.id).where(
+        (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
+    )
+    live = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
+    rows = s.scalars(
+        select(AlertRow)
+        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(live))
+        .order_by(AlertRow.id)
+        .with_for_update()
+    )
+    by_channel: dict[str, list[AlertRow]] = {}
+    for row in rows:
+        by_channel.setdefault(row.channel, []).append(row)
+    held = 0
+    for alerts in by_channel.values():
+        ranked = sorted(
+            alerts, key=lambda a: (a.status is AlertStatus.PENDING, a.article_id != head_id)
+        )
+        speaks = ranked[0]  # sorted() is stable: the first queued among equals
+        for alert in alerts:
+            if alert is not speaks and alert.status is AlertStatus.PENDING:
+                alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
+                held += 1
+    return held
+
+
 class Outbox:
     """Queued alerts, their claims and delivery attempts, and the channels Slack refuses."""
 
