@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from newsmon.bounds import INVISIBLE, clean_text
 from newsmon.config import SlackConfig
-from newsmon.corpus.records import AlertJob, ReplyJob
+from newsmon.corpus.records import WEBHOOK_CHANNEL, AlertJob, ReplyJob
 
 # Slack's limits, counted as Slack counts (UTF-16 code units of the text as sent, escaped):
 SLACK_SECTION_CHARS = 3000  # a section's text, a context element's text
@@ -35,9 +35,6 @@ MAX_TERMS = 15  # matched terms shown; more are counted ("and 4 more")
 MAX_CONTEXT_CHARS = 1000  # the source · time · topics line, escaped
 MAX_FALLBACK_CHARS = 3000  # a message's notification text, escaped
 
-# In webhook mode an article is one message, whatever channels its topics map to: the
-# webhook's channel is fixed by Slack.
-WEBHOOK_CHANNEL = "(webhook)"
 ALERT_EVENT, REPLY_EVENT, DIGEST_EVENT = "newsmon_alert", "newsmon_reply", "newsmon_digest"
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from newsmon.alerts import WEBHOOK_CHANNEL
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import (
+    WEBHOOK_CHANNEL,
     AlertJob,
     AlertListing,
     AlertStatus,

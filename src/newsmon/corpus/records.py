@@ -18,6 +18,12 @@ from newsmon.dedup import Signature
 TEASER_SOURCES = frozenset({"feed-summary", "page-description", "none"})
 
 
+# In webhook mode an article is one message, whatever channels its topics map to: the
+# webhook's channel is fixed by Slack. Here, not in newsmon.alerts, because the outbox reads it
+# too and newsmon.alerts imports the corpus.
+WEBHOOK_CHANNEL = "(webhook)"
+
+
 class AlertStatus(StrEnum):
     """Where an alert is in the outbox."""
 
