@@ -32,11 +32,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def known_zone(value: str) -> str:
+    """`value` if it names an IANA time zone; ValueError saying so otherwise."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Seoul, UTC)") from None
+    return value
+
+
 class FeedConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
     url: str
     language: Literal["ko", "en"] | None = None
     enabled: bool = True
+    # The zone of dates the feed writes without one (an IANA name): a feed that writes
+    # "2025-02-20 10:00:00" meaning Seoul says Asia/Seoul. None: UTC.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else known_zone(value)
 
     @field_validator("url")
     @classmethod
@@ -75,13 +94,7 @@ class SlackConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Seoul, UTC)") from None
-        return value
+        return known_zone(value)
 
     def unchecked_from(self, unknown_since: datetime) -> datetime | None:
         """When a message whose earlier attempt may have posted, and whose look-up keeps

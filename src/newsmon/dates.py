@@ -19,7 +19,7 @@ as one US station's feed writes) is read as such, not "PM" taken for an unknown 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
@@ -61,14 +61,17 @@ def showable(value: datetime) -> datetime | None:
     return value if _EARLIEST <= utc <= _LATEST else None
 
 
-def parse_date(raw: object) -> datetime | None:
-    """An aware datetime from RFC 2822 or ISO 8601 text; None for anything else."""
+def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
+    """An aware datetime from RFC 2822 or ISO 8601 text; None for anything else. A date written
+    without a zone is in `zone` (a feed's `timezone`: a feed may write "2025-02-20 10:00:00"
+    meaning Seoul), else UTC."""
     if not isinstance(raw, str) or not raw.strip():
         return None
     text = raw.strip()
+    unwritten = zone or UTC
     value: datetime | None
     try:
-        value = _rfc2822(text)
+        value = _rfc2822(text, unwritten)
     except (TypeError, ValueError, IndexError, OverflowError):
         try:
             value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
@@ -76,25 +79,33 @@ def parse_date(raw: object) -> datetime | None:
             return None
     if value is None:
         return None
-    return showable(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return showable(value if value.tzinfo else _in_zone(value, unwritten))
 
 
-def _rfc2822(text: str) -> datetime:
-    """`text` read by email.utils, with the zones and 12-hour clock it does not read."""
+def _in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """A naive wall-clock time in `zone`; in a DST gap or repeat, the earlier reading."""
+    return value.replace(tzinfo=zone, fold=0)
+
+
+def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
+    """`text` read by email.utils, with the zones and 12-hour clock it does not read; a date
+    without any zone is in `unwritten`."""
     meridiem = _MERIDIEM.search(text)
     if meridiem is not None:
         text = text[: meridiem.start()] + text[meridiem.end() :]
     value = parsedate_to_datetime(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_written_zone(text))
+        written = _written_zone(text)
+        value = _in_zone(value, unwritten) if written is None else value.replace(tzinfo=written)
     if meridiem is not None and 1 <= value.hour <= 12:
         afternoon = meridiem.group(1).upper() == "PM"
         value = value.replace(hour=value.hour % 12 + (12 if afternoon else 0))
     return value
 
 
-def _written_zone(text: str) -> timezone:
-    """The zone ending an RFC 2822 date that email.utils left naive; UTC when none is read.
+def _written_zone(text: str) -> timezone | None:
+    """The zone ending an RFC 2822 date that email.utils left naive: None when none is written,
+    UTC for a name not known here (as email.utils reads one).
     ValueError for an offset of a day or more, as email.utils raises for "+2400"."""
     offset = _OFFSET.search(text)
     if offset is not None:
@@ -102,5 +113,7 @@ def _written_zone(text: str) -> timezone:
         delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
         return timezone(-delta if sign == "-" else delta)
     name = _NAME.search(text)
-    hours_east = _ZONE_NAMES.get(name.group(1).upper()) if name else None
+    if name is None:
+        return None
+    hours_east = _ZONE_NAMES.get(name.group(1).upper())
     return UTC if hours_east is None else timezone(timedelta(hours=hours_east))

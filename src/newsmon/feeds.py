@@ -15,9 +15,10 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import feedparser
 import lxml.html
@@ -147,13 +148,14 @@ def _rendered(fragment: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _entry_date(entry: Any) -> datetime | None:
-    """The entry's own date text first (it keeps the feed's time zone; feedparser's *_parsed
-    fields are UTC only), then what feedparser made of dates in notations it knows more of."""
+def _entry_date(entry: Any, zone: tzinfo | None = None) -> datetime | None:
+    """The entry's own date text first (it keeps the feed's time zone, or `zone` where it
+    writes none; feedparser's *_parsed fields are UTC only), then what feedparser made of
+    dates in notations it knows more of."""
     for key in ("published", "updated", "created"):
         raw = entry.get(key)
         if raw:
-            parsed = parse_date(str(raw))
+            parsed = parse_date(str(raw), zone)
             if parsed:
                 return parsed
     for key in ("published_parsed", "updated_parsed"):
@@ -206,7 +208,9 @@ def absolute_link(base: str, href: str) -> str | None:
     return link if host and re.match(r"^https?://", link, re.IGNORECASE) else None
 
 
-def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedFeed | None:
+def _json_feed(
+    data: bytes, url: str, max_entries: int | None = None, zone: tzinfo | None = None
+) -> ParsedFeed | None:
     """JSON Feed (jsonfeed.org), which feedparser does not read; None if it is not one."""
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"{"):
@@ -254,7 +258,9 @@ def _json_feed(data: bytes, url: str, max_entries: int | None = None) -> ParsedF
                 link,
                 title[:MAX_TITLE_CHARS],
                 text[:MAX_SUMMARY_CHARS],
-                parse_date(_text(item.get("date_published")) or _text(item.get("date_modified"))),
+                parse_date(
+                    _text(item.get("date_published")) or _text(item.get("date_modified")), zone
+                ),
                 author,
             )
         )
@@ -282,10 +288,13 @@ def parse_feed(
     content_type: str | None = None,
     *,
     max_entries: int | None = None,
+    zone: str | None = None,
 ) -> ParsedFeed:
     """Parse feed bytes; raise FeedParseError when nothing feed-like is there. Only the first
-    `max_entries` entries are read into `FeedEntry`s (all when None)."""
-    as_json = _json_feed(data, url, max_entries)
+    `max_entries` entries are read into `FeedEntry`s (all when None). `zone` (an IANA name, the
+    feed's `timezone`) is the zone of dates the feed writes without one; UTC when None."""
+    local = ZoneInfo(zone) if zone else None
+    as_json = _json_feed(data, url, max_entries, local)
     if as_json is not None:
         return as_json
     try:
@@ -329,7 +338,7 @@ def parse_feed(
                 link,
                 re.sub(r"\s+", " ", title).strip(),
                 _rendered(summary_html)[:MAX_SUMMARY_CHARS],
-                _entry_date(raw),
+                _entry_date(raw, local),
                 raw.get("author") or None,
             )
         )

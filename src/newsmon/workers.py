@@ -220,9 +220,10 @@ def _parse_in_worker(
     http_charset: str | None,
     content_type: str | None,
     max_entries: int | None,
+    zone: str | None,
 ) -> ParsedFeed:
     try:
-        return parse_feed(data, url, http_charset, content_type, max_entries=max_entries)
+        return parse_feed(data, url, http_charset, content_type, max_entries=max_entries, zone=zone)
     except (FeedParseError, MemoryError):
         raise
     except Exception as exc:
@@ -390,6 +391,7 @@ class PagePool:
         content_type: str | None,
         *,
         max_entries: int | None,
+        zone: str | None = None,
     ) -> ParsedFeed:
         """`feeds.parse_feed` in a worker, within `fetch.feed_parse_timeout_seconds` and the
         memory cap. Raises FeedParseError (not a feed), WorkStopped (over a budget, or the
@@ -402,13 +404,19 @@ class PagePool:
         not to blame. A feed that kills its worker twice is."""
         if self.size == 0:  # debugging mode: in this process, no budget
             return await asyncio.to_thread(
-                parse_feed, data, url, http_charset, content_type, max_entries=max_entries
+                parse_feed,
+                data,
+                url,
+                http_charset,
+                content_type,
+                max_entries=max_entries,
+                zone=zone,
             )
-        args = (data, url, http_charset, content_type, max_entries)
+        args = (data, url, http_charset, content_type, max_entries, zone)
         return await _again_if_died(lambda: self._parse_once(args))
 
     async def _parse_once(
-        self, args: tuple[bytes, str, str | None, str | None, int | None]
+        self, args: tuple[bytes, str, str | None, str | None, int | None, str | None]
     ) -> ParsedFeed:
         result: ParsedFeed = await self._run(
             "feed parsing", self.feed_budget, _parse_in_worker, *args

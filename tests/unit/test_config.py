@@ -71,6 +71,10 @@ def test_good_config_loads_with_env_defaults(tmp_path: Path, monkeypatch) -> Non
             "NEWSMON_UNSET_VAR is not set",
         ),
         (lambda t: "feeds: [\n", "invalid YAML"),
+        (
+            lambda t: t.replace("    language: ko\n", "    language: ko\n    timezone: KST\n"),
+            "feeds.0.timezone: Value error, unknown time zone 'KST'",
+        ),
     ],
 )
 def test_bad_config_names_file_line_key_reason(

@@ -153,3 +153,55 @@ def test_an_rfc_3339_date_with_a_lower_case_z_keeps_its_date() -> None:
     )
     (entry,) = parse_feed(feed.encode(), "http://a.example/feed.json").entries
     assert entry.published == datetime(2025, 3, 1, 10, tzinfo=UTC)
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2025-02-20 10:00:00",  # a pubDate in local time, as some feeds write it
+        "2025-02-20T10:00:00",
+        "Thu, 20 Feb 2025 10:00:00",  # RFC 2822 without any zone
+    ],
+)
+def test_a_date_written_without_a_zone_is_in_the_feeds_zone(raw: str) -> None:
+    """Read as UTC, a Seoul newsroom's 10:00 story was dated 19:00 Seoul time: every alert of
+    such a feed would say a time nine hours ahead. The feed's `timezone` says where the clock
+    is."""
+    assert parse_date(raw, SEOUL) == datetime(2025, 2, 20, 1, tzinfo=UTC)
+    assert parse_date(raw) == datetime(2025, 2, 20, 10, tzinfo=UTC)  # no zone given: UTC
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Thu, 20 Feb 2025 10:00:00 +0000",
+        "Thu, 20 Feb 2025 10:00:00 GMT",
+        "2025-02-20T10:00:00Z",
+        "2025-02-20T10:00:00+00:00",
+        "Thu, 20 Feb 2025 10:00:00 -0000",  # RFC 2822's "unknown zone": UTC, as before
+    ],
+)
+def test_a_zone_the_date_writes_wins_over_the_feeds(raw: str) -> None:
+    assert parse_date(raw, SEOUL) == datetime(2025, 2, 20, 10, tzinfo=UTC)
+
+
+def test_a_feed_whose_dates_have_no_zone_is_read_in_its_configured_zone() -> None:
+    """RSS and JSON Feed alike: the zone reaches every entry's date."""
+    rss = (
+        '<rss version="2.0"><channel><title>f</title><item><title>t</title>'
+        "<link>http://a.example/1</link><pubDate>2025-02-20 10:00:00</pubDate>"
+        "</item></channel></rss>"
+    )
+    json_feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "f", "items": [{"id": "1",'
+        ' "url": "http://a.example/1", "title": "t", "date_published": "2025-02-20T10:00:00"}]}'
+    )
+    for data, url in ((rss, "http://a.example/feed"), (json_feed, "http://a.example/f.json")):
+        (entry,) = parse_feed(data.encode(), url, zone="Asia/Seoul").entries
+        assert entry.published == datetime(2025, 2, 20, 1, tzinfo=UTC), url
+        assert when(entry.published, SEOUL) == "2025-02-20 10:00 KST"
+        (utc,) = parse_feed(data.encode(), url).entries
+        assert utc.published == datetime(2025, 2, 20, 10, tzinfo=UTC), url

@@ -101,6 +101,7 @@ async def process_feed(
             response.charset,
             response.content_type,
             max_entries=ctx.config.fetch.max_entries_per_feed,
+            zone=feed.timezone,
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED

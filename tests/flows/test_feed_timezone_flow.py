@@ -1,0 +1,78 @@
+"""A feed that writes its dates without a zone ("2025-02-20 10:00:00" in pubDate, meaning
+Seoul): with the feed's `timezone`, the real `monitor` flow (feeds parsed in worker processes)
+stores and shows the story's own time; without it, nine hours ahead."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from newsmon.alerts import when
+from newsmon.corpus import Store
+from newsmon.devsite import serve
+from tests.flows.test_monitor_flow import run_monitor
+from tests.flows.test_page_retry_flow import OPEN_WEIGHT, TOPICS
+from tests.support.configs import config_data
+from tests.support.dedup_set import render
+from tests.support.fake_slack import FakeSlack
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _feed(written: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>desk</title>'
+        "<link>{{BASE}}/</link><item><title>Lab ships its new model</title>"
+        "<link>{{BASE}}/desk/story.html</link><description>A lab shipped a model.</description>"
+        f"<pubDate>{written}</pubDate></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("zone", ["Asia/Seoul", None])
+def test_a_feed_without_zones_in_its_dates_is_read_in_its_timezone(
+    tmp_path: Path, slack: FakeSlack, zone: str | None
+) -> None:
+    out = datetime.now(UTC).replace(microsecond=0, second=0) - timedelta(hours=1)
+    written = out.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M:%S")  # Seoul's wall clock, no zone
+    root = tmp_path / "site"
+    (root / "desk").mkdir(parents=True)
+    (root / "feeds").mkdir()
+    (root / "desk/story.html").write_bytes(
+        render("origin", "en", "Lab ships its new model", OPEN_WEIGHT)
+    )
+    (root / "feeds/desk.xml").write_bytes(_feed(written))
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS, encoding="utf-8")
+    with serve(root) as site:
+        data = config_data(
+            tmp_path,
+            feeds=[("desk", "/feeds/desk.xml")],
+            base=site.base,
+            topics=topics,
+            channels={"open-source": "#os", "policy": "#policy"},
+        )
+        if zone:
+            data["feeds"][0]["timezone"] = zone
+        data["workers"] = 1  # the feed is parsed in a worker process, as in production
+        config = tmp_path / "newsmon.yaml"
+        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        run_monitor(config)
+
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        [article] = store.list_articles(limit=5)
+    finally:
+        store.close()
+    [post] = slack.top_level()
+    stored = article.published_at
+    if zone:
+        assert stored == out
+        assert when(out, SEOUL) in str(post)  # the alert says the time the newsroom wrote
+    else:
+        assert stored == out + timedelta(hours=9)  # read as UTC: nine hours ahead
