@@ -28,6 +28,12 @@ _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 # An offset email.utils does not read: "+09:00", "GMT+0900", "UTC+9" (and "-0000": unknown, UTC).
 _OFFSET = re.compile(r"\s(?:(?:GMT|UTC|UT)\s*)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?\s*$", re.I)
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
+# A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
+# "2025.09.03 10:00"), which neither email.utils nor fromisoformat reads; feedparser reads the
+# slashed one as another day (2025/09/03 -> 1 November), so it is read here first.
+_SLASHED = re.compile(
+    r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})\.?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
 _NAME = re.compile(r"\s([A-Z]{2,5})\s*$", re.I)
 # Unambiguous names of zones news is written in, besides email.utils' own (UT, GMT, Z and the US
 # zones). IST and BST are left out: each names zones hours apart.
@@ -76,10 +82,21 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
         try:
             value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
-            return None
+            value = _slashed(text)
     if value is None:
         return None
     return showable(value if value.tzinfo else _in_zone(value, unwritten))
+
+
+def _slashed(text: str) -> datetime | None:
+    """A naive datetime from "2025/09/03 10:00[:00]" or "2025.09.03"; None otherwise."""
+    found = _SLASHED.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        return datetime(*(int(part) for part in found.groups() if part is not None))
+    except (ValueError, OverflowError):
+        return None
 
 
 def _in_zone(value: datetime, zone: tzinfo) -> datetime:

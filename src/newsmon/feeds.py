@@ -258,9 +258,8 @@ def _json_feed(
                 link,
                 title[:MAX_TITLE_CHARS],
                 text[:MAX_SUMMARY_CHARS],
-                parse_date(
-                    _text(item.get("date_published")) or _text(item.get("date_modified")), zone
-                ),
+                parse_date(_text(item.get("date_published")), zone)
+                or parse_date(_text(item.get("date_modified")), zone),
                 author,
             )
         )

@@ -205,3 +205,30 @@ def test_a_feed_whose_dates_have_no_zone_is_read_in_its_configured_zone() -> Non
         assert when(entry.published, SEOUL) == "2025-02-20 10:00 KST"
         (utc,) = parse_feed(data.encode(), url).entries
         assert utc.published == datetime(2025, 2, 20, 10, tzinfo=UTC), url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025/09/03 10:00:00", datetime(2025, 9, 3, 1, tzinfo=UTC)),
+        ("2025.09.03 10:00", datetime(2025, 9, 3, 1, tzinfo=UTC)),
+        ("2025.9.3.", datetime(2025, 9, 2, 15, tzinfo=UTC)),  # a day alone: midnight there
+    ],
+)
+def test_a_date_written_with_slashes_or_dots(raw: str, expected: datetime) -> None:
+    """Korean and Japanese sites write dates so; neither email.utils nor fromisoformat read
+    them, and feedparser, the fallback, read "2025/09/03" as 1 November."""
+    assert parse_date(raw, SEOUL) == expected
+    assert parse_date("2025/13/03 10:00") is None and parse_date("2025/09/03 junk") is None
+
+
+def test_a_json_feed_item_with_an_unreadable_published_date_keeps_its_modified_one() -> None:
+    """`date_published` written but unreadable hid a readable `date_modified`: the item took
+    the time it was first seen."""
+    feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "f", "items": [{"id": "1",'
+        ' "url": "http://a.example/1", "title": "t", "date_published": "last Tuesday",'
+        ' "date_modified": "2025-03-01T10:00:00Z"}]}'
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed.json").entries
+    assert entry.published == datetime(2025, 3, 1, 10, tzinfo=UTC)
