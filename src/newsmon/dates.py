@@ -93,8 +93,9 @@ def _slashed(text: str) -> datetime | None:
     found = _SLASHED.fullmatch(text)
     if found is None:
         return None
+    year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
     try:
-        return datetime(*(int(part) for part in found.groups() if part is not None))
+        return datetime(year, month, day, hour, minute, second)
     except (ValueError, OverflowError):
         return None
 
