@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from newsmon.alerts import MAX_SECTION_CHARS, Marker, Message, clip_escaped, when
+from newsmon.alerts import MAX_SECTION_CHARS, Marker, Message, clip_escaped, slack_len, when
 from newsmon.bounds import clean_text
 from newsmon.corpus.records import Announced
 from newsmon.health import FeedVerdict, HealthReport, Problem, ProblemKind
@@ -189,11 +189,20 @@ def resolved_line(problem: Announced, now: datetime, zone: tzinfo) -> str:
 
 
 def _group(head: str, lines: Sequence[str]) -> str:
-    shown = [f"• {line}" for line in lines[:MAX_LISTED]]
-    more = len(lines) - len(shown)
-    tail = [f"… and {more} more: `newsmon health` lists them"] if more else []
-    text = "\n".join([head, *shown, *tail])
-    return text if len(text) <= MAX_SECTION_CHARS else text[: MAX_SECTION_CHARS - 1] + "…"
+    """`head`, then whole lines, as many as fit one section as Slack counts it (UTF-16 units:
+    cut in code points, emoji in the errors made a section Slack refuses); the rest counted."""
+
+    def text(shown: Sequence[str]) -> str:
+        more = len(lines) - len(shown)
+        tail = [f"… and {more} more: `newsmon health` lists them"] if more else []
+        return "\n".join([head, *shown, *tail])
+
+    shown: list[str] = []
+    for line in lines[:MAX_LISTED]:
+        if slack_len(text([*shown, f"• {line}"])) > MAX_SECTION_CHARS:
+            break
+        shown.append(f"• {line}")
+    return text(shown)
 
 
 def _fallback(text: str) -> str:

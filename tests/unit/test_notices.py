@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from newsmon.alerts import MAX_SECTION_CHARS
+from newsmon.alerts import MAX_SECTION_CHARS, limit_violations, slack_len
 from newsmon.corpus.records import (
     Announced,
     ChannelBlock,
@@ -24,6 +24,7 @@ from newsmon.notices import (
     RESOLVE_AFTER_PASSES,
     TITLES,
     Plan,
+    notice_message,
     plan_notices,
     problem_key,
 )
@@ -218,3 +219,22 @@ def test_a_problem_is_resolved_only_once_it_stays_gone_and_one_back_meanwhile_is
     second = plan_notices(report([feed("wire")]), [announced("feed_failing:wire", id=3, absent=1)])
     [draft] = second.drafts
     assert [g.id for g in draft.resolves] == [3] and second.absences == {}
+
+
+def test_a_grouped_notice_with_emoji_in_its_errors_fits_one_slack_section() -> None:
+    """A grouped notice was cut at 2,900 characters counted in code points; Slack counts UTF-16
+    units, so eight feeds whose errors quote a link with emoji in it made a 3,800-unit section:
+    Slack refuses it (invalid_blocks), and the refused notice, oldest first, was tried again
+    every pass ahead of every later one. The lines shown and the count of the rest still add
+    up to the problems announced."""
+    error = "entry https://news.example/" + "\U0001f680" * 200 + ": ValueError: bad date"
+    for count in (8, 40):
+        feeds = [feed(f"feed-{i:02}", failing_days=2, last_error=error) for i in range(count)]
+        [draft] = plan_notices(report(feeds), []).drafts
+        assert len(draft.opens) == count
+        message = notice_message(1, "#ops", draft.text, draft.fallback, None)
+        assert limit_violations(message) == []
+        assert slack_len(draft.text) <= MAX_SECTION_CHARS
+        listed = draft.text.count("\n• ")
+        more = count - listed
+        assert listed >= 1 and (more == 0 or f"… and {more} more: `newsmon health`" in draft.text)
