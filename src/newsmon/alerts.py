@@ -111,6 +111,12 @@ def link_url(url: str) -> str:
         except ValueError:  # the host part is no host: cut it out by hand
             root = "/".join(url.split("/", 3)[:3]) + "/"
         linked = escape(quote(root[:MAX_LINK_URL_CHARS], safe=":/"))
+    if len(linked) > MAX_LINK_URL_CHARS:  # a host no DNS name is as long (hundreds of "é"
+        # at 6 characters each, from a garbled feed) would still crowd the section out: cut it
+        # before a whole %XX escape; the address did not lead anywhere either way
+        linked = linked[:MAX_LINK_URL_CHARS]
+        cut = linked.rfind("%", len(linked) - 2)
+        linked = linked[:cut] if cut != -1 else linked
     return linked
 
 

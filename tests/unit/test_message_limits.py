@@ -9,15 +9,17 @@ UTF-16 code units, so an emoji counts twice.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from newsmon.alerts import (
+    MAX_LINK_URL_CHARS,
     MAX_MESSAGE_BLOCK_CHARS,
     Message,
     build_message,
     build_reply,
     limit_violations,
+    link_url,
     slack_len,
 )
 from newsmon.corpus.records import AlertJob, DigestStory, ReplyJob, StoredMatch
@@ -170,3 +172,22 @@ def test_a_digest_message_stays_under_slacks_cumulative_block_text() -> None:
         total = sum(slack_len(b["text"]["text"]) for b in part.blocks if "text" in b)
         total += sum(slack_len(e["text"]) for b in part.blocks for e in b.get("elements", []))
         assert total <= MAX_MESSAGE_BLOCK_CHARS
+
+
+def test_a_link_whose_host_alone_is_too_long_still_fits_every_message() -> None:
+    """A link over 2,000 characters links its site's root instead; a garbled feed's link whose
+    host itself runs to hundreds of accented letters (6 characters each, percent-encoded) made
+    a root of 4,000: the alert's section was refused (invalid_blocks, the alert lost), and the
+    digest part holding the story, with every other story of that part, could never be posted."""
+    url = "https://" + "é" * 700 + ".example/story"  # stored URLs are cut at 2,000
+    assert slack_len(link_url(url)) <= MAX_LINK_URL_CHARS
+    alert = AlertJob(1, 1, "#c", ["p"], 0, "A title", url, "feed", None, [])
+    assert limit_violations(build_message(alert)) == []
+    reply = build_reply(ReplyJob(1, 1, "#c", "1.2", "feed", url, "A title", 0))
+    assert limit_violations(reply) == []
+    day = datetime(2025, 2, 21, tzinfo=UTC)
+    stories = [DigestStory(1, "Fine story", "https://x.test/a", "feed", 1, day)]
+    stories.append(DigestStory(2, "Garbled story", url, "feed", 1, day))
+    parts = build_digest("#c", stories, day - timedelta(days=1), day, UTC)
+    assert [limit_violations(p) for p in parts] == [[] for _ in parts]
+    assert sum("Fine story" in b["text"]["text"] for p in parts for b in p.blocks[1:]) == 1
