@@ -79,12 +79,17 @@ def limit_violations(message: Message) -> list[str]:
 _NO_BIDI_RUNS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
+def without_bidi_runs(text: str) -> str:
+    """`text` without the controls whose run would reverse what is shown after it."""
+    return text.translate(_NO_BIDI_RUNS)
+
+
 def shown_title(title: str | None, url: str) -> str:
     """A title as one line to show, without bidi runs; the link itself when no visible
     character is left (a title of spaces or zero-width characters left a link with nothing
-    to click on)."""
-    shown = " ".join((title or "").translate(_NO_BIDI_RUNS).split())
-    return shown if INVISIBLE.sub("", shown).strip() else " ".join(url.split())
+    to click on), without them too (a feed's link keeps what it wrote in the host)."""
+    shown = " ".join(without_bidi_runs(title or "").split())
+    return shown if INVISIBLE.sub("", shown).strip() else " ".join(without_bidi_runs(url).split())
 
 
 def plural(count: int, noun: str, nouns: str) -> str:
@@ -278,7 +283,8 @@ def build_reply(job: ReplyJob) -> Message:
     """ "Also reported by <source>: <link>", in the thread of the story's alert."""
     source = clip_escaped(" ".join(job.source.split()), MAX_TERM_CHARS)
     text = f"Also reported by {source}: <{link_url(job.url)}>"
-    fallback = clip_escaped(f"Also reported by {job.source}: {job.url}", MAX_FALLBACK_CHARS)
+    shown_url = without_bidi_runs(job.url)  # as in a title: it would reverse the address
+    fallback = clip_escaped(f"Also reported by {job.source}: {shown_url}", MAX_FALLBACK_CHARS)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     return Message(
         job.channel, fallback, blocks, Marker(REPLY_EVENT, str(job.id)), thread_ts=job.thread_ts

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsmon.alerts import Message, build_message, limit_violations
-from newsmon.corpus.records import AlertJob, DigestStory
+from newsmon.alerts import Message, build_message, build_reply, limit_violations
+from newsmon.corpus.records import AlertJob, DigestStory, ReplyJob
 from newsmon.digest import build_digest
 
 SINCE, UNTIL = datetime(2025, 2, 20, tzinfo=UTC), datetime(2025, 2, 21, tzinfo=UTC)
@@ -70,3 +70,23 @@ def test_the_header_counts_the_stories_its_lines_show(count: int) -> None:
     assert len(lines) == count and all(f"&amp;n={n}|Story {n} " in lines[n] for n in range(count))
     noun = "story" if count == 1 else "stories"
     assert all(f"Digest for #c: {count} {noun}, " in m.text for m in messages)
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2067"])
+def test_an_untitled_storys_link_shown_in_its_place_cannot_turn_the_source_around(
+    control: str,
+) -> None:
+    """A story without a title shows its link instead, and a link keeps what its feed wrote
+    in the host: an override there reversed what follows it, as in a title (the notification's
+    "(source)", the line's " — source"), and made the address read as another. Dropped."""
+    bidi = re.compile("[\u202a-\u202e\u2066-\u2069]")
+    url = f"https://{control}moc.sretuer.news.example/a"
+    [message] = build_digest("#c", [DigestStory(1, None, url, "wire", 2, SINCE)], SINCE, UNTIL, UTC)
+    [line] = _lines([message])
+    assert not bidi.search(line) and line.endswith("/a> — wire · 2 sources")
+    alert = build_message(AlertJob(1, 1, "#c", ["policy"], 0, None, url, "frontier-wire", None, []))
+    reply = build_reply(ReplyJob(1, 1, "#c", "1.2", "wire", url, None, 0))
+    for shown in (alert, reply):
+        texts = [shown.text, *(b["text"]["text"] for b in shown.blocks if "text" in b)]
+        assert not any(bidi.search(text) for text in texts)
+    assert alert.text.endswith("moc.sretuer.news.example/a (frontier-wire)")
