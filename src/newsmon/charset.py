@@ -88,6 +88,18 @@ def meta_declared(data: bytes) -> str | None:
     return match.group(1).decode("ascii", "replace") if match else None
 
 
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether bytes that are not valid UTF-8 are UTF-8 with a few stray bytes (an EUC-KR
+    advert or footer pasted into a UTF-8 page, a cut mid-character at the size cap): more of
+    their non-ASCII characters read as UTF-8 than there are invalid bytes. Legacy Korean text
+    is far from it (on real EUC-KR and CP949 feeds 0.15-0.24 characters per invalid byte: only
+    a few syllables are valid UTF-8 by chance)."""
+    text = data.decode("utf-8", "replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return 0 < invalid < non_ascii - invalid
+
+
 def _decodes(data: bytes, codec: str) -> bool:
     try:
         data.decode(codec)
@@ -101,10 +113,12 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
 
     A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM. Otherwise a claim is kept
     only if the bytes decode cleanly with it, a single-byte claim (latin-1 decodes anything)
-    loses to valid UTF-8, and a UTF-16/32 claim (which decodes almost anything) counts only
+    loses to UTF-8, and a UTF-16/32 claim (which decodes almost anything) counts only
     for bytes that look wide.
-    Undeclared or wrongly declared bytes that read as Korean are CP949. None: nothing settles
-    it, leave it to the parser's own detection.
+    Bytes that no claim reads and that are UTF-8 but for a few stray bytes are UTF-8 (read
+    with U+FFFD for those, as browsers do): left to the parser, it guessed a codec from them and
+    made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean are
+    CP949. None: nothing settles it, leave it to the parser's own detection.
     """
     utf8_ok = _decodes(data, "utf-8")
     if utf8_ok and data.startswith(codecs.BOM_UTF8):
@@ -114,15 +128,18 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
             return by_bom
     codecs_claimed = [codec_for(claim) for claim in claims]
     non_ascii = not data.isascii()
+    mostly_utf8 = utf8_ok or (non_ascii and _mostly_utf8(data))
     for codec in codecs_claimed:
         if not codec or (codec.startswith(_WIDE) and not _looks_wide(data)):
             continue
-        if codec.startswith(_SINGLE_BYTE) and non_ascii and utf8_ok:
+        if codec.startswith(_SINGLE_BYTE) and non_ascii and mostly_utf8:
             return "utf-8"
         if _decodes(data, codec):
             return codec
     if utf8_ok:
         return "utf-8" if any(codecs_claimed) else None
+    if mostly_utf8:
+        return "utf-8"
     # Real Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
     if _decodes(data, "cp949"):
         text = data.decode("cp949")

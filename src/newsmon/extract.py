@@ -25,6 +25,7 @@ from newsmon.dates import parse_date
 from newsmon.feeds import html_to_text
 from newsmon.language import detect_language
 from newsmon.layout import (
+    prune_hidden_blocks,
     prune_link_paragraphs,
     prune_related_lines,
     split_br_paragraphs,
@@ -272,12 +273,13 @@ def _author(value: Any) -> str | None:
 
 
 def _laid_out(data: bytes | str, url: str | None) -> Any:
-    """The page's tree as trafilatura parses it, its layout tables made blocks, its ``<br>``
-    runs paragraph breaks, and its lines and paragraphs of links to other stories removed
-    (`newsmon.layout`); the page itself when it does not parse."""
+    """The page's tree as trafilatura parses it, its hidden blocks removed, its layout tables
+    made blocks, its ``<br>`` runs paragraph breaks, and its lines and paragraphs of links to
+    other stories removed (`newsmon.layout`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
+    prune_hidden_blocks(tree)
     unwrap_layout_tables(tree)
     split_br_paragraphs(tree)
     prune_related_lines(tree, url)

@@ -29,6 +29,14 @@ becomes ``<p>``s, which the link-paragraph rule then reads. Within a block, a li
 ``<br>``) that is one or more links to other pages of the same site and little else is removed
 when it follows a "related" marker ("[관련기사]", "▶", "☞", "Related:", "Read more:"), the marker's
 own line too; prose holding a link is never such a line (the link is a small share of it).
+
+Blocks a page hides from its readers are removed: a ``div``, ``section``, list or table whose
+class is "hide" or "hidden", or that has the ``hidden`` attribute (not ``until-found``, which
+a reader's search opens). KBS keeps a print copy of each article in ``<div class="hide">``;
+trafilatura drops an element whose class is "x hide" but not one whose first class is "hide",
+so the article came out twice and each of its mentions counted twice for the topics. Inline
+elements and buttons with such classes stay (removing them changed nothing on real pages but
+which container trafilatura picked).
 """
 
 from __future__ import annotations
@@ -114,6 +122,40 @@ def unwrap_layout_tables(root: Any) -> int:
     return len(layout)
 
 
+_HIDDEN_CLASSES = frozenset({"hide", "hidden"})
+_HIDABLE_BLOCKS = ("div", "section", "article", "aside", "ul", "ol", "dl", "table", "p", "form")
+
+
+def _hidden(element: Any) -> bool:
+    hidden = element.get("hidden")
+    if hidden is not None and hidden.strip().lower() != "until-found":
+        return True
+    return not _HIDDEN_CLASSES.isdisjoint(str(element.get("class") or "").lower().split())
+
+
+def _remove_keeping_tail(element: Any) -> None:
+    """Remove `element` from its parent, the text that follows it staying in place."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail and element.tail.strip():
+        before = element.getprevious()
+        if before is not None:
+            before.tail = (before.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def prune_hidden_blocks(root: Any) -> int:
+    """Remove every block of the tree `root` (lxml) hidden from readers (see the module's
+    docstring); the number removed."""
+    doomed = [block for block in root.iter(*_HIDABLE_BLOCKS) if _hidden(block)]
+    for block in doomed:
+        _remove_keeping_tail(block)
+    return len(doomed)
+
+
 # a paragraph whose link text is at least this share of its text is a list of links
 LINK_SHARE = 0.8
 
@@ -135,13 +177,7 @@ def prune_link_paragraphs(root: Any) -> int:
         linked = sum(_chars("".join(a.itertext())) for a in links)
         if not total or linked < LINK_SHARE * total:
             continue
-        if para.tail and para.tail.strip():
-            before = para.getprevious()
-            if before is not None:
-                before.tail = (before.tail or "") + para.tail
-            else:
-                parent.text = (parent.text or "") + para.tail
-        parent.remove(para)
+        _remove_keeping_tail(para)
         removed += 1
     return removed
 

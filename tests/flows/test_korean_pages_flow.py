@@ -7,7 +7,8 @@ about AI policy, tags, comments, sidebars), writing 오픈소스 closed or space
 people do.
 
 Issue 12 found two of four such real pages never reached the open-source channel and one went
-to policy only. Each page here must be announced to open-source and nowhere else; a forum post
+to policy only. A UTF-8 news page carrying an EUC-KR advert and footer (an old ad server's
+include) was read as Cyrillic mojibake and reached no channel. Each page here must be announced to open-source and nowhere else; a forum post
 about a phone and a blog post about building Linux, in the same layouts, to no channel. The feed
 carries a neutral teaser, so what is classified is what the extractor takes from the page. The
 pages are written for the project (tests/data/korean_pages).
@@ -36,9 +37,12 @@ OPEN_SOURCE = (
     "forum-post",
     "client-rendered",
     "framed-blog",  # Naver Blog's way: the post is another page of the site, in an iframe
+    "news-euckr-include",  # a UTF-8 page with an EUC-KR advert and footer pasted in
 )
 FRAMED = ("framed-blog-post",)  # served, never linked from the feed: reached through its frame
-NEGATIVES = ("forum-phone", "blog-linux")
+# a bank's AI chatbot, open source named twice in passing: on a broadcaster's page whose hidden
+# print copy of the article doubled the body, the two mentions counted four times (#os)
+NEGATIVES = ("forum-phone", "blog-linux", "news-print-copy")
 CHANNELS = {"open-source": "#os", "ai-safety": "#safety", "policy": "#policy"}
 
 

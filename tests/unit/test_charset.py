@@ -118,3 +118,26 @@ def test_a_wide_bom_settles_it_whatever_the_header_says(codec: str) -> None:
     assert KOREAN in decode_html(data, "euc-kr")
     assert decode_html(data).startswith("<html>")
     assert KOREAN[:10] in decode_html(data[:-1])  # cut mid-character at the size cap
+
+
+# Korean portals pasted EUC-KR includes (an advert, a footer) into pages they moved to UTF-8,
+# and a page cut at the size cap can end mid-character.
+STRAY = "광고 문의 ⓒ 무단전재 및 재배포 금지".encode("cp949")
+
+
+@pytest.mark.parametrize("claims", [["utf-8"], [], ["iso-8859-1"], ["utf-8", "euc-kr"]])
+def test_utf8_with_a_few_stray_bytes_is_utf8(claims: list[str]) -> None:
+    """No codec read such bytes cleanly, so trafilatura guessed one from them (mac_latin2,
+    cp1256) and the whole article came out as mojibake; a browser reads them as UTF-8."""
+    stray = PAGE.encode().replace(b"</body>", STRAY + b"</body>")
+    assert choose_encoding(stray, claims) == "utf-8"
+    assert KOREAN in decode(stray, "utf-8")
+    cut = PAGE.encode()[: PAGE.encode().index("공개".encode()) + 1]  # mid-character
+    assert choose_encoding(cut, claims) == "utf-8"
+
+
+def test_legacy_korean_bytes_are_not_taken_for_utf8_with_stray_bytes() -> None:
+    """In CP949 text a few syllables are valid UTF-8 by chance (C7 A1...): legacy bytes are
+    mostly invalid as UTF-8, far over what a stray include makes."""
+    assert choose_encoding(PAGE.encode("cp949"), ["utf-8"]) == "cp949"
+    assert choose_encoding(PAGE.encode("cp949") + "공개".encode(), []) == "cp949"

@@ -14,6 +14,7 @@ from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
 from newsmon.extract import extract_article
 from newsmon.layout import (
     is_data_table,
+    prune_hidden_blocks,
     prune_link_paragraphs,
     prune_related_lines,
     split_br_paragraphs,
@@ -224,3 +225,34 @@ def test_br_rules_stay_linear_on_hostile_pages(body: str) -> None:
     prune_related_lines(root, "http://x.example/")
     prune_link_paragraphs(root)
     assert time.process_time() - started < 15  # about 2 s on 2 cores; quadratic takes hours
+
+
+def test_blocks_hidden_from_readers_are_removed_and_shown_ones_stay() -> None:
+    """KBS keeps a print copy of each article in ``<div class="hide">``; trafilatura drops
+    ``class="x hide"`` but not a first or only "hide" class, so the body came out twice."""
+    root = lxml.html.fromstring(
+        "<div><div class='detail-body'>본문 첫 문장.</div>"
+        "<div class='hide' id='print'><div>인쇄용 사본.</div></div> 꼬리 글."
+        "<section hidden>숨긴 구역.</section><ul class='Hidden tabs'><li>다른 탭.</li></ul>"
+        "<div class='hide-for-large'>큰 화면에서만 숨김.</div>"
+        "<div hidden='until-found'>찾으면 펼쳐지는 글.</div>"
+        "<span class='hide'>짧은 표시.</span></div>"
+    )
+    assert prune_hidden_blocks(root) == 3
+    text = root.text_content()
+    assert "인쇄용 사본" not in text and "숨긴 구역" not in text and "다른 탭" not in text
+    for shown in (
+        "본문 첫 문장",
+        "꼬리 글",
+        "큰 화면에서만 숨김",
+        "찾으면 펼쳐지는 글",
+        "짧은 표시",
+    ):
+        assert shown in text
+
+
+def test_a_hidden_print_copy_does_not_double_the_body() -> None:
+    data = (ROOT / "tests" / "data" / "korean_pages" / "news-print-copy.html").read_bytes()
+    text = extract_article(data, url="https://news.hanbit-tv.example/view.do?ncd=7001").text
+    assert text.count("시중은행들이 인공지능(AI) 상담 서비스를") == 1
+    assert text.count("오픈소스") == 2  # the two mentions in passing, not four
