@@ -1,7 +1,8 @@
-"""Canonical URLs longer than `articles.canonical_url` holds (2,000 characters), on SQLite and
-PostgreSQL: two pages whose keys differ only past that are two articles, each found by its
-own key, and a row stored under the cut key (as newsmon stored long keys before) is still
-found, so its story is not fetched and announced again."""
+"""Stored canonical URLs, on SQLite and PostgreSQL. Keys longer than `articles.canonical_url`
+holds (2,000 characters): two pages whose keys differ only past that are two articles, each
+found by its own key, and a row stored under the cut key (as newsmon stored long keys before)
+is still found. A row stored under a key an earlier newsmon gave is found by its own page only.
+Either way a stored story is not fetched and announced again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateURLError
 from newsmon.corpus.schema import MAX_URL, ArticleRow
 from newsmon.corpus.url_keys import stored_key
+from newsmon.urls import canonical_url
 from tests.support.articles import new_article
 
 PREFIX = "https://news.example.kr/view?ctx=" + "x" * MAX_URL
@@ -56,5 +58,23 @@ def test_a_row_stored_under_the_cut_key_is_still_found(db_url: str) -> None:
         # a page stored under its own key is its own, not the cut row's
         own = store.add_article(new_article(SECOND, "two"))
         assert store.known_articles([SECOND])[SECOND].id == own.id
+    finally:
+        store.close()
+
+
+def test_a_row_stored_under_a_former_key_is_found_by_its_own_page_only(db_url: str) -> None:
+    """A board page named by `pk_id` was stored under the key without it: its link still finds
+    it (not announced again), another page of the board does not (its story is new)."""
+    link = "http://www.board.example.kr/view.php?pk_id=1&utm_source=rss"
+    other = "https://board.example.kr/view.php?pk_id=2"
+    store = Store.open(db_url)
+    try:
+        stored = store.add_article(
+            new_article("https://board.example.kr/view.php", "one", url=link)
+        )
+        known = store.known_articles([canonical_url(link), canonical_url(other)])
+        assert {k: v.id for k, v in known.items()} == {canonical_url(link): stored.id}
+        second = store.add_article(new_article(canonical_url(other), "two", url=other))
+        assert store.known_articles([canonical_url(other)])[canonical_url(other)].id == second.id
     finally:
         store.close()

@@ -22,7 +22,7 @@ from newsmon.corpus.records import (
     StoredMatch,
 )
 from newsmon.corpus.schema import ArticleRow, FeedRow, MatchRow, SightingRow
-from newsmon.corpus.url_keys import lookup_keys, stored_key
+from newsmon.corpus.url_keys import lookup_keys, stands_for
 
 
 class ArticleViews:
@@ -53,10 +53,10 @@ class ArticleViews:
                         ArticleRow.text_source,
                     ).where(ArticleRow.canonical_url.in_(chunk))
                 ):
-                    for asked in wanted.get(row[0], ()):
-                        # a row under the key's own stored form wins over one under its cut form
-                        if asked not in found or row[0] == stored_key(asked):
-                            found[asked] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
+                    for want in wanted.get(row[0], ()):
+                        # a row under the key's own stored form wins over an earlier key's
+                        if (want.own or want.asked not in found) and stands_for(want, row[3]):
+                            found[want.asked] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
         return found
 
     def cluster(self, article_id: int) -> ClusterView | None:
