@@ -50,9 +50,25 @@ TRACKING_PARAMS = frozenset(
         "s_cid",
         "at_medium",
         "at_campaign",
+        # Matomo's (formerly Piwik's) campaign parameters: by name, since `pk_` alone also
+        # begins names that pick the document ("primary key": `view.php?pk_id=12`)
+        "pk_campaign",
+        "pk_cpn",
+        "pk_kwd",
+        "pk_keyword",
+        "pk_source",
+        "pk_medium",
+        "pk_content",
+        "pk_cid",
+        "pk_group",
+        "pk_placement",
+        "pk_vid",
     }
 )
-TRACKING_PREFIXES = ("utm_", "itm_", "pk_", "mtm_", "hsa_", "oly_")
+TRACKING_PREFIXES = ("utm_", "itm_", "mtm_", "hsa_", "oly_")
+# Until 2026-12 every parameter beginning `pk_` was dropped as tracking; pages whose keys
+# carry one were stored under a key without it (`former_canonical_urls`).
+_FORMER_PREFIX = "pk_"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # w3lib leaves `|`, `[` and `]` unescaped in paths; newsmon always escaped them, and stored
 # keys must not change, so the path is escaped once more with newsmon's set of safe characters.
@@ -226,6 +242,23 @@ def canonical_url(url: str) -> str:
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return urlunsplit(("https", netloc, path, _without(parts.query, _is_amp_param), ""))
+
+
+def former_canonical_urls(key: str) -> tuple[str, ...]:
+    """The key an earlier newsmon gave the page whose `canonical_url` is `key`, when it gave
+    another: with the `pk_…` parameters it dropped as tracking. A key stored so may stand for
+    other pages too (`view.php?pk_id=1` and `?pk_id=2` were both `view.php`), so a row found
+    by it is this page only when its own link gives `key`."""
+    try:
+        scheme, netloc, path, query, _ = urlsplit(key)
+    except ValueError:  # a key kept as written: it kept its parameters then too
+        return ()
+    if _FORMER_PREFIX not in query.lower():
+        return ()
+    kept = _without(query, lambda name, _value: name.lower().startswith(_FORMER_PREFIX))
+    if kept == query:
+        return ()
+    return (urlunsplit((scheme, netloc, path, kept, "")),)
 
 
 _ANY_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")

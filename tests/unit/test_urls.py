@@ -3,7 +3,7 @@ results below are what newsmon stored before it moved to w3lib, and must not cha
 
 import pytest
 
-from newsmon.urls import canonical_url, clean_url
+from newsmon.urls import canonical_url, clean_url, former_canonical_urls
 
 
 @pytest.mark.parametrize(
@@ -226,3 +226,59 @@ def test_a_broken_address_is_a_key_as_written_never_an_error(url: str, key: str 
 
 def test_a_lone_surrogate_in_an_address_is_a_replacement_character() -> None:
     assert canonical_url("https://a.example/\ud800x") == "https://a.example/%EF%BF%BDx"
+
+
+def test_a_pk_parameter_that_names_the_document_is_kept() -> None:
+    """`pk_` begins Matomo's campaign parameters and also names of primary keys (`pk_id`,
+    `PK_File`): all were dropped, so every story of such a board had one key and only the
+    first was ever announced."""
+    first = canonical_url("https://board.example.kr/view.php?pk_id=1")
+    assert first == "https://board.example.kr/view.php?pk_id=1"
+    assert first != canonical_url("https://board.example.kr/view.php?pk_id=2")
+    assert canonical_url("https://x.example/a?PK_File=3") == "https://x.example/a?PK_File=3"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pk_campaign",
+        "pk_cpn",
+        "pk_kwd",
+        "pk_keyword",
+        "pk_source",
+        "pk_medium",
+        "pk_content",
+        "pk_cid",
+        "pk_group",
+        "pk_placement",
+        "pk_vid",
+        "PK_Campaign",
+        "mtm_campaign",
+    ],
+)
+def test_matomo_campaign_parameters_are_still_tracking(name: str) -> None:
+    assert canonical_url(f"https://x.example/a?id=2&{name}=mail") == "https://x.example/a?id=2"
+
+
+@pytest.mark.parametrize(
+    ("url", "former"),
+    [
+        # (a link, the key newsmon stored for it while it dropped every `pk_` parameter)
+        (
+            "http://www.board.example.kr/view.php?pk_id=1&utm_source=rss",
+            "https://board.example.kr/view.php",
+        ),
+        ("https://x.example/a/?pk_id=1&amp=1&b=2", "https://x.example/a?b=2"),
+        ("https://x.example/a?PK_File=3&pk_kwd=x&q=%C7%D1", "https://x.example/a?q=%C7%D1"),
+    ],
+)
+def test_former_keys_are_the_keys_stored_before(url: str, former: str) -> None:
+    assert former_canonical_urls(canonical_url(url)) == (former,)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://x.example/a?id=1", "https://x.example/a?pk_kwd=1", "http://[SITE_URL]/x?pk_id=1"],
+)
+def test_keys_that_did_not_change_have_no_former_key(url: str) -> None:
+    assert former_canonical_urls(canonical_url(url)) == ()

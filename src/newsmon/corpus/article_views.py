@@ -22,6 +22,7 @@ from newsmon.corpus.records import (
     StoredMatch,
 )
 from newsmon.corpus.schema import ArticleRow, FeedRow, MatchRow, SightingRow
+from newsmon.corpus.url_keys import lookup_keys, stands_for
 
 
 class ArticleViews:
@@ -34,10 +35,14 @@ class ArticleViews:
         return set(self.known_articles(canonical_urls))
 
     def known_articles(self, canonical_urls: Sequence[str]) -> dict[str, KnownArticle]:
+        """The stored articles of these canonical URLs, by the URL asked for (a key too long
+        for the column is stored otherwise: `newsmon.corpus.url_keys`)."""
+        wanted = lookup_keys(canonical_urls)
+        stored = list(wanted)
         found: dict[str, KnownArticle] = {}
         with self._db.session() as s:
-            for i in range(0, len(canonical_urls), 500):
-                chunk = list(canonical_urls[i : i + 500])
+            for i in range(0, len(stored), 500):
+                chunk = stored[i : i + 500]
                 for row in s.execute(
                     select(
                         ArticleRow.canonical_url,
@@ -48,7 +53,10 @@ class ArticleViews:
                         ArticleRow.text_source,
                     ).where(ArticleRow.canonical_url.in_(chunk))
                 ):
-                    found[row[0]] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
+                    for want in wanted.get(row[0], ()):
+                        # a row under the key's own stored form wins over an earlier key's
+                        if (want.own or want.asked not in found) and stands_for(want, row[3]):
+                            found[want.asked] = KnownArticle(row[1], row[2], row[3], row[4], row[5])
         return found
 
     def cluster(self, article_id: int) -> ClusterView | None:

@@ -47,6 +47,7 @@ from newsmon.corpus.schema import (
     MatchRow,
     SightingRow,
 )
+from newsmon.corpus.url_keys import stored_key
 from newsmon.dedup import Signature, index_keys, keys_before_folding, short_body_keys
 from newsmon.urls import clean_url
 
@@ -100,7 +101,7 @@ class Articles:
                 head = lock_head(self._db, s, cluster.head_id)
                 cluster = replace(cluster, head_id=head)
             row = ArticleRow(
-                canonical_url=article.canonical_url,
+                canonical_url=stored_key(article.canonical_url),
                 url=article.url,
                 feed_id=article.feed_id,
                 guid=article.guid,

@@ -1,0 +1,57 @@
+"""A canonical URL as the corpus stores it: `articles.canonical_url` holds 2,000 characters.
+
+A longer key used to be cut to 2,000 by the column, so two pages whose keys differ only past
+that were one page (the second story never announced), and a lookup by the whole key found
+the row under another key (the feed's pass failed on it). A longer key is now stored as its
+first characters, `#` (never in a canonical URL: fragments are dropped) and a SHA-1 of the
+whole key; keys of 2,000 characters or fewer are stored as they are. Rows stored before under
+a cut key are still found by it, as are rows stored under a key an earlier newsmon gave the
+page (when their own link says they are that page).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newsmon.corpus.schema import MAX_URL
+from newsmon.urls import canonical_url, former_canonical_urls
+
+_DIGEST_CHARS = 40  # SHA-1, hexadecimal
+
+
+def stored_key(key: str) -> str:
+    """`key` as stored: as it is when it fits, else its first characters and its hash."""
+    if len(key) <= MAX_URL:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: MAX_URL - _DIGEST_CHARS - 1]}#{digest}"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A canonical URL asked for, under one of the stored keys it is looked for by."""
+
+    asked: str
+    own: bool  # its own stored key: a row under it wins
+    verify: bool  # an earlier key several pages shared: only the row whose link gives `asked`
+
+
+def lookup_keys(keys: Sequence[str]) -> dict[str, list[Wanted]]:
+    """The stored keys to look for, each with what it stands for: the stored key of each
+    canonical URL; for one too long to fit, also the cut key rows stored before had; and the
+    key an earlier newsmon gave the page (`newsmon.urls.former_canonical_urls`)."""
+    wanted: dict[str, list[Wanted]] = {}
+    for key in keys:
+        wanted.setdefault(stored_key(key), []).append(Wanted(key, own=True, verify=False))
+        if len(key) > MAX_URL:
+            wanted.setdefault(key[:MAX_URL], []).append(Wanted(key, own=False, verify=False))
+        for former in former_canonical_urls(key):
+            wanted.setdefault(stored_key(former), []).append(Wanted(key, own=False, verify=True))
+    return wanted
+
+
+def stands_for(wanted: Wanted, link: str) -> bool:
+    """Whether a row stored with `link` under a key `wanted` was looked for by is its page."""
+    return not wanted.verify or canonical_url(link) == wanted.asked
