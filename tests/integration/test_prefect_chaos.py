@@ -216,6 +216,15 @@ class Chaos:
             )
         return run.id
 
+    def pass_in_delivery(self, answer_after: float) -> UUID:
+        """A deployment run on a started worker, once it has made three posts and Slack holds
+        the answer to the fourth for `answer_after` seconds: a pass in the middle of delivery."""
+        self.slack.delay_after, self.slack.delay_after_from = answer_after, 3
+        self.worker.start()
+        run_id = self.trigger()
+        self.wait_posts(4)
+        return run_id
+
     def state(self, run_id: UUID) -> Any:
         from prefect.client.orchestration import SyncPrefectClient
 
@@ -317,11 +326,7 @@ def test_a_flow_run_killed_mid_delivery_loses_and_repeats_nothing(chaos: Chaos) 
     post it accepted. The run is Crashed in Prefect and, at once, in the corpus (it stayed
     `running` for an hour, `newsmon health` silent); the next pass looks the post up instead
     of posting it again and posts the rest."""
-    slack = chaos.slack
-    slack.delay_after, slack.delay_after_from = 60.0, 3  # the 4th post's answer never comes
-    chaos.worker.start()
-    killed = chaos.trigger()
-    chaos.wait_posts(4)
+    killed = chaos.pass_in_delivery(60.0)  # the 4th post's answer never comes (in the test)
     chaos.worker.flow_process().kill()
     state = chaos.wait_final(killed)
     assert state.is_crashed(), state
@@ -332,17 +337,13 @@ def test_a_flow_run_killed_mid_delivery_loses_and_repeats_nothing(chaos: Chaos) 
     problems = {p["kind"]: p["message"] for p in chaos.health()["problems"]}
     assert "process ended" in problems.get("last_pass_failed", ""), problems
     recover(chaos)
-    assert len(slack.metadata_ids()) == len(EXPECTED_ALERTS)  # the 4th was not posted again
+    assert len(chaos.slack.metadata_ids()) == len(EXPECTED_ALERTS)  # the 4th not posted again
 
 
 def test_a_flow_run_cancelled_mid_delivery_loses_and_repeats_nothing(chaos: Chaos) -> None:
     """`prefect flow-run cancel` (the runbook's command for a hung pass) while a post's answer
     is outstanding: the run ends Cancelled, the corpus says so, the next pass finishes."""
-    slack = chaos.slack
-    slack.delay_after, slack.delay_after_from = 60.0, 3
-    chaos.worker.start()
-    cancelled = chaos.trigger()
-    chaos.wait_posts(4)
+    cancelled = chaos.pass_in_delivery(60.0)
     chaos.server.prefect("flow-run", "cancel", str(cancelled), log="cancel")
     state = chaos.wait_final(cancelled)
     assert state.is_cancelled(), state
@@ -385,11 +386,7 @@ def test_a_server_restart_mid_pass_loses_nothing(chaos: Chaos) -> None:
     """The Prefect server is restarted (an upgrade, a crash) while a pass delivers: the pass
     goes on without it, reports its end once the server is back, and nothing is lost or
     repeated; alerts the pass left (Slack too slow for its claims) go out with the next."""
-    slack = chaos.slack
-    slack.delay_after, slack.delay_after_from = 8.0, 3
-    chaos.worker.start()
-    run_id = chaos.trigger()
-    chaos.wait_posts(4)
+    run_id = chaos.pass_in_delivery(8.0)
     chaos.server.stop()
     time.sleep(5.0)  # down for a while: the pass goes on meanwhile
     chaos.server.start()
@@ -406,11 +403,7 @@ def test_a_worker_lost_with_its_flow_run_is_crashed_and_the_next_pass_finishes(
     together, so no hook runs. Prefect used to show the run Running for ever and the corpus kept
     it `running` for an hour. Now the automation crashes it once its heartbeats stop, the next
     pass records the crash in the corpus, and delivery finishes with each story exactly once."""
-    slack = chaos.slack
-    slack.delay_after, slack.delay_after_from = 60.0, 3
-    chaos.worker.start()
-    lost = chaos.trigger()
-    chaos.wait_posts(4)
+    lost = chaos.pass_in_delivery(60.0)
     chaos.worker.kill()
     state = chaos.wait_state(lost, lambda s: s.is_final(), timeout=ZOMBIE_WITHIN + STATE_TIMEOUT)
     assert state.is_crashed() and "no heartbeat" in (state.message or ""), state
