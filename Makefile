@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CONFIG ?= config/newsmon.yaml
 
-.PHONY: run demo test test-chaos lint bench install clean help
+.PHONY: run demo test test-chaos test-server lint bench install clean help
 
 help:
 	@echo "make run    - one monitoring pass with $(CONFIG) (SQLite corpus, local Prefect)"
 	@echo "make demo   - the same pass, offline, against the sample site in demo/site"
 	@echo "make test   - install test dependencies and run the whole suite"
-	@echo "make test-chaos - kills, cancels and restarts on a real Prefect server (~3 min)"
+	@echo "make test-chaos - kills, cancels and restarts on a real Prefect server (~4 min)"
+	@echo "make test-server - the real-server tests: deployments, worker runs and chaos (~5 min)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (writes figures to stdout)"
 
@@ -38,6 +39,11 @@ test: $(STAMP)
 
 test-chaos: $(STAMP)
 	NEWSMON_TEST_CHAOS=1 $(BIN)/python -m pytest tests/integration/test_prefect_chaos.py $(PYTEST_ARGS)
+
+# everything on a real Prefect server: the deployments as declared, worker runs, and the chaos tests
+test-server: $(STAMP)
+	NEWSMON_TEST_SERVER=1 NEWSMON_TEST_CHAOS=1 $(BIN)/python -m pytest \
+		tests/integration/test_prefect_server.py tests/integration/test_prefect_chaos.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests demo bench deployments

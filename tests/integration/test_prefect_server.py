@@ -43,6 +43,20 @@ SERVER_START_TIMEOUT = 120.0  # seconds; ~15 s on an idle 2-core machine
 CLI_TIMEOUT = 90.0
 WORKER_TIMEOUT = 180.0
 PG_URL = os.environ.get("NEWSMON_TEST_POSTGRES_URL", "")
+# The tests that start a server (about a minute): `make test-server` and CI run them, `make
+# test` leaves them out for its ten minutes; the unit files' checks below run in both.
+ON_A_SERVER = [
+    pytest.mark.server,
+    pytest.mark.skipif(
+        os.environ.get("NEWSMON_TEST_SERVER") != "1", reason="NEWSMON_TEST_SERVER=1 runs them"
+    ),
+]
+
+
+def on_a_server(test: Any) -> Any:
+    for mark in reversed(ON_A_SERVER):
+        test = mark(test)
+    return test
 
 
 def free_port() -> int:
@@ -266,6 +280,7 @@ def shipped_monitor() -> dict[str, Any]:
     return monitor
 
 
+@on_a_server
 def test_deployments_are_registered_as_declared(server: PrefectServer) -> None:
     """The server holds what deployments/prefect.yaml says: schedule, one run at a time, pool."""
     from prefect.client.orchestration import SyncPrefectClient
@@ -284,12 +299,15 @@ def test_deployments_are_registered_as_declared(server: PrefectServer) -> None:
     strategy = monitor.concurrency_options.collision_strategy
     assert strategy.value == declared["concurrency_limit"]["collision_strategy"]
     assert not backfill.schedules
+    # heartbeats every 30 s, which the lost-run automation (deployments/automations.yaml) needs
+    assert monitor.job_variables["env"]["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] == "30"
     # Deployed without NEWSMON_HOME set, the placeholder is left for each worker to resolve.
     assert monitor.pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $NEWSMON_HOME }}"}}
     ]
 
 
+@on_a_server
 def test_monitor_run_by_a_worker_completes_and_posts(
     server: PrefectServer, site: SiteServer, slack: FakeSlack, corpus_url: str
 ) -> None:
@@ -312,6 +330,7 @@ def test_monitor_run_by_a_worker_completes_and_posts(
     assert slack.token not in done["logs"]
 
 
+@on_a_server
 def test_monitor_run_with_revoked_token_ends_failed(
     server: PrefectServer, site: SiteServer, slack: FakeSlack, corpus_url: str
 ) -> None:
