@@ -564,3 +564,23 @@ def test_shipped_rules_tell_released_code_from_products_named_code(
     title: str, open_source: bool
 ) -> None:
     assert ("open-source" in shipped_topics(title, "")) is open_source
+
+
+@pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        ("정부, 오픈소스ㆍ클라우드 지원", "open-source"),  # the term before the dot
+        ("클라우드ㆍ오픈소스 지원 확대", "open-source"),  # and after it
+        ("플랫폼 규제ㆍ진흥 법안 발의", "policy"),
+        ("AIㆍ규제 샌드박스 확대", "policy"),
+    ],
+    ids=["term-before", "term-after", "korean-both-sides", "latin-before"],
+)
+def test_a_hangul_araea_used_as_a_middle_dot_separates_words(
+    rules: Rules, title: str, topic: str
+) -> None:
+    """Korean keyboards type the middle dot as ㆍ (U+318D, a compatibility jamo, and so "Hangul"
+    to the boundary checks): government releases write 과기정통부ㆍ개인정보위 and AIㆍ반도체.
+    Read as a Hangul letter it glued the words on both sides and hid every term next to it."""
+    assert topic in topics(rules, title)
+    assert topic in topics(rules, title.replace("ㆍ", "·"))  # the same as the other dots

@@ -43,6 +43,10 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 # "didn’t open-source" from the negations written with "'". NFKC keeps both.
 _APOSTROPHES = "\u2018\u2019\u201b\u02bc"
 _FOLDED = regex.compile(f"{INVISIBLE.pattern}|[{_APOSTROPHES}]")
+# Korean keyboards type the middle dot as ㆍ (U+318D, the archaic vowel araea, a compatibility
+# jamo): 과기정통부ㆍ개인정보위, AIㆍ반도체. As a Hangul letter it would glue the words on both
+# sides (no boundary before or after a term); it reads as the middle dot it stands for.
+_ARAEA = "\u318d"
 
 
 def _fold(m: regex.Match[str]) -> str:
@@ -50,10 +54,12 @@ def _fold(m: regex.Match[str]) -> str:
 
 
 def normalise_for_matching(text: str) -> str:
-    """NFKC folds full-width letters (ＡＩ) and compatibility jamo; invisible characters go and
-    typographic apostrophes read as "'". Lengths may change."""
+    """NFKC folds full-width letters (ＡＩ) and compatibility jamo; invisible characters go,
+    typographic apostrophes read as "'" and ㆍ as the middle dot ·. Lengths may change."""
     if text.isascii():  # nothing to fold, and NFKC leaves ASCII as it is
         return text
+    if _ARAEA in text:  # before NFKC, which makes it the conjoining vowel U+119E
+        text = text.replace(_ARAEA, "\u00b7")
     text = unicodedata.normalize("NFKC", text)
     return _FOLDED.sub(_fold, text) if _FOLDED.search(text) else text
 
