@@ -584,3 +584,48 @@ def test_a_hangul_araea_used_as_a_middle_dot_separates_words(
     Read as a Hangul letter it glued the words on both sides and hid every term next to it."""
     assert topic in topics(rules, title)
     assert topic in topics(rules, title.replace("ㆍ", "·"))  # the same as the other dots
+
+
+GLOSSED = """\
+version: 2
+topics:
+  policy:
+    min_score: 3
+    terms:
+      ko: ["AI 기본법", "인공지능 기본법"]
+  open-source:
+    min_score: 3
+    terms:
+      en: ["open weights"]
+      ko: ["오픈소스 모델"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        ("인공지능(AI) 기본법 시행령 공개", "policy"),  # the gloss between 인공지능 and 기본법
+        ("인공지능(AI)기본법 하위법령", "policy"),
+        ("과기정통부, 'AI(인공지능) 기본법' 설명회", "policy"),
+        ("오픈소스(Open Source) 모델 잇따라", "open-source"),
+        ("(AI) 기본법 설명회", "policy"),  # the term begins with the gloss itself
+    ],
+    ids=["spaced", "closed", "gloss-reversed", "latin-gloss", "term-begins-in-gloss"],
+)
+def test_a_bracketed_gloss_between_a_terms_words_is_read_past(
+    tmp_path: Path, title: str, topic: str
+) -> None:
+    """Korean news glosses a word in brackets attached to it, 인공지능(AI) 기본법, and a reader
+    reads past it: neither "인공지능 기본법" nor "AI 기본법" matched, so the story was missed."""
+    assert topic in topics(_load(tmp_path, GLOSSED), title)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["open (and closed) weights compared", "(오픈소스 AI) 모델 경쟁"],
+    ids=["english-aside", "bracket-not-opened-by-the-term"],
+)
+def test_an_aside_is_not_a_gloss(tmp_path: Path, title: str) -> None:
+    """Only brackets attached to a word are a gloss: an aside after a space, or a closing
+    bracket the term's first word did not open, still separates the words."""
+    assert topics(_load(tmp_path, GLOSSED), title) == {}

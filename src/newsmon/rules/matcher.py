@@ -20,6 +20,7 @@ from newsmon.rules.korean import HANGUL_RE, is_hangul, stem_ends
 from newsmon.rules.model import FIELDS, Atom, Field, Term, TopicRule
 from newsmon.rules.termpattern import TermPattern
 from newsmon.rules.terms import (
+    GLOSS_CHARS,
     fixed_first_word,
     is_acronym,
     is_latin,
@@ -188,6 +189,9 @@ class Matcher:
                 ids = free
                 if by_next:
                     k = end + 1
+                    if k < size and lowered[k] in "()":  # past a gloss: 인공지능(AI) 기본법
+                        close = lowered.find(")", k, k + GLOSS_CHARS + 2)
+                        k = close + 1 if close >= 0 else k
                     while k < size and (lowered[k].isspace() or lowered[k] in _DASHES):
                         k += 1
                     if k < size:

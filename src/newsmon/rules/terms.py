@@ -33,6 +33,12 @@ from newsmon.rules.termpattern import TermPattern, shared_tail
 LATIN_WORD = "A-Za-z0-9"
 _LATIN_RE = re.compile(f"[{LATIN_WORD}]")
 _SEP = r"[\s\-\u2010-\u2015]"
+# Korean writing glosses a word in brackets attached to it: 인공지능(AI) 기본법, 오픈소스(Open
+# Source) 모델, 대형언어모델(LLM) 개발. A reader reads past the gloss, so between two words of a
+# term one may stand (attached to the first word: "open (and closed) weights" is an aside, not
+# a gloss), and a term may begin with the gloss itself: "AI 기본법" in 인공지능(AI) 기본법.
+GLOSS_CHARS = 40
+_GLOSS = rf"(?:\([^()\n]{{1,{GLOSS_CHARS}}}\))?"
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -160,11 +166,12 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> TermPattern:
         raise ValueError("empty term")
     tokens, verb_only = stem_tokens(term)
     native = None if verb_only else native_verb_stem(tokens[-1])
-    if native is None:
-        body = f"{_SEP}*".join(_token_pattern(t) for t in tokens)
-    else:  # 올리다: 올리고, 올려, 올렸다, 올린 (never spaced inside: a verb is not a compound)
-        verb = re.escape(native[:-1]) + conjugated_last_syllable(native)
-        body = f"{_SEP}*".join([*(_token_pattern(t) for t in tokens[:-1]), verb])
+    words = [_token_pattern(t) for t in tokens]
+    if native is not None:  # 올리다: 올리고, 올려, 올렸다, 올린 (never spaced: not a compound)
+        words[-1] = re.escape(native[:-1]) + conjugated_last_syllable(native)
+    if len(words) > 1:  # the first word may be a gloss: (AI) 기본법
+        words[0] = f"(?:(?<=\\(){words[0]}\\)|{words[0]})"
+    body = f"{_GLOSS}{_SEP}*".join(words)
     first, last = tokens[0][0], tokens[-1][-1]
     hangul_left, hangul_right = is_hangul(first), is_hangul(last)
     if hangul_left:
