@@ -23,10 +23,11 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # lowered is dev policy precision, by 0.01 for 0.12 of recall.
 # A third sample of 600 held-out items joined the test split after that (measured once, before any
 # change: open-source 0.94/0.59, AI safety 0.90/0.28, policy 0.82/0.51); the test floors are the
-# figures of the whole split with it.
+# figures of the whole split with it. A bracketed gloss read past a term's words (2026-11-30,
+# "인공지능(AI) 기본법") raised held-out policy recall 0.59 -> 0.60: its floor follows.
 EXTRA_FLOORS = {
     "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.87, 0.72)},
-    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.77, 0.58)},
+    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.77, 0.59)},
 }
 
 pytestmark = pytest.mark.skipif(
