@@ -12,12 +12,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
 
 from newsmon.corpus import Store
 from tests.flows.test_monitor_flow import run_monitor
-from tests.flows.test_page_retry_flow import OPEN_WEIGHT, REGULATOR, TOPICS
-from tests.support.configs import config_data
+from tests.flows.test_page_retry_flow import OPEN_WEIGHT, REGULATOR, write_one_term_config
 from tests.support.dedup_set import render
 from tests.support.fake_slack import FakeSlack
 
@@ -84,17 +82,7 @@ def board() -> Iterator[Board]:
 def test_each_post_of_a_board_named_by_pk_id_is_announced(
     tmp_path: Path, slack: FakeSlack, board: Board
 ) -> None:
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
-    data = config_data(
-        tmp_path,
-        feeds=[("board", "/feed.xml")],
-        base=board.base,
-        topics=topics,
-        channels={"open-source": "#os", "policy": "#policy"},
-    )
-    config = tmp_path / "newsmon.yaml"
-    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = write_one_term_config(tmp_path, board.base, [("board", "/feed.xml")])
     board.listed = ["1"]
     first = run_monitor(config)
     board.listed = ["2", "1"]

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from newsmon.alerts import when
 from newsmon.corpus import Store
 from newsmon.devsite import serve
 from tests.flows.test_monitor_flow import run_monitor
-from tests.flows.test_page_retry_flow import OPEN_WEIGHT, TOPICS
-from tests.support.configs import config_data
+from tests.flows.test_page_retry_flow import OPEN_WEIGHT, write_one_term_config
 from tests.support.dedup_set import render
 from tests.support.fake_slack import FakeSlack
 
@@ -47,21 +46,16 @@ def test_a_feed_without_zones_in_its_dates_is_read_in_its_timezone(
         render("origin", "en", "Lab ships its new model", OPEN_WEIGHT)
     )
     (root / "feeds/desk.xml").write_bytes(_feed(written))
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
-    with serve(root) as site:
-        data = config_data(
-            tmp_path,
-            feeds=[("desk", "/feeds/desk.xml")],
-            base=site.base,
-            topics=topics,
-            channels={"open-source": "#os", "policy": "#policy"},
-        )
+
+    def zoned(data: dict[str, Any]) -> None:
         if zone:
             data["feeds"][0]["timezone"] = zone
         data["workers"] = 1  # the feed is parsed in a worker process, as in production
-        config = tmp_path / "newsmon.yaml"
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+    with serve(root) as site:
+        config = write_one_term_config(
+            tmp_path, site.base, [("desk", "/feeds/desk.xml")], None, zoned
+        )
         run_monitor(config)
 
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")

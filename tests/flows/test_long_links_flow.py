@@ -7,15 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from newsmon.corpus import Store
 from newsmon.corpus.schema import MAX_URL
 from newsmon.devsite import serve
 from newsmon.urls import canonical_url
 from tests.flows.test_monitor_flow import run_monitor
-from tests.flows.test_page_retry_flow import OPEN_WEIGHT, REGULATOR, TOPICS
-from tests.support.configs import config_data
+from tests.flows.test_page_retry_flow import OPEN_WEIGHT, REGULATOR, write_one_term_config
 from tests.support.dedup_set import render
 from tests.support.fake_slack import FakeSlack
 
@@ -50,21 +48,11 @@ def test_links_longer_than_a_stored_address_keep_their_stories(
     (root / DEEP / OPEN[1]).write_bytes(render("origin", "en", OPEN[0], OPEN_WEIGHT))
     (root / DEEP / INQUIRY[1]).write_bytes(render("origin", "en", INQUIRY[0], REGULATOR))
     (root / "feeds/desk.xml").write_bytes(_feed(OPEN))
-    topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
     with serve(root) as site:
         links = [site.url(f"/{DEEP}/{page}") for _, page in (OPEN, INQUIRY)]
         keys = [canonical_url(link) for link in links]
         assert all(len(k) > MAX_URL for k in keys) and keys[0][:MAX_URL] == keys[1][:MAX_URL]
-        data = config_data(
-            tmp_path,
-            feeds=[("desk", "/feeds/desk.xml")],
-            base=site.base,
-            topics=topics,
-            channels={"open-source": "#os", "policy": "#policy"},
-        )
-        config = tmp_path / "newsmon.yaml"
-        config.write_text(yaml.safe_dump(data), encoding="utf-8")
+        config = write_one_term_config(tmp_path, site.base, [("desk", "/feeds/desk.xml")])
         first = run_monitor(config)
         (root / "feeds/desk.xml").write_bytes(_feed(INQUIRY, OPEN))
         second = run_monitor(config, force=True)

@@ -17,8 +17,9 @@ The topic rules are the test's own (one term a topic), so what is checked is the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -198,26 +199,46 @@ def test_pages_that_failed_are_read_on_later_passes_and_announce_what_their_teas
         store.close()
 
 
-def write_retry_config(
-    tmp_path: Path, site: SiteServer, feeds: list[tuple[str, str]], db_url: str | None = None
+def write_one_term_config(
+    tmp_path: Path,
+    base: str,
+    feeds: list[tuple[str, str]],
+    db_url: str | None = None,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    **options: Any,
 ) -> Path:
-    """The test's topics and `RETRIES`; a try is due again after milliseconds, not minutes,
-    so every pass may try again."""
+    """A configuration on the test's one-term topics (`TOPICS`, to `CHANNELS`); `edit` changes
+    the configuration's data before it is written, `options` go to `config_data`."""
     topics = tmp_path / "topics.yaml"
     topics.write_text(TOPICS, encoding="utf-8")
     data = config_data(
         tmp_path,
         feeds=feeds,
-        base=site.base,
+        base=base,
         database_url=db_url,
         topics=topics,
         channels=CHANNELS,
-        fetch={"page_retries": RETRIES},
+        **options,
     )
-    data["poll"] = {"soft_backoff_minutes": 0.0001}
+    if edit is not None:
+        edit(data)
     config = tmp_path / "newsmon.yaml"
     config.write_text(yaml.safe_dump(data), encoding="utf-8")
     return config
+
+
+def write_retry_config(
+    tmp_path: Path, site: SiteServer, feeds: list[tuple[str, str]], db_url: str | None = None
+) -> Path:
+    """The test's topics and `RETRIES`; a try is due again after milliseconds, not minutes,
+    so every pass may try again."""
+
+    def soon(data: dict[str, Any]) -> None:
+        data["poll"] = {"soft_backoff_minutes": 0.0001}
+
+    return write_one_term_config(
+        tmp_path, site.base, feeds, db_url, soon, fetch={"page_retries": RETRIES}
+    )
 
 
 def run_passes(
