@@ -11,8 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from prefect import get_run_logger
+from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext
+from prefect.exceptions import ObjectNotFound
 from prefect.logging.loggers import flow_run_logger
 
 from newsmon.config import config_path, load_config
@@ -126,9 +128,6 @@ async def settle_lost_runs(store: Store, current: str | None) -> list[int]:
     rows still open. A run Prefect does not know (a pass run by hand under another API) is
     left to the one-hour rule; a server that cannot be asked is logged and the pass goes on.
     """
-    from prefect.client.orchestration import get_client
-    from prefect.exceptions import ObjectNotFound
-
     waiting = [fid for fid in store.runs.running_flow_runs() if fid != current]
     marked: list[int] = []
     if not waiting:

@@ -85,7 +85,7 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
             value = _slashed(text)
     if value is None:
         return None
-    return showable(value if value.tzinfo else _in_zone(value, unwritten))
+    return showable(value if value.tzinfo else value.replace(tzinfo=unwritten))
 
 
 def _slashed(text: str) -> datetime | None:
@@ -100,11 +100,6 @@ def _slashed(text: str) -> datetime | None:
         return None
 
 
-def _in_zone(value: datetime, zone: tzinfo) -> datetime:
-    """A naive wall-clock time in `zone`; in a DST gap or repeat, the earlier reading."""
-    return value.replace(tzinfo=zone, fold=0)
-
-
 def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     """`text` read by email.utils, with the zones and 12-hour clock it does not read; a date
     without any zone is in `unwritten`."""
@@ -114,7 +109,7 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     value = parsedate_to_datetime(text)
     if value.tzinfo is None:
         written = _written_zone(text)
-        value = _in_zone(value, unwritten) if written is None else value.replace(tzinfo=written)
+        value = value.replace(tzinfo=unwritten if written is None else written)
     if meridiem is not None and 1 <= value.hour <= 12:
         afternoon = meridiem.group(1).upper() == "PM"
         value = value.replace(hour=value.hour % 12 + (12 if afternoon else 0))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from newsmon import clusters
 from newsmon.clock import utcnow
-from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
+from newsmon.corpus.cluster_queries import ClusterQueries, lock_head, story_members
 from newsmon.corpus.engine import Database
 from newsmon.corpus.outbox import alert_rows, hold_back_late_copies, withdraw_unmatched
 from newsmon.corpus.records import (
@@ -323,9 +323,7 @@ class Articles:
             s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
             s.flush()
             s.add_all(_match_rows(row.id, matches, rules_version))
-            members = select(ArticleRow.id).where(
-                (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
-            )
+            members = story_members(head_id)
             alerted = set(
                 s.scalars(select(AlertRow.channel).where(AlertRow.article_id.in_(members)))
             )

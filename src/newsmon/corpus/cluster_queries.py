@@ -1,14 +1,14 @@
 """The corpus's answers to dedup's cluster policy (`clusters.ClusterQueries`): candidates by
 body hash and by LSH band, their signatures, texts and story times, and whether a cluster has
 spoken. Read inside the storing transaction, under its locks (newsmon.corpus.articles). And
-`lock_head`: a cluster's lock, on the head it still is.
+`lock_head`: a cluster's lock, on the head it still is; and `story_members`, its articles.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
@@ -34,6 +34,14 @@ def lock_head(db: Database, s: Session, head_id: int) -> int:
         if above is None:
             return head_id
         head_id = above
+
+
+def story_members(head_id: int) -> Select[int]:
+    """The ids of a story's articles: its head and the copies pointing at it (never a chain:
+    `lock_head`), as a subquery for `... .in_(story_members(head))`."""
+    return select(ArticleRow.id).where(
+        (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
+    )
 
 
 class ClusterQueries:
@@ -99,9 +107,7 @@ class ClusterQueries:
         ]
 
     def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:
-        members = select(ArticleRow.id).where(
-            (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
-        )
+        members = story_members(head_id)
         found = self._s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
         return found is not None
 

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
-from newsmon.corpus.cluster_queries import lock_head
+from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import (
+    LIVE_ALERT_STATUSES,
     WEBHOOK_CHANNEL,
     AlertJob,
     AlertListing,
@@ -93,13 +94,12 @@ def hold_back_late_copies(s: Session, head_id: int) -> int:
     (the article the story is stored under), else the first queued;
     the story's other waiting alerts there are held back (an explicit backfill does not revive
     them, `Outbox.enqueue_alert`). The caller holds the story's cluster lock. How many."""
-    members = select(ArticleRow.id).where(
-        (ArticleRow.id == head_id) | (ArticleRow.duplicate_of_id == head_id)
-    )
-    live = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
     rows = s.scalars(
         select(AlertRow)
-        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(live))
+        .where(
+            AlertRow.article_id.in_(story_members(head_id)),
+            AlertRow.status.in_(LIVE_ALERT_STATUSES),
+        )
         .order_by(AlertRow.id)
         .with_for_update()
     )
@@ -152,9 +152,7 @@ class Outbox:
                     AlertRow.article_id == article_id, AlertRow.channel == channel
                 )
             )
-            members = select(ArticleRow.id).where(
-                (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
-            )
+            members = story_members(head)
             same = AlertRow.channel == channel
             if channel == WEBHOOK_CHANNEL:  # its one channel: a post anywhere announced the story
                 same = same | (AlertRow.status != AlertStatus.SKIPPED)

@@ -34,6 +34,11 @@ class AlertStatus(StrEnum):
     SKIPPED = "skipped"  # held back (too old, alerts off); an explicit backfill may revive it
 
 
+# Alerts that announce their story in their channel (queued, being posted, posted); a held-back
+# or failed one does not.
+LIVE_ALERT_STATUSES = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
+
+
 class RunStatus(StrEnum):
     """How a flow run ended, as the runs table keeps it."""
 

@@ -17,12 +17,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from newsmon.corpus import claims
+from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import AlertStatus, Claim, ReplyJob
+from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus, Claim, ReplyJob
 from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
 from newsmon.urls import clean_url
-
-_LIVE = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.SENT)
 
 
 def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
@@ -34,14 +33,12 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     if article is None or not source:
         return []
     head = article.duplicate_of_id or article.id
-    members = select(ArticleRow.id).where(
-        (ArticleRow.id == head) | (ArticleRow.duplicate_of_id == head)
-    )
+    members = story_members(head)
     alerts = s.execute(
         select(AlertRow.id, AlertRow.channel, FeedRow.name)
         .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
         .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_LIVE))
+        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(LIVE_ALERT_STATUSES))
     ).all()
     # the alert itself names its own source: no reply for that one
     wanted = {a: channel for a, channel, announced in alerts if announced != source}
