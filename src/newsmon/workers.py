@@ -189,11 +189,12 @@ def summary_only(job: PageJob) -> PageAnalysis:
 # --- the worker's side ----------------------------------------------------------------------
 
 _worker_rules: Rules | None = None
+_worker_cap: int | None = None  # the address-space limit the worker runs under, in bytes
 
 
 def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
     """Runs once in each new worker: die with the parent, cap memory, load the rules."""
-    global _worker_rules
+    global _worker_rules, _worker_cap
     with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere best effort
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pass's to handle
@@ -201,17 +202,52 @@ def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        _worker_cap = limit
     _worker_rules = pickle.loads(rules_pickle)
+
+
+def address_space_peak() -> int | None:
+    """The most address space this process has held (Linux's VmPeak), in bytes; None where
+    the kernel does not say."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError, MemoryError):
+        return None
+    return None
+
+
+def reached_the_cap(before: int | None, after: int | None, cap: int | None) -> bool:
+    """Whether a task that failed did so at the worker's memory cap: its address-space peak
+    rose during the task (`before` → `after`) to within an eighth of `cap`. C code reports a
+    failed allocation in its own words (lxml's "unknown error", CPython's SystemError "error
+    return without exception set", a parser that gives up), and the peak is the one trace the
+    cap leaves; the allocation refused was larger than what was left, so "within" is wide."""
+    if before is None or after is None or cap is None:
+        return False
+    return after > before and after >= cap - cap // 8
+
+
+def _failed_at_the_cap(exc: Exception, before: int | None) -> Exception:
+    """The error to send back for a task's `exc`: a MemoryError when the task reached the
+    cap (the pass then reports the memory budget, not an error the cap made up), else `exc`
+    as it can travel."""
+    if reached_the_cap(before, address_space_peak(), _worker_cap):
+        return MemoryError(f"{type(exc).__name__} at the worker's memory cap")
+    return exc if isinstance(exc, FeedParseError) else _travelling(exc)
 
 
 def _analyse_in_worker(job: PageJob) -> PageAnalysis:
     assert _worker_rules is not None, "worker started without its initializer"
+    before = address_space_peak()
     try:
         return analyse(job, _worker_rules)
     except MemoryError:
         raise
     except Exception as exc:
-        raise _travelling(exc) from None
+        raise _failed_at_the_cap(exc, before) from None
 
 
 def _parse_in_worker(
@@ -222,12 +258,13 @@ def _parse_in_worker(
     max_entries: int | None,
     zone: str | None,
 ) -> ParsedFeed:
+    before = address_space_peak()
     try:
         return parse_feed(data, url, http_charset, content_type, max_entries=max_entries, zone=zone)
-    except (FeedParseError, MemoryError):
+    except MemoryError:
         raise
-    except Exception as exc:
-        raise _travelling(exc) from None
+    except Exception as exc:  # "not a feed" too: a parser refused memory can say so
+        raise _failed_at_the_cap(exc, before) from None
 
 
 def _travelling(exc: Exception) -> Exception:

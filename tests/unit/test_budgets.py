@@ -40,6 +40,7 @@ from newsmon.workers import (
     Stop,
     WorkerError,
     analyse,
+    reached_the_cap,
     stopped,
     summary_only,
     worker_count,
@@ -239,3 +240,26 @@ def test_an_error_that_cannot_travel_back_from_a_worker_comes_back_as_what_went_
     assert pickle.loads(pickle.dumps(sent)).args == sent.args
     plain = ValueError("a bug")
     assert _travelling(plain) is plain  # what pickles travels as itself
+
+
+MB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "reached"),
+    [
+        (900 * MB, 1023 * MB, True),  # an allocation refused 1 MB short of the cap
+        (300 * MB, 900 * MB, True),  # a large one refused with an eighth still free
+        (300 * MB, 890 * MB, False),  # far from the cap: the task's own error
+        (1020 * MB, 1020 * MB, False),  # an earlier task's peak: this one did not reach it
+        (None, 1023 * MB, False),  # no /proc: nothing known, the error stands
+    ],
+)
+def test_a_task_failing_at_the_memory_cap_is_told_from_its_own_error(
+    before: int | None, after: int, reached: bool
+) -> None:
+    """C code refused memory under the cap says so in its own words (CI saw CPython's
+    SystemError "error return without exception set" from a feed parser): the address-space
+    peak the task reached tells the cap's doing from the task's own error."""
+    assert reached_the_cap(before, after, 1024 * MB) is reached
+    assert reached_the_cap(before, after, None) is False  # no cap set
