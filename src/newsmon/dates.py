@@ -11,8 +11,8 @@ dated "9999-12-31T23:00:00Z" otherwise stops the alert that shows it in Seoul, a
 -10:00 cannot even be stored in UTC.
 
 email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds also write
-"+09:00", "GMT+9" or "KST", which it leaves naive. Those are read here, so a Korean story is not
-dated nine hours late; a name still unknown stays UTC, as before. A 12-hour clock ("02:02:33 PM",
+"+09:00", "GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read
+here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before. A 12-hour clock ("02:02:33 PM",
 as one US station's feed writes) is read as such, not "PM" taken for an unknown zone.
 """
 
@@ -27,6 +27,9 @@ _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 # An offset email.utils does not read: "+09:00", "GMT+0900", "UTC+9" (and "-0000": unknown, UTC).
 _OFFSET = re.compile(r"\s(?:(?:GMT|UTC|UT)\s*)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?\s*$", re.I)
+# "GMT +9": email.utils takes the name for the zone and drops the offset after the space
+_SPACED_OFFSET = re.compile(r"\s(GMT|UTC|UT)\s+(?=[+-][0-9]{1,2}(?::?[0-9]{2})?\s*$)", re.I)
+_SEPT = re.compile(r"\bSept\b", re.I)  # "26 Sept 2005", as feedparser's own samples write
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
 # "2025.09.03 10:00"), which neither email.utils nor fromisoformat reads; feedparser reads the
@@ -103,6 +106,7 @@ def _slashed(text: str) -> datetime | None:
 def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     """`text` read by email.utils, with the zones and 12-hour clock it does not read; a date
     without any zone is in `unwritten`."""
+    text = _SEPT.sub("Sep", _SPACED_OFFSET.sub(r" \1", text))
     meridiem = _MERIDIEM.search(text)
     if meridiem is not None:
         text = text[: meridiem.start()] + text[meridiem.end() :]

@@ -94,12 +94,26 @@ def test_an_alert_shows_a_date_its_zone_cannot_hold_in_utc() -> None:
         "Mon, 03 Mar 2025 10:00:00 UTC+09:00",
         "Mon, 03 Mar 2025 10:00:00 KST",  # a zone's name email.utils does not know
         "Mon, 03 Mar 2025 10:00:00 JST",
+        "Mon, 03 Mar 2025 10:00:00 GMT +9",  # a space before the offset: email.utils read GMT
+        "Mon, 03 Mar 2025 10:00:00 GMT +0900",
+        "Mon, 03 Mar 2025 10:00:00 UTC +09:00",
+        "Mon, 3 Mar 2025 10:00:00 UT  +9",
+        "Mon, 3 Mar 2025 10:00:00+0900",
     ],
 )
 def test_an_rss_date_with_its_zone_written_otherwise_is_not_read_as_utc(raw: str) -> None:
     """email.utils reads only "+0900" and US zone names; the rest came out naive, taken as UTC:
     a Korean story dated nine hours after it came out."""
     assert parse_date(raw) == datetime(2025, 3, 3, 1, tzinfo=UTC)
+
+
+def test_a_four_letter_september_is_read() -> None:
+    """email.utils knows "Sep" and "September" but not "Sept" (a sample feed in ../shared):
+    the entry was undated."""
+    expected = datetime(2005, 9, 26, 12, 46, 23, tzinfo=UTC)
+    assert parse_date("Mon, 26 Sept 2005 21:46:23+0900") == expected
+    assert parse_date("Mon, 26 SEPT 2005 21:46:23 +0900") == expected
+    assert parse_date("Mon, 26 Septembre 2005 21:46:23 +0900") is None  # not English: as before
 
 
 @pytest.mark.parametrize(
