@@ -12,8 +12,9 @@ dated "9999-12-31T23:00:00Z" otherwise stops the alert that shows it in Seoul, a
 
 email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds also write
 "+09:00", "GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read
-here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before. A 12-hour clock ("02:02:33 PM",
-as one US station's feed writes) is read as such, not "PM" taken for an unknown zone.
+here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before.
+A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken
+for an unknown zone.
 """
 
 from __future__ import annotations
