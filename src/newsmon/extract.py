@@ -12,9 +12,10 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.etree
 import trafilatura
@@ -144,19 +145,20 @@ def _jsonld_article(root: Any) -> dict[str, Any] | None:
     return None
 
 
-def _stated_date(root: Any) -> datetime | None:
+def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
     """The publication time the page's metadata states (Open Graph, microdata, JSON-LD):
-    trafilatura's date is a day alone, midnight UTC, up to a day and more off."""
+    trafilatura's date is a day alone, midnight UTC, up to a day and more off. A time stated
+    without a zone is in `zone` (the feed's), else UTC."""
     if root is None:
         return None
     for value in root.xpath(
         "//meta[@property='article:published_time' or @name='article:published_time'"
         " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
     ):
-        if published := parse_date(str(value)):
+        if published := parse_date(str(value), zone):
             return published
     for node in _jsonld_nodes(root):
-        if published := parse_date(node.get("datePublished")):
+        if published := parse_date(node.get("datePublished"), zone):
             return published
     return None
 
@@ -213,14 +215,19 @@ def _app_state_article(root: Any) -> _AppState | None:
 
 
 def _from_app_state(
-    state: _AppState, meta: dict[str, Any], feed_title: str, hint: str | None, note: str
+    state: _AppState,
+    meta: dict[str, Any],
+    feed_title: str,
+    hint: str | None,
+    note: str,
+    zone: tzinfo | None,
 ) -> Extracted:
     return Extracted(
         title=state.headline or meta.get("title") or feed_title or None,
         text=state.text,
         source="app-state",
         author=state.author,
-        published=parse_date(state.published),
+        published=parse_date(state.published, zone),
         language=detect_language(state.text, hint),
         note=note,
     )
@@ -314,8 +321,12 @@ def extract_article(
     feed_summary: str = "",
     language_hint: str | None = None,
     reason: str | None = None,
+    zone: str | None = None,
 ) -> Extracted:
-    """Best available text for an entry; `reason` says why there are no page bytes, if so."""
+    """Best available text for an entry; `reason` says why there are no page bytes, if so.
+    `zone` (an IANA name, the feed's `timezone`) is the zone of dates the page states without
+    one, as it is for the feed's own dates."""
+    local = ZoneInfo(zone) if zone else None
     notes: list[str] = [reason] if reason else []
     meta: dict[str, Any] = {}
     html: str | None = None
@@ -342,13 +353,13 @@ def extract_article(
                 state = _app_state_article(root) if ARC_MARK in data else None
                 if state is not None and len(state.text) > 2 * len(text.strip()):
                     note = "app state holds more text than the page shows"
-                    return _from_app_state(state, meta, feed_title, language_hint, note)
+                    return _from_app_state(state, meta, feed_title, language_hint, note, local)
                 return Extracted(
                     title=meta.get("title") or feed_title or None,
                     text=text.strip(),
                     source="page",
                     author=meta.get("author") or None,
-                    published=_stated_date(root) or parse_date(meta.get("date")),
+                    published=_stated_date(root, local) or parse_date(meta.get("date"), local),
                     language=detect_language(text, language_hint),
                 )
             why = "page had no article text" if not text else "page text too short"
@@ -370,7 +381,7 @@ def extract_article(
                     text=body,
                     source="json-ld",
                     author=_author(article.get("author")),
-                    published=parse_date(article.get("datePublished")),
+                    published=parse_date(article.get("datePublished"), local),
                     language=detect_language(body, language_hint),
                     note="; ".join(notes),
                 )
@@ -378,7 +389,7 @@ def extract_article(
         if state is not None and (
             len(state.text) >= MIN_BODY_CHARS or len(state.text) > len(feed_summary)
         ):
-            return _from_app_state(state, meta, feed_title, language_hint, "; ".join(notes))
+            return _from_app_state(state, meta, feed_title, language_hint, "; ".join(notes), local)
         frame = _main_frame(root, url)
         if frame:
             notes.append(f"page frames {frame[:200]}")

@@ -71,6 +71,7 @@ class PageJob:
     feed_summary: str = ""
     language: str | None = None
     max_text_chars: int = 200_000
+    zone: str | None = None  # the feed's `timezone`: of page dates written without one
 
     def without_page(self, reason: str) -> PageJob:
         """The same entry from its feed's summary alone, and why."""
@@ -158,6 +159,7 @@ def analyse(job: PageJob, rules: Rules) -> PageAnalysis:
         feed_summary=clean_text(job.feed_summary),
         language_hint=job.language,
         reason=job.reason,
+        zone=job.zone,
     )
     if job.note:
         extracted = replace(extracted, note=_note(extracted.note, job.note))

@@ -1,6 +1,7 @@
 """A feed that writes its dates without a zone ("2025-02-20 10:00:00" in pubDate, meaning
-Seoul): with the feed's `timezone`, the real `monitor` flow (feeds parsed in worker processes)
-stores and shows the story's own time; without it, nine hours ahead."""
+Seoul), or leaves its entry undated while the page states such a time: with the feed's
+`timezone`, the real `monitor` flow (feeds parsed and pages read in worker processes) stores and
+shows the story's own time; without it, nine hours ahead."""
 
 from __future__ import annotations
 
@@ -24,28 +25,34 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
-def _feed(written: str) -> bytes:
+def _feed(written: str | None) -> bytes:
+    dated = f"<pubDate>{written}</pubDate>" if written else ""
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>desk</title>'
         "<link>{{BASE}}/</link><item><title>Lab ships its new model</title>"
         "<link>{{BASE}}/desk/story.html</link><description>A lab shipped a model.</description>"
-        f"<pubDate>{written}</pubDate></item></channel></rss>"
+        f"{dated}</item></channel></rss>"
     ).encode()
 
 
-@pytest.mark.parametrize("zone", ["Asia/Seoul", None])
+@pytest.mark.parametrize(
+    ("dated_by", "zone"), [("feed", "Asia/Seoul"), ("feed", None), ("page", "Asia/Seoul")]
+)
 def test_a_feed_without_zones_in_its_dates_is_read_in_its_timezone(
-    tmp_path: Path, slack: FakeSlack, zone: str | None
+    tmp_path: Path, slack: FakeSlack, zone: str | None, dated_by: str
 ) -> None:
     out = datetime.now(UTC).replace(microsecond=0, second=0) - timedelta(hours=1)
     written = out.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M:%S")  # Seoul's wall clock, no zone
     root = tmp_path / "site"
     (root / "desk").mkdir(parents=True)
     (root / "feeds").mkdir()
-    (root / "desk/story.html").write_bytes(
-        render("origin", "en", "Lab ships its new model", OPEN_WEIGHT)
-    )
-    (root / "feeds/desk.xml").write_bytes(_feed(written))
+    page = render("origin", "en", "Lab ships its new model", OPEN_WEIGHT)
+    if dated_by == "page":  # the entry is undated; the page states the time, without a zone
+        stated = written.replace(" ", "T")
+        meta = f'<meta property="article:published_time" content="{stated}">'
+        page = page.replace(b"</head>", meta.encode() + b"</head>")
+    (root / "desk/story.html").write_bytes(page)
+    (root / "feeds/desk.xml").write_bytes(_feed(written if dated_by == "feed" else None))
 
     def zoned(data: dict[str, Any]) -> None:
         if zone:

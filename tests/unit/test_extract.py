@@ -225,3 +225,21 @@ def test_a_page_dated_in_its_metadata_keeps_the_time_it_states(head: str) -> Non
     result = extract_article(html.encode(), url="https://x.example/news/open-weights")
     assert result.source == "page"
     assert result.published == datetime(2025, 3, 4, 4, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta property="article:published_time" content="2025-03-04T13:30:00">',
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "h",'
+        ' "datePublished": "2025-03-04 13:30:00"}</script>',
+    ],
+)
+def test_a_page_time_stated_without_a_zone_is_in_the_feeds_timezone(head: str) -> None:
+    """A Seoul desk's page states its wall clock without a zone; read as UTC, an undated
+    entry's story showed nine hours late. The feed's `timezone` says which clock it is."""
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)), head).encode()
+    url = "https://x.example/news/open-weights"
+    seoul = extract_article(html, url=url, zone="Asia/Seoul")
+    assert seoul.published == datetime(2025, 3, 4, 4, 30, tzinfo=UTC)
+    assert extract_article(html, url=url).published == datetime(2025, 3, 4, 13, 30, tzinfo=UTC)

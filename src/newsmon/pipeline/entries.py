@@ -45,7 +45,13 @@ def to_stored(matches: Iterable[TopicMatch]) -> list[StoredMatch]:
     ]
 
 
-def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | None) -> PageJob:
+def page_job(
+    ctx: Context,
+    page: FetchResult,
+    entry: FeedEntry,
+    language: str | None,
+    zone: str | None = None,
+) -> PageJob:
     """What a worker needs to turn an entry's fetched page (or its absence) into text."""
     job = PageJob(
         url=page.final_url,
@@ -54,6 +60,7 @@ def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | 
         feed_summary=entry.summary,
         language=language,
         max_text_chars=ctx.config.extract.max_text_chars,
+        zone=zone,
     )
     if not page.ok:
         why = page.error if page.refused else f"page fetch failed: {page.error}"
@@ -61,17 +68,7 @@ def page_job(ctx: Context, page: FetchResult, entry: FeedEntry, language: str | 
     if page.content_type not in HTML_TYPES:
         return job.without_page(f"not an HTML page ({page.content_type})")
     note = f"page cut at {ctx.config.fetch.max_page_bytes} bytes" if page.truncated else None
-    return PageJob(
-        job.url,
-        page.content,
-        page.charset,
-        None,
-        note,
-        job.feed_title,
-        job.feed_summary,
-        language,
-        job.max_text_chars,
-    )
+    return replace(job, content=page.content, charset=page.charset, note=note)
 
 
 def still_down(page: FetchResult) -> bool:
@@ -109,8 +106,11 @@ async def analyse_page(
     language: str | None,
     fetcher: Fetcher | None = None,
     outcome: FeedOutcome | None = None,
+    *,
+    zone: str | None = None,
 ) -> PageAnalysis:
-    """Text, topics and hashes for an entry, computed in a worker within the page's budget.
+    """Text, topics and hashes for an entry, computed in a worker within the page's budget;
+    `zone` is the feed's `timezone`, for page dates written without one.
 
     A page over its budget (or whose worker failed) is stored from the feed's summary with
     the reason; should even that fail, the summary is kept without topics. A page without
@@ -118,7 +118,7 @@ async def analyse_page(
     `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
     bytes count in `outcome`'s).
     """
-    analysis = await _analyse(ctx, page_job(ctx, page, entry, language))
+    analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone))
     frame = analysis.extracted.frame
     if fetcher is None or frame is None:
         return analysis
@@ -128,7 +128,7 @@ async def analyse_page(
     if not framed.ok:
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
         return analysis
-    inner = await _analyse(ctx, page_job(ctx, framed, entry, language))
+    inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone))
     if inner.extracted.source not in ARTICLE_SOURCES:
         return analysis
     # the entry is still the page the feed linked to; its text is the frame's
@@ -291,7 +291,9 @@ async def process_entry(
                 home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
             )
         outcome.bytes_received += len(page.content)
-        analysis = await analyse_page(ctx, page, entry, feed.language, fetcher, outcome)
+        analysis = await analyse_page(
+            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+        )
         result = await asyncio.to_thread(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
         )
@@ -364,7 +366,9 @@ async def revisit_known(
             outcome.pages_failed += not page.refused
             continue
         try:
-            analysis = await analyse_page(ctx, page, entry, feed.language, fetcher, outcome)
+            analysis = await analyse_page(
+                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+            )
             outcome.updated += await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )

@@ -120,7 +120,9 @@ async def backfill_pages(
             page = await fetch_page(ctx, fetcher, url, trusted=True)
             if not page.ok:
                 return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
-            analysis = await analyse_page(ctx, page, _entry(url), source.language, fetcher)
+            analysis = await analyse_page(
+                ctx, page, _entry(url), source.language, fetcher, zone=source.timezone
+            )
             if dry_run:
                 topics = tuple(m.topic for m in analysis.matches)
                 return PageOutcome(url, "would store", analysis.extracted.title, topics)
