@@ -79,6 +79,10 @@ def limit_violations(message: Message) -> list[str]:
 _NO_BIDI_RUNS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
+# Not a space to Unicode nor ignorable, yet shows nothing: a title of it looked empty.
+BRAILLE_BLANK = "\u2800"
+
+
 def without_bidi_runs(text: str) -> str:
     """`text` without the controls whose run would reverse what is shown after it."""
     return text.translate(_NO_BIDI_RUNS)
@@ -89,7 +93,8 @@ def shown_title(title: str | None, url: str) -> str:
     character is left (a title of spaces or zero-width characters left a link with nothing
     to click on), without them too (a feed's link keeps what it wrote in the host)."""
     shown = " ".join(without_bidi_runs(title or "").split())
-    return shown if INVISIBLE.sub("", shown).strip() else " ".join(without_bidi_runs(url).split())
+    visible = INVISIBLE.sub("", shown).replace(BRAILLE_BLANK, "").strip()
+    return shown if visible else " ".join(without_bidi_runs(url).split())
 
 
 def plural(count: int, noun: str, nouns: str) -> str:

@@ -65,6 +65,9 @@ class PassTotals:
     sender: str
     failures: tuple[FailedFeed, ...]
     delivery_errors: tuple[str, ...]
+    # messages delivery tried and did not get out (failed, to retry, given back, held): none,
+    # and the pass's delivery errors are not about what waits (a channel's history probed)
+    alerts_unsent: int = 0
 
     @classmethod
     def of(
@@ -101,6 +104,11 @@ class PassTotals:
             sender=delivery.sender,
             failures=tuple(FailedFeed(f.feed, f.error or "", f.next_check) for f in failed),
             delivery_errors=tuple(delivery.errors),
+            alerts_unsent=delivery.failed
+            + delivery.retrying
+            + delivery.deferred
+            + delivery.held
+            + (1 if delivery.credential_error else 0),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,6 +138,7 @@ class PassTotals:
             "sender": self.sender,
             "failures": {f.feed: f.error for f in self.failures},
             "delivery_errors": list(self.delivery_errors[:MAX_STORED_ERRORS]),
+            "alerts_unsent": self.alerts_unsent,
         }
 
     def line(self) -> str:

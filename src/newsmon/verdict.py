@@ -44,9 +44,14 @@ class PassFailed(Exception):
 
 
 def delivery_blocked(summary: Mapping[str, Any]) -> bool:
-    """A pass's stored summary says alerts waited, none went out, and the sender refused."""
+    """A pass's stored summary says alerts waited, none went out, and the sender refused what
+    the pass tried. A pass that tried nothing (what waits is not due) is not blocked, whatever
+    else its delivery reported (a channel's history probed, `history_unreadable` in health);
+    summaries stored before `alerts_unsent` was kept are judged without it."""
+    unsent = summary.get("alerts_unsent")
     return (
-        int(summary.get("alerts_pending") or 0) > 0
+        (unsent is None or int(unsent) > 0)
+        and int(summary.get("alerts_pending") or 0) > 0
         and int(summary.get("alerts_sent") or 0) == 0
         and bool(summary.get("delivery_errors"))
     )

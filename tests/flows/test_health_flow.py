@@ -23,7 +23,7 @@ from newsmon.devsite import SiteServer
 from newsmon.verdict import PassFailed, VerdictKind
 from tests.flows.test_backfill_urls_flow import artifacts
 from tests.support.configs import write_config
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import MISSING_HISTORY_SCOPE, FakeSlack, Scripted
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -121,6 +121,35 @@ def test_delivery_blocked_for_several_passes_fails_the_run_until_slack_takes_ale
     code, out = newsmon("health", "--config", str(config))
     assert code == 0, out
     assert latest_health().description == "healthy"
+
+
+def test_passes_that_try_no_alert_are_not_delivery_blocked_by_a_channel_history_problem(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """One alert waits an hour for its retry and a channel's history cannot be read (reported
+    on its own: `history_unreadable`): passes that post nothing because nothing is due are not
+    "delivery blocked" — Slack refused nothing they tried."""
+    config = write_config(
+        tmp_path,
+        feeds=GOOD_FEEDS[:1],
+        base=site.base,
+        channels=CHANNELS,
+        slack={"retry_delays_minutes": [60.0]},
+    )
+    store = Store.open(load_config(config).database_url)
+    store.outbox.set_history_error("#ai-safety", "missing_scope")
+    store.close()
+    slack.read_outage = MISSING_HISTORY_SCOPE  # the bot lacks channels:history
+    slack.script.append(Scripted(503, {"ok": False, "error": "service_unavailable"}))
+    first = asyncio.run(monitor(config_path=str(config), blocked_passes=2))
+    assert first.alerts_sent > 0 and first.alerts_pending == 1  # the one retried in an hour
+    for _ in range(2):
+        quiet = asyncio.run(monitor(config_path=str(config), blocked_passes=2))
+        assert quiet.alerts_sent == 0 and quiet.alerts_pending == 1
+    assert [r["status"] for r in runs_of(config)] == ["completed"] * 3
+    code, out = newsmon("health", "--config", str(config), "--json")
+    kinds = [p["kind"] for p in json.loads(out)["problems"]]
+    assert code == EXIT_UNHEALTHY and kinds == ["history_unreadable"]
 
 
 def test_a_pass_that_times_out_is_recorded_as_crashed(tmp_path: Path, site: SiteServer) -> None:

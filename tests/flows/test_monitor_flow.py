@@ -106,6 +106,7 @@ RUN_SUMMARY_KEYS = [
     "sender",
     "failures",
     "delivery_errors",
+    "alerts_unsent",
 ]
 
 

@@ -47,3 +47,36 @@ def test_a_story_the_bot_announced_is_not_announced_again_through_a_webhook(
         assert outcome.alerts_queued == 0
     finally:
         store.close()
+
+
+def test_a_story_announced_under_a_channel_name_is_not_announced_again_under_its_id(
+    db_url: str, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """The configuration now names the same Slack channel by its ID (README: "Channels may be
+    configured by name or ID"): the alert sent under "#ai-news" announced the story there."""
+    rules_path = tmp_path / "topics.yaml"
+    rules_path.write_text(RULES, encoding="utf-8")
+    rules = load_rules(rules_path)
+    bot = Secrets(slack_bot_token=fake.token, slack_api_url=fake.api_url)
+    store = Store.open(db_url)
+    try:
+        match = [StoredMatch("policy", 3, [], "snippet")]
+        store.add_article(
+            new_article("https://a.example/s", TEXT, title=TITLE),
+            match,
+            rules.version,
+            {"#ai-news": ["policy"]},
+        )
+        by_name = Config.model_validate({"slack": {"default_channel": "#ai-news"}})
+        assert deliver(Context(by_name, rules, store, secrets=bot), 10).sent == 1
+
+        by_id = Config.model_validate({"slack": {"default_channel": fake.channel_id("ai-news")}})
+        ctx = Context(by_id, rules, store, secrets=bot)
+        rows = [r for batch in store.reclassify_batches(EPOCH, None) for r in batch]
+        outcome = reclassify_batch(ctx, rows, queue_alerts=True)
+        deliver(ctx, 10)
+
+        assert len(fake.top_level("ai-news")) == 1, "the story was posted twice in #ai-news"
+        assert outcome.alerts_queued == 0
+    finally:
+        store.close()

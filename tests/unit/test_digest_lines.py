@@ -25,7 +25,9 @@ def _lines(messages: list[Message]) -> list[str]:
     return [line for m in messages for b in m.blocks[1:] for line in b["text"]["text"].split("\n")]
 
 
-@pytest.mark.parametrize("title", ["   ", "\n\t ", "\u200b\u2060\ufeff", " \u3164 \u00ad", ""])
+@pytest.mark.parametrize(
+    "title", ["   ", "\n\t ", "\u200b\u2060\ufeff", " \u3164 \u00ad", "", "\u2800\u2800 \u2800"]
+)
 def test_a_title_with_nothing_to_show_is_shown_as_its_link(title: str) -> None:
     """A title of spaces or invisible characters left the link with an empty label: a line
     with nothing to click on."""

@@ -257,3 +257,33 @@ def test_only_pages_with_no_try_left_count_as_unread(store: Store) -> None:
     assert counts() == (2, 1, "page fetch failed (5 tries): HTTP 503")
     [h] = store.feed_health()  # without a window, nothing is counted
     assert (h.recent_articles, h.recent_unread, h.pages_waiting) == (0, 0, 1)
+
+
+def test_a_channel_now_configured_by_its_id_is_not_announced_to_again(store: Store) -> None:
+    """The teaser's alert went out under "#policy"; the configuration now names that channel by
+    the ID Slack answered: the page read at last does not announce the story there again."""
+    first = store.add_article(
+        new_article(
+            URL,
+            "A regulator asked about a model.",
+            signed=True,
+            feed_id=desk(store),
+            text_source="feed-summary",
+            page_failed=True,
+            page_retry_at=NOW,
+        ),
+        [POLICY],
+        "v1",
+        {"#policy": ["policy"]},
+    )
+    claim = store.new_claim(timedelta(minutes=10))
+    [job] = store.outbox.claim_alerts(claim, 10)
+    assert store.outbox.alert_sent(
+        claim, job.id, destination="slack", slack_ts="1.0", slack_channel="C0POLICY"
+    )
+    [due] = store.pages_to_retry(desk(store), NOW, 10)
+    recovered = store.recover_page(
+        first.id, due.text, read(URL), [POLICY], "v1", {"C0POLICY": ["policy"]}
+    )
+    assert recovered.replaced and recovered.alerts_queued == 0
+    assert alerts(store) == [(first.id, "#policy", AlertStatus.SENT)]

@@ -23,7 +23,12 @@ from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head, story_members
 from newsmon.corpus.engine import Database
-from newsmon.corpus.outbox import alert_rows, hold_back_late_copies, withdraw_unmatched
+from newsmon.corpus.outbox import (
+    alert_rows,
+    hold_back_late_copies,
+    same_channel,
+    withdraw_unmatched,
+)
 from newsmon.corpus.records import (
     AlertStatus,
     ArticleText,
@@ -324,10 +329,16 @@ class Articles:
             s.flush()
             s.add_all(_match_rows(row.id, matches, rules_version))
             members = story_members(head_id)
-            alerted = set(
-                s.scalars(select(AlertRow.channel).where(AlertRow.article_id.in_(members)))
-            )
-            fresh = {ch: t for ch, t in (alerts or {}).items() if ch not in alerted}
+            fresh = {
+                ch: t
+                for ch, t in (alerts or {}).items()
+                if s.scalar(
+                    select(AlertRow.id)
+                    .where(AlertRow.article_id.in_(members), same_channel(s, ch))
+                    .limit(1)
+                )
+                is None
+            }
             new_alerts = alert_rows(row.id, fresh, alert_status, alert_note)
             s.add_all(new_alerts)
             queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0

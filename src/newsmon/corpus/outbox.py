@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, func, select, type_coerce, update
+from sqlalchemy import ColumnElement, String, func, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,21 @@ def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
             row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
             withdrawn += 1
     return withdrawn
+
+
+def same_channel(s: Session, channel: str) -> ColumnElement[bool]:
+    """Alerts in `channel` however the configuration spelled it then: a channel configured by
+    name and later by its ID (or the reverse) is one channel in Slack, and a story announced
+    under one spelling was announced under the other. Known through the ID Slack answered for
+    each post (`alerts.slack_channel`) and for each name (`slack_channels`)."""
+    ids = {channel}  # configured by its ID: the ID Slack answers for it
+    known = s.scalar(select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel))
+    if known:
+        ids.add(known)
+    names = {channel} | set(
+        s.scalars(select(SlackChannelRow.channel).where(SlackChannelRow.slack_id.in_(ids)))
+    )
+    return AlertRow.channel.in_(sorted(names)) | AlertRow.slack_channel.in_(sorted(ids))
 
 
 LATE_COPY_NOTE = "its story is announced in this channel by another alert (a page read late)"
@@ -153,7 +168,7 @@ class Outbox:
                 )
             )
             members = story_members(head)
-            same = AlertRow.channel == channel
+            same = same_channel(s, channel)
             if channel == WEBHOOK_CHANNEL:  # its one channel: a post anywhere announced the story
                 same = same | (AlertRow.status != AlertStatus.SKIPPED)
             others = select(AlertRow.id).where(AlertRow.article_id.in_(members), same)
