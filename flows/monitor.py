@@ -44,7 +44,7 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
-from newsmon.verdict import BLOCKED_PASSES, PassFailed, judge_pass
+from newsmon.verdict import BLOCKED_PASSES, STREAK_LOOKBACK, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
@@ -195,7 +195,8 @@ async def monitor(
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
         delivery = await deliver_task(ctx, require_slack)
         totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
-        earlier = ctx.store.runs.recent_runs("monitor", limit=blocked_passes, before_id=run_id)
+        lookback = max(blocked_passes, STREAK_LOOKBACK)
+        earlier = ctx.store.runs.recent_runs("monitor", limit=lookback, before_id=run_id)
         verdict = judge_pass(totals, earlier, blocked_passes=blocked_passes)
         refused = delivery.credential_error
         status = RunStatus.COMPLETED if verdict.ok and not refused else RunStatus.FAILED

@@ -13,6 +13,7 @@ from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.report import PassTotals
 
 BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
+STREAK_LOOKBACK = 48  # earlier passes read for the streak (idle ones in between are skipped)
 MAX_NAMED = 3  # feeds or errors named in one message
 
 
@@ -43,18 +44,32 @@ class PassFailed(Exception):
         self.totals = totals
 
 
+class Delivery(StrEnum):
+    """What a pass's delivery did, as its stored summary tells."""
+
+    MOVING = "moving"  # something went out, or nothing waits, or nothing was refused
+    BLOCKED = "blocked"  # alerts wait, none went out, and the sender refused what was tried
+    IDLE = "idle"  # alerts wait, but none was due: nothing tried, nothing known either way
+
+
+def delivery_state(summary: Mapping[str, Any]) -> Delivery:
+    """The pass's delivery from its stored summary. A pass that tried nothing is idle, whatever
+    else its delivery reported (a channel's history probed, `history_unreadable` in health):
+    it neither blocks nor clears. Summaries stored before `alerts_unsent` was kept are judged
+    without it (idle never)."""
+    pending = int(summary.get("alerts_pending") or 0)
+    if pending == 0 or int(summary.get("alerts_sent") or 0) > 0:
+        return Delivery.MOVING
+    unsent = summary.get("alerts_unsent")
+    if unsent is not None and int(unsent) == 0:
+        return Delivery.IDLE
+    return Delivery.BLOCKED if summary.get("delivery_errors") else Delivery.MOVING
+
+
 def delivery_blocked(summary: Mapping[str, Any]) -> bool:
     """A pass's stored summary says alerts waited, none went out, and the sender refused what
-    the pass tried. A pass that tried nothing (what waits is not due) is not blocked, whatever
-    else its delivery reported (a channel's history probed, `history_unreadable` in health);
-    summaries stored before `alerts_unsent` was kept are judged without it."""
-    unsent = summary.get("alerts_unsent")
-    return (
-        (unsent is None or int(unsent) > 0)
-        and int(summary.get("alerts_pending") or 0) > 0
-        and int(summary.get("alerts_sent") or 0) == 0
-        and bool(summary.get("delivery_errors"))
-    )
+    the pass tried."""
+    return delivery_state(summary) is Delivery.BLOCKED
 
 
 def _named(items: Sequence[str]) -> str:
@@ -69,8 +84,10 @@ def judge_pass(
 
     Every feed tried failing is a failure at once (no network, a dead proxy). Delivery that
     is blocked fails only after `blocked_passes` passes in a row (the earlier ones as their
-    stored summaries tell), so one Slack hiccup does not turn a run red. Feeds not due were
-    not tried and count neither way.
+    stored summaries tell), so one Slack hiccup does not turn a run red. Passes that tried no
+    alert in between (each waits its retry time: 5, 20, 60 minutes...) do not break the
+    streak, so a long outage is not hidden by its own backoff; `earlier` should reach back
+    `STREAK_LOOKBACK` passes. Feeds not due were not tried and count neither way.
     """
     if totals.feeds_failed and not totals.feeds_ok:
         failed = [f"{f.feed}: {f.error}" for f in totals.failures]
@@ -81,10 +98,12 @@ def judge_pass(
     if blocked_passes > 0 and delivery_blocked(totals.as_dict()):
         finished = [r for r in earlier if r.status in (RunStatus.COMPLETED, RunStatus.FAILED)]
         streak = 1
-        for run in finished[: blocked_passes - 1]:
-            if not delivery_blocked(run.summary):
+        for run in finished:
+            state = delivery_state(run.summary)
+            if state is Delivery.MOVING or streak >= blocked_passes:
                 break
-            streak += 1
+            if state is Delivery.BLOCKED:
+                streak += 1
         if streak >= blocked_passes:
             return PassVerdict(
                 VerdictKind.DELIVERY_BLOCKED,

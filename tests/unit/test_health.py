@@ -92,6 +92,33 @@ def test_blocked_delivery_fails_only_after_enough_passes_in_a_row() -> None:
     assert judge_pass(blocked, [run(3, summary=totals(pending=4, errors=probed).as_dict())]).ok
 
 
+def test_passes_waiting_out_a_retry_do_not_hide_a_long_outage() -> None:
+    """Slack down for hours: each failed alert waits its retry time (5, 20, 60 minutes...), and
+    the passes in between try nothing. Those passes neither block nor clear: the passes that
+    tried and were refused still make a streak, and the run fails as it should."""
+    down = ("#p: Slack failed: HTTP 503",)
+    refused = totals(pending=4, errors=down, given_back=1).as_dict()
+    waiting = totals(pending=4).as_dict()  # nothing due, nothing tried, nothing reported
+    probed = totals(pending=4, errors=("#q: its history cannot be read",)).as_dict()
+    earlier = [
+        run(6, summary=waiting),
+        run(5, summary=probed),
+        run(4, summary=refused),
+        run(3, summary=waiting),
+        run(2, summary=refused),
+    ]
+    now = totals(pending=4, errors=down, given_back=1)
+    verdict = judge_pass(now, earlier, blocked_passes=3)
+    assert verdict.kind is VerdictKind.DELIVERY_BLOCKED
+    assert verdict.message.startswith("delivery blocked for 3 passes in a row")
+    # a pass that delivered in between still breaks the streak
+    delivered = totals(pending=4, sent=1).as_dict()
+    earlier.insert(3, run(35, summary=delivered))
+    assert judge_pass(now, earlier, blocked_passes=3).ok
+    # and a pass that tried nothing is never itself the one that fails
+    assert judge_pass(totals(pending=4), earlier[3:], blocked_passes=3).ok
+
+
 def feed(name: str = "f", **changes: object) -> FeedHealth:
     values: dict[str, object] = {
         "name": name,
