@@ -257,3 +257,15 @@ def test_only_pages_with_no_try_left_count_as_unread(store: Store) -> None:
     assert counts() == (2, 1, "page fetch failed (5 tries): HTTP 503")
     [h] = store.feed_health()  # without a window, nothing is counted
     assert (h.recent_articles, h.recent_unread, h.pages_waiting) == (0, 0, 1)
+
+
+def test_0017_adds_the_whole_long_link_and_walks_down_and_up_again(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'walk.db'}")
+    try:
+        assert_adds_a_column(engine, "0017", "articles", "long_url")
+    finally:
+        engine.dispose()
