@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import lxml.html
+import regex
 
 from newsmon.bounds import clean_text, xml_text
 from newsmon.charset import choose_encoding, xml_declared
@@ -193,11 +194,26 @@ def _text(value: Any) -> str:
     return str(value) if isinstance(value, str | int | float) and value is not True else ""
 
 
+# What may surround a link in a feed but is no part of it: spaces, and characters there to be
+# invisible (zero-width space, byte order mark, soft hyphen: `bounds.INVISIBLE`).
+_LINK_EDGES = regex.compile(
+    r"^[\s\p{Default_Ignorable_Code_Point}]+|[\s\p{Default_Ignorable_Code_Point}]+$"
+)
+# An absolute link after invisible characters that feedparser already resolved as a relative
+# one (Atom's `href`): `https://feed.host/dir/<U+200B>https:/story.host/…`.
+_HIDDEN_ABSOLUTE = regex.compile(r"/\p{Default_Ignorable_Code_Point}+(https?):/*", regex.I)
+
+
 def absolute_link(base: str, href: str) -> str | None:
     """`href` resolved against `base` when that gives an http(s) address, else None: a broken
     host (``http://[SITE_URL]/``), a lone surrogate or a stray scheme is a publisher's slip
-    that must cost the link, not the feed (urljoin raises on some of them)."""
-    href = clean_text(href).strip()
+    that must cost the link, not the feed (urljoin raises on some of them). Spaces and
+    invisible characters around it go: a zero-width space before `https://` made the link a
+    path on the feed's own host."""
+    href = _LINK_EDGES.sub("", clean_text(href))
+    hidden = _HIDDEN_ABSOLUTE.search(href)
+    if hidden:
+        href = f"{hidden.group(1)}://{href[hidden.end() :]}"
     if not href:
         return None
     try:

@@ -76,6 +76,9 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 # Host prefixes that serve the same document as the bare host.
 _HOST_ALIASES = ("www.", "amp.")
+# A Java servlet's session id in the path (URL rewriting, `page.jsp;jsessionid=…`): the
+# visitor's session, never the document; a feed generated anew gives each link another one.
+_SESSION_PATH_PARAM = re.compile(r";jsessionid=[^/;]*", re.IGNORECASE)
 # Query parameters that only ask for the AMP rendering of the same page.
 _AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
 
@@ -221,8 +224,9 @@ def canonical_url(url: str) -> str:
 
     On top of `clean_url`: http and https are one page, `www.` and `amp.` hosts are the bare
     host, AMP renderings (`/amp`, `/amp.html`, `.amp.html`, `?amp=1`, `/amp/…`) are the page,
-    and a trailing slash is dropped. Different paths, hosts (other subdomains) and meaningful
-    query parameters stay different. The result is a key, not always a fetchable address.
+    a servlet session id in the path (`;jsessionid=…`) goes, and a trailing slash is dropped.
+    Different paths, hosts (other subdomains) and meaningful query parameters stay different.
+    The result is a key, not always a fetchable address.
     """
     cleaned = clean_url(url)
     try:
@@ -238,7 +242,7 @@ def canonical_url(url: str) -> str:
             if netloc.startswith(alias) and "." in netloc[len(alias) :]:
                 netloc = netloc[len(alias) :]
                 break
-    path = _strip_amp_path(parts.path)
+    path = _strip_amp_path(_SESSION_PATH_PARAM.sub("", parts.path))
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return urlunsplit(("https", netloc, path, _without(parts.query, _is_amp_param), ""))

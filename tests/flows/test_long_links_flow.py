@@ -13,7 +13,12 @@ from newsmon.corpus.schema import MAX_URL
 from newsmon.devsite import serve
 from newsmon.urls import canonical_url
 from tests.flows.test_monitor_flow import run_monitor
-from tests.flows.test_page_retry_flow import OPEN_WEIGHT, REGULATOR, write_one_term_config
+from tests.flows.test_page_retry_flow import (
+    OPEN_WEIGHT,
+    REGULATOR,
+    write_one_term_config,
+    write_retry_config,
+)
 from tests.support.dedup_set import render
 from tests.support.fake_slack import FakeSlack
 
@@ -75,3 +80,29 @@ def test_links_longer_than_a_stored_address_keep_their_stories(
         assert set(store.known_articles(keys)) == set(keys)
     finally:
         store.close()
+
+
+def test_a_long_link_whose_page_failed_is_read_again_at_its_own_address(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A page that failed on the first pass is tried again from what the corpus kept of its
+    link: a link of more than 2,000 characters kept as its first 2,000 was fetched cut (a 404,
+    or another page), so what its teaser hid was never announced."""
+    root = tmp_path / "site"
+    (root / DEEP).mkdir(parents=True)
+    (root / "feeds").mkdir()
+    (root / DEEP / OPEN[1]).write_bytes(render("origin", "en", OPEN[0], OPEN_WEIGHT))
+    (root / "feeds/desk.xml").write_bytes(_feed(OPEN))  # its teaser names no topic
+    with serve(root) as site:
+        config = write_retry_config(tmp_path, site, [("desk", "/feeds/desk.xml")])
+        site.routes[f"/{DEEP}/{OPEN[1]}"] = {"status": 503}
+        first = run_monitor(config)
+        assert (first.new_articles, first.pages_failed, slack.top_level()) == (1, 1, [])
+        del site.routes[f"/{DEEP}/{OPEN[1]}"]
+        second = run_monitor(config)
+        fetched = [p for p in site.paths_requested() if not p.startswith("/feeds/")]
+
+    assert fetched == [f"/{DEEP}/{OPEN[1]}"] * 2
+    assert (second.pages_retried, second.pages_recovered) == (1, 1)
+    [post] = slack.top_level()
+    assert post["channel"] == "#os" and OPEN[0] in str(post["blocks"])

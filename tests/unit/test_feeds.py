@@ -111,3 +111,22 @@ def test_charset_claims_that_contradict_each_other() -> None:
         )
         is None
     )
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\ufeff", "\u200b\u2060", "\u00ad"])
+@pytest.mark.parametrize("kind", ["rss", "atom", "json"])
+def test_invisible_characters_around_a_link_do_not_move_it(mark: str, kind: str) -> None:
+    """A CMS that opens fields with a zero-width space or a byte order mark (AI타임스 does
+    so in its text) must not turn the story's link into a path on the feed's own host (its
+    page never read, the alert linking nowhere), nor give it another key."""
+    link = f"{mark}https://news.example/article/1{mark}"
+    data = {
+        "rss": f'<rss version="2.0"><channel><title>t</title><item><title>A</title>'
+        f"<link>{link}</link><description>d</description></item></channel></rss>",
+        "atom": f'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><id>e1'
+        f'</id><title>A</title><link href="{link}"/><summary>d</summary></entry></feed>',
+        "json": '{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": '
+        f'[{{"id": "1", "url": "{link}", "content_text": "d"}}]}}',
+    }[kind]
+    [entry] = parse_feed(data.encode("utf-8"), "https://feeds.example/rss.xml").entries
+    assert entry.link == "https://news.example/article/1"

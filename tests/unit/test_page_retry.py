@@ -287,3 +287,15 @@ def test_a_channel_now_configured_by_its_id_is_not_announced_to_again(store: Sto
     )
     assert recovered.replaced and recovered.alerts_queued == 0
     assert alerts(store) == [(first.id, "#policy", AlertStatus.SENT)]
+
+
+def test_0017_adds_the_whole_long_link_and_walks_down_and_up_again(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'walk.db'}")
+    try:
+        assert_adds_a_column(engine, "0017", "articles", "long_url")
+    finally:
+        engine.dispose()

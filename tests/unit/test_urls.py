@@ -22,6 +22,8 @@ from newsmon.urls import canonical_url, clean_url, former_canonical_urls
         ("https://example.com/%ED%95%9C%EA%B8%80", "https://example.com/%ED%95%9C%EA%B8%80"),
         ("https://example.com/한글", "https://example.com/%ED%95%9C%EA%B8%80"),
         ("https://example.com/a?Utm_Campaign=x", "https://example.com/a"),
+        ("https://example.com/a.jsp;jsessionid=F00D.n1?id=7", "https://example.com/a.jsp?id=7"),
+        ("https://example.com/app;JSESSIONID=X/a.jsp", "https://example.com/app/a.jsp"),
     ],
 )
 def test_canonical_url(url: str, expected: str) -> None:

@@ -108,6 +108,7 @@ class Articles:
             row = ArticleRow(
                 canonical_url=stored_key(article.canonical_url),
                 url=article.url,
+                long_url=article.url if len(article.url) > MAX_URL else None,
                 feed_id=article.feed_id,
                 guid=article.guid,
                 title=article.title,

@@ -33,6 +33,9 @@ from newsmon.clock import utcnow
 from newsmon.corpus.records import AlertStatus, DuplicateReason, RunStatus
 
 MAX_URL = 2000
+# A link longer than `url` holds is kept whole, up to this (servers' request lines stop near
+# 8 KB), in `articles.long_url`: its page is tried again at its own address, not a cut one.
+MAX_LONG_URL = 8192
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -140,6 +143,9 @@ class ArticleRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(Bounded(MAX_URL), unique=True)
     url: Mapped[str] = mapped_column(Bounded(MAX_URL))
+    # The whole link when `url` holds only its first MAX_URL characters (None otherwise, and
+    # for a link longer than MAX_LONG_URL: a cut address leads elsewhere).
+    long_url: Mapped[str | None] = mapped_column(Bounded(MAX_LONG_URL, drop_longer=True))
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id"))
     guid: Mapped[str | None] = mapped_column(Bounded(1000))
     title: Mapped[str | None] = mapped_column(Bounded())

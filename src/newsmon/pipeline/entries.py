@@ -22,6 +22,7 @@ from newsmon.corpus.records import (
     NewSighting,
     StoredMatch,
 )
+from newsmon.corpus.schema import MAX_LONG_URL
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
@@ -186,7 +187,9 @@ def store_entry(
     extracted = analysis.extracted
     failed = not page.ok and not page.refused
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
-    if feed_id is not None and failed:  # a feed's entry: its page is tried again later
+    # a feed's entry: its page is tried again later, at its link as stored (whole up to
+    # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none)
+    if feed_id is not None and failed and len(article.url) <= MAX_LONG_URL:
         article = replace(
             article, page_failed=True, page_retry_at=next_try(ctx.config, page, 1, now)
         )
