@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from newsmon.bounds import INVISIBLE, clean_text
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import WEBHOOK_CHANNEL, AlertJob, ReplyJob
+from newsmon.urls import site_root
 
 # Slack's limits, counted as Slack counts (UTF-16 code units of the text as sent, escaped):
 SLACK_SECTION_CHARS = 3000  # a section's text, a context element's text
@@ -115,12 +116,7 @@ def link_url(url: str) -> str:
     # <, > and | would end or split the link markup; & is escaped like any text.
     linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
     if len(linked) > MAX_LINK_URL_CHARS:  # would crowd the section out: link the site instead
-        try:
-            parts = urlsplit(url)
-            root = f"{parts.scheme}://{parts.netloc}/"
-        except ValueError:  # the host part is no host: cut it out by hand
-            root = "/".join(url.split("/", 3)[:3]) + "/"
-        linked = escape(quote(root[:MAX_LINK_URL_CHARS], safe=":/"))
+        linked = escape(quote(site_root(url)[:MAX_LINK_URL_CHARS], safe=":/"))
     if len(linked) > MAX_LINK_URL_CHARS:  # a host no DNS name is as long (hundreds of "é"
         # at 6 characters each, from a garbled feed) would still crowd the section out: cut it
         # before a whole %XX escape; the address did not lead anywhere either way

@@ -174,6 +174,16 @@ def _netloc(scheme: str, netloc: str, port: int | None) -> str:
     return f"{userinfo}{host}{port_part}"
 
 
+def site_root(url: str) -> str:
+    """The address of `url`'s site ("https://host/"): what a link too long to keep or show
+    leads to instead of a cut address (another page, or none). Never raises."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}/"
+    except ValueError:  # the host part is no host: cut it out by hand
+        return "/".join(url.split("/", 3)[:3]) + "/"
+
+
 def clean_url(url: str) -> str:
     """The address to show and link: normalised by w3lib, without a default port, fragment or
     tracking parameters; the remaining query parameters sorted.

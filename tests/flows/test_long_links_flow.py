@@ -101,8 +101,12 @@ def test_a_long_link_whose_page_failed_is_read_again_at_its_own_address(
         del site.routes[f"/{DEEP}/{OPEN[1]}"]
         second = run_monitor(config)
         fetched = [p for p in site.paths_requested() if not p.startswith("/feeds/")]
+        cut = site.url(f"/{DEEP}/{OPEN[1]}")[:MAX_URL]
 
     assert fetched == [f"/{DEEP}/{OPEN[1]}"] * 2
     assert (second.pages_retried, second.pages_recovered) == (1, 1)
     [post] = slack.top_level()
     assert post["channel"] == "#os" and OPEN[0] in str(post["blocks"])
+    # the alert links the site (the whole link is too long for a message), never the cut one
+    assert f"<{cut}|" not in str(post["blocks"])
+    assert f"<{site.base}/|" in str(post["blocks"])

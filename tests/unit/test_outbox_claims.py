@@ -127,6 +127,31 @@ def test_replies_one_per_source_and_only_under_a_posted_alert(store: Store) -> N
     assert reply.url == "https://b.ex/1"  # tracking parameters dropped
 
 
+def test_links_longer_than_the_corpus_keeps_lead_alerts_and_replies_whole_or_to_the_site(
+    store: Store,
+) -> None:
+    """A link over 2,000 characters is stored as its first 2,000 in `url`: the alert linked
+    that cut address (another page, or none), and so did a reply from a second source."""
+    states = store.sync_feeds(
+        [FeedSpec("wire-a", "https://a/f", None), FeedSpec("wire-b", "https://b/f", None)]
+    )
+    fa, fb = states["wire-a"].id, states["wire-b"].id
+    body = "same long-linked story " * 60
+    deep = "https://a.ex/" + "/".join("d" * 199 for _ in range(12)) + "/story"
+    head = store.add_article(
+        new_article(deep, body, feed_id=fa, signed=True), [MATCH], "v1", {"#p": ["policy"]}
+    )
+    other = "https://b.ex/" + "/".join("e" * 199 for _ in range(12)) + "/story"
+    copy = store.add_article(new_article(other, body, feed_id=fb, signed=True))
+    assert copy.duplicate_of == head.id
+    claim = new_claim(LEASE)
+    [alert] = store.outbox.claim_alerts(claim, 1)
+    assert alert.url == deep  # whole: the message links the site when it is too long to show
+    store.outbox.alert_sent(claim, alert.id, destination="slack", slack_ts="1700.1")
+    [reply] = store.replies.claim_replies(new_claim(LEASE), 10)
+    assert reply.url == "https://b.ex/"
+
+
 def test_a_digest_is_held_once_per_channel_and_period(store: Store) -> None:
     since, until = datetime(2025, 2, 20, tzinfo=UTC), datetime(2025, 2, 21, tzinfo=UTC)
     story = DigestStory(7, "T", "https://a.ex/7", "wire", 2, since)

@@ -237,7 +237,9 @@ class Outbox:
                     list(alert.topics),
                     alert.attempts,
                     article.title,
-                    clean_url(article.url),  # tracking parameters stay out of alerts
+                    # the whole link (`url` holds only the start of a long one), without
+                    # tracking parameters
+                    clean_url(article.long_url or article.url),
                     feed,
                     article.published_at,
                     matches,

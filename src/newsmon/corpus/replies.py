@@ -21,7 +21,7 @@ from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus, Claim, ReplyJob
 from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
-from newsmon.urls import clean_url
+from newsmon.urls import clean_url, site_root
 
 
 def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
@@ -51,7 +51,9 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
             )
         )
     )
-    link = clean_url(url)[:MAX_URL]
+    link = clean_url(url)
+    if len(link) > MAX_URL:  # cut, it would lead to another page or none: the site instead
+        link = site_root(link)[:MAX_URL]
     return [
         ReplyRow(alert_id=a, channel=channel, source=source, url=link)
         for a, channel in wanted.items()
