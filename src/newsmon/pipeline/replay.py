@@ -91,14 +91,15 @@ def _apply_rules(
     left alone (no topic of `topics` either way, gone or a copy now, or rewritten each try)."""
     for _ in range(REREADS):
         matches = ctx.rules.classify(row.title, row.text)
-        wanted = to_stored(matches)
         if topics is not None:
             stored = ctx.store.matches_of(row.id)
             matches = [m for m in matches if m.topic in topics]
             if not matches and not any(m.topic in topics for m in stored):
                 return None
-            wanted = to_stored(matches) + [m for m in stored if m.topic not in topics]
-        change = ctx.store.replace_matches(row.id, wanted, ctx.rules.version, read=row)
+        # The other topics stay as stored when the write holds the article, not as read here.
+        change = ctx.store.replace_matches(
+            row.id, to_stored(matches), ctx.rules.version, read=row, only=topics
+        )
         if not change.stale:
             return change, matches
         fresh = ctx.store.original_text(row.id)
