@@ -180,6 +180,17 @@ class Outbox:
                 return False
             return True
 
+    def queued_topics(self, article_id: int) -> dict[str, list[str]]:
+        """An article's alerts still queued (pending, not yet claimed): channel -> topics. What
+        a backfill would withdraw from (`withdraw_unmatched`), read for its dry run."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(AlertRow.channel, AlertRow.topics).where(
+                    AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING
+                )
+            )
+            return {channel: list(topics) for channel, topics in rows}
+
     # --- claiming and recording ------------------------------------------------------------------
 
     def claim_alerts(self, claim: Claim, limit: int, filt: Filter | None = None) -> list[AlertJob]:
