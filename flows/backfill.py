@@ -64,8 +64,8 @@ def reclassify_task(
 @task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
 def preview_task(
     ctx: Context, rows: list[ArticleText], topics: list[str] | None = None
-) -> list[MatchDiff]:
-    return preview_reclassify(ctx, rows, topics)[1]
+) -> tuple[int, list[MatchDiff]]:
+    return preview_reclassify(ctx, rows, topics)
 
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
@@ -180,17 +180,19 @@ def backfill(
         watch.start(total, "articles")
         if not dry_run:  # a dry run writes nothing, not even its run
             run_id = ctx.store.runs.start_run("backfill", started, flow_run_id=flow_run_id())
-        done, outcome, diffs = 0, ReclassifyOutcome(), list[MatchDiff]()
+        done, outcome, diffs, previewed = 0, ReclassifyOutcome(), list[MatchDiff](), 0
         for part in ctx.store.reclassify_batches(start, end, feed=feed, batch=BATCH):
             if dry_run:
-                diffs.extend(preview_task(ctx, part, topics))
+                counted, changes = preview_task(ctx, part, topics)
+                previewed += counted  # as the real run counts: with topics, fewer than read
+                diffs.extend(changes)
             else:
                 outcome.add(reclassify_task(ctx, part, alerts, topics))
             done += len(part)
             watch.update(done)
         watch.finish()
         if dry_run:
-            outcome = ReclassifyOutcome.of_preview(done, diffs)
+            outcome = ReclassifyOutcome.of_preview(previewed, diffs)
             result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=tuple(diffs))
             logger.info("backfill: %s", result.line())
             create_markdown_artifact(

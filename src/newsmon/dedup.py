@@ -218,6 +218,10 @@ def entry_fingerprint(title: str | None, summary: str | None) -> str:
 # Below it a body is too thin to be a story (a "read more" line, a caption).
 MIN_SHORT_BODY_CHARS = 60
 SHORT_BODY_CHARS = 500
+# A text longer than SHORT_TEXT_BASE + SHORT_TEXT_PER_TITLE_CHAR * (title's length) is no short
+# item whatever normalising removes (`short_body`); the index retention reads no longer text.
+SHORT_TEXT_BASE = 3 * SHORT_BODY_CHARS
+SHORT_TEXT_PER_TITLE_CHAR = 2
 # Exact Jaccard of the bodies' n-gram sets at which two short bodies are one story.
 SHORT_SHINGLE_CHARS = 5
 SHORT_THRESHOLD = 0.3
@@ -253,7 +257,7 @@ def short_body(
     title: str | None, text: str | None, fold: Callable[[str], str] | None = None
 ) -> str | None:
     """The headline-free body of a summary-length item, or None for a longer or empty one."""
-    if not text or len(text) > 3 * SHORT_BODY_CHARS + 2 * len(title or ""):
+    if not text or len(text) > SHORT_TEXT_BASE + SHORT_TEXT_PER_TITLE_CHAR * len(title or ""):
         return None  # not summary-length whatever normalising removes: spare the work
     body = headline_free_body(title, text, fold)
     return body if MIN_SHORT_BODY_CHARS <= len(body) < SHORT_BODY_CHARS else None

@@ -256,7 +256,10 @@ class BackfillResult:
         """One line for the flow's log and artifact."""
         o = self.outcome
         if self.dry_run:
-            return f"dry run: {o.articles} articles, {o.changed} would change (nothing written)"
+            text = f"dry run: {o.articles} articles, {o.changed} would change"
+            if o.alerts_withdrawn:
+                text += f", {o.alerts_withdrawn} queued alerts would be withdrawn"
+            return text + " (nothing written)"
         added = ", ".join(f"+{k} {v}" for k, v in sorted(o.added.items())) or "none"
         removed = ", ".join(f"-{k} {v}" for k, v in sorted(o.removed.items())) or "none"
         text = (
@@ -292,9 +295,11 @@ class BackfillResult:
                 terms = ", ".join(m.terms[:6])
                 lines.append(f"  + {m.topic} (score {m.score}: {terms})")
             lines += [f"  - {m.topic} (was score {m.score})" for m in d.lost]
+            lines += [f"  ! queued alert to {c} withdrawn (no topic left)" for c in d.withdrawn]
+        held = f"; queued alerts withdrawn: {o.alerts_withdrawn}" if o.alerts_withdrawn else ""
         lines.append(
             f"\ndry run over {o.articles} articles: {o.changed} would change; "
-            f"new {added}; lost {removed}; nothing written, nothing sent"
+            f"new {added}; lost {removed}{held}; nothing written, nothing sent"
         )
         return lines
 
@@ -307,14 +312,17 @@ def diff_markdown(diffs: Sequence[MatchDiff], header: str) -> str:
     lines = [
         header,
         "",
-        "| article | title | would add | would drop |",
-        "| --- | --- | --- | --- |",
+        "| article | title | would add | would drop | queued alerts withdrawn |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for d in diffs[:MAX_ARTIFACT_ROWS]:
         title = (d.title or "(no title)")[:90].replace("|", "\\|")
         new = ", ".join(f"{m.topic} ({m.score}: {', '.join(m.terms[:4])})" for m in d.new)
         lost = ", ".join(f"{m.topic} (was {m.score})" for m in d.lost)
-        lines.append(f"| #{d.article_id} | {title} | {new or '-'} | {lost or '-'} |")
+        gone = ", ".join(d.withdrawn)
+        lines.append(
+            f"| #{d.article_id} | {title} | {new or '-'} | {lost or '-'} | {gone or '-'} |"
+        )
     if len(diffs) > MAX_ARTIFACT_ROWS:
         lines.append(f"\n… and {len(diffs) - MAX_ARTIFACT_ROWS} more (the flow's result has all)")
     return "\n".join(lines)

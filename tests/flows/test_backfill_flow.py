@@ -132,26 +132,34 @@ def test_backfill_dry_run_shows_the_diff_and_changes_nothing(
     assert again.exit_code == 0 and "0 would change" in again.output
 
 
+def per_pass_config(
+    tmp_path: Path, site: SiteServer, name: str, topics: Path, per_pass: int
+) -> Path:
+    """The sample site's configuration sending at most `per_pass` alerts a pass."""
+    from tests.flows.test_monitor_flow import CHANNELS, FEEDS
+    from tests.support.configs import write_config
+
+    return write_config(
+        tmp_path,
+        name=name,
+        feeds=FEEDS,
+        base=site.base,
+        topics=topics,
+        channels=CHANNELS,
+        default_channel="#ai-news",
+        slack={"max_per_pass": per_pass},
+    )
+
+
 def test_a_queued_alert_whose_topic_the_rules_drop_is_not_sent(
     tmp_path: Path, site: SiteServer, slack: FakeSlack
 ) -> None:
     """Alerts wait in the outbox (a backlog past slack.max_per_pass); the rules change and a
     quiet backfill drops a topic from a story: its queued alert for that topic is withdrawn,
     not posted by the next pass, and the operator is told."""
-    from tests.flows.test_monitor_flow import CHANNELS, FEEDS
-    from tests.support.configs import write_config
 
     def config(name: str, topics: Path, per_pass: int) -> Path:
-        return write_config(
-            tmp_path,
-            name=name,
-            feeds=FEEDS,
-            base=site.base,
-            topics=topics,
-            channels=CHANNELS,
-            default_channel="#ai-news",
-            slack={"max_per_pass": per_pass},
-        )
+        return per_pass_config(tmp_path, site, name, topics, per_pass)
 
     run_monitor(config("first.yaml", SHIPPED_TOPICS, 1))
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
@@ -177,3 +185,53 @@ def test_a_queued_alert_whose_topic_the_rules_drop_is_not_sent(
     posted = alerts_posted(slack)
     assert ("/en/ftc-ai-inquiry.html", "#ai-policy") not in posted
     assert len(posted) == len(EXPECTED_ALERTS) - withdrawn  # every other alert went out
+
+
+def test_a_dry_run_shows_the_queued_alerts_the_backfill_would_withdraw(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """Alerts wait in the outbox and the rules drop a topic: the dry run showed the lost
+    topic but no withdrawal, so the operator who approved it saw queued alerts held back by
+    the real run."""
+    from flows.backfill import backfill
+
+    run_monitor(per_pass_config(tmp_path, site, "first.yaml", SHIPPED_TOPICS, 1))
+    rules = tmp_path / "changed.yaml"
+    rules.write_text(CHANGED_RULES, encoding="utf-8")
+    config = str(per_pass_config(tmp_path, site, "b.yaml", rules, 1))
+    since = datetime.now(UTC).date()
+
+    dry = backfill(since=since, config_path=config, dry_run=True)
+    diffs = {d.article_id: d for d in dry.diffs or ()}
+    printed = "\n".join(dry.cli_lines())
+    real = backfill(since=since, config_path=config)
+
+    assert real.outcome.alerts_withdrawn >= 1
+    assert dry.outcome.alerts_withdrawn == real.outcome.alerts_withdrawn
+    assert sum(len(d.withdrawn) for d in diffs.values()) == real.outcome.alerts_withdrawn
+    assert f"queued alerts withdrawn: {real.outcome.alerts_withdrawn}" in printed
+    ftc = next(d for d in diffs.values() if "FTC" in (d.title or ""))
+    assert "#ai-policy" in ftc.withdrawn
+
+
+def test_a_topic_dry_run_counts_the_articles_the_backfill_re_classifies(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """With `--topic`, the real run re-classifies only the articles that had or now get the
+    topic; the dry run counted every article of the range."""
+    from flows.backfill import backfill
+
+    run_monitor(site_config(tmp_path, site))
+    rules = tmp_path / "changed.yaml"
+    rules.write_text(CHANGED_RULES, encoding="utf-8")
+    config = str(site_config(tmp_path, site, topics=rules))
+    since = datetime.now(UTC).date()
+
+    dry = backfill(since=since, config_path=config, dry_run=True, topics=["policy"])
+    real = backfill(since=since, config_path=config, topics=["policy"])
+
+    assert 0 < real.outcome.articles < 11
+    assert (dry.outcome.articles, dry.outcome.changed) == (
+        real.outcome.articles,
+        real.outcome.changed,
+    )

@@ -9,7 +9,7 @@ What is only read of articles is `ArticleViews`' (newsmon.corpus.article_views).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import cast
 
@@ -439,10 +439,14 @@ class Articles:
         rules_version: str,
         *,
         read: ArticleText | None = None,
+        only: Collection[str] | None = None,
     ) -> TopicChanges:
         """Make the stored matches equal to `matches`; returns the topics added and removed.
         With `read`, the words `matches` came from: `stale`, nothing written, when the article
         is a copy now or has other words (a page read at last or an edit rewrote it meanwhile).
+        With `only`, just those topics' matches are replaced: the others stay as they are
+        stored when this transaction holds the article (another backfill, limited to another
+        topic, may have written them since the caller looked).
 
         The article's alerts still queued (`pending`, not yet claimed by a delivery) follow, in
         the same transaction: a topic no longer matched leaves them, and one left with no topic
@@ -467,7 +471,9 @@ class Articles:
                 for m in s.scalars(select(MatchRow).where(MatchRow.article_id == article_id))
             }
             wanted = {m.topic: m for m in matches}
-            for topic in set(current) - set(wanted):
+            kept = set() if only is None else {t for t in current if t not in only}
+            gone = set(current) - set(wanted) - kept
+            for topic in gone:
                 s.delete(current[topic])
             for topic, m in wanted.items():
                 row = current.get(topic)
@@ -476,8 +482,8 @@ class Articles:
                 else:
                     row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
                     row.rules_version = rules_version
-            withdrawn = withdraw_unmatched(s, article_id, set(wanted))
-            return TopicChanges(set(wanted) - set(current), set(current) - set(wanted), withdrawn)
+            withdrawn = withdraw_unmatched(s, article_id, set(wanted) | kept)
+            return TopicChanges(set(wanted) - set(current), gone, withdrawn)
 
 
 def _match_rows(

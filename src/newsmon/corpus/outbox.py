@@ -152,7 +152,8 @@ class Outbox:
         backfill with alerts asks for exactly those, unless the story has another alert in the
         channel that was not held back. Sent or failed alerts are never re-queued. For the
         webhook (its one channel; the team may have moved to it from the bot token), a story
-        with an alert not held back in any channel is announced already.
+        with an alert not held back in any channel is announced already; for a bot channel (the
+        team may have moved back), so is one with a webhook alert not held back.
         The story's cluster lock is held meanwhile, so a copy stored at the same moment does
         not speak for the story too (newsmon.corpus.articles).
         """
@@ -169,15 +170,18 @@ class Outbox:
             )
             members = story_members(head)
             same = same_channel(s, channel)
+            not_held = AlertRow.status != AlertStatus.SKIPPED
             if channel == WEBHOOK_CHANNEL:  # its one channel: a post anywhere announced the story
-                same = same | (AlertRow.status != AlertStatus.SKIPPED)
+                same = same | not_held
+            else:  # back from the webhook: what it posted, the team saw, whatever the channel
+                same = same | ((AlertRow.channel == WEBHOOK_CHANNEL) & not_held)
             others = select(AlertRow.id).where(AlertRow.article_id.in_(members), same)
             if row is not None:
                 if not (revive_skipped and row.status == AlertStatus.SKIPPED):
                     return False
                 # Not when another member of the story (one this article joined since, its
                 # page read at last) has an alert in the channel that was not held back.
-                live = others.where(AlertRow.id != row.id, AlertRow.status != AlertStatus.SKIPPED)
+                live = others.where(AlertRow.id != row.id, not_held)
                 if s.scalar(live.limit(1)) is not None:
                     return False
                 row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
@@ -190,6 +194,17 @@ class Outbox:
             except IntegrityError:  # a concurrent worker queued it first
                 return False
             return True
+
+    def queued_topics(self, article_id: int) -> dict[str, list[str]]:
+        """An article's alerts still queued (pending, not yet claimed): channel -> topics. What
+        a backfill would withdraw from (`withdraw_unmatched`), read for its dry run."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(AlertRow.channel, AlertRow.topics).where(
+                    AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING
+                )
+            )
+            return {channel: list(topics) for channel, topics in rows}
 
     # --- claiming and recording ------------------------------------------------------------------
 

@@ -10,17 +10,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, Label, Table, and_, case, delete, func, select, update
 
 from newsmon.clock import utcnow
 from newsmon.corpus.articles import stored_keys
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import DuplicateReason
 from newsmon.corpus.schema import ArticleBandRow, ArticleRow
+from newsmon.dedup import SHORT_TEXT_BASE, SHORT_TEXT_PER_TITLE_CHAR
 
 # Articles in one DELETE: up to 84 keys each, well under SQLite's limit of 32,766 bound values
 # in one statement.
 _ARTICLES_PER_DELETE = 100
+
+
+def _text_if_short() -> Label[str | None]:
+    """An article's text when it may be a short item (whose body keys are computed from it),
+    else NULL: a long text gives no key, and a batch of them (up to `extract.max_text_chars`
+    each) would sit in memory at once for nothing (`dedup.short_body`, same bound)."""
+    a = ArticleRow
+    title = func.coalesce(func.length(a.title), 0)
+    short = func.length(a.text) <= SHORT_TEXT_BASE + SHORT_TEXT_PER_TITLE_CHAR * title
+    return case((short, a.text), else_=None).label("text")
 
 
 def _old_indexed(before: datetime) -> ColumnElement[bool]:
@@ -66,7 +77,7 @@ class IndexRetention:
         """
         a = ArticleRow
         picked = (
-            select(a.id, a.title, a.text, a.minhash, a.minhash_scheme, a.duplicate_reason)
+            select(a.id, a.title, _text_if_short(), a.minhash, a.minhash_scheme, a.duplicate_reason)
             .where(_old_indexed(before))
             .order_by(a.first_seen_at)
             .limit(limit)
@@ -89,7 +100,9 @@ class IndexRetention:
                 keys = {
                     key
                     for row in chunk
-                    for key in stored_keys(row.title, row.text, row.minhash, row.minhash_scheme)
+                    for key in stored_keys(
+                        row.title, row.text or "", row.minhash, row.minhash_scheme
+                    )
                 }
                 if keys:
                     s.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from newsmon import alerts as alerting
@@ -44,12 +44,14 @@ class ReclassifyOutcome:
 
     @classmethod
     def of_preview(cls, articles: int, diffs: Sequence[MatchDiff]) -> ReclassifyOutcome:
-        """The figures a dry run would have produced: nothing is queued by a preview."""
+        """The figures a dry run would have produced: nothing is queued by a preview (it
+        refuses `--alerts`), but queued alerts are withdrawn as by the real run."""
         return cls(
             articles=articles,
             changed=len(diffs),
             added=Counter(m.topic for d in diffs for m in d.new),
             removed=Counter(m.topic for d in diffs for m in d.lost),
+            alerts_withdrawn=sum(len(d.withdrawn) for d in diffs),
         )
 
 
@@ -91,14 +93,15 @@ def _apply_rules(
     left alone (no topic of `topics` either way, gone or a copy now, or rewritten each try)."""
     for _ in range(REREADS):
         matches = ctx.rules.classify(row.title, row.text)
-        wanted = to_stored(matches)
         if topics is not None:
             stored = ctx.store.matches_of(row.id)
             matches = [m for m in matches if m.topic in topics]
             if not matches and not any(m.topic in topics for m in stored):
                 return None
-            wanted = to_stored(matches) + [m for m in stored if m.topic not in topics]
-        change = ctx.store.replace_matches(row.id, wanted, ctx.rules.version, read=row)
+        # The other topics stay as stored when the write holds the article, not as read here.
+        change = ctx.store.replace_matches(
+            row.id, to_stored(matches), ctx.rules.version, read=row, only=topics
+        )
         if not change.stale:
             return change, matches
         fresh = ctx.store.original_text(row.id)
@@ -126,6 +129,7 @@ class MatchDiff:
     title: str | None
     new: tuple[TopicMatch, ...]  # topics the current rules match and the corpus does not have
     lost: tuple[StoredMatch, ...]  # topics stored for the article that the rules no longer match
+    withdrawn: tuple[str, ...] = ()  # channels whose queued alert is left with no topic
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +140,7 @@ class MatchDiff:
                 for m in self.new
             ],
             "lost": [{"topic": m.topic, "score": m.score} for m in self.lost],
+            "withdrawn": list(self.withdrawn),
         }
 
 
@@ -161,15 +166,25 @@ def diff_matches(
 def preview_reclassify(
     ctx: Context, rows: Sequence[ArticleText], topics: Collection[str] | None = None
 ) -> tuple[int, list[MatchDiff]]:
-    """What `reclassify_batch` would change, without writing or queueing anything."""
-    diffs: list[MatchDiff] = []
+    """What `reclassify_batch` would change, without writing or queueing anything: how many
+    articles it would re-classify (with `topics`, those that have or get one of them) and each
+    change, with the queued alerts it would withdraw (left with no topic the article keeps)."""
+    articles, diffs = 0, list[MatchDiff]()
     for row in rows:
         stored = ctx.store.matches_of(row.id)
         current = ctx.rules.classify(row.title, row.text)
+        kept: set[str] = set()
         if topics is not None:
+            kept = {m.topic for m in stored if m.topic not in topics}
             stored = [m for m in stored if m.topic in topics]
             current = [m for m in current if m.topic in topics]
+            if not stored and not current:
+                continue  # left alone by the real run too
+        articles += 1
         diff = diff_matches(row.id, row.title, stored, current)
         if diff is not None:
-            diffs.append(diff)
-    return len(rows), diffs
+            keep = kept | {m.topic for m in current}
+            queued = ctx.store.outbox.queued_topics(row.id)
+            gone = tuple(sorted(ch for ch, held in queued.items() if not keep & set(held)))
+            diffs.append(replace(diff, withdrawn=gone))
+    return articles, diffs
