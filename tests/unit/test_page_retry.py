@@ -289,6 +289,48 @@ def test_a_channel_now_configured_by_its_id_is_not_announced_to_again(store: Sto
     assert alerts(store) == [(first.id, "#policy", AlertStatus.SENT)]
 
 
+def test_a_late_copy_waiting_under_the_channels_id_is_held_back(store: Store) -> None:
+    """The wire story went out under "#os"; the configuration then named the channel by its ID,
+    and the desk's teaser, read as another story, queued its alert under the ID while Slack was
+    down. Its page, read at last, is the wire story: the waiting alert is a second post in the
+    same Slack channel, and is held back."""
+    feed = store.sync_feed("wire", "https://wire.example/feed", "en")
+    origin = store.add_article(
+        replace(read("https://wire.example/o"), feed_id=feed.id),
+        [OPEN],
+        "v1",
+        {"#os": ["open-source"]},
+    )
+    claim = store.new_claim(timedelta(minutes=10))
+    [job] = store.outbox.claim_alerts(claim, 10)
+    assert store.outbox.alert_sent(
+        claim, job.id, destination="slack", slack_ts="1.0", slack_channel="C0OS"
+    )
+    late = store.add_article(
+        new_article(
+            URL,
+            "Another outlet says the lab's weights are open-weight now.",
+            signed=True,
+            feed_id=desk(store),
+            text_source="feed-summary",
+            page_failed=True,
+            page_retry_at=NOW,
+        ),
+        [OPEN],
+        "v1",
+        {"C0OS": ["open-source"]},
+    ).id
+    [due] = store.pages_to_retry(desk(store), NOW, 10)
+    recovered = store.recover_page(
+        late, due.text, read(URL), [OPEN], "v1", {"C0OS": ["open-source"]}
+    )
+    assert recovered.joined and recovered.duplicate_of == origin.id
+    assert alerts(store) == [
+        (origin.id, "#os", AlertStatus.SENT),
+        (late, "C0OS", AlertStatus.SKIPPED),
+    ]
+
+
 def test_0017_adds_the_whole_long_link_and_walks_down_and_up_again(tmp_path: Path) -> None:
     from sqlalchemy import create_engine
 

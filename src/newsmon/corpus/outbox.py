@@ -105,22 +105,30 @@ def hold_back_late_copies(s: Session, head_id: int) -> int:
     last, showed its teaser to be a copy): the alerts of both were queued while they looked
     like two stories, and one still waiting (Slack was down) went out as a second post.
 
-    In each channel the alert that was sent or is being sent speaks, else the story's head's
-    (the article the story is stored under), else the first queued;
-    the story's other waiting alerts there are held back (an explicit backfill does not revive
-    them, `Outbox.enqueue_alert`). The caller holds the story's cluster lock. How many."""
-    rows = s.scalars(
-        select(AlertRow)
-        .where(
-            AlertRow.article_id.in_(story_members(head_id)),
-            AlertRow.status.in_(LIVE_ALERT_STATUSES),
+    A channel is the Slack channel, whichever spelling the configuration gave it then (a name,
+    later its ID). In each channel the alert that was sent or is being sent speaks, else the
+    story's head's (the article the story is stored under), else the first queued; the story's
+    other waiting alerts there are held back (an explicit backfill does not revive them,
+    `Outbox.enqueue_alert`). The caller holds the story's cluster lock. How many."""
+    rows = list(
+        s.scalars(
+            select(AlertRow)
+            .where(
+                AlertRow.article_id.in_(story_members(head_id)),
+                AlertRow.status.in_(LIVE_ALERT_STATUSES),
+            )
+            .order_by(AlertRow.id)
+            .with_for_update()
         )
-        .order_by(AlertRow.id)
-        .with_for_update()
     )
+    names = select(SlackChannelRow.channel, SlackChannelRow.slack_id).where(
+        SlackChannelRow.channel.in_({r.channel for r in rows})
+    )
+    known = {name: slack_id for name, slack_id in s.execute(names)}  # as Slack answered
     by_channel: dict[str, list[AlertRow]] = {}
     for row in rows:
-        by_channel.setdefault(row.channel, []).append(row)
+        slack_id = row.slack_channel or known.get(row.channel) or row.channel
+        by_channel.setdefault(slack_id, []).append(row)
     held = 0
     for alerts in by_channel.values():
         ranked = sorted(
