@@ -304,6 +304,8 @@ def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[s
             include_tables=True,
             with_metadata=True,
         )
+    except SystemError:  # the interpreter's, not the page's: C code refused memory under the
+        raise  # worker's cap says so (newsmon.workers reports it as the memory budget)
     except Exception as exc:  # trafilatura raises on some malformed trees; treat as no text
         return None, {"error": f"{type(exc).__name__}: {exc}"}
     if doc is None:

@@ -221,24 +221,33 @@ def address_space_peak() -> int | None:
     return None
 
 
-def reached_the_cap(before: int | None, after: int | None, cap: int | None) -> bool:
-    """Whether a task that failed did so at the worker's memory cap: its address-space peak
-    rose during the task (`before` → `after`) to within an eighth of `cap`. C code reports a
-    failed allocation in its own words (lxml's "unknown error", CPython's SystemError "error
-    return without exception set", a parser that gives up), and the peak is the one trace the
-    cap leaves; the allocation refused was larger than what was left, so "within" is wide."""
+def reached_the_cap(
+    before: int | None, after: int | None, cap: int | None, *, verdict: bool = False
+) -> bool:
+    """Whether a task that failed did so at the worker's memory cap. C code reports a refused
+    allocation in its own words (lxml's "unknown error", CPython's SystemError "error return
+    without exception set", a parser that gives up), and the address-space peak (`before` the
+    task, `after` it) is the one trace the cap leaves: within an eighth of `cap` (the
+    allocation refused was larger than what was left, so "within" is wide).
+
+    An unexpected error in a worker whose peak is there, now or from an earlier task, counts:
+    a worker that has been at its cap is suspect, and one refused a single large allocation
+    may not raise its peak at all. A `verdict` on the input ("not a feed", common and the
+    publisher's to fix) counts only when this task raised the peak there."""
     if before is None or after is None or cap is None:
         return False
-    return after > before and after >= cap - cap // 8
+    near = after >= cap - cap // 8
+    return near and (after > before or not verdict)
 
 
 def _failed_at_the_cap(exc: Exception, before: int | None) -> Exception:
-    """The error to send back for a task's `exc`: a MemoryError when the task reached the
+    """The error to send back for a task's `exc`: a MemoryError when the task failed at the
     cap (the pass then reports the memory budget, not an error the cap made up), else `exc`
     as it can travel."""
-    if reached_the_cap(before, address_space_peak(), _worker_cap):
+    verdict = isinstance(exc, FeedParseError)
+    if reached_the_cap(before, address_space_peak(), _worker_cap, verdict=verdict):
         return MemoryError(f"{type(exc).__name__} at the worker's memory cap")
-    return exc if isinstance(exc, FeedParseError) else _travelling(exc)
+    return exc if verdict else _travelling(exc)
 
 
 def _analyse_in_worker(job: PageJob) -> PageAnalysis:
