@@ -11,6 +11,7 @@ size (`newsmon.bodies`), a redirect limit with loop detection, and the address p
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import ssl
 from dataclasses import dataclass, field
 from email.message import Message
@@ -190,6 +191,18 @@ def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | Non
     return None
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Refuses every cookie: a response's cookies would otherwise go with every later request
+    of the pass, a cookie for a parent domain (blogspot.com, substack.com) to every sibling
+    host, until their headers outgrow what those servers accept (431, nginx's 400)."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
 def _blocked_address(address: str) -> str | None:
     """Why a third-party link may not reach `address` (None: a public address)."""
     ip = parse_address(address)
@@ -238,6 +251,7 @@ class Fetcher:
                 pool=config.total_timeout,
             ),
             follow_redirects=False,  # followed by hand: each hop is checked
+            cookies=http.cookiejar.CookieJar(policy=_NoCookies()),  # one site's are no other's
             # only the codings `newsmon.bodies` can decode within a cap
             headers={"User-Agent": config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=transport,
