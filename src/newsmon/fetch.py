@@ -230,14 +230,21 @@ class Fetcher:
             allow_all=config.allow_private_networks,
             allowed=networks(config.allowed_networks),
             resolver=resolver,
+            lookups=config.max_connections,
         )
         limits = httpx.Limits(
             max_connections=config.max_connections,
             max_keepalive_connections=config.max_connections,
         )
-        user_policy = AddressPolicy(allow_all=True, resolver=resolver)
+        # the hosts the user wrote are looked up in threads of their own: links' names that
+        # never resolve cannot make a configured feed wait
+        self._user_policy = AddressPolicy(
+            allow_all=True, resolver=resolver, lookups=config.max_connections
+        )
         self._client = self._make_client(transport or pinned_transport(self.policy, limits))
-        self._user_client = self._make_client(transport or pinned_transport(user_policy, limits))
+        self._user_client = self._make_client(
+            transport or pinned_transport(self._user_policy, limits)
+        )
         self._global = asyncio.Semaphore(config.max_connections)
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
@@ -260,6 +267,8 @@ class Fetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
         await self._user_client.aclose()
+        self.policy.close()
+        self._user_policy.close()
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
         slot = self._hosts.get(host)

@@ -15,6 +15,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpcore
@@ -68,7 +69,12 @@ def blocked_kind(ip: IPAddress) -> str | None:
 class AddressPolicy:
     """The address check for one fetcher. `allow_all` turns it off (configured feeds' own
     hosts, or `fetch.allow_private_networks`); `allowed` lists networks that pass although not
-    public (an intranet, or loopback addresses a test treats as the internet)."""
+    public (an intranet, or loopback addresses a test treats as the internet).
+
+    Look-ups run in threads of the policy's own (up to `lookups`), not the event loop's
+    executor: a name server that never answers holds its thread until the resolver gives up,
+    long after the request's timeout, and in the shared executor such threads made every other
+    look-up and database call of the pass wait (close it with `close`)."""
 
     def __init__(
         self,
@@ -76,10 +82,16 @@ class AddressPolicy:
         allow_all: bool = False,
         allowed: Iterable[IPNetwork] = (),
         resolver: Resolver = system_resolver,
+        lookups: int = 8,
     ) -> None:
         self.allow_all = allow_all
         self.allowed = tuple(allowed)
         self.resolver = resolver
+        self._lookups = ThreadPoolExecutor(lookups, thread_name_prefix="newsmon-dns")
+
+    def close(self) -> None:
+        """Stops the look-up threads (one still waiting on a name server ends when it answers)."""
+        self._lookups.shutdown(wait=False, cancel_futures=True)
 
     def refusal(self, host: str, address: str) -> str | None:
         """Why `host` may not be reached at `address`, or None."""
@@ -96,7 +108,9 @@ class AddressPolicy:
         if parse_address(host) is not None:
             return [host.strip("[]")]
         try:
-            found = await asyncio.to_thread(self.resolver, host)
+            found = await asyncio.get_running_loop().run_in_executor(
+                self._lookups, self.resolver, host
+            )
         except (OSError, UnicodeError, KeyError) as exc:
             raise ResolutionFailed(f"DNS lookup failed for {host}") from exc
         if not found:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,47 @@ def test_a_sites_cookies_reach_no_other_site(sites: tuple[SiteServer, SiteServer
     assert page.ok and b"innocent" in page.content, page.error
     assert [path for path, _ in good.requests] == ["/feed.xml", "/page.html"]
     assert all("cookie" not in sent for _, sent in good.requests + evil.requests)
+
+
+def test_name_servers_that_never_answer_cannot_starve_the_other_feeds(
+    sites: tuple[SiteServer, SiteServer],
+) -> None:
+    """Host names are resolved in threads. A feed linking to many names whose name servers
+    never answer (a dead domain's) held every thread of the event loop's one executor, which
+    the pass shares with every feed's look-ups (and its database calls): a configured feed's
+    look-up waited in line behind them until its connect timeout, and the feed failed as a
+    timeout its site never caused. Its look-up no longer waits behind links'."""
+    good, _ = sites
+    hang = 3.0
+
+    def resolver(host: str) -> list[str]:
+        if host.endswith(".blackhole.test"):
+            time.sleep(hang)  # a name server that does not answer, until the resolver gives up
+            raise OSError("Temporary failure in name resolution")
+        return {"good.news.test": ["127.0.0.2"]}[host]
+
+    config = FetchConfig(
+        retries=0,
+        connect_timeout=1.0,
+        total_timeout=5.0,
+        max_connections=64,  # more links in flight than the default executor has threads
+        allowed_networks=PUBLIC_NETS,
+    )
+    links = [f"http://p{i}.blackhole.test/story" for i in range(40)]
+
+    async def go() -> tuple[FetchResult, float, list[FetchResult]]:
+        fetcher = Fetcher(config, resolver=resolver)
+        try:
+            pages = asyncio.gather(*(fetcher.get(u, max_bytes=1000) for u in links))
+            await asyncio.sleep(0.2)  # the links' look-ups are under way
+            started = time.monotonic()
+            feed_url = f"http://good.news.test:{good.port}/feed.xml"
+            feed = await fetcher.get(feed_url, max_bytes=10_000, trusted=True)
+            return feed, time.monotonic() - started, await pages
+        finally:
+            await fetcher.aclose()
+
+    feed, waited, pages = asyncio.run(go())
+    assert feed.ok, feed.error
+    assert waited < 1.0
+    assert all(not page.ok and page.failure is not None for page in pages)
