@@ -286,20 +286,21 @@ async def process_entry(
     """One new entry through the pass. An unexpected error is this entry's alone: it is
     counted and recorded on the feed as one line, and the feed's other entries go on."""
     try:
-        if entry.link:
-            page = await fetch_page(ctx, fetcher, entry.link)
-        else:  # the entry is its own text; point readers at the feed's site
-            home = home_url or feed.url
-            page = FetchResult(
-                home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
+        async with fetcher.pages_in_hand:  # its body is held until it is stored
+            if entry.link:
+                page = await fetch_page(ctx, fetcher, entry.link)
+            else:  # the entry is its own text; point readers at the feed's site
+                home = home_url or feed.url
+                page = FetchResult(
+                    home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
+                )
+            outcome.bytes_received += len(page.content)
+            analysis = await analyse_page(
+                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
             )
-        outcome.bytes_received += len(page.content)
-        analysis = await analyse_page(
-            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
-        )
-        result = await asyncio.to_thread(
-            store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
-        )
+            result = await asyncio.to_thread(
+                store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
+            )
     except Exception as exc:
         await entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
         return
@@ -360,23 +361,25 @@ async def revisit_known(
         for entry, stored in known.values():
             if entry.link and stored.feed_id != feed_id:  # the same page through another feed
                 await asyncio.to_thread(ctx.store.queue_replies, stored.id, feed_id, entry.link)
-    pages = await asyncio.gather(
-        *(fetch_page(ctx, fetcher, e.link) for _, e, _ in edited if e.link)
-    )
-    for (url, entry, stored), page in zip(edited, pages, strict=True):
-        outcome.bytes_received += len(page.content)
-        if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
-            outcome.pages_failed += not page.refused
-            continue
-        try:
-            analysis = await analyse_page(
-                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
-            )
-            outcome.updated += await asyncio.to_thread(
-                _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
-            )
-        except Exception as exc:
-            await entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
+
+    async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
+        async with fetcher.pages_in_hand:  # its body is held until it is stored
+            page = await fetch_page(ctx, fetcher, link)
+            outcome.bytes_received += len(page.content)
+            if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
+                outcome.pages_failed += not page.refused
+                return
+            try:
+                analysis = await analyse_page(
+                    ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+                )
+                outcome.updated += await asyncio.to_thread(
+                    _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
+                )
+            except Exception as exc:
+                await entry_failed(ctx, feed_id, outcome, link, exc)
+
+    await asyncio.gather(*(reread(u, e, s, e.link) for u, e, s in edited if e.link))
 
 
 def _apply_edit(

@@ -117,27 +117,28 @@ async def backfill_pages(
             stored = known.get(key)
             if stored is not None:
                 return await asyncio.to_thread(_known, ctx, url, stored.id, announce, dry_run)
-            page = await fetch_page(ctx, fetcher, url, trusted=True)
-            if not page.ok:
-                return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
-            analysis = await analyse_page(
-                ctx, page, _entry(url), source.language, fetcher, zone=source.timezone
-            )
-            if dry_run:
-                topics = tuple(m.topic for m in analysis.matches)
-                return PageOutcome(url, "would store", analysis.extracted.title, topics)
-            result = await asyncio.to_thread(
-                store_entry,
-                ctx,
-                feed_id,
-                source,
-                _entry(url),
-                key,
-                page,
-                analysis,
-                now,
-                announce=announce,
-            )
+            async with fetcher.pages_in_hand:  # its body is held until it is stored
+                page = await fetch_page(ctx, fetcher, url, trusted=True)
+                if not page.ok:
+                    return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
+                analysis = await analyse_page(
+                    ctx, page, _entry(url), source.language, fetcher, zone=source.timezone
+                )
+                if dry_run:
+                    topics = tuple(m.topic for m in analysis.matches)
+                    return PageOutcome(url, "would store", analysis.extracted.title, topics)
+                result = await asyncio.to_thread(
+                    store_entry,
+                    ctx,
+                    feed_id,
+                    source,
+                    _entry(url),
+                    key,
+                    page,
+                    analysis,
+                    now,
+                    announce=announce,
+                )
             fate = {EntryFate.NEW: "new", EntryFate.DUPLICATE: "duplicate"}.get(
                 result.fate, "stored already"
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -56,14 +57,15 @@ async def retry_pages(
         by_site.setdefault((urlsplit(retry.url).hostname or "").lower(), []).append(retry)
 
     async def one(retry: PageRetry) -> FetchResult:
-        page = await fetch_page(ctx, fetcher, retry.url)
-        outcome.bytes_received += len(page.content)
-        outcome.pages_retried += 1
-        try:
-            await _settle(ctx, fetcher, feed_id, feed, retry, page, outcome, now)
-        except Exception as exc:
-            await entry_failed(ctx, feed_id, outcome, retry.url, exc)
-        return page
+        async with fetcher.pages_in_hand:  # its body is held until it is stored
+            page = await fetch_page(ctx, fetcher, retry.url)
+            outcome.bytes_received += len(page.content)
+            outcome.pages_retried += 1
+            try:
+                await _settle(ctx, fetcher, feed_id, feed, retry, page, outcome, now)
+            except Exception as exc:
+                await entry_failed(ctx, feed_id, outcome, retry.url, exc)
+            return replace(page, content=b"")  # the answer, not the body: the site's pages wait
 
     async def site(retries: list[PageRetry]) -> None:
         probe, rest = retries[0], retries[1:]
