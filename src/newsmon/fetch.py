@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import logging
 import ssl
 from dataclasses import dataclass, field
 from email.message import Message
@@ -34,7 +35,7 @@ from newsmon.netguard import (
     pinned_transport,
     system_resolver,
 )
-from newsmon.urls import shown_url
+from newsmon.urls import hide_secrets, shown_url
 
 MAX_ERROR_CHARS = 300  # a fetch's error line, as stored and shown
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -42,6 +43,18 @@ REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 
 __all__ = ["FailureKind", "FetchResult", "Fetcher", "Resolver", "describe", "system_resolver"]
+
+
+class _SecretsHidden(logging.Filter):
+    """httpx logs every request's URL at INFO ("HTTP Request: GET https://…?apikey=…"): a
+    feed's key or password, in any log an operator turns up. The line stays, without them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = hide_secrets(record.getMessage()), None
+        return True
+
+
+logging.getLogger("httpx").addFilter(_SecretsHidden())
 
 
 class FailureKind(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import threading
 import time
@@ -246,3 +247,17 @@ def test_a_hostile_reason_phrase_becomes_one_printable_line() -> None:
     assert not result.ok and result.error is not None
     assert result.error.startswith("HTTP 503 Service [2J]0;pwnedUnavailable")
     assert result.error.isprintable() and len(result.error) <= MAX_ERROR_CHARS
+
+
+def test_no_log_line_of_a_request_shows_the_feed_s_credentials(
+    site: SiteServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx logs every request's URL (INFO): any log an operator turns up to debug a feed
+    showed its key and password. The line stays, with them hidden."""
+    secret = "hunter2secret"
+    caplog.set_level(logging.DEBUG)
+    keyed = fetch(site.url(f"/feed.xml?apikey={secret}&lang=en"))
+    with_user = fetch(site.url("/feed.xml").replace("://", f"://reader:{secret}@"))
+    assert keyed.ok and with_user.ok
+    assert "/feed.xml?apikey=***&lang=en" in caplog.text
+    assert "reader:***@" in caplog.text and secret not in caplog.text

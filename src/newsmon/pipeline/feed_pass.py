@@ -70,10 +70,12 @@ async def process_feed(
     )
     outcome.bytes_received = len(response.content)
     # A permanent move is stored, to be fetched from next pass, only where the stored address
-    # can carry it: not for a keyed URL, nor past the column's length (a cut address would be
+    # can carry it: not for a keyed URL, nor to an address carrying credentials of its own (a
+    # server's `?access_token=…`), nor past the column's length (a cut address would be
     # fetched from then on); otherwise it is followed each pass and reported.
     moved = response.moved_to
-    stored_move = moved if moved and not keyed and len(moved) <= MAX_URL else None
+    storable = moved and not keyed and shown_url(moved) == moved and len(moved) <= MAX_URL
+    stored_move = moved if storable else None
     if response.not_modified:
         outcome.not_modified = True
         if pages_due:
