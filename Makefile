@@ -12,7 +12,7 @@ help:
 	@echo "make demo   - the same pass, offline, against the sample site in demo/site"
 	@echo "make test   - install test dependencies and run the suite (~10 min; the real-server tests: make test-server)"
 	@echo "make test-chaos - kills, cancels and restarts on a real Prefect server (~4 min)"
-	@echo "make test-server - the real-server tests: deployments, worker runs and chaos (~5 min)"
+	@echo "make test-server - the real-server tests (deployments, worker runs, chaos) and heavy passes (~7 min)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (writes figures to stdout)"
 
@@ -46,8 +46,9 @@ test-chaos: $(STAMP)
 
 # everything on a real Prefect server: the deployments as declared, worker runs, and the chaos tests
 test-server: $(STAMP)
-	NEWSMON_TEST_SERVER=1 NEWSMON_TEST_CHAOS=1 $(BIN)/python -m pytest \
-		tests/integration/test_prefect_server.py tests/integration/test_prefect_chaos.py $(PYTEST_ARGS)
+	NEWSMON_TEST_SERVER=1 NEWSMON_TEST_CHAOS=1 NEWSMON_TEST_HEAVY=1 $(BIN)/python -m pytest \
+		tests/integration/test_prefect_server.py tests/integration/test_prefect_chaos.py \
+		tests/integration/test_page_bodies_memory.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src flows tests demo bench deployments
