@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from newsmon import clusters
 from newsmon.clock import utcnow
-from newsmon.corpus.cluster_queries import ClusterQueries, lock_head, story_members
+from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.engine import Database
 from newsmon.corpus.outbox import (
     alert_rows,
+    announced_in,
     hold_back_late_copies,
-    same_channel,
     withdraw_unmatched,
 )
 from newsmon.corpus.records import (
@@ -46,7 +46,6 @@ from newsmon.corpus.records import (
 from newsmon.corpus.replies import insert_replies, reply_rows
 from newsmon.corpus.schema import (
     MAX_URL,
-    AlertRow,
     ArticleBandRow,
     ArticleRow,
     MatchRow,
@@ -329,17 +328,7 @@ class Articles:
             s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
             s.flush()
             s.add_all(_match_rows(row.id, matches, rules_version))
-            members = story_members(head_id)
-            fresh = {
-                ch: t
-                for ch, t in (alerts or {}).items()
-                if s.scalar(
-                    select(AlertRow.id)
-                    .where(AlertRow.article_id.in_(members), same_channel(s, ch))
-                    .limit(1)
-                )
-                is None
-            }
+            fresh = {ch: t for ch, t in (alerts or {}).items() if not announced_in(s, head_id, ch)}
             new_alerts = alert_rows(row.id, fresh, alert_status, alert_note)
             s.add_all(new_alerts)
             queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0

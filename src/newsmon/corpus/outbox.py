@@ -97,6 +97,14 @@ def same_channel(s: Session, channel: str) -> ColumnElement[bool]:
     return AlertRow.channel.in_(sorted(names)) | AlertRow.slack_channel.in_(sorted(ids))
 
 
+def announced_in(s: Session, head_id: int, channel: str) -> bool:
+    """Whether the story of `head_id` has an alert in `channel`, under any spelling of it."""
+    query = select(AlertRow.id).where(
+        AlertRow.article_id.in_(story_members(head_id)), same_channel(s, channel)
+    )
+    return s.scalar(query.limit(1)) is not None
+
+
 LATE_COPY_NOTE = "its story is announced in this channel by another alert (a page read late)"
 
 
