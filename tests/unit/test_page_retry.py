@@ -86,19 +86,36 @@ def desk(store: Store) -> int:
     return store.sync_feed("desk", "https://news.example/feed", "en").id
 
 
-def teaser(store: Store, url: str, text: str) -> int:
-    """An entry of "desk" stored from its feed's teaser because its page failed; its id."""
-    return store.add_article(
-        new_article(
-            url,
-            text,
-            signed=True,
-            feed_id=desk(store),
-            text_source="feed-summary",
-            page_failed=True,
-            page_retry_at=NOW,
-        )
-    ).id
+def teaser(
+    store: Store,
+    url: str,
+    text: str,
+    matches: list[StoredMatch] | None = None,
+    channels: dict[str, list[str]] | None = None,
+) -> int:
+    """An entry of "desk" stored from its feed's teaser because its page failed (with the
+    topics its teaser matched and the alerts queued for them); its id."""
+    article = new_article(
+        url,
+        text,
+        signed=True,
+        feed_id=desk(store),
+        text_source="feed-summary",
+        page_failed=True,
+        page_retry_at=NOW,
+    )
+    if matches is None:
+        return store.add_article(article).id
+    return store.add_article(article, matches, "v1", channels).id
+
+
+def sent_as(store: Store, slack_channel: str) -> None:
+    """The one queued alert goes out; Slack answers `slack_channel` as its channel's ID."""
+    claim = store.new_claim(timedelta(minutes=10))
+    [job] = store.outbox.claim_alerts(claim, 10)
+    assert store.outbox.alert_sent(
+        claim, job.id, destination="slack", slack_ts="1.0", slack_channel=slack_channel
+    )
 
 
 def read(url: str, text: str = ARTICLE) -> NewArticle:
@@ -145,23 +162,12 @@ def test_pages_of_a_site_still_down_wait_without_a_try_counted(store: Store) -> 
 
 
 def test_the_article_replaces_the_teaser_and_announces_only_what_is_new(store: Store) -> None:
-    first = store.add_article(
-        new_article(
-            URL,
-            "A regulator asked about a model.",
-            signed=True,
-            feed_id=desk(store),
-            text_source="feed-summary",
-            page_failed=True,
-            page_retry_at=NOW,
-        ),
-        [POLICY],
-        "v1",
-        {"#policy": ["policy"]},
+    first = teaser(
+        store, URL, "A regulator asked about a model.", [POLICY], {"#policy": ["policy"]}
     )
     [due] = store.pages_to_retry(desk(store), NOW, 10)
     recovered = store.recover_page(
-        first.id,
+        first,
         due.text,
         read(URL),
         [OPEN, POLICY],
@@ -170,12 +176,12 @@ def test_the_article_replaces_the_teaser_and_announces_only_what_is_new(store: S
     )
     assert recovered.replaced and recovered.alerts_queued == 1 and not recovered.joined
     assert alerts(store) == [
-        (first.id, "#os", AlertStatus.PENDING),
-        (first.id, "#policy", AlertStatus.PENDING),
+        (first, "#os", AlertStatus.PENDING),
+        (first, "#policy", AlertStatus.PENDING),
     ]
-    assert sorted(m.topic for m in store.matches_of(first.id)) == ["open-source", "policy"]
+    assert sorted(m.topic for m in store.matches_of(first)) == ["open-source", "policy"]
     assert store.pages_to_retry(desk(store), NOW + timedelta(days=1), 10) == []
-    [row] = [a for a in store.list_articles(limit=5) if a.id == first.id]
+    [row] = [a for a in store.list_articles(limit=5) if a.id == first]
     assert row.text_source == "page"
 
 
@@ -262,31 +268,16 @@ def test_only_pages_with_no_try_left_count_as_unread(store: Store) -> None:
 def test_a_channel_now_configured_by_its_id_is_not_announced_to_again(store: Store) -> None:
     """The teaser's alert went out under "#policy"; the configuration now names that channel by
     the ID Slack answered: the page read at last does not announce the story there again."""
-    first = store.add_article(
-        new_article(
-            URL,
-            "A regulator asked about a model.",
-            signed=True,
-            feed_id=desk(store),
-            text_source="feed-summary",
-            page_failed=True,
-            page_retry_at=NOW,
-        ),
-        [POLICY],
-        "v1",
-        {"#policy": ["policy"]},
+    first = teaser(
+        store, URL, "A regulator asked about a model.", [POLICY], {"#policy": ["policy"]}
     )
-    claim = store.new_claim(timedelta(minutes=10))
-    [job] = store.outbox.claim_alerts(claim, 10)
-    assert store.outbox.alert_sent(
-        claim, job.id, destination="slack", slack_ts="1.0", slack_channel="C0POLICY"
-    )
+    sent_as(store, "C0POLICY")
     [due] = store.pages_to_retry(desk(store), NOW, 10)
     recovered = store.recover_page(
-        first.id, due.text, read(URL), [POLICY], "v1", {"C0POLICY": ["policy"]}
+        first, due.text, read(URL), [POLICY], "v1", {"C0POLICY": ["policy"]}
     )
     assert recovered.replaced and recovered.alerts_queued == 0
-    assert alerts(store) == [(first.id, "#policy", AlertStatus.SENT)]
+    assert alerts(store) == [(first, "#policy", AlertStatus.SENT)]
 
 
 def test_a_late_copy_waiting_under_the_channels_id_is_held_back(store: Store) -> None:
@@ -301,25 +292,9 @@ def test_a_late_copy_waiting_under_the_channels_id_is_held_back(store: Store) ->
         "v1",
         {"#os": ["open-source"]},
     )
-    claim = store.new_claim(timedelta(minutes=10))
-    [job] = store.outbox.claim_alerts(claim, 10)
-    assert store.outbox.alert_sent(
-        claim, job.id, destination="slack", slack_ts="1.0", slack_channel="C0OS"
-    )
-    late = store.add_article(
-        new_article(
-            URL,
-            "Another outlet says the lab's weights are open-weight now.",
-            signed=True,
-            feed_id=desk(store),
-            text_source="feed-summary",
-            page_failed=True,
-            page_retry_at=NOW,
-        ),
-        [OPEN],
-        "v1",
-        {"C0OS": ["open-source"]},
-    ).id
+    sent_as(store, "C0OS")
+    said = "Another outlet says the lab's weights are open-weight now."
+    late = teaser(store, URL, said, [OPEN], {"C0OS": ["open-source"]})
     [due] = store.pages_to_retry(desk(store), NOW, 10)
     recovered = store.recover_page(
         late, due.text, read(URL), [OPEN], "v1", {"C0OS": ["open-source"]}

@@ -95,7 +95,7 @@ class Digests:
                     DigestStory(
                         article.id,
                         article.title,
-                        clean_url(article.long_url or article.url),
+                        clean_url(article.link),
                         feed,
                         sources,
                         article.first_seen_at,

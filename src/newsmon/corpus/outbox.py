@@ -270,7 +270,7 @@ class Outbox:
                     article.title,
                     # the whole link (`url` holds only the start of a long one), without
                     # tracking parameters
-                    clean_url(article.long_url or article.url),
+                    clean_url(article.link),
                     feed,
                     article.published_at,
                     matches,

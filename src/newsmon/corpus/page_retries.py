@@ -37,7 +37,7 @@ class PageRetries:
             return [
                 PageRetry(
                     r.id,
-                    r.long_url or r.url,  # the whole link, not its first 2,000 characters
+                    r.link,  # the whole link, not its first 2,000 characters
                     r.canonical_url,
                     r.title,
                     r.text,

@@ -185,6 +185,11 @@ class ArticleRow(Base):
         ),
     )
 
+    @property
+    def link(self) -> str:
+        """The article's whole link: `url` holds only the start of a long one."""
+        return self.long_url or self.url
+
 
 class ArticleBandRow(Base):
     """The near-duplicate index: one row per LSH band of an article's MinHash.
