@@ -621,6 +621,47 @@ def test_a_bracketed_gloss_between_a_terms_words_is_read_past(
 
 
 @pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        ("'AI' 기본법 시행 앞두고 설명회", "policy"),
+        ("인공지능 ‘기본법’ 하위법령 공개", "policy"),
+        ("“오픈소스” 모델 잇따라 공개", "open-source"),
+        ("「인공지능」 「기본법」 시행령", "policy"),
+        ("The “open” weights of the new model", "open-source"),
+        ("‘오픈소스’(Open Source) 모델 경쟁", "open-source"),
+        ("open\u2212weights release", "open-source"),
+    ],
+    ids=[
+        "latin-word",
+        "second-word",
+        "korean-first-word",
+        "corner-brackets",
+        "english",
+        "quote-then-gloss",
+        "minus-sign",
+    ],
+)
+def test_quotes_around_one_word_of_a_term_are_read_past(
+    tmp_path: Path, title: str, topic: str
+) -> None:
+    """Korean headlines quote a word for emphasis ('AI' 기본법, 인공지능 ‘기본법’), and a minus
+    sign (U+2212) stands in for a hyphen in copied text: a reader reads the term through them,
+    the matcher saw two separate words and missed the story."""
+    assert topic in topics(_load(tmp_path, GLOSSED), title)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["'AI' '' 기본법", "“오픈소스” “” 모델", "'AI'' 기본법"],
+    ids=["empty-quotes-between", "empty-curly-quotes-between", "two-closing-quotes"],
+)
+def test_quotes_do_not_join_words_further_apart(tmp_path: Path, title: str) -> None:
+    """At most one closing and one opening quote stand between two words of a term."""
+    assert "policy" not in topics(_load(tmp_path, GLOSSED), title)
+    assert "open-source" not in topics(_load(tmp_path, GLOSSED), title)
+
+
+@pytest.mark.parametrize(
     "title",
     ["open (and closed) weights compared", "(오픈소스 AI) 모델 경쟁"],
     ids=["english-aside", "bracket-not-opened-by-the-term"],

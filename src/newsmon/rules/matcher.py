@@ -20,7 +20,9 @@ from newsmon.rules.korean import HANGUL_RE, is_hangul, stem_ends
 from newsmon.rules.model import FIELDS, Atom, Field, Term, TopicRule
 from newsmon.rules.termpattern import TermPattern
 from newsmon.rules.terms import (
+    DASHES,
     GLOSS_CHARS,
+    QUOTES,
     fixed_first_word,
     is_acronym,
     is_latin,
@@ -36,7 +38,7 @@ OR_GAP = 2  # alternatives of one term this close together (a bracket) count as 
 _LATIN_LEFT, _HANGUL_LEFT = 1, 2
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015"  # with white space: what terms._SEP allows
+_JOINERS = frozenset(DASHES + QUOTES)
 
 
 def _never(text: str, pos: int) -> None:
@@ -189,10 +191,13 @@ class Matcher:
                 ids = free
                 if by_next:
                     k = end + 1
+                    if k < size and lowered[k] in QUOTES:  # 'AI'(인공지능) 기본법
+                        k += 1
                     if k < size and lowered[k] in "()":  # past a gloss: 인공지능(AI) 기본법
                         close = lowered.find(")", k, k + GLOSS_CHARS + 2)
                         k = close + 1 if close >= 0 else k
-                    while k < size and (lowered[k].isspace() or lowered[k] in _DASHES):
+                    # what joins the words (terms.DASHES, terms.QUOTES): no word begins with one
+                    while k < size and (lowered[k].isspace() or lowered[k] in _JOINERS):
                         k += 1
                     if k < size:
                         ids = by_next.get(lowered[k], free)

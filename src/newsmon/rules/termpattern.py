@@ -7,9 +7,11 @@ term's own regex holds only the term (and its Latin boundaries, cheap ASCII clas
 test before it is one character, and what may follow a Korean term (particles, endings) is one
 regex shared by every term of its kind, compiled once per process.
 
-Same matches as the whole regex (kept as `pattern`): the term part matches in at most one way
-(its words are joined by separators that no letter of a word can match), so the regex could
-never backtrack into it when the ending fails, and the ending is the whole regex's own text.
+Same matches as the whole regex (kept as `pattern`): every way the term part matches ends at the
+same place (its words are joined by separators and quotes that no letter of a word can match;
+a lone quote between two words may be read as closing or as opening, to the same end), so
+backtracking into it could never give the ending another start, and the ending is the whole
+regex's own text.
 """
 
 from __future__ import annotations

@@ -32,7 +32,15 @@ from newsmon.rules.termpattern import TermPattern, shared_tail
 
 LATIN_WORD = "A-Za-z0-9"
 _LATIN_RE = re.compile(f"[{LATIN_WORD}]")
-_SEP = r"[\s\-\u2010-\u2015]"
+# What joins the words of a term: white space and hyphens, dashes and the minus sign (U+2212,
+# which copied text and some CMSs put for a hyphen: "open−source").
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+_SEP = rf"[\s{re.escape(DASHES)}]"
+# Headlines quote one word of a phrase for emphasis: 'AI' 기본법, 인공지능 ‘기본법’, the “open”
+# weights. A reader reads the phrase through the quotes, so one closing quote may end a word and
+# one opening quote begin the next (typographic single quotes are already folded to "'").
+QUOTES = "'\"\u201c\u201d\u00ab\u00bb\u2039\u203a\u300c\u300d\u300e\u300f\u300a\u300b\u3008\u3009"
+_QUOTE = f"[{re.escape(QUOTES)}]?"
 # Korean writing glosses a word in brackets attached to it: 인공지능(AI) 기본법, 오픈소스(Open
 # Source) 모델, 대형언어모델(LLM) 개발. A reader reads past the gloss, so between two words of a
 # term one may stand (attached to the first word: "open (and closed) weights" is an aside, not
@@ -119,7 +127,7 @@ def _tokens(term: str) -> list[str]:
     spaced = re.sub(
         f"(?<=[{LATIN_WORD}])(?=[{HANGUL}])|(?<=[{HANGUL}])(?=[{LATIN_WORD}])", " ", term
     )
-    return [t for t in re.split(r"[\s\-\u2010-\u2015]+", spaced) if t]
+    return [t for t in re.split(f"{_SEP}+", spaced) if t]
 
 
 def stem_tokens(term: str) -> tuple[list[str], bool]:
@@ -171,7 +179,7 @@ def compile_term(term: str, *, lax_korean_end: bool = False) -> TermPattern:
         words[-1] = re.escape(native[:-1]) + conjugated_last_syllable(native)
     if len(words) > 1:  # the first word may be a gloss: (AI) 기본법
         words[0] = f"(?:(?<=\\(){words[0]}\\)|{words[0]})"
-    body = f"{_GLOSS}{_SEP}*".join(words)
+    body = f"{_QUOTE}{_GLOSS}{_SEP}*{_QUOTE}".join(words)
     first, last = tokens[0][0], tokens[-1][-1]
     hangul_left, hangul_right = is_hangul(first), is_hangul(last)
     if hangul_left:
