@@ -53,6 +53,14 @@ def test_a_plain_hit_shows_the_term_and_what_the_text_said(rules: Rules) -> None
     assert hit.as_dict()["label"] == "인공지능 기본법"
 
 
+def test_a_hit_read_through_quotes_shows_them_as_written(rules: Rules) -> None:
+    """The matcher reads “ 「 as '"' to join a quoted word to its term; the reader sees the text."""
+    detail = _policy(rules, "인공지능 「기본법」 시행령 공개")
+    [hit] = detail.hits  # type: ignore[attr-defined]
+    assert hit.matched == "인공지능 「기본법"
+    assert detail.snippet == "인공지능 「기본법」 시행령 공개"  # type: ignore[attr-defined]
+
+
 def test_near_misses_say_why_a_term_did_not_count(rules: Rules) -> None:
     far = "A court heard the case. " + "Many words follow here about other things. " * 3 + "AI."
     reasons = {m.term: m.reason for m in _policy(rules, "x", far).near_misses}  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from newsmon.rules.terms import (
     GLOSS_CHARS,
     QUOTES,
     fixed_first_word,
+    fold_marks,
     is_acronym,
     is_latin,
     lower_same_length,
@@ -167,6 +168,7 @@ class Matcher:
         found: dict[int, list[Span]] = {}
         if not text:
             return found
+        text = fold_marks(text)  # what the rules read, same offsets: '"' for “ 「 《, '-' for −
         if self.has_keys:
             lowered = lower_same_length(text)
             last_end = [0] * len(self.atoms)
