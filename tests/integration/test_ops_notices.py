@@ -214,3 +214,28 @@ def test_no_ops_channel_or_no_bot_token_means_no_notice(tmp_path: Path, fake: Fa
         assert hooked.store.notices.state().waiting == 0 and fake.posts == []
     finally:
         hooked.close()
+
+
+def test_a_notice_slack_refuses_for_good_does_not_hold_back_every_later_one(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Someone deleted an opening notice in the operations channel: its "resolved" reply is
+    refused (`thread_not_found`) and always will be. Tried first every pass, it kept every later
+    notice (a new feed failing) from the channel for good."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        assert announce_health(ctx, health(["wire"])).posted == 1
+        [opened] = fake.top_level(OPS)
+        fake.posts.remove(opened)  # deleted in Slack
+        announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([]))  # gone twice: the reply is owed and refused
+        assert gone.resolved == 1 and gone.posted == 0
+        for _ in range(2):  # later passes: a new problem must reach the channel
+            announce_health(ctx, health(["radio"]))
+        assert len(fake.top_level(OPS)) == 1, fake.attempts
+        [posted] = fake.top_level(OPS)
+        assert "radio" in posted["blocks"][0]["text"]["text"]
+        assert ctx.store.notices.state().waiting == 0  # the refused reply is not "not yet"
+    finally:
+        ctx.close()

@@ -254,6 +254,20 @@ class HealthNotices:
             },
         )
 
+    def notice_refused(self, claim: Claim, notice_id: int, error: str) -> bool:
+        """Failed for good: Slack refused this message itself (its thread deleted, its blocks);
+        never claimed again, so it cannot hold back the notices after it."""
+        return self._settle(
+            claim,
+            notice_id,
+            {
+                "status": AlertStatus.FAILED,
+                "attempts": HealthNoticeRow.attempts + 1,
+                "last_error": error[:2000],
+                "post_started_at": None,
+            },
+        )
+
     def release_notice(self, claim: Claim, notice_id: int, unknown: datetime | None) -> bool:
         """Give a notice back untried; an earlier unknown outcome stays flagged."""
         return self._settle(
@@ -267,6 +281,6 @@ class HealthNotices:
             waiting = s.scalar(
                 select(func.count())
                 .select_from(HealthNoticeRow)
-                .where(HealthNoticeRow.status != AlertStatus.SENT)
+                .where(HealthNoticeRow.status.not_in([AlertStatus.SENT, AlertStatus.FAILED]))
             )
             return NoticeState(self._announced(s), int(waiting or 0))
