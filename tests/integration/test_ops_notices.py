@@ -239,3 +239,23 @@ def test_a_notice_slack_refuses_for_good_does_not_hold_back_every_later_one(
         assert ctx.store.notices.state().waiting == 0  # the refused reply is not "not yet"
     finally:
         ctx.close()
+
+
+def test_a_problem_whose_notice_slack_refused_is_still_resolved_in_the_channel(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The opening notice was refused for good: its "resolved" notice, which waited for it to
+    be posted, waited for ever ("1 notice(s) not posted yet" in health). It goes out on its own."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        fake.channel_script[OPS] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        assert announce_health(ctx, health(["wire"])).refused == 1
+        announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([]))
+        assert (gone.resolved, gone.posted) == (1, 1), gone
+        [posted] = fake.top_level(OPS)
+        assert ":white_check_mark:" in posted["blocks"][0]["text"]["text"]
+        assert ctx.store.notices.state().waiting == 0
+    finally:
+        ctx.close()

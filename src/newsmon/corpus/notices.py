@@ -163,7 +163,7 @@ class HealthNotices:
         self, claim: Claim, channel: str, skip: Collection[int] = ()
     ) -> NoticeJob | None:
         """Claim the oldest notice of `channel` that may go out now (a reply only once the
-        notice it answers is posted), or None."""
+        notice it answers is posted, or refused for good: then at the top level), or None."""
         now = claim.started
         n, parent = HealthNoticeRow, aliased(HealthNoticeRow)
         claimable = or_(
@@ -178,7 +178,12 @@ class HealthNotices:
                     .where(
                         n.channel == channel,
                         claimable,
-                        or_(n.thread_of.is_(None), parent.status == AlertStatus.SENT),
+                        # in the thread of the notice it answers, once posted; at the top
+                        # level when that one was refused for good (it never will be)
+                        or_(
+                            n.thread_of.is_(None),
+                            parent.status.in_([AlertStatus.SENT, AlertStatus.FAILED]),
+                        ),
                         n.id.not_in(list(skip)) if skip else n.id.is_not(None),
                     )
                     .order_by(n.id)
