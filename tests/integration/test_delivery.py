@@ -209,6 +209,46 @@ def test_invalid_auth_stops_delivery_and_marks_nothing(tmp_path: Path, fake: Fak
         ctx.close()
 
 
+# Refusals Slack documents that never pass by themselves: the workspace behind a webhook gone or
+# disabled, an IP allow-list, two-factor enforcement. Read as transient, each pass spent attempts
+# on them until the alerts were marked failed (lost: two passes here), the run never failing.
+DEAD_CREDENTIALS = {
+    "webhook no_team": (True, Scripted(404, "no_team")),
+    "webhook team_disabled": (True, Scripted(403, "team_disabled")),
+    "webhook no_service_id": (True, Scripted(400, "no_service_id")),
+    "accesslimited": (False, Scripted(200, {"ok": False, "error": "accesslimited"})),
+    "two_factor_setup_required": (
+        False,
+        Scripted(200, {"ok": False, "error": "two_factor_setup_required"}),
+    ),
+    "enterprise_is_restricted": (
+        False,
+        Scripted(200, {"ok": False, "error": "enterprise_is_restricted"}),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "webhook,answer", list(DEAD_CREDENTIALS.values()), ids=list(DEAD_CREDENTIALS)
+)
+def test_a_refusal_that_never_heals_stops_delivery_and_marks_nothing(
+    tmp_path: Path, fake: FakeSlack, webhook: bool, answer: Scripted
+) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    ctx = context(config, fake, webhook=webhook)
+    try:
+        queue_alerts(ctx.store, {"#a": 2})
+        fake.script += [answer] * 4
+        outcomes = [deliver(ctx) for _ in range(2)]
+        assert all(o.credential_error for o in outcomes), outcomes
+        assert fake.posts == []
+        rows = ctx.store.list_alerts()
+        assert {a.status for a in rows} == {AlertStatus.PENDING}
+        assert all(a.attempts == 0 for a in rows)
+    finally:
+        ctx.close()
+
+
 def test_a_proxys_html_403_is_retried_not_failed(tmp_path: Path, fake: FakeSlack) -> None:
     config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
     ctx = context(config, fake)

@@ -214,3 +214,48 @@ def test_no_ops_channel_or_no_bot_token_means_no_notice(tmp_path: Path, fake: Fa
         assert hooked.store.notices.state().waiting == 0 and fake.posts == []
     finally:
         hooked.close()
+
+
+def test_a_notice_slack_refuses_for_good_does_not_hold_back_every_later_one(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Someone deleted an opening notice in the operations channel: its "resolved" reply is
+    refused (`thread_not_found`) and always will be. Tried first every pass, it kept every later
+    notice (a new feed failing) from the channel for good."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        assert announce_health(ctx, health(["wire"])).posted == 1
+        [opened] = fake.top_level(OPS)
+        fake.posts.remove(opened)  # deleted in Slack
+        announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([]))  # gone twice: the reply is owed and refused
+        assert gone.resolved == 1 and gone.posted == 0
+        for _ in range(2):  # later passes: a new problem must reach the channel
+            announce_health(ctx, health(["radio"]))
+        assert len(fake.top_level(OPS)) == 1, fake.attempts
+        [posted] = fake.top_level(OPS)
+        assert "radio" in posted["blocks"][0]["text"]["text"]
+        assert ctx.store.notices.state().waiting == 0  # the refused reply is not "not yet"
+    finally:
+        ctx.close()
+
+
+def test_a_problem_whose_notice_slack_refused_is_still_resolved_in_the_channel(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The opening notice was refused for good: its "resolved" notice, which waited for it to
+    be posted, waited for ever ("1 notice(s) not posted yet" in health). It goes out on its own."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        fake.channel_script[OPS] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        assert announce_health(ctx, health(["wire"])).refused == 1
+        announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([]))
+        assert (gone.resolved, gone.posted) == (1, 1), gone
+        [posted] = fake.top_level(OPS)
+        assert ":white_check_mark:" in posted["blocks"][0]["text"]["text"]
+        assert ctx.store.notices.state().waiting == 0
+    finally:
+        ctx.close()

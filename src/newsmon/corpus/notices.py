@@ -163,7 +163,7 @@ class HealthNotices:
         self, claim: Claim, channel: str, skip: Collection[int] = ()
     ) -> NoticeJob | None:
         """Claim the oldest notice of `channel` that may go out now (a reply only once the
-        notice it answers is posted), or None."""
+        notice it answers is posted, or refused for good: then at the top level), or None."""
         now = claim.started
         n, parent = HealthNoticeRow, aliased(HealthNoticeRow)
         claimable = or_(
@@ -178,7 +178,12 @@ class HealthNotices:
                     .where(
                         n.channel == channel,
                         claimable,
-                        or_(n.thread_of.is_(None), parent.status == AlertStatus.SENT),
+                        # in the thread of the notice it answers, once posted; at the top
+                        # level when that one was refused for good (it never will be)
+                        or_(
+                            n.thread_of.is_(None),
+                            parent.status.in_([AlertStatus.SENT, AlertStatus.FAILED]),
+                        ),
                         n.id.not_in(list(skip)) if skip else n.id.is_not(None),
                     )
                     .order_by(n.id)
@@ -254,6 +259,20 @@ class HealthNotices:
             },
         )
 
+    def notice_refused(self, claim: Claim, notice_id: int, error: str) -> bool:
+        """Failed for good: Slack refused this message itself (its thread deleted, its blocks);
+        never claimed again, so it cannot hold back the notices after it."""
+        return self._settle(
+            claim,
+            notice_id,
+            {
+                "status": AlertStatus.FAILED,
+                "attempts": HealthNoticeRow.attempts + 1,
+                "last_error": error[:2000],
+                "post_started_at": None,
+            },
+        )
+
     def release_notice(self, claim: Claim, notice_id: int, unknown: datetime | None) -> bool:
         """Give a notice back untried; an earlier unknown outcome stays flagged."""
         return self._settle(
@@ -267,6 +286,6 @@ class HealthNotices:
             waiting = s.scalar(
                 select(func.count())
                 .select_from(HealthNoticeRow)
-                .where(HealthNoticeRow.status != AlertStatus.SENT)
+                .where(HealthNoticeRow.status.not_in([AlertStatus.SENT, AlertStatus.FAILED]))
             )
             return NoticeState(self._announced(s), int(waiting or 0))

@@ -20,7 +20,7 @@ from newsmon.health import HealthReport
 from newsmon.notices import notice_message, plan_notices
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock
-from newsmon.slack import CredentialError, Pacer, Sender, SlackFailure, make_sender
+from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) drains over passes
 
@@ -32,12 +32,13 @@ class NoticeOutcome:
     posted: int = 0  # notices posted
     recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
     unchecked: int = 0  # posted although their lookup failed, past the hold
+    refused: int = 0  # refused by Slack for good (`thread_not_found`, `invalid_blocks`): failed
     error: str | None = None  # why posting stopped early, one line
     off: str | None = None  # why no notice was considered at all
 
     @property
     def changed(self) -> bool:
-        return bool(self.opened or self.resolved or self.posted or self.recovered)
+        return bool(self.opened or self.resolved or self.posted or self.recovered or self.refused)
 
     def line(self) -> str:
         if self.off:
@@ -50,6 +51,8 @@ class NoticeOutcome:
             text += f", {self.recovered} found already posted"
         if self.unchecked:
             text += f", {self.unchecked} posted unchecked (may show twice)"
+        if self.refused:
+            text += f", {self.refused} refused by Slack for good"
         if self.error:
             text += f"; stopped: {self.error}"
         return text
@@ -131,6 +134,11 @@ def post_notices(
         try:
             posted = sender.post(message)
         except SlackFailure as failure:
+            if failure.kind is Kind.MESSAGE:  # never postable: it must not block the queue
+                notices.notice_refused(claim, job.id, str(failure))
+                outcome.refused += 1
+                outcome.error = f"notice #{job.id} refused by Slack for good ({failure})"
+                continue
             unknown = job.unknown_since or (claim.started if failure.maybe_posted else None)
             notices.notice_failed(claim, job.id, str(failure), unknown)
             outcome.error = f"notice #{job.id} not posted to {channel} ({failure}): next pass"

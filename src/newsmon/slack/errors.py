@@ -46,7 +46,13 @@ CREDENTIAL_CODES = frozenset(
         "ekm_access_denied",
         "invalid_token",  # a webhook's
         "no_service",  # a removed webhook
+        "no_service_id",  # a webhook URL naming no webhook
+        "no_team",  # a webhook whose workspace is gone
+        "team_disabled",  # a webhook whose workspace is no longer active
         "action_prohibited",
+        "accesslimited",  # the workspace allows calls only from other networks
+        "two_factor_setup_required",
+        "enterprise_is_restricted",
     }
 )
 CHANNEL_CODES = frozenset(
