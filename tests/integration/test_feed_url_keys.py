@@ -1,11 +1,12 @@
 """Keys in a feed's URL under the names signed and password-protected feeds use (`pwd=`,
 `X-Amz-Signature=`, a tracker's `torrent_pass=`): the feed is fetched with them every pass, and
 neither the corpus (the feed's stored URL, an entry's `#fragment` link resolved against the
-feed's URL) nor the recorded errors hold them. The real pipeline against a loopback site."""
+feed's URL) nor the log (httpx's request lines) holds them. The real pipeline against a loopback site."""
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,10 +45,12 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
     ],
 )
 def test_a_key_under_a_password_or_signature_name_is_sent_never_stored(
-    tmp_path: Path, site: SiteServer, name: str
+    tmp_path: Path, site: SiteServer, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx's request lines, httpcore's trace
     config = make_config(tmp_path, feeds=[("keyed", f"{site.base}/feed.xml?{name}={SECRET}")])
     outcome = run_pass(config)["keyed"]
     assert outcome.ok and outcome.new_articles == 2, outcome
     assert f"/feed.xml?{name}={SECRET}" in site.paths_requested()
     assert SECRET not in corpus_dump(config)
+    assert "/feed.xml" in caplog.text and SECRET not in caplog.text
