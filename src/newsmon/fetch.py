@@ -56,6 +56,26 @@ class _SecretsHidden(logging.Filter):
 
 logging.getLogger("httpx").addFilter(_SecretsHidden())
 
+_RESPONSE_HEADERS = "receive_response_headers.complete"
+
+
+class _HeadersHidden(logging.Filter):
+    """httpcore's DEBUG trace quotes every response's headers, a redirect's Location among
+    them: a server's `/feed?access_token=…`, relative, which no URL rule recognises. The line
+    keeps the status, not the headers; every other trace line loses its URLs' secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text.startswith(_RESPONSE_HEADERS):
+            text = text.split(", [", 1)[0] + ", [headers not shown])"
+        record.msg, record.args = hide_secrets(text), None
+        return True
+
+
+# a logger's filter sees only its own records, not its children's: httpcore's each by name
+for _name in ("connection", "http11", "http2", "proxy", "socks"):
+    logging.getLogger(f"httpcore.{_name}").addFilter(_HeadersHidden())
+
 
 class FailureKind(StrEnum):
     """Why a fetch (or what was fetched) failed. Code decides by the kind, never by the text."""

@@ -83,10 +83,29 @@ _SESSION_PATH_PARAM = re.compile(r";jsessionid=[^/;]*", re.IGNORECASE)
 _AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
 
 
-# Query parameters whose values are credentials (an API key in a feed's URL), and endings of
-# such names (`X-Api-Key`, `auth_token`): `shown_url` hides their values.
-SECRET_PARAMS = frozenset({"auth", "sig", "signature", "passwd", "session", "sessionid"})
-SECRET_ENDINGS = ("key", "token", "secret", "password")
+# Query parameters whose values are credentials (an API key in a feed's URL), by name and by
+# the end of a name, in any case (`X-Api-Key`, `auth_token`, `torrent_pass`): `shown_url` hides
+# their values. Where the names come from: Sentry's default scrubbing list (password, passwd,
+# secret, api_key, auth, credentials, mysql_pwd, private_key, token, session, sessionid); the
+# signature and credential parameters of signed URLs (AWS SigV4 `X-Amz-Signature`,
+# `X-Amz-Credential`, `X-Amz-Security-Token`; Google Cloud Storage V4 `X-Goog-Signature`,
+# `X-Goog-Credential`; Azure SAS `sig`; CloudFront `Signature`); OAuth 2.0's `access_token`
+# (RFC 6750); and the short forms of password (`pass`, `pwd`, `pw`) that feed readers, forums
+# and trackers put in private feeds' URLs.
+SECRET_PARAMS = frozenset({"auth", "sig", "pass", "pw", "session", "sessionid"})
+SECRET_ENDINGS = (
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "_pass",
+    "-pass",
+    "signature",
+    "credential",
+    "credentials",
+)
 
 
 def _is_secret_param(name: str) -> bool:

@@ -261,3 +261,20 @@ def test_no_log_line_of_a_request_shows_the_feed_s_credentials(
     assert keyed.ok and with_user.ok
     assert "/feed.xml?apikey=***&lang=en" in caplog.text
     assert "reader:***@" in caplog.text and secret not in caplog.text
+
+
+def test_no_debug_line_shows_a_key_a_redirect_hands_out(
+    site: SiteServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpcore's DEBUG trace quotes every response's headers: a move to
+    `/feed.xml?access_token=…` (relative, so no URL rule sees it) put the server's key in any
+    log an operator turned up to DEBUG. The trace keeps its lines and the status."""
+    secret = "hunter2secret"
+    location = f"/feed.xml?access_token={secret}"
+    site.routes["/keyed-move"] = {"status": 301, "headers": {"Location": location}, "body": ""}
+    caplog.set_level(logging.DEBUG)
+    result = fetch(site.url("/keyed-move"))
+    assert result.ok and result.moved_to == site.url(location)
+    trace = [r.getMessage() for r in caplog.records if r.name.startswith("httpcore")]
+    assert any("receive_response_headers.complete" in line and "301" in line for line in trace)
+    assert secret not in caplog.text

@@ -38,6 +38,18 @@ FEED_URL = f"https://reader:{SECRET}@news.example/feed?apikey={SECRET}&lang=en"
         (f"https://{SECRET}@news.example/rss", "https://***@news.example/rss"),
         (f"https://u:{SECRET}@[::1/rss", "https://***@[::1/rss"),  # urllib cannot read it
         ("https://news.example/rss?page=2", "https://news.example/rss?page=2"),
+        (
+            f"https://s3.example/f.xml?X-Amz-Credential={SECRET}&X-Amz-Signature={SECRET}",
+            "https://s3.example/f.xml?X-Amz-Credential=***&X-Amz-Signature=***",
+        ),
+        (
+            f"https://forum.example/rss?user=ann&pwd={SECRET}&torrent_pass={SECRET}&pass={SECRET}",
+            "https://forum.example/rss?user=ann&pwd=***&torrent_pass=***&pass=***",
+        ),
+        (
+            "https://news.example/rss?bypass=1&compass=n",
+            "https://news.example/rss?bypass=1&compass=n",
+        ),
         ("not a url", "not a url"),
     ],
 )
