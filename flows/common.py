@@ -161,4 +161,6 @@ def record_crash(ctx: Context, run_id: int, exc: BaseException) -> None:
     try:
         ctx.store.runs.finish_run(run_id, RunStatus.CRASHED, error=crash_reason(exc))
     except Exception as failure:  # the original error is what the flow raises
-        get_run_logger().error("could not record the crash of run #%s: %s", run_id, failure)
+        get_run_logger().error(
+            "could not record the crash of run #%s: %s", run_id, error_line(failure, limit=1000)
+        )
