@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from newsmon.bodies import ACCEPT_ENCODING, EncodingRefused, read_capped
+from newsmon.bodies import ACCEPT_ENCODING, BodyCut, EncodingRefused, read_capped
 from newsmon.bounds import one_line
 from newsmon.config import FetchConfig
 from newsmon.netguard import (
@@ -157,6 +157,8 @@ def describe(exc: Exception) -> tuple[FailureKind, str]:
         return FailureKind.DNS, "DNS lookup failed"
     if isinstance(exc, EncodingRefused):
         return FailureKind.BAD_ENCODING, str(exc)
+    if isinstance(exc, BodyCut):  # like a body short of its Content-Length: broken HTTP
+        return FailureKind.PROTOCOL, str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
         return FailureKind.TIMEOUT, "connect timeout"
     if isinstance(exc, httpx.ReadTimeout):

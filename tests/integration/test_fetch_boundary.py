@@ -1,0 +1,183 @@
+"""The network boundary against a real loopback server: bodies cut short, answers that are not
+a page's or a feed's, and a busy host's queue, through the fetcher and through the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import random
+import zlib
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from newsmon.clock import utcnow
+from newsmon.config import Config, FetchConfig
+from newsmon.corpus.schema import ArticleRow
+from newsmon.devsite import SiteServer, serve
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from tests.support.configs import make_config
+
+MB = 1024 * 1024
+WORDS = [
+    "the",
+    "lab",
+    "released",
+    "open",
+    "model",
+    "weights",
+    "training",
+    "code",
+    "data",
+    "researchers",
+    "said",
+    "license",
+]
+
+
+def story(seed: int = 7, sentences: int = 80) -> str:
+    """Article text that does not compress to nothing: half its gzip is half its words."""
+    pick = random.Random(seed).choice
+    return "".join(
+        "<p>" + " ".join(pick(WORDS) for _ in range(14)).capitalize() + ".</p>"
+        for _ in range(sentences)
+    )
+
+
+STORY = story()
+PAGE = f"<html><head><title>Weights</title></head><body><article>{STORY}</article></body></html>"
+
+
+def rss(*links: str) -> str:
+    items = "".join(
+        f"<item><title>story {i}</title><link>{link}</link><description>teaser {i}</description>"
+        "</item>"
+        for i, link in enumerate(links)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    )
+
+
+def cut(data: bytes) -> bytes:
+    """A compressed body missing its end: what a server sends when its upstream dies mid-file."""
+    return data[: len(data) // 2]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[SiteServer]:
+    root = tmp_path / "site"
+    root.mkdir()
+    gzipped = gzip.compress(PAGE.encode())
+    (root / "page.html").write_text(PAGE)
+    (root / "page.gz").write_bytes(gzipped)
+    (root / "cut.gz").write_bytes(cut(gzipped))
+    (root / "cut.deflate").write_bytes(cut(zlib.compress(PAGE.encode())))
+    (root / "feed-cut.gz").write_bytes(
+        cut(gzip.compress(rss("/page.html", "/other.html").encode()))
+    )
+    (root / "cut-page.xml").write_text(rss("/cut-page"))
+    html = "text/html; charset=utf-8"
+    routes = {
+        "/whole-page": {
+            "file": "page.gz",
+            "content_type": html,
+            "headers": {"Content-Encoding": "gzip"},
+        },
+        "/cut-page": {
+            "file": "cut.gz",
+            "content_type": html,
+            "headers": {"Content-Encoding": "gzip"},
+        },
+        "/cut-deflate": {
+            "file": "cut.deflate",
+            "content_type": html,
+            "headers": {"Content-Encoding": "deflate"},
+        },
+        "/cut-feed.xml": {
+            "file": "feed-cut.gz",
+            "content_type": "application/rss+xml",
+            "headers": {"Content-Encoding": "gzip"},
+        },
+        "/empty-gzip": {"body": "", "content_type": html, "headers": {"Content-Encoding": "gzip"}},
+    }
+    (root / "_routes.json").write_text(json.dumps(routes))
+    with serve(root) as server:
+        yield server
+
+
+def fetch(url: str, config: FetchConfig | None = None, **kwargs: object) -> FetchResult:
+    async def go() -> FetchResult:
+        fetcher = Fetcher(config or FetchConfig(retries=0, allow_private_networks=True))
+        try:
+            return await fetcher.get(url, max_bytes=MB, **kwargs)  # type: ignore[arg-type]
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(go())
+
+
+def run_pass(config: Config) -> dict[str, FeedOutcome]:
+    ctx = Context.open(config)
+
+    async def go() -> list[FeedOutcome]:
+        async with ctx.fetching() as fetcher:
+            return await process_feeds(ctx, fetcher, config.feeds, force=True)
+
+    try:
+        return {o.feed: o for o in asyncio.run(go())}
+    finally:
+        ctx.close()
+
+
+def stored(config: Config) -> list[ArticleRow]:
+    ctx = Context.open(config)
+    try:
+        with ctx.store.session() as s:
+            return list(s.scalars(select(ArticleRow)))
+    finally:
+        ctx.close()
+
+
+def test_a_whole_gzip_page_is_read(site: SiteServer) -> None:
+    page = fetch(site.url("/whole-page"))
+    assert page.ok and page.content == PAGE.encode()
+
+
+@pytest.mark.parametrize("path", ["/cut-page", "/cut-deflate", "/cut-feed.xml"])
+def test_a_compressed_body_that_ends_early_is_a_failed_fetch(site: SiteServer, path: str) -> None:
+    """Half a gzip or deflate stream was taken as the whole body: the page's first half stored
+    as the article's complete text, never tried again; a feed's first half parsed as the feed."""
+    result = fetch(site.url(path))
+    assert not result.ok and result.content == b""
+    assert result.failure is FailureKind.PROTOCOL and result.transient
+    assert result.error is not None and "ended early" in result.error
+
+
+def test_a_cut_compressed_body_is_tried_again_within_the_pass(site: SiteServer) -> None:
+    fetch(site.url("/cut-page"), FetchConfig(retries=1, allow_private_networks=True))
+    assert site.paths_requested().count("/cut-page") == 2
+
+
+def test_an_empty_body_marked_gzip_is_an_empty_body(site: SiteServer) -> None:
+    """No bytes at all is not a stream cut short (servers mark empty answers gzip too)."""
+    empty = fetch(site.url("/empty-gzip"))
+    assert empty.ok and empty.content == b""
+
+
+def test_a_page_cut_short_is_stored_from_its_teaser_and_tried_again(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    config = make_config(tmp_path, feeds=[("f", "/cut-page.xml")], base=site.base)
+    before = utcnow()
+    outcome = run_pass(config)["f"]
+    assert outcome.ok
+    (article,) = stored(config)
+    assert article.text_source != "page"  # not half an article passed off as the article
+    assert article.page_retry_at is not None and article.page_retry_at > before
+    assert article.page_retry_at - before < timedelta(hours=1)  # soft: minutes, not hours
