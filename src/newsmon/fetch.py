@@ -124,7 +124,8 @@ class FetchResult:
 
     @property
     def not_modified(self) -> bool:
-        return self.status == 304
+        """The server's answer to the request's validators: what was read last time stands."""
+        return self.status == 304 and self.failure is None
 
     @property
     def content_type(self) -> str:
@@ -407,10 +408,28 @@ class Fetcher:
                 reason = response.reason_phrase or ""
                 result.fail(kind, f"HTTP {response.status_code} {reason}".strip())
                 return None
+            if not 200 <= response.status_code < 300 and not _not_modified(response, headers):
+                # a 304 to a request without validators, a redirect without a Location, a 300:
+                # no body to use and no failure either, it was "page fetch failed: None"
+                reason = response.reason_phrase or ""
+                what = "answered to a request that was not conditional"
+                if response.status_code in REDIRECT_STATUS:
+                    what = "without a Location to follow"
+                elif response.status_code != 304:
+                    what = "not an answer newsmon can use"
+                line = f"HTTP {response.status_code} {reason}".strip()
+                result.fail(FailureKind.PROTOCOL, f"{line}: {what}")
+                return None
             result.content, result.truncated = await read_capped(
                 response.aiter_raw(), response.headers.get("content-encoding"), max_bytes
             )
             return None
+
+
+def _not_modified(response: httpx.Response, headers: dict[str, str]) -> bool:
+    """A 304 that answers the request's own validators (If-None-Match, If-Modified-Since)."""
+    conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+    return response.status_code == 304 and conditional
 
 
 def _scheme_refusal(url: str) -> str | None:

@@ -82,6 +82,7 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
         cut(gzip.compress(rss("/page.html", "/other.html").encode()))
     )
     (root / "cut-page.xml").write_text(rss("/cut-page"))
+    (root / "odd-answers.xml").write_text(rss("/always-304", "/no-location"))
     html = "text/html; charset=utf-8"
     routes = {
         "/whole-page": {
@@ -104,6 +105,8 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
             "content_type": "application/rss+xml",
             "headers": {"Content-Encoding": "gzip"},
         },
+        "/always-304": {"status": 304, "body": ""},
+        "/no-location": {"status": 302, "body": "moved somewhere"},
         "/empty-gzip": {"body": "", "content_type": html, "headers": {"Content-Encoding": "gzip"}},
     }
     (root / "_routes.json").write_text(json.dumps(routes))
@@ -181,3 +184,51 @@ def test_a_page_cut_short_is_stored_from_its_teaser_and_tried_again(
     assert article.text_source != "page"  # not half an article passed off as the article
     assert article.page_retry_at is not None and article.page_retry_at > before
     assert article.page_retry_at - before < timedelta(hours=1)  # soft: minutes, not hours
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/always-304", "HTTP 304 Not Modified"), ("/no-location", "HTTP 302")]
+)
+def test_an_answer_that_is_not_the_page_is_a_typed_failure(
+    site: SiteServer, path: str, status: str
+) -> None:
+    """A page is asked for unconditionally: a 304 (or a redirect going nowhere) has no page in
+    it. It was neither ok nor failed, and was stored as 'page fetch failed: None'."""
+    page = fetch(site.url(path))
+    assert not page.ok and not page.not_modified
+    assert page.failure is FailureKind.PROTOCOL
+    assert page.error is not None and page.error.startswith(status)
+
+
+def test_a_304_to_a_conditional_request_is_not_modified(site: SiteServer) -> None:
+    first = fetch(site.url("/page.html"))
+    again = fetch(site.url("/page.html"), etag=first.headers["etag"])
+    assert again.not_modified and again.failure is None and again.error is None
+
+
+def test_pages_answered_304_or_302_without_location_are_stored_with_a_reason(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    config = make_config(tmp_path, feeds=[("f", "/odd-answers.xml")], base=site.base)
+    assert run_pass(config)["f"].ok
+    notes = sorted(a.extraction_note or "" for a in stored(config))
+    assert len(notes) == 2 and not any("None" in note for note in notes), notes
+    assert notes[0].startswith("page fetch failed: HTTP 302"), notes
+    assert notes[1].startswith("page fetch failed: HTTP 304 Not Modified"), notes
+
+
+def test_a_new_feed_answered_304_is_failing_not_unchanged(tmp_path: Path, site: SiteServer) -> None:
+    """A feed never read has no validators to send: a 304 then is a broken server, and the feed
+    was recorded as read and unchanged, pass after pass, healthy and never read."""
+    config = make_config(tmp_path, feeds=[("f", "/always-304")], base=site.base)
+    outcome = run_pass(config)["f"]
+    assert not outcome.ok and not outcome.not_modified
+    ctx = Context.open(config)
+    try:
+        (health,) = ctx.store.feed_health()
+    finally:
+        ctx.close()
+    assert health.consecutive_failures == 1 and health.failure_kind == "soft"
+    assert (
+        health.last_error == "HTTP 304 Not Modified: answered to a request that was not conditional"
+    )
