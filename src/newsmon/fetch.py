@@ -73,6 +73,8 @@ class FailureKind(StrEnum):
     REFUSED = "refused"  # newsmon's address or scheme policy: nothing was sent
     NO_LINK = "no link"  # a feed entry that points nowhere: nothing to request
     NOT_A_FEED = "not a feed"  # fetched fine, but the body is not a feed (set by the caller)
+    # fetched fine, but with nothing in it, as servers answer mid-deploy (set by the caller)
+    EMPTY = "empty"
     # fetched fine, but reading it ran over its time or memory budget, or killed its worker
     # (set by the caller; newsmon.workers)
     OVER_BUDGET = "over budget"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from newsmon.clock import utcnow
 from newsmon.config import Config, FetchConfig
+from newsmon.corpus.records import FeedHealth
 from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import SiteServer, serve
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
@@ -105,6 +106,8 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
             "content_type": "application/rss+xml",
             "headers": {"Content-Encoding": "gzip"},
         },
+        "/empty.xml": {"body": "", "content_type": "application/rss+xml"},
+        "/blank.xml": {"body": "\r\n \n", "content_type": "application/rss+xml"},
         "/always-304": {"status": 304, "body": ""},
         "/no-location": {"status": 302, "body": "moved somewhere"},
         "/empty-gzip": {"body": "", "content_type": html, "headers": {"Content-Encoding": "gzip"}},
@@ -232,3 +235,31 @@ def test_a_new_feed_answered_304_is_failing_not_unchanged(tmp_path: Path, site: 
     assert (
         health.last_error == "HTTP 304 Not Modified: answered to a request that was not conditional"
     )
+
+
+def feed_health(config: Config) -> dict[str, FeedHealth]:
+    ctx = Context.open(config)
+    try:
+        return {h.name: h for h in ctx.store.feed_health()}
+    finally:
+        ctx.close()
+
+
+def test_an_empty_feed_answer_is_a_soft_failure(tmp_path: Path, site: SiteServer) -> None:
+    """Publishers' servers answer 200 with nothing during a deploy. That was 'not a feed', a hard
+    failure: the feed not polled for an hour (then two, four...) after a blip of seconds, and
+    `newsmon feeds` telling the operator the URL serves something else."""
+    config = make_config(
+        tmp_path, feeds=[("empty", "/empty.xml"), ("blank", "/blank.xml")], base=site.base
+    )
+    before = utcnow()
+    outcomes = run_pass(config)
+    health = feed_health(config)
+    for name in ("empty", "blank"):
+        assert not outcomes[name].ok
+        h = health[name]
+        assert h.failure_kind == "soft" and h.consecutive_failures == 1, name
+        assert h.next_check_at is not None and h.next_check_at - before < timedelta(minutes=10)
+        assert h.last_error == "the feed's answer was empty (HTTP 200)", name
+    site.routes["/empty.xml"] = {"body": rss("/page.html"), "content_type": "application/rss+xml"}
+    assert run_pass(config)["empty"].ok  # the deploy is over: read at once
