@@ -4,7 +4,9 @@ httpx would decode gzip or deflate without a limit (a 400 MB bomb in a 400 KB bo
 stacked codings (`gzip, gzip`). So newsmon asks only for what it can cap (`gzip, deflate`),
 refuses stacked or unknown codings, reads the raw stream, and inflates it incrementally with
 zlib's `max_length`: decoding stops as soon as the decoded size passes the cap, and the raw
-transfer is capped too (a stream that inflates to nothing still ends).
+transfer is capped too (a stream that inflates to nothing still ends). A gzip or deflate
+stream whose end never came (the connection's body ended, by its Content-Length or its last
+chunk, in the middle of it) is `BodyCut`: half a page is not the page.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ ACCEPT_ENCODING = "gzip, deflate"
 
 class EncodingRefused(Exception):
     """A content coding newsmon will not decode, or a body that is not what it claims."""
+
+
+class BodyCut(Exception):
+    """A compressed body that ended before its stream did: what arrived is only a part."""
 
 
 class _Inflater:
@@ -40,6 +46,11 @@ class _Inflater:
             raise EncodingRefused(f"the body is not valid {self.coding}") from None
         self._started = True
         return out
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream's own end (gzip's trailer, deflate's last block) has been read."""
+        return self._zlib.eof
 
 
 def decoder_for(content_encoding: str | None) -> _Inflater | None:
@@ -77,6 +88,15 @@ class CappedBody:
             self.truncated = True
         return self.truncated
 
+    def finish(self) -> None:
+        """After the last chunk of a body read whole: BodyCut if its compressed stream had not
+        ended. No bytes at all is an empty body (servers mark empty answers gzip too)."""
+        if self._decoder and self._received and not self.truncated and not self._decoder.ended:
+            raise BodyCut(
+                f"the {self._decoder.coding} body ended early "
+                f"({self._received} bytes received, its end missing)"
+            )
+
     @property
     def content(self) -> bytes:
         return bytes(self._out[: self._max])
@@ -86,9 +106,10 @@ async def read_capped(
     raw: AsyncIterator[bytes], content_encoding: str | None, max_bytes: int
 ) -> tuple[bytes, bool]:
     """The decoded body within `max_bytes`, and whether it was cut. Reading stops at the cap:
-    nothing past it is downloaded or inflated."""
+    nothing past it is downloaded or inflated. BodyCut: a compressed body ended early."""
     body = CappedBody(content_encoding, max_bytes)
     async for chunk in raw:
         if body.feed(chunk):
-            break
+            return body.content, True
+    body.finish()
     return body.content, body.truncated

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from newsmon.bodies import ACCEPT_ENCODING, EncodingRefused, read_capped
+from newsmon.bodies import ACCEPT_ENCODING, BodyCut, EncodingRefused, read_capped
 from newsmon.bounds import one_line
 from newsmon.config import FetchConfig
 from newsmon.netguard import (
@@ -93,6 +93,8 @@ class FailureKind(StrEnum):
     REFUSED = "refused"  # newsmon's address or scheme policy: nothing was sent
     NO_LINK = "no link"  # a feed entry that points nowhere: nothing to request
     NOT_A_FEED = "not a feed"  # fetched fine, but the body is not a feed (set by the caller)
+    # fetched fine, but with nothing in it, as servers answer mid-deploy (set by the caller)
+    EMPTY = "empty"
     # fetched fine, but reading it ran over its time or memory budget, or killed its worker
     # (set by the caller; newsmon.workers)
     OVER_BUDGET = "over budget"
@@ -144,7 +146,8 @@ class FetchResult:
 
     @property
     def not_modified(self) -> bool:
-        return self.status == 304
+        """The server's answer to the request's validators: what was read last time stands."""
+        return self.status == 304 and self.failure is None
 
     @property
     def content_type(self) -> str:
@@ -177,6 +180,8 @@ def describe(exc: Exception) -> tuple[FailureKind, str]:
         return FailureKind.DNS, "DNS lookup failed"
     if isinstance(exc, EncodingRefused):
         return FailureKind.BAD_ENCODING, str(exc)
+    if isinstance(exc, BodyCut):  # like a body short of its Content-Length: broken HTTP
+        return FailureKind.PROTOCOL, str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
         return FailureKind.TIMEOUT, "connect timeout"
     if isinstance(exc, httpx.ReadTimeout):
@@ -425,10 +430,28 @@ class Fetcher:
                 reason = response.reason_phrase or ""
                 result.fail(kind, f"HTTP {response.status_code} {reason}".strip())
                 return None
+            if not 200 <= response.status_code < 300 and not _not_modified(response, headers):
+                # a 304 to a request without validators, a redirect without a Location, a 300:
+                # no body to use and no failure either, it was "page fetch failed: None"
+                reason = response.reason_phrase or ""
+                what = "answered to a request that was not conditional"
+                if response.status_code in REDIRECT_STATUS:
+                    what = "without a Location to follow"
+                elif response.status_code != 304:
+                    what = "not an answer newsmon can use"
+                line = f"HTTP {response.status_code} {reason}".strip()
+                result.fail(FailureKind.PROTOCOL, f"{line}: {what}")
+                return None
             result.content, result.truncated = await read_capped(
                 response.aiter_raw(), response.headers.get("content-encoding"), max_bytes
             )
             return None
+
+
+def _not_modified(response: httpx.Response, headers: dict[str, str]) -> bool:
+    """A 304 that answers the request's own validators (If-None-Match, If-Modified-Since)."""
+    conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+    return response.status_code == 304 and conditional
 
 
 def _scheme_refusal(url: str) -> str | None:

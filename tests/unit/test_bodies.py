@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from newsmon.bodies import CappedBody, EncodingRefused, decoder_for
+from newsmon.bodies import BodyCut, CappedBody, EncodingRefused, decoder_for
 
 MB = 1024 * 1024
 
@@ -79,3 +79,33 @@ def test_the_raw_transfer_is_capped_too() -> None:
 def test_a_corrupt_gzip_body_is_refused() -> None:
     with pytest.raises(EncodingRefused, match="not valid gzip"):
         read(CappedBody("gzip", MB), b"this is not gzip at all")
+
+
+@pytest.mark.parametrize(
+    ("coding", "pack"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda d: zlib.compress(d)[2:-4]),
+    ],
+)
+def test_a_compressed_stream_without_its_end_is_cut(coding: str, pack) -> None:
+    """Half a stream inflates without an error; only its missing end tells it is half."""
+    page = b"<html>" + bytes(range(256)) * 400 + b"</html>"
+    whole = CappedBody(coding, MB)
+    read(whole, pack(page))
+    whole.finish()
+    assert whole.content == page
+    half = CappedBody(coding, MB)
+    content, truncated, _ = read(half, pack(page)[: len(pack(page)) // 2])
+    assert content and not truncated
+    with pytest.raises(BodyCut, match=f"the {coding} body ended early"):
+        half.finish()
+
+
+def test_a_body_stopped_at_its_cap_or_empty_is_not_cut() -> None:
+    capped = CappedBody("gzip", 1000)
+    read(capped, gzip.compress(b"x" * MB))
+    capped.finish()  # its end was never wanted
+    assert capped.truncated
+    CappedBody("gzip", MB).finish()  # no bytes at all: an empty answer marked gzip

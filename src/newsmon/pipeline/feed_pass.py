@@ -96,6 +96,10 @@ async def process_feed(
     if not response.ok:
         error = response.error or f"HTTP {response.status}"
         return await _feed_failed(ctx, state, outcome, response.failure, error, response, now)
+    if not response.content.strip():
+        # a server mid-deploy, not a URL serving something else: soft, polled again in minutes
+        failure, error = FailureKind.EMPTY, f"the feed's answer was empty (HTTP {response.status})"
+        return await _feed_failed(ctx, state, outcome, failure, error, response, now)
     try:  # in a worker process, within the feed's time and memory budget
         parsed = await ctx.pages.parse_feed(
             response.content,
