@@ -19,15 +19,20 @@ from typing import Protocol
 
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
 from newsmon.dedup import (
+    LEAD_SOURCE_CHARS,
     SHORT_BODY_CHARS,
     Signature,
     body_band_keys,
     body_similarity,
     hash_before_folding,
     headline_free_body,
+    is_lead_copy,
     is_near_duplicate,
     is_short_duplicate,
     jaccard_estimate,
+    lead_containment,
+    lead_keys,
+    opening,
     short_body,
 )
 
@@ -86,6 +91,7 @@ class Text:
     candidate: Candidate
     title: str | None
     text: str | None
+    whole: bool = True  # False: only the text's opening was read (`ClusterQueries.openings`)
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,12 @@ class ClusterQueries(Protocol):
         `max_chars` long."""
         ...
 
+    def openings(self, ids: Sequence[int], whole_chars: int, prefix_chars: int) -> list[Text]:
+        """These articles' headlines and `story_time`, with their texts when up to
+        `whole_chars` long, else the first `prefix_chars` characters of them (`Text.whole`
+        says which)."""
+        ...
+
     def cluster_has_alerts(self, head_id: int) -> bool:
         """Whether any member of the cluster has an alert, of any status."""
         ...
@@ -140,7 +152,7 @@ def find_cluster(
         best = nearest(queries, article.signature, when)
         if best is not None and is_near_duplicate(best.similarity):
             return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
-    return short_copy(queries, article, when)
+    return short_copy(queries, article, when) or lead_copy(queries, article, when)
 
 
 def nearest(
@@ -198,6 +210,45 @@ def short_copy(
     if best is None or not is_short_duplicate(best.similarity):
         return None
     return ClusterMatch(best.head_id, DuplicateReason.SHORT, best.similarity)
+
+
+def lead_copy(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
+    """A teaser and the long article it is cut from, in either order: a summary-length body
+    joins the story of a long article whose opening contains it, and a long article the story
+    of a summary-length item its opening contains (the teaser was stored first).
+
+    Candidates share a band of the lead keys (articles stored before these keys have none and
+    are not found this way); each pair of one short and one long text within `STORY_WINDOW`
+    is compared (`dedup.lead_containment`); short pairs are `short_copy`'s, long ones the
+    signature's.
+    """
+    keys = lead_keys(article.title, article.text)
+    if not keys:
+        return None
+    ids = queries.band_candidates(keys, MAX_CANDIDATES)
+    if not ids:
+        return None
+    own = short_body(article.title, article.text)
+    own_opening = opening(article.title, article.text) if own is None else ""
+    best: Nearest | None = None
+    for found in queries.openings(ids, SHORT_CANDIDATE_CHARS, LEAD_SOURCE_CHARS):
+        if not found.candidate.near_in_time(when):
+            continue
+        other = short_body(found.title, found.text) if found.whole else None
+        if own is not None and other is None:
+            similarity = lead_containment(own, opening(found.title, found.text))
+        elif own is None and other is not None:
+            similarity = lead_containment(other, own_opening)
+        else:
+            continue
+        head_id = found.candidate.head_id
+        if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
+            best = Nearest(head_id, similarity)
+    if best is None or not is_lead_copy(best.similarity):
+        return None
+    return ClusterMatch(best.head_id, DuplicateReason.LEAD, best.similarity)
 
 
 def cluster_spoke(queries: ClusterQueries, head_id: int) -> bool:

@@ -68,7 +68,7 @@ def check_index_retention(store: Store) -> None:
     assert exact.duplicate_reason is DuplicateReason.HASH  # a hash copy has no rows of its own
     first_seen(store, [head.id, exact.id, short.id], old)
     kept = band_rows(store, recent.id)
-    assert band_rows(store, head.id) == BANDS and band_rows(store, short.id) > 0 and kept > 0
+    assert band_rows(store, head.id) == 2 * BANDS and band_rows(store, short.id) > 0 and kept > 0
 
     before = now - timedelta(days=30)
     assert store.retention.count_old_indexed(before) == 3
@@ -94,7 +94,7 @@ def check_index_retention(store: Store) -> None:
         "https://a.example/1", STORY.replace("Paragraph 2:", "Paragraph 2, corrected:"), signed=True
     )
     assert store.update_article(head.id, edited) is True
-    assert band_rows(store, head.id) == BANDS
+    assert band_rows(store, head.id) == 2 * BANDS  # its signature's bands and its lead's
     assert store.retention.count_old_indexed(before) == 1
     assert prune_index(store, 30, now, 0).dropped == 1 and band_rows(store, head.id) == 0
 

@@ -52,7 +52,7 @@ from newsmon.corpus.schema import (
     SightingRow,
 )
 from newsmon.corpus.url_keys import stored_key
-from newsmon.dedup import Signature, index_keys, keys_before_folding, short_body_keys
+from newsmon.dedup import Signature, index_keys, keys_before_folding, lead_keys, short_body_keys
 from newsmon.urls import clean_url
 
 
@@ -249,16 +249,19 @@ class Articles:
     def _reindex_short_body(
         s: Session, row: ArticleRow, title: str | None, text_: str | None
     ) -> None:
-        """Replace the band rows of a short item's body (none for other articles) by those of
-        its new headline and text; an exact copy has no band rows of its own."""
+        """Replace the band rows of a short item's body (none for other articles) and of its
+        lead by those of its new headline and text (the headline decides where the body
+        starts); an exact copy has no band rows of its own."""
         old = short_body_keys(row.title, row.text) + keys_before_folding(row.title, row.text)
+        old += lead_keys(row.title, row.text)
         if old:
             s.execute(
                 delete(ArticleBandRow).where(
                     ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                 )
             )
-        Articles._add_bands(s, row, short_body_keys(title, text_), reindex=True)
+        new = short_body_keys(title, text_) + lead_keys(title, text_)
+        Articles._add_bands(s, row, new, reindex=True)
 
     def recover_page(
         self,

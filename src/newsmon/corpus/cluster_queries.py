@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
@@ -104,6 +104,29 @@ class ClusterQueries:
                     ArticleRow.first_seen_at,
                 ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
             )
+        ]
+
+    def openings(
+        self, ids: Sequence[int], whole_chars: int, prefix_chars: int
+    ) -> list[clusters.Text]:
+        a = ArticleRow
+        whole = func.length(a.text) <= whole_chars
+        # a long text's opening only: 50 candidates of up to `extract.max_text_chars` each
+        # would otherwise be in memory at once
+        text_ = case((whole, a.text), else_=func.substr(a.text, 1, prefix_chars))
+        rows = self._s.execute(
+            select(
+                a.id, a.duplicate_of_id, a.title, text_, whole, a.published_at, a.first_seen_at
+            ).where(a.id.in_(list(ids)))
+        )
+        return [
+            clusters.Text(
+                clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
+                title,
+                body,
+                bool(is_whole),
+            )
+            for cid, head, title, body, is_whole, published, seen in rows
         ]
 
     def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:

@@ -54,6 +54,7 @@ class DuplicateReason(StrEnum):
     HASH = "hash"  # the same normalised body
     NEAR = "near"  # a near-identical body (MinHash)
     SHORT = "short"  # a summary-length item's body, without its headline (exact n-grams)
+    LEAD = "lead"  # a teaser of a long article: its opening (n-gram containment)
 
 
 class StoreError(Exception):

@@ -17,7 +17,12 @@ from newsmon.corpus.articles import stored_keys
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import DuplicateReason
 from newsmon.corpus.schema import ArticleBandRow, ArticleRow
-from newsmon.dedup import SHORT_TEXT_BASE, SHORT_TEXT_PER_TITLE_CHAR
+from newsmon.dedup import (
+    LEAD_SOURCE_CHARS,
+    SHORT_TEXT_BASE,
+    SHORT_TEXT_PER_TITLE_CHAR,
+    lead_keys,
+)
 
 # Articles in one DELETE: up to 84 keys each, well under SQLite's limit of 32,766 bound values
 # in one statement.
@@ -77,7 +82,16 @@ class IndexRetention:
         """
         a = ArticleRow
         picked = (
-            select(a.id, a.title, _text_if_short(), a.minhash, a.minhash_scheme, a.duplicate_reason)
+            select(
+                a.id,
+                a.title,
+                _text_if_short(),
+                # what a long text's lead keys are computed from (`dedup.lead_keys`)
+                func.substr(a.text, 1, LEAD_SOURCE_CHARS).label("opening"),
+                a.minhash,
+                a.minhash_scheme,
+                a.duplicate_reason,
+            )
             .where(_old_indexed(before))
             .order_by(a.first_seen_at)
             .limit(limit)
@@ -103,6 +117,7 @@ class IndexRetention:
                     for key in stored_keys(
                         row.title, row.text or "", row.minhash, row.minhash_scheme
                     )
+                    + lead_keys(row.title, row.opening)
                 }
                 if keys:
                     s.execute(

@@ -96,6 +96,9 @@ def soft_wait(config: Config, page: FetchResult, attempts: int, now: datetime) -
     return poll.after_failure(config.poll, now, attempts, kind, page.headers, page.status).at
 
 
+# joined a story by a similar text, not an identical one
+_SIMILAR = (DuplicateReason.NEAR, DuplicateReason.SHORT, DuplicateReason.LEAD)
+
 # where an entry's text counts as the article itself (not a teaser standing in for it)
 ARTICLE_SOURCES = frozenset({"page", "json-ld", "app-state"})
 
@@ -217,7 +220,7 @@ def store_entry(
         # first member of a silent cluster to match: then it speaks for the story (the store
         # decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
-        near = stored.duplicate_reason in (DuplicateReason.NEAR, DuplicateReason.SHORT)
+        near = stored.duplicate_reason in _SIMILAR
         return EntryResult(
             extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
         )
