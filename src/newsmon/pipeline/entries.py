@@ -269,10 +269,14 @@ async def fetch_page(
     ctx: Context, fetcher: Fetcher, link: str, *, trusted: bool = False
 ) -> FetchResult:
     """An article page, within the page cap; `trusted`: a URL the operator gave (no address
-    policy on its own host)."""
-    return await fetcher.get(
+    policy on its own host). A 200 with nothing in it, as servers answer mid-deploy, is a soft
+    failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried."""
+    page = await fetcher.get(
         link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT, trusted=trusted
     )
+    if page.ok and (not page.content or page.content.isspace()):
+        page.fail(FailureKind.EMPTY, f"the page's answer was empty (HTTP {page.status})")
+    return page
 
 
 async def process_entry(
