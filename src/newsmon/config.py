@@ -145,6 +145,11 @@ class FetchConfig(_Strict):
     # stored from its teaser at once and tried again on later passes, at most this many times,
     # backing off like a feed (poll.soft_backoff_minutes, doubling; Retry-After wins).
     page_retries: int = Field(default=4, ge=0, le=20)
+    # A feed's article pages (new, edited, and retried) get their download turn within this
+    # many seconds of the feed's start; pages still queued for a busy host then are stored from
+    # their teasers and tried on a later pass (newsmon.turns). Keep it well under the feeds
+    # task's timeout (NEWSMON_FEEDS_TASK_TIMEOUT_SECONDS, 600).
+    feed_pages_budget_seconds: float = Field(default=240.0, gt=0)
     max_connections: int = Field(default=32, ge=1, le=512)  # requests in flight, all hosts
     per_host: int = Field(default=2, ge=1, le=32)  # requests in flight to one host
     # Article links and redirects come from third parties: by default they may reach only

@@ -14,6 +14,8 @@ import asyncio
 import http.cookiejar
 import logging
 import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from enum import StrEnum
@@ -35,6 +37,7 @@ from newsmon.netguard import (
     pinned_transport,
     system_resolver,
 )
+from newsmon.turns import PageTurns
 from newsmon.urls import hide_secrets, shown_url
 
 MAX_ERROR_CHARS = 300  # a fetch's error line, as stored and shown
@@ -98,6 +101,9 @@ class FailureKind(StrEnum):
     # fetched fine, but reading it ran over its time or memory budget, or killed its worker
     # (set by the caller; newsmon.workers)
     OVER_BUDGET = "over budget"
+    # not requested this pass: its feed's time for pages ran out while it waited for its host's
+    # turn (set by the caller, newsmon.turns); soft, the page is tried on a later pass
+    DEFERRED = "deferred"
     BAD_ENCODING = "bad encoding"  # a stacked, unknown or corrupt Content-Encoding
     OTHER = "other"
 
@@ -289,6 +295,8 @@ class Fetcher:
         # the page is done with. Downloads outrun the page workers, and without it a feed of
         # 100 links to gzip bombs held 100 decoded bodies (500 MiB from 2 MB on the wire).
         self.pages_in_hand = asyncio.Semaphore(config.max_connections)
+        # a page's turn: its host's queue first, then one of `pages_in_hand`
+        self.turns = PageTurns(config.per_host, self.pages_in_hand)
 
     def _make_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
         config = self.config
@@ -317,6 +325,19 @@ class Fetcher:
         if slot is None:
             slot = self._hosts[host] = asyncio.Semaphore(self.config.per_host)
         return slot
+
+    @asynccontextmanager
+    async def _slots(self, host: str, budget: asyncio.Timeout) -> AsyncIterator[None]:
+        """A connection to `host`: its slot and one of all hosts'. Waiting for them is not the
+        fetch's time (a busy host's pages timed out in its queue, the host never slow); how
+        long a page may wait is its caller's to bound (`newsmon.turns`)."""
+        loop = asyncio.get_running_loop()
+        when, queued = budget.when(), loop.time()
+        budget.reschedule(None)  # `total_timeout` stands still while the request queues
+        async with self._host_slot(host), self._global:
+            if when is not None:
+                budget.reschedule(when + loop.time() - queued)
+            yield
 
     async def refusal(self, url: str) -> str | None:
         """Why a third-party URL may not be fetched, or None (the check every connection to
@@ -369,7 +390,7 @@ class Fetcher:
         current = url
         permanent_only = True
         try:
-            async with asyncio.timeout(self.config.total_timeout):
+            async with asyncio.timeout(self.config.total_timeout) as budget:
                 for _hop in range(self.config.max_redirects + 1):
                     refusal = _scheme_refusal(current)
                     if refusal:
@@ -377,7 +398,9 @@ class Fetcher:
                         return result
                     host = (urlsplit(current).hostname or "").lower()
                     client = self._user_client if host == user_host else self._client
-                    location = await self._get_once(client, current, headers, max_bytes, result)
+                    location = await self._get_once(
+                        client, current, headers, max_bytes, result, budget
+                    )
                     if location is None:
                         return result
                     permanent_only = permanent_only and result.status in PERMANENT_REDIRECTS
@@ -408,12 +431,12 @@ class Fetcher:
         headers: dict[str, str],
         max_bytes: int,
         result: FetchResult,
+        budget: asyncio.Timeout,
     ) -> str | None:
         """One request; returns the redirect target, or None when `result` is complete."""
         host = (urlsplit(url).hostname or "").lower()
         async with (
-            self._host_slot(host),
-            self._global,
+            self._slots(host, budget),
             client.stream("GET", url, headers=headers) as response,
         ):
             result.status = response.status_code

@@ -29,6 +29,7 @@ from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
+from newsmon.turns import OutOfTime
 from newsmon.urls import clean_url
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
 
@@ -64,7 +65,8 @@ def page_job(
         zone=zone,
     )
     if not page.ok:
-        why = page.error if page.refused else f"page fetch failed: {page.error}"
+        plain = page.refused or page.failure is FailureKind.DEFERRED  # nothing was requested
+        why = page.error if plain else f"page fetch failed: {page.error}"
         return job.without_page(why or "page fetch failed")
     if page.content_type not in HTML_TYPES:
         return job.without_page(f"not an HTML page ({page.content_type})")
@@ -188,11 +190,12 @@ def store_entry(
     whatever the story's age, False holds them back.
     """
     extracted = analysis.extracted
-    failed = not page.ok and not page.refused
+    retry = not page.ok and not page.refused
+    failed = retry and page.failure is not FailureKind.DEFERRED  # the site's failure
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a feed's entry: its page is tried again later, at its link as stored (whole up to
     # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none)
-    if feed_id is not None and failed and len(article.url) <= MAX_LONG_URL:
+    if feed_id is not None and retry and len(article.url) <= MAX_LONG_URL:
         article = replace(
             article, page_failed=True, page_retry_at=next_try(ctx.config, page, 1, now)
         )
@@ -269,10 +272,14 @@ async def fetch_page(
     ctx: Context, fetcher: Fetcher, link: str, *, trusted: bool = False
 ) -> FetchResult:
     """An article page, within the page cap; `trusted`: a URL the operator gave (no address
-    policy on its own host)."""
-    return await fetcher.get(
+    policy on its own host). A 200 with nothing in it, as servers answer mid-deploy, is a soft
+    failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried."""
+    page = await fetcher.get(
         link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT, trusted=trusted
     )
+    if page.ok and (not page.content or page.content.isspace()):
+        page.fail(FailureKind.EMPTY, f"the page's answer was empty (HTTP {page.status})")
+    return page
 
 
 async def process_entry(
@@ -285,30 +292,55 @@ async def process_entry(
     outcome: FeedOutcome,
     now: datetime,
     home_url: str | None = None,
+    *,
+    deadline: float | None = None,
 ) -> None:
     """One new entry through the pass. An unexpected error is this entry's alone: it is
-    counted and recorded on the feed as one line, and the feed's other entries go on."""
+    counted and recorded on the feed as one line, and the feed's other entries go on. A page
+    whose turn has not come by `deadline` (newsmon.turns) is stored from its teaser and
+    tried on a later pass."""
+
+    async def through(page: FetchResult) -> EntryResult:
+        outcome.bytes_received += len(page.content)
+        analysis = await analyse_page(
+            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+        )
+        return await asyncio.to_thread(
+            store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
+        )
+
+    budget = ctx.config.fetch.feed_pages_budget_seconds
+    deferred = False
     try:
-        async with fetcher.pages_in_hand:  # its body is held until it is stored
-            if entry.link:
-                page = await fetch_page(ctx, fetcher, entry.link)
-            else:  # the entry is its own text; point readers at the feed's site
-                home = home_url or feed.url
-                page = FetchResult(
-                    home, home, failure=FailureKind.NO_LINK, error="the entry has no link"
-                )
-            outcome.bytes_received += len(page.content)
-            analysis = await analyse_page(
-                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
-            )
-            result = await asyncio.to_thread(
-                store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
-            )
+        try:
+            if not entry.link:
+                raise _NoLink
+            async with fetcher.turns.turn(entry.link, deadline, budget):
+                result = await through(await fetch_page(ctx, fetcher, entry.link))
+        except (OutOfTime, _NoLink) as why:
+            deferred = isinstance(why, OutOfTime)
+            async with fetcher.pages_in_hand:  # a teaser's analysis, like a page's, in turn
+                result = await through(_unfetched(entry, feed, home_url, why))
     except Exception as exc:
         await entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
         return
     # Counted here, on the event loop, so concurrent entries never race on the outcome.
     outcome.count(result)
+    outcome.pages_deferred += deferred
+
+
+class _NoLink(Exception):
+    """An entry without a link: its own text is the article."""
+
+
+def _unfetched(
+    entry: FeedEntry, feed: FeedConfig, home_url: str | None, why: Exception
+) -> FetchResult:
+    """The page of an entry that was not requested: it has no link, or its turn never came."""
+    if isinstance(why, OutOfTime) and entry.link:
+        return FetchResult(entry.link, entry.link, failure=FailureKind.DEFERRED, error=str(why))
+    home = home_url or feed.url  # the entry is its own text; point readers at the feed's site
+    return FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
 
 
 async def entry_failed(
@@ -340,9 +372,12 @@ async def revisit_known(
     known: dict[str, tuple[FeedEntry, KnownArticle]],
     outcome: FeedOutcome,
     now: datetime,
+    *,
+    deadline: float | None = None,
 ) -> None:
     """Entries whose URL is stored already: remember other feeds and URL variants carrying the
-    story, and re-read a page when its own feed changed the entry (an edit).
+    story, and re-read a page when its own feed changed the entry (an edit), if its turn
+    comes by `deadline` (newsmon.turns).
 
     Only the feed that first carried an article can signal an edit: other feeds title the same
     page their own way. An edit updates the stored article and never alerts again.
@@ -366,7 +401,15 @@ async def revisit_known(
                 await asyncio.to_thread(ctx.store.queue_replies, stored.id, feed_id, entry.link)
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
-        async with fetcher.pages_in_hand:  # its body is held until it is stored
+        try:
+            await reread_in_turn(url, entry, stored, link)
+        except OutOfTime:  # not requested: the fingerprint stays old, so a later pass tries
+            outcome.pages_deferred += 1
+
+    budget = ctx.config.fetch.feed_pages_budget_seconds
+
+    async def reread_in_turn(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
+        async with fetcher.turns.turn(link, deadline, budget):  # body held until it is stored
             page = await fetch_page(ctx, fetcher, link)
             outcome.bytes_received += len(page.content)
             if not page.ok:  # keep what we have; the fingerprint stays old, so we try again

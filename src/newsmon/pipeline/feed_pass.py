@@ -22,6 +22,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
+from newsmon.turns import deadline_in
 from newsmon.urls import shown_url, without_credentials
 from newsmon.workers import Stop, WorkStopped
 
@@ -48,13 +49,16 @@ async def process_feed(
     of such pages is skipped; with it, they are tried even when the feed is not due."""
     now = now or utcnow()
     outcome = FeedOutcome(feed.name)
+    # the feed's pages get their turns by then, or wait for a later pass (newsmon.turns)
+    deadline = deadline_in(ctx.config.fetch.feed_pages_budget_seconds)
     if state is None:
         state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
     if not force and state.next_check_at is not None and state.next_check_at > now:
         outcome.not_due = True
         outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
         if pages_due:  # the feed's schedule (a publisher's long TTL, a backoff) is not its pages'
-            await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
+            await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
+            _note_deferred(ctx, feed, outcome)
         return outcome
     # A URL with credentials is stored with them hidden (see `Feeds.sync_feeds`): it is fetched
     # as configured, and a permanent move is followed each pass but not stored, since the
@@ -79,7 +83,8 @@ async def process_feed(
     if response.not_modified:
         outcome.not_modified = True
         if pages_due:
-            await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
+            await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
+            _note_deferred(ctx, feed, outcome)
         nxt = outcome.next_check = poll.after_success(ctx.config.poll, now, response.headers)
         await asyncio.to_thread(
             ctx.store.record_feed_success,
@@ -135,16 +140,29 @@ async def process_feed(
     outcome.already_seen = len(known)
     await asyncio.gather(
         *(
-            process_entry(ctx, fetcher, state.id, feed, entry, url, outcome, now, parsed.site_link)
+            process_entry(
+                ctx,
+                fetcher,
+                state.id,
+                feed,
+                entry,
+                url,
+                outcome,
+                now,
+                parsed.site_link,
+                deadline=deadline,
+            )
             for url, entry in entries.items()
             if url not in known
         )
     )
+    known_entries = {u: (entries[u], k) for u, k in known.items()}
     await revisit_known(
-        ctx, fetcher, state.id, feed, {u: (entries[u], k) for u, k in known.items()}, outcome, now
+        ctx, fetcher, state.id, feed, known_entries, outcome, now, deadline=deadline
     )
     if pages_due:
-        await retry_pages(ctx, fetcher, state.id, feed, outcome, now)
+        await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
+    _note_deferred(ctx, feed, outcome)
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
     outcome.next_check = nxt
     outcome.moved_to = response.moved_to
@@ -167,6 +185,20 @@ async def process_feed(
         note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     return outcome
+
+
+def _note_deferred(ctx: Context, feed: FeedConfig, outcome: FeedOutcome) -> None:
+    """One line for pages not requested this pass: their host's turn did not come within the
+    feed's time (a busy host, not a failing one: no page of it timed out)."""
+    if not outcome.pages_deferred:
+        return
+    budget = ctx.config.fetch.feed_pages_budget_seconds
+    line = (
+        f"{outcome.pages_deferred} pages left for a later pass: their host's turn did not come "
+        f"within the feed's {budget:g} s for pages"
+    )
+    log.info("feed %s: %s", feed.name, line)
+    outcome.warning = "; ".join(filter(None, [outcome.warning, line]))
 
 
 def stopped_kind(stop: Stop) -> FailureKind:

@@ -68,6 +68,9 @@ class FeedOutcome:
     pages_retried: int = 0
     pages_recovered: int = 0
     pages_postponed: int = 0  # not requested: their site still failed its first retry
+    # not requested: the feed's time for pages ran out while they waited for their host's
+    # turn (newsmon.turns); stored from the teaser, or left due, and tried on a later pass
+    pages_deferred: int = 0
     bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)

@@ -117,7 +117,7 @@ async def backfill_pages(
             stored = known.get(key)
             if stored is not None:
                 return await asyncio.to_thread(_known, ctx, url, stored.id, announce, dry_run)
-            async with fetcher.pages_in_hand:  # its body is held until it is stored
+            async with fetcher.turns.turn(url):  # its host's turn; body held until stored
                 page = await fetch_page(ctx, fetcher, url, trusted=True)
                 if not page.ok:
                     return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")

@@ -33,6 +33,7 @@ from newsmon.pipeline.entries import (
     to_stored,
 )
 from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.turns import OutOfTime
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +45,34 @@ async def retry_pages(
     feed: FeedConfig,
     outcome: FeedOutcome,
     now: datetime,
+    *,
+    deadline: float | None = None,
 ) -> None:
     """Download again this feed's pages that are due; at most one feed's worth of entries a
     pass. Each site is probed with its longest-waiting page first: while that still fails
     softly, the site's other pages wait for the probe's next try without being requested, so a
-    site that is down costs a pass one request, not one timeout per page. An unexpected error
-    is the article's alone, like an entry's."""
+    site that is down costs a pass one request, not one timeout per page. A page whose turn
+    has not come by `deadline` (newsmon.turns) stays due, untried, for the next pass (with the
+    rest of its site's, when it is the probe). An unexpected error is the article's alone,
+    like an entry's."""
     limit = ctx.config.fetch.max_entries_per_feed
     due = await asyncio.to_thread(ctx.store.pages_to_retry, feed_id, now, limit)
     by_site: dict[str, list[PageRetry]] = {}
     for retry in due:
         by_site.setdefault((urlsplit(retry.url).hostname or "").lower(), []).append(retry)
 
-    async def one(retry: PageRetry) -> FetchResult:
-        async with fetcher.pages_in_hand:  # its body is held until it is stored
+    budget = ctx.config.fetch.feed_pages_budget_seconds
+
+    async def one(retry: PageRetry) -> FetchResult | None:
+        """The page's answer, without its body; None when its turn did not come."""
+        try:
+            return await in_turn(retry)
+        except OutOfTime:
+            outcome.pages_deferred += 1
+            return None
+
+    async def in_turn(retry: PageRetry) -> FetchResult:
+        async with fetcher.turns.turn(retry.url, deadline, budget):  # body held until stored
             page = await fetch_page(ctx, fetcher, retry.url)
             outcome.bytes_received += len(page.content)
             outcome.pages_retried += 1
@@ -70,6 +85,9 @@ async def retry_pages(
     async def site(retries: list[PageRetry]) -> None:
         probe, rest = retries[0], retries[1:]
         page = await one(probe)
+        if page is None:  # the feed's time is spent: the site's other pages wait with it
+            outcome.pages_deferred += len(rest)
+            return
         if rest and still_down(page):
             at = soft_wait(ctx.config, page, probe.attempts + 1, now)
             ids = [r.id for r in rest]

@@ -1,0 +1,75 @@
+"""A page's turn to be downloaded: its host's queue first, then one of the pass's pages-in-hand
+slots, within its feed's time.
+
+The order matters. A page that took a pages-in-hand slot and then queued for a busy host held
+that slot while it waited: a feed of many pages on one slow host held every slot, and the pass's
+other feeds, on hosts that answer at once, waited for it. Queued per host first, a host holds
+at most `fetch.per_host` slots. A feed's pages that have not had their turn by the feed's
+deadline (`fetch.feed_pages_budget_seconds`) are not requested this pass (`OutOfTime`): the
+caller stores them from their teasers and tries them on a later pass, so a slow host's queue
+never runs a batch past its timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+__all__ = ["OutOfTime", "PageTurns", "deadline_in"]
+
+
+class OutOfTime(Exception):
+    """The feed's time for pages ran out before this page's turn came: nothing was requested."""
+
+    def __init__(self, host: str, seconds: float | None) -> None:
+        self.host, self.seconds = host, seconds
+        budget = f" {seconds:g} s" if seconds is not None else ""
+        super().__init__(
+            f"not requested this pass: the feed's{budget} for its pages ran out while it "
+            f"waited for {host or 'its host'}'s turn; tried again later"
+        )
+
+
+def deadline_in(seconds: float) -> float:
+    """The event loop's time `seconds` from now, as `PageTurns.turn` takes it."""
+    return asyncio.get_running_loop().time() + seconds
+
+
+class PageTurns:
+    """Per-host queues in front of `in_hand` (the fetcher's pages-in-hand slots)."""
+
+    def __init__(self, per_host: int, in_hand: asyncio.Semaphore) -> None:
+        self._per_host = per_host
+        self._in_hand = in_hand
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def turn(
+        self, url: str, deadline: float | None = None, budget: float | None = None
+    ) -> AsyncIterator[None]:
+        """Hold `url`'s host turn and a pages-in-hand slot for the block. Raises `OutOfTime`,
+        before the block, when both are not had by `deadline` (loop time; None: no limit);
+        `budget` is the feed's time in seconds, for the line."""
+        host = (urlsplit(url).hostname or "").lower()
+        if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+            raise OutOfTime(host, budget)  # even for a free host: the feed's time is spent
+        queue = self._hosts.get(host)
+        if queue is None:
+            queue = self._hosts[host] = asyncio.Semaphore(self._per_host)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await queue.acquire()
+                try:
+                    await self._in_hand.acquire()
+                except BaseException:
+                    queue.release()
+                    raise
+        except TimeoutError:
+            raise OutOfTime(host, budget) from None
+        try:
+            yield
+        finally:
+            self._in_hand.release()
+            queue.release()
