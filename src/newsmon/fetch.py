@@ -178,6 +178,16 @@ def _sendable(validator: str) -> bool:
     return validator.isascii() and validator.isprintable()
 
 
+class SlotWait(Exception):
+    """No connection to the host came free in time: its other requests held every slot."""
+
+    def __init__(self, host: str, seconds: float | None) -> None:
+        super().__init__(
+            f"waited {seconds or 0:g}s for a connection to {host or 'the host'} "
+            "(its other requests held the slots); not requested"
+        )
+
+
 def describe(exc: Exception) -> tuple[FailureKind, str]:
     """The kind of a request's exception and one readable line about it."""
     if isinstance(exc, AddressRefused):
@@ -188,6 +198,8 @@ def describe(exc: Exception) -> tuple[FailureKind, str]:
         return FailureKind.BAD_ENCODING, str(exc)
     if isinstance(exc, BodyCut):  # like a body short of its Content-Length: broken HTTP
         return FailureKind.PROTOCOL, str(exc)
+    if isinstance(exc, SlotWait):
+        return FailureKind.TIMEOUT, str(exc)
     if isinstance(exc, httpx.ConnectTimeout):
         return FailureKind.TIMEOUT, "connect timeout"
     if isinstance(exc, httpx.ReadTimeout):
@@ -327,17 +339,35 @@ class Fetcher:
         return slot
 
     @asynccontextmanager
-    async def _slots(self, host: str, budget: asyncio.Timeout) -> AsyncIterator[None]:
+    async def _slots(
+        self, host: str, budget: asyncio.Timeout, in_turn: bool
+    ) -> AsyncIterator[None]:
         """A connection to `host`: its slot and one of all hosts'. Waiting for them is not the
-        fetch's time (a busy host's pages timed out in its queue, the host never slow); how
-        long a page may wait is its caller's to bound (`newsmon.turns`)."""
+        fetch's time (a busy host's pages timed out in its queue, the host never slow). A page
+        waits in its host's turn (`newsmon.turns`, `in_turn`), which its feed's deadline
+        bounds; any other request (a feed, discovery) waits `total_timeout` at most
+        (`SlotWait`): many feeds on one slow host would otherwise queue past the batch's time."""
         loop = asyncio.get_running_loop()
         when, queued = budget.when(), loop.time()
         budget.reschedule(None)  # `total_timeout` stands still while the request queues
-        async with self._host_slot(host), self._global:
+        host_slot, limit = self._host_slot(host), None if in_turn else self.config.total_timeout
+        try:
+            async with asyncio.timeout(limit):
+                await host_slot.acquire()
+                try:
+                    await self._global.acquire()
+                except BaseException:
+                    host_slot.release()
+                    raise
+        except TimeoutError:
+            raise SlotWait(host, limit) from None
+        try:
             if when is not None:
                 budget.reschedule(when + loop.time() - queued)
             yield
+        finally:
+            self._global.release()
+            host_slot.release()
 
     async def refusal(self, url: str) -> str | None:
         """Why a third-party URL may not be fetched, or None (the check every connection to
@@ -361,11 +391,14 @@ class Fetcher:
         last_modified: str | None = None,
         trusted: bool = False,
         user_url: str | None = None,
+        in_turn: bool = False,
     ) -> FetchResult:
         """GET with retries for transient failures.
 
         `user_url` is the URL as the user wrote it (`trusted`: `url` is): requests to its host
-        skip the address policy; every other hop, redirects included, is checked.
+        skip the address policy; every other hop, redirects included, is checked. `in_turn`:
+        the caller holds the page's turn (`newsmon.turns`), so its wait for a connection is
+        bounded there, not here.
         """
         headers = {"Accept": accept}
         if etag and _sendable(etag):
@@ -376,14 +409,19 @@ class Fetcher:
         user_host = (urlsplit(written).hostname or "").lower() if written else None
         attempt = 0
         while True:
-            result = await self._follow(url, headers, max_bytes, user_host)
+            result = await self._follow(url, headers, max_bytes, user_host, in_turn)
             if not result.transient or attempt >= self.config.retries:
                 return result
             attempt += 1
             await asyncio.sleep(min(2.0, 0.5 * attempt))
 
     async def _follow(
-        self, url: str, headers: dict[str, str], max_bytes: int, user_host: str | None
+        self,
+        url: str,
+        headers: dict[str, str],
+        max_bytes: int,
+        user_host: str | None,
+        in_turn: bool,
     ) -> FetchResult:
         result = FetchResult(url=url, final_url=url)
         visited = {url}
@@ -399,7 +437,7 @@ class Fetcher:
                     host = (urlsplit(current).hostname or "").lower()
                     client = self._user_client if host == user_host else self._client
                     location = await self._get_once(
-                        client, current, headers, max_bytes, result, budget
+                        client, current, headers, max_bytes, result, budget, in_turn
                     )
                     if location is None:
                         return result
@@ -432,11 +470,12 @@ class Fetcher:
         max_bytes: int,
         result: FetchResult,
         budget: asyncio.Timeout,
+        in_turn: bool,
     ) -> str | None:
         """One request; returns the redirect target, or None when `result` is complete."""
         host = (urlsplit(url).hostname or "").lower()
         async with (
-            self._slots(host, budget),
+            self._slots(host, budget, in_turn),
             client.stream("GET", url, headers=headers) as response,
         ):
             result.status = response.status_code

@@ -290,12 +290,13 @@ def test_an_empty_feed_answer_is_a_soft_failure(tmp_path: Path, site: SiteServer
 
 
 def fetch_together(urls: list[str], config: FetchConfig) -> list[FetchResult]:
-    """The URLs at once through one fetcher, as a feed's new entries are."""
+    """The URLs at once through one fetcher, as a feed's new pages are (each in its turn)."""
 
     async def go() -> list[FetchResult]:
         fetcher = Fetcher(config)
         try:
-            return list(await asyncio.gather(*(fetcher.get(u, max_bytes=MB) for u in urls)))
+            got = (fetcher.get(u, max_bytes=MB, in_turn=True) for u in urls)
+            return list(await asyncio.gather(*got))
         finally:
             await fetcher.aclose()
 
@@ -311,6 +312,40 @@ def test_waiting_for_a_busy_hosts_slot_is_not_the_fetchs_time(site: SiteServer) 
     assert [p.failure for p in pages] == [None] * 6
     assert all(p.ok and p.content == PAGE.encode() for p in pages)
     assert site.max_in_flight == 1  # still one at a time
+
+
+def test_a_feed_waits_for_a_busy_hosts_connection_no_longer_than_its_timeout(
+    site: SiteServer,
+) -> None:
+    """Only a page's wait is bounded by its turn (its feed's deadline); a feed download queued
+    behind a host's pages waits `total_timeout` at most, with a line that says so: fifty feeds
+    of one slow host would otherwise queue past the batch's timeout."""
+    config = FetchConfig(retries=0, per_host=1, total_timeout=1.0, allow_private_networks=True)
+
+    async def go() -> tuple[list[FetchResult], FetchResult, float]:
+        fetcher = Fetcher(config)
+        try:
+            pages = [
+                asyncio.ensure_future(
+                    fetcher.get(site.url(f"/steady?n={n}"), max_bytes=MB, in_turn=True)
+                )
+                for n in range(6)
+            ]  # the host's slot is busy for 6 x 0.4 s
+            await asyncio.sleep(0.05)
+            started = asyncio.get_running_loop().time()
+            feed = await fetcher.get(site.url("/steady?feed"), max_bytes=MB)
+            waited = asyncio.get_running_loop().time() - started
+            return list(await asyncio.gather(*pages)), feed, waited
+        finally:
+            await fetcher.aclose()
+
+    pages, feed, waited = asyncio.run(go())
+    assert all(p.ok for p in pages)
+    assert feed.failure is FailureKind.TIMEOUT
+    assert feed.error is not None and feed.error.startswith(
+        "waited 1s for a connection to 127.0.0.1"
+    )
+    assert waited < 2.0  # the pages held the host until about 2.4 s
 
 
 def test_a_slow_answer_still_times_out_after_its_wait(site: SiteServer) -> None:

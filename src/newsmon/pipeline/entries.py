@@ -275,7 +275,11 @@ async def fetch_page(
     policy on its own host). A 200 with nothing in it, as servers answer mid-deploy, is a soft
     failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried."""
     page = await fetcher.get(
-        link, max_bytes=ctx.config.fetch.max_page_bytes, accept=PAGE_ACCEPT, trusted=trusted
+        link,
+        max_bytes=ctx.config.fetch.max_page_bytes,
+        accept=PAGE_ACCEPT,
+        trusted=trusted,
+        in_turn=True,  # every page is fetched in its host's turn (newsmon.turns)
     )
     if page.ok and (not page.content or page.content.isspace()):
         page.fail(FailureKind.EMPTY, f"the page's answer was empty (HTTP {page.status})")
