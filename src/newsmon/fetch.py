@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
-import logging
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from enum import StrEnum
+from functools import partial
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -37,8 +37,9 @@ from newsmon.netguard import (
     pinned_transport,
     system_resolver,
 )
-from newsmon.turns import PageTurns
-from newsmon.urls import hide_secrets, shown_url
+from newsmon.netlog import hide_secrets_in_http_logs
+from newsmon.turns import PageTurns, hold_both
+from newsmon.urls import shown_url
 
 MAX_ERROR_CHARS = 300  # a fetch's error line, as stored and shown
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -47,37 +48,7 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 
 __all__ = ["FailureKind", "FetchResult", "Fetcher", "Resolver", "describe", "system_resolver"]
 
-
-class _SecretsHidden(logging.Filter):
-    """httpx logs every request's URL at INFO ("HTTP Request: GET https://…?apikey=…"): a
-    feed's key or password, in any log an operator turns up. The line stays, without them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = hide_secrets(record.getMessage()), None
-        return True
-
-
-logging.getLogger("httpx").addFilter(_SecretsHidden())
-
-_RESPONSE_HEADERS = "receive_response_headers.complete"
-
-
-class _HeadersHidden(logging.Filter):
-    """httpcore's DEBUG trace quotes every response's headers, a redirect's Location among
-    them: a server's `/feed?access_token=…`, relative, which no URL rule recognises. The line
-    keeps the status, not the headers; every other trace line loses its URLs' secrets."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        if text.startswith(_RESPONSE_HEADERS):
-            text = text.split(", [", 1)[0] + ", [headers not shown])"
-        record.msg, record.args = hide_secrets(text), None
-        return True
-
-
-# a logger's filter sees only its own records, not its children's: httpcore's each by name
-for _name in ("connection", "http11", "http2", "proxy", "socks"):
-    logging.getLogger(f"httpcore.{_name}").addFilter(_HeadersHidden())
+hide_secrets_in_http_logs()  # before any client exists: httpx and httpcore log every request
 
 
 class FailureKind(StrEnum):
@@ -350,24 +321,13 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         when, queued = budget.when(), loop.time()
         budget.reschedule(None)  # `total_timeout` stands still while the request queues
-        host_slot, limit = self._host_slot(host), None if in_turn else self.config.total_timeout
-        try:
-            async with asyncio.timeout(limit):
-                await host_slot.acquire()
-                try:
-                    await self._global.acquire()
-                except BaseException:
-                    host_slot.release()
-                    raise
-        except TimeoutError:
-            raise SlotWait(host, limit) from None
-        try:
+        limit = None if in_turn else self.config.total_timeout
+        deadline = None if limit is None else queued + limit
+        late = partial(SlotWait, host, limit)
+        async with hold_both(self._host_slot(host), self._global, deadline, late):
             if when is not None:
                 budget.reschedule(when + loop.time() - queued)
             yield
-        finally:
-            self._global.release()
-            host_slot.release()
 
     async def refusal(self, url: str) -> str | None:
         """Why a third-party URL may not be fetched, or None (the check every connection to

@@ -13,11 +13,11 @@ never runs a batch past its timeout.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-__all__ = ["OutOfTime", "PageTurns", "deadline_in"]
+__all__ = ["OutOfTime", "PageTurns", "deadline_in", "hold_both"]
 
 
 class OutOfTime(Exception):
@@ -58,18 +58,33 @@ class PageTurns:
         queue = self._hosts.get(host)
         if queue is None:
             queue = self._hosts[host] = asyncio.Semaphore(self._per_host)
-        try:
-            async with asyncio.timeout_at(deadline):
-                await queue.acquire()
-                try:
-                    await self._in_hand.acquire()
-                except BaseException:
-                    queue.release()
-                    raise
-        except TimeoutError:
-            raise OutOfTime(host, budget) from None
-        try:
+        async with hold_both(queue, self._in_hand, deadline, lambda: OutOfTime(host, budget)):
             yield
-        finally:
-            self._in_hand.release()
-            queue.release()
+
+
+@asynccontextmanager
+async def hold_both(
+    first: asyncio.Semaphore,
+    second: asyncio.Semaphore,
+    deadline: float | None,
+    late: Callable[[], Exception],
+) -> AsyncIterator[None]:
+    """Hold `first`, then `second`, for the block: a host's own slots before a shared pool,
+    always in that order, so a request queued for a busy host holds none of the pool. Raises
+    `late()`, before the block, when both are not had by `deadline` (loop time; None: no
+    limit)."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            await first.acquire()
+            try:
+                await second.acquire()
+            except BaseException:
+                first.release()
+                raise
+    except TimeoutError:
+        raise late() from None
+    try:
+        yield
+    finally:
+        second.release()
+        first.release()
