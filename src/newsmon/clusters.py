@@ -102,6 +102,14 @@ class Nearest:
     similarity: float
 
 
+def closer(best: Nearest | None, found: Nearest) -> Nearest:
+    """The better of two: the most similar; among equals, the oldest cluster (the lowest id),
+    so the choice does not depend on the order candidates come in."""
+    if best is None or (found.similarity, -found.head_id) > (best.similarity, -best.head_id):
+        return found
+    return best
+
+
 class ClusterQueries(Protocol):
     """What the policy asks the corpus."""
 
@@ -175,10 +183,7 @@ def nearest(
         if not candidate.near_in_time(when):
             continue
         similarity = jaccard_estimate(signature.values, candidate.minhash)
-        head_id = candidate.head_id
-        # the most similar; among equals, the oldest cluster
-        if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
-            best = Nearest(head_id, similarity)
+        best = closer(best, Nearest(candidate.head_id, similarity))
     return best
 
 
@@ -204,9 +209,7 @@ def short_copy(
         if not found.candidate.near_in_time(when):
             continue
         similarity = body_similarity(body, headline_free_body(found.title, found.text))
-        head_id = found.candidate.head_id
-        if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
-            best = Nearest(head_id, similarity)
+        best = closer(best, Nearest(found.candidate.head_id, similarity))
     if best is None or not is_short_duplicate(best.similarity):
         return None
     return ClusterMatch(best.head_id, DuplicateReason.SHORT, best.similarity)
@@ -243,9 +246,7 @@ def lead_copy(
             similarity = lead_containment(other, own_opening)
         else:
             continue
-        head_id = found.candidate.head_id
-        if best is None or (similarity, -head_id) > (best.similarity, -best.head_id):
-            best = Nearest(head_id, similarity)
+        best = closer(best, Nearest(found.candidate.head_id, similarity))
     if best is None or not is_lead_copy(best.similarity):
         return None
     return ClusterMatch(best.head_id, DuplicateReason.LEAD, best.similarity)
