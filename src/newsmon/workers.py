@@ -221,6 +221,38 @@ def address_space_peak() -> int | None:
     return None
 
 
+def address_space() -> int | None:
+    """The address space this process holds now (Linux's VmSize), in bytes; None where the
+    kernel does not say."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError, MemoryError):
+        return None
+    return None
+
+
+def near_the_cap(held: int | None, cap: int | None) -> bool:
+    """Whether `held` bytes of address space are within an eighth of the worker's `cap`."""
+    return held is not None and cap is not None and held >= cap - cap // 8
+
+
+@dataclass(frozen=True)
+class Done:
+    """A task's result from a worker, and whether that worker is spent: its address space
+    still near the cap after the task (a MemoryError, or one trafilatura caught, leaves the
+    heap it had reached mapped). A spent worker would fail the next task, whatever it is."""
+
+    value: Any
+    spent: bool
+
+
+def _done(value: Any) -> Done:
+    return Done(value, near_the_cap(address_space(), _worker_cap))
+
+
 def reached_the_cap(
     before: int | None, after: int | None, cap: int | None, *, verdict: bool = False
 ) -> bool:
@@ -236,8 +268,7 @@ def reached_the_cap(
     publisher's to fix) counts only when this task raised the peak there."""
     if before is None or after is None or cap is None:
         return False
-    near = after >= cap - cap // 8
-    return near and (after > before or not verdict)
+    return near_the_cap(after, cap) and (after > before or not verdict)
 
 
 def _failed_at_the_cap(exc: Exception, before: int | None) -> Exception:
@@ -250,11 +281,11 @@ def _failed_at_the_cap(exc: Exception, before: int | None) -> Exception:
     return exc if verdict else _travelling(exc)
 
 
-def _analyse_in_worker(job: PageJob) -> PageAnalysis:
+def _analyse_in_worker(job: PageJob) -> Done:
     assert _worker_rules is not None, "worker started without its initializer"
     before = address_space_peak()
     try:
-        return analyse(job, _worker_rules)
+        return _done(analyse(job, _worker_rules))
     except MemoryError:
         raise
     except Exception as exc:
@@ -268,10 +299,12 @@ def _parse_in_worker(
     content_type: str | None,
     max_entries: int | None,
     zone: str | None,
-) -> ParsedFeed:
+) -> Done:
     before = address_space_peak()
     try:
-        return parse_feed(data, url, http_charset, content_type, max_entries=max_entries, zone=zone)
+        return _done(
+            parse_feed(data, url, http_charset, content_type, max_entries=max_entries, zone=zone)
+        )
     except MemoryError:
         raise
     except Exception as exc:  # "not a feed" too: a parser refused memory can say so
@@ -313,6 +346,14 @@ def _stop_pool(pool: ProcessPool) -> None:
     pool.join(timeout=10)
 
 
+def _drain(pool: ProcessPool, seconds: float) -> None:
+    """Let a closed pool finish its tasks within `seconds` (their budgets), then stop it."""
+    try:
+        pool.join(timeout=seconds)
+    except TimeoutError:
+        _stop_pool(pool)
+
+
 async def _again_if_died(attempt: Callable[[], Awaitable[T]]) -> T:
     """`attempt()`, and once more if its worker died (or the pool lost its workers): a worker
     left broken by the previous task (a MemoryError), or killed by the OOM killer, is not the
@@ -337,6 +378,7 @@ class PagePool:
         self.size = worker_count(config.workers)
         self._pool: ProcessPool | None = None
         self._proven: ProcessPool | None = None  # the pool whose workers have run a task
+        self._retiring: list[tuple[ProcessPool, threading.Thread]] = []  # left, draining
         self._lock = threading.Lock()
 
     def _started(self) -> ProcessPool:
@@ -411,9 +453,35 @@ class PagePool:
             if stop.stop is Stop.NO_WORKERS:
                 raise await self._given_up(pool, work) from None
             self._proven = pool  # over a budget, or died at it: the worker had started
+            if stop.stop is Stop.MEMORY:
+                self._retire(pool)
             raise stop from None
         self._proven = pool
-        return result
+        if not isinstance(result, Done):
+            return result
+        if result.spent:
+            self._retire(pool)
+        return result.value
+
+    def _retire(self, pool: ProcessPool) -> None:
+        """Leave `pool` because one of its workers is spent (`Done`): the next task starts a
+        new pool, while this one finishes the tasks it holds and then exits.
+
+        pebble has no way to retire one worker: killing it between tasks gives the pool up,
+        and its `max_tasks` is the pool's. Tasks that reach the cap are rare (a hostile page
+        or feed), so a pool's start (~0.8 s) is their price; the worker that hit the cap
+        otherwise kept its address space, and failed the next page or feed "over its memory"
+        (seen in CI on an ordinary feed, with 1 MB of its cap left)."""
+        with self._lock:
+            if self._pool is not pool:
+                return  # retired already, by another of its tasks
+            self._pool = None
+            pool.close()  # type: ignore[no-untyped-call]
+            drain = threading.Thread(
+                target=_drain, args=(pool, max(self.budget, self.feed_budget) + 10), daemon=True
+            )
+            self._retiring.append((pool, drain))
+        drain.start()
 
     async def _given_up(self, pool: ProcessPool, work: str) -> WorkStopped:
         """Why a task failed in a pool pebble has given up on (see `_run`)."""
@@ -476,5 +544,9 @@ class PagePool:
         again. Safe to call twice."""
         with self._lock:
             pool, self._pool = self._pool, None
+            retiring, self._retiring = self._retiring, []
         if pool is not None:
             _stop_pool(pool)
+        for left, drain in retiring:
+            left.stop()  # type: ignore[no-untyped-call]
+            drain.join(timeout=15)

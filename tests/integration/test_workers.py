@@ -115,18 +115,20 @@ def test_a_worker_over_its_memory_cap_fails_only_its_page() -> None:
     pool = _pool(worker_memory_mb=(started >> 20) + 32, page_timeout_seconds=60)
     try:
 
-        async def go() -> tuple[str, PageAnalysis]:
+        async def go() -> tuple[str, set[int], PageAnalysis]:
             try:
                 burnt = await pool.analyse(PageJob("https://x.test/burn", BURNER, feed_summary="s"))
                 failed = burnt.extracted.note or ""
             except PageFailed as exc:
                 failed = str(exc)
-            return failed, await pool.analyse(PageJob("https://x.test/a", ARTICLE))
+            at_the_cap = _grandchildren()
+            return failed, at_the_cap, await pool.analyse(PageJob("https://x.test/a", ARTICLE))
 
-        failed, after = asyncio.run(go())
+        failed, at_the_cap, after = asyncio.run(go())
         # trafilatura gives up with a MemoryError, or the worker dies: either way, the reason
         assert "MemoryError" in failed or "MB of memory" in failed or "died" in failed, failed
         assert after.extracted.source == "page"  # the next page is fine
+        assert not at_the_cap & _workers_after(at_the_cap), "the next page met the spent worker"
     finally:
         pool.close()
 
@@ -189,9 +191,19 @@ def test_a_feed_over_the_memory_cap_fails_only_itself() -> None:
             _parse(pool, SLOW_FEED)
         assert failed.value.stop in (Stop.MEMORY, Stop.DIED), failed.value
         assert str(failed.value).startswith("feed parsing ")
+        at_the_cap = _grandchildren()  # a worker refused memory keeps its address space
         assert _parse(pool, (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes()).entries
+        assert not at_the_cap & _workers_after(at_the_cap), "the next feed met the spent worker"
     finally:
         pool.close()
+
+
+def _workers_after(spent: set[int], seconds: float = 10) -> set[int]:
+    """The pool's workers once `spent` ones have left (a retired pool drains, then exits)."""
+    deadline = time.monotonic() + seconds
+    while (workers := _grandchildren()) & spent and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return workers
 
 
 # CPU a worker spends starting (imports, the rules unpickled) and on a small task: ~0.7 s

@@ -40,6 +40,7 @@ from newsmon.workers import (
     Stop,
     WorkerError,
     analyse,
+    near_the_cap,
     reached_the_cap,
     stopped,
     summary_only,
@@ -268,3 +269,21 @@ def test_a_task_failing_at_the_memory_cap_is_told_from_its_own_error(
     peak tells the cap's doing from the task's own error."""
     assert reached_the_cap(before, after, 1024 * MB, verdict=verdict) is reached
     assert reached_the_cap(before, after, None, verdict=verdict) is False  # no cap set
+
+
+@pytest.mark.parametrize(
+    ("held", "cap", "spent"),
+    [
+        (391 * MB, 392 * MB, True),  # what CI saw after a MemoryError: 1 MB of the cap left
+        (900 * MB, 1024 * MB, True),
+        (895 * MB, 1024 * MB, False),
+        (376 * MB, 1024 * MB, False),
+        (None, 1024 * MB, False),  # no /proc
+        (1023 * MB, None, False),  # no cap
+    ],
+)
+def test_a_worker_still_near_its_cap_after_a_task_is_spent(
+    held: int | None, cap: int | None, spent: bool
+) -> None:
+    """Within an eighth of the cap after a task, a worker would fail whatever came next."""
+    assert near_the_cap(held, cap) is spent
