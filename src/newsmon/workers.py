@@ -192,11 +192,12 @@ def summary_only(job: PageJob) -> PageAnalysis:
 
 _worker_rules: Rules | None = None
 _worker_cap: int | None = None  # the address-space limit the worker runs under, in bytes
+_worker_started: int | None = None  # the address space it held once started, in bytes
 
 
 def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
     """Runs once in each new worker: die with the parent, cap memory, load the rules."""
-    global _worker_rules, _worker_cap
+    global _worker_rules, _worker_cap, _worker_started
     with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere best effort
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pass's to handle
@@ -206,6 +207,7 @@ def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
         _worker_cap = limit
     _worker_rules = pickle.loads(rules_pickle)
+    _worker_started = address_space()
 
 
 def address_space_peak() -> int | None:
@@ -234,9 +236,14 @@ def address_space() -> int | None:
     return None
 
 
-def near_the_cap(held: int | None, cap: int | None) -> bool:
-    """Whether `held` bytes of address space are within an eighth of the worker's `cap`."""
-    return held is not None and cap is not None and held >= cap - cap // 8
+def near_the_cap(held: int | None, cap: int | None, started: int | None = None) -> bool:
+    """Whether `held` bytes of address space are near the worker's `cap`: within an eighth of
+    it, or within half the room it had once `started` when that is less (a cap set just above
+    what a worker needs must not make every task look like the one that reached it)."""
+    if held is None or cap is None:
+        return False
+    room = cap // 8 if started is None else min(cap // 8, max(cap - started, 0) // 2)
+    return held >= cap - room
 
 
 @dataclass(frozen=True)
@@ -250,7 +257,7 @@ class Done:
 
 
 def _done(value: Any) -> Done:
-    return Done(value, near_the_cap(address_space(), _worker_cap))
+    return Done(value, near_the_cap(address_space(), _worker_cap, _worker_started))
 
 
 def reached_the_cap(
