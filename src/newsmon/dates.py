@@ -14,7 +14,8 @@ email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds al
 "+09:00", "GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read
 here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before.
 A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken
-for an unknown zone.
+for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00") is
+read in the feed's zone, else Seoul's (only Korean sites write it).
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 _SLASHED = re.compile(
     r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})\.?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
+# A date as Korean sites write it: "2025년 2월 19일 오후 3:04", "2025년 02월 19일 15:04:05",
+# "2025-02-19 오후 3:04:00", "2025.02.19 오후 3:04" (a weekday "(수)" may follow the day).
+# Unread, feedparser's fallback took the first for 1 November of its year and the third for
+# midnight UTC. Only Korean sites write so: without a feed's `timezone`, the clock is Seoul's.
+_KOREAN = re.compile(
+    r"(\d{4})(?:\s*년\s*|[-/.])(\d{1,2})(?:\s*월\s*|[-/.])(\d{1,2})(\s*일)?\.?"
+    r"(?:\s*\([월화수목금토일]\))?(?:\s*(오전|오후))?"
+    r"(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+)
+_SEOUL = timezone(timedelta(hours=9), "KST")
 _NAME = re.compile(r"\s([A-Z]{2,5})\s*$", re.I)
 # Unambiguous names of zones news is written in, besides email.utils' own (UT, GMT, Z and the US
 # zones). IST and BST are left out: each names zones hours apart.
@@ -87,6 +98,8 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
             value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
             value = _slashed(text)
+            if value is None:
+                value = _korean(text, zone or _SEOUL)
     if value is None:
         return None
     return showable(value if value.tzinfo else value.replace(tzinfo=unwritten))
@@ -100,6 +113,28 @@ def _slashed(text: str) -> datetime | None:
     year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
     try:
         return datetime(year, month, day, hour, minute, second)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _korean(text: str, zone: tzinfo) -> datetime | None:
+    """A datetime in `zone` from a date in Korean notation (`_KOREAN`): it carries 년/월/일 or
+    오전/오후; None otherwise."""
+    found = _KOREAN.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day, marked_day, meridiem, hour, minute, second = found.groups()
+    if not (marked_day or "년" in text or meridiem) or (meridiem and hour is None):
+        return None
+    hours = int(hour or 0)
+    if meridiem:  # a 12-hour clock: 오전 12:05 is 00:05, 오후 12:05 is 12:05
+        if not 1 <= hours <= 12:
+            return None
+        hours = hours % 12 + (12 if meridiem == "오후" else 0)
+    try:
+        return datetime(
+            int(year), int(month), int(day), hours, int(minute or 0), int(second or 0), tzinfo=zone
+        )
     except (ValueError, OverflowError):
         return None
 
