@@ -51,6 +51,14 @@ _BOMS = (
 )
 
 
+# XML in UTF-16 without a byte order mark: its first character "<" (after any spaces) and the
+# next in two bytes each, where the NUL byte says the order (XML 1.0, appendix F).
+_WIDE_XML = (
+    (re.compile(rb"(?:[ \t\r\n]\x00)*<\x00[?!A-Za-z]\x00"), "utf-16-le"),
+    (re.compile(rb"(?:\x00[ \t\r\n])*\x00<\x00[?!A-Za-z]"), "utf-16-be"),
+)
+
+
 def codec_for(name: str | None) -> str | None:
     """The Python codec for a declared charset, or None when it is unknown."""
     if not name:
@@ -80,6 +88,16 @@ def xml_declared(data: bytes) -> str | None:
     """The encoding an XML prolog names."""
     match = _XML_DECL.match(data[:512])
     return match.group(1).decode("ascii") if match else None
+
+
+def xml_wide(data: bytes) -> str | None:
+    """The byte order of XML in UTF-16 that has no byte order mark (`_WIDE_XML`), else None:
+    served as text/xml without a charset, feedparser read it as ASCII; said to be "utf-16", it
+    was read in the machine's order."""
+    for pattern, codec in _WIDE_XML:
+        if pattern.match(data):
+            return codec
+    return None
 
 
 def meta_declared(data: bytes) -> str | None:

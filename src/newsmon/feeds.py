@@ -25,7 +25,7 @@ import lxml.html
 import regex
 
 from newsmon.bounds import clean_text, xml_text
-from newsmon.charset import choose_encoding, xml_declared
+from newsmon.charset import choose_encoding, xml_declared, xml_wide
 from newsmon.dates import parse_date, showable
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedrepair import (
@@ -79,8 +79,9 @@ class ParsedFeed:
 
 def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
     """The feed's encoding: its XML prolog's claim, then the HTTP header's, checked against
-    the bytes by the decision pages share (`charset.choose_encoding`)."""
-    return choose_encoding(data, (xml_declared(data), http_charset))
+    the bytes by the decision pages share (`charset.choose_encoding`). UTF-16 without a byte
+    order mark is known by its first characters (`charset.xml_wide`)."""
+    return xml_wide(data) or choose_encoding(data, (xml_declared(data), http_charset))
 
 
 def html_to_text(fragment: str) -> str:

@@ -130,3 +130,25 @@ def test_invisible_characters_around_a_link_do_not_move_it(mark: str, kind: str)
     }[kind]
     [entry] = parse_feed(data.encode("utf-8"), "https://feeds.example/rss.xml").entries
     assert entry.link == "https://news.example/article/1"
+
+
+WIDE_RSS = (
+    '<?xml version="1.0" encoding="UTF-16"?><rss version="2.0"><channel><title>Wide desk</title>'
+    "<item><title>{title}</title><link>https://wd.example/1</link></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("charset", [None, "utf-16"])
+@pytest.mark.parametrize("title", ["Lab ships its model", "연구소 모델 공개"])
+def test_a_utf16_feed_without_a_byte_order_mark(
+    codec: str, charset: str | None, title: str
+) -> None:
+    """XML may be UTF-16 without a BOM, its prolog's "<?" in two bytes each saying the order
+    (XML 1.0, appendix F). Served as text/xml without a charset, feedparser read it as ASCII
+    (RFC 3023's default) and the whole feed failed, "not a feed"; with "charset=utf-16" big
+    endian bytes were read little endian, the same."""
+    data = WIDE_RSS.format(title=title).encode(codec)
+    feed = parse_feed(data, "https://wd.example/rss", charset, "text/xml")
+    assert feed.title == "Wide desk"
+    assert [(e.title, e.link) for e in feed.entries] == [(title, "https://wd.example/1")]
