@@ -20,9 +20,11 @@ read in the feed's zone, else Seoul's (only Korean sites write it).
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
@@ -170,3 +172,38 @@ def _written_zone(text: str) -> timezone | None:
         return None
     hours_east = _ZONE_NAMES.get(name.group(1).upper())
     return UTC if hours_east is None else timezone(timedelta(hours=hours_east))
+
+
+# Time 0 of a Unix clock, which a system with no date for an entry writes (in its own zone, or
+# none): no news is dated the first day of 1970. Believed, the new story was decades old to
+# `alerts.max_age_hours` and its alert skipped; undated, it takes its page's date or first-seen.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def real_date(value: datetime | None) -> datetime | None:
+    """`value`, unless it is the Unix epoch placeholder (within a day: any zone's midnight)."""
+    if value is None or abs(value - _EPOCH) <= timedelta(days=1):
+        return None
+    return value
+
+
+def entry_date(entry: Any, zone: tzinfo | None = None) -> datetime | None:
+    """A feedparser entry's date (never the epoch placeholder): its own date text first (it
+    keeps the feed's time zone, or `zone` where it writes none; feedparser's *_parsed fields
+    are UTC only), then what feedparser made of dates in notations it knows more of."""
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        if raw:
+            parsed = real_date(parse_date(str(raw), zone))
+            if parsed:
+                return parsed
+    for key in ("published_parsed", "updated_parsed"):
+        st = entry.get(key)
+        if st:
+            try:
+                parsed = showable(datetime.fromtimestamp(calendar.timegm(st), tz=UTC))
+            except (OverflowError, ValueError):
+                continue
+            if real_date(parsed):
+                return parsed
+    return None

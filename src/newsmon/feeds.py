@@ -9,13 +9,12 @@ format characters go; entry keys still come from the text as first rendered (`Fe
 
 from __future__ import annotations
 
-import calendar
 import html
 import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ import regex
 
 from newsmon.bounds import clean_text, xml_text
 from newsmon.charset import choose_encoding, xml_declared, xml_wide
-from newsmon.dates import parse_date, showable
+from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedrepair import (
     clean_utf8,
@@ -150,28 +149,6 @@ def _rendered(fragment: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _entry_date(entry: Any, zone: tzinfo | None = None) -> datetime | None:
-    """The entry's own date text first (it keeps the feed's time zone, or `zone` where it
-    writes none; feedparser's *_parsed fields are UTC only), then what feedparser made of
-    dates in notations it knows more of."""
-    for key in ("published", "updated", "created"):
-        raw = entry.get(key)
-        if raw:
-            parsed = parse_date(str(raw), zone)
-            if parsed:
-                return parsed
-    for key in ("published_parsed", "updated_parsed"):
-        st = entry.get(key)
-        if st:
-            try:
-                parsed = showable(datetime.fromtimestamp(calendar.timegm(st), tz=UTC))
-            except (OverflowError, ValueError):
-                continue
-            if parsed:
-                return parsed
-    return None
-
-
 def _entry(
     guid: str | None,
     link: str | None,
@@ -275,8 +252,8 @@ def _json_feed(
                 link,
                 title[:MAX_TITLE_CHARS],
                 text[:MAX_SUMMARY_CHARS],
-                parse_date(_text(item.get("date_published")), zone)
-                or parse_date(_text(item.get("date_modified")), zone),
+                real_date(parse_date(_text(item.get("date_published")), zone))
+                or real_date(parse_date(_text(item.get("date_modified")), zone)),
                 author,
             )
         )
@@ -354,7 +331,7 @@ def parse_feed(
                 link,
                 re.sub(r"\s+", " ", title).strip(),
                 _rendered(summary_html)[:MAX_SUMMARY_CHARS],
-                _entry_date(raw, local),
+                entry_date(raw, local),
                 raw.get("author") or None,
             )
         )

@@ -57,3 +57,40 @@ def test_a_korean_date_is_in_the_feeds_zone_when_it_has_one() -> None:
 )
 def test_a_korean_date_that_is_no_date_stays_none(raw: str) -> None:
     assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "<pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate>",
+        "<pubDate>Thu, 01 Jan 1970 09:00:00 +0900</pubDate>",  # 0 formatted in Seoul
+        "<pubDate>1970-01-01 00:00:00</pubDate>",
+        '<dc:date xmlns:dc="http://purl.org/dc/elements/1.1/">1970-01-01T00:00:00Z</dc:date>',
+    ],
+)
+def test_an_entry_dated_at_the_unix_epoch_is_undated(placeholder: str) -> None:
+    """A CMS with no date for an entry writes time 0: the story, new, was 56 years old to
+    `alerts.max_age_hours` and its alert was skipped ("older than 72 h when first seen"), or
+    showed 1970. Undated, it takes its page's date or the time it was first seen."""
+    feed = (
+        '<rss version="2.0"><channel><title>f</title><item><title>t</title>'
+        f"<link>http://a.example/1</link>{placeholder}</item></channel></rss>"
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed", zone="Asia/Seoul").entries
+    assert entry.published is None
+
+
+def test_an_epoch_placeholder_gives_way_to_the_entrys_other_date() -> None:
+    feed = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>f</title><entry><id>1</id><title>t</title>'
+        '<link href="http://a.example/1"/><published>1970-01-01T00:00:00Z</published>'
+        "<updated>2026-11-30T06:04:00Z</updated></entry></feed>"
+    )
+    json_feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "f", "items": [{"id": "1",'
+        ' "url": "http://a.example/1", "title": "t", "date_published": "1970-01-01T00:00:00Z",'
+        ' "date_modified": "2026-11-30T06:04:00Z"}]}'
+    )
+    for data in (feed, json_feed):
+        (entry,) = parse_feed(data.encode(), "http://a.example/feed").entries
+        assert entry.published == datetime(2026, 11, 30, 6, 4, tzinfo=UTC)
