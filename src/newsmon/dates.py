@@ -51,7 +51,9 @@ _KOREAN = re.compile(
     r"(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
 _SEOUL = timezone(timedelta(hours=9), "KST")
-_NAME = re.compile(r"\s([A-Z]{2,5})\s*$", re.I)
+# A zone's name ending the date, or before its year as Java's Date.toString() writes
+# ("Wed Feb 19 15:04:00 KST 2025", printed by many Korean sites' feeds).
+_NAME = re.compile(r"\s([A-Z]{2,5})(?:\s+[0-9]{4})?\s*$", re.I)
 # Unambiguous names of zones news is written in, besides email.utils' own (UT, GMT, Z and the US
 # zones). IST and BST are left out: each names zones hours apart.
 _ZONE_NAMES = {

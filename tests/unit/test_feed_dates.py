@@ -94,3 +94,15 @@ def test_an_epoch_placeholder_gives_way_to_the_entrys_other_date() -> None:
     for data in (feed, json_feed):
         (entry,) = parse_feed(data.encode(), "http://a.example/feed").entries
         assert entry.published == datetime(2026, 11, 30, 6, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["Mon Nov 30 15:04:00 KST 2026", "Mon Nov 30 15:04:00 JST 2026", "Mon Nov 30 15:04 KST 2026"],
+)
+def test_a_date_in_javas_notation_keeps_its_zone(raw: str) -> None:
+    """Java's Date.toString(), which Korean sites' feeds print, writes the zone before the year:
+    read as UTC, a 15:04 story showed 00:04 the next day in its alert."""
+    assert parse_date(raw) == datetime(2026, 11, 30, 6, 4, tzinfo=UTC)
+    (entry,) = parse_feed(_rss(raw), "http://a.example/feed").entries
+    assert entry.published == datetime(2026, 11, 30, 6, 4, tzinfo=UTC)
