@@ -157,6 +157,12 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     if meridiem is not None and 1 <= value.hour <= 12:
         afternoon = meridiem.group(1).upper() == "PM"
         value = value.replace(hour=value.hour % 12 + (12 if afternoon else 0))
+    # A name the feed's own zone goes by that day is that zone: "CST" is US Central to
+    # email.utils, but China Standard Time in a feed whose `timezone` is Asia/Shanghai.
+    name = _NAME.search(text)
+    local = value.replace(tzinfo=unwritten)
+    if name is not None and local.tzname() == name.group(1).upper():
+        value = local
     return value
 
 

@@ -106,3 +106,24 @@ def test_a_date_in_javas_notation_keeps_its_zone(raw: str) -> None:
     assert parse_date(raw) == datetime(2026, 11, 30, 6, 4, tzinfo=UTC)
     (entry,) = parse_feed(_rss(raw), "http://a.example/feed").entries
     assert entry.published == datetime(2026, 11, 30, 6, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        ("Asia/Shanghai", datetime(2026, 11, 30, 7, 4, tzinfo=UTC)),  # China Standard Time
+        ("Asia/Taipei", datetime(2026, 11, 30, 7, 4, tzinfo=UTC)),
+        ("America/Chicago", datetime(2026, 11, 30, 21, 4, tzinfo=UTC)),  # US Central
+        (None, datetime(2026, 11, 30, 21, 4, tzinfo=UTC)),  # RFC 822's CST, as before
+    ],
+)
+def test_cst_is_the_feeds_own_zone_when_that_zone_is_called_so(
+    zone: str | None, expected: datetime
+) -> None:
+    """ "CST" names US Central (RFC 822) and China Standard Time; email.utils reads only the
+    first. A Chinese or Taiwanese feed given `timezone: Asia/Shanghai` had every story dated
+    14 hours late. A name the feed's zone goes by, as written there, is that zone."""
+    raw = "Mon, 30 Nov 2026 15:04:00 CST"
+    assert parse_date(raw, ZoneInfo(zone) if zone else None) == expected
+    (entry,) = parse_feed(_rss(raw), "http://a.example/feed", zone=zone).entries
+    assert entry.published == expected
