@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from newsmon.cli import app
 from newsmon.corpus import Store
 from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import SiteServer, serve
@@ -94,3 +96,28 @@ def test_a_deferred_page_keeps_every_try_it_is_due(
     assert row.page_attempts == 1 + retries
     [post] = slack.top_level()
     assert post["channel"] == "#os" and PAGE in str(post)
+
+
+def test_pages_left_for_a_later_pass_are_in_the_pass_totals(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """`pages_deferred` was on each feed's line only: the summary `newsmon run` prints, the
+    flow's result and the runs table did not say that a pass left pages for later, so an
+    operator could not see a page budget too small for a feed's host."""
+    root = tmp_path / "site"
+    build_site(root)
+    with serve(root) as site:
+        config = write_config(tmp_path, site, 4, TINY_BUDGET)
+        result = CliRunner().invoke(app, ["run", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        [summary] = [line for line in result.output.splitlines() if line.startswith("feeds: ")]
+        assert "pages left for a later pass: 1" in summary
+        again = run_monitor(config)  # the page is due again, and deferred again
+    assert again.pages_deferred == 1 and again.pages_retried == 0
+    assert "pages left for a later pass: 1" in again.line()
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        runs = store.runs.recent_runs("monitor")
+    finally:
+        store.close()
+    assert [r.summary["pages_deferred"] for r in runs] == [1, 1]
