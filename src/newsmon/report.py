@@ -56,6 +56,8 @@ class PassTotals:
     pages_retried: int
     pages_recovered: int
     pages_postponed: int
+    # not requested: their feed's page budget ran out before their host's turn (a later pass)
+    pages_deferred: int
     text_sources: dict[str, int]  # sorted by source
     matches: dict[str, int]  # sorted by topic
     alerts_queued: int
@@ -95,6 +97,7 @@ class PassTotals:
             pages_retried=sum(f.pages_retried for f in feeds),
             pages_recovered=sum(f.pages_recovered for f in feeds),
             pages_postponed=sum(f.pages_postponed for f in feeds),
+            pages_deferred=sum(f.pages_deferred for f in feeds),
             text_sources=dict(sorted(sources.items())),
             matches=dict(sorted(matches.items())),
             alerts_queued=sum(f.alerts_queued for f in feeds),
@@ -129,6 +132,7 @@ class PassTotals:
             "pages_retried": self.pages_retried,
             "pages_recovered": self.pages_recovered,
             "pages_postponed": self.pages_postponed,
+            "pages_deferred": self.pages_deferred,
             "text_sources": dict(self.text_sources),
             "matches": dict(self.matches),
             "alerts_queued": self.alerts_queued,
@@ -149,7 +153,7 @@ class PassTotals:
             f"{self.feeds_failed} failed{waiting}; "
             f"new articles: {self.new_articles}, duplicates: {self.duplicates} "
             f"({self.near_duplicates} near), updated: {self.updated}, "
-            f"already seen: {self.already_seen}{self._retried()}; "
+            f"already seen: {self.already_seen}{''.join(', ' + p for p in self._pages())}; "
             f"matches: {_counts(self.matches)}; "
             f"alerts: {self.alerts_sent} sent via {self.sender}, {self.alerts_failed} failed, "
             f"{self.alerts_pending} pending"
@@ -162,11 +166,17 @@ class PassTotals:
             text += f" | Slack: {self.delivery_errors[0]}"
         return text
 
-    def _retried(self) -> str:
-        if not self.pages_retried:
-            return ""
-        waiting = f", {self.pages_postponed} wait on their site" if self.pages_postponed else ""
-        return f", pages tried again: {self.pages_retried} ({self.pages_recovered} read{waiting})"
+    def _pages(self) -> list[str]:
+        """The pass's page counters worth a look: pages tried again, and left for later."""
+        parts = []
+        if self.pages_retried:
+            wait = f", {self.pages_postponed} wait on their site" if self.pages_postponed else ""
+            parts.append(
+                f"pages tried again: {self.pages_retried} ({self.pages_recovered} read{wait})"
+            )
+        if self.pages_deferred:
+            parts.append(f"pages left for a later pass: {self.pages_deferred}")
+        return parts
 
     def cli_lines(self) -> list[str]:
         """What `newsmon run` prints after the pass."""
@@ -174,7 +184,7 @@ class PassTotals:
             f"\nfeeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
             f"{self.feeds_failed} failed, {self.feeds_not_due} not due | "
             f"new articles: {self.new_articles} | duplicates: {self.duplicates}"
-            f"{self._retried().replace(', ', ' | ', 1)} | "
+            f"{''.join(' | ' + p for p in self._pages())} | "
             f"matches: {_counts(self.matches)} | alerts sent: {self.alerts_sent} "
             f"({self.sender}), pending: {self.alerts_pending}"
         ]

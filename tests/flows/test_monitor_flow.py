@@ -97,6 +97,7 @@ RUN_SUMMARY_KEYS = [
     "pages_retried",
     "pages_recovered",
     "pages_postponed",
+    "pages_deferred",
     "text_sources",
     "matches",
     "alerts_queued",

@@ -155,3 +155,44 @@ def test_pages_beyond_the_feeds_budget_are_left_for_a_later_pass(
     again = run_feeds(config, later=timedelta(hours=1))["slow"].outcome
     assert again.pages_recovered == len(teasers) and again.pages_deferred == 0
     assert all(a.text_source == "page" for k, a in articles(config).items())
+
+
+def test_a_page_deferred_pass_after_pass_is_given_up_a_day_after_it_fell_due(
+    tmp_path: Path, sites: tuple[SiteServer, SiteServer]
+) -> None:
+    """A deferral counts no try, so a feed whose page budget is always spent before its
+    pages' turn (a budget too small for its host) kept them due for ever, unrequested: claimed
+    and looked up every pass, and read, if ever, long after their story's neighbours left
+    the near-duplicate index. Deferred for more than a day after it fell due, a page is given
+    up: its teaser stays, and it says why."""
+    slow, _ = sites
+    feeds = [("slow", slow.url("/slow.xml"))]
+    config = make_config(tmp_path, feeds=feeds, fetch=FETCH | {"feed_pages_budget_seconds": 1e-3})
+    first = run_one(config)
+    assert first.new_articles == SLOW_PAGES and first.pages_deferred == SLOW_PAGES
+    for hours in (1, 20):  # due, deferred again: no try counted, still due
+        outcome = run_one(config, timedelta(hours=hours))
+        assert outcome.pages_deferred == SLOW_PAGES and outcome.pages_retried == 0
+        stored = articles(config).values()
+        assert all(a.page_retry_at is not None and a.page_attempts == 0 for a in stored)
+    outcome = run_one(config, timedelta(hours=25))
+    assert outcome.pages_deferred == SLOW_PAGES
+    for article in articles(config).values():
+        assert article.page_retry_at is None and article.text_source == "feed-summary"
+        assert article.extraction_note and "given up" in article.extraction_note
+    assert run_one(config, timedelta(hours=26)).pages_deferred == 0  # nothing due any more
+    assert not [p for p in slow.paths_requested() if p.startswith("/slow") and p != "/slow.xml"]
+
+
+def run_one(config: Config, later: timedelta = timedelta()) -> FeedOutcome:
+    """The configuration's one feed through a pass `later` than now."""
+    ctx = Context.open(config)
+
+    async def go() -> FeedOutcome:
+        async with ctx.fetching() as fetcher:
+            return await process_feed(ctx, fetcher, config.feeds[0], utcnow() + later, force=True)
+
+    try:
+        return asyncio.run(go())
+    finally:
+        ctx.close()

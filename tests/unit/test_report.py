@@ -139,3 +139,21 @@ def test_pages_tried_again_show_only_when_there_were_some() -> None:
     totals = PassTotals.of(retried, DeliveryOutcome())
     assert "pages tried again: 3 (2 read, 4 wait on their site);" in totals.line()
     assert feed_table(retried)[0]["pages tried again"] == 3
+
+
+def test_pages_left_for_a_later_pass_show_in_every_rendering_of_the_totals() -> None:
+    quiet = PassTotals.of(outcomes(), DeliveryOutcome())
+    assert quiet.as_dict()["pages_deferred"] == 0 and "later pass" not in quiet.line()
+    left = outcomes()
+    left[0].pages_retried, left[0].pages_recovered, left[0].pages_postponed = 3, 2, 1
+    left[0].pages_deferred, left[1].pages_deferred = 4, 1
+    totals = PassTotals.of(left, DeliveryOutcome())
+    assert totals.as_dict()["pages_deferred"] == 5
+    assert (
+        "pages tried again: 3 (2 read, 1 wait on their site), pages left for a later pass: 5;"
+        in totals.line()
+    )
+    assert (
+        "| pages tried again: 3 (2 read, 1 wait on their site) | pages left for a later pass: 5 |"
+        in totals.cli_lines()[0]
+    )

@@ -45,6 +45,7 @@ class PageRetries:
                     r.published_at,
                     r.first_seen_at,
                     r.page_attempts,
+                    r.page_retry_at or now,  # never None here: due by `now`
                 )
                 for r in s.scalars(
                     select(ArticleRow)
@@ -64,6 +65,16 @@ class PageRetries:
             if row is not None:
                 row.page_attempts, row.page_retry_at = attempts, retry_at
                 row.extraction_note = note
+
+    def give_up_pages(self, article_ids: Sequence[int], note: str) -> None:
+        """These pages are not tried again, their tries uncounted (never requested): the
+        teaser stays the body, `note` says why."""
+        with self._db.session() as s:
+            s.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id.in_(list(article_ids)), ArticleRow.page_retry_at.is_not(None))
+                .values(page_retry_at=None, extraction_note=note)
+            )
 
     def postpone_page_retries(self, article_ids: Sequence[int], retry_at: datetime) -> None:
         """These pages' site is still failing: their next try waits, and is not counted."""

@@ -97,7 +97,8 @@ class NewArticle:
 @dataclass(frozen=True)
 class PageRetry:
     """A stored article whose page is due for another download: it was stored from a teaser
-    (`text`) because the page failed, `attempts` times so far."""
+    (`text`) because the page failed, `attempts` times so far (or was deferred: 0), and has
+    been due since `due_at`."""
 
     id: int
     url: str
@@ -108,6 +109,7 @@ class PageRetry:
     published_at: datetime | None
     first_seen_at: datetime
     attempts: int
+    due_at: datetime
 
 
 @dataclass(frozen=True)

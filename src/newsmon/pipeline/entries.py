@@ -83,9 +83,10 @@ def still_down(page: FetchResult) -> bool:
 
 
 def next_try(config: Config, page: FetchResult, attempts: int, now: datetime) -> datetime | None:
-    """When to download a page again after its `attempts`-th failure; None when not: it was
-    read, it was never requested, it failed for good, or it has had its `fetch.page_retries`
-    further tries (newsmon.pipeline.retries tries it)."""
+    """When to download a page again after its `attempts`-th failure (0: deferred by its
+    feed's page budget, not requested yet); None when not: it was read, it was refused or has
+    no link, it failed for good, or it has had its `fetch.page_retries` further tries
+    (newsmon.pipeline.retries tries it)."""
     if not still_down(page) or attempts > config.fetch.page_retries:
         return None
     return soft_wait(config, page, attempts, now)
@@ -194,11 +195,13 @@ def store_entry(
     failed = retry and page.failure is not FailureKind.DEFERRED  # the site's failure
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a feed's entry: its page is tried again later, at its link as stored (whole up to
-    # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none)
+    # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none).
+    # A deferred page was never requested: no try is counted, its first request is its first
+    # (counted, it was given up unrequested with `page_retries: 0`, and lost a try otherwise)
     if feed_id is not None and retry and len(article.url) <= MAX_LONG_URL:
-        article = replace(
-            article, page_failed=True, page_retry_at=next_try(ctx.config, page, 1, now)
-        )
+        tries = 1 if failed else 0
+        at = next_try(ctx.config, page, tries, now)
+        article = replace(article, page_failed=failed, page_retry_at=at)
     matches = analysis.matches
     channels, status, note = alert_plan(ctx, matches, article.published_at, now)
     if announce is True:

@@ -5,6 +5,10 @@ its teaser at once, so nothing waits on a slow site, with a time to try the page
 page is read at last, its article replaces the teaser and is classified and deduplicated again;
 what the teaser hid (a topic, a channel) is announced then, and nothing already announced is
 announced twice. After `fetch.page_retries` more failures the teaser stays the body.
+
+A page its feed's page budget leaves unrequested (deferred, newsmon.turns) has no try counted;
+one still deferred `DEFERRED_AT_MOST` after it fell due is given up all the same, so a feed whose
+budget never reaches its pages does not keep them due for ever.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from newsmon.config import FeedConfig
@@ -37,6 +41,10 @@ from newsmon.turns import OutOfTime
 
 log = logging.getLogger(__name__)
 
+# A page due this long and deferred still (its feed's page budget spent before its turn, pass
+# after pass) is given up: read later, its story's neighbours may have left the index.
+DEFERRED_AT_MOST = timedelta(days=1)
+
 
 async def retry_pages(
     ctx: Context,
@@ -53,8 +61,9 @@ async def retry_pages(
     softly, the site's other pages wait for the probe's next try without being requested, so a
     site that is down costs a pass one request, not one timeout per page. A page whose turn
     has not come by `deadline` (newsmon.turns) stays due, untried, for the next pass (with the
-    rest of its site's, when it is the probe). An unexpected error is the article's alone,
-    like an entry's."""
+    rest of its site's, when it is the probe), no try counted, unless it has been due for
+    `DEFERRED_AT_MOST`: then it is given up. An unexpected error is the article's alone, like
+    an entry's."""
     limit = ctx.config.fetch.max_entries_per_feed
     due = await asyncio.to_thread(ctx.store.pages_to_retry, feed_id, now, limit)
     by_site: dict[str, list[PageRetry]] = {}
@@ -68,8 +77,23 @@ async def retry_pages(
         try:
             return await in_turn(retry)
         except OutOfTime:
-            outcome.pages_deferred += 1
+            await deferred([retry])
             return None
+
+    async def deferred(retries: list[PageRetry]) -> None:
+        """Pages not requested this pass: due still, or given up when due for too long."""
+        outcome.pages_deferred += len(retries)
+        late = [r for r in retries if now - r.due_at > DEFERRED_AT_MOST]
+        if not late:
+            return
+        hours = DEFERRED_AT_MOST.total_seconds() / 3600
+        why = (
+            f"page given up: due for over {hours:g} h and not requested (its feed's {budget:g} s "
+            "for pages ran out before its turn, pass after pass); the teaser stays its text"
+        )
+        for retry in late:
+            log.info("%s: %s", retry.url, why)
+        await asyncio.to_thread(ctx.store.give_up_pages, [r.id for r in late], why)
 
     async def in_turn(retry: PageRetry) -> FetchResult:
         async with fetcher.turns.turn(retry.url, deadline, budget):  # body held until stored
@@ -86,7 +110,7 @@ async def retry_pages(
         probe, rest = retries[0], retries[1:]
         page = await one(probe)
         if page is None:  # the feed's time is spent: the site's other pages wait with it
-            outcome.pages_deferred += len(rest)
+            await deferred(rest)
             return
         if rest and still_down(page):
             at = soft_wait(ctx.config, page, probe.attempts + 1, now)
