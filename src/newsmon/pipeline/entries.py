@@ -30,7 +30,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
 from newsmon.turns import OutOfTime
-from newsmon.urls import clean_url
+from newsmon.urls import anchor, clean_url
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
 
 log = logging.getLogger(__name__)
@@ -317,7 +317,7 @@ async def process_entry(
     deferred = False
     try:
         try:
-            if not entry.link:
+            if not entry.link or anchor(entry.link):
                 raise _NoLink
             async with fetcher.turns.turn(entry.link, deadline, budget):
                 result = await through(await fetch_page(ctx, fetcher, entry.link))
@@ -334,17 +334,28 @@ async def process_entry(
 
 
 class _NoLink(Exception):
-    """An entry without a link: its own text is the article."""
+    """An entry without a page of its own: its own text is the article."""
 
 
 def _unfetched(
     entry: FeedEntry, feed: FeedConfig, home_url: str | None, why: Exception
 ) -> FetchResult:
-    """The page of an entry that was not requested: it has no link, or its turn never came."""
+    """The page of an entry that was not requested: it has no link, its link is an item of a
+    page (`anchor`), or its turn never came."""
     if isinstance(why, OutOfTime) and entry.link:
         return FetchResult(entry.link, entry.link, failure=FailureKind.DEFERRED, error=str(why))
+    if entry.link:
+        return part_of_page(entry.link)
     home = home_url or feed.url  # the entry is its own text; point readers at the feed's site
     return FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
+
+
+def part_of_page(link: str) -> FetchResult:
+    """An entry linked to an item of a page (`digest#item-2`, `thread#post-7`): the page holds
+    every item the feed links to it (its text would make each item a copy of the others and
+    give it their topics), so it is not requested and the entry's own text is the item."""
+    why = f"the link is item #{anchor(link)[:100]} of a page: the entry's own text is the item"
+    return FetchResult(link, link, failure=FailureKind.NO_LINK, error=why)
 
 
 async def entry_failed(
@@ -406,6 +417,10 @@ async def revisit_known(
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
         try:
+            if anchor(link):  # an item of a page: its edit is in its own text
+                async with fetcher.pages_in_hand:
+                    await apply(url, entry, stored, link, part_of_page(link))
+                return
             await reread_in_turn(url, entry, stored, link)
         except OutOfTime:  # not requested: the fingerprint stays old, so a later pass tries
             outcome.pages_deferred += 1
@@ -419,15 +434,20 @@ async def revisit_known(
             if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
                 outcome.pages_failed += not page.refused
                 return
-            try:
-                analysis = await analyse_page(
-                    ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
-                )
-                outcome.updated += await asyncio.to_thread(
-                    _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
-                )
-            except Exception as exc:
-                await entry_failed(ctx, feed_id, outcome, link, exc)
+            await apply(url, entry, stored, link, page)
+
+    async def apply(
+        url: str, entry: FeedEntry, stored: KnownArticle, link: str, page: FetchResult
+    ) -> None:
+        try:
+            analysis = await analyse_page(
+                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+            )
+            outcome.updated += await asyncio.to_thread(
+                _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
+            )
+        except Exception as exc:
+            await entry_failed(ctx, feed_id, outcome, link, exc)
 
     await asyncio.gather(*(reread(u, e, s, e.link) for u, e, s in edited if e.link))
 
