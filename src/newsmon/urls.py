@@ -155,6 +155,21 @@ def without_credentials(url: str) -> str:
     return _hide_credentials(url, drop_user=True)
 
 
+_HIDDEN = "***"
+
+
+def carries_hidden_credentials(url: str) -> bool:
+    """Whether `url` holds a credential as `without_credentials` hid it (`apikey=***`): the
+    address of a keyed feed itself, as an entry's `#…` link resolved against it gives, which
+    would send the publisher a wrong key."""
+    query = url.partition("#")[0].partition("?")[2]
+    for pair in query.split("&"):
+        key, eq, value = pair.partition("=")
+        if eq and unquote_plus(value) == _HIDDEN and _is_secret_param(unquote_plus(key)):
+            return True
+    return False
+
+
 def _hide_credentials(url: str, *, drop_user: bool) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -181,7 +196,8 @@ def _hide_credentials(url: str, *, drop_user: bool) -> str:
         pairs = []
         for pair in query.split("&"):
             key, eq, _value = pair.partition("=")
-            pairs.append(f"{key}=***" if eq and _is_secret_param(unquote_plus(key)) else pair)
+            secret = eq and _is_secret_param(unquote_plus(key))
+            pairs.append(f"{key}={_HIDDEN}" if secret else pair)
         tail = f"{path}?{'&'.join(pairs)}{hash_}{fragment}"
     return f"{scheme}://{authority}{tail}"
 

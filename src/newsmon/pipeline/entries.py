@@ -30,7 +30,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
 from newsmon.turns import OutOfTime
-from newsmon.urls import anchor, clean_url
+from newsmon.urls import anchor, carries_hidden_credentials, clean_url
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,11 @@ async def fetch_page(
 ) -> FetchResult:
     """An article page, within the page cap; `trusted`: a URL the operator gave (no address
     policy on its own host). A 200 with nothing in it, as servers answer mid-deploy, is a soft
-    failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried."""
+    failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried.
+    A link holding its keyed feed's credential hidden (`?apikey=***`) is not requested."""
+    if carries_hidden_credentials(link):
+        why = "the link is its keyed feed's address, key hidden: not requested"
+        return FetchResult(link, link, failure=FailureKind.REFUSED, error=why)
     page = await fetcher.get(
         link,
         max_bytes=ctx.config.fetch.max_page_bytes,
