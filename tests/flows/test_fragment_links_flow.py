@@ -116,3 +116,29 @@ def test_an_item_stored_under_the_page_s_key_is_not_announced_again(
     assert (second.new_articles, second.already_seen, second.updated) == (1, 1, 0)
     assert (third.new_articles, third.already_seen) == (0, 2)
     assert posted(slack) == sorted([(ITEMS["item-1"][0], "#os"), (ITEMS["item-2"][0], "#policy")])
+
+
+def test_an_edited_item_is_updated_from_its_own_text(tmp_path: Path, slack: FakeSlack) -> None:
+    """An item's edit (its feed changed the entry) is read from the entry, as the item was:
+    the page, which holds every item, is never requested and never becomes its text."""
+    root = tmp_path / "site"
+    (root / "feeds").mkdir(parents=True)
+    (root / "digest.html").write_text(DIGEST, encoding="utf-8")
+    edited = "The regulator will look into the training data and the licences."
+    with serve(root) as site:
+        config = write_one_term_config(tmp_path, site.base, [("digest", "/feeds/digest.xml")])
+        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-2"]))
+        run_monitor(config)
+        link = "{{BASE}}/digest.html#item-2"
+        (root / "feeds/digest.xml").write_bytes(
+            _feed("digest", [_item(ITEMS["item-2"][0], link, edited)])
+        )
+        second = run_monitor(config, force=True)
+        pages = [p for p in site.paths_requested() if not p.startswith("/feeds/")]
+    with sqlite3.connect(tmp_path / "corpus.db") as db:
+        texts = db.execute("SELECT text, text_source FROM articles").fetchall()
+
+    assert (second.new_articles, second.updated) == (0, 1)
+    assert texts == [(edited, "feed-summary")]
+    assert pages == []
+    assert posted(slack) == [(ITEMS["item-2"][0], "#policy")]
