@@ -18,7 +18,7 @@ keeps fragments and turns IDNA hosts back into Unicode.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -334,6 +334,24 @@ def anchor(url: str) -> str:
     if name in _PLACES or _READ_MORE.fullmatch(name):
         return ""
     return quote(clean_text(fragment), safe=_FRAGMENT_SAFE)
+
+
+def pages_of_items(links: Iterable[str]) -> frozenset[str]:
+    """The pages (`canonical_url` without the anchor) that two or more of a feed's `links`
+    name different items of: a digest, a live blog, a thread. Their text is every item's, so
+    an item's own is its entry's. A page one link names with an anchor (`story#section-2`,
+    `#rss`) is an article like any other, and is read."""
+    items: dict[str, set[str]] = {}
+    for link in links:
+        name = anchor(link)
+        if name:
+            items.setdefault(canonical_url(link.partition("#")[0]), set()).add(name)
+    return frozenset(page for page, names in items.items() if len(names) > 1)
+
+
+def item_of(link: str, pages: frozenset[str]) -> bool:
+    """Whether `link` names an item of one of `pages` (`pages_of_items`)."""
+    return bool(pages) and bool(anchor(link)) and canonical_url(link.partition("#")[0]) in pages
 
 
 def former_canonical_urls(key: str) -> tuple[str, ...]:

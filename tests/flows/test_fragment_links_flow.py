@@ -102,20 +102,25 @@ def test_an_item_stored_under_the_page_s_key_is_not_announced_again(
     (root / "digest.html").write_text(DIGEST, encoding="utf-8")
     with serve(root) as site:
         config = write_one_term_config(tmp_path, site.base, [("digest", "/feeds/digest.xml")])
-        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-1"]))
+        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-3", "item-1"]))
         first = run_monitor(config)
         page_key = canonical_url(f"{site.base}/digest.html")
         with sqlite3.connect(tmp_path / "corpus.db") as db:  # the key it had before
-            db.execute("UPDATE articles SET canonical_url = ?", (page_key,))
-        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-2", "item-1"]))
+            db.execute(
+                "UPDATE articles SET canonical_url = ? WHERE canonical_url LIKE '%#item-1'",
+                (page_key,),
+            )
+        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-2", "item-3", "item-1"]))
         second = run_monitor(config, force=True)
-        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-1", "item-2"]))  # not a 304
-        third = run_monitor(config, force=True)
+        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-1", "item-2", "item-3"]))
+        third = run_monitor(config, force=True)  # not a 304: the feed changed
 
-    assert first.new_articles == 1
-    assert (second.new_articles, second.already_seen, second.updated) == (1, 1, 0)
-    assert (third.new_articles, third.already_seen) == (0, 2)
-    assert posted(slack) == sorted([(ITEMS["item-1"][0], "#os"), (ITEMS["item-2"][0], "#policy")])
+    assert first.new_articles == 2
+    assert (second.new_articles, second.already_seen, second.updated) == (1, 2, 0)
+    assert (third.new_articles, third.already_seen) == (0, 3)
+    assert posted(slack) == sorted(
+        [(ITEMS["item-1"][0], "#os"), (ITEMS["item-2"][0], "#policy"), (ITEMS["item-3"][0], "#os")]
+    )
 
 
 def test_an_edited_item_is_updated_from_its_own_text(tmp_path: Path, slack: FakeSlack) -> None:
@@ -127,18 +132,43 @@ def test_an_edited_item_is_updated_from_its_own_text(tmp_path: Path, slack: Fake
     edited = "The regulator will look into the training data and the licences."
     with serve(root) as site:
         config = write_one_term_config(tmp_path, site.base, [("digest", "/feeds/digest.xml")])
-        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-2"]))
+        (root / "feeds/digest.xml").write_bytes(digest_feed(["item-2", "item-1"]))
         run_monitor(config)
-        link = "{{BASE}}/digest.html#item-2"
+        link = "{{BASE}}/digest.html#item-"
+        first = _item(ITEMS["item-1"][0], link + "1", ITEMS["item-1"][1])
         (root / "feeds/digest.xml").write_bytes(
-            _feed("digest", [_item(ITEMS["item-2"][0], link, edited)])
+            _feed("digest", [_item(ITEMS["item-2"][0], link + "2", edited), first])
         )
         second = run_monitor(config, force=True)
         pages = [p for p in site.paths_requested() if not p.startswith("/feeds/")]
     with sqlite3.connect(tmp_path / "corpus.db") as db:
-        texts = db.execute("SELECT text, text_source FROM articles").fetchall()
+        query = "SELECT text, text_source FROM articles WHERE canonical_url LIKE '%#item-2'"
+        texts = db.execute(query).fetchall()
 
     assert (second.new_articles, second.updated) == (0, 1)
     assert texts == [(edited, "feed-summary")]
     assert pages == []
-    assert posted(slack) == [(ITEMS["item-2"][0], "#policy")]
+    assert posted(slack) == sorted([(ITEMS["item-1"][0], "#os"), (ITEMS["item-2"][0], "#policy")])
+
+
+def test_an_article_linked_with_an_anchor_of_its_own_is_read(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """One entry linking an article at an anchor (`story.html#section-2`, `#rss`) is not a
+    digest's item: its page is read, and a topic only the page names is found."""
+    root = tmp_path / "site"
+    (root / "feeds").mkdir(parents=True)
+    (root / "story.html").write_bytes(render("origin", "en", "Lab ships", OPEN_WEIGHT))
+    with serve(root) as site:
+        config = write_one_term_config(tmp_path, site.base, [("desk", "/feeds/desk.xml")])
+        item = _item("Lab ships", "{{BASE}}/story.html#section-2", "A launch.")
+        (root / "feeds/desk.xml").write_bytes(_feed("desk", [item]))
+        totals = run_monitor(config)
+        pages = [p for p in site.paths_requested() if p.startswith("/story")]
+    with sqlite3.connect(tmp_path / "corpus.db") as db:
+        sources = db.execute("SELECT text_source FROM articles").fetchall()
+
+    assert totals.new_articles == 1
+    assert pages == ["/story.html"]
+    assert sources == [("page",)]
+    assert posted(slack) == [("Lab ships", "#os")]

@@ -8,6 +8,8 @@ from newsmon.urls import (
     carries_hidden_credentials,
     clean_url,
     former_canonical_urls,
+    item_of,
+    pages_of_items,
     without_credentials,
 )
 
@@ -329,3 +331,18 @@ def test_a_keyed_feed_s_own_address_carries_its_hidden_key() -> None:
     assert carries_hidden_credentials(f"{feed}#comments")
     assert not carries_hidden_credentials("https://x.example/feed?lang=ko#comments")
     assert not carries_hidden_credentials("https://x.example/search?q=***")  # not a key's name
+
+
+def test_a_page_is_a_digest_when_its_feed_links_two_of_its_items() -> None:
+    links = [
+        "https://news.test/digest.html#item-1",
+        "https://www.news.test/digest.html#item-2",  # the same page, another spelling
+        "https://news.test/story.html#section-2",  # one anchor: an article like any other
+        "https://news.test/other.html#comments",  # a place, not an item
+        "https://news.test/other.html#respond",
+        "https://news.test/plain.html",
+    ]
+    digests = pages_of_items(links)
+    assert digests == frozenset({"https://news.test/digest.html"})
+    assert [item_of(link, digests) for link in links] == [True, True, False, False, False, False]
+    assert not item_of("https://news.test/digest.html", digests)  # the page itself

@@ -30,7 +30,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
 from newsmon.turns import OutOfTime
-from newsmon.urls import anchor, carries_hidden_credentials, clean_url
+from newsmon.urls import anchor, carries_hidden_credentials, clean_url, item_of
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
 
 log = logging.getLogger(__name__)
@@ -302,11 +302,13 @@ async def process_entry(
     home_url: str | None = None,
     *,
     deadline: float | None = None,
+    items: frozenset[str] = frozenset(),
 ) -> None:
     """One new entry through the pass. An unexpected error is this entry's alone: it is
     counted and recorded on the feed as one line, and the feed's other entries go on. A page
     whose turn has not come by `deadline` (newsmon.turns) is stored from its teaser and
-    tried on a later pass."""
+    tried on a later pass. An entry naming an item of one of `items` (`urls.pages_of_items`:
+    a digest the feed links several items of) is its own text, its page not requested."""
 
     async def through(page: FetchResult) -> EntryResult:
         outcome.bytes_received += len(page.content)
@@ -321,7 +323,7 @@ async def process_entry(
     deferred = False
     try:
         try:
-            if not entry.link or anchor(entry.link):
+            if not entry.link or item_of(entry.link, items):
                 raise _NoLink
             async with fetcher.turns.turn(entry.link, deadline, budget):
                 result = await through(await fetch_page(ctx, fetcher, entry.link))
@@ -345,7 +347,7 @@ def _unfetched(
     entry: FeedEntry, feed: FeedConfig, home_url: str | None, why: Exception
 ) -> FetchResult:
     """The page of an entry that was not requested: it has no link, its link is an item of a
-    page (`anchor`), or its turn never came."""
+    digest (`urls.item_of`), or its turn never came."""
     if isinstance(why, OutOfTime) and entry.link:
         return FetchResult(entry.link, entry.link, failure=FailureKind.DEFERRED, error=str(why))
     if entry.link:
@@ -355,9 +357,10 @@ def _unfetched(
 
 
 def part_of_page(link: str) -> FetchResult:
-    """An entry linked to an item of a page (`digest#item-2`, `thread#post-7`): the page holds
-    every item the feed links to it (its text would make each item a copy of the others and
-    give it their topics), so it is not requested and the entry's own text is the item."""
+    """An entry linked to an item of a page its feed links several items of (`digest#item-2`,
+    `thread#post-7`): the page holds every item (its text would make each item a copy of the
+    others and give it their topics), so it is not requested and the entry's own text is the
+    item."""
     why = f"the link is item #{anchor(link)[:100]} of a page: the entry's own text is the item"
     return FetchResult(link, link, failure=FailureKind.NO_LINK, error=why)
 
@@ -393,10 +396,12 @@ async def revisit_known(
     now: datetime,
     *,
     deadline: float | None = None,
+    items: frozenset[str] = frozenset(),
 ) -> None:
     """Entries whose URL is stored already: remember other feeds and URL variants carrying the
     story, and re-read a page when its own feed changed the entry (an edit), if its turn
-    comes by `deadline` (newsmon.turns).
+    comes by `deadline` (newsmon.turns); an item of one of `items` (a digest) is re-read from
+    its entry.
 
     Only the feed that first carried an article can signal an edit: other feeds title the same
     page their own way. An edit updates the stored article and never alerts again.
@@ -421,7 +426,7 @@ async def revisit_known(
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
         try:
-            if anchor(link):  # an item of a page: its edit is in its own text
+            if item_of(link, items):  # an item of a digest: its edit is in its own text
                 async with fetcher.pages_in_hand:
                     await apply(url, entry, stored, link, part_of_page(link))
                 return
