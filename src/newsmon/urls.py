@@ -6,7 +6,8 @@ be escaped), query parameters sorted by name then value, fragment dropped, `.`/`
 resolved, IPv6 hosts normalised. newsmon adds what w3lib leaves to its users: default ports and
 a trailing dot in the host go, and tracking parameters (its own list below) go. `canonical_url`
 then folds the variants of one page that news sites serve (http/https, `www.`/`amp.` hosts,
-AMP renderings, a trailing slash).
+AMP renderings, a trailing slash), and keeps a fragment that names an item of the page
+(`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads link their items so.
 
 Canonical URLs are keys stored in the corpus: a change here re-keys articles, so
 tests/unit/test_urls.py pins the results. courlan (installed with trafilatura) was not used:
@@ -17,7 +18,7 @@ keeps fragments and turns IDNA hosts back into Unicode.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -81,6 +82,32 @@ _HOST_ALIASES = ("www.", "amp.")
 _SESSION_PATH_PARAM = re.compile(r";jsessionid=[^/;]*", re.IGNORECASE)
 # Query parameters that only ask for the AMP rendering of the same page.
 _AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
+# Fragments that name no item of a page but a place every page has (its top, its comments or
+# comment form, its main content), WordPress's "read more" mark (`#more-123`): the page itself.
+_PLACES = frozenset(
+    {
+        "top",
+        "start",
+        "page",
+        "content",
+        "main",
+        "main-content",
+        "maincontent",
+        "article",
+        "comments",
+        "respond",
+        "reply",
+        "disqus_thread",
+        "comment-form",
+        "commentform",
+        "share",
+        "more",
+    }
+)
+_READ_MORE = re.compile(r"more-\d+")
+# A text fragment directive (`#:~:text=…`, `#item-2:~:text=…`): a highlight, not a place.
+_DIRECTIVE = ":~:"
+_FRAGMENT_SAFE = "/?:@!$&'()*+,;=-._~%"
 
 
 # Query parameters whose values are credentials (an API key in a feed's URL), by name and by
@@ -128,6 +155,21 @@ def without_credentials(url: str) -> str:
     return _hide_credentials(url, drop_user=True)
 
 
+_HIDDEN = "***"
+
+
+def carries_hidden_credentials(url: str) -> bool:
+    """Whether `url` holds a credential as `without_credentials` hid it (`apikey=***`): the
+    address of a keyed feed itself, as an entry's `#…` link resolved against it gives, which
+    would send the publisher a wrong key."""
+    query = url.partition("#")[0].partition("?")[2]
+    for pair in query.split("&"):
+        key, eq, value = pair.partition("=")
+        if eq and unquote_plus(value) == _HIDDEN and _is_secret_param(unquote_plus(key)):
+            return True
+    return False
+
+
 def _hide_credentials(url: str, *, drop_user: bool) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -154,7 +196,8 @@ def _hide_credentials(url: str, *, drop_user: bool) -> str:
         pairs = []
         for pair in query.split("&"):
             key, eq, _value = pair.partition("=")
-            pairs.append(f"{key}=***" if eq and _is_secret_param(unquote_plus(key)) else pair)
+            secret = eq and _is_secret_param(unquote_plus(key))
+            pairs.append(f"{key}={_HIDDEN}" if secret else pair)
         tail = f"{path}?{'&'.join(pairs)}{hash_}{fragment}"
     return f"{scheme}://{authority}{tail}"
 
@@ -254,7 +297,8 @@ def canonical_url(url: str) -> str:
     On top of `clean_url`: http and https are one page, `www.` and `amp.` hosts are the bare
     host, AMP renderings (`/amp`, `/amp.html`, `.amp.html`, `?amp=1`, `/amp/…`) are the page,
     a servlet session id in the path (`;jsessionid=…`) goes, and a trailing slash is dropped.
-    Different paths, hosts (other subdomains) and meaningful query parameters stay different.
+    Different paths, hosts (other subdomains) and meaningful query parameters stay different,
+    and so do items of one page (`digest#item-1`, `#item-2`: `anchor`); any other fragment goes.
     The result is a key, not always a fetchable address.
     """
     cleaned = clean_url(url)
@@ -274,24 +318,58 @@ def canonical_url(url: str) -> str:
     path = _strip_amp_path(_SESSION_PATH_PARAM.sub("", parts.path))
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    return urlunsplit(("https", netloc, path, _without(parts.query, _is_amp_param), ""))
+    query = _without(parts.query, _is_amp_param)
+    return urlunsplit(("https", netloc, path, query, anchor(url)))
+
+
+def anchor(url: str) -> str:
+    """The item of a page that `url`'s fragment names (`item-2` in `digest#item-2`, `post-7`,
+    `p123`), escaped as a key holds it; "" when it names none: no fragment, a place every page
+    has (`#top`, `#comments`, `#respond`, `#more-123`), a text highlight (`#:~:text=…`), or
+    parameters (analytics written after `#`: `#xtor=RSS-3`, `#utm_source=rss`)."""
+    fragment = url.partition("#")[2].partition(_DIRECTIVE)[0]
+    if not fragment or ("=" in fragment and not fragment.startswith(("!", "/"))):
+        return ""
+    name = unquote_plus(fragment).strip().lower()
+    if name in _PLACES or _READ_MORE.fullmatch(name):
+        return ""
+    return quote(clean_text(fragment), safe=_FRAGMENT_SAFE)
+
+
+def pages_of_items(links: Iterable[str]) -> frozenset[str]:
+    """The pages (`canonical_url` without the anchor) that two or more of a feed's `links`
+    name different items of: a digest, a live blog, a thread. Their text is every item's, so
+    an item's own is its entry's. A page one link names with an anchor (`story#section-2`,
+    `#rss`) is an article like any other, and is read."""
+    items: dict[str, set[str]] = {}
+    for link in links:
+        name = anchor(link)
+        if name:
+            items.setdefault(canonical_url(link.partition("#")[0]), set()).add(name)
+    return frozenset(page for page, names in items.items() if len(names) > 1)
+
+
+def item_of(link: str, pages: frozenset[str]) -> bool:
+    """Whether `link` names an item of one of `pages` (`pages_of_items`)."""
+    return bool(pages) and bool(anchor(link)) and canonical_url(link.partition("#")[0]) in pages
 
 
 def former_canonical_urls(key: str) -> tuple[str, ...]:
-    """The key an earlier newsmon gave the page whose `canonical_url` is `key`, when it gave
-    another: with the `pk_…` parameters it dropped as tracking. A key stored so may stand for
-    other pages too (`view.php?pk_id=1` and `?pk_id=2` were both `view.php`), so a row found
-    by it is this page only when its own link gives `key`."""
+    """The keys an earlier newsmon gave the page whose `canonical_url` is `key`, when it gave
+    others: without its anchor (fragments were all dropped until 2026-12), and without the
+    `pk_…` parameters it dropped as tracking. A key stored so may stand for other pages too
+    (`digest#item-1` and `#item-2` were both `digest`, `view.php?pk_id=1` and `?pk_id=2` both
+    `view.php`), so a row found by it is this page only when its own link gives `key`."""
+    page, hash_, _ = key.partition("#")
+    formers = [page] if hash_ else []
     try:
-        scheme, netloc, path, query, _ = urlsplit(key)
+        scheme, netloc, path, query, _ = urlsplit(page)
     except ValueError:  # a key kept as written: it kept its parameters then too
-        return ()
-    if _FORMER_PREFIX not in query.lower():
-        return ()
+        return tuple(formers)
     kept = _without(query, lambda name, _value: name.lower().startswith(_FORMER_PREFIX))
-    if kept == query:
-        return ()
-    return (urlunsplit((scheme, netloc, path, kept, "")),)
+    if _FORMER_PREFIX in query.lower() and kept != query:
+        formers.append(urlunsplit((scheme, netloc, path, kept, "")))
+    return tuple(formers)
 
 
 _ANY_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")

@@ -3,7 +3,15 @@ results below are what newsmon stored before it moved to w3lib, and must not cha
 
 import pytest
 
-from newsmon.urls import canonical_url, clean_url, former_canonical_urls
+from newsmon.urls import (
+    canonical_url,
+    carries_hidden_credentials,
+    clean_url,
+    former_canonical_urls,
+    item_of,
+    pages_of_items,
+    without_credentials,
+)
 
 
 @pytest.mark.parametrize(
@@ -284,3 +292,57 @@ def test_former_keys_are_the_keys_stored_before(url: str, former: str) -> None:
 )
 def test_keys_that_did_not_change_have_no_former_key(url: str) -> None:
     assert former_canonical_urls(canonical_url(url)) == ()
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://x.example/digest#item-2", "https://x.example/digest#item-2"),
+        ("http://www.x.example/digest/#item-2:~:text=lab", "https://x.example/digest#item-2"),
+        ("https://x.example/live#post 7", "https://x.example/live#post%207"),
+        ("https://x.example/t?p=12#p12", "https://x.example/t?p=12#p12"),
+        ("https://x.example/a#Comments", "https://x.example/a"),
+        ("https://x.example/a#respond", "https://x.example/a"),
+        ("https://x.example/a#more-123", "https://x.example/a"),
+        ("https://x.example/a#:~:text=open-weight", "https://x.example/a"),
+        ("https://x.example/a#xtor=RSS-3", "https://x.example/a"),
+        ("https://x.example/a#utm_source=rss&utm_medium=feed", "https://x.example/a"),
+        ("https://x.example/a#", "https://x.example/a"),
+    ],
+)
+def test_a_fragment_is_kept_only_when_it_names_an_item_of_the_page(url: str, key: str) -> None:
+    """Items of one page (a digest, a live blog, a thread) are stories of their own; a place
+    every page has, a text highlight or analytics after `#` are the page."""
+    assert canonical_url(url) == key
+
+
+def test_an_item_s_former_keys_are_its_page_s_keys() -> None:
+    """Before anchors were kept, an item was stored under its page's key (and before that,
+    without `pk_` parameters): a row found there is the item only when its link says so."""
+    key = canonical_url("https://x.example/view?pk_id=3#item-2")
+    assert former_canonical_urls(key) == (
+        "https://x.example/view?pk_id=3",
+        "https://x.example/view",
+    )
+
+
+def test_a_keyed_feed_s_own_address_carries_its_hidden_key() -> None:
+    feed = without_credentials("https://x.example/feed?apikey=s3cret&lang=ko")
+    assert carries_hidden_credentials(f"{feed}#comments")
+    assert not carries_hidden_credentials("https://x.example/feed?lang=ko#comments")
+    assert not carries_hidden_credentials("https://x.example/search?q=***")  # not a key's name
+
+
+def test_a_page_is_a_digest_when_its_feed_links_two_of_its_items() -> None:
+    links = [
+        "https://news.test/digest.html#item-1",
+        "https://www.news.test/digest.html#item-2",  # the same page, another spelling
+        "https://news.test/story.html#section-2",  # one anchor: an article like any other
+        "https://news.test/other.html#comments",  # a place, not an item
+        "https://news.test/other.html#respond",
+        "https://news.test/plain.html",
+    ]
+    digests = pages_of_items(links)
+    assert digests == frozenset({"https://news.test/digest.html"})
+    assert [item_of(link, digests) for link in links] == [True, True, False, False, False, False]
+    assert not item_of("https://news.test/digest.html", digests)  # the page itself

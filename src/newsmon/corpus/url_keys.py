@@ -3,10 +3,10 @@
 A longer key used to be cut to 2,000 by the column, so two pages whose keys differ only past
 that were one page (the second story never announced), and a lookup by the whole key found
 the row under another key (the feed's pass failed on it). A longer key is now stored as its
-first characters, `#` (never in a canonical URL: fragments are dropped) and a SHA-1 of the
-whole key; keys of 2,000 characters or fewer are stored as they are. Rows stored before under
-a cut key are still found by it, as are rows stored under a key an earlier newsmon gave the
-page (when their own link says they are that page).
+first characters, `#` and a SHA-1 of the whole key (a canonical URL's own `#` starts an
+item's anchor, `newsmon.urls.anchor`); keys of 2,000 characters or fewer are stored as they
+are. Rows stored before under a cut key are still found by it, as are rows stored under a key
+an earlier newsmon gave the page (when their own link says they are that page).
 """
 
 from __future__ import annotations

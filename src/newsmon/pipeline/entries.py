@@ -30,7 +30,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
 from newsmon.turns import OutOfTime
-from newsmon.urls import clean_url
+from newsmon.urls import anchor, carries_hidden_credentials, clean_url, item_of
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,11 @@ async def fetch_page(
 ) -> FetchResult:
     """An article page, within the page cap; `trusted`: a URL the operator gave (no address
     policy on its own host). A 200 with nothing in it, as servers answer mid-deploy, is a soft
-    failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried."""
+    failure (`EMPTY`): it was a page read, stored from the teaser for good and never retried.
+    A link holding its keyed feed's credential hidden (`?apikey=***`) is not requested."""
+    if carries_hidden_credentials(link):
+        why = "the link is its keyed feed's address, key hidden: not requested"
+        return FetchResult(link, link, failure=FailureKind.REFUSED, error=why)
     page = await fetcher.get(
         link,
         max_bytes=ctx.config.fetch.max_page_bytes,
@@ -301,11 +305,13 @@ async def process_entry(
     home_url: str | None = None,
     *,
     deadline: float | None = None,
+    items: frozenset[str] = frozenset(),
 ) -> None:
     """One new entry through the pass. An unexpected error is this entry's alone: it is
     counted and recorded on the feed as one line, and the feed's other entries go on. A page
     whose turn has not come by `deadline` (newsmon.turns) is stored from its teaser and
-    tried on a later pass."""
+    tried on a later pass. An entry naming an item of one of `items` (`urls.pages_of_items`:
+    a digest the feed links several items of) is its own text, its page not requested."""
 
     async def through(page: FetchResult) -> EntryResult:
         outcome.bytes_received += len(page.content)
@@ -320,7 +326,7 @@ async def process_entry(
     deferred = False
     try:
         try:
-            if not entry.link:
+            if not entry.link or item_of(entry.link, items):
                 raise _NoLink
             async with fetcher.turns.turn(entry.link, deadline, budget):
                 result = await through(await fetch_page(ctx, fetcher, entry.link))
@@ -337,17 +343,29 @@ async def process_entry(
 
 
 class _NoLink(Exception):
-    """An entry without a link: its own text is the article."""
+    """An entry without a page of its own: its own text is the article."""
 
 
 def _unfetched(
     entry: FeedEntry, feed: FeedConfig, home_url: str | None, why: Exception
 ) -> FetchResult:
-    """The page of an entry that was not requested: it has no link, or its turn never came."""
+    """The page of an entry that was not requested: it has no link, its link is an item of a
+    digest (`urls.item_of`), or its turn never came."""
     if isinstance(why, OutOfTime) and entry.link:
         return FetchResult(entry.link, entry.link, failure=FailureKind.DEFERRED, error=str(why))
+    if entry.link:
+        return part_of_page(entry.link)
     home = home_url or feed.url  # the entry is its own text; point readers at the feed's site
     return FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
+
+
+def part_of_page(link: str) -> FetchResult:
+    """An entry linked to an item of a page its feed links several items of (`digest#item-2`,
+    `thread#post-7`): the page holds every item (its text would make each item a copy of the
+    others and give it their topics), so it is not requested and the entry's own text is the
+    item."""
+    why = f"the link is item #{anchor(link)[:100]} of a page: the entry's own text is the item"
+    return FetchResult(link, link, failure=FailureKind.NO_LINK, error=why)
 
 
 async def entry_failed(
@@ -381,10 +399,12 @@ async def revisit_known(
     now: datetime,
     *,
     deadline: float | None = None,
+    items: frozenset[str] = frozenset(),
 ) -> None:
     """Entries whose URL is stored already: remember other feeds and URL variants carrying the
     story, and re-read a page when its own feed changed the entry (an edit), if its turn
-    comes by `deadline` (newsmon.turns).
+    comes by `deadline` (newsmon.turns); an item of one of `items` (a digest) is re-read from
+    its entry.
 
     Only the feed that first carried an article can signal an edit: other feeds title the same
     page their own way. An edit updates the stored article and never alerts again.
@@ -409,6 +429,10 @@ async def revisit_known(
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
         try:
+            if item_of(link, items):  # an item of a digest: its edit is in its own text
+                async with fetcher.pages_in_hand:
+                    await apply(url, entry, stored, link, part_of_page(link))
+                return
             await reread_in_turn(url, entry, stored, link)
         except OutOfTime:  # not requested: the fingerprint stays old, so a later pass tries
             outcome.pages_deferred += 1
@@ -422,15 +446,20 @@ async def revisit_known(
             if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
                 outcome.pages_failed += not page.refused
                 return
-            try:
-                analysis = await analyse_page(
-                    ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
-                )
-                outcome.updated += await asyncio.to_thread(
-                    _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
-                )
-            except Exception as exc:
-                await entry_failed(ctx, feed_id, outcome, link, exc)
+            await apply(url, entry, stored, link, page)
+
+    async def apply(
+        url: str, entry: FeedEntry, stored: KnownArticle, link: str, page: FetchResult
+    ) -> None:
+        try:
+            analysis = await analyse_page(
+                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+            )
+            outcome.updated += await asyncio.to_thread(
+                _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
+            )
+        except Exception as exc:
+            await entry_failed(ctx, feed_id, outcome, link, exc)
 
     await asyncio.gather(*(reread(u, e, s, e.link) for u, e, s in edited if e.link))
 

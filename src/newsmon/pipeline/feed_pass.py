@@ -23,7 +23,7 @@ from newsmon.pipeline.entries import process_entry, record_entry_failure, revisi
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.turns import deadline_in
-from newsmon.urls import shown_url, without_credentials
+from newsmon.urls import pages_of_items, shown_url, without_credentials
 from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ async def process_feed(
         text = "\n".join(entry.key_text())
         entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
     outcome.entries = len(entries)
+    items = pages_of_items(e.link for e in entries.values() if e.link)  # digests: urls.anchor
     known = await asyncio.to_thread(ctx.store.known_articles, list(entries))
     outcome.already_seen = len(known)
     await asyncio.gather(
@@ -151,6 +152,7 @@ async def process_feed(
                 now,
                 parsed.site_link,
                 deadline=deadline,
+                items=items,
             )
             for url, entry in entries.items()
             if url not in known
@@ -158,7 +160,7 @@ async def process_feed(
     )
     known_entries = {u: (entries[u], k) for u, k in known.items()}
     await revisit_known(
-        ctx, fetcher, state.id, feed, known_entries, outcome, now, deadline=deadline
+        ctx, fetcher, state.id, feed, known_entries, outcome, now, deadline=deadline, items=items
     )
     if pages_due:
         await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
