@@ -51,6 +51,7 @@ from newsmon.config import Config
 from newsmon.dedup import Signature, content_hash, minhash_signature
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
+from newsmon.memcap import address_space, address_space_peak, near_the_cap, reached_the_cap
 from newsmon.rules import Rules, TopicMatch
 
 _PRELOAD = ["newsmon.workers"]  # trafilatura, lxml, numpy, feedparser, the rules: once a server
@@ -210,42 +211,6 @@ def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
     _worker_started = address_space()
 
 
-def address_space_peak() -> int | None:
-    """The most address space this process has held (Linux's VmPeak), in bytes; None where
-    the kernel does not say."""
-    try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmPeak:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError, MemoryError):
-        return None
-    return None
-
-
-def address_space() -> int | None:
-    """The address space this process holds now (Linux's VmSize), in bytes; None where the
-    kernel does not say."""
-    try:
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError, MemoryError):
-        return None
-    return None
-
-
-def near_the_cap(held: int | None, cap: int | None, started: int | None = None) -> bool:
-    """Whether `held` bytes of address space are near the worker's `cap`: within an eighth of
-    it, or within half the room it had once `started` when that is less (a cap set just above
-    what a worker needs must not make every task look like the one that reached it)."""
-    if held is None or cap is None:
-        return False
-    room = cap // 8 if started is None else min(cap // 8, max(cap - started, 0) // 2)
-    return held >= cap - room
-
-
 @dataclass(frozen=True)
 class Done:
     """A task's result from a worker, and whether that worker is spent: its address space
@@ -258,24 +223,6 @@ class Done:
 
 def _done(value: Any) -> Done:
     return Done(value, near_the_cap(address_space(), _worker_cap, _worker_started))
-
-
-def reached_the_cap(
-    before: int | None, after: int | None, cap: int | None, *, verdict: bool = False
-) -> bool:
-    """Whether a task that failed did so at the worker's memory cap. C code reports a refused
-    allocation in its own words (lxml's "unknown error", CPython's SystemError "error return
-    without exception set", a parser that gives up), and the address-space peak (`before` the
-    task, `after` it) is the one trace the cap leaves: within an eighth of `cap` (the
-    allocation refused was larger than what was left, so "within" is wide).
-
-    An unexpected error in a worker whose peak is there, now or from an earlier task, counts:
-    a worker that has been at its cap is suspect, and one refused a single large allocation
-    may not raise its peak at all. A `verdict` on the input ("not a feed", common and the
-    publisher's to fix) counts only when this task raised the peak there."""
-    if before is None or after is None or cap is None:
-        return False
-    return near_the_cap(after, cap) and (after > before or not verdict)
 
 
 def _failed_at_the_cap(exc: Exception, before: int | None) -> Exception:
@@ -471,22 +418,16 @@ class PagePool:
         return result.value
 
     def _retire(self, pool: ProcessPool) -> None:
-        """Leave `pool` because one of its workers is spent (`Done`): the next task starts a
-        new pool, while this one finishes the tasks it holds and then exits.
-
-        pebble has no way to retire one worker: killing it between tasks gives the pool up,
-        and its `max_tasks` is the pool's. Tasks that reach the cap are rare (a hostile page
-        or feed), so a pool's start (~0.8 s) is their price; the worker that hit the cap
-        otherwise kept its address space, and failed the next page or feed "over its memory"
-        (seen in CI on an ordinary feed, with 1 MB of its cap left)."""
+        """Leave `pool`, one of its workers spent (`Done`): the next task starts a new pool
+        (~0.8 s, rare), this one finishes its tasks and exits. pebble cannot retire a worker:
+        killing one between tasks gives the pool up, and `max_tasks` is the pool's."""
         with self._lock:
             if self._pool is not pool:
                 return  # retired already, by another of its tasks
             self._pool = None
             pool.close()  # type: ignore[no-untyped-call]
-            drain = threading.Thread(
-                target=_drain, args=(pool, max(self.budget, self.feed_budget) + 10), daemon=True
-            )
+            last = max(self.budget, self.feed_budget) + 10  # its tasks' budgets
+            drain = threading.Thread(target=_drain, args=(pool, last), daemon=True)
             self._retiring.append((pool, drain))
         drain.start()
 

@@ -32,6 +32,7 @@ from newsmon.dedup import (
 from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article, _parse
 from newsmon.feeds import FeedParseError
 from newsmon.fetch import FailureKind
+from newsmon.memcap import near_the_cap, reached_the_cap
 from newsmon.pipeline.feed_pass import stopped_kind
 from newsmon.poll import Severity, severity
 from newsmon.rules import load_rules, parse_term
@@ -40,8 +41,6 @@ from newsmon.workers import (
     Stop,
     WorkerError,
     analyse,
-    near_the_cap,
-    reached_the_cap,
     stopped,
     summary_only,
     worker_count,
