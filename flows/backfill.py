@@ -46,6 +46,10 @@ from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
 
 BATCH = 500  # articles read, re-classified and reported at a time
+# Given pages fetched and stored at a time, each batch one task within BACKFILL_TASK_TIMEOUT:
+# the timeout bounds a batch, as it does 500 articles, not the whole list (a list of thousands,
+# a slow archive ran past it, and the run crashed with every page's outcome lost).
+PAGES_BATCH = 50
 
 
 @task(
@@ -241,10 +245,10 @@ async def backfill_urls(
     require_slack: bool = False,
 ) -> PagesResult:
     """Fetch, store and classify the pages at `urls` as if a feed had listed them (as `feed`'s
-    when given). Without `alerts` their alerts are held back; with it they are queued whatever
-    the story's age and sent (at most `slack.max_per_pass` now). A page stored already is not
-    fetched again. `dry_run` writes and sends nothing; the `backfill-urls` artifact lists the
-    first 500 pages and counts the rest, the result every page, either way."""
+    when given), `PAGES_BATCH` at a time. Without `alerts` their alerts are held back; with it
+    they are queued whatever the story's age and sent (at most `slack.max_per_pass` now). A page
+    stored already is not fetched again. `dry_run` writes and sends nothing; the `backfill-urls`
+    artifact lists the first 500 pages and counts the rest, the result every page, either way."""
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
@@ -259,8 +263,15 @@ async def backfill_urls(
             raise ValueError(f"no feed named {feed!r} in the configuration")
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-urls-progress"))
         watch.start(len(urls), "pages")
+        pages: list[PageOutcome] = []
         async with ctx.fetching() as fetcher:
-            pages = await pages_task(ctx, fetcher, urls, source, alerts, dry_run, watch.update)
+            for first in range(0, len(urls), PAGES_BATCH):
+                part = urls[first : first + PAGES_BATCH]
+
+                def done(n: int, first: int = first) -> None:  # the batches before count too
+                    watch.update(first + n)
+
+                pages += await pages_task(ctx, fetcher, part, source, alerts, dry_run, done)
         watch.finish()
         delivery = None
         if alerts and not dry_run:

@@ -15,10 +15,17 @@ from typer.testing import CliRunner
 
 from newsmon.cli import app
 from newsmon.corpus import Store
-from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.records import AlertStatus, RunStatus
 from newsmon.devsite import SiteServer
 from tests.flows.test_backfill_flow import CHANGED_RULES, stored_topics
-from tests.flows.test_monitor_flow import alerts_posted, run_monitor, site_config
+from tests.flows.test_monitor_flow import (
+    CHANNELS,
+    FEEDS,
+    alerts_posted,
+    run_monitor,
+    site_config,
+)
+from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -145,3 +152,46 @@ def test_a_malformed_url_is_refused_up_front_not_a_crash_midway(
     assert [(p.url, p.fate) for p in result.pages] == [(good, "new"), ("http://[::1/x", "failed")]
     assert "Invalid IPv6 URL" in (result.pages[1].error or "")
     assert stored_topics(tmp_path / "corpus.db") == {"/en/ftc-ai-inquiry.html": ["policy"]}
+
+
+SLOW_PAGES = [
+    "/en/deepseek-open-source-week.html",
+    "/en/eu-ai-act-guidance.html",
+    "/en/ftc-ai-inquiry.html",
+    "/en/phone-review.html",
+    "/en/us-aisi-layoffs.html",
+    "/ko/galaxy-launch.html",
+]
+
+
+def test_a_list_longer_than_one_task_can_fetch_is_read_in_batches(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task timeout bounds a batch of pages, as it bounds a batch of 500 articles, not the
+    whole list: a list that takes longer than one task's time to fetch (a slow archive, a list of
+    thousands) is stored and reported page by page, not cut off by a timeout that crashes the
+    run and loses every page's outcome."""
+    import flows.backfill as backfill_flows
+    from flows.backfill import backfill_urls
+
+    for path in SLOW_PAGES:  # one page a second, one at a time: 6 s for the list
+        site.routes[path] = {**site.routes.get(path, {}), "delay": 1.0}
+    config = write_config(
+        tmp_path, feeds=FEEDS, base=site.base, channels=CHANNELS, fetch={"per_host": 1}
+    )
+    monkeypatch.setattr(
+        backfill_flows, "pages_task", backfill_flows.pages_task.with_options(timeout_seconds=4)
+    )
+    monkeypatch.setattr(backfill_flows, "PAGES_BATCH", 2)
+    urls = [site.url(p) for p in SLOW_PAGES]
+
+    result = asyncio.run(backfill_urls(urls=urls, config_path=str(config)))
+
+    assert [(p.url, p.fate) for p in result.pages] == [(u, "new") for u in urls]
+    assert sorted(stored_topics(tmp_path / "corpus.db")) == sorted(SLOW_PAGES)
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        (run,) = store.runs.recent_runs("backfill-urls")
+        assert run.status is RunStatus.COMPLETED and run.summary["pages"] == {"new": 6}
+    finally:
+        store.close()
