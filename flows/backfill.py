@@ -37,8 +37,10 @@ from newsmon.pipeline import (
     MatchDiff,
     PageOutcome,
     ReclassifyOutcome,
+    as_listed,
     backfill_pages,
     deliver,
+    each_page_once,
     preview_reclassify,
     reclassify_batch,
 )
@@ -247,8 +249,9 @@ async def backfill_urls(
     """Fetch, store and classify the pages at `urls` as if a feed had listed them (as `feed`'s
     when given), `PAGES_BATCH` at a time. Without `alerts` their alerts are held back; with it
     they are queued whatever the story's age and sent (at most `slack.max_per_pass` now). A page
-    stored already is not fetched again. `dry_run` writes and sends nothing; the `backfill-urls`
-    artifact lists the first 500 pages and counts the rest, the result every page, either way."""
+    stored already, or listed already under another address, is not fetched again. `dry_run`
+    writes and sends nothing; the `backfill-urls` artifact lists the first 500 pages and counts
+    the rest, the result every page, either way."""
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
@@ -262,11 +265,12 @@ async def backfill_urls(
         if feed is not None and source is None:
             raise ValueError(f"no feed named {feed!r} in the configuration")
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-urls-progress"))
-        watch.start(len(urls), "pages")
+        unique, where = each_page_once(urls)
+        watch.start(len(unique), "pages")
         pages: list[PageOutcome] = []
         async with ctx.fetching() as fetcher:
-            for first in range(0, len(urls), PAGES_BATCH):
-                part = urls[first : first + PAGES_BATCH]
+            for first in range(0, len(unique), PAGES_BATCH):
+                part = unique[first : first + PAGES_BATCH]
 
                 def done(n: int, first: int = first) -> None:  # the batches before count too
                     watch.update(first + n)
@@ -276,7 +280,7 @@ async def backfill_urls(
         delivery = None
         if alerts and not dry_run:
             delivery = deliver(ctx, ctx.config.slack.max_per_pass, required=require_slack)
-        result = PagesResult(tuple(pages), dry_run, delivery)
+        result = PagesResult(tuple(as_listed(urls, where, pages)), dry_run, delivery)
         refused = finish_run(ctx, run_id, result.as_dict(), delivery)
         logger.info("backfill-urls: %s", result.line())
         create_table_artifact(  # type: ignore[call-arg]

@@ -195,3 +195,25 @@ def test_a_list_longer_than_one_task_can_fetch_is_read_in_batches(
         assert run.status is RunStatus.COMPLETED and run.summary["pages"] == {"new": 6}
     finally:
         store.close()
+
+
+def test_one_page_listed_under_two_addresses_is_fetched_once_and_the_dry_run_says_so(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """A list naming one page twice (a tracking variant, a trailing slash): the page is fetched
+    once and the second address reported as the same page, and the dry run reports what the
+    real run then does, not two pages it would store."""
+    from flows.backfill import backfill_urls
+
+    config = str(site_config(tmp_path, site))
+    page = site.url("/en/ftc-ai-inquiry.html")
+    urls = [page, page + "?utm_source=newsletter", site.url("/en/phone-review.html")]
+
+    dry = asyncio.run(backfill_urls(urls=urls, config_path=config, dry_run=True))
+    real = asyncio.run(backfill_urls(urls=urls, config_path=config))
+
+    assert [p.fate for p in real.pages] == ["new", "stored already", "new"]
+    assert [p.fate for p in dry.pages] == ["would store", "stored already", "would store"]
+    assert [p.topics for p in dry.pages] == [p.topics for p in real.pages]
+    hits = [p for p in site.paths_requested() if p.endswith("ftc-ai-inquiry.html")]
+    assert len(hits) == 2  # once by each run

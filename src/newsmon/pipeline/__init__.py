@@ -25,7 +25,14 @@ from newsmon.pipeline.feed_pass import (
     settle_batches,
 )
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
-from newsmon.pipeline.pages import PageOutcome, UrlListError, backfill_pages, read_url_list
+from newsmon.pipeline.pages import (
+    PageOutcome,
+    UrlListError,
+    as_listed,
+    backfill_pages,
+    each_page_once,
+    read_url_list,
+)
 from newsmon.pipeline.replay import (
     MatchDiff,
     ReclassifyOutcome,
@@ -49,10 +56,12 @@ __all__ = [
     "ReclassifyOutcome",
     "UrlListError",
     "analyse_page",
+    "as_listed",
     "backfill_pages",
     "deliver",
     "deliver_pending",
     "diff_matches",
+    "each_page_once",
     "page_job",
     "pending_prune",
     "preview_reclassify",

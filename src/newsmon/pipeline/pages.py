@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,6 +79,40 @@ class PageOutcome:
     topics: tuple[str, ...] = ()
     alerts_queued: int = 0
     error: str | None = None
+
+
+def each_page_once(urls: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The pages of `urls`, each once under its first address (one canonical URL: a tracking
+    variant, a trailing slash), and where each given URL's page is among them: a page listed
+    twice is fetched once, and a dry run reports the second address as the real run does."""
+    pages: list[str] = []
+    index: dict[str, int] = {}
+    where = []
+    for url in urls:
+        key = canonical_url(url)
+        if key not in index:
+            index[key] = len(pages)
+            pages.append(url)
+        where.append(index[key])
+    return pages, where
+
+
+def as_listed(
+    urls: Sequence[str], where: Sequence[int], outcomes: Sequence[PageOutcome]
+) -> list[PageOutcome]:
+    """An outcome for every given URL (see `each_page_once`): a page's later addresses are
+    `stored already` when its first was stored or would be, else they failed as it did."""
+    listed, told = [], set()
+    for url, i in zip(urls, where, strict=True):
+        first = outcomes[i]
+        if i not in told:
+            told.add(i)
+            listed.append(first)
+        elif first.fate == "failed":
+            listed.append(replace(first, url=url))
+        else:
+            listed.append(PageOutcome(url, "stored already", None, first.topics))
+    return listed
 
 
 def _entry(url: str) -> FeedEntry:
