@@ -89,7 +89,9 @@ async def show_health(ctx: Context) -> HealthReport | None:
 async def announce_problems(ctx: Context, report: HealthReport | None) -> None:
     """With `slack.ops_channel`, tell the operations channel which problems appeared or are
     gone (`newsmon.pipeline.notices`). After the pass is recorded, like the health check: a
-    failure is one warning line, never changes how the pass ends, and is retried next pass."""
+    failure is one warning line, never changes how the pass ends, and is retried next pass.
+    A pass that crashed tells it too: no later pass could (the next one to complete is the
+    newest finished)."""
     if report is None or ctx.config.slack.ops_channel is None:
         return
     logger = get_run_logger()
@@ -212,6 +214,8 @@ async def monitor(
     except BaseException as exc:
         if not recorded:
             record_crash(ctx, run_id, exc)
+            if isinstance(exc, Exception):  # not a timeout or a cancellation: it can still tell
+                await announce_problems(ctx, await show_health(ctx))
         ctx.close()
         raise
     ctx.close()

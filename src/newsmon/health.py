@@ -22,6 +22,7 @@ from newsmon.corpus.records import (
 )
 from newsmon.digest import RESUME_WITHIN
 from newsmon.urls import shown_url
+from newsmon.verdict import standing_failure
 
 STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
 
@@ -303,13 +304,14 @@ def assess(
                     f"(more than {_age(policy.max_pass_age)})",
                 )
             )
-    finished = [r for r in runs if r.status is not RunStatus.RUNNING]
-    if finished and finished[0].status in (RunStatus.FAILED, RunStatus.CRASHED):
-        bad = finished[0]
+    standing = standing_failure([r for r in runs if r.status is not RunStatus.RUNNING])
+    if standing is not None:
+        bad, after = standing
+        later = f" ({after} pass(es) since tried nothing that shows it over)" if after else ""
         problems.append(
             Problem(
                 ProblemKind.LAST_PASS_FAILED,
-                f"run #{bad.id} {bad.status.value}: {bad.error or 'no reason recorded'}",
+                f"run #{bad.id} {bad.status.value}: {bad.error or 'no reason recorded'}{later}",
             )
         )
     for run in runs:

@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsmon.corpus.records import RunRecord, RunStatus
-from newsmon.report import PassTotals
+
+if TYPE_CHECKING:  # `newsmon.health` reads stored verdicts; the report imports the pipeline
+    from newsmon.report import PassTotals
 
 BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
 STREAK_LOOKBACK = 48  # earlier passes read for the streak (idle ones in between are skipped)
@@ -111,3 +113,40 @@ def judge_pass(
                 f"alerts pending, none sent ({totals.sender}): {totals.delivery_errors[0]}",
             )
     return PassVerdict()
+
+
+def failed_for(summary: Mapping[str, Any]) -> VerdictKind | None:
+    """What a failed pass failed for, as its stored summary tells (`judge_pass`'s order): every
+    feed tried failing, or delivery blocked; None for anything else (a crash, no totals)."""
+    if int(summary.get("feeds_failed") or 0) and not int(summary.get("feeds_ok") or 0):
+        return VerdictKind.ALL_FEEDS_FAILED
+    if delivery_blocked(summary):
+        return VerdictKind.DELIVERY_BLOCKED
+    return None
+
+
+def tells(summary: Mapping[str, Any], kind: VerdictKind | None) -> bool:
+    """Whether a completed pass could show that a failure of `kind` is over: one that tried no
+    feed says nothing about feeds all failing, one that tried no alert nothing about delivery."""
+    if kind is VerdictKind.ALL_FEEDS_FAILED:
+        return bool(int(summary.get("feeds_ok") or 0) + int(summary.get("feeds_failed") or 0))
+    if kind is VerdictKind.DELIVERY_BLOCKED:
+        return delivery_state(summary) is not Delivery.IDLE
+    return True
+
+
+def standing_failure(finished: Sequence[RunRecord]) -> tuple[RunRecord, int] | None:
+    """The newest failed or crashed pass of `finished` (newest first) that no pass after it
+    has cleared, with the count of passes since. Every feed down backs off, so the passes
+    after the failed one find nothing due and complete: they must not clear it (health said
+    healthy, the operations channel "resolved", while every feed was still down), nor must
+    passes that tried no alert clear blocked delivery."""
+    since: list[RunRecord] = []
+    for run in finished:
+        if run.status in (RunStatus.FAILED, RunStatus.CRASHED):
+            kind = failed_for(run.summary)
+            if any(tells(later.summary, kind) for later in since):
+                return None
+            return run, len(since)
+        since.append(run)
+    return None

@@ -222,3 +222,46 @@ def test_a_summary_table_prefect_refuses_does_not_turn_a_recorded_pass_into_a_cr
     [run] = runs_of(config)
     assert run["status"] == "completed" and run["error"] is None
     assert len(artifacts("newsmon-health")) == before + 1  # health was still judged
+
+
+def test_every_feed_down_stays_unhealthy_through_passes_that_find_nothing_due(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """A broken proxy answers 503 for every feed: the pass fails, and each feed backs off. The
+    passes meanwhile find nothing due and complete: `newsmon health` said healthy and the
+    operations channel was told "resolved" while every feed was still down (and "failed"
+    again at the next try, pass after pass). Health stays failing until a pass reads a feed."""
+    ops = "#newsmon-ops"
+    config = write_config(
+        tmp_path,
+        feeds=GOOD_FEEDS,
+        base=site.base,
+        channels=CHANNELS,
+        default_channel="#n",
+        slack={"ops_channel": ops},
+    )
+    assert asyncio.run(monitor(config_path=str(config))).feeds_ok == 2
+    for _, path, *_ in GOOD_FEEDS:
+        site.routes[path] = {"status": 503, "body": "proxy error"}
+    with pytest.raises(PassFailed) as failed:
+        asyncio.run(monitor(config_path=str(config)))
+    assert failed.value.verdict.kind is VerdictKind.ALL_FEEDS_FAILED
+    for _ in range(3):  # every feed backs off: the next passes find nothing due
+        idle = asyncio.run(monitor(config_path=str(config)))
+        assert idle.feeds_not_due == 2 and idle.feeds_ok == idle.feeds_failed == 0
+        code, out = newsmon("health", "--config", str(config), "--json")
+        kinds = [p["kind"] for p in json.loads(out)["problems"]]
+        assert code == EXIT_UNHEALTHY and kinds == ["last_pass_failed"], out
+    said = [p for p in slack.posts if p["channel_id"] == slack.channel_id(ops)]
+    assert len(said) == 1 and "the last monitoring pass failed" in said[0]["text"]
+
+    for _, path, *_ in GOOD_FEEDS:  # the proxy works again
+        del site.routes[path]
+    back = asyncio.run(monitor(config_path=str(config), force=True))
+    assert back.feeds_ok == 2
+    code, out = newsmon("health", "--config", str(config))
+    assert code == 0, out
+    asyncio.run(monitor(config_path=str(config)))  # the second pass without it: resolved
+    said = [p for p in slack.posts if p["channel_id"] == slack.channel_id(ops)]
+    assert len(said) == 2 and said[1]["text"].startswith(":white_check_mark:")
+    assert said[1].get("thread_ts") == said[0]["ts"]

@@ -94,3 +94,44 @@ def test_a_feed_failing_for_days_is_announced_once_and_resolved_once_in_its_thre
 
     asyncio.run(monitor(config_path=str(config), force=True))
     assert len(notices(slack)) == 2  # healthy, and said so once
+
+
+def test_a_pass_that_crashes_is_announced_by_itself(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass broken by an unexpected error (a bug, a row the database refuses) is recorded
+    crashed and ends before its health check: the operations channel heard nothing, however
+    many passes crashed (the next pass that completes is itself the newest, so no later pass
+    finds `last_pass_failed` to announce). The crashed pass announces it; later passes that
+    complete resolve it."""
+    from newsmon.corpus.outbox import Outbox
+
+    config = write_config(
+        tmp_path,
+        feeds=[("frontier-wire", "/feeds/en-ai.atom", "en")],
+        base=site.base,
+        channels=CHANNELS,
+        default_channel="#n",
+        slack={"ops_channel": OPS},
+    )
+    assert asyncio.run(monitor(config_path=str(config))).feeds_ok == 1
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the corpus refused a row")
+
+    working = Outbox.count_alerts
+    monkeypatch.setattr(Outbox, "count_alerts", broken)  # read right after delivery
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            asyncio.run(monitor(config_path=str(config)))
+    [opened] = notices(slack)
+    text = opened["blocks"][0]["text"]["text"]
+    assert "*the last monitoring pass failed*" in text
+    assert "crashed: RuntimeError: the corpus refused a row" in text
+
+    monkeypatch.setattr(Outbox, "count_alerts", working)  # fixed (the Slack token stays)
+    for _ in range(2):
+        asyncio.run(monitor(config_path=str(config)))
+    [_, resolved] = notices(slack)
+    assert resolved["thread_ts"] == opened["ts"]
+    assert "*resolved: the last monitoring pass failed*" in resolved["blocks"][0]["text"]["text"]

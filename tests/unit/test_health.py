@@ -193,6 +193,37 @@ def test_stale_failed_stuck_and_blocked_are_problems() -> None:
     assert [(p.kind, p.subject) for p in blocked.problems] == [(ProblemKind.ALERTS_STUCK, "#p")]
 
 
+def test_a_failed_pass_stays_a_problem_through_passes_that_could_not_tell_it_over() -> None:
+    """Every feed down backs off, so the passes after the failed one find nothing due; during
+    a Slack outage the passes between retries try no alert. Those passes complete, and health
+    went green (the operations channel said "resolved") while nothing had come back."""
+    down = totals(ok=0, failed=2).as_dict()
+    nothing_due = totals(ok=0, not_due=2).as_dict()
+    failed = run(2, RunStatus.FAILED, summary=down, error="every feed tried failed (2): a: x")
+    idle = [run(4, summary=nothing_due), run(3, summary=nothing_due)]
+    report = assess(NOW, [*idle, failed, run(1)], [], {})
+    assert kinds(report.problems) == [ProblemKind.LAST_PASS_FAILED]
+    assert report.problems[0].message.startswith("run #2 failed: every feed tried failed")
+    assert "2 pass(es) since tried nothing" in report.problems[0].message
+    read_one = run(5, summary=totals(ok=1, failed=1).as_dict())
+    assert assess(NOW, [read_one, *idle, failed], [], {}).healthy
+    still_down = run(5, RunStatus.FAILED, summary=down, error="every feed tried failed (2)")
+    assert "run #5" in assess(NOW, [still_down, *idle, failed], [], {}).problems[0].message
+
+    refused = ("#p: Slack failed: HTTP 503",)
+    blocked = run(
+        2, RunStatus.FAILED, summary=totals(pending=4, errors=refused, given_back=1).as_dict()
+    )
+    waiting = run(3, summary=totals(pending=4).as_dict())  # its retry not due: nothing tried
+    report = assess(NOW, [waiting, blocked, run(1)], [], {})
+    assert kinds(report.problems) == [ProblemKind.LAST_PASS_FAILED]
+    delivered = run(4, summary=totals(pending=0, sent=4).as_dict())
+    assert assess(NOW, [delivered, waiting, blocked], [], {}).healthy
+    # a crash is over once any pass after it completes
+    crashed = run(2, RunStatus.CRASHED, error="killed")
+    assert assess(NOW, [run(3, summary=nothing_due), crashed], [], {}).healthy
+
+
 def test_a_feed_whose_pages_mostly_could_not_be_downloaded_is_a_problem() -> None:
     blocked = feed(
         "blocked",

@@ -10,6 +10,7 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import ChannelBlock, RunStatus
 from newsmon.health import HealthPolicy, HealthReport, IndexBacklog, assess
 from newsmon.pipeline.retention import pending_prune
+from newsmon.verdict import STREAK_LOOKBACK
 
 
 def health_report(
@@ -22,7 +23,7 @@ def health_report(
     index = IndexBacklog(backlog, config.dedup.prune_per_pass) if cutoff is not None else None
     return assess(
         now,
-        store.runs.recent_runs("monitor", limit=20),
+        store.runs.recent_runs("monitor", limit=STREAK_LOOKBACK),
         store.feed_health(pages_since=now - policy.pages_window),
         store.outbox.alert_counts(),
         policy=policy,
