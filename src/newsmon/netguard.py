@@ -50,9 +50,32 @@ def parse_address(text: str) -> IPAddress | None:
     return ip
 
 
+# IPv6 prefixes whose addresses carry an IPv4 address that a relay or gateway delivers to:
+# 6to4 (2002::/16, RFC 3056) and NAT64's well-known prefix (64:ff9b::/96, RFC 6052, what DNS64
+# gives on an IPv6-only network). What they carry is what they reach: Python calls 6to4 global
+# whatever it carries, so 2002:7f00:1:: (127.0.0.1) passed, and NAT64 reserved, so no public
+# host could be reached through DNS64.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def carried_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a 6to4 or NAT64 address carries, else None."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def blocked_kind(ip: IPAddress) -> str | None:
     """Why an address is not a public internet host (None when it is)."""
+    carried = carried_ipv4(ip)
+    if carried is not None:
+        return blocked_kind(carried)
     for kind, flag in (
+        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),

@@ -117,6 +117,14 @@ def test_content_type_and_charset_from_the_header() -> None:
         ("2001:db8::1", "private"),  # documentation
         ("93.184.216.34", None),
         ("2606:2800:220:1::1", None),
+        # IPv6 carrying an IPv4 address a tunnel or gateway delivers to: what it carries counts
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", "link-local"),  # 6to4 of the cloud metadata address
+        ("64:ff9b::c0a8:9", "private"),  # NAT64 (RFC 6052) of 192.168.0.9
+        ("::127.0.0.1", "reserved"),  # IPv4-compatible (deprecated): no public use
+        ("fec0::1", "site-local"),  # deprecated site-local space (RFC 3879)
+        ("2002:5db8:d822::1", None),  # 6to4 of a public address
+        ("64:ff9b::5db8:d822", None),  # a public host as an IPv6-only network's DNS64 gives it
     ],
 )
 def test_addresses_third_party_links_may_not_reach(address: str, kind: str | None) -> None:
