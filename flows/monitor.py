@@ -44,12 +44,16 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
+from newsmon.turns import deadline_in
 from newsmon.verdict import BLOCKED_PASSES, STREAK_LOOKBACK, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
 # limits.
 FEEDS_PER_TASK = 10
+# What a page granted its turn last may still take: its download (fetch.total_timeout, 30 s),
+# its extraction (extract.page_timeout_seconds) and a frame's download, then storing.
+PAGES_LEAVE = 120.0
 
 
 @task(
@@ -63,8 +67,13 @@ FEEDS_PER_TASK = 10
 async def process_feeds_task(
     ctx: Context, fetcher: Fetcher, feeds: list[FeedConfig], first: str, force: bool
 ) -> list[FeedOutcome]:
-    """Safe to retry: whatever the first try stored is recognised as already seen."""
-    return await process_feeds(ctx, fetcher, feeds, force=force)
+    """Safe to retry: whatever the first try stored is recognised as already seen. Pages get
+    their turns while the task has `PAGES_LEAVE` of its timeout left at least: a page granted
+    its turn then still downloads, is extracted and stored, and a feed that started late in
+    its batch, or a `fetch.feed_pages_budget_seconds` longer than the task's timeout, defers
+    its pages to the next pass instead of timing the whole batch out."""
+    until = deadline_in(FEEDS_TASK_TIMEOUT - min(PAGES_LEAVE, FEEDS_TASK_TIMEOUT / 2))
+    return await process_feeds(ctx, fetcher, feeds, force=force, pages_until=until)
 
 
 async def show_health(ctx: Context) -> HealthReport | None:

@@ -20,7 +20,8 @@ from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import SiteServer
-from newsmon.pipeline import Context, FeedOutcome, process_feed
+from newsmon.pipeline import Context, FeedOutcome, process_feed, process_feeds
+from newsmon.turns import deadline_in
 from tests.integration.test_fetch_boundary import WORDS, rss, story
 from tests.support.configs import make_config
 
@@ -196,3 +197,32 @@ def run_one(config: Config, later: timedelta = timedelta()) -> FeedOutcome:
         return asyncio.run(go())
     finally:
         ctx.close()
+
+
+def test_no_page_gets_its_turn_after_the_batchs_own_time(
+    tmp_path: Path, sites: tuple[SiteServer, SiteServer]
+) -> None:
+    """A feed's page budget counts from the feed's own start: a budget longer than the feeds
+    task's timeout (or a feed started late in its batch) let a slow host's pages run the whole
+    batch into that timeout, every feed of it then recorded as failed. `pages_until` (what the
+    task has left) ends the turns first: the rest is deferred, as by the budget."""
+    slow, _ = sites
+    feeds = [("slow", slow.url("/slow.xml"))]
+    config = make_config(tmp_path, feeds=feeds, fetch=FETCH | {"feed_pages_budget_seconds": 600})
+    ctx = Context.open(config)
+
+    async def go() -> tuple[FeedOutcome, float]:
+        await ctx.pages.parse_feed(rss().encode(), "http://127.0.0.1/", None, "", max_entries=1)
+        started = time.monotonic()
+        async with ctx.fetching() as fetcher:
+            until = deadline_in(BUDGET)
+            [outcome] = await process_feeds(ctx, fetcher, config.feeds, pages_until=until)
+        return outcome, time.monotonic() - started
+
+    try:
+        outcome, seconds = asyncio.run(go())
+    finally:
+        ctx.close()
+    assert outcome.ok and outcome.new_articles == SLOW_PAGES
+    assert 1 <= outcome.pages_deferred < SLOW_PAGES
+    assert seconds < BUDGET + SLOW_SECONDS + 1.0, seconds

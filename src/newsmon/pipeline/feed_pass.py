@@ -43,14 +43,18 @@ async def process_feed(
     force: bool = False,
     state: FeedState | None = None,
     pages_due: bool = True,
+    pages_until: float | None = None,
 ) -> FeedOutcome:
     """Fetch one feed and store what is new in it; never raises for a bad feed or page.
     Without `pages_due` (the pass knows it has no page due for another download) the look-up
-    of such pages is skipped; with it, they are tried even when the feed is not due."""
+    of such pages is skipped; with it, they are tried even when the feed is not due.
+    `pages_until` (the event loop's time) ends the pages' turns sooner than the feed's budget."""
     now = now or utcnow()
     outcome = FeedOutcome(feed.name)
     # the feed's pages get their turns by then, or wait for a later pass (newsmon.turns)
     deadline = deadline_in(ctx.config.fetch.feed_pages_budget_seconds)
+    if pages_until is not None:
+        deadline = min(deadline, pages_until)
     if state is None:
         state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
     if not force and state.next_check_at is not None and state.next_check_at > now:
@@ -239,9 +243,18 @@ async def _feed_failed(
 
 
 async def process_feeds(
-    ctx: Context, fetcher: Fetcher, feeds: Sequence[FeedConfig], *, force: bool = False
+    ctx: Context,
+    fetcher: Fetcher,
+    feeds: Sequence[FeedConfig],
+    *,
+    force: bool = False,
+    pages_until: float | None = None,
 ) -> list[FeedOutcome]:
     """Feeds concurrently; the fetcher's global and per-host limits keep it polite.
+
+    `pages_until` (the event loop's time): no page gets its turn later, whatever its feed's
+    `fetch.feed_pages_budget_seconds` (a feed that started late in its batch, or a budget
+    longer than the batch's time); pages left are deferred, as by the budget (newsmon.turns).
 
     A feed is fetched only once this pass has claimed it (see `Feeds.claim_feeds`), which it
     does when one of its `fetch.max_connections` feed slots is free: with several passes on one
@@ -282,7 +295,8 @@ async def process_feeds(
                 return _not_claimed(feed, states[feed.name], now, force)
             held.append(feed_id)
             try:
-                return await _isolated(ctx, fetcher, feed, now, force, state, feed_id in pages_due)
+                due = feed_id in pages_due
+                return await _isolated(ctx, fetcher, feed, now, force, state, due, pages_until)
             finally:
                 held.remove(feed_id)
                 done.append(feed_id)
@@ -313,12 +327,20 @@ async def _isolated(
     force: bool,
     state: FeedState,
     pages_due: bool,
+    pages_until: float | None,
 ) -> FeedOutcome:
     """`process_feed`, where an unexpected error (a bug, not a bad feed) fails this feed alone:
     recorded as its error, one line; the traceback goes to the debug log."""
     try:
         return await process_feed(
-            ctx, fetcher, feed, now, force=force, state=state, pages_due=pages_due
+            ctx,
+            fetcher,
+            feed,
+            now,
+            force=force,
+            state=state,
+            pages_due=pages_due,
+            pages_until=pages_until,
         )
     except Exception as exc:
         line = f"internal error: {error_line(exc)}"
