@@ -39,6 +39,7 @@ class ProblemKind(StrEnum):
     FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
     PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
+    ALERTS_FAILED = "alerts_failed"  # alerts that gave up recently: their stories never posted
     INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
     ENTRIES_FAILING = "entries_failing"  # a feed's entry fails pass after pass: a story not stored
     NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
@@ -76,7 +77,9 @@ class HealthPolicy:
     `unread_min` of them) are teasers because their pages could not be downloaded: a site that
     blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never).
     An entry stopped by an unexpected error is tried again next pass; one that fails in
-    `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never)."""
+    `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never).
+    Alerts that gave up (`failed`) within `failed_alerts_within` are a problem: their stories
+    were never posted, and the passes after them have nothing pending and complete."""
 
     max_pass_age: timedelta = timedelta(hours=1)
     failing_for: timedelta = timedelta(days=1)
@@ -85,6 +88,7 @@ class HealthPolicy:
     unread_share: float = 0.5
     unread_min: int = 5
     entry_failure_passes: int = 3
+    failed_alerts_within: timedelta = timedelta(hours=24)
 
     @classmethod
     def of(
@@ -278,6 +282,7 @@ def assess(
     index: IndexBacklog | None = None,
     unreadable: Mapping[str, ChannelBlock] | None = None,
     digests: Sequence[UnfinishedDigest] = (),
+    failed: Mapping[str, int] | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -285,7 +290,8 @@ def assess(
     `last_completed` is the newest completed pass when it may be older than all of `runs`;
     `index`, when retention is on, what the near-duplicate index holds past it;
     `unreadable`, the channels whose history could not be read at their last lookup;
-    `digests`, the digests begun and not finished.
+    `digests`, the digests begun and not finished;
+    `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -388,6 +394,16 @@ def assess(
                     channel,
                 )
             )
+    if failed and (gave_up := sum(failed.values())):
+        channels = ", ".join(f"{c} {n}" for c, n in failed.items() if n)
+        problems.append(
+            Problem(
+                ProblemKind.ALERTS_FAILED,
+                f"{gave_up} alert(s) gave up in the last {_age(policy.failed_alerts_within)}, "
+                f"their stories never posted ({channels}): `newsmon alerts retry --failed` "
+                "re-queues them",
+            )
+        )
     for channel, trouble in (unreadable or {}).items():
         problems.append(
             Problem(

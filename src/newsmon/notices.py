@@ -49,6 +49,7 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.FEED_SILENT: "feed silent",
     ProblemKind.PAGES_UNREAD: "article pages cannot be read",
     ProblemKind.ALERTS_STUCK: "alerts cannot be delivered",
+    ProblemKind.ALERTS_FAILED: "alerts gave up, stories not posted",
     ProblemKind.INDEX_BEHIND: "near-duplicate index behind",
     ProblemKind.ENTRIES_FAILING: "feed entries failing",
     ProblemKind.NO_FEEDS: "no feed enabled",
@@ -68,6 +69,10 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.PAGES_UNREAD: "the site blocks or drops downloads; `newsmon feeds`",
     ProblemKind.ALERTS_STUCK: (
         "invite the bot to the channel or fix its name; `newsmon alerts retry` afterwards"
+    ),
+    ProblemKind.ALERTS_FAILED: (
+        "`newsmon alerts --status failed` lists them; once Slack takes posts, "
+        "`newsmon alerts retry --failed` re-queues them (or `newsmon alerts retry ID…`)"
     ),
     ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
     ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",

@@ -3,14 +3,20 @@ and a message Slack refuses for good (the fake Slack on loopback; no Prefect nee
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from newsmon.cli import app
 from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow
 from newsmon.pipeline import deliver
-from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.articles import new_article
+from tests.support.delivery import MATCH, config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack, Scripted
 
 runner = CliRunner()
@@ -57,3 +63,51 @@ def test_alerts_list_shows_blocked_channels_failures_and_retry_requeues(
         ctx.close()
     none = runner.invoke(app, ["alerts", "retry", "--config", str(config)])
     assert none.exit_code == 2 and "--failed" in none.output
+
+
+def test_an_alert_slack_refuses_for_good_is_a_health_problem_for_a_day(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """Slack refusing one message (`invalid_blocks`) fails it at once: its story is never
+    posted, and `newsmon health` says so, naming the channel and the command to re-queue it,
+    until it is re-queued or a day has passed. A held-back alert (too old) is no failure."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        queue_alerts(ctx.store, {"#ok": 2, "#news": 1})
+        ctx.store.add_article(
+            new_article("https://old.example/1", "an old story"),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+            AlertStatus.SKIPPED,
+            "older than 48 h when first seen",
+        )
+        slack.channel_script["#ok"] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        outcome = deliver(ctx)
+        assert outcome.sent == 2 and outcome.failed == 1
+    finally:
+        ctx.close()
+
+    [problem] = alerts_failed(config)
+    assert "1 alert(s)" in problem["message"] and "#ok 1" in problem["message"]
+    assert "#news" not in problem["message"]
+    assert "`newsmon alerts retry --failed`" in problem["message"]
+
+    ctx = context(config, slack)
+    try:  # a day and an hour later
+        with ctx.store.session() as s:
+            failed = s.scalars(select(AlertRow).where(AlertRow.status == AlertStatus.FAILED))
+            for row in failed:
+                assert row.failed_at is not None
+                row.failed_at -= timedelta(hours=25)
+    finally:
+        ctx.close()
+    assert alerts_failed(config) == []
+
+
+def alerts_failed(config: Path) -> list[dict[str, Any]]:
+    """The `alerts_failed` problems `newsmon health --json` reports (there is no pass yet)."""
+    result = runner.invoke(app, ["health", "--config", str(config), "--json"])
+    problems: list[dict[str, Any]] = json.loads(result.output)["problems"]
+    return [p for p in problems if p["kind"] == "alerts_failed"]

@@ -31,6 +31,7 @@ from tests.support.schema_history import (
     assert_0007_drops_leases_and_restores_them,
     assert_0013_0014_add_columns_and_drop_them_going_down,
     assert_0015_adds_digest_content_and_drops_it_going_down,
+    assert_adds_a_column,
 )
 
 pytestmark = [
@@ -81,6 +82,14 @@ def test_0015_adds_digest_content_and_its_downgrade_drops_it(pg_url: str) -> Non
     engine = make_engine(pg_url)
     try:
         assert_0015_adds_digest_content_and_drops_it_going_down(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0018_adds_when_an_alert_failed_and_its_downgrade_drops_it(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_adds_a_column(engine, "0018", "alerts", "failed_at")
     finally:
         engine.dispose()
 

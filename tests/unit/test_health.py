@@ -345,3 +345,16 @@ def test_unfinished_digests_are_one_problem_per_channel_naming_the_oldest_and_it
     assert "2 digest(s)" in found["#p"] and "channel_is_archived" in found["#p"]
     assert "too old for a later digest call" in found["#p"]
     assert "the next digest call finishes it" in found["#o"] and "(stopped)" in found["#o"]
+
+
+def test_alerts_that_gave_up_recently_are_one_problem_naming_channels_and_the_command() -> None:
+    """Alerts out of tries (or refused by Slack for good) were never posted; the passes after
+    them have nothing pending and complete, so only this problem tells."""
+    good = [run(1)]
+    assert assess(NOW, good, [], {}, failed={}).healthy
+    assert assess(NOW, good, [], {}, failed={"#a": 0}).healthy
+    report = assess(NOW, good, [], {"#a": {"failed": 9}}, failed={"#a": 2, "#b": 1})
+    [problem] = report.problems
+    assert problem.kind is ProblemKind.ALERTS_FAILED and problem.subject is None
+    assert problem.message.startswith("3 alert(s) gave up in the last 24 h")
+    assert "#a 2, #b 1" in problem.message and "newsmon alerts retry --failed" in problem.message

@@ -69,3 +69,14 @@ def test_walking_down_a_migration_on_sqlite_keeps_the_rows_of_other_tables(
         assert band_rows(store, stored.id) > 0
     finally:
         store.close()
+
+
+def test_0018_adds_when_an_alert_failed_and_its_downgrade_drops_it(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk18.db'}")
+    try:
+        assert_adds_a_column(engine, "0018", "alerts", "failed_at")
+    finally:
+        engine.dispose()

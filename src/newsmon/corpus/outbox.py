@@ -472,7 +472,11 @@ class Outbox:
         with self._db.session() as s:
             done = s.execute(
                 query.values(
-                    status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, last_error=None
+                    status=AlertStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=None,
+                    last_error=None,
+                    failed_at=None,
                 ).execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)

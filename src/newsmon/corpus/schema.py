@@ -260,6 +260,9 @@ class AlertRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     slack_channel: Mapped[str | None] = mapped_column(String(32))  # the ID Slack answered
+    # When it gave up (status failed): health reports alerts that did so recently. None for
+    # alerts failed before migration 0018, which kept no time.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReplyRow(Base):

@@ -1,8 +1,8 @@
 """The `Store` facade: one object that opens a corpus and composes its repositories.
 
 Callers (pipeline, flows, CLI) keep a single object; each of its operations is the method of
-one repository (`feeds`, `articles` and `article_views`, `outbox`, `runs`…), reachable through
-it as well.
+one repository (`feeds`, `articles` and `article_views`, `outbox` and `alert_views`, `runs`…),
+reachable through it as well.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from newsmon.corpus.alert_views import AlertViews
 from newsmon.corpus.article_views import ArticleViews
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.backlog import Backlog
@@ -44,6 +45,7 @@ class Store:
         self.page_retries = PageRetries(self._db)
         self.article_views = ArticleViews(self._db)
         self.outbox = Outbox(self._db)
+        self.alert_views = AlertViews(self._db)
         self.runs = Runs(self._db)
         self.replies = Replies(self._db)
         self.digests = Digests(self._db)

@@ -16,8 +16,8 @@ from newsmon.verdict import STREAK_LOOKBACK
 def health_report(
     store: Store, config: Config, now: datetime, policy: HealthPolicy | None = None
 ) -> HealthReport:
-    """Recent monitor runs, the enabled feeds' health, the alerts per channel and what the
-    near-duplicate index holds past its retention, judged."""
+    """Recent monitor runs, the enabled feeds' health, the alerts per channel (and those that
+    gave up recently) and what the near-duplicate index holds past its retention, judged."""
     policy = policy or HealthPolicy()
     backlog, cutoff = pending_prune(store, config.index_days(), now)
     index = IndexBacklog(backlog, config.dedup.prune_per_pass) if cutoff is not None else None
@@ -32,6 +32,7 @@ def health_report(
         index=index,
         unreadable=_in_use(store, config),
         digests=store.digests.unfinished_digests(now),
+        failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
     )
 
 

@@ -1,0 +1,34 @@
+"""What health reads of the outbox beyond its counts: the alerts that gave up recently.
+
+Reads only; queueing, claiming and recording alerts is `Outbox`'s job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from newsmon.corpus.engine import Database
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow
+
+
+class AlertViews:
+    """Alerts as `newsmon health` reads them."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def failed_since(self, since: datetime) -> dict[str, int]:
+        """Alerts per channel that gave up (`failed`: out of tries, or refused by Slack for
+        good) at or after `since`: stories that were never posted. Held-back (`skipped`)
+        alerts are not failures; alerts failed before migration 0018 kept no time and are
+        left out."""
+        query = (
+            select(AlertRow.channel, func.count())
+            .where(AlertRow.status == AlertStatus.FAILED, AlertRow.failed_at >= since)
+            .group_by(AlertRow.channel)
+        )
+        with self._db.session() as s:
+            return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}
