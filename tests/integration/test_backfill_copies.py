@@ -182,3 +182,28 @@ def test_a_story_both_articles_now_match_is_announced_once_through_its_head(
         assert len(fake.top_level()) == 1
     finally:
         store.close()
+
+
+def test_a_story_held_back_through_its_head_is_announced_when_its_copy_matches(
+    db_url: str, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """The head's alert was held back (the rules stopped matching it); the rules change again
+    and now match the copy: `backfill --alerts` must announce the story through the copy. The
+    head's held-back alert, never sent, counted as the story's announcement in the channel."""
+    store = Store.open(db_url)
+    try:
+        story = store_story(store, rules_with(tmp_path, "old", *MATCHES_THE_HEAD), config())
+        quiet = Context(config(), rules_with(tmp_path, "none", *MATCHES_NOTHING), store)
+        assert replay(quiet, alerts=False)[1].alerts_withdrawn == 1
+        ctx = Context(
+            config(), rules_with(tmp_path, "new", *MATCHES_THE_COPY), store, secrets=bot(fake)
+        )
+
+        shown, outcome = replay(ctx, alerts=True)
+        deliver(ctx, 10)
+
+        assert shown == [(story.copy, "+", "policy")]
+        assert outcome.alerts_queued == 1
+        assert len(fake.top_level("#ai-policy")) == 1, "the story went unannounced"
+    finally:
+        store.close()
