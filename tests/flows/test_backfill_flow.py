@@ -49,7 +49,7 @@ def test_backfill_replays_rules_without_flooding(
     today = datetime.now(UTC).date()
 
     quiet = backfill(since=today - timedelta(days=1), config_path=str(changed))
-    assert quiet.outcome.articles == 11  # originals only: the wire copy is not re-classified
+    assert quiet.outcome.articles == 11  # stories: the wire copy is replayed with its head
     assert quiet.outcome.added == {"policy": 1} and quiet.outcome.removed == {"ai-safety": 1}
     assert quiet.alerts_sent == 0 and slack.posts == []
 

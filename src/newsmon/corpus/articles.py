@@ -432,10 +432,12 @@ class Articles:
         *,
         read: ArticleText | None = None,
         only: Collection[str] | None = None,
+        alerted: Collection[str] = (),
     ) -> TopicChanges:
         """Make the stored matches equal to `matches`; returns the topics added and removed.
         With `read`, the words `matches` came from: `stale`, nothing written, when the article
-        is a copy now or has other words (a page read at last or an edit rewrote it meanwhile).
+        has other words or another head now (a page read at last or an edit rewrote it, or
+        made it a copy, meanwhile).
         With `only`, just those topics' matches are replaced: the others stay as they are
         stored when this transaction holds the article (another backfill, limited to another
         topic, may have written them since the caller looked).
@@ -443,8 +445,11 @@ class Articles:
         The article's alerts still queued (`pending`, not yet claimed by a delivery) follow, in
         the same transaction: a topic no longer matched leaves them, and one left with no topic
         is held back (`skipped`, which a later `backfill --alerts` may revive), so a rule change
-        applied by a backfill never announces what the rules no longer match. Idempotent: a
-        backfill run again after an interruption finishes the job.
+        applied by a backfill never announces what the rules no longer match. `alerted`: the
+        topics the article's story still matches through another of its articles, which its
+        queued alerts keep too (the story's alert, queued for a copy, stays when the rules
+        now match its head instead). Idempotent: a backfill run again after an interruption
+        finishes the job.
 
         The article is held first (the write lock on SQLite, its row on PostgreSQL), as an
         edit or a page read at last holds it: two writers of one article's matches (two
@@ -474,7 +479,7 @@ class Articles:
                 else:
                     row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
                     row.rules_version = rules_version
-            withdrawn = withdraw_unmatched(s, article_id, set(wanted) | kept)
+            withdrawn = withdraw_unmatched(s, article_id, set(wanted) | kept | set(alerted))
             return TopicChanges(set(wanted) - set(current), gone, withdrawn)
 
 

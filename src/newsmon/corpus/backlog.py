@@ -1,17 +1,18 @@
 """Stored articles read for a backfill: the originals of a date range (optionally one feed's),
-in batches read one at a time, so a range of any size never sits in memory at once."""
+in batches read one at a time, so a range of any size never sits in memory at once; and the
+copies of each one's story, which may speak for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import ArticleText
-from newsmon.corpus.schema import ArticleRow, FeedRow
+from newsmon.corpus.records import AlertStatus, ArticleText
+from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow
 
 
 class Backlog:
@@ -45,6 +46,52 @@ class Backlog:
                 return
             yield [ArticleText(r[0], r[1], r[2]) for r in rows]
             after = rows[-1][0]
+
+    def with_copies(self, head_ids: Sequence[int]) -> set[int]:
+        """Which of these originals head a story with copies (one query for a batch: most
+        stories have none, and a replay then reads nothing more of them)."""
+        with self._db.session() as s:
+            return set(
+                s.scalars(
+                    select(ArticleRow.duplicate_of_id)
+                    .where(ArticleRow.duplicate_of_id.in_(list(head_ids)))
+                    .distinct()
+                )
+            )
+
+    def story_copies(self, head_id: int, *, batch: int = 50) -> Iterator[ArticleText]:
+        """The copies of the story `head_id` heads, in the order they were stored, read `batch`
+        at a time: a replay looking for the first that matches stops reading there."""
+        after = 0
+        while True:
+            with self._db.session() as s:
+                rows = s.execute(
+                    select(ArticleRow.id, ArticleRow.title, ArticleRow.text)
+                    .where(ArticleRow.duplicate_of_id == head_id, ArticleRow.id > after)
+                    .order_by(ArticleRow.id)
+                    .limit(batch)
+                ).all()
+            yield from (ArticleText(r[0], r[1], r[2], head_id) for r in rows)
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def story_voices(self, head_id: int) -> list[ArticleText]:
+        """The copies of the story `head_id` heads that hold matches or queued alerts (the
+        copy that spoke for the story, usually none): what a replay may have to take back."""
+        matched = select(MatchRow.id).where(MatchRow.article_id == ArticleRow.id).exists()
+        queued = (
+            select(AlertRow.id)
+            .where(AlertRow.article_id == ArticleRow.id, AlertRow.status == AlertStatus.PENDING)
+            .exists()
+        )
+        with self._db.session() as s:
+            rows = s.execute(
+                select(ArticleRow.id, ArticleRow.title, ArticleRow.text)
+                .where(ArticleRow.duplicate_of_id == head_id, matched | queued)
+                .order_by(ArticleRow.id)
+            ).all()
+        return [ArticleText(r[0], r[1], r[2], head_id) for r in rows]
 
     def original_text(self, article_id: int) -> ArticleText | None:
         """An article's words read again (it changed since its batch was read); None when it

@@ -166,10 +166,12 @@ class Outbox:
 
         `revive_skipped` re-queues an alert that was held back (too old, alerts off): an explicit
         backfill with alerts asks for exactly those, unless the story has another alert in the
-        channel that was not held back. Sent or failed alerts are never re-queued. For the
-        webhook (its one channel; the team may have moved to it from the bot token), a story
-        with an alert not held back in any channel is announced already; for a bot channel (the
-        team may have moved back), so is one with a webhook alert not held back.
+        channel that was not held back; nor does another article's held-back alert stop a new
+        one (the rules now match the story through a copy, not its head). Sent or failed alerts
+        are never re-queued. For the webhook (its one channel; the team may have moved to it
+        from the bot token), a story with an alert not held back in any channel is announced
+        already; for a bot channel (the team may have moved back), so is one with a webhook
+        alert not held back.
         The story's cluster lock is held meanwhile, so a copy stored at the same moment does
         not speak for the story too (newsmon.corpus.articles).
         """
@@ -202,6 +204,8 @@ class Outbox:
                     return False
                 row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
                 return True
+            if revive_skipped:  # held back (never sent) elsewhere in the story: not announced
+                others = others.where(not_held)
             if s.scalar(others.limit(1)) is not None:
                 return False
             s.add(AlertRow(article_id=article_id, channel=channel, topics=sorted(topics)))

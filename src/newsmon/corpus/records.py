@@ -222,16 +222,18 @@ class KnownArticle:
 
 @dataclass(frozen=True)
 class ArticleText:
-    """A stored original's words, for re-applying the topic rules."""
+    """A stored article's words, for re-applying the topic rules; `head`: the story's head
+    for a copy, None for an original."""
 
     id: int
     title: str | None
     text: str
+    head: int | None = None
 
     @property
-    def words(self) -> tuple[str | None, str, None]:
-        """What an original stored with these words holds: title, text, no head."""
-        return self.title, self.text, None
+    def words(self) -> tuple[str | None, str, int | None]:
+        """What an article stored with these words holds: title, text, its head (if a copy)."""
+        return self.title, self.text, self.head
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ class Store:
         self.reclassify_batches = self.backlog.reclassify_batches
         self.count_for_reclassify = self.backlog.count_for_reclassify
         self.original_text = self.backlog.original_text
+        self.with_copies = self.backlog.with_copies
+        self.story_copies = self.backlog.story_copies
+        self.story_voices = self.backlog.story_voices
         self.list_articles = self.article_views.list_articles
         self.matches_of = self.article_views.matches_of
         self.replace_matches = self.articles.replace_matches

@@ -1,11 +1,13 @@
-"""Replay: apply the current topic rules to stored articles (backfill), or preview what that
-would change without writing anything."""
+"""Replay: apply the current topic rules to stored stories (backfill), or preview what that
+would change without writing anything. A story (a cluster) is decided as the monitor would
+decide it, were its articles arriving now: the first of them that matches speaks for it."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Any
 
 from newsmon import alerts as alerting
@@ -48,7 +50,7 @@ class ReclassifyOutcome:
         refuses `--alerts`), but queued alerts are withdrawn as by the real run."""
         return cls(
             articles=articles,
-            changed=len(diffs),
+            changed=sum(bool(d.new or d.lost) for d in diffs),
             added=Counter(m.topic for d in diffs for m in d.new),
             removed=Counter(m.topic for d in diffs for m in d.lost),
             alerts_withdrawn=sum(len(d.withdrawn) for d in diffs),
@@ -62,53 +64,144 @@ def reclassify_batch(
     queue_alerts: bool,
     topics: Collection[str] | None = None,
 ) -> ReclassifyOutcome:
-    """Apply the current rules to stored articles; queue only alerts never queued before.
-    Queued alerts lose the topics the rules no longer match (see `replace_matches`).
+    """Apply the current rules to the stories of these stored originals (`plan_story`); queue
+    only alerts never queued before. Queued alerts lose the topics the story no longer matches
+    (see `replace_matches`).
 
     With `topics`, only those topics' matches are replaced (and alerted): the others stay as
-    stored, and an article that neither had nor now gets one of them is left alone.
+    stored, and a story none of whose articles had or now gets one of them is left alone.
     """
     outcome = ReclassifyOutcome()
+    stories = ctx.store.with_copies([row.id for row in rows])
     for row in rows:
-        applied = _apply_rules(ctx, row, topics)
-        if applied is None:
+        plan, changes = _apply_rules(ctx, row, topics, row.id in stories)
+        if plan is None and not changes:
             continue
-        change, matches = applied
         outcome.articles += 1
-        outcome.changed += bool(change.added or change.removed)
-        outcome.added.update(change.added)
-        outcome.removed.update(change.removed)
-        outcome.alerts_withdrawn += change.withdrawn
-        if queue_alerts and matches:
-            outcome.alerts_queued += queue_for(ctx, row.id, (m.topic for m in matches))
+        for change in changes:
+            outcome.changed += bool(change.added or change.removed)
+            outcome.added.update(change.added)
+            outcome.removed.update(change.removed)
+            outcome.alerts_withdrawn += change.withdrawn
+        speaker = plan.voices[0] if plan else None
+        if queue_alerts and speaker and speaker.matches:
+            topics_now = (m.topic for m in speaker.matches)
+            outcome.alerts_queued += queue_for(ctx, speaker.row.id, topics_now)
     return outcome
 
 
+@dataclass(frozen=True)
+class Voice:
+    """One article of a story as a replay leaves it: the matches of the replayed topics (none
+    unless it speaks for the story), and the stored ones of other topics it keeps."""
+
+    row: ArticleText
+    stored: tuple[StoredMatch, ...]  # as stored, every topic (when asked for: `plan_story`)
+    matches: tuple[TopicMatch, ...]  # of the replayed topics, from the current rules
+    kept: frozenset[str]  # stored topics outside the replayed ones (`topics`), left alone
+
+
+@dataclass(frozen=True)
+class StoryPlan:
+    """What a replay does to one story: `voices[0]` speaks for it, the others (its head when
+    a copy speaks, copies holding matches or queued alerts) are silent."""
+
+    voices: tuple[Voice, ...]
+    topics: frozenset[str]  # what the story matches afterwards: its queued alerts keep these
+
+
+def plan_story(
+    ctx: Context,
+    head: ArticleText,
+    topics: Collection[str] | None = None,
+    copies: bool = True,
+    *,
+    stored: bool = True,
+) -> StoryPlan | None:
+    """The decision the monitor would reach for the story `head` heads, were its articles
+    arriving now, in the order they were stored (`clusters.may_speak`): the head speaks when
+    it matches, else the first copy that matches; every other article is silent. Copies are
+    read one batch at a time and only until one matches. None: with `topics`, no article of
+    the story has or gets one of them (left alone). `copies`: False when the story is known
+    to have none (`Backlog.with_copies`), and `stored` False when the stored matches are not
+    needed (no `topics`, no preview: the write reads them), to spare the queries."""
+    voiced = {row.id: row for row in ctx.store.story_voices(head.id)} if copies else {}
+    speaker: Voice | None = None
+    silent: list[Voice] = []
+    read = head.id  # the copies up to this id were read (and classified)
+    for row in chain([head], ctx.store.story_copies(head.id) if copies else ()):
+        read = row.id
+        voice = _voice(ctx, row, topics, classify=True, stored=stored)
+        if voice.matches or voice.kept:
+            speaker = voice
+            break
+        if row.id == head.id or row.id in voiced:
+            silent.append(voice)
+    if speaker is None:  # no article matches: the head stands for the story, matching nothing
+        speaker, silent = silent[0], silent[1:]
+    later = [
+        _voice(ctx, r, topics, classify=False, stored=stored) for i, r in voiced.items() if i > read
+    ]
+    voices = (speaker, *silent, *later)
+    if topics is not None and not any(v.matches or _replayed(v, topics) for v in voices):
+        return None
+    story = {m.topic for m in speaker.matches}.union(*(v.kept for v in voices))
+    return StoryPlan(voices, frozenset(story))
+
+
+def _voice(
+    ctx: Context, row: ArticleText, topics: Collection[str] | None, *, classify: bool, stored: bool
+) -> Voice:
+    read = stored or topics is not None
+    stored_matches = tuple(ctx.store.matches_of(row.id)) if read else ()
+    kept = frozenset(
+        m.topic for m in stored_matches if topics is not None and m.topic not in topics
+    )
+    found = ctx.rules.classify(row.title, row.text) if classify else []
+    return Voice(
+        row, stored_matches, tuple(m for m in found if topics is None or m.topic in topics), kept
+    )
+
+
+def _replayed(voice: Voice, topics: Collection[str] | None) -> list[StoredMatch]:
+    """The article's stored matches that the replay replaces."""
+    return [m for m in voice.stored if topics is None or m.topic in topics]
+
+
 def _apply_rules(
-    ctx: Context, row: ArticleText, topics: Collection[str] | None
-) -> tuple[TopicChanges, list[TopicMatch]] | None:
-    """One article's new matches, written only if it still has the words they came from: a
-    pass running alongside may have rewritten it (a page read at last, an edit, with their
-    matches and alerts) since its batch was read; then it is read again, not undone. None:
-    left alone (no topic of `topics` either way, gone or a copy now, or rewritten each try)."""
+    ctx: Context, head: ArticleText, topics: Collection[str] | None, copies: bool
+) -> tuple[StoryPlan | None, list[TopicChanges]]:
+    """Write one story's plan: the speaker first (the story never looks silent meanwhile to a
+    copy being stored), then the silent articles; each write only if the article still has
+    the words it was planned from: a pass running alongside may have rewritten one (a page
+    read at last, an edit, with their matches and alerts) since it was read; then the story
+    is planned again, not undone. The plan is None when the story was left alone (no topic
+    of `topics` either way, its head gone or a copy now, or rewritten each try)."""
+    changes: list[TopicChanges] = []
     for _ in range(REREADS):
-        matches = ctx.rules.classify(row.title, row.text)
-        if topics is not None:
-            stored = ctx.store.matches_of(row.id)
-            matches = [m for m in matches if m.topic in topics]
-            if not matches and not any(m.topic in topics for m in stored):
-                return None
-        # The other topics stay as stored when the write holds the article, not as read here.
-        change = ctx.store.replace_matches(
-            row.id, to_stored(matches), ctx.rules.version, read=row, only=topics
-        )
-        if not change.stale:
-            return change, matches
-        fresh = ctx.store.original_text(row.id)
+        plan = plan_story(ctx, head, topics, copies, stored=False)
+        if plan is None:
+            return None, changes
+        for voice in plan.voices:
+            # The other topics stay as stored when the write holds the article, not as read.
+            change = ctx.store.replace_matches(
+                voice.row.id,
+                to_stored(voice.matches),
+                ctx.rules.version,
+                read=voice.row,
+                only=topics,
+                alerted=plan.topics,
+            )
+            if change.stale:
+                break
+            changes.append(change)
+        else:
+            return plan, changes
+        fresh = ctx.store.original_text(head.id)
         if fresh is None:
-            return None
-        row = fresh
-    return None
+            return None, changes
+        head = fresh
+    return None, changes
 
 
 def queue_for(ctx: Context, article_id: int, topics: Iterable[str]) -> int:
@@ -167,24 +260,24 @@ def preview_reclassify(
     ctx: Context, rows: Sequence[ArticleText], topics: Collection[str] | None = None
 ) -> tuple[int, list[MatchDiff]]:
     """What `reclassify_batch` would change, without writing or queueing anything: how many
-    articles it would re-classify (with `topics`, those that have or get one of them) and each
-    change, with the queued alerts it would withdraw (left with no topic the article keeps)."""
+    stories it would re-classify (with `topics`, those that have or get one of them) and each
+    article's change, with the queued alerts it would withdraw (left with no topic the story
+    keeps)."""
     articles, diffs = 0, list[MatchDiff]()
+    stories = ctx.store.with_copies([row.id for row in rows])
     for row in rows:
-        stored = ctx.store.matches_of(row.id)
-        current = ctx.rules.classify(row.title, row.text)
-        kept: set[str] = set()
-        if topics is not None:
-            kept = {m.topic for m in stored if m.topic not in topics}
-            stored = [m for m in stored if m.topic in topics]
-            current = [m for m in current if m.topic in topics]
-            if not stored and not current:
-                continue  # left alone by the real run too
+        plan = plan_story(ctx, row, topics, row.id in stories)
+        if plan is None:
+            continue  # left alone by the real run too
         articles += 1
-        diff = diff_matches(row.id, row.title, stored, current)
-        if diff is not None:
-            keep = kept | {m.topic for m in current}
-            queued = ctx.store.outbox.queued_topics(row.id)
+        for voice in plan.voices:
+            diff = diff_matches(
+                voice.row.id, voice.row.title, _replayed(voice, topics), voice.matches
+            )
+            keep = voice.kept | {m.topic for m in voice.matches} | plan.topics
+            queued = ctx.store.outbox.queued_topics(voice.row.id)
             gone = tuple(sorted(ch for ch, held in queued.items() if not keep & set(held)))
-            diffs.append(replace(diff, withdrawn=gone))
+            if diff is not None or gone:
+                diff = diff or MatchDiff(voice.row.id, voice.row.title, (), ())
+                diffs.append(replace(diff, withdrawn=gone))
     return articles, diffs
