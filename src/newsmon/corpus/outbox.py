@@ -164,17 +164,13 @@ class Outbox:
         """Queue an alert unless this article, or another article of its story (cluster),
         already has one for this channel: a story is announced once per channel.
 
-        `revive_skipped` re-queues an alert that was held back (too old, alerts off): an explicit
-        backfill with alerts asks for exactly those, unless the story has another alert in the
-        channel that was not held back; nor does another article's held-back alert stop a new
-        one (the rules now match the story through a copy, not its head). Sent or failed alerts
-        are never re-queued. For the webhook (its one channel; the team may have moved to it
-        from the bot token), a story with an alert not held back in any channel is announced
-        already; for a bot channel (the team may have moved back), so is one with a webhook
-        alert not held back.
-        The story's cluster lock is held meanwhile, so a copy stored at the same moment does
-        not speak for the story too (newsmon.corpus.articles).
-        """
+        `revive_skipped` (a backfill with alerts) re-queues a held-back alert (too old, alerts
+        off) unless the story has another alert in the channel not held back, and another
+        article's held-back alert stops no new one (the story matches through a copy now).
+        Sent or failed alerts are never re-queued. A story with an alert not held back in any
+        channel is announced for the webhook (the team may have moved to it), and one with a
+        webhook alert for a bot channel (or back). The story's cluster lock is held meanwhile:
+        a copy stored at the same moment does not speak too (newsmon.corpus.articles)."""
         with self._db.session() as s:
             self._db.lock_writes(s)
             article = s.get(ArticleRow, article_id)
