@@ -13,8 +13,8 @@ A channel Slack refuses for a reason that does not heal by itself (`not_in_chann
 `channel_not_found`, `is_archived`: `Kind.CHANNEL`) is blocked as an alert channel is
 (`Outbox.set_channel_state`), which `newsmon health` reports (`ops_channel_refused`): a
 warning in the log of a pass nobody reads was all it left. Its notices stay pending, one is
-tried a pass, and the first that goes through unblocks the channel; the rest follow, oldest
-first, `MAX_POSTS` a pass.
+tried a pass, and the first that goes through (or that Slack refuses for the message itself)
+unblocks the channel; the rest follow, oldest first, `MAX_POSTS` a pass.
 """
 
 from __future__ import annotations
@@ -149,6 +149,9 @@ def post_notices(
         except SlackFailure as failure:
             if failure.kind is Kind.MESSAGE:  # never postable: it must not block the queue
                 notices.notice_refused(claim, job.id, str(failure))
+                # Slack judged the message, not the channel: a block kept now could outlast
+                # every notice left to lift it (a channel still refused blocks again)
+                _unblock(ctx, channel, outcome, None)
                 outcome.refused += 1
                 outcome.error = f"notice #{job.id} refused by Slack for good ({failure})"
                 continue
