@@ -1,8 +1,9 @@
 """Is newsmon working? A verdict from plain records, with no database and no Prefect.
 
-`assess` reads the corpus's recent runs, feed health, alert counts, unreadable channels and
-unfinished digests into a `HealthReport` whose problems make `newsmon health` exit non-zero
-(whether one pass failed is `newsmon.verdict`'s).
+`assess` reads the corpus's recent runs, feed health, alert counts, unreadable channels,
+unfinished digests and whether Slack refuses the operations channel into a `HealthReport`
+whose problems make `newsmon health` exit non-zero (whether one pass failed is
+`newsmon.verdict`'s).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ProblemKind(StrEnum):
     NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
     HISTORY_UNREADABLE = "history_unreadable"  # a lost post there cannot be checked (a scope)
     DIGEST_UNFINISHED = "digest_unfinished"  # a digest stopped half-way: the next call finishes it
+    OPS_CHANNEL_REFUSED = "ops_channel_refused"  # Slack refuses the ops channel: nothing heard
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -283,6 +285,7 @@ def assess(
     unreadable: Mapping[str, ChannelBlock] | None = None,
     digests: Sequence[UnfinishedDigest] = (),
     failed: Mapping[str, int] | None = None,
+    ops_refused: ChannelBlock | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -291,7 +294,9 @@ def assess(
     `index`, when retention is on, what the near-duplicate index holds past it;
     `unreadable`, the channels whose history could not be read at their last lookup;
     `digests`, the digests begun and not finished;
-    `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`.
+    `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`;
+    `ops_refused`, the operations channel when Slack refused its last notice for a reason
+    that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`).
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -415,6 +420,17 @@ def assess(
             )
         )
     problems += _unfinished_digests(now, digests)
+    if ops_refused is not None:
+        problems.append(
+            Problem(
+                ProblemKind.OPS_CHANNEL_REFUSED,
+                f"{ops_refused.channel}: Slack refuses health notices there for "
+                f"{_age(now - ops_refused.since)} ({ops_refused.reason}): problems are not "
+                "announced; invite the bot to the channel or fix `slack.ops_channel` — the "
+                "notices held are posted once one goes through",
+                ops_refused.channel,
+            )
+        )
     if index is not None and index.articles > INDEX_SHARES_BEHIND * index.per_pass:
         problems.append(
             Problem(

@@ -55,6 +55,7 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.NO_FEEDS: "no feed enabled",
     ProblemKind.HISTORY_UNREADABLE: "channel history cannot be read",
     ProblemKind.DIGEST_UNFINISHED: "digest not finished",
+    ProblemKind.OPS_CHANNEL_REFUSED: "Slack refuses the operations channel",
 }
 
 HINTS: dict[ProblemKind, str] = {
@@ -84,7 +85,11 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.DIGEST_UNFINISHED: (
         "the next digest run finishes it once Slack takes it; `newsmon health` says why it stopped"
     ),
+    ProblemKind.OPS_CHANNEL_REFUSED: "invite the bot to the channel, or fix `slack.ops_channel`",
 }
+# Problems never announced in the operations channel: the channel Slack refuses is the one they
+# would be announced in, and the first notice that goes through there ends them.
+UNANNOUNCED = frozenset({ProblemKind.OPS_CHANNEL_REFUSED})
 
 
 def problem_key(problem: Problem) -> str:
@@ -221,7 +226,8 @@ def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzi
     now = report.checked_at
     current: dict[str, Problem] = {}
     for problem in report.problems:
-        current.setdefault(problem_key(problem), problem)
+        if problem.kind not in UNANNOUNCED:
+            current.setdefault(problem_key(problem), problem)
     known = {a.key for a in announced}
     appeared = []
     for key, problem in current.items():

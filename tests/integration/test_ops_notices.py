@@ -259,3 +259,35 @@ def test_a_problem_whose_notice_slack_refused_is_still_resolved_in_the_channel(
         assert ctx.store.notices.state().waiting == 0
     finally:
         ctx.close()
+
+
+def test_an_ops_channel_that_takes_posts_again_is_no_longer_refused_whatever_it_refuses(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The bot was removed from the operations channel (its notice refused: the channel is
+    blocked, `ops_channel_refused`), and the announcement that notice answers was deleted.
+    Once the bot is back, Slack refuses that reply for itself (`thread_not_found`): nothing is
+    left to post, and the channel stayed blocked — health red for ever on a channel that works."""
+    from newsmon.health import ProblemKind
+    from newsmon.pipeline.checkup import health_report
+
+    def refused() -> list[str | None]:
+        report = health_report(ctx.store, ctx.config, utcnow())
+        return [p.subject for p in report.problems if p.kind is ProblemKind.OPS_CHANNEL_REFUSED]
+
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        assert announce_health(ctx, health(["wire"])).posted == 1
+        [opened] = fake.top_level(OPS)
+        fake.posts.remove(opened)  # deleted in Slack
+        fake.not_in_channels.add(OPS)  # and the bot removed
+        announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([]))  # the reply is owed, the channel refuses it
+        assert gone.resolved == 1 and gone.blocked and refused() == [OPS]
+        fake.not_in_channels.clear()  # the bot is back
+        back = announce_health(ctx, health([]))
+        assert back.refused == 1 and refused() == [] and back.blocked is None
+        assert ctx.store.notices.state().waiting == 0
+    finally:
+        ctx.close()

@@ -358,3 +358,18 @@ def test_alerts_that_gave_up_recently_are_one_problem_naming_channels_and_the_co
     assert problem.kind is ProblemKind.ALERTS_FAILED and problem.subject is None
     assert problem.message.startswith("3 alert(s) gave up in the last 24 h")
     assert "#a 2, #b 1" in problem.message and "newsmon alerts retry --failed" in problem.message
+
+
+def test_an_operations_channel_slack_refuses_is_a_problem_naming_it_and_what_to_do() -> None:
+    """Its notices cannot go out: a warning in a pass's log was all that said so."""
+    from newsmon.corpus.records import ChannelBlock
+
+    refused = ChannelBlock(
+        "#ops", "Slack refused the message: is_archived", NOW - timedelta(hours=5)
+    )
+    report = assess(NOW, [run(1)], [], {}, ops_refused=refused)
+    [problem] = report.problems
+    assert problem.kind is ProblemKind.OPS_CHANNEL_REFUSED and problem.subject == "#ops"
+    assert "is_archived" in problem.message and "5 h" in problem.message
+    assert "invite the bot" in problem.message and "`slack.ops_channel`" in problem.message
+    assert assess(NOW, [run(1)], [], {}, ops_refused=None).healthy

@@ -17,7 +17,8 @@ def health_report(
     store: Store, config: Config, now: datetime, policy: HealthPolicy | None = None
 ) -> HealthReport:
     """Recent monitor runs, the enabled feeds' health, the alerts per channel (and those that
-    gave up recently) and what the near-duplicate index holds past its retention, judged."""
+    gave up recently), what the near-duplicate index holds past its retention and whether
+    Slack refuses the operations channel, judged."""
     policy = policy or HealthPolicy()
     backlog, cutoff = pending_prune(store, config.index_days(), now)
     index = IndexBacklog(backlog, config.dedup.prune_per_pass) if cutoff is not None else None
@@ -33,7 +34,15 @@ def health_report(
         unreadable=_in_use(store, config),
         digests=store.digests.unfinished_digests(now),
         failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
+        ops_refused=_ops_refused(store, config),
     )
+
+
+def _ops_refused(store: Store, config: Config) -> ChannelBlock | None:
+    """The operations channel's block, when Slack refused its last notice for good: kept with
+    the alert channels' blocks (`newsmon.pipeline.notices` sets and clears it)."""
+    channel = config.slack.ops_channel
+    return store.outbox.channel_blocks().get(channel) if channel is not None else None
 
 
 def channels_in_use(store: Store, config: Config) -> set[str]:

@@ -8,6 +8,13 @@ the channel (or its thread) by its metadata marker before it is posted again; a 
 fails leaves it for the next pass rather than risk a second post. Any failure ends this pass's
 posting with one line for the log; what was not posted goes out with a later pass. At most
 `MAX_POSTS` notices are posted a pass, paced like alerts.
+
+A channel Slack refuses for a reason that does not heal by itself (`not_in_channel`,
+`channel_not_found`, `is_archived`: `Kind.CHANNEL`) is blocked as an alert channel is
+(`Outbox.set_channel_state`), which `newsmon health` reports (`ops_channel_refused`): a
+warning in the log of a pass nobody reads was all it left. Its notices stay pending, one is
+tried a pass, and the first that goes through (or that Slack refuses for the message itself)
+unblocks the channel; the rest follow, oldest first, `MAX_POSTS` a pass.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ class NoticeOutcome:
     recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
     unchecked: int = 0  # posted although their lookup failed, past the hold
     refused: int = 0  # refused by Slack for good (`thread_not_found`, `invalid_blocks`): failed
+    blocked: str | None = None  # Slack refuses the channel itself (`not_in_channel`…): why
     error: str | None = None  # why posting stopped early, one line
     off: str | None = None  # why no notice was considered at all
 
@@ -55,6 +63,8 @@ class NoticeOutcome:
             text += f", {self.refused} refused by Slack for good"
         if self.error:
             text += f"; stopped: {self.error}"
+        if self.blocked:
+            text += f"; the channel is refused ({self.blocked}): `newsmon health` reports it"
         return text
 
 
@@ -98,6 +108,8 @@ def post_notices(
     known = ctx.store.outbox.channel_id(channel)
     if remember is not None and known:
         remember(channel, known)
+    block = ctx.store.outbox.channel_blocks().get(channel)
+    outcome.blocked = block.reason if block else None
     tried: set[int] = set()
     while outcome.posted + outcome.recovered < MAX_POSTS:
         claim = ctx.store.new_claim(timedelta(seconds=cfg.lease_seconds))
@@ -126,6 +138,7 @@ def post_notices(
             if ts is not None:
                 notices.notice_sent(claim, job.id, ts)
                 outcome.recovered += 1
+                _unblock(ctx, channel, outcome, None)
                 continue
         wait = pacer.ready_at(channel, clock.monotonic()) - clock.monotonic()
         if wait > 0:
@@ -136,13 +149,20 @@ def post_notices(
         except SlackFailure as failure:
             if failure.kind is Kind.MESSAGE:  # never postable: it must not block the queue
                 notices.notice_refused(claim, job.id, str(failure))
+                # Slack judged the message, not the channel: a block kept now could outlast
+                # every notice left to lift it (a channel still refused blocks again)
+                _unblock(ctx, channel, outcome, None)
                 outcome.refused += 1
                 outcome.error = f"notice #{job.id} refused by Slack for good ({failure})"
                 continue
             unknown = job.unknown_since or (claim.started if failure.maybe_posted else None)
             notices.notice_failed(claim, job.id, str(failure), unknown)
+            if failure.kind is Kind.CHANNEL and outcome.blocked != str(failure):
+                ctx.store.outbox.set_channel_state(channel, blocked=str(failure))
+                outcome.blocked = str(failure)
             outcome.error = f"notice #{job.id} not posted to {channel} ({failure}): next pass"
             return
+        _unblock(ctx, channel, outcome, posted.channel_id)
         if notices.notice_sent(claim, job.id, posted.ts):
             outcome.posted += 1
         else:
@@ -150,3 +170,10 @@ def post_notices(
                 f"notice #{job.id} posted after its claim expired; its next owner finds it"
             )
             return
+
+
+def _unblock(ctx: Context, channel: str, outcome: NoticeOutcome, slack_id: str | None) -> None:
+    """A notice went through: the channel Slack refused takes posts again."""
+    if outcome.blocked is not None:
+        ctx.store.outbox.set_channel_state(channel, slack_id=slack_id)
+        outcome.blocked = None
