@@ -21,6 +21,7 @@ from newsmon.cli import (
     _store,
     app,
 )
+from newsmon.clock import utcnow
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(help="Queued alerts: list them, re-queue failed ones.")
@@ -86,15 +87,26 @@ def _local(value: datetime | None, zone: tzinfo) -> str:
 def alerts_retry(
     ids: Annotated[list[int] | None, typer.Argument(help="Alert ids to re-queue")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Re-queue every failed alert")] = False,
+    within: Annotated[
+        str | None,
+        typer.Option(help="Only alerts that gave up within this long: 24h, 90m, 7d"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Re-queue alerts (failed, skipped or waiting for a retry): the next pass sends them."""
+    """Re-queue alerts (failed, skipped or waiting for a retry): the next pass sends them.
+    `--within` keeps an outage's alerts from bringing back stories that failed long ago."""
+    from newsmon.digest import parse_duration
+
     if not ids and not failed:
         raise _fail(EXIT_CONFIG, "name alert ids, or --failed")
+    try:
+        since = utcnow() - parse_duration(within) if within is not None else None
+    except ValueError as exc:
+        raise _fail(EXIT_CONFIG, f"--within: {exc}") from None
     cfg = _config(config)
     store = _store(cfg)
     try:
-        count = store.retry_alerts(ids or [], failed=failed)
+        count = store.retry_alerts(ids or [], failed=failed, since=since)
     finally:
         store.close()
     typer.echo(f"re-queued {count} alert(s)")

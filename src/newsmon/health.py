@@ -176,6 +176,11 @@ def _age(delta: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
+def _hours(delta: timedelta) -> str:
+    """`delta` as `newsmon alerts retry --within` reads it, whole hours up: "24h"."""
+    return f"{-(-int(delta.total_seconds()) // 3600)}h"
+
+
 def _unfinished_digests(now: datetime, digests: Sequence[UnfinishedDigest]) -> list[Problem]:
     """One problem per channel with digests begun and not finished: the oldest, its error,
     and whether a later digest call will still finish it."""
@@ -405,8 +410,8 @@ def assess(
             Problem(
                 ProblemKind.ALERTS_FAILED,
                 f"{gave_up} alert(s) gave up in the last {_age(policy.failed_alerts_within)}, "
-                f"their stories never posted ({channels}): `newsmon alerts retry --failed` "
-                "re-queues them",
+                f"their stories never posted ({channels}): `newsmon alerts retry --failed "
+                f"--within {_hours(policy.failed_alerts_within)}` re-queues them",
             )
         )
     for channel, trouble in (unreadable or {}).items():

@@ -73,7 +73,8 @@ HINTS: dict[ProblemKind, str] = {
     ),
     ProblemKind.ALERTS_FAILED: (
         "`newsmon alerts --status failed` lists them; once Slack takes posts, "
-        "`newsmon alerts retry --failed` re-queues them (or `newsmon alerts retry ID…`)"
+        "`newsmon alerts retry --failed --within 24h` re-queues them "
+        "(or `newsmon alerts retry ID…`)"
     ),
     ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
     ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",

@@ -69,7 +69,7 @@ def test_alerts_that_gave_up_in_an_outage_keep_health_red_until_they_are_sent(
     [problem] = problems
     assert problem["kind"] == "alerts_failed"
     assert problem["message"].startswith(f"{queued} alert(s) gave up in the last 24 h")
-    assert "`newsmon alerts retry --failed`" in problem["message"]
+    assert "`newsmon alerts retry --failed --within 24h`" in problem["message"]
     assert all(c in problem["message"] for c in {p["channel"] for p in alert_rows(config)})
     [opened] = notices(slack)  # announced once, when Slack took posts again
     assert opened["channel_id"] == slack.channel_id(OPS)

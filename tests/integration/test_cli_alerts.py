@@ -92,7 +92,7 @@ def test_an_alert_slack_refuses_for_good_is_a_health_problem_for_a_day(
     [problem] = alerts_failed(config)
     assert "1 alert(s)" in problem["message"] and "#ok 1" in problem["message"]
     assert "#news" not in problem["message"]
-    assert "`newsmon alerts retry --failed`" in problem["message"]
+    assert "`newsmon alerts retry --failed --within 24h`" in problem["message"]
 
     ctx = context(config, slack)
     try:  # a day and an hour later
@@ -104,6 +104,15 @@ def test_an_alert_slack_refuses_for_good_is_a_health_problem_for_a_day(
     finally:
         ctx.close()
     assert alerts_failed(config) == []
+    # re-queued only when asked for that far back: an outage's alerts, not last year's
+    for within, count in (("24h", 0), ("2d", 1), ("2d", 0)):
+        args = ["alerts", "retry", "--failed", "--within", within, "--config", str(config)]
+        done = runner.invoke(app, args)
+        assert done.exit_code == 0 and f"re-queued {count} alert(s)" in done.output, done.output
+    bad = runner.invoke(
+        app, ["alerts", "retry", "--failed", "--within", "soon", "--config", str(config)]
+    )
+    assert bad.exit_code == 2 and "--within" in bad.output
 
 
 def alerts_failed(config: Path) -> list[dict[str, Any]]:

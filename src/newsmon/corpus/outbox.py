@@ -410,13 +410,9 @@ class Outbox:
     # --- operators --------------------------------------------------------------------------------
 
     def count_alerts(self, status: AlertStatus) -> int:
+        query = select(func.count()).select_from(AlertRow).where(AlertRow.status == status)
         with self._db.session() as s:
-            return (
-                s.scalar(
-                    select(func.count()).select_from(AlertRow).where(AlertRow.status == status)
-                )
-                or 0
-            )
+            return s.scalar(query) or 0
 
     def list_alerts(
         self, *, status: str | None = None, channel: str | None = None, limit: int = 50
@@ -455,16 +451,19 @@ class Outbox:
                 for a, title in rows
             ]
 
-    def retry_alerts(self, ids: Sequence[int] = (), *, failed: bool = False) -> int:
-        """Re-queue alerts (the given ids, or every failed one): attempts start again.
-
-        Sent alerts and alerts another delivery holds are left alone.
-        """
+    def retry_alerts(
+        self, ids: Sequence[int] = (), *, failed: bool = False, since: datetime | None = None
+    ) -> int:
+        """Re-queue alerts (the given ids, or every failed one, that gave up `since` when given:
+        an old story is not posted as news): attempts start again. Sent alerts and alerts
+        another delivery holds are left alone."""
         query = update(AlertRow).where(
             AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED, AlertStatus.PENDING])
         )
         if failed:
             query = query.where(AlertRow.status == AlertStatus.FAILED)
+        if since is not None:
+            query = query.where(AlertRow.failed_at >= since)
         if ids:
             query = query.where(AlertRow.id.in_(list(ids)))
         elif not failed:
