@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -29,7 +29,17 @@ __all__ = ["DEFAULT_CONFIG", "Config", "ConfigError", "Secrets", "config_path", 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # `.inf` and `.nan` are refused: `max_age_hours: .inf` read as "no limit" made every entry
+    # fail to store (null is how a limit is turned off).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# The longest durations taken: longer ones are typing mistakes, and date arithmetic on them
+# overflows (past the year 9999, or timedelta's range when a backoff doubles 20 times), which
+# crashed storing entries, delivery, pruning or `health` on every pass.
+DECADE_HOURS = 87_660.0
+DECADE_MINUTES = DECADE_HOURS * 60
+YEAR_HOURS = DECADE_HOURS / 10  # a backoff's first wait, doubled up to 2**20 times
 
 
 def known_zone(value: str) -> str:
@@ -77,9 +87,10 @@ class SlackConfig(_Strict):
     channel_interval_seconds: float = Field(default=1.0, gt=0)  # per channel, sustained
     channel_burst: int = Field(default=2, ge=1)  # back-to-back posts one channel may get
     max_per_second: float = Field(default=5.0, gt=0)  # all channels together
-    lease_seconds: float = Field(default=600.0, gt=0)  # a claim older than this is taken over
+    # a claim older than this is taken over
+    lease_seconds: float = Field(default=600.0, gt=0, le=DECADE_HOURS * 3600)
     # Waits after the 1st, 2nd, … transient failure of an alert; one more failure fails it.
-    retry_delays_minutes: list[float] = Field(
+    retry_delays_minutes: list[Annotated[float, Field(le=DECADE_MINUTES)]] = Field(
         default_factory=lambda: [0.0, 5.0, 20.0, 60.0, 120.0, 240.0], min_length=1
     )
     stop_after_failures: int = Field(default=3, ge=1)  # transient failures in a row end a pass
@@ -89,7 +100,7 @@ class SlackConfig(_Strict):
     # A message whose earlier attempt may have posted is looked up before it is posted again;
     # when the lookup fails it waits for a later pass, until this long after that attempt, then
     # it is posted unchecked (it may show twice). None: it waits until a lookup succeeds.
-    unchecked_post_after_minutes: float | None = Field(default=120.0, ge=0)
+    unchecked_post_after_minutes: float | None = Field(default=120.0, ge=0, le=DECADE_MINUTES)
 
     @field_validator("timezone")
     @classmethod
@@ -172,17 +183,20 @@ class FetchConfig(_Strict):
 class PollConfig(_Strict):
     """When a feed is due again: its own hints, bounded, and backoff after failures."""
 
-    max_interval_hours: float = Field(default=24.0, gt=0)  # cap on ttl / max-age / Retry-After
-    soft_backoff_minutes: float = Field(default=5.0, gt=0)  # timeouts, 429, 5xx, DNS: doubles
-    hard_backoff_hours: float = Field(default=1.0, gt=0)  # 404, 410, not a feed: doubles
-    max_backoff_hours: float = Field(default=24.0, gt=0)
+    # cap on ttl / max-age / Retry-After
+    max_interval_hours: float = Field(default=24.0, gt=0, le=DECADE_HOURS)
+    # timeouts, 429, 5xx, DNS: doubles
+    soft_backoff_minutes: float = Field(default=5.0, gt=0, le=YEAR_HOURS * 60)
+    # 404, 410, not a feed: doubles
+    hard_backoff_hours: float = Field(default=1.0, gt=0, le=YEAR_HOURS)
+    max_backoff_hours: float = Field(default=24.0, gt=0, le=DECADE_HOURS)
 
 
 class AlertsConfig(_Strict):
     enabled: bool = True
     # Stories older than this are stored and classified but not announced: a first pass over a
     # feed's back catalogue must not flood Slack. null disables the limit.
-    max_age_hours: float | None = Field(default=72.0, gt=0)
+    max_age_hours: float | None = Field(default=72.0, gt=0, le=DECADE_HOURS)
 
 
 class ExtractConfig(_Strict):
@@ -208,7 +222,7 @@ class DedupConfig(_Strict):
     signatures and hashes stay: an identical body is still found at any age). null keeps them
     for ever; see `Config.index_days`."""
 
-    index_days: float | None = Field(default=30.0, gt=0)
+    index_days: float | None = Field(default=30.0, gt=0, le=10 * DECADE_HOURS / 24)
     prune_per_pass: int = Field(default=5000, ge=1)  # articles whose bands a pass drops
 
 
