@@ -25,7 +25,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's ephemeral API gives up after 20 s; a busy 2-core machine can take longer to start it.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
-from newsmon.config import Config, ConfigError, config_path, load_config
+from newsmon.config import Config, ConfigError, Secrets, check_channels, config_path, load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import ClusterView, StoreError
 
@@ -98,9 +98,13 @@ def _check(path: Path | None) -> str:
 
     config = _config(path)
     try:
-        load_rules(config.topics_path())
+        rules = load_rules(config.topics_path())
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, f"bad topic rules: {exc}") from None
+    try:
+        check_channels(config, rules.labels, webhook=Secrets.from_env().webhook_only)
+    except ConfigError as exc:
+        raise _fail(EXIT_CONFIG, f"bad configuration: {exc}") from None
     store = _store(config)
     try:
         store.check_writable()

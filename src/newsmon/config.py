@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -25,7 +26,15 @@ from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
 
-__all__ = ["DEFAULT_CONFIG", "Config", "ConfigError", "Secrets", "config_path", "load_config"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "Config",
+    "ConfigError",
+    "Secrets",
+    "check_channels",
+    "config_path",
+    "load_config",
+]
 
 
 class _Strict(BaseModel):
@@ -340,6 +349,33 @@ class Secrets:
         )
 
     __str__ = __repr__
+
+
+def check_channels(config: Config, topics: Collection[str], *, webhook: bool = False) -> None:
+    """Refuse a channel mapping that disagrees with the topic rules: a key that is no topic (a
+    typo sent the topic it meant to the default channel) or, with no default channel, a topic
+    without a channel (never announced). A webhook posts every topic to its one channel."""
+    known = sorted(topics)
+    for topic in config.slack.channels:
+        if topic not in topics:
+            where = f"{config.topics_file} (its topics: {', '.join(known)})"
+            raise _located(
+                config, ("slack", "channels", topic), f"{topic!r} is not a topic of {where}"
+            )
+    lost = [repr(t) for t in known if t not in config.slack.channels]
+    if lost and not webhook and not config.slack.default_channel:
+        reason = (
+            f"null, and slack.channels names no channel for topic {', '.join(lost)}: its "
+            "stories would never be announced (name a channel for it, or a default channel)"
+        )
+        raise _located(config, ("slack", "default_channel"), reason)
+
+
+def _located(config: Config, loc: Loc, reason: str) -> ConfigError:
+    """A problem of a loaded configuration, named by file and line as the loader would."""
+    if config.source is None:
+        return ConfigError(f"{'.'.join(map(str, loc))}: {reason}")
+    return load_yaml(config.source).error(loc, reason)
 
 
 def config_path(explicit: str | Path | None = None) -> Path:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from newsmon.config import Config, Secrets
+from newsmon.config import Config, Secrets, check_channels
 from newsmon.corpus import Store
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.claims import PassClaim
@@ -31,8 +31,10 @@ class Context:
     @classmethod
     def open(cls, config: Config) -> Context:
         rules = load_rules(config.topics_path())
+        secrets = Secrets.from_env()
+        check_channels(config, rules.labels, webhook=secrets.webhook_only)
         store = Store.open(config.database_url)
-        return cls(config, rules, store)
+        return cls(config, rules, store, secrets)
 
     @property
     def pages(self) -> PagePool:
