@@ -220,10 +220,20 @@ class Digests:
             return bool(getattr(res, "rowcount", 0))
 
     def digest_progress(
-        self, claim: Claim, digest_id: int, parts_sent: int, ts: str | None, *, done: bool
+        self,
+        claim: Claim,
+        digest_id: int,
+        parts_sent: int,
+        ts: str | None,
+        *,
+        done: bool,
+        error: str | None = None,
     ) -> bool:
-        """Record the parts posted so far (and, when `done`, the digest as sent)."""
+        """Record the parts posted (or refused for good: `error`) so far, and, when `done`, the
+        digest as sent."""
         values: dict[str, object] = {"parts_sent": parts_sent, "post_started_at": None}
+        if error:
+            values["last_error"] = error[:2000]
         if ts and parts_sent == 1:
             values["slack_ts"] = ts
         if done:
