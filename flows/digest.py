@@ -1,8 +1,9 @@
 """The `digest` flow: per channel, the period's stories in one digest, posted once.
 
 Like every flow, a run is in the runs table from its start (`running`) to its end: `completed`,
-`failed` when Slack refused the credentials (or none is set and Slack is required) or a
-digest was left for a later call (an outage, a lost answer, a long Retry-After), `crashed`
+`failed` when Slack refused the credentials (or none is set and Slack is required), a
+digest was left for a later call (an outage, a lost answer, a long Retry-After) or went out
+without a part Slack refused for its content (said once: not tried again), `crashed`
 with the reason when an exception, a timeout or a cancellation stopped it. A dry run records
 nothing.
 """
@@ -69,7 +70,7 @@ def digest(
         for line in result.lines():
             logger.info(line)
         refused = result.credential_error
-        left = result.unfinished_line() if result.unfinished and not refused else None
+        left = result.failure_line() if not refused else None
         if run_id is not None:
             status = RunStatus.FAILED if refused or left else RunStatus.COMPLETED
             ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused or left)

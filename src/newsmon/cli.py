@@ -137,7 +137,7 @@ def _flow_outcome(what: str) -> Iterator[None]:
         for line in exc.totals.cli_lines():
             typer.echo(line)
         raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
-    except DigestsUnfinished as exc:  # recorded; a later call finishes them
+    except DigestsUnfinished as exc:  # recorded: digests left for later, or parts refused
         for line in exc.result.lines():
             typer.echo(line)
         raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None

@@ -123,7 +123,7 @@ def digest(
 ) -> None:
     """Post each channel's digest of the period ending at the last whole hour (flow `digest`);
     a second call for the same period posts nothing. Exits 5 when a digest is left for a later
-    call (Slack failing or asking to wait)."""
+    call (Slack failing or asking to wait) or went out without a part Slack refused."""
     from newsmon.digest import parse_duration
 
     try:

@@ -110,3 +110,27 @@ def test_a_digest_left_for_a_later_call_fails_the_run_and_the_next_call_finishes
     assert finished.unfinished == 0 and finished.posted == 1
     newest = _digest_runs(tmp_path)[0]
     assert newest.status is RunStatus.COMPLETED and newest.error is None
+
+
+def test_a_digest_part_slack_refuses_for_its_content_fails_that_run_only(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """A part refused for its content (`msg_too_long`) would be refused by every later call:
+    the run that met it fails and says so, the next one is not held back by it."""
+    from flows.digest import digest
+
+    from newsmon.pipeline.digests import DigestsUnfinished
+
+    config = _announced_two_hours_ago(tmp_path, site)
+    slack.channel_script["#ai-policy"] = [Scripted(200, {"ok": False, "error": "msg_too_long"})]
+    with pytest.raises(DigestsUnfinished) as raised:
+        digest(since_hours=48, config_path=str(config))
+    assert raised.value.result.refused == ["#ai-policy"] and not raised.value.result.left
+    [run] = _digest_runs(tmp_path)
+    assert run.status is RunStatus.FAILED and run.error is not None
+    assert "#ai-policy" in run.error and "msg_too_long" in run.error
+    assert run.summary is not None and run.summary["refused"] == 1
+
+    again = digest(since_hours=48, config_path=str(config))
+    assert again.posted == 0 and not again.refused and again.unfinished == 0
+    assert _digest_runs(tmp_path)[0].status is RunStatus.COMPLETED

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
+from newsmon.corpus.outbox import same_channel
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
     AlertRow,
@@ -27,6 +28,7 @@ from newsmon.corpus.schema import (
     DigestRow,
     FeedRow,
     SightingRow,
+    SlackChannelRow,
 )
 from newsmon.urls import clean_url
 
@@ -49,15 +51,27 @@ class Digests:
         self._db = db
 
     def digest_channels(self, since: datetime, until: datetime) -> list[str]:
-        """The channels where a story was announced in [since, until)."""
+        """The channels where a story was announced in [since, until): one per Slack channel,
+        under the spelling its latest post was configured with (a channel renamed, or named
+        and later given by its ID, during the period gets one digest, where it is now)."""
         with self._db.session() as s:
-            return sorted(
-                s.scalars(select(AlertRow.channel).where(*_announced(since, until)).distinct())
+            rows = s.execute(
+                select(AlertRow.channel, AlertRow.slack_channel)
+                .where(*_announced(since, until))
+                .order_by(AlertRow.sent_at, AlertRow.id)
+            ).all()
+            names = select(SlackChannelRow.channel, SlackChannelRow.slack_id).where(
+                SlackChannelRow.channel.in_({channel for channel, _ in rows})
             )
+            known = {name: slack_id for name, slack_id in s.execute(names) if slack_id}
+        latest: dict[str, str] = {}  # Slack's ID (or the name, when none is known) -> spelling
+        for channel, slack_id in rows:
+            latest[slack_id or known.get(channel) or channel] = channel
+        return sorted(set(latest.values()))
 
     def digest_stories(self, channel: str, since: datetime, until: datetime) -> list[DigestStory]:
-        """The stories announced in `channel` in [since, until), in the order they went out,
-        each once.
+        """The stories announced in `channel` (under any spelling of it, see `same_channel`)
+        in [since, until), in the order they went out, each once.
 
         Announced means posted: an alert counts in the period its post was recorded in
         (`sent_at`), not when it was queued, so a story that waited (a blocked channel, retries,
@@ -70,7 +84,7 @@ class Digests:
                 select(ArticleRow, FeedRow.name)
                 .join(AlertRow, AlertRow.article_id == ArticleRow.id)
                 .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-                .where(AlertRow.channel == channel, *_announced(since, until))
+                .where(same_channel(s, channel), *_announced(since, until))
                 .order_by(AlertRow.sent_at, AlertRow.id)
             ).all()
             out = []
@@ -206,10 +220,20 @@ class Digests:
             return bool(getattr(res, "rowcount", 0))
 
     def digest_progress(
-        self, claim: Claim, digest_id: int, parts_sent: int, ts: str | None, *, done: bool
+        self,
+        claim: Claim,
+        digest_id: int,
+        parts_sent: int,
+        ts: str | None,
+        *,
+        done: bool,
+        error: str | None = None,
     ) -> bool:
-        """Record the parts posted so far (and, when `done`, the digest as sent)."""
+        """Record the parts posted (or refused for good: `error`) so far, and, when `done`, the
+        digest as sent."""
         values: dict[str, object] = {"parts_sent": parts_sent, "post_started_at": None}
+        if error:
+            values["last_error"] = error[:2000]
         if ts and parts_sent == 1:
             values["slack_ts"] = ts
         if done:

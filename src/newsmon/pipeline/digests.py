@@ -30,6 +30,8 @@ class DigestResult:
     previews: list[Message] = field(default_factory=list)  # a dry run's messages
     credential_error: str | None = None
     left: list[str] = field(default_factory=list)  # keys of `channels` left for a later call
+    # keys of `channels` whose digest went out without a part Slack refused for its content
+    refused: list[str] = field(default_factory=list)
 
     @property
     def unfinished(self) -> int:
@@ -42,6 +44,15 @@ class DigestResult:
         more = f"; and {len(self.left) - 3} more" if len(self.left) > 3 else ""
         return f"{self.unfinished} digest(s) not finished: {named}{more}"
 
+    def failure_line(self) -> str | None:
+        """Why the call fails (digests left for later, parts refused), or None."""
+        lines = [self.unfinished_line()] if self.left else []
+        if self.refused:
+            named = "; ".join(f"{key}: {self.channels[key]}" for key in self.refused[:3])
+            more = f"; and {len(self.refused) - 3} more" if len(self.refused) > 3 else ""
+            lines.append(f"{len(self.refused)} digest(s) with a part refused: {named}{more}")
+        return "; ".join(lines) or None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "since": self.since.isoformat(),
@@ -49,6 +60,7 @@ class DigestResult:
             "channels": dict(self.channels),
             "messages_posted": self.posted,
             "unfinished": self.unfinished,
+            "refused": len(self.refused),
         }
 
     def lines(self) -> list[str]:
@@ -60,10 +72,11 @@ class DigestResult:
 
 class DigestsUnfinished(Exception):
     """A digest call ran to its end and was recorded, but left digests for a later call (the
-    next is usually a day away): the flow run must end Failed, the command exit non-zero."""
+    next is usually a day away) or posted one without a part Slack refused: the flow run must
+    end Failed, the command exit non-zero."""
 
     def __init__(self, result: DigestResult) -> None:
-        super().__init__(result.unfinished_line())
+        super().__init__(result.failure_line() or result.unfinished_line())
         self.result = result
 
 
@@ -86,6 +99,7 @@ class _Digests:
             self.cfg.channel_interval_seconds, self.cfg.channel_burst, self.cfg.max_per_second
         )
         self.note = ""  # said of the digest being posted (a part posted unchecked)
+        self.refusals: list[str] = []  # parts of the digest being posted Slack refused
 
     def post(self, name: str, since: datetime, until: datetime, key: str) -> None:
         """Post (or finish) one channel's digest of [since, until); raise SlackFailure only for
@@ -102,6 +116,7 @@ class _Digests:
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
         self.note = ""
+        self.refusals = []
         try:
             self._parts(claim, turn, messages)
         except _Left as left:
@@ -118,6 +133,9 @@ class _Digests:
             self.result.channels[key] = f"not posted: {failure}"
             raise
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
+        if self.refusals:
+            self.result.refused.append(key)
+            stored += "; " + "; ".join(self.refusals)
         self.result.channels[key] = stored + self.note
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
@@ -126,6 +144,7 @@ class _Digests:
         for n in range(turn.parts_sent, len(messages)):
             message, done = messages[n], n + 1 == len(messages)
             ts = self._look_up(message, unknown) if unknown is not None else None
+            error = None
             if ts is None:
                 if not claim_covers(claim, 0.0, self.cfg.timeout):
                     raise _Left(
@@ -135,16 +154,21 @@ class _Digests:
                 digests.part_started(claim, turn.id, started)
                 try:
                     ts = self._post(claim, message)
+                    self.result.posted += 1
                 except SlackFailure as failure:
                     if failure.kind is Kind.CREDENTIAL:
                         raise
-                    maybe = (unknown or started) if failure.maybe_posted else None
-                    raise _Left(
-                        f"{n} of {len(messages)} part(s) posted: {failure}", maybe
-                    ) from None
-                self.result.posted += 1
+                    if failure.kind is not Kind.MESSAGE:
+                        maybe = (unknown or started) if failure.maybe_posted else None
+                        raise _Left(
+                            f"{n} of {len(messages)} part(s) posted: {failure}", maybe
+                        ) from None
+                    # refused for its content: every later call would be refused the same, and
+                    # the parts after it would never go out; it is left out, and said so
+                    self.refusals.append(f"part {n + 1} of {len(messages)} refused: {failure}")
+                    error = "; ".join(self.refusals)
             unknown = None
-            if not digests.digest_progress(claim, turn.id, n + 1, ts, done=done):
+            if not digests.digest_progress(claim, turn.id, n + 1, ts, done=done, error=error):
                 raise _Left(
                     f"another delivery took the digest over after part {n + 1}",
                     None,

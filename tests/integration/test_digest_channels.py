@@ -1,0 +1,64 @@
+"""Which channels get a digest: one per Slack channel, whatever the configuration called it
+during the period (renamed, or spelled by name and later by its ID). Real delivery and
+slack_sdk client against the fake Slack on loopback, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsmon.pipeline import deliver
+from newsmon.pipeline.context import Context
+from newsmon.pipeline.digests import DigestResult, run_digest
+from newsmon.slack import make_sender
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack
+
+NOW = datetime.now(UTC)
+PERIOD = (NOW - timedelta(hours=1), NOW + timedelta(hours=1))
+
+
+def _digest(ctx: Context, channel: str | None = None) -> DigestResult:
+    sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+    return run_digest(ctx, sender, *PERIOD, channel=channel)
+
+
+def _digest_posts(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [
+        p for p in fake.posts if (p.get("metadata") or {}).get("event_type") == "newsmon_digest"
+    ]
+
+
+@pytest.mark.parametrize("renamed", ["#ai-research", "id"])
+def test_a_channel_renamed_during_the_period_gets_one_digest_of_all_its_stories(
+    tmp_path: Path, db_url: str, fake: FakeSlack, renamed: str
+) -> None:
+    """Digests were per configured spelling: on the day `#ai-news` became `#ai-research` in
+    Slack and in the configuration, the old name's digest was refused (channel_not_found) by
+    every call for 7 days and its stories never listed; spelled by its ID instead, the channel
+    got two digests that day, each with part of its stories."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#ai-news": 2}, prefix="before")
+        assert deliver(ctx).sent == 2
+        slack_id = fake.channel_id("#ai-news")
+        if renamed == "id":
+            renamed = slack_id
+        else:  # renamed in Slack: the old name is no longer known there
+            fake.channels[renamed.lstrip("#")] = fake.channels.pop("ai-news")
+            fake.unknown_channels.add("#ai-news")
+        queue_alerts(ctx.store, {renamed: 1}, prefix="after")
+        assert deliver(ctx).sent == 1
+
+        result = _digest(ctx)
+        assert result.unfinished == 0
+        assert result.channels == {renamed: "3 stories in 1 message(s)"}
+        [post] = _digest_posts(fake)
+        assert post["channel_id"] == slack_id
+        assert _digest(ctx).posted == 0  # once per period
+        assert len(_digest_posts(fake)) == 1
+    finally:
+        ctx.close()
