@@ -404,7 +404,13 @@ def load_config(path: str | Path | None = None) -> Config:
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
     if env_db:
         data["database_url"] = env_db
-    config = doc.validate(Config, {**data, "source": file}, note=lambda loc: _feed_note(data, loc))
+
+    def note(loc: Loc) -> str:
+        if env_db and loc[:1] == ("database_url",):  # not the file's: it may be right
+            return " (the URL of NEWSMON_DATABASE_URL, which overrides the file's)"
+        return _feed_note(data, loc)
+
+    config = doc.validate(Config, {**data, "source": file}, note=note)
     if not config.topics_path().is_file():
         raise doc.error(("topics_file",), f"file not found: {config.topics_path()}")
     return config

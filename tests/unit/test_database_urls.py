@@ -96,3 +96,5 @@ def test_the_environment_url_is_checked_and_never_quoted(
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert "database_url" in str(caught.value) and SECRET not in str(caught.value)
+    # the file's own database_url is fine: the line says where the bad one came from
+    assert "NEWSMON_DATABASE_URL" in str(caught.value)
