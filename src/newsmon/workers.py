@@ -398,7 +398,7 @@ class PagePool:
         except RuntimeError:  # pebble gave the pool up before this task
             raise await self._given_up(pool, work) from None
         try:
-            result = await asyncio.wrap_future(future)
+            result: Done = await asyncio.wrap_future(future)
         except Exception as exc:
             stop = stopped(exc, work, budget, self.memory_mb)
             if stop is None:
@@ -411,8 +411,6 @@ class PagePool:
                 self._retire(pool)
             raise stop from None
         self._proven = pool
-        if not isinstance(result, Done):
-            return result
         if result.spent:
             self._retire(pool)
         return result.value
