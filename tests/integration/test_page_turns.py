@@ -20,7 +20,9 @@ from newsmon.clock import utcnow
 from newsmon.config import Config
 from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import SiteServer
+from newsmon.health import ProblemKind
 from newsmon.pipeline import Context, FeedOutcome, process_feed, process_feeds
+from newsmon.pipeline.checkup import health_report
 from newsmon.turns import deadline_in
 from tests.integration.test_fetch_boundary import WORDS, rss, story
 from tests.support.configs import make_config
@@ -183,6 +185,16 @@ def test_a_page_deferred_pass_after_pass_is_given_up_a_day_after_it_fell_due(
         assert article.extraction_note and "given up" in article.extraction_note
     assert run_one(config, timedelta(hours=26)).pages_deferred == 0  # nothing due any more
     assert not [p for p in slow.paths_requested() if p.startswith("/slow") and p != "/slow.xml"]
+    # pages never read are pages unread: health names the feed (they were left out, so a
+    # budget too small for its host left every story classified on its teaser, health green)
+    ctx = Context.open(config)
+    try:
+        report = health_report(ctx.store, config, utcnow() + timedelta(hours=26))
+    finally:
+        ctx.close()
+    unread = [p for p in report.problems if p.kind is ProblemKind.PAGES_UNREAD]
+    assert [p.subject for p in unread] == ["slow"]
+    assert f"{SLOW_PAGES} of its {SLOW_PAGES} articles" in unread[0].message
 
 
 def run_one(config: Config, later: timedelta = timedelta()) -> FeedOutcome:

@@ -86,6 +86,16 @@ def test_0015_adds_digest_content_and_its_downgrade_drops_it(pg_url: str) -> Non
         engine.dispose()
 
 
+def test_0019_adds_when_an_unrequested_page_was_given_up_and_its_downgrade_drops_it(
+    pg_url: str,
+) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_adds_a_column(engine, "0019", "articles", "page_unrequested_at")
+    finally:
+        engine.dispose()
+
+
 def test_0018_adds_when_an_alert_failed_and_its_downgrade_drops_it(pg_url: str) -> None:
     engine = make_engine(pg_url)
     try:

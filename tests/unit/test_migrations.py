@@ -71,6 +71,19 @@ def test_walking_down_a_migration_on_sqlite_keeps_the_rows_of_other_tables(
         store.close()
 
 
+def test_0019_adds_when_an_unrequested_page_was_given_up_and_its_downgrade_drops_it(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk19.db'}")
+    try:
+        assert_adds_a_column(engine, "0019", "articles", "page_unrequested_at")
+    finally:
+        engine.dispose()
+
+
 def test_0018_adds_when_an_alert_failed_and_its_downgrade_drops_it(tmp_path: Path) -> None:
     from newsmon.corpus.engine import make_engine
     from tests.support.schema_history import assert_adds_a_column

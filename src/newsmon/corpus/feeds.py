@@ -284,9 +284,10 @@ class Feeds:
             recent: dict[int | None, tuple[int, int]] = {}
             last_error: dict[int | None, str | None] = {}
             if pages_since is not None:
-                # a page still to be tried again is late, not unread
+                # a page still to be tried again is late, not unread; one given up unrequested
+                # (deferred for a day) is unread
                 unread = (
-                    (ArticleRow.page_attempts > 0)
+                    ((ArticleRow.page_attempts > 0) | ArticleRow.page_unrequested_at.is_not(None))
                     & ArticleRow.page_retry_at.is_(None)
                     & ArticleRow.text_source.in_(TEASER_SOURCES)
                 )

@@ -66,14 +66,14 @@ class PageRetries:
                 row.page_attempts, row.page_retry_at = attempts, retry_at
                 row.extraction_note = note
 
-    def give_up_pages(self, article_ids: Sequence[int], note: str) -> None:
+    def give_up_pages(self, article_ids: Sequence[int], note: str, now: datetime) -> None:
         """These pages are not tried again, their tries uncounted (never requested): the
-        teaser stays the body, `note` says why."""
+        teaser stays the body, `note` says why, and health counts them unread."""
         with self._db.session() as s:
             s.execute(
                 update(ArticleRow)
                 .where(ArticleRow.id.in_(list(article_ids)), ArticleRow.page_retry_at.is_not(None))
-                .values(page_retry_at=None, extraction_note=note)
+                .values(page_retry_at=None, extraction_note=note, page_unrequested_at=now)
             )
 
     def postpone_page_retries(self, article_ids: Sequence[int], retry_at: datetime) -> None:

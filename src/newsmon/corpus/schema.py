@@ -171,6 +171,9 @@ class ArticleRow(Base):
     # never requested) and, after a soft failure, when to try again (None: nothing to try).
     page_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     page_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When its page, due and never requested (deferred by its feed's page budget pass after
+    # pass), was given up: unread as much as one tried and given up (health's pages_unread).
+    page_unrequested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When its rows left the near-duplicate index (`IndexRetention`): an old story's bands are
     # never looked up again. None: indexed (or never had bands). Re-indexing clears it.
     bands_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

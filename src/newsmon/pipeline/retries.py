@@ -93,7 +93,7 @@ async def retry_pages(
         )
         for retry in late:
             log.info("%s: %s", retry.url, why)
-        await asyncio.to_thread(ctx.store.give_up_pages, [r.id for r in late], why)
+        await asyncio.to_thread(ctx.store.give_up_pages, [r.id for r in late], why, now)
 
     async def in_turn(retry: PageRetry) -> FetchResult:
         async with fetcher.turns.turn(retry.url, deadline, budget):  # body held until stored
