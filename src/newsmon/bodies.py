@@ -15,6 +15,7 @@ import zlib
 from collections.abc import AsyncIterator
 
 ACCEPT_ENCODING = "gzip, deflate"
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class EncodingRefused(Exception):
@@ -35,9 +36,15 @@ class _Inflater:
         self._started = False
 
     def decode(self, data: bytes, limit: int) -> bytes:
-        """At most `limit` (> 0) decoded bytes from `data`; fewer means all of it was used."""
+        """At most `limit` (> 0) decoded bytes from `data`; fewer means all of it was used.
+        A gzip body may hold several members one after another (RFC 1952): each is inflated
+        in turn; bytes after the last that start no member (padding) are ignored."""
         try:
             out = self._zlib.decompress(data, limit)
+            while self._next_member() and len(out) < limit:
+                rest = self._zlib.unused_data
+                self._zlib = zlib.decompressobj(self._wbits)
+                out += self._zlib.decompress(rest, limit - len(out))
         except zlib.error:
             if self.coding == "deflate" and not self._started:  # raw deflate, no zlib header
                 self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -46,6 +53,15 @@ class _Inflater:
             raise EncodingRefused(f"the body is not valid {self.coding}") from None
         self._started = True
         return out
+
+    def _next_member(self) -> bool:
+        """Whether another gzip member has begun after the one just ended (its magic number
+        whole: a header split between two chunks waits for the next)."""
+        return (
+            self.coding == "gzip"
+            and self._zlib.eof
+            and self._zlib.unused_data.startswith(_GZIP_MAGIC)
+        )
 
     @property
     def ended(self) -> bool:

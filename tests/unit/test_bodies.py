@@ -109,3 +109,35 @@ def test_a_body_stopped_at_its_cap_or_empty_is_not_cut() -> None:
     capped.finish()  # its end was never wanted
     assert capped.truncated
     CappedBody("gzip", MB).finish()  # no bytes at all: an empty answer marked gzip
+
+
+@pytest.mark.parametrize("size", [1, 7, 65536])
+def test_gzip_members_are_read_one_after_another_within_the_cap(size: int) -> None:
+    """A body of several gzip members is their texts in order, whatever the chunks (a member's
+    header split between two); the cap counts every member's text."""
+    parts = [b"alpha " * 300, b"beta " * 300, b"gamma " * 300]
+    data = b"".join(gzip.compress(p) for p in parts)
+    body = CappedBody("gzip", 10 * MB)
+    for chunk in (data[i : i + size] for i in range(0, len(data), size)):
+        assert not body.feed(chunk)
+    body.finish()
+    assert body.content == b"".join(parts) and not body.truncated
+    capped = CappedBody("gzip", len(parts[0]) + 10)
+    assert any(capped.feed(c) for c in chunks(data, size)) and capped.truncated
+    assert capped.content == b"".join(parts)[: len(parts[0]) + 10]
+
+
+def test_a_second_gzip_member_cut_short_is_a_cut_body() -> None:
+    data = gzip.compress(b"whole " * 200) + gzip.compress(b"cut " * 2000)[:-40]
+    body = CappedBody("gzip", MB)
+    body.feed(data)
+    with pytest.raises(BodyCut):
+        body.finish()
+
+
+def test_bytes_after_the_last_gzip_member_are_ignored() -> None:
+    """Padding after the stream (NULs some servers add) is not text and no error."""
+    body = CappedBody("gzip", MB)
+    body.feed(gzip.compress(b"text " * 100) + b"\0" * 16)
+    body.finish()
+    assert body.content == b"text " * 100
