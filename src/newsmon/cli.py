@@ -2,9 +2,10 @@
 
 Exit status: 0 when the pass completed (even with some feeds failing); 1 when `eval` finds a
 figure under its floor, `health` finds a problem, `feeds` a feed failing for too long or `feeds
-add` no feed it can read (or one configured already); 2 for a bad configuration or argument; 3 for an unusable database (unreachable, read-only, full, failing under a
-command); 4 when Slack rejects the credentials; 5 when the pass ran but failed (every feed
-failed, delivery blocked for several passes); 6 when the pass crashed or timed out.
+add` no feed it can read (or one configured already); 2 for a bad configuration or argument;
+3 for an unusable database (unreachable, read-only, full, failing under a command); 4 when
+Slack rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery
+blocked for several passes); 6 when the pass crashed or timed out.
 """
 
 from __future__ import annotations
