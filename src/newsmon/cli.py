@@ -64,12 +64,19 @@ app = typer.Typer(
     help="Monitor AI news feeds for open-source, AI-safety and policy stories.",
 )
 
+
+def default_note(text: str) -> str:
+    """`[default: text]` for an option's help. Escaped: the help is Rich markup, which took the
+    bare brackets for a style tag and dropped them, so `--help` never showed these defaults."""
+    return rf"\[default: {text}]"
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
         "-c",
-        help="Configuration file [default: $NEWSMON_CONFIG or config/newsmon.yaml]",
+        help="Configuration file " + default_note("$NEWSMON_CONFIG or config/newsmon.yaml"),
     ),
 ]
 
@@ -192,7 +199,9 @@ def backfill(
     since: Annotated[
         str | None, typer.Option(help="First day (YYYY-MM-DD, UTC) of articles first seen")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day, inclusive [default: today]")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day, inclusive " + default_note("today"))
+    ] = None,
     urls: Annotated[
         bool, typer.Option("--urls", help="Fetch, store and classify the given pages instead")
     ] = False,
@@ -355,7 +364,8 @@ def prune(
     days: Annotated[
         float | None,
         typer.Option(
-            min=0, help="Articles first seen more than this many days ago [default: retention]"
+            min=0,
+            help="Articles first seen more than this many days ago " + default_note("retention"),
         ),
     ] = None,
     config: ConfigOption = None,
