@@ -1,10 +1,11 @@
 """The `newsmon` command: run a pass, backfill, and look into the corpus.
 
 Exit status: 0 when the pass completed (even with some feeds failing); 1 when `eval` finds a
-figure under its floor, `health` finds a problem or `feeds` a feed failing for too long; 2 for a
-bad configuration; 3 for an unusable database (unreachable, read-only, full, failing under a
-command); 4 when Slack rejects the credentials; 5 when the pass ran but failed (every feed
-failed, delivery blocked for several passes); 6 when the pass crashed or timed out.
+figure under its floor, `health` finds a problem, `feeds` a feed failing for too long or `feeds
+add` no feed it can read (or one configured already); 2 for a bad configuration or argument;
+3 for an unusable database (unreachable, read-only, full, failing under a command); 4 when
+Slack rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery
+blocked for several passes); 6 when the pass crashed or timed out.
 """
 
 from __future__ import annotations
@@ -63,12 +64,19 @@ app = typer.Typer(
     help="Monitor AI news feeds for open-source, AI-safety and policy stories.",
 )
 
+
+def default_note(text: str) -> str:
+    """`[default: text]` for an option's help. Escaped: the help is Rich markup, which took the
+    bare brackets for a style tag and dropped them, so `--help` never showed these defaults."""
+    return rf"\[default: {text}]"
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
         "-c",
-        help="Configuration file [default: $NEWSMON_CONFIG or config/newsmon.yaml]",
+        help="Configuration file " + default_note("$NEWSMON_CONFIG or config/newsmon.yaml"),
     ),
 ]
 
@@ -191,7 +199,9 @@ def backfill(
     since: Annotated[
         str | None, typer.Option(help="First day (YYYY-MM-DD, UTC) of articles first seen")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Last day, inclusive [default: today]")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Last day, inclusive " + default_note("today"))
+    ] = None,
     urls: Annotated[
         bool, typer.Option("--urls", help="Fetch, store and classify the given pages instead")
     ] = False,
@@ -354,7 +364,8 @@ def prune(
     days: Annotated[
         float | None,
         typer.Option(
-            min=0, help="Articles first seen more than this many days ago [default: retention]"
+            min=0,
+            help="Articles first seen more than this many days ago " + default_note("retention"),
         ),
     ] = None,
     config: ConfigOption = None,

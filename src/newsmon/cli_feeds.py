@@ -26,6 +26,7 @@ from newsmon.cli import (
     _fmt,
     _store,
     app,
+    default_note,
 )
 from newsmon.config import ConfigError, config_path
 from newsmon.urls import shown_url
@@ -138,8 +139,12 @@ def feeds(
 @feeds_app.command("add")
 def feeds_add(
     url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed")],
-    name: Annotated[str | None, typer.Option(help="Feed name [default: from the site]")] = None,
-    language: Annotated[str | None, typer.Option(help="ko or en [default: guessed]")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Feed name " + default_note("from the site"))
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="ko or en " + default_note("guessed"))
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Find a site's feed, check that it parses, and add it to the configuration file."""

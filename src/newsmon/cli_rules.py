@@ -24,12 +24,15 @@ from newsmon.cli import (
     _fail,
     _rules,
     app,
+    default_note,
 )
 from newsmon.config import ConfigError
 
 RulesOption = Annotated[
     Path | None,
-    typer.Option("--rules", help="Topic rules file [default: topics_file of the configuration]"),
+    typer.Option(
+        "--rules", help="Topic rules file " + default_note("topics_file of the configuration")
+    ),
 ]
 KoreanOption = Annotated[
     str | None,
