@@ -176,7 +176,7 @@ def _age(delta: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
-def _hours(delta: timedelta) -> str:
+def within_option(delta: timedelta) -> str:
     """`delta` as `newsmon alerts retry --within` reads it, whole hours up: "24h"."""
     return f"{-(-int(delta.total_seconds()) // 3600)}h"
 
@@ -200,7 +200,7 @@ def _failed_alerts(
     return Problem(
         ProblemKind.ALERTS_FAILED,
         f"{' and '.join(parts)}: `newsmon alerts retry --failed "
-        f"--within {_hours(policy.failed_alerts_within)}` re-queues them",
+        f"--within {within_option(policy.failed_alerts_within)}` re-queues them",
     )
 
 
