@@ -46,6 +46,7 @@ from newsmon.pipeline import (
 )
 from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
+from newsmon.verdict import PagesFailed, judge_pages
 
 BATCH = 500  # articles read, re-classified and reported at a time
 # Given pages fetched and stored at a time, each batch one task within BACKFILL_TASK_TIMEOUT:
@@ -95,14 +96,19 @@ async def pages_task(
 
 
 def finish_run(
-    ctx: Context, run_id: int | None, summary: dict[str, Any], delivery: DeliveryOutcome | None
+    ctx: Context,
+    run_id: int | None,
+    summary: dict[str, Any],
+    delivery: DeliveryOutcome | None,
+    failure: str | None = None,
 ) -> str | None:
     """Record the run's end: failed when Slack refused the credentials (returned, for the
-    flow to raise once its artifact is written), else completed. A dry run has no run."""
+    flow to raise once its artifact is written) or with `failure` (the run did not do its
+    job), else completed. A dry run has no run."""
     refused = delivery.credential_error if delivery else None
     if run_id is not None:
-        status = RunStatus.FAILED if refused else RunStatus.COMPLETED
-        ctx.store.runs.finish_run(run_id, status, summary, refused)
+        status = RunStatus.FAILED if refused or failure else RunStatus.COMPLETED
+        ctx.store.runs.finish_run(run_id, status, summary, refused or failure)
     return refused
 
 
@@ -251,7 +257,9 @@ async def backfill_urls(
     they are queued whatever the story's age and sent (at most `slack.max_per_pass` now). A page
     stored already, or listed already under another address, is not fetched again. `dry_run`
     writes and sends nothing; the `backfill-urls` artifact lists the first 500 pages and counts
-    the rest, the result every page, either way."""
+    the rest, the result every page, either way. When every page it tried failed (a page stored
+    already is not tried) nothing was loaded: the run is recorded failed and raises
+    `PagesFailed`, a dry run too (`newsmon.verdict.judge_pages`)."""
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
@@ -281,14 +289,19 @@ async def backfill_urls(
         if alerts and not dry_run:
             delivery = deliver(ctx, ctx.config.slack.max_per_pass, required=require_slack)
         result = PagesResult(tuple(as_listed(urls, where, pages)), dry_run, delivery)
-        refused = finish_run(ctx, run_id, result.as_dict(), delivery)
+        verdict = judge_pages(result.pages)
+        refused = finish_run(ctx, run_id, result.as_dict(), delivery, verdict.message or None)
         logger.info("backfill-urls: %s", result.line())
         create_table_artifact(  # type: ignore[call-arg]
             key="backfill-urls", table=result.table(), description=result.line(), _sync=True
         )
-        if refused:
+        if refused or not verdict.ok:
             run_id = None  # recorded as failed above, not as a crash
+        if refused:
             raise CredentialError(refused)
+        if not verdict.ok:
+            logger.error("backfill-urls failed: %s", verdict.message)
+            raise PagesFailed(verdict, result)
         return result
     except BaseException as exc:
         if run_id is not None:

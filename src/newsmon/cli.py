@@ -5,7 +5,8 @@ figure under its floor, `health` finds a problem, `feeds` a feed failing for too
 add` no feed it can read (or one configured already); 2 for a bad configuration or argument;
 3 for an unusable database (unreachable, read-only, full, failing under a command); 4 when
 Slack rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery
-blocked for several passes); 6 when the pass crashed or timed out.
+blocked for several passes; a backfill of pages whose every page tried failed); 6 when the
+pass crashed or timed out.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def _flow_outcome(what: str) -> Iterator[None]:
     from newsmon.pipeline.digests import DigestsUnfinished
     from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
-    from newsmon.verdict import PassFailed
+    from newsmon.verdict import PagesFailed, PassFailed
 
     try:
         yield
@@ -143,6 +144,10 @@ def _flow_outcome(what: str) -> Iterator[None]:
         ) from None
     except PassFailed as exc:
         for line in exc.totals.cli_lines():
+            typer.echo(line)
+        raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
+    except PagesFailed as exc:  # recorded (unless a dry run): every page tried failed
+        for line in exc.result.cli_lines():
             typer.echo(line)
         raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
     except DigestsUnfinished as exc:  # recorded: digests left for later, or parts refused

@@ -94,7 +94,8 @@ def alerts_retry(
     config: ConfigOption = None,
 ) -> None:
     """Re-queue alerts (failed, skipped or waiting for a retry): the next pass sends them.
-    `--within` keeps an outage's alerts from bringing back stories that failed long ago."""
+    `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
+    alerts from bringing back stories that failed long ago."""
     from newsmon.digest import parse_duration
 
     if not ids and not failed:
@@ -107,9 +108,12 @@ def alerts_retry(
     store = _store(cfg)
     try:
         count = store.retry_alerts(ids or [], failed=failed, since=since)
+        replies = store.replies.retry_failed_replies(since) if failed else 0
     finally:
         store.close()
-    typer.echo(f"re-queued {count} alert(s)")
+    typer.echo(
+        f"re-queued {count} alert(s)" + (f", {replies} thread reply(ies)" if replies else "")
+    )
 
 
 @app.command()

@@ -176,9 +176,32 @@ def _age(delta: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
-def _hours(delta: timedelta) -> str:
+def within_option(delta: timedelta) -> str:
     """`delta` as `newsmon alerts retry --within` reads it, whole hours up: "24h"."""
     return f"{-(-int(delta.total_seconds()) // 3600)}h"
+
+
+def _failed_alerts(
+    policy: HealthPolicy, alerts: Mapping[str, int], replies: Mapping[str, int]
+) -> Problem | None:
+    """One `alerts_failed` problem for the alerts and thread replies that gave up recently: a
+    reply that never posted is a lost part of a story (its thread never names that source)."""
+    window, parts = _age(policy.failed_alerts_within), list[str]()
+    for counts, what, lost in (
+        (alerts, "alert(s)", "their stories never posted"),
+        (replies, "thread reply(ies)", "the source they name never posted in the story's thread"),
+    ):
+        if total := sum(counts.values()):
+            when = "" if parts else f" gave up in the last {window}"
+            channels = ", ".join(f"{c} {n}" for c, n in counts.items() if n)
+            parts.append(f"{total} {what}{when}, {lost} ({channels})")
+    if not parts:
+        return None
+    return Problem(
+        ProblemKind.ALERTS_FAILED,
+        f"{' and '.join(parts)}: `newsmon alerts retry --failed "
+        f"--within {within_option(policy.failed_alerts_within)}` re-queues them",
+    )
 
 
 def _unfinished_digests(now: datetime, digests: Sequence[UnfinishedDigest]) -> list[Problem]:
@@ -291,6 +314,7 @@ def assess(
     digests: Sequence[UnfinishedDigest] = (),
     failed: Mapping[str, int] | None = None,
     ops_refused: ChannelBlock | None = None,
+    failed_replies: Mapping[str, int] | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -300,6 +324,7 @@ def assess(
     `unreadable`, the channels whose history could not be read at their last lookup;
     `digests`, the digests begun and not finished;
     `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`;
+    `failed_replies`, likewise the thread replies (a posted story's "also reported by");
     `ops_refused`, the operations channel when Slack refused its last notice for a reason
     that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`).
     """
@@ -404,16 +429,9 @@ def assess(
                     channel,
                 )
             )
-    if failed and (gave_up := sum(failed.values())):
-        channels = ", ".join(f"{c} {n}" for c, n in failed.items() if n)
-        problems.append(
-            Problem(
-                ProblemKind.ALERTS_FAILED,
-                f"{gave_up} alert(s) gave up in the last {_age(policy.failed_alerts_within)}, "
-                f"their stories never posted ({channels}): `newsmon alerts retry --failed "
-                f"--within {_hours(policy.failed_alerts_within)}` re-queues them",
-            )
-        )
+    failure = _failed_alerts(policy, failed or {}, failed_replies or {})
+    if failure is not None:
+        problems.append(failure)
     for channel, trouble in (unreadable or {}).items():
         problems.append(
             Problem(

@@ -28,7 +28,7 @@ from typing import Any
 from newsmon.alerts import MAX_SECTION_CHARS, Marker, Message, clip_escaped, slack_len, when
 from newsmon.bounds import clean_text
 from newsmon.corpus.records import Announced
-from newsmon.health import FeedVerdict, HealthReport, Problem, ProblemKind
+from newsmon.health import FeedVerdict, HealthReport, Problem, ProblemKind, within_option
 from newsmon.urls import hide_secrets, shown_url
 
 NOTICE_EVENT = "newsmon_notice"
@@ -73,7 +73,7 @@ HINTS: dict[ProblemKind, str] = {
     ),
     ProblemKind.ALERTS_FAILED: (
         "`newsmon alerts --status failed` lists them; once Slack takes posts, "
-        "`newsmon alerts retry --failed --within 24h` re-queues them "
+        "`newsmon alerts retry --failed --within {within}` re-queues them "
         "(or `newsmon alerts retry ID…`)"
     ),
     ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
@@ -187,7 +187,9 @@ def open_line(report: HealthReport, problem: Problem, since: datetime | None, zo
     about = f" — {subject}" if subject else ""
     began = f"since {when(since, zone)}" if since else f"seen {when(report.checked_at, zone)}"
     detail = safe_text(problem.message, MAX_DETAIL_CHARS)
-    return f"*{TITLES[problem.kind]}*{about} ({began}): {detail}. What to do: {HINTS[problem.kind]}"
+    # the window health counted failed alerts over, so the command re-queues what it names
+    hint = HINTS[problem.kind].format(within=within_option(report.policy.failed_alerts_within))
+    return f"*{TITLES[problem.kind]}*{about} ({began}): {detail}. What to do: {hint}"
 
 
 def resolved_line(problem: Announced, now: datetime, zone: tzinfo) -> str:

@@ -1,6 +1,7 @@
 """The verdict on one monitoring pass that ran to its end: did it do its job? A pass whose every
 feed failed, or whose delivery stayed blocked pass after pass, is recorded and then fails, so
-the flow run ends Failed and the operator sees it (`newsmon.health` judges the installation)."""
+the flow run ends Failed and the operator sees it (`newsmon.health` judges the installation).
+A backfill of given pages is judged the same way: every page it tried failing fails it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from newsmon.corpus.records import RunRecord, RunStatus
 
 if TYPE_CHECKING:  # `newsmon.health` reads stored verdicts; the report imports the pipeline
-    from newsmon.report import PassTotals
+    from newsmon.pipeline import PageOutcome
+    from newsmon.report import PagesResult, PassTotals
 
 BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
 STREAK_LOOKBACK = 48  # earlier passes read for the streak (idle ones in between are skipped)
@@ -23,6 +25,7 @@ class VerdictKind(StrEnum):
     OK = "ok"
     ALL_FEEDS_FAILED = "all_feeds_failed"
     DELIVERY_BLOCKED = "delivery_blocked"
+    ALL_PAGES_FAILED = "all_pages_failed"  # a backfill of given pages loaded none it tried
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,16 @@ class PassFailed(Exception):
         super().__init__(verdict.message)
         self.verdict = verdict
         self.totals = totals
+
+
+class PagesFailed(Exception):
+    """A backfill of given pages ran to its end (and was recorded, unless a dry run) but every
+    page it tried failed: the flow run must end Failed, the command exit non-zero."""
+
+    def __init__(self, verdict: PassVerdict, result: PagesResult) -> None:
+        super().__init__(verdict.message)
+        self.verdict = verdict
+        self.result = result
 
 
 class Delivery(StrEnum):
@@ -112,6 +125,22 @@ def judge_pass(
                 f"delivery blocked for {streak} passes in a row: {totals.alerts_pending} "
                 f"alerts pending, none sent ({totals.sender}): {totals.delivery_errors[0]}",
             )
+    return PassVerdict()
+
+
+def judge_pages(pages: Sequence[PageOutcome]) -> PassVerdict:
+    """The verdict on a backfill of given pages, as `judge_pass`'s on feeds: it fails when
+    every page it tried failed (404s, refused or unresolvable addresses, timeouts: nothing was
+    loaded, though the operator asked for it). A page stored already was not tried and counts
+    neither way, as a feed not due; one page loaded (or, in a dry run, read) among failures
+    completes the run, its summary counting them."""
+    tried = [p for p in pages if p.fate != "stored already"]
+    failed = [f"{p.url}: {p.error}" for p in tried if p.fate == "failed"]
+    if failed and len(failed) == len(tried):
+        return PassVerdict(
+            VerdictKind.ALL_PAGES_FAILED,
+            f"every page tried failed ({len(failed)}): {_named(failed)}",
+        )
     return PassVerdict()
 
 

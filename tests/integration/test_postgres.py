@@ -104,6 +104,14 @@ def test_0018_adds_when_an_alert_failed_and_its_downgrade_drops_it(pg_url: str) 
         engine.dispose()
 
 
+def test_0020_adds_when_a_thread_reply_failed_and_its_downgrade_drops_it(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_adds_a_column(engine, "0020", "alert_replies", "failed_at")
+    finally:
+        engine.dispose()
+
+
 def test_old_stories_leave_the_near_duplicate_index_on_postgres(pg_url: str) -> None:
     store = Store.open(pg_url)
     try:

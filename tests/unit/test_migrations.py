@@ -93,3 +93,14 @@ def test_0018_adds_when_an_alert_failed_and_its_downgrade_drops_it(tmp_path: Pat
         assert_adds_a_column(engine, "0018", "alerts", "failed_at")
     finally:
         engine.dispose()
+
+
+def test_0020_adds_when_a_thread_reply_failed_and_its_downgrade_drops_it(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk20.db'}")
+    try:
+        assert_adds_a_column(engine, "0020", "alert_replies", "failed_at")
+    finally:
+        engine.dispose()

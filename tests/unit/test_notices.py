@@ -16,7 +16,7 @@ from newsmon.corpus.records import (
     RunStatus,
     UnfinishedDigest,
 )
-from newsmon.health import HealthReport, ProblemKind, assess
+from newsmon.health import HealthPolicy, HealthReport, ProblemKind, assess
 from newsmon.notices import (
     HINTS,
     MAX_LISTED,
@@ -238,3 +238,15 @@ def test_a_grouped_notice_with_emoji_in_its_errors_fits_one_slack_section() -> N
         listed = draft.text.count("\n• ")
         more = count - listed
         assert listed >= 1 and (more == 0 or f"… and {more} more: `newsmon health`" in draft.text)
+
+
+def test_the_failed_alerts_hint_re_queues_the_window_health_counted() -> None:
+    """The hint's `--within` is the health window's, not a fixed 24h: with alerts counted over
+    two days, `retry --failed --within 24h` would leave those that failed a day and more ago
+    unsent while the notice says it re-queues them."""
+    policy = HealthPolicy(failed_alerts_within=timedelta(hours=48))
+    health = assess(NOW, [DONE], [], {}, policy=policy, failed={"#ok": 2})
+    [draft] = plan_notices(health, []).drafts
+    hint = draft.text.split("What to do: ", 1)[1]
+    assert "`newsmon alerts retry --failed --within 48h`" in hint
+    assert "24h" not in draft.text

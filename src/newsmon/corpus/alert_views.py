@@ -1,4 +1,5 @@
-"""What health reads of the outbox beyond its counts: the alerts that gave up recently.
+"""What health reads of the outbox beyond its counts: the alerts (and thread replies) that gave
+up recently.
 
 Reads only; queueing, claiming and recording alerts is `Outbox`'s job.
 """
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.schema import AlertRow
+from newsmon.corpus.schema import AlertRow, ReplyRow
 
 
 class AlertViews:
@@ -29,6 +30,18 @@ class AlertViews:
             select(AlertRow.channel, func.count())
             .where(AlertRow.status == AlertStatus.FAILED, AlertRow.failed_at >= since)
             .group_by(AlertRow.channel)
+        )
+        with self._db.session() as s:
+            return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}
+
+    def failed_replies_since(self, since: datetime) -> dict[str, int]:
+        """Thread replies per channel that gave up at or after `since`: posted stories whose
+        thread never named that source. Replies failed before migration 0019 kept no time;
+        those dropped because their alert was never posted are `skipped`, not failures."""
+        query = (
+            select(ReplyRow.channel, func.count())
+            .where(ReplyRow.status == AlertStatus.FAILED, ReplyRow.failed_at >= since)
+            .group_by(ReplyRow.channel)
         )
         with self._db.session() as s:
             return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}

@@ -179,7 +179,7 @@ def record_failure(
     Returns the new status, or None when the lease was lost.
     """
     status = AlertStatus.PENDING if retry_at is not None else AlertStatus.FAILED
-    # an alert keeps when it gave up: health reports those that did recently
+    # an alert or reply keeps when it gave up: health reports those that did recently
     gave_up = {"failed_at": utcnow() if status is AlertStatus.FAILED else None}
     ok = _settle(
         s,
@@ -192,7 +192,7 @@ def record_failure(
             "last_error": error[:2000],
             "next_attempt_at": retry_at,
             "post_started_at": maybe_posted_since,
-            **(gave_up if model is AlertRow else {}),
+            **gave_up,
         },
     )
     return status if ok else None

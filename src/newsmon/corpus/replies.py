@@ -166,6 +166,24 @@ class Replies:
                 maybe_posted_since=maybe_posted_since,
             )
 
+    def retry_failed_replies(self, since: datetime | None = None) -> int:
+        """Re-queue the replies that gave up (`since` when given), as `newsmon alerts retry
+        --failed` does their alerts: attempts start again. Returns how many."""
+        query = update(ReplyRow).where(ReplyRow.status == AlertStatus.FAILED)
+        if since is not None:
+            query = query.where(ReplyRow.failed_at >= since)
+        with self._db.session() as s:
+            done = s.execute(
+                query.values(
+                    status=AlertStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=None,
+                    last_error=None,
+                    failed_at=None,
+                ).execution_options(synchronize_session=False)
+            )
+            return int(getattr(done, "rowcount", 0) or 0)
+
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:
             query = select(func.count()).select_from(ReplyRow).where(ReplyRow.status == status)

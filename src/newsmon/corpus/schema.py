@@ -293,6 +293,8 @@ class ReplyRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it gave up, as an alert's (migration 0020; None for replies failed before it).
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SlackChannelRow(Base):

@@ -34,6 +34,7 @@ def health_report(
         unreadable=_in_use(store, config),
         digests=store.digests.unfinished_digests(now),
         failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
+        failed_replies=store.alert_views.failed_replies_since(now - policy.failed_alerts_within),
         ops_refused=_ops_refused(store, config),
     )
 

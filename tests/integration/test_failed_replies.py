@@ -1,0 +1,67 @@
+"""Thread replies ("also reported by …") that gave up in a Slack outage, on SQLite and
+PostgreSQL with the fake Slack on loopback: like alerts that gave up, `newsmon health` must say
+so (`alerts_failed`) and `newsmon alerts retry --failed` must re-queue them; before, they
+failed silently and health stayed green while the story's thread never named the source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_UNHEALTHY, app
+from newsmon.corpus.records import AlertStatus
+from newsmon.pipeline import deliver
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack, Scripted
+
+runner = CliRunner()
+SLACK_DOWN = Scripted(503, {"ok": False, "error": "service_unavailable"})
+
+
+def alerts_failed(config: Path) -> list[dict[str, Any]]:
+    """The `alerts_failed` problems of `newsmon health --json` (which exits 1 here anyway: no
+    monitoring pass has run)."""
+    result = runner.invoke(app, ["health", "--config", str(config), "--json"])
+    assert result.exit_code == EXIT_UNHEALTHY, result.output
+    return [p for p in json.loads(result.output)["problems"] if p["kind"] == "alerts_failed"]
+
+
+def test_a_thread_reply_that_gave_up_is_reported_and_retried_like_an_alert(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    config = config_path(tmp_path, db_url, retry_delays_minutes=[0.0], stop_after_failures=1000)
+    ctx = context(config, slack)
+    try:
+        [article] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1  # the story is posted
+        other = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
+        assert ctx.store.queue_replies(article, other.id, "https://wire.example/copy") == 1
+        slack.outage = SLACK_DOWN  # Slack is down through the reply's two tries
+        assert deliver(ctx).retrying == 1
+        assert deliver(ctx).failed == 1
+        assert ctx.store.replies.count_replies(AlertStatus.FAILED) == 1
+        slack.outage = None
+        assert deliver(ctx).replies_sent == 0  # nothing pending: a pass finds nothing to do
+    finally:
+        ctx.close()
+
+    [problem] = alerts_failed(config)
+    assert problem["message"].startswith("1 thread reply(ies) gave up in the last 24 h")
+    assert "#news 1" in problem["message"]
+
+    retried = runner.invoke(
+        app, ["alerts", "retry", "--failed", "--within", "24h", "--config", str(config)]
+    )
+    assert retried.exit_code == 0, retried.output
+    assert "1 thread reply(ies)" in retried.output
+    ctx = context(config, slack)
+    try:
+        assert deliver(ctx).replies_sent == 1
+    finally:
+        ctx.close()
+    [reply] = slack.replies()
+    assert reply["thread_ts"] == slack.top_level("#news")[0]["ts"]
+    assert alerts_failed(config) == []
