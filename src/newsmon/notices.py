@@ -17,7 +17,11 @@ passes in a row have not found it: while it flaps, nothing more is said.
 Pacing: a pass announces at most `MAX_SINGLE` problems one notice each; when more appear at
 once (40 feeds failing because DNS is down) they share one grouped notice naming the first
 `MAX_LISTED` and counting the rest. Resolutions are grouped the same way, so a pass decides at
-most 2 × `MAX_SINGLE` notices, and typically one or two.
+most 2 × `MAX_SINGLE` notices, and typically one or two. One cause seldom brings its problems
+in one pass (feeds last worked at their own polls, minutes apart, so their 24 hours of failing
+run out pass after pass): a problem of a kind with a subject appearing within `GROUP_WINDOW`
+of one of its kind still open is announced in the thread of that one's notice, not at the top
+level, and resolved there.
 
 Text from feeds is hostile: a feed's last error quotes server bytes. Everything shown is
 escaped for Slack's mrkdwn (`&`, `<`, `>`), cut to a bounded length, and every URL in it goes
@@ -47,6 +51,9 @@ RESOLVE_AFTER_PASSES = 2
 # as flapping) until this many passes in a row (3 hours of 20-minute passes) have not found it.
 FLAP_WINDOW = timedelta(hours=6)
 FLAP_RESOLVE_AFTER_PASSES = 9
+# A problem (with a subject) appearing this soon after one of its kind, still open, was
+# announced joins that one's thread: one cause, one top-level notice.
+GROUP_WINDOW = timedelta(hours=2)
 MAX_DETAIL_CHARS = 300  # what the health check said about one problem, as shown
 MAX_KEY_CHARS = 300
 
@@ -265,6 +272,43 @@ def _fallback(text: str) -> str:
     return text.split("\n", 1)[0].replace("*", "")[:300]
 
 
+def _thread_for(problem: Problem, announced: Sequence[Announced], now: datetime) -> int | None:
+    """The notice whose thread a problem appearing now joins: that of the first problem of its
+    kind still open and announced within `GROUP_WINDOW`, for kinds with a subject."""
+    if problem.subject is None:
+        return None
+    near = [
+        a
+        for a in announced
+        if a.kind == problem.kind.value
+        and a.notice_id is not None
+        and now - a.opened_at <= GROUP_WINDOW
+    ]
+    return min(near, key=lambda a: (a.opened_at, a.id)).notice_id if near else None
+
+
+def _openings(appeared: Sequence[Appeared], thread_of: int | None) -> list[Draft]:
+    """The notices announcing `appeared`: one each up to `MAX_SINGLE`, else one grouped."""
+    if len(appeared) <= MAX_SINGLE:
+        texts = [f":rotating_light: newsmon: {a.line}" for a in appeared]
+        return [
+            Draft(t, _fallback(t), opens=(a,), thread_of=thread_of)
+            for t, a in zip(texts, appeared, strict=True)
+        ]
+    kinds = {a.problem.kind for a in appeared}
+    what = (
+        f"{len(appeared)} × {TITLES[next(iter(kinds))]}"
+        if len(kinds) == 1
+        else f"{len(appeared)} health problems"
+    )
+    head = (
+        f":rotating_light: newsmon: *{what}* appeared at once "
+        "(often one cause: the network, DNS, a proxy)"
+    )
+    text = _group(head, [a.line for a in appeared])
+    return [Draft(text, _fallback(text), opens=tuple(appeared), thread_of=thread_of)]
+
+
 def plan_notices(
     report: HealthReport,
     announced: Sequence[Announced],
@@ -294,24 +338,12 @@ def plan_notices(
     gone = [a for a in missing if a.absent_passes + 1 >= resolve_after(a)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     absences |= {a.id: 0 for a in announced if a.key in current and a.absent_passes}
-    drafts: list[Draft] = []
-    if 0 < len(appeared) <= MAX_SINGLE:
-        for a in appeared:
-            text = f":rotating_light: newsmon: {a.line}"
-            drafts.append(Draft(text, _fallback(text), opens=(a,)))
-    elif appeared:
-        kinds = {a.problem.kind for a in appeared}
-        what = (
-            f"{len(appeared)} × {TITLES[next(iter(kinds))]}"
-            if len(kinds) == 1
-            else f"{len(appeared)} health problems"
-        )
-        head = (
-            f":rotating_light: newsmon: *{what}* appeared at once "
-            "(often one cause: the network, DNS, a proxy)"
-        )
-        text = _group(head, [a.line for a in appeared])
-        drafts.append(Draft(text, _fallback(text), opens=tuple(appeared)))
+    threads: dict[int | None, list[Appeared]] = {}
+    for a in appeared:
+        threads.setdefault(_thread_for(a.problem, announced, now), []).append(a)
+    drafts = _openings(threads.pop(None, []), None)
+    for thread_of, joining in threads.items():
+        drafts += _openings(joining, thread_of)
     if 0 < len(gone) <= MAX_SINGLE:
         for g in gone:
             text = f":white_check_mark: newsmon: {resolved_line(g, now, zone)}"

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from newsmon.clock import utcnow
-from newsmon.corpus.records import RunRecord, RunStatus
+from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, ProblemKind, assess
 from newsmon.notices import FLAP_RESOLVE_AFTER_PASSES, NOTICE_EVENT
 from newsmon.pipeline.notices import announce_health
@@ -73,5 +73,68 @@ def test_a_pass_failing_one_time_in_three_is_not_announced_and_resolved_every_ho
         for _ in range(12):
             announce_health(ctx, passes.run(failed=False))
         assert len(fake.metadata_ids(NOTICE_EVENT)) == 4
+    finally:
+        ctx.close()
+
+
+def failing_feeds(now: datetime, last_success: dict[str, datetime]) -> HealthReport:
+    """Feeds that have failed since their last success (DNS down for all of them)."""
+    done = RunRecord(1, "monitor", RunStatus.COMPLETED, now - timedelta(minutes=2), now, DONE)
+    feeds = [
+        FeedHealth(
+            name,
+            f"https://{name}.example/feed",
+            now - timedelta(minutes=5),
+            ok,
+            "DNS lookup failed" if ok < now - timedelta(minutes=5) else None,
+            now - timedelta(minutes=5),
+            9 if ok < now - timedelta(minutes=5) else 0,
+            10,
+            3,
+            last_new_at=now - timedelta(hours=1),
+        )
+        for name, ok in last_success.items()
+    ]
+    return assess(now, [done], feeds, {})
+
+
+def test_feeds_taken_down_by_one_cause_are_told_in_one_thread_not_one_by_one(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """DNS went down for eight feeds at once; each had last worked at its own poll, minutes
+    apart, so their 24 hours of failing ran out pass after pass: the operations channel got a
+    notice per feed, one by one, over an hour. The first is posted at the top level; those of
+    the same kind that follow within `GROUP_WINDOW` go in its thread, each once, and each is
+    resolved once, in that thread."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    down = utcnow() - timedelta(days=1)  # DNS broke then
+    last_ok = {f"feed-{i}": down - timedelta(minutes=8 * i) for i in range(8)}
+    try:
+        now = down + timedelta(days=1, minutes=-70)
+        opened = 0
+        for _ in range(6):  # two hours of passes: the 24 hours of each run out one by one
+            now += PASS_EVERY
+            opened += announce_health(ctx, failing_feeds(now, last_ok)).opened
+        assert opened == 8
+        [first] = fake.top_level(OPS)  # before: 5 notices at the top level
+        texts = [p["blocks"][0]["text"]["text"] for p in fake.posts]
+        assert all(sum(f"{name} https://" in t for t in texts) == 1 for name in last_ok)
+        assert all(p["thread_ts"] == first["ts"] for p in fake.replies())
+        last_ok["feed-5"] = now  # one feed back: resolved in the thread of the first notice
+        for _ in range(2):
+            now += PASS_EVERY
+            announce_health(ctx, failing_feeds(now, last_ok))
+        assert fake.posts[-1]["thread_ts"] == first["ts"]
+        assert "resolved: feed failing* — feed-5" in fake.posts[-1]["blocks"][0]["text"]["text"]
+        for name in last_ok:  # DNS is back
+            last_ok[name] = now
+        for _ in range(3):
+            now += PASS_EVERY
+            announce_health(ctx, failing_feeds(now, last_ok))
+        assert ctx.store.notices.state().announced == []
+        assert ctx.store.notices.state().waiting == 0
+        posted = fake.metadata_ids(NOTICE_EVENT)
+        assert len(posted) == len(set(posted))
     finally:
         ctx.close()

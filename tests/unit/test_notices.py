@@ -21,6 +21,7 @@ from newsmon.health import HealthReport, ProblemKind, assess
 from newsmon.notices import (
     FLAP_RESOLVE_AFTER_PASSES,
     FLAP_WINDOW,
+    GROUP_WINDOW,
     HINTS,
     MAX_LISTED,
     MAX_SINGLE,
@@ -312,3 +313,19 @@ def test_a_flapping_notice_says_so_and_its_resolution_says_it_stayed_away() -> N
         report(), [replace(flaps, absent_passes=FLAP_RESOLVE_AFTER_PASSES - 1)]
     ).drafts
     assert f"not found for {FLAP_RESOLVE_AFTER_PASSES} passes" in resolved.text
+
+
+def test_a_problem_of_a_kind_announced_just_before_joins_its_thread() -> None:
+    """Feeds down for one cause run out their 24 hours pass after pass: each was a top-level
+    notice. One appearing within GROUP_WINDOW of an open one of its kind goes in its thread."""
+    earlier = replace(announced("feed_failing:a", notice_id=7), opened_at=NOW - GROUP_WINDOW / 2)
+    health = report([feed("a", failing_days=2), feed("b", failing_days=2)])
+    [draft] = plan_notices(health, [earlier]).drafts
+    assert [a.key for a in draft.opens] == ["feed_failing:b"] and draft.thread_of == 7
+    many = report([feed("a", failing_days=2)] + [feed(f"n{i}", failing_days=2) for i in range(5)])
+    [grouped] = plan_notices(many, [earlier]).drafts
+    assert len(grouped.opens) == 5 and grouped.thread_of == 7
+    old = replace(earlier, opened_at=NOW - GROUP_WINDOW * 2)  # long ago: a problem of its own
+    assert [d.thread_of for d in plan_notices(health, [old]).drafts] == [None]
+    stuck = replace(announced("alerts_stuck:#x", notice_id=8), opened_at=NOW)
+    assert [d.thread_of for d in plan_notices(health, [earlier, stuck]).drafts] == [7]

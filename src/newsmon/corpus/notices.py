@@ -131,14 +131,17 @@ class HealthNotices:
             plan = decide(self._announced(s), self._resolved(s, (), now - recent))
             for draft in plan.drafts:
                 thread_of = draft.thread_of
-                if (
-                    thread_of is not None
-                    and s.scalar(
-                        select(HealthNoticeRow.channel).where(HealthNoticeRow.id == thread_of)
-                    )
-                    != channel
-                ):
+                parent = None
+                if thread_of is not None:
+                    parent = s.execute(
+                        select(HealthNoticeRow.channel, HealthNoticeRow.thread_of).where(
+                            HealthNoticeRow.id == thread_of
+                        )
+                    ).one_or_none()
+                if parent is None or parent.channel != channel:
                     thread_of = None  # announced in another channel: say it at the top level
+                elif parent.thread_of is not None:
+                    thread_of = parent.thread_of  # a reply itself: in the thread it is in
                 notice = HealthNoticeRow(
                     channel=channel,
                     text=draft.text,
