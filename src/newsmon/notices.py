@@ -8,10 +8,20 @@ in the thread of the notice that announced it (one found again before that is th
 still, and nothing is said). `newsmon.pipeline.notices` records the decision and posts each
 notice once.
 
+Flapping: a problem found again within `FLAP_WINDOW` of its "resolved" notice comes and goes (a
+pass failing one time in three: a flaky proxy, a crash now and then). Announcing and resolving
+it each time made an "announce" / "resolved" pair every hour, a channel people learn to
+ignore. It is announced once more, as flapping, and resolved only once `FLAP_RESOLVE_AFTER_PASSES`
+passes in a row have not found it: while it flaps, nothing more is said.
+
 Pacing: a pass announces at most `MAX_SINGLE` problems one notice each; when more appear at
 once (40 feeds failing because DNS is down) they share one grouped notice naming the first
 `MAX_LISTED` and counting the rest. Resolutions are grouped the same way, so a pass decides at
-most 2 × `MAX_SINGLE` notices, and typically one or two.
+most 2 × `MAX_SINGLE` notices, and typically one or two. One cause seldom brings its problems
+in one pass (feeds last worked at their own polls, minutes apart, so their 24 hours of failing
+run out pass after pass): a problem of a kind with a subject appearing within `GROUP_WINDOW`
+of one of its kind still open is announced in the thread of that one's notice, not at the top
+level, and resolved there.
 
 Text from feeds is hostile: a feed's last error quotes server bytes. Everything shown is
 escaped for Slack's mrkdwn (`&`, `<`, `>`), cut to a bounded length, and every URL in it goes
@@ -20,7 +30,7 @@ through `shown_url` (a password, a key in the query hidden); a database URL is n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -37,6 +47,13 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # An announced problem is resolved once this many passes in a row have not found it: a share
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
+# A problem back within this long after it was resolved flaps: it stays open (announced once
+# as flapping) until this many passes in a row (3 hours of 20-minute passes) have not found it.
+FLAP_WINDOW = timedelta(hours=6)
+FLAP_RESOLVE_AFTER_PASSES = 9
+# A problem (with a subject) appearing this soon after one of its kind, still open, was
+# announced joins that one's thread: one cause, one top-level notice.
+GROUP_WINDOW = timedelta(hours=2)
 MAX_DETAIL_CHARS = 300  # what the health check said about one problem, as shown
 MAX_KEY_CHARS = 300
 
@@ -117,6 +134,7 @@ class Appeared:
     problem: Problem
     since: datetime | None
     line: str  # mrkdwn, escaped and bounded
+    flapping: bool = False  # back within `FLAP_WINDOW` of its "resolved" notice
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,21 @@ class Plan:
     @property
     def resolved(self) -> list[Announced]:
         return [a for d in self.drafts for a in d.resolves]
+
+    @property
+    def flapping(self) -> list[Appeared]:
+        return [a for a in self.opened if a.flapping]
+
+
+def flapping(problem: Announced) -> bool:
+    """Whether an announced problem came back within `FLAP_WINDOW` of its last resolution."""
+    last = problem.last_resolved
+    return last is not None and problem.opened_at - last <= FLAP_WINDOW
+
+
+def resolve_after(problem: Announced) -> int:
+    """Passes in a row without it that resolve an announced problem."""
+    return FLAP_RESOLVE_AFTER_PASSES if flapping(problem) else RESOLVE_AFTER_PASSES
 
 
 def _verdict(report: HealthReport, name: str | None) -> FeedVerdict | None:
@@ -181,23 +214,38 @@ def _duration(delta: timedelta) -> str:
     return f"{minutes // 1440} days"
 
 
-def open_line(report: HealthReport, problem: Problem, since: datetime | None, zone: tzinfo) -> str:
-    """One problem in one line: what, which feed or channel, since when, what to do."""
+def open_line(
+    report: HealthReport,
+    problem: Problem,
+    since: datetime | None,
+    zone: tzinfo,
+    back_after: timedelta | None = None,
+) -> str:
+    """One problem in one line: what, which feed or channel, since when, what to do; and, when
+    it is back `back_after` its last resolution, that it flaps and what is said from now on."""
     subject = _subject(report, problem)
     about = f" — {subject}" if subject else ""
     began = f"since {when(since, zone)}" if since else f"seen {when(report.checked_at, zone)}"
     detail = safe_text(problem.message, MAX_DETAIL_CHARS)
     # the window health counted failed alerts over, so the command re-queues what it names
     hint = HINTS[problem.kind].format(within=within_option(report.policy.failed_alerts_within))
-    return f"*{TITLES[problem.kind]}*{about} ({began}): {detail}. What to do: {hint}"
+    flaps = ""
+    if back_after is not None:
+        flaps = (
+            f" *Flapping*: back {_duration(back_after)} after it was resolved; nothing more is "
+            f"said while it comes and goes, and it is resolved once {FLAP_RESOLVE_AFTER_PASSES} "
+            "passes in a row have not found it."
+        )
+    return f"*{TITLES[problem.kind]}*{about} ({began}): {detail}.{flaps} What to do: {hint}"
 
 
 def resolved_line(problem: Announced, now: datetime, zone: tzinfo) -> str:
     kind = ProblemKind(problem.kind)
     about = f" — {safe_text(problem.subject, 200)}" if problem.subject else ""
+    stable = f", not found for {FLAP_RESOLVE_AFTER_PASSES} passes" if flapping(problem) else ""
     return (
         f"*resolved: {TITLES[kind]}*{about}, after {_duration(now - problem.began)} "
-        f"(since {when(problem.began, zone)})"
+        f"(since {when(problem.began, zone)}){stable}"
     )
 
 
@@ -223,9 +271,54 @@ def _fallback(text: str) -> str:
     return text.split("\n", 1)[0].replace("*", "")[:300]
 
 
-def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzinfo = UTC) -> Plan:
+def _thread_for(problem: Problem, announced: Sequence[Announced], now: datetime) -> int | None:
+    """The notice whose thread a problem appearing now joins: that of the first problem of its
+    kind still open and announced within `GROUP_WINDOW`, for kinds with a subject."""
+    if problem.subject is None:
+        return None
+    near = [
+        a
+        for a in announced
+        if a.kind == problem.kind.value
+        and a.notice_id is not None
+        and now - a.opened_at <= GROUP_WINDOW
+    ]
+    return min(near, key=lambda a: (a.opened_at, a.id)).notice_id if near else None
+
+
+def _openings(appeared: Sequence[Appeared], thread_of: int | None) -> list[Draft]:
+    """The notices announcing `appeared`: one each up to `MAX_SINGLE`, else one grouped."""
+    if len(appeared) <= MAX_SINGLE:
+        texts = [f":rotating_light: newsmon: {a.line}" for a in appeared]
+        return [
+            Draft(t, _fallback(t), opens=(a,), thread_of=thread_of)
+            for t, a in zip(texts, appeared, strict=True)
+        ]
+    kinds = {a.problem.kind for a in appeared}
+    what = (
+        f"{len(appeared)} × {TITLES[next(iter(kinds))]}"
+        if len(kinds) == 1
+        else f"{len(appeared)} health problems"
+    )
+    head = (
+        f":rotating_light: newsmon: *{what}* appeared at once "
+        "(often one cause: the network, DNS, a proxy)"
+    )
+    text = _group(head, [a.line for a in appeared])
+    return [Draft(text, _fallback(text), opens=tuple(appeared), thread_of=thread_of)]
+
+
+def plan_notices(
+    report: HealthReport,
+    announced: Sequence[Announced],
+    zone: tzinfo = UTC,
+    resolved: Mapping[str, datetime] | None = None,
+) -> Plan:
     """The notices one pass owes: problems of `report` not announced yet, and problems
-    announced whose key `report` no longer holds. Nothing when nothing changed."""
+    announced whose key `report` no longer holds. Nothing when nothing changed. `resolved`:
+    when problems (their keys) resolved within `FLAP_WINDOW` were resolved; one of them found
+    again flaps."""
+    resolved = resolved or {}
     now = report.checked_at
     current: dict[str, Problem] = {}
     for problem in report.problems:
@@ -236,30 +329,20 @@ def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzi
     for key, problem in current.items():
         if key not in known:
             since = problem_since(report, problem)
-            line = open_line(report, problem, since, zone)
-            appeared.append(Appeared(key, problem, since, line))
+            last = resolved.get(key)
+            back = now - last if last is not None and now - last <= FLAP_WINDOW else None
+            line = open_line(report, problem, since, zone, back)
+            appeared.append(Appeared(key, problem, since, line, back is not None))
     missing = [a for a in announced if a.key not in current]
-    gone = [a for a in missing if a.absent_passes + 1 >= RESOLVE_AFTER_PASSES]
+    gone = [a for a in missing if a.absent_passes + 1 >= resolve_after(a)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     absences |= {a.id: 0 for a in announced if a.key in current and a.absent_passes}
-    drafts: list[Draft] = []
-    if 0 < len(appeared) <= MAX_SINGLE:
-        for a in appeared:
-            text = f":rotating_light: newsmon: {a.line}"
-            drafts.append(Draft(text, _fallback(text), opens=(a,)))
-    elif appeared:
-        kinds = {a.problem.kind for a in appeared}
-        what = (
-            f"{len(appeared)} × {TITLES[next(iter(kinds))]}"
-            if len(kinds) == 1
-            else f"{len(appeared)} health problems"
-        )
-        head = (
-            f":rotating_light: newsmon: *{what}* appeared at once "
-            "(often one cause: the network, DNS, a proxy)"
-        )
-        text = _group(head, [a.line for a in appeared])
-        drafts.append(Draft(text, _fallback(text), opens=tuple(appeared)))
+    threads: dict[int | None, list[Appeared]] = {}
+    for a in appeared:
+        threads.setdefault(_thread_for(a.problem, announced, now), []).append(a)
+    drafts = _openings(threads.pop(None, []), None)
+    for thread_of, joining in threads.items():
+        drafts += _openings(joining, thread_of)
     if 0 < len(gone) <= MAX_SINGLE:
         for g in gone:
             text = f":white_check_mark: newsmon: {resolved_line(g, now, zone)}"

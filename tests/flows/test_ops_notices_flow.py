@@ -19,7 +19,8 @@ from newsmon.config import load_config
 from newsmon.corpus import Store
 from newsmon.corpus.schema import FeedRow
 from newsmon.devsite import SiteServer
-from newsmon.notices import NOTICE_EVENT
+from newsmon.notices import FLAP_RESOLVE_AFTER_PASSES, NOTICE_EVENT
+from newsmon.verdict import PassFailed
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
 
@@ -135,3 +136,57 @@ def test_a_pass_that_crashes_is_announced_by_itself(
     [_, resolved] = notices(slack)
     assert resolved["thread_ts"] == opened["ts"]
     assert "*resolved: the last monitoring pass failed*" in resolved["blocks"][0]["text"]["text"]
+
+
+class FlakySite(SiteServer):
+    """The sample site whose feed `path` fails one request in three (a flaky proxy)."""
+
+    def __init__(self, root: Path, path: str) -> None:
+        super().__init__(root)
+        self.flaky_path = path
+        self.flaky_count = 0
+
+    def respond(self, raw_path: str) -> tuple[int, dict[str, str], bytes]:
+        if raw_path.split("?", 1)[0] == self.flaky_path:
+            with self._lock:
+                self.flaky_count += 1
+                fails = self.flaky_count % 3 == 0
+            if fails:
+                return 503, {"Content-Type": "text/plain"}, b"proxy error"
+        return super().respond(raw_path)
+
+
+def test_a_pass_failing_one_time_in_three_is_said_flapping_once_not_announced_every_hour(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """The only feed fails one request in three, so one pass in three fails (every feed tried
+    failed): `last_pass_failed` comes and goes. Announced and resolved once, then said once to
+    be flapping and nothing more while it flaps (before: an "announce" / "resolved" pair every
+    three passes, every hour on the deployment's schedule); resolved once it stays away."""
+    flaky = FlakySite(site.root, "/feeds/en-ai.atom").start()
+    try:
+        config = write_config(
+            tmp_path,
+            feeds=[("frontier-wire", "/feeds/en-ai.atom", "en")],
+            base=flaky.base,
+            channels=CHANNELS,
+            default_channel="#n",
+            slack={"ops_channel": OPS},
+        )
+        failed = 0
+        for _ in range(12):
+            try:
+                asyncio.run(monitor(config_path=str(config), force=True))
+            except PassFailed:
+                failed += 1
+        assert failed == 4
+        # announced, resolved, found again: flapping, said once (before: 8 notices)
+        assert len(notices(slack)) == 3
+        for _ in range(FLAP_RESOLVE_AFTER_PASSES):
+            flaky.flaky_count = 0  # the proxy is fixed: no request fails
+            asyncio.run(monitor(config_path=str(config), force=True))
+        flapping, resolved = notices(slack)[2:]
+        assert resolved["thread_ts"] == flapping["ts"]
+        assert len(notices(slack)) == 4
+    finally:
+        flaky.stop()

@@ -134,7 +134,7 @@ def test_a_notice_posted_by_an_owner_that_died_before_recording_it_is_found(
     ctx = context(config, fake)
     try:
         plan = ctx.store.notices.record(
-            lambda announced: plan_notices(health(["wire"]), announced),
+            lambda announced, _: plan_notices(health(["wire"]), announced),
             OPS,
             utcnow(),
         )

@@ -5,6 +5,7 @@ what the text shows — escaped, bounded, without secrets. Pure: reports made by
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from newsmon.alerts import MAX_SECTION_CHARS, limit_violations, slack_len
@@ -18,6 +19,9 @@ from newsmon.corpus.records import (
 )
 from newsmon.health import HealthPolicy, HealthReport, ProblemKind, assess
 from newsmon.notices import (
+    FLAP_RESOLVE_AFTER_PASSES,
+    FLAP_WINDOW,
+    GROUP_WINDOW,
     HINTS,
     MAX_LISTED,
     MAX_SINGLE,
@@ -250,3 +254,90 @@ def test_the_failed_alerts_hint_re_queues_the_window_health_counted() -> None:
     hint = draft.text.split("What to do: ", 1)[1]
     assert "`newsmon alerts retry --failed --within 48h`" in hint
     assert "24h" not in draft.text
+
+
+def passes(failed: Sequence[bool]) -> list[tuple[int, int, int]]:
+    """Passes every 20 minutes whose newest run failed or not, each decided from what the
+    ones before recorded (as `HealthNotices.record` keeps it): (pass, opened, resolved) of
+    each pass that said something, plus the flapping ones opened as (pass, -1, 0)."""
+    open_: list[Announced] = []
+    resolved: dict[str, datetime] = {}
+    said: list[tuple[int, int, int]] = []
+    for i, bad in enumerate(failed):
+        now = NOW + timedelta(minutes=20 * i)
+        run = RunRecord(
+            i + 2,
+            "monitor",
+            RunStatus.FAILED if bad else RunStatus.COMPLETED,
+            now - timedelta(minutes=2),
+            now,
+            {},
+            "crashed" if bad else None,
+        )
+        done = replace(
+            DONE, started_at=now - timedelta(minutes=25), finished_at=now - timedelta(minutes=20)
+        )
+        health = assess(now, [run, done], [], {})
+        recent = {k: at for k, at in resolved.items() if now - at <= FLAP_WINDOW}
+        plan = plan_notices(health, open_, resolved=recent)
+        for a in plan.opened:
+            open_.append(
+                Announced(
+                    i, a.key, a.problem.kind.value, None, now, None, i, 0, resolved.get(a.key)
+                )
+            )
+        for g in plan.resolved:
+            open_.remove(g)
+            resolved[g.key] = now
+        open_ = [replace(a, absent_passes=plan.absences.get(a.id, a.absent_passes)) for a in open_]
+        if plan.drafts:
+            said.append((i, -1 if plan.flapping else len(plan.opened), len(plan.resolved)))
+    return said
+
+
+def test_a_problem_that_comes_and_goes_is_said_flapping_once_and_resolved_once_stable() -> None:
+    """A pass failing one time in three was announced and resolved every hour, for as long as
+    it lasted: a channel people learn to ignore. Found again within FLAP_WINDOW of its
+    resolution, it is announced once as flapping, then nothing until it stays gone."""
+    flaky = [i % 3 == 2 for i in range(36)]  # 12 hours
+    stable = [False] * (FLAP_RESOLVE_AFTER_PASSES + 10)
+    said = passes(flaky + stable)
+    assert said == [(2, 1, 0), (4, 0, 1), (5, -1, 0), (35 + FLAP_RESOLVE_AFTER_PASSES, 0, 1)]
+    # a problem back long after its resolution is a new problem, announced as one
+    late = [i in (2, 24 + 2) for i in range(24 + 2 + 10)]  # back 8 hours later
+    assert [s for s in passes(late) if s[1]] == [(2, 1, 0), (26, 1, 0)]
+
+
+def test_a_flapping_notice_says_so_and_its_resolution_says_it_stayed_away() -> None:
+    failed = RunRecord(2, "monitor", RunStatus.CRASHED, NOW - timedelta(minutes=2), NOW, {}, "x")
+    health = report(runs=[failed, DONE])
+    key = "last_pass_failed"
+    [draft] = plan_notices(health, [], resolved={key: NOW - timedelta(minutes=40)}).drafts
+    assert draft.opens[0].flapping
+    assert "*Flapping*: back 40 min after it was resolved" in draft.text
+    assert f"resolved once {FLAP_RESOLVE_AFTER_PASSES} passes in a row" in draft.text
+    [plain] = plan_notices(health, [], resolved={key: NOW - FLAP_WINDOW * 2}).drafts
+    assert not plain.opens[0].flapping and "Flapping" not in plain.text
+    flaps = replace(announced(key, days=0.2), last_resolved=NOW - timedelta(hours=5))
+    gone = replace(flaps, absent_passes=FLAP_RESOLVE_AFTER_PASSES - 2)
+    assert plan_notices(report(), [gone]).drafts == []
+    [resolved] = plan_notices(
+        report(), [replace(flaps, absent_passes=FLAP_RESOLVE_AFTER_PASSES - 1)]
+    ).drafts
+    assert f"not found for {FLAP_RESOLVE_AFTER_PASSES} passes" in resolved.text
+
+
+def test_a_problem_of_a_kind_announced_just_before_joins_its_thread() -> None:
+    """Feeds down for one cause run out their 24 hours pass after pass: each was a top-level
+    notice. One appearing within GROUP_WINDOW of an open one of its kind goes in its thread."""
+    earlier = replace(announced("feed_failing:a", notice_id=7), opened_at=NOW - GROUP_WINDOW / 2)
+    health = report([feed("a", failing_days=2), feed("b", failing_days=2)])
+    [draft] = plan_notices(health, [earlier]).drafts
+    assert [a.key for a in draft.opens] == ["feed_failing:b"] and draft.thread_of == 7
+    many = report([feed("a", failing_days=2)] + [feed(f"n{i}", failing_days=2) for i in range(5)])
+    [grouped] = plan_notices(many, [earlier]).drafts
+    assert len(grouped.opens) == 5 and grouped.thread_of == 7
+    old = replace(earlier, opened_at=NOW - GROUP_WINDOW * 2)  # long ago: a problem of its own
+    assert [d.thread_of for d in plan_notices(health, [old]).drafts] == [None]
+    stuck = replace(announced("alerts_stuck:#x", notice_id=8), opened_at=NOW)
+    assert [d.thread_of for d in plan_notices(health, [earlier, stuck]).drafts] == [7]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
@@ -70,12 +71,32 @@ class HealthNotices:
             self._db.lock_writes(s)
 
     @staticmethod
-    def _announced(s: Session) -> list[Announced]:
-        rows = s.scalars(
-            select(HealthProblemRow)
-            .where(HealthProblemRow.open_key.is_not(None))
-            .order_by(HealthProblemRow.id)
+    def _resolved(s: Session, keys: Collection[str], after: datetime | None) -> dict[str, datetime]:
+        """When each problem of `keys`, or any resolved after `after`, was last resolved."""
+        p = HealthProblemRow
+        wanted: list[ColumnElement[bool]] = [p.key.in_(list(keys))] if keys else []
+        if after is not None:
+            wanted.append(p.resolved_at >= after)
+        if not wanted:
+            return {}
+        rows = s.execute(
+            select(p.key, func.max(p.resolved_at))
+            .where(p.resolved_at.is_not(None), or_(*wanted))
+            .group_by(p.key)
         )
+        return {key: at for key, at in rows if at is not None}
+
+    @classmethod
+    def _announced(cls, s: Session) -> list[Announced]:
+        rows = list(
+            s.scalars(
+                select(HealthProblemRow)
+                .where(HealthProblemRow.open_key.is_not(None))
+                .order_by(HealthProblemRow.id)
+            )
+        )
+        # an open problem's key was resolved (if ever) before it opened: it is open once
+        resolved = cls._resolved(s, {r.key for r in rows}, None)
         return [
             Announced(
                 r.id,
@@ -86,6 +107,7 @@ class HealthNotices:
                 r.since,
                 r.open_notice_id,
                 r.absent_passes,
+                resolved.get(r.key),
             )
             for r in rows
         ]
@@ -95,23 +117,31 @@ class HealthNotices:
             return self._announced(s)
 
     def record(
-        self, decide: Callable[[list[Announced]], Plan], channel: str, now: datetime
+        self,
+        decide: Callable[[list[Announced], dict[str, datetime]], Plan],
+        channel: str,
+        now: datetime,
+        recent: timedelta = timedelta(0),
     ) -> Plan:
-        """Decide from the problems announced so far and record the decision: its notices as
-        pending, the problems it opens, those it resolves — all or nothing, one pass at once."""
+        """Decide from the problems announced so far, and those resolved within `recent` of
+        `now` (key: when), and record the decision: its notices as pending, the problems it
+        opens, those it resolves — all or nothing, one pass at once."""
         with self._db.session() as s:
             self._lock(s)
-            plan = decide(self._announced(s))
+            plan = decide(self._announced(s), self._resolved(s, (), now - recent))
             for draft in plan.drafts:
                 thread_of = draft.thread_of
-                if (
-                    thread_of is not None
-                    and s.scalar(
-                        select(HealthNoticeRow.channel).where(HealthNoticeRow.id == thread_of)
-                    )
-                    != channel
-                ):
+                parent = None
+                if thread_of is not None:
+                    parent = s.execute(
+                        select(HealthNoticeRow.channel, HealthNoticeRow.thread_of).where(
+                            HealthNoticeRow.id == thread_of
+                        )
+                    ).one_or_none()
+                if parent is None or parent.channel != channel:
                     thread_of = None  # announced in another channel: say it at the top level
+                elif parent.thread_of is not None:
+                    thread_of = parent.thread_of  # a reply itself: in the thread it is in
                 notice = HealthNoticeRow(
                     channel=channel,
                     text=draft.text,

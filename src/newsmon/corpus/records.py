@@ -431,6 +431,9 @@ class Announced:
     since: datetime | None  # when it began, when the health check knew
     notice_id: int | None  # the notice that announced it
     absent_passes: int = 0  # passes in a row that did not find it
+    # when the same problem (its key) was last resolved before this one opened: a problem back
+    # soon after its "resolved" notice comes and goes (flaps)
+    last_resolved: datetime | None = None
 
     @property
     def began(self) -> datetime:

@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from newsmon.clock import utcnow
 from newsmon.health import HealthReport
-from newsmon.notices import notice_message, plan_notices
+from newsmon.notices import FLAP_WINDOW, notice_message, plan_notices
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
@@ -35,6 +35,7 @@ MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) dr
 @dataclass
 class NoticeOutcome:
     opened: int = 0  # problems announced by this pass's decision
+    flapping: int = 0  # of which back soon after they were resolved: announced as flapping
     resolved: int = 0  # problems found gone
     posted: int = 0  # notices posted
     recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
@@ -55,6 +56,8 @@ class NoticeOutcome:
             f"health notices: {self.opened} problem(s) announced, {self.resolved} resolved; "
             f"{self.posted} notice(s) posted"
         )
+        if self.flapping:
+            text += f", {self.flapping} problem(s) flapping (announced once, resolved when stable)"
         if self.recovered:
             text += f", {self.recovered} found already posted"
         if self.unchecked:
@@ -90,9 +93,14 @@ def announce_health(
         )
     zone = ctx.config.slack.zone()
     plan = ctx.store.notices.record(
-        lambda announced: plan_notices(report, announced, zone), channel, report.checked_at
+        lambda announced, resolved: plan_notices(report, announced, zone, resolved),
+        channel,
+        report.checked_at,
+        recent=FLAP_WINDOW,
     )
-    outcome = NoticeOutcome(opened=len(plan.opened), resolved=len(plan.resolved))
+    outcome = NoticeOutcome(
+        opened=len(plan.opened), resolved=len(plan.resolved), flapping=len(plan.flapping)
+    )
     post_notices(ctx, sender, channel, outcome, clock or RealClock())
     return outcome
 
