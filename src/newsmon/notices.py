@@ -221,9 +221,19 @@ def _fallback(text: str) -> str:
     return text.split("\n", 1)[0].replace("*", "")[:300]
 
 
-def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzinfo = UTC) -> Plan:
+def plan_notices(
+    report: HealthReport,
+    announced: Sequence[Announced],
+    zone: tzinfo = UTC,
+    *,
+    resolve: bool = True,
+) -> Plan:
     """The notices one pass owes: problems of `report` not announced yet, and problems
-    announced whose key `report` no longer holds. Nothing when nothing changed."""
+    announced whose key `report` no longer holds. Nothing when nothing changed.
+
+    `resolve=False` for a check that is not a pass's own (the start of the pass after one that
+    timed out): it announces what appeared and counts no pass without a problem, so a problem
+    is still resolved only after `RESOLVE_AFTER_PASSES` passes."""
     now = report.checked_at
     current: dict[str, Problem] = {}
     for problem in report.problems:
@@ -236,7 +246,7 @@ def plan_notices(report: HealthReport, announced: Sequence[Announced], zone: tzi
             since = problem_since(report, problem)
             line = open_line(report, problem, since, zone)
             appeared.append(Appeared(key, problem, since, line))
-    missing = [a for a in announced if a.key not in current]
+    missing = [a for a in announced if a.key not in current] if resolve else []
     gone = [a for a in missing if a.absent_passes + 1 >= RESOLVE_AFTER_PASSES]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     absences |= {a.id: 0 for a in announced if a.key in current and a.absent_passes}

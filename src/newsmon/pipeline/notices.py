@@ -69,9 +69,15 @@ class NoticeOutcome:
 
 
 def announce_health(
-    ctx: Context, report: HealthReport, sender: Sender | None = None, clock: Clock | None = None
+    ctx: Context,
+    report: HealthReport,
+    sender: Sender | None = None,
+    clock: Clock | None = None,
+    *,
+    resolve: bool = True,
 ) -> NoticeOutcome:
-    """Record the notices `report` calls for in the operations channel and post those waiting.
+    """Record the notices `report` calls for in the operations channel and post those waiting
+    (`resolve=False`: only problems that appeared, `plan_notices`).
 
     Nothing at all without `slack.ops_channel`, and nothing without the Web API (a bot token):
     a webhook posts to its own fixed channel and neither it nor the console can tell whether a
@@ -90,7 +96,9 @@ def announce_health(
         )
     zone = ctx.config.slack.zone()
     plan = ctx.store.notices.record(
-        lambda announced: plan_notices(report, announced, zone), channel, report.checked_at
+        lambda announced: plan_notices(report, announced, zone, resolve=resolve),
+        channel,
+        report.checked_at,
     )
     outcome = NoticeOutcome(opened=len(plan.opened), resolved=len(plan.resolved))
     post_notices(ctx, sender, channel, outcome, clock or RealClock())
