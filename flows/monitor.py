@@ -54,6 +54,7 @@ FEEDS_PER_TASK = 10
 # What a page granted its turn last may still take: its download (fetch.total_timeout, 30 s),
 # its extraction (extract.page_timeout_seconds) and a frame's download, then storing.
 PAGES_LEAVE = 120.0
+FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CRASHED)
 
 
 @task(
@@ -95,17 +96,19 @@ async def show_health(ctx: Context) -> HealthReport | None:
     return report
 
 
-async def announce_problems(ctx: Context, report: HealthReport | None) -> None:
+async def announce_problems(
+    ctx: Context, report: HealthReport | None, *, resolve: bool = True
+) -> None:
     """With `slack.ops_channel`, tell the operations channel which problems appeared or are
-    gone (`newsmon.pipeline.notices`). After the pass is recorded, like the health check: a
-    failure is one warning line, never changes how the pass ends, and is retried next pass.
-    A pass that crashed tells it too: no later pass could (the next one to complete is the
-    newest finished)."""
+    gone (`newsmon.pipeline.notices`; `resolve=False`: appeared only). After the pass is
+    recorded, like the health check: a failure is one warning line, never changes how the
+    pass ends, and is retried next pass. A pass that crashed tells it too: no later pass could
+    (the next one to complete is the newest finished)."""
     if report is None or ctx.config.slack.ops_channel is None:
         return
     logger = get_run_logger()
     try:
-        outcome = await asyncio.to_thread(announce_health, ctx, report)
+        outcome = await asyncio.to_thread(announce_health, ctx, report, resolve=resolve)
     except Exception as exc:
         logger.warning("health notices not posted: %s", crash_reason(exc)[:300])
         return
@@ -113,6 +116,28 @@ async def announce_problems(ctx: Context, report: HealthReport | None) -> None:
         logger.warning("%s", outcome.line())
     elif outcome.changed:
         logger.info("%s", outcome.line())
+
+
+async def announce_earlier_crash(ctx: Context, run_id: int) -> None:
+    """A pass that timed out, was cancelled or killed is recorded crashed but cannot tell the
+    operations channel (nothing more can be awaited in it), and the next pass told only at its
+    end: when every pass timed out, none did, for ever. So, before its feeds, a pass whose
+    newest finished predecessor crashed announces the problems that appeared (never resolves:
+    that stays the passes' own check). A healthy pass pays one read of the runs table; a
+    failure here is one warning line and the pass goes on."""
+    if ctx.config.slack.ops_channel is None:
+        return
+    try:
+        before = await asyncio.to_thread(
+            ctx.store.runs.recent_runs, "monitor", limit=1, statuses=FINISHED, before_id=run_id
+        )
+        if not before or before[0].status is not RunStatus.CRASHED:
+            return
+        report = await asyncio.to_thread(health_report, ctx.store, ctx.config, utcnow())
+    except Exception as exc:
+        get_run_logger().warning("earlier crash not judged: %s", crash_reason(exc)[:300])
+        return
+    await announce_problems(ctx, report, resolve=False)
 
 
 async def write_summary(outcomes: list[FeedOutcome], totals: PassTotals) -> None:
@@ -191,6 +216,7 @@ async def monitor(
     try:
         for lost in await settle_lost_runs(ctx.store, flow_run_id()):
             logger.warning("run #%s recorded as crashed: Prefect ended it, no process did", lost)
+        await announce_earlier_crash(ctx, run_id)
         feeds = [f for f in ctx.config.feeds if f.enabled]
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
         async with ctx.fetching() as fetcher:

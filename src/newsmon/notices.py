@@ -313,11 +313,17 @@ def plan_notices(
     announced: Sequence[Announced],
     zone: tzinfo = UTC,
     resolved: Mapping[str, datetime] | None = None,
+    *,
+    resolve: bool = True,
 ) -> Plan:
     """The notices one pass owes: problems of `report` not announced yet, and problems
     announced whose key `report` no longer holds. Nothing when nothing changed. `resolved`:
     when problems (their keys) resolved within `FLAP_WINDOW` were resolved; one of them found
-    again flaps."""
+    again flaps.
+
+    `resolve=False` for a check that is not a pass's own (the start of the pass after one that
+    timed out): it announces what appeared and counts no pass without a problem, so a problem
+    is still resolved only after its passes."""
     resolved = resolved or {}
     now = report.checked_at
     current: dict[str, Problem] = {}
@@ -333,7 +339,7 @@ def plan_notices(
             back = now - last if last is not None and now - last <= FLAP_WINDOW else None
             line = open_line(report, problem, since, zone, back)
             appeared.append(Appeared(key, problem, since, line, back is not None))
-    missing = [a for a in announced if a.key not in current]
+    missing = [a for a in announced if a.key not in current] if resolve else []
     gone = [a for a in missing if a.absent_passes + 1 >= resolve_after(a)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     absences |= {a.id: 0 for a in announced if a.key in current and a.absent_passes}

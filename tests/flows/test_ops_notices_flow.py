@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 from flows.monitor import monitor
+from prefect.flow_engine import FlowRunTimeoutError
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from newsmon.cli import app
 from newsmon.config import load_config
 from newsmon.corpus import Store
+from newsmon.corpus.records import RunStatus
 from newsmon.corpus.schema import FeedRow
 from newsmon.devsite import SiteServer
 from newsmon.notices import FLAP_RESOLVE_AFTER_PASSES, NOTICE_EVENT
@@ -47,6 +49,17 @@ def backdate_feed(config: Path, name: str, days: float) -> None:
                 .where(FeedRow.id == feed.id)
                 .values(created_at=feed.created_at - timedelta(days=days))
             )
+    finally:
+        store.close()
+
+
+def lapse_claims(config: Path) -> None:
+    """The feed claims a pass that timed out left lapse (their lease is 5 minutes; scheduled
+    passes are 20 minutes apart): what the next scheduled pass finds, without waiting."""
+    store = Store.open(load_config(config).database_url)
+    try:
+        with store.session() as s:
+            s.execute(update(FeedRow).values(claimed_by=None, claim_expires_at=None))
     finally:
         store.close()
 
@@ -190,3 +203,48 @@ def test_a_pass_failing_one_time_in_three_is_said_flapping_once_not_announced_ev
         assert len(notices(slack)) == 4
     finally:
         flaky.stop()
+
+
+def test_passes_that_all_time_out_are_announced_once_and_resolved_once(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack
+) -> None:
+    """A pass that times out is recorded crashed but cannot await anything more, so it cannot
+    announce itself; the next pass announced only at its end. When every pass timed out (a
+    hung feed, a too-small `NEWSMON_MONITOR_TIMEOUT_SECONDS`), none reached its end and the
+    operations channel heard nothing, for ever. Now the next pass announces the one before it
+    at its start, once however many time out; passes that complete resolve it once."""
+    feed = "/feeds/en-ai.atom"
+    config = write_config(
+        tmp_path,
+        feeds=[("frontier-wire", feed, "en")],
+        base=site.base,
+        channels=CHANNELS,
+        default_channel="#n",
+        slack={"ops_channel": OPS},
+    )
+    assert asyncio.run(monitor(config_path=str(config))).feeds_ok == 1
+    site.routes[feed] = {"delay": 30, "body": "<rss/>"}  # the feed hangs: every pass times out
+    for _ in range(3):
+        with pytest.raises(FlowRunTimeoutError):
+            asyncio.run(
+                monitor.with_options(timeout_seconds=3)(config_path=str(config), force=True)
+            )
+        lapse_claims(config)
+    store = Store.open(load_config(config).database_url)
+    try:
+        statuses = [r.status for r in store.runs.recent_runs("monitor")]
+    finally:
+        store.close()
+    assert statuses == [RunStatus.CRASHED] * 3 + [RunStatus.COMPLETED]
+    [opened] = notices(slack)
+    text = opened["blocks"][0]["text"]["text"]
+    assert "*the last monitoring pass failed*" in text and "crashed" in text
+
+    del site.routes[feed]  # the feed answers again
+    for _ in range(2):
+        assert asyncio.run(monitor(config_path=str(config), force=True)).feeds_ok == 1
+    [_, resolved] = notices(slack)
+    assert resolved["thread_ts"] == opened["ts"]
+    assert "*resolved: the last monitoring pass failed*" in resolved["blocks"][0]["text"]["text"]
+    asyncio.run(monitor(config_path=str(config), force=True))
+    assert len(notices(slack)) == 2  # healthy, and said so once

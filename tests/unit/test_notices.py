@@ -225,6 +225,26 @@ def test_a_problem_is_resolved_only_once_it_stays_gone_and_one_back_meanwhile_is
     assert [g.id for g in draft.resolves] == [3] and second.absences == {}
 
 
+def test_a_check_between_passes_announces_what_appeared_and_counts_no_pass_without_one() -> None:
+    """The start of the pass after one that timed out (`resolve=False`) announces the crash;
+    it is not a pass of its own, so a problem it does not find is neither resolved nor counted
+    gone: the pass's own check after it would otherwise resolve, in one pass, a problem that
+    should wait `RESOLVE_AFTER_PASSES`."""
+    timed_out = RunRecord(2, "monitor", RunStatus.CRASHED, NOW, NOW, {}, "cancelled or timed out")
+    wire = announced("feed_failing:wire", id=3, absent=GONE_ONCE)
+    plan = plan_notices(report([feed("wire")], runs=(timed_out, DONE)), [wire], resolve=False)
+    [draft] = plan.drafts
+    assert [a.key for a in draft.opens] == ["last_pass_failed"] and not draft.resolves
+    assert plan.absences == {}
+    quiet = plan_notices(
+        report([feed("wire")]), [announced("feed_failing:wire", id=3)], UTC, resolve=False
+    )
+    assert quiet == Plan([])
+    back = announced("feed_failing:wire", id=3, absent=1)
+    found = plan_notices(report([feed("wire", failing_days=2)]), [back], resolve=False)
+    assert found.drafts == [] and found.absences == {3: 0}  # found again: the count restarts
+
+
 def test_a_grouped_notice_with_emoji_in_its_errors_fits_one_slack_section() -> None:
     """A grouped notice was cut at 2,900 characters counted in code points; Slack counts UTF-16
     units, so eight feeds whose errors quote a link with emoji in it made a 3,800-unit section:

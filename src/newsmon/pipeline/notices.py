@@ -72,9 +72,15 @@ class NoticeOutcome:
 
 
 def announce_health(
-    ctx: Context, report: HealthReport, sender: Sender | None = None, clock: Clock | None = None
+    ctx: Context,
+    report: HealthReport,
+    sender: Sender | None = None,
+    clock: Clock | None = None,
+    *,
+    resolve: bool = True,
 ) -> NoticeOutcome:
-    """Record the notices `report` calls for in the operations channel and post those waiting.
+    """Record the notices `report` calls for in the operations channel and post those waiting
+    (`resolve=False`: only problems that appeared, `plan_notices`).
 
     Nothing at all without `slack.ops_channel`, and nothing without the Web API (a bot token):
     a webhook posts to its own fixed channel and neither it nor the console can tell whether a
@@ -93,7 +99,9 @@ def announce_health(
         )
     zone = ctx.config.slack.zone()
     plan = ctx.store.notices.record(
-        lambda announced, resolved: plan_notices(report, announced, zone, resolved),
+        lambda announced, resolved: plan_notices(
+            report, announced, zone, resolved, resolve=resolve
+        ),
         channel,
         report.checked_at,
         recent=FLAP_WINDOW,
