@@ -22,7 +22,7 @@ import trafilatura
 
 from newsmon.bounds import clean_text
 from newsmon.charset import choose_encoding, decode, meta_declared
-from newsmon.dates import parse_date
+from newsmon.dates import parse_date, real_date
 from newsmon.feeds import html_to_text
 from newsmon.language import detect_language
 from newsmon.layout import (
@@ -145,6 +145,12 @@ def _jsonld_article(root: Any) -> dict[str, Any] | None:
     return None
 
 
+def _date(raw: object, zone: tzinfo | None) -> datetime | None:
+    """A page's date, never the Unix epoch placeholder (as a feed's: `dates.real_date`): time 0
+    dated an entry the feed left undated 1970, and its new story's alert was skipped as old."""
+    return real_date(parse_date(raw, zone))
+
+
 def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
     """The publication time the page's metadata states (Open Graph, microdata, JSON-LD):
     trafilatura's date is a day alone, midnight UTC, up to a day and more off. A time stated
@@ -155,10 +161,10 @@ def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
         "//meta[@property='article:published_time' or @name='article:published_time'"
         " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
     ):
-        if published := parse_date(str(value), zone):
+        if published := _date(str(value), zone):
             return published
     for node in _jsonld_nodes(root):
-        if published := parse_date(node.get("datePublished"), zone):
+        if published := _date(node.get("datePublished"), zone):
             return published
     return None
 
@@ -227,7 +233,7 @@ def _from_app_state(
         text=state.text,
         source="app-state",
         author=state.author,
-        published=parse_date(state.published, zone),
+        published=_date(state.published, zone),
         language=detect_language(state.text, hint),
         note=note,
     )
@@ -361,7 +367,7 @@ def extract_article(
                     text=text.strip(),
                     source="page",
                     author=meta.get("author") or None,
-                    published=_stated_date(root, local) or parse_date(meta.get("date"), local),
+                    published=_stated_date(root, local) or _date(meta.get("date"), local),
                     language=detect_language(text, language_hint),
                 )
             why = "page had no article text" if not text else "page text too short"
@@ -383,7 +389,7 @@ def extract_article(
                     text=body,
                     source="json-ld",
                     author=_author(article.get("author")),
-                    published=parse_date(article.get("datePublished"), local),
+                    published=_date(article.get("datePublished"), local),
                     language=detect_language(body, language_hint),
                     note="; ".join(notes),
                 )

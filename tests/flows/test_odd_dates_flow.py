@@ -1,6 +1,7 @@
 """Stories dated in ways that are not what they seem, through the real `monitor` flow with
-`alerts.max_age_hours` as shipped: a feed entry dated by a bare Unix time was read as a date
-centuries old, and the new story's alert was skipped as too old."""
+`alerts.max_age_hours` as shipped: a feed entry dated by a bare Unix time, a page stating the
+Unix epoch for an entry the feed left undated. Each was read as a date centuries or decades old,
+and the new story's alert was skipped as too old."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from tests.support.fake_slack import FakeSlack
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 SEOUL = ZoneInfo("Asia/Seoul")
+EPOCH_META = b'<meta property="article:published_time" content="1970-01-01T00:00:00Z"></head>'
+
+
+def undated(page: bytes) -> bytes:
+    """`page` without the copyright year of its footer, the one date it shows besides its
+    metadata."""
+    return page.replace("© 2025".encode(), b"")
 
 
 def _one_story(tmp_path: Path, dated: str, page: Callable[[bytes], bytes]) -> ArticleView:
@@ -76,3 +84,16 @@ def test_a_story_dated_by_a_unix_time_is_alerted_with_its_own_time(
     assert article.published_at == out
     [post] = slack.top_level()
     assert when(out, SEOUL) in str(post)
+
+
+def test_an_undated_story_whose_page_states_the_epoch_is_alerted(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A page whose CMS has no date writes time 0 as `article:published_time`. It dated the
+    entry the feed left undated 1 January 1970: the new story was skipped as too old. Undated,
+    it is as new as the pass that first saw it."""
+    before = datetime.now(UTC)
+    article = _one_story(tmp_path, "", lambda page: undated(page).replace(b"</head>", EPOCH_META))
+    assert article.published_at is not None and article.published_at >= before
+    [post] = slack.top_level()
+    assert "Lab ships its new model" in str(post)
