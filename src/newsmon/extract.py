@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
+import htmldate
 import lxml.etree
 import trafilatura
 
@@ -167,6 +168,24 @@ def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
         if published := _date(node.get("datePublished"), zone):
             return published
     return None
+
+
+def _shown_date(found: object, html: str, url: str | None, zone: tzinfo | None) -> datetime | None:
+    """trafilatura's date (`found`) for a page that states none. When its markup shows none
+    either, htmldate guesses from the text: a month or year it names, or the year of its
+    copyright line, each as the 1st of the month. An entry its feed left undated took that:
+    the new story was months old to `alerts.max_age_hours`, its alert skipped. A 1st is kept
+    only when htmldate finds it without those guesses (`extensive_search`) too."""
+    value = _date(found, zone)
+    if value is None or value.day != 1:
+        return value
+    try:
+        marked = htmldate.find_date(html, url=url, extensive_search=False, original_date=True)
+    except SystemError:  # memory refused under the worker's cap: reported as in `_trafilatura`
+        raise
+    except Exception:  # as trafilatura may raise on a malformed tree: no date, not no article
+        return None
+    return _date(marked, zone)
 
 
 @dataclass(frozen=True)
@@ -357,7 +376,8 @@ def extract_article(
             if text and len(text.strip()) >= MIN_BODY_CHARS:
                 # an app shell's chrome can pass for an article while the story itself is
                 # in the app state: the state wins when it holds much more text
-                root = _parse(html or decode_html(data, http_charset))
+                html = html or decode_html(data, http_charset)
+                root = _parse(html)
                 state = _app_state_article(root) if ARC_MARK in data else None
                 if state is not None and len(state.text) > 2 * len(text.strip()):
                     note = "app state holds more text than the page shows"
@@ -367,7 +387,8 @@ def extract_article(
                     text=text.strip(),
                     source="page",
                     author=meta.get("author") or None,
-                    published=_stated_date(root, local) or _date(meta.get("date"), local),
+                    published=_stated_date(root, local)
+                    or _shown_date(meta.get("date"), html, url, local),
                     language=detect_language(text, language_hint),
                 )
             why = "page had no article text" if not text else "page text too short"

@@ -97,3 +97,16 @@ def test_an_undated_story_whose_page_states_the_epoch_is_alerted(
     assert article.published_at is not None and article.published_at >= before
     [post] = slack.top_level()
     assert "Lab ships its new model" in str(post)
+
+
+def test_an_undated_story_whose_page_shows_only_a_copyright_year_is_alerted(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A page that states no date but a copyright line ("© 2025 Desk") was dated by
+    trafilatura's guess, 1 January of that year: the new story was months old to
+    `alerts.max_age_hours` and its alert skipped."""
+    before = datetime.now(UTC)
+    article = _one_story(tmp_path, "", lambda page: page)
+    assert article.published_at is not None and article.published_at >= before
+    [post] = slack.top_level()
+    assert "Lab ships its new model" in str(post)

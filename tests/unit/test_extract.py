@@ -288,3 +288,36 @@ def test_an_article_in_json_ld_or_app_state_dated_at_the_epoch_is_undated() -> N
     assert (in_json_ld.source, in_json_ld.published) == ("json-ld", None)
     in_state = extract_article(arc_page({**ARC_STATE, "display_date": EPOCH}), url="https://x.kr/c")
     assert (in_state.source, in_state.published) == ("app-state", None)
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "<footer>© 2025 Desk. All rights reserved.</footer>",
+        "<footer>Copyright 2024 Desk Media</footer>",
+        "<p class='archive'>More stories from March 2024</p>",
+    ],
+)
+def test_a_year_or_month_the_page_shows_is_no_date(shown: str) -> None:
+    """trafilatura's date for a page that states none may be a guess from its text: the year of
+    its copyright line (1 January) or a month it names (the 1st). An entry its feed left
+    undated took it: the new story was months old to `alerts.max_age_hours`, its alert
+    skipped. Such a guess is no date; a day the page's markup states is still one."""
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)) + shown)
+    result = extract_article(html.encode(), url="https://x.example/news/open-weights")
+    assert result.source == "page"
+    assert result.published is None
+
+
+@pytest.mark.parametrize(
+    ("shown", "url"),
+    [
+        ('<time datetime="2024-03-01">1 March</time>', "https://x.example/news/open-weights"),
+        ("<p>Published: 2024-03-01 10:00</p>", "https://x.example/news/open-weights"),
+        ("<footer>© 2025 Desk</footer>", "https://x.example/2024/03/01/open-weights"),
+    ],
+)
+def test_a_first_of_the_month_the_page_marks_is_its_date(shown: str, url: str) -> None:
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)) + shown)
+    result = extract_article(html.encode(), url=url)
+    assert result.published == datetime(2024, 3, 1, tzinfo=UTC)
