@@ -15,7 +15,9 @@ email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds al
 here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before.
 A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken
 for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00") is
-read in the feed's zone, else Seoul's (only Korean sites write it).
+read in the feed's zone, else Seoul's (only Korean sites write it). A bare Unix time, as some
+CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or 13 of milliseconds
+(2001 to 2286); any other bare number but an ISO year or day ("20251130") is no date.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ _KOREAN = re.compile(
     r"(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
 _SEOUL = timezone(timedelta(hours=9), "KST")
+# A date written as a number alone; feedparser's fallback dates any such 1 November 1764 (or, with
+# a sign, some day of 2026): a new story was centuries old to `alerts.max_age_hours`.
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
+_UNIX_TIME = re.compile(r"(?:([0-9]{10})|([0-9]{13}))(?:\.([0-9]{0,9}))?")
 # A zone's name ending the date, or before its year as Java's Date.toString() writes
 # ("Wed Feb 19 15:04:00 KST 2025", printed by many Korean sites' feeds).
 _NAME = re.compile(r"\s([A-Z]{2,5})(?:\s+[0-9]{4})?\s*$", re.I)
@@ -93,6 +99,8 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
     text = raw.strip()
+    if _a_count(text):
+        return _unix_time(text)
     unwritten = zone or UTC
     value: datetime | None
     try:
@@ -107,6 +115,24 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
     if value is None:
         return None
     return showable(value if value.tzinfo else value.replace(tzinfo=unwritten))
+
+
+def _a_count(text: str) -> bool:
+    """Whether `text` is a number alone that is no ISO year or day ("2025", "20251130")."""
+    return bool(_NUMBER.fullmatch(text)) and not (text.isdigit() and len(text) in (4, 8))
+
+
+def _unix_time(text: str) -> datetime | None:
+    """The UTC time a bare Unix time in seconds (10 digits) or milliseconds (13) counts to;
+    None for any other number (9 digits of seconds are 1973 to 2001: no news of ours)."""
+    found = _UNIX_TIME.fullmatch(text)
+    if found is None:
+        return None
+    seconds, millis, fraction = found.groups()
+    whole = int(seconds) if seconds else int(millis) // 1000
+    rest = int(millis) % 1000 / 1000 if millis else 0.0
+    rest += float(f"0.{fraction}") if fraction else 0.0
+    return datetime.fromtimestamp(whole, UTC) + timedelta(seconds=rest)
 
 
 def _slashed(text: str) -> datetime | None:
@@ -205,9 +231,10 @@ def entry_date(entry: Any, zone: tzinfo | None = None) -> datetime | None:
             parsed = real_date(parse_date(str(raw), zone))
             if parsed:
                 return parsed
-    for key in ("published_parsed", "updated_parsed"):
-        st = entry.get(key)
-        if st:
+    for key in ("published", "updated"):
+        st = entry.get(f"{key}_parsed")
+        # feedparser's reading of a bare number is no date (parse_date read it, if anything)
+        if st and not _a_count(str(entry.get(key) or "").strip()):
             try:
                 parsed = showable(datetime.fromtimestamp(calendar.timegm(st), tz=UTC))
             except (OverflowError, ValueError):

@@ -17,12 +17,13 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
+import htmldate
 import lxml.etree
 import trafilatura
 
 from newsmon.bounds import clean_text
 from newsmon.charset import choose_encoding, decode, meta_declared
-from newsmon.dates import parse_date
+from newsmon.dates import parse_date, real_date
 from newsmon.feeds import html_to_text
 from newsmon.language import detect_language
 from newsmon.layout import (
@@ -145,6 +146,12 @@ def _jsonld_article(root: Any) -> dict[str, Any] | None:
     return None
 
 
+def _date(raw: object, zone: tzinfo | None) -> datetime | None:
+    """A page's date, never the Unix epoch placeholder (as a feed's: `dates.real_date`): time 0
+    dated an entry the feed left undated 1970, and its new story's alert was skipped as old."""
+    return real_date(parse_date(raw, zone))
+
+
 def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
     """The publication time the page's metadata states (Open Graph, microdata, JSON-LD):
     trafilatura's date is a day alone, midnight UTC, up to a day and more off. A time stated
@@ -155,12 +162,30 @@ def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
         "//meta[@property='article:published_time' or @name='article:published_time'"
         " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
     ):
-        if published := parse_date(str(value), zone):
+        if published := _date(str(value), zone):
             return published
     for node in _jsonld_nodes(root):
-        if published := parse_date(node.get("datePublished"), zone):
+        if published := _date(node.get("datePublished"), zone):
             return published
     return None
+
+
+def _shown_date(found: object, html: str, url: str | None, zone: tzinfo | None) -> datetime | None:
+    """trafilatura's date (`found`) for a page that states none. When its markup shows none
+    either, htmldate guesses from the text: a month or year it names, or the year of its
+    copyright line, each as the 1st of the month. An entry its feed left undated took that:
+    the new story was months old to `alerts.max_age_hours`, its alert skipped. A 1st is kept
+    only when htmldate finds it without those guesses (`extensive_search`) too."""
+    value = _date(found, zone)
+    if value is None or value.day != 1:
+        return value
+    try:
+        marked = htmldate.find_date(html, url=url, extensive_search=False, original_date=True)
+    except SystemError:  # memory refused under the worker's cap: reported as in `_trafilatura`
+        raise
+    except Exception:  # as trafilatura may raise on a malformed tree: no date, not no article
+        return None
+    return _date(marked, zone)
 
 
 @dataclass(frozen=True)
@@ -227,7 +252,7 @@ def _from_app_state(
         text=state.text,
         source="app-state",
         author=state.author,
-        published=parse_date(state.published, zone),
+        published=_date(state.published, zone),
         language=detect_language(state.text, hint),
         note=note,
     )
@@ -351,7 +376,8 @@ def extract_article(
             if text and len(text.strip()) >= MIN_BODY_CHARS:
                 # an app shell's chrome can pass for an article while the story itself is
                 # in the app state: the state wins when it holds much more text
-                root = _parse(html or decode_html(data, http_charset))
+                html = html or decode_html(data, http_charset)
+                root = _parse(html)
                 state = _app_state_article(root) if ARC_MARK in data else None
                 if state is not None and len(state.text) > 2 * len(text.strip()):
                     note = "app state holds more text than the page shows"
@@ -361,7 +387,8 @@ def extract_article(
                     text=text.strip(),
                     source="page",
                     author=meta.get("author") or None,
-                    published=_stated_date(root, local) or parse_date(meta.get("date"), local),
+                    published=_stated_date(root, local)
+                    or _shown_date(meta.get("date"), html, url, local),
                     language=detect_language(text, language_hint),
                 )
             why = "page had no article text" if not text else "page text too short"
@@ -383,7 +410,7 @@ def extract_article(
                     text=body,
                     source="json-ld",
                     author=_author(article.get("author")),
-                    published=parse_date(article.get("datePublished"), local),
+                    published=_date(article.get("datePublished"), local),
                     language=detect_language(body, language_hint),
                     note="; ".join(notes),
                 )

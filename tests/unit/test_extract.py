@@ -243,3 +243,81 @@ def test_a_page_time_stated_without_a_zone_is_in_the_feeds_timezone(head: str) -
     seoul = extract_article(html, url=url, zone="Asia/Seoul")
     assert seoul.published == datetime(2025, 3, 4, 4, 30, tzinfo=UTC)
     assert extract_article(html, url=url).published == datetime(2025, 3, 4, 13, 30, tzinfo=UTC)
+
+
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        f'<meta property="article:published_time" content="{EPOCH}">',
+        '<meta property="article:published_time" content="1970-01-01T09:00:00+09:00">',
+        f'<script type="application/ld+json">{{"@type": "NewsArticle", "datePublished": "{EPOCH}"}}'
+        "</script>",
+    ],
+)
+def test_a_page_stating_the_unix_epoch_is_undated(head: str) -> None:
+    """A CMS with no date writes time 0 in the page's metadata, as feeds do. An entry the feed
+    left undated took it: the new story was 56 years old to `alerts.max_age_hours` and its
+    alert was skipped. It is no date, as in feeds."""
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)), head)
+    result = extract_article(html.encode(), url="https://x.example/news/open-weights")
+    assert result.source == "page"
+    assert result.published is None
+
+
+def test_an_epoch_placeholder_gives_way_to_the_pages_other_stated_date() -> None:
+    head = (
+        f'<meta property="article:published_time" content="{EPOCH}">'
+        '<script type="application/ld+json">{"@type": "NewsArticle",'
+        ' "datePublished": "2025-03-03T23:30:00-05:00"}</script>'
+    )
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)), head)
+    result = extract_article(html.encode(), url="https://x.example/news/open-weights")
+    assert result.published == datetime(2025, 3, 4, 4, 30, tzinfo=UTC)
+
+
+def test_an_article_in_json_ld_or_app_state_dated_at_the_epoch_is_undated() -> None:
+    body = STORY * 6
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "h",'
+        f' "articleBody": "{body}", "datePublished": "{EPOCH}"}}</script>'
+    )
+    in_json_ld = extract_article(page("", ld).encode(), url="https://x.example/a")
+    assert (in_json_ld.source, in_json_ld.published) == ("json-ld", None)
+    in_state = extract_article(arc_page({**ARC_STATE, "display_date": EPOCH}), url="https://x.kr/c")
+    assert (in_state.source, in_state.published) == ("app-state", None)
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "<footer>© 2025 Desk. All rights reserved.</footer>",
+        "<footer>Copyright 2024 Desk Media</footer>",
+        "<p class='archive'>More stories from March 2024</p>",
+    ],
+)
+def test_a_year_or_month_the_page_shows_is_no_date(shown: str) -> None:
+    """trafilatura's date for a page that states none may be a guess from its text: the year of
+    its copyright line (1 January) or a month it names (the 1st). An entry its feed left
+    undated took it: the new story was months old to `alerts.max_age_hours`, its alert
+    skipped. Such a guess is no date; a day the page's markup states is still one."""
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)) + shown)
+    result = extract_article(html.encode(), url="https://x.example/news/open-weights")
+    assert result.source == "page"
+    assert result.published is None
+
+
+@pytest.mark.parametrize(
+    ("shown", "url"),
+    [
+        ('<time datetime="2024-03-01">1 March</time>', "https://x.example/news/open-weights"),
+        ("<p>Published: 2024-03-01 10:00</p>", "https://x.example/news/open-weights"),
+        ("<footer>© 2025 Desk</footer>", "https://x.example/2024/03/01/open-weights"),
+    ],
+)
+def test_a_first_of_the_month_the_page_marks_is_its_date(shown: str, url: str) -> None:
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)) + shown)
+    result = extract_article(html.encode(), url=url)
+    assert result.published == datetime(2024, 3, 1, tzinfo=UTC)

@@ -127,3 +127,52 @@ def test_cst_is_the_feeds_own_zone_when_that_zone_is_called_so(
     assert parse_date(raw, ZoneInfo(zone) if zone else None) == expected
     (entry,) = parse_feed(_rss(raw), "http://a.example/feed", zone=zone).entries
     assert entry.published == expected
+
+
+# 1764500000 seconds after the epoch: 30 November 2025, 10:53:20 UTC
+STAMPED = datetime(2025, 11, 30, 10, 53, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "dated",
+    [
+        "<pubDate>1764500000</pubDate>",
+        "<pubDate>1764500000000</pubDate>",  # milliseconds, as JavaScript writes them
+        "<pubDate> 1764500000.25 </pubDate>",
+        '<dc:date xmlns:dc="http://purl.org/dc/elements/1.1/">1764500000</dc:date>',
+    ],
+)
+def test_an_entry_dated_by_a_unix_timestamp_is_read_as_utc(dated: str) -> None:
+    """Some CMSs and JSON-to-RSS bridges write a bare Unix time; feedparser's fallback read
+    "1764500000" as 1 November 1764: the new story was 261 years old to `alerts.max_age_hours`
+    and its alert was skipped. Seconds and milliseconds are read as the UTC time they count."""
+    feed = (
+        '<rss version="2.0"><channel><title>f</title><item><title>t</title>'
+        f"<link>http://a.example/1</link>{dated}</item></channel></rss>"
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed", zone="Asia/Seoul").entries
+    assert entry.published is not None
+    assert entry.published.replace(microsecond=0) == STAMPED
+
+
+def test_an_atom_or_json_entry_dated_by_a_unix_timestamp_is_read_as_utc() -> None:
+    atom = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>f</title><entry><id>1</id><title>t</title>'
+        '<link href="http://a.example/1"/><updated>1764500000000</updated></entry></feed>'
+    )
+    json_feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "f", "items": [{"id": "1",'
+        ' "url": "http://a.example/1", "title": "t", "date_published": 1764500000}]}'
+    )
+    for data in (atom, json_feed):
+        (entry,) = parse_feed(data.encode(), "http://a.example/feed").entries
+        assert entry.published == STAMPED
+
+
+@pytest.mark.parametrize("number", ["176450000", "17645000000", "1764500000123456", "-1764500000"])
+def test_a_bare_number_that_counts_no_sane_time_is_no_date(number: str) -> None:
+    """A number of neither 10 digits (seconds: 2001 to 2286) nor 13 (milliseconds, the same
+    span) is no date: feedparser dated each 1 November 1764, a story never alerted."""
+    assert parse_date(number) is None
+    (entry,) = parse_feed(_rss(number), "http://a.example/feed").entries
+    assert entry.published is None
