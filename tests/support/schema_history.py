@@ -109,8 +109,10 @@ def assert_adds_a_column(engine: Engine, target: str, table: str, column: str) -
     assert after is not None and column in {c[0] for c in after["columns"]}
     downgrade(engine, previous)
     assert shape(engine, table) == before
+    upgrade(engine, target)
+    assert shape(engine, table) == after  # the way up again (a later revision may change it)
     upgrade(engine)
-    assert revision(engine) == head_revision() and shape(engine, table) == after
+    assert revision(engine) == head_revision()
 
 
 def assert_0015_adds_digest_content_and_drops_it_going_down(engine: Engine) -> None:
