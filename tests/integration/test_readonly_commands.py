@@ -43,7 +43,12 @@ PROBE_ROLE = "newsmon_readonly_probe"  # this file's own role (roles are cluster
 
 
 def invoke(tmp_path: Path, url: str, command: list[str]) -> Result:
-    path = write_config(tmp_path, database_url=url, feeds=[("news", "http://127.0.0.1:9/feed")])
+    path = write_config(
+        tmp_path,
+        database_url=url,
+        feeds=[("news", "http://127.0.0.1:9/feed")],
+        slack={"ops_channel": "#newsmon-ops"},  # health reads the notices too
+    )
     return CliRunner().invoke(app, [*command, "--config", str(path)])
 
 
