@@ -6,7 +6,8 @@ add` no feed it can read (or one configured already); 2 for a bad configuration 
 3 for an unusable database (unreachable, read-only, full, failing under a command); 4 when
 Slack rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery
 blocked for several passes; a backfill of pages whose every page tried failed); 6 when the
-pass crashed or timed out.
+pass crashed or timed out; 7 when a command that only reads finds the corpus's schema behind
+this newsmon's (not migrated yet: `newsmon migrate`) or ahead of it (a newer newsmon's).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 from newsmon.config import Config, ConfigError, Secrets, check_channels, config_path, load_config
 from newsmon.corpus import Store
-from newsmon.corpus.records import ClusterView, StoreError
+from newsmon.corpus.records import ClusterView, SchemaError, SchemaState, StoreError
 
 if TYPE_CHECKING:
     from newsmon.rules import Rules
@@ -38,6 +39,7 @@ EXIT_BELOW_FLOOR, EXIT_CONFIG, EXIT_DATABASE = 1, 2, 3
 EXIT_UNHEALTHY = 1  # health problems, feeds failing for too long
 EXIT_CREDENTIALS = 4  # Slack rejected the credentials, or none is set and Slack is required
 EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
+EXIT_SCHEMA = 7  # a read-only command met a schema behind or ahead of this code's
 
 
 class _Commands(TyperGroup):
@@ -94,9 +96,13 @@ def _config(path: Path | None) -> Config:
         raise _fail(EXIT_CONFIG, f"bad configuration: {exc}") from None
 
 
-def _store(config: Config) -> Store:
+def _store(config: Config, *, read_only: bool = False) -> Store:
+    """The corpus, migrated first unless `read_only`: a command that only reads (a probe, maybe
+    under a read-only role) must not alter the schema under a pass of the previous version."""
     try:
-        return Store.open(config.database_url)
+        return Store.open(config.database_url, read_only=read_only)
+    except SchemaError as exc:
+        raise _fail(EXIT_SCHEMA, str(exc)) from None
     except StoreError as exc:
         raise _fail(EXIT_DATABASE, str(exc)) from None
 
@@ -328,7 +334,7 @@ def articles(
     """List stored articles, newest first, with their topics (or one story's cluster)."""
     cfg = _config(config)
     day = _day(since, "--since")
-    store = _store(cfg)
+    store = _store(cfg, read_only=True)
     if cluster is not None:
         try:
             view = store.cluster(cluster)
@@ -392,7 +398,7 @@ def prune(
             "nothing to do; --days N prunes anyway"
         )
         return
-    store = _store(cfg)
+    store = _store(cfg, read_only=dry_run)
     try:
         if dry_run:
             count, before = pending_prune(store, keep, utcnow())
@@ -404,6 +410,27 @@ def prune(
     finally:
         store.close()
     typer.echo(f"{pruned.dropped} articles first seen before {_fmt(pruned.before)} left the index")
+
+
+@app.command()
+def migrate(config: ConfigOption = None) -> None:
+    """Bring the corpus's schema up to this newsmon's revision now (a pass does it at start;
+    commands that only read never do)."""
+    cfg = _config(config)
+    try:
+        store = Store.open(cfg.database_url, read_only=True)
+    except SchemaError as exc:
+        if exc.state is not SchemaState.BEHIND:
+            raise _fail(EXIT_SCHEMA, str(exc)) from None
+        _store(cfg).close()
+        typer.echo(f"schema migrated from revision {exc.found} to {exc.expected}")
+        return
+    except StoreError as exc:
+        raise _fail(EXIT_DATABASE, str(exc)) from None
+    store.close()
+    from newsmon.migrations import head_revision
+
+    typer.echo(f"schema at revision {head_revision()}, this newsmon's: nothing to migrate")
 
 
 def _print_cluster(view: ClusterView) -> None:

@@ -56,7 +56,7 @@ def feeds(
     if ctx.invoked_subcommand is not None:
         return
     cfg = _config(config)
-    store = _store(cfg)
+    store = _store(cfg, read_only=True)
     policy = HealthPolicy.of(failing_hours, silent_days)
     now = datetime.now(UTC)
     try:

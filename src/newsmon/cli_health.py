@@ -56,7 +56,7 @@ def health(
     from newsmon.pipeline.checkup import health_report
 
     cfg = _config(config)
-    store = _store(cfg)
+    store = _store(cfg, read_only=True)
     policy = replace(
         HealthPolicy.of(failing_hours, silent_days, max_age_minutes), unread_share=unread_share
     )
@@ -94,7 +94,7 @@ def runs(
     from newsmon.health import describe_run
 
     cfg = _config(config)
-    store = _store(cfg)
+    store = _store(cfg, read_only=True)
     try:
         records = store.runs.recent_runs(flow, limit=limit)
     finally:

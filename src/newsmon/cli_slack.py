@@ -48,7 +48,7 @@ def alerts_list(
     if status is not None and status not in ALERT_STATUSES:
         raise _fail(EXIT_CONFIG, f"--status wants one of {', '.join(ALERT_STATUSES)}")
     cfg = _config(config)
-    store = _store(cfg)
+    store = _store(cfg, read_only=True)
     try:
         blocks = store.outbox.channel_blocks()
         rows = store.list_alerts(status=status, channel=channel, limit=limit)

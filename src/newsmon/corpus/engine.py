@@ -23,9 +23,10 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import asbool
 
 from newsmon.clock import utcnow
-from newsmon.corpus.records import StoreError
+from newsmon.corpus.records import SchemaError, SchemaState, StoreError
 
 # Query parameters that libpq reads a secret from: `?password=` is as secret as `user:pw@`.
 SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
@@ -108,7 +109,9 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
+        # A `file:` URI (`?uri=true`, e.g. `mode=ro` for a probe) is no path: its "folder" was
+        # made in the working directory (`./file:/var/lib/…`), or failed to be (exit 3).
+        if database and database != ":memory:" and not asbool(parsed.query.get("uri")):
             try:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -183,15 +186,20 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def open_engine(url: str, *, migrate: bool = True) -> Engine:
-    """Connect and bring the schema up to date; StoreError when that is impossible."""
+def open_engine(url: str, *, migrate: bool = True, read_only: bool = False) -> Engine:
+    """Connect and bring the schema up to date; StoreError when that is impossible.
+
+    `read_only` (commands that only read) never migrates an existing corpus: a schema behind
+    or ahead of this code's is a `SchemaError`; a database without one gets it, as before."""
     from alembic.util import CommandError
 
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-        if migrate:
+        if read_only:
+            _expect_current(engine, url)
+        elif migrate:
             from newsmon.migrations import upgrade
 
             upgrade(engine)
@@ -217,6 +225,34 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
         engine.dispose()
         raise StoreError(f"database {redact_url(url)} is unusable: {exc.strerror or exc}") from None
     return engine
+
+
+def _expect_current(engine: Engine, url: str) -> None:
+    """SchemaError unless the schema is this code's (an empty database is created)."""
+    from newsmon.migrations import head_revision, schema_state, upgrade
+
+    with engine.connect() as conn:
+        state, found = schema_state(conn)
+    expected = head_revision()
+    if state is SchemaState.EMPTY:
+        upgrade(engine)
+    elif state is SchemaState.BEHIND:
+        raise SchemaError(
+            f"database {redact_url(url)} has schema revision {found}, this newsmon expects "
+            f"{expected}: commands that only read never migrate; `newsmon migrate` (or the next "
+            "pass) migrates it",
+            state,
+            found,
+            expected,
+        )
+    elif state is SchemaState.AHEAD:
+        raise SchemaError(
+            f"database {redact_url(url)} has schema revision {found}, newer than this newsmon "
+            f"knows (it expects {expected}): a newer newsmon migrated it; use that version",
+            state,
+            found,
+            expected,
+        )
 
 
 def check_writable(engine: Engine) -> None:

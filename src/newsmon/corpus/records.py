@@ -61,6 +61,23 @@ class StoreError(Exception):
     """The database is unusable: the message is one readable line without credentials."""
 
 
+class SchemaState(StrEnum):
+    """Where a corpus's schema stands against the revision this code expects."""
+
+    CURRENT = "current"
+    EMPTY = "empty"  # no schema yet (a new database): opening it creates the corpus
+    BEHIND = "behind"  # an older revision: a pass or `newsmon migrate` migrates it
+    AHEAD = "ahead"  # a revision this code does not know: a newer newsmon migrated it
+
+
+class SchemaError(StoreError):
+    """A command that only reads met a schema it cannot read and must not migrate."""
+
+    def __init__(self, message: str, state: SchemaState, found: str | None, expected: str):
+        super().__init__(message)
+        self.state, self.found, self.expected = state, found, expected
+
+
 class DuplicateURLError(Exception):
     """The canonical URL is already stored (another worker got there first)."""
 

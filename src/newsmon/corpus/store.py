@@ -94,9 +94,10 @@ class Store:
         self.record_run = self.runs.record_run
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect and bring the schema up to date; StoreError when that is impossible."""
-        return cls(open_engine(url, migrate=migrate))
+    def open(cls, url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+        """Connect and bring the schema up to date; StoreError when that is impossible.
+        `read_only`: never migrate, `SchemaError` when the schema is not this code's."""
+        return cls(open_engine(url, migrate=migrate, read_only=read_only))
 
     def close(self) -> None:
         self.engine.dispose()

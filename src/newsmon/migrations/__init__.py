@@ -13,7 +13,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
+
+from newsmon.corpus.records import SchemaState
 
 HERE = Path(__file__).parent
 
@@ -34,6 +37,21 @@ def head_revision() -> str:
 
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def schema_state(connection: Connection) -> tuple[SchemaState, str | None]:
+    """Where the database's schema stands against this code's head, and the revision found;
+    only reads (a read-only role or file can answer it)."""
+    found = current_revision(connection)
+    if found is None:
+        return SchemaState.EMPTY, None
+    if found == head_revision():
+        return SchemaState.CURRENT, found
+    try:
+        ScriptDirectory(str(HERE)).get_revision(found)
+    except CommandError:  # not among this code's revisions: a newer newsmon wrote it
+        return SchemaState.AHEAD, found
+    return SchemaState.BEHIND, found
 
 
 def upgrade(engine: Engine, revision: str = "head", *, lock_wait: float = 600.0) -> None:
