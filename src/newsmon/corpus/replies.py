@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus, Claim, ReplyJob
+from newsmon.corpus.records import (
+    LIVE_ALERT_STATUSES,
+    AlertStatus,
+    ChannelBlock,
+    Claim,
+    ReplyJob,
+    ReplyListing,
+)
 from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
 from newsmon.urls import clean_url, site_root
 
@@ -223,6 +230,46 @@ class Replies:
                 ).execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)
+
+    def list_replies(
+        self,
+        blocks: dict[str, ChannelBlock],
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        limit: int = 50,
+    ) -> list[ReplyListing]:
+        """Replies, newest first, as `Outbox.list_alerts` lists alerts: status "blocked" means
+        pending in a channel of `blocks` (Slack refuses it)."""
+        query = select(ReplyRow)
+        if status == "blocked":
+            query = query.where(
+                ReplyRow.status == AlertStatus.PENDING, ReplyRow.channel.in_(list(blocks))
+            )
+        elif status is not None:
+            query = query.where(ReplyRow.status == AlertStatus(status))
+        if channel is not None:
+            query = query.where(ReplyRow.channel == channel)
+        with self._db.session() as s:
+            rows = s.scalars(query.order_by(ReplyRow.id.desc()).limit(limit)).all()
+            return [
+                ReplyListing(
+                    r.id,
+                    r.alert_id,
+                    r.channel,
+                    r.status,
+                    r.source,
+                    r.attempts,
+                    r.last_error,
+                    r.next_attempt_at,
+                    r.created_at,
+                    r.sent_at,
+                    blocks[r.channel].reason
+                    if r.status == AlertStatus.PENDING and r.channel in blocks
+                    else None,
+                )
+                for r in rows
+            ]
 
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:
