@@ -30,14 +30,7 @@ from newsmon.corpus.records import (
     StoredMatch,
 )
 from newsmon.corpus.replies import revive_replies
-from newsmon.corpus.schema import (
-    AlertRow,
-    ArticleRow,
-    FeedRow,
-    MatchRow,
-    ReplyRow,
-    SlackChannelRow,
-)
+from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, ReplyRow, SlackChannelRow
 from newsmon.urls import clean_url
 
 Filter = claims.Filter
@@ -457,8 +450,7 @@ class Outbox:
     ) -> int:
         """Re-queue alerts (the given ids, or every failed one, that gave up `since` when given:
         an old story is not posted as news): attempts start again. Sent alerts and alerts
-        another delivery holds are left alone. The thread replies dropped while they were not
-        posted are queued again with them (`revive_replies`)."""
+        another delivery holds are left alone. Replies dropped meanwhile come back too."""
         query = update(AlertRow).where(
             AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED, AlertStatus.PENDING])
         )
@@ -483,7 +475,6 @@ class Outbox:
                 .execution_options(synchronize_session=False)
             )
             requeued = list(done.scalars())
-            # their thread replies, dropped while they were not posted, come with them
             revive_replies(s, requeued)
             return len(requeued)
 
