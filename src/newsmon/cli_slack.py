@@ -24,7 +24,9 @@ from newsmon.cli import (
 from newsmon.clock import utcnow
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
-alerts_app = typer.Typer(help="Queued alerts: list them, re-queue failed ones.")
+alerts_app = typer.Typer(
+    help="Queued alerts and their thread replies: list them, re-queue failed ones."
+)
 app.add_typer(alerts_app, name="alerts")
 
 
@@ -39,10 +41,11 @@ def alerts_list(
         ),
     ] = None,
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many (alerts, and replies)")] = 50,
     config: ConfigOption = None,
 ) -> None:
-    """Alerts, newest first, with their attempts and last error; blocked channels first."""
+    """Alerts, newest first, with their attempts and last error, then their thread replies
+    ("also reported by"); blocked channels first."""
     if ctx.invoked_subcommand is not None:
         return
     if status is not None and status not in ALERT_STATUSES:
@@ -52,6 +55,7 @@ def alerts_list(
     try:
         blocks = store.outbox.channel_blocks()
         rows = store.list_alerts(status=status, channel=channel, limit=limit)
+        replies = store.replies.list_replies(blocks, status=status, channel=channel, limit=limit)
     finally:
         store.close()
     zone = cfg.slack.zone()
@@ -60,7 +64,7 @@ def alerts_list(
             typer.echo(
                 f"channel {block.channel} blocked since {_local(block.since, zone)}: {block.reason}"
             )
-    if not rows:
+    if not rows and not replies:
         typer.echo("no alerts")
         return
     for a in rows:
@@ -69,14 +73,33 @@ def alerts_list(
             f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
             f"{(a.title or '(no title)')[:70]}"
         )
-        details = [f"queued {_local(a.created_at, zone)}"]
-        if a.sent_at:
-            details.append(f"sent {_local(a.sent_at, zone)}")
-        if a.next_attempt_at and str(a.status) == "pending":
-            details.append(f"next try {_local(a.next_attempt_at, zone)}")
-        if a.last_error:
-            details.append(f"last error: {a.last_error[:160]}")
-        typer.echo("       " + " · ".join(details))
+        _details(a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone)
+    for r in replies:  # health's alerts_failed counts those that gave up
+        state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
+        typer.echo(
+            f"reply #{r.id:<5} {state:<10} {r.channel:<18} attempts {r.attempts}  "
+            f"also reported by {r.source[:40]}, under alert #{r.alert_id}"
+        )
+        _details(r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone)
+
+
+def _details(
+    created: datetime,
+    sent: datetime | None,
+    next_try: datetime | None,
+    status: str,
+    error: str | None,
+    zone: tzinfo,
+) -> None:
+    """The indented second line of an alert or reply: when, and its last error."""
+    details = [f"queued {_local(created, zone)}"]
+    if sent:
+        details.append(f"sent {_local(sent, zone)}")
+    if next_try and str(status) == "pending":
+        details.append(f"next try {_local(next_try, zone)}")
+    if error:
+        details.append(f"last error: {error[:160]}")
+    typer.echo("       " + " · ".join(details))
 
 
 def _local(value: datetime | None, zone: tzinfo) -> str:

@@ -65,3 +65,70 @@ def test_a_thread_reply_that_gave_up_is_reported_and_retried_like_an_alert(
     [reply] = slack.replies()
     assert reply["thread_ts"] == slack.top_level("#news")[0]["ts"]
     assert alerts_failed(config) == []
+
+
+def reply_lines(config: Path, *options: str) -> list[str]:
+    """The thread-reply lines `newsmon alerts` prints with these options."""
+    result = runner.invoke(app, ["alerts", *options, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    return [line for line in result.output.splitlines() if line.startswith("reply #")]
+
+
+def test_newsmon_alerts_lists_the_thread_replies_health_reports(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """`alerts_failed` names failed thread replies; `newsmon alerts --status failed` must show
+    them (which story, which source, why), or the operator cannot see what health reports."""
+    config = config_path(tmp_path, db_url, retry_delays_minutes=[0.0], stop_after_failures=1000)
+    ctx = context(config, slack)
+    try:
+        [article, other_story] = queue_alerts(ctx.store, {"#news": 1, "#policy": 1})
+        assert deliver(ctx).sent == 2
+        wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
+        assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
+        slack.outage = SLACK_DOWN
+        deliver(ctx)
+        assert deliver(ctx).failed == 1
+        slack.outage = None
+        assert ctx.store.queue_replies(other_story, wire.id, "https://wire.example/2") == 1
+    finally:
+        ctx.close()
+
+    [failed] = reply_lines(config, "--status", "failed")
+    assert failed.split()[2:4] == ["failed", "#news"] and "wire-copy" in failed
+    [pending] = reply_lines(config, "--status", "pending")
+    assert pending.split()[2:4] == ["pending", "#policy"]
+    assert len(reply_lines(config)) == 2
+    assert reply_lines(config, "--status", "sent") == []
+    assert [x.split()[3] for x in reply_lines(config, "--channel", "#news")] == ["#news"]
+    listed = runner.invoke(app, ["alerts", "--status", "failed", "--config", str(config)])
+    assert "service_unavailable" in listed.output
+
+
+def test_a_reply_whose_announcement_was_deleted_is_dropped_not_failed(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """Someone deleted the story's alert in Slack: its thread is gone, Slack refuses the reply
+    (`thread_not_found`) and will refuse it on every retry. Reported as a failure, health would
+    tell the operator to re-queue it for 24 h after each vain retry; it is dropped (`skipped`)
+    with its reason instead, and `newsmon alerts --status skipped` shows it."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [article] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        slack.posts.clear()  # the announcement is deleted in Slack
+        wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
+        assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
+        outcome = deliver(ctx)
+        assert (outcome.replies_sent, outcome.failed) == (0, 0)
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 1
+        assert deliver(ctx).replies_sent == 0  # never tried again
+    finally:
+        ctx.close()
+    assert alerts_failed(config) == []
+    [dropped] = reply_lines(config, "--status", "skipped")
+    assert "#news" in dropped
+    listed = runner.invoke(app, ["alerts", "--status", "skipped", "--config", str(config)])
+    assert "thread_not_found" in listed.output
+    assert len(slack.attempts) == 2  # the alert, the one refused reply

@@ -163,6 +163,16 @@ def release(s: Session, model: Model, row_id: int, claim: Claim, unknown: dateti
     )
 
 
+def mark_skipped(s: Session, model: Model, row_id: int, claim: Claim, reason: str) -> bool:
+    """Drop a row Slack refused for good where no retry can help (a reply whose thread was
+    deleted): `skipped` with the reason, not a failure to re-queue. False when the lease was
+    lost."""
+    values = {"attempts": model.attempts + 1, "next_attempt_at": None, "post_started_at": None}
+    return _settle(
+        s, model, row_id, claim, {"status": AlertStatus.SKIPPED, "last_error": reason, **values}
+    )
+
+
 def record_failure(
     s: Session,
     model: Model,

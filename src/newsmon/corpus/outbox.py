@@ -29,14 +29,8 @@ from newsmon.corpus.records import (
     Claim,
     StoredMatch,
 )
-from newsmon.corpus.schema import (
-    AlertRow,
-    ArticleRow,
-    FeedRow,
-    MatchRow,
-    ReplyRow,
-    SlackChannelRow,
-)
+from newsmon.corpus.replies import revive_replies
+from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, ReplyRow, SlackChannelRow
 from newsmon.urls import clean_url
 
 Filter = claims.Filter
@@ -456,7 +450,7 @@ class Outbox:
     ) -> int:
         """Re-queue alerts (the given ids, or every failed one, that gave up `since` when given:
         an old story is not posted as news): attempts start again. Sent alerts and alerts
-        another delivery holds are left alone."""
+        another delivery holds are left alone. Replies dropped meanwhile come back too."""
         query = update(AlertRow).where(
             AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED, AlertStatus.PENDING])
         )
@@ -476,9 +470,13 @@ class Outbox:
                     next_attempt_at=None,
                     last_error=None,
                     failed_at=None,
-                ).execution_options(synchronize_session=False)
+                )
+                .returning(AlertRow.id)
+                .execution_options(synchronize_session=False)
             )
-            return int(getattr(done, "rowcount", 0) or 0)
+            requeued = list(done.scalars())
+            revive_replies(s, requeued)
+            return len(requeued)
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Alerts per channel and status, statuses as stored (whatever statuses exist), except

@@ -386,6 +386,23 @@ class AlertListing:
 
 
 @dataclass(frozen=True)
+class ReplyListing:
+    """One thread reply as `newsmon alerts` shows it: which source, under which alert."""
+
+    id: int
+    alert_id: int
+    channel: str
+    status: AlertStatus
+    source: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    blocked: str | None = None  # the channel's block reason, when it is blocked
+
+
+@dataclass(frozen=True)
 class DigestStory:
     """One story of a channel's digest."""
 

@@ -3,7 +3,8 @@ like alerts (see `newsmon.corpus.claims`).
 
 One reply per source per alert (a story in one channel), never for the source the alert itself
 announced; a reply is sent only once its alert has a Slack message to thread under, and is
-dropped when that alert will never be posted.
+dropped (`skipped`) while that alert is not posted (failed, held back); re-queuing the alert
+(`Outbox.retry_alerts`) brings its dropped replies back (`revive_replies`).
 """
 
 from __future__ import annotations
@@ -19,15 +20,28 @@ from sqlalchemy.orm import Session
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
-from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus, Claim, ReplyJob
+from newsmon.corpus.records import (
+    LIVE_ALERT_STATUSES,
+    AlertStatus,
+    ChannelBlock,
+    Claim,
+    ReplyJob,
+    ReplyListing,
+)
 from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
 from newsmon.urls import clean_url, site_root
+
+NOT_POSTED = "the story's alert was not posted"
+# Alerts a sighting queues replies for: those that may still be posted. A failed alert may be
+# re-queued by the operator; its replies wait dropped (skipped) until then.
+_REPLY_TO = (*LIVE_ALERT_STATUSES, AlertStatus.FAILED)
 
 
 def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
     """New rows, for the caller's transaction, saying that `feed_id` carried the story of
-    `article_id` at `url`: one per live alert of the story that announced another source and
-    has no reply from this one yet."""
+    `article_id` at `url`: one per live or failed alert of the story that announced another
+    source and has no reply from this one yet. A failed alert's reply is stored dropped
+    (skipped): it goes out only if the alert is re-queued and posts."""
     article = s.get(ArticleRow, article_id)
     source = s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
     if article is None or not source:
@@ -35,13 +49,15 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     head = article.duplicate_of_id or article.id
     members = story_members(head)
     alerts = s.execute(
-        select(AlertRow.id, AlertRow.channel, FeedRow.name)
+        select(AlertRow.id, AlertRow.channel, AlertRow.status, FeedRow.name)
         .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
         .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
-        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(LIVE_ALERT_STATUSES))
+        .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_REPLY_TO))
     ).all()
     # the alert itself names its own source: no reply for that one
-    wanted = {a: channel for a, channel, announced in alerts if announced != source}
+    wanted = {
+        a: (channel, status) for a, channel, status, announced in alerts if announced != source
+    }
     if not wanted:
         return []
     replied = set(
@@ -55,8 +71,17 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     if len(link) > MAX_URL:  # cut, it would lead to another page or none: the site instead
         link = site_root(link)[:MAX_URL]
     return [
-        ReplyRow(alert_id=a, channel=channel, source=source, url=link)
-        for a, channel in wanted.items()
+        ReplyRow(alert_id=a, channel=channel, source=source, url=link, status=AlertStatus.PENDING)
+        if status is not AlertStatus.FAILED
+        else ReplyRow(
+            alert_id=a,
+            channel=channel,
+            source=source,
+            url=link,
+            status=AlertStatus.SKIPPED,
+            last_error=NOT_POSTED,
+        )
+        for a, (channel, status) in wanted.items()
         if a not in replied
     ]
 
@@ -73,11 +98,33 @@ def insert_replies(s: Session, postgres: bool, rows: list[ReplyRow]) -> int:
         return 0
     insert = (pg_insert if postgres else sqlite_insert)(cast(Table, ReplyRow.__table__))
     values = [
-        {"alert_id": r.alert_id, "channel": r.channel, "source": r.source, "url": r.url}
+        {
+            "alert_id": r.alert_id,
+            "channel": r.channel,
+            "source": r.source,
+            "url": r.url,
+            "status": r.status or AlertStatus.PENDING,
+            "last_error": r.last_error,
+        }
         for r in rows
     ]
     added = s.execute(insert.values(values).on_conflict_do_nothing().returning(ReplyRow.id))
     return len(added.all())
+
+
+def revive_replies(s: Session, alert_ids: list[int]) -> int:
+    """Queue again, in the caller's transaction, the replies dropped while these alerts were
+    not posted: the alerts are re-queued and may post now (if not, delivery drops them again).
+    Replies sent or given up on their own are left alone. How many."""
+    if not alert_ids:
+        return 0
+    done = s.execute(
+        update(ReplyRow)
+        .where(ReplyRow.alert_id.in_(alert_ids), ReplyRow.status == AlertStatus.SKIPPED)
+        .values(status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 class Replies:
@@ -106,7 +153,7 @@ class Replies:
             s.execute(
                 update(ReplyRow)
                 .where(ReplyRow.status == AlertStatus.PENDING, ReplyRow.alert_id.in_(dead))
-                .values(status=AlertStatus.SKIPPED, last_error="the story's alert was not posted")
+                .values(status=AlertStatus.SKIPPED, last_error=NOT_POSTED)
                 .execution_options(synchronize_session=False)
             )
             posted = select(AlertRow.id).where(
@@ -146,6 +193,12 @@ class Replies:
         with self._db.session() as s:
             return claims.release(s, ReplyRow, reply_id, claim, unknown)
 
+    def reply_dropped(self, claim: Claim, reply_id: int, reason: str) -> bool:
+        """Slack refused the reply for good because its thread is gone (the alert's message
+        deleted): skipped, not failed, since re-queuing it could never post it."""
+        with self._db.session() as s:
+            return claims.mark_skipped(s, ReplyRow, reply_id, claim, reason[:2000])
+
     def reply_failed(
         self,
         claim: Claim,
@@ -183,6 +236,46 @@ class Replies:
                 ).execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)
+
+    def list_replies(
+        self,
+        blocks: dict[str, ChannelBlock],
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        limit: int = 50,
+    ) -> list[ReplyListing]:
+        """Replies, newest first, as `Outbox.list_alerts` lists alerts: status "blocked" means
+        pending in a channel of `blocks` (Slack refuses it)."""
+        query = select(ReplyRow)
+        if status == "blocked":
+            query = query.where(
+                ReplyRow.status == AlertStatus.PENDING, ReplyRow.channel.in_(list(blocks))
+            )
+        elif status is not None:
+            query = query.where(ReplyRow.status == AlertStatus(status))
+        if channel is not None:
+            query = query.where(ReplyRow.channel == channel)
+        with self._db.session() as s:
+            rows = s.scalars(query.order_by(ReplyRow.id.desc()).limit(limit)).all()
+            return [
+                ReplyListing(
+                    r.id,
+                    r.alert_id,
+                    r.channel,
+                    r.status,
+                    r.source,
+                    r.attempts,
+                    r.last_error,
+                    r.next_attempt_at,
+                    r.created_at,
+                    r.sent_at,
+                    blocks[r.channel].reason
+                    if r.status == AlertStatus.PENDING and r.channel in blocks
+                    else None,
+                )
+                for r in rows
+            ]
 
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:

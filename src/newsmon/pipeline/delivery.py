@@ -28,6 +28,9 @@ from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, ma
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
+# A reply refused with these has no thread any more (the alert's message was deleted in Slack):
+# no retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed).
+THREAD_GONE_CODES = frozenset({"thread_not_found"})
 
 
 @dataclass
@@ -423,6 +426,11 @@ class Delivery:
             self.ctx.store.outbox.set_channel_state(item.channel, blocked=reason)
             self._give_back([item])
             return _CHANNEL_DONE
+        if item.is_reply and failure.code in THREAD_GONE_CODES:
+            reason = f"{failure} (the story's alert is gone from Slack)"
+            self.ctx.store.replies.reply_dropped(item.claim, item.job.id, reason)
+            self.outcome.errors.append(f"{item.channel}: thread reply dropped: {reason}")
+            return _NEXT
         unknown = item.unknown_since
         if failure.maybe_posted:
             unknown = unknown or item.claim.started

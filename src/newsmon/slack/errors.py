@@ -106,11 +106,13 @@ class SlackFailure(Exception):
         *,
         retry_after: float | None = None,
         maybe_posted: bool = False,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.retry_after = retry_after
         self.maybe_posted = maybe_posted
+        self.code = code  # Slack's error code, when it answered one
 
 
 class CredentialError(SlackFailure):

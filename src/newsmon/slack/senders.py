@@ -138,6 +138,7 @@ def _api_failure(exc: SlackApiError, what: str) -> SlackFailure:
         kind,
         retry_after=retry_after(headers) if kind is Kind.RATE_LIMITED else None,
         maybe_posted=maybe,
+        code=code,
     )
 
 
@@ -347,6 +348,7 @@ class SlackWebhookSender:
             if kind is Kind.RATE_LIMITED
             else None,
             maybe_posted=maybe,
+            code=code,
         )
 
     def find(
