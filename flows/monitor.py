@@ -24,6 +24,7 @@ from flows.common import (
     open_context,
     record_crash,
     record_lost_process,
+    release_feed_claims,
     settle_lost_runs,
 )
 from newsmon.clock import utcnow
@@ -249,6 +250,7 @@ async def monitor(
     except BaseException as exc:
         if not recorded:
             record_crash(ctx, run_id, exc)
+            release_feed_claims(ctx)
             if isinstance(exc, Exception):  # not a timeout or a cancellation: it can still tell
                 await announce_problems(ctx, await show_health(ctx))
         ctx.close()

@@ -1,0 +1,51 @@
+"""Feed claims of a pass that was cut short (its flow timed out, was cancelled, its worker was
+lost): the operator's natural reaction is to run again at once, and that run must read the
+feeds, or say plainly which ones another run holds. Real `monitor` flows through the Prefect
+test harness, the sample site on loopback (a feed made to hang), SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from flows.monitor import monitor
+from prefect.flow_engine import FlowRunTimeoutError
+
+from newsmon.config import load_config
+from newsmon.corpus import Store
+from newsmon.corpus.records import RunStatus
+from newsmon.devsite import SiteServer
+from tests.support.configs import write_config
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+FEED = "/feeds/en-ai.atom"
+
+
+def test_a_forced_pass_right_after_a_timeout_reads_the_feed_the_timed_out_pass_held(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """The timed-out pass held its claim on the hung feed for the rest of its 5-minute lease:
+    `newsmon run --force` run right after it skipped the feed and counted it "not due", with
+    exit 0, though nothing had read it. The pass that timed out is over (recorded crashed):
+    its claims go with it, and the next pass reads the feed."""
+    config = write_config(tmp_path, feeds=[("frontier-wire", FEED, "en")], base=site.base)
+    site.routes[FEED] = {"delay": 30, "body": "<rss/>"}  # the feed hangs: the pass times out
+    with pytest.raises(FlowRunTimeoutError):
+        asyncio.run(monitor.with_options(timeout_seconds=8)(config_path=str(config)))
+    assert site.paths_requested() == [FEED]  # it was at work on the feed when it timed out
+    del site.routes[FEED]  # the site answers again; the operator runs a pass at once
+
+    totals = asyncio.run(monitor(config_path=str(config), force=True))
+
+    store = Store.open(load_config(config).database_url)
+    try:
+        statuses = [r.status for r in store.runs.recent_runs("monitor")]
+        holders = store.feeds.claim_holders()
+    finally:
+        store.close()
+    assert statuses == [RunStatus.COMPLETED, RunStatus.CRASHED]
+    assert (totals.feeds_ok, totals.feeds_not_due) == (1, 0)
+    assert totals.new_articles > 0
+    assert holders == {}
