@@ -226,6 +226,7 @@ async def monitor(
                 return_exceptions=True,
             )
         outcomes = settle_batches(ctx, batches, results)
+        release_feed_claims(ctx)  # a batch that timed out held its feeds' claims still
         for outcome in outcomes:
             if not outcome.ok:
                 logger.warning("feed %s failed: %s", outcome.feed, describe_failure(outcome))

@@ -49,3 +49,30 @@ def test_a_forced_pass_right_after_a_timeout_reads_the_feed_the_timed_out_pass_h
     assert (totals.feeds_ok, totals.feeds_not_due) == (1, 0)
     assert totals.new_articles > 0
     assert holders == {}
+
+
+def test_a_batch_that_timed_out_leaves_its_feed_free_for_the_next_pass(
+    tmp_path: Path, site: SiteServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of feeds that timed out (twice: it is retried once) is recorded failed and the
+    pass goes on to complete, but its claims stayed held for their lease: a pass run at once
+    after it found the feed taken and counted it "not due", unread, though it was due."""
+    import flows.monitor
+
+    short = flows.monitor.process_feeds_task.with_options(
+        timeout_seconds=10, retries=0, retry_delay_seconds=0
+    )
+    monkeypatch.setattr(flows.monitor, "process_feeds_task", short)
+    monkeypatch.setattr(flows.monitor, "FEEDS_PER_TASK", 1)  # the other feed's batch works
+    feeds = [("frontier-wire", FEED, "en"), ("ko-wire", "/feeds/ko-ai.xml", "ko")]
+    config = write_config(tmp_path, feeds=feeds, base=site.base)
+    site.routes[FEED] = {"delay": 30, "body": "<rss/>"}  # the feed hangs: its batch times out
+    first = asyncio.run(monitor(config_path=str(config)))
+    assert (first.feeds_ok, first.feeds_failed) == (1, 1)
+    assert FEED in site.paths_requested()
+    del site.routes[FEED]
+    monkeypatch.undo()
+
+    totals = asyncio.run(monitor(config_path=str(config), force=True))
+
+    assert (totals.feeds_ok, totals.feeds_not_due) == (2, 0)
