@@ -246,6 +246,15 @@ class Feeds:
             )
             return int(done.rowcount)  # type: ignore[attr-defined]
 
+    def holder(self, feed_id: int) -> str | None:
+        """Who holds a live claim on the feed now (None: nobody)."""
+        with self._db.session() as s:
+            return s.scalar(
+                select(FeedRow.claimed_by).where(
+                    FeedRow.id == feed_id, FeedRow.claim_expires_at >= self._db.now()
+                )
+            )
+
     def claim_holders(self) -> dict[str, str]:
         """Feeds under a live claim, by name: who holds each (for operators and tests)."""
         now = self._db.now()
