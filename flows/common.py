@@ -148,6 +148,27 @@ async def settle_lost_runs(store: Store, current: str | None) -> list[int]:
     return marked
 
 
+def release_feed_claims(ctx: Context) -> None:
+    """Give back the feed claims a pass that is over still holds: those of a batch that timed
+    out, or of the whole pass when it timed out or was cancelled mid-feed. They were left to
+    lapse (5 minutes), and a pass run at once after it (`newsmon run --force`, the natural
+    reaction to a timeout) skipped those feeds as taken, unread. Best effort: a corpus that
+    cannot be reached leaves them to lapse."""
+    if ctx.claim is None:
+        return
+    try:
+        released = ctx.store.feeds.release_owner(ctx.claim.owner)
+    except Exception as failure:
+        get_run_logger().warning(
+            "feed claims not given back (they lapse within %d min): %s",
+            ctx.claim.lease.total_seconds() // 60,
+            error_line(failure, limit=300),
+        )
+        return
+    if released:
+        get_run_logger().info("%d feed claim(s) left by the pass given back", released)
+
+
 def crash_reason(exc: BaseException) -> str:
     """One line for the runs table, without secrets (`error_line`): a timeout or cancellation
     says so."""

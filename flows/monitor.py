@@ -24,6 +24,7 @@ from flows.common import (
     open_context,
     record_crash,
     record_lost_process,
+    release_feed_claims,
     settle_lost_runs,
 )
 from newsmon.clock import utcnow
@@ -225,6 +226,7 @@ async def monitor(
                 return_exceptions=True,
             )
         outcomes = settle_batches(ctx, batches, results)
+        release_feed_claims(ctx)  # a batch that timed out held its feeds' claims still
         for outcome in outcomes:
             if not outcome.ok:
                 logger.warning("feed %s failed: %s", outcome.feed, describe_failure(outcome))
@@ -249,6 +251,7 @@ async def monitor(
     except BaseException as exc:
         if not recorded:
             record_crash(ctx, run_id, exc)
+            release_feed_claims(ctx)
             if isinstance(exc, Exception):  # not a timeout or a cancellation: it can still tell
                 await announce_problems(ctx, await show_health(ctx))
         ctx.close()

@@ -70,6 +70,9 @@ class PassTotals:
     # messages delivery tried and did not get out (failed, to retry, given back, held): none,
     # and the pass's delivery errors are not about what waits (a channel's history probed)
     alerts_unsent: int = 0
+    # feeds due (or forced) that this pass did not read because another run held a live
+    # claim on them: not counted in `feeds_not_due`
+    feeds_held: int = 0
 
     @classmethod
     def of(
@@ -85,7 +88,7 @@ class PassTotals:
             feeds_ok=sum(f.ok and not f.not_due for f in feeds),
             feeds_failed=len(failed),
             feeds_not_modified=sum(f.not_modified for f in feeds),
-            feeds_not_due=sum(f.not_due for f in feeds),
+            feeds_not_due=sum(f.not_due and not f.held for f in feeds),
             bytes_received=sum(f.bytes_received for f in feeds),
             entries=sum(f.entries for f in feeds),
             new_articles=sum(f.new_articles for f in feeds),
@@ -112,6 +115,7 @@ class PassTotals:
             + delivery.deferred
             + delivery.held
             + (1 if delivery.credential_error else 0),
+            feeds_held=sum(f.held for f in feeds),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -143,11 +147,13 @@ class PassTotals:
             "failures": {f.feed: f.error for f in self.failures},
             "delivery_errors": list(self.delivery_errors[:MAX_STORED_ERRORS]),
             "alerts_unsent": self.alerts_unsent,
+            "feeds_held": self.feeds_held,
         }
 
     def line(self) -> str:
         """One line for the flow's log and the artifact's description."""
         waiting = f", {self.feeds_not_due} not due" if self.feeds_not_due else ""
+        waiting += f", {self._held()}" if self.feeds_held else ""
         text = (
             f"feeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
             f"{self.feeds_failed} failed{waiting}; "
@@ -166,6 +172,9 @@ class PassTotals:
             text += f" | Slack: {self.delivery_errors[0]}"
         return text
 
+    def _held(self) -> str:
+        return f"{self.feeds_held} held by another run"
+
     def _pages(self) -> list[str]:
         """The pass's page counters worth a look: pages tried again, and left for later."""
         parts = []
@@ -182,7 +191,8 @@ class PassTotals:
         """What `newsmon run` prints after the pass."""
         lines = [
             f"\nfeeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
-            f"{self.feeds_failed} failed, {self.feeds_not_due} not due | "
+            f"{self.feeds_failed} failed, {self.feeds_not_due} not due"
+            f"{', ' + self._held() if self.feeds_held else ''} | "
             f"new articles: {self.new_articles} | duplicates: {self.duplicates}"
             f"{''.join(' | ' + p for p in self._pages())} | "
             f"matches: {_counts(self.matches)} | alerts sent: {self.alerts_sent} "
@@ -214,6 +224,8 @@ def feed_table(feeds: Sequence[FeedOutcome]) -> list[dict[str, Any]]:
 def _status(f: FeedOutcome) -> str:
     if not f.ok:
         return "failed"
+    if f.held:
+        return "held by another run"
     if f.taken:
         return "fetched by another pass"
     if f.not_due and f.next_check:

@@ -292,7 +292,12 @@ async def process_feeds(
                 raise
             state = claimed.get(feed_id)
             if state is None:
-                return _not_claimed(feed, states[feed.name], now, force)
+                skipped = _not_claimed(feed, states[feed.name], now, force)
+                if skipped.taken:
+                    holder = await asyncio.to_thread(ctx.store.feeds.holder, feed_id)
+                    if holder is not None and holder != claim.owner:
+                        skipped.held, skipped.warning = True, f"held by another run ({holder})"
+                return skipped
             held.append(feed_id)
             try:
                 due = feed_id in pages_due

@@ -53,6 +53,9 @@ class FeedOutcome:
     not_modified: bool = False
     not_due: bool = False
     taken: bool = False  # (with not_due) another pass on the corpus fetches it, or just did
+    # (with taken) another run held a live claim on it: this pass did not read it, and it is
+    # not "not due" (the holder may be a pass that was killed and never gave it back)
+    held: bool = False
     # When the feed is polled again and why; None when it is due at the next pass anyway
     # (a batch that crashed records no schedule).
     next_check: NextCheck | None = None
