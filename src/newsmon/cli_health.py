@@ -23,6 +23,20 @@ from newsmon.cli import (
     _store,
     app,
 )
+from newsmon.corpus.records import Announced
+
+
+def announced_name(problem: Announced) -> str:
+    """An open problem as `newsmon health` names it, and whether it flaps (nothing more is said
+    while it comes and goes) or was said steady after flapping."""
+    from newsmon.notices import flapping
+
+    name = f"{problem.kind} {problem.subject}" if problem.subject else problem.kind
+    if problem.steady_at is not None:
+        return f"{name} (steady since {_fmt(problem.present_since)} UTC, after flapping)"
+    if flapping(problem):
+        return f"{name} (flapping since {_fmt(problem.opened_at)} UTC)"
+    return name
 
 
 @app.command()
@@ -71,9 +85,7 @@ def health(
         for line in report.lines():
             typer.echo(line)
         if notices is not None and (notices.announced or notices.waiting):
-            named = ", ".join(
-                f"{a.kind} {a.subject}" if a.subject else a.kind for a in notices.announced
-            )
+            named = ", ".join(announced_name(a) for a in notices.announced)
             waiting = f" ({notices.waiting} notice(s) not posted yet)" if notices.waiting else ""
             typer.echo(f"announced in {cfg.slack.ops_channel}: {named or 'nothing open'}{waiting}")
     if not report.healthy:

@@ -11,8 +11,12 @@ notice once.
 Flapping: a problem found again within `FLAP_WINDOW` of its "resolved" notice comes and goes (a
 pass failing one time in three: a flaky proxy, a crash now and then). Announcing and resolving
 it each time made an "announce" / "resolved" pair every hour, a channel people learn to
-ignore. It is announced once more, as flapping, and resolved only once `FLAP_RESOLVE_AFTER_PASSES`
-passes in a row have not found it: while it flaps, nothing more is said.
+ignore. It is announced once more, as flapping, and resolved only once no pass has found it for
+`FLAP_QUIET` (a duration, not a count of passes: 9 passes were 45 minutes on a 5-minute
+schedule, 9 hours on an hourly one); while it flaps, nothing more is said. Found in every pass
+for `FLAP_STEADY`, it no longer comes and goes: that is said once, at the top level (the
+*Flapping* notice, "it comes and goes", stayed the last word about a problem there for good),
+and its resolution follows in that notice's thread.
 
 Pacing: a pass announces at most `MAX_SINGLE` problems one notice each; when more appear at
 once (40 feeds failing because DNS is down) they share one grouped notice naming the first
@@ -48,9 +52,11 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
 # A problem back within this long after it was resolved flaps: it stays open (announced once
-# as flapping) until this many passes in a row (3 hours of 20-minute passes) have not found it.
+# as flapping) until no pass has found it for `FLAP_QUIET` (from the first that missed it, and
+# at least `RESOLVE_AFTER_PASSES` passes); found in every pass for `FLAP_STEADY` it is steady.
 FLAP_WINDOW = timedelta(hours=6)
-FLAP_RESOLVE_AFTER_PASSES = 9
+FLAP_QUIET = timedelta(hours=3)
+FLAP_STEADY = timedelta(hours=3)
 # A problem (with a subject) appearing this soon after one of its kind, still open, was
 # announced joins that one's thread: one cause, one top-level notice.
 GROUP_WINDOW = timedelta(hours=2)
@@ -145,6 +151,7 @@ class Draft:
     fallback: str  # the notification text (plain, escaped)
     opens: tuple[Appeared, ...] = ()
     resolves: tuple[Announced, ...] = ()
+    steadies: tuple[Announced, ...] = ()  # flapping problems found in every pass for a while
     thread_of: int | None = None  # the id of the notice to reply to
 
 
@@ -152,7 +159,7 @@ class Draft:
 class Plan:
     drafts: list[Draft] = field(default_factory=list)
     # announced problems whose count of passes without them changes, without a notice: gone
-    # for fewer than `RESOLVE_AFTER_PASSES` passes (count up), or found again (back to 0)
+    # and not resolved yet (count up), or found again (back to 0: present from now on)
     absences: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -167,6 +174,10 @@ class Plan:
     def flapping(self) -> list[Appeared]:
         return [a for a in self.opened if a.flapping]
 
+    @property
+    def steady(self) -> list[Announced]:
+        return [a for d in self.drafts for a in d.steadies]
+
 
 def flapping(problem: Announced) -> bool:
     """Whether an announced problem came back within `FLAP_WINDOW` of its last resolution."""
@@ -174,9 +185,27 @@ def flapping(problem: Announced) -> bool:
     return last is not None and problem.opened_at - last <= FLAP_WINDOW
 
 
-def resolve_after(problem: Announced) -> int:
-    """Passes in a row without it that resolve an announced problem."""
-    return FLAP_RESOLVE_AFTER_PASSES if flapping(problem) else RESOLVE_AFTER_PASSES
+def gone_for_good(problem: Announced, now: datetime) -> bool:
+    """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
+    passes in a row without it, and, flapping, none for `FLAP_QUIET` since the first of them."""
+    if problem.absent_passes + 1 < RESOLVE_AFTER_PASSES:
+        return False
+    if not flapping(problem):
+        return True
+    return now - (problem.absent_since or now) >= FLAP_QUIET
+
+
+def steady_now(problem: Announced, now: datetime) -> bool:
+    """Whether a flapping problem this pass finds has been found in every pass for
+    `FLAP_STEADY` and was not said to be steady yet."""
+    present = problem.present_since
+    return (
+        flapping(problem)
+        and problem.steady_at is None
+        and problem.absent_passes == 0
+        and present is not None
+        and now - present >= FLAP_STEADY
+    )
 
 
 def _verdict(report: HealthReport, name: str | None) -> FeedVerdict | None:
@@ -220,9 +249,11 @@ def open_line(
     since: datetime | None,
     zone: tzinfo,
     back_after: timedelta | None = None,
+    steady_since: datetime | None = None,
 ) -> str:
     """One problem in one line: what, which feed or channel, since when, what to do; and, when
-    it is back `back_after` its last resolution, that it flaps and what is said from now on."""
+    it is back `back_after` its last resolution, that it flaps and what is said from now on;
+    flapping and found in every pass since `steady_since`, that it is there for good now."""
     subject = _subject(report, problem)
     about = f" — {subject}" if subject else ""
     began = f"since {when(since, zone)}" if since else f"seen {when(report.checked_at, zone)}"
@@ -233,8 +264,14 @@ def open_line(
     if back_after is not None:
         flaps = (
             f" *Flapping*: back {_duration(back_after)} after it was resolved; nothing more is "
-            f"said while it comes and goes, and it is resolved once {FLAP_RESOLVE_AFTER_PASSES} "
-            "passes in a row have not found it."
+            f"said while it comes and goes; it is resolved once no pass has found it for "
+            f"{_duration(FLAP_QUIET)}, and said once to be steady if every pass finds it for "
+            f"{_duration(FLAP_STEADY)}."
+        )
+    elif steady_since is not None:
+        flaps = (
+            f" It flapped, and every pass has found it since {when(steady_since, zone)}; it is "
+            f"resolved once no pass has found it for {_duration(FLAP_QUIET)}."
         )
     return f"*{TITLES[problem.kind]}*{about} ({began}): {detail}.{flaps} What to do: {hint}"
 
@@ -242,7 +279,8 @@ def open_line(
 def resolved_line(problem: Announced, now: datetime, zone: tzinfo) -> str:
     kind = ProblemKind(problem.kind)
     about = f" — {safe_text(problem.subject, 200)}" if problem.subject else ""
-    stable = f", not found for {FLAP_RESOLVE_AFTER_PASSES} passes" if flapping(problem) else ""
+    quiet = now - problem.absent_since if problem.absent_since else FLAP_QUIET
+    stable = f", not found for {_duration(quiet)}" if flapping(problem) else ""
     return (
         f"*resolved: {TITLES[kind]}*{about}, after {_duration(now - problem.began)} "
         f"(since {when(problem.began, zone)}){stable}"
@@ -286,6 +324,24 @@ def _thread_for(problem: Problem, announced: Sequence[Announced], now: datetime)
     return min(near, key=lambda a: (a.opened_at, a.id)).notice_id if near else None
 
 
+def _steadies(report: HealthReport, steady: Sequence[Announced], zone: tzinfo) -> list[Draft]:
+    """The notices saying flapping problems are there for good now: top level, one each up to
+    `MAX_SINGLE`, else one grouped."""
+    current = {problem_key(p): p for p in reversed(report.problems)}
+    lines = [
+        open_line(
+            report, current[s.key], s.since, zone, steady_since=s.present_since or s.opened_at
+        )
+        for s in steady
+    ]
+    if len(steady) <= MAX_SINGLE:
+        texts = [f":rotating_light: newsmon: *steady now*, no longer flapping: {x}" for x in lines]
+        return [Draft(t, _fallback(t), steadies=(s,)) for t, s in zip(texts, steady, strict=True)]
+    head = f":rotating_light: newsmon: *{len(steady)} flapping health problems are steady now*"
+    text = _group(head, lines)
+    return [Draft(text, _fallback(text), steadies=tuple(steady))]
+
+
 def _openings(appeared: Sequence[Appeared], thread_of: int | None) -> list[Draft]:
     """The notices announcing `appeared`: one each up to `MAX_SINGLE`, else one grouped."""
     if len(appeared) <= MAX_SINGLE:
@@ -319,7 +375,8 @@ def plan_notices(
     """The notices one pass owes: problems of `report` not announced yet, and problems
     announced whose key `report` no longer holds. Nothing when nothing changed. `resolved`:
     when problems (their keys) resolved within `FLAP_WINDOW` were resolved; one of them found
-    again flaps.
+    again flaps. A flapping problem found in every pass for `FLAP_STEADY` is said once to be
+    steady (`Draft.steadies`).
 
     `resolve=False` for a check that is not a pass's own (the start of the pass after one that
     timed out): it announces what appeared and counts no pass without a problem, so a problem
@@ -340,15 +397,19 @@ def plan_notices(
             line = open_line(report, problem, since, zone, back)
             appeared.append(Appeared(key, problem, since, line, back is not None))
     missing = [a for a in announced if a.key not in current] if resolve else []
-    gone = [a for a in missing if a.absent_passes + 1 >= resolve_after(a)]
+    gone = [a for a in missing if gone_for_good(a, now)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
-    absences |= {a.id: 0 for a in announced if a.key in current and a.absent_passes}
+    # found again (or, stored before `present_since` was kept, found): present from now on
+    found = [a for a in announced if a.key in current]
+    absences |= {a.id: 0 for a in found if a.absent_passes or a.present_since is None}
+    steady = [a for a in found if steady_now(a, now)]
     threads: dict[int | None, list[Appeared]] = {}
     for a in appeared:
         threads.setdefault(_thread_for(a.problem, announced, now), []).append(a)
     drafts = _openings(threads.pop(None, []), None)
     for thread_of, joining in threads.items():
         drafts += _openings(joining, thread_of)
+    drafts += _steadies(report, steady, zone) if steady else []
     if 0 < len(gone) <= MAX_SINGLE:
         for g in gone:
             text = f":white_check_mark: newsmon: {resolved_line(g, now, zone)}"

@@ -13,7 +13,7 @@ from pathlib import Path
 from newsmon.clock import utcnow
 from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import FLAP_RESOLVE_AFTER_PASSES, NOTICE_EVENT
+from newsmon.notices import FLAP_QUIET, NOTICE_EVENT
 from newsmon.pipeline.notices import announce_health
 from tests.support.delivery import config_path, context
 from tests.support.fake_slack import FakeSlack
@@ -64,7 +64,7 @@ def test_a_pass_failing_one_time_in_three_is_not_announced_and_resolved_every_ho
         assert len(posted) == 3 and len(set(posted)) == 3
         [open_problem] = ctx.store.notices.state().announced
         assert open_problem.kind == ProblemKind.LAST_PASS_FAILED.value
-        for _ in range(FLAP_RESOLVE_AFTER_PASSES - 1):  # stable again, for a while
+        for _ in range(FLAP_QUIET // PASS_EVERY):  # stable again, for a while
             assert announce_health(ctx, passes.run(failed=False)).resolved == 0
         assert announce_health(ctx, passes.run(failed=False)).resolved == 1
         assert len(fake.metadata_ids(NOTICE_EVENT)) == 4  # resolved once

@@ -104,3 +104,15 @@ def test_0020_adds_when_a_thread_reply_failed_and_its_downgrade_drops_it(tmp_pat
         assert_adds_a_column(engine, "0020", "alert_replies", "failed_at")
     finally:
         engine.dispose()
+
+
+def test_0021_adds_a_flapping_problems_runs_and_its_downgrade_drops_them(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    for column in ("present_since", "absent_since", "steady_at"):
+        engine = make_engine(f"sqlite:///{tmp_path / f'walk21-{column}.db'}")
+        try:
+            assert_adds_a_column(engine, "0021", "health_problems", column)
+        finally:
+            engine.dispose()

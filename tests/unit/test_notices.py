@@ -19,7 +19,8 @@ from newsmon.corpus.records import (
 )
 from newsmon.health import HealthPolicy, HealthReport, ProblemKind, assess
 from newsmon.notices import (
-    FLAP_RESOLVE_AFTER_PASSES,
+    FLAP_QUIET,
+    FLAP_STEADY,
     FLAP_WINDOW,
     GROUP_WINDOW,
     HINTS,
@@ -276,6 +277,18 @@ def test_the_failed_alerts_hint_re_queues_the_window_health_counted() -> None:
     assert "24h" not in draft.text
 
 
+def streak(problem: Announced, plan: Plan, now: datetime) -> Announced:
+    """`problem` after the pass of `plan`, as `HealthNotices.record` updates it."""
+    if problem.id in [s.id for s in plan.steady]:
+        problem = replace(problem, steady_at=now)
+    absent = plan.absences.get(problem.id)
+    if absent is None:
+        return problem
+    if absent:
+        return replace(problem, absent_passes=absent, absent_since=problem.absent_since or now)
+    return replace(problem, absent_passes=0, absent_since=None, present_since=now)
+
+
 def passes(failed: Sequence[bool]) -> list[tuple[int, int, int]]:
     """Passes every 20 minutes whose newest run failed or not, each decided from what the
     ones before recorded (as `HealthNotices.record` keeps it): (pass, opened, resolved) of
@@ -301,15 +314,14 @@ def passes(failed: Sequence[bool]) -> list[tuple[int, int, int]]:
         recent = {k: at for k, at in resolved.items() if now - at <= FLAP_WINDOW}
         plan = plan_notices(health, open_, resolved=recent)
         for a in plan.opened:
+            last = resolved.get(a.key)
             open_.append(
-                Announced(
-                    i, a.key, a.problem.kind.value, None, now, None, i, 0, resolved.get(a.key)
-                )
+                Announced(i, a.key, a.problem.kind.value, None, now, None, i, 0, last, now)
             )
         for g in plan.resolved:
             open_.remove(g)
             resolved[g.key] = now
-        open_ = [replace(a, absent_passes=plan.absences.get(a.id, a.absent_passes)) for a in open_]
+        open_ = [streak(a, plan, now) for a in open_]
         if plan.drafts:
             said.append((i, -1 if plan.flapping else len(plan.opened), len(plan.resolved)))
     return said
@@ -320,9 +332,10 @@ def test_a_problem_that_comes_and_goes_is_said_flapping_once_and_resolved_once_s
     it lasted: a channel people learn to ignore. Found again within FLAP_WINDOW of its
     resolution, it is announced once as flapping, then nothing until it stays gone."""
     flaky = [i % 3 == 2 for i in range(36)]  # 12 hours
-    stable = [False] * (FLAP_RESOLVE_AFTER_PASSES + 10)
+    quiet = FLAP_QUIET // timedelta(minutes=20)  # passes after the first that missed it
+    stable = [False] * (quiet + 10)
     said = passes(flaky + stable)
-    assert said == [(2, 1, 0), (4, 0, 1), (5, -1, 0), (35 + FLAP_RESOLVE_AFTER_PASSES, 0, 1)]
+    assert said == [(2, 1, 0), (4, 0, 1), (5, -1, 0), (36 + quiet, 0, 1)]
     # a problem back long after its resolution is a new problem, announced as one
     late = [i in (2, 24 + 2) for i in range(24 + 2 + 10)]  # back 8 hours later
     assert [s for s in passes(late) if s[1]] == [(2, 1, 0), (26, 1, 0)]
@@ -335,16 +348,15 @@ def test_a_flapping_notice_says_so_and_its_resolution_says_it_stayed_away() -> N
     [draft] = plan_notices(health, [], resolved={key: NOW - timedelta(minutes=40)}).drafts
     assert draft.opens[0].flapping
     assert "*Flapping*: back 40 min after it was resolved" in draft.text
-    assert f"resolved once {FLAP_RESOLVE_AFTER_PASSES} passes in a row" in draft.text
+    assert "resolved once no pass has found it for 3 h" in draft.text
     [plain] = plan_notices(health, [], resolved={key: NOW - FLAP_WINDOW * 2}).drafts
     assert not plain.opens[0].flapping and "Flapping" not in plain.text
     flaps = replace(announced(key, days=0.2), last_resolved=NOW - timedelta(hours=5))
-    gone = replace(flaps, absent_passes=FLAP_RESOLVE_AFTER_PASSES - 2)
+    gone = replace(flaps, absent_passes=5, absent_since=NOW - FLAP_QUIET + timedelta(minutes=1))
     assert plan_notices(report(), [gone]).drafts == []
-    [resolved] = plan_notices(
-        report(), [replace(flaps, absent_passes=FLAP_RESOLVE_AFTER_PASSES - 1)]
-    ).drafts
-    assert f"not found for {FLAP_RESOLVE_AFTER_PASSES} passes" in resolved.text
+    quiet = replace(gone, absent_since=NOW - FLAP_QUIET)
+    [resolved] = plan_notices(report(), [quiet]).drafts
+    assert "not found for 3 h" in resolved.text
 
 
 def test_a_problem_of_a_kind_announced_just_before_joins_its_thread() -> None:
@@ -361,3 +373,25 @@ def test_a_problem_of_a_kind_announced_just_before_joins_its_thread() -> None:
     assert [d.thread_of for d in plan_notices(health, [old]).drafts] == [None]
     stuck = replace(announced("alerts_stuck:#x", notice_id=8), opened_at=NOW)
     assert [d.thread_of for d in plan_notices(health, [earlier, stuck]).drafts] == [7]
+
+
+def test_a_flapping_problem_found_in_every_pass_for_a_while_is_said_steady_once() -> None:
+    """Flapping, then there for good: the *Flapping* notice ("it comes and goes") stayed the
+    last word. Found in every pass for FLAP_STEADY, it is said once, at the top level."""
+    failed = RunRecord(2, "monitor", RunStatus.CRASHED, NOW - timedelta(minutes=2), NOW, {}, "x")
+    health = report(runs=[failed, DONE])
+    flaps = replace(
+        announced("last_pass_failed", notice_id=7, days=0.5),
+        last_resolved=NOW - timedelta(hours=13),
+    )
+    assert plan_notices(health, [replace(flaps, present_since=NOW - FLAP_STEADY / 2)]).drafts == []
+    there = replace(flaps, present_since=NOW - FLAP_STEADY)
+    plan = plan_notices(health, [there])
+    [draft] = plan.drafts
+    assert plan.steady == [there] and draft.thread_of is None and not draft.opens
+    assert draft.fallback.startswith(":rotating_light: newsmon: steady now, no longer flapping")
+    assert "It flapped, and every pass has found it since 2026-12-02 06:00 UTC" in draft.text
+    assert plan_notices(health, [replace(there, steady_at=NOW)]).drafts == []  # said once
+    assert plan_notices(health, [replace(there, absent_passes=1)]).steady == []  # back: not yet
+    plain = replace(there, last_resolved=None)  # never flapped: announced, nothing more
+    assert plan_notices(health, [plain]).drafts == []

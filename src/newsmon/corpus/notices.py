@@ -108,6 +108,9 @@ class HealthNotices:
                 r.open_notice_id,
                 r.absent_passes,
                 resolved.get(r.key),
+                r.present_since,
+                r.absent_since,
+                r.steady_at,
             )
             for r in rows
         ]
@@ -164,6 +167,7 @@ class HealthNotices:
                             since=a.since,
                             opened_at=now,
                             open_notice_id=notice.id,
+                            present_since=now,
                         )
                     )
                 for g in draft.resolves:
@@ -175,14 +179,26 @@ class HealthNotices:
                     )
                     if not getattr(done, "rowcount", 0):  # impossible under the lock
                         raise RuntimeError(f"health problem #{g.id} was resolved meanwhile")
-                s.flush()
-            for problem_id, absent in plan.absences.items():  # gone for now, or back
-                s.execute(
-                    update(HealthProblemRow)
-                    .where(
-                        HealthProblemRow.id == problem_id, HealthProblemRow.open_key.is_not(None)
+                for st in draft.steadies:  # said once; its resolution in this notice's thread
+                    s.execute(
+                        update(HealthProblemRow)
+                        .where(HealthProblemRow.id == st.id, HealthProblemRow.open_key.is_not(None))
+                        .values(steady_at=now, open_notice_id=notice.id)
+                        .execution_options(synchronize_session=False)
                     )
-                    .values(absent_passes=absent)
+                s.flush()
+            p = HealthProblemRow
+            for problem_id, absent in plan.absences.items():  # gone for now, or back
+                # the first pass of a run without it, or found again: present from now on
+                streak: dict[str, object] = (
+                    {"absent_since": func.coalesce(p.absent_since, now)}
+                    if absent
+                    else {"absent_since": None, "present_since": now}
+                )
+                s.execute(
+                    update(p)
+                    .where(p.id == problem_id, p.open_key.is_not(None))
+                    .values(absent_passes=absent, **streak)
                     .execution_options(synchronize_session=False)
                 )
         return plan

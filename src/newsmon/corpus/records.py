@@ -468,6 +468,12 @@ class Announced:
     # when the same problem (its key) was last resolved before this one opened: a problem back
     # soon after its "resolved" notice comes and goes (flaps)
     last_resolved: datetime | None = None
+    # the first pass of those in a row that found it (None: stored before this was kept), the
+    # first of those in a row that did not (None while found), and when a flapping problem was
+    # said to be steady (found in every pass for a while): said once
+    present_since: datetime | None = None
+    absent_since: datetime | None = None
+    steady_at: datetime | None = None
 
     @property
     def began(self) -> datetime:

@@ -386,6 +386,12 @@ class HealthProblemRow(Base):
     resolve_notice_id: Mapped[int | None] = mapped_column(ForeignKey("health_notices.id"))
     # passes in a row that did not find it: resolved only once it stays gone
     absent_passes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the first pass of those in a row that found it, the first of those that did not (None while
+    # found): a flapping problem is resolved, or said steady, after a duration, not a count of
+    # passes (whose pace is the schedule's); and when it was said steady (once)
+    present_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    absent_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    steady_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RunRow(Base):

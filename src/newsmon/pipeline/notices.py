@@ -37,6 +37,7 @@ class NoticeOutcome:
     opened: int = 0  # problems announced by this pass's decision
     flapping: int = 0  # of which back soon after they were resolved: announced as flapping
     resolved: int = 0  # problems found gone
+    steady: int = 0  # flapping problems said to be there for good now (each once)
     posted: int = 0  # notices posted
     recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
     unchecked: int = 0  # posted although their lookup failed, past the hold
@@ -47,7 +48,14 @@ class NoticeOutcome:
 
     @property
     def changed(self) -> bool:
-        return bool(self.opened or self.resolved or self.posted or self.recovered or self.refused)
+        return bool(
+            self.opened
+            or self.resolved
+            or self.steady
+            or self.posted
+            or self.recovered
+            or self.refused
+        )
 
     def line(self) -> str:
         if self.off:
@@ -58,6 +66,8 @@ class NoticeOutcome:
         )
         if self.flapping:
             text += f", {self.flapping} problem(s) flapping (announced once, resolved when stable)"
+        if self.steady:
+            text += f", {self.steady} flapping problem(s) steady now (said once)"
         if self.recovered:
             text += f", {self.recovered} found already posted"
         if self.unchecked:
@@ -107,7 +117,10 @@ def announce_health(
         recent=FLAP_WINDOW,
     )
     outcome = NoticeOutcome(
-        opened=len(plan.opened), resolved=len(plan.resolved), flapping=len(plan.flapping)
+        opened=len(plan.opened),
+        resolved=len(plan.resolved),
+        flapping=len(plan.flapping),
+        steady=len(plan.steady),
     )
     post_notices(ctx, sender, channel, outcome, clock or RealClock())
     return outcome
