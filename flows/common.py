@@ -21,6 +21,7 @@ from newsmon.config import config_path, load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.pipeline import Context, PassClaim
+from newsmon.pipeline.claims import new_owner
 from newsmon.pipeline.outcomes import error_line
 from newsmon.urls import hide_secrets
 
@@ -61,7 +62,7 @@ def open_context(config_path: str | None) -> Context:
     except BaseException:
         ctx.close()
         raise
-    ctx.claim = PassClaim(started=pass_started())
+    ctx.claim = PassClaim(owner=new_owner(flow_run_id()), started=pass_started())
     return ctx
 
 
@@ -102,6 +103,7 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
         store = Store.open(load_config(path).database_url, migrate=False)
         try:
             marked = store.runs.crash_flow_run(str(flow_run.id), reason)
+            freed = store.feeds.release_flow_run(str(flow_run.id))  # it could not: it died
         finally:
             store.close()
     except Exception as exc:
@@ -109,6 +111,8 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
         return
     for run_id in marked:
         logger.info("run #%s recorded as crashed in the corpus: %s", run_id, reason)
+    if freed:
+        logger.info("%d feed claim(s) the run held given back", freed)
 
 
 def lost_reason(state: State) -> str:
@@ -141,6 +145,7 @@ async def settle_lost_runs(store: Store, current: str | None) -> list[int]:
                     continue
                 if state is not None and state.is_final():
                     marked += store.runs.crash_flow_run(fid, lost_reason(state))
+                    store.feeds.release_flow_run(fid)  # its feeds, taken still, are free
     except Exception as exc:
         get_run_logger().warning(
             "runs left open not checked with Prefect: %s", error_line(exc, limit=300)

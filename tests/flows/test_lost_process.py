@@ -15,8 +15,10 @@ from prefect import flow as flow_decorator
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Crashed
 
+from newsmon.clock import utcnow
 from newsmon.corpus import Store
-from newsmon.corpus.records import RunStatus
+from newsmon.corpus.records import FeedSpec, RunStatus
+from newsmon.pipeline.claims import CLAIM_LEASE, new_owner
 from tests.support.configs import write_config
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -35,7 +37,10 @@ def test_a_killed_flow_runs_row_is_marked_crashed_without_the_secrets_its_reason
             "Flow run infrastructure exited with non-zero status code -9 while posting with "
             "xoxb-1234567890-abcdefghij to postgresql://newsmon:hunter2@db/newsmon"
         )
+        held, kept = claim_two_feeds(store, str(flow_run.id))
         record_lost_process(None, flow_run, Crashed(message=said))
+        # the killed pass's feed is free at once, not when its lease lapses; another's stays
+        assert store.feeds.claim_holders() == {"kept": kept} and held.endswith(str(flow_run.id))
         [run] = [r for r in store.runs.recent_runs("monitor") if r.id == run_id]
         assert run.status is RunStatus.CRASHED and run.finished_at is not None
         assert run.error is not None and "status code -9" in run.error
@@ -76,6 +81,7 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
         lost_id = asyncio.run(flow_run_in(Crashed(message="no heartbeat for 120 s")))
         alive_id = asyncio.run(flow_run_in(Running()))
         lost = store.runs.start_run("monitor", flow_run_id=lost_id)
+        _, kept = claim_two_feeds(store, lost_id, other=alive_id)
         alive = store.runs.start_run("digest", flow_run_id=alive_id)
         unknown = store.runs.start_run("monitor", flow_run_id=str(uuid.uuid4()))
 
@@ -86,5 +92,25 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
         assert "Prefect: Crashed: no heartbeat for 120 s" in (runs[lost].error or "")
         assert runs[alive].status is RunStatus.RUNNING
         assert runs[unknown].status is RunStatus.RUNNING
+        assert store.feeds.claim_holders() == {"kept": kept}  # the lost run's feed is free
     finally:
         store.close()
+
+
+def claim_two_feeds(store: Store, flow_run: str, other: str | None = None) -> tuple[str, str]:
+    """Feed "held" claimed by a pass of `flow_run`, feed "kept" by another run's pass (of
+    `other`, or outside Prefect): their owners. A pass's claims lapse after 5 minutes."""
+    states = store.feeds.sync_feeds(
+        [
+            FeedSpec("held", "http://127.0.0.1/held.xml", None),
+            FeedSpec("kept", "http://127.0.0.1/kept.xml", None),
+        ]
+    )
+    owners = {"held": new_owner(flow_run), "kept": new_owner(other)}
+    for name, owner in owners.items():
+        got = store.feeds.claim_feeds(
+            [states[name].id], owner, pass_started=utcnow(), lease=CLAIM_LEASE, force=True
+        )
+        assert list(got) == [states[name].id]
+    assert store.feeds.claim_holders() == owners
+    return owners["held"], owners["kept"]

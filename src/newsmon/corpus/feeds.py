@@ -246,6 +246,22 @@ class Feeds:
             )
             return int(done.rowcount)  # type: ignore[attr-defined]
 
+    def release_flow_run(self, flow_run: str) -> int:
+        """Give up every claim of the passes run as Prefect flow run `flow_run` (owners ending
+        `@flow_run`, `newsmon.pipeline.claims.new_owner`): its process was killed or lost, so
+        the flow could not hand its feeds back; without this they stayed taken until their
+        lease lapsed, and a pass run at once skipped them. How many it held."""
+        if not flow_run or not all(c.isalnum() or c == "-" for c in flow_run):
+            return 0  # a flow run's id is a UUID: nothing a LIKE pattern would read as wild
+        with self._db.session() as s:
+            done = s.execute(
+                update(FeedRow)
+                .where(FeedRow.claimed_by.like(f"%@{flow_run}"))  # claims.FLOW_RUN_MARK
+                .values(claimed_by=None, claim_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            return int(done.rowcount)  # type: ignore[attr-defined]
+
     def holder(self, feed_id: int) -> str | None:
         """Who holds a live claim on the feed now (None: nobody)."""
         with self._db.session() as s:

@@ -24,9 +24,16 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 
 
-def new_owner() -> str:
-    """host:pid:random, so an operator can tell which worker holds a claim."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def new_owner(flow_run: str | None = None) -> str:
+    """host:pid:random, so an operator can tell which worker holds a claim; with `@flow_run`
+    (the Prefect flow run's id) when there is one, so the claims of a run whose process was
+    killed can be given back once Prefect reports it ended (`owned_by_flow_run`)."""
+    owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{owner}{FLOW_RUN_MARK}{flow_run}" if flow_run else owner
+
+
+# Between a claim's owner and its flow run's id; no host name, pid or hex holds it.
+FLOW_RUN_MARK = "@"
 
 
 @dataclass
