@@ -404,8 +404,11 @@ def test_a_slack_too_slow_for_the_claim_leaves_the_rest_instead_of_posting_after
         time.sleep(max(0.0, (_lease_of_the_claim(first) - utcnow()).total_seconds() + 0.1))
         other = deliver(second)  # the first lease is over: the second takes the rest over
         worker.join(timeout=30)
+        # On a loaded machine the first may still hold one when the second looks: it gives it
+        # back (deferred), and the next delivery posts it. Never twice, whatever the timing.
+        later = deliver(second) if first.store.list_alerts(status="pending") else None
         assert sorted(fake.metadata_ids()) == sorted(str(i) for i in ids)  # each once
-        assert outcomes[0].sent + other.sent == 4
+        assert outcomes[0].sent + other.sent + (later.sent if later else 0) == 4
         assert outcomes[0].sent >= 1 and outcomes[0].deferred >= 1
         assert any("too slowly" in e for e in outcomes[0].errors)
         assert all(a.status is AlertStatus.SENT for a in first.store.list_alerts())
