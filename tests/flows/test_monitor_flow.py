@@ -108,6 +108,7 @@ RUN_SUMMARY_KEYS = [
     "failures",
     "delivery_errors",
     "alerts_unsent",
+    "feeds_held",
 ]
 
 
