@@ -7,8 +7,9 @@ spoken. Read inside the storing transaction, under its locks (newsmon.corpus.art
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
@@ -59,18 +60,29 @@ class ClusterQueries:
         ).first()
         return None if found is None else clusters.Candidate(found[0], found[1])
 
-    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
-        hits = func.count().label("hits")
-        return [
-            r[0]
-            for r in self._s.execute(
-                select(ArticleBandRow.article_id, hits)
-                .where(ArticleBandRow.band_key.in_(list(band_keys)))
-                .group_by(ArticleBandRow.article_id)
-                .order_by(hits.desc(), ArticleBandRow.article_id)
-                .limit(limit)
+    def band_candidates(
+        self, band_keys: Sequence[int], limit: int, when: datetime | None = None
+    ) -> list[int]:
+        grouped = (
+            select(ArticleBandRow.article_id.label("id"), func.count().label("hits"))
+            .where(ArticleBandRow.band_key.in_(list(band_keys)))
+            .group_by(ArticleBandRow.article_id)
+            .subquery()
+        )
+        query = select(grouped.c.id).order_by(grouped.c.hits.desc())
+        if when is not None:  # among equals, those nearest in time: in the window first
+            a = ArticleRow
+            came_out = self._seconds(func.coalesce(a.published_at, a.first_seen_at))
+            query = query.join(a, a.id == grouped.c.id).order_by(
+                func.abs(came_out - when.timestamp())
             )
-        ]
+        return list(self._s.scalars(query.order_by(grouped.c.id).limit(limit)))
+
+    def _seconds(self, moment: ColumnElement[datetime]) -> ColumnElement[float]:
+        """A stored time as seconds since 1970 (SQLite keeps UTC text, PostgreSQL timestamptz)."""
+        if self._s.get_bind().dialect.name == "sqlite":
+            return (func.julianday(moment) - 2440587.5) * 86400.0
+        return cast(extract("epoch", moment), Float)
 
     def signed(self, ids: Sequence[int]) -> list[clusters.Candidate]:
         return [
