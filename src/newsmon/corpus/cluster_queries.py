@@ -63,20 +63,28 @@ class ClusterQueries:
     def band_candidates(
         self, band_keys: Sequence[int], limit: int, when: datetime | None = None
     ) -> list[int]:
-        grouped = (
-            select(ArticleBandRow.article_id.label("id"), func.count().label("hits"))
+        hits = func.count().label("hits")
+        ranked = (
+            select(ArticleBandRow.article_id.label("id"), hits)
             .where(ArticleBandRow.band_key.in_(list(band_keys)))
             .group_by(ArticleBandRow.article_id)
-            .subquery()
         )
-        query = select(grouped.c.id).order_by(grouped.c.hits.desc())
-        if when is not None:  # among equals, those nearest in time: in the window first
-            a = ArticleRow
-            came_out = self._seconds(func.coalesce(a.published_at, a.first_seen_at))
-            query = query.join(a, a.id == grouped.c.id).order_by(
-                func.abs(came_out - when.timestamp())
-            )
-        return list(self._s.scalars(query.order_by(grouped.c.id).limit(limit)))
+        found = self._s.execute(
+            ranked.order_by(hits.desc(), ArticleBandRow.article_id).limit(limit + 1)
+        ).all()
+        if when is None or len(found) <= limit or found[limit - 1].hits > found[limit].hits:
+            return [r.id for r in found[:limit]]
+        # the cap cuts through candidates sharing as many bands (a site's stories under one
+        # standing opening share all their lead bands): those nearest in time go first
+        grouped = ranked.subquery()
+        a = ArticleRow
+        came_out = self._seconds(func.coalesce(a.published_at, a.first_seen_at))
+        nearest = (
+            select(grouped.c.id)
+            .join(a, a.id == grouped.c.id)
+            .order_by(grouped.c.hits.desc(), func.abs(came_out - when.timestamp()), grouped.c.id)
+        )
+        return list(self._s.scalars(nearest.limit(limit)))
 
     def _seconds(self, moment: ColumnElement[datetime]) -> ColumnElement[float]:
         """A stored time as seconds since 1970 (SQLite keeps UTC text, PostgreSQL timestamptz)."""
