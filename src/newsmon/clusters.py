@@ -36,7 +36,9 @@ from newsmon.dedup import (
     short_body,
 )
 
-# Near-duplicate candidates verified per article at most (those sharing the most LSH bands).
+# Near-duplicate candidates verified per article at most: those sharing the most LSH bands,
+# among equals those that came out nearest in time (a site's stories under one standing
+# opening all share their lead bands; copies come out near their story).
 MAX_CANDIDATES = 50
 # Candidates with a longer text are not read for the short-item rule: a body at most
 # SHORT_BODY_CHARS long cannot reach the threshold against one several times longer.
@@ -117,8 +119,12 @@ class ClusterQueries(Protocol):
         """The first-stored article whose body has this hash."""
         ...
 
-    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
-        """Ids of at most `limit` articles sharing the most of these bands (ties: lowest id)."""
+    def band_candidates(
+        self, band_keys: Sequence[int], limit: int, when: datetime | None = None
+    ) -> list[int]:
+        """Ids of at most `limit` articles sharing the most of these bands; among equals,
+        those whose publication date (else first-seen time) is nearest `when`, then the
+        lowest id."""
         ...
 
     def signed(self, ids: Sequence[int]) -> list[Candidate]:
@@ -170,10 +176,12 @@ def nearest(
     within `STORY_WINDOW` of `when`.
 
     Two index queries whatever the corpus size: the band keys, then the signatures of at
-    most MAX_CANDIDATES candidates (those sharing the most bands). Nothing is scanned.
+    most MAX_CANDIDATES candidates (those sharing the most bands, among equals the nearest in
+    time). Nothing is scanned.
     Signatures of another scheme are never compared.
     """
-    ids = queries.band_candidates(list(dict.fromkeys(signature.band_keys())), MAX_CANDIDATES)
+    keys = list(dict.fromkeys(signature.band_keys()))
+    ids = queries.band_candidates(keys, MAX_CANDIDATES, when)
     if not ids:
         return None
     best: Nearest | None = None
@@ -201,7 +209,7 @@ def short_copy(
     if body is None:
         return None
     keys = body_band_keys(body) + (article.signature.band_keys() if article.signature else [])
-    ids = queries.band_candidates(list(dict.fromkeys(keys)), MAX_CANDIDATES)
+    ids = queries.band_candidates(list(dict.fromkeys(keys)), MAX_CANDIDATES, when)
     if not ids:
         return None
     best: Nearest | None = None
@@ -230,7 +238,7 @@ def lead_copy(
     keys = lead_keys(article.title, article.text)
     if not keys:
         return None
-    ids = queries.band_candidates(keys, MAX_CANDIDATES)
+    ids = queries.band_candidates(keys, MAX_CANDIDATES, when)
     if not ids:
         return None
     own = short_body(article.title, article.text)

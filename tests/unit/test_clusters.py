@@ -53,12 +53,19 @@ class Corpus:
     def first_with_hash(self, content_hash: str) -> Candidate | None:
         return next((Candidate(a, d) for a, d, h, _, _ in self.articles if h == content_hash), None)
 
-    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
+    def band_candidates(
+        self, band_keys: Sequence[int], limit: int, when: datetime | None = None
+    ) -> list[int]:
         hits: dict[int, int] = {}
         for key in band_keys:
             for aid in self.bands.get(key, ()):
                 hits[aid] = hits.get(aid, 0) + 1
-        return sorted(hits, key=lambda a: (-hits[a], a))[:limit]
+
+        def apart(aid: int) -> timedelta:
+            at = self.times[aid]
+            return abs(when - at) if when and at else timedelta(0)
+
+        return sorted(hits, key=lambda a: (-hits[a], apart(a), a))[:limit]
 
     def signed(self, ids: Sequence[int]) -> list[Candidate]:
         # newest first: like a database without ORDER BY, no order may be relied upon

@@ -7,8 +7,9 @@ spoken. Read inside the storing transaction, under its locks (newsmon.corpus.art
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Float, Select, case, cast, extract, func, select
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
@@ -59,18 +60,37 @@ class ClusterQueries:
         ).first()
         return None if found is None else clusters.Candidate(found[0], found[1])
 
-    def band_candidates(self, band_keys: Sequence[int], limit: int) -> list[int]:
+    def band_candidates(
+        self, band_keys: Sequence[int], limit: int, when: datetime | None = None
+    ) -> list[int]:
         hits = func.count().label("hits")
-        return [
-            r[0]
-            for r in self._s.execute(
-                select(ArticleBandRow.article_id, hits)
-                .where(ArticleBandRow.band_key.in_(list(band_keys)))
-                .group_by(ArticleBandRow.article_id)
-                .order_by(hits.desc(), ArticleBandRow.article_id)
-                .limit(limit)
-            )
-        ]
+        ranked = (
+            select(ArticleBandRow.article_id.label("id"), hits)
+            .where(ArticleBandRow.band_key.in_(list(band_keys)))
+            .group_by(ArticleBandRow.article_id)
+        )
+        found = self._s.execute(
+            ranked.order_by(hits.desc(), ArticleBandRow.article_id).limit(limit + 1)
+        ).all()
+        if when is None or len(found) <= limit or found[limit - 1].hits > found[limit].hits:
+            return [r.id for r in found[:limit]]
+        # the cap cuts through candidates sharing as many bands (a site's stories under one
+        # standing opening share all their lead bands): those nearest in time go first
+        grouped = ranked.subquery()
+        a = ArticleRow
+        came_out = self._seconds(func.coalesce(a.published_at, a.first_seen_at))
+        nearest = (
+            select(grouped.c.id)
+            .join(a, a.id == grouped.c.id)
+            .order_by(grouped.c.hits.desc(), func.abs(came_out - when.timestamp()), grouped.c.id)
+        )
+        return list(self._s.scalars(nearest.limit(limit)))
+
+    def _seconds(self, moment: ColumnElement[datetime]) -> ColumnElement[float]:
+        """A stored time as seconds since 1970 (SQLite keeps UTC text, PostgreSQL timestamptz)."""
+        if self._s.get_bind().dialect.name == "sqlite":
+            return (func.julianday(moment) - 2440587.5) * 86400.0
+        return cast(extract("epoch", moment), Float)
 
     def signed(self, ids: Sequence[int]) -> list[clusters.Candidate]:
         return [
