@@ -30,6 +30,19 @@ _SAME_CLAIM = timedelta(milliseconds=1)
 _BUSY_TRIES, _BUSY_WAIT = 50, 0.02  # another delivery's claim in flight: wait up to a second
 
 
+def requeued() -> dict[str, Any]:
+    """What re-queuing an alert or a thread reply writes: pending again, its tries (and when it
+    gave up) starting over. One place for `retry_alerts`, `retry_failed_replies` and the
+    replies an alert's re-queue brings back."""
+    return {
+        "status": AlertStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "last_error": None,
+        "failed_at": None,
+    }
+
+
 def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
     """A claim from `now` (the database's clock: `Store.new_claim`) for `lease`."""
     deadline = time.monotonic() + lease.total_seconds()

@@ -464,13 +464,7 @@ class Outbox:
             return 0
         with self._db.session() as s:
             done = s.execute(
-                query.values(
-                    status=AlertStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=None,
-                    last_error=None,
-                    failed_at=None,
-                )
+                query.values(**claims.requeued())
                 .returning(AlertRow.id)
                 .execution_options(synchronize_session=False)
             )

@@ -121,7 +121,7 @@ def revive_replies(s: Session, alert_ids: list[int]) -> int:
     done = s.execute(
         update(ReplyRow)
         .where(ReplyRow.alert_id.in_(alert_ids), ReplyRow.status == AlertStatus.SKIPPED)
-        .values(status=AlertStatus.PENDING, attempts=0, next_attempt_at=None, last_error=None)
+        .values(**claims.requeued())
         .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)
@@ -227,13 +227,7 @@ class Replies:
             query = query.where(ReplyRow.failed_at >= since)
         with self._db.session() as s:
             done = s.execute(
-                query.values(
-                    status=AlertStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=None,
-                    last_error=None,
-                    failed_at=None,
-                ).execution_options(synchronize_session=False)
+                query.values(**claims.requeued()).execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)
 
