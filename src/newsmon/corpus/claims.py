@@ -50,6 +50,21 @@ def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
     return Claim(uuid.uuid4().hex, now, now + lease, deadline)
 
 
+def listed(
+    model: Model, blocked: Collection[str], status: str | None, channel: str | None
+) -> list[Any]:
+    """The filters of a listing of alerts or replies (`newsmon alerts`): status "blocked" means
+    pending in a channel of `blocked` (Slack refuses it)."""
+    where: list[Any] = []
+    if status == "blocked":
+        where += [model.status == AlertStatus.PENDING, model.channel.in_(list(blocked))]
+    elif status is not None:
+        where.append(model.status == AlertStatus(status))
+    if channel is not None:
+        where.append(model.channel == channel)
+    return where
+
+
 def claimable(model: Model, now: datetime) -> Any:
     """Pending and due, or held by a claim whose lease has expired."""
     return or_(

@@ -414,17 +414,11 @@ class Outbox:
         """Alerts, newest first; status "blocked" means pending in a blocked channel."""
         blocks = self.channel_blocks()
         with self._db.session() as s:
-            query = select(AlertRow, ArticleRow.title).join(
-                ArticleRow, ArticleRow.id == AlertRow.article_id
+            query = (
+                select(AlertRow, ArticleRow.title)
+                .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+                .where(*claims.listed(AlertRow, blocks, status, channel))
             )
-            if status == "blocked":
-                query = query.where(
-                    AlertRow.status == AlertStatus.PENDING, AlertRow.channel.in_(list(blocks))
-                )
-            elif status is not None:
-                query = query.where(AlertRow.status == AlertStatus(status))
-            if channel is not None:
-                query = query.where(AlertRow.channel == channel)
             rows = s.execute(query.order_by(AlertRow.id.desc()).limit(limit)).all()
             return [
                 AlertListing(

@@ -241,15 +241,7 @@ class Replies:
     ) -> list[ReplyListing]:
         """Replies, newest first, as `Outbox.list_alerts` lists alerts: status "blocked" means
         pending in a channel of `blocks` (Slack refuses it)."""
-        query = select(ReplyRow)
-        if status == "blocked":
-            query = query.where(
-                ReplyRow.status == AlertStatus.PENDING, ReplyRow.channel.in_(list(blocks))
-            )
-        elif status is not None:
-            query = query.where(ReplyRow.status == AlertStatus(status))
-        if channel is not None:
-            query = query.where(ReplyRow.channel == channel)
+        query = select(ReplyRow).where(*claims.listed(ReplyRow, blocks, status, channel))
         with self._db.session() as s:
             rows = s.scalars(query.order_by(ReplyRow.id.desc()).limit(limit)).all()
             return [
