@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from newsmon.alerts import build_message, build_reply, limit_violations, slack_len
+from newsmon.alerts import build_message, build_reply, clip_escaped, limit_violations, slack_len
 from newsmon.corpus.records import (
     AlertJob,
     DigestStory,
@@ -118,3 +118,12 @@ def test_a_reply_and_a_digest_keep_their_links_whatever_the_titles_hold() -> Non
     section = message.blocks[1]["text"]["text"]
     assert [r.link for r in render(section) if r.link] == [s.url for s in stories]
     assert styled(section) == []
+
+
+def test_words_and_addresses_keep_their_characters() -> None:
+    """Only delimiters that could pair change: one inside a word (`snake_case`, where Slack
+    formats nothing) stays, and so does a bare URL's, which Slack links whole."""
+    text = "llama_cpp 2*3 see https://ex.com/~u/_x_/*a and *b*"
+    shown_text = shown(clip_escaped(text, 200))
+    assert shown_text.startswith("llama_cpp 2*3 see https://ex.com/~u/_x_/*a and ")
+    assert styled(clip_escaped(text, 200)) == []
