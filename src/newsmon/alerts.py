@@ -8,6 +8,7 @@ a message again after a crash instead of posting it twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -108,6 +109,38 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# mrkdwn's delimiters, which Slack gives no escape: each as a look-alike that formats nothing
+# (one UTF-16 unit, like the character it stands for, so no length limit moves).
+LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}  # ∗ ˍ ∼ ˋ
+_BARE_URL = re.compile(r"https?://\S+")
+_DELIMITER = re.compile(r"[*_~`]")
+
+
+def _inert_span(text: str) -> str:
+    def swap(found: re.Match[str]) -> str:
+        at, ch = found.start(), found.group()
+        before, after = text[at - 1 : at], text[at + 1 : at + 2]
+        inside = all(c.isascii() and c.isalnum() for c in (before, after))  # "" is not
+        return ch if ch != "`" and inside else LOOKALIKES[ch]
+
+    return _DELIMITER.sub(swap, text)
+
+
+def inert(text: str) -> str:
+    """Untrusted `text` that cannot format what follows it in mrkdwn: a reason phrase's backtick
+    made the notice's "What to do" hint code, two "```" made a grouped notice's feeds between
+    them one code block, a star ran bold into newsmon's own *Flapping*. A ``*``, ``_`` or ``~``
+    that could open or close a run (not inside a word: Slack formats none there, so
+    ``snake_case`` stays) and every backtick show as a look-alike; a bare URL keeps its
+    characters but backticks (Slack links it whole before formatting)."""
+    out: list[str] = []
+    at = 0
+    for url in _BARE_URL.finditer(text):
+        out += [_inert_span(text[at : url.start()]), url.group().replace("`", LOOKALIKES["`"])]
+        at = url.end()
+    return "".join([*out, _inert_span(text[at:])])
+
+
 def link_url(url: str) -> str:
     """The URL as Slack link markup. Never raises: messages are built for a claimed batch, so a
     stored address urllib refuses (a lone surrogate, ``http://[SITE_URL]/``) stopped delivery at
@@ -131,10 +164,10 @@ def clip(text: str, limit: int) -> str:
 
 
 def clip_escaped(text: str, limit: int) -> str:
-    """`text` escaped for mrkdwn, then clipped to `limit` characters as Slack counts them
-    (`slack_len`), never inside an entity: clipped first, ``&`` → ``&amp;`` could push a
-    section past Slack's limit, and 2,900 emoji are 5,800 of Slack's characters."""
-    escaped = escape(text)
+    """`text` escaped for mrkdwn (`escape`, `inert`), then clipped to `limit` characters as Slack
+    counts them (`slack_len`), never inside an entity: clipped first, ``&`` → ``&amp;`` could
+    push a section past Slack's limit, and 2,900 emoji are 5,800 of Slack's characters."""
+    escaped = escape(inert(text))
     if slack_len(escaped) <= limit:
         return escaped
     if limit <= 0:
