@@ -420,9 +420,9 @@ def migrate(config: ConfigOption = None) -> None:
     try:
         store = Store.open(cfg.database_url, read_only=True)
     except SchemaError as exc:
-        if exc.state is not SchemaState.BEHIND:
+        if exc.state is SchemaState.AHEAD:
             raise _fail(EXIT_SCHEMA, str(exc)) from None
-        _store(cfg).close()
+        _store(cfg).close()  # EMPTY: this connection may not write; exit 3 says why
         typer.echo(f"schema migrated from revision {exc.found} to {exc.expected}")
         return
     except StoreError as exc:
