@@ -53,12 +53,15 @@ DIGEST_TIMEOUT = timeout_setting("NEWSMON_DIGEST_TIMEOUT_SECONDS", 30 * 60)
 BACKFILL_TASK_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TASK_TIMEOUT_SECONDS", 15 * 60)
 
 
-def open_context(config_path: str | None) -> Context:
+def open_context(config_path: str | None, *, read_only: bool = False) -> Context:
     """Load configuration and open the corpus; a bad config, or a database that cannot be
-    migrated or written, fails the flow here with one line."""
-    ctx = Context.open(load_config(config_path))
+    migrated or written, fails the flow here with one line. `read_only` (a dry run that writes
+    nothing): neither migrated nor checked for writing; a schema not this code's is a
+    SchemaError."""
+    ctx = Context.open(load_config(config_path), read_only=read_only)
     try:
-        ctx.store.check_writable()
+        if not read_only:
+            ctx.store.check_writable()
     except BaseException:
         ctx.close()
         raise

@@ -51,7 +51,7 @@ def digest(
     """
     logger = get_run_logger()
     started = utcnow()
-    ctx = open_context(config_path)
+    ctx = open_context(config_path, read_only=dry_run)
     run_id = (
         None if dry_run else ctx.store.runs.start_run("digest", started, flow_run_id=flow_run_id())
     )

@@ -107,8 +107,10 @@ def _store(config: Config, *, read_only: bool = False) -> Store:
         raise _fail(EXIT_DATABASE, str(exc)) from None
 
 
-def _check(path: Path | None) -> str:
-    """Validate config, rules and database before Prefect spends seconds starting up."""
+def _check(path: Path | None, *, read_only: bool = False) -> str:
+    """Validate config, rules and database before Prefect spends seconds starting up.
+    `read_only` (a dry run that writes nothing): the corpus is neither migrated nor checked
+    for writing, and a schema behind or ahead exits 7 as for the commands that only read."""
     from newsmon.rules import load_rules
 
     config = _config(path)
@@ -120,9 +122,10 @@ def _check(path: Path | None) -> str:
         check_channels(config, rules.labels, webhook=Secrets.from_env().webhook_only)
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, f"bad configuration: {exc}") from None
-    store = _store(config)
+    store = _store(config, read_only=read_only)
     try:
-        store.check_writable()
+        if not read_only:
+            store.check_writable()
     except StoreError as exc:
         raise _fail(EXIT_DATABASE, str(exc)) from None
     finally:
@@ -160,6 +163,8 @@ def _flow_outcome(what: str) -> Iterator[None]:
         for line in exc.result.lines():
             typer.echo(line)
         raise _fail(EXIT_PASS_FAILED, f"the {what} failed: {exc}") from None
+    except SchemaError as exc:  # a dry run met a schema it must not migrate
+        raise _fail(EXIT_SCHEMA, str(exc)) from None
     except StoreError as exc:
         raise _fail(EXIT_DATABASE, str(exc)) from None
     except SQLAlchemyError as exc:
@@ -420,9 +425,9 @@ def migrate(config: ConfigOption = None) -> None:
     try:
         store = Store.open(cfg.database_url, read_only=True)
     except SchemaError as exc:
-        if exc.state is not SchemaState.BEHIND:
+        if exc.state is SchemaState.AHEAD:
             raise _fail(EXIT_SCHEMA, str(exc)) from None
-        _store(cfg).close()
+        _store(cfg).close()  # EMPTY: this connection may not write; exit 3 says why
         typer.echo(f"schema migrated from revision {exc.found} to {exc.expected}")
         return
     except StoreError as exc:

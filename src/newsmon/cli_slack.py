@@ -157,7 +157,7 @@ def digest(
         length = parse_duration(since)
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--since: {exc}") from None
-    path = _check(config)
+    path = _check(config, read_only=dry_run)
     from flows.digest import digest as digest_flow
 
     from newsmon.slack import ConsoleSender

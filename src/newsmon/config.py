@@ -50,6 +50,22 @@ DECADE_HOURS = 87_660.0
 DECADE_MINUTES = DECADE_HOURS * 60
 YEAR_HOURS = DECADE_HOURS / 10  # a backoff's first wait, doubled up to 2**20 times
 
+# Slack's pace and calls, bounded so that a typo (3600 for 3.6, 1e10) stops the run at load.
+# Delivery waits a minute at most for a channel (`pipeline.leases.MAX_WAIT_SECONDS`): a longer
+# interval posted `channel_burst` alerts a channel per pass and left the rest blaming a
+# Retry-After Slack never sent. A timeout a socket cannot hold (1e10 s) failed every post as
+# refused credentials (exit 4). Two minutes is far above any answer of Slack's and under half
+# the default lease (a post starts only while its claim covers it by the timeout).
+MAX_CHANNEL_INTERVAL_SECONDS = 60.0
+MAX_SLACK_TIMEOUT_SECONDS = 120.0
+
+
+def at_most(value: float, most: float, unit: str, why: str) -> float:
+    """`value` if it is at most `most`; else a problem naming the value and the range."""
+    if value > most:
+        raise problem(f"{value:g} is out of range (above 0, at most {most:g} {unit}): {why}")
+    return value
+
 
 def known_zone(value: str) -> str:
     """`value` if it names an IANA time zone; ValueError saying so otherwise."""
@@ -115,6 +131,18 @@ class SlackConfig(_Strict):
     @classmethod
     def _zone(cls, value: str) -> str:
         return known_zone(value)
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: float) -> float:
+        why = "a Slack call answers within seconds (the default is 15)"
+        return at_most(value, MAX_SLACK_TIMEOUT_SECONDS, "seconds", why)
+
+    @field_validator("channel_interval_seconds")
+    @classmethod
+    def _interval(cls, value: float) -> float:
+        why = "delivery waits a minute at most for a channel (Slack's pace is 1 a second)"
+        return at_most(value, MAX_CHANNEL_INTERVAL_SECONDS, "seconds", why)
 
     def unchecked_from(self, unknown_since: datetime) -> datetime | None:
         """When a message whose earlier attempt may have posted, and whose look-up keeps

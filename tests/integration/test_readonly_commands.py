@@ -235,3 +235,45 @@ def test_a_probe_that_may_only_read_postgres_reads_it_and_names_a_schema_behind(
     for command in READ_COMMANDS:
         assert_names_the_schema(invoke(tmp_path, url, command), PREVIOUS)
     assert revision_of(pg_schema) == PREVIOUS
+
+
+def assert_says_to_create_it(result: Result) -> None:
+    """Exit status EXIT_SCHEMA and one line saying no corpus is there and how to make one."""
+    assert result.exit_code == EXIT_SCHEMA, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert "newsmon migrate" in lines[0] and HEAD in lines[0], lines[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("reader", ["role", "role-without-usage", "sessions"])
+def test_a_probe_that_may_only_read_an_empty_postgres_database_is_told_to_migrate(
+    pg_schema: str, tmp_path: Path, reader: str
+) -> None:
+    """A probe set up before the first pass (a new deployment): the read-only command tried
+    to create the corpus and exited 3 ("permission denied for schema …", "no schema has been
+    selected to create in", "cannot execute CREATE TABLE in a read-only transaction"), as if
+    the database were down."""
+    if reader.startswith("role"):
+        url = probe_role_url(pg_schema)
+        if reader == "role":
+            grant_reading(pg_schema)  # USAGE on the (empty) schema, SELECT on its tables
+    else:
+        url = pg_schema + "%20-cdefault_transaction_read_only%3Don"
+    for command in READ_COMMANDS:
+        assert_says_to_create_it(invoke(tmp_path, url, command))
+    assert revision_of(pg_schema) is None
+    refused = invoke(tmp_path, url, ["migrate"])  # a role that may not write: exit 3
+    assert refused.exit_code == 3 and "Traceback" not in refused.output, refused.output
+    assert invoke(tmp_path, pg_schema, ["migrate"]).exit_code == 0
+    if reader.startswith("role"):
+        grant_reading(pg_schema)  # the tables migrate created
+    read_every_view(tmp_path, url)
+
+
+def test_a_read_only_command_that_may_write_still_creates_an_empty_corpus(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A database holding no corpus yet gets its schema, as before (a first `newsmon feeds`)."""
+    assert invoke(tmp_path, db_url, ["runs"]).exit_code == 0
+    assert revision_of(db_url) == HEAD

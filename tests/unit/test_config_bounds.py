@@ -18,6 +18,8 @@ from pydantic import BaseModel
 
 from newsmon import poll
 from newsmon.config import (
+    MAX_CHANNEL_INTERVAL_SECONDS,
+    MAX_SLACK_TIMEOUT_SECONDS,
     AlertsConfig,
     Config,
     DedupConfig,
@@ -27,7 +29,7 @@ from newsmon.config import (
 )
 from newsmon.corpus import Store
 from newsmon.corpus.claims import new_claim
-from newsmon.pipeline.leases import retry_time
+from newsmon.pipeline.leases import MAX_WAIT_SECONDS, retry_time
 from newsmon.pipeline.retention import pending_prune
 from newsmon.yamlfile import ConfigError
 
@@ -101,3 +103,43 @@ def test_the_longest_durations_accepted_still_work(tmp_path: Path) -> None:
         assert poll.after_failure(config.poll, now, 30, kind).at > now
     hint = {"cache-control": "max-age=999999999999"}
     assert poll.after_success(config.poll, now, hint).at > now
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "shown", "most"),
+    [
+        ("slack:\n  timeout: 3600\n", "slack.timeout", "3600", "120"),
+        ("slack:\n  timeout: 1e10\n", "slack.timeout", "1e+10", "120"),
+        (
+            "slack:\n  channel_interval_seconds: 3600\n",
+            "slack.channel_interval_seconds",
+            "3600",
+            "60",
+        ),
+        (
+            "slack:\n  channel_interval_seconds: 1e9\n",
+            "slack.channel_interval_seconds",
+            "1e+09",
+            "60",
+        ),
+    ],
+)
+def test_a_slack_pace_or_timeout_no_deployment_uses_is_refused_naming_value_and_range(
+    tmp_path: Path, extra: str, key: str, shown: str, most: str
+) -> None:
+    """What it did to a pass: tests/integration/test_slack_settings.py."""
+    path = write(tmp_path, extra)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    line = str(err.value)
+    assert line.startswith(f"{path}:3: {key}: {shown} is out of range "), line
+    assert f"at most {most} seconds" in line and "\n" not in line, line
+
+
+def test_the_longest_slack_interval_accepted_is_the_longest_wait_delivery_makes() -> None:
+    """A channel interval delivery would not wait for is refused, not half-honoured."""
+    assert MAX_CHANNEL_INTERVAL_SECONDS == MAX_WAIT_SECONDS
+    slack = SlackConfig(
+        timeout=MAX_SLACK_TIMEOUT_SECONDS, channel_interval_seconds=MAX_CHANNEL_INTERVAL_SECONDS
+    )
+    assert (slack.timeout, slack.channel_interval_seconds) == (120.0, 60.0)

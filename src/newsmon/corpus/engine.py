@@ -20,7 +20,7 @@ from urllib.parse import quote_plus
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import asbool
@@ -227,15 +227,42 @@ def open_engine(url: str, *, migrate: bool = True, read_only: bool = False) -> E
     return engine
 
 
+# SQLSTATEs of a PostgreSQL that refuses to be written: insufficient_privilege (a read-only
+# role), read_only_sql_transaction (read-only sessions, a hot standby), invalid_schema_name (no
+# schema on the search path this role may create in).
+_REFUSED_WRITE_STATES = frozenset({"42501", "25006", "3F000"})
+
+
+def refused_write(exc: DBAPIError) -> bool:
+    """Whether PostgreSQL refused a write for what the connection may do (a read-only role or
+    session), by error code, not by wording. (A SQLite file opened read-only that holds no
+    corpus yet cannot even be opened: its switch to WAL is a write, exit 3.)"""
+    return getattr(exc.orig, "sqlstate", None) in _REFUSED_WRITE_STATES
+
+
 def _expect_current(engine: Engine, url: str) -> None:
-    """SchemaError unless the schema is this code's (an empty database is created)."""
+    """SchemaError unless the schema is this code's. An empty database is created, unless the
+    connection may not write: then a SchemaError (EMPTY) says how to create it."""
     from newsmon.migrations import head_revision, schema_state, upgrade
 
     with engine.connect() as conn:
         state, found = schema_state(conn)
     expected = head_revision()
     if state is SchemaState.EMPTY:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except DBAPIError as exc:
+            if not refused_write(exc):
+                raise
+            raise SchemaError(
+                f"database {redact_url(url)} holds no newsmon corpus this role can see, and "
+                f"it may not create one ({_first_line(exc.orig or exc)}): commands that only read "
+                f"never migrate; `newsmon migrate` (or the first pass) with a role that may "
+                f"write creates revision {expected}",
+                state,
+                None,
+                expected,
+            ) from None
     elif state is SchemaState.BEHIND:
         raise SchemaError(
             f"database {redact_url(url)} has schema revision {found}, this newsmon expects "

@@ -29,11 +29,12 @@ class Context:
     _pages: PagePool | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, config: Config) -> Context:
+    def open(cls, config: Config, *, read_only: bool = False) -> Context:
+        """`read_only` (a dry run): the corpus is never migrated (`Store.open`)."""
         rules = load_rules(config.topics_path())
         secrets = Secrets.from_env()
         check_channels(config, rules.labels, webhook=secrets.webhook_only)
-        store = Store.open(config.database_url)
+        store = Store.open(config.database_url, read_only=read_only)
         return cls(config, rules, store, secrets)
 
     @property
