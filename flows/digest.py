@@ -56,7 +56,8 @@ def digest(
         None if dry_run else ctx.store.runs.start_run("digest", started, flow_run_id=flow_run_id())
     )
     try:
-        since, until = window(started, timedelta(hours=since_hours), ctx.config.slack.zone())
+        length, zone = timedelta(hours=since_hours), ctx.config.slack.zone()
+        since, until = window(started, length, zone, ctx.store.digests.period_ended)
         try:
             sender = make_sender(
                 ctx.secrets, ctx.config.slack, required=require_slack and not dry_run

@@ -17,7 +17,12 @@ A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such
 for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00") is
 read in the feed's zone, else Seoul's (only Korean sites write it). A bare Unix time, as some
 CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or 13 of milliseconds
-(2001 to 2286); any other bare number but an ISO year or day ("20251130") is no date.
+(2001 to 2286), unless it counts to more than a day ahead of now: a news date never lies there,
+and "2026113015" (YYYYMMDDHH, as some Korean CMSs and URL-derived dates write) would be 2034.
+A number of 10, 12 or 14 digits that is no Unix time of now is the calendar time it spells
+(YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's zone; any other bare number but an ISO
+year or day ("20251130") is no date. (From 2033 on, a number both a past Unix time and a
+YYYYMMDDHH of 1990 or later is read as the Unix time.)
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+from newsmon.clock import utcnow
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
@@ -57,6 +64,11 @@ _SEOUL = timezone(timedelta(hours=9), "KST")
 # a sign, some day of 2026): a new story was centuries old to `alerts.max_age_hours`.
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
 _UNIX_TIME = re.compile(r"(?:([0-9]{10})|([0-9]{13}))(?:\.([0-9]{0,9}))?")
+_UNIX_AHEAD = timedelta(days=1)  # a Unix time further ahead of now is no news date
+# YYYYMMDDHH, YYYYMMDDHHMM, YYYYMMDDHHMMSS: a year of 1900 to 2099, then two digits a part
+_COMPACT = re.compile(
+    r"((?:19|20)[0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})(?:([0-9]{2})([0-9]{2})?)?"
+)
 # A zone's name ending the date, or before its year as Java's Date.toString() writes
 # ("Wed Feb 19 15:04:00 KST 2025", printed by many Korean sites' feeds).
 _NAME = re.compile(r"\s([A-Z]{2,5})(?:\s+[0-9]{4})?\s*$", re.I)
@@ -99,9 +111,9 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
     text = raw.strip()
-    if _a_count(text):
-        return _unix_time(text)
     unwritten = zone or UTC
+    if _a_count(text):
+        return _unix_time(text) or _compact(text, unwritten)
     value: datetime | None
     try:
         value = _rfc2822(text, unwritten)
@@ -132,7 +144,20 @@ def _unix_time(text: str) -> datetime | None:
     whole = int(seconds) if seconds else int(millis) // 1000
     rest = int(millis) % 1000 / 1000 if millis else 0.0
     rest += float(f"0.{fraction}") if fraction else 0.0
-    return datetime.fromtimestamp(whole, UTC) + timedelta(seconds=rest)
+    value = datetime.fromtimestamp(whole, UTC) + timedelta(seconds=rest)
+    return value if value <= utcnow() + _UNIX_AHEAD else None
+
+
+def _compact(text: str, zone: tzinfo) -> datetime | None:
+    """The time in `zone` a number spells as YYYYMMDDHH[MM[SS]]; None when it spells none."""
+    found = _COMPACT.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+    try:
+        return showable(datetime(year, month, day, hour, minute, second, tzinfo=zone))
+    except ValueError:
+        return None
 
 
 def _slashed(text: str) -> datetime | None:

@@ -7,7 +7,7 @@ Pure: no database, no Slack. `newsmon.pipeline.digests` posts them, once per cha
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -46,19 +46,41 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{unit: float(found.group(1))})
 
 
-def window(now: datetime, length: timedelta, zone: tzinfo) -> tuple[datetime, datetime]:
+def window(
+    now: datetime,
+    length: timedelta,
+    zone: tzinfo,
+    ended: Callable[[datetime], bool] | None = None,
+) -> tuple[datetime, datetime]:
     """The period ending at the last whole hour (in the configured zone) and `length` long:
     two calls in the same hour name the same period, so the second posts nothing.
 
     Whole days of `length` are the zone's calendar days (the same hour that many days before),
     the rest real time: daily digests at a fixed hour of the zone follow each other without a
-    gap or an overlap across a DST change (23 or 25 hours then)."""
+    gap or an overlap across a DST change (23 or 25 hours then).
+
+    A daily run at an hour the spring change skips (02:00 or 02:30 in New York or Berlin) runs
+    right after it, at 03:00 or 03:30, as a run scheduled then does: the two are told apart by
+    `ended` (whether a recorded period ended at a moment). The period starts at the skipped
+    hour the day before, unless a period ended at the hour after it and none at that hour: the
+    02:00 run had ended at 02:00 and, started at 03:00, left that hour's stories out."""
     local = now.astimezone(zone).replace(minute=0, second=0, microsecond=0)
     days, rest = divmod(length, timedelta(days=1))
     start = (local - timedelta(days=days)).astimezone(UTC) - rest  # wall clock, then real
+    skipped = local.replace(tzinfo=None) - timedelta(hours=1)
+    if days and not _exists(skipped, zone):
+        earlier = (skipped - timedelta(days=days)).replace(tzinfo=zone).astimezone(UTC) - rest
+        if not (ended is not None and ended(start) and not ended(earlier)):
+            start = earlier
     if now.tzinfo:
         return start.astimezone(now.tzinfo), local.astimezone(now.tzinfo)
     return start, local
+
+
+def _exists(wall: datetime, zone: tzinfo) -> bool:
+    """Whether the naive wall time `wall` happens in `zone` (not skipped by a DST change)."""
+    there = wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return there.replace(tzinfo=None) == wall
 
 
 def _line(story: DigestStory) -> str:

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -155,19 +155,46 @@ def _date(raw: object, zone: tzinfo | None) -> datetime | None:
 def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
     """The publication time the page's metadata states (Open Graph, microdata, JSON-LD):
     trafilatura's date is a day alone, midnight UTC, up to a day and more off. A time stated
-    without a zone is in `zone` (the feed's), else UTC."""
+    without a zone is in `zone` (the feed's), else UTC.
+
+    Of several, a time that writes its zone (or a Unix time) wins over one that does not, and
+    a time over a day alone; the first of the best. `article:published_time` won whatever it
+    held: a day alone or a wall clock without a zone beat JSON-LD's full time by hours."""
     if root is None:
         return None
-    for value in root.xpath(
-        "//meta[@property='article:published_time' or @name='article:published_time'"
-        " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
-    ):
-        if published := _date(str(value), zone):
-            return published
-    for node in _jsonld_nodes(root):
-        if published := _date(node.get("datePublished"), zone):
-            return published
-    return None
+    stated: list[object] = [
+        str(value)
+        for value in root.xpath(
+            "//meta[@property='article:published_time' or @name='article:published_time'"
+            " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
+        )
+    ]
+    stated += [node.get("datePublished") for node in _jsonld_nodes(root)]
+    best: datetime | None = None
+    best_rank = -1
+    for raw in stated:
+        published = _date(raw, zone)
+        if published is None or not isinstance(raw, str):
+            continue
+        rank = _explicitness(raw)
+        if rank > best_rank:
+            best, best_rank = published, rank
+        if rank == _ZONED:
+            break
+    return best
+
+
+_DAY_ALONE = re.compile(r"\s*[0-9]{4}([-/.]?)[0-9]{1,2}\1[0-9]{1,2}\.?\s*")
+_ZONED = 2  # a time that writes its zone, or a Unix time
+_EAST, _WEST = timezone(timedelta(hours=5)), timezone(timedelta(hours=-5))
+
+
+def _explicitness(text: str) -> int:
+    """How fully a stated date says its moment: 2 a time with its zone (a Unix time), 1 a time
+    without one (its zone taken from the feed), 0 a day alone (midnight)."""
+    if parse_date(text, _EAST) == parse_date(text, _WEST):
+        return _ZONED
+    return 0 if _DAY_ALONE.fullmatch(text) else 1
 
 
 def _shown_date(found: object, html: str, url: str | None, zone: tzinfo | None) -> datetime | None:

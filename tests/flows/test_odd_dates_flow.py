@@ -110,3 +110,20 @@ def test_an_undated_story_whose_page_shows_only_a_copyright_year_is_alerted(
     assert article.published_at is not None and article.published_at >= before
     [post] = slack.top_level()
     assert "Lab ships its new model" in str(post)
+
+
+@pytest.mark.parametrize("hours", [1, 96], ids=["new", "four-days-old"])
+def test_a_story_dated_yyyymmddhh_keeps_its_date(
+    tmp_path: Path, slack: FakeSlack, hours: int
+) -> None:
+    """A "<pubDate>2026113015</pubDate>" (some Korean CMSs, dates taken from URLs) was read as a
+    Unix time of 2034: the new story's alert showed a date eight years ahead, and a four-day-old
+    one, never too old for `alerts.max_age_hours` in the future, was announced as news."""
+    out = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours)
+    article = _one_story(tmp_path, f"<pubDate>{out:%Y%m%d%H}</pubDate>", lambda page: page)
+    assert article.published_at == out
+    if hours > 72:
+        assert slack.top_level() == []
+    else:
+        [post] = slack.top_level()
+        assert when(out, SEOUL) in str(post)

@@ -321,3 +321,32 @@ def test_a_first_of_the_month_the_page_marks_is_its_date(shown: str, url: str) -
     html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)) + shown)
     result = extract_article(html.encode(), url=url)
     assert result.published == datetime(2024, 3, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("meta", "zone"),
+    [
+        ("2025-03-04", None),  # a day alone: midnight UTC, 4.5 h early
+        ("2025-03-04", "Asia/Seoul"),  # midnight in Seoul, 13.5 h early
+        ("2025-03-04T13:30:00", None),  # a Seoul wall clock without a zone: read as UTC
+        ("2025030413", None),  # YYYYMMDDHH, its zone unwritten
+    ],
+)
+def test_a_stated_time_with_its_zone_wins_over_a_weaker_one(meta: str, zone: str | None) -> None:
+    """`article:published_time` came first whatever it held: a day alone or a clock without a
+    zone beat JSON-LD's full time and dated an entry its feed left undated hours off (the
+    alert's time wrong, the story older or younger to `alerts.max_age_hours`). A time that
+    writes its zone (or a Unix time) wins over one that does not; the first such wins."""
+    head = (
+        f'<meta property="article:published_time" content="{meta}">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "h",'
+        ' "datePublished": "2025-03-04T13:30:00+09:00"}</script>'
+    )
+    html = page("".join(f"<p>{STORY} Paragraph {i}.</p>" for i in range(4)), head).encode()
+    result = extract_article(html, url="https://x.example/news/open-weights", zone=zone)
+    assert result.published == datetime(2025, 3, 4, 4, 30, tzinfo=UTC)
+    # a Unix time is UTC by definition: as explicit as JSON-LD's, and first, it stands
+    unix = html.replace(meta.encode(), b"1741062600", 1)
+    assert extract_article(unix, url="https://x.example/n", zone=zone).published == datetime(
+        2025, 3, 4, 4, 30, tzinfo=UTC
+    )

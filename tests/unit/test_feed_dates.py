@@ -1,6 +1,6 @@
 """Entry dates as Korean sites and placeholder-writing systems write them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -176,3 +176,32 @@ def test_a_bare_number_that_counts_no_sane_time_is_no_date(number: str) -> None:
     assert parse_date(number) is None
     (entry,) = parse_feed(_rss(number), "http://a.example/feed").entries
     assert entry.published is None
+
+
+def _hours_ago(hours: int, zone: ZoneInfo | None = None) -> datetime:
+    """A whole hour `hours` before now, in `zone` (UTC when None)."""
+    now = datetime.now(zone or UTC).replace(minute=0, second=0, microsecond=0)
+    return now - timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("shape", ["%Y%m%d%H", "%Y%m%d%H%M", "%Y%m%d%H%M%S"])
+def test_a_compact_local_time_is_read_as_written_not_as_a_unix_time(shape: str) -> None:
+    """Some Korean CMSs and URL-derived dates write "2026113015" (YYYYMMDDHH): read as a Unix
+    time it was a date of 2034, shown in the alert, and an old story looked new to
+    `alerts.max_age_hours`. A Unix time more than a day ahead is no Unix time; the number is
+    the calendar time it spells, in the feed's zone (12 and 14 digits: with minutes, seconds)."""
+    written = _hours_ago(5, SEOUL).replace(minute=7 if "%M" in shape else 0)
+    written = written.replace(second=9 if "%S" in shape else 0)
+    raw = written.strftime(shape)
+    assert parse_date(raw, SEOUL) == written
+    (entry,) = parse_feed(_rss(raw), "http://a.example/feed", zone="Asia/Seoul").entries
+    assert entry.published == written
+
+
+def test_a_unix_time_of_now_stays_a_unix_time() -> None:
+    """The rule above leaves the Unix times of news alone: they are never a day ahead."""
+    out = _hours_ago(1)
+    assert parse_date(str(int(out.timestamp()))) == out
+    assert parse_date(str(int(out.timestamp()) * 1000)) == out
+    # a number of 10 digits that is neither a Unix time of now nor a calendar hour: no date
+    assert parse_date("2026133015") is None

@@ -271,6 +271,13 @@ class Digests:
                 .execution_options(synchronize_session=False)
             )
 
+    def period_ended(self, at: datetime) -> bool:
+        """Whether a digest (of any channel) was begun for a period ending at `at`: where the
+        next day's period starts on the day clocks spring forward (`digest.window`)."""
+        with self._db.session() as s:
+            found = s.scalar(select(DigestRow.id).where(DigestRow.period_end == at).limit(1))
+        return found is not None
+
     def digests_sent(self) -> int:
         with self._db.session() as s:
             return (
