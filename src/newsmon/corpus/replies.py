@@ -197,8 +197,9 @@ class Replies:
             return claims.release(s, ReplyRow, reply_id, claim, unknown)
 
     def reply_dropped(self, claim: Claim, reply_id: int, reason: str) -> bool:
-        """Slack refused the reply for good because its thread is gone (the alert's message
-        deleted): skipped, not failed, since re-queuing it could never post it."""
+        """Slack refused the reply for good because its alert's message has no thread to give
+        (deleted, or of a kind that takes none): skipped, not failed, since re-queuing it could
+        never post it."""
         with self._db.session() as s:
             return claims.mark_skipped(s, ReplyRow, reply_id, claim, reason[:2000])
 
