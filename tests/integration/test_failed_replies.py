@@ -41,7 +41,7 @@ def test_a_thread_reply_that_gave_up_is_reported_and_retried_like_an_alert(
         assert ctx.store.queue_replies(article, other.id, "https://wire.example/copy") == 1
         slack.outage = SLACK_DOWN  # Slack is down through the reply's two tries
         assert deliver(ctx).retrying == 1
-        assert deliver(ctx).failed == 1
+        assert deliver(ctx).replies_failed == 1
         assert ctx.store.replies.count_replies(AlertStatus.FAILED) == 1
         slack.outage = None
         assert deliver(ctx).replies_sent == 0  # nothing pending: a pass finds nothing to do
@@ -88,7 +88,7 @@ def test_newsmon_alerts_lists_the_thread_replies_health_reports(
         assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
         slack.outage = SLACK_DOWN
         deliver(ctx)
-        assert deliver(ctx).failed == 1
+        assert deliver(ctx).replies_failed == 1
         slack.outage = None
         assert ctx.store.queue_replies(other_story, wire.id, "https://wire.example/2") == 1
     finally:
@@ -121,7 +121,7 @@ def test_a_reply_whose_announcement_was_deleted_is_dropped_not_failed(
         wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
         assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
         outcome = deliver(ctx)
-        assert (outcome.replies_sent, outcome.failed) == (0, 0)
+        assert (outcome.replies_sent, outcome.replies_failed) == (0, 0)
         assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 1
         assert deliver(ctx).replies_sent == 0  # never tried again
     finally:
@@ -151,7 +151,7 @@ def test_a_reply_slack_says_its_message_cannot_have_is_dropped_not_failed(
         wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
         assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
         outcome = deliver(ctx)
-        assert (outcome.replies_sent, outcome.failed) == (0, 0)
+        assert (outcome.replies_sent, outcome.replies_failed) == (0, 0)
         assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 1
         assert ctx.store.replies.count_replies(AlertStatus.FAILED) == 0
         assert deliver(ctx).replies_sent == 0  # never tried again

@@ -39,8 +39,8 @@ UNTHREADABLE = {
 
 @dataclass
 class DeliveryOutcome:
-    sent: int = 0
-    failed: int = 0
+    sent: int = 0  # alerts; thread replies count in `replies_sent`
+    failed: int = 0  # alerts that gave up; thread replies count in `replies_failed`
     deferred: int = 0  # claimed but given back untried (channel blocked, pass over, stopped)
     errors: list[str] = field(default_factory=list)
     sender: str = ""
@@ -52,6 +52,7 @@ class DeliveryOutcome:
     held: int = 0  # may have posted, the lookup failed: given back for a later pass, untried
     unchecked: int = 0  # may have posted, the lookup failed past the hold: posted anyway
     history_errors: dict[str, str] = field(default_factory=dict)  # channel -> why unreadable
+    replies_failed: int = 0  # thread replies that gave up (health reports them apart too)
 
 
 @dataclass
@@ -449,7 +450,9 @@ class Delivery:
         )
         record(item.claim, item.job.id, str(failure), retry_at=retry_at, maybe_posted_since=unknown)
         self.outcome.errors.append(f"{item.channel}: {failure}")
-        if retry_at is None:
+        if retry_at is None and item.is_reply:
+            self.outcome.replies_failed += 1
+        elif retry_at is None:
             self.outcome.failed += 1
         else:
             self.outcome.retrying += 1
