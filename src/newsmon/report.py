@@ -73,6 +73,10 @@ class PassTotals:
     # feeds due (or forced) that this pass did not read because another run held a live
     # claim on them: not counted in `feeds_not_due`
     feeds_held: int = 0
+    # thread replies ("also reported by") that gave up this pass: not in `alerts_failed`, which
+    # an operator checks against `newsmon alerts --status failed`
+    replies_sent: int = 0
+    replies_failed: int = 0
 
     @classmethod
     def of(
@@ -111,11 +115,14 @@ class PassTotals:
             failures=tuple(FailedFeed(f.feed, f.error or "", f.next_check) for f in failed),
             delivery_errors=tuple(delivery.errors),
             alerts_unsent=delivery.failed
+            + delivery.replies_failed
             + delivery.retrying
             + delivery.deferred
             + delivery.held
             + (1 if delivery.credential_error else 0),
             feeds_held=sum(f.held for f in feeds),
+            replies_sent=delivery.replies_sent,
+            replies_failed=delivery.replies_failed,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -148,6 +155,8 @@ class PassTotals:
             "delivery_errors": list(self.delivery_errors[:MAX_STORED_ERRORS]),
             "alerts_unsent": self.alerts_unsent,
             "feeds_held": self.feeds_held,
+            "replies_sent": self.replies_sent,
+            "replies_failed": self.replies_failed,
         }
 
     def line(self) -> str:
@@ -164,6 +173,8 @@ class PassTotals:
             f"alerts: {self.alerts_sent} sent via {self.sender}, {self.alerts_failed} failed, "
             f"{self.alerts_pending} pending"
         )
+        if self.replies_sent or self.replies_failed:
+            text += f"; thread replies: {self.replies_sent} sent, {self.replies_failed} failed"
         if self.failures:
             text += " | failed feeds: " + "; ".join(
                 f"{f.feed}: {f.error}{_why(f.next_check)}" for f in self.failures

@@ -109,6 +109,8 @@ RUN_SUMMARY_KEYS = [
     "delivery_errors",
     "alerts_unsent",
     "feeds_held",
+    "replies_sent",
+    "replies_failed",
 ]
 
 

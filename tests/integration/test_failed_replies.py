@@ -41,7 +41,7 @@ def test_a_thread_reply_that_gave_up_is_reported_and_retried_like_an_alert(
         assert ctx.store.queue_replies(article, other.id, "https://wire.example/copy") == 1
         slack.outage = SLACK_DOWN  # Slack is down through the reply's two tries
         assert deliver(ctx).retrying == 1
-        assert deliver(ctx).failed == 1
+        assert deliver(ctx).replies_failed == 1
         assert ctx.store.replies.count_replies(AlertStatus.FAILED) == 1
         slack.outage = None
         assert deliver(ctx).replies_sent == 0  # nothing pending: a pass finds nothing to do
@@ -88,7 +88,7 @@ def test_newsmon_alerts_lists_the_thread_replies_health_reports(
         assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
         slack.outage = SLACK_DOWN
         deliver(ctx)
-        assert deliver(ctx).failed == 1
+        assert deliver(ctx).replies_failed == 1
         slack.outage = None
         assert ctx.store.queue_replies(other_story, wire.id, "https://wire.example/2") == 1
     finally:
@@ -121,7 +121,7 @@ def test_a_reply_whose_announcement_was_deleted_is_dropped_not_failed(
         wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
         assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
         outcome = deliver(ctx)
-        assert (outcome.replies_sent, outcome.failed) == (0, 0)
+        assert (outcome.replies_sent, outcome.replies_failed) == (0, 0)
         assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 1
         assert deliver(ctx).replies_sent == 0  # never tried again
     finally:
@@ -131,4 +131,33 @@ def test_a_reply_whose_announcement_was_deleted_is_dropped_not_failed(
     assert "#news" in dropped
     listed = runner.invoke(app, ["alerts", "--status", "skipped", "--config", str(config)])
     assert "thread_not_found" in listed.output
+    assert len(slack.attempts) == 2  # the alert, the one refused reply
+
+
+def test_a_reply_slack_says_its_message_cannot_have_is_dropped_not_failed(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """Slack refuses a reply with `cannot_reply_to_message` ("This message type cannot have
+    thread replies", chat.postMessage's errors): the story's message will never take a thread,
+    so no retry can post it. Reported as a failure, health asked for 24 h to re-queue it, and a
+    re-queue failed it again; it is dropped (`skipped`) with its reason, as `thread_not_found`."""
+    config = config_path(tmp_path, db_url)
+    refused = Scripted(200, {"ok": False, "error": "cannot_reply_to_message"})
+    slack.channel_script["#news"] = [None, refused]  # the alert goes out, its reply is refused
+    ctx = context(config, slack)
+    try:
+        [article] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
+        assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
+        outcome = deliver(ctx)
+        assert (outcome.replies_sent, outcome.replies_failed) == (0, 0)
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 1
+        assert ctx.store.replies.count_replies(AlertStatus.FAILED) == 0
+        assert deliver(ctx).replies_sent == 0  # never tried again
+    finally:
+        ctx.close()
+    assert alerts_failed(config) == []
+    listed = runner.invoke(app, ["alerts", "--status", "skipped", "--config", str(config)])
+    assert "cannot_reply_to_message" in listed.output
     assert len(slack.attempts) == 2  # the alert, the one refused reply

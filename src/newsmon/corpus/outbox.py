@@ -161,10 +161,12 @@ class Outbox:
         `revive_skipped` (a backfill with alerts) re-queues a held-back alert (too old, alerts
         off) unless the story has another alert in the channel not held back, and another
         article's held-back alert stops no new one (the story matches through a copy now).
-        Sent or failed alerts are never re-queued. A story with an alert not held back in any
-        channel is announced for the webhook (the team may have moved to it), and one with a
-        webhook alert for a bot channel (or back). The story's cluster lock is held meanwhile:
-        a copy stored at the same moment does not speak too (newsmon.corpus.articles)."""
+        Sent or failed alerts are never re-queued. A revived alert brings back the replies
+        dropped while it was held (`revive_replies`), as `retry_alerts` does. A story with an
+        alert not held back in any channel is announced for the webhook (the team may have
+        moved to it), and one with a webhook alert for a bot channel (or back). The story's
+        cluster lock is held meanwhile: a copy stored at the same moment does not speak too
+        (newsmon.corpus.articles)."""
         with self._db.session() as s:
             self._db.lock_writes(s)
             article = s.get(ArticleRow, article_id)
@@ -193,6 +195,7 @@ class Outbox:
                 if s.scalar(live.limit(1)) is not None:
                     return False
                 row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
+                revive_replies(s, [row.id])  # the sources seen while it was held, as a retry
                 return True
             if revive_skipped:  # held back (never sent) elsewhere in the story: not announced
                 others = others.where(not_held)

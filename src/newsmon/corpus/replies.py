@@ -4,7 +4,8 @@ like alerts (see `newsmon.corpus.claims`).
 One reply per source per alert (a story in one channel), never for the source the alert itself
 announced; a reply is sent only once its alert has a Slack message to thread under, and is
 dropped (`skipped`) while that alert is not posted (failed, held back); re-queuing the alert
-(`Outbox.retry_alerts`) brings its dropped replies back (`revive_replies`).
+(`Outbox.retry_alerts`, or a backfill with alerts reviving a held-back one:
+`Outbox.enqueue_alert`) brings its dropped replies back (`revive_replies`).
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ from newsmon.urls import clean_url, site_root
 
 NOT_POSTED = "the story's alert was not posted"
 # Alerts a sighting queues replies for: those that may still be posted. A failed alert may be
-# re-queued by the operator; its replies wait dropped (skipped) until then.
-_REPLY_TO = (*LIVE_ALERT_STATUSES, AlertStatus.FAILED)
+# re-queued by the operator, a held-back one by a backfill with alerts; their replies wait
+# dropped (skipped) until then.
+_NOT_POSTED = (AlertStatus.FAILED, AlertStatus.SKIPPED)
+_REPLY_TO = (*LIVE_ALERT_STATUSES, *_NOT_POSTED)
 
 
 def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
     """New rows, for the caller's transaction, saying that `feed_id` carried the story of
-    `article_id` at `url`: one per live or failed alert of the story that announced another
-    source and has no reply from this one yet. A failed alert's reply is stored dropped
-    (skipped): it goes out only if the alert is re-queued and posts."""
+    `article_id` at `url`: one per alert of the story that announced another source and has no
+    reply from this one yet. A failed or held-back alert's reply is stored dropped (skipped):
+    it goes out only if the alert is re-queued (`alerts retry`, `backfill --alerts`) and posts."""
     article = s.get(ArticleRow, article_id)
     source = s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
     if article is None or not source:
@@ -72,7 +75,7 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
         link = site_root(link)[:MAX_URL]
     return [
         ReplyRow(alert_id=a, channel=channel, source=source, url=link, status=AlertStatus.PENDING)
-        if status is not AlertStatus.FAILED
+        if status not in _NOT_POSTED
         else ReplyRow(
             alert_id=a,
             channel=channel,
@@ -194,8 +197,9 @@ class Replies:
             return claims.release(s, ReplyRow, reply_id, claim, unknown)
 
     def reply_dropped(self, claim: Claim, reply_id: int, reason: str) -> bool:
-        """Slack refused the reply for good because its thread is gone (the alert's message
-        deleted): skipped, not failed, since re-queuing it could never post it."""
+        """Slack refused the reply for good because its alert's message has no thread to give
+        (deleted, or of a kind that takes none): skipped, not failed, since re-queuing it could
+        never post it."""
         with self._db.session() as s:
             return claims.mark_skipped(s, ReplyRow, reply_id, claim, reason[:2000])
 

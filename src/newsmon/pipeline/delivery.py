@@ -28,15 +28,19 @@ from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, ma
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-# A reply refused with these has no thread any more (the alert's message was deleted in Slack):
-# no retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed).
-THREAD_GONE_CODES = frozenset({"thread_not_found"})
+# A reply refused with these can never be posted under its alert's message (why, per code): no
+# retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed).
+UNTHREADABLE = {
+    "thread_not_found": "the story's alert is gone from Slack",
+    # chat.postMessage: "This message type cannot have thread replies."
+    "cannot_reply_to_message": "Slack allows no thread under the story's message",
+}
 
 
 @dataclass
 class DeliveryOutcome:
-    sent: int = 0
-    failed: int = 0
+    sent: int = 0  # alerts; thread replies count in `replies_sent`
+    failed: int = 0  # alerts that gave up; thread replies count in `replies_failed`
     deferred: int = 0  # claimed but given back untried (channel blocked, pass over, stopped)
     errors: list[str] = field(default_factory=list)
     sender: str = ""
@@ -48,6 +52,7 @@ class DeliveryOutcome:
     held: int = 0  # may have posted, the lookup failed: given back for a later pass, untried
     unchecked: int = 0  # may have posted, the lookup failed past the hold: posted anyway
     history_errors: dict[str, str] = field(default_factory=dict)  # channel -> why unreadable
+    replies_failed: int = 0  # thread replies that gave up (health reports them apart too)
 
 
 @dataclass
@@ -426,8 +431,9 @@ class Delivery:
             self.ctx.store.outbox.set_channel_state(item.channel, blocked=reason)
             self._give_back([item])
             return _CHANNEL_DONE
-        if item.is_reply and failure.code in THREAD_GONE_CODES:
-            reason = f"{failure} (the story's alert is gone from Slack)"
+        why = UNTHREADABLE.get(failure.code or "") if item.is_reply else None
+        if why is not None:
+            reason = f"{failure} ({why})"
             self.ctx.store.replies.reply_dropped(item.claim, item.job.id, reason)
             self.outcome.errors.append(f"{item.channel}: thread reply dropped: {reason}")
             return _NEXT
@@ -444,7 +450,9 @@ class Delivery:
         )
         record(item.claim, item.job.id, str(failure), retry_at=retry_at, maybe_posted_since=unknown)
         self.outcome.errors.append(f"{item.channel}: {failure}")
-        if retry_at is None:
+        if retry_at is None and item.is_reply:
+            self.outcome.replies_failed += 1
+        elif retry_at is None:
             self.outcome.failed += 1
         else:
             self.outcome.retrying += 1
