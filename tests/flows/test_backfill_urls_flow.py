@@ -174,15 +174,17 @@ def test_a_list_longer_than_one_task_can_fetch_is_read_in_batches(
     import flows.backfill as backfill_flows
     from flows.backfill import backfill_urls
 
-    for path in SLOW_PAGES:  # one page a second, one at a time: 6 s for the list
-        site.routes[path] = {**site.routes.get(path, {}), "delay": 1.0}
+    # 1.5 s a page, one at a time: 9 s for the list, more than one task's 7 s; a task of one
+    # page has 5 s to spare for its start (opening the corpus, the rules) on a loaded machine
+    for path in SLOW_PAGES:
+        site.routes[path] = {**site.routes.get(path, {}), "delay": 1.5}
     config = write_config(
         tmp_path, feeds=FEEDS, base=site.base, channels=CHANNELS, fetch={"per_host": 1}
     )
     monkeypatch.setattr(
-        backfill_flows, "pages_task", backfill_flows.pages_task.with_options(timeout_seconds=4)
+        backfill_flows, "pages_task", backfill_flows.pages_task.with_options(timeout_seconds=7)
     )
-    monkeypatch.setattr(backfill_flows, "PAGES_BATCH", 2)
+    monkeypatch.setattr(backfill_flows, "PAGES_BATCH", 1)
     urls = [site.url(p) for p in SLOW_PAGES]
 
     result = asyncio.run(backfill_urls(urls=urls, config_path=str(config)))
