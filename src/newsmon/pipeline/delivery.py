@@ -29,11 +29,16 @@ from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, ma
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
 # A reply refused with these can never be posted under its alert's message (why, per code): no
-# retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed).
+# retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed) or
+# retried, and it says nothing of Slack's health nor of the channel, which still takes alerts.
 UNTHREADABLE = {
     "thread_not_found": "the story's alert is gone from Slack",
     # chat.postMessage: "This message type cannot have thread replies."
     "cannot_reply_to_message": "Slack allows no thread under the story's message",
+    # "Cannot post replies to a thread that has been locked by admins."
+    "restricted_action_thread_locked": "an admin locked the story's thread",
+    # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
+    "restricted_action_non_threadable_channel": "the channel takes no thread replies",
 }
 
 
@@ -424,6 +429,12 @@ class Delivery:
         if kind is Kind.CREDENTIAL:
             self._release(item)
             self._stop_credentials(str(failure))
+        why = UNTHREADABLE.get(failure.code or "") if item.is_reply else None
+        if why is not None:  # before the channel's refusals: a channel without threads is one
+            reason = f"{failure} ({why})"
+            self.ctx.store.replies.reply_dropped(item.claim, item.job.id, reason)
+            self.outcome.errors.append(f"{item.channel}: thread reply dropped: {reason}")
+            return _NEXT
         if kind is Kind.CHANNEL:
             reason = str(failure)
             self.outcome.blocked[item.channel] = reason
@@ -431,12 +442,6 @@ class Delivery:
             self.ctx.store.outbox.set_channel_state(item.channel, blocked=reason)
             self._give_back([item])
             return _CHANNEL_DONE
-        why = UNTHREADABLE.get(failure.code or "") if item.is_reply else None
-        if why is not None:
-            reason = f"{failure} ({why})"
-            self.ctx.store.replies.reply_dropped(item.claim, item.job.id, reason)
-            self.outcome.errors.append(f"{item.channel}: thread reply dropped: {reason}")
-            return _NEXT
         unknown = item.unknown_since
         if failure.maybe_posted:
             unknown = unknown or item.claim.started
