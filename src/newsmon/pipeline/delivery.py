@@ -156,7 +156,9 @@ class Delivery:
                     break
                 budget -= done
             self.tried.clear()
-            budget = limit
+            # a sender that cannot thread (a webhook) would post replies at a channel's top
+            # level, away from their story: they wait for a pass through the Web API
+            budget = limit if self.sender.can_thread else 0
             while budget > 0:
                 skip = set(self.outcome.blocked) | self.waiting
                 done = self._replies(

@@ -59,6 +59,7 @@ class Posted:
 class Sender(Protocol):
     name: str
     can_look_up: bool  # whether `find` can tell if a message was posted
+    can_thread: bool  # whether a message's `thread_ts` puts it in that thread
 
     def post(self, message: Message) -> Posted:
         """Post one message; raise SlackFailure."""
@@ -169,6 +170,7 @@ class SlackWebSender:
 
     name = "slack"
     can_look_up = True
+    can_thread = True
 
     def __init__(self, token: str, *, base_url: str | None = None, timeout: float = 15.0) -> None:
         kwargs: dict[str, Any] = {
@@ -312,6 +314,7 @@ class SlackWebhookSender:
 
     name = "webhook"
     can_look_up = False
+    can_thread = False  # it posts to its own channel, and sends no thread_ts
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
         self._client = BoundedWebhookClient(
@@ -362,6 +365,7 @@ class ConsoleSender:
 
     name = "console"
     can_look_up = False
+    can_thread = True  # a reply is printed as one
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
