@@ -12,7 +12,10 @@ accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side.
 admin locked refuse replies (`restricted_action_thread_locked`, chat.postMessage: "Cannot post
 replies to a thread that has been locked by admins"), and channels that take no threads refuse
 every reply (`restricted_action_non_threadable_channel`: "Cannot post thread replies into a
-non_threadable channel") while taking top-level posts.
+non_threadable channel") while taking top-level posts. A threaded post's answer echoes its
+`thread_ts` in `message`, as Slack's does; for a parent in `unthreaded` the reply is posted at
+the channel's top level and answered `ok` without it — what slack-go/slack#1571 reports of Slack
+when the parent was deleted moments before the reply. `chat.delete` deletes a message.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class FakeSlack:
     not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
     locked_threads: set[str] = field(default_factory=set)  # parent ts: replies refused
     non_threadable: set[str] = field(default_factory=set)  # names or IDs: replies refused
+    unthreaded: set[str] = field(default_factory=set)  # parent ts: replies go to the top level
+    deleted: list[dict[str, Any]] = field(default_factory=list)  # posts removed by chat.delete
     outage: Scripted | None = None  # answers every chat.postMessage while set
     read_outage: Scripted | None = None  # answers every read (history, replies, list) while set
     delay_before: float = 0.0  # seconds before handling a chat.postMessage
@@ -181,8 +186,20 @@ class FakeSlack:
         if thread in self.locked_threads:
             return Scripted(200, {"ok": False, "error": "restricted_action_thread_locked"})
         ts = self._next_ts()
+        if thread in self.unthreaded:
+            body, thread = {k: v for k, v in body.items() if k != "thread_ts"}, None
         self.posts.append({**body, "ts": ts, "channel_id": cid, "at": time.monotonic()})
-        return Scripted(200, {"ok": True, "channel": cid, "ts": ts, "message": {"ts": ts}})
+        message = {"ts": ts, **({"thread_ts": thread} if thread else {})}
+        return Scripted(200, {"ok": True, "channel": cid, "ts": ts, "message": message})
+
+    def _delete(self, body: dict[str, Any]) -> Scripted:
+        cid, ts = self._id_of(str(body.get("channel") or "")), str(body.get("ts") or "")
+        for post in self.posts:
+            if post["channel_id"] == cid and post["ts"] == ts:
+                self.posts.remove(post)
+                self.deleted.append(post)
+                return Scripted(200, {"ok": True, "channel": cid, "ts": ts})
+        return Scripted(200, {"ok": False, "error": "message_not_found"})
 
     def _message(self, post: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "ts": post["ts"], "text": post.get("text", "")}
@@ -245,6 +262,8 @@ class FakeSlack:
                 return Scripted(200, {"ok": False, "error": "invalid_auth"})
             if path == "/api/chat.postMessage":
                 return self._post(body)
+            if path == "/api/chat.delete":
+                return self._delete(body)
             if path.startswith("/api/conversations.") and self.read_outage is not None:
                 return self.read_outage
             if path == "/api/conversations.history":
@@ -346,6 +365,8 @@ class FakeSlack:
             self.not_in_channels.clear()
             self.locked_threads.clear()
             self.non_threadable.clear()
+            self.unthreaded.clear()
+            self.deleted.clear()
             self.outage = self.read_outage = None
             self.delay_before = self.delay_after = 0.0
             self.delay_after_from = 0

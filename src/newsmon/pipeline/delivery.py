@@ -24,22 +24,11 @@ from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.checkup import channels_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
+from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-# A reply refused with these can never be posted under its alert's message (why, per code): no
-# retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed) or
-# retried, and it says nothing of Slack's health nor of the channel, which still takes alerts.
-UNTHREADABLE = {
-    "thread_not_found": "the story's alert is gone from Slack",
-    # chat.postMessage: "This message type cannot have thread replies."
-    "cannot_reply_to_message": "Slack allows no thread under the story's message",
-    # "Cannot post replies to a thread that has been locked by admins."
-    "restricted_action_thread_locked": "an admin locked the story's thread",
-    # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
-    "restricted_action_non_threadable_channel": "the channel takes no thread replies",
-}
 
 
 @dataclass
@@ -126,6 +115,8 @@ class Delivery:
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
         self.unchecked: dict[str, _Unchecked] = {}  # channel -> checks that failed this pass
         self.looked: set[str] = set()  # channels whose history was read (or tried) this pass
+        # replies that cannot go in their thread (README "Story threads")
+        self.threads = LostThreads(ctx.store.replies, sender, self.outcome.errors)
         self.zone = cfg.zone()
         self.webhook_channels = (
             {t: c for t, c in cfg.channels.items()} if sender.name == "webhook" else None
@@ -269,6 +260,8 @@ class Delivery:
     # --- one message ---------------------------------------------------------------------------
 
     def _send(self, item: _Item) -> object:
+        if isinstance(item.job, ReplyJob) and self.threads.skip(item.claim, item.job):
+            return _NEXT
         unchecked = False
         if item.unknown_since is not None and self.sender.can_look_up:
             verdict, found = self._look_up(item)
@@ -290,6 +283,9 @@ class Delivery:
         except SlackFailure as failure:
             return self._failed(item, failure)
         self.failures_in_row = 0
+        if posted.unthreaded and isinstance(item.job, ReplyJob):
+            self.threads.take_back(item.claim, item.job, posted)  # at the top level: undone
+            return _NEXT
         self._record_sent(item, posted.ts, posted.channel_id)
         if unchecked:
             self.outcome.unchecked += 1
@@ -431,11 +427,8 @@ class Delivery:
         if kind is Kind.CREDENTIAL:
             self._release(item)
             self._stop_credentials(str(failure))
-        why = UNTHREADABLE.get(failure.code or "") if item.is_reply else None
-        if why is not None:  # before the channel's refusals: a channel without threads is one
-            reason = f"{failure} ({why})"
-            self.ctx.store.replies.reply_dropped(item.claim, item.job.id, reason)
-            self.outcome.errors.append(f"{item.channel}: thread reply dropped: {reason}")
+        # before the channel's refusals: a channel that takes no threads is one of them
+        if isinstance(item.job, ReplyJob) and self.threads.refused(item.claim, item.job, failure):
             return _NEXT
         if kind is Kind.CHANNEL:
             reason = str(failure)

@@ -54,6 +54,8 @@ class Posted:
 
     ts: str | None = None
     channel_id: str | None = None
+    # a reply Slack posted at the channel's top level: its answer's message has no thread_ts
+    unthreaded: bool = False
 
 
 class Sender(Protocol):
@@ -208,7 +210,24 @@ class SlackWebSender:
         ts, channel = response.get("ts"), response.get("channel")
         if isinstance(channel, str) and not is_channel_id(message.channel):
             self._ids[message.channel.lstrip("#")] = channel
-        return Posted(str(ts) if ts else None, str(channel) if channel else None)
+        # A threaded post's answer echoes its thread_ts; Slack takes a reply whose parent was
+        # just deleted and posts it at the top level without one (slack-go/slack#1571).
+        echoed = response.get("message")
+        unthreaded = (
+            bool(message.thread_ts) and isinstance(echoed, dict) and not echoed.get("thread_ts")
+        )
+        return Posted(str(ts) if ts else None, str(channel) if channel else None, unthreaded)
+
+    def delete(self, channel: str, ts: str) -> None:
+        """chat.delete of one of the bot's own messages; raise SlackFailure."""
+        try:
+            self._poster.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            raise _api_failure(exc, "the deletion") from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackFailure(f"cannot delete: {type(exc).__name__}", Kind.TRANSIENT) from None
+        except Exception as exc:  # never the text: it may quote the token or URL
+            raise redacted(exc) from None
 
     def remember(self, channel: str, channel_id: str) -> None:
         """A channel's ID learnt earlier (stored with a sent alert): history needs IDs."""
