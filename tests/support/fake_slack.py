@@ -8,7 +8,14 @@ page with cursors; errors come as `{"ok": false, "error": …}`. Tests can scrip
 with Retry-After, 5xx, a proxy's HTML 403, an answer trickled a byte at a time or broken off
 mid-body), refuse channels, slow every post down (before or
 after accepting it, or only those after the first N), fail every post for an outage, or every read (a missing history scope). Each accepted post records when it was
-accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side.
+accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side. Threads an
+admin locked refuse replies (`restricted_action_thread_locked`, chat.postMessage: "Cannot post
+replies to a thread that has been locked by admins"), and channels that take no threads refuse
+every reply (`restricted_action_non_threadable_channel`: "Cannot post thread replies into a
+non_threadable channel") while taking top-level posts. A threaded post's answer echoes its
+`thread_ts` in `message`, as Slack's does; for a parent in `unthreaded` the reply is posted at
+the channel's top level and answered `ok` without it — what slack-go/slack#1571 reports of Slack
+when the parent was deleted moments before the reply. `chat.delete` deletes a message.
 """
 
 from __future__ import annotations
@@ -67,6 +74,10 @@ class FakeSlack:
     channel_script: dict[str, list[Scripted | None]] = field(default_factory=dict)
     unknown_channels: set[str] = field(default_factory=set)  # names or IDs: channel_not_found
     not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
+    locked_threads: set[str] = field(default_factory=set)  # parent ts: replies refused
+    non_threadable: set[str] = field(default_factory=set)  # names or IDs: replies refused
+    unthreaded: set[str] = field(default_factory=set)  # parent ts: replies go to the top level
+    deleted: list[dict[str, Any]] = field(default_factory=list)  # posts removed by chat.delete
     outage: Scripted | None = None  # answers every chat.postMessage while set
     read_outage: Scripted | None = None  # answers every read (history, replies, list) while set
     delay_before: float = 0.0  # seconds before handling a chat.postMessage
@@ -127,12 +138,17 @@ class FakeSlack:
             return channel
         return self.channels.get(channel.lstrip("#"))
 
-    def _refused(self, channel: str) -> str | None:
+    def _named(self, channel: str) -> set[str]:
+        """Every spelling of a channel: with and without '#', its ID, its other names."""
         names = {channel, channel.lstrip("#"), "#" + channel.lstrip("#")}
         cid = self._id_of(channel)
         if cid:
             names |= {cid} | {f"#{n}" for n, i in self.channels.items() if i == cid}
             names |= {n for n, i in self.channels.items() if i == cid}
+        return names
+
+    def _refused(self, channel: str) -> str | None:
+        names = self._named(channel)
         if names & self.unknown_channels:
             return "channel_not_found"
         if names & self.not_in_channels:
@@ -165,9 +181,25 @@ class FakeSlack:
             for p in self.posts
         ):
             return Scripted(200, {"ok": False, "error": "thread_not_found"})
+        if thread and self._named(channel) & self.non_threadable:
+            return Scripted(200, {"ok": False, "error": "restricted_action_non_threadable_channel"})
+        if thread in self.locked_threads:
+            return Scripted(200, {"ok": False, "error": "restricted_action_thread_locked"})
         ts = self._next_ts()
+        if thread in self.unthreaded:
+            body, thread = {k: v for k, v in body.items() if k != "thread_ts"}, None
         self.posts.append({**body, "ts": ts, "channel_id": cid, "at": time.monotonic()})
-        return Scripted(200, {"ok": True, "channel": cid, "ts": ts, "message": {"ts": ts}})
+        message = {"ts": ts, **({"thread_ts": thread} if thread else {})}
+        return Scripted(200, {"ok": True, "channel": cid, "ts": ts, "message": message})
+
+    def _delete(self, body: dict[str, Any]) -> Scripted:
+        cid, ts = self._id_of(str(body.get("channel") or "")), str(body.get("ts") or "")
+        for post in self.posts:
+            if post["channel_id"] == cid and post["ts"] == ts:
+                self.posts.remove(post)
+                self.deleted.append(post)
+                return Scripted(200, {"ok": True, "channel": cid, "ts": ts})
+        return Scripted(200, {"ok": False, "error": "message_not_found"})
 
     def _message(self, post: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "ts": post["ts"], "text": post.get("text", "")}
@@ -230,6 +262,8 @@ class FakeSlack:
                 return Scripted(200, {"ok": False, "error": "invalid_auth"})
             if path == "/api/chat.postMessage":
                 return self._post(body)
+            if path == "/api/chat.delete":
+                return self._delete(body)
             if path.startswith("/api/conversations.") and self.read_outage is not None:
                 return self.read_outage
             if path == "/api/conversations.history":
@@ -329,6 +363,10 @@ class FakeSlack:
             self.channel_script.clear()
             self.unknown_channels.clear()
             self.not_in_channels.clear()
+            self.locked_threads.clear()
+            self.non_threadable.clear()
+            self.unthreaded.clear()
+            self.deleted.clear()
             self.outage = self.read_outage = None
             self.delay_before = self.delay_after = 0.0
             self.delay_after_from = 0

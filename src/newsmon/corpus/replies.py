@@ -203,6 +203,17 @@ class Replies:
         with self._db.session() as s:
             return claims.mark_skipped(s, ReplyRow, reply_id, claim, reason[:2000])
 
+    def drop_pending(self, alert_id: int, reason: str) -> int:
+        """Drop (skip) the alert's queued replies: its thread is gone. How many."""
+        with self._db.session() as s:
+            done = s.execute(
+                update(ReplyRow)
+                .where(ReplyRow.alert_id == alert_id, ReplyRow.status == AlertStatus.PENDING)
+                .values(status=AlertStatus.SKIPPED, last_error=reason[:2000])
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(done, "rowcount", 0) or 0)
+
     def reply_failed(
         self,
         claim: Claim,

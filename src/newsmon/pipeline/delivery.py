@@ -24,17 +24,11 @@ from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.checkup import channels_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
+from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-# A reply refused with these can never be posted under its alert's message (why, per code): no
-# retry can post it, so it is dropped (skipped) rather than failed (health: alerts_failed).
-UNTHREADABLE = {
-    "thread_not_found": "the story's alert is gone from Slack",
-    # chat.postMessage: "This message type cannot have thread replies."
-    "cannot_reply_to_message": "Slack allows no thread under the story's message",
-}
 
 
 @dataclass
@@ -121,6 +115,8 @@ class Delivery:
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
         self.unchecked: dict[str, _Unchecked] = {}  # channel -> checks that failed this pass
         self.looked: set[str] = set()  # channels whose history was read (or tried) this pass
+        # replies that cannot go in their thread (README "Story threads")
+        self.threads = LostThreads(ctx.store.replies, sender, self.outcome.errors)
         self.zone = cfg.zone()
         self.webhook_channels = (
             {t: c for t, c in cfg.channels.items()} if sender.name == "webhook" else None
@@ -151,7 +147,9 @@ class Delivery:
                     break
                 budget -= done
             self.tried.clear()
-            budget = limit
+            # a sender that cannot thread (a webhook) would post replies at a channel's top
+            # level, away from their story: they wait for a pass through the Web API
+            budget = limit if self.sender.can_thread else 0
             while budget > 0:
                 skip = set(self.outcome.blocked) | self.waiting
                 done = self._replies(
@@ -262,6 +260,8 @@ class Delivery:
     # --- one message ---------------------------------------------------------------------------
 
     def _send(self, item: _Item) -> object:
+        if isinstance(item.job, ReplyJob) and self.threads.skip(item.claim, item.job):
+            return _NEXT
         unchecked = False
         if item.unknown_since is not None and self.sender.can_look_up:
             verdict, found = self._look_up(item)
@@ -283,6 +283,9 @@ class Delivery:
         except SlackFailure as failure:
             return self._failed(item, failure)
         self.failures_in_row = 0
+        if posted.unthreaded and isinstance(item.job, ReplyJob):
+            self.threads.take_back(item.claim, item.job, posted)  # at the top level: undone
+            return _NEXT
         self._record_sent(item, posted.ts, posted.channel_id)
         if unchecked:
             self.outcome.unchecked += 1
@@ -424,6 +427,9 @@ class Delivery:
         if kind is Kind.CREDENTIAL:
             self._release(item)
             self._stop_credentials(str(failure))
+        # before the channel's refusals: a channel that takes no threads is one of them
+        if isinstance(item.job, ReplyJob) and self.threads.refused(item.claim, item.job, failure):
+            return _NEXT
         if kind is Kind.CHANNEL:
             reason = str(failure)
             self.outcome.blocked[item.channel] = reason
@@ -431,12 +437,6 @@ class Delivery:
             self.ctx.store.outbox.set_channel_state(item.channel, blocked=reason)
             self._give_back([item])
             return _CHANNEL_DONE
-        why = UNTHREADABLE.get(failure.code or "") if item.is_reply else None
-        if why is not None:
-            reason = f"{failure} ({why})"
-            self.ctx.store.replies.reply_dropped(item.claim, item.job.id, reason)
-            self.outcome.errors.append(f"{item.channel}: thread reply dropped: {reason}")
-            return _NEXT
         unknown = item.unknown_since
         if failure.maybe_posted:
             unknown = unknown or item.claim.started

@@ -6,7 +6,8 @@ have been posted anyway (then it is looked up before being posted again).
 - rate limited: 429 / `ratelimited` — that channel waits `Retry-After`, no attempt counted;
 - channel: the channel refuses (`not_in_channel`, `channel_not_found`, archived) — its alerts
   are held and the channel reported blocked until a later probe gets through;
-- message: this message can never be posted (`invalid_blocks`, `msg_too_long`) — failed;
+- message: this message can never be posted (`invalid_blocks`, `msg_too_long`, a reply in a
+  locked thread) — failed (a thread reply Slack refuses for its thread is dropped instead);
 - credential: the token or webhook is refused — delivery stops, nothing is marked, the run fails;
 - unreadable: a read (the lookup for an earlier post) is refused for lack of a read scope
   (`missing_scope`: no `channels:history`/`groups:history`), or the channel cannot be resolved:
@@ -86,6 +87,7 @@ MESSAGE_CODES = frozenset(
         "metadata_must_be_sent_from_app",
         "cannot_reply_to_message",
         "thread_not_found",
+        "restricted_action_thread_locked",  # a reply in a thread an admin locked
         "invalid_payload",
         "markdown_text_conflict",
     }

@@ -54,11 +54,14 @@ class Posted:
 
     ts: str | None = None
     channel_id: str | None = None
+    # a reply Slack posted at the channel's top level: its answer's message has no thread_ts
+    unthreaded: bool = False
 
 
 class Sender(Protocol):
     name: str
     can_look_up: bool  # whether `find` can tell if a message was posted
+    can_thread: bool  # whether a message's `thread_ts` puts it in that thread
 
     def post(self, message: Message) -> Posted:
         """Post one message; raise SlackFailure."""
@@ -169,6 +172,7 @@ class SlackWebSender:
 
     name = "slack"
     can_look_up = True
+    can_thread = True
 
     def __init__(self, token: str, *, base_url: str | None = None, timeout: float = 15.0) -> None:
         kwargs: dict[str, Any] = {
@@ -206,7 +210,24 @@ class SlackWebSender:
         ts, channel = response.get("ts"), response.get("channel")
         if isinstance(channel, str) and not is_channel_id(message.channel):
             self._ids[message.channel.lstrip("#")] = channel
-        return Posted(str(ts) if ts else None, str(channel) if channel else None)
+        # A threaded post's answer echoes its thread_ts; Slack takes a reply whose parent was
+        # just deleted and posts it at the top level without one (slack-go/slack#1571).
+        echoed = response.get("message")
+        unthreaded = (
+            bool(message.thread_ts) and isinstance(echoed, dict) and not echoed.get("thread_ts")
+        )
+        return Posted(str(ts) if ts else None, str(channel) if channel else None, unthreaded)
+
+    def delete(self, channel: str, ts: str) -> None:
+        """chat.delete of one of the bot's own messages; raise SlackFailure."""
+        try:
+            self._poster.chat_delete(channel=channel, ts=ts)
+        except SlackApiError as exc:
+            raise _api_failure(exc, "the deletion") from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackFailure(f"cannot delete: {type(exc).__name__}", Kind.TRANSIENT) from None
+        except Exception as exc:  # never the text: it may quote the token or URL
+            raise redacted(exc) from None
 
     def remember(self, channel: str, channel_id: str) -> None:
         """A channel's ID learnt earlier (stored with a sent alert): history needs IDs."""
@@ -312,6 +333,7 @@ class SlackWebhookSender:
 
     name = "webhook"
     can_look_up = False
+    can_thread = False  # it posts to its own channel, and sends no thread_ts
 
     def __init__(self, url: str, *, timeout: float = 15.0) -> None:
         self._client = BoundedWebhookClient(
@@ -362,6 +384,7 @@ class ConsoleSender:
 
     name = "console"
     can_look_up = False
+    can_thread = True  # a reply is printed as one
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream

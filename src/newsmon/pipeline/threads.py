@@ -1,0 +1,72 @@
+"""Thread replies Slack will not put in their story's thread: refused for good (the thread is
+gone or locked, the channel takes none) or posted at the channel's top level. Such a reply is
+dropped (`skipped`) with its reason: never retried, never counted against Slack's health nor
+against the channel, which still takes alerts (README "Story threads")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from newsmon.corpus.records import Claim, ReplyJob
+from newsmon.corpus.replies import Replies
+from newsmon.slack import Kind, Posted, Sender, SlackFailure
+
+# A reply refused with these can never be posted under its alert's message (why, per code).
+UNTHREADABLE = {
+    "thread_not_found": "the story's alert is gone from Slack",
+    # chat.postMessage: "This message type cannot have thread replies."
+    "cannot_reply_to_message": "Slack allows no thread under the story's message",
+    # "Cannot post replies to a thread that has been locked by admins."
+    "restricted_action_thread_locked": "an admin locked the story's thread",
+    # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
+    "restricted_action_non_threadable_channel": "the channel takes no thread replies",
+}
+# Slack took a reply but posted it at the channel's top level (the story's message deleted as it
+# went out, slack-go/slack#1571): it is deleted and dropped, and so are the story's others.
+UNTHREADED = "Slack posted the reply at the channel's top level: the story's message is gone"
+
+
+class LostThreads:
+    """One delivery pass's replies that cannot go in their thread, and the stories whose thread
+    turned out gone."""
+
+    def __init__(self, replies: Replies, sender: Sender, errors: list[str]) -> None:
+        self.replies, self.sender, self.errors = replies, sender, errors
+        self.gone: set[int] = set()  # alerts whose reply Slack posted at the top level
+
+    def skip(self, claim: Claim, job: ReplyJob) -> bool:
+        """Drop a reply of a story whose thread this pass found gone; whether it was."""
+        if job.alert_id not in self.gone:
+            return False
+        self.replies.reply_dropped(claim, job.id, UNTHREADED)
+        return True
+
+    def refused(self, claim: Claim, job: ReplyJob, failure: SlackFailure) -> bool:
+        """Drop a reply Slack refused for its thread for good; whether it was."""
+        why = UNTHREADABLE.get(failure.code or "")
+        if why is None:
+            return False
+        reason = f"{failure} ({why})"
+        self.replies.reply_dropped(claim, job.id, reason)
+        self.errors.append(f"{job.channel}: thread reply dropped: {reason}")
+        return True
+
+    def take_back(self, claim: Claim, job: ReplyJob, posted: Posted) -> None:
+        """A reply Slack posted at the channel's top level, away from its story: delete it (the
+        bot's own message), drop it, and drop the story's other replies."""
+        self.gone.add(job.alert_id)
+        delete: Callable[[str, str], None] | None = getattr(self.sender, "delete", None)
+        done = "deleted"
+        try:
+            if delete is None or not posted.ts:
+                raise SlackFailure("the sender cannot delete it", Kind.MESSAGE)
+            delete(posted.channel_id or job.channel, posted.ts)
+        except SlackFailure as failure:
+            done = f"not deleted: {failure}"
+        reason = f"{UNTHREADED} ({done})"
+        self.replies.reply_dropped(claim, job.id, reason)
+        others = self.replies.drop_pending(job.alert_id, UNTHREADED)
+        self.errors.append(
+            f"{job.channel}: thread reply dropped: {reason}"
+            + (f"; {others} more of the story's replies dropped" if others else "")
+        )

@@ -1,0 +1,92 @@
+"""Thread replies never stay at a channel's top level: on SQLite and PostgreSQL, the real
+slack_sdk against the fake Slack on loopback.
+
+A story announced through the Web API has a thread; a later pass with only an incoming webhook
+(`SLACK_WEBHOOK_URL`, say a `newsmon run` from a terminal on the same corpus) claimed its
+replies and posted them through the webhook, which sends no `thread_ts` and posts to its own
+channel: "Also reported by …" landed at the top level, away from the story, and was recorded
+sent. Replies now wait for a pass that can thread them.
+
+Slack itself may post a reply at the top level and answer `ok` (its parent deleted moments
+before: slack-go/slack#1571); its answer then carries no `message.thread_ts`. Such a reply was
+recorded sent, and the story's next replies landed there too. Now it is deleted, dropped with
+the reason, and the story's other replies are not posted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow
+from newsmon.pipeline import Context, deliver
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack
+
+
+def test_a_webhook_pass_leaves_thread_replies_for_the_web_api(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
+        assert ctx.store.queue_replies(story, wire.id, "https://wire.example/copy") == 1
+    finally:
+        ctx.close()
+
+    hooked = context(config, slack, webhook=True)
+    try:
+        outcome = deliver(hooked)
+        assert (outcome.sender, outcome.replies_sent, outcome.replies_failed) == ("webhook", 0, 0)
+        assert len(slack.top_level()) == 1  # the story's alert alone
+        assert hooked.store.replies.count_replies(AlertStatus.PENDING) == 1
+    finally:
+        hooked.close()
+
+    ctx = context(config, slack)
+    try:
+        assert deliver(ctx).replies_sent == 1
+    finally:
+        ctx.close()
+    [reply] = slack.replies()
+    assert reply["thread_ts"] == slack.top_level("#news")[0]["ts"]
+    assert len(slack.top_level()) == 1
+
+
+def copy_from(ctx: Context, article: int, source: str) -> int:
+    """Another feed carried the story of `article`: the replies that sighting queued."""
+    feed = ctx.store.sync_feed(source, f"https://{source}.example/feed.xml", "en")
+    return ctx.store.queue_replies(article, feed.id, f"https://{source}.example/copy")
+
+
+def test_a_reply_slack_posts_at_the_top_level_is_deleted_and_ends_the_storys_replies(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        gone, other = queue_alerts(ctx.store, {"#news": 2})
+        assert deliver(ctx).sent == 2
+        with ctx.store.session() as s:
+            parent = s.scalar(select(AlertRow.slack_ts).where(AlertRow.article_id == gone))
+        assert parent is not None
+        slack.unthreaded.add(parent)  # deleted as the reply goes out: Slack un-threads it
+        assert copy_from(ctx, gone, "wire-a") == 1
+        assert copy_from(ctx, gone, "wire-b") == 1
+        assert copy_from(ctx, other, "wire-c") == 1
+        outcome = deliver(ctx)
+        assert (outcome.replies_sent, outcome.replies_failed) == (1, 0)
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 2
+        assert ctx.store.replies.count_replies(AlertStatus.SENT) == 1
+        assert len(slack.top_level("#news")) == 2  # the two alerts: no reply stays up there
+        [deleted] = slack.deleted
+        assert deleted["metadata"]["event_type"] == "newsmon_reply"
+        [reply] = slack.replies()
+        assert "wire-c" in reply["text"]
+    finally:
+        ctx.close()
