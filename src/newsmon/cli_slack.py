@@ -1,5 +1,5 @@
 """`newsmon alerts` and `newsmon digest`: the Slack outbox as an operator sees it, and the
-periodic digests.
+periodic digests; `newsmon slack check`: whether the bot can post where the configuration says.
 
 Registered on the `newsmon` command by importing this module (newsmon.cli does).
 """
@@ -13,15 +13,20 @@ import typer
 
 from newsmon.cli import (
     EXIT_CONFIG,
+    EXIT_CREDENTIALS,
+    EXIT_PASS_FAILED,
+    EXIT_UNHEALTHY,
     ConfigOption,
     _check,
     _config,
     _fail,
     _flow_outcome,
+    _rules,
     _store,
     app,
 )
 from newsmon.clock import utcnow
+from newsmon.config import ConfigError, Secrets, check_channels
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(
@@ -173,3 +178,48 @@ def digest(
         ConsoleSender().post(message)
     for line in result.lines():
         typer.echo(line)
+
+
+slack_app = typer.Typer(help="Slack itself: can the bot post where the configuration says?")
+app.add_typer(slack_app, name="slack")
+
+
+@slack_app.command("check")
+def slack_check(config: ConfigOption = None) -> None:
+    """With SLACK_BOT_TOKEN, ask Slack who the bot is and whether it can post to every channel
+    the configuration posts to (topics' alerts and digests, `slack.ops_channel`): found, not
+    archived, the bot a member. Posts nothing. Exits 0 when all can be posted to, 1 when one
+    cannot (or cannot be checked for want of a read scope), 4 when the token is refused or
+    not set, 5 when Slack does not answer."""
+    from newsmon.slack.check import Outcome, channel_uses, check
+
+    cfg = _config(config)
+    labels = _rules(config, None, None).labels
+    secrets = Secrets.from_env()
+    try:
+        check_channels(cfg, labels)
+    except ConfigError as exc:
+        raise _fail(EXIT_CONFIG, f"bad configuration: {exc}") from None
+    if not secrets.slack_bot_token:
+        webhook = " (SLACK_WEBHOOK_URL posts to its own channel and cannot be checked)"
+        raise _fail(
+            EXIT_CREDENTIALS,
+            "SLACK_BOT_TOKEN is not set: nothing to check"
+            + (webhook if secrets.slack_webhook_url else ""),
+        )
+    report = check(
+        secrets.slack_bot_token,
+        channel_uses(labels, cfg.slack),
+        base_url=secrets.slack_api_url,
+        timeout=cfg.slack.timeout,
+    )
+    for line in report.lines():
+        typer.echo(line)
+    code = {
+        Outcome.ALL_POSTABLE: 0,
+        Outcome.CHANNELS_REFUSED: EXIT_UNHEALTHY,
+        Outcome.TOKEN_REFUSED: EXIT_CREDENTIALS,
+        Outcome.UNREACHABLE: EXIT_PASS_FAILED,
+    }[report.outcome]
+    if code:
+        raise typer.Exit(code)

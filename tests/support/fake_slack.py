@@ -16,6 +16,13 @@ non_threadable channel") while taking top-level posts. A threaded post's answer 
 `thread_ts` in `message`, as Slack's does; for a parent in `unthreaded` the reply is posted at
 the channel's top level and answered `ok` without it — what slack-go/slack#1571 reports of Slack
 when the parent was deleted moments before the reply. `chat.delete` deletes a message.
+
+For `newsmon slack check`: `auth.test` answers who the bot is; every Web API answer carries the
+token's scopes in `x-oauth-scopes`, as Slack's do; `conversations.list` and `conversations.info`
+describe channels (`is_archived`, `is_member`, `is_private`) and want `channels:read` (public)
+or `groups:read` (private) when `scopes` is set, answering `missing_scope` with `needed` and
+`provided` otherwise; a private channel the bot is not in is invisible (`channel_not_found`,
+not listed), an archived one refuses posts (`is_archived`).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -56,6 +63,11 @@ MISSING_HISTORY_SCOPE = Scripted(
 INTERNAL_ERROR = Scripted(200, {"ok": False, "error": "internal_error"})  # it may have posted
 READS_FAILING = Scripted(503, {"ok": False, "error": "service_unavailable"})  # as a read outage
 
+# The scopes a bot gets from the README's setup (posting, reading channels and their history).
+FULL_SCOPES = frozenset(
+    {"chat:write", "channels:read", "groups:read", "channels:history", "groups:history"}
+)
+
 PROXY_403 = Scripted(
     403,
     "<html><head><title>403 Forbidden</title></head><body>Access denied by proxy</body></html>",
@@ -84,6 +96,19 @@ class FakeSlack:
     delay_after: float = 0.0  # seconds after accepting one, before answering
     delay_after_from: int = 0  # answer late only the posts accepted after this many
     channels: dict[str, str] = field(default_factory=dict)  # name -> ID
+    archived: set[str] = field(default_factory=set)  # names: listed archived, posts is_archived
+    private: set[str] = field(default_factory=set)  # names of private channels
+    scopes: frozenset[str] = FULL_SCOPES  # the token's, sent in x-oauth-scopes and enforced
+    bot: dict[str, str] = field(
+        default_factory=lambda: {
+            "url": "https://newsmon-test.slack.com/",
+            "team": "Newsmon Test",
+            "user": "newsmon",
+            "team_id": "T0000TEST",
+            "user_id": "U0000BOT",
+            "bot_id": "B0000BOT",
+        }
+    )
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _last_ts: float = 0.0
@@ -151,9 +176,80 @@ class FakeSlack:
         names = self._named(channel)
         if names & self.unknown_channels:
             return "channel_not_found"
+        if names & {n for n in self.private if self._is_private_hidden(n)}:
+            return "channel_not_found"  # a private channel is invisible to a non-member
+        if names & self.archived:
+            return "is_archived"
         if names & self.not_in_channels:
             return "not_in_channel"
         return None
+
+    def _is_member(self, name: str) -> bool:
+        cid = self.channels.get(name)
+        return not ({name, "#" + name, cid} & self.not_in_channels)
+
+    def _is_private_hidden(self, name: str) -> bool:
+        return name.lstrip("#") in {p.lstrip("#") for p in self.private} and not self._is_member(
+            name.lstrip("#")
+        )
+
+    def _describe(self, name: str, cid: str) -> dict[str, Any]:
+        """A conversation object as conversations.list and conversations.info give it."""
+        private = name in {p.lstrip("#") for p in self.private}
+        return {
+            "id": cid,
+            "name": name,
+            "is_channel": not private,
+            "is_group": False,
+            "is_private": private,
+            "is_archived": name in {a.lstrip("#") for a in self.archived},
+            "is_member": self._is_member(name),
+        }
+
+    def _visible(self) -> list[tuple[str, str]]:
+        """(name, ID) of the channels that exist for the bot: not unknown, not another's private."""
+        gone = {c.lstrip("#") for c in self.unknown_channels}
+        return [
+            (n, i)
+            for n, i in self.channels.items()
+            if n not in gone and i not in self.unknown_channels and not self._is_private_hidden(n)
+        ]
+
+    def _missing(self, needed: list[str]) -> Scripted | None:
+        lacking = [s for s in needed if s not in self.scopes]
+        if not lacking:
+            return None
+        body = {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": ",".join(lacking),
+            "provided": ",".join(sorted(self.scopes)),
+        }
+        return Scripted(200, body)
+
+    def _list(self, params: dict[str, Any]) -> Scripted:
+        types = str(params.get("types") or "public_channel").split(",")
+        wanted = {"public_channel": "channels:read", "private_channel": "groups:read"}
+        missing = self._missing([wanted[t] for t in types if t in wanted])
+        if missing:
+            return missing
+        skip_archived = str(params.get("exclude_archived", "")).lower() in ("1", "true")
+        listed = []
+        for name, cid in self._visible():
+            item = self._describe(name, cid)
+            kind = "private_channel" if item["is_private"] else "public_channel"
+            if kind in types and not (skip_archived and item["is_archived"]):
+                listed.append(item)
+        return self._page(listed, params, "channels")
+
+    def _info(self, params: dict[str, Any]) -> Scripted:
+        cid = str(params.get("channel") or "")
+        found = [(n, i) for n, i in self._visible() if i == cid]
+        if not found:  # Slack wants an ID; a name, an unknown ID or another's private channel
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        item = self._describe(*found[0])
+        missing = self._missing(["groups:read" if item["is_private"] else "channels:read"])
+        return missing or Scripted(200, {"ok": True, "channel": item})
 
     def _next_ts(self) -> str:
         now = max(time.time(), self._last_ts + 0.000001)
@@ -266,13 +362,16 @@ class FakeSlack:
                 return self._delete(body)
             if path.startswith("/api/conversations.") and self.read_outage is not None:
                 return self.read_outage
+            if path == "/api/auth.test":
+                return Scripted(200, {"ok": True, **self.bot})
             if path == "/api/conversations.history":
                 return self._history(body, replies=False)
             if path == "/api/conversations.replies":
                 return self._history(body, replies=True)
             if path == "/api/conversations.list":
-                listed = [{"id": i, "name": n} for n, i in self.channels.items()]
-                return self._page(listed, body, "channels")
+                return self._list(body)
+            if path == "/api/conversations.info":
+                return self._info(body)
             return Scripted(200, {"ok": False, "error": "unknown_method"})
 
     # --- the server ---------------------------------------------------------------------------
@@ -290,6 +389,11 @@ class FakeSlack:
                 if posting and fake.delay_before:
                     time.sleep(fake.delay_before)
                 answer = fake._answer(path, self.headers.get("Authorization", ""), body)
+                valid = self.headers.get("Authorization") == f"Bearer {fake.token}"
+                if path.startswith("/api/") and valid and "x-oauth-scopes" not in answer.headers:
+                    # as Slack does on every Web API answer to a valid token
+                    scopes = ",".join(sorted(fake.scopes))
+                    answer = replace(answer, headers={**answer.headers, "x-oauth-scopes": scopes})
                 if posting and fake.delay_after and len(fake.posts) > fake.delay_after_from:
                     time.sleep(fake.delay_after)
                 self._reply(answer)
@@ -367,6 +471,9 @@ class FakeSlack:
             self.non_threadable.clear()
             self.unthreaded.clear()
             self.deleted.clear()
+            self.archived.clear()
+            self.private.clear()
+            self.scopes = FULL_SCOPES
             self.outage = self.read_outage = None
             self.delay_before = self.delay_after = 0.0
             self.delay_after_from = 0

@@ -167,6 +167,17 @@ def _network_failure(exc: OSError, what: str) -> SlackFailure:
     )
 
 
+def web_client(
+    token: str, *, base_url: str | None = None, timeout: float = 15.0, reads: bool = True
+) -> BoundedWebClient:
+    """The Web API client: bounded answers, slack_sdk's logs silenced, and for reads (`reads`)
+    the retry handlers of idempotent calls; a poster gets none (a retried post is a double)."""
+    kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout)), "logger": SDK_LOG}
+    if base_url:
+        kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    return BoundedWebClient(**kwargs, retry_handlers=_read_retries() if reads else [])
+
+
 class SlackWebSender:
     """chat.postMessage with metadata; conversations.history/replies to find a lost post."""
 
@@ -175,15 +186,8 @@ class SlackWebSender:
     can_thread = True
 
     def __init__(self, token: str, *, base_url: str | None = None, timeout: float = 15.0) -> None:
-        kwargs: dict[str, Any] = {
-            "token": token,
-            "timeout": int(max(1, timeout)),
-            "logger": SDK_LOG,
-        }
-        if base_url:
-            kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
-        self._poster = BoundedWebClient(**kwargs, retry_handlers=[])
-        self._reader = BoundedWebClient(**kwargs, retry_handlers=_read_retries())
+        self._poster = web_client(token, base_url=base_url, timeout=timeout, reads=False)
+        self._reader = web_client(token, base_url=base_url, timeout=timeout)
         self._ids: dict[str, str] = {}
 
     def post(self, message: Message) -> Posted:
