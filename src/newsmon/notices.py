@@ -3,9 +3,10 @@ of `newsmon health`, decided from what was announced before and the pass's `Heal
 
 Pure: no database, no Slack. A problem is identified by its kind and subject (the feed or
 channel concerned): when one appears it is announced once; while it lasts nothing more is said;
-when `RESOLVE_AFTER_PASSES` passes in a row no longer find it, one "resolved" notice follows,
-in the thread of the notice that announced it (one found again before that is the same problem
-still, and nothing is said). `newsmon.pipeline.notices` records the decision and posts each
+when `RESOLVE_AFTER_PASSES` passes in a row, over `RESOLVE_QUIET` at least, no longer find it,
+one "resolved" notice follows, in the thread of the notice that announced it (one found again
+before that is the same problem still, and nothing is said; a run seconds after a scheduled
+pass is no second look). `newsmon.pipeline.notices` records the decision and posts each
 notice once.
 
 Flapping: a problem found again within `FLAP_WINDOW` of its "resolved" notice comes and goes (a
@@ -51,6 +52,10 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # An announced problem is resolved once this many passes in a row have not found it: a share
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
+# ... and once none has found it for this long, from the first that missed it: a run seconds
+# after a scheduled pass (a manual `newsmon run`, a retry, a second deployment) is no second
+# look. Half the deployment's 20-minute schedule; on a faster one it takes more passes.
+RESOLVE_QUIET = timedelta(minutes=10)
 # A problem back within this long after it was resolved flaps: it stays open (announced once
 # as flapping) until no pass has found it for `FLAP_QUIET` (from the first that missed it, and
 # at least `RESOLVE_AFTER_PASSES` passes); found in every pass for `FLAP_STEADY` it is steady.
@@ -187,12 +192,15 @@ def flapping(problem: Announced) -> bool:
 
 def gone_for_good(problem: Announced, now: datetime) -> bool:
     """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
-    passes in a row without it, and, flapping, none for `FLAP_QUIET` since the first of them."""
+    passes in a row without it, and none for `RESOLVE_QUIET` since the first of them
+    (flapping: `FLAP_QUIET`). A count kept before `absent_since` was (migration 0021) is
+    judged by its passes alone."""
     if problem.absent_passes + 1 < RESOLVE_AFTER_PASSES:
         return False
-    if not flapping(problem):
-        return True
-    return now - (problem.absent_since or now) >= FLAP_QUIET
+    gone = problem.absent_since
+    if flapping(problem):
+        return now - (gone or now) >= FLAP_QUIET
+    return gone is None or now - gone >= RESOLVE_QUIET
 
 
 def steady_now(problem: Announced, now: datetime) -> bool:
