@@ -11,8 +11,8 @@ from pathlib import Path
 
 from newsmon.clock import utcnow
 from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
-from newsmon.health import HealthReport, assess
-from newsmon.notices import NOTICE_EVENT
+from newsmon.health import HealthReport, ProblemKind, assess
+from newsmon.notices import FLAP_STEADY, NOTICE_EVENT
 from newsmon.pipeline.notices import NoticeOutcome, announce_health
 from tests.support.delivery import config_path, context
 from tests.support.fake_slack import FakeSlack
@@ -82,5 +82,38 @@ def test_a_manual_run_right_after_a_scheduled_pass_resolves_nothing_by_itself(
         assert len(fake.metadata_ids(NOTICE_EVENT)) == 2
         assert fake.posts[-1]["thread_ts"] == fake.posts[0]["ts"]
         assert ctx.store.notices.state().announced == []
+    finally:
+        ctx.close()
+
+
+def test_a_flapping_problem_is_not_steady_for_the_hours_no_pass_ran(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Pages unread hover at one half: announced, resolved, back: flapping (11:00). Then the
+    schedule stops for 4 hours. Before, the first pass after the pause said it "steady now"
+    (every pass had found it since 11:00: two passes). Now it is said steady once the passes
+    after the pause have found it for `FLAP_STEADY`."""
+    ctx = context(config_path(tmp_path, db_url, ops_channel=OPS), fake)
+    passes = Passes()
+    start = utcnow() - timedelta(days=1)
+    try:
+        flaps = [(0, False), (20, False), (40, False), (60, True), (80, False), (100, False)]
+        flaps.append((120, True))
+        outcomes: list[NoticeOutcome] = []
+        for minutes, high in flaps:
+            now = start + timedelta(minutes=minutes)
+            outcomes.append(announce_health(ctx, passes.run(now, False, unread=high)))
+        assert [o.flapping for o in outcomes] == [0] * 6 + [1]
+        resumed = now + timedelta(hours=4)
+        steady_at: list[timedelta] = []
+        for i in range(int(FLAP_STEADY / EVERY) + 3):  # every pass finds it from then on
+            now = resumed + i * EVERY
+            outcome = announce_health(ctx, passes.run(now, False, unread=True))
+            assert outcome.error is None, outcome
+            steady_at += [now - resumed] * outcome.steady
+        assert steady_at == [FLAP_STEADY]  # before: [0:00:00], the first pass after the pause
+        assert len(fake.metadata_ids(NOTICE_EVENT)) == 4  # announced, resolved, flapping, steady
+        [problem] = ctx.store.notices.state().announced
+        assert problem.kind == ProblemKind.PAGES_UNREAD.value and problem.steady_at is not None
     finally:
         ctx.close()

@@ -1,6 +1,6 @@
 """When health notices resolve a problem, or say a flapping one is steady, over realistic
 sequences of passes: the schedule's passes, a run seconds after one of them (a manual `newsmon
-run`, a retry, a second deployment). Pure: `plan_notices` on reports
+run`, a retry, a second deployment), a pause of the schedule. Pure: `plan_notices` on reports
 made by `assess` from the runs as the runs table keeps them, each pass decided from what the
 ones before recorded (as `HealthNotices.record` keeps it)."""
 
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from newsmon.corpus.records import Announced, FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import FLAP_WINDOW, Plan, plan_notices
+from newsmon.notices import FLAP_STEADY, FLAP_WINDOW, Plan, plan_notices
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=20)  # the deployment's schedule
@@ -129,3 +129,31 @@ def test_a_run_seconds_after_a_scheduled_pass_does_not_resolve_a_problem_by_itse
     # two runs in each slot (two deployments): the same
     doubled = sorted(manual + [(t + timedelta(seconds=30), f) for t, f in manual])
     assert run_passes(doubled, fails) == plain
+
+
+def test_steady_is_said_after_hours_of_passes_finding_it_not_after_a_pause() -> None:
+    """A flapping problem (pages unread hovering at one half) found at 11:00, then the schedule
+    paused 4 hours (the Prefect server down): the first pass after it was said "steady now,
+    every pass has found it since 11:00" — two passes, and the 4 hours nobody looked counted
+    as presence. Presence counts across passes only, none further apart than twice the
+    schedule's spacing: steady is said 3 hours after the schedule resumed."""
+    unread_ = ProblemKind.PAGES_UNREAD
+    flaps = [*scheduled(0, 40, False), (at(60), True), (at(80), False), (at(100), False)]
+    flaps += [(at(120), True)]  # back within FLAP_WINDOW of its resolution: flapping
+    expected = [
+        Said(at(60), opened=True),
+        Said(at(100), resolved=True),
+        Said(at(120), opened=True, flapping=True),
+    ]
+    steady_from = at(120) + FLAP_STEADY  # found in every pass from 11:00
+    on_time = run_passes(flaps + scheduled(140, 480, True), unread_)
+    assert on_time == [*expected, Said(steady_from, steady=True)]
+    resumed = at(120) + timedelta(hours=4)
+    paused = flaps + [(t + timedelta(hours=4) - EVERY, f) for t, f in scheduled(140, 480, True)]
+    assert paused[len(flaps)][0] == resumed
+    # before: steady at the first pass after the pause
+    assert run_passes(paused, unread_) == [*expected, Said(resumed + FLAP_STEADY, steady=True)]
+    # a second run 30 seconds after each scheduled one (two deployments) is no pause
+    runs = flaps + scheduled(140, 480, True)
+    doubled = sorted(runs + [(t + timedelta(seconds=30), f) for t, f in runs])
+    assert [s for s in run_passes(doubled, unread_) if s.steady] == [Said(steady_from, steady=True)]
