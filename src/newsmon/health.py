@@ -240,6 +240,8 @@ class HealthReport:
     alerts: dict[str, dict[str, int]]  # channel -> status -> count
     problems: list[Problem] = field(default_factory=list)
     index: IndexBacklog | None = None  # None: retention is off
+    # when the recent monitor runs started, newest first (`newsmon.notices.resumed_at`)
+    passes: tuple[datetime, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -472,6 +474,7 @@ def assess(
         {c: dict(s) for c, s in alerts.items()},
         problems,
         index,
+        tuple(sorted((r.started_at for r in runs), reverse=True)),
     )
 
 

@@ -3,9 +3,10 @@ of `newsmon health`, decided from what was announced before and the pass's `Heal
 
 Pure: no database, no Slack. A problem is identified by its kind and subject (the feed or
 channel concerned): when one appears it is announced once; while it lasts nothing more is said;
-when `RESOLVE_AFTER_PASSES` passes in a row no longer find it, one "resolved" notice follows,
-in the thread of the notice that announced it (one found again before that is the same problem
-still, and nothing is said). `newsmon.pipeline.notices` records the decision and posts each
+when `RESOLVE_AFTER_PASSES` passes in a row, over `RESOLVE_QUIET` at least, no longer find it,
+one "resolved" notice follows, in the thread of the notice that announced it (one found again
+before that is the same problem still, and nothing is said; a run seconds after a scheduled
+pass is no second look). `newsmon.pipeline.notices` records the decision and posts each
 notice once.
 
 Flapping: a problem found again within `FLAP_WINDOW` of its "resolved" notice comes and goes (a
@@ -34,6 +35,8 @@ through `shown_url` (a password, a key in the query hidden); a database URL is n
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -51,12 +54,20 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # An announced problem is resolved once this many passes in a row have not found it: a share
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
+# ... and once none has found it for this long, from the first that missed it: a run seconds
+# after a scheduled pass (a manual `newsmon run`, a retry, a second deployment) is no second
+# look. Half the deployment's 20-minute schedule; on a faster one it takes more passes.
+RESOLVE_QUIET = timedelta(minutes=10)
 # A problem back within this long after it was resolved flaps: it stays open (announced once
 # as flapping) until no pass has found it for `FLAP_QUIET` (from the first that missed it, and
 # at least `RESOLVE_AFTER_PASSES` passes); found in every pass for `FLAP_STEADY` it is steady.
 FLAP_WINDOW = timedelta(hours=6)
 FLAP_QUIET = timedelta(hours=3)
 FLAP_STEADY = timedelta(hours=3)
+# A flapping problem is found "in every pass for `FLAP_STEADY`" across passes only: a gap
+# between passes longer than this many times the schedule's spacing (the Prefect server or
+# worker down for hours) starts its presence anew at the first pass after it.
+PAUSE_SPACINGS = 2
 # A problem (with a subject) appearing this soon after one of its kind, still open, was
 # announced joins that one's thread: one cause, one top-level notice.
 GROUP_WINDOW = timedelta(hours=2)
@@ -187,18 +198,48 @@ def flapping(problem: Announced) -> bool:
 
 def gone_for_good(problem: Announced, now: datetime) -> bool:
     """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
-    passes in a row without it, and, flapping, none for `FLAP_QUIET` since the first of them."""
+    passes in a row without it, and none for `RESOLVE_QUIET` since the first of them
+    (flapping: `FLAP_QUIET`). A count kept before `absent_since` was (migration 0021) is
+    judged by its passes alone."""
     if problem.absent_passes + 1 < RESOLVE_AFTER_PASSES:
         return False
-    if not flapping(problem):
-        return True
-    return now - (problem.absent_since or now) >= FLAP_QUIET
+    gone = problem.absent_since
+    if flapping(problem):
+        return now - (gone or now) >= FLAP_QUIET
+    return gone is None or now - gone >= RESOLVE_QUIET
 
 
-def steady_now(problem: Announced, now: datetime) -> bool:
+def pass_spacing(starts: Sequence[datetime]) -> timedelta | None:
+    """The schedule's spacing as the recorded passes' starts show it: the upper quartile of
+    the gaps between them, which neither a run seconds after a scheduled one (a manual `newsmon
+    run`, a second deployment) nor a pause moves. None under four passes."""
+    ordered = sorted(starts)
+    gaps = sorted(b - a for a, b in itertools.pairwise(ordered))
+    if len(gaps) < 3:
+        return None
+    return gaps[math.ceil(len(gaps) * 3 / 4) - 1]
+
+
+def resumed_at(starts: Sequence[datetime]) -> datetime | None:
+    """The start of the first pass after the newest pause of the schedule among `starts` (a gap
+    longer than `PAUSE_SPACINGS` times its spacing), or None."""
+    spacing = pass_spacing(starts)
+    if spacing is None:
+        return None
+    ordered = sorted(starts, reverse=True)
+    for newer, older in itertools.pairwise(ordered):
+        if newer - older > PAUSE_SPACINGS * spacing:
+            return newer
+    return None
+
+
+def steady_now(problem: Announced, now: datetime, resumed: datetime | None = None) -> bool:
     """Whether a flapping problem this pass finds has been found in every pass for
-    `FLAP_STEADY` and was not said to be steady yet."""
+    `FLAP_STEADY` and was not said to be steady yet; `resumed`: when passes resumed after a
+    pause of the schedule (the hours no pass ran are not presence)."""
     present = problem.present_since
+    if present is not None and resumed is not None:
+        present = max(present, resumed)
     return (
         flapping(problem)
         and problem.steady_at is None
@@ -402,7 +443,14 @@ def plan_notices(
     # found again (or, stored before `present_since` was kept, found): present from now on
     found = [a for a in announced if a.key in current]
     absences |= {a.id: 0 for a in found if a.absent_passes or a.present_since is None}
-    steady = [a for a in found if steady_now(a, now)]
+    # found on both sides of a pause of the schedule: present from this pass on
+    resumed = resumed_at(report.passes)
+    absences |= {
+        a.id: 0
+        for a in found
+        if resumed is not None and a.present_since is not None and a.present_since < resumed
+    }
+    steady = [a for a in found if steady_now(a, now, resumed)]
     threads: dict[int | None, list[Appeared]] = {}
     for a in appeared:
         threads.setdefault(_thread_for(a.problem, announced, now), []).append(a)

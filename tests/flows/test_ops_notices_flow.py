@@ -19,12 +19,13 @@ from newsmon.cli import app
 from newsmon.config import load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
-from newsmon.corpus.schema import FeedRow, HealthProblemRow
+from newsmon.corpus.schema import FeedRow
 from newsmon.devsite import SiteServer
 from newsmon.notices import FLAP_QUIET, NOTICE_EVENT
 from newsmon.verdict import PassFailed
 from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
+from tests.support.notices import age_absences
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -49,19 +50,6 @@ def backdate_feed(config: Path, name: str, days: float) -> None:
                 .where(FeedRow.id == feed.id)
                 .values(created_at=feed.created_at - timedelta(days=days))
             )
-    finally:
-        store.close()
-
-
-def age_absences(config: Path, by: timedelta) -> None:
-    """The open problems' runs of passes without them began `by` earlier: what a pass finds
-    that long later (passes here are seconds apart), without waiting."""
-    store = Store.open(load_config(config).database_url)
-    try:
-        with store.session() as s:
-            for row in s.query(HealthProblemRow).filter(HealthProblemRow.absent_since.is_not(None)):
-                assert row.absent_since is not None
-                row.absent_since -= by
     finally:
         store.close()
 
@@ -112,6 +100,7 @@ def test_a_feed_failing_for_days_is_announced_once_and_resolved_once_in_its_thre
     del site.routes[FLAKY]  # the site is back
     asyncio.run(monitor(config_path=str(config), force=True))
     assert len(notices(slack)) == 1  # gone for one pass: not resolved yet (it may flap)
+    age_absences(config)  # the next pass of the schedule, not one seconds later
     asyncio.run(monitor(config_path=str(config), force=True))
     [_, resolved] = notices(slack)
     assert resolved["thread_ts"] == opened["ts"]
@@ -159,6 +148,7 @@ def test_a_pass_that_crashes_is_announced_by_itself(
     monkeypatch.setattr(Outbox, "count_alerts", working)  # fixed (the Slack token stays)
     for _ in range(2):
         asyncio.run(monitor(config_path=str(config)))
+        age_absences(config)  # the next pass is the schedule's, not one seconds later
     [_, resolved] = notices(slack)
     assert resolved["thread_ts"] == opened["ts"]
     assert "*resolved: the last monitoring pass failed*" in resolved["blocks"][0]["text"]["text"]
@@ -205,6 +195,7 @@ def test_a_pass_failing_one_time_in_three_is_said_flapping_once_not_announced_ev
                 asyncio.run(monitor(config_path=str(config), force=True))
             except PassFailed:
                 failed += 1
+            age_absences(config)  # passes as far apart as the schedule's, not seconds
         assert failed == 4
         # announced, resolved, found again: flapping, said once (before: 8 notices)
         assert len(notices(slack)) == 3
@@ -260,6 +251,7 @@ def test_passes_that_all_time_out_are_announced_once_and_resolved_once(
     del site.routes[feed]  # the feed answers again
     for _ in range(2):
         assert asyncio.run(monitor(config_path=str(config), force=True)).feeds_ok == 1
+        age_absences(config)  # the next pass is the schedule's, not one seconds later
     [_, resolved] = notices(slack)
     assert resolved["thread_ts"] == opened["ts"]
     assert "*resolved: the last monitoring pass failed*" in resolved["blocks"][0]["text"]["text"]

@@ -16,7 +16,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.claims import new_claim
 from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, assess
-from newsmon.notices import NOTICE_EVENT, notice_message, plan_notices
+from newsmon.notices import NOTICE_EVENT, RESOLVE_QUIET, notice_message, plan_notices
 from newsmon.pipeline import Context
 from newsmon.pipeline.notices import NoticeOutcome, announce_health
 from newsmon.slack import SlackWebSender
@@ -46,6 +46,12 @@ def health(failing: list[str], now: datetime | None = None) -> HealthReport:
         for name in failing
     ]
     return assess(now, [done], feeds, {})
+
+
+def later() -> datetime:
+    """When a pass may resolve what the one just before it missed: `RESOLVE_QUIET` on (passes
+    here are milliseconds apart; a run right after another is no second look)."""
+    return utcnow() + RESOLVE_QUIET
 
 
 def ids(fake: FakeSlack) -> Counter[str]:
@@ -87,7 +93,7 @@ def test_a_notice_whose_answer_was_lost_is_looked_up_not_posted_again(
         looked = [a for a in fake.attempts if a["path"] == "/api/conversations.history"]
         assert looked and looked[0]["include_all_metadata"] in ("1", "true", "True")
         assert announce_health(ctx, health([])).resolved == 0  # gone once: not yet resolved
-        third = announce_health(ctx, health([]))  # gone twice: resolved in the found post's thread
+        third = announce_health(ctx, health([], later()))  # gone twice: resolved, in its thread
         assert (third.resolved, third.posted) == (1, 1)
         [opened] = fake.top_level(OPS)
         [reply] = fake.replies()
@@ -181,7 +187,14 @@ def test_two_passes_racing_announce_and_resolve_each_problem_once(
     fake.delay_after = 0.05  # a slow Slack: posts overlap
     failing = ["a", "b", "c", "d", "e"]
     try:
-        for report in (health(failing[:2]), health(failing), health(failing[3:]), health([])):
+        now, quiet = utcnow(), later()
+        reports = [health(failing[:2], now), health(failing, now), health(failing[3:], now)]
+        reports += [
+            health(failing[3:], quiet),
+            health([], quiet),
+            health([], quiet + RESOLVE_QUIET),
+        ]
+        for report in reports:
             outcomes = race(contexts, report)
             assert len(outcomes) == 2 and not any(o.error for o in outcomes), outcomes
         posted = ids(fake)
@@ -229,7 +242,8 @@ def test_a_notice_slack_refuses_for_good_does_not_hold_back_every_later_one(
         [opened] = fake.top_level(OPS)
         fake.posts.remove(opened)  # deleted in Slack
         announce_health(ctx, health([]))
-        gone = announce_health(ctx, health([]))  # gone twice: the reply is owed and refused
+        # gone twice, the second a while later: the reply is owed and refused
+        gone = announce_health(ctx, health([], later()))
         assert gone.resolved == 1 and gone.posted == 0
         for _ in range(2):  # later passes: a new problem must reach the channel
             announce_health(ctx, health(["radio"]))
@@ -252,7 +266,7 @@ def test_a_problem_whose_notice_slack_refused_is_still_resolved_in_the_channel(
         fake.channel_script[OPS] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
         assert announce_health(ctx, health(["wire"])).refused == 1
         announce_health(ctx, health([]))
-        gone = announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([], later()))
         assert (gone.resolved, gone.posted) == (1, 1), gone
         [posted] = fake.top_level(OPS)
         assert ":white_check_mark:" in posted["blocks"][0]["text"]["text"]
@@ -283,7 +297,8 @@ def test_an_ops_channel_that_takes_posts_again_is_no_longer_refused_whatever_it_
         fake.posts.remove(opened)  # deleted in Slack
         fake.not_in_channels.add(OPS)  # and the bot removed
         announce_health(ctx, health([]))
-        gone = announce_health(ctx, health([]))  # the reply is owed, the channel refuses it
+        # gone twice: the reply is owed, the channel refuses it
+        gone = announce_health(ctx, health([], later()))
         assert gone.resolved == 1 and gone.blocked and refused() == [OPS]
         fake.not_in_channels.clear()  # the bot is back
         back = announce_health(ctx, health([]))
