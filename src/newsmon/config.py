@@ -58,12 +58,22 @@ YEAR_HOURS = DECADE_HOURS / 10  # a backoff's first wait, doubled up to 2**20 ti
 # the default lease (a post starts only while its claim covers it by the timeout).
 MAX_CHANNEL_INTERVAL_SECONDS = 60.0
 MAX_SLACK_TIMEOUT_SECONDS = 120.0
+# The overall pace, likewise: slower than a post a minute (0.001 for 1) posted one alert per
+# pass and left the rest blaming a Retry-After Slack never sent.
+MIN_POSTS_PER_SECOND = 1 / MAX_CHANNEL_INTERVAL_SECONDS
 
 
 def at_most(value: float, most: float, unit: str, why: str) -> float:
     """`value` if it is at most `most`; else a problem naming the value and the range."""
     if value > most:
         raise problem(f"{value:g} is out of range (above 0, at most {most:g} {unit}): {why}")
+    return value
+
+
+def at_least(value: float, least: float, unit: str, why: str) -> float:
+    """`value` if it is at least `least`; else a problem naming the value and the range."""
+    if value < least:
+        raise problem(f"{value:g} is out of range (at least {least:g} {unit}): {why}")
     return value
 
 
@@ -143,6 +153,12 @@ class SlackConfig(_Strict):
     def _interval(cls, value: float) -> float:
         why = "delivery waits a minute at most for a channel (Slack's pace is 1 a second)"
         return at_most(value, MAX_CHANNEL_INTERVAL_SECONDS, "seconds", why)
+
+    @field_validator("max_per_second")
+    @classmethod
+    def _overall_pace(cls, value: float) -> float:
+        why = "delivery waits a minute at most for a post (Slack's pace is 1 a second)"
+        return at_least(value, MIN_POSTS_PER_SECOND, "posts a second, one a minute", why)
 
     def unchecked_from(self, unknown_since: datetime) -> datetime | None:
         """When a message whose earlier attempt may have posted, and whose look-up keeps

@@ -20,6 +20,7 @@ from newsmon import poll
 from newsmon.config import (
     MAX_CHANNEL_INTERVAL_SECONDS,
     MAX_SLACK_TIMEOUT_SECONDS,
+    MIN_POSTS_PER_SECOND,
     AlertsConfig,
     Config,
     DedupConfig,
@@ -136,6 +137,20 @@ def test_a_slack_pace_or_timeout_no_deployment_uses_is_refused_naming_value_and_
     assert f"at most {most} seconds" in line and "\n" not in line, line
 
 
+@pytest.mark.parametrize("value", ["0.001", "1e-9", "0.0166"])
+def test_an_overall_slack_pace_slower_than_a_post_a_minute_is_refused_naming_the_range(
+    tmp_path: Path, value: str
+) -> None:
+    """What it did to a pass: tests/integration/test_slack_settings.py."""
+    path = write(tmp_path, f"slack:\n  max_per_second: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    line = str(err.value)
+    shown = f"{float(value):g}"
+    assert line.startswith(f"{path}:3: slack.max_per_second: {shown} is out of range "), line
+    assert "at least 0.0166667 posts a second" in line and "\n" not in line, line
+
+
 def test_the_longest_slack_interval_accepted_is_the_longest_wait_delivery_makes() -> None:
     """A channel interval delivery would not wait for is refused, not half-honoured."""
     assert MAX_CHANNEL_INTERVAL_SECONDS == MAX_WAIT_SECONDS
@@ -143,3 +158,5 @@ def test_the_longest_slack_interval_accepted_is_the_longest_wait_delivery_makes(
         timeout=MAX_SLACK_TIMEOUT_SECONDS, channel_interval_seconds=MAX_CHANNEL_INTERVAL_SECONDS
     )
     assert (slack.timeout, slack.channel_interval_seconds) == (120.0, 60.0)
+    assert MIN_POSTS_PER_SECOND * MAX_WAIT_SECONDS == 1.0
+    assert SlackConfig(max_per_second=MIN_POSTS_PER_SECOND).max_per_second == 1 / 60
