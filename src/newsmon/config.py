@@ -58,6 +58,12 @@ YEAR_HOURS = DECADE_HOURS / 10  # a backoff's first wait, doubled up to 2**20 ti
 # the default lease (a post starts only while its claim covers it by the timeout).
 MAX_CHANNEL_INTERVAL_SECONDS = 60.0
 MAX_SLACK_TIMEOUT_SECONDS = 120.0
+# A download's whole time (`fetch.total_timeout`), likewise: a feed whose host kept trickling
+# its answer outlived the feeds task (NEWSMON_FEEDS_TASK_TIMEOUT_SECONDS, 600 by default),
+# which crashed the task's whole batch of ten feeds, the others recorded failed as an internal
+# error. Two minutes is four times the default and what a page granted its turn last may take
+# (flows.monitor.PAGES_LEAVE).
+MAX_FETCH_TIMEOUT_SECONDS = 120.0
 # The overall pace, likewise: slower than a post a minute (0.001 for 1) posted one alert per
 # pass and left the rest blaming a Retry-After Slack never sent.
 MIN_POSTS_PER_SECOND = 1 / MAX_CHANNEL_INTERVAL_SECONDS
@@ -221,6 +227,12 @@ class FetchConfig(_Strict):
     allow_private_networks: bool = False
     # Networks reachable although not public (an intranet news site), e.g. ["10.8.0.0/16"].
     allowed_networks: list[str] = Field(default_factory=list)
+
+    @field_validator("total_timeout")
+    @classmethod
+    def _total(cls, value: float) -> float:
+        why = "a download's whole time; the feeds task gives a batch of feeds 600 s by default"
+        return at_most(value, MAX_FETCH_TIMEOUT_SECONDS, "seconds", why)
 
     @field_validator("allowed_networks")
     @classmethod

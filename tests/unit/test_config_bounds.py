@@ -123,12 +123,15 @@ def test_the_longest_durations_accepted_still_work(tmp_path: Path) -> None:
             "1e+09",
             "60",
         ),
+        ("fetch:\n  total_timeout: 3600\n", "fetch.total_timeout", "3600", "120"),
+        ("fetch:\n  total_timeout: 1e10\n", "fetch.total_timeout", "1e+10", "120"),
     ],
 )
 def test_a_slack_pace_or_timeout_no_deployment_uses_is_refused_naming_value_and_range(
     tmp_path: Path, extra: str, key: str, shown: str, most: str
 ) -> None:
-    """What it did to a pass: tests/integration/test_slack_settings.py."""
+    """What it did to a pass: tests/integration/test_slack_settings.py,
+    tests/flows/test_fetch_settings_flow.py."""
     path = write(tmp_path, extra)
     with pytest.raises(ConfigError) as err:
         load_config(path)
