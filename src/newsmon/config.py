@@ -64,6 +64,10 @@ MAX_SLACK_TIMEOUT_SECONDS = 120.0
 # error. Two minutes is four times the default and what a page granted its turn last may take
 # (flows.monitor.PAGES_LEAVE).
 MAX_FETCH_TIMEOUT_SECONDS = 120.0
+# A worker's address space in MB (`extract.worker_memory_mb`): in bytes, a cap past 8 EiB
+# (1e13, bytes meant or a slip of the exponent) overflows RLIMIT_AS, no worker could start,
+# and every feed failed "workers cannot start within … MB" as if the cap were too small.
+MAX_WORKER_MEMORY_MB = 1024 * 1024  # 1 TiB
 # The overall pace, likewise: slower than a post a minute (0.001 for 1) posted one alert per
 # pass and left the rest blaming a Retry-After Slack never sent.
 MIN_POSTS_PER_SECOND = 1 / MAX_CHANNEL_INTERVAL_SECONDS
@@ -272,6 +276,16 @@ class ExtractConfig(_Strict):
     worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
     max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
     tasks_per_worker: int = Field(default=200, ge=1)  # pages and feeds before a worker is recycled
+
+    @field_validator("worker_memory_mb")
+    @classmethod
+    def _memory(cls, value: int) -> int:
+        if value > MAX_WORKER_MEMORY_MB:
+            raise problem(
+                f"{value:g} is out of range (256 to {MAX_WORKER_MEMORY_MB} MB, 1 TiB): a "
+                "worker's address space in megabytes (the default 1024 is 1 GiB)"
+            )
+        return value
 
 
 # A similar text joins a story out within 7 days of it (`clusters.STORY_WINDOW`), and a feed's
