@@ -178,7 +178,7 @@ def backfill(
     """
     logger = get_run_logger()
     started = utcnow()
-    ctx = open_context(config_path)
+    ctx = open_context(config_path, read_only=dry_run)
     run_id: int | None = None
     try:
         unknown = sorted(set(topics or ()) - set(ctx.rules.labels))
@@ -262,7 +262,7 @@ async def backfill_urls(
     `PagesFailed`, a dry run too (`newsmon.verdict.judge_pages`)."""
     logger = get_run_logger()
     started = utcnow()
-    ctx = open_context(config_path)
+    ctx = open_context(config_path, read_only=dry_run)
     run_id = (
         None
         if dry_run

@@ -259,7 +259,7 @@ def backfill(
     assert since_day is not None
     if until_day and until_day < since_day:
         raise _fail(EXIT_CONFIG, "--until is before --since")
-    path = _check(config)
+    path = _check(config, read_only=dry_run)
     cfg = _config(config)
     if feed is not None and feed not in {f.name for f in cfg.feeds}:
         raise _fail(EXIT_CONFIG, f"no feed named {feed!r} in {path}")
@@ -306,7 +306,7 @@ def _backfill_urls(
         raise _fail(EXIT_CONFIG, str(exc)) from None
     if not pages:
         raise _fail(EXIT_CONFIG, "--urls wants page URLs or files listing them")
-    path = _check(config)
+    path = _check(config, read_only=dry_run)
     if feed is not None and feed not in {f.name for f in _config(config).feeds}:
         raise _fail(EXIT_CONFIG, f"no feed named {feed!r} in {path}")
     from flows.backfill import backfill_urls

@@ -58,12 +58,32 @@ YEAR_HOURS = DECADE_HOURS / 10  # a backoff's first wait, doubled up to 2**20 ti
 # the default lease (a post starts only while its claim covers it by the timeout).
 MAX_CHANNEL_INTERVAL_SECONDS = 60.0
 MAX_SLACK_TIMEOUT_SECONDS = 120.0
+# A download's whole time (`fetch.total_timeout`), likewise: a feed whose host kept trickling
+# its answer outlived the feeds task (NEWSMON_FEEDS_TASK_TIMEOUT_SECONDS, 600 by default),
+# which crashed the task's whole batch of ten feeds, the others recorded failed as an internal
+# error. Two minutes is four times the default and what a page granted its turn last may take
+# (flows.monitor.PAGES_LEAVE).
+MAX_FETCH_TIMEOUT_SECONDS = 120.0
+# A worker's address space in MB (`extract.worker_memory_mb`): in bytes, a cap past 8 EiB
+# (1e13, bytes meant or a slip of the exponent) overflows RLIMIT_AS, no worker could start,
+# and every feed failed "workers cannot start within … MB" as if the cap were too small.
+MAX_WORKER_MEMORY_MB = 1024 * 1024  # 1 TiB
+# The overall pace, likewise: slower than a post a minute (0.001 for 1) posted one alert per
+# pass and left the rest blaming a Retry-After Slack never sent.
+MIN_POSTS_PER_SECOND = 1 / MAX_CHANNEL_INTERVAL_SECONDS
 
 
 def at_most(value: float, most: float, unit: str, why: str) -> float:
     """`value` if it is at most `most`; else a problem naming the value and the range."""
     if value > most:
         raise problem(f"{value:g} is out of range (above 0, at most {most:g} {unit}): {why}")
+    return value
+
+
+def at_least(value: float, least: float, unit: str, why: str) -> float:
+    """`value` if it is at least `least`; else a problem naming the value and the range."""
+    if value < least:
+        raise problem(f"{value:g} is out of range (at least {least:g} {unit}): {why}")
     return value
 
 
@@ -144,6 +164,12 @@ class SlackConfig(_Strict):
         why = "delivery waits a minute at most for a channel (Slack's pace is 1 a second)"
         return at_most(value, MAX_CHANNEL_INTERVAL_SECONDS, "seconds", why)
 
+    @field_validator("max_per_second")
+    @classmethod
+    def _overall_pace(cls, value: float) -> float:
+        why = "delivery waits a minute at most for a post (Slack's pace is 1 a second)"
+        return at_least(value, MIN_POSTS_PER_SECOND, "posts a second, one a minute", why)
+
     def unchecked_from(self, unknown_since: datetime) -> datetime | None:
         """When a message whose earlier attempt may have posted, and whose look-up keeps
         failing, is posted unchecked (None: never)."""
@@ -206,6 +232,12 @@ class FetchConfig(_Strict):
     # Networks reachable although not public (an intranet news site), e.g. ["10.8.0.0/16"].
     allowed_networks: list[str] = Field(default_factory=list)
 
+    @field_validator("total_timeout")
+    @classmethod
+    def _total(cls, value: float) -> float:
+        why = "a download's whole time; the feeds task gives a batch of feeds 600 s by default"
+        return at_most(value, MAX_FETCH_TIMEOUT_SECONDS, "seconds", why)
+
     @field_validator("allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -244,6 +276,16 @@ class ExtractConfig(_Strict):
     worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
     max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
     tasks_per_worker: int = Field(default=200, ge=1)  # pages and feeds before a worker is recycled
+
+    @field_validator("worker_memory_mb")
+    @classmethod
+    def _memory(cls, value: int) -> int:
+        if value > MAX_WORKER_MEMORY_MB:
+            raise problem(
+                f"{value:g} is out of range (256 to {MAX_WORKER_MEMORY_MB} MB, 1 TiB): a "
+                "worker's address space in megabytes (the default 1024 is 1 GiB)"
+            )
+        return value
 
 
 # A similar text joins a story out within 7 days of it (`clusters.STORY_WINDOW`), and a feed's

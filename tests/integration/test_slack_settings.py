@@ -2,10 +2,11 @@
 the file is loaded, in one line naming the key, the value and the range, or delivery works with
 it: real slack_sdk client against the fake Slack on loopback.
 
-Before, both were accepted: `slack.timeout: 1e10` failed every post (a socket cannot wait that
+Before, all three were accepted: `slack.timeout: 1e10` failed every post (a socket cannot wait that
 long) as refused credentials, so every pass exited 4 pointing at SLACK_BOT_TOKEN and no alert
 went out; `slack.channel_interval_seconds: 3600` posted two alerts a channel per pass (delivery
-waits a minute at most) and left the rest blaming a Retry-After Slack never sent.
+waits a minute at most) and left the rest blaming a Retry-After Slack never sent;
+`slack.max_per_second: 0.001` (a post every 1000 s across channels) posted one and did the same.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.support.fake_slack import FakeSlack
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("timeout", 1e10), ("channel_interval_seconds", 3600.0)],
+    [("timeout", 1e10), ("channel_interval_seconds", 3600.0), ("max_per_second", 0.001)],
 )
 def test_a_slack_setting_far_out_of_range_is_refused_at_load_or_delivers(
     tmp_path: Path, fake: FakeSlack, key: str, value: float

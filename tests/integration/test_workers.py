@@ -13,6 +13,7 @@ import time
 
 import psutil
 import pytest
+from pydantic import ValidationError
 
 from newsmon.config import Config
 from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
@@ -321,6 +322,27 @@ def test_workers_that_cannot_start_fail_every_page_at_once() -> None:
                 asyncio.run(pool.analyse(PageJob(f"https://x.test/{n}", ARTICLE)))
             took.append(time.perf_counter() - started)
         assert max(took[1:]) < took[0] / 5, took
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("memory_mb", [10**13, 10**18, 4096])
+def test_a_memory_cap_mistyped_large_is_refused_at_load_or_lets_workers_start(
+    memory_mb: int,
+) -> None:
+    """`extract.worker_memory_mb: 1e13` (bytes meant, or a slip of the exponent) was accepted,
+    and no worker could start (the cap in bytes overflows RLIMIT_AS): every feed of every pass
+    failed "workers cannot start within 10000000000000 MB", as if the cap were too small."""
+    try:
+        pool = _pool(worker_memory_mb=memory_mb)
+    except ValidationError as refused:
+        (error,) = refused.errors()
+        assert error["loc"] == ("extract", "worker_memory_mb"), error
+        assert error["msg"].startswith(f"{memory_mb:g} is out of range"), error["msg"]
+        assert memory_mb > 1024 * 1024, error
+        return
+    try:
+        assert _parse(pool, (DEMO_SITE / "feeds" / "en-ai.atom").read_bytes()).entries
     finally:
         pool.close()
 

@@ -20,6 +20,7 @@ from newsmon import poll
 from newsmon.config import (
     MAX_CHANNEL_INTERVAL_SECONDS,
     MAX_SLACK_TIMEOUT_SECONDS,
+    MIN_POSTS_PER_SECOND,
     AlertsConfig,
     Config,
     DedupConfig,
@@ -122,18 +123,35 @@ def test_the_longest_durations_accepted_still_work(tmp_path: Path) -> None:
             "1e+09",
             "60",
         ),
+        ("fetch:\n  total_timeout: 3600\n", "fetch.total_timeout", "3600", "120"),
+        ("fetch:\n  total_timeout: 1e10\n", "fetch.total_timeout", "1e+10", "120"),
     ],
 )
 def test_a_slack_pace_or_timeout_no_deployment_uses_is_refused_naming_value_and_range(
     tmp_path: Path, extra: str, key: str, shown: str, most: str
 ) -> None:
-    """What it did to a pass: tests/integration/test_slack_settings.py."""
+    """What it did to a pass: tests/integration/test_slack_settings.py,
+    tests/flows/test_fetch_settings_flow.py."""
     path = write(tmp_path, extra)
     with pytest.raises(ConfigError) as err:
         load_config(path)
     line = str(err.value)
     assert line.startswith(f"{path}:3: {key}: {shown} is out of range "), line
     assert f"at most {most} seconds" in line and "\n" not in line, line
+
+
+@pytest.mark.parametrize("value", ["0.001", "1e-9", "0.0166"])
+def test_an_overall_slack_pace_slower_than_a_post_a_minute_is_refused_naming_the_range(
+    tmp_path: Path, value: str
+) -> None:
+    """What it did to a pass: tests/integration/test_slack_settings.py."""
+    path = write(tmp_path, f"slack:\n  max_per_second: {value}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    line = str(err.value)
+    shown = f"{float(value):g}"
+    assert line.startswith(f"{path}:3: slack.max_per_second: {shown} is out of range "), line
+    assert "at least 0.0166667 posts a second" in line and "\n" not in line, line
 
 
 def test_the_longest_slack_interval_accepted_is_the_longest_wait_delivery_makes() -> None:
@@ -143,3 +161,5 @@ def test_the_longest_slack_interval_accepted_is_the_longest_wait_delivery_makes(
         timeout=MAX_SLACK_TIMEOUT_SECONDS, channel_interval_seconds=MAX_CHANNEL_INTERVAL_SECONDS
     )
     assert (slack.timeout, slack.channel_interval_seconds) == (120.0, 60.0)
+    assert MIN_POSTS_PER_SECOND * MAX_WAIT_SECONDS == 1.0
+    assert SlackConfig(max_per_second=MIN_POSTS_PER_SECOND).max_per_second == 1 / 60
