@@ -20,6 +20,7 @@ from typing import Protocol
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
 from newsmon.dedup import (
     LEAD_SOURCE_CHARS,
+    LOOKALIKE_TEXT_CHARS,
     SHORT_BODY_CHARS,
     Signature,
     body_band_keys,
@@ -34,6 +35,7 @@ from newsmon.dedup import (
     lead_keys,
     opening,
     short_body,
+    told_apart,
 )
 
 # Near-duplicate candidates verified per article at most: those sharing the most LSH bands,
@@ -163,17 +165,58 @@ def find_cluster(
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
     if article.signature is not None:
-        best = nearest(queries, article.signature, when)
-        if best is not None and is_near_duplicate(best.similarity):
-            return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
+        found = near_copy(queries, article, when)
+        if found is not None:
+            return found
     return short_copy(queries, article, when) or lead_copy(queries, article, when)
+
+
+def near_copy(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
+    """The most similar cluster whose signature reaches the near-duplicate threshold, but
+    for a candidate that is another story of the same site under a shared block of furniture
+    (`dedup.told_apart`; short texts only, up to LOOKALIKE_TEXT_CHARS: their texts are read,
+    once some candidate reaches the threshold)."""
+    assert article.signature is not None
+    alike = [
+        (candidate, similarity)
+        for candidate, similarity in _similar(queries, article.signature, when)
+        if is_near_duplicate(similarity)
+    ]
+    if not alike:
+        return None
+    if article.text and len(article.text) <= LOOKALIKE_TEXT_CHARS:
+        own = headline_free_body(article.title, article.text)
+        found = queries.texts([c.id for c, _ in alike], LOOKALIKE_TEXT_CHARS)
+        apart = {
+            t.candidate.id for t in found if told_apart(own, headline_free_body(t.title, t.text))
+        }
+        alike = [(c, s) for c, s in alike if c.id not in apart]
+    best: Nearest | None = None
+    for candidate, similarity in alike:
+        best = closer(best, Nearest(candidate.head_id, similarity))
+    if best is None:
+        return None
+    return ClusterMatch(best.head_id, DuplicateReason.NEAR, best.similarity)
 
 
 def nearest(
     queries: ClusterQueries, signature: Signature, when: datetime | None = None
 ) -> Nearest | None:
     """The cluster head most similar to `signature` among articles sharing an LSH band and
-    within `STORY_WINDOW` of `when`.
+    within `STORY_WINDOW` of `when`."""
+    best: Nearest | None = None
+    for candidate, similarity in _similar(queries, signature, when):
+        best = closer(best, Nearest(candidate.head_id, similarity))
+    return best
+
+
+def _similar(
+    queries: ClusterQueries, signature: Signature, when: datetime | None
+) -> list[tuple[Candidate, float]]:
+    """Articles sharing an LSH band with `signature`, within `STORY_WINDOW` of `when`, with
+    their estimated similarity.
 
     Two index queries whatever the corpus size: the band keys, then the signatures of at
     most MAX_CANDIDATES candidates (those sharing the most bands, among equals the nearest in
@@ -183,16 +226,14 @@ def nearest(
     keys = list(dict.fromkeys(signature.band_keys()))
     ids = queries.band_candidates(keys, MAX_CANDIDATES, when)
     if not ids:
-        return None
-    best: Nearest | None = None
-    for candidate in queries.signed(ids):
-        if candidate.minhash is None or candidate.minhash_scheme != signature.scheme:
-            continue
-        if not candidate.near_in_time(when):
-            continue
-        similarity = jaccard_estimate(signature.values, candidate.minhash)
-        best = closer(best, Nearest(candidate.head_id, similarity))
-    return best
+        return []
+    return [
+        (candidate, jaccard_estimate(signature.values, candidate.minhash))
+        for candidate in queries.signed(ids)
+        if candidate.minhash is not None
+        and candidate.minhash_scheme == signature.scheme
+        and candidate.near_in_time(when)
+    ]
 
 
 def short_copy(
@@ -216,7 +257,10 @@ def short_copy(
     for found in queries.texts(ids, SHORT_CANDIDATE_CHARS):
         if not found.candidate.near_in_time(when):
             continue
-        similarity = body_similarity(body, headline_free_body(found.title, found.text))
+        other = headline_free_body(found.title, found.text)
+        similarity = body_similarity(body, other)
+        if is_short_duplicate(similarity) and told_apart(body, other):
+            continue  # another story of the site under the same furniture
         best = closer(best, Nearest(found.candidate.head_id, similarity))
     if best is None or not is_short_duplicate(best.similarity):
         return None

@@ -311,6 +311,69 @@ def is_short_duplicate(similarity: float) -> bool:
     return similarity >= SHORT_THRESHOLD
 
 
+# --- one site's look-alikes: a shared opening or closing that is not the story ----------------
+#
+# Two stories of one site can share a block that is not the story: a wire's dateline and byline
+# over a reporter's standing subject, a series' table of contents, an editor's note, a
+# newsletter box, copyright lines. In a short text such a block can be half of the n-grams,
+# enough for the whole-text or the short-item rule (real items: five parts of one series, each
+# summary opening with the series' 160-character contents, joined at 0.33-0.46). A copy keeps
+# the story outside the block as well; another story does not. README "Deduplication" has the
+# measurements.
+
+# Each text's own part (without the common opening and closing) must be at least this share of
+# it, and this long, to tell the pair apart: an edited copy keeps at most a fifth of its text
+# (the edited sentences), a truncated copy or a teaser next to nothing.
+OWN_PART_SHARE = 1 / 3
+MIN_OWN_PART_CHARS = 30
+# A common opening and closing shorter than this is no block (normalised characters: a wire's
+# dateline and byline, "서울 연합뉴스 홍길동 기자 ", is 16).
+MIN_BLOCK_CHARS = 15
+# Texts longer than this (raw characters) are not checked: a block would have to be thousands
+# of characters long to carry their similarity, and candidates' texts are read to check.
+LOOKALIKE_TEXT_CHARS = 10 * SHORT_BODY_CHARS
+
+
+def _common_length(a: str, b: str) -> int:
+    """How many leading characters two strings share."""
+    n = min(len(a), len(b))
+    x = np.frombuffer(a[:n].encode("utf-32-le"), dtype="<u4")
+    y = np.frombuffer(b[:n].encode("utf-32-le"), dtype="<u4")
+    differ = np.flatnonzero(x != y)
+    return int(differ[0]) if differ.size else n
+
+
+def own_parts(a: str, b: str) -> tuple[str, str]:
+    """Two normalised texts without their common opening and closing, in whole words: a word
+    the texts differ in is each text's own."""
+    start = _common_length(a, b)
+    if start < min(len(a), len(b)):
+        start = a.rfind(" ", 0, start) + 1
+    rest_a, rest_b = a[start:], b[start:]
+    end = _common_length(rest_a[::-1], rest_b[::-1])
+    cut = len(rest_a) - end
+    if end < min(len(rest_a), len(rest_b)) and cut and rest_a[cut - 1] != " ":
+        space = rest_a.find(" ", cut)
+        end = 0 if space < 0 else len(rest_a) - space
+    return rest_a[: len(rest_a) - end].strip(), rest_b[: len(rest_b) - end].strip()
+
+
+def told_apart(a: str, b: str) -> bool:
+    """Whether two normalised texts a rule found alike are two stories under one block of a
+    site's furniture: they share an opening or closing, each keeps a substantial part of its
+    own (OWN_PART_SHARE, MIN_OWN_PART_CHARS) and those parts are not one story
+    (`body_similarity` under SHORT_THRESHOLD)."""
+    own_a, own_b = own_parts(a, b)
+    if len(a) - len(own_a) < MIN_BLOCK_CHARS:
+        return False  # no block in common: the rule's own measure stands
+    if any(
+        len(own) < max(MIN_OWN_PART_CHARS, OWN_PART_SHARE * len(whole))
+        for own, whole in ((own_a, a), (own_b, b))
+    ):
+        return False
+    return not is_short_duplicate(body_similarity(own_a, own_b))
+
+
 # --- a teaser and the opening of a long article -----------------------------------------------
 #
 # A feed's teaser (its summary, stored when the page could not be read) is the opening of the

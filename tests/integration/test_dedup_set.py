@@ -6,7 +6,14 @@ from pathlib import Path
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
 from newsmon.dedup import MIN_SIGNATURE_CHARS, normalise_text, short_body
-from tests.support.dedup_set import SHORT_VARIANTS, VARIANTS, documents, evaluate, pieces
+from tests.support.dedup_set import (
+    SHORT_VARIANTS,
+    VARIANTS,
+    documents,
+    evaluate,
+    lookalikes,
+    pieces,
+)
 
 
 def test_the_labelled_set_is_what_the_readme_says() -> None:
@@ -47,3 +54,22 @@ def test_recall_at_least_095_and_no_false_merge(tmp_path: Path) -> None:
     short = {k for k, (how, _) in result.decisions.items() if how and how.endswith("(short)")}
     assert len(short) >= 20 and all("-s-" in k for k in short)
     assert str(DuplicateReason.SHORT) == "short"
+
+
+def test_stories_of_one_site_under_the_same_furniture_stay_apart(tmp_path: Path) -> None:
+    """A series' next part under the series' contents, a wire reporter's next story under the
+    same byline and standing description, a brief under the outlet's closing box: each was
+    joined to the other story of its site (never announced); their copies still join."""
+    docs = documents(lookalikes())
+    negatives = {d.id for d in docs if d.variant == "negative"}
+    assert len(negatives) == 3 and {d.lang for d in docs} == {"en", "ko"}
+    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        result = evaluate(store, docs)
+    finally:
+        store.close()
+    assert result.false_merges == []
+    assert result.recall == 1.0, result.false_negatives
+    # copies carrying the same furniture still join, by the whole text or the short body
+    reasons = {how.rsplit(" ", 1)[-1] for how, _ in result.decisions.values() if how}
+    assert {"(near)", "(short)"} <= reasons

@@ -122,6 +122,13 @@ def pieces() -> tuple[Piece, ...]:
     return tuple(p for path in sorted(DATA.glob("*.txt")) for p in _parse(path))
 
 
+@cache
+def lookalikes() -> tuple[Piece, ...]:
+    """Stories with another story of their site under the same furniture (data/dedup/lookalikes:
+    apart from the labelled set, whose figures the README quotes)."""
+    return tuple(p for path in sorted((DATA / "lookalikes").glob("*.txt")) for p in _parse(path))
+
+
 # --- site templates ---------------------------------------------------------------------------
 
 _CHROME = {
@@ -273,11 +280,13 @@ def _variant(p: Piece, variant: str) -> tuple[str, str, bytes]:
     raise ValueError(variant)
 
 
-def documents() -> list[Doc]:
-    """Originals, then hard negatives, then every variant: the order a test stores them in."""
+def documents(chosen: tuple[Piece, ...] | None = None) -> list[Doc]:
+    """Originals, then hard negatives, then every variant: the order a test stores them in
+    (of the labelled set unless `chosen`)."""
     out: list[Doc] = []
-    stories = [p for p in pieces() if p.kind == "story"]
-    negatives = [p for p in pieces() if p.kind == "negative"]
+    chosen = pieces() if chosen is None else chosen
+    stories = [p for p in chosen if p.kind == "story"]
+    negatives = [p for p in chosen if p.kind == "negative"]
     for p in stories + negatives:
         kind = "original" if p.kind == "story" else "negative"
         page = render("origin", p.lang, p.title, p.paragraphs)
@@ -327,9 +336,9 @@ class Evaluation:
         return self.true_positives / merged if merged else 1.0
 
 
-def evaluate(store: object) -> Evaluation:
-    """Store every document as the pipeline would (canonical URL, hash, signature) and score
-    "is a duplicate of" against the labels."""
+def evaluate(store: object, docs: list[Doc] | None = None) -> Evaluation:
+    """Store every document (the labelled set's unless `docs`) as the pipeline would
+    (canonical URL, hash, signature) and score "is a duplicate of" against the labels."""
     from newsmon.corpus import Store
     from newsmon.corpus.records import DuplicateURLError
     from newsmon.urls import canonical_url
@@ -339,7 +348,7 @@ def evaluate(store: object) -> Evaluation:
     result = Evaluation()
     ids: dict[str, int] = {}
     by_url: dict[str, str] = {}
-    for doc in documents():
+    for doc in documents() if docs is None else docs:
         text = doc.text()
         url = canonical_url(doc.url)
         article = new_article(
