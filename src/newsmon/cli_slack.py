@@ -122,7 +122,9 @@ def alerts_retry(
             show_default=False,
         ),
     ] = None,
-    failed: Annotated[bool, typer.Option("--failed", help="Re-queue every failed alert")] = False,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Re-queue every failed alert and thread reply")
+    ] = False,
     within: Annotated[
         str | None,
         typer.Option(help="Only alerts that gave up within this long: 24h, 90m, 7d"),
