@@ -27,6 +27,8 @@ from newsmon.cli import (
 )
 from newsmon.clock import utcnow
 from newsmon.config import ConfigError, Secrets, check_channels
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.retries import NotRequeued, parse_ids
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(
@@ -81,8 +83,8 @@ def alerts_list(
         _details(a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone)
     for r in replies:  # health's alerts_failed counts those that gave up
         state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
-        typer.echo(
-            f"reply #{r.id:<5} {state:<10} {r.channel:<18} attempts {r.attempts}  "
+        typer.echo(  # r7, not #7: `alerts retry 7` would re-queue alert #7, another story
+            f"reply r{r.id:<5} {state:<10} {r.channel:<18} attempts {r.attempts}  "
             f"also reported by {r.source[:40]}, under alert #{r.alert_id}"
         )
         _details(r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone)
@@ -113,21 +115,34 @@ def _local(value: datetime | None, zone: tzinfo) -> str:
 
 @alerts_app.command("retry")
 def alerts_retry(
-    ids: Annotated[list[int] | None, typer.Argument(help="Alert ids to re-queue")] = None,
-    failed: Annotated[bool, typer.Option("--failed", help="Re-queue every failed alert")] = False,
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Alert ids (7), and thread replies' as `newsmon alerts` lists them (r7)",
+            show_default=False,
+        ),
+    ] = None,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Re-queue every failed alert and thread reply")
+    ] = False,
     within: Annotated[
         str | None,
         typer.Option(help="Only alerts that gave up within this long: 24h, 90m, 7d"),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Re-queue alerts (failed, skipped or waiting for a retry): the next pass sends them.
-    `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
-    alerts from bringing back stories that failed long ago."""
+    """Re-queue alerts (failed, skipped or waiting for a retry) and thread replies (failed or
+    waiting for a retry): the next pass sends them. `--failed` re-queues the thread replies that
+    gave up too. `--within` keeps an outage's alerts from bringing back stories that failed long
+    ago. An id that re-queues nothing says what it names."""
     from newsmon.digest import parse_duration
 
     if not ids and not failed:
-        raise _fail(EXIT_CONFIG, "name alert ids, or --failed")
+        raise _fail(EXIT_CONFIG, "name alert ids (7) or thread replies' (r7), or --failed")
+    try:
+        named = parse_ids(ids or [])
+    except ValueError as exc:
+        raise _fail(EXIT_CONFIG, str(exc)) from None
     try:
         since = utcnow() - parse_duration(within) if within is not None else None
     except ValueError as exc:
@@ -135,13 +150,33 @@ def alerts_retry(
     cfg = _config(config)
     store = _store(cfg)
     try:
-        count = store.retry_alerts(ids or [], failed=failed, since=since)
-        replies = store.replies.retry_failed_replies(since) if failed else 0
+        done = store.retries.retry(named, failed=failed, since=since)
     finally:
         store.close()
+    for left in done.not_requeued:
+        typer.echo(_not_requeued(left, within))
     typer.echo(
-        f"re-queued {count} alert(s)" + (f", {replies} thread reply(ies)" if replies else "")
+        f"re-queued {done.alerts} alert(s)"
+        + (f", {done.replies} thread reply(ies)" if done.replies else "")
     )
+
+
+def _not_requeued(left: NotRequeued, within: str | None) -> str:
+    """One line: a named alert or reply that re-queued nothing, what it is, what would work."""
+    what = f"reply r{left.id}" if left.reply else f"alert #{left.id}"
+    if left.status is None:
+        why = "no such " + ("thread reply" if left.reply else "alert")
+    elif left.status is AlertStatus.FAILED and within:
+        why = f"failed before the last {within}"
+    elif left.status is AlertStatus.SKIPPED and left.reply:
+        why = "dropped (its alert is not posted, or its thread is gone): see `newsmon alerts`"
+    else:
+        why = str(left.status)
+    line = f"{what}: not re-queued, {why}"
+    if left.failed_replies:
+        shown = " ".join(f"r{r}" for r in left.failed_replies)
+        line += f"; its thread replies that gave up: `newsmon alerts retry {shown}`"
+    return line
 
 
 @app.command()

@@ -108,7 +108,8 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.ALERTS_FAILED: (
         "`newsmon alerts --status failed` lists them; once Slack takes posts, "
         "`newsmon alerts retry --failed --within {within}` re-queues them "
-        "(or `newsmon alerts retry ID…`)"
+        "(or `newsmon alerts retry ID…` with the ids `newsmon alerts` lists: 7 for alert #7, "
+        "r7 for thread reply r7)"
     ),
     ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
     ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",

@@ -35,7 +35,7 @@ def listed(config: Path, status: str) -> tuple[list[str], list[str]]:
     result = runner.invoke(app, ["alerts", "--status", status, "--config", str(config)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    return [x for x in lines if x.startswith("#")], [x for x in lines if x.startswith("reply #")]
+    return [x for x in lines if x.startswith("#")], [x for x in lines if x.startswith("reply r")]
 
 
 def test_a_failed_thread_reply_is_not_counted_as_a_failed_alert(

@@ -71,7 +71,7 @@ def reply_lines(config: Path, *options: str) -> list[str]:
     """The thread-reply lines `newsmon alerts` prints with these options."""
     result = runner.invoke(app, ["alerts", *options, "--config", str(config)])
     assert result.exit_code == 0, result.output
-    return [line for line in result.output.splitlines() if line.startswith("reply #")]
+    return [line for line in result.output.splitlines() if line.startswith("reply r")]
 
 
 def test_newsmon_alerts_lists_the_thread_replies_health_reports(

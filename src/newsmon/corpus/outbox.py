@@ -445,9 +445,16 @@ class Outbox:
     def retry_alerts(
         self, ids: Sequence[int] = (), *, failed: bool = False, since: datetime | None = None
     ) -> int:
+        """How many alerts `requeue_alerts` re-queued."""
+        return len(self.requeue_alerts(ids, failed=failed, since=since))
+
+    def requeue_alerts(
+        self, ids: Sequence[int] = (), *, failed: bool = False, since: datetime | None = None
+    ) -> list[int]:
         """Re-queue alerts (the given ids, or every failed one, that gave up `since` when given:
         an old story is not posted as news): attempts start again. Sent alerts and alerts
-        another delivery holds are left alone. Replies dropped meanwhile come back too."""
+        another delivery holds are left alone. Replies dropped meanwhile come back too. Their
+        ids."""
         query = update(AlertRow).where(
             AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED, AlertStatus.PENDING])
         )
@@ -458,7 +465,7 @@ class Outbox:
         if ids:
             query = query.where(AlertRow.id.in_(list(ids)))
         elif not failed:
-            return 0
+            return []
         with self._db.session() as s:
             done = s.execute(
                 query.values(**claims.requeued())
@@ -467,7 +474,7 @@ class Outbox:
             )
             requeued = list(done.scalars())
             revive_replies(s, requeued)
-            return len(requeued)
+            return requeued
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Alerts per channel and status, statuses as stored (whatever statuses exist), except

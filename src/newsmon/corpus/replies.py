@@ -10,6 +10,7 @@ dropped (`skipped`) while that alert is not posted (failed, held back); re-queui
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -245,6 +246,24 @@ class Replies:
                 query.values(**claims.requeued()).execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)
+
+    def requeue_replies(self, ids: Sequence[int], since: datetime | None = None) -> list[int]:
+        """Re-queue these replies (failed, or waiting for a retry; that gave up `since` when
+        given), as `newsmon alerts retry rID…` asks: attempts start again. One dropped (its
+        alert not posted, its thread gone), sent or being sent is left alone. Their ids."""
+        query = update(ReplyRow).where(
+            ReplyRow.id.in_(list(ids)),
+            ReplyRow.status.in_([AlertStatus.FAILED, AlertStatus.PENDING]),
+        )
+        if since is not None:
+            query = query.where(ReplyRow.failed_at >= since)
+        with self._db.session() as s:
+            done = s.execute(
+                query.values(**claims.requeued())
+                .returning(ReplyRow.id)
+                .execution_options(synchronize_session=False)
+            )
+            return list(done.scalars())
 
     def list_replies(
         self,

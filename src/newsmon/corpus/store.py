@@ -29,6 +29,7 @@ from newsmon.corpus.page_retries import PageRetries
 from newsmon.corpus.records import Claim
 from newsmon.corpus.replies import Replies
 from newsmon.corpus.retention import IndexRetention
+from newsmon.corpus.retries import Retries
 from newsmon.corpus.runs import Runs
 
 
@@ -48,6 +49,7 @@ class Store:
         self.alert_views = AlertViews(self._db)
         self.runs = Runs(self._db)
         self.replies = Replies(self._db)
+        self.retries = Retries(self._db, self.outbox, self.replies)  # by ids, alerts and replies
         self.digests = Digests(self._db)
         self.backlog = Backlog(self._db)
         self.retention = IndexRetention(self._db)

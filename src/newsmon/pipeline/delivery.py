@@ -74,6 +74,7 @@ class Lookup(Enum):
     FOUND = "found"  # it was posted: recorded as sent
     ABSENT = "absent"  # it was not: post it
     FAILED = "failed"  # the history could not be read
+    GONE = "gone"  # a reply's thread no longer exists: the reply was dropped
 
 
 # Failures of a lookup that will not pass by themselves (a missing scope): kept per channel.
@@ -269,6 +270,8 @@ class Delivery:
                 self._record_sent(item, found, None)
                 self.outcome.recovered += 1
                 return _NEXT
+            if verdict is Lookup.GONE:
+                return _NEXT
             if verdict is Lookup.FAILED:
                 post_from = self.cfg.unchecked_from(item.unknown_since)
                 if post_from is None or utcnow() < post_from:
@@ -314,6 +317,9 @@ class Delivery:
             if failure.kind is Kind.CREDENTIAL:
                 self._release(item)
                 self._stop_credentials(str(failure))
+            if self.threads.refused(item.claim, item.job, failure):  # a reply's thread is gone
+                self._history_read(item.channel)  # Slack read it: no scope is missing
+                return Lookup.GONE, None
             self._lookup_failed(item.channel, failure)
             return Lookup.FAILED, None
         self._history_read(item.channel)

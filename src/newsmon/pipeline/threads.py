@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from newsmon.corpus.records import Claim, ReplyJob
+from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.corpus.replies import Replies
 from newsmon.slack import Kind, Posted, Sender, SlackFailure
 
@@ -41,10 +41,12 @@ class LostThreads:
         self.replies.reply_dropped(claim, job.id, UNTHREADED)
         return True
 
-    def refused(self, claim: Claim, job: ReplyJob, failure: SlackFailure) -> bool:
-        """Drop a reply Slack refused for its thread for good; whether it was."""
+    def refused(self, claim: Claim, job: AlertJob | ReplyJob, failure: SlackFailure) -> bool:
+        """Drop a reply Slack refused for its thread for good; whether it was. Also when the
+        lookup of a reply whose answer was lost is refused: its thread (the story's message)
+        was deleted, `thread_not_found`, not a history the bot cannot read."""
         why = UNTHREADABLE.get(failure.code or "")
-        if why is None:
+        if why is None or not isinstance(job, ReplyJob):
             return False
         reason = f"{failure} ({why})"
         self.replies.reply_dropped(claim, job.id, reason)
