@@ -63,8 +63,7 @@ MAX_SLACK_TIMEOUT_SECONDS = 120.0
 # which crashed the task's whole batch of ten feeds, the others recorded failed as an internal
 # error. Two minutes is four times the default (`newsmon.turns.task_times`: retries too).
 MAX_FETCH_TIMEOUT_SECONDS = 120.0
-# A feed's parsing, a page's extraction (`fetch.feed_parse_timeout_seconds`,
-# `extract.page_timeout_seconds`): hours let one hostile feed or page outlive the feeds task.
+# A feed's parsing, a page's extraction, in a worker: hours let a hostile one outlive the task.
 MAX_WORK_SECONDS = 60.0
 # A worker's address space in MB (`extract.worker_memory_mb`): in bytes, a cap past 8 EiB
 # (1e13, bytes meant or a slip of the exponent) overflows RLIMIT_AS, no worker could start,
