@@ -14,6 +14,7 @@ from datetime import timedelta
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
 from flows.common import (
     DELIVERY_TIMEOUT,
@@ -45,16 +46,13 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
-from newsmon.turns import deadline_in
+from newsmon.turns import deadline_in, downloads_until, task_times
 from newsmon.verdict import BLOCKED_PASSES, STREAK_LOOKBACK, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
 # (and across batches) they are fetched concurrently under the fetcher's global and per-host
 # limits.
 FEEDS_PER_TASK = 10
-# What a page granted its turn last may still take: its download (fetch.total_timeout, 30 s),
-# its extraction (extract.page_timeout_seconds) and a frame's download, then storing.
-PAGES_LEAVE = 120.0
 FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CRASHED)
 
 
@@ -69,13 +67,24 @@ FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CRASHED)
 async def process_feeds_task(
     ctx: Context, fetcher: Fetcher, feeds: list[FeedConfig], first: str, force: bool
 ) -> list[FeedOutcome]:
-    """Safe to retry: whatever the first try stored is recognised as already seen. Pages get
-    their turns while the task has `PAGES_LEAVE` of its timeout left at least: a page granted
-    its turn then still downloads, is extracted and stored, and a feed that started late in
-    its batch, or a `fetch.feed_pages_budget_seconds` longer than the task's timeout, defers
-    its pages to the next pass instead of timing the whole batch out."""
-    until = deadline_in(FEEDS_TASK_TIMEOUT - min(PAGES_LEAVE, FEEDS_TASK_TIMEOUT / 2))
-    return await process_feeds(ctx, fetcher, feeds, force=force, pages_until=until)
+    """Safe to retry: whatever the first try stored is recognised as already seen. Within the
+    task's timeout (`newsmon.turns.task_times`): pages get their turns early enough for a page
+    granted its turn last to download, and every download (retries included) ends early enough
+    for its parsing, extraction and storing, so a feed that started late in its batch, a
+    `fetch.feed_pages_budget_seconds` longer than the task, or a slow host tried
+    `fetch.retries` times defers its pages or fails alone instead of timing the batch out."""
+    run = TaskRunContext.get()
+    seconds = run.task.timeout_seconds if run and run.task.timeout_seconds else FEEDS_TASK_TIMEOUT
+    fetch, extract = ctx.config.fetch, ctx.config.extract
+    times = task_times(
+        seconds,
+        download=fetch.total_timeout,
+        parse=fetch.feed_parse_timeout_seconds,
+        extract=extract.page_timeout_seconds,
+    )
+    with downloads_until(deadline_in(times.downloads)):
+        pages_until = deadline_in(times.pages)
+        return await process_feeds(ctx, fetcher, feeds, force=force, pages_until=pages_until)
 
 
 async def show_health(ctx: Context) -> HealthReport | None:

@@ -61,9 +61,10 @@ MAX_SLACK_TIMEOUT_SECONDS = 120.0
 # A download's whole time (`fetch.total_timeout`), likewise: a feed whose host kept trickling
 # its answer outlived the feeds task (NEWSMON_FEEDS_TASK_TIMEOUT_SECONDS, 600 by default),
 # which crashed the task's whole batch of ten feeds, the others recorded failed as an internal
-# error. Two minutes is four times the default and what a page granted its turn last may take
-# (flows.monitor.PAGES_LEAVE).
+# error. Two minutes is four times the default (`newsmon.turns.task_times`: retries too).
 MAX_FETCH_TIMEOUT_SECONDS = 120.0
+# A feed's parsing, a page's extraction, in a worker: hours let a hostile one outlive the task.
+MAX_WORK_SECONDS = 60.0
 # A worker's address space in MB (`extract.worker_memory_mb`): in bytes, a cap past 8 EiB
 # (1e13, bytes meant or a slip of the exponent) overflows RLIMIT_AS, no worker could start,
 # and every feed failed "workers cannot start within … MB" as if the cap were too small.
@@ -238,6 +239,12 @@ class FetchConfig(_Strict):
         why = "a download's whole time; the feeds task gives a batch of feeds 600 s by default"
         return at_most(value, MAX_FETCH_TIMEOUT_SECONDS, "seconds", why)
 
+    @field_validator("feed_parse_timeout_seconds")
+    @classmethod
+    def _parse(cls, value: float) -> float:
+        why = "a feed's parsing in a worker; the default is 20 (the feeds task gives 600)"
+        return at_most(value, MAX_WORK_SECONDS, "seconds", why)
+
     @field_validator("allowed_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -276,6 +283,12 @@ class ExtractConfig(_Strict):
     worker_memory_mb: int = Field(default=1024, ge=256)  # address space of one worker process
     max_text_chars: int = Field(default=200_000, ge=1000)  # stored article text; noted if cut
     tasks_per_worker: int = Field(default=200, ge=1)  # pages and feeds before a worker is recycled
+
+    @field_validator("page_timeout_seconds")
+    @classmethod
+    def _page(cls, value: float) -> float:
+        why = "a page's extraction in a worker; the default is 10 (the feeds task gives 600)"
+        return at_most(value, MAX_WORK_SECONDS, "seconds", why)
 
     @field_validator("worker_memory_mb")
     @classmethod

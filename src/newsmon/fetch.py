@@ -38,7 +38,7 @@ from newsmon.netguard import (
     system_resolver,
 )
 from newsmon.netlog import hide_secrets_in_http_logs
-from newsmon.turns import PageTurns, hold_both
+from newsmon.turns import PageTurns, downloads_deadline, hold_both
 from newsmon.urls import shown_url
 
 MAX_ERROR_CHARS = 300  # a fetch's error line, as stored and shown
@@ -318,15 +318,18 @@ class Fetcher:
         waits in its host's turn (`newsmon.turns`, `in_turn`), which its feed's deadline
         bounds; any other request (a feed, discovery) waits `total_timeout` at most
         (`SlotWait`): many feeds on one slow host would otherwise queue past the batch's time."""
-        loop = asyncio.get_running_loop()
+        loop, until = asyncio.get_running_loop(), downloads_deadline()
         when, queued = budget.when(), loop.time()
         budget.reschedule(None)  # `total_timeout` stands still while the request queues
         limit = None if in_turn else self.config.total_timeout
         deadline = None if limit is None else queued + limit
-        late = partial(SlotWait, host, limit)
+        if until is not None:  # nor does it queue past the time for downloads
+            deadline = until if deadline is None else min(deadline, until)
+        late = partial(SlotWait, host, None if deadline is None else deadline - queued)
         async with hold_both(self._host_slot(host), self._global, deadline, late):
             if when is not None:
-                budget.reschedule(when + loop.time() - queued)
+                ends = when + loop.time() - queued
+                budget.reschedule(ends if until is None else min(ends, until))
             yield
 
     async def refusal(self, url: str) -> str | None:
@@ -367,13 +370,16 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         written = url if trusted else user_url
         user_host = (urlsplit(written).hostname or "").lower() if written else None
-        attempt = 0
+        attempt, until = 0, downloads_deadline()
         while True:
             result = await self._follow(url, headers, max_bytes, user_host, in_turn)
             if not result.transient or attempt >= self.config.retries:
                 return result
             attempt += 1
-            await asyncio.sleep(min(2.0, 0.5 * attempt))
+            pause = min(2.0, 0.5 * attempt)
+            if until is not None and asyncio.get_running_loop().time() + pause >= until:
+                return result  # no time left for another try (`downloads_until`)
+            await asyncio.sleep(pause)
 
     async def _follow(
         self,
@@ -387,8 +393,11 @@ class Fetcher:
         visited = {url}
         current = url
         permanent_only = True
+        until = downloads_deadline()
+        ends = asyncio.get_running_loop().time() + self.config.total_timeout
+        budget = asyncio.timeout_at(ends if until is None else min(ends, until))
         try:
-            async with asyncio.timeout(self.config.total_timeout) as budget:
+            async with budget:
                 for _hop in range(self.config.max_redirects + 1):
                     refusal = _scheme_refusal(current)
                     if refusal:
@@ -415,7 +424,11 @@ class Fetcher:
                     FailureKind.TOO_MANY_REDIRECTS, f"too many redirects (more than {limit})"
                 )
         except TimeoutError:
-            result.fail(FailureKind.TIMEOUT, f"took longer than {self.config.total_timeout:g}s")
+            cut = until is not None and (budget.when() or until) >= until
+            line = f"took longer than {self.config.total_timeout:g}s"
+            if cut:  # the task's time, not the site's allowance, ran out
+                line = "not done when the feeds task's time for downloads ran out"
+            result.fail(FailureKind.TIMEOUT, line)
         except Exception as exc:  # every failure becomes a recorded line, never a crash
             result.fail(*describe(exc))
         if result.failure is not None:

@@ -7,17 +7,32 @@ other feeds, on hosts that answer at once, waited for it. Queued per host first,
 at most `fetch.per_host` slots. A feed's pages that have not had their turn by the feed's
 deadline (`fetch.feed_pages_budget_seconds`) are not requested this pass (`OutOfTime`): the
 caller stores them from their teasers and tries them on a later pass, so a slow host's queue
-never runs a batch past its timeout.
+never runs a batch past its timeout. A feeds task's times (`task_times`) end the turns, and
+every download, early enough for the work that follows them to end within the task.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["OutOfTime", "PageTurns", "deadline_in", "hold_both"]
+__all__ = [
+    "OutOfTime",
+    "PageTurns",
+    "TaskTimes",
+    "deadline_in",
+    "downloads_deadline",
+    "downloads_until",
+    "hold_both",
+    "task_times",
+]
+
+# What storing a feed's entries and recording it may take after its last CPU work.
+STORE_SECONDS = 30.0
 
 
 class OutOfTime(Exception):
@@ -35,6 +50,51 @@ class OutOfTime(Exception):
 def deadline_in(seconds: float) -> float:
     """The event loop's time `seconds` from now, as `PageTurns.turn` takes it."""
     return asyncio.get_running_loop().time() + seconds
+
+
+@dataclass(frozen=True)
+class TaskTimes:
+    """Seconds into a feeds task: after `pages` no page gets its turn; by `downloads` every
+    download has ended (cut short, or not retried)."""
+
+    pages: float
+    downloads: float
+
+
+def task_times(task_seconds: float, *, download: float, parse: float, extract: float) -> TaskTimes:
+    """A feeds task's times, for a task of `task_seconds`, downloads of `download` seconds
+    (`fetch.total_timeout`), feed parsing of `parse` and page extraction of `extract` seconds
+    (each run once more when its worker died). After its last download a feed may still parse,
+    analyse its pages from their teasers and store them; a page granted its turn last still
+    downloads. Each leave is at most half the task (a task set shorter than them)."""
+    work = 2 * (parse + extract) + STORE_SECONDS
+    half = task_seconds / 2
+    return TaskTimes(
+        pages=task_seconds - min(work + download, half),
+        downloads=task_seconds - min(work, half),
+    )
+
+
+# The event loop's time by which every download ends (None: no limit); see `downloads_until`.
+_UNTIL: ContextVar[float | None] = ContextVar("newsmon_downloads_until", default=None)
+
+
+@contextmanager
+def downloads_until(deadline: float | None) -> Iterator[None]:
+    """Every download started in the block, and in the tasks it starts, ends by `deadline`
+    (the event loop's time; None: no limit): cut short (a timeout), and not retried past it
+    (`newsmon.fetch`). Each try kept within `fetch.total_timeout`, but `fetch.retries` of them
+    did not keep within a feeds task, whose timeout then failed its whole batch."""
+    token = _UNTIL.set(deadline)
+    try:
+        yield
+    finally:
+        _UNTIL.reset(token)
+
+
+def downloads_deadline() -> float | None:
+    """The deadline `downloads_until` set for this task (None: none)."""
+    return _UNTIL.get()
 
 
 class PageTurns:

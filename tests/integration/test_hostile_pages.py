@@ -266,7 +266,7 @@ def test_sigterm_ends_a_pass_whose_worker_is_busy(
 ) -> None:
     site, _ = hostile_site
     config = _write_config(
-        tmp_path, site, [("burner", "/feeds/burner.xml")], None, page_timeout_seconds=600
+        tmp_path, site, [("burner", "/feeds/burner.xml")], None, page_timeout_seconds=60
     )
     proc = _newsmon_run(config)
     try:

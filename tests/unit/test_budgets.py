@@ -36,6 +36,7 @@ from newsmon.memcap import near_the_cap, reached_the_cap
 from newsmon.pipeline.feed_pass import stopped_kind
 from newsmon.poll import Severity, severity
 from newsmon.rules import load_rules, parse_term
+from newsmon.turns import task_times
 from newsmon.workers import (
     PageJob,
     Stop,
@@ -291,3 +292,15 @@ def test_a_worker_still_near_its_cap_after_a_task_is_spent(
     """Near the cap after a task, a worker would fail whatever came next; near means within
     an eighth of the cap, or half the room it had once started when that is less."""
     assert near_the_cap(held, cap, started) is spent
+
+
+def test_a_feeds_task_leaves_its_downloads_time_for_the_work_after_them() -> None:
+    """The defaults: pages' last turn two minutes before the task's end (a 30 s download,
+    a 20 s parse and a 10 s extraction, each twice, 30 s of storing), downloads ended 90 s
+    before it; each leave is half the task at most."""
+    default = task_times(600, download=30, parse=20, extract=10)
+    assert (default.pages, default.downloads) == (480, 510)
+    slow = task_times(600, download=120, parse=60, extract=60)
+    assert (slow.pages, slow.downloads) == (300, 330)  # half the task at most
+    short = task_times(8, download=30, parse=20, extract=10)
+    assert (short.pages, short.downloads) == (4, 4)

@@ -163,3 +163,22 @@ def test_the_longest_slack_interval_accepted_is_the_longest_wait_delivery_makes(
     assert (slack.timeout, slack.channel_interval_seconds) == (120.0, 60.0)
     assert MIN_POSTS_PER_SECOND * MAX_WAIT_SECONDS == 1.0
     assert SlackConfig(max_per_second=MIN_POSTS_PER_SECOND).max_per_second == 1 / 60
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("fetch", "feed_parse_timeout_seconds"), ("extract", "page_timeout_seconds")],
+)
+@pytest.mark.parametrize("value", [1e10, 3600.0, 60.5])
+def test_a_cpu_budget_longer_than_a_minute_is_refused_in_one_line(
+    tmp_path: Path, section: str, key: str, value: float
+) -> None:
+    """A budget of hours let one hostile feed or page run past the feeds task's timeout,
+    which then failed its whole batch (tests/flows/test_work_budget_flow.py); a minute is
+    kept."""
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, f"{section}:\n  {key}: {value!r}\n"))
+    line = str(err.value)
+    assert "\n" not in line and f"{section}.{key}: {value:g} is out of range" in line, line
+    kept = load_config(write(tmp_path, f"{section}:\n  {key}: 60\n"))
+    assert getattr(getattr(kept, section), key) == 60.0
