@@ -103,7 +103,8 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.FEED_SILENT: "check that the site still publishes there; `newsmon feeds`",
     ProblemKind.PAGES_UNREAD: "the site blocks or drops downloads; `newsmon feeds`",
     ProblemKind.ALERTS_STUCK: (
-        "invite the bot to the channel or fix its name; `newsmon alerts retry` afterwards"
+        "invite the bot to the channel or fix its name (`newsmon slack check` says which); "
+        "each pass tries the channel again and posts them once it takes one"
     ),
     ProblemKind.ALERTS_FAILED: (
         "`newsmon alerts --status failed` lists them; once Slack takes posts, "
