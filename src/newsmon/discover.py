@@ -129,7 +129,8 @@ async def discover(url: str, config: Config) -> FoundFeed:
         direct, stopped = await _as_feed(pool, page)
         if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
             return _found(_configured_url(url, page), direct)
-        candidates = find_feed_links(page.content, page.final_url)
+        # one more than is tried: enough to say there are others
+        candidates = find_feed_links(page.content, page.final_url, limit=MAX_CANDIDATES + 1)
         tried: list[str] = []
         for candidate in candidates[:MAX_CANDIDATES]:
             # a link the page chose: the address policy applies off the host the user named
@@ -143,8 +144,7 @@ async def discover(url: str, config: Config) -> FoundFeed:
             tried.append(f"{said(candidate)} ({why})")
         if direct is not None:
             return _found(_configured_url(url, page), direct)
-        left = len(candidates) - len(tried)
-        more = f" and {left} more it links to, not tried" if left > 0 else ""
+        more = " and more it links to, not tried" if len(candidates) > len(tried) else ""
         detail = "; tried " + ", ".join(tried) + more if tried else " and it links to no feed"
         what = f"could not be read ({one_line(stopped, 200)})" if stopped else "is not a feed"
         raise DiscoveryError(f"{said(url)} {what}{detail}")
