@@ -243,6 +243,36 @@ def test_a_temporary_redirect_is_not_what_is_stored(tmp_path: Path, site) -> Non
     assert urls[1:] == [site.url("/latest.atom"), site.url("/feeds/ko-ai.xml")]
 
 
+def test_a_feed_configured_under_another_form_of_its_url_is_not_added_again(
+    tmp_path: Path, site
+) -> None:
+    """Tracking parameters, an upper-case host, a page linking the feed with its own tracking
+    parameters, a redirector in front of it: each was added as a second feed (with --name, or
+    its slug was free), which every pass polled and health counted twice."""
+    feed = site.url("/feeds/en-ai.atom").replace("127.0.0.1", "localhost")
+    site.routes["/go.atom"] = {"status": 302, "body": "", "headers": {"Location": feed}}
+    (site.root / "home.html").write_text(
+        '<link rel="alternate" type="application/atom+xml" '
+        'href="/feeds/en-ai.atom?utm_source=homepage&amp;utm_medium=link">'
+    )
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(config_text(tmp_path, feeds=[("existing", feed)]), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    forms = [
+        feed + "?utm_source=newsletter&utm_campaign=x",
+        feed.replace("localhost", "LocalHost"),
+        site.url("/home.html").replace("127.0.0.1", "localhost"),
+        site.url("/go.atom"),
+    ]
+    for i, form in enumerate(forms):
+        result = runner.invoke(
+            app, ["feeds", "add", form, "--name", f"again-{i}", "--config", str(path)]
+        )
+        assert result.exit_code == 1, (form, result.output)
+        assert "already configured as existing" in result.output, result.output
+    assert path.read_text(encoding="utf-8") == before
+
+
 @pytest.mark.parametrize(
     ("option", "value"), [("--name", "My Feed"), ("--language", "fr"), ("--name", "x" * 81)]
 )
