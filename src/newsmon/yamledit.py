@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.tokens import CommentToken
 
 from newsmon.bounds import one_line
 from newsmon.yamlfile import ConfigError
@@ -103,15 +104,42 @@ def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: s
         raise ConfigError(f"{path}: {key}: must be a list")
     if not items:  # `key: []` becomes a block list, the layout people extend by hand
         items.fa.set_block_style()
+    notes = None if items.fa.flow_style() else _notes_after(items)
     items.append(entry)
     comment = plain_line(comment) if comment else None
     if comment and not items.fa.flow_style():
         entry.yaml_add_eol_comment(comment, next(iter(item)))
+    if notes:
+        last = list(item)[-1]
+        entry.ca.items[last] = [None, None, CommentToken("\n" + notes, CommentMark(0)), None]
     out = io.StringIO()
     editor.dump(doc, out)
     new_text = out.getvalue()
     _same_but_for(text, new_text, key, dict(item), path)
     return new_text
+
+
+def _notes_after(items: CommentedSeq) -> str | None:
+    """Takes the lines after the list's last item that are not that item's (from the first
+    blank line or comment in column 0: a note on the whole list, the next section's heading)
+    off the item and returns them, to follow the new item; None when there are none."""
+    if not items:
+        return None
+    last, index = items[-1], len(items) - 1
+    if isinstance(last, CommentedMap) and last and not last.fa.flow_style():
+        slot, at = last.ca.items.get(list(last)[-1]), 2
+    else:  # a flow mapping or a scalar: its comment is the list's
+        slot, at = items.ca.items.get(index), 0
+    token = slot[at] if slot and len(slot) > at else None
+    if not isinstance(token, CommentToken):
+        return None
+    own, _, rest = token.value.partition("\n")  # the end of the item's line, its comment
+    lines = rest.splitlines(keepends=True)
+    cut = next((i for i, x in enumerate(lines) if not x.strip() or x.startswith("#")), None)
+    if cut is None:
+        return None
+    token.value = own + "\n" + "".join(lines[:cut])
+    return "".join(lines[cut:])
 
 
 @contextlib.contextmanager
