@@ -78,9 +78,9 @@ def append_to_list(
     """
     target = Path(os.path.realpath(path))
     with _locked_folder(target.parent, path) as folder:
-        text = _read(target, path)
+        text, newline = _read(target, path)
         new_text = _edited(text, path, key, item, comment)
-        _replace(target, path, text, new_text, check, folder)
+        _replace(target, path, text, new_text, check, folder, newline)
 
 
 def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: str | None) -> str:
@@ -159,9 +159,12 @@ def _locked_folder(folder: Path, shown: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def _read(target: Path, shown: Path) -> str:
+def _read(target: Path, shown: Path) -> tuple[str, str]:
+    """The file's text with `\n` line ends, and the line end it uses (CRLF if any line has
+    it: written back so, a file saved on Windows does not change on every line)."""
     try:
-        text = target.read_text(encoding="utf-8")
+        raw = target.read_bytes()
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         mode = target.stat().st_mode
     except FileNotFoundError:
         raise ConfigError(f"{shown}: file not found") from None
@@ -169,7 +172,7 @@ def _read(target: Path, shown: Path) -> str:
         raise ConfigError(f"{shown}: cannot read: {exc}") from None
     if not mode & 0o222:  # no one may write it: someone meant it to stay as it is
         raise ConfigError(f"{shown}: the file is read-only; not changed")
-    return text
+    return text, "\r\n" if b"\r\n" in raw else "\n"
 
 
 def _keep_anchors(node: object) -> None:
@@ -210,12 +213,13 @@ def _replace(
     text: str,
     check: Callable[[Path], object],
     folder: int,
+    newline: str,
 ) -> None:
     temp: Path | None = None
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         temp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -228,7 +232,7 @@ def _replace(
             check(temp)
         except ConfigError as exc:  # name the real file, not the temporary one
             raise ConfigError(str(exc).replace(str(temp), str(shown))) from None
-        if _read(target, shown) != old:  # saved meanwhile (an editor): theirs stays
+        if _read(target, shown)[0] != old:  # saved meanwhile (an editor): theirs stays
             raise ConfigError(f"{shown}: the file changed while it was being edited; not written")
         os.replace(temp, target)
         temp = None
