@@ -148,7 +148,14 @@ def feeds_add(
     config: ConfigOption = None,
 ) -> None:
     """Find a site's feed, check that it parses, and add it to the configuration file."""
-    from newsmon.discover import DiscoveryError, add_to_config, argument_problem, discover, said
+    from newsmon.discover import (
+        DiscoveryError,
+        add_to_config,
+        argument_problem,
+        configured_as,
+        discover,
+        said,
+    )
 
     problem = argument_problem(name, language)
     if problem:
@@ -159,8 +166,10 @@ def feeds_add(
         found = asyncio.run(discover(url, cfg))
     except DiscoveryError as exc:
         raise _fail(1, str(exc)) from None
-    if any(f.url == found.url for f in cfg.feeds):
-        raise _fail(1, f"{said(found.url)} is already configured")
+    same = configured_as(found, cfg.feeds)
+    if same is not None:
+        shown = f"{said(found.url)} is already configured as {same.name}"
+        raise _fail(1, shown + ("" if same.url == found.url else f" ({said(same.url)})"))
     try:
         entry = add_to_config(path, found, name=name, language=language)
     except (ConfigError, ValueError) as exc:

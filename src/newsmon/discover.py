@@ -9,6 +9,7 @@ added to the configuration, to fail every pass.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -22,7 +23,7 @@ from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.language import detect_language
 from newsmon.rules import Rules
-from newsmon.urls import shown_url
+from newsmon.urls import canonical_url, shown_url
 from newsmon.workers import PagePool, WorkStopped
 from newsmon.yamledit import append_to_list, plain_line
 from newsmon.yamlfile import escape_env
@@ -91,6 +92,20 @@ class FoundFeed:
     title: str | None
     entries: int
     language: str | None
+    reached: str | None = None  # where the fetch ended, redirects (temporary ones too) followed
+
+
+def same_feed(url: str) -> str:
+    """What two addresses of one feed have in common: a configured feed pasted again with
+    tracking parameters, another scheme, `www.`, host case or a trailing slash would be polled
+    twice and counted twice in health (`urls.canonical_url`: a key, nothing stored)."""
+    return canonical_url(url)
+
+
+def configured_as(found: FoundFeed, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
+    """The configured feed that `found` is, under any of its addresses, or None."""
+    keys = {same_feed(u) for u in (found.url, found.reached) if u}
+    return next((f for f in feeds if same_feed(f.url) in keys), None)
 
 
 async def _as_feed(pool: PagePool, got: FetchResult) -> tuple[ParsedFeed | None, str | None]:
@@ -113,9 +128,10 @@ def _pool(config: Config) -> PagePool:
     return PagePool(Rules(topics=(), version="discovery"), one)
 
 
-def _found(url: str, parsed: ParsedFeed) -> FoundFeed:
+def _found(url: str, got: FetchResult, parsed: ParsedFeed) -> FoundFeed:
     sample = " ".join(f"{e.title} {e.summary}" for e in parsed.entries[:20])
-    return FoundFeed(url, parsed.title, len(parsed.entries), detect_language(sample))
+    language = detect_language(sample)
+    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url)
 
 
 async def discover(url: str, config: Config) -> FoundFeed:
@@ -128,8 +144,9 @@ async def discover(url: str, config: Config) -> FoundFeed:
             raise DiscoveryError(f"cannot fetch {said(url)}: {_error(page)}")
         direct, stopped = await _as_feed(pool, page)
         if direct is not None and page.content_type not in ("text/html", "application/xhtml+xml"):
-            return _found(_configured_url(url, page), direct)
-        candidates = find_feed_links(page.content, page.final_url)
+            return _found(_configured_url(url, page), page, direct)
+        # one more than is tried: enough to say there are others
+        candidates = find_feed_links(page.content, page.final_url, limit=MAX_CANDIDATES + 1)
         tried: list[str] = []
         for candidate in candidates[:MAX_CANDIDATES]:
             # a link the page chose: the address policy applies off the host the user named
@@ -138,13 +155,12 @@ async def discover(url: str, config: Config) -> FoundFeed:
             if got.ok:
                 parsed, parse_stopped = await _as_feed(pool, got)
                 if parsed is not None:
-                    return _found(_configured_url(candidate, got), parsed)
+                    return _found(_configured_url(candidate, got), got, parsed)
                 why = one_line(parse_stopped, 200) if parse_stopped else "not a feed"
             tried.append(f"{said(candidate)} ({why})")
         if direct is not None:
-            return _found(_configured_url(url, page), direct)
-        left = len(candidates) - len(tried)
-        more = f" and {left} more it links to, not tried" if left > 0 else ""
+            return _found(_configured_url(url, page), page, direct)
+        more = " and more it links to, not tried" if len(candidates) > len(tried) else ""
         detail = "; tried " + ", ".join(tried) + more if tried else " and it links to no feed"
         what = f"could not be read ({one_line(stopped, 200)})" if stopped else "is not a feed"
         raise DiscoveryError(f"{said(url)} {what}{detail}")

@@ -455,18 +455,22 @@ _ALTERNATE_TYPES = (
 )
 
 
-def find_feed_links(page: bytes, base_url: str) -> list[str]:
-    """Feeds a web page advertises with <link rel="alternate" type="...">, in page order."""
+def find_feed_links(page: bytes, base_url: str, limit: int | None = None) -> list[str]:
+    """Feeds a web page advertises with <link rel="alternate" type="...">, in page order; the
+    first `limit` of them when given (the rest are neither resolved nor compared: a page
+    listing 40,000 cost `feeds add` ~20 s of CPU, each link checked against every one kept)."""
     try:
         root = lxml.html.fromstring(page)
     except (lxml.etree.ParserError, ValueError):
         return []
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, and a set for the duplicate check
     for link in root.xpath("//link[@href]"):
+        if limit is not None and len(found) >= limit:
+            break
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rel and kind in _ALTERNATE_TYPES:
             href = absolute_link(base_url, link.get("href"))
-            if href and href not in found:
-                found.append(href)
-    return found
+            if href:
+                found.setdefault(href)
+    return list(found)

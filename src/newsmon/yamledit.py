@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.error import CommentMark, YAMLError
+from ruamel.yaml.tokens import CommentToken
 
 from newsmon.bounds import one_line
 from newsmon.yamlfile import ConfigError
@@ -77,9 +78,9 @@ def append_to_list(
     """
     target = Path(os.path.realpath(path))
     with _locked_folder(target.parent, path) as folder:
-        text = _read(target, path)
+        text, newline = _read(target, path)
         new_text = _edited(text, path, key, item, comment)
-        _replace(target, path, text, new_text, check, folder)
+        _replace(target, path, text, new_text, check, folder, newline)
 
 
 def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: str | None) -> str:
@@ -103,15 +104,42 @@ def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: s
         raise ConfigError(f"{path}: {key}: must be a list")
     if not items:  # `key: []` becomes a block list, the layout people extend by hand
         items.fa.set_block_style()
+    notes = None if items.fa.flow_style() else _notes_after(items)
     items.append(entry)
     comment = plain_line(comment) if comment else None
     if comment and not items.fa.flow_style():
         entry.yaml_add_eol_comment(comment, next(iter(item)))
+    if notes:
+        last = list(item)[-1]
+        entry.ca.items[last] = [None, None, CommentToken("\n" + notes, CommentMark(0)), None]
     out = io.StringIO()
     editor.dump(doc, out)
     new_text = out.getvalue()
     _same_but_for(text, new_text, key, dict(item), path)
     return new_text
+
+
+def _notes_after(items: CommentedSeq) -> str | None:
+    """Takes the lines after the list's last item that are not that item's (from the first
+    blank line or comment in column 0: a note on the whole list, the next section's heading)
+    off the item and returns them, to follow the new item; None when there are none."""
+    if not items:
+        return None
+    last, index = items[-1], len(items) - 1
+    if isinstance(last, CommentedMap) and last and not last.fa.flow_style():
+        slot, at = last.ca.items.get(list(last)[-1]), 2
+    else:  # a flow mapping or a scalar: its comment is the list's
+        slot, at = items.ca.items.get(index), 0
+    token = slot[at] if slot and len(slot) > at else None
+    if not isinstance(token, CommentToken):
+        return None
+    own, _, rest = token.value.partition("\n")  # the end of the item's line, its comment
+    lines = rest.splitlines(keepends=True)
+    cut = next((i for i, x in enumerate(lines) if not x.strip() or x.startswith("#")), None)
+    if cut is None:
+        return None
+    token.value = own + "\n" + "".join(lines[:cut])
+    return "".join(lines[cut:])
 
 
 @contextlib.contextmanager
@@ -131,9 +159,12 @@ def _locked_folder(folder: Path, shown: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def _read(target: Path, shown: Path) -> str:
+def _read(target: Path, shown: Path) -> tuple[str, str]:
+    """The file's text with `\n` line ends, and the line end it uses (CRLF if any line has
+    it: written back so, a file saved on Windows does not change on every line)."""
     try:
-        text = target.read_text(encoding="utf-8")
+        raw = target.read_bytes()
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         mode = target.stat().st_mode
     except FileNotFoundError:
         raise ConfigError(f"{shown}: file not found") from None
@@ -141,7 +172,7 @@ def _read(target: Path, shown: Path) -> str:
         raise ConfigError(f"{shown}: cannot read: {exc}") from None
     if not mode & 0o222:  # no one may write it: someone meant it to stay as it is
         raise ConfigError(f"{shown}: the file is read-only; not changed")
-    return text
+    return text, "\r\n" if b"\r\n" in raw else "\n"
 
 
 def _keep_anchors(node: object) -> None:
@@ -182,12 +213,13 @@ def _replace(
     text: str,
     check: Callable[[Path], object],
     folder: int,
+    newline: str,
 ) -> None:
     temp: Path | None = None
     try:
         fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         temp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -200,7 +232,7 @@ def _replace(
             check(temp)
         except ConfigError as exc:  # name the real file, not the temporary one
             raise ConfigError(str(exc).replace(str(temp), str(shown))) from None
-        if _read(target, shown) != old:  # saved meanwhile (an editor): theirs stays
+        if _read(target, shown)[0] != old:  # saved meanwhile (an editor): theirs stays
             raise ConfigError(f"{shown}: the file changed while it was being edited; not written")
         os.replace(temp, target)
         temp = None

@@ -5,6 +5,7 @@ configuration edit alone: tests/unit/test_yamledit.py."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,24 @@ def test_a_page_listing_endless_candidates_costs_a_few_requests(tmp_path: Path, 
     assert len(result.output) < 2000 and "\x1b" not in result.output, result.output
 
 
+def test_a_page_of_many_thousand_feed_links_is_answered_in_seconds(tmp_path: Path, site) -> None:
+    """Each link a page advertised was compared with every one kept before it, and every one
+    was resolved, though 8 are tried: 40,000 links (2.6 MB) cost ~20 s, a 10 MiB page minutes
+    of CPU before the one-line refusal."""
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/nope.xml?n={i}">'
+        for i in range(40_000)
+    )
+    (site.root / "huge.html").write_text(f"<html><head>{links}</head><body>x</body></html>")
+    path = config_file(tmp_path)
+    started = time.monotonic()
+    result = runner.invoke(app, ["feeds", "add", site.url("/huge.html"), "--config", str(path)])
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1 and "more it links to, not tried" in result.output, result.output
+    assert len([p for p in site.paths_requested() if p.startswith("/nope.xml")]) <= 10
+    assert elapsed < 6, elapsed
+
+
 def test_a_temporary_redirect_is_not_what_is_stored(tmp_path: Path, site) -> None:
     """A feed behind a 302 (a signed CDN address, a redirector) is configured at its own
     address, as a pass would keep fetching it; a permanent move is followed."""
@@ -222,6 +241,36 @@ def test_a_temporary_redirect_is_not_what_is_stored(tmp_path: Path, site) -> Non
         assert result.exit_code == 0, result.output
     urls = [f.url for f in load_config(path).feeds]
     assert urls[1:] == [site.url("/latest.atom"), site.url("/feeds/ko-ai.xml")]
+
+
+def test_a_feed_configured_under_another_form_of_its_url_is_not_added_again(
+    tmp_path: Path, site
+) -> None:
+    """Tracking parameters, an upper-case host, a page linking the feed with its own tracking
+    parameters, a redirector in front of it: each was added as a second feed (with --name, or
+    its slug was free), which every pass polled and health counted twice."""
+    feed = site.url("/feeds/en-ai.atom").replace("127.0.0.1", "localhost")
+    site.routes["/go.atom"] = {"status": 302, "body": "", "headers": {"Location": feed}}
+    (site.root / "home.html").write_text(
+        '<link rel="alternate" type="application/atom+xml" '
+        'href="/feeds/en-ai.atom?utm_source=homepage&amp;utm_medium=link">'
+    )
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(config_text(tmp_path, feeds=[("existing", feed)]), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    forms = [
+        feed + "?utm_source=newsletter&utm_campaign=x",
+        feed.replace("localhost", "LocalHost"),
+        site.url("/home.html").replace("127.0.0.1", "localhost"),
+        site.url("/go.atom"),
+    ]
+    for i, form in enumerate(forms):
+        result = runner.invoke(
+            app, ["feeds", "add", form, "--name", f"again-{i}", "--config", str(path)]
+        )
+        assert result.exit_code == 1, (form, result.output)
+        assert "already configured as existing" in result.output, result.output
+    assert path.read_text(encoding="utf-8") == before
 
 
 @pytest.mark.parametrize(

@@ -165,6 +165,55 @@ def test_the_shipped_configuration_only_grows_by_the_new_lines(tmp_path: Path) -
     ]
 
 
+def test_notes_after_the_list_stay_after_the_new_feed(tmp_path: Path) -> None:
+    """What follows the last feed after a blank line or less indented (the shipped file's
+    "# Not included:" notes, the next section's heading) ended up above the new feed: it read
+    as one of the feeds left out, or under the wrong heading. The last feed's own comment
+    stays with it."""
+    shipped = SHIPPED_TOPICS.parent / "newsmon.yaml"
+    path = tmp_path / "newsmon.yaml"
+    path.write_bytes(shipped.read_bytes())
+    (tmp_path / "topics.yaml").write_bytes(SHIPPED_TOPICS.read_bytes())
+    before = path.read_text(encoding="utf-8")
+    add_to_config(path, FOUND)
+    added = (
+        "  - name: new-example-en  # New Site: AI news\n"
+        "    url: https://new.example/rss.xml\n"
+        "    language: en\n"
+    )
+    last = '    # seen: 10+ files ("GitHub Open Source").\n'
+    assert before.count(last + "\n# Not included:") == 1
+    assert path.read_text(encoding="utf-8") == before.replace(last, last + added)
+    feeds = (
+        "feeds:\n"
+        "  - name: a\n"
+        "    url: https://a.example/rss   # the first\n"
+        "    # about a\n"
+        "# Where alerts go\n"
+    )
+    path = write(tmp_path, feeds)
+    before = path.read_text(encoding="utf-8")
+    add_to_config(path, FOUND)
+    mine = "    # about a\n"
+    assert path.read_text(encoding="utf-8") == before.replace(mine, mine + added)
+
+
+def test_a_file_with_crlf_line_endings_keeps_them(tmp_path: Path) -> None:
+    """A file saved on Windows came back with every line ending changed: its diff showed
+    the whole file rewritten, hiding the three lines added."""
+    path = write(tmp_path, "feeds:\n  - name: a\n    url: https://a.example/rss\n")
+    before = path.read_bytes().replace(b"\n", b"\r\n")
+    path.write_bytes(before)
+    add_to_config(path, FOUND)
+    added = (
+        b"  - name: new-example-en  # New Site: AI news\r\n"
+        b"    url: https://new.example/rss.xml\r\n"
+        b"    language: en\r\n"
+    )
+    mine = b"    url: https://a.example/rss\r\n"
+    assert path.read_bytes() == before.replace(mine, mine + added)
+
+
 def test_a_comment_from_the_network_is_one_line_of_plain_text(tmp_path: Path) -> None:
     """A feed title may hold what YAML refuses in a file (NUL, DEL, C1 and other controls, a
     lone surrogate) or what would make the file read other than it says (bidi overrides,
