@@ -220,12 +220,24 @@ app.add_typer(slack_app, name="slack")
 
 
 @slack_app.command("check")
-def slack_check(config: ConfigOption = None) -> None:
+def slack_check(
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            max=3600,
+            help="Seconds in all: Slack answering slowly or asking to wait longer ends the "
+            "check then (exit 5), naming the channels not checked",
+        ),
+    ] = 120.0,
+    config: ConfigOption = None,
+) -> None:
     """With SLACK_BOT_TOKEN, ask Slack who the bot is and whether it can post to every channel
     the configuration posts to (topics' alerts and digests, `slack.ops_channel`): found, not
-    archived, the bot a member. Posts nothing. Exits 0 when all can be posted to, 1 when one
-    cannot (or cannot be checked for want of a read scope), 4 when the token is refused or
-    not set, 5 when Slack does not answer."""
+    archived, the bot a member. Posts nothing. Warns of a channel whose history the token
+    cannot read (a lost post cannot be looked up there). Exits 0 when all can be posted to, 1
+    when one cannot (or cannot be checked for want of a read scope), 4 when the token is
+    refused or not set, 5 when Slack does not answer within `--timeout`."""
     from newsmon.slack.check import Outcome, channel_uses, check
 
     cfg = _config(config)
@@ -247,6 +259,7 @@ def slack_check(config: ConfigOption = None) -> None:
         channel_uses(labels, cfg.slack),
         base_url=secrets.slack_api_url,
         timeout=cfg.slack.timeout,
+        deadline=timeout,
     )
     for line in report.lines():
         typer.echo(line)

@@ -5,15 +5,20 @@ status, and nothing is posted; the token never shows."""
 from __future__ import annotations
 
 import socket
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from newsmon.alerts import Marker
 from newsmon.cli import app
-from newsmon.slack.check import Verdict, check
+from newsmon.slack.check import Caveat, Verdict, check
+from newsmon.slack.errors import Kind, SlackFailure
+from newsmon.slack.senders import SlackWebSender
 from tests.support.configs import write_config
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import FULL_SCOPES, FakeSlack, Scripted
 
 runner = CliRunner()
 CHANNELS = {"open-source": "#ai-open-source", "ai-safety": "#ai-safety", "policy": "#ai-policy"}
@@ -178,9 +183,7 @@ def test_slack_unreachable_or_asking_to_wait_long_exits_5(
     assert "cannot reach Slack" in result.output
 
 
-def test_a_short_retry_after_is_waited_out_by_the_retry_handler(
-    tmp_path: Path, slack: FakeSlack
-) -> None:
+def test_a_short_retry_after_is_waited_out(tmp_path: Path, slack: FakeSlack) -> None:
     config = _setup(tmp_path, slack)
     slack.script += [
         Scripted(200, {"ok": True, **slack.bot}),  # auth.test
@@ -208,3 +211,80 @@ def test_thousands_of_channels_are_paged_a_bounded_number_of_times(fake: FakeSla
     verdicts = {c.channel: c.verdict for c in report.channels}
     assert verdicts == {"#ai-news": Verdict.POSTABLE, "#nowhere": Verdict.CANNOT_CHECK}
     assert sum(a["path"] == "/api/conversations.list" for a in fake.attempts) == 3
+
+
+def _timed(config: Path, slack: FakeSlack, *options: str) -> tuple[Result, float]:
+    """The check's result, and its seconds from its first question to Slack to its end."""
+    slack.attempts.clear()
+    result = runner.invoke(app, ["slack", "check", "--config", str(config), *options])
+    elapsed = time.monotonic() - slack.attempts[0]["at"]
+    assert slack.token not in result.output and not slack.posts
+    return result, elapsed
+
+
+def test_a_slow_slack_is_given_up_on_at_the_time_limit(tmp_path: Path, slack: FakeSlack) -> None:
+    """Each answer within `slack.timeout`, but many pages of them (or a long Retry-After): the
+    check used to wait for all of it (50 pages × 120 s × retries). Now `--timeout` bounds it in
+    all: exit 5, each channel not checked named."""
+    for n in range(1200):  # the configured channels on the 7th page of conversations.list
+        slack.channel_id(f"team-{n:04d}")
+    config = _setup(tmp_path, slack)
+    slack.delay_reads = 0.4
+    result, elapsed = _timed(config, slack, "--timeout", "1.5")
+    assert result.exit_code == 5, result.output
+    assert elapsed < 2.6, elapsed  # each read's timeout is the time left, in whole seconds
+    for channel in [*CHANNELS.values(), OPS]:
+        assert f"{Verdict.TIMED_OUT}" in _line(result, channel)
+    assert "not checked within 1.5 s" in result.output
+    assert sum(a["path"] == "/api/conversations.list" for a in slack.attempts) < 7
+    slack.delay_reads = 0.0
+    slack.script += [  # Slack asks to wait longer than the time left: not slept
+        Scripted(200, {"ok": True, **slack.bot}),
+        Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "5"}),
+    ]
+    result, elapsed = _timed(config, slack, "--timeout", "2")
+    assert result.exit_code == 5, result.output
+    assert elapsed < 1.0, elapsed
+    assert "ratelimited" in _line(result, OPS) and "5 s" in _line(result, OPS)
+
+
+def test_rate_limits_in_a_row_are_waited_out_within_the_time_limit(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """conversations.list is Slack's tier 2 (about 20 a minute), shared with the delivery's
+    lookups: three 429s in a row on a page used to end the check (exit 5, `unanswered`) with
+    most of its time left."""
+    config = _setup(tmp_path, slack)
+    limited = Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0.2"})
+    slack.script += [Scripted(200, {"ok": True, **slack.bot}), limited, limited, limited]
+    result, _ = _timed(config, slack, "--timeout", "10")
+    assert result.exit_code == 0, result.output
+    assert sum(a["path"] == "/api/conversations.list" for a in slack.attempts) == 4
+
+
+def test_a_token_that_cannot_read_history_is_warned_of(tmp_path: Path, slack: FakeSlack) -> None:
+    """Without channels:history (groups:history for a private channel) the delivery cannot
+    look up a post whose answer was lost (held, then posted unchecked: maybe twice; health says
+    `history_unreadable`). The check said all was well; now it warns, and still exits 0."""
+    config = _setup(tmp_path, slack)
+    slack.private.add(OPS)
+    slack.scopes = FULL_SCOPES - {"channels:history"}
+    result = _run(config, slack)
+    assert result.exit_code == 0, result.output
+    warnings = [x for x in result.output.splitlines() if x.startswith("warning")]
+    assert len(warnings) == len(CHANNELS), result.output
+    for channel in CHANNELS.values():
+        [line] = [w for w in warnings if f" {channel}:" in w]
+        assert f"{Caveat.HISTORY_UNREADABLE}" in line and "channels:history" in line
+    sender = SlackWebSender(slack.token, base_url=slack.api_url, timeout=5)
+    marker = Marker("newsmon_alert", "1")
+    with pytest.raises(SlackFailure) as refused:  # what the delivery meets
+        sender.find("#ai-policy", marker, datetime.now(UTC))
+    assert refused.value.kind is Kind.UNREADABLE
+    assert sender.find(OPS, marker, datetime.now(UTC)) is None  # groups:history: readable
+    slack.scopes = FULL_SCOPES - {"groups:history"}
+    slack.attempts.clear()
+    result = _run(config, slack)
+    assert result.exit_code == 0, result.output
+    [warning] = [x for x in result.output.splitlines() if x.startswith("warning")]
+    assert f" {OPS}:" in warning and "groups:history" in warning

@@ -22,7 +22,9 @@ token's scopes in `x-oauth-scopes`, as Slack's do; `conversations.list` and `con
 describe channels (`is_archived`, `is_member`, `is_private`) and want `channels:read` (public)
 or `groups:read` (private) when `scopes` is set, answering `missing_scope` with `needed` and
 `provided` otherwise; a private channel the bot is not in is invisible (`channel_not_found`,
-not listed), an archived one refuses posts (`is_archived`).
+not listed), an archived one refuses posts (`is_archived`); `conversations.history` and
+`conversations.replies` want `channels:history` (public) or `groups:history` (private), and
+`delay_reads` slows every answer but a post's (a Slack answering slowly).
 """
 
 from __future__ import annotations
@@ -79,7 +81,8 @@ PROXY_403 = Scripted(
 class FakeSlack:
     token: str = "xoxb-test-token"
     posts: list[dict[str, Any]] = field(default_factory=list)  # accepted posts (body + ts, at…)
-    attempts: list[dict[str, Any]] = field(default_factory=list)  # every request, accepted or not
+    # every request, accepted or not, and when it came (`at`, monotonic seconds)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
     script: list[Scripted] = field(default_factory=list)  # consumed before normal behaviour
     # per channel sent, in turn; None: that post is handled as usual
@@ -95,6 +98,7 @@ class FakeSlack:
     delay_before: float = 0.0  # seconds before handling a chat.postMessage
     delay_after: float = 0.0  # seconds after accepting one, before answering
     delay_after_from: int = 0  # answer late only the posts accepted after this many
+    delay_reads: float = 0.0  # seconds before answering any Web API call but chat.postMessage
     channels: dict[str, str] = field(default_factory=dict)  # name -> ID
     archived: set[str] = field(default_factory=set)  # names: listed archived, posts is_archived
     private: set[str] = field(default_factory=set)  # names of private channels
@@ -323,6 +327,11 @@ class FakeSlack:
         cid = str(params.get("channel") or "")
         if cid not in self.channels.values():  # Slack wants an ID here, not a name
             return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        name = next(n for n, i in self.channels.items() if i == cid)
+        private = name in {p.lstrip("#") for p in self.private}
+        missing = self._missing(["groups:history" if private else "channels:history"])
+        if missing:
+            return missing
         meta = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         oldest = float(params.get("oldest") or 0)
         if replies:
@@ -345,7 +354,7 @@ class FakeSlack:
 
     def _answer(self, path: str, auth: str, body: dict[str, Any]) -> Scripted:
         with self._lock:
-            self.attempts.append({"path": path, **body})
+            self.attempts.append({"path": path, **body, "at": time.monotonic()})
             self.auth_headers.append(auth)
             if self.script:
                 return self.script.pop(0)
@@ -388,6 +397,8 @@ class FakeSlack:
                 posting = path == "/api/chat.postMessage"
                 if posting and fake.delay_before:
                     time.sleep(fake.delay_before)
+                if path.startswith("/api/") and not posting and fake.delay_reads:
+                    time.sleep(fake.delay_reads)
                 answer = fake._answer(path, self.headers.get("Authorization", ""), body)
                 valid = self.headers.get("Authorization") == f"Bearer {fake.token}"
                 if path.startswith("/api/") and valid and "x-oauth-scopes" not in answer.headers:
@@ -475,7 +486,7 @@ class FakeSlack:
             self.private.clear()
             self.scopes = FULL_SCOPES
             self.outage = self.read_outage = None
-            self.delay_before = self.delay_after = 0.0
+            self.delay_before = self.delay_after = self.delay_reads = 0.0
             self.delay_after_from = 0
 
 

@@ -11,10 +11,13 @@ from newsmon.slack.check import (
     NOT_LISTED,
     PAGE_SIZE,
     PRIVATE_UNSEEN,
+    TIME_LIMIT,
     Access,
+    Caveat,
     Facts,
     Outcome,
     Verdict,
+    caveat,
     channel_uses,
     judge,
     outcome,
@@ -53,6 +56,13 @@ OUTSIDER = Facts(channel_id="C2", name="ai-policy", member=False)
         (Facts(error=NOT_LISTED), POSTING, Verdict.CANNOT_CHECK, str(LIST_PAGES * PAGE_SIZE)),
         (Facts(error=PRIVATE_UNSEEN), POSTING, Verdict.CANNOT_CHECK, "groups:read"),
         (Facts(error="ratelimited", transient=True), POSTING, Verdict.UNANSWERED, "ratelimited"),
+        (
+            Facts(error="ratelimited", transient=True, wait=30.0),
+            POSTING,
+            Verdict.UNANSWERED,
+            "asked to wait 30 s (ratelimited)",
+        ),
+        (Facts(error=TIME_LIMIT), POSTING, Verdict.TIMED_OUT, "time limit"),
     ],
 )
 def test_each_fact_gives_its_verdict_and_reason(
@@ -69,6 +79,7 @@ def test_a_refused_channel_decides_before_one_slack_did_not_answer_for() -> None
     assert outcome(Access.OK, [Verdict.POSTABLE, Verdict.POSTABLE]) is Outcome.ALL_POSTABLE
     assert outcome(Access.OK, []) is Outcome.ALL_POSTABLE
     assert outcome(Access.OK, [Verdict.POSTABLE, Verdict.UNANSWERED]) is Outcome.UNREACHABLE
+    assert outcome(Access.OK, [Verdict.POSTABLE, Verdict.TIMED_OUT]) is Outcome.UNREACHABLE
     for refused in (
         Verdict.NOT_IN_CHANNEL,
         Verdict.ARCHIVED,
@@ -109,3 +120,20 @@ def test_uses_name_each_channel_that_gets_messages_and_why() -> None:
     assert channel_uses(["policy"], every) == {
         "#ops": ("alerts and digests of policy", "health notices")
     }
+
+
+def test_a_history_scope_missing_is_a_caveat_for_the_channels_it_concerns() -> None:
+    """The delivery reads a public channel's history with channels:history, a private one's
+    with groups:history; unknown scopes or an unknown channel warn of nothing."""
+    public = Facts(channel_id="C1", name="ai-news", member=True)
+    private = Facts(channel_id="G1", name="ops", member=True, private=True)
+    posting = POSTING | {"channels:history"}
+    assert caveat(public, posting) is None
+    warned = caveat(private, posting)
+    assert warned is not None and warned[0] is Caveat.HISTORY_UNREADABLE
+    assert "groups:history" in warned[1]
+    assert caveat(private, posting | {"groups:history"}) is None
+    lacking = caveat(public, POSTING)
+    assert lacking is not None and "channels:history" in lacking[1]
+    assert caveat(public, None) is None
+    assert caveat(Facts(error="channel_not_found"), POSTING) is None

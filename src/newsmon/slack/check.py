@@ -8,10 +8,17 @@ included, at most `LIST_PAGES` pages of 200). Slack's facts (`is_archived`, `is_
 `is_private`) or its refusal give each channel one `Verdict` (`judge`, pure); the verdicts give
 one `Outcome` (`outcome`, pure), which the command turns into its exit status. A check Slack
 refuses for want of a read scope says so (`CANNOT_CHECK`, naming the scope) instead of guessing.
+
+The check has one time limit in all (`deadline`, `--timeout`): each read's timeout is cut to the
+time left, a `Retry-After` is waited out only while it ends within it, and what is still unasked
+when it runs out is `TIMED_OUT`. A channel the delivery can post to but whose history the token
+cannot read (a lost post's look-up) gets a `Caveat`, a warning that does not fail the check.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,11 +36,15 @@ from newsmon.slack.senders import (
     redacted,
     web_client,
 )
+from newsmon.slack.transport import BoundedWebClient
 
 LIST_PAGES = 50  # conversations.list pages of 200 read at most: 10,000 channels
 PAGE_SIZE = 200  # Slack recommends at most 200 a page
 NOT_LISTED = "not_listed"  # a name not among the channels listed within LIST_PAGES
 PRIVATE_UNSEEN = "private_unseen"  # a name not among public channels; private need groups:read
+TIME_LIMIT = "time_limit"  # the check's time limit ran out before Slack was asked or answered
+DEADLINE = 120.0  # seconds in all, by default: Slack answers a read within one
+MAX_WAITS = 5  # Retry-After waits for one read; then it is left unanswered
 
 
 class Verdict(StrEnum):
@@ -46,6 +57,7 @@ class Verdict(StrEnum):
     NO_POST_SCOPE = "no_post_scope"  # the token lacks chat:write: every post is refused
     CANNOT_CHECK = "cannot_check"  # Slack refused the look-up itself (a read scope missing)
     UNANSWERED = "unanswered"  # Slack failing or asking to wait: try again later
+    TIMED_OUT = "timed_out"  # the check's time limit ran out before Slack answered for it
 
 
 REFUSED = frozenset(
@@ -57,6 +69,13 @@ REFUSED = frozenset(
         Verdict.CANNOT_CHECK,
     }
 )
+
+
+class Caveat(StrEnum):
+    """A warning about a channel the delivery can use, which does not fail the check."""
+
+    # a post whose answer is lost cannot be looked up: held, then posted unchecked (maybe twice)
+    HISTORY_UNREADABLE = "history_unreadable"
 
 
 class Access(StrEnum):
@@ -88,6 +107,7 @@ class Facts:
     error: str | None = None  # Slack's code (channel_not_found, missing_scope, …) or ours
     needed: str | None = None  # missing_scope's `needed`
     transient: bool = False  # Slack failing or rate limited: nothing is known
+    wait: float | None = None  # the Retry-After Slack asked for, when it was not waited out
 
     @classmethod
     def of(cls, item: Mapping[str, Any]) -> Facts:
@@ -106,9 +126,15 @@ class ChannelCheck:
     uses: tuple[str, ...]
     verdict: Verdict
     reason: str
+    caveat: tuple[Caveat, str] | None = None  # a warning and its reason
 
     def line(self) -> str:
         return f"{self.channel}  [{'; '.join(self.uses)}]  {self.verdict}: {self.reason}"
+
+    def warning(self) -> str | None:
+        if self.caveat is None:
+            return None
+        return f"warning {self.caveat[0]} {self.channel}: {self.caveat[1]}"
 
 
 @dataclass(frozen=True)
@@ -135,6 +161,7 @@ class Report:
     reason: str = ""
     identity: Identity | None = None
     channels: list[ChannelCheck] = field(default_factory=list)
+    limit: float = DEADLINE  # the time limit the check ran under, to name it
 
     @property
     def outcome(self) -> Outcome:
@@ -147,8 +174,17 @@ class Report:
             return [f"Slack did not answer about the token, try again later: {self.reason}"]
         out = self.identity.lines() if self.identity else []
         out += [c.line() for c in self.channels]
+        warnings = [w for w in (c.warning() for c in self.channels) if w]
+        out += warnings
+        late = [c.channel for c in self.channels if c.verdict is Verdict.TIMED_OUT]
+        if late:
+            out.append(
+                f"not checked within {self.limit:g} s (--timeout): {', '.join(late)}; "
+                "Slack answered slowly or asked to wait"
+            )
         good = sum(c.verdict is Verdict.POSTABLE for c in self.channels)
-        out.append(f"{len(self.channels)} channel(s): {good} postable, {self.outcome}")
+        summary = f"{len(self.channels)} channel(s): {good} postable, {self.outcome}"
+        out.append(summary + (f", {len(warnings)} warning(s)" if warnings else ""))
         return out
 
 
@@ -167,6 +203,13 @@ def channel_uses(topics: Iterable[str], slack: SlackConfig) -> dict[str, tuple[s
 def judge(facts: Facts, scopes: frozenset[str] | None) -> tuple[Verdict, str]:
     """A channel's verdict and the reason, from Slack's facts and the token's scopes (None:
     unknown, when Slack sent no `x-oauth-scopes`: membership alone decides)."""
+    if facts.error == TIME_LIMIT:
+        return Verdict.TIMED_OUT, "not checked: the check's time limit ran out"
+    if facts.transient and facts.wait is not None:
+        return Verdict.UNANSWERED, (
+            f"Slack asked to wait {facts.wait:g} s ({facts.error}), not waited within the "
+            "check's time limit: try again later (or raise --timeout)"
+        )
     if facts.transient:
         return Verdict.UNANSWERED, f"Slack did not answer ({facts.error}): try again later"
     if facts.error == "missing_scope":
@@ -197,6 +240,20 @@ def judge(facts: Facts, scopes: frozenset[str] | None) -> tuple[Verdict, str]:
     return Verdict.NOT_IN_CHANNEL, "not_in_channel: invite the bot to the channel"
 
 
+def caveat(facts: Facts, scopes: frozenset[str] | None) -> tuple[Caveat, str] | None:
+    """A warning for a channel Slack described: the history scope the delivery's look-up of a
+    lost post needs there (`SlackWebSender.find`), when Slack named the token's scopes."""
+    if facts.error or scopes is None:
+        return None
+    needed = "groups:history" if facts.private else "channels:history"
+    if needed in scopes:
+        return None
+    return Caveat.HISTORY_UNREADABLE, (
+        f"a post whose answer is lost cannot be looked up (needs {needed}): it is held, then "
+        "posted unchecked and may show twice"
+    )
+
+
 def outcome(access: Access, verdicts: Iterable[Verdict]) -> Outcome:
     """A refused token first, then Slack unreachable for it; then a channel that cannot be
     posted to (or checked) before one Slack did not answer for."""
@@ -207,7 +264,7 @@ def outcome(access: Access, verdicts: Iterable[Verdict]) -> Outcome:
     seen = set(verdicts)
     if seen & REFUSED:
         return Outcome.CHANNELS_REFUSED
-    if Verdict.UNANSWERED in seen:
+    if seen & {Verdict.UNANSWERED, Verdict.TIMED_OUT}:
         return Outcome.UNREACHABLE
     return Outcome.ALL_POSTABLE
 
@@ -235,12 +292,54 @@ class _Refused(Exception):
 
     def facts(self) -> Facts:
         code = self.failure.code or str(self.failure)
-        return Facts(error=code, needed=self.needed, transient=self.transient)
+        wait = self.failure.retry_after if self.failure.kind is Kind.RATE_LIMITED else None
+        return Facts(error=code, needed=self.needed, transient=self.transient, wait=wait)
 
 
-def _call(what: str, call: Callable[[], Any]) -> Any:
-    """One read, through the reader's retry handlers (a dropped connection, a 5xx, a short
-    `Retry-After`); every failure as `_Refused`, never quoting the token."""
+class _TimedOut(Exception):
+    """The check's time limit ran out before this read was answered (or asked)."""
+
+    def facts(self) -> Facts:
+        return Facts(error=TIME_LIMIT)
+
+
+class _Reader:
+    """Reads within one time limit in all: each read's timeout cut to the time left; a failing
+    read tried once more and a `Retry-After` waited out (up to `MAX_WAITS` times) while time
+    is left. slack_sdk's own retry handlers are off: they would sleep past the limit."""
+
+    def __init__(self, client: BoundedWebClient, timeout: float, seconds: float) -> None:
+        self.client = client
+        self.timeout = int(max(1, timeout))
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def __call__(self, what: str, call: Callable[[], Any]) -> Any:
+        waits, retried = 0, False
+        while True:
+            if self.left() <= 0:
+                raise _TimedOut()
+            self.client.timeout = max(1, min(self.timeout, math.ceil(self.left())))
+            try:
+                return _once(what, call)
+            except _Refused as exc:
+                kind = exc.failure.kind
+                wait = (exc.failure.retry_after or 0.0) if kind is Kind.RATE_LIMITED else 0.5
+                if kind is Kind.RATE_LIMITED and waits < MAX_WAITS and wait < self.left():
+                    waits += 1
+                elif kind is Kind.TRANSIENT and not retried and self.left() > wait:
+                    retried = True
+                elif kind is Kind.TRANSIENT and self.left() <= 0:
+                    raise _TimedOut() from None  # cut off by the limit, not Slack failing
+                else:
+                    raise
+            time.sleep(wait)
+
+
+def _once(what: str, call: Callable[[], Any]) -> Any:
+    """One read; every failure as `_Refused`, never quoting the token."""
     try:
         return call()
     except SlackApiError as exc:
@@ -264,39 +363,47 @@ def check(
     base_url: str | None = None,
     timeout: float = 15.0,
     pages: int = LIST_PAGES,
+    deadline: float = DEADLINE,
 ) -> Report:
-    """Ask Slack about the token and every channel in `uses`; posts nothing."""
-    client = web_client(token, base_url=base_url, timeout=timeout)
+    """Ask Slack about the token and every channel in `uses`, within `deadline` seconds in all
+    (each read within `timeout`); posts nothing."""
+    client = web_client(token, base_url=base_url, timeout=timeout, reads=False)
+    read = _Reader(client, timeout, deadline)
     try:
-        me = _call("auth.test", client.auth_test)
+        me = read("auth.test", client.auth_test)
     except _Refused as exc:
         access = Access.REFUSED if exc.failure.kind is Kind.CREDENTIAL else Access.UNREACHABLE
-        return Report(access, str(exc.failure))
+        return Report(access, str(exc.failure), limit=deadline)
+    except _TimedOut:
+        reason = f"no answer to auth.test within the check's time limit ({deadline:g} s)"
+        return Report(Access.UNREACHABLE, reason, limit=deadline)
     user, user_id, team, team_id, url = (
         str(me.get(k) or "?") for k in ("user", "user_id", "team", "team_id", "url")
     )
     identity = Identity(user, user_id, team, team_id, url, scopes_of(me.headers))
     names = [c for c in uses if not is_channel_id(c)]
-    facts = _by_name(client, names, pages) if names else {}
+    facts = _by_name(read, names, pages) if names else {}
     for channel in uses:
         if is_channel_id(channel):
-            facts[channel] = _by_id(client, channel)
-    report = Report(Access.OK, identity=identity)
+            facts[channel] = _by_id(read, channel)
+    report = Report(Access.OK, identity=identity, limit=deadline)
     for channel, used in uses.items():
         verdict, reason = judge(facts[channel], identity.scopes)
-        report.channels.append(ChannelCheck(channel, used, verdict, reason))
+        warning = caveat(facts[channel], identity.scopes)
+        report.channels.append(ChannelCheck(channel, used, verdict, reason, warning))
     return report
 
 
-def _by_id(client: Any, channel: str) -> Facts:
+def _by_id(read: _Reader, channel: str) -> Facts:
+    client = read.client
     try:
-        answer = _call("conversations.info", lambda: client.conversations_info(channel=channel))
-    except _Refused as exc:
+        answer = read("conversations.info", lambda: client.conversations_info(channel=channel))
+    except (_Refused, _TimedOut) as exc:
         return exc.facts()
     return Facts.of(answer.get("channel") or {})
 
 
-def _by_name(client: Any, names: list[str], pages: int) -> dict[str, Facts]:
+def _by_name(read: _Reader, names: list[str], pages: int) -> dict[str, Facts]:
     """The channels named, from `conversations.list`: public and private (`groups:read`), or
     public only when the token lacks `groups:read`. Stops once every name is found, or after
     `pages` pages; a name still unseen then is `NOT_LISTED`."""
@@ -307,7 +414,9 @@ def _by_name(client: Any, names: list[str], pages: int) -> dict[str, Facts]:
     done = 0
     while done < pages:
         try:
-            page = _call("conversations.list", _lister(client, types, cursor))
+            page = read("conversations.list", _lister(read.client, types, cursor))
+        except _TimedOut as exc:
+            return {n: found.get(bare) or exc.facts() for n, bare in wanted.items()}
         except _Refused as exc:
             if exc.failure.code == "missing_scope" and "," in types and done == 0:
                 types = "public_channel"  # no groups:read: public channels can still be seen
