@@ -1,7 +1,10 @@
 """Thread replies Slack will not put in their story's thread: refused for good (the thread is
 gone or locked, the channel takes none) or posted at the channel's top level. Such a reply is
 dropped (`skipped`) with its reason: never retried, never counted against Slack's health nor
-against the channel, which still takes alerts (README "Story threads")."""
+against the channel, which still takes alerts (README "Story threads"). When the story's message
+itself is gone, the alert remembers it (`Replies.thread_gone`): later copies' replies, in this
+pass or any later one, are dropped without asking Slack, which would refuse them again or post
+them at the top level again."""
 
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ UNTHREADABLE = {
     # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
     "restricted_action_non_threadable_channel": "the channel takes no thread replies",
 }
+# Refusals saying the story's message takes no reply ever again: remembered on its alert.
+GONE_FOR_GOOD = frozenset({"thread_not_found", "cannot_reply_to_message"})
 # Slack took a reply but posted it at the channel's top level (the story's message deleted as it
 # went out, slack-go/slack#1571): it is deleted and dropped, and so are the story's others.
 UNTHREADED = "Slack posted the reply at the channel's top level: the story's message is gone"
@@ -32,13 +37,14 @@ class LostThreads:
 
     def __init__(self, replies: Replies, sender: Sender, errors: list[str]) -> None:
         self.replies, self.sender, self.errors = replies, sender, errors
-        self.gone: set[int] = set()  # alerts whose reply Slack posted at the top level
+        self.gone: dict[int, str] = {}  # alerts whose thread this pass found gone: why
 
     def skip(self, claim: Claim, job: ReplyJob) -> bool:
         """Drop a reply of a story whose thread this pass found gone; whether it was."""
-        if job.alert_id not in self.gone:
+        why = self.gone.get(job.alert_id)
+        if why is None:
             return False
-        self.replies.reply_dropped(claim, job.id, UNTHREADED)
+        self.replies.reply_dropped(claim, job.id, why)
         return True
 
     def refused(self, claim: Claim, job: AlertJob | ReplyJob, failure: SlackFailure) -> bool:
@@ -50,13 +56,13 @@ class LostThreads:
             return False
         reason = f"{failure} ({why})"
         self.replies.reply_dropped(claim, job.id, reason)
-        self.errors.append(f"{job.channel}: thread reply dropped: {reason}")
+        others = self._forget(job, reason) if failure.code in GONE_FOR_GOOD else 0
+        self._report(job, reason, others)
         return True
 
     def take_back(self, claim: Claim, job: ReplyJob, posted: Posted) -> None:
         """A reply Slack posted at the channel's top level, away from its story: delete it (the
         bot's own message), drop it, and drop the story's other replies."""
-        self.gone.add(job.alert_id)
         delete: Callable[[str, str], None] | None = getattr(self.sender, "delete", None)
         done = "deleted"
         try:
@@ -67,7 +73,15 @@ class LostThreads:
             done = f"not deleted: {failure}"
         reason = f"{UNTHREADED} ({done})"
         self.replies.reply_dropped(claim, job.id, reason)
-        others = self.replies.drop_pending(job.alert_id, UNTHREADED)
+        self._report(job, reason, self._forget(job, UNTHREADED))
+
+    def _forget(self, job: ReplyJob, reason: str) -> int:
+        """The story's message takes no more replies: said on its alert, for this pass and the
+        next ones, and its queued replies dropped. How many of those."""
+        self.gone[job.alert_id] = reason
+        return self.replies.thread_gone(job.alert_id, reason)
+
+    def _report(self, job: ReplyJob, reason: str, others: int) -> None:
         self.errors.append(
             f"{job.channel}: thread reply dropped: {reason}"
             + (f"; {others} more of the story's replies dropped" if others else "")
