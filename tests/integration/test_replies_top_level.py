@@ -15,6 +15,7 @@ the reason, and the story's other replies are not posted.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,32 @@ def test_a_thread_refused_not_found_takes_no_reply_in_later_passes(
         outcome = deliver(ctx)
         assert (outcome.replies_sent, outcome.replies_failed, outcome.errors) == (0, 0, [])
         assert len(slack.attempts) == refused  # Slack was not asked again
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 2
+    finally:
+        ctx.close()
+
+
+def test_a_reply_another_delivery_gives_back_after_its_thread_is_gone_is_dropped(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """A reply another delivery held (claimed, then given back: a long Retry-After) while this
+    one found the thread gone was pending again afterwards, and the next pass posted it at the
+    top level."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        [parent] = slack.top_level("#news")
+        slack.unthreaded.add(parent["ts"])
+        assert copy_from(ctx, story, "wire-a") == 1
+        other = ctx.store.new_claim(timedelta(minutes=10))
+        [held] = ctx.store.replies.claim_replies(other, 1)
+        assert copy_from(ctx, story, "wire-b") == 1
+        assert deliver(ctx).replies_sent == 0  # wire-b's reply, un-threaded: deleted
+        ctx.store.replies.release_reply(other, held.id, None)
+        assert deliver(ctx).replies_sent == 0
+        assert len(appeared_at_top_level(slack, "#news")) == 2  # the alert, wire-b's deleted
         assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 2
     finally:
         ctx.close()
