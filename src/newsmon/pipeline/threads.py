@@ -9,7 +9,9 @@ them at the top level again."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+from newsmon.alerts import Marker
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.corpus.replies import Replies
 from newsmon.slack import Kind, Posted, Sender, SlackFailure
@@ -47,10 +49,17 @@ class LostThreads:
         self.replies.reply_dropped(claim, job.id, why)
         return True
 
-    def refused(self, claim: Claim, job: AlertJob | ReplyJob, failure: SlackFailure) -> bool:
+    def refused(
+        self,
+        claim: Claim,
+        job: AlertJob | ReplyJob,
+        failure: SlackFailure,
+        lost: Marker | None = None,
+    ) -> bool:
         """Drop a reply Slack refused for its thread for good; whether it was. Also when the
-        lookup of a reply whose answer was lost is refused: its thread (the story's message)
-        was deleted, `thread_not_found`, not a history the bot cannot read."""
+        lookup of a reply whose answer was lost (`lost`: its marker) is refused: its thread
+        (the story's message) was deleted, `thread_not_found`, not a history the bot cannot
+        read; the reply may then stand at the channel's top level (`_sweep`)."""
         why = UNTHREADABLE.get(failure.code or "")
         if why is None or not isinstance(job, ReplyJob):
             return False
@@ -58,6 +67,8 @@ class LostThreads:
         self.replies.reply_dropped(claim, job.id, reason)
         others = self._forget(job, reason) if failure.code in GONE_FOR_GOOD else 0
         self._report(job, reason, others)
+        if lost is not None and job.unknown_since and failure.code in GONE_FOR_GOOD:
+            self._sweep(job, lost, job.unknown_since)
         return True
 
     def take_back(self, claim: Claim, job: ReplyJob, posted: Posted) -> None:
@@ -74,6 +85,29 @@ class LostThreads:
         reason = f"{UNTHREADED} ({done})"
         self.replies.reply_dropped(claim, job.id, reason)
         self._report(job, reason, self._forget(job, UNTHREADED))
+
+    def _sweep(self, job: ReplyJob, marker: Marker, since: datetime) -> None:
+        """A reply whose answer was lost, its thread found gone since: Slack may have posted it
+        at the channel's top level then (its answer would have said so). Delete it if there."""
+        delete: Callable[[str, str], None] | None = getattr(self.sender, "delete", None)
+        try:
+            ts = self.sender.find(job.channel, marker, since)
+            if ts is None:
+                return
+            if delete is None:
+                raise SlackFailure("the sender cannot delete it", Kind.MESSAGE)
+            known: Callable[[str], str | None] | None = getattr(self.sender, "channel_id", None)
+            delete((known(job.channel) if known else None) or job.channel, ts)
+        except SlackFailure as failure:
+            self.errors.append(
+                f"{job.channel}: thread reply r{job.id} may stand at the channel's top level, "
+                f"its thread gone: {failure}"
+            )
+            return
+        self.errors.append(
+            f"{job.channel}: thread reply r{job.id} was posted at the channel's top level, its "
+            "thread gone: deleted"
+        )
 
     def _forget(self, job: ReplyJob, reason: str) -> int:
         """The story's message takes no more replies: said on its alert, for this pass and the
