@@ -71,3 +71,35 @@ def test_a_lost_reply_whose_thread_was_deleted_is_dropped_not_an_unreadable_hist
     finally:
         ctx.close()
     assert len(fake.replies()) == 1
+
+
+def test_a_lost_reply_slack_posted_at_the_top_level_is_deleted_once_its_thread_is_gone(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The story's message deleted as its reply went out: Slack posted the reply at the
+    channel's top level, and the answer saying so was lost (a timeout). The next pass's lookup
+    in the thread was refused `thread_not_found` and the reply dropped, but it stood at the
+    top level for good, away from its story."""
+    slack: dict[str, Any] = {"retry_delays_minutes": [0.0], "timeout": 1.0}
+    ctx = context(config_path(tmp_path, db_url, **slack), fake)
+    try:
+        [article] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        [parent] = fake.top_level("#news")
+        wire = ctx.store.sync_feed("wire-copy", "https://wire.example/feed.xml", "en")
+        assert ctx.store.queue_replies(article, wire.id, "https://wire.example/copy") == 1
+        fake.unthreaded.add(parent["ts"])  # deleted as the reply goes out
+        fake.delay_after, fake.delay_after_from = 2.0, 1  # its answer comes too late: lost
+        assert deliver(ctx).retrying == 1
+        fake.delay_after = 0.0
+        fake.posts.remove(parent)
+        assert len(fake.top_level("#news")) == 1  # the reply, at the top level
+
+        outcome = deliver(ctx)
+        status, _ = _reply(ctx)
+        assert status is AlertStatus.SKIPPED and outcome.replies_sent == 0
+        assert fake.top_level("#news") == []
+        [deleted] = fake.deleted
+        assert deleted["metadata"]["event_type"] == "newsmon_reply"
+    finally:
+        ctx.close()

@@ -15,7 +15,9 @@ the reason, and the story's other replies are not posted.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -88,5 +90,88 @@ def test_a_reply_slack_posts_at_the_top_level_is_deleted_and_ends_the_storys_rep
         assert deleted["metadata"]["event_type"] == "newsmon_reply"
         [reply] = slack.replies()
         assert "wire-c" in reply["text"]
+    finally:
+        ctx.close()
+
+
+def appeared_at_top_level(slack: FakeSlack, channel: str) -> list[dict[str, Any]]:
+    """Every post the team saw at the channel's top level, those deleted since included."""
+    cid = slack.channel_id(channel)
+    return [
+        p for p in slack.posts + slack.deleted if not p.get("thread_ts") and p["channel_id"] == cid
+    ]
+
+
+def test_a_thread_found_gone_takes_no_reply_in_later_passes(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """Nothing stored said the story's thread was gone: each later copy, pass after pass, was
+    posted at the channel's top level again (a notification, a double post until deleted)."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        [parent] = slack.top_level("#news")
+        slack.unthreaded.add(parent["ts"])
+        assert copy_from(ctx, story, "wire-a") == 1
+        assert deliver(ctx).replies_sent == 0
+        assert len(appeared_at_top_level(slack, "#news")) == 2  # the alert, the reply deleted
+        for source in ("wire-b", "wire-c"):  # later copies, each in its own pass
+            copy_from(ctx, story, source)
+            outcome = deliver(ctx)
+            assert (outcome.replies_sent, outcome.replies_failed) == (0, 0)
+        assert len(appeared_at_top_level(slack, "#news")) == 2
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 3
+        assert ctx.store.replies.count_replies(AlertStatus.PENDING) == 0
+    finally:
+        ctx.close()
+
+
+def test_a_thread_refused_not_found_takes_no_reply_in_later_passes(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """After `thread_not_found`, each later copy was posted to Slack again to be refused again,
+    one error line in every pass's summary: now it is dropped without asking Slack."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        slack.posts.clear()  # someone deleted the story's message in Slack
+        assert copy_from(ctx, story, "wire-a") == 1
+        assert deliver(ctx).replies_sent == 0
+        refused = len(slack.attempts)
+        copy_from(ctx, story, "wire-b")
+        outcome = deliver(ctx)
+        assert (outcome.replies_sent, outcome.replies_failed, outcome.errors) == (0, 0, [])
+        assert len(slack.attempts) == refused  # Slack was not asked again
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 2
+    finally:
+        ctx.close()
+
+
+def test_a_reply_another_delivery_gives_back_after_its_thread_is_gone_is_dropped(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """A reply another delivery held (claimed, then given back: a long Retry-After) while this
+    one found the thread gone was pending again afterwards, and the next pass posted it at the
+    top level."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        [parent] = slack.top_level("#news")
+        slack.unthreaded.add(parent["ts"])
+        assert copy_from(ctx, story, "wire-a") == 1
+        other = ctx.store.new_claim(timedelta(minutes=10))
+        [held] = ctx.store.replies.claim_replies(other, 1)
+        assert copy_from(ctx, story, "wire-b") == 1
+        assert deliver(ctx).replies_sent == 0  # wire-b's reply, un-threaded: deleted
+        ctx.store.replies.release_reply(other, held.id, None)
+        assert deliver(ctx).replies_sent == 0
+        assert len(appeared_at_top_level(slack, "#news")) == 2  # the alert, wire-b's deleted
+        assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 2
     finally:
         ctx.close()

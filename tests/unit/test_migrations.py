@@ -116,3 +116,16 @@ def test_0021_adds_a_flapping_problems_runs_and_its_downgrade_drops_them(tmp_pat
             assert_adds_a_column(engine, "0021", "health_problems", column)
         finally:
             engine.dispose()
+
+
+def test_0022_adds_why_an_alerts_thread_is_gone_and_its_downgrade_drops_it(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk22.db'}")
+    try:
+        assert_adds_a_column(engine, "0022", "alerts", "thread_gone")
+    finally:
+        engine.dispose()

@@ -5,7 +5,9 @@ One reply per source per alert (a story in one channel), never for the source th
 announced; a reply is sent only once its alert has a Slack message to thread under, and is
 dropped (`skipped`) while that alert is not posted (failed, held back); re-queuing the alert
 (`Outbox.retry_alerts`, or a backfill with alerts reviving a held-back one:
-`Outbox.enqueue_alert`) brings its dropped replies back (`revive_replies`).
+`Outbox.enqueue_alert`) brings its dropped replies back (`revive_replies`). An alert whose
+Slack message turned out gone (`thread_gone`, learnt from a reply) takes no more: later replies
+are stored dropped with that reason, never posted.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     """New rows, for the caller's transaction, saying that `feed_id` carried the story of
     `article_id` at `url`: one per alert of the story that announced another source and has no
     reply from this one yet. A failed or held-back alert's reply is stored dropped (skipped):
-    it goes out only if the alert is re-queued (`alerts retry`, `backfill --alerts`) and posts."""
+    it goes out only if the alert is re-queued (`alerts retry`, `backfill --alerts`) and posts.
+    One under an alert whose thread is gone (`Replies.thread_gone`) is stored dropped with why:
+    posted, Slack would refuse it or put it at the channel's top level."""
     article = s.get(ArticleRow, article_id)
     source = s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
     if article is None or not source:
@@ -53,14 +57,16 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     head = article.duplicate_of_id or article.id
     members = story_members(head)
     alerts = s.execute(
-        select(AlertRow.id, AlertRow.channel, AlertRow.status, FeedRow.name)
+        select(AlertRow.id, AlertRow.channel, AlertRow.status, AlertRow.thread_gone, FeedRow.name)
         .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
         .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
         .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_REPLY_TO))
     ).all()
     # the alert itself names its own source: no reply for that one
     wanted = {
-        a: (channel, status) for a, channel, status, announced in alerts if announced != source
+        a: (channel, NOT_POSTED if status in _NOT_POSTED else gone)
+        for a, channel, status, gone, announced in alerts
+        if announced != source
     }
     if not wanted:
         return []
@@ -75,17 +81,15 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     if len(link) > MAX_URL:  # cut, it would lead to another page or none: the site instead
         link = site_root(link)[:MAX_URL]
     return [
-        ReplyRow(alert_id=a, channel=channel, source=source, url=link, status=AlertStatus.PENDING)
-        if status not in _NOT_POSTED
-        else ReplyRow(
+        ReplyRow(
             alert_id=a,
             channel=channel,
             source=source,
             url=link,
-            status=AlertStatus.SKIPPED,
-            last_error=NOT_POSTED,
+            status=AlertStatus.SKIPPED if dropped else AlertStatus.PENDING,
+            last_error=dropped,
         )
-        for a, (channel, status) in wanted.items()
+        for a, (channel, dropped) in wanted.items()
         if a not in replied
     ]
 
@@ -160,8 +164,23 @@ class Replies:
                 .values(status=AlertStatus.SKIPPED, last_error=NOT_POSTED)
                 .execution_options(synchronize_session=False)
             )
+            # queued before its thread was found gone (another pass's sighting meanwhile)
+            gone = select(AlertRow.thread_gone).where(AlertRow.id == ReplyRow.alert_id)
+            s.execute(
+                update(ReplyRow)
+                .where(
+                    ReplyRow.status == AlertStatus.PENDING,
+                    ReplyRow.alert_id.in_(
+                        select(AlertRow.id).where(AlertRow.thread_gone.is_not(None))
+                    ),
+                )
+                .values(status=AlertStatus.SKIPPED, last_error=gone.scalar_subquery())
+                .execution_options(synchronize_session=False)
+            )
             posted = select(AlertRow.id).where(
-                AlertRow.status == AlertStatus.SENT, AlertRow.slack_ts.is_not(None)
+                AlertRow.status == AlertStatus.SENT,
+                AlertRow.slack_ts.is_not(None),
+                AlertRow.thread_gone.is_(None),
             )
             where = [ReplyRow.alert_id.in_(posted)]
             ids = claims.claim_rows(s, ReplyRow, claim, limit, where, filt or claims.Filter())
@@ -204,9 +223,17 @@ class Replies:
         with self._db.session() as s:
             return claims.mark_skipped(s, ReplyRow, reply_id, claim, reason[:2000])
 
-    def drop_pending(self, alert_id: int, reason: str) -> int:
-        """Drop (skip) the alert's queued replies: its thread is gone. How many."""
+    def thread_gone(self, alert_id: int, reason: str) -> int:
+        """The alert's Slack message takes no more replies (deleted): remember why, so later
+        copies' replies are dropped unposted (`reply_rows`), and drop (skip) its queued ones.
+        How many were dropped."""
         with self._db.session() as s:
+            s.execute(
+                update(AlertRow)
+                .where(AlertRow.id == alert_id, AlertRow.thread_gone.is_(None))
+                .values(thread_gone=reason[:2000])
+                .execution_options(synchronize_session=False)
+            )
             done = s.execute(
                 update(ReplyRow)
                 .where(ReplyRow.alert_id == alert_id, ReplyRow.status == AlertStatus.PENDING)

@@ -266,6 +266,10 @@ class AlertRow(Base):
     # When it gave up (status failed): health reports alerts that did so recently. None for
     # alerts failed before migration 0018, which kept no time.
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why its Slack message takes no more thread replies (deleted: `thread_not_found`, or a
+    # reply Slack un-threaded), learnt from a reply (migration 0022): later replies are dropped
+    # with it, unposted. None while its thread takes replies, or nothing says otherwise.
+    thread_gone: Mapped[str | None] = mapped_column(Text)
 
 
 class ReplyRow(Base):

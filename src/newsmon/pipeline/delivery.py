@@ -317,8 +317,8 @@ class Delivery:
             if failure.kind is Kind.CREDENTIAL:
                 self._release(item)
                 self._stop_credentials(str(failure))
-            if self.threads.refused(item.claim, item.job, failure):  # a reply's thread is gone
-                self._history_read(item.channel)  # Slack read it: no scope is missing
+            if self.threads.refused(item.claim, item.job, failure, item.message.marker):
+                self._history_read(item.channel)  # the thread is gone; no scope is missing
                 return Lookup.GONE, None
             self._lookup_failed(item.channel, failure)
             return Lookup.FAILED, None

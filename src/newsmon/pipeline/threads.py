@@ -1,12 +1,17 @@
 """Thread replies Slack will not put in their story's thread: refused for good (the thread is
 gone or locked, the channel takes none) or posted at the channel's top level. Such a reply is
 dropped (`skipped`) with its reason: never retried, never counted against Slack's health nor
-against the channel, which still takes alerts (README "Story threads")."""
+against the channel, which still takes alerts (README "Story threads"). When the story's message
+itself is gone, the alert remembers it (`Replies.thread_gone`): later copies' replies, in this
+pass or any later one, are dropped without asking Slack, which would refuse them again or post
+them at the top level again."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+from newsmon.alerts import Marker
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.corpus.replies import Replies
 from newsmon.slack import Kind, Posted, Sender, SlackFailure
@@ -21,6 +26,8 @@ UNTHREADABLE = {
     # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
     "restricted_action_non_threadable_channel": "the channel takes no thread replies",
 }
+# Refusals saying the story's message takes no reply ever again: remembered on its alert.
+GONE_FOR_GOOD = frozenset({"thread_not_found", "cannot_reply_to_message"})
 # Slack took a reply but posted it at the channel's top level (the story's message deleted as it
 # went out, slack-go/slack#1571): it is deleted and dropped, and so are the story's others.
 UNTHREADED = "Slack posted the reply at the channel's top level: the story's message is gone"
@@ -32,31 +39,41 @@ class LostThreads:
 
     def __init__(self, replies: Replies, sender: Sender, errors: list[str]) -> None:
         self.replies, self.sender, self.errors = replies, sender, errors
-        self.gone: set[int] = set()  # alerts whose reply Slack posted at the top level
+        self.gone: dict[int, str] = {}  # alerts whose thread this pass found gone: why
 
     def skip(self, claim: Claim, job: ReplyJob) -> bool:
         """Drop a reply of a story whose thread this pass found gone; whether it was."""
-        if job.alert_id not in self.gone:
+        why = self.gone.get(job.alert_id)
+        if why is None:
             return False
-        self.replies.reply_dropped(claim, job.id, UNTHREADED)
+        self.replies.reply_dropped(claim, job.id, why)
         return True
 
-    def refused(self, claim: Claim, job: AlertJob | ReplyJob, failure: SlackFailure) -> bool:
+    def refused(
+        self,
+        claim: Claim,
+        job: AlertJob | ReplyJob,
+        failure: SlackFailure,
+        lost: Marker | None = None,
+    ) -> bool:
         """Drop a reply Slack refused for its thread for good; whether it was. Also when the
-        lookup of a reply whose answer was lost is refused: its thread (the story's message)
-        was deleted, `thread_not_found`, not a history the bot cannot read."""
+        lookup of a reply whose answer was lost (`lost`: its marker) is refused: its thread
+        (the story's message) was deleted, `thread_not_found`, not a history the bot cannot
+        read; the reply may then stand at the channel's top level (`_sweep`)."""
         why = UNTHREADABLE.get(failure.code or "")
         if why is None or not isinstance(job, ReplyJob):
             return False
         reason = f"{failure} ({why})"
         self.replies.reply_dropped(claim, job.id, reason)
-        self.errors.append(f"{job.channel}: thread reply dropped: {reason}")
+        others = self._forget(job, reason) if failure.code in GONE_FOR_GOOD else 0
+        self._report(job, reason, others)
+        if lost is not None and job.unknown_since and failure.code in GONE_FOR_GOOD:
+            self._sweep(job, lost, job.unknown_since)
         return True
 
     def take_back(self, claim: Claim, job: ReplyJob, posted: Posted) -> None:
         """A reply Slack posted at the channel's top level, away from its story: delete it (the
         bot's own message), drop it, and drop the story's other replies."""
-        self.gone.add(job.alert_id)
         delete: Callable[[str, str], None] | None = getattr(self.sender, "delete", None)
         done = "deleted"
         try:
@@ -67,7 +84,38 @@ class LostThreads:
             done = f"not deleted: {failure}"
         reason = f"{UNTHREADED} ({done})"
         self.replies.reply_dropped(claim, job.id, reason)
-        others = self.replies.drop_pending(job.alert_id, UNTHREADED)
+        self._report(job, reason, self._forget(job, UNTHREADED))
+
+    def _sweep(self, job: ReplyJob, marker: Marker, since: datetime) -> None:
+        """A reply whose answer was lost, its thread found gone since: Slack may have posted it
+        at the channel's top level then (its answer would have said so). Delete it if there."""
+        delete: Callable[[str, str], None] | None = getattr(self.sender, "delete", None)
+        try:
+            ts = self.sender.find(job.channel, marker, since)
+            if ts is None:
+                return
+            if delete is None:
+                raise SlackFailure("the sender cannot delete it", Kind.MESSAGE)
+            known: Callable[[str], str | None] | None = getattr(self.sender, "channel_id", None)
+            delete((known(job.channel) if known else None) or job.channel, ts)
+        except SlackFailure as failure:
+            self.errors.append(
+                f"{job.channel}: thread reply r{job.id} may stand at the channel's top level, "
+                f"its thread gone: {failure}"
+            )
+            return
+        self.errors.append(
+            f"{job.channel}: thread reply r{job.id} was posted at the channel's top level, its "
+            "thread gone: deleted"
+        )
+
+    def _forget(self, job: ReplyJob, reason: str) -> int:
+        """The story's message takes no more replies: said on its alert, for this pass and the
+        next ones, and its queued replies dropped. How many of those."""
+        self.gone[job.alert_id] = reason
+        return self.replies.thread_gone(job.alert_id, reason)
+
+    def _report(self, job: ReplyJob, reason: str, others: int) -> None:
         self.errors.append(
             f"{job.channel}: thread reply dropped: {reason}"
             + (f"; {others} more of the story's replies dropped" if others else "")
