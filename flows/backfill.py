@@ -25,6 +25,7 @@ from flows.common import (
     open_context,
     record_crash,
     record_lost_process,
+    unwalked,
 )
 from newsmon import progress
 from newsmon.clock import utcnow
@@ -195,11 +196,11 @@ def backfill(
         done, outcome, diffs, previewed = 0, ReclassifyOutcome(), list[MatchDiff](), 0
         for part in ctx.store.reclassify_batches(start, end, feed=feed, batch=BATCH):
             if dry_run:
-                counted, changes = preview_task(ctx, part, topics)
+                counted, changes = preview_task(unwalked(ctx), unwalked(part), topics)
                 previewed += counted  # as the real run counts: with topics, fewer than read
                 diffs.extend(changes)
             else:
-                outcome.add(reclassify_task(ctx, part, alerts, topics))
+                outcome.add(reclassify_task(unwalked(ctx), unwalked(part), alerts, topics))
             done += len(part)
             watch.update(done)
         watch.finish()
@@ -216,7 +217,9 @@ def backfill(
             return result
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = (
-            deliver_task(ctx, ctx.config.slack.max_per_pass, require_slack) if alerts else None
+            deliver_task(unwalked(ctx), ctx.config.slack.max_per_pass, require_slack)
+            if alerts
+            else None
         )
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
         refused = finish_run(ctx, run_id, result.as_dict(), delivery)
@@ -283,7 +286,9 @@ async def backfill_urls(
                 def done(n: int, first: int = first) -> None:  # the batches before count too
                     watch.update(first + n)
 
-                pages += await pages_task(ctx, fetcher, part, source, alerts, dry_run, done)
+                pages += await pages_task(
+                    unwalked(ctx), unwalked(fetcher), part, source, alerts, dry_run, done
+                )
         watch.finish()
         delivery = None
         if alerts and not dry_run:

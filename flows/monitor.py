@@ -27,6 +27,7 @@ from flows.common import (
     record_lost_process,
     release_feed_claims,
     settle_lost_runs,
+    unwalked,
 )
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
@@ -231,7 +232,10 @@ async def monitor(
         batches = [feeds[i : i + FEEDS_PER_TASK] for i in range(0, len(feeds), FEEDS_PER_TASK)]
         async with ctx.fetching() as fetcher:
             results = await asyncio.gather(
-                *(process_feeds_task(ctx, fetcher, b, b[0].name, force) for b in batches),
+                *(
+                    process_feeds_task(unwalked(ctx), unwalked(fetcher), b, b[0].name, force)
+                    for b in batches
+                ),
                 return_exceptions=True,
             )
         outcomes = settle_batches(ctx, batches, results)
@@ -241,7 +245,7 @@ async def monitor(
                 logger.warning("feed %s failed: %s", outcome.feed, describe_failure(outcome))
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
-        delivery = await deliver_task(ctx, require_slack)
+        delivery = await deliver_task(unwalked(ctx), require_slack)
         totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
         lookback = max(blocked_passes, STREAK_LOOKBACK)
         earlier = ctx.store.runs.recent_runs("monitor", limit=lookback, before_id=run_id)
