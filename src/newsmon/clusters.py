@@ -33,6 +33,7 @@ from newsmon.dedup import (
     jaccard_estimate,
     lead_containment,
     lead_keys,
+    note_only,
     opening,
     short_body,
     told_apart,
@@ -164,6 +165,8 @@ def find_cluster(
         first = queries.first_with_hash(digest) if digest else None
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
+    if note_only(article.title, article.text):
+        return None  # no story to compare (`dedup.note_only`)
     if article.signature is not None:
         found = near_copy(queries, article, when)
         if found is not None:
@@ -177,7 +180,8 @@ def near_copy(
     """The most similar cluster whose signature reaches the near-duplicate threshold, but
     for a candidate that is another story of the same site under a shared block of furniture
     (`dedup.told_apart`; short texts only, up to LOOKALIKE_TEXT_CHARS: their texts are read,
-    once some candidate reaches the threshold)."""
+    once some candidate reaches the threshold), or a text that is only an editor's note
+    (`dedup.note_only`)."""
     assert article.signature is not None
     alike = [
         (candidate, similarity)
@@ -190,7 +194,9 @@ def near_copy(
         own = headline_free_body(article.title, article.text)
         found = queries.texts([c.id for c, _ in alike], LOOKALIKE_TEXT_CHARS)
         apart = {
-            t.candidate.id for t in found if told_apart(own, headline_free_body(t.title, t.text))
+            t.candidate.id
+            for t in found
+            if note_only(t.title, t.text) or told_apart(own, headline_free_body(t.title, t.text))
         }
         alike = [(c, s) for c, s in alike if c.id not in apart]
     best: Nearest | None = None
@@ -255,7 +261,7 @@ def short_copy(
         return None
     best: Nearest | None = None
     for found in queries.texts(ids, SHORT_CANDIDATE_CHARS):
-        if not found.candidate.near_in_time(when):
+        if not found.candidate.near_in_time(when) or note_only(found.title, found.text):
             continue
         other = headline_free_body(found.title, found.text)
         similarity = body_similarity(body, other)
@@ -292,6 +298,8 @@ def lead_copy(
         if not found.candidate.near_in_time(when):
             continue
         other = short_body(found.title, found.text) if found.whole else None
+        if other is not None and note_only(found.title, found.text):
+            continue
         if own is not None and other is None:
             similarity = lead_containment(own, opening(found.title, found.text))
         elif own is None and other is not None:

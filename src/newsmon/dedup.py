@@ -242,15 +242,18 @@ def headline_free_body(
     page, they do not tell the story (a link post's summary is a template around one).
     `fold` is the normalisation (`normalise_text` unless given)."""
     fold = fold or normalise_text
-    if not text:
-        return ""
+    return fold(_ADDRESS.sub(" ", _without_headline(title, text or "", fold)))
+
+
+def _without_headline(title: str | None, text: str, fold: Callable[[str], str]) -> str:
+    """The text (not normalised) without its first line when that line is the headline."""
     first, sep, rest = text.strip().partition("\n")
     head, name = fold(first), fold(title or "")
     if sep and head and name:
         shorter, longer = sorted((head, name), key=len)
         if longer.startswith(shorter) and len(shorter) * 2 >= len(longer):
-            text = rest
-    return fold(_ADDRESS.sub(" ", text))
+            return rest
+    return text
 
 
 def short_body(
@@ -372,6 +375,40 @@ def told_apart(a: str, b: str) -> bool:
     ):
         return False
     return not is_short_duplicate(body_similarity(own_a, own_b))
+
+
+# --- a text that is only an editor's note -------------------------------------------------------
+#
+# A column's feed summary can be nothing but the series' editor's note, cut inside it ("[※ 편집자
+# 주 = … 시간과 공간의..."): every part carries the note, so two parts' teasers are alike and tell
+# nothing of either story (real items: two parts of a weekly column a week apart joined at 0.77,
+# the later one never announced). Such a text joins no story and no story joins it by a
+# similarity rule; an identical body still joins by its hash. Only a note the brackets hold counts
+# ("[편집자주] …" does not say where the note ends). README "Deduplication".
+
+_NOTE = re.compile(
+    r"\s*([\[(【〔])\s*※?\s*(?:편집자\s*주|editor[’']?s?[’']?\s*note)\s*[=:：]", re.I
+)
+_CLOSE = {"[": "]", "(": ")", "【": "】", "〔": "〕"}
+# The note opens the body (after a headline line at most): only this prefix is searched for it.
+NOTE_SEARCH_CHARS = 2000
+
+
+def note_only(title: str | None, text: str | None) -> bool:
+    """Whether a text (headline line aside) is an editor's note in brackets and, after it, less
+    than MIN_SHORT_BODY_CHARS of anything else (the feed cut the text inside the note)."""
+    if not text or not _NOTE.search(text[:NOTE_SEARCH_CHARS]):
+        return False  # the common case, without normalising a line of a long text
+    body = _without_headline(title, text, normalise_text)
+    found = _NOTE.match(body)
+    if found is None:
+        return False
+    opened, depth = found.group(1), 1
+    for at in range(found.end(), len(body)):
+        depth += (body[at] == opened) - (body[at] == _CLOSE[opened])
+        if not depth:
+            return len(normalise_text(body[at + 1 :])) < MIN_SHORT_BODY_CHARS
+    return True  # never closed: the text ends inside the note
 
 
 # --- a teaser and the opening of a long article -----------------------------------------------

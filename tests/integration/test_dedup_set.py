@@ -6,12 +6,14 @@ from pathlib import Path
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
 from newsmon.dedup import MIN_SIGNATURE_CHARS, normalise_text, short_body
+from tests.support.articles import new_article
 from tests.support.dedup_set import (
     SHORT_VARIANTS,
     VARIANTS,
     documents,
     evaluate,
     lookalikes,
+    notes,
     pieces,
 )
 
@@ -73,3 +75,54 @@ def test_stories_of_one_site_under_the_same_furniture_stay_apart(tmp_path: Path)
     # copies carrying the same furniture still join, by the whole text or the short body
     reasons = {how.rsplit(" ", 1)[-1] for how, _ in result.decisions.values() if how}
     assert {"(near)", "(short)"} <= reasons
+
+
+def test_teasers_that_are_only_an_editors_note_are_no_copies(tmp_path: Path) -> None:
+    """Two parts of a weekly column whose feed summaries are nothing but the column's editor's
+    note (cut inside it) were one story: the later part was never announced. A summary that
+    closes the note and opens its story still joins its copies."""
+    note_only = {"ko-n-column-2", "en-n-series-2"}
+    # a copy of a teaser that is only a note has no story to be found by either (README)
+    docs = [d for d in documents(notes()) if d.label not in note_only]
+    assert {d.id for d in docs if d.variant == "negative"} == {"ko-n-column-3", "en-n-series-3"}
+    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    try:
+        result = evaluate(store, docs)
+    finally:
+        store.close()
+    assert result.false_merges == []
+    assert result.recall == 1.0, result.false_negatives
+    assert result.true_positives == 2 * len(SHORT_VARIANTS)
+
+
+def test_a_teaser_that_is_only_a_note_is_joined_to_no_other_part(tmp_path: Path) -> None:
+    """Another part whose text is the same note, closed, and a little of its story (under a
+    third of it: the look-alike rule cannot tell), or a long page opening with the note, and a
+    teaser that is only the note were one story in either order (short, near, lead): the one
+    stored second was never announced."""
+    cut = [p for p in notes() if p.id in ("ko-n-column-2", "en-n-series-2")]
+    closing = {"ko": " 등을 다룹니다.]", "en": "]"}
+    own = {
+        "ko": "서울의 한 고등학교는 이번 학기부터 AI가 만든 영상을 가려내는 수업을 정규 과목으로 "
+        "열었고 학생 300명이 듣는다.",
+        "en": "A school district in Ohio now teaches pupils to spot generated video every term.",
+    }
+    joined = []
+    cases = [(p, long, first) for p in cut for long in (False, True) for first in (0, 1)]
+    for n, (piece, long, first) in enumerate(cases):
+        note = piece.summary.removesuffix("...") + closing[piece.lang]
+        story = " ".join([own[piece.lang]] * (30 if long else 1))
+        teaser = f"{piece.title}\n{piece.summary}"  # as a page's text keeps its headline
+        pair = [
+            new_article(piece.url, teaser, signed=True, title=piece.title),
+            new_article(f"{piece.url}/3", f"{note} {story}", signed=True, title="Part 3"),
+        ]
+        store = Store.open(f"sqlite:///{tmp_path / f'c{n}.db'}")
+        try:
+            store.add_article(pair[first])
+            found = store.add_article(pair[1 - first])
+        finally:
+            store.close()
+        if found.duplicate_of is not None:
+            joined.append((piece.lang, long, first, found.duplicate_reason))
+    assert joined == []

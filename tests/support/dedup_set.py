@@ -129,6 +129,13 @@ def lookalikes() -> tuple[Piece, ...]:
     return tuple(p for path in sorted((DATA / "lookalikes").glob("*.txt")) for p in _parse(path))
 
 
+@cache
+def notes() -> tuple[Piece, ...]:
+    """Parts of one series whose feed summaries are its editor's note (data/dedup/notes), and a
+    part whose summary closes the note and opens its story."""
+    return tuple(p for path in sorted((DATA / "notes").glob("*.txt")) for p in _parse(path))
+
+
 # --- site templates ---------------------------------------------------------------------------
 
 _CHROME = {

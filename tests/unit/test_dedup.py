@@ -102,3 +102,26 @@ def test_short_bodies_are_compared_exactly_and_indexed_apart_from_whole_texts() 
     assert body_similarity(one, one) == 1.0 and body_similarity(one, "") == 0.0
     assert is_short_duplicate(body_similarity(one, one.replace("ten days", "10 days")))
     assert not is_short_duplicate(body_similarity(one, other))
+
+
+# --- a text that is only an editor's note -------------------------------------------------------
+
+NOTE = "[※ 편집자 주 = 매주 화요일 생성형 인공지능(AI)과 함께 사는 법을 짚어 봅니다.]"
+LEDE = (
+    "서울의 한 고등학교는 이번 학기부터 AI가 만든 영상을 가려내는 수업을 정규 과목으로 열었고 "
+    "학생 300명이 듣는다."
+)
+
+
+def test_only_a_bracketed_editors_note_with_nothing_after_it_is_note_only() -> None:
+    """Such a text joins nothing by similarity: only what is surely the note may count, or its
+    copies would be announced twice."""
+    from newsmon.dedup import note_only
+
+    assert note_only(None, NOTE[:45] + "...")  # the feed cut it inside the note
+    assert note_only("편집자 노트", f"편집자 노트\n{NOTE} (끝)")  # the headline line aside
+    assert note_only(None, "(Editor's note: this series asks who pays for the grid (part 2)...")
+    assert not note_only(None, f"{NOTE} {LEDE}")  # the note closed, then the story
+    assert not note_only(None, f"{LEDE} {NOTE}")  # a note that does not open the text
+    assert not note_only(None, f"[편집자주] {LEDE}")  # no bracket says where such a note ends
+    assert not note_only(None, f"(Editor's note: updated (twice)) {LEDE}")
