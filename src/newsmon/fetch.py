@@ -427,7 +427,7 @@ class Fetcher:
             cut = until is not None and (budget.when() or until) >= until
             line = f"took longer than {self.config.total_timeout:g}s"
             if cut:  # the task's time, not the site's allowance, ran out
-                line = "not done when the feeds task's time for downloads ran out"
+                line = "not done when the task's time for downloads ran out"
             result.fail(FailureKind.TIMEOUT, line)
         except Exception as exc:  # every failure becomes a recorded line, never a crash
             result.fail(*describe(exc))
