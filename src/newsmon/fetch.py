@@ -150,11 +150,12 @@ def _sendable(validator: str) -> bool:
 
 
 class SlotWait(Exception):
-    """No connection to the host came free in time: its other requests held every slot."""
+    """No connection to the host came free in time: its other requests held every slot. The
+    wait is to a tenth of a second: a task's time for downloads ends it at any instant."""
 
     def __init__(self, host: str, seconds: float | None) -> None:
         super().__init__(
-            f"waited {seconds or 0:g}s for a connection to {host or 'the host'} "
+            f"waited {round(seconds or 0, 1):g}s for a connection to {host or 'the host'} "
             "(its other requests held the slots); not requested"
         )
 
