@@ -25,6 +25,7 @@ from flows.common import (
     open_context,
     record_crash,
     record_lost_process,
+    task_budget,
     unwalked,
 )
 from newsmon import progress
@@ -91,9 +92,19 @@ async def pages_task(
     dry_run: bool,
     done: Callable[[int], None],
 ) -> list[PageOutcome]:
-    return await backfill_pages(
-        ctx, fetcher, urls, feed=feed, announce=announce, dry_run=dry_run, done=done
-    )
+    """Within the task's timeout, as a feeds task (`flows.common.task_budget`): a page whose
+    turn, download or extraction would outlast it fails alone, and the batch is reported."""
+    with task_budget(ctx, BACKFILL_TASK_TIMEOUT) as pages_until:
+        return await backfill_pages(
+            ctx,
+            fetcher,
+            urls,
+            feed=feed,
+            announce=announce,
+            dry_run=dry_run,
+            done=done,
+            pages_until=pages_until,
+        )
 
 
 def finish_run(

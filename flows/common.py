@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -13,7 +15,7 @@ from uuid import UUID
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun, State
-from prefect.context import FlowRunContext
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.exceptions import ObjectNotFound
 from prefect.logging.loggers import flow_run_logger
 from prefect.utilities.annotations import quote
@@ -24,6 +26,7 @@ from newsmon.corpus.records import RunStatus
 from newsmon.pipeline import Context, PassClaim
 from newsmon.pipeline.claims import new_owner
 from newsmon.pipeline.outcomes import error_line
+from newsmon.turns import deadline_in, downloads_until, task_times, work_until
 from newsmon.urls import hide_secrets
 
 T = TypeVar("T")
@@ -66,6 +69,26 @@ DELIVERY_TIMEOUT = timeout_setting("NEWSMON_DELIVERY_TIMEOUT_SECONDS", 5 * 60)
 BACKFILL_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TIMEOUT_SECONDS", 3 * 60 * 60)
 DIGEST_TIMEOUT = timeout_setting("NEWSMON_DIGEST_TIMEOUT_SECONDS", 30 * 60)
 BACKFILL_TASK_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TASK_TIMEOUT_SECONDS", 15 * 60)
+
+
+@contextmanager
+def task_budget(ctx: Context, default: float) -> Iterator[float]:
+    """The running task's times (`newsmon.turns.task_times`; `default`: its timeout outside a
+    task run) in force for the block: every download ends, and no CPU work starts, early
+    enough for the task to end in time with its results. Yields the event loop's time after
+    which no page gets its turn. A task of pages on slow hosts then fails them alone instead
+    of timing out with its whole batch."""
+    run = TaskRunContext.get()
+    seconds = run.task.timeout_seconds if run and run.task.timeout_seconds else default
+    fetch = ctx.config.fetch
+    times = task_times(
+        seconds,
+        download=fetch.total_timeout,
+        parse=fetch.feed_parse_timeout_seconds,
+        extract=ctx.config.extract.page_timeout_seconds,
+    )
+    with downloads_until(deadline_in(times.downloads)), work_until(deadline_in(times.work)):
+        yield deadline_in(times.pages)
 
 
 def open_context(config_path: str | None, *, read_only: bool = False) -> Context:

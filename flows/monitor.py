@@ -14,7 +14,6 @@ from datetime import timedelta
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.context import TaskRunContext
 
 from flows.common import (
     DELIVERY_TIMEOUT,
@@ -27,6 +26,7 @@ from flows.common import (
     record_lost_process,
     release_feed_claims,
     settle_lost_runs,
+    task_budget,
     unwalked,
 )
 from newsmon.clock import utcnow
@@ -47,7 +47,6 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
 from newsmon.slack import CredentialError
-from newsmon.turns import deadline_in, downloads_until, task_times
 from newsmon.verdict import BLOCKED_PASSES, STREAK_LOOKBACK, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
@@ -73,18 +72,10 @@ async def process_feeds_task(
     granted its turn last to download, and every download (retries included) ends early enough
     for its parsing, extraction and storing, so a feed that started late in its batch, a
     `fetch.feed_pages_budget_seconds` longer than the task, or a slow host tried
-    `fetch.retries` times defers its pages or fails alone instead of timing the batch out."""
-    run = TaskRunContext.get()
-    seconds = run.task.timeout_seconds if run and run.task.timeout_seconds else FEEDS_TASK_TIMEOUT
-    fetch, extract = ctx.config.fetch, ctx.config.extract
-    times = task_times(
-        seconds,
-        download=fetch.total_timeout,
-        parse=fetch.feed_parse_timeout_seconds,
-        extract=extract.page_timeout_seconds,
-    )
-    with downloads_until(deadline_in(times.downloads)):
-        pages_until = deadline_in(times.pages)
+    `fetch.retries` times defers its pages or fails alone instead of timing the batch out;
+    CPU work no worker has taken by the task's time for it is not run, and its entries wait
+    for the next pass (more pages in hand than workers queued past the task's end)."""
+    with task_budget(ctx, FEEDS_TASK_TIMEOUT) as pages_until:
         return await process_feeds(ctx, fetcher, feeds, force=force, pages_until=pages_until)
 
 

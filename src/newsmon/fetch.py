@@ -150,11 +150,12 @@ def _sendable(validator: str) -> bool:
 
 
 class SlotWait(Exception):
-    """No connection to the host came free in time: its other requests held every slot."""
+    """No connection to the host came free in time: its other requests held every slot. The
+    wait is to a tenth of a second: a task's time for downloads ends it at any instant."""
 
     def __init__(self, host: str, seconds: float | None) -> None:
         super().__init__(
-            f"waited {seconds or 0:g}s for a connection to {host or 'the host'} "
+            f"waited {round(seconds or 0, 1):g}s for a connection to {host or 'the host'} "
             "(its other requests held the slots); not requested"
         )
 
@@ -427,7 +428,7 @@ class Fetcher:
             cut = until is not None and (budget.when() or until) >= until
             line = f"took longer than {self.config.total_timeout:g}s"
             if cut:  # the task's time, not the site's allowance, ran out
-                line = "not done when the feeds task's time for downloads ran out"
+                line = "not done when the task's time for downloads ran out"
             result.fail(FailureKind.TIMEOUT, line)
         except Exception as exc:  # every failure becomes a recorded line, never a crash
             result.fail(*describe(exc))

@@ -56,7 +56,8 @@ class PassTotals:
     pages_retried: int
     pages_recovered: int
     pages_postponed: int
-    # not requested: their feed's page budget ran out before their host's turn (a later pass)
+    # not requested: their feed's page budget ran out before their host's turn (a later pass);
+    # and entries whose CPU work no worker took within the feeds task's time
     pages_deferred: int
     text_sources: dict[str, int]  # sorted by source
     matches: dict[str, int]  # sorted by topic
@@ -104,7 +105,7 @@ class PassTotals:
             pages_retried=sum(f.pages_retried for f in feeds),
             pages_recovered=sum(f.pages_recovered for f in feeds),
             pages_postponed=sum(f.pages_postponed for f in feeds),
-            pages_deferred=sum(f.pages_deferred for f in feeds),
+            pages_deferred=sum(f.pages_deferred + f.entries_late for f in feeds),
             text_sources=dict(sorted(sources.items())),
             matches=dict(sorted(matches.items())),
             alerts_queued=sum(f.alerts_queued for f in feeds),

@@ -8,7 +8,9 @@ at most `fetch.per_host` slots. A feed's pages that have not had their turn by t
 deadline (`fetch.feed_pages_budget_seconds`) are not requested this pass (`OutOfTime`): the
 caller stores them from their teasers and tries them on a later pass, so a slow host's queue
 never runs a batch past its timeout. A feeds task's times (`task_times`) end the turns, and
-every download, early enough for the work that follows them to end within the task.
+every download, early enough for the work that follows them to end within the task; and they
+end the wait of CPU work for a page worker (`work_until`, `WorkSlots`), which a worker's
+budget bounds only once the worker takes it.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 __all__ = [
+    "NoTimeForWork",
     "OutOfTime",
     "PageTurns",
     "TaskTimes",
+    "WorkSlots",
     "deadline_in",
     "downloads_deadline",
     "downloads_until",
     "hold_both",
     "task_times",
+    "work_until",
 ]
 
 # What storing a feed's entries and recording it may take after its last CPU work.
@@ -47,6 +52,19 @@ class OutOfTime(Exception):
         )
 
 
+class NoTimeForWork(Exception):
+    """No worker took this CPU work (a feed's parsing, a page's extraction) by the feeds
+    task's time for it (`work_until`): it was not run; its feed or entry waits for a later
+    pass."""
+
+    def __init__(self, work: str) -> None:
+        self.work = work
+        super().__init__(
+            f"{work} not started: no worker was free before the task's time for it ran out; "
+            "left for a later pass"
+        )
+
+
 def deadline_in(seconds: float) -> float:
     """The event loop's time `seconds` from now, as `PageTurns.turn` takes it."""
     return asyncio.get_running_loop().time() + seconds
@@ -55,10 +73,12 @@ def deadline_in(seconds: float) -> float:
 @dataclass(frozen=True)
 class TaskTimes:
     """Seconds into a feeds task: after `pages` no page gets its turn; by `downloads` every
-    download has ended (cut short, or not retried)."""
+    download has ended (cut short, or not retried); after `work` no CPU work starts in a
+    worker (what queued for one is left for a later pass)."""
 
     pages: float
     downloads: float
+    work: float
 
 
 def task_times(task_seconds: float, *, download: float, parse: float, extract: float) -> TaskTimes:
@@ -66,12 +86,15 @@ def task_times(task_seconds: float, *, download: float, parse: float, extract: f
     (`fetch.total_timeout`), feed parsing of `parse` and page extraction of `extract` seconds
     (each run once more when its worker died). After its last download a feed may still parse,
     analyse its pages from their teasers and store them; a page granted its turn last still
-    downloads. Each leave is at most half the task (a task set shorter than them)."""
+    downloads. CPU work given a worker last may run its budget twice (a page's, then its
+    teaser's in the same slot; or once more when its worker died); what waits for a worker
+    then is not started. Each leave is at most half the task (a task set shorter than them)."""
     work = 2 * (parse + extract) + STORE_SECONDS
     half = task_seconds / 2
     return TaskTimes(
         pages=task_seconds - min(work + download, half),
         downloads=task_seconds - min(work, half),
+        work=task_seconds - min(2 * max(parse, extract) + STORE_SECONDS, half),
     )
 
 
@@ -95,6 +118,66 @@ def downloads_until(deadline: float | None) -> Iterator[None]:
 def downloads_deadline() -> float | None:
     """The deadline `downloads_until` set for this task (None: none)."""
     return _UNTIL.get()
+
+
+# The event loop's time after which no CPU work starts in a worker (None: no limit).
+_WORK: ContextVar[float | None] = ContextVar("newsmon_work_until", default=None)
+
+
+@contextmanager
+def work_until(deadline: float | None) -> Iterator[None]:
+    """CPU work asked for in the block, and in the tasks it starts, that has no worker slot by
+    `deadline` (the event loop's time; None: no limit) is not run (`WorkSlots`). A worker's
+    budget runs from when it takes the work: with more pages in hand than workers, pages
+    downloaded in time queued past a feeds task's timeout, which failed its batch."""
+    token = _WORK.set(deadline)
+    try:
+        yield
+    finally:
+        _WORK.reset(token)
+
+
+# The slots a task holds (`WorkSlots.held`), so that its further work runs in them.
+_HOLDING: ContextVar[WorkSlots | None] = ContextVar("newsmon_work_slot", default=None)
+
+
+class WorkSlots:
+    """One slot per page worker (`size`; 0: no limit). CPU work waits for a slot here, where
+    the feeds task's time for it (`work_until`) ends the wait, not in pebble's queue, where a
+    worker's budget starts only when the worker takes the work. A task holding a slot runs its
+    further work in it (a teaser's analysis after its page's), not behind the queue."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()  # one per event loop: a pool may outlive a loop
+        if self._free is None or self._free[0] is not loop:
+            self._free = (loop, asyncio.Semaphore(self.size))
+        return self._free[1]
+
+    @asynccontextmanager
+    async def held(self, what: str) -> AsyncIterator[None]:
+        """A slot for the block, or the one this task holds; `NoTimeForWork` (`what`: the
+        work, for the line) when none is free by the `work_until` deadline."""
+        if self.size == 0 or _HOLDING.get() is self:
+            yield
+            return
+        until, free = _WORK.get(), self._semaphore()
+        if until is not None and asyncio.get_running_loop().time() >= until:
+            raise NoTimeForWork(what)
+        try:
+            async with asyncio.timeout_at(until):
+                await free.acquire()
+        except TimeoutError:
+            raise NoTimeForWork(what) from None
+        token = _HOLDING.set(self)
+        try:
+            yield
+        finally:
+            _HOLDING.reset(token)
+            free.release()
 
 
 class PageTurns:

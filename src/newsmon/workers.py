@@ -53,10 +53,12 @@ from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
 from newsmon.memcap import address_space, address_space_peak, near_the_cap, reached_the_cap
 from newsmon.rules import Rules, TopicMatch
+from newsmon.turns import NoTimeForWork, WorkSlots
 
 _PRELOAD = ["newsmon.workers"]  # trafilatura, lxml, numpy, feedparser, the rules: once a server
 _PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
+_FeedArgs = tuple[bytes, str, str | None, str | None, int | None, str | None]  # parse_feed's
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,7 @@ class PagePool:
         self.memory_mb = config.extract.worker_memory_mb
         self.tasks_per_worker = config.extract.tasks_per_worker
         self.size = worker_count(config.workers)
+        self.slots = WorkSlots(self.size)  # what waits for a worker waits there, in time
         self._pool: ProcessPool | None = None
         self._proven: ProcessPool | None = None  # the pool whose workers have run a task
         self._retiring: list[tuple[ProcessPool, threading.Thread]] = []  # left, draining
@@ -357,7 +360,7 @@ class PagePool:
         return pool if pool is not None else await asyncio.to_thread(self._started)
 
     async def analyse(self, job: PageJob) -> PageAnalysis:
-        """The page's analysis, or PageFailed with the reason to store.
+        """The page's analysis, or PageFailed with the reason to store (NoTimeForWork: none).
 
         A page whose worker died is analysed once more in a new worker, as a feed is (see
         `parse_feed`): a worker that ran out of memory on one page can crash on the next."""
@@ -376,7 +379,7 @@ class PagePool:
             result: PageAnalysis = await self._run(
                 "extraction", self.budget, _analyse_in_worker, job
             )
-        except WorkStopped:
+        except (WorkStopped, NoTimeForWork):
             raise
         except Exception as exc:
             raise PageFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
@@ -392,28 +395,29 @@ class PagePool:
         task stopped as its worker's death, so it runs once more (`_again_if_died`) in the new
         pool. A pool that never ran one cannot start its workers (the memory cap is below
         their needs): it is kept, so every later task fails at once, not after a new start."""
-        pool = await self._ready()
-        try:
-            future = pool.schedule(task, args=args, timeout=budget)
-        except RuntimeError:  # pebble gave the pool up before this task
-            raise await self._given_up(pool, work) from None
-        try:
-            result: Done = await asyncio.wrap_future(future)
-        except Exception as exc:
-            stop = stopped(exc, work, budget, self.memory_mb)
-            if stop is None:
-                self._proven = pool  # a worker ran the task (it failed on its own)
-                raise
-            if stop.stop is Stop.NO_WORKERS:
+        async with self.slots.held(work):  # or NoTimeForWork (newsmon.turns)
+            pool = await self._ready()
+            try:
+                future = pool.schedule(task, args=args, timeout=budget)
+            except RuntimeError:  # pebble gave the pool up before this task
                 raise await self._given_up(pool, work) from None
-            self._proven = pool  # over a budget, or died at it: the worker had started
-            if stop.stop is Stop.MEMORY:
+            try:
+                result: Done = await asyncio.wrap_future(future)
+            except Exception as exc:
+                stop = stopped(exc, work, budget, self.memory_mb)
+                if stop is None:
+                    self._proven = pool  # a worker ran the task (it failed on its own)
+                    raise
+                if stop.stop is Stop.NO_WORKERS:
+                    raise await self._given_up(pool, work) from None
+                self._proven = pool  # over a budget, or died at it: the worker had started
+                if stop.stop is Stop.MEMORY:
+                    self._retire(pool)
+                raise stop from None
+            self._proven = pool
+            if result.spent:
                 self._retire(pool)
-            raise stop from None
-        self._proven = pool
-        if result.spent:
-            self._retire(pool)
-        return result.value
+            return result.value
 
     def _retire(self, pool: ProcessPool) -> None:
         """Leave `pool`, one of its workers spent (`Done`): the next task starts a new pool
@@ -457,8 +461,7 @@ class PagePool:
     ) -> ParsedFeed:
         """`feeds.parse_feed` in a worker, within `fetch.feed_parse_timeout_seconds` and the
         memory cap. Raises FeedParseError (not a feed), WorkStopped (over a budget, or the
-        worker died), or the parser's own unexpected error, as it would in this process (as a
-        WorkerError when it cannot be pickled).
+        worker died), NoTimeForWork (no worker took it in time), or the parser's own error.
 
         A feed whose worker died is parsed once more, in a new worker, before it is failed: a
         worker that ran out of memory on one task can abort or crash on the next (seen: signal
@@ -477,9 +480,7 @@ class PagePool:
         args = (data, url, http_charset, content_type, max_entries, zone)
         return await _again_if_died(lambda: self._parse_once(args))
 
-    async def _parse_once(
-        self, args: tuple[bytes, str, str | None, str | None, int | None, str | None]
-    ) -> ParsedFeed:
+    async def _parse_once(self, args: _FeedArgs) -> ParsedFeed:
         result: ParsedFeed = await self._run(
             "feed parsing", self.feed_budget, _parse_in_worker, *args
         )

@@ -19,7 +19,9 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.devsite import SiteServer
 from newsmon.verdict import PagesFailed, VerdictKind
-from tests.flows.test_monitor_flow import site_config
+from tests.conftest import DEMO_SITE
+from tests.flows.test_monitor_flow import CHANNELS, FEEDS, site_config
+from tests.support.configs import write_config
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -100,3 +102,42 @@ def test_pages_stored_already_are_not_tried_and_one_loaded_page_completes_the_ru
     runs = page_runs(db)  # newest first
     assert [r.status for r in runs] == [RunStatus.FAILED, RunStatus.COMPLETED, RunStatus.COMPLETED]
     assert runs[2].summary["failures_total"] == 1 and runs[2].error is None
+
+
+TASK_SECONDS = 8.0  # the backfill-pages task's timeout here (15 min by default)
+
+
+def test_a_batch_of_pages_slower_than_its_task_reports_every_page(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The `backfill-pages` task gave its downloads no deadline: a batch of pages on a slow
+    host outlasted the task's timeout, the run crashed and every page's outcome was lost,
+    the page read at once from another host too. Now its downloads end in the task's time, as
+    a feeds task's do: the pages read are reported stored, the others failed, each in one
+    line (those never requested: list it again)."""
+    import flows.backfill as backfill_flows
+    from flows.backfill import backfill_urls
+
+    slow = ["/en/deepseek-open-source-week.html", "/en/eu-ai-act-guidance.html"]
+    slow += ["/en/ftc-ai-inquiry.html", "/en/phone-review.html", "/en/us-aisi-layoffs.html"]
+    for path in slow:  # 1.5 s each, one at a time: 7.5 s, the task has 8
+        site.routes[path] = {**site.routes.get(path, {}), "delay": 1.5}
+    config = write_config(
+        tmp_path, feeds=FEEDS, base=site.base, channels=CHANNELS, fetch={"per_host": 1}
+    )
+    task = backfill_flows.pages_task.with_options(timeout_seconds=TASK_SECONDS)
+    monkeypatch.setattr(backfill_flows, "pages_task", task)
+    quick = SiteServer(DEMO_SITE.resolve(), host="127.0.0.2").start()
+    try:
+        first = quick.url("/ko/ai-basic-act.html")
+        urls = [first, *(site.url(p) for p in slow)]
+        result = asyncio.run(backfill_urls(urls=urls, config_path=str(config)))
+    finally:
+        quick.stop()
+    fates = {p.url: p for p in result.pages}
+    assert fates[first].fate == "new", fates[first]
+    late = [p for p in result.pages if p.fate == "failed"]  # cut short, or never requested
+    assert late and all(p.error and "\n" not in p.error for p in late), late
+    assert any("list it again" in (p.error or "") for p in late), late
+    [run] = page_runs(tmp_path / "corpus.db")
+    assert run.status is RunStatus.COMPLETED, run

@@ -22,6 +22,7 @@ from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import SiteServer, serve
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from newsmon.turns import deadline_in, downloads_until
 from tests.support.configs import make_config
 
 MB = 1024 * 1024
@@ -363,6 +364,39 @@ def test_a_feed_waits_for_a_busy_hosts_connection_no_longer_than_its_timeout(
         "waited 1s for a connection to 127.0.0.1"
     )
     assert waited < 2.0  # the pages held the host until about 2.4 s
+
+
+def test_a_feed_whose_hosts_slot_frees_after_the_tasks_downloads_fails_as_a_timeout(
+    site: SiteServer,
+) -> None:
+    """A feeds task's time for downloads (`downloads_until`) ends a feed's wait for its busy
+    host's connection before `total_timeout` does: the feed fails as a timeout of its own, in
+    one line, not as the task's internal error."""
+    config = FetchConfig(retries=0, per_host=1, total_timeout=5.0, allow_private_networks=True)
+
+    async def go() -> tuple[list[FetchResult], FetchResult, float]:
+        fetcher = Fetcher(config)
+        try:
+            pages = [  # the host's slot is busy for 6 x 0.4 s
+                asyncio.ensure_future(
+                    fetcher.get(site.url(f"/steady?n={n}"), max_bytes=MB, in_turn=True)
+                )
+                for n in range(6)
+            ]
+            await asyncio.sleep(0.05)
+            started = asyncio.get_running_loop().time()
+            with downloads_until(deadline_in(0.6)):
+                feed = await fetcher.get(site.url("/steady?feed"), max_bytes=MB)
+            waited = asyncio.get_running_loop().time() - started
+            return list(await asyncio.gather(*pages)), feed, waited
+        finally:
+            await fetcher.aclose()
+
+    pages, feed, waited = asyncio.run(go())
+    assert all(p.ok for p in pages)
+    assert feed.failure is FailureKind.TIMEOUT and feed.error is not None, feed
+    assert feed.error.startswith("waited 0.6s for a connection to 127.0.0.1"), feed.error
+    assert "\n" not in feed.error and waited < 1.5, waited
 
 
 def test_a_slow_answer_still_times_out_after_its_wait(site: SiteServer) -> None:

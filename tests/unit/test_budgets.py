@@ -297,10 +297,11 @@ def test_a_worker_still_near_its_cap_after_a_task_is_spent(
 def test_a_feeds_task_leaves_its_downloads_time_for_the_work_after_them() -> None:
     """The defaults: pages' last turn two minutes before the task's end (a 30 s download,
     a 20 s parse and a 10 s extraction, each twice, 30 s of storing), downloads ended 90 s
-    before it; each leave is half the task at most."""
+    before it; no CPU work given a worker after 530 s (the longer budget twice, and storing);
+    each leave is half the task at most."""
     default = task_times(600, download=30, parse=20, extract=10)
-    assert (default.pages, default.downloads) == (480, 510)
+    assert (default.pages, default.downloads, default.work) == (480, 510, 530)
     slow = task_times(600, download=120, parse=60, extract=60)
-    assert (slow.pages, slow.downloads) == (300, 330)  # half the task at most
+    assert (slow.pages, slow.downloads, slow.work) == (300, 330, 450)  # half the task at most
     short = task_times(8, download=30, parse=20, extract=10)
-    assert (short.pages, short.downloads) == (4, 4)
+    assert (short.pages, short.downloads, short.work) == (4, 4, 4)

@@ -29,7 +29,7 @@ from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
-from newsmon.turns import OutOfTime
+from newsmon.turns import NoTimeForWork, OutOfTime
 from newsmon.urls import anchor, carries_hidden_credentials, clean_url, item_of
 from newsmon.workers import PageAnalysis, PageFailed, PageJob, summary_only
 
@@ -135,7 +135,10 @@ async def analyse_page(
     if not framed.ok:
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
         return analysis
-    inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone))
+    try:
+        inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone))
+    except NoTimeForWork:  # as a frame not read: the page's own analysis stands
+        return analysis
     if inner.extracted.source not in ARTICLE_SOURCES:
         return analysis
     # the entry is still the page the feed linked to; its text is the frame's
@@ -145,16 +148,19 @@ async def analyse_page(
 
 
 async def _analyse(ctx: Context, job: PageJob) -> PageAnalysis:
-    try:
-        return await ctx.pages.analyse(job)
-    except PageFailed as exc:
-        log.info("%s: %s", job.url, exc)
-        job = job.without_page(str(exc))
-    try:
-        return await ctx.pages.analyse(job)
-    except PageFailed as exc:
-        log.info("%s (feed summary): %s", job.url, exc)
-        return summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
+    """The page's analysis, else its teaser's, in one worker slot: a teaser queued behind every
+    page waiting for a worker would not be analysed in the task's time (`NoTimeForWork`)."""
+    async with ctx.pages.slots.held("extraction"):
+        try:
+            return await ctx.pages.analyse(job)
+        except PageFailed as exc:
+            log.info("%s: %s", job.url, exc)
+            job = job.without_page(str(exc))
+        try:
+            return await ctx.pages.analyse(job)
+        except PageFailed as exc:
+            log.info("%s (feed summary): %s", job.url, exc)
+            return summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
 
 
 def alert_plan(
@@ -310,8 +316,10 @@ async def process_entry(
     """One new entry through the pass. An unexpected error is this entry's alone: it is
     counted and recorded on the feed as one line, and the feed's other entries go on. A page
     whose turn has not come by `deadline` (newsmon.turns) is stored from its teaser and
-    tried on a later pass. An entry naming an item of one of `items` (`urls.pages_of_items`:
-    a digest the feed links several items of) is its own text, its page not requested."""
+    tried on a later pass; one whose CPU work no worker took in the feeds task's time
+    (`NoTimeForWork`) is not stored, for the next pass. An entry naming an item of one of
+    `items` (`urls.pages_of_items`: a digest the feed links several items of) is its own
+    text, its page not requested."""
 
     async def through(page: FetchResult) -> EntryResult:
         outcome.bytes_received += len(page.content)
@@ -334,6 +342,9 @@ async def process_entry(
             deferred = isinstance(why, OutOfTime)
             async with fetcher.pages_in_hand:  # a teaser's analysis, like a page's, in turn
                 result = await through(_unfetched(entry, feed, home_url, why))
+    except NoTimeForWork:  # not stored: the whole entry waits for the next pass
+        outcome.entries_late += 1
+        return
     except Exception as exc:
         await entry_failed(ctx, feed_id, outcome, entry.link or url, exc)
         return
@@ -458,6 +469,8 @@ async def revisit_known(
             outcome.updated += await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )
+        except NoTimeForWork:  # the fingerprint stays old: the next pass re-reads it
+            outcome.entries_late += 1
         except Exception as exc:
             await entry_failed(ctx, feed_id, outcome, link, exc)
 

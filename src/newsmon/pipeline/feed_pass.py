@@ -22,7 +22,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
-from newsmon.turns import deadline_in
+from newsmon.turns import NoTimeForWork, deadline_in
 from newsmon.urls import pages_of_items, shown_url, without_credentials
 from newsmon.workers import Stop, WorkStopped
 
@@ -124,6 +124,9 @@ async def process_feed(
     except WorkStopped as exc:  # "feed parsing exceeded 20 s": this feed fails, alone
         failure = stopped_kind(exc.stop)
         return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
+    except NoTimeForWork as exc:  # not the feed's doing: soft, read again next pass
+        failure = FailureKind.DEFERRED
+        return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:
@@ -170,11 +173,14 @@ async def process_feed(
         await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
     _note_deferred(ctx, feed, outcome)
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
+    if outcome.entries_late:  # entries wait for the next pass, and so does the feed
+        nxt = poll.NextCheck(now, "entries left for the next pass")
     outcome.next_check = nxt
     outcome.moved_to = response.moved_to
     # An entry an unexpected error stopped is not stored; without validators the next pass
     # reads the whole feed again (no 304) and retries it, so the error delays it, never loses it.
-    retry_entries = outcome.entries_failed > 0
+    # So does an entry whose CPU work no worker took in time (`entries_late`).
+    retry_entries = outcome.entries_failed > 0 or outcome.entries_late > 0
     await asyncio.to_thread(
         ctx.store.record_feed_success,
         state.id,
@@ -195,16 +201,23 @@ async def process_feed(
 
 def _note_deferred(ctx: Context, feed: FeedConfig, outcome: FeedOutcome) -> None:
     """One line for pages not requested this pass: their host's turn did not come within the
-    feed's time (a busy host, not a failing one: no page of it timed out)."""
-    if not outcome.pages_deferred:
-        return
-    budget = ctx.config.fetch.feed_pages_budget_seconds
-    line = (
-        f"{outcome.pages_deferred} pages left for a later pass: their host's turn did not come "
-        f"within the feed's {budget:g} s for pages"
-    )
-    log.info("feed %s: %s", feed.name, line)
-    outcome.warning = "; ".join(filter(None, [outcome.warning, line]))
+    feed's time (a busy host, not a failing one: no page of it timed out); and one for entries
+    whose CPU work no worker took within the feeds task's time (busy workers, not the feed)."""
+    lines = []
+    if outcome.pages_deferred:
+        budget = ctx.config.fetch.feed_pages_budget_seconds
+        lines.append(
+            f"{outcome.pages_deferred} pages left for a later pass: their host's turn did not "
+            f"come within the feed's {budget:g} s for pages"
+        )
+    if outcome.entries_late:
+        lines.append(
+            f"{outcome.entries_late} entries left for the next pass: no worker was free for "
+            "them within the feeds task's time"
+        )
+    for line in lines:
+        log.info("feed %s: %s", feed.name, line)
+    outcome.warning = "; ".join(filter(None, [outcome.warning, *lines]))
 
 
 def stopped_kind(stop: Stop) -> FailureKind:

@@ -74,6 +74,9 @@ class FeedOutcome:
     # not requested: the feed's time for pages ran out while they waited for their host's
     # turn (newsmon.turns); stored from the teaser, or left due, and tried on a later pass
     pages_deferred: int = 0
+    # new or edited entries not stored: no worker took their CPU work within the feeds task's
+    # time (newsmon.turns.work_until); the feed is read whole, and due, at the next pass
+    entries_late: int = 0
     bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)

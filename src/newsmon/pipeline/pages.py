@@ -17,6 +17,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
+from newsmon.turns import NoTimeForWork, OutOfTime
 from newsmon.urls import canonical_url
 
 # Articles stored from given pages are attributed to this pseudo-feed unless `--feed` names one.
@@ -128,11 +129,14 @@ async def backfill_pages(
     announce: bool = False,
     dry_run: bool = False,
     done: Callable[[int], None] = lambda n: None,
+    pages_until: float | None = None,
 ) -> list[PageOutcome]:
     """Each URL once: a stored page is not fetched again (with `announce`, its alerts never
     sent are queued); a new one is fetched and stored like a feed entry, its alerts queued
     with `announce` and held back otherwise. `dry_run` stores nothing. `done` hears how many
-    pages are finished."""
+    pages are finished. A page whose host's turn has not come by `pages_until` (the event
+    loop's time), or whose extraction no worker took in the task's time, fails: listed
+    again, it is fetched then."""
     if not urls:
         return []
     now = utcnow()
@@ -151,7 +155,7 @@ async def backfill_pages(
             stored = known.get(key)
             if stored is not None:
                 return await asyncio.to_thread(_known, ctx, url, stored.id, announce, dry_run)
-            async with fetcher.turns.turn(url):  # its host's turn; body held until stored
+            async with fetcher.turns.turn(url, pages_until):  # its host's turn; body held
                 page = await fetch_page(ctx, fetcher, url, trusted=True)
                 if not page.ok:
                     return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
@@ -177,6 +181,13 @@ async def backfill_pages(
                 result.fate, "stored already"
             )
             return PageOutcome(url, fate, None, result.topics, result.alerts_queued)
+        except OutOfTime as late:  # never requested: its host was busy with the list's others
+            why = f"not requested: the task's time ran out while it waited for {late.host}'s turn"
+            return PageOutcome(url, "failed", error=f"{why}; list it again")
+        except NoTimeForWork as late:
+            return PageOutcome(
+                url, "failed", error=f"{late.work} not started in the task's time; list it again"
+            )
         except Exception as exc:  # this page's alone: the other pages go on, as a feed's do
             return PageOutcome(url, "failed", error=error_line(exc))
         finally:

@@ -37,7 +37,7 @@ from newsmon.pipeline.entries import (
     to_stored,
 )
 from newsmon.pipeline.outcomes import FeedOutcome
-from newsmon.turns import OutOfTime
+from newsmon.turns import NoTimeForWork, OutOfTime
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ async def retry_pages(
             outcome.pages_retried += 1
             try:
                 await _settle(ctx, fetcher, feed_id, feed, retry, page, outcome, now)
+            except NoTimeForWork:  # read, but no worker took it in time: due still, untried
+                await deferred([retry])
             except Exception as exc:
                 await entry_failed(ctx, feed_id, outcome, retry.url, exc)
             return replace(page, content=b"")  # the answer, not the body: the site's pages wait
