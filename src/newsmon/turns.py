@@ -88,13 +88,15 @@ def task_times(task_seconds: float, *, download: float, parse: float, extract: f
     analyse its pages from their teasers and store them; a page granted its turn last still
     downloads. CPU work given a worker last may run its budget twice (a page's, then its
     teaser's in the same slot; or once more when its worker died); what waits for a worker
-    then is not started. Each leave is at most half the task (a task set shorter than them)."""
+    then is not started. Each leave is at most half the task, CPU work's a quarter (a task set
+    shorter than them): work comes after downloads, so what a download cut at its deadline
+    left (a page to store from its teaser) still gets a worker."""
     work = 2 * (parse + extract) + STORE_SECONDS
     half = task_seconds / 2
     return TaskTimes(
         pages=task_seconds - min(work + download, half),
         downloads=task_seconds - min(work, half),
-        work=task_seconds - min(2 * max(parse, extract) + STORE_SECONDS, half),
+        work=task_seconds - min(2 * max(parse, extract) + STORE_SECONDS, task_seconds / 4),
     )
 
 

@@ -298,10 +298,12 @@ def test_a_feeds_task_leaves_its_downloads_time_for_the_work_after_them() -> Non
     """The defaults: pages' last turn two minutes before the task's end (a 30 s download,
     a 20 s parse and a 10 s extraction, each twice, 30 s of storing), downloads ended 90 s
     before it; no CPU work given a worker after 530 s (the longer budget twice, and storing);
-    each leave is half the task at most."""
+    each leave is half the task at most, CPU work's a quarter: in a task shorter than its
+    leaves, a page whose download was cut at the deadline still had no worker to be stored
+    from its teaser (work's time was the downloads')."""
     default = task_times(600, download=30, parse=20, extract=10)
     assert (default.pages, default.downloads, default.work) == (480, 510, 530)
     slow = task_times(600, download=120, parse=60, extract=60)
     assert (slow.pages, slow.downloads, slow.work) == (300, 330, 450)  # half the task at most
     short = task_times(8, download=30, parse=20, extract=10)
-    assert (short.pages, short.downloads, short.work) == (4, 4, 4)
+    assert (short.pages, short.downloads, short.work) == (4, 4, 6)
