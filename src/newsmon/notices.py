@@ -54,10 +54,12 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # An announced problem is resolved once this many passes in a row have not found it: a share
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
-# ... and once none has found it for this long, from the first that missed it: a run seconds
-# after a scheduled pass (a manual `newsmon run`, a retry, a second deployment) is no second
-# look. Half the deployment's 20-minute schedule; on a faster one it takes more passes.
+# ... and once none has found it for half the schedule's spacing (`resolve_quiet`), from the
+# first that missed it: a run soon after a scheduled pass (a manual `newsmon run`, a retry, a
+# second deployment) is no second look. At least `RESOLVE_QUIET` (and that, with too few passes
+# recorded to tell the spacing: half the shipped 20-minute schedule), at most `RESOLVE_QUIET_MAX`.
 RESOLVE_QUIET = timedelta(minutes=10)
+RESOLVE_QUIET_MAX = timedelta(hours=3)
 # A problem back within this long after it was resolved flaps: it stays open (announced once
 # as flapping) until no pass has found it for `FLAP_QUIET` (from the first that missed it, and
 # at least `RESOLVE_AFTER_PASSES` passes); found in every pass for `FLAP_STEADY` it is steady.
@@ -198,9 +200,19 @@ def flapping(problem: Announced) -> bool:
     return last is not None and problem.opened_at - last <= FLAP_WINDOW
 
 
-def gone_for_good(problem: Announced, now: datetime) -> bool:
+def resolve_quiet(spacing: timedelta | None) -> timedelta:
+    """How long no pass must find a problem for it to be resolved: half the schedule's
+    `spacing` (`pass_spacing`), within `RESOLVE_QUIET` .. `RESOLVE_QUIET_MAX`. A fixed 10
+    minutes let a manual run a quarter of an hour after an hourly pass resolve a problem that
+    the next scheduled pass announced again, as flapping."""
+    if spacing is None:
+        return RESOLVE_QUIET
+    return min(max(spacing / 2, RESOLVE_QUIET), RESOLVE_QUIET_MAX)
+
+
+def gone_for_good(problem: Announced, now: datetime, spacing: timedelta | None = None) -> bool:
     """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
-    passes in a row without it, and none for `RESOLVE_QUIET` since the first of them
+    passes in a row without it, and none for `resolve_quiet(spacing)` since the first of them
     (flapping: `FLAP_QUIET`). A count kept before `absent_since` was (migration 0021) is
     judged by its passes alone."""
     if problem.absent_passes + 1 < RESOLVE_AFTER_PASSES:
@@ -208,7 +220,7 @@ def gone_for_good(problem: Announced, now: datetime) -> bool:
     gone = problem.absent_since
     if flapping(problem):
         return now - (gone or now) >= FLAP_QUIET
-    return gone is None or now - gone >= RESOLVE_QUIET
+    return gone is None or now - gone >= resolve_quiet(spacing)
 
 
 def pass_spacing(starts: Sequence[datetime]) -> timedelta | None:
@@ -439,8 +451,9 @@ def plan_notices(
             back = now - last if last is not None and now - last <= FLAP_WINDOW else None
             line = open_line(report, problem, since, zone, back)
             appeared.append(Appeared(key, problem, since, line, back is not None))
+    spacing = pass_spacing(report.passes)
     missing = [a for a in announced if a.key not in current] if resolve else []
-    gone = [a for a in missing if gone_for_good(a, now)]
+    gone = [a for a in missing if gone_for_good(a, now, spacing)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     # found again (or, stored before `present_since` was kept, found): present from now on
     found = [a for a in announced if a.key in current]
