@@ -210,16 +210,25 @@ def resolve_quiet(spacing: timedelta | None) -> timedelta:
     return min(max(spacing / 2, RESOLVE_QUIET), RESOLVE_QUIET_MAX)
 
 
-def gone_for_good(problem: Announced, now: datetime, spacing: timedelta | None = None) -> bool:
+def gone_for_good(
+    problem: Announced,
+    now: datetime,
+    spacing: timedelta | None = None,
+    resumed: datetime | None = None,
+) -> bool:
     """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
     passes in a row without it, and none for `resolve_quiet(spacing)` since the first of them
-    (flapping: `FLAP_QUIET`). A count kept before `absent_since` was (migration 0021) is
+    (flapping: `FLAP_QUIET`, counted from `resumed` when the schedule paused since: the hours
+    no pass ran are not quiet). A count kept before `absent_since` was (migration 0021) is
     judged by its passes alone."""
     if problem.absent_passes + 1 < RESOLVE_AFTER_PASSES:
         return False
     gone = problem.absent_since
     if flapping(problem):
-        return now - (gone or now) >= FLAP_QUIET
+        quiet_since = gone or now
+        if resumed is not None:
+            quiet_since = max(quiet_since, resumed)
+        return now - quiet_since >= FLAP_QUIET
     return gone is None or now - gone >= resolve_quiet(spacing)
 
 
@@ -451,15 +460,14 @@ def plan_notices(
             back = now - last if last is not None and now - last <= FLAP_WINDOW else None
             line = open_line(report, problem, since, zone, back)
             appeared.append(Appeared(key, problem, since, line, back is not None))
-    spacing = pass_spacing(report.passes)
+    spacing, resumed = pass_spacing(report.passes), resumed_at(report.passes)
     missing = [a for a in announced if a.key not in current] if resolve else []
-    gone = [a for a in missing if gone_for_good(a, now, spacing)]
+    gone = [a for a in missing if gone_for_good(a, now, spacing, resumed)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     # found again (or, stored before `present_since` was kept, found): present from now on
     found = [a for a in announced if a.key in current]
     absences |= {a.id: 0 for a in found if a.absent_passes or a.present_since is None}
     # found on both sides of a pause of the schedule: present from this pass on
-    resumed = resumed_at(report.passes)
     absences |= {
         a.id: 0
         for a in found

@@ -14,7 +14,7 @@ import pytest
 
 from newsmon.corpus.records import Announced, FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import FLAP_STEADY, FLAP_WINDOW, Plan, plan_notices
+from newsmon.notices import FLAP_QUIET, FLAP_STEADY, FLAP_WINDOW, Plan, plan_notices
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=20)  # the deployment's schedule
@@ -189,3 +189,25 @@ def test_a_manual_run_on_a_slow_schedule_is_no_second_look(hours: int) -> None:
     manual = [*before, (START + 5 * spacing + spacing / 4, False), *after]
     # before: resolved at the manual run, announced as flapping at the next scheduled pass
     assert run_passes(manual, fails) == plain
+
+
+def test_a_pause_of_the_schedule_is_no_quiet_time_for_a_flapping_problem() -> None:
+    """A flapping problem (a pass failing now and then) not found by the last pass before the
+    schedule paused for a day: the first pass after the pause resolved it (no pass had found
+    it for 24 hours: none had looked), and the next one failing announced it again as
+    *Flapping*. `FLAP_QUIET` counts the passes' time only: from the first pass after a pause."""
+    fails = ProblemKind.LAST_PASS_FAILED
+    flaps = [*scheduled(0, 40, False), (at(60), True), (at(80), False), (at(100), False)]
+    flaps += [(at(120), True), (at(140), False)]  # flapping, then the schedule pauses a day
+    day = timedelta(days=1)
+    resumed = [(t + day, f) for t, f in scheduled(160, 200, False)]
+    resumed += [(at(220) + day, True)]  # it comes and goes still
+    resumed += [(t + day, f) for t, f in scheduled(240, 480, False)]
+    said = run_passes(flaps + resumed, fails)
+    assert said == [
+        Said(at(60), opened=True),
+        Said(at(100), resolved=True),
+        Said(at(120), opened=True, flapping=True),
+        # before: resolved at 160 + 1 day, and flapping again at 220 + 1 day
+        Said(at(240) + day + FLAP_QUIET, resolved=True),
+    ]
