@@ -54,10 +54,9 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # An announced problem is resolved once this many passes in a row have not found it: a share
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
-# ... and once none has found it for half the schedule's spacing (`resolve_quiet`), from the
-# first that missed it: a run soon after a scheduled pass (a manual `newsmon run`, a retry, a
-# second deployment) is no second look. At least `RESOLVE_QUIET` (and that, with too few passes
-# recorded to tell the spacing: half the shipped 20-minute schedule), at most `RESOLVE_QUIET_MAX`.
+# ... and none has for half the schedule's spacing (`resolve_quiet`; too few passes recorded to
+# tell it: half the shipped 20-minute schedule), from the first that missed it: a run soon after
+# a scheduled pass (a manual `newsmon run`, a retry, a second deployment) is no second look.
 RESOLVE_QUIET = timedelta(minutes=10)
 RESOLVE_QUIET_MAX = timedelta(hours=3)
 # A problem back within this long after it was resolved flaps: it stays open (announced once
@@ -201,20 +200,16 @@ def flapping(problem: Announced) -> bool:
 
 
 def resolve_quiet(spacing: timedelta | None) -> timedelta:
-    """How long no pass must find a problem for it to be resolved: half the schedule's
-    `spacing` (`pass_spacing`), within `RESOLVE_QUIET` .. `RESOLVE_QUIET_MAX`. A fixed 10
-    minutes let a manual run a quarter of an hour after an hourly pass resolve a problem that
-    the next scheduled pass announced again, as flapping."""
+    """Half the schedule's `spacing` (`pass_spacing`), within `RESOLVE_QUIET` ..
+    `RESOLVE_QUIET_MAX`: a fixed 10 minutes let a manual run 15 minutes after an hourly pass
+    resolve a problem the next scheduled pass announced again, as flapping."""
     if spacing is None:
         return RESOLVE_QUIET
     return min(max(spacing / 2, RESOLVE_QUIET), RESOLVE_QUIET_MAX)
 
 
 def gone_for_good(
-    problem: Announced,
-    now: datetime,
-    spacing: timedelta | None = None,
-    resumed: datetime | None = None,
+    problem: Announced, now: datetime, spacing: timedelta | None, resumed: datetime | None
 ) -> bool:
     """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
     passes in a row without it, and none for `resolve_quiet(spacing)` since the first of them
@@ -225,9 +220,7 @@ def gone_for_good(
         return False
     gone = problem.absent_since
     if flapping(problem):
-        quiet_since = gone or now
-        if resumed is not None:
-            quiet_since = max(quiet_since, resumed)
+        quiet_since = max(gone or now, resumed) if resumed is not None else gone or now
         return now - quiet_since >= FLAP_QUIET
     return gone is None or now - gone >= resolve_quiet(spacing)
 
