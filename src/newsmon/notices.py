@@ -54,10 +54,11 @@ MAX_LISTED = 10  # problems named in a grouped notice; the rest are counted
 # An announced problem is resolved once this many passes in a row have not found it: a share
 # hovering at its threshold (pages unread) would be announced and resolved pass after pass.
 RESOLVE_AFTER_PASSES = 2
-# ... and once none has found it for this long, from the first that missed it: a run seconds
-# after a scheduled pass (a manual `newsmon run`, a retry, a second deployment) is no second
-# look. Half the deployment's 20-minute schedule; on a faster one it takes more passes.
+# ... and none has for half the schedule's spacing (`resolve_quiet`; too few passes recorded to
+# tell it: half the shipped 20-minute schedule), from the first that missed it: a run soon after
+# a scheduled pass (a manual `newsmon run`, a retry, a second deployment) is no second look.
 RESOLVE_QUIET = timedelta(minutes=10)
+RESOLVE_QUIET_MAX = timedelta(hours=3)
 # A problem back within this long after it was resolved flaps: it stays open (announced once
 # as flapping) until no pass has found it for `FLAP_QUIET` (from the first that missed it, and
 # at least `RESOLVE_AFTER_PASSES` passes); found in every pass for `FLAP_STEADY` it is steady.
@@ -198,17 +199,30 @@ def flapping(problem: Announced) -> bool:
     return last is not None and problem.opened_at - last <= FLAP_WINDOW
 
 
-def gone_for_good(problem: Announced, now: datetime) -> bool:
+def resolve_quiet(spacing: timedelta | None) -> timedelta:
+    """Half the schedule's `spacing` (`pass_spacing`), within `RESOLVE_QUIET` ..
+    `RESOLVE_QUIET_MAX`: a fixed 10 minutes let a manual run 15 minutes after an hourly pass
+    resolve a problem the next scheduled pass announced again, as flapping."""
+    if spacing is None:
+        return RESOLVE_QUIET
+    return min(max(spacing / 2, RESOLVE_QUIET), RESOLVE_QUIET_MAX)
+
+
+def gone_for_good(
+    problem: Announced, now: datetime, spacing: timedelta | None, resumed: datetime | None
+) -> bool:
     """Whether an announced problem this pass does not find is resolved: `RESOLVE_AFTER_PASSES`
-    passes in a row without it, and none for `RESOLVE_QUIET` since the first of them
-    (flapping: `FLAP_QUIET`). A count kept before `absent_since` was (migration 0021) is
+    passes in a row without it, and none for `resolve_quiet(spacing)` since the first of them
+    (flapping: `FLAP_QUIET`, counted from `resumed` when the schedule paused since: the hours
+    no pass ran are not quiet). A count kept before `absent_since` was (migration 0021) is
     judged by its passes alone."""
     if problem.absent_passes + 1 < RESOLVE_AFTER_PASSES:
         return False
     gone = problem.absent_since
     if flapping(problem):
-        return now - (gone or now) >= FLAP_QUIET
-    return gone is None or now - gone >= RESOLVE_QUIET
+        quiet_since = max(gone or now, resumed) if resumed is not None else gone or now
+        return now - quiet_since >= FLAP_QUIET
+    return gone is None or now - gone >= resolve_quiet(spacing)
 
 
 def pass_spacing(starts: Sequence[datetime]) -> timedelta | None:
@@ -439,14 +453,14 @@ def plan_notices(
             back = now - last if last is not None and now - last <= FLAP_WINDOW else None
             line = open_line(report, problem, since, zone, back)
             appeared.append(Appeared(key, problem, since, line, back is not None))
+    spacing, resumed = pass_spacing(report.passes), resumed_at(report.passes)
     missing = [a for a in announced if a.key not in current] if resolve else []
-    gone = [a for a in missing if gone_for_good(a, now)]
+    gone = [a for a in missing if gone_for_good(a, now, spacing, resumed)]
     absences = {a.id: a.absent_passes + 1 for a in missing if a not in gone}
     # found again (or, stored before `present_since` was kept, found): present from now on
     found = [a for a in announced if a.key in current]
     absences |= {a.id: 0 for a in found if a.absent_passes or a.present_since is None}
     # found on both sides of a pause of the schedule: present from this pass on
-    resumed = resumed_at(report.passes)
     absences |= {
         a.id: 0
         for a in found

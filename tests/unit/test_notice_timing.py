@@ -10,14 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from newsmon.corpus.records import Announced, FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import FLAP_STEADY, FLAP_WINDOW, Plan, plan_notices
+from newsmon.notices import FLAP_QUIET, FLAP_STEADY, FLAP_WINDOW, Plan, plan_notices
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=20)  # the deployment's schedule
 FAILED = {"feeds_ok": 0, "feeds_failed": 4}  # every feed tried failed: the proxy was down
 DONE = {"feeds_ok": 4, "feeds_failed": 0}
+Slot = tuple[datetime, bool]  # a pass ending then, finding the problem or not
 
 
 @dataclass(frozen=True)
@@ -157,3 +160,54 @@ def test_steady_is_said_after_hours_of_passes_finding_it_not_after_a_pause() -> 
     runs = flaps + scheduled(140, 480, True)
     doubled = sorted(runs + [(t + timedelta(seconds=30), f) for t, f in runs])
     assert [s for s in run_passes(doubled, unread_) if s.steady] == [Said(steady_from, steady=True)]
+
+
+def every(spacing: timedelta, first: timedelta, last: timedelta, found: bool) -> list[Slot]:
+    """Passes `spacing` apart from `first` to `last` after `START`, all finding or not."""
+    count = int((last - first) / spacing) + 1
+    return [(START + first + i * spacing, found) for i in range(count)]
+
+
+@pytest.mark.parametrize("hours", [1, 6])
+def test_a_manual_run_on_a_slow_schedule_is_no_second_look(hours: int) -> None:
+    """An hourly (or 6-hourly) schedule; a flaky proxy fails a pass now and then. A `newsmon
+    run` a quarter of the spacing after a clean pass was the second clean pass, over the fixed
+    10 minutes: "resolved", then at the next scheduled pass, failing again, announced as
+    *Flapping* — two notices about a problem that never went. The quiet a resolution needs
+    follows the schedule's spacing as the recorded passes show it."""
+    spacing = timedelta(hours=hours)
+    fails = ProblemKind.LAST_PASS_FAILED
+    before = [*every(spacing, 0 * spacing, 3 * spacing, False), (START + 4 * spacing, True)]
+    before += [(START + 5 * spacing, False)]
+    after = [*every(spacing, 6 * spacing, 6 * spacing, True)]
+    after += every(spacing, 7 * spacing, 9 * spacing, False)
+    plain = run_passes(before + after, fails)
+    assert plain == [
+        Said(START + 4 * spacing, opened=True),
+        Said(START + 8 * spacing, resolved=True),
+    ]
+    manual = [*before, (START + 5 * spacing + spacing / 4, False), *after]
+    # before: resolved at the manual run, announced as flapping at the next scheduled pass
+    assert run_passes(manual, fails) == plain
+
+
+def test_a_pause_of_the_schedule_is_no_quiet_time_for_a_flapping_problem() -> None:
+    """A flapping problem (a pass failing now and then) not found by the last pass before the
+    schedule paused for a day: the first pass after the pause resolved it (no pass had found
+    it for 24 hours: none had looked), and the next one failing announced it again as
+    *Flapping*. `FLAP_QUIET` counts the passes' time only: from the first pass after a pause."""
+    fails = ProblemKind.LAST_PASS_FAILED
+    flaps = [*scheduled(0, 40, False), (at(60), True), (at(80), False), (at(100), False)]
+    flaps += [(at(120), True), (at(140), False)]  # flapping, then the schedule pauses a day
+    day = timedelta(days=1)
+    resumed = [(t + day, f) for t, f in scheduled(160, 200, False)]
+    resumed += [(at(220) + day, True)]  # it comes and goes still
+    resumed += [(t + day, f) for t, f in scheduled(240, 480, False)]
+    said = run_passes(flaps + resumed, fails)
+    assert said == [
+        Said(at(60), opened=True),
+        Said(at(100), resolved=True),
+        Said(at(120), opened=True, flapping=True),
+        # before: resolved at 160 + 1 day, and flapping again at 220 + 1 day
+        Said(at(240) + day + FLAP_QUIET, resolved=True),
+    ]
