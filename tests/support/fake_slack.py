@@ -15,7 +15,10 @@ every reply (`restricted_action_non_threadable_channel`: "Cannot post thread rep
 non_threadable channel") while taking top-level posts. A threaded post's answer echoes its
 `thread_ts` in `message`, as Slack's does; for a parent in `unthreaded` the reply is posted at
 the channel's top level and answered `ok` without it — what slack-go/slack#1571 reports of Slack
-when the parent was deleted moments before the reply. `chat.delete` deletes a message.
+when the parent was deleted moments before the reply. `chat.delete` deletes a message. A post
+names its channel by ID or name; a name is resolved without regard to case (Slack's names are
+lower case: `#AI-Policy` is taken for `ai-policy`, an assumption, Slack documents neither way)
+and one with a blank in it is `channel_not_found` (no Slack name has one).
 
 For `newsmon slack check`: `auth.test` answers who the bot is; every Web API answer carries the
 token's scopes in `x-oauth-scopes`, as Slack's do; `conversations.list` and `conversations.info`
@@ -155,7 +158,7 @@ class FakeSlack:
     # --- Slack's behaviour ------------------------------------------------------------------
 
     def _ensure(self, name: str) -> str:
-        name = name.lstrip("#")
+        name = name.lstrip("#").lower()
         if name not in self.channels:
             self.channels[name] = f"C{len(self.channels) + 1:08d}"
         return self.channels[name]
@@ -165,7 +168,7 @@ class FakeSlack:
             return None
         if channel in self.channels.values():
             return channel
-        return self.channels.get(channel.lstrip("#"))
+        return self.channels.get(channel.lstrip("#").lower())
 
     def _named(self, channel: str) -> set[str]:
         """Every spelling of a channel: with and without '#', its ID, its other names."""
@@ -272,6 +275,8 @@ class FakeSlack:
             return Scripted(200, {"ok": False, "error": refused})
         if channel.startswith(("C", "G", "D")) and channel not in self.channels.values():
             return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        if not channel.lstrip("#") or any(c.isspace() for c in channel):
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})  # no such name
         if not body.get("text") and not body.get("blocks"):
             return Scripted(200, {"ok": False, "error": "no_text"})
         cid = self._id_of(channel) or self._ensure(channel)

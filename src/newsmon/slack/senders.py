@@ -189,6 +189,9 @@ class SlackWebSender:
         self._poster = web_client(token, base_url=base_url, timeout=timeout, reads=False)
         self._reader = web_client(token, base_url=base_url, timeout=timeout)
         self._ids: dict[str, str] = {}
+        # public and private channels; public only once Slack refused private ones (no
+        # groups:read), as `newsmon slack check` does
+        self._list_types = "public_channel,private_channel"
 
     def post(self, message: Message) -> Posted:
         try:
@@ -245,15 +248,19 @@ class SlackWebSender:
         if name not in self._ids:
             cursor: str | None = None
             for _ in range(20):
-                page = self._call(
-                    "the channel list",
-                    lambda c=cursor: self._reader.conversations_list(
-                        types="public_channel,private_channel",
-                        exclude_archived=True,
-                        limit=200,
-                        cursor=c,
-                    ),
-                )
+                try:
+                    page = self._call(
+                        "the channel list",
+                        lambda c=cursor, t=self._list_types: self._reader.conversations_list(
+                            types=t, exclude_archived=True, limit=200, cursor=c
+                        ),
+                    )
+                except SlackFailure as failure:
+                    # missing_scope: without groups:read a token can still list public channels
+                    if failure.kind is not Kind.UNREADABLE or "," not in self._list_types:
+                        raise
+                    self._list_types, cursor = "public_channel", None
+                    continue
                 for item in page.get("channels") or []:
                     self._ids.setdefault(str(item.get("name")), str(item.get("id")))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
