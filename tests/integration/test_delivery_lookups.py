@@ -178,17 +178,18 @@ def test_a_channel_no_longer_used_is_neither_probed_nor_reported_for_ever(
 
 @pytest.mark.parametrize(
     ("channel", "scopes"),
-    [("#a", FULL_SCOPES - {"groups:read"})],
-    ids=["public-channel-without-groups-read"],
+    [("#a", FULL_SCOPES - {"groups:read"}), ("#AI-Policy", FULL_SCOPES)],
+    ids=["public-channel-without-groups-read", "upper-case-name"],
 )
 def test_a_lost_post_is_found_wherever_the_check_finds_the_channel(
     tmp_path: Path, db_url: str, fake: FakeSlack, channel: str, scopes: frozenset[str]
 ) -> None:
     """Slack took the post and its answer was lost. The look-up resolved the name through
     `conversations.list` of public and private channels together, which a token without
-    `groups:read` is refused (`missing_scope`): the alert was held, then posted unchecked
-    (twice in the channel), and health reported the history unreadable, while `newsmon slack
-    check` found the channel (public channels only) and said postable with no warning."""
+    `groups:read` is refused (`missing_scope`), and compared names as written (`#AI-Policy`
+    is listed `ai-policy`): the alert was held, then posted unchecked (twice in the channel),
+    and health reported the history unreadable, while `newsmon slack check` found the public
+    channel without `groups:read` (postable, no warning), and not `#AI-Policy`."""
     fake.channel_id(channel)  # the channel exists, the bot in it
     fake.scopes = scopes
     ctx = context(_config(tmp_path, db_url, timeout=1, channels={"policy": channel}), fake)

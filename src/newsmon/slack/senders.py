@@ -29,6 +29,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from newsmon.alerts import Marker, Message
+from newsmon.channels import is_channel_id
 from newsmon.config import Secrets, SlackConfig
 from newsmon.slack.errors import (
     CredentialError,
@@ -42,7 +43,6 @@ from newsmon.slack.transport import BoundedWebClient, BoundedWebhookClient
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 _BARE_LINK = re.compile(r"<([^|>]+)>")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 HISTORY_PAGES = 5  # at most 5 × 200 messages are searched for a lost post
 CLOCK_SKEW = timedelta(minutes=2)
 READ_WAIT_LIMIT = 10.0  # a read told to wait longer fails as rate limited instead of sleeping
@@ -82,10 +82,6 @@ class Sender(Protocol):
 # the logging tree (no configuration reaches it) and lets nothing through.
 SDK_LOG = logging.Logger("newsmon.slack.sdk", logging.CRITICAL + 1)
 SDK_LOG.addHandler(logging.NullHandler())
-
-
-def is_channel_id(channel: str) -> bool:
-    return bool(_CHANNEL_ID.match(channel))
 
 
 class _RateLimitRetry(RetryHandler):
