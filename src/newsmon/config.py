@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsmon.channels import channel_spelling
 from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 
@@ -121,10 +123,14 @@ class FeedConfig(_Strict):
         return value
 
 
+Channel = Annotated[str, AfterValidator(channel_spelling)]
+
+
 class SlackConfig(_Strict):
-    # Channel names ("#ai-news", "ai-news") or IDs ("C0123ABCD").
-    channels: dict[str, str] = Field(default_factory=dict)
-    default_channel: str | None = "#ai-news"
+    # Channel names ("#ai-news", "ai-news") or IDs ("C0123ABCD"), kept as one spelling each
+    # (`channel_spelling`).
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    default_channel: Channel | None = "#ai-news"
     timeout: float = Field(default=15.0, gt=0)
     max_per_pass: int = Field(default=50, ge=1)
     # A missing token fails the run instead of printing alerts (deployments set it).
@@ -142,7 +148,7 @@ class SlackConfig(_Strict):
     stop_after_failures: int = Field(default=3, ge=1)  # transient failures in a row end a pass
     # Where each monitor pass announces health problems once when they appear and once when
     # they are gone (newsmon.pipeline.notices); null: nowhere. Needs SLACK_BOT_TOKEN.
-    ops_channel: str | None = None
+    ops_channel: Channel | None = None
     # A message whose earlier attempt may have posted is looked up before it is posted again;
     # when the lookup fails it waits for a later pass, until this long after that attempt, then
     # it is posted unchecked (it may show twice). None: it waits until a lookup succeeds.
@@ -186,21 +192,6 @@ class SlackConfig(_Strict):
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.timezone)
-
-    @field_validator("channels")
-    @classmethod
-    def _channel_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for topic, channel in value.items():
-            if not channel.strip():
-                raise ValueError(f"empty channel for topic {topic!r}")
-        return value
-
-    @field_validator("ops_channel")
-    @classmethod
-    def _ops_channel(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("empty channel: leave ops_channel out to post no health notices")
-        return value.strip() if value is not None else None
 
 
 class FetchConfig(_Strict):

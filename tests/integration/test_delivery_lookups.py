@@ -14,12 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from newsmon.alerts import route
 from newsmon.corpus.records import AlertStatus
 from newsmon.health import ProblemKind
 from newsmon.pipeline import deliver
 from newsmon.pipeline.checkup import health_report
+from newsmon.slack.check import Verdict, channel_uses, check
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import (
+    FULL_SCOPES,
     INTERNAL_ERROR,
     MISSING_HISTORY_SCOPE,
     READS_FAILING,
@@ -167,5 +172,38 @@ def test_a_channel_no_longer_used_is_neither_probed_nor_reported_for_ever(
         outcome = deliver(ctx)
         assert not outcome.history_errors and len(fake.attempts) == reads  # not probed
         assert ctx.store.outbox.history_errors() == {}
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("channel", "scopes"),
+    [("#a", FULL_SCOPES - {"groups:read"}), ("#AI-Policy", FULL_SCOPES)],
+    ids=["public-channel-without-groups-read", "upper-case-name"],
+)
+def test_a_lost_post_is_found_wherever_the_check_finds_the_channel(
+    tmp_path: Path, db_url: str, fake: FakeSlack, channel: str, scopes: frozenset[str]
+) -> None:
+    """Slack took the post and its answer was lost. The look-up resolved the name through
+    `conversations.list` of public and private channels together, which a token without
+    `groups:read` is refused (`missing_scope`), and compared names as written (`#AI-Policy`
+    is listed `ai-policy`): the alert was held, then posted unchecked (twice in the channel),
+    and health reported the history unreadable, while `newsmon slack check` found the public
+    channel without `groups:read` (postable, no warning), and not `#AI-Policy`."""
+    fake.channel_id(channel)  # the channel exists, the bot in it
+    fake.scopes = scopes
+    ctx = context(_config(tmp_path, db_url, timeout=1, channels={"policy": channel}), fake)
+    try:
+        [queued] = route(["policy"], ctx.config.slack)  # as the pipeline queues it
+        [alert] = queue_alerts(ctx.store, {queued: 1})
+        fake.delay_after = 1.5  # accepted, answered after the client gave up
+        assert deliver(ctx).retrying == 1 and fake.metadata_ids() == [str(alert)]
+        fake.delay_after = 0
+        second = deliver(ctx)
+        assert (second.recovered, second.held, second.history_errors) == (1, 0, {})
+        assert fake.metadata_ids() == [str(alert)] and _history_problems(ctx) == []
+        uses = channel_uses(["policy"], ctx.config.slack)
+        [verdict] = check(fake.token, uses, base_url=fake.api_url, timeout=5).channels
+        assert (verdict.verdict, verdict.caveat) == (Verdict.POSTABLE, None)
     finally:
         ctx.close()

@@ -1,21 +1,25 @@
 """A local fake of Slack's Web API and incoming webhooks, for the real slack_sdk clients.
 
-It behaves like Slack where newsmon depends on it: `chat.postMessage` takes a channel name or
-ID, answers the channel's ID and a `ts`, keeps message metadata and threads (`thread_ts` must
-name a message of that channel); `conversations.history` wants a channel ID and returns
-metadata only with `include_all_metadata`; `conversations.replies` and `conversations.list`
-page with cursors; errors come as `{"ok": false, "error": …}`. Tests can script answers (429
-with Retry-After, 5xx, a proxy's HTML 403, an answer trickled a byte at a time or broken off
-mid-body), refuse channels, slow every post down (before or
-after accepting it, or only those after the first N), fail every post for an outage, or every read (a missing history scope). Each accepted post records when it was
-accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's side. Threads an
-admin locked refuse replies (`restricted_action_thread_locked`, chat.postMessage: "Cannot post
-replies to a thread that has been locked by admins"), and channels that take no threads refuse
-every reply (`restricted_action_non_threadable_channel`: "Cannot post thread replies into a
-non_threadable channel") while taking top-level posts. A threaded post's answer echoes its
-`thread_ts` in `message`, as Slack's does; for a parent in `unthreaded` the reply is posted at
-the channel's top level and answered `ok` without it — what slack-go/slack#1571 reports of Slack
-when the parent was deleted moments before the reply. `chat.delete` deletes a message.
+It behaves like Slack where newsmon depends on it: `chat.postMessage` takes a channel name or ID,
+answers the channel's ID and a `ts`, keeps message metadata and threads (`thread_ts` must name a
+message of that channel); `conversations.history` wants a channel ID and returns metadata only
+with `include_all_metadata`; `conversations.replies` and `conversations.list` page with cursors;
+errors come as `{"ok": false, "error": …}`. Tests can script answers (429 with Retry-After, 5xx,
+a proxy's HTML 403, an answer trickled a byte at a time or broken off mid-body), refuse
+channels, slow every post down (before or after accepting it, or only those after the first N),
+fail every post for an outage, or every read (a missing history scope). Each accepted post
+records when it was accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's
+side. Threads an admin locked refuse replies (`restricted_action_thread_locked`,
+chat.postMessage: "Cannot post replies to a thread that has been locked by admins"), and
+channels that take no threads refuse every reply (`restricted_action_non_threadable_channel`:
+"Cannot post thread replies into a non_threadable channel") while taking top-level posts. A
+threaded post's answer echoes its `thread_ts` in `message`, as Slack's does; for a parent in
+`unthreaded` the reply is posted at the channel's top level and answered `ok` without it — what
+slack-go/slack#1571 reports of Slack when the parent was deleted moments before the reply.
+`chat.delete` deletes a message. A post names its channel by ID or name; a name is resolved
+without regard to case (Slack's names are lower case: `#AI-Policy` is taken for `ai-policy`, an
+assumption, Slack documents neither way) and one with a blank in it is `channel_not_found` (no
+Slack name has one).
 
 For `newsmon slack check`: `auth.test` answers who the bot is; every Web API answer carries the
 token's scopes in `x-oauth-scopes`, as Slack's do; `conversations.list` and `conversations.info`
@@ -155,7 +159,7 @@ class FakeSlack:
     # --- Slack's behaviour ------------------------------------------------------------------
 
     def _ensure(self, name: str) -> str:
-        name = name.lstrip("#")
+        name = name.lstrip("#").lower()
         if name not in self.channels:
             self.channels[name] = f"C{len(self.channels) + 1:08d}"
         return self.channels[name]
@@ -165,7 +169,7 @@ class FakeSlack:
             return None
         if channel in self.channels.values():
             return channel
-        return self.channels.get(channel.lstrip("#"))
+        return self.channels.get(channel.lstrip("#").lower())
 
     def _named(self, channel: str) -> set[str]:
         """Every spelling of a channel: with and without '#', its ID, its other names."""
@@ -272,6 +276,8 @@ class FakeSlack:
             return Scripted(200, {"ok": False, "error": refused})
         if channel.startswith(("C", "G", "D")) and channel not in self.channels.values():
             return Scripted(200, {"ok": False, "error": "channel_not_found"})
+        if not channel.lstrip("#") or any(c.isspace() for c in channel):
+            return Scripted(200, {"ok": False, "error": "channel_not_found"})  # no such name
         if not body.get("text") and not body.get("blocks"):
             return Scripted(200, {"ok": False, "error": "no_text"})
         cid = self._id_of(channel) or self._ensure(channel)
@@ -471,19 +477,13 @@ class FakeSlack:
     def reset(self) -> None:
         """Forget what was posted and every scripted behaviour (channels keep their IDs)."""
         with self._lock:
-            self.posts.clear()
-            self.attempts.clear()
-            self.auth_headers.clear()
-            self.script.clear()
+            for kept in (self.posts, self.attempts, self.auth_headers, self.script, self.deleted):
+                kept.clear()
             self.channel_script.clear()
-            self.unknown_channels.clear()
-            self.not_in_channels.clear()
-            self.locked_threads.clear()
-            self.non_threadable.clear()
-            self.unthreaded.clear()
-            self.deleted.clear()
-            self.archived.clear()
-            self.private.clear()
+            for names in (self.unknown_channels, self.not_in_channels, self.locked_threads):
+                names.clear()
+            for more in (self.non_threadable, self.unthreaded, self.archived, self.private):
+                more.clear()
             self.scopes = FULL_SCOPES
             self.outage = self.read_outage = None
             self.delay_before = self.delay_after = self.delay_reads = 0.0

@@ -73,3 +73,42 @@ def test_the_shipped_configuration_agrees_with_the_shipped_rules(tmp_path: Path)
     config = load_config(Path(__file__).resolve().parents[2] / "config" / "newsmon.yaml")
     corpus = config.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'c.db'}"})
     Context.open(corpus).close()
+
+
+@pytest.mark.parametrize(
+    ("slack", "key"),
+    [
+        ({"channels": {"policy": "#ai policy"}}, "slack.channels.policy"),
+        ({"channels": {"policy": " # "}}, "slack.channels.policy"),
+        ({"default_channel": ""}, "slack.default_channel"),
+        ({"ops_channel": "newsmon ops"}, "slack.ops_channel"),
+    ],
+)
+def test_a_channel_no_slack_name_can_be_stops_the_run_naming_its_key(
+    tmp_path: Path, slack: dict[str, object], key: str
+) -> None:
+    """A blank inside a name (or no name at all) was taken and posted as written: Slack
+    answered channel_not_found, the channel was blocked and its alerts stuck."""
+    path = write_config(tmp_path, slack=slack)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    [message] = str(err.value).splitlines()
+    assert message.startswith(f"{path}:") and f": {key}: " in message
+
+
+def test_each_channel_is_kept_in_one_spelling(tmp_path: Path) -> None:
+    """Names as `#name` in lower case (Slack's names have neither capitals nor blanks), IDs as
+    written: what is grouped by channel (one alert per story and channel, pacing, digests,
+    health, `newsmon slack check`) is grouped by Slack's channel."""
+    channels = {"policy": " #AI-Policy ", "open-source": "ai-policy", "ai-safety": "C0123ABCD"}
+    slack = {"default_channel": "AI-News", "ops_channel": " #newsmon-ops"}
+    config = load_config(write_config(tmp_path, channels=channels, slack=slack))
+    assert config.slack.channels == {
+        "policy": "#ai-policy",
+        "open-source": "#ai-policy",
+        "ai-safety": "C0123ABCD",
+    }
+    assert (config.slack.default_channel, config.slack.ops_channel) == ("#ai-news", "#newsmon-ops")
+    assert route(["policy", "open-source"], config.slack) == {
+        "#ai-policy": ["open-source", "policy"]
+    }

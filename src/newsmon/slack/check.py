@@ -27,12 +27,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from newsmon.alerts import route
+from newsmon.channels import is_channel_id
 from newsmon.config import SlackConfig
 from newsmon.slack.errors import Kind, SlackFailure
 from newsmon.slack.senders import (
     _api_failure,
     _network_failure,
-    is_channel_id,
     redacted,
     web_client,
 )

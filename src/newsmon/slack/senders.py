@@ -29,6 +29,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from newsmon.alerts import Marker, Message
+from newsmon.channels import is_channel_id
 from newsmon.config import Secrets, SlackConfig
 from newsmon.slack.errors import (
     CredentialError,
@@ -42,7 +43,6 @@ from newsmon.slack.transport import BoundedWebClient, BoundedWebhookClient
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 _BARE_LINK = re.compile(r"<([^|>]+)>")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 HISTORY_PAGES = 5  # at most 5 × 200 messages are searched for a lost post
 CLOCK_SKEW = timedelta(minutes=2)
 READ_WAIT_LIMIT = 10.0  # a read told to wait longer fails as rate limited instead of sleeping
@@ -82,10 +82,6 @@ class Sender(Protocol):
 # the logging tree (no configuration reaches it) and lets nothing through.
 SDK_LOG = logging.Logger("newsmon.slack.sdk", logging.CRITICAL + 1)
 SDK_LOG.addHandler(logging.NullHandler())
-
-
-def is_channel_id(channel: str) -> bool:
-    return bool(_CHANNEL_ID.match(channel))
 
 
 class _RateLimitRetry(RetryHandler):
@@ -189,6 +185,9 @@ class SlackWebSender:
         self._poster = web_client(token, base_url=base_url, timeout=timeout, reads=False)
         self._reader = web_client(token, base_url=base_url, timeout=timeout)
         self._ids: dict[str, str] = {}
+        # public and private channels; public only once Slack refused private ones (no
+        # groups:read), as `newsmon slack check` does
+        self._list_types = "public_channel,private_channel"
 
     def post(self, message: Message) -> Posted:
         try:
@@ -245,15 +244,19 @@ class SlackWebSender:
         if name not in self._ids:
             cursor: str | None = None
             for _ in range(20):
-                page = self._call(
-                    "the channel list",
-                    lambda c=cursor: self._reader.conversations_list(
-                        types="public_channel,private_channel",
-                        exclude_archived=True,
-                        limit=200,
-                        cursor=c,
-                    ),
-                )
+                try:
+                    page = self._call(
+                        "the channel list",
+                        lambda c=cursor, t=self._list_types: self._reader.conversations_list(
+                            types=t, exclude_archived=True, limit=200, cursor=c
+                        ),
+                    )
+                except SlackFailure as failure:
+                    # missing_scope: without groups:read a token can still list public channels
+                    if failure.kind is not Kind.UNREADABLE or "," not in self._list_types:
+                        raise
+                    self._list_types, cursor = "public_channel", None
+                    continue
                 for item in page.get("channels") or []:
                     self._ids.setdefault(str(item.get("name")), str(item.get("id")))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
