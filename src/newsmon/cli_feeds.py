@@ -154,12 +154,14 @@ def feeds_add(
         argument_problem,
         configured_as,
         discover,
+        pasted,
         said,
     )
 
     problem = argument_problem(name, language)
     if problem:
         raise _fail(EXIT_CONFIG, problem)
+    url = pasted(url)
     cfg = _config(config)
     path = config_path(config)
     try:

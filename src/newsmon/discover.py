@@ -51,6 +51,23 @@ def ascii_url(url: str) -> str:
         return "".join(c if "!" <= c <= "~" else quote(c, safe="") for c in clean_text(url))
 
 
+_FEED_SCHEME = re.compile(r"feed:(?://)?(?=https?://)|feed://", re.IGNORECASE)
+
+
+def pasted(url: str) -> str:
+    """The address a person pasted, as the http(s) one it means: surrounding spaces and line
+    breaks trimmed; `feed://host/x` (what some browsers and sites show) is `http://host/x`,
+    `feed:https://host/x` (and `feed://https://host/x`) is `https://host/x`. Any other
+    `feed:` form is left as it is, to be refused by the scheme policy (only http and https
+    are ever requested)."""
+    url = url.strip()
+    wrapped = _FEED_SCHEME.match(url)
+    if wrapped is None:
+        return url
+    rest = url[wrapped.end() :]
+    return rest if rest.lower().startswith(("http://", "https://")) else "http://" + rest
+
+
 def said(url: str) -> str:
     """`url` as a message shows it: printable ASCII, credentials hidden, at most 200
     characters."""
@@ -135,6 +152,7 @@ def _found(url: str, got: FetchResult, parsed: ParsedFeed) -> FoundFeed:
 
 
 async def discover(url: str, config: Config) -> FoundFeed:
+    url = pasted(url)
     fetch = config.fetch
     fetcher = Fetcher(fetch)
     pool = _pool(config)

@@ -322,3 +322,37 @@ def test_a_feed_on_a_host_the_page_chose_is_added_with_a_note(tmp_path: Path) ->
     assert added.exit_code == 0, added.output
     assert "note: the feed is on 127.0.0.2, a host the page at 127.0.0.1 chose" in added.output
     assert load_config(path).feeds[-1].url == other.url("/feed.atom")
+
+
+# --- what people paste, sites that do not advertise their feed, a second feed of a host -------
+
+
+def test_a_pasted_address_with_spaces_or_a_feed_scheme_is_read_as_the_http_one(
+    tmp_path: Path, site
+) -> None:
+    """Spaces around a pasted address and the `feed:` forms browsers show were refused as an
+    "unsupported URL scheme"; they wrap an http(s) address, which is what is added."""
+    feed = site.url("/feeds/en-ai.atom")
+    forms = [
+        f"  {feed}\n",
+        "feed://" + feed.removeprefix("http://"),
+        f"feed:{feed}",
+        f"FEED:{feed}",
+        f"feed://{feed}",
+    ]
+    for i, form in enumerate(forms):
+        path = config_file(tmp_path)
+        result = runner.invoke(
+            app, ["feeds", "add", form, "--name", f"f{i}", "--config", str(path)]
+        )
+        assert result.exit_code == 0, (form, result.output)
+        assert load_config(path).feeds[-1].url == feed, form
+
+
+@pytest.mark.parametrize("form", ["feed:file:///etc/passwd", "feed:feed://127.0.0.1/x", "feed:"])
+def test_a_feed_scheme_wraps_only_http_addresses(tmp_path: Path, site, form: str) -> None:
+    path = config_file(tmp_path)
+    before = path.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["feeds", "add", form, "--config", str(path)])
+    assert result.exit_code == 1 and "only http and https" in result.output, result.output
+    assert path.read_text(encoding="utf-8") == before and site.paths_requested() == []
