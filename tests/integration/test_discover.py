@@ -356,3 +356,39 @@ def test_a_feed_scheme_wraps_only_http_addresses(tmp_path: Path, site, form: str
     result = runner.invoke(app, ["feeds", "add", form, "--config", str(path)])
     assert result.exit_code == 1 and "only http and https" in result.output, result.output
     assert path.read_text(encoding="utf-8") == before and site.paths_requested() == []
+
+
+def test_a_feed_the_page_does_not_advertise_is_found_at_a_common_address(
+    tmp_path: Path, site
+) -> None:
+    """WordPress's /feed/, /rss.xml, a Korean CMS's /rss/allArticle.xml ...: a site with a feed
+    it does not link to was "links to no feed". A few common addresses on the same host are
+    tried, in order, up to the first that is a feed, and the output says which."""
+    (site.root / "rss").mkdir()
+    feed = (DEMO_SITE / "feeds" / "ko-ai.xml").read_bytes()
+    (site.root / "rss" / "allArticle.xml").write_bytes(feed)
+    (site.root / "atom.xml").write_text("<html><body>a soft 404</body></html>")
+    site.routes["/"] = {"file": "plain.html"}
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/"), "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/rss/allArticle.xml")
+    assert "not linked from the page" in result.output and "/rss/allArticle.xml" in result.output
+    asked = site.paths_requested()
+    assert asked[0] == "/" and asked[-1] == "/rss/allArticle.xml" and len(asked) <= 10, asked
+
+
+def test_common_addresses_are_few_and_on_the_host_given(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    before = path.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["feeds", "add", site.url("/plain.html"), "--config", str(path)])
+    assert result.exit_code == 1 and "links to no feed" in result.output, result.output
+    asked = site.paths_requested()
+    assert asked[0] == "/plain.html" and 1 < len(asked) <= 9, asked
+    # a host that fails otherwise than "not here" is asked no further
+    site.routes["/rss"] = {"status": 503, "body": "busy"}
+    site.requests.clear()
+    busy = runner.invoke(app, ["feeds", "add", site.url("/plain.html"), "--config", str(path)])
+    assert busy.exit_code == 1 and "HTTP 503" in busy.output, busy.output
+    assert "/rss.xml" not in site.paths_requested()
+    assert path.read_text(encoding="utf-8") == before
