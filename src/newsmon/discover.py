@@ -249,6 +249,25 @@ def _slug(found: FoundFeed) -> str:
     return (base[:60] or "feed") + (f"-{found.language}" if found.language else "")
 
 
+def _free_name(found: FoundFeed, taken: set[str]) -> str:
+    """A name for the feed that no configured feed has: its host's (as before, so a site's
+    first feed is named as it always was), else with its path (`hani-co-kr-rss-s1n1-ko` for a
+    second feed of a site), else numbered (`-2`, `-3`, ...). At most 80 characters."""
+    first = _slug(found)
+    lang = f"-{found.language}" if found.language else ""
+    host = first.removesuffix(lang)
+    stem = re.sub(r"\.(xml|rss|atom|rdf|json|php|aspx?|jsp|html?)$", "", urlsplit(found.url).path)
+    where = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
+    with_path = f"{host}-{where}"[: 80 - len(lang)].rstrip("-") + lang if where else first
+    for name in (first, with_path):
+        if name not in taken:
+            return name
+    number = 2
+    while f"{first}-{number}" in taken:
+        number += 1
+    return f"{first}-{number}"
+
+
 def add_to_config(
     path: Path, found: FoundFeed, *, name: str | None = None, language: str | None = None
 ) -> FeedConfig:
@@ -256,11 +275,10 @@ def add_to_config(
     layout (block or flow style); the file is replaced only by a version that validates and
     whose URL, once loaded, is the discovered one, character for character."""
     lang = language or found.language
-    entry = FeedConfig.model_validate(
-        {"name": name or _slug(found), "url": found.url, "language": lang}
-    )
-    config = load_config(path)
-    if any(f.name == entry.name for f in config.feeds):
+    taken = {f.name for f in load_config(path).feeds}
+    chosen = name or _free_name(found, taken)
+    entry = FeedConfig.model_validate({"name": chosen, "url": found.url, "language": lang})
+    if entry.name in taken:
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
     # The URL came from the network: written so that `${...}` in it stays text (`$${`),
     # never a reference to the environment (a token would be sent to that host).

@@ -392,3 +392,20 @@ def test_common_addresses_are_few_and_on_the_host_given(tmp_path: Path, site) ->
     assert busy.exit_code == 1 and "HTTP 503" in busy.output, busy.output
     assert "/rss.xml" not in site.paths_requested()
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_second_feed_of_a_host_gets_a_name_of_its_own(tmp_path: Path, site) -> None:
+    """Two feeds of one site (news, opinion) got the same generated name and the second was
+    refused ("choose one with --name")."""
+    (site.root / "feeds" / "en-ai-2.atom").write_bytes(atom_titled("Frontier Wire: Policy"))
+    path = config_file(tmp_path)
+    names = []
+    for feed in ("/feeds/en-ai.atom", "/feeds/en-ai-2.atom"):
+        result = runner.invoke(app, ["feeds", "add", site.url(feed), "--config", str(path)])
+        assert result.exit_code == 0, result.output
+        names.append(load_config(path).feeds[-1].name)
+    assert names == ["127-0-0-1-en", "127-0-0-1-feeds-en-ai-2-en"], names
+    assert [f.url for f in load_config(path).feeds][1:] == [
+        site.url("/feeds/en-ai.atom"),
+        site.url("/feeds/en-ai-2.atom"),
+    ]
