@@ -234,6 +234,37 @@ def test_a_file_with_crlf_line_endings_keeps_them(tmp_path: Path) -> None:
     assert path.read_bytes() == before.replace(mine, mine + added)
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("", ""), ("\ufeff", ""), ("---\n", "...\n"), ("# the monitor's settings\n---\n", "")],
+)
+def test_lines_the_edit_does_not_need_stay_as_written(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    """`key: null`, `key: ~` and `key: Null` elsewhere in the file came back as `key:`; a byte
+    order mark, the `---` and `...` markers and a comment above `---` were dropped: the
+    operator's diff showed lines nobody changed."""
+    feeds = (
+        "workers: null   # not set\n"
+        "feeds:\n"
+        "  - name: a\n"
+        "    url: https://a.example/rss\n"
+        "    timezone: ~\n"
+    )
+    path = write(tmp_path, feeds)
+    mine = path.read_text(encoding="utf-8").replace("slack:\n", "slack:\n  ops_channel: Null\n")
+    path.write_text(before + mine + after, encoding="utf-8")
+    add_to_config(path, FOUND)
+    added = (
+        "  - name: new-example-en  # New Site: AI news\n"
+        "    url: https://new.example/rss.xml\n"
+        "    language: en\n"
+    )
+    last = "    timezone: ~\n"
+    assert path.read_text(encoding="utf-8") == before + mine.replace(last, last + added) + after
+    assert [f.name for f in load_config(path).feeds] == ["a", "new-example-en"]
+
+
 def test_a_comment_from_the_network_is_one_line_of_plain_text(tmp_path: Path) -> None:
     """A feed title may hold what YAML refuses in a file (NUL, DEL, C1 and other controls, a
     lone surrogate) or what would make the file read other than it says (bidi overrides,
