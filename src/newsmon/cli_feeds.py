@@ -150,16 +150,19 @@ def feeds_add(
     """Find a site's feed, check that it parses, and add it to the configuration file."""
     from newsmon.discover import (
         DiscoveryError,
+        Via,
         add_to_config,
         argument_problem,
         configured_as,
         discover,
+        pasted,
         said,
     )
 
     problem = argument_problem(name, language)
     if problem:
         raise _fail(EXIT_CONFIG, problem)
+    url = pasted(url)
     cfg = _config(config)
     path = config_path(config)
     try:
@@ -178,6 +181,11 @@ def feeds_add(
         f"added {entry.name}: {said(entry.url)} ({found.entries} entries"
         f"{', language ' + entry.language if entry.language else ''}) to {path}"
     )
+    if found.via is Via.COMMON_PATH:
+        typer.echo(
+            f"note: not linked from the page; found at {urlsplit(entry.url).path}, "
+            "a usual address for a site's feed (check it is the one you want)"
+        )
     given, chosen = urlsplit(url).hostname, urlsplit(entry.url).hostname
     if given and chosen and given.lower() != chosen.lower():
         # a configured feed's host is trusted like one typed: say that the page chose it

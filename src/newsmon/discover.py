@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 from pydantic import ValidationError
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from newsmon.bounds import clean_text, one_line
 from newsmon.config import Config, ConfigError, FeedConfig, load_config
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links
-from newsmon.fetch import Fetcher, FetchResult
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.language import detect_language
 from newsmon.rules import Rules
 from newsmon.urls import canonical_url, shown_url
@@ -32,6 +33,24 @@ from newsmon.yamlfile import escape_env
 # categories); a page listing thousands would otherwise cost a request, up to
 # fetch.total_timeout, each.
 MAX_CANDIDATES = 8
+
+# Where sites keep a feed they do not advertise with <link rel="alternate"> (WordPress, static
+# site generators, the Korean news CMSes' whole-site and section feeds), tried in this order on
+# the page's host when the page links to no feed, up to the first that is a feed.
+COMMON_PATHS = (
+    "/feed/",
+    "/rss",
+    "/rss.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/feed.xml",
+    "/rss/allArticle.xml",
+    "/rss/S1N1.xml",
+)
+# An answer that says only "not here": the next common address is worth a request. Anything
+# else (a timeout, a refused connection, a 5xx, the address policy) ends the search: the host
+# would answer the next ones no better, each up to fetch.total_timeout.
+_NOT_HERE = {FailureKind.HTTP_CLIENT, FailureKind.NOT_A_FEED}
 
 
 class DiscoveryError(Exception):
@@ -49,6 +68,23 @@ def ascii_url(url: str) -> str:
         return str(httpx.URL(url))
     except (httpx.InvalidURL, ValueError, TypeError):
         return "".join(c if "!" <= c <= "~" else quote(c, safe="") for c in clean_text(url))
+
+
+_FEED_SCHEME = re.compile(r"feed:(?://)?(?=https?://)|feed://", re.IGNORECASE)
+
+
+def pasted(url: str) -> str:
+    """The address a person pasted, as the http(s) one it means: surrounding spaces and line
+    breaks trimmed; `feed://host/x` (what some browsers and sites show) is `http://host/x`,
+    `feed:https://host/x` (and `feed://https://host/x`) is `https://host/x`. Any other
+    `feed:` form is left as it is, to be refused by the scheme policy (only http and https
+    are ever requested)."""
+    url = url.strip()
+    wrapped = _FEED_SCHEME.match(url)
+    if wrapped is None:
+        return url
+    rest = url[wrapped.end() :]
+    return rest if rest.lower().startswith(("http://", "https://")) else "http://" + rest
 
 
 def said(url: str) -> str:
@@ -86,6 +122,14 @@ def argument_problem(name: str | None, language: str | None) -> str | None:
     return None
 
 
+class Via(StrEnum):
+    """How the feed was found from the URL given."""
+
+    GIVEN = "given"  # the URL is the feed
+    LINKED = "linked"  # the page links to it (<link rel="alternate">)
+    COMMON_PATH = "common path"  # not linked: found at one of COMMON_PATHS on the page's host
+
+
 @dataclass(frozen=True)
 class FoundFeed:
     url: str
@@ -93,6 +137,7 @@ class FoundFeed:
     entries: int
     language: str | None
     reached: str | None = None  # where the fetch ended, redirects (temporary ones too) followed
+    via: Via = Via.GIVEN
 
 
 def same_feed(url: str) -> str:
@@ -128,13 +173,37 @@ def _pool(config: Config) -> PagePool:
     return PagePool(Rules(topics=(), version="discovery"), one)
 
 
-def _found(url: str, got: FetchResult, parsed: ParsedFeed) -> FoundFeed:
+def _found(url: str, got: FetchResult, parsed: ParsedFeed, via: Via = Via.GIVEN) -> FoundFeed:
     sample = " ".join(f"{e.title} {e.summary}" for e in parsed.entries[:20])
     language = detect_language(sample)
-    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url)
+    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via)
+
+
+async def _at_common_path(
+    fetcher: Fetcher, pool: PagePool, page: FetchResult, user_url: str
+) -> tuple[FoundFeed | None, str]:
+    """The first feed at one of COMMON_PATHS on the host the page was served from, or None
+    and what was tried (one line). Each is fetched like a linked feed: the same size and time
+    limits, and the address policy off the host the user named."""
+    tried: list[str] = []
+    for path in COMMON_PATHS:
+        address = urljoin(page.final_url, path)
+        got = await fetcher.get(address, max_bytes=fetcher.config.max_feed_bytes, user_url=user_url)
+        kind, why = got.failure, _error(got)
+        if got.ok:
+            parsed, stopped = await _as_feed(pool, got)
+            if parsed is not None:
+                return _found(_configured_url(address, got), got, parsed, Via.COMMON_PATH), ""
+            kind = FailureKind.OVER_BUDGET if stopped else FailureKind.NOT_A_FEED
+            why = one_line(stopped, 200) if stopped else "not a feed"
+        if kind not in _NOT_HERE:
+            return None, f"none at {', '.join(tried) or 'no address'}; stopped at {path}: {why}"
+        tried.append(path)
+    return None, "none at " + ", ".join(tried)
 
 
 async def discover(url: str, config: Config) -> FoundFeed:
+    url = pasted(url)
     fetch = config.fetch
     fetcher = Fetcher(fetch)
     pool = _pool(config)
@@ -155,13 +224,18 @@ async def discover(url: str, config: Config) -> FoundFeed:
             if got.ok:
                 parsed, parse_stopped = await _as_feed(pool, got)
                 if parsed is not None:
-                    return _found(_configured_url(candidate, got), got, parsed)
+                    return _found(_configured_url(candidate, got), got, parsed, Via.LINKED)
                 why = one_line(parse_stopped, 200) if parse_stopped else "not a feed"
             tried.append(f"{said(candidate)} ({why})")
         if direct is not None:
             return _found(_configured_url(url, page), page, direct)
         more = " and more it links to, not tried" if len(candidates) > len(tried) else ""
-        detail = "; tried " + ", ".join(tried) + more if tried else " and it links to no feed"
+        detail = "; tried " + ", ".join(tried) + more
+        if not candidates:
+            common, none_there = await _at_common_path(fetcher, pool, page, url)
+            if common is not None:
+                return common
+            detail = f" and it links to no feed ({none_there})"
         what = f"could not be read ({one_line(stopped, 200)})" if stopped else "is not a feed"
         raise DiscoveryError(f"{said(url)} {what}{detail}")
     finally:
@@ -175,6 +249,25 @@ def _slug(found: FoundFeed) -> str:
     return (base[:60] or "feed") + (f"-{found.language}" if found.language else "")
 
 
+def _free_name(found: FoundFeed, taken: set[str]) -> str:
+    """A name for the feed that no configured feed has: its host's (as before, so a site's
+    first feed is named as it always was), else with its path (`hani-co-kr-rss-s1n1-ko` for a
+    second feed of a site), else numbered (`-2`, `-3`, ...). At most 80 characters."""
+    first = _slug(found)
+    lang = f"-{found.language}" if found.language else ""
+    host = first.removesuffix(lang)
+    stem = re.sub(r"\.(xml|rss|atom|rdf|json|php|aspx?|jsp|html?)$", "", urlsplit(found.url).path)
+    where = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
+    with_path = f"{host}-{where}"[: 80 - len(lang)].rstrip("-") + lang if where else first
+    for name in (first, with_path):
+        if name not in taken:
+            return name
+    number = 2
+    while f"{first}-{number}" in taken:
+        number += 1
+    return f"{first}-{number}"
+
+
 def add_to_config(
     path: Path, found: FoundFeed, *, name: str | None = None, language: str | None = None
 ) -> FeedConfig:
@@ -182,11 +275,10 @@ def add_to_config(
     layout (block or flow style); the file is replaced only by a version that validates and
     whose URL, once loaded, is the discovered one, character for character."""
     lang = language or found.language
-    entry = FeedConfig.model_validate(
-        {"name": name or _slug(found), "url": found.url, "language": lang}
-    )
-    config = load_config(path)
-    if any(f.name == entry.name for f in config.feeds):
+    taken = {f.name for f in load_config(path).feeds}
+    chosen = name or _free_name(found, taken)
+    entry = FeedConfig.model_validate({"name": chosen, "url": found.url, "language": lang})
+    if entry.name in taken:
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
     # The URL came from the network: written so that `${...}` in it stays text (`$${`),
     # never a reference to the environment (a token would be sent to that host).

@@ -10,6 +10,8 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from difflib import SequenceMatcher
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,8 @@ def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: s
     if not isinstance(doc, CommentedMap):
         raise ConfigError(f"{path}: the file must hold a mapping of settings")
     _keep_anchors(doc)
+    base = io.StringIO()
+    editor.dump(doc, base)  # the file as ruamel writes it back before the edit
     entry = CommentedMap(item.items())
     items = doc.get(key)
     if items is None:
@@ -116,7 +120,47 @@ def _edited(text: str, path: Path, key: str, item: Mapping[str, Any], comment: s
     editor.dump(doc, out)
     new_text = out.getvalue()
     _same_but_for(text, new_text, key, dict(item), path)
+    kept = _merged(text, base.getvalue(), new_text)
+    with contextlib.suppress(ConfigError):  # else ruamel's whole text, checked above
+        if kept is not None:
+            _same_but_for(text, kept, key, dict(item), path)
+            return kept
     return new_text
+
+
+def _merged(ours: str, base: str, theirs: str) -> str | None:
+    """The edit (`base` -> `theirs`) made to the operator's own text (`ours`), or None when it
+    changes a line ruamel writes otherwise. ruamel respells what it does not need to: `key:
+    null` and `key: ~` become `key:`, a byte order mark, the `---` and `...` markers and the
+    comments above `---` are dropped, and the operator's diff would show them."""
+    if not ours.endswith("\n"):
+        ours += "\n"  # the new entry may follow the last line
+    mine, was, now = (t.splitlines(keepends=True) for t in (ours, base, theirs))
+    # a line of `base` -> the run of lines it is in `ours` (itself, or the run ruamel respelled)
+    run: dict[int, tuple[int, int, int, int]] = {}
+    for _, i1, i2, j1, j2 in SequenceMatcher(None, was, mine, autojunk=False).get_opcodes():
+        if i2 - i1 == j2 - j1:  # the same lines, or each respelled on its own line
+            run.update((i1 + k, (i1 + k, i1 + k + 1, j1 + k, j1 + k + 1)) for k in range(i2 - i1))
+        else:
+            run.update((i, (i1, i2, j1, j2)) for i in range(i1, i2))
+    edits: list[tuple[int, int, list[str]]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, was, now, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "insert":  # right after the line it follows (after its whole run)
+            if i1 and (i1 - 1 not in run or run[i1 - 1][1] != i1):
+                return None
+            where = run[i1 - 1][3] if i1 else 0
+            edits.append((where, where, now[j1:j2]))
+            continue
+        runs = sorted({run[i] for i in range(i1, i2) if i in run})
+        whole = runs and runs[0][0] == i1 and runs[-1][1] == i2
+        if not whole or any(a[3] != b[2] for a, b in pairwise(runs)):
+            return None  # it would cut through what ruamel respelled, or skip lines of ours
+        edits.append((runs[0][2], runs[-1][3], now[j1:j2]))
+    for _, (start, end, lines) in sorted(enumerate(edits), key=lambda e: (e[1][0], e[0]))[::-1]:
+        mine[start:end] = lines  # from the end, so that the positions before stay true
+    return "".join(mine)
 
 
 def _notes_after(items: CommentedSeq) -> str | None:

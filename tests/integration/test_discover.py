@@ -322,3 +322,90 @@ def test_a_feed_on_a_host_the_page_chose_is_added_with_a_note(tmp_path: Path) ->
     assert added.exit_code == 0, added.output
     assert "note: the feed is on 127.0.0.2, a host the page at 127.0.0.1 chose" in added.output
     assert load_config(path).feeds[-1].url == other.url("/feed.atom")
+
+
+# --- what people paste, sites that do not advertise their feed, a second feed of a host -------
+
+
+def test_a_pasted_address_with_spaces_or_a_feed_scheme_is_read_as_the_http_one(
+    tmp_path: Path, site
+) -> None:
+    """Spaces around a pasted address and the `feed:` forms browsers show were refused as an
+    "unsupported URL scheme"; they wrap an http(s) address, which is what is added."""
+    feed = site.url("/feeds/en-ai.atom")
+    forms = [
+        f"  {feed}\n",
+        "feed://" + feed.removeprefix("http://"),
+        f"feed:{feed}",
+        f"FEED:{feed}",
+        f"feed://{feed}",
+    ]
+    for i, form in enumerate(forms):
+        path = config_file(tmp_path)
+        result = runner.invoke(
+            app, ["feeds", "add", form, "--name", f"f{i}", "--config", str(path)]
+        )
+        assert result.exit_code == 0, (form, result.output)
+        assert load_config(path).feeds[-1].url == feed, form
+
+
+@pytest.mark.parametrize("form", ["feed:file:///etc/passwd", "feed:feed://127.0.0.1/x", "feed:"])
+def test_a_feed_scheme_wraps_only_http_addresses(tmp_path: Path, site, form: str) -> None:
+    path = config_file(tmp_path)
+    before = path.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["feeds", "add", form, "--config", str(path)])
+    assert result.exit_code == 1 and "only http and https" in result.output, result.output
+    assert path.read_text(encoding="utf-8") == before and site.paths_requested() == []
+
+
+def test_a_feed_the_page_does_not_advertise_is_found_at_a_common_address(
+    tmp_path: Path, site
+) -> None:
+    """WordPress's /feed/, /rss.xml, a Korean CMS's /rss/allArticle.xml ...: a site with a feed
+    it does not link to was "links to no feed". A few common addresses on the same host are
+    tried, in order, up to the first that is a feed, and the output says which."""
+    (site.root / "rss").mkdir()
+    feed = (DEMO_SITE / "feeds" / "ko-ai.xml").read_bytes()
+    (site.root / "rss" / "allArticle.xml").write_bytes(feed)
+    (site.root / "atom.xml").write_text("<html><body>a soft 404</body></html>")
+    site.routes["/"] = {"file": "plain.html"}
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/"), "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/rss/allArticle.xml")
+    assert "not linked from the page" in result.output and "/rss/allArticle.xml" in result.output
+    asked = site.paths_requested()
+    assert asked[0] == "/" and asked[-1] == "/rss/allArticle.xml" and len(asked) <= 10, asked
+
+
+def test_common_addresses_are_few_and_on_the_host_given(tmp_path: Path, site) -> None:
+    path = config_file(tmp_path)
+    before = path.read_text(encoding="utf-8")
+    result = runner.invoke(app, ["feeds", "add", site.url("/plain.html"), "--config", str(path)])
+    assert result.exit_code == 1 and "links to no feed" in result.output, result.output
+    asked = site.paths_requested()
+    assert asked[0] == "/plain.html" and 1 < len(asked) <= 9, asked
+    # a host that fails otherwise than "not here" is asked no further
+    site.routes["/rss"] = {"status": 503, "body": "busy"}
+    site.requests.clear()
+    busy = runner.invoke(app, ["feeds", "add", site.url("/plain.html"), "--config", str(path)])
+    assert busy.exit_code == 1 and "HTTP 503" in busy.output, busy.output
+    assert "/rss.xml" not in site.paths_requested()
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_second_feed_of_a_host_gets_a_name_of_its_own(tmp_path: Path, site) -> None:
+    """Two feeds of one site (news, opinion) got the same generated name and the second was
+    refused ("choose one with --name")."""
+    (site.root / "feeds" / "en-ai-2.atom").write_bytes(atom_titled("Frontier Wire: Policy"))
+    path = config_file(tmp_path)
+    names = []
+    for feed in ("/feeds/en-ai.atom", "/feeds/en-ai-2.atom"):
+        result = runner.invoke(app, ["feeds", "add", site.url(feed), "--config", str(path)])
+        assert result.exit_code == 0, result.output
+        names.append(load_config(path).feeds[-1].name)
+    assert names == ["127-0-0-1-en", "127-0-0-1-feeds-en-ai-2-en"], names
+    assert [f.url for f in load_config(path).feeds][1:] == [
+        site.url("/feeds/en-ai.atom"),
+        site.url("/feeds/en-ai-2.atom"),
+    ]

@@ -111,8 +111,28 @@ def test_a_name_in_use_is_refused_and_the_file_untouched(tmp_path: Path) -> None
     path = write(tmp_path, "feeds:\n  - name: new-example-en\n    url: https://x.example/rss\n")
     before = path.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="exists; choose one with --name"):
-        add_to_config(path, FOUND)
+        add_to_config(path, FOUND, name="new-example-en")
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_feeds_of_one_host_get_names_of_their_own(tmp_path: Path) -> None:
+    """A second feed of a host got the first one's generated name, and was refused. Names now
+    come from the host, then its path, then a number; existing names never change."""
+    host = "news." + "long" * 20 + ".example"
+    path = write(tmp_path, "feeds:\n  - name: new-example-en\n    url: https://x.example/rss\n")
+    urls = [
+        "https://new.example/rss/S1N1.xml",
+        "https://new.example/rss/S1N1.xml?page=2",
+        "https://new.example/",
+        f"https://{host}/a",
+        f"https://{host}/{'b' * 90}.xml",
+    ]
+    names = [add_to_config(path, FoundFeed(u, None, 1, "en")).name for u in urls]
+    assert names[:3] == ["new-example-rss-s1n1-en", "new-example-en-2", "new-example-en-3"]
+    assert names[3] != names[4] and all(len(n) <= 80 for n in names), names
+    feeds = load_config(path).feeds
+    assert [f.name for f in feeds] == ["new-example-en", *names]
+    assert [f.url for f in feeds][1:] == urls
 
 
 def test_a_result_that_does_not_validate_never_replaces_the_file(tmp_path: Path) -> None:
@@ -212,6 +232,37 @@ def test_a_file_with_crlf_line_endings_keeps_them(tmp_path: Path) -> None:
     )
     mine = b"    url: https://a.example/rss\r\n"
     assert path.read_bytes() == before.replace(mine, mine + added)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [("", ""), ("\ufeff", ""), ("---\n", "...\n"), ("# the monitor's settings\n---\n", "")],
+)
+def test_lines_the_edit_does_not_need_stay_as_written(
+    tmp_path: Path, before: str, after: str
+) -> None:
+    """`key: null`, `key: ~` and `key: Null` elsewhere in the file came back as `key:`; a byte
+    order mark, the `---` and `...` markers and a comment above `---` were dropped: the
+    operator's diff showed lines nobody changed."""
+    feeds = (
+        "workers: null   # not set\n"
+        "feeds:\n"
+        "  - name: a\n"
+        "    url: https://a.example/rss\n"
+        "    timezone: ~\n"
+    )
+    path = write(tmp_path, feeds)
+    mine = path.read_text(encoding="utf-8").replace("slack:\n", "slack:\n  ops_channel: Null\n")
+    path.write_text(before + mine + after, encoding="utf-8")
+    add_to_config(path, FOUND)
+    added = (
+        "  - name: new-example-en  # New Site: AI news\n"
+        "    url: https://new.example/rss.xml\n"
+        "    language: en\n"
+    )
+    last = "    timezone: ~\n"
+    assert path.read_text(encoding="utf-8") == before + mine.replace(last, last + added) + after
+    assert [f.name for f in load_config(path).feeds] == ["a", "new-example-en"]
 
 
 def test_a_comment_from_the_network_is_one_line_of_plain_text(tmp_path: Path) -> None:
