@@ -28,7 +28,7 @@ from newsmon.cli import (
 from newsmon.clock import utcnow
 from newsmon.config import ConfigError, Secrets, check_channels
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.retries import NotRequeued, parse_ids
+from newsmon.corpus.retries import NotRequeued, Retried, parse_ids
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(
@@ -132,9 +132,14 @@ def alerts_retry(
     config: ConfigOption = None,
 ) -> None:
     """Re-queue alerts (failed, skipped or waiting for a retry) and thread replies (failed or
-    waiting for a retry): the next pass sends them. `--failed` re-queues the thread replies that
-    gave up too. `--within` keeps an outage's alerts from bringing back stories that failed long
-    ago. An id that re-queues nothing says what it names."""
+    waiting for a retry): the next pass sends them, each story once a channel; `--failed` holds
+    back stories older than alerts.max_age_hours (their ids send them anyway).
+
+    `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
+    alerts from bringing back stories that failed long ago. An id that re-queues nothing says
+    what it names."""
+    from datetime import timedelta
+
     from newsmon.digest import parse_duration
 
     if not ids and not failed:
@@ -148,17 +153,43 @@ def alerts_retry(
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--within: {exc}") from None
     cfg = _config(config)
+    hours = cfg.alerts.max_age_hours
+    max_age = timedelta(hours=hours) if hours is not None else None
     store = _store(cfg)
     try:
-        done = store.retries.retry(named, failed=failed, since=since)
+        done = store.retries.retry(named, failed=failed, since=since, max_age=max_age)
     finally:
         store.close()
     for left in done.not_requeued:
         typer.echo(_not_requeued(left, within))
-    typer.echo(
-        f"re-queued {done.alerts} alert(s)"
-        + (f", {done.replies} thread reply(ies)" if done.replies else "")
-    )
+    typer.echo(_retried(done, hours))
+
+
+def _retried(done: Retried, max_age_hours: float | None) -> str:
+    """The summary line: what was re-queued, and what was held back and how to send it."""
+    line = f"re-queued {done.alerts} alert(s)"
+    if done.replies:
+        line += f", {done.replies} thread reply(ies)"
+    if done.alerts or done.replies:
+        line += ": the next pass sends them"
+    if done.too_old:
+        shown = " ".join(str(i) for i in done.too_old[:_SHOWN])
+        more = len(done.too_old) - _SHOWN
+        line += (
+            f"; held back {len(done.too_old)} failed alert(s) of stories older than "
+            f"{max_age_hours:g} h (alerts.max_age_hours), as a pass would: "
+            f"`newsmon alerts retry {shown}` sends them anyway"
+            + (f" (and {more} more: `newsmon alerts --status skipped`)" if more > 0 else "")
+        )
+    if done.copies:
+        line += (
+            f"; held back {len(done.copies)} whose story another alert announced in its "
+            "channel (`newsmon alerts --status skipped`)"
+        )
+    return line
+
+
+_SHOWN = 10  # held-back ids named in the summary line
 
 
 def _not_requeued(left: NotRequeued, within: str | None) -> str:
@@ -170,6 +201,8 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
         why = f"failed before the last {within}"
     elif left.status is AlertStatus.SKIPPED and left.reply:
         why = "dropped (its alert is not posted, or its thread is gone): see `newsmon alerts`"
+    elif left.announced_by is not None:
+        why = f"held back, its story is announced in its channel by alert #{left.announced_by}"
     else:
         why = str(left.status)
     line = f"{what}: not re-queued, {why}"
