@@ -8,6 +8,7 @@ channel meanwhile is not posted a second time.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,5 +182,64 @@ def test_a_late_copy_held_back_is_not_re_queued_by_its_id(
         assert done.not_requeued == [
             NotRequeued(False, r_alert, AlertStatus.SKIPPED, announced_by=h_alert)
         ]
+    finally:
+        ctx.close()
+
+
+def test_retry_racing_a_delivery_sends_each_alert_once_and_leaves_none_claimed(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """`alerts retry --failed` run again and again while deliveries claim, post and fail
+    alerts (every other post refused at once): no alert is posted twice, none stays claimed,
+    and once Slack takes posts every story is posted exactly once."""
+    config = _config(tmp_path, db_url)
+    setup = context(config, slack)
+    try:
+        for i in range(12):
+            setup.store.add_article(
+                new_article(f"https://q.example/{i}", f"q {i}", published_at=utcnow()),
+                [MATCH],
+                "v1",
+                {f"#c{i % 3}": ["policy"]},
+            )
+        with setup.store.session() as s:
+            alert_ids = sorted(s.scalars(select(AlertRow.id)))
+    finally:
+        setup.close()
+    for c in range(3):  # every other post refused, the others taken
+        slack.channel_script[f"#c{c}"] = [REFUSED, None] * 4
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    requeued: list[int] = []
+
+    def retrying() -> None:
+        ctx = context(config, slack)
+        try:
+            while not stop.is_set():
+                requeued.append(ctx.store.retries.retry(Named(), failed=True, since=None).alerts)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            ctx.close()
+
+    thread = threading.Thread(target=retrying)
+    thread.start()
+    ctx = context(config, slack)
+    try:
+        for _ in range(4):
+            deliver(ctx, 20)
+    finally:
+        stop.set()
+        thread.join()
+    try:
+        assert errors == [] and sum(requeued) > 0  # re-queued while the deliveries ran
+        for _ in range(3):
+            ctx.store.retries.retry(Named(), failed=True, since=None)
+            deliver(ctx, 20)
+        with ctx.store.session() as s:
+            states = dict(s.execute(select(AlertRow.id, AlertRow.status)).tuples().all())
+        assert set(states.values()) == {AlertStatus.SENT}, states
+        posted = sorted(int(i) for i in slack.metadata_ids())
+        assert posted == alert_ids, posted
     finally:
         ctx.close()
