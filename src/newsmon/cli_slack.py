@@ -80,14 +80,18 @@ def alerts_list(
             f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
             f"{(a.title or '(no title)')[:70]}"
         )
-        _details(a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone)
+        _details(
+            a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone, a.failed_at
+        )
     for r in replies:  # health's alerts_failed counts those that gave up
         state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
         typer.echo(  # r7, not #7: `alerts retry 7` would re-queue alert #7, another story
             f"reply r{r.id:<5} {state:<10} {r.channel:<18} attempts {r.attempts}  "
             f"also reported by {r.source[:40]}, under alert #{r.alert_id}"
         )
-        _details(r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone)
+        _details(
+            r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone, r.failed_at
+        )
 
 
 def _details(
@@ -97,11 +101,15 @@ def _details(
     status: str,
     error: str | None,
     zone: tzinfo,
+    gave_up: datetime | None = None,
 ) -> None:
-    """The indented second line of an alert or reply: when, and its last error."""
+    """The indented second line of an alert or reply: when, and its last error. When it gave
+    up is what `alerts retry --within` counts from."""
     details = [f"queued {_local(created, zone)}"]
     if sent:
         details.append(f"sent {_local(sent, zone)}")
+    if gave_up and str(status) == "failed":
+        details.append(f"gave up {_local(gave_up, zone)}")
     if next_try and str(status) == "pending":
         details.append(f"next try {_local(next_try, zone)}")
     if error:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from newsmon.cli import app
 from newsmon.clock import utcnow
+from newsmon.config import load_config
 from newsmon.corpus.outbox import LATE_COPY_NOTE
 from newsmon.corpus.records import AlertStatus, StoredMatch
 from newsmon.corpus.retries import Named, NotRequeued
@@ -243,3 +244,32 @@ def test_retry_racing_a_delivery_sends_each_alert_once_and_leaves_none_claimed(
         assert posted == alert_ids, posted
     finally:
         ctx.close()
+
+
+def test_the_listing_says_when_an_alert_gave_up(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """`--within` counts from when an alert gave up, and health reports those that gave up in
+    the last day; `newsmon alerts` showed when each was queued only, so the operator could
+    not tell which `--within` takes an outage's alerts."""
+    config = _config(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        ctx.store.add_article(
+            new_article("https://g.example/1", "g", published_at=utcnow()),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+        )
+        slack.channel_script["#news"] = [REFUSED]
+        assert deliver(ctx).failed == 1
+        with ctx.store.session() as s:
+            row = s.scalars(select(AlertRow)).one()
+            assert row.failed_at is not None
+            row.failed_at -= timedelta(hours=30)
+            gave_up = row.failed_at
+    finally:
+        ctx.close()
+    listed = runner.invoke(app, ["alerts", "--config", str(config)])
+    zone = load_config(config).slack.zone()
+    assert f"gave up {gave_up.astimezone(zone):%Y-%m-%d %H:%M %Z}" in listed.output, listed.output

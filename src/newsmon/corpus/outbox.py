@@ -438,6 +438,7 @@ class Outbox:
                     blocks[a.channel].reason
                     if a.status == AlertStatus.PENDING and a.channel in blocks
                     else None,
+                    a.failed_at,
                 )
                 for a, title in rows
             ]
