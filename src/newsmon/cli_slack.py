@@ -28,7 +28,7 @@ from newsmon.cli import (
 from newsmon.clock import utcnow
 from newsmon.config import ConfigError, Secrets, check_channels
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.retries import NotRequeued, parse_ids
+from newsmon.corpus.retries import NotRequeued, Retried, parse_ids
 
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(
@@ -80,14 +80,18 @@ def alerts_list(
             f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
             f"{(a.title or '(no title)')[:70]}"
         )
-        _details(a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone)
+        _details(
+            a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone, a.failed_at
+        )
     for r in replies:  # health's alerts_failed counts those that gave up
         state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
         typer.echo(  # r7, not #7: `alerts retry 7` would re-queue alert #7, another story
             f"reply r{r.id:<5} {state:<10} {r.channel:<18} attempts {r.attempts}  "
             f"also reported by {r.source[:40]}, under alert #{r.alert_id}"
         )
-        _details(r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone)
+        _details(
+            r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone, r.failed_at
+        )
 
 
 def _details(
@@ -97,11 +101,15 @@ def _details(
     status: str,
     error: str | None,
     zone: tzinfo,
+    gave_up: datetime | None = None,
 ) -> None:
-    """The indented second line of an alert or reply: when, and its last error."""
+    """The indented second line of an alert or reply: when, and its last error. When it gave
+    up is what `alerts retry --within` counts from."""
     details = [f"queued {_local(created, zone)}"]
     if sent:
         details.append(f"sent {_local(sent, zone)}")
+    if gave_up and str(status) == "failed":
+        details.append(f"gave up {_local(gave_up, zone)}")
     if next_try and str(status) == "pending":
         details.append(f"next try {_local(next_try, zone)}")
     if error:
@@ -132,9 +140,14 @@ def alerts_retry(
     config: ConfigOption = None,
 ) -> None:
     """Re-queue alerts (failed, skipped or waiting for a retry) and thread replies (failed or
-    waiting for a retry): the next pass sends them. `--failed` re-queues the thread replies that
-    gave up too. `--within` keeps an outage's alerts from bringing back stories that failed long
-    ago. An id that re-queues nothing says what it names."""
+    waiting for a retry): the next pass sends them, each story once a channel; `--failed` holds
+    back stories older than alerts.max_age_hours (their ids send them anyway).
+
+    `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
+    alerts from bringing back stories that failed long ago. An id that re-queues nothing says
+    what it names."""
+    from datetime import timedelta
+
     from newsmon.digest import parse_duration
 
     if not ids and not failed:
@@ -148,17 +161,43 @@ def alerts_retry(
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--within: {exc}") from None
     cfg = _config(config)
+    hours = cfg.alerts.max_age_hours
+    max_age = timedelta(hours=hours) if hours is not None else None
     store = _store(cfg)
     try:
-        done = store.retries.retry(named, failed=failed, since=since)
+        done = store.retries.retry(named, failed=failed, since=since, max_age=max_age)
     finally:
         store.close()
     for left in done.not_requeued:
         typer.echo(_not_requeued(left, within))
-    typer.echo(
-        f"re-queued {done.alerts} alert(s)"
-        + (f", {done.replies} thread reply(ies)" if done.replies else "")
-    )
+    typer.echo(_retried(done, hours))
+
+
+def _retried(done: Retried, max_age_hours: float | None) -> str:
+    """The summary line: what was re-queued, and what was held back and how to send it."""
+    line = f"re-queued {done.alerts} alert(s)"
+    if done.replies:
+        line += f", {done.replies} thread reply(ies)"
+    if done.alerts or done.replies:
+        line += ": the next pass sends them"
+    if done.too_old:
+        shown = " ".join(str(i) for i in done.too_old[:_SHOWN])
+        more = len(done.too_old) - _SHOWN
+        line += (
+            f"; held back {len(done.too_old)} failed alert(s) of stories older than "
+            f"{max_age_hours:g} h (alerts.max_age_hours), as a pass would: "
+            f"`newsmon alerts retry {shown}` sends them anyway"
+            + (f" (and {more} more: `newsmon alerts --status skipped`)" if more > 0 else "")
+        )
+    if done.copies:
+        line += (
+            f"; held back {len(done.copies)} whose story another alert announced in its "
+            "channel (`newsmon alerts --status skipped`)"
+        )
+    return line
+
+
+_SHOWN = 10  # held-back ids named in the summary line
 
 
 def _not_requeued(left: NotRequeued, within: str | None) -> str:
@@ -170,6 +209,8 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
         why = f"failed before the last {within}"
     elif left.status is AlertStatus.SKIPPED and left.reply:
         why = "dropped (its alert is not posted, or its thread is gone): see `newsmon alerts`"
+    elif left.announced_by is not None:
+        why = f"held back, its story is announced in its channel by alert #{left.announced_by}"
     else:
         why = str(left.status)
     line = f"{what}: not re-queued, {why}"

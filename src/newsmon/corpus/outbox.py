@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, func, select, type_coerce, update
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -162,9 +162,9 @@ class Outbox:
         off) unless the story has another alert in the channel not held back, and another
         article's held-back alert stops no new one (the story matches through a copy now).
         Sent or failed alerts are never re-queued. A revived alert brings back the replies
-        dropped while it was held (`revive_replies`), as `retry_alerts` does. A story with an
-        alert not held back in any channel is announced for the webhook (the team may have
-        moved to it), and one with a webhook alert for a bot channel (or back). The story's
+        dropped while it was held (`revive_replies`), as a re-queue does (`retries`). A story
+        with an alert not held back in any channel is announced for the webhook (the team may
+        have moved to it), and one with a webhook alert for a bot channel (or back). The story's
         cluster lock is held meanwhile: a copy stored at the same moment does not speak too
         (newsmon.corpus.articles)."""
         with self._db.session() as s:
@@ -438,43 +438,10 @@ class Outbox:
                     blocks[a.channel].reason
                     if a.status == AlertStatus.PENDING and a.channel in blocks
                     else None,
+                    a.failed_at,
                 )
                 for a, title in rows
             ]
-
-    def retry_alerts(
-        self, ids: Sequence[int] = (), *, failed: bool = False, since: datetime | None = None
-    ) -> int:
-        """How many alerts `requeue_alerts` re-queued."""
-        return len(self.requeue_alerts(ids, failed=failed, since=since))
-
-    def requeue_alerts(
-        self, ids: Sequence[int] = (), *, failed: bool = False, since: datetime | None = None
-    ) -> list[int]:
-        """Re-queue alerts (the given ids, or every failed one, that gave up `since` when given:
-        an old story is not posted as news): attempts start again. Sent alerts and alerts
-        another delivery holds are left alone. Replies dropped meanwhile come back too. Their
-        ids."""
-        query = update(AlertRow).where(
-            AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED, AlertStatus.PENDING])
-        )
-        if failed:
-            query = query.where(AlertRow.status == AlertStatus.FAILED)
-        if since is not None:
-            query = query.where(AlertRow.failed_at >= since)
-        if ids:
-            query = query.where(AlertRow.id.in_(list(ids)))
-        elif not failed:
-            return []
-        with self._db.session() as s:
-            done = s.execute(
-                query.values(**claims.requeued())
-                .returning(AlertRow.id)
-                .execution_options(synchronize_session=False)
-            )
-            requeued = list(done.scalars())
-            revive_replies(s, requeued)
-            return requeued
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Alerts per channel and status, statuses as stored (whatever statuses exist), except

@@ -383,6 +383,7 @@ class AlertListing:
     sent_at: datetime | None
     title: str | None
     blocked: str | None = None  # the channel's block reason, when it is blocked
+    failed_at: datetime | None = None  # when it gave up (what `alerts retry --within` counts)
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,7 @@ class ReplyListing:
     created_at: datetime
     sent_at: datetime | None
     blocked: str | None = None  # the channel's block reason, when it is blocked
+    failed_at: datetime | None = None  # when it gave up (what `alerts retry --within` counts)
 
 
 @dataclass(frozen=True)

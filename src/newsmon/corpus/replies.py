@@ -320,6 +320,7 @@ class Replies:
                     blocks[r.channel].reason
                     if r.status == AlertStatus.PENDING and r.channel in blocks
                     else None,
+                    r.failed_at,
                 )
                 for r in rows
             ]

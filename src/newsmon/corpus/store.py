@@ -49,7 +49,7 @@ class Store:
         self.alert_views = AlertViews(self._db)
         self.runs = Runs(self._db)
         self.replies = Replies(self._db)
-        self.retries = Retries(self._db, self.outbox, self.replies)  # by ids, alerts and replies
+        self.retries = Retries(self._db, self.replies)  # by ids, alerts and replies
         self.digests = Digests(self._db)
         self.backlog = Backlog(self._db)
         self.retention = IndexRetention(self._db)
@@ -91,7 +91,7 @@ class Store:
         self.pending_alerts = self.outbox.pending_alerts
         self.count_alerts = self.outbox.count_alerts
         self.list_alerts = self.outbox.list_alerts
-        self.retry_alerts = self.outbox.retry_alerts
+        self.retry_alerts = self.retries.retry_alerts
         self.queue_replies = self.replies.queue_replies
         self.record_run = self.runs.record_run
 
