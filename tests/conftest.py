@@ -26,6 +26,10 @@ for name in (
     "NEWSMON_CONFIG",
 ):
     os.environ.pop(name, None)
+# Loopback only: the Prefect harness's server otherwise starts a telemetry service that looks up
+# Prefect's analytics host ("Failed to send telemetry: Name or service not known" in the logs).
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
 
 
 @pytest.fixture(scope="session")
