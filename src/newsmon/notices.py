@@ -67,8 +67,10 @@ FLAP_QUIET = timedelta(hours=3)
 FLAP_STEADY = timedelta(hours=3)
 # A flapping problem is found "in every pass for `FLAP_STEADY`" across passes only: a gap
 # between passes longer than this many times the schedule's spacing (the Prefect server or
-# worker down for hours) starts its presence anew at the first pass after it.
+# worker down for hours) starts its presence anew at the first pass after it; a gap under
+# `PAUSE_AT_LEAST` is none (passes minutes or seconds apart jitter past twice their spacing).
 PAUSE_SPACINGS = 2
+PAUSE_AT_LEAST = timedelta(hours=1)
 # A problem (with a subject) appearing this soon after one of its kind, still open, was
 # announced joins that one's thread: one cause, one top-level notice.
 GROUP_WINDOW = timedelta(hours=2)
@@ -238,13 +240,13 @@ def pass_spacing(starts: Sequence[datetime]) -> timedelta | None:
 
 def resumed_at(starts: Sequence[datetime]) -> datetime | None:
     """The start of the first pass after the newest pause of the schedule among `starts` (a gap
-    longer than `PAUSE_SPACINGS` times its spacing), or None."""
+    longer than `PAUSE_SPACINGS` times its spacing and `PAUSE_AT_LEAST`), or None."""
     spacing = pass_spacing(starts)
     if spacing is None:
         return None
     ordered = sorted(starts, reverse=True)
     for newer, older in itertools.pairwise(ordered):
-        if newer - older > PAUSE_SPACINGS * spacing:
+        if newer - older > max(PAUSE_SPACINGS * spacing, PAUSE_AT_LEAST):
             return newer
     return None
 

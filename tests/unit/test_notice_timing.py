@@ -14,7 +14,14 @@ import pytest
 
 from newsmon.corpus.records import Announced, FeedHealth, RunRecord, RunStatus
 from newsmon.health import HealthReport, ProblemKind, assess
-from newsmon.notices import FLAP_QUIET, FLAP_STEADY, FLAP_WINDOW, Plan, plan_notices
+from newsmon.notices import (
+    FLAP_QUIET,
+    FLAP_STEADY,
+    FLAP_WINDOW,
+    Plan,
+    plan_notices,
+    resumed_at,
+)
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 EVERY = timedelta(minutes=20)  # the deployment's schedule
@@ -211,3 +218,15 @@ def test_a_pause_of_the_schedule_is_no_quiet_time_for_a_flapping_problem() -> No
         # before: resolved at 160 + 1 day, and flapping again at 220 + 1 day
         Said(at(240) + day + FLAP_QUIET, resolved=True),
     ]
+
+
+def test_passes_seconds_apart_that_jitter_are_no_pause() -> None:
+    """Passes run by hand or by tests seconds apart, one gap three times the others (a slow
+    pass): that was taken for a pause of the schedule, and a flapping problem's quiet time
+    began anew there, so it was not resolved after `FLAP_QUIET` (the flapping flow test failed
+    1 run in 2). A pause is at least an hour; an hour-long gap on a 20-minute schedule is one."""
+    seconds = [START + timedelta(seconds=s) for s in (0, 1, 2, 3, 4, 7, 8, 9, 10)]
+    assert resumed_at(seconds) is None
+    scheduled = [START + i * EVERY for i in range(6)]
+    later = scheduled[-1] + timedelta(minutes=80)
+    assert resumed_at([*scheduled, later]) == later
