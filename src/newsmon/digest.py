@@ -82,18 +82,21 @@ def window(
 
 
 def next_start(last_end: datetime | None, since: datetime, until: datetime) -> datetime:
-    """Where a channel's digest ending at `until` starts: where its last recorded digest ended
-    (`last_end`), if that was within `FOLLOW_WITHIN`, else `since` (the `window`), never
-    before `last_end`. A run late, early, by hand, at a moved hour or for another length takes
-    exactly what the channel's digests have not listed yet; `until` or later: nothing is left.
+    """Where a channel's digest ending at `until` may start: where its last recorded digest
+    ended (`last_end`), if that was within `FOLLOW_WITHIN`; else `FOLLOW_WITHIN` back (or
+    `since`, if earlier), never before `last_end`. A run late, early, by hand, at a moved hour
+    or for another length takes exactly what the channel's digests have not listed yet; at
+    `until` or later, nothing is left. A channel with no digest that recent had none of its
+    stories of that stretch listed (a listed story leaves a digest ending after it); the caller
+    starts at `since` when none was announced before it.
 
     Each period taken back from the run's own hour left a gap after a late run (its stories in
     no digest) and an overlap after an early or extra one (listed twice)."""
-    if last_end is None:
-        return since
-    if last_end >= until - FOLLOW_WITHIN:
+    bound = until - FOLLOW_WITHIN
+    if last_end is not None and last_end >= bound:
         return last_end
-    return max(since, last_end)
+    earliest = min(since, bound)
+    return earliest if last_end is None else max(earliest, last_end)
 
 
 def _exists(wall: datetime, zone: tzinfo) -> bool:

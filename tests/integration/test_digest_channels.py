@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from newsmon.corpus.schema import AlertRow, DigestRow
+from newsmon.digest import FOLLOW_WITHIN
 from newsmon.pipeline import deliver
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
@@ -105,5 +106,36 @@ def test_a_late_digest_of_a_renamed_channel_starts_where_the_old_name_s_ended(
             row = s.scalars(select(DigestRow).where(DigestRow.channel == renamed)).one()
             assert (row.period_start, row.stories) == (yesterday[1], 2)
         assert len(_digest_posts(fake)) == 2
+    finally:
+        ctx.close()
+
+
+def test_a_late_digest_lists_a_story_of_a_channel_quiet_the_day_before(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A channel with nothing in the day before's digest has no digest to follow: a late run
+    took the day back from its own hour, and its story announced after the day before's run
+    was in no digest. A channel whose stories are all in the run's own day starts there."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 1, "#b": 1, "#c": 1})
+        assert deliver(ctx).sent == 3
+        with ctx.store.session() as s:
+            for article_id, hours in zip(ids, (30, 23.5, 1), strict=True):
+                s.execute(
+                    update(AlertRow)
+                    .where(AlertRow.article_id == article_id)
+                    .values(sent_at=NOW - timedelta(hours=hours))
+                )
+        yesterday = (NOW - timedelta(hours=48), NOW - timedelta(hours=24))
+        assert list(run_digest(ctx, sender, *yesterday).channels) == ["#a"]
+        late = (NOW - timedelta(hours=22), NOW + timedelta(hours=2))  # due 2 hours before
+        assert list(run_digest(ctx, sender, *late).channels) == ["#b", "#c"]
+        with ctx.store.session() as s:
+            rows = s.execute(select(DigestRow.channel, DigestRow.period_start, DigestRow.stories))
+            starts = {channel: (start, n) for channel, start, n in rows}
+        assert starts["#b"] == (late[1] - FOLLOW_WITHIN, 1)  # none of its week was listed
+        assert starts["#c"] == (late[0], 1)
     finally:
         ctx.close()

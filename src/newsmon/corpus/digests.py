@@ -272,6 +272,16 @@ class Digests:
                 .execution_options(synchronize_session=False)
             )
 
+    def announced(self, channel: str, since: datetime, until: datetime) -> bool:
+        """Whether a story was announced in `channel` (any spelling) in [since, until)."""
+        with self._db.session() as s:
+            found = s.scalar(
+                select(AlertRow.id)
+                .where(same_channel(s, channel), *_announced(since, until))
+                .limit(1)
+            )
+        return found is not None
+
     def last_period_end(self, channel: str) -> datetime | None:
         """Where `channel`'s latest recorded digest (of any status, under any spelling of the
         channel) ended: where its next one starts (`digest.next_start`)."""

@@ -245,7 +245,7 @@ def run_digest(
     if dry_run:
         cfg = ctx.config.slack
         for name in channels:
-            start = next_start(digests.last_period_end(name), since, until)
+            start = _start(ctx, name, since, until)
             stories = digests.digest_stories(name, start, until) if start < until else []
             if stories:
                 result.previews += build_digest(name, stories, start, until, cfg.zone())
@@ -264,7 +264,7 @@ def run_digest(
         for name in channels:
             if name in result.channels:  # its digest of this period, just finished
                 continue
-            start = next_start(digests.last_period_end(name), since, until)
+            start = _start(ctx, name, since, until)
             if start >= until:  # a call earlier this hour (or by hand) took it to `until`
                 if channel or digests.digest_stories(name, since, until):
                     result.channels[name] = "already posted for this period (or being posted)"
@@ -275,6 +275,18 @@ def run_digest(
     except SlackFailure as failure:
         result.credential_error = str(failure)
     return result
+
+
+def _start(ctx: Context, channel: str, since: datetime, until: datetime) -> datetime:
+    """Where `channel`'s period ending at `until` starts (`next_start`); one with no digest in
+    `FOLLOW_WITHIN` starts at `since` unless a story of it announced before that is in none."""
+    digests = ctx.store.digests
+    last = digests.last_period_end(channel)
+    start = next_start(last, since, until)
+    followed = last is not None and start == last
+    if start < since and not followed and not digests.announced(channel, start, since):
+        return since
+    return start
 
 
 def _earliest(since: datetime, until: datetime) -> datetime:
