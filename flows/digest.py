@@ -43,7 +43,9 @@ def digest(
     config_path: str | None = None,
     require_slack: bool = False,
 ) -> DigestResult:
-    """Post each channel's digest of the last `since_hours`, ending at the last whole hour.
+    """Post each channel's digest up to the last whole hour, from where its last digest ended
+    (within 7 days; else the last `since_hours`): a late, early or manual run drops or repeats
+    no story.
 
     A second run for the same period posts nothing; `dry_run` posts and records nothing and
     returns the messages. Slack refusing the credentials, or a digest left for a later call,

@@ -222,7 +222,9 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
 
 @app.command()
 def digest(
-    since: Annotated[str, typer.Option(help="Period length: 24h, 90m, 7d")] = "24h",
+    since: Annotated[
+        str, typer.Option(help="Period length (24h, 90m, 7d) of a channel with no digest in 7 days")
+    ] = "24h",
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the digests; post and record nothing")

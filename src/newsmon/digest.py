@@ -32,6 +32,10 @@ from newsmon.corpus.records import DigestStory
 # A digest stopped half-way is finished by later calls while its period ended at most this
 # long ago (health reports older ones as lost to the schedule).
 RESUME_WITHIN = timedelta(days=7)
+# A channel's next digest starts where its last one ended if that was at most this long before
+# the new period's end (a late, early, manual or extra run neither drops nor repeats a story);
+# after a longer silence it is the `--since` period.
+FOLLOW_WITHIN = timedelta(days=7)
 MAX_BLOCKS = 40  # Slack allows 50 blocks a message; a header and sections stay well under
 HEADER_ROOM = 500  # a part's header line, escaped (a channel name is at most 200 characters)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
@@ -75,6 +79,24 @@ def window(
     if now.tzinfo:
         return start.astimezone(now.tzinfo), local.astimezone(now.tzinfo)
     return start, local
+
+
+def next_start(last_end: datetime | None, since: datetime, until: datetime) -> datetime:
+    """Where a channel's digest ending at `until` may start: where its last recorded digest
+    ended (`last_end`), if that was within `FOLLOW_WITHIN`; else `FOLLOW_WITHIN` back (or
+    `since`, if earlier), never before `last_end`. A run late, early, by hand, at a moved hour
+    or for another length takes exactly what the channel's digests have not listed yet; at
+    `until` or later, nothing is left. A channel with no digest that recent had none of its
+    stories of that stretch listed (a listed story leaves a digest ending after it); the caller
+    starts at `since` when none was announced before it.
+
+    Each period taken back from the run's own hour left a gap after a late run (its stories in
+    no digest) and an overlap after an early or extra one (listed twice)."""
+    bound = until - FOLLOW_WITHIN
+    if last_end is not None and last_end >= bound:
+        return last_end
+    earliest = min(since, bound)
+    return earliest if last_end is None else max(earliest, last_end)
 
 
 def _exists(wall: datetime, zone: tzinfo) -> bool:

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
+from newsmon.corpus.schema import AlertRow, DigestRow
+from newsmon.digest import FOLLOW_WITHIN
 from newsmon.pipeline import deliver
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
@@ -60,5 +63,79 @@ def test_a_channel_renamed_during_the_period_gets_one_digest_of_all_its_stories(
         assert post["channel_id"] == slack_id
         assert _digest(ctx).posted == 0  # once per period
         assert len(_digest_posts(fake)) == 1
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("renamed", ["#ai-research", "id"])
+def test_a_late_digest_of_a_renamed_channel_starts_where_the_old_name_s_ended(
+    tmp_path: Path, db_url: str, fake: FakeSlack, renamed: str
+) -> None:
+    """A channel's next digest starts where its last one ended, whatever the configuration
+    called it then: a late run after a rename (or after spelling it by its ID) took the day
+    back from its own hour, and the stories between the old name's digest and that were in
+    none."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+    try:
+        ids = queue_alerts(ctx.store, {"#ai-news": 2}, prefix="before")
+        assert deliver(ctx).sent == 2
+        with ctx.store.session() as s:
+            for article_id, hours in zip(ids, (30, 24.5), strict=True):
+                s.execute(
+                    update(AlertRow)
+                    .where(AlertRow.article_id == article_id)
+                    .values(sent_at=NOW - timedelta(hours=hours))
+                )
+        yesterday = (NOW - timedelta(hours=49), NOW - timedelta(hours=25))
+        assert run_digest(ctx, sender, *yesterday).channels == {
+            "#ai-news": "1 story in 1 message(s)"
+        }
+        slack_id = fake.channel_id("#ai-news")
+        if renamed == "id":
+            renamed = slack_id
+        else:
+            fake.channels[renamed.lstrip("#")] = fake.channels.pop("ai-news")
+            fake.unknown_channels.add("#ai-news")
+        queue_alerts(ctx.store, {renamed: 1}, prefix="after")
+        assert deliver(ctx).sent == 1
+
+        late = run_digest(ctx, sender, NOW - timedelta(hours=23), NOW + timedelta(hours=1))
+        assert list(late.channels) == [renamed] and late.unfinished == 0
+        with ctx.store.session() as s:
+            row = s.scalars(select(DigestRow).where(DigestRow.channel == renamed)).one()
+            assert (row.period_start, row.stories) == (yesterday[1], 2)
+        assert len(_digest_posts(fake)) == 2
+    finally:
+        ctx.close()
+
+
+def test_a_late_digest_lists_a_story_of_a_channel_quiet_the_day_before(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A channel with nothing in the day before's digest has no digest to follow: a late run
+    took the day back from its own hour, and its story announced after the day before's run
+    was in no digest. A channel whose stories are all in the run's own day starts there."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 1, "#b": 1, "#c": 1})
+        assert deliver(ctx).sent == 3
+        with ctx.store.session() as s:
+            for article_id, hours in zip(ids, (30, 23.5, 1), strict=True):
+                s.execute(
+                    update(AlertRow)
+                    .where(AlertRow.article_id == article_id)
+                    .values(sent_at=NOW - timedelta(hours=hours))
+                )
+        yesterday = (NOW - timedelta(hours=48), NOW - timedelta(hours=24))
+        assert list(run_digest(ctx, sender, *yesterday).channels) == ["#a"]
+        late = (NOW - timedelta(hours=22), NOW + timedelta(hours=2))  # due 2 hours before
+        assert list(run_digest(ctx, sender, *late).channels) == ["#b", "#c"]
+        with ctx.store.session() as s:
+            rows = s.execute(select(DigestRow.channel, DigestRow.period_start, DigestRow.stories))
+            starts = {channel: (start, n) for channel, start, n in rows}
+        assert starts["#b"] == (late[1] - FOLLOW_WITHIN, 1)  # none of its week was listed
+        assert starts["#c"] == (late[0], 1)
     finally:
         ctx.close()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsmon.digest import window
+from newsmon.digest import FOLLOW_WITHIN, next_start, window
 
 DAY = timedelta(hours=24)
 
@@ -71,3 +71,23 @@ def test_without_a_recorded_end_the_spring_day_starts_at_the_skipped_hour() -> N
         _utc("2026-03-08 05:00"),
         _utc("2026-03-08 07:00"),
     )
+
+
+def test_a_period_starts_where_the_channel_s_last_digest_ended_within_seven_days() -> None:
+    """Late, early, manual and extra runs take what the channel's digests have not listed yet;
+    after a silence longer than `FOLLOW_WITHIN`, at most that far back (a longer `--since` as
+    asked), never before the last digest's end."""
+    until = _utc("2026-05-20 02:00")
+    since = until - DAY
+    bound = until - FOLLOW_WITHIN
+    # no digest of the channel in a week: none of its stories since then was listed
+    assert next_start(None, since, until) == bound
+    late = _utc("2026-05-19 00:00")  # the day before's ended at 09:00 KST, this run at 11:00
+    assert next_start(late, since, until) == late
+    manual = _utc("2026-05-19 06:00")  # by hand at 15:00 KST
+    assert next_start(manual, since, until) == manual
+    assert next_start(until, since, until) == until  # a second call this hour: nothing left
+    assert next_start(bound, since, until) == bound
+    older = bound - timedelta(hours=1)
+    assert next_start(older, since, until) == bound
+    assert next_start(older, older - DAY, until) == older  # a long `--since`: no overlap

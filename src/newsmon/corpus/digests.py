@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.clock import utcnow
@@ -271,6 +272,26 @@ class Digests:
                 .execution_options(synchronize_session=False)
             )
 
+    def announced(self, channel: str, since: datetime, until: datetime) -> bool:
+        """Whether a story was announced in `channel` (any spelling) in [since, until)."""
+        with self._db.session() as s:
+            found = s.scalar(
+                select(AlertRow.id)
+                .where(same_channel(s, channel), *_announced(since, until))
+                .limit(1)
+            )
+        return found is not None
+
+    def last_period_end(self, channel: str) -> datetime | None:
+        """Where `channel`'s latest recorded digest (of any status, under any spelling of the
+        channel) ended: where its next one starts (`digest.next_start`)."""
+        with self._db.session() as s:
+            return s.scalar(
+                select(func.max(DigestRow.period_end)).where(
+                    DigestRow.channel.in_(_spellings(s, channel))
+                )
+            )
+
     def period_ended(self, at: datetime) -> bool:
         """Whether a digest (of any channel) was begun for a period ending at `at`: where the
         next day's period starts on the day clocks spring forward (`digest.window`)."""
@@ -288,6 +309,17 @@ class Digests:
                 )
                 or 0
             )
+
+
+def _spellings(s: Session, channel: str) -> list[str]:
+    """Every spelling (name, ID) a digest of `channel` may be recorded under, as
+    `same_channel` groups alerts: a channel renamed, or named and later given by its ID."""
+    ids = {channel}
+    known = s.scalar(select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel))
+    if known:
+        ids.add(known)
+    names = set(s.scalars(select(SlackChannelRow.channel).where(SlackChannelRow.slack_id.in_(ids))))
+    return sorted(ids | names)
 
 
 def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:

@@ -12,7 +12,7 @@ from newsmon.alerts import Message, plural
 from newsmon.clock import utcnow
 from newsmon.corpus.digests import DigestTurn
 from newsmon.corpus.records import Claim
-from newsmon.digest import RESUME_WITHIN, build_digest
+from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
@@ -101,11 +101,15 @@ class _Digests:
         self.note = ""  # said of the digest being posted (a part posted unchecked)
         self.refusals: list[str] = []  # parts of the digest being posted Slack refused
 
-    def post(self, name: str, since: datetime, until: datetime, key: str) -> None:
+    def post(
+        self, name: str, since: datetime, until: datetime, key: str, *, say_empty: bool = True
+    ) -> None:
         """Post (or finish) one channel's digest of [since, until); raise SlackFailure only for
-        refused credentials."""
+        refused credentials. A period without stories is said only if `say_empty`."""
         digests = self.ctx.store.digests
         stories = digests.digest_stories(name, since, until)
+        if not stories and not say_empty:
+            return
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
         turn = digests.begin_digest(claim, name, since, until, stories)
         if turn is None:
@@ -230,40 +234,71 @@ def run_digest(
     dry_run: bool = False,
     clock: Clock | None = None,
 ) -> DigestResult:
-    """Post each channel's digest for [since, until) unless it was posted already; first finish
-    the digests of earlier periods (up to `RESUME_WITHIN` old) that stopped half-way."""
+    """Post each channel's digest up to `until` unless it was posted already, from where the
+    channel's last digest ended (`next_start`: within `FOLLOW_WITHIN`, else from `since`);
+    first finish the digests of earlier periods (up to `RESUME_WITHIN` old) that stopped
+    half-way."""
     result = DigestResult(since, until, dry_run)
     digests = ctx.store.digests
-    channels = [channel] if channel else digests.digest_channels(since, until)
+    # a channel quiet in [since, until) may have stories its last digest did not list yet
+    channels = [channel] if channel else digests.digest_channels(_earliest(since, until), until)
     if dry_run:
         cfg = ctx.config.slack
         for name in channels:
-            stories = digests.digest_stories(name, since, until)
+            start = _start(ctx, name, since, until)
+            stories = digests.digest_stories(name, start, until) if start < until else []
             if stories:
-                result.previews += build_digest(name, stories, since, until, cfg.zone())
-            result.channels[name] = (
-                f"{plural(len(stories), 'story', 'stories')} (dry run: not posted)"
-                if stories
-                else "no stories"
-            )
+                result.previews += build_digest(name, stories, start, until, cfg.zone())
+                count = plural(len(stories), "story", "stories")
+                result.channels[name] = f"{count} (dry run: not posted){_from(start, since)}"
+            elif start >= until and (channel or digests.digest_stories(name, since, until)):
+                result.channels[name] = "already posted for this period"
+            elif channel:
+                result.channels[name] = "no stories"
         return result
     poster = _Digests(ctx, sender, clock or RealClock(), result)
-    earlier = [
-        d
-        for d in digests.unfinished_digests(utcnow(), until - RESUME_WITHIN, channel)
-        if (d.since, d.until) != (since, until)
-    ]
-    todo = [
-        (d.channel, d.since, d.until, f"{d.channel} ({_period(d.since, d.until)})") for d in earlier
-    ]
-    todo += [(name, since, until, name) for name in channels]
-    for name, start, end, key in todo:
-        try:
-            poster.post(name, start, end, key)
-        except SlackFailure as failure:
-            result.credential_error = str(failure)
-            break
+    try:
+        for d in digests.unfinished_digests(utcnow(), until - RESUME_WITHIN, channel):
+            key = d.channel if d.until == until else f"{d.channel} ({_period(d.since, d.until)})"
+            poster.post(d.channel, d.since, d.until, key)
+        for name in channels:
+            if name in result.channels:  # its digest of this period, just finished
+                continue
+            start = _start(ctx, name, since, until)
+            if start >= until:  # a call earlier this hour (or by hand) took it to `until`
+                if channel or digests.digest_stories(name, since, until):
+                    result.channels[name] = "already posted for this period (or being posted)"
+                continue
+            poster.post(name, start, until, name, say_empty=channel is not None)
+            if name in result.channels:
+                result.channels[name] += _from(start, since)
+    except SlackFailure as failure:
+        result.credential_error = str(failure)
     return result
+
+
+def _start(ctx: Context, channel: str, since: datetime, until: datetime) -> datetime:
+    """Where `channel`'s period ending at `until` starts (`next_start`); one with no digest in
+    `FOLLOW_WITHIN` starts at `since` unless a story of it announced before that is in none."""
+    digests = ctx.store.digests
+    last = digests.last_period_end(channel)
+    start = next_start(last, since, until)
+    followed = last is not None and start == last
+    if start < since and not followed and not digests.announced(channel, start, since):
+        return since
+    return start
+
+
+def _earliest(since: datetime, until: datetime) -> datetime:
+    """Where a period ending at `until` may start: `since`, or up to `FOLLOW_WITHIN` before."""
+    return min(since, until - FOLLOW_WITHIN)
+
+
+def _from(start: datetime, since: datetime) -> str:
+    """Said of a channel whose period starts elsewhere than the call's `since`."""
+    if start == since:
+        return ""
+    return f" (from {start:%Y-%m-%d %H:%M} UTC, where its last digest ended)"
 
 
 def _period(since: datetime, until: datetime) -> str:
