@@ -10,7 +10,7 @@ CONFIG ?= config/newsmon.yaml
 help:
 	@echo "make run    - one monitoring pass with $(CONFIG) (SQLite corpus, local Prefect)"
 	@echo "make demo   - the same pass, offline, against the sample site in demo/site"
-	@echo "make test   - install test dependencies and run the suite (~7 min in 2 processes, TEST_WORKERS=N; the real-server tests: make test-server)"
+	@echo "make test   - install test dependencies and run the suite (~10 min in 2 processes, TEST_WORKERS=N; the real-server tests: make test-server)"
 	@echo "make test-chaos - kills, cancels and restarts on a real Prefect server (~4 min)"
 	@echo "make test-server - the real-server tests (deployments, worker runs, chaos) and heavy passes (~7 min)"
 	@echo "make lint   - ruff and mypy"
