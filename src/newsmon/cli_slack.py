@@ -161,6 +161,12 @@ def alerts_retry(
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--within: {exc}") from None
     cfg = _config(config)
+    if not cfg.alerts.enabled:  # a pass holds new alerts back then; a retry sends none either
+        raise _fail(
+            EXIT_CONFIG,
+            "alerts are off (alerts.enabled: false): nothing re-queued; "
+            "turn them on to send these",
+        )
     hours = cfg.alerts.max_age_hours
     max_age = timedelta(hours=hours) if hours is not None else None
     store = _store(cfg)

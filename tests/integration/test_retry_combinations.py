@@ -1,0 +1,90 @@
+"""`newsmon alerts retry` as a script or an operator in an incident uses it, on SQLite and
+PostgreSQL, with the real CLI, store and delivery (slack_sdk against the fake Slack).
+
+- With `alerts.enabled: false` a retry re-queued the alerts anyway and the next pass posted
+  them, though the operator had turned alerts off; it now re-queues nothing and says so (exit 2).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from newsmon.cli import app
+from newsmon.clock import utcnow
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.pipeline import Context, deliver
+from tests.support.articles import new_article
+from tests.support.configs import write_config
+from tests.support.delivery import FAST, MATCH, context
+from tests.support.fake_slack import FakeSlack, Scripted
+
+runner = CliRunner()
+REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})  # fails an alert at once
+
+
+def _config(tmp_path: Path, db_url: str, **alerts: object) -> Path:
+    return write_config(
+        tmp_path, database_url=db_url, slack=FAST, alerts={"max_age_hours": 72, **alerts}
+    )
+
+
+def _failed_alerts(ctx: Context, slack: FakeSlack, ages: list[timedelta]) -> list[int]:
+    """One story per age in #news, each alert failed (Slack refusing it) that long ago, and
+    first seen then: their alert ids, in order."""
+    now = utcnow()
+    for i, age in enumerate(ages):
+        ctx.store.add_article(
+            new_article(
+                f"https://n.example/{i}", f"story {i}", title=f"Story {i}", published_at=now - age
+            ),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+        )
+    slack.channel_script["#news"] = [REFUSED] * len(ages)
+    assert deliver(ctx, 10).failed == len(ages)
+    with ctx.store.session() as s:
+        rows = list(s.scalars(select(AlertRow).order_by(AlertRow.id)))
+        for row, age in zip(rows, ages, strict=True):
+            row.failed_at = now - age + timedelta(minutes=5)
+            s.execute(
+                update(ArticleRow)
+                .where(ArticleRow.id == row.article_id)
+                .values(first_seen_at=now - age)
+            )
+        return [row.id for row in rows]
+
+
+def _statuses(ctx: Context) -> dict[int, AlertStatus]:
+    with ctx.store.session() as s:
+        return {a.id: a.status for a in s.scalars(select(AlertRow))}
+
+
+def test_retry_with_alerts_off_requeues_nothing_and_says_so(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """An operator turned alerts off in an incident; a retry re-queued the failed alert and
+    the next pass posted it."""
+    config = _config(tmp_path, db_url, enabled=False)
+    ctx = context(config, slack)
+    try:
+        [failed] = _failed_alerts(ctx, slack, [timedelta(hours=1)])
+    finally:
+        ctx.close()
+    for args in (["--failed"], [str(failed)]):
+        done = runner.invoke(app, ["alerts", "retry", *args, "--config", str(config)])
+        assert done.exit_code == 2, done.output
+        assert "alerts.enabled" in done.output, done.output
+    ctx = context(config, slack)
+    try:
+        assert deliver(ctx, 10).sent == 0
+        assert _statuses(ctx) == {failed: AlertStatus.FAILED}
+    finally:
+        ctx.close()
+    assert slack.top_level("#news") == []
+
