@@ -131,7 +131,10 @@ def alerts_retry(
         ),
     ] = None,
     failed: Annotated[
-        bool, typer.Option("--failed", help="Re-queue every failed alert and thread reply")
+        bool,
+        typer.Option(
+            "--failed", help="Re-queue every failed alert and thread reply (and the named ids)"
+        ),
     ] = False,
     within: Annotated[
         str | None,
@@ -141,7 +144,8 @@ def alerts_retry(
 ) -> None:
     """Re-queue alerts (failed, skipped or waiting for a retry) and thread replies (failed or
     waiting for a retry): the next pass sends them, each story once a channel; `--failed` holds
-    back stories older than alerts.max_age_hours (their ids send them anyway).
+    back stories older than alerts.max_age_hours (their ids send them anyway); ids with
+    `--failed` re-queue both, the ids as named alone.
 
     `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
     alerts from bringing back stories that failed long ago. An id that re-queues nothing says
@@ -164,8 +168,7 @@ def alerts_retry(
     if not cfg.alerts.enabled:  # a pass holds new alerts back then; a retry sends none either
         raise _fail(
             EXIT_CONFIG,
-            "alerts are off (alerts.enabled: false): nothing re-queued; "
-            "turn them on to send these",
+            "alerts are off (alerts.enabled: false): nothing re-queued; turn them on to send these",
         )
     hours = cfg.alerts.max_age_hours
     max_age = timedelta(hours=hours) if hours is not None else None

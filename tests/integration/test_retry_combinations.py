@@ -3,6 +3,9 @@ PostgreSQL, with the real CLI, store and delivery (slack_sdk against the fake Sl
 
 - With `alerts.enabled: false` a retry re-queued the alerts anyway and the next pass posted
   them, though the operator had turned alerts off; it now re-queues nothing and says so (exit 2).
+- `retry ID… --failed` re-queued only the named ids that were failed (a skipped one named, none
+  of the other failed ones), while the failed thread replies all went: now it is both, the named
+  ids (whatever their status and age, as named ids are) and every failed alert and reply.
 """
 
 from __future__ import annotations
@@ -88,3 +91,33 @@ def test_retry_with_alerts_off_requeues_nothing_and_says_so(
         ctx.close()
     assert slack.top_level("#news") == []
 
+
+def test_ids_with_failed_requeue_the_named_ids_and_every_failed_alert(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """`retry OLD --failed`: the named old story goes (named ids go whatever their age), the
+    other recent failure goes too (--failed), an unnamed old failure is held back."""
+    config = _config(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        recent, old, old_named = _failed_alerts(
+            ctx, slack, [timedelta(hours=1), timedelta(days=100), timedelta(days=90)]
+        )
+    finally:
+        ctx.close()
+    done = runner.invoke(
+        app, ["alerts", "retry", str(old_named), "--failed", "--config", str(config)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "re-queued 2 alert(s)" in done.output, done.output
+    assert f"newsmon alerts retry {old}`" in done.output, done.output
+    ctx = context(config, slack)
+    try:
+        assert deliver(ctx, 10).sent == 2
+        assert _statuses(ctx) == {
+            recent: AlertStatus.SENT,
+            old: AlertStatus.SKIPPED,
+            old_named: AlertStatus.SENT,
+        }
+    finally:
+        ctx.close()
