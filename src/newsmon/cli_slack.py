@@ -30,6 +30,7 @@ from newsmon.config import ConfigError, Secrets, check_channels
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.retries import NotRequeued, Retried, parse_ids
 
+EXIT_NOT_REQUEUED = 1  # `alerts retry`: a named id re-queued nothing (said on its own line)
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(
     help="Queued alerts and their thread replies: list them, re-queue failed ones."
@@ -149,7 +150,7 @@ def alerts_retry(
 
     `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
     alerts from bringing back stories that failed long ago. An id that re-queues nothing says
-    what it names."""
+    what it names, and the command exits 1."""
     from datetime import timedelta
 
     from newsmon.digest import parse_duration
@@ -180,6 +181,8 @@ def alerts_retry(
     for left in done.not_requeued:
         typer.echo(_not_requeued(left, within))
     typer.echo(_retried(done, hours))
+    if done.not_requeued:  # a script that named ids must see that some did nothing
+        raise typer.Exit(EXIT_NOT_REQUEUED)
 
 
 def _retried(done: Retried, max_age_hours: float | None) -> str:

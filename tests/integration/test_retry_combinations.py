@@ -6,6 +6,8 @@ PostgreSQL, with the real CLI, store and delivery (slack_sdk against the fake Sl
 - `retry ID… --failed` re-queued only the named ids that were failed (a skipped one named, none
   of the other failed ones), while the failed thread replies all went: now it is both, the named
   ids (whatever their status and age, as named ids are) and every failed alert and reply.
+- An id that re-queued nothing (no such alert, sent, held back) exited 0, so a script could not
+  tell: it now exits 1, after a line per such id and the summary.
 """
 
 from __future__ import annotations
@@ -121,3 +123,33 @@ def test_ids_with_failed_requeue_the_named_ids_and_every_failed_alert(
         }
     finally:
         ctx.close()
+
+
+def test_an_id_that_requeues_nothing_exits_1_with_a_line_for_it(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    config = _config(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        first, second = _failed_alerts(ctx, slack, [timedelta(hours=1), timedelta(hours=2)])
+    finally:
+        ctx.close()
+    done = runner.invoke(app, ["alerts", "retry", str(first), "999", "--config", str(config)])
+    assert done.exit_code == 1, done.output
+    lines = done.output.splitlines()
+    assert "alert #999: not re-queued, no such alert" in lines, lines
+    assert "re-queued 1 alert(s)" in lines[-1], lines
+    again = runner.invoke(app, ["alerts", "retry", str(first), "--config", str(config)])
+    assert again.exit_code == 0, again.output  # pending, waiting: attempts start again
+    every = runner.invoke(app, ["alerts", "retry", str(second), "--config", str(config)])
+    assert every.exit_code == 0, every.output
+    nothing = runner.invoke(app, ["alerts", "retry", "--failed", "--config", str(config)])
+    assert nothing.exit_code == 0, nothing.output  # nothing failed: nothing to do, no error
+    ctx = context(config, slack)
+    try:
+        assert deliver(ctx, 10).sent == 2
+    finally:
+        ctx.close()
+    sent = runner.invoke(app, ["alerts", "retry", str(first), "--config", str(config)])
+    assert sent.exit_code == 1, sent.output
+    assert f"alert #{first}: not re-queued, sent" in sent.output, sent.output
