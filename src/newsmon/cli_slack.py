@@ -165,6 +165,8 @@ def alerts_retry(
         since = utcnow() - parse_duration(within) if within is not None else None
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--within: {exc}") from None
+    except OverflowError:  # longer than the calendar: a traceback before
+        raise _fail(EXIT_CONFIG, f"--within: {within!r} reaches before year 1") from None
     cfg = _config(config)
     if not cfg.alerts.enabled:  # a pass holds new alerts back then; a retry sends none either
         raise _fail(

@@ -8,6 +8,7 @@ PostgreSQL, with the real CLI, store and delivery (slack_sdk against the fake Sl
   ids (whatever their status and age, as named ids are) and every failed alert and reply.
 - An id that re-queued nothing (no such alert, sent, held back) exited 0, so a script could not
   tell: it now exits 1, after a line per such id and the summary.
+- `--within 9999999d` crashed with a traceback; it is now a bad argument (exit 2).
 """
 
 from __future__ import annotations
@@ -153,3 +154,13 @@ def test_an_id_that_requeues_nothing_exits_1_with_a_line_for_it(
     sent = runner.invoke(app, ["alerts", "retry", str(first), "--config", str(config)])
     assert sent.exit_code == 1, sent.output
     assert f"alert #{first}: not re-queued, sent" in sent.output, sent.output
+
+
+def test_a_within_too_long_for_the_calendar_is_a_bad_argument(tmp_path: Path) -> None:
+    config = write_config(tmp_path)  # refused before the corpus is opened
+    for within in ("9999999d", "99999999999999999999d"):
+        done = runner.invoke(
+            app, ["alerts", "retry", "--failed", "--within", within, "--config", str(config)]
+        )
+        assert done.exit_code == 2, (within, done.output, done.exception)
+        assert "--within" in done.output, done.output
