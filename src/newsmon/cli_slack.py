@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from newsmon.channels import channel_spelling
 from newsmon.cli import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
@@ -58,6 +59,11 @@ def alerts_list(
         return
     if status is not None and status not in ALERT_STATUSES:
         raise _fail(EXIT_CONFIG, f"--status wants one of {', '.join(ALERT_STATUSES)}")
+    if channel is not None:  # stored as configured: `news` (a shell drops `#news`) is `#news`
+        try:
+            channel = channel_spelling(channel)
+        except ValueError as exc:
+            raise _fail(EXIT_CONFIG, f"--channel: {exc}") from None
     cfg = _config(config)
     store = _store(cfg, read_only=True)
     try:
