@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from newsmon.channels import channel_spelling
 from newsmon.cli import (
     EXIT_CONFIG,
     EXIT_CREDENTIALS,
@@ -30,6 +31,7 @@ from newsmon.config import ConfigError, Secrets, check_channels
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.retries import NotRequeued, Retried, parse_ids
 
+EXIT_NOT_REQUEUED = 1  # `alerts retry`: a named id re-queued nothing (said on its own line)
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
 alerts_app = typer.Typer(
     help="Queued alerts and their thread replies: list them, re-queue failed ones."
@@ -57,6 +59,11 @@ def alerts_list(
         return
     if status is not None and status not in ALERT_STATUSES:
         raise _fail(EXIT_CONFIG, f"--status wants one of {', '.join(ALERT_STATUSES)}")
+    if channel is not None:  # stored as configured: `news` (a shell drops `#news`) is `#news`
+        try:
+            channel = channel_spelling(channel)
+        except ValueError as exc:
+            raise _fail(EXIT_CONFIG, f"--channel: {exc}") from None
     cfg = _config(config)
     store = _store(cfg, read_only=True)
     try:
@@ -131,7 +138,10 @@ def alerts_retry(
         ),
     ] = None,
     failed: Annotated[
-        bool, typer.Option("--failed", help="Re-queue every failed alert and thread reply")
+        bool,
+        typer.Option(
+            "--failed", help="Re-queue every failed alert and thread reply (and the named ids)"
+        ),
     ] = False,
     within: Annotated[
         str | None,
@@ -141,11 +151,12 @@ def alerts_retry(
 ) -> None:
     """Re-queue alerts (failed, skipped or waiting for a retry) and thread replies (failed or
     waiting for a retry): the next pass sends them, each story once a channel; `--failed` holds
-    back stories older than alerts.max_age_hours (their ids send them anyway).
+    back stories older than alerts.max_age_hours (their ids send them anyway); ids with
+    `--failed` re-queue both, the ids as named alone.
 
     `--failed` re-queues the thread replies that gave up too. `--within` keeps an outage's
     alerts from bringing back stories that failed long ago. An id that re-queues nothing says
-    what it names."""
+    what it names, and the command exits 1."""
     from datetime import timedelta
 
     from newsmon.digest import parse_duration
@@ -160,7 +171,14 @@ def alerts_retry(
         since = utcnow() - parse_duration(within) if within is not None else None
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--within: {exc}") from None
+    except OverflowError:  # longer than the calendar: a traceback before
+        raise _fail(EXIT_CONFIG, f"--within: {within!r} reaches before year 1") from None
     cfg = _config(config)
+    if not cfg.alerts.enabled:  # a pass holds new alerts back then; a retry sends none either
+        raise _fail(
+            EXIT_CONFIG,
+            "alerts are off (alerts.enabled: false): nothing re-queued; turn them on to send these",
+        )
     hours = cfg.alerts.max_age_hours
     max_age = timedelta(hours=hours) if hours is not None else None
     store = _store(cfg)
@@ -171,6 +189,8 @@ def alerts_retry(
     for left in done.not_requeued:
         typer.echo(_not_requeued(left, within))
     typer.echo(_retried(done, hours))
+    if done.not_requeued:  # a script that named ids must see that some did nothing
+        raise typer.Exit(EXIT_NOT_REQUEUED)
 
 
 def _retried(done: Retried, max_age_hours: float | None) -> str:

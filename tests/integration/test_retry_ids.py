@@ -104,7 +104,7 @@ def test_an_alert_id_naming_nothing_to_requeue_touches_nothing_and_names_its_rep
         ctx.close()
     for named in (str(posted), "999"):  # sent (its reply failed), and no such alert
         retried = runner.invoke(app, ["alerts", "retry", named, "--config", str(config)])
-        assert retried.exit_code == 0, retried.output
+        assert retried.exit_code == 1, retried.output  # a script can tell
         assert f"#{named}" in retried.output  # the line says which id re-queued nothing
     assert (
         f"r{reply}"

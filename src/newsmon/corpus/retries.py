@@ -105,12 +105,22 @@ class Retries:
     ) -> Retried:
         """Named alerts (and, with `failed`, every failed one) and named replies (and, with
         `failed`, every reply that gave up), `since` when given. Unnamed, a failed alert of a
-        story older than `max_age` (`alerts.max_age_hours`) is held back as a pass would."""
+        story older than `max_age` (`alerts.max_age_hours`) is held back as a pass would.
+
+        Named ids are re-queued first, as ids alone would be (any re-queuable status, any
+        age): `--failed` adds every other failed alert and never narrows the named ones."""
         old_before = utcnow() - max_age if max_age is not None else None
         note = f"older than {max_age / timedelta(hours=1):g} h when re-queued" if max_age else ""
-        done = requeue_alerts(
-            self._db, named.alerts, failed=failed, since=since, old_before=old_before, old_note=note
-        )
+        done = requeue_alerts(self._db, named.alerts, since=since)
+        if failed:
+            swept = requeue_alerts(
+                self._db, failed=True, since=since, old_before=old_before, old_note=note
+            )
+            done = Requeue(
+                tuple(sorted(done.requeued + swept.requeued)),
+                swept.too_old,
+                tuple(sorted(done.copies + swept.copies)),
+            )
         replies = self._replies.requeue_replies(named.replies, since) if named.replies else []
         extra = self._replies.retry_failed_replies(since) if failed else 0
         left = self._not_requeued(
