@@ -9,7 +9,7 @@ added to the configuration, to fail every pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -138,6 +138,7 @@ class FoundFeed:
     language: str | None
     reached: str | None = None  # where the fetch ended, redirects (temporary ones too) followed
     via: Via = Via.GIVEN
+    asked: str | None = None  # the address requested, before any redirect
 
 
 def same_feed(url: str) -> str:
@@ -147,10 +148,24 @@ def same_feed(url: str) -> str:
     return canonical_url(url)
 
 
-def configured_as(found: FoundFeed, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
-    """The configured feed that `found` is, under any of its addresses, or None."""
-    keys = {same_feed(u) for u in (found.url, found.reached) if u}
-    return next((f for f in feeds if same_feed(f.url) in keys), None)
+def configured_as(
+    found: FoundFeed,
+    feeds: Iterable[FeedConfig],
+    moves: Mapping[str, tuple[str, str]] | None = None,
+) -> FeedConfig | None:
+    """The configured feed that `found` is, under any of its addresses (the one asked, where a
+    permanent redirect led, where the fetch ended), or None. `moves` (`Feeds.moves`): where a
+    pass found configured feeds moved; a move recorded for another URL than the one now
+    configured is the old configuration's, not this feed's."""
+    keys = {same_feed(u) for u in (found.asked, found.url, found.reached) if u}
+    for feed in feeds:
+        addresses = [feed.url]
+        configured, moved = (moves or {}).get(feed.name, ("", ""))
+        if configured and configured == shown_url(feed.url):
+            addresses.append(moved)
+        if any(same_feed(a) in keys for a in addresses):
+            return feed
+    return None
 
 
 async def _as_feed(pool: PagePool, got: FetchResult) -> tuple[ParsedFeed | None, str | None]:
@@ -176,7 +191,7 @@ def _pool(config: Config) -> PagePool:
 def _found(url: str, got: FetchResult, parsed: ParsedFeed, via: Via = Via.GIVEN) -> FoundFeed:
     sample = " ".join(f"{e.title} {e.summary}" for e in parsed.entries[:20])
     language = detect_language(sample)
-    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via)
+    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via, got.url)
 
 
 async def _at_common_path(
