@@ -258,18 +258,19 @@ async def discover(url: str, config: Config) -> FoundFeed:
         await fetcher.aclose()
 
 
-def _slug(found: FoundFeed) -> str:
+def _slug(found: FoundFeed, language: str | None) -> str:
     host = (urlsplit(found.url).hostname or "feed").removeprefix("www.")
     base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
-    return (base[:60] or "feed") + (f"-{found.language}" if found.language else "")
+    return (base[:60] or "feed") + (f"-{language}" if language else "")
 
 
-def _free_name(found: FoundFeed, taken: set[str]) -> str:
+def _free_name(found: FoundFeed, taken: set[str], language: str | None) -> str:
     """A name for the feed that no configured feed has: its host's (as before, so a site's
     first feed is named as it always was), else with its path (`hani-co-kr-rss-s1n1-ko` for a
-    second feed of a site), else numbered (`-2`, `-3`, ...). At most 80 characters."""
-    first = _slug(found)
-    lang = f"-{found.language}" if found.language else ""
+    second feed of a site), else numbered (`-2`, `-3`, ...). At most 80 characters. It ends in
+    the feed's `language` as configured (`--language`, else the guess), never another."""
+    first = _slug(found, language)
+    lang = f"-{language}" if language else ""
     host = first.removesuffix(lang)
     stem = re.sub(r"\.(xml|rss|atom|rdf|json|php|aspx?|jsp|html?)$", "", urlsplit(found.url).path)
     where = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
@@ -291,7 +292,7 @@ def add_to_config(
     whose URL, once loaded, is the discovered one, character for character."""
     lang = language or found.language
     taken = {f.name for f in load_config(path).feeds}
-    chosen = name or _free_name(found, taken)
+    chosen = name or _free_name(found, taken, lang)
     entry = FeedConfig.model_validate({"name": chosen, "url": found.url, "language": lang})
     if entry.name in taken:
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")
