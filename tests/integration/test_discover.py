@@ -412,7 +412,7 @@ def test_a_second_feed_of_a_host_gets_a_name_of_its_own(tmp_path: Path, site) ->
     ]
 
 
-def test_a_configured_feed_that_moved_is_not_added_again(tmp_path: Path, site) -> None:
+def test_a_configured_feed_that_moved_is_not_added_again(tmp_path: Path, site, db_url: str) -> None:
     """A configured feed whose address now answers 301/308 was added a second time: pasted as
     configured (the move's target was compared, not the address asked), or at its new address
     once a pass had recorded the move. Every pass then polled it twice and health counted it
@@ -424,7 +424,8 @@ def test_a_configured_feed_that_moved_is_not_added_again(tmp_path: Path, site) -
     }
     path = tmp_path / "newsmon.yaml"
     path.write_text(
-        config_text(tmp_path, feeds=[("existing", site.url("/old.atom"))]), encoding="utf-8"
+        config_text(tmp_path, feeds=[("existing", site.url("/old.atom"))], database_url=db_url),
+        encoding="utf-8",
     )
     before = path.read_text(encoding="utf-8")
     asked = runner.invoke(
