@@ -192,7 +192,7 @@ def feeds_add(
     cfg = _config(config)
     path = config_path(config)
     try:
-        found = asyncio.run(discover(url, cfg))
+        found = asyncio.run(discover(url, cfg, language))
     except DiscoveryError as exc:
         raise _fail(1, str(exc)) from None
     same = configured_as(found, cfg.feeds, recorded_moves(cfg))

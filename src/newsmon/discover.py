@@ -217,7 +217,11 @@ async def _at_common_path(
     return None, "none at " + ", ".join(tried)
 
 
-async def discover(url: str, config: Config) -> FoundFeed:
+async def discover(url: str, config: Config, language: str | None = None) -> FoundFeed:
+    """The feed at or behind `url`. Of the feeds a page links to, the first that reads, or
+    with `language` (`--language`) the first that reads as that language, if any does: a
+    site linking its Korean feed before its English one had the Korean one configured as
+    English."""
     url = pasted(url)
     fetch = config.fetch
     fetcher = Fetcher(fetch)
@@ -232,6 +236,7 @@ async def discover(url: str, config: Config) -> FoundFeed:
         # one more than is tried: enough to say there are others
         candidates = find_feed_links(page.content, page.final_url, limit=MAX_CANDIDATES + 1)
         tried: list[str] = []
+        other_language: FoundFeed | None = None  # the first feed read, not in `language`
         for candidate in candidates[:MAX_CANDIDATES]:
             # a link the page chose: the address policy applies off the host the user named
             got = await fetcher.get(candidate, max_bytes=fetch.max_feed_bytes, user_url=url)
@@ -239,9 +244,15 @@ async def discover(url: str, config: Config) -> FoundFeed:
             if got.ok:
                 parsed, parse_stopped = await _as_feed(pool, got)
                 if parsed is not None:
-                    return _found(_configured_url(candidate, got), got, parsed, Via.LINKED)
+                    found = _found(_configured_url(candidate, got), got, parsed, Via.LINKED)
+                    if language is None or found.language == language:
+                        return found
+                    other_language = other_language or found
+                    continue
                 why = one_line(parse_stopped, 200) if parse_stopped else "not a feed"
             tried.append(f"{said(candidate)} ({why})")
+        if other_language is not None:
+            return other_language
         if direct is not None:
             return _found(_configured_url(url, page), page, direct)
         more = " and more it links to, not tried" if len(candidates) > len(tried) else ""

@@ -463,3 +463,26 @@ def test_adding_a_feed_creates_no_corpus(tmp_path: Path, site) -> None:
     )
     assert result.exit_code == 0, result.output
     assert not (tmp_path / "corpus.db").exists()
+
+
+def test_a_page_with_a_feed_per_language_gives_the_one_of_the_language_asked(
+    tmp_path: Path, site
+) -> None:
+    """A site's page linking its Korean feed first and its English one second: `--language en`
+    configured the Korean feed as English (its stories then read with the wrong language's
+    rules). The feed of the language asked is taken; without `--language`, the first."""
+    (site.root / "bilingual.html").write_text(
+        '<link rel="alternate" type="application/rss+xml" hreflang="ko" href="/feeds/ko-ai.xml">'
+        '<link rel="alternate" type="application/atom+xml" hreflang="en" href="/feeds/en-ai.atom">'
+    )
+    path = config_file(tmp_path)
+    english = runner.invoke(
+        app,
+        ["feeds", "add", site.url("/bilingual.html"), "--language", "en", "--config", str(path)],
+    )
+    assert english.exit_code == 0, english.output
+    assert load_config(path).feeds[-1].url == site.url("/feeds/en-ai.atom"), english.output
+    first = runner.invoke(app, ["feeds", "add", site.url("/bilingual.html"), "--config", str(path)])
+    assert first.exit_code == 0, first.output
+    added = load_config(path).feeds[-1]
+    assert (added.url, added.language) == (site.url("/feeds/ko-ai.xml"), "ko")
