@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
+from sqlalchemy import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsmon.cli import (
     EXIT_CONFIG,
@@ -28,7 +31,9 @@ from newsmon.cli import (
     app,
     default_note,
 )
-from newsmon.config import ConfigError, config_path
+from newsmon.config import Config, ConfigError, config_path
+from newsmon.corpus import Store
+from newsmon.corpus.records import StoreError
 from newsmon.urls import shown_url
 
 feeds_app = typer.Typer(
@@ -136,6 +141,27 @@ def feeds(
         raise typer.Exit(EXIT_UNHEALTHY)
 
 
+def recorded_moves(cfg: Config) -> dict[str, tuple[str, str]]:
+    """Where passes found configured feeds moved (`Feeds.moves`), so that a feed pasted at its
+    new address is known as configured. Read only from a corpus that exists and is readable:
+    adding a feed neither creates nor migrates one, and is not stopped by one it cannot read."""
+    url = make_url(cfg.database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or not Path(database).is_file():
+            return {}
+    try:
+        store = Store.open(cfg.database_url, read_only=True)
+    except StoreError:
+        return {}
+    try:
+        return store.feeds.moves()
+    except SQLAlchemyError:
+        return {}
+    finally:
+        store.close()
+
+
 @feeds_app.command("add")
 def feeds_add(
     url: Annotated[str, typer.Argument(help="A feed URL, or a web page that links to its feed")],
@@ -166,10 +192,10 @@ def feeds_add(
     cfg = _config(config)
     path = config_path(config)
     try:
-        found = asyncio.run(discover(url, cfg))
+        found = asyncio.run(discover(url, cfg, language))
     except DiscoveryError as exc:
         raise _fail(1, str(exc)) from None
-    same = configured_as(found, cfg.feeds)
+    same = configured_as(found, cfg.feeds, recorded_moves(cfg))
     if same is not None:
         shown = f"{said(found.url)} is already configured as {same.name}"
         raise _fail(1, shown + ("" if same.url == found.url else f" ({said(same.url)})"))

@@ -9,7 +9,7 @@ added to the configuration, to fail every pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -138,6 +138,7 @@ class FoundFeed:
     language: str | None
     reached: str | None = None  # where the fetch ended, redirects (temporary ones too) followed
     via: Via = Via.GIVEN
+    asked: str | None = None  # the address requested, before any redirect
 
 
 def same_feed(url: str) -> str:
@@ -147,10 +148,24 @@ def same_feed(url: str) -> str:
     return canonical_url(url)
 
 
-def configured_as(found: FoundFeed, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
-    """The configured feed that `found` is, under any of its addresses, or None."""
-    keys = {same_feed(u) for u in (found.url, found.reached) if u}
-    return next((f for f in feeds if same_feed(f.url) in keys), None)
+def configured_as(
+    found: FoundFeed,
+    feeds: Iterable[FeedConfig],
+    moves: Mapping[str, tuple[str, str]] | None = None,
+) -> FeedConfig | None:
+    """The configured feed that `found` is, under any of its addresses (the one asked, where a
+    permanent redirect led, where the fetch ended), or None. `moves` (`Feeds.moves`): where a
+    pass found configured feeds moved; a move recorded for another URL than the one now
+    configured is the old configuration's, not this feed's."""
+    keys = {same_feed(u) for u in (found.asked, found.url, found.reached) if u}
+    for feed in feeds:
+        addresses = [feed.url]
+        configured, moved = (moves or {}).get(feed.name, ("", ""))
+        if configured and configured == shown_url(feed.url):
+            addresses.append(moved)
+        if any(same_feed(a) in keys for a in addresses):
+            return feed
+    return None
 
 
 async def _as_feed(pool: PagePool, got: FetchResult) -> tuple[ParsedFeed | None, str | None]:
@@ -176,7 +191,7 @@ def _pool(config: Config) -> PagePool:
 def _found(url: str, got: FetchResult, parsed: ParsedFeed, via: Via = Via.GIVEN) -> FoundFeed:
     sample = " ".join(f"{e.title} {e.summary}" for e in parsed.entries[:20])
     language = detect_language(sample)
-    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via)
+    return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via, got.url)
 
 
 async def _at_common_path(
@@ -202,7 +217,11 @@ async def _at_common_path(
     return None, "none at " + ", ".join(tried)
 
 
-async def discover(url: str, config: Config) -> FoundFeed:
+async def discover(url: str, config: Config, language: str | None = None) -> FoundFeed:
+    """The feed at or behind `url`. Of the feeds a page links to, the first that reads, or
+    with `language` (`--language`) the first that reads as that language, if any does: a
+    site linking its Korean feed before its English one had the Korean one configured as
+    English."""
     url = pasted(url)
     fetch = config.fetch
     fetcher = Fetcher(fetch)
@@ -217,6 +236,7 @@ async def discover(url: str, config: Config) -> FoundFeed:
         # one more than is tried: enough to say there are others
         candidates = find_feed_links(page.content, page.final_url, limit=MAX_CANDIDATES + 1)
         tried: list[str] = []
+        other_language: FoundFeed | None = None  # the first feed read, not in `language`
         for candidate in candidates[:MAX_CANDIDATES]:
             # a link the page chose: the address policy applies off the host the user named
             got = await fetcher.get(candidate, max_bytes=fetch.max_feed_bytes, user_url=url)
@@ -224,9 +244,15 @@ async def discover(url: str, config: Config) -> FoundFeed:
             if got.ok:
                 parsed, parse_stopped = await _as_feed(pool, got)
                 if parsed is not None:
-                    return _found(_configured_url(candidate, got), got, parsed, Via.LINKED)
+                    found = _found(_configured_url(candidate, got), got, parsed, Via.LINKED)
+                    if language is None or found.language == language:
+                        return found
+                    other_language = other_language or found
+                    continue
                 why = one_line(parse_stopped, 200) if parse_stopped else "not a feed"
             tried.append(f"{said(candidate)} ({why})")
+        if other_language is not None:
+            return other_language
         if direct is not None:
             return _found(_configured_url(url, page), page, direct)
         more = " and more it links to, not tried" if len(candidates) > len(tried) else ""
@@ -243,18 +269,19 @@ async def discover(url: str, config: Config) -> FoundFeed:
         await fetcher.aclose()
 
 
-def _slug(found: FoundFeed) -> str:
+def _slug(found: FoundFeed, language: str | None) -> str:
     host = (urlsplit(found.url).hostname or "feed").removeprefix("www.")
     base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
-    return (base[:60] or "feed") + (f"-{found.language}" if found.language else "")
+    return (base[:60] or "feed") + (f"-{language}" if language else "")
 
 
-def _free_name(found: FoundFeed, taken: set[str]) -> str:
+def _free_name(found: FoundFeed, taken: set[str], language: str | None) -> str:
     """A name for the feed that no configured feed has: its host's (as before, so a site's
     first feed is named as it always was), else with its path (`hani-co-kr-rss-s1n1-ko` for a
-    second feed of a site), else numbered (`-2`, `-3`, ...). At most 80 characters."""
-    first = _slug(found)
-    lang = f"-{found.language}" if found.language else ""
+    second feed of a site), else numbered (`-2`, `-3`, ...). At most 80 characters. It ends in
+    the feed's `language` as configured (`--language`, else the guess), never another."""
+    first = _slug(found, language)
+    lang = f"-{language}" if language else ""
     host = first.removesuffix(lang)
     stem = re.sub(r"\.(xml|rss|atom|rdf|json|php|aspx?|jsp|html?)$", "", urlsplit(found.url).path)
     where = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")
@@ -276,7 +303,7 @@ def add_to_config(
     whose URL, once loaded, is the discovered one, character for character."""
     lang = language or found.language
     taken = {f.name for f in load_config(path).feeds}
-    chosen = name or _free_name(found, taken)
+    chosen = name or _free_name(found, taken, lang)
     entry = FeedConfig.model_validate({"name": chosen, "url": found.url, "language": lang})
     if entry.name in taken:
         raise ValueError(f"a feed named {entry.name!r} exists; choose one with --name")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from newsmon.cli import app
 from newsmon.config import load_config
+from newsmon.corpus.store import Store
 from newsmon.devsite import serve
 from tests.conftest import DEMO_SITE
 from tests.support.configs import config_text
@@ -409,3 +410,79 @@ def test_a_second_feed_of_a_host_gets_a_name_of_its_own(tmp_path: Path, site) ->
         site.url("/feeds/en-ai.atom"),
         site.url("/feeds/en-ai-2.atom"),
     ]
+
+
+def test_a_configured_feed_that_moved_is_not_added_again(tmp_path: Path, site, db_url: str) -> None:
+    """A configured feed whose address now answers 301/308 was added a second time: pasted as
+    configured (the move's target was compared, not the address asked), or at its new address
+    once a pass had recorded the move. Every pass then polled it twice and health counted it
+    twice."""
+    site.routes["/old.atom"] = {
+        "status": 308,
+        "body": "",
+        "headers": {"Location": "/feeds/ko-ai.xml"},
+    }
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(
+        config_text(tmp_path, feeds=[("existing", site.url("/old.atom"))], database_url=db_url),
+        encoding="utf-8",
+    )
+    before = path.read_text(encoding="utf-8")
+    asked = runner.invoke(
+        app, ["feeds", "add", site.url("/old.atom"), "--name", "again", "--config", str(path)]
+    )
+    assert asked.exit_code == 1, asked.output
+    assert "already configured as existing" in asked.output, asked.output
+    # a pass followed the move and stored it: the new address is the configured feed too
+    store = Store.open(load_config(path).database_url)
+    try:
+        state = store.sync_feed("existing", site.url("/old.atom"), None)
+        store.record_feed_success(
+            state.id,
+            entries=4,
+            etag=None,
+            last_modified=None,
+            moved_to=site.url("/feeds/ko-ai.xml"),
+        )
+    finally:
+        store.close()
+    new = runner.invoke(
+        app,
+        ["feeds", "add", site.url("/feeds/ko-ai.xml"), "--name", "again", "--config", str(path)],
+    )
+    assert new.exit_code == 1, new.output
+    assert "already configured as existing" in new.output, new.output
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_adding_a_feed_creates_no_corpus(tmp_path: Path, site) -> None:
+    """Looking for configured feeds' recorded moves reads the corpus only where one exists."""
+    path = config_file(tmp_path)
+    result = runner.invoke(
+        app, ["feeds", "add", site.url("/feeds/ko-ai.xml"), "--config", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "corpus.db").exists()
+
+
+def test_a_page_with_a_feed_per_language_gives_the_one_of_the_language_asked(
+    tmp_path: Path, site
+) -> None:
+    """A site's page linking its Korean feed first and its English one second: `--language en`
+    configured the Korean feed as English (its stories then read with the wrong language's
+    rules). The feed of the language asked is taken; without `--language`, the first."""
+    (site.root / "bilingual.html").write_text(
+        '<link rel="alternate" type="application/rss+xml" hreflang="ko" href="/feeds/ko-ai.xml">'
+        '<link rel="alternate" type="application/atom+xml" hreflang="en" href="/feeds/en-ai.atom">'
+    )
+    path = config_file(tmp_path)
+    english = runner.invoke(
+        app,
+        ["feeds", "add", site.url("/bilingual.html"), "--language", "en", "--config", str(path)],
+    )
+    assert english.exit_code == 0, english.output
+    assert load_config(path).feeds[-1].url == site.url("/feeds/en-ai.atom"), english.output
+    first = runner.invoke(app, ["feeds", "add", site.url("/bilingual.html"), "--config", str(path)])
+    assert first.exit_code == 0, first.output
+    added = load_config(path).feeds[-1]
+    assert (added.url, added.language) == (site.url("/feeds/ko-ai.xml"), "ko")

@@ -173,6 +173,32 @@ def test_permanent_redirect_updates_the_stored_feed_url(tmp_path: Path, site: Si
     assert site.paths_requested().count("/old.xml") == 1  # the new address is used from now on
 
 
+def test_a_feed_whose_new_address_is_gone_is_read_at_the_configured_one_again(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """A move learned from a 301 was used for good: when the publisher undid it (the new
+    address answered 404, the configured one the feed again), the feed failed every pass,
+    backing off to a day, until someone edited the configuration. The configured address is
+    tried when the moved one fails for good, and is used from then on."""
+    site.routes["/undone.xml"] = {"status": 301, "headers": {"Location": "/moved.xml"}, "body": ""}
+    site.routes["/moved.xml"] = {"file": "feed.xml"}
+    config = site_config(tmp_path, site, {"undone": "/undone.xml"}, allow_private_networks=True)
+    assert run_pass(config)["undone"].ok
+    assert health(config)["undone"].url == site.url("/moved.xml")
+    site.routes["/moved.xml"] = {"status": 404, "body": "no such feed"}
+    site.routes["/undone.xml"] = {"file": "feed.xml"}
+    back = run_pass(config, force=True)["undone"]
+    assert back.ok, back.error
+    assert "failed (HTTP 404 Not Found); read at the configured address again" in (
+        back.warning or ""
+    )
+    state = health(config)["undone"]
+    assert state.url == site.url("/undone.xml") and state.consecutive_failures == 0
+    requests = site.paths_requested()
+    run_pass(config, force=True)
+    assert site.paths_requested()[len(requests) :].count("/moved.xml") == 0
+
+
 def test_a_move_to_an_address_too_long_to_store_is_followed_not_stored(
     tmp_path: Path, site: SiteServer
 ) -> None:

@@ -380,3 +380,20 @@ def test_anchors_nobody_refers_to_yet_are_kept(tmp_path: Path) -> None:
         "+     url: https://new.example/rss.xml",
         "+     language: en",
     ]
+
+
+def test_a_generated_name_says_the_language_given(tmp_path: Path) -> None:
+    """The name came from the guessed language: `--language en` on a feed guessed Korean was
+    named `…-ko`, and two feeds of one site, one per language, that no language was guessed for
+    were `new-example` and `new-example-en-rss` (neither saying which)."""
+    path = write(tmp_path, "feeds: []\n")
+    guessed_ko = FoundFeed("https://new.example/rss.xml", None, 1, "ko")
+    unguessed = FoundFeed("https://new.example/ko/rss.xml", None, 1, None)
+    unguessed_en = FoundFeed("https://new.example/en/rss.xml", None, 1, None)
+    names = [
+        add_to_config(path, guessed_ko, language="en").name,
+        add_to_config(path, unguessed, language="ko").name,
+        add_to_config(path, unguessed_en, language="en").name,
+    ]
+    assert names == ["new-example-en", "new-example-ko", "new-example-en-rss-en"], names
+    assert [f.language for f in load_config(path).feeds] == ["en", "ko", "en"]

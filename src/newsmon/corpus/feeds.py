@@ -282,6 +282,17 @@ class Feeds:
             )
             return {name: owner for name, owner in rows if owner}
 
+    def moves(self) -> dict[str, tuple[str, str]]:
+        """The feeds a permanent redirect moved, by name: (the configured URL the move was
+        recorded for, the address fetched since), both with credentials hidden."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(FeedRow.name, FeedRow.config_url, FeedRow.url).where(
+                    FeedRow.config_url.is_not(None), FeedRow.url != FeedRow.config_url
+                )
+            )
+            return {name: (configured, url) for name, configured, url in rows if configured}
+
     def record_entry_error(self, feed_id: int, line: str) -> None:
         """One entry of a feed that is itself fine failed: its line becomes the feed's last
         error (what `newsmon feeds` shows), without counting as a failure of the feed."""

@@ -76,6 +76,21 @@ async def process_feed(
         last_modified=state.last_modified,
         user_url=feed.url,  # its host is the user's choice; other hosts are checked
     )
+    moved_back = None
+    if not keyed and state.url != feed.url and _gone(response):
+        # The move a pass stored no longer holds (the publisher undid it, or the new address
+        # went away): the configured address is the operator's, tried before failing the feed.
+        again = await fetcher.get(
+            feed.url,
+            max_bytes=ctx.config.fetch.max_feed_bytes,
+            accept=FEED_ACCEPT,
+            user_url=feed.url,  # no validators: they were the moved address's
+        )
+        if again.ok:
+            why = response.error or f"HTTP {response.status}"
+            moved_back = f"{shown_url(state.url)}, where it had moved, failed ({why}); read at "
+            moved_back += "the configured address again"
+            response = again
     outcome.bytes_received = len(response.content)
     # A permanent move is stored, to be fetched from next pass, only where the stored address
     # can carry it: not for a keyed URL, nor to an address carrying credentials of its own (a
@@ -83,7 +98,7 @@ async def process_feed(
     # fetched from then on); otherwise it is followed each pass and reported.
     moved = response.moved_to
     storable = moved and not keyed and shown_url(moved) == moved and len(moved) <= MAX_URL
-    stored_move = moved if storable else None
+    stored_move = moved if storable else (feed.url if moved_back else None)
     if response.not_modified:
         outcome.not_modified = True
         if pages_due:
@@ -196,7 +211,15 @@ async def process_feed(
     if response.moved_to:
         note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
+    outcome.warning = "; ".join(filter(None, [outcome.warning, moved_back]))
     return outcome
+
+
+def _gone(response: FetchResult) -> bool:
+    """Whether a feed's answer says its address will not serve it again by itself (404, 410,
+    403, refused, ...): a hard failure of the fetch (`poll.severity`)."""
+    failure = response.failure
+    return failure is not None and poll.severity(failure, response.status) is poll.Severity.HARD
 
 
 def _note_deferred(ctx: Context, feed: FeedConfig, outcome: FeedOutcome) -> None:

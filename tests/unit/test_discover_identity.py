@@ -1,0 +1,24 @@
+"""Whether a found feed is one configured already (`discover.configured_as`): pure, no network."""
+
+from __future__ import annotations
+
+from newsmon.config import FeedConfig
+from newsmon.discover import FoundFeed, configured_as
+
+OLD = "https://old.example/rss"
+NEW = "https://new.example/feed"
+FEEDS = [FeedConfig(name="wire", url=OLD)]
+
+
+def test_the_address_asked_is_compared_as_well_as_where_it_led() -> None:
+    found = FoundFeed(NEW, None, 1, None, reached=NEW, asked=OLD)
+    assert configured_as(found, FEEDS) is FEEDS[0]
+
+
+def test_a_move_recorded_for_the_configured_url_makes_its_target_configured() -> None:
+    found = FoundFeed(NEW, None, 1, None, reached=NEW, asked=NEW)
+    assert configured_as(found, FEEDS) is None
+    assert configured_as(found, FEEDS, {"wire": (OLD, NEW)}) is FEEDS[0]
+    # a move recorded before the operator changed the feed's URL is no longer the feed's
+    elsewhere = [FeedConfig(name="wire", url="https://other.example/rss")]
+    assert configured_as(found, elsewhere, {"wire": (OLD, NEW)}) is None
