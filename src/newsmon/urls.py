@@ -383,13 +383,17 @@ def hide_secrets(text: str) -> str:
     """`text` (an error's message, a server's answer) fit for logs, the runs table and Slack:
     database URLs out altogether, a Slack webhook URL (its path is the secret) and Slack tokens
     replaced, and every other URL shown as `shown_url` shows it (no password, no credential
-    query values)."""
+    query values). Never raises: an address urllib cannot read loses its secrets too."""
 
     def shown(found: re.Match[str]) -> str:
         url = found.group(0)
         if found.group(1).lower().startswith(_DATABASE_SCHEMES):
             return "(database URL)"
-        if (urlsplit(url).hostname or "").lower() in _WEBHOOK_HOSTS:
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # `http://[SITE_URL]/…` in a server's words: no host, still hidden
+            host = ""
+        if host.lower() in _WEBHOOK_HOSTS:
             return "(Slack webhook URL)"
         return shown_url(url)
 

@@ -1,0 +1,103 @@
+"""Texts that strangers wrote pass through `hide_secrets` before they leave (ops notices in
+Slack, httpx's log lines, the runs table): a server's words quoting an address urllib cannot
+read (`http://[SITE_URL]/…`, a CMS template never filled in) must lose its secrets, not stop
+the text, the notice or the request it belongs to."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from newsmon.clock import utcnow
+from newsmon.config import FetchConfig
+from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.fetch import Fetcher, FetchResult
+from newsmon.health import assess
+from newsmon.pipeline.notices import announce_health
+from tests.support.delivery import config_path, context
+from tests.support.fake_slack import FakeSlack
+
+SECRET = "hunter2secret"
+# what a failing feed's server said, as its last error records it (a reason phrase is the
+# server's text, quoted as sent)
+QUOTED = f"HTTP 503 moved to http://[SITE_URL]/feed?token={SECRET} soon"
+
+
+def test_an_ops_notice_quoting_an_unreadable_address_is_posted_without_its_secret(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    now = utcnow()
+    done = RunRecord(1, "monitor", RunStatus.COMPLETED, now - timedelta(minutes=2), now, {})
+    feed = FeedHealth(
+        "wire",
+        "https://wire.example/feed",
+        now - timedelta(minutes=5),
+        now - timedelta(days=2),
+        QUOTED,
+        now - timedelta(minutes=5),
+        9,
+        10,
+        3,
+        last_new_at=now - timedelta(hours=1),
+    )
+    ctx = context(config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops"), fake)
+    try:
+        outcome = announce_health(ctx, assess(now, [done], [feed], {}))
+    finally:
+        ctx.close()
+    assert outcome.error is None and outcome.posted == 1
+    [posted] = fake.top_level("#ops")
+    assert "wire" in str(posted) and "SITE_URL" in str(posted)
+    assert SECRET not in str(posted)
+
+
+def _answer_once(head: bytes, body: bytes) -> tuple[socket.socket, threading.Thread]:
+    """A loopback server that answers one request with `head` (status line, headers) and
+    `body`, as sent: a reason phrase http.server would not let through."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(head + f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+
+    server = threading.Thread(target=answer, daemon=True)
+    server.start()
+    return listener, server
+
+
+def test_a_reason_phrase_quoting_an_unreadable_address_fails_no_fetch_when_logs_are_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpx logs each answer's reason phrase with the request (INFO): the filter that hides
+    secrets in that line raised on `http://[SITE_URL]`, and the exception became the feed's:
+    turning logs up to debug a feed failed it."""
+    feed = b"<rss version='2.0'><channel><title>x</title></channel></rss>"
+    phrase = f"OK see http://[SITE_URL]/x?token={SECRET}".encode()
+    listener, server = _answer_once(b"HTTP/1.1 200 " + phrase, feed)
+    caplog.set_level(logging.INFO)
+
+    async def go() -> FetchResult:
+        fetcher = Fetcher(FetchConfig(retries=0, allow_private_networks=True))
+        try:
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+            return await fetcher.get(url, max_bytes=1 << 20)
+        finally:
+            await fetcher.aclose()
+
+    try:
+        result = asyncio.run(go())
+    finally:
+        server.join(timeout=10)
+        listener.close()
+    assert result.ok and result.content == feed, result.error
+    assert "SITE_URL" in caplog.text and SECRET not in caplog.text
