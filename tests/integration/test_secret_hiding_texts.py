@@ -6,6 +6,7 @@ the text, the notice or the request it belongs to."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import threading
@@ -15,11 +16,17 @@ from pathlib import Path
 import pytest
 
 from newsmon.clock import utcnow
-from newsmon.config import FetchConfig
+from newsmon.config import Config, FetchConfig
+from newsmon.corpus import Store
 from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.devsite import serve
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.health import assess
+from newsmon.pipeline import Context, PageOutcome, backfill_pages
 from newsmon.pipeline.notices import announce_health
+from newsmon.report import PagesResult
+from newsmon.rules import load_rules
+from newsmon.verdict import judge_pages
 from tests.support.delivery import config_path, context
 from tests.support.fake_slack import FakeSlack
 
@@ -101,3 +108,44 @@ def test_a_reason_phrase_quoting_an_unreadable_address_fails_no_fetch_when_logs_
         listener.close()
     assert result.ok and result.content == feed, result.error
     assert "SITE_URL" in caplog.text and SECRET not in caplog.text
+
+
+def test_a_backfill_of_keyed_pages_records_no_key(tmp_path: Path, db_url: str) -> None:
+    """`backfill --urls` of pages behind a key (`?apikey=`, `user:password@`): what the run
+    records (its row in the runs table, its Prefect artifact, the failure the flow logs) and
+    the command prints named each page with its key."""
+    (tmp_path / "_routes.json").write_text(json.dumps({}))
+    rules = tmp_path / "topics.yaml"
+    rules.write_text("version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n")
+    store = Store.open(db_url)
+    try:
+        ctx = Context(Config(fetch=FetchConfig(retries=0)), load_rules(rules), store)
+        with serve(tmp_path) as site:
+            urls = [
+                site.url(f"/story-1?apikey={SECRET}&id=1"),
+                site.url("/story-2").replace("://", f"://reader:{SECRET}@"),
+            ]
+
+            async def go() -> list[PageOutcome]:
+                async with ctx.fetching() as fetcher:
+                    return await backfill_pages(ctx, fetcher, urls, dry_run=False)
+
+            pages = asyncio.run(go())
+        result = PagesResult(tuple(pages))
+        verdict = judge_pages(result.pages)
+        assert [p.fate for p in pages] == ["failed", "failed"] and not verdict.ok
+        run_id = store.runs.start_run("backfill-urls", utcnow())
+        store.runs.finish_run(run_id, RunStatus.FAILED, result.as_dict(), verdict.message)
+        [run] = store.runs.recent_runs("backfill-urls", limit=1)
+        shown = [
+            json.dumps(run.summary),
+            run.error or "",
+            json.dumps(result.table()),
+            *result.cli_lines(),
+        ]
+        assert all(SECRET not in text for text in shown), shown
+        assert "/story-1?apikey=***&id=1" in (run.error or "") and "reader:***@" in (
+            run.error or ""
+        )
+    finally:
+        store.close()
