@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import socket
+import sqlite3
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +23,14 @@ from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.devsite import serve
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.health import assess
-from newsmon.pipeline import Context, PageOutcome, backfill_pages
+from newsmon.pipeline import Context, FeedOutcome, PageOutcome, backfill_pages, process_feed
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PagesResult
 from newsmon.rules import load_rules
 from newsmon.verdict import judge_pages
+from tests.flows.test_feed_secrets_flow import corpus_texts_holding
+from tests.integration.test_fetch_boundary import story
+from tests.support.configs import make_config
 from tests.support.delivery import config_path, context
 from tests.support.fake_slack import FakeSlack
 
@@ -149,3 +153,47 @@ def test_a_backfill_of_keyed_pages_records_no_key(tmp_path: Path, db_url: str) -
         )
     finally:
         store.close()
+
+
+def test_a_private_feed_writing_its_key_into_each_link_leaves_it_nowhere(tmp_path: Path) -> None:
+    """A private feed (`/feed?apikey=${NEWS_KEY}`) that writes the reader's key into every
+    item's link and GUID, as paid newsletters' and trackers' feeds do: the key was stored with
+    each article (its URL, its GUID) and went out in every alert's link to the channel."""
+    key = f"k-{SECRET}"
+    (tmp_path / "_routes.json").write_text(json.dumps({}))
+    links = [f"/p{n}.html?apikey={key}&id={n}" for n in range(2)]
+    for n in range(2):  # two stories, no copy of one another
+        text = "".join(f"{word}{n} " for word in story(seed=n).split())
+        (tmp_path / f"p{n}.html").write_text(f"<html><body><article>{text}</article></body></html>")
+    with serve(tmp_path) as site:
+        items = "".join(
+            f"<item><title>story {n}</title><link>{site.url(link).replace('&', '&amp;')}</link>"
+            f"<guid>{site.url(link).replace('&', '&amp;')}</guid>"
+            f"<description>teaser {n}</description></item>"
+            for n, link in enumerate(links)
+        )
+        (tmp_path / "private.xml").write_text(
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}'
+            "</channel></rss>"
+        )
+        config = make_config(
+            tmp_path, feeds=[("private", f"/private.xml?apikey={key}")], base=site.base
+        )
+        ctx = Context.open(config)
+        try:
+
+            async def go() -> FeedOutcome:
+                async with ctx.fetching() as fetcher:
+                    return await process_feed(ctx, fetcher, config.feeds[0], force=True)
+
+            outcome = asyncio.run(go())
+        finally:
+            ctx.close()
+        asked = site.paths_requested()
+    assert outcome.ok and outcome.new_articles == 2, outcome
+    held = corpus_texts_holding(tmp_path / "corpus.db", SECRET)
+    assert held == [], "\n".join(map(str, held))
+    with sqlite3.connect(tmp_path / "corpus.db") as con:
+        stored = sorted(url for (url,) in con.execute("SELECT url FROM articles"))
+    assert stored == [site.url(f"/p{n}.html?id={n}") for n in range(2)]
+    assert any(path.startswith("/private.xml?apikey=") for path in asked)  # the feed: keyed
