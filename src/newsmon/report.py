@@ -12,6 +12,7 @@ from typing import Any
 
 from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, PageOutcome, ReclassifyOutcome
 from newsmon.poll import NextCheck
+from newsmon.urls import shown_url
 
 MAX_STORED_ERRORS = 20  # delivery errors kept in a run's stored summary
 MAX_SHOWN_ERRORS = 5  # …and shown on the command line
@@ -364,7 +365,9 @@ def diff_markdown(diffs: Sequence[MatchDiff], header: str) -> str:
 
 @dataclass(frozen=True)
 class PagesResult:
-    """What a backfill of given pages did (or, as a dry run, would do)."""
+    """What a backfill of given pages did (or, as a dry run, would do). Pages are named as
+    `shown_url` shows them everywhere (runs table, artifact, command): a page's key or
+    password stays in the list the operator gave."""
 
     pages: tuple[PageOutcome, ...]
     dry_run: bool = False
@@ -383,7 +386,9 @@ class PagesResult:
             "alerts_sent": self.delivery.sent if self.delivery else 0,
             # the first failures only: a backfill of 100,000 URLs is one row of the runs table
             "failures": dict(
-                islice(((p.url, p.error) for p in self.pages if p.error), MAX_ARTIFACT_ROWS)
+                islice(
+                    ((shown_url(p.url), p.error) for p in self.pages if p.error), MAX_ARTIFACT_ROWS
+                )
             ),
             "failures_total": sum(1 for p in self.pages if p.error),
         }
@@ -405,7 +410,7 @@ class PagesResult:
         last row counting the rest (the flow's result has every page)."""
         rows: list[dict[str, Any]] = [
             {
-                "url": p.url,
+                "url": shown_url(p.url),
                 "result": p.fate,
                 "topics": ", ".join(p.topics),
                 "alerts queued": p.alerts_queued,
@@ -420,7 +425,7 @@ class PagesResult:
 
     def cli_lines(self) -> list[str]:
         lines = [
-            f"{p.fate:<15} [{','.join(p.topics) or '-'}] {p.url}"
+            f"{p.fate:<15} [{','.join(p.topics) or '-'}] {shown_url(p.url)}"
             + (f"  ({p.error})" if p.error else "")
             for p in self.pages
         ]

@@ -170,6 +170,54 @@ def carries_hidden_credentials(url: str) -> bool:
     return False
 
 
+# A feed's key is looked for under any parameter name from this length on: a shorter value
+# (`?apikey=1`) could be any parameter's (`?page=1`).
+_KEY_ANY_NAME = 8
+
+
+def _credentials_of(url: str) -> frozenset[str]:
+    """The secret values `url` carries: its user part's password (or the user part itself,
+    a token) and the values of its credential query parameters."""
+    rest = url.partition("://")[2]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    user, at, _host = authority.rpartition("@")
+    found = {user.partition(":")[2] or user} if at else set()
+    query = rest[len(authority) :].partition("#")[0].partition("?")[2]
+    for pair in query.split("&"):
+        key, eq, value = pair.partition("=")
+        if eq and value and _is_secret_param(unquote_plus(key)):
+            found.add(unquote_plus(value))
+    return frozenset(v for v in found if v)
+
+
+def without_keys_of(link: str, feed_url: str) -> str:
+    """`link` without the credentials of its feed's `feed_url`: no user part holding them, no
+    query parameter whose value is one of them (a private feed writing the reader's key into
+    every item's link); the rest as written. Anything else, a GUID that is no URL, as it is."""
+    secrets = _credentials_of(feed_url)
+    scheme, sep, rest = link.partition("://")
+    if not secrets or not sep:
+        return link
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    tail = rest[len(authority) :]
+    user, at, host = authority.rpartition("@")
+    if at and (user.partition(":")[2] or user) in secrets:
+        authority = host
+    path, qmark, query = tail.partition("?")
+    if qmark:
+        query, hash_, fragment = query.partition("#")
+
+        def keyed(pair: str) -> bool:
+            name, eq, value = pair.partition("=")
+            value = unquote_plus(value)
+            named = _is_secret_param(unquote_plus(name)) or len(value) >= _KEY_ANY_NAME
+            return bool(eq) and value in secrets and named
+
+        kept = "&".join(p for p in query.split("&") if not keyed(p))
+        tail = f"{path}{'?' if kept else ''}{kept}{hash_}{fragment}"
+    return f"{scheme}://{authority}{tail}"
+
+
 def _hide_credentials(url: str, *, drop_user: bool) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -383,13 +431,17 @@ def hide_secrets(text: str) -> str:
     """`text` (an error's message, a server's answer) fit for logs, the runs table and Slack:
     database URLs out altogether, a Slack webhook URL (its path is the secret) and Slack tokens
     replaced, and every other URL shown as `shown_url` shows it (no password, no credential
-    query values)."""
+    query values). Never raises: an address urllib cannot read loses its secrets too."""
 
     def shown(found: re.Match[str]) -> str:
         url = found.group(0)
         if found.group(1).lower().startswith(_DATABASE_SCHEMES):
             return "(database URL)"
-        if (urlsplit(url).hostname or "").lower() in _WEBHOOK_HOSTS:
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # `http://[SITE_URL]/…` in a server's words: no host, still hidden
+            host = ""
+        if host.lower() in _WEBHOOK_HOSTS:
             return "(Slack webhook URL)"
         return shown_url(url)
 

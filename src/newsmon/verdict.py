@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from newsmon.corpus.records import RunRecord, RunStatus
+from newsmon.urls import shown_url
 
 if TYPE_CHECKING:  # `newsmon.health` reads stored verdicts; the report imports the pipeline
     from newsmon.pipeline import PageOutcome
@@ -135,7 +136,7 @@ def judge_pages(pages: Sequence[PageOutcome]) -> PassVerdict:
     neither way, as a feed not due; one page loaded (or, in a dry run, read) among failures
     completes the run, its summary counting them."""
     tried = [p for p in pages if p.fate != "stored already"]
-    failed = [f"{p.url}: {p.error}" for p in tried if p.fate == "failed"]
+    failed = [f"{shown_url(p.url)}: {p.error}" for p in tried if p.fate == "failed"]
     if failed and len(failed) == len(tried):
         return PassVerdict(
             VerdictKind.ALL_PAGES_FAILED,

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from newsmon.cli import EXIT_CONFIG, app
 from newsmon.config import FetchConfig
 from newsmon.fetch import FailureKind, Fetcher
-from newsmon.urls import hide_secrets, shown_url, without_credentials
+from newsmon.urls import hide_secrets, shown_url, without_credentials, without_keys_of
 from tests.support.configs import write_config
 
 SECRET = "hunter2secret"
@@ -121,4 +121,24 @@ def test_an_error_text_loses_every_secret_it_quotes() -> None:
     )
     assert hide_secrets("HTTP 503 from https://news.example/feed") == (
         "HTTP 503 from https://news.example/feed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "kept"),
+    [
+        (f"https://news.example/a?apikey={SECRET}&id=1", "https://news.example/a?id=1"),
+        (f"https://news.example/a?k={SECRET}#top", "https://news.example/a#top"),  # any name
+        (f"https://reader:{SECRET}@news.example/a", "https://news.example/a"),
+        ("https://news.example/a?apikey=other&id=1", "https://news.example/a?apikey=other&id=1"),
+        ("https://news.example/a?page=1", "https://news.example/a?page=1"),
+        ("tag:news.example,2024:a", "tag:news.example,2024:a"),
+    ],
+)
+def test_a_keyed_feed_s_key_leaves_its_entries_links(link: str, kept: str) -> None:
+    """A private feed writing the reader's key into each item's link: the link, stored and
+    posted, keeps everything but the feed's own credentials."""
+    assert without_keys_of(link, FEED_URL) == kept
+    assert without_keys_of("https://news.example/a?page=1", "https://f.example/?apikey=1") == (
+        "https://news.example/a?page=1"  # a short key is looked for under credential names only
     )

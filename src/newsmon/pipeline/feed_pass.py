@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from newsmon import poll
@@ -23,7 +24,7 @@ from newsmon.pipeline.entries import process_entry, record_entry_failure, revisi
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.turns import NoTimeForWork, deadline_in
-from newsmon.urls import pages_of_items, shown_url, without_credentials
+from newsmon.urls import pages_of_items, shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,8 @@ async def process_feed(
         await record_entry_failure(ctx, state.id, outcome, line, parsed.unreadable)
     entries: dict[str, FeedEntry] = {}
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
+        if keyed:  # a private feed may write the reader's key into each link: kept nowhere
+            entry = _without_feed_key(entry, feed.url)
         text = "\n".join(entry.key_text())
         entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
     outcome.entries = len(entries)
@@ -220,6 +223,17 @@ def _gone(response: FetchResult) -> bool:
     403, refused, ...): a hard failure of the fetch (`poll.severity`)."""
     failure = response.failure
     return failure is not None and poll.severity(failure, response.status) is poll.Severity.HARD
+
+
+def _without_feed_key(entry: FeedEntry, feed_url: str) -> FeedEntry:
+    """`entry` with its link and GUID free of the credentials in its feed's URL: each would be
+    stored, and the link posted to Slack (the page is fetched without them, as a relative
+    link of a keyed feed is)."""
+    link = without_keys_of(entry.link, feed_url) if entry.link else entry.link
+    guid = without_keys_of(entry.guid, feed_url) if entry.guid else entry.guid
+    return (
+        entry if (link, guid) == (entry.link, entry.guid) else replace(entry, link=link, guid=guid)
+    )
 
 
 def _note_deferred(ctx: Context, feed: FeedConfig, outcome: FeedOutcome) -> None:
