@@ -70,6 +70,12 @@ class Digests:
             latest[slack_id or known.get(channel) or channel] = channel
         return sorted(set(latest.values()))
 
+    def wait_for_posts(self) -> None:
+        """Wait until every alert whose post was stamped before now is committed: a digest
+        whose period ended before now then lists all of them (`Database.lock_announcements`)."""
+        with self._db.session() as s:
+            self._db.lock_announcements(s, exclusive=True)
+
     def digest_stories(self, channel: str, since: datetime, until: datetime) -> list[DigestStory]:
         """The stories announced in `channel` (under any spelling of it, see `same_channel`)
         in [since, until), in the order they went out, each once.
