@@ -8,10 +8,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from newsmon.clock import utcnow
@@ -21,6 +23,7 @@ from newsmon.pipeline.digests import run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import announce_alerts, config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack
+from tests.support.postgres import PG_URL, throwaway_schema
 
 SETTLE = 0.4  # long enough for a thread to reach the lock it waits on
 
@@ -30,6 +33,12 @@ def _listed(ctx: Context) -> Counter[int]:
     with ctx.store.session() as s:
         contents = s.scalars(select(DigestRow.content)).all()
     return Counter(int(item["article_id"]) for content in contents for item in content or [])
+
+
+def _digest_since(ctx: Context, until: datetime, hours: float) -> None:
+    """A digest call for `#a` ending at `until`, `--since` `hours`."""
+    sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+    run_digest(ctx, sender, until - timedelta(hours=hours), until, channel="#a")
 
 
 def _thread(target: Callable[[], Any], errors: list[BaseException]) -> threading.Thread:
@@ -86,3 +95,41 @@ def test_a_post_recorded_while_a_digest_reads_its_period_is_in_exactly_one_diges
         assert _listed(ctx) == {first: 1, second: 1}
     finally:
         ctx.close()
+
+
+@pytest.mark.postgres
+def test_two_digest_calls_at_once_for_other_periods_post_the_stories_once(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """The scheduled call (24 hours) and one by hand (`--since 12h`) for a channel with no
+    digest yet, on two workers at once: each found no digest to follow, both recorded their
+    own period and the stories of the last 12 hours were posted twice."""
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="digests") as url:
+        config = config_path(tmp_path, url)
+        first, second = context(config, fake), context(config, fake)
+        try:
+            ids = announce_alerts(first.store, {"#a": 2})
+            until = utcnow() + timedelta(seconds=1)
+            errors: list[BaseException] = []
+            blocker = first.store.engine.raw_connection()
+            try:
+                # both calls wait at their first read of the alerts, after finding no digest
+                blocker.cursor().execute("LOCK TABLE alerts IN ACCESS EXCLUSIVE MODE")
+                calls = [
+                    _thread(partial(_digest_since, ctx, until, hours), errors)
+                    for ctx, hours in ((first, 24), (second, 12))
+                ]
+                time.sleep(SETTLE)
+            finally:
+                blocker.rollback()
+                blocker.close()
+            for call in calls:
+                call.join(30)
+            assert not errors
+            assert _listed(first) == {article: 1 for article in ids}
+            assert len(fake.metadata_ids("newsmon_digest")) == 1
+        finally:
+            first.close()
+            second.close()

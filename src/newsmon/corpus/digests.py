@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +32,9 @@ from newsmon.corpus.schema import (
     SlackChannelRow,
 )
 from newsmon.urls import clean_url
+
+# pg_advisory_xact_lock(space, key) of recording a new digest's period (`_overlapped`).
+DIGEST_LOCK_SPACE, DIGEST_LOCK_KEY = 0x6E64, 1
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class Digests:
         if content:
             try:
                 with self._db.session() as s:
+                    if self._overlapped(s, channel, since, until):
+                        return None
                     row = DigestRow(
                         channel=channel,
                         period_start=since,
@@ -186,6 +191,32 @@ class Digests:
                 held.content, held.stories = content, len(content)
             kept = [_story_of(item) for item in held.content]
             return DigestTurn(held.id, held.parts_sent, True, held.post_started_at, kept)
+
+    def _overlapped(self, s: Session, channel: str, since: datetime, until: datetime) -> bool:
+        """Whether another period of `channel` overlapping [since, until) was recorded, taking
+        the lock that makes the answer hold until this transaction records its own.
+
+        Two calls at once (scheduled and by hand, on two workers) both found no digest to
+        follow and recorded their own periods: the stories in both were posted twice. The
+        loser now leaves its period: the next call starts where the winner's ended."""
+        if self._db.is_postgres:
+            s.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                {"space": DIGEST_LOCK_SPACE, "key": DIGEST_LOCK_KEY},
+            )
+        else:
+            self._db.lock_writes(s)
+        other = s.scalar(
+            select(DigestRow.id)
+            .where(
+                DigestRow.channel.in_(_spellings(s, channel)),
+                DigestRow.period_start < until,
+                DigestRow.period_end > since,
+                or_(DigestRow.period_start != since, DigestRow.period_end != until),
+            )
+            .limit(1)
+        )
+        return other is not None
 
     def unfinished_digests(
         self, now: datetime, after: datetime | None = None, channel: str | None = None
