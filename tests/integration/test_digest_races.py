@@ -8,7 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import newsmon.corpus.claims
 from newsmon.clock import utcnow
 from newsmon.corpus.schema import DigestRow
 from newsmon.pipeline.context import Context
@@ -133,3 +134,36 @@ def test_two_digest_calls_at_once_for_other_periods_post_the_stories_once(
         finally:
             first.close()
             second.close()
+
+
+@pytest.mark.postgres
+def test_a_post_recorded_by_a_worker_whose_clock_runs_behind_is_in_the_next_digest(
+    tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers on several hosts share one PostgreSQL corpus. A post was stamped in its
+    worker's clock: a host 10 minutes behind recorded, after the 09:00 digest, a post at 08:5x,
+    inside the period already listed: the next digest started at 09:00 and the story was in
+    none. Posts are now stamped in the database server's clock, as leases are."""
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="behind") as url:
+        ctx = context(config_path(tmp_path, url), fake)
+        try:
+            sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+            [first] = announce_alerts(ctx.store, {"#a": 1})
+            [second] = queue_alerts(ctx.store, {"#a": 1}, prefix="b")
+            claim = ctx.store.new_claim(timedelta(minutes=30))
+            [job] = ctx.store.outbox.claim_alerts(claim, 10)
+            since = utcnow() - timedelta(hours=1)
+            run_digest(ctx, sender, since, utcnow())  # the digest host's clock is right
+
+            def behind() -> datetime:
+                return datetime.now(UTC) - timedelta(minutes=10)
+
+            monkeypatch.setattr(newsmon.corpus.claims, "utcnow", behind)
+            assert ctx.store.outbox.alert_sent(claim, job.id, destination="#a", slack_ts="2.0")
+            monkeypatch.undo()
+            run_digest(ctx, sender, since, utcnow() + timedelta(seconds=1))
+            assert _listed(ctx) == {first: 1, second: 1}
+        finally:
+            ctx.close()
