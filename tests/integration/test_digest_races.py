@@ -18,12 +18,13 @@ from sqlalchemy import select
 
 import newsmon.corpus.claims
 from newsmon.clock import utcnow
+from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import DigestRow
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import announce_alerts, config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack
 from tests.support.postgres import PG_URL, throwaway_schema
 
 SETTLE = 0.4  # long enough for a thread to reach the lock it waits on
@@ -167,3 +168,35 @@ def test_a_post_recorded_by_a_worker_whose_clock_runs_behind_is_in_the_next_dige
             assert _listed(ctx) == {first: 1, second: 1}
         finally:
             ctx.close()
+
+
+def test_an_unfinished_digest_overlapping_an_older_recorded_period_is_still_finished(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Periods recorded before digests followed the last one's end may overlap; refusing a new
+    period that overlaps another must not keep an unfinished digest from being finished."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        ids = announce_alerts(ctx.store, {"#a": 2})
+        until = utcnow() + timedelta(seconds=1)
+        since = until - timedelta(hours=24)
+        fake.channel_id("#a")  # the channel exists: the lost part is looked up there
+        fake.channel_script["#a"] = [INTERNAL_ERROR]
+        assert run_digest(ctx, sender, since, until).unfinished == 1
+        with ctx.store.session() as s:  # an older period, recorded by a run hours late
+            s.add(
+                DigestRow(
+                    channel="#a",
+                    period_start=since - timedelta(hours=2),
+                    period_end=since + timedelta(hours=2),
+                    status=AlertStatus.SENT,
+                    stories=0,
+                    content=[],
+                )
+            )
+        finished = run_digest(ctx, sender, since, until)
+        assert finished.unfinished == 0 and finished.posted == 1
+        assert _listed(ctx) == {article: 1 for article in ids}
+    finally:
+        ctx.close()

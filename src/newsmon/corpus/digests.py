@@ -206,17 +206,17 @@ class Digests:
             )
         else:
             self._db.lock_writes(s)
-        other = s.scalar(
-            select(DigestRow.id)
-            .where(
+        rows = s.execute(
+            select(DigestRow.channel, DigestRow.period_start, DigestRow.period_end).where(
                 DigestRow.channel.in_(_spellings(s, channel)),
                 DigestRow.period_start < until,
                 DigestRow.period_end > since,
-                or_(DigestRow.period_start != since, DigestRow.period_end != until),
             )
-            .limit(1)
-        )
-        return other is not None
+        ).all()
+        # its own row (an unfinished digest resumed) is taken over, whatever else overlaps it
+        # (periods recorded before a digest followed the last one's end)
+        own = any(row == (channel, since, until) for row in rows)
+        return bool(rows) and not own
 
     def unfinished_digests(
         self, now: datetime, after: datetime | None = None, channel: str | None = None
