@@ -14,10 +14,10 @@ import time
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
@@ -161,6 +161,16 @@ def _settle(s: Session, model: Model, row_id: int, claim: Claim, values: dict[st
     return bool(getattr(done, "rowcount", 0))
 
 
+def shared_now(s: Session) -> datetime:
+    """Now in the clock every worker shares: on PostgreSQL the server's, read when called (not
+    the transaction's start). A post stamped in its host's clock by a host minutes behind fell
+    inside a period a digest had already listed, and was in no digest. SQLite: one host."""
+    if s.get_bind().dialect.name != "postgresql":
+        return utcnow()
+    value: datetime = s.execute(text("SELECT clock_timestamp()")).scalar_one()
+    return value.astimezone(UTC)
+
+
 def mark_sent(
     s: Session, model: Model, row_id: int, claim: Claim, ts: str | None, extra: dict[str, Any]
 ) -> bool:
@@ -172,7 +182,7 @@ def mark_sent(
         claim,
         {
             "status": AlertStatus.SENT,
-            "sent_at": utcnow(),
+            "sent_at": shared_now(s),
             "slack_ts": ts,
             "attempts": model.attempts + 1,
             "last_error": None,

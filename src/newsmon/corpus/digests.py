@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -32,6 +32,9 @@ from newsmon.corpus.schema import (
     SlackChannelRow,
 )
 from newsmon.urls import clean_url
+
+# pg_advisory_xact_lock(space, key) of recording a new digest's period (`_overlapped`).
+DIGEST_LOCK_SPACE, DIGEST_LOCK_KEY = 0x6E64, 1
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class Digests:
         for channel, slack_id in rows:
             latest[slack_id or known.get(channel) or channel] = channel
         return sorted(set(latest.values()))
+
+    def wait_for_posts(self) -> None:
+        """Wait until every alert whose post was stamped before now is committed: a digest
+        whose period ended before now then lists all of them (`Database.lock_announcements`)."""
+        with self._db.session() as s:
+            self._db.lock_announcements(s, exclusive=True)
 
     def digest_stories(self, channel: str, since: datetime, until: datetime) -> list[DigestStory]:
         """The stories announced in `channel` (under any spelling of it, see `same_channel`)
@@ -136,6 +145,8 @@ class Digests:
         if content:
             try:
                 with self._db.session() as s:
+                    if self._overlapped(s, channel, since, until):
+                        return None
                     row = DigestRow(
                         channel=channel,
                         period_start=since,
@@ -180,6 +191,32 @@ class Digests:
                 held.content, held.stories = content, len(content)
             kept = [_story_of(item) for item in held.content]
             return DigestTurn(held.id, held.parts_sent, True, held.post_started_at, kept)
+
+    def _overlapped(self, s: Session, channel: str, since: datetime, until: datetime) -> bool:
+        """Whether another period of `channel` overlapping [since, until) was recorded, taking
+        the lock that makes the answer hold until this transaction records its own.
+
+        Two calls at once (scheduled and by hand, on two workers) both found no digest to
+        follow and recorded their own periods: the stories in both were posted twice. The
+        loser now leaves its period: the next call starts where the winner's ended."""
+        if self._db.is_postgres:
+            s.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                {"space": DIGEST_LOCK_SPACE, "key": DIGEST_LOCK_KEY},
+            )
+        else:
+            self._db.lock_writes(s)
+        rows = s.execute(
+            select(DigestRow.channel, DigestRow.period_start, DigestRow.period_end).where(
+                DigestRow.channel.in_(_spellings(s, channel)),
+                DigestRow.period_start < until,
+                DigestRow.period_end > since,
+            )
+        ).all()
+        # its own row (an unfinished digest resumed) is taken over, whatever else overlaps it
+        # (periods recorded before a digest followed the last one's end)
+        own = any(row == (channel, since, until) for row in rows)
+        return bool(rows) and not own
 
     def unfinished_digests(
         self, now: datetime, after: datetime | None = None, channel: str | None = None

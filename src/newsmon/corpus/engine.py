@@ -131,6 +131,8 @@ def make_engine(url: str) -> Engine:
 MIGRATION_LOCK_KEY = 0x6E_65_77_73_6D_6F_6E
 # First key of the cluster locks (`Database.lock_cluster`): "nc" (newsmon cluster) in ASCII.
 CLUSTER_LOCK_SPACE = 0x6E63
+# pg_advisory_xact_lock(space, key) between alerts recorded as posted and a digest's read.
+ANNOUNCE_LOCK_SPACE, ANNOUNCE_LOCK_KEY = 0x6E61, 1
 
 
 def _is_memory(engine: Engine) -> bool:
@@ -356,4 +358,23 @@ class Database:
         session.execute(
             text("SELECT pg_advisory_xact_lock(:space, :head)"),
             {"space": CLUSTER_LOCK_SPACE, "head": head_id},
+        )
+
+    def lock_announcements(self, session: Session, *, exclusive: bool) -> None:
+        """Order, until `session`'s transaction ends, the recording of alerts as posted (shared)
+        against a digest's read of them (exclusive).
+
+        A post's time (`alerts.sent_at`) is stamped before its transaction commits, which may
+        wait for a lock meanwhile; a digest reading then did not see it, ended its period after
+        the stamp, and the next digest started there: the story was in none. A digest takes the
+        exclusive side first, so every stamp before that moment is committed when it reads, and
+        every later one is after its period's end (the last hour, past). On SQLite the
+        database's write lock, taken before the stamp."""
+        if not self.is_postgres:
+            self.lock_writes(session)
+            return
+        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(
+            text(f"SELECT {lock}(:space, :key)"),
+            {"space": ANNOUNCE_LOCK_SPACE, "key": ANNOUNCE_LOCK_KEY},
         )

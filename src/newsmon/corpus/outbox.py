@@ -288,6 +288,8 @@ class Outbox:
         """Record what Slack accepted; False when this claim no longer holds the alert."""
         extra = {"destination": destination, "slack_channel": slack_channel}
         with self._db.session() as s:
+            # stamped once a digest reading now can no longer miss it (`lock_announcements`)
+            self._db.lock_announcements(s, exclusive=False)
             return claims.mark_sent(s, AlertRow, alert_id, claim, slack_ts, extra)
 
     def release_alert(self, claim: Claim, alert_id: int, unknown: datetime | None) -> bool:

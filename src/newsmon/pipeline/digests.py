@@ -240,6 +240,8 @@ def run_digest(
     half-way."""
     result = DigestResult(since, until, dry_run)
     digests = ctx.store.digests
+    if not dry_run:  # a post stamped in the period and not yet committed is listed too
+        digests.wait_for_posts()
     # a channel quiet in [since, until) may have stories its last digest did not list yet
     channels = [channel] if channel else digests.digest_channels(_earliest(since, until), until)
     if dry_run:
