@@ -18,7 +18,7 @@ from urllib.parse import quote
 from newsmon.bounds import INVISIBLE, clean_text
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import WEBHOOK_CHANNEL, AlertJob, ReplyJob
-from newsmon.urls import site_root
+from newsmon.urls import site_root, without_user
 
 # Slack's limits, counted as Slack counts (UTF-16 code units of the text as sent, escaped):
 SLACK_SECTION_CHARS = 3000  # a section's text, a context element's text
@@ -96,7 +96,7 @@ def shown_title(title: str | None, url: str) -> str:
     to click on), without them too (a feed's link keeps what it wrote in the host)."""
     shown = " ".join(without_bidi_runs(title or "").split())
     visible = INVISIBLE.sub("", shown).replace(BRAILLE_BLANK, "").strip()
-    return shown if visible else " ".join(without_bidi_runs(url).split())
+    return shown if visible else " ".join(without_bidi_runs(without_user(url)).split())
 
 
 def plural(count: int, noun: str, nouns: str) -> str:
@@ -146,6 +146,7 @@ def link_url(url: str) -> str:
     stored address urllib refuses (a lone surrogate, ``http://[SITE_URL]/``) stopped delivery at
     that batch, every pass."""
     url = clean_text(url)  # a lone surrogate has no UTF-8 bytes: quote() would raise
+    url = without_user(url)  # `user@` disguised the host, and a password was shown to all
     # <, > and | would end or split the link markup; & is escaped like any text.
     linked = escape(quote(url, safe=":/?#[]@!$&'()*+,;=%-._~"))
     if len(linked) > MAX_LINK_URL_CHARS:  # would crowd the section out: link the site instead
@@ -317,7 +318,7 @@ def build_reply(job: ReplyJob) -> Message:
     """ "Also reported by <source>: <link>", in the thread of the story's alert."""
     source = clip_escaped(" ".join(job.source.split()), MAX_TERM_CHARS)
     text = f"Also reported by {source}: <{link_url(job.url)}>"
-    shown_url = without_bidi_runs(job.url)  # as in a title: it would reverse the address
+    shown_url = without_bidi_runs(without_user(job.url))  # as in a title and a link
     fallback = clip_escaped(f"Also reported by {job.source}: {shown_url}", MAX_FALLBACK_CHARS)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     return Message(

@@ -28,6 +28,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's ephemeral API gives up after 20 s; a busy 2-core machine can take longer to start it.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+from newsmon.bounds import one_line
 from newsmon.config import Config, ConfigError, Secrets, check_channels, config_path, load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import ClusterView, SchemaError, SchemaState, StoreError
@@ -365,11 +366,10 @@ def articles(
         dup = f" (copy of #{a.duplicate_of_id})" if a.duplicate_of_id else ""
         typer.echo(
             f"#{a.id:<5} {_fmt(a.published_at or a.first_seen_at)}  [{topics}]  "
-            f"{(a.title or '(no title)')[:90]}{dup}"
+            f"{one_line(a.title or '', 90) or '(no title)'}{dup}"
         )
-        typer.echo(
-            f"       {a.feed or '-'} · {a.language or '?'} · text from {a.text_source} · {a.url}"
-        )
+        shown = f"{a.feed or '-'} · {a.language or '?'} · text from {a.text_source}"
+        typer.echo(f"       {shown} · {one_line(a.url)}")
 
 
 @app.command()
@@ -441,7 +441,8 @@ def migrate(config: ConfigOption = None) -> None:
 def _print_cluster(view: ClusterView) -> None:
     head = view.head
     topics = ",".join(view.topics) or "-"
-    typer.echo(f"story #{head.id}  [{topics}]  {head.title or '(no title)'}")
+    # titles and links as strangers wrote them: one line, nothing a terminal would act on
+    typer.echo(f"story #{head.id}  [{topics}]  {one_line(head.title or '') or '(no title)'}")
     typer.echo(
         f"  {len(view.members)} stored copies, {len(view.sightings)} other links; "
         f"sources: {', '.join(view.sources) or '-'}"
@@ -451,15 +452,15 @@ def _print_cluster(view: ClusterView) -> None:
         if m.similarity is not None and m.id != head.id:
             how += f", similarity {m.similarity:.2f}"
         typer.echo(f"  #{m.id:<5} {_fmt(m.first_seen_at)}  {m.feed or '-':<20} {how}")
-        typer.echo(f"         {m.url}")
+        typer.echo(f"         {one_line(m.url)}")
         if m.id != head.id and m.title != head.title:
-            typer.echo(f"         title: {(m.title or '(no title)')[:90]}")
+            typer.echo(f"         title: {one_line(m.title or '', 90) or '(no title)'}")
     for sighting in view.sightings:
         typer.echo(
             f"  link   {_fmt(sighting.seen_at)}  {sighting.feed or '-':<20} "
             f"same page as #{sighting.article_id}"
         )
-        typer.echo(f"         {sighting.url}")
+        typer.echo(f"         {one_line(sighting.url)}")
 
 
 FailingHoursOption = Annotated[

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from newsmon.bounds import one_line
 from newsmon.channels import channel_spelling
 from newsmon.cli import (
     EXIT_CONFIG,
@@ -85,7 +86,7 @@ def alerts_list(
         state = f"blocked ({a.blocked})" if a.blocked else str(a.status)
         typer.echo(
             f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
-            f"{(a.title or '(no title)')[:70]}"
+            f"{one_line(a.title or '', 70) or '(no title)'}"
         )
         _details(
             a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone, a.failed_at

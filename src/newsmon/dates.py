@@ -42,6 +42,10 @@ _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 _OFFSET = re.compile(r"\s(?:(?:GMT|UTC|UT)\s*)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?\s*$", re.I)
 # "GMT +9": email.utils takes the name for the zone and drops the offset after the space
 _SPACED_OFFSET = re.compile(r"\s(GMT|UTC|UT)\s+(?=[+-][0-9]{1,2}(?::?[0-9]{2})?\s*$)", re.I)
+# The year after the month's name, as written: email.utils reads a year below 100 as two digits
+# however many are written, so Go's and .NET's zero time ("Mon, 01 Jan 0001 00:00:00 +0000",
+# Hugo's RSS for an undated post) was 1 January 2001, its story "older than 72 h" and unalerted.
+_WRITTEN_YEAR = re.compile(r"[A-Za-z]\.?,?\s+(\d{3,})\b")
 _SEPT = re.compile(r"\bSept\b", re.I)  # "26 Sept 2005", as feedparser's own samples write
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
@@ -202,6 +206,12 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     if meridiem is not None:
         text = text[: meridiem.start()] + text[meridiem.end() :]
     value = parsedate_to_datetime(text)
+    year_text = _WRITTEN_YEAR.search(text)
+    year = int(year_text.group(1)) if year_text is not None else value.year
+    if year < 100 and year != value.year:
+        if year == 0:
+            raise ValueError("year 0 is no date")
+        value = value.replace(year=year)  # then too early to show, in year 1: no date
     if value.tzinfo is None:
         written = _written_zone(text)
         value = value.replace(tzinfo=unwritten if written is None else written)

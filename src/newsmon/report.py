@@ -10,6 +10,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
+from newsmon.bounds import one_line
 from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, PageOutcome, ReclassifyOutcome
 from newsmon.poll import NextCheck
 from newsmon.urls import shown_url
@@ -325,7 +326,7 @@ class BackfillResult:
             ]
         lines = []
         for d in self.diffs:
-            lines.append(f"\n#{d.article_id} {(d.title or '(no title)')[:90]}")
+            lines.append(f"\n#{d.article_id} {one_line(d.title or '', 90) or '(no title)'}")
             for m in d.new:
                 terms = ", ".join(m.terms[:6])
                 lines.append(f"  + {m.topic} (score {m.score}: {terms})")

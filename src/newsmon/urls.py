@@ -148,6 +148,21 @@ def shown_url(url: str) -> str:
     return _hide_credentials(url, drop_user=False)
 
 
+def without_user(url: str) -> str:
+    """`url` without its user part, everything else as written: what a reader is shown of a
+    stranger's link. ``https://www.bbc.co.uk@evil.example/`` leads to evil.example but reads
+    as the BBC's, and a link's ``user:password`` is no one's business in a channel."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = len(rest)
+    for mark in "/?#":
+        found = rest.find(mark, 0, end)
+        end = found if found >= 0 else end
+    _user, at, host = rest[:end].rpartition("@")
+    return f"{scheme}://{host}{rest[end:]}" if at else url
+
+
 def without_credentials(url: str) -> str:
     """`url` with no user part and its credential query values hidden: the base a keyed
     feed's relative links are resolved against, so no article URL (stored, posted to Slack)

@@ -246,3 +246,25 @@ def test_a_json_feed_item_with_an_unreadable_published_date_keeps_its_modified_o
     )
     (entry,) = parse_feed(feed.encode(), "http://a.example/feed.json").entries
     assert entry.published == datetime(2025, 3, 1, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Mon, 01 Jan 0001 00:00:00 +0000",  # Go's zero time, as Hugo's RSS writes an undated post
+        "Mon, 01 Jan 0001 00:00:00 GMT",  # .NET's DateTime.MinValue
+        "01 Jan 0001 00:00:00 +0000",
+        "Sat, 01 Jan 0000 00:00:00 +0000",
+    ],
+)
+def test_the_zero_time_written_in_rfc_2822_is_no_date(raw: str) -> None:
+    """email.utils reads a year below 100 as two digits even when four are written: this was
+    1 January 2001, and the story "older than 72 h when first seen"."""
+    assert parse_date(raw) is None
+
+
+def test_a_year_written_in_four_digits_is_that_year_and_two_digits_stay_two() -> None:
+    assert parse_date("Tue, 05 Mar 0099 10:00:00 +0000") == datetime(99, 3, 5, 10, tzinfo=UTC)
+    assert parse_date("Tue, 05 Mar 99 10:00:00 +0000") == datetime(1999, 3, 5, 10, tzinfo=UTC)
+    assert parse_date("Wed, 05 Mar 25 10:00:00 +0000") == datetime(2025, 3, 5, 10, tzinfo=UTC)
+    assert parse_date("Wed, 05 Mar 2025 10:00:00 +0000") == datetime(2025, 3, 5, 10, tzinfo=UTC)

@@ -127,3 +127,18 @@ def test_words_and_addresses_keep_their_characters() -> None:
     shown_text = shown(clip_escaped(text, 200))
     assert shown_text.startswith("llama_cpp 2*3 see https://ex.com/~u/_x_/*a and ")
     assert styled(clip_escaped(text, 200)) == []
+
+
+def test_a_links_user_part_is_shown_nowhere_a_reader_looks() -> None:
+    """``https://www.bbc.co.uk@evil.example/…`` leads to evil.example but reads as the BBC's:
+    a reply's link and notification, and an untitled digest line, show it without the user
+    part (as an alert does), and a link's password is not posted."""
+    url = "https://www.bbc.co.uk:hunter2@evil.example/a@b?x=@"
+    reply = build_reply(ReplyJob(1, 1, "#c", "1.2", "wire", url, None, 0))
+    [digest] = build_digest("#c", [DigestStory(1, None, url, "wire", 2, NOW)], NOW, NOW, UTC)
+    for message in (reply, digest):
+        texts = [message.text, *(b["text"]["text"] for b in message.blocks if "text" in b)]
+        assert not any("bbc" in text or "hunter2" in text for text in texts)
+        links = [r for text in texts for r in render(text) if r.link]
+        assert links and all(r.link == "https://evil.example/a@b?x=@" for r in links)
+    assert reply.text.endswith("https://evil.example/a@b?x=@")
