@@ -32,7 +32,14 @@ from newsmon.corpus.records import (
     ReplyJob,
     ReplyListing,
 )
-from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
+from newsmon.corpus.schema import (
+    MAX_URL,
+    AlertRow,
+    ArticleRow,
+    FeedRow,
+    ReplyRow,
+    SlackChannelRow,
+)
 from newsmon.urls import clean_url, site_root
 
 NOT_POSTED = "the story's alert was not posted"
@@ -187,9 +194,10 @@ class Replies:
             if not ids:
                 return []
             rows = s.execute(
-                select(ReplyRow, AlertRow, ArticleRow.title)
+                select(ReplyRow, AlertRow, ArticleRow.title, SlackChannelRow.slack_id)
                 .join(AlertRow, AlertRow.id == ReplyRow.alert_id)
                 .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+                .outerjoin(SlackChannelRow, SlackChannelRow.channel == AlertRow.channel)
                 .where(ReplyRow.id.in_(ids))
                 .order_by(ReplyRow.id)
             ).all()
@@ -204,8 +212,11 @@ class Replies:
                     title,
                     r.attempts,
                     claims.unknown_since(r, claim),
+                    # the ID its alert went to (else last known for the name): a channel
+                    # renamed since still holds the thread, its old name none
+                    a.slack_channel or known,
                 )
-                for r, a, title in rows
+                for r, a, title, known in rows
             ]
 
     def reply_sent(self, claim: Claim, reply_id: int, slack_ts: str | None) -> bool:

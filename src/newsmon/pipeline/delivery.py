@@ -311,8 +311,9 @@ class Delivery:
         assert item.unknown_since is not None and item.message.marker is not None
         self._know_id(item.channel)
         thread = item.message.thread_ts
+        where = item.message.channel if item.is_reply else item.channel  # a reply: thread's ID
         try:
-            ts = self.sender.find(item.channel, item.message.marker, item.unknown_since, thread)
+            ts = self.sender.find(where, item.message.marker, item.unknown_since, thread)
         except SlackFailure as failure:
             if failure.kind is Kind.CREDENTIAL:
                 self._release(item)
