@@ -185,11 +185,16 @@ class Replies:
                 .execution_options(synchronize_session=False)
             )
             posted = select(AlertRow.id).where(
-                AlertRow.status == AlertStatus.SENT,
-                AlertRow.slack_ts.is_not(None),
-                AlertRow.thread_gone.is_(None),
+                AlertRow.status == AlertStatus.SENT, AlertRow.slack_ts.is_not(None)
             )
-            where = [ReplyRow.alert_id.in_(posted)]
+            threads = posted.where(AlertRow.thread_gone.is_(None))
+            # a killed delivery's reply (its lease over) is taken even where the thread is gone
+            # since: it may stand at the channel's top level; its lookup drops it (and deletes
+            # that). Not taken, it stayed `sending` for ever.
+            where = [
+                ReplyRow.alert_id.in_(posted),
+                ReplyRow.alert_id.in_(threads) | (ReplyRow.status == AlertStatus.SENDING),
+            ]
             ids = claims.claim_rows(s, ReplyRow, claim, limit, where, filt or claims.Filter())
             if not ids:
                 return []

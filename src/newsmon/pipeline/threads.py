@@ -42,9 +42,11 @@ class LostThreads:
         self.gone: dict[int, str] = {}  # alerts whose thread this pass found gone: why
 
     def skip(self, claim: Claim, job: ReplyJob) -> bool:
-        """Drop a reply of a story whose thread this pass found gone; whether it was."""
+        """Drop a reply of a story whose thread this pass found gone; whether it was. Not one
+        an earlier attempt may have posted: its lookup drops it and deletes it if Slack put it
+        at the channel's top level (`refused`)."""
         why = self.gone.get(job.alert_id)
-        if why is None:
+        if why is None or job.unknown_since is not None:
             return False
         self.replies.reply_dropped(claim, job.id, why)
         return True
