@@ -321,6 +321,5 @@ def build_reply(job: ReplyJob) -> Message:
     shown_url = without_bidi_runs(without_user(job.url))  # as in a title and a link
     fallback = clip_escaped(f"Also reported by {job.source}: {shown_url}", MAX_FALLBACK_CHARS)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-    return Message(
-        job.channel, fallback, blocks, Marker(REPLY_EVENT, str(job.id)), thread_ts=job.thread_ts
-    )
+    marker = Marker(REPLY_EVENT, str(job.id))
+    return Message(job.post_channel, fallback, blocks, marker, thread_ts=job.thread_ts)

@@ -89,7 +89,8 @@ class FakeSlack:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
     script: list[Scripted] = field(default_factory=list)  # consumed before normal behaviour
-    # per channel sent, in turn; None: that post is handled as usual
+    # per channel (name, #name or ID: any spelling the post uses), in turn; None: that post is
+    # handled as usual
     channel_script: dict[str, list[Scripted | None]] = field(default_factory=dict)
     unknown_channels: set[str] = field(default_factory=set)  # names or IDs: channel_not_found
     not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
@@ -266,7 +267,9 @@ class FakeSlack:
 
     def _post(self, body: dict[str, Any]) -> Scripted:
         channel = str(body.get("channel") or "")
-        scripted = self.channel_script[channel].pop(0) if self.channel_script.get(channel) else None
+        spellings = self._named(channel)  # a script for a channel applies whatever its spelling
+        key = next((k for k, v in self.channel_script.items() if v and k in spellings), None)
+        scripted = self.channel_script[key].pop(0) if key is not None else None
         if scripted is not None:
             return scripted
         if self.outage is not None:

@@ -333,6 +333,14 @@ class ReplyJob:
     title: str | None
     attempts: int
     unknown_since: datetime | None = None
+    # the channel's ID Slack answered for the alert: the thread is there, whatever the channel
+    # is called now (renamed since)
+    slack_channel: str | None = None
+
+    @property
+    def post_channel(self) -> str:
+        """Where the reply is posted and looked up: the thread's channel by ID when known."""
+        return self.slack_channel or self.channel
 
 
 @dataclass(frozen=True)

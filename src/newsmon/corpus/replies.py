@@ -32,7 +32,14 @@ from newsmon.corpus.records import (
     ReplyJob,
     ReplyListing,
 )
-from newsmon.corpus.schema import MAX_URL, AlertRow, ArticleRow, FeedRow, ReplyRow
+from newsmon.corpus.schema import (
+    MAX_URL,
+    AlertRow,
+    ArticleRow,
+    FeedRow,
+    ReplyRow,
+    SlackChannelRow,
+)
 from newsmon.urls import clean_url, site_root
 
 NOT_POSTED = "the story's alert was not posted"
@@ -178,18 +185,24 @@ class Replies:
                 .execution_options(synchronize_session=False)
             )
             posted = select(AlertRow.id).where(
-                AlertRow.status == AlertStatus.SENT,
-                AlertRow.slack_ts.is_not(None),
-                AlertRow.thread_gone.is_(None),
+                AlertRow.status == AlertStatus.SENT, AlertRow.slack_ts.is_not(None)
             )
-            where = [ReplyRow.alert_id.in_(posted)]
+            threads = posted.where(AlertRow.thread_gone.is_(None))
+            # a killed delivery's reply (its lease over) is taken even where the thread is gone
+            # since: it may stand at the channel's top level; its lookup drops it (and deletes
+            # that). Not taken, it stayed `sending` for ever.
+            where = [
+                ReplyRow.alert_id.in_(posted),
+                ReplyRow.alert_id.in_(threads) | (ReplyRow.status == AlertStatus.SENDING),
+            ]
             ids = claims.claim_rows(s, ReplyRow, claim, limit, where, filt or claims.Filter())
             if not ids:
                 return []
             rows = s.execute(
-                select(ReplyRow, AlertRow, ArticleRow.title)
+                select(ReplyRow, AlertRow, ArticleRow.title, SlackChannelRow.slack_id)
                 .join(AlertRow, AlertRow.id == ReplyRow.alert_id)
                 .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
+                .outerjoin(SlackChannelRow, SlackChannelRow.channel == AlertRow.channel)
                 .where(ReplyRow.id.in_(ids))
                 .order_by(ReplyRow.id)
             ).all()
@@ -204,8 +217,11 @@ class Replies:
                     title,
                     r.attempts,
                     claims.unknown_since(r, claim),
+                    # the ID its alert went to (else last known for the name): a channel
+                    # renamed since still holds the thread, its old name none
+                    a.slack_channel or known,
                 )
-                for r, a, title in rows
+                for r, a, title, known in rows
             ]
 
     def reply_sent(self, claim: Claim, reply_id: int, slack_ts: str | None) -> bool:

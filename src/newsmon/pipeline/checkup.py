@@ -59,3 +59,13 @@ def _in_use(store: Store, config: Config) -> dict[str, ChannelBlock]:
         return unreadable
     in_use = channels_in_use(store, config)
     return {c: b for c, b in unreadable.items() if c in in_use}
+
+
+def unreadable_in_use(store: Store, config: Config) -> dict[str, ChannelBlock]:
+    """Channels whose history could not be read, among those still in use (what a delivery
+    probes and reports): one no longer used is forgotten, not probed nor reported for ever."""
+    unreadable = store.outbox.history_errors()
+    for channel in set(unreadable) - (channels_in_use(store, config) if unreadable else set()):
+        store.outbox.set_history_error(channel, None)
+        del unreadable[channel]
+    return unreadable

@@ -21,7 +21,7 @@ from newsmon.alerts import Marker
 from newsmon.clock import utcnow
 from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
-from newsmon.pipeline.checkup import channels_in_use
+from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
 from newsmon.pipeline.threads import LostThreads
@@ -129,17 +129,15 @@ class Delivery:
         outbox = self.ctx.store.outbox
         blocks = outbox.channel_blocks()
         self.outcome.blocked = {c: b.reason for c, b in blocks.items()}
-        unreadable = outbox.history_errors()
-        if unreadable:  # a channel no longer used is not probed nor reported for ever
-            in_use = channels_in_use(self.ctx.store, self.ctx.config)
-            for channel in set(unreadable) - in_use:
-                outbox.set_history_error(channel, None)
-                del unreadable[channel]
+        unreadable = unreadable_in_use(self.ctx.store, self.ctx.config)
         self.outcome.history_errors = {c: b.reason for c, b in unreadable.items()}
         try:
-            # one probe per blocked channel: when it gets through, the channel works again
+            # one probe per blocked channel: when it gets through, the channel works again; a
+            # reply where no alert waits (else its replies waited for the next story's alert)
+            threads = self.sender.can_thread
             for channel in blocks:
-                self._alerts(limit, Filter(only_channel=channel), 1)
+                if not self._alerts(limit, Filter(only_channel=channel), 1) and threads:
+                    self._replies(Filter(only_channel=channel), 1)
             budget = limit - self.outcome.sent - self.outcome.failed
             while budget > 0:
                 skip = set(self.outcome.blocked) | self.waiting
@@ -150,7 +148,7 @@ class Delivery:
             self.tried.clear()
             # a sender that cannot thread (a webhook) would post replies at a channel's top
             # level, away from their story: they wait for a pass through the Web API
-            budget = limit if self.sender.can_thread else 0
+            budget = limit if threads else 0
             while budget > 0:
                 skip = set(self.outcome.blocked) | self.waiting
                 done = self._replies(
@@ -311,8 +309,9 @@ class Delivery:
         assert item.unknown_since is not None and item.message.marker is not None
         self._know_id(item.channel)
         thread = item.message.thread_ts
+        where = item.message.channel if item.is_reply else item.channel  # a reply: thread's ID
         try:
-            ts = self.sender.find(item.channel, item.message.marker, item.unknown_since, thread)
+            ts = self.sender.find(where, item.message.marker, item.unknown_since, thread)
         except SlackFailure as failure:
             if failure.kind is Kind.CREDENTIAL:
                 self._release(item)

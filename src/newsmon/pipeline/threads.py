@@ -42,9 +42,11 @@ class LostThreads:
         self.gone: dict[int, str] = {}  # alerts whose thread this pass found gone: why
 
     def skip(self, claim: Claim, job: ReplyJob) -> bool:
-        """Drop a reply of a story whose thread this pass found gone; whether it was."""
+        """Drop a reply of a story whose thread this pass found gone; whether it was. Not one
+        an earlier attempt may have posted: its lookup drops it and deletes it if Slack put it
+        at the channel's top level (`refused`)."""
         why = self.gone.get(job.alert_id)
-        if why is None:
+        if why is None or job.unknown_since is not None:
             return False
         self.replies.reply_dropped(claim, job.id, why)
         return True
@@ -79,7 +81,7 @@ class LostThreads:
         try:
             if delete is None or not posted.ts:
                 raise SlackFailure("the sender cannot delete it", Kind.MESSAGE)
-            delete(posted.channel_id or job.channel, posted.ts)
+            delete(posted.channel_id or job.post_channel, posted.ts)
         except SlackFailure as failure:
             done = f"not deleted: {failure}"
         reason = f"{UNTHREADED} ({done})"
@@ -91,13 +93,13 @@ class LostThreads:
         at the channel's top level then (its answer would have said so). Delete it if there."""
         delete: Callable[[str, str], None] | None = getattr(self.sender, "delete", None)
         try:
-            ts = self.sender.find(job.channel, marker, since)
+            ts = self.sender.find(job.post_channel, marker, since)
             if ts is None:
                 return
             if delete is None:
                 raise SlackFailure("the sender cannot delete it", Kind.MESSAGE)
             known: Callable[[str], str | None] | None = getattr(self.sender, "channel_id", None)
-            delete((known(job.channel) if known else None) or job.channel, ts)
+            delete((known(job.post_channel) if known else None) or job.post_channel, ts)
         except SlackFailure as failure:
             self.errors.append(
                 f"{job.channel}: thread reply r{job.id} may stand at the channel's top level, "
