@@ -100,7 +100,9 @@ def test_copies_from_other_feeds_reply_in_the_story_thread(
     [reply] = slack.replies()
     [story] = [p for p in slack.top_level("#ai-open-source") if p["ts"] == reply["thread_ts"]]
     assert "deepseek-open-source-week" in story["blocks"][0]["text"]["text"]
-    assert reply["channel"] == "#ai-open-source"
+    # to the channel Slack named in its answer to the story's post (its ID: a renamed channel
+    # keeps it)
+    assert reply["channel"] == slack.channel_id("#ai-open-source")
     text = reply["blocks"][0]["text"]["text"]
     assert text.startswith("Also reported by ")
     assert ("tech-digest-wire" in text) != ("frontier-wire" in text)  # the other source
