@@ -70,6 +70,17 @@ def alerts_list(
         blocks = store.outbox.channel_blocks()
         rows = store.list_alerts(status=status, channel=channel, limit=limit)
         replies = store.replies.list_replies(blocks, status=status, channel=channel, limit=limit)
+        # a listing cut at --limit says so: 50 rows read as "that is all" hid the rest
+        more = (
+            store.outbox.count_listed(status=status, channel=channel) - len(rows)
+            if len(rows) == limit
+            else 0
+        )
+        more_replies = (
+            store.replies.count_listed(blocks, status=status, channel=channel) - len(replies)
+            if len(replies) == limit
+            else 0
+        )
     finally:
         store.close()
     zone = cfg.slack.zone()
@@ -90,6 +101,8 @@ def alerts_list(
         _details(
             a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone, a.failed_at
         )
+    if more > 0:
+        typer.echo(f"… and {more} more alert(s) (use --limit)")
     for r in replies:  # health's alerts_failed counts those that gave up
         state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
         typer.echo(  # r7, not #7: `alerts retry 7` would re-queue alert #7, another story
@@ -99,6 +112,8 @@ def alerts_list(
         _details(
             r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone, r.failed_at
         )
+    if more_replies > 0:
+        typer.echo(f"… and {more_replies} more thread reply(ies) (use --limit)")
 
 
 def _details(
