@@ -6,7 +6,7 @@ Registered on the `newsmon` command by importing this module (newsmon.cli does).
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated
 
 import typer
@@ -255,6 +255,9 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
     return line
 
 
+_ZONE_MARGIN = timedelta(days=2)  # room for `slack.timezone` and whole days around a period
+
+
 @app.command()
 def digest(
     since: Annotated[
@@ -273,8 +276,16 @@ def digest(
 
     try:
         length = parse_duration(since)
+        utcnow() - length - _ZONE_MARGIN  # the period's start, in any zone, is a date
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--since: {exc}") from None
+    except OverflowError:  # longer than the calendar: the flow crashed on it before (exit 6)
+        raise _fail(EXIT_CONFIG, f"--since: {since!r} reaches before year 1") from None
+    if channel is not None:  # stored as configured: `news` (a shell drops `#news`) is `#news`
+        try:
+            channel = channel_spelling(channel)
+        except ValueError as exc:
+            raise _fail(EXIT_CONFIG, f"--channel: {exc}") from None
     path = _check(config, read_only=dry_run)
     from flows.digest import digest as digest_flow
 
