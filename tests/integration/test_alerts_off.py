@@ -8,13 +8,17 @@ operator who turned alerts off in an incident still saw the queue posted pass af
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from newsmon.clock import utcnow
 from newsmon.corpus.records import AlertStatus
 from newsmon.pipeline import deliver
+from newsmon.pipeline.digests import run_digest
 from newsmon.report import PassTotals
+from newsmon.slack import make_sender
 from tests.support.configs import write_config
-from tests.support.delivery import FAST, context, queue_alerts
+from tests.support.delivery import FAST, announce_alerts, context, queue_alerts
 from tests.support.fake_slack import FakeSlack
 
 
@@ -58,5 +62,33 @@ def test_alerts_off_posts_nothing_queued_and_keeps_it_for_when_they_are_on(
         assert (outcome.sent, outcome.replies_sent, outcome.off) == (3, 1, False)
         assert ctx.store.count_alerts(AlertStatus.PENDING) == 0
         assert len(fake.top_level()) == 4 and len(fake.replies()) == 1
+    finally:
+        ctx.close()
+
+
+def test_alerts_off_posts_no_digest_and_the_next_one_after_takes_the_whole_period(
+    tmp_path: Path, fake: FakeSlack, db_url: str
+) -> None:
+    """A digest is a post in the topics' channels too: none while alerts are off, nothing
+    recorded, so the first digest once they are on lists the stories of the whole period."""
+    now = utcnow()
+    since, until = now - timedelta(hours=1), now + timedelta(hours=1)
+    config = configure(tmp_path, db_url, enabled=False)
+    ctx = context(config, fake)
+    try:
+        announce_alerts(ctx.store, {"#news": 2})  # sent before alerts were turned off
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        result = run_digest(ctx, sender, since, until)
+        assert fake.posts == [] and result.posted == 0 and result.off
+        assert "off (alerts.enabled: false)" in " ".join(result.lines())
+        assert run_digest(ctx, sender, since, until, dry_run=True).previews  # still readable
+    finally:
+        ctx.close()
+    ctx = context(configure(tmp_path, db_url, enabled=True), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        result = run_digest(ctx, sender, since, until)
+        assert result.channels == {"#news": "2 stories in 1 message(s)"}, result.channels
+        assert len(fake.posts) == 1
     finally:
         ctx.close()
