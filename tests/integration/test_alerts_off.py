@@ -11,8 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_CONFIG, app
 from newsmon.clock import utcnow
 from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow
 from newsmon.pipeline import deliver
 from newsmon.pipeline.digests import run_digest
 from newsmon.report import PassTotals
@@ -90,5 +95,30 @@ def test_alerts_off_posts_no_digest_and_the_next_one_after_takes_the_whole_perio
         result = run_digest(ctx, sender, since, until)
         assert result.channels == {"#news": "2 stories in 1 message(s)"}, result.channels
         assert len(fake.posts) == 1
+    finally:
+        ctx.close()
+
+
+def test_backfill_alerts_with_alerts_off_queues_nothing_and_says_so(
+    tmp_path: Path, db_url: str
+) -> None:
+    """`backfill --alerts` revived held-back alerts as pending while alerts were off: none went
+    out then, and all of them whenever alerts came back on, long after the operator ran it.
+    Refused now, as `alerts retry` is (exit 2), before anything runs."""
+    config = configure(tmp_path, db_url, enabled=False)
+    ctx = context(config, None)
+    try:
+        queue_alerts(ctx.store, {"#news": 1})
+        with ctx.store.session() as s:
+            s.execute(update(AlertRow).values(status=AlertStatus.SKIPPED))  # held back
+    finally:
+        ctx.close()
+    for args in (["--since", "2000-01-01"], ["--urls", "https://n.example/page"]):
+        done = CliRunner().invoke(app, ["backfill", *args, "--alerts", "-c", str(config)])
+        assert done.exit_code == EXIT_CONFIG, (args, done.output)
+        assert "alerts.enabled: false" in done.output, done.output
+    ctx = context(config, None)
+    try:
+        assert ctx.store.count_alerts(AlertStatus.PENDING) == 0
     finally:
         ctx.close()
