@@ -248,6 +248,10 @@ def backfill(
 
     if dry_run and alerts:
         raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
+    if alerts and not _config(config).alerts.enabled:  # queued now, posted when they are on
+        raise _fail(
+            EXIT_CONFIG, "alerts are off (alerts.enabled: false): turn them on for --alerts"
+        )
     if urls:
         _backfill_urls(sources or [], feed, topic, alerts, dry_run, config)
         return

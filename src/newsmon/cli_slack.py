@@ -6,7 +6,7 @@ Registered on the `newsmon` command by importing this module (newsmon.cli does).
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated
 
 import typer
@@ -71,6 +71,17 @@ def alerts_list(
         blocks = store.outbox.channel_blocks()
         rows = store.list_alerts(status=status, channel=channel, limit=limit)
         replies = store.replies.list_replies(blocks, status=status, channel=channel, limit=limit)
+        # a listing cut at --limit says so: 50 rows read as "that is all" hid the rest
+        more = (
+            store.outbox.count_listed(status=status, channel=channel) - len(rows)
+            if len(rows) == limit
+            else 0
+        )
+        more_replies = (
+            store.replies.count_listed(blocks, status=status, channel=channel) - len(replies)
+            if len(replies) == limit
+            else 0
+        )
     finally:
         store.close()
     zone = cfg.slack.zone()
@@ -91,6 +102,8 @@ def alerts_list(
         _details(
             a.created_at, a.sent_at, a.next_attempt_at, a.status, a.last_error, zone, a.failed_at
         )
+    if more > 0:
+        typer.echo(f"… and {more} more alert(s) (use --limit)")
     for r in replies:  # health's alerts_failed counts those that gave up
         state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
         typer.echo(  # r7, not #7: `alerts retry 7` would re-queue alert #7, another story
@@ -100,6 +113,8 @@ def alerts_list(
         _details(
             r.created_at, r.sent_at, r.next_attempt_at, r.status, r.last_error, zone, r.failed_at
         )
+    if more_replies > 0:
+        typer.echo(f"… and {more_replies} more thread reply(ies) (use --limit)")
 
 
 def _details(
@@ -241,6 +256,9 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
     return line
 
 
+_ZONE_MARGIN = timedelta(days=2)  # room for `slack.timezone` and whole days around a period
+
+
 @app.command()
 def digest(
     since: Annotated[
@@ -259,8 +277,16 @@ def digest(
 
     try:
         length = parse_duration(since)
+        utcnow() - length - _ZONE_MARGIN  # the period's start, in any zone, is a date
     except ValueError as exc:
         raise _fail(EXIT_CONFIG, f"--since: {exc}") from None
+    except OverflowError:  # longer than the calendar: the flow crashed on it before (exit 6)
+        raise _fail(EXIT_CONFIG, f"--since: {since!r} reaches before year 1") from None
+    if channel is not None:  # stored as configured: `news` (a shell drops `#news`) is `#news`
+        try:
+            channel = channel_spelling(channel)
+        except ValueError as exc:
+            raise _fail(EXIT_CONFIG, f"--channel: {exc}") from None
     path = _check(config, read_only=dry_run)
     from flows.digest import digest as digest_flow
 

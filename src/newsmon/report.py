@@ -80,6 +80,8 @@ class PassTotals:
     # an operator checks against `newsmon alerts --status failed`
     replies_sent: int = 0
     replies_failed: int = 0
+    # alerts.enabled: false: delivery posted nothing, what was queued is kept for later
+    alerts_off: bool = False
 
     @classmethod
     def of(
@@ -126,6 +128,7 @@ class PassTotals:
             feeds_held=sum(f.held for f in feeds),
             replies_sent=delivery.replies_sent,
             replies_failed=delivery.replies_failed,
+            alerts_off=delivery.off,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -160,6 +163,7 @@ class PassTotals:
             "feeds_held": self.feeds_held,
             "replies_sent": self.replies_sent,
             "replies_failed": self.replies_failed,
+            "alerts_off": self.alerts_off,
         }
 
     def line(self) -> str:
@@ -173,8 +177,12 @@ class PassTotals:
             f"({self.near_duplicates} near), updated: {self.updated}, "
             f"already seen: {self.already_seen}{''.join(', ' + p for p in self._pages())}; "
             f"matches: {_counts(self.matches)}; "
-            f"alerts: {self.alerts_sent} sent via {self.sender}, {self.alerts_failed} failed, "
-            f"{self.alerts_pending} pending"
+            + (
+                f"alerts: off (alerts.enabled: false), {self.alerts_pending} pending kept"
+                if self.alerts_off
+                else f"alerts: {self.alerts_sent} sent via {self.sender}, "
+                f"{self.alerts_failed} failed, {self.alerts_pending} pending"
+            )
         )
         if self.replies_sent or self.replies_failed:
             text += f"; thread replies: {self.replies_sent} sent, {self.replies_failed} failed"

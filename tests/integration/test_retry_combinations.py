@@ -76,12 +76,13 @@ def test_retry_with_alerts_off_requeues_nothing_and_says_so(
 ) -> None:
     """An operator turned alerts off in an incident; a retry re-queued the failed alert and
     the next pass posted it."""
-    config = _config(tmp_path, db_url, enabled=False)
+    config = _config(tmp_path, db_url)
     ctx = context(config, slack)
     try:
         [failed] = _failed_alerts(ctx, slack, [timedelta(hours=1)])
     finally:
         ctx.close()
+    _config(tmp_path, db_url, enabled=False)  # then the operator turns alerts off
     for args in (["--failed"], [str(failed)]):
         done = runner.invoke(app, ["alerts", "retry", *args, "--config", str(config)])
         assert done.exit_code == 2, done.output

@@ -445,6 +445,13 @@ class Outbox:
                 for a, title in rows
             ]
 
+    def count_listed(self, *, status: str | None = None, channel: str | None = None) -> int:
+        """How many alerts `list_alerts` would list without its limit."""
+        blocks = self.channel_blocks()
+        query = select(func.count()).select_from(AlertRow)
+        with self._db.session() as s:
+            return s.scalar(query.where(*claims.listed(AlertRow, blocks, status, channel))) or 0
+
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Alerts per channel and status, statuses as stored (whatever statuses exist), except
         that pending alerts of a channel Slack refuses count as "blocked": they cannot go out

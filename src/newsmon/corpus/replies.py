@@ -341,6 +341,18 @@ class Replies:
                 for r in rows
             ]
 
+    def count_listed(
+        self,
+        blocks: dict[str, ChannelBlock],
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+    ) -> int:
+        """How many replies `list_replies` would list without its limit."""
+        query = select(func.count()).select_from(ReplyRow)
+        with self._db.session() as s:
+            return s.scalar(query.where(*claims.listed(ReplyRow, blocks, status, channel))) or 0
+
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:
             query = select(func.count()).select_from(ReplyRow).where(ReplyRow.status == status)

@@ -10,7 +10,7 @@ of given URLs), `retention` (old stories leave the near-duplicate index).
 
 from newsmon.pipeline.claims import PassClaim
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery import DeliveryOutcome, deliver, deliver_pending
+from newsmon.pipeline.delivery import deliver, deliver_pending
 from newsmon.pipeline.entries import (
     analyse_page,
     page_job,
@@ -24,7 +24,7 @@ from newsmon.pipeline.feed_pass import (
     record_crashed,
     settle_batches,
 )
-from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome
+from newsmon.pipeline.outcomes import DeliveryOutcome, EntryFate, EntryResult, FeedOutcome
 from newsmon.pipeline.pages import (
     PageOutcome,
     UrlListError,

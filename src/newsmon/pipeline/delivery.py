@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -24,29 +24,12 @@ from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
+from newsmon.pipeline.outcomes import DeliveryOutcome
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-
-
-@dataclass
-class DeliveryOutcome:
-    sent: int = 0  # alerts; thread replies count in `replies_sent`
-    failed: int = 0  # alerts that gave up; thread replies count in `replies_failed`
-    deferred: int = 0  # claimed but given back untried (channel blocked, pass over, stopped)
-    errors: list[str] = field(default_factory=list)
-    sender: str = ""
-    retrying: int = 0  # failed transiently this pass, to be retried later
-    recovered: int = 0  # found already posted (an earlier attempt's lost answer)
-    replies_sent: int = 0
-    blocked: dict[str, str] = field(default_factory=dict)  # channel -> Slack's reason
-    credential_error: str | None = None  # delivery stopped: the run must fail
-    held: int = 0  # may have posted, the lookup failed: given back for a later pass, untried
-    unchecked: int = 0  # may have posted, the lookup failed past the hold: posted anyway
-    history_errors: dict[str, str] = field(default_factory=dict)  # channel -> why unreadable
-    replies_failed: int = 0  # thread replies that gave up (health reports them apart too)
 
 
 @dataclass
@@ -485,12 +468,18 @@ def deliver_pending(
 ) -> DeliveryOutcome:
     """Claim and send queued alerts, then thread replies; at most `limit` of each (default
     slack.max_per_pass). Never raises for Slack's answers: a credential refusal ends delivery
-    with `credential_error` set, which the caller turns into a failed run."""
+    with `credential_error` set, which the caller turns into a failed run. With alerts off
+    nothing is claimed: what is queued stays queued for when they are on again."""
+    if not ctx.config.alerts.enabled:
+        return DeliveryOutcome(sender=sender.name, off=True)
     return Delivery(ctx, sender, clock).run(limit or ctx.config.slack.max_per_pass)
 
 
 def deliver(ctx: Context, limit: int | None = None, *, required: bool = False) -> DeliveryOutcome:
-    """Deliver through the sender the environment provides (see `newsmon.slack.make_sender`)."""
+    """Deliver through the sender the environment provides (see `newsmon.slack.make_sender`).
+    With alerts off no credential is needed: nothing is posted."""
+    if not ctx.config.alerts.enabled:
+        return DeliveryOutcome(sender="off", off=True)
     try:
         sender = make_sender(ctx.secrets, ctx.config.slack, required=required)
     except CredentialError as exc:

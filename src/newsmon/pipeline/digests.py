@@ -32,6 +32,7 @@ class DigestResult:
     left: list[str] = field(default_factory=list)  # keys of `channels` left for a later call
     # keys of `channels` whose digest went out without a part Slack refused for its content
     refused: list[str] = field(default_factory=list)
+    off: bool = False  # alerts.enabled: false: no digest posted nor recorded
 
     @property
     def unfinished(self) -> int:
@@ -65,6 +66,8 @@ class DigestResult:
 
     def lines(self) -> list[str]:
         head = f"digest {self.since:%Y-%m-%d %H:%M} – {self.until:%Y-%m-%d %H:%M} UTC"
+        if self.off:
+            return [f"{head}: off (alerts.enabled: false): nothing posted"]
         if not self.channels:
             return [f"{head}: no stories"]
         return [head] + [f"  {c}: {what}" for c, what in self.channels.items()]
@@ -237,8 +240,11 @@ def run_digest(
     """Post each channel's digest up to `until` unless it was posted already, from where the
     channel's last digest ended (`next_start`: within `FOLLOW_WITHIN`, else from `since`);
     first finish the digests of earlier periods (up to `RESUME_WITHIN` old) that stopped
-    half-way."""
-    result = DigestResult(since, until, dry_run)
+    half-way. With alerts off nothing is posted nor recorded (a dry run still shows): the
+    first digest once they are on starts where the last one ended."""
+    result = DigestResult(since, until, dry_run, off=not ctx.config.alerts.enabled and not dry_run)
+    if result.off:
+        return result
     digests = ctx.store.digests
     if not dry_run:  # a post stamped in the period and not yet committed is listed too
         digests.wait_for_posts()

@@ -109,3 +109,24 @@ class FeedOutcome:
     @classmethod
     def failed(cls, feed: str, error: str, next_check: NextCheck | None = None) -> FeedOutcome:
         return cls(feed, ok=False, error=error, next_check=next_check)
+
+
+@dataclass
+class DeliveryOutcome:
+    """What one delivery pass did, for the pass's totals and its verdict."""
+
+    sent: int = 0  # alerts; thread replies count in `replies_sent`
+    failed: int = 0  # alerts that gave up; thread replies count in `replies_failed`
+    deferred: int = 0  # claimed but given back untried (channel blocked, pass over, stopped)
+    errors: list[str] = field(default_factory=list)
+    sender: str = ""
+    retrying: int = 0  # failed transiently this pass, to be retried later
+    recovered: int = 0  # found already posted (an earlier attempt's lost answer)
+    replies_sent: int = 0
+    blocked: dict[str, str] = field(default_factory=dict)  # channel -> Slack's reason
+    credential_error: str | None = None  # delivery stopped: the run must fail
+    held: int = 0  # may have posted, the lookup failed: given back for a later pass, untried
+    unchecked: int = 0  # may have posted, the lookup failed past the hold: posted anyway
+    history_errors: dict[str, str] = field(default_factory=dict)  # channel -> why unreadable
+    replies_failed: int = 0  # thread replies that gave up (health reports them apart too)
+    off: bool = False  # alerts.enabled: false: nothing claimed nor posted, the queue kept
