@@ -13,7 +13,7 @@ from datetime import datetime
 from newsmon import poll
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import FeedSpec, FeedState
+from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
 from newsmon.corpus.schema import MAX_URL
 from newsmon.dedup import entry_identity
 from newsmon.feeds import FeedEntry, FeedParseError
@@ -155,14 +155,23 @@ async def process_feed(
         log.warning("feed %s: %s", feed.name, line)
         await record_entry_failure(ctx, state.id, outcome, line, parsed.unreadable)
     entries: dict[str, FeedEntry] = {}
+    keyed_ids: dict[str, str] = {}  # an entry's identity: the one it had with the key in it
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
-        if keyed:  # a private feed may write the reader's key into each link: kept nowhere
-            entry = _without_feed_key(entry, feed.url)
         text = "\n".join(entry.key_text())
-        entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
+        former = None
+        if keyed:  # a private feed may write the reader's key into each link: kept nowhere
+            clean = _without_feed_key(entry, feed.url)
+            if clean is not entry:
+                former = entry_identity(entry.link, feed.name, entry.guid, text)
+            entry = clean
+        identity = entry_identity(entry.link, feed.name, entry.guid, text)
+        if identity not in entries:
+            entries[identity] = entry
+            if former is not None and former != identity:
+                keyed_ids[identity] = former
     outcome.entries = len(entries)
     items = pages_of_items(e.link for e in entries.values() if e.link)  # digests: urls.anchor
-    known = await asyncio.to_thread(ctx.store.known_articles, list(entries))
+    known = await asyncio.to_thread(_known_articles, ctx, list(entries), keyed_ids)
     outcome.already_seen = len(known)
     await asyncio.gather(
         *(
@@ -216,6 +225,21 @@ async def process_feed(
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     outcome.warning = "; ".join(filter(None, [outcome.warning, moved_back]))
     return outcome
+
+
+def _known_articles(
+    ctx: Context, identities: list[str], keyed_ids: dict[str, str]
+) -> dict[str, KnownArticle]:
+    """The stored articles of these entries, by identity; an entry of a keyed feed is also
+    looked for by the identity it had with the key in its link or GUID (`keyed_ids`): a corpus
+    written before the key was taken out holds its stories so, and they were stored and
+    announced again under their new identity."""
+    found = ctx.store.known_articles([*identities, *keyed_ids.values()])
+    known = {key: found[key] for key in identities if key in found}
+    for key, former in keyed_ids.items():
+        if key not in known and former in found:
+            known[key] = found[former]
+    return known
 
 
 def _gone(response: FetchResult) -> bool:
