@@ -172,6 +172,7 @@ async def process_feed(
     outcome.entries = len(entries)
     items = pages_of_items(e.link for e in entries.values() if e.link)  # digests: urls.anchor
     known = await asyncio.to_thread(_known_articles, ctx, list(entries), keyed_ids)
+    home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
     outcome.already_seen = len(known)
     await asyncio.gather(
         *(
@@ -184,7 +185,7 @@ async def process_feed(
                 url,
                 outcome,
                 now,
-                parsed.site_link,
+                home,
                 deadline=deadline,
                 items=items,
             )
@@ -225,6 +226,13 @@ async def process_feed(
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     outcome.warning = "; ".join(filter(None, [outcome.warning, moved_back]))
     return outcome
+
+
+def _home(site_link: str | None, feed_url: str) -> str:
+    """Where a keyed feed's entries without a link point readers (stored, posted): its site
+    (the channel's `<link>`), else the feed's own address, either without the feed's key,
+    which each carried into the article's URL and the alert's link."""
+    return without_keys_of(site_link or feed_url, feed_url)
 
 
 def _known_articles(
