@@ -34,6 +34,7 @@ from newsmon.cli import (
 from newsmon.config import Config, ConfigError, config_path
 from newsmon.corpus import Store
 from newsmon.corpus.records import StoreError
+from newsmon.feed_twins import feed_addresses, twin_feeds
 from newsmon.urls import shown_url
 
 feeds_app = typer.Typer(
@@ -91,9 +92,21 @@ def feeds(
         if too_long:
             raise typer.Exit(EXIT_UNHEALTHY)
         return
+    twins = twin_feeds(
+        (f.name, feed_addresses(f.url, health[f.name].url if f.name in health else None))
+        for f in cfg.feeds
+        if f.enabled
+    )
     for feed in cfg.feeds:
         h = health.get(feed.name)
         v = verdicts.get(feed.name)
+        if feed.name in twins:
+            first = twins[feed.name]
+            typer.echo(f"{feed.name:<28} {'same feed as ' + first:<20} {shown_url(feed.url)}")
+            typer.echo(
+                f"    not fetched ({first} reads it): remove one of them from the configuration"
+            )
+            continue
         if not feed.enabled:
             state = "disabled in config"
         elif not h or not h.last_checked_at:
@@ -132,7 +145,11 @@ def feeds(
                 f"{policy.pages_window.days} days are their teasers (last: {h.last_page_error})"
             )
         if h.url != feed.url and h.config_url == feed.url:
-            typer.echo(f"    moved permanently to {shown_url(h.url)}: update the configuration")
+            # where another configured feed is already: updating it would configure it twice
+            again = [n for n, first in twins.items() if first == feed.name]
+            advice = f", where {', '.join(again)} is configured too: remove one of them"
+            advice = advice if again else ": update the configuration"
+            typer.echo(f"    moved permanently to {shown_url(h.url)}{advice}")
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")
