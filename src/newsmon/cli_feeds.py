@@ -34,7 +34,7 @@ from newsmon.cli import (
 from newsmon.config import Config, ConfigError, config_path
 from newsmon.corpus import Store
 from newsmon.corpus.records import StoreError
-from newsmon.feed_twins import feed_addresses, twin_feeds
+from newsmon.feed_twins import configured_twins
 from newsmon.urls import shown_url
 
 feeds_app = typer.Typer(
@@ -92,11 +92,8 @@ def feeds(
         if too_long:
             raise typer.Exit(EXIT_UNHEALTHY)
         return
-    twins = twin_feeds(
-        (f.name, feed_addresses(f.url, health[f.name].url if f.name in health else None))
-        for f in cfg.feeds
-        if f.enabled
-    )
+    moves = {n: (h.config_url, h.url) for n, h in health.items() if h.config_url}
+    twins = configured_twins([f for f in cfg.feeds if f.enabled], moves)
     for feed in cfg.feeds:
         h = health.get(feed.name)
         v = verdicts.get(feed.name)

@@ -4,8 +4,9 @@ pass fetched both, and every story got an "also reported by" reply from the feed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from newsmon.config import FeedConfig
 from newsmon.urls import canonical_url, shown_url
 
 
@@ -32,3 +33,17 @@ def twin_feeds(feeds: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
         for key in keys:
             first.setdefault(key, name)
     return twins
+
+
+def configured_twins(
+    feeds: Iterable[FeedConfig], moves: Mapping[str, tuple[str, str]]
+) -> dict[str, str]:
+    """`twin_feeds` of the configured `feeds` (the enabled ones, the whole configuration: a
+    pass reads them in batches, and twins may be in two), each also at where a pass found it
+    moved (`Feeds.moves`, a move recorded for the URL now configured)."""
+    out = []
+    for feed in feeds:
+        configured, moved = moves.get(feed.name, ("", ""))
+        stored = moved if configured and configured == shown_url(feed.url) else None
+        out.append((feed.name, feed_addresses(feed.url, stored)))
+    return twin_feeds(out)

@@ -63,7 +63,12 @@ def _passes(
 
                 async def go(ctx: Context) -> list[FeedOutcome]:
                     async with ctx.fetching() as fetcher:
-                        return await process_feeds(ctx, fetcher, config.feeds, force=True)
+                        if not results:
+                            return await process_feeds(ctx, fetcher, config.feeds, force=True)
+                        out = []  # as the monitor flow may: each in a batch of its own
+                        for feed in config.feeds:
+                            out += await process_feeds(ctx, fetcher, [feed], force=True)
+                        return out
 
                 results.append(asyncio.run(go(ctx)))
             finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
 from newsmon.corpus.schema import MAX_URL
 from newsmon.dedup import entry_identity
-from newsmon.feed_twins import feed_addresses, twin_feeds
+from newsmon.feed_twins import configured_twins
 from newsmon.feeds import FeedEntry, FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.claims import PassClaim, renewing
@@ -350,13 +350,14 @@ async def process_feeds(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
     pages_due = await asyncio.to_thread(ctx.store.feeds_with_pages_due, now)
-    twins = twin_feeds((f.name, feed_addresses(f.url, states[f.name].url)) for f in feeds)
+    moves = await asyncio.to_thread(ctx.store.feeds.moves)
+    twins = configured_twins([f for f in ctx.config.feeds if f.enabled], moves)
     held: list[int] = []
     done: list[int] = []  # finished feeds whose claims go back with the next claim
 
     async def one(feed: FeedConfig) -> FeedOutcome:
         if feed.name in twins:
-            return _twin(feed, twins[feed.name], states)
+            return _twin(feed, twins[feed.name], ctx.config.feeds)
         feed_id = states[feed.name].id
         async with slots:
             release, done[:] = done[:], []
@@ -400,10 +401,11 @@ async def process_feeds(
             await asyncio.to_thread(ctx.store.release_claims, done, claim.owner)
 
 
-def _twin(feed: FeedConfig, first: str, states: Mapping[str, FeedState]) -> FeedOutcome:
+def _twin(feed: FeedConfig, first: str, configured: Sequence[FeedConfig]) -> FeedOutcome:
     """A feed configured again under another name (or moved onto `first`'s address): not
     fetched, since `first` reads its stories; said each pass, so the configuration is fixed."""
-    line = f"the same feed as {first} ({shown_url(states[first].url)}), which reads it: "
+    url = next(f.url for f in configured if f.name == first)
+    line = f"the same feed as {first} ({shown_url(url)}), which reads it: "
     line += "not fetched; remove one of them from the configuration"
     log.warning("feed %s: %s", feed.name, line)
     return FeedOutcome(feed.name, not_due=True, twin_of=first, warning=line)
