@@ -75,6 +75,8 @@ def feeds(
         for f in cfg.feeds
         if f.enabled and f.name in verdicts and verdicts[f.name].state is FeedState.FAILING_TOO_LONG
     ]
+    moves = {n: (h.config_url, h.url) for n, h in health.items() if h.config_url}
+    twins = configured_twins([f for f in cfg.feeds if f.enabled], moves)  # read as another
     if as_json:
         out = []
         for feed in cfg.feeds:
@@ -86,14 +88,13 @@ def feeds(
             elif v is None:
                 item["state"] = FeedState.NEVER_CHECKED.value
             item["configured_url"] = shown
+            item["same_feed_as"] = twins.get(feed.name)
             out.append(item)
         removed = sorted(set(health) - {f.name for f in cfg.feeds})
         typer.echo(json.dumps({"feeds": out, "unconfigured": removed}, indent=2))
         if too_long:
             raise typer.Exit(EXIT_UNHEALTHY)
         return
-    moves = {n: (h.config_url, h.url) for n, h in health.items() if h.config_url}
-    twins = configured_twins([f for f in cfg.feeds if f.enabled], moves)
     for feed in cfg.feeds:
         h = health.get(feed.name)
         v = verdicts.get(feed.name)

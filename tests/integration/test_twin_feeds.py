@@ -111,6 +111,11 @@ def test_a_feed_moved_onto_another_configured_feed_s_address_is_read_once(
     assert "update the configuration" not in shown.output
     assert "regional                     same feed as wire" in shown.output
     assert "not fetched (wire reads it): remove one of them" in shown.output
+    listed = CliRunner().invoke(
+        app, ["feeds", "--json", "--config", str(tmp_path / "newsmon.yaml")]
+    )
+    same = {f["name"]: f["same_feed_as"] for f in json.loads(listed.output)["feeds"]}
+    assert same == {"wire": None, "regional": "wire"}
 
 
 def test_a_feed_that_moved_where_no_other_is_is_still_to_be_updated(
