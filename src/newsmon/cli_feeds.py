@@ -34,6 +34,7 @@ from newsmon.cli import (
 from newsmon.config import Config, ConfigError, config_path
 from newsmon.corpus import Store
 from newsmon.corpus.records import StoreError
+from newsmon.feed_twins import configured_twins
 from newsmon.urls import shown_url
 
 feeds_app = typer.Typer(
@@ -74,6 +75,8 @@ def feeds(
         for f in cfg.feeds
         if f.enabled and f.name in verdicts and verdicts[f.name].state is FeedState.FAILING_TOO_LONG
     ]
+    moves = {n: (h.config_url, h.url) for n, h in health.items() if h.config_url}
+    twins = configured_twins([f for f in cfg.feeds if f.enabled], moves)  # read as another
     if as_json:
         out = []
         for feed in cfg.feeds:
@@ -85,6 +88,7 @@ def feeds(
             elif v is None:
                 item["state"] = FeedState.NEVER_CHECKED.value
             item["configured_url"] = shown
+            item["same_feed_as"] = twins.get(feed.name)
             out.append(item)
         removed = sorted(set(health) - {f.name for f in cfg.feeds})
         typer.echo(json.dumps({"feeds": out, "unconfigured": removed}, indent=2))
@@ -94,6 +98,13 @@ def feeds(
     for feed in cfg.feeds:
         h = health.get(feed.name)
         v = verdicts.get(feed.name)
+        if feed.name in twins:
+            first = twins[feed.name]
+            typer.echo(f"{feed.name:<28} {'same feed as ' + first:<20} {shown_url(feed.url)}")
+            typer.echo(
+                f"    not fetched ({first} reads it): remove one of them from the configuration"
+            )
+            continue
         if not feed.enabled:
             state = "disabled in config"
         elif not h or not h.last_checked_at:
@@ -132,7 +143,11 @@ def feeds(
                 f"{policy.pages_window.days} days are their teasers (last: {h.last_page_error})"
             )
         if h.url != feed.url and h.config_url == feed.url:
-            typer.echo(f"    moved permanently to {shown_url(h.url)}: update the configuration")
+            # where another configured feed is already: updating it would configure it twice
+            again = [n for n, first in twins.items() if first == feed.name]
+            advice = f", where {', '.join(again)} is configured too: remove one of them"
+            advice = advice if again else ": update the configuration"
+            typer.echo(f"    moved permanently to {shown_url(h.url)}{advice}")
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")

@@ -464,6 +464,9 @@ def find_feed_links(page: bytes, base_url: str, limit: int | None = None) -> lis
     except (lxml.etree.ParserError, ValueError):
         return []
     found: dict[str, None] = {}  # ordered, and a set for the duplicate check
+    # the page's first <base href> is what its relative links are relative to (HTML's rule)
+    base = root.xpath("//base[@href][1]/@href")
+    base_url = (absolute_link(base_url, str(base[0])) if base else None) or base_url
     for link in root.xpath("//link[@href]"):
         if limit is not None and len(found) >= limit:
             break

@@ -250,6 +250,8 @@ def _status(f: FeedOutcome) -> str:
         return "held by another run"
     if f.taken:
         return "fetched by another pass"
+    if f.twin_of:
+        return f"read as {f.twin_of}"
     if f.not_due and f.next_check:
         return f"not due until {f.next_check.at.strftime('%Y-%m-%d %H:%M UTC')}"
     return "not modified" if f.not_modified else "ok"

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from newsmon.feeds import FeedParseError, parse_feed
+from newsmon.feeds import FeedParseError, find_feed_links, parse_feed
 
 EUCKR_RSS = """<?xml version="1.0" encoding="euc-kr"?>
 <rss version="2.0"><channel><title>테크 위클리</title>
@@ -152,3 +152,23 @@ def test_a_utf16_feed_without_a_byte_order_mark(
     feed = parse_feed(data, "https://wd.example/rss", charset, "text/xml")
     assert feed.title == "Wide desk"
     assert [(e.title, e.link) for e in feed.entries] == [(title, "https://wd.example/1")]
+
+
+@pytest.mark.parametrize(
+    ("base", "found"),
+    [
+        ('<base href="https://www.site.example/blog/">', "https://www.site.example/blog/feed.xml"),
+        ('<base href="/blog/">', "https://site.example/blog/feed.xml"),  # itself relative
+        ('<base target="_blank">', "https://site.example/2024/05/feed.xml"),  # no href
+        ('<base href="javascript:void(0)">', "https://site.example/2024/05/feed.xml"),
+    ],
+)
+def test_a_page_s_feed_links_are_resolved_against_its_base(base: str, found: str) -> None:
+    """A page with `<base href>` (blogs served under a path, CMS templates) links its feed
+    relative to that base, as a browser reads it: resolved against the page's own address,
+    `feeds add` tried an address that does not exist and found no feed, or another one."""
+    page = (
+        f"<html><head>{base}"
+        '<link rel="alternate" type="application/rss+xml" href="feed.xml"></head></html>'
+    ).encode()
+    assert find_feed_links(page, "https://site.example/2024/05/story.html") == [found]

@@ -13,9 +13,10 @@ from datetime import datetime
 from newsmon import poll
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import FeedSpec, FeedState
+from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
 from newsmon.corpus.schema import MAX_URL
 from newsmon.dedup import entry_identity
+from newsmon.feed_twins import configured_twins
 from newsmon.feeds import FeedEntry, FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.claims import PassClaim, renewing
@@ -155,14 +156,24 @@ async def process_feed(
         log.warning("feed %s: %s", feed.name, line)
         await record_entry_failure(ctx, state.id, outcome, line, parsed.unreadable)
     entries: dict[str, FeedEntry] = {}
+    keyed_ids: dict[str, str] = {}  # an entry's identity: the one it had with the key in it
     for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
-        if keyed:  # a private feed may write the reader's key into each link: kept nowhere
-            entry = _without_feed_key(entry, feed.url)
         text = "\n".join(entry.key_text())
-        entries.setdefault(entry_identity(entry.link, feed.name, entry.guid, text), entry)
+        former = None
+        if keyed:  # a private feed may write the reader's key into each link: kept nowhere
+            clean = _without_feed_key(entry, feed.url)
+            if clean is not entry:
+                former = entry_identity(entry.link, feed.name, entry.guid, text)
+            entry = clean
+        identity = entry_identity(entry.link, feed.name, entry.guid, text)
+        if identity not in entries:
+            entries[identity] = entry
+            if former is not None and former != identity:
+                keyed_ids[identity] = former
     outcome.entries = len(entries)
     items = pages_of_items(e.link for e in entries.values() if e.link)  # digests: urls.anchor
-    known = await asyncio.to_thread(ctx.store.known_articles, list(entries))
+    known = await asyncio.to_thread(_known_articles, ctx, list(entries), keyed_ids)
+    home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
     outcome.already_seen = len(known)
     await asyncio.gather(
         *(
@@ -175,7 +186,7 @@ async def process_feed(
                 url,
                 outcome,
                 now,
-                parsed.site_link,
+                home,
                 deadline=deadline,
                 items=items,
             )
@@ -216,6 +227,28 @@ async def process_feed(
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     outcome.warning = "; ".join(filter(None, [outcome.warning, moved_back]))
     return outcome
+
+
+def _home(site_link: str | None, feed_url: str) -> str:
+    """Where a keyed feed's entries without a link point readers (stored, posted): its site
+    (the channel's `<link>`), else the feed's own address, either without the feed's key,
+    which each carried into the article's URL and the alert's link."""
+    return without_keys_of(site_link or feed_url, feed_url)
+
+
+def _known_articles(
+    ctx: Context, identities: list[str], keyed_ids: dict[str, str]
+) -> dict[str, KnownArticle]:
+    """The stored articles of these entries, by identity; an entry of a keyed feed is also
+    looked for by the identity it had with the key in its link or GUID (`keyed_ids`): a corpus
+    written before the key was taken out holds its stories so, and they were stored and
+    announced again under their new identity."""
+    found = ctx.store.known_articles([*identities, *keyed_ids.values()])
+    known = {key: found[key] for key in identities if key in found}
+    for key, former in keyed_ids.items():
+        if key not in known and former in found:
+            known[key] = found[former]
+    return known
 
 
 def _gone(response: FetchResult) -> bool:
@@ -317,10 +350,14 @@ async def process_feeds(
         ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
     )
     pages_due = await asyncio.to_thread(ctx.store.feeds_with_pages_due, now)
+    moves = await asyncio.to_thread(ctx.store.feeds.moves)
+    twins = configured_twins([f for f in ctx.config.feeds if f.enabled], moves)
     held: list[int] = []
     done: list[int] = []  # finished feeds whose claims go back with the next claim
 
     async def one(feed: FeedConfig) -> FeedOutcome:
+        if feed.name in twins:
+            return _twin(feed, twins[feed.name], ctx.config.feeds)
         feed_id = states[feed.name].id
         async with slots:
             release, done[:] = done[:], []
@@ -362,6 +399,16 @@ async def process_feeds(
     finally:
         if done:  # the last feeds' claims; a crash before this leaves them to lapse
             await asyncio.to_thread(ctx.store.release_claims, done, claim.owner)
+
+
+def _twin(feed: FeedConfig, first: str, configured: Sequence[FeedConfig]) -> FeedOutcome:
+    """A feed configured again under another name (or moved onto `first`'s address): not
+    fetched, since `first` reads its stories; said each pass, so the configuration is fixed."""
+    url = next(f.url for f in configured if f.name == first)
+    line = f"the same feed as {first} ({shown_url(url)}), which reads it: "
+    line += "not fetched; remove one of them from the configuration"
+    log.warning("feed %s: %s", feed.name, line)
+    return FeedOutcome(feed.name, not_due=True, twin_of=first, warning=line)
 
 
 def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:

@@ -56,6 +56,8 @@ class FeedOutcome:
     # (with taken) another run held a live claim on it: this pass did not read it, and it is
     # not "not due" (the holder may be a pass that was killed and never gave it back)
     held: bool = False
+    # (with not_due) the configured feed of the same address, which read it (`feed_twins`)
+    twin_of: str | None = None
     # When the feed is polled again and why; None when it is due at the next pass anyway
     # (a batch that crashed records no schedule).
     next_check: NextCheck | None = None

@@ -1,0 +1,49 @@
+"""Configured feeds that are one feed: the same address spelled twice (a tracking parameter,
+`www.`, another scheme), or a feed that moved onto another configured feed's address. Each
+pass fetched both, and every story got an "also reported by" reply from the feed itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from newsmon.config import FeedConfig
+from newsmon.urls import canonical_url, shown_url
+
+
+def feed_addresses(configured: str, stored: str | None) -> tuple[str, ...]:
+    """Where a feed is read: as configured, and where a pass found it moved (`stored`). A keyed
+    feed is stored with its key hidden (`apikey=***`), which any other key would match: only
+    its configured address, key and all, names it."""
+    if stored is None or stored == configured or shown_url(configured) != configured:
+        return (configured,)
+    return (configured, stored)
+
+
+def twin_feeds(feeds: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
+    """Of (name, addresses) in configuration order, each feed another one earlier has an
+    address of, by name, with that earlier feed's name: the one that reads it."""
+    first: dict[str, str] = {}  # an address's identity (`urls.canonical_url`): its first feed
+    twins: dict[str, str] = {}
+    for name, addresses in feeds:
+        keys = [canonical_url(a) for a in addresses]
+        owner = next((first[k] for k in keys if k in first), None)
+        if owner is not None:
+            twins[name] = owner
+            continue
+        for key in keys:
+            first.setdefault(key, name)
+    return twins
+
+
+def configured_twins(
+    feeds: Iterable[FeedConfig], moves: Mapping[str, tuple[str, str]]
+) -> dict[str, str]:
+    """`twin_feeds` of the configured `feeds` (the enabled ones, the whole configuration: a
+    pass reads them in batches, and twins may be in two), each also at where a pass found it
+    moved (`Feeds.moves`, a move recorded for the URL now configured)."""
+    out = []
+    for feed in feeds:
+        configured, moved = moves.get(feed.name, ("", ""))
+        stored = moved if configured and configured == shown_url(feed.url) else None
+        out.append((feed.name, feed_addresses(feed.url, stored)))
+    return twin_feeds(out)

@@ -1,0 +1,30 @@
+"""Which configured feeds are one feed (`newsmon.feed_twins`)."""
+
+from __future__ import annotations
+
+from newsmon.feed_twins import feed_addresses, twin_feeds
+
+
+def test_spellings_of_one_address_are_one_feed_the_first_configured_reads() -> None:
+    feeds = [
+        ("wire", feed_addresses("https://news.example/feed.xml", None)),
+        ("wire-again", feed_addresses("http://www.news.example/feed.xml?utm_source=x", None)),
+        ("other", feed_addresses("https://news.example/other.xml", None)),
+    ]
+    assert twin_feeds(feeds) == {"wire-again": "wire"}
+
+
+def test_a_stored_move_onto_another_feed_s_address_makes_them_one() -> None:
+    moved = feed_addresses("https://old.example/rss", "https://news.example/feed.xml")
+    feeds = [("regional", moved), ("wire", ("https://news.example/feed.xml",))]
+    assert twin_feeds(feeds) == {"wire": "regional"}
+
+
+def test_keyed_feeds_are_told_apart_by_their_keys_not_their_hidden_form() -> None:
+    """Two readers' private feeds of one site: stored alike (`apikey=***`), two feeds."""
+    hidden = "https://news.example/feed?apikey=***"
+    feeds = [
+        ("alice", feed_addresses("https://news.example/feed?apikey=alice-key-1", hidden)),
+        ("bob", feed_addresses("https://news.example/feed?apikey=bob-key-22", hidden)),
+    ]
+    assert twin_feeds(feeds) == {}
