@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from newsmon.alerts import Message, plural
 from newsmon.clock import utcnow
-from newsmon.corpus.digests import DigestTurn
+from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
 from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start
 from newsmon.pipeline.context import Context
@@ -19,6 +20,24 @@ from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
 
 RATE_LIMIT_TRIES = 3
+
+# what a call says of a channel whose digest it did not begin
+_NOT_BEGUN = {
+    NotBegun.EMPTY: "no stories",
+    NotBegun.POSTED: "already posted for this period",
+    NotBegun.HELD: "being posted by another call right now",
+    NotBegun.OVERLAPPED: "not posted: another call at the same time recorded a digest of an "
+    "overlapping period, with these stories (the next call takes any after its end)",
+}
+
+
+class Posting(Enum):
+    """What became of a digest this call began (`_Digests.post`)."""
+
+    FINISHED = "finished"  # all its parts are posted (or refused for their content)
+    LEFT = "left"  # given back for a later call
+    TAKEN_OVER = "taken_over"  # another delivery holds it now
+    QUIET = "quiet"  # no story, and an empty period is not said
 
 
 @dataclass
@@ -107,21 +126,19 @@ class _Digests:
 
     def post(
         self, name: str, since: datetime, until: datetime, key: str, *, say_empty: bool = True
-    ) -> bool:
-        """Post (or finish) one channel's digest of [since, until): whether this call finished
-        it. Raise SlackFailure only for refused credentials. A period without stories is said
-        only if `say_empty`."""
+    ) -> Posting | NotBegun:
+        """Post (or finish) one channel's digest of [since, until), and say what became of it.
+        Raise SlackFailure only for refused credentials. A period without stories is said only
+        if `say_empty`."""
         digests = self.ctx.store.digests
         stories = digests.digest_stories(name, since, until)
         if not stories and not say_empty:
-            return False
+            return Posting.QUIET
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
         turn = digests.begin_digest(claim, name, since, until, stories)
-        if turn is None:
-            self.result.channels[key] = (
-                "already posted for this period (or being posted)" if stories else "no stories"
-            )
-            return False
+        if isinstance(turn, NotBegun):
+            self.result.channels[key] = _NOT_BEGUN[turn]
+            return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
         self.note = ""
@@ -131,11 +148,11 @@ class _Digests:
         except _Left as left:
             if left.taken_over:
                 self.result.channels[key] = str(left)
-                return False
+                return Posting.TAKEN_OVER
             digests.release_digest(claim, turn.id, str(left), left.unknown)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
-            return False
+            return Posting.LEFT
         except SlackFailure as failure:  # refused credentials: nothing more is posted
             digests.release_digest(claim, turn.id, str(failure), turn.unknown_since)
             self.result.left.append(key)
@@ -146,7 +163,7 @@ class _Digests:
             self.result.refused.append(key)
             stored += "; " + "; ".join(self.refusals)
         self.result.channels[key] = stored + self.note
-        return True
+        return Posting.FINISHED
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
         digests = self.ctx.store.digests
@@ -276,8 +293,8 @@ def run_digest(
                 if channel or digests.digest_stories(name, since, until):
                     result.channels[name] = "already posted for this period (or being posted)"
                 continue
-            poster.post(name, start, until, name, say_empty=channel is not None)
-            if name in result.channels:
+            posting = poster.post(name, start, until, name, say_empty=channel is not None)
+            if isinstance(posting, Posting) and name in result.channels:  # begun from there
                 result.channels[name] += _from(start, since)
     except SlackFailure as failure:
         result.credential_error = str(failure)
@@ -326,7 +343,7 @@ def retry_left(
         try:
             for key, d in left.items():
                 done.add(key)
-                if poster.post(d.channel, d.since, d.until, key):
+                if poster.post(d.channel, d.since, d.until, key) is Posting.FINISHED:
                     ours = d.until == result.until
                     result.channels[key] += (_from(d.since, result.since) if ours else "") + (
                         f" (at try {attempt}; the first: {first.get(key, 'left')})"
