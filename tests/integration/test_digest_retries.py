@@ -9,6 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from newsmon.clock import utcnow
+from newsmon.corpus.records import RunStatus
+from newsmon.health import ProblemKind
+from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import retry_left, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import announce_alerts, config_path, context
@@ -57,5 +60,34 @@ def test_a_retry_that_would_not_start_within_its_room_is_not_waited_for(
         retry_left(ctx, sender, result, (0.05,), room=30, waiting=waits.append)
         assert result.left == ["#a"] and not waits
         assert ctx.store.digests.unfinished_digests(utcnow() + timedelta(days=1))
+    finally:
+        ctx.close()
+
+
+def test_health_does_not_report_a_digest_its_running_call_is_trying_again(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The 09:00 run left a digest and waits to try it again: the monitor pass meanwhile
+    announced "digest not finished" in the operations channel (then "resolved" passes later)
+    for what the run posts minutes later. A digest run still running is trying them; once it
+    ended, a digest it left is reported."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        run_id = ctx.store.runs.start_run("digest", utcnow())
+        fake.channel_script["#a"] = [Scripted(503, {"ok": False, "error": "service_unavailable"})]
+        result = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        assert result.left == ["#a"]
+
+        def unfinished() -> list[str]:
+            report = health_report(ctx.store, ctx.config, utcnow())
+            return [p.message for p in report.problems if p.kind is ProblemKind.DIGEST_UNFINISHED]
+
+        assert unfinished() == []  # the run is waiting to try it again
+        ctx.store.runs.finish_run(run_id, RunStatus.FAILED, result.as_dict(), "left")
+        [problem] = unfinished()
+        assert problem.startswith("#a: 1 digest(s) not finished")
     finally:
         ctx.close()
