@@ -301,6 +301,22 @@ def run_digest(
     return result
 
 
+def finish_digests(ctx: Context, sender: Sender, *, clock: Clock | None = None) -> DigestResult:
+    """Finish the digests begun and left unfinished (periods that ended within `RESUME_WITHIN`):
+    what each monitoring pass does, so a digest its run could not finish (an outage longer
+    than its retries, an hour's Retry-After, a worker lost) goes out within a pass or two, not
+    with the next day's. Only recorded periods, which had ended, each once (its claim)."""
+    now = utcnow()
+    result = DigestResult(now - RESUME_WITHIN, now)
+    poster = _Digests(ctx, sender, clock or RealClock(), result)
+    try:
+        for d in ctx.store.digests.unfinished_digests(now, now - RESUME_WITHIN):
+            poster.post(d.channel, d.since, d.until, _key(d.channel, d.since, d.until, now))
+    except SlackFailure as failure:
+        result.credential_error = str(failure)
+    return result
+
+
 def retry_left(
     ctx: Context,
     sender: Sender,
