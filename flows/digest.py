@@ -29,8 +29,9 @@ from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, retry_left
 from newsmon.slack import CredentialError, make_sender
 
 # A digest left for a later call (Slack failing, a lookup it could not make, a long
-# Retry-After) is tried again 1, 5 and 15 minutes after the run's first try, while the run is
-# within half its timeout: the next call is usually the next day's.
+# Retry-After) is tried again 1, 5 and 15 minutes after the run's first try, while a try can
+# start within two thirds of the run's timeout (20 of 30 minutes, the rest left to post it):
+# the next call is usually the next day's.
 RETRY_SECONDS = (60.0, 240.0, 600.0)
 
 
@@ -78,7 +79,7 @@ def digest(
             raise
         result = run_digest(ctx, sender, since, until, channel=channel, dry_run=dry_run)
         if not dry_run:
-            room = DIGEST_TIMEOUT / 2 - (utcnow() - started).total_seconds()
+            room = DIGEST_TIMEOUT * 2 / 3 - (utcnow() - started).total_seconds()
 
             def waiting(delay: float) -> None:
                 logger.warning("%s; trying again in %.0fs", result.unfinished_line(), delay)

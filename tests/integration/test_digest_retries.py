@@ -91,3 +91,27 @@ def test_health_does_not_report_a_digest_its_running_call_is_trying_again(
         assert problem.startswith("#a: 1 digest(s) not finished")
     finally:
         ctx.close()
+
+
+def test_a_digest_another_call_finished_meanwhile_is_not_waited_for(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A call by hand finished the digest while the run waited: the run says so, posts
+    nothing more and is done."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        fake.channel_id("#a")  # the channel exists: the lost post is looked up there
+        fake.channel_script["#a"] = [Scripted(503, {"ok": False, "error": "service_unavailable"})]
+        result = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        assert result.left == ["#a"]
+        assert run_digest(ctx, sender, until - timedelta(hours=24), until).posted == 1
+        waits: list[float] = []
+        retry_left(ctx, sender, result, (0.05,), room=30, waiting=waits.append)
+        assert not result.left and not waits and result.posted == 0
+        assert result.channels["#a"].endswith("; then taken by another call")
+        assert len(fake.metadata_ids("newsmon_digest")) == 1
+    finally:
+        ctx.close()

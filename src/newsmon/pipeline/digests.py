@@ -344,8 +344,11 @@ def retry_left(
             for d in digests.unfinished_digests(utcnow(), result.until - RESUME_WITHIN)
             if (key := _key(d.channel, d.since, d.until, result.until)) in result.left
         }
+        if not left:  # none is given back any more: nothing to wait for
+            _taken(result, list(result.left), first)
+            return
         now = clock.monotonic()
-        if left and result.pacer is not None:  # Slack asked to wait (Retry-After): not before
+        if result.pacer is not None:  # Slack asked to wait (Retry-After): not before
             ready = min(result.pacer.ready_at(d.channel, now) for d in left.values())
             delay = max(delay, ready - now)
         if now + delay > end:
@@ -368,8 +371,14 @@ def retry_left(
             result.credential_error = str(failure)
             result.left += [key for key in left if key not in done and key not in result.left]
             return
-        for key in gone:  # no longer given back: another call finished it or holds it
-            result.channels[key] = f"{first.get(key, 'left')}; then taken by another call"
+        _taken(result, gone, first)
+
+
+def _taken(result: DigestResult, keys: Sequence[str], first: dict[str, str]) -> None:
+    """Digests left by this call and no longer given back: another call finished or holds it."""
+    for key in keys:
+        result.channels[key] = f"{first.get(key, 'left')}; then taken by another call"
+    result.left = [key for key in result.left if key not in keys]
 
 
 def _key(channel: str, since: datetime, until: datetime, call_until: datetime) -> str:
