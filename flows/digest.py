@@ -25,8 +25,14 @@ from flows.common import (
 from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
 from newsmon.digest import window
-from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, run_digest
+from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, retry_left, run_digest
 from newsmon.slack import CredentialError, make_sender
+
+# A digest left for a later call (Slack failing, a lookup it could not make, a long
+# Retry-After) is tried again 1, 5 and 15 minutes after the run's first try, while a try can
+# start within two thirds of the run's timeout (20 of 30 minutes, the rest left to post it):
+# the next call is usually the next day's.
+RETRY_SECONDS = (60.0, 240.0, 600.0)
 
 
 @flow(
@@ -42,14 +48,16 @@ def digest(
     dry_run: bool = False,
     config_path: str | None = None,
     require_slack: bool = False,
+    retry_seconds: tuple[float, ...] = RETRY_SECONDS,
 ) -> DigestResult:
     """Post each channel's digest up to the last whole hour, from where its last digest ended
     (within 7 days; else the last `since_hours`): a late, early or manual run drops or repeats
     no story.
 
     A second run for the same period posts nothing; `dry_run` posts and records nothing and
-    returns the messages. Slack refusing the credentials, or a digest left for a later call,
-    fails the run once it is recorded.
+    returns the messages. A digest left for a later call is tried again after each of
+    `retry_seconds` in turn (same period, after the parts posted). Slack refusing the
+    credentials, or a digest still left, fails the run once it is recorded.
     """
     logger = get_run_logger()
     started = utcnow()
@@ -70,6 +78,13 @@ def digest(
                 run_id = None
             raise
         result = run_digest(ctx, sender, since, until, channel=channel, dry_run=dry_run)
+        if not dry_run:
+            room = DIGEST_TIMEOUT * 2 / 3 - (utcnow() - started).total_seconds()
+
+            def waiting(delay: float) -> None:
+                logger.warning("%s; trying again in %.0fs", result.unfinished_line(), delay)
+
+            retry_left(ctx, sender, result, retry_seconds, room=room, waiting=waiting)
         for line in result.lines():
             logger.info(line)
         refused = result.credential_error

@@ -44,9 +44,10 @@ from newsmon.pipeline import (
     settle_batches,
 )
 from newsmon.pipeline.checkup import health_report
+from newsmon.pipeline.digests import digests_to_finish, finish_digests
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals, describe_failure, feed_table
-from newsmon.slack import CredentialError
+from newsmon.slack import CredentialError, make_sender
 from newsmon.verdict import BLOCKED_PASSES, STREAK_LOOKBACK, PassFailed, judge_pass
 
 # A task costs milliseconds of orchestration; feeds go to tasks in batches, and inside a batch
@@ -184,6 +185,20 @@ async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOut
     return await asyncio.to_thread(deliver, ctx, required=require_slack)
 
 
+@task(name="finish-digests", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
+async def finish_digests_task(ctx: Context) -> None:
+    """Finish digests their runs left (README "Slack delivery", Digests): logged, never a
+    reason for the pass to fail (`newsmon health` reports a digest still unfinished)."""
+    logger = get_run_logger()
+    try:  # never through the console: a digest printed there would be recorded as posted
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+    except CredentialError:
+        return
+    result = await asyncio.to_thread(finish_digests, ctx, sender)
+    for key, line in result.channels.items():
+        logger.info("digest %s: %s", key, line)
+
+
 @flow(
     name="monitor",
     log_prints=True,
@@ -237,6 +252,11 @@ async def monitor(
             elif outcome.warning:
                 logger.info("feed %s: %s", outcome.feed, outcome.warning)
         delivery = await deliver_task(unwalked(ctx), require_slack)
+        if not delivery.credential_error and digests_to_finish(ctx):
+            try:
+                await finish_digests_task(unwalked(ctx))
+            except Exception as exc:  # a timeout, the database: not the pass's own job
+                logger.warning("unfinished digests not finished: %s", crash_reason(exc))
         totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))
         lookback = max(blocked_passes, STREAK_LOOKBACK)
         earlier = ctx.store.runs.recent_runs("monitor", limit=lookback, before_id=run_id)

@@ -298,6 +298,7 @@ def digest(
             channel=channel,
             dry_run=dry_run,
             config_path=path,
+            retry_seconds=(),  # at a terminal: say it now; run it again (README "Digests")
         )
     for message in result.previews:
         ConsoleSender().post(message)

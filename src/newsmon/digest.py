@@ -36,6 +36,10 @@ RESUME_WITHIN = timedelta(days=7)
 # the new period's end (a late, early, manual or extra run neither drops nor repeats a story);
 # after a longer silence it is the `--since` period.
 FOLLOW_WITHIN = timedelta(days=7)
+# A digest call's run still recorded as running this soon after it began (the digest flow's
+# default timeout) is alive: it is trying the digests it left again (README "Digests"), so
+# health does not report them meanwhile.
+RUNNING_WITHIN = timedelta(minutes=30)
 MAX_BLOCKS = 40  # Slack allows 50 blocks a message; a header and sections stay well under
 HEADER_ROOM = 500  # a part's header line, escaped (a channel name is at most 200 characters)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")

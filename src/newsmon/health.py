@@ -216,7 +216,7 @@ def _unfinished_digests(now: datetime, digests: Sequence[UnfinishedDigest]) -> l
         fate = (
             "too old for a later digest call to finish"
             if now - oldest.until > RESUME_WITHIN
-            else "the next digest call finishes it"
+            else "the next monitoring pass (or digest call) finishes it"
         )
         problems.append(
             Problem(

@@ -123,7 +123,8 @@ HINTS: dict[ProblemKind, str] = {
         "the channel's ID"
     ),
     ProblemKind.DIGEST_UNFINISHED: (
-        "the next digest run finishes it once Slack takes it; `newsmon health` says why it stopped"
+        "the next monitoring pass finishes it once Slack takes it; `newsmon health` says why "
+        "it stopped"
     ),
     ProblemKind.OPS_CHANNEL_REFUSED: "invite the bot to the channel, or fix `slack.ops_channel`",
 }

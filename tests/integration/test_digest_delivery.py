@@ -111,7 +111,7 @@ def test_a_definite_refusal_is_not_looked_up_and_the_next_call_for_a_later_perio
         assert first.unfinished == 2 and not fake.posts
         problems = _unfinished(ctx)  # the operator sees it before the next call
         assert len(problems) == 2 and all("channel_is_archived" in p for p in problems)
-        assert all("the next digest call finishes it" in p for p in problems)
+        assert all("the next monitoring pass (or digest call) finishes it" in p for p in problems)
         fake.outage = None
         fake.read_outage = READS_FAILING  # a lookup would fail: none must be needed
         tomorrow = _digest(ctx, LATER)

@@ -344,7 +344,10 @@ def test_unfinished_digests_are_one_problem_per_channel_naming_the_oldest_and_it
     assert set(found) == {"#p", "#o"} and not report.healthy
     assert "2 digest(s)" in found["#p"] and "channel_is_archived" in found["#p"]
     assert "too old for a later digest call" in found["#p"]
-    assert "the next digest call finishes it" in found["#o"] and "(stopped)" in found["#o"]
+    assert (
+        "the next monitoring pass (or digest call) finishes it" in found["#o"]
+        and "(stopped)" in found["#o"]
+    )
 
 
 def test_alerts_that_gave_up_recently_are_one_problem_naming_channels_and_the_command() -> None:

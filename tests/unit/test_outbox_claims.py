@@ -11,6 +11,7 @@ import pytest
 
 from newsmon.corpus import Store
 from newsmon.corpus.claims import Filter, new_claim
+from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import AlertStatus, DigestStory, FeedSpec
 from tests.support.articles import new_article
 from tests.support.delivery import MATCH, queue_alerts
@@ -156,18 +157,23 @@ def test_a_digest_is_held_once_per_channel_and_period(store: Store) -> None:
     since, until = datetime(2025, 2, 20, tzinfo=UTC), datetime(2025, 2, 21, tzinfo=UTC)
     story = DigestStory(7, "T", "https://a.ex/7", "wire", 2, since)
     claim = new_claim(LEASE)
-    assert store.digests.begin_digest(claim, "#p", since, until, []) is None  # nothing to post
+    assert store.digests.begin_digest(claim, "#p", since, until, []) is NotBegun.EMPTY
     turn = store.digests.begin_digest(claim, "#p", since, until, [story])
-    assert turn is not None and turn.parts_sent == 0 and turn.stories == [story]
-    assert store.digests.begin_digest(new_claim(LEASE), "#p", since, until, [story]) is None
+    assert isinstance(turn, DigestTurn) and turn.parts_sent == 0 and turn.stories == [story]
+    busy = store.digests.begin_digest(new_claim(LEASE), "#p", since, until, [story])
+    assert busy is NotBegun.HELD
     store.digests.digest_progress(claim, turn.id, 1, "1.1", done=False)
     store.digests.release_digest(claim, turn.id, "HTTP 500")
     edited = DigestStory(7, "T, edited", "https://a.ex/7", "wire", 3, since)
-    resumed = store.digests.begin_digest(new_claim(LEASE), "#p", since, until, [edited, story])
-    assert resumed is not None and resumed.parts_sent == 1 and resumed.resumed
+    resumer = new_claim(LEASE)
+    resumed = store.digests.begin_digest(resumer, "#p", since, until, [edited, story])
+    assert isinstance(resumed, DigestTurn) and resumed.parts_sent == 1 and resumed.resumed
     assert resumed.stories == [story]  # what it began with: its remaining parts follow on
     other = store.digests.begin_digest(new_claim(LEASE), "#other", since, until, [story])
-    assert other is not None
+    assert isinstance(other, DigestTurn)
+    assert store.digests.digest_progress(resumer, resumed.id, 2, None, done=True)
+    again = store.digests.begin_digest(new_claim(LEASE), "#p", since, until, [story])
+    assert again is NotBegun.POSTED
 
 
 def test_0015_adds_digest_content_and_walks_down_and_up_again(tmp_path: Path) -> None:

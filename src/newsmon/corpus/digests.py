@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, true, update
@@ -46,6 +47,17 @@ class DigestTurn:
     resumed: bool = False  # taken over or resumed from an earlier call
     unknown_since: datetime | None = None  # the next part's post began then; outcome unknown
     stories: list[DigestStory] = field(default_factory=list)  # as fixed when it began
+
+
+class NotBegun(Enum):
+    """Why a delivery does not hold a channel's digest for a period (`begin_digest`)."""
+
+    EMPTY = "empty"  # no story to post
+    POSTED = "posted"  # this period's digest was posted already
+    HELD = "held"  # another delivery is posting this period's digest right now
+    # another call recorded a period of the channel overlapping this one first (two calls at
+    # once): its stories are in that digest, the next call starts where it ended
+    OVERLAPPED = "overlapped"
 
 
 class Digests:
@@ -134,9 +146,9 @@ class Digests:
         since: datetime,
         until: datetime,
         stories: Sequence[DigestStory],
-    ) -> DigestTurn | None:
-        """Hold this channel's digest for the period, or None when it was posted already or
-        another delivery is posting it right now (or there is nothing to post).
+    ) -> DigestTurn | NotBegun:
+        """Hold this channel's digest for the period, or say why not: posted already, another
+        delivery posting it right now, another period recorded over it, nothing to post.
 
         A new digest keeps `stories` as its content; one taken over or resumed keeps the
         content it began with (`DigestTurn.stories`), so its remaining parts are cut from the
@@ -146,7 +158,7 @@ class Digests:
             try:
                 with self._db.session() as s:
                     if self._overlapped(s, channel, since, until):
-                        return None
+                        return NotBegun.OVERLAPPED
                     row = DigestRow(
                         channel=channel,
                         period_start=since,
@@ -183,10 +195,19 @@ class Digests:
                 .execution_options(synchronize_session=False)
             )
             if not getattr(taken, "rowcount", 0):
-                return None
+                status = s.scalar(
+                    select(DigestRow.status).where(
+                        DigestRow.channel == channel,
+                        DigestRow.period_start == since,
+                        DigestRow.period_end == until,
+                    )
+                )
+                if status is None:
+                    return NotBegun.EMPTY
+                return NotBegun.POSTED if status is AlertStatus.SENT else NotBegun.HELD
             held = s.scalar(select(DigestRow).where(DigestRow.claimed_by == claim.token))
             if held is None:
-                return None
+                return NotBegun.HELD
             if held.content is None:  # begun by a version that did not keep it
                 held.content, held.stories = content, len(content)
             kept = [_story_of(item) for item in held.content]

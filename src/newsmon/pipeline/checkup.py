@@ -7,7 +7,8 @@ from datetime import datetime
 
 from newsmon.config import Config
 from newsmon.corpus import Store
-from newsmon.corpus.records import ChannelBlock, RunStatus
+from newsmon.corpus.records import ChannelBlock, RunStatus, UnfinishedDigest
+from newsmon.digest import RUNNING_WITHIN
 from newsmon.health import HealthPolicy, HealthReport, IndexBacklog, assess
 from newsmon.pipeline.retention import pending_prune
 from newsmon.verdict import STREAK_LOOKBACK
@@ -32,11 +33,22 @@ def health_report(
         last_completed=store.runs.last_run("monitor", [RunStatus.COMPLETED]),
         index=index,
         unreadable=_in_use(store, config),
-        digests=store.digests.unfinished_digests(now),
+        digests=_unfinished_digests(store, now),
         failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
         failed_replies=store.alert_views.failed_replies_since(now - policy.failed_alerts_within),
         ops_refused=_ops_refused(store, config),
     )
+
+
+def _unfinished_digests(store: Store, now: datetime) -> list[UnfinishedDigest]:
+    """The digests begun and not finished, none while a digest call is running: it tries
+    them again (first thing, and after each retry delay) and its run fails if it cannot.
+    Reported meanwhile, they were announced in the operations channel, then resolved, for a
+    Slack blip the run got over minutes later."""
+    running = store.runs.recent_runs("digest", limit=1, statuses=[RunStatus.RUNNING])
+    if running and now - running[0].started_at < RUNNING_WITHIN:
+        return []
+    return store.digests.unfinished_digests(now)
 
 
 def _ops_refused(store: Store, config: Config) -> ChannelBlock | None:

@@ -4,13 +4,15 @@ call, after the parts already posted — of its own period or of an earlier one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from newsmon.alerts import Message, plural
 from newsmon.clock import utcnow
-from newsmon.corpus.digests import DigestTurn
+from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
 from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start
 from newsmon.pipeline.context import Context
@@ -18,6 +20,24 @@ from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
 
 RATE_LIMIT_TRIES = 3
+
+# what a call says of a channel whose digest it did not begin
+_NOT_BEGUN = {
+    NotBegun.EMPTY: "no stories",
+    NotBegun.POSTED: "already posted for this period",
+    NotBegun.HELD: "being posted by another call right now",
+    NotBegun.OVERLAPPED: "not posted: another call at the same time recorded a digest of an "
+    "overlapping period, with these stories (the next call takes any after its end)",
+}
+
+
+class Posting(Enum):
+    """What became of a digest this call began (`_Digests.post`)."""
+
+    FINISHED = "finished"  # all its parts are posted (or refused for their content)
+    LEFT = "left"  # given back for a later call
+    TAKEN_OVER = "taken_over"  # another delivery holds it now
+    QUIET = "quiet"  # no story, and an empty period is not said
 
 
 @dataclass
@@ -33,6 +53,8 @@ class DigestResult:
     # keys of `channels` whose digest went out without a part Slack refused for its content
     refused: list[str] = field(default_factory=list)
     off: bool = False  # alerts.enabled: false: no digest posted nor recorded
+    # the call's pacing, Retry-After holds included: a retry of the same call honours them
+    pacer: Pacer | None = field(default=None, repr=False, compare=False)
 
     @property
     def unfinished(self) -> int:
@@ -98,28 +120,28 @@ class _Digests:
     def __init__(self, ctx: Context, sender: Sender, clock: Clock, result: DigestResult) -> None:
         self.ctx, self.sender, self.clock, self.result = ctx, sender, clock, result
         self.cfg = ctx.config.slack
-        self.pacer = Pacer(
+        self.pacer = result.pacer or Pacer(
             self.cfg.channel_interval_seconds, self.cfg.channel_burst, self.cfg.max_per_second
         )
+        result.pacer = self.pacer
         self.note = ""  # said of the digest being posted (a part posted unchecked)
         self.refusals: list[str] = []  # parts of the digest being posted Slack refused
 
     def post(
         self, name: str, since: datetime, until: datetime, key: str, *, say_empty: bool = True
-    ) -> None:
-        """Post (or finish) one channel's digest of [since, until); raise SlackFailure only for
-        refused credentials. A period without stories is said only if `say_empty`."""
+    ) -> Posting | NotBegun:
+        """Post (or finish) one channel's digest of [since, until), and say what became of it.
+        Raise SlackFailure only for refused credentials. A period without stories is said only
+        if `say_empty`."""
         digests = self.ctx.store.digests
         stories = digests.digest_stories(name, since, until)
         if not stories and not say_empty:
-            return
+            return Posting.QUIET
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
         turn = digests.begin_digest(claim, name, since, until, stories)
-        if turn is None:
-            self.result.channels[key] = (
-                "already posted for this period (or being posted)" if stories else "no stories"
-            )
-            return
+        if isinstance(turn, NotBegun):
+            self.result.channels[key] = _NOT_BEGUN[turn]
+            return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
         self.note = ""
@@ -129,11 +151,11 @@ class _Digests:
         except _Left as left:
             if left.taken_over:
                 self.result.channels[key] = str(left)
-                return
+                return Posting.TAKEN_OVER
             digests.release_digest(claim, turn.id, str(left), left.unknown)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
-            return
+            return Posting.LEFT
         except SlackFailure as failure:  # refused credentials: nothing more is posted
             digests.release_digest(claim, turn.id, str(failure), turn.unknown_since)
             self.result.left.append(key)
@@ -144,6 +166,7 @@ class _Digests:
             self.result.refused.append(key)
             stored += "; " + "; ".join(self.refusals)
         self.result.channels[key] = stored + self.note
+        return Posting.FINISHED
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
         digests = self.ctx.store.digests
@@ -267,8 +290,7 @@ def run_digest(
     poster = _Digests(ctx, sender, clock or RealClock(), result)
     try:
         for d in digests.unfinished_digests(utcnow(), until - RESUME_WITHIN, channel):
-            key = d.channel if d.until == until else f"{d.channel} ({_period(d.since, d.until)})"
-            poster.post(d.channel, d.since, d.until, key)
+            poster.post(d.channel, d.since, d.until, _key(d.channel, d.since, d.until, until))
         for name in channels:
             if name in result.channels:  # its digest of this period, just finished
                 continue
@@ -277,12 +299,108 @@ def run_digest(
                 if channel or digests.digest_stories(name, since, until):
                     result.channels[name] = "already posted for this period (or being posted)"
                 continue
-            poster.post(name, start, until, name, say_empty=channel is not None)
-            if name in result.channels:
+            posting = poster.post(name, start, until, name, say_empty=channel is not None)
+            if isinstance(posting, Posting) and name in result.channels:  # begun from there
                 result.channels[name] += _from(start, since)
     except SlackFailure as failure:
         result.credential_error = str(failure)
     return result
+
+
+def finish_digests(ctx: Context, sender: Sender, *, clock: Clock | None = None) -> DigestResult:
+    """Finish the digests begun and left unfinished (periods that ended within `RESUME_WITHIN`):
+    what each monitoring pass does, so a digest its run could not finish (an outage longer
+    than its retries, an hour's Retry-After, a worker lost) goes out within a pass or two, not
+    with the next day's. Only recorded periods, which had ended, each once (its claim)."""
+    now = utcnow()
+    result = DigestResult(now - RESUME_WITHIN, now, off=not ctx.config.alerts.enabled)
+    if result.off:  # kept, as queued alerts are, for when alerts are on again
+        return result
+    poster = _Digests(ctx, sender, clock or RealClock(), result)
+    try:
+        for d in ctx.store.digests.unfinished_digests(now, now - RESUME_WITHIN):
+            poster.post(d.channel, d.since, d.until, _key(d.channel, d.since, d.until, now))
+    except SlackFailure as failure:
+        result.credential_error = str(failure)
+    return result
+
+
+def digests_to_finish(ctx: Context) -> bool:
+    """Whether `finish_digests` has anything to do: a monitoring pass starts no task (and asks
+    for no credential) for digests when none was left unfinished, or while alerts are off."""
+    now = utcnow()
+    return ctx.config.alerts.enabled and bool(
+        ctx.store.digests.unfinished_digests(now, now - RESUME_WITHIN)
+    )
+
+
+def retry_left(
+    ctx: Context,
+    sender: Sender,
+    result: DigestResult,
+    delays: Sequence[float],
+    *,
+    room: float,
+    clock: Clock | None = None,
+    waiting: Callable[[float], None] | None = None,
+) -> None:
+    """Try the digests `result` left for a later call again, after each of `delays` seconds in
+    turn while any is left, as the same call and for the same period: the next call is usually
+    the next day's. A retry that would start more than `room` seconds from now is not waited
+    for. Refused credentials stop it (nothing would change); a part refused for its content was
+    not left. Each retry resumes after the parts already posted, as any later call would."""
+    clock = clock or RealClock()
+    end = clock.monotonic() + room
+    first = {key: result.channels[key] for key in result.left}  # why the first try left each
+    digests = ctx.store.digests
+    for attempt, delay in enumerate(delays, start=2):
+        if not result.left or result.credential_error:
+            return
+        left = {
+            key: d
+            for d in digests.unfinished_digests(utcnow(), result.until - RESUME_WITHIN)
+            if (key := _key(d.channel, d.since, d.until, result.until)) in result.left
+        }
+        if not left:  # none is given back any more: nothing to wait for
+            _taken(result, list(result.left), first)
+            return
+        now = clock.monotonic()
+        if result.pacer is not None:  # Slack asked to wait (Retry-After): not before
+            ready = min(result.pacer.ready_at(d.channel, now) for d in left.values())
+            delay = max(delay, ready - now)
+        if now + delay > end:
+            return
+        if waiting is not None:
+            waiting(delay)
+        clock.sleep(delay)
+        gone, result.left = [key for key in result.left if key not in left], []
+        poster = _Digests(ctx, sender, clock, result)
+        done: set[str] = set()
+        try:
+            for key, d in left.items():
+                done.add(key)
+                if poster.post(d.channel, d.since, d.until, key) is Posting.FINISHED:
+                    ours = d.until == result.until
+                    result.channels[key] += (_from(d.since, result.since) if ours else "") + (
+                        f" (at try {attempt}; the first: {first.get(key, 'left')})"
+                    )
+        except SlackFailure as failure:  # refused credentials: the rest stays left
+            result.credential_error = str(failure)
+            result.left += [key for key in left if key not in done and key not in result.left]
+            return
+        _taken(result, gone, first)
+
+
+def _taken(result: DigestResult, keys: Sequence[str], first: dict[str, str]) -> None:
+    """Digests left by this call and no longer given back: another call finished or holds it."""
+    for key in keys:
+        result.channels[key] = f"{first.get(key, 'left')}; then taken by another call"
+    result.left = [key for key in result.left if key not in keys]
+
+
+def _key(channel: str, since: datetime, until: datetime, call_until: datetime) -> str:
+    """A digest's key in `DigestResult.channels`: its channel, with the period if earlier."""
+    return channel if until == call_until else f"{channel} ({_period(since, until)})"
 
 
 def _start(ctx: Context, channel: str, since: datetime, until: datetime) -> datetime:

@@ -1,0 +1,117 @@
+"""A digest call trying again the digests it left (`retry_left`): the same period, after the
+parts posted, never before Slack's Retry-After, never for refused credentials. The fake Slack
+on loopback, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from newsmon.clock import utcnow
+from newsmon.corpus.records import RunStatus
+from newsmon.health import ProblemKind
+from newsmon.pipeline.checkup import health_report
+from newsmon.pipeline.digests import retry_left, run_digest
+from newsmon.slack import make_sender
+from tests.support.delivery import announce_alerts, config_path, context
+from tests.support.fake_slack import FakeSlack, Scripted
+
+
+def test_a_retry_waits_out_slack_s_retry_after_and_posts_the_digest_once(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked the first try to wait 2 s, longer than its claim allows (a lease of 4 s
+    here): a retry sooner would be rate-limited again; it waits, then posts the digest once."""
+    ctx = context(config_path(tmp_path, db_url, lease_seconds=4), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 2, "#b": 1})
+        until = utcnow() + timedelta(seconds=1)
+        limited = Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "2"})
+        fake.channel_script["#a"] = [limited]
+        result = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        assert result.left == ["#a"], result.lines()
+        waits: list[float] = []
+        started = time.monotonic()
+        retry_left(ctx, sender, result, (0.05, 0.05), room=30, waiting=waits.append)
+        assert not result.left and result.posted == 2, result.lines()
+        assert waits and waits[0] > 1.5 and time.monotonic() - started > 1.5
+        assert "(at try 2; the first: " in result.channels["#a"]
+        assert len(fake.metadata_ids("newsmon_digest")) == 2  # #a and #b, each once
+    finally:
+        ctx.close()
+
+
+def test_a_retry_that_would_not_start_within_its_room_is_not_waited_for(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """An hour's Retry-After cannot be waited out within the run: it says so at once."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        fake.channel_script["#a"] = [
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+        ]
+        result = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        waits: list[float] = []
+        retry_left(ctx, sender, result, (0.05,), room=30, waiting=waits.append)
+        assert result.left == ["#a"] and not waits
+        assert ctx.store.digests.unfinished_digests(utcnow() + timedelta(days=1))
+    finally:
+        ctx.close()
+
+
+def test_health_does_not_report_a_digest_its_running_call_is_trying_again(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The 09:00 run left a digest and waits to try it again: the monitor pass meanwhile
+    announced "digest not finished" in the operations channel (then "resolved" passes later)
+    for what the run posts minutes later. A digest run still running is trying them; once it
+    ended, a digest it left is reported."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        run_id = ctx.store.runs.start_run("digest", utcnow())
+        fake.channel_script["#a"] = [Scripted(503, {"ok": False, "error": "service_unavailable"})]
+        result = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        assert result.left == ["#a"]
+
+        def unfinished() -> list[str]:
+            report = health_report(ctx.store, ctx.config, utcnow())
+            return [p.message for p in report.problems if p.kind is ProblemKind.DIGEST_UNFINISHED]
+
+        assert unfinished() == []  # the run is waiting to try it again
+        ctx.store.runs.finish_run(run_id, RunStatus.FAILED, result.as_dict(), "left")
+        [problem] = unfinished()
+        assert problem.startswith("#a: 1 digest(s) not finished")
+    finally:
+        ctx.close()
+
+
+def test_a_digest_another_call_finished_meanwhile_is_not_waited_for(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A call by hand finished the digest while the run waited: the run says so, posts
+    nothing more and is done."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        fake.channel_id("#a")  # the channel exists: the lost post is looked up there
+        fake.channel_script["#a"] = [Scripted(503, {"ok": False, "error": "service_unavailable"})]
+        result = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        assert result.left == ["#a"]
+        assert run_digest(ctx, sender, until - timedelta(hours=24), until).posted == 1
+        waits: list[float] = []
+        retry_left(ctx, sender, result, (0.05,), room=30, waiting=waits.append)
+        assert not result.left and not waits and result.posted == 0
+        assert result.channels["#a"].endswith("; then taken by another call")
+        assert len(fake.metadata_ids("newsmon_digest")) == 1
+    finally:
+        ctx.close()
