@@ -12,7 +12,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
 from newsmon.health import ProblemKind
 from newsmon.pipeline.checkup import health_report
-from newsmon.pipeline.digests import retry_left, run_digest
+from newsmon.pipeline.digests import digests_to_finish, finish_digests, retry_left, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import announce_alerts, config_path, context
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -113,5 +113,35 @@ def test_a_digest_another_call_finished_meanwhile_is_not_waited_for(
         assert not result.left and not waits and result.posted == 0
         assert result.channels["#a"].endswith("; then taken by another call")
         assert len(fake.metadata_ids("newsmon_digest")) == 1
+    finally:
+        ctx.close()
+
+
+def test_a_monitoring_pass_finishes_no_digest_while_alerts_are_off(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A digest its run left is kept while alerts are off, as queued alerts are: the pass's
+    `finish_digests` posts nothing then (and the pass starts no task for it), and finishes it
+    once alerts are on again."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        fake.channel_id("#a")  # the channel exists: the lost post is looked up there
+        fake.channel_script["#a"] = [Scripted(503, {"ok": False, "error": "service_unavailable"})]
+        assert run_digest(ctx, sender, until - timedelta(hours=24), until).left == ["#a"]
+        on = ctx.config
+        ctx.config = on.model_copy(
+            update={"alerts": on.alerts.model_copy(update={"enabled": False})}
+        )
+        assert not digests_to_finish(ctx)
+        assert finish_digests(ctx, sender).off
+        assert fake.metadata_ids("newsmon_digest") == []
+        ctx.config = on
+        assert digests_to_finish(ctx)
+        assert finish_digests(ctx, sender).posted == 1
+        assert len(fake.metadata_ids("newsmon_digest")) == 1
+        assert not digests_to_finish(ctx)
     finally:
         ctx.close()
