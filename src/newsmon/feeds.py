@@ -35,12 +35,13 @@ from newsmon.feedrepair import (
     salvage_json_object,
     without_comments,
 )
+from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
 # Markup rendered at most, per field: ten times the summary's text is plenty for its first
 # words, and rendering costs ~1 µs a character of tags (a 2 MB entry cost its feed's budget).
-MAX_MARKUP_CHARS = 200_000
+MAX_MARKUP_CHARS = MAX_FIELD_CHARS
 # Entries (or JSON Feed items) read one by one at most when the caller sets no limit: a broken
 # feed costs no more than this many tries.
 SALVAGE_TRIES = 1000
@@ -308,6 +309,7 @@ def parse_feed(
     data, references = fix_references(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     encoding = feed_encoding(data, http_charset)
+    data, slimmed = slim_entries(data, encoding)
     parsed, raw_entries, repaired, unreadable = _read(data, url, media, encoding, max_entries)
     version = parsed.get("version") or ""
     if not raw_entries and not version:
@@ -349,6 +351,9 @@ def parse_feed(
     notes = [
         repaired or ill_formed,
         neutralised,
+        f"{slimmed} entr{'y' if slimmed == 1 else 'ies'} over {MAX_ENTRY_BYTES >> 10} KiB cut"
+        if slimmed
+        else None,
         f"{references} character references to no character replaced" if references else None,
         f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
         "the feed has no entries" if not raw_entries else None,
