@@ -17,6 +17,7 @@ import itertools
 
 import lxml.etree
 
+from newsmon.bounds import xml_text
 from newsmon.charset import decode
 from newsmon.feedrepair import entry_spans, root_start
 
@@ -50,7 +51,10 @@ def slim_entries(data: bytes, encoding: str | None) -> tuple[bytes, int]:
     pieces: list[bytes] = []
     at = slimmed = 0
     for start, end in big:
-        small = _slim(data[start:end], opening, name, codec)
+        try:
+            small = _slim(data[start:end], opening, name, codec)
+        except (ValueError, TypeError, lxml.etree.LxmlError):  # lxml refused its own tree
+            small = None  # left as it is: feedparser reads it as before, slowly
         if small is not None:
             pieces += [data[at:start], small]
             at, slimmed = end, slimmed + 1
@@ -89,15 +93,14 @@ def _kept(item: lxml.etree._Element) -> list[lxml.etree._Element]:
 
 
 def _slim(entry: bytes, opening: bytes, name: str, codec: str) -> bytes | None:
-    """The entry made small, in `codec`; None when lxml cannot make an entry of it."""
-    text = decode(opening, codec) + decode(entry, codec) + f"</{name}>"
-    try:
-        root = lxml.etree.fromstring(text, _PARSER)
-    except (lxml.etree.XMLSyntaxError, ValueError):
-        return None
+    """The entry made small, in `codec`; None when lxml finds no entry in it (or raises)."""
+    text = xml_text(decode(opening, codec) + decode(entry, codec)) + f"</{name}>"
+    root = lxml.etree.fromstring(text, _PARSER)
     if root is None or len(root) == 0 or not isinstance(root[0].tag, str):
         return None
     item = root[0]
+    if lxml.etree.QName(item).localname.lower() not in ("item", "entry"):
+        return None
     small = lxml.etree.Element(item.tag, dict(item.attrib), nsmap=item.nsmap)
     for child in _kept(item):
         if len(child):  # elements inside (XHTML): their markup, as HTML text

@@ -64,3 +64,14 @@ def test_smaller_entries_and_wide_encodings_are_left_as_they_are() -> None:
     wide = _rss(CDATA, encoding="utf-16")
     assert slim_entries(wide, "utf-16") == (wide, 0)
     assert parse_feed(wide, "https://x.test/feed").entries[0].title == "한국어 제목"
+
+
+def test_an_entry_lxml_cannot_write_back_is_left_as_it_is() -> None:
+    """A reference to a surrogate (`parse_feed` replaces those first) made lxml's serializer
+    raise: the entry is not cut, and nothing raises."""
+    data = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>A</title>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>&#xD800;</p>'
+        f"{'<p>x</p>' * 80_000}</div></content></entry></feed>"
+    ).encode()
+    assert slim_entries(data, "utf-8") == (data, 0)
