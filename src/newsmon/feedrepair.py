@@ -88,7 +88,7 @@ def without_comments(data: bytes) -> bytes:
     return b"".join(kept)
 
 
-def _entry_spans(data: bytes) -> Iterator[tuple[int, int]]:
+def entry_spans(data: bytes) -> Iterator[tuple[int, int]]:
     """Where each ``<item>``/``<entry>`` starts and ends, in order. Linear: starts and ends are
     found once each; an entry without an end is skipped, and an entry's start inside the
     previous one's text is not another entry."""
@@ -108,21 +108,26 @@ def _entry_spans(data: bytes) -> Iterator[tuple[int, int]]:
 
 def count_entries(data: bytes) -> int:
     """How many entries `entry_documents` would cut from `data`."""
-    return sum(1 for _ in _entry_spans(data))
+    return sum(1 for _ in entry_spans(data))
+
+
+def root_start(data: bytes) -> tuple[bytes, str]:
+    """The document's root start tag (its namespace declarations) and name, or a plain RSS
+    one's."""
+    root = _ROOT.search(data)
+    opening = root.group(0) if root else b'<rss version="2.0">'
+    return opening, (root.group(1) if root else b"rss").decode("ascii")
 
 
 def entry_documents(data: bytes) -> Iterator[bytes]:
     """One small feed per ``<item>``/``<entry>`` of `data` (UTF-8), in the document's order,
-    each under the document's own root start tag (its namespace declarations) or a plain RSS
-    one."""
-    root = _ROOT.search(data)
-    opening = root.group(0) if root else b'<rss version="2.0">'
-    name = (root.group(1) if root else b"rss").decode("ascii")
+    each under the document's own root start tag or a plain RSS one (`root_start`)."""
+    opening, name = root_start(data)
     channel = name.lower() == "rss"
     head = b'<?xml version="1.0" encoding="utf-8"?>\n' + opening
     head += b"<channel>" if channel else b""
     tail = (b"</channel>" if channel else b"") + f"</{name}>".encode("ascii")
-    for start, end in _entry_spans(data):
+    for start, end in entry_spans(data):
         yield head + data[start:end] + tail
 
 

@@ -11,9 +11,9 @@ capped (`extract.worker_memory_mb`, RLIMIT_AS) and it is recycled after
 network and the database; workers only compute.
 
 Feeds are parsed in the same workers (`PagePool.parse_feed`), within
-`fetch.feed_parse_timeout_seconds` and the same memory cap: feedparser's HTML sanitizer needs
-seconds of CPU on a hostile feed of repeated tags, and a thread would hold the interpreter lock
-for all of them. A feed over its budget fails alone (`WorkStopped`, one line).
+`fetch.feed_parse_timeout_seconds` and the same memory cap: feedparser needs seconds of CPU on
+a hostile feed of repeated elements, and a thread would hold the interpreter lock for all of
+them. A feed over its budget fails alone (`WorkStopped`, one line).
 
 Start method: ``forkserver``. The pass runs threads (Prefect, the event loop, database pools),
 and forking a process with threads can copy a lock some thread held; a fork server is a clean
