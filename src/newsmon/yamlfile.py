@@ -214,6 +214,22 @@ class _Walk:
         return out
 
 
+# libyaml's parser, when PyYAML was built with it: about 7 times faster than the pure-Python one
+# on the topic rules, which every pass reads (0.03 s of CPU a pass).
+_FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The file's node tree, from libyaml when present; a file libyaml refuses (or nests past its
+    depth limit) is parsed again in pure Python, so every error reads as it always did."""
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except (yaml.YAMLError, RecursionError, ValueError):
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_yaml(path: Path) -> LocatedYaml:
     """Read a YAML file, expanding ${VAR} and ${VAR:-default} in string values."""
     try:
@@ -223,7 +239,7 @@ def load_yaml(path: Path) -> LocatedYaml:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
