@@ -111,6 +111,7 @@ RUN_SUMMARY_KEYS = [
     "feeds_held",
     "replies_sent",
     "replies_failed",
+    "alerts_off",
 ]
 
 
