@@ -199,9 +199,18 @@ class Marker:
 
     event_type: str
     id: str
+    # the other rows one message stands for (a story's grouped replies): each is found by it
+    also: tuple[str, ...] = ()
 
     def metadata(self) -> dict[str, Any]:
-        return {"event_type": self.event_type, "event_payload": {"id": self.id}}
+        payload = {"id": self.id, **({"also": ",".join(self.also)} if self.also else {})}
+        return {"event_type": self.event_type, "event_payload": payload}
+
+    def found_in(self, event_type: object, payload: Mapping[str, Any]) -> bool:
+        """Whether a message's metadata names this: its id, or one of the rows it stands for."""
+        if event_type != self.event_type:
+            return False
+        return self.id == str(payload.get("id")) or self.id in str(payload.get("also")).split(",")
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,11 @@ def matched_text(terms: Sequence[str]) -> str:
 
 
 def build_reply(job: ReplyJob) -> Message:
-    """ "Also reported by <source>: <link>", in the thread of the story's alert."""
+    """ "Also reported by <source>: <link>", in the thread of the story's alert; the story's
+    copies claimed together (`job.also`) in one message: one notification to the thread's
+    followers, not one per copy."""
+    if job.also:
+        return _grouped_reply(job)
     source = clip_escaped(" ".join(job.source.split()), MAX_TERM_CHARS)
     text = f"Also reported by {source}: <{link_url(job.url)}>"
     shown_url = without_bidi_runs(without_user(job.url))  # as in a title and a link
@@ -323,3 +336,38 @@ def build_reply(job: ReplyJob) -> Message:
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     marker = Marker(REPLY_EVENT, str(job.id))
     return Message(job.post_channel, fallback, blocks, marker, thread_ts=job.thread_ts)
+
+
+def _grouped_reply(job: ReplyJob) -> Message:
+    """ "Also reported by <A>, <B> and <C>": each source linked to its copy, as many as fit one
+    section; the rest are counted ("and 5 more"). Its marker names every row it stands for."""
+    jobs = (job, *job.also)
+    head = "Also reported by "
+    shown: list[str] = []
+    for one in jobs:
+        label = label_escaped(" ".join(one.source.split()), MAX_TERM_CHARS)
+        piece = f"<{link_url(one.url)}|{label}>"
+        if slack_len(head + ", ".join([*shown, piece]) + f" and {len(jobs)} more") > (
+            MAX_SECTION_CHARS
+        ):
+            break
+        shown.append(piece)
+    names = [" ".join(j.source.split()) for j in jobs[: len(shown)]]
+    text, fallback = head + _listed(shown, len(jobs)), head + _listed(names, len(jobs))
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    marker = Marker(REPLY_EVENT, str(job.id), tuple(str(j.id) for j in job.also))
+    return Message(
+        job.post_channel,
+        clip_escaped(fallback, MAX_FALLBACK_CHARS),
+        blocks,
+        marker,
+        thread_ts=job.thread_ts,
+    )
+
+
+def _listed(items: Sequence[str], total: int) -> str:
+    """ "A, B and C", or "A, B and 5 more" when `total` exceeds what is listed."""
+    more = total - len(items)
+    if more:
+        return ", ".join(items) + f" and {more} more"
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)

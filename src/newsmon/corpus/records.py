@@ -336,6 +336,13 @@ class ReplyJob:
     # the channel's ID Slack answered for the alert: the thread is there, whatever the channel
     # is called now (renamed since)
     slack_channel: str | None = None
+    # the story's other replies claimed with this one: posted as one message, not one each
+    also: tuple[ReplyJob, ...] = ()
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The reply rows this message stands for: each recorded with its outcome."""
+        return (self.id, *(j.id for j in self.also))
 
     @property
     def post_channel(self) -> str:

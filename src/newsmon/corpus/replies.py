@@ -12,9 +12,10 @@ are stored dropped with that reason, never posted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -195,9 +196,11 @@ class Replies:
                 ReplyRow.alert_id.in_(posted),
                 ReplyRow.alert_id.in_(threads) | (ReplyRow.status == AlertStatus.SENDING),
             ]
-            ids = claims.claim_rows(s, ReplyRow, claim, limit, where, filt or claims.Filter())
+            filt = filt or claims.Filter()
+            ids = claims.claim_rows(s, ReplyRow, claim, limit, where, filt)
             if not ids:
                 return []
+            ids = _with_siblings(s, claim, ids, where, filt)
             rows = s.execute(
                 select(ReplyRow, AlertRow, ArticleRow.title, SlackChannelRow.slack_id)
                 .join(AlertRow, AlertRow.id == ReplyRow.alert_id)
@@ -206,7 +209,7 @@ class Replies:
                 .where(ReplyRow.id.in_(ids))
                 .order_by(ReplyRow.id)
             ).all()
-            return [
+            return _grouped(
                 ReplyJob(
                     r.id,
                     a.id,
@@ -222,22 +225,26 @@ class Replies:
                     a.slack_channel or known,
                 )
                 for r, a, title, known in rows
-            ]
+            )
 
-    def reply_sent(self, claim: Claim, reply_id: int, slack_ts: str | None) -> bool:
+    def reply_sent(self, claim: Claim, ids: int | Sequence[int], slack_ts: str | None) -> int:
+        """Record the message standing for these replies sent: how many were still held."""
         with self._db.session() as s:
-            return claims.mark_sent(s, ReplyRow, reply_id, claim, slack_ts, {})
+            return sum(claims.mark_sent(s, ReplyRow, i, claim, slack_ts, {}) for i in _ids(ids))
 
-    def release_reply(self, claim: Claim, reply_id: int, unknown: datetime | None) -> bool:
+    def release_reply(
+        self, claim: Claim, ids: int | Sequence[int], unknown: datetime | None
+    ) -> bool:
         with self._db.session() as s:
-            return claims.release(s, ReplyRow, reply_id, claim, unknown)
+            return all([claims.release(s, ReplyRow, i, claim, unknown) for i in _ids(ids)])
 
-    def reply_dropped(self, claim: Claim, reply_id: int, reason: str) -> bool:
+    def reply_dropped(self, claim: Claim, ids: int | Sequence[int], reason: str) -> bool:
         """Slack refused the reply for good because its alert's message has no thread to give
         (deleted, or of a kind that takes none): skipped, not failed, since re-queuing it could
         never post it."""
         with self._db.session() as s:
-            return claims.mark_skipped(s, ReplyRow, reply_id, claim, reason[:2000])
+            dropped = [claims.mark_skipped(s, ReplyRow, i, claim, reason[:2000]) for i in _ids(ids)]
+            return all(dropped)
 
     def thread_gone(self, alert_id: int, reason: str) -> int:
         """The alert's Slack message takes no more replies (deleted): remember why, so later
@@ -261,22 +268,29 @@ class Replies:
     def reply_failed(
         self,
         claim: Claim,
-        reply_id: int,
+        ids: int | Sequence[int],
         error: str,
         *,
         retry_at: datetime | None,
         maybe_posted_since: datetime | None = None,
     ) -> AlertStatus | None:
+        """Count a failed attempt of the message standing for these replies, on each."""
+        status: AlertStatus | None = None
         with self._db.session() as s:
-            return claims.record_failure(
-                s,
-                ReplyRow,
-                reply_id,
-                claim,
-                error,
-                retry_at=retry_at,
-                maybe_posted_since=maybe_posted_since,
-            )
+            for i in _ids(ids):
+                status = (
+                    claims.record_failure(
+                        s,
+                        ReplyRow,
+                        i,
+                        claim,
+                        error,
+                        retry_at=retry_at,
+                        maybe_posted_since=maybe_posted_since,
+                    )
+                    or status
+                )
+        return status
 
     def retry_failed_replies(self, since: datetime | None = None) -> int:
         """Re-queue the replies that gave up (`since` when given), as `newsmon alerts retry
@@ -357,3 +371,50 @@ class Replies:
         with self._db.session() as s:
             query = select(func.count()).select_from(ReplyRow).where(ReplyRow.status == status)
             return s.scalar(query) or 0
+
+
+# A story's replies posted as one message at most: its text lists as many sources as fit and
+# counts the rest; the metadata names every row (`Marker.also`).
+GROUP = 50
+
+
+def _ids(ids: int | Sequence[int]) -> Sequence[int]:
+    return (ids,) if isinstance(ids, int) else ids
+
+
+def _with_siblings(
+    s: Session, claim: Claim, ids: list[int], where: list[Any], filt: claims.Filter
+) -> list[int]:
+    """`ids` and, claimed with them, the other replies waiting under the same alerts (a story
+    copied by many sites in one pass): they go out as one message per story, not one each.
+    Only replies no attempt may have posted: one that may have is looked up alone by its id."""
+    counts = s.execute(
+        select(ReplyRow.alert_id, func.count())
+        .where(ReplyRow.id.in_(ids))
+        .group_by(ReplyRow.alert_id)
+    ).all()
+    for alert_id, count in counts:
+        if count < GROUP:
+            fresh = [*where, ReplyRow.alert_id == alert_id, ReplyRow.post_started_at.is_(None)]
+            claims.claim_rows(s, ReplyRow, claim, GROUP - count, fresh, filt)
+    return list(
+        s.scalars(
+            select(ReplyRow.id)
+            .where(ReplyRow.claimed_by == claim.token, ReplyRow.status == AlertStatus.SENDING)
+            .order_by(ReplyRow.id)
+        )
+    )
+
+
+def _grouped(jobs: Iterable[ReplyJob]) -> list[ReplyJob]:
+    """One job per story (alert) for the replies no attempt may have posted, the first carrying
+    the others (`ReplyJob.also`); one that may have stays alone, to be looked up by its id."""
+    out: list[ReplyJob] = []
+    fresh: dict[int, list[ReplyJob]] = {}
+    for job in jobs:
+        if job.unknown_since is not None:
+            out.append(job)
+        else:
+            fresh.setdefault(job.alert_id, []).append(job)
+    out += [replace(first, also=tuple(rest)) for first, *rest in fresh.values()]
+    return sorted(out, key=lambda j: j.id)

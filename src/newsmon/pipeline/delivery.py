@@ -50,6 +50,11 @@ class _Item:
     def is_reply(self) -> bool:
         return isinstance(self.job, ReplyJob)
 
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The rows the message stands for: a story's grouped replies, or the one alert."""
+        return self.job.ids if isinstance(self.job, ReplyJob) else (self.job.id,)
+
 
 class Lookup(Enum):
     """What the check for an earlier post said."""
@@ -179,7 +184,7 @@ class Delivery:
         a channel that waits (Retry-After, its pace) never holds back the others."""
         queues: dict[str, deque[_Item]] = {}
         for item in items:
-            self.tried.add(item.job.id)
+            self.tried.update(item.ids)
             queues.setdefault(item.channel, deque()).append(item)
         turn = {c: i for i, c in enumerate(queues)}
         try:
@@ -235,7 +240,7 @@ class Delivery:
 
     def _release(self, item: _Item) -> None:
         if item.is_reply:
-            self.ctx.store.replies.release_reply(item.claim, item.job.id, item.unknown_since)
+            self.ctx.store.replies.release_reply(item.claim, item.ids, item.unknown_since)
         else:
             self.ctx.store.outbox.release_alert(item.claim, item.job.id, item.unknown_since)
 
@@ -385,7 +390,7 @@ class Delivery:
 
     def _record_sent(self, item: _Item, ts: str | None, channel_id: str | None) -> None:
         if item.is_reply:
-            held = self.ctx.store.replies.reply_sent(item.claim, item.job.id, ts)
+            held = self.ctx.store.replies.reply_sent(item.claim, item.ids, ts)
             self.outcome.replies_sent += held
         else:
             held = self.ctx.store.outbox.alert_sent(
@@ -431,19 +436,22 @@ class Delivery:
         retry_at = None
         if kind is Kind.TRANSIENT:
             retry_at = retry_time(self.cfg, item.job.attempts, utcnow())
-        record = (
-            self.ctx.store.replies.reply_failed
-            if item.is_reply
-            else self.ctx.store.outbox.alert_failed
-        )
-        record(item.claim, item.job.id, str(failure), retry_at=retry_at, maybe_posted_since=unknown)
+        why, since = str(failure), unknown
+        if isinstance(item.job, ReplyJob):  # each of the story's replies it stands for
+            self.ctx.store.replies.reply_failed(
+                item.claim, item.ids, why, retry_at=retry_at, maybe_posted_since=since
+            )
+        else:
+            self.ctx.store.outbox.alert_failed(
+                item.claim, item.job.id, why, retry_at=retry_at, maybe_posted_since=since
+            )
         self.outcome.errors.append(f"{item.channel}: {failure}")
         if retry_at is None and item.is_reply:
-            self.outcome.replies_failed += 1
+            self.outcome.replies_failed += len(item.ids)
         elif retry_at is None:
             self.outcome.failed += 1
         else:
-            self.outcome.retrying += 1
+            self.outcome.retrying += len(item.ids)
         if kind is Kind.TRANSIENT:
             self.failures_in_row += 1
             if self.failures_in_row >= self.cfg.stop_after_failures:

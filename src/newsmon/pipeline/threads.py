@@ -48,7 +48,7 @@ class LostThreads:
         why = self.gone.get(job.alert_id)
         if why is None or job.unknown_since is not None:
             return False
-        self.replies.reply_dropped(claim, job.id, why)
+        self.replies.reply_dropped(claim, job.ids, why)
         return True
 
     def refused(
@@ -66,7 +66,7 @@ class LostThreads:
         if why is None or not isinstance(job, ReplyJob):
             return False
         reason = f"{failure} ({why})"
-        self.replies.reply_dropped(claim, job.id, reason)
+        self.replies.reply_dropped(claim, job.ids, reason)
         others = self._forget(job, reason) if failure.code in GONE_FOR_GOOD else 0
         self._report(job, reason, others)
         if lost is not None and job.unknown_since and failure.code in GONE_FOR_GOOD:
@@ -85,7 +85,7 @@ class LostThreads:
         except SlackFailure as failure:
             done = f"not deleted: {failure}"
         reason = f"{UNTHREADED} ({done})"
-        self.replies.reply_dropped(claim, job.id, reason)
+        self.replies.reply_dropped(claim, job.ids, reason)
         self._report(job, reason, self._forget(job, UNTHREADED))
 
     def _sweep(self, job: ReplyJob, marker: Marker, since: datetime) -> None:

@@ -302,10 +302,7 @@ class SlackWebSender:
                 )
             for item in page.get("messages") or []:
                 meta = item.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == marker.event_type and str(payload.get("id")) == (
-                    marker.id
-                ):
+                if marker.found_in(meta.get("event_type"), meta.get("event_payload") or {}):
                     return str(item.get("ts"))
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
