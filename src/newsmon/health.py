@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from newsmon.corpus.alert_views import HeldBack
 from newsmon.corpus.records import (
     ChannelBlock,
     FeedHealth,
@@ -75,6 +76,21 @@ def _failed_alerts(
         ProblemKind.ALERTS_FAILED,
         f"{' and '.join(parts)}: `newsmon alerts retry --failed "
         f"--within {within_option(policy.failed_alerts_within)}` re-queues them",
+    )
+
+
+def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: HeldBack) -> Problem:
+    """Alerts switched off: deliberate, yet the channels hear nothing, which they cannot tell
+    from a quiet week; what waits and what a pass held back since the last alert went out."""
+    pending = sum(states.get("pending", 0) for states in alerts.values())
+    since = (
+        f" since {held.first:%Y-%m-%d %H:%M} UTC ({_age(now - held.first)})" if held.first else ""
+    )
+    return Problem(
+        ProblemKind.ALERTS_OFF,
+        f"alerts are off (alerts.enabled: false): nothing is posted to the topic channels, no "
+        f"digest; {pending} alert(s) pending, kept for when they are on; {held.count} held "
+        f"back (skipped) as first seen{since}, which `newsmon backfill --alerts` sends once on",
     )
 
 
@@ -191,6 +207,7 @@ def assess(
     failed: Mapping[str, int] | None = None,
     ops_refused: ChannelBlock | None = None,
     failed_replies: Mapping[str, int] | None = None,
+    alerts_off: HeldBack | None = None,
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -202,7 +219,8 @@ def assess(
     `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`;
     `failed_replies`, likewise the thread replies (a posted story's "also reported by");
     `ops_refused`, the operations channel when Slack refused its last notice for a reason
-    that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`).
+    that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`);
+    `alerts_off`, when `alerts.enabled` is false, the alerts held back since the last posted.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -318,6 +336,8 @@ def assess(
                 channel,
             )
         )
+    if alerts_off is not None:
+        problems.append(_alerts_off(now, alerts, alerts_off))
     problems += _unfinished_digests(now, digests)
     if ops_refused is not None:
         problems.append(

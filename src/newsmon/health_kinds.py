@@ -31,6 +31,7 @@ class ProblemKind(StrEnum):
     HISTORY_UNREADABLE = "history_unreadable"  # a lost post there cannot be checked (a scope)
     DIGEST_UNFINISHED = "digest_unfinished"  # a digest stopped half-way: the next call finishes it
     OPS_CHANNEL_REFUSED = "ops_channel_refused"  # Slack refuses the ops channel: nothing heard
+    ALERTS_OFF = "alerts_off"  # alerts.enabled false: stories pile up, none is posted
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that

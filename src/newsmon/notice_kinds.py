@@ -24,6 +24,7 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.HISTORY_UNREADABLE: "channel history cannot be read",
     ProblemKind.DIGEST_UNFINISHED: "digest not finished",
     ProblemKind.OPS_CHANNEL_REFUSED: "Slack refuses the operations channel",
+    ProblemKind.ALERTS_OFF: "alerts are off: stories are not posted",
 }
 
 HINTS: dict[ProblemKind, str] = {
@@ -57,6 +58,10 @@ HINTS: dict[ProblemKind, str] = {
         "the next digest run finishes it once Slack takes it; `newsmon health` says why it stopped"
     ),
     ProblemKind.OPS_CHANNEL_REFUSED: "invite the bot to the channel, or fix `slack.ops_channel`",
+    ProblemKind.ALERTS_OFF: (
+        "set `alerts.enabled: true` once the incident is over: the next pass posts what is "
+        "pending; `newsmon backfill --since … --alerts` sends the stories held back meanwhile"
+    ),
 }
 # Problems never announced in the operations channel: the channel Slack refuses is the one they
 # would be announced in, and the first notice that goes through there ends them.

@@ -36,6 +36,7 @@ def health_report(
         failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
         failed_replies=store.alert_views.failed_replies_since(now - policy.failed_alerts_within),
         ops_refused=_ops_refused(store, config),
+        alerts_off=None if config.alerts.enabled else store.alert_views.held_back_while_off(),
     )
 
 
