@@ -83,14 +83,15 @@ def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: He
     """Alerts switched off: deliberate, yet the channels hear nothing, which they cannot tell
     from a quiet week; what waits and what a pass held back since the last alert went out."""
     pending = sum(states.get("pending", 0) for states in alerts.values())
-    since = (
-        f" since {held.first:%Y-%m-%d %H:%M} UTC ({_age(now - held.first)})" if held.first else ""
-    )
+    since = send = ""
+    if (first := held.first) is not None:
+        since = f" since {first:%Y-%m-%d %H:%M} UTC ({_age(now - first)})"
+        send = f", which `newsmon backfill --since {first:%Y-%m-%d} --alerts` sends once on"
     return Problem(
         ProblemKind.ALERTS_OFF,
         f"alerts are off (alerts.enabled: false): nothing is posted to the topic channels, no "
         f"digest; {pending} alert(s) pending, kept for when they are on; {held.count} held "
-        f"back (skipped) as first seen{since}, which `newsmon backfill --alerts` sends once on",
+        f"back (skipped) as first seen{since}{send}",
     )
 
 

@@ -60,7 +60,7 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.OPS_CHANNEL_REFUSED: "invite the bot to the channel, or fix `slack.ops_channel`",
     ProblemKind.ALERTS_OFF: (
         "set `alerts.enabled: true` once the incident is over: the next pass posts what is "
-        "pending; `newsmon backfill --since … --alerts` sends the stories held back meanwhile"
+        "pending; the backfill named above sends the stories held back meanwhile"
     ),
 }
 # Problems never announced in the operations channel: the channel Slack refuses is the one they
