@@ -209,6 +209,7 @@ def assess(
     ops_refused: ChannelBlock | None = None,
     failed_replies: Mapping[str, int] | None = None,
     alerts_off: HeldBack | None = None,
+    twins: Collection[str] = (),
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -221,7 +222,8 @@ def assess(
     `failed_replies`, likewise the thread replies (a posted story's "also reported by");
     `ops_refused`, the operations channel when Slack refused its last notice for a reason
     that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`);
-    `alerts_off`, when `alerts.enabled` is false, the alerts held back since the last posted.
+    `alerts_off`, when `alerts.enabled` is false, the alerts held back since the last posted;
+    `twins`, the feeds read as another (`newsmon.feed_twins`): never fetched, so never judged.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -267,8 +269,13 @@ def assess(
                 "no feed is enabled in the configuration: passes complete, nothing is monitored",
             )
         )
-    verdicts = [judge_feed(h, now, policy) for h in feeds if enabled is None or h.name in enabled]
-    for v in verdicts:
+    verdicts = [
+        FeedVerdict(h, FeedState.TWIN) if h.name in twins else judge_feed(h, now, policy)
+        for h in feeds
+        if enabled is None or h.name in enabled
+    ]
+    judged = [v for v in verdicts if v.state is not FeedState.TWIN]  # what it last did is old
+    for v in judged:
         if v.state is FeedState.FAILING_TOO_LONG:
             since = f"{_age(now - v.since)}" if v.since else "ever"
             problems.append(
@@ -287,7 +294,7 @@ def assess(
                     v.health.name,
                 )
             )
-    for v in verdicts:
+    for v in judged:
         h = v.health
         if (
             policy.unread_share > 0

@@ -95,6 +95,7 @@ class FeedState(StrEnum):
     FAILING = "failing"  # failing, for less long than the policy tolerates
     FAILING_TOO_LONG = "failing_too_long"
     SILENT = "silent"
+    TWIN = "twin"  # configured again at another feed's address: not fetched, that one reads it
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.clock import utcnow
+from newsmon.config import load_config
+from newsmon.corpus import Store
+from newsmon.corpus.schema import FeedRow
 from newsmon.devsite import serve
+from newsmon.health import ProblemKind
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from newsmon.pipeline.checkup import health_report
 from tests.integration.test_keyed_feed_upgrade import _page
-from tests.support.configs import make_config
+from tests.support.configs import make_config, write_config
 
 
 def _count(db_url: str, table: str) -> int:
@@ -128,3 +135,36 @@ def test_a_feed_that_moved_where_no_other_is_is_still_to_be_updated(
     shown = CliRunner().invoke(app, ["feeds", "--config", str(tmp_path / "newsmon.yaml")])
     assert "/feed.xml: update the configuration" in shown.output, shown.output
     assert "same feed" not in shown.output
+
+
+def test_a_twin_is_not_called_silent_when_it_is_not_fetched(tmp_path: Path, db_url: str) -> None:
+    """A feed read as its twin gets no checks nor sightings of its own: once `silent_for` had
+    passed since it was last read, `newsmon health` called it silent ("brought no new article
+    for 10 days"), the wrong reason, and `newsmon feeds --json` showed it `silent`. Its state
+    is `twin` now, never a problem (each pass's warning already says to remove one)."""
+    url = "https://wire.example/feed.xml"
+    feeds = [("wire", url), ("wire-again", url + "?utm_source=rss")]
+    config = write_config(tmp_path, feeds=feeds, database_url=db_url)
+    store = Store.open(db_url)
+    try:
+        then = utcnow() - timedelta(days=10)
+        for name, address in feeds:  # both read once, ten days ago; since, only `wire` is
+            store.sync_feed(name, address, "en")
+        with store.session() as s:
+            s.execute(
+                update(FeedRow).values(created_at=then, last_checked_at=then, last_success_at=then)
+            )
+            s.execute(
+                update(FeedRow).where(FeedRow.name == "wire").values(last_checked_at=utcnow())
+            )
+        report = health_report(store, load_config(config), utcnow())
+    finally:
+        store.close()
+    states = {v.health.name: v.state.value for v in report.feeds}
+    assert states["wire-again"] == "twin", states
+    silent = [p.subject for p in report.problems if p.kind is ProblemKind.FEED_SILENT]
+    assert silent == ["wire"], report.problems  # the feed read is judged as before
+    listed = CliRunner().invoke(app, ["feeds", "--json", "-c", str(config)])
+    by_name = {f["name"]: f for f in json.loads(listed.output)["feeds"]}
+    assert by_name["wire-again"]["state"] == "twin", by_name["wire-again"]
+    assert by_name["wire-again"]["same_feed_as"] == "wire"
