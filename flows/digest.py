@@ -1,7 +1,8 @@
 """The `digest` flow: per channel, the period's stories in one digest, posted once.
 
 Like every flow, a run is in the runs table from its start (`running`) to its end: `completed`,
-`failed` when Slack refused the credentials (or none is set and Slack is required), a
+`failed` when Slack refused the credentials (or none is set and Slack is required, alerts
+on), a
 digest was left for a later call (an outage, a lost answer, a long Retry-After) or went out
 without a part Slack refused for its content (said once: not tried again), `crashed`
 with the reason when an exception, a timeout or a cancellation stopped it. A dry run records
@@ -26,7 +27,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
 from newsmon.digest import window
 from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, retry_left, run_digest
-from newsmon.slack import CredentialError, make_sender
+from newsmon.slack import ConsoleSender, CredentialError, Sender, make_sender
 
 # A digest left for a later call (Slack failing, a lookup it could not make, a long
 # Retry-After) is tried again 1, 5 and 15 minutes after the run's first try, while a try can
@@ -69,9 +70,12 @@ def digest(
         length, zone = timedelta(hours=since_hours), ctx.config.slack.zone()
         since, until = window(started, length, zone, ctx.store.digests.period_ended)
         try:
-            sender = make_sender(
-                ctx.secrets, ctx.config.slack, required=require_slack and not dry_run
-            )
+            # with alerts off a digest posts nothing (`run_digest`), a dry run only prints:
+            # neither needs a credential, whatever slack.required says (a pass needs none then)
+            if dry_run or not ctx.config.alerts.enabled:
+                sender: Sender = ConsoleSender()
+            else:
+                sender = make_sender(ctx.secrets, ctx.config.slack, required=require_slack)
         except CredentialError as exc:  # none set, and Slack is required: a failed run
             if run_id is not None:
                 ctx.store.runs.finish_run(run_id, RunStatus.FAILED, None, str(exc))

@@ -57,7 +57,7 @@ def feeds(
 
     Exits 1 when an enabled feed has been failing for more than --failing-hours.
     """
-    from newsmon.health import FeedState, HealthPolicy, judge_feed
+    from newsmon.health import FeedState, FeedVerdict, HealthPolicy, judge_feed
 
     if ctx.invoked_subcommand is not None:
         return
@@ -69,14 +69,17 @@ def feeds(
         health = {h.name: h for h in store.feed_health(pages_since=now - policy.pages_window)}
     finally:
         store.close()
-    verdicts = {n: judge_feed(h, now, policy) for n, h in health.items()}
+    moves = {n: (h.config_url, h.url) for n, h in health.items() if h.config_url}
+    twins = configured_twins([f for f in cfg.feeds if f.enabled], moves)  # read as another
+    verdicts = {  # a twin is not fetched: what it last did is old news, not its state
+        n: FeedVerdict(h, FeedState.TWIN) if n in twins else judge_feed(h, now, policy)
+        for n, h in health.items()
+    }
     too_long = [
         f.name
         for f in cfg.feeds
         if f.enabled and f.name in verdicts and verdicts[f.name].state is FeedState.FAILING_TOO_LONG
     ]
-    moves = {n: (h.config_url, h.url) for n, h in health.items() if h.config_url}
-    twins = configured_twins([f for f in cfg.feeds if f.enabled], moves)  # read as another
     if as_json:
         out = []
         for feed in cfg.feeds:

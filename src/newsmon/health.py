@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
+from newsmon.corpus.alert_views import HeldBack
 from newsmon.corpus.records import (
     ChannelBlock,
     FeedHealth,
@@ -22,163 +22,38 @@ from newsmon.corpus.records import (
     UnfinishedDigest,
 )
 from newsmon.digest import RESUME_WITHIN
-from newsmon.urls import shown_url
+from newsmon.health_kinds import (
+    INDEX_SHARES_BEHIND,
+    FeedState,
+    FeedVerdict,
+    HealthPolicy,
+    IndexBacklog,
+    Problem,
+    ProblemKind,
+    judge_feed,
+    within_option,
+)
+from newsmon.health_kinds import (
+    age as _age,
+)
 from newsmon.verdict import standing_failure
 
+__all__ = [  # the vocabulary lives in `newsmon.health_kinds`; importers keep this module's names
+    "INDEX_SHARES_BEHIND",
+    "FeedState",
+    "FeedVerdict",
+    "HealthPolicy",
+    "HealthReport",
+    "IndexBacklog",
+    "Problem",
+    "ProblemKind",
+    "assess",
+    "describe_run",
+    "judge_feed",
+    "within_option",
+]
+
 STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
-
-
-# --- the health of a running installation -------------------------------------------------------
-
-
-class ProblemKind(StrEnum):
-    NO_PASS = "no_pass"  # no monitoring pass ever completed
-    STALE = "stale"  # the last completed pass is too old
-    LAST_PASS_FAILED = "last_pass_failed"  # the newest finished pass failed or crashed
-    PASS_STUCK = "pass_stuck"  # a pass started long ago and never finished (hung or killed)
-    FEED_FAILING = "feed_failing"  # a feed failing for longer than the policy allows
-    FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
-    PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
-    ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
-    ALERTS_FAILED = "alerts_failed"  # alerts that gave up recently: their stories never posted
-    INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
-    ENTRIES_FAILING = "entries_failing"  # a feed's entry fails pass after pass: a story not stored
-    NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
-    HISTORY_UNREADABLE = "history_unreadable"  # a lost post there cannot be checked (a scope)
-    DIGEST_UNFINISHED = "digest_unfinished"  # a digest stopped half-way: the next call finishes it
-    OPS_CHANNEL_REFUSED = "ops_channel_refused"  # Slack refuses the ops channel: nothing heard
-
-
-# Passes' shares of index retention a backlog may hold before it is a problem: a pass that
-# fails to prune only warns in its log, and the index would grow again without a sign.
-INDEX_SHARES_BEHIND = 10
-
-
-@dataclass(frozen=True)
-class IndexBacklog:
-    """Articles past the index retention still in the index, and what one pass takes."""
-
-    articles: int
-    per_pass: int
-
-
-@dataclass(frozen=True)
-class Problem:
-    kind: ProblemKind
-    message: str
-    subject: str | None = None  # the feed or channel concerned
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "subject": self.subject, "message": self.message}
-
-
-@dataclass(frozen=True)
-class HealthPolicy:
-    """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
-    trouble too when at least `unread_share` of its articles of the last `pages_window` (and
-    `unread_min` of them) are teasers because their pages could not be downloaded: a site that
-    blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never).
-    An entry stopped by an unexpected error is tried again next pass; one that fails in
-    `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never).
-    Alerts that gave up (`failed`) within `failed_alerts_within` are a problem: their stories
-    were never posted, and the passes after them have nothing pending and complete."""
-
-    max_pass_age: timedelta = timedelta(hours=1)
-    failing_for: timedelta = timedelta(days=1)
-    silent_for: timedelta | None = timedelta(days=7)
-    pages_window: timedelta = timedelta(days=7)
-    unread_share: float = 0.5
-    unread_min: int = 5
-    entry_failure_passes: int = 3
-    failed_alerts_within: timedelta = timedelta(hours=24)
-
-    @classmethod
-    def of(
-        cls, failing_hours: float, silent_days: float, max_age_minutes: float = 60
-    ) -> HealthPolicy:
-        """From the command line's units; `silent_days` 0 turns silence off."""
-        return cls(
-            max_pass_age=timedelta(minutes=max_age_minutes),
-            failing_for=timedelta(hours=failing_hours),
-            silent_for=timedelta(days=silent_days) if silent_days else None,
-        )
-
-
-class FeedState(StrEnum):
-    OK = "ok"
-    NEVER_CHECKED = "never_checked"
-    FAILING = "failing"  # failing, for less long than the policy tolerates
-    FAILING_TOO_LONG = "failing_too_long"
-    SILENT = "silent"
-
-
-@dataclass(frozen=True)
-class FeedVerdict:
-    """One feed's health: its state and since when (last success, or last new article)."""
-
-    health: FeedHealth
-    state: FeedState
-    since: datetime | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        h = self.health
-
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {
-            "name": h.name,
-            "url": shown_url(h.url),
-            "config_url": shown_url(h.config_url) if h.config_url else None,
-            "state": self.state.value,
-            "since": iso(self.since),
-            "last_checked_at": iso(h.last_checked_at),
-            "last_success_at": iso(h.last_success_at),
-            "last_new_at": iso(h.last_new_at),
-            "consecutive_failures": h.consecutive_failures,
-            "failure_kind": h.failure_kind,
-            "last_status": h.last_status,
-            "last_error": h.last_error,
-            "last_error_at": iso(h.last_error_at),
-            "entries_seen": h.entries_seen,
-            "articles": h.articles,
-            "pages_waiting": h.pages_waiting,
-            "recent_articles": h.recent_articles,
-            "recent_unread": h.recent_unread,
-            "entry_failure_passes": h.entry_failure_passes,
-            "entries_failing_since": iso(h.entries_failing_since),
-            "next_check_at": iso(h.next_check_at),
-            "schedule_note": h.schedule_note,
-        }
-
-
-def judge_feed(h: FeedHealth, now: datetime, policy: HealthPolicy) -> FeedVerdict:
-    """Failing is measured from the last success (or from when the feed was added); silence
-    from its newest article or sighting, for feeds that otherwise work."""
-    if h.last_checked_at is None:
-        return FeedVerdict(h, FeedState.NEVER_CHECKED)
-    if h.consecutive_failures:
-        since = h.last_success_at or h.created_at or h.last_error_at
-        too_long = since is not None and now - since > policy.failing_for
-        return FeedVerdict(h, FeedState.FAILING_TOO_LONG if too_long else FeedState.FAILING, since)
-    since = h.last_new_at or h.created_at
-    if policy.silent_for is not None and since is not None and now - since > policy.silent_for:
-        return FeedVerdict(h, FeedState.SILENT, since)
-    return FeedVerdict(h, FeedState.OK, h.last_new_at)
-
-
-def _age(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 120:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // 1440} days"
-
-
-def within_option(delta: timedelta) -> str:
-    """`delta` as `newsmon alerts retry --within` reads it, whole hours up: "24h"."""
-    return f"{-(-int(delta.total_seconds()) // 3600)}h"
 
 
 def _failed_alerts(
@@ -201,6 +76,22 @@ def _failed_alerts(
         ProblemKind.ALERTS_FAILED,
         f"{' and '.join(parts)}: `newsmon alerts retry --failed "
         f"--within {within_option(policy.failed_alerts_within)}` re-queues them",
+    )
+
+
+def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: HeldBack) -> Problem:
+    """Alerts switched off: deliberate, yet the channels hear nothing, which they cannot tell
+    from a quiet week; what waits and what a pass held back since the last alert went out."""
+    pending = sum(states.get("pending", 0) for states in alerts.values())
+    since = send = ""
+    if (first := held.first) is not None:
+        since = f" since {first:%Y-%m-%d %H:%M} UTC ({_age(now - first)})"
+        send = f", which `newsmon backfill --since {first:%Y-%m-%d} --alerts` sends once on"
+    return Problem(
+        ProblemKind.ALERTS_OFF,
+        f"alerts are off (alerts.enabled: false): nothing is posted to the topic channels, no "
+        f"digest; {pending} alert(s) pending, kept for when they are on; {held.count} held "
+        f"back (skipped) as first seen{since}{send}",
     )
 
 
@@ -317,6 +208,8 @@ def assess(
     failed: Mapping[str, int] | None = None,
     ops_refused: ChannelBlock | None = None,
     failed_replies: Mapping[str, int] | None = None,
+    alerts_off: HeldBack | None = None,
+    twins: Collection[str] = (),
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -328,7 +221,9 @@ def assess(
     `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`;
     `failed_replies`, likewise the thread replies (a posted story's "also reported by");
     `ops_refused`, the operations channel when Slack refused its last notice for a reason
-    that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`).
+    that does not heal by itself (`not_in_channel`, `channel_not_found`, `is_archived`);
+    `alerts_off`, when `alerts.enabled` is false, the alerts held back since the last posted;
+    `twins`, the feeds read as another (`newsmon.feed_twins`): never fetched, so never judged.
     """
     policy = policy or HealthPolicy()
     problems: list[Problem] = []
@@ -374,8 +269,13 @@ def assess(
                 "no feed is enabled in the configuration: passes complete, nothing is monitored",
             )
         )
-    verdicts = [judge_feed(h, now, policy) for h in feeds if enabled is None or h.name in enabled]
-    for v in verdicts:
+    verdicts = [
+        FeedVerdict(h, FeedState.TWIN) if h.name in twins else judge_feed(h, now, policy)
+        for h in feeds
+        if enabled is None or h.name in enabled
+    ]
+    judged = [v for v in verdicts if v.state is not FeedState.TWIN]  # what it last did is old
+    for v in judged:
         if v.state is FeedState.FAILING_TOO_LONG:
             since = f"{_age(now - v.since)}" if v.since else "ever"
             problems.append(
@@ -394,7 +294,7 @@ def assess(
                     v.health.name,
                 )
             )
-    for v in verdicts:
+    for v in judged:
         h = v.health
         if (
             policy.unread_share > 0
@@ -444,6 +344,8 @@ def assess(
                 channel,
             )
         )
+    if alerts_off is not None:
+        problems.append(_alerts_off(now, alerts, alerts_off))
     problems += _unfinished_digests(now, digests)
     if ops_refused is not None:
         problems.append(

@@ -46,6 +46,9 @@ from newsmon.alerts import MAX_SECTION_CHARS, Marker, Message, clip_escaped, sla
 from newsmon.bounds import clean_text
 from newsmon.corpus.records import Announced
 from newsmon.health import FeedVerdict, HealthReport, Problem, ProblemKind, within_option
+from newsmon.notice_kinds import HINTS as HINTS
+from newsmon.notice_kinds import TITLES as TITLES
+from newsmon.notice_kinds import UNANNOUNCED as UNANNOUNCED
 from newsmon.urls import hide_secrets, shown_url
 
 NOTICE_EVENT = "newsmon_notice"
@@ -76,61 +79,6 @@ PAUSE_AT_LEAST = timedelta(hours=1)
 GROUP_WINDOW = timedelta(hours=2)
 MAX_DETAIL_CHARS = 300  # what the health check said about one problem, as shown
 MAX_KEY_CHARS = 300
-
-TITLES: dict[ProblemKind, str] = {
-    ProblemKind.NO_PASS: "no monitoring pass has completed",
-    ProblemKind.STALE: "monitoring passes are late",
-    ProblemKind.LAST_PASS_FAILED: "the last monitoring pass failed",
-    ProblemKind.PASS_STUCK: "a monitoring pass is stuck",
-    ProblemKind.FEED_FAILING: "feed failing",
-    ProblemKind.FEED_SILENT: "feed silent",
-    ProblemKind.PAGES_UNREAD: "article pages cannot be read",
-    ProblemKind.ALERTS_STUCK: "alerts cannot be delivered",
-    ProblemKind.ALERTS_FAILED: "alerts gave up, stories not posted",
-    ProblemKind.INDEX_BEHIND: "near-duplicate index behind",
-    ProblemKind.ENTRIES_FAILING: "feed entries failing",
-    ProblemKind.NO_FEEDS: "no feed enabled",
-    ProblemKind.HISTORY_UNREADABLE: "channel history cannot be read",
-    ProblemKind.DIGEST_UNFINISHED: "digest not finished",
-    ProblemKind.OPS_CHANNEL_REFUSED: "Slack refuses the operations channel",
-}
-
-HINTS: dict[ProblemKind, str] = {
-    ProblemKind.NO_PASS: "check the Prefect worker and the deployment; `newsmon runs`",
-    ProblemKind.STALE: "check the Prefect worker and schedule; `newsmon runs`",
-    ProblemKind.LAST_PASS_FAILED: "`newsmon runs` and the run's log in Prefect say why",
-    ProblemKind.PASS_STUCK: "look for a hung worker in Prefect; `newsmon runs`",
-    ProblemKind.FEED_FAILING: (
-        "open the feed's URL; `newsmon feeds` shows its last error; disable it if it is gone"
-    ),
-    ProblemKind.FEED_SILENT: "check that the site still publishes there; `newsmon feeds`",
-    ProblemKind.PAGES_UNREAD: "the site blocks or drops downloads; `newsmon feeds`",
-    ProblemKind.ALERTS_STUCK: (
-        "invite the bot to the channel or fix its name (`newsmon slack check` says which); "
-        "each pass tries the channel again and posts them once it takes one"
-    ),
-    ProblemKind.ALERTS_FAILED: (
-        "`newsmon alerts --status failed` lists them; once Slack takes posts, "
-        "`newsmon alerts retry --failed --within {within}` re-queues them "
-        "(or `newsmon alerts retry ID…` with the ids `newsmon alerts` lists: 7 for alert #7, "
-        "r7 for thread reply r7)"
-    ),
-    ProblemKind.INDEX_BEHIND: "see the passes' warnings; `newsmon prune` clears it",
-    ProblemKind.ENTRIES_FAILING: "the pass's log names the entry; `newsmon feeds`",
-    ProblemKind.NO_FEEDS: "enable a feed in the configuration",
-    ProblemKind.HISTORY_UNREADABLE: (
-        "grant the bot channels:history (groups:history for a private channel), or configure "
-        "the channel's ID"
-    ),
-    ProblemKind.DIGEST_UNFINISHED: (
-        "the next monitoring pass finishes it once Slack takes it; `newsmon health` says why "
-        "it stopped"
-    ),
-    ProblemKind.OPS_CHANNEL_REFUSED: "invite the bot to the channel, or fix `slack.ops_channel`",
-}
-# Problems never announced in the operations channel: the channel Slack refuses is the one they
-# would be announced in, and the first notice that goes through there ends them.
-UNANNOUNCED = frozenset({ProblemKind.OPS_CHANNEL_REFUSED})
 
 
 def problem_key(problem: Problem) -> str:

@@ -8,22 +8,27 @@ operator who turned alerts off in an incident still saw the queue posted pass af
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from newsmon.cli import EXIT_CONFIG, app
+from newsmon.cli import EXIT_CONFIG, EXIT_UNHEALTHY, app
 from newsmon.clock import utcnow
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow
-from newsmon.pipeline import deliver
+from newsmon.pipeline import Context, deliver
+from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import run_digest
+from newsmon.pipeline.entries import alert_plan
+from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals
 from newsmon.slack import make_sender
 from tests.support.configs import write_config
-from tests.support.delivery import FAST, announce_alerts, context, queue_alerts
+from tests.support.delivery import FAST, MATCH, announce_alerts, context, new_article, queue_alerts
 from tests.support.fake_slack import FakeSlack
 
 
@@ -120,5 +125,74 @@ def test_backfill_alerts_with_alerts_off_queues_nothing_and_says_so(
     ctx = context(config, None)
     try:
         assert ctx.store.count_alerts(AlertStatus.PENDING) == 0
+    finally:
+        ctx.close()
+
+
+def _held_back_while_off(ctx: Context, count: int, prefix: str) -> None:
+    """Stories first seen while alerts are off, queued as a pass queues them (`alert_plan`)."""
+    _, status, note = alert_plan(ctx, [], None, utcnow())
+    for i in range(count):
+        ctx.store.add_article(
+            new_article(f"https://{prefix}.example/{i}", f"held {prefix} {i}", title=f"H{i}"),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+            status,
+            note,
+        )
+
+
+def _health(config: Path) -> tuple[int, dict[str, Any], str]:
+    done = CliRunner().invoke(app, ["health", "--json", "-c", str(config)])
+    text = CliRunner().invoke(app, ["health", "-c", str(config)])
+    return done.exit_code, json.loads(done.output), text.output
+
+
+def test_health_says_alerts_are_off_with_what_waits_and_what_was_held_back(
+    tmp_path: Path, db_url: str
+) -> None:
+    """With alerts off stories pile up unannounced: `newsmon health` (text, --json, and so the
+    operations channel's notices) said nothing of it and stayed healthy, for days. Now an
+    `alerts_off` problem names what waits (pending) and what was held back since the last
+    alert went out; held-back stories of an earlier switch-off are not counted."""
+    config = configure(tmp_path, db_url, enabled=False)
+    ctx = context(config, None)
+    try:
+        _held_back_while_off(ctx, 1, "earlier")  # an earlier switch-off, before the last post
+        announce_alerts(ctx.store, {"#news": 1})  # the last alert that went out
+        queue_alerts(ctx.store, {"#news": 2}, prefix="b")  # queued, kept pending while off
+        _held_back_while_off(ctx, 3, "now")  # first seen while off: skipped
+    finally:
+        ctx.close()
+    code, report, text = _health(config)
+    off = [p for p in report["problems"] if p["kind"] == "alerts_off"]
+    assert len(off) == 1, report["problems"]
+    assert "2 alert(s) pending" in off[0]["message"], off[0]
+    assert "3 held back" in off[0]["message"], off[0]
+    assert code == EXIT_UNHEALTHY and not report["healthy"]
+    assert "  alerts_off: " in text, text
+
+    configure(tmp_path, db_url, enabled=True)  # on again: no longer said
+    code, report, _ = _health(config)
+    assert all(p["kind"] != "alerts_off" for p in report["problems"]), report["problems"]
+
+
+def test_the_operations_channel_hears_once_that_alerts_are_off(
+    tmp_path: Path, fake: FakeSlack, db_url: str
+) -> None:
+    """The ops channel, which still gets notices while alerts are off, is told so once."""
+    ops = "#newsmon-ops"
+    config = write_config(
+        tmp_path, database_url=db_url, slack={**FAST, "ops_channel": ops}, alerts={"enabled": False}
+    )
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#news": 1})
+        for _ in range(2):  # a second pass says nothing more
+            announce_health(ctx, health_report(ctx.store, ctx.config, utcnow()))
+        texts = [p["blocks"][0]["text"]["text"] for p in fake.posts if p["channel"] == ops]
+        said = [t for t in texts if "alerts are off" in t]
+        assert len(said) == 1 and "1 alert(s) pending" in said[0], texts
     finally:
         ctx.close()

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text, update
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.clock import utcnow
+from newsmon.config import Config, load_config
+from newsmon.corpus import Store
+from newsmon.corpus.schema import ArticleRow, FeedRow
 from newsmon.devsite import serve
+from newsmon.health import ProblemKind
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from newsmon.pipeline.checkup import health_report
 from tests.integration.test_keyed_feed_upgrade import _page
-from tests.support.configs import make_config
+from tests.support.configs import make_config, write_config
 
 
 def _count(db_url: str, table: str) -> int:
@@ -128,3 +136,91 @@ def test_a_feed_that_moved_where_no_other_is_is_still_to_be_updated(
     shown = CliRunner().invoke(app, ["feeds", "--config", str(tmp_path / "newsmon.yaml")])
     assert "/feed.xml: update the configuration" in shown.output, shown.output
     assert "same feed" not in shown.output
+
+
+def test_a_twin_is_not_called_silent_when_it_is_not_fetched(tmp_path: Path, db_url: str) -> None:
+    """A feed read as its twin gets no checks nor sightings of its own: once `silent_for` had
+    passed since it was last read, `newsmon health` called it silent ("brought no new article
+    for 10 days"), the wrong reason, and `newsmon feeds --json` showed it `silent`. Its state
+    is `twin` now, never a problem (each pass's warning already says to remove one)."""
+    url = "https://wire.example/feed.xml"
+    feeds = [("wire", url), ("wire-again", url + "?utm_source=rss")]
+    config = write_config(tmp_path, feeds=feeds, database_url=db_url)
+    store = Store.open(db_url)
+    try:
+        then = utcnow() - timedelta(days=10)
+        for name, address in feeds:  # both read once, ten days ago; since, only `wire` is
+            store.sync_feed(name, address, "en")
+        with store.session() as s:
+            s.execute(
+                update(FeedRow).values(created_at=then, last_checked_at=then, last_success_at=then)
+            )
+            s.execute(
+                update(FeedRow).where(FeedRow.name == "wire").values(last_checked_at=utcnow())
+            )
+        report = health_report(store, load_config(config), utcnow())
+    finally:
+        store.close()
+    states = {v.health.name: v.state.value for v in report.feeds}
+    assert states["wire-again"] == "twin", states
+    silent = [p.subject for p in report.problems if p.kind is ProblemKind.FEED_SILENT]
+    assert silent == ["wire"], report.problems  # the feed read is judged as before
+    listed = CliRunner().invoke(app, ["feeds", "--json", "-c", str(config)])
+    by_name = {f["name"]: f for f in json.loads(listed.output)["feeds"]}
+    assert by_name["wire-again"]["state"] == "twin", by_name["wire-again"]
+    assert by_name["wire-again"]["same_feed_as"] == "wire"
+
+
+def test_a_twin_s_pages_waiting_for_a_retry_are_still_read(tmp_path: Path, db_url: str) -> None:
+    """A feed stored a story from its teaser (its page timed out) and became a twin before the
+    page's retry: the twin is not fetched, and its pages were never tried again (the first
+    feed knows the story, so fetches no page either): the story stayed a teaser, what its page
+    would have shown never classified. They are tried under the twin's claim, as a feed's that
+    is not due, without fetching it."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text("version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n")
+    (tmp_path / "p0.html").write_text(_page(0))
+
+    def one_pass(config: Config) -> None:
+        ctx = Context.open(config)
+        try:
+
+            async def go() -> None:
+                async with ctx.fetching() as fetcher:
+                    await process_feeds(ctx, fetcher, config.feeds, force=True)
+
+            asyncio.run(go())
+        finally:
+            ctx.close()
+
+    with serve(tmp_path) as site:
+        (tmp_path / "feed.xml").write_text(_rss(site.base, 1))
+        options: dict[str, Any] = {
+            "base": site.base,
+            "database_url": db_url,
+            "topics": topics,
+            "default_channel": "#news",
+        }
+        site.routes["/p0.html"] = {"status": 503}  # down: the story is stored from its teaser
+        one_pass(make_config(tmp_path, feeds=[("wire-again", "/feed.xml")], **options))
+        del site.routes["/p0.html"]
+        engine = create_engine(db_url)
+        try:
+            with engine.begin() as con:  # its retry is due now
+                waiting = con.execute(
+                    update(ArticleRow)
+                    .where(ArticleRow.page_retry_at.is_not(None))
+                    .values(page_retry_at=utcnow() - timedelta(minutes=1))
+                ).rowcount
+            assert waiting == 1
+            twins = [("wire", "/feed.xml?utm_source=rss"), ("wire-again", "/feed.xml")]
+            one_pass(make_config(tmp_path, feeds=twins, **options))
+            with engine.connect() as con:
+                left = con.execute(
+                    select(func.count()).where(ArticleRow.page_retry_at.is_not(None))
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        asked = site.paths_requested()
+    assert asked.count("/p0.html") == 2, asked
+    assert left == 0

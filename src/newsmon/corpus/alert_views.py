@@ -1,11 +1,12 @@
 """What health reads of the outbox beyond its counts: the alerts (and thread replies) that gave
-up recently.
+up recently, and those held back while alerts are off.
 
 Reads only; queueing, claiming and recording alerts is `Outbox`'s job.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -13,6 +14,18 @@ from sqlalchemy import func, select
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, ReplyRow
+
+# The note of an alert held back (`skipped`) because `alerts.enabled` is false when its story
+# was first seen: what tells those apart from stories too old or backfilled without --alerts.
+ALERTS_OFF_NOTE = "alerts disabled in config"
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Alerts held back while alerts are off, since the last one posted, and the first's time."""
+
+    count: int
+    first: datetime | None
 
 
 class AlertViews:
@@ -45,3 +58,16 @@ class AlertViews:
         )
         with self._db.session() as s:
             return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}
+
+    def held_back_while_off(self) -> HeldBack:
+        """Alerts held back because alerts were off, queued after the last alert posted: those of
+        this switch-off, not of an earlier one since which alerts went out again."""
+        with self._db.session() as s:
+            last_sent = s.execute(select(func.max(AlertRow.sent_at))).scalar_one()
+            query = select(func.count(), func.min(AlertRow.created_at)).where(
+                AlertRow.status == AlertStatus.SKIPPED, AlertRow.last_error == ALERTS_OFF_NOTE
+            )
+            if last_sent is not None:
+                query = query.where(AlertRow.created_at > last_sent)
+            count, first = s.execute(query).one()
+        return HeldBack(int(count), first)

@@ -9,6 +9,7 @@ from newsmon.config import Config
 from newsmon.corpus import Store
 from newsmon.corpus.records import ChannelBlock, RunStatus, UnfinishedDigest
 from newsmon.digest import RUNNING_WITHIN
+from newsmon.feed_twins import configured_twins
 from newsmon.health import HealthPolicy, HealthReport, IndexBacklog, assess
 from newsmon.pipeline.retention import pending_prune
 from newsmon.verdict import STREAK_LOOKBACK
@@ -37,6 +38,8 @@ def health_report(
         failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
         failed_replies=store.alert_views.failed_replies_since(now - policy.failed_alerts_within),
         ops_refused=_ops_refused(store, config),
+        alerts_off=None if config.alerts.enabled else store.alert_views.held_back_while_off(),
+        twins=configured_twins([f for f in config.feeds if f.enabled], store.feeds.moves()),
     )
 
 

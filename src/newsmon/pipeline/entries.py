@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from newsmon import alerts as alerting
 from newsmon import poll
 from newsmon.config import Config, FeedConfig
+from newsmon.corpus.alert_views import ALERTS_OFF_NOTE
 from newsmon.corpus.records import (
     TEASER_SOURCES,
     AlertStatus,
@@ -172,7 +173,7 @@ def alert_plan(
     )
     cfg = ctx.config.alerts
     if not cfg.enabled:
-        return channels, AlertStatus.SKIPPED, "alerts disabled in config"
+        return channels, AlertStatus.SKIPPED, ALERTS_OFF_NOTE
     limit = cfg.max_age_hours
     if limit is not None and published is not None and now - published > timedelta(hours=limit):
         return channels, AlertStatus.SKIPPED, f"older than {limit:g} h when first seen"

@@ -46,8 +46,10 @@ async def process_feed(
     state: FeedState | None = None,
     pages_due: bool = True,
     pages_until: float | None = None,
+    pages_only: bool = False,
 ) -> FeedOutcome:
     """Fetch one feed and store what is new in it; never raises for a bad feed or page.
+    `pages_only` (a twin, read as another feed) tries its pages as if it were not due.
     Without `pages_due` (the pass knows it has no page due for another download) the look-up
     of such pages is skipped; with it, they are tried even when the feed is not due.
     `pages_until` (the event loop's time) ends the pages' turns sooner than the feed's budget."""
@@ -59,9 +61,9 @@ async def process_feed(
         deadline = min(deadline, pages_until)
     if state is None:
         state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
-    if not force and state.next_check_at is not None and state.next_check_at > now:
-        outcome.not_due = True
-        outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
+    if pages_only or (not force and state.next_check_at is not None and state.next_check_at > now):
+        outcome.not_due, due_at = True, state.next_check_at
+        outcome.next_check = poll.NextCheck(due_at, "not due") if due_at is not None else None
         if pages_due:  # the feed's schedule (a publisher's long TTL, a backoff) is not its pages'
             await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
             _note_deferred(ctx, feed, outcome)
@@ -356,9 +358,10 @@ async def process_feeds(
     done: list[int] = []  # finished feeds whose claims go back with the next claim
 
     async def one(feed: FeedConfig) -> FeedOutcome:
-        if feed.name in twins:
-            return _twin(feed, twins[feed.name], ctx.config.feeds)
         feed_id = states[feed.name].id
+        twin = _twin(feed, twins[feed.name], ctx.config.feeds) if feed.name in twins else None
+        if twin is not None and feed_id not in pages_due:
+            return twin
         async with slots:
             release, done[:] = done[:], []
             try:
@@ -378,6 +381,8 @@ async def process_feeds(
                 done.extend(release)
                 raise
             state = claimed.get(feed_id)
+            if state is None and twin is not None:
+                return twin
             if state is None:
                 skipped = _not_claimed(feed, states[feed.name], now, force)
                 if skipped.taken:
@@ -388,7 +393,16 @@ async def process_feeds(
             held.append(feed_id)
             try:
                 due = feed_id in pages_due
-                return await _isolated(ctx, fetcher, feed, now, force, state, due, pages_until)
+                if twin is None:
+                    return await _isolated(ctx, fetcher, feed, now, force, state, due, pages_until)
+                # the pages its stored teasers wait for (the feed that reads it knows those
+                # stories, and fetches none of them): read under its claim, the feed not fetched
+                out = await _isolated(
+                    ctx, fetcher, feed, now, False, state, True, pages_until, True
+                )
+                out.warning = "; ".join(w for w in (twin.warning, out.warning) if w)
+                out.twin_of, out.next_check = twin.twin_of, None
+                return out
             finally:
                 held.remove(feed_id)
                 done.append(feed_id)
@@ -430,6 +444,7 @@ async def _isolated(
     state: FeedState,
     pages_due: bool,
     pages_until: float | None,
+    pages_only: bool = False,
 ) -> FeedOutcome:
     """`process_feed`, where an unexpected error (a bug, not a bad feed) fails this feed alone:
     recorded as its error, one line; the traceback goes to the debug log."""
@@ -443,6 +458,7 @@ async def _isolated(
             state=state,
             pages_due=pages_due,
             pages_until=pages_until,
+            pages_only=pages_only,
         )
     except Exception as exc:
         line = f"internal error: {error_line(exc)}"
