@@ -281,9 +281,11 @@ def lead_copy(
     of a summary-length item its opening contains (the teaser was stored first).
 
     Candidates share a band of the lead keys (articles stored before these keys have none and
-    are not found this way); each pair of one short and one long text within `STORY_WINDOW`
-    is compared (`dedup.lead_containment`); short pairs are `short_copy`'s, long ones the
-    signature's.
+    are not found this way); each pair with a short text within `STORY_WINDOW` is compared
+    (`dedup.lead_containment`): of two short ones, the shorter in the longer's opening (a
+    breaking line and the update that opens with it: their bodies' Jaccard is at most their
+    length ratio, under `short_copy`'s threshold once the update is 3 times longer); long
+    pairs are the signature's.
     """
     keys = lead_keys(article.title, article.text)
     if not keys:
@@ -304,6 +306,9 @@ def lead_copy(
             similarity = lead_containment(own, opening(found.title, found.text))
         elif own is None and other is not None:
             similarity = lead_containment(other, own_opening)
+        elif own is not None and other is not None:  # a breaking line and its longer update
+            shorter, longer = sorted((own, other), key=len)
+            similarity = lead_containment(shorter, longer)
         else:
             continue
         best = closer(best, Nearest(found.candidate.head_id, similarity))
