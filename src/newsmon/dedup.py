@@ -383,8 +383,9 @@ def told_apart(a: str, b: str) -> bool:
 # 주 = … 시간과 공간의..."): every part carries the note, so two parts' teasers are alike and tell
 # nothing of either story (real items: two parts of a weekly column a week apart joined at 0.77,
 # the later one never announced). Such a text joins no story and no story joins it by a
-# similarity rule; an identical body still joins by its hash. Only a note the brackets hold counts
-# ("[편집자주] …" does not say where the note ends). README "Deduplication".
+# similarity rule; an identical body joins by its hash only under the same headline
+# (`clusters.same_part`). Only a note the brackets hold counts ("[편집자주] …" does not say
+# where the note ends). README "Deduplication".
 
 _NOTE = re.compile(
     r"\s*([\[(【〔])\s*※?\s*(?:편집자\s*주|editor[’']?s?[’']?\s*note)\s*[=:：]", re.I
