@@ -172,3 +172,38 @@ def test_parts_whose_teasers_are_the_same_long_note_are_joined_only_to_their_own
     assert joined == [
         (lang, n, head) for lang in LONG_NOTES for n, head in enumerate((None, None, 1, 2), 1)
     ]
+
+
+def test_a_long_story_whose_editors_note_is_never_closed_still_joins_its_copies(
+    tmp_path: Path,
+) -> None:
+    """A page whose editor's note misses its closing bracket (a typo, or closed by another
+    bracket) read as nothing but a note to its end: the story and its copies joined nothing by
+    their text, so a copy under another headline was announced again. A note ends with its
+    paragraph at the latest; a teaser cut inside the note is still only a note."""
+    note = {
+        "ko": "[※ 편집자 주 = 매주 화요일 김도윤 교수가 AI 시대의 미디어 읽기를 짚어봅니다.】",
+        "en": "[Editor's note: Every Tuesday our science desk looks at one way people are fooled.",
+    }
+    paragraph = {
+        "ko": "지난달 부산의 한 70대 여성은 아들의 목소리로 걸려 온 전화를 받고 2천만원을 "
+        "송금했다. 목소리는 유튜브 영상 30초로 복제된 것이었다. 경찰은 비슷한 신고가 올해만 "
+        "40건을 넘었다고 밝혔다.",
+        "en": "Last month a woman in her seventies wired $15,000 after a call in her son's voice, "
+        "cloned from a 30-second video. Police say similar reports have passed forty this year.",
+    }
+    joined = []
+    for lang in ("ko", "en"):
+        story = "\n".join([note[lang]] + [f"{paragraph[lang]} ({n})" for n in range(12)])
+        copy = story.replace("(3)", "(3, updated)")
+        store = Store.open(f"sqlite:///{tmp_path / f'{lang}.db'}")
+        try:
+            store.add_article(new_article("https://a.example/1", story, signed=True, title="A"))
+            found = store.add_article(
+                new_article("https://b.example/9", copy, signed=True, title="B")
+            )
+            joined.append((lang, found.duplicate_of, found.duplicate_reason))
+        finally:
+            store.close()
+        assert note_only("T", note[lang])  # a teaser cut inside the note is only a note
+    assert joined == [("ko", 1, DuplicateReason.NEAR), ("en", 1, DuplicateReason.NEAR)]
