@@ -33,6 +33,7 @@ from newsmon.dedup import (
     jaccard_estimate,
     lead_containment,
     lead_keys,
+    normalise_text,
     note_only,
     opening,
     short_body,
@@ -122,6 +123,11 @@ class ClusterQueries(Protocol):
         """The first-stored article whose body has this hash."""
         ...
 
+    def titles_with_hash(self, content_hash: str, limit: int) -> list[Text]:
+        """At most `limit` articles whose body has this hash, first stored first, with their
+        headlines (no text)."""
+        ...
+
     def band_candidates(
         self, band_keys: Sequence[int], limit: int, when: datetime | None = None
     ) -> list[int]:
@@ -159,19 +165,36 @@ def find_cluster(
 ) -> ClusterMatch | None:
     """The cluster this article belongs to, or None for a story of its own. `when` is the
     article's `story_time`: similar texts count only from articles near it (None: any)."""
+    note = note_only(article.title, article.text)
     # the body's hash, then the one it had before invisible characters were folded (bodies
     # stored before keep theirs): the old one needs no lock, no writer stores such hashes now
     for digest in (article.content_hash, hash_before_folding(article.text)):
-        first = queries.first_with_hash(digest) if digest else None
+        if not digest:
+            continue
+        if note:  # the same note under another headline is another part of its series
+            first = same_part(queries, digest, article.title)
+        else:
+            first = queries.first_with_hash(digest)
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
-    if note_only(article.title, article.text):
+    if note:
         return None  # no story to compare (`dedup.note_only`)
     if article.signature is not None:
         found = near_copy(queries, article, when)
         if found is not None:
             return found
     return short_copy(queries, article, when) or lead_copy(queries, article, when)
+
+
+def same_part(queries: ClusterQueries, content_hash: str, title: str | None) -> Candidate | None:
+    """The first article with this hash under the same headline (normalised): a text that is
+    only an editor's note is every part of its series, so only the headline tells the part
+    (a copy of it keeps it; another part under the same note, cut at the same place, does not)."""
+    name = normalise_text(title or "")
+    for found in queries.titles_with_hash(content_hash, MAX_CANDIDATES):
+        if normalise_text(found.title or "") == name:
+            return found.candidate
+    return None
 
 
 def near_copy(
@@ -281,9 +304,11 @@ def lead_copy(
     of a summary-length item its opening contains (the teaser was stored first).
 
     Candidates share a band of the lead keys (articles stored before these keys have none and
-    are not found this way); each pair of one short and one long text within `STORY_WINDOW`
-    is compared (`dedup.lead_containment`); short pairs are `short_copy`'s, long ones the
-    signature's.
+    are not found this way); each pair with a short text within `STORY_WINDOW` is compared
+    (`dedup.lead_containment`): of two short ones, the shorter in the longer's opening (a
+    breaking line and the update that opens with it: their bodies' Jaccard is at most their
+    length ratio, under `short_copy`'s threshold once the update is 3 times longer); long
+    pairs are the signature's.
     """
     keys = lead_keys(article.title, article.text)
     if not keys:
@@ -304,6 +329,9 @@ def lead_copy(
             similarity = lead_containment(own, opening(found.title, found.text))
         elif own is None and other is not None:
             similarity = lead_containment(other, own_opening)
+        elif own is not None and other is not None:  # a breaking line and its longer update
+            shorter, longer = sorted((own, other), key=len)
+            similarity = lead_containment(shorter, longer)
         else:
             continue
         best = closer(best, Nearest(found.candidate.head_id, similarity))

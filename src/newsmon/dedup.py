@@ -383,8 +383,9 @@ def told_apart(a: str, b: str) -> bool:
 # 주 = … 시간과 공간의..."): every part carries the note, so two parts' teasers are alike and tell
 # nothing of either story (real items: two parts of a weekly column a week apart joined at 0.77,
 # the later one never announced). Such a text joins no story and no story joins it by a
-# similarity rule; an identical body still joins by its hash. Only a note the brackets hold counts
-# ("[편집자주] …" does not say where the note ends). README "Deduplication".
+# similarity rule; an identical body joins by its hash only under the same headline
+# (`clusters.same_part`). Only a note the brackets hold counts ("[편집자주] …" does not say
+# where the note ends). README "Deduplication".
 
 _NOTE = re.compile(
     r"\s*([\[(【〔])\s*※?\s*(?:편집자\s*주|editor[’']?s?[’']?\s*note)\s*[=:：]", re.I
@@ -396,7 +397,8 @@ NOTE_SEARCH_CHARS = 2000
 
 def note_only(title: str | None, text: str | None) -> bool:
     """Whether a text (headline line aside) is an editor's note in brackets and, after it, less
-    than MIN_SHORT_BODY_CHARS of anything else (the feed cut the text inside the note)."""
+    than MIN_SHORT_BODY_CHARS of anything else (the feed cut the text inside the note). A note
+    never closed holds a summary-length text to its end, a longer one to the end of its line."""
     if not text or not _NOTE.search(text[:NOTE_SEARCH_CHARS]):
         return False  # the common case, without normalising a line of a long text
     body = _without_headline(title, text, normalise_text)
@@ -408,7 +410,14 @@ def note_only(title: str | None, text: str | None) -> bool:
         depth += (body[at] == opened) - (body[at] == _CLOSE[opened])
         if not depth:
             return len(normalise_text(body[at + 1 :])) < MIN_SHORT_BODY_CHARS
-    return True  # never closed: the text ends inside the note
+    # never closed: a summary-length text ends inside the note (the feed cut it); a longer one
+    # only lost its bracket (a typo, another bracket), and its note ends with its line: read as
+    # all note, a page's whole story joined none of its copies
+    if len(body) <= SHORT_TEXT_BASE and len(normalise_text(body)) < SHORT_BODY_CHARS:
+        return True
+    line_end = body.find("\n", found.end())
+    rest = "" if line_end < 0 else body[line_end:]
+    return len(normalise_text(rest)) < MIN_SHORT_BODY_CHARS
 
 
 # --- a teaser and the opening of a long article -----------------------------------------------

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
-from newsmon.dedup import MIN_SIGNATURE_CHARS, normalise_text, short_body
+from newsmon.dedup import MIN_SIGNATURE_CHARS, content_hash, normalise_text, note_only, short_body
 from tests.support.articles import new_article
 from tests.support.dedup_set import (
     SHORT_VARIANTS,
@@ -126,3 +126,84 @@ def test_a_teaser_that_is_only_a_note_is_joined_to_no_other_part(tmp_path: Path)
         if found.duplicate_of is not None:
             joined.append((piece.lang, long, first, found.duplicate_reason))
     assert joined == []
+
+
+LONG_NOTES = {
+    "ko": (
+        "[※ 편집자 주 = 국내 성인 열 명 가운데 일곱 명이 생성형 인공지능(AI) 서비스를 한 번 이상 "
+        "써 봤다고 합니다. 하지만 AI가 만든 글과 영상을 가려내는 법을 배운 적은 거의 없습니다. "
+        "연합뉴스는 매주 한 차례 김도윤 교수의 칼럼을 통해 딥페이크와 목소리 복제, 가짜 뉴스를 "
+        "알아보는 법과 가정과 학교에서 할 수 있는 일을 차례로 짚어봅니다. 이번 연재는 모두 여덟 "
+        "편으로 이어지며, 독자 여러분의 질문도 받아..."
+    ),
+    "en": (
+        "[Editor's note: Seven in ten adults have now used a generative AI service at least once, "
+        "yet few were ever taught how to tell a machine-made text or video from a real one. Every "
+        "week this spring our science desk looks at one way people are fooled, from cloned voices "
+        "and fake receipts to synthetic news anchors, and at what families and schools can do "
+        "about it. The series runs to eight parts, and readers..."
+    ),
+}
+
+
+def test_parts_whose_teasers_are_the_same_long_note_are_joined_only_to_their_own_copies(
+    tmp_path: Path,
+) -> None:
+    """Two parts of a series whose feed summaries are the series' editor's note, cut at the
+    same place (200+ characters: a body hash), were one story by that hash: the next part was
+    never announced. The note tells nothing of either part; only the headline does. A copy of
+    one part (same headline, another address) still joins it by the hash."""
+    joined = []
+    for lang, note in LONG_NOTES.items():
+        assert note_only("T", note) and content_hash(note)
+        parts = [
+            ("[테크 산책] 딥페이크 시대, 무엇을 믿을까 ②", "https://aidaily.example/column/2"),
+            ("[테크 산책] 목소리 복제, 전화 한 통의 위험 ③", "https://aidaily.example/column/3"),
+            ("[테크 산책] 딥페이크 시대, 무엇을 믿을까 ②", "https://portal.example/news/77"),
+            ("[테크 산책] 목소리 복제, 전화 한 통의 위험 ③", "https://portal.example/news/78"),
+        ]
+        store = Store.open(f"sqlite:///{tmp_path / f'{lang}.db'}")
+        try:
+            for url, title in ((u, t) for t, u in parts):
+                found = store.add_article(new_article(url, note, signed=True, title=title))
+                joined.append((lang, found.id, found.duplicate_of))
+        finally:
+            store.close()
+    assert joined == [
+        (lang, n, head) for lang in LONG_NOTES for n, head in enumerate((None, None, 1, 2), 1)
+    ]
+
+
+def test_a_long_story_whose_editors_note_is_never_closed_still_joins_its_copies(
+    tmp_path: Path,
+) -> None:
+    """A page whose editor's note misses its closing bracket (a typo, or closed by another
+    bracket) read as nothing but a note to its end: the story and its copies joined nothing by
+    their text, so a copy under another headline was announced again. A note ends with its
+    paragraph at the latest; a teaser cut inside the note is still only a note."""
+    note = {
+        "ko": "[※ 편집자 주 = 매주 화요일 김도윤 교수가 AI 시대의 미디어 읽기를 짚어봅니다.】",
+        "en": "[Editor's note: Every Tuesday our science desk looks at one way people are fooled.",
+    }
+    paragraph = {
+        "ko": "지난달 부산의 한 70대 여성은 아들의 목소리로 걸려 온 전화를 받고 2천만원을 "
+        "송금했다. 목소리는 유튜브 영상 30초로 복제된 것이었다. 경찰은 비슷한 신고가 올해만 "
+        "40건을 넘었다고 밝혔다.",
+        "en": "Last month a woman in her seventies wired $15,000 after a call in her son's voice, "
+        "cloned from a 30-second video. Police say similar reports have passed forty this year.",
+    }
+    joined = []
+    for lang in ("ko", "en"):
+        story = "\n".join([note[lang]] + [f"{paragraph[lang]} ({n})" for n in range(12)])
+        copy = story.replace("(3)", "(3, updated)")
+        store = Store.open(f"sqlite:///{tmp_path / f'{lang}.db'}")
+        try:
+            store.add_article(new_article("https://a.example/1", story, signed=True, title="A"))
+            found = store.add_article(
+                new_article("https://b.example/9", copy, signed=True, title="B")
+            )
+            joined.append((lang, found.duplicate_of, found.duplicate_reason))
+        finally:
+            store.close()
+        assert note_only("T", note[lang])  # a teaser cut inside the note is only a note
+    assert joined == [("ko", 1, DuplicateReason.NEAR), ("en", 1, DuplicateReason.NEAR)]

@@ -53,6 +53,10 @@ class Corpus:
     def first_with_hash(self, content_hash: str) -> Candidate | None:
         return next((Candidate(a, d) for a, d, h, _, _ in self.articles if h == content_hash), None)
 
+    def titles_with_hash(self, content_hash: str, limit: int) -> list[clusters.Text]:
+        found = [(a, d) for a, d, h, _, _ in self.articles if h == content_hash][:limit]
+        return [clusters.Text(Candidate(a, d), self.titled[a], None) for a, d in found]
+
     def band_candidates(
         self, band_keys: Sequence[int], limit: int, when: datetime | None = None
     ) -> list[int]:

@@ -60,6 +60,17 @@ class ClusterQueries:
         ).first()
         return None if found is None else clusters.Candidate(found[0], found[1])
 
+    def titles_with_hash(self, content_hash: str, limit: int) -> list[clusters.Text]:
+        return [
+            clusters.Text(clusters.Candidate(cid, head), title, None)
+            for cid, head, title in self._s.execute(
+                select(ArticleRow.id, ArticleRow.duplicate_of_id, ArticleRow.title)
+                .where(ArticleRow.content_hash == content_hash)
+                .order_by(ArticleRow.id)
+                .limit(limit)
+            )
+        ]
+
     def band_candidates(
         self, band_keys: Sequence[int], limit: int, when: datetime | None = None
     ) -> list[int]:

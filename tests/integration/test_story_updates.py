@@ -1,0 +1,130 @@
+"""One story told several times by the news cycle: a one-line breaking item ("[속보]",
+"BREAKING"), then a longer version ("(종합)", "UPDATE 1") under a new headline and URL that
+opens with the breaking line and adds paragraphs. Each later version joins the first one's
+cluster (never a second alert); another announcement by the same ministry or company the same
+day, told with the same dateline and lede words, and an analysis piece on the story stay apart.
+Texts written for newsmon (names and figures made up). Real Store on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsmon.corpus import Store
+from newsmon.dedup import normalise_text
+from tests.support.articles import new_article
+
+T0 = datetime(2025, 2, 17, 6, tzinfo=UTC)
+KO_DATELINE = "(서울=연합뉴스) 김철수 기자 = "
+KO_BREAKING = (
+    KO_DATELINE + "과학기술정보통신부는 17일 총 2조원 규모의 국가 AI 컴퓨팅 센터를 구축할 민간 "
+    "사업자를 다음 달 공모한다고 밝혔다."
+)
+KO_UPDATE = (
+    KO_BREAKING + " 과기정통부는 이날 정부서울청사에서 브리핑을 열고 민관 합작 특수목적법인 형태로 "
+    "센터를 세우며, 2030년까지 첨단 GPU 1만5000장을 확보하겠다고 설명했다. 센터는 수도권 밖에 "
+    "짓는 것을 원칙으로 하며, 전력 공급 여건과 지방자치단체의 지원 계획을 심사에 반영한다. 공모는 "
+    "2월 말 시작해 4월 중 사업자를 선정할 계획이다. 유상임 장관은 대학과 스타트업이 GPU를 부담 "
+    "없이 쓸 수 있도록 하겠다고 말했다."
+)
+EN_BREAKING = (
+    "OpenAI said on Friday it would make its o3-mini reasoning model available to free ChatGPT "
+    "users for the first time, starting today."
+)
+EN_UPDATE = (
+    EN_BREAKING + " The company said paying subscribers would get higher rate limits and a "
+    '"high" setting that spends more compute on each answer, and developers get it through '
+    "the API. The release comes days after Chinese "
+    "startup DeepSeek unsettled investors with a cheap open-weights reasoning model, and as "
+    "OpenAI seeks new funding at a valuation reported near $300 billion."
+)
+VERSIONS = {
+    "ko": [
+        ('[속보] 과기정통부 "국가 AI 컴퓨팅 센터 사업자 다음 달 공모"', KO_BREAKING),
+        ('과기정통부, 2조원 국가AI컴퓨팅센터 공모…"GPU 1만5천장 확보"(종합)', KO_UPDATE),
+    ],
+    "en": [
+        ("BREAKING: OpenAI makes o3-mini free for ChatGPT users", EN_BREAKING),
+        ("UPDATE 1-OpenAI opens o3-mini to free users as DeepSeek pressure mounts", EN_UPDATE),
+    ],
+}
+# the same desk, the same day, the same lede words: other stories
+OTHERS = {
+    "ko": [
+        (
+            '[속보] 과기정통부 "AI 대학원 10곳 새로 지정…1천억원 지원"',
+            KO_DATELINE + "과학기술정보통신부는 17일 총 1천억원 규모의 AI 대학원 지원 사업을 통해 "
+            "올해 대학원 10곳을 새로 지정한다고 밝혔다.",
+        ),
+        (
+            "[분석] 2조원 AI 컴퓨팅 센터, 전기는 어디서 오나",
+            "정부가 17일 발표한 국가 AI 컴퓨팅 센터 공모를 두고 전력 업계의 걱정이 크다. GPU "
+            "1만5000장을 돌리려면 중소 도시 하나가 쓰는 전기가 필요하지만, 수도권 밖 후보지 "
+            "가운데 송전망 여유가 있는 곳은 손에 꼽는다. 한 발전사 관계자는 센터 부지보다 "
+            "전기를 끌어올 길을 먼저 정해야 한다고 말했다.",
+        ),
+    ],
+    "en": [
+        (
+            "BREAKING: OpenAI launches Deep Research agent for Pro users",
+            "OpenAI said on Friday it would launch Deep Research, an agent that browses the web "
+            "for its Pro users, starting today in the United States.",
+        ),
+        (
+            "Analysis: Why OpenAI gave o3-mini away",
+            "Giving a reasoning model to free ChatGPT users costs OpenAI real compute, and the "
+            "timing says more about DeepSeek than about o3-mini: analysts see a price war on "
+            "reasoning models that the cheapest open-weights rival has already started, and "
+            "a company that needs its user numbers to keep climbing before a new funding round.",
+        ),
+    ],
+}
+
+
+def _store(db_url: str, texts: list[tuple[str, str]]) -> list[int | None]:
+    """Store the texts in order, an hour apart (feed teasers: no headline line), and return
+    each one's cluster head (None: a story of its own)."""
+    store = Store.open(db_url)
+    try:
+        heads = []
+        for n, (title, text) in enumerate(texts):
+            article = new_article(
+                f"https://news{n}.example/{n}",
+                text,
+                signed=True,
+                title=title,
+                published_at=T0 + timedelta(hours=n),
+            )
+            stored = store.add_article(article)
+            heads.append(stored.duplicate_of)
+        return heads
+    finally:
+        store.close()
+
+
+def test_the_breaking_items_are_short_and_the_updates_several_times_longer() -> None:
+    """What makes the case: too short for a signature, under a third of the update."""
+    for breaking, update in VERSIONS.values():
+        short, long = normalise_text(breaking[1]), normalise_text(update[1])
+        assert 80 <= len(short) < 200 and 3 * len(short) < len(long) < 500
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("later_first", [False, True])
+def test_a_breaking_item_and_its_longer_update_are_one_story(
+    db_url: str, lang: str, later_first: bool
+) -> None:
+    """The update (or, read first, the breaking item) joins the other's cluster: before, the
+    two bodies scored under the short-item rule's 0.3 (one is a third of the other) and the
+    lead rule compared only a short body with a long one, so the update was announced again."""
+    versions = VERSIONS[lang][::-1] if later_first else VERSIONS[lang]
+    assert _store(db_url, versions) == [None, 1]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_other_stories_of_the_same_desk_and_day_stay_apart(db_url: str, lang: str) -> None:
+    """Another announcement under the same dateline and lede words, and an analysis piece on
+    the story, are stories of their own, stored after the breaking item and its update."""
+    assert _store(db_url, VERSIONS[lang] + OTHERS[lang]) == [None, 1, None, None]
