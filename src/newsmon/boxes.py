@@ -132,3 +132,43 @@ def prune_titled_boxes(root: Any) -> int:
                 parent.remove(element)
         removed += 1
     return removed
+
+
+# blocks that may be a line of hashtags
+_TAG_BLOCKS = ("p", "div", "ul", "ol", "dl", "section", "aside")
+# a hashtag: "#" then up to this many characters
+_MAX_TAG = 40
+_MAX_TAG_TEXT = 2_000
+
+
+def _all_hashtags(element: Any) -> bool:
+    """Whether the element's whole text is two or more hashtags ("#오픈소스 AI #탈옥"); reads a
+    bounded part of the element whatever it holds."""
+    pieces = list(islice(element.itertext(), 4 * _MAX_PIECES + 1))
+    if len(pieces) > 4 * _MAX_PIECES:
+        return False
+    text = "".join(pieces).strip()
+    if not text.startswith("#") or len(text) > _MAX_TAG_TEXT:
+        return False
+    tags = text[1:].split("#")
+    return len(tags) >= 2 and all(0 < len(tag.strip()) <= _MAX_TAG for tag in tags)
+
+
+def prune_hashtag_blocks(root: Any) -> int:
+    """Remove from the tree `root` (lxml) every block whose text is hashtags alone (see the
+    module's docstring), keeping the text that follows it; the number removed."""
+    doomed = [el for el in root.iter(*_TAG_BLOCKS) if _all_hashtags(el)]
+    removed = 0
+    for element in doomed:
+        parent = element.getparent()
+        if parent is None:
+            continue
+        if element.tail and element.tail.strip():
+            before = element.getprevious()
+            if before is not None:
+                before.tail = (before.tail or "") + element.tail
+            else:
+                parent.text = (parent.text or "") + element.tail
+        parent.remove(element)
+        removed += 1
+    return removed

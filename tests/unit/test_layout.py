@@ -10,7 +10,7 @@ from itertools import combinations
 import lxml.html
 import pytest
 
-from newsmon.boxes import prune_titled_boxes
+from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
 from newsmon.extract import extract_article
 from newsmon.layout import (
@@ -316,3 +316,40 @@ def test_titled_boxes_stay_linear_on_hostile_pages(body: str) -> None:
     started = time.process_time()
     prune_titled_boxes(root)
     assert time.process_time() - started < 10  # under 1 s; quadratic takes minutes
+
+
+@pytest.mark.parametrize(
+    ("name", "last"),
+    [
+        ("tags-harbor-ko", "조합은 9월까지 시범 운영한 뒤 시간을 확정한다."),
+        ("tags-ferry-en", "when the crossing is often cancelled for wind."),
+    ],
+)
+def test_a_line_of_hashtags_does_not_reach_the_body(name: str, last: str) -> None:
+    """Korean papers and blogs close a story with "#keyword" tags (not links): "#오픈소스 AI
+    #AI 기본법" made a fish-auction story match three topics."""
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and got.text.rstrip().endswith(last)
+    assert "#" not in got.text
+    rules = load_rules(SHIPPED_TOPICS)
+    assert [m.topic for m in rules.classify(got.title, got.text)] == []
+
+
+def test_only_a_block_of_hashtags_alone_goes() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div><p>Follow #AI and #opensource for more.</p>"
+        "<p><span>#오픈소스 AI</span> <span>#탈옥</span></p>after"
+        "<p>#MeToo</p><ul><li>#a</li><li>#b</li></ul>"
+        "<p>#" + "x" * 60 + " #y</p></div></body></html>"
+    )
+    assert prune_hashtag_blocks(root) == 2  # the spans', the list
+    assert (
+        root.text_content() == "Follow #AI and #opensource for more.after#MeToo#" + "x" * 60 + " #y"
+    )
+    hostile = lxml.html.fromstring("<html><body>" + "<div>#a #b" * 250 + "</body></html>")
+    started = time.process_time()
+    prune_hashtag_blocks(
+        lxml.html.fromstring("<html><body>" + "<p>#a #b</p>" * 50_000 + "</body></html>")
+    )
+    prune_hashtag_blocks(hostile)
+    assert time.process_time() - started < 10  # under 1 s
