@@ -22,6 +22,7 @@ import lxml.etree
 import trafilatura
 
 from newsmon.bounds import clean_text
+from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date, real_date
 from newsmon.feeds import html_to_text
@@ -333,13 +334,16 @@ def _author(value: Any) -> str | None:
 
 def _laid_out(data: bytes | str, url: str | None) -> Any:
     """The page's tree as trafilatura parses it, its hidden blocks removed, its layout tables
-    made blocks, its ``<br>`` runs paragraph breaks, and its lines and paragraphs of links to
-    other stories removed (`newsmon.layout`); the page itself when it does not parse."""
+    made blocks, its boxes of chrome known by their title and its lines of hashtags removed
+    (`newsmon.boxes`), its ``<br>`` runs paragraph breaks, and its lines and paragraphs of
+    links to other stories removed (`newsmon.layout`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     prune_hidden_blocks(tree)
     unwrap_layout_tables(tree)
+    prune_titled_boxes(tree)
+    prune_hashtag_blocks(tree)
     split_br_paragraphs(tree)
     prune_related_lines(tree, url)
     prune_link_paragraphs(tree)

@@ -10,6 +10,7 @@ from itertools import combinations
 import lxml.html
 import pytest
 
+from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
 from newsmon.extract import extract_article
 from newsmon.layout import (
@@ -20,7 +21,8 @@ from newsmon.layout import (
     split_br_paragraphs,
     unwrap_layout_tables,
 )
-from tests.conftest import ROOT
+from newsmon.rules import load_rules
+from tests.conftest import ROOT, SHIPPED_TOPICS
 
 PAGES = ROOT / "tests" / "data" / "chrome_pages"
 TABLE_PAGES = ("table-buses", "table-squid", "table-ai-act")
@@ -256,3 +258,98 @@ def test_a_hidden_print_copy_does_not_double_the_body() -> None:
     text = extract_article(data, url="https://news.hanbit-tv.example/view.do?ncd=7001").text
     assert text.count("시중은행들이 인공지능(AI) 상담 서비스를") == 1
     assert text.count("오픈소스") == 2  # the two mentions in passing, not four
+
+
+# a story whose container also holds boxes titled "많이 본 뉴스" / "Most read" (headlines with
+# summaries) and a comment thread titled "댓글 3" / "12 responses": (page, its last sentence)
+BOX_PAGES = (
+    ("box-market-ko", "야시장은 10월 말까지 이어진다."),
+    ("box-pool-en", "after a petition signed by more than 400 residents."),
+)
+BOX_CHROME = ("딥시크", "기본법", "탈옥", "weights", "AI Act", "jailbreak", "open-source", "댓글")
+
+
+@pytest.mark.parametrize(("name", "last"), BOX_PAGES, ids=[p[0] for p in BOX_PAGES])
+def test_titled_boxes_and_comments_inside_the_article_do_not_reach_the_body(
+    name: str, last: str
+) -> None:
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and got.text.rstrip().endswith(last)
+    assert [c for c in BOX_CHROME if c in got.text] == []
+    rules = load_rules(SHIPPED_TOPICS)
+    assert [m.topic for m in rules.classify(got.title, got.text)] == []
+
+
+def test_a_box_goes_by_its_title_and_the_story_around_it_stays() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div class='story'><h1>Pool reopens</h1>"
+        "<p>First part.</p><h2>Related work</h2><p>Kept: a subheading is no title.</p>"
+        "<div class='box'><header><h3>Trending</h3></header><ul></ul></div>"
+        "<p>Second part.</p>"
+        "<h3>Most read (12)</h3><div><a href='/1'>A</a><p>Summary A.</p></div>"
+        "<h4>Day</h4><p>Summary B.</p>"
+        "<h3>Facts</h3><p>Third part.</p>"
+        "<div class='cmt'><div class='head'><strong>댓글 3</strong></div><ul><li>chatter</li></ul></div>"
+        "<p><b>Tags</b> are the small print.</p>"
+        "</div></body></html>"
+    )
+    assert prune_titled_boxes(root) == 3
+    text = root.text_content()
+    for kept in ("Pool reopens", "First part.", "Related work", "Second part.", "Third part."):
+        assert kept in text
+    assert "Tags are the small print." in text  # a title opening a paragraph of prose: no box
+    for gone in ("Trending", "Most read", "Summary A.", "Summary B.", "댓글", "chatter"):
+        assert gone not in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<h3>Tags</h3><p>x</p>" * 20_000,
+        "<h2>Tags</h2>" + "<h3>Tags</h3>" * 20_000,
+        "<div><b>댓글</b>" * 20_000,
+    ],
+    ids=["sections", "nested-ranks", "nested-divs"],
+)
+def test_titled_boxes_stay_linear_on_hostile_pages(body: str) -> None:
+    root = lxml.html.fromstring(f"<html><body><div>{body}</div></body></html>")
+    started = time.process_time()
+    prune_titled_boxes(root)
+    assert time.process_time() - started < 10  # under 1 s; quadratic takes minutes
+
+
+@pytest.mark.parametrize(
+    ("name", "last"),
+    [
+        ("tags-harbor-ko", "조합은 9월까지 시범 운영한 뒤 시간을 확정한다."),
+        ("tags-ferry-en", "when the crossing is often cancelled for wind."),
+    ],
+)
+def test_a_line_of_hashtags_does_not_reach_the_body(name: str, last: str) -> None:
+    """Korean papers and blogs close a story with "#keyword" tags (not links): "#오픈소스 AI
+    #AI 기본법" made a fish-auction story match three topics."""
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and got.text.rstrip().endswith(last)
+    assert "#" not in got.text
+    rules = load_rules(SHIPPED_TOPICS)
+    assert [m.topic for m in rules.classify(got.title, got.text)] == []
+
+
+def test_only_a_block_of_hashtags_alone_goes() -> None:
+    root = lxml.html.fromstring(
+        "<html><body><div><p>Follow #AI and #opensource for more.</p>"
+        "<p><span>#오픈소스 AI</span> <span>#탈옥</span></p>after"
+        "<p>#MeToo</p><ul><li>#a</li><li>#b</li></ul>"
+        "<p>#" + "x" * 60 + " #y</p></div></body></html>"
+    )
+    assert prune_hashtag_blocks(root) == 2  # the spans', the list
+    assert (
+        root.text_content() == "Follow #AI and #opensource for more.after#MeToo#" + "x" * 60 + " #y"
+    )
+    hostile = lxml.html.fromstring("<html><body>" + "<div>#a #b" * 250 + "</body></html>")
+    started = time.process_time()
+    prune_hashtag_blocks(
+        lxml.html.fromstring("<html><body>" + "<p>#a #b</p>" * 50_000 + "</body></html>")
+    )
+    prune_hashtag_blocks(hostile)
+    assert time.process_time() - started < 10  # under 1 s
