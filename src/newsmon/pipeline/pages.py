@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
@@ -18,10 +20,24 @@ from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.turns import NoTimeForWork, OutOfTime
-from newsmon.urls import canonical_url
+from newsmon.urls import canonical_url, shown_url
 
 # Articles stored from given pages are attributed to this pseudo-feed unless `--feed` names one.
 PAGES_FEED = "backfill"
+
+
+class PageUrl(SecretStr):
+    """A given page's address as a flow parameter: Prefect keeps a flow run's parameters in its
+    database and shows them in its UI, and a page may carry its key (`?apikey=`,
+    `user:password@`). Prefect stores a secret parameter as its `str`, here the `shown_url`
+    form (the operator still sees which page); the flow reads the address with
+    `get_secret_value`."""
+
+    def __str__(self) -> str:
+        return shown_url(self.get_secret_value())
+
+    def __repr__(self) -> str:
+        return f"PageUrl({str(self)!r})"
 
 
 class UrlListError(ValueError):
