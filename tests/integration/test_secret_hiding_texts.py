@@ -220,6 +220,7 @@ def test_keyed_pages_given_to_backfill_are_stored_and_announced_without_their_ke
         urls = [
             site.url(f"/en/ftc-ai-inquiry.html?apikey={SECRET}&id=1"),
             site.url("/en/eu-ai-act-guidance.html").replace("://", f"://reader:{SECRET}@"),
+            site.url(f"/en/us-aisi-layoffs.html?PHPSESSID={SECRET}"),  # a browser's session
         ]
         ctx = context(config, fake)
         try:
@@ -235,12 +236,13 @@ def test_keyed_pages_given_to_backfill_are_stored_and_announced_without_their_ke
         finally:
             ctx.close()
         asked = site.paths_requested()
-    assert [p.fate for p in pages] == ["new", "new"], pages
+    assert [p.fate for p in pages] == ["new", "new", "new"], pages
     assert f"/en/ftc-ai-inquiry.html?apikey={SECRET}&id=1" in asked  # fetched with the key
-    assert delivered.sent == 2 and fake.posts
+    assert delivered.sent == 3 and fake.posts
     assert all(SECRET not in str(post) for post in fake.posts), fake.posts
     assert sorted(stored) == [
         site.url("/en/eu-ai-act-guidance.html"),
         site.url("/en/ftc-ai-inquiry.html?id=1"),
+        site.url("/en/us-aisi-layoffs.html"),
     ]
-    assert [p.fate for p in again] == ["stored already"] * 3
+    assert [p.fate for p in again] == ["stored already"] * 4
