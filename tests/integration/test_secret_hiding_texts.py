@@ -246,3 +246,28 @@ def test_keyed_pages_given_to_backfill_are_stored_and_announced_without_their_ke
         site.url("/en/us-aisi-layoffs.html"),
     ]
     assert [p.fate for p in again] == ["stored already"] * 4
+
+
+def test_a_keyed_page_stored_with_its_key_before_is_not_stored_again(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """A corpus from before pages lost their keys holds the page under its keyed address:
+    given again, it is that stored page (not fetched, stored or announced a second time)."""
+    from newsmon.urls import canonical_url
+    from tests.support.articles import new_article
+
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", default_channel="#n")
+    url = f"https://pages.example/story?apikey={SECRET}"
+    ctx = context(config, fake)
+    try:
+        ctx.store.add_article(new_article(canonical_url(url), "body", url=url))
+
+        async def go() -> list[PageOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await backfill_pages(ctx, fetcher, [url], announce=True)
+
+        [page] = asyncio.run(go())
+        assert len(ctx.store.list_articles()) == 1
+    finally:
+        ctx.close()
+    assert page.fate == "stored already", page
