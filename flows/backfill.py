@@ -38,6 +38,7 @@ from newsmon.pipeline import (
     DeliveryOutcome,
     MatchDiff,
     PageOutcome,
+    PageUrl,
     ReclassifyOutcome,
     as_listed,
     backfill_pages,
@@ -259,7 +260,7 @@ def backfill(
     on_cancellation=[record_lost_process],
 )
 async def backfill_urls(
-    urls: list[str],
+    urls: list[PageUrl],
     alerts: bool = False,
     config_path: str | None = None,
     dry_run: bool = False,
@@ -273,7 +274,8 @@ async def backfill_urls(
     writes and sends nothing; the `backfill-urls` artifact lists the first 500 pages and counts
     the rest, the result every page, either way. When every page it tried failed (a page stored
     already is not tried) nothing was loaded: the run is recorded failed and raises
-    `PagesFailed`, a dry run too (`newsmon.verdict.judge_pages`)."""
+    `PagesFailed`, a dry run too (`newsmon.verdict.judge_pages`). Prefect keeps the `urls` it
+    is given as `PageUrl`s without their keys; plain strings are kept as given."""
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path, read_only=dry_run)
@@ -287,7 +289,8 @@ async def backfill_urls(
         if feed is not None and source is None:
             raise ValueError(f"no feed named {feed!r} in the configuration")
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-urls-progress"))
-        unique, where = each_page_once(urls)
+        given = [u.get_secret_value() if isinstance(u, PageUrl) else str(u) for u in urls]
+        unique, where = each_page_once(given)
         watch.start(len(unique), "pages")
         pages: list[PageOutcome] = []
         async with ctx.fetching() as fetcher:
@@ -304,7 +307,7 @@ async def backfill_urls(
         delivery = None
         if alerts and not dry_run:
             delivery = deliver(ctx, ctx.config.slack.max_per_pass, required=require_slack)
-        result = PagesResult(tuple(as_listed(urls, where, pages)), dry_run, delivery)
+        result = PagesResult(tuple(as_listed(given, where, pages)), dry_run, delivery)
         verdict = judge_pages(result.pages)
         refused = finish_run(ctx, run_id, result.as_dict(), delivery, verdict.message or None)
         logger.info("backfill-urls: %s", result.line())

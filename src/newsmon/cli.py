@@ -299,7 +299,7 @@ def _backfill_urls(
     dry_run: bool,
     config: Path | None,
 ) -> None:
-    from newsmon.pipeline import UrlListError, read_url_list
+    from newsmon.pipeline import PageUrl, UrlListError, read_url_list
     from newsmon.progress import TerminalBar, watching
 
     if topic:
@@ -319,8 +319,12 @@ def _backfill_urls(
     try:
         with watching(bar), _flow_outcome("backfill"):
             result = asyncio.run(
-                backfill_urls(
-                    urls=pages, alerts=alerts, config_path=path, dry_run=dry_run, feed=feed
+                backfill_urls(  # as PageUrls: Prefect keeps its parameters, keys hidden
+                    urls=[PageUrl(page) for page in pages],
+                    alerts=alerts,
+                    config_path=path,
+                    dry_run=dry_run,
+                    feed=feed,
                 )
             )
     finally:

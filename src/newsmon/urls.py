@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -80,6 +80,8 @@ _HOST_ALIASES = ("www.", "amp.")
 # A Java servlet's session id in the path (URL rewriting, `page.jsp;jsessionid=…`): the
 # visitor's session, never the document; a feed generated anew gives each link another one.
 _SESSION_PATH_PARAM = re.compile(r";jsessionid=[^/;]*", re.IGNORECASE)
+# The same, its value apart: a credential (whoever has it is logged in as the visitor).
+_SESSION_IN_PATH = re.compile(r"(;jsessionid=)([^/;?#]+)", re.IGNORECASE)
 # Query parameters that only ask for the AMP rendering of the same page.
 _AMP_FLAG_VALUES = frozenset({"", "1", "true", "y", "yes"})
 # Fragments that name no item of a page but a place every page has (its top, its comments or
@@ -118,9 +120,12 @@ _FRAGMENT_SAFE = "/?:@!$&'()*+,;=-._~%"
 # `X-Amz-Credential`, `X-Amz-Security-Token`; Google Cloud Storage V4 `X-Goog-Signature`,
 # `X-Goog-Credential`; Azure SAS `sig`; CloudFront `Signature`); OAuth 2.0's `access_token`
 # (RFC 6750); and the short forms of password (`pass`, `pwd`, `pw`) that feed readers, forums
-# and trackers put in private feeds' URLs.
+# and trackers put in private feeds' URLs; session ids (`jsessionid`, PHP's `PHPSESSID`), which
+# a page address copied from a logged-in browser carries.
 SECRET_PARAMS = frozenset({"auth", "sig", "pass", "pw", "session", "sessionid"})
 SECRET_ENDINGS = (
+    "sessionid",
+    "sessid",
     "key",
     "token",
     "secret",
@@ -197,6 +202,8 @@ def _credentials_of(url: str) -> frozenset[str]:
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     user, at, _host = authority.rpartition("@")
     found = {user.partition(":")[2] or user} if at else set()
+    path = rest[len(authority) :].partition("#")[0].partition("?")[0]
+    found.update(unquote(m.group(2)) for m in _SESSION_IN_PATH.finditer(path))
     query = rest[len(authority) :].partition("#")[0].partition("?")[2]
     for pair in query.split("&"):
         key, eq, value = pair.partition("=")
@@ -219,6 +226,8 @@ def without_keys_of(link: str, feed_url: str) -> str:
     if at and (user.partition(":")[2] or user) in secrets:
         authority = host
     path, qmark, query = tail.partition("?")
+    path = _SESSION_IN_PATH.sub(lambda m: "" if unquote(m.group(2)) in secrets else m[0], path)
+    tail = path + qmark + query
     if qmark:
         query, hash_, fragment = query.partition("#")
 
@@ -254,6 +263,8 @@ def _hide_credentials(url: str, *, drop_user: bool) -> str:
             readable = False
         authority = f"{name}:***@{host}" if colon and readable else f"***@{host}"
     path, qmark, query = tail.partition("?")
+    path = _SESSION_IN_PATH.sub(lambda m: m[1] + _HIDDEN, path)
+    tail = path + qmark + query
     if qmark:
         query, hash_, fragment = query.partition("#")
         pairs = []

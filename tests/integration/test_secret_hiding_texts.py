@@ -23,7 +23,14 @@ from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
 from newsmon.devsite import serve
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.health import assess
-from newsmon.pipeline import Context, FeedOutcome, PageOutcome, backfill_pages, process_feed
+from newsmon.pipeline import (
+    Context,
+    FeedOutcome,
+    PageOutcome,
+    backfill_pages,
+    deliver,
+    process_feed,
+)
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PagesResult
 from newsmon.rules import load_rules
@@ -197,3 +204,70 @@ def test_a_private_feed_writing_its_key_into_each_link_leaves_it_nowhere(tmp_pat
         stored = sorted(url for (url,) in con.execute("SELECT url FROM articles"))
     assert stored == [site.url(f"/p{n}.html?id={n}") for n in range(2)]
     assert any(path.startswith("/private.xml?apikey=") for path in asked)  # the feed: keyed
+
+
+def test_keyed_pages_given_to_backfill_are_stored_and_announced_without_their_key(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """`backfill --urls` of pages behind a key: the page is fetched with it (the publisher
+    wants it), but the article stored its URL with the key and the alert posted it to the
+    channel. As for a keyed feed's entries (`urls.without_keys_of`), the key is the fetch's
+    alone; a page given again, with or without it, is the same stored page."""
+    from tests.conftest import DEMO_SITE
+
+    config = config_path(tmp_path, db_url, default_channel="#ai-news")
+    with serve(DEMO_SITE) as site:
+        urls = [
+            site.url(f"/en/ftc-ai-inquiry.html?apikey={SECRET}&id=1"),
+            site.url("/en/eu-ai-act-guidance.html").replace("://", f"://reader:{SECRET}@"),
+            site.url(f"/en/us-aisi-layoffs.html?PHPSESSID={SECRET}"),  # a browser's session
+        ]
+        ctx = context(config, fake)
+        try:
+
+            async def go(given: list[str]) -> list[PageOutcome]:
+                async with ctx.fetching() as fetcher:
+                    return await backfill_pages(ctx, fetcher, given, announce=True)
+
+            pages = asyncio.run(go(urls))
+            delivered = deliver(ctx, 10)
+            again = asyncio.run(go([site.url("/en/ftc-ai-inquiry.html?id=1"), *urls]))
+            stored = [a.url for a in ctx.store.list_articles()]
+        finally:
+            ctx.close()
+        asked = site.paths_requested()
+    assert [p.fate for p in pages] == ["new", "new", "new"], pages
+    assert f"/en/ftc-ai-inquiry.html?apikey={SECRET}&id=1" in asked  # fetched with the key
+    assert delivered.sent == 3 and fake.posts
+    assert all(SECRET not in str(post) for post in fake.posts), fake.posts
+    assert sorted(stored) == [
+        site.url("/en/eu-ai-act-guidance.html"),
+        site.url("/en/ftc-ai-inquiry.html?id=1"),
+        site.url("/en/us-aisi-layoffs.html"),
+    ]
+    assert [p.fate for p in again] == ["stored already"] * 4
+
+
+def test_a_keyed_page_stored_with_its_key_before_is_not_stored_again(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """A corpus from before pages lost their keys holds the page under its keyed address:
+    given again, it is that stored page (not fetched, stored or announced a second time)."""
+    from newsmon.urls import canonical_url
+    from tests.support.articles import new_article
+
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", default_channel="#n")
+    url = f"https://pages.example/story?apikey={SECRET}"
+    ctx = context(config, fake)
+    try:
+        ctx.store.add_article(new_article(canonical_url(url), "body", url=url))
+
+        async def go() -> list[PageOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await backfill_pages(ctx, fetcher, [url], announce=True)
+
+        [page] = asyncio.run(go())
+        assert len(ctx.store.list_articles()) == 1
+    finally:
+        ctx.close()
+    assert page.fate == "stored already", page

@@ -142,3 +142,37 @@ def test_a_keyed_feed_s_key_leaves_its_entries_links(link: str, kept: str) -> No
     assert without_keys_of("https://news.example/a?page=1", "https://f.example/?apikey=1") == (
         "https://news.example/a?page=1"  # a short key is looked for under credential names only
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown", "kept"),
+    [
+        (
+            f"https://news.example/a.jsp;jsessionid={SECRET}?id=7",
+            "https://news.example/a.jsp;jsessionid=***?id=7",
+            "https://news.example/a.jsp?id=7",
+        ),
+        (
+            f"https://news.example/app;JSESSIONID={SECRET}/a.jsp",
+            "https://news.example/app;JSESSIONID=***/a.jsp",
+            "https://news.example/app/a.jsp",
+        ),
+        (
+            f"https://news.example/a.php?id=7&PHPSESSID={SECRET}",
+            "https://news.example/a.php?id=7&PHPSESSID=***",
+            "https://news.example/a.php?id=7",
+        ),
+        (
+            f"https://news.example/a.jsp?jsessionid={SECRET}",
+            "https://news.example/a.jsp?jsessionid=***",
+            "https://news.example/a.jsp",
+        ),
+    ],
+)
+def test_a_session_id_in_an_address_is_a_secret(url: str, shown: str, kept: str) -> None:
+    """A page address copied from a logged-in browser carries the session (a servlet's
+    `;jsessionid=`, PHP's `PHPSESSID`): whoever reads it in a channel or a log takes over the
+    session. It is shown hidden and left out of what is stored, as an `?apikey=` is."""
+    assert shown_url(url) == shown
+    assert hide_secrets(f"failed: {url} (HTTP 500)") == f"failed: {shown} (HTTP 500)"
+    assert without_keys_of(url, url) == kept

@@ -27,6 +27,7 @@ from newsmon.pipeline.feed_pass import (
 from newsmon.pipeline.outcomes import DeliveryOutcome, EntryFate, EntryResult, FeedOutcome
 from newsmon.pipeline.pages import (
     PageOutcome,
+    PageUrl,
     UrlListError,
     as_listed,
     backfill_pages,
@@ -51,6 +52,7 @@ __all__ = [
     "FeedOutcome",
     "MatchDiff",
     "PageOutcome",
+    "PageUrl",
     "PassClaim",
     "PruneOutcome",
     "ReclassifyOutcome",

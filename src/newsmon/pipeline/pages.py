@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
@@ -18,10 +20,24 @@ from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.turns import NoTimeForWork, OutOfTime
-from newsmon.urls import canonical_url
+from newsmon.urls import canonical_url, shown_url, without_keys_of
 
 # Articles stored from given pages are attributed to this pseudo-feed unless `--feed` names one.
 PAGES_FEED = "backfill"
+
+
+class PageUrl(SecretStr):
+    """A given page's address as a flow parameter: Prefect keeps a flow run's parameters in its
+    database and shows them in its UI, and a page may carry its key (`?apikey=`,
+    `user:password@`). Prefect stores a secret parameter as its `str`, here the `shown_url`
+    form (the operator still sees which page); the flow reads the address with
+    `get_secret_value`."""
+
+    def __str__(self) -> str:
+        return shown_url(self.get_secret_value())
+
+    def __repr__(self) -> str:
+        return f"PageUrl({str(self)!r})"
 
 
 class UrlListError(ValueError):
@@ -140,19 +156,24 @@ async def backfill_pages(
     if not urls:
         return []
     now = utcnow()
-    source = feed or FeedConfig(name=PAGES_FEED, url=urls[0])
+    # A page given with its key (`?apikey=`, `user:password@`) is fetched with it, but stored,
+    # keyed and announced without it, as a keyed feed's entries are; an article stored with
+    # the key (before this) is still found by that identity.
+    links = [without_keys_of(u, u) for u in urls]
+    source = feed or FeedConfig(name=PAGES_FEED, url=links[0])
     feed_id = None
     if feed is not None and not dry_run:
         state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
         feed_id = state.id
-    keys = [canonical_url(u) for u in urls]
-    known = await asyncio.to_thread(ctx.store.known_articles, keys)
+    keys = [canonical_url(link) for link in links]
+    keyed = [canonical_url(u) for u in urls]
+    known = await asyncio.to_thread(ctx.store.known_articles, list({*keys, *keyed}))
     finished = 0
 
-    async def one(url: str, key: str) -> PageOutcome:
+    async def one(url: str, link: str, key: str, former: str) -> PageOutcome:
         nonlocal finished
         try:
-            stored = known.get(key)
+            stored = known.get(key) or known.get(former)
             if stored is not None:
                 return await asyncio.to_thread(_known, ctx, url, stored.id, announce, dry_run)
             async with fetcher.turns.turn(url, pages_until):  # its host's turn; body held
@@ -160,7 +181,7 @@ async def backfill_pages(
                 if not page.ok:
                     return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
                 analysis = await analyse_page(
-                    ctx, page, _entry(url), source.language, fetcher, zone=source.timezone
+                    ctx, page, _entry(link), source.language, fetcher, zone=source.timezone
                 )
                 if dry_run:
                     topics = tuple(m.topic for m in analysis.matches)
@@ -170,7 +191,7 @@ async def backfill_pages(
                     ctx,
                     feed_id,
                     source,
-                    _entry(url),
+                    _entry(link),
                     key,
                     page,
                     analysis,
@@ -194,7 +215,8 @@ async def backfill_pages(
             finished += 1
             done(finished)
 
-    return list(await asyncio.gather(*(one(u, k) for u, k in zip(urls, keys, strict=True))))
+    given = zip(urls, links, keys, keyed, strict=True)
+    return list(await asyncio.gather(*(one(*page) for page in given)))
 
 
 def _known(ctx: Context, url: str, article_id: int, announce: bool, dry_run: bool) -> PageOutcome:
