@@ -140,3 +140,39 @@ def test_a_tls_failure_is_retried_without_a_lookup_or_a_hold(
         assert not [a for a in fake.attempts if a["path"] == "/api/conversations.history"]
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["<html><body>Please log in to the network</body></html>", "", '{"ok": false}'],
+    ids=["a captive portal's page", "empty", "JSON"],
+)
+def test_a_webhook_200_that_is_not_slacks_ok_is_not_taken_for_a_post(
+    slack: FakeSlack, body: str
+) -> None:
+    """Slack answers an accepted webhook post `ok`, nothing else. A proxy or captive portal
+    answering 200 with its own page was recorded as sent: the story was never posted, and no
+    retry, error or health problem said so."""
+    slack.script.append(Scripted(200, body, content_type="text/html"))
+    with pytest.raises(SlackFailure) as err:
+        SlackWebhookSender(slack.webhook_url).post(build_message(job()))
+    assert err.value.kind is Kind.TRANSIENT and err.value.cause is Cause.NOT_SLACK
+    assert err.value.maybe_posted and "refused" not in str(err.value)
+    assert slack.posts == []
+
+
+def test_a_webhook_post_answered_by_a_captive_portal_is_retried(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    ctx = context(config, fake, webhook=True)
+    try:
+        queue_alerts(ctx.store, {"#a": 1})
+        fake.script.append(Scripted(200, "<html>log in</html>", content_type="text/html"))
+        first = deliver(ctx)
+        assert first.sent == 0 and first.retrying == 1
+        assert deliver(ctx).sent == 1 and len(fake.posts) == 1
+        [row] = ctx.store.list_alerts()
+        assert row.status is AlertStatus.SENT
+    finally:
+        ctx.close()

@@ -376,9 +376,11 @@ class SlackWebhookSender:
             ) from None
         except Exception as exc:  # a malformed URL is quoted by urllib's errors
             raise redacted(exc) from None
-        if response.status_code == 200:
-            return Posted()
         body = (response.body or "").strip()
+        # Slack answers a post it took "ok": any other 200 is a proxy's or captive portal's
+        # page (once recorded as sent: the story was lost), or Slack's answer garbled
+        if response.status_code == 200 and body == "ok":
+            return Posted()
         code = body if is_code(body) else None
         kind, maybe = classify(response.status_code, code)
         cause = cause_of(response.status_code, code)
