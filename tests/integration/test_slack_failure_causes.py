@@ -4,6 +4,11 @@ and a request that never left (DNS, TLS) is not taken for one that may have been
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -176,3 +181,50 @@ def test_a_webhook_post_answered_by_a_captive_portal_is_retried(
         assert row.status is AlertStatus.SENT
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def stalled_tls() -> Iterator[int]:
+    """A port whose server accepts the connection, then answers the TLS handshake a byte at a
+    time (a record announcing 16 KB): each byte within the socket timeout, the handshake never
+    done — a middlebox stalling the connection before any request goes out."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):  # closed: the test is over
+            conn, _ = server.accept()
+            with conn:
+                for byte in b"\x16\x03\x03\x40\x00" + b"\x02" * 100:
+                    if stop.wait(0.2):
+                        return
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        server.close()
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["web api", "webhook"])
+def test_a_connection_stalled_before_the_request_left_is_not_taken_for_a_post(
+    stalled_tls: int, webhook: bool
+) -> None:
+    """The deadline that cuts a trickled answer also cut this handshake, and was reported as a
+    lost answer ("may have been posted"), though no request had been sent."""
+    url = f"https://127.0.0.1:{stalled_tls}"
+    sender = (
+        SlackWebhookSender(f"{url}/services/T/B/secret", timeout=1)
+        if webhook
+        else SlackWebSender("xoxb-secret", base_url=f"{url}/api/", timeout=1)
+    )
+    started = time.monotonic()
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert time.monotonic() - started < 3
+    assert not err.value.maybe_posted
+    assert err.value.kind is Kind.TRANSIENT and err.value.cause is Cause.UNREACHABLE
+    assert "secret" not in str(err.value)

@@ -367,9 +367,13 @@ class SlackWebhookSender:
         except OSError as exc:
             # The webhook URL is a secret: name the failure, never the address.
             failure = _network_failure(exc, "the webhook")
-            lost = " (its answer was lost)" if failure.maybe_posted else ""
+            said = (
+                "the Slack webhook's answer was lost (it may have been posted)"
+                if failure.maybe_posted
+                else "cannot reach the Slack webhook (nothing was sent)"
+            )
             raise SlackFailure(
-                f"cannot reach the Slack webhook{lost}: {type(exc).__name__}",
+                f"{said}: {type(exc).__name__}",
                 failure.kind,
                 maybe_posted=failure.maybe_posted,
                 cause=failure.cause,
