@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,31 @@ def test_a_connection_stalled_before_the_request_left_is_not_taken_for_a_post(
     assert not err.value.maybe_posted
     assert err.value.kind is Kind.TRANSIENT and err.value.cause is Cause.UNREACHABLE
     assert "secret" not in str(err.value)
+
+
+def test_a_post_refused_for_a_missing_scope_names_the_scope(slack: FakeSlack) -> None:
+    """A token without `chat:write` stops delivery and fails the run (exit 4) with this one
+    line: it said only "missing_scope", and the operator had to guess which scope to add."""
+    slack.script.append(
+        Scripted(
+            200,
+            {"ok": False, "error": "missing_scope", "needed": "chat:write", "provided": "x"},
+        )
+    )
+    with pytest.raises(SlackFailure) as err:
+        SlackWebSender(slack.token, base_url=slack.api_url).post(build_message(job()))
+    assert err.value.kind is Kind.CREDENTIAL and err.value.code == "missing_scope"
+    assert "needs chat:write" in str(err.value)
+
+
+def test_a_read_outage_is_not_blamed_on_a_message(slack: FakeSlack) -> None:
+    message = build_message(job())
+    assert message.marker is not None
+    slack.channel_id("#ai-open-source")
+    slack.read_outage = Scripted(503, {"ok": False, "error": "service_unavailable"})
+    with pytest.raises(SlackFailure) as err:
+        SlackWebSender(slack.token, base_url=slack.api_url).find(
+            "#ai-open-source", message.marker, datetime.now(UTC)
+        )
+    assert err.value.kind is Kind.TRANSIENT and err.value.cause is Cause.SLACK_ERROR
+    assert "refused" not in str(err.value) and "message" not in str(err.value)

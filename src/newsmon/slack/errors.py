@@ -184,7 +184,7 @@ def describe(cause: Cause, what: str, status: int, code: str | None, who: str = 
     at fault"); an outage says Slack failed, a proxy's page that Slack did not answer."""
     if cause is Cause.SLACK_ERROR:
         http = f", HTTP {status}" if status != 200 else ""
-        return f"{who} failed on {what} (its own error, not the message's): {code}{http}"
+        return f"{who} failed on {what} (its own error, not a refusal): {code}{http}"
     if cause is Cause.NOT_SLACK or code is None:
         return (
             f"no answer from {who} to {what}: HTTP {status}, not a Slack answer (a proxy's or "

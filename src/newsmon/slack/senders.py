@@ -136,8 +136,9 @@ def _api_failure(exc: SlackApiError, what: str) -> SlackFailure:
     kind, maybe = classify(status, code)
     cause = cause_of(status, code)
     headers: dict[str, object] = dict(exc.response.headers or {})
+    needed = str(exc.response.get("needed") or "")[:100] if code == "missing_scope" else ""
     return SlackFailure(
-        describe(cause, what, status, code),
+        describe(cause, what, status, code) + (f", needs {needed}" if needed else ""),
         kind,
         retry_after=retry_after(headers) if kind is Kind.RATE_LIMITED else None,
         maybe_posted=maybe,
@@ -332,10 +333,9 @@ class SlackWebSender:
             if exc.response.get("error") == "missing_scope":
                 # the token may well post: only the lookup is impossible (not a credential
                 # failure, which would stop all delivery)
-                needed = str(exc.response.get("needed") or "")[:100]
-                wants = f", needs {needed}" if needed else ""
+                failure = _api_failure(exc, f"reading {what}")
                 raise SlackFailure(
-                    f"Slack refused reading {what}: missing_scope{wants}", Kind.UNREADABLE
+                    str(failure), Kind.UNREADABLE, code=failure.code, cause=failure.cause
                 ) from None
             raise _api_failure(exc, f"reading {what}") from None
         except (SlackClientError, OSError) as exc:
