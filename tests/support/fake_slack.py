@@ -5,7 +5,7 @@ answers the channel's ID and a `ts`, keeps message metadata and threads (`thread
 message of that channel); `conversations.history` wants a channel ID and returns metadata only
 with `include_all_metadata`; `conversations.replies` and `conversations.list` page with cursors;
 errors come as `{"ok": false, "error": …}`. Tests can script answers (429 with Retry-After, 5xx,
-a proxy's HTML 403, an answer trickled a byte at a time or broken off mid-body), refuse
+a proxy's HTML 403 or a load balancer's HTML 502, an answer trickled a byte at a time or broken off mid-body), refuse
 channels, slow every post down (before or after accepting it, or only those after the first N),
 fail every post for an outage, or every read (a missing history scope). Each accepted post
 records when it was accepted (`at`, monotonic seconds), so pacing is measured here, on Slack's
@@ -77,6 +77,13 @@ FULL_SCOPES = frozenset(
 PROXY_403 = Scripted(
     403,
     "<html><head><title>403 Forbidden</title></head><body>Access denied by proxy</body></html>",
+    content_type="text/html",
+)
+# a load balancer's page while Slack is down: not Slack's JSON, and the post may have landed
+PROXY_502 = Scripted(
+    502,
+    "<html><head><title>502 Bad Gateway</title></head><body><center>502 Bad Gateway</center>"
+    "</body></html>",
     content_type="text/html",
 )
 

@@ -4,7 +4,7 @@ Messages are built in `newsmon.alerts`; the delivery loop that claims, paces and
 `newsmon.pipeline.delivery`.
 """
 
-from newsmon.slack.errors import CredentialError, Kind, SlackFailure
+from newsmon.slack.errors import Cause, CredentialError, Kind, SlackFailure
 from newsmon.slack.pacing import Pacer, TokenBucket
 from newsmon.slack.senders import (
     ConsoleSender,
@@ -16,6 +16,7 @@ from newsmon.slack.senders import (
 )
 
 __all__ = [
+    "Cause",
     "ConsoleSender",
     "CredentialError",
     "Kind",

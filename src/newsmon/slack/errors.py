@@ -92,9 +92,23 @@ MESSAGE_CODES = frozenset(
         "markdown_text_conflict",
     }
 )
+
+
+class Cause(StrEnum):
+    """What went wrong, as told to an operator: Slack saying no is not Slack being down."""
+
+    REFUSED = "refused"  # Slack answered an error code about this call
+    SLACK_ERROR = "slack_error"  # Slack answered that it failed itself (5xx, internal_error)
+    NOT_SLACK = "not_slack"  # an answer that is not Slack's: a proxy's page, broken JSON
+    UNREACHABLE = "unreachable"  # the request never left: DNS, TLS, connection refused
+    ANSWER_LOST = "answer_lost"  # the request left; its answer timed out or broke off
+
+
 RATE_LIMIT_CODES = frozenset({"ratelimited", "rate_limited"})
 # Slack's own failures: the message may have been stored before the error.
 SLACK_FAULT_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable"})
+# Slack got the request only in part ("POST data was either missing or truncated"): not posted.
+TRUNCATED_CODES = frozenset({"request_timeout"})
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
 
 
@@ -109,8 +123,10 @@ class SlackFailure(Exception):
         retry_after: float | None = None,
         maybe_posted: bool = False,
         code: str | None = None,
+        cause: Cause | None = None,
     ) -> None:
         super().__init__(message)
+        self.cause = cause
         self.kind = kind
         self.retry_after = retry_after
         self.maybe_posted = maybe_posted
@@ -142,10 +158,39 @@ def classify(status: int, code: str | None) -> tuple[Kind, bool]:
         return Kind.CHANNEL, False
     if code in MESSAGE_CODES:
         return Kind.MESSAGE, False
+    if code in TRUNCATED_CODES:
+        return Kind.TRANSIENT, False
     if status >= 500 or code in SLACK_FAULT_CODES:
         return Kind.TRANSIENT, True
     # an unknown code, or a page from something between us and Slack: try again later
     return Kind.TRANSIENT, code is None and status == 200
+
+
+def cause_of(status: int, code: str | None) -> Cause:
+    """Whether Slack said no, failed itself, or did not answer at all (`code` None: the answer
+    was not Slack's)."""
+    if code is None:
+        return Cause.NOT_SLACK
+    if code in SLACK_FAULT_CODES or code in TRUNCATED_CODES:
+        return Cause.SLACK_ERROR
+    known = CREDENTIAL_CODES | CHANNEL_CODES | MESSAGE_CODES | RATE_LIMIT_CODES
+    if status >= 500 and code not in known:
+        return Cause.SLACK_ERROR
+    return Cause.REFUSED
+
+
+def describe(cause: Cause, what: str, status: int, code: str | None, who: str = "Slack") -> str:
+    """A refusal's line for operators: only a refusal says "refused" (read as "our message is
+    at fault"); an outage says Slack failed, a proxy's page that Slack did not answer."""
+    if cause is Cause.SLACK_ERROR:
+        http = f", HTTP {status}" if status != 200 else ""
+        return f"{who} failed on {what} (its own error, not a refusal): {code}{http}"
+    if cause is Cause.NOT_SLACK or code is None:
+        return (
+            f"no answer from {who} to {what}: HTTP {status}, not a Slack answer (a proxy's or "
+            "load balancer's page, or an answer cut short)"
+        )
+    return f"{who} refused {what}: {code}"
 
 
 MAX_RETRY_AFTER = 86400.0  # a longer wait is read as a day: the sum stays a finite time

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
+from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
@@ -32,10 +33,13 @@ from newsmon.alerts import Marker, Message
 from newsmon.channels import is_channel_id
 from newsmon.config import Secrets, SlackConfig
 from newsmon.slack.errors import (
+    Cause,
     CredentialError,
     Kind,
     SlackFailure,
+    cause_of,
     classify,
+    describe,
     is_code,
     retry_after,
 )
@@ -130,14 +134,16 @@ def _api_failure(exc: SlackApiError, what: str) -> SlackFailure:
     raw = str(exc.response.get("error") or "")
     code = raw if is_code(raw) else None
     kind, maybe = classify(status, code)
-    shown = code or f"HTTP {status}, not a Slack answer"
+    cause = cause_of(status, code)
     headers: dict[str, object] = dict(exc.response.headers or {})
+    needed = str(exc.response.get("needed") or "")[:100] if code == "missing_scope" else ""
     return SlackFailure(
-        f"Slack refused {what}: {shown}",
+        describe(cause, what, status, code) + (f", needs {needed}" if needed else ""),
         kind,
         retry_after=retry_after(headers) if kind is Kind.RATE_LIMITED else None,
         maybe_posted=maybe,
         code=code,
+        cause=cause,
     )
 
 
@@ -152,14 +158,24 @@ def redacted(exc: Exception) -> SlackFailure:
 
 
 def _network_failure(exc: OSError, what: str) -> SlackFailure:
+    """urllib wraps in URLError only what fails before the request is wholly sent (DNS, a
+    refused connection, the TLS handshake, a proxy's CONNECT): such a post never reached
+    Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post."""
     reason = getattr(exc, "reason", None)
-    refused = isinstance(exc, ConnectionRefusedError) or isinstance(reason, ConnectionRefusedError)
+    unsent = isinstance(exc, (URLError, ConnectionRefusedError))
     text = exc.strerror or reason or type(exc).__name__
-    # a refused connection never carried the message; a timeout or reset may have
+    if unsent:
+        return SlackFailure(
+            f"cannot reach Slack for {what} (nothing was sent): {type(exc).__name__}: {text}",
+            Kind.TRANSIENT,
+            cause=Cause.UNREACHABLE,
+        )
     return SlackFailure(
-        f"cannot reach Slack for {what}: {type(exc).__name__}: {text}",
+        f"Slack's answer to {what} was lost (it may have been posted): "
+        f"{type(exc).__name__}: {text}",
         Kind.TRANSIENT,
-        maybe_posted=not refused,
+        maybe_posted=True,
+        cause=Cause.ANSWER_LOST,
     )
 
 
@@ -317,10 +333,9 @@ class SlackWebSender:
             if exc.response.get("error") == "missing_scope":
                 # the token may well post: only the lookup is impossible (not a credential
                 # failure, which would stop all delivery)
-                needed = str(exc.response.get("needed") or "")[:100]
-                wants = f", needs {needed}" if needed else ""
+                failure = _api_failure(exc, f"reading {what}")
                 raise SlackFailure(
-                    f"Slack refused reading {what}: missing_scope{wants}", Kind.UNREADABLE
+                    str(failure), Kind.UNREADABLE, code=failure.code, cause=failure.cause
                 ) from None
             raise _api_failure(exc, f"reading {what}") from None
         except (SlackClientError, OSError) as exc:
@@ -352,29 +367,38 @@ class SlackWebhookSender:
         except OSError as exc:
             # The webhook URL is a secret: name the failure, never the address.
             failure = _network_failure(exc, "the webhook")
+            said = (
+                "the Slack webhook's answer was lost (it may have been posted)"
+                if failure.maybe_posted
+                else "cannot reach the Slack webhook (nothing was sent)"
+            )
             raise SlackFailure(
-                f"cannot reach the Slack webhook: {type(exc).__name__}",
+                f"{said}: {type(exc).__name__}",
                 failure.kind,
                 maybe_posted=failure.maybe_posted,
+                cause=failure.cause,
             ) from None
         except Exception as exc:  # a malformed URL is quoted by urllib's errors
             raise redacted(exc) from None
-        if response.status_code == 200:
-            return Posted()
         body = (response.body or "").strip()
+        # Slack answers a post it took "ok": any other 200 is a proxy's or captive portal's
+        # page (once recorded as sent: the story was lost), or Slack's answer garbled
+        if response.status_code == 200 and body == "ok":
+            return Posted()
         code = body if is_code(body) else None
         kind, maybe = classify(response.status_code, code)
+        cause = cause_of(response.status_code, code)
         if code is None and response.status_code in (401, 403) and not body:
-            kind = Kind.CREDENTIAL
-        shown = code or f"HTTP {response.status_code}, not a Slack answer"
+            kind, cause = Kind.CREDENTIAL, Cause.REFUSED
         raise SlackFailure(
-            f"Slack webhook refused the message: {shown}",
+            describe(cause, "the message", response.status_code, code, "Slack webhook"),
             kind,
             retry_after=retry_after(dict(response.headers or {}))
             if kind is Kind.RATE_LIMITED
             else None,
             maybe_posted=maybe,
             code=code,
+            cause=cause,
         )
 
     def find(

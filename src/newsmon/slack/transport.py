@@ -8,7 +8,9 @@ a watchdog shuts the socket at the deadline, status line and headers included â€
 UTF-8 when its charset is unknown, and, from the Web API, passed on only if it is a JSON object
 (anything else becomes a short note that is no JSON, which slack_sdk reports as an answer that
 is not Slack's). An answer that breaks off, is too large or too slow raises `AnswerFailed`, an
-OSError: the request went out, so a post may have been taken.
+OSError: the request went out, so a post may have been taken. Cut off at the deadline before
+the request was sent (a stalled connect, TLS handshake or proxy), it raises urllib's URLError,
+as a failed connection does: nothing was posted.
 
 These override one internal method of each slack_sdk client (`_perform_urllib_http_request_
 internal`, `_perform_http_request_internal`), which slack-sdk 3.x has kept unchanged;
@@ -28,7 +30,7 @@ import time
 import urllib.request
 from email.message import Message
 from typing import Any
-from urllib.error import HTTPError
+from urllib.error import HTTPError, URLError
 from urllib.request import Request
 
 from slack_sdk import WebClient
@@ -184,6 +186,9 @@ def fetch(
         except (HTTPError, http.client.InvalidURL):  # a malformed URL: nothing was sent
             raise
         except (http.client.HTTPException, OSError) as exc:
+            if dog.fired and isinstance(exc, URLError):
+                # cut off while connecting or sending (urllib wraps only those): never sent
+                raise URLError(f"Slack not reached within {timeout:g}s") from None
             if dog.fired:
                 raise AnswerFailed(
                     errno.ETIMEDOUT, f"Slack's answer took longer than {timeout:g}s"
