@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import ALERTS_OFF_NOTE, HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, ReplyRow
 
-# The note of an alert held back (`skipped`) because `alerts.enabled` is false when its story
-# was first seen: what tells those apart from stories too old or backfilled without --alerts.
-ALERTS_OFF_NOTE = "alerts disabled in config"
+# Its note, here since health first read it (decisions read `HoldReason.ALERTS_OFF`).
+__all__ = ["ALERTS_OFF_NOTE", "AlertViews", "HeldBack"]
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ class AlertViews:
         this switch-off, not of an earlier one since which alerts went out again."""
         with self._db.session() as s:
             last_sent = s.execute(select(func.max(AlertRow.sent_at))).scalar_one()
+            off = AlertRow.hold_reason == HoldReason.ALERTS_OFF
             query = select(func.count(), func.min(AlertRow.created_at)).where(
-                AlertRow.status == AlertStatus.SKIPPED, AlertRow.last_error == ALERTS_OFF_NOTE
+                AlertRow.status == AlertStatus.SKIPPED, off
             )
             if last_sent is not None:
                 query = query.where(AlertRow.created_at > last_sent)

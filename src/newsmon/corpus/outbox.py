@@ -19,6 +19,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import LATE_COPY_NOTE, RULES_CHANGED_NOTE, Hold, HoldReason
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     WEBHOOK_CHANNEL,
@@ -40,16 +41,18 @@ def alert_rows(
     article_id: int,
     alerts: Mapping[str, Sequence[str]],
     status: AlertStatus,
-    note: str | None,
+    hold: Hold | None,
 ) -> list[AlertRow]:
-    """New rows for an article's alerts (channel -> topics), for the caller's transaction."""
+    """New rows for an article's alerts (channel -> topics), for the caller's transaction;
+    `hold`: why they are held back (`skipped`), when they are."""
     return [
         AlertRow(
             article_id=article_id,
             channel=channel,
             topics=sorted(topics),
             status=status,
-            last_error=note,
+            last_error=hold.note if hold else None,
+            hold_reason=hold.reason if hold else None,
         )
         for channel, topics in alerts.items()
     ]
@@ -71,7 +74,8 @@ def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
         if keep:
             row.topics = keep
         else:
-            row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
+            row.status, row.last_error = AlertStatus.SKIPPED, RULES_CHANGED_NOTE
+            row.hold_reason = HoldReason.RULES_CHANGED
             withdrawn += 1
     return withdrawn
 
@@ -97,9 +101,6 @@ def announced_in(s: Session, head_id: int, channel: str) -> bool:
         AlertRow.article_id.in_(story_members(head_id)), same_channel(s, channel)
     )
     return s.scalar(query.limit(1)) is not None
-
-
-LATE_COPY_NOTE = "its story is announced in this channel by another alert (a page read late)"
 
 
 def hold_back_late_copies(s: Session, head_id: int) -> int:
@@ -140,6 +141,7 @@ def hold_back_late_copies(s: Session, head_id: int) -> int:
         for alert in alerts:
             if alert is not speaks and alert.status is AlertStatus.PENDING:
                 alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
+                alert.hold_reason = HoldReason.LATE_COPY
                 held += 1
     return held
 
@@ -195,6 +197,7 @@ class Outbox:
                 if s.scalar(live.limit(1)) is not None:
                     return False
                 row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
+                row.hold_reason = None
                 revive_replies(s, [row.id])  # the sources seen while it was held, as a retry
                 return True
             if revive_skipped:  # held back (never sent) elsewhere in the story: not announced

@@ -36,6 +36,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.outbox import hold_back_late_copies, same_channel
 from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus
 from newsmon.corpus.replies import Replies, revive_replies
@@ -260,7 +261,11 @@ def _hold_back_old(db: Database, ids: list[int], where: list[Any], note: str) ->
             update(AlertRow)
             .where(AlertRow.id.in_(ids), *where)
             .values(
-                status=AlertStatus.SKIPPED, last_error=note, next_attempt_at=None, failed_at=None
+                status=AlertStatus.SKIPPED,
+                last_error=note,
+                hold_reason=HoldReason.TOO_OLD,
+                next_attempt_at=None,
+                failed_at=None,
             )
             .returning(AlertRow.id)
             .execution_options(synchronize_session=False)

@@ -1,0 +1,55 @@
+"""Why an alert was held back (`skipped`) is a typed reason stored beside its note: decisions
+(health's `alerts_off`, listings by reason) read the reason, never the wording. On SQLite and
+PostgreSQL.
+
+Before, health counted the alerts held back while alerts were off by comparing their note with
+`ALERTS_OFF_NOTE`: a reworded note (or rows stored under an older wording) silently counted 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import update
+
+from newsmon.clock import utcnow
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow
+from newsmon.pipeline import Context
+from newsmon.pipeline.alert_plans import alert_plan
+from tests.support.configs import write_config
+from tests.support.delivery import FAST, MATCH, announce_alerts, context, new_article
+
+
+def _held_back_while_off(ctx: Context, count: int, prefix: str) -> None:
+    """Stories first seen while alerts are off, queued as a pass queues them (`alert_plan`)."""
+    _, status, note = alert_plan(ctx, [], None, utcnow())
+    for i in range(count):
+        ctx.store.add_article(
+            new_article(f"https://{prefix}.example/{i}", f"held {prefix} {i}", title=f"H{i}"),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+            status,
+            note,
+        )
+
+
+def test_health_counts_alerts_held_back_while_off_whatever_their_note_says(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The note is for people: stored under another wording (a release reworded it since),
+    the alerts held back while alerts were off are still counted by health."""
+    config = write_config(tmp_path, database_url=db_url, slack=FAST, alerts={"enabled": False})
+    ctx = context(config, None)
+    try:
+        announce_alerts(ctx.store, {"#news": 1})  # the last alert that went out
+        _held_back_while_off(ctx, 2, "now")
+        with ctx.store.session() as s:  # the wording of an earlier (or a later) release
+            skipped = AlertRow.status == AlertStatus.SKIPPED
+            s.execute(update(AlertRow).where(skipped).values(last_error="alerts switched off"))
+        held = ctx.store.alert_views.held_back_while_off()
+        assert held.count == 2, held
+        assert held.first is not None
+    finally:
+        ctx.close()
