@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import update
+from typer.testing import CliRunner
 
+from newsmon.cli import EXIT_CONFIG, app
 from newsmon.clock import utcnow
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow
 from newsmon.pipeline import Context
@@ -53,3 +56,36 @@ def test_health_counts_alerts_held_back_while_off_whatever_their_note_says(
         assert held.first is not None
     finally:
         ctx.close()
+
+
+def test_alerts_lists_held_back_alerts_by_their_reason(tmp_path: Path, db_url: str) -> None:
+    """`newsmon alerts --status skipped --reason too_old`: the operator asks for the stories
+    held back as too old, not those held back while alerts were off; each row says its reason.
+    Before, held-back alerts could only be told apart by reading each note."""
+    config = write_config(tmp_path, database_url=db_url, slack=FAST, alerts={"enabled": False})
+    ctx = context(config, None)
+    try:
+        _held_back_while_off(ctx, 2, "off")
+        old = Hold(HoldReason.TOO_OLD, "older than 24 h when first seen")
+        for i in range(3):
+            ctx.store.add_article(
+                new_article(f"https://old.example/{i}", f"old story {i}", title=f"Old{i}"),
+                [MATCH],
+                "v1",
+                {"#news": ["policy"]},
+                AlertStatus.SKIPPED,
+                old,
+            )
+    finally:
+        ctx.close()
+    args = ["alerts", "--status", "skipped", "-c", str(config)]
+    done = CliRunner().invoke(app, [*args, "--reason", "too_old"])
+    assert done.exit_code == 0, done.output
+    assert done.output.count("skipped (too_old)") == 3, done.output
+    assert "Old0" in done.output and "H0" not in done.output, done.output
+    done = CliRunner().invoke(app, [*args, "--reason", "alerts_off", "--limit", "1"])
+    assert done.exit_code == 0, done.output
+    assert done.output.count("skipped (alerts_off)") == 1, done.output
+    assert "1 more alert(s)" in done.output, done.output  # the count follows the filter
+    done = CliRunner().invoke(app, [*args, "--reason", "bored"])
+    assert done.exit_code == EXIT_CONFIG and "--reason wants one of" in done.output, done.output

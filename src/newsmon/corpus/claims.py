@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
-from newsmon.corpus.holds import Hold
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, Claim
 from newsmon.corpus.schema import AlertRow, ReplyRow
 
@@ -53,11 +53,15 @@ def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
 
 
 def listed(
-    model: Model, blocked: Collection[str], status: str | None, channel: str | None
+    model: Model,
+    blocked: Collection[str],
+    status: str | None,
+    channel: str | None,
+    reason: HoldReason | None = None,
 ) -> list[Any]:
     """The filters of a listing of alerts or replies (`newsmon alerts`): status "blocked" means
-    pending in a channel of `blocked` (Slack refuses it)."""
-    where: list[Any] = []
+    pending in a channel of `blocked` (Slack refuses it); `reason`: held back for it."""
+    where: list[Any] = [] if reason is None else [model.hold_reason == reason]
     if status == "blocked":
         where += [model.status == AlertStatus.PENDING, model.channel.in_(list(blocked))]
     elif status is not None:

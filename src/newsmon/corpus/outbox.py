@@ -417,15 +417,21 @@ class Outbox:
             return s.scalar(query) or 0
 
     def list_alerts(
-        self, *, status: str | None = None, channel: str | None = None, limit: int = 50
+        self,
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        limit: int = 50,
+        reason: HoldReason | None = None,
     ) -> list[AlertListing]:
-        """Alerts, newest first; status "blocked" means pending in a blocked channel."""
+        """Alerts, newest first; status "blocked" means pending in a blocked channel; `reason`:
+        those held back for it."""
         blocks = self.channel_blocks()
         with self._db.session() as s:
             query = (
                 select(AlertRow, ArticleRow.title)
                 .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
-                .where(*claims.listed(AlertRow, blocks, status, channel))
+                .where(*claims.listed(AlertRow, blocks, status, channel, reason))
             )
             rows = s.execute(query.order_by(AlertRow.id.desc()).limit(limit)).all()
             return [
@@ -444,16 +450,22 @@ class Outbox:
                     if a.status == AlertStatus.PENDING and a.channel in blocks
                     else None,
                     a.failed_at,
+                    a.hold_reason,
                 )
                 for a, title in rows
             ]
 
-    def count_listed(self, *, status: str | None = None, channel: str | None = None) -> int:
+    def count_listed(
+        self,
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        reason: HoldReason | None = None,
+    ) -> int:
         """How many alerts `list_alerts` would list without its limit."""
-        blocks = self.channel_blocks()
-        query = select(func.count()).select_from(AlertRow)
+        where = claims.listed(AlertRow, self.channel_blocks(), status, channel, reason)
         with self._db.session() as s:
-            return s.scalar(query.where(*claims.listed(AlertRow, blocks, status, channel))) or 0
+            return s.scalar(select(func.count()).select_from(AlertRow).where(*where)) or 0
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Alerts per channel and status, statuses as stored (whatever statuses exist), except

@@ -347,10 +347,11 @@ class Replies:
         status: str | None = None,
         channel: str | None = None,
         limit: int = 50,
+        reason: HoldReason | None = None,
     ) -> list[ReplyListing]:
         """Replies, newest first, as `Outbox.list_alerts` lists alerts: status "blocked" means
         pending in a channel of `blocks` (Slack refuses it)."""
-        query = select(ReplyRow).where(*claims.listed(ReplyRow, blocks, status, channel))
+        query = select(ReplyRow).where(*claims.listed(ReplyRow, blocks, status, channel, reason))
         with self._db.session() as s:
             rows = s.scalars(query.order_by(ReplyRow.id.desc()).limit(limit)).all()
             return [
@@ -369,6 +370,7 @@ class Replies:
                     if r.status == AlertStatus.PENDING and r.channel in blocks
                     else None,
                     r.failed_at,
+                    r.hold_reason,
                 )
                 for r in rows
             ]
@@ -379,11 +381,12 @@ class Replies:
         *,
         status: str | None = None,
         channel: str | None = None,
+        reason: HoldReason | None = None,
     ) -> int:
         """How many replies `list_replies` would list without its limit."""
-        query = select(func.count()).select_from(ReplyRow)
+        where = claims.listed(ReplyRow, blocks, status, channel, reason)
         with self._db.session() as s:
-            return s.scalar(query.where(*claims.listed(ReplyRow, blocks, status, channel))) or 0
+            return s.scalar(select(func.count()).select_from(ReplyRow).where(*where)) or 0
 
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:
