@@ -260,7 +260,7 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
     elif left.status is AlertStatus.FAILED and within:
         why = f"failed before the last {within}"
     elif left.status is AlertStatus.SKIPPED and left.reply:
-        why = "dropped (its alert is not posted, or its thread is gone): see `newsmon alerts`"
+        why = _DROPPED.get(left.held, "dropped: see `newsmon alerts`")
     elif left.announced_by is not None:
         why = f"held back, its story is announced in its channel by alert #{left.announced_by}"
     else:
@@ -271,6 +271,12 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
         line += f"; its thread replies that gave up: `newsmon alerts retry {shown}`"
     return line
 
+
+# Why a named reply was dropped, and what would bring it back.
+_DROPPED: dict[HoldReason | None, str] = {
+    HoldReason.NOT_POSTED: "dropped, its alert is not posted: re-queuing the alert brings it back",
+    HoldReason.THREAD_GONE: "dropped for good, its thread is gone (the story's message deleted)",
+}
 
 _ZONE_MARGIN = timedelta(days=2)  # room for `slack.timezone` and whole days around a period
 

@@ -89,3 +89,39 @@ def test_alerts_lists_held_back_alerts_by_their_reason(tmp_path: Path, db_url: s
     assert "1 more alert(s)" in done.output, done.output  # the count follows the filter
     done = CliRunner().invoke(app, [*args, "--reason", "bored"])
     assert done.exit_code == EXIT_CONFIG and "--reason wants one of" in done.output, done.output
+
+
+def test_retrying_a_dropped_reply_says_which_reason_dropped_it(tmp_path: Path, db_url: str) -> None:
+    """`alerts retry rN` on a reply dropped for good said "its alert is not posted, or its
+    thread is gone" whichever it was: the operator could not tell whether re-queuing the alert
+    would bring it back (not posted) or nothing would (thread gone). It says which now."""
+    config = write_config(tmp_path, database_url=db_url, slack=FAST)
+    ctx = context(config, None)
+    try:
+        articles = announce_alerts(ctx.store, {"#news": 1, "#policy": 1})
+        alerts = {a.channel: a.id for a in ctx.store.list_alerts()}
+        wire = ctx.store.sync_feed("wire", "https://wire.example/feed.xml", "en")
+        with ctx.store.session() as s:  # #policy's alert held back (as too old), never posted
+            s.execute(
+                update(AlertRow)
+                .where(AlertRow.id == alerts["#policy"])
+                .values(status=AlertStatus.SKIPPED, hold_reason=HoldReason.TOO_OLD)
+            )
+        ctx.store.replies.thread_gone(alerts["#news"], "thread_not_found")  # message deleted
+        for article in articles:
+            assert ctx.store.queue_replies(article, wire.id, f"https://wire.example/{article}")
+        replies = {r.channel: r for r in ctx.store.replies.list_replies({}, status="skipped")}
+    finally:
+        ctx.close()
+    gone, not_posted = replies["#news"], replies["#policy"]
+    assert (gone.hold_reason, not_posted.hold_reason) == (
+        HoldReason.THREAD_GONE,
+        HoldReason.NOT_POSTED,
+    )
+    done = CliRunner().invoke(
+        app, ["alerts", "retry", f"r{gone.id}", f"r{not_posted.id}", "-c", str(config)]
+    )
+    lines = {line.split(":")[0]: line for line in done.output.splitlines()}
+    said_gone, said_held = lines[f"reply r{gone.id}"], lines[f"reply r{not_posted.id}"]
+    assert "thread is gone" in said_gone and "not posted" not in said_gone, done.output
+    assert "not posted" in said_held and "thread is gone" not in said_held, done.output

@@ -75,6 +75,7 @@ class NotRequeued:
     status: AlertStatus | None  # None: no such alert or reply
     failed_replies: tuple[int, ...] = ()  # an alert's thread replies that gave up: name those
     announced_by: int | None = None  # held back: this alert announced its story in the channel
+    held: HoldReason | None = None  # a reply dropped: why (its alert not posted, thread gone)
 
 
 @dataclass(frozen=True)
@@ -164,12 +165,17 @@ class Retries:
                     for a in dict.fromkeys(alerts)
                 ]
             if replies:
-                states = dict(
-                    s.execute(select(ReplyRow.id, ReplyRow.status).where(ReplyRow.id.in_(replies)))
-                    .tuples()
-                    .all()
-                )
-                out += [NotRequeued(True, r, states.get(r)) for r in dict.fromkeys(replies)]
+                found = {
+                    i: (status, held)
+                    for i, status, held in s.execute(
+                        select(ReplyRow.id, ReplyRow.status, ReplyRow.hold_reason).where(
+                            ReplyRow.id.in_(replies)
+                        )
+                    ).tuples()
+                }
+                for r in dict.fromkeys(replies):
+                    status, held = found.get(r, (None, None))
+                    out.append(NotRequeued(True, r, status, held=held))
         return out
 
 
