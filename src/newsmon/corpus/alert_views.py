@@ -12,12 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from newsmon.corpus.engine import Database
-from newsmon.corpus.holds import ALERTS_OFF_NOTE, HoldReason
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, ReplyRow
-
-# Its note, here since health first read it (decisions read `HoldReason.ALERTS_OFF`).
-__all__ = ["ALERTS_OFF_NOTE", "AlertViews", "HeldBack"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +57,9 @@ class AlertViews:
             return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}
 
     def held_back_while_off(self) -> HeldBack:
-        """Alerts held back because alerts were off, queued after the last alert posted: those of
-        this switch-off, not of an earlier one since which alerts went out again."""
+        """Alerts held back because alerts were off (their `HoldReason`, not their note's
+        wording), queued after the last alert posted: those of this switch-off, not of an
+        earlier one since which alerts went out again."""
         with self._db.session() as s:
             last_sent = s.execute(select(func.max(AlertRow.sent_at))).scalar_one()
             off = AlertRow.hold_reason == HoldReason.ALERTS_OFF
