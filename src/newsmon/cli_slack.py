@@ -29,11 +29,13 @@ from newsmon.cli import (
 )
 from newsmon.clock import utcnow
 from newsmon.config import ConfigError, Secrets, check_channels
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.retries import NotRequeued, Retried, parse_ids
 
 EXIT_NOT_REQUEUED = 1  # `alerts retry`: a named id re-queued nothing (said on its own line)
 ALERT_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "blocked")
+_REASONS = ", ".join(HoldReason)
 alerts_app = typer.Typer(
     help="Queued alerts and their thread replies: list them, re-queue failed ones."
 )
@@ -52,14 +54,20 @@ def alerts_list(
     ] = None,
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many (alerts, and replies)")] = 50,
+    reason: Annotated[
+        str | None, typer.Option(help=f"Only those held back (skipped) for it: {_REASONS}")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Alerts, newest first, with their attempts and last error, then their thread replies
-    ("also reported by"); blocked channels first."""
+    ("also reported by"); blocked channels first. A held-back row shows why (`--reason`)."""
     if ctx.invoked_subcommand is not None:
         return
     if status is not None and status not in ALERT_STATUSES:
         raise _fail(EXIT_CONFIG, f"--status wants one of {', '.join(ALERT_STATUSES)}")
+    if reason is not None and reason not in set(HoldReason):
+        raise _fail(EXIT_CONFIG, f"--reason wants one of {_REASONS}")
+    why = HoldReason(reason) if reason is not None else None
     if channel is not None:  # stored as configured: `news` (a shell drops `#news`) is `#news`
         try:
             channel = channel_spelling(channel)
@@ -69,16 +77,19 @@ def alerts_list(
     store = _store(cfg, read_only=True)
     try:
         blocks = store.outbox.channel_blocks()
-        rows = store.list_alerts(status=status, channel=channel, limit=limit)
-        replies = store.replies.list_replies(blocks, status=status, channel=channel, limit=limit)
+        rows = store.list_alerts(status=status, channel=channel, limit=limit, reason=why)
+        replies = store.replies.list_replies(
+            blocks, status=status, channel=channel, limit=limit, reason=why
+        )
         # a listing cut at --limit says so: 50 rows read as "that is all" hid the rest
         more = (
-            store.outbox.count_listed(status=status, channel=channel) - len(rows)
+            store.outbox.count_listed(status=status, channel=channel, reason=why) - len(rows)
             if len(rows) == limit
             else 0
         )
         more_replies = (
-            store.replies.count_listed(blocks, status=status, channel=channel) - len(replies)
+            store.replies.count_listed(blocks, status=status, channel=channel, reason=why)
+            - len(replies)
             if len(replies) == limit
             else 0
         )
@@ -94,7 +105,7 @@ def alerts_list(
         typer.echo("no alerts")
         return
     for a in rows:
-        state = f"blocked ({a.blocked})" if a.blocked else str(a.status)
+        state = f"blocked ({a.blocked})" if a.blocked else _state(a.status, a.hold_reason)
         typer.echo(
             f"#{a.id:<5} {state:<10} {a.channel:<18} attempts {a.attempts}  "
             f"{one_line(a.title or '', 70) or '(no title)'}"
@@ -105,7 +116,7 @@ def alerts_list(
     if more > 0:
         typer.echo(f"… and {more} more alert(s) (use --limit)")
     for r in replies:  # health's alerts_failed counts those that gave up
-        state = f"blocked ({r.blocked})" if r.blocked else str(r.status)
+        state = f"blocked ({r.blocked})" if r.blocked else _state(r.status, r.hold_reason)
         typer.echo(  # r7, not #7: `alerts retry 7` would re-queue alert #7, another story
             f"reply r{r.id:<5} {state:<10} {r.channel:<18} attempts {r.attempts}  "
             f"also reported by {r.source[:40]}, under alert #{r.alert_id}"
@@ -115,6 +126,11 @@ def alerts_list(
         )
     if more_replies > 0:
         typer.echo(f"… and {more_replies} more thread reply(ies) (use --limit)")
+
+
+def _state(status: AlertStatus, reason: HoldReason | None) -> str:
+    """A row's status, and why when it is held back: what `--reason` filters on."""
+    return f"{status} ({reason})" if reason is not None else str(status)
 
 
 def _details(
@@ -244,7 +260,7 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
     elif left.status is AlertStatus.FAILED and within:
         why = f"failed before the last {within}"
     elif left.status is AlertStatus.SKIPPED and left.reply:
-        why = "dropped (its alert is not posted, or its thread is gone): see `newsmon alerts`"
+        why = _DROPPED.get(left.held, "dropped: see `newsmon alerts`")
     elif left.announced_by is not None:
         why = f"held back, its story is announced in its channel by alert #{left.announced_by}"
     else:
@@ -255,6 +271,12 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
         line += f"; its thread replies that gave up: `newsmon alerts retry {shown}`"
     return line
 
+
+# Why a named reply was dropped, and what would bring it back.
+_DROPPED: dict[HoldReason | None, str] = {
+    HoldReason.NOT_POSTED: "dropped, its alert is not posted: re-queuing the alert brings it back",
+    HoldReason.THREAD_GONE: "dropped for good, its thread is gone (the story's message deleted)",
+}
 
 _ZONE_MARGIN = timedelta(days=2)  # room for `slack.timezone` and whole days around a period
 

@@ -21,9 +21,9 @@ from newsmon.clock import utcnow
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow
 from newsmon.pipeline import Context, deliver
+from newsmon.pipeline.alert_plans import alert_plan
 from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import run_digest
-from newsmon.pipeline.entries import alert_plan
 from newsmon.pipeline.notices import announce_health
 from newsmon.report import PassTotals
 from newsmon.slack import make_sender

@@ -8,6 +8,7 @@ from typing import Any
 
 from newsmon.config import Config, Secrets
 from newsmon.corpus import Store
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import WEBHOOK_CHANNEL, AlertStatus, StoredMatch
 from newsmon.pipeline import Context, ReclassifyOutcome, deliver, reclassify_batch
 from newsmon.rules import Rules, load_rules
@@ -100,7 +101,7 @@ def test_a_story_held_back_under_the_webhook_is_announced_through_the_bot(
             rules,
             WEBHOOK_CHANNEL,
             alert_status=AlertStatus.SKIPPED,
-            alert_note="older than 24 h when first seen",
+            alert_hold=Hold(HoldReason.TOO_OLD, "older than 24 h when first seen"),
         )
         outcome = _backfill_with_alerts(Context(Config(), rules, store, secrets=_bot(fake)))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from newsmon.config import Config
 from newsmon.corpus import Store
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, StoredMatch
 from newsmon.pipeline import (
     Context,
@@ -90,7 +91,7 @@ def test_given_pages_with_alerts_do_not_announce_a_story_twice_in_a_channel(
     try:
         ctx = Context(Config(), load_rules_text(tmp_path), store)
         full, other = stories()[:2]
-        note = "older than 24 h when first seen"
+        note = Hold(HoldReason.TOO_OLD, "older than 24 h when first seen")
         store.add_article(new_article("https://h.example/s", full, signed=True), *SPOKEN)
         assert deliver(ctx, 10).sent == 1 and len(slack.top_level("#ai-news")) == 1
 
@@ -99,11 +100,11 @@ def test_given_pages_with_alerts_do_not_announce_a_story_twice_in_a_channel(
             new_article(r_url, other, signed=True, text_source="feed"),
             *SPOKEN,
             alert_status=AlertStatus.SKIPPED,
-            alert_note=note,
+            alert_hold=note,
         )
         page = new_article(r_url, full, signed=True)
         recovered = store.recover_page(
-            lone.id, other, page, *SPOKEN, alert_status=AlertStatus.SKIPPED, alert_note=note
+            lone.id, other, page, *SPOKEN, alert_status=AlertStatus.SKIPPED, alert_hold=note
         )
         assert recovered.joined  # R is a copy of H's story now
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow
 from newsmon.pipeline import deliver
@@ -81,7 +82,7 @@ def test_an_alert_slack_refuses_for_good_is_a_health_problem_for_a_day(
             "v1",
             {"#news": ["policy"]},
             AlertStatus.SKIPPED,
-            "older than 48 h when first seen",
+            Hold(HoldReason.TOO_OLD, "older than 48 h when first seen"),
         )
         slack.channel_script["#ok"] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
         outcome = deliver(ctx)

@@ -112,6 +112,14 @@ def test_0020_adds_when_a_thread_reply_failed_and_its_downgrade_drops_it(pg_url:
         engine.dispose()
 
 
+def test_0023_adds_why_a_row_was_held_back_and_its_downgrade_drops_it(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        assert_adds_a_column(engine, "0023", "alerts", "hold_reason")
+    finally:
+        engine.dispose()
+
+
 def test_old_stories_leave_the_near_duplicate_index_on_postgres(pg_url: str) -> None:
     store = Store.open(pg_url)
     try:

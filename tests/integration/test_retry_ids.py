@@ -17,6 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, ReplyRow
 from newsmon.pipeline import Context, deliver
@@ -26,7 +27,7 @@ from tests.support.fake_slack import FakeSlack, Scripted
 
 runner = CliRunner()
 SLACK_DOWN = Scripted(503, {"ok": False, "error": "service_unavailable"})
-TOO_OLD = "older than 48 h when first seen"
+TOO_OLD = Hold(HoldReason.TOO_OLD, "older than 48 h when first seen")
 
 
 def _failed_reply_under_a_posted_story(ctx: Context, slack: FakeSlack) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.outbox import withdraw_unmatched
 from newsmon.corpus.records import AlertStatus, StoredMatch
 from newsmon.pipeline import Context, deliver, reclassify_batch
@@ -24,7 +25,7 @@ from tests.support.fake_slack import FakeSlack
 
 TITLE = "FTC opens AI chips inquiry"
 TEXT = "The FTC opened an inquiry; regulation of AI chips may follow."
-TOO_OLD = "older than 24 h when first seen"
+TOO_OLD = Hold(HoldReason.TOO_OLD, "older than 24 h when first seen")
 
 
 def _context(tmp_path: Path, db_url: str, slack: FakeSlack) -> Context:
@@ -37,7 +38,7 @@ def _context(tmp_path: Path, db_url: str, slack: FakeSlack) -> Context:
     return context(config, slack)
 
 
-def _story(ctx: Context, status: AlertStatus, note: str | None = None) -> int:
+def _story(ctx: Context, status: AlertStatus, note: Hold | None = None) -> int:
     """The story's first article from feed "origin", its alert for #news queued as `status`."""
     feed = ctx.store.sync_feed("origin", "https://origin.example/feed.xml", "en")
     article = new_article(

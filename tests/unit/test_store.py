@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 
 from newsmon.corpus import Store
 from newsmon.corpus.claims import new_claim
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import (
     AlertStatus,
     ClusterMatch,
@@ -157,7 +158,7 @@ def test_skipped_alerts_are_revived_only_on_request(store: Store) -> None:
         "v1",
         {"#p": ["policy"]},
         AlertStatus.SKIPPED,
-        "older than 72 h",
+        Hold(HoldReason.TOO_OLD, "older than 72 h"),
     )
     assert store.pending_alerts(5) == []
     assert store.enqueue_alert(stored.id, "#p", ["policy"]) is False

@@ -12,12 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, ReplyRow
-
-# The note of an alert held back (`skipped`) because `alerts.enabled` is false when its story
-# was first seen: what tells those apart from stories too old or backfilled without --alerts.
-ALERTS_OFF_NOTE = "alerts disabled in config"
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,14 @@ class AlertViews:
             return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}
 
     def held_back_while_off(self) -> HeldBack:
-        """Alerts held back because alerts were off, queued after the last alert posted: those of
-        this switch-off, not of an earlier one since which alerts went out again."""
+        """Alerts held back because alerts were off (their `HoldReason`, not their note's
+        wording), queued after the last alert posted: those of this switch-off, not of an
+        earlier one since which alerts went out again."""
         with self._db.session() as s:
             last_sent = s.execute(select(func.max(AlertRow.sent_at))).scalar_one()
+            off = AlertRow.hold_reason == HoldReason.ALERTS_OFF
             query = select(func.count(), func.min(AlertRow.created_at)).where(
-                AlertRow.status == AlertStatus.SKIPPED, AlertRow.last_error == ALERTS_OFF_NOTE
+                AlertRow.status == AlertStatus.SKIPPED, off
             )
             if last_sent is not None:
                 query = query.where(AlertRow.created_at > last_sent)

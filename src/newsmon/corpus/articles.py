@@ -23,6 +23,7 @@ from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import Hold
 from newsmon.corpus.outbox import (
     alert_rows,
     announced_in,
@@ -82,7 +83,7 @@ class Articles:
         rules_version: str = "",
         alerts: Mapping[str, Sequence[str]] | None = None,
         alert_status: AlertStatus = AlertStatus.PENDING,
-        alert_note: str | None = None,
+        alert_hold: Hold | None = None,
     ) -> StoredArticle:
         """Store an article with its matches and queued alerts in one transaction.
 
@@ -139,7 +140,7 @@ class Articles:
             queued = 0
             if clusters.may_speak(queries, cluster, bool(matches)):
                 s.add_all(_match_rows(row.id, matches, rules_version))
-                new_alerts = alert_rows(row.id, alerts or {}, alert_status, alert_note)
+                new_alerts = alert_rows(row.id, alerts or {}, alert_status, alert_hold)
                 s.add_all(new_alerts)
                 queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
             if cluster is not None:  # another source's copy: "also reported by" in its thread
@@ -272,7 +273,7 @@ class Articles:
         rules_version: str = "",
         alerts: Mapping[str, Sequence[str]] | None = None,
         alert_status: AlertStatus = AlertStatus.PENDING,
-        alert_note: str | None = None,
+        alert_hold: Hold | None = None,
     ) -> RecoveredPage:
         """The page of an article stored from its teaser was read at last: its text replaces the
         teaser, in one transaction with the cluster, matches and alerts that follow from it.
@@ -332,7 +333,7 @@ class Articles:
             s.flush()
             s.add_all(_match_rows(row.id, matches, rules_version))
             fresh = {ch: t for ch, t in (alerts or {}).items() if not announced_in(s, head_id, ch)}
-            new_alerts = alert_rows(row.id, fresh, alert_status, alert_note)
+            new_alerts = alert_rows(row.id, fresh, alert_status, alert_hold)
             s.add_all(new_alerts)
             queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
             return RecoveredPage(True, queued, row.duplicate_of_id, joined)

@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
+from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, Claim
 from newsmon.corpus.schema import AlertRow, ReplyRow
 
@@ -39,6 +40,7 @@ def requeued() -> dict[str, Any]:
         "attempts": 0,
         "next_attempt_at": None,
         "last_error": None,
+        "hold_reason": None,
         "failed_at": None,
     }
 
@@ -51,11 +53,15 @@ def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
 
 
 def listed(
-    model: Model, blocked: Collection[str], status: str | None, channel: str | None
+    model: Model,
+    blocked: Collection[str],
+    status: str | None,
+    channel: str | None,
+    reason: HoldReason | None = None,
 ) -> list[Any]:
     """The filters of a listing of alerts or replies (`newsmon alerts`): status "blocked" means
-    pending in a channel of `blocked` (Slack refuses it)."""
-    where: list[Any] = []
+    pending in a channel of `blocked` (Slack refuses it); `reason`: held back for it."""
+    where: list[Any] = [] if reason is None else [model.hold_reason == reason]
     if status == "blocked":
         where += [model.status == AlertStatus.PENDING, model.channel.in_(list(blocked))]
     elif status is not None:
@@ -186,6 +192,7 @@ def mark_sent(
             "slack_ts": ts,
             "attempts": model.attempts + 1,
             "last_error": None,
+            "hold_reason": None,
             "next_attempt_at": None,
             "post_started_at": None,
             **extra,
@@ -201,14 +208,12 @@ def release(s: Session, model: Model, row_id: int, claim: Claim, unknown: dateti
     )
 
 
-def mark_skipped(s: Session, model: Model, row_id: int, claim: Claim, reason: str) -> bool:
+def mark_skipped(s: Session, model: Model, row_id: int, claim: Claim, hold: Hold) -> bool:
     """Drop a row Slack refused for good where no retry can help (a reply whose thread was
-    deleted): `skipped` with the reason, not a failure to re-queue. False when the lease was
-    lost."""
+    deleted): `skipped` with why, not a failure to re-queue. False when the lease was lost."""
     values = {"attempts": model.attempts + 1, "next_attempt_at": None, "post_started_at": None}
-    return _settle(
-        s, model, row_id, claim, {"status": AlertStatus.SKIPPED, "last_error": reason, **values}
-    )
+    why = {"last_error": hold.note, "hold_reason": hold.reason}
+    return _settle(s, model, row_id, claim, {"status": AlertStatus.SKIPPED, **why, **values})
 
 
 def record_failure(
@@ -238,6 +243,7 @@ def record_failure(
             "status": status,
             "attempts": model.attempts + 1,
             "last_error": error[:2000],
+            "hold_reason": None,
             "next_attempt_at": retry_at,
             "post_started_at": maybe_posted_since,
             **gave_up,

@@ -19,6 +19,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import LATE_COPY_NOTE, RULES_CHANGED_NOTE, Hold, HoldReason
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     WEBHOOK_CHANNEL,
@@ -40,16 +41,18 @@ def alert_rows(
     article_id: int,
     alerts: Mapping[str, Sequence[str]],
     status: AlertStatus,
-    note: str | None,
+    hold: Hold | None,
 ) -> list[AlertRow]:
-    """New rows for an article's alerts (channel -> topics), for the caller's transaction."""
+    """New rows for an article's alerts (channel -> topics), for the caller's transaction;
+    `hold`: why they are held back (`skipped`), when they are."""
     return [
         AlertRow(
             article_id=article_id,
             channel=channel,
             topics=sorted(topics),
             status=status,
-            last_error=note,
+            last_error=hold.note if hold else None,
+            hold_reason=hold.reason if hold else None,
         )
         for channel, topics in alerts.items()
     ]
@@ -71,7 +74,8 @@ def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
         if keep:
             row.topics = keep
         else:
-            row.status, row.last_error = AlertStatus.SKIPPED, "the topic rules no longer match"
+            row.status, row.last_error = AlertStatus.SKIPPED, RULES_CHANGED_NOTE
+            row.hold_reason = HoldReason.RULES_CHANGED
             withdrawn += 1
     return withdrawn
 
@@ -97,9 +101,6 @@ def announced_in(s: Session, head_id: int, channel: str) -> bool:
         AlertRow.article_id.in_(story_members(head_id)), same_channel(s, channel)
     )
     return s.scalar(query.limit(1)) is not None
-
-
-LATE_COPY_NOTE = "its story is announced in this channel by another alert (a page read late)"
 
 
 def hold_back_late_copies(s: Session, head_id: int) -> int:
@@ -140,6 +141,7 @@ def hold_back_late_copies(s: Session, head_id: int) -> int:
         for alert in alerts:
             if alert is not speaks and alert.status is AlertStatus.PENDING:
                 alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
+                alert.hold_reason = HoldReason.LATE_COPY
                 held += 1
     return held
 
@@ -195,6 +197,7 @@ class Outbox:
                 if s.scalar(live.limit(1)) is not None:
                     return False
                 row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
+                row.hold_reason = None
                 revive_replies(s, [row.id])  # the sources seen while it was held, as a retry
                 return True
             if revive_skipped:  # held back (never sent) elsewhere in the story: not announced
@@ -414,15 +417,21 @@ class Outbox:
             return s.scalar(query) or 0
 
     def list_alerts(
-        self, *, status: str | None = None, channel: str | None = None, limit: int = 50
+        self,
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        limit: int = 50,
+        reason: HoldReason | None = None,
     ) -> list[AlertListing]:
-        """Alerts, newest first; status "blocked" means pending in a blocked channel."""
+        """Alerts, newest first; status "blocked" means pending in a blocked channel; `reason`:
+        those held back for it."""
         blocks = self.channel_blocks()
         with self._db.session() as s:
             query = (
                 select(AlertRow, ArticleRow.title)
                 .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
-                .where(*claims.listed(AlertRow, blocks, status, channel))
+                .where(*claims.listed(AlertRow, blocks, status, channel, reason))
             )
             rows = s.execute(query.order_by(AlertRow.id.desc()).limit(limit)).all()
             return [
@@ -441,16 +450,22 @@ class Outbox:
                     if a.status == AlertStatus.PENDING and a.channel in blocks
                     else None,
                     a.failed_at,
+                    a.hold_reason,
                 )
                 for a, title in rows
             ]
 
-    def count_listed(self, *, status: str | None = None, channel: str | None = None) -> int:
+    def count_listed(
+        self,
+        *,
+        status: str | None = None,
+        channel: str | None = None,
+        reason: HoldReason | None = None,
+    ) -> int:
         """How many alerts `list_alerts` would list without its limit."""
-        blocks = self.channel_blocks()
-        query = select(func.count()).select_from(AlertRow)
+        where = claims.listed(AlertRow, self.channel_blocks(), status, channel, reason)
         with self._db.session() as s:
-            return s.scalar(query.where(*claims.listed(AlertRow, blocks, status, channel))) or 0
+            return s.scalar(select(func.count()).select_from(AlertRow).where(*where)) or 0
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
         """Alerts per channel and status, statuses as stored (whatever statuses exist), except

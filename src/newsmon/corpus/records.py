@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from newsmon.corpus.holds import HoldReason
 from newsmon.dedup import Signature
 
 # Where a stored text is a teaser standing in for the article (`text_source`), not its body.
@@ -399,6 +400,7 @@ class AlertListing:
     title: str | None
     blocked: str | None = None  # the channel's block reason, when it is blocked
     failed_at: datetime | None = None  # when it gave up (what `alerts retry --within` counts)
+    hold_reason: HoldReason | None = None  # why it is held back (skipped)
 
 
 @dataclass(frozen=True)
@@ -417,6 +419,7 @@ class ReplyListing:
     sent_at: datetime | None
     blocked: str | None = None  # the channel's block reason, when it is blocked
     failed_at: datetime | None = None  # when it gave up (what `alerts retry --within` counts)
+    hold_reason: HoldReason | None = None  # why it is held back (skipped)
 
 
 @dataclass(frozen=True)

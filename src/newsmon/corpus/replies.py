@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import NOT_POSTED_NOTE, Hold, HoldReason
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     AlertStatus,
@@ -43,12 +44,22 @@ from newsmon.corpus.schema import (
 )
 from newsmon.urls import clean_url, site_root
 
-NOT_POSTED = "the story's alert was not posted"
 # Alerts a sighting queues replies for: those that may still be posted. A failed alert may be
 # re-queued by the operator, a held-back one by a backfill with alerts; their replies wait
 # dropped (skipped) until then.
 _NOT_POSTED = (AlertStatus.FAILED, AlertStatus.SKIPPED)
 _REPLY_TO = (*LIVE_ALERT_STATUSES, *_NOT_POSTED)
+_NOT_POSTED_HOLD = Hold(HoldReason.NOT_POSTED, NOT_POSTED_NOTE)
+
+
+def _gone(thread_gone: str | None) -> Hold | None:
+    """A reply under an alert whose thread is gone is held back with why; else None."""
+    return Hold(HoldReason.THREAD_GONE, thread_gone) if thread_gone else None
+
+
+def _skipped(hold: Hold) -> dict[str, Any]:
+    """What holding a reply back writes: `skipped`, why, and the note saying it."""
+    return {"status": AlertStatus.SKIPPED, "last_error": hold.note, "hold_reason": hold.reason}
 
 
 def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
@@ -72,7 +83,7 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     ).all()
     # the alert itself names its own source: no reply for that one
     wanted = {
-        a: (channel, NOT_POSTED if status in _NOT_POSTED else gone)
+        a: (channel, _NOT_POSTED_HOLD if status in _NOT_POSTED else _gone(gone))
         for a, channel, status, gone, announced in alerts
         if announced != source
     }
@@ -95,7 +106,8 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
             source=source,
             url=link,
             status=AlertStatus.SKIPPED if dropped else AlertStatus.PENDING,
-            last_error=dropped,
+            last_error=dropped.note if dropped else None,
+            hold_reason=dropped.reason if dropped else None,
         )
         for a, (channel, dropped) in wanted.items()
         if a not in replied
@@ -121,6 +133,7 @@ def insert_replies(s: Session, postgres: bool, rows: list[ReplyRow]) -> int:
             "url": r.url,
             "status": r.status or AlertStatus.PENDING,
             "last_error": r.last_error,
+            "hold_reason": r.hold_reason,
         }
         for r in rows
     ]
@@ -169,7 +182,7 @@ class Replies:
             s.execute(
                 update(ReplyRow)
                 .where(ReplyRow.status == AlertStatus.PENDING, ReplyRow.alert_id.in_(dead))
-                .values(status=AlertStatus.SKIPPED, last_error=NOT_POSTED)
+                .values(**_skipped(_NOT_POSTED_HOLD))
                 .execution_options(synchronize_session=False)
             )
             # queued before its thread was found gone (another pass's sighting meanwhile)
@@ -182,7 +195,11 @@ class Replies:
                         select(AlertRow.id).where(AlertRow.thread_gone.is_not(None))
                     ),
                 )
-                .values(status=AlertStatus.SKIPPED, last_error=gone.scalar_subquery())
+                .values(
+                    status=AlertStatus.SKIPPED,
+                    last_error=gone.scalar_subquery(),
+                    hold_reason=HoldReason.THREAD_GONE,
+                )
                 .execution_options(synchronize_session=False)
             )
             posted = select(AlertRow.id).where(
@@ -243,7 +260,8 @@ class Replies:
         (deleted, or of a kind that takes none): skipped, not failed, since re-queuing it could
         never post it."""
         with self._db.session() as s:
-            dropped = [claims.mark_skipped(s, ReplyRow, i, claim, reason[:2000]) for i in _ids(ids)]
+            hold = Hold(HoldReason.THREAD_GONE, reason[:2000])
+            dropped = [claims.mark_skipped(s, ReplyRow, i, claim, hold) for i in _ids(ids)]
             return all(dropped)
 
     def thread_gone(self, alert_id: int, reason: str) -> int:
@@ -260,7 +278,7 @@ class Replies:
             done = s.execute(
                 update(ReplyRow)
                 .where(ReplyRow.alert_id == alert_id, ReplyRow.status == AlertStatus.PENDING)
-                .values(status=AlertStatus.SKIPPED, last_error=reason[:2000])
+                .values(**_skipped(Hold(HoldReason.THREAD_GONE, reason[:2000])))
                 .execution_options(synchronize_session=False)
             )
             return int(getattr(done, "rowcount", 0) or 0)
@@ -329,10 +347,11 @@ class Replies:
         status: str | None = None,
         channel: str | None = None,
         limit: int = 50,
+        reason: HoldReason | None = None,
     ) -> list[ReplyListing]:
         """Replies, newest first, as `Outbox.list_alerts` lists alerts: status "blocked" means
         pending in a channel of `blocks` (Slack refuses it)."""
-        query = select(ReplyRow).where(*claims.listed(ReplyRow, blocks, status, channel))
+        query = select(ReplyRow).where(*claims.listed(ReplyRow, blocks, status, channel, reason))
         with self._db.session() as s:
             rows = s.scalars(query.order_by(ReplyRow.id.desc()).limit(limit)).all()
             return [
@@ -351,6 +370,7 @@ class Replies:
                     if r.status == AlertStatus.PENDING and r.channel in blocks
                     else None,
                     r.failed_at,
+                    r.hold_reason,
                 )
                 for r in rows
             ]
@@ -361,11 +381,12 @@ class Replies:
         *,
         status: str | None = None,
         channel: str | None = None,
+        reason: HoldReason | None = None,
     ) -> int:
         """How many replies `list_replies` would list without its limit."""
-        query = select(func.count()).select_from(ReplyRow)
+        where = claims.listed(ReplyRow, blocks, status, channel, reason)
         with self._db.session() as s:
-            return s.scalar(query.where(*claims.listed(ReplyRow, blocks, status, channel))) or 0
+            return s.scalar(select(func.count()).select_from(ReplyRow).where(*where)) or 0
 
     def count_replies(self, status: AlertStatus) -> int:
         with self._db.session() as s:

@@ -36,6 +36,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.outbox import hold_back_late_copies, same_channel
 from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus
 from newsmon.corpus.replies import Replies, revive_replies
@@ -74,6 +75,7 @@ class NotRequeued:
     status: AlertStatus | None  # None: no such alert or reply
     failed_replies: tuple[int, ...] = ()  # an alert's thread replies that gave up: name those
     announced_by: int | None = None  # held back: this alert announced its story in the channel
+    held: HoldReason | None = None  # a reply dropped: why (its alert not posted, thread gone)
 
 
 @dataclass(frozen=True)
@@ -163,12 +165,17 @@ class Retries:
                     for a in dict.fromkeys(alerts)
                 ]
             if replies:
-                states = dict(
-                    s.execute(select(ReplyRow.id, ReplyRow.status).where(ReplyRow.id.in_(replies)))
-                    .tuples()
-                    .all()
-                )
-                out += [NotRequeued(True, r, states.get(r)) for r in dict.fromkeys(replies)]
+                found = {
+                    i: (status, held)
+                    for i, status, held in s.execute(
+                        select(ReplyRow.id, ReplyRow.status, ReplyRow.hold_reason).where(
+                            ReplyRow.id.in_(replies)
+                        )
+                    ).tuples()
+                }
+                for r in dict.fromkeys(replies):
+                    status, held = found.get(r, (None, None))
+                    out.append(NotRequeued(True, r, status, held=held))
         return out
 
 
@@ -260,7 +267,11 @@ def _hold_back_old(db: Database, ids: list[int], where: list[Any], note: str) ->
             update(AlertRow)
             .where(AlertRow.id.in_(ids), *where)
             .values(
-                status=AlertStatus.SKIPPED, last_error=note, next_attempt_at=None, failed_at=None
+                status=AlertStatus.SKIPPED,
+                last_error=note,
+                hold_reason=HoldReason.TOO_OLD,
+                next_attempt_at=None,
+                failed_at=None,
             )
             .returning(AlertRow.id)
             .execution_options(synchronize_session=False)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from newsmon.bounds import clean_text
 from newsmon.clock import utcnow
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus, DuplicateReason, RunStatus
 
 MAX_URL = 2000
@@ -270,6 +271,8 @@ class AlertRow(Base):
     # reply Slack un-threaded), learnt from a reply (migration 0022): later replies are dropped
     # with it, unposted. None while its thread takes replies, or nothing says otherwise.
     thread_gone: Mapped[str | None] = mapped_column(Text)
+    # Why it is held back (`skipped`), for decisions; `last_error` says it for people (0023).
+    hold_reason: Mapped[HoldReason | None] = mapped_column(EnumText(HoldReason, 16))
 
 
 class ReplyRow(Base):
@@ -299,6 +302,7 @@ class ReplyRow(Base):
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When it gave up, as an alert's (migration 0020; None for replies failed before it).
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[HoldReason | None] = mapped_column(EnumText(HoldReason, 16))  # as alerts'
 
 
 class SlackChannelRow(Base):

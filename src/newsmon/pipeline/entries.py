@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from newsmon import alerts as alerting
 from newsmon import poll
 from newsmon.config import Config, FeedConfig
-from newsmon.corpus.alert_views import ALERTS_OFF_NOTE
 from newsmon.corpus.records import (
     TEASER_SOURCES,
     AlertStatus,
@@ -27,6 +25,7 @@ from newsmon.corpus.schema import MAX_LONG_URL
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
+from newsmon.pipeline.alert_plans import BACKFILL_HOLD, alert_plan
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.rules import TopicMatch
@@ -164,22 +163,6 @@ async def _analyse(ctx: Context, job: PageJob) -> PageAnalysis:
             return summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
 
 
-def alert_plan(
-    ctx: Context, matches: Sequence[TopicMatch], published: datetime | None, now: datetime
-) -> tuple[dict[str, list[str]], AlertStatus, str | None]:
-    """Channels to alert and the status to queue them with (pending, or skipped and why)."""
-    channels = alerting.route(
-        (m.topic for m in matches), ctx.config.slack, webhook=ctx.secrets.webhook_only
-    )
-    cfg = ctx.config.alerts
-    if not cfg.enabled:
-        return channels, AlertStatus.SKIPPED, ALERTS_OFF_NOTE
-    limit = cfg.max_age_hours
-    if limit is not None and published is not None and now - published > timedelta(hours=limit):
-        return channels, AlertStatus.SKIPPED, f"older than {limit:g} h when first seen"
-    return channels, AlertStatus.PENDING, None
-
-
 def store_entry(
     ctx: Context,
     feed_id: int | None,
@@ -214,7 +197,7 @@ def store_entry(
     if announce is True:
         status, note = AlertStatus.PENDING, None
     elif announce is False:
-        status, note = AlertStatus.SKIPPED, "backfilled without --alerts"
+        status, note = AlertStatus.SKIPPED, BACKFILL_HOLD
     try:
         stored = ctx.store.add_article(
             article, to_stored(matches), ctx.rules.version, channels, status, note

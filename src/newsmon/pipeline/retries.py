@@ -23,10 +23,10 @@ from newsmon.config import FeedConfig
 from newsmon.corpus.records import PageRetry
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
+from newsmon.pipeline.alert_plans import alert_plan
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import (
     ARTICLE_SOURCES,
-    alert_plan,
     analyse_page,
     entry_failed,
     fetch_page,

@@ -1,0 +1,40 @@
+"""Why an alert or a thread reply was held back (`skipped`): a typed reason stored beside its
+note (`hold_reason`, migration 0023). Decisions (health's `alerts_off`, `newsmon alerts
+--reason`) read the reason; the note (`last_error`) is for people and may be reworded.
+
+No database code here, as in `newsmon.corpus.records`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class HoldReason(StrEnum):
+    """Why a row is `skipped`. Rows held back before migration 0023 under a note it did not
+    know keep none (NULL)."""
+
+    TOO_OLD = "too_old"  # older than alerts.max_age_hours when first seen, or when re-queued
+    ALERTS_OFF = "alerts_off"  # alerts.enabled false when its story was first seen
+    LATE_COPY = "late_copy"  # its story is announced in its channel by another alert
+    RULES_CHANGED = "rules_changed"  # a backfill found the topic rules no longer match it
+    BACKFILL = "backfill"  # stored by a backfill without --alerts
+    NOT_POSTED = "not_posted"  # a thread reply whose alert was not posted (failed, held back)
+    THREAD_GONE = "thread_gone"  # a thread reply whose alert's Slack message takes no more
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A row held back: why (for decisions) and the note saying it (for people)."""
+
+    reason: HoldReason
+    note: str
+
+
+# The notes the pipeline writes with each reason (a reason's note may carry numbers).
+ALERTS_OFF_NOTE = "alerts disabled in config"
+LATE_COPY_NOTE = "its story is announced in this channel by another alert (a page read late)"
+RULES_CHANGED_NOTE = "the topic rules no longer match"
+BACKFILL_NOTE = "backfilled without --alerts"
+NOT_POSTED_NOTE = "the story's alert was not posted"

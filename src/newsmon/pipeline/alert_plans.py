@@ -1,0 +1,34 @@
+"""How a story first seen (or its page read at last) is queued: which channels, and whether
+held back (`skipped`) and why, as a typed reason with its note (`newsmon.corpus.holds`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from newsmon import alerts as alerting
+from newsmon.corpus import holds
+from newsmon.corpus.holds import Hold, HoldReason
+from newsmon.corpus.records import AlertStatus
+from newsmon.pipeline.context import Context
+from newsmon.rules import TopicMatch
+
+# A backfill without --alerts stores its stories' alerts held back.
+BACKFILL_HOLD = Hold(HoldReason.BACKFILL, holds.BACKFILL_NOTE)
+
+
+def alert_plan(
+    ctx: Context, matches: Sequence[TopicMatch], published: datetime | None, now: datetime
+) -> tuple[dict[str, list[str]], AlertStatus, Hold | None]:
+    """Channels to alert and the status to queue them with (pending, or skipped and why)."""
+    channels = alerting.route(
+        (m.topic for m in matches), ctx.config.slack, webhook=ctx.secrets.webhook_only
+    )
+    cfg = ctx.config.alerts
+    if not cfg.enabled:
+        return channels, AlertStatus.SKIPPED, Hold(HoldReason.ALERTS_OFF, holds.ALERTS_OFF_NOTE)
+    limit = cfg.max_age_hours
+    if limit is not None and published is not None and now - published > timedelta(hours=limit):
+        old = Hold(HoldReason.TOO_OLD, f"older than {limit:g} h when first seen")
+        return channels, AlertStatus.SKIPPED, old
+    return channels, AlertStatus.PENDING, None
