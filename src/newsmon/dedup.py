@@ -430,9 +430,13 @@ def note_only(title: str | None, text: str | None) -> bool:
 # LEAD_WINDOW × its own length. README "Deduplication" has the measurements.
 
 LEAD_CHARS = 150
-# The short side needs this many characters: under it, two stories told with one lede template
-# (the labelled set's DeepSeek R1 and Janus-Pro) contain each other's opening words.
+# The short side needs this many characters (`information_chars`): under it, two stories told
+# with one lede template (the labelled set's DeepSeek R1 and Janus-Pro) contain each other's
+# opening words. A Hangul syllable counts HANGUL_WEIGHT (it carries 2-3 times an English
+# letter's information): a one-sentence "[속보]" is 60-80 characters.
 MIN_LEAD_BODY_CHARS = 80
+HANGUL_WEIGHT = 2
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 LEAD_WINDOW = 1.25
 LEAD_THRESHOLD = 0.9
 # The raw text a lead is read from (its headline line included): a long article's lead and
@@ -450,10 +454,15 @@ def opening(title: str | None, text: str | None) -> str:
     return headline_free_body(title, (text or "")[:LEAD_SOURCE_CHARS])
 
 
+def information_chars(norm: str) -> int:
+    """A normalised text's length counted per script: a Hangul syllable HANGUL_WEIGHT."""
+    return len(norm) + (HANGUL_WEIGHT - 1) * len(_HANGUL.findall(norm))
+
+
 def lead_keys(title: str | None, text: str | None) -> list[int]:
     """Band keys of an article's lead (none when its body is too short to have one)."""
     lead = opening(title, text)[:LEAD_CHARS]
-    if len(lead) < MIN_LEAD_BODY_CHARS:
+    if information_chars(lead) < MIN_LEAD_BODY_CHARS:
         return []
     mh = MinHash(
         num_perm=NUM_PERM,
@@ -471,7 +480,7 @@ def lead_containment(short: str, body: str, n: int = SHORT_SHINGLE_CHARS) -> flo
     """The share of a short body's n-grams found in the opening of a long `body` (its first
     LEAD_WINDOW × len(short) characters): a teaser cut from the article scores ~1 whatever
     the article's length; 0.0 for a short body too short to tell."""
-    if len(short) < MIN_LEAD_BODY_CHARS:
+    if information_chars(short) < MIN_LEAD_BODY_CHARS:
         return 0.0
     window = body[: int(len(short) * LEAD_WINDOW)]
     grams = {short[i : i + n] for i in range(len(short) - n + 1)}
