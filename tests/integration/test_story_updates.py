@@ -182,3 +182,30 @@ def test_a_short_korean_breaking_item_and_its_update_are_one_story(
 def test_short_korean_breaking_items_of_one_desk_and_day_stay_apart(db_url: str) -> None:
     """Other one-sentence announcements under the same dateline, subject and closing words."""
     assert _store(db_url, VERSIONS["ko-short"] + OTHERS["ko-short"]) == [None, 1, None, None]
+
+
+# A page's first line is its headline (<h1>) without the label its feed puts before the title
+# ("[단독] …", "UPDATE 1-…"), or with a label the feed left out.
+LABELLED = {
+    "ko": (
+        '[단독] 과기정통부, 2조원 국가AI컴퓨팅센터 공모…"GPU 1만5천장 확보"',
+        '과기정통부, 2조원 국가AI컴퓨팅센터 공모…"GPU 1만5천장 확보"',
+    ),
+    "en": (
+        "UPDATE 1-OpenAI opens o3-mini to free users as DeepSeek pressure mounts",
+        "OpenAI opens o3-mini to free users as DeepSeek pressure mounts",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("label_on", ["title", "line"])
+def test_an_update_page_whose_headline_line_lacks_the_feeds_label_joins_its_story(
+    db_url: str, lang: str, label_on: str
+) -> None:
+    """Before, a label on one side only hid the headline line: it stayed in the body and
+    pushed the breaking line out of the opening compared, so the update was announced again."""
+    labelled, plain = LABELLED[lang]
+    title, line = (labelled, plain) if label_on == "title" else (plain, labelled)
+    breaking, update = VERSIONS[lang]
+    assert _store(db_url, [breaking, (title, f"{line}\n{update[1]}")]) == [None, 1]
