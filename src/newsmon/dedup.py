@@ -19,6 +19,7 @@ import numpy as np
 from datasketch import MinHash
 
 from newsmon.bounds import INVISIBLE
+from newsmon.headlines import ADDRESS, is_headline, without_headline
 from newsmon.urls import canonical_url
 
 # Minimum length below which a body is too thin to identify a story by its hash.
@@ -230,30 +231,14 @@ SHORT_THRESHOLD = 0.3
 SHORT_BODY_SCHEME = f"body-{MINHASH_SCHEME}"
 
 
-_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
-
-
 def headline_free_body(
     title: str | None, text: str | None, fold: Callable[[str], str] | None = None
 ) -> str:
-    """The normalised text without its first line when that line is the headline (the page's
-    <h1>, which extractors keep): equal to the title once normalised, or one of the two the
-    other plus a suffix (a site name, a subtitle). Web addresses are left out: they name a
-    page, they do not tell the story (a link post's summary is a template around one).
+    """The normalised text without its first line when that line is the headline
+    (`headlines.is_headline`), and without web addresses (`headlines.ADDRESS`).
     `fold` is the normalisation (`normalise_text` unless given)."""
     fold = fold or normalise_text
-    return fold(_ADDRESS.sub(" ", _without_headline(title, text or "", fold)))
-
-
-def _without_headline(title: str | None, text: str, fold: Callable[[str], str]) -> str:
-    """The text (not normalised) without its first line when that line is the headline."""
-    first, sep, rest = text.strip().partition("\n")
-    head, name = fold(first), fold(title or "")
-    if sep and head and name:
-        shorter, longer = sorted((head, name), key=len)
-        if longer.startswith(shorter) and len(shorter) * 2 >= len(longer):
-            return rest
-    return text
+    return fold(ADDRESS.sub(" ", without_headline(title, text or "", fold)))
 
 
 def short_body(
@@ -290,6 +275,24 @@ def keys_before_folding(title: str | None, text: str | None) -> list[int]:
     if body is None or body == short_body(title, text):
         return []
     return body_band_keys(body)
+
+
+def earlier_keys(title: str | None, text: str | None) -> list[int]:
+    """Keys an article stored before may hold beside its keys of now (see the two below)."""
+    return keys_before_folding(title, text) + keys_before_labels(title, text)
+
+
+def keys_before_labels(title: str | None, text: str | None) -> list[int]:
+    """The body and lead keys an article had when a label on one side only ("[속보]" on the
+    title, not on the page's first line) hid its headline line (before 2026-12): band rows
+    are deleted by the keys the stored text gives, and an article indexed before must lose
+    these rows too. None when the label changes nothing."""
+    first, sep, _ = (text or "").strip().partition("\n")
+    if not sep or is_headline(first, title, normalise_text, labels=False):
+        return []
+    if not is_headline(first, title, normalise_text):
+        return []
+    return short_body_keys(None, text) + lead_keys(None, text)
 
 
 def body_band_keys(body: str) -> list[int]:
@@ -401,7 +404,7 @@ def note_only(title: str | None, text: str | None) -> bool:
     never closed holds a summary-length text to its end, a longer one to the end of its line."""
     if not text or not _NOTE.search(text[:NOTE_SEARCH_CHARS]):
         return False  # the common case, without normalising a line of a long text
-    body = _without_headline(title, text, normalise_text)
+    body = without_headline(title, text, normalise_text)
     found = _NOTE.match(body)
     if found is None:
         return False
@@ -430,9 +433,13 @@ def note_only(title: str | None, text: str | None) -> bool:
 # LEAD_WINDOW × its own length. README "Deduplication" has the measurements.
 
 LEAD_CHARS = 150
-# The short side needs this many characters: under it, two stories told with one lede template
-# (the labelled set's DeepSeek R1 and Janus-Pro) contain each other's opening words.
+# The short side needs this many characters (`information_chars`): under it, two stories told
+# with one lede template (the labelled set's DeepSeek R1 and Janus-Pro) contain each other's
+# opening words. A Hangul syllable counts HANGUL_WEIGHT (it carries 2-3 times an English
+# letter's information): a one-sentence "[속보]" is 60-80 characters.
 MIN_LEAD_BODY_CHARS = 80
+HANGUL_WEIGHT = 2
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 LEAD_WINDOW = 1.25
 LEAD_THRESHOLD = 0.9
 # The raw text a lead is read from (its headline line included): a long article's lead and
@@ -450,10 +457,15 @@ def opening(title: str | None, text: str | None) -> str:
     return headline_free_body(title, (text or "")[:LEAD_SOURCE_CHARS])
 
 
+def information_chars(norm: str) -> int:
+    """A normalised text's length counted per script: a Hangul syllable HANGUL_WEIGHT."""
+    return len(norm) + (HANGUL_WEIGHT - 1) * len(_HANGUL.findall(norm))
+
+
 def lead_keys(title: str | None, text: str | None) -> list[int]:
     """Band keys of an article's lead (none when its body is too short to have one)."""
     lead = opening(title, text)[:LEAD_CHARS]
-    if len(lead) < MIN_LEAD_BODY_CHARS:
+    if information_chars(lead) < MIN_LEAD_BODY_CHARS:
         return []
     mh = MinHash(
         num_perm=NUM_PERM,
@@ -471,7 +483,7 @@ def lead_containment(short: str, body: str, n: int = SHORT_SHINGLE_CHARS) -> flo
     """The share of a short body's n-grams found in the opening of a long `body` (its first
     LEAD_WINDOW × len(short) characters): a teaser cut from the article scores ~1 whatever
     the article's length; 0.0 for a short body too short to tell."""
-    if len(short) < MIN_LEAD_BODY_CHARS:
+    if information_chars(short) < MIN_LEAD_BODY_CHARS:
         return 0.0
     window = body[: int(len(short) * LEAD_WINDOW)]
     grams = {short[i : i + n] for i in range(len(short) - n + 1)}

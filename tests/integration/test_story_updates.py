@@ -106,7 +106,7 @@ def _store(db_url: str, texts: list[tuple[str, str]]) -> list[int | None]:
 
 def test_the_breaking_items_are_short_and_the_updates_several_times_longer() -> None:
     """What makes the case: too short for a signature, under a third of the update."""
-    for breaking, update in VERSIONS.values():
+    for breaking, update in (VERSIONS["ko"], VERSIONS["en"]):
         short, long = normalise_text(breaking[1]), normalise_text(update[1])
         assert 80 <= len(short) < 200 and 3 * len(short) < len(long) < 500
 
@@ -128,3 +128,84 @@ def test_other_stories_of_the_same_desk_and_day_stay_apart(db_url: str, lang: st
     """Another announcement under the same dateline and lede words, and an analysis piece on
     the story, are stories of their own, stored after the breaking item and its update."""
     assert _store(db_url, VERSIONS[lang] + OTHERS[lang]) == [None, 1, None, None]
+
+
+# A one-sentence Korean breaking item is under 80 normalised characters (Hangul carries two to
+# three times an English letter's information): the lead rule's minimum, chosen on English,
+# left it out and its update was announced again.
+KO_SHORT_DATELINE = "(서울=연합뉴스) 이영희 기자 = "
+KO_SHORT_BREAKING = (
+    KO_SHORT_DATELINE + "개인정보보호위원회는 17일 중국 딥시크 앱의 국내 신규 다운로드를 잠정 "
+    "중단했다고 밝혔다."
+)
+KO_SHORT_UPDATE = (
+    KO_SHORT_BREAKING + " 개인정보위는 이날 정부서울청사 브리핑에서 딥시크가 이용자 입력 정보를 "
+    "중국 내 서버로 보내면서 국내 법이 정한 고지 절차를 지키지 않았다고 설명했다. 이미 앱을 "
+    "내려받은 이용자는 계속 쓸 수 있지만, 개인정보위는 민감한 정보를 입력하지 말라고 당부했다. "
+    "딥시크 측은 한국 법을 충분히 고려하지 못했다며 개선안을 내겠다는 입장을 밝혔다."
+)
+VERSIONS["ko-short"] = [
+    ('[속보] 개인정보위 "딥시크 국내 신규 다운로드 잠정 중단"', KO_SHORT_BREAKING),
+    ('개인정보위, 딥시크 신규 다운로드 중단…"국외 이전 고지 안 해"(종합)', KO_SHORT_UPDATE),
+]
+# the same desk and day, one sentence each under the same dateline: other announcements
+OTHERS["ko-short"] = [
+    (
+        '[속보] 개인정보위 "생성형 AI 개인정보 처리 안내서 다음 달 발표"',
+        KO_SHORT_DATELINE + "개인정보보호위원회는 17일 생성형 AI 개인정보 처리 안내서를 다음 달 "
+        "발표한다고 밝혔다.",
+    ),
+    (
+        '[속보] 개인정보위 "오픈AI에 과징금 15억원 부과"',
+        KO_SHORT_DATELINE + "개인정보보호위원회는 17일 오픈AI가 이용자 결제 정보를 노출한 책임을 "
+        "물어 과징금 15억원을 부과했다고 밝혔다.",
+    ),
+]
+
+
+def test_a_korean_breaking_sentence_is_under_the_english_minimum() -> None:
+    """What makes the Korean case: one sentence with its dateline, under 80 characters."""
+    short = normalise_text(KO_SHORT_BREAKING)
+    assert 60 <= len(short) < 80 and 3 * len(short) < len(normalise_text(KO_SHORT_UPDATE))
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_a_short_korean_breaking_item_and_its_update_are_one_story(
+    db_url: str, later_first: bool
+) -> None:
+    """Before, the breaking item (64 characters) had no lead keys and was never compared:
+    its "(종합)" was announced again."""
+    versions = VERSIONS["ko-short"][::-1] if later_first else VERSIONS["ko-short"]
+    assert _store(db_url, versions) == [None, 1]
+
+
+def test_short_korean_breaking_items_of_one_desk_and_day_stay_apart(db_url: str) -> None:
+    """Other one-sentence announcements under the same dateline, subject and closing words."""
+    assert _store(db_url, VERSIONS["ko-short"] + OTHERS["ko-short"]) == [None, 1, None, None]
+
+
+# A page's first line is its headline (<h1>) without the label its feed puts before the title
+# ("[단독] …", "UPDATE 1-…"), or with a label the feed left out.
+LABELLED = {
+    "ko": (
+        '[단독] 과기정통부, 2조원 국가AI컴퓨팅센터 공모…"GPU 1만5천장 확보"',
+        '과기정통부, 2조원 국가AI컴퓨팅센터 공모…"GPU 1만5천장 확보"',
+    ),
+    "en": (
+        "UPDATE 1-OpenAI opens o3-mini to free users as DeepSeek pressure mounts",
+        "OpenAI opens o3-mini to free users as DeepSeek pressure mounts",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+@pytest.mark.parametrize("label_on", ["title", "line"])
+def test_an_update_page_whose_headline_line_lacks_the_feeds_label_joins_its_story(
+    db_url: str, lang: str, label_on: str
+) -> None:
+    """Before, a label on one side only hid the headline line: it stayed in the body and
+    pushed the breaking line out of the opening compared, so the update was announced again."""
+    labelled, plain = LABELLED[lang]
+    title, line = (labelled, plain) if label_on == "title" else (plain, labelled)
+    breaking, update = VERSIONS[lang]
+    assert _store(db_url, [breaking, (title, f"{line}\n{update[1]}")]) == [None, 1]

@@ -125,3 +125,29 @@ def test_only_a_bracketed_editors_note_with_nothing_after_it_is_note_only() -> N
     assert not note_only(None, f"{LEDE} {NOTE}")  # a note that does not open the text
     assert not note_only(None, f"[편집자주] {LEDE}")  # no bracket says where such a note ends
     assert not note_only(None, f"(Editor's note: updated (twice)) {LEDE}")
+
+
+def test_a_label_on_one_side_only_does_not_hide_the_headline_line() -> None:
+    """'[속보] X' over a page whose first line is 'X' (or the reverse): the line is the
+    headline; an article indexed before under the old rule keeps its old keys to be pruned."""
+    from newsmon.dedup import headline_free_body, keys_before_labels, lead_keys, short_body_keys
+
+    body = "개인정보보호위원회는 17일 중국 딥시크 앱의 국내 신규 다운로드를 잠정 중단했다고 밝혔다."
+    for title, line in [
+        ("[속보] 개인정보위, 딥시크 다운로드 중단", "개인정보위, 딥시크 다운로드 중단"),
+        ("딥시크 다운로드 중단(종합2보)", "[단독] 딥시크 다운로드 중단"),
+        ("UPDATE 1-OpenAI opens o3-mini", "OpenAI opens o3-mini"),
+        ("OpenAI opens o3-mini", "BREAKING: OpenAI opens o3-mini"),
+    ]:
+        text = f"{line}\n{body}"
+        assert headline_free_body(title, text) == headline_free_body(None, body)
+        old = short_body_keys(None, text) + lead_keys(None, text)
+        assert old and keys_before_labels(title, text) == old
+    assert (
+        keys_before_labels(
+            "개인정보위, 딥시크 다운로드 중단", f"개인정보위, 딥시크 다운로드 중단\n{body}"
+        )
+        == []
+    )
+    # another first line is still no headline
+    assert headline_free_body("[속보] X", f"Y\n{body}").startswith("y ")

@@ -53,17 +53,17 @@ from newsmon.corpus.schema import (
     SightingRow,
 )
 from newsmon.corpus.url_keys import stored_key
-from newsmon.dedup import Signature, index_keys, keys_before_folding, lead_keys, short_body_keys
+from newsmon.dedup import Signature, earlier_keys, index_keys, lead_keys, short_body_keys
 from newsmon.urls import clean_url
 
 
 def stored_keys(
     title: str | None, text_: str, minhash: bytes | None, scheme: str | None
 ) -> list[int]:
-    """The keys an article was indexed under, from what is stored of it (a short item stored
-    before invisible characters were folded: its keys of then too)."""
+    """The keys an article was indexed under, from what is stored of it (one stored before
+    invisible characters were folded or headline labels read: its keys of then too)."""
     signature = Signature(scheme, minhash) if minhash is not None and scheme else None
-    return index_keys(title, text_, signature) + keys_before_folding(title, text_)
+    return index_keys(title, text_, signature) + earlier_keys(title, text_)
 
 
 class Articles:
@@ -253,7 +253,7 @@ class Articles:
         """Replace the band rows of a short item's body (none for other articles) and of its
         lead by those of its new headline and text (the headline decides where the body
         starts); an exact copy has no band rows of its own."""
-        old = short_body_keys(row.title, row.text) + keys_before_folding(row.title, row.text)
+        old = short_body_keys(row.title, row.text) + earlier_keys(row.title, row.text)
         old += lead_keys(row.title, row.text)
         if old:
             s.execute(

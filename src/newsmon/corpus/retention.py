@@ -21,6 +21,7 @@ from newsmon.dedup import (
     LEAD_SOURCE_CHARS,
     SHORT_TEXT_BASE,
     SHORT_TEXT_PER_TITLE_CHAR,
+    keys_before_labels,
     lead_keys,
 )
 
@@ -118,6 +119,7 @@ class IndexRetention:
                         row.title, row.text or "", row.minhash, row.minhash_scheme
                     )
                     + lead_keys(row.title, row.opening)
+                    + keys_before_labels(row.title, row.opening)
                 }
                 if keys:
                     s.execute(
