@@ -29,6 +29,8 @@ import re
 from itertools import islice
 from typing import Any
 
+from newsmon.layout import remove_keeping_tail
+
 # titles, lower case with digits, signs and spaces removed
 _TITLES = frozenset(
     """related relatedstories relatedarticles relatedposts relatednews relatedcoverage
@@ -160,15 +162,7 @@ def prune_hashtag_blocks(root: Any) -> int:
     doomed = [el for el in root.iter(*_TAG_BLOCKS) if _all_hashtags(el)]
     removed = 0
     for element in doomed:
-        parent = element.getparent()
-        if parent is None:
-            continue
-        if element.tail and element.tail.strip():
-            before = element.getprevious()
-            if before is not None:
-                before.tail = (before.tail or "") + element.tail
-            else:
-                parent.text = (parent.text or "") + element.tail
-        parent.remove(element)
-        removed += 1
+        if element.getparent() is not None:
+            remove_keeping_tail(element)
+            removed += 1
     return removed

@@ -133,7 +133,7 @@ def _hidden(element: Any) -> bool:
     return not _HIDDEN_CLASSES.isdisjoint(str(element.get("class") or "").lower().split())
 
 
-def _remove_keeping_tail(element: Any) -> None:
+def remove_keeping_tail(element: Any) -> None:
     """Remove `element` from its parent, the text that follows it staying in place."""
     parent = element.getparent()
     if parent is None:
@@ -152,7 +152,7 @@ def prune_hidden_blocks(root: Any) -> int:
     docstring); the number removed."""
     doomed = [block for block in root.iter(*_HIDABLE_BLOCKS) if _hidden(block)]
     for block in doomed:
-        _remove_keeping_tail(block)
+        remove_keeping_tail(block)
     return len(doomed)
 
 
@@ -177,7 +177,7 @@ def prune_link_paragraphs(root: Any) -> int:
         linked = sum(_chars("".join(a.itertext())) for a in links)
         if not total or linked < LINK_SHARE * total:
             continue
-        _remove_keeping_tail(para)
+        remove_keeping_tail(para)
         removed += 1
     return removed
 
