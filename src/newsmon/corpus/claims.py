@@ -14,13 +14,14 @@ import time
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
+from newsmon.corpus.engine import shared_now
 from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, Claim
 from newsmon.corpus.schema import AlertRow, ReplyRow
@@ -165,16 +166,6 @@ def _settle(s: Session, model: Model, row_id: int, claim: Claim, values: dict[st
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(done, "rowcount", 0))
-
-
-def shared_now(s: Session) -> datetime:
-    """Now in the clock every worker shares: on PostgreSQL the server's, read when called (not
-    the transaction's start). A post stamped in its host's clock by a host minutes behind fell
-    inside a period a digest had already listed, and was in no digest. SQLite: one host."""
-    if s.get_bind().dialect.name != "postgresql":
-        return utcnow()
-    value: datetime = s.execute(text("SELECT clock_timestamp()")).scalar_one()
-    return value.astimezone(UTC)
 
 
 def mark_sent(

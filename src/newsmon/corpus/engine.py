@@ -135,6 +135,17 @@ CLUSTER_LOCK_SPACE = 0x6E63
 ANNOUNCE_LOCK_SPACE, ANNOUNCE_LOCK_KEY = 0x6E61, 1
 
 
+def shared_now(executor: Connection | Session) -> datetime:
+    """Now in the clock every worker shares, read when called (not the transaction's start):
+    on PostgreSQL the server's, since hosts' clocks drift apart; on SQLite one host's file, its
+    clock. In a session, a time stamped after the locks it took (`Database.now` has its own)."""
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    if bind.dialect.name != "postgresql":
+        return utcnow()
+    value: datetime = executor.execute(text("SELECT clock_timestamp()")).scalar_one()
+    return value.astimezone(UTC)
+
+
 def _is_memory(engine: Engine) -> bool:
     return engine.url.database in (None, "", ":memory:")
 
@@ -315,8 +326,7 @@ class Database:
         if not self.is_postgres:
             return utcnow()
         with self.engine.connect() as conn:
-            value: datetime = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-        return value.astimezone(UTC)
+            return shared_now(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
