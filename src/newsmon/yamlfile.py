@@ -29,6 +29,9 @@ _REASON = "newsmon"  # the error type of reasons written here, not by pydantic
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Values one file may hold once aliases are expanded (a "billion laughs" has billions).
 MAX_VALUES = 100_000
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
+# `key: #word`: a value YAML takes for a comment (`#` after a blank starts one)
+_COMMENT_AS_VALUE = re.compile(r"[ \t]*:[ \t]+(#[^\s#]+)")
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -42,10 +45,22 @@ class ConfigError(Exception):
 class LocatedYaml:
     """Parsed YAML data plus the line of every key path (1-based)."""
 
-    def __init__(self, path: Path, data: Any, lines: dict[tuple[str | int, ...], int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        data: Any,
+        lines: dict[tuple[str | int, ...], int],
+        comments: dict[Loc, str] | None = None,
+    ) -> None:
         self.path = path
         self.data = data
         self._lines = lines
+        self._comments = comments or {}
+
+    def comment_as_value(self, loc: Iterable[str | int]) -> str | None:
+        """The `#word` YAML read as a comment where the value of key `loc` stands, leaving
+        the key empty (`ops_channel: #ops` is `ops_channel: null`); None if it has none."""
+        return self._comments.get(tuple(loc))
 
     def line_of(self, loc: Iterable[str | int]) -> int | None:
         """The line of the deepest key on `loc` that the file actually has."""
@@ -154,9 +169,11 @@ class _Walk:
     """Turns composed YAML nodes into data, recording each key's line; refuses tags, counts
     values (aliases included) and stops at recursive aliases."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text: str = "") -> None:
         self.path = path
         self.lines: dict[tuple[str | int, ...], int] = {}
+        self.comments: dict[Loc, str] = {}  # see LocatedYaml.comment_as_value
+        self._text = _LINE_BREAK.split(text.removeprefix("\ufeff"))
         self.values = 0
         self._loader = yaml.SafeLoader("")
         self._open: set[int] = set()  # ids of the collections being walked (recursion guard)
@@ -210,8 +227,17 @@ class _Walk:
             if key in out:
                 raise self._error(key_node, (*loc, key), "duplicate key")
             self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.ScalarNode) and value_node.value == "":
+                self._comment_as_value(key_node, (*loc, key))
             out[key] = self.walk(value_node, (*loc, key))
         return out
+
+    def _comment_as_value(self, key_node: yaml.Node, loc: Loc) -> None:
+        mark = key_node.end_mark
+        if mark.line < len(self._text):
+            after = _COMMENT_AS_VALUE.match(self._text[mark.line][mark.column :])
+            if after:
+                self.comments[loc] = after.group(1)
 
 
 # libyaml's parser, when PyYAML was built with it: about 7 times faster than the pure-Python one
@@ -247,9 +273,9 @@ def load_yaml(path: Path) -> LocatedYaml:
         where = f"{path}:{mark.line + 1}" if mark is not None else f"{path}"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    walker = _Walk(path)
+    walker = _Walk(path, text)
     try:
         data = {} if root is None else walker.walk(root, ())
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
-    return LocatedYaml(path, data, walker.lines)
+    return LocatedYaml(path, data, walker.lines, walker.comments)

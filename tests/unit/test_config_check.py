@@ -1,0 +1,45 @@
+"""Mistakes an operator makes editing config/*.yaml by hand, caught before a scheduled pass:
+`newsmon config check` (no database, no Prefect), and readings YAML would silently get wrong."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.config import load_config
+from newsmon.yamlfile import ConfigError
+
+runner = CliRunner()
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "topics.yaml").write_text(
+        "version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n", encoding="utf-8"
+    )
+    path = tmp_path / "newsmon.yaml"
+    path.write_text(f"database_url: sqlite:///{tmp_path / 'x.db'}\n" + text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("slack:\n  ops_channel: #newsmon-ops\n", ':3: slack.ops_channel: "#newsmon-ops"'),
+        ("slack:\n  default_channel:  #ai-news   # fallback\n", ":3: slack.default_channel:"),
+        ("slack:\n  channels:\n    policy: #ai-policy\n", ":4: slack.channels.policy:"),
+    ],
+)
+def test_an_unquoted_channel_read_as_a_comment_is_refused(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    """`ops_channel: #newsmon-ops` is `ops_channel: null` to YAML (`#` starts a comment):
+    health notices went nowhere, with no word said."""
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    assert fragment in str(err.value)
+    assert "quote it" in str(err.value)
+
+
+def test_a_real_comment_after_an_empty_channel_is_left_alone(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, "slack:\n  ops_channel:   # none yet\n"))
+    assert config.slack.ops_channel is None
