@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from newsmon.cli import EXIT_CONFIG, app
 from newsmon.config import load_config
 from newsmon.yamlfile import ConfigError
+from tests.support.configs import write_config
 
 runner = CliRunner()
 
@@ -43,3 +45,36 @@ def test_an_unquoted_channel_read_as_a_comment_is_refused(
 def test_a_real_comment_after_an_empty_channel_is_left_alone(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, "slack:\n  ops_channel:   # none yet\n"))
     assert config.slack.ops_channel is None
+
+
+def test_config_check_passes_a_good_configuration_without_touching_the_corpus(
+    tmp_path: Path,
+) -> None:
+    path = write_config(tmp_path, feeds=[("example", "https://example.com/feed.xml")])
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 feed" in result.output and "3 topics" in result.output
+    assert not (tmp_path / "corpus.db").exists()  # checked, not opened nor created
+
+
+@pytest.mark.parametrize(
+    ("channels", "rules", "fragment"),
+    [
+        # a key of slack.channels that is no topic: only `run` found it, at the pass
+        ({"ai-saftey": "#safety"}, None, "slack.channels.ai-saftey"),
+        # a topic rule that cannot load
+        (None, "version: 2\ntopics:\n  policy:\n    min_scroe: 3\n", "topics.policy.min_scroe"),
+    ],
+)
+def test_config_check_exits_2_naming_the_mistake(
+    tmp_path: Path, channels: dict[str, str] | None, rules: str | None, fragment: str
+) -> None:
+    kwargs = {}
+    if rules is not None:
+        (tmp_path / "topics.yaml").write_text(rules, encoding="utf-8")
+        kwargs["topics"] = tmp_path / "topics.yaml"
+    path = write_config(tmp_path, channels=channels, **kwargs)
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert fragment in result.output
+    assert len(result.output.strip().splitlines()) == 1  # one line
