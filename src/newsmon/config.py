@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from newsmon.channels import channel_spelling
-from newsmon.config_checks import channel_comments, check_channels
+from newsmon.config_checks import channel_comments, check_channels, feed_names_once
 from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 
@@ -448,6 +448,7 @@ def load_config(path: str | Path | None = None) -> Config:
     if not isinstance(doc.data, dict):
         raise doc.error((), "the file must hold a mapping of settings")
     channel_comments(doc)
+    feed_names_once(doc)
     data = dict(doc.data)
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
     if env_db:

@@ -1,5 +1,6 @@
 """Checks of a configuration beyond its own keys and types: the channel mapping against the
-topic rules, and channels YAML read as comments. Each refusal names file, line and key."""
+topic rules, channels YAML read as comments, a feed name given twice. Each refusal names
+file, line and key."""
 
 from __future__ import annotations
 
@@ -54,3 +55,19 @@ def channel_comments(doc: LocatedYaml) -> None:
         if name is not None:
             reason = f'"{name}" is read as a comment, leaving the key empty: quote it ("{name}")'
             raise doc.error(loc, reason)
+
+
+def feed_names_once(doc: LocatedYaml) -> None:
+    """Refuse a feed name given twice at the second one, naming the line of the first (the
+    model's own check can say neither: a feed's state is kept by its name)."""
+    feeds = doc.data.get("feeds")
+    first: dict[str, int] = {}
+    for i, feed in enumerate(feeds if isinstance(feeds, list) else []):
+        name = feed.get("name") if isinstance(feed, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            line = doc.line_of(("feeds", first[name], "name"))
+            reason = f"feed name {name!r} is used twice (first as feeds.{first[name]}, line {line})"
+            raise doc.error(("feeds", i, "name"), reason)
+        first[name] = i

@@ -78,3 +78,17 @@ def test_config_check_exits_2_naming_the_mistake(
     assert result.exit_code == EXIT_CONFIG, result.output
     assert fragment in result.output
     assert len(result.output.strip().splitlines()) == 1  # one line
+
+
+def test_a_feed_name_used_twice_is_named_with_its_line(tmp_path: Path) -> None:
+    text = (
+        "feeds:\n"
+        "  - name: a\n    url: https://x.org/f\n"
+        "  - name: b\n    url: https://y.org/f\n"
+        "  - name: a\n    url: https://z.org/f\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    message = str(err.value)
+    assert ":7: feeds.2.name:" in message, message
+    assert "line 3" in message  # where the first one is
