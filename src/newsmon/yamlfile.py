@@ -29,6 +29,7 @@ _REASON = "newsmon"  # the error type of reasons written here, not by pydantic
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Values one file may hold once aliases are expanded (a "billion laughs" has billions).
 MAX_VALUES = 100_000
+_OCTAL_1_1 = re.compile(r"0[0-7_]+$")  # YAML 1.1's octal ints: 010 is 8 (0o10 is 1.2's)
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
 # `key: #word`: a value YAML takes for a comment (`#` after a blank starts one)
 _COMMENT_AS_VALUE = re.compile(r"[ \t]*:[ \t]+(#[^\s#]+)")
@@ -202,6 +203,8 @@ class _Walk:
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             problem = getattr(exc, "problem", None) or f"cannot read this value: {exc}"
             raise self._error(node, loc, str(problem).splitlines()[0][:120]) from None
+        if isinstance(value, int | float) and not isinstance(value, bool) and not node.style:
+            self._plain_number(node, loc, value)
         if isinstance(value, str) and "${" in value:
             try:
                 value = _expand_env(value)
@@ -211,6 +214,18 @@ class _Walk:
                     node, loc, f"environment variable {name} is not set (use ${{{name}:-default}})"
                 ) from None
         return value
+
+    def _plain_number(self, node: yaml.ScalarNode, loc: Loc, value: float) -> None:
+        """Refuse what only YAML 1.1 reads as a number other than its digits say: `010` is 8
+        (octal), `1:30` is 90 (base 60); in YAML 1.2 and to a reader, 10 and a text."""
+        text = node.value.lstrip("+-")
+        kind = "base 60" if ":" in text else "octal" if _OCTAL_1_1.match(text) else None
+        if kind:
+            reason = (
+                f"{node.value} reads as {value:g} ({kind}, YAML 1.1): write the number plainly "
+                "(no leading 0, no ':'), or quote a text"
+            )
+            raise self._error(node, loc, reason)
 
     def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, loc: Loc) -> Any:
         if isinstance(node, yaml.SequenceNode):

@@ -92,3 +92,25 @@ def test_a_feed_name_used_twice_is_named_with_its_line(tmp_path: Path) -> None:
     message = str(err.value)
     assert ":7: feeds.2.name:" in message, message
     assert "line 3" in message  # where the first one is
+
+
+@pytest.mark.parametrize(
+    ("value", "meant"),
+    [("010", "8"), ("0100", "64"), ("1:30", "90"), ("2:00", "120")],
+)
+def test_a_yaml_1_1_octal_or_base_60_number_is_refused(
+    tmp_path: Path, value: str, meant: str
+) -> None:
+    """PyYAML reads YAML 1.1: `max_per_pass: 010` was 8 and `1:30` was 90, silently."""
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, f"slack:\n  max_per_pass: {value}\n"))
+    assert ":3: slack.max_per_pass:" in str(err.value)
+    assert f"reads as {meant}" in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["10", "0", "0o10", "0x1F", "'010'", "1.5e3", "0.5"])
+def test_plain_numbers_still_load(tmp_path: Path, value: str) -> None:
+    from newsmon.yamlfile import load_yaml
+
+    doc = load_yaml(_write(tmp_path, f"n: {value}\n"))
+    assert doc.data["n"] is not None
