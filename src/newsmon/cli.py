@@ -107,10 +107,8 @@ def _store(config: Config, *, read_only: bool = False) -> Store:
         raise _fail(EXIT_DATABASE, str(exc)) from None
 
 
-def _check(path: Path | None, *, read_only: bool = False) -> str:
-    """Validate config, rules and database before Prefect spends seconds starting up.
-    `read_only` (a dry run that writes nothing): the corpus is neither migrated nor checked
-    for writing, and a schema behind or ahead exits 7 as for the commands that only read."""
+def _validated(path: Path | None) -> tuple[Config, Rules]:
+    """The configuration and its topic rules, checked against each other (exit 2 if not)."""
     from newsmon.rules import load_rules
 
     config = _config(path)
@@ -122,6 +120,14 @@ def _check(path: Path | None, *, read_only: bool = False) -> str:
         check_channels(config, rules.labels, webhook=Secrets.from_env().webhook_only)
     except ConfigError as exc:
         raise _fail(EXIT_CONFIG, f"bad configuration: {exc}") from None
+    return config, rules
+
+
+def _check(path: Path | None, *, read_only: bool = False) -> str:
+    """Validate config, rules and database before Prefect spends seconds starting up.
+    `read_only` (a dry run that writes nothing): the corpus is neither migrated nor checked
+    for writing, and a schema behind or ahead exits 7 as for the commands that only read."""
+    config, _ = _validated(path)
     store = _store(config, read_only=read_only)
     try:
         if not read_only:
@@ -382,6 +388,6 @@ def _rules(config: Path | None, rules: Path | None, korean: str | None) -> Rules
 
 
 # Each of these modules registers its commands on `app` when imported.
-from newsmon import cli_corpus, cli_feeds, cli_health, cli_rules, cli_slack  # noqa: E402
+from newsmon import cli_config, cli_corpus, cli_feeds, cli_health, cli_rules, cli_slack  # noqa: E402
 
-__all__ = ["app", "cli_corpus", "cli_feeds", "cli_health", "cli_rules", "cli_slack"]
+__all__ = ["app", "cli_config", "cli_corpus", "cli_feeds", "cli_health", "cli_rules", "cli_slack"]

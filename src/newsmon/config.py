@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -22,6 +21,7 @@ from pydantic import (
 )
 
 from newsmon.channels import channel_spelling
+from newsmon.config_checks import channel_comments, check_channels, feed_names_once
 from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
 
@@ -425,33 +425,6 @@ class Secrets:
     __str__ = __repr__
 
 
-def check_channels(config: Config, topics: Collection[str], *, webhook: bool = False) -> None:
-    """Refuse a channel mapping that disagrees with the topic rules: a key that is no topic (a
-    typo sent the topic it meant to the default channel) or, with no default channel, a topic
-    without a channel (never announced). A webhook posts every topic to its one channel."""
-    known = sorted(topics)
-    for topic in config.slack.channels:
-        if topic not in topics:
-            where = f"{config.topics_file} (its topics: {', '.join(known)})"
-            raise _located(
-                config, ("slack", "channels", topic), f"{topic!r} is not a topic of {where}"
-            )
-    lost = [repr(t) for t in known if t not in config.slack.channels]
-    if lost and not webhook and not config.slack.default_channel:
-        reason = (
-            f"null, and slack.channels names no channel for topic {', '.join(lost)}: its "
-            "stories would never be announced (name a channel for it, or a default channel)"
-        )
-        raise _located(config, ("slack", "default_channel"), reason)
-
-
-def _located(config: Config, loc: Loc, reason: str) -> ConfigError:
-    """A problem of a loaded configuration, named by file and line as the loader would."""
-    if config.source is None:
-        return ConfigError(f"{'.'.join(map(str, loc))}: {reason}")
-    return load_yaml(config.source).error(loc, reason)
-
-
 def config_path(explicit: str | Path | None = None) -> Path:
     if explicit:
         return Path(explicit)
@@ -474,6 +447,8 @@ def load_config(path: str | Path | None = None) -> Config:
     doc = load_yaml(file)
     if not isinstance(doc.data, dict):
         raise doc.error((), "the file must hold a mapping of settings")
+    channel_comments(doc)
+    feed_names_once(doc)
     data = dict(doc.data)
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
     if env_db:

@@ -29,6 +29,10 @@ _REASON = "newsmon"  # the error type of reasons written here, not by pydantic
 _ENV_REF = re.compile(r"\$(\$\{)|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Values one file may hold once aliases are expanded (a "billion laughs" has billions).
 MAX_VALUES = 100_000
+_OCTAL_1_1 = re.compile(r"0[0-7_]+$")  # YAML 1.1's octal ints: 010 is 8 (0o10 is 1.2's)
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
+# `key: #word`: a value YAML takes for a comment (`#` after a blank starts one)
+_COMMENT_AS_VALUE = re.compile(r"[ \t]*:[ \t]+(#[^\s#]+)")
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -42,10 +46,22 @@ class ConfigError(Exception):
 class LocatedYaml:
     """Parsed YAML data plus the line of every key path (1-based)."""
 
-    def __init__(self, path: Path, data: Any, lines: dict[tuple[str | int, ...], int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        data: Any,
+        lines: dict[tuple[str | int, ...], int],
+        comments: dict[Loc, str] | None = None,
+    ) -> None:
         self.path = path
         self.data = data
         self._lines = lines
+        self._comments = comments or {}
+
+    def comment_as_value(self, loc: Iterable[str | int]) -> str | None:
+        """The `#word` YAML read as a comment where the value of key `loc` stands, leaving
+        the key empty (`ops_channel: #ops` is `ops_channel: null`); None if it has none."""
+        return self._comments.get(tuple(loc))
 
     def line_of(self, loc: Iterable[str | int]) -> int | None:
         """The line of the deepest key on `loc` that the file actually has."""
@@ -154,9 +170,11 @@ class _Walk:
     """Turns composed YAML nodes into data, recording each key's line; refuses tags, counts
     values (aliases included) and stops at recursive aliases."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text: str = "") -> None:
         self.path = path
         self.lines: dict[tuple[str | int, ...], int] = {}
+        self.comments: dict[Loc, str] = {}  # see LocatedYaml.comment_as_value
+        self._text = _LINE_BREAK.split(text.removeprefix("\ufeff"))
         self.values = 0
         self._loader = yaml.SafeLoader("")
         self._open: set[int] = set()  # ids of the collections being walked (recursion guard)
@@ -185,6 +203,8 @@ class _Walk:
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             problem = getattr(exc, "problem", None) or f"cannot read this value: {exc}"
             raise self._error(node, loc, str(problem).splitlines()[0][:120]) from None
+        if isinstance(value, int | float) and not isinstance(value, bool) and not node.style:
+            self._plain_number(node, loc, value)
         if isinstance(value, str) and "${" in value:
             try:
                 value = _expand_env(value)
@@ -194,6 +214,18 @@ class _Walk:
                     node, loc, f"environment variable {name} is not set (use ${{{name}:-default}})"
                 ) from None
         return value
+
+    def _plain_number(self, node: yaml.ScalarNode, loc: Loc, value: float) -> None:
+        """Refuse what only YAML 1.1 reads as a number other than its digits say: `010` is 8
+        (octal), `1:30` is 90 (base 60); in YAML 1.2 and to a reader, 10 and a text."""
+        text = node.value.lstrip("+-")
+        kind = "base 60" if ":" in text else "octal" if _OCTAL_1_1.match(text) else None
+        if kind:
+            reason = (
+                f"{node.value} reads as {value:g} ({kind}, YAML 1.1): write the number plainly "
+                "(no leading 0, no ':'), or quote a text"
+            )
+            raise self._error(node, loc, reason)
 
     def _collection(self, node: yaml.MappingNode | yaml.SequenceNode, loc: Loc) -> Any:
         if isinstance(node, yaml.SequenceNode):
@@ -210,8 +242,17 @@ class _Walk:
             if key in out:
                 raise self._error(key_node, (*loc, key), "duplicate key")
             self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.ScalarNode) and value_node.value == "":
+                self._comment_as_value(key_node, (*loc, key))
             out[key] = self.walk(value_node, (*loc, key))
         return out
+
+    def _comment_as_value(self, key_node: yaml.Node, loc: Loc) -> None:
+        mark = key_node.end_mark
+        if mark.line < len(self._text):
+            after = _COMMENT_AS_VALUE.match(self._text[mark.line][mark.column :])
+            if after:
+                self.comments[loc] = after.group(1)
 
 
 # libyaml's parser, when PyYAML was built with it: about 7 times faster than the pure-Python one
@@ -247,9 +288,9 @@ def load_yaml(path: Path) -> LocatedYaml:
         where = f"{path}:{mark.line + 1}" if mark is not None else f"{path}"
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}: invalid YAML: {problem}") from None
-    walker = _Walk(path)
+    walker = _Walk(path, text)
     try:
         data = {} if root is None else walker.walk(root, ())
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
-    return LocatedYaml(path, data, walker.lines)
+    return LocatedYaml(path, data, walker.lines, walker.comments)
