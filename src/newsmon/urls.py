@@ -215,7 +215,7 @@ def _map_fragment(fragment: str, pair: Callable[[str], str | None]) -> str:
 _KEY_ANY_NAME = 8
 
 
-def _credentials_of(url: str) -> frozenset[str]:
+def credentials_of(url: str) -> frozenset[str]:
     """The secret values `url` carries: its user part's password (or the user part itself,
     a token) and the values of its credential query parameters."""
     rest = url.partition("://")[2]
@@ -236,7 +236,7 @@ def without_keys_of(link: str, feed_url: str) -> str:
     """`link` without the credentials of its feed's `feed_url`: no user part holding them, no
     query parameter whose value is one of them (a private feed writing the reader's key into
     every item's link); the rest as written. Anything else, a GUID that is no URL, as it is."""
-    secrets = _credentials_of(feed_url)
+    secrets = credentials_of(feed_url)
     scheme, sep, rest = link.partition("://")
     if not secrets or not sep:
         return link
