@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     create_markdown_artifact,
@@ -17,6 +18,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
 
 from flows.common import (
     BACKFILL_TASK_TIMEOUT,
@@ -49,6 +51,7 @@ from newsmon.pipeline import (
 )
 from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
+from newsmon.urls import shown_url
 from newsmon.verdict import PagesFailed, judge_pages
 
 BATCH = 500  # articles read, re-classified and reported at a time
@@ -252,6 +255,27 @@ def backfill(
         ctx.close()
 
 
+async def hide_given_keys(urls: list[PageUrl]) -> None:
+    """Replace the run's stored `urls` with their `shown_url` form when a caller (Python, the
+    API, the UI's form) gave plain strings carrying a key: Prefect stored them as given, before
+    the flow started and validated them into `PageUrl`s, and shows them in its UI."""
+    run = flow_run_id()
+    given = [u.get_secret_value() if isinstance(u, PageUrl) else str(u) for u in urls]
+    shown = [shown_url(u) for u in given]
+    if run is None or shown == given:  # no key to hide: no call to the API
+        return
+    try:
+        async with get_client() as client:
+            stored = (await client.read_flow_run(UUID(run))).parameters
+            if stored.get("urls") != shown:
+                await client.update_flow_run(UUID(run), parameters={**stored, "urls": shown})
+    except httpx.HTTPError as exc:  # the pages are still loaded; the operator is told
+        get_run_logger().warning(
+            "backfill-urls: the run's parameters still hold keys of given pages (%s)",
+            type(exc).__name__,
+        )
+
+
 @flow(
     name="backfill-urls",
     log_prints=True,
@@ -275,9 +299,11 @@ async def backfill_urls(
     the rest, the result every page, either way. When every page it tried failed (a page stored
     already is not tried) nothing was loaded: the run is recorded failed and raises
     `PagesFailed`, a dry run too (`newsmon.verdict.judge_pages`). Prefect keeps the `urls` it
-    is given as `PageUrl`s without their keys; plain strings are kept as given."""
+    is given as `PageUrl`s without their keys; plain strings it is given with a key are
+    replaced by their `shown_url` form as the flow starts (`hide_given_keys`)."""
     logger = get_run_logger()
     started = utcnow()
+    await hide_given_keys(urls)
     ctx = open_context(config_path, read_only=dry_run)
     run_id = (
         None

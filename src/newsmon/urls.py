@@ -182,12 +182,32 @@ def carries_hidden_credentials(url: str) -> bool:
     """Whether `url` holds a credential as `without_credentials` hid it (`apikey=***`): the
     address of a keyed feed itself, as an entry's `#…` link resolved against it gives, which
     would send the publisher a wrong key."""
-    query = url.partition("#")[0].partition("?")[2]
-    for pair in query.split("&"):
+    before, _hash, fragment = url.partition("#")
+    pairs = [*before.partition("?")[2].split("&"), *_fragment_params(fragment)[1].split("&")]
+    for pair in pairs:
         key, eq, value = pair.partition("=")
         if eq and unquote_plus(value) == _HIDDEN and _is_secret_param(unquote_plus(key)):
             return True
     return False
+
+
+def _fragment_params(fragment: str) -> tuple[str, str]:
+    """A fragment as (what comes before its parameters, its parameters): OAuth's implicit
+    grant writes its tokens there (`#access_token=…&token_type=bearer`, `#id_token=…`), a
+    hash route after a `?` (`#/callback?access_token=…`). ("", "") when it has none."""
+    head, qmark, params = fragment.partition("?")
+    if qmark:
+        return head + qmark, params
+    return ("", fragment) if "=" in fragment else (fragment, "")
+
+
+def _map_fragment(fragment: str, pair: Callable[[str], str | None]) -> str:
+    """`fragment` with each of its parameters replaced by `pair(it)`, dropped when None."""
+    head, params = _fragment_params(fragment)
+    if not params:
+        return fragment
+    kept = [p for p in (pair(p) for p in params.split("&")) if p is not None]
+    return head + "&".join(kept) if kept or not head.endswith("?") else head[:-1]
 
 
 # A feed's key is looked for under any parameter name from this length on: a shorter value
@@ -195,17 +215,17 @@ def carries_hidden_credentials(url: str) -> bool:
 _KEY_ANY_NAME = 8
 
 
-def _credentials_of(url: str) -> frozenset[str]:
+def credentials_of(url: str) -> frozenset[str]:
     """The secret values `url` carries: its user part's password (or the user part itself,
     a token) and the values of its credential query parameters."""
     rest = url.partition("://")[2]
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     user, at, _host = authority.rpartition("@")
     found = {user.partition(":")[2] or user} if at else set()
-    path = rest[len(authority) :].partition("#")[0].partition("?")[0]
+    before, _hash, fragment = rest[len(authority) :].partition("#")
+    path, _qmark, query = before.partition("?")
     found.update(unquote(m.group(2)) for m in _SESSION_IN_PATH.finditer(path))
-    query = rest[len(authority) :].partition("#")[0].partition("?")[2]
-    for pair in query.split("&"):
+    for pair in [*query.split("&"), *_fragment_params(fragment)[1].split("&")]:
         key, eq, value = pair.partition("=")
         if eq and value and _is_secret_param(unquote_plus(key)):
             found.add(unquote_plus(value))
@@ -216,7 +236,7 @@ def without_keys_of(link: str, feed_url: str) -> str:
     """`link` without the credentials of its feed's `feed_url`: no user part holding them, no
     query parameter whose value is one of them (a private feed writing the reader's key into
     every item's link); the rest as written. Anything else, a GUID that is no URL, as it is."""
-    secrets = _credentials_of(feed_url)
+    secrets = credentials_of(feed_url)
     scheme, sep, rest = link.partition("://")
     if not secrets or not sep:
         return link
@@ -225,21 +245,21 @@ def without_keys_of(link: str, feed_url: str) -> str:
     user, at, host = authority.rpartition("@")
     if at and (user.partition(":")[2] or user) in secrets:
         authority = host
-    path, qmark, query = tail.partition("?")
+    before, hash_, fragment = tail.partition("#")
+    path, qmark, query = before.partition("?")
     path = _SESSION_IN_PATH.sub(lambda m: "" if unquote(m.group(2)) in secrets else m[0], path)
-    tail = path + qmark + query
+
+    def keyed(pair: str) -> bool:
+        name, eq, value = pair.partition("=")
+        value = unquote_plus(value)
+        named = _is_secret_param(unquote_plus(name)) or len(value) >= _KEY_ANY_NAME
+        return bool(eq) and value in secrets and named
+
     if qmark:
-        query, hash_, fragment = query.partition("#")
-
-        def keyed(pair: str) -> bool:
-            name, eq, value = pair.partition("=")
-            value = unquote_plus(value)
-            named = _is_secret_param(unquote_plus(name)) or len(value) >= _KEY_ANY_NAME
-            return bool(eq) and value in secrets and named
-
-        kept = "&".join(p for p in query.split("&") if not keyed(p))
-        tail = f"{path}{'?' if kept else ''}{kept}{hash_}{fragment}"
-    return f"{scheme}://{authority}{tail}"
+        query = "&".join(p for p in query.split("&") if not keyed(p))
+    fragment = _map_fragment(fragment, lambda p: None if keyed(p) else p)
+    hash_ = hash_ if fragment else ""
+    return f"{scheme}://{authority}{path}{'?' if query else ''}{query}{hash_}{fragment}"
 
 
 def _hide_credentials(url: str, *, drop_user: bool) -> str:
@@ -262,18 +282,18 @@ def _hide_credentials(url: str, *, drop_user: bool) -> str:
         except ValueError:
             readable = False
         authority = f"{name}:***@{host}" if colon and readable else f"***@{host}"
-    path, qmark, query = tail.partition("?")
+    before, hash_, fragment = tail.partition("#")
+    path, qmark, query = before.partition("?")
     path = _SESSION_IN_PATH.sub(lambda m: m[1] + _HIDDEN, path)
-    tail = path + qmark + query
+
+    def hidden(pair: str) -> str:
+        key, eq, _value = pair.partition("=")
+        return f"{key}={_HIDDEN}" if eq and _is_secret_param(unquote_plus(key)) else pair
+
     if qmark:
-        query, hash_, fragment = query.partition("#")
-        pairs = []
-        for pair in query.split("&"):
-            key, eq, _value = pair.partition("=")
-            secret = eq and _is_secret_param(unquote_plus(key))
-            pairs.append(f"{key}={_HIDDEN}" if secret else pair)
-        tail = f"{path}?{'&'.join(pairs)}{hash_}{fragment}"
-    return f"{scheme}://{authority}{tail}"
+        query = "&".join(hidden(p) for p in query.split("&"))
+    fragment = _map_fragment(fragment, hidden)
+    return f"{scheme}://{authority}{path}{qmark}{query}{hash_}{fragment}"
 
 
 def _is_tracking(name: str) -> bool:

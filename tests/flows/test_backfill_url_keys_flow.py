@@ -50,3 +50,24 @@ def test_keys_of_given_pages_are_not_kept_in_prefect_s_flow_run_parameters(
 
 
 runner = CliRunner()
+
+
+def test_keys_of_pages_given_to_the_flow_as_plain_strings_are_not_kept_either(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """A caller of the flow itself (Python, the API, the UI's form) passes plain strings, which
+    Prefect stores as given before the flow starts: the flow replaces them with their shown
+    form as it starts, so the run's parameters hold no key."""
+    import asyncio
+
+    from flows.backfill import backfill_urls
+
+    config = site_config(tmp_path, site)
+    keyed = site.url(f"/en/ftc-ai-inquiry.html?apikey={SECRET}&id=1")
+    result = asyncio.run(backfill_urls(urls=[keyed], config_path=str(config)))  # type: ignore[list-item]
+    assert [p.fate for p in result.pages] == ["new"]
+    assert site.paths_requested() == [f"/en/ftc-ai-inquiry.html?apikey={SECRET}&id=1"]
+    kept = flow_runs_parameters("backfill-urls")
+    shown = json.dumps(kept)
+    assert SECRET not in shown, shown
+    assert "ftc-ai-inquiry.html?apikey=***&id=1" in shown, shown

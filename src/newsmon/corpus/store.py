@@ -22,6 +22,7 @@ from newsmon.corpus.backlog import Backlog
 from newsmon.corpus.claims import new_claim
 from newsmon.corpus.digests import Digests
 from newsmon.corpus.engine import Database, check_writable, open_engine
+from newsmon.corpus.feed_keys import forget_feed_keys
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.notices import HealthNotices
 from newsmon.corpus.outbox import Outbox
@@ -108,6 +109,11 @@ class Store:
         """A claim on outbox rows (alerts, replies, digests, notices) for `lease`, started in the
         database's clock, which every worker shares (`Database.now`)."""
         return new_claim(lease, self._db.now())
+
+    def forget_feed_keys(self, feed_id: int, feed_url: str) -> int:
+        """Rows stored with the credentials of feed `feed_id`'s `feed_url`, rewritten without
+        them (`newsmon.corpus.feed_keys`); how many."""
+        return forget_feed_keys(self._db, feed_id, feed_url)
 
     def check_writable(self) -> None:
         """StoreError when the corpus can be read but not written (read-only file or role)."""

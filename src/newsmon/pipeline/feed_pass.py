@@ -72,6 +72,8 @@ async def process_feed(
     # as configured, and a permanent move is followed each pass but not stored, since the
     # stored address could not carry the credentials.
     keyed = shown_url(feed.url) != feed.url
+    if keyed:  # stories an earlier newsmon stored with the key in their links: without it
+        await asyncio.to_thread(ctx.store.forget_feed_keys, state.id, feed.url)
     response = await fetcher.get(
         feed.url if keyed else state.url,
         max_bytes=ctx.config.fetch.max_feed_bytes,
