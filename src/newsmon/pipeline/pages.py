@@ -198,6 +198,8 @@ async def backfill_pages(
                     now,
                     announce=announce,
                 )
+            if result.fate is EntryFate.SEEN:  # a pass stored it while we fetched it
+                return await asyncio.to_thread(_stored_meanwhile, ctx, url, key, announce)
             fate = {EntryFate.NEW: "new", EntryFate.DUPLICATE: "duplicate"}.get(
                 result.fate, "stored already"
             )
@@ -223,3 +225,13 @@ def _known(ctx: Context, url: str, article_id: int, announce: bool, dry_run: boo
     topics = tuple(m.topic for m in ctx.store.matches_of(article_id))
     queued = queue_for(ctx, article_id, topics) if announce and not dry_run else 0
     return PageOutcome(url, "stored already", None, topics, queued)
+
+
+def _stored_meanwhile(ctx: Context, url: str, key: str, announce: bool) -> PageOutcome:
+    """A page a pass stored while the backfill fetched it is a stored page, as if known at
+    the start: with `announce` its alerts never sent are queued (the pass may have held them
+    back, too old), which the operator asked for."""
+    stored = ctx.store.known_articles([key]).get(key)
+    if stored is None:  # gone again (pruned): nothing to announce
+        return PageOutcome(url, "stored already")
+    return _known(ctx, url, stored.id, announce, dry_run=False)
