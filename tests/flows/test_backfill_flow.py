@@ -138,7 +138,7 @@ def test_backfill_dry_run_shows_the_diff_and_changes_nothing(
     assert not set(alerts_posted(slack)) & EXPECTED_ALERTS
 
     again = runner.invoke(app, [*args, "--dry-run"])
-    assert again.exit_code == 0 and "0 would change" in again.output
+    assert again.exit_code == 0 and "0 articles would change" in again.output
 
 
 def per_pass_config(
