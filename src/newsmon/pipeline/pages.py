@@ -16,7 +16,7 @@ from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
+from newsmon.pipeline.entries import analyse_page, fetch_page, new_article, store_entry
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.turns import NoTimeForWork, OutOfTime
@@ -91,7 +91,7 @@ class PageOutcome:
     """What became of one given page."""
 
     url: str
-    fate: str  # new, duplicate, stored already, failed, or (dry run) would store
+    fate: str  # new, duplicate, stored already, failed, or (dry run) would store/duplicate
     title: str | None = None
     topics: tuple[str, ...] = ()
     alerts_queued: int = 0
@@ -183,9 +183,12 @@ async def backfill_pages(
                 analysis = await analyse_page(
                     ctx, page, _entry(link), source.language, fetcher, zone=source.timezone
                 )
-                if dry_run:
+                if dry_run:  # the dedup decision alone: a copy is announced by its story
                     topics = tuple(m.topic for m in analysis.matches)
-                    return PageOutcome(url, "would store", analysis.extracted.title, topics)
+                    article = new_article(None, source, _entry(link), key, page, analysis, now)
+                    joins = await asyncio.to_thread(ctx.store.find_cluster, article)
+                    fate = "would duplicate" if joins else "would store"
+                    return PageOutcome(url, fate, analysis.extracted.title, topics)
                 result = await asyncio.to_thread(
                     store_entry,
                     ctx,
