@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -49,6 +49,7 @@ from newsmon.pipeline import (
     preview_reclassify,
     reclassify_batch,
 )
+from newsmon.pipeline.backfill_args import first_seen_range, require_pages, topic_filter
 from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
 from newsmon.urls import shown_url
@@ -128,10 +129,6 @@ def finish_run(
     return refused
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 class FlowProgress:
     """Progress in the flow's log and in a Prefect progress artifact (updated at most every
     `step` percent, so a long job does not flood the API)."""
@@ -197,12 +194,13 @@ def backfill(
     ctx = open_context(config_path, read_only=dry_run)
     run_id: int | None = None
     try:
+        topics = topic_filter(topics)
         unknown = sorted(set(topics or ()) - set(ctx.rules.labels))
         if unknown:
             raise ValueError(f"no such topic in the rules: {', '.join(unknown)}")
         if feed is not None and feed not in {f.name for f in ctx.config.feeds}:
             raise ValueError(f"no feed named {feed!r} in the configuration")
-        start, end = day_start(since), day_start(until) + timedelta(days=1) if until else None
+        start, end = first_seen_range(since, until)
         total = ctx.store.count_for_reclassify(start, end, feed=feed)
         watch = progress.Fanout(progress.current(), FlowProgress(logger, "backfill-progress"))
         watch.start(total, "articles")
@@ -304,6 +302,7 @@ async def backfill_urls(
     logger = get_run_logger()
     started = utcnow()
     await hide_given_keys(urls)
+    require_pages(urls)
     ctx = open_context(config_path, read_only=dry_run)
     run_id = (
         None

@@ -267,8 +267,12 @@ def backfill(
     since_day = _day(since, "--since")
     until_day = _day(until, "--until")
     assert since_day is not None
-    if until_day and until_day < since_day:
-        raise _fail(EXIT_CONFIG, "--until is before --since")
+    from newsmon.pipeline.backfill_args import BackfillArgumentError, first_seen_range
+
+    try:
+        first_seen_range(since_day, until_day)
+    except BackfillArgumentError as exc:
+        raise _fail(EXIT_CONFIG, f"bad range: {exc}") from None
     path = _check(config, read_only=dry_run)
     cfg = _config(config)
     if feed is not None and feed not in {f.name for f in cfg.feeds}:

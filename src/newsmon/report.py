@@ -302,14 +302,14 @@ class BackfillResult:
         """One line for the flow's log and artifact."""
         o = self.outcome
         if self.dry_run:
-            text = f"dry run: {o.articles} articles, {o.changed} would change"
+            text = f"dry run: {_stories(o)}, {_plural(o.changed, 'article')} would change"
             if o.alerts_withdrawn:
                 text += f", {o.alerts_withdrawn} queued alerts would be withdrawn"
             return text + " (nothing written)"
         added = ", ".join(f"+{k} {v}" for k, v in sorted(o.added.items())) or "none"
         removed = ", ".join(f"-{k} {v}" for k, v in sorted(o.removed.items())) or "none"
         text = (
-            f"re-classified {o.articles} articles, {o.changed} changed; "
+            f"re-classified {_stories(o)}, {_plural(o.changed, 'article')} changed; "
             f"matches added: {added}; removed: {removed}"
         )
         if o.alerts_withdrawn:
@@ -330,7 +330,7 @@ class BackfillResult:
         if self.diffs is None:
             withdrawn = o.alerts_withdrawn
             return [
-                f"\nre-classified {o.articles} articles ({o.changed} changed): "
+                f"\nre-classified {_stories(o)} ({_plural(o.changed, 'article')} changed): "
                 f"added {added}; removed {removed}; alerts sent: {self.alerts_sent}"
                 + (f"; queued alerts withdrawn: {withdrawn}" if withdrawn else "")
             ]
@@ -344,10 +344,21 @@ class BackfillResult:
             lines += [f"  ! queued alert to {c} withdrawn (no topic left)" for c in d.withdrawn]
         held = f"; queued alerts withdrawn: {o.alerts_withdrawn}" if o.alerts_withdrawn else ""
         lines.append(
-            f"\ndry run over {o.articles} articles: {o.changed} would change; "
+            f"\ndry run over {_stories(o)}: {_plural(o.changed, 'article')} would change; "
             f"new {added}; lost {removed}{held}; nothing written, nothing sent"
         )
         return lines
+
+
+def _stories(o: ReclassifyOutcome) -> str:
+    """A replay re-classifies stories (`ReclassifyOutcome.articles` counts them: a story's
+    copies are replayed with it) and counts the articles it changed, which may be more: "1
+    articles, 2 changed" read as more changed than re-classified."""
+    return "1 story" if o.articles == 1 else f"{o.articles} stories"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 MAX_ARTIFACT_ROWS = 500  # rows kept in a Prefect artifact (a dry run's diff, a page backfill)

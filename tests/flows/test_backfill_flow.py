@@ -4,7 +4,7 @@ and `--dry-run` to see the diff first."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,6 +71,15 @@ def test_backfill_replays_rules_without_flooding(
     with pytest.raises(ValueError, match="no feed named 'frontier-wir'"):
         backfill(since=today, feed="frontier-wir", config_path=str(changed))
 
+    # Parameters typed into the Prefect UI: an end before the start re-classified nothing and
+    # completed, the last day of the calendar crashed on its day after, and an emptied topic
+    # list re-classified nothing; now the first two fail in one line, the list means no filter.
+    with pytest.raises(ValueError, match=r"until .* is before since"):
+        backfill(since=today, until=today - timedelta(days=1), config_path=str(changed))
+    with pytest.raises(ValueError, match="until 9999-12-31 is past the last day"):
+        backfill(since=today, until=date.max, config_path=str(changed))
+    assert backfill(since=today, topics=[], config_path=str(changed)).outcome.articles == 11
+
 
 runner = CliRunner()
 
@@ -129,7 +138,7 @@ def test_backfill_dry_run_shows_the_diff_and_changes_nothing(
     assert not set(alerts_posted(slack)) & EXPECTED_ALERTS
 
     again = runner.invoke(app, [*args, "--dry-run"])
-    assert again.exit_code == 0 and "0 would change" in again.output
+    assert again.exit_code == 0 and "0 articles would change" in again.output
 
 
 def per_pass_config(

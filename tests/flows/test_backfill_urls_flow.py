@@ -153,6 +153,10 @@ def test_a_malformed_url_is_refused_up_front_not_a_crash_midway(
     assert "Invalid IPv6 URL" in (result.pages[1].error or "")
     assert stored_topics(tmp_path / "corpus.db") == {"/en/ftc-ai-inquiry.html": ["policy"]}
 
+    # An emptied list (the Prefect UI's urls field) completed a run of 0 pages; refused now.
+    with pytest.raises(ValueError, match="no pages given"):
+        asyncio.run(backfill_urls(urls=[], config_path=str(config)))
+
 
 SLOW_PAGES = [
     "/en/deepseek-open-source-week.html",

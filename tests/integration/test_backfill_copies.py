@@ -22,6 +22,7 @@ from newsmon.pipeline import (
     reclassify_batch,
     to_stored,
 )
+from newsmon.report import BackfillResult
 from newsmon.rules import Rules, load_rules
 from tests.integration.test_backfill_overlap import EPOCH
 from tests.support.articles import new_article
@@ -149,10 +150,16 @@ def test_a_story_whose_voice_moves_from_its_copy_to_its_head_keeps_its_one_alert
         new = rules_with(tmp_path, "new", *MATCHES_THE_HEAD)
         ctx = Context(config(), new, store, secrets=bot(fake))
 
-        shown, _ = replay(ctx, alerts=alerts)
+        shown, outcome = replay(ctx, alerts=alerts)
         deliver(ctx, 10)
 
         assert shown == sorted([(story.head, "+", "policy"), (story.copy, "-", "policy")])
+        # One story re-classified, two of its articles changed: the summary said "re-classified
+        # 1 articles, 2 changed", more changed than re-classified.
+        assert (outcome.articles, outcome.changed) == (1, 2)
+        result = BackfillResult(EPOCH.date(), None, new.version, outcome)
+        assert result.line().startswith("re-classified 1 story, 2 articles changed;")
+        assert result.cli_lines()[0].startswith("\nre-classified 1 story (2 articles changed):")
         assert [m.topic for m in store.matches_of(story.head)] == ["policy"]
         assert store.matches_of(story.copy) == []
         assert len(fake.top_level("#ai-policy")) == 1, "the story went unannounced"

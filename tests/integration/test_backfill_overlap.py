@@ -120,3 +120,46 @@ def test_given_pages_with_alerts_do_not_announce_a_story_twice_in_a_channel(
         assert outcome.alerts_queued == 0
     finally:
         store.close()
+
+
+def test_a_given_page_a_pass_stores_meanwhile_is_still_announced_with_alerts(
+    db_url: str, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """`backfill --urls --alerts` of a feed's old page while the scheduled pass reads that
+    feed: the pass stores the page first (its alert held back, too old) while the backfill
+    downloads it. The backfill's write then met the stored page and reported it `stored
+    already` with nothing queued: the story the operator asked to announce never was."""
+    from newsmon.devsite import SiteServer
+    from newsmon.urls import canonical_url
+    from tests.conftest import DEMO_SITE
+    from tests.support.delivery import config_path, context
+
+    path = "/en/ftc-ai-inquiry.html"
+    site = SiteServer(DEMO_SITE.resolve(), routes={path: {"delay": 0.5}}).start()
+    try:
+        url = site.url(path)
+        ctx = context(config_path(tmp_path, db_url, default_channel="#ai-news"), fake)
+        try:
+
+            async def overlapping() -> list[PageOutcome]:
+                async with ctx.fetching() as fetcher:
+                    given = asyncio.create_task(backfill_pages(ctx, fetcher, [url], announce=True))
+                    while not site.requests:  # the backfill is downloading the page
+                        await asyncio.sleep(0.01)
+                    await asyncio.to_thread(  # the pass stores it meanwhile, too old
+                        ctx.store.add_article,
+                        new_article(canonical_url(url), PAGE, url=url, signed=True),
+                        *SPOKEN,
+                        alert_status=AlertStatus.SKIPPED,
+                        alert_hold=Hold(HoldReason.TOO_OLD, "older than 24 h when first seen"),
+                    )
+                    return await given
+
+            [page] = asyncio.run(overlapping())
+            delivered = deliver(ctx, 10)
+        finally:
+            ctx.close()
+    finally:
+        site.stop()
+    assert page.fate == "stored already" and page.alerts_queued == 1, page
+    assert delivered.sent == 1 and len(fake.top_level("#ai-news")) == 1

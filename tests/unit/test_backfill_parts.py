@@ -194,3 +194,21 @@ def test_a_backfill_of_many_pages_keeps_its_artifact_and_run_summary_bounded() -
     stored = pages.as_dict()
     assert len(stored["failures"]) == MAX_ARTIFACT_ROWS and stored["failures_total"] == many
     assert stored["pages"] == {"failed": many} and len(pages.cli_lines()) == many + 2
+
+
+def test_a_backfill_range_is_whole_utc_days_and_refuses_what_selects_nothing() -> None:
+    from datetime import date
+
+    from newsmon.pipeline.backfill_args import BackfillArgumentError, first_seen_range
+
+    day = date(2025, 2, 1)
+    assert first_seen_range(day, None) == (datetime(2025, 2, 1, tzinfo=UTC), None)
+    assert first_seen_range(day, day) == (
+        datetime(2025, 2, 1, tzinfo=UTC),
+        datetime(2025, 2, 2, tzinfo=UTC),
+    )
+    with pytest.raises(BackfillArgumentError, match="until 2025-01-31 is before since"):
+        first_seen_range(day, date(2025, 1, 31))
+    with pytest.raises(BackfillArgumentError, match="past the last day"):
+        first_seen_range(day, date.max)
+    assert first_seen_range(date.min, date(9999, 12, 30))[1] == datetime(9999, 12, 31, tzinfo=UTC)

@@ -33,6 +33,17 @@ def test_bad_dates_are_refused(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_CONFIG and "YYYY-MM-DD" in result.output
 
 
+def test_a_backfill_until_the_last_day_of_the_calendar_is_a_bad_argument(tmp_path: Path) -> None:
+    """`--until 9999-12-31` (an operator's "until forever") crashed the run (exit 6, `date
+    value out of range`) once Prefect had started: its day after cannot be counted."""
+    path = write_config(tmp_path)
+    result = runner.invoke(
+        app, ["backfill", "--since", "2025-01-01", "--until", "9999-12-31", "--config", str(path)]
+    )
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert "until 9999-12-31" in result.output and "crashed" not in result.output
+
+
 def test_env_config_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_config(tmp_path)
     monkeypatch.setenv("NEWSMON_CONFIG", str(path))

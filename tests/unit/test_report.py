@@ -98,7 +98,7 @@ def test_backfill_totals_fold_batches_and_render_both_ways() -> None:
         "alerts_withdrawn": 0,
     }
     assert result.cli_lines() == [
-        "\nre-classified 5 articles (3 changed): added +policy 2, +ai-safety 1; "
+        "\nre-classified 5 stories (3 articles changed): added +policy 2, +ai-safety 1; "
         "removed -x 1; alerts sent: 1"
     ]
     assert "matches added: +ai-safety 1, +policy 2; removed: -x 1; alerts: 1 queued" in (
@@ -122,8 +122,10 @@ def test_a_dry_run_lists_each_articles_diff() -> None:
         "  + ai-safety (score 4: )",
         "  - policy (was score 3)",
     ]
-    assert lines[-1].startswith("\ndry run over 10 articles: 1 would change; new +ai-safety 1")
-    assert result.line() == "dry run: 10 articles, 1 would change (nothing written)"
+    assert lines[-1].startswith(
+        "\ndry run over 10 stories: 1 article would change; new +ai-safety 1"
+    )
+    assert result.line() == "dry run: 10 stories, 1 article would change (nothing written)"
 
 
 def test_pages_tried_again_show_only_when_there_were_some() -> None:

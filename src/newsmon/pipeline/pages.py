@@ -16,7 +16,7 @@ from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
+from newsmon.pipeline.entries import analyse_page, fetch_page, new_article, store_entry
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.turns import NoTimeForWork, OutOfTime
@@ -91,7 +91,7 @@ class PageOutcome:
     """What became of one given page."""
 
     url: str
-    fate: str  # new, duplicate, stored already, failed, or (dry run) would store
+    fate: str  # new, duplicate, stored already, failed, or (dry run) would store/duplicate
     title: str | None = None
     topics: tuple[str, ...] = ()
     alerts_queued: int = 0
@@ -183,9 +183,12 @@ async def backfill_pages(
                 analysis = await analyse_page(
                     ctx, page, _entry(link), source.language, fetcher, zone=source.timezone
                 )
-                if dry_run:
+                if dry_run:  # the dedup decision alone: a copy is announced by its story
                     topics = tuple(m.topic for m in analysis.matches)
-                    return PageOutcome(url, "would store", analysis.extracted.title, topics)
+                    article = new_article(None, source, _entry(link), key, page, analysis, now)
+                    joins = await asyncio.to_thread(ctx.store.find_cluster, article)
+                    fate = "would duplicate" if joins else "would store"
+                    return PageOutcome(url, fate, analysis.extracted.title, topics)
                 result = await asyncio.to_thread(
                     store_entry,
                     ctx,
@@ -198,6 +201,8 @@ async def backfill_pages(
                     now,
                     announce=announce,
                 )
+            if result.fate is EntryFate.SEEN:  # a pass stored it while we fetched it
+                return await asyncio.to_thread(_stored_meanwhile, ctx, url, key, announce)
             fate = {EntryFate.NEW: "new", EntryFate.DUPLICATE: "duplicate"}.get(
                 result.fate, "stored already"
             )
@@ -223,3 +228,13 @@ def _known(ctx: Context, url: str, article_id: int, announce: bool, dry_run: boo
     topics = tuple(m.topic for m in ctx.store.matches_of(article_id))
     queued = queue_for(ctx, article_id, topics) if announce and not dry_run else 0
     return PageOutcome(url, "stored already", None, topics, queued)
+
+
+def _stored_meanwhile(ctx: Context, url: str, key: str, announce: bool) -> PageOutcome:
+    """A page a pass stored while the backfill fetched it is a stored page, as if known at
+    the start: with `announce` its alerts never sent are queued (the pass may have held them
+    back, too old), which the operator asked for."""
+    stored = ctx.store.known_articles([key]).get(key)
+    if stored is None:  # gone again (pruned): nothing to announce
+        return PageOutcome(url, "stored already")
+    return _known(ctx, url, stored.id, announce, dry_run=False)

@@ -21,8 +21,8 @@ REREADS = 3  # tries for an article rewritten meanwhile; then the next backfill 
 
 @dataclass
 class ReclassifyOutcome:
-    articles: int = 0
-    changed: int = 0
+    articles: int = 0  # stories re-classified (a story's copies are replayed with it)
+    changed: int = 0  # articles whose topics changed: a story's several may
     added: Counter[str] = field(default_factory=Counter)
     removed: Counter[str] = field(default_factory=Counter)
     alerts_queued: int = 0

@@ -1,0 +1,45 @@
+"""`backfill --urls --dry-run` tells what the real run will do with each page (SQLite and
+PostgreSQL): an operator approves the real run, with `--alerts`, from it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from newsmon.devsite import SiteServer
+from newsmon.pipeline import Context, PageOutcome, backfill_pages
+from tests.conftest import DEMO_SITE
+from tests.support.delivery import config_path, context
+from tests.support.fake_slack import FakeSlack
+
+STORY = "/en/ftc-ai-inquiry.html"
+
+
+def _given(ctx: Context, urls: list[str], *, dry_run: bool) -> list[PageOutcome]:
+    async def go() -> list[PageOutcome]:
+        async with ctx.fetching() as fetcher:
+            return await backfill_pages(ctx, fetcher, urls, announce=True, dry_run=dry_run)
+
+    return asyncio.run(go())
+
+
+def test_a_dry_run_says_which_given_pages_are_copies_of_a_stored_story(
+    db_url: str, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """A syndicated copy of a story stored already (another address, the same text): the
+    real run stores it as a `duplicate` and announces nothing, but the dry run said `would
+    store` with its topics, as for a new story the real run would announce."""
+    site = SiteServer(DEMO_SITE.resolve(), routes={"/syndicated.html": {"file": STORY[1:]}})
+    site.start()
+    ctx = context(config_path(tmp_path, db_url, default_channel="#ai-news"), fake)
+    try:
+        [first] = _given(ctx, [site.url(STORY)], dry_run=False)
+        assert first.fate == "new" and first.topics
+        copy = site.url("/syndicated.html")
+        [preview] = _given(ctx, [copy], dry_run=True)
+        [real] = _given(ctx, [copy], dry_run=False)
+    finally:
+        ctx.close()
+        site.stop()
+    assert real.fate == "duplicate" and real.alerts_queued == 0, real
+    assert preview.fate == "would duplicate", preview
