@@ -1,0 +1,103 @@
+"""The corpus's database failing under a pass, for real: PostgreSQL connections terminated
+(`pg_terminate_backend`, as a failover or pgbouncer does) while a pass uses them."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from newsmon.corpus.records import AlertStatus
+from newsmon.pipeline import deliver
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="dbfail") as url:
+        yield url
+
+
+# Backends of this database waiting for a lock (the locker's rows), but not the locker itself
+_WAITING = text(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+    "wait_event_type = 'Lock' AND pid NOT IN (:locker, pg_backend_pid())"
+)
+
+
+@contextmanager
+def killed_while_waiting(url: str, table: str) -> Iterator[Callable[[], None]]:
+    """Lock every row of `table` until the first connection that waits for one of them (a
+    write of the pass, in its transaction) has been terminated, as a failover ends it."""
+    admin_url = os.environ.get("NEWSMON_TEST_POSTGRES_ADMIN_URL") or PG_URL
+    locker, admin = create_engine(url), create_engine(admin_url)
+    armed, locked = threading.Event(), threading.Event()
+    killed: list[int] = []
+
+    def watch() -> None:
+        with locker.connect() as conn, conn.begin():
+            armed.wait(10)
+            locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.execute(text(f"SELECT id FROM {table} FOR UPDATE")).all()
+            locked.set()
+            deadline = time.monotonic() + 10
+            while not killed and time.monotonic() < deadline:
+                with admin.begin() as a:
+                    waiting = a.execute(_WAITING, {"locker": locker_pid}).scalars().all()
+                    for pid in waiting:
+                        if a.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar():
+                            killed.append(pid)
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+
+    def arm() -> None:
+        armed.set()
+        locked.wait(10)
+
+    try:
+        yield arm
+    finally:
+        armed.set()
+        thread.join(15)
+        locker.dispose()
+        admin.dispose()
+    assert killed, "no write of the pass waited for the lock: nothing was terminated"
+
+
+def test_a_connection_dropped_while_recording_a_post_loses_no_alert_and_repeats_none(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 3, "#b": 3})
+        with killed_while_waiting(pg_url, "alerts") as arm:
+            posting = fake._post
+
+            def post(body: dict[str, object]) -> Scripted:
+                arm()  # the first post's record waits for the rows, and is terminated
+                return posting(body)
+
+            fake._post = post  # type: ignore[method-assign]
+            outcome = deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)
+        assert set(posted.values()) == {1}
+        assert outcome.sent == len(ids)
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        ctx.close()
