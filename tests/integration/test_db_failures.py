@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -14,11 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from newsmon.config import load_config
 from newsmon.corpus.records import AlertStatus
-from newsmon.pipeline import deliver
+from newsmon.devsite import serve
+from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
+from tests.support.configs import write_config
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack, Scripted
 from tests.support.postgres import PG_URL, throwaway_schema
+from tests.support.synthetic_site import write_site
 
 pytestmark = pytest.mark.postgres
 
@@ -39,8 +44,10 @@ _WAITING = text(
 
 
 @contextmanager
-def killed_while_waiting(url: str, table: str) -> Iterator[Callable[[], None]]:
-    """Lock every row of `table` until the first connection that waits for one of them (a
+def killed_while_waiting(
+    url: str, table: str, mode: str = "UPDATE"
+) -> Iterator[Callable[[], None]]:
+    """Lock every row of `table` (`FOR {mode}`) once armed, until the first connection that waits for one of them (a
     write of the pass, in its transaction) has been terminated, as a failover ends it."""
     admin_url = os.environ.get("NEWSMON_TEST_POSTGRES_ADMIN_URL") or PG_URL
     locker, admin = create_engine(url), create_engine(admin_url)
@@ -51,7 +58,7 @@ def killed_while_waiting(url: str, table: str) -> Iterator[Callable[[], None]]:
         with locker.connect() as conn, conn.begin():
             armed.wait(10)
             locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            conn.execute(text(f"SELECT id FROM {table} FOR UPDATE")).all()
+            conn.execute(text(f"SELECT id FROM {table} FOR {mode}")).all()
             locked.set()
             deadline = time.monotonic() + 10
             while not killed and time.monotonic() < deadline:
@@ -101,3 +108,39 @@ def test_a_connection_dropped_while_recording_a_post_loses_no_alert_and_repeats_
         assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
     finally:
         ctx.close()
+
+
+def test_a_connection_dropped_while_recording_a_read_feed_does_not_fail_the_feed(
+    tmp_path: Path, pg_url: str
+) -> None:
+    site = write_site(tmp_path / "site", feeds=1, items=2)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(tmp_path, feeds=site.feed_list(), base=server.base, database_url=pg_url)
+        )
+        ctx = Context.open(cfg)
+        try:
+            # the feed's row is locked once the pass has claimed and fetched it (its articles,
+            # whose key checks share the row, are stored meanwhile): the pass's write of the
+            # read feed waits for the row, and its connection is terminated there
+            with killed_while_waiting(pg_url, "feeds", "NO KEY UPDATE") as arm:
+                answer = server.respond
+
+                def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+                    if raw_path.startswith("/feeds/"):
+                        arm()
+                    return answer(raw_path)
+
+                server.respond = respond  # type: ignore[method-assign]
+
+                async def one_pass() -> list[FeedOutcome]:
+                    async with ctx.fetching() as fetcher:
+                        return await process_feeds(ctx, fetcher, cfg.feeds)
+
+                [outcome] = asyncio.run(one_pass())
+            assert outcome.ok, outcome.error
+            assert outcome.new_articles == 2
+            [health] = ctx.store.feed_health()
+            assert health.consecutive_failures == 0 and health.last_success_at is not None
+        finally:
+            ctx.close()
