@@ -1,10 +1,12 @@
 """The corpus's database failing under a pass, for real: PostgreSQL connections terminated
-(`pg_terminate_backend`, as a failover or pgbouncer does) while a pass uses them."""
+(`pg_terminate_backend`, as a failover or pgbouncer does) while a pass uses them, and a SQLite
+file whose write lock another connection holds."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+import newsmon.corpus.engine
 from newsmon.config import load_config
 from newsmon.corpus.records import AlertStatus
 from newsmon.devsite import serve
@@ -24,8 +27,6 @@ from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack, Scripted
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.synthetic_site import write_site
-
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -86,6 +87,7 @@ def killed_while_waiting(
     assert killed, "no write of the pass waited for the lock: nothing was terminated"
 
 
+@pytest.mark.postgres
 def test_a_connection_dropped_while_recording_a_post_loses_no_alert_and_repeats_none(
     tmp_path: Path, pg_url: str, fake: FakeSlack
 ) -> None:
@@ -110,6 +112,7 @@ def test_a_connection_dropped_while_recording_a_post_loses_no_alert_and_repeats_
         ctx.close()
 
 
+@pytest.mark.postgres
 def test_a_connection_dropped_while_recording_a_read_feed_does_not_fail_the_feed(
     tmp_path: Path, pg_url: str
 ) -> None:
@@ -144,3 +147,48 @@ def test_a_connection_dropped_while_recording_a_read_feed_does_not_fail_the_feed
             assert health.consecutive_failures == 0 and health.last_success_at is not None
         finally:
             ctx.close()
+
+
+def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout (a VACUUM, a long
+    `newsmon` command): the feeds whose writes it refuses fail with that line, and the batch
+    returns every feed's outcome instead of raising (a batch that raised lost them all, and was
+    recorded as crashed feed by feed); the log says so in lines without the SQL and its values."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    site = write_site(tmp_path / "site", feeds=2, items=1, feed_delay=0.3)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path, feeds=site.feed_list(), base=server.base, database_url=f"sqlite:///{db}"
+            )
+        )
+        ctx = Context.open(cfg)
+        locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        answer, held = server.respond, threading.Lock()
+
+        def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+            with held:  # both feeds are claimed by now (each answers after 0.3 s)
+                if raw_path.startswith("/feeds/") and not locker.in_transaction:
+                    locker.execute("BEGIN IMMEDIATE")  # held until the pass is over
+            return answer(raw_path)
+
+        server.respond = respond  # type: ignore[method-assign]
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        try:
+            outcomes = asyncio.run(one_pass())
+        finally:
+            locker.close()
+            ctx.close()
+    assert [o.feed for o in outcomes] == [name for name, _, _ in site.feed_list()]
+    for outcome in outcomes:
+        assert not outcome.ok and "database is locked" in (outcome.error or ""), outcome
+    said = [r.getMessage() for r in caplog.records]
+    assert any("database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
