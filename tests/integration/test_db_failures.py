@@ -9,13 +9,14 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 import newsmon.corpus.engine
 from newsmon.config import load_config
@@ -34,13 +35,15 @@ def pg_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
     with throwaway_schema(prefix="dbfail") as url:
-        yield url
+        # the test's own connections, told apart from other tests' on the same server
+        yield f"{url}&application_name=dbfail_{uuid.uuid4().hex[:12]}"
 
 
-# Backends of this database waiting for a lock (the locker's rows), but not the locker itself
+# The test's backends (by application name) waiting for a lock, but not the locker itself
 _WAITING = text(
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
-    "wait_event_type = 'Lock' AND pid NOT IN (:locker, pg_backend_pid())"
+    "application_name = :app AND wait_event_type = 'Lock' AND pid NOT IN (:locker, "
+    "pg_backend_pid())"
 )
 
 
@@ -51,6 +54,7 @@ def killed_while_waiting(
     """Lock every row of `table` (`FOR {mode}`) once armed, until the first connection that waits for one of them (a
     write of the pass, in its transaction) has been terminated, as a failover ends it."""
     admin_url = os.environ.get("NEWSMON_TEST_POSTGRES_ADMIN_URL") or PG_URL
+    app = make_url(url).query["application_name"]
     locker, admin = create_engine(url), create_engine(admin_url)
     armed, locked = threading.Event(), threading.Event()
     killed: list[int] = []
@@ -64,7 +68,9 @@ def killed_while_waiting(
             deadline = time.monotonic() + 10
             while not killed and time.monotonic() < deadline:
                 with admin.begin() as a:
-                    waiting = a.execute(_WAITING, {"locker": locker_pid}).scalars().all()
+                    waiting = (
+                        a.execute(_WAITING, {"locker": locker_pid, "app": app}).scalars().all()
+                    )
                     for pid in waiting:
                         if a.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar():
                             killed.append(pid)
