@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from newsmon.bounds import one_line
 from newsmon.clock import utcnow
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.records import TEASER_SOURCES, FeedHealth, FeedSpec, FeedState
 from newsmon.corpus.schema import ArticleRow, FeedRow, SightingRow
 from newsmon.urls import shown_url
@@ -80,6 +80,7 @@ class Feeds:
                 out[name] = _state(rows[name])
         return out
 
+    @rerun_if_dropped
     def record_feed_success(
         self,
         feed_id: int,
@@ -118,6 +119,7 @@ class Feeds:
         with self._db.session() as s:
             s.execute(_update(feed_id, values))
 
+    @rerun_if_dropped
     def record_feed_failure(
         self,
         feed_id: int,
@@ -142,6 +144,7 @@ class Feeds:
         with self._db.session() as s:
             s.execute(_update(feed_id, values))
 
+    @rerun_if_dropped
     def claim_feeds(
         self,
         ids: Sequence[int],
@@ -226,6 +229,7 @@ class Feeds:
             )
             return int(done.rowcount)  # type: ignore[attr-defined]
 
+    @rerun_if_dropped
     def release_claims(self, ids: Sequence[int], owner: str) -> None:
         """Give up `owner`'s claims on `ids` (a claim another pass took over stays its own)."""
         if not ids:
@@ -293,6 +297,7 @@ class Feeds:
             )
             return {name: (configured, url) for name, configured, url in rows if configured}
 
+    @rerun_if_dropped
     def record_entry_error(self, feed_id: int, line: str) -> None:
         """One entry of a feed that is itself fine failed: its line becomes the feed's last
         error (what `newsmon feeds` shows), without counting as a failure of the feed."""

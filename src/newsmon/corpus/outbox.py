@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import LATE_COPY_NOTE, RULES_CHANGED_NOTE, Hold, HoldReason
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
@@ -224,6 +224,7 @@ class Outbox:
 
     # --- claiming and recording ------------------------------------------------------------------
 
+    @rerun_if_dropped
     def claim_alerts(self, claim: Claim, limit: int, filt: Filter | None = None) -> list[AlertJob]:
         """Claim up to `limit` alerts for this delivery, channels in turn, oldest first."""
         with self._db.session() as s:
@@ -279,6 +280,7 @@ class Outbox:
             )
         return jobs
 
+    @rerun_if_dropped
     def alert_sent(
         self,
         claim: Claim,
@@ -295,10 +297,12 @@ class Outbox:
             self._db.lock_announcements(s, exclusive=False)
             return claims.mark_sent(s, AlertRow, alert_id, claim, slack_ts, extra)
 
+    @rerun_if_dropped
     def release_alert(self, claim: Claim, alert_id: int, unknown: datetime | None) -> bool:
         with self._db.session() as s:
             return claims.release(s, AlertRow, alert_id, claim, unknown)
 
+    @rerun_if_dropped
     def alert_failed(
         self,
         claim: Claim,

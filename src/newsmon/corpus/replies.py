@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import story_members
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import NOT_POSTED_NOTE, Hold, HoldReason
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
@@ -168,6 +168,7 @@ class Replies:
         with self._db.session() as s:
             return insert_replies(s, self._db.is_postgres, reply_rows(s, article_id, feed_id, url))
 
+    @rerun_if_dropped
     def claim_replies(
         self, claim: Claim, limit: int, filt: claims.Filter | None = None
     ) -> list[ReplyJob]:
@@ -244,17 +245,20 @@ class Replies:
                 for r, a, title, known in rows
             )
 
+    @rerun_if_dropped
     def reply_sent(self, claim: Claim, ids: int | Sequence[int], slack_ts: str | None) -> int:
         """Record the message standing for these replies sent: how many were still held."""
         with self._db.session() as s:
             return sum(claims.mark_sent(s, ReplyRow, i, claim, slack_ts, {}) for i in _ids(ids))
 
+    @rerun_if_dropped
     def release_reply(
         self, claim: Claim, ids: int | Sequence[int], unknown: datetime | None
     ) -> bool:
         with self._db.session() as s:
             return all([claims.release(s, ReplyRow, i, claim, unknown) for i in _ids(ids)])
 
+    @rerun_if_dropped
     def reply_dropped(self, claim: Claim, ids: int | Sequence[int], reason: str) -> bool:
         """Slack refused the reply for good because its alert's message has no thread to give
         (deleted, or of a kind that takes none): skipped, not failed, since re-queuing it could
@@ -283,6 +287,7 @@ class Replies:
             )
             return int(getattr(done, "rowcount", 0) or 0)
 
+    @rerun_if_dropped
     def reply_failed(
         self,
         claim: Claim,

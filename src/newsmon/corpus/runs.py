@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from newsmon.clock import utcnow
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.records import RunRecord, RunStatus
 from newsmon.corpus.schema import RunRow
 
@@ -112,6 +112,7 @@ class Runs:
                 )
             return row.id
 
+    @rerun_if_dropped
     def finish_run(
         self,
         run_id: int,

@@ -381,7 +381,7 @@ async def record_entry_failure(
     try:
         await asyncio.to_thread(ctx.store.record_entry_error, feed_id, line)
     except Exception as again:  # the database itself is failing: the line is in the log
-        log.warning("could not record the failed entry: %s", again)
+        log.warning("could not record the failed entry: %s", error_line(again))
 
 
 async def revisit_known(

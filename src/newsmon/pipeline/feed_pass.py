@@ -19,6 +19,7 @@ from newsmon.dedup import entry_identity
 from newsmon.feed_twins import configured_twins
 from newsmon.feeds import FeedEntry, FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.pipeline.bookkeeping import best_effort
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
@@ -414,7 +415,7 @@ async def process_feeds(
             return list(await asyncio.gather(*(one(f) for f in feeds)))
     finally:
         if done:  # the last feeds' claims; a crash before this leaves them to lapse
-            await asyncio.to_thread(ctx.store.release_claims, done, claim.owner)
+            await best_effort("claims handed back", ctx.store.release_claims, done, claim.owner)
 
 
 def _twin(feed: FeedConfig, first: str, configured: Sequence[FeedConfig]) -> FeedOutcome:
@@ -466,7 +467,7 @@ async def _isolated(
         line = f"internal error: {error_line(exc)}"
         log.warning("feed %s: %s", feed.name, line)
         log.debug("feed %s failed", feed.name, exc_info=exc)
-        await asyncio.to_thread(ctx.store.record_feed_failure, state.id, line)
+        await best_effort(f"{feed.name}'s failure", ctx.store.record_feed_failure, state.id, line)
         return FeedOutcome.failed(feed.name, line)
 
 

@@ -1,0 +1,200 @@
+"""The corpus's database failing under a pass, for real: PostgreSQL connections terminated
+(`pg_terminate_backend`, as a failover or pgbouncer does) while a pass uses them, and a SQLite
+file whose write lock another connection holds."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+import newsmon.corpus.engine
+from newsmon.config import load_config
+from newsmon.corpus.records import AlertStatus
+from newsmon.devsite import serve
+from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
+from tests.support.configs import write_config
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
+from tests.support.synthetic_site import write_site
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="dbfail") as url:
+        # the test's own connections, told apart from other tests' on the same server
+        yield f"{url}&application_name=dbfail_{uuid.uuid4().hex[:12]}"
+
+
+# The test's backends (by application name) waiting for a lock, but not the locker itself
+_WAITING = text(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+    "application_name = :app AND wait_event_type = 'Lock' AND pid NOT IN (:locker, "
+    "pg_backend_pid())"
+)
+
+
+@contextmanager
+def killed_while_waiting(
+    url: str, table: str, mode: str = "UPDATE"
+) -> Iterator[Callable[[], None]]:
+    """Lock every row of `table` (`FOR {mode}`) once armed, until the first connection that waits for one of them (a
+    write of the pass, in its transaction) has been terminated, as a failover ends it."""
+    admin_url = os.environ.get("NEWSMON_TEST_POSTGRES_ADMIN_URL") or PG_URL
+    app = make_url(url).query["application_name"]
+    locker, admin = create_engine(url), create_engine(admin_url)
+    armed, locked = threading.Event(), threading.Event()
+    killed: list[int] = []
+
+    def watch() -> None:
+        with locker.connect() as conn, conn.begin():
+            armed.wait(10)
+            locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.execute(text(f"SELECT id FROM {table} FOR {mode}")).all()
+            locked.set()
+            deadline = time.monotonic() + 10
+            while not killed and time.monotonic() < deadline:
+                with admin.begin() as a:
+                    waiting = (
+                        a.execute(_WAITING, {"locker": locker_pid, "app": app}).scalars().all()
+                    )
+                    for pid in waiting:
+                        if a.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar():
+                            killed.append(pid)
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+
+    def arm() -> None:
+        armed.set()
+        locked.wait(10)
+
+    try:
+        yield arm
+    finally:
+        armed.set()
+        thread.join(15)
+        locker.dispose()
+        admin.dispose()
+    assert killed, "no write of the pass waited for the lock: nothing was terminated"
+
+
+@pytest.mark.postgres
+def test_a_connection_dropped_while_recording_a_post_loses_no_alert_and_repeats_none(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 3, "#b": 3})
+        with killed_while_waiting(pg_url, "alerts") as arm:
+            posting = fake._post
+
+            def post(body: dict[str, object]) -> Scripted:
+                arm()  # the first post's record waits for the rows, and is terminated
+                return posting(body)
+
+            fake._post = post  # type: ignore[method-assign]
+            outcome = deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)
+        assert set(posted.values()) == {1}
+        assert outcome.sent == len(ids)
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        ctx.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_dropped_while_recording_a_read_feed_does_not_fail_the_feed(
+    tmp_path: Path, pg_url: str
+) -> None:
+    site = write_site(tmp_path / "site", feeds=1, items=2)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(tmp_path, feeds=site.feed_list(), base=server.base, database_url=pg_url)
+        )
+        ctx = Context.open(cfg)
+        try:
+            # the feed's row is locked once the pass has claimed and fetched it (its articles,
+            # whose key checks share the row, are stored meanwhile): the pass's write of the
+            # read feed waits for the row, and its connection is terminated there
+            with killed_while_waiting(pg_url, "feeds", "NO KEY UPDATE") as arm:
+                answer = server.respond
+
+                def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+                    if raw_path.startswith("/feeds/"):
+                        arm()
+                    return answer(raw_path)
+
+                server.respond = respond  # type: ignore[method-assign]
+
+                async def one_pass() -> list[FeedOutcome]:
+                    async with ctx.fetching() as fetcher:
+                        return await process_feeds(ctx, fetcher, cfg.feeds)
+
+                [outcome] = asyncio.run(one_pass())
+            assert outcome.ok, outcome.error
+            assert outcome.new_articles == 2
+            [health] = ctx.store.feed_health()
+            assert health.consecutive_failures == 0 and health.last_success_at is not None
+        finally:
+            ctx.close()
+
+
+def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout (a VACUUM, a long
+    `newsmon` command): the feeds whose writes it refuses fail with that line, and the batch
+    returns every feed's outcome instead of raising (a batch that raised lost them all, and was
+    recorded as crashed feed by feed); the log says so in lines without the SQL and its values."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    site = write_site(tmp_path / "site", feeds=2, items=1, feed_delay=0.3)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path, feeds=site.feed_list(), base=server.base, database_url=f"sqlite:///{db}"
+            )
+        )
+        ctx = Context.open(cfg)
+        locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        answer, held = server.respond, threading.Lock()
+
+        def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+            with held:  # both feeds are claimed by now (each answers after 0.3 s)
+                if raw_path.startswith("/feeds/") and not locker.in_transaction:
+                    locker.execute("BEGIN IMMEDIATE")  # held until the pass is over
+            return answer(raw_path)
+
+        server.respond = respond  # type: ignore[method-assign]
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        try:
+            outcomes = asyncio.run(one_pass())
+        finally:
+            locker.close()
+            ctx.close()
+    assert [o.feed for o in outcomes] == [name for name, _, _ in site.feed_list()]
+    for outcome in outcomes:
+        assert not outcome.ok and "database is locked" in (outcome.error or ""), outcome
+    said = [r.getMessage() for r in caplog.records]
+    assert any("database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
