@@ -8,7 +8,8 @@ have been posted anyway (then it is looked up before being posted again).
   are held and the channel reported blocked until a later probe gets through;
 - message: this message can never be posted (`invalid_blocks`, `msg_too_long`, a reply in a
   locked thread) — failed (a thread reply Slack refuses for its thread is dropped instead);
-- credential: the token or webhook is refused — delivery stops, nothing is marked, the run fails;
+- credential: the token or webhook is refused, or Slack's TLS certificate is not accepted (a
+  configuration problem, `Cause.UNTRUSTED`) — delivery stops, nothing is marked, the run fails;
 - unreadable: a read (the lookup for an earlier post) is refused for lack of a read scope
   (`missing_scope`: no `channels:history`/`groups:history`), or the channel cannot be resolved:
   posting may still work. Only lookups raise it; a post's `missing_scope` is a credential failure.
@@ -102,6 +103,7 @@ class Cause(StrEnum):
     NOT_SLACK = "not_slack"  # an answer that is not Slack's: a proxy's page, broken JSON
     UNREACHABLE = "unreachable"  # the request never left: DNS, TLS, connection refused
     ANSWER_LOST = "answer_lost"  # the request left; its answer timed out or broke off
+    UNTRUSTED = "untrusted"  # TLS: Slack's certificate (or a proxy's) is not accepted
 
 
 RATE_LIMIT_CODES = frozenset({"ratelimited", "rate_limited"})

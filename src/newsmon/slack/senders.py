@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import ssl
 import sys
 import time
 from dataclasses import dataclass
@@ -157,10 +158,29 @@ def redacted(exc: Exception) -> SlackFailure:
     )
 
 
+def untrusted(exc: BaseException, what: str) -> SlackFailure | None:
+    """A TLS certificate not accepted (an intercepting proxy's authority, another host's name,
+    expired): it never heals by itself, so it is a configuration problem, told at once as a
+    credential failure (the run fails, nothing is marked), not an outage retried for hours."""
+    reason = getattr(exc, "reason", exc)
+    if not isinstance(reason, ssl.SSLCertVerificationError):
+        return None
+    detail = reason.verify_message or "certificate verify failed"
+    return SlackFailure(
+        f"Slack's TLS certificate is not accepted for {what} (nothing was sent): {detail}; a "
+        "configuration problem, not an outage: behind a TLS-inspecting proxy, name its "
+        "authority in SSL_CERT_FILE",
+        Kind.CREDENTIAL,
+        cause=Cause.UNTRUSTED,
+    )
+
+
 def _network_failure(exc: OSError, what: str) -> SlackFailure:
     """urllib wraps in URLError only what fails before the request is wholly sent (DNS, a
     refused connection, the TLS handshake, a proxy's CONNECT): such a post never reached
     Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post."""
+    if (trust := untrusted(exc, what)) is not None:
+        return trust
     reason = getattr(exc, "reason", None)
     unsent = isinstance(exc, (URLError, ConnectionRefusedError))
     text = exc.strerror or reason or type(exc).__name__
@@ -339,6 +359,8 @@ class SlackWebSender:
                 ) from None
             raise _api_failure(exc, f"reading {what}") from None
         except (SlackClientError, OSError) as exc:
+            if (trust := untrusted(exc, f"reading {what}")) is not None:
+                raise trust from None
             raise SlackFailure(
                 f"cannot read {what}: {type(exc).__name__}", Kind.TRANSIENT
             ) from None
@@ -367,6 +389,8 @@ class SlackWebhookSender:
         except OSError as exc:
             # The webhook URL is a secret: name the failure, never the address.
             failure = _network_failure(exc, "the webhook")
+            if failure.cause is Cause.UNTRUSTED:
+                raise failure from None
             said = (
                 "the Slack webhook's answer was lost (it may have been posted)"
                 if failure.maybe_posted
