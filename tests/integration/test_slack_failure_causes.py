@@ -257,3 +257,36 @@ def test_a_read_outage_is_not_blamed_on_a_message(slack: FakeSlack) -> None:
         )
     assert err.value.kind is Kind.TRANSIENT and err.value.cause is Cause.SLACK_ERROR
     assert "refused" not in str(err.value) and "message" not in str(err.value)
+
+
+PROXY_429 = "<html><head><title>429 Too Many Requests</title></head><body>slow down</body></html>"
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["web api", "webhook"])
+@pytest.mark.parametrize("wait", ["7", None], ids=["Retry-After", "no Retry-After"])
+def test_a_proxys_429_page_is_read_as_rate_limiting(
+    slack: FakeSlack, webhook: bool, wait: str | None
+) -> None:
+    """A proxy's HTML 429 read "no answer from Slack to the message: HTTP 429, not a Slack
+    answer": an operator looked for an outage, though something only asked to slow down."""
+    headers = {"Retry-After": wait} if wait else {}
+    slack.script.append(Scripted(429, PROXY_429, headers, content_type="text/html"))
+    sender = (
+        SlackWebhookSender(slack.webhook_url)
+        if webhook
+        else SlackWebSender(slack.token, base_url=slack.api_url)
+    )
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.RATE_LIMITED and err.value.cause is Cause.RATE_LIMITED
+    assert err.value.retry_after == (7.0 if wait else 1.0)
+    assert "rate limit" in str(err.value) and "no answer" not in str(err.value)
+    assert "refused" not in str(err.value) and "not Slack's" in str(err.value)
+
+
+def test_slacks_own_rate_limit_is_not_called_a_refusal(slack: FakeSlack) -> None:
+    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
+    with pytest.raises(SlackFailure) as err:
+        SlackWebSender(slack.token, base_url=slack.api_url).post(build_message(job()))
+    assert err.value.cause is Cause.RATE_LIMITED and err.value.retry_after == 7.0
+    assert "Slack is rate limiting the message: ratelimited" in str(err.value)
