@@ -290,3 +290,37 @@ def test_slacks_own_rate_limit_is_not_called_a_refusal(slack: FakeSlack) -> None
         SlackWebSender(slack.token, base_url=slack.api_url).post(build_message(job()))
     assert err.value.cause is Cause.RATE_LIMITED and err.value.retry_after == 7.0
     assert "Slack is rate limiting the message: ratelimited" in str(err.value)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: every connection is refused, nothing is sent."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("reachable", [False, True], ids=["unreachable", "503"])
+def test_a_stop_for_slack_out_of_reach_says_so(
+    tmp_path: Path, fake: FakeSlack, reachable: bool
+) -> None:
+    """Delivery stopped with "Slack failed 3 times in a row" when no request ever reached Slack
+    (DNS, no route, a refused connection): the operator read Slack's outage, not their network."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 2, "#b": 2})
+        if reachable:
+            fake.outage = Scripted(503, {"ok": False, "error": "service_unavailable"})
+        else:
+            url = f"http://127.0.0.1:{_closed_port()}/api/"
+            ctx.secrets = type(ctx.secrets)(slack_bot_token=fake.token, slack_api_url=url)
+        outcome = deliver(ctx)
+        assert outcome.retrying == 3 and outcome.deferred == 1
+        [stop] = [e for e in outcome.errors if "times in a row" in e]
+        if reachable:
+            assert stop.startswith("Slack failed 3 times in a row")
+        else:
+            assert stop.startswith("Slack could not be reached 3 times in a row")
+            assert "failed" not in stop
+    finally:
+        ctx.close()
