@@ -324,3 +324,26 @@ def test_a_stop_for_slack_out_of_reach_says_so(
             assert "failed" not in stop
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("channel", ["C0123456789", "#ai-open-source"], ids=["history", "list"])
+@pytest.mark.parametrize("how", ["refused", "too slow"])
+def test_a_failed_read_says_what_went_wrong(slack: FakeSlack, channel: str, how: str) -> None:
+    """A lookup that could not be made read "cannot read the channel history: URLError" (or
+    "AnswerFailed"), naming no cause: the operator could not tell no route from a slow Slack."""
+    message = build_message(job())
+    assert message.marker is not None
+    if how == "refused":
+        url = f"http://127.0.0.1:{_closed_port()}/api/"
+    else:
+        slack.delay_reads, url = 1.5, slack.api_url
+    sender = SlackWebSender(slack.token, base_url=url, timeout=1)
+    with pytest.raises(SlackFailure) as err:
+        sender.find(channel, message.marker, datetime.now(UTC))
+    said = str(err.value)
+    assert err.value.kind is Kind.TRANSIENT and not err.value.maybe_posted
+    if how == "refused":
+        assert err.value.cause is Cause.UNREACHABLE and "Connection refused" in said
+    else:
+        assert err.value.cause is Cause.ANSWER_LOST and "longer than 1s" in said
+    assert "posted" not in said and slack.token not in said

@@ -175,15 +175,23 @@ def untrusted(exc: BaseException, what: str) -> SlackFailure | None:
     )
 
 
-def _network_failure(exc: OSError, what: str) -> SlackFailure:
+def _network_failure(exc: OSError, what: str, *, read: bool = False) -> SlackFailure:
     """urllib wraps in URLError only what fails before the request is wholly sent (DNS, a
     refused connection, the TLS handshake, a proxy's CONNECT): such a post never reached
-    Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post."""
+    Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post; a
+    `read` posts nothing either way, and its line names what went wrong all the same."""
     if (trust := untrusted(exc, what)) is not None:
         return trust
     reason = getattr(exc, "reason", None)
     unsent = isinstance(exc, (URLError, ConnectionRefusedError))
     text = exc.strerror or reason or type(exc).__name__
+    if read:
+        said = f"cannot reach Slack for {what}" if unsent else f"Slack's answer to {what} was lost"
+        return SlackFailure(
+            f"{said}: {type(exc).__name__}: {text}",
+            Kind.TRANSIENT,
+            cause=Cause.UNREACHABLE if unsent else Cause.ANSWER_LOST,
+        )
     if unsent:
         return SlackFailure(
             f"cannot reach Slack for {what} (nothing was sent): {type(exc).__name__}: {text}",
@@ -358,9 +366,9 @@ class SlackWebSender:
                     str(failure), Kind.UNREADABLE, code=failure.code, cause=failure.cause
                 ) from None
             raise _api_failure(exc, f"reading {what}") from None
-        except (SlackClientError, OSError) as exc:
-            if (trust := untrusted(exc, f"reading {what}")) is not None:
-                raise trust from None
+        except OSError as exc:  # DNS, refused, TLS, a timeout: said as for a post
+            raise _network_failure(exc, f"reading {what}", read=True) from None
+        except SlackClientError as exc:
             raise SlackFailure(
                 f"cannot read {what}: {type(exc).__name__}", Kind.TRANSIENT
             ) from None
