@@ -63,8 +63,8 @@ class PagesFailed(Exception):
 class Delivery(StrEnum):
     """What a pass's delivery did, as its stored summary tells."""
 
-    MOVING = "moving"  # something went out, or nothing waits, or nothing was refused
-    BLOCKED = "blocked"  # alerts wait, none went out, and the sender refused what was tried
+    MOVING = "moving"  # something went out, or nothing waits, or nothing tried failed
+    BLOCKED = "blocked"  # alerts wait, none went out, and what was tried failed (any cause)
     IDLE = "idle"  # alerts wait, but none was due: nothing tried, nothing known either way
 
 
@@ -83,8 +83,8 @@ def delivery_state(summary: Mapping[str, Any]) -> Delivery:
 
 
 def delivery_blocked(summary: Mapping[str, Any]) -> bool:
-    """A pass's stored summary says alerts waited, none went out, and the sender refused what
-    the pass tried."""
+    """A pass's stored summary says alerts waited, none went out, and what the pass tried
+    failed: refused, an outage or Slack out of reach alike."""
     return delivery_state(summary) is Delivery.BLOCKED
 
 

@@ -257,3 +257,93 @@ def test_a_read_outage_is_not_blamed_on_a_message(slack: FakeSlack) -> None:
         )
     assert err.value.kind is Kind.TRANSIENT and err.value.cause is Cause.SLACK_ERROR
     assert "refused" not in str(err.value) and "message" not in str(err.value)
+
+
+PROXY_429 = "<html><head><title>429 Too Many Requests</title></head><body>slow down</body></html>"
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["web api", "webhook"])
+@pytest.mark.parametrize("wait", ["7", None], ids=["Retry-After", "no Retry-After"])
+def test_a_proxys_429_page_is_read_as_rate_limiting(
+    slack: FakeSlack, webhook: bool, wait: str | None
+) -> None:
+    """A proxy's HTML 429 read "no answer from Slack to the message: HTTP 429, not a Slack
+    answer": an operator looked for an outage, though something only asked to slow down."""
+    headers = {"Retry-After": wait} if wait else {}
+    slack.script.append(Scripted(429, PROXY_429, headers, content_type="text/html"))
+    sender = (
+        SlackWebhookSender(slack.webhook_url)
+        if webhook
+        else SlackWebSender(slack.token, base_url=slack.api_url)
+    )
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.RATE_LIMITED and err.value.cause is Cause.RATE_LIMITED
+    assert err.value.retry_after == (7.0 if wait else 1.0)
+    assert "rate limit" in str(err.value) and "no answer" not in str(err.value)
+    assert "refused" not in str(err.value) and "not Slack's" in str(err.value)
+
+
+def test_slacks_own_rate_limit_is_not_called_a_refusal(slack: FakeSlack) -> None:
+    slack.script.append(Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
+    with pytest.raises(SlackFailure) as err:
+        SlackWebSender(slack.token, base_url=slack.api_url).post(build_message(job()))
+    assert err.value.cause is Cause.RATE_LIMITED and err.value.retry_after == 7.0
+    assert "Slack is rate limiting the message: ratelimited" in str(err.value)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on: every connection is refused, nothing is sent."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("reachable", [False, True], ids=["unreachable", "503"])
+def test_a_stop_for_slack_out_of_reach_says_so(
+    tmp_path: Path, fake: FakeSlack, reachable: bool
+) -> None:
+    """Delivery stopped with "Slack failed 3 times in a row" when no request ever reached Slack
+    (DNS, no route, a refused connection): the operator read Slack's outage, not their network."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 2, "#b": 2})
+        if reachable:
+            fake.outage = Scripted(503, {"ok": False, "error": "service_unavailable"})
+        else:
+            url = f"http://127.0.0.1:{_closed_port()}/api/"
+            ctx.secrets = type(ctx.secrets)(slack_bot_token=fake.token, slack_api_url=url)
+        outcome = deliver(ctx)
+        assert outcome.retrying == 3 and outcome.deferred == 1
+        [stop] = [e for e in outcome.errors if "times in a row" in e]
+        if reachable:
+            assert stop.startswith("Slack failed 3 times in a row")
+        else:
+            assert stop.startswith("Slack could not be reached 3 times in a row")
+            assert "failed" not in stop
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("channel", ["C0123456789", "#ai-open-source"], ids=["history", "list"])
+@pytest.mark.parametrize("how", ["refused", "too slow"])
+def test_a_failed_read_says_what_went_wrong(slack: FakeSlack, channel: str, how: str) -> None:
+    """A lookup that could not be made read "cannot read the channel history: URLError" (or
+    "AnswerFailed"), naming no cause: the operator could not tell no route from a slow Slack."""
+    message = build_message(job())
+    assert message.marker is not None
+    if how == "refused":
+        url = f"http://127.0.0.1:{_closed_port()}/api/"
+    else:
+        slack.delay_reads, url = 1.5, slack.api_url
+    sender = SlackWebSender(slack.token, base_url=url, timeout=1)
+    with pytest.raises(SlackFailure) as err:
+        sender.find(channel, message.marker, datetime.now(UTC))
+    said = str(err.value)
+    assert err.value.kind is Kind.TRANSIENT and not err.value.maybe_posted
+    if how == "refused":
+        assert err.value.cause is Cause.UNREACHABLE and "Connection refused" in said
+    else:
+        assert err.value.cause is Cause.ANSWER_LOST and "longer than 1s" in said
+    assert "posted" not in said and slack.token not in said

@@ -28,12 +28,14 @@ or `groups:read` (private) when `scopes` is set, answering `missing_scope` with 
 `provided` otherwise; a private channel the bot is not in is invisible (`channel_not_found`,
 not listed), an archived one refuses posts (`is_archived`); `conversations.history` and
 `conversations.replies` want `channels:history` (public) or `groups:history` (private), and
-`delay_reads` slows every answer but a post's (a Slack answering slowly).
+`delay_reads` slows every answer but a post's (a Slack answering slowly). With `tls` (a
+server-side SSL context, e.g. a trustme certificate) it answers over HTTPS.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -126,17 +128,22 @@ class FakeSlack:
         }
     )
     port: int = 0
+    tls: ssl.SSLContext | None = None  # a server-side context: Slack over HTTPS with its cert
     _server: ThreadingHTTPServer | None = None
     _last_ts: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/"
+        return f"{self._scheme}://127.0.0.1:{self.port}/api/"
 
     @property
     def webhook_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/services/T000/B000/secretwebhookpart"
+        return f"{self._scheme}://127.0.0.1:{self.port}/services/T000/B000/secretwebhookpart"
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     # --- what tests read --------------------------------------------------------------------
 
@@ -475,6 +482,8 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:  # a failed handshake is dropped by socketserver: no answer
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

@@ -27,6 +27,7 @@ from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
 from newsmon.pipeline.outcomes import DeliveryOutcome
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
+from newsmon.slack.errors import Cause
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
@@ -100,6 +101,8 @@ class Delivery:
         self.outcome = DeliveryOutcome(sender=sender.name)
         self.tried: set[int] = set()
         self.failures_in_row = 0
+        self.unreached_in_row = 0  # of those, the requests that never reached Slack
+        self.lookup_cause: Cause | None = None  # why the last lookup failed
         self.known_ids: dict[str, str] = {}
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
         self.unchecked: dict[str, _Unchecked] = {}  # channel -> checks that failed this pass
@@ -271,7 +274,7 @@ class Delivery:
             posted = self.sender.post(item.message)
         except SlackFailure as failure:
             return self._failed(item, failure)
-        self.failures_in_row = 0
+        self.failures_in_row = self.unreached_in_row = 0
         if posted.unthreaded and isinstance(item.job, ReplyJob):
             self.threads.take_back(item.claim, item.job, posted)  # at the top level: undone
             return _NEXT
@@ -321,6 +324,7 @@ class Delivery:
             remember(channel, known)
 
     def _lookup_failed(self, channel: str, failure: SlackFailure) -> None:
+        self.lookup_cause = failure.cause
         reason = str(failure)
         self.unchecked.setdefault(channel, _Unchecked(reason)).reason = reason
         if failure.kind in LASTING_LOOKUP_FAILURES:
@@ -361,13 +365,7 @@ class Delivery:
         if post_from is not None and (note.post_from is None or post_from < note.post_from):
             note.post_from = post_from
         if self.outcome.history_errors.get(item.channel) is None:  # Slack failing, not a scope
-            self.failures_in_row += 1
-            if self.failures_in_row >= self.cfg.stop_after_failures:
-                self.outcome.errors.append(
-                    f"Slack failed {self.failures_in_row} times in a row: "
-                    "delivery stops for this pass"
-                )
-                raise _Stop
+            self._count_failure(self.lookup_cause)
 
     def _report_unchecked(self) -> None:
         """One line per channel whose checks failed: what was held, what went out unchecked."""
@@ -453,14 +451,21 @@ class Delivery:
         else:
             self.outcome.retrying += len(item.ids)
         if kind is Kind.TRANSIENT:
-            self.failures_in_row += 1
-            if self.failures_in_row >= self.cfg.stop_after_failures:
-                self.outcome.errors.append(
-                    f"Slack failed {self.failures_in_row} times in a row: "
-                    "delivery stops for this pass"
-                )
-                raise _Stop
+            self._count_failure(failure.cause)
         return _NEXT
+
+    def _count_failure(self, cause: Cause | None) -> None:
+        """One more failure in a row; enough end the pass's delivery. When none reached Slack
+        (DNS, no route, refused) the line says so: the fault is on the way, not Slack's."""
+        self.failures_in_row += 1
+        self.unreached_in_row += cause is Cause.UNREACHABLE
+        if self.failures_in_row < self.cfg.stop_after_failures:
+            return
+        what = "could not be reached" if self.unreached_in_row == self.failures_in_row else "failed"
+        self.outcome.errors.append(
+            f"Slack {what} {self.failures_in_row} times in a row: delivery stops for this pass"
+        )
+        raise _Stop
 
     def _stop_credentials(self, reason: str) -> None:
         self.outcome.credential_error = reason

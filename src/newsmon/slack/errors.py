@@ -8,7 +8,8 @@ have been posted anyway (then it is looked up before being posted again).
   are held and the channel reported blocked until a later probe gets through;
 - message: this message can never be posted (`invalid_blocks`, `msg_too_long`, a reply in a
   locked thread) — failed (a thread reply Slack refuses for its thread is dropped instead);
-- credential: the token or webhook is refused — delivery stops, nothing is marked, the run fails;
+- credential: the token or webhook is refused, or Slack's TLS certificate is not accepted (a
+  configuration problem, `Cause.UNTRUSTED`) — delivery stops, nothing is marked, the run fails;
 - unreadable: a read (the lookup for an earlier post) is refused for lack of a read scope
   (`missing_scope`: no `channels:history`/`groups:history`), or the channel cannot be resolved:
   posting may still work. Only lookups raise it; a post's `missing_scope` is a credential failure.
@@ -102,6 +103,8 @@ class Cause(StrEnum):
     NOT_SLACK = "not_slack"  # an answer that is not Slack's: a proxy's page, broken JSON
     UNREACHABLE = "unreachable"  # the request never left: DNS, TLS, connection refused
     ANSWER_LOST = "answer_lost"  # the request left; its answer timed out or broke off
+    RATE_LIMITED = "rate_limited"  # 429 or `ratelimited`: asked to slow down, Slack or a proxy
+    UNTRUSTED = "untrusted"  # TLS: Slack's certificate (or a proxy's) is not accepted
 
 
 RATE_LIMIT_CODES = frozenset({"ratelimited", "rate_limited"})
@@ -168,7 +171,9 @@ def classify(status: int, code: str | None) -> tuple[Kind, bool]:
 
 def cause_of(status: int, code: str | None) -> Cause:
     """Whether Slack said no, failed itself, or did not answer at all (`code` None: the answer
-    was not Slack's)."""
+    was not Slack's). A 429 is rate limiting whoever answered it: a proxy's page too."""
+    if status == 429 or code in RATE_LIMIT_CODES:
+        return Cause.RATE_LIMITED
     if code is None:
         return Cause.NOT_SLACK
     if code in SLACK_FAULT_CODES or code in TRUNCATED_CODES:
@@ -181,7 +186,11 @@ def cause_of(status: int, code: str | None) -> Cause:
 
 def describe(cause: Cause, what: str, status: int, code: str | None, who: str = "Slack") -> str:
     """A refusal's line for operators: only a refusal says "refused" (read as "our message is
-    at fault"); an outage says Slack failed, a proxy's page that Slack did not answer."""
+    at fault"); an outage says Slack failed, a proxy's page that Slack did not answer, and a
+    429 (Slack's or a proxy's) that it is rate limiting."""
+    if cause is Cause.RATE_LIMITED:
+        said = code or f"HTTP {status}, a page that is not Slack's (a proxy's)"
+        return f"{who} is rate limiting {what}: {said}"
     if cause is Cause.SLACK_ERROR:
         http = f", HTTP {status}" if status != 200 else ""
         return f"{who} failed on {what} (its own error, not a refusal): {code}{http}"

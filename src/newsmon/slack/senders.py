@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import ssl
 import sys
 import time
 from dataclasses import dataclass
@@ -157,13 +158,40 @@ def redacted(exc: Exception) -> SlackFailure:
     )
 
 
-def _network_failure(exc: OSError, what: str) -> SlackFailure:
+def untrusted(exc: BaseException, what: str) -> SlackFailure | None:
+    """A TLS certificate not accepted (an intercepting proxy's authority, another host's name,
+    expired): it never heals by itself, so it is a configuration problem, told at once as a
+    credential failure (the run fails, nothing is marked), not an outage retried for hours."""
+    reason = getattr(exc, "reason", exc)
+    if not isinstance(reason, ssl.SSLCertVerificationError):
+        return None
+    detail = reason.verify_message or "certificate verify failed"
+    return SlackFailure(
+        f"Slack's TLS certificate is not accepted for {what} (nothing was sent): {detail}; a "
+        "configuration problem, not an outage: behind a TLS-inspecting proxy, name its "
+        "authority in SSL_CERT_FILE",
+        Kind.CREDENTIAL,
+        cause=Cause.UNTRUSTED,
+    )
+
+
+def _network_failure(exc: OSError, what: str, *, read: bool = False) -> SlackFailure:
     """urllib wraps in URLError only what fails before the request is wholly sent (DNS, a
     refused connection, the TLS handshake, a proxy's CONNECT): such a post never reached
-    Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post."""
+    Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post; a
+    `read` posts nothing either way, and its line names what went wrong all the same."""
+    if (trust := untrusted(exc, what)) is not None:
+        return trust
     reason = getattr(exc, "reason", None)
     unsent = isinstance(exc, (URLError, ConnectionRefusedError))
     text = exc.strerror or reason or type(exc).__name__
+    if read:
+        said = f"cannot reach Slack for {what}" if unsent else f"Slack's answer to {what} was lost"
+        return SlackFailure(
+            f"{said}: {type(exc).__name__}: {text}",
+            Kind.TRANSIENT,
+            cause=Cause.UNREACHABLE if unsent else Cause.ANSWER_LOST,
+        )
     if unsent:
         return SlackFailure(
             f"cannot reach Slack for {what} (nothing was sent): {type(exc).__name__}: {text}",
@@ -338,7 +366,9 @@ class SlackWebSender:
                     str(failure), Kind.UNREADABLE, code=failure.code, cause=failure.cause
                 ) from None
             raise _api_failure(exc, f"reading {what}") from None
-        except (SlackClientError, OSError) as exc:
+        except OSError as exc:  # DNS, refused, TLS, a timeout: said as for a post
+            raise _network_failure(exc, f"reading {what}", read=True) from None
+        except SlackClientError as exc:
             raise SlackFailure(
                 f"cannot read {what}: {type(exc).__name__}", Kind.TRANSIENT
             ) from None
@@ -367,6 +397,8 @@ class SlackWebhookSender:
         except OSError as exc:
             # The webhook URL is a secret: name the failure, never the address.
             failure = _network_failure(exc, "the webhook")
+            if failure.cause is Cause.UNTRUSTED:
+                raise failure from None
             said = (
                 "the Slack webhook's answer was lost (it may have been posted)"
                 if failure.maybe_posted

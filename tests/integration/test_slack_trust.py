@@ -1,0 +1,130 @@
+"""Slack over HTTPS whose certificate the client does not accept: an intercepting proxy with its
+own authority, a certificate for another name, an expired one. The real slack_sdk clients talk to
+the fake Slack served over real TLS (trustme certificates). Such a failure never heals by
+itself: it was taken for a transient outage, and an alert retried silently for ~7.5 hours before
+giving up. It is now a configuration problem told at once (the run fails), the alert kept queued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import trustme
+
+from newsmon.alerts import build_message
+from newsmon.corpus.records import AlertStatus
+from newsmon.pipeline import deliver
+from newsmon.slack import Cause, Kind, SlackFailure, SlackWebhookSender, SlackWebSender
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack
+from tests.unit.test_alerts import job
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def _serve(cert: trustme.LeafCert) -> FakeSlack:
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(tls)
+    return FakeSlack(tls=tls).start()
+
+
+@pytest.fixture
+def trusting(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The client trusts the test authority (and nothing else): as SSL_CERT_FILE tells it."""
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    return pem
+
+
+@pytest.fixture(params=["unknown authority", "other name", "expired"])
+def bad_tls(request: pytest.FixtureRequest, ca: trustme.CA, trusting: Path) -> Iterator[FakeSlack]:
+    """A fake Slack over HTTPS whose certificate the client rejects."""
+    if request.param == "unknown authority":  # an intercepting proxy's own authority
+        cert = trustme.CA().issue_cert("127.0.0.1")
+    elif request.param == "other name":
+        cert = ca.issue_cert("slack.example.test")
+    else:
+        now = dt.datetime.now(dt.UTC)
+        cert = ca.issue_cert(
+            "127.0.0.1",
+            not_before=now - dt.timedelta(days=30),
+            not_after=now - dt.timedelta(days=1),
+        )
+    server = _serve(cert)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def good_tls(ca: trustme.CA, trusting: Path) -> Iterator[FakeSlack]:
+    server = _serve(ca.issue_cert("127.0.0.1"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_trusted_certificate_posts(good_tls: FakeSlack) -> None:
+    """The HTTPS fake itself works: only the certificate makes the difference below."""
+    SlackWebSender(good_tls.token, base_url=good_tls.api_url, timeout=3).post(build_message(job()))
+    assert len(good_tls.posts) == 1
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["web api", "webhook"])
+def test_an_untrusted_certificate_is_a_configuration_problem(
+    bad_tls: FakeSlack, webhook: bool
+) -> None:
+    sender = (
+        SlackWebhookSender(bad_tls.webhook_url, timeout=3)
+        if webhook
+        else SlackWebSender(bad_tls.token, base_url=bad_tls.api_url, timeout=3)
+    )
+    with pytest.raises(SlackFailure) as err:
+        sender.post(build_message(job()))
+    assert err.value.kind is Kind.CREDENTIAL and err.value.cause is Cause.UNTRUSTED
+    assert not err.value.maybe_posted and bad_tls.posts == []
+    assert "certificate" in str(err.value) and "SSL_CERT_FILE" in str(err.value)
+    assert bad_tls.token not in str(err.value) and "secretwebhookpart" not in str(err.value)
+
+
+def test_a_lookup_refused_for_its_certificate_is_one_too(bad_tls: FakeSlack) -> None:
+    message = build_message(job())
+    assert message.marker is not None
+    sender = SlackWebSender(bad_tls.token, base_url=bad_tls.api_url, timeout=3)
+    with pytest.raises(SlackFailure) as err:
+        sender.find("C0123456789", message.marker, datetime.now(UTC))
+    assert err.value.kind is Kind.CREDENTIAL and err.value.cause is Cause.UNTRUSTED
+
+
+def test_delivery_stops_at_once_and_keeps_the_alert(
+    tmp_path: Path, bad_tls: FakeSlack, good_tls: FakeSlack
+) -> None:
+    """The pass fails at once (credential_error), the alert stays queued with no attempt
+    counted, and goes out once the certificate is trusted."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    ctx = context(config, bad_tls)
+    try:
+        [alert] = queue_alerts(ctx.store, {"#a": 1})
+        first = deliver(ctx)
+        assert first.credential_error is not None and "certificate" in first.credential_error
+        assert first.sent == 0 and first.retrying == 0
+        [row] = ctx.store.list_alerts()
+        assert row.status is AlertStatus.PENDING and row.attempts == 0
+        ctx.secrets = type(ctx.secrets)(
+            slack_bot_token=good_tls.token, slack_api_url=good_tls.api_url
+        )
+        assert deliver(ctx).sent == 1 and good_tls.metadata_ids() == [str(alert)]
+    finally:
+        ctx.close()
