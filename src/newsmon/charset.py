@@ -131,8 +131,8 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
 
     A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM. Otherwise a claim is kept
     only if the bytes decode cleanly with it, a single-byte claim (latin-1 decodes anything)
-    loses to UTF-8, and a UTF-16/32 claim (which decodes almost anything) counts only
-    for bytes that look wide.
+    loses to UTF-8 and to a later multi-byte claim that reads the bytes, and a UTF-16/32 claim
+    (which decodes almost anything) counts only for bytes that look wide.
     Bytes that no claim reads and that are UTF-8 but for a few stray bytes are UTF-8 (read
     with U+FFFD for those, as browsers do): left to the parser, it guessed a codec from them and
     made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean are
@@ -147,11 +147,20 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     codecs_claimed = [codec_for(claim) for claim in claims]
     non_ascii = not data.isascii()
     mostly_utf8 = utf8_ok or (non_ascii and _mostly_utf8(data))
-    for codec in codecs_claimed:
-        if not codec or (codec.startswith(_WIDE) and not _looks_wide(data)):
-            continue
-        if codec.startswith(_SINGLE_BYTE) and non_ascii and mostly_utf8:
-            return "utf-8"
+    usable = [
+        codec
+        for codec in codecs_claimed
+        if codec and not (codec.startswith(_WIDE) and not _looks_wide(data))
+    ]
+    for at, codec in enumerate(usable):
+        if codec.startswith(_SINGLE_BYTE) and non_ascii:
+            if mostly_utf8:
+                return "utf-8"
+            # A single-byte codec reads any bytes, so its claim (a server's latin-1 default)
+            # says nothing of them; a later multi-byte claim that reads them cleanly does.
+            for later in usable[at + 1 :]:
+                if not later.startswith(_SINGLE_BYTE) and _decodes(data, later):
+                    return later
         if _decodes(data, codec):
             return codec
     if utf8_ok:

@@ -141,3 +141,12 @@ def test_legacy_korean_bytes_are_not_taken_for_utf8_with_stray_bytes() -> None:
     mostly invalid as UTF-8, far over what a stray include makes."""
     assert choose_encoding(PAGE.encode("cp949"), ["utf-8"]) == "cp949"
     assert choose_encoding(PAGE.encode("cp949") + "공개".encode(), []) == "cp949"
+
+
+def test_a_single_byte_claim_loses_to_a_later_multibyte_claim_that_reads_the_bytes() -> None:
+    """latin-1 reads any bytes: a server's default said nothing about an EUC-KR page."""
+    cp949 = PAGE.encode("cp949")
+    assert choose_encoding(cp949, ["iso-8859-1", "euc-kr"]) == "cp949"
+    assert choose_encoding(cp949, ["windows-1252", "ks_c_5601-1987"]) == "cp949"
+    latin = "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e".encode("latin-1")  # no multi-byte reading
+    assert choose_encoding(latin, ["iso-8859-1", "euc-kr"]) == "iso8859-1"

@@ -1,0 +1,96 @@
+"""Pages whose charset claims disagree, served as exact bytes and read by the real pipeline
+(no Prefect): the stored title, text and topics are the words the publisher wrote."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsmon.corpus.records import ArticleView
+from newsmon.devsite import SiteServer, serve
+from newsmon.pipeline import Context, process_feeds
+from tests.support.configs import make_config
+
+# 똠 is one of the syllables only CP949 (windows-949) has; EUC-KR proper cannot encode it.
+# Each page its own story (a copy of another would be stored as its duplicate, without topics).
+STORIES = {
+    "똠": "똠방각하 딥시크가 모델 가중치와 학습 코드를 오픈소스로 공개했다. 연구자들은 깃허브에서 내려받을 수 있다. ",
+    "믜": "믜리내 연구소는 새 언어모델을 오픈소스로 풀었다. 기업들은 이 모델을 사내 서버에 설치해 쓸 수 있다고 밝혔다. ",
+}
+
+
+def korean_page(meta: str, story: str) -> bytes:
+    text = STORIES[story]
+    return (
+        f'<html><head><meta http-equiv="Content-Type" content="text/html; charset={meta}">'
+        f"<title>오픈소스 공개</title></head><body><article><h1>오픈소스 공개</h1>"
+        f"<p>{text * 4}</p><p>{text * 3}</p></article></body></html>"
+    ).encode("cp949")
+
+
+def rss(items: dict[str, str]) -> str:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link>"
+        "<pubDate>Mon, 24 Feb 2025 09:00:00 +0900</pubDate></item>"
+        for link, title in items.items()
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[SiteServer]:
+    root = tmp_path / "site"
+    root.mkdir()
+    pages: dict[str, tuple[str, bytes, str]] = {
+        # Apache's old AddDefaultCharset ISO-8859-1 in front of an EUC-KR site
+        "/latin1-header.html": ("latin-1 header", korean_page("euc-kr", "똠"), "iso-8859-1"),
+        "/cp1252-header.html": (
+            "windows-1252 header",
+            korean_page("ks_c_5601-1987", "믜"),
+            "windows-1252",
+        ),
+    }
+    routes = {}
+    for path, (_, body, charset) in pages.items():
+        (root / path.lstrip("/")).write_bytes(body)
+        routes[path] = {"file": path.lstrip("/"), "content_type": f"text/html; charset={charset}"}
+    (root / "feed.xml").write_text(rss({p: t for p, (t, _, _) in pages.items()}), encoding="utf-8")
+    (root / "_routes.json").write_text(json.dumps(routes))
+    with serve(root) as server:
+        yield server
+
+
+def stored(tmp_path: Path, site: SiteServer) -> dict[str | None, ArticleView]:
+    config = make_config(
+        tmp_path, feeds=[("f", "/feed.xml")], base=site.base, fetch={"allow_private_networks": True}
+    )
+    ctx = Context.open(config)
+
+    async def go() -> None:
+        async with ctx.fetching() as fetcher:
+            await process_feeds(ctx, fetcher, config.feeds)
+
+    try:
+        asyncio.run(go())
+        return {a.title: a for a in ctx.store.list_articles(limit=100)}
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("title", "story"), [("latin-1 header", "똠"), ("windows-1252 header", "믜")]
+)
+def test_a_korean_page_behind_a_single_byte_header_default_is_read_in_its_meta_charset(
+    tmp_path: Path, site: SiteServer, title: str, story: str
+) -> None:
+    """A single-byte charset decodes any bytes, so it says nothing about them; the page's own
+    `<meta>` names a multi-byte charset that reads them cleanly. Read as latin-1 the article
+    was mojibake: no topic, the wrong language."""
+    article = stored(tmp_path, site)[title]
+    assert STORIES[story].strip() in article.text
+    assert "open-source" in article.topics
+    assert article.language == "ko"
