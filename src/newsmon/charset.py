@@ -10,14 +10,22 @@ import codecs
 import re
 from collections.abc import Iterable
 
+from w3lib.encoding import resolve_encoding
+
 # EUC-KR pages and feeds routinely carry CP949-only syllables (똠, 햏); CP949 is a strict
-# superset, so every Korean legacy name is read as CP949.
+# superset, so every Korean legacy name is read as CP949 (the WHATWG Encoding Standard's
+# euc-kr labels, and names servers use besides).
 KOREAN_LEGACY = frozenset(
     {
+        "cseuckr",
+        "csksc56011987",
         "euc-kr",
         "euc_kr",
         "euckr",
+        "iso-ir-149",
+        "korean",
         "ks_c_5601-1987",
+        "ks_c_5601-1989",
         "ks_c_5601",
         "ksc5601",
         "ksc_5601",
@@ -28,11 +36,33 @@ KOREAN_LEGACY = frozenset(
         "ms949",
     }
 )
+# Labels of the WHATWG table Python's codecs do not know; the ones they know are read as
+# browsers read them by w3lib's table (latin-1 and ASCII as windows-1252, gb2312 as GB18030,
+# shift_jis as CP932, big5 as Big5-HKSCS).
+_WHATWG_ONLY = {
+    "unicode-1-1-utf-8": "utf-8",
+    "unicode11utf8": "utf-8",
+    "unicode20utf8": "utf-8",
+    "x-unicode20utf8": "utf-8",
+    "dos-874": "cp874",
+    "x-gbk": "gb18030",
+    "x-euc-jp": "euc_jp",
+    "cseucpkdfmtjapanese": "euc_jp",
+    "csshiftjis": "cp932",
+    "ms_kanji": "cp932",
+    "csbig5": "big5hkscs",
+    "cn-big5": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "x-mac-roman": "mac_roman",
+    "x-mac-cyrillic": "mac_cyrillic",
+    "x-mac-ukrainian": "mac_cyrillic",
+    **{f"x-cp125{n}": f"cp125{n}" for n in range(9)},
+}
 _XML_DECL = re.compile(
     rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_SINGLE_BYTE = ("latin", "iso8859", "cp125", "ascii")
+_SINGLE_BYTE = ("latin", "iso8859", "cp125", "cp874", "cp866", "ascii", "mac", "koi8")
 # Python codecs no web page is in: they raise on any byte ("undefined"), expand backslash
 # escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
 # encodings at all (base64, rot13, zlib: LookupError when decoding). A page naming one is
@@ -60,14 +90,17 @@ _WIDE_XML = (
 
 
 def codec_for(name: str | None) -> str | None:
-    """The Python codec for a declared charset, or None when it is unknown."""
+    """The Python codec for a declared charset as browsers read it, or None when unknown."""
     if not name:
         return None
     name = name.strip().lower()
     if name in KOREAN_LEGACY:
         return "cp949"
+    resolved = _WHATWG_ONLY.get(name) or resolve_encoding(name)
+    if not resolved:
+        return None
     try:
-        info = codecs.lookup(name)
+        info = codecs.lookup(resolved)
     except LookupError:
         return None
     if (

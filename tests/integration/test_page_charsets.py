@@ -32,13 +32,21 @@ def korean_page(meta: str, story: str) -> bytes:
     ).encode("cp949")
 
 
-def rss(items: dict[str, str]) -> str:
+ENGLISH = (
+    "\u201cOpen source\u201d models \u2014 Meta\u2019s Llama among them \u2014 ship their weights; "
+    "the lab\u2019s statement said each licence costs \u20ac0 for researchers. "
+)
+# A Korean wire feed's titles: hanja, brackets and quotes as much as Hangul.
+KOREAN_TITLE = "[단독] 美·中 “오픈소스” 똠방각하 公開"
+
+
+def rss(items: dict[str, str], encoding: str = "utf-8") -> str:
     entries = "".join(
         f"<item><title>{title}</title><link>{link}</link>"
         "<pubDate>Mon, 24 Feb 2025 09:00:00 +0900</pubDate></item>"
         for link, title in items.items()
     )
-    return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
+    return f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'
 
 
 @pytest.fixture
@@ -54,19 +62,32 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
             "windows-1252",
         ),
     }
+    # old servers say latin-1 of pages written in Windows' code page: “quotes”, dashes, €
+    english = f"<html><head><title>t</title></head><body><article><p>{ENGLISH * 6}</p></article></body></html>"
+    pages["/latin1-quotes.html"] = ("latin-1 quotes", english.encode("cp1252"), "iso-8859-1")
     routes = {}
     for path, (_, body, charset) in pages.items():
         (root / path.lstrip("/")).write_bytes(body)
         routes[path] = {"file": path.lstrip("/"), "content_type": f"text/html; charset={charset}"}
     (root / "feed.xml").write_text(rss({p: t for p, (t, _, _) in pages.items()}), encoding="utf-8")
+    # EUC-KR feeds under other names the WHATWG label table gives it
+    for label in KOREAN_LABELS:
+        feed = rss({"/latin1-header.html": KOREAN_TITLE}, label).encode("cp949")
+        (root / f"{label}.xml").write_bytes(feed)
+        routes[f"/{label}.xml"] = {"file": f"{label}.xml", "content_type": "text/xml"}
     (root / "_routes.json").write_text(json.dumps(routes))
     with serve(root) as server:
         yield server
 
 
-def stored(tmp_path: Path, site: SiteServer) -> dict[str | None, ArticleView]:
+KOREAN_LABELS = ["korean", "iso-ir-149", "csksc56011987", "ks_c_5601-1989", "cseuckr"]
+
+
+def stored(
+    tmp_path: Path, site: SiteServer, feed: str = "/feed.xml"
+) -> dict[str | None, ArticleView]:
     config = make_config(
-        tmp_path, feeds=[("f", "/feed.xml")], base=site.base, fetch={"allow_private_networks": True}
+        tmp_path, feeds=[("f", feed)], base=site.base, fetch={"allow_private_networks": True}
     )
     ctx = Context.open(config)
 
@@ -94,3 +115,21 @@ def test_a_korean_page_behind_a_single_byte_header_default_is_read_in_its_meta_c
     assert STORIES[story].strip() in article.text
     assert "open-source" in article.topics
     assert article.language == "ko"
+
+
+def test_a_page_said_to_be_latin1_is_read_as_windows_1252(tmp_path: Path, site: SiteServer) -> None:
+    """Browsers read the label as windows-1252 (WHATWG Encoding Standard): its quotes, dashes
+    and euro sign were stored as invisible C1 controls."""
+    article = stored(tmp_path, site)["latin-1 quotes"]
+    assert ENGLISH.strip() in article.text
+    assert "open-source" in article.topics
+
+
+@pytest.mark.parametrize("label", KOREAN_LABELS)
+def test_a_feed_naming_euc_kr_by_another_label_keeps_its_titles(
+    tmp_path: Path, site: SiteServer, label: str
+) -> None:
+    """Only some of EUC-KR's labels were known (and "korean" as EUC-KR proper, without 똠):
+    a title of hanja and quotes as much as Hangul was left to feedparser's guess and stored
+    as latin-1 mojibake."""
+    assert KOREAN_TITLE in stored(tmp_path, site, f"/{label}.xml")

@@ -18,7 +18,16 @@ PAGE = f"<html><head><title>t</title></head><body><p>{KOREAN}</p></body></html>"
         ("EUC-KR", "cp949"),
         ("ks_c_5601-1987", "cp949"),
         ("UTF8", "utf-8"),
-        ("latin1", "iso8859-1"),
+        ("latin1", "cp1252"),  # as browsers read it (WHATWG): “quotes”, not C1 controls
+        ("US-ASCII", "cp1252"),
+        ("korean", "cp949"),
+        ("iso-ir-149", "cp949"),
+        ("csksc56011987", "cp949"),
+        ("ks_c_5601-1989", "cp949"),
+        ("gb2312", "gb18030"),
+        ("shift_jis", "cp932"),
+        ("x-mac-roman", "mac-roman"),
+        ("unicode-1-1-utf-8", "utf-8"),
         ("x-unknown", None),
         (None, None),
     ],
@@ -50,7 +59,9 @@ def test_single_byte_claims_lose_to_valid_utf8() -> None:
     """A latin-1 server default on a UTF-8 page used to turn a page into mojibake."""
     utf8 = PAGE.encode()
     assert choose_encoding(utf8, ["iso-8859-1"]) == "utf-8"
-    assert choose_encoding("Café".encode("latin-1"), ["iso-8859-1"]) == "iso8859-1"
+    assert choose_encoding("Café".encode("latin-1"), ["iso-8859-1"]) == "cp1252"
+    quoted = "\u201cCaf\u00e9\u201d \u2014 \u20ac5".encode("cp1252")
+    assert decode(quoted, choose_encoding(quoted, ["iso-8859-1"]) or "") == "“Café” — €5"
 
 
 def test_undeclared_bytes() -> None:
@@ -149,4 +160,4 @@ def test_a_single_byte_claim_loses_to_a_later_multibyte_claim_that_reads_the_byt
     assert choose_encoding(cp949, ["iso-8859-1", "euc-kr"]) == "cp949"
     assert choose_encoding(cp949, ["windows-1252", "ks_c_5601-1987"]) == "cp949"
     latin = "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e".encode("latin-1")  # no multi-byte reading
-    assert choose_encoding(latin, ["iso-8859-1", "euc-kr"]) == "iso8859-1"
+    assert choose_encoding(latin, ["iso-8859-1", "euc-kr"]) == "cp1252"
