@@ -151,7 +151,8 @@ def _mostly_utf8(data: bytes) -> bool:
     return 0 < invalid < non_ascii - invalid
 
 
-def _decodes(data: bytes, codec: str) -> bool:
+def decodes(data: bytes, codec: str) -> bool:
+    """Whether the bytes are all text in the codec."""
     try:
         data.decode(codec)
     except (UnicodeError, LookupError):
@@ -171,7 +172,7 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean are
     CP949. None: nothing settles it, leave it to the parser's own detection.
     """
-    utf8_ok = _decodes(data, "utf-8")
+    utf8_ok = decodes(data, "utf-8")
     if utf8_ok and data.startswith(codecs.BOM_UTF8):
         return "utf-8"
     for bom, by_bom in _BOMS:
@@ -192,16 +193,16 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
             # A single-byte codec reads any bytes, so its claim (a server's latin-1 default)
             # says nothing of them; a later multi-byte claim that reads them cleanly does.
             for later in usable[at + 1 :]:
-                if not later.startswith(_SINGLE_BYTE) and _decodes(data, later):
+                if not later.startswith(_SINGLE_BYTE) and decodes(data, later):
                     return later
-        if _decodes(data, codec):
+        if decodes(data, codec):
             return codec
     if utf8_ok:
         return "utf-8" if any(codecs_claimed) else None
     if mostly_utf8:
         return "utf-8"
     # Real Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
-    if _decodes(data, "cp949"):
+    if decodes(data, "cp949"):
         text = data.decode("cp949")
         wide = [ch for ch in text if not ch.isascii()]
         if wide and sum("가" <= ch <= "힣" for ch in wide) >= 0.8 * len(wide):

@@ -1,5 +1,6 @@
-"""Pages whose charset claims disagree, served as exact bytes and read by the real pipeline
-(no Prefect): the stored title, text and topics are the words the publisher wrote."""
+"""Pages and feeds whose charset claims disagree (or whose bytes stray), served as exact bytes
+and read by the real pipeline (no Prefect): the stored title, text and topics are the words
+the publisher wrote."""
 
 from __future__ import annotations
 
@@ -75,6 +76,13 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
         feed = rss({"/latin1-header.html": KOREAN_TITLE}, label).encode("cp949")
         (root / f"{label}.xml").write_bytes(feed)
         routes[f"/{label}.xml"] = {"file": f"{label}.xml", "content_type": "text/xml"}
+    # a UTF-8 feed with an EUC-KR advert pasted in, and one cut mid-character at the size cap
+    utf8 = rss({"/latin1-header.html": KOREAN_TITLE}).encode()
+    advert = "<!-- 광고 문의 -->".encode("cp949")
+    (root / "stray.xml").write_bytes(utf8.replace(b"<item>", advert + b"<item>"))
+    (root / "cut.xml").write_bytes(utf8 + "<!-- 광고".encode()[:-1])
+    for name in ("stray.xml", "cut.xml"):
+        routes[f"/{name}"] = {"file": name, "content_type": "application/rss+xml; charset=utf-8"}
     (root / "_routes.json").write_text(json.dumps(routes))
     with serve(root) as server:
         yield server
@@ -133,3 +141,12 @@ def test_a_feed_naming_euc_kr_by_another_label_keeps_its_titles(
     a title of hanja and quotes as much as Hangul was left to feedparser's guess and stored
     as latin-1 mojibake."""
     assert KOREAN_TITLE in stored(tmp_path, site, f"/{label}.xml")
+
+
+@pytest.mark.parametrize("feed", ["/stray.xml", "/cut.xml"])
+def test_a_utf8_feed_with_a_few_stray_bytes_keeps_its_titles(
+    tmp_path: Path, site: SiteServer, feed: str
+) -> None:
+    """The bytes were rightly judged UTF-8, but feedparser, told so, failed on the strays and
+    read the whole feed in a codec of its own guess: every title mojibake."""
+    assert KOREAN_TITLE in stored(tmp_path, site, feed)
