@@ -163,7 +163,8 @@ def decodes(data: bytes, codec: str) -> bool:
 def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     """The codec the bytes really are in, from the claims made about them (in order of trust).
 
-    A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM. Otherwise a claim is kept
+    A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM; so does any claim on
+    valid UTF-8 that is not all ASCII (the claim wrong, or UTF-8 itself). Otherwise a claim is kept
     only if the bytes decode cleanly with it, a single-byte claim (latin-1 decodes anything)
     loses to UTF-8 and to a later multi-byte claim that reads the bytes, and a UTF-16/32 claim
     (which decodes almost anything) counts only for bytes that look wide.
@@ -180,6 +181,10 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
             return by_bom
     codecs_claimed = [codec_for(claim) for claim in claims]
     non_ascii = not data.isascii()
+    if utf8_ok and non_ascii and any(codecs_claimed):
+        # Legacy text (CP949, Shift_JIS, latin-1) is almost never valid UTF-8 by chance, while
+        # a few UTF-8 Hangul words often read as CP949 too (종합 as 醫낇빀): UTF-8 it is.
+        return "utf-8"
     mostly_utf8 = utf8_ok or (non_ascii and _mostly_utf8(data))
     usable = [
         codec

@@ -37,8 +37,13 @@ ENGLISH = (
     "\u201cOpen source\u201d models \u2014 Meta\u2019s Llama among them \u2014 ship their weights; "
     "the lab\u2019s statement said each licence costs \u20ac0 for researchers. "
 )
+ENGLISH_KO = (
+    "(종합) Seoul lab releases an open source language model with its weights on GitHub; "
+    "the 발표 says researchers may fine-tune and redistribute it under an Apache licence. "
+)
 # A Korean wire feed's titles: hanja, brackets and quotes as much as Hangul.
 KOREAN_TITLE = "[단독] 美·中 “오픈소스” 똠방각하 公開"
+UTF8_TITLE = "Open model weights (종합)"
 
 
 def rss(items: dict[str, str], encoding: str = "utf-8") -> str:
@@ -66,6 +71,14 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
     # old servers say latin-1 of pages written in Windows' code page: “quotes”, dashes, €
     english = f"<html><head><title>t</title></head><body><article><p>{ENGLISH * 6}</p></article></body></html>"
     pages["/latin1-quotes.html"] = ("latin-1 quotes", english.encode("cp1252"), "iso-8859-1")
+    # UTF-8 with a few Hangul words (a dateline tag, a byline) that happen to read as CP949 too,
+    # under a legacy euc-kr claim: the server's header, a feed template's XML prolog
+    byline = f"<p>{ENGLISH_KO * 5}</p><p>최현 기자</p>"
+    pages["/utf8-euckr-header.html"] = (
+        "euc-kr header on UTF-8",
+        f'<html><head><meta charset="utf-8"><title>t</title></head><body><article>{byline}</article></body></html>'.encode(),
+        "euc-kr",
+    )
     routes = {}
     for path, (_, body, charset) in pages.items():
         (root / path.lstrip("/")).write_bytes(body)
@@ -81,6 +94,9 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
     advert = "<!-- 광고 문의 -->".encode("cp949")
     (root / "stray.xml").write_bytes(utf8.replace(b"<item>", advert + b"<item>"))
     (root / "cut.xml").write_bytes(utf8 + "<!-- 광고".encode()[:-1])
+    legacy = rss({"/latin1-header.html": UTF8_TITLE}, "euc-kr").encode()
+    (root / "legacy-prolog.xml").write_bytes(legacy)
+    routes["/legacy-prolog.xml"] = {"file": "legacy-prolog.xml", "content_type": "text/xml"}
     for name in ("stray.xml", "cut.xml"):
         routes[f"/{name}"] = {"file": name, "content_type": "application/rss+xml; charset=utf-8"}
     (root / "_routes.json").write_text(json.dumps(routes))
@@ -150,3 +166,13 @@ def test_a_utf8_feed_with_a_few_stray_bytes_keeps_its_titles(
     """The bytes were rightly judged UTF-8, but feedparser, told so, failed on the strays and
     read the whole feed in a codec of its own guess: every title mojibake."""
     assert KOREAN_TITLE in stored(tmp_path, site, feed)
+
+
+def test_utf8_under_a_legacy_korean_claim_is_read_as_utf8(tmp_path: Path, site: SiteServer) -> None:
+    """A few Hangul words in UTF-8 often read as CP949 too (종합 as 醫낇빀): the euc-kr claim
+    won and the byline, dateline tag or title came out as hanja noise. Valid UTF-8 with non-ASCII
+    bytes is UTF-8 (legacy Korean text is almost never valid UTF-8)."""
+    page = stored(tmp_path, site)["euc-kr header on UTF-8"]
+    assert ENGLISH_KO.strip() in page.text and "최현 기자" in page.text
+    (tmp_path / "feed").mkdir()
+    assert UTF8_TITLE in stored(tmp_path / "feed", site, "/legacy-prolog.xml")

@@ -161,3 +161,14 @@ def test_a_single_byte_claim_loses_to_a_later_multibyte_claim_that_reads_the_byt
     assert choose_encoding(cp949, ["windows-1252", "ks_c_5601-1987"]) == "cp949"
     latin = "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e".encode("latin-1")  # no multi-byte reading
     assert choose_encoding(latin, ["iso-8859-1", "euc-kr"]) == "cp1252"
+
+
+@pytest.mark.parametrize("claims", [["euc-kr"], ["euc-kr", "utf-8"], ["shift_jis"], ["gb2312"]])
+def test_a_few_utf8_hangul_words_are_utf8_whatever_legacy_claim_they_also_read_as(
+    claims: list[str],
+) -> None:
+    """종합 and 기자 in UTF-8 are also valid CP949 (醫낇빀, 湲곗옄): the claim won."""
+    data = "Seoul (종합) - 최현 기자".encode()
+    data.decode("cp949")  # the legacy reading exists
+    assert choose_encoding(data, claims) == "utf-8"
+    assert choose_encoding(PAGE.encode("cp949"), ["utf-8", "euc-kr"]) == "cp949"
