@@ -10,14 +10,22 @@ import codecs
 import re
 from collections.abc import Iterable
 
+from w3lib.encoding import resolve_encoding
+
 # EUC-KR pages and feeds routinely carry CP949-only syllables (똠, 햏); CP949 is a strict
-# superset, so every Korean legacy name is read as CP949.
+# superset, so every Korean legacy name is read as CP949 (the WHATWG Encoding Standard's
+# euc-kr labels, and names servers use besides).
 KOREAN_LEGACY = frozenset(
     {
+        "cseuckr",
+        "csksc56011987",
         "euc-kr",
         "euc_kr",
         "euckr",
+        "iso-ir-149",
+        "korean",
         "ks_c_5601-1987",
+        "ks_c_5601-1989",
         "ks_c_5601",
         "ksc5601",
         "ksc_5601",
@@ -28,11 +36,33 @@ KOREAN_LEGACY = frozenset(
         "ms949",
     }
 )
+# Labels of the WHATWG table Python's codecs do not know; the ones they know are read as
+# browsers read them by w3lib's table (latin-1 and ASCII as windows-1252, gb2312 as GB18030,
+# shift_jis as CP932, big5 as Big5-HKSCS).
+_WHATWG_ONLY = {
+    "unicode-1-1-utf-8": "utf-8",
+    "unicode11utf8": "utf-8",
+    "unicode20utf8": "utf-8",
+    "x-unicode20utf8": "utf-8",
+    "dos-874": "cp874",
+    "x-gbk": "gb18030",
+    "x-euc-jp": "euc_jp",
+    "cseucpkdfmtjapanese": "euc_jp",
+    "csshiftjis": "cp932",
+    "ms_kanji": "cp932",
+    "csbig5": "big5hkscs",
+    "cn-big5": "big5hkscs",
+    "x-x-big5": "big5hkscs",
+    "x-mac-roman": "mac_roman",
+    "x-mac-cyrillic": "mac_cyrillic",
+    "x-mac-ukrainian": "mac_cyrillic",
+    **{f"x-cp125{n}": f"cp125{n}" for n in range(9)},
+}
 _XML_DECL = re.compile(
     rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_SINGLE_BYTE = ("latin", "iso8859", "cp125", "ascii")
+_SINGLE_BYTE = ("latin", "iso8859", "cp125", "cp874", "cp866", "ascii", "mac", "koi8")
 # Python codecs no web page is in: they raise on any byte ("undefined"), expand backslash
 # escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
 # encodings at all (base64, rot13, zlib: LookupError when decoding). A page naming one is
@@ -60,14 +90,17 @@ _WIDE_XML = (
 
 
 def codec_for(name: str | None) -> str | None:
-    """The Python codec for a declared charset, or None when it is unknown."""
+    """The Python codec for a declared charset as browsers read it, or None when unknown."""
     if not name:
         return None
     name = name.strip().lower()
     if name in KOREAN_LEGACY:
         return "cp949"
+    resolved = _WHATWG_ONLY.get(name) or resolve_encoding(name)
+    if not resolved:
+        return None
     try:
-        info = codecs.lookup(name)
+        info = codecs.lookup(resolved)
     except LookupError:
         return None
     if (
@@ -118,7 +151,8 @@ def _mostly_utf8(data: bytes) -> bool:
     return 0 < invalid < non_ascii - invalid
 
 
-def _decodes(data: bytes, codec: str) -> bool:
+def decodes(data: bytes, codec: str) -> bool:
+    """Whether the bytes are all text in the codec."""
     try:
         data.decode(codec)
     except (UnicodeError, LookupError):
@@ -129,16 +163,17 @@ def _decodes(data: bytes, codec: str) -> bool:
 def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     """The codec the bytes really are in, from the claims made about them (in order of trust).
 
-    A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM. Otherwise a claim is kept
+    A UTF-8 BOM on valid UTF-8 settles it, as does a UTF-16/32 BOM; so does any claim on
+    valid UTF-8 that is not all ASCII (the claim wrong, or UTF-8 itself). Otherwise a claim is kept
     only if the bytes decode cleanly with it, a single-byte claim (latin-1 decodes anything)
-    loses to UTF-8, and a UTF-16/32 claim (which decodes almost anything) counts only
-    for bytes that look wide.
+    loses to UTF-8 and to a later multi-byte claim that reads the bytes, and a UTF-16/32 claim
+    (which decodes almost anything) counts only for bytes that look wide.
     Bytes that no claim reads and that are UTF-8 but for a few stray bytes are UTF-8 (read
     with U+FFFD for those, as browsers do): left to the parser, it guessed a codec from them and
     made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean are
     CP949. None: nothing settles it, leave it to the parser's own detection.
     """
-    utf8_ok = _decodes(data, "utf-8")
+    utf8_ok = decodes(data, "utf-8")
     if utf8_ok and data.startswith(codecs.BOM_UTF8):
         return "utf-8"
     for bom, by_bom in _BOMS:
@@ -146,20 +181,33 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
             return by_bom
     codecs_claimed = [codec_for(claim) for claim in claims]
     non_ascii = not data.isascii()
+    if utf8_ok and non_ascii and any(codecs_claimed):
+        # Legacy text (CP949, Shift_JIS, latin-1) is almost never valid UTF-8 by chance, while
+        # a few UTF-8 Hangul words often read as CP949 too (종합 as 醫낇빀): UTF-8 it is.
+        return "utf-8"
     mostly_utf8 = utf8_ok or (non_ascii and _mostly_utf8(data))
-    for codec in codecs_claimed:
-        if not codec or (codec.startswith(_WIDE) and not _looks_wide(data)):
-            continue
-        if codec.startswith(_SINGLE_BYTE) and non_ascii and mostly_utf8:
-            return "utf-8"
-        if _decodes(data, codec):
+    usable = [
+        codec
+        for codec in codecs_claimed
+        if codec and not (codec.startswith(_WIDE) and not _looks_wide(data))
+    ]
+    for at, codec in enumerate(usable):
+        if codec.startswith(_SINGLE_BYTE) and non_ascii:
+            if mostly_utf8:
+                return "utf-8"
+            # A single-byte codec reads any bytes, so its claim (a server's latin-1 default)
+            # says nothing of them; a later multi-byte claim that reads them cleanly does.
+            for later in usable[at + 1 :]:
+                if not later.startswith(_SINGLE_BYTE) and decodes(data, later):
+                    return later
+        if decodes(data, codec):
             return codec
     if utf8_ok:
         return "utf-8" if any(codecs_claimed) else None
     if mostly_utf8:
         return "utf-8"
     # Real Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
-    if _decodes(data, "cp949"):
+    if decodes(data, "cp949"):
         text = data.decode("cp949")
         wide = [ch for ch in text if not ch.isascii()]
         if wide and sum("가" <= ch <= "힣" for ch in wide) >= 0.8 * len(wide):

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from newsmon.bounds import xml_text
-from newsmon.charset import decode
+from newsmon.charset import decode, decodes
 
 _REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 _REPLACEMENT = b"&#xFFFD;"
@@ -68,6 +68,16 @@ def clean_utf8(data: bytes, encoding: str | None) -> bytes:
     characters XML forbids, with its character references checked."""
     text = _DECLARATION.sub("", decode(data, encoding or "utf-8"), count=1)
     return fix_references(xml_text(text).encode("utf-8"))[0]
+
+
+def decodable(data: bytes, encoding: str | None) -> tuple[bytes, str | None]:
+    """The bytes and codec to give feedparser. Told a codec that fails on a few of the bytes
+    (a UTF-8 feed with an EUC-KR advert pasted in, a cut mid-character at the size cap), it
+    read the whole feed in a codec of its own guess (every title mojibake); such bytes are
+    given as clean UTF-8 instead, U+FFFD for the strays (`charset.decode`)."""
+    if encoding is None or decodes(data, encoding):
+        return data, encoding
+    return clean_utf8(data, encoding), "utf-8"
 
 
 def without_comments(data: bytes) -> bytes:

@@ -30,6 +30,7 @@ from newsmon.feeddtd import neutralise_entities
 from newsmon.feedrepair import (
     clean_utf8,
     count_entries,
+    decodable,
     entry_documents,
     fix_references,
     salvage_json_object,
@@ -81,9 +82,8 @@ class ParsedFeed:
 
 
 def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
-    """The feed's encoding: its XML prolog's claim, then the HTTP header's, checked against
-    the bytes by the decision pages share (`charset.choose_encoding`). UTF-16 without a byte
-    order mark is known by its first characters (`charset.xml_wide`)."""
+    """The feed's encoding: its XML prolog's claim, then the HTTP header's (`choose_encoding`);
+    UTF-16 without a byte order mark is known by its first characters (`xml_wide`)."""
     return xml_wide(data) or choose_encoding(data, (xml_declared(data), http_charset))
 
 
@@ -308,7 +308,7 @@ def parse_feed(
         raise FeedParseError(f"not a feed: {refused}") from None
     data, references = fix_references(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
-    encoding = feed_encoding(data, http_charset)
+    data, encoding = decodable(data, feed_encoding(data, http_charset))
     data, slimmed = slim_entries(data, encoding)
     parsed, raw_entries, repaired, unreadable = _read(data, url, media, encoding, max_entries)
     version = parsed.get("version") or ""

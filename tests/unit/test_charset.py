@@ -18,7 +18,16 @@ PAGE = f"<html><head><title>t</title></head><body><p>{KOREAN}</p></body></html>"
         ("EUC-KR", "cp949"),
         ("ks_c_5601-1987", "cp949"),
         ("UTF8", "utf-8"),
-        ("latin1", "iso8859-1"),
+        ("latin1", "cp1252"),  # as browsers read it (WHATWG): “quotes”, not C1 controls
+        ("US-ASCII", "cp1252"),
+        ("korean", "cp949"),
+        ("iso-ir-149", "cp949"),
+        ("csksc56011987", "cp949"),
+        ("ks_c_5601-1989", "cp949"),
+        ("gb2312", "gb18030"),
+        ("shift_jis", "cp932"),
+        ("x-mac-roman", "mac-roman"),
+        ("unicode-1-1-utf-8", "utf-8"),
         ("x-unknown", None),
         (None, None),
     ],
@@ -50,7 +59,9 @@ def test_single_byte_claims_lose_to_valid_utf8() -> None:
     """A latin-1 server default on a UTF-8 page used to turn a page into mojibake."""
     utf8 = PAGE.encode()
     assert choose_encoding(utf8, ["iso-8859-1"]) == "utf-8"
-    assert choose_encoding("Café".encode("latin-1"), ["iso-8859-1"]) == "iso8859-1"
+    assert choose_encoding("Café".encode("latin-1"), ["iso-8859-1"]) == "cp1252"
+    quoted = "\u201cCaf\u00e9\u201d \u2014 \u20ac5".encode("cp1252")
+    assert decode(quoted, choose_encoding(quoted, ["iso-8859-1"]) or "") == "“Café” — €5"
 
 
 def test_undeclared_bytes() -> None:
@@ -141,3 +152,23 @@ def test_legacy_korean_bytes_are_not_taken_for_utf8_with_stray_bytes() -> None:
     mostly invalid as UTF-8, far over what a stray include makes."""
     assert choose_encoding(PAGE.encode("cp949"), ["utf-8"]) == "cp949"
     assert choose_encoding(PAGE.encode("cp949") + "공개".encode(), []) == "cp949"
+
+
+def test_a_single_byte_claim_loses_to_a_later_multibyte_claim_that_reads_the_bytes() -> None:
+    """latin-1 reads any bytes: a server's default said nothing about an EUC-KR page."""
+    cp949 = PAGE.encode("cp949")
+    assert choose_encoding(cp949, ["iso-8859-1", "euc-kr"]) == "cp949"
+    assert choose_encoding(cp949, ["windows-1252", "ks_c_5601-1987"]) == "cp949"
+    latin = "Caf\u00e9 cr\u00e8me br\u00fbl\u00e9e".encode("latin-1")  # no multi-byte reading
+    assert choose_encoding(latin, ["iso-8859-1", "euc-kr"]) == "cp1252"
+
+
+@pytest.mark.parametrize("claims", [["euc-kr"], ["euc-kr", "utf-8"], ["shift_jis"], ["gb2312"]])
+def test_a_few_utf8_hangul_words_are_utf8_whatever_legacy_claim_they_also_read_as(
+    claims: list[str],
+) -> None:
+    """종합 and 기자 in UTF-8 are also valid CP949 (醫낇빀, 湲곗옄): the claim won."""
+    data = "Seoul (종합) - 최현 기자".encode()
+    data.decode("cp949")  # the legacy reading exists
+    assert choose_encoding(data, claims) == "utf-8"
+    assert choose_encoding(PAGE.encode("cp949"), ["utf-8", "euc-kr"]) == "cp949"
