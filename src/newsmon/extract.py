@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -367,6 +368,11 @@ def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[s
     if doc is None:
         return None, {}
     meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    # Hangul typed on a Mac or emitted by some CMSs comes decomposed (ᄋ+ᅩ for 오): composed as
+    # feed text is (`feeds.readable`), so titles are found by Slack search and read as Korean.
+    for key in ("text", "title", "author"):
+        if isinstance(meta.get(key), str):
+            meta[key] = unicodedata.normalize("NFC", meta[key])
     return (meta.get("text") or None), meta
 
 

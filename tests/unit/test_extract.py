@@ -350,3 +350,26 @@ def test_a_stated_time_with_its_zone_wins_over_a_weaker_one(meta: str, zone: str
     assert extract_article(unix, url="https://x.example/n", zone=zone).published == datetime(
         2025, 3, 4, 4, 30, tzinfo=UTC
     )
+
+
+def test_a_page_in_decomposed_hangul_is_read_composed() -> None:
+    """Some CMSs and text typed on a Mac write Hangul decomposed (오 as ᄋ+ᅩ). Feed text was
+    composed (NFC), page text was not: the alert's title came out in jamo that Slack search does
+    not find under 오픈소스 and some fonts draw apart, and the page was not known as Korean."""
+    import unicodedata
+
+    title = unicodedata.normalize("NFD", "메타, 오픈소스 모델 공개")
+    para = unicodedata.normalize(
+        "NFD",
+        "메타가 새 오픈소스 대형언어모델을 공개했다. 회사는 모델 가중치를 허깅페이스에 "
+        "올렸으며 연구자와 기업이 내려받아 쓸 수 있다고 밝혔다. ",
+    )
+    page = (
+        f'<html><head><meta charset="utf-8"><title>{title}</title></head><body><article>'
+        f"<h1>{title}</h1><p>{para * 3}</p><p>{para * 2}</p></article></body></html>"
+    )
+    got = extract_article(page.encode(), url="https://example.kr/news/1")
+    assert got.source == "page"
+    assert got.title == "메타, 오픈소스 모델 공개"  # composed: equal to the NFC literal
+    assert unicodedata.is_normalized("NFC", got.text) and "오픈소스 대형언어모델" in got.text
+    assert got.language == "ko"

@@ -670,3 +670,66 @@ def test_an_aside_is_not_a_gloss(tmp_path: Path, title: str) -> None:
     """Only brackets attached to a word are a gloss: an aside after a space, or a closing
     bracket the term's first word did not open, still separates the words."""
     assert topics(_load(tmp_path, GLOSSED), title) == {}
+
+
+def test_evidence_shows_the_text_as_written_not_its_folded_copy(rules: Rules) -> None:
+    """The rules read an NFKC copy (ＦＴＣ is FTC), but NFKC also rewrites what a reader must see:
+    "10²⁵ FLOPs" became "1025 FLOPs" in the alert, a threshold off by 22 orders of magnitude.
+    The snippet and the matched words are cut from the text as written (composed, without
+    invisible characters), at the place the folded copy matched."""
+    body = (
+        "The ＦＴＣ said models trained on more than 10²⁵ FLOPs, about ½ of the frontier, face "
+        "regulation under the new rule…"
+    )
+    [match] = rules.classify("Compute rules", body)
+    assert match.topic == "policy"
+    assert "10²⁵ FLOPs" in match.snippet and "½" in match.snippet and "1025" not in match.snippet
+    assert "ＦＴＣ" in match.snippet
+    assert {h.matched for h in match.hits} == {"ＦＴＣ", "regulation"}
+
+
+def test_evidence_offsets_stay_right_after_characters_folding_changes_in_length(
+    rules: Rules,
+) -> None:
+    """Ligatures, ellipses and ㈜ grow under NFKC (ﬁ → fi, … → ..., ㈜ → (주)) and invisible
+    characters vanish: a long sentence full of them still shows the hit, not a window beside it;
+    Hangul typed decomposed (as macOS writes it) is shown composed."""
+    import unicodedata
+
+    filler = "ﬁ… ㈜가\u200b나 " * 60
+    said = unicodedata.normalize("NFD", "오픈소스 모델을 깃허브에 올렸다, 오픈소스로 깃허브에 ")
+    body = filler + said + filler
+    [match] = rules.classify("x", body)
+    assert match.topic == "open-source"
+    assert "오픈소스 모델을 깃허브에" in match.snippet
+    assert "\u200b" not in match.snippet and "ﬁ" in match.snippet
+    assert {h.matched for h in match.hits} == {"오픈소스", "깃허브에"}
+
+
+@pytest.mark.parametrize(
+    "space",
+    ["  ", "\t", " \u3000", "\u00a0 ", " \t\u2002"],
+    ids=["double", "tab", "ideographic", "nbsp", "mixed"],
+)
+def test_runs_of_white_space_read_as_one_space(rules: Rules, v2: Rules, space: str) -> None:
+    """CMS output doubles spaces ("&nbsp; "), indents lines and breaks them with CRLF. A reader
+    sees one space; the rules counted every character: a `re:` term written with one space
+    ("Llama[- ]?3") missed, and the lede (the first 200 characters) and a short body's length
+    were measured in spaces, so a decisive lede mention counted once (real items: six of the
+    labelled corpus changed topics when their spaces were doubled)."""
+    title = "Meta ships Llama 3 today"
+    body = (
+        "Lawmakers in the capital city met on Tuesday, and after a long and heated debate over "
+        "several of the proposals from many of the committees, they said they agreed on a new "
+        "regulation of AI models. " + EN_FILLER
+    )
+    for rule_set in (rules, v2):
+        single = {d.topic: d.score for d in explain(rule_set, title, body)}
+        spaced = explain(rule_set, title.replace(" ", space), body.replace(" ", space))
+        assert {d.topic: d.score for d in spaced} == single
+    assert {d.topic: d.score for d in explain(rules, "", body)}["policy"] == 2  # a lede mention
+    # an indented line after a CRLF is one line break: the mention stays in the lede
+    lines = body.replace(", and", ",\r\n" + " " * 20 + "and").replace(
+        ", they", ",\r\n" + " " * 20 + "they"
+    )
+    assert {d.topic: d.score for d in explain(rules, "", lines)}["policy"] == 2

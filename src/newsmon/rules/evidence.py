@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 
 from newsmon.rules.matcher import FieldHits, Matcher, Span
 from newsmon.rules.model import Field, NearMiss, Term
+from newsmon.rules.shown import ShownText
+
+Cut = Callable[[int, int], str]  # a span of the text the rules read, as it is shown
 
 SNIPPET_CHARS = 240  # longest snippet; a longer sentence is cut at words around the hit
 SHORT_SENTENCE = 80  # a sentence this short (a heading, a dateline) gets its neighbours too
@@ -47,42 +51,46 @@ def _atom_at(matcher: Matcher, ids: tuple[int, ...], hits: FieldHits, lo: int, h
     return best if best is not None else (lo, hi, -1)
 
 
-def _words(matcher: Matcher, atom_id: int, text: str, start: int, end: int) -> str:
+def _words(matcher: Matcher, atom_id: int, cut: Cut, start: int, end: int) -> str:
     """The rule words of one atom as written; a regex shows what it matched instead."""
     if atom_id < 0:
-        return " ".join(text[start:end].split())
+        return " ".join(cut(start, end).split())
     atom = matcher.atoms[atom_id]
-    return " ".join(text[start:end].split()) if atom.key is None else atom.text
+    return " ".join(cut(start, end).split()) if atom.key is None else atom.text
 
 
-def describe(matcher: Matcher, term: Term, hits: FieldHits, span: Span) -> tuple[str, str]:
-    """(label, matched) of one hit: the rule words that matched, and the words the text used,
-    with " … " standing for whatever a NEAR pair had between its sides."""
+def describe(
+    matcher: Matcher, term: Term, hits: FieldHits, span: Span, shown: ShownText | None = None
+) -> tuple[str, str]:
+    """(label, matched) of one hit: the rule words that matched, and the words the text used
+    (as written, when `shown` maps the folded text the rules read onto it), with " … "
+    standing for whatever a NEAR pair had between its sides."""
     text = hits.text
+    cut: Cut = shown.piece if shown is not None else lambda lo, hi: text[lo:hi]
     atoms, near, _ = matcher.plans[id(term)]
     lo, hi = span[0], span[1]
     if not near and len(atoms) == 1 and matcher.atoms[atoms[0]].key is not None:
-        matched = " ".join(text[lo:hi].split())  # one word or phrase: its label is itself
+        matched = " ".join(cut(lo, hi).split())  # one word or phrase: its label is itself
         return matcher.atoms[atoms[0]].text[:MATCHED_CHARS], matched[:MATCHED_CHARS]
     first = _atom_at(matcher, atoms, hits, lo, hi)
     if not near:
-        label = _words(matcher, first[2], text, lo, hi)
-        matched = " ".join(text[lo:hi].split())
+        label = _words(matcher, first[2], cut, lo, hi)
+        matched = " ".join(cut(lo, hi).split())
         return label[:MATCHED_CHARS], matched[:MATCHED_CHARS]
     second = _atom_at(matcher, near, hits, lo, hi)
     pair = sorted([first, second])
     (a_start, a_end, a_id), (b_start, b_end, b_id) = pair
     label = (
-        _words(matcher, a_id, text, a_start, a_end)
+        _words(matcher, a_id, cut, a_start, a_end)
         + GAP
-        + _words(matcher, b_id, text, b_start, b_end)
+        + _words(matcher, b_id, cut, b_start, b_end)
     )
     gap = text[a_end:b_start]
     if b_start <= a_end or not gap.strip():
-        matched = " ".join(text[a_start : max(a_end, b_end)].split())
+        matched = " ".join(cut(a_start, max(a_end, b_end)).split())
     else:
         matched = (
-            " ".join(text[a_start:a_end].split()) + GAP + " ".join(text[b_start:b_end].split())
+            " ".join(cut(a_start, a_end).split()) + GAP + " ".join(cut(b_start, b_end).split())
         )
     return label[:MATCHED_CHARS], matched[:MATCHED_CHARS]
 

@@ -29,6 +29,7 @@ from newsmon.rules.model import (
     Veto,
     VetoKind,
 )
+from newsmon.rules.shown import ShownText
 from newsmon.rules.terms import normalise_for_matching
 
 
@@ -88,6 +89,14 @@ def explain(
     }
     matcher = rules.matcher
     found = {name: matcher.field_hits(text) for name, text in fields.items()}
+    # Evidence is cut from the text as written (`shown.py`), mapped only when some is shown.
+    views: dict[Field, ShownText] = {}
+
+    def as_written(name: Field) -> ShownText:
+        if name not in views:
+            views[name] = ShownText((title if name == "title" else body) or "", fields[name])
+        return views[name]
+
     # Only terms built on an atom that occurs can have spans: skip the rest cheaply.
     active = found["title"].terms | found["body"].terms
     if not near_misses:  # nor can a NEAR pair whose other side occurs nowhere ("AI" is common)
@@ -162,7 +171,10 @@ def explain(
         hits: list[TermHit] = []
         for term, name, spans, gain, lede in raw:
             first = spans[0]
-            label, matched = describe(matcher, term, found[name], first) if shown else ("", "")
+            view = as_written(name) if shown else None
+            label, matched = (
+                describe(matcher, term, found[name], first, view) if shown else ("", "")
+            )
             if not matched:
                 matched = " ".join(fields[name][first[0] : first[1]].split())[:MATCHED_CHARS]
             hits.append(TermHit(term.text, name, first[0], len(spans), matched, label, gain, lede))
@@ -170,7 +182,8 @@ def explain(
         if best and shown:
             name = "body" if "body" in best else "title"
             _, start, end = best[name]
-            text_snippet = snippet(fields[name], start, end)
+            view = as_written(name)
+            text_snippet = snippet(view.text, *view.span(start, end))
         hits.sort(key=lambda h: (h.field != "title", h.position))
         results.append(
             TopicScoreDetail(

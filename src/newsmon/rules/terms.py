@@ -84,9 +84,34 @@ def _fold(m: regex.Match[str]) -> str:
     return "'" if m.group() in _APOSTROPHES else ""
 
 
+# Runs of white space read as one, as a reader sees them: CMS output doubles spaces ("&nbsp; "),
+# indents lines and ends them with CRLF. Counted as written, they broke `re:` terms written with
+# one space and moved a term out of the lede (its first characters) or a short body out of
+# being short. A run holding a line break is one line break (`SPACE_RUN` is both rules at once).
+_BREAK_RUN = re.compile(r"[^\S\n]*\n\s*")
+_BLANK_RUN = re.compile(r"[^\S\n]{2,}|[^\S \n]")
+SPACE_RUN = re.compile(r"[^\S\n]*\n\s*|[^\S\n]{2,}|[^\S \n]")
+
+
+_TO_COLLAPSE = re.compile(r"\s\s|[^\S \n]")
+
+
+def collapse_spaces(text: str) -> str:
+    """Every run of white space as one space, or one line break when it holds one."""
+    if not _TO_COLLAPSE.search(text):  # most texts: single spaces and line breaks only
+        return text
+    return _BLANK_RUN.sub(" ", _BREAK_RUN.sub("\n", text))
+
+
 def normalise_for_matching(text: str) -> str:
     """NFKC folds full-width letters (ＡＩ) and compatibility jamo; invisible characters go,
-    typographic apostrophes read as "'" and ㆍ as the middle dot ·. Lengths may change."""
+    typographic apostrophes read as "'", ㆍ as the middle dot ·, and a run of white space as
+    one (`collapse_spaces`). Lengths may change."""
+    return collapse_spaces(fold_characters(text))
+
+
+def fold_characters(text: str) -> str:
+    """`normalise_for_matching` but for white space: what it does to each character."""
     if text.isascii():  # nothing to fold, and NFKC leaves ASCII as it is
         return text
     if _ARAEA in text:  # before NFKC, which makes it the conjoining vowel U+119E
