@@ -181,16 +181,23 @@ def _topic_key(name: str) -> str:
     return re.sub(r"[\s_]+", "-", name.strip().casefold())
 
 
-def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
-    topics = list(rules.labels)
-    keys = {_topic_key(t): t for t in topics}
+def canonical(rules: Rules, items: Iterable[LabelledItem]) -> list[LabelledItem]:
+    """The items with their topics spelled as the rules' keys; a topic the rules do not have is
+    a ConfigError naming file and line."""
+    items = list(items)
+    keys = {_topic_key(t): t for t in rules.labels}
     unknown = sorted({t for item in items for t in item.topics if _topic_key(t) not in keys})
     if unknown:
         where = next(i.source for i in items if set(i.topics) & set(unknown))
         raise ConfigError(f"{where}: topic {unknown[0]!r} is not in the rules")
-    items = [
+    return [
         replace(item, topics=frozenset(keys[_topic_key(t)] for t in item.topics)) for item in items
     ]
+
+
+def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
+    topics = list(rules.labels)
+    items = canonical(rules, items)
     result = Evaluation({t: TopicScore(t) for t in topics}, items=len(items))
     started = time.perf_counter()
     for item in items:
@@ -339,7 +346,7 @@ def suggest(
     often they occur in the misses than in the negatives (smoothed log odds); among equals,
     those frequent in all the topic's positives first (a word of the subject, not of one
     article)."""
-    items = list(items)
+    items = canonical(rules, items)  # `open_source` in a label is the topic `open-source`
     features = {item.id: _features(item) for item in items}
     out: dict[str, list[Suggestion]] = {}
     for topic in rules.labels:

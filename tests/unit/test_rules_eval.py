@@ -165,3 +165,29 @@ def test_labels_may_spell_a_topic_key_their_own_way(tmp_path: Path) -> None:
     floors.write_text("Open_Source: {recall: 1.0}\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--floors", str(floors)])
     assert out.exit_code == 0, out.output
+
+
+def test_suggest_reads_topic_keys_spelled_the_labeller_s_way(tmp_path: Path) -> None:
+    """Labels written `open_source` are the rules' `open-source` for hints too: the topic's own
+    positives are not counted as its negatives (which hid every hint)."""
+    items: list[dict[str, object]] = [
+        {
+            "id": f"p{i}",
+            "title": "Lab news",
+            "text": f"The {w} model is MIT licensed today.",
+            "topics": [spelling],
+        }
+        for i, (w, spelling) in enumerate(
+            (("new", "open_source"), ("small", "Open-Source"), ("tiny", "open source"))
+        )
+    ]
+    items += [
+        {"id": f"n{i}", "title": "Lab news", "text": f"The {w} model is closed.", "topics": []}
+        for i, w in enumerate(("big", "huge", "vast", "other", "fast"))
+    ]
+    rules, labels = _write(tmp_path, items)
+    loaded = load_rules(rules)
+    found = load_labels(labels)
+    hints = suggest(loaded, evaluate(loaded, found), found)
+    mit = next(h for h in hints["open-source"] if h.text == "mit licensed")
+    assert (mit.missed, mit.negatives) == (3, 0)
