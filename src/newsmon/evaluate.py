@@ -146,13 +146,20 @@ def load_labels(path: Path) -> list[LabelledItem]:
     seen: set[str] = set()
     for file in files:
         try:
-            lines = file.read_text(encoding="utf-8").splitlines()
+            data = file.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc}") from None
-        for n, line in enumerate(lines, 1):
+        # JSON lines end at \n only: U+2028 or NEL inside a text is text (str.splitlines would
+        # cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine.
+        for n, raw_line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
+            where = f"{file}:{n}"
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = f"byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}"
+                raise ConfigError(f"{where}: not UTF-8 text ({bad})") from None
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            where = f"{file}:{n}"
             try:
                 raw = _LINE.validate_python(json.loads(line))
             except json.JSONDecodeError as exc:
@@ -166,6 +173,8 @@ def load_labels(path: Path) -> list[LabelledItem]:
                 raise ConfigError(f"{where}: duplicate id {ident!r}")
             seen.add(ident)
             title, text = raw.title or "", raw.text or ""
+            if not (title.strip() or text.strip()):
+                raise ConfigError(f"{where}: no title and no text: nothing to classify")
             lang = raw.lang or detect_language(f"{title}\n{text}")
             items.append(LabelledItem(ident, title, text, frozenset(raw.topics), lang, where))
     return items
