@@ -47,18 +47,31 @@ class TopicScore:
     fp: int = 0
     fn: int = 0
 
+    # None when the set cannot measure it (nothing matched; no labelled item of the topic):
+    # shown "n/a", never a perfect 1.0 that would pass any floor.
     @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
     @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+    def f1(self) -> float | None:
+        both = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / both if both else None
+
+
+_UNMEASURED = {
+    "precision": "n/a (the rules matched no item)",
+    "recall": "n/a (no labelled item of the topic)",
+}
+
+
+def figure(value: float | None, digits: int = 3) -> str:
+    """A precision, recall or F1 as printed: `n/a` when the set cannot measure it."""
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,13 @@ class Evaluation:
         for topic, s in self.scores.items():
             want_p = max(min_precision, wanted.get(topic, {}).get("precision", 0.0))
             want_r = max(min_recall, wanted.get(topic, {}).get("recall", 0.0))
-            if s.precision + 1e-9 < want_p:
-                out.append(f"{topic}: precision {s.precision:.3f} < floor {want_p:.3f}")
-            if s.recall + 1e-9 < want_r:
-                out.append(f"{topic}: recall {s.recall:.3f} < floor {want_r:.3f}")
+            for name, got, want in (
+                ("precision", s.precision, want_p),
+                ("recall", s.recall, want_r),
+            ):
+                if want > 0 and (got is None or got + 1e-9 < want):
+                    shown = _UNMEASURED[name] if got is None else f"{got:.3f}"
+                    out.append(f"{topic}: {name} {shown} < floor {want:.3f}")
         return out
 
 
@@ -177,6 +193,8 @@ def load_labels(path: Path) -> list[LabelledItem]:
                 raise ConfigError(f"{where}: no title and no text: nothing to classify")
             lang = raw.lang or detect_language(f"{title}\n{text}")
             items.append(LabelledItem(ident, title, text, frozenset(raw.topics), lang, where))
+    if not items:  # figures of nothing would pass every floor
+        raise ConfigError(f"{path}: no labelled items")
     return items
 
 
@@ -232,13 +250,13 @@ def report(result: Evaluation) -> list[str]:
     lines = [f"{'topic':<14} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn"]
     for s in result.scores.values():
         lines.append(
-            f"{s.topic:<14} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}  "
+            f"{s.topic:<14} {figure(s.precision):>9} {figure(s.recall):>7} {figure(s.f1):>6}  "
             f"{s.tp:>3} {s.fp:>3} {s.fn:>3}"
         )
     if len(result.by_lang) > 1:
         for lang, scores in sorted(result.by_lang.items()):
             figures = "  ".join(
-                f"{s.topic} {s.precision:.2f}/{s.recall:.2f}" for s in scores.values()
+                f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)}" for s in scores.values()
             )
             lines.append(f"  {lang}: {figures}   (precision/recall)")
     per_item = result.seconds / result.items * 1000 if result.items else 0.0

@@ -191,3 +191,32 @@ def test_suggest_reads_topic_keys_spelled_the_labeller_s_way(tmp_path: Path) -> 
     hints = suggest(loaded, evaluate(loaded, found), found)
     mit = next(h for h in hints["open-source"] if h.text == "mit licensed")
     assert (mit.missed, mit.negatives) == (3, 0)
+
+
+def test_figures_a_set_cannot_measure_are_n_a_and_never_pass_a_floor(tmp_path: Path) -> None:
+    """No labelled policy item and none matched: its precision and recall are unknown, not a
+    perfect 1.000, and a floor on them cannot be shown to hold (CI must not pass on it); an
+    empty labelled file is refused rather than passing every floor."""
+    items: list[dict[str, object]] = [
+        {"id": "a", "title": "New open source model", "topics": ["open-source"]},
+        {"id": "b", "title": "Lab ships model", "text": "Closed.", "topics": ["open-source"]},
+        {"id": "c", "title": "Phone review", "topics": []},
+    ]
+    rules, labels = _write(tmp_path, items)
+    result = evaluate(load_rules(rules), load_labels(labels))
+    s = result.scores["policy"]
+    assert (s.precision, s.recall, s.f1) == (None, None, None)
+    assert result.scores["open-source"].recall == 0.5
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules)])
+    assert out.exit_code == 0, out.output
+    policy_row = next(line for line in out.output.splitlines() if line.startswith("policy"))
+    assert policy_row.split()[1:4] == ["n/a", "n/a", "n/a"]
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
+    assert out.exit_code == 1, out.output
+    assert "BELOW FLOOR: policy: recall n/a (no labelled item of the topic) < floor 0.400" in (
+        out.output
+    )
+    assert "open-source: recall" not in out.output.split("BELOW FLOOR", 1)[1]
+    labels.write_text("# nothing labelled yet\n", encoding="utf-8")
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
+    assert out.exit_code == 2 and "labels.jsonl: no labelled items" in out.output
