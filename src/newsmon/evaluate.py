@@ -319,6 +319,14 @@ _WORD = re.compile(r"[A-Za-z0-9\uac00-\ud7a3]+(?:[-'’][A-Za-z0-9]+)*")
 _ENDING = re.compile(
     "(?:" + "|".join(PARTICLES) + "){1,3}$|(?:" + "|".join(VERB_STARTS) + ")[\uac00-\ud7a3]*$"
 )
+# Not words of a subject: links (every part of them), tags and entities left in pasted text, and
+# amounts (2024년, 10억, 1.5배: a number with its counter); 7B or GPT-4o stay (letters in them).
+_NOT_WORDS = re.compile(
+    r"(?:https?://|www\.)\S+|(?<![\w.-])(?:[\w-]{1,63}\.){1,6}(?:com|org|net|io|ai|kr)\b(?:/\S*)?"
+    r"|<[^<>]{0,200}>|&#?\w{1,10};"
+    r"|(?<![\w.-])\d[\d.,]*[\uac00-\ud7a3]*(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 SUGGEST_MAX_NEGATIVE_SHARE = 0.02  # a hint occurs in at most this share of the negatives
 # Function words never make a hint, alone or at either end of a pair.
 _STOP_WORDS = """
@@ -342,9 +350,10 @@ class Suggestion:
 
 def words(text: str) -> list[str]:
     """Words for hints: Latin words lower-cased, Korean words cut to their stem (가중치를 →
-    가중치, 공개했다 → 공개) when at least two syllables remain; numbers and single letters out."""
+    가중치, 공개했다 → 공개) when at least two syllables remain; numbers, amounts, links,
+    markup and single letters out."""
     out: list[str] = []
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(_NOT_WORDS.sub(" ", text)):
         word = m.group(0)
         if "\uac00" <= word[-1] <= "\ud7a3":  # a Korean word (오픈AI를, 가중치를): drop its ending
             for k in range(2, len(word)):

@@ -220,3 +220,25 @@ def test_figures_a_set_cannot_measure_are_n_a_and_never_pass_a_floor(tmp_path: P
     labels.write_text("# nothing labelled yet\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
     assert out.exit_code == 2 and "labels.jsonl: no labelled items" in out.output
+
+
+def test_hint_words_leave_out_addresses_markup_and_amounts() -> None:
+    """Labelled texts pasted from feeds carry links, leftover markup and figures; `https`,
+    `www`, `com`, `nbsp`, `2024년` or `5배` (from 1.5배) are no words of a subject."""
+    text = (
+        "Weights at https://www.example.com/news/open-model.html?id=3 and lab.org/x, end.Company "
+        "&nbsp; <b>bold</b> &#8217; 2024년 매출 10억 원, 1.5배 늘어 3분기 GPT-4o 7B 모델"
+    )
+    assert words(text) == [
+        "weights",
+        "at",
+        "and",
+        "end",
+        "company",
+        "bold",
+        "매출",
+        "늘어",
+        "gpt-4o",
+        "7b",
+        "모델",
+    ]
