@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.extra_news import extra_available, extra_corpus, extra_items
 from tests.support.shared_news import LABELS, join_labels, load_label_file, majority, split_of
 
-from newsmon.evaluate import LabelledItem, TopicScore
+from newsmon.evaluate import LabelledItem, TopicScore, figure
 from newsmon.rules import Rules, explain, load_rules
 
 FIRST = LABELS / "extra_news_first.yaml"
@@ -74,7 +74,7 @@ class Counts(TopicScore):
         return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
 
     def pr(self) -> str:
-        return f"{self.precision:.2f}/{self.recall:.2f}"
+        return f"{figure(self.precision, 2)}/{figure(self.recall, 2)}"
 
 
 def predictions(rules: Rules, items: Iterable[LabelledItem]) -> dict[str, frozenset[str]]:

@@ -27,13 +27,14 @@ sys.path.insert(0, str(ROOT))
 from tests.support.extra_news import extra_available, labelled_extra_items
 from tests.support.shared_news import LABELS, SHARED_NEWS, labelled_shared_items, split_of
 
-from newsmon.evaluate import LabelledItem, TopicScore, evaluate, load_labels
+from newsmon.evaluate import LabelledItem, TopicScore, evaluate, figure, load_labels
 from newsmon.rules import Rules, explain, load_rules
 
 
 def _row(name: str, scores: dict[str, TopicScore]) -> str:
     cells = "  ".join(
-        f"{s.topic} {s.precision:.2f}/{s.recall:.2f} ({s.tp + s.fn})" for s in scores.values()
+        f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)} ({s.tp + s.fn})"
+        for s in scores.values()
     )
     return f"  {name:<10} {cells}"
 

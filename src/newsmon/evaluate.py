@@ -47,18 +47,31 @@ class TopicScore:
     fp: int = 0
     fn: int = 0
 
+    # None when the set cannot measure it (nothing matched; no labelled item of the topic):
+    # shown "n/a", never a perfect 1.0 that would pass any floor.
     @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
     @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
     @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+    def f1(self) -> float | None:
+        both = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / both if both else None
+
+
+_UNMEASURED = {
+    "precision": "n/a (the rules matched no item)",
+    "recall": "n/a (no labelled item of the topic)",
+}
+
+
+def figure(value: float | None, digits: int = 3) -> str:
+    """A precision, recall or F1 as printed: `n/a` when the set cannot measure it."""
+    return "n/a" if value is None else f"{value:.{digits}f}"
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,13 @@ class Evaluation:
         for topic, s in self.scores.items():
             want_p = max(min_precision, wanted.get(topic, {}).get("precision", 0.0))
             want_r = max(min_recall, wanted.get(topic, {}).get("recall", 0.0))
-            if s.precision + 1e-9 < want_p:
-                out.append(f"{topic}: precision {s.precision:.3f} < floor {want_p:.3f}")
-            if s.recall + 1e-9 < want_r:
-                out.append(f"{topic}: recall {s.recall:.3f} < floor {want_r:.3f}")
+            for name, got, want in (
+                ("precision", s.precision, want_p),
+                ("recall", s.recall, want_r),
+            ):
+                if want > 0 and (got is None or got + 1e-9 < want):
+                    shown = _UNMEASURED[name] if got is None else f"{got:.3f}"
+                    out.append(f"{topic}: {name} {shown} < floor {want:.3f}")
         return out
 
 
@@ -146,13 +162,20 @@ def load_labels(path: Path) -> list[LabelledItem]:
     seen: set[str] = set()
     for file in files:
         try:
-            lines = file.read_text(encoding="utf-8").splitlines()
+            data = file.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc}") from None
-        for n, line in enumerate(lines, 1):
+        # JSON lines end at \n only: U+2028 or NEL inside a text is text (str.splitlines would
+        # cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine.
+        for n, raw_line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
+            where = f"{file}:{n}"
+            try:
+                line = raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = f"byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}"
+                raise ConfigError(f"{where}: not UTF-8 text ({bad})") from None
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            where = f"{file}:{n}"
             try:
                 raw = _LINE.validate_python(json.loads(line))
             except json.JSONDecodeError as exc:
@@ -166,8 +189,12 @@ def load_labels(path: Path) -> list[LabelledItem]:
                 raise ConfigError(f"{where}: duplicate id {ident!r}")
             seen.add(ident)
             title, text = raw.title or "", raw.text or ""
+            if not (title.strip() or text.strip()):
+                raise ConfigError(f"{where}: no title and no text: nothing to classify")
             lang = raw.lang or detect_language(f"{title}\n{text}")
             items.append(LabelledItem(ident, title, text, frozenset(raw.topics), lang, where))
+    if not items:  # figures of nothing would pass every floor
+        raise ConfigError(f"{path}: no labelled items")
     return items
 
 
@@ -181,16 +208,23 @@ def _topic_key(name: str) -> str:
     return re.sub(r"[\s_]+", "-", name.strip().casefold())
 
 
-def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
-    topics = list(rules.labels)
-    keys = {_topic_key(t): t for t in topics}
+def canonical(rules: Rules, items: Iterable[LabelledItem]) -> list[LabelledItem]:
+    """The items with their topics spelled as the rules' keys; a topic the rules do not have is
+    a ConfigError naming file and line."""
+    items = list(items)
+    keys = {_topic_key(t): t for t in rules.labels}
     unknown = sorted({t for item in items for t in item.topics if _topic_key(t) not in keys})
     if unknown:
         where = next(i.source for i in items if set(i.topics) & set(unknown))
         raise ConfigError(f"{where}: topic {unknown[0]!r} is not in the rules")
-    items = [
+    return [
         replace(item, topics=frozenset(keys[_topic_key(t)] for t in item.topics)) for item in items
     ]
+
+
+def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
+    topics = list(rules.labels)
+    items = canonical(rules, items)
     result = Evaluation({t: TopicScore(t) for t in topics}, items=len(items))
     started = time.perf_counter()
     for item in items:
@@ -216,13 +250,13 @@ def report(result: Evaluation) -> list[str]:
     lines = [f"{'topic':<14} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn"]
     for s in result.scores.values():
         lines.append(
-            f"{s.topic:<14} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}  "
+            f"{s.topic:<14} {figure(s.precision):>9} {figure(s.recall):>7} {figure(s.f1):>6}  "
             f"{s.tp:>3} {s.fp:>3} {s.fn:>3}"
         )
     if len(result.by_lang) > 1:
         for lang, scores in sorted(result.by_lang.items()):
             figures = "  ".join(
-                f"{s.topic} {s.precision:.2f}/{s.recall:.2f}" for s in scores.values()
+                f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)}" for s in scores.values()
             )
             lines.append(f"  {lang}: {figures}   (precision/recall)")
     per_item = result.seconds / result.items * 1000 if result.items else 0.0
@@ -285,6 +319,14 @@ _WORD = re.compile(r"[A-Za-z0-9\uac00-\ud7a3]+(?:[-'’][A-Za-z0-9]+)*")
 _ENDING = re.compile(
     "(?:" + "|".join(PARTICLES) + "){1,3}$|(?:" + "|".join(VERB_STARTS) + ")[\uac00-\ud7a3]*$"
 )
+# Not words of a subject: links (every part of them), tags and entities left in pasted text, and
+# amounts (2024년, 10억, 1.5배: a number with its counter); 7B or GPT-4o stay (letters in them).
+_NOT_WORDS = re.compile(
+    r"(?:https?://|www\.)\S+|(?<![\w.-])(?:[\w-]{1,63}\.){1,6}(?:com|org|net|io|ai|kr)\b(?:/\S*)?"
+    r"|<[^<>]{0,200}>|&#?\w{1,10};"
+    r"|(?<![\w.-])\d[\d.,]*[\uac00-\ud7a3]*(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 SUGGEST_MAX_NEGATIVE_SHARE = 0.02  # a hint occurs in at most this share of the negatives
 # Function words never make a hint, alone or at either end of a pair.
 _STOP_WORDS = """
@@ -308,9 +350,10 @@ class Suggestion:
 
 def words(text: str) -> list[str]:
     """Words for hints: Latin words lower-cased, Korean words cut to their stem (가중치를 →
-    가중치, 공개했다 → 공개) when at least two syllables remain; numbers and single letters out."""
+    가중치, 공개했다 → 공개) when at least two syllables remain; numbers, amounts, links,
+    markup and single letters out."""
     out: list[str] = []
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(_NOT_WORDS.sub(" ", text)):
         word = m.group(0)
         if "\uac00" <= word[-1] <= "\ud7a3":  # a Korean word (오픈AI를, 가중치를): drop its ending
             for k in range(2, len(word)):
@@ -339,7 +382,7 @@ def suggest(
     often they occur in the misses than in the negatives (smoothed log odds); among equals,
     those frequent in all the topic's positives first (a word of the subject, not of one
     article)."""
-    items = list(items)
+    items = canonical(rules, items)  # `open_source` in a label is the topic `open-source`
     features = {item.id: _features(item) for item in items}
     out: dict[str, list[Suggestion]] = {}
     for topic in rules.labels:

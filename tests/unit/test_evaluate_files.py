@@ -96,7 +96,7 @@ def test_bad_label_lines_name_file_line_and_reason(
     tmp_path: Path, line: str, expected: str
 ) -> None:
     path = tmp_path / "set.jsonl"
-    path.write_text('{"id": "ok", "topics": []}\n' + line + "\n", encoding="utf-8")
+    path.write_text('{"id": "ok", "title": "t", "topics": []}\n' + line + "\n", encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_labels(path)
     assert str(err.value).startswith(f"{path}:2: {expected}")
@@ -104,7 +104,44 @@ def test_bad_label_lines_name_file_line_and_reason(
 
 def test_duplicate_label_ids_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "set.jsonl"
-    path.write_text('{"id": "a", "topics": []}\n{"id": "a", "topics": []}\n', encoding="utf-8")
+    path.write_text(
+        '{"id": "a", "title": "t", "topics": []}\n{"id": "a", "title": "u", "topics": []}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as err:
         load_labels(path)
     assert str(err.value) == f"{path}:2: duplicate id 'a'"
+
+
+def test_labels_saved_by_other_tools_load_whole(tmp_path: Path) -> None:
+    """A byte-order mark, CRLF line ends, and U+2028 / NEL inside a text (which json.dumps with
+    ensure_ascii=False leaves raw) are one labelled line each, not a refused or split one."""
+    rows = [
+        {"id": "a", "title": "Line\u2028separator", "text": "x\x85y", "topics": []},
+        {"id": "b", "title": "Second", "text": "z", "topics": ["policy"]},
+    ]
+    text = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\r\n"
+    path = tmp_path / "set.jsonl"
+    path.write_bytes(text.encode("utf-8-sig"))
+    first, second = load_labels(path)
+    assert (first.id, first.title, first.text) == ("a", "Line\u2028separator", "x\x85y")
+    assert (second.id, second.topics, second.source) == ("b", frozenset({"policy"}), f"{path}:2")
+
+
+def test_labels_not_in_utf8_are_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_bytes(
+        b'{"id": "a", "title": "t", "topics": []}\n{"id": "b", "title": "caf\xe9", "topics": []}\n'
+    )
+    with pytest.raises(ConfigError) as err:
+        load_labels(path)
+    assert str(err.value) == f"{path}:2: not UTF-8 text (byte 0xe9 at column 26)"
+
+
+def test_labels_with_nothing_to_classify_are_refused(tmp_path: Path) -> None:
+    """An item with no title and no text would count as a miss or a right answer by chance."""
+    path = tmp_path / "set.jsonl"
+    path.write_text('{"id": "a", "title": " ", "text": "", "topics": ["policy"]}\n', "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_labels(path)
+    assert str(err.value) == f"{path}:1: no title and no text: nothing to classify"

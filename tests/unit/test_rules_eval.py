@@ -165,3 +165,80 @@ def test_labels_may_spell_a_topic_key_their_own_way(tmp_path: Path) -> None:
     floors.write_text("Open_Source: {recall: 1.0}\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--floors", str(floors)])
     assert out.exit_code == 0, out.output
+
+
+def test_suggest_reads_topic_keys_spelled_the_labeller_s_way(tmp_path: Path) -> None:
+    """Labels written `open_source` are the rules' `open-source` for hints too: the topic's own
+    positives are not counted as its negatives (which hid every hint)."""
+    items: list[dict[str, object]] = [
+        {
+            "id": f"p{i}",
+            "title": "Lab news",
+            "text": f"The {w} model is MIT licensed today.",
+            "topics": [spelling],
+        }
+        for i, (w, spelling) in enumerate(
+            (("new", "open_source"), ("small", "Open-Source"), ("tiny", "open source"))
+        )
+    ]
+    items += [
+        {"id": f"n{i}", "title": "Lab news", "text": f"The {w} model is closed.", "topics": []}
+        for i, w in enumerate(("big", "huge", "vast", "other", "fast"))
+    ]
+    rules, labels = _write(tmp_path, items)
+    loaded = load_rules(rules)
+    found = load_labels(labels)
+    hints = suggest(loaded, evaluate(loaded, found), found)
+    mit = next(h for h in hints["open-source"] if h.text == "mit licensed")
+    assert (mit.missed, mit.negatives) == (3, 0)
+
+
+def test_figures_a_set_cannot_measure_are_n_a_and_never_pass_a_floor(tmp_path: Path) -> None:
+    """No labelled policy item and none matched: its precision and recall are unknown, not a
+    perfect 1.000, and a floor on them cannot be shown to hold (CI must not pass on it); an
+    empty labelled file is refused rather than passing every floor."""
+    items: list[dict[str, object]] = [
+        {"id": "a", "title": "New open source model", "topics": ["open-source"]},
+        {"id": "b", "title": "Lab ships model", "text": "Closed.", "topics": ["open-source"]},
+        {"id": "c", "title": "Phone review", "topics": []},
+    ]
+    rules, labels = _write(tmp_path, items)
+    result = evaluate(load_rules(rules), load_labels(labels))
+    s = result.scores["policy"]
+    assert (s.precision, s.recall, s.f1) == (None, None, None)
+    assert result.scores["open-source"].recall == 0.5
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules)])
+    assert out.exit_code == 0, out.output
+    policy_row = next(line for line in out.output.splitlines() if line.startswith("policy"))
+    assert policy_row.split()[1:4] == ["n/a", "n/a", "n/a"]
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
+    assert out.exit_code == 1, out.output
+    assert "BELOW FLOOR: policy: recall n/a (no labelled item of the topic) < floor 0.400" in (
+        out.output
+    )
+    assert "open-source: recall" not in out.output.split("BELOW FLOOR", 1)[1]
+    labels.write_text("# nothing labelled yet\n", encoding="utf-8")
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
+    assert out.exit_code == 2 and "labels.jsonl: no labelled items" in out.output
+
+
+def test_hint_words_leave_out_addresses_markup_and_amounts() -> None:
+    """Labelled texts pasted from feeds carry links, leftover markup and figures; `https`,
+    `www`, `com`, `nbsp`, `2024년` or `5배` (from 1.5배) are no words of a subject."""
+    text = (
+        "Weights at https://www.example.com/news/open-model.html?id=3 and lab.org/x, end.Company "
+        "&nbsp; <b>bold</b> &#8217; 2024년 매출 10억 원, 1.5배 늘어 3분기 GPT-4o 7B 모델"
+    )
+    assert words(text) == [
+        "weights",
+        "at",
+        "and",
+        "end",
+        "company",
+        "bold",
+        "매출",
+        "늘어",
+        "gpt-4o",
+        "7b",
+        "모델",
+    ]
