@@ -433,7 +433,9 @@ class ConsoleSender:
 
     name = "console"
     can_look_up = False
-    can_thread = True  # a reply is printed as one
+    # its replies' threads are in Slack (its own alerts have none): printed here and recorded
+    # sent, they never reached them (a `newsmon run` by hand without SLACK_BOT_TOKEN)
+    can_thread = False
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
