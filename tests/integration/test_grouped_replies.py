@@ -16,7 +16,7 @@ from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import ReplyRow
 from newsmon.pipeline import Context, deliver
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, Scripted
 
 
 def _copy(ctx: Context, article: int, source: str) -> int:
@@ -90,3 +90,35 @@ def test_a_grouped_reply_whose_answer_was_lost_is_found_and_a_later_copy_still_g
         assert {status for _, status, _ in _rows(ctx)} == {AlertStatus.SENT}
     finally:
         ctx.close()
+
+
+def test_a_grouped_reply_whose_post_did_not_land_goes_out_again_as_one_reply(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack failed the grouped reply (`internal_error`: it may have posted; here it had not).
+    The next pass looks the copies up in one read of the thread and, none found, posts them
+    as one reply again. Before, each copy was looked up alone and posted alone: a thread
+    spammed with one reply per copy, one notification each."""
+    ctx = context(config_path(tmp_path, db_url, retry_delays_minutes=[0.0]), fake)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        wires = [f"wire-{n:02d}" for n in range(12)]  # more than a claim's batch (10)
+        for source in wires:
+            assert _copy(ctx, story, source) == 1
+        fake.channel_script["#news"] = [Scripted(200, {"ok": False, "error": "internal_error"})]
+        assert deliver(ctx).retrying == 12
+        assert fake.replies() == []
+        reads = len([a for a in fake.attempts if a["path"] == "/api/conversations.replies"])
+
+        outcome = deliver(ctx)
+        assert (outcome.replies_sent, outcome.recovered) == (12, 0)
+        [reply] = fake.replies()
+        assert all(w in reply["text"] for w in wires[:3])
+        threads = [a for a in fake.attempts if a["path"] == "/api/conversations.replies"]
+        assert len(threads) - reads == 1  # one read of the thread, not one per copy
+        assert {status for _, status, _ in _rows(ctx)} == {AlertStatus.SENT}
+        assert deliver(ctx).replies_sent == 0
+    finally:
+        ctx.close()
+    assert len(fake.replies()) == 1

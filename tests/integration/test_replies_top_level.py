@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from newsmon.corpus.records import AlertStatus
@@ -58,6 +59,40 @@ def test_a_webhook_pass_leaves_thread_replies_for_the_web_api(
     [reply] = slack.replies()
     assert reply["thread_ts"] == slack.top_level("#news")[0]["ts"]
     assert len(slack.top_level()) == 1
+
+
+def test_a_console_pass_leaves_thread_replies_for_the_web_api(
+    tmp_path: Path, slack: FakeSlack, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A `newsmon run` from a terminal without SLACK_BOT_TOKEN (the console sender) beside the
+    deployment claimed the replies of stories announced in Slack, printed them and recorded
+    them sent: the thread in Slack never named those sources. They now wait for the Web API."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        assert copy_from(ctx, story, "wire-a") == 1
+        assert copy_from(ctx, story, "wire-b") == 1
+    finally:
+        ctx.close()
+
+    console = context(config, None)
+    try:
+        outcome = deliver(console)
+        assert (outcome.sender, outcome.replies_sent, outcome.replies_failed) == ("console", 0, 0)
+        assert console.store.replies.count_replies(AlertStatus.PENDING) == 2
+    finally:
+        console.close()
+    assert "wire-a" not in capsys.readouterr().out
+
+    ctx = context(config, slack)
+    try:
+        assert deliver(ctx).replies_sent == 2
+    finally:
+        ctx.close()
+    [reply] = slack.replies()
+    assert "wire-a" in reply["text"] and "wire-b" in reply["text"]
 
 
 def copy_from(ctx: Context, article: int, source: str) -> int:

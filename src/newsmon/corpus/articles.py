@@ -44,7 +44,7 @@ from newsmon.corpus.records import (
     StoredMatch,
     TopicChanges,
 )
-from newsmon.corpus.replies import insert_replies, reply_rows
+from newsmon.corpus.replies import copy_replies, insert_replies, reply_rows
 from newsmon.corpus.schema import (
     MAX_URL,
     ArticleBandRow,
@@ -137,7 +137,7 @@ class Articles:
             except DataError as exc:  # values the column types did not bound (a bug)
                 raise RowRefusedError(str(exc.orig or exc).splitlines()[0][:300]) from None
             self._add_bands(s, row, keys)
-            queued = 0
+            queued, new_alerts = 0, []
             if clusters.may_speak(queries, cluster, bool(matches)):
                 s.add_all(_match_rows(row.id, matches, rules_version))
                 new_alerts = alert_rows(row.id, alerts or {}, alert_status, alert_hold)
@@ -145,8 +145,7 @@ class Articles:
                 queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
             if cluster is not None:  # another source's copy: "also reported by" in its thread
                 s.flush()
-                rows = reply_rows(s, row.id, article.feed_id, article.url)
-                insert_replies(s, self._db.is_postgres, rows)
+                copy_replies(s, self._db.is_postgres, row, speaks=bool(new_alerts))
             return StoredArticle(
                 row.id,
                 row.duplicate_of_id,

@@ -141,6 +141,27 @@ def insert_replies(s: Session, postgres: bool, rows: list[ReplyRow]) -> int:
     return len(added.all())
 
 
+def copy_replies(s: Session, postgres: bool, copy: ArticleRow, *, speaks: bool) -> int:
+    """A copy of a story stored (the caller's transaction): its source named in the threads of
+    the story's alerts. One that speaks for its story (its first article matched no topic, a
+    teaser) queued those alerts: the sources that carried the story before it are named there
+    too, as later copies are. Before, they were named nowhere. How many replies were queued."""
+    queued = insert_replies(s, postgres, reply_rows(s, copy.id, copy.feed_id, copy.url))
+    if not speaks:
+        return queued
+    earlier = s.execute(
+        select(ArticleRow.id, ArticleRow.feed_id, ArticleRow.url)
+        .where(
+            ArticleRow.id.in_(story_members(copy.duplicate_of_id or copy.id)),
+            ArticleRow.id != copy.id,
+        )
+        .order_by(ArticleRow.id)
+    ).all()
+    return queued + sum(
+        insert_replies(s, postgres, reply_rows(s, a, f, url)) for a, f, url in earlier
+    )
+
+
 def revive_replies(s: Session, alert_ids: list[int]) -> int:
     """Queue again, in the caller's transaction, the replies dropped while these alerts were
     not posted: the alerts are re-queued and may post now (if not, delivery drops them again).
@@ -413,7 +434,8 @@ def _with_siblings(
 ) -> list[int]:
     """`ids` and, claimed with them, the other replies waiting under the same alerts (a story
     copied by many sites in one pass): they go out as one message per story, not one each.
-    Only replies no attempt may have posted: one that may have is looked up alone by its id."""
+    Those an attempt may have posted too: the story's are looked up in one read of its thread,
+    and those not found posted as one message (before, one each: a thread spammed)."""
     counts = s.execute(
         select(ReplyRow.alert_id, func.count())
         .where(ReplyRow.id.in_(ids))
@@ -421,8 +443,8 @@ def _with_siblings(
     ).all()
     for alert_id, count in counts:
         if count < GROUP:
-            fresh = [*where, ReplyRow.alert_id == alert_id, ReplyRow.post_started_at.is_(None)]
-            claims.claim_rows(s, ReplyRow, claim, GROUP - count, fresh, filt)
+            same = [*where, ReplyRow.alert_id == alert_id]
+            claims.claim_rows(s, ReplyRow, claim, GROUP - count, same, filt)
     return list(
         s.scalars(
             select(ReplyRow.id)
@@ -433,14 +455,16 @@ def _with_siblings(
 
 
 def _grouped(jobs: Iterable[ReplyJob]) -> list[ReplyJob]:
-    """One job per story (alert) for the replies no attempt may have posted, the first carrying
-    the others (`ReplyJob.also`); one that may have stays alone, to be looked up by its id."""
-    out: list[ReplyJob] = []
-    fresh: dict[int, list[ReplyJob]] = {}
+    """One job per story (alert), the first carrying the others (`ReplyJob.also`). Replies an
+    earlier attempt may have posted come first, and the job's `unknown_since` is the earliest
+    of theirs: delivery looks them up together (`pipeline.lookups`) before posting."""
+    stories: dict[int, list[ReplyJob]] = {}
     for job in jobs:
-        if job.unknown_since is not None:
-            out.append(job)
-        else:
-            fresh.setdefault(job.alert_id, []).append(job)
-    out += [replace(first, also=tuple(rest)) for first, *rest in fresh.values()]
+        stories.setdefault(job.alert_id, []).append(job)
+    out: list[ReplyJob] = []
+    for story in stories.values():
+        story.sort(key=lambda j: (j.unknown_since is None, j.id))
+        first, *rest = story
+        since = [j.unknown_since for j in story if j.unknown_since is not None]
+        out.append(replace(first, unknown_since=min(since, default=None), also=tuple(rest)))
     return sorted(out, key=lambda j: j.id)

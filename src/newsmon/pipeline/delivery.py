@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 
 from newsmon import alerts as alerting
 from newsmon.alerts import Marker
@@ -24,6 +23,7 @@ from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
+from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
@@ -55,19 +55,6 @@ class _Item:
     def ids(self) -> tuple[int, ...]:
         """The rows the message stands for: a story's grouped replies, or the one alert."""
         return self.job.ids if isinstance(self.job, ReplyJob) else (self.job.id,)
-
-
-class Lookup(Enum):
-    """What the check for an earlier post said."""
-
-    FOUND = "found"  # it was posted: recorded as sent
-    ABSENT = "absent"  # it was not: post it
-    FAILED = "failed"  # the history could not be read
-    GONE = "gone"  # a reply's thread no longer exists: the reply was dropped
-
-
-# Failures of a lookup that will not pass by themselves (a missing scope): kept per channel.
-LASTING_LOOKUP_FAILURES = frozenset({Kind.UNREADABLE, Kind.CHANNEL, Kind.MESSAGE})
 
 
 @dataclass
@@ -256,8 +243,9 @@ class Delivery:
         if item.unknown_since is not None and self.sender.can_look_up:
             verdict, found = self._look_up(item)
             if verdict is Lookup.FOUND:
-                self._record_sent(item, found, None)
-                self.outcome.recovered += 1
+                if not item.is_reply:  # a reply's lookup recorded the rows it found
+                    self._record_sent(item, found, None)
+                    self.outcome.recovered += 1
                 return _NEXT
             if verdict is Lookup.GONE:
                 return _NEXT
@@ -301,8 +289,13 @@ class Delivery:
         self._know_id(item.channel)
         thread = item.message.thread_ts
         where = item.message.channel if item.is_reply else item.channel  # a reply: thread's ID
+        ts, looked = None, None
         try:
-            ts = self.sender.find(where, item.message.marker, item.unknown_since, thread)
+            if isinstance(item.job, ReplyJob):  # the story's rows: one read of its thread
+                replies = self.ctx.store.replies
+                looked = look_up_replies(self.sender, replies, item.claim, item.job, where)
+            else:
+                ts = self.sender.find(where, item.message.marker, item.unknown_since, thread)
         except SlackFailure as failure:
             if failure.kind is Kind.CREDENTIAL:
                 self._release(item)
@@ -313,7 +306,18 @@ class Delivery:
             self._lookup_failed(item.channel, failure)
             return Lookup.FAILED, None
         self._history_read(item.channel)
+        if looked is not None:
+            return self._rest(item, looked), None
         return (Lookup.FOUND, ts) if ts is not None else (Lookup.ABSENT, None)
+
+    def _rest(self, item: _Item, looked: Looked) -> Lookup:
+        """Count a grouped reply's rows found posted; the item is now the rest, as one post."""
+        self.outcome.replies_sent += looked.recorded
+        self.outcome.recovered += looked.found
+        if looked.rest is None:
+            return Lookup.FOUND
+        item.job, item.message = looked.rest, alerting.build_reply(looked.rest)
+        return Lookup.ABSENT
 
     def _know_id(self, channel: str) -> None:
         """Tell the sender the channel's ID learnt earlier: history wants IDs."""

@@ -15,6 +15,7 @@ import re
 import ssl
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
@@ -77,6 +78,13 @@ class Sender(Protocol):
     ) -> str | None:
         """The ts of the message carrying `marker` posted since `since`, or None; raise
         SlackFailure when the history cannot be read."""
+        ...
+
+    def find_each(
+        self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
+    ) -> dict[str, str]:
+        """`find` for several rows in one read (a story's grouped replies): id -> ts of the
+        message naming it, for those found."""
         ...
 
 
@@ -311,6 +319,11 @@ class SlackWebSender:
     def find(
         self, channel: str, marker: Marker, since: datetime, thread_ts: str | None = None
     ) -> str | None:
+        return self.find_each(channel, [marker], since, thread_ts).get(marker.id)
+
+    def find_each(
+        self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
+    ) -> dict[str, str]:
         channel_id = self.channel_id(channel)
         if channel_id is None:
             raise SlackFailure(
@@ -320,6 +333,7 @@ class SlackWebSender:
             )
         oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
         cursor: str | None = None
+        found: dict[str, str] = {}
         for _ in range(HISTORY_PAGES):
             if thread_ts:
                 page = self._call(
@@ -346,12 +360,14 @@ class SlackWebSender:
                 )
             for item in page.get("messages") or []:
                 meta = item.get("metadata") or {}
-                if marker.found_in(meta.get("event_type"), meta.get("event_payload") or {}):
-                    return str(item.get("ts"))
+                kind, payload = meta.get("event_type"), meta.get("event_payload") or {}
+                for marker in markers:
+                    if marker.id not in found and marker.found_in(kind, payload):
+                        found[marker.id] = str(item.get("ts"))
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
+            if not cursor or len(found) == len(markers):
                 break
-        return None
+        return found
 
     @staticmethod
     def _call(what: str, call: Any) -> Any:
@@ -438,13 +454,20 @@ class SlackWebhookSender:
     ) -> str | None:
         raise SlackFailure("a webhook cannot read the channel", Kind.TRANSIENT)
 
+    def find_each(
+        self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
+    ) -> dict[str, str]:
+        raise SlackFailure("a webhook cannot read the channel", Kind.TRANSIENT)
+
 
 class ConsoleSender:
     """No Slack credentials: print what would be sent, so a first run shows its alerts."""
 
     name = "console"
     can_look_up = False
-    can_thread = True  # a reply is printed as one
+    # its replies' threads are in Slack (its own alerts have none): printed here and recorded
+    # sent, they never reached them (a `newsmon run` by hand without SLACK_BOT_TOKEN)
+    can_thread = False
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
@@ -467,6 +490,11 @@ class ConsoleSender:
         self, channel: str, marker: Marker, since: datetime, thread_ts: str | None = None
     ) -> str | None:
         return None
+
+    def find_each(
+        self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
+    ) -> dict[str, str]:
+        return {}
 
 
 def make_sender(
