@@ -165,10 +165,12 @@ def clip(text: str, limit: int) -> str:
 
 
 def clip_escaped(text: str, limit: int) -> str:
-    """`text` escaped for mrkdwn (`escape`, `inert`), then clipped to `limit` characters as Slack
-    counts them (`slack_len`), never inside an entity: clipped first, ``&`` → ``&amp;`` could
-    push a section past Slack's limit, and 2,900 emoji are 5,800 of Slack's characters."""
-    escaped = escape(inert(text))
+    """`text` without bidi runs (`without_bidi_runs`: a matched span's or a snippet's override
+    turned newsmon's own words after it around), escaped for mrkdwn (`escape`, `inert`), then
+    clipped to `limit` characters as Slack counts them (`slack_len`), never inside an entity:
+    clipped first, ``&`` → ``&amp;`` could push a section past Slack's limit, and 2,900 emoji
+    are 5,800 of Slack's characters."""
+    escaped = escape(inert(without_bidi_runs(text)))
     if slack_len(escaped) <= limit:
         return escaped
     if limit <= 0:

@@ -1,0 +1,46 @@
+"""What a reader sees, as the fake Slack receives an alert through the real slack_sdk client:
+a stranger's text cannot reorder newsmon's own words around it, and a long title is cut
+between the characters a reader sees (grapheme clusters), never inside one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from newsmon.alerts import build_message
+from newsmon.corpus.records import StoredMatch
+from newsmon.slack import SlackWebSender
+from tests.support.fake_slack import FakeSlack
+from tests.unit.test_alerts import job
+
+# Bidi embeddings, overrides and isolates: each runs on until the end of its paragraph.
+BIDI_RUNS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def texts(post: dict[str, Any]) -> list[str]:
+    out = [post["text"]]
+    for block in post["blocks"]:
+        if "text" in block:
+            out.append(block["text"]["text"])
+        out += [e["text"] for e in block.get("elements", [])]
+    return out
+
+
+def test_a_strangers_bidi_controls_in_terms_and_snippet_reorder_nothing_slack_shows(
+    slack: FakeSlack,
+) -> None:
+    # an evidence row stored before labels shows the span the text held: a right-to-left
+    # override there turned "and 1 more" and the next term around; the snippet's ran to its end
+    hits = [
+        {"term": "open source", "matched": "\u202eopen source", "field": "body"},
+        {"term": "github", "matched": "GitHub\u2067", "field": "body"},
+    ]
+    snippet = "The code \u202eis on GitHub\u2066 under MIT \u202d(really)"
+    alert = replace(job(), matches=[StoredMatch("open-source", 6, hits, snippet)])
+    SlackWebSender(slack.token, base_url=slack.api_url).post(build_message(alert))
+    [post] = slack.posts
+    shown = texts(post)
+    assert not [t for t in shown if BIDI_RUNS.search(t)], shown
+    assert "Matched: `open source`, `GitHub`" in shown
+    assert "> The code is on GitHub under MIT (really)" in shown
