@@ -8,6 +8,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import regex
+
 from newsmon.alerts import build_message
 from newsmon.corpus.records import StoredMatch
 from newsmon.slack import SlackWebSender
@@ -44,3 +46,30 @@ def test_a_strangers_bidi_controls_in_terms_and_snippet_reorder_nothing_slack_sh
     assert not [t for t in shown if BIDI_RUNS.search(t)], shown
     assert "Matched: `open source`, `GitHub`" in shown
     assert "> The code is on GitHub under MIT (really)" in shown
+
+
+FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme, 7 code points
+
+
+def graphemes(text: str) -> list[str]:
+    return list(regex.findall(r"\X", text))
+
+
+def test_a_long_title_is_cut_between_the_characters_a_reader_sees(slack: FakeSlack) -> None:
+    titles = [
+        FAMILY * 100,  # emoji joined by ZWJ: cut inside, a family shows as two women
+        "Cafe\u0301" * 100,  # a combining accent: cut before it, "Café" shows as "Cafe"
+        "\u1112\u1161\u11ab\u1100\u116e\u11a8 " * 100,  # 한국 in conjoining jamo (NFD)
+        "\U0001f1f0\U0001f1f7" * 200,  # flags: cut between a pair, a lone regional letter
+    ]
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    for n, title in enumerate(titles):
+        sender.post(build_message(replace(job(title=title), id=n + 1)))
+    assert len(slack.posts) == len(titles)
+    whole = [set(graphemes(title)) for title in titles]
+    for post, seen in zip(slack.posts, whole, strict=True):
+        label = post["blocks"][0]["text"]["text"].split("|", 1)[1].removesuffix(">*")
+        notification = post["text"].removeprefix("[open-source] ").removesuffix(" (frontier-wire)")
+        for cut in (label, notification):
+            assert cut.endswith("…")
+            assert set(graphemes(cut[:-1].rstrip())) <= seen, cut[-12:]

@@ -215,3 +215,10 @@ def test_a_title_cannot_turn_the_source_it_is_shown_with_around(control: str) ->
     assert message.text.endswith(
         "Breaking )sretueR( \u200f\u05e9\u05dc\u05d5\u05dd\u200e (frontier-wire)"
     )
+
+
+def test_a_title_cut_between_graphemes_keeps_a_whole_cluster_longer_than_the_room() -> None:
+    from newsmon.alerts import clip
+
+    assert clip("Cafe\u0301 au lait", 5) == "Caf…"  # not "Cafe…": the accent went with its e
+    assert clip("e" + "\u0301" * 20, 5) == "e\u0301\u0301\u0301…"  # one cluster: cut as is
