@@ -354,10 +354,19 @@ def build_reply(job: ReplyJob) -> Message:
     source = clip_escaped(" ".join(job.source.split()), MAX_TERM_CHARS)
     text = f"Also reported by {source}: <{link_url(job.url)}>"
     shown_url = without_bidi_runs(without_user(job.url))  # as in a title and a link
-    fallback = clip_escaped(f"Also reported by {job.source}: {shown_url}", MAX_FALLBACK_CHARS)
+    story = _story(job)
+    about = f"{story} ({shown_url})" if story else shown_url
+    fallback = clip_escaped(f"Also reported by {job.source}: {about}", MAX_FALLBACK_CHARS)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     marker = Marker(REPLY_EVENT, str(job.id))
     return Message(job.post_channel, fallback, blocks, marker, thread_ts=job.thread_ts)
+
+
+def _story(job: ReplyJob) -> str:
+    """The story's title as a reply's notification names it ("" when it shows nothing): the
+    notification a thread's followers get, and a screen reader's text, said only which source
+    and link, not which of the day's stories."""
+    return clip(shown_title(job.title, ""), MAX_TITLE_CHARS)
 
 
 def _grouped_reply(job: ReplyJob) -> Message:
@@ -376,6 +385,8 @@ def _grouped_reply(job: ReplyJob) -> Message:
         shown.append(piece)
     names = [" ".join(j.source.split()) for j in jobs[: len(shown)]]
     text, fallback = head + _listed(shown, len(jobs)), head + _listed(names, len(jobs))
+    story = _story(job)
+    fallback += f": {story}" if story else ""
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     marker = Marker(REPLY_EVENT, str(job.id), tuple(str(j.id) for j in job.also))
     return Message(

@@ -10,8 +10,8 @@ from typing import Any
 
 import regex
 
-from newsmon.alerts import build_message
-from newsmon.corpus.records import StoredMatch
+from newsmon.alerts import build_message, build_reply
+from newsmon.corpus.records import ReplyJob, StoredMatch
 from newsmon.slack import SlackWebSender
 from tests.support.fake_slack import FakeSlack
 from tests.unit.test_alerts import job
@@ -73,3 +73,21 @@ def test_a_long_title_is_cut_between_the_characters_a_reader_sees(slack: FakeSla
         for cut in (label, notification):
             assert cut.endswith("…")
             assert set(graphemes(cut[:-1].rstrip())) <= seen, cut[-12:]
+
+
+def test_a_thread_replys_notification_names_the_story_it_is_about(slack: FakeSlack) -> None:
+    # a reply's text is what a thread's followers get as a push notification and a screen
+    # reader reads: "Also reported by wire-a: https://…" did not say which of the day's stories
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    title = "정부, AI 기본법 시행령 공개 \u202e… 오픈소스 모델 규제 완화"
+    parent = sender.post(build_message(job(title=title)))
+    assert parent.ts is not None
+    one = ReplyJob(5, 1, "#ai-open-source", parent.ts, "wire-a", "https://a.example/1", title, 0)
+    two = replace(one, id=6, source="wire-b", url="https://b.example/2")
+    sender.post(build_reply(one))
+    sender.post(build_reply(replace(one, also=(two,))))
+    shown = "정부, AI 기본법 시행령 공개 … 오픈소스 모델 규제 완화"
+    assert [r["text"] for r in slack.replies()] == [
+        f"Also reported by wire-a: {shown} (https://a.example/1)",
+        f"Also reported by wire-a and wire-b: {shown}",
+    ]
