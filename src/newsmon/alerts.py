@@ -15,6 +15,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
 
+import regex
+
 from newsmon.bounds import INVISIBLE, clean_text
 from newsmon.config import SlackConfig
 from newsmon.corpus.records import WEBHOOK_CHANNEL, AlertJob, ReplyJob
@@ -160,15 +162,35 @@ def link_url(url: str) -> str:
     return linked
 
 
+_GRAPHEME = regex.compile(r"\X")
+
+
+def grapheme_cut(text: str, end: int) -> int:
+    """`end`, moved back to the start of the character a reader sees (grapheme cluster) it falls
+    in: a cut inside one showed a family emoji as two women, "Café" as "Cafe", 한 as 하 (in
+    conjoining jamo) and a flag as a lone letter. One cluster longer than `end` is cut as is."""
+    if end >= len(text):
+        return len(text)
+    for found in _GRAPHEME.finditer(text):
+        if found.end() > end:
+            return found.start() or end
+    return end
+
+
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """`text` in at most `limit` code points, "…" last when cut, never inside a grapheme."""
+    if len(text) <= limit:
+        return text
+    return text[: grapheme_cut(text, limit - 1)].rstrip() + "…"
 
 
 def clip_escaped(text: str, limit: int) -> str:
-    """`text` escaped for mrkdwn (`escape`, `inert`), then clipped to `limit` characters as Slack
-    counts them (`slack_len`), never inside an entity: clipped first, ``&`` → ``&amp;`` could
-    push a section past Slack's limit, and 2,900 emoji are 5,800 of Slack's characters."""
-    escaped = escape(inert(text))
+    """`text` without bidi runs (`without_bidi_runs`: a matched span's or a snippet's override
+    turned newsmon's own words after it around), escaped for mrkdwn (`escape`, `inert`), then
+    clipped to `limit` characters as Slack counts them (`slack_len`), never inside an entity
+    or a grapheme: clipped first, ``&`` → ``&amp;`` could push a section past Slack's limit,
+    and 2,900 emoji are 5,800 of Slack's characters."""
+    escaped = escape(inert(without_bidi_runs(text)))
     if slack_len(escaped) <= limit:
         return escaped
     if limit <= 0:
@@ -180,7 +202,7 @@ def clip_escaped(text: str, limit: int) -> str:
         if size > room:
             break
         end += 1
-    cut = escaped[:end]
+    cut = escaped[: grapheme_cut(escaped, end)]
     amp = cut.rfind("&", len(cut) - 4)
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
@@ -332,10 +354,19 @@ def build_reply(job: ReplyJob) -> Message:
     source = clip_escaped(" ".join(job.source.split()), MAX_TERM_CHARS)
     text = f"Also reported by {source}: <{link_url(job.url)}>"
     shown_url = without_bidi_runs(without_user(job.url))  # as in a title and a link
-    fallback = clip_escaped(f"Also reported by {job.source}: {shown_url}", MAX_FALLBACK_CHARS)
+    story = _story(job)
+    about = f"{story} ({shown_url})" if story else shown_url
+    fallback = clip_escaped(f"Also reported by {job.source}: {about}", MAX_FALLBACK_CHARS)
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     marker = Marker(REPLY_EVENT, str(job.id))
     return Message(job.post_channel, fallback, blocks, marker, thread_ts=job.thread_ts)
+
+
+def _story(job: ReplyJob) -> str:
+    """The story's title as a reply's notification names it ("" when it shows nothing): the
+    notification a thread's followers get, and a screen reader's text, said only which source
+    and link, not which of the day's stories."""
+    return clip(shown_title(job.title, ""), MAX_TITLE_CHARS)
 
 
 def _grouped_reply(job: ReplyJob) -> Message:
@@ -354,6 +385,8 @@ def _grouped_reply(job: ReplyJob) -> Message:
         shown.append(piece)
     names = [" ".join(j.source.split()) for j in jobs[: len(shown)]]
     text, fallback = head + _listed(shown, len(jobs)), head + _listed(names, len(jobs))
+    story = _story(job)
+    fallback += f": {story}" if story else ""
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     marker = Marker(REPLY_EVENT, str(job.id), tuple(str(j.id) for j in job.also))
     return Message(

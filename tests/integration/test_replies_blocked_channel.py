@@ -43,6 +43,8 @@ def test_a_channel_with_only_replies_waiting_is_probed_with_a_reply(
         assert (outcome.replies_sent, outcome.blocked) == (2, {})
         assert ctx.store.outbox.channel_blocks() == {}
         # the story's two copies waited together: one reply names both
-        assert [r["text"] for r in slack.replies()] == ["Also reported by wire-a and wire-b"]
+        assert [r["text"] for r in slack.replies()] == [
+            "Also reported by wire-a and wire-b: Story 0 for #news"
+        ]
     finally:
         ctx.close()

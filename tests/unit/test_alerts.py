@@ -215,3 +215,31 @@ def test_a_title_cannot_turn_the_source_it_is_shown_with_around(control: str) ->
     assert message.text.endswith(
         "Breaking )sretueR( \u200f\u05e9\u05dc\u05d5\u05dd\u200e (frontier-wire)"
     )
+
+
+def test_a_title_cut_between_graphemes_keeps_a_whole_cluster_longer_than_the_room() -> None:
+    from newsmon.alerts import clip
+
+    assert clip("Cafe\u0301 au lait", 5) == "Caf…"  # not "Cafe…": the accent went with its e
+    assert clip("e" + "\u0301" * 20, 5) == "e\u0301\u0301\u0301…"  # one cluster: cut as is
+
+
+def test_the_console_shows_a_strangers_text_without_what_a_terminal_acts_on() -> None:
+    import io
+    import re
+    from dataclasses import replace
+
+    # a JSON Feed title may hold any control ("\u001b" is valid JSON), XML allows C1 (U+009B
+    # is CSI to an 8-bit terminal): printed as written, ESC[2J cleared the operator's screen,
+    # OSC 52 wrote the clipboard, a right-to-left override ran backwards into the link line
+    title = "Regulators \x1b[2J\x1b]52;c;ZXZpbA==\x07open \u009b1Aan AI \u202einquiry"
+    snippet = "The inquiry\x1b[8m hidden\x1b[0m \u2067opens today"
+    alert = replace(job(title=title), matches=[StoredMatch("policy", 5, [], snippet)])
+    out = io.StringIO()
+    ConsoleSender(out).post(build_message(alert))
+    printed = out.getvalue()
+    assert not re.findall("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", printed)
+    assert (
+        "open" in printed and "an AI inquiry" in printed and "https://ex.com/a?x=1&y=2" in printed
+    )
+    assert "The inquiry" in printed and "opens today" in printed

@@ -25,7 +25,7 @@ def test_three_copies_are_one_reply_listing_them_all() -> None:
         "Also reported by <https://1.example/copy|wire 1>, <https://2.example/copy|wire 2> "
         "and <https://3.example/copy|wire 3>"
     )
-    assert message.text == "Also reported by wire 1, wire 2 and wire 3"
+    assert message.text == "Also reported by wire 1, wire 2 and wire 3: A story"
     assert message.thread_ts == "1.2" and limit_violations(message) == []
 
 
@@ -34,7 +34,7 @@ def test_copies_with_long_links_fit_one_section_and_the_rest_are_counted() -> No
     text = message.blocks[0]["text"]["text"]
     assert limit_violations(message) == []
     assert text.endswith(" and 49 more")  # one 1,900-character link fills the section
-    assert message.text.endswith("and 49 more")
+    assert message.text.endswith("and 49 more: A story")
 
 
 def test_the_metadata_names_every_reply_the_message_stands_for() -> None:

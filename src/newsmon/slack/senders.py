@@ -32,6 +32,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from newsmon.alerts import Marker, Message
+from newsmon.bounds import one_line
 from newsmon.channels import is_channel_id
 from newsmon.config import Secrets, SlackConfig
 from newsmon.slack.errors import (
@@ -475,15 +476,19 @@ class ConsoleSender:
     def post(self, message: Message) -> Posted:
         stream = self._stream or sys.stdout
         arrow = "reply" if message.thread_ts else "alert"
-        lines = [f"── {arrow} → {message.channel}"]
+        lines: list[str] = []
         for block in message.blocks:
             if block["type"] == "section":
-                text = _LINK.sub(lambda m: f"{m.group(2)}\n   {m.group(1)}", block["text"]["text"])
+                text = _LINK.sub(lambda m: f"{m.group(2)}\n{m.group(1)}", block["text"]["text"])
                 text = _BARE_LINK.sub(lambda m: m.group(1), text)
-                lines.append("   " + text.strip("*"))
+                lines += text.strip("*").split("\n")
             elif block["type"] == "context":
-                lines.append("   " + " ".join(e["text"] for e in block["elements"]))
-        print(html.unescape("\n".join(lines)), file=stream, flush=True)
+                lines.append(" ".join(e["text"] for e in block["elements"]))
+        # each line as printable text: a stranger's ESC[2J, OSC 52 or C1 CSI in a title or
+        # snippet reached the operator's terminal, which acted on it
+        shown = [f"── {arrow} → {one_line(message.channel)}"]
+        shown += ["   " + one_line(html.unescape(line)) for line in lines]
+        print("\n".join(shown), file=stream, flush=True)
         return Posted()
 
     def find(
