@@ -13,6 +13,7 @@ import pytest
 
 from newsmon.devsite import SiteServer, serve
 from tests.integration.test_fetching import BODY, articles, rss, run_pass, site_config
+from tests.support.configs import make_config
 
 # Three stories of one section, each on open source, none a copy of another.
 STORIES = [
@@ -137,3 +138,44 @@ def test_an_item_listed_twice_is_one_story(tmp_path: Path, site: SiteServer) -> 
     config = site_config(tmp_path, site, {"cms": "/feed.xml"}, allow_private_networks=True)
     first = run_pass(config)["cms"]
     assert (first.entries, first.new_articles, first.alerts_queued) == (1, 1, 1), first
+
+
+PLAIN = (
+    "메타가 새 언어모델 라마 4를 내놓았다. 회사는 이번 모델이 이전 모델보다 추론 속도가 두 배 "
+    "빠르고, 한국어와 일본어 성능이 크게 좋아졌다고 설명했다. 출시 행사는 캘리포니아 본사에서 "
+    "열렸고, 개발자 수백 명이 참석했다. 회사 관계자는 앞으로 더 많은 언어를 지원하겠다고 말했다."
+)
+OPEN = PLAIN + (
+    " 메타는 이날 라마 4의 가중치를 오픈소스 라이선스로 공개해 누구나 내려받아 쓸 수 있게 했다."
+    " 오픈소스 커뮤니티는 공개된 가중치로 미세조정 모델을 잇달아 내놓고 있다."
+)
+
+
+def test_an_edit_that_makes_a_silent_story_match_announces_it_once(
+    tmp_path: Path, site: SiteServer, db_url: str
+) -> None:
+    """A story stored without a topic (no alert) whose publisher then edits it into one (the
+    weights are released as open source): the edit updated it in place and, edits never
+    alerting, the story was never announced. It is announced once, as a page read at last is;
+    a story announced already is not again."""
+    root = Path(site.root)
+    (root / "story.html").write_text(f"<html><body><article><p>{PLAIN}</p></article></body></html>")
+    page = f"{site.base}/story.html"
+    guid = '<guid isPermaLink="false">llama-4</guid>'
+
+    def item(title: str) -> str:
+        return f"<item><title>{title}</title><link>{page}</link>{guid}<description>{title}</description></item>"
+
+    publish(site, item("메타, 라마 4 출시"))
+    config = make_config(
+        tmp_path, feeds=[("meta", "/feed.xml")], base=site.base, database_url=db_url
+    )
+    first = run_pass(config)["meta"]
+    assert (first.new_articles, first.alerts_queued) == (1, 0), first
+    (root / "story.html").write_text(f"<html><body><article><p>{OPEN}</p></article></body></html>")
+    publish(site, item("메타, 라마 4 출시…가중치 오픈소스로 공개"))
+    edited = run_pass(config, force=True)["meta"]
+    assert (edited.updated, edited.alerts_queued) == (1, 1), edited
+    publish(site, item("메타, 라마 4 출시…가중치 오픈소스 공개"))  # edited again: announced already
+    again = run_pass(config, force=True)["meta"]
+    assert (again.updated, again.alerts_queued) == (1, 0), again

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from newsmon import poll
 from newsmon.config import Config, FeedConfig
+from newsmon.corpus.edits import Edited
 from newsmon.corpus.records import (
     TEASER_SOURCES,
     AlertStatus,
@@ -451,9 +452,11 @@ async def revisit_known(
             analysis = await analyse_page(
                 ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
             )
-            outcome.updated += await asyncio.to_thread(
+            edited = await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )
+            outcome.updated += edited.changed
+            outcome.alerts_queued += edited.alerts_queued
         except NoTimeForWork:  # the fingerprint stays old: the next pass re-reads it
             outcome.entries_late += 1
         except Exception as exc:
@@ -472,12 +475,21 @@ def _apply_edit(
     analysis: PageAnalysis,
     stored: KnownArticle,
     now: datetime,
-) -> bool:
+) -> Edited:
     changed = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a page that yields no article text now must not replace the body it had
     source = analysis.extracted.source
     keep_body = source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
     matches = analysis.matches
+    # a silent story the edit gave a topic is announced (`edits.announce_edit`)
+    channels, status, note = alert_plan(ctx, matches, changed.published_at, now)
     return ctx.store.update_article(
-        stored.id, changed, to_stored(matches), ctx.rules.version, keep_body=keep_body
+        stored.id,
+        changed,
+        to_stored(matches),
+        ctx.rules.version,
+        keep_body=keep_body,
+        alerts=channels,
+        alert_status=status,
+        alert_hold=note,
     )
