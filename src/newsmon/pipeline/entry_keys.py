@@ -78,16 +78,21 @@ def _identity(entry: FeedEntry, feed: str) -> str:
 def _told_apart(
     identity: str, group: Sequence[tuple[FeedEntry, str | None]], feed: str
 ) -> tuple[dict[str, FeedEntry], bool]:
-    """The group's items by a key each: one per text (the first of its listings). Their GUIDs
-    name them when each has its own (an edited item keeps its key; said by the flag), else
-    their text does."""
+    """The group's items by a key each: one per text (the first of its listings), or without
+    GUIDs of their own, per title. Their GUIDs name them when each has its own (an edited item
+    keeps its key; said by the flag), else their text does."""
     by_text: dict[str, FeedEntry] = {}
     for entry, _ in group:
         by_text.setdefault(_text_key(entry, feed), entry)
-    if len(by_text) == 1:
-        return {identity: group[0][0]}, False
     guids = [e.guid for e in by_text.values()]
     own_guids = all(guids) and len(set(guids)) == len(guids)
+    if not own_guids:  # without GUIDs of their own, one title is one item (a summary cut once)
+        by_title: dict[str, tuple[str, FeedEntry]] = {}
+        for key, entry in by_text.items():
+            by_title.setdefault(entry_identity(None, feed, None, entry.key_text()[0]), (key, entry))
+        by_text = dict(by_title.values())
+    if len(by_text) == 1:
+        return {identity: group[0][0]}, False
     apart = {}
     for text_key, entry in by_text.items():
         if "://" not in identity:  # no link: the entry's text, as an entry without a GUID
