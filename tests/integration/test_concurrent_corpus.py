@@ -169,7 +169,7 @@ def test_an_edit_during_a_prune_leaves_the_article_marked_as_its_bands_are(
         lambda: one.retention.drop_old_bands(utcnow() + timedelta(days=1), 10),
         lambda: two.update_article(stored.id, edited),
     )
-    assert changed
+    assert changed.changed
     with one.session() as s:
         dropped = s.scalar(select(ArticleRow.bands_dropped_at).where(ArticleRow.id == stored.id))
         bands = s.scalar(

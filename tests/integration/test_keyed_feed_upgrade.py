@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from newsmon.devsite import serve
-from newsmon.pipeline import Context, FeedOutcome, feed_pass, process_feed
+from newsmon.pipeline import Context, FeedOutcome, entry_keys, process_feed
 from tests.integration.test_fetch_boundary import story
 from tests.support.configs import make_config
 
@@ -83,7 +83,7 @@ def test_stories_stored_with_the_key_before_the_upgrade_are_not_announced_again(
                 ctx.close()
 
         with monkeypatch.context() as old:  # the newsmon before: entries kept the feed's key
-            old.setattr(feed_pass, "_without_feed_key", lambda entry, _url: entry)
+            old.setattr(entry_keys, "_without_feed_key", lambda entry, _url: entry)
             before = one_pass()
         assert before.ok and before.new_articles == 2, before
         alerts = _count(db_url, "alerts")

@@ -93,7 +93,7 @@ def check_index_retention(store: Store) -> None:
     edited = new_article(
         "https://a.example/1", STORY.replace("Paragraph 2:", "Paragraph 2, corrected:"), signed=True
     )
-    assert store.update_article(head.id, edited) is True
+    assert store.update_article(head.id, edited).changed is True
     assert band_rows(store, head.id) == 2 * BANDS  # its signature's bands and its lead's
     assert store.retention.count_old_indexed(before) == 1
     assert prune_index(store, 30, now, 0).dropped == 1 and band_rows(store, head.id) == 0

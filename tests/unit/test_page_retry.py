@@ -189,7 +189,7 @@ def test_a_body_an_edit_replaced_meanwhile_is_left_alone(store: Store) -> None:
     first = teaser(store, URL, "A lab shipped a model.")
     [due] = store.pages_to_retry(desk(store), NOW, 10)
     edited = new_article(URL, "The publisher's edit.", signed=True, text_source="page")
-    assert store.update_article(first, edited, [], "v1") is True
+    assert store.update_article(first, edited, [], "v1").changed is True
     recovered = store.recover_page(
         first, due.text, read(URL), [OPEN], "v1", {"#os": ["open-source"]}
     )
@@ -200,7 +200,7 @@ def test_a_body_an_edit_replaced_meanwhile_is_left_alone(store: Store) -> None:
 def test_an_edit_that_stored_this_article_first_does_not_silence_it(store: Store) -> None:
     first = teaser(store, URL, "A lab shipped a model.")
     [due] = store.pages_to_retry(desk(store), NOW, 10)
-    assert store.update_article(first, read(URL), [], "v1") is True  # same pass, same page
+    assert store.update_article(first, read(URL), [], "v1").changed is True  # same pass, same page
     recovered = store.recover_page(
         first, due.text, read(URL), [OPEN], "v1", {"#os": ["open-source"]}
     )

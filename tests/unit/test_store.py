@@ -306,7 +306,7 @@ def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) ->
     )
     edited = STORY.replace("Paragraph 3:", "Paragraph 3, corrected:")
     changed = signed("https://a.example/1", edited, title="New headline", entry_fingerprint="f2")
-    assert store.update_article(first.id, changed, [], "v1") is True
+    assert store.update_article(first.id, changed, [], "v1").changed is True
     [view] = store.list_articles()
     assert view.title == "New headline" and "corrected" in view.text
     assert store.matches_of(first.id) == [] and len(store.pending_alerts(10)) == 1
@@ -314,7 +314,7 @@ def test_an_edited_article_is_updated_in_place_without_alerting(store: Store) ->
         store.known_articles(["https://a.example/1"])["https://a.example/1"].entry_fingerprint
         == "f2"
     )
-    assert store.update_article(first.id, changed, [], "v1") is False  # nothing new
+    assert store.update_article(first.id, changed, [], "v1").changed is False  # nothing new
     # the index follows the new text: a copy of the edit finds it, no stale bands remain
     copy = store.add_article(signed("https://b.example/2", edited))
     assert copy.duplicate_of == first.id and copy.duplicate_reason is DuplicateReason.HASH
@@ -334,7 +334,7 @@ def test_a_short_item_is_found_by_its_body_and_reindexed_when_edited(store: Stor
     assert (copy.duplicate_of, copy.duplicate_reason) == (head.id, DuplicateReason.SHORT)
     assert copy.similarity == 1.0
     changed = signed("https://a.example/1", f"Faster licences\n{fixed}", title="Faster licences")
-    assert store.update_article(head.id, changed) is True
+    assert store.update_article(head.id, changed).changed is True
     assert head_bands(store, head.id) == BANDS  # the old body's keys went (no lead: too short)
     # the copy still carries the first version to its cluster; the edit is found as well
     old = store.find_cluster(
@@ -346,7 +346,7 @@ def test_a_short_item_is_found_by_its_body_and_reindexed_when_edited(store: Stor
     # a new headline alone (the page could not be read) re-indexes the body under it: the
     # first line is no longer the headline, so the body and its 42 keys change
     retitled = signed("https://a.example/1", "", title="Licences faster")
-    assert store.update_article(head.id, retitled, keep_body=True) is True
+    assert store.update_article(head.id, retitled, keep_body=True).changed is True
     assert head_bands(store, head.id) == 2 * BANDS  # body and lead
 
 
@@ -457,7 +457,7 @@ def test_a_silent_cluster_speaks_through_its_first_matching_copy(store: Store) -
 def test_an_edit_read_without_page_text_changes_only_the_title(store: Store) -> None:
     first = store.add_article(signed("https://a.example/1", STORY, entry_fingerprint="f1"))
     teaser = signed("https://a.example/1", "Short summary.", title="New", entry_fingerprint="f2")
-    assert store.update_article(first.id, teaser, keep_body=True) is True
+    assert store.update_article(first.id, teaser, keep_body=True).changed is True
     [view] = store.list_articles()
     assert view.title == "New" and view.text == STORY
     known = store.known_articles(["https://a.example/1"])["https://a.example/1"]

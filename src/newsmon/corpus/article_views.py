@@ -52,13 +52,16 @@ class ArticleViews:
                         ArticleRow.entry_fingerprint,
                         ArticleRow.text_source,
                         ArticleRow.long_url,
+                        ArticleRow.guid,
                     ).where(ArticleRow.canonical_url.in_(chunk))
                 ):
                     link = row[6] or row[3]  # the whole link, when `url` holds its start
                     for want in wanted.get(row[0], ()):
                         # a row under the key's own stored form wins over an earlier key's
                         if (want.own or want.asked not in found) and stands_for(want, link):
-                            found[want.asked] = KnownArticle(row[1], row[2], link, row[4], row[5])
+                            found[want.asked] = KnownArticle(
+                                row[1], row[2], link, row[4], row[5], row[7]
+                            )
         return found
 
     def cluster(self, article_id: int) -> ClusterView | None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
+from newsmon.corpus.edits import Edited, announce_edit, set_body
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import Hold
 from newsmon.corpus.outbox import (
@@ -209,20 +210,24 @@ class Articles:
         rules_version: str = "",
         *,
         keep_body: bool = False,
-    ) -> bool:
+        alerts: Mapping[str, Sequence[str]] | None = None,
+        alert_status: AlertStatus = AlertStatus.PENDING,
+        alert_hold: Hold | None = None,
+    ) -> Edited:
         """The publisher edited a stored article (same URL): update it in place.
 
         Title, body, hash, signature and its bands follow the new version; the article keeps
-        its identity and its cluster, a head's matches follow the new text, and no alert is
-        queued (the story was announced already). `keep_body` updates the title only (the
-        page could not be read this time). Returns whether the text or title changed.
+        its identity and its cluster, a head's matches follow the new text, and its `alerts`
+        are queued in the channels the story has had none in (`edits.announce_edit`: a
+        silent story the edit gave a topic). `keep_body` updates the title only (the page
+        could not be read this time).
         """
         new_keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
             self._lock_story(s, changed.content_hash, new_keys)
             row = self._hold_article(s, article_id)
             if row is None:
-                return False
+                return Edited(False)
             if keep_body:
                 edited = row.title != changed.title
                 row.entry_fingerprint = changed.entry_fingerprint
@@ -230,20 +235,23 @@ class Articles:
                     # the headline decides what a short item's body is
                     self._reindex_short_body(s, row, changed.title, row.text)
                     row.title, row.updated_at = changed.title, utcnow()
-                return edited
+                return Edited(edited)
             edited = (row.title, row.text) != (changed.title, changed.text)
             row.entry_fingerprint = changed.entry_fingerprint
             if not edited:
-                return False
+                return Edited(False)
             self._drop_bands(s, row)
             row.title = changed.title
-            self._set_body(row, changed)
+            set_body(row, changed)
             self._add_bands(s, row, new_keys, reindex=True)
             if row.duplicate_of_id is None:
                 s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
                 s.flush()
                 s.add_all(_match_rows(row.id, matches, rules_version))
-            return True
+                s.flush()
+                news = announce_edit(self._db, s, row.id, alerts or {}, alert_status, alert_hold)
+                return Edited(True, news)
+            return Edited(True)
 
     @staticmethod
     def _reindex_short_body(
@@ -313,7 +321,7 @@ class Articles:
                         row.duplicate_of_id = head
                         row.duplicate_reason, row.similarity = cluster.reason, cluster.similarity
                         joined = True
-            self._set_body(row, changed)
+            set_body(row, changed)
             row.language = changed.language
             self._add_bands(s, row, keys, reindex=True)
             s.flush()
@@ -336,16 +344,6 @@ class Articles:
             s.add_all(new_alerts)
             queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
             return RecoveredPage(True, queued, row.duplicate_of_id, joined)
-
-    @staticmethod
-    def _set_body(row: ArticleRow, changed: NewArticle) -> None:
-        """The body and what is computed from it follow `changed` (the caller reindexes)."""
-        row.text, row.text_source = changed.text, changed.text_source
-        row.extraction_note = changed.extraction_note
-        row.content_hash = changed.content_hash
-        row.minhash = changed.signature.values if changed.signature else None
-        row.minhash_scheme = changed.signature.scheme if changed.signature else None
-        row.updated_at = utcnow()
 
     @staticmethod
     def _has_copies(s: Session, head_id: int) -> bool:

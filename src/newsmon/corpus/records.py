@@ -106,8 +106,7 @@ class NewArticle:
     content_hash: str | None
     signature: Signature | None = None
     entry_fingerprint: str | None = None
-    # The page was requested and could not be downloaded; after a soft failure, when to try
-    # it again.
+    # The page was requested and could not be downloaded; after a soft failure, when to retry.
     page_failed: bool = False
     page_retry_at: datetime | None = None
 
@@ -229,13 +228,14 @@ class StoredArticle:
 
 @dataclass(frozen=True)
 class KnownArticle:
-    """What the pipeline needs to know about an already stored URL."""
+    """What the pipeline needs to know about an already stored URL (`guid`: its entry's)."""
 
     id: int
     feed_id: int | None
     url: str
     entry_fingerprint: str | None
     text_source: str = "page"
+    guid: str | None = None
 
 
 @dataclass(frozen=True)

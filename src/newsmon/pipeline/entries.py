@@ -11,6 +11,7 @@ from datetime import datetime
 
 from newsmon import poll
 from newsmon.config import Config, FeedConfig
+from newsmon.corpus.edits import Edited
 from newsmon.corpus.records import (
     TEASER_SOURCES,
     AlertStatus,
@@ -318,14 +319,14 @@ async def process_entry(
     deferred = False
     try:
         try:
-            if not entry.link or item_of(entry.link, items):
+            if not entry.link or item_of(entry.link, items) or item_of(url, items):
                 raise _NoLink
             async with fetcher.turns.turn(entry.link, deadline, budget):
                 result = await through(await fetch_page(ctx, fetcher, entry.link))
         except (OutOfTime, _NoLink) as why:
             deferred = isinstance(why, OutOfTime)
             async with fetcher.pages_in_hand:  # a teaser's analysis, like a page's, in turn
-                result = await through(_unfetched(entry, feed, home_url, why))
+                result = await through(_unfetched(entry, url, feed, home_url, why))
     except NoTimeForWork:  # not stored: the whole entry waits for the next pass
         outcome.entries_late += 1
         return
@@ -342,24 +343,25 @@ class _NoLink(Exception):
 
 
 def _unfetched(
-    entry: FeedEntry, feed: FeedConfig, home_url: str | None, why: Exception
+    entry: FeedEntry, url: str, feed: FeedConfig, home_url: str | None, why: Exception
 ) -> FetchResult:
     """The page of an entry that was not requested: it has no link, its link is an item of a
     digest (`urls.item_of`), or its turn never came."""
     if isinstance(why, OutOfTime) and entry.link:
         return FetchResult(entry.link, entry.link, failure=FailureKind.DEFERRED, error=str(why))
     if entry.link:
-        return part_of_page(entry.link)
+        return part_of_page(entry.link, url)
     home = home_url or feed.url  # the entry is its own text; point readers at the feed's site
     return FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
 
 
-def part_of_page(link: str) -> FetchResult:
+def part_of_page(link: str, key: str) -> FetchResult:
     """An entry linked to an item of a page its feed links several items of (`digest#item-2`,
-    `thread#post-7`): the page holds every item (its text would make each item a copy of the
-    others and give it their topics), so it is not requested and the entry's own text is the
-    item."""
-    why = f"the link is item #{anchor(link)[:100]} of a page: the entry's own text is the item"
+    `thread#post-7`, or one link for several entries: `key`, its identity, names its item):
+    the page holds every item (its text would make each item a copy of the others and give it
+    their topics), so it is not requested and the entry's own text is the item."""
+    name = anchor(link) or anchor(key)
+    why = f"the link is item #{name[:100]} of a page: the entry's own text is the item"
     return FetchResult(link, link, failure=FailureKind.NO_LINK, error=why)
 
 
@@ -424,9 +426,9 @@ async def revisit_known(
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
         try:
-            if item_of(link, items):  # an item of a digest: its edit is in its own text
+            if item_of(link, items) or item_of(url, items):  # a digest's: in its own text
                 async with fetcher.pages_in_hand:
-                    await apply(url, entry, stored, link, part_of_page(link))
+                    await apply(url, entry, stored, link, part_of_page(link, url))
                 return
             await reread_in_turn(url, entry, stored, link)
         except OutOfTime:  # not requested: the fingerprint stays old, so a later pass tries
@@ -450,9 +452,11 @@ async def revisit_known(
             analysis = await analyse_page(
                 ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
             )
-            outcome.updated += await asyncio.to_thread(
+            edited = await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )
+            outcome.updated += edited.changed
+            outcome.alerts_queued += edited.alerts_queued
         except NoTimeForWork:  # the fingerprint stays old: the next pass re-reads it
             outcome.entries_late += 1
         except Exception as exc:
@@ -471,12 +475,21 @@ def _apply_edit(
     analysis: PageAnalysis,
     stored: KnownArticle,
     now: datetime,
-) -> bool:
+) -> Edited:
     changed = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a page that yields no article text now must not replace the body it had
     source = analysis.extracted.source
     keep_body = source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
     matches = analysis.matches
+    # a silent story the edit gave a topic is announced (`edits.announce_edit`)
+    channels, status, note = alert_plan(ctx, matches, changed.published_at, now)
     return ctx.store.update_article(
-        stored.id, changed, to_stored(matches), ctx.rules.version, keep_body=keep_body
+        stored.id,
+        changed,
+        to_stored(matches),
+        ctx.rules.version,
+        keep_body=keep_body,
+        alerts=channels,
+        alert_status=status,
+        alert_hold=note,
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from newsmon import poll
@@ -15,18 +14,18 @@ from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
 from newsmon.corpus.schema import MAX_URL
-from newsmon.dedup import entry_identity
 from newsmon.feed_twins import configured_twins
-from newsmon.feeds import FeedEntry, FeedParseError
+from newsmon.feeds import FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.bookkeeping import best_effort
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
+from newsmon.pipeline.entry_keys import Identified, identify, known_articles, wanted
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.turns import NoTimeForWork, deadline_in
-from newsmon.urls import pages_of_items, shown_url, without_credentials, without_keys_of
+from newsmon.urls import shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
@@ -160,24 +159,12 @@ async def process_feed(
         line = f"{parsed.unreadable} of the feed's entries could not be read, even one by one"
         log.warning("feed %s: %s", feed.name, line)
         await record_entry_failure(ctx, state.id, outcome, line, parsed.unreadable)
-    entries: dict[str, FeedEntry] = {}
-    keyed_ids: dict[str, str] = {}  # an entry's identity: the one it had with the key in it
-    for entry in parsed.entries[: ctx.config.fetch.max_entries_per_feed]:
-        text = "\n".join(entry.key_text())
-        former = None
-        if keyed:  # a private feed may write the reader's key into each link: kept nowhere
-            clean = _without_feed_key(entry, feed.url)
-            if clean is not entry:
-                former = entry_identity(entry.link, feed.name, entry.guid, text)
-            entry = clean
-        identity = entry_identity(entry.link, feed.name, entry.guid, text)
-        if identity not in entries:
-            entries[identity] = entry
-            if former is not None and former != identity:
-                keyed_ids[identity] = former
+    listed = parsed.entries[: ctx.config.fetch.max_entries_per_feed]
+    # a private feed may write the reader's key into each link: kept nowhere
+    identified = identify(listed, feed.name, feed.url if keyed else None)
+    entries, items = identified.entries, identified.items  # items: digests' pages (urls.anchor)
     outcome.entries = len(entries)
-    items = pages_of_items(e.link for e in entries.values() if e.link)  # digests: urls.anchor
-    known = await asyncio.to_thread(_known_articles, ctx, list(entries), keyed_ids)
+    known = await asyncio.to_thread(_known_articles, ctx, identified)
     home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
     outcome.already_seen = len(known)
     await asyncio.gather(
@@ -241,19 +228,11 @@ def _home(site_link: str | None, feed_url: str) -> str:
     return without_keys_of(site_link or feed_url, feed_url)
 
 
-def _known_articles(
-    ctx: Context, identities: list[str], keyed_ids: dict[str, str]
-) -> dict[str, KnownArticle]:
-    """The stored articles of these entries, by identity; an entry of a keyed feed is also
-    looked for by the identity it had with the key in its link or GUID (`keyed_ids`): a corpus
-    written before the key was taken out holds its stories so, and they were stored and
-    announced again under their new identity."""
-    found = ctx.store.known_articles([*identities, *keyed_ids.values()])
-    known = {key: found[key] for key in identities if key in found}
-    for key, former in keyed_ids.items():
-        if key not in known and former in found:
-            known[key] = found[former]
-    return known
+def _known_articles(ctx: Context, identified: Identified) -> dict[str, KnownArticle]:
+    """The stored articles of these entries, by identity (`entry_keys.known_articles`: a keyed
+    feed's entry also by the identity it had with the key in it, an item told apart by the key
+    it shared)."""
+    return known_articles(ctx.store.known_articles(wanted(identified)), identified)
 
 
 def _gone(response: FetchResult) -> bool:
@@ -261,17 +240,6 @@ def _gone(response: FetchResult) -> bool:
     403, refused, ...): a hard failure of the fetch (`poll.severity`)."""
     failure = response.failure
     return failure is not None and poll.severity(failure, response.status) is poll.Severity.HARD
-
-
-def _without_feed_key(entry: FeedEntry, feed_url: str) -> FeedEntry:
-    """`entry` with its link and GUID free of the credentials in its feed's URL: each would be
-    stored, and the link posted to Slack (the page is fetched without them, as a relative
-    link of a keyed feed is)."""
-    link = without_keys_of(entry.link, feed_url) if entry.link else entry.link
-    guid = without_keys_of(entry.guid, feed_url) if entry.guid else entry.guid
-    return (
-        entry if (link, guid) == (entry.link, entry.guid) else replace(entry, link=link, guid=guid)
-    )
 
 
 def _note_deferred(ctx: Context, feed: FeedConfig, outcome: FeedOutcome) -> None:

@@ -1,0 +1,155 @@
+"""The identities of one feed document's entries, and the stored articles they name.
+
+An entry is its link's canonical URL (`dedup.entry_identity`), or without a link its GUID or
+text. CMSs give several items one of those: a permalink GUID naming the section
+(`<guid>https://site/news/</guid>` and no `<link>`), a live blog whose updates all link the
+page, `<guid isPermaLink="false">1</guid>` on every item. Those items had one key: the first
+was stored and the others were never announced, or were taken for its edits. Entries of one
+document sharing a key with other text are told apart here; one item listed twice (the same
+text) stays one entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from newsmon.corpus.records import KnownArticle
+from newsmon.dedup import entry_fingerprint, entry_identity
+from newsmon.feeds import FeedEntry
+from newsmon.urls import pages_of_items, without_keys_of
+
+# an item's anchor in a key newsmon gives it (`page#item-<digest>`): `urls.anchor` names it
+ITEM_ANCHOR = "item-"
+
+
+@dataclass
+class Identified:
+    """A feed document's entries by identity, with what to look for them by besides."""
+
+    entries: dict[str, FeedEntry] = field(default_factory=dict)
+    # the identity an entry of a keyed feed had with the key in its link or GUID: its row
+    keyed: dict[str, str] = field(default_factory=dict)
+    # the identity the entry shares with other items of the document: a row stored under it
+    # (while the entry was alone there, or before items were told apart) is the entry's when
+    # it has the entry's GUID (when each item has its own), else its text (`_is_its_row`)
+    shared: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    # pages the entries name items of: not read, each entry's own text is its item
+    items: frozenset[str] = frozenset()
+
+
+def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = None) -> Identified:
+    """The entries' identities; `feed_url` is a keyed feed's URL, whose credentials are taken
+    out of links and GUIDs (a corpus written before holds its stories under the keyed form)."""
+    groups: dict[str, list[tuple[FeedEntry, str | None]]] = {}
+    for entry in entries:
+        former = None
+        if feed_url is not None:
+            clean = _without_feed_key(entry, feed_url)
+            if clean is not entry:
+                former = _identity(entry, feed)
+            entry = clean
+        groups.setdefault(_identity(entry, feed), []).append((entry, former))
+    out = Identified()
+    pages: set[str] = set()
+    for identity, group in groups.items():
+        apart, own_guids = _told_apart(identity, group, feed)
+        if len(apart) == 1:  # one item (perhaps listed twice): the key it always had
+            entry, former = group[0]
+            out.entries[identity] = entry
+            if former is not None and former != identity:
+                out.keyed[identity] = former
+            continue
+        if "://" in identity:
+            pages.add(identity.partition("#")[0])
+        for key, entry in apart.items():
+            out.entries[key] = entry
+            out.shared[key] = (identity, own_guids)
+    links = (e.link for e in out.entries.values() if e.link)
+    out.items = pages_of_items(links) | pages
+    return out
+
+
+def _identity(entry: FeedEntry, feed: str) -> str:
+    return entry_identity(entry.link, feed, entry.guid, "\n".join(entry.key_text()))
+
+
+def _told_apart(
+    identity: str, group: Sequence[tuple[FeedEntry, str | None]], feed: str
+) -> tuple[dict[str, FeedEntry], bool]:
+    """The group's items by a key each: one per text (the first of its listings), or without
+    GUIDs of their own, per title. Their GUIDs name them when each has its own (an edited item
+    keeps its key; said by the flag), else their text does."""
+    by_text: dict[str, FeedEntry] = {}
+    for entry, _ in group:
+        by_text.setdefault(_text_key(entry, feed), entry)
+    guids = [e.guid for e in by_text.values()]
+    own_guids = all(guids) and len(set(guids)) == len(guids)
+    if not own_guids:  # without GUIDs of their own, one title is one item (a summary cut once)
+        by_title: dict[str, tuple[str, FeedEntry]] = {}
+        for key, entry in by_text.items():
+            by_title.setdefault(entry_identity(None, feed, None, entry.key_text()[0]), (key, entry))
+        by_text = dict(by_title.values())
+    if len(by_text) == 1:
+        return {identity: group[0][0]}, False
+    apart = {}
+    for text_key, entry in by_text.items():
+        if "://" not in identity:  # no link: the entry's text, as an entry without a GUID
+            apart[text_key] = entry
+            continue
+        basis = entry.guid if own_guids and entry.guid else text_key
+        digest = hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        joint = "-" if "#" in identity else "#" + ITEM_ANCHOR
+        apart[f"{identity}{joint}{digest}"] = entry
+    return apart, own_guids
+
+
+def _text_key(entry: FeedEntry, feed: str) -> str:
+    """The entry's identity were it without link and GUID: its feed and folded text."""
+    return entry_identity(None, feed, None, "\n".join(entry.key_text()))
+
+
+def _without_feed_key(entry: FeedEntry, feed_url: str) -> FeedEntry:
+    """`entry` with its link and GUID free of the credentials in its feed's URL: each would be
+    stored, and the link posted to Slack (the page is fetched without them, as a relative
+    link of a keyed feed is)."""
+    link = without_keys_of(entry.link, feed_url) if entry.link else entry.link
+    guid = without_keys_of(entry.guid, feed_url) if entry.guid else entry.guid
+    return (
+        entry if (link, guid) == (entry.link, entry.guid) else replace(entry, link=link, guid=guid)
+    )
+
+
+def known_articles(
+    found: dict[str, KnownArticle], identified: Identified
+) -> dict[str, KnownArticle]:
+    """The stored articles of the entries, by identity, from the rows `found` under
+    `wanted(identified)`: a keyed feed's entry also by the identity it had with the key in it,
+    an item told apart by the key it shared (its own row there, and only its own)."""
+    known = {key: found[key] for key in identified.entries if key in found}
+    for key, former in identified.keyed.items():
+        if key not in known and former in found:
+            known[key] = found[former]
+    for key, (shared, by_guid) in identified.shared.items():
+        row = found.get(shared)
+        entry = identified.entries[key]
+        if key not in known and row is not None and _is_its_row(row, entry, by_guid):
+            known[key] = row
+    return known
+
+
+def wanted(identified: Identified) -> list[str]:
+    """Every key the entries' stored articles may be under."""
+    keys = dict.fromkeys([*identified.entries, *identified.keyed.values()])
+    keys.update(dict.fromkeys(shared for shared, _ in identified.shared.values()))
+    return list(keys)
+
+
+def _is_its_row(row: KnownArticle, entry: FeedEntry, by_guid: bool) -> bool:
+    """Whether a row stored under a key several items share is this entry's: it carries the
+    entry's GUID (`by_guid`: each item has its own), else the entry's title and summary as the
+    feed wrote them."""
+    if by_guid and row.guid is not None:
+        return row.guid == entry.guid
+    return row.entry_fingerprint == entry_fingerprint(*entry.key_text())

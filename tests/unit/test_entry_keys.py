@@ -1,0 +1,61 @@
+"""A feed document's entry identities (`pipeline.entry_keys`): items sharing a link or a GUID
+told apart, one item listed twice kept one. Pure: entries as the parser returns them."""
+
+from __future__ import annotations
+
+from newsmon.corpus.records import KnownArticle
+from newsmon.dedup import entry_fingerprint
+from newsmon.feeds import FeedEntry
+from newsmon.pipeline.entry_keys import identify, known_articles, wanted
+
+PAGE = "https://news.example/live"
+
+
+def entry(
+    title: str, link: str | None = PAGE, guid: str | None = None, text: str = ""
+) -> FeedEntry:
+    return FeedEntry(guid, link, title, text or f"{title}: the story", None, None)
+
+
+def test_one_entry_at_a_link_keeps_the_link_s_key() -> None:
+    found = identify([entry("A", guid="a")], "f")
+    assert list(found.entries) == ["https://news.example/live"] and not found.shared
+
+
+def test_items_sharing_a_link_get_keys_of_their_own_guids() -> None:
+    found = identify([entry("A", guid="a"), entry("B", guid="b")], "f")
+    assert len(found.entries) == 2
+    assert all(k.startswith(f"{PAGE}#item-") for k in found.entries)
+    assert found.items == frozenset({PAGE})
+    # an edited item keeps its key: its GUID names it
+    edited = identify([entry("A, corrected", guid="a"), entry("B", guid="b")], "f")
+    assert set(edited.entries) == set(found.entries)
+
+
+def test_items_sharing_a_guid_without_links_get_their_text_s_key() -> None:
+    found = identify([entry("A", None, "1"), entry("B", None, "1")], "f")
+    assert len(found.entries) == 2 and not found.items
+    assert all(k.startswith("urn:newsmon:entry:") for k in found.entries)
+
+
+def test_an_item_listed_twice_is_one_entry() -> None:
+    same = identify([entry("A", guid="x"), entry("A", guid="y"), entry("A", guid="x")], "f")
+    assert list(same.entries) == [PAGE]
+    # listed twice with its summary cut in one listing: one item, its link read as ever
+    cut = identify([entry("A", text="A: the whole summary"), entry("A", text="A: the")], "f")
+    assert list(cut.entries) == [PAGE] and not cut.items
+
+
+def test_the_row_under_a_shared_key_is_only_its_own_item_s() -> None:
+    a, b = entry("A", guid="a"), entry("B", guid="b")
+    found = identify([a, b], "f")
+    assert PAGE in wanted(found)
+    row = KnownArticle(7, 1, PAGE, entry_fingerprint(*a.key_text()), guid="a")
+    known = known_articles({PAGE: row}, found)
+    assert [e.title for k, e in found.entries.items() if k in known] == ["A"]
+    # GUIDs that are all one (the section's address): the row is the item with its text
+    s1, s2 = entry("A", PAGE, PAGE), entry("B", PAGE, PAGE)
+    shared = identify([s1, s2], "f")
+    row = KnownArticle(7, 1, PAGE, entry_fingerprint(*s2.key_text()), guid=PAGE)
+    known = known_articles({PAGE: row}, shared)
+    assert [e.title for k, e in shared.entries.items() if k in known] == ["B"]
