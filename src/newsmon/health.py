@@ -15,6 +15,7 @@ from typing import Any
 
 from newsmon.corpus.alert_views import HeldBack
 from newsmon.corpus.records import (
+    AlertStatus,
     ChannelBlock,
     FeedHealth,
     RunRecord,
@@ -54,6 +55,9 @@ __all__ = [  # the vocabulary lives in `newsmon.health_kinds`; importers keep th
 ]
 
 STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
+# Every status `--json` counts for a channel, 0 included: a probe reading one gets a number in
+# every state, never null for "none" (the text lines name only those it has).
+_ZERO_COUNTS = dict.fromkeys([*(s.value for s in AlertStatus), *sorted(STUCK_ALERT_STATUSES)], 0)
 
 
 def _failed_alerts(
@@ -145,7 +149,7 @@ class HealthReport:
             "last_pass": self.last_pass.as_dict() if self.last_pass else None,
             "last_completed_pass": self.last_completed.as_dict() if self.last_completed else None,
             "feeds": [f.as_dict() for f in self.feeds],
-            "alerts": self.alerts,
+            "alerts": {c: {**_ZERO_COUNTS, **states} for c, states in self.alerts.items()},
             "index_backlog": self.index.articles if self.index else None,
             "problems": [p.as_dict() for p in self.problems],
         }
