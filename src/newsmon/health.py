@@ -87,6 +87,11 @@ def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: He
     """Alerts switched off: deliberate, yet the channels hear nothing, which they cannot tell
     from a quiet week; what waits and what a pass held back since the last alert went out."""
     pending = sum(states.get("pending", 0) for states in alerts.values())
+    # pending too, in a channel Slack refuses (counted "blocked"): kept all the same
+    blocked = sum(
+        n for states in alerts.values() for s, n in states.items() if s in STUCK_ALERT_STATUSES
+    )
+    refused = f" ({blocked} in channels Slack refuses)" if blocked else ""
     since = send = ""
     if (first := held.first) is not None:
         since = f" since {first:%Y-%m-%d %H:%M} UTC ({_age(now - first)})"
@@ -94,8 +99,8 @@ def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: He
     return Problem(
         ProblemKind.ALERTS_OFF,
         f"alerts are off (alerts.enabled: false): nothing is posted to the topic channels, no "
-        f"digest; {pending} alert(s) pending, kept for when they are on; {held.count} held "
-        f"back (skipped) as first seen{since}{send}",
+        f"digest; {pending + blocked} alert(s) pending{refused}, kept for when they are on; "
+        f"{held.count} held back (skipped) as first seen{since}{send}",
     )
 
 

@@ -390,3 +390,15 @@ def test_health_json_counts_every_alert_status_of_a_channel_zero_included() -> N
         assert all(isinstance(n, int) for n in shown["#news"].values()), shown
     assert (quiet["#news"]["failed"], troubled["#news"]["failed"]) == (0, 1)
     assert quiet["#news"]["sent"] == 2
+
+
+def test_alerts_off_counts_the_alerts_waiting_in_a_channel_slack_refuses_as_pending_too() -> None:
+    """Alert counts call the pending alerts of a channel Slack refuses "blocked": with alerts
+    off, `alerts_off` summed "pending" only and said "0 alert(s) pending" while they waited,
+    kept for when alerts are on, like any other."""
+    from newsmon.corpus.alert_views import HeldBack
+
+    alerts = {"#news": {"pending": 1, "sent": 4}, "#stuck": {"blocked": 2}}
+    report = assess(NOW, [run(1)], [], alerts, alerts_off=HeldBack(0, None))
+    [off] = [p for p in report.problems if p.kind is ProblemKind.ALERTS_OFF]
+    assert "3 alert(s) pending" in off.message, off.message
