@@ -263,6 +263,11 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
         why = _DROPPED.get(left.held, "dropped: see `newsmon alerts`")
     elif left.announced_by is not None:
         why = f"held back, its story is announced in its channel by alert #{left.announced_by}"
+    elif within and left.status in _NEVER_GAVE_UP:
+        why = (
+            f"{left.status}: --within {within} counts from when it gave up and it did not; "
+            "name it without --within"
+        )
     else:
         why = str(left.status)
     line = f"{what}: not re-queued, {why}"
@@ -271,6 +276,9 @@ def _not_requeued(left: NotRequeued, within: str | None) -> str:
         line += f"; its thread replies that gave up: `newsmon alerts retry {shown}`"
     return line
 
+
+# Re-queuable, yet never gave up (no `failed_at`): `--within` always leaves them out.
+_NEVER_GAVE_UP = (AlertStatus.SKIPPED, AlertStatus.PENDING)
 
 # Why a named reply was dropped, and what would bring it back.
 _DROPPED: dict[HoldReason | None, str] = {

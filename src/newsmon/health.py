@@ -15,6 +15,7 @@ from typing import Any
 
 from newsmon.corpus.alert_views import HeldBack
 from newsmon.corpus.records import (
+    AlertStatus,
     ChannelBlock,
     FeedHealth,
     RunRecord,
@@ -54,6 +55,9 @@ __all__ = [  # the vocabulary lives in `newsmon.health_kinds`; importers keep th
 ]
 
 STUCK_ALERT_STATUSES = frozenset({"blocked"})  # statuses meaning "cannot go out as things are"
+# Every status `--json` counts for a channel, 0 included: a probe reading one gets a number in
+# every state, never null for "none" (the text lines name only those it has).
+_ZERO_COUNTS = dict.fromkeys([*(s.value for s in AlertStatus), *sorted(STUCK_ALERT_STATUSES)], 0)
 
 
 def _failed_alerts(
@@ -83,6 +87,11 @@ def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: He
     """Alerts switched off: deliberate, yet the channels hear nothing, which they cannot tell
     from a quiet week; what waits and what a pass held back since the last alert went out."""
     pending = sum(states.get("pending", 0) for states in alerts.values())
+    # pending too, in a channel Slack refuses (counted "blocked"): kept all the same
+    blocked = sum(
+        n for states in alerts.values() for s, n in states.items() if s in STUCK_ALERT_STATUSES
+    )
+    refused = f" ({blocked} in channels Slack refuses)" if blocked else ""
     since = send = ""
     if (first := held.first) is not None:
         since = f" since {first:%Y-%m-%d %H:%M} UTC ({_age(now - first)})"
@@ -90,8 +99,8 @@ def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: He
     return Problem(
         ProblemKind.ALERTS_OFF,
         f"alerts are off (alerts.enabled: false): nothing is posted to the topic channels, no "
-        f"digest; {pending} alert(s) pending, kept for when they are on; {held.count} held "
-        f"back (skipped) as first seen{since}{send}",
+        f"digest; {pending + blocked} alert(s) pending{refused}, kept for when they are on; "
+        f"{held.count} held back (skipped) as first seen{since}{send}",
     )
 
 
@@ -145,7 +154,7 @@ class HealthReport:
             "last_pass": self.last_pass.as_dict() if self.last_pass else None,
             "last_completed_pass": self.last_completed.as_dict() if self.last_completed else None,
             "feeds": [f.as_dict() for f in self.feeds],
-            "alerts": self.alerts,
+            "alerts": {c: {**_ZERO_COUNTS, **states} for c, states in self.alerts.items()},
             "index_backlog": self.index.articles if self.index else None,
             "problems": [p.as_dict() for p in self.problems],
         }

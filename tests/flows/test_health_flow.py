@@ -123,6 +123,16 @@ def test_delivery_blocked_for_several_passes_fails_the_run_until_slack_takes_ale
     assert code == 0, out
     assert latest_health().description == "healthy"
 
+    # alerts switched off: a pass posts nothing and completes; what it shows in Prefect says
+    # why the channels are quiet (`alerts_off` alone), as `newsmon health` does
+    write_config(
+        tmp_path, feeds=GOOD_FEEDS[:1], base=site.base, channels=CHANNELS, alerts={"enabled": False}
+    )
+    asyncio.run(monitor(config_path=str(config), blocked_passes=2))
+    shown = latest_health()
+    assert shown.description == "UNHEALTHY: alerts_off", shown.description
+    assert "  alerts_off: alerts are off (alerts.enabled: false)" in shown.data, shown.data
+
 
 def test_passes_that_try_no_alert_are_not_delivery_blocked_by_a_channel_history_problem(
     tmp_path: Path, site: SiteServer, slack: FakeSlack

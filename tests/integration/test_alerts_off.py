@@ -31,9 +31,14 @@ from tests.support.configs import write_config
 from tests.support.delivery import FAST, MATCH, announce_alerts, context, new_article, queue_alerts
 from tests.support.fake_slack import FakeSlack
 
+# a feed enabled, so that health has no `no_feeds` to say besides alerts being off
+FEEDS = [("wire", "https://wire.example/feed.xml")]
+
 
 def configure(folder: Path, db_url: str, *, enabled: bool) -> Path:
-    return write_config(folder, database_url=db_url, slack=FAST, alerts={"enabled": enabled})
+    return write_config(
+        folder, database_url=db_url, feeds=FEEDS, slack=FAST, alerts={"enabled": enabled}
+    )
 
 
 def test_alerts_off_posts_nothing_queued_and_keeps_it_for_when_they_are_on(
@@ -163,19 +168,20 @@ def test_health_says_alerts_are_off_with_what_waits_and_what_was_held_back(
         announce_alerts(ctx.store, {"#news": 1})  # the last alert that went out
         queue_alerts(ctx.store, {"#news": 2}, prefix="b")  # queued, kept pending while off
         _held_back_while_off(ctx, 3, "now")  # first seen while off: skipped
+        ctx.store.runs.record_run("monitor", utcnow(), {})  # a pass completed: no `no_pass`
     finally:
         ctx.close()
     code, report, text = _health(config)
     off = [p for p in report["problems"] if p["kind"] == "alerts_off"]
-    assert len(off) == 1, report["problems"]
+    assert report["problems"] == off and len(off) == 1, report["problems"]  # the only problem
     assert "2 alert(s) pending" in off[0]["message"], off[0]
     assert "3 held back" in off[0]["message"], off[0]
     assert code == EXIT_UNHEALTHY and not report["healthy"]
     assert "  alerts_off: " in text, text
 
-    configure(tmp_path, db_url, enabled=True)  # on again: no longer said
+    configure(tmp_path, db_url, enabled=True)  # on again: no longer said, healthy (exit 0)
     code, report, _ = _health(config)
-    assert all(p["kind"] != "alerts_off" for p in report["problems"]), report["problems"]
+    assert report["problems"] == [] and report["healthy"] and code == 0, report["problems"]
 
 
 def test_the_operations_channel_hears_once_that_alerts_are_off(

@@ -20,6 +20,7 @@ from newsmon.corpus.schema import Base
 from newsmon.devsite import SiteServer
 from tests.support.articles import new_article
 from tests.support.fake_slack import FakeSlack
+from tests.support.hold_reason_fill import expected, fill_0023
 from tests.support.index_retention import (
     band_rows,
     check_a_page_read_late_still_finds_its_story,
@@ -116,6 +117,16 @@ def test_0023_adds_why_a_row_was_held_back_and_its_downgrade_drops_it(pg_url: st
     engine = make_engine(pg_url)
     try:
         assert_adds_a_column(engine, "0023", "alerts", "hold_reason")
+    finally:
+        engine.dispose()
+
+
+def test_0023_fills_the_reason_of_rows_held_back_before_on_postgres(pg_url: str) -> None:
+    """0023's fill was run on SQLite only, whose LIKE ignores case and whose types are loose:
+    the same rows, in each state, on PostgreSQL."""
+    engine = make_engine(pg_url)
+    try:
+        assert fill_0023(engine) == expected()
     finally:
         engine.dispose()
 

@@ -118,3 +118,35 @@ def test_an_alert_id_naming_nothing_to_requeue_touches_nothing_and_names_its_rep
         assert _statuses(ctx) == before
     finally:
         ctx.close()
+
+
+def test_an_id_left_out_by_within_blames_within_and_is_requeued_without_it(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """`--within` counts from when an alert gave up; a held-back (skipped) or waiting alert
+    never gave up, so `alerts retry ID --within 24h` re-queued nothing and said only "skipped"
+    or "pending", which names no cause: the operator could not tell `--within` left it out."""
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    try:
+        ctx.store.add_article(
+            new_article("https://old.example/0", "an old story", title="Old"),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+            AlertStatus.SKIPPED,
+            TOO_OLD,
+        )
+        queue_alerts(ctx.store, {"#news": 1})
+        with ctx.store.session() as s:
+            skipped, waiting = sorted(s.scalars(select(AlertRow.id)))
+    finally:
+        ctx.close()
+    args = ["alerts", "retry", str(skipped), str(waiting), "--within", "24h", "-c", str(config)]
+    retried = runner.invoke(app, args)
+    assert retried.exit_code == 1, retried.output
+    for alert in (skipped, waiting):
+        [line] = [x for x in retried.output.splitlines() if x.startswith(f"alert #{alert}:")]
+        assert "--within 24h" in line, line  # the cause, and what works instead
+    again = runner.invoke(app, ["alerts", "retry", str(skipped), str(waiting), "-c", str(config)])
+    assert again.exit_code == 0 and "re-queued 2 alert(s)" in again.output, again.output

@@ -376,3 +376,29 @@ def test_an_operations_channel_slack_refuses_is_a_problem_naming_it_and_what_to_
     assert "is_archived" in problem.message and "5 h" in problem.message
     assert "invite the bot" in problem.message and "`slack.ops_channel`" in problem.message
     assert assess(NOW, [run(1)], [], {}, ops_refused=None).healthy
+
+
+def test_health_json_counts_every_alert_status_of_a_channel_zero_included() -> None:
+    """`newsmon health --json` gave a channel only the statuses it had alerts in: a probe
+    reading `.alerts["#news"].failed` got a number after a failure and null (missing) before,
+    and could not tell "none failed" from a field that went away. Every status now, 0 or more."""
+    statuses = {"pending", "sending", "sent", "failed", "skipped", "blocked"}
+    quiet = assess(NOW, [run(1)], [], {"#news": {"sent": 2}}).as_dict()["alerts"]
+    troubled = assess(NOW, [run(1)], [], {"#news": {"sent": 2, "failed": 1}}).as_dict()["alerts"]
+    for shown in (quiet, troubled):
+        assert set(shown["#news"]) == statuses, shown
+        assert all(isinstance(n, int) for n in shown["#news"].values()), shown
+    assert (quiet["#news"]["failed"], troubled["#news"]["failed"]) == (0, 1)
+    assert quiet["#news"]["sent"] == 2
+
+
+def test_alerts_off_counts_the_alerts_waiting_in_a_channel_slack_refuses_as_pending_too() -> None:
+    """Alert counts call the pending alerts of a channel Slack refuses "blocked": with alerts
+    off, `alerts_off` summed "pending" only and said "0 alert(s) pending" while they waited,
+    kept for when alerts are on, like any other."""
+    from newsmon.corpus.alert_views import HeldBack
+
+    alerts = {"#news": {"pending": 1, "sent": 4}, "#stuck": {"blocked": 2}}
+    report = assess(NOW, [run(1)], [], alerts, alerts_off=HeldBack(0, None))
+    [off] = [p for p in report.problems if p.kind is ProblemKind.ALERTS_OFF]
+    assert "3 alert(s) pending" in off.message, off.message

@@ -160,66 +160,13 @@ def test_0023_adds_why_an_alert_or_reply_was_held_back_and_its_downgrade_drops_i
 
 
 def test_0023_fills_the_reason_of_rows_held_back_before_from_their_note(tmp_path: Path) -> None:
-    """Held back under a known note: its reason; an unknown note, or a row not held back: NULL."""
-    from sqlalchemy import text
-
+    """Held back under a known note: its reason; an unknown note, or a row not held back: NULL
+    (the same rows on PostgreSQL: tests/integration/test_postgres.py)."""
     from newsmon.corpus.engine import make_engine
-    from newsmon.migrations import upgrade
+    from tests.support.hold_reason_fill import expected, fill_0023
 
     engine = make_engine(f"sqlite:///{tmp_path / 'fill23.db'}")
-    alerts = [
-        (1, "skipped", "alerts disabled in config", None),
-        (2, "skipped", "older than 24 h when first seen", None),
-        (3, "skipped", "older than 1.5 h when re-queued", None),
-        (4, "skipped", "the topic rules no longer match", None),
-        (5, "skipped", "backfilled without --alerts", None),
-        (6, "skipped", "some wording no release wrote", None),
-        (7, "failed", "alerts disabled in config", None),
-        (8, "sent", None, "thread_not_found"),
-    ]
-    replies = [
-        (1, 1, "skipped", "the story's alert was not posted"),
-        (2, 8, "skipped", "thread_not_found"),
-        (3, 8, "failed", "ratelimited"),
-    ]
     try:
-        upgrade(engine, "0022")
-        with engine.begin() as conn:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
-            for i, status, note, gone in alerts:
-                conn.execute(
-                    text(
-                        "INSERT INTO alerts (id, article_id, channel, topics, status, attempts,"
-                        " last_error, thread_gone, created_at)"
-                        " VALUES (:i, :i, '#news', '[]', :s, 0, :n, :g, '2026-01-01')"
-                    ),
-                    {"i": i, "s": status, "n": note, "g": gone},
-                )
-            for i, alert, status, note in replies:
-                conn.execute(
-                    text(
-                        "INSERT INTO alert_replies (id, alert_id, channel, source, url, status,"
-                        " attempts, last_error, created_at)"
-                        " VALUES (:i, :a, '#news', 'wire' || :i, 'https://w.example/', :s, 0, :n,"
-                        " '2026-01-01')"
-                    ),
-                    {"i": i, "a": alert, "s": status, "n": note},
-                )
-        upgrade(engine, "0023")
-        with engine.connect() as conn:
-            found = {i: r for i, r in conn.execute(text("SELECT id, hold_reason FROM alerts"))}
-            rows = conn.execute(text("SELECT id, hold_reason FROM alert_replies"))
-            dropped = {i: r for i, r in rows}
+        assert fill_0023(engine) == expected()
     finally:
         engine.dispose()
-    assert found == {
-        1: "alerts_off",
-        2: "too_old",
-        3: "too_old",
-        4: "rules_changed",
-        5: "backfill",
-        6: None,
-        7: None,
-        8: None,
-    }
-    assert dropped == {1: "not_posted", 2: "thread_gone", 3: None}
