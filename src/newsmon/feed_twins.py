@@ -5,9 +5,31 @@ pass fetched both, and every story got an "also reported by" reply from the feed
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from newsmon.config import FeedConfig
-from newsmon.urls import canonical_url, shown_url
+from newsmon.urls import _SESSION_PATH_PARAM, clean_url, shown_url
+
+
+def feed_identity(url: str) -> str:
+    """What the spellings of one feed's address have in common: `urls.clean_url` (host case,
+    default port, tracking parameters, parameter order), http or https, `www.`, a servlet
+    session id and a trailing slash. Not `urls.canonical_url`'s AMP folding: a feed has no AMP
+    rendering, so `/rss/amp`, `amp.host` or `/amp/feed.xml` is another feed (a section, a
+    subdomain), which was left unread as a twin or refused by `feeds add`. A key, not stored."""
+    cleaned = clean_url(url)
+    try:
+        parts = urlsplit(cleaned)
+        known = parts.scheme in ("http", "https") and parts.hostname
+    except ValueError:  # what `clean_url` kept as written
+        return cleaned
+    if not known:
+        return cleaned
+    netloc = parts.netloc
+    if "@" not in netloc and netloc.startswith("www.") and "." in netloc[len("www.") :]:
+        netloc = netloc[len("www.") :]
+    path = _SESSION_PATH_PARAM.sub("", parts.path).rstrip("/") or "/"
+    return urlunsplit(("https", netloc, path, parts.query, ""))
 
 
 def feed_addresses(configured: str, stored: str | None) -> tuple[str, ...]:
@@ -22,10 +44,10 @@ def feed_addresses(configured: str, stored: str | None) -> tuple[str, ...]:
 def twin_feeds(feeds: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
     """Of (name, addresses) in configuration order, each feed another one earlier has an
     address of, by name, with that earlier feed's name: the one that reads it."""
-    first: dict[str, str] = {}  # an address's identity (`urls.canonical_url`): its first feed
+    first: dict[str, str] = {}  # an address's identity (`feed_identity`): its first feed
     twins: dict[str, str] = {}
     for name, addresses in feeds:
-        keys = [canonical_url(a) for a in addresses]
+        keys = [feed_identity(a) for a in addresses]
         owner = next((first[k] for k in keys if k in first), None)
         if owner is not None:
             twins[name] = owner

@@ -28,3 +28,17 @@ def test_keyed_feeds_are_told_apart_by_their_keys_not_their_hidden_form() -> Non
         ("bob", feed_addresses("https://news.example/feed?apikey=bob-key-22", hidden)),
     ]
     assert twin_feeds(feeds) == {}
+
+
+def test_amp_spellings_of_feed_addresses_are_different_feeds() -> None:
+    """A feed has no AMP rendering: a section called `amp` (its path's end or start, its
+    `amp.` host, an `amp` query flag) is another feed, which folding left unread."""
+    feeds = [
+        ("main", feed_addresses("https://news.example/rss", None)),
+        ("amp-section", feed_addresses("https://news.example/rss/amp", None)),
+        ("amp-lab", feed_addresses("https://amp.uni.example/feed.xml", None)),
+        ("uni", feed_addresses("https://uni.example/feed.xml", None)),
+        ("amp-prefix", feed_addresses("https://uni.example/amp/feed.xml", None)),
+        ("amp-flag", feed_addresses("https://news.example/rss?amp=1", None)),
+    ]
+    assert twin_feeds(feeds) == {}
