@@ -5,10 +5,11 @@ pass fetched both, and every story got an "also reported by" reply from the feed
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 from newsmon.config import FeedConfig
-from newsmon.urls import _SESSION_PATH_PARAM, clean_url, shown_url
+from newsmon.corpus.schema import MAX_URL
+from newsmon.urls import _SESSION_PATH_PARAM, clean_url, credentials_of, shown_url
 
 
 def feed_identity(url: str) -> str:
@@ -30,6 +31,31 @@ def feed_identity(url: str) -> str:
         netloc = netloc[len("www.") :]
     path = _SESSION_PATH_PARAM.sub("", parts.path).rstrip("/") or "/"
     return urlunsplit(("https", netloc, path, parts.query, ""))
+
+
+def shown_move(moved: str, configured: str) -> str:
+    """Where a feed moved, as stored and shown: `shown_url`, and each credential of its
+    configured address hidden wherever the new one writes it (a key in the path: `/v2/KEY/`)."""
+    out = shown_url(moved)
+    for secret in credentials_of(configured):
+        for form in sorted({secret, quote(secret, safe=""), quote_plus(secret)}, key=len)[::-1]:
+            out = out.replace(form, "***")
+    return out
+
+
+def move_to_store(configured: str, moved: str | None, *, moved_back: bool) -> str | None:
+    """The address a pass records its feed at (the feed's `url`), None to leave it. Unkeyed: a
+    permanent move, fetched from then on, where the column holds it and it carries no
+    credentials of its own (a server's `?access_token=…`); the configured address once a stored
+    move stopped holding. A keyed feed is always fetched as configured (the corpus cannot hold
+    its key), so its move is recorded with the key hidden only to be listed as a move by
+    `newsmon feeds` and `health` (it was only in each pass's warning), and cleared when undone."""
+    if shown_url(configured) != configured:
+        shown = shown_move(moved, configured) if moved else shown_url(configured)
+        return shown if len(shown) <= MAX_URL else shown_url(configured)
+    if moved and shown_url(moved) == moved and len(moved) <= MAX_URL:
+        return moved
+    return configured if moved_back else None
 
 
 def feed_addresses(configured: str, stored: str | None) -> tuple[str, ...]:

@@ -14,9 +14,8 @@ from newsmon import poll
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
-from newsmon.corpus.schema import MAX_URL
 from newsmon.dedup import entry_identity
-from newsmon.feed_twins import configured_twins
+from newsmon.feed_twins import configured_twins, move_to_store, shown_move
 from newsmon.feeds import FeedEntry, FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.bookkeeping import best_effort
@@ -99,13 +98,9 @@ async def process_feed(
             moved_back += "the configured address again"
             response = again
     outcome.bytes_received = len(response.content)
-    # A permanent move is stored, to be fetched from next pass, only where the stored address
-    # can carry it: not for a keyed URL, nor to an address carrying credentials of its own (a
-    # server's `?access_token=…`), nor past the column's length (a cut address would be
-    # fetched from then on); otherwise it is followed each pass and reported.
-    moved = response.moved_to
-    storable = moved and not keyed and shown_url(moved) == moved and len(moved) <= MAX_URL
-    stored_move = moved if storable else (feed.url if moved_back else None)
+    # A permanent move is fetched from next pass only where the stored address can carry it
+    # (not a keyed URL's, see `move_to_store`); otherwise it is followed each pass and reported.
+    stored_move = move_to_store(feed.url, response.moved_to, moved_back=moved_back is not None)
     if response.not_modified:
         outcome.not_modified = True
         if pages_due:
@@ -228,7 +223,8 @@ async def process_feed(
         entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
-        note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
+        note = f"moved permanently to {shown_move(response.moved_to, feed.url)}"
+        note += "; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     outcome.warning = "; ".join(filter(None, [outcome.warning, moved_back]))
     return outcome
