@@ -357,7 +357,9 @@ def test_a_keyed_feed_s_move_is_listed_by_newsmon_feeds_without_its_key(
         feeds=[("keyed", f"{site.base}/keyed.xml?apikey={SECRET}")],
         fetch={"allow_private_networks": True},
     )
-    assert run_pass(config)["keyed"].ok
+    first = run_pass(config)["keyed"]
+    assert first.ok and "moved permanently to" in (first.warning or "")
+    assert SECRET not in (first.warning or "")  # the warning showed a key in the new path
     path = str(tmp_path / "newsmon.yaml")
     shown = CliRunner().invoke(app, ["feeds", "--config", path])
     assert shown.exit_code == 0, shown.output
