@@ -68,18 +68,24 @@ def feed_addresses(configured: str, stored: str | None) -> tuple[str, ...]:
 
 
 def twin_feeds(feeds: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
-    """Of (name, addresses) in configuration order, each feed another one earlier has an
-    address of, by name, with that earlier feed's name: the one that reads it."""
-    first: dict[str, str] = {}  # an address's identity (`feed_identity`): its first feed
+    """Of (name, addresses: as configured, then where it moved) in configuration order, each
+    feed another one reads, by name, with the name of that one. An address is read by the
+    first feed configured at it, else the first that moved there: a feed that moved onto
+    another's address is its twin whatever their order (when the moved one took over, every
+    story the other had stored got an "also reported by" reply from the feed itself)."""
+    feeds = list(feeds)
+    first: dict[str, str] = {}  # an address's identity (`feed_identity`): the feed reading it
+    for name, addresses in feeds:
+        first.setdefault(feed_identity(addresses[0]), name)
+    for name, addresses in feeds:
+        for address in addresses[1:]:
+            first.setdefault(feed_identity(address), name)
     twins: dict[str, str] = {}
     for name, addresses in feeds:
-        keys = [feed_identity(a) for a in addresses]
-        owner = next((first[k] for k in keys if k in first), None)
+        owners = (first.get(feed_identity(a), name) for a in addresses)
+        owner = next((o for o in owners if o != name and o not in twins), None)
         if owner is not None:
             twins[name] = owner
-            continue
-        for key in keys:
-            first.setdefault(key, name)
     return twins
 
 
@@ -95,3 +101,11 @@ def configured_twins(
         stored = moved if configured and configured == shown_url(feed.url) else None
         out.append((feed.name, feed_addresses(feed.url, stored)))
     return twin_feeds(out)
+
+
+def moved_onto(name: str, moved: str | None, feeds: Iterable[FeedConfig]) -> FeedConfig | None:
+    """The other enabled configured feed at the address feed `name` just moved to, if any: in
+    the pass that finds the move, `configured_twins` (from recorded moves) cannot know yet."""
+    key = feed_identity(moved) if moved else None
+    others = (f for f in feeds if f.enabled and f.name != name)
+    return next((f for f in others if feed_identity(f.url) == key), None) if key else None

@@ -15,9 +15,21 @@ def test_spellings_of_one_address_are_one_feed_the_first_configured_reads() -> N
 
 
 def test_a_stored_move_onto_another_feed_s_address_makes_them_one() -> None:
+    """The feed configured at the address reads it, whatever the order: it stored the stories
+    (the moved one reading them from then on replied "also reported by" to each)."""
     moved = feed_addresses("https://old.example/rss", "https://news.example/feed.xml")
     feeds = [("regional", moved), ("wire", ("https://news.example/feed.xml",))]
-    assert twin_feeds(feeds) == {"wire": "regional"}
+    assert twin_feeds(feeds) == {"regional": "wire"}
+    assert twin_feeds(feeds[::-1]) == {"regional": "wire"}
+
+
+def test_feeds_moved_onto_each_other_s_address_leave_one_reader() -> None:
+    a = feed_addresses("https://a.example/rss", "https://b.example/rss")
+    b = feed_addresses("https://b.example/rss", "https://a.example/rss")
+    assert len(twin_feeds([("a", a), ("b", b)])) == 1  # not both left unread
+    c = feed_addresses("https://c.example/rss", "https://new.example/rss")
+    d = feed_addresses("https://d.example/rss", "https://new.example/rss")
+    assert twin_feeds([("c", c), ("d", d)]) == {"d": "c"}
 
 
 def test_keyed_feeds_are_told_apart_by_their_keys_not_their_hidden_form() -> None:
