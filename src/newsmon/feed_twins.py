@@ -83,7 +83,8 @@ def twin_feeds(feeds: Iterable[tuple[str, Sequence[str]]]) -> dict[str, str]:
     twins: dict[str, str] = {}
     for name, addresses in feeds:
         owners = (first.get(feed_identity(a), name) for a in addresses)
-        owner = next((o for o in owners if o != name and o not in twins), None)
+        # a twin's address is read by the feed that reads the twin (never by no one)
+        owner = next((twins.get(o, o) for o in owners if twins.get(o, o) != name), None)
         if owner is not None:
             twins[name] = owner
     return twins

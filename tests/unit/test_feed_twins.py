@@ -54,3 +54,13 @@ def test_amp_spellings_of_feed_addresses_are_different_feeds() -> None:
         ("amp-flag", feed_addresses("https://news.example/rss?amp=1", None)),
     ]
     assert twin_feeds(feeds) == {}
+
+
+def test_a_feed_at_a_twin_s_address_is_read_by_the_feed_that_reads_the_twin() -> None:
+    moved = feed_addresses("https://old.example/rss", "https://news.example/feed.xml")
+    feeds = [
+        ("regional", moved),
+        ("wire", ("https://news.example/feed.xml",)),
+        ("regional-again", ("http://www.old.example/rss",)),
+    ]
+    assert twin_feeds(feeds) == {"regional": "wire", "regional-again": "wire"}
