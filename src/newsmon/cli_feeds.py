@@ -145,7 +145,7 @@ def feeds(
                 f"    pages not downloaded: {h.recent_unread} of {h.recent_articles} articles in "
                 f"{policy.pages_window.days} days are their teasers (last: {h.last_page_error})"
             )
-        if h.url != feed.url and h.config_url == feed.url:
+        if h.url != h.config_url and h.config_url == shown_url(feed.url):  # keyed: key hidden
             # where another configured feed is already: updating it would configure it twice
             again = [n for n, first in twins.items() if first == feed.name]
             advice = f", where {', '.join(again)} is configured too: remove one of them"

@@ -20,11 +20,12 @@ from pydantic import ValidationError
 
 from newsmon.bounds import clean_text, one_line
 from newsmon.config import Config, ConfigError, FeedConfig, load_config
+from newsmon.feed_twins import feed_identity
 from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.language import detect_language
 from newsmon.rules import Rules
-from newsmon.urls import canonical_url, shown_url
+from newsmon.urls import shown_url
 from newsmon.workers import PagePool, WorkStopped
 from newsmon.yamledit import append_to_list, plain_line
 from newsmon.yamlfile import escape_env
@@ -144,8 +145,8 @@ class FoundFeed:
 def same_feed(url: str) -> str:
     """What two addresses of one feed have in common: a configured feed pasted again with
     tracking parameters, another scheme, `www.`, host case or a trailing slash would be polled
-    twice and counted twice in health (`urls.canonical_url`: a key, nothing stored)."""
-    return canonical_url(url)
+    twice and counted twice in health (`feed_twins.feed_identity`: a key, nothing stored)."""
+    return feed_identity(url)
 
 
 def configured_as(

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from newsmon.cli import app
 from newsmon.clock import utcnow
 from newsmon.config import Config, FeedConfig
 from newsmon.devsite import SiteServer, serve
@@ -230,8 +232,9 @@ def test_a_feed_url_s_credentials_are_sent_never_stored(
 ) -> None:
     """A feed read with a key (`user:password@`, `?apikey=`, often `${VAR}` in the config) is
     fetched with it every pass, from the configured URL, while the corpus keeps the URL with
-    the key hidden. A permanent move is followed each pass, not stored: the stored address
-    could not carry the key the next pass needs."""
+    the key hidden. A permanent move is followed each pass, not fetched from: the stored
+    address could not carry the key the next pass needs (it is recorded, key hidden, to be
+    listed as a move)."""
     base = site.base.replace("http://", f"http://reader:{SECRET}@")
     config = make_config(
         tmp_path,
@@ -247,11 +250,9 @@ def test_a_feed_url_s_credentials_are_sent_never_stored(
     assert "/page.html" in site.paths_requested()  # its relative link, read without the key
     assert SECRET not in corpus_dump(config)
     stored = health(config)["keyed"]
-    assert (
-        stored.url
-        == stored.config_url
-        == f"{site.base.replace('http://', 'http://reader:***@')}{path}?apikey=***&lang=ko"
-    )
+    hidden = site.base.replace("http://", "http://reader:***@")
+    assert stored.config_url == f"{hidden}{path}?apikey=***&lang=ko"
+    assert stored.url == (stored.config_url if path == "/feed.xml" else f"{hidden}/feed.xml")
 
 
 def notes_by_title(config: Config) -> dict[str | None, str | None]:
@@ -336,3 +337,38 @@ def test_entries_without_links_are_stored_from_their_text(tmp_path: Path, site: 
     stored = articles(config)["링크 없는 오픈소스 소식"]
     assert stored.url == "https://home.example/" and stored.text_source == "feed-summary"
     assert stored.topics == ["open-source"]
+
+
+def test_a_keyed_feed_s_move_is_listed_by_newsmon_feeds_without_its_key(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """A keyed feed's permanent move was only in each pass's warning: `newsmon feeds` (and the
+    JSON of `feeds`/`health`) showed it as not moved. Now it is listed as an unkeyed feed's is,
+    the key hidden also where the new address writes it in its path, and gone once undone."""
+    site.routes["/keyed.xml"] = {
+        "status": 301,
+        "headers": {"Location": f"/v2/{SECRET}/feed.xml?apikey={SECRET}"},
+        "body": "",
+    }
+    (site.root / "v2" / SECRET).mkdir(parents=True)
+    (site.root / "v2" / SECRET / "feed.xml").write_text(rss(item("/page.html")), encoding="utf-8")
+    config = make_config(
+        tmp_path,
+        feeds=[("keyed", f"{site.base}/keyed.xml?apikey={SECRET}")],
+        fetch={"allow_private_networks": True},
+    )
+    first = run_pass(config)["keyed"]
+    assert first.ok and "moved permanently to" in (first.warning or "")
+    assert SECRET not in (first.warning or "")  # the warning showed a key in the new path
+    path = str(tmp_path / "newsmon.yaml")
+    shown = CliRunner().invoke(app, ["feeds", "--config", path])
+    assert shown.exit_code == 0, shown.output
+    assert f"moved permanently to {site.base}/v2/***/feed.xml?apikey=***: update" in shown.output
+    listed = CliRunner().invoke(app, ["feeds", "--json", "--config", path])
+    assert json.loads(listed.output)["feeds"][0]["url"] == f"{site.base}/v2/***/feed.xml?apikey=***"
+    assert SECRET not in shown.output + listed.output + corpus_dump(config)
+    site.routes.pop("/keyed.xml")  # the publisher undid the move
+    (site.root / "keyed.xml").write_text(rss(item("/page.html")), encoding="utf-8")
+    assert run_pass(config, force=True)["keyed"].ok
+    shown = CliRunner().invoke(app, ["feeds", "--config", path])
+    assert "moved permanently" not in shown.output, shown.output

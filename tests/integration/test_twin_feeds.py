@@ -113,6 +113,10 @@ def test_a_feed_moved_onto_another_configured_feed_s_address_is_read_once(
     assert second[0].ok and not second[0].warning
     assert asked.count("/old.xml") == 1
     assert asked.count("/feed.xml") == 3  # wire's two, the move followed once
+    # the pass that found the move read the feed twice: its stories stored and alerted once,
+    # no "also reported by" reply from the feed itself
+    assert (_count(db_url, "articles"), _count(db_url, "alerts")) == (2, 2)
+    assert _count(db_url, "alert_replies") == 0
     assert second[1].twin_of == "wire" and "remove one" in (second[1].warning or ""), second[1]
     shown = CliRunner().invoke(app, ["feeds", "--config", str(tmp_path / "newsmon.yaml")])
     assert shown.exit_code == 0, shown.output
@@ -124,6 +128,21 @@ def test_a_feed_moved_onto_another_configured_feed_s_address_is_read_once(
     )
     same = {f["name"]: f["same_feed_as"] for f in json.loads(listed.output)["feeds"]}
     assert same == {"wire": None, "regional": "wire"}
+
+
+def test_a_feed_configured_first_that_moves_onto_another_s_address_leaves_it_the_reader(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The first configured of the two read their stories from the pass after the move: the
+    other had stored them, so each got an "also reported by" reply from the feed itself. The
+    feed configured at the address reads it, as it did before; the moved one is the twin."""
+    feeds = [("regional", "/old.xml"), ("wire", "/feed.xml")]
+    routes = {"/old.xml": {"status": 301, "body": "", "headers": {"Location": "/feed.xml"}}}
+    (first, second), asked = _passes(tmp_path, db_url, feeds, routes)
+    assert first[0].twin_of == second[0].twin_of == "wire", (first[0], second[0])
+    assert first[1].new_articles == 2 and not second[1].twin_of, second[1]
+    assert (_count(db_url, "alerts"), _count(db_url, "alert_replies")) == (2, 0)
+    assert asked.count("/old.xml") == 1
 
 
 def test_a_feed_that_moved_where_no_other_is_is_still_to_be_updated(

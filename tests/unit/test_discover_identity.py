@@ -22,3 +22,13 @@ def test_a_move_recorded_for_the_configured_url_makes_its_target_configured() ->
     # a move recorded before the operator changed the feed's URL is no longer the feed's
     elsewhere = [FeedConfig(name="wire", url="https://other.example/rss")]
     assert configured_as(found, elsewhere, {"wire": (OLD, NEW)}) is None
+
+
+def test_a_feed_at_an_amp_spelling_of_a_configured_one_is_another_feed() -> None:
+    """`feeds add` refused the "amp" section's feed as the site's main feed, configured."""
+    main = [FeedConfig(name="main", url="https://news.example/rss")]
+    section = "https://news.example/rss/amp"
+    found = FoundFeed(section, None, 1, None, reached=section, asked=section)
+    assert configured_as(found, main) is None
+    again = "http://www.news.example/rss/?utm_source=x"
+    assert configured_as(FoundFeed(again, None, 1, None, asked=again), main) is main[0]

@@ -13,8 +13,7 @@ from newsmon import poll
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
-from newsmon.corpus.schema import MAX_URL
-from newsmon.feed_twins import configured_twins
+from newsmon.feed_twins import configured_twins, move_to_store, moved_onto, shown_move
 from newsmon.feeds import FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.bookkeeping import best_effort
@@ -24,6 +23,7 @@ from newsmon.pipeline.entries import process_entry, record_entry_failure, revisi
 from newsmon.pipeline.entry_keys import Identified, identify, known_articles, wanted
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
+from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
 from newsmon.turns import NoTimeForWork, deadline_in
 from newsmon.urls import shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
@@ -98,13 +98,9 @@ async def process_feed(
             moved_back += "the configured address again"
             response = again
     outcome.bytes_received = len(response.content)
-    # A permanent move is stored, to be fetched from next pass, only where the stored address
-    # can carry it: not for a keyed URL, nor to an address carrying credentials of its own (a
-    # server's `?access_token=…`), nor past the column's length (a cut address would be
-    # fetched from then on); otherwise it is followed each pass and reported.
-    moved = response.moved_to
-    storable = moved and not keyed and shown_url(moved) == moved and len(moved) <= MAX_URL
-    stored_move = moved if storable else (feed.url if moved_back else None)
+    # A permanent move is fetched from next pass only where the stored address can carry it
+    # (not a keyed URL's, see `move_to_store`); otherwise it is followed each pass and reported.
+    stored_move = move_to_store(feed.url, response.moved_to, moved_back=moved_back is not None)
     if response.not_modified:
         outcome.not_modified = True
         if pages_due:
@@ -130,6 +126,9 @@ async def process_feed(
         # a server mid-deploy, not a URL serving something else: soft, polled again in minutes
         failure, error = FailureKind.EMPTY, f"the feed's answer was empty (HTTP {response.status})"
         return await _feed_failed(ctx, state, outcome, failure, error, response, now)
+    onto = moved_onto(feed.name, response.moved_to, ctx.config.feeds)
+    if onto is not None:  # its stories are `onto`'s to read: once, not also from here
+        return await moved_onto_twin(ctx, state.id, feed, onto, response, stored_move, outcome, now)
     try:  # in a worker process, within the feed's time and memory budget
         parsed = await ctx.pages.parse_feed(
             response.content,
@@ -215,7 +214,8 @@ async def process_feed(
         entries_failed=outcome.entries_failed,
     )
     if response.moved_to:
-        note = f"moved permanently to {shown_url(response.moved_to)}; update the configuration"
+        note = f"moved permanently to {shown_move(response.moved_to, feed.url)}"
+        note += "; update the configuration"
         outcome.warning = "; ".join(filter(None, [outcome.warning, note]))
     outcome.warning = "; ".join(filter(None, [outcome.warning, moved_back]))
     return outcome
@@ -330,7 +330,9 @@ async def process_feeds(
 
     async def one(feed: FeedConfig) -> FeedOutcome:
         feed_id = states[feed.name].id
-        twin = _twin(feed, twins[feed.name], ctx.config.feeds) if feed.name in twins else None
+        twin = (
+            twin_outcome(feed, twins[feed.name], ctx.config.feeds) if feed.name in twins else None
+        )
         if twin is not None and feed_id not in pages_due:
             return twin
         async with slots:
@@ -384,16 +386,6 @@ async def process_feeds(
     finally:
         if done:  # the last feeds' claims; a crash before this leaves them to lapse
             await best_effort("claims handed back", ctx.store.release_claims, done, claim.owner)
-
-
-def _twin(feed: FeedConfig, first: str, configured: Sequence[FeedConfig]) -> FeedOutcome:
-    """A feed configured again under another name (or moved onto `first`'s address): not
-    fetched, since `first` reads its stories; said each pass, so the configuration is fixed."""
-    url = next(f.url for f in configured if f.name == first)
-    line = f"the same feed as {first} ({shown_url(url)}), which reads it: "
-    line += "not fetched; remove one of them from the configuration"
-    log.warning("feed %s: %s", feed.name, line)
-    return FeedOutcome(feed.name, not_due=True, twin_of=first, warning=line)
 
 
 def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:
