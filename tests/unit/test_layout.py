@@ -10,6 +10,7 @@ from itertools import combinations
 import lxml.html
 import pytest
 
+from newsmon.banners import prune_banners, prune_comment_threads
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
 from newsmon.extract import extract_article
@@ -353,3 +354,54 @@ def test_only_a_block_of_hashtags_alone_goes() -> None:
     )
     prune_hashtag_blocks(hostile)
     assert time.process_time() - started < 10  # under 1 s
+
+
+BANNER_PAGES = (
+    ("banner-auction-ko", "조합은 9월까지 시범 운영한 뒤 시간을 확정한다."),
+    ("banner-ferry-en", "when the crossing is often cancelled for wind."),
+)
+BANNER_CHROME = ("쿠키", "구독", "답글", "cookies", "subscribe", "Subscribe", "Reply", "AI")
+
+
+@pytest.mark.parametrize(("name", "last"), BANNER_PAGES, ids=[p[0] for p in BANNER_PAGES])
+def test_consent_and_paywall_banners_and_untitled_comments_do_not_reach_the_body(
+    name: str, last: str
+) -> None:
+    """A cookie-consent layer, a paywall box and a comment thread with no heading, inside the
+    article's container under class names trafilatura does not know: their text ("We use
+    cookies", "구독하고 전체 기사 읽기", readers' comments) became the story's."""
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and got.text.rstrip().endswith(last)
+    assert [c for c in BANNER_CHROME if c in got.text] == []
+    assert sum(len(line) > 50 for line in got.text.splitlines()) == 3  # the story stays
+    rules = load_rules(SHIPPED_TOPICS)
+    assert [m.topic for m in rules.classify(got.title, got.text)] == []
+
+
+def test_banners_and_comment_threads_go_and_prose_about_them_stays() -> None:
+    prose = (
+        "<p>Regulators said the site uses cookies to track readers, and that you agree to"
+        " nothing by reading. " + "The ruling runs to many pages of reasoning. " * 10 + "</p>"
+    )
+    root = lxml.html.fromstring(
+        "<html><body><div class='story'><h1>Cookie ruling</h1>"
+        + prose
+        + "<p>The paper's subscribers rose by 3%.</p>"
+        "<div class='x'><p>This site uses cookies.</p><button>OK</button></div>tail"
+        "<ul><li><p>a comment</p><a href='#'>Reply</a></li>"
+        "<li><p>another</p><button>Like 2</button><button>Report</button></li></ul>"
+        "<ul><li>Reply to the council</li><li><a href='/r'>Reply</a> form</li></ul>"
+        "</div></body></html>"
+    )
+    assert prune_banners(root) == 1
+    assert prune_comment_threads(root) == 1
+    text = root.text_content()
+    for kept in ("Cookie ruling", "Regulators said", "subscribers rose", "tail", "the council"):
+        assert kept in text
+    for gone in ("This site uses cookies.", "a comment", "another"):
+        assert gone not in text
+    hostile = "<div><p>We use cookies, you agree.</p><li><a>Reply</a></li>" * 2_000
+    started = time.process_time()
+    prune_banners(lxml.html.fromstring(f"<html><body>{hostile}</body></html>"))
+    prune_comment_threads(lxml.html.fromstring(f"<html><body>{hostile}</body></html>"))
+    assert time.process_time() - started < 10

@@ -1,0 +1,125 @@
+"""Banners and comment threads inside the article's container, removed before extraction.
+
+A cookie-consent layer ("We use cookies ... you agree", "쿠키를 사용합니다 ... 동의"), a paywall
+box ("구독하고 전체 기사 읽기", "3 of 3 free articles this month") and a comment thread with no
+heading sit inside many articles' containers under class names trafilatura does not know
+(``ck_lyr``, ``mtr-7``, ``rpl_area``): their text became the story's, and with it topic matches
+and dedup keys. They are known by their kind, never by one site's ids:
+
+- a banner is a short block (at most ``BANNER_MAX_CHARS`` of text) whose text says consent or
+  paywall in the words such banners use; the outermost short block around it goes, so the
+  banner's other lines ("이미 구독 중이신가요? 로그인") go with it;
+- a comment thread is a block of two or more items that each carry a reader's controls
+  ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons or links): the block goes.
+
+A block holding the page's ``h1`` stays. Prose that mentions cookies or subscriptions stays: it
+is longer than a banner or lacks a banner's wording.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from typing import Any
+
+from newsmon.layout import remove_keeping_tail
+
+BANNER_MAX_CHARS = 400
+_BANNER_TAGS = ("p", "div", "span", "li", "section", "aside", "form", "strong", "b", "dl")
+_MAX_PIECES = 32
+_CONSENT = re.compile(
+    r"cookie.{0,120}\b(you (agree|consent|accept)|agree to|consent to|accept (all|our))"
+    r"|\b(we|this (web)?site|our (web)?site) uses? cookies"
+    r"|쿠키.{0,80}(동의|허용|사용합니다|사용하고 있습니다|이용합니다)",
+    re.IGNORECASE | re.DOTALL,
+)
+_PAYWALL = re.compile(
+    r"\bfree (articles?|stories) (left|remaining|this month)"
+    r"|\b(subscribe|sign up|log in|register) (now |today )?to (continue|keep) reading"
+    r"|\balready a subscriber\b|\bsubscribers? only\b|\bunlimited (digital )?access\b"
+    r"|구독하고|구독하시면|구독 후|전체 기사 ?(읽기|보기)|기사 전문|유료 ?(회원|구독자|기사)"
+    r"|회원 전용|구독자 전용|이미 구독",
+    re.IGNORECASE,
+)
+# a reader's controls on a comment (digits, signs and spaces aside)
+_CONTROLS = frozenset(
+    """답글 답글달기 답글쓰기 댓글달기 공감 비공감 추천 비추천 반대 신고 좋아요 싫어요 reply
+    replies like dislike report flag upvote downvote""".split()  # noqa: SIM905
+)
+_NOISE = re.compile(r"[\W\d_]+")
+_THREAD_TAGS = ("ul", "ol", "div", "section", "dl")
+_MAX_CONTROLS = 40
+
+
+def _short_text(element: Any) -> str | None:
+    """The element's whole text when it is at most a banner's length, else None; reads a
+    bounded part of the element whatever it holds."""
+    pieces = list(islice(element.itertext(), _MAX_PIECES + 1))
+    text = " ".join("".join(pieces).split())
+    if len(pieces) > _MAX_PIECES or len(text) > BANNER_MAX_CHARS:
+        return None
+    return text
+
+
+def _holds_h1(element: Any) -> bool:
+    return element.tag == "h1" or next(element.iter("h1"), None) is not None
+
+
+def _banner(element: Any) -> Any:
+    """The outermost short block around `element`, whose text is a banner's; or None."""
+    text = _short_text(element)
+    if not text or not (_CONSENT.search(text) or _PAYWALL.search(text)):
+        return None
+    while True:
+        parent = element.getparent()
+        if parent is None or parent.tag in ("body", "html") or _short_text(parent) is None:
+            break
+        element = parent
+    return None if _holds_h1(element) else element
+
+
+def prune_banners(root: Any) -> int:
+    """Remove from the tree `root` (lxml) every consent or paywall banner (see the module's
+    docstring), keeping the text that follows it; the number removed."""
+    doomed: dict[int, Any] = {}
+    for element in root.iter(*_BANNER_TAGS):
+        if (found := _banner(element)) is not None:
+            doomed.setdefault(id(found), found)
+    removed = 0
+    for element in doomed.values():
+        if element.getparent() is not None and all(
+            a.getparent() is not None or a.tag == "html" for a in element.iterancestors()
+        ):
+            remove_keeping_tail(element)
+            removed += 1
+    return removed
+
+
+def _is_comment(item: Any) -> bool:
+    """Whether `item` carries a reader's controls: a reply control, or two controls."""
+    found: set[str] = set()
+    for control in islice(item.iter("button", "a"), _MAX_CONTROLS):
+        key = _NOISE.sub("", control.text_content() if len(control) < 8 else "").lower()
+        if key in _CONTROLS:
+            found.add(key)
+    return bool(found & {"답글", "답글달기", "답글쓰기", "reply"}) or len(found) >= 2
+
+
+def _is_thread(block: Any) -> bool:
+    items = [kid for kid in block if isinstance(kid.tag, str)]
+    if len(items) < 2:
+        return False
+    comments = sum(_is_comment(kid) for kid in islice(items, 50))
+    return comments >= 2 and 2 * comments >= min(len(items), 50)
+
+
+def prune_comment_threads(root: Any) -> int:
+    """Remove from the tree `root` (lxml) every block of readers' comments, titled or not (see
+    the module's docstring); the number removed."""
+    doomed = [el for el in root.iter(*_THREAD_TAGS) if _is_thread(el) and not _holds_h1(el)]
+    removed = 0
+    for element in doomed:
+        if element.getparent() is not None:
+            remove_keeping_tail(element)
+            removed += 1
+    return removed
