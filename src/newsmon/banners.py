@@ -6,11 +6,12 @@ heading sit inside many articles' containers under class names trafilatura does 
 (``ck_lyr``, ``mtr-7``, ``rpl_area``): their text became the story's, and with it topic matches
 and dedup keys. They are known by their kind, never by one site's ids:
 
-- a banner is a short block (at most ``BANNER_MAX_CHARS`` of text) whose text says consent or
-  paywall in the words such banners use; the outermost short block around it goes, so the
-  banner's other lines ("이미 구독 중이신가요? 로그인") go with it;
+- a banner is a short block (at most ``BANNER_MAX_CHARS`` of text) whose text says consent,
+  paywall or a newsletter's sign-up in the words such banners use; the outermost block around
+  it that adds at most ``BANNER_EXTRA_CHARS`` goes, so the banner's other lines ("이미 구독
+  중이신가요? 로그인") go with it and a short story holding it stays;
 - a comment thread is a block of two or more items that each carry a reader's controls
-  ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons or links): the block goes.
+  ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons, links or spans): the block goes.
 
 A block holding the page's ``h1`` stays. Prose that mentions cookies or subscriptions stays: it
 is longer than a banner or lacks a banner's wording.
@@ -25,12 +26,21 @@ from typing import Any
 from newsmon.layout import remove_keeping_tail
 
 BANNER_MAX_CHARS = 400
+# text a banner holds besides its wording ("이미 구독 중이신가요? 로그인", its buttons), at most
+BANNER_EXTRA_CHARS = 120
 _BANNER_TAGS = ("p", "div", "span", "li", "section", "aside", "form", "strong", "b", "dl")
 _MAX_PIECES = 32
 _CONSENT = re.compile(
     r"cookie.{0,120}\b(you (agree|consent|accept)|agree to|consent to|accept (all|our))"
     r"|\b(we|this (web)?site|our (web)?site) uses? cookies"
-    r"|쿠키.{0,80}(동의|허용|사용합니다|사용하고 있습니다|이용합니다)",
+    r"|쿠키.{0,80}(동의|허용|(사용|이용|수집|저장)(합니다|하고 있습니다))",
+    re.IGNORECASE | re.DOTALL,
+)
+# a newsletter's sign-up box: its call to action, not a mention of a newsletter
+_NEWSLETTER = re.compile(
+    r"\b(sign up|subscribe) (for|to) (our|the|this) .{0,40}newsletter"
+    r"|뉴스레터.{0,40}(구독하기|구독 신청|신청하기|받아 ?보세요)"
+    r"|(받아 ?보세요|구독하세요).{0,40}뉴스레터",
     re.IGNORECASE | re.DOTALL,
 )
 _PAYWALL = re.compile(
@@ -48,6 +58,8 @@ _CONTROLS = frozenset(
 )
 _NOISE = re.compile(r"[\W\d_]+")
 _THREAD_TAGS = ("ul", "ol", "div", "section", "dl")
+# what a control is written as: Korean CMSes often write it as a span a script listens to
+_CONTROL_TAGS = ("button", "a", "span", "em", "i", "strong")
 _MAX_CONTROLS = 40
 
 
@@ -66,14 +78,18 @@ def _holds_h1(element: Any) -> bool:
 
 
 def _banner(element: Any) -> Any:
-    """The outermost short block around `element`, whose text is a banner's; or None."""
+    """The banner `element`'s text makes it part of: the outermost block around it that holds
+    little else; or None."""
     text = _short_text(element)
-    if not text or not (_CONSENT.search(text) or _PAYWALL.search(text)):
+    if not text or not any(p.search(text) for p in (_CONSENT, _PAYWALL, _NEWSLETTER)):
         return None
     while True:
         parent = element.getparent()
-        if parent is None or parent.tag in ("body", "html") or _short_text(parent) is None:
+        if parent is None or parent.tag in ("body", "html"):
             break
+        around = _short_text(parent)
+        if around is None or len(around) - len(text) > BANNER_EXTRA_CHARS:
+            break  # the parent holds more than the banner's own lines: a (short) story
         element = parent
     return None if _holds_h1(element) else element
 
@@ -98,7 +114,7 @@ def prune_banners(root: Any) -> int:
 def _is_comment(item: Any) -> bool:
     """Whether `item` carries a reader's controls: a reply control, or two controls."""
     found: set[str] = set()
-    for control in islice(item.iter("button", "a"), _MAX_CONTROLS):
+    for control in islice(item.iter(*_CONTROL_TAGS), _MAX_CONTROLS):
         key = _NOISE.sub("", control.text_content() if len(control) < 8 else "").lower()
         if key in _CONTROLS:
             found.add(key)

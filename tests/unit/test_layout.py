@@ -405,3 +405,46 @@ def test_banners_and_comment_threads_go_and_prose_about_them_stays() -> None:
     prune_banners(lxml.html.fromstring(f"<html><body>{hostile}</body></html>"))
     prune_comment_threads(lxml.html.fromstring(f"<html><body>{hostile}</body></html>"))
     assert time.process_time() - started < 10
+
+
+def _story_ko(inside: str) -> bytes:
+    story = "".join(
+        f"<p>{s}</p>"
+        for s in (
+            "항구 수산물 경매장이 다음 달부터 새벽 경매 시간을 한 시간 앞당긴다고 밝혔다."
+            " 어민들은 여름철 고온으로 어획물 신선도가 떨어진다며 개장 시간을 당겨 달라고 요구해 왔다.",
+            "경매장 관계자는 냉장 창고 증설 공사도 함께 진행해 하루 처리 물량을 20퍼센트 늘릴"
+            " 계획이라고 설명했다. 공사비는 시와 수협이 절반씩 부담한다.",
+            "상인들은 새 시간표에 맞춰 운반 차량 배차를 조정하기로 했으며, 조합은 9월까지 시범"
+            " 운영한 뒤 시간을 확정한다.",
+        )
+    )
+    return (
+        "<html><head><meta charset='utf-8'><title>경매 시간</title></head><body><nav>"
+        "<a href='/'>홈</a></nav><div class='art'><h1>수산물 경매 시간 앞당긴다</h1>"
+        f"<div class='txt'>{story}{inside}</div></div><footer>바다신문</footer></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        # a reader's controls written as spans, not buttons or links
+        "<ul class='cl'><li><em>바다사랑</em><p>오픈소스 AI 기본법 시행령이나 빨리 만들어라</p>"
+        "<span class='b'>답글</span><span>공감 3</span></li><li><em>hj**</em>"
+        "<p>AI 탈옥 문제부터 해결해야 한다</p><span class='b'>답글</span><span>공감 1</span></li></ul>",
+        # consent worded as collecting cookies, with links instead of buttons
+        "<div class='ck'><span>바다신문은 이용자 맞춤 오픈소스 AI 서비스를 위해 쿠키를 수집합니다.</span>"
+        "<a href='/privacy'>자세히</a><a href='#'>확인</a></div>",
+        # a newsletter sign-up box
+        "<div class='nl'><p>오픈소스 AI 소식을 매주 받아보세요. 뉴스레터 구독하기</p>"
+        "<input type='email'><button>구독</button></div>",
+        "<div class='nl2'><p>Sign up for our newsletter on open-source AI and the AI Act.</p>"
+        "<button>Sign up</button></div>",
+    ],
+    ids=["comment-spans", "cookie-collect", "newsletter-ko", "newsletter-en"],
+)
+def test_more_kinds_of_banner_and_comment_do_not_reach_the_body(inside: str) -> None:
+    got = extract_article(_story_ko(inside), url="http://x.example/a/1")
+    assert got.text.rstrip().endswith("조합은 9월까지 시범 운영한 뒤 시간을 확정한다."), got.text
+    assert "AI" not in got.text
