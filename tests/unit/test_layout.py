@@ -448,3 +448,31 @@ def test_more_kinds_of_banner_and_comment_do_not_reach_the_body(inside: str) -> 
     got = extract_article(_story_ko(inside), url="http://x.example/a/1")
     assert got.text.rstrip().endswith("조합은 9월까지 시범 운영한 뒤 시간을 확정한다."), got.text
     assert "AI" not in got.text
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        "#오픈소스AI #AI기본법 #탈옥",
+        "<span>#오픈소스AI</span> <span>#AI기본법</span> <span>#탈옥</span>",
+    ],
+    ids=["text", "spans"],
+)
+def test_a_line_of_hashtags_in_a_body_of_br_lines_does_not_reach_the_body(tags: str) -> None:
+    """A body written as text and ``<br><br>`` (many Korean CMSes) closed by a hashtag line:
+    the hashtags were read before the ``<br>`` runs became paragraphs, so the line stayed."""
+    story = (
+        "항구 수산물 경매장이 다음 달부터 새벽 경매 시간을 한 시간 앞당긴다고 밝혔다. 어민들은 여름철"
+        " 고온으로 어획물 신선도가 떨어진다며 개장 시간을 당겨 달라고 요구해 왔다.<br><br>경매장"
+        " 관계자는 냉장 창고 증설 공사도 함께 진행해 하루 처리 물량을 20퍼센트 늘릴 계획이라고"
+        " 설명했다.<br><br>조합은 9월까지 시범 운영한 뒤 시간을 확정한다."
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>경매</title></head><body><div class='art'>"
+        f"<h1>경매 시간 앞당긴다</h1><div id='news_body_area'>{story}<br><br>{tags}</div></div>"
+        "</body></html>"
+    ).encode()
+    got = extract_article(page, url="http://x.example/a/1")
+    assert got.text.rstrip().endswith("조합은 9월까지 시범 운영한 뒤 시간을 확정한다."), got.text
+    assert "#" not in got.text and "경매장 관계자는" in got.text
+    assert [m.topic for m in load_rules(SHIPPED_TOPICS).classify(got.title, got.text)] == []
