@@ -30,10 +30,15 @@ BANNER_MAX_CHARS = 400
 BANNER_EXTRA_CHARS = 120
 _BANNER_TAGS = ("p", "div", "span", "li", "section", "aside", "form", "strong", "b", "dl")
 _MAX_PIECES = 32
+# a consent layer: cookies named, and a banner's wording (not a story's: "users must consent")
+_COOKIE = re.compile(r"cookie|쿠키", re.IGNORECASE)
 _CONSENT = re.compile(
-    r"cookie.{0,120}\b(you (agree|consent|accept)|agree to|consent to|accept (all|our))"
-    r"|\b(we|this (web)?site|our (web)?site) uses? cookies"
-    r"|쿠키.{0,80}(동의|허용|(사용|이용|수집|저장)(합니다|하고 있습니다))",
+    r"\b(we|we and our partners|this (web ?)?site|our (web ?)?site) uses? cookies"
+    r"|\bby (continuing|using|clicking|browsing|staying)\b.{0,80}\b(agree|consent|accept)"
+    r"|\byou (agree|consent) to (our|the) use of cookies|\baccept (all )?cookies"
+    r"|\bcookie (settings|preferences)\b"
+    r"|쿠키를? ?(사용|이용|수집|저장)(합니다|하고 있습니다)|(동의|허용)(하는 것으로|하시|합니다)"
+    r"|쿠키 ?설정",
     re.IGNORECASE | re.DOTALL,
 )
 # a newsletter's sign-up box: its call to action, not a mention of a newsletter
@@ -43,12 +48,15 @@ _NEWSLETTER = re.compile(
     r"|(받아 ?보세요|구독하세요).{0,40}뉴스레터",
     re.IGNORECASE | re.DOTALL,
 )
+# a paywall's call to action, not prose about subscriptions ("구독하고 있는 가구", "유료 기사 모델")
 _PAYWALL = re.compile(
     r"\bfree (articles?|stories) (left|remaining|this month)"
-    r"|\b(subscribe|sign up|log in|register) (now |today )?to (continue|keep) reading"
-    r"|\balready a subscriber\b|\bsubscribers? only\b|\bunlimited (digital )?access\b"
-    r"|구독하고|구독하시면|구독 후|전체 기사 ?(읽기|보기)|기사 전문|유료 ?(회원|구독자|기사)"
-    r"|회원 전용|구독자 전용|이미 구독",
+    r"|\b(subscribe|sign up|sign in|log in|register) (now |today )?to (continue|keep) reading"
+    r"|\balready a subscriber\b|\bsubscribers?[- ]only (article|story|content)"
+    r"|\b(this|the) (article|story|content) is (only )?(for|available to) (paid )?subscribers"
+    r"|구독하고 ?(전체|기사|이어|계속|무료)|구독하시면|구독 후 (전체|기사|이어|계속)"
+    r"|전체 기사 ?(읽기|보기)|기사 전문(을|은)? ?(보|읽)|유료 ?(회원|구독자) 전용"
+    r"|(회원|구독자) 전용 ?기사|이미 구독 ?(중|하고 계|하셨)",
     re.IGNORECASE,
 )
 # a reader's controls on a comment (digits, signs and spaces aside)
@@ -81,7 +89,10 @@ def _banner(element: Any) -> Any:
     """The banner `element`'s text makes it part of: the outermost block around it that holds
     little else; or None."""
     text = _short_text(element)
-    if not text or not any(p.search(text) for p in (_CONSENT, _PAYWALL, _NEWSLETTER)):
+    if not text:
+        return None
+    consent = _COOKIE.search(text) is not None and _CONSENT.search(text) is not None
+    if not consent and not (_PAYWALL.search(text) or _NEWSLETTER.search(text)):
         return None
     while True:
         parent = element.getparent()

@@ -387,6 +387,10 @@ def test_banners_and_comment_threads_go_and_prose_about_them_stays() -> None:
         "<html><body><div class='story'><h1>Cookie ruling</h1>"
         + prose
         + "<p>The paper's subscribers rose by 3%.</p>"
+        "<p>넷플릭스를 구독하고 있는 가구는 12% 늘었다.</p><p>언론사들이 유료 기사 모델을 도입했다.</p>"
+        "<p>The plan gives subscribers unlimited access. Readers said subscribers only get a"
+        " digest.</p><p>구글은 제3자 쿠키 수집에 이용자 동의를 받기로 했다.</p>"
+        "<p>Cookies stay: regulators said users must consent to tracking.</p>"
         "<div class='x'><p>This site uses cookies.</p><button>OK</button></div>tail"
         "<ul><li><p>a comment</p><a href='#'>Reply</a></li>"
         "<li><p>another</p><button>Like 2</button><button>Report</button></li></ul>"
@@ -398,6 +402,15 @@ def test_banners_and_comment_threads_go_and_prose_about_them_stays() -> None:
     text = root.text_content()
     for kept in ("Cookie ruling", "Regulators said", "subscribers rose", "tail", "the council"):
         assert kept in text
+    for kept in (
+        "넷플릭스를 구독하고",
+        "유료 기사 모델",
+        "unlimited access",
+        "subscribers only",
+        "이용자 동의를",
+        "must consent",
+    ):
+        assert kept in text  # prose about subscriptions, not a paywall's call to action
     for gone in ("This site uses cookies.", "a comment", "another"):
         assert gone not in text
     hostile = "<div><p>We use cookies, you agree.</p><li><a>Reply</a></li>" * 2_000
