@@ -20,6 +20,7 @@ is longer than a banner or lacks a banner's wording.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
@@ -68,7 +69,15 @@ _NOISE = re.compile(r"[\W\d_]+")
 _THREAD_TAGS = ("ul", "ol", "div", "section", "dl")
 # what a control is written as: Korean CMSes often write it as a span a script listens to
 _CONTROL_TAGS = ("button", "a", "span", "em", "i", "strong")
-_MAX_CONTROLS = 40
+_REPLY = frozenset({"답글", "답글달기", "답글쓰기", "reply"})
+# text that any banner's wording holds; elements are read only near it
+_TRIGGER = re.compile(
+    r"cookie|쿠키|구독|subscri|newsletter|뉴스레터|free (articles?|stories)|continue reading"
+    r"|keep reading|기사 전문|전체 기사|전용",
+    re.IGNORECASE,
+)
+# ancestors of such text looked at for a banner's whole wording, at most
+_MAX_CLIMB = 4
 
 
 def _short_text(element: Any) -> str | None:
@@ -105,15 +114,28 @@ def _banner(element: Any) -> Any:
     return None if _holds_h1(element) else element
 
 
+def _text_owners(root: Any) -> Iterator[Any]:
+    """The elements holding a piece of text that names what banners are about, innermost first
+    (the page is read once; an element is looked at only near such text)."""
+    for piece in root.xpath("//*[not(self::script or self::style)]/text()"):
+        if _TRIGGER.search(piece):
+            owner = piece.getparent()
+            yield owner.getparent() if piece.is_tail else owner
+
+
 def prune_banners(root: Any) -> int:
-    """Remove from the tree `root` (lxml) every consent or paywall banner (see the module's
-    docstring), keeping the text that follows it; the number removed."""
-    doomed: dict[int, Any] = {}
-    for element in root.iter(*_BANNER_TAGS):
-        if (found := _banner(element)) is not None:
-            doomed.setdefault(id(found), found)
+    """Remove from the tree `root` (lxml) every consent, paywall or newsletter banner (see the
+    module's docstring), keeping the text that follows it; the number removed."""
+    doomed: dict[Any, None] = {}
+    for owner in _text_owners(root):
+        for element in islice(_and_ancestors(owner), _MAX_CLIMB):
+            if element is None or element.tag not in _BANNER_TAGS:
+                continue
+            if (found := _banner(element)) is not None:
+                doomed[found] = None
+                break
     removed = 0
-    for element in doomed.values():
+    for element in doomed:
         if element.getparent() is not None and all(
             a.getparent() is not None or a.tag == "html" for a in element.iterancestors()
         ):
@@ -122,31 +144,52 @@ def prune_banners(root: Any) -> int:
     return removed
 
 
-def _is_comment(item: Any) -> bool:
-    """Whether `item` carries a reader's controls: a reply control, or two controls."""
-    found: set[str] = set()
-    for control in islice(item.iter(*_CONTROL_TAGS), _MAX_CONTROLS):
-        key = _NOISE.sub("", control.text_content() if len(control) < 8 else "").lower()
-        if key in _CONTROLS:
-            found.add(key)
-    return bool(found & {"답글", "답글달기", "답글쓰기", "reply"}) or len(found) >= 2
+def _and_ancestors(element: Any) -> Iterator[Any]:
+    if element is not None:
+        yield element
+        yield from element.iterancestors()
 
 
-def _is_thread(block: Any) -> bool:
-    items = [kid for kid in block if isinstance(kid.tag, str)]
-    if len(items) < 2:
-        return False
-    comments = sum(_is_comment(kid) for kid in islice(items, 50))
-    return comments >= 2 and 2 * comments >= min(len(items), 50)
+def _control(element: Any) -> str | None:
+    """The reader's control `element` is ("답글", "reply", ...), or None."""
+    text = "".join(islice(element.itertext(), 8))
+    if len(text) > 24:
+        return None
+    key = _NOISE.sub("", text).lower()
+    return key if key in _CONTROLS else None
+
+
+def _is_comment(found: set[str]) -> bool:
+    """Whether an item carrying the controls `found` is a comment: a reply control, or two."""
+    return bool(found & _REPLY) or len(found) >= 2
 
 
 def prune_comment_threads(root: Any) -> int:
     """Remove from the tree `root` (lxml) every block of readers' comments, titled or not (see
-    the module's docstring); the number removed."""
-    doomed = [el for el in root.iter(*_THREAD_TAGS) if _is_thread(el) and not _holds_h1(el)]
+    the module's docstring); the number removed. Only the ancestors of controls are read."""
+    held: dict[Any, set[str]] = {}  # element -> the controls inside it
+    for element in root.iter(*_CONTROL_TAGS):
+        if (key := _control(element)) is not None:
+            for above in element.iterancestors():
+                held.setdefault(above, set()).add(key)
+    blocks = {
+        parent: None
+        for element, found in held.items()
+        if _is_comment(found)
+        and (parent := element.getparent()) is not None
+        and parent.tag in _THREAD_TAGS
+    }
+    doomed = []
+    for block in blocks:
+        items = [kid for kid in block if isinstance(kid.tag, str)]
+        comments = sum(_is_comment(held.get(kid, set())) for kid in items)
+        if comments >= 2 and 2 * comments >= len(items) and not _holds_h1(block):
+            doomed.append(block)
     removed = 0
     for element in doomed:
-        if element.getparent() is not None:
+        if element.getparent() is not None and all(
+            a.getparent() is not None or a.tag == "html" for a in element.iterancestors()
+        ):
             remove_keeping_tail(element)
             removed += 1
     return removed
