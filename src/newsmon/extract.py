@@ -22,6 +22,7 @@ import htmldate
 import lxml.etree
 import trafilatura
 
+from newsmon.banners import prune_banners, prune_comment_threads
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.charset import choose_encoding, decode, meta_declared
@@ -334,18 +335,21 @@ def _author(value: Any) -> str | None:
 
 
 def _laid_out(data: bytes | str, url: str | None) -> Any:
-    """The page's tree as trafilatura parses it, its hidden blocks removed, its layout tables
-    made blocks, its boxes of chrome known by their title and its lines of hashtags removed
-    (`newsmon.boxes`), its ``<br>`` runs paragraph breaks, and its lines and paragraphs of
-    links to other stories removed (`newsmon.layout`); the page itself when it does not parse."""
+    """The page's tree as trafilatura parses it, its hidden blocks, consent and paywall banners
+    and comment threads removed (`newsmon.banners`), its layout tables made blocks, its boxes of
+    chrome known by their title removed, its ``<br>`` runs paragraph breaks, its lines of
+    hashtags removed (`newsmon.boxes`), and its lines and paragraphs of links to other stories
+    removed (`newsmon.layout`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     prune_hidden_blocks(tree)
+    prune_banners(tree)
+    prune_comment_threads(tree)
     unwrap_layout_tables(tree)
     prune_titled_boxes(tree)
-    prune_hashtag_blocks(tree)
     split_br_paragraphs(tree)
+    prune_hashtag_blocks(tree)  # after: a hashtag line of a `<br>` body is a paragraph now
     prune_related_lines(tree, url)
     prune_link_paragraphs(tree)
     return tree

@@ -10,6 +10,7 @@ from itertools import combinations
 import lxml.html
 import pytest
 
+from newsmon.banners import prune_banners, prune_comment_threads
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
 from newsmon.extract import extract_article
@@ -353,3 +354,138 @@ def test_only_a_block_of_hashtags_alone_goes() -> None:
     )
     prune_hashtag_blocks(hostile)
     assert time.process_time() - started < 10  # under 1 s
+
+
+BANNER_PAGES = (
+    ("banner-auction-ko", "조합은 9월까지 시범 운영한 뒤 시간을 확정한다."),
+    ("banner-ferry-en", "when the crossing is often cancelled for wind."),
+)
+BANNER_CHROME = ("쿠키", "구독", "답글", "cookies", "subscribe", "Subscribe", "Reply", "AI")
+
+
+@pytest.mark.parametrize(("name", "last"), BANNER_PAGES, ids=[p[0] for p in BANNER_PAGES])
+def test_consent_and_paywall_banners_and_untitled_comments_do_not_reach_the_body(
+    name: str, last: str
+) -> None:
+    """A cookie-consent layer, a paywall box and a comment thread with no heading, inside the
+    article's container under class names trafilatura does not know: their text ("We use
+    cookies", "구독하고 전체 기사 읽기", readers' comments) became the story's."""
+    got = extract_article((PAGES / f"{name}.html").read_bytes(), url=f"http://x.example/{name}")
+    assert got.source == "page" and got.text.rstrip().endswith(last)
+    assert [c for c in BANNER_CHROME if c in got.text] == []
+    assert sum(len(line) > 50 for line in got.text.splitlines()) == 3  # the story stays
+    rules = load_rules(SHIPPED_TOPICS)
+    assert [m.topic for m in rules.classify(got.title, got.text)] == []
+
+
+def test_banners_and_comment_threads_go_and_prose_about_them_stays() -> None:
+    prose = (
+        "<p>Regulators said the site uses cookies to track readers, and that you agree to"
+        " nothing by reading. " + "The ruling runs to many pages of reasoning. " * 10 + "</p>"
+    )
+    root = lxml.html.fromstring(
+        "<html><body><div class='story'><h1>Cookie ruling</h1>"
+        + prose
+        + "<p>The paper's subscribers rose by 3%.</p>"
+        "<p>넷플릭스를 구독하고 있는 가구는 12% 늘었다.</p><p>언론사들이 유료 기사 모델을 도입했다.</p>"
+        "<p>The plan gives subscribers unlimited access. Readers said subscribers only get a"
+        " digest.</p><p>구글은 제3자 쿠키 수집에 이용자 동의를 받기로 했다.</p>"
+        "<p>Cookies stay: regulators said users must consent to tracking.</p>"
+        "<div class='x'><p>This site uses cookies.</p><button>OK</button></div>tail"
+        "<ul><li><p>a comment</p><a href='#'>Reply</a></li>"
+        "<li><p>another</p><button>Like 2</button><button>Report</button></li></ul>"
+        "<ul><li>Reply to the council</li><li><a href='/r'>Reply</a> form</li></ul>"
+        "</div></body></html>"
+    )
+    assert prune_banners(root) == 1
+    assert prune_comment_threads(root) == 1
+    text = root.text_content()
+    for kept in ("Cookie ruling", "Regulators said", "subscribers rose", "tail", "the council"):
+        assert kept in text
+    for kept in (
+        "넷플릭스를 구독하고",
+        "유료 기사 모델",
+        "unlimited access",
+        "subscribers only",
+        "이용자 동의를",
+        "must consent",
+    ):
+        assert kept in text  # prose about subscriptions, not a paywall's call to action
+    for gone in ("This site uses cookies.", "a comment", "another"):
+        assert gone not in text
+    hostile = "<div><p>We use cookies, you agree.</p><li><a>Reply</a></li>" * 2_000
+    started = time.process_time()
+    prune_banners(lxml.html.fromstring(f"<html><body>{hostile}</body></html>"))
+    prune_comment_threads(lxml.html.fromstring(f"<html><body>{hostile}</body></html>"))
+    assert time.process_time() - started < 10
+
+
+def _story_ko(inside: str) -> bytes:
+    story = "".join(
+        f"<p>{s}</p>"
+        for s in (
+            "항구 수산물 경매장이 다음 달부터 새벽 경매 시간을 한 시간 앞당긴다고 밝혔다."
+            " 어민들은 여름철 고온으로 어획물 신선도가 떨어진다며 개장 시간을 당겨 달라고 요구해 왔다.",
+            "경매장 관계자는 냉장 창고 증설 공사도 함께 진행해 하루 처리 물량을 20퍼센트 늘릴"
+            " 계획이라고 설명했다. 공사비는 시와 수협이 절반씩 부담한다.",
+            "상인들은 새 시간표에 맞춰 운반 차량 배차를 조정하기로 했으며, 조합은 9월까지 시범"
+            " 운영한 뒤 시간을 확정한다.",
+        )
+    )
+    return (
+        "<html><head><meta charset='utf-8'><title>경매 시간</title></head><body><nav>"
+        "<a href='/'>홈</a></nav><div class='art'><h1>수산물 경매 시간 앞당긴다</h1>"
+        f"<div class='txt'>{story}{inside}</div></div><footer>바다신문</footer></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        # a reader's controls written as spans, not buttons or links
+        "<ul class='cl'><li><em>바다사랑</em><p>오픈소스 AI 기본법 시행령이나 빨리 만들어라</p>"
+        "<span class='b'>답글</span><span>공감 3</span></li><li><em>hj**</em>"
+        "<p>AI 탈옥 문제부터 해결해야 한다</p><span class='b'>답글</span><span>공감 1</span></li></ul>",
+        # consent worded as collecting cookies, with links instead of buttons
+        "<div class='ck'><span>바다신문은 이용자 맞춤 오픈소스 AI 서비스를 위해 쿠키를 수집합니다.</span>"
+        "<a href='/privacy'>자세히</a><a href='#'>확인</a></div>",
+        # a newsletter sign-up box
+        "<div class='nl'><p>오픈소스 AI 소식을 매주 받아보세요. 뉴스레터 구독하기</p>"
+        "<input type='email'><button>구독</button></div>",
+        "<div class='nl2'><p>Sign up for our newsletter on open-source AI and the AI Act.</p>"
+        "<button>Sign up</button></div>",
+    ],
+    ids=["comment-spans", "cookie-collect", "newsletter-ko", "newsletter-en"],
+)
+def test_more_kinds_of_banner_and_comment_do_not_reach_the_body(inside: str) -> None:
+    got = extract_article(_story_ko(inside), url="http://x.example/a/1")
+    assert got.text.rstrip().endswith("조합은 9월까지 시범 운영한 뒤 시간을 확정한다."), got.text
+    assert "AI" not in got.text
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        "#오픈소스AI #AI기본법 #탈옥",
+        "<span>#오픈소스AI</span> <span>#AI기본법</span> <span>#탈옥</span>",
+    ],
+    ids=["text", "spans"],
+)
+def test_a_line_of_hashtags_in_a_body_of_br_lines_does_not_reach_the_body(tags: str) -> None:
+    """A body written as text and ``<br><br>`` (many Korean CMSes) closed by a hashtag line:
+    the hashtags were read before the ``<br>`` runs became paragraphs, so the line stayed."""
+    story = (
+        "항구 수산물 경매장이 다음 달부터 새벽 경매 시간을 한 시간 앞당긴다고 밝혔다. 어민들은 여름철"
+        " 고온으로 어획물 신선도가 떨어진다며 개장 시간을 당겨 달라고 요구해 왔다.<br><br>경매장"
+        " 관계자는 냉장 창고 증설 공사도 함께 진행해 하루 처리 물량을 20퍼센트 늘릴 계획이라고"
+        " 설명했다.<br><br>조합은 9월까지 시범 운영한 뒤 시간을 확정한다."
+    )
+    page = (
+        "<html><head><meta charset='utf-8'><title>경매</title></head><body><div class='art'>"
+        f"<h1>경매 시간 앞당긴다</h1><div id='news_body_area'>{story}<br><br>{tags}</div></div>"
+        "</body></html>"
+    ).encode()
+    got = extract_article(page, url="http://x.example/a/1")
+    assert got.text.rstrip().endswith("조합은 9월까지 시범 운영한 뒤 시간을 확정한다."), got.text
+    assert "#" not in got.text and "경매장 관계자는" in got.text
+    assert [m.topic for m in load_rules(SHIPPED_TOPICS).classify(got.title, got.text)] == []

@@ -1,0 +1,195 @@
+"""Banners and comment threads inside the article's container, removed before extraction.
+
+A cookie-consent layer ("We use cookies ... you agree", "쿠키를 사용합니다 ... 동의"), a paywall
+box ("구독하고 전체 기사 읽기", "3 of 3 free articles this month") and a comment thread with no
+heading sit inside many articles' containers under class names trafilatura does not know
+(``ck_lyr``, ``mtr-7``, ``rpl_area``): their text became the story's, and with it topic matches
+and dedup keys. They are known by their kind, never by one site's ids:
+
+- a banner is a short block (at most ``BANNER_MAX_CHARS`` of text) whose text says consent,
+  paywall or a newsletter's sign-up in the words such banners use; the outermost block around
+  it that adds at most ``BANNER_EXTRA_CHARS`` goes, so the banner's other lines ("이미 구독
+  중이신가요? 로그인") go with it and a short story holding it stays;
+- a comment thread is a block of two or more items that each carry a reader's controls
+  ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons, links or spans): the block goes.
+
+A block holding the page's ``h1`` stays. Prose that mentions cookies or subscriptions stays: it
+is longer than a banner or lacks a banner's wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from newsmon.layout import remove_keeping_tail
+
+BANNER_MAX_CHARS = 400
+# text a banner holds besides its wording ("이미 구독 중이신가요? 로그인", its buttons), at most
+BANNER_EXTRA_CHARS = 120
+_BANNER_TAGS = ("p", "div", "span", "li", "section", "aside", "form", "strong", "b", "dl")
+_MAX_PIECES = 32
+# a consent layer: cookies named, and a banner's wording (not a story's: "users must consent")
+_COOKIE = re.compile(r"cookie|쿠키", re.IGNORECASE)
+_CONSENT = re.compile(
+    r"\b(we|we and our partners|this (web ?)?site|our (web ?)?site) uses? cookies"
+    r"|\bby (continuing|using|clicking|browsing|staying)\b.{0,80}\b(agree|consent|accept)"
+    r"|\byou (agree|consent) to (our|the) use of cookies|\baccept (all )?cookies"
+    r"|\bcookie (settings|preferences)\b"
+    r"|쿠키를? ?(사용|이용|수집|저장)(합니다|하고 있습니다)|(동의|허용)(하는 것으로|하시|합니다)"
+    r"|쿠키 ?설정",
+    re.IGNORECASE | re.DOTALL,
+)
+# a newsletter's sign-up box: its call to action, not a mention of a newsletter
+_NEWSLETTER = re.compile(
+    r"\b(sign up|subscribe) (for|to) (our|the|this) .{0,40}newsletter"
+    r"|뉴스레터.{0,40}(구독하기|구독 신청|신청하기|받아 ?보세요)"
+    r"|(받아 ?보세요|구독하세요).{0,40}뉴스레터",
+    re.IGNORECASE | re.DOTALL,
+)
+# a paywall's call to action, not prose about subscriptions ("구독하고 있는 가구", "유료 기사 모델")
+_PAYWALL = re.compile(
+    r"\bfree (articles?|stories) (left|remaining|this month)"
+    r"|\b(subscribe|sign up|sign in|log in|register) (now |today )?to (continue|keep) reading"
+    r"|\balready a subscriber\b|\bsubscribers?[- ]only (article|story|content)"
+    r"|\b(this|the) (article|story|content) is (only )?(for|available to) (paid )?subscribers"
+    r"|구독하고 ?(전체|기사|이어|계속|무료)|구독하시면|구독 후 (전체|기사|이어|계속)"
+    r"|전체 기사 ?(읽기|보기)|기사 전문(을|은)? ?(보|읽)|유료 ?(회원|구독자) 전용"
+    r"|(회원|구독자) 전용 ?기사|이미 구독 ?(중|하고 계|하셨)",
+    re.IGNORECASE,
+)
+# a reader's controls on a comment (digits, signs and spaces aside)
+_CONTROLS = frozenset(
+    """답글 답글달기 답글쓰기 댓글달기 공감 비공감 추천 비추천 반대 신고 좋아요 싫어요 reply
+    replies like dislike report flag upvote downvote""".split()  # noqa: SIM905
+)
+_NOISE = re.compile(r"[\W\d_]+")
+_THREAD_TAGS = ("ul", "ol", "div", "section", "dl")
+# what a control is written as: Korean CMSes often write it as a span a script listens to
+_CONTROL_TAGS = ("button", "a", "span", "em", "i", "strong")
+_REPLY = frozenset({"답글", "답글달기", "답글쓰기", "reply"})
+# text that any banner's wording holds; elements are read only near it
+_TRIGGER = re.compile(
+    r"cookie|쿠키|구독|subscri|newsletter|뉴스레터|free (articles?|stories)|continue reading"
+    r"|keep reading|기사 전문|전체 기사|전용",
+    re.IGNORECASE,
+)
+# ancestors of such text looked at for a banner's whole wording, at most
+_MAX_CLIMB = 4
+
+
+def _short_text(element: Any) -> str | None:
+    """The element's whole text when it is at most a banner's length, else None; reads a
+    bounded part of the element whatever it holds."""
+    pieces = list(islice(element.itertext(), _MAX_PIECES + 1))
+    text = " ".join("".join(pieces).split())
+    if len(pieces) > _MAX_PIECES or len(text) > BANNER_MAX_CHARS:
+        return None
+    return text
+
+
+def _holds_h1(element: Any) -> bool:
+    return element.tag == "h1" or next(element.iter("h1"), None) is not None
+
+
+def _banner(element: Any) -> Any:
+    """The banner `element`'s text makes it part of: the outermost block around it that holds
+    little else; or None."""
+    text = _short_text(element)
+    if not text:
+        return None
+    consent = _COOKIE.search(text) is not None and _CONSENT.search(text) is not None
+    if not consent and not (_PAYWALL.search(text) or _NEWSLETTER.search(text)):
+        return None
+    while True:
+        parent = element.getparent()
+        if parent is None or parent.tag in ("body", "html"):
+            break
+        around = _short_text(parent)
+        if around is None or len(around) - len(text) > BANNER_EXTRA_CHARS:
+            break  # the parent holds more than the banner's own lines: a (short) story
+        element = parent
+    return None if _holds_h1(element) else element
+
+
+def _text_owners(root: Any) -> Iterator[Any]:
+    """The elements holding a piece of text that names what banners are about, innermost first
+    (the page is read once; an element is looked at only near such text)."""
+    for piece in root.xpath("//*[not(self::script or self::style)]/text()"):
+        if _TRIGGER.search(piece):
+            owner = piece.getparent()
+            yield owner.getparent() if piece.is_tail else owner
+
+
+def prune_banners(root: Any) -> int:
+    """Remove from the tree `root` (lxml) every consent, paywall or newsletter banner (see the
+    module's docstring), keeping the text that follows it; the number removed."""
+    doomed: dict[Any, None] = {}
+    for owner in _text_owners(root):
+        for element in islice(_and_ancestors(owner), _MAX_CLIMB):
+            if element is None or element.tag not in _BANNER_TAGS:
+                continue
+            if (found := _banner(element)) is not None:
+                doomed[found] = None
+                break
+    removed = 0
+    for element in doomed:
+        if element.getparent() is not None and all(
+            a.getparent() is not None or a.tag == "html" for a in element.iterancestors()
+        ):
+            remove_keeping_tail(element)
+            removed += 1
+    return removed
+
+
+def _and_ancestors(element: Any) -> Iterator[Any]:
+    if element is not None:
+        yield element
+        yield from element.iterancestors()
+
+
+def _control(element: Any) -> str | None:
+    """The reader's control `element` is ("답글", "reply", ...), or None."""
+    text = "".join(islice(element.itertext(), 8))
+    if len(text) > 24:
+        return None
+    key = _NOISE.sub("", text).lower()
+    return key if key in _CONTROLS else None
+
+
+def _is_comment(found: set[str]) -> bool:
+    """Whether an item carrying the controls `found` is a comment: a reply control, or two."""
+    return bool(found & _REPLY) or len(found) >= 2
+
+
+def prune_comment_threads(root: Any) -> int:
+    """Remove from the tree `root` (lxml) every block of readers' comments, titled or not (see
+    the module's docstring); the number removed. Only the ancestors of controls are read."""
+    held: dict[Any, set[str]] = {}  # element -> the controls inside it
+    for element in root.iter(*_CONTROL_TAGS):
+        if (key := _control(element)) is not None:
+            for above in element.iterancestors():
+                held.setdefault(above, set()).add(key)
+    blocks = {
+        parent: None
+        for element, found in held.items()
+        if _is_comment(found)
+        and (parent := element.getparent()) is not None
+        and parent.tag in _THREAD_TAGS
+    }
+    doomed = []
+    for block in blocks:
+        items = [kid for kid in block if isinstance(kid.tag, str)]
+        comments = sum(_is_comment(held.get(kid, set())) for kid in items)
+        if comments >= 2 and 2 * comments >= len(items) and not _holds_h1(block):
+            doomed.append(block)
+    removed = 0
+    for element in doomed:
+        if element.getparent() is not None and all(
+            a.getparent() is not None or a.tag == "html" for a in element.iterancestors()
+        ):
+            remove_keeping_tail(element)
+            removed += 1
+    return removed
