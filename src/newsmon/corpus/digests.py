@@ -66,6 +66,10 @@ class Digests:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    def now(self) -> datetime:
+        """Now in the clock posts are stamped in (`Database.now`): where a period may end."""
+        return self._db.now()
+
     def digest_channels(self, since: datetime, until: datetime) -> list[str]:
         """The channels where a story was announced in [since, until): one per Slack channel,
         under the spelling its latest post was configured with (a channel renamed, or named

@@ -14,7 +14,7 @@ from newsmon.alerts import Message, plural
 from newsmon.clock import utcnow
 from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
-from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start
+from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start, window
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
@@ -248,6 +248,14 @@ class _Digests:
                 hold = self.clock.monotonic() + (failure.retry_after or 1.0)
                 self.pacer.hold(message.channel, hold)
         raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
+
+
+def digest_period(ctx: Context, length: timedelta) -> tuple[datetime, datetime]:
+    """The period a digest call takes now (`digest.window`), ending by the database's clock,
+    which posts are stamped in: a host ahead of it ended a period the database had not reached,
+    and a post stamped later inside it was in no digest."""
+    digests = ctx.store.digests
+    return window(digests.now(), length, ctx.config.slack.zone(), digests.period_ended)
 
 
 def run_digest(
