@@ -58,6 +58,7 @@ class NotBegun(Enum):
     # another call recorded a period of the channel overlapping this one first (two calls at
     # once): its stories are in that digest, the next call starts where it ended
     OVERLAPPED = "overlapped"
+    LEFT = "left"  # begun and given back (or its delivery lost): a later call finishes it
 
 
 class Digests:
@@ -353,6 +354,24 @@ class Digests:
                     DigestRow.channel.in_(_spellings(s, channel))
                 )
             )
+
+    def last_digest_state(self, channel: str) -> NotBegun:
+        """Where `channel`'s latest recorded digest (any spelling) stands, for a call that finds
+        its period taken: posted, being posted under a live claim, or left for a later call."""
+        with self._db.session() as s:
+            row = s.execute(
+                select(DigestRow.status, DigestRow.lease_until)
+                .where(DigestRow.channel.in_(_spellings(s, channel)))
+                .order_by(DigestRow.period_end.desc(), DigestRow.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return NotBegun.EMPTY
+        status, lease_until = row
+        if status is AlertStatus.SENT:
+            return NotBegun.POSTED
+        live = lease_until is not None and lease_until >= self._db.now()
+        return NotBegun.HELD if status is AlertStatus.SENDING and live else NotBegun.LEFT
 
     def period_ended(self, at: datetime) -> bool:
         """Whether a digest (of any channel) was begun for a period ending at `at`: where the

@@ -28,6 +28,7 @@ _NOT_BEGUN = {
     NotBegun.HELD: "being posted by another call right now",
     NotBegun.OVERLAPPED: "not posted: another call at the same time recorded a digest of an "
     "overlapping period, with these stories (the next call takes any after its end)",
+    NotBegun.LEFT: "begun and left unfinished by another call: a later call finishes it",
 }
 
 
@@ -53,6 +54,8 @@ class DigestResult:
     # keys of `channels` whose digest went out without a part Slack refused for its content
     refused: list[str] = field(default_factory=list)
     off: bool = False  # alerts.enabled: false: no digest posted nor recorded
+    # keys of `channels`: what became of each digest, as the line says it (`Posting`, `NotBegun`)
+    outcomes: dict[str, Posting | NotBegun] = field(default_factory=dict)
     # the call's pacing, Retry-After holds included: a retry of the same call honours them
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
 
@@ -141,6 +144,7 @@ class _Digests:
         turn = digests.begin_digest(claim, name, since, until, stories)
         if isinstance(turn, NotBegun):
             self.result.channels[key] = _NOT_BEGUN[turn]
+            self.result.outcomes[key] = turn
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
@@ -151,21 +155,25 @@ class _Digests:
         except _Left as left:
             if left.taken_over:
                 self.result.channels[key] = str(left)
+                self.result.outcomes[key] = Posting.TAKEN_OVER
                 return Posting.TAKEN_OVER
             digests.release_digest(claim, turn.id, str(left), left.unknown)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
+            self.result.outcomes[key] = Posting.LEFT
             return Posting.LEFT
         except SlackFailure as failure:  # refused credentials: nothing more is posted
             digests.release_digest(claim, turn.id, str(failure), turn.unknown_since)
             self.result.left.append(key)
             self.result.channels[key] = f"not posted: {failure}"
+            self.result.outcomes[key] = Posting.LEFT
             raise
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         if self.refusals:
             self.result.refused.append(key)
             stored += "; " + "; ".join(self.refusals)
         self.result.channels[key] = stored + self.note
+        self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
@@ -291,7 +299,7 @@ def run_digest(
                 count = plural(len(stories), "story", "stories")
                 result.channels[name] = f"{count} (dry run: not posted){_from(start, since)}"
             elif start >= until and (channel or digests.digest_stories(name, since, until)):
-                result.channels[name] = "already posted for this period"
+                _taken_period(ctx, result, name)
             elif channel:
                 result.channels[name] = "no stories"
         return result
@@ -305,7 +313,7 @@ def run_digest(
             start = _start(ctx, name, since, until)
             if start >= until:  # a call earlier this hour (or by hand) took it to `until`
                 if channel or digests.digest_stories(name, since, until):
-                    result.channels[name] = "already posted for this period (or being posted)"
+                    _taken_period(ctx, result, name)
                 continue
             posting = poster.post(name, start, until, name, say_empty=channel is not None)
             if isinstance(posting, Posting) and name in result.channels:  # begun from there
@@ -403,7 +411,16 @@ def _taken(result: DigestResult, keys: Sequence[str], first: dict[str, str]) -> 
     """Digests left by this call and no longer given back: another call finished or holds it."""
     for key in keys:
         result.channels[key] = f"{first.get(key, 'left')}; then taken by another call"
+        result.outcomes[key] = Posting.TAKEN_OVER
     result.left = [key for key in result.left if key not in keys]
+
+
+def _taken_period(ctx: Context, result: DigestResult, name: str) -> None:
+    """A channel whose period a call earlier this hour (or by hand) took: posted, or being
+    posted by that call right now, said apart (before, "already posted (or being posted)")."""
+    state = ctx.store.digests.last_digest_state(name)
+    result.channels[name] = _NOT_BEGUN[state]
+    result.outcomes[name] = state
 
 
 def _key(channel: str, since: datetime, until: datetime, call_until: datetime) -> str:
