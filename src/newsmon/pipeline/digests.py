@@ -396,10 +396,10 @@ def retry_left(
             for key, d in left.items():
                 done.add(key)
                 if poster.post(d.channel, d.since, d.until, key) is Posting.FINISHED:
-                    ours = d.until == result.until
-                    result.channels[key] += (_from(d.since, result.since) if ours else "") + (
-                        f" (at try {attempt}; the first: {first.get(key, 'left')})"
-                    )
+                    start = _from(d.since, result.since) if d.until == result.until else ""
+                    # the first try's line said where the period starts too: said once
+                    said = first.get(key, "left").removesuffix(start)
+                    result.channels[key] += f"{start} (at try {attempt}; the first: {said})"
         except SlackFailure as failure:  # refused credentials: the rest stays left
             result.credential_error = str(failure)
             result.left += [key for key in left if key not in done and key not in result.left]
