@@ -355,6 +355,14 @@ class Digests:
                 )
             )
 
+    def slack_id(self, channel: str) -> str | None:
+        """Slack's ID for `channel` as delivery last learned it: where a digest begun under a
+        name the channel has since lost (renamed in Slack) still reaches it."""
+        with self._db.session() as s:
+            return s.scalar(
+                select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel)
+            )
+
     def last_digest_state(self, channel: str) -> NotBegun:
         """Where `channel`'s latest recorded digest (any spelling) stands, for a call that finds
         its period taken: posted, being posted under a live claim, or left for a later call."""

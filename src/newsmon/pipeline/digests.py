@@ -5,7 +5,7 @@ call, after the parts already posted — of its own period or of an earlier one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -148,6 +148,9 @@ class _Digests:
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
+        if turn.resumed:  # its channel may have been renamed since: post to the ID, if known
+            target = digests.slack_id(name) or name
+            messages = [replace(message, channel=target) for message in messages]
         self.note = ""
         self.refusals = []
         try:
