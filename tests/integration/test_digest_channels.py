@@ -158,10 +158,13 @@ def test_a_digest_left_unfinished_before_its_channel_was_renamed_is_finished_the
         assert _digest(ctx).left == ["#ai-news"]
         fake.channels["ai-research"] = fake.channels.pop("ai-news")  # renamed in Slack
         fake.unknown_channels.add("#ai-news")
+        ctx.close()  # and in the configuration
+        ctx = context(config_path(tmp_path, db_url, default_channel="#ai-research"), fake)
         sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
         later = run_digest(ctx, sender, PERIOD[1], PERIOD[1] + timedelta(hours=24))
         assert later.unfinished == 0, later.lines()
         [post] = _digest_posts(fake)
         assert post["channel_id"] == slack_id
+        assert "2 stories" in post["text"]
     finally:
         ctx.close()

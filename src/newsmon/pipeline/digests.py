@@ -148,7 +148,9 @@ class _Digests:
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
-        if turn.resumed:  # its channel may have been renamed since: post to the ID, if known
+        if turn.resumed and name not in self.cfg.channels_in_use():
+            # begun under a name configured no more (the channel renamed since, in Slack and
+            # in the configuration): Slack knows it by its ID only now
             target = digests.slack_id(name) or name
             messages = [replace(message, channel=target) for message in messages]
         self.note = ""
