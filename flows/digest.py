@@ -25,8 +25,13 @@ from flows.common import (
 )
 from newsmon.clock import utcnow
 from newsmon.corpus.records import RunStatus
-from newsmon.digest import window
-from newsmon.pipeline.digests import DigestResult, DigestsUnfinished, retry_left, run_digest
+from newsmon.pipeline.digests import (
+    DigestResult,
+    DigestsUnfinished,
+    digest_period,
+    retry_left,
+    run_digest,
+)
 from newsmon.slack import ConsoleSender, CredentialError, Sender, make_sender
 
 # A digest left for a later call (Slack failing, a lookup it could not make, a long
@@ -67,8 +72,7 @@ def digest(
         None if dry_run else ctx.store.runs.start_run("digest", started, flow_run_id=flow_run_id())
     )
     try:
-        length, zone = timedelta(hours=since_hours), ctx.config.slack.zone()
-        since, until = window(started, length, zone, ctx.store.digests.period_ended)
+        since, until = digest_period(ctx, timedelta(hours=since_hours))
         try:
             # with alerts off a digest posts nothing (`run_digest`), a dry run only prints:
             # neither needs a credential, whatever slack.required says (a pass needs none then)

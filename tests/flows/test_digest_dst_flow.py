@@ -12,6 +12,7 @@ import flows.digest
 import pytest
 from sqlalchemy import select
 
+import newsmon.corpus.engine
 from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, DigestRow
@@ -64,6 +65,8 @@ def test_daily_digests_across_the_spring_change_hold_every_story_once(
         runs = [_utc(run) + timedelta(seconds=20) for run in RUNS[at]]
         for run in runs:
             monkeypatch.setattr(flows.digest, "utcnow", lambda run=run: run)
+            # the period ends by the database's clock (SQLite: the host's)
+            monkeypatch.setattr(newsmon.corpus.engine, "utcnow", lambda run=run: run)
             flows.digest.digest(since_hours=24, config_path=str(config))
         with store.session() as s:
             digested = Counter(

@@ -3,22 +3,27 @@ that Slack refuses, or that is stopped by its timeout, leaves a row saying so.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from prefect.flow_engine import FlowRunTimeoutError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_PASS_FAILED, app
+from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunRecord, RunStatus
-from newsmon.corpus.schema import AlertRow
+from newsmon.corpus.schema import AlertRow, DigestRow
 from newsmon.devsite import SiteServer
-from newsmon.slack import CredentialError
+from newsmon.pipeline.digests import run_digest
+from newsmon.slack import CredentialError, make_sender
 from tests.flows.test_monitor_flow import run_monitor, site_config
+from tests.support.delivery import announce_alerts, config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.postgres import PG_URL, throwaway_schema
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -134,3 +139,52 @@ def test_a_digest_part_slack_refuses_for_its_content_fails_that_run_only(
     again = digest(since_hours=48, config_path=str(config))
     assert again.posted == 0 and not again.refused and again.unfinished == 0
     assert _digest_runs(tmp_path)[0].status is RunStatus.COMPLETED
+
+
+@pytest.mark.postgres
+def test_a_digest_host_whose_clock_runs_ahead_ends_its_period_by_the_database_s_clock(
+    tmp_path: Path, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Posts are stamped in the database server's clock; the digest's period ended at the last
+    whole hour of its own host's clock. A host an hour ahead listed a period the database had
+    not reached: a post stamped after the digest, inside that period, was in no digest (the
+    next one starts where this one ended). The period now ends by the database's clock."""
+    import flows.digest
+    from flows.digest import digest
+
+    import newsmon.pipeline.digests
+
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="ahead") as url:
+        config = config_path(tmp_path, url)
+        store = Store.open(url)
+        try:
+            [first] = announce_alerts(store, {"#a": 1})
+            with store.session() as s:  # posted two hours ago: in the period
+                s.execute(update(AlertRow).values(sent_at=utcnow() - timedelta(hours=2)))
+            [second] = queue_alerts(store, {"#a": 1}, prefix="b")
+            claim = store.new_claim(timedelta(minutes=30))
+            [job] = store.outbox.claim_alerts(claim, 10)
+
+            def ahead() -> datetime:
+                return datetime.now(UTC) + timedelta(hours=1)
+
+            for module in (flows.digest, newsmon.pipeline.digests):
+                monkeypatch.setattr(module, "utcnow", ahead)
+            digest(since_hours=24, config_path=str(config))
+            monkeypatch.undo()
+            # delivered after the digest, stamped by the database: in the next digest
+            assert store.outbox.alert_sent(claim, job.id, destination="#a", slack_ts="2.0")
+            ctx = context(config, slack)
+            try:
+                sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+                run_digest(ctx, sender, utcnow() - timedelta(hours=24), utcnow() + timedelta(1))
+            finally:
+                ctx.close()
+            with store.session() as s:
+                contents = s.scalars(select(DigestRow.content)).all()
+            listed = Counter(int(i["article_id"]) for c in contents for i in c or [])
+            assert listed == {first: 1, second: 1}
+        finally:
+            store.close()

@@ -14,6 +14,7 @@ import flows.digest
 import pytest
 from sqlalchemy import select
 
+import newsmon.corpus.engine
 from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, DigestRow
@@ -90,6 +91,8 @@ def test_runs_off_schedule_list_every_story_once(
         for at, hours in RUNS:
             run = _kst(at)
             monkeypatch.setattr(flows.digest, "utcnow", lambda run=run: run)
+            # the period ends by the database's clock (SQLite: the host's)
+            monkeypatch.setattr(newsmon.corpus.engine, "utcnow", lambda run=run: run)
             flows.digest.digest(since_hours=hours, config_path=str(config))
         with store.session() as s:
             rows = s.scalars(select(DigestRow)).all()

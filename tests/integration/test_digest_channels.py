@@ -18,7 +18,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import FakeSlack, Scripted
 
 NOW = datetime.now(UTC)
 PERIOD = (NOW - timedelta(hours=1), NOW + timedelta(hours=1))
@@ -137,5 +137,34 @@ def test_a_late_digest_lists_a_story_of_a_channel_quiet_the_day_before(
             starts = {channel: (start, n) for channel, start, n in rows}
         assert starts["#b"] == (late[1] - FOLLOW_WITHIN, 1)  # none of its week was listed
         assert starts["#c"] == (late[0], 1)
+    finally:
+        ctx.close()
+
+
+def test_a_digest_left_unfinished_before_its_channel_was_renamed_is_finished_there(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A digest left for a later call (a long Retry-After) was resumed under the name it began
+    with; the channel renamed in Slack meanwhile, every later call was refused
+    (channel_not_found) and failed for 7 days, and the stories were in no digest."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#ai-news": 2})
+        assert deliver(ctx).sent == 2
+        slack_id = fake.channel_id("#ai-news")
+        fake.channel_script["#ai-news"] = [
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+        ]
+        assert _digest(ctx).left == ["#ai-news"]
+        fake.channels["ai-research"] = fake.channels.pop("ai-news")  # renamed in Slack
+        fake.unknown_channels.add("#ai-news")
+        ctx.close()  # and in the configuration
+        ctx = context(config_path(tmp_path, db_url, default_channel="#ai-research"), fake)
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        later = run_digest(ctx, sender, PERIOD[1], PERIOD[1] + timedelta(hours=24))
+        assert later.unfinished == 0, later.lines()
+        [post] = _digest_posts(fake)
+        assert post["channel_id"] == slack_id
+        assert "2 stories" in post["text"]
     finally:
         ctx.close()

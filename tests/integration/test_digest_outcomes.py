@@ -1,5 +1,6 @@
 """What a digest call says of a channel it did not post: lost to another call's overlapping
-period. Two real calls at once on PostgreSQL, the fake Slack on loopback."""
+period, posted already, being posted by another call. Real calls on SQLite and PostgreSQL
+(two at once on PostgreSQL), the fake Slack on loopback."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsmon.clock import utcnow
+from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import DigestRow
 from newsmon.pipeline.context import Context
@@ -78,3 +80,33 @@ def test_a_call_that_loses_to_another_s_overlapping_period_says_so(
         finally:
             first.close()
             second.close()
+
+
+def test_a_call_for_a_period_taken_says_whether_it_is_posted_or_being_posted(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A call by hand while the scheduled call is still posting the same period said "already
+    posted for this period (or being posted)": the operator could not tell a digest in the
+    channel from one still on its way (and possibly stuck). Each is said, and typed, apart."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        announce_alerts(ctx.store, {"#a": 1})
+        until = utcnow() + timedelta(seconds=1)
+        since = until - timedelta(hours=24)
+        digests = ctx.store.digests
+        stories = digests.digest_stories("#a", since, until)
+        claim = ctx.store.new_claim(timedelta(minutes=10))  # the other call, posting now
+        turn = digests.begin_digest(claim, "#a", since, until, stories)
+        assert isinstance(turn, DigestTurn)
+        for only in ("#a", None):
+            held = run_digest(ctx, sender, since, until, channel=only)
+            assert held.channels == {"#a": "being posted by another call right now"}
+            assert held.outcomes == {"#a": NotBegun.HELD} and not held.left
+        assert digests.digest_progress(claim, turn.id, 1, "1.0", done=True)
+        posted = run_digest(ctx, sender, since, until, channel="#a")
+        assert posted.channels == {"#a": "already posted for this period"}
+        assert posted.outcomes == {"#a": NotBegun.POSTED}
+        assert fake.metadata_ids("newsmon_digest") == []  # the other call's post is not faked
+    finally:
+        ctx.close()

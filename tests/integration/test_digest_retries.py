@@ -9,13 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from newsmon.clock import utcnow
-from newsmon.corpus.records import RunStatus
+from newsmon.corpus.records import AlertStatus, RunStatus
+from newsmon.corpus.schema import DigestRow
 from newsmon.health import ProblemKind
 from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, retry_left, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import announce_alerts, config_path, context
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
 
 
 def test_a_retry_waits_out_slack_s_retry_after_and_posts_the_digest_once(
@@ -143,5 +144,42 @@ def test_a_monitoring_pass_finishes_no_digest_while_alerts_are_off(
         assert finish_digests(ctx, sender).posted == 1
         assert len(fake.metadata_ids("newsmon_digest")) == 1
         assert not digests_to_finish(ctx)
+    finally:
+        ctx.close()
+
+
+def test_a_digest_finished_at_a_retry_says_where_it_started_once(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A channel's period starts where its last digest ended; the retry's line repeated it:
+    "… (from 09:00 UTC, where its last digest ended) (at try 2; the first: …; left for a later
+    call (from 09:00 UTC, where its last digest ended))"."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        until = utcnow() + timedelta(seconds=1)
+        since = until - timedelta(hours=24)
+        with ctx.store.session() as s:  # the channel's last digest ended 2 hours before `since`
+            end = since - timedelta(hours=2)
+            s.add(
+                DigestRow(
+                    channel="#a",
+                    period_start=end - timedelta(hours=24),
+                    period_end=end,
+                    status=AlertStatus.SENT,
+                    stories=0,
+                    content=[],
+                )
+            )
+        announce_alerts(ctx.store, {"#a": 1})
+        fake.channel_id("#a")  # the lost answer's lookup finds nothing there
+        fake.channel_script["#a"] = [INTERNAL_ERROR]
+        result = run_digest(ctx, sender, since, until)
+        assert result.left == ["#a"], result.lines()
+        retry_left(ctx, sender, result, (0.05,), room=30)
+        line = result.channels["#a"]
+        assert not result.left and "(at try 2; the first: " in line, line
+        assert line.count("where its last digest ended") == 1, line
+        assert len(fake.metadata_ids("newsmon_digest")) == 1
     finally:
         ctx.close()

@@ -58,6 +58,7 @@ class NotBegun(Enum):
     # another call recorded a period of the channel overlapping this one first (two calls at
     # once): its stories are in that digest, the next call starts where it ended
     OVERLAPPED = "overlapped"
+    LEFT = "left"  # begun and given back (or its delivery lost): a later call finishes it
 
 
 class Digests:
@@ -65,6 +66,10 @@ class Digests:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def now(self) -> datetime:
+        """Now in the clock posts are stamped in (`Database.now`): where a period may end."""
+        return self._db.now()
 
     def digest_channels(self, since: datetime, until: datetime) -> list[str]:
         """The channels where a story was announced in [since, until): one per Slack channel,
@@ -349,6 +354,32 @@ class Digests:
                     DigestRow.channel.in_(_spellings(s, channel))
                 )
             )
+
+    def slack_id(self, channel: str) -> str | None:
+        """Slack's ID for `channel` as delivery last learned it: where a digest begun under a
+        name the channel has since lost (renamed in Slack) still reaches it."""
+        with self._db.session() as s:
+            return s.scalar(
+                select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel)
+            )
+
+    def last_digest_state(self, channel: str) -> NotBegun:
+        """Where `channel`'s latest recorded digest (any spelling) stands, for a call that finds
+        its period taken: posted, being posted under a live claim, or left for a later call."""
+        with self._db.session() as s:
+            row = s.execute(
+                select(DigestRow.status, DigestRow.lease_until)
+                .where(DigestRow.channel.in_(_spellings(s, channel)))
+                .order_by(DigestRow.period_end.desc(), DigestRow.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return NotBegun.EMPTY
+        status, lease_until = row
+        if status is AlertStatus.SENT:
+            return NotBegun.POSTED
+        live = lease_until is not None and lease_until >= self._db.now()
+        return NotBegun.HELD if status is AlertStatus.SENDING and live else NotBegun.LEFT
 
     def period_ended(self, at: datetime) -> bool:
         """Whether a digest (of any channel) was begun for a period ending at `at`: where the

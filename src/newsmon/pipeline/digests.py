@@ -5,7 +5,7 @@ call, after the parts already posted — of its own period or of an earlier one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -14,7 +14,7 @@ from newsmon.alerts import Message, plural
 from newsmon.clock import utcnow
 from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
-from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start
+from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start, window
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
@@ -28,6 +28,7 @@ _NOT_BEGUN = {
     NotBegun.HELD: "being posted by another call right now",
     NotBegun.OVERLAPPED: "not posted: another call at the same time recorded a digest of an "
     "overlapping period, with these stories (the next call takes any after its end)",
+    NotBegun.LEFT: "begun and left unfinished by another call: a later call finishes it",
 }
 
 
@@ -53,6 +54,8 @@ class DigestResult:
     # keys of `channels` whose digest went out without a part Slack refused for its content
     refused: list[str] = field(default_factory=list)
     off: bool = False  # alerts.enabled: false: no digest posted nor recorded
+    # keys of `channels`: what became of each digest, as the line says it (`Posting`, `NotBegun`)
+    outcomes: dict[str, Posting | NotBegun] = field(default_factory=dict)
     # the call's pacing, Retry-After holds included: a retry of the same call honours them
     pacer: Pacer | None = field(default=None, repr=False, compare=False)
 
@@ -141,9 +144,15 @@ class _Digests:
         turn = digests.begin_digest(claim, name, since, until, stories)
         if isinstance(turn, NotBegun):
             self.result.channels[key] = _NOT_BEGUN[turn]
+            self.result.outcomes[key] = turn
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
+        if turn.resumed and name not in self.cfg.channels_in_use():
+            # begun under a name configured no more (the channel renamed since, in Slack and
+            # in the configuration): Slack knows it by its ID only now
+            target = digests.slack_id(name) or name
+            messages = [replace(message, channel=target) for message in messages]
         self.note = ""
         self.refusals = []
         try:
@@ -151,21 +160,25 @@ class _Digests:
         except _Left as left:
             if left.taken_over:
                 self.result.channels[key] = str(left)
+                self.result.outcomes[key] = Posting.TAKEN_OVER
                 return Posting.TAKEN_OVER
             digests.release_digest(claim, turn.id, str(left), left.unknown)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
+            self.result.outcomes[key] = Posting.LEFT
             return Posting.LEFT
         except SlackFailure as failure:  # refused credentials: nothing more is posted
             digests.release_digest(claim, turn.id, str(failure), turn.unknown_since)
             self.result.left.append(key)
             self.result.channels[key] = f"not posted: {failure}"
+            self.result.outcomes[key] = Posting.LEFT
             raise
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         if self.refusals:
             self.result.refused.append(key)
             stored += "; " + "; ".join(self.refusals)
         self.result.channels[key] = stored + self.note
+        self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
@@ -250,6 +263,14 @@ class _Digests:
         raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
 
 
+def digest_period(ctx: Context, length: timedelta) -> tuple[datetime, datetime]:
+    """The period a digest call takes now (`digest.window`), ending by the database's clock,
+    which posts are stamped in: a host ahead of it ended a period the database had not reached,
+    and a post stamped later inside it was in no digest."""
+    digests = ctx.store.digests
+    return window(digests.now(), length, ctx.config.slack.zone(), digests.period_ended)
+
+
 def run_digest(
     ctx: Context,
     sender: Sender,
@@ -283,7 +304,7 @@ def run_digest(
                 count = plural(len(stories), "story", "stories")
                 result.channels[name] = f"{count} (dry run: not posted){_from(start, since)}"
             elif start >= until and (channel or digests.digest_stories(name, since, until)):
-                result.channels[name] = "already posted for this period"
+                _taken_period(ctx, result, name)
             elif channel:
                 result.channels[name] = "no stories"
         return result
@@ -297,7 +318,7 @@ def run_digest(
             start = _start(ctx, name, since, until)
             if start >= until:  # a call earlier this hour (or by hand) took it to `until`
                 if channel or digests.digest_stories(name, since, until):
-                    result.channels[name] = "already posted for this period (or being posted)"
+                    _taken_period(ctx, result, name)
                 continue
             posting = poster.post(name, start, until, name, say_empty=channel is not None)
             if isinstance(posting, Posting) and name in result.channels:  # begun from there
@@ -380,10 +401,10 @@ def retry_left(
             for key, d in left.items():
                 done.add(key)
                 if poster.post(d.channel, d.since, d.until, key) is Posting.FINISHED:
-                    ours = d.until == result.until
-                    result.channels[key] += (_from(d.since, result.since) if ours else "") + (
-                        f" (at try {attempt}; the first: {first.get(key, 'left')})"
-                    )
+                    start = _from(d.since, result.since) if d.until == result.until else ""
+                    # the first try's line said where the period starts too: said once
+                    said = first.get(key, "left").removesuffix(start)
+                    result.channels[key] += f"{start} (at try {attempt}; the first: {said})"
         except SlackFailure as failure:  # refused credentials: the rest stays left
             result.credential_error = str(failure)
             result.left += [key for key in left if key not in done and key not in result.left]
@@ -395,7 +416,16 @@ def _taken(result: DigestResult, keys: Sequence[str], first: dict[str, str]) -> 
     """Digests left by this call and no longer given back: another call finished or holds it."""
     for key in keys:
         result.channels[key] = f"{first.get(key, 'left')}; then taken by another call"
+        result.outcomes[key] = Posting.TAKEN_OVER
     result.left = [key for key in result.left if key not in keys]
+
+
+def _taken_period(ctx: Context, result: DigestResult, name: str) -> None:
+    """A channel whose period a call earlier this hour (or by hand) took: posted, or being
+    posted by that call right now, said apart (before, "already posted (or being posted)")."""
+    state = ctx.store.digests.last_digest_state(name)
+    result.channels[name] = _NOT_BEGUN[state]
+    result.outcomes[name] = state
 
 
 def _key(channel: str, since: datetime, until: datetime, call_until: datetime) -> str:
