@@ -41,6 +41,11 @@ EXIT_CREDENTIALS = 4  # Slack rejected the credentials, or none is set and Slack
 EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 EXIT_SCHEMA = 7  # a read-only command met a schema behind or ahead of this code's
 
+# Bounds of numeric options: beyond them a number overflowed SQL integers or the calendar (a
+# traceback); within them, any use. Ids and counts fit PostgreSQL's integer.
+MAX_COUNT = 2**31 - 1
+MAX_DAYS = 36_500.0  # a hundred years
+
 
 class _Commands(TyperGroup):
     """Every command: a database error met once the corpus is open (a connection dropped, a
@@ -56,6 +61,17 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except SQLAlchemyError as exc:
             raise _fail(EXIT_DATABASE, f"database error: {error_line(exc)}") from None
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Bytes that are not UTF-8 reach Python as lone surrogates, which no database, YAML
+        or Slack call can take: refused here, before any command does anything (exit 2)."""
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise _fail(EXIT_CONFIG, f"argument {shown!r} is not valid UTF-8") from None
+        return super().parse_args(ctx, args)
 
 
 app = typer.Typer(
@@ -366,13 +382,19 @@ def migrate(config: ConfigOption = None) -> None:
 
 FailingHoursOption = Annotated[
     float,
-    typer.Option("--failing-hours", min=0, help="A feed failing for longer than this is a problem"),
+    typer.Option(
+        "--failing-hours",
+        min=0,
+        max=MAX_DAYS * 24,
+        help="A feed failing for longer than this is a problem",
+    ),
 ]
 SilentDaysOption = Annotated[
     float,
     typer.Option(
         "--silent-days",
         min=0,
+        max=MAX_DAYS,
         help="A working feed with no new article for longer is a problem (0: never)",
     ),
 ]

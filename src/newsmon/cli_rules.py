@@ -11,6 +11,7 @@ import gzip
 import zlib
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -61,6 +62,10 @@ def classify_page(
     if source.startswith(("http://", "https://")):
         from newsmon.fetch import Fetcher, FetchResult
 
+        problem = url_problem(source)
+        if problem:  # `http://[::1` ended in a ValueError traceback from the HTTP client
+            raise _fail(EXIT_CONFIG, f"cannot fetch {one_line(source, 300)}: {problem}")
+
         async def fetch_page() -> FetchResult:
             fetcher = Fetcher(fetch_cfg)
             try:  # the operator named this URL: trusted like a configured feed
@@ -105,6 +110,17 @@ def classify_page(
         typer.echo(f"\n{d.topic}: {state}, score {d.score} (needs {d.min_score})")
         for line in explain_lines(d):
             typer.echo(line)
+
+
+def url_problem(url: str) -> str | None:
+    """Why an http(s) URL cannot be fetched as written (an unclosed IPv6 bracket, a port out
+    of range, no host), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    return None if parts.hostname else "not a valid URL (no host)"
 
 
 def read_local_page(path: Path, limit: int) -> tuple[bytes, bool]:

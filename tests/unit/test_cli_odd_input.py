@@ -1,0 +1,66 @@
+"""The command line under odd input: every mistake is one line and exit 2, never a traceback."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_CONFIG, app
+from tests.support.configs import write_config
+
+runner = CliRunner()
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["articles", "--limit", HUGE],
+        ["articles", "--cluster", HUGE],
+        ["runs", "--limit", HUGE],
+        ["alerts", "--limit", HUGE],
+        ["prune", "--days", "inf"],
+        ["prune", "--dry-run", "--days", "999999999"],
+        ["health", "--max-age-minutes", "1e308"],
+        ["health", "--failing-hours", "inf"],
+        ["health", "--silent-days", "1e308"],
+        ["feeds", "--failing-hours", "1e308"],
+        ["feeds", "--silent-days", "inf"],
+    ],
+)
+def test_numbers_beyond_any_use_are_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    """Ended in an OverflowError traceback (SQLite's integers, dates before year 1)."""
+    path = write_config(tmp_path)
+    result = runner.invoke(app, [*args, "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and "OverflowError" not in result.output
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://[fe80::1/page", "http://[::1]:99999/"])
+def test_classify_a_malformed_url_is_one_line(tmp_path: Path, url: str) -> None:
+    """`newsmon classify "http://[::1"` ended in `ValueError: Invalid IPv6 URL`."""
+    path = write_config(tmp_path)
+    result = runner.invoke(app, ["classify", url, "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.output.count("\n") == 1 and url in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["alerts", "--channel", "news\udcff"],
+        ["articles", "--topic", "policy\udcff"],
+        ["runs", "--flow", "\udcffmonitor"],
+    ],
+)
+def test_arguments_not_in_utf8_are_refused_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    """Bytes that are not UTF-8 (as Linux hands them over: lone surrogates) ended in a
+    UnicodeEncodeError traceback when the query was sent."""
+    path = write_config(tmp_path)
+    result = runner.invoke(app, [*args, "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "UTF-8" in result.output and "Traceback" not in result.output
