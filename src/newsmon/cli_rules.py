@@ -126,10 +126,8 @@ def url_problem(url: str) -> str | None:
 def read_local_page(path: Path, limit: int) -> tuple[bytes, bool]:
     """A saved page's bytes, at most `limit` (and whether there was more); a gzip file (a
     saved `.html.gz`) is inflated, within the same limit."""
-    with path.open("rb") as raw:
-        head = raw.read(2)
-        raw.seek(0)
-        if head == b"\x1f\x8b":
+    with path.open("rb") as raw:  # peeked, not rewound: a pipe (`<(curl …)`) cannot seek
+        if raw.peek(2)[:2] == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=raw) as inflated:
                 data = inflated.read(limit + 1)
         else:

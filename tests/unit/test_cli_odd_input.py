@@ -64,3 +64,24 @@ def test_arguments_not_in_utf8_are_refused_in_one_line(tmp_path: Path, args: lis
     assert result.exit_code == EXIT_CONFIG, result.output
     assert isinstance(result.exception, SystemExit)
     assert "UTF-8" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_classify_reads_a_page_from_a_pipe(tmp_path: Path, gzipped: bool) -> None:
+    """`newsmon classify <(curl -s URL)` (or `/dev/stdin`) answered `File or stream is not
+    seekable`: the page's first bytes were read, then the file rewound."""
+    import gzip
+    import os
+
+    path = write_config(tmp_path)
+    page = b"Open-weight model released\nThe lab released the weights on Hugging Face.\n"
+    read, write = os.pipe()
+    try:
+        os.write(write, gzip.compress(page) if gzipped else page)
+        os.close(write)
+        result = runner.invoke(app, ["classify", f"/dev/fd/{read}", "--config", str(path)])
+    finally:
+        os.close(read)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Open-weight model released\n")
+    assert "plain text" in result.output
