@@ -85,3 +85,15 @@ def test_classify_reads_a_page_from_a_pipe(tmp_path: Path, gzipped: bool) -> Non
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Open-weight model released\n")
     assert "plain text" in result.output
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://[fe80::1/feed.xml"])
+def test_feeds_add_a_malformed_url_is_one_line_and_adds_nothing(tmp_path: Path, url: str) -> None:
+    """`newsmon feeds add "http://[::1"` ended in `ValueError: Invalid IPv6 URL`."""
+    path = write_config(tmp_path)
+    before = path.read_bytes()
+    result = runner.invoke(app, ["feeds", "add", url, "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.output.count("\n") == 1 and url in result.output
+    assert path.read_bytes() == before
