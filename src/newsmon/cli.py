@@ -7,15 +7,18 @@ add` no feed it can read (or one configured already); 2 for a bad configuration 
 Slack rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery
 blocked for several passes; a backfill of pages whose every page tried failed); 6 when the
 pass crashed or timed out; 7 when a command that only reads finds the corpus's schema behind
-this newsmon's (not migrated yet: `newsmon migrate`) or ahead of it (a newer newsmon's).
+this newsmon's (not migrated yet: `newsmon migrate`) or ahead of it (a newer newsmon's); 130
+on Ctrl-C; 141 when the output's reader went away.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,6 +43,13 @@ EXIT_UNHEALTHY = 1  # health problems, feeds failing for too long
 EXIT_CREDENTIALS = 4  # Slack rejected the credentials, or none is set and Slack is required
 EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 EXIT_SCHEMA = 7  # a read-only command met a schema behind or ahead of this code's
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C, as a shell reports it
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # the output's reader went away
+
+# Bounds of numeric options: beyond them a number overflowed SQL integers or the calendar (a
+# traceback); within them, any use. Ids and counts fit PostgreSQL's integer.
+MAX_COUNT = 2**31 - 1
+MAX_DAYS = 36_500.0  # a hundred years
 
 
 class _Commands(TyperGroup):
@@ -56,6 +66,25 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except SQLAlchemyError as exc:
             raise _fail(EXIT_DATABASE, f"database error: {error_line(exc)}") from None
+        except KeyboardInterrupt:  # Ctrl-C: said, and the shell's status for it
+            raise _fail(EXIT_INTERRUPTED, "interrupted") from None
+        except BrokenPipeError:
+            # the reader left (`newsmon feeds | head -1`): click's exit 1 read as "unhealthy"
+            # under pipefail; 141 is what a tool killed by SIGPIPE gives. Nothing more to write.
+            with suppress(OSError):  # io.UnsupportedOperation: no file under a test runner
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Bytes that are not UTF-8 reach Python as lone surrogates, which no database, YAML
+        or Slack call can take: refused here, before any command does anything (exit 2)."""
+        for arg in args:
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                raise _fail(EXIT_CONFIG, f"argument {shown!r} is not valid UTF-8") from None
+        return super().parse_args(ctx, args)
 
 
 app = typer.Typer(
@@ -366,13 +395,19 @@ def migrate(config: ConfigOption = None) -> None:
 
 FailingHoursOption = Annotated[
     float,
-    typer.Option("--failing-hours", min=0, help="A feed failing for longer than this is a problem"),
+    typer.Option(
+        "--failing-hours",
+        min=0,
+        max=MAX_DAYS * 24,
+        help="A feed failing for longer than this is a problem",
+    ),
 ]
 SilentDaysOption = Annotated[
     float,
     typer.Option(
         "--silent-days",
         min=0,
+        max=MAX_DAYS,
         help="A working feed with no new article for longer is a problem (0: never)",
     ),
 ]

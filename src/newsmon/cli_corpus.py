@@ -14,6 +14,8 @@ from newsmon.bounds import one_line
 from newsmon.cli import (
     EXIT_CONFIG,
     EXIT_DATABASE,
+    MAX_COUNT,
+    MAX_DAYS,
     ConfigOption,
     _config,
     _day,
@@ -30,10 +32,12 @@ from newsmon.corpus.records import ClusterView, StoreError
 def articles(
     topic: Annotated[str | None, typer.Option(help="Only articles matching this topic")] = None,
     since: Annotated[str | None, typer.Option(help="First seen on or after YYYY-MM-DD")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_COUNT, help="At most this many")] = 50,
     cluster: Annotated[
         int | None,
-        typer.Option(help="Show the story this article belongs to: every copy and source"),
+        typer.Option(
+            max=MAX_COUNT, help="Show the story this article belongs to: every copy and source"
+        ),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -81,6 +85,7 @@ def prune(
         float | None,
         typer.Option(
             min=0,
+            max=MAX_DAYS,
             help="Articles first seen more than this many days ago " + default_note("retention"),
         ),
     ] = None,

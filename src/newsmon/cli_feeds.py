@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from newsmon.bounds import one_line
 from newsmon.cli import (
     EXIT_CONFIG,
     EXIT_UNHEALTHY,
@@ -206,7 +207,12 @@ def feeds_add(
     problem = argument_problem(name, language)
     if problem:
         raise _fail(EXIT_CONFIG, problem)
+    from newsmon.cli_rules import url_problem
+
     url = pasted(url)
+    bad = url_problem(url) if url.lower().startswith(("http://", "https://")) else None
+    if bad:  # `http://[::1` ended in a ValueError traceback from the HTTP client
+        raise _fail(EXIT_CONFIG, f"cannot add {one_line(url, 300)}: {bad}")
     cfg = _config(config)
     path = config_path(config)
     try:

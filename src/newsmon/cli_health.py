@@ -14,6 +14,8 @@ import typer
 
 from newsmon.cli import (
     EXIT_UNHEALTHY,
+    MAX_COUNT,
+    MAX_DAYS,
     ConfigOption,
     FailingHoursOption,
     JsonOption,
@@ -45,7 +47,10 @@ def health(
     max_age_minutes: Annotated[
         float,
         typer.Option(
-            "--max-age-minutes", min=1, help="A last completed pass older than this is stale"
+            "--max-age-minutes",
+            min=1,
+            max=MAX_DAYS * 24 * 60,
+            help="A last completed pass older than this is stale",
         ),
     ] = 60,
     failing_hours: FailingHoursOption = 24,
@@ -99,7 +104,7 @@ def runs(
         str | None,
         typer.Option(help="Only runs of this flow (monitor, backfill, backfill-urls, digest)"),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_COUNT, help="At most this many")] = 20,
     as_json: JsonOption = False,
 ) -> None:
     """Recent flow runs, newest first: status, duration, what they did or why they failed."""

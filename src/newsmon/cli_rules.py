@@ -11,6 +11,7 @@ import gzip
 import zlib
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -61,6 +62,10 @@ def classify_page(
     if source.startswith(("http://", "https://")):
         from newsmon.fetch import Fetcher, FetchResult
 
+        problem = url_problem(source)
+        if problem:  # `http://[::1` ended in a ValueError traceback from the HTTP client
+            raise _fail(EXIT_CONFIG, f"cannot fetch {one_line(source, 300)}: {problem}")
+
         async def fetch_page() -> FetchResult:
             fetcher = Fetcher(fetch_cfg)
             try:  # the operator named this URL: trusted like a configured feed
@@ -107,13 +112,22 @@ def classify_page(
             typer.echo(line)
 
 
+def url_problem(url: str) -> str | None:
+    """Why an http(s) URL cannot be fetched as written (an unclosed IPv6 bracket, a port out
+    of range, no host), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    return None if parts.hostname else "not a valid URL (no host)"
+
+
 def read_local_page(path: Path, limit: int) -> tuple[bytes, bool]:
     """A saved page's bytes, at most `limit` (and whether there was more); a gzip file (a
     saved `.html.gz`) is inflated, within the same limit."""
-    with path.open("rb") as raw:
-        head = raw.read(2)
-        raw.seek(0)
-        if head == b"\x1f\x8b":
+    with path.open("rb") as raw:  # peeked, not rewound: a pipe (`<(curl …)`) cannot seek
+        if raw.peek(2)[:2] == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=raw) as inflated:
                 data = inflated.read(limit + 1)
         else:

@@ -18,6 +18,7 @@ from newsmon.cli import (
     EXIT_CREDENTIALS,
     EXIT_PASS_FAILED,
     EXIT_UNHEALTHY,
+    MAX_COUNT,
     ConfigOption,
     _check,
     _config,
@@ -53,7 +54,9 @@ def alerts_list(
         ),
     ] = None,
     channel: Annotated[str | None, typer.Option(help="Only this channel")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many (alerts, and replies)")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_COUNT, help="At most this many (alerts, and replies)")
+    ] = 50,
     reason: Annotated[
         str | None, typer.Option(help=f"Only those held back (skipped) for it: {_REASONS}")
     ] = None,
