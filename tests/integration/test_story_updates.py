@@ -209,3 +209,22 @@ def test_an_update_page_whose_headline_line_lacks_the_feeds_label_joins_its_stor
     title, line = (labelled, plain) if label_on == "title" else (plain, labelled)
     breaking, update = VERSIONS[lang]
     assert _store(db_url, [breaking, (title, f"{line}\n{update[1]}")]) == [None, 1]
+
+
+# Korean and Japanese desks write labels in full-width brackets too ("［속보］", "（종합）",
+# "＜단독＞", "〖速報〗"); NFKC folds them only after the label is looked for.
+WIDE_LABELS = ["［단독］", "（종합）"]
+
+
+@pytest.mark.parametrize("label", WIDE_LABELS)
+@pytest.mark.parametrize("label_on", ["title", "line"])
+def test_a_label_in_full_width_brackets_does_not_hide_the_headline_line(
+    db_url: str, label: str, label_on: str
+) -> None:
+    """Before, "［단독］ X" over a page whose first line is "X" kept the line in the body, as
+    "[단독] X" did before labels were stripped: the update page was announced again."""
+    _, plain = LABELLED["ko"]
+    labelled = f"{label} {plain}"
+    title, line = (labelled, plain) if label_on == "title" else (plain, labelled)
+    breaking, update = VERSIONS["ko"]
+    assert _store(db_url, [breaking, (title, f"{line}\n{update[1]}")]) == [None, 1]
