@@ -375,8 +375,8 @@ def told_apart(a: str, b: str) -> bool:
     own_a, own_b = own_parts(a, b)
     if len(a) - len(own_a) < MIN_BLOCK_CHARS:
         return False  # no block in common: the rule's own measure stands
-    if any(
-        len(own) < max(MIN_OWN_PART_CHARS, OWN_PART_SHARE * len(whole))
+    if any(  # the floor in information: 25 Hangul syllables tell a story, 25 letters do not
+        len(own) < OWN_PART_SHARE * len(whole) or information_chars(own) < MIN_OWN_PART_CHARS
         for own, whole in ((own_a, a), (own_b, b))
     ):
         return False

@@ -277,3 +277,23 @@ def test_a_chinese_or_japanese_breaking_item_and_its_update_are_one_story(
     assert len(normalise_text(breaking[1])) < 60  # under every floor counted per character
     versions = [update, breaking] if later_first else [breaking, update]
     assert _store(db_url, [*versions, other]) == [None, 1, None]
+
+
+# Two one-line "[속보]" of one desk and day about one app: two announcements, two stories (the
+# labelled set's convention: another development on the same subject is a hard negative).
+SAME_APP = (
+    '[속보] 개인정보위 "딥시크, 국내 이용자 정보 바이트댄스에 넘겨"',
+    KO_SHORT_DATELINE
+    + "개인정보보호위원회는 17일 중국 딥시크 앱이 국내 이용자 정보를 바이트댄스에 "
+    "넘겼다고 밝혔다.",
+)
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_two_korean_breaking_items_about_one_app_stay_apart(db_url: str, later_first: bool) -> None:
+    """Before, they shared the dateline, the regulator, the date, the app and the closing
+    verb, 0.42 by the short-item rule, and their own parts (about 25 Hangul syllables each,
+    counted as 25 English letters) were under the 30 characters that tell a look-alike apart:
+    the second development was never announced."""
+    pair = [VERSIONS["ko-short"][0], SAME_APP]
+    assert _store(db_url, pair[::-1] if later_first else pair) == [None, None]
