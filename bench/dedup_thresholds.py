@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 from datasketch import MinHash
-from tests.support.dedup_set import pairs
+from tests.support.dedup_set import Doc, pairs
 
 from newsmon import dedup
 
@@ -102,20 +102,22 @@ def short_items(corpus: Path | None) -> None:
     news = _news_bodies(corpus) if corpus else {}
     for n in (5, 7, 9):
         kinds: dict[str, list[float]] = defaultdict(list)
-        apart = []
-        for ba, bb, same, doc in bodies:
+        apart: list[float] = []
+        top = ""
+        for (ba, bb, same, doc), (first, _, _) in zip(bodies, docs, strict=True):
             if bb is None:
                 continue
             j = dedup.body_similarity(ba, bb, n)
             if same:
                 kinds[f"{doc.lang} {'short ' if doc.short else ''}{doc.variant}"].append(j)
             else:
+                top = f"{first.id} / {doc.id}" if not apart or j > max(apart) else top
                 apart.append(j)
         print(f"  {n}-grams:")
         for key in sorted(kinds):
             vals = kinds[key]
             print(f"    {key:<28} {min(vals):.3f} / {statistics.median(vals):.3f}  n={len(vals)}")
-        print(f"    distinct stories, max     {max(apart):.3f}  n={len(apart)}")
+        print(f"    distinct stories, max     {max(apart):.3f}  n={len(apart)}  ({top})")
         b, r = dedup.BANDS, dedup.ROWS
         for lang, items in news.items():
             grams_ = [{t[i : i + n] for i in range(len(t) - n + 1)} for t in items]
@@ -131,6 +133,39 @@ def short_items(corpus: Path | None) -> None:
     if corpus:
         _outlet_pairs(corpus)
     print()
+    lead_rule(docs)
+
+
+def _lead(a: Doc, b: Doc) -> float | None:
+    """The lead rule's containment for a pair, as clusters.lead_copy computes it (None: two
+    long texts, the signature's)."""
+    ta, tb = a.text(), b.text()
+    sa, sb = (dedup.short_body(d.title, t, floor=0) for d, t in ((a, ta), (b, tb)))
+    if sa is not None and sb is not None:
+        shorter, longer = sorted((sa, sb), key=len)
+        return dedup.lead_containment(shorter, longer)
+    if sa is not None:
+        return dedup.lead_containment(sa, dedup.opening(b.title, tb))
+    if sb is not None:
+        return dedup.lead_containment(sb, dedup.opening(a.title, ta))
+    return None
+
+
+def lead_rule(docs: list[tuple[Doc, Doc, bool]]) -> None:
+    """The lead rule (README "Teasers of long articles"): containment of distinct stories'
+    pairs, by language and by kind (both short, one short), against the threshold."""
+    print(f"== lead rule: containment of distinct stories (threshold {dedup.LEAD_THRESHOLD})")
+    worst: dict[str, tuple[float, str]] = {}
+    for a, b, same in docs:
+        c = None if same else _lead(a, b)
+        if c is None:
+            continue
+        both = all(dedup.short_body(d.title, d.text(), floor=0) for d in (a, b))
+        for key in (a.lang if a.lang == b.lang else "mixed", "both short" if both else "one long"):
+            if c >= worst.get(key, (-1.0, ""))[0]:
+                worst[key] = (c, f"{a.id} / {b.id}")
+    for key, (c, pair) in sorted(worst.items()):
+        print(f"  {key:<12} max {c:.3f}  ({pair})")
 
 
 def _outlet_pairs(corpus: Path) -> None:

@@ -316,13 +316,15 @@ def lead_copy(
     ids = queries.band_candidates(keys, MAX_CANDIDATES, when)
     if not ids:
         return None
-    own = short_body(article.title, article.text)
+    # a summary-length body under the short rule's floor is a short side too (a one-line
+    # Chinese or Japanese breaking item: lead_containment weighs it by script)
+    own = short_body(article.title, article.text, floor=0)
     own_opening = opening(article.title, article.text) if own is None else ""
     best: Nearest | None = None
     for found in queries.openings(ids, SHORT_CANDIDATE_CHARS, LEAD_SOURCE_CHARS):
         if not found.candidate.near_in_time(when):
             continue
-        other = short_body(found.title, found.text) if found.whole else None
+        other = short_body(found.title, found.text, floor=0) if found.whole else None
         if other is not None and note_only(found.title, found.text):
             continue
         if own is not None and other is None:

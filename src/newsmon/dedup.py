@@ -242,13 +242,16 @@ def headline_free_body(
 
 
 def short_body(
-    title: str | None, text: str | None, fold: Callable[[str], str] | None = None
+    title: str | None,
+    text: str | None,
+    fold: Callable[[str], str] | None = None,
+    floor: int = MIN_SHORT_BODY_CHARS,
 ) -> str | None:
-    """The headline-free body of a summary-length item, or None for a longer or empty one."""
+    """A summary-length item's headline-free body of `floor`+ characters (else None)."""
     if not text or len(text) > SHORT_TEXT_BASE + SHORT_TEXT_PER_TITLE_CHAR * len(title or ""):
         return None  # not summary-length whatever normalising removes: spare the work
     body = headline_free_body(title, text, fold)
-    return body if MIN_SHORT_BODY_CHARS <= len(body) < SHORT_BODY_CHARS else None
+    return body if floor <= len(body) < SHORT_BODY_CHARS else None
 
 
 def short_body_keys(title: str | None, text: str | None) -> list[int]:
@@ -372,8 +375,8 @@ def told_apart(a: str, b: str) -> bool:
     own_a, own_b = own_parts(a, b)
     if len(a) - len(own_a) < MIN_BLOCK_CHARS:
         return False  # no block in common: the rule's own measure stands
-    if any(
-        len(own) < max(MIN_OWN_PART_CHARS, OWN_PART_SHARE * len(whole))
+    if any(  # the floor in information: 25 Hangul syllables tell a story, 25 letters do not
+        len(own) < OWN_PART_SHARE * len(whole) or information_chars(own) < MIN_OWN_PART_CHARS
         for own, whole in ((own_a, a), (own_b, b))
     ):
         return False
@@ -435,11 +438,13 @@ def note_only(title: str | None, text: str | None) -> bool:
 LEAD_CHARS = 150
 # The short side needs this many characters (`information_chars`): under it, two stories told
 # with one lede template (the labelled set's DeepSeek R1 and Janus-Pro) contain each other's
-# opening words. A Hangul syllable counts HANGUL_WEIGHT (it carries 2-3 times an English
-# letter's information): a one-sentence "[속보]" is 60-80 characters.
+# opening words. A Hangul syllable, kana or CJK ideograph counts HANGUL_WEIGHT (2-3 times an
+# English letter's information): a one-sentence "[속보]" is 60-80 characters, "【速報】" 40-55.
 MIN_LEAD_BODY_CHARS = 80
 HANGUL_WEIGHT = 2
-_HANGUL = re.compile("[\uac00-\ud7a3]")
+_HANGUL = re.compile(
+    "[\uac00-\ud7a3\u3041-\u3096\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
 LEAD_WINDOW = 1.25
 LEAD_THRESHOLD = 0.9
 # The raw text a lead is read from (its headline line included): a long article's lead and
@@ -458,7 +463,7 @@ def opening(title: str | None, text: str | None) -> str:
 
 
 def information_chars(norm: str) -> int:
-    """A normalised text's length counted per script: a Hangul syllable HANGUL_WEIGHT."""
+    """A normalised text's length counted per script: Hangul, kana, ideographs HANGUL_WEIGHT."""
     return len(norm) + (HANGUL_WEIGHT - 1) * len(_HANGUL.findall(norm))
 
 

@@ -14,10 +14,11 @@ from collections.abc import Callable
 # around one): they are left out of a body.
 ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.I)
 # Labels a desk puts before a headline: a short tag in brackets ("[속보]", "[단독]", "[종합]",
-# "(종합2보)", "【速報】", "(LEAD)") or a wire's word and dash or colon ("UPDATE 1-",
-# "BREAKING:", "EXCLUSIVE-"), one or more.
+# "(종합2보)", "【速報】", "(LEAD)", also in full-width brackets: "［속보］", "（종합）",
+# "＜단독＞", "〖速報〗", which NFKC folds only after this is read) or a wire's word and dash
+# or colon ("UPDATE 1-", "BREAKING:", "EXCLUSIVE-"), one or more.
 _LABEL = re.compile(
-    r"^\s*(?:(?:[\[(【〔<〈《][^\])】〕>〉》\n]{1,12}[\])】〕>〉》]"
+    r"^\s*(?:(?:[\[(【〔<〈《［（＜〖][^\])】〕>〉》］）＞〗\n]{1,12}[\])】〕>〉》］）＞〗]"
     r"|(?:breaking(?:\s+news)?|update\s*\d*|exclusive|wrapup\s*\d*|corrected|refile|urgent)"
     r"\s*[-:–—])\s*)+",
     re.I,

@@ -25,7 +25,7 @@ def test_the_labelled_set_is_what_the_readme_says() -> None:
     long, short = [p for p in stories if not p.short], [p for p in stories if p.short]
     assert len(long) == 8 and len(short) == 9
     assert len([p for p in negatives if not p.short]) == 10
-    assert len([p for p in negatives if p.short]) == 13
+    assert len([p for p in negatives if p.short]) == 14
     assert all(p.edit and p.alt_title for p in stories)
     assert len(documents()) == (
         len(long) * (1 + len(VARIANTS)) + len(short) * (1 + len(SHORT_VARIANTS)) + len(negatives)

@@ -209,3 +209,91 @@ def test_an_update_page_whose_headline_line_lacks_the_feeds_label_joins_its_stor
     title, line = (labelled, plain) if label_on == "title" else (plain, labelled)
     breaking, update = VERSIONS[lang]
     assert _store(db_url, [breaking, (title, f"{line}\n{update[1]}")]) == [None, 1]
+
+
+# Korean and Japanese desks write labels in full-width brackets too ("［속보］", "（종합）",
+# "＜단독＞", "〖速報〗"); NFKC folds them only after the label is looked for.
+WIDE_LABELS = ["［단독］", "（종합）"]
+
+
+@pytest.mark.parametrize("label", WIDE_LABELS)
+@pytest.mark.parametrize("label_on", ["title", "line"])
+def test_a_label_in_full_width_brackets_does_not_hide_the_headline_line(
+    db_url: str, label: str, label_on: str
+) -> None:
+    """Before, "［단독］ X" over a page whose first line is "X" kept the line in the body, as
+    "[단독] X" did before labels were stripped: the update page was announced again."""
+    _, plain = LABELLED["ko"]
+    labelled = f"{label} {plain}"
+    title, line = (labelled, plain) if label_on == "title" else (plain, labelled)
+    breaking, update = VERSIONS["ko"]
+    assert _store(db_url, [breaking, (title, f"{line}\n{update[1]}")]) == [None, 1]
+
+
+# Chinese and Japanese one-sentence breaking items are shorter still (an ideograph carries more
+# than a Hangul syllable): 40-60 characters with the dateline.
+CJK_SHORT = {
+    "ja": (
+        "【北京共同】",
+        "中国のインターネット規制当局は17日、生成AIアプリ3本の新規ダウンロードを一時停止したと"
+        "発表した。",
+        "当局によると、3本のアプリは利用者が入力した情報を国外のサーバーに送りながら、国内法が"
+        "定める告知の手続きを守っていなかった。すでにアプリを入れた利用者は引き続き使えるが、当局は"
+        "個人情報を入力しないよう呼びかけた。運営会社は法令を十分に考慮しなかったとして、改善策を"
+        "出す考えを示した。",
+        "中国のインターネット規制当局は17日、生成AIの安全評価指針を来月公表すると発表した。",
+    ),
+    "zh": (
+        "新华社北京2月17日电 ",
+        "国家网信办17日宣布，即日起暂停三款境外生成式人工智能应用在国内应用商店的新用户下载。",
+        "国家网信办有关负责人在当天的发布会上表示，这三款应用在未履行告知义务的情况下，将用户输入"
+        "的信息传输至境外服务器。已经下载应用的用户仍可继续使用，但不应输入敏感个人信息。相关企业"
+        "表示将尽快提交整改方案。",
+        "国家网信办17日宣布，将于下月发布生成式人工智能安全评估指南。",
+    ),
+}
+
+
+def _cjk_versions(lang: str) -> list[tuple[str, str]]:
+    """The breaking item, its update (the breaking line and more) and another announcement
+    of the same desk and day."""
+    dateline, breaking, more, other = CJK_SHORT[lang]
+    return [
+        ("【速報】" + breaking[:20], dateline + breaking),
+        (breaking[:20] + "（詳報）", dateline + breaking + more),
+        ("【速報】" + other[:20], dateline + other),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("later_first", [False, True])
+def test_a_chinese_or_japanese_breaking_item_and_its_update_are_one_story(
+    db_url: str, lang: str, later_first: bool
+) -> None:
+    """Before, the breaking item (54-55 characters) had no lead keys, ideographs and kana
+    counted as English letters: its update was announced again. Another one-line item of the
+    desk and day stays apart."""
+    breaking, update, other = _cjk_versions(lang)
+    assert len(normalise_text(breaking[1])) < 60  # under every floor counted per character
+    versions = [update, breaking] if later_first else [breaking, update]
+    assert _store(db_url, [*versions, other]) == [None, 1, None]
+
+
+# Two one-line "[속보]" of one desk and day about one app: two announcements, two stories (the
+# labelled set's convention: another development on the same subject is a hard negative).
+SAME_APP = (
+    '[속보] 개인정보위 "딥시크, 국내 이용자 정보 바이트댄스에 넘겨"',
+    KO_SHORT_DATELINE
+    + "개인정보보호위원회는 17일 중국 딥시크 앱이 국내 이용자 정보를 바이트댄스에 "
+    "넘겼다고 밝혔다.",
+)
+
+
+@pytest.mark.parametrize("later_first", [False, True])
+def test_two_korean_breaking_items_about_one_app_stay_apart(db_url: str, later_first: bool) -> None:
+    """Before, they shared the dateline, the regulator, the date, the app and the closing
+    verb, 0.42 by the short-item rule, and their own parts (about 25 Hangul syllables each,
+    counted as 25 English letters) were under the 30 characters that tell a look-alike apart:
+    the second development was never announced."""
+    pair = [VERSIONS["ko-short"][0], SAME_APP]
+    assert _store(db_url, pair[::-1] if later_first else pair) == [None, None]

@@ -138,6 +138,10 @@ def test_a_label_on_one_side_only_does_not_hide_the_headline_line() -> None:
         ("딥시크 다운로드 중단(종합2보)", "[단독] 딥시크 다운로드 중단"),
         ("UPDATE 1-OpenAI opens o3-mini", "OpenAI opens o3-mini"),
         ("OpenAI opens o3-mini", "BREAKING: OpenAI opens o3-mini"),
+        # full-width brackets (NFKC folds them only after the label is looked for)
+        ("［속보］ 개인정보위, 딥시크 다운로드 중단", "개인정보위, 딥시크 다운로드 중단"),
+        ("딥시크 다운로드 중단", "（종합2보）딥시크 다운로드 중단"),
+        ("＜단독＞ 딥시크 다운로드 중단", "〖速報〗 딥시크 다운로드 중단"),
     ]:
         text = f"{line}\n{body}"
         assert headline_free_body(title, text) == headline_free_body(None, body)
