@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
+from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus
 from newsmon.pipeline import deliver
 from tests.support.delivery import config_path, context, queue_alerts
@@ -90,3 +91,30 @@ def test_a_post_recorded_but_its_answer_lost_counts_as_sent_without_an_error(
     finally:
         ctx.close()
 
+
+@pytest.mark.postgres
+def test_a_feed_failure_recorded_but_its_answer_lost_is_counted_once(pg_url: str) -> None:
+    """One failed fetch counted as two consecutive failures (the rerun added one more): the
+    feed backs off and is reported failing a pass early."""
+    store = Store.open(pg_url)
+    try:
+        feed = store.sync_feed("f", "https://feeds.example/f.xml", None)
+        with answer_lost(store.engine, r"UPDATE feeds SET .*consecutive_failures"):
+            store.record_feed_failure(feed.id, "HTTP 503", status=503)
+        [health] = store.feed_health()
+        assert health.consecutive_failures == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_feed_read_recorded_but_its_answer_lost_counts_its_entries_once(pg_url: str) -> None:
+    store = Store.open(pg_url)
+    try:
+        feed = store.sync_feed("f", "https://feeds.example/f.xml", None)
+        with answer_lost(store.engine, r"UPDATE feeds SET .*entries_seen"):
+            store.record_feed_success(feed.id, entries=5, etag=None, last_modified=None)
+        [health] = store.feed_health()
+        assert health.entries_seen == 5
+    finally:
+        store.close()
