@@ -162,7 +162,7 @@ def _settle(s: Session, model: Model, row_id: int, claim: Claim, values: dict[st
     done = s.execute(
         update(model)
         .where(_owned(model, row_id, claim))
-        .values(claimed_by=None, lease_until=None, **values)
+        .values(**{"claimed_by": None, "lease_until": None, **values})
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(done, "rowcount", 0))
@@ -171,14 +171,19 @@ def _settle(s: Session, model: Model, row_id: int, claim: Claim, values: dict[st
 def mark_sent(
     s: Session, model: Model, row_id: int, claim: Claim, ts: str | None, extra: dict[str, Any]
 ) -> bool:
-    """Record a post Slack accepted (or found in its history); False when the lease was lost."""
-    return _settle(
+    """Record a post Slack accepted (or found in its history); False when the lease was lost.
+
+    The row keeps the claim's token: a record that committed but whose answer was lost is run
+    again (`rerun_if_dropped`), and that second run finds it recorded by this very claim (not
+    another owner's after the lease ran out) and answers True, as the first would have."""
+    if _settle(
         s,
         model,
         row_id,
         claim,
         {
             "status": AlertStatus.SENT,
+            "claimed_by": claim.token,
             "sent_at": shared_now(s),
             "slack_ts": ts,
             "attempts": model.attempts + 1,
@@ -188,7 +193,12 @@ def mark_sent(
             "post_started_at": None,
             **extra,
         },
+    ):
+        return True
+    mine = select(model.id).where(
+        model.id == row_id, model.claimed_by == claim.token, model.status == AlertStatus.SENT
     )
+    return s.scalar(mine) is not None
 
 
 def release(s: Session, model: Model, row_id: int, claim: Claim, unknown: datetime | None) -> bool:

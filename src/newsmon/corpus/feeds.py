@@ -80,7 +80,6 @@ class Feeds:
                 out[name] = _state(rows[name])
         return out
 
-    @rerun_if_dropped
     def record_feed_success(
         self,
         feed_id: int,
@@ -116,10 +115,8 @@ class Feeds:
             values["entries_failing_since"] = func.coalesce(FeedRow.entries_failing_since, now)
         elif entries_failed == 0:
             values["entry_failure_passes"], values["entries_failing_since"] = 0, None
-        with self._db.session() as s:
-            s.execute(_update(feed_id, values))
+        self._record_feed_check(feed_id, values)
 
-    @rerun_if_dropped
     def record_feed_failure(
         self,
         feed_id: int,
@@ -141,8 +138,20 @@ class Feeds:
             "next_check_at": next_check_at,
             "schedule_note": schedule_note,
         }
+        self._record_feed_check(feed_id, values)
+
+    @rerun_if_dropped
+    def _record_feed_check(self, feed_id: int, values: dict[str, Any]) -> None:
+        """Write a fetch's result, stamped `values["last_checked_at"]`, once. Its counts add to
+        the row's, and a COMMIT whose answer was lost is run again (`rerun_if_dropped`): that
+        second run finds its own stamp and changes nothing (it counted one failure as two)."""
+        stamp = values["last_checked_at"]
         with self._db.session() as s:
-            s.execute(_update(feed_id, values))
+            s.execute(
+                _update(feed_id, values).where(
+                    or_(FeedRow.last_checked_at.is_(None), FeedRow.last_checked_at != stamp)
+                )
+            )
 
     @rerun_if_dropped
     def claim_feeds(
