@@ -194,8 +194,10 @@ class Replies:
         self, claim: Claim, limit: int, filt: claims.Filter | None = None
     ) -> list[ReplyJob]:
         """Claim replies whose alert is posted, channels in turn; drop those whose alert never
-        will be (failed or held back)."""
+        will be (failed or held back). One claim at a time (`Database.lock_reply_claims`):
+        a story's rows are claimed together, never split between two deliveries."""
         with self._db.session() as s:
+            self._db.lock_reply_claims(s)
             # failed or held back, or sent where no thread exists (a webhook, the console)
             dead = select(AlertRow.id).where(
                 AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED])
