@@ -139,6 +139,8 @@ MIGRATION_LOCK_KEY = 0x6E_65_77_73_6D_6F_6E
 CLUSTER_LOCK_SPACE = 0x6E63
 # pg_advisory_xact_lock(space, key) between alerts recorded as posted and a digest's read.
 ANNOUNCE_LOCK_SPACE, ANNOUNCE_LOCK_KEY = 0x6E61, 1
+# pg_advisory_xact_lock(space, key) taken by each claim of thread replies.
+REPLY_CLAIM_LOCK_SPACE, REPLY_CLAIM_LOCK_KEY = 0x6E72, 1
 
 
 def shared_now(executor: Connection | Session) -> datetime:
@@ -417,4 +419,17 @@ class Database:
         session.execute(
             text(f"SELECT {lock}(:space, :key)"),
             {"space": ANNOUNCE_LOCK_SPACE, "key": ANNOUNCE_LOCK_KEY},
+        )
+
+    def lock_reply_claims(self, session: Session) -> None:
+        """Serialise, until `session`'s transaction ends, the claims of thread replies: a
+        story's replies are claimed together (one message), and two deliveries claiming at once
+        (each skipping the rows the other was locking) split a story between them: two replies
+        in its thread. A claim is a few statements. On SQLite the database's write lock."""
+        if not self.is_postgres:
+            self.lock_writes(session)
+            return
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": REPLY_CLAIM_LOCK_SPACE, "key": REPLY_CLAIM_LOCK_KEY},
         )

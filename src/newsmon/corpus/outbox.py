@@ -95,10 +95,22 @@ def same_channel(s: Session, channel: str) -> ColumnElement[bool]:
     return AlertRow.channel.in_(sorted(names)) | AlertRow.slack_channel.in_(sorted(ids))
 
 
+def announcing(s: Session, channel: str) -> ColumnElement[bool]:
+    """Alerts that announced a story in `channel` (`same_channel`), or will: the webhook has
+    one channel, so a post through it, not held back, announced the story for the bot's
+    channels too, and any post for the webhook (a team moving between the two)."""
+    not_held = AlertRow.status != AlertStatus.SKIPPED
+    if channel == WEBHOOK_CHANNEL:
+        return same_channel(s, channel) | not_held
+    return same_channel(s, channel) | ((AlertRow.channel == WEBHOOK_CHANNEL) & not_held)
+
+
 def announced_in(s: Session, head_id: int, channel: str) -> bool:
-    """Whether the story of `head_id` has an alert in `channel`, under any spelling of it."""
+    """Whether the story of `head_id` has an alert announcing it in `channel` (`announcing`),
+    as `Outbox.enqueue_alert` decides: an edit or a page read at last did not count a webhook
+    post, and announced the story again in the bot's channel (or back)."""
     query = select(AlertRow.id).where(
-        AlertRow.article_id.in_(story_members(head_id)), same_channel(s, channel)
+        AlertRow.article_id.in_(story_members(head_id)), announcing(s, channel)
     )
     return s.scalar(query.limit(1)) is not None
 
@@ -181,12 +193,8 @@ class Outbox:
                 )
             )
             members = story_members(head)
-            same = same_channel(s, channel)
             not_held = AlertRow.status != AlertStatus.SKIPPED
-            if channel == WEBHOOK_CHANNEL:  # its one channel: a post anywhere announced the story
-                same = same | not_held
-            else:  # back from the webhook: what it posted, the team saw, whatever the channel
-                same = same | ((AlertRow.channel == WEBHOOK_CHANNEL) & not_held)
+            same = announcing(s, channel)
             others = select(AlertRow.id).where(AlertRow.article_id.in_(members), same)
             if row is not None:
                 if not (revive_skipped and row.status == AlertStatus.SKIPPED):

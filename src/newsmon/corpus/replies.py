@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from newsmon.corpus import claims
-from newsmon.corpus.cluster_queries import story_members
+from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import NOT_POSTED_NOTE, Hold, HoldReason
 from newsmon.corpus.records import (
@@ -185,8 +185,15 @@ class Replies:
 
     def queue_replies(self, article_id: int, feed_id: int | None, url: str) -> int:
         """Another source carried the story of `article_id` (a sighting of a stored page):
-        queue one reply per alert of the story. Returns how many were queued."""
+        queue one reply per alert of the story. Returns how many were queued. Under the
+        story's cluster lock, as a re-queue of its alerts (`retries.requeue_alerts`): one
+        between this read of the alerts and its write left the reply dropped under an alert
+        that posted (its revival ran before the reply existed)."""
         with self._db.session() as s:
+            self._db.lock_writes(s)
+            article = s.get(ArticleRow, article_id)
+            if article is not None:
+                lock_head(self._db, s, article.duplicate_of_id or article.id)
             return insert_replies(s, self._db.is_postgres, reply_rows(s, article_id, feed_id, url))
 
     @rerun_if_dropped
@@ -194,8 +201,10 @@ class Replies:
         self, claim: Claim, limit: int, filt: claims.Filter | None = None
     ) -> list[ReplyJob]:
         """Claim replies whose alert is posted, channels in turn; drop those whose alert never
-        will be (failed or held back)."""
+        will be (failed or held back). One claim at a time (`Database.lock_reply_claims`):
+        a story's rows are claimed together, never split between two deliveries."""
         with self._db.session() as s:
+            self._db.lock_reply_claims(s)
             # failed or held back, or sent where no thread exists (a webhook, the console)
             dead = select(AlertRow.id).where(
                 AlertRow.status.in_([AlertStatus.FAILED, AlertStatus.SKIPPED])
