@@ -176,10 +176,7 @@ def prune_comment_threads(root: Any) -> int:
     for element in root.iter(*_CONTROL_TAGS):
         if (key := _control(element)) is not None:
             for above in element.iterancestors():
-                found = held.setdefault(above, set())
-                if key in found:
-                    break  # and in every block above it: each key is added up to the root
-                found.add(key)
+                held.setdefault(above, set()).add(key)
     blocks = {
         parent: None
         for element, found in held.items()

@@ -501,13 +501,3 @@ def test_a_banner_among_many_empty_elements_is_found_in_bounded_work() -> None:
     assert prune_banners(root) == 1
     assert time.process_time() - started < 3  # 0.1 s bounded; 40 s before
     assert "We use cookies" not in root.text_content() and "Story." in root.text_content()
-
-
-def test_reader_controls_deep_in_a_page_are_read_in_bounded_work() -> None:
-    """Each control added its key to every block above it: 400,000 "Reply" links 250 blocks
-    deep (a 5 MB page, the size cap) took 8 s of a page's 10 s budget."""
-    page = "<div>" * 250 + "<a>Reply</a>" * 400_000 + "</div>" * 250
-    root = lxml.html.fromstring(f"<html><body>{page}</body></html>")
-    started = time.process_time()
-    assert prune_comment_threads(root) == 0  # controls, but no items carrying them
-    assert time.process_time() - started < 3  # under 1 s; 8 s before (depth is capped at 255)
