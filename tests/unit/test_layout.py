@@ -5,7 +5,9 @@ paragraphs and ``<br>`` lines of links to other stories do not reach the body.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import combinations
+from typing import Any
 
 import lxml.html
 import pytest
@@ -505,3 +507,27 @@ def test_a_banner_among_many_empty_elements_is_found_in_bounded_work() -> None:
     assert prune_banners(root) == 1
     assert time.process_time() - started < 2  # 0.02 s bounded; 7 s before
     assert "We use cookies" not in root.text_content() and "Story." in root.text_content()
+
+
+@pytest.mark.parametrize(
+    ("opening", "prune"),
+    [("<h3>Most read</h3>", prune_titled_boxes), ("<p>#오픈소스 #AI</p>", prune_hashtag_blocks)],
+    ids=["titled-box", "hashtags"],
+)
+def test_chrome_among_many_empty_elements_is_found_in_bounded_work(
+    opening: str, prune: Callable[[Any], int]
+) -> None:
+    """Every block was read whole while its text stayed short enough to be a title or a line
+    of hashtags: 49,000 empty elements 250 blocks deep (under `MAX_PAGE_TAGS`) took 5 s each
+    of the page's 10 s budget."""
+    inner = opening + "<i></i>" * 49_000
+    page = (
+        f"<html><body><h1>T</h1>{'<div>' * 250}{inner}{'</div>' * 250}<p>Story.</p></body></html>"
+    )
+    assert page.count("<") < MAX_PAGE_TAGS
+    root = lxml.html.fromstring(page)
+    started = time.process_time()
+    removed = prune(root)
+    assert time.process_time() - started < 2  # 0.1 s bounded; 5 s before
+    assert removed == 1  # the title's box or the line, not each block around it
+    assert "Story." in root.text_content()
