@@ -31,6 +31,9 @@ BANNER_MAX_CHARS = 400
 BANNER_EXTRA_CHARS = 120
 _BANNER_TAGS = ("p", "div", "span", "li", "section", "aside", "form", "strong", "b", "dl")
 _MAX_PIECES = 32
+# elements (and comments) a banner holds, at most: its text, buttons, icons and inputs. A block
+# of more is not one, however little text it has (its empty elements were each read).
+_MAX_NODES = 256
 # a consent layer: cookies named, and a banner's wording (not a story's: "users must consent")
 _COOKIE = re.compile(r"cookie|쿠키", re.IGNORECASE)
 _CONSENT = re.compile(
@@ -82,7 +85,9 @@ _MAX_CLIMB = 4
 
 def _short_text(element: Any) -> str | None:
     """The element's whole text when it is at most a banner's length, else None; reads a
-    bounded part of the element whatever it holds."""
+    bounded part of the element whatever it holds (`_MAX_NODES`, `_MAX_PIECES`)."""
+    if next(islice(element.iter(), _MAX_NODES, None), None) is not None:
+        return None
     pieces = list(islice(element.itertext(), _MAX_PIECES + 1))
     text = " ".join("".join(pieces).split())
     if len(pieces) > _MAX_PIECES or len(text) > BANNER_MAX_CHARS:

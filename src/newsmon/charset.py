@@ -62,6 +62,7 @@ _XML_DECL = re.compile(
     rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+_HANGUL = re.compile("[가-힣]+")
 _SINGLE_BYTE = ("latin", "iso8859", "cp125", "cp874", "cp866", "ascii", "mac", "koi8")
 # Python codecs no web page is in: they raise on any byte ("undefined"), expand backslash
 # escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
@@ -209,8 +210,10 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     # Real Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
     if decodes(data, "cp949"):
         text = data.decode("cp949")
-        wide = [ch for ch in text if not ch.isascii()]
-        if wide and sum("가" <= ch <= "힣" for ch in wide) >= 0.8 * len(wide):
+        # counted on copies of the text: a list of its characters took 37 times its bytes
+        wide = len(text) - len(text.encode("ascii", "ignore"))
+        hangul = len(text) - len(_HANGUL.sub("", text))
+        if wide and hangul >= 0.8 * wide:
             return "cp949"
     return None
 

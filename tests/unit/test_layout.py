@@ -5,7 +5,9 @@ paragraphs and ``<br>`` lines of links to other stories do not reach the body.""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import combinations
+from typing import Any
 
 import lxml.html
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from newsmon.banners import prune_banners, prune_comment_threads
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.dedup import is_near_duplicate, jaccard_estimate, minhash_signature
-from newsmon.extract import extract_article
+from newsmon.extract import MAX_PAGE_TAGS, extract_article
 from newsmon.layout import (
     is_data_table,
     prune_hidden_blocks,
@@ -489,3 +491,43 @@ def test_a_line_of_hashtags_in_a_body_of_br_lines_does_not_reach_the_body(tags: 
     assert got.text.rstrip().endswith("조합은 9월까지 시범 운영한 뒤 시간을 확정한다."), got.text
     assert "#" not in got.text and "경매장 관계자는" in got.text
     assert [m.topic for m in load_rules(SHIPPED_TOPICS).classify(got.title, got.text)] == []
+
+
+def test_a_banner_among_many_empty_elements_is_found_in_bounded_work() -> None:
+    """Each block around a banner was read whole while its text stayed short: a consent line
+    250 blocks deep beside 49,000 empty elements (under `MAX_PAGE_TAGS`, so extracted) took
+    7 s of the page's 10 s budget."""
+    inner = "<p>We use cookies. By continuing you agree.</p>" + "<i></i>" * 49_000
+    page = (
+        f"<html><body><h1>T</h1>{'<div>' * 250}{inner}{'</div>' * 250}<p>Story.</p></body></html>"
+    )
+    assert page.count("<") < MAX_PAGE_TAGS
+    root = lxml.html.fromstring(page)
+    started = time.process_time()
+    assert prune_banners(root) == 1
+    assert time.process_time() - started < 2  # 0.02 s bounded; 7 s before
+    assert "We use cookies" not in root.text_content() and "Story." in root.text_content()
+
+
+@pytest.mark.parametrize(
+    ("opening", "prune"),
+    [("<h3>Most read</h3>", prune_titled_boxes), ("<p>#오픈소스 #AI</p>", prune_hashtag_blocks)],
+    ids=["titled-box", "hashtags"],
+)
+def test_chrome_among_many_empty_elements_is_found_in_bounded_work(
+    opening: str, prune: Callable[[Any], int]
+) -> None:
+    """Every block was read whole while its text stayed short enough to be a title or a line
+    of hashtags: 49,000 empty elements 250 blocks deep (under `MAX_PAGE_TAGS`) took 5 s each
+    of the page's 10 s budget."""
+    inner = opening + "<i></i>" * 49_000
+    page = (
+        f"<html><body><h1>T</h1>{'<div>' * 250}{inner}{'</div>' * 250}<p>Story.</p></body></html>"
+    )
+    assert page.count("<") < MAX_PAGE_TAGS
+    root = lxml.html.fromstring(page)
+    started = time.process_time()
+    removed = prune(root)
+    assert time.process_time() - started < 2  # 0.1 s bounded; 5 s before
+    assert removed == 1  # the title's box or the line, not each block around it
+    assert "Story." in root.text_content()
