@@ -20,7 +20,7 @@ is longer than a banner or lacks a banner's wording.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -139,14 +139,7 @@ def prune_banners(root: Any) -> int:
             if (found := _banner(element)) is not None:
                 doomed[found] = None
                 break
-    removed = 0
-    for element in doomed:
-        if element.getparent() is not None and all(
-            a.getparent() is not None or a.tag == "html" for a in element.iterancestors()
-        ):
-            remove_keeping_tail(element)
-            removed += 1
-    return removed
+    return _remove_attached(doomed)
 
 
 def _and_ancestors(element: Any) -> Iterator[Any]:
@@ -190,6 +183,12 @@ def prune_comment_threads(root: Any) -> int:
         comments = sum(_is_comment(held.get(kid, set())) for kid in items)
         if comments >= 2 and 2 * comments >= len(items) and not _holds_h1(block):
             doomed.append(block)
+    return _remove_attached(doomed)
+
+
+def _remove_attached(doomed: Iterable[Any]) -> int:
+    """Remove each of `doomed` still in the tree (not inside one removed before it), keeping
+    the text that follows it; the number removed."""
     removed = 0
     for element in doomed:
         if element.getparent() is not None and all(
