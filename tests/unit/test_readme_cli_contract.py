@@ -5,13 +5,17 @@ the typer app itself (no subprocess) and the command modules' source."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer.main
 
+from newsmon import cli
 from newsmon.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,4 +68,74 @@ def test_the_command_table_names_every_command_and_option_the_code_takes() -> No
         assert "--config" in primary, f"newsmon {name} takes no --config"
         wrong += [f"{name}: {o} not in the table" for o in sorted(primary - GLOBAL - table[name])]
         wrong += [f"{name}: the table's {o} is no option" for o in sorted(table[name] - spelled)]
+    assert wrong == []
+
+
+def exit_codes(function: Any, seen: set[Any] | None = None) -> set[int]:
+    """The exit statuses `function` can end the command with: the `EXIT_*` constants it names
+    and the numbers it gives `_fail`/`typer.Exit`, through the command modules' helpers it
+    calls (`_flow_outcome`, `_config`, …)."""
+    seen = set() if seen is None else seen
+    function = inspect.unwrap(function)
+    if function in seen:
+        return set()
+    seen.add(function)
+    names = function.__globals__
+    codes: set[int] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(function)))):
+        if isinstance(node, ast.Name) and node.id.startswith("EXIT_"):
+            codes.add(names[node.id])
+        elif isinstance(node, ast.Call) and node.args:
+            called = ast.unparse(node.func)
+            first = node.args[0]
+            if called in {"_fail", "typer.Exit"} and isinstance(first, ast.Constant):
+                codes.add(first.value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            helper = names.get(node.func.id)
+            if inspect.isfunction(helper) and helper.__module__.startswith("newsmon.cli"):
+                codes |= exit_codes(helper, seen)
+    return codes
+
+
+def command_codes() -> dict[str, set[int]]:
+    commands = cli_commands(typer.main.get_command(app))
+    return {name: exit_codes(command.callback) for name, command in commands}
+
+
+def exit_status_paragraph() -> str:
+    text = section("## Command line")
+    return " ".join(text[text.index("Exit status:") :].split())
+
+
+def clause(code: int, nxt: int) -> str:
+    """What the exit status paragraph says of `code`: from "N when" to the next status."""
+    text = exit_status_paragraph()
+    start = text.index(f" {code} when")
+    return text[start : text.index(f", {nxt} ", start)]
+
+
+def test_every_exit_status_the_code_returns_is_documented_and_no_other() -> None:
+    every = set().union(*command_codes().values())
+    assert set(range(1, 8)) <= every  # the scan finds what it should
+    constants = {v for k, v in vars(cli).items() if k.startswith("EXIT_")}
+    documented = {
+        int(n) for n in re.findall(r"(?:: |, )(\d+) (?:when|for|on)\b", exit_status_paragraph())
+    }
+    assert sorted(documented ^ (every | constants | {0})) == []
+
+
+def test_each_command_specific_exit_status_names_the_commands_that_return_it() -> None:
+    """Exit 1 ("a problem") and 5 ("ran but failed") mean different things per command: the
+    paragraph said neither that `slack check` exits 1 for a channel it cannot post to, nor
+    that `digest` and `slack check` exit 5, so a script reading 5 as a failed pass was wrong."""
+    codes = command_codes()
+    wrong = []
+    for code, nxt in ((1, 2), (5, 6)):
+        said = clause(code, nxt)
+        for name, returns in sorted(codes.items()):
+            named = re.search(rf"`{name}(`| --)", said) is not None
+            if (code in returns) != named:
+                wrong.append(
+                    f"exit {code}: {name} {'named, never returns it' if named else 'not named'}"
+                )
     assert wrong == []
