@@ -12,11 +12,18 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 import typer.main
 
 from newsmon import cli
 from newsmon.cli import app
+from newsmon.cli_slack import ALERT_STATUSES
+from newsmon.corpus.holds import HoldReason
+from newsmon.health_kinds import FeedState
+from newsmon.slack.check import Verdict
+from newsmon.slack.errors import Cause, describe
+from newsmon.slack.senders import _network_failure
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -139,3 +146,54 @@ def test_each_command_specific_exit_status_names_the_commands_that_return_it() -
                     f"exit {code}: {name} {'named, never returns it' if named else 'not named'}"
                 )
     assert wrong == []
+
+
+def backticked(text: str) -> set[str]:
+    return set(re.findall(r"`([a-z_]+)`", text))
+
+
+def test_the_alerts_row_lists_every_status_and_hold_reason() -> None:
+    row = next(r for r in README.splitlines() if r.startswith("| `newsmon alerts [--status"))
+    statuses = re.search(r"--status ([a-z|\\]+)\]", row)
+    assert statuses is not None
+    assert set(statuses.group(1).replace("\\", "").split("|")) == set(ALERT_STATUSES)
+    reasons = re.search(r"`skipped \(([a-z_]+)\)` \(([^)]*)\)", row)
+    assert reasons is not None
+    assert {reasons.group(1)} | backticked(reasons.group(2)) == {r.value for r in HoldReason}
+
+
+def test_the_slack_check_verdicts_are_the_code_s() -> None:
+    text = section("## Slack delivery")
+    bullet = text[text.index("**Checking Slack before it matters") :]
+    bullet = bullet[: bullet.index("\n- ")]
+    listed = re.search(r"verdict \(([^)]*)\)", bullet)
+    assert listed is not None
+    values = {v.value for v in Verdict}
+    assert sorted(backticked(listed.group(1)) - values) == []
+    assert sorted(values - backticked(bullet)) == []
+
+
+def test_the_feed_states_of_feeds_json_are_the_code_s() -> None:
+    text = " ".join(section("## Health, failures and exit codes").split())
+    listed = re.search(r"`newsmon feeds --json` gives each feed's state \(([^)]*)\)", text)
+    assert listed is not None
+    assert backticked(listed.group(1)) == {s.value for s in FeedState} | {"disabled"}
+
+
+def test_every_cause_of_a_slack_failure_is_told_as_the_readme_says() -> None:
+    """Each `Cause` reads as the README quotes it: an operator greps the log for those words."""
+    text = " ".join(section("## Slack delivery").split())
+    said = {
+        Cause.REFUSED: describe(Cause.REFUSED, "the message", 200, "x").split(":")[0],
+        Cause.SLACK_ERROR: describe(Cause.SLACK_ERROR, "the message", 503, "x").split(":")[0],
+        Cause.RATE_LIMITED: describe(Cause.RATE_LIMITED, "the message", 429, None).split(":")[0],
+    }
+    said[Cause.NOT_SLACK] = describe(Cause.NOT_SLACK, "the message", 403, None).split(" to ")[0]
+    sent = _network_failure(URLError(ConnectionRefusedError(111, "refused")), "the message")
+    lost = _network_failure(TimeoutError(), "the message")
+    assert (sent.cause, lost.cause) == (Cause.UNREACHABLE, Cause.ANSWER_LOST)
+    said[Cause.UNREACHABLE] = re.search(r"\((nothing was sent)\)", str(sent)).group(1)  # type: ignore[union-attr]
+    said[Cause.ANSWER_LOST] = re.search(r"\(it (may have been posted)\)", str(lost)).group(1)  # type: ignore[union-attr]
+    said[Cause.UNTRUSTED] = "Cause.UNTRUSTED"
+    assert set(said) == set(Cause)
+    assert sorted(f"{c}: {s!r}" for c, s in said.items() if s not in text) == []
