@@ -47,17 +47,27 @@ def cli_commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, 
         yield from cli_commands(command, (*path, name))
 
 
+def synopses() -> list[str]:
+    """The first cell of each row of the command table, without `newsmon `."""
+    return re.findall(r"^\| `newsmon ([^|]*(?:\\\|[^|]*)*)` \|", README, re.M)
+
+
+def command_of(synopsis: str) -> str:
+    """The command a synopsis is of: its words up to the first argument or option."""
+    words = []
+    for word in synopsis.split():
+        if not re.fullmatch(r"[a-z]+", word):
+            break
+        words.append(word)
+    return " ".join(words)
+
+
 def table_synopses() -> dict[str, set[str]]:
     """Each command of the table (`newsmon feeds add URL …` is `feeds add`) with the options
     its synopses show (a command may have several rows)."""
     out: dict[str, set[str]] = {}
-    for synopsis in re.findall(r"^\| `newsmon ([^|]*(?:\\\|[^|]*)*)` \|", README, re.M):
-        words = []
-        for word in synopsis.split():
-            if not re.fullmatch(r"[a-z]+", word):
-                break
-            words.append(word)
-        out.setdefault(" ".join(words), set()).update(re.findall(r"--[a-z][a-z-]*", synopsis))
+    for synopsis in synopses():
+        out.setdefault(command_of(synopsis), set()).update(re.findall(r"--[a-z][a-z-]*", synopsis))
     return out
 
 
@@ -197,3 +207,22 @@ def test_every_cause_of_a_slack_failure_is_told_as_the_readme_says() -> None:
     said[Cause.UNTRUSTED] = "Cause.UNTRUSTED"
     assert set(said) == set(Cause)
     assert sorted(f"{c}: {s!r}" for c, s in said.items() if s not in text) == []
+
+
+def test_a_value_the_table_shows_for_an_option_with_a_default_is_that_default() -> None:
+    """`[--limit 50]` reads as the default: where the code has one, it must be that one (an
+    example value, `[--since 2025-02-01]`, is shown only for options without a default)."""
+    code = dict(cli_commands(typer.main.get_command(app)))
+    checked, wrong = 0, []
+    for synopsis in synopses():
+        name = command_of(synopsis)
+        command = code[name]
+        for option, shown in re.findall(r"\[(--[a-z-]+) ([0-9a-z][\w.]*)\]", synopsis):
+            param = next(p for p in command.params if option in p.opts)
+            if param.default is None:
+                continue
+            checked += 1
+            if str(param.default) not in {shown, f"{shown}.0"}:
+                wrong.append(f"{name} {option}: README {shown}, code {param.default}")
+    assert checked >= 8
+    assert wrong == []
