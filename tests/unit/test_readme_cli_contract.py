@@ -226,3 +226,26 @@ def test_a_value_the_table_shows_for_an_option_with_a_default_is_that_default() 
                 wrong.append(f"{name} {option}: README {shown}, code {param.default}")
     assert checked >= 8
     assert wrong == []
+
+
+def test_the_timeout_variables_defaults_are_the_flows() -> None:
+    """The environment table's `(1800)` is what an operator compares a run's length with; read
+    from flows/common.py's source (importing it would start Prefect)."""
+    tree = ast.parse((ROOT / "flows/common.py").read_text(encoding="utf-8"))
+    defaults = {
+        node.args[0].value: int(
+            eval(ast.unparse(node.args[1]), {"__builtins__": {}})
+        )  # a literal product: 30 * 60
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "timeout_setting"
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert len(defaults) >= 6  # the scan finds what it should
+    shown: dict[str, int] = {}
+    for names, meaning in re.findall(
+        r"^\| ((?:`NEWSMON_\w+_TIMEOUT_SECONDS`,? ?)+) \| (.*) \|$", README, re.M
+    ):
+        numbers = [int(n) for n in re.findall(r"\((\d+)[);]", meaning)]
+        shown |= dict(zip(re.findall(r"`(\w+)`", names), numbers, strict=True))
+    assert shown == defaults
