@@ -2,8 +2,7 @@
 
 No database code here (no SQLAlchemy): the pipeline, alerts and reports use these without
 touching persistence. Enums are `StrEnum`s stored as their string values, so the schema holds
-the same text as before they existed.
-"""
+the same text as before they existed."""
 
 from __future__ import annotations
 
@@ -228,7 +227,7 @@ class StoredArticle:
 
 @dataclass(frozen=True)
 class KnownArticle:
-    """What the pipeline needs to know about an already stored URL (`guid`: its entry's)."""
+    """What the pipeline needs to know about a stored URL (`guid`, `published_at`: its entry's)."""
 
     id: int
     feed_id: int | None
@@ -236,6 +235,7 @@ class KnownArticle:
     entry_fingerprint: str | None
     text_source: str = "page"
     guid: str | None = None
+    published_at: datetime | None = None
 
 
 @dataclass(frozen=True)

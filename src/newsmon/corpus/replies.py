@@ -62,11 +62,14 @@ def _skipped(hold: Hold) -> dict[str, Any]:
     return {"status": AlertStatus.SKIPPED, "last_error": hold.note, "hold_reason": hold.reason}
 
 
-def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> list[ReplyRow]:
+def reply_rows(
+    s: Session, article_id: int, feed_id: int | None, url: str, same: frozenset[str] = frozenset()
+) -> list[ReplyRow]:
     """New rows, for the caller's transaction, saying that `feed_id` carried the story of
-    `article_id` at `url`: one per alert of the story that announced another source and has no
-    reply from this one yet. A failed or held-back alert's reply is stored dropped (skipped):
-    it goes out only if the alert is re-queued (`alerts retry`, `backfill --alerts`) and posts.
+    `article_id` at `url`: one per alert of the story that announced another source (not it,
+    nor a feed in `same`: names of feeds it reads for) and has no reply from this one yet. A
+    failed or held-back alert's reply is stored dropped (skipped): it goes out only if the
+    alert is re-queued (`alerts retry`, `backfill --alerts`) and posts.
     One under an alert whose thread is gone (`Replies.thread_gone`) is stored dropped with why:
     posted, Slack would refuse it or put it at the channel's top level."""
     article = s.get(ArticleRow, article_id)
@@ -85,7 +88,7 @@ def reply_rows(s: Session, article_id: int, feed_id: int | None, url: str) -> li
     wanted = {
         a: (channel, _NOT_POSTED_HOLD if status in _NOT_POSTED else _gone(gone))
         for a, channel, status, gone, announced in alerts
-        if announced != source
+        if announced != source and announced not in same
     }
     if not wanted:
         return []
@@ -183,18 +186,21 @@ class Replies:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def queue_replies(self, article_id: int, feed_id: int | None, url: str) -> int:
+    def queue_replies(
+        self, article_id: int, feed_id: int | None, url: str, same: frozenset[str] = frozenset()
+    ) -> int:
         """Another source carried the story of `article_id` (a sighting of a stored page):
-        queue one reply per alert of the story. Returns how many were queued. Under the
-        story's cluster lock, as a re-queue of its alerts (`retries.requeue_alerts`): one
-        between this read of the alerts and its write left the reply dropped under an alert
-        that posted (its revival ran before the reply existed)."""
+        queue one reply per alert of the story (none of `same`'s, see `reply_rows`). Returns
+        how many were queued. Under the story's cluster lock, as a re-queue of its alerts
+        (`retries.requeue_alerts`): one between this read of the alerts and its write left the
+        reply dropped under an alert that posted (its revival ran before the reply existed)."""
         with self._db.session() as s:
             self._db.lock_writes(s)
             article = s.get(ArticleRow, article_id)
             if article is not None:
                 lock_head(self._db, s, article.duplicate_of_id or article.id)
-            return insert_replies(s, self._db.is_postgres, reply_rows(s, article_id, feed_id, url))
+            rows = reply_rows(s, article_id, feed_id, url, same)
+            return insert_replies(s, self._db.is_postgres, rows)
 
     @rerun_if_dropped
     def claim_replies(

@@ -29,6 +29,7 @@ from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.alert_plans import BACKFILL_HOLD, alert_plan
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
+from newsmon.pipeline.twins import read_for
 from newsmon.rules import TopicMatch
 from newsmon.turns import NoTimeForWork, OutOfTime
 from newsmon.urls import anchor, carries_hidden_credentials, clean_url, item_of
@@ -420,9 +421,11 @@ async def revisit_known(
             edited.append((url, entry, stored))
     if sightings:
         await asyncio.to_thread(ctx.store.record_sightings, feed_id, sightings)
+        same = await asyncio.to_thread(read_for, ctx, feed.name)  # its twins' stories are its own
         for entry, stored in known.values():
             if entry.link and stored.feed_id != feed_id:  # the same page through another feed
-                await asyncio.to_thread(ctx.store.queue_replies, stored.id, feed_id, entry.link)
+                queue = ctx.store.queue_replies
+                await asyncio.to_thread(queue, stored.id, feed_id, entry.link, same)
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
         try:

@@ -33,7 +33,7 @@ class Identified:
     keyed: dict[str, str] = field(default_factory=dict)
     # the identity the entry shares with other items of the document: a row stored under it
     # (while the entry was alone there, or before items were told apart) is the entry's when
-    # it has the entry's GUID (when each item has its own), else its text (`_is_its_row`)
+    # it has the entry's GUID (when each item has its own), else date or text (`_row_owner`)
     shared: dict[str, tuple[str, bool]] = field(default_factory=dict)
     # pages the entries name items of: not read, each entry's own text is its item
     items: frozenset[str] = frozenset()
@@ -131,12 +131,30 @@ def known_articles(
     for key, former in identified.keyed.items():
         if key not in known and former in found:
             known[key] = found[former]
-    for key, (shared, by_guid) in identified.shared.items():
+    groups: dict[str, list[str]] = {}
+    for key, (shared, _) in identified.shared.items():
+        groups.setdefault(shared, []).append(key)
+    for shared, keys in groups.items():
         row = found.get(shared)
-        entry = identified.entries[key]
-        if key not in known and row is not None and _is_its_row(row, entry, by_guid):
-            known[key] = row
+        if row is None:
+            continue
+        unknown = [(k, identified.entries[k]) for k in keys if k not in known]
+        owner = _row_owner(row, unknown, by_guid=identified.shared[keys[0]][1])
+        if owner is not None:
+            known[owner] = row
     return known
+
+
+def taken_over(identified: Identified, known: dict[str, KnownArticle]) -> list[str]:
+    """Items told apart whose row holds another item's words (a newer item, alone at the link
+    or listed first before items were told apart, was taken for an edit of it): re-read first,
+    so that the newer item is not judged a copy of words the row held only for it."""
+    return [
+        key
+        for key in identified.shared
+        if key in known
+        and known[key].entry_fingerprint != entry_fingerprint(*identified.entries[key].key_text())
+    ]
 
 
 def wanted(identified: Identified) -> list[str]:
@@ -146,10 +164,19 @@ def wanted(identified: Identified) -> list[str]:
     return list(keys)
 
 
-def _is_its_row(row: KnownArticle, entry: FeedEntry, by_guid: bool) -> bool:
-    """Whether a row stored under a key several items share is this entry's: it carries the
-    entry's GUID (`by_guid`: each item has its own), else the entry's title and summary as the
-    feed wrote them."""
+def _row_owner(
+    row: KnownArticle, entries: Sequence[tuple[str, FeedEntry]], by_guid: bool
+) -> str | None:
+    """The key of the entry a row stored under a key several items share is (None: none of
+    them): the one with its GUID (`by_guid`: each item has its own), else the only one with its
+    date, else the one with its title and summary as the feed wrote them. The date goes before
+    the text: before items were told apart, a newer item listed first was taken for an edit of
+    the row (its title and fingerprint became the newer item's, its date and alert stayed the
+    first's), and the item announced must keep the row, not be announced again."""
     if by_guid and row.guid is not None:
-        return row.guid == entry.guid
-    return row.entry_fingerprint == entry_fingerprint(*entry.key_text())
+        return next((k for k, e in entries if e.guid == row.guid), None)
+    dated = [k for k, e in entries if row.published_at and e.published == row.published_at]
+    if len(dated) == 1:
+        return dated[0]
+    text = [k for k, e in entries if row.entry_fingerprint == entry_fingerprint(*e.key_text())]
+    return text[0] if text else None

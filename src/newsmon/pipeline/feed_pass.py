@@ -20,7 +20,13 @@ from newsmon.pipeline.bookkeeping import best_effort
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
-from newsmon.pipeline.entry_keys import Identified, identify, known_articles, wanted
+from newsmon.pipeline.entry_keys import (
+    Identified,
+    identify,
+    known_articles,
+    taken_over,
+    wanted,
+)
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
@@ -166,6 +172,11 @@ async def process_feed(
     known = await asyncio.to_thread(_known_articles, ctx, identified)
     home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
     outcome.already_seen = len(known)
+    known_entries = {u: (entries[u], k) for u, k in known.items()}
+    if first := {u: known_entries.pop(u) for u in taken_over(identified, known)}:
+        await revisit_known(
+            ctx, fetcher, state.id, feed, first, outcome, now, deadline=deadline, items=items
+        )
     await asyncio.gather(
         *(
             process_entry(
@@ -185,7 +196,6 @@ async def process_feed(
             if url not in known
         )
     )
-    known_entries = {u: (entries[u], k) for u, k in known.items()}
     await revisit_known(
         ctx, fetcher, state.id, feed, known_entries, outcome, now, deadline=deadline, items=items
     )

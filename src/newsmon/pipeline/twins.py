@@ -9,13 +9,23 @@ from datetime import datetime
 
 from newsmon import poll
 from newsmon.config import FeedConfig
-from newsmon.feed_twins import shown_move
+from newsmon.feed_twins import configured_twins, shown_move
 from newsmon.fetch import FetchResult
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import FeedOutcome
 from newsmon.urls import shown_url
 
 log = logging.getLogger(__name__)
+
+
+def read_for(ctx: Context, name: str) -> frozenset[str]:
+    """The configured feeds feed `name` reads for (its twins): a story one of them stored is
+    this feed's own, no other source's. A feed that moved onto another's address was read by
+    the first configured of the two before today's rule (the one configured there): after the
+    upgrade, each of its stories got an "also reported by" reply from the feed itself."""
+    feeds = [f for f in ctx.config.feeds if f.enabled]
+    twins = configured_twins(feeds, ctx.store.feeds.moves())
+    return frozenset(twin for twin, reader in twins.items() if reader == name)
 
 
 def twin_outcome(feed: FeedConfig, first: str, configured: Sequence[FeedConfig]) -> FeedOutcome:
