@@ -120,41 +120,34 @@ def hold_back_late_copies(s: Session, head_id: int) -> int:
     last, showed its teaser to be a copy): the alerts of both were queued while they looked
     like two stories, and one still waiting (Slack was down) went out as a second post.
 
-    A channel is the Slack channel, whichever spelling the configuration gave it then (a name,
-    later its ID). In each channel the alert that was sent or is being sent speaks, else the
-    story's head's (the article the story is stored under), else the first queued; the story's
-    other waiting alerts there are held back (an explicit backfill does not revive them,
-    `Outbox.enqueue_alert`). The caller holds the story's cluster lock. How many."""
-    rows = list(
-        s.scalars(
-            select(AlertRow)
-            .where(
-                AlertRow.article_id.in_(story_members(head_id)),
-                AlertRow.status.in_(LIVE_ALERT_STATUSES),
-            )
-            .order_by(AlertRow.id)
-            .with_for_update()
+    A channel is where `announcing` says the story was announced: the Slack channel, whichever
+    spelling the configuration gave it then (a name, later its ID), and the webhook's post for
+    the bot's channels (and back). The alert that was sent or is being sent speaks first, then
+    the story's head's (the article the story is stored under), then the first queued; a
+    waiting alert whose channel a speaker announced the story in is held back (an explicit
+    backfill does not revive it, `Outbox.enqueue_alert`). The caller holds the story's cluster
+    lock. How many."""
+    rows = s.scalars(
+        select(AlertRow)
+        .where(
+            AlertRow.article_id.in_(story_members(head_id)),
+            AlertRow.status.in_(LIVE_ALERT_STATUSES),
         )
+        .order_by(AlertRow.id)
+        .with_for_update()
     )
-    names = select(SlackChannelRow.channel, SlackChannelRow.slack_id).where(
-        SlackChannelRow.channel.in_({r.channel for r in rows})
-    )
-    known = {name: slack_id for name, slack_id in s.execute(names)}  # as Slack answered
-    by_channel: dict[str, list[AlertRow]] = {}
-    for row in rows:
-        slack_id = row.slack_channel or known.get(row.channel) or row.channel
-        by_channel.setdefault(slack_id, []).append(row)
+    # sorted() is stable: the first queued among equals
+    ranked = sorted(rows, key=lambda a: (a.status is AlertStatus.PENDING, a.article_id != head_id))
+    speakers: list[int] = []
     held = 0
-    for alerts in by_channel.values():
-        ranked = sorted(
-            alerts, key=lambda a: (a.status is AlertStatus.PENDING, a.article_id != head_id)
-        )
-        speaks = ranked[0]  # sorted() is stable: the first queued among equals
-        for alert in alerts:
-            if alert is not speaks and alert.status is AlertStatus.PENDING:
-                alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
-                alert.hold_reason = HoldReason.LATE_COPY
-                held += 1
+    for alert in ranked:
+        spoken = select(AlertRow.id).where(AlertRow.id.in_(speakers), announcing(s, alert.channel))
+        if alert.status is AlertStatus.PENDING and s.scalar(spoken.limit(1)) is not None:
+            alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
+            alert.hold_reason = HoldReason.LATE_COPY
+            held += 1
+        else:
+            speakers.append(alert.id)
     return held
 
 

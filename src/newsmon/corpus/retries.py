@@ -37,7 +37,7 @@ from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import HoldReason
-from newsmon.corpus.outbox import hold_back_late_copies, same_channel
+from newsmon.corpus.outbox import announcing, hold_back_late_copies
 from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus
 from newsmon.corpus.replies import Replies, revive_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, ReplyRow
@@ -181,7 +181,7 @@ class Retries:
 
 def _announced_by(s: Session, alert_id: int) -> int | None:
     """The alert (sent, being sent or waiting) that announces this held-back alert's story in
-    its channel, under any spelling of it; None when there is none."""
+    its channel (`announcing`: any spelling of it, the webhook's post); None when none does."""
     row = s.get(AlertRow, alert_id)
     article = s.get(ArticleRow, row.article_id) if row else None
     if row is None or article is None:
@@ -190,7 +190,7 @@ def _announced_by(s: Session, alert_id: int) -> int | None:
     return s.scalar(
         select(func.min(AlertRow.id)).where(
             AlertRow.article_id.in_(story_members(head)),
-            same_channel(s, row.channel),
+            announcing(s, row.channel),
             AlertRow.status.in_(LIVE_ALERT_STATUSES),
             AlertRow.id != alert_id,
         )
