@@ -32,6 +32,7 @@ from newsmon.corpus.records import (
 )
 from newsmon.corpus.replies import revive_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, ReplyRow, SlackChannelRow
+from newsmon.corpus.spellings import spellings
 from newsmon.urls import clean_url
 
 Filter = claims.Filter
@@ -81,18 +82,12 @@ def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
 
 
 def same_channel(s: Session, channel: str) -> ColumnElement[bool]:
-    """Alerts in `channel` however the configuration spelled it then: a channel configured by
-    name and later by its ID (or the reverse) is one channel in Slack, and a story announced
-    under one spelling was announced under the other. Known through the ID Slack answered for
-    each post (`alerts.slack_channel`) and for each name (`slack_channels`)."""
-    ids = {channel}  # configured by its ID: the ID Slack answers for it
-    known = s.scalar(select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel))
-    if known:
-        ids.add(known)
-    names = {channel} | set(
-        s.scalars(select(SlackChannelRow.channel).where(SlackChannelRow.slack_id.in_(ids)))
-    )
-    return AlertRow.channel.in_(sorted(names)) | AlertRow.slack_channel.in_(sorted(ids))
+    """Alerts in `channel` however the configuration spelled it then (`spellings`): a channel
+    configured by name and later by its ID (or the reverse) is one channel in Slack, and a
+    story announced under one spelling was announced under the other; also known through the
+    ID Slack answered for each post (`alerts.slack_channel`)."""
+    spelled = spellings(s, channel)
+    return AlertRow.channel.in_(spelled.every) | AlertRow.slack_channel.in_(spelled.ids)
 
 
 def announcing(s: Session, channel: str) -> ColumnElement[bool]:
@@ -433,10 +428,11 @@ class Outbox:
         those held back for it."""
         blocks = self.channel_blocks()
         with self._db.session() as s:
+            in_channel = same_channel(s, channel) if channel is not None else None
             query = (
                 select(AlertRow, ArticleRow.title)
                 .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
-                .where(*claims.listed(AlertRow, blocks, status, channel, reason))
+                .where(*claims.listed(AlertRow, blocks, status, in_channel, reason))
             )
             rows = s.execute(query.order_by(AlertRow.id.desc()).limit(limit)).all()
             return [
@@ -468,8 +464,10 @@ class Outbox:
         reason: HoldReason | None = None,
     ) -> int:
         """How many alerts `list_alerts` would list without its limit."""
-        where = claims.listed(AlertRow, self.channel_blocks(), status, channel, reason)
+        blocks = self.channel_blocks()
         with self._db.session() as s:
+            in_channel = same_channel(s, channel) if channel is not None else None
+            where = claims.listed(AlertRow, blocks, status, in_channel, reason)
             return s.scalar(select(func.count()).select_from(AlertRow).where(*where)) or 0
 
     def alert_counts(self) -> dict[str, dict[str, int]]:
