@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import HoldReason
-from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.schema import AlertRow, ReplyRow
+from newsmon.corpus.outbox import announcing
+from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus
+from newsmon.corpus.schema import AlertRow, ArticleRow, ReplyRow
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,21 @@ class AlertViews:
 
     def failed_since(self, since: datetime) -> dict[str, int]:
         """Alerts per channel that gave up (`failed`: out of tries, or refused by Slack for
-        good) at or after `since`: stories that were never posted. Held-back (`skipped`)
-        alerts are not failures; alerts failed before migration 0018 kept no time and are
-        left out."""
+        good) at or after `since`: stories that were never posted. One whose story another
+        alert announced in its channel (`announced_by`: a copy's, the webhook's) is no lost
+        story, and `alerts retry` would hold it back. Held-back (`skipped`) alerts are not
+        failures; alerts failed before migration 0018 kept no time and are left out."""
         query = (
-            select(AlertRow.channel, func.count())
+            select(AlertRow.id, AlertRow.channel)
             .where(AlertRow.status == AlertStatus.FAILED, AlertRow.failed_at >= since)
-            .group_by(AlertRow.channel)
+            .order_by(AlertRow.channel, AlertRow.id)
         )
+        out: dict[str, int] = {}
         with self._db.session() as s:
-            return {channel: int(count) for channel, count in sorted(s.execute(query).tuples())}
+            for alert_id, channel in s.execute(query).tuples().all():
+                if announced_by(s, alert_id) is None:
+                    out[channel] = out.get(channel, 0) + 1
+        return out
 
     def failed_replies_since(self, since: datetime) -> dict[str, int]:
         """Thread replies per channel that gave up at or after `since`: posted stories whose
@@ -70,3 +78,21 @@ class AlertViews:
                 query = query.where(AlertRow.created_at > last_sent)
             count, first = s.execute(query).one()
         return HeldBack(int(count), first)
+
+
+def announced_by(s: Session, alert_id: int) -> int | None:
+    """The alert (sent, being sent or waiting) that announces this alert's story in its channel
+    (`announcing`: any spelling of it, the webhook's post); None when none does."""
+    row = s.get(AlertRow, alert_id)
+    article = s.get(ArticleRow, row.article_id) if row else None
+    if row is None or article is None:
+        return None
+    head = article.duplicate_of_id or article.id
+    return s.scalar(
+        select(func.min(AlertRow.id)).where(
+            AlertRow.article_id.in_(story_members(head)),
+            announcing(s, row.channel),
+            AlertRow.status.in_(LIVE_ALERT_STATUSES),
+            AlertRow.id != alert_id,
+        )
+    )

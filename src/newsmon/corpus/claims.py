@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
@@ -57,18 +57,19 @@ def listed(
     model: Model,
     blocked: Collection[str],
     status: str | None,
-    channel: str | None,
+    in_channel: ColumnElement[bool] | None,
     reason: HoldReason | None = None,
 ) -> list[Any]:
     """The filters of a listing of alerts or replies (`newsmon alerts`): status "blocked" means
-    pending in a channel of `blocked` (Slack refuses it); `reason`: held back for it."""
+    pending in a channel of `blocked` (Slack refuses it); `in_channel`: those of one channel
+    (under any of its spellings); `reason`: held back for it."""
     where: list[Any] = [] if reason is None else [model.hold_reason == reason]
     if status == "blocked":
         where += [model.status == AlertStatus.PENDING, model.channel.in_(list(blocked))]
     elif status is not None:
         where.append(model.status == AlertStatus(status))
-    if channel is not None:
-        where.append(model.channel == channel)
+    if in_channel is not None:
+        where.append(in_channel)
     return where
 
 

@@ -32,6 +32,7 @@ from newsmon.corpus.schema import (
     SightingRow,
     SlackChannelRow,
 )
+from newsmon.corpus.spellings import spellings
 from newsmon.urls import clean_url
 
 # pg_advisory_xact_lock(space, key) of recording a new digest's period (`_overlapped`).
@@ -234,7 +235,7 @@ class Digests:
             self._db.lock_writes(s)
         rows = s.execute(
             select(DigestRow.channel, DigestRow.period_start, DigestRow.period_end).where(
-                DigestRow.channel.in_(_spellings(s, channel)),
+                DigestRow.channel.in_(spellings(s, channel).every),
                 DigestRow.period_start < until,
                 DigestRow.period_end > since,
             )
@@ -351,7 +352,7 @@ class Digests:
         with self._db.session() as s:
             return s.scalar(
                 select(func.max(DigestRow.period_end)).where(
-                    DigestRow.channel.in_(_spellings(s, channel))
+                    DigestRow.channel.in_(spellings(s, channel).every)
                 )
             )
 
@@ -369,7 +370,7 @@ class Digests:
         with self._db.session() as s:
             row = s.execute(
                 select(DigestRow.status, DigestRow.lease_until)
-                .where(DigestRow.channel.in_(_spellings(s, channel)))
+                .where(DigestRow.channel.in_(spellings(s, channel).every))
                 .order_by(DigestRow.period_end.desc(), DigestRow.id.desc())
                 .limit(1)
             ).first()
@@ -398,17 +399,6 @@ class Digests:
                 )
                 or 0
             )
-
-
-def _spellings(s: Session, channel: str) -> list[str]:
-    """Every spelling (name, ID) a digest of `channel` may be recorded under, as
-    `same_channel` groups alerts: a channel renamed, or named and later given by its ID."""
-    ids = {channel}
-    known = s.scalar(select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel))
-    if known:
-        ids.add(known)
-    names = set(s.scalars(select(SlackChannelRow.channel).where(SlackChannelRow.slack_id.in_(ids))))
-    return sorted(ids | names)
 
 
 def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:

@@ -32,6 +32,7 @@ from newsmon.corpus.records import (
 )
 from newsmon.corpus.replies import revive_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, ReplyRow, SlackChannelRow
+from newsmon.corpus.spellings import spellings
 from newsmon.urls import clean_url
 
 Filter = claims.Filter
@@ -81,18 +82,12 @@ def withdraw_unmatched(s: Session, article_id: int, topics: set[str]) -> int:
 
 
 def same_channel(s: Session, channel: str) -> ColumnElement[bool]:
-    """Alerts in `channel` however the configuration spelled it then: a channel configured by
-    name and later by its ID (or the reverse) is one channel in Slack, and a story announced
-    under one spelling was announced under the other. Known through the ID Slack answered for
-    each post (`alerts.slack_channel`) and for each name (`slack_channels`)."""
-    ids = {channel}  # configured by its ID: the ID Slack answers for it
-    known = s.scalar(select(SlackChannelRow.slack_id).where(SlackChannelRow.channel == channel))
-    if known:
-        ids.add(known)
-    names = {channel} | set(
-        s.scalars(select(SlackChannelRow.channel).where(SlackChannelRow.slack_id.in_(ids)))
-    )
-    return AlertRow.channel.in_(sorted(names)) | AlertRow.slack_channel.in_(sorted(ids))
+    """Alerts in `channel` however the configuration spelled it then (`spellings`): a channel
+    configured by name and later by its ID (or the reverse) is one channel in Slack, and a
+    story announced under one spelling was announced under the other; also known through the
+    ID Slack answered for each post (`alerts.slack_channel`)."""
+    spelled = spellings(s, channel)
+    return AlertRow.channel.in_(spelled.every) | AlertRow.slack_channel.in_(spelled.ids)
 
 
 def announcing(s: Session, channel: str) -> ColumnElement[bool]:
@@ -120,41 +115,34 @@ def hold_back_late_copies(s: Session, head_id: int) -> int:
     last, showed its teaser to be a copy): the alerts of both were queued while they looked
     like two stories, and one still waiting (Slack was down) went out as a second post.
 
-    A channel is the Slack channel, whichever spelling the configuration gave it then (a name,
-    later its ID). In each channel the alert that was sent or is being sent speaks, else the
-    story's head's (the article the story is stored under), else the first queued; the story's
-    other waiting alerts there are held back (an explicit backfill does not revive them,
-    `Outbox.enqueue_alert`). The caller holds the story's cluster lock. How many."""
-    rows = list(
-        s.scalars(
-            select(AlertRow)
-            .where(
-                AlertRow.article_id.in_(story_members(head_id)),
-                AlertRow.status.in_(LIVE_ALERT_STATUSES),
-            )
-            .order_by(AlertRow.id)
-            .with_for_update()
+    A channel is where `announcing` says the story was announced: the Slack channel, whichever
+    spelling the configuration gave it then (a name, later its ID), and the webhook's post for
+    the bot's channels (and back). The alert that was sent or is being sent speaks first, then
+    the story's head's (the article the story is stored under), then the first queued; a
+    waiting alert whose channel a speaker announced the story in is held back (an explicit
+    backfill does not revive it, `Outbox.enqueue_alert`). The caller holds the story's cluster
+    lock. How many."""
+    rows = s.scalars(
+        select(AlertRow)
+        .where(
+            AlertRow.article_id.in_(story_members(head_id)),
+            AlertRow.status.in_(LIVE_ALERT_STATUSES),
         )
+        .order_by(AlertRow.id)
+        .with_for_update()
     )
-    names = select(SlackChannelRow.channel, SlackChannelRow.slack_id).where(
-        SlackChannelRow.channel.in_({r.channel for r in rows})
-    )
-    known = {name: slack_id for name, slack_id in s.execute(names)}  # as Slack answered
-    by_channel: dict[str, list[AlertRow]] = {}
-    for row in rows:
-        slack_id = row.slack_channel or known.get(row.channel) or row.channel
-        by_channel.setdefault(slack_id, []).append(row)
+    # sorted() is stable: the first queued among equals
+    ranked = sorted(rows, key=lambda a: (a.status is AlertStatus.PENDING, a.article_id != head_id))
+    speakers: list[int] = []
     held = 0
-    for alerts in by_channel.values():
-        ranked = sorted(
-            alerts, key=lambda a: (a.status is AlertStatus.PENDING, a.article_id != head_id)
-        )
-        speaks = ranked[0]  # sorted() is stable: the first queued among equals
-        for alert in alerts:
-            if alert is not speaks and alert.status is AlertStatus.PENDING:
-                alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
-                alert.hold_reason = HoldReason.LATE_COPY
-                held += 1
+    for alert in ranked:
+        spoken = select(AlertRow.id).where(AlertRow.id.in_(speakers), announcing(s, alert.channel))
+        if alert.status is AlertStatus.PENDING and s.scalar(spoken.limit(1)) is not None:
+            alert.status, alert.last_error = AlertStatus.SKIPPED, LATE_COPY_NOTE
+            alert.hold_reason = HoldReason.LATE_COPY
+            held += 1
+        else:
+            speakers.append(alert.id)
     return held
 
 
@@ -440,10 +428,11 @@ class Outbox:
         those held back for it."""
         blocks = self.channel_blocks()
         with self._db.session() as s:
+            in_channel = same_channel(s, channel) if channel is not None else None
             query = (
                 select(AlertRow, ArticleRow.title)
                 .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
-                .where(*claims.listed(AlertRow, blocks, status, channel, reason))
+                .where(*claims.listed(AlertRow, blocks, status, in_channel, reason))
             )
             rows = s.execute(query.order_by(AlertRow.id.desc()).limit(limit)).all()
             return [
@@ -475,8 +464,10 @@ class Outbox:
         reason: HoldReason | None = None,
     ) -> int:
         """How many alerts `list_alerts` would list without its limit."""
-        where = claims.listed(AlertRow, self.channel_blocks(), status, channel, reason)
+        blocks = self.channel_blocks()
         with self._db.session() as s:
+            in_channel = same_channel(s, channel) if channel is not None else None
+            where = claims.listed(AlertRow, blocks, status, in_channel, reason)
             return s.scalar(select(func.count()).select_from(AlertRow).where(*where)) or 0
 
     def alert_counts(self) -> dict[str, dict[str, int]]:

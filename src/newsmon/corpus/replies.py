@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ from newsmon.corpus.schema import (
     ReplyRow,
     SlackChannelRow,
 )
+from newsmon.corpus.spellings import spellings
 from newsmon.urls import clean_url, site_root
 
 # Alerts a sighting queues replies for: those that may still be posted. A failed alert may be
@@ -392,8 +393,9 @@ class Replies:
     ) -> list[ReplyListing]:
         """Replies, newest first, as `Outbox.list_alerts` lists alerts: status "blocked" means
         pending in a channel of `blocks` (Slack refuses it)."""
-        query = select(ReplyRow).where(*claims.listed(ReplyRow, blocks, status, channel, reason))
         with self._db.session() as s:
+            where = claims.listed(ReplyRow, blocks, status, _in_channel(s, channel), reason)
+            query = select(ReplyRow).where(*where)
             rows = s.scalars(query.order_by(ReplyRow.id.desc()).limit(limit)).all()
             return [
                 ReplyListing(
@@ -425,8 +427,8 @@ class Replies:
         reason: HoldReason | None = None,
     ) -> int:
         """How many replies `list_replies` would list without its limit."""
-        where = claims.listed(ReplyRow, blocks, status, channel, reason)
         with self._db.session() as s:
+            where = claims.listed(ReplyRow, blocks, status, _in_channel(s, channel), reason)
             return s.scalar(select(func.count()).select_from(ReplyRow).where(*where)) or 0
 
     def count_replies(self, status: AlertStatus) -> int:
@@ -438,6 +440,11 @@ class Replies:
 # A story's replies posted as one message at most: its text lists as many sources as fit and
 # counts the rest; the metadata names every row (`Marker.also`).
 GROUP = 50
+
+
+def _in_channel(s: Session, channel: str | None) -> ColumnElement[bool] | None:
+    """Replies in `channel` under any of its spellings, as alerts are listed (`same_channel`)."""
+    return None if channel is None else ReplyRow.channel.in_(spellings(s, channel).every)
 
 
 def _ids(ids: int | Sequence[int]) -> Sequence[int]:

@@ -34,11 +34,12 @@ from sqlalchemy.orm import Session
 from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus import claims
-from newsmon.corpus.cluster_queries import lock_head, story_members
+from newsmon.corpus.alert_views import announced_by
+from newsmon.corpus.cluster_queries import lock_head
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import HoldReason
-from newsmon.corpus.outbox import hold_back_late_copies, same_channel
-from newsmon.corpus.records import LIVE_ALERT_STATUSES, AlertStatus
+from newsmon.corpus.outbox import hold_back_late_copies
+from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.replies import Replies, revive_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, ReplyRow
 
@@ -160,7 +161,7 @@ class Retries:
                         a,
                         states.get(a),
                         tuple(gave_up.get(a, ())),
-                        _announced_by(s, a) if states.get(a) is AlertStatus.SKIPPED else None,
+                        announced_by(s, a) if states.get(a) is AlertStatus.SKIPPED else None,
                     )
                     for a in dict.fromkeys(alerts)
                 ]
@@ -177,24 +178,6 @@ class Retries:
                     status, held = found.get(r, (None, None))
                     out.append(NotRequeued(True, r, status, held=held))
         return out
-
-
-def _announced_by(s: Session, alert_id: int) -> int | None:
-    """The alert (sent, being sent or waiting) that announces this held-back alert's story in
-    its channel, under any spelling of it; None when there is none."""
-    row = s.get(AlertRow, alert_id)
-    article = s.get(ArticleRow, row.article_id) if row else None
-    if row is None or article is None:
-        return None
-    head = article.duplicate_of_id or article.id
-    return s.scalar(
-        select(func.min(AlertRow.id)).where(
-            AlertRow.article_id.in_(story_members(head)),
-            same_channel(s, row.channel),
-            AlertRow.status.in_(LIVE_ALERT_STATUSES),
-            AlertRow.id != alert_id,
-        )
-    )
 
 
 # --- re-queuing alerts ---
