@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from newsmon import alerts as alerting
 from newsmon.alerts import Marker
 from newsmon.clock import utcnow
 from newsmon.corpus.claims import Filter
-from newsmon.corpus.records import AlertJob, Claim, ReplyJob
+from newsmon.corpus.records import Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.delivery_items import Item, Unchecked
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome
@@ -31,40 +31,6 @@ from newsmon.slack.errors import Cause
 
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
-
-
-@dataclass
-class _Item:
-    """One message to send under a claim: an alert or a thread reply."""
-
-    claim: Claim
-    job: AlertJob | ReplyJob
-    message: alerting.Message
-    unknown_since: datetime | None
-    rate_limited: int = 0
-
-    @property
-    def channel(self) -> str:
-        return self.job.channel
-
-    @property
-    def is_reply(self) -> bool:
-        return isinstance(self.job, ReplyJob)
-
-    @property
-    def ids(self) -> tuple[int, ...]:
-        """The rows the message stands for: a story's grouped replies, or the one alert."""
-        return self.job.ids if isinstance(self.job, ReplyJob) else (self.job.id,)
-
-
-@dataclass
-class _Unchecked:
-    """One channel's messages whose check failed in this pass, for one line at its end."""
-
-    reason: str
-    held: int = 0
-    posted: int = 0
-    post_from: datetime | None = None  # the earliest a held one will go out unchecked
 
 
 class _Stop(Exception):
@@ -92,7 +58,7 @@ class Delivery:
         self.lookup_cause: Cause | None = None  # why the last lookup failed
         self.known_ids: dict[str, str] = {}
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
-        self.unchecked: dict[str, _Unchecked] = {}  # channel -> checks that failed this pass
+        self.unchecked: dict[str, Unchecked] = {}  # channel -> checks that failed this pass
         self.looked: set[str] = set()  # channels whose history was read (or tried) this pass
         # replies that cannot go in their thread (README "Story threads")
         self.threads = LostThreads(ctx.store.replies, sender, self.outcome.errors)
@@ -148,7 +114,7 @@ class Delivery:
         claim = self.ctx.store.new_claim(self.lease)
         jobs = self.ctx.store.outbox.claim_alerts(claim, min(size, budget), filt)
         items = [
-            _Item(
+            Item(
                 claim,
                 job,
                 alerting.build_message(
@@ -164,15 +130,15 @@ class Delivery:
     def _replies(self, filt: Filter, size: int) -> int:
         claim = self.ctx.store.new_claim(self.lease)
         jobs = self.ctx.store.replies.claim_replies(claim, size, filt)
-        self._schedule([_Item(claim, j, alerting.build_reply(j), j.unknown_since) for j in jobs])
+        self._schedule([Item(claim, j, alerting.build_reply(j), j.unknown_since) for j in jobs])
         return len(jobs)
 
     # --- the schedule -------------------------------------------------------------------------
 
-    def _schedule(self, items: list[_Item]) -> None:
+    def _schedule(self, items: list[Item]) -> None:
         """Send items channel by channel in turn, each channel paced, the earliest ready first:
         a channel that waits (Retry-After, its pace) never holds back the others."""
-        queues: dict[str, deque[_Item]] = {}
+        queues: dict[str, deque[Item]] = {}
         for item in items:
             self.tried.update(item.ids)
             queues.setdefault(item.channel, deque()).append(item)
@@ -223,12 +189,12 @@ class Delivery:
             "left for a later pass"
         )
 
-    def _give_back(self, items: list[_Item]) -> None:
+    def _give_back(self, items: list[Item]) -> None:
         for item in items:
             self._release(item)
             self.outcome.deferred += 1
 
-    def _release(self, item: _Item) -> None:
+    def _release(self, item: Item) -> None:
         if item.is_reply:
             self.ctx.store.replies.release_reply(item.claim, item.ids, item.unknown_since)
         else:
@@ -236,7 +202,7 @@ class Delivery:
 
     # --- one message ---------------------------------------------------------------------------
 
-    def _send(self, item: _Item) -> object:
+    def _send(self, item: Item) -> object:
         if isinstance(item.job, ReplyJob) and self.threads.skip(item.claim, item.job):
             return _NEXT
         unchecked = False
@@ -283,7 +249,7 @@ class Delivery:
             self.known_ids[channel] = channel_id
             self.ctx.store.outbox.set_channel_state(channel, slack_id=channel_id)
 
-    def _look_up(self, item: _Item) -> tuple[Lookup, str | None]:
+    def _look_up(self, item: Item) -> tuple[Lookup, str | None]:
         """Was it posted after all? FAILED when the history could not be read."""
         assert item.unknown_since is not None and item.message.marker is not None
         self._know_id(item.channel)
@@ -310,7 +276,7 @@ class Delivery:
             return self._rest(item, looked), None
         return (Lookup.FOUND, ts) if ts is not None else (Lookup.ABSENT, None)
 
-    def _rest(self, item: _Item, looked: Looked) -> Lookup:
+    def _rest(self, item: Item, looked: Looked) -> Lookup:
         """Count a grouped reply's rows found posted; the item is now the rest, as one post."""
         self.outcome.replies_sent += looked.recorded
         self.outcome.recovered += looked.found
@@ -330,7 +296,7 @@ class Delivery:
     def _lookup_failed(self, channel: str, failure: SlackFailure) -> None:
         self.lookup_cause = failure.cause
         reason = str(failure)
-        self.unchecked.setdefault(channel, _Unchecked(reason)).reason = reason
+        self.unchecked.setdefault(channel, Unchecked(reason)).reason = reason
         if failure.kind in LASTING_LOOKUP_FAILURES:
             if self.outcome.history_errors.get(channel) != reason:
                 self.ctx.store.outbox.set_history_error(channel, reason)
@@ -358,7 +324,7 @@ class Delivery:
             return
         self._history_read(channel)
 
-    def _hold(self, item: _Item, post_from: datetime | None) -> None:
+    def _hold(self, item: Item, post_from: datetime | None) -> None:
         """Give back a message whose check failed: a later pass looks again (delay, not
         repeat). No attempt is counted: nothing was posted. A failing Slack counts towards
         ending the pass, like a failed post."""
@@ -390,7 +356,7 @@ class Delivery:
                     + ", ".join(done)
                 )
 
-    def _record_sent(self, item: _Item, ts: str | None, channel_id: str | None) -> None:
+    def _record_sent(self, item: Item, ts: str | None, channel_id: str | None) -> None:
         if item.is_reply:
             held = self.ctx.store.replies.reply_sent(item.claim, item.ids, ts)
             self.outcome.replies_sent += held
@@ -409,7 +375,7 @@ class Delivery:
                 "the next owner will find it in the channel's history"
             )
 
-    def _failed(self, item: _Item, failure: SlackFailure) -> object:
+    def _failed(self, item: Item, failure: SlackFailure) -> object:
         kind = failure.kind
         if kind is Kind.RATE_LIMITED:
             item.rate_limited += 1

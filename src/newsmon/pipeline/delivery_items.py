@@ -1,0 +1,44 @@
+"""The records one delivery pass works with (`pipeline.delivery`): a message to send under its
+claim, and a channel's messages whose history check failed, told in one line at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from newsmon import alerts as alerting
+from newsmon.corpus.records import AlertJob, Claim, ReplyJob
+
+
+@dataclass
+class Item:
+    """One message to send under a claim: an alert or a thread reply."""
+
+    claim: Claim
+    job: AlertJob | ReplyJob
+    message: alerting.Message
+    unknown_since: datetime | None
+    rate_limited: int = 0
+
+    @property
+    def channel(self) -> str:
+        return self.job.channel
+
+    @property
+    def is_reply(self) -> bool:
+        return isinstance(self.job, ReplyJob)
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The rows the message stands for: a story's grouped replies, or the one alert."""
+        return self.job.ids if isinstance(self.job, ReplyJob) else (self.job.id,)
+
+
+@dataclass
+class Unchecked:
+    """One channel's messages whose check failed in this pass, for one line at its end."""
+
+    reason: str
+    held: int = 0
+    posted: int = 0
+    post_from: datetime | None = None  # the earliest a held one will go out unchecked
