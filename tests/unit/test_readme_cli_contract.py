@@ -23,7 +23,7 @@ from newsmon.corpus.holds import HoldReason
 from newsmon.health_kinds import FeedState
 from newsmon.slack.check import Verdict
 from newsmon.slack.errors import Cause, describe
-from newsmon.slack.senders import _network_failure
+from newsmon.slack.failures import network_failure
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -199,8 +199,8 @@ def test_every_cause_of_a_slack_failure_is_told_as_the_readme_says() -> None:
         Cause.RATE_LIMITED: describe(Cause.RATE_LIMITED, "the message", 429, None).split(":")[0],
     }
     said[Cause.NOT_SLACK] = describe(Cause.NOT_SLACK, "the message", 403, None).split(" to ")[0]
-    sent = _network_failure(URLError(ConnectionRefusedError(111, "refused")), "the message")
-    lost = _network_failure(TimeoutError(), "the message")
+    sent = network_failure(URLError(ConnectionRefusedError(111, "refused")), "the message")
+    lost = network_failure(TimeoutError(), "the message")
     assert (sent.cause, lost.cause) == (Cause.UNREACHABLE, Cause.ANSWER_LOST)
     said[Cause.UNREACHABLE] = re.search(r"\((nothing was sent)\)", str(sent)).group(1)  # type: ignore[union-attr]
     said[Cause.ANSWER_LOST] = re.search(r"\(it (may have been posted)\)", str(lost)).group(1)  # type: ignore[union-attr]

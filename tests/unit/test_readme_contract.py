@@ -151,3 +151,16 @@ def test_every_test_and_file_the_readme_cites_exists() -> None:
         if n not in files and n not in defined and not any(d.startswith(n) for d in defined)
     ]
     assert sorted(unknown) == []
+
+
+def test_no_module_of_the_package_or_the_flows_is_over_500_lines() -> None:
+    """One job a module (README "Layout"): a module past 500 lines has usually taken a second
+    job, and merges grow one silently; it is split, not let grow."""
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for base in ("src/newsmon", "flows")
+        for path in sorted((ROOT / base).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert too_long == {}

@@ -30,12 +30,8 @@ from newsmon.alerts import route
 from newsmon.channels import is_channel_id
 from newsmon.config import SlackConfig
 from newsmon.slack.errors import Kind, SlackFailure
-from newsmon.slack.senders import (
-    _api_failure,
-    _network_failure,
-    redacted,
-    web_client,
-)
+from newsmon.slack.failures import api_failure, network_failure, redacted
+from newsmon.slack.senders import web_client
 from newsmon.slack.transport import BoundedWebClient
 
 LIST_PAGES = 50  # conversations.list pages of 200 read at most: 10,000 channels
@@ -346,9 +342,9 @@ def _once(what: str, call: Callable[[], Any]) -> Any:
         needed = (
             exc.response.get("needed") if exc.response.get("error") == "missing_scope" else None
         )
-        raise _Refused(_api_failure(exc, what), str(needed)[:100] if needed else None) from None
+        raise _Refused(api_failure(exc, what), str(needed)[:100] if needed else None) from None
     except OSError as exc:
-        raise _Refused(_network_failure(exc, what)) from None
+        raise _Refused(network_failure(exc, what)) from None
     except SlackClientError as exc:
         failure = SlackFailure(f"Slack client error: {type(exc).__name__}", Kind.TRANSIENT)
         raise _Refused(failure) from None

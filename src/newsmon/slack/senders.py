@@ -12,14 +12,12 @@ from __future__ import annotations
 import html
 import logging
 import re
-import ssl
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TextIO
-from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RetryHandler
@@ -46,6 +44,7 @@ from newsmon.slack.errors import (
     is_code,
     retry_after,
 )
+from newsmon.slack.failures import api_failure, network_failure, redacted
 from newsmon.slack.transport import BoundedWebClient, BoundedWebhookClient
 
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
@@ -139,83 +138,6 @@ def _read_retries() -> list[RetryHandler]:
     ]
 
 
-def _api_failure(exc: SlackApiError, what: str) -> SlackFailure:
-    status = int(exc.response.status_code)
-    raw = str(exc.response.get("error") or "")
-    code = raw if is_code(raw) else None
-    kind, maybe = classify(status, code)
-    cause = cause_of(status, code)
-    headers: dict[str, object] = dict(exc.response.headers or {})
-    needed = str(exc.response.get("needed") or "")[:100] if code == "missing_scope" else ""
-    return SlackFailure(
-        describe(cause, what, status, code) + (f", needs {needed}" if needed else ""),
-        kind,
-        retry_after=retry_after(headers) if kind is Kind.RATE_LIMITED else None,
-        maybe_posted=maybe,
-        code=code,
-        cause=cause,
-    )
-
-
-def redacted(exc: Exception) -> SlackFailure:
-    """An unexpected client error, named by its type only: urllib and http.client quote the
-    URL or the Authorization header they refuse, and those are secrets. A malformed token or
-    URL never heals by itself, so it counts as a credential failure (the run fails)."""
-    return CredentialError(
-        f"Slack client error: {type(exc).__name__} (details withheld: they may hold a secret; "
-        "check SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL and NEWSMON_SLACK_API_URL)"
-    )
-
-
-def untrusted(exc: BaseException, what: str) -> SlackFailure | None:
-    """A TLS certificate not accepted (an intercepting proxy's authority, another host's name,
-    expired): it never heals by itself, so it is a configuration problem, told at once as a
-    credential failure (the run fails, nothing is marked), not an outage retried for hours."""
-    reason = getattr(exc, "reason", exc)
-    if not isinstance(reason, ssl.SSLCertVerificationError):
-        return None
-    detail = reason.verify_message or "certificate verify failed"
-    return SlackFailure(
-        f"Slack's TLS certificate is not accepted for {what} (nothing was sent): {detail}; a "
-        "configuration problem, not an outage: behind a TLS-inspecting proxy, name its "
-        "authority in SSL_CERT_FILE",
-        Kind.CREDENTIAL,
-        cause=Cause.UNTRUSTED,
-    )
-
-
-def _network_failure(exc: OSError, what: str, *, read: bool = False) -> SlackFailure:
-    """urllib wraps in URLError only what fails before the request is wholly sent (DNS, a
-    refused connection, the TLS handshake, a proxy's CONNECT): such a post never reached
-    Slack. Anything later (a timeout, a reset, an answer broken off) may follow a post; a
-    `read` posts nothing either way, and its line names what went wrong all the same."""
-    if (trust := untrusted(exc, what)) is not None:
-        return trust
-    reason = getattr(exc, "reason", None)
-    unsent = isinstance(exc, (URLError, ConnectionRefusedError))
-    text = exc.strerror or reason or type(exc).__name__
-    if read:
-        said = f"cannot reach Slack for {what}" if unsent else f"Slack's answer to {what} was lost"
-        return SlackFailure(
-            f"{said}: {type(exc).__name__}: {text}",
-            Kind.TRANSIENT,
-            cause=Cause.UNREACHABLE if unsent else Cause.ANSWER_LOST,
-        )
-    if unsent:
-        return SlackFailure(
-            f"cannot reach Slack for {what} (nothing was sent): {type(exc).__name__}: {text}",
-            Kind.TRANSIENT,
-            cause=Cause.UNREACHABLE,
-        )
-    return SlackFailure(
-        f"Slack's answer to {what} was lost (it may have been posted): "
-        f"{type(exc).__name__}: {text}",
-        Kind.TRANSIENT,
-        maybe_posted=True,
-        cause=Cause.ANSWER_LOST,
-    )
-
-
 def web_client(
     token: str, *, base_url: str | None = None, timeout: float = 15.0, reads: bool = True
 ) -> BoundedWebClient:
@@ -254,13 +176,13 @@ class SlackWebSender:
                 unfurl_media=False,
             )
         except SlackApiError as exc:
-            raise _api_failure(exc, "the message") from None
+            raise api_failure(exc, "the message") from None
         except SlackClientError as exc:
             raise SlackFailure(
                 f"Slack client error: {type(exc).__name__}", Kind.TRANSIENT, maybe_posted=True
             ) from None
         except OSError as exc:  # connection refused, DNS, TLS, timeouts
-            raise _network_failure(exc, "the message") from None
+            raise network_failure(exc, "the message") from None
         except Exception as exc:  # never the text: it may quote the token or URL
             raise redacted(exc) from None
         ts, channel = response.get("ts"), response.get("channel")
@@ -279,7 +201,7 @@ class SlackWebSender:
         try:
             self._poster.chat_delete(channel=channel, ts=ts)
         except SlackApiError as exc:
-            raise _api_failure(exc, "the deletion") from None
+            raise api_failure(exc, "the deletion") from None
         except (SlackClientError, OSError) as exc:
             raise SlackFailure(f"cannot delete: {type(exc).__name__}", Kind.TRANSIENT) from None
         except Exception as exc:  # never the text: it may quote the token or URL
@@ -378,13 +300,13 @@ class SlackWebSender:
             if exc.response.get("error") == "missing_scope":
                 # the token may well post: only the lookup is impossible (not a credential
                 # failure, which would stop all delivery)
-                failure = _api_failure(exc, f"reading {what}")
+                failure = api_failure(exc, f"reading {what}")
                 raise SlackFailure(
                     str(failure), Kind.UNREADABLE, code=failure.code, cause=failure.cause
                 ) from None
-            raise _api_failure(exc, f"reading {what}") from None
+            raise api_failure(exc, f"reading {what}") from None
         except OSError as exc:  # DNS, refused, TLS, a timeout: said as for a post
-            raise _network_failure(exc, f"reading {what}", read=True) from None
+            raise network_failure(exc, f"reading {what}", read=True) from None
         except SlackClientError as exc:
             raise SlackFailure(
                 f"cannot read {what}: {type(exc).__name__}", Kind.TRANSIENT
@@ -413,7 +335,7 @@ class SlackWebhookSender:
             )
         except OSError as exc:
             # The webhook URL is a secret: name the failure, never the address.
-            failure = _network_failure(exc, "the webhook")
+            failure = network_failure(exc, "the webhook")
             if failure.cause is Cause.UNTRUSTED:
                 raise failure from None
             said = (
