@@ -135,9 +135,13 @@ def test_pacing_keeps_each_channel_under_its_rate(tmp_path: Path, fake: FakeSlac
         assert outcome.sent == 30
     finally:
         ctx.close()
+    # The times are the fake's receipt times: on a loaded machine a post sent on time can be
+    # read up to a few tens of ms late and the next one on time, bunching two arrivals (CI
+    # under load: 20 ms apart); one post of slack absorbs that, while an unpaced delivery
+    # (15 posts in ~0.1 s) still fails by ten.
     for name in ("a", "b", "c"):
         times = [p["at"] for p in fake.top_level(f"#{name}")]
-        assert _rate_ok(times, interval, burst=2, slack=0.2), (name, times)
+        assert _rate_ok(times, interval, burst=2, slack=1.0), (name, times)
     # channels take turns: #c does not wait for #a's fifteen
     order = [p["channel"] for p in fake.posts]
     assert order.index("#c") < 3 and order[-1] == "#a"
