@@ -20,7 +20,6 @@ from typing import Protocol
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
 from newsmon.dedup import (
     LEAD_SOURCE_CHARS,
-    LOOKALIKE_TEXT_CHARS,
     SHORT_BODY_CHARS,
     Signature,
     body_band_keys,
@@ -34,11 +33,10 @@ from newsmon.dedup import (
     lead_containment,
     lead_keys,
     normalise_text,
-    note_only,
     opening,
     short_body,
-    told_apart,
 )
+from newsmon.lookalikes import LOOKALIKE_TEXT_CHARS, note_only, told_apart
 
 # Near-duplicate candidates verified per article at most: those sharing the most LSH bands,
 # among equals those that came out nearest in time (a site's stories under one standing
@@ -178,7 +176,7 @@ def find_cluster(
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
     if note:
-        return None  # no story to compare (`dedup.note_only`)
+        return None  # no story to compare (`lookalikes.note_only`)
     if article.signature is not None:
         found = near_copy(queries, article, when)
         if found is not None:
@@ -202,9 +200,9 @@ def near_copy(
 ) -> ClusterMatch | None:
     """The most similar cluster whose signature reaches the near-duplicate threshold, but
     for a candidate that is another story of the same site under a shared block of furniture
-    (`dedup.told_apart`; short texts only, up to LOOKALIKE_TEXT_CHARS: their texts are read,
+    (`lookalikes.told_apart`; short texts only, up to LOOKALIKE_TEXT_CHARS: their texts are read,
     once some candidate reaches the threshold), or a text that is only an editor's note
-    (`dedup.note_only`)."""
+    (`lookalikes.note_only`)."""
     assert article.signature is not None
     alike = [
         (candidate, similarity)

@@ -116,7 +116,7 @@ LEDE = (
 def test_only_a_bracketed_editors_note_with_nothing_after_it_is_note_only() -> None:
     """Such a text joins nothing by similarity: only what is surely the note may count, or its
     copies would be announced twice."""
-    from newsmon.dedup import note_only
+    from newsmon.lookalikes import note_only
 
     assert note_only(None, NOTE[:45] + "...")  # the feed cut it inside the note
     assert note_only("편집자 노트", f"편집자 노트\n{NOTE} (끝)")  # the headline line aside
