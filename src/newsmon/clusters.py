@@ -33,6 +33,8 @@ from newsmon.dedup import (
     lead_containment,
     lead_keys,
     normalise_text,
+    one_line,
+    one_line_keys,
     opening,
     short_body,
 )
@@ -50,6 +52,9 @@ SHORT_CANDIDATE_CHARS = 4 * SHORT_BODY_CHARS
 # outlet's template lede over another event, a follow-up (measured on 10,918 real feed items:
 # every similar pair more than a week apart was such a pair; README, Deduplication).
 STORY_WINDOW = timedelta(days=7)
+# Copies of a one-line item come out within hours of each other; the same headline and line a
+# day apart is a standing item's next issue (a daily briefing whose summary never changes).
+ONE_LINE_WINDOW = timedelta(hours=12)
 # A publication date later than this after the article was first seen is not believed.
 _FUTURE_SLACK = timedelta(days=1)
 
@@ -83,9 +88,9 @@ class Candidate:
         """Its cluster's head: copies always point at the head, never at another copy."""
         return self.duplicate_of or self.id
 
-    def near_in_time(self, when: datetime | None) -> bool:
-        """Whether this article came out within `STORY_WINDOW` of `when` (None: any time)."""
-        return when is None or self.when is None or abs(when - self.when) <= STORY_WINDOW
+    def near_in_time(self, when: datetime | None, window: timedelta = STORY_WINDOW) -> bool:
+        """Whether this article came out within `window` of `when` (None: any time)."""
+        return when is None or self.when is None or abs(when - self.when) <= window
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,11 @@ def find_cluster(
         found = near_copy(queries, article, when)
         if found is not None:
             return found
-    return short_copy(queries, article, when) or lead_copy(queries, article, when)
+    return (
+        one_line_copy(queries, article, when)
+        or short_copy(queries, article, when)
+        or lead_copy(queries, article, when)
+    )
 
 
 def same_part(queries: ClusterQueries, content_hash: str, title: str | None) -> Candidate | None:
@@ -292,6 +301,25 @@ def short_copy(
     if best is None or not is_short_duplicate(best.similarity):
         return None
     return ClusterMatch(best.head_id, DuplicateReason.SHORT, best.similarity)
+
+
+def one_line_copy(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
+    """The cluster of an identical one-line item (`dedup.one_line`: headline without labels,
+    and line) that came out within `ONE_LINE_WINDOW` of `when`: another feed's copy of a
+    wire's one-line item. Reason `short`, similarity 1.0 (the bodies are one)."""
+    identity = one_line(article.title, article.text)
+    if identity is None:
+        return None
+    ids = queries.band_candidates(one_line_keys(article.title, article.text), MAX_CANDIDATES, when)
+    best: Nearest | None = None
+    for found in queries.texts(ids, SHORT_CANDIDATE_CHARS) if ids else []:
+        if found.candidate.near_in_time(when, ONE_LINE_WINDOW) and (
+            one_line(found.title, found.text) == identity  # not a 64-bit key's collision
+        ):
+            best = closer(best, Nearest(found.candidate.head_id, 1.0))
+    return None if best is None else ClusterMatch(best.head_id, DuplicateReason.SHORT, 1.0)
 
 
 def lead_copy(

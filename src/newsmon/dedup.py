@@ -19,7 +19,7 @@ import numpy as np
 from datasketch import MinHash
 
 from newsmon.bounds import INVISIBLE
-from newsmon.headlines import ADDRESS, is_headline, without_headline
+from newsmon.headlines import ADDRESS, is_headline, unlabelled, without_headline
 from newsmon.urls import canonical_url
 
 # Minimum length below which a body is too thin to identify a story by its hash.
@@ -263,9 +263,15 @@ def short_body_keys(title: str | None, text: str | None) -> list[int]:
 
 def index_keys(title: str | None, text: str | None, signature: Signature | None) -> list[int]:
     """Every key an article is indexed under: its signature's bands, a short item's body
-    keys (none for other items), then its lead's keys (`lead_keys`)."""
+    keys (none for other items), its lead's keys (`lead_keys`), a one-line item's key."""
     whole = signature.band_keys() if signature else []
-    return whole + short_body_keys(title, text) + lead_keys(title, text)
+    return whole + headline_keys(title, text)
+
+
+def headline_keys(title: str | None, text: str | None) -> list[int]:
+    """The keys where the body starts decides (a new headline can move it): a short item's
+    body keys, the lead's keys, a one-line item's key."""
+    return short_body_keys(title, text) + lead_keys(title, text) + one_line_keys(title, text)
 
 
 def keys_before_folding(title: str | None, text: str | None) -> list[int]:
@@ -318,6 +324,49 @@ def body_similarity(a: str, b: str, n: int = SHORT_SHINGLE_CHARS) -> float:
 
 def is_short_duplicate(similarity: float) -> bool:
     return similarity >= SHORT_THRESHOLD
+
+
+# --- one-line items: a headline and a line under the short-item rule's floor ---------------
+#
+# A headline and a summary under MIN_SHORT_BODY_CHARS (a wire's one-line "[속보]", a one-line
+# brief) has no hash, signature, short body or lead: two feeds carrying it under two URLs were
+# two stories, two top-level alerts. Identical ones (headline without its labels, and line,
+# normalised) are one story, found through one more key in the band index
+# (`clusters.one_line_copy`). The headline must tell a story by itself: "속보", "Breaking news",
+# "오늘의 주요 소식" are under the floor, and a generic line ("Read more", the site's name,
+# nothing) under two headlines is two keys. README "Deduplication", Short items.
+
+# information_chars of the headline without labels, and of headline and line together
+MIN_ONE_LINE_TITLE_CHARS = 20
+MIN_ONE_LINE_CHARS = 40
+ONE_LINE_SCHEME = "one-line-v1"
+
+
+def one_line(title: str | None, text: str | None) -> str | None:
+    """A one-line item's identity, its headline without labels and its line (a line that only
+    repeats the headline counts as none), normalised; None for longer items and for a
+    headline too generic to tell a story."""
+    if text and len(text) > SHORT_TEXT_BASE + SHORT_TEXT_PER_TITLE_CHAR * len(title or ""):
+        return None  # not summary-length whatever normalising removes: spare the work
+    name = normalise_text(unlabelled(title or ""))
+    body = headline_free_body(title, text)
+    if len(body) >= MIN_SHORT_BODY_CHARS:
+        return None  # the short-item rule's (`short_body`)
+    if body in (name, normalise_text(title or "")):
+        body = ""
+    told = information_chars(name)
+    if told < MIN_ONE_LINE_TITLE_CHARS or told + information_chars(body) < MIN_ONE_LINE_CHARS:
+        return None
+    return f"{name}\n{body}"
+
+
+def one_line_keys(title: str | None, text: str | None) -> list[int]:
+    """The band key of a one-line item's identity (none for other items)."""
+    identity = one_line(title, text)
+    if identity is None:
+        return []
+    digest = hashlib.blake2b(f"{ONE_LINE_SCHEME}/{identity}".encode(), digest_size=8)
+    return [int.from_bytes(digest.digest(), "big", signed=True)]
 
 
 # --- a teaser and the opening of a long article -----------------------------------------------
