@@ -88,9 +88,11 @@ class Candidate:
         """Its cluster's head: copies always point at the head, never at another copy."""
         return self.duplicate_of or self.id
 
-    def near_in_time(self, when: datetime | None, window: timedelta = STORY_WINDOW) -> bool:
-        """Whether this article came out within `window` of `when` (None: any time)."""
-        return when is None or self.when is None or abs(when - self.when) <= window
+    def near_in_time(self, when: datetime | None, window: timedelta | None = None) -> bool:
+        """Whether this article came out within `window` (`STORY_WINDOW` unless given) of
+        `when` (None: any time)."""
+        span = STORY_WINDOW if window is None else window
+        return when is None or self.when is None or abs(when - self.when) <= span
 
 
 @dataclass(frozen=True)
