@@ -23,6 +23,7 @@ from newsmon.corpus.records import AlertStatus, DuplicateReason
 from newsmon.dedup import MIN_SHORT_BODY_CHARS, headline_free_body, lead_keys, short_body
 from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from tests.integration.test_concurrent_dedup import counts, first_decides_then_waits, store
 from tests.support.articles import new_article
 from tests.support.configs import make_config
 
@@ -199,3 +200,22 @@ def test_a_pass_over_two_feeds_carrying_one_line_items_announces_each_once(
         assert store.count_alerts(AlertStatus.PENDING) == 2
     finally:
         store.close()
+
+
+def test_two_workers_storing_one_line_copies_at_once_make_one_story(
+    monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    """Two workers (two engines) store the two feeds' copies at the same moment, the first
+    stopped right after deciding its cluster: the one-line key is locked with the story's
+    other keys, so the second decides after the first committed. One original, one alert."""
+    a = new_article("https://wire.example/1", EN_LINE, signed=True, title=EN_TITLE)
+    b = new_article("https://portal.example/2", EN_LINE, signed=True, title=EN_TITLE)
+    Store.open(db_url).close()  # migrated before the workers start
+    one, two = Store.open(db_url), Store.open(db_url)
+    try:
+        first, second = first_decides_then_waits(monkeypatch, store(one, a), store(two, b))
+        assert sorted(r.duplicate_of is None for r in (first, second)) == [False, True]
+        assert counts(one) == (1, 1)
+    finally:
+        one.close()
+        two.close()
