@@ -20,7 +20,6 @@ from typing import Protocol
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
 from newsmon.dedup import (
     LEAD_SOURCE_CHARS,
-    LOOKALIKE_TEXT_CHARS,
     SHORT_BODY_CHARS,
     Signature,
     body_band_keys,
@@ -34,11 +33,12 @@ from newsmon.dedup import (
     lead_containment,
     lead_keys,
     normalise_text,
-    note_only,
+    one_line,
+    one_line_keys,
     opening,
     short_body,
-    told_apart,
 )
+from newsmon.lookalikes import LOOKALIKE_TEXT_CHARS, note_only, told_apart
 
 # Near-duplicate candidates verified per article at most: those sharing the most LSH bands,
 # among equals those that came out nearest in time (a site's stories under one standing
@@ -52,6 +52,9 @@ SHORT_CANDIDATE_CHARS = 4 * SHORT_BODY_CHARS
 # outlet's template lede over another event, a follow-up (measured on 10,918 real feed items:
 # every similar pair more than a week apart was such a pair; README, Deduplication).
 STORY_WINDOW = timedelta(days=7)
+# Copies of a one-line item come out within hours of each other; the same headline and line a
+# day apart is a standing item's next issue (a daily briefing whose summary never changes).
+ONE_LINE_WINDOW = timedelta(hours=12)
 # A publication date later than this after the article was first seen is not believed.
 _FUTURE_SLACK = timedelta(days=1)
 
@@ -85,9 +88,11 @@ class Candidate:
         """Its cluster's head: copies always point at the head, never at another copy."""
         return self.duplicate_of or self.id
 
-    def near_in_time(self, when: datetime | None) -> bool:
-        """Whether this article came out within `STORY_WINDOW` of `when` (None: any time)."""
-        return when is None or self.when is None or abs(when - self.when) <= STORY_WINDOW
+    def near_in_time(self, when: datetime | None, window: timedelta | None = None) -> bool:
+        """Whether this article came out within `window` (`STORY_WINDOW` unless given) of
+        `when` (None: any time)."""
+        span = STORY_WINDOW if window is None else window
+        return when is None or self.when is None or abs(when - self.when) <= span
 
 
 @dataclass(frozen=True)
@@ -178,12 +183,16 @@ def find_cluster(
         if first is not None:
             return ClusterMatch(first.head_id, DuplicateReason.HASH, 1.0)
     if note:
-        return None  # no story to compare (`dedup.note_only`)
+        return None  # no story to compare (`lookalikes.note_only`)
     if article.signature is not None:
         found = near_copy(queries, article, when)
         if found is not None:
             return found
-    return short_copy(queries, article, when) or lead_copy(queries, article, when)
+    return (
+        one_line_copy(queries, article, when)
+        or short_copy(queries, article, when)
+        or lead_copy(queries, article, when)
+    )
 
 
 def same_part(queries: ClusterQueries, content_hash: str, title: str | None) -> Candidate | None:
@@ -202,9 +211,9 @@ def near_copy(
 ) -> ClusterMatch | None:
     """The most similar cluster whose signature reaches the near-duplicate threshold, but
     for a candidate that is another story of the same site under a shared block of furniture
-    (`dedup.told_apart`; short texts only, up to LOOKALIKE_TEXT_CHARS: their texts are read,
+    (`lookalikes.told_apart`; short texts only, up to LOOKALIKE_TEXT_CHARS: their texts are read,
     once some candidate reaches the threshold), or a text that is only an editor's note
-    (`dedup.note_only`)."""
+    (`lookalikes.note_only`)."""
     assert article.signature is not None
     alike = [
         (candidate, similarity)
@@ -294,6 +303,25 @@ def short_copy(
     if best is None or not is_short_duplicate(best.similarity):
         return None
     return ClusterMatch(best.head_id, DuplicateReason.SHORT, best.similarity)
+
+
+def one_line_copy(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
+    """The cluster of an identical one-line item (`dedup.one_line`: headline without labels,
+    and line) that came out within `ONE_LINE_WINDOW` of `when`: another feed's copy of a
+    wire's one-line item. Reason `short`, similarity 1.0 (the bodies are one)."""
+    identity = one_line(article.title, article.text)
+    if identity is None:
+        return None
+    ids = queries.band_candidates(one_line_keys(article.title, article.text), MAX_CANDIDATES, when)
+    best: Nearest | None = None
+    for found in queries.texts(ids, SHORT_CANDIDATE_CHARS) if ids else []:
+        if found.candidate.near_in_time(when, ONE_LINE_WINDOW) and (
+            one_line(found.title, found.text) == identity  # not a 64-bit key's collision
+        ):
+            best = closer(best, Nearest(found.candidate.head_id, 1.0))
+    return None if best is None else ClusterMatch(best.head_id, DuplicateReason.SHORT, 1.0)
 
 
 def lead_copy(

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from newsmon.corpus import Store
 from newsmon.corpus.records import DuplicateReason
-from newsmon.dedup import MIN_SIGNATURE_CHARS, content_hash, normalise_text, note_only, short_body
+from newsmon.dedup import MIN_SIGNATURE_CHARS, content_hash, normalise_text, short_body
+from newsmon.lookalikes import note_only
 from tests.support.articles import new_article
 from tests.support.dedup_set import (
     SHORT_VARIANTS,

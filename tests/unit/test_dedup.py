@@ -116,7 +116,7 @@ LEDE = (
 def test_only_a_bracketed_editors_note_with_nothing_after_it_is_note_only() -> None:
     """Such a text joins nothing by similarity: only what is surely the note may count, or its
     copies would be announced twice."""
-    from newsmon.dedup import note_only
+    from newsmon.lookalikes import note_only
 
     assert note_only(None, NOTE[:45] + "...")  # the feed cut it inside the note
     assert note_only("편집자 노트", f"편집자 노트\n{NOTE} (끝)")  # the headline line aside
@@ -155,3 +155,20 @@ def test_a_label_on_one_side_only_does_not_hide_the_headline_line() -> None:
     )
     # another first line is still no headline
     assert headline_free_body("[속보] X", f"Y\n{body}").startswith("y ")
+
+
+def test_a_one_line_item_is_its_headline_without_labels_and_its_line() -> None:
+    """`dedup.one_line`: what two feeds' copies of a one-line item share, and nothing for a
+    headline too generic to tell a story or a body the short-item rule takes."""
+    from newsmon.dedup import one_line, one_line_keys
+
+    title, line = "OpenAI makes o3-mini free for all ChatGPT users", "Starting today."
+    same = one_line(title, line)
+    assert same is not None
+    assert one_line(f"BREAKING: {title.upper()}", f"{title}\n{line}") == same
+    assert one_line(title, "") == one_line(title, title) != same  # a line that repeats it
+    assert one_line(title, "Read more") != one_line("Nvidia falls 17% on DeepSeek", "Read more")
+    assert one_line("Breaking news", "Read more about this story on our site") is None
+    assert one_line("[속보]", "연합뉴스") is None and one_line("오늘의 주요 소식", "") is None
+    assert one_line(title, "x" * 60) is None  # the short-item rule's
+    assert len(one_line_keys(title, line)) == 1 and not one_line_keys("속보", line)

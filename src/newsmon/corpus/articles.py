@@ -54,7 +54,7 @@ from newsmon.corpus.schema import (
     SightingRow,
 )
 from newsmon.corpus.url_keys import stored_key
-from newsmon.dedup import Signature, earlier_keys, index_keys, lead_keys, short_body_keys
+from newsmon.dedup import Signature, earlier_keys, headline_keys, index_keys
 from newsmon.urls import clean_url
 
 
@@ -257,19 +257,17 @@ class Articles:
     def _reindex_short_body(
         s: Session, row: ArticleRow, title: str | None, text_: str | None
     ) -> None:
-        """Replace the band rows of a short item's body (none for other articles) and of its
-        lead by those of its new headline and text (the headline decides where the body
-        starts); an exact copy has no band rows of its own."""
-        old = short_body_keys(row.title, row.text) + earlier_keys(row.title, row.text)
-        old += lead_keys(row.title, row.text)
+        """Replace the band rows of a short item's body (none for other articles), of its
+        lead and of a one-line item by those of its new headline and text (the headline
+        decides where the body starts); an exact copy has no band rows of its own."""
+        old = headline_keys(row.title, row.text) + earlier_keys(row.title, row.text)
         if old:
             s.execute(
                 delete(ArticleBandRow).where(
                     ArticleBandRow.article_id == row.id, ArticleBandRow.band_key.in_(old)
                 )
             )
-        new = short_body_keys(title, text_) + lead_keys(title, text_)
-        Articles._add_bands(s, row, new, reindex=True)
+        Articles._add_bands(s, row, headline_keys(title, text_), reindex=True)
 
     def recover_page(
         self,
