@@ -26,6 +26,7 @@ from flows.common import (
     record_lost_process,
     release_feed_claims,
     settle_lost_runs,
+    stop_on_signals,
     task_budget,
     unwalked,
 )
@@ -221,6 +222,7 @@ async def monitor(
     credential with `require_slack` (or `slack.required`): the pass is recorded first — what it
     read is stored — and no alert is marked.
     """
+    stop_on_signals()
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)
