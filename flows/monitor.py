@@ -43,6 +43,7 @@ from newsmon.pipeline import (
     process_feeds,
     prune_index,
     settle_batches,
+    until_stopped,
 )
 from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests
@@ -183,7 +184,7 @@ async def prune_old_index(ctx: Context) -> None:
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
 async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOutcome:
-    return await asyncio.to_thread(deliver, ctx, required=require_slack)
+    return await until_stopped(ctx, lambda: deliver(ctx, required=require_slack))
 
 
 @task(name="finish-digests", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
