@@ -19,7 +19,7 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext, TaskRunContext
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, TerminationSignal
 from prefect.logging.loggers import flow_run_logger
 from prefect.utilities.annotations import quote
 
@@ -267,6 +267,8 @@ def crash_reason(exc: BaseException) -> str:
     stopped = STOPPING.get()
     if stopped is not None and stopped.signal is not None:
         return stopped.reason() or ""
+    if isinstance(exc, TerminationSignal):  # Prefect's SIGTERM handler, in a sync flow
+        return Stopping(signal.Signals(exc.signal)).reason() or ""
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
         return f"cancelled or timed out ({type(exc).__name__})"
     return error_line(exc, limit=1000)

@@ -8,7 +8,8 @@ Slack rejects the credentials; 5 when the pass ran but failed (every feed failed
 blocked for several passes; a backfill of pages whose every page tried failed); 6 when the
 pass crashed or timed out; 7 when a command that only reads finds the corpus's schema behind
 this newsmon's (not migrated yet: `newsmon migrate`) or ahead of it (a newer newsmon's); 130
-on Ctrl-C; 143 when a pass is stopped by SIGTERM; 141 when the output's reader went away.
+on Ctrl-C; 143 when a flow's command (run, backfill, digest) is stopped by SIGTERM; 141 when
+the output's reader went away.
 """
 
 from __future__ import annotations
@@ -176,7 +177,17 @@ def _flow_outcome(what: str) -> Iterator[None]:
     from flows.common import STOPPING, Stopping
 
     stopping = Stopping()
+
+    def terminated(signum: int, frame: object) -> None:
+        """SIGTERM outside an async flow's body: a sync flow's (Prefect records the crash,
+        then hands the signal on here) or Prefect starting up. Killed by it instead, the
+        command left its temporary Prefect server running, and a caller reading its output
+        through a pipe waiting for ever."""
+        stopping.signal = signal.SIGTERM
+        raise _Terminated
+
     token = STOPPING.set(stopping)
+    before = signal.signal(signal.SIGTERM, terminated)
     try:
         with _flow_errors(what):
             yield
@@ -186,7 +197,12 @@ def _flow_outcome(what: str) -> Iterator[None]:
         said = "interrupted" if stopping.signal is signal.SIGINT else "terminated"
         raise _fail(128 + stopping.signal, said) from None
     finally:
+        signal.signal(signal.SIGTERM, before)
         STOPPING.reset(token)
+
+
+class _Terminated(BaseException):
+    """SIGTERM reached the command while it ran a flow."""
 
 
 @contextmanager
