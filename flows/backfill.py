@@ -27,6 +27,7 @@ from flows.common import (
     open_context,
     record_crash,
     record_lost_process,
+    stop_on_signals,
     task_budget,
     unwalked,
 )
@@ -299,6 +300,7 @@ async def backfill_urls(
     `PagesFailed`, a dry run too (`newsmon.verdict.judge_pages`). Prefect keeps the `urls` it
     is given as `PageUrl`s without their keys; plain strings it is given with a key are
     replaced by their `shown_url` form as the flow starts (`hide_given_keys`)."""
+    stop_on_signals()
     logger = get_run_logger()
     started = utcnow()
     await hide_given_keys(urls)

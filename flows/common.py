@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -16,7 +19,7 @@ from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext, TaskRunContext
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, TerminationSignal
 from prefect.logging.loggers import flow_run_logger
 from prefect.utilities.annotations import quote
 
@@ -215,9 +218,57 @@ def release_feed_claims(ctx: Context) -> None:
         get_run_logger().info("%d feed claim(s) left by the pass given back", released)
 
 
+@dataclass
+class Stopping:
+    """The signal that stopped a run started from the command line, once one has."""
+
+    signal: signal.Signals | None = None
+
+    def reason(self) -> str | None:
+        if self.signal is None:
+            return None
+        said = " (Ctrl-C)" if self.signal is signal.SIGINT else ""
+        return f"stopped by {self.signal.name}{said}"
+
+
+# Set by the `newsmon` command around the flows it runs in its own process; unset under a
+# Prefect worker, whose runner cancels through Prefect's own SIGTERM handling.
+STOPPING: ContextVar[Stopping | None] = ContextVar("newsmon_stopping", default=None)
+
+
+def stop_on_signals() -> None:
+    """In an async flow run by the `newsmon` command, SIGINT and SIGTERM cancel the flow's task.
+
+    Prefect's SIGTERM handler raises wherever the event loop stands: asyncio took it for a
+    socket's write error, so the feed being read was recorded failed ("ReadError"), the pass
+    went on and exited 0 (or 5, "every feed failed"). Here both signals cancel the flow's task
+    from the loop, so it records its crash and gives its claims back as on Ctrl-C; a second
+    signal during that cleanup cancels nothing more. Called first in the flow's body; the
+    handlers go with the command's event loop (`asyncio.run` removes them). Under a Prefect
+    worker (no `STOPPING`) nothing changes: its runner cancels through Prefect's handler."""
+    stopping = STOPPING.get()
+    task = asyncio.current_task()
+    if stopping is None or task is None:
+        return
+
+    def stop(signum: signal.Signals) -> None:
+        if stopping.signal is None:
+            stopping.signal = signum
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+
+
 def crash_reason(exc: BaseException) -> str:
     """One line for the runs table, without secrets (`error_line`): a timeout or cancellation
-    says so."""
+    says so, and a signal that stopped a run from the command line is named."""
+    stopped = STOPPING.get()
+    if stopped is not None and stopped.signal is not None:
+        return stopped.reason() or ""
+    if isinstance(exc, TerminationSignal):  # Prefect's SIGTERM handler, in a sync flow
+        return Stopping(signal.Signals(exc.signal)).reason() or ""
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
         return f"cancelled or timed out ({type(exc).__name__})"
     return error_line(exc, limit=1000)

@@ -26,6 +26,7 @@ from flows.common import (
     record_lost_process,
     release_feed_claims,
     settle_lost_runs,
+    stop_on_signals,
     task_budget,
     unwalked,
 )
@@ -42,6 +43,7 @@ from newsmon.pipeline import (
     process_feeds,
     prune_index,
     settle_batches,
+    until_stopped,
 )
 from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests
@@ -182,7 +184,7 @@ async def prune_old_index(ctx: Context) -> None:
 
 @task(name="deliver-alerts", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
 async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOutcome:
-    return await asyncio.to_thread(deliver, ctx, required=require_slack)
+    return await until_stopped(ctx, lambda: deliver(ctx, required=require_slack))
 
 
 @task(name="finish-digests", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
@@ -221,6 +223,7 @@ async def monitor(
     credential with `require_slack` (or `slack.required`): the pass is recorded first — what it
     read is stored — and no alert is marked.
     """
+    stop_on_signals()
     logger = get_run_logger()
     started = utcnow()
     ctx = open_context(config_path)

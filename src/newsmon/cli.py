@@ -8,7 +8,8 @@ Slack rejects the credentials; 5 when the pass ran but failed (every feed failed
 blocked for several passes; a backfill of pages whose every page tried failed); 6 when the
 pass crashed or timed out; 7 when a command that only reads finds the corpus's schema behind
 this newsmon's (not migrated yet: `newsmon migrate`) or ahead of it (a newer newsmon's); 130
-on Ctrl-C; 141 when the output's reader went away.
+on Ctrl-C; 143 when a flow's command (run, backfill, digest) is stopped by SIGTERM; 141 when
+the output's reader went away.
 """
 
 from __future__ import annotations
@@ -170,7 +171,42 @@ def _check(path: Path | None, *, read_only: bool = False) -> str:
 
 @contextmanager
 def _flow_outcome(what: str) -> Iterator[None]:
-    """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback)."""
+    """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback).
+    A flow stopped by SIGINT or SIGTERM (`flows.common.stop_on_signals`: it recorded its
+    crash) is one line and the shell's status for the signal, whatever Prefect raised."""
+    from flows.common import STOPPING, Stopping
+
+    stopping = Stopping()
+
+    def terminated(signum: int, frame: object) -> None:
+        """SIGTERM outside an async flow's body: a sync flow's (Prefect records the crash,
+        then hands the signal on here) or Prefect starting up. Killed by it instead, the
+        command left its temporary Prefect server running, and a caller reading its output
+        through a pipe waiting for ever."""
+        stopping.signal = signal.SIGTERM
+        raise _Terminated
+
+    token = STOPPING.set(stopping)
+    before = signal.signal(signal.SIGTERM, terminated)
+    try:
+        with _flow_errors(what):
+            yield
+    except BaseException:
+        if stopping.signal is None:
+            raise
+        said = "interrupted" if stopping.signal is signal.SIGINT else "terminated"
+        raise _fail(128 + stopping.signal, said) from None
+    finally:
+        signal.signal(signal.SIGTERM, before)
+        STOPPING.reset(token)
+
+
+class _Terminated(BaseException):
+    """SIGTERM reached the command while it ran a flow."""
+
+
+@contextmanager
+def _flow_errors(what: str) -> Iterator[None]:
     from sqlalchemy.exc import SQLAlchemyError
 
     from newsmon.pipeline.digests import DigestsUnfinished

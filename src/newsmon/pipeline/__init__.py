@@ -9,7 +9,7 @@ of given URLs), `retention` (old stories leave the near-duplicate index).
 """
 
 from newsmon.pipeline.claims import PassClaim
-from newsmon.pipeline.context import Context
+from newsmon.pipeline.context import Context, until_stopped
 from newsmon.pipeline.delivery import deliver, deliver_pending
 from newsmon.pipeline.entries import (
     analyse_page,
@@ -78,4 +78,5 @@ __all__ = [
     "settle_batches",
     "store_entry",
     "to_stored",
+    "until_stopped",
 ]

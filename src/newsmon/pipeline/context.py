@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from newsmon.config import Config, Secrets, check_channels
 from newsmon.corpus import Store
@@ -12,6 +15,8 @@ from newsmon.fetch import Fetcher
 from newsmon.pipeline.claims import PassClaim
 from newsmon.rules import Rules, load_rules
 from newsmon.workers import PagePool
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,6 +31,9 @@ class Context:
     # This pass among others on the same corpus: who it is and when it began (the flows set
     # it). None: every `process_feeds` call is a pass of its own (scripts, tests).
     claim: PassClaim | None = None
+    # Set when the pass is being stopped (Ctrl-C, SIGTERM, a timeout): work in threads ends
+    # at its next message instead of running to its end (`until_stopped`).
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _pages: PagePool | None = field(default=None, repr=False)
 
     @classmethod
@@ -59,3 +67,22 @@ class Context:
             yield fetcher
         finally:
             await fetcher.aclose()
+
+
+async def until_stopped(ctx: Context, work: Callable[[], T]) -> T:
+    """`work()` in a thread; when the awaiting task is cancelled (Ctrl-C, SIGTERM, a
+    timeout), `ctx.stopping` asks it to end and it is waited for before the cancellation goes
+    on. A thread cannot be cancelled: delivery went on posting every alert it had claimed
+    after the command said "interrupted", and under a pass that closed the corpus meanwhile.
+    Work that honours `stopping` ends within one message (one Slack call)."""
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        ctx.stopping.set()
+        while not running.done():
+            try:
+                await asyncio.shield(running)
+            except BaseException:  # cancelled again, or what the work raised: it is done
+                continue
+        raise

@@ -22,7 +22,7 @@ from newsmon.corpus.records import Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery_items import Item, Unchecked
-from newsmon.pipeline.leases import Clock, RealClock, claim_covers, retry_time
+from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome
 from newsmon.pipeline.threads import LostThreads
@@ -103,7 +103,7 @@ class Delivery:
                 budget -= done
         except _Stop:
             pass
-        if self.outcome.credential_error is None:
+        if self.outcome.credential_error is None and not self.ctx.stopping.is_set():
             for channel in list(self.outcome.history_errors):
                 if channel not in self.looked:
                     self._probe(channel)
@@ -162,8 +162,8 @@ class Delivery:
                     self._give_back(list(queue))
                     del queues[channel]
                     continue
-                if wait > 0:
-                    self.clock.sleep(wait)
+                if not pause(self.clock, wait, self.ctx.stopping):  # stopped: the rest go back
+                    raise _Stop
                 item = queue.popleft()
                 keep = self._send(item)
                 if keep is _AGAIN:

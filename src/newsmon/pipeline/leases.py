@@ -3,6 +3,7 @@ Slack, and when a message that failed is tried again."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -24,6 +25,17 @@ class RealClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+def pause(clock: Clock, seconds: float, stopping: threading.Event) -> bool:
+    """Wait `seconds` (a channel's pace) unless the pass is being stopped, which cuts a real
+    wait short; False once it is: what is still claimed goes back instead of being posted."""
+    if seconds > 0 and not stopping.is_set():
+        if isinstance(clock, RealClock):
+            stopping.wait(seconds)
+        else:
+            clock.sleep(seconds)
+    return not stopping.is_set()
 
 
 def claim_covers(claim: Claim, wait: float, timeout: float) -> bool:
