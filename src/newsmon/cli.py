@@ -46,6 +46,7 @@ EXIT_PASS_FAILED, EXIT_CRASHED = 5, 6
 EXIT_SCHEMA = 7  # a read-only command met a schema behind or ahead of this code's
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # Ctrl-C, as a shell reports it
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # the output's reader went away
+EXIT_TERMINATED = 128 + signal.SIGTERM  # a flow's command stopped by SIGTERM (kill, systemd)
 
 # Bounds of numeric options: beyond them a number overflowed SQL integers or the calendar (a
 # traceback); within them, any use. Ids and counts fit PostgreSQL's integer.
@@ -194,8 +195,9 @@ def _flow_outcome(what: str) -> Iterator[None]:
     except BaseException:
         if stopping.signal is None:
             raise
-        said = "interrupted" if stopping.signal is signal.SIGINT else "terminated"
-        raise _fail(128 + stopping.signal, said) from None
+        if stopping.signal is signal.SIGINT:
+            raise _fail(EXIT_INTERRUPTED, "interrupted") from None
+        raise _fail(EXIT_TERMINATED, "terminated") from None
     finally:
         signal.signal(signal.SIGTERM, before)
         STOPPING.reset(token)
