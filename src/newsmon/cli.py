@@ -1,15 +1,16 @@
 """The `newsmon` command: run a pass, backfill, and look into the corpus.
 
-Exit status: 0 when the pass completed (even with some feeds failing); 1 when `eval` finds a
-figure under its floor, `health` finds a problem, `feeds` a feed failing for too long or `feeds
-add` no feed it can read (or one configured already); 2 for a bad configuration or argument;
-3 for an unusable database (unreachable, read-only, full, failing under a command); 4 when
-Slack rejects the credentials; 5 when the pass ran but failed (every feed failed, delivery
-blocked for several passes; a backfill of pages whose every page tried failed); 6 when the
-pass crashed or timed out; 7 when a command that only reads finds the corpus's schema behind
-this newsmon's (not migrated yet: `newsmon migrate`) or ahead of it (a newer newsmon's); 130
-on Ctrl-C; 143 when a flow's command (run, backfill, digest) is stopped by SIGTERM; 141 when
-the output's reader went away.
+Exit status (README "Command line" is the reference, tied to this code by its tests): 0 when
+the pass completed (even with some feeds failing); 1 when `eval` finds a figure under its floor,
+`health` a problem, `feeds` a feed failing for too long, `feeds add` no feed it can read (or one
+configured already), `alerts retry` a named id that re-queued nothing, `slack check` a channel
+it cannot post to or check; 2 for a bad configuration or argument; 3 for an unusable database;
+4 when Slack rejects the credentials; 5 when the pass ran but failed (every feed failed,
+delivery blocked for several passes; every page of a `backfill --urls` tried failed), `digest`
+left a digest for later or sent one without a part, `slack check` got no answer in time; 6 when
+it crashed or timed out; 7 when a command that only reads finds the corpus's schema behind or
+ahead of this newsmon's; 130 on Ctrl-C; 143 when `run`, `backfill` or `digest` is stopped by
+SIGTERM; 141 when the output's reader went away.
 """
 
 from __future__ import annotations
