@@ -394,13 +394,7 @@ class Database:
         (`cluster_queries.lock_head`: a head that became a copy meanwhile), so no deadlock. On
         SQLite the database's write lock.
         """
-        if not self.is_postgres:
-            self.lock_writes(session)
-            return
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :head)"),
-            {"space": CLUSTER_LOCK_SPACE, "head": head_id},
-        )
+        self._lock(session, CLUSTER_LOCK_SPACE, head_id)
 
     def lock_announcements(self, session: Session, *, exclusive: bool) -> None:
         """Order, until `session`'s transaction ends, the recording of alerts as posted (shared)
@@ -412,24 +406,20 @@ class Database:
         exclusive side first, so every stamp before that moment is committed when it reads, and
         every later one is after its period's end (the last hour, past). On SQLite the
         database's write lock, taken before the stamp."""
-        if not self.is_postgres:
-            self.lock_writes(session)
-            return
-        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        session.execute(
-            text(f"SELECT {lock}(:space, :key)"),
-            {"space": ANNOUNCE_LOCK_SPACE, "key": ANNOUNCE_LOCK_KEY},
-        )
+        self._lock(session, ANNOUNCE_LOCK_SPACE, ANNOUNCE_LOCK_KEY, shared=not exclusive)
 
     def lock_reply_claims(self, session: Session) -> None:
         """Serialise, until `session`'s transaction ends, the claims of thread replies: a
         story's replies are claimed together (one message), and two deliveries claiming at once
         (each skipping the rows the other was locking) split a story between them: two replies
         in its thread. A claim is a few statements. On SQLite the database's write lock."""
+        self._lock(session, REPLY_CLAIM_LOCK_SPACE, REPLY_CLAIM_LOCK_KEY)
+
+    def _lock(self, session: Session, space: int, key: int, *, shared: bool = False) -> None:
+        """A transaction-level advisory lock on (`space`, `key`) on PostgreSQL; on SQLite the
+        database's write lock, which serialises every writer anyway."""
         if not self.is_postgres:
             self.lock_writes(session)
             return
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :key)"),
-            {"space": REPLY_CLAIM_LOCK_SPACE, "key": REPLY_CLAIM_LOCK_KEY},
-        )
+        lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(text(f"SELECT {lock}(:space, :key)"), {"space": space, "key": key})
