@@ -127,6 +127,11 @@ class FeedConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
+        # Blanks inside the quotes: ` https://…` was refused as no URL at all, `https://…/f `
+        # fetched as `/f%20` (another page, a 404) and no twin of the address without it.
+        if value != value.strip():
+            shown = shown_url(value.strip())
+            raise problem(f"{shown!r} has blanks around it inside the quotes: remove them")
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"not an http(s) URL: {shown_url(value)!r}")
         return value

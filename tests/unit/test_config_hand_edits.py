@@ -51,3 +51,15 @@ def test_a_boolean_written_as_a_number_or_a_text_is_refused(
 def test_a_plain_boolean_still_loads(tmp_path: Path, value: str) -> None:
     config = load_config(_write(tmp_path, FEED + f"    enabled: {value}\n"))
     assert config.feeds[0].enabled is (value.lower() == "true")
+
+
+@pytest.mark.parametrize("url", [" https://x.org/f", "https://x.org/f ", "\thttps://x.org/f \n"])
+def test_blanks_around_a_quoted_feed_address_are_refused(tmp_path: Path, url: str) -> None:
+    """`url: "https://x.org/f "` was taken with its blank: fetched as `/f%20` (another page, a
+    404) and not the twin of the same address written without it."""
+    text = f"feeds:\n  - name: a\n    url: {url!r}\n".replace("'", '"')
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    message = str(err.value)
+    assert ":4: feeds.0.url: " in message, message
+    assert "has blanks around it inside the quotes" in message and "(feed 'a')" in message
