@@ -459,6 +459,11 @@ def load_config(path: str | Path | None = None) -> Config:
     """Load and validate; raise ConfigError naming file, line, key and reason."""
     file = config_path(path)
     doc = load_yaml(file)
+    if doc.empty:  # a failed copy or a truncated deploy: every pass monitored nothing, "ok"
+        raise ConfigError(
+            f"{file}: the file is empty (or only comments): no feed would be read; write its "
+            "settings (see config/newsmon.yaml)"
+        )
     if not isinstance(doc.data, dict):
         raise doc.error((), "the file must hold a mapping of settings")
     channel_comments(doc)

@@ -52,9 +52,12 @@ class LocatedYaml:
         data: Any,
         lines: dict[tuple[str | int, ...], int],
         comments: dict[Loc, str] | None = None,
+        *,
+        empty: bool = False,
     ) -> None:
         self.path = path
         self.data = data
+        self.empty = empty  # nothing but blanks and comments: read as `{}`
         self._lines = lines
         self._comments = comments or {}
 
@@ -293,4 +296,4 @@ def load_yaml(path: Path) -> LocatedYaml:
         data = {} if root is None else walker.walk(root, ())
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
-    return LocatedYaml(path, data, walker.lines, walker.comments)
+    return LocatedYaml(path, data, walker.lines, walker.comments, empty=root is None)
