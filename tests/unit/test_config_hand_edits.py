@@ -7,9 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from newsmon.cli import EXIT_CONFIG, app
 from newsmon.config import load_config
 from newsmon.yamlfile import ConfigError
+
+runner = CliRunner()
 
 
 def _write(tmp_path: Path, text: str, *, db: bool = True) -> Path:
@@ -63,3 +67,45 @@ def test_blanks_around_a_quoted_feed_address_are_refused(tmp_path: Path, url: st
     message = str(err.value)
     assert ":4: feeds.0.url: " in message, message
     assert "has blanks around it inside the quotes" in message and "(feed 'a')" in message
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# feeds to come\n# more\n"])
+def test_an_empty_configuration_file_is_refused(tmp_path: Path, text: str) -> None:
+    """An empty file (a failed copy, a truncated deploy) loaded as the defaults with no feed:
+    every pass monitored nothing and looked healthy."""
+    path = _write(tmp_path, text, db=False)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: ") and "empty" in str(err.value)
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert "empty" in result.output
+
+
+def test_config_check_warns_of_a_configuration_without_enabled_feeds(tmp_path: Path) -> None:
+    path = _write(tmp_path, FEED + "    enabled: false\n")
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert "warning" in result.output and "no feed is enabled" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "other",
+    ["https://x.org/f/", "http://x.org/f", "https://X.ORG/f", "https://x.org/f?utm_source=a"],
+)
+def test_config_check_names_one_feed_configured_under_two_names(tmp_path: Path, other: str) -> None:
+    """Two names at one address (spelled otherwise) are one feed: a pass reads only the first
+    and warns every pass; `config check` said "ok" without a word."""
+    text = FEED + f"  - name: c\n    url: https://y.org/g\n  - name: b\n    url: {other}\n"
+    path = _write(tmp_path, text)
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "warning" in line]
+    assert len(lines) == 1, result.output
+    assert f"{path}:8: feeds.2.url: " in lines[0]
+    assert "'b'" in lines[0] and "'a'" in lines[0] and "line 4" in lines[0]
+
+
+def test_config_check_leaves_distinct_feeds_alone(tmp_path: Path) -> None:
+    text = FEED + "  - name: b\n    url: https://x.org/f/amp\n"
+    result = runner.invoke(app, ["config", "check", "--config", str(_write(tmp_path, text))])
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
