@@ -109,3 +109,26 @@ def test_config_check_leaves_distinct_feeds_alone(tmp_path: Path) -> None:
     text = FEED + "  - name: b\n    url: https://x.org/f/amp\n"
     result = runner.invoke(app, ["config", "check", "--config", str(_write(tmp_path, text))])
     assert result.exit_code == 0 and "warning" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ("slack: {ops_channel: #news}\n", 2, "slack.ops_channel"),
+        ('slack: {default_channel: "#a", ops_channel: #news}\n', 2, "slack.ops_channel"),
+        ("slack:\n  channels: {policy: #p}\n", 3, "slack.channels.policy"),
+        ('slack: {\n  ops_channel: #news,\n  default_channel: "#x"\n}\n', 3, "slack.ops_channel"),
+        ("slack:\n  channels: {\n    policy: #p,\n  }\n", 4, "slack.channels.policy"),
+    ],
+)
+def test_an_unquoted_channel_in_flow_style_is_named_with_a_hint(
+    tmp_path: Path, text: str, line: int, key: str
+) -> None:
+    """In `{ops_channel: #news}` the `#` starts a comment that eats the closing brace: the file
+    was refused as "expected the node content, but found '<stream end>'", on a line past it."""
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    message = str(err.value)
+    assert f":{line}: {key}: " in message, message
+    word = "#p" if key.endswith("policy") else "#news"
+    assert f'quote it ("{word}")' in message
