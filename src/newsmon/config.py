@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -23,7 +24,7 @@ from pydantic import (
 from newsmon.channels import channel_spelling
 from newsmon.config_checks import channel_comments, check_channels, feed_names_once
 from newsmon.urls import shown_url
-from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem
+from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem, reworded
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
@@ -101,11 +102,19 @@ def known_zone(value: str) -> str:
     return value
 
 
+# A switch that mutes a feed or every alert: pydantic's lenient mode took `1`, `"no"` or
+# `"false"`, spellings a reader may take for the other value. YAML's own (true, false; 1.1's
+# yes, no, on, off) are booleans before pydantic sees them.
+Flag = Annotated[
+    bool, Strict(), reworded("must be true or false, unquoted (not a number nor a quoted text)")
+]
+
+
 class FeedConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)
     url: str
     language: Literal["ko", "en"] | None = None
-    enabled: bool = True
+    enabled: Flag = True
     # The zone of dates the feed writes without one (an IANA name): a feed that writes
     # "2025-02-20 10:00:00" meaning Seoul says Asia/Seoul. None: UTC.
     timezone: str | None = None
@@ -118,6 +127,11 @@ class FeedConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
+        # Blanks inside the quotes: ` https://…` was refused as no URL at all, `https://…/f `
+        # fetched as `/f%20` (another page, a 404) and no twin of the address without it.
+        if value != value.strip():
+            shown = shown_url(value.strip())
+            raise problem(f"{shown!r} has blanks around it inside the quotes: remove them")
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"not an http(s) URL: {shown_url(value)!r}")
         return value
@@ -134,7 +148,7 @@ class SlackConfig(_Strict):
     timeout: float = Field(default=15.0, gt=0)
     max_per_pass: int = Field(default=50, ge=1)
     # A missing token fails the run instead of printing alerts (deployments set it).
-    required: bool = False
+    required: Flag = False
     timezone: str = "Asia/Seoul"  # how times are shown in alerts and digests (stored in UTC)
     channel_interval_seconds: float = Field(default=1.0, gt=0)  # per channel, sustained
     channel_burst: int = Field(default=2, ge=1)  # back-to-back posts one channel may get
@@ -220,7 +234,7 @@ class FetchConfig(_Strict):
     per_host: int = Field(default=2, ge=1, le=32)  # requests in flight to one host
     # Article links and redirects come from third parties: by default they may reach only
     # globally routable addresses. The hosts of configured feed URLs are the user's choice.
-    allow_private_networks: bool = False
+    allow_private_networks: Flag = False
     # Networks reachable although not public (an intranet news site), e.g. ["10.8.0.0/16"].
     allowed_networks: list[str] = Field(default_factory=list)
 
@@ -260,7 +274,7 @@ class PollConfig(_Strict):
 
 
 class AlertsConfig(_Strict):
-    enabled: bool = True
+    enabled: Flag = True
     # Stories older than this are stored and classified but not announced: a first pass over a
     # feed's back catalogue must not flood Slack. null disables the limit.
     max_age_hours: float | None = Field(default=72.0, gt=0, le=DECADE_HOURS)
@@ -445,6 +459,11 @@ def load_config(path: str | Path | None = None) -> Config:
     """Load and validate; raise ConfigError naming file, line, key and reason."""
     file = config_path(path)
     doc = load_yaml(file)
+    if doc.empty:  # a failed copy or a truncated deploy: every pass monitored nothing, "ok"
+        raise ConfigError(
+            f"{file}: the file is empty (or only comments): no feed would be read; write its "
+            "settings (see config/newsmon.yaml)"
+        )
     if not isinstance(doc.data, dict):
         raise doc.error((), "the file must hold a mapping of settings")
     channel_comments(doc)

@@ -1,6 +1,6 @@
 """Checks of a configuration beyond its own keys and types: the channel mapping against the
-topic rules, channels YAML read as comments, a feed name given twice. Each refusal names
-file, line and key."""
+topic rules, channels YAML read as comments, a feed name given twice; and what `newsmon config
+check` warns of. Each names file, line and key."""
 
 from __future__ import annotations
 
@@ -31,6 +31,29 @@ def check_channels(config: Config, topics: Collection[str], *, webhook: bool = F
             "stories would never be announced (name a channel for it, or a default channel)"
         )
         raise _located(config, ("slack", "default_channel"), reason)
+
+
+def config_warnings(config: Config) -> list[str]:
+    """What a pass would run with but an operator must hear of, each with file, line and key:
+    no feed enabled (every pass monitors nothing and looks healthy), and a feed configured
+    again under another name at a spelling of its address (`feed_twins.twin_feeds`: a pass
+    reads only the first and warns each time)."""
+    from newsmon.feed_twins import twin_feeds
+
+    enabled = [(i, f) for i, f in enumerate(config.feeds) if f.enabled]
+    if not enabled:
+        return [str(_located(config, ("feeds",), "no feed is enabled: a pass monitors nothing"))]
+    index = {f.name: i for i, f in enabled}
+    doc = load_yaml(config.source) if config.source is not None else None
+    out = []
+    for twin, reader in twin_feeds((f.name, (f.url,)) for _, f in enabled).items():
+        line = doc.line_of(("feeds", index[reader], "url")) if doc else None
+        reason = (
+            f"feed {twin!r} is feed {reader!r} (feeds.{index[reader]}, line {line}) at another "
+            f"spelling of its address: a pass reads only {reader!r}; remove one"
+        )
+        out.append(str(_located(config, ("feeds", index[twin], "url"), reason)))
+    return out
 
 
 def _located(config: Config, loc: Loc, reason: str) -> ConfigError:

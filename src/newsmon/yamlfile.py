@@ -32,7 +32,11 @@ MAX_VALUES = 100_000
 _OCTAL_1_1 = re.compile(r"0[0-7_]+$")  # YAML 1.1's octal ints: 010 is 8 (0o10 is 1.2's)
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
 # `key: #word`: a value YAML takes for a comment (`#` after a blank starts one)
-_COMMENT_AS_VALUE = re.compile(r"[ \t]*:[ \t]+(#[^\s#]+)")
+_COMMENT_AS_VALUE = re.compile(r"[ \t]*:[ \t]+(#[^\s#,{}\[\]]+)")
+# the same after a key in flow style (`{ops_channel: #ops}`), where the comment eats the `}`
+_FLOW_COMMENT_AS_VALUE = re.compile(
+    r"(?:^|(?<=[\s{,]))([^\s:{}\[\],#'\"]+)[ \t]*:[ \t]+(#[^\s#,{}\[\]]+)"
+)
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -52,9 +56,12 @@ class LocatedYaml:
         data: Any,
         lines: dict[tuple[str | int, ...], int],
         comments: dict[Loc, str] | None = None,
+        *,
+        empty: bool = False,
     ) -> None:
         self.path = path
         self.data = data
+        self.empty = empty  # nothing but blanks and comments: read as `{}`
         self._lines = lines
         self._comments = comments or {}
 
@@ -271,6 +278,48 @@ def _compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+def _flow_comment(path: Path, lines: list[str]) -> ConfigError | None:
+    """Why a file YAML cannot parse does not: `key: #word` in flow style (`{ops_channel: #ops}`),
+    whose comment ate the rest of the line, closing brace and all ("expected the node content,
+    but found '<stream end>'", on a line past the file). Found by quoting each such `#word`:
+    the first that then reads as a flow mapping's value is named with its key and line."""
+    spots = [(n, m) for n, line in enumerate(lines) for m in _FLOW_COMMENT_AS_VALUE.finditer(line)]
+    fixed = list(lines)
+    for n, m in reversed(spots):  # right to left: the columns of the others hold
+        fixed[n] = f'{fixed[n][: m.start(2)]}"{m.group(2)}"{fixed[n][m.end(2) :]}'
+    try:
+        root = yaml.compose("\n".join(fixed), Loader=yaml.SafeLoader) if spots else None
+        quoted = _flow_values(root, (), {}, set()) if root is not None else {}
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+    for n, m in spots:
+        loc = quoted.get((n, m.start(2)))
+        if loc is not None:
+            key = ".".join(map(str, loc))
+            reason = f'"{m.group(2)}" is read as a comment, leaving the key empty: quote it'
+            return ConfigError(f'{path}:{n + 1}: {key}: {reason} ("{m.group(2)}")')
+    return None
+
+
+def _flow_values(
+    node: yaml.Node, loc: Loc, out: dict[tuple[int, int], Loc], seen: set[int]
+) -> dict[tuple[int, int], Loc]:
+    """Where (line, column) each double-quoted value of a flow mapping starts, and its key."""
+    if id(node) in seen:  # an alias: walked once
+        return out
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _flow_values(item, (*loc, i), out, seen)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            where = (*loc, str(key.value))
+            if node.flow_style and isinstance(value, yaml.ScalarNode) and value.style == '"':
+                out[(value.start_mark.line, value.start_mark.column)] = where
+            _flow_values(value, where, out, seen)
+    return out
+
+
 def load_yaml(path: Path) -> LocatedYaml:
     """Read a YAML file, expanding ${VAR} and ${VAR:-default} in string values."""
     try:
@@ -284,6 +333,9 @@ def load_yaml(path: Path) -> LocatedYaml:
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.YAMLError as exc:
+        flow = _flow_comment(path, _LINE_BREAK.split(text.removeprefix("\ufeff")))
+        if flow is not None:
+            raise flow from None
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else f"{path}"
         problem = getattr(exc, "problem", None) or str(exc)
@@ -293,4 +345,4 @@ def load_yaml(path: Path) -> LocatedYaml:
         data = {} if root is None else walker.walk(root, ())
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
-    return LocatedYaml(path, data, walker.lines, walker.comments)
+    return LocatedYaml(path, data, walker.lines, walker.comments, empty=root is None)
