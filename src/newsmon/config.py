@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -24,7 +25,7 @@ from pydantic import (
 from newsmon.channels import channel_spelling
 from newsmon.config_checks import channel_comments, check_channels, feed_names_once
 from newsmon.urls import shown_url
-from newsmon.yamlfile import ConfigError, Loc, load_yaml, problem, reworded
+from newsmon.yamlfile import ConfigError, Loc, env_switch, load_yaml, problem, reworded
 
 DEFAULT_CONFIG = Path("config/newsmon.yaml")
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
@@ -106,7 +107,10 @@ def known_zone(value: str) -> str:
 # `"false"`, spellings a reader may take for the other value. YAML's own (true, false; 1.1's
 # yes, no, on, off) are booleans before pydantic sees them.
 Flag = Annotated[
-    bool, Strict(), reworded("must be true or false, unquoted (not a number nor a quoted text)")
+    bool,
+    Strict(),
+    reworded("must be true or false, unquoted (not a number nor a quoted text)"),
+    BeforeValidator(env_switch),
 ]
 
 

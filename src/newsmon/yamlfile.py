@@ -158,6 +158,19 @@ def escape_env(text: str) -> str:
     return text.replace("${", "$${")
 
 
+class FromEnv(str):
+    """A string value that a `${VAR}` reference filled in: a switch may read `true`/`false`
+    from it (`enabled: ${NEWSMON_ALERTS:-true}`), where the same words written in quotes
+    stay text."""
+
+
+def env_switch(value: Any) -> Any:
+    """`true`/`false` (any case) filled in by `${VAR}` as a boolean; anything else unchanged."""
+    if isinstance(value, FromEnv) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return value
+
+
 def _expand_env(value: str) -> str:
     def repl(m: re.Match[str]) -> str:
         if m.group(1):  # `$${`: a literal `${`
@@ -170,7 +183,8 @@ def _expand_env(value: str) -> str:
             return default
         return got
 
-    return _ENV_REF.sub(repl, value)
+    expanded = _ENV_REF.sub(repl, value)
+    return FromEnv(expanded) if _ENV_REF.search(value.replace("$${", "")) else expanded
 
 
 class _Walk:

@@ -57,6 +57,38 @@ def test_a_plain_boolean_still_loads(tmp_path: Path, value: str) -> None:
     assert config.feeds[0].enabled is (value.lower() == "true")
 
 
+@pytest.mark.parametrize(
+    ("value", "env", "expected"),
+    [
+        ("${NEWSMON_T_SWITCH:-false}", None, False),
+        ("${NEWSMON_T_SWITCH}", "true", True),
+        ('"${NEWSMON_T_SWITCH}"', "False", False),
+        ("${NEWSMON_T_SWITCH:-true}", "", True),
+    ],
+)
+def test_a_switch_filled_in_from_the_environment_reads_true_or_false(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, env: str | None, expected: bool
+) -> None:
+    """`alerts.enabled: ${NEWSMON_ALERTS:-true}` (one file for staging and production) gives the
+    text the variable holds: strict booleans refused it; `true`/`false` from `${...}` is a
+    switch, while the same words written in quotes stay refused."""
+    if env is None:
+        monkeypatch.delenv("NEWSMON_T_SWITCH", raising=False)
+    else:
+        monkeypatch.setenv("NEWSMON_T_SWITCH", env)
+    config = load_config(_write(tmp_path, FEED + f"alerts:\n  enabled: {value}\n"))
+    assert config.alerts.enabled is expected
+
+
+def test_a_switch_filled_in_with_another_word_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSMON_T_SWITCH", "no")
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, FEED + "alerts:\n  enabled: ${NEWSMON_T_SWITCH}\n"))
+    assert ":6: alerts.enabled: " in str(err.value) and "true or false" in str(err.value)
+
+
 @pytest.mark.parametrize("url", [" https://x.org/f", "https://x.org/f ", "\thttps://x.org/f \n"])
 def test_blanks_around_a_quoted_feed_address_are_refused(tmp_path: Path, url: str) -> None:
     """`url: "https://x.org/f "` was taken with its blank: fetched as `/f%20` (another page, a
