@@ -25,9 +25,15 @@ UNTHREADABLE = {
     "restricted_action_thread_locked": "an admin locked the story's thread",
     # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
     "restricted_action_non_threadable_channel": "the channel takes no thread replies",
+    # the story's channel (by ID: the thread's) archived, often renamed with a new channel under
+    # its old name: not the configured channel's refusal, which its own alerts find out
+    "is_archived": "the story's channel is archived",
+    "channel_is_archived": "the story's channel is archived",
 }
 # Refusals saying the story's message takes no reply ever again: remembered on its alert.
-GONE_FOR_GOOD = frozenset({"thread_not_found", "cannot_reply_to_message"})
+GONE_FOR_GOOD = frozenset(
+    {"thread_not_found", "cannot_reply_to_message", "is_archived", "channel_is_archived"}
+)
 # Slack took a reply but posted it at the channel's top level (the story's message deleted as it
 # went out, slack-go/slack#1571): it is deleted and dropped, and so are the story's others.
 UNTHREADED = "Slack posted the reply at the channel's top level: the story's message is gone"
