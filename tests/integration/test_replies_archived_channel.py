@@ -58,3 +58,33 @@ def test_a_reply_in_an_archived_channel_is_dropped_once_and_blocks_no_channel(
         assert ctx.store.replies.count_replies(AlertStatus.SKIPPED) == 3
     finally:
         ctx.close()
+
+
+def test_a_reply_refused_in_a_channel_left_behind_blocks_not_the_new_one(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """The team moved #news to a new channel and removed the bot from the old one (renamed):
+    the old stories' replies are refused `not_in_channel` there. That refusal was recorded on
+    the name #news, a new channel taking alerts: each pass it was reported blocked, probed,
+    unblocked by its alert, and blocked again by the same replies, which never went out."""
+    ctx = context(config_path(tmp_path, db_url), slack)
+    try:
+        [story] = queue_alerts(ctx.store, {"#news": 1})
+        assert deliver(ctx).sent == 1
+        slack.channels["news-old"] = slack.channels.pop("news")  # renamed, the bot removed
+        slack.not_in_channels.add("news-old")
+        queue_alerts(ctx.store, {"#news": 1}, prefix="b")  # the new #news's first story
+        assert deliver(ctx).sent == 1
+
+        assert copy_from(ctx, story, "wire-a") == 1
+        outcome = deliver(ctx)
+        assert (outcome.replies_sent, outcome.blocked) == (0, {})
+        assert ctx.store.outbox.channel_blocks() == {}
+        assert ctx.store.replies.count_replies(AlertStatus.PENDING) == 0
+        assert any("not_in_channel" in e and "dropped" in e for e in outcome.errors)
+        tried = len(slack.attempts)
+        assert copy_from(ctx, story, "wire-b") == 1
+        assert deliver(ctx).blocked == {}
+        assert len(slack.attempts) == tried  # not asked again
+    finally:
+        ctx.close()

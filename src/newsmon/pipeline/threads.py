@@ -79,6 +79,21 @@ class LostThreads:
             self._sweep(job, lost, job.unknown_since)
         return True
 
+    def left_behind(
+        self, claim: Claim, job: ReplyJob, failure: SlackFailure, current: str | None
+    ) -> bool:
+        """Drop a reply refused for its channel (the bot removed, say) when its thread lives in
+        a channel the configured name no longer names (`current`: the name's ID now, learnt
+        from its alerts): the refusal is the old channel's, not the configured one's, which
+        takes alerts. Whether it was; the story's alert takes no more replies."""
+        old = job.slack_channel
+        if failure.kind is not Kind.CHANNEL or not old or not current or old == current:
+            return False
+        reason = f"{failure} (the story's channel {old}, which {job.channel} no longer names)"
+        self.replies.reply_dropped(claim, job.ids, reason)
+        self._report(job, reason, self._forget(job, reason))
+        return True
+
     def take_back(self, claim: Claim, job: ReplyJob, posted: Posted) -> None:
         """A reply Slack posted at the channel's top level, away from its story: delete it (the
         bot's own message), drop it, and drop the story's other replies."""
