@@ -45,7 +45,8 @@ from newsmon.corpus.records import (
     StoredMatch,
     TopicChanges,
 )
-from newsmon.corpus.replies import copy_replies, insert_replies, reply_rows
+from newsmon.corpus.replies import insert_replies, reply_rows
+from newsmon.corpus.reply_sources import copy_replies, earlier_replies
 from newsmon.corpus.schema import (
     MAX_URL,
     ArticleBandRow,
@@ -340,6 +341,9 @@ class Articles:
             fresh = {ch: t for ch, t in (alerts or {}).items() if not announced_in(s, head_id, ch)}
             new_alerts = alert_rows(row.id, fresh, alert_status, alert_hold)
             s.add_all(new_alerts)
+            if new_alerts:  # the sources that carried the story before: named in its thread
+                s.flush()
+                earlier_replies(s, self._db.is_postgres, head_id)
             queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
             return RecoveredPage(True, queued, row.duplicate_of_id, joined)
 

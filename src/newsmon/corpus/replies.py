@@ -145,27 +145,6 @@ def insert_replies(s: Session, postgres: bool, rows: list[ReplyRow]) -> int:
     return len(added.all())
 
 
-def copy_replies(s: Session, postgres: bool, copy: ArticleRow, *, speaks: bool) -> int:
-    """A copy of a story stored (the caller's transaction): its source named in the threads of
-    the story's alerts. One that speaks for its story (its first article matched no topic, a
-    teaser) queued those alerts: the sources that carried the story before it are named there
-    too, as later copies are. Before, they were named nowhere. How many replies were queued."""
-    queued = insert_replies(s, postgres, reply_rows(s, copy.id, copy.feed_id, copy.url))
-    if not speaks:
-        return queued
-    earlier = s.execute(
-        select(ArticleRow.id, ArticleRow.feed_id, ArticleRow.url)
-        .where(
-            ArticleRow.id.in_(story_members(copy.duplicate_of_id or copy.id)),
-            ArticleRow.id != copy.id,
-        )
-        .order_by(ArticleRow.id)
-    ).all()
-    return queued + sum(
-        insert_replies(s, postgres, reply_rows(s, a, f, url)) for a, f, url in earlier
-    )
-
-
 def revive_replies(s: Session, alert_ids: list[int]) -> int:
     """Queue again, in the caller's transaction, the replies dropped while these alerts were
     not posted: the alerts are re-queued and may post now (if not, delivery drops them again).

@@ -391,6 +391,10 @@ class Delivery:
         # before the channel's refusals: a channel that takes no threads is one of them
         if isinstance(item.job, ReplyJob) and self.threads.refused(item.claim, item.job, failure):
             return _NEXT
+        if isinstance(item.job, ReplyJob) and kind is Kind.CHANNEL:  # a channel left behind?
+            now = self.ctx.store.outbox.channel_id(item.channel)
+            if self.threads.left_behind(item.claim, item.job, failure, now):
+                return _NEXT
         if kind is Kind.CHANNEL:
             reason = str(failure)
             self.outcome.blocked[item.channel] = reason

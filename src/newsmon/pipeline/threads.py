@@ -25,9 +25,15 @@ UNTHREADABLE = {
     "restricted_action_thread_locked": "an admin locked the story's thread",
     # "Cannot post thread replies into a non_threadable channel." (alerts still go out there)
     "restricted_action_non_threadable_channel": "the channel takes no thread replies",
+    # the story's channel (by ID: the thread's) archived, often renamed with a new channel under
+    # its old name: not the configured channel's refusal, which its own alerts find out
+    "is_archived": "the story's channel is archived",
+    "channel_is_archived": "the story's channel is archived",
 }
 # Refusals saying the story's message takes no reply ever again: remembered on its alert.
-GONE_FOR_GOOD = frozenset({"thread_not_found", "cannot_reply_to_message"})
+GONE_FOR_GOOD = frozenset(
+    {"thread_not_found", "cannot_reply_to_message", "is_archived", "channel_is_archived"}
+)
 # Slack took a reply but posted it at the channel's top level (the story's message deleted as it
 # went out, slack-go/slack#1571): it is deleted and dropped, and so are the story's others.
 UNTHREADED = "Slack posted the reply at the channel's top level: the story's message is gone"
@@ -71,6 +77,21 @@ class LostThreads:
         self._report(job, reason, others)
         if lost is not None and job.unknown_since and failure.code in GONE_FOR_GOOD:
             self._sweep(job, lost, job.unknown_since)
+        return True
+
+    def left_behind(
+        self, claim: Claim, job: ReplyJob, failure: SlackFailure, current: str | None
+    ) -> bool:
+        """Drop a reply refused for its channel (the bot removed, say) when its thread lives in
+        a channel the configured name no longer names (`current`: the name's ID now, learnt
+        from its alerts): the refusal is the old channel's, not the configured one's, which
+        takes alerts. Whether it was; the story's alert takes no more replies."""
+        old = job.slack_channel
+        if failure.kind is not Kind.CHANNEL or not old or not current or old == current:
+            return False
+        reason = f"{failure} (the story's channel {old}, which {job.channel} no longer names)"
+        self.replies.reply_dropped(claim, job.ids, reason)
+        self._report(job, reason, self._forget(job, reason))
         return True
 
     def take_back(self, claim: Claim, job: ReplyJob, posted: Posted) -> None:
