@@ -160,7 +160,7 @@ def escape_env(text: str) -> str:
 
 class FromEnv(str):
     """A string value that a `${VAR}` reference filled in: a switch may read `true`/`false`
-    from it (`enabled: ${NEWSMON_ALERTS:-true}`), where the same words written in quotes
+    from it (`enabled: ${ALERTS_ON:-true}`), where the same words written in quotes
     stay text."""
 
 

@@ -69,7 +69,7 @@ def test_a_plain_boolean_still_loads(tmp_path: Path, value: str) -> None:
 def test_a_switch_filled_in_from_the_environment_reads_true_or_false(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, env: str | None, expected: bool
 ) -> None:
-    """`alerts.enabled: ${NEWSMON_ALERTS:-true}` (one file for staging and production) gives the
+    """`alerts.enabled: ${ALERTS_ON:-true}` (one file for staging and production) gives the
     text the variable holds: strict booleans refused it; `true`/`false` from `${...}` is a
     switch, while the same words written in quotes stay refused."""
     if env is None:
