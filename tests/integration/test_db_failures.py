@@ -198,3 +198,62 @@ def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_bat
     said = [r.getMessage() for r in caplog.records]
     assert any("database is locked" in line for line in said)
     assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_claim_refused_by_a_locked_sqlite_corpus_leaves_its_feed_not_the_batch_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process takes SQLite's write lock while the pass reads its first feed and holds
+    it past the busy timeout: the second feed's claim is refused. That feed is reported in one
+    line and left for the next pass (not fetched, no failure counted); the batch returns both
+    outcomes instead of raising (Prefect retried the whole batch, every outcome lost)."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    site = write_site(tmp_path / "site", feeds=2, items=1)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path,
+                feeds=site.feed_list(),
+                base=server.base,
+                database_url=f"sqlite:///{db}",
+                fetch={"max_connections": 1},  # one feed claimed at a time
+            )
+        )
+        ctx = Context.open(cfg)
+        locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        answer = server.respond
+
+        def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+            if raw_path.startswith("/feeds/") and not locker.in_transaction:
+                locker.execute("BEGIN IMMEDIATE")  # held until the pass is over
+            return answer(raw_path)
+
+        server.respond = respond  # type: ignore[method-assign]
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        try:
+            outcomes = asyncio.run(one_pass())
+        finally:
+            locker.close()
+        try:
+            health = {h.name: h for h in ctx.store.feed_health()}
+            holders = ctx.store.feeds.claim_holders()
+        finally:
+            ctx.close()
+    names = [name for name, _, _ in site.feed_list()]
+    assert [o.feed for o in outcomes] == names
+    first, second = outcomes
+    assert not first.ok and "database is locked" in (first.error or ""), first
+    assert not second.ok and "database is locked" in (second.error or ""), second
+    assert second.entries == 0 and second.bytes_received == 0  # never fetched
+    # left for the next pass: not counted as a failure of the feed, and claimed by nobody
+    assert health[names[1]].consecutive_failures == 0
+    assert health[names[1]].last_checked_at is None
+    assert names[1] not in holders
+    said = [r.getMessage() for r in caplog.records]
+    assert any(names[1] in line and "database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
