@@ -5,6 +5,7 @@ file whose write lock another connection holds."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -257,3 +258,74 @@ def test_a_claim_refused_by_a_locked_sqlite_corpus_leaves_its_feed_not_the_batch
     said = [r.getMessage() for r in caplog.records]
     assert any(names[1] in line and "database is locked" in line for line in said)
     assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_post_whose_record_a_locked_sqlite_corpus_refuses_stops_delivery_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    """Another process takes SQLite's write lock while Slack takes the first post, and holds it
+    past the busy timeout: recording that post is refused. Delivery stops for this pass with
+    one line instead of raising, the post is given back flagged as maybe posted, and the next
+    pass finds it in the channel's history: every alert posted once, none lost."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    ctx = context(config_path(tmp_path, f"sqlite:///{db}"), fake)
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+    class Unlock(logging.Handler):
+        """The other process lets go once delivery has said it stops (not before)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if locker.in_transaction and record.levelno >= logging.WARNING:
+                locker.execute("COMMIT")
+
+    unlock = Unlock()
+    logging.getLogger("newsmon.pipeline.delivery").addHandler(unlock)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 2, "#b": 2})
+        posting = fake._post
+
+        def post(body: dict[str, object]) -> Scripted:
+            if not locker.in_transaction and not fake.metadata_ids():
+                locker.execute("BEGIN IMMEDIATE")
+            return posting(body)
+
+        fake._post = post  # type: ignore[method-assign]
+        first = deliver(ctx)
+        assert first.sent == 0 and len(fake.metadata_ids()) == 1
+        [line] = [e for e in first.errors if "database is locked" in e]
+        assert "\n" not in line and "[SQL:" not in line
+        assert ctx.store.count_alerts(AlertStatus.SENDING) == 0  # all given back
+        second = deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)
+        assert set(posted.values()) == {1}, posted
+        assert (second.sent, second.recovered) == (len(ids), 1)  # the first found posted
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        logging.getLogger("newsmon.pipeline.delivery").removeHandler(unlock)
+        locker.close()
+        ctx.close()
+
+
+def test_a_claim_of_alerts_a_locked_sqlite_corpus_refuses_is_one_line_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout when delivery claims:
+    nothing is posted, delivery says so in one line, and the alerts wait for the next pass."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    ctx = context(config_path(tmp_path, f"sqlite:///{db}"), fake)
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 2})
+        locker.execute("BEGIN IMMEDIATE")
+        refused = deliver(ctx)
+        locker.execute("COMMIT")
+        assert refused.sent == 0 and fake.metadata_ids() == []
+        [line] = [e for e in refused.errors if "database is locked" in e]
+        assert "\n" not in line and "[SQL:" not in line
+        assert deliver(ctx).sent == len(ids)
+    finally:
+        locker.close()
+        ctx.close()
