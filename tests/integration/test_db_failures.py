@@ -26,7 +26,7 @@ from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
 from tests.support.configs import write_config
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.synthetic_site import write_site
 
@@ -327,5 +327,50 @@ def test_a_claim_of_alerts_a_locked_sqlite_corpus_refuses_is_one_line_not_a_cras
         assert "\n" not in line and "[SQL:" not in line
         assert deliver(ctx).sent == len(ids)
     finally:
+        locker.close()
+        ctx.close()
+
+
+def test_a_post_slack_may_have_taken_whose_failure_is_not_recorded_is_not_posted_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    """Slack took the first post but answered `internal_error` (it may have posted), and the
+    record of that failure is refused (SQLite locked past its busy timeout): the alert was
+    given back unflagged and the next pass posted it again, with no lookup first."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    ctx = context(config_path(tmp_path, f"sqlite:///{db}"), fake)
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+    class Unlock(logging.Handler):
+        """The other process lets go once delivery has said it stops (not before)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if locker.in_transaction and record.levelno >= logging.WARNING:
+                locker.execute("COMMIT")
+
+    unlock = Unlock()
+    logging.getLogger("newsmon.pipeline.delivery").addHandler(unlock)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 1, "#b": 1})
+        posting = fake._post
+
+        def post(body: dict[str, object]) -> Scripted:
+            answer = posting(body)
+            if len(fake.metadata_ids()) == 1 and not locker.in_transaction:
+                locker.execute("BEGIN IMMEDIATE")
+                return INTERNAL_ERROR  # posted, but Slack says it failed
+            return answer
+
+        fake._post = post  # type: ignore[method-assign]
+        first = deliver(ctx)
+        assert first.sent == 0 and any("database is locked" in e for e in first.errors)
+        deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)
+        assert set(posted.values()) == {1}, posted
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        logging.getLogger("newsmon.pipeline.delivery").removeHandler(unlock)
         locker.close()
         ctx.close()

@@ -201,8 +201,7 @@ class Delivery:
         )
 
     def _give_back(self, items: list[Item]) -> None:
-        """Release `items` untried; a release the database refuses leaves the item to its
-        lease, which lapses (flagged when it may have been posted, so it is looked up first)."""
+        """Release `items` untried; one the database refuses waits for its lease to lapse."""
         for item in items:
             try:
                 self._release(item)
@@ -435,6 +434,7 @@ class Delivery:
         if kind is Kind.TRANSIENT:
             retry_at = retry_time(self.cfg, item.job.attempts, utcnow())
         why, since = str(failure), unknown
+        item.unknown_since = since  # given back so if this record is refused: looked up first
         if isinstance(item.job, ReplyJob):  # each of the story's replies it stands for
             self.ctx.store.replies.reply_failed(
                 item.claim, item.ids, why, retry_at=retry_at, maybe_posted_since=since
