@@ -5,6 +5,7 @@ file whose write lock another connection holds."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
 from tests.support.configs import write_config
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.synthetic_site import write_site
 
@@ -198,3 +199,178 @@ def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_bat
     said = [r.getMessage() for r in caplog.records]
     assert any("database is locked" in line for line in said)
     assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_claim_refused_by_a_locked_sqlite_corpus_leaves_its_feed_not_the_batch_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process takes SQLite's write lock while the pass reads its first feed and holds
+    it past the busy timeout: the second feed's claim is refused. That feed is reported in one
+    line and left for the next pass (not fetched, no failure counted); the batch returns both
+    outcomes instead of raising (Prefect retried the whole batch, every outcome lost)."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    site = write_site(tmp_path / "site", feeds=2, items=1)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path,
+                feeds=site.feed_list(),
+                base=server.base,
+                database_url=f"sqlite:///{db}",
+                fetch={"max_connections": 1},  # one feed claimed at a time
+            )
+        )
+        ctx = Context.open(cfg)
+        locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        answer = server.respond
+
+        def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+            if raw_path.startswith("/feeds/") and not locker.in_transaction:
+                locker.execute("BEGIN IMMEDIATE")  # held until the pass is over
+            return answer(raw_path)
+
+        server.respond = respond  # type: ignore[method-assign]
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        try:
+            outcomes = asyncio.run(one_pass())
+        finally:
+            locker.close()
+        try:
+            health = {h.name: h for h in ctx.store.feed_health()}
+            holders = ctx.store.feeds.claim_holders()
+        finally:
+            ctx.close()
+    names = [name for name, _, _ in site.feed_list()]
+    assert [o.feed for o in outcomes] == names
+    first, second = outcomes
+    assert not first.ok and "database is locked" in (first.error or ""), first
+    assert not second.ok and "database is locked" in (second.error or ""), second
+    assert second.entries == 0 and second.bytes_received == 0  # never fetched
+    # left for the next pass: not counted as a failure of the feed, and claimed by nobody
+    assert health[names[1]].consecutive_failures == 0
+    assert health[names[1]].last_checked_at is None
+    assert names[1] not in holders
+    said = [r.getMessage() for r in caplog.records]
+    assert any(names[1] in line and "database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_post_whose_record_a_locked_sqlite_corpus_refuses_stops_delivery_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    """Another process takes SQLite's write lock while Slack takes the first post, and holds it
+    past the busy timeout: recording that post is refused. Delivery stops for this pass with
+    one line instead of raising, the post is given back flagged as maybe posted, and the next
+    pass finds it in the channel's history: every alert posted once, none lost."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    ctx = context(config_path(tmp_path, f"sqlite:///{db}"), fake)
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+    class Unlock(logging.Handler):
+        """The other process lets go once delivery has said it stops (not before)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if locker.in_transaction and record.levelno >= logging.WARNING:
+                locker.execute("COMMIT")
+
+    unlock = Unlock()
+    logging.getLogger("newsmon.pipeline.delivery").addHandler(unlock)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 2, "#b": 2})
+        posting = fake._post
+
+        def post(body: dict[str, object]) -> Scripted:
+            if not locker.in_transaction and not fake.metadata_ids():
+                locker.execute("BEGIN IMMEDIATE")
+            return posting(body)
+
+        fake._post = post  # type: ignore[method-assign]
+        first = deliver(ctx)
+        assert first.sent == 0 and len(fake.metadata_ids()) == 1
+        [line] = [e for e in first.errors if "database is locked" in e]
+        assert "\n" not in line and "[SQL:" not in line
+        assert ctx.store.count_alerts(AlertStatus.SENDING) == 0  # all given back
+        second = deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)
+        assert set(posted.values()) == {1}, posted
+        assert (second.sent, second.recovered) == (len(ids), 1)  # the first found posted
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        logging.getLogger("newsmon.pipeline.delivery").removeHandler(unlock)
+        locker.close()
+        ctx.close()
+
+
+def test_a_claim_of_alerts_a_locked_sqlite_corpus_refuses_is_one_line_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout when delivery claims:
+    nothing is posted, delivery says so in one line, and the alerts wait for the next pass."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    ctx = context(config_path(tmp_path, f"sqlite:///{db}"), fake)
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 2})
+        locker.execute("BEGIN IMMEDIATE")
+        refused = deliver(ctx)
+        locker.execute("COMMIT")
+        assert refused.sent == 0 and fake.metadata_ids() == []
+        [line] = [e for e in refused.errors if "database is locked" in e]
+        assert "\n" not in line and "[SQL:" not in line
+        assert deliver(ctx).sent == len(ids)
+    finally:
+        locker.close()
+        ctx.close()
+
+
+def test_a_post_slack_may_have_taken_whose_failure_is_not_recorded_is_not_posted_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSlack
+) -> None:
+    """Slack took the first post but answered `internal_error` (it may have posted), and the
+    record of that failure is refused (SQLite locked past its busy timeout): the alert was
+    given back unflagged and the next pass posted it again, with no lookup first."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    ctx = context(config_path(tmp_path, f"sqlite:///{db}"), fake)
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+    class Unlock(logging.Handler):
+        """The other process lets go once delivery has said it stops (not before)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if locker.in_transaction and record.levelno >= logging.WARNING:
+                locker.execute("COMMIT")
+
+    unlock = Unlock()
+    logging.getLogger("newsmon.pipeline.delivery").addHandler(unlock)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 1, "#b": 1})
+        posting = fake._post
+
+        def post(body: dict[str, object]) -> Scripted:
+            answer = posting(body)
+            if len(fake.metadata_ids()) == 1 and not locker.in_transaction:
+                locker.execute("BEGIN IMMEDIATE")
+                return INTERNAL_ERROR  # posted, but Slack says it failed
+            return answer
+
+        fake._post = post  # type: ignore[method-assign]
+        first = deliver(ctx)
+        assert first.sent == 0 and any("database is locked" in e for e in first.errors)
+        deliver(ctx)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids)
+        assert set(posted.values()) == {1}, posted
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        logging.getLogger("newsmon.pipeline.delivery").removeHandler(unlock)
+        locker.close()
+        ctx.close()

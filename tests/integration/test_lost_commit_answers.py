@@ -13,15 +13,17 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 
 from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import ReplyRow
 from newsmon.pipeline import deliver
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack
@@ -118,3 +120,44 @@ def test_a_feed_read_recorded_but_its_answer_lost_counts_its_entries_once(pg_url
         assert health.entries_seen == 5
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_a_claim_of_alerts_whose_answer_was_lost_claims_no_more_than_its_limit(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    """The claim committed, its answer lost: the rerun claimed `limit` more under the same
+    claim and returned both batches (twice the limit, past what its lease was sized for)."""
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 3, "#b": 3})
+        claim = ctx.store.new_claim(timedelta(minutes=5))
+        with answer_lost(ctx.store.engine, r"UPDATE alerts SET status"):
+            jobs = ctx.store.outbox.claim_alerts(claim, 2)
+        assert len(jobs) == 2, [j.id for j in jobs]
+        assert ctx.store.count_alerts(AlertStatus.SENDING) == 2
+        assert ctx.store.count_alerts(AlertStatus.PENDING) == 4
+    finally:
+        ctx.close()
+
+
+@pytest.mark.postgres
+def test_a_claim_of_replies_whose_answer_was_lost_claims_no_more_than_its_limit(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        stories = queue_alerts(ctx.store, {"#news": 4})
+        assert deliver(ctx).sent == 4
+        for n, story in enumerate(stories):
+            feed = ctx.store.sync_feed(f"wire-{n}", f"https://w{n}.example/feed.xml", "en")
+            assert ctx.store.queue_replies(story, feed.id, f"https://w{n}.example/copy") == 1
+        claim = ctx.store.new_claim(timedelta(minutes=5))
+        with answer_lost(ctx.store.engine, r"UPDATE alert_replies SET status.*claimed_by"):
+            jobs = ctx.store.replies.claim_replies(claim, 2)
+        assert len(jobs) == 2, [j.id for j in jobs]
+        with ctx.store.session() as s:
+            sending = s.scalar(select(func.count()).where(ReplyRow.status == AlertStatus.SENDING))
+        assert sending == 2
+    finally:
+        ctx.close()

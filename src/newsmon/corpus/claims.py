@@ -99,7 +99,14 @@ def claim_rows(
     """Claim up to `limit` rows, channels taken in turn (the first of each, then the second…).
 
     Returns the claimed ids. `where` adds conditions of the caller (a reply's parent sent).
+    Rows this claim already holds under `where` count toward `limit`: a claim run again
+    (`rerun_if_dropped`) after its COMMIT's answer was lost holds its first run's rows, and
+    returned twice its limit; a story's replies claimed to join its first ones hold those.
     """
+    mine = select(model.id).where(
+        model.claimed_by == claim.token, model.status == AlertStatus.SENDING
+    )
+    limit -= s.scalar(select(func.count()).select_from(mine.where(*where).subquery())) or 0
     now = claim.started
     conditions = [claimable(model, now), *where]
     if filt.skip_channels:
@@ -127,7 +134,7 @@ def claim_rows(
         )
         .execution_options(synchronize_session=False)
     )
-    for _ in range(_BUSY_TRIES):
+    for _ in range(_BUSY_TRIES if limit > 0 else 0):
         done = s.execute(claiming)
         if getattr(done, "rowcount", 0):
             break
@@ -136,13 +143,7 @@ def claim_rows(
         if s.scalar(select(model.id).where(*conditions).limit(1)) is None:
             break
         time.sleep(_BUSY_WAIT)
-    return list(
-        s.scalars(
-            select(model.id)
-            .where(model.claimed_by == claim.token, model.status == AlertStatus.SENDING)
-            .order_by(model.id)
-        )
-    )
+    return list(s.scalars(mine.order_by(model.id)))
 
 
 def unknown_since(row: AlertRow | ReplyRow, claim: Claim) -> datetime | None:

@@ -437,15 +437,10 @@ def _with_siblings(
     copied by many sites in one pass): they go out as one message per story, not one each.
     Those an attempt may have posted too: the story's are looked up in one read of its thread,
     and those not found posted as one message (before, one each: a thread spammed)."""
-    counts = s.execute(
-        select(ReplyRow.alert_id, func.count())
-        .where(ReplyRow.id.in_(ids))
-        .group_by(ReplyRow.alert_id)
-    ).all()
-    for alert_id, count in counts:
-        if count < GROUP:
-            same = [*where, ReplyRow.alert_id == alert_id]
-            claims.claim_rows(s, ReplyRow, claim, GROUP - count, same, filt)
+    stories = list(s.scalars(select(ReplyRow.alert_id).where(ReplyRow.id.in_(ids)).distinct()))
+    for alert_id in stories:  # up to GROUP rows of the story, those it holds included
+        same = [*where, ReplyRow.alert_id == alert_id]
+        claims.claim_rows(s, ReplyRow, claim, GROUP, same, filt)
     return list(
         s.scalars(
             select(ReplyRow.id)

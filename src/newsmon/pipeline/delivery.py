@@ -10,9 +10,12 @@ A lookup that fails holds the message for a later pass (delay, not repeat), unti
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsmon import alerts as alerting
 from newsmon.alerts import Marker
@@ -24,11 +27,12 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery_items import Item, Unchecked
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
-from newsmon.pipeline.outcomes import DeliveryOutcome
+from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 from newsmon.slack.errors import Cause
 
+log = logging.getLogger(__name__)
 BATCH = 10  # alerts claimed at a time: a claim's lease covers one batch's posting
 RATE_LIMITS_PER_ITEM = 3  # 429s for one message in a pass before it waits for the next pass
 
@@ -103,6 +107,8 @@ class Delivery:
                 budget -= done
         except _Stop:
             pass
+        except SQLAlchemyError as exc:  # a claim refused: nothing held, nothing to give back
+            self._store_refused(exc)
         if self.outcome.credential_error is None and not self.ctx.stopping.is_set():
             for channel in list(self.outcome.history_errors):
                 if channel not in self.looked:
@@ -165,7 +171,12 @@ class Delivery:
                 if not pause(self.clock, wait, self.ctx.stopping):  # stopped: the rest go back
                     raise _Stop
                 item = queue.popleft()
-                keep = self._send(item)
+                try:
+                    keep = self._send(item)
+                except SQLAlchemyError as exc:
+                    queue.appendleft(item)  # given back with the rest, flagged if posted
+                    self._store_refused(exc)
+                    raise _Stop from None
                 if keep is _AGAIN:
                     queue.appendleft(item)
                 elif keep is _CHANNEL_DONE:
@@ -190,9 +201,22 @@ class Delivery:
         )
 
     def _give_back(self, items: list[Item]) -> None:
+        """Release `items` untried; one the database refuses waits for its lease to lapse."""
         for item in items:
-            self._release(item)
+            try:
+                self._release(item)
+            except SQLAlchemyError as exc:
+                log.warning("message #%s not given back: %s", item.job.id, error_line(exc))
             self.outcome.deferred += 1
+
+    def _store_refused(self, exc: SQLAlchemyError) -> None:
+        """The database refused a claim or a record (SQLite locked past its busy timeout by
+        another process, PostgreSQL down): one line; the caller stops delivery for this pass,
+        what it holds given back (a post not recorded flagged as maybe posted: the next pass
+        finds it in the channel's history instead of posting it twice)."""
+        line = f"the database refused a write: {error_line(exc)}; delivery stops for this pass"
+        log.warning("%s", line)
+        self.outcome.errors.append(line)
 
     def _release(self, item: Item) -> None:
         if item.is_reply:
@@ -357,18 +381,23 @@ class Delivery:
                 )
 
     def _record_sent(self, item: Item, ts: str | None, channel_id: str | None) -> None:
-        if item.is_reply:
-            held = self.ctx.store.replies.reply_sent(item.claim, item.ids, ts)
-            self.outcome.replies_sent += held
-        else:
-            held = self.ctx.store.outbox.alert_sent(
-                item.claim,
-                item.job.id,
-                destination=self.sender.name,
-                slack_ts=ts,
-                slack_channel=channel_id,
-            )
-            self.outcome.sent += held
+        try:
+            if item.is_reply:
+                held = self.ctx.store.replies.reply_sent(item.claim, item.ids, ts)
+                self.outcome.replies_sent += held
+            else:
+                held = self.ctx.store.outbox.alert_sent(
+                    item.claim,
+                    item.job.id,
+                    destination=self.sender.name,
+                    slack_ts=ts,
+                    slack_channel=channel_id,
+                )
+                self.outcome.sent += held
+        except SQLAlchemyError:
+            # posted, not recorded: whoever claims it next looks for it in Slack first
+            item.unknown_since = item.unknown_since or item.claim.started
+            raise
         if not held:
             self.outcome.errors.append(
                 f"{item.channel}: message #{item.job.id} posted after its claim expired; "
@@ -409,6 +438,7 @@ class Delivery:
         if kind is Kind.TRANSIENT:
             retry_at = retry_time(self.cfg, item.job.attempts, utcnow())
         why, since = str(failure), unknown
+        item.unknown_since = since  # given back so if this record is refused: looked up first
         if isinstance(item.job, ReplyJob):  # each of the story's replies it stands for
             self.ctx.store.replies.reply_failed(
                 item.claim, item.ids, why, retry_at=retry_at, maybe_posted_since=since

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from newsmon import poll
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
@@ -360,6 +362,9 @@ async def process_feeds(
                     now=now,
                     release=release,
                 )
+            except SQLAlchemyError as exc:
+                done.extend(release)
+                return _claim_refused(feed, exc)
             except BaseException:
                 done.extend(release)
                 raise
@@ -396,6 +401,15 @@ async def process_feeds(
     finally:
         if done:  # the last feeds' claims; a crash before this leaves them to lapse
             await best_effort("claims handed back", ctx.store.release_claims, done, claim.owner)
+
+
+def _claim_refused(feed: FeedConfig, exc: SQLAlchemyError) -> FeedOutcome:
+    """The database refused the feed's claim (SQLite locked past its busy timeout by another
+    process, PostgreSQL down): the feed is not read, and is left due for the next pass. One
+    line, not an exception: one raised lost the outcomes of the whole batch."""
+    line = f"not read: the database refused its claim ({error_line(exc)})"
+    log.warning("feed %s %s", feed.name, line)
+    return FeedOutcome(feed.name, ok=False, error=line)
 
 
 def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:
