@@ -24,7 +24,7 @@ from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery_items import Item, Unchecked
+from newsmon.pipeline.delivery_items import Item, Unchecked, unchecked_lines
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
@@ -363,22 +363,7 @@ class Delivery:
 
     def _report_unchecked(self) -> None:
         """One line per channel whose checks failed: what was held, what went out unchecked."""
-        for channel, note in self.unchecked.items():
-            done: list[str] = []
-            if note.held:
-                when = (
-                    f"posted unchecked from {note.post_from:%Y-%m-%d %H:%M} UTC"
-                    if note.post_from
-                    else "until a check succeeds"
-                )
-                done.append(f"{note.held} held for a later pass ({when})")
-            if note.posted:
-                done.append(f"{note.posted} posted unchecked (may show twice)")
-            if done:
-                self.outcome.errors.append(
-                    f"{channel}: could not check for an earlier post ({note.reason}): "
-                    + ", ".join(done)
-                )
+        self.outcome.errors.extend(unchecked_lines(self.unchecked))
 
     def _record_sent(self, item: Item, ts: str | None, channel_id: str | None) -> None:
         try:

@@ -42,3 +42,25 @@ class Unchecked:
     held: int = 0
     posted: int = 0
     post_from: datetime | None = None  # the earliest a held one will go out unchecked
+
+
+def unchecked_lines(unchecked: dict[str, Unchecked]) -> list[str]:
+    """One line per channel whose checks failed: what was held, what went out unchecked."""
+    lines = []
+    for channel, note in unchecked.items():
+        done: list[str] = []
+        if note.held:
+            when = (
+                f"posted unchecked from {note.post_from:%Y-%m-%d %H:%M} UTC"
+                if note.post_from
+                else "until a check succeeds"
+            )
+            done.append(f"{note.held} held for a later pass ({when})")
+        if note.posted:
+            done.append(f"{note.posted} posted unchecked (may show twice)")
+        if done:
+            lines.append(
+                f"{channel}: could not check for an earlier post ({note.reason}): "
+                + ", ".join(done)
+            )
+    return lines
