@@ -210,7 +210,11 @@ def feeds_add(
     from newsmon.cli_rules import url_problem
 
     url = pasted(url)
-    bad = url_problem(url) if url.lower().startswith(("http://", "https://")) else None
+    if not url.lower().startswith(("http://", "https://")):  # was exit 1, as a site down
+        raise _fail(
+            EXIT_CONFIG, f"cannot add {said(url)}: only http:// or https:// URLs are accepted"
+        )
+    bad = url_problem(url)
     if bad:  # `http://[::1` ended in a ValueError traceback from the HTTP client
         raise _fail(EXIT_CONFIG, f"cannot add {one_line(url, 300)}: {bad}")
     cfg = _config(config)

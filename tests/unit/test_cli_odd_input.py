@@ -97,3 +97,18 @@ def test_feeds_add_a_malformed_url_is_one_line_and_adds_nothing(tmp_path: Path, 
     assert isinstance(result.exception, SystemExit)
     assert result.output.count("\n") == 1 and url in result.output
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "file:///etc/passwd", "data:text/xml,<rss/>", "ftp://example.org/f"],
+)
+def test_feeds_add_another_scheme_is_a_bad_argument(tmp_path: Path, url: str) -> None:
+    """`newsmon feeds add javascript:alert(1)` exited 1 (`cannot fetch`, "no feed it can
+    read"), as if the site were down, though the argument itself was wrong."""
+    path = write_config(tmp_path)
+    before = path.read_bytes()
+    result = runner.invoke(app, ["feeds", "add", url, "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert result.stderr.count("\n") == 1 and "http:// or https://" in result.stderr
+    assert result.stdout == "" and path.read_bytes() == before
