@@ -69,3 +69,18 @@ def clip(text: str, limit: int) -> tuple[str, bool]:
     cut = text[:limit]
     space = cut.rfind(" ", max(0, limit - 200))
     return (cut[:space] if space > 0 else cut).rstrip(), True
+
+
+# Where a URL in a one-line message is cut: a 10,000-character link shown in full was a
+# screenful in cron mail for one line (`cannot fetch …`, a feed's line in `newsmon feeds`).
+URL_CHARS = 160
+
+
+def short_url(url: str, limit: int = URL_CHARS) -> str:
+    """`url` as `one_line` shows it, cut to `limit` characters ("…" last) but never before
+    its host and the start of its path. Credentials are the caller's to hide first
+    (`newsmon.urls.shown_url`)."""
+    line = one_line(url)
+    scheme, sep, rest = line.partition("://")
+    host = len(scheme) + len(sep) + len(re.split(r"[/?#]", rest, maxsplit=1)[0]) if sep else 0
+    return one_line(line, max(limit, host + 20))

@@ -33,6 +33,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect's ephemeral API gives up after 20 s; a busy 2-core machine can take longer to start it.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+from newsmon.cli_usage import NoArgsIsHelpError, UsageError, usage_line
 from newsmon.config import Config, ConfigError, Secrets, check_channels, config_path, load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import SchemaError, SchemaState, StoreError
@@ -67,6 +68,8 @@ class _Commands(TyperGroup):
 
         try:
             return super().invoke(ctx)
+        except UsageError as exc:  # a subcommand's: parsed here, inside the group's invoke
+            raise _usage_error(exc) from None
         except SQLAlchemyError as exc:
             raise _fail(EXIT_DATABASE, f"database error: {error_line(exc)}") from None
         except KeyboardInterrupt:  # Ctrl-C: said, and the shell's status for it
@@ -87,7 +90,15 @@ class _Commands(TyperGroup):
             except UnicodeEncodeError:
                 shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
                 raise _fail(EXIT_CONFIG, f"argument {shown!r} is not valid UTF-8") from None
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:
+            raise _usage_error(exc) from None
+
+
+def _usage_error(exc: UsageError) -> BaseException:
+    """Typer's "no arguments: the help" passes through; other mistakes are one line, exit 2."""
+    return exc if isinstance(exc, NoArgsIsHelpError) else _fail(EXIT_CONFIG, usage_line(exc))
 
 
 app = typer.Typer(

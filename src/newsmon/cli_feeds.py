@@ -17,7 +17,7 @@ import typer
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from newsmon.bounds import one_line
+from newsmon.bounds import short_url
 from newsmon.cli import (
     EXIT_CONFIG,
     EXIT_UNHEALTHY,
@@ -104,7 +104,8 @@ def feeds(
         v = verdicts.get(feed.name)
         if feed.name in twins:
             first = twins[feed.name]
-            typer.echo(f"{feed.name:<28} {'same feed as ' + first:<20} {shown_url(feed.url)}")
+            shown = short_url(shown_url(feed.url))
+            typer.echo(f"{feed.name:<28} {'same feed as ' + first:<20} {shown}")
             typer.echo(
                 f"    not fetched ({first} reads it): remove one of them from the configuration"
             )
@@ -119,7 +120,7 @@ def feeds(
             state = f"silent since {_fmt(v.since)[:10]}"
         else:
             state = "ok"
-        typer.echo(f"{feed.name:<28} {state:<20} {shown_url(feed.url)}")
+        typer.echo(f"{feed.name:<28} {state:<20} {short_url(shown_url(feed.url))}")
         if not h or not h.last_checked_at:
             continue
         typer.echo(
@@ -151,7 +152,7 @@ def feeds(
             again = [n for n, first in twins.items() if first == feed.name]
             advice = f", where {', '.join(again)} is configured too: remove one of them"
             advice = advice if again else ": update the configuration"
-            typer.echo(f"    moved permanently to {shown_url(h.url)}{advice}")
+            typer.echo(f"    moved permanently to {short_url(shown_url(h.url))}{advice}")
     removed = sorted(set(health) - {f.name for f in cfg.feeds})
     if removed:
         typer.echo(f"(in the corpus but no longer configured: {', '.join(removed)})")
@@ -210,9 +211,13 @@ def feeds_add(
     from newsmon.cli_rules import url_problem
 
     url = pasted(url)
-    bad = url_problem(url) if url.lower().startswith(("http://", "https://")) else None
+    if not url.lower().startswith(("http://", "https://")):  # was exit 1, as a site down
+        raise _fail(
+            EXIT_CONFIG, f"cannot add {said(url)}: only http:// or https:// URLs are accepted"
+        )
+    bad = url_problem(url)
     if bad:  # `http://[::1` ended in a ValueError traceback from the HTTP client
-        raise _fail(EXIT_CONFIG, f"cannot add {one_line(url, 300)}: {bad}")
+        raise _fail(EXIT_CONFIG, f"cannot add {short_url(shown_url(url))}: {bad}")
     cfg = _config(config)
     path = config_path(config)
     try:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from newsmon.bounds import one_line
+from newsmon.bounds import one_line, short_url
 from newsmon.charset import choose_encoding, decode
 from newsmon.cli import (
     EXIT_BELOW_FLOOR,
@@ -28,6 +28,7 @@ from newsmon.cli import (
     default_note,
 )
 from newsmon.config import ConfigError
+from newsmon.urls import shown_url
 
 RulesOption = Annotated[
     Path | None,
@@ -64,7 +65,7 @@ def classify_page(
 
         problem = url_problem(source)
         if problem:  # `http://[::1` ended in a ValueError traceback from the HTTP client
-            raise _fail(EXIT_CONFIG, f"cannot fetch {one_line(source, 300)}: {problem}")
+            raise _fail(EXIT_CONFIG, f"cannot fetch {short_url(shown_url(source))}: {problem}")
 
         async def fetch_page() -> FetchResult:
             fetcher = Fetcher(fetch_cfg)
@@ -75,7 +76,8 @@ def classify_page(
 
         page = asyncio.run(fetch_page())
         if not page.ok:
-            raise _fail(EXIT_CONFIG, f"cannot fetch {source}: {page.error or page.status}")
+            why = one_line(page.error or "", 200) or f"HTTP {page.status}"
+            raise _fail(EXIT_CONFIG, f"cannot fetch {short_url(shown_url(source))}: {why}")
         extracted = extract_article(page.content, url=page.final_url, http_charset=page.charset)
         title, text, origin = extracted.title, extracted.text, f"text from {extracted.source}"
     else:

@@ -336,8 +336,15 @@ def min_index_days(max_age_hours: float | None) -> float | None:
 
 
 def retention_too_short(days: float | None, max_age_hours: float | None) -> str | None:
-    """Why a retention of `days` could let a copy be announced again (None: it cannot)."""
+    """Why a retention of `days` could let a copy be announced again (None: it cannot).
+    Without an age limit no retention is safe for old copies, but one under the story window
+    (`prune --days 0`) would announce again tomorrow's copy of today's story: refused too."""
     floor = min_index_days(max_age_hours)
+    if floor is None and days is not None and days < WINDOW_DAYS:
+        return (
+            f"must be at least {WINDOW_DAYS:g} days (the 7-day story window and a day of "
+            "slack): otherwise a copy of a recent story would be announced again"
+        )
     if days is None or floor is None or days >= floor:
         return None
     return (

@@ -10,7 +10,7 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from newsmon.bounds import one_line
+from newsmon.bounds import one_line, short_url
 from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, PageOutcome, ReclassifyOutcome
 from newsmon.poll import NextCheck
 from newsmon.urls import shown_url
@@ -447,7 +447,7 @@ class PagesResult:
 
     def cli_lines(self) -> list[str]:
         lines = [
-            f"{p.fate:<15} [{','.join(p.topics) or '-'}] {shown_url(p.url)}"
+            f"{p.fate:<15} [{','.join(p.topics) or '-'}] {short_url(shown_url(p.url))}"
             + (f"  ({p.error})" if p.error else "")
             for p in self.pages
         ]

@@ -56,3 +56,14 @@ def test_classify_command_fetches_a_url(site: SiteServer) -> None:
     result = runner.invoke(app, ["classify", url, "--rules", str(SHIPPED_TOPICS)])
     assert result.exit_code == 0, result.output
     assert "topics: open-source" in result.output and "오픈소스" in result.output
+
+
+def test_classify_a_long_url_that_fails_shows_it_shortened(site: SiteServer) -> None:
+    """`cannot fetch` repeated a 10,000-character URL in full: a screenful in cron mail, for
+    one line. It shows the host and the start of the path, and an ellipsis where it was cut."""
+    url = site.url("/missing.html?q=" + "a" * 10_000)
+    result = runner.invoke(app, ["classify", url, "--rules", str(SHIPPED_TOPICS)])
+    assert result.exit_code == 2, result.output[:500]
+    line = result.stderr
+    assert line.count("\n") == 1 and len(line) < 300, line[:500]
+    assert line.startswith(f"newsmon: cannot fetch {site.base}/missing.html?q=aaa") and "…" in line

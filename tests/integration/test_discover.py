@@ -355,7 +355,7 @@ def test_a_feed_scheme_wraps_only_http_addresses(tmp_path: Path, site, form: str
     path = config_file(tmp_path)
     before = path.read_text(encoding="utf-8")
     result = runner.invoke(app, ["feeds", "add", form, "--config", str(path)])
-    assert result.exit_code == 1 and "only http and https" in result.output, result.output
+    assert result.exit_code == 2 and "http:// or https://" in result.output, result.output
     assert path.read_text(encoding="utf-8") == before and site.paths_requested() == []
 
 

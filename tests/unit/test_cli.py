@@ -163,3 +163,41 @@ def test_every_command_a_health_hint_names_runs_as_written(
         args = shlex.split(command)[1:]
         result = runner.invoke(app, [*args, "--config", str(path)])
         assert result.exit_code != 2, (command, result.output)
+
+
+@pytest.mark.parametrize("days", ["0", "3"])
+def test_prune_without_an_age_limit_refuses_days_under_the_story_window(
+    tmp_path: Path, days: str
+) -> None:
+    """With `alerts.max_age_hours: null`, `newsmon prune --days 0` took every article out of
+    the index, today's too: tomorrow's copy of today's story stood alone and was announced
+    again. Under the 7-day window and a day of slack it is refused, and nothing is pruned."""
+    from newsmon.corpus import Store
+    from tests.support.articles import new_article
+    from tests.support.index_retention import STORY, band_rows
+
+    path = write_config(tmp_path)  # no alert age limit
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        today = store.add_article(new_article("https://a.example/1", STORY, signed=True)).id
+    finally:
+        store.close()
+    refused = runner.invoke(app, ["prune", "--config", str(path), "--days", days])
+    assert refused.exit_code == EXIT_CONFIG, refused.output
+    assert refused.stderr.count("\n") == 1 and "at least 8 days" in refused.stderr
+    kept = runner.invoke(app, ["prune", "--config", str(path), "--days", "8"])
+    assert kept.exit_code == 0 and kept.output.startswith("0 articles"), kept.output
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:
+        assert band_rows(store, today) > 0
+    finally:
+        store.close()
+
+
+def test_config_check_without_an_age_limit_refuses_an_index_days_under_the_window(
+    tmp_path: Path,
+) -> None:
+    """The same rule for `dedup.index_days`: each pass would prune today's stories."""
+    path = write_config(tmp_path, dedup={"index_days": 2})
+    result = runner.invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG and "at least 8 days" in result.output, result.output

@@ -97,3 +97,41 @@ def test_feeds_add_a_malformed_url_is_one_line_and_adds_nothing(tmp_path: Path, 
     assert isinstance(result.exception, SystemExit)
     assert result.output.count("\n") == 1 and url in result.output
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "file:///etc/passwd", "data:text/xml,<rss/>", "ftp://example.org/f"],
+)
+def test_feeds_add_another_scheme_is_a_bad_argument(tmp_path: Path, url: str) -> None:
+    """`newsmon feeds add javascript:alert(1)` exited 1 (`cannot fetch`, "no feed it can
+    read"), as if the site were down, though the argument itself was wrong."""
+    path = write_config(tmp_path)
+    before = path.read_bytes()
+    result = runner.invoke(app, ["feeds", "add", url, "--config", str(path)])
+    assert result.exit_code == EXIT_CONFIG, result.output
+    assert result.stderr.count("\n") == 1 and "http:// or https://" in result.stderr
+    assert result.stdout == "" and path.read_bytes() == before
+
+
+def test_feeds_lists_a_long_feed_url_shortened(tmp_path: Path) -> None:
+    """`newsmon feeds` printed a configured 10,000-character URL in full on the feed's line."""
+    long = "https://news.example.org/feeds/" + "x" * 10_000 + ".xml"
+    path = write_config(tmp_path, feeds=[("long", long)])
+    result = runner.invoke(app, ["feeds", "--config", str(path)])
+    assert result.exit_code == 0, result.output[:500]
+    lines = result.stdout.splitlines()
+    assert lines and all(len(line) < 300 for line in lines), [line[:300] for line in lines]
+    assert "https://news.example.org/feeds/xxx" in lines[0] and "…" in lines[0]
+
+
+def test_backfill_urls_page_lines_show_a_long_url_shortened() -> None:
+    """`newsmon backfill --urls` printed each page's 10,000-character URL in full."""
+    from newsmon.pipeline.pages import PageOutcome
+    from newsmon.report import PagesResult
+
+    url = "https://news.example.org/story?ref=" + "y" * 10_000
+    result = PagesResult(pages=(PageOutcome(url, "failed", error="HTTP 404"),))
+    line = result.cli_lines()[0]
+    assert len(line) < 300 and "https://news.example.org/story?ref=yyy" in line, line[:300]
+    assert "…" in line and line.endswith("(HTTP 404)")
