@@ -4,7 +4,10 @@ columns, in cron mail and journald, and named only the bound crossed."""
 
 from __future__ import annotations
 
-from typer._click.exceptions import NoArgsIsHelpError, UsageError  # the click typer vendors
+try:  # a recent typer (0.29 here) vendors click and raises its own copy's exceptions
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # an older typer raises click's
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[assignment]
 
 from newsmon.bounds import one_line
 
