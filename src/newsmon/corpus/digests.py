@@ -257,9 +257,9 @@ class Digests:
                 (DigestRow.status == AlertStatus.SENDING) & (DigestRow.lease_until < now),
             ),
         ]
-        if channel is not None:
-            where.append(DigestRow.channel == channel)
         with self._db.session() as s:
+            if channel is not None:  # under any spelling: one begun before a rename is its own
+                where.append(DigestRow.channel.in_(spellings(s, channel).every))
             rows = s.execute(
                 select(
                     DigestRow.channel,
