@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 import newsmon.clock
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import DigestRow
+from newsmon.health import ProblemKind
+from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
 from newsmon.slack import make_sender
@@ -125,5 +127,30 @@ def test_a_monitoring_pass_behind_finishes_a_digest_whose_lease_is_over(
         finished = finish_digests(ctx, sender)
         assert finished.posted == 1 and finished.unfinished == 0, finished.lines()
         assert _row(ctx).status is AlertStatus.SENT
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("skew", [SKEW + timedelta(minutes=1), -SKEW], ids=["ahead", "behind"])
+def test_health_on_a_skewed_host_judges_a_digest_s_lease_in_the_database_s_clock(
+    tmp_path: Path, pg_url: str, fake: FakeSlack, skew: timedelta
+) -> None:
+    """A monitoring pass finishing a digest holds it for 10 minutes (no digest run to say so).
+    Health on a host 11 minutes ahead reported it as not finished while it was being posted
+    (an operations notice for nothing); on a host 10 minutes behind it did not report a dead
+    worker's digest for 10 minutes more."""
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        announce_alerts(ctx.store, {"#a": 1})
+        digests = ctx.store.digests
+        held = ctx.store.new_claim(timedelta(minutes=10))
+        digests.begin_digest(held, "#a", *PERIOD, digests.digest_stories("#a", *PERIOD))
+        if skew < timedelta(0):  # its worker died; the lease ended a minute ago
+            with ctx.store.session() as s:
+                over = digests.now() - timedelta(minutes=1)
+                s.execute(update(DigestRow).values(lease_until=over))
+        report = health_report(ctx.store, ctx.config, datetime.now(UTC) + skew)
+        reported = [p for p in report.problems if p.kind is ProblemKind.DIGEST_UNFINISHED]
+        assert len(reported) == (0 if skew > timedelta(0) else 1), reported
     finally:
         ctx.close()
