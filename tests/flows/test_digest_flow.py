@@ -171,7 +171,8 @@ def test_a_digest_host_whose_clock_runs_ahead_ends_its_period_by_the_database_s_
                 return datetime.now(UTC) + timedelta(hours=1)
 
             for module in (flows.digest, newsmon.pipeline.digests):
-                monkeypatch.setattr(module, "utcnow", ahead)
+                if hasattr(module, "utcnow"):  # digests read the database's clock only
+                    monkeypatch.setattr(module, "utcnow", ahead)
             digest(since_hours=24, config_path=str(config))
             monkeypatch.undo()
             # delivered after the digest, stamped by the database: in the next digest

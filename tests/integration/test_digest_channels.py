@@ -168,3 +168,50 @@ def test_a_digest_left_unfinished_before_its_channel_was_renamed_is_finished_the
         assert "2 stories" in post["text"]
     finally:
         ctx.close()
+
+
+def test_a_digest_for_the_new_name_of_a_renamed_channel_finishes_the_old_name_s_digest(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """`newsmon digest --channel #ai-research` after `#ai-news` was renamed so (Slack's ID
+    unchanged) looked for unfinished digests under the new name only: the one left under the
+    old name was neither finished nor reported as left, and that period was skipped as "begun
+    and left unfinished by another call", the command succeeding."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#ai-news": 2})
+        assert deliver(ctx).sent == 2
+        with ctx.store.session() as s:  # posted yesterday
+            s.execute(
+                update(AlertRow)
+                .where(AlertRow.article_id.in_(ids))
+                .values(sent_at=NOW - timedelta(hours=3))
+            )
+        yesterday = (NOW - timedelta(hours=26), NOW - timedelta(hours=2))
+        slack_id = fake.channel_id("#ai-news")
+        fake.channel_script["#ai-news"] = [
+            Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
+        ]
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        assert run_digest(ctx, sender, *yesterday).left == ["#ai-news"]
+        fake.channels["ai-research"] = fake.channels.pop("ai-news")  # renamed in Slack
+        fake.unknown_channels.add("#ai-news")
+        ctx.close()  # and in the configuration, where alerts go under the new name since
+        ctx = context(config_path(tmp_path, db_url, default_channel="#ai-research"), fake)
+        queue_alerts(ctx.store, {"#ai-research": 1}, prefix="after")
+        assert deliver(ctx).sent == 1
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        again = run_digest(ctx, sender, *yesterday, channel="#ai-research")
+        assert again.posted == 1 and again.unfinished == 0, again.lines()
+        [post] = _digest_posts(fake)
+        assert post["channel_id"] == slack_id and "2 stories" in post["text"]
+        today = run_digest(
+            ctx, sender, yesterday[1], NOW + timedelta(hours=1), channel="#ai-research"
+        )
+        assert today.posted == 1 and today.unfinished == 0, today.lines()
+        assert [p["text"].split(": ")[1].split(",")[0] for p in _digest_posts(fake)] == [
+            "2 stories",
+            "1 story",
+        ]
+    finally:
+        ctx.close()

@@ -20,8 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from newsmon.clock import utcnow
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, shared_now
 from newsmon.corpus.outbox import same_channel
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
@@ -249,7 +248,8 @@ class Digests:
         self, now: datetime, after: datetime | None = None, channel: str | None = None
     ) -> list[UnfinishedDigest]:
         """Digests (of periods ending after `after`, when given) that were begun and not
-        finished (given back, or held by a delivery whose lease is over), oldest period first."""
+        finished (given back, or held by a delivery whose lease is over at `now`: the
+        database's clock, `now()`, which leases are written in), oldest period first."""
         where = [
             DigestRow.period_end > after if after is not None else true(),
             or_(
@@ -257,9 +257,9 @@ class Digests:
                 (DigestRow.status == AlertStatus.SENDING) & (DigestRow.lease_until < now),
             ),
         ]
-        if channel is not None:
-            where.append(DigestRow.channel == channel)
         with self._db.session() as s:
+            if channel is not None:  # under any spelling: one begun before a rename is its own
+                where.append(DigestRow.channel.in_(spellings(s, channel).every))
             rows = s.execute(
                 select(
                     DigestRow.channel,
@@ -272,17 +272,20 @@ class Digests:
             ).all()
         return [UnfinishedDigest(c, since, until, error) for c, since, until, error in rows]
 
-    def part_started(self, claim: Claim, digest_id: int, at: datetime) -> bool:
+    def part_started(self, claim: Claim, digest_id: int) -> datetime:
         """Record that a part's post begins (its outcome unknown until `digest_progress`), so a
-        crash leaves a digest that is looked up before that part is posted again."""
+        crash leaves a digest that is looked up before that part is posted again; return when,
+        in the database's clock (`shared_now`): a lookup from a host's clock minutes ahead
+        missed the part it had posted, and posted it again."""
         with self._db.session() as s:
-            res = s.execute(
+            at = shared_now(s)
+            s.execute(
                 update(DigestRow)
                 .where(DigestRow.id == digest_id, DigestRow.claimed_by == claim.token)
                 .values(post_started_at=at)
                 .execution_options(synchronize_session=False)
             )
-            return bool(getattr(res, "rowcount", 0))
+            return at
 
     def digest_progress(
         self,
@@ -304,11 +307,12 @@ class Digests:
         if done:
             values |= {
                 "status": AlertStatus.SENT,
-                "sent_at": utcnow(),
                 "claimed_by": None,
                 "lease_until": None,
             }
         with self._db.session() as s:
+            if done:  # in the clock every worker shares, as the alerts it lists
+                values["sent_at"] = shared_now(s)
             res = s.execute(
                 update(DigestRow)
                 .where(DigestRow.id == digest_id, DigestRow.claimed_by == claim.token)

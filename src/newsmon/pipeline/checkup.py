@@ -51,7 +51,9 @@ def _unfinished_digests(store: Store, now: datetime) -> list[UnfinishedDigest]:
     running = store.runs.recent_runs("digest", limit=1, statuses=[RunStatus.RUNNING])
     if running and now - running[0].started_at < RUNNING_WITHIN:
         return []
-    return store.digests.unfinished_digests(now)
+    # a lease is over in the database's clock, which it was written in, not this host's: a
+    # host minutes ahead reported a digest being posted right now, one behind a dead worker's late
+    return store.digests.unfinished_digests(store.digests.now())
 
 
 def _ops_refused(store: Store, config: Config) -> ChannelBlock | None:

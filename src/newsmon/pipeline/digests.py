@@ -11,7 +11,6 @@ from enum import Enum
 from typing import Any
 
 from newsmon.alerts import Message, plural
-from newsmon.clock import utcnow
 from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
 from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start, window
@@ -193,8 +192,7 @@ class _Digests:
                     raise _Left(
                         f"Slack answered too slowly for the claim after {n} part(s)", unknown
                     )
-                started = utcnow()
-                digests.part_started(claim, turn.id, started)
+                started = digests.part_started(claim, turn.id)  # the database's clock
                 try:
                     ts = self._post(claim, message)
                     self.result.posted += 1
@@ -229,8 +227,8 @@ class _Digests:
         except SlackFailure as failure:
             if failure.kind is Kind.CREDENTIAL:
                 raise
-            post_from = self.cfg.unchecked_from(unknown)
-            if post_from is None or utcnow() < post_from:
+            post_from = self.cfg.unchecked_from(unknown)  # `unknown`: the database's clock
+            if post_from is None or self.ctx.store.digests.now() < post_from:
                 when = f"from {post_from:%Y-%m-%d %H:%M} UTC" if post_from else "never"
                 raise _Left(
                     f"held: could not check for an earlier post ({failure}); posted unchecked "
@@ -310,7 +308,8 @@ def run_digest(
         return result
     poster = _Digests(ctx, sender, clock or RealClock(), result)
     try:
-        for d in digests.unfinished_digests(utcnow(), until - RESUME_WITHIN, channel):
+        # leases end in the database's clock: a host behind it took a dead worker's for live
+        for d in digests.unfinished_digests(digests.now(), until - RESUME_WITHIN, channel):
             poster.post(d.channel, d.since, d.until, _key(d.channel, d.since, d.until, until))
         for name in channels:
             if name in result.channels:  # its digest of this period, just finished
@@ -333,7 +332,7 @@ def finish_digests(ctx: Context, sender: Sender, *, clock: Clock | None = None) 
     what each monitoring pass does, so a digest its run could not finish (an outage longer
     than its retries, an hour's Retry-After, a worker lost) goes out within a pass or two, not
     with the next day's. Only recorded periods, which had ended, each once (its claim)."""
-    now = utcnow()
+    now = ctx.store.digests.now()  # leases end in the database's clock, not this host's
     result = DigestResult(now - RESUME_WITHIN, now, off=not ctx.config.alerts.enabled)
     if result.off:  # kept, as queued alerts are, for when alerts are on again
         return result
@@ -349,10 +348,10 @@ def finish_digests(ctx: Context, sender: Sender, *, clock: Clock | None = None) 
 def digests_to_finish(ctx: Context) -> bool:
     """Whether `finish_digests` has anything to do: a monitoring pass starts no task (and asks
     for no credential) for digests when none was left unfinished, or while alerts are off."""
-    now = utcnow()
-    return ctx.config.alerts.enabled and bool(
-        ctx.store.digests.unfinished_digests(now, now - RESUME_WITHIN)
-    )
+    if not ctx.config.alerts.enabled:
+        return False
+    now = ctx.store.digests.now()  # leases end in the database's clock, not this host's
+    return bool(ctx.store.digests.unfinished_digests(now, now - RESUME_WITHIN))
 
 
 def retry_left(
@@ -379,7 +378,7 @@ def retry_left(
             return
         left = {
             key: d
-            for d in digests.unfinished_digests(utcnow(), result.until - RESUME_WITHIN)
+            for d in digests.unfinished_digests(digests.now(), result.until - RESUME_WITHIN)
             if (key := _key(d.channel, d.since, d.until, result.until)) in result.left
         }
         if not left:  # none is given back any more: nothing to wait for
