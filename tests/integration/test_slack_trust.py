@@ -128,3 +128,26 @@ def test_delivery_stops_at_once_and_keeps_the_alert(
         assert deliver(ctx).sent == 1 and good_tls.metadata_ids() == [str(alert)]
     finally:
         ctx.close()
+
+
+def test_slack_check_names_an_untrusted_certificate_and_exits_2(
+    tmp_path: Path, bad_tls: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsmon slack check` said "Slack refused the token" (exit 4) for a certificate: an
+    operator rotated a good token. It is its own outcome now, with delivery's hint, exit 2."""
+    from typer.testing import CliRunner
+
+    from newsmon.cli import app
+    from newsmon.slack.check import Access, Outcome, check
+    from tests.support.configs import write_config
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", bad_tls.token)
+    monkeypatch.setenv("NEWSMON_SLACK_API_URL", bad_tls.api_url)
+    config = write_config(tmp_path, channels={"policy": "#ai-policy"})
+    result = CliRunner().invoke(app, ["slack", "check", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "refused the token" not in result.output
+    assert "certificate" in result.output and "SSL_CERT_FILE" in result.output
+    assert bad_tls.token not in result.output and not bad_tls.posts
+    report = check(bad_tls.token, {"#a": ("alerts",)}, base_url=bad_tls.api_url, timeout=3)
+    assert report.access is Access.UNTRUSTED and report.outcome is Outcome.UNTRUSTED
