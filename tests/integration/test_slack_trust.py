@@ -151,3 +151,40 @@ def test_slack_check_names_an_untrusted_certificate_and_exits_2(
     assert bad_tls.token not in result.output and not bad_tls.posts
     report = check(bad_tls.token, {"#a": ("alerts",)}, base_url=bad_tls.api_url, timeout=3)
     assert report.access is Access.UNTRUSTED and report.outcome is Outcome.UNTRUSTED
+
+
+def test_a_notice_refused_for_its_certificate_shows_in_health(
+    tmp_path: Path, bad_tls: FakeSlack, good_tls: FakeSlack
+) -> None:
+    """With no alert owed, only the operations channel's notice meets the certificate: the
+    pass completed, one warning in a log nobody reads, and `newsmon health` said nothing of
+    the problems going unannounced. It reports them now, with delivery's hint, one try a pass;
+    the notice goes out once the certificate is trusted, and the report clears."""
+    from newsmon.clock import utcnow
+    from newsmon.health import ProblemKind
+    from newsmon.pipeline.checkup import health_report
+    from newsmon.pipeline.notices import announce_health
+    from tests.integration.test_ops_notices import health
+
+    def refused() -> list[str]:
+        report = health_report(ctx.store, ctx.config, utcnow())
+        return [p.message for p in report.problems if p.kind is ProblemKind.OPS_CHANNEL_REFUSED]
+
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops")
+    ctx = context(config, bad_tls)
+    try:
+        for _ in range(2):
+            down = announce_health(ctx, health(["wire"]))
+            assert down.posted == 0 and down.error and "certificate" in down.error
+            assert down.blocked and "`newsmon health` reports it" in down.line()
+        [said] = refused()
+        assert "certificate" in said and "SSL_CERT_FILE" in said
+        assert ctx.store.notices.state().waiting == 1
+        ctx.secrets = type(ctx.secrets)(
+            slack_bot_token=good_tls.token, slack_api_url=good_tls.api_url
+        )
+        back = announce_health(ctx, health(["wire"]))
+        assert back.posted == 1 and back.blocked is None and refused() == []
+        assert good_tls.metadata_ids("newsmon_notice") == ["1"]
+    finally:
+        ctx.close()

@@ -10,7 +10,8 @@ posting with one line for the log; what was not posted goes out with a later pas
 `MAX_POSTS` notices are posted a pass, paced like alerts.
 
 A channel Slack refuses for a reason that does not heal by itself (`not_in_channel`,
-`channel_not_found`, `is_archived`: `Kind.CHANNEL`) is blocked as an alert channel is
+`channel_not_found`, `is_archived`: `Kind.CHANNEL`), or refuses the token or is not trusted
+(`Kind.CREDENTIAL`: a pass with no alert owed meets it only here), is blocked as an alert channel is
 (`Outbox.set_channel_state`), which `newsmon health` reports (`ops_channel_refused`): a
 warning in the log of a pass nobody reads was all it left. Its notices stay pending, one is
 tried a pass, and the first that goes through (or that Slack refuses for the message itself)
@@ -29,6 +30,10 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
+# Failures that do not heal by themselves: the channel, or the token or TLS certificate
+# (`Cause.UNTRUSTED`). With no alert owed, a notice is the pass's only post: its credential
+# failure was one warning line, and `newsmon health` reported nothing.
+_LASTING = frozenset({Kind.CHANNEL, Kind.CREDENTIAL})
 MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) drains over passes
 
 
@@ -186,7 +191,7 @@ def post_notices(
                 continue
             unknown = job.unknown_since or (claim.started if failure.maybe_posted else None)
             notices.notice_failed(claim, job.id, str(failure), unknown)
-            if failure.kind is Kind.CHANNEL and outcome.blocked != str(failure):
+            if failure.kind in _LASTING and outcome.blocked != str(failure):
                 ctx.store.outbox.set_channel_state(channel, blocked=str(failure))
                 outcome.blocked = str(failure)
             outcome.error = f"notice #{job.id} not posted to {channel} ({failure}): next pass"
