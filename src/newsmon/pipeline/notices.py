@@ -11,11 +11,11 @@ posting with one line for the log; what was not posted goes out with a later pas
 
 A channel Slack refuses for a reason that does not heal by itself (`not_in_channel`,
 `channel_not_found`, `is_archived`: `Kind.CHANNEL`), or refuses the token or is not trusted
-(`Kind.CREDENTIAL`, for a post or the lookup of a lost one: a pass with no alert owed meets it
-only here), is blocked as an alert channel is (`Outbox.set_channel_state`), which `newsmon
-health` reports (`ops_channel_refused`): a warning in the log of a pass nobody reads was all it left. Its notices stay pending, one is
-tried a pass, and the first that goes through (or that Slack refuses for the message itself)
-unblocks the channel; the rest follow, oldest first, `MAX_POSTS` a pass.
+(`Kind.CREDENTIAL`, for a post or the lookup of a lost one: a pass with no alert owed meets it only
+here), is blocked as an alert channel is (`Outbox.set_channel_state`), which `newsmon health`
+reports (`ops_channel_refused`): a warning in the log of a pass nobody reads was all it left. Its
+notices stay pending, one is tried a pass, and the first that goes through (or that Slack refuses
+for the message itself) unblocks the channel; the rest follow, oldest first, `MAX_POSTS` a pass.
 """
 
 from __future__ import annotations
