@@ -360,8 +360,9 @@ def slack_check(
     the configuration posts to (topics' alerts and digests, `slack.ops_channel`): found, not
     archived, the bot a member. Posts nothing. Warns of a channel whose history the token
     cannot read (a lost post cannot be looked up there). Exits 0 when all can be posted to, 1
-    when one cannot (or cannot be checked for want of a read scope), 4 when the token is
-    refused or not set, 5 when Slack does not answer within `--timeout`."""
+    when one cannot (or cannot be checked for want of a read scope), 2 when Slack's TLS
+    certificate is not accepted (SSL_CERT_FILE), 4 when the token is refused or not set, 5
+    when Slack does not answer within `--timeout`."""
     from newsmon.slack.check import Outcome, channel_uses, check
 
     cfg = _config(config)
@@ -391,6 +392,7 @@ def slack_check(
         Outcome.ALL_POSTABLE: 0,
         Outcome.CHANNELS_REFUSED: EXIT_UNHEALTHY,
         Outcome.TOKEN_REFUSED: EXIT_CREDENTIALS,
+        Outcome.UNTRUSTED: EXIT_CONFIG,  # a configuration problem, not the token's
         Outcome.UNREACHABLE: EXIT_PASS_FAILED,
     }[report.outcome]
     if code:

@@ -362,8 +362,9 @@ def assess(
                 ProblemKind.OPS_CHANNEL_REFUSED,
                 f"{ops_refused.channel}: Slack refuses health notices there for "
                 f"{_age(now - ops_refused.since)} ({ops_refused.reason}): problems are not "
-                "announced; invite the bot to the channel or fix `slack.ops_channel` — the "
-                "notices held are posted once one goes through",
+                "announced; invite the bot to the channel or fix `slack.ops_channel` (or, as "
+                "Slack said, the token or SSL_CERT_FILE) — the notices held are posted once "
+                "one goes through",
                 ops_refused.channel,
             )
         )

@@ -58,7 +58,9 @@ HINTS: dict[ProblemKind, str] = {
         "the next monitoring pass finishes it once Slack takes it; `newsmon health` says why "
         "it stopped"
     ),
-    ProblemKind.OPS_CHANNEL_REFUSED: "invite the bot to the channel, or fix `slack.ops_channel`",
+    ProblemKind.OPS_CHANNEL_REFUSED: (
+        "invite the bot to the channel, or fix `slack.ops_channel`, the token or SSL_CERT_FILE"
+    ),
     ProblemKind.ALERTS_OFF: (
         "set `alerts.enabled: true` once the incident is over: the next pass posts what is "
         "pending; the backfill named above sends the stories held back meanwhile"

@@ -473,3 +473,30 @@ def test_a_worker_whose_clock_runs_ahead_takes_over_no_claim_another_still_holds
         finally:
             holder.close()
             ahead.close()
+
+
+def test_a_channel_rate_limited_past_its_tries_waits_for_the_next_pass_whole(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """A proxy answering 429 without Retry-After: one message is tried 3 times, 1 s apart,
+    then the channel waits for the next pass. It waited only for the batch: every further
+    batch of that channel's alerts (10 a batch) was tried 3 times more, seconds each, within
+    the same pass. Nothing is posted twice or lost: every alert stays queued, no attempt
+    counted, and another channel is not held back."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#busy": 11, "#calm": 1})
+        throttled = Scripted(429, "<html>Too Many Requests</html>", content_type="text/html")
+        fake.channel_script["#busy"] = [throttled] * 6
+        outcome = deliver(ctx)
+        tries = [a for a in fake.attempts if a.get("channel") == "#busy"]
+        assert len(tries) == 3, len(tries)
+        assert outcome.sent == 1 and [p["channel"] for p in fake.posts] == ["#calm"]
+        busy = ctx.store.list_alerts(channel="#busy")
+        assert len(busy) == 11
+        assert all(a.status is AlertStatus.PENDING and a.attempts == 0 for a in busy)
+        fake.channel_script.clear()
+        assert deliver(ctx).sent == 11 and len(fake.top_level("#busy")) == 11
+    finally:
+        ctx.close()

@@ -68,6 +68,17 @@ def bad_tls(request: pytest.FixtureRequest, ca: trustme.CA, trusting: Path) -> I
 
 
 @pytest.fixture
+def proxy_tls(trusting: Path) -> Iterator[FakeSlack]:
+    """One case of `bad_tls` (an intercepting proxy's own authority), where the case does not
+    matter: the suite's time."""
+    server = _serve(trustme.CA().issue_cert("127.0.0.1"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def good_tls(ca: trustme.CA, trusting: Path) -> Iterator[FakeSlack]:
     server = _serve(ca.issue_cert("127.0.0.1"))
     try:
@@ -126,5 +137,104 @@ def test_delivery_stops_at_once_and_keeps_the_alert(
             slack_bot_token=good_tls.token, slack_api_url=good_tls.api_url
         )
         assert deliver(ctx).sent == 1 and good_tls.metadata_ids() == [str(alert)]
+    finally:
+        ctx.close()
+
+
+def test_slack_check_names_an_untrusted_certificate_and_exits_2(
+    tmp_path: Path, proxy_tls: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsmon slack check` said "Slack refused the token" (exit 4) for a certificate: an
+    operator rotated a good token. It is its own outcome now, with delivery's hint, exit 2."""
+    from typer.testing import CliRunner
+
+    from newsmon.cli import app
+    from newsmon.slack.check import Access, Outcome, check
+    from tests.support.configs import write_config
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", proxy_tls.token)
+    monkeypatch.setenv("NEWSMON_SLACK_API_URL", proxy_tls.api_url)
+    config = write_config(tmp_path, channels={"policy": "#ai-policy"})
+    result = CliRunner().invoke(app, ["slack", "check", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "refused the token" not in result.output
+    assert "certificate" in result.output and "SSL_CERT_FILE" in result.output
+    assert proxy_tls.token not in result.output and not proxy_tls.posts
+    report = check(proxy_tls.token, {"#a": ("alerts",)}, base_url=proxy_tls.api_url, timeout=3)
+    assert report.access is Access.UNTRUSTED and report.outcome is Outcome.UNTRUSTED
+
+
+def test_a_notice_refused_for_its_certificate_shows_in_health(
+    tmp_path: Path, proxy_tls: FakeSlack, good_tls: FakeSlack
+) -> None:
+    """With no alert owed, only the operations channel's notice meets the certificate: the
+    pass completed, one warning in a log nobody reads, and `newsmon health` said nothing of
+    the problems going unannounced. It reports them now, with delivery's hint, one try a pass;
+    the notice goes out once the certificate is trusted, and the report clears."""
+    from newsmon.clock import utcnow
+    from newsmon.health import ProblemKind
+    from newsmon.pipeline.checkup import health_report
+    from newsmon.pipeline.notices import announce_health
+    from tests.integration.test_ops_notices import health
+
+    def refused() -> list[str]:
+        report = health_report(ctx.store, ctx.config, utcnow())
+        return [p.message for p in report.problems if p.kind is ProblemKind.OPS_CHANNEL_REFUSED]
+
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops")
+    ctx = context(config, proxy_tls)
+    try:
+        for _ in range(2):
+            down = announce_health(ctx, health(["wire"]))
+            assert down.posted == 0 and down.error and "certificate" in down.error
+            assert down.blocked and "`newsmon health` reports it" in down.line()
+        [said] = refused()
+        assert "certificate" in said and "SSL_CERT_FILE" in said
+        assert ctx.store.notices.state().waiting == 1
+        ctx.secrets = type(ctx.secrets)(
+            slack_bot_token=good_tls.token, slack_api_url=good_tls.api_url
+        )
+        back = announce_health(ctx, health(["wire"]))
+        assert back.posted == 1 and back.blocked is None and refused() == []
+        assert good_tls.metadata_ids("newsmon_notice") == ["1"]
+    finally:
+        ctx.close()
+
+
+def test_a_notice_lookup_refused_for_its_certificate_shows_in_health(
+    tmp_path: Path, proxy_tls: FakeSlack, good_tls: FakeSlack
+) -> None:
+    """A notice whose first post may have gone out (`internal_error`) is looked up before it
+    is posted again; that lookup meeting the certificate left it "for the next pass", pass
+    after pass, and `newsmon health` said nothing. It is reported as the post's failure is."""
+    from newsmon.clock import utcnow
+    from newsmon.health import ProblemKind
+    from newsmon.pipeline.checkup import health_report
+    from newsmon.pipeline.notices import announce_health
+    from tests.integration.test_ops_notices import health
+    from tests.support.fake_slack import INTERNAL_ERROR
+
+    def refused() -> list[str]:
+        report = health_report(ctx.store, ctx.config, utcnow())
+        return [p.message for p in report.problems if p.kind is ProblemKind.OPS_CHANNEL_REFUSED]
+
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops")
+    ctx = context(config, good_tls)
+    try:
+        good_tls.channel_id("#ops")
+        good_tls.script.append(INTERNAL_ERROR)
+        assert announce_health(ctx, health(["wire"])).posted == 0
+        good = ctx.secrets
+        ctx.secrets = type(ctx.secrets)(
+            slack_bot_token=proxy_tls.token, slack_api_url=proxy_tls.api_url
+        )
+        down = announce_health(ctx, health(["wire"]))
+        assert down.error and "certificate" in down.error and down.blocked
+        [said] = refused()
+        assert "SSL_CERT_FILE" in said
+        ctx.secrets = good
+        back = announce_health(ctx, health(["wire"]))
+        assert back.posted == 1 and refused() == []
+        assert good_tls.metadata_ids("newsmon_notice") == ["1"]
     finally:
         ctx.close()

@@ -396,7 +396,12 @@ class Delivery:
             self.pacer.hold(item.channel, self.clock.monotonic() + (failure.retry_after or 1.0))
             if item.rate_limited < RATE_LIMITS_PER_ITEM:
                 return _AGAIN
-            self.outcome.errors.append(f"{item.channel}: {failure}")
+            # the whole channel waits for the next pass: its later batches were tried again
+            self.waiting.add(item.channel)
+            self.outcome.errors.append(
+                f"{item.channel}: {failure}; {RATE_LIMITS_PER_ITEM} times in a row: its "
+                "messages wait for the next pass"
+            )
             self._give_back([item])
             return _CHANNEL_DONE
         if kind is Kind.CREDENTIAL:

@@ -10,11 +10,12 @@ posting with one line for the log; what was not posted goes out with a later pas
 `MAX_POSTS` notices are posted a pass, paced like alerts.
 
 A channel Slack refuses for a reason that does not heal by itself (`not_in_channel`,
-`channel_not_found`, `is_archived`: `Kind.CHANNEL`) is blocked as an alert channel is
-(`Outbox.set_channel_state`), which `newsmon health` reports (`ops_channel_refused`): a
-warning in the log of a pass nobody reads was all it left. Its notices stay pending, one is
-tried a pass, and the first that goes through (or that Slack refuses for the message itself)
-unblocks the channel; the rest follow, oldest first, `MAX_POSTS` a pass.
+`channel_not_found`, `is_archived`: `Kind.CHANNEL`), or refuses the token or is not trusted
+(`Kind.CREDENTIAL`, for a post or the lookup of a lost one: a pass with no alert owed meets it only
+here), is blocked as an alert channel is (`Outbox.set_channel_state`), which `newsmon health`
+reports (`ops_channel_refused`): a warning in the log of a pass nobody reads was all it left. Its
+notices stay pending, one is tried a pass, and the first that goes through (or that Slack refuses
+for the message itself) unblocks the channel; the rest follow, oldest first, `MAX_POSTS` a pass.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
+# Failures that do not heal by themselves: the channel, or the token or TLS certificate
+# (`Cause.UNTRUSTED`). With no alert owed, a notice is the pass's only post: its credential
+# failure was one warning line, and `newsmon health` reported nothing.
+_LASTING = frozenset({Kind.CHANNEL, Kind.CREDENTIAL})
 MAX_POSTS = 6  # notices posted in one pass: a backlog (after a Slack outage) drains over passes
 
 
@@ -155,12 +160,15 @@ def post_notices(
                 # as for alerts: held until `slack.unchecked_post_after_minutes` after the
                 # unsure attempt, then posted unchecked (a notice shown twice beats none)
                 post_from = cfg.unchecked_from(job.unknown_since)
-                if post_from is None or utcnow() < post_from:
+                lasting = failure.kind is Kind.CREDENTIAL  # a post would meet it too
+                if lasting or post_from is None or utcnow() < post_from:
                     notices.release_notice(claim, job.id, job.unknown_since)
                     outcome.error = (
                         f"notice #{job.id} may have been posted and could not be looked up "
                         f"({failure}): left for the next pass"
                     )
+                    if lasting:
+                        _block(ctx, channel, outcome, str(failure))
                     return
                 outcome.unchecked += 1
                 ts = None
@@ -186,9 +194,8 @@ def post_notices(
                 continue
             unknown = job.unknown_since or (claim.started if failure.maybe_posted else None)
             notices.notice_failed(claim, job.id, str(failure), unknown)
-            if failure.kind is Kind.CHANNEL and outcome.blocked != str(failure):
-                ctx.store.outbox.set_channel_state(channel, blocked=str(failure))
-                outcome.blocked = str(failure)
+            if failure.kind in _LASTING:
+                _block(ctx, channel, outcome, str(failure))
             outcome.error = f"notice #{job.id} not posted to {channel} ({failure}): next pass"
             return
         _unblock(ctx, channel, outcome, posted.channel_id)
@@ -199,6 +206,13 @@ def post_notices(
                 f"notice #{job.id} posted after its claim expired; its next owner finds it"
             )
             return
+
+
+def _block(ctx: Context, channel: str, outcome: NoticeOutcome, reason: str) -> None:
+    """Slack refuses the channel, the token or its certificate: `newsmon health` reports it."""
+    if outcome.blocked != reason:
+        ctx.store.outbox.set_channel_state(channel, blocked=reason)
+        outcome.blocked = reason
 
 
 def _unblock(ctx: Context, channel: str, outcome: NoticeOutcome, slack_id: str | None) -> None:

@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from newsmon.alerts import route
 from newsmon.channels import is_channel_id
 from newsmon.config import SlackConfig
-from newsmon.slack.errors import Kind, SlackFailure
+from newsmon.slack.errors import Cause, Kind, SlackFailure
 from newsmon.slack.failures import api_failure, network_failure, redacted
 from newsmon.slack.senders import web_client
 from newsmon.slack.transport import BoundedWebClient
@@ -79,6 +79,7 @@ class Access(StrEnum):
 
     OK = "ok"
     REFUSED = "refused"  # invalid_auth, token_revoked, a malformed token or URL
+    UNTRUSTED = "untrusted"  # Slack's (or a proxy's) TLS certificate is not accepted
     UNREACHABLE = "unreachable"  # no connection, 5xx, an answer not Slack's, rate limited
 
 
@@ -88,6 +89,7 @@ class Outcome(StrEnum):
     ALL_POSTABLE = "all_postable"
     CHANNELS_REFUSED = "channels_refused"  # some channel cannot be posted to, or checked
     TOKEN_REFUSED = "token_refused"
+    UNTRUSTED = "untrusted"  # the certificate, not the token: SSL_CERT_FILE, a proxy
     UNREACHABLE = "unreachable"  # Slack could not answer (the token, or some channel)
 
 
@@ -166,6 +168,8 @@ class Report:
     def lines(self) -> list[str]:
         if self.access is Access.REFUSED:
             return [f"Slack refused the token: {self.reason}"]
+        if self.access is Access.UNTRUSTED:  # the token was never sent: it may be good
+            return [f"the token was not checked: {self.reason}"]
         if self.access is Access.UNREACHABLE:
             return [f"Slack did not answer about the token, try again later: {self.reason}"]
         out = self.identity.lines() if self.identity else []
@@ -255,6 +259,8 @@ def outcome(access: Access, verdicts: Iterable[Verdict]) -> Outcome:
     posted to (or checked) before one Slack did not answer for."""
     if access is Access.REFUSED:
         return Outcome.TOKEN_REFUSED
+    if access is Access.UNTRUSTED:
+        return Outcome.UNTRUSTED
     if access is Access.UNREACHABLE:
         return Outcome.UNREACHABLE
     seen = set(verdicts)
@@ -368,7 +374,7 @@ def check(
     try:
         me = read("auth.test", client.auth_test)
     except _Refused as exc:
-        access = Access.REFUSED if exc.failure.kind is Kind.CREDENTIAL else Access.UNREACHABLE
+        access = _access(exc.failure)
         return Report(access, str(exc.failure), limit=deadline)
     except _TimedOut:
         reason = f"no answer to auth.test within the check's time limit ({deadline:g} s)"
@@ -388,6 +394,14 @@ def check(
         warning = caveat(facts[channel], identity.scopes)
         report.channels.append(ChannelCheck(channel, used, verdict, reason, warning))
     return report
+
+
+def _access(failure: SlackFailure) -> Access:
+    """What a failed `auth.test` says of the token: a certificate not accepted says nothing
+    (the token was never sent), and was read as "Slack refused the token"."""
+    if failure.cause is Cause.UNTRUSTED:
+        return Access.UNTRUSTED
+    return Access.REFUSED if failure.kind is Kind.CREDENTIAL else Access.UNREACHABLE
 
 
 def _by_id(read: _Reader, channel: str) -> Facts:
