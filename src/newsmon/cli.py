@@ -4,7 +4,8 @@ Exit status (README "Command line" is the reference, tied to this code by its te
 the pass completed (even with some feeds failing); 1 when `eval` finds a figure under its floor,
 `health` a problem, `feeds` a feed failing for too long, `feeds add` no feed it can read (or one
 configured already), `alerts retry` a named id that re-queued nothing, `slack check` a channel
-it cannot post to or check; 2 for a bad configuration or argument; 3 for an unusable database;
+it cannot post to or check; 2 for a bad configuration or argument (`slack check`: Slack's TLS
+certificate not accepted, `SSL_CERT_FILE`); 3 for an unusable database;
 4 when Slack rejects the credentials; 5 when the pass ran but failed (every feed failed,
 delivery blocked for several passes; every page of a `backfill --urls` tried failed), `digest`
 left a digest for later or sent one without a part, `slack check` got no answer in time; 6 when
