@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -171,8 +171,8 @@ class FlowProgress:
     on_cancellation=[record_lost_process],
 )
 def backfill(
-    since: date,
-    until: date | None = None,
+    since: datetime | date,
+    until: datetime | date | None = None,
     alerts: bool = False,
     config_path: str | None = None,
     dry_run: bool = False,
@@ -180,7 +180,8 @@ def backfill(
     feed: str | None = None,
     topics: list[str] | None = None,
 ) -> BackfillResult:
-    """Re-classify articles first seen from `since` through `until` (inclusive, UTC days),
+    """Re-classify articles first seen from `since` through `until` (days inclusive: a date
+    is a UTC day, a midnight with an offset that day in its zone, another time that instant),
     only those `feed` (a configured feed) carried when given, only the matches of `topics`
     when given; a feed or topic the configuration lacks fails the run before it starts.
 

@@ -261,7 +261,7 @@ def _status(f: FeedOutcome) -> str:
 class BackfillResult:
     """What a backfill did (or, as a dry run, would do) to the articles of a date range."""
 
-    since: date
+    since: date  # or a datetime (`backfill_args.Moment`): a datetime is a date
     until: date | None
     rules_version: str
     outcome: ReclassifyOutcome
