@@ -71,9 +71,13 @@ PAGES_BATCH = 50
     timeout_seconds=BACKFILL_TASK_TIMEOUT,
 )
 def reclassify_task(
-    ctx: Context, rows: list[ArticleText], alerts: bool, topics: list[str] | None = None
+    ctx: Context,
+    rows: list[ArticleText],
+    alerts: bool,
+    topics: list[str] | None = None,
+    any_age: bool = False,
 ) -> ReclassifyOutcome:
-    return reclassify_batch(ctx, rows, queue_alerts=alerts, topics=topics)
+    return reclassify_batch(ctx, rows, queue_alerts=alerts, topics=topics, any_age=any_age)
 
 
 @task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
@@ -179,13 +183,15 @@ def backfill(
     require_slack: bool = False,
     feed: str | None = None,
     topics: list[str] | None = None,
+    any_age: bool = False,
 ) -> BackfillResult:
     """Re-classify articles first seen from `since` through `until` (days inclusive: a date
     is a UTC day, a midnight with an offset that day in its zone, another time that instant),
     only those `feed` (a configured feed) carried when given, only the matches of `topics`
     when given; a feed or topic the configuration lacks fails the run before it starts.
 
-    Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
+    Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent,
+    of stories within `alerts.max_age_hours` unless `any_age` (the others are counted).
     With `dry_run` nothing is written or sent: the result lists, per article, the matches the
     current rules would add (`new`) and the stored ones they would drop (`lost`), and so does
     the `backfill-dry-run` artifact. Articles are read `BATCH` at a time. Slack refusing the
@@ -215,7 +221,7 @@ def backfill(
                 previewed += counted  # as the real run counts: with topics, fewer than read
                 diffs.extend(changes)
             else:
-                outcome.add(reclassify_task(unwalked(ctx), unwalked(part), alerts, topics))
+                outcome.add(reclassify_task(unwalked(ctx), unwalked(part), alerts, topics, any_age))
             done += len(part)
             watch.update(done)
         watch.finish()

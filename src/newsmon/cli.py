@@ -310,6 +310,12 @@ def backfill(
         bool,
         typer.Option("--alerts/--no-alerts", help="Send alerts never sent before (default: none)"),
     ] = False,
+    any_age: Annotated[
+        bool,
+        typer.Option(
+            "--any-age", help="With --alerts: also stories older than alerts.max_age_hours"
+        ),
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -324,6 +330,8 @@ def backfill(
 
     if dry_run and alerts:
         raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
+    if any_age and (urls or not alerts):
+        raise _fail(EXIT_CONFIG, "--any-age goes with --alerts, without --urls")
     if alerts and not _config(config).alerts.enabled:  # queued now, posted when they are on
         raise _fail(
             EXIT_CONFIG, "alerts are off (alerts.enabled: false): turn them on for --alerts"
@@ -371,6 +379,7 @@ def backfill(
                 dry_run=dry_run,
                 feed=feed,
                 topics=topic,
+                any_age=any_age,
             )
     finally:
         bar.finish()
