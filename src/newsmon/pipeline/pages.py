@@ -100,13 +100,14 @@ class PageOutcome:
 
 def each_page_once(urls: Sequence[str]) -> tuple[list[str], list[int]]:
     """The pages of `urls`, each once under its first address (one canonical URL: a tracking
-    variant, a trailing slash), and where each given URL's page is among them: a page listed
-    twice is fetched once, and a dry run reports the second address as the real run does."""
+    variant, a trailing slash, its key, which the page is stored without), and where each given
+    URL's page is among them: a page listed twice is fetched once, and a dry run reports the
+    second address as the real run does."""
     pages: list[str] = []
     index: dict[str, int] = {}
     where = []
     for url in urls:
-        key = canonical_url(url)
+        key = canonical_url(without_keys_of(url, url))
         if key not in index:
             index[key] = len(pages)
             pages.append(url)
