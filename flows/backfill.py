@@ -51,6 +51,7 @@ from newsmon.pipeline import (
     reclassify_batch,
 )
 from newsmon.pipeline.backfill_args import first_seen_range, require_pages, topic_filter
+from newsmon.pipeline.listed_pages import ListedPages
 from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
 from newsmon.urls import shown_url
@@ -101,6 +102,7 @@ async def pages_task(
     announce: bool,
     dry_run: bool,
     done: Callable[[int], None],
+    listed: ListedPages | None = None,
 ) -> list[PageOutcome]:
     """Within the task's timeout, as a feeds task (`flows.common.task_budget`): a page whose
     turn, download or extraction would outlast it fails alone, and the batch is reported."""
@@ -114,6 +116,7 @@ async def pages_task(
             dry_run=dry_run,
             done=done,
             pages_until=pages_until,
+            listed=listed,
         )
 
 
@@ -327,6 +330,7 @@ async def backfill_urls(
         unique, where = each_page_once(given)
         watch.start(len(unique), "pages")
         pages: list[PageOutcome] = []
+        listed = ListedPages()  # a dry run's pages it would store, for the later batches too
         async with ctx.fetching() as fetcher:
             for first in range(0, len(unique), PAGES_BATCH):
                 part = unique[first : first + PAGES_BATCH]
@@ -335,7 +339,14 @@ async def backfill_urls(
                     watch.update(first + n)
 
                 pages += await pages_task(
-                    unwalked(ctx), unwalked(fetcher), part, source, alerts, dry_run, done
+                    unwalked(ctx),
+                    unwalked(fetcher),
+                    part,
+                    source,
+                    alerts,
+                    dry_run,
+                    done,
+                    unwalked(listed),
                 )
         watch.finish()
         delivery = None

@@ -69,3 +69,23 @@ def test_a_dry_run_reads_a_page_listed_with_and_without_its_key_as_one_page(
         site.stop()
     assert real == ["new", "stored already"], real
     assert preview == ["would store", "stored already"], preview
+
+
+def test_a_dry_run_says_which_page_of_one_list_copies_another(
+    db_url: str, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Two addresses of one story (a syndicated copy) in one list, neither stored yet: the
+    real run stores one `new` and the other as its `duplicate` (announced once), but the
+    dry run said `would store` for both, as for two stories to announce."""
+    site = SiteServer(DEMO_SITE.resolve(), routes={"/syndicated.html": {"file": STORY[1:]}})
+    site.start()
+    ctx = context(config_path(tmp_path, db_url, default_channel="#ai-news"), fake)
+    urls = [site.url(STORY), site.url("/syndicated.html")]
+    try:
+        preview = sorted(p.fate for p in _given(ctx, urls, dry_run=True))
+        real = sorted(p.fate for p in _given(ctx, urls, dry_run=False))
+    finally:
+        ctx.close()
+        site.stop()
+    assert real == ["duplicate", "new"], real
+    assert preview == ["would duplicate", "would store"], preview
