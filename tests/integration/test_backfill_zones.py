@@ -65,3 +65,21 @@ def test_the_command_reads_a_moment_with_its_zone() -> None:
         parse_moment("4 March", "--since")
     with pytest.raises(BackfillArgumentError, match="is before since"):
         first_seen_range(moment, parse_moment("2025-03-03T23:00:00+09:00", "--until"))
+
+
+def test_the_command_takes_a_zone_and_refuses_any_age_without_alerts() -> None:
+    """No flow runs: each mistake is refused (exit 2) in one line before anything starts
+    (Seoul's midnight of the 4th is 15:00 UTC on the 3rd: a range through the UTC 2nd ends
+    before it)."""
+    from typer.testing import CliRunner
+
+    from newsmon.cli import app
+
+    runner = CliRunner()
+    zoned = ["backfill", "--since", "2025-03-04T00:00:00+09:00", "--until", "2025-03-02"]
+    done = runner.invoke(app, zoned)
+    assert done.exit_code == 2 and "until 2025-03-02 is before since" in done.output
+    done = runner.invoke(app, ["backfill", "--since", "4 March"])
+    assert done.exit_code == 2 and "--since wants a date" in done.output
+    done = runner.invoke(app, ["backfill", "--since", "2025-03-04", "--any-age"])
+    assert done.exit_code == 2 and "--any-age goes with --alerts" in done.output
