@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +51,7 @@ from newsmon.pipeline import (
     reclassify_batch,
 )
 from newsmon.pipeline.backfill_args import first_seen_range, require_pages, topic_filter
+from newsmon.pipeline.listed_pages import ListedPages
 from newsmon.report import BackfillResult, PagesResult, diff_markdown
 from newsmon.slack import CredentialError
 from newsmon.urls import shown_url
@@ -71,9 +72,13 @@ PAGES_BATCH = 50
     timeout_seconds=BACKFILL_TASK_TIMEOUT,
 )
 def reclassify_task(
-    ctx: Context, rows: list[ArticleText], alerts: bool, topics: list[str] | None = None
+    ctx: Context,
+    rows: list[ArticleText],
+    alerts: bool,
+    topics: list[str] | None = None,
+    any_age: bool = False,
 ) -> ReclassifyOutcome:
-    return reclassify_batch(ctx, rows, queue_alerts=alerts, topics=topics)
+    return reclassify_batch(ctx, rows, queue_alerts=alerts, topics=topics, any_age=any_age)
 
 
 @task(name="preview-batch", cache_policy=NO_CACHE, timeout_seconds=BACKFILL_TASK_TIMEOUT)
@@ -97,6 +102,7 @@ async def pages_task(
     announce: bool,
     dry_run: bool,
     done: Callable[[int], None],
+    listed: ListedPages | None = None,
 ) -> list[PageOutcome]:
     """Within the task's timeout, as a feeds task (`flows.common.task_budget`): a page whose
     turn, download or extraction would outlast it fails alone, and the batch is reported."""
@@ -110,6 +116,7 @@ async def pages_task(
             dry_run=dry_run,
             done=done,
             pages_until=pages_until,
+            listed=listed,
         )
 
 
@@ -171,20 +178,23 @@ class FlowProgress:
     on_cancellation=[record_lost_process],
 )
 def backfill(
-    since: date,
-    until: date | None = None,
+    since: datetime | date,
+    until: datetime | date | None = None,
     alerts: bool = False,
     config_path: str | None = None,
     dry_run: bool = False,
     require_slack: bool = False,
     feed: str | None = None,
     topics: list[str] | None = None,
+    any_age: bool = False,
 ) -> BackfillResult:
-    """Re-classify articles first seen from `since` through `until` (inclusive, UTC days),
+    """Re-classify articles first seen from `since` through `until` (days inclusive: a date
+    is a UTC day, a midnight with an offset that day in its zone, another time that instant),
     only those `feed` (a configured feed) carried when given, only the matches of `topics`
     when given; a feed or topic the configuration lacks fails the run before it starts.
 
-    Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent.
+    Without `alerts` nothing reaches Slack; with it, only alerts never sent before are sent,
+    of stories within `alerts.max_age_hours` unless `any_age` (the others are counted).
     With `dry_run` nothing is written or sent: the result lists, per article, the matches the
     current rules would add (`new`) and the stored ones they would drop (`lost`), and so does
     the `backfill-dry-run` artifact. Articles are read `BATCH` at a time. Slack refusing the
@@ -214,7 +224,7 @@ def backfill(
                 previewed += counted  # as the real run counts: with topics, fewer than read
                 diffs.extend(changes)
             else:
-                outcome.add(reclassify_task(unwalked(ctx), unwalked(part), alerts, topics))
+                outcome.add(reclassify_task(unwalked(ctx), unwalked(part), alerts, topics, any_age))
             done += len(part)
             watch.update(done)
         watch.finish()
@@ -320,6 +330,7 @@ async def backfill_urls(
         unique, where = each_page_once(given)
         watch.start(len(unique), "pages")
         pages: list[PageOutcome] = []
+        listed = ListedPages()  # a dry run's pages it would store, for the later batches too
         async with ctx.fetching() as fetcher:
             for first in range(0, len(unique), PAGES_BATCH):
                 part = unique[first : first + PAGES_BATCH]
@@ -328,7 +339,14 @@ async def backfill_urls(
                     watch.update(first + n)
 
                 pages += await pages_task(
-                    unwalked(ctx), unwalked(fetcher), part, source, alerts, dry_run, done
+                    unwalked(ctx),
+                    unwalked(fetcher),
+                    part,
+                    source,
+                    alerts,
+                    dry_run,
+                    done,
+                    unwalked(listed),
                 )
         watch.finish()
         delivery = None

@@ -299,7 +299,10 @@ def backfill(
         typer.Argument(help="With --urls: page URLs, or files listing them one a line"),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="First day (YYYY-MM-DD, UTC) of articles first seen")
+        str | None,
+        typer.Option(
+            help="First day (YYYY-MM-DD, UTC; or 2025-03-04T00:00:00+09:00 for that zone's day)"
+        ),
     ] = None,
     until: Annotated[
         str | None, typer.Option(help="Last day, inclusive " + default_note("today"))
@@ -319,6 +322,12 @@ def backfill(
         bool,
         typer.Option("--alerts/--no-alerts", help="Send alerts never sent before (default: none)"),
     ] = False,
+    any_age: Annotated[
+        bool,
+        typer.Option(
+            "--any-age", help="With --alerts: also stories older than alerts.max_age_hours"
+        ),
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -333,6 +342,8 @@ def backfill(
 
     if dry_run and alerts:
         raise _fail(EXIT_CONFIG, "--dry-run sends nothing: drop --alerts")
+    if any_age and (urls or not alerts):
+        raise _fail(EXIT_CONFIG, "--any-age goes with --alerts, without --urls")
     if alerts and not _config(config).alerts.enabled:  # queued now, posted when they are on
         raise _fail(
             EXIT_CONFIG, "alerts are off (alerts.enabled: false): turn them on for --alerts"
@@ -344,11 +355,17 @@ def backfill(
         raise _fail(EXIT_CONFIG, "page URLs go with --urls")
     if since is None:
         raise _fail(EXIT_CONFIG, "--since is required (or --urls with pages)")
-    since_day = _day(since, "--since")
-    until_day = _day(until, "--until")
-    assert since_day is not None
-    from newsmon.pipeline.backfill_args import BackfillArgumentError, first_seen_range
+    from newsmon.pipeline.backfill_args import (
+        BackfillArgumentError,
+        first_seen_range,
+        parse_moment,
+    )
 
+    try:
+        since_day = parse_moment(since, "--since")
+        until_day = None if until is None else parse_moment(until, "--until")
+    except BackfillArgumentError as exc:
+        raise _fail(EXIT_CONFIG, str(exc)) from None
     try:
         first_seen_range(since_day, until_day)
     except BackfillArgumentError as exc:
@@ -374,6 +391,7 @@ def backfill(
                 dry_run=dry_run,
                 feed=feed,
                 topics=topic,
+                any_age=any_age,
             )
     finally:
         bar.finish()

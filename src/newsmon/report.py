@@ -261,7 +261,7 @@ def _status(f: FeedOutcome) -> str:
 class BackfillResult:
     """What a backfill did (or, as a dry run, would do) to the articles of a date range."""
 
-    since: date
+    since: date  # or a datetime (`backfill_args.Moment`): a datetime is a date
     until: date | None
     rules_version: str
     outcome: ReclassifyOutcome
@@ -293,6 +293,7 @@ class BackfillResult:
             "alerts_queued": self.outcome.alerts_queued,
             "alerts_sent": self.alerts_sent,
             "alerts_withdrawn": self.outcome.alerts_withdrawn,
+            "alerts_too_old": self.outcome.alerts_too_old,
         }
         if self.diffs is not None:
             out["diff"] = [d.as_dict() for d in self.diffs]
@@ -317,7 +318,7 @@ class BackfillResult:
         if self.delivery is None:
             return text + "; alerts: off"
         d = self.delivery
-        text += f"; alerts: {o.alerts_queued} queued, {d.sent} sent via {d.sender}"
+        text += f"; alerts: {o.alerts_queued} queued, {d.sent} sent via {d.sender}{_too_old(o)}"
         if d.errors:
             text += f" | Slack: {d.errors[0]}"
         return text
@@ -333,6 +334,7 @@ class BackfillResult:
                 f"\nre-classified {_stories(o)} ({_plural(o.changed, 'article')} changed): "
                 f"added {added}; removed {removed}; alerts sent: {self.alerts_sent}"
                 + (f"; queued alerts withdrawn: {withdrawn}" if withdrawn else "")
+                + _too_old(o)
             ]
         lines = []
         for d in self.diffs:
@@ -348,6 +350,16 @@ class BackfillResult:
             f"new {added}; lost {removed}{held}; nothing written, nothing sent"
         )
         return lines
+
+
+def _too_old(o: ReclassifyOutcome) -> str:
+    """Alerts `--alerts` left held back: the operator learns how many, why, and the way out."""
+    if not o.alerts_too_old:
+        return ""
+    return (
+        f"; {_plural(o.alerts_too_old, 'alert')} left held back: stories older than "
+        "alerts.max_age_hours (--any-age sends them)"
+    )
 
 
 def _stories(o: ReclassifyOutcome) -> str:

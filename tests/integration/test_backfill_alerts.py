@@ -3,14 +3,17 @@ delivery from the bot token to an incoming webhook (or back), on SQLite and Post
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from newsmon.clock import utcnow
 from newsmon.config import Config, Secrets
 from newsmon.corpus import Store
 from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import WEBHOOK_CHANNEL, AlertStatus, StoredMatch
 from newsmon.pipeline import Context, ReclassifyOutcome, deliver, reclassify_batch
+from newsmon.report import BackfillResult
 from newsmon.rules import Rules, load_rules
 from tests.integration.test_backfill_overlap import EPOCH, RULES
 from tests.support.articles import new_article
@@ -41,10 +44,10 @@ def _story(store: Store, rules: Rules, channel: str, **alert: Any) -> None:
     )
 
 
-def _backfill_with_alerts(ctx: Context) -> ReclassifyOutcome:
-    """`backfill --alerts` over the whole corpus, then a delivery."""
+def _backfill_with_alerts(ctx: Context, *, any_age: bool = False) -> ReclassifyOutcome:
+    """`backfill --alerts` (`--any-age`) over the whole corpus, then a delivery."""
     rows = [r for batch in ctx.store.reclassify_batches(EPOCH, None) for r in batch]
-    outcome = reclassify_batch(ctx, rows, queue_alerts=True)
+    outcome = reclassify_batch(ctx, rows, queue_alerts=True, any_age=any_age)
     deliver(ctx, 10)
     return outcome
 
@@ -103,7 +106,8 @@ def test_a_story_held_back_under_the_webhook_is_announced_through_the_bot(
             alert_status=AlertStatus.SKIPPED,
             alert_hold=Hold(HoldReason.TOO_OLD, "older than 24 h when first seen"),
         )
-        outcome = _backfill_with_alerts(Context(Config(), rules, store, secrets=_bot(fake)))
+        bot = Context(Config(), rules, store, secrets=_bot(fake))
+        outcome = _backfill_with_alerts(bot, any_age=True)  # the stories are months old
 
         assert outcome.alerts_queued == 1
         assert len(fake.top_level("#ai-news")) == 1
@@ -128,5 +132,43 @@ def test_a_story_announced_under_a_channel_name_is_not_announced_again_under_its
 
         assert len(fake.top_level("ai-news")) == 1, "the story was posted twice in #ai-news"
         assert outcome.alerts_queued == 0
+    finally:
+        store.close()
+
+
+def test_a_backfill_with_alerts_holds_back_stories_too_old_unless_asked(
+    db_url: str, tmp_path: Path, fake: FakeSlack
+) -> None:
+    """After a rule change, `backfill --alerts` over a long range revived every alert held
+    back in it, those of months-old stories too (held back as too old when first seen), and
+    posted them to the team as news. Now a story older than `alerts.max_age_hours` stays
+    held, counted apart (`alerts_too_old`); asked for (`any_age`, `--any-age`), it is sent."""
+    rules = _rules(tmp_path)
+    now = utcnow()
+    store = Store.open(db_url)
+    try:
+        for name, age in (("old", timedelta(days=40)), ("fresh", timedelta(hours=2))):
+            store.add_article(
+                new_article(f"https://a.example/{name}", TEXT, title=name, published_at=now - age),
+                [StoredMatch("policy", 3, [], "snippet")],
+                rules.version,
+                {"#ai-news": ["policy"]},
+                alert_status=AlertStatus.SKIPPED,
+                alert_hold=Hold(HoldReason.RULES_CHANGED, "the topic rules no longer match"),
+            )
+        ctx = Context(Config(), rules, store, secrets=_bot(fake))
+        outcome = _backfill_with_alerts(ctx)
+        assert all("fresh" in str(p) for p in fake.top_level("#ai-news"))
+        assert len(fake.top_level("#ai-news")) == 1, "a 40-day-old story was posted as news"
+        assert (outcome.alerts_queued, outcome.alerts_too_old) == (1, 1)
+        said = BackfillResult(EPOCH.date(), None, rules.version, outcome).cli_lines()[-1]
+        assert "1 alert left held back: stories older than alerts.max_age_hours" in said
+        assert "--any-age" in said
+
+        rows = [r for batch in ctx.store.reclassify_batches(EPOCH, None) for r in batch]
+        asked = reclassify_batch(ctx, rows, queue_alerts=True, any_age=True)
+        assert (asked.alerts_queued, asked.alerts_too_old) == (1, 0)
+        deliver(ctx, 10)
+        assert len(fake.top_level("#ai-news")) == 2
     finally:
         store.close()

@@ -52,7 +52,9 @@ def test_two_topic_backfills_at_once_keep_each_others_match_and_alert(
             stored = read_matches(article_id)
             if not oss_outcome:  # the other backfill runs between this read and the write
                 oss_outcome.append(
-                    reclassify_batch(oss_ctx, batch, queue_alerts=True, topics=["open-source"])
+                    reclassify_batch(
+                        oss_ctx, batch, queue_alerts=True, topics=["open-source"], any_age=True
+                    )
                 )
             return stored
 

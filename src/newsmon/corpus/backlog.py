@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from newsmon import clusters
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import AlertStatus, ArticleText
 from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow
@@ -103,6 +104,17 @@ class Backlog:
                 )
             ).first()
         return None if row is None else ArticleText(row[0], row[1], row[2])
+
+    def story_time(self, article_id: int) -> datetime | None:
+        """When an article came out, as the age rule reads it (`clusters.story_time`); None
+        when it is gone."""
+        with self._db.session() as s:
+            row = s.execute(
+                select(ArticleRow.published_at, ArticleRow.first_seen_at).where(
+                    ArticleRow.id == article_id
+                )
+            ).first()
+        return None if row is None else clusters.story_time(row[0], row[1])
 
     def count_for_reclassify(
         self, since: datetime, until: datetime | None, *, feed: str | None = None

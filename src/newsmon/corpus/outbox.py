@@ -155,7 +155,13 @@ class Outbox:
     # --- queueing ------------------------------------------------------------------------------
 
     def enqueue_alert(
-        self, article_id: int, channel: str, topics: Sequence[str], *, revive_skipped: bool = False
+        self,
+        article_id: int,
+        channel: str,
+        topics: Sequence[str],
+        *,
+        revive_skipped: bool = False,
+        check_only: bool = False,
     ) -> bool:
         """Queue an alert unless this article, or another article of its story (cluster),
         already has one for this channel: a story is announced once per channel.
@@ -168,7 +174,7 @@ class Outbox:
         with an alert not held back in any channel is announced for the webhook (the team may
         have moved to it), and one with a webhook alert for a bot channel (or back). The story's
         cluster lock is held meanwhile: a copy stored at the same moment does not speak too
-        (newsmon.corpus.articles)."""
+        (newsmon.corpus.articles). `check_only`: whether it would, nothing written."""
         with self._db.session() as s:
             self._db.lock_writes(s)
             article = s.get(ArticleRow, article_id)
@@ -192,6 +198,8 @@ class Outbox:
                 live = others.where(AlertRow.id != row.id, not_held)
                 if s.scalar(live.limit(1)) is not None:
                     return False
+                if check_only:
+                    return True
                 row.status, row.topics, row.last_error = AlertStatus.PENDING, sorted(topics), None
                 row.hold_reason = None
                 revive_replies(s, [row.id])  # the sources seen while it was held, as a retry
@@ -200,6 +208,8 @@ class Outbox:
                 others = others.where(not_held)
             if s.scalar(others.limit(1)) is not None:
                 return False
+            if check_only:
+                return True
             s.add(AlertRow(article_id=article_id, channel=channel, topics=sorted(topics)))
             try:
                 s.flush()

@@ -80,6 +80,7 @@ class Store:
         self.cluster = self.article_views.cluster
         self.articles_for_reclassify = self.article_views.articles_for_reclassify
         self.reclassify_batches = self.backlog.reclassify_batches
+        self.story_time = self.backlog.story_time
         self.count_for_reclassify = self.backlog.count_for_reclassify
         self.original_text = self.backlog.original_text
         self.with_copies = self.backlog.with_copies

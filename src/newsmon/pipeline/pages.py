@@ -11,12 +11,14 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import analyse_page, fetch_page, new_article, store_entry
+from newsmon.pipeline.listed_pages import ListedPages
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.turns import NoTimeForWork, OutOfTime
@@ -100,13 +102,14 @@ class PageOutcome:
 
 def each_page_once(urls: Sequence[str]) -> tuple[list[str], list[int]]:
     """The pages of `urls`, each once under its first address (one canonical URL: a tracking
-    variant, a trailing slash), and where each given URL's page is among them: a page listed
-    twice is fetched once, and a dry run reports the second address as the real run does."""
+    variant, a trailing slash, its key, which the page is stored without), and where each given
+    URL's page is among them: a page listed twice is fetched once, and a dry run reports the
+    second address as the real run does."""
     pages: list[str] = []
     index: dict[str, int] = {}
     where = []
     for url in urls:
-        key = canonical_url(url)
+        key = canonical_url(without_keys_of(url, url))
         if key not in index:
             index[key] = len(pages)
             pages.append(url)
@@ -146,15 +149,18 @@ async def backfill_pages(
     dry_run: bool = False,
     done: Callable[[int], None] = lambda n: None,
     pages_until: float | None = None,
+    listed: ListedPages | None = None,
 ) -> list[PageOutcome]:
     """Each URL once: a stored page is not fetched again (with `announce`, its alerts never
     sent are queued); a new one is fetched and stored like a feed entry, its alerts queued
     with `announce` and held back otherwise. `dry_run` stores nothing. `done` hears how many
     pages are finished. A page whose host's turn has not come by `pages_until` (the event
     loop's time), or whose extraction no worker took in the task's time, fails: listed
-    again, it is fetched then."""
+    again, it is fetched then. A dry run compares each page with the corpus and with the
+    pages of the list it would store (`listed`, shared by a run's batches)."""
     if not urls:
         return []
+    listed = listed if listed is not None else ListedPages()
     now = utcnow()
     # A page given with its key (`?apikey=`, `user:password@`) is fetched with it, but stored,
     # keyed and announced without it, as a keyed feed's entries are; an article stored with
@@ -187,6 +193,11 @@ async def backfill_pages(
                     topics = tuple(m.topic for m in analysis.matches)
                     article = new_article(None, source, _entry(link), key, page, analysis, now)
                     joins = await asyncio.to_thread(ctx.store.find_cluster, article)
+                    if joins is None:  # nor a copy of a page before it in the list?
+                        when = clusters.story_time(article.published_at, utcnow())
+                        joins = await asyncio.to_thread(
+                            listed.join_or_add, article, when, bool(topics)
+                        )
                     fate = "would duplicate" if joins else "would store"
                     return PageOutcome(url, fate, analysis.extracted.title, topics)
                 result = await asyncio.to_thread(

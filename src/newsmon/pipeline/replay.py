@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from itertools import chain
 from typing import Any
 
 from newsmon import alerts as alerting
+from newsmon.clock import utcnow
 from newsmon.corpus.records import ArticleText, StoredMatch, TopicChanges
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import to_stored
@@ -27,6 +29,7 @@ class ReclassifyOutcome:
     removed: Counter[str] = field(default_factory=Counter)
     alerts_queued: int = 0
     alerts_withdrawn: int = 0  # queued alerts held back: the rules no longer match their topics
+    alerts_too_old: int = 0  # alerts left held: story older than alerts.max_age_hours
 
     def add(self, other: ReclassifyOutcome) -> None:
         """Fold another batch's figures into these."""
@@ -36,6 +39,7 @@ class ReclassifyOutcome:
         self.removed.update(other.removed)
         self.alerts_queued += other.alerts_queued
         self.alerts_withdrawn += other.alerts_withdrawn
+        self.alerts_too_old += other.alerts_too_old
 
     @classmethod
     def total(cls, parts: Iterable[ReclassifyOutcome]) -> ReclassifyOutcome:
@@ -63,15 +67,20 @@ def reclassify_batch(
     *,
     queue_alerts: bool,
     topics: Collection[str] | None = None,
+    any_age: bool = False,
 ) -> ReclassifyOutcome:
     """Apply the current rules to the stories of these stored originals (`plan_story`); queue
     only alerts never queued before. Queued alerts lose the topics the story no longer matches
-    (see `replace_matches`).
+    (see `replace_matches`). A story older than `alerts.max_age_hours` now is not announced
+    (a long range would post stale stories as news) unless `any_age`: its alerts that would
+    have been queued are counted (`alerts_too_old`) and stay as they are.
 
     With `topics`, only those topics' matches are replaced (and alerted): the others stay as
     stored, and a story none of whose articles had or now gets one of them is left alone.
     """
     outcome = ReclassifyOutcome()
+    limit = ctx.config.alerts.max_age_hours
+    old_before = None if any_age or limit is None else utcnow() - timedelta(hours=limit)
     stories = ctx.store.with_copies([row.id for row in rows])
     for row in rows:
         plan, changes = _apply_rules(ctx, row, topics, row.id in stories)
@@ -85,8 +94,12 @@ def reclassify_batch(
             outcome.alerts_withdrawn += change.withdrawn
         speaker = plan.voices[0] if plan else None
         if queue_alerts and speaker and speaker.matches:
-            topics_now = (m.topic for m in speaker.matches)
-            outcome.alerts_queued += queue_for(ctx, speaker.row.id, topics_now)
+            topics_now = [m.topic for m in speaker.matches]
+            seen = ctx.store.story_time(speaker.row.id) if old_before else None
+            if old_before and seen and seen < old_before:
+                outcome.alerts_too_old += queue_for(ctx, speaker.row.id, topics_now, dry=True)
+            else:
+                outcome.alerts_queued += queue_for(ctx, speaker.row.id, topics_now)
     return outcome
 
 
@@ -204,10 +217,11 @@ def _apply_rules(
     return None, changes
 
 
-def queue_for(ctx: Context, article_id: int, topics: Iterable[str]) -> int:
-    """Queue an article's alerts for `topics` (reviving held-back ones); how many were queued."""
+def queue_for(ctx: Context, article_id: int, topics: Iterable[str], *, dry: bool = False) -> int:
+    """Queue an article's alerts for `topics` (reviving held-back ones); how many were queued
+    (`dry`: would be, nothing written)."""
     return sum(
-        ctx.store.enqueue_alert(article_id, channel, routed, revive_skipped=True)
+        ctx.store.enqueue_alert(article_id, channel, routed, revive_skipped=True, check_only=dry)
         for channel, routed in alerting.route(
             topics, ctx.config.slack, webhook=ctx.secrets.webhook_only
         ).items()
