@@ -22,7 +22,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -260,15 +260,6 @@ def _flow_errors(what: str) -> Iterator[None]:
         raise _fail(EXIT_CRASHED, f"the {what} timed out: {error_line(exc)}") from None
     except Exception as exc:
         raise _fail(EXIT_CRASHED, f"the {what} crashed: {error_line(exc, 1000)}") from None
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _fail(EXIT_CONFIG, f"{option} wants a date as YYYY-MM-DD, got {value!r}") from None
 
 
 def _fmt(value: datetime | None) -> str:

@@ -5,7 +5,7 @@ Registered on the `newsmon` command by importing this module (newsmon.cli does).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -18,7 +18,6 @@ from newsmon.cli import (
     MAX_DAYS,
     ConfigOption,
     _config,
-    _day,
     _fail,
     _fmt,
     _store,
@@ -26,6 +25,15 @@ from newsmon.cli import (
     default_note,
 )
 from newsmon.corpus.records import ClusterView, StoreError
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(EXIT_CONFIG, f"{option} wants a date as YYYY-MM-DD, got {value!r}") from None
 
 
 @app.command()
