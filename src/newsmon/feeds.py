@@ -16,17 +16,16 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import feedparser
 import lxml.html
-import regex
 
-from newsmon.bounds import clean_text, xml_text
+from newsmon.bounds import xml_text
 from newsmon.charset import choose_encoding, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
+from newsmon.feedlinks import absolute_link
 from newsmon.feedrepair import (
     clean_utf8,
     count_entries,
@@ -182,36 +181,6 @@ def _entry(
 def _text(value: Any) -> str:
     """A JSON value that should be text: strings and numbers as text, anything else empty."""
     return str(value) if isinstance(value, str | int | float) and value is not True else ""
-
-
-# What may surround a link in a feed but is no part of it: spaces, and characters there to be
-# invisible (zero-width space, byte order mark, soft hyphen: `bounds.INVISIBLE`).
-_LINK_EDGES = regex.compile(
-    r"^[\s\p{Default_Ignorable_Code_Point}]+|[\s\p{Default_Ignorable_Code_Point}]+$"
-)
-# An absolute link after invisible characters that feedparser already resolved as a relative
-# one (Atom's `href`): `https://feed.host/dir/<U+200B>https:/story.host/…`.
-_HIDDEN_ABSOLUTE = regex.compile(r"/\p{Default_Ignorable_Code_Point}+(https?):/*", regex.I)
-
-
-def absolute_link(base: str, href: str) -> str | None:
-    """`href` resolved against `base` when that gives an http(s) address, else None: a broken
-    host (``http://[SITE_URL]/``), a lone surrogate or a stray scheme is a publisher's slip
-    that must cost the link, not the feed (urljoin raises on some of them). Spaces and
-    invisible characters around it go: a zero-width space before `https://` made the link a
-    path on the feed's own host."""
-    href = _LINK_EDGES.sub("", clean_text(href))
-    hidden = _HIDDEN_ABSOLUTE.search(href)
-    if hidden:
-        href = f"{hidden.group(1)}://{href[hidden.end() :]}"
-    if not href:
-        return None
-    try:
-        link = urljoin(base, href)
-        host = urlsplit(link).hostname
-    except ValueError:
-        return None
-    return link if host and re.match(r"^https?://", link, re.IGNORECASE) else None
 
 
 def _json_feed(
@@ -463,38 +432,3 @@ def _ttl_minutes(text: str) -> int | None:
     if not re.fullmatch(r"[0-9]{1,12}", text):
         return None
     return min(int(text), 366 * 24 * 60)
-
-
-_ALTERNATE_TYPES = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/json",
-    "application/rdf+xml",
-    "text/xml",
-    "application/xml",
-)
-
-
-def find_feed_links(page: bytes, base_url: str, limit: int | None = None) -> list[str]:
-    """Feeds a web page advertises with <link rel="alternate" type="...">, in page order; the
-    first `limit` of them when given (the rest are neither resolved nor compared: a page
-    listing 40,000 cost `feeds add` ~20 s of CPU, each link checked against every one kept)."""
-    try:
-        root = lxml.html.fromstring(page)
-    except (lxml.etree.ParserError, ValueError):
-        return []
-    found: dict[str, None] = {}  # ordered, and a set for the duplicate check
-    # the page's first <base href> is what its relative links are relative to (HTML's rule)
-    base = root.xpath("//base[@href][1]/@href")
-    base_url = (absolute_link(base_url, str(base[0])) if base else None) or base_url
-    for link in root.xpath("//link[@href]"):
-        if limit is not None and len(found) >= limit:
-            break
-        rel = (link.get("rel") or "").lower().split()
-        kind = (link.get("type") or "").lower().split(";")[0].strip()
-        if "alternate" in rel and kind in _ALTERNATE_TYPES:
-            href = absolute_link(base_url, link.get("href"))
-            if href:
-                found.setdefault(href)
-    return list(found)
