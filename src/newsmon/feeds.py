@@ -63,6 +63,9 @@ class FeedEntry:
     # Entry keys and fingerprints are stored; computed from these, as they always were, a
     # stored entry neither looks new (a repeated alert) nor edited.
     as_read: tuple[str, str] | None = None
+    # The link as newsmon read it until 2026-12, when that was another (a feedproxy link, a
+    # relative link resolved against the feed's host): rows stored then are keyed by it.
+    former_link: str | None = None
 
     def key_text(self) -> tuple[str, str]:
         """The title and summary entry keys and fingerprints are computed from."""

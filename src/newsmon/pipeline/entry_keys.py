@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from newsmon.corpus.records import KnownArticle
 from newsmon.dedup import entry_fingerprint, entry_identity
 from newsmon.feeds import FeedEntry
-from newsmon.urls import pages_of_items, without_keys_of
+from newsmon.urls import former_link_key, pages_of_items, without_keys_of
 
 # an item's anchor in a key newsmon gives it (`page#item-<digest>`): `urls.anchor` names it
 ITEM_ANCHOR = "item-"
@@ -29,7 +29,8 @@ class Identified:
     """A feed document's entries by identity, with what to look for them by besides."""
 
     entries: dict[str, FeedEntry] = field(default_factory=dict)
-    # the identity an entry of a keyed feed had with the key in its link or GUID: its row
+    # the identity an entry had before (a keyed feed's key in its link or GUID, its link as
+    # read then, feed marks in it: `_former_identity`): its row when none is under its own
     keyed: dict[str, str] = field(default_factory=dict)
     # the identity the entry shares with other items of the document: a row stored under it
     # (while the entry was alone there, or before items were told apart) is the entry's when
@@ -44,12 +45,9 @@ def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = Non
     out of links and GUIDs (a corpus written before holds its stories under the keyed form)."""
     groups: dict[str, list[tuple[FeedEntry, str | None]]] = {}
     for entry in entries:
-        former = None
+        former = _former_identity(entry, feed, feed_url is not None)
         if feed_url is not None:
-            clean = _without_feed_key(entry, feed_url)
-            if clean is not entry:
-                former = _identity(entry, feed)
-            entry = clean
+            entry = _without_feed_key(entry, feed_url)
         groups.setdefault(_identity(entry, feed), []).append((entry, former))
     out = Identified()
     pages: set[str] = set()
@@ -73,6 +71,16 @@ def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = Non
 
 def _identity(entry: FeedEntry, feed: str) -> str:
     return entry_identity(entry.link, feed, entry.guid, "\n".join(entry.key_text()))
+
+
+def _former_identity(entry: FeedEntry, feed: str, keyed: bool) -> str | None:
+    """The identity an earlier newsmon gave the entry (its link as read then, a keyed feed's
+    key and feed marks such as `?from=rss` in it): a row stored then is under it. None when
+    it can be none but its own (no other link read before, no query, not a keyed feed)."""
+    link = entry.former_link or entry.link
+    if not keyed and entry.former_link is None and (not link or "?" not in link):
+        return None
+    return former_link_key(link) if link else _identity(entry, feed)
 
 
 def _told_apart(
