@@ -7,10 +7,12 @@ stray schemes; each costs the link, never the feed.
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import regex
+from tld import get_fld
 
 from newsmon.bounds import clean_text
 
@@ -77,3 +79,62 @@ def find_feed_links(page: bytes, base_url: str, limit: int | None = None) -> lis
             if href:
                 found.setdefault(href)
     return list(found)
+
+
+def entry_link(raw: Any, base: str) -> str | None:
+    """A feedparser entry's own link made absolute against `base`: its `<link>`, else its
+    first alternate link, else its GUID when that is an http(s) address."""
+    link: str = raw.get("link") or ""
+    if not link:
+        for alt in raw.get("links", []):
+            if alt.get("href") and alt.get("rel", "alternate") == "alternate":
+                link = alt["href"]
+                break
+    guid = raw.get("id") or ""
+    if not link and re.match(r"^https?://", guid):
+        link = guid
+    return absolute_link(base, link) if link else None
+
+
+# Where a proxy that rewrites every item's link (FeedBurner's feedproxy, Pheedo) writes the
+# original one, as feedparser names the elements.
+_ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink")
+
+
+def original_link(raw: Any, base: str) -> str | None:
+    """The publisher's own address of an entry a proxy links (`feedburner:origLink`): the page
+    to read and the story's key, shared with the site's other feeds. None when not written."""
+    for name in _ORIGINAL_LINKS:
+        value = raw.get(name)
+        link = absolute_link(base, value) if isinstance(value, str) and value else None
+        if link:
+            return link
+    return None
+
+
+def site_elsewhere(feed_url: str, site: str | None) -> bool:
+    """Whether `site`, a feed's channel link, is another address of the feed's own site
+    (`www.example.com` for a feed on `feeds.example.com`, another port of its host): one of
+    the same registered domain (public suffix list, `tld`), not a stranger's or `localhost`,
+    as CMS templates leave it."""
+    if not site:
+        return False
+    try:
+        feed, home = urlsplit(feed_url), urlsplit(site)
+        if (feed.scheme, feed.netloc) == (home.scheme, home.netloc):
+            return False
+        if feed.hostname and feed.hostname == home.hostname:
+            return True
+    except ValueError:
+        return False
+    domain = get_fld(feed_url, fail_silently=True)
+    return domain is not None and domain == get_fld(site, fail_silently=True)
+
+
+def on_host_of(link: str | None, url: str) -> bool:
+    """Whether `link` is an address on `url`'s scheme, host and port."""
+    try:
+        a, b = urlsplit(link or ""), urlsplit(url)
+    except ValueError:
+        return False
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)

@@ -25,7 +25,13 @@ from newsmon.bounds import xml_text
 from newsmon.charset import choose_encoding, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
-from newsmon.feedlinks import absolute_link
+from newsmon.feedlinks import (
+    absolute_link,
+    entry_link,
+    on_host_of,
+    original_link,
+    site_elsewhere,
+)
 from newsmon.feedrepair import (
     clean_utf8,
     count_entries,
@@ -170,6 +176,7 @@ def _entry(
     summary: str,
     published: datetime | None,
     author: str | None,
+    former_link: str | None = None,
 ) -> FeedEntry:
     """An entry whose title and summary (rendered once) are made `readable`; as rendered, they
     are kept for its keys when that changed them."""
@@ -178,7 +185,7 @@ def _entry(
         readable(summary)[:MAX_SUMMARY_CHARS],
     )
     as_read = None if shown == (title, summary) else (title, summary)
-    return FeedEntry(guid, link, shown[0], shown[1], published, author, as_read)
+    return FeedEntry(guid, link, shown[0], shown[1], published, author, as_read, former_link)
 
 
 def _text(value: Any) -> str:
@@ -291,17 +298,16 @@ def parse_feed(
     ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
-    for raw in raw_entries[:max_entries]:
-        link: str | None = raw.get("link") or ""
-        if not link:
-            for alt in raw.get("links", []):
-                if alt.get("href") and alt.get("rel", "alternate") == "alternate":
-                    link = alt["href"]
-                    break
+    site = parsed.feed.get("link")
+    site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
+    rebased = _rebased(data, url, site_link, raw_entries[:max_entries], (media, encoding))
+    for at, raw in enumerate(raw_entries[:max_entries]):
         guid = raw.get("id") or None
-        if not link and guid and re.match(r"^https?://", guid):
-            link = guid
-        link = absolute_link(url, link) if link else None
+        as_read = entry_link(raw, url)
+        link = original_link(raw, url) or (
+            entry_link(rebased[at], site_link) if rebased and site_link else as_read
+        )
+        former = as_read if as_read and link != as_read else None
         if link is None and not (raw.get("title") or raw.get("summary")):
             skipped += 1
             continue
@@ -318,6 +324,7 @@ def parse_feed(
                 _rendered(summary_html)[:MAX_SUMMARY_CHARS],
                 entry_date(raw, local),
                 raw.get("author") or None,
+                former,
             )
         )
     notes = [
@@ -333,11 +340,24 @@ def parse_feed(
     warning = "; ".join(note for note in notes if note) or None
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
-    site = parsed.feed.get("link")
-    site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
     return ParsedFeed(
         feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable
     )
+
+
+def _rebased(
+    data: bytes, url: str, site: str | None, raw: list[Any], how: tuple[str, str | None]
+) -> list[Any] | None:
+    """The entries read again against the channel's `<link>` when the feed is served from
+    another host of its site (`feeds.example.com` for `www.example.com`) and links there:
+    relative item links are the site's pages (the feed host's are 404s). An `xml:base`, when
+    written, is the base feedparser already used. None when there is nothing to read again."""
+    if b"xml:base" in data or not site_elsewhere(url, site) or site is None:
+        return None
+    if not any(on_host_of(entry_link(r, url), url) for r in raw):
+        return None
+    again = _read(data, site, how[0], how[1], len(raw))[1]
+    return again if len(again) >= len(raw) else None
 
 
 # What feedparser raises, instead of reporting `bozo`, on input it mishandles.
