@@ -13,6 +13,7 @@ import pytest
 
 from newsmon.devsite import SiteServer, serve
 from tests.integration.test_fetching import BODY, articles, item, rss, run_pass, site_config
+from tests.support.configs import make_config
 
 FEEDBURNER = 'xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"'
 
@@ -114,3 +115,45 @@ def test_feedburner_items_are_their_original_links(
     assert stored[0].text_source == "page"
     assert "/~r/ex/~3/abc/" not in feeds.paths_requested()
     assert sum(o.new_articles for o in outcomes.values()) == 1, outcomes
+
+
+def test_a_one_item_feed_s_next_story_at_the_same_link_and_guid_is_announced(
+    tmp_path: Path, site: SiteServer, db_url: str
+) -> None:
+    """A one-item feed whose CMS gives every story the same link and GUID: the next story was
+    taken for an edit of the first (re-read, updated in place, never announced)."""
+    from tests.integration.test_feed_entry_identity import STORIES, entry
+
+    root = Path(site.root)
+    page = f"{site.base}/2025/03/x.html"
+    guid = '<guid isPermaLink="false">top-story</guid>'
+
+    def show(story: int) -> None:
+        title, text = STORIES[story]
+        body = f"<html><body><article><h1>{title}</h1><p>{text}</p></article></body></html>"
+        (root / "2025" / "03" / "x.html").write_text(body, encoding="utf-8")
+        publish(site, "feed.xml", rss(entry(story, page, guid)))
+
+    show(0)
+    config = make_config(
+        tmp_path,
+        feeds=[("top", "/feed.xml")],
+        base=site.base,
+        database_url=db_url,
+        fetch={"allow_private_networks": True},
+    )
+    first = run_pass(config)["top"]
+    assert (first.new_articles, first.alerts_queued) == (1, 1), first
+    show(1)
+    second = run_pass(config, force=True)["top"]
+    assert (second.new_articles, second.alerts_queued, second.updated) == (1, 1, 0), second
+    third = run_pass(config, force=True)["top"]
+    assert (third.new_articles, third.alerts_queued, third.updated) == (0, 0, 0), third
+    stored = articles(config)
+    assert set(stored) == {STORIES[0][0], STORIES[1][0]}
+    # the publisher then corrects the new story's headline: an edit, not a third story
+    title = STORIES[1][0]
+    fixed = entry(1, page, guid).replace(title, title + "했다")
+    publish(site, "feed.xml", rss(fixed))
+    edit = run_pass(config, force=True)["top"]
+    assert (edit.new_articles, edit.alerts_queued, edit.updated) == (0, 0, 1), edit

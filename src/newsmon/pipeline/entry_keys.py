@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from newsmon.corpus.records import KnownArticle
+from newsmon.corpus.set_aside import set_aside_key
 from newsmon.dedup import entry_fingerprint, entry_identity
 from newsmon.feeds import FeedEntry
 from newsmon.urls import former_link_key, pages_of_items, without_keys_of
@@ -143,13 +144,12 @@ def known_articles(
     for key, (shared, _) in identified.shared.items():
         groups.setdefault(shared, []).append(key)
     for shared, keys in groups.items():
-        row = found.get(shared)
-        if row is None:
-            continue
-        unknown = [(k, identified.entries[k]) for k in keys if k not in known]
-        owner = _row_owner(row, unknown, by_guid=identified.shared[keys[0]][1])
-        if owner is not None:
-            known[owner] = row
+        # the row under the key, and one set aside from it (a story whose CMS reused its key)
+        for row in filter(None, (found.get(shared), found.get(set_aside_key(shared)))):
+            unknown = [(k, identified.entries[k]) for k in keys if k not in known]
+            owner = _row_owner(row, unknown, by_guid=identified.shared[keys[0]][1])
+            if owner is not None:
+                known[owner] = row
     return known
 
 
@@ -168,7 +168,8 @@ def taken_over(identified: Identified, known: dict[str, KnownArticle]) -> list[s
 def wanted(identified: Identified) -> list[str]:
     """Every key the entries' stored articles may be under."""
     keys = dict.fromkeys([*identified.entries, *identified.keyed.values()])
-    keys.update(dict.fromkeys(shared for shared, _ in identified.shared.values()))
+    for shared, _ in identified.shared.values():
+        keys.update(dict.fromkeys([shared, set_aside_key(shared)]))
     return list(keys)
 
 
