@@ -16,17 +16,22 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import feedparser
 import lxml.html
-import regex
 
-from newsmon.bounds import clean_text, xml_text
+from newsmon.bounds import xml_text
 from newsmon.charset import choose_encoding, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
+from newsmon.feedlinks import (
+    absolute_link,
+    entry_link,
+    on_host_of,
+    original_link,
+    site_elsewhere,
+)
 from newsmon.feedrepair import (
     clean_utf8,
     count_entries,
@@ -64,6 +69,9 @@ class FeedEntry:
     # Entry keys and fingerprints are stored; computed from these, as they always were, a
     # stored entry neither looks new (a repeated alert) nor edited.
     as_read: tuple[str, str] | None = None
+    # The link as newsmon read it until 2026-12, when that was another (a feedproxy link, a
+    # relative link resolved against the feed's host): rows stored then are keyed by it.
+    former_link: str | None = None
 
     def key_text(self) -> tuple[str, str]:
         """The title and summary entry keys and fingerprints are computed from."""
@@ -168,6 +176,7 @@ def _entry(
     summary: str,
     published: datetime | None,
     author: str | None,
+    former_link: str | None = None,
 ) -> FeedEntry:
     """An entry whose title and summary (rendered once) are made `readable`; as rendered, they
     are kept for its keys when that changed them."""
@@ -176,42 +185,12 @@ def _entry(
         readable(summary)[:MAX_SUMMARY_CHARS],
     )
     as_read = None if shown == (title, summary) else (title, summary)
-    return FeedEntry(guid, link, shown[0], shown[1], published, author, as_read)
+    return FeedEntry(guid, link, shown[0], shown[1], published, author, as_read, former_link)
 
 
 def _text(value: Any) -> str:
     """A JSON value that should be text: strings and numbers as text, anything else empty."""
     return str(value) if isinstance(value, str | int | float) and value is not True else ""
-
-
-# What may surround a link in a feed but is no part of it: spaces, and characters there to be
-# invisible (zero-width space, byte order mark, soft hyphen: `bounds.INVISIBLE`).
-_LINK_EDGES = regex.compile(
-    r"^[\s\p{Default_Ignorable_Code_Point}]+|[\s\p{Default_Ignorable_Code_Point}]+$"
-)
-# An absolute link after invisible characters that feedparser already resolved as a relative
-# one (Atom's `href`): `https://feed.host/dir/<U+200B>https:/story.host/…`.
-_HIDDEN_ABSOLUTE = regex.compile(r"/\p{Default_Ignorable_Code_Point}+(https?):/*", regex.I)
-
-
-def absolute_link(base: str, href: str) -> str | None:
-    """`href` resolved against `base` when that gives an http(s) address, else None: a broken
-    host (``http://[SITE_URL]/``), a lone surrogate or a stray scheme is a publisher's slip
-    that must cost the link, not the feed (urljoin raises on some of them). Spaces and
-    invisible characters around it go: a zero-width space before `https://` made the link a
-    path on the feed's own host."""
-    href = _LINK_EDGES.sub("", clean_text(href))
-    hidden = _HIDDEN_ABSOLUTE.search(href)
-    if hidden:
-        href = f"{hidden.group(1)}://{href[hidden.end() :]}"
-    if not href:
-        return None
-    try:
-        link = urljoin(base, href)
-        host = urlsplit(link).hostname
-    except ValueError:
-        return None
-    return link if host and re.match(r"^https?://", link, re.IGNORECASE) else None
 
 
 def _json_feed(
@@ -319,17 +298,16 @@ def parse_feed(
     ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
-    for raw in raw_entries[:max_entries]:
-        link: str | None = raw.get("link") or ""
-        if not link:
-            for alt in raw.get("links", []):
-                if alt.get("href") and alt.get("rel", "alternate") == "alternate":
-                    link = alt["href"]
-                    break
+    site = parsed.feed.get("link")
+    site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
+    rebased = _rebased(data, url, site_link, raw_entries[:max_entries], (media, encoding))
+    for at, raw in enumerate(raw_entries[:max_entries]):
         guid = raw.get("id") or None
-        if not link and guid and re.match(r"^https?://", guid):
-            link = guid
-        link = absolute_link(url, link) if link else None
+        as_read = entry_link(raw, url)
+        link = original_link(raw, url) or (
+            entry_link(rebased[at], site_link) if rebased and site_link else as_read
+        )
+        former = as_read if as_read and link != as_read else None
         if link is None and not (raw.get("title") or raw.get("summary")):
             skipped += 1
             continue
@@ -346,6 +324,7 @@ def parse_feed(
                 _rendered(summary_html)[:MAX_SUMMARY_CHARS],
                 entry_date(raw, local),
                 raw.get("author") or None,
+                former,
             )
         )
     notes = [
@@ -361,11 +340,24 @@ def parse_feed(
     warning = "; ".join(note for note in notes if note) or None
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
-    site = parsed.feed.get("link")
-    site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
     return ParsedFeed(
         feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable
     )
+
+
+def _rebased(
+    data: bytes, url: str, site: str | None, raw: list[Any], how: tuple[str, str | None]
+) -> list[Any] | None:
+    """The entries read again against the channel's `<link>` when the feed is served from
+    another host of its site (`feeds.example.com` for `www.example.com`) and links there:
+    relative item links are the site's pages (the feed host's are 404s). An `xml:base`, when
+    written, is the base feedparser already used. None when there is nothing to read again."""
+    if b"xml:base" in data or not site_elsewhere(url, site) or site is None:
+        return None
+    if not any(on_host_of(entry_link(r, url), url) for r in raw):
+        return None
+    again = _read(data, site, how[0], how[1], len(raw))[1]
+    return again if len(again) >= len(raw) else None
 
 
 # What feedparser raises, instead of reporting `bozo`, on input it mishandles.
@@ -463,38 +455,3 @@ def _ttl_minutes(text: str) -> int | None:
     if not re.fullmatch(r"[0-9]{1,12}", text):
         return None
     return min(int(text), 366 * 24 * 60)
-
-
-_ALTERNATE_TYPES = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/json",
-    "application/rdf+xml",
-    "text/xml",
-    "application/xml",
-)
-
-
-def find_feed_links(page: bytes, base_url: str, limit: int | None = None) -> list[str]:
-    """Feeds a web page advertises with <link rel="alternate" type="...">, in page order; the
-    first `limit` of them when given (the rest are neither resolved nor compared: a page
-    listing 40,000 cost `feeds add` ~20 s of CPU, each link checked against every one kept)."""
-    try:
-        root = lxml.html.fromstring(page)
-    except (lxml.etree.ParserError, ValueError):
-        return []
-    found: dict[str, None] = {}  # ordered, and a set for the duplicate check
-    # the page's first <base href> is what its relative links are relative to (HTML's rule)
-    base = root.xpath("//base[@href][1]/@href")
-    base_url = (absolute_link(base_url, str(base[0])) if base else None) or base_url
-    for link in root.xpath("//link[@href]"):
-        if limit is not None and len(found) >= limit:
-            break
-        rel = (link.get("rel") or "").lower().split()
-        kind = (link.get("type") or "").lower().split(";")[0].strip()
-        if "alternate" in rel and kind in _ALTERNATE_TYPES:
-            href = absolute_link(base_url, link.get("href"))
-            if href:
-                found.setdefault(href)
-    return list(found)

@@ -4,7 +4,7 @@ The generic rules of URL equivalence come from w3lib (Scrapy's URL library): low
 and host, IDNA host names, percent-encoding normalised (UTF-8, upper-case hex, only what must
 be escaped), query parameters sorted by name then value, fragment dropped, `.`/`..` segments
 resolved, IPv6 hosts normalised. newsmon adds what w3lib leaves to its users: default ports and
-a trailing dot in the host go, and tracking parameters (its own list below) go. `canonical_url`
+a trailing dot in the host go, and tracking parameters (`newsmon.url_tracking`) go. `canonical_url`
 then folds the variants of one page that news sites serve (http/https, `www.`/`amp.` hosts,
 AMP renderings, a trailing slash), and keeps a fragment that names an item of the page
 (`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads link their items so.
@@ -24,49 +24,8 @@ from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 from w3lib.url import canonicalize_url
 
 from newsmon.bounds import clean_text
+from newsmon.url_tracking import is_former_tracking_param, is_tracking_param
 
-# Query parameters that identify a campaign or a click, never the document.
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "_ga",
-        "_gl",
-        "ref_src",
-        "ref_url",
-        "spm",
-        "cmpid",
-        "ncid",
-        "ocid",
-        "sr_share",
-        "s_cid",
-        "at_medium",
-        "at_campaign",
-        # Matomo's (formerly Piwik's) campaign parameters: by name, since `pk_` alone also
-        # begins names that pick the document ("primary key": `view.php?pk_id=12`)
-        "pk_campaign",
-        "pk_cpn",
-        "pk_kwd",
-        "pk_keyword",
-        "pk_source",
-        "pk_medium",
-        "pk_content",
-        "pk_cid",
-        "pk_group",
-        "pk_placement",
-        "pk_vid",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "itm_", "mtm_", "hsa_", "oly_")
 # Until 2026-12 every parameter beginning `pk_` was dropped as tracking; pages whose keys
 # carry one were stored under a key without it (`former_canonical_urls`).
 _FORMER_PREFIX = "pk_"
@@ -296,11 +255,6 @@ def _hide_credentials(url: str, *, drop_user: bool) -> str:
     return f"{scheme}://{authority}{path}{qmark}{query}{hash_}{fragment}"
 
 
-def _is_tracking(name: str) -> bool:
-    low = name.lower()
-    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
-
-
 def _without(query: str, unwanted: Callable[[str, str], bool]) -> str:
     """The query without the parameters `unwanted(name, value)` picks; the others stay exactly
     as written (decoding and re-encoding would turn non-UTF-8 escapes into U+FFFD)."""
@@ -310,10 +264,6 @@ def _without(query: str, unwanted: Callable[[str, str], bool]) -> str:
         if pair and not unwanted(unquote_plus(name), unquote_plus(value)):
             kept.append(pair)
     return "&".join(kept)
-
-
-def _is_tracking_param(name: str, value: str) -> bool:
-    return _is_tracking(name)
 
 
 def _netloc(scheme: str, netloc: str, port: int | None) -> str:
@@ -340,7 +290,7 @@ def site_root(url: str) -> str:
         return "/".join(url.split("/", 3)[:3]) + "/"
 
 
-def clean_url(url: str) -> str:
+def clean_url(url: str, _tracking: Callable[[str, str], bool] = is_tracking_param) -> str:
     """The address to show and link: normalised by w3lib, without a default port, fragment or
     tracking parameters; the remaining query parameters sorted.
 
@@ -354,7 +304,7 @@ def clean_url(url: str) -> str:
         trimmed = urlunsplit(
             (parts.scheme, _netloc(parts.scheme, parts.netloc, port), parts.path, "", "")
         )
-        query = _without(parts.query, _is_tracking_param)
+        query = _without(parts.query, _tracking)
         normal = urlsplit(canonicalize_url(f"{trimmed}?{query}" if query else trimmed))
     except ValueError:  # a junk port, a host urllib or w3lib refuses: kept as written
         return text
@@ -385,7 +335,13 @@ def _strip_amp_path(path: str) -> str:
     return path
 
 
-def canonical_url(url: str) -> str:
+def former_link_key(url: str) -> str:
+    """The key an earlier newsmon gave the page `url` links to: feed marks (`?from=rss`) kept.
+    A row stored under it is found by the entry linking it, not announced again."""
+    return canonical_url(url, is_former_tracking_param)
+
+
+def canonical_url(url: str, _tracking: Callable[[str, str], bool] = is_tracking_param) -> str:
     """The identity of a page: `clean_url` with the variants of one page folded together.
 
     On top of `clean_url`: http and https are one page, `www.` and `amp.` hosts are the bare
@@ -395,7 +351,7 @@ def canonical_url(url: str) -> str:
     and so do items of one page (`digest#item-1`, `#item-2`: `anchor`); any other fragment goes.
     The result is a key, not always a fetchable address.
     """
-    cleaned = clean_url(url)
+    cleaned = clean_url(url, _tracking)
     try:
         parts = urlsplit(cleaned)
         known = parts.scheme in _DEFAULT_PORTS and parts.hostname

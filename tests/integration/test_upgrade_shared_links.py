@@ -118,13 +118,12 @@ def test_the_announced_update_of_an_old_live_blog_row_is_not_announced_again(
         ctx.close()
 
 
-def test_the_newer_update_taken_for_an_edit_is_announced_when_both_are_listed(
+def test_the_newer_update_alone_at_the_link_is_announced_and_listing_both_repeats_neither(
     tmp_path: Path, site: SiteServer, db_url: str
 ) -> None:
     """A live blog whose page yields no article text, listing only its latest update: the
-    newer update replaced the first's words in its row (an edit, as the release before also
-    did). Listed together, the first keeps the row and the newer one, never announced, is
-    announced: not taken for a copy of the words the row held only for it."""
+    newer update replaced the first's words in its row (an edit) until it was told from its
+    content to be another story. Listed together, each has its row, neither announced twice."""
     (Path(site.root) / "live.html").write_text("<html><body><p>Live.</p></body></html>")
     page = f"{site.base}/live.html"
     first = update_item(FIRST, page, "Mon, 30 Nov 2026 09:00:00 +0900")
@@ -140,11 +139,12 @@ def test_the_newer_update_taken_for_an_edit_is_announced_when_both_are_listed(
         assert (stored.new_articles, stored.alerts_queued) == (1, 1), stored
         mark_sent(ctx)
         feed.write_text(rss(newer), encoding="utf-8")
-        edited = run(ctx, config)
-        assert (edited.new_articles, edited.updated) == (0, 1), edited
+        # another story at the link (newsmon.story_reuse): announced, the first set aside
+        alone = run(ctx, config)
+        assert (alone.new_articles, alone.alerts_queued, alone.updated) == (1, 1, 0), alone
         feed.write_text(rss(newer + first), encoding="utf-8")
         both = run(ctx, config)
-        assert (both.new_articles, both.alerts_queued) == (1, 1), both
+        assert (both.new_articles, both.alerts_queued, both.updated) == (0, 0, 0), both
         assert queued_titles(ctx) == [NEWER[0]]  # not the first update, announced already
         again = run(ctx, config)
         assert (again.new_articles, again.alerts_queued) == (0, 0), again

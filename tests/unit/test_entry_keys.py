@@ -3,6 +3,8 @@ told apart, one item listed twice kept one. Pure: entries as the parser returns 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from newsmon.corpus.records import KnownArticle
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
@@ -59,3 +61,22 @@ def test_the_row_under_a_shared_key_is_only_its_own_item_s() -> None:
     row = KnownArticle(7, 1, PAGE, entry_fingerprint(*s2.key_text()), guid=PAGE)
     known = known_articles({PAGE: row}, shared)
     assert [e.title for k, e in shared.entries.items() if k in known] == ["B"]
+
+
+def test_an_entry_is_also_looked_for_by_the_key_it_had_before() -> None:
+    """A link with a feed mark (`?from=rss`) or read another way before (`former_link`: a
+    feedproxy link) is keyed anew; its row stored then is found by the key it had, not
+    announced again."""
+    marked = entry("a", "https://example.com/a.html?from=rss")
+    proxied = replace(
+        entry("b", "https://example.com/b.html"), former_link="https://feedproxy.example/~r/b"
+    )
+    identified = identify([marked, proxied, entry("c", "https://example.com/c.html")], "f")
+    assert identified.keyed == {
+        "https://example.com/a.html": "https://example.com/a.html?from=rss",
+        "https://example.com/b.html": "https://feedproxy.example/~r/b",
+    }
+    row = KnownArticle(1, 1, "https://example.com/a.html?from=rss", "fp")
+    found = {"https://example.com/a.html?from=rss": row}
+    assert "https://example.com/a.html?from=rss" in wanted(identified)
+    assert known_articles(found, identified) == {"https://example.com/a.html": row}

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from newsmon.feeds import FeedParseError, find_feed_links, parse_feed
+from newsmon.feedlinks import find_feed_links
+from newsmon.feeds import FeedParseError, parse_feed
 
 EUCKR_RSS = """<?xml version="1.0" encoding="euc-kr"?>
 <rss version="2.0"><channel><title>테크 위클리</title>
@@ -172,3 +173,44 @@ def test_a_page_s_feed_links_are_resolved_against_its_base(base: str, found: str
         '<link rel="alternate" type="application/rss+xml" href="feed.xml"></head></html>'
     ).encode()
     assert find_feed_links(page, "https://site.example/2024/05/story.html") == [found]
+
+
+def _channel(site: str, items: str, extra: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0"?><rss version="2.0" {extra}><channel><title>t</title>'
+        f"<link>{site}</link>{items}</channel></rss>"
+    ).encode()
+
+
+def test_relative_item_links_are_the_channel_site_s_pages() -> None:
+    """A feed on `feeds.example.com` about `www.example.com`: its relative item links were the
+    feed host's (404s); they are the site's, the link read before kept for stored rows."""
+    items = "<item><title>a</title><link>/2025/03/x.html</link></item>"
+    items += "<item><title>b</title><link>https://other.example/y</link></item>"
+    parsed = parse_feed(
+        _channel("https://www.example.com/", items), "https://feeds.example.com/rss"
+    )
+    a, b = parsed.entries
+    assert a.link == "https://www.example.com/2025/03/x.html"
+    assert a.former_link == "https://feeds.example.com/2025/03/x.html"
+    assert (b.link, b.former_link) == ("https://other.example/y", None)
+    # a stranger's or a template's channel link is not the site: the feed's address stays the base
+    for site in ("http://localhost/", "https://wordpress.org/", "https://a.co.kr/"):
+        feed = "https://b.co.kr/rss" if site.endswith("co.kr/") else "https://feeds.example.com/rss"
+        only = parse_feed(_channel(site, items), feed).entries[0]
+        assert only.link == feed.rsplit("/", 1)[0] + "/2025/03/x.html", site
+        assert only.former_link is None
+
+
+def test_feedburner_items_are_their_original_links() -> None:
+    fb = 'xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"'
+    items = (
+        "<item><title>a</title><link>https://feedproxy.google.com/~r/ex/~3/abc/</link>"
+        "<feedburner:origLink>https://www.example.com/a.html</feedburner:origLink></item>"
+    )
+    parsed = parse_feed(
+        _channel("https://www.example.com/", items, fb), "https://feeds.feedburner.com/ex"
+    )
+    only = parsed.entries[0]
+    assert only.link == "https://www.example.com/a.html"
+    assert only.former_link == "https://feedproxy.google.com/~r/ex/~3/abc/"

@@ -8,6 +8,7 @@ from newsmon.urls import (
     carries_hidden_credentials,
     clean_url,
     former_canonical_urls,
+    former_link_key,
     item_of,
     pages_of_items,
     without_credentials,
@@ -346,3 +347,22 @@ def test_a_page_is_a_digest_when_its_feed_links_two_of_its_items() -> None:
     assert digests == frozenset({"https://news.test/digest.html"})
     assert [item_of(link, digests) for link in links] == [True, True, False, False, False, False]
     assert not item_of("https://news.test/digest.html", digests)  # the page itself
+
+
+def test_feed_marks_are_not_part_of_a_page_s_key() -> None:
+    """`?from=rss`, `?ref=rss_main`, `?source=RSS` count clicks from a feed: the same page as
+    the site's own link; the same names with other values may pick the document."""
+    page = "https://www.example.com/news/articleView.html?idxno=7"
+    for mark in ("from=rss", "ref=rss_main", "source=RSS", "src=feed", "from=rss2", "ref=atom"):
+        assert canonical_url(f"{page}&{mark}") == canonical_url(page), mark
+    for kept in ("from=list", "source=12", "ref=feedback", "src=rssi"):
+        assert canonical_url(f"{page}&{kept}") != canonical_url(page), kept
+
+
+def test_the_key_a_link_had_before_feed_marks_went() -> None:
+    """Rows stored before are under their feed marks; other tracking was dropped then too."""
+    link = "https://example.com/a.html?from=rss&utm_source=x"
+    assert former_link_key(link) == "https://example.com/a.html?from=rss"
+    assert former_link_key("https://example.com/a.html?id=1") == canonical_url(
+        "https://example.com/a.html?id=1"
+    )

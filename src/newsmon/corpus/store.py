@@ -32,6 +32,7 @@ from newsmon.corpus.replies import Replies
 from newsmon.corpus.retention import IndexRetention
 from newsmon.corpus.retries import Retries
 from newsmon.corpus.runs import Runs
+from newsmon.corpus.set_aside import set_aside, stored_words
 
 
 class Store:
@@ -115,6 +116,15 @@ class Store:
         """Rows stored with the credentials of feed `feed_id`'s `feed_url`, rewritten without
         them (`newsmon.corpus.feed_keys`); how many."""
         return forget_feed_keys(self._db, feed_id, feed_url)
+
+    def stored_words(self, ids: list[int]) -> dict[int, tuple[str | None, str]]:
+        """Stories' titles and text openings, by id (`newsmon.corpus.set_aside`)."""
+        return stored_words(self._db, ids)
+
+    def set_aside(self, article_id: int, feed_id: int, key: str) -> bool:
+        """Move a feed's story off `key`, which a newer story of it has now
+        (`newsmon.corpus.set_aside`)."""
+        return set_aside(self._db, article_id, feed_id, key)
 
     def check_writable(self) -> None:
         """StoreError when the corpus can be read but not written (read-only file or role)."""

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from newsmon.corpus.records import KnownArticle
+from newsmon.corpus.set_aside import set_aside_key
 from newsmon.dedup import entry_fingerprint, entry_identity
 from newsmon.feeds import FeedEntry
-from newsmon.urls import pages_of_items, without_keys_of
+from newsmon.urls import former_link_key, pages_of_items, without_keys_of
 
 # an item's anchor in a key newsmon gives it (`page#item-<digest>`): `urls.anchor` names it
 ITEM_ANCHOR = "item-"
@@ -29,7 +30,8 @@ class Identified:
     """A feed document's entries by identity, with what to look for them by besides."""
 
     entries: dict[str, FeedEntry] = field(default_factory=dict)
-    # the identity an entry of a keyed feed had with the key in its link or GUID: its row
+    # the identity an entry had before (a keyed feed's key in its link or GUID, its link as
+    # read then, feed marks in it: `_former_identity`): its row when none is under its own
     keyed: dict[str, str] = field(default_factory=dict)
     # the identity the entry shares with other items of the document: a row stored under it
     # (while the entry was alone there, or before items were told apart) is the entry's when
@@ -44,12 +46,9 @@ def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = Non
     out of links and GUIDs (a corpus written before holds its stories under the keyed form)."""
     groups: dict[str, list[tuple[FeedEntry, str | None]]] = {}
     for entry in entries:
-        former = None
+        former = _former_identity(entry, feed, feed_url is not None)
         if feed_url is not None:
-            clean = _without_feed_key(entry, feed_url)
-            if clean is not entry:
-                former = _identity(entry, feed)
-            entry = clean
+            entry = _without_feed_key(entry, feed_url)
         groups.setdefault(_identity(entry, feed), []).append((entry, former))
     out = Identified()
     pages: set[str] = set()
@@ -73,6 +72,16 @@ def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = Non
 
 def _identity(entry: FeedEntry, feed: str) -> str:
     return entry_identity(entry.link, feed, entry.guid, "\n".join(entry.key_text()))
+
+
+def _former_identity(entry: FeedEntry, feed: str, keyed: bool) -> str | None:
+    """The identity an earlier newsmon gave the entry (its link as read then, a keyed feed's
+    key and feed marks such as `?from=rss` in it): a row stored then is under it. None when
+    it can be none but its own (no other link read before, no query, not a keyed feed)."""
+    link = entry.former_link or entry.link
+    if not keyed and entry.former_link is None and (not link or "?" not in link):
+        return None
+    return former_link_key(link) if link else _identity(entry, feed)
 
 
 def _told_apart(
@@ -135,13 +144,12 @@ def known_articles(
     for key, (shared, _) in identified.shared.items():
         groups.setdefault(shared, []).append(key)
     for shared, keys in groups.items():
-        row = found.get(shared)
-        if row is None:
-            continue
-        unknown = [(k, identified.entries[k]) for k in keys if k not in known]
-        owner = _row_owner(row, unknown, by_guid=identified.shared[keys[0]][1])
-        if owner is not None:
-            known[owner] = row
+        # the row under the key, and one set aside from it (a story whose CMS reused its key)
+        for row in filter(None, (found.get(shared), found.get(set_aside_key(shared)))):
+            unknown = [(k, identified.entries[k]) for k in keys if k not in known]
+            owner = _row_owner(row, unknown, by_guid=identified.shared[keys[0]][1])
+            if owner is not None:
+                known[owner] = row
     return known
 
 
@@ -160,7 +168,8 @@ def taken_over(identified: Identified, known: dict[str, KnownArticle]) -> list[s
 def wanted(identified: Identified) -> list[str]:
     """Every key the entries' stored articles may be under."""
     keys = dict.fromkeys([*identified.entries, *identified.keyed.values()])
-    keys.update(dict.fromkeys(shared for shared, _ in identified.shared.values()))
+    for shared, _ in identified.shared.values():
+        keys.update(dict.fromkeys([shared, set_aside_key(shared)]))
     return list(keys)
 
 

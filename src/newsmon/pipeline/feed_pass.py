@@ -31,6 +31,7 @@ from newsmon.pipeline.entry_keys import (
 )
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
+from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
 from newsmon.turns import NoTimeForWork, deadline_in
 from newsmon.urls import shown_url, without_credentials, without_keys_of
@@ -171,7 +172,7 @@ async def process_feed(
     identified = identify(listed, feed.name, feed.url if keyed else None)
     entries, items = identified.entries, identified.items  # items: digests' pages (urls.anchor)
     outcome.entries = len(entries)
-    known = await asyncio.to_thread(_known_articles, ctx, identified)
+    known = await asyncio.to_thread(_known_articles, ctx, identified, state.id)
     home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
     outcome.already_seen = len(known)
     known_entries = {u: (entries[u], k) for u, k in known.items()}
@@ -240,11 +241,14 @@ def _home(site_link: str | None, feed_url: str) -> str:
     return without_keys_of(site_link or feed_url, feed_url)
 
 
-def _known_articles(ctx: Context, identified: Identified) -> dict[str, KnownArticle]:
+def _known_articles(ctx: Context, identified: Identified, feed_id: int) -> dict[str, KnownArticle]:
     """The stored articles of these entries, by identity (`entry_keys.known_articles`: a keyed
     feed's entry also by the identity it had with the key in it, an item told apart by the key
-    it shared)."""
-    return known_articles(ctx.store.known_articles(wanted(identified)), identified)
+    it shared), but for another story under an entry's key (`reused_keys`): that entry is new."""
+    known = known_articles(ctx.store.known_articles(wanted(identified)), identified)
+    for key in set_aside_reused(ctx, feed_id, identified, known):
+        del known[key]
+    return known
 
 
 def _gone(response: FetchResult) -> bool:
