@@ -68,7 +68,14 @@ _SINGLE_BYTE = ("latin", "iso8859", "cp125", "cp874", "cp866", "ascii", "mac", "
 # escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
 # encodings at all (base64, rot13, zlib: LookupError when decoding). A page naming one is
 # undeclared.
-_NOT_WEB = frozenset({"undefined", "unicode-escape", "raw-unicode-escape", "punycode", "idna"})
+# So are the 7-bit shifting codecs the WHATWG table maps to its "replacement" encoding
+# (iso-2022-kr, hz-gb-2312; iso-2022-cn has no Python codec) or does not know (the iso-2022-jp
+# variants but iso-2022-jp itself): browsers never decode with them, as their shift sequences
+# turn plain ASCII ("~{fast~}", markup) into other characters and hide it from filters.
+_NOT_WEB = frozenset(
+    {"undefined", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "iso2022_kr", "hz"}
+    | {f"iso2022_jp_{variant}" for variant in ("1", "2", "2004", "3", "ext")}
+)
 _NOT_WEB_PREFIX = ("utf-7", "utf_7")
 # UTF-16/32: any even (or 4n) run of bytes decodes, so a claim of one is believed only of bytes
 # that look it (markup in a wide encoding is mostly NUL bytes; UTF-8 and CP949 have none).

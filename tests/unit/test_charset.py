@@ -109,6 +109,18 @@ def test_python_codecs_no_page_is_in_are_no_claim(name: str) -> None:
     assert choose_encoding(KOREAN.encode("cp949"), [name]) == "cp949"
 
 
+@pytest.mark.parametrize(
+    "name", ["iso-2022-kr", "csiso2022kr", "hz-gb-2312", "iso-2022-cn", "iso-2022-jp-2"]
+)
+def test_shifting_codecs_browsers_never_decode_with_are_no_claim(name: str) -> None:
+    """WHATWG maps these labels to its "replacement" encoding (or knows none): HZ read ASCII
+    "~{fast~}" as two Chinese characters, ISO-2022-KR read bytes after SO as Hangul."""
+    assert codec_for(name) is None
+    assert choose_encoding(b"<p>cfg=~{fast~} \x1b$)C\x0e0!\x0f</p>", [name]) is None
+    assert choose_encoding(KOREAN.encode("cp949"), [name]) == "cp949"
+    assert codec_for("iso-2022-jp") == "iso2022_jp"  # a WHATWG encoding, as browsers read it
+
+
 def test_a_wide_claim_counts_only_for_bytes_that_look_wide() -> None:
     """UTF-16 decodes any even run of bytes: a `<meta charset="utf-16">` (a page saved by an
     editor, then served as UTF-8) turned the article into CJK noise."""
