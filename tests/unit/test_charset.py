@@ -49,6 +49,15 @@ def test_claims_are_found_where_feeds_and_pages_put_them() -> None:
     assert meta_declared(b"<html>") is None
 
 
+def test_a_meta_after_a_long_head_is_found() -> None:
+    """Real heads put `<meta charset>` after 6-44 KiB of inline style and script; only 4 KiB
+    were searched (the search ends at 64 KiB)."""
+    head = b"<html><head><style>" + b".a{margin:0}\n" * 2000 + b"</style>"
+    assert meta_declared(head + b'<meta charset="euc-kr"></head>') == "euc-kr"
+    assert meta_declared(b"<!doctype html>" + b" " * 70_000 + b'<meta charset="euc-kr">') is None
+    assert meta_declared(b"<meta " * 20_000) is None
+
+
 def test_a_claim_that_the_bytes_contradict_loses() -> None:
     cp949 = KOREAN.encode("cp949")
     assert choose_encoding(cp949, ["utf-8", "euc-kr"]) == "cp949"  # the first claim fails
