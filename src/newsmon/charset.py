@@ -67,6 +67,11 @@ _META_CHARSET = re.compile(rb"""<meta[^>]{1,1000}?charset\s*=\s*["']?\s*([A-Za-z
 # after 6-44 KiB of inline style, script and JSON-LD (shared corpus: Clarín at 44 KiB).
 META_SEARCH_BYTES = 64 * 1024
 _HANGUL = re.compile("[가-힣]+")
+# Hanja (CJK ideographs, KS X 1001's and CP949's compatibility ones) and the marks Korean
+# headlines carry (·, …, “”, 【】, fullwidth forms), which say nothing of the language.
+_HANJA = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_MIN_HANJA_LETTERS = 16
+_MARKS = re.compile("[\u00a0-\u00bf\u00d7\u00f7\u2000-\u27bf\u3000-\u303f\uff00-\uffef]+")
 _SINGLE_BYTE = ("latin", "iso8859", "cp125", "cp874", "cp866", "ascii", "mac", "koi8")
 # Python codecs no web page is in: they raise on any byte ("undefined"), expand backslash
 # escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
@@ -183,8 +188,9 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     (which decodes almost anything) counts only for bytes that look wide.
     Bytes that no claim reads and that are UTF-8 but for a few stray bytes are UTF-8 (read
     with U+FFFD for those, as browsers do): left to the parser, it guessed a codec from them and
-    made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean are
-    CP949. None: nothing settles it, leave it to the parser's own detection.
+    made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean
+    (`_reads_as_korean`) are CP949. None: nothing settles it, leave it to the parser's own
+    detection.
     """
     utf8_ok = decodes(data, "utf-8")
     if utf8_ok and data.startswith(codecs.BOM_UTF8):
@@ -219,15 +225,25 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
         return "utf-8" if any(codecs_claimed) else None
     if mostly_utf8:
         return "utf-8"
-    # Real Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
-    if decodes(data, "cp949"):
-        text = data.decode("cp949")
-        # counted on copies of the text: a list of its characters took 37 times its bytes
-        wide = len(text) - len(text.encode("ascii", "ignore"))
-        hangul = len(text) - len(_HANGUL.sub("", text))
-        if wide and hangul >= 0.8 * wide:
-            return "cp949"
-    return None
+    return "cp949" if decodes(data, "cp949") and _reads_as_korean(data.decode("cp949")) else None
+
+
+def _reads_as_korean(text: str) -> bool:
+    """Whether legacy bytes read as CP949 are Korean: Hangul makes most of the letters that
+    are not ASCII, or, in text long enough that misread latin-1 could not have decoded cleanly
+    (`_MIN_HANJA_LETTERS`: "ÄN" is a CP949 syllable, "é " is no character), Hangul and hanja
+    do. Wire titles are as much hanja as Hangul ("[速報] 美·中 首腦會談 오늘"): asking for
+    Hangul alone left them to the parser's latin-1 guess."""
+    # counted on copies of the text: a list of its characters took 37 times its bytes
+    wide = len(text) - len(text.encode("ascii", "ignore"))
+    letters = wide - (len(text) - len(_MARKS.sub("", text)))
+    hangul = len(text) - len(_HANGUL.sub("", text))
+    if not hangul:
+        return False
+    if hangul >= 0.8 * letters:
+        return True
+    hanja = len(text) - len(_HANJA.sub("", text))
+    return letters >= _MIN_HANJA_LETTERS and hangul + hanja >= 0.8 * letters
 
 
 def decode(data: bytes, codec: str) -> str:

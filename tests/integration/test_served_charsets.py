@@ -231,3 +231,12 @@ def test_a_replacement_label_is_no_claim(tmp_path: Path, tricky: SiteServer) -> 
     with them: their shift sequences hide markup from filters). Python decoded the page with HZ
     and "~{...~}" in ASCII text became Chinese characters."""
     assert TILDE.strip() in stored(tmp_path, tricky)["hz"].text
+
+
+def test_an_undeclared_cp949_feed_of_hanja_titles_keeps_them(
+    tmp_path: Path, tricky: SiteServer
+) -> None:
+    """Bytes that are not UTF-8 but read cleanly as CP949, mostly hanja and Hangul, are
+    Korean: the feed was left to feedparser's guess and its titles stored as mojibake."""
+    titles = stored(tmp_path, tricky, "/hanja.xml")
+    assert set(HANJA_TITLES) <= set(titles)

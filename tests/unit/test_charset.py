@@ -78,6 +78,11 @@ def test_undeclared_bytes() -> None:
     assert choose_encoding(KOREAN.encode("cp949"), [None]) == "cp949"  # reads as Korean
     assert choose_encoding(KOREAN.encode(), []) is None  # valid UTF-8: the parser will see
     assert choose_encoding("Caf\u00e9 cr\u00e8me".encode("latin-1"), []) is None  # not Korean
+    # a wire feed's titles: hanja and marks as much as Hangul (Hangul alone was asked for)
+    titles = "[速報] 美·中 首腦會談 開催…北核 論議 “綜合” 韓·日 外相 會談 오늘 開幕"
+    assert choose_encoding(titles.encode("cp949"), []) == "cp949"
+    assert choose_encoding("漢字記號 ".encode("cp949"), []) is None  # no Hangul: Chinese?
+    assert choose_encoding("GRÖßE ÄNDERN".encode("latin-1"), []) is None
 
 
 def test_a_bom_settles_it_and_is_dropped() -> None:
