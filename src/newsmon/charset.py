@@ -10,6 +10,8 @@ import codecs
 import re
 from collections.abc import Iterable
 
+import ftfy
+from ftfy.badness import is_bad
 from w3lib.encoding import resolve_encoding
 
 # EUC-KR pages and feeds routinely carry CP949-only syllables (똠, 햏); CP949 is a strict
@@ -251,3 +253,12 @@ def decode(data: bytes, codec: str) -> str:
     if codec == "utf-8":
         codec = "utf-8-sig"
     return data.decode(codec, "replace")
+
+
+def repair_mojibake(text: str) -> str:
+    """Text a publisher encoded twice (UTF-8 read as windows-1252 and written again as UTF-8:
+    "ì˜¤í”ˆì†ŒìŠ¤" for 오픈소스) as it was written, by ftfy; only text ftfy's badness measure
+    calls mojibake is touched, so clean text (“quotes”, é, 美·中, ＡＩ) comes back as it is."""
+    if text.isascii() or not is_bad(text):
+        return text
+    return ftfy.fix_encoding(text)

@@ -24,7 +24,7 @@ import lxml.html
 import regex
 
 from newsmon.bounds import clean_text, xml_text
-from newsmon.charset import choose_encoding, xml_declared, xml_wide
+from newsmon.charset import choose_encoding, repair_mojibake, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedrepair import (
@@ -137,7 +137,7 @@ def _rendered(fragment: str) -> str:
     """The text of an HTML fragment, block elements kept apart: rendered once."""
     if not fragment or not fragment.strip():
         return ""
-    fragment = xml_text(_head(fragment))
+    fragment = repair_mojibake(xml_text(_head(fragment)))  # a title encoded twice
     if "<" not in fragment:
         return re.sub(r"\s+", " ", html.unescape(fragment)).strip()
     try:

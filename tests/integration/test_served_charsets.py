@@ -240,3 +240,21 @@ def test_an_undeclared_cp949_feed_of_hanja_titles_keeps_them(
     Korean: the feed was left to feedparser's guess and its titles stored as mojibake."""
     titles = stored(tmp_path, tricky, "/hanja.xml")
     assert set(HANJA_TITLES) <= set(titles)
+
+
+# Titles a publisher's CMS read as windows-1252 and wrote back as UTF-8 ("double-encoded").
+MANGLED = {"/late-meta.html": "오픈소스 공개", "/hz.html": "Meta’s “Llama” — €0 é"}
+
+
+def test_a_double_encoded_title_is_repaired_and_clean_ones_kept(
+    tmp_path: Path, tricky: SiteServer
+) -> None:
+    """ "ì˜¤í”ˆì†ŒìŠ¤ ê³µê°œ" was stored, alerted and matched against no rule as it came; the
+    clean title beside it is not touched."""
+    root = Path(tricky.root)
+    items = {
+        "/late-meta.html": MANGLED["/late-meta.html"].encode().decode("cp1252"),
+        "/hz.html": MANGLED["/hz.html"],
+    }
+    (root / "mangled.xml").write_text(rss(items), encoding="utf-8")
+    assert set(MANGLED.values()) <= set(stored(tmp_path, tricky, "/mangled.xml"))

@@ -5,7 +5,14 @@ import tracemalloc
 
 import pytest
 
-from newsmon.charset import choose_encoding, codec_for, decode, meta_declared, xml_declared
+from newsmon.charset import (
+    choose_encoding,
+    codec_for,
+    decode,
+    meta_declared,
+    repair_mojibake,
+    xml_declared,
+)
 from newsmon.extract import decode_html, page_encoding
 from newsmon.feeds import feed_encoding
 
@@ -221,3 +228,25 @@ def test_undeclared_legacy_bytes_are_told_in_memory_of_their_size(
     finally:
         tracemalloc.stop()
     assert peak < 8 * size  # the text and a copy; 37 times before
+
+
+@pytest.mark.parametrize("text", ["오픈소스 공개", "‘Open’ — Meta’s €0 café", "Größe: naïve"])
+def test_text_encoded_twice_is_repaired(text: str) -> None:
+    """A CMS that read UTF-8 as windows-1252 and wrote it back: "ì˜¤í”ˆì†ŒìŠ¤" was kept."""
+    assert repair_mojibake(text.encode().decode("cp1252", "replace")) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meta’s “Llama” — €0",
+        "naïve façade, GRÖßE",
+        "[速報] 美·中 首腦會談 오늘",
+        "ＡＩ 안전 ﬁnance",
+        "The letter 'Ã' alone",
+        "Привет, Ελλάδα",
+        "plain ASCII",
+    ],
+)
+def test_clean_text_is_not_touched(text: str) -> None:
+    assert repair_mojibake(text) == text
