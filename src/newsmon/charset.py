@@ -10,6 +10,8 @@ import codecs
 import re
 from collections.abc import Iterable
 
+import ftfy
+from ftfy.badness import is_bad
 from w3lib.encoding import resolve_encoding
 
 # EUC-KR pages and feeds routinely carry CP949-only syllables (똠, 햏); CP949 is a strict
@@ -61,14 +63,30 @@ _WHATWG_ONLY = {
 _XML_DECL = re.compile(
     rb"""^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.I
 )
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+# a tag's attributes are short: bounded, a run of "<meta" without ">" costs no quadratic scan
+_META_CHARSET = re.compile(rb"""<meta[^>]{1,1000}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+# Browsers prescan 1 KiB, then obey a `<meta>` their parser meets later; real heads put it
+# after 6-44 KiB of inline style, script and JSON-LD (shared corpus: Clarín at 44 KiB).
+META_SEARCH_BYTES = 64 * 1024
 _HANGUL = re.compile("[가-힣]+")
+# Hanja (CJK ideographs, KS X 1001's and CP949's compatibility ones) and the marks Korean
+# headlines carry (·, …, “”, 【】, fullwidth forms), which say nothing of the language.
+_HANJA = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_MIN_HANJA_LETTERS = 16
+_MARKS = re.compile("[\u00a0-\u00bf\u00d7\u00f7\u2000-\u27bf\u3000-\u303f\uff00-\uffef]+")
 _SINGLE_BYTE = ("latin", "iso8859", "cp125", "cp874", "cp866", "ascii", "mac", "koi8")
 # Python codecs no web page is in: they raise on any byte ("undefined"), expand backslash
 # escapes or "+...-" runs into other characters (WHATWG forbids UTF-7), or are not text
 # encodings at all (base64, rot13, zlib: LookupError when decoding). A page naming one is
 # undeclared.
-_NOT_WEB = frozenset({"undefined", "unicode-escape", "raw-unicode-escape", "punycode", "idna"})
+# So are the 7-bit shifting codecs the WHATWG table maps to its "replacement" encoding
+# (iso-2022-kr, hz-gb-2312; iso-2022-cn has no Python codec) or does not know (the iso-2022-jp
+# variants but iso-2022-jp itself): browsers never decode with them, as their shift sequences
+# turn plain ASCII ("~{fast~}", markup) into other characters and hide it from filters.
+_NOT_WEB = frozenset(
+    {"undefined", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "iso2022_kr", "hz"}
+    | {f"iso2022_jp_{variant}" for variant in ("1", "2", "2004", "3", "ext")}
+)
 _NOT_WEB_PREFIX = ("utf-7", "utf_7")
 # UTF-16/32: any even (or 4n) run of bytes decodes, so a claim of one is believed only of bytes
 # that look it (markup in a wide encoding is mostly NUL bytes; UTF-8 and CP949 have none).
@@ -135,8 +153,9 @@ def xml_wide(data: bytes) -> str | None:
 
 
 def meta_declared(data: bytes) -> str | None:
-    """The charset an HTML `<meta>` names, in the first 4 KiB as browsers look."""
-    match = _META_CHARSET.search(data[:4096])
+    """The charset an HTML `<meta>` names, in the first 64 KiB (`META_SEARCH_BYTES`): only
+    4 KiB were searched, and a legacy page behind a server's latin-1 default was mojibake."""
+    match = _META_CHARSET.search(data[:META_SEARCH_BYTES])
     return match.group(1).decode("ascii", "replace") if match else None
 
 
@@ -171,8 +190,9 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
     (which decodes almost anything) counts only for bytes that look wide.
     Bytes that no claim reads and that are UTF-8 but for a few stray bytes are UTF-8 (read
     with U+FFFD for those, as browsers do): left to the parser, it guessed a codec from them and
-    made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean are
-    CP949. None: nothing settles it, leave it to the parser's own detection.
+    made the whole page mojibake. Undeclared or wrongly declared bytes that read as Korean
+    (`_reads_as_korean`) are CP949. None: nothing settles it, leave it to the parser's own
+    detection.
     """
     utf8_ok = decodes(data, "utf-8")
     if utf8_ok and data.startswith(codecs.BOM_UTF8):
@@ -207,15 +227,25 @@ def choose_encoding(data: bytes, claims: Iterable[str | None]) -> str | None:
         return "utf-8" if any(codecs_claimed) else None
     if mostly_utf8:
         return "utf-8"
-    # Real Korean text is mostly Hangul among its non-ASCII characters; misread latin-1 is not.
-    if decodes(data, "cp949"):
-        text = data.decode("cp949")
-        # counted on copies of the text: a list of its characters took 37 times its bytes
-        wide = len(text) - len(text.encode("ascii", "ignore"))
-        hangul = len(text) - len(_HANGUL.sub("", text))
-        if wide and hangul >= 0.8 * wide:
-            return "cp949"
-    return None
+    return "cp949" if decodes(data, "cp949") and _reads_as_korean(data.decode("cp949")) else None
+
+
+def _reads_as_korean(text: str) -> bool:
+    """Whether legacy bytes read as CP949 are Korean: Hangul makes most of the letters that
+    are not ASCII, or, in text long enough that misread latin-1 could not have decoded cleanly
+    (`_MIN_HANJA_LETTERS`: "ÄN" is a CP949 syllable, "é " is no character), Hangul and hanja
+    do. Wire titles are as much hanja as Hangul ("[速報] 美·中 首腦會談 오늘"): asking for
+    Hangul alone left them to the parser's latin-1 guess."""
+    # counted on copies of the text: a list of its characters took 37 times its bytes
+    wide = len(text) - len(text.encode("ascii", "ignore"))
+    letters = wide - (len(text) - len(_MARKS.sub("", text)))
+    hangul = len(text) - len(_HANGUL.sub("", text))
+    if not hangul:
+        return False
+    if hangul >= 0.8 * letters:
+        return True
+    hanja = len(text) - len(_HANJA.sub("", text))
+    return letters >= _MIN_HANJA_LETTERS and hangul + hanja >= 0.8 * letters
 
 
 def decode(data: bytes, codec: str) -> str:
@@ -223,3 +253,12 @@ def decode(data: bytes, codec: str) -> str:
     if codec == "utf-8":
         codec = "utf-8-sig"
     return data.decode(codec, "replace")
+
+
+def repair_mojibake(text: str) -> str:
+    """Text a publisher encoded twice (UTF-8 read as windows-1252 and written again as UTF-8:
+    "ì˜¤í”ˆì†ŒìŠ¤" for 오픈소스) as it was written, by ftfy; only text ftfy's badness measure
+    calls mojibake is touched, so clean text (“quotes”, é, 美·中, ＡＩ) comes back as it is."""
+    if text.isascii() or not is_bad(text):
+        return text
+    return ftfy.fix_encoding(text)

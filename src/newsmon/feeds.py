@@ -22,7 +22,7 @@ import feedparser
 import lxml.html
 
 from newsmon.bounds import xml_text
-from newsmon.charset import choose_encoding, xml_declared, xml_wide
+from newsmon.charset import choose_encoding, repair_mojibake, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedlinks import (
@@ -145,7 +145,7 @@ def _rendered(fragment: str) -> str:
     """The text of an HTML fragment, block elements kept apart: rendered once."""
     if not fragment or not fragment.strip():
         return ""
-    fragment = xml_text(_head(fragment))
+    fragment = repair_mojibake(xml_text(_head(fragment)))  # a title encoded twice
     if "<" not in fragment:
         return re.sub(r"\s+", " ", html.unescape(fragment)).strip()
     try:

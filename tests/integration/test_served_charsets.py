@@ -176,3 +176,85 @@ def test_utf8_under_a_legacy_korean_claim_is_read_as_utf8(tmp_path: Path, site: 
     assert ENGLISH_KO.strip() in page.text and "최현 기자" in page.text
     (tmp_path / "feed").mkdir()
     assert UTF8_TITLE in stored(tmp_path / "feed", site, "/legacy-prolog.xml")
+
+
+# A Korean portal's <head>: inline styles and scripts (analytics, ad slots) before its meta.
+LONG_HEAD = "<style>" + ".ad{margin:0 auto;padding:0}\n" * 250 + "</style>"
+# An English page with "~{" in a code sample: HZ reads "~{...~}" as GB2312 in 7 bits.
+TILDE = "Run the open source model with the weights: cfg=~{fast~} on GitHub, ~~not~~ today. "
+# A wire feed's titles in CP949 without any declaration: hanja and punctuation before Hangul.
+HANJA_TITLES = ["[速報] 美·中 首腦會談 開催…北核 論議", "(綜合) 韓·日 外相 會談 오늘 開幕"]
+
+
+@pytest.fixture
+def tricky(tmp_path: Path) -> Iterator[SiteServer]:
+    root = tmp_path / "tricky"
+    root.mkdir()
+    text = STORIES["똠"]
+    late_meta = (
+        f"<html><head><title>오픈소스 공개</title>{LONG_HEAD}"
+        '<meta http-equiv="Content-Type" content="text/html; charset=euc-kr"></head>'
+        f"<body><article><h1>오픈소스 공개</h1><p>{text * 4}</p><p>{text * 3}</p></article>"
+        "</body></html>"
+    ).encode("cp949")
+    assert late_meta.find(b"<meta") > 4096
+    tilde = f"<html><head><title>t</title></head><body><article><p>{TILDE * 8}</p></article></body></html>"
+    routes: dict[str, dict[str, str]] = {
+        "/late-meta.html": {"content_type": "text/html; charset=iso-8859-1"},
+        "/hz.html": {"content_type": "text/html; charset=hz-gb-2312"},
+        "/hanja.xml": {"content_type": "text/xml"},
+    }
+    (root / "late-meta.html").write_bytes(late_meta)
+    (root / "hz.html").write_bytes(tilde.encode("ascii"))
+    items = dict(zip(["/late-meta.html", "/hz.html"], HANJA_TITLES, strict=True))
+    undeclared = rss(items).replace(' encoding="utf-8"', "")
+    (root / "hanja.xml").write_bytes(undeclared.encode("cp949"))
+    (root / "feed.xml").write_text(rss({"/late-meta.html": "late", "/hz.html": "hz"}))
+    for path, route in routes.items():
+        route["file"] = path.lstrip("/")
+    (root / "_routes.json").write_text(json.dumps(routes))
+    with serve(root) as server:
+        yield server
+
+
+def test_a_meta_charset_after_a_long_head_is_read(tmp_path: Path, tricky: SiteServer) -> None:
+    """Korean portals put kilobytes of inline style and script before their `<meta>`; only
+    the first 4 KiB were searched, so behind a server's latin-1 default the page was stored as
+    windows-1252 mojibake (no topic, the wrong language)."""
+    article = stored(tmp_path, tricky)["late"]
+    assert STORIES["똠"].strip() in article.text
+    assert article.language == "ko"
+
+
+def test_a_replacement_label_is_no_claim(tmp_path: Path, tricky: SiteServer) -> None:
+    """hz-gb-2312 and iso-2022-kr are the WHATWG "replacement" encoding (browsers never decode
+    with them: their shift sequences hide markup from filters). Python decoded the page with HZ
+    and "~{...~}" in ASCII text became Chinese characters."""
+    assert TILDE.strip() in stored(tmp_path, tricky)["hz"].text
+
+
+def test_an_undeclared_cp949_feed_of_hanja_titles_keeps_them(
+    tmp_path: Path, tricky: SiteServer
+) -> None:
+    """Bytes that are not UTF-8 but read cleanly as CP949, mostly hanja and Hangul, are
+    Korean: the feed was left to feedparser's guess and its titles stored as mojibake."""
+    titles = stored(tmp_path, tricky, "/hanja.xml")
+    assert set(HANJA_TITLES) <= set(titles)
+
+
+# Titles a publisher's CMS read as windows-1252 and wrote back as UTF-8 ("double-encoded").
+MANGLED = {"/late-meta.html": "오픈소스 공개", "/hz.html": "Meta’s “Llama” — €0 é"}
+
+
+def test_a_double_encoded_title_is_repaired_and_clean_ones_kept(
+    tmp_path: Path, tricky: SiteServer
+) -> None:
+    """ "ì˜¤í”ˆì†ŒìŠ¤ ê³µê°œ" was stored, alerted and matched against no rule as it came; the
+    clean title beside it is not touched."""
+    root = Path(tricky.root)
+    items = {
+        "/late-meta.html": MANGLED["/late-meta.html"].encode().decode("cp1252"),
+        "/hz.html": MANGLED["/hz.html"],
+    }
+    (root / "mangled.xml").write_text(rss(items), encoding="utf-8")
+    assert set(MANGLED.values()) <= set(stored(tmp_path, tricky, "/mangled.xml"))

@@ -5,7 +5,14 @@ import tracemalloc
 
 import pytest
 
-from newsmon.charset import choose_encoding, codec_for, decode, meta_declared, xml_declared
+from newsmon.charset import (
+    choose_encoding,
+    codec_for,
+    decode,
+    meta_declared,
+    repair_mojibake,
+    xml_declared,
+)
 from newsmon.extract import decode_html, page_encoding
 from newsmon.feeds import feed_encoding
 
@@ -49,6 +56,15 @@ def test_claims_are_found_where_feeds_and_pages_put_them() -> None:
     assert meta_declared(b"<html>") is None
 
 
+def test_a_meta_after_a_long_head_is_found() -> None:
+    """Real heads put `<meta charset>` after 6-44 KiB of inline style and script; only 4 KiB
+    were searched (the search ends at 64 KiB)."""
+    head = b"<html><head><style>" + b".a{margin:0}\n" * 2000 + b"</style>"
+    assert meta_declared(head + b'<meta charset="euc-kr"></head>') == "euc-kr"
+    assert meta_declared(b"<!doctype html>" + b" " * 70_000 + b'<meta charset="euc-kr">') is None
+    assert meta_declared(b"<meta " * 20_000) is None
+
+
 def test_a_claim_that_the_bytes_contradict_loses() -> None:
     cp949 = KOREAN.encode("cp949")
     assert choose_encoding(cp949, ["utf-8", "euc-kr"]) == "cp949"  # the first claim fails
@@ -69,6 +85,11 @@ def test_undeclared_bytes() -> None:
     assert choose_encoding(KOREAN.encode("cp949"), [None]) == "cp949"  # reads as Korean
     assert choose_encoding(KOREAN.encode(), []) is None  # valid UTF-8: the parser will see
     assert choose_encoding("Caf\u00e9 cr\u00e8me".encode("latin-1"), []) is None  # not Korean
+    # a wire feed's titles: hanja and marks as much as Hangul (Hangul alone was asked for)
+    titles = "[速報] 美·中 首腦會談 開催…北核 論議 “綜合” 韓·日 外相 會談 오늘 開幕"
+    assert choose_encoding(titles.encode("cp949"), []) == "cp949"
+    assert choose_encoding("漢字記號 ".encode("cp949"), []) is None  # no Hangul: Chinese?
+    assert choose_encoding("GRÖßE ÄNDERN".encode("latin-1"), []) is None
 
 
 def test_a_bom_settles_it_and_is_dropped() -> None:
@@ -107,6 +128,18 @@ def test_python_codecs_no_page_is_in_are_no_claim(name: str) -> None:
     assert choose_encoding(b"<p>C:\\u202e \\x00</p>", [name]) is None
     assert choose_encoding(KOREAN.encode(), [name]) is None
     assert choose_encoding(KOREAN.encode("cp949"), [name]) == "cp949"
+
+
+@pytest.mark.parametrize(
+    "name", ["iso-2022-kr", "csiso2022kr", "hz-gb-2312", "iso-2022-cn", "iso-2022-jp-2"]
+)
+def test_shifting_codecs_browsers_never_decode_with_are_no_claim(name: str) -> None:
+    """WHATWG maps these labels to its "replacement" encoding (or knows none): HZ read ASCII
+    "~{fast~}" as two Chinese characters, ISO-2022-KR read bytes after SO as Hangul."""
+    assert codec_for(name) is None
+    assert choose_encoding(b"<p>cfg=~{fast~} \x1b$)C\x0e0!\x0f</p>", [name]) is None
+    assert choose_encoding(KOREAN.encode("cp949"), [name]) == "cp949"
+    assert codec_for("iso-2022-jp") == "iso2022_jp"  # a WHATWG encoding, as browsers read it
 
 
 def test_a_wide_claim_counts_only_for_bytes_that_look_wide() -> None:
@@ -195,3 +228,25 @@ def test_undeclared_legacy_bytes_are_told_in_memory_of_their_size(
     finally:
         tracemalloc.stop()
     assert peak < 8 * size  # the text and a copy; 37 times before
+
+
+@pytest.mark.parametrize("text", ["오픈소스 공개", "‘Open’ — Meta’s €0 café", "Größe: naïve"])
+def test_text_encoded_twice_is_repaired(text: str) -> None:
+    """A CMS that read UTF-8 as windows-1252 and wrote it back: "ì˜¤í”ˆì†ŒìŠ¤" was kept."""
+    assert repair_mojibake(text.encode().decode("cp1252", "replace")) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meta’s “Llama” — €0",
+        "naïve façade, GRÖßE",
+        "[速報] 美·中 首腦會談 오늘",
+        "ＡＩ 안전 ﬁnance",
+        "The letter 'Ã' alone",
+        "Привет, Ελλάδα",
+        "plain ASCII",
+    ],
+)
+def test_clean_text_is_not_touched(text: str) -> None:
+    assert repair_mojibake(text) == text
