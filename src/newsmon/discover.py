@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from newsmon.bounds import clean_text, one_line
 from newsmon.config import Config, ConfigError, FeedConfig, load_config
 from newsmon.feed_twins import feed_identity
-from newsmon.feeds import FeedParseError, ParsedFeed, find_feed_links
+from newsmon.feedlinks import find_feed_links
+from newsmon.feeds import FeedParseError, ParsedFeed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.language import detect_language
 from newsmon.rules import Rules

@@ -2,7 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from newsmon.feeds import FeedParseError, find_feed_links, parse_feed
+from newsmon.feedlinks import find_feed_links
+from newsmon.feeds import FeedParseError, parse_feed
 
 EUCKR_RSS = """<?xml version="1.0" encoding="euc-kr"?>
 <rss version="2.0"><channel><title>테크 위클리</title>

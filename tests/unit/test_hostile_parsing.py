@@ -403,7 +403,7 @@ def test_entries_are_cut_once_each_and_in_order() -> None:
 def test_a_broken_link_costs_the_link_not_the_feed() -> None:
     """urljoin raises on a bracketed host: in a JSON Feed or a page's feed links that failed
     the whole feed (or the discovery); the entry now keeps its text without a link."""
-    from newsmon.feeds import find_feed_links
+    from newsmon.feedlinks import find_feed_links
 
     doc = {
         "version": "https://jsonfeed.org/version/1.1",
