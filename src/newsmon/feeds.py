@@ -27,6 +27,7 @@ from newsmon.bounds import clean_text, xml_text
 from newsmon.charset import choose_encoding, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
+from newsmon.feedorder import newest_entries
 from newsmon.feedrepair import (
     clean_utf8,
     count_entries,
@@ -240,7 +241,8 @@ def _json_feed(
     items = doc.get("items")
     if not isinstance(items, list):
         items = []
-    for item in items[:max_entries]:
+    chosen, order = newest_entries(items, max_entries, lambda i: _json_date(i, zone))
+    for item in chosen:
         if not isinstance(item, dict):
             skipped += 1
             continue
@@ -264,8 +266,7 @@ def _json_feed(
                 link,
                 title[:MAX_TITLE_CHARS],
                 text[:MAX_SUMMARY_CHARS],
-                real_date(parse_date(_text(item.get("date_published")), zone))
-                or real_date(parse_date(_text(item.get("date_modified")), zone)),
+                _json_date(item, zone),
                 author,
             )
         )
@@ -273,7 +274,9 @@ def _json_feed(
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"
-    warning = "; ".join(filter(None, [broken, None if entries else "the feed has no entries"]))
+    warning = "; ".join(
+        filter(None, [broken, order, None if entries else "the feed has no entries"])
+    )
     return ParsedFeed(
         html_to_text(_text(doc.get("title"))) or None,
         entries,
@@ -284,6 +287,14 @@ def _json_feed(
         # entries after the damage are stories lost (how many is unknown: at least one)
         unreadable=1 if items_lost else 0,
     )
+
+
+def _json_date(item: Any, zone: tzinfo | None) -> datetime | None:
+    """A JSON Feed item's date: `date_published`, else `date_modified`."""
+    if not isinstance(item, dict):
+        return None
+    published = real_date(parse_date(_text(item.get("date_published")), zone))
+    return published or real_date(parse_date(_text(item.get("date_modified")), zone))
 
 
 def parse_feed(
@@ -319,7 +330,8 @@ def parse_feed(
     ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
-    for raw in raw_entries[:max_entries]:
+    chosen, order = newest_entries(raw_entries, max_entries, lambda raw: entry_date(raw, local))
+    for raw in chosen:
         link: str | None = raw.get("link") or ""
         if not link:
             for alt in raw.get("links", []):
@@ -351,6 +363,7 @@ def parse_feed(
     notes = [
         repaired or ill_formed,
         neutralised,
+        order,
         f"{slimmed} entr{'y' if slimmed == 1 else 'ies'} over {MAX_ENTRY_BYTES >> 10} KiB cut"
         if slimmed
         else None,
