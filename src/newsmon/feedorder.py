@@ -15,9 +15,13 @@ T = TypeVar("T")
 
 
 def newest_entries(
-    items: Sequence[T], limit: int | None, date_of: Callable[[T], datetime | None]
+    items: Sequence[T],
+    limit: int | None,
+    date_of: Callable[[T], datetime | None],
+    listed: int | None = None,
 ) -> tuple[Sequence[T], str | None]:
-    """At most `limit` of `items`, the newest, and a note when that is not the first ones.
+    """At most `limit` of `items`, the newest, and a note when that is not the first ones
+    (`listed`: how many entries the feed lists, when `items` are its first and last only).
 
     Only the first and last entries are dated (two dates however long the feed): when the
     last is the newer, the feed lists oldest first and its last `limit` entries are read,
@@ -29,7 +33,7 @@ def newest_entries(
     if first is None or last is None or last <= first:
         return items[:limit], None
     newest = list(reversed(items[-limit:]))
-    return newest, f"entries listed oldest first: the newest {limit} of {len(items)} read"
+    return newest, f"entries listed oldest first: the newest {limit} of {listed or len(items)} read"
 
 
 def _date(date_of: Callable[[T], datetime | None], item: T) -> datetime | None:

@@ -37,7 +37,7 @@ from newsmon.feedrepair import (
     salvage_json_object,
     without_comments,
 )
-from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries
+from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries, thin_entries
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
@@ -320,6 +320,7 @@ def parse_feed(
     data, references = fix_references(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     data, encoding = decodable(data, feed_encoding(data, http_charset))
+    data, listed = thin_entries(data, encoding, max_entries)  # 40,000 entries: 20 s of parsing
     data, slimmed = slim_entries(data, encoding)
     parsed, raw_entries, repaired, unreadable = _read(data, url, media, encoding, max_entries)
     version = parsed.get("version") or ""
@@ -330,7 +331,9 @@ def parse_feed(
     ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
-    chosen, order = newest_entries(raw_entries, max_entries, lambda raw: entry_date(raw, local))
+    chosen, order = newest_entries(
+        raw_entries, max_entries, lambda raw: entry_date(raw, local), listed or None
+    )
     for raw in chosen:
         link: str | None = raw.get("link") or ""
         if not link:

@@ -36,3 +36,25 @@ def test_an_atom_feed_appending_its_entries_has_its_newest_read() -> None:
     parsed = parse_feed(feed.encode(), "https://x.test/atom", max_entries=2)
     assert [e.title for e in parsed.entries] == ["E4", "E3"]
     assert parsed.warning == "entries listed oldest first: the newest 2 of 5 read"
+
+
+def test_only_whole_entries_between_the_first_and_last_are_left_out() -> None:
+    from newsmon.feedslim import thin_entries
+
+    pad = "x" * 200  # over MAX_ENTRY_BYTES in all, as a feed worth thinning is
+    items = [
+        f"<item><title>I{i}</title><description>{pad}</description></item>" for i in range(4000)
+    ]
+    # an entry opening a comment that closes in the next one: neither may go
+    items[2000] = items[2000].replace("</item>", "<!-- </item>")
+    items[2001] = items[2001].replace("<item>", "--> <item>")
+    feed = f"<rss><channel><title>T</title>{''.join(items)}</channel></rss>".encode()
+    thinned, listed = thin_entries(feed, "utf-8", 3)
+    assert listed == 4000
+    titles = [e.title for e in parse_feed(thinned, "https://x.test/f").entries]
+    assert titles[:3] == ["I0", "I1", "I2"] and titles[-3:] == ["I3997", "I3998", "I3999"]
+    assert "I2000" in titles and "I1000" not in titles and len(titles) == 7
+    # twice the entries kept or fewer, a small feed, or no cap: as it is
+    assert thin_entries(feed, "utf-8", 2000) == (feed, 0)
+    assert thin_entries(feed, "utf-8", None) == (feed, 0)
+    assert thin_entries(feed[:100_000], "utf-8", 3) == (feed[:100_000], 0)
