@@ -134,3 +134,30 @@ def test_a_feed_of_many_small_entries_is_read_within_its_parse_budget(
     assert stored == {f"/en/story-{i}.html" for i in range(MANY - 3, MANY)}
     if newest == "last":
         assert "the newest 3 of 40000 read" in outcome.warning
+
+
+def test_feeds_add_reads_a_feed_of_many_small_entries_as_a_pass_does(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """`feeds add` parsed every entry (no cap): a feed each pass reads in a fraction of a second
+    was refused as over its parse budget, "could not be read (feed parsing exceeded 3 s)"."""
+    from typer.testing import CliRunner
+
+    from newsmon.cli import app
+    from newsmon.config import load_config
+    from tests.support.configs import write_config
+
+    site.routes["/feeds/t.xml"] = {
+        "body": _rss(site.base, list(reversed(range(MANY)))),
+        "content_type": "text/xml",
+    }
+    path = write_config(
+        tmp_path,
+        feeds=[("existing", "https://existing.example/rss")],
+        fetch={"feed_parse_timeout_seconds": 3},
+    )
+    result = CliRunner().invoke(
+        app, ["feeds", "add", site.url("/feeds/t.xml"), "--config", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [f.url for f in load_config(path).feeds][1:] == [site.url("/feeds/t.xml")]
