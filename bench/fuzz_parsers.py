@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 from tests.support.shared_news import SHARED_CORPUS
 
 from newsmon.extract import extract_article
-from newsmon.feeds import FeedParseError, absolute_link, find_feed_links, parse_feed
+from newsmon.feedlinks import find_feed_links
+from newsmon.feeds import FeedParseError, absolute_link, parse_feed
 from newsmon.rules import load_rules
 from newsmon.urls import canonical_url, clean_url
 

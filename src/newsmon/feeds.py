@@ -32,6 +32,7 @@ from newsmon.feedlinks import (
     original_link,
     site_elsewhere,
 )
+from newsmon.feedorder import newest_entries
 from newsmon.feedrepair import (
     clean_utf8,
     count_entries,
@@ -41,7 +42,7 @@ from newsmon.feedrepair import (
     salvage_json_object,
     without_comments,
 )
-from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries
+from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries, thin_entries
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
@@ -219,7 +220,8 @@ def _json_feed(
     items = doc.get("items")
     if not isinstance(items, list):
         items = []
-    for item in items[:max_entries]:
+    chosen, order = newest_entries(items, max_entries, lambda i: _json_date(i, zone))
+    for item in chosen:
         if not isinstance(item, dict):
             skipped += 1
             continue
@@ -243,8 +245,7 @@ def _json_feed(
                 link,
                 title[:MAX_TITLE_CHARS],
                 text[:MAX_SUMMARY_CHARS],
-                real_date(parse_date(_text(item.get("date_published")), zone))
-                or real_date(parse_date(_text(item.get("date_modified")), zone)),
+                _json_date(item, zone),
                 author,
             )
         )
@@ -252,7 +253,9 @@ def _json_feed(
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"
-    warning = "; ".join(filter(None, [broken, None if entries else "the feed has no entries"]))
+    warning = "; ".join(
+        filter(None, [broken, order, None if entries else "the feed has no entries"])
+    )
     return ParsedFeed(
         html_to_text(_text(doc.get("title"))) or None,
         entries,
@@ -263,6 +266,14 @@ def _json_feed(
         # entries after the damage are stories lost (how many is unknown: at least one)
         unreadable=1 if items_lost else 0,
     )
+
+
+def _json_date(item: Any, zone: tzinfo | None) -> datetime | None:
+    """A JSON Feed item's date: `date_published`, else `date_modified`."""
+    if not isinstance(item, dict):
+        return None
+    published = real_date(parse_date(_text(item.get("date_published")), zone))
+    return published or real_date(parse_date(_text(item.get("date_modified")), zone))
 
 
 def parse_feed(
@@ -288,6 +299,7 @@ def parse_feed(
     data, references = fix_references(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     data, encoding = decodable(data, feed_encoding(data, http_charset))
+    data, listed = thin_entries(data, encoding, max_entries)  # 40,000 entries: 20 s of parsing
     data, slimmed = slim_entries(data, encoding)
     parsed, raw_entries, repaired, unreadable = _read(data, url, media, encoding, max_entries)
     version = parsed.get("version") or ""
@@ -298,10 +310,15 @@ def parse_feed(
     ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
+    chosen, order = newest_entries(
+        raw_entries, max_entries, lambda raw: entry_date(raw, local), listed or None
+    )
     site = parsed.feed.get("link")
     site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
-    rebased = _rebased(data, url, site_link, raw_entries[:max_entries], (media, encoding))
-    for at, raw in enumerate(raw_entries[:max_entries]):
+    rebased = _rebased(data, url, site_link, raw_entries, (media, encoding))
+    position = {id(raw): at for at, raw in enumerate(raw_entries)}  # rebased is in file order
+    for raw in chosen:
+        at = position[id(raw)]
         guid = raw.get("id") or None
         as_read = entry_link(raw, url)
         link = original_link(raw, url) or (
@@ -330,6 +347,7 @@ def parse_feed(
     notes = [
         repaired or ill_formed,
         neutralised,
+        order,
         f"{slimmed} entr{'y' if slimmed == 1 else 'ies'} over {MAX_ENTRY_BYTES >> 10} KiB cut"
         if slimmed
         else None,

@@ -62,6 +62,36 @@ def slim_entries(data: bytes, encoding: str | None) -> tuple[bytes, int]:
     return b"".join(pieces), slimmed
 
 
+def thin_entries(data: bytes, encoding: str | None, keep: int | None) -> tuple[bytes, int]:
+    """`data` with only its first and last `keep` entries when it lists over twice as many, and
+    how many entries it lists (0 when left as it is).
+
+    feedparser reads every entry in Python (~0.3 ms each) though a pass uses `keep`: a 10 MiB
+    feed of 40,000 small ones went over its parse budget, every pass. The first and last are
+    what `newest_entries` chooses from, whichever way the feed is ordered. An entry is dropped
+    only if its comments and CDATA sections close inside it (dropping it changes nothing
+    around it); feeds whose encoding is not ASCII-compatible are left as they are."""
+    if keep is None or len(data) <= MAX_ENTRY_BYTES:
+        return data, 0
+    codec = encoding or _utf8(data)
+    if codec is None or not _ascii_compatible(codec):
+        return data, 0
+    spans = list(entry_spans(data))
+    if len(spans) <= 2 * keep:
+        return data, 0
+    pieces: list[bytes] = []
+    at = 0
+    for start, end in spans[keep:-keep]:
+        entry = data[start:end]
+        if entry.count(b"<!--") == entry.count(b"-->") and entry.count(b"<![CDATA[") == entry.count(
+            b"]]>"
+        ):
+            pieces.append(data[at:start])
+            at = end
+    pieces.append(data[at:])
+    return b"".join(pieces), len(spans)
+
+
 def _utf8(data: bytes) -> str | None:
     try:
         data.decode("utf-8")

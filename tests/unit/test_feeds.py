@@ -202,6 +202,23 @@ def test_relative_item_links_are_the_channel_site_s_pages() -> None:
         assert only.former_link is None
 
 
+def test_relative_links_of_a_feed_listing_oldest_first_are_each_entry_s_own() -> None:
+    """Entries read newest first from the end of a long feed (`feedorder`) and links read
+    again against the channel's site: each entry keeps its own page, not another's."""
+    items = "".join(
+        f"<item><title>s{i}</title><link>/2025/03/s{i}.html</link>"
+        f"<pubDate>Mon, {i + 1:02d} Mar 2025 09:00:00 +0000</pubDate></item>"
+        for i in range(10)
+    )
+    parsed = parse_feed(
+        _channel("https://www.example.com/", items),
+        "https://feeds.example.com/rss",
+        max_entries=4,
+    )
+    got = [(e.title, e.link) for e in parsed.entries]
+    assert got == [(f"s{i}", f"https://www.example.com/2025/03/s{i}.html") for i in (9, 8, 7, 6)]
+
+
 def test_feedburner_items_are_their_original_links() -> None:
     fb = 'xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"'
     items = (
