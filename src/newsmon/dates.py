@@ -256,6 +256,20 @@ def real_date(value: datetime | None) -> datetime | None:
     return value
 
 
+# A story's date further ahead of the time it is first seen is not believed: a year typo
+# ("2205"), a CMS writing its local clock as UTC (Seoul's: nine hours ahead) or a post listed
+# before its scheduled time. Believed, the alert showed that date, and the story could never
+# grow too old for `alerts.max_age_hours`. A few minutes allow for the publisher's clock.
+AHEAD_SLACK = timedelta(minutes=15)
+
+
+def believable(value: datetime | None, now: datetime) -> datetime | None:
+    """`value`, unless it lies more than `AHEAD_SLACK` ahead of `now`."""
+    if value is None or value > now + AHEAD_SLACK:
+        return None
+    return value
+
+
 def entry_date(entry: Any, zone: tzinfo | None = None) -> datetime | None:
     """A feedparser entry's date (never the epoch placeholder): its own date text first (it
     keeps the feed's time zone, or `zone` where it writes none; feedparser's *_parsed fields

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsmon.alerts import when
-from newsmon.dates import parse_date
+from newsmon.dates import believable, parse_date
 from newsmon.feeds import parse_feed
 
 KST = timezone(timedelta(hours=9))
@@ -268,3 +268,15 @@ def test_a_year_written_in_four_digits_is_that_year_and_two_digits_stay_two() ->
     assert parse_date("Tue, 05 Mar 99 10:00:00 +0000") == datetime(1999, 3, 5, 10, tzinfo=UTC)
     assert parse_date("Wed, 05 Mar 25 10:00:00 +0000") == datetime(2025, 3, 5, 10, tzinfo=UTC)
     assert parse_date("Wed, 05 Mar 2025 10:00:00 +0000") == datetime(2025, 3, 5, 10, tzinfo=UTC)
+
+
+def test_a_date_more_than_a_little_ahead_of_now_is_not_believed() -> None:
+    """A year typo, a local clock written as UTC, a scheduled post: more than `AHEAD_SLACK`
+    ahead of now is no date (the story is dated by its page, else when first seen); a
+    publisher's clock a few minutes fast still is."""
+    now = datetime(2025, 3, 4, 6, 0, tzinfo=UTC)
+    assert believable(now + timedelta(minutes=5), now) == now + timedelta(minutes=5)
+    assert believable(now - timedelta(days=400), now) == now - timedelta(days=400)
+    assert believable(now + timedelta(hours=9), now) is None
+    assert believable(now.replace(year=2205), now) is None
+    assert believable(None, now) is None
