@@ -97,6 +97,11 @@ _ZONE_NAMES = {
     "WET": 0,
     "WEST": 1,
 }
+# email.utils' own names, for dates it does not read (an ISO date and a name: `_named`)
+_US_ZONE_NAMES = {"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6}
+_US_ZONE_NAMES |= {"PST": -8, "PDT": -7}
+# An ISO, slashed or dotted date and time, then a zone's name: "2025-03-04 15:05 KST"
+_NAMED = re.compile(r"([0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}[ T]+[0-9][0-9:.]*)\s+([A-Za-z]{2,5})")
 
 
 def showable(value: datetime) -> datetime | None:
@@ -125,7 +130,7 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
         try:
             value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
-            value = _slashed(text)
+            value = _slashed(text) or _named(text, unwritten)
             if value is None:
                 value = _korean(text, zone or _SEOUL)
     if value is None:
@@ -174,6 +179,29 @@ def _slashed(text: str) -> datetime | None:
         return datetime(year, month, day, hour, minute, second)
     except (ValueError, OverflowError):
         return None
+
+
+def _named(text: str, unwritten: tzinfo) -> datetime | None:
+    """An ISO, slashed or dotted date ending in a zone's name ("2025-03-04 15:05 KST",
+    "2025.03.04 15:05 KST"), read in that zone (the feed's own, when it goes by that name that
+    day; UTC for a name not known here); None otherwise. Unread, feedparser took the first for
+    midnight UTC and the second for 1 December of the current year."""
+    found = _NAMED.fullmatch(text)
+    if found is None:
+        return None
+    written, name = found.group(1), found.group(2).upper()
+    value: datetime | None
+    try:
+        value = datetime.fromisoformat(written)
+    except ValueError:
+        value = _slashed(written)
+    if value is None or value.tzinfo is not None:
+        return None
+    local = value.replace(tzinfo=unwritten)
+    if local.tzname() == name:
+        return local
+    hours_east = _ZONE_NAMES.get(name, _US_ZONE_NAMES.get(name, 0))
+    return value.replace(tzinfo=timezone(timedelta(hours=hours_east)))
 
 
 def _korean(text: str, zone: tzinfo) -> datetime | None:

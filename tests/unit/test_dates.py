@@ -280,3 +280,30 @@ def test_a_date_more_than_a_little_ahead_of_now_is_not_believed() -> None:
     assert believable(now + timedelta(hours=9), now) is None
     assert believable(now.replace(year=2205), now) is None
     assert believable(None, now) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025-03-04 15:05 KST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025.03.04 15:05 KST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025-03-04T15:05:00 KST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025/03/04 15:05:00 JST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025-03-04 10:05 EST", datetime(2025, 3, 4, 15, 5, tzinfo=UTC)),
+        ("2025-03-04 15:05:00 GMT", datetime(2025, 3, 4, 15, 5, tzinfo=UTC)),
+        ("2025-03-04 15:05 XYZ", datetime(2025, 3, 4, 15, 5, tzinfo=UTC)),  # unknown: UTC
+    ],
+)
+def test_an_iso_or_dotted_date_with_a_zone_s_name_is_read_in_that_zone(
+    raw: str, expected: datetime | None
+) -> None:
+    """An ISO, slashed or dotted date followed by a zone's name, as Korean and Japanese CMSs
+    write: unread here, feedparser's fallback took "2025.03.04 15:05 KST" for 1 December of
+    the current year, "2025-03-04 15:05 KST" for midnight UTC, and "2025-03-04T15:05:00 KST"
+    for 15:05 UTC (nine hours late)."""
+    feed = (
+        '<rss version="2.0"><channel><title>f</title><item><title>t</title>'
+        f"<link>http://a.example/1</link><pubDate>{raw}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed").entries
+    assert entry.published == expected
