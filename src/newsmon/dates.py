@@ -46,6 +46,8 @@ _SPACED_OFFSET = re.compile(r"\s(GMT|UTC|UT)\s+(?=[+-][0-9]{1,2}(?::?[0-9]{2})?\
 # however many are written, so Go's and .NET's zero time ("Mon, 01 Jan 0001 00:00:00 +0000",
 # Hugo's RSS for an undated post) was 1 January 2001, its story "older than 72 h" and unalerted.
 _WRITTEN_YEAR = re.compile(r"[A-Za-z]\.?,?\s+(\d{3,})\b")
+_END_OF_DAY = re.compile(r"\s24:00(?::00)?(?=\s|$)")
+_LEAP_SECOND = re.compile(r"(\s[0-9]{1,2}:[0-9]{2}):60(?=\s|$)")
 _SEPT = re.compile(r"\bSept\b", re.I)  # "26 Sept 2005", as feedparser's own samples write
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
@@ -233,7 +235,8 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     meridiem = _MERIDIEM.search(text)
     if meridiem is not None:
         text = text[: meridiem.start()] + text[meridiem.end() :]
-    value = parsedate_to_datetime(text)
+    text, next_day = _end_of_day(text)
+    value = parsedate_to_datetime(text) + next_day
     year_text = _WRITTEN_YEAR.search(text)
     year = int(year_text.group(1)) if year_text is not None else value.year
     if year < 100 and year != value.year:
@@ -253,6 +256,15 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     if name is not None and local.tzname() == name.group(1).upper():
         value = local
     return value
+
+
+def _end_of_day(text: str) -> tuple[str, timedelta]:
+    """`text` with ISO 8601's end of day ("24:00[:00]") as midnight, to be moved a day on (the
+    day returned), and a leap second (":60") as second 59: email.utils reads neither."""
+    end = _END_OF_DAY.search(text)
+    if end is not None:
+        return text[: end.start()] + " 00:00:00" + text[end.end() :], timedelta(days=1)
+    return _LEAP_SECOND.sub(r"\1:59", text), timedelta()
 
 
 def _written_zone(text: str) -> timezone | None:

@@ -307,3 +307,21 @@ def test_an_iso_or_dotted_date_with_a_zone_s_name_is_read_in_that_zone(
     )
     (entry,) = parse_feed(feed.encode(), "http://a.example/feed").entries
     assert entry.published == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Tue, 04 Mar 2025 24:00:00 +0900", datetime(2025, 3, 5, tzinfo=KST)),
+        ("Tue, 04 Mar 2025 24:00 +0900", datetime(2025, 3, 5, tzinfo=KST)),
+        ("Sat, 31 Dec 2016 23:59:60 +0000", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("Tue, 04 Mar 2025 24:30:00 +0000", None),  # no such time
+    ],
+)
+def test_an_rfc_2822_date_at_24_00_or_a_leap_second_keeps_its_date(
+    raw: str, expected: datetime | None
+) -> None:
+    """ISO 8601's end of day (24:00) and a leap second (:60), written in RFC 2822: email.utils
+    raised, feedparser read neither, and the entry took the time first seen, so a back
+    catalogue's old story was announced as new. Read as the next midnight and second :59."""
+    assert parse_date(raw) == expected
