@@ -46,6 +46,8 @@ _SPACED_OFFSET = re.compile(r"\s(GMT|UTC|UT)\s+(?=[+-][0-9]{1,2}(?::?[0-9]{2})?\
 # however many are written, so Go's and .NET's zero time ("Mon, 01 Jan 0001 00:00:00 +0000",
 # Hugo's RSS for an undated post) was 1 January 2001, its story "older than 72 h" and unalerted.
 _WRITTEN_YEAR = re.compile(r"[A-Za-z]\.?,?\s+(\d{3,})\b")
+_END_OF_DAY = re.compile(r"\s24:00(?::00)?(?=\s|$)")
+_LEAP_SECOND = re.compile(r"(\s[0-9]{1,2}:[0-9]{2}):60(?=\s|$)")
 _SEPT = re.compile(r"\bSept\b", re.I)  # "26 Sept 2005", as feedparser's own samples write
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
@@ -97,6 +99,11 @@ _ZONE_NAMES = {
     "WET": 0,
     "WEST": 1,
 }
+# email.utils' own names, for dates it does not read (an ISO date and a name: `_named`)
+_US_ZONE_NAMES = {"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6}
+_US_ZONE_NAMES |= {"PST": -8, "PDT": -7}
+# An ISO, slashed or dotted date and time, then a zone's name: "2025-03-04 15:05 KST"
+_NAMED = re.compile(r"([0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}[ T]+[0-9][0-9:.]*)\s+([A-Za-z]{2,5})")
 
 
 def showable(value: datetime) -> datetime | None:
@@ -125,7 +132,7 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
         try:
             value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
-            value = _slashed(text)
+            value = _slashed(text) or _named(text, unwritten)
             if value is None:
                 value = _korean(text, zone or _SEOUL)
     if value is None:
@@ -176,6 +183,29 @@ def _slashed(text: str) -> datetime | None:
         return None
 
 
+def _named(text: str, unwritten: tzinfo) -> datetime | None:
+    """An ISO, slashed or dotted date ending in a zone's name ("2025-03-04 15:05 KST",
+    "2025.03.04 15:05 KST"), read in that zone (the feed's own, when it goes by that name that
+    day; UTC for a name not known here); None otherwise. Unread, feedparser took the first for
+    midnight UTC and the second for 1 December of the current year."""
+    found = _NAMED.fullmatch(text)
+    if found is None:
+        return None
+    written, name = found.group(1), found.group(2).upper()
+    value: datetime | None
+    try:
+        value = datetime.fromisoformat(written)
+    except ValueError:
+        value = _slashed(written)
+    if value is None or value.tzinfo is not None:
+        return None
+    local = value.replace(tzinfo=unwritten)
+    if local.tzname() == name:
+        return local
+    hours_east = _ZONE_NAMES.get(name, _US_ZONE_NAMES.get(name, 0))
+    return value.replace(tzinfo=timezone(timedelta(hours=hours_east)))
+
+
 def _korean(text: str, zone: tzinfo) -> datetime | None:
     """A datetime in `zone` from a date in Korean notation (`_KOREAN`): it carries 년/월/일 or
     오전/오후; None otherwise."""
@@ -205,7 +235,8 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     meridiem = _MERIDIEM.search(text)
     if meridiem is not None:
         text = text[: meridiem.start()] + text[meridiem.end() :]
-    value = parsedate_to_datetime(text)
+    text, next_day = _end_of_day(text)
+    value = parsedate_to_datetime(text) + next_day
     year_text = _WRITTEN_YEAR.search(text)
     year = int(year_text.group(1)) if year_text is not None else value.year
     if year < 100 and year != value.year:
@@ -225,6 +256,15 @@ def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     if name is not None and local.tzname() == name.group(1).upper():
         value = local
     return value
+
+
+def _end_of_day(text: str) -> tuple[str, timedelta]:
+    """`text` with ISO 8601's end of day ("24:00[:00]") as midnight, to be moved a day on (the
+    day returned), and a leap second (":60") as second 59: email.utils reads neither."""
+    end = _END_OF_DAY.search(text)
+    if end is not None:
+        return text[: end.start()] + " 00:00:00" + text[end.end() :], timedelta(days=1)
+    return _LEAP_SECOND.sub(r"\1:59", text), timedelta()
 
 
 def _written_zone(text: str) -> timezone | None:
@@ -252,6 +292,20 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def real_date(value: datetime | None) -> datetime | None:
     """`value`, unless it is the Unix epoch placeholder (within a day: any zone's midnight)."""
     if value is None or abs(value - _EPOCH) <= timedelta(days=1):
+        return None
+    return value
+
+
+# A story's date further ahead of the time it is first seen is not believed: a year typo
+# ("2205"), a CMS writing its local clock as UTC (Seoul's: nine hours ahead) or a post listed
+# before its scheduled time. Believed, the alert showed that date, and the story could never
+# grow too old for `alerts.max_age_hours`. A few minutes allow for the publisher's clock.
+AHEAD_SLACK = timedelta(minutes=15)
+
+
+def believable(value: datetime | None, now: datetime) -> datetime | None:
+    """`value`, unless it lies more than `AHEAD_SLACK` ahead of `now`."""
+    if value is None or value > now + AHEAD_SLACK:
         return None
     return value
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsmon.alerts import when
-from newsmon.dates import parse_date
+from newsmon.dates import believable, parse_date
 from newsmon.feeds import parse_feed
 
 KST = timezone(timedelta(hours=9))
@@ -268,3 +268,60 @@ def test_a_year_written_in_four_digits_is_that_year_and_two_digits_stay_two() ->
     assert parse_date("Tue, 05 Mar 99 10:00:00 +0000") == datetime(1999, 3, 5, 10, tzinfo=UTC)
     assert parse_date("Wed, 05 Mar 25 10:00:00 +0000") == datetime(2025, 3, 5, 10, tzinfo=UTC)
     assert parse_date("Wed, 05 Mar 2025 10:00:00 +0000") == datetime(2025, 3, 5, 10, tzinfo=UTC)
+
+
+def test_a_date_more_than_a_little_ahead_of_now_is_not_believed() -> None:
+    """A year typo, a local clock written as UTC, a scheduled post: more than `AHEAD_SLACK`
+    ahead of now is no date (the story is dated by its page, else when first seen); a
+    publisher's clock a few minutes fast still is."""
+    now = datetime(2025, 3, 4, 6, 0, tzinfo=UTC)
+    assert believable(now + timedelta(minutes=5), now) == now + timedelta(minutes=5)
+    assert believable(now - timedelta(days=400), now) == now - timedelta(days=400)
+    assert believable(now + timedelta(hours=9), now) is None
+    assert believable(now.replace(year=2205), now) is None
+    assert believable(None, now) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025-03-04 15:05 KST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025.03.04 15:05 KST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025-03-04T15:05:00 KST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025/03/04 15:05:00 JST", datetime(2025, 3, 4, 15, 5, tzinfo=KST)),
+        ("2025-03-04 10:05 EST", datetime(2025, 3, 4, 15, 5, tzinfo=UTC)),
+        ("2025-03-04 15:05:00 GMT", datetime(2025, 3, 4, 15, 5, tzinfo=UTC)),
+        ("2025-03-04 15:05 XYZ", datetime(2025, 3, 4, 15, 5, tzinfo=UTC)),  # unknown: UTC
+    ],
+)
+def test_an_iso_or_dotted_date_with_a_zone_s_name_is_read_in_that_zone(
+    raw: str, expected: datetime | None
+) -> None:
+    """An ISO, slashed or dotted date followed by a zone's name, as Korean and Japanese CMSs
+    write: unread here, feedparser's fallback took "2025.03.04 15:05 KST" for 1 December of
+    the current year, "2025-03-04 15:05 KST" for midnight UTC, and "2025-03-04T15:05:00 KST"
+    for 15:05 UTC (nine hours late)."""
+    feed = (
+        '<rss version="2.0"><channel><title>f</title><item><title>t</title>'
+        f"<link>http://a.example/1</link><pubDate>{raw}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(feed.encode(), "http://a.example/feed").entries
+    assert entry.published == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Tue, 04 Mar 2025 24:00:00 +0900", datetime(2025, 3, 5, tzinfo=KST)),
+        ("Tue, 04 Mar 2025 24:00 +0900", datetime(2025, 3, 5, tzinfo=KST)),
+        ("Sat, 31 Dec 2016 23:59:60 +0000", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("Tue, 04 Mar 2025 24:30:00 +0000", None),  # no such time
+    ],
+)
+def test_an_rfc_2822_date_at_24_00_or_a_leap_second_keeps_its_date(
+    raw: str, expected: datetime | None
+) -> None:
+    """ISO 8601's end of day (24:00) and a leap second (:60), written in RFC 2822: email.utils
+    raised, feedparser read neither, and the entry took the time first seen, so a back
+    catalogue's old story was announced as new. Read as the next midnight and second :59."""
+    assert parse_date(raw) == expected

@@ -18,7 +18,6 @@ from newsmon.corpus.records import (
     DuplicateReason,
     DuplicateURLError,
     KnownArticle,
-    NewArticle,
     NewSighting,
     StoredMatch,
 )
@@ -28,6 +27,7 @@ from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.alert_plans import BACKFILL_HOLD, alert_plan
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.pipeline.twins import read_for
 from newsmon.rules import TopicMatch
@@ -223,36 +223,6 @@ def store_entry(
             extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
         )
     return EntryResult(extracted.source, failed, EntryFate.NEW, topics, stored.alerts_queued)
-
-
-def new_article(
-    feed_id: int | None,
-    feed: FeedConfig,
-    entry: FeedEntry,
-    url: str,
-    page: FetchResult,
-    analysis: PageAnalysis,
-    now: datetime,
-) -> NewArticle:
-    extracted = analysis.extracted
-    return NewArticle(
-        canonical_url=url,
-        url=entry.link or page.url,
-        feed_id=feed_id,
-        guid=entry.guid,
-        # The feed's title is the publisher's headline; page <title>s carry site suffixes.
-        title=entry.title or extracted.title,
-        text=extracted.text,
-        text_source=extracted.source,
-        extraction_note=extracted.note,
-        language=extracted.language or feed.language,
-        author=entry.author or extracted.author,
-        # No usable date anywhere: the story is as new as the moment we first saw it.
-        published_at=entry.published or extracted.published or now,
-        content_hash=analysis.content_hash,
-        signature=analysis.signature,
-        entry_fingerprint=entry_fingerprint(*entry.key_text()),
-    )
 
 
 def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:

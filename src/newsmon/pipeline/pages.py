@@ -17,8 +17,9 @@ from newsmon.config import FeedConfig
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import analyse_page, fetch_page, new_article, store_entry
+from newsmon.pipeline.entries import analyse_page, fetch_page, store_entry
 from newsmon.pipeline.listed_pages import ListedPages
+from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, error_line
 from newsmon.pipeline.replay import queue_for
 from newsmon.turns import NoTimeForWork, OutOfTime

@@ -30,12 +30,12 @@ from newsmon.pipeline.entries import (
     analyse_page,
     entry_failed,
     fetch_page,
-    new_article,
     next_try,
     soft_wait,
     still_down,
     to_stored,
 )
+from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import FeedOutcome
 from newsmon.turns import NoTimeForWork, OutOfTime
 
