@@ -94,6 +94,17 @@ def task_budget(ctx: Context, default: float) -> Iterator[float]:
         yield deadline_in(times.pages)
 
 
+@contextmanager
+def artifact(key: str) -> Iterator[None]:
+    """Around writing an artifact: one the Prefect API refuses (a restart, an outage) is a
+    warning. It costs the artifact, never the run: written after a run is recorded, it turned
+    a completed backfill into a crash, or a posted digest's flow run into a Failed one."""
+    try:
+        yield
+    except Exception as exc:
+        get_run_logger().warning("%s artifact not written: %s", key, error_line(exc, limit=300))
+
+
 def open_context(config_path: str | None, *, read_only: bool = False) -> Context:
     """Load configuration and open the corpus; a bad config, or a database that cannot be
     migrated or written, fails the flow here with one line. `read_only` (a dry run that writes
