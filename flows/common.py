@@ -4,6 +4,7 @@ corpus), timeouts, and recording how a run ended."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 from collections.abc import Iterator
@@ -59,8 +60,8 @@ def timeout_setting(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
+    if not math.isfinite(value) or value <= 0:  # inf crashed every pass (`abandon_after`)
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {raw!r}")
     return value
 
 
