@@ -23,6 +23,7 @@ from prefect.client.orchestration import get_client
 from flows.common import (
     BACKFILL_TASK_TIMEOUT,
     BACKFILL_TIMEOUT,
+    artifact,
     flow_run_id,
     open_context,
     record_crash,
@@ -151,10 +152,11 @@ class FlowProgress:
     def start(self, total: int | None, what: str) -> None:
         self.total, self.what = total, what
         self.logger.info("%s: %s %s to go", self.key, total if total is not None else "?", what)
-        created = create_progress_artifact(  # type: ignore[call-arg]
-            0.0, key=self.key, description=f"{total} {what}", _sync=True
-        )
-        self.artifact = created if isinstance(created, UUID) else None
+        with artifact(self.key):
+            created = create_progress_artifact(  # type: ignore[call-arg]
+                0.0, key=self.key, description=f"{total} {what}", _sync=True
+            )
+            self.artifact = created if isinstance(created, UUID) else None
 
     def update(self, done: int) -> None:
         pct = 100.0 * done / self.total if self.total else 100.0
@@ -162,12 +164,20 @@ class FlowProgress:
             return
         self.shown = pct
         self.logger.info("%s: %d/%s %s (%.0f %%)", self.key, done, self.total, self.what, pct)
-        if self.artifact is not None:
-            update_progress_artifact(self.artifact, pct, _sync=True)  # type: ignore[call-arg]
+        self._show(pct)
 
     def finish(self) -> None:
-        if self.artifact is not None and self.shown < 100:
-            update_progress_artifact(self.artifact, 100.0, _sync=True)  # type: ignore[call-arg]
+        if self.shown < 100:
+            self._show(100.0)
+
+    def _show(self, pct: float) -> None:
+        """Move the progress artifact; one the API refused is not tried again (one warning)."""
+        if self.artifact is None:
+            return
+        shown, self.artifact = self.artifact, None
+        with artifact(self.key):
+            update_progress_artifact(shown, pct, _sync=True)  # type: ignore[call-arg]
+            self.artifact = shown
 
 
 @flow(
@@ -232,12 +242,13 @@ def backfill(
             outcome = ReclassifyOutcome.of_preview(previewed, diffs)
             result = BackfillResult(since, until, ctx.rules.version, outcome, diffs=tuple(diffs))
             logger.info("backfill: %s", result.line())
-            create_markdown_artifact(
-                key="backfill-dry-run",
-                markdown=diff_markdown(
-                    diffs, f"**backfill dry run** {since}…{until or 'now'}: {result.line()}"
-                ),
-            )
+            with artifact("backfill-dry-run"):
+                create_markdown_artifact(
+                    key="backfill-dry-run",
+                    markdown=diff_markdown(
+                        diffs, f"**backfill dry run** {since}…{until or 'now'}: {result.line()}"
+                    ),
+                )
             return result
         # At most max_per_pass now; the rest stay queued for the next passes: no flood.
         delivery = (
@@ -247,13 +258,14 @@ def backfill(
         )
         result = BackfillResult(since, until, ctx.rules.version, outcome, delivery)
         refused = finish_run(ctx, run_id, result.as_dict(), delivery)
+        run_id = None  # recorded: what follows cannot turn it into a crash
         logger.info("backfill: %s", result.line())
-        create_markdown_artifact(
-            key="backfill-summary",
-            markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
-        )
+        with artifact("backfill-summary"):
+            create_markdown_artifact(
+                key="backfill-summary",
+                markdown=f"**backfill** {since}…{until or 'now'}: {result.line()}",
+            )
         if refused:
-            run_id = None  # recorded as failed above, not as a crash
             raise CredentialError(refused)
         return result
     except BaseException as exc:
@@ -355,12 +367,12 @@ async def backfill_urls(
         result = PagesResult(tuple(as_listed(given, where, pages)), dry_run, delivery)
         verdict = judge_pages(result.pages)
         refused = finish_run(ctx, run_id, result.as_dict(), delivery, verdict.message or None)
+        run_id = None  # recorded: what follows cannot turn it into a crash
         logger.info("backfill-urls: %s", result.line())
-        create_table_artifact(  # type: ignore[call-arg]
-            key="backfill-urls", table=result.table(), description=result.line(), _sync=True
-        )
-        if refused or not verdict.ok:
-            run_id = None  # recorded as failed above, not as a crash
+        with artifact("backfill-urls"):
+            create_table_artifact(  # type: ignore[call-arg]
+                key="backfill-urls", table=result.table(), description=result.line(), _sync=True
+            )
         if refused:
             raise CredentialError(refused)
         if not verdict.ok:

@@ -4,6 +4,7 @@ corpus), timeouts, and recording how a run ended."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 from collections.abc import Iterator
@@ -59,8 +60,8 @@ def timeout_setting(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
+    if not math.isfinite(value) or value <= 0:  # inf crashed every pass (`abandon_after`)
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {raw!r}")
     return value
 
 
@@ -92,6 +93,17 @@ def task_budget(ctx: Context, default: float) -> Iterator[float]:
     )
     with downloads_until(deadline_in(times.downloads)), work_until(deadline_in(times.work)):
         yield deadline_in(times.pages)
+
+
+@contextmanager
+def artifact(key: str) -> Iterator[None]:
+    """Around writing an artifact: one the Prefect API refuses (a restart, an outage) is a
+    warning. It costs the artifact, never the run: written after a run is recorded, it turned
+    a completed backfill into a crash, or a posted digest's flow run into a Failed one."""
+    try:
+        yield
+    except Exception as exc:
+        get_run_logger().warning("%s artifact not written: %s", key, error_line(exc, limit=300))
 
 
 def open_context(config_path: str | None, *, read_only: bool = False) -> Context:

@@ -18,6 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.common import (
     DIGEST_TIMEOUT,
+    artifact,
     flow_run_id,
     open_context,
     record_crash,
@@ -101,7 +102,8 @@ def digest(
             status = RunStatus.FAILED if refused or left else RunStatus.COMPLETED
             ctx.store.runs.finish_run(run_id, status, result.as_dict(), refused or left)
             run_id = None  # recorded: what follows cannot turn it into a crash
-            create_markdown_artifact(key="digest-summary", markdown="\n".join(result.lines()))
+            with artifact("digest-summary"):
+                create_markdown_artifact(key="digest-summary", markdown="\n".join(result.lines()))
         if refused:
             raise CredentialError(refused)
         if left:

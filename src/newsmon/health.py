@@ -104,6 +104,21 @@ def _alerts_off(now: datetime, alerts: Mapping[str, Mapping[str, int]], held: He
     )
 
 
+def _failed_digest_run(run: RunRecord | None) -> Problem | None:
+    """The newest finished digest call, when it failed or crashed before running to its end
+    (no summary stored: killed, timed out, a crash, no credential): it began no digest, so
+    `digest_unfinished` cannot tell, and the team's digest did not come. One that ran to its
+    end and failed (a digest left for later) is `digest_unfinished`'s."""
+    if run is None or run.status not in (RunStatus.FAILED, RunStatus.CRASHED) or run.summary:
+        return None
+    return Problem(
+        ProblemKind.DIGEST_FAILED,
+        f"digest run #{run.id} {run.status.value} at {run.started_at:%Y-%m-%d %H:%M} UTC before "
+        f"posting its digests: {run.error or 'no reason recorded'}; the next digest call covers "
+        "the period from where the last digest ended (within 7 days)",
+    )
+
+
 def _unfinished_digests(now: datetime, digests: Sequence[UnfinishedDigest]) -> list[Problem]:
     """One problem per channel with digests begun and not finished: the oldest, its error,
     and whether a later digest call will still finish it."""
@@ -214,6 +229,7 @@ def assess(
     index: IndexBacklog | None = None,
     unreadable: Mapping[str, ChannelBlock] | None = None,
     digests: Sequence[UnfinishedDigest] = (),
+    digest_run: RunRecord | None = None,
     failed: Mapping[str, int] | None = None,
     ops_refused: ChannelBlock | None = None,
     failed_replies: Mapping[str, int] | None = None,
@@ -227,6 +243,7 @@ def assess(
     `index`, when retention is on, what the near-duplicate index holds past it;
     `unreadable`, the channels whose history could not be read at their last lookup;
     `digests`, the digests begun and not finished;
+    `digest_run`, the newest finished digest call;
     `failed`, per channel, the alerts that gave up within `policy.failed_alerts_within`;
     `failed_replies`, likewise the thread replies (a posted story's "also reported by");
     `ops_refused`, the operations channel when Slack refused its last notice for a reason
@@ -356,6 +373,8 @@ def assess(
     if alerts_off is not None:
         problems.append(_alerts_off(now, alerts, alerts_off))
     problems += _unfinished_digests(now, digests)
+    if (digest_failed := _failed_digest_run(digest_run)) is not None:
+        problems.append(digest_failed)
     if ops_refused is not None:
         problems.append(
             Problem(

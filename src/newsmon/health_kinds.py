@@ -30,6 +30,7 @@ class ProblemKind(StrEnum):
     NO_FEEDS = "no_feeds"  # the configuration enables no feed: passes complete, nothing is read
     HISTORY_UNREADABLE = "history_unreadable"  # a lost post there cannot be checked (a scope)
     DIGEST_UNFINISHED = "digest_unfinished"  # a digest stopped half-way: the next call finishes it
+    DIGEST_FAILED = "digest_failed"  # the last digest call stopped before posting its digests
     OPS_CHANNEL_REFUSED = "ops_channel_refused"  # Slack refuses the ops channel: nothing heard
     ALERTS_OFF = "alerts_off"  # alerts.enabled false: stories pile up, none is posted
 

@@ -23,6 +23,7 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.NO_FEEDS: "no feed enabled",
     ProblemKind.HISTORY_UNREADABLE: "channel history cannot be read",
     ProblemKind.DIGEST_UNFINISHED: "digest not finished",
+    ProblemKind.DIGEST_FAILED: "the last digest call failed",
     ProblemKind.OPS_CHANNEL_REFUSED: "Slack refuses the operations channel",
     ProblemKind.ALERTS_OFF: "alerts are off: stories are not posted",
 }
@@ -57,6 +58,10 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.DIGEST_UNFINISHED: (
         "the next monitoring pass finishes it once Slack takes it; `newsmon health` says why "
         "it stopped"
+    ),
+    ProblemKind.DIGEST_FAILED: (
+        "`newsmon runs --flow digest` and the run's log in Prefect say why; the next digest "
+        "call (or `newsmon digest`) covers the period from where the last digest ended"
     ),
     ProblemKind.OPS_CHANNEL_REFUSED: (
         "invite the bot to the channel, or fix `slack.ops_channel`, the token or SSL_CERT_FILE"

@@ -393,6 +393,13 @@ class Digests:
             found = s.scalar(select(DigestRow.id).where(DigestRow.period_end == at).limit(1))
         return found is not None
 
+    def begun_since(self, at: datetime) -> bool:
+        """Whether a digest (of any channel) was begun at `at` or later: a digest call that
+        stopped after it began one left it to `unfinished_digests` (and to the passes)."""
+        with self._db.session() as s:
+            found = s.scalar(select(DigestRow.id).where(DigestRow.created_at >= at).limit(1))
+        return found is not None
+
     def digests_sent(self) -> int:
         with self._db.session() as s:
             return (

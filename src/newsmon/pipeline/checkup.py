@@ -7,12 +7,14 @@ from datetime import datetime
 
 from newsmon.config import Config
 from newsmon.corpus import Store
-from newsmon.corpus.records import ChannelBlock, RunStatus, UnfinishedDigest
+from newsmon.corpus.records import ChannelBlock, RunRecord, RunStatus, UnfinishedDigest
 from newsmon.digest import RUNNING_WITHIN
 from newsmon.feed_twins import configured_twins
 from newsmon.health import HealthPolicy, HealthReport, IndexBacklog, assess
 from newsmon.pipeline.retention import pending_prune
 from newsmon.verdict import STREAK_LOOKBACK
+
+FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CRASHED)
 
 
 def health_report(
@@ -35,6 +37,7 @@ def health_report(
         index=index,
         unreadable=_in_use(store, config),
         digests=_unfinished_digests(store, now),
+        digest_run=_last_digest_run(store),
         failed=store.alert_views.failed_since(now - policy.failed_alerts_within),
         failed_replies=store.alert_views.failed_replies_since(now - policy.failed_alerts_within),
         ops_refused=_ops_refused(store, config),
@@ -54,6 +57,15 @@ def _unfinished_digests(store: Store, now: datetime) -> list[UnfinishedDigest]:
     # a lease is over in the database's clock, which it was written in, not this host's: a
     # host minutes ahead reported a digest being posted right now, one behind a dead worker's late
     return store.digests.unfinished_digests(store.digests.now())
+
+
+def _last_digest_run(store: Store) -> RunRecord | None:
+    """The newest digest call that finished (a dry run records none), unless a digest was
+    begun since it started: one left is `digest_unfinished`'s, one finished is no problem."""
+    done = store.runs.recent_runs("digest", limit=1, statuses=FINISHED)
+    if not done or store.digests.begun_since(done[0].started_at):
+        return None
+    return done[0]
 
 
 def _ops_refused(store: Store, config: Config) -> ChannelBlock | None:
