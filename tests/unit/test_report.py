@@ -96,6 +96,7 @@ def test_backfill_totals_fold_batches_and_render_both_ways() -> None:
         "alerts_queued": 1,
         "alerts_sent": 1,
         "alerts_withdrawn": 0,
+        "alerts_too_old": 0,
     }
     assert result.cli_lines() == [
         "\nre-classified 5 stories (3 articles changed): added +policy 2, +ai-safety 1; "
