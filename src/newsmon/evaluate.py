@@ -46,6 +46,17 @@ class TopicScore:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    tn: int = 0
+
+    @property
+    def positives(self) -> int:
+        """Labelled items of the topic: what recall is counted on."""
+        return self.tp + self.fn
+
+    @property
+    def negatives(self) -> int:
+        """Labelled items outside the topic: what false positives can come from."""
+        return self.fp + self.tn
 
     # None when the set cannot measure it (nothing matched; no labelled item of the topic):
     # shown "n/a", never a perfect 1.0 that would pass any floor.
@@ -67,6 +78,10 @@ _UNMEASURED = {
     "precision": "n/a (the rules matched no item)",
     "recall": "n/a (no labelled item of the topic)",
 }
+# A figure counted on fewer items than this says little (1.00 on 3 positives is one miss away
+# from 0.67): it fails any floor above 0 rather than passing it.
+MIN_MEASURED = 10
+_COUNTED_ON = {"precision": "matched items", "recall": "labelled positives"}
 
 
 def figure(value: float | None, digits: int = 3) -> str:
@@ -115,13 +130,20 @@ class Evaluation:
         for topic, s in self.scores.items():
             want_p = max(min_precision, wanted.get(topic, {}).get("precision", 0.0))
             want_r = max(min_recall, wanted.get(topic, {}).get("recall", 0.0))
-            for name, got, want in (
-                ("precision", s.precision, want_p),
-                ("recall", s.recall, want_r),
+            for name, got, want, counted in (
+                ("precision", s.precision, want_p, s.tp + s.fp),
+                ("recall", s.recall, want_r, s.positives),
             ):
-                if want > 0 and (got is None or got + 1e-9 < want):
+                if want <= 0:
+                    continue
+                if got is None or got + 1e-9 < want:
                     shown = _UNMEASURED[name] if got is None else f"{got:.3f}"
                     out.append(f"{topic}: {name} {shown} < floor {want:.3f}")
+                elif counted < MIN_MEASURED:
+                    out.append(
+                        f"{topic}: {name} {got:.3f} on {counted} {_COUNTED_ON[name]}: too few "
+                        f"to measure (fewer than {MIN_MEASURED})"
+                    )
         return out
 
 
@@ -239,6 +261,8 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
                     s.fp += 1
                 elif topic in item.topics:
                     s.fn += 1
+                else:
+                    s.tn += 1
         if got != item.topics:
             result.misses.append(Miss(item, item.topics, details))
     result.seconds = time.perf_counter() - started
@@ -247,18 +271,20 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
 
 def report(result: Evaluation) -> list[str]:
     """The table and the misclassified items, as lines."""
-    lines = [f"{'topic':<14} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn"]
+    lines = [f"{'topic':<14} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn   pos   neg"]
     for s in result.scores.values():
         lines.append(
             f"{s.topic:<14} {figure(s.precision):>9} {figure(s.recall):>7} {figure(s.f1):>6}  "
-            f"{s.tp:>3} {s.fp:>3} {s.fn:>3}"
+            f"{s.tp:>3} {s.fp:>3} {s.fn:>3} {s.positives:>5} {s.negatives:>5}"
         )
     if len(result.by_lang) > 1:
         for lang, scores in sorted(result.by_lang.items()):
             figures = "  ".join(
-                f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)}" for s in scores.values()
+                f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)} "
+                f"({s.positives}+/{s.negatives}-)"
+                for s in scores.values()
             )
-            lines.append(f"  {lang}: {figures}   (precision/recall)")
+            lines.append(f"  {lang}: {figures}   (precision/recall (positives+/negatives-))")
     per_item = result.seconds / result.items * 1000 if result.items else 0.0
     lines.append(
         f"{result.items} items, {len(result.misses)} misclassified, {per_item:.2f} ms/item"

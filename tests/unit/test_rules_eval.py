@@ -164,7 +164,10 @@ def test_labels_may_spell_a_topic_key_their_own_way(tmp_path: Path) -> None:
     assert out.exit_code == 2 and "floors: topic 'open-sourse' is not in the rules" in out.output
     floors.write_text("Open_Source: {recall: 1.0}\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--floors", str(floors)])
-    assert out.exit_code == 0, out.output
+    # the floor reached open-source (held, but on 3 positives: too few to pass)
+    assert out.exit_code == 1, out.output
+    assert "BELOW FLOOR: open-source: recall 1.000 on 3 labelled positives" in out.output
+    assert "BELOW FLOOR: policy" not in out.output
 
 
 def test_suggest_reads_topic_keys_spelled_the_labeller_s_way(tmp_path: Path) -> None:
@@ -216,7 +219,7 @@ def test_figures_a_set_cannot_measure_are_n_a_and_never_pass_a_floor(tmp_path: P
     assert "BELOW FLOOR: policy: recall n/a (no labelled item of the topic) < floor 0.400" in (
         out.output
     )
-    assert "open-source: recall" not in out.output.split("BELOW FLOOR", 1)[1]
+    assert "open-source: recall 0.500 on 2 labelled positives: too few to measure" in out.output
     labels.write_text("# nothing labelled yet\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
     assert out.exit_code == 2 and "labels.jsonl: no labelled items" in out.output
@@ -242,3 +245,44 @@ def test_hint_words_leave_out_addresses_markup_and_amounts() -> None:
         "7b",
         "모델",
     ]
+
+
+def test_a_thin_topic_shows_its_counts_and_cannot_pass_a_floor(tmp_path: Path) -> None:
+    """A recall of 1.00 on 3 positives is no measure: the table shows positives and negatives
+    per topic and language, and a floor on a figure counted on fewer than MIN_MEASURED items
+    fails, saying so, instead of passing."""
+    items: list[dict[str, object]] = [
+        {
+            "id": f"p{i}",
+            "title": f"New open source model {i}",
+            "topics": ["open-source"],
+            "lang": "en",
+        }
+        for i in range(3)
+    ]
+    items += [
+        {"id": f"k{i}", "title": f"오픈소스 모델 {i} 공개", "text": "오픈소스", "topics": []}
+        for i in range(2)
+    ]
+    items += [
+        {"id": f"n{i}", "title": f"Phone review {i}", "topics": [], "lang": "en"} for i in range(12)
+    ]
+    items += [
+        {"id": f"r{i}", "title": f"Regulation of AI, part {i}", "topics": ["policy"], "lang": "en"}
+        for i in range(12)
+    ]
+    rules, labels = _write(tmp_path, items)
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.9"])
+    lines = out.output.splitlines()
+    header = next(line for line in lines if line.startswith("topic"))
+    assert header.split()[-2:] == ["pos", "neg"]
+    row = next(line for line in lines if line.startswith("open-source")).split()
+    assert row[-2:] == ["3", "26"]  # labelled positives, labelled negatives
+    en = next(line for line in lines if line.strip().startswith("en:"))
+    assert "open-source 1.00/1.00 (3+/24-)" in en
+    assert out.exit_code == 1, out.output
+    assert (
+        "BELOW FLOOR: open-source: recall 1.000 on 3 labelled positives: too few to measure "
+        "(fewer than 10)"
+    ) in out.output
+    assert "policy: recall" not in out.output.split("BELOW FLOOR", 1)[1]  # 12 positives
