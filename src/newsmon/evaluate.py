@@ -354,6 +354,7 @@ _NOT_WORDS = re.compile(
     re.IGNORECASE,
 )
 SUGGEST_MAX_NEGATIVE_SHARE = 0.02  # a hint occurs in at most this share of the negatives
+SUGGEST_MIN_MISSED = 2  # ... and in at least this many missed positives: not one article's names
 # Function words never make a hint, alone or at either end of a pair.
 _STOP_WORDS = """
     a an the and or but if of to in on at by for from with as into onto about over than then
@@ -403,8 +404,9 @@ def _features(item: LabelledItem) -> set[str]:
 def suggest(
     rules: Rules, result: Evaluation, items: Iterable[LabelledItem], limit: int = 10
 ) -> dict[str, list[Suggestion]]:
-    """Per topic, words and word pairs in at least two of its missed positives (or in its only
-    one) and in at most 2 % of the items outside it: hints, not rules. Ranked by how much more
+    """Per topic, words and word pairs in at least two of its missed positives (every word of
+    a single miss would be a "hint") and in at most 2 % of the items outside it: hints, not
+    rules. Ranked by how much more
     often they occur in the misses than in the negatives (smoothed log odds); among equals,
     those frequent in all the topic's positives first (a word of the subject, not of one
     article)."""
@@ -419,7 +421,6 @@ def suggest(
         in_missed = Counter(f for item in missed for f in features[item.id])
         in_negatives = Counter(f for item in negatives for f in features[item.id])
         in_topic = Counter(f for i in items if topic in i.topics for f in features[i.id])
-        least = 2 if len(missed) > 1 else 1
         allowed = SUGGEST_MAX_NEGATIVE_SHARE * len(negatives)
         m, n = len(missed) + 1, len(negatives) + 1
         ranked = sorted(
@@ -427,7 +428,7 @@ def suggest(
                 # smoothed log odds of occurring in a missed positive rather than in a negative
                 (log((k + 0.5) / m) - log((in_negatives[f] + 0.5) / n), k, in_negatives[f], f)
                 for f, k in in_missed.items()
-                if k >= least and in_negatives[f] <= allowed
+                if k >= SUGGEST_MIN_MISSED and in_negatives[f] <= allowed
             ),
             key=lambda t: (-t[0], -in_topic[t[3]], t[3]),
         )
@@ -450,7 +451,10 @@ def suggestion_lines(hints: dict[str, list[Suggestion]]) -> list[str]:
     for topic, found in hints.items():
         lines.append(f"  {topic}:")
         if not found:
-            lines.append("    (nothing frequent enough)")
+            lines.append(
+                f"    (no word in at least {SUGGEST_MIN_MISSED} missed positives and at most "
+                f"{SUGGEST_MAX_NEGATIVE_SHARE:.0%} of negatives)"
+            )
         for s in found:
             note = "   (a rule already matches it)" if s.in_rules else ""
             lines.append(f"    {s.text:<28} in {s.missed} missed, {s.negatives} negatives{note}")

@@ -286,3 +286,28 @@ def test_a_thin_topic_shows_its_counts_and_cannot_pass_a_floor(tmp_path: Path) -
         "(fewer than 10)"
     ) in out.output
     assert "policy: recall" not in out.output.split("BELOW FLOOR", 1)[1]  # 12 positives
+
+
+def test_suggest_needs_two_missed_positives_for_a_hint(tmp_path: Path) -> None:
+    """One missed positive made every word in it a hint (the names in one article); a hint
+    needs at least SUGGEST_MIN_MISSED of them, and says how many negatives it would hit."""
+    items: list[dict[str, object]] = [
+        {
+            "id": "p0",
+            "title": "Lab news",
+            "text": "Jane Doe of Acme put the model on GitHub under MIT.",
+            "topics": ["open-source"],
+        },
+        {"id": "ok", "title": "New open source model", "topics": ["open-source"]},
+    ]
+    items += [
+        {"id": f"n{i}", "title": "Lab news", "text": f"The {w} model is closed.", "topics": []}
+        for i, w in enumerate(("big", "huge", "vast", "other", "fast"))
+    ]
+    rules, labels = _write(tmp_path, items)
+    loaded = load_rules(rules)
+    found = load_labels(labels)
+    assert suggest(loaded, evaluate(loaded, found), found)["open-source"] == []
+    result = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--suggest"])
+    assert "jane doe" not in result.output
+    assert "(no word in at least 2 missed positives and at most 2% of negatives)" in (result.output)
