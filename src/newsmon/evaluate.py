@@ -11,11 +11,12 @@ frequent in missed positives and rare in negatives. Prefect-free.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from math import log
@@ -162,6 +163,7 @@ class _LabelLine(BaseModel):
     lang: str | None = None
 
 
+MAX_LABEL_LINE_BYTES = 4_000_000  # one labelled article; a longer line is no labelled item
 _LINE = TypeAdapter(Annotated[_LabelLine, reworded("each line must be a JSON object")])
 _FloorKey = Annotated[
     str, Field(pattern="^(precision|recall)$"), reworded("unknown key; use precision or recall")
@@ -183,41 +185,63 @@ def load_labels(path: Path) -> list[LabelledItem]:
     items: list[LabelledItem] = []
     seen: set[str] = set()
     for file in files:
-        try:
-            data = file.read_bytes()
+        try:  # a line at a time: a 200 MB set is never held as bytes, lines and text at once
+            for n, raw_line in _raw_lines(file):
+                item = _item(f"{file}:{n}", raw_line, seen)
+                if item is not None:
+                    items.append(item)
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc}") from None
-        # JSON lines end at \n only: U+2028 or NEL inside a text is text (str.splitlines would
-        # cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine.
-        for n, raw_line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
-            where = f"{file}:{n}"
-            try:
-                line = raw_line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad = f"byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}"
-                raise ConfigError(f"{where}: not UTF-8 text ({bad})") from None
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            try:
-                raw = _LINE.validate_python(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
-            except ValidationError as exc:
-                loc, reason = first_problem(exc)
-                key = ".".join(str(p) for p in loc)
-                raise ConfigError(f"{where}: {key + ': ' if key else ''}{reason}") from None
-            ident = raw.id or where
-            if ident in seen:
-                raise ConfigError(f"{where}: duplicate id {ident!r}")
-            seen.add(ident)
-            title, text = raw.title or "", raw.text or ""
-            if not (title.strip() or text.strip()):
-                raise ConfigError(f"{where}: no title and no text: nothing to classify")
-            lang = raw.lang or detect_language(f"{title}\n{text}")
-            items.append(LabelledItem(ident, title, text, frozenset(raw.topics), lang, where))
     if not items:  # figures of nothing would pass every floor
         raise ConfigError(f"{path}: no labelled items")
     return items
+
+
+def _item(where: str, raw_line: bytes, seen: set[str]) -> LabelledItem | None:
+    """One line as a labelled item (None for a blank line or a comment); a bad one is a
+    ConfigError naming file, line and reason."""
+    try:
+        line = raw_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = f"byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}"
+        raise ConfigError(f"{where}: not UTF-8 text ({bad})") from None
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    try:
+        raw = _LINE.validate_python(json.loads(line))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
+    except ValidationError as exc:
+        loc, reason = first_problem(exc)
+        key = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{where}: {key + ': ' if key else ''}{reason}") from None
+    ident = raw.id or where
+    if ident in seen:
+        raise ConfigError(f"{where}: duplicate id {ident!r}")
+    seen.add(ident)
+    title, text = raw.title or "", raw.text or ""
+    if not (title.strip() or text.strip()):
+        raise ConfigError(f"{where}: no title and no text: nothing to classify")
+    lang = raw.lang or detect_language(f"{title}\n{text}")
+    return LabelledItem(ident, title, text, frozenset(raw.topics), lang, where)
+
+
+def _raw_lines(file: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of a labels file, read a line at a time: a line over
+    MAX_LABEL_LINE_BYTES (a dump, a file that is not JSON lines) is refused before it is read
+    whole. JSON lines end at \\n only: U+2028 or NEL inside a text is text (str.splitlines
+    would cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine."""
+    with file.open("rb") as stream:
+        for n in itertools.count(1):
+            line = stream.readline(MAX_LABEL_LINE_BYTES + 1)
+            if not line:
+                return
+            if len(line) > MAX_LABEL_LINE_BYTES and not line.endswith(b"\n"):
+                raise ConfigError(
+                    f"{file}:{n}: line longer than {MAX_LABEL_LINE_BYTES // 1_000_000} MB: "
+                    "not one labelled item (one JSON object per line)"
+                )
+            yield n, (line.removeprefix(b"\xef\xbb\xbf") if n == 1 else line).rstrip(b"\n")
 
 
 def load_floors(path: Path) -> dict[str, dict[str, float]]:
