@@ -11,22 +11,22 @@ frequent in missed positives and rare in negatives. Prefect-free.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
+from itertools import count, pairwise
 from math import log
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from newsmon.eval_explain import RULE_CHARS, explain_lines, missing, state
 from newsmon.language import detect_language
-from newsmon.rules import Rules, TopicScoreDetail, VetoKind, explain
+from newsmon.rules import Rules, TopicScoreDetail, Weights, explain
 from newsmon.rules.korean import PARTICLES, VERB_STARTS
 from newsmon.yamlfile import ConfigError, first_problem, load_yaml, reworded
 
@@ -116,6 +116,7 @@ class Evaluation:
     items: int = 0
     seconds: float = 0.0
     by_lang: dict[str, dict[str, TopicScore]] = field(default_factory=dict)
+    weights: dict[str, Weights] = field(default_factory=dict)  # per topic, for `missing`
 
     def below(
         self, floors: dict[str, dict[str, float]], min_precision: float, min_recall: float
@@ -232,7 +233,7 @@ def _raw_lines(file: Path) -> Iterator[tuple[int, bytes]]:
     whole. JSON lines end at \\n only: U+2028 or NEL inside a text is text (str.splitlines
     would cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine."""
     with file.open("rb") as stream:
-        for n in itertools.count(1):
+        for n in count(1):
             line = stream.readline(MAX_LABEL_LINE_BYTES + 1)
             if not line:
                 return
@@ -272,6 +273,7 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
     topics = list(rules.labels)
     items = canonical(rules, items)
     result = Evaluation({t: TopicScore(t) for t in topics}, items=len(items))
+    result.weights = {t.key: t.weights for t in rules.topics}
     started = time.perf_counter()
     for item in items:
         details = tuple(explain(rules, item.title, item.text))
@@ -317,50 +319,17 @@ def report(result: Evaluation) -> list[str]:
         parts = [f"{'+' if kind == 'FP' else '-'}{d.topic}" for kind, d in miss.wrong()]
         lines.append(f"  {miss.item.id} ({miss.item.source}): {' '.join(parts)}  {miss.item.title}")
         for kind, d in miss.wrong():
-            lines.append(f"      {kind} {d.topic}: {_state(d)}")
-            lines.extend("    " + line for line in explain_lines(d, snippet=False))
+            lines.append(f"      {kind} {d.topic}: {state(d)}")
+            fn = kind == "FN"
+            if fn:
+                weights = result.weights.get(d.topic, Weights())
+                lines.extend(f"      missing: {why}" for why in missing(d, weights))
+            evidence = explain_lines(d, snippet=False, near_misses=not fn)
+            lines.extend("    " + line for line in evidence)
     return lines
 
 
-def _state(d: TopicScoreDetail) -> str:
-    state = f"score {d.score} of {d.min_score}"
-    if d.veto is not None and d.veto.kind is VetoKind.NO_CONTEXT:
-        state += ", vetoed: none of its `requires` context terms occurs"
-    elif d.veto is not None:
-        state += f", vetoed by exclude {d.veto.term!r}"
-    if d.mentions_per_hit > 1:
-        state += f"; short body: a decisive body mention counts {d.mentions_per_hit}x"
-    return state
-
-
-RULE_CHARS = 70  # a rule expression is cut to this in explanations
-
-
-def explain_lines(d: TopicScoreDetail, *, snippet: bool = True) -> list[str]:
-    """One topic's evidence, as `newsmon classify` and `newsmon eval` print it: each hit with its
-    field, position, count and points, the rule words that matched (and the rule, when it is an
-    expression), the terms that nearly counted, and the snippet."""
-    lines: list[str] = []
-    for hit in d.hits:
-        rule = "" if hit.shown.casefold() == hit.term.casefold() else f"   [{_cut(hit.term)}]"
-        said = hit.matched.casefold() not in (hit.shown.casefold(), hit.term.casefold())
-        seen = f"  «{hit.matched}»" if hit.matched and said else ""
-        where = "lede " if hit.lede else hit.field
-        lines.append(
-            f"  {where:<5} @{hit.position:<6} x{hit.count:<2} +{hit.points:<2} "
-            f"{hit.shown}{seen}{rule}"
-        )
-    for miss in d.near_misses:
-        lines.append(f"  nearly: {_cut(miss.term)} ({miss.reason})")
-    if not d.hits and not d.near_misses:
-        lines.append("  no term of this topic occurs")
-    if snippet and d.snippet and (d.matched or d.hits):
-        lines.append(f"  snippet: {d.snippet}")
-    return lines
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= RULE_CHARS else text[: RULE_CHARS - 1] + "…"
+__all__ = ["RULE_CHARS", "explain_lines"]  # where `newsmon classify` has always found them
 
 
 # --- hints for rule authors -------------------------------------------------------------------
