@@ -366,6 +366,8 @@ class Suggestion:
     missed: int  # missed positives of the topic that contain it
     negatives: int  # items outside the topic that contain it
     in_rules: bool  # some term of the topic already matches it (too weak there, or vetoed)
+    of_missed: int = 0  # the topic's missed positives, and its negatives: the scale of each count
+    of_negatives: int = 0
 
 
 def words(text: str) -> list[str]:
@@ -426,7 +428,8 @@ def suggest(
             key=lambda t: (-t[0], -in_topic[t[3]], t[3]),
         )
         out[topic] = [
-            Suggestion(f, k, neg, _in_rules(rules, topic, f)) for _, k, neg, f in ranked[:limit]
+            Suggestion(f, k, neg, _in_rules(rules, topic, f), len(missed), len(negatives))
+            for _, k, neg, f in ranked[:limit]
         ]
     return out
 
@@ -450,5 +453,8 @@ def suggestion_lines(hints: dict[str, list[Suggestion]]) -> list[str]:
             )
         for s in found:
             note = "   (a rule already matches it)" if s.in_rules else ""
-            lines.append(f"    {s.text:<28} in {s.missed} missed, {s.negatives} negatives{note}")
+            lines.append(
+                f"    {s.text:<28} in {s.missed} of {s.of_missed} missed, "
+                f"{s.negatives} of {s.of_negatives} negatives{note}"
+            )
     return lines
