@@ -15,17 +15,18 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
+from itertools import count, pairwise
 from math import log
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from newsmon.eval_explain import RULE_CHARS, explain_lines, missing, state
 from newsmon.language import detect_language
-from newsmon.rules import Rules, TopicScoreDetail, VetoKind, explain
+from newsmon.rules import Rules, TopicScoreDetail, Weights, explain
 from newsmon.rules.korean import PARTICLES, VERB_STARTS
 from newsmon.yamlfile import ConfigError, first_problem, load_yaml, reworded
 
@@ -46,6 +47,17 @@ class TopicScore:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    tn: int = 0
+
+    @property
+    def positives(self) -> int:
+        """Labelled items of the topic: what recall is counted on."""
+        return self.tp + self.fn
+
+    @property
+    def negatives(self) -> int:
+        """Labelled items outside the topic: what false positives can come from."""
+        return self.fp + self.tn
 
     # None when the set cannot measure it (nothing matched; no labelled item of the topic):
     # shown "n/a", never a perfect 1.0 that would pass any floor.
@@ -67,6 +79,10 @@ _UNMEASURED = {
     "precision": "n/a (the rules matched no item)",
     "recall": "n/a (no labelled item of the topic)",
 }
+# A figure counted on fewer items than this says little (1.00 on 3 positives is one miss away
+# from 0.67): it fails any floor above 0 rather than passing it.
+MIN_MEASURED = 10
+_COUNTED_ON = {"precision": "matched items", "recall": "labelled positives"}
 
 
 def figure(value: float | None, digits: int = 3) -> str:
@@ -100,6 +116,7 @@ class Evaluation:
     items: int = 0
     seconds: float = 0.0
     by_lang: dict[str, dict[str, TopicScore]] = field(default_factory=dict)
+    weights: dict[str, Weights] = field(default_factory=dict)  # per topic, for `missing`
 
     def below(
         self, floors: dict[str, dict[str, float]], min_precision: float, min_recall: float
@@ -115,13 +132,20 @@ class Evaluation:
         for topic, s in self.scores.items():
             want_p = max(min_precision, wanted.get(topic, {}).get("precision", 0.0))
             want_r = max(min_recall, wanted.get(topic, {}).get("recall", 0.0))
-            for name, got, want in (
-                ("precision", s.precision, want_p),
-                ("recall", s.recall, want_r),
+            for name, got, want, counted in (
+                ("precision", s.precision, want_p, s.tp + s.fp),
+                ("recall", s.recall, want_r, s.positives),
             ):
-                if want > 0 and (got is None or got + 1e-9 < want):
+                if want <= 0:
+                    continue
+                if got is None or got + 1e-9 < want:
                     shown = _UNMEASURED[name] if got is None else f"{got:.3f}"
                     out.append(f"{topic}: {name} {shown} < floor {want:.3f}")
+                elif counted < MIN_MEASURED:
+                    out.append(
+                        f"{topic}: {name} {got:.3f} on {counted} {_COUNTED_ON[name]}: too few "
+                        f"to measure (fewer than {MIN_MEASURED})"
+                    )
         return out
 
 
@@ -140,6 +164,7 @@ class _LabelLine(BaseModel):
     lang: str | None = None
 
 
+MAX_LABEL_LINE_BYTES = 4_000_000  # one labelled article; a longer line is no labelled item
 _LINE = TypeAdapter(Annotated[_LabelLine, reworded("each line must be a JSON object")])
 _FloorKey = Annotated[
     str, Field(pattern="^(precision|recall)$"), reworded("unknown key; use precision or recall")
@@ -161,41 +186,63 @@ def load_labels(path: Path) -> list[LabelledItem]:
     items: list[LabelledItem] = []
     seen: set[str] = set()
     for file in files:
-        try:
-            data = file.read_bytes()
+        try:  # a line at a time: a 200 MB set is never held as bytes, lines and text at once
+            for n, raw_line in _raw_lines(file):
+                item = _item(f"{file}:{n}", raw_line, seen)
+                if item is not None:
+                    items.append(item)
         except OSError as exc:
             raise ConfigError(f"{file}: cannot read: {exc}") from None
-        # JSON lines end at \n only: U+2028 or NEL inside a text is text (str.splitlines would
-        # cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine.
-        for n, raw_line in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
-            where = f"{file}:{n}"
-            try:
-                line = raw_line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad = f"byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}"
-                raise ConfigError(f"{where}: not UTF-8 text ({bad})") from None
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            try:
-                raw = _LINE.validate_python(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
-            except ValidationError as exc:
-                loc, reason = first_problem(exc)
-                key = ".".join(str(p) for p in loc)
-                raise ConfigError(f"{where}: {key + ': ' if key else ''}{reason}") from None
-            ident = raw.id or where
-            if ident in seen:
-                raise ConfigError(f"{where}: duplicate id {ident!r}")
-            seen.add(ident)
-            title, text = raw.title or "", raw.text or ""
-            if not (title.strip() or text.strip()):
-                raise ConfigError(f"{where}: no title and no text: nothing to classify")
-            lang = raw.lang or detect_language(f"{title}\n{text}")
-            items.append(LabelledItem(ident, title, text, frozenset(raw.topics), lang, where))
     if not items:  # figures of nothing would pass every floor
         raise ConfigError(f"{path}: no labelled items")
     return items
+
+
+def _item(where: str, raw_line: bytes, seen: set[str]) -> LabelledItem | None:
+    """One line as a labelled item (None for a blank line or a comment); a bad one is a
+    ConfigError naming file, line and reason."""
+    try:
+        line = raw_line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = f"byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}"
+        raise ConfigError(f"{where}: not UTF-8 text ({bad})") from None
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    try:
+        raw = _LINE.validate_python(json.loads(line))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: invalid JSON: {exc.msg}") from None
+    except ValidationError as exc:
+        loc, reason = first_problem(exc)
+        key = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{where}: {key + ': ' if key else ''}{reason}") from None
+    ident = raw.id or where
+    if ident in seen:
+        raise ConfigError(f"{where}: duplicate id {ident!r}")
+    seen.add(ident)
+    title, text = raw.title or "", raw.text or ""
+    if not (title.strip() or text.strip()):
+        raise ConfigError(f"{where}: no title and no text: nothing to classify")
+    lang = raw.lang or detect_language(f"{title}\n{text}")
+    return LabelledItem(ident, title, text, frozenset(raw.topics), lang, where)
+
+
+def _raw_lines(file: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of a labels file, read a line at a time: a line over
+    MAX_LABEL_LINE_BYTES (a dump, a file that is not JSON lines) is refused before it is read
+    whole. JSON lines end at \\n only: U+2028 or NEL inside a text is text (str.splitlines
+    would cut there); a byte-order mark and CRLF ends, as editors on Windows save, are fine."""
+    with file.open("rb") as stream:
+        for n in count(1):
+            line = stream.readline(MAX_LABEL_LINE_BYTES + 1)
+            if not line:
+                return
+            if len(line) > MAX_LABEL_LINE_BYTES and not line.endswith(b"\n"):
+                raise ConfigError(
+                    f"{file}:{n}: line longer than {MAX_LABEL_LINE_BYTES // 1_000_000} MB: "
+                    "not one labelled item (one JSON object per line)"
+                )
+            yield n, (line.removeprefix(b"\xef\xbb\xbf") if n == 1 else line).rstrip(b"\n")
 
 
 def load_floors(path: Path) -> dict[str, dict[str, float]]:
@@ -226,6 +273,7 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
     topics = list(rules.labels)
     items = canonical(rules, items)
     result = Evaluation({t: TopicScore(t) for t in topics}, items=len(items))
+    result.weights = {t.key: t.weights for t in rules.topics}
     started = time.perf_counter()
     for item in items:
         details = tuple(explain(rules, item.title, item.text))
@@ -239,6 +287,8 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
                     s.fp += 1
                 elif topic in item.topics:
                     s.fn += 1
+                else:
+                    s.tn += 1
         if got != item.topics:
             result.misses.append(Miss(item, item.topics, details))
     result.seconds = time.perf_counter() - started
@@ -247,18 +297,20 @@ def evaluate(rules: Rules, items: Sequence[LabelledItem]) -> Evaluation:
 
 def report(result: Evaluation) -> list[str]:
     """The table and the misclassified items, as lines."""
-    lines = [f"{'topic':<14} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn"]
+    lines = [f"{'topic':<14} {'precision':>9} {'recall':>7} {'F1':>6}   tp  fp  fn   pos   neg"]
     for s in result.scores.values():
         lines.append(
             f"{s.topic:<14} {figure(s.precision):>9} {figure(s.recall):>7} {figure(s.f1):>6}  "
-            f"{s.tp:>3} {s.fp:>3} {s.fn:>3}"
+            f"{s.tp:>3} {s.fp:>3} {s.fn:>3} {s.positives:>5} {s.negatives:>5}"
         )
     if len(result.by_lang) > 1:
         for lang, scores in sorted(result.by_lang.items()):
             figures = "  ".join(
-                f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)}" for s in scores.values()
+                f"{s.topic} {figure(s.precision, 2)}/{figure(s.recall, 2)} "
+                f"({s.positives}+/{s.negatives}-)"
+                for s in scores.values()
             )
-            lines.append(f"  {lang}: {figures}   (precision/recall)")
+            lines.append(f"  {lang}: {figures}   (precision/recall (positives+/negatives-))")
     per_item = result.seconds / result.items * 1000 if result.items else 0.0
     lines.append(
         f"{result.items} items, {len(result.misses)} misclassified, {per_item:.2f} ms/item"
@@ -267,50 +319,17 @@ def report(result: Evaluation) -> list[str]:
         parts = [f"{'+' if kind == 'FP' else '-'}{d.topic}" for kind, d in miss.wrong()]
         lines.append(f"  {miss.item.id} ({miss.item.source}): {' '.join(parts)}  {miss.item.title}")
         for kind, d in miss.wrong():
-            lines.append(f"      {kind} {d.topic}: {_state(d)}")
-            lines.extend("    " + line for line in explain_lines(d, snippet=False))
+            lines.append(f"      {kind} {d.topic}: {state(d)}")
+            fn = kind == "FN"
+            if fn:
+                weights = result.weights.get(d.topic, Weights())
+                lines.extend(f"      missing: {why}" for why in missing(d, weights))
+            evidence = explain_lines(d, snippet=False, near_misses=not fn)
+            lines.extend("    " + line for line in evidence)
     return lines
 
 
-def _state(d: TopicScoreDetail) -> str:
-    state = f"score {d.score} of {d.min_score}"
-    if d.veto is not None and d.veto.kind is VetoKind.NO_CONTEXT:
-        state += ", vetoed: none of its `requires` context terms occurs"
-    elif d.veto is not None:
-        state += f", vetoed by exclude {d.veto.term!r}"
-    if d.mentions_per_hit > 1:
-        state += f"; short body: a decisive body mention counts {d.mentions_per_hit}x"
-    return state
-
-
-RULE_CHARS = 70  # a rule expression is cut to this in explanations
-
-
-def explain_lines(d: TopicScoreDetail, *, snippet: bool = True) -> list[str]:
-    """One topic's evidence, as `newsmon classify` and `newsmon eval` print it: each hit with its
-    field, position, count and points, the rule words that matched (and the rule, when it is an
-    expression), the terms that nearly counted, and the snippet."""
-    lines: list[str] = []
-    for hit in d.hits:
-        rule = "" if hit.shown.casefold() == hit.term.casefold() else f"   [{_cut(hit.term)}]"
-        said = hit.matched.casefold() not in (hit.shown.casefold(), hit.term.casefold())
-        seen = f"  «{hit.matched}»" if hit.matched and said else ""
-        where = "lede " if hit.lede else hit.field
-        lines.append(
-            f"  {where:<5} @{hit.position:<6} x{hit.count:<2} +{hit.points:<2} "
-            f"{hit.shown}{seen}{rule}"
-        )
-    for miss in d.near_misses:
-        lines.append(f"  nearly: {_cut(miss.term)} ({miss.reason})")
-    if not d.hits and not d.near_misses:
-        lines.append("  no term of this topic occurs")
-    if snippet and d.snippet and (d.matched or d.hits):
-        lines.append(f"  snippet: {d.snippet}")
-    return lines
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= RULE_CHARS else text[: RULE_CHARS - 1] + "…"
+__all__ = ["RULE_CHARS", "explain_lines"]  # where `newsmon classify` has always found them
 
 
 # --- hints for rule authors -------------------------------------------------------------------
@@ -328,6 +347,7 @@ _NOT_WORDS = re.compile(
     re.IGNORECASE,
 )
 SUGGEST_MAX_NEGATIVE_SHARE = 0.02  # a hint occurs in at most this share of the negatives
+SUGGEST_MIN_MISSED = 2  # ... and in at least this many missed positives: not one article's names
 # Function words never make a hint, alone or at either end of a pair.
 _STOP_WORDS = """
     a an the and or but if of to in on at by for from with as into onto about over than then
@@ -346,6 +366,8 @@ class Suggestion:
     missed: int  # missed positives of the topic that contain it
     negatives: int  # items outside the topic that contain it
     in_rules: bool  # some term of the topic already matches it (too weak there, or vetoed)
+    of_missed: int = 0  # the topic's missed positives, and its negatives: the scale of each count
+    of_negatives: int = 0
 
 
 def words(text: str) -> list[str]:
@@ -377,8 +399,9 @@ def _features(item: LabelledItem) -> set[str]:
 def suggest(
     rules: Rules, result: Evaluation, items: Iterable[LabelledItem], limit: int = 10
 ) -> dict[str, list[Suggestion]]:
-    """Per topic, words and word pairs in at least two of its missed positives (or in its only
-    one) and in at most 2 % of the items outside it: hints, not rules. Ranked by how much more
+    """Per topic, words and word pairs in at least two of its missed positives (every word of
+    a single miss would be a "hint") and in at most 2 % of the items outside it: hints, not
+    rules. Ranked by how much more
     often they occur in the misses than in the negatives (smoothed log odds); among equals,
     those frequent in all the topic's positives first (a word of the subject, not of one
     article)."""
@@ -393,7 +416,6 @@ def suggest(
         in_missed = Counter(f for item in missed for f in features[item.id])
         in_negatives = Counter(f for item in negatives for f in features[item.id])
         in_topic = Counter(f for i in items if topic in i.topics for f in features[i.id])
-        least = 2 if len(missed) > 1 else 1
         allowed = SUGGEST_MAX_NEGATIVE_SHARE * len(negatives)
         m, n = len(missed) + 1, len(negatives) + 1
         ranked = sorted(
@@ -401,12 +423,13 @@ def suggest(
                 # smoothed log odds of occurring in a missed positive rather than in a negative
                 (log((k + 0.5) / m) - log((in_negatives[f] + 0.5) / n), k, in_negatives[f], f)
                 for f, k in in_missed.items()
-                if k >= least and in_negatives[f] <= allowed
+                if k >= SUGGEST_MIN_MISSED and in_negatives[f] <= allowed
             ),
             key=lambda t: (-t[0], -in_topic[t[3]], t[3]),
         )
         out[topic] = [
-            Suggestion(f, k, neg, _in_rules(rules, topic, f)) for _, k, neg, f in ranked[:limit]
+            Suggestion(f, k, neg, _in_rules(rules, topic, f), len(missed), len(negatives))
+            for _, k, neg, f in ranked[:limit]
         ]
     return out
 
@@ -424,8 +447,14 @@ def suggestion_lines(hints: dict[str, list[Suggestion]]) -> list[str]:
     for topic, found in hints.items():
         lines.append(f"  {topic}:")
         if not found:
-            lines.append("    (nothing frequent enough)")
+            lines.append(
+                f"    (no word in at least {SUGGEST_MIN_MISSED} missed positives and at most "
+                f"{SUGGEST_MAX_NEGATIVE_SHARE:.0%} of negatives)"
+            )
         for s in found:
             note = "   (a rule already matches it)" if s.in_rules else ""
-            lines.append(f"    {s.text:<28} in {s.missed} missed, {s.negatives} negatives{note}")
+            lines.append(
+                f"    {s.text:<28} in {s.missed} of {s.of_missed} missed, "
+                f"{s.negatives} of {s.of_negatives} negatives{note}"
+            )
     return lines

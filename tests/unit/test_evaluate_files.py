@@ -145,3 +145,21 @@ def test_labels_with_nothing_to_classify_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_labels(path)
     assert str(err.value) == f"{path}:1: no title and no text: nothing to classify"
+
+
+def test_a_huge_label_line_is_refused_in_one_line_without_reading_it_whole(
+    tmp_path: Path,
+) -> None:
+    """A 50 MB line (a pasted dump, a file that is not JSON lines) was read whole and parsed:
+    a MemoryError or a stall. It is refused naming the line and the limit, reading at most
+    the limit of it."""
+    path = tmp_path / "set.jsonl"
+    with path.open("wb") as out:
+        out.write(b'{"id": "a", "title": "t", "topics": []}\n{"id": "b", "text": "')
+        out.write(b"x" * (50 * 1024 * 1024))
+        out.write(b'", "topics": []}\n')
+    with pytest.raises(ConfigError) as err:
+        load_labels(path)
+    assert str(err.value) == (
+        f"{path}:2: line longer than 4 MB: not one labelled item (one JSON object per line)"
+    )

@@ -83,9 +83,10 @@ def test_eval_lists_every_fn_and_fp_with_scores_terms_near_misses_and_vetoes(
     block = out[out.index("fn-near") :]
     assert "FN open-source: score 1 of 3" in block  # "open source" inside Open Source Week
     assert (
-        "nearly: (weights | checkpoints) NEAR/3 released (both sides occur, not within 3" in block
-    )
-    assert "nearly: title: Open Source Week (only in the body (a title: term))" in block
+        "missing: a NEAR window too small: (weights | checkpoints) NEAR/3 released (both sides "
+        "occur, not within 3 words)"
+    ) in block
+    assert "missing: a title: term only in the body: title: Open Source Week" in block
     block = out[out.index("fn-veto") :]
     assert "FN policy: score 3 of 3, vetoed by exclude 'monetary policy'" in block
     block = out[out.index("  fp (") :]
@@ -125,7 +126,10 @@ def test_suggest_finds_words_of_the_misses_that_negatives_lack(tmp_path: Path) -
     result = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--suggest"])
     assert result.exit_code == 0, result.output
     assert "hints: words and word pairs" in result.output
-    assert "mit licensed" in result.output and "in 3 missed, 0 negatives" in result.output
+    # how many of the misses it would bring back, how many of the negatives it would hit
+    assert "mit licensed" in result.output and "in 3 of 3 missed, 0 of 5 negatives" in (
+        result.output
+    )
 
 
 def test_hint_words_are_hangul_aware() -> None:
@@ -164,7 +168,10 @@ def test_labels_may_spell_a_topic_key_their_own_way(tmp_path: Path) -> None:
     assert out.exit_code == 2 and "floors: topic 'open-sourse' is not in the rules" in out.output
     floors.write_text("Open_Source: {recall: 1.0}\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--floors", str(floors)])
-    assert out.exit_code == 0, out.output
+    # the floor reached open-source (held, but on 3 positives: too few to pass)
+    assert out.exit_code == 1, out.output
+    assert "BELOW FLOOR: open-source: recall 1.000 on 3 labelled positives" in out.output
+    assert "BELOW FLOOR: policy" not in out.output
 
 
 def test_suggest_reads_topic_keys_spelled_the_labeller_s_way(tmp_path: Path) -> None:
@@ -216,7 +223,7 @@ def test_figures_a_set_cannot_measure_are_n_a_and_never_pass_a_floor(tmp_path: P
     assert "BELOW FLOOR: policy: recall n/a (no labelled item of the topic) < floor 0.400" in (
         out.output
     )
-    assert "open-source: recall" not in out.output.split("BELOW FLOOR", 1)[1]
+    assert "open-source: recall 0.500 on 2 labelled positives: too few to measure" in out.output
     labels.write_text("# nothing labelled yet\n", encoding="utf-8")
     out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.4"])
     assert out.exit_code == 2 and "labels.jsonl: no labelled items" in out.output
@@ -242,3 +249,103 @@ def test_hint_words_leave_out_addresses_markup_and_amounts() -> None:
         "7b",
         "모델",
     ]
+
+
+def test_a_thin_topic_shows_its_counts_and_cannot_pass_a_floor(tmp_path: Path) -> None:
+    """A recall of 1.00 on 3 positives is no measure: the table shows positives and negatives
+    per topic and language, and a floor on a figure counted on fewer than MIN_MEASURED items
+    fails, saying so, instead of passing."""
+    items: list[dict[str, object]] = [
+        {
+            "id": f"p{i}",
+            "title": f"New open source model {i}",
+            "topics": ["open-source"],
+            "lang": "en",
+        }
+        for i in range(3)
+    ]
+    items += [
+        {"id": f"k{i}", "title": f"오픈소스 모델 {i} 공개", "text": "오픈소스", "topics": []}
+        for i in range(2)
+    ]
+    items += [
+        {"id": f"n{i}", "title": f"Phone review {i}", "topics": [], "lang": "en"} for i in range(12)
+    ]
+    items += [
+        {"id": f"r{i}", "title": f"Regulation of AI, part {i}", "topics": ["policy"], "lang": "en"}
+        for i in range(12)
+    ]
+    rules, labels = _write(tmp_path, items)
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--min-recall", "0.9"])
+    lines = out.output.splitlines()
+    header = next(line for line in lines if line.startswith("topic"))
+    assert header.split()[-2:] == ["pos", "neg"]
+    row = next(line for line in lines if line.startswith("open-source")).split()
+    assert row[-2:] == ["3", "26"]  # labelled positives, labelled negatives
+    en = next(line for line in lines if line.strip().startswith("en:"))
+    assert "open-source 1.00/1.00 (3+/24-)" in en
+    assert out.exit_code == 1, out.output
+    assert (
+        "BELOW FLOOR: open-source: recall 1.000 on 3 labelled positives: too few to measure "
+        "(fewer than 10)"
+    ) in out.output
+    assert "policy: recall" not in out.output.split("BELOW FLOOR", 1)[1]  # 12 positives
+
+
+def test_suggest_needs_two_missed_positives_for_a_hint(tmp_path: Path) -> None:
+    """One missed positive made every word in it a hint (the names in one article); a hint
+    needs at least SUGGEST_MIN_MISSED of them, and says how many negatives it would hit."""
+    items: list[dict[str, object]] = [
+        {
+            "id": "p0",
+            "title": "Lab news",
+            "text": "Jane Doe of Acme put the model on GitHub under MIT.",
+            "topics": ["open-source"],
+        },
+        {"id": "ok", "title": "New open source model", "topics": ["open-source"]},
+    ]
+    items += [
+        {"id": f"n{i}", "title": "Lab news", "text": f"The {w} model is closed.", "topics": []}
+        for i, w in enumerate(("big", "huge", "vast", "other", "fast"))
+    ]
+    rules, labels = _write(tmp_path, items)
+    loaded = load_rules(rules)
+    found = load_labels(labels)
+    assert suggest(loaded, evaluate(loaded, found), found)["open-source"] == []
+    result = runner.invoke(app, ["eval", str(labels), "--rules", str(rules), "--suggest"])
+    assert "jane doe" not in result.output
+    assert "(no word in at least 2 missed positives and at most 2% of negatives)" in (result.output)
+
+
+def test_each_false_negative_names_what_was_missing_in_words_an_editor_can_act_on(
+    tmp_path: Path,
+) -> None:
+    """ "score 1 of 3" left the editor to work out why: each false negative now says what was
+    missing — points (and what a mention is worth where), a NEAR window too small, a title:
+    term only in the body, a veto alone, or no term at all."""
+    items = [
+        *ITEMS,
+        {"id": "fn-none", "title": "Lab news", "text": "Nothing.", "topics": ["policy"]},
+    ]
+    rules, labels = _write(tmp_path, items)
+    out = runner.invoke(app, ["eval", str(labels), "--rules", str(rules)]).output
+    block = out[out.index("fn-weak") : out.index("fn-near")]
+    assert (
+        "missing: 2 points: the terms found count too little where they stand (a mention +3 in "
+        "the title, +1 in the lede, +1 in the body; a strong: term +3)"
+    ) in block
+    block = out[out.index("fn-near") : out.index("fn-veto")]
+    assert (
+        "missing: a NEAR window too small: (weights | checkpoints) NEAR/3 released (both sides "
+        "occur, not within 3 words)"
+    ) in block
+    assert "nearly:" not in block  # said once, as what was missing
+    assert "missing: a title: term only in the body: title: Open Source Week" in block
+    block = out[out.index("fn-veto") : out.index("  fp (")]
+    assert (
+        "missing: nothing but a veto: exclude 'monetary policy' occurs; without it this matches"
+    ) in block
+    block = out[out.index("fn-none") :]
+    assert "missing: any term of the topic: none occurs (--suggest lists words misses share)" in (
+        block
+    )

@@ -14,7 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
 from newsmon.rules.matcher import FieldHits, Matcher, Span
-from newsmon.rules.model import Field, NearMiss, Term
+from newsmon.rules.model import Field, NearMiss, NearMissKind, Term
 from newsmon.rules.shown import ShownText
 
 Cut = Callable[[int, int], str]  # a span of the text the rules read, as it is shown
@@ -106,12 +106,16 @@ def near_miss(matcher: Matcher, term: Term, fields: dict[Field, FieldHits]) -> N
     if not occurs(atoms) and not occurs(near):
         return None
     if unless and occurs(unless):
-        return NearMiss(term.text, "its NOT part occurs")
+        return NearMiss(term.text, "its NOT part occurs", NearMissKind.NOT_PART)
     if term.title_only and occurs(atoms, ("body",)) and not occurs(atoms, ("title",)):
-        return NearMiss(term.text, "only in the body (a title: term)")
+        return NearMiss(term.text, "only in the body (a title: term)", NearMissKind.TITLE_ONLY)
     if near and occurs(atoms) and occurs(near):
         unit = "characters" if term.unit == "chars" else "words"
-        return NearMiss(term.text, f"both sides occur, not within {term.distance} {unit}")
+        return NearMiss(
+            term.text,
+            f"both sides occur, not within {term.distance} {unit}",
+            NearMissKind.NEAR_WINDOW,
+        )
     # One side of a NEAR pair alone is not a near miss: "AI" alone is in every article.
     return None
 

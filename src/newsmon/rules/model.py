@@ -159,12 +159,21 @@ class Veto:
     term: str | None = None  # the exclude term, as written, that vetoed the topic
 
 
+class NearMissKind(StrEnum):
+    """Which part of a term kept it from counting: what an editor would change."""
+
+    NOT_PART = "not"  # its NOT part occurs
+    TITLE_ONLY = "title"  # a `title:` term stands only in the body
+    NEAR_WINDOW = "near"  # both sides of a NEAR pair occur, further apart than its window
+
+
 @dataclass(frozen=True)
 class NearMiss:
     """A term of which some part occurred without counting: what `newsmon eval` shows."""
 
     term: str  # as written
     reason: str  # "both sides occur, not within 5 words", "its NOT part occurs", …
+    kind: NearMissKind = NearMissKind.NEAR_WINDOW
 
 
 @dataclass(frozen=True)
