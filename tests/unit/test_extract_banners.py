@@ -4,8 +4,10 @@ stays."""
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 
+from newsmon.boxes import prune_titled_boxes
 from newsmon.extract import extract_article
 from newsmon.rules import load_rules
 from tests.conftest import SHIPPED_TOPICS
@@ -102,3 +104,39 @@ def test_a_banner_set_between_the_storys_paragraphs_still_goes() -> None:
     got = extract_article(_page(story, story=()), url="http://x.example/a/1")
     assert "cookies" not in got.text and "AI" not in got.text, got.text
     assert got.text.rstrip().endswith(LAST)
+
+
+RELATED_TITLES = {
+    "pt": "Saiba Mais",
+    "pt-2": "Leia também",
+    "es": "Te puede interesar",
+    "de": "Mehr zum Thema",
+    "fr": "À lire aussi",
+    "it": "Leggi anche",
+    "ja": "関連記事",
+    "zh": "相关阅读",
+    "zh-hant": "延伸閱讀",
+}
+
+
+@pytest.mark.parametrize("title", list(RELATED_TITLES.values()), ids=list(RELATED_TITLES))
+def test_a_related_box_titled_in_another_language_is_removed(title: str) -> None:
+    """A box of other stories inside the article, titled in Portuguese, Spanish, German,
+    French, Italian, Japanese or Chinese, is chrome as "Related" is: a Correio Braziliense
+    page of the shared corpus kept its "Saiba Mais" box's four headlines in the body (four
+    long headlines with pictures pass trafilatura's own link-density rules)."""
+    items = "".join(
+        f"<li><a href='/n/{i}'><img src='/i/{i}.jpg' alt=''> <span>{head}</span></a></li>"
+        for i, head in enumerate(
+            ("DeepSeek open-sources the weights of its R1 model", "The EU AI Act takes effect")
+        )
+    )
+    story = "".join(f"<p>{s}</p>" for s in STORY)
+    root = lxml.html.fromstring(
+        f"<html><body><article><h1>Ferry</h1>{story}<div class='rm'><h4>{title}</h4>"
+        f"<ul>{items}</ul></div><h3>Fares</h3><p>{STORY[0]}</p></article></body></html>"
+    )
+    assert prune_titled_boxes(root) == 1
+    text = root.text_content()
+    assert "DeepSeek" not in text and "AI Act" not in text and title not in text
+    assert all(s in text for s in STORY) and "Fares" in text
