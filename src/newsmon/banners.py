@@ -169,10 +169,12 @@ def _quoted_in_prose(element: Any) -> bool:
     nothing a reader acts on. A banner is its own box, or carries its buttons and links."""
     if element.tag != "p" or _acts(element):
         return False
-    for sibling in (element.getprevious(), element.getnext()):
-        if sibling is not None and sibling.tag == "p" and (sibling.text or "").strip():
-            return True
-    return False
+    return any(
+        sibling is not None
+        and sibling.tag == "p"
+        and any(piece.strip() for piece in islice(sibling.itertext(), _MAX_PIECES))
+        for sibling in (element.getprevious(), element.getnext())
+    )
 
 
 def _text_owners(root: Any) -> Iterator[Any]:

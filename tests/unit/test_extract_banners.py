@@ -93,6 +93,13 @@ def test_prose_quoting_a_banners_wording_stays(sentence: str) -> None:
     assert got.text.rstrip().endswith(LAST)
 
 
+def test_prose_quoting_a_banner_beside_paragraphs_opening_in_bold_stays() -> None:
+    """The story's paragraphs may open with an inline element (a dateline in bold)."""
+    story = (f"<b>Millbrook</b> {STORY[0]}", PROSE["en"], f"<b>Fares</b> {STORY[1]}", STORY[2])
+    got = extract_article(_page("", story=story), url="http://x.example/a/1")
+    assert PROSE["en"] in got.text, got.text
+
+
 def test_a_banner_set_between_the_storys_paragraphs_still_goes() -> None:
     """The same wording as a box a reader acts on (its button), between the story's
     paragraphs, is a banner."""
