@@ -9,6 +9,7 @@ import pytest
 
 from newsmon.boxes import prune_titled_boxes
 from newsmon.extract import extract_article
+from newsmon.layout import prune_related_lines
 from newsmon.rules import load_rules
 from tests.conftest import SHIPPED_TOPICS
 
@@ -147,3 +148,28 @@ def test_a_related_box_titled_in_another_language_is_removed(title: str) -> None
     text = root.text_content()
     assert "DeepSeek" not in text and "AI Act" not in text and title not in text
     assert all(s in text for s in STORY) and "Fares" in text
+
+
+RELATED_MARKERS = {
+    "pt": "Leia também:",
+    "es": "Lea también:",
+    "de": "Lesen Sie auch:",
+    "fr": "À lire aussi :",
+    "it": "Leggi anche:",
+    "ja": "【関連記事】",
+    "zh": "延伸阅读：",
+}
+
+
+@pytest.mark.parametrize("marker", list(RELATED_MARKERS.values()), ids=list(RELATED_MARKERS))
+def test_a_related_line_marked_in_another_language_is_removed(marker: str) -> None:
+    """A body of ``<br>`` lines with a line of links to other stories after a "related"
+    marker in another language than Korean and English: the headline stayed in the body."""
+    root = lxml.html.fromstring(
+        f"<html><body><div>{STORY[0]}<br>{marker} <a href='/n/1'>DeepSeek opens R1</a><br>"
+        f"{STORY[1]}</div></body></html>"
+    )
+    assert prune_related_lines(root, "https://www.courier.example/news/1") == 1
+    text = root.text_content()
+    assert "DeepSeek" not in text and marker.strip("【】：: ") not in text
+    assert STORY[0] in text and STORY[1] in text
