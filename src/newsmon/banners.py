@@ -14,7 +14,10 @@ and dedup keys. They are known by their kind, never by one site's ids:
   ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons, links or spans): the block goes.
 
 A block holding the page's ``h1`` stays. Prose that mentions cookies or subscriptions stays: it
-is longer than a banner or lacks a banner's wording.
+is longer than a banner or lacks a banner's wording, or it is a paragraph beside the story's
+other paragraphs that quotes the wording with no button or call-to-action link in it.
+
+The wording is known in Korean, English, German, French, Japanese and Chinese.
 """
 
 from __future__ import annotations
@@ -35,21 +38,36 @@ _MAX_PIECES = 32
 # of more is not one, however little text it has (its empty elements were each read).
 _MAX_NODES = 256
 # a consent layer: cookies named, and a banner's wording (not a story's: "users must consent")
-_COOKIE = re.compile(r"cookie|쿠키", re.IGNORECASE)
+_COOKIE = re.compile(r"cookie|쿠키|クッキー", re.IGNORECASE)
 _CONSENT = re.compile(
     r"\b(we|we and our partners|this (web ?)?site|our (web ?)?site) uses? cookies"
     r"|\bby (continuing|using|clicking|browsing|staying)\b.{0,80}\b(agree|consent|accept)"
     r"|\byou (agree|consent) to (our|the) use of cookies|\baccept (all )?cookies"
     r"|\bcookie (settings|preferences)\b"
     r"|쿠키를? ?(사용|이용|수집|저장)(합니다|하고 있습니다)|(동의|허용)(하는 것으로|하시|합니다)"
-    r"|쿠키 ?설정",
+    r"|쿠키 ?설정"
+    # German, French, Japanese, Chinese (traditional too): as above, a banner's own wording
+    r"|\b(wir|diese (web)?seite) (verwenden|nutzen|setzen|verwendet|nutzt|setzt) cookies"
+    r"|\bmit der (weiteren )?nutzung\b.{0,80}\b(stimmen sie|erklären sie sich|akzeptieren sie)"
+    r"|\bcookies? (akzeptieren|zulassen)|\bcookie-einstellungen"
+    r"|\b(nous|ce site) (utilisons|utilise) des cookies"
+    r"|\ben (poursuivant|continuant)\b.{0,80}\bvous (acceptez|consentez)"
+    r"|\baccepter (tous )?les cookies|\b(paramètres|gérer) (des |les )?cookies"
+    r"|(クッキー|cookie).{0,20}(使用|利用)して(い)?ます|同意(したものとみなし|いただいたものとみなし)"
+    r"|(クッキー|cookie) ?設定"
+    r"|(本网站|本網站|本站|我们|我們)(使用|采用|採用)了? ?cookie"
+    r"|(继续|繼續)(浏览|瀏覽|使用).{0,40}(同意|接受)|接受(所有|全部) ?cookie|cookie ?(设置|設定)",
     re.IGNORECASE | re.DOTALL,
 )
 # a newsletter's sign-up box: its call to action, not a mention of a newsletter
 _NEWSLETTER = re.compile(
     r"\b(sign up|subscribe) (for|to) (our|the|this) .{0,40}newsletter"
     r"|뉴스레터.{0,40}(구독하기|구독 신청|신청하기|받아 ?보세요)"
-    r"|(받아 ?보세요|구독하세요).{0,40}뉴스레터",
+    r"|(받아 ?보세요|구독하세요).{0,40}뉴스레터"
+    r"|\bnewsletter\b.{0,60}\b(abonnieren|bestellen)\b|\bmelden sie sich\b.{0,40}newsletter"
+    r"|\b(inscrivez|abonnez)-vous à (notre|la|nos) (newsletter|lettre)"
+    r"|(ニュースレター|メールマガジン|メルマガ).{0,40}(購読|登録)(する|はこちら|して)"
+    r"|(订阅|訂閱)(我们的|我們的)?.{0,10}(新闻通讯|新聞通訊|电子报|電子報)",
     re.IGNORECASE | re.DOTALL,
 )
 # a paywall's call to action, not prose about subscriptions ("구독하고 있는 가구", "유료 기사 모델")
@@ -60,7 +78,14 @@ _PAYWALL = re.compile(
     r"|\b(this|the) (article|story|content) is (only )?(for|available to) (paid )?subscribers"
     r"|구독하고 ?(전체|기사|이어|계속|무료)|구독하시면|구독 후 (전체|기사|이어|계속)"
     r"|전체 기사 ?(읽기|보기)|기사 전문(을|은)? ?(보|읽)|유료 ?(회원|구독자) 전용"
-    r"|(회원|구독자) 전용 ?기사|이미 구독 ?(중|하고 계|하셨)",
+    r"|(회원|구독자) 전용 ?기사|이미 구독 ?(중|하고 계|하셨)"
+    r"|\bkostenlosen? artikel\b.{0,40}\b(gelesen|verbraucht|übrig)|\bweiterlesen mit\b"
+    r"|\b(jetzt )?abonnieren und weiterlesen|\bnur für abonnenten|\bbereits abonnent"
+    r"|\bréservée? aux abonnés|\babonnez-vous pour (lire|continuer|poursuivre)"
+    r"|\bdéjà abonnée?|\barticles? gratuits? (restants?|ce mois)"
+    r"|(有料)?会員限定(の)?(記事|です)|続きを読むには|続きは(有料)?会員"
+    r"|(订阅|訂閱)(后|後)?(即可)?(阅读|閱讀|查看)全文|(会员|會員|订户|訂戶)(专享|專享)"
+    r"|已是(订阅|訂閱)(用户|用戶|者)",
     re.IGNORECASE,
 )
 # a reader's controls on a comment (digits, signs and spaces aside)
@@ -76,7 +101,8 @@ _REPLY = frozenset({"답글", "답글달기", "답글쓰기", "reply"})
 # text that any banner's wording holds; elements are read only near it
 _TRIGGER = re.compile(
     r"cookie|쿠키|구독|subscri|newsletter|뉴스레터|free (articles?|stories)|continue reading"
-    r"|keep reading|기사 전문|전체 기사|전용",
+    r"|keep reading|기사 전문|전체 기사|전용|クッキー|abonn|kostenlos|weiterlesen"
+    r"|会員|続き|订阅|訂閱|专享|專享|全文|メルマガ|ニュースレター|メールマガジン|新闻通讯|新聞通訊|电子报|電子報",
     re.IGNORECASE,
 )
 # ancestors of such text looked at for a banner's whole wording, at most
@@ -116,7 +142,39 @@ def _banner(element: Any) -> Any:
         if around is None or len(around) - len(text) > BANNER_EXTRA_CHARS:
             break  # the parent holds more than the banner's own lines: a (short) story
         element = parent
-    return None if _holds_h1(element) else element
+    return None if _holds_h1(element) or _quoted_in_prose(element) else element
+
+
+# what a reader acts on in a banner; a link is one when it leads nowhere (a script's button)
+# or says a banner's words ("Subscribe", "Accept cookies")
+_FORM_CONTROLS = ("button", "input", "select", "textarea")
+
+
+def _acts(element: Any) -> bool:
+    """Whether the (short, `_short_text`) element holds a control a reader acts on."""
+    if next(element.iter(*_FORM_CONTROLS), None) is not None:
+        return True
+    for link in element.iter("a"):
+        href = str(link.get("href") or "").strip().lower()
+        if not href or href.startswith(("#", "javascript:")):
+            return True
+        if _TRIGGER.search(" ".join(islice(link.itertext(), _MAX_PIECES))):
+            return True
+    return False
+
+
+def _quoted_in_prose(element: Any) -> bool:
+    """Whether `element` is a paragraph of the story that quotes a banner's wording (an
+    article about privacy law or paywalls): a ``p`` beside another paragraph of text, with
+    nothing a reader acts on. A banner is its own box, or carries its buttons and links."""
+    if element.tag != "p" or _acts(element):
+        return False
+    return any(
+        sibling is not None
+        and sibling.tag == "p"
+        and any(piece.strip() for piece in islice(sibling.itertext(), _MAX_PIECES))
+        for sibling in (element.getprevious(), element.getnext())
+    )
 
 
 def _text_owners(root: Any) -> Iterator[Any]:

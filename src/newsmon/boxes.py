@@ -21,6 +21,8 @@ not (Express's empty "Trending" box sits between two parts of the story).
 
 A section holding the page's ``h1`` is never removed. A title is matched whole, so a story's
 subheading that merely starts with a word ("Related work", "Comments from the minister") stays.
+Titles are known in Korean and English, and Portuguese, Spanish, German, French, Italian,
+Japanese and Chinese ("Saiba mais", "Mehr zum Thema", "À lire aussi", "関連記事", "延伸阅读").
 """
 
 from __future__ import annotations
@@ -45,7 +47,16 @@ _TITLES = frozenset(
     가장많이본기사 많이읽은기사 인기기사 인기뉴스 실시간인기기사 실시간인기뉴스 랭킹뉴스 주요뉴스
     이시각주요뉴스 오늘의주요뉴스 추천기사 추천뉴스 함께보면좋은기사 함께볼만한기사 화제의뉴스
     포토뉴스 최신기사 최신뉴스 댓글 전체댓글 베스트댓글 독자의견 태그 키워드 기자의다른기사
-    이기자의다른기사""".split()  # noqa: SIM905
+    이기자의다른기사
+    saibamais leiatambém leiamais vejatambém vejamais notíciasrelacionadas matériasrelacionadas
+    maislidas maislidos comentários leatambién tepuedeinteresar tambiéntepuedeinteresar
+    noticiasrelacionadas artículosrelacionados lomásleído másleídas másleídos comentarios
+    mehrzumthema lesensieauch daskönntesieauchinteressieren meistgelesen ähnlicheartikel
+    verwandteartikel kommentare àlireaussi lireaussi surlemêmesujet lespluslus
+    articlesassociés voiraussi ànepasmanquer commentaires leggianche potrebbeinteressarti
+    piùletti articolicorrelati commenti 関連記事 関連ニュース 人気記事 おすすめ記事
+    アクセスランキング コメント 相关新闻 相關新聞 相关文章 相關文章 相关阅读 相關閱讀 延伸阅读
+    延伸閱讀 推荐阅读 推薦閱讀 热门文章 熱門文章 热门新闻 熱門新聞 评论 評論""".split()  # noqa: SIM905
 )
 _NOISE = re.compile(r"[\W\d_]+")
 _LONGEST = max(len(t) for t in _TITLES)

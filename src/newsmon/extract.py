@@ -36,6 +36,7 @@ from newsmon.layout import (
     split_br_paragraphs,
     unwrap_layout_tables,
 )
+from newsmon.pagework import PageTooDeep, check_tree_work
 
 TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
@@ -343,6 +344,7 @@ def _laid_out(data: bytes | str, url: str | None) -> Any:
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
+    check_tree_work(tree)  # before any step reads it whole
     prune_hidden_blocks(tree)
     prune_banners(tree)
     prune_comment_threads(tree)
@@ -367,6 +369,8 @@ def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[s
         )
     except SystemError:  # the interpreter's, not the page's: C code refused memory under the
         raise  # worker's cap says so (newsmon.workers reports it as the memory budget)
+    except PageTooDeep as exc:
+        return None, {"refused": str(exc)}
     except Exception as exc:  # trafilatura raises on some malformed trees; treat as no text
         return None, {"error": f"{type(exc).__name__}: {exc}"}
     if doc is None:
@@ -433,6 +437,7 @@ def extract_article(
                     language=detect_language(text, language_hint),
                 )
             why = "page had no article text" if not text else "page text too short"
+            why = str(meta.get("refused") or why)
             if meta.get("error"):  # trafilatura raised: MemoryError under the worker's cap, ...
                 why += f" ({str(meta['error'])[:200]})"
             notes.append(why)

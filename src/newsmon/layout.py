@@ -276,7 +276,11 @@ def split_br_paragraphs(root: Any) -> int:
 _MARKER = re.compile(
     r"관련\s*(?:기사|뉴스)|함께\s*(?:보면\s*좋은|볼\s*만한|읽으면\s*좋은)\s*(?:기사|뉴스)|추천\s*기사"
     r"|(?i:related(?:\s+(?:stories|story|articles|article|news|coverage|reading|posts?))?"
-    r"|see\s+also|read\s+more|also\s+read|read\s+also|more\s+on\s+this(?:\s+story)?)"
+    r"|see\s+also|read\s+more|also\s+read|read\s+also|more\s+on\s+this(?:\s+story)?"
+    # Portuguese, Spanish, German, French, Italian; then Japanese and Chinese
+    r"|saiba\s+mais|leia\s+(?:também|mais)|veja\s+também|lea\s+también|te\s+puede\s+interesar"
+    r"|lesen\s+sie\s+auch|mehr\s+zum\s+thema|(?:à\s+)?lire\s+aussi|sur\s+le\s+même\s+sujet"
+    r"|leggi\s+anche)|関連(?:記事|ニュース)|(?:相关|相關|延伸)(?:阅读|閱讀|新闻|新聞|文章)|推荐阅读|推薦閱讀"
     r"|^\W*[☞▶▷►➤➜]"
 )
 # signs, brackets and bullets: not text of a line
