@@ -34,6 +34,28 @@ def test_quotes_keep_operator_words_literal_and_regex_atoms_have_no_key() -> Non
 
 
 @pytest.mark.parametrize(
+    ("pattern", "line_break", "matches"),
+    [
+        (r"re: 개 주 ?검찰총장", "개\n주\n검찰총장", True),
+        (r"re: \bLlama[- ]?[0-9]\b", "Llama\n3", True),
+        (r"re: [[:alpha:] ]+Act", "AI\nAct", True),
+        (r"re: [^ ]+ Act", "AI\nAct", True),
+        (r"re: AI\ Act", "AI\nAct", False),  # an escaped space is one exactly
+        (r"re: \QAI Act\E", "AI\nAct", False),  # so is a space in quoted text
+        (r"re: [] ]x", "\nx", True),
+    ],
+)
+def test_a_space_in_a_pattern_also_reads_a_line_break(
+    pattern: str, line_break: str, matches: bool
+) -> None:
+    """The rules read white space as one space or one line break: a pattern's space reads both."""
+    [atom] = parse_term(pattern, "en").atoms
+    assert bool(atom.pattern.search(line_break)) is matches
+    assert atom.pattern.search(line_break.replace("\n", " "))
+    assert atom.text == "re:" + pattern[3:].strip()  # the rule as written
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("a NEAR/3", "NEAR needs a term on both sides"),

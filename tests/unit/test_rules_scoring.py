@@ -733,3 +733,21 @@ def test_runs_of_white_space_read_as_one_space(rules: Rules, v2: Rules, space: s
         ", they", ",\r\n" + " " * 20 + "they"
     )
     assert {d.topic: d.score for d in explain(rules, "", lines)}["policy"] == 2
+
+
+def test_a_space_in_a_re_term_also_reads_a_line_break(v2: Rules) -> None:
+    """Feed summaries keep the line breaks of their HTML source and <br>s, often mid-sentence
+    ("플로리다주\\n검찰총장은", "Llama\\n3"): word and phrase terms read past them, but a `re:`
+    term written with a space did not (a labelled policy story hard-wrapped lost its topic).
+    A space in a pattern, alone or in a class, now reads a line break too; nothing else
+    changes (an escaped space, `\\Q … \\E`, `[^ ]`-like classes are read as before but for it)."""
+    title = "Meta ships its model"
+    body = "Meta released Llama\n3 to the public as an AI model on Tuesday. " + EN_FILLER
+    wrapped = {d.topic: d.score for d in explain(v2, title, body)}
+    assert wrapped == {d.topic: d.score for d in explain(v2, title, body.replace("\n", " "))}
+    assert wrapped["open-source"] > 0
+    shipped = _shipped()
+    said = "미국 플로리다주\n검찰총장은 챗GPT를 상대로 제기한 소송에서 법원에 요구했다."
+    assert {d.topic: d.score for d in explain(shipped, "소송", said)} == {
+        d.topic: d.score for d in explain(shipped, "소송", said.replace("\n", " "))
+    }
