@@ -751,3 +751,18 @@ def test_a_space_in_a_re_term_also_reads_a_line_break(v2: Rules) -> None:
     assert {d.topic: d.score for d in explain(shipped, "소송", said)} == {
         d.topic: d.score for d in explain(shipped, "소송", said.replace("\n", " "))
     }
+
+
+def test_near_counts_the_words_an_ellipsis_joins_without_a_space(v2: Rules) -> None:
+    """Korean headlines end a clause with … and no space ("잃어…생성 AI로", "계약...\"안전");
+    NEAR/n counted the two words it joins as one, so words a reader sees apart counted as near
+    (a labelled item with no topic matched ai-safety so). A middle-dot list stays one word."""
+    far = "AI 모델 잃어…모든 안전"
+    spaced = {d.topic: d.score for d in explain(v2, "", far.replace("…", " "))}
+    assert spaced["ai-safety"] == 0
+    for joined in (far, far.replace("…", "...")):
+        assert {d.topic: d.score for d in explain(v2, "", joined)} == spaced
+    near = {d.topic: d.score for d in explain(v2, "", "AI…안전 점검, AI·로봇·안전 투자")}
+    assert near["ai-safety"] > 0  # words next to each other stay near
+    title = "브랜드 78%, 위조·사칭으로 연 매출 5% 잃어…생성 AI로 IP 침해 가속"
+    assert "ai-safety" not in {m.topic for m in _shipped().classify(title, "")}
