@@ -766,3 +766,19 @@ def test_near_counts_the_words_an_ellipsis_joins_without_a_space(v2: Rules) -> N
     assert near["ai-safety"] > 0  # words next to each other stay near
     title = "브랜드 78%, 위조·사칭으로 연 매출 5% 잃어…생성 AI로 IP 침해 가속"
     assert "ai-safety" not in {m.topic for m in _shipped().classify(title, "")}
+
+
+def test_acronyms_written_with_dots_read_as_written_without(v2: Rules) -> None:
+    """The New York Times and others write "A.I.", "E.U.", "U.S.": every AI term ("AI Act",
+    "AI safety", the AI Safety Institute) missed their stories. A run of capital letters each
+    followed by a dot reads as the acronym; evidence still shows the dots."""
+    title = "Britain's A.I. Safety Institute tests the newest models"
+    body = "The A.I. Safety Institute said on Tuesday that it tested two models. " + EN_FILLER
+    plain = explain(v2, title.replace("A.I.", "AI"), body.replace("A.I.", "AI"))
+    dotted = explain(v2, title, body)
+    assert [(d.topic, d.score) for d in dotted] == [(d.topic, d.score) for d in plain]
+    [safety] = [d for d in dotted if d.topic == "ai-safety"]
+    assert safety.matched and "The A.I. Safety Institute said" in safety.snippet
+    assert "A.I. Safety Institute" in {h.matched for h in safety.hits}
+    shipped = _shipped().classify("E.U. Delays Parts of Its A.I. Act", "")
+    assert "policy" in {m.topic for m in shipped}
