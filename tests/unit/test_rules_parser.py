@@ -76,3 +76,15 @@ def test_bad_entries_say_why(text: str, reason: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_term(text, "en")
     assert reason in str(err.value)
+
+
+def test_a_pattern_s_dotted_acronym_reads_as_the_text_does() -> None:
+    """The rules read "H.R. 1234" as "HR 1234" (`normalise_for_matching`): a pattern that
+    writes the dots (`H\\.R\\.`) reads them so too, or the shipped bill-number rule would miss."""
+    from newsmon.rules import normalise_for_matching
+
+    [atom] = parse_term(r"re: \b(?:SB|H\.R\.) ?[0-9]{1,4}\b", "en").atoms
+    assert atom.pattern.search(normalise_for_matching("The House passed H.R. 1234 today."))
+    assert atom.pattern.search("SB 53") and not atom.pattern.search("H.R 12")
+    [kept] = parse_term(r"re: [A-Z]\.[A-Z]\. \d", "en").atoms  # classes stay as written
+    assert kept.pattern.search("A.B. 1")

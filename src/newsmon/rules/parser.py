@@ -88,6 +88,15 @@ def _re2_options() -> re2.Options:
 _RE2_OPTIONS = _re2_options()
 
 
+# A dotted acronym a pattern writes (`H\.R\.`), not inside a word or after an escape but \b.
+_DOTTED = re.compile(r"(?:^|(?<=[^\\A-Za-z0-9.])|(?<=\\[bB]))(?:[A-Z]\\\.){2,}")
+
+
+def _undotted(source: str) -> str:
+    """The rules read "H.R. 1234" as "HR 1234" (`normalise_for_matching`): so does a pattern."""
+    return _DOTTED.sub(lambda m: m.group().replace("\\.", ""), source)
+
+
 def _line_breaks_too(source: str) -> str:
     """`source` with each space it writes (alone, or in a class) also reading a line break.
 
@@ -132,7 +141,7 @@ def _regex_atom(source: str) -> Atom:
     if not source:
         raise ValueError("re: needs a pattern")
     try:
-        compiled = re2.compile(_line_breaks_too(source), _RE2_OPTIONS)
+        compiled = re2.compile(_line_breaks_too(_undotted(source)), _RE2_OPTIONS)
     except re2.error as exc:
         why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ValueError(
