@@ -102,9 +102,9 @@ def html_to_text(fragment: str) -> str:
 
 
 # What is left in text rendered once when its publisher escaped it twice ("R&amp;amp;D" in a
-# description, "&amp;quot;" in a title): a reference ending in ";" that names a character, or
-# an HTML tag by an element's name (not "<3" or 《…》 written <…>, as Korean titles of works are).
-_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# description, "&amp;quot;" in a title): a reference ending in ";" that names a character, "&nbsp"
+# (CMSs drop its ";"), or an HTML tag by an element's name (not "<3" or 《…》 written <…>).
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|&nbsp")
 _TAG = re.compile(
     r"</?(?:a|b|i|u|s|em|strong|p|br|hr|span|div|font|sup|sub|small|big|mark|q|cite|code|img"
     r"|li|ul|ol|h[1-6]|blockquote|strike|figure|figcaption)(?:\s[^<>]*)?/?>",

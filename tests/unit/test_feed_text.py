@@ -87,3 +87,16 @@ def test_entry_keys_come_from_the_text_as_first_rendered() -> None:
     )
     [clean] = parse_feed(plain.encode(), "https://agency.example/rss").entries
     assert clean.as_read is None and clean.key_text() == (clean.title, clean.summary)
+
+
+def test_a_no_break_space_escaped_twice_without_its_semicolon_is_rendered() -> None:
+    """CMSs write "&nbsp" without ";" (HTML reads it so); escaped again it reached the alert as
+    "오픈&nbsp소스", splitting the term 오픈소스. Other names stay as written without ";"."""
+    rss = QUIRKY_RSS.replace(
+        "<item><title>&#xFEFF;Nebius Embarks on &amp;quot;Asset-Light&amp;quot; Data Center Model",
+        "<item><title><![CDATA[오픈&amp;nbsp소스 모델 공개]]>",
+    )
+    [entry] = parse_feed(rss.encode(), "https://agency.example/rss").entries
+    assert entry.title == "오픈 소스 모델 공개"
+    assert readable("오픈&nbsp소스") == "오픈 소스"
+    assert readable("5 &lt 6 &copy2025 AT&T") == "5 &lt 6 &copy2025 AT&T"

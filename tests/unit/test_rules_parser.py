@@ -34,6 +34,28 @@ def test_quotes_keep_operator_words_literal_and_regex_atoms_have_no_key() -> Non
 
 
 @pytest.mark.parametrize(
+    ("pattern", "line_break", "matches"),
+    [
+        (r"re: 개 주 ?검찰총장", "개\n주\n검찰총장", True),
+        (r"re: \bLlama[- ]?[0-9]\b", "Llama\n3", True),
+        (r"re: [[:alpha:] ]+Act", "AI\nAct", True),
+        (r"re: [^ ]+ Act", "AI\nAct", True),
+        (r"re: AI\ Act", "AI\nAct", False),  # an escaped space is one exactly
+        (r"re: \QAI Act\E", "AI\nAct", False),  # so is a space in quoted text
+        (r"re: [] ]x", "\nx", True),
+    ],
+)
+def test_a_space_in_a_pattern_also_reads_a_line_break(
+    pattern: str, line_break: str, matches: bool
+) -> None:
+    """The rules read white space as one space or one line break: a pattern's space reads both."""
+    [atom] = parse_term(pattern, "en").atoms
+    assert bool(atom.pattern.search(line_break)) is matches
+    assert atom.pattern.search(line_break.replace("\n", " "))
+    assert atom.text == "re:" + pattern[3:].strip()  # the rule as written
+
+
+@pytest.mark.parametrize(
     ("text", "reason"),
     [
         ("a NEAR/3", "NEAR needs a term on both sides"),
@@ -54,3 +76,15 @@ def test_bad_entries_say_why(text: str, reason: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_term(text, "en")
     assert reason in str(err.value)
+
+
+def test_a_pattern_s_dotted_acronym_reads_as_the_text_does() -> None:
+    """The rules read "H.R. 1234" as "HR 1234" (`normalise_for_matching`): a pattern that
+    writes the dots (`H\\.R\\.`) reads them so too, or the shipped bill-number rule would miss."""
+    from newsmon.rules import normalise_for_matching
+
+    [atom] = parse_term(r"re: \b(?:SB|H\.R\.) ?[0-9]{1,4}\b", "en").atoms
+    assert atom.pattern.search(normalise_for_matching("The House passed H.R. 1234 today."))
+    assert atom.pattern.search("SB 53") and not atom.pattern.search("H.R 12")
+    [kept] = parse_term(r"re: [A-Z]\.[A-Z]\. \d", "en").atoms  # classes stay as written
+    assert kept.pattern.search("A.B. 1")

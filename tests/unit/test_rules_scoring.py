@@ -733,3 +733,52 @@ def test_runs_of_white_space_read_as_one_space(rules: Rules, v2: Rules, space: s
         ", they", ",\r\n" + " " * 20 + "they"
     )
     assert {d.topic: d.score for d in explain(rules, "", lines)}["policy"] == 2
+
+
+def test_a_space_in_a_re_term_also_reads_a_line_break(v2: Rules) -> None:
+    """Feed summaries keep the line breaks of their HTML source and <br>s, often mid-sentence
+    ("플로리다주\\n검찰총장은", "Llama\\n3"): word and phrase terms read past them, but a `re:`
+    term written with a space did not (a labelled policy story hard-wrapped lost its topic).
+    A space in a pattern, alone or in a class, now reads a line break too; nothing else
+    changes (an escaped space, `\\Q … \\E`, `[^ ]`-like classes are read as before but for it)."""
+    title = "Meta ships its model"
+    body = "Meta released Llama\n3 to the public as an AI model on Tuesday. " + EN_FILLER
+    wrapped = {d.topic: d.score for d in explain(v2, title, body)}
+    assert wrapped == {d.topic: d.score for d in explain(v2, title, body.replace("\n", " "))}
+    assert wrapped["open-source"] > 0
+    shipped = _shipped()
+    said = "미국 플로리다주\n검찰총장은 챗GPT를 상대로 제기한 소송에서 법원에 요구했다."
+    assert {d.topic: d.score for d in explain(shipped, "소송", said)} == {
+        d.topic: d.score for d in explain(shipped, "소송", said.replace("\n", " "))
+    }
+
+
+def test_near_counts_the_words_an_ellipsis_joins_without_a_space(v2: Rules) -> None:
+    """Korean headlines end a clause with … and no space ("잃어…생성 AI로", "계약...\"안전");
+    NEAR/n counted the two words it joins as one, so words a reader sees apart counted as near
+    (a labelled item with no topic matched ai-safety so). A middle-dot list stays one word."""
+    far = "AI 모델 잃어…모든 안전"
+    spaced = {d.topic: d.score for d in explain(v2, "", far.replace("…", " "))}
+    assert spaced["ai-safety"] == 0
+    for joined in (far, far.replace("…", "...")):
+        assert {d.topic: d.score for d in explain(v2, "", joined)} == spaced
+    near = {d.topic: d.score for d in explain(v2, "", "AI…안전 점검, AI·로봇·안전 투자")}
+    assert near["ai-safety"] > 0  # words next to each other stay near
+    title = "브랜드 78%, 위조·사칭으로 연 매출 5% 잃어…생성 AI로 IP 침해 가속"
+    assert "ai-safety" not in {m.topic for m in _shipped().classify(title, "")}
+
+
+def test_acronyms_written_with_dots_read_as_written_without(v2: Rules) -> None:
+    """The New York Times and others write "A.I.", "E.U.", "U.S.": every AI term ("AI Act",
+    "AI safety", the AI Safety Institute) missed their stories. A run of capital letters each
+    followed by a dot reads as the acronym; evidence still shows the dots."""
+    title = "Britain's A.I. Safety Institute tests the newest models"
+    body = "The A.I. Safety Institute said on Tuesday that it tested two models. " + EN_FILLER
+    plain = explain(v2, title.replace("A.I.", "AI"), body.replace("A.I.", "AI"))
+    dotted = explain(v2, title, body)
+    assert [(d.topic, d.score) for d in dotted] == [(d.topic, d.score) for d in plain]
+    [safety] = [d for d in dotted if d.topic == "ai-safety"]
+    assert safety.matched and "The A.I. Safety Institute said" in safety.snippet
+    assert "A.I. Safety Institute" in {h.matched for h in safety.hits}
+    shipped = _shipped().classify("E.U. Delays Parts of Its A.I. Act", "")
+    assert "policy" in {m.topic for m in shipped}

@@ -36,6 +36,10 @@ Span = tuple[int, int, int]  # start, end, end of the term itself (before a part
 
 NEAR_WORD_CHARS = 25  # NEAR/n in words also needs the gap under 25 * (n + 1) characters
 OR_GAP = 2  # alternatives of one term this close together (a bracket) count as one mention
+# Headlines end a clause with an ellipsis and no space ("…잃어…생성 AI로": NFKC reads … as
+# "..."): NEAR in words reads it as a space. (A middle-dot list, "AI·반도체 규제", stays one
+# word: it names what the next word is about.)
+_ELLIPSIS = re.compile(r"\.{2,}")
 _LATIN_LEFT, _HANGUL_LEFT = 1, 2
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
@@ -291,6 +295,8 @@ class FieldHits:
         if hi <= lo:
             return 0
         gap = self.text[lo:hi]
+        if ".." in gap:
+            gap = _ELLIPSIS.sub(" ", gap)
         n = len(gap.split(maxsplit=limit + 1))
         if not gap[0].isspace():  # the tail of the first term's word ("AI's")
             n -= 1

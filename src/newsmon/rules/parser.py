@@ -88,6 +88,52 @@ def _re2_options() -> re2.Options:
 _RE2_OPTIONS = _re2_options()
 
 
+# A dotted acronym a pattern writes (`H\.R\.`), not inside a word or after an escape but \b.
+_DOTTED = re.compile(r"(?:^|(?<=[^\\A-Za-z0-9.])|(?<=\\[bB]))(?:[A-Z]\\\.){2,}")
+
+
+def _undotted(source: str) -> str:
+    """The rules read "H.R. 1234" as "HR 1234" (`normalise_for_matching`): so does a pattern."""
+    return _DOTTED.sub(lambda m: m.group().replace("\\.", ""), source)
+
+
+def _line_breaks_too(source: str) -> str:
+    """`source` with each space it writes (alone, or in a class) also reading a line break.
+
+    The rules read white space as one space or one line break (`collapse_spaces`), and feed
+    text keeps the line breaks of its HTML source mid-sentence ("플로리다주\n검찰총장은"): word
+    terms read past them, and a pattern's space must too. Escapes (`\\ `, `\\Q…\\E`) stay."""
+    out: list[str] = []
+    i, size, in_class = 0, len(source), False
+    while i < size:
+        ch = source[i]
+        if ch == "\\":  # an escaped character, or \Q … \E quoted text
+            quoted = source.find("\\E", i + 2) if source.startswith("\\Q", i) else i
+            stop = size if quoted < 0 else quoted + 2
+            out.append(source[i:stop])
+            i = stop
+            continue
+        if in_class:
+            if source.startswith("[:", i) and (close := source.find(":]", i + 2)) > 0:
+                out.append(source[i : close + 2])  # [[:alpha:] ]: a POSIX class inside
+                i = close + 2
+                continue
+            in_class = ch != "]"
+            out.append(" \n" if ch == " " else ch)
+        elif ch == "[":
+            in_class = True
+            start = i + 2 if source.startswith("[^", i) else i + 1
+            # a "]" first in a class is itself
+            end = start + 1 if source.startswith("]", start) else start
+            out.append(source[i:end].replace(" ", " \n"))
+            i = end
+            continue
+        else:
+            out.append("[ \n]" if ch == " " else ch)
+        i += 1
+    return "".join(out)
+
+
 def _regex_atom(source: str) -> Atom:
     """A user's ``re:`` pattern, compiled by RE2: linear time on any text, so no pattern can
     stall a pass; one RE2 cannot run (look-around, backreferences) is refused at load."""
@@ -95,7 +141,7 @@ def _regex_atom(source: str) -> Atom:
     if not source:
         raise ValueError("re: needs a pattern")
     try:
-        compiled = re2.compile(source, _RE2_OPTIONS)
+        compiled = re2.compile(_line_breaks_too(_undotted(source)), _RE2_OPTIONS)
     except re2.error as exc:
         why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ValueError(

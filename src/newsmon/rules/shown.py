@@ -1,7 +1,7 @@
 """The text as a reader sees it, and where a span of the rules' folded copy stands in it.
 
 The rules read `normalise_for_matching`'s copy: NFKC (ＡＩ is AI), invisible characters gone,
-typographic apostrophes as "'". NFKC also rewrites what a reader must see as written
+typographic apostrophes as "'", "A.I." as AI. NFKC also rewrites what a reader must see as written
 ("10²⁵ FLOPs" reads "1025 FLOPs", ½ reads 1⁄2), so evidence (snippets, matched words) is cut from
 the text as written — composed (NFC) and without invisible characters, which change nothing a
 reader sees — at the place the folded copy matched. Only built for evidence that is shown.
@@ -14,7 +14,7 @@ import unicodedata
 from array import array
 
 from newsmon.bounds import INVISIBLE
-from newsmon.rules.terms import SPACE_RUN, fold_characters
+from newsmon.rules.terms import SPACE_RUN, acronym_dots, fold_characters
 
 # Characters that NFKC may join to the one before: combining marks (ccc > 0, checked apart) and
 # the vowel and final conjoining jamo of decomposed Hangul (ᄋ+ᅩ+ᄑ: 오픈 typed on a Mac).
@@ -46,10 +46,19 @@ class ShownText:
         pieces: list[str] = []
         at = 0  # length of the shown text so far
         i, size = 0, len(original)
+        dots = acronym_dots(original)[::-1]  # "A.I.": shown, but the rules read AI
         while i < size:
+            if dots and dots[-1] == i:
+                dots.pop()
+                shown.append(".")
+                if ends and ends[-1] == at:  # the letter before it is shown with it: "A.I."
+                    ends[-1] = at + 1
+                at += 1
+                i += 1
+                continue
             run = _STABLE_RUN.match(original, i)
             if run is not None and run.end() - i > 1:  # but its last (a jamo may join it)
-                j = run.end() - 1
+                j = min(run.end() - 1, dots[-1]) if dots and dots[-1] > i else run.end() - 1
                 shown.append(original[i:j])
                 pieces.append(original[i:j])
                 starts.extend(range(at, at + j - i))
