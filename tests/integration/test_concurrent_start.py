@@ -265,3 +265,60 @@ def test_a_migration_lock_held_too_long_is_one_readable_error(tmp_path: Path) ->
         holder.rollback()
         holder.close()
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_a_postgres_migration_lock_held_too_long_is_one_readable_error() -> None:
+    """Another process migrating (its advisory lock held) past `lock_wait`: the same readable
+    StoreError as on SQLite, not PostgreSQL's raw "canceling statement due to lock timeout"
+    (which `open_engine` called "database … is unusable", as if the server were down)."""
+    from sqlalchemy import text
+
+    from newsmon.corpus.engine import MIGRATION_LOCK_KEY, migration_connection
+    from newsmon.corpus.records import StoreError
+
+    with throwaway_schema(prefix="held") as url:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as holder:
+                holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                try:
+                    with (
+                        pytest.raises(StoreError, match="stayed locked by another process"),
+                        migration_connection(engine, lock_wait=0.2),
+                    ):
+                        pass
+                finally:
+                    holder.execute(text("SELECT pg_advisory_unlock_all()"))
+                    holder.commit()
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_a_postgres_migration_waiting_on_a_running_pass_s_transaction_says_so() -> None:
+    """A pass of the previous version still in a transaction on `alerts` while a new worker
+    migrates it: the ALTER waits; past the wait, one line saying a table stayed locked by
+    another process (a running pass), not "database … is unusable"."""
+    from sqlalchemy import text
+
+    from newsmon.corpus.records import StoreError
+    from tests.support.schema_history import downgrade, revision
+
+    with throwaway_schema(prefix="busy") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            downgrade(engine, "0022")
+            with engine.connect() as old_pass:
+                old_pass.execute(text("SELECT count(*) FROM alerts"))  # its transaction open
+                with pytest.raises(StoreError, match="stayed locked by another process"):
+                    upgrade(engine, lock_wait=0.3)
+                old_pass.rollback()
+            assert revision(engine) == "0022"  # nothing half done
+            upgrade(engine)
+            assert revision(engine) == head_revision()
+        finally:
+            engine.dispose()

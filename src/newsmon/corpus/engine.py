@@ -141,6 +141,8 @@ CLUSTER_LOCK_SPACE = 0x6E63
 ANNOUNCE_LOCK_SPACE, ANNOUNCE_LOCK_KEY = 0x6E61, 1
 # pg_advisory_xact_lock(space, key) taken by each claim of thread replies.
 REPLY_CLAIM_LOCK_SPACE, REPLY_CLAIM_LOCK_KEY = 0x6E72, 1
+# SQLSTATE lock_not_available: a statement waited its `lock_timeout` out.
+_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def shared_now(executor: Connection | Session) -> datetime:
@@ -195,11 +197,24 @@ def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterato
         finally:
             locker.dispose()
         return
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'"))
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        yield conn
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'"))
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            yield conn
+    except OperationalError as exc:
+        # lock_timeout ran out: on the migration lock (another start migrating) or on a table a
+        # running pass's transaction holds (ALTER waits for it). Said so, not "unusable".
+        if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        raise StoreError(
+            f"database {redact_url(str(engine.url))} stayed locked by another process for "
+            f"{lock_wait:.0f} s while migrating (another start migrating, or a running pass's "
+            "transaction); nothing was changed, try again"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
