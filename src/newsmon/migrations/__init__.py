@@ -60,14 +60,15 @@ def upgrade(engine: Engine, revision: str = "head", *, lock_wait: float = 600.0)
     A database already at the head is only read (no lock); otherwise the lock is taken and
     Alembic checks the version again inside it, so the processes that waited find nothing to do.
     """
-    from newsmon.corpus.engine import migration_connection
+    from newsmon.corpus.engine import migrate_under_lock
 
     if revision == "head":
         with engine.connect() as conn:
             if current_revision(conn) == head_revision():
                 return
-    with migration_connection(engine, lock_wait=lock_wait) as conn:
-        command.upgrade(alembic_config(conn), revision)
+    migrate_under_lock(
+        engine, lambda conn: command.upgrade(alembic_config(conn), revision), lock_wait=lock_wait
+    )
 
 
 def migrate_to(engine: Engine, target: str, *, lock_wait: float = 600.0) -> tuple[str | None, str]:
@@ -77,7 +78,7 @@ def migrate_to(engine: Engine, target: str, *, lock_wait: float = 600.0) -> tupl
     Down is how a release is rolled back: the previous newsmon refuses a schema it does not
     know, so this one walks it back first (each revision's downgrade keeps the rows, dropping
     only what that revision added). CommandError for a revision this code does not know."""
-    from newsmon.corpus.engine import migration_connection
+    from newsmon.corpus.engine import migrate_under_lock
 
     script = ScriptDirectory(str(HERE))
     try:
@@ -89,7 +90,8 @@ def migrate_to(engine: Engine, target: str, *, lock_wait: float = 600.0) -> tupl
             f"no revision {target!r} among this newsmon's (0001 to {head_revision()})"
         )
     wanted = known.revision
-    with migration_connection(engine, lock_wait=lock_wait) as conn:
+
+    def walk(conn: Connection) -> str | None:
         found = current_revision(conn)
         below = found is not None and any(
             step.revision == wanted for step in script.iterate_revisions(found, "base")
@@ -100,4 +102,7 @@ def migrate_to(engine: Engine, target: str, *, lock_wait: float = 600.0) -> tupl
                 command.downgrade(cfg, wanted)
             else:
                 command.upgrade(cfg, wanted)
+        return found
+
+    found = migrate_under_lock(engine, walk, lock_wait=lock_wait)
     return found, wanted
