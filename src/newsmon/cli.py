@@ -10,7 +10,7 @@ certificate not accepted, `SSL_CERT_FILE`); 3 for an unusable database;
 delivery blocked for several passes; every page of a `backfill --urls` tried failed), `digest`
 left a digest for later or sent one without a part, `slack check` got no answer in time; 6 when
 it crashed or timed out; 7 when a command that only reads finds the corpus's schema behind or
-ahead of this newsmon's; 130 on Ctrl-C; 143 when `run`, `backfill` or `digest` is stopped by
+ahead of this newsmon's, or `migrate --to` a revision it does not know; 130 on Ctrl-C; 143 when `run`, `backfill` or `digest` is stopped by
 SIGTERM; 141 when the output's reader went away.
 """
 
@@ -37,7 +37,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 from newsmon.cli_usage import NoArgsIsHelpError, UsageError, usage_line
 from newsmon.config import Config, ConfigError, Secrets, check_channels, config_path, load_config
 from newsmon.corpus import Store
-from newsmon.corpus.records import SchemaError, SchemaState, StoreError
+from newsmon.corpus.records import SchemaError, StoreError
 
 if TYPE_CHECKING:
     from newsmon.rules import Rules
@@ -432,27 +432,6 @@ def _backfill_urls(
         typer.echo(line)
 
 
-@app.command()
-def migrate(config: ConfigOption = None) -> None:
-    """Bring the corpus's schema up to this newsmon's revision now (a pass does it at start;
-    commands that only read never do)."""
-    cfg = _config(config)
-    try:
-        store = Store.open(cfg.database_url, read_only=True)
-    except SchemaError as exc:
-        if exc.state is SchemaState.AHEAD:
-            raise _fail(EXIT_SCHEMA, str(exc)) from None
-        _store(cfg).close()  # EMPTY: this connection may not write; exit 3 says why
-        typer.echo(f"schema migrated from revision {exc.found} to {exc.expected}")
-        return
-    except StoreError as exc:
-        raise _fail(EXIT_DATABASE, str(exc)) from None
-    store.close()
-    from newsmon.migrations import head_revision
-
-    typer.echo(f"schema at revision {head_revision()}, this newsmon's: nothing to migrate")
-
-
 FailingHoursOption = Annotated[
     float,
     typer.Option(
@@ -487,6 +466,23 @@ def _rules(config: Path | None, rules: Path | None, korean: str | None) -> Rules
 
 
 # Each of these modules registers its commands on `app` when imported.
-from newsmon import cli_config, cli_corpus, cli_feeds, cli_health, cli_rules, cli_slack  # noqa: E402
+from newsmon import (  # noqa: E402
+    cli_config,
+    cli_corpus,
+    cli_feeds,
+    cli_health,
+    cli_migrate,
+    cli_rules,
+    cli_slack,
+)
 
-__all__ = ["app", "cli_config", "cli_corpus", "cli_feeds", "cli_health", "cli_rules", "cli_slack"]
+__all__ = [
+    "app",
+    "cli_config",
+    "cli_corpus",
+    "cli_feeds",
+    "cli_health",
+    "cli_migrate",
+    "cli_rules",
+    "cli_slack",
+]

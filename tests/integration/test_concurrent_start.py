@@ -265,3 +265,108 @@ def test_a_migration_lock_held_too_long_is_one_readable_error(tmp_path: Path) ->
         holder.rollback()
         holder.close()
         engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_a_postgres_migration_lock_held_too_long_is_one_readable_error() -> None:
+    """Another process migrating (its advisory lock held) past `lock_wait`: the same readable
+    StoreError as on SQLite, not PostgreSQL's raw "canceling statement due to lock timeout"
+    (which `open_engine` called "database … is unusable", as if the server were down)."""
+    from sqlalchemy import text
+
+    from newsmon.corpus.engine import MIGRATION_LOCK_KEY, migration_connection
+    from newsmon.corpus.records import StoreError
+
+    with throwaway_schema(prefix="held") as url:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as holder:
+                holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                try:
+                    with (
+                        pytest.raises(StoreError, match="stayed locked by another process"),
+                        migration_connection(engine, lock_wait=0.2),
+                    ):
+                        pass
+                finally:
+                    holder.execute(text("SELECT pg_advisory_unlock_all()"))
+                    holder.commit()
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_a_postgres_migration_waiting_on_a_running_pass_s_transaction_says_so() -> None:
+    """A pass of the previous version still in a transaction on `alerts` while a new worker
+    migrates it: the ALTER waits; past the wait, one line saying a table stayed locked by
+    another process (a running pass), not "database … is unusable"."""
+    from sqlalchemy import text
+
+    from newsmon.corpus.records import StoreError
+    from tests.support.schema_history import downgrade, revision
+
+    with throwaway_schema(prefix="busy") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            downgrade(engine, "0022")
+            with engine.connect() as old_pass:
+                old_pass.execute(text("SELECT count(*) FROM alerts"))  # its transaction open
+                with pytest.raises(StoreError, match="stayed locked by another process"):
+                    upgrade(engine, lock_wait=0.3)
+                old_pass.rollback()
+            assert revision(engine) == "0022"  # nothing half done
+            upgrade(engine)
+            assert revision(engine) == head_revision()
+        finally:
+            engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+def test_a_postgres_migration_waiting_on_a_running_pass_lets_the_other_workers_through() -> None:
+    """A new worker migrating `alerts` while a pass of the previous version is in a transaction
+    on it: the ALTER waited for it with every later query on `alerts` queued behind the ALTER
+    (PostgreSQL's lock queue), so every worker, the running pass's own delivery and `newsmon
+    health` stood still for as long as the migration would wait (10 minutes). The ALTER now
+    waits a moment at a time and lets them through in between."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from tests.support.schema_history import downgrade, revision
+
+    with throwaway_schema(prefix="queue") as url:
+        engine = make_engine(url)
+        errors: list[BaseException] = []
+
+        def migrate() -> None:
+            try:
+                upgrade(engine, lock_wait=60)
+            except BaseException as exc:  # reported by the test below
+                errors.append(exc)
+
+        try:
+            upgrade(engine)
+            downgrade(engine, "0022")
+            migrating = threading.Thread(target=migrate)
+            with engine.connect() as old_pass:
+                try:
+                    old_pass.execute(text("SELECT count(*) FROM alerts"))  # transaction open
+                    migrating.start()
+                    time.sleep(0.5)  # the migration's ALTER waits for the old pass
+                    with engine.connect() as other_worker:
+                        other_worker.execute(text("SET statement_timeout = '6s'"))
+                        started = time.monotonic()
+                        other_worker.execute(text("SELECT count(*) FROM alerts"))
+                        assert time.monotonic() - started < 6
+                        other_worker.rollback()
+                finally:
+                    old_pass.rollback()
+            migrating.join(60)
+            assert not errors and revision(engine) == head_revision(), errors
+        finally:
+            engine.dispose()

@@ -141,6 +141,8 @@ CLUSTER_LOCK_SPACE = 0x6E63
 ANNOUNCE_LOCK_SPACE, ANNOUNCE_LOCK_KEY = 0x6E61, 1
 # pg_advisory_xact_lock(space, key) taken by each claim of thread replies.
 REPLY_CLAIM_LOCK_SPACE, REPLY_CLAIM_LOCK_KEY = 0x6E72, 1
+# SQLSTATE lock_not_available: a statement waited its `lock_timeout` out.
+_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def shared_now(executor: Connection | Session) -> datetime:
@@ -158,10 +160,23 @@ def _is_memory(engine: Engine) -> bool:
     return engine.url.database in (None, "", ":memory:")
 
 
+# On PostgreSQL a migration's DDL waits at most this long at a time for a table another
+# transaction holds (a running pass), then gives way and tries again: PostgreSQL queues every
+# later query on that table behind a waiting ALTER, so every worker stood still while it waited.
+DDL_LOCK_SECONDS = 2.0
+_DDL_RETRY_PAUSE = 0.5
+
+
+class TablesBusy(StoreError):
+    """A migration's DDL waited its turn out on a table another transaction holds; nothing was
+    changed (its transaction rolled back): `migrate_under_lock` tries again."""
+
+
 @contextmanager
 def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterator[Connection]:
     """A connection in one transaction that holds the corpus's migration lock, committed on
-    leaving: whoever comes second waits up to `lock_wait` seconds, then sees the new schema."""
+    leaving: whoever comes second waits up to `lock_wait` seconds, then sees the new schema.
+    On PostgreSQL a statement waiting over `DDL_LOCK_SECONDS` for a table is `TablesBusy`."""
     if engine.dialect.name == "sqlite" and not _is_memory(engine):
         # A connection of its own whose transactions pysqlite leaves alone, so that BEGIN
         # EXCLUSIVE covers the DDL too (pysqlite would run CREATE/ALTER outside any transaction).
@@ -182,10 +197,7 @@ def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterato
                 except OperationalError as exc:
                     if not (isinstance(exc.orig, sqlite3.Error) and _is_busy(exc.orig)):
                         raise
-                    raise StoreError(
-                        f"database {redact_url(str(engine.url))} stayed locked by another "
-                        f"process for {lock_wait:.0f} s while migrating; try again"
-                    ) from None
+                    raise StoreError(_locked_line(engine, lock_wait)) from None
                 try:
                     yield conn
                 except BaseException:
@@ -195,11 +207,55 @@ def migration_connection(engine: Engine, *, lock_wait: float = 600.0) -> Iterato
         finally:
             locker.dispose()
         return
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait * 1000)}ms'"))
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        yield conn
+    locked = False
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text(f"SET LOCAL lock_timeout = '{_ms(lock_wait)}ms'"))
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                locked = True
+                ddl_wait = min(DDL_LOCK_SECONDS, lock_wait)
+                conn.execute(text(f"SET LOCAL lock_timeout = '{_ms(ddl_wait)}ms'"))
+            yield conn
+    except OperationalError as exc:
+        # lock_timeout ran out: on the migration lock (another start migrating) or on a table a
+        # running pass's transaction holds (ALTER waits for it). Said so, not "unusable".
+        if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+            raise
+        busy = TablesBusy if locked else StoreError
+        raise busy(_locked_line(engine, lock_wait)) from None
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _locked_line(engine: Engine, lock_wait: float) -> str:
+    return (
+        f"database {redact_url(str(engine.url))} stayed locked by another process for "
+        f"{lock_wait:.0f} s while migrating (another start migrating, or a running pass's "
+        "transaction); nothing was changed, try again"
+    )
+
+
+def migrate_under_lock(
+    engine: Engine, work: Callable[[Connection], R], *, lock_wait: float = 600.0
+) -> R:
+    """Run `work` (Alembic's walk) in a `migration_connection`, again after a pause each time a
+    table was busy (`TablesBusy`), for up to `lock_wait` seconds in all; then a StoreError."""
+    deadline = time.monotonic() + lock_wait
+    while True:
+        try:
+            with migration_connection(
+                engine, lock_wait=max(deadline - time.monotonic(), 0.001)
+            ) as conn:
+                return work(conn)
+        except TablesBusy:
+            if time.monotonic() + _DDL_RETRY_PAUSE >= deadline:
+                raise StoreError(_locked_line(engine, lock_wait)) from None
+            time.sleep(_DDL_RETRY_PAUSE)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -60,11 +60,49 @@ def upgrade(engine: Engine, revision: str = "head", *, lock_wait: float = 600.0)
     A database already at the head is only read (no lock); otherwise the lock is taken and
     Alembic checks the version again inside it, so the processes that waited find nothing to do.
     """
-    from newsmon.corpus.engine import migration_connection
+    from newsmon.corpus.engine import migrate_under_lock
 
     if revision == "head":
         with engine.connect() as conn:
             if current_revision(conn) == head_revision():
                 return
-    with migration_connection(engine, lock_wait=lock_wait) as conn:
-        command.upgrade(alembic_config(conn), revision)
+    migrate_under_lock(
+        engine, lambda conn: command.upgrade(alembic_config(conn), revision), lock_wait=lock_wait
+    )
+
+
+def migrate_to(engine: Engine, target: str, *, lock_wait: float = 600.0) -> tuple[str | None, str]:
+    """Walk the schema up or down to `target` (one of this code's revisions, or "head") under
+    the migration lock; return the revision found and the one reached.
+
+    Down is how a release is rolled back: the previous newsmon refuses a schema it does not
+    know, so this one walks it back first (each revision's downgrade keeps the rows, dropping
+    only what that revision added). CommandError for a revision this code does not know."""
+    from newsmon.corpus.engine import migrate_under_lock
+
+    script = ScriptDirectory(str(HERE))
+    try:
+        known = script.get_revision(target)
+    except CommandError:
+        known = None
+    if known is None:  # "base" too: walking below the first revision drops the corpus
+        raise CommandError(
+            f"no revision {target!r} among this newsmon's (0001 to {head_revision()})"
+        )
+    wanted = known.revision
+
+    def walk(conn: Connection) -> str | None:
+        found = current_revision(conn)
+        below = found is not None and any(
+            step.revision == wanted for step in script.iterate_revisions(found, "base")
+        )
+        if found != wanted:
+            cfg = alembic_config(conn)
+            if below:
+                command.downgrade(cfg, wanted)
+            else:
+                command.upgrade(cfg, wanted)
+        return found
+
+    found = migrate_under_lock(engine, walk, lock_wait=lock_wait)
+    return found, wanted
