@@ -210,12 +210,18 @@ def _json_feed(
     if not isinstance(items, list):
         items = []
     chosen, order = newest_entries(items, max_entries, lambda i: _json_date(i, zone))
+    home = absolute_link(url, _text(doc.get("home_page_url")))
+    # relative urls are the home page's when it is another address of the feed's site, as an
+    # RSS channel's <link> (`_rebased`); the link as read before is kept for stored rows
+    site = home if site_elsewhere(url, home) else None
     for item in chosen:
         if not isinstance(item, dict):
             skipped += 1
             continue
         href = _text(item.get("url")) or _text(item.get("external_url"))
-        link = absolute_link(url, href)
+        as_read = absolute_link(url, href)
+        link = (absolute_link(site, href) if site else None) or as_read
+        former = as_read if as_read and link != as_read else None
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = _rendered(body) or _text(item.get("content_text"))
         title = _rendered(_text(item.get("title")))
@@ -236,9 +242,9 @@ def _json_feed(
                 text[:MAX_SUMMARY_CHARS],
                 _json_date(item, zone),
                 author,
+                former,
             )
         )
-    home = _text(doc.get("home_page_url"))
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"
@@ -251,7 +257,7 @@ def _json_feed(
         warning or None,
         skipped,
         None,
-        absolute_link(url, home),
+        home,
         # entries after the damage are stories lost (how many is unknown: at least one)
         unreadable=1 if items_lost else 0,
     )
