@@ -18,7 +18,6 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import feedparser
 import lxml.html
 
 from newsmon.bounds import xml_text
@@ -33,15 +32,8 @@ from newsmon.feedlinks import (
     site_elsewhere,
 )
 from newsmon.feedorder import newest_entries
-from newsmon.feedrepair import (
-    clean_utf8,
-    count_entries,
-    decodable,
-    entry_documents,
-    fix_references,
-    salvage_json_object,
-    without_comments,
-)
+from newsmon.feedread import SALVAGE_TRIES, FeedReadError, complaint, read_feed
+from newsmon.feedrepair import decodable, fix_references, salvage_json_object
 from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries, thin_entries
 
 MAX_SUMMARY_CHARS = 20_000
@@ -49,9 +41,6 @@ MAX_TITLE_CHARS = 500
 # Markup rendered at most, per field: ten times the summary's text is plenty for its first
 # words, and rendering costs ~1 µs a character of tags (a 2 MB entry cost its feed's budget).
 MAX_MARKUP_CHARS = MAX_FIELD_CHARS
-# Entries (or JSON Feed items) read one by one at most when the caller sets no limit: a broken
-# feed costs no more than this many tries.
-SALVAGE_TRIES = 1000
 
 
 class FeedParseError(Exception):
@@ -221,12 +210,18 @@ def _json_feed(
     if not isinstance(items, list):
         items = []
     chosen, order = newest_entries(items, max_entries, lambda i: _json_date(i, zone))
+    home = absolute_link(url, _text(doc.get("home_page_url")))
+    # relative urls are the home page's when it is another address of the feed's site, as an
+    # RSS channel's <link> (`_rebased`); the link as read before is kept for stored rows
+    site = home if site_elsewhere(url, home) else None
     for item in chosen:
         if not isinstance(item, dict):
             skipped += 1
             continue
         href = _text(item.get("url")) or _text(item.get("external_url"))
-        link = absolute_link(url, href)
+        as_read = absolute_link(url, href)
+        link = (absolute_link(site, href) if site else None) or as_read
+        former = as_read if as_read and link != as_read else None
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = _rendered(body) or _text(item.get("content_text"))
         title = _rendered(_text(item.get("title")))
@@ -247,9 +242,9 @@ def _json_feed(
                 text[:MAX_SUMMARY_CHARS],
                 _json_date(item, zone),
                 author,
+                former,
             )
         )
-    home = _text(doc.get("home_page_url"))
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"
@@ -262,7 +257,7 @@ def _json_feed(
         warning or None,
         skipped,
         None,
-        absolute_link(url, home),
+        home,
         # entries after the damage are stories lost (how many is unknown: at least one)
         unreadable=1 if items_lost else 0,
     )
@@ -301,21 +296,26 @@ def parse_feed(
     data, encoding = decodable(data, feed_encoding(data, http_charset))
     data, listed = thin_entries(data, encoding, max_entries)  # 40,000 entries: 20 s of parsing
     data, slimmed = slim_entries(data, encoding)
-    parsed, raw_entries, repaired, unreadable = _read(data, url, media, encoding, max_entries)
+    try:
+        parsed, raw_entries, repaired, unreadable, salvaged = read_feed(
+            data, url, media, encoding, max_entries
+        )
+    except FeedReadError as exc:
+        raise FeedParseError(str(exc)) from None
     version = parsed.get("version") or ""
     if not raw_entries and not version:
         reason = parsed.get("bozo_exception")
         detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
         raise FeedParseError(f"not a feed{detail}")
-    ill_formed = _complaint(parsed) if parsed.get("bozo") and not repaired else None
+    ill_formed = complaint(parsed) if parsed.get("bozo") and not repaired else None
     entries: list[FeedEntry] = []
     skipped = 0
     chosen, order = newest_entries(
-        raw_entries, max_entries, lambda raw: entry_date(raw, local), listed or None
+        raw_entries, max_entries, lambda raw: entry_date(raw, local), listed or salvaged or None
     )
     site = parsed.feed.get("link")
     site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
-    rebased = _rebased(data, url, site_link, raw_entries, (media, encoding))
+    rebased = _rebased(data, url, site_link, raw_entries, (media, encoding, max_entries))
     position = {id(raw): at for at, raw in enumerate(raw_entries)}  # rebased is in file order
     for raw in chosen:
         at = position[id(raw)]
@@ -364,7 +364,11 @@ def parse_feed(
 
 
 def _rebased(
-    data: bytes, url: str, site: str | None, raw: list[Any], how: tuple[str, str | None]
+    data: bytes,
+    url: str,
+    site: str | None,
+    raw: list[Any],
+    how: tuple[str, str | None, int | None],
 ) -> list[Any] | None:
     """The entries read again against the channel's `<link>` when the feed is served from
     another host of its site (`feeds.example.com` for `www.example.com`) and links there:
@@ -374,97 +378,11 @@ def _rebased(
         return None
     if not any(on_host_of(entry_link(r, url), url) for r in raw):
         return None
-    again = _read(data, site, how[0], how[1], len(raw))[1]
-    return again if len(again) >= len(raw) else None
-
-
-# What feedparser raises, instead of reporting `bozo`, on input it mishandles.
-_PARSER_CRASHES = (ValueError, TypeError, LookupError, AttributeError, RecursionError)
-
-
-def _feedparser(data: bytes, url: str, content_type: str) -> Any:
-    """feedparser without its HTML sanitizer and relative-link resolver in entries' markup:
-    each cost seconds a MB of tags, and neither is needed. Markup here is only ever rendered
-    to text (`_rendered`: scripts and styles dropped, nothing shown as HTML), and links inside
-    it are not used; the entry's own link is still resolved against the feed."""
-    headers = {"content-location": url, "content-type": content_type}
-    return feedparser.parse(
-        data, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-    )
-
-
-def _read(
-    data: bytes, url: str, media: str, encoding: str | None, max_entries: int | None
-) -> tuple[Any, list[Any], str | None, int]:
-    """feedparser's result and its entries, and a note when the feed had to be read another
-    way because the parser crashed (see newsmon.feedrepair): again as clean UTF-8, then entry
-    by entry (the channel's own fields are then unknown); or because it lost entries. One
-    line, never a traceback."""
-    try:
-        parsed = _feedparser(data, url, f"{media}; charset={encoding}" if encoding else media)
-        return _find_lost(parsed, data, encoding, url, max_entries, None)
-    except _PARSER_CRASHES as crash:
-        failed = f"the feed parser failed ({type(crash).__name__}: {str(crash)[:80]})"
-    clean = clean_utf8(data, encoding)
-    try:
-        parsed = _feedparser(clean, url, f"{media}; charset=utf-8")
-        again = f"{failed}; read again without what XML forbids"
-        return _find_lost(parsed, clean, "utf-8", url, max_entries, again)
-    except _PARSER_CRASHES:
-        pass
-    entries, unreadable = _one_by_one(without_comments(clean), url, max_entries)
-    if not entries:
-        raise FeedParseError(f"not a feed: {failed}, and no entry could be read on its own")
-    lost = f", {unreadable} unreadable" if unreadable else ""
-    nothing = feedparser.FeedParserDict(feed=feedparser.FeedParserDict())
-    return nothing, entries, f"{failed}; entries read one by one{lost}", unreadable
-
-
-def _find_lost(
-    parsed: Any,
-    data: bytes,
-    encoding: str | None,
-    url: str,
-    max_entries: int | None,
-    note: str | None,
-) -> tuple[Any, list[Any], str | None, int]:
-    """The entries of an ill-formed feed, read one by one when the parser read fewer than the
-    bytes hold: an unclosed comment or CDATA section swallows every entry after it without a
-    crash. A well-formed feed is taken as read; the channel's fields stay the parser's."""
-    read = len(parsed.entries)
-    if not parsed.get("bozo"):
-        return parsed, parsed.entries, note, 0
-    whole = without_comments(data)
-    held = count_entries(whole)
-    if read >= min(held, max_entries or SALVAGE_TRIES):
-        return parsed, parsed.entries, note, 0
-    entries, unreadable = _one_by_one(clean_utf8(whole, encoding), url, max_entries)
-    if len(entries) <= read:
-        return parsed, parsed.entries, note, 0
-    lost = f", {unreadable} unreadable" if unreadable else ""
-    how = f"entries read one by one (the parser read {read} of {held}){lost}"
-    return parsed, entries, f"{note or _complaint(parsed)}; {how}", unreadable
-
-
-def _one_by_one(clean: bytes, url: str, max_entries: int | None) -> tuple[list[Any], int]:
-    """Each entry of `clean` (UTF-8) read as a feed of its own, and how many could not be."""
-    entries: list[Any] = []
-    unreadable = 0
-    for document in entry_documents(clean):
-        # as many tries as entries wanted: a feed of broken entries costs no more than that
-        if len(entries) + unreadable >= (max_entries or SALVAGE_TRIES):
-            break
-        try:
-            entries += _feedparser(document, url, "application/xml; charset=utf-8").entries[:1]
-        except _PARSER_CRASHES:
-            unreadable += 1
-    return entries, unreadable
-
-
-def _complaint(parsed: Any) -> str:
-    """What feedparser found wrong with a feed it read, in one line."""
-    exc = parsed.get("bozo_exception")
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}" if exc else "ill-formed feed"
+    try:  # read as before (the same entries, in the same places), links against the site
+        again = read_feed(data, site, *how).entries
+    except FeedReadError:
+        return None
+    return again if len(again) == len(raw) else None
 
 
 def _ttl_minutes(text: str) -> int | None:

@@ -130,7 +130,10 @@ def after_failure(
         asked = retry_after(headers or {}, now)
         if asked is not None:
             limit = timedelta(hours=config.max_interval_hours)
-            return NextCheck(now + min(asked, limit), f"Retry-After {int(asked.total_seconds())} s")
+            why = f"Retry-After {int(asked.total_seconds())} s"
+            if asked > limit:  # the wait is the cap: saying only the request misled operators
+                return NextCheck(now + limit, f"{why}, capped at {config.max_interval_hours:g} h")
+            return NextCheck(now + asked, why)
     base = (
         timedelta(hours=config.hard_backoff_hours)
         if kind is Severity.HARD

@@ -372,3 +372,25 @@ def test_a_keyed_feed_s_move_is_listed_by_newsmon_feeds_without_its_key(
     assert run_pass(config, force=True)["keyed"].ok
     shown = CliRunner().invoke(app, ["feeds", "--config", path])
     assert "moved permanently" not in shown.output, shown.output
+
+
+def test_a_publisher_s_wait_over_the_cap_is_listed_as_capped_with_when_it_is_due(
+    tmp_path: Path, site: SiteServer
+) -> None:
+    """A 503 asking to come back in the year 8900 was listed by `newsmon feeds` as "Retry-After
+    220109702400 s", though the feed is checked again within `poll.max_interval_hours`: the
+    operator read it as given up on. The note now says the request was capped, and to what."""
+    site.routes["/far.xml"] = {
+        "status": 503,
+        "headers": {"Retry-After": "Fri, 31 Dec 8999 23:59:59 GMT"},
+        "body": "later",
+    }
+    config = site_config(tmp_path, site, {"far": "/far.xml"}, allow_private_networks=True)
+    before = utcnow()
+    run_pass(config)
+    far = health(config)["far"]
+    assert far.next_check_at - before <= timedelta(hours=24, minutes=1)
+    assert far.schedule_note is not None and "capped at 24 h" in far.schedule_note
+    shown = CliRunner().invoke(app, ["feeds", "--config", str(tmp_path / "newsmon.yaml")])
+    [line] = [x for x in shown.output.splitlines() if "next check:" in x]
+    assert "capped at 24 h" in line and "220109702400" not in line, line

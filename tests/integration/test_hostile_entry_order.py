@@ -91,6 +91,23 @@ def test_a_feed_listing_its_oldest_entries_first_gets_its_newest_read(
     assert f"the newest {CAP} of {LISTED} read" in outcome.warning
 
 
+@pytest.mark.parametrize("newest", ["first", "last"])
+def test_an_ill_formed_feed_read_entry_by_entry_gets_its_newest_read(
+    tmp_path: Path, site: SiteServer, newest: str
+) -> None:
+    """An unclosed comment swallows every entry from the parser: they are read one by one,
+    which stopped after the cap, so an ill-formed feed listing oldest first had its oldest
+    entries read, every pass, as a well-formed one no longer does."""
+    order = list(range(LISTED)) if newest == "last" else list(reversed(range(LISTED)))
+    body = _rss(site.base, order).replace("<title>T</title>", "<title>T</title><!-- sidebar", 1)
+    outcome, stored = _pass(tmp_path, site, body)
+    assert outcome.error is None and outcome.entries == CAP
+    assert stored == {f"/en/story-{i}.html" for i in range(LISTED - CAP, LISTED)}
+    assert "entries read one by one" in (outcome.warning or "")
+    if newest == "last":
+        assert f"the newest {CAP} of {LISTED} read" in (outcome.warning or "")
+
+
 def test_a_feed_listing_its_newest_first_is_read_as_listed_and_not_warned_about(
     tmp_path: Path, site: SiteServer
 ) -> None:

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -231,3 +232,25 @@ def test_feedburner_items_are_their_original_links() -> None:
     only = parsed.entries[0]
     assert only.link == "https://www.example.com/a.html"
     assert only.former_link == "https://feedproxy.google.com/~r/ex/~3/abc/"
+
+
+def _json_feed(home: str, *urls: str) -> bytes:
+    items = [{"id": str(i), "url": url, "title": f"t{i}"} for i, url in enumerate(urls)]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "home_page_url": home}
+    return json.dumps({**doc, "items": items}).encode()
+
+
+def test_a_json_feed_s_relative_item_urls_are_its_home_page_s_pages() -> None:
+    """As RSS items against the channel's `<link>`: a JSON Feed on `feeds.example.com` whose
+    `home_page_url` is `www.example.com` had its relative item urls read as the feed host's
+    (404s, stored from the teaser, keyed apart from the site's other feeds)."""
+    feed = "https://feeds.example.com/feed.json"
+    data = _json_feed("https://www.example.com/", "/2025/03/x.html", "https://other.example/y")
+    a, b = parse_feed(data, feed).entries
+    assert a.link == "https://www.example.com/2025/03/x.html"
+    assert a.former_link == "https://feeds.example.com/2025/03/x.html"
+    assert (b.link, b.former_link) == ("https://other.example/y", None)
+    # a stranger's or a template's home page is not the site: the feed's address stays the base
+    for home in ("http://localhost/", "https://wordpress.org/"):
+        only = parse_feed(_json_feed(home, "/2025/03/x.html"), feed).entries[0]
+        assert (only.link, only.former_link) == ("https://feeds.example.com/2025/03/x.html", None)

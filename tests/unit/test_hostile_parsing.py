@@ -428,3 +428,20 @@ def test_a_broken_link_costs_the_link_not_the_feed() -> None:
         b'<link rel="alternate" type="application/rss+xml" href="/rss.xml">'
     )
     assert find_feed_links(page, "https://site.example/") == ["https://site.example/rss.xml"]
+
+
+def test_entries_swallowed_after_the_wanted_number_are_read_when_the_feed_lists_oldest_first() -> (
+    None
+):
+    """The parser read 6 of 10 entries (an unclosed comment after the sixth), more than the 4
+    wanted, so the rest were taken as lost for nothing: the feed lists oldest first, and its
+    newest 4 (all swallowed) were never read."""
+    items = "".join(
+        f"<item><title>S{i}</title><link>https://feed.example/{i}</link>"
+        f"<pubDate>Mon, 03 Mar 2025 0{i}:00:00 +0000</pubDate></item>"
+        + ("<!-- the old sidebar" if i == 5 else "")
+        for i in range(10)
+    )
+    feed = parse_feed(rss("", items), FEED_URL, max_entries=4)
+    assert [e.title for e in feed.entries] == ["S9", "S8", "S7", "S6"]
+    assert "entries read one by one (the parser read 6 of 10)" in (feed.warning or "")
