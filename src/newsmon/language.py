@@ -1,10 +1,14 @@
 """Which language a text is in, as far as the topic rules care: Korean or English.
 
 Pages, feed summaries and labelled items often say nothing of their language (or say it
-wrongly); the script of the text does.
+wrongly); the script of the text does. A feed's configured language is a hint for text too
+short to tell, never a verdict over the script: Korean outlets carry English stories.
 """
 
 from __future__ import annotations
+
+# Hints that name a language written in another script than Latin: Latin text is not in them.
+NON_LATIN = frozenset({"ko", "ja", "zh"})
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
@@ -16,5 +20,5 @@ def detect_language(text: str, hint: str | None = None) -> str | None:
     if hangul and hangul * 3 >= latin * 0.5:
         return "ko"
     if latin > 20:
-        return "en" if hint in (None, "en") else hint
+        return "en" if hint is None or hint in NON_LATIN else hint
     return hint

@@ -1,0 +1,46 @@
+"""Which language an item is in, from its script: what is stored with each article, shown by
+`newsmon corpus`, counted per language by `newsmon eval`, and written by `feeds add`."""
+
+from __future__ import annotations
+
+from newsmon.extract import extract_article
+from newsmon.language import detect_language
+
+ENGLISH = (
+    "Samsung Electronics said on Tuesday it would release the weights of its Gauss language "
+    "model under an open-source licence, joining Naver and LG in publishing models."
+)
+KOREAN = (
+    "삼성전자가 자체 개발한 생성형 인공지능 모델 가우스의 가중치를 오픈소스로 공개했다고 밝혔다."
+)
+JAPANESE = (
+    "OpenAIは火曜日、新しいオープンウェイトモデル「gpt-oss」を公開したと発表した。"
+    "MetaのLlamaやGoogleのGemmaと競合する。"
+)
+CHINESE = "阿里巴巴周二发布了开源大模型Qwen3，与Meta的Llama和Google的Gemma竞争，并公开了模型权重。"
+
+
+def test_english_text_on_a_feed_configured_korean_is_english() -> None:
+    """A Korean outlet's English story (or an English press release it carries) was stored as
+    `ko`: the feed's hint overrode the plain Latin script of the text."""
+    assert detect_language(ENGLISH, "ko") == "en"
+    got = extract_article(
+        None, feed_title="Gauss goes open", feed_summary=ENGLISH, language_hint="ko"
+    )
+    assert got.language == "en"
+
+
+def test_the_hint_decides_only_what_the_script_cannot() -> None:
+    assert detect_language("GPT-5", "ko") == "ko"  # too little text to tell
+    assert detect_language("", "en") == "en"
+    assert detect_language(KOREAN, "en") == "ko"
+
+
+def test_korean_with_hanja_or_english_names_stays_korean() -> None:
+    headline = "美 반도체 규제에 中 맞대응… 삼성·SK하이닉스 HBM 수출 영향 촉각"
+    assert detect_language(headline) == "ko"
+    mixed = (
+        "메타가 Llama 4 Scout와 Llama 4 Maverick을 Hugging Face에 공개했다. "
+        "Mixture-of-Experts 구조의 오픈웨이트 모델이다."
+    )
+    assert detect_language(mixed) == "ko"
