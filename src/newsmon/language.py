@@ -7,16 +7,29 @@ short to tell, never a verdict over the script: Korean outlets carry English sto
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+SAMPLE_CHARS = 4000
+
 # Hints that name a language written in another script than Latin: Latin text is not in them.
 NON_LATIN = frozenset({"ko", "ja", "zh"})
+
+# Hangul letters: syllables, and the jamo of text typed decomposed (NFD, as macOS file names
+# and some editors give it; composed first, so that a syllable counts once), compatibility
+# jamo (ㅋㅋ, initials) and half-width jamo.
+_HANGUL = re.compile(
+    "[\u1100-\u11ff\u3131-\u318e\ua960-\ua97f\uac00-\ud7a3\ud7b0-\ud7ff\uffa0-\uffdc]"
+)
+_LATIN = re.compile("[A-Za-z]")
 
 
 def detect_language(text: str, hint: str | None = None) -> str | None:
     """``ko`` when Hangul is more than a small share of the letters, else ``en`` for Latin text
     (or the hint, when it names another Latin-script language), else the hint."""
-    sample = text[:4000]
-    hangul = sum(1 for ch in sample if "\uac00" <= ch <= "\ud7a3")
-    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    sample = unicodedata.normalize("NFC", text[:SAMPLE_CHARS])
+    hangul = len(_HANGUL.findall(sample))
+    latin = len(_LATIN.findall(sample))
     if hangul and hangul * 3 >= latin * 0.5:
         return "ko"
     if latin > 20:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from newsmon.extract import extract_article
 from newsmon.language import detect_language
 
@@ -34,6 +36,18 @@ def test_the_hint_decides_only_what_the_script_cannot() -> None:
     assert detect_language("GPT-5", "ko") == "ko"  # too little text to tell
     assert detect_language("", "en") == "en"
     assert detect_language(KOREAN, "en") == "ko"
+
+
+def test_hangul_typed_decomposed_or_in_jamo_is_korean() -> None:
+    """Korean written as conjoining jamo (NFD, as macOS file names and some editors give it),
+    compatibility jamo or half-width jamo has no precomposed syllable: it read as no language
+    at all, or as the feed's hint."""
+    decomposed = unicodedata.normalize("NFD", KOREAN)
+    assert decomposed != KOREAN
+    assert detect_language(decomposed) == "ko"
+    assert detect_language(decomposed, "en") == "ko"
+    assert detect_language("ㅇㅍㅅㅅ ㄱㅈㅊ ㄱㄱ, ㅇㄹㄴ ㅍㄷㅂ ㅂㅌ", "en") == "ko"
+    assert detect_language("ﾾﾤﾡﾳﾾﾤﾡ ﾺﾤﾴ", "en") == "ko"  # half-width Hangul letters
 
 
 def test_korean_with_hanja_or_english_names_stays_korean() -> None:
