@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 
+from newsmon.evaluate import load_labels
 from newsmon.extract import extract_article
 from newsmon.language import detect_language
 
@@ -58,3 +61,12 @@ def test_korean_with_hanja_or_english_names_stays_korean() -> None:
         "Mixture-of-Experts 구조의 오픈웨이트 모델이다."
     )
     assert detect_language(mixed) == "ko"
+
+
+def test_a_labelled_item_typed_decomposed_counts_as_korean(tmp_path: Path) -> None:
+    """`newsmon eval` guesses an item's language from its script when the line has no `lang`:
+    a Korean item saved decomposed was counted under `?`, not in the Korean figures."""
+    line = {"id": "k1", "title": "", "text": unicodedata.normalize("NFD", KOREAN), "topics": []}
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [item.lang for item in load_labels(labels)] == ["ko"]
