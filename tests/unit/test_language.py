@@ -53,6 +53,18 @@ def test_hangul_typed_decomposed_or_in_jamo_is_korean() -> None:
     assert detect_language("ﾾﾤﾡﾳﾾﾤﾡ ﾺﾤﾴ", "en") == "ko"  # half-width Hangul letters
 
 
+def test_links_say_nothing_of_the_language() -> None:
+    """A Korean teaser that ends with its source links read as English: every letter of the
+    URLs was counted as English text."""
+    teaser = (
+        "오픈AI가 새 오픈웨이트 모델을 공개했다. 원문: "
+        "https://openai.com/index/introducing-gpt-oss-open-weight-reasoning-models/ "
+        "https://huggingface.co/openai/gpt-oss-120b/blob/main/README.md www.example.com/path"
+    )
+    assert detect_language(teaser) == "ko"
+    assert detect_language(teaser, "en") == "ko"
+
+
 def test_korean_with_hanja_or_english_names_stays_korean() -> None:
     headline = "美 반도체 규제에 中 맞대응… 삼성·SK하이닉스 HBM 수출 영향 촉각"
     assert detect_language(headline) == "ko"
