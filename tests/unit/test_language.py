@@ -65,6 +65,16 @@ def test_links_say_nothing_of_the_language() -> None:
     assert detect_language(teaser, "en") == "ko"
 
 
+def test_japanese_and_chinese_are_neither_korean_nor_english() -> None:
+    """A Japanese or Chinese item with a few Latin product names was `en` (or the feed's `ko`):
+    `feeds add --language en` took a Japanese feed for the English one, and the corpus and
+    `newsmon eval` counted such items under the wrong language."""
+    assert detect_language(JAPANESE) == "ja"
+    assert detect_language(JAPANESE, "ko") == "ja"
+    assert detect_language(CHINESE) == "zh"
+    assert detect_language(CHINESE, "en") == "zh"
+
+
 def test_korean_with_hanja_or_english_names_stays_korean() -> None:
     headline = "美 반도체 규제에 中 맞대응… 삼성·SK하이닉스 HBM 수출 영향 촉각"
     assert detect_language(headline) == "ko"
