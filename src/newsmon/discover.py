@@ -24,7 +24,7 @@ from newsmon.feed_twins import feed_identity
 from newsmon.feedlinks import find_feed_links
 from newsmon.feeds import FeedParseError, ParsedFeed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
-from newsmon.language import detect_language
+from newsmon.language import RULE_LANGUAGES, detect_language
 from newsmon.rules import Rules
 from newsmon.urls import shown_url
 from newsmon.workers import PagePool, WorkStopped
@@ -307,7 +307,8 @@ def add_to_config(
     """Append the feed to the configuration's `feeds:` list, keeping the file's comments and
     layout (block or flow style); the file is replaced only by a version that validates and
     whose URL, once loaded, is the discovered one, character for character."""
-    lang = language or found.language
+    # a guess outside the configurable languages (a Japanese feed) is written as none
+    lang = language or (found.language if found.language in RULE_LANGUAGES else None)
     taken = {f.name for f in load_config(path).feeds}
     chosen = name or _free_name(found, taken, lang)
     entry = FeedConfig.model_validate({"name": chosen, "url": found.url, "language": lang})

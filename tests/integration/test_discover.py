@@ -486,3 +486,39 @@ def test_a_page_with_a_feed_per_language_gives_the_one_of_the_language_asked(
     assert first.exit_code == 0, first.output
     added = load_config(path).feeds[-1]
     assert (added.url, added.language) == (site.url("/feeds/ko-ai.xml"), "ko")
+
+
+def test_a_japanese_feed_is_not_taken_for_the_english_one(tmp_path: Path, site) -> None:
+    """A site linking its Japanese feed before its English one: the Japanese titles, full of
+    Latin product names (OpenAI, Llama, GPT), read as English, so `--language en` configured
+    the Japanese feed as English, and without `--language` it was written `language: en`."""
+    items = "".join(
+        f"<item><title>{title}</title><link>/ja/{i}</link><description>{title}</description></item>"
+        for i, title in enumerate(
+            [
+                "OpenAI、オープンウェイトモデル「gpt-oss」を公開 Apache 2.0ライセンスで",
+                "Meta、Llama 4 ScoutとMaverickをHugging Faceで配布開始",
+                "Google DeepMind、Gemma 3の安全性評価を発表",
+            ]
+        )
+    )
+    (site.root / "ja.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>AI ニュース'
+        f"</title><link>/</link>{items}</channel></rss>",
+        encoding="utf-8",
+    )
+    (site.root / "jp-first.html").write_text(
+        '<link rel="alternate" type="application/rss+xml" href="/ja.xml">'
+        '<link rel="alternate" type="application/atom+xml" href="/feeds/en-ai.atom">'
+    )
+    path = config_file(tmp_path)
+    english = runner.invoke(
+        app,
+        ["feeds", "add", site.url("/jp-first.html"), "--language", "en", "--config", str(path)],
+    )
+    assert english.exit_code == 0, english.output
+    assert load_config(path).feeds[-1].url == site.url("/feeds/en-ai.atom"), english.output
+    first = runner.invoke(app, ["feeds", "add", site.url("/ja.xml"), "--config", str(path)])
+    assert first.exit_code == 0, first.output
+    added = load_config(path).feeds[-1]
+    assert (added.url, added.language) == (site.url("/ja.xml"), None), first.output

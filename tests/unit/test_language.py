@@ -1,0 +1,94 @@
+"""Which language an item is in, from its script: what is stored with each article, shown by
+`newsmon corpus`, counted per language by `newsmon eval`, and written by `feeds add`."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+from newsmon.evaluate import load_labels
+from newsmon.extract import extract_article
+from newsmon.language import detect_language
+
+ENGLISH = (
+    "Samsung Electronics said on Tuesday it would release the weights of its Gauss language "
+    "model under an open-source licence, joining Naver and LG in publishing models."
+)
+KOREAN = (
+    "삼성전자가 자체 개발한 생성형 인공지능 모델 가우스의 가중치를 오픈소스로 공개했다고 밝혔다."
+)
+JAPANESE = (
+    "OpenAIは火曜日、新しいオープンウェイトモデル「gpt-oss」を公開したと発表した。"
+    "MetaのLlamaやGoogleのGemmaと競合する。"
+)
+CHINESE = "阿里巴巴周二发布了开源大模型Qwen3，与Meta的Llama和Google的Gemma竞争，并公开了模型权重。"
+
+
+def test_english_text_on_a_feed_configured_korean_is_english() -> None:
+    """A Korean outlet's English story (or an English press release it carries) was stored as
+    `ko`: the feed's hint overrode the plain Latin script of the text."""
+    assert detect_language(ENGLISH, "ko") == "en"
+    got = extract_article(
+        None, feed_title="Gauss goes open", feed_summary=ENGLISH, language_hint="ko"
+    )
+    assert got.language == "en"
+
+
+def test_the_hint_decides_only_what_the_script_cannot() -> None:
+    assert detect_language("GPT-5", "ko") == "ko"  # too little text to tell
+    assert detect_language("", "en") == "en"
+    assert detect_language(KOREAN, "en") == "ko"
+
+
+def test_hangul_typed_decomposed_or_in_jamo_is_korean() -> None:
+    """Korean written as conjoining jamo (NFD, as macOS file names and some editors give it),
+    compatibility jamo or half-width jamo has no precomposed syllable: it read as no language
+    at all, or as the feed's hint."""
+    decomposed = unicodedata.normalize("NFD", KOREAN)
+    assert decomposed != KOREAN
+    assert detect_language(decomposed) == "ko"
+    assert detect_language(decomposed, "en") == "ko"
+    assert detect_language("ㅇㅍㅅㅅ ㄱㅈㅊ ㄱㄱ, ㅇㄹㄴ ㅍㄷㅂ ㅂㅌ", "en") == "ko"
+    assert detect_language("ﾾﾤﾡﾳﾾﾤﾡ ﾺﾤﾴ", "en") == "ko"  # half-width Hangul letters
+
+
+def test_links_say_nothing_of_the_language() -> None:
+    """A Korean teaser that ends with its source links read as English: every letter of the
+    URLs was counted as English text."""
+    teaser = (
+        "오픈AI가 새 오픈웨이트 모델을 공개했다. 원문: "
+        "https://openai.com/index/introducing-gpt-oss-open-weight-reasoning-models/ "
+        "https://huggingface.co/openai/gpt-oss-120b/blob/main/README.md www.example.com/path"
+    )
+    assert detect_language(teaser) == "ko"
+    assert detect_language(teaser, "en") == "ko"
+
+
+def test_japanese_and_chinese_are_neither_korean_nor_english() -> None:
+    """A Japanese or Chinese item with a few Latin product names was `en` (or the feed's `ko`):
+    `feeds add --language en` took a Japanese feed for the English one, and the corpus and
+    `newsmon eval` counted such items under the wrong language."""
+    assert detect_language(JAPANESE) == "ja"
+    assert detect_language(JAPANESE, "ko") == "ja"
+    assert detect_language(CHINESE) == "zh"
+    assert detect_language(CHINESE, "en") == "zh"
+
+
+def test_korean_with_hanja_or_english_names_stays_korean() -> None:
+    headline = "美 반도체 규제에 中 맞대응… 삼성·SK하이닉스 HBM 수출 영향 촉각"
+    assert detect_language(headline) == "ko"
+    mixed = (
+        "메타가 Llama 4 Scout와 Llama 4 Maverick을 Hugging Face에 공개했다. "
+        "Mixture-of-Experts 구조의 오픈웨이트 모델이다."
+    )
+    assert detect_language(mixed) == "ko"
+
+
+def test_a_labelled_item_typed_decomposed_counts_as_korean(tmp_path: Path) -> None:
+    """`newsmon eval` guesses an item's language from its script when the line has no `lang`:
+    a Korean item saved decomposed was counted under `?`, not in the Korean figures."""
+    line = {"id": "k1", "title": "", "text": unicodedata.normalize("NFD", KOREAN), "topics": []}
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [item.lang for item in load_labels(labels)] == ["ko"]
