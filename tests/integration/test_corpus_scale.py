@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
+from newsmon.corpus.records import AlertStatus, NewSighting
+from newsmon.corpus.schema import AlertRow
 from tests.support.articles import new_article
 from tests.support.query_plans import scans_of
 
@@ -20,7 +24,11 @@ def _corpus(db_url: str) -> tuple[Store, int]:
     other = store.sync_feed("public", "https://public.example/feed.xml", "en").id
     for i in range(4):
         feed = keyed if i % 2 else other
-        store.add_article(new_article(f"https://a.example/{i}", f"story {i}", feed_id=feed))
+        stored = store.add_article(
+            new_article(f"https://a.example/{i}", f"story {i}", feed_id=feed)
+        ).id
+        store.record_sightings(other, [NewSighting(stored, f"https://a.example/{i}?amp")])
+        store.enqueue_alert(stored, "#news", ["policy"])
     return store, keyed
 
 
@@ -31,7 +39,8 @@ def test_a_keyed_feeds_pass_reads_its_own_articles_not_the_whole_corpus(db_url: 
     300,000 articles, growing with the corpus."""
     store, keyed = _corpus(db_url)
     try:
-        assert scans_of(store, "articles", lambda: store.forget_feed_keys(keyed, KEYED)) == []
+        for table in ("articles", "article_sightings"):
+            assert scans_of(store, table, lambda: store.forget_feed_keys(keyed, KEYED)) == []
     finally:
         store.close()
 
@@ -44,6 +53,27 @@ def test_feed_health_counts_articles_without_reading_every_article(db_url: str) 
     store, _ = _corpus(db_url)
     try:
         since = utcnow() - timedelta(days=1)
-        assert scans_of(store, "articles", lambda: store.feed_health(pages_since=since)) == []
+        for table in ("articles", "article_sightings"):
+            assert scans_of(store, table, lambda: store.feed_health(pages_since=since)) == []
+    finally:
+        store.close()
+
+
+def test_a_digest_and_health_find_posted_alerts_without_reading_every_alert(db_url: str) -> None:
+    """A digest looks for the alerts posted in its period, and health (alerts off) for the last
+    alert posted: both read every alert of the corpus (30,000 a year), each time."""
+    store, _ = _corpus(db_url)
+    try:
+        now = utcnow()
+        with store.engine.begin() as conn:
+            conn.execute(update(AlertRow).values(status=AlertStatus.SENT, sent_at=now))
+        since, until = now - timedelta(hours=1), now + timedelta(hours=1)
+
+        def digest_and_health() -> None:
+            assert store.digests.digest_channels(since, until) == ["#news"]
+            assert len(store.digests.digest_stories("#news", since, until)) == 4
+            store.alert_views.held_back_while_off()
+
+        assert scans_of(store, "alerts", digest_and_health) == []
     finally:
         store.close()
