@@ -121,6 +121,18 @@ def test_0023_adds_why_a_row_was_held_back_and_its_downgrade_drops_it(pg_url: st
         engine.dispose()
 
 
+def test_0024_adds_indexes_by_feed_and_posting_time_and_its_downgrade_drops_them(
+    pg_url: str,
+) -> None:
+    from tests.support.schema_history import assert_0024_adds_indexes_and_drops_them_going_down
+
+    engine = make_engine(pg_url)
+    try:
+        assert_0024_adds_indexes_and_drops_them_going_down(engine)
+    finally:
+        engine.dispose()
+
+
 def test_0023_fills_the_reason_of_rows_held_back_before_on_postgres(pg_url: str) -> None:
     """0023's fill was run on SQLite only, whose LIKE ignores case and whose types are loose:
     the same rows, in each state, on PostgreSQL."""

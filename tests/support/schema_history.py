@@ -118,3 +118,29 @@ def assert_adds_a_column(engine: Engine, target: str, table: str, column: str) -
 def assert_0015_adds_digest_content_and_drops_it_going_down(engine: Engine) -> None:
     """0015 adds `digests.content` (digests begun before it have none)."""
     assert_adds_a_column(engine, "0015", "digests", "content")
+
+
+def index_names(engine: Engine, table: str) -> set[str]:
+    return {str(i["name"]) for i in inspect(engine).get_indexes(table)}
+
+
+def assert_0024_adds_indexes_and_drops_them_going_down(engine: Engine) -> None:
+    """0024 adds indexes by feed (articles, sightings) and by posting time (alerts); walking
+    back to 0023 drops exactly them, and the way up adds them again."""
+    from newsmon.migrations import head_revision, upgrade
+
+    added = {
+        "articles": "ix_articles_feed_seen",
+        "article_sightings": "ix_article_sightings_feed_seen",
+        "alerts": "ix_alerts_sent_at",
+    }
+    upgrade(engine, "0023")
+    before = {table: index_names(engine, table) for table in added}
+    assert not any(name in before[table] for table, name in added.items())
+    upgrade(engine, "0024")
+    assert {table: index_names(engine, table) - {name} for table, name in added.items()} == before
+    assert all(name in index_names(engine, table) for table, name in added.items())
+    downgrade(engine, "0023")
+    assert {table: index_names(engine, table) for table in added} == before
+    upgrade(engine)
+    assert revision(engine) == head_revision()

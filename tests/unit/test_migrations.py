@@ -170,3 +170,16 @@ def test_0023_fills_the_reason_of_rows_held_back_before_from_their_note(tmp_path
         assert fill_0023(engine) == expected()
     finally:
         engine.dispose()
+
+
+def test_0024_adds_indexes_by_feed_and_posting_time_and_its_downgrade_drops_them(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_0024_adds_indexes_and_drops_them_going_down
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk24.db'}")
+    try:
+        assert_0024_adds_indexes_and_drops_them_going_down(engine)
+    finally:
+        engine.dispose()

@@ -3,6 +3,7 @@ that let several workers split a pass's feeds between them."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -337,13 +338,12 @@ class Feeds:
             ):
                 if last is not None and (feed_id not in newest or newest[feed_id] < last):
                     newest[feed_id] = last
-            waiting: dict[int | None, int] = {}
-            for feed_id, count in s.execute(
-                select(ArticleRow.feed_id, func.count())
-                .where(ArticleRow.page_retry_at.is_not(None))
-                .group_by(ArticleRow.feed_id)
-            ):
-                waiting[feed_id] = count
+            # The few articles of a window or waiting are counted here, not by GROUP BY: SQLite
+            # (no statistics) would read every article in feed order for one.
+            # (a range, not IS NOT NULL, which SQLite does not look up in the index)
+            waiting = Counter(
+                s.scalars(select(ArticleRow.feed_id).where(ArticleRow.page_retry_at >= _EPOCH))
+            )
             recent: dict[int | None, tuple[int, int]] = {}
             last_error: dict[int | None, str | None] = {}
             if pages_since is not None:
@@ -354,25 +354,16 @@ class Feeds:
                     & ArticleRow.page_retry_at.is_(None)
                     & ArticleRow.text_source.in_(TEASER_SOURCES)
                 )
-                for feed_id, total, failed in s.execute(
-                    select(
-                        ArticleRow.feed_id,
-                        func.count(),
-                        func.sum(case((unread, 1), else_=0)),
-                    )
-                    .where(ArticleRow.first_seen_at >= pages_since)
-                    .group_by(ArticleRow.feed_id)
+                window = ArticleRow.first_seen_at >= pages_since
+                for feed_id, failed in s.execute(
+                    select(ArticleRow.feed_id, case((unread, 1), else_=0)).where(window)
                 ):
-                    recent[feed_id] = (total, int(failed or 0))
-                latest_unread = (
-                    select(func.max(ArticleRow.id))
-                    .where(ArticleRow.first_seen_at >= pages_since, unread)
-                    .group_by(ArticleRow.feed_id)
-                )
-                for feed_id, note in s.execute(
-                    select(ArticleRow.feed_id, ArticleRow.extraction_note).where(
-                        ArticleRow.id.in_(latest_unread)
-                    )
+                    total, failures = recent.get(feed_id, (0, 0))
+                    recent[feed_id] = (total + 1, failures + failed)
+                for feed_id, note in s.execute(  # by id: each feed's latest note is kept
+                    select(ArticleRow.feed_id, ArticleRow.extraction_note)
+                    .where(window, unread)
+                    .order_by(ArticleRow.id)
                 ):
                     last_error[feed_id] = note
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
@@ -402,6 +393,10 @@ class Feeds:
                 )
                 for r in rows
             ]
+
+
+# Earlier than any time a page is due: "has a page due at all" as an indexed range.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _state(row: FeedRow) -> FeedState:

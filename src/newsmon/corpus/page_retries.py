@@ -23,12 +23,11 @@ class PageRetries:
     def feeds_with_pages_due(self, now: datetime) -> set[int]:
         """The feeds with a page due for another download: one indexed look-up a pass, so that
         the feeds without one (nearly all) skip `pages_to_retry`."""
+        # No DISTINCT: SQLite (no statistics) would read every article in feed order for it,
+        # instead of the few waiting ones by `page_retry_at`.
+        waiting = select(ArticleRow.feed_id).where(ArticleRow.page_retry_at <= now)
         with self._db.session() as s:
-            return set(
-                s.scalars(
-                    select(ArticleRow.feed_id).where(ArticleRow.page_retry_at <= now).distinct()
-                )
-            )
+            return {feed_id for feed_id in s.scalars(waiting) if feed_id is not None}
 
     def pages_to_retry(self, feed_id: int, now: datetime, limit: int) -> list[PageRetry]:
         """A feed's articles stored from a teaser whose page is due for another download,

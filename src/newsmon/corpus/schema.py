@@ -187,6 +187,8 @@ class ArticleRow(Base):
             sqlite_where=sql_text("bands_dropped_at IS NULL"),
             postgresql_where=sql_text("bands_dropped_at IS NULL"),
         ),
+        # a feed's stories (a keyed feed's pass), its count and newest (health, every pass)
+        Index("ix_articles_feed_seen", "feed_id", "first_seen_at"),
     )
 
     @property
@@ -217,6 +219,7 @@ class SightingRow(Base):
     __tablename__ = "article_sightings"
     __table_args__ = (
         UniqueConstraint("article_id", "feed_id", "url", name="uq_sightings_article_feed_url"),
+        Index("ix_article_sightings_feed_seen", "feed_id", "seen_at"),  # as articles' (0024)
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
@@ -243,6 +246,7 @@ class AlertRow(Base):
     __table_args__ = (
         UniqueConstraint("article_id", "channel", name="uq_alerts_article_channel"),
         Index("ix_alerts_status", "status"),
+        Index("ix_alerts_sent_at", "sent_at"),  # a digest's period, the last alert posted
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
