@@ -15,6 +15,8 @@ help:
 	@echo "make test-server - the real-server tests (deployments, worker runs, chaos) and heavy passes (~7 min)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (writes figures to stdout)"
+	@echo "make install - only create .venv and install newsmon with its test tools (make run does it)"
+	@echo "make clean  - remove .venv and tool caches (data/, the corpus, is kept)"
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+) on PATH, or set PYTHON=..."; exit 1; }
