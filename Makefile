@@ -31,9 +31,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # exit 5 (the pass ran and failed: every feed failed, as offline) is reported, not make's error:
-# the summary above says what failed; `newsmon run` itself still exits 5 for a scheduler
+# the summary above says what failed; `newsmon run` itself still exits 5 for a scheduler.
+# Prefect's INFO lines (temporary server, each task finished, the pass's own summary again)
+# buried that summary: warnings and errors only, unless PREFECT_LOGGING_LEVEL is set.
 run: $(STAMP)
-	@$(BIN)/newsmon run --config $(CONFIG); rc=$$?; \
+	@PREFECT_LOGGING_LEVEL=$${PREFECT_LOGGING_LEVEL:-WARNING} \
+	$(BIN)/newsmon run --config $(CONFIG); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make run: the pass ran but failed (newsmon exit 5, see above)"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 

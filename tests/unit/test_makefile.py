@@ -28,3 +28,11 @@ def test_help_names_every_target() -> None:
     named = set(re.findall(r"make ([a-z][a-z-]*)", _help_text()))
     assert sorted(targets - named) == []
     assert sorted(named - targets) == []
+
+
+def test_run_shows_prefect_warnings_only_unless_the_operator_asks_for_more() -> None:
+    """Prefect's INFO lines (temporary server, every task finished, the pass's summary once
+    more) buried the summary `make run` exists to show."""
+    recipe = re.search(r"^run:.*\n((?:\t.*\n)+)", MAKEFILE, re.M)
+    assert recipe
+    assert "PREFECT_LOGGING_LEVEL=$${PREFECT_LOGGING_LEVEL:-WARNING}" in recipe.group(1)
