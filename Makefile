@@ -20,7 +20,11 @@ help:
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+) on PATH, or set PYTHON=..."; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@# a venv that failed half-way (Debian without python3.11-venv: no ensurepip) leaves
+	@# $(BIN)/python behind, which make would take as done: it goes, so the next make starts over
+	@echo "$(PYTHON) -m venv $(VENV)"
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create $(VENV) with\
+	 $(PYTHON) (Debian/Ubuntu: apt install python3.11-venv), then make again"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
