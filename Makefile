@@ -15,10 +15,16 @@ help:
 	@echo "make test-server - the real-server tests (deployments, worker runs, chaos) and heavy passes (~7 min)"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (writes figures to stdout)"
+	@echo "make install - only create .venv and install newsmon with its test tools (make run does it)"
+	@echo "make clean  - remove .venv and tool caches (data/, the corpus, is kept)"
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11+) on PATH, or set PYTHON=..."; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@# a venv that failed half-way (Debian without python3.11-venv: no ensurepip) leaves
+	@# $(BIN)/python behind, which make would take as done: it goes, so the next make starts over
+	@echo "$(PYTHON) -m venv $(VENV)"
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "make: could not create $(VENV) with\
+	 $(PYTHON) (Debian/Ubuntu: apt install python3.11-venv), then make again"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
@@ -29,9 +35,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # exit 5 (the pass ran and failed: every feed failed, as offline) is reported, not make's error:
-# the summary above says what failed; `newsmon run` itself still exits 5 for a scheduler
+# the summary above says what failed; `newsmon run` itself still exits 5 for a scheduler.
+# Prefect's INFO lines (temporary server, each task finished, the pass's own summary again)
+# buried that summary: warnings and errors only, unless PREFECT_LOGGING_LEVEL is set.
 run: $(STAMP)
-	@$(BIN)/newsmon run --config $(CONFIG); rc=$$?; \
+	@PREFECT_LOGGING_LEVEL=$${PREFECT_LOGGING_LEVEL:-WARNING} \
+	$(BIN)/newsmon run --config $(CONFIG); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make run: the pass ran but failed (newsmon exit 5, see above)"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 

@@ -22,6 +22,7 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.exceptions import ObjectNotFound, TerminationSignal
 from prefect.logging.loggers import flow_run_logger
+from prefect.settings import get_current_settings
 from prefect.utilities.annotations import quote
 
 from newsmon.config import config_path, load_config
@@ -73,6 +74,13 @@ DELIVERY_TIMEOUT = timeout_setting("NEWSMON_DELIVERY_TIMEOUT_SECONDS", 5 * 60)
 BACKFILL_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TIMEOUT_SECONDS", 3 * 60 * 60)
 DIGEST_TIMEOUT = timeout_setting("NEWSMON_DIGEST_TIMEOUT_SECONDS", 30 * 60)
 BACKFILL_TASK_TIMEOUT = timeout_setting("NEWSMON_BACKFILL_TASK_TIMEOUT_SECONDS", 15 * 60)
+
+
+def prefect_api() -> tuple[str | None, float]:
+    """The Prefect API a flow started now would use (None: a temporary local one) and
+    Prefect's request timeout, from the environment or the Prefect profile."""
+    settings = get_current_settings()
+    return settings.api.url, settings.api.request_timeout
 
 
 @contextmanager

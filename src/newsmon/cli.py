@@ -185,11 +185,17 @@ def _check(path: Path | None, *, read_only: bool = False) -> str:
 
 @contextmanager
 def _flow_outcome(what: str) -> Iterator[None]:
-    """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback).
+    """A flow's exceptions as exit statuses and one line (Prefect has logged the traceback);
+    a Prefect API that refuses or stays silent is one line before any flow starts.
     A flow stopped by SIGINT or SIGTERM (`flows.common.stop_on_signals`: it recorded its
     crash) is one line and the shell's status for the signal, whatever Prefect raised."""
-    from flows.common import STOPPING, Stopping
+    from flows.common import STOPPING, Stopping, prefect_api
 
+    from newsmon.prefect_api import PROBE_SECONDS, probe_api
+
+    api_url, request_timeout = prefect_api()
+    if api_url and (problem := probe_api(api_url, min(PROBE_SECONDS, request_timeout)).problem()):
+        raise _fail(EXIT_CRASHED, problem)
     stopping = Stopping()
 
     def terminated(signum: int, frame: object) -> None:

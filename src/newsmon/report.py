@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
@@ -82,6 +82,9 @@ class PassTotals:
     replies_failed: int = 0
     # alerts.enabled: false: delivery posted nothing, what was queued is kept for later
     alerts_off: bool = False
+    # of `feeds_not_due`, those waiting out the backoff of a failure, and the first one's retry
+    feeds_backing_off: int = 0
+    next_retry: datetime | None = None
 
     @classmethod
     def of(
@@ -93,6 +96,7 @@ class PassTotals:
             matches.update(f.matches)
             sources.update(f.text_sources)
         failed = [f for f in feeds if not f.ok]
+        waiting = [f for f in feeds if f.not_due and f.backing_off and not f.held]
         return cls(
             feeds_ok=sum(f.ok and not f.not_due for f in feeds),
             feeds_failed=len(failed),
@@ -129,6 +133,8 @@ class PassTotals:
             replies_sent=delivery.replies_sent,
             replies_failed=delivery.replies_failed,
             alerts_off=delivery.off,
+            feeds_backing_off=len(waiting),
+            next_retry=min((f.next_check.at for f in waiting if f.next_check), default=None),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -209,11 +215,22 @@ class PassTotals:
             parts.append(f"pages left for a later pass: {self.pages_deferred}")
         return parts
 
+    def _waiting(self) -> str:
+        """Feeds not polled because they failed lately: a second `newsmon run` soon after a
+        failing one polls none, and "0 failed" alone read as all well."""
+        if not self.feeds_backing_off:
+            return ""
+        when = f"{self.next_retry:%H:%M} UTC" if self.next_retry else "the next pass"
+        return (
+            f" ({self.feeds_backing_off} waiting after failing, next try {when}; "
+            "--force tries them now)"
+        )
+
     def cli_lines(self) -> list[str]:
         """What `newsmon run` prints after the pass."""
         lines = [
             f"\nfeeds: {self.feeds_ok} ok ({self.feeds_not_modified} unchanged), "
-            f"{self.feeds_failed} failed, {self.feeds_not_due} not due"
+            f"{self.feeds_failed} failed, {self.feeds_not_due} not due{self._waiting()}"
             f"{', ' + self._held() if self.feeds_held else ''} | "
             f"new articles: {self.new_articles} | duplicates: {self.duplicates}"
             f"{''.join(' | ' + p for p in self._pages())} | "

@@ -72,6 +72,7 @@ async def process_feed(
         state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
     if pages_only or (not force and state.next_check_at is not None and state.next_check_at > now):
         outcome.not_due, due_at = True, state.next_check_at
+        outcome.backing_off = not pages_only and state.failures > 0
         outcome.next_check = poll.NextCheck(due_at, "not due") if due_at is not None else None
         if pages_due:  # the feed's schedule (a publisher's long TTL, a backoff) is not its pages'
             await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
@@ -421,6 +422,7 @@ def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool)
     outcome = FeedOutcome(feed.name, not_due=True)
     if not force and state.next_check_at is not None and state.next_check_at > now:
         outcome.next_check = poll.NextCheck(state.next_check_at, "not due")
+        outcome.backing_off = state.failures > 0
     else:
         outcome.taken = True
     return outcome

@@ -53,6 +53,8 @@ class FeedOutcome:
     not_modified: bool = False
     not_due: bool = False
     taken: bool = False  # (with not_due) another pass on the corpus fetches it, or just did
+    # (with not_due) waiting out the backoff of its last failure: not merely between polls
+    backing_off: bool = False
     # (with taken) another run held a live claim on it: this pass did not read it, and it is
     # not "not due" (the holder may be a pass that was killed and never gave it back)
     held: bool = False
