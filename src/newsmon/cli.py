@@ -5,12 +5,13 @@ the pass completed (even with some feeds failing); 1 when `eval` finds a figure 
 `health` a problem, `feeds` a feed failing for too long, `feeds add` no feed it can read (or one
 configured already), `alerts retry` a named id that re-queued nothing, `slack check` a channel
 it cannot post to or check; 2 for a bad configuration or argument (`slack check`: Slack's TLS
-certificate not accepted, `SSL_CERT_FILE`); 3 for an unusable database;
-4 when Slack rejects the credentials; 5 when the pass ran but failed (every feed failed,
-delivery blocked for several passes; every page of a `backfill --urls` tried failed), `digest`
-left a digest for later or sent one without a part, `slack check` got no answer in time; 6 when
-it crashed or timed out; 7 when a command that only reads finds the corpus's schema behind or
-ahead of this newsmon's, or `migrate --to` a revision it does not know; 130 on Ctrl-C; 143 when `run`, `backfill` or `digest` is stopped by
+certificate not accepted, `SSL_CERT_FILE`); 3 for an unusable database; 4 when Slack rejects
+the credentials; 5 when the pass ran but failed (every feed failed, delivery blocked for
+several passes; every page of a `backfill --urls` tried failed), `digest` left a digest for
+later or sent one without a part, `slack check` got no answer in time; 6 when it crashed or
+timed out (a Prefect API that does not answer included); 7 when a command that only reads
+finds the corpus's schema behind or ahead of this newsmon's, or `migrate --to` a revision it
+does not know; 130 on Ctrl-C; 143 when `run`, `backfill` or `digest` is stopped by
 SIGTERM; 141 when the output's reader went away.
 """
 
