@@ -235,9 +235,11 @@ def _flow_errors(what: str) -> Iterator[None]:
     from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
     from newsmon.verdict import PagesFailed, PassFailed
+    from newsmon.verdict_lines import verdicts_in_one_line
 
     try:
-        yield
+        with verdicts_in_one_line(PassFailed, PagesFailed, DigestsUnfinished):
+            yield
     except CredentialError as exc:  # the pass is recorded; no alert was marked
         raise _fail(
             EXIT_CREDENTIALS,
