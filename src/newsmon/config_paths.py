@@ -38,7 +38,8 @@ def anchored_database_url(url: str, config_file: Path) -> str:
     directory a command starts in opens the same corpus (before, cron's `$HOME` got a new empty
     one and every story was announced again). A corpus already made at that path relative to
     the current directory, with none at the root, is kept where it is, with a warning: nothing
-    moves. Other URLs (PostgreSQL, absolute paths, `:memory:`, `file:` URIs) are unchanged."""
+    moves. `~/…` is the home folder. Other URLs (PostgreSQL, absolute paths, `:memory:`,
+    `file:` URIs) are unchanged."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
@@ -49,8 +50,11 @@ def anchored_database_url(url: str, config_file: Path) -> str:
         or not database
         or database == ":memory:"
         or asbool(parsed.query.get("uri"))
-        or Path(database).is_absolute()
     ):
+        return url
+    if database.startswith("~"):  # the home folder, as a shell reads it (not a folder `~`)
+        return parsed.set(database=str(Path(database).expanduser())).render_as_string(False)
+    if Path(database).is_absolute():
         return url
     anchored = project_root(config_file) / database
     here = Path(database).absolute()
@@ -62,4 +66,4 @@ def anchored_database_url(url: str, config_file: Path) -> str:
             project_root(config_file),
         )
         anchored = here
-    return parsed.set(database=str(anchored)).render_as_string(hide_password=False)
+    return parsed.set(database=str(anchored)).render_as_string(False)

@@ -61,3 +61,14 @@ def test_the_default_corpus_is_the_checkouts_too(
     config_file.write_text(f"topics_file: {SHIPPED_TOPICS}\nfeeds: []\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert load_config(config_file).database_url == f"sqlite:///{tmp_path}/srv/data/newsmon.db"
+
+
+def test_a_path_under_home_is_the_users_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///~/newsmon/newsmon.db` made a folder named `~` where the command ran (in the
+    checkout from a shell, in `$HOME` from cron: two corpora). It is the home folder, as a
+    shell reads it."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    url = anchored_database_url("sqlite:///~/newsmon/newsmon.db", tmp_path / "config" / "x.yaml")
+    assert url == f"sqlite:///{tmp_path}/home/newsmon/newsmon.db"
