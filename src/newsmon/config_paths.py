@@ -29,7 +29,7 @@ def project_root(config_file: Path) -> Path:
     """The folder a relative `database_url` path is read from: the configuration's folder, or
     the one above it when that is named `config` (a checkout's `config/newsmon.yaml`: the
     corpus in `data/` beside `config/`, where `make run` has always made it)."""
-    folder = config_file.absolute().parent
+    folder = Path(os.path.abspath(config_file)).parent  # `..` taken out, symlinks kept
     return folder.parent if folder.name == "config" else folder
 
 
@@ -57,7 +57,7 @@ def anchored_database_url(url: str, config_file: Path) -> str:
     if Path(database).is_absolute():
         return url
     anchored = project_root(config_file) / database
-    here = Path(database).absolute()
+    here = Path(os.path.abspath(database))
     if not anchored.exists() and here.exists() and here != anchored:
         log.warning(
             "database_url: using the corpus %s, relative to the current directory; relative "

@@ -15,6 +15,7 @@ from tests.conftest import SHIPPED_TOPICS
 def test_the_root_is_the_checkout_for_config_slash_newsmon_yaml(tmp_path: Path) -> None:
     assert project_root(tmp_path / "srv" / "config" / "newsmon.yaml") == tmp_path / "srv"
     assert project_root(tmp_path / "etc" / "newsmon.yaml") == tmp_path / "etc"
+    assert project_root(tmp_path / "srv" / ".." / "etc" / "newsmon.yaml") == tmp_path / "etc"
     url = anchored_database_url("sqlite:///data/newsmon.db", tmp_path / "etc" / "newsmon.yaml")
     assert url == f"sqlite:///{tmp_path}/etc/data/newsmon.db"
 
