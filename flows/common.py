@@ -83,6 +83,11 @@ def prefect_api() -> tuple[str | None, float]:
     return settings.api.url, settings.api.request_timeout
 
 
+def prefect_home() -> Path:
+    """Where Prefect keeps its state here (a temporary local API's database among it)."""
+    return Path(get_current_settings().home)
+
+
 @contextmanager
 def task_budget(ctx: Context, default: float) -> Iterator[float]:
     """The running task's times (`newsmon.turns.task_times`; `default`: its timeout outside a

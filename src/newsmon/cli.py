@@ -9,10 +9,10 @@ certificate not accepted, `SSL_CERT_FILE`); 3 for an unusable database; 4 when S
 the credentials; 5 when the pass ran but failed (every feed failed, delivery blocked for
 several passes; every page of a `backfill --urls` tried failed), `digest` left a digest for
 later or sent one without a part, `slack check` got no answer in time; 6 when it crashed or
-timed out (a Prefect API that does not answer included); 7 when a command that only reads
-finds the corpus's schema behind or ahead of this newsmon's, or `migrate --to` a revision it
-does not know; 130 on Ctrl-C; 143 when `run`, `backfill` or `digest` is stopped by
-SIGTERM; 141 when the output's reader went away.
+timed out (a Prefect API that does not answer, a Prefect home it cannot write included); 7
+when a command that only reads finds the corpus's schema behind or ahead of this newsmon's,
+or `migrate --to` a revision it does not know; 130 on Ctrl-C; 143 when `run`, `backfill` or
+`digest` is stopped by SIGTERM; 141 when the output's reader went away.
 """
 
 from __future__ import annotations
@@ -190,12 +190,14 @@ def _flow_outcome(what: str) -> Iterator[None]:
     a Prefect API that refuses or stays silent is one line before any flow starts.
     A flow stopped by SIGINT or SIGTERM (`flows.common.stop_on_signals`: it recorded its
     crash) is one line and the shell's status for the signal, whatever Prefect raised."""
-    from flows.common import STOPPING, Stopping, prefect_api
+    from flows.common import STOPPING, Stopping, prefect_api, prefect_home
 
-    from newsmon.prefect_api import PROBE_SECONDS, probe_api
+    from newsmon.prefect_api import PROBE_SECONDS, home_problem, probe_api
 
     api_url, request_timeout = prefect_api()
     if api_url and (problem := probe_api(api_url, min(PROBE_SECONDS, request_timeout)).problem()):
+        raise _fail(EXIT_CRASHED, problem)
+    if not api_url and (problem := home_problem(prefect_home())):  # a temporary local API's
         raise _fail(EXIT_CRASHED, problem)
     stopping = Stopping()
 
@@ -235,9 +237,11 @@ def _flow_errors(what: str) -> Iterator[None]:
     from newsmon.pipeline.outcomes import error_line
     from newsmon.slack import CredentialError
     from newsmon.verdict import PagesFailed, PassFailed
+    from newsmon.verdict_lines import verdicts_in_one_line
 
     try:
-        yield
+        with verdicts_in_one_line(PassFailed, PagesFailed, DigestsUnfinished):
+            yield
     except CredentialError as exc:  # the pass is recorded; no alert was marked
         raise _fail(
             EXIT_CREDENTIALS,

@@ -24,10 +24,15 @@ from pydantic import (
 
 from newsmon.channels import channel_spelling
 from newsmon.config_checks import channel_comments, check_channels, feed_names_once
+from newsmon.config_paths import (
+    DEFAULT_CONFIG,
+    DEFAULT_DATABASE_URL,
+    anchored_database_url,
+    config_path,
+)
 from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, env_switch, load_yaml, problem, reworded
 
-DEFAULT_CONFIG = Path("config/newsmon.yaml")
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
 
 __all__ = [
@@ -354,7 +359,7 @@ def retention_too_short(days: float | None, max_age_hours: float | None) -> str 
 
 
 class Config(_Strict):
-    database_url: str = "sqlite:///data/newsmon.db"
+    database_url: str = DEFAULT_DATABASE_URL  # a relative path: see `anchored_database_url`
     feeds: list[FeedConfig] = Field(default_factory=list)
     topics_file: Path = Path("topics.yaml")
     slack: SlackConfig = Field(default_factory=SlackConfig)
@@ -450,13 +455,6 @@ class Secrets:
     __str__ = __repr__
 
 
-def config_path(explicit: str | Path | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("NEWSMON_CONFIG", "").strip()
-    return Path(env) if env else DEFAULT_CONFIG
-
-
 def _feed_note(data: dict[str, Any], loc: Loc) -> str:
     """Name the offending feed by its name, not just its index."""
     if len(loc) >= 2 and loc[0] == "feeds" and isinstance(loc[1], int):
@@ -483,6 +481,8 @@ def load_config(path: str | Path | None = None) -> Config:
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
     if env_db:
         data["database_url"] = env_db
+    elif isinstance(url := data.get("database_url", DEFAULT_DATABASE_URL), str):
+        data["database_url"] = anchored_database_url(url, file)  # relative to the project root
 
     def note(loc: Loc) -> str:
         if env_db and loc[:1] == ("database_url",):  # not the file's: it may be right

@@ -8,8 +8,10 @@ may want credentials for /health): only an address that refuses or stays silent 
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 import httpx
 
@@ -57,3 +59,19 @@ def probe_api(url: str, timeout: float = PROBE_SECONDS) -> ApiProbe:
     except httpx.InvalidURL:  # Prefect's own error says what is wrong with it
         return ApiProbe(url, ApiAnswer.ANSWERS, timeout)
     return ApiProbe(url, ApiAnswer.ANSWERS, timeout)
+
+
+def home_problem(home: Path) -> str | None:
+    """One line when Prefect's home cannot be made or written (None: it can). A temporary
+    local API keeps its database there: without it, a run from cron or a systemd unit whose
+    home is read-only or hidden (`ProtectHome=yes`) hung for minutes printing tracebacks."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as exc:
+        return (
+            f"Prefect's home {home} (PREFECT_HOME) cannot be used: {exc.strerror or exc}: set "
+            "PREFECT_HOME to a folder this user may write, or PREFECT_API_URL to a server"
+        )
+    return None
