@@ -374,3 +374,50 @@ def test_a_post_slack_may_have_taken_whose_failure_is_not_recorded_is_not_posted
         logging.getLogger("newsmon.pipeline.delivery").removeHandler(unlock)
         locker.close()
         ctx.close()
+
+
+def test_feeds_a_locked_sqlite_corpus_refuses_to_record_are_left_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout as a pass starts with
+    feeds new to the corpus (a fresh corpus, a feed just added): recording them, before any
+    claim, was refused and the batch raised (Prefect retried it, then recorded each feed as an
+    "internal error", or the pass crashed with a traceback when the lock was still held). Now
+    each feed says so in one line, unread and not counted as failing, and the next pass reads
+    them."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    site = write_site(tmp_path / "site", feeds=2, items=1)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path, feeds=site.feed_list(), base=server.base, database_url=f"sqlite:///{db}"
+            )
+        )
+        ctx = Context.open(cfg)
+        locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            refused = asyncio.run(one_pass())
+            locker.execute("COMMIT")
+            health = ctx.store.feed_health()
+            later = asyncio.run(one_pass())
+        finally:
+            locker.close()
+            ctx.close()
+    names = [name for name, _, _ in site.feed_list()]
+    assert [o.feed for o in refused] == names
+    for outcome in refused:
+        assert not outcome.ok and "database is locked" in (outcome.error or ""), outcome
+        assert outcome.bytes_received == 0  # never fetched
+    assert all(h.consecutive_failures == 0 for h in health)
+    assert [(o.feed, o.ok) for o in later] == [(n, True) for n in names]
+    assert all(o.bytes_received > 0 for o in later)  # read this time
+    said = [r.getMessage() for r in caplog.records]
+    assert any("database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
