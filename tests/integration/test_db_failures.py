@@ -14,16 +14,20 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
 import newsmon.corpus.engine
+from newsmon.clock import utcnow
 from newsmon.config import load_config
-from newsmon.corpus.records import AlertStatus
+from newsmon.corpus import Store
+from newsmon.corpus.records import AlertStatus, FeedSpec
 from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
+from newsmon.pipeline.claims import new_owner
 from tests.support.configs import write_config
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
@@ -154,6 +158,63 @@ def test_a_connection_dropped_while_recording_a_read_feed_does_not_fail_the_feed
             assert health.consecutive_failures == 0 and health.last_success_at is not None
         finally:
             ctx.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("by", ["owner", "flow_run"])
+def test_a_connection_dropped_while_handing_back_a_passs_claims_still_frees_its_feeds(
+    pg_url: str, by: str
+) -> None:
+    """The pass is over (timed out, cancelled, its process killed) and its feeds' claims are
+    handed back (`release_owner`, `release_flow_run`) when the database drops that connection:
+    the claims stayed held for their lease (5 min), and a pass run at once (`newsmon run
+    --force`, the natural reaction) skipped those feeds as taken, unread. Now the hand-back runs
+    once more on a fresh connection."""
+    store = Store.open(pg_url)
+    try:
+        flow_run = str(uuid.uuid4())
+        owner = new_owner(flow_run)
+        states = store.sync_feeds(
+            [FeedSpec(f"f{i}", f"https://example.org/{i}", "en") for i in (1, 2)]
+        )
+        started = store.feeds._db.now()
+        claimed = store.feeds.claim_feeds(
+            [s.id for s in states.values()], owner, pass_started=started, lease=timedelta(minutes=5)
+        )
+        assert len(claimed) == 2 and len(store.feeds.claim_holders()) == 2
+        with killed_while_waiting(pg_url, "feeds") as arm:
+            arm()  # the hand-back waits for the rows, and its connection is terminated there
+            if by == "owner":
+                freed = store.feeds.release_owner(owner)
+            else:
+                freed = store.feeds.release_flow_run(flow_run)
+        assert freed == 2
+        assert store.feeds.claim_holders() == {}
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_dropped_while_marking_a_killed_run_crashed_still_marks_it(
+    pg_url: str,
+) -> None:
+    """Prefect's hook for a flow run whose process died marks its row crashed
+    (`crash_flow_run`), then hands its feeds back: one dropped connection there skipped both,
+    the run shown `running` (`newsmon health` silent) until a later pass asked Prefect, and
+    its feeds held for their lease. Now the mark runs once more on a fresh connection."""
+    store = Store.open(pg_url)
+    try:
+        flow_run = str(uuid.uuid4())
+        run_id = store.runs.start_run(
+            "monitor", utcnow(), abandon_after=timedelta(hours=1), flow_run_id=flow_run
+        )
+        with killed_while_waiting(pg_url, "runs") as arm:
+            arm()  # the mark waits for the row, and its connection is terminated there
+            marked = store.runs.crash_flow_run(flow_run, "the process was killed")
+        assert marked == [run_id]
+        assert store.runs.running_flow_runs() == []
+    finally:
+        store.close()
 
 
 def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_batch(
