@@ -24,6 +24,7 @@ import newsmon.corpus.engine
 from newsmon.clock import utcnow
 from newsmon.config import load_config
 from newsmon.corpus import Store
+from newsmon.corpus.engine import ANNOUNCE_LOCK_KEY, ANNOUNCE_LOCK_SPACE
 from newsmon.corpus.records import AlertStatus, FeedSpec
 from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
@@ -215,6 +216,79 @@ def test_a_connection_dropped_while_marking_a_killed_run_crashed_still_marks_it(
         assert store.runs.running_flow_runs() == []
     finally:
         store.close()
+
+
+@contextmanager
+def deadlocked(url: str, table: str, then: str) -> Iterator[Callable[[], None]]:
+    """Once armed, another transaction locks every row of `table`; when a transaction of the
+    test's connections waits for one of them, it runs `then` (a lock that one holds): a cycle,
+    which PostgreSQL breaks by aborting the transaction that waited first (`40P01`)."""
+    app = make_url(url).query["application_name"]
+    locker = create_engine(url)
+    armed, locked = threading.Event(), threading.Event()
+    broke: list[bool] = []
+
+    def lock() -> None:
+        with locker.connect() as conn, conn.begin():
+            armed.wait(10)
+            locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.execute(text(f"SELECT id FROM {table} FOR UPDATE")).all()
+            locked.set()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with locker.connect() as look:
+                    if look.execute(_WAITING, {"locker": locker_pid, "app": app}).first():
+                        break
+                time.sleep(0.02)
+            else:
+                return
+            conn.execute(text(then))  # waits until the other transaction is aborted
+            broke.append(True)
+
+    thread = threading.Thread(target=lock, daemon=True)
+    thread.start()
+
+    def arm() -> None:
+        armed.set()
+        locked.wait(10)
+
+    try:
+        yield arm
+    finally:
+        armed.set()
+        thread.join(15)
+        locker.dispose()
+    assert broke, "no transaction of the test waited for the rows: no deadlock"
+
+
+@pytest.mark.postgres
+def test_a_deadlock_while_recording_a_post_records_it_in_the_same_pass(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    """The record of a post Slack accepted is the victim of a deadlock (`40P01`, another
+    transaction holding its row and waiting for a lock the record holds): delivery stopped
+    for the pass with a line, the alert left for the next pass to look up in the channel's
+    history. A transaction PostgreSQL aborts for a deadlock or a serialization failure changed
+    nothing: it is run again, and the post recorded now."""
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 2})
+        lock = f"SELECT pg_advisory_xact_lock({ANNOUNCE_LOCK_SPACE}, {ANNOUNCE_LOCK_KEY})"
+        with deadlocked(pg_url, "alerts", lock) as arm:
+            posting = fake._post
+
+            def post(body: dict[str, object]) -> Scripted:
+                arm()  # the first post's record waits for its row: the cycle closes there
+                return posting(body)
+
+            fake._post = post  # type: ignore[method-assign]
+            outcome = deliver(ctx)
+        assert outcome.errors == [] and outcome.sent == len(ids)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids) and set(posted.values()) == {1}
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        ctx.close()
 
 
 def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_batch(
