@@ -22,12 +22,12 @@ from sqlalchemy import create_engine, make_url, text
 
 import newsmon.corpus.engine
 from newsmon.clock import utcnow
-from newsmon.config import load_config
+from newsmon.config import FeedConfig, load_config
 from newsmon.corpus import Store
 from newsmon.corpus.engine import ANNOUNCE_LOCK_KEY, ANNOUNCE_LOCK_SPACE
 from newsmon.corpus.records import AlertStatus, FeedSpec
 from newsmon.devsite import serve
-from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
+from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds, settle_batches
 from newsmon.pipeline.claims import new_owner
 from tests.support.configs import write_config
 from tests.support.delivery import config_path, context, queue_alerts
@@ -555,4 +555,34 @@ def test_feeds_a_locked_sqlite_corpus_refuses_to_record_are_left_in_one_line(
     assert all(o.bytes_received > 0 for o in later)  # read this time
     said = [r.getMessage() for r in caplog.records]
     assert any("database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_timed_out_batch_a_locked_sqlite_corpus_refuses_to_record_loses_no_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch timed out (or crashed), and recording its feeds as failed is refused: another
+    process holds SQLite's write lock past the busy timeout. That raised out of the pass's
+    settling, so the pass crashed and every other batch's outcome was lost with it; now the
+    batch's feeds are failed with their line all the same, and the log says it was not kept."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    feeds = [FeedConfig(name=n, url=f"https://{n}.example/rss") for n in ("read", "late")]
+    ctx = Context.open(
+        load_config(write_config(tmp_path, feeds=[], database_url=f"sqlite:///{db}"))
+    )
+    ctx.store.sync_feeds([FeedSpec(f.name, f.url, None) for f in feeds])
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        read = [FeedOutcome("read")]
+        outcomes = settle_batches(ctx, [feeds[:1], feeds[1:]], [read, TimeoutError("batch")])
+        locker.execute("COMMIT")
+    finally:
+        locker.close()
+        ctx.close()
+    assert [(o.feed, o.ok) for o in outcomes] == [("read", True), ("late", False)]
+    assert "TimeoutError" in (outcomes[1].error or "")
+    said = [r.getMessage() for r in caplog.records]
+    assert any("late" in line and "database is locked" in line for line in said), said
     assert not [line for line in said if "[SQL:" in line or "\n" in line]

@@ -56,13 +56,19 @@ def record_crashed(
     ctx: Context, feeds: Sequence[FeedConfig], error: BaseException
 ) -> list[FeedOutcome]:
     """A batch of feeds crashed for good (a bug, not a bad feed): record each of its feeds as
-    failed, so the feed's health shows it, and let the rest of the pass go on."""
+    failed, so the feed's health shows it, and let the rest of the pass go on. A database that
+    refuses the record (locked, down) costs the record, in one line, not the pass: raising here
+    crashed it, every other batch's outcome lost (and each feed after would wait its timeout)."""
     line = f"internal error: {error_line(error)}"
-    out = []
-    for feed in feeds:
-        state = ctx.store.sync_feed(feed.name, feed.url, feed.language)
-        ctx.store.record_feed_failure(state.id, line)
-        out.append(FeedOutcome.failed(feed.name, line))
+    out = [FeedOutcome.failed(feed.name, line) for feed in feeds]
+    for n, feed in enumerate(feeds):
+        try:
+            state = ctx.store.sync_feed(feed.name, feed.url, feed.language)
+            ctx.store.record_feed_failure(state.id, line)
+        except SQLAlchemyError as exc:
+            names = ", ".join(f.name for f in feeds[n:])
+            log.warning("failure of %s not recorded: %s", names, error_line(exc))
+            break
     return out
 
 
