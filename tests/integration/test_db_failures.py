@@ -14,16 +14,21 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
 import newsmon.corpus.engine
-from newsmon.config import load_config
-from newsmon.corpus.records import AlertStatus
+from newsmon.clock import utcnow
+from newsmon.config import FeedConfig, load_config
+from newsmon.corpus import Store
+from newsmon.corpus.engine import ANNOUNCE_LOCK_KEY, ANNOUNCE_LOCK_SPACE
+from newsmon.corpus.records import AlertStatus, FeedSpec
 from newsmon.devsite import serve
-from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds
+from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds, settle_batches
+from newsmon.pipeline.claims import new_owner
 from tests.support.configs import write_config
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
@@ -154,6 +159,136 @@ def test_a_connection_dropped_while_recording_a_read_feed_does_not_fail_the_feed
             assert health.consecutive_failures == 0 and health.last_success_at is not None
         finally:
             ctx.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("by", ["owner", "flow_run"])
+def test_a_connection_dropped_while_handing_back_a_passs_claims_still_frees_its_feeds(
+    pg_url: str, by: str
+) -> None:
+    """The pass is over (timed out, cancelled, its process killed) and its feeds' claims are
+    handed back (`release_owner`, `release_flow_run`) when the database drops that connection:
+    the claims stayed held for their lease (5 min), and a pass run at once (`newsmon run
+    --force`, the natural reaction) skipped those feeds as taken, unread. Now the hand-back runs
+    once more on a fresh connection."""
+    store = Store.open(pg_url)
+    try:
+        flow_run = str(uuid.uuid4())
+        owner = new_owner(flow_run)
+        states = store.sync_feeds(
+            [FeedSpec(f"f{i}", f"https://example.org/{i}", "en") for i in (1, 2)]
+        )
+        started = store.feeds._db.now()
+        claimed = store.feeds.claim_feeds(
+            [s.id for s in states.values()], owner, pass_started=started, lease=timedelta(minutes=5)
+        )
+        assert len(claimed) == 2 and len(store.feeds.claim_holders()) == 2
+        with killed_while_waiting(pg_url, "feeds") as arm:
+            arm()  # the hand-back waits for the rows, and its connection is terminated there
+            if by == "owner":
+                freed = store.feeds.release_owner(owner)
+            else:
+                freed = store.feeds.release_flow_run(flow_run)
+        assert freed == 2
+        assert store.feeds.claim_holders() == {}
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_dropped_while_marking_a_killed_run_crashed_still_marks_it(
+    pg_url: str,
+) -> None:
+    """Prefect's hook for a flow run whose process died marks its row crashed
+    (`crash_flow_run`), then hands its feeds back: one dropped connection there skipped both,
+    the run shown `running` (`newsmon health` silent) until a later pass asked Prefect, and
+    its feeds held for their lease. Now the mark runs once more on a fresh connection."""
+    store = Store.open(pg_url)
+    try:
+        flow_run = str(uuid.uuid4())
+        run_id = store.runs.start_run(
+            "monitor", utcnow(), abandon_after=timedelta(hours=1), flow_run_id=flow_run
+        )
+        with killed_while_waiting(pg_url, "runs") as arm:
+            arm()  # the mark waits for the row, and its connection is terminated there
+            marked = store.runs.crash_flow_run(flow_run, "the process was killed")
+        assert marked == [run_id]
+        assert store.runs.running_flow_runs() == []
+    finally:
+        store.close()
+
+
+@contextmanager
+def deadlocked(url: str, table: str, then: str) -> Iterator[Callable[[], None]]:
+    """Once armed, another transaction locks every row of `table`; when a transaction of the
+    test's connections waits for one of them, it runs `then` (a lock that one holds): a cycle,
+    which PostgreSQL breaks by aborting the transaction that waited first (`40P01`)."""
+    app = make_url(url).query["application_name"]
+    locker = create_engine(url)
+    armed, locked = threading.Event(), threading.Event()
+    broke: list[bool] = []
+
+    def lock() -> None:
+        with locker.connect() as conn, conn.begin():
+            armed.wait(10)
+            locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.execute(text(f"SELECT id FROM {table} FOR UPDATE")).all()
+            locked.set()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with locker.connect() as look:
+                    if look.execute(_WAITING, {"locker": locker_pid, "app": app}).first():
+                        break
+                time.sleep(0.02)
+            else:
+                return
+            conn.execute(text(then))  # waits until the other transaction is aborted
+            broke.append(True)
+
+    thread = threading.Thread(target=lock, daemon=True)
+    thread.start()
+
+    def arm() -> None:
+        armed.set()
+        locked.wait(10)
+
+    try:
+        yield arm
+    finally:
+        armed.set()
+        thread.join(15)
+        locker.dispose()
+    assert broke, "no transaction of the test waited for the rows: no deadlock"
+
+
+@pytest.mark.postgres
+def test_a_deadlock_while_recording_a_post_records_it_in_the_same_pass(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    """The record of a post Slack accepted is the victim of a deadlock (`40P01`, another
+    transaction holding its row and waiting for a lock the record holds): delivery stopped
+    for the pass with a line, the alert left for the next pass to look up in the channel's
+    history. A transaction PostgreSQL aborts for a deadlock or a serialization failure changed
+    nothing: it is run again, and the post recorded now."""
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 2})
+        lock = f"SELECT pg_advisory_xact_lock({ANNOUNCE_LOCK_SPACE}, {ANNOUNCE_LOCK_KEY})"
+        with deadlocked(pg_url, "alerts", lock) as arm:
+            posting = fake._post
+
+            def post(body: dict[str, object]) -> Scripted:
+                arm()  # the first post's record waits for its row: the cycle closes there
+                return posting(body)
+
+            fake._post = post  # type: ignore[method-assign]
+            outcome = deliver(ctx)
+        assert outcome.errors == [] and outcome.sent == len(ids)
+        posted = Counter(fake.metadata_ids())
+        assert sorted(posted) == sorted(str(i) for i in ids) and set(posted.values()) == {1}
+        assert ctx.store.count_alerts(AlertStatus.SENT) == len(ids)
+    finally:
+        ctx.close()
 
 
 def test_a_sqlite_corpus_locked_by_another_process_fails_the_feeds_not_their_batch(
@@ -374,3 +509,80 @@ def test_a_post_slack_may_have_taken_whose_failure_is_not_recorded_is_not_posted
         logging.getLogger("newsmon.pipeline.delivery").removeHandler(unlock)
         locker.close()
         ctx.close()
+
+
+def test_feeds_a_locked_sqlite_corpus_refuses_to_record_are_left_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout as a pass starts with
+    feeds new to the corpus (a fresh corpus, a feed just added): recording them, before any
+    claim, was refused and the batch raised (Prefect retried it, then recorded each feed as an
+    "internal error", or the pass crashed with a traceback when the lock was still held). Now
+    each feed says so in one line, unread and not counted as failing, and the next pass reads
+    them."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    site = write_site(tmp_path / "site", feeds=2, items=1)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path, feeds=site.feed_list(), base=server.base, database_url=f"sqlite:///{db}"
+            )
+        )
+        ctx = Context.open(cfg)
+        locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        try:
+            locker.execute("BEGIN IMMEDIATE")
+            refused = asyncio.run(one_pass())
+            locker.execute("COMMIT")
+            health = ctx.store.feed_health()
+            later = asyncio.run(one_pass())
+        finally:
+            locker.close()
+            ctx.close()
+    names = [name for name, _, _ in site.feed_list()]
+    assert [o.feed for o in refused] == names
+    for outcome in refused:
+        assert not outcome.ok and "database is locked" in (outcome.error or ""), outcome
+        assert outcome.bytes_received == 0  # never fetched
+    assert all(h.consecutive_failures == 0 for h in health)
+    assert [(o.feed, o.ok) for o in later] == [(n, True) for n in names]
+    assert all(o.bytes_received > 0 for o in later)  # read this time
+    said = [r.getMessage() for r in caplog.records]
+    assert any("database is locked" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_timed_out_batch_a_locked_sqlite_corpus_refuses_to_record_loses_no_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch timed out (or crashed), and recording its feeds as failed is refused: another
+    process holds SQLite's write lock past the busy timeout. That raised out of the pass's
+    settling, so the pass crashed and every other batch's outcome was lost with it; now the
+    batch's feeds are failed with their line all the same, and the log says it was not kept."""
+    monkeypatch.setattr(newsmon.corpus.engine, "SQLITE_BUSY_SECONDS", 0.1)
+    db = tmp_path / "corpus.db"
+    feeds = [FeedConfig(name=n, url=f"https://{n}.example/rss") for n in ("read", "late")]
+    ctx = Context.open(
+        load_config(write_config(tmp_path, feeds=[], database_url=f"sqlite:///{db}"))
+    )
+    ctx.store.sync_feeds([FeedSpec(f.name, f.url, None) for f in feeds])
+    locker = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    try:
+        locker.execute("BEGIN IMMEDIATE")
+        read = [FeedOutcome("read")]
+        outcomes = settle_batches(ctx, [feeds[:1], feeds[1:]], [read, TimeoutError("batch")])
+        locker.execute("COMMIT")
+    finally:
+        locker.close()
+        ctx.close()
+    assert [(o.feed, o.ok) for o in outcomes] == [("read", True), ("late", False)]
+    assert "TimeoutError" in (outcomes[1].error or "")
+    said = [r.getMessage() for r in caplog.records]
+    assert any("late" in line and "database is locked" in line for line in said), said
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]

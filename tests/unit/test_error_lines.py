@@ -14,8 +14,8 @@ from newsmon.config import Config, FeedConfig
 from newsmon.corpus import Store
 from newsmon.corpus.records import FeedSpec
 from newsmon.pipeline import Context, FeedOutcome
+from newsmon.pipeline.bookkeeping import record_crashed
 from newsmon.pipeline.entries import entry_failed
-from newsmon.pipeline.feed_pass import record_crashed
 from newsmon.rules import load_rules
 from tests.conftest import SHIPPED_TOPICS
 

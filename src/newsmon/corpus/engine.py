@@ -8,7 +8,6 @@ transaction on SQLite (whose DDL is transactional once pysqlite stops managing t
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import sqlite3
@@ -17,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote_plus
 
 from sqlalchemy import create_engine, event, text
@@ -29,9 +28,9 @@ from sqlalchemy.util import asbool
 
 from newsmon.clock import utcnow
 from newsmon.corpus.records import SchemaError, SchemaState, StoreError
+from newsmon.corpus.reruns import rerun_if_dropped as rerun_if_dropped  # where it always was
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
 R = TypeVar("R")
 
 # Query parameters that libpq reads a secret from: `?password=` is as secret as `user:pw@`.
@@ -370,30 +369,6 @@ def check_writable(engine: Engine) -> None:
         orig = getattr(exc, "orig", None)
         reason = _first_line(orig if orig is not None else exc)
         raise StoreError(f"database {redact_url(str(engine.url))} cannot write: {reason}") from None
-
-
-def rerun_if_dropped(method: Callable[P, R]) -> Callable[P, R]:
-    """For a write whose transaction may run twice: run it once more when the database dropped
-    the connection under it (a failover or restart, pgbouncer, `idle_in_transaction_session_
-    timeout`). SQLAlchemy has thrown that connection away and pre-ping checks the others, so
-    the second try gets a live one; a pass no longer crashes, and a post Slack accepted is no
-    longer left unrecorded, for one lost connection. A database still down fails it again."""
-
-    @functools.wraps(method)
-    def again(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            log.warning(
-                "database connection lost during %s (%s); trying once more",
-                method.__name__,
-                type(exc.orig or exc).__name__,
-            )
-        return method(*args, **kwargs)
-
-    return again
 
 
 class Database:

@@ -247,10 +247,12 @@ class Feeds:
         with self._db.session() as s:
             s.execute(_release(ids, owner))
 
+    @rerun_if_dropped
     def release_owner(self, owner: str) -> int:
         """Give up every claim `owner` still holds: its pass is over (ended, timed out,
         cancelled), so the feeds it had not handed back are free for the next pass at once
-        instead of when their lease lapses. How many it held."""
+        instead of when their lease lapses. How many it held (0 when run again after a COMMIT
+        whose answer was lost: `rerun_if_dropped`, as one dropped connection left them held)."""
         with self._db.session() as s:
             done = s.execute(
                 update(FeedRow)
@@ -260,6 +262,7 @@ class Feeds:
             )
             return int(done.rowcount)  # type: ignore[attr-defined]
 
+    @rerun_if_dropped
     def release_flow_run(self, flow_run: str) -> int:
         """Give up every claim of the passes run as Prefect flow run `flow_run` (owners ending
         `@flow_run`, `newsmon.pipeline.claims.new_owner`): its process was killed or lost, so

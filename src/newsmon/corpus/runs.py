@@ -130,10 +130,12 @@ class Runs:
         with self._db.session() as s:
             s.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
 
+    @rerun_if_dropped
     def crash_flow_run(self, flow_run_id: str, error: str) -> list[int]:
         """Mark crashed, with `error`, the rows of this Prefect flow run still `running`: its
         process is gone (killed, cancelled) without recording its end. A row it recorded is
-        left as it is. Returns the ids marked."""
+        left as it is. Returns the ids marked. Run again on a dropped connection: one left the
+        run `running` and its feeds claimed (the hook gave up before `release_flow_run`)."""
         with self._db.session() as s:
             ids = list(
                 s.scalars(

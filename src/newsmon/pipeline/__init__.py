@@ -8,6 +8,7 @@ edits), `delivery` (alerts to Slack), `replay` (backfill and its preview), `page
 of given URLs), `retention` (old stories leave the near-duplicate index).
 """
 
+from newsmon.pipeline.bookkeeping import record_crashed, settle_batches
 from newsmon.pipeline.claims import PassClaim
 from newsmon.pipeline.context import Context, until_stopped
 from newsmon.pipeline.delivery import deliver, deliver_pending
@@ -18,12 +19,7 @@ from newsmon.pipeline.entries import (
     store_entry,
     to_stored,
 )
-from newsmon.pipeline.feed_pass import (
-    process_feed,
-    process_feeds,
-    record_crashed,
-    settle_batches,
-)
+from newsmon.pipeline.feed_pass import process_feed, process_feeds
 from newsmon.pipeline.outcomes import DeliveryOutcome, EntryFate, EntryResult, FeedOutcome
 from newsmon.pipeline.pages import (
     PageOutcome,

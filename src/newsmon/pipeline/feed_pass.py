@@ -18,7 +18,7 @@ from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
 from newsmon.feed_twins import configured_twins, move_to_store, moved_onto, shown_move
 from newsmon.feeds import FeedParseError
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
-from newsmon.pipeline.bookkeeping import best_effort
+from newsmon.pipeline.bookkeeping import batch_refused, best_effort, claim_refused
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
@@ -336,11 +336,14 @@ async def process_feeds(
     now = utcnow()
     claim = ctx.claim or PassClaim()
     slots = claim.slots(ctx.config.fetch.max_connections)
-    states = await asyncio.to_thread(
-        ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
-    )
-    pages_due = await asyncio.to_thread(ctx.store.feeds_with_pages_due, now)
-    moves = await asyncio.to_thread(ctx.store.feeds.moves)
+    try:  # before any claim: a refusal here leaves the whole batch for the next pass
+        states = await asyncio.to_thread(
+            ctx.store.sync_feeds, [FeedSpec(f.name, f.url, f.language) for f in feeds]
+        )
+        pages_due = await asyncio.to_thread(ctx.store.feeds_with_pages_due, now)
+        moves = await asyncio.to_thread(ctx.store.feeds.moves)
+    except SQLAlchemyError as exc:
+        return batch_refused(feeds, exc)
     twins = configured_twins([f for f in ctx.config.feeds if f.enabled], moves)
     held: list[int] = []
     done: list[int] = []  # finished feeds whose claims go back with the next claim
@@ -369,7 +372,7 @@ async def process_feeds(
                 )
             except SQLAlchemyError as exc:
                 done.extend(release)
-                return _claim_refused(feed, exc)
+                return claim_refused(feed, exc)
             except BaseException:
                 done.extend(release)
                 raise
@@ -406,15 +409,6 @@ async def process_feeds(
     finally:
         if done:  # the last feeds' claims; a crash before this leaves them to lapse
             await best_effort("claims handed back", ctx.store.release_claims, done, claim.owner)
-
-
-def _claim_refused(feed: FeedConfig, exc: SQLAlchemyError) -> FeedOutcome:
-    """The database refused the feed's claim (SQLite locked past its busy timeout by another
-    process, PostgreSQL down): the feed is not read, and is left due for the next pass. One
-    line, not an exception: one raised lost the outcomes of the whole batch."""
-    line = f"not read: the database refused its claim ({error_line(exc)})"
-    log.warning("feed %s %s", feed.name, line)
-    return FeedOutcome(feed.name, ok=False, error=line)
 
 
 def _not_claimed(feed: FeedConfig, state: FeedState, now: datetime, force: bool) -> FeedOutcome:
@@ -459,32 +453,3 @@ async def _isolated(
         log.debug("feed %s failed", feed.name, exc_info=exc)
         await best_effort(f"{feed.name}'s failure", ctx.store.record_feed_failure, state.id, line)
         return FeedOutcome.failed(feed.name, line)
-
-
-def record_crashed(
-    ctx: Context, feeds: Sequence[FeedConfig], error: BaseException
-) -> list[FeedOutcome]:
-    """A batch of feeds crashed for good (a bug, not a bad feed): record each of its feeds as
-    failed, so the feed's health shows it, and let the rest of the pass go on."""
-    line = f"internal error: {error_line(error)}"
-    out = []
-    for feed in feeds:
-        state = ctx.store.sync_feed(feed.name, feed.url, feed.language)
-        ctx.store.record_feed_failure(state.id, line)
-        out.append(FeedOutcome.failed(feed.name, line))
-    return out
-
-
-def settle_batches(
-    ctx: Context,
-    groups: Sequence[Sequence[FeedConfig]],
-    results: Sequence[list[FeedOutcome] | BaseException],
-) -> list[FeedOutcome]:
-    """Every feed's outcome from the batches' results, a crashed batch recorded as failed."""
-    outcomes: list[FeedOutcome] = []
-    for group, result in zip(groups, results, strict=True):
-        if isinstance(result, BaseException):
-            outcomes.extend(record_crashed(ctx, group, result))
-        else:
-            outcomes.extend(result)
-    return outcomes
