@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 
+from newsmon.config import FeedConfig
 from newsmon.evaluate import load_labels
 from newsmon.extract import extract_article
+from newsmon.feeds import FeedEntry
+from newsmon.fetch import FetchResult
 from newsmon.language import detect_language
+from newsmon.pipeline.new_articles import new_article
+from newsmon.workers import PageAnalysis
 
 ENGLISH = (
     "Samsung Electronics said on Tuesday it would release the weights of its Gauss language "
@@ -161,3 +167,21 @@ def test_compatibility_jamo_are_letters_not_syllables() -> None:
     sentence = "The announcement drew replies like ㅋㅋㅋㅋㅋㅋ and ㅠㅠㅠㅠ from fans online."
     assert detect_language(sentence) == "en"
     assert detect_language(sentence, "ko") == "en"
+
+
+def test_a_story_in_another_script_is_not_stored_in_the_feeds_language() -> None:
+    """The feed's `language` is already the hint detection weighs (for text too short to
+    tell); a story detection found in another script (None) was stored as the feed's `en`."""
+    feed = FeedConfig(name="wire", url="https://wire.example/rss", language="en")
+    link = "https://wire.example/ru/1"
+    entry = FeedEntry(link, link, "Модель открыта", RUSSIAN, None, None)
+    extracted = extract_article(None, feed_summary=RUSSIAN, language_hint=feed.language)
+    analysis = PageAnalysis(extracted, (), None, None)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    stored = new_article(1, feed, entry, link, FetchResult(link, link), analysis, now)
+    assert stored.language is None
+    short = extract_article(None, feed_summary="GPT-5", language_hint=feed.language)
+    analysis = PageAnalysis(short, (), None, None)
+    assert (
+        new_article(1, feed, entry, link, FetchResult(link, link), analysis, now).language == "en"
+    )
