@@ -102,7 +102,7 @@ def _sample(text: str) -> str:
     spans = []
     for i in range(WINDOWS):
         start = i * (len(text) - width) // (WINDOWS - 1)
-        space = text.find(" ", start, start + 40)
+        space = text.find(" ", start, start + 40) if start else -1  # not inside a word or link
         start = space + 1 if space >= 0 else start
         spans.append(text[start : start + width])
     return "\n".join(spans)
