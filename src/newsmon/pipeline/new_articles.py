@@ -46,7 +46,9 @@ def new_article(
         text=extracted.text,
         text_source=extracted.source,
         extraction_note=extracted.note,
-        language=extracted.language or feed.language,
+        # the feed's language was the hint extraction weighed, for text too short to tell:
+        # None here is text in another script (Cyrillic, Arabic, ...), not the feed's language
+        language=extracted.language,
         author=entry.author or extracted.author,
         # No usable date anywhere (or only dates ahead of now: `dates.believable`): the story
         # is as new as the moment we first saw it.
