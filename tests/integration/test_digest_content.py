@@ -10,8 +10,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
+from newsmon import digest
 from newsmon.corpus.records import AlertStatus, FeedSpec
 from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.pipeline.context import Context
@@ -150,6 +152,39 @@ def test_a_digest_finished_by_a_later_call_shows_every_story_once_across_its_par
         links = _links(fake)
         assert Counter(links) == Counter(f"https://a.example/a/{i}" for i in range(90))
         assert links == [f"https://a.example/a/{i}" for i in range(90)]  # in order
+        parts = len(fake.top_level("#a"))
+        assert all(f"of {parts})" in header for header in _headers(fake))
+    finally:
+        ctx.close()
+
+
+def test_a_digest_finished_by_a_release_laying_lines_out_otherwise_posts_the_parts_left(
+    tmp_path: Path, db_url: str, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digest stopped after its first part is finished by the next release, whose lines are
+    laid out otherwise (the line layout changed several times since digests kept their
+    stories). The parts left were cut anew by the new layout: the boundary moved and the
+    stories between the old and the new one were never posted. Each part's stories are kept
+    when the digest begins now, and the finisher posts exactly the others."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 90})
+        at = NOW - timedelta(hours=5)
+        for n, article_id in enumerate(ids):
+            _sent(ctx, article_id, at, at + timedelta(seconds=n))
+        _titles(ctx, ids, 120)
+        current = digest._line
+        # the release that begins it: a longer line (the source's full name, say)
+        monkeypatch.setattr(digest, "_line", lambda story: current(story) + " ·" + "y" * 150)
+        refused = Scripted(200, {"ok": False, "error": "channel_is_archived"})
+        fake.channel_script["#a"] = [None, refused]  # the first part goes out
+        first = _digest(ctx)
+        assert first.unfinished == 1 and len(fake.top_level("#a")) == 1
+        monkeypatch.setattr(digest, "_line", current)  # upgraded: this release's lines
+        finished = _digest(ctx, AFTER)  # the next day's call finishes it
+        assert finished.unfinished == 0
+        links = _links(fake)
+        assert links == [f"https://a.example/a/{i}" for i in range(90)]  # each once, in order
         parts = len(fake.top_level("#a"))
         assert all(f"of {parts})" in header for header in _headers(fake))
     finally:

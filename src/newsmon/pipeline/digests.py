@@ -13,7 +13,14 @@ from typing import Any
 from newsmon.alerts import Message, plural
 from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
-from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start, window
+from newsmon.digest import (
+    FOLLOW_WITHIN,
+    RESUME_WITHIN,
+    build_digest,
+    digest_parts,
+    next_start,
+    window,
+)
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
@@ -140,13 +147,14 @@ class _Digests:
         if not stories and not say_empty:
             return Posting.QUIET
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
-        turn = digests.begin_digest(claim, name, since, until, stories)
+        turn = digests.begin_digest(claim, name, since, until, stories, digest_parts(stories))
         if isinstance(turn, NotBegun):
             self.result.channels[key] = _NOT_BEGUN[turn]
             self.result.outcomes[key] = turn
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
-        messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
+        zone = self.cfg.zone()
+        messages = build_digest(name, stories, since, until, zone, turn.id, turn.parts)
         if turn.resumed and name not in self.cfg.channels_in_use():
             # begun under a name configured no more (the channel renamed since, in Slack and
             # in the configuration): Slack knows it by its ID only now
