@@ -158,6 +158,12 @@ def digest_parts(stories: Sequence[DigestStory]) -> list[int]:
     return [sum(count for _, count in chunk) for chunk in chunks]
 
 
+def story_lines(blocks: Sequence[dict[str, Any]]) -> int:
+    """How many stories a posted part shows (its `• <link|title>` lines), read back from Slack."""
+    texts = [b.get("text", {}).get("text", "") for b in blocks if b.get("type") == "section"]
+    return sum(line.startswith("• <") for text in texts for line in str(text).split("\n"))
+
+
 def build_digest(
     channel: str,
     stories: Sequence[DigestStory],

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from newsmon.alerts import Message, plural
+from newsmon.alerts import DIGEST_EVENT, Marker, Message, plural
 from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
 from newsmon.digest import (
@@ -19,6 +19,7 @@ from newsmon.digest import (
     build_digest,
     digest_parts,
     next_start,
+    story_lines,
     window,
 )
 from newsmon.pipeline.context import Context
@@ -153,13 +154,16 @@ class _Digests:
             self.result.outcomes[key] = turn
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
-        zone = self.cfg.zone()
-        messages = build_digest(name, stories, since, until, zone, turn.id, turn.parts)
+        target = name
         if turn.resumed and name not in self.cfg.channels_in_use():
             # begun under a name configured no more (the channel renamed since, in Slack and
             # in the configuration): Slack knows it by its ID only now
             target = digests.slack_id(name) or name
-            messages = [replace(message, channel=target) for message in messages]
+        parts = turn.parts
+        if parts is None and turn.parts_sent:  # begun by a release that kept no parts
+            parts = self._posted_parts(turn, target, since)
+        messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id, parts)
+        messages = [replace(message, channel=target) for message in messages]
         self.note = ""
         self.refusals = []
         try:
@@ -187,6 +191,26 @@ class _Digests:
         self.result.channels[key] = stored + self.note
         self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
+
+    def _posted_parts(self, turn: DigestTurn, channel: str, since: datetime) -> list[int] | None:
+        """The stories each part holds of a digest begun by a release that kept none: those of
+        the parts it posted read back from the channel, the rest laid out by this release (the
+        layout changed meanwhile: cut anew, a moved boundary skipped or repeated stories).
+        None when they cannot be read: the parts left are laid out anew."""
+        if not self.sender.can_look_up:
+            return None
+        posted = []
+        for n in range(1, turn.parts_sent + 1):
+            marker = Marker(DIGEST_EVENT, f"{turn.id}:{n}")
+            try:
+                blocks = self.sender.posted_blocks(channel, marker, since)
+            except SlackFailure:
+                return None
+            if not blocks:
+                return None
+            posted.append(story_lines(blocks))
+        left = turn.stories[sum(posted) :]
+        return posted + digest_parts(left) if left else posted
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
         digests = self.ctx.store.digests
