@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import accumulate, pairwise
 from typing import Any
 
 from newsmon.alerts import (
@@ -120,6 +121,49 @@ def _line(story: DigestStory) -> str:
     return f"• <{linked}|{label_escaped(title, room)}{tail}"
 
 
+def _sections(lines: Sequence[str]) -> list[tuple[str, int]]:
+    """Lines packed into sections under Slack's 3,000 characters, each with its line count."""
+    sections: list[tuple[str, int]] = []
+    current, count = "", 0
+    for line in lines:
+        if current and slack_len(current) + 1 + slack_len(line) > MAX_SECTION_CHARS:
+            sections.append((current, count))
+            current, count = "", 0
+        current, count = (f"{current}\n{line}" if current else line), count + 1
+    if current:
+        sections.append((current, count))
+    return sections
+
+
+def _chunks(sections: Sequence[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """Sections packed into messages under Slack's block limits (blocks, and text in all)."""
+    # the header's context line is short (a channel name, a period, a part number)
+    room = MAX_MESSAGE_BLOCK_CHARS - HEADER_ROOM
+    chunks: list[list[tuple[str, int]]] = []
+    size = 0
+    for section in sections:
+        if not chunks or len(chunks[-1]) >= MAX_BLOCKS - 1 or size + slack_len(section[0]) > room:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(section)
+        size += slack_len(section[0])
+    return chunks or [[]]
+
+
+def digest_parts(stories: Sequence[DigestStory]) -> list[int]:
+    """How many stories each part holds as this release lays them out. Kept with the digest
+    when it begins: a later call (perhaps of a release laying lines out otherwise) posts
+    exactly the stories of the parts left, none skipped or repeated at a moved boundary."""
+    chunks = _chunks(_sections([_line(story) for story in stories]))
+    return [sum(count for _, count in chunk) for chunk in chunks]
+
+
+def story_lines(blocks: Sequence[dict[str, Any]]) -> int:
+    """How many stories a posted part shows (its `• <link|title>` lines), read back from Slack."""
+    texts = [b.get("text", {}).get("text", "") for b in blocks if b.get("type") == "section"]
+    return sum(line.startswith("• <") for text in texts for line in str(text).split("\n"))
+
+
 def build_digest(
     channel: str,
     stories: Sequence[DigestStory],
@@ -127,32 +171,18 @@ def build_digest(
     until: datetime,
     zone: tzinfo,
     digest_id: int = 0,
+    parts: Sequence[int] | None = None,
 ) -> list[Message]:
     """The digest as messages: lines packed into sections under Slack's 3,000 characters,
     sections into messages under its block limits (blocks, and text in all); each part is
-    numbered and marked."""
+    numbered and marked. `parts`: the stories each part holds, kept when the digest began
+    (`digest_parts`), else as this release lays them out."""
     period = f"{when(since, zone)} – {when(until, zone)}"
-    sections: list[str] = []
-    current = ""
-    for story in stories:
-        line = _line(story)
-        if current and slack_len(current) + 1 + slack_len(line) > MAX_SECTION_CHARS:
-            sections.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        sections.append(current)
-    # the header's context line is short (a channel name, a period, a part number)
-    room = MAX_MESSAGE_BLOCK_CHARS - HEADER_ROOM
-    chunks: list[list[str]] = []
-    size = 0
-    for section in sections:
-        if not chunks or len(chunks[-1]) >= MAX_BLOCKS - 1 or size + slack_len(section) > room:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(section)
-        size += slack_len(section)
-    chunks = chunks or [[]]
+    lines = [_line(story) for story in stories]
+    if parts and all(n > 0 for n in parts) and sum(parts) == len(stories):
+        chunks = [_sections(lines[a:b]) for a, b in pairwise([0, *accumulate(parts)])]
+    else:
+        chunks = _chunks(_sections(lines))
     messages = []
     for n, chunk in enumerate(chunks, start=1):
         part = f" (part {n} of {len(chunks)})" if len(chunks) > 1 else ""
@@ -162,7 +192,7 @@ def build_digest(
         blocks: list[dict[str, Any]] = [
             {"type": "context", "elements": [{"type": "mrkdwn", "text": shown}]}
         ]
-        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in chunk]
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s, _ in chunk]
         marker = Marker(DIGEST_EVENT, f"{digest_id}:{n}")
         messages.append(Message(channel, shown, blocks, marker))
     return messages

@@ -337,8 +337,15 @@ def _strip_amp_path(path: str) -> str:
 
 def former_link_key(url: str) -> str:
     """The key an earlier newsmon gave the page `url` links to: feed marks (`?from=rss`) kept.
-    A row stored under it is found by the entry linking it, not announced again."""
+    A row stored under it is found by the entry linking it, not announced again; keys from
+    before that (`former_canonical_urls` of it) too."""
     return canonical_url(url, is_former_tracking_param)
+
+
+def link_keys(url: str) -> tuple[str, ...]:
+    """The keys the page `url` links to has had, this release's first: a row found under an
+    earlier key several pages shared is this page when its link gives one of them."""
+    return tuple(dict.fromkeys((canonical_url(url), former_link_key(url))))
 
 
 def canonical_url(url: str, _tracking: Callable[[str, str], bool] = is_tracking_param) -> str:

@@ -10,10 +10,12 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
+from newsmon import digest
 from newsmon.corpus.records import AlertStatus, FeedSpec
-from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.corpus.schema import AlertRow, ArticleRow, DigestRow
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.digests import DigestResult, run_digest
 from newsmon.slack import make_sender
@@ -152,5 +154,66 @@ def test_a_digest_finished_by_a_later_call_shows_every_story_once_across_its_par
         assert links == [f"https://a.example/a/{i}" for i in range(90)]  # in order
         parts = len(fake.top_level("#a"))
         assert all(f"of {parts})" in header for header in _headers(fake))
+    finally:
+        ctx.close()
+
+
+def test_a_digest_finished_by_a_release_laying_lines_out_otherwise_posts_the_parts_left(
+    tmp_path: Path, db_url: str, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digest stopped after its first part is finished by the next release, whose lines are
+    laid out otherwise (the line layout changed several times since digests kept their
+    stories). The parts left were cut anew by the new layout: the boundary moved and the
+    stories between the old and the new one were never posted. Each part's stories are kept
+    when the digest begins now, and the finisher posts exactly the others."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 90})
+        at = NOW - timedelta(hours=5)
+        for n, article_id in enumerate(ids):
+            _sent(ctx, article_id, at, at + timedelta(seconds=n))
+        _titles(ctx, ids, 120)
+        current = digest._line
+        # the release that begins it: a longer line (the source's full name, say)
+        monkeypatch.setattr(digest, "_line", lambda story: current(story) + " ·" + "y" * 150)
+        refused = Scripted(200, {"ok": False, "error": "channel_is_archived"})
+        fake.channel_script["#a"] = [None, refused]  # the first part goes out
+        first = _digest(ctx)
+        assert first.unfinished == 1 and len(fake.top_level("#a")) == 1
+        monkeypatch.setattr(digest, "_line", current)  # upgraded: this release's lines
+        finished = _digest(ctx, AFTER)  # the next day's call finishes it
+        assert finished.unfinished == 0
+        links = _links(fake)
+        assert links == [f"https://a.example/a/{i}" for i in range(90)]  # each once, in order
+        parts = len(fake.top_level("#a"))
+        assert all(f"of {parts})" in header for header in _headers(fake))
+    finally:
+        ctx.close()
+
+
+def test_a_digest_an_older_release_began_is_finished_after_the_stories_it_posted(
+    tmp_path: Path, db_url: str, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A digest begun by an older release (another line layout, no parts kept) and stopped
+    after its first part: the stories that part showed are read back from the channel, and
+    the finisher posts exactly the others, none skipped at a moved boundary."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        ids = queue_alerts(ctx.store, {"#a": 90})
+        at = NOW - timedelta(hours=5)
+        for n, article_id in enumerate(ids):
+            _sent(ctx, article_id, at, at + timedelta(seconds=n))
+        _titles(ctx, ids, 120)
+        current = digest._line
+        monkeypatch.setattr(digest, "_line", lambda story: current(story) + " ·" + "y" * 150)
+        refused = Scripted(200, {"ok": False, "error": "channel_is_archived"})
+        fake.channel_script["#a"] = [None, refused]  # the first part goes out
+        assert _digest(ctx).unfinished == 1 and len(fake.top_level("#a")) == 1
+        with ctx.store.session() as s:  # as the older release kept it: the stories, no parts
+            row = s.scalars(select(DigestRow)).one()
+            row.content = [{k: v for k, v in item.items() if k != "part"} for item in row.content]
+        monkeypatch.setattr(digest, "_line", current)  # upgraded: this release's lines
+        assert _digest(ctx, AFTER).unfinished == 0
+        assert _links(fake) == [f"https://a.example/a/{i}" for i in range(90)]
     finally:
         ctx.close()

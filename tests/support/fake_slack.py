@@ -326,6 +326,8 @@ class FakeSlack:
 
     def _message(self, post: dict[str, Any], with_metadata: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "ts": post["ts"], "text": post.get("text", "")}
+        if post.get("blocks"):  # as Slack returns a message posted with blocks
+            out["blocks"] = post["blocks"]
         if post.get("thread_ts"):
             out["thread_ts"] = post["thread_ts"]
         if with_metadata and post.get("metadata"):

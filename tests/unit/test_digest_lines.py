@@ -10,7 +10,7 @@ import pytest
 
 from newsmon.alerts import Message, build_message, build_reply, limit_violations
 from newsmon.corpus.records import AlertJob, DigestStory, ReplyJob
-from newsmon.digest import build_digest
+from newsmon.digest import build_digest, digest_parts
 
 SINCE, UNTIL = datetime(2025, 2, 20, tzinfo=UTC), datetime(2025, 2, 21, tzinfo=UTC)
 URL = "https://news.example/story?id=1&lang=ko"
@@ -92,3 +92,17 @@ def test_an_untitled_storys_link_shown_in_its_place_cannot_turn_the_source_aroun
         texts = [shown.text, *(b["text"]["text"] for b in shown.blocks if "text" in b)]
         assert not any(bidi.search(text) for text in texts)
     assert alert.text.endswith("moc.sretuer.news.example/a (frontier-wire)")
+
+
+def test_kept_parts_decide_which_stories_each_part_holds() -> None:
+    """A digest's parts as kept when it began: each holds its stories whatever this release's
+    lines would pack; counts that do not fit the stories are laid out anew."""
+    stories = [_story(f"Story {n} " + "y" * 230, n) for n in range(150)]
+    laid_out = digest_parts(stories)
+    assert len(laid_out) > 1 and sum(laid_out) == 150
+    kept = [laid_out[0] - 5, *laid_out[1:-1], laid_out[-1] + 5]  # another release's boundary
+    messages = build_digest("#c", stories, SINCE, UNTIL, UTC, parts=kept)
+    assert [len(_lines([m])) for m in messages] == kept
+    assert all(f"of {len(kept)})" in m.text for m in messages)
+    fallback = build_digest("#c", stories, SINCE, UNTIL, UTC, parts=[1, 2])
+    assert [len(_lines([m])) for m in fallback] == laid_out

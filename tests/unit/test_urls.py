@@ -10,6 +10,7 @@ from newsmon.urls import (
     former_canonical_urls,
     former_link_key,
     item_of,
+    link_keys,
     pages_of_items,
     without_credentials,
 )
@@ -366,3 +367,13 @@ def test_the_key_a_link_had_before_feed_marks_went() -> None:
     assert former_link_key("https://example.com/a.html?id=1") == canonical_url(
         "https://example.com/a.html?id=1"
     )
+
+
+def test_a_link_gives_the_key_of_each_release_since_feed_marks_were_kept() -> None:
+    """What a row found under a shared earlier key is checked against (`url_keys.stands_for`)."""
+    link = "http://www.board.example/view.php?pk_id=12&from=rss"
+    assert link_keys(link) == (
+        "https://board.example/view.php?pk_id=12",
+        "https://board.example/view.php?from=rss&pk_id=12",
+    )
+    assert link_keys("https://example.com/a.html") == ("https://example.com/a.html",)

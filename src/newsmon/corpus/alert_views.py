@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from newsmon.corpus.claims import held_for
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import HoldReason
@@ -66,11 +67,12 @@ class AlertViews:
 
     def held_back_while_off(self) -> HeldBack:
         """Alerts held back because alerts were off (their `HoldReason`, not their note's
-        wording), queued after the last alert posted: those of this switch-off, not of an
-        earlier one since which alerts went out again."""
+        wording; an older release's frozen note when it stored none: `held_for`), queued after
+        the last alert posted: those of this switch-off, not of an earlier one since which
+        alerts went out again."""
         with self._db.session() as s:
             last_sent = s.execute(select(func.max(AlertRow.sent_at))).scalar_one()
-            off = AlertRow.hold_reason == HoldReason.ALERTS_OFF
+            off = held_for(AlertRow, HoldReason.ALERTS_OFF)
             query = select(func.count(), func.min(AlertRow.created_at)).where(
                 AlertRow.status == AlertStatus.SKIPPED, off
             )

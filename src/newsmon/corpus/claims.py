@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import shared_now
-from newsmon.corpus.holds import Hold, HoldReason
+from newsmon.corpus.holds import FORMER_NOTES, Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, Claim
 from newsmon.corpus.schema import AlertRow, ReplyRow
 
@@ -63,7 +63,7 @@ def listed(
     """The filters of a listing of alerts or replies (`newsmon alerts`): status "blocked" means
     pending in a channel of `blocked` (Slack refuses it); `in_channel`: those of one channel
     (under any of its spellings); `reason`: held back for it."""
-    where: list[Any] = [] if reason is None else [model.hold_reason == reason]
+    where: list[Any] = [] if reason is None else [held_for(model, reason)]
     if status == "blocked":
         where += [model.status == AlertStatus.PENDING, model.channel.in_(list(blocked))]
     elif status is not None:
@@ -71,6 +71,20 @@ def listed(
     if in_channel is not None:
         where.append(in_channel)
     return where
+
+
+def held_for(model: Model, reason: HoldReason) -> ColumnElement[bool]:
+    """Held back for `reason`: stored with it, or held back without one (by an older release's
+    pass, `holds.held_because`) under a note naming it then."""
+    notes = FORMER_NOTES.get(reason, ())
+    if not notes:
+        return model.hold_reason == reason
+    legacy = and_(
+        model.status == AlertStatus.SKIPPED,
+        model.hold_reason.is_(None),
+        or_(*(model.last_error.like(note) for note in notes)),
+    )
+    return or_(model.hold_reason == reason, legacy)
 
 
 def claimable(model: Model, now: datetime) -> Any:

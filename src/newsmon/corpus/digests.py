@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import func, or_, select, text, true, update
@@ -47,6 +48,9 @@ class DigestTurn:
     resumed: bool = False  # taken over or resumed from an earlier call
     unknown_since: datetime | None = None  # the next part's post began then; outcome unknown
     stories: list[DigestStory] = field(default_factory=list)  # as fixed when it began
+    # how many of them each part holds, as laid out when it began (None: begun by a release
+    # that did not keep it; the parts are laid out anew)
+    parts: list[int] | None = None
 
 
 class NotBegun(Enum):
@@ -151,14 +155,17 @@ class Digests:
         since: datetime,
         until: datetime,
         stories: Sequence[DigestStory],
+        parts: Sequence[int] = (),
     ) -> DigestTurn | NotBegun:
         """Hold this channel's digest for the period, or say why not: posted already, another
         delivery posting it right now, another period recorded over it, nothing to post.
 
         A new digest keeps `stories` as its content; one taken over or resumed keeps the
         content it began with (`DigestTurn.stories`), so its remaining parts are cut from the
-        same list. A digest begun before its content was kept takes `stories` now."""
-        content = [_story_json(story) for story in stories]
+        same list. A digest begun before its content was kept takes `stories` now. `parts`: how
+        many stories each part holds (`digest.digest_parts`), kept with them, so the parts left
+        are those stories whatever layout a later release has."""
+        content = _content(stories, parts)
         if content:
             try:
                 with self._db.session() as s:
@@ -176,7 +183,7 @@ class Digests:
                     )
                     s.add(row)
                     s.flush()
-                    return DigestTurn(row.id, 0, stories=list(stories))
+                    return DigestTurn(row.id, 0, stories=list(stories), parts=_parts(content))
             except IntegrityError:
                 pass
         with self._db.session() as s:
@@ -216,7 +223,9 @@ class Digests:
             if held.content is None:  # begun by a version that did not keep it
                 held.content, held.stories = content, len(content)
             kept = [_story_of(item) for item in held.content]
-            return DigestTurn(held.id, held.parts_sent, True, held.post_started_at, kept)
+            return DigestTurn(
+                held.id, held.parts_sent, True, held.post_started_at, kept, _parts(held.content)
+            )
 
     def _overlapped(self, s: Session, channel: str, since: datetime, until: datetime) -> bool:
         """Whether another period of `channel` overlapping [since, until) was recorded, taking
@@ -419,6 +428,24 @@ def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
         AlertRow.sent_at >= since,
         AlertRow.sent_at < until,
     ]
+
+
+def _content(stories: Sequence[DigestStory], parts: Sequence[int]) -> list[dict[str, Any]]:
+    """The stories as kept, each with the part it is in (when `parts` counts them all)."""
+    content = [_story_json(story) for story in stories]
+    if parts and sum(parts) == len(content):
+        numbers = (n for n, count in enumerate(parts) for _ in range(count))
+        for item, n in zip(content, numbers, strict=True):
+            item["part"] = n
+    return content
+
+
+def _parts(content: Sequence[dict[str, Any]]) -> list[int] | None:
+    """How many stories each part holds, from the kept content; None when not kept."""
+    numbers = [item.get("part") for item in content]
+    if not numbers or any(not isinstance(n, int) for n in numbers):
+        return None
+    return [len(list(group)) for _, group in groupby(numbers)]
 
 
 def _story_json(story: DigestStory) -> dict[str, Any]:

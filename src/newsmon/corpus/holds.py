@@ -7,13 +7,15 @@ No database code here, as in `newsmon.corpus.records`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 
 class HoldReason(StrEnum):
     """Why a row is `skipped`. Rows held back before migration 0023 under a note it did not
-    know keep none (NULL)."""
+    know keep none (NULL), as do rows an older release's pass holds back after it ran: those
+    are read by their note (`former_reason`)."""
 
     TOO_OLD = "too_old"  # older than alerts.max_age_hours when first seen, or when re-queued
     ALERTS_OFF = "alerts_off"  # alerts.enabled false when its story was first seen
@@ -38,3 +40,29 @@ LATE_COPY_NOTE = "its story is announced in this channel by another alert (a pag
 RULES_CHANGED_NOTE = "the topic rules no longer match"
 BACKFILL_NOTE = "backfilled without --alerts"
 NOT_POSTED_NOTE = "the story's alert was not posted"
+
+# The notes releases before migration 0023 wrote, each with the reason it names (SQL LIKE
+# patterns, as 0023 read them). Frozen: an older release's pass still running after the upgrade
+# holds rows back under these notes and no reason, and they are read by them.
+FORMER_NOTES: dict[HoldReason, tuple[str, ...]] = {
+    HoldReason.ALERTS_OFF: ("alerts disabled in config",),
+    HoldReason.TOO_OLD: ("older than % h when first seen", "older than % h when re-queued"),
+    HoldReason.LATE_COPY: (
+        "its story is announced in this channel by another alert (a page read late)",
+    ),
+    HoldReason.RULES_CHANGED: ("the topic rules no longer match",),
+    HoldReason.BACKFILL: ("backfilled without --alerts",),
+    HoldReason.NOT_POSTED: ("the story's alert was not posted",),
+}
+_FORMER = [
+    (re.compile(".*".join(map(re.escape, pattern.split("%"))), re.S), reason)
+    for reason, patterns in FORMER_NOTES.items()
+    for pattern in patterns
+]
+
+
+def held_because(reason: HoldReason | None, note: str | None, skipped: bool) -> HoldReason | None:
+    """A row's reason: its own, else (held back) the one its note named for an older release."""
+    if reason is not None or note is None or not skipped:
+        return reason
+    return next((r for pattern, r in _FORMER if pattern.fullmatch(note)), None)

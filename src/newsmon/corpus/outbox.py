@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
-from newsmon.corpus import claims
+from newsmon.corpus import claims, holds
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import LATE_COPY_NOTE, RULES_CHANGED_NOTE, Hold, HoldReason
@@ -461,7 +461,9 @@ class Outbox:
                     if a.status == AlertStatus.PENDING and a.channel in blocks
                     else None,
                     a.failed_at,
-                    a.hold_reason,
+                    holds.held_because(
+                        a.hold_reason, a.last_error, a.status == AlertStatus.SKIPPED
+                    ),
                 )
                 for a, title in rows
             ]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
-from newsmon.corpus.holds import NOT_POSTED_NOTE, Hold, HoldReason
+from newsmon.corpus.holds import NOT_POSTED_NOTE, Hold, HoldReason, held_because
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     AlertStatus,
@@ -392,7 +392,7 @@ class Replies:
                     if r.status == AlertStatus.PENDING and r.channel in blocks
                     else None,
                     r.failed_at,
-                    r.hold_reason,
+                    held_because(r.hold_reason, r.last_error, r.status == AlertStatus.SKIPPED),
                 )
                 for r in rows
             ]

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsmon.corpus.schema import MAX_URL
-from newsmon.urls import canonical_url, former_canonical_urls
+from newsmon.urls import former_canonical_urls, link_keys
 
 _DIGEST_CHARS = 40  # SHA-1, hexadecimal
 
@@ -53,5 +53,8 @@ def lookup_keys(keys: Sequence[str]) -> dict[str, list[Wanted]]:
 
 
 def stands_for(wanted: Wanted, link: str) -> bool:
-    """Whether a row stored with `link` under a key `wanted` was looked for by is its page."""
-    return not wanted.verify or canonical_url(link) == wanted.asked
+    """Whether a row stored with `link` under a key `wanted` was looked for by is its page: its
+    link gives the key asked for, as newsmon keys it now or keyed it before (`link_keys`: an
+    entry's former key, `?from=rss` kept, is asked for too, and its row may be under a key
+    from before that)."""
+    return not wanted.verify or wanted.asked in link_keys(link)

@@ -10,10 +10,18 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from newsmon.alerts import Message, plural
+from newsmon.alerts import DIGEST_EVENT, Marker, Message, plural
 from newsmon.corpus.digests import DigestTurn, NotBegun
 from newsmon.corpus.records import Claim
-from newsmon.digest import FOLLOW_WITHIN, RESUME_WITHIN, build_digest, next_start, window
+from newsmon.digest import (
+    FOLLOW_WITHIN,
+    RESUME_WITHIN,
+    build_digest,
+    digest_parts,
+    next_start,
+    story_lines,
+    window,
+)
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
@@ -140,18 +148,22 @@ class _Digests:
         if not stories and not say_empty:
             return Posting.QUIET
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
-        turn = digests.begin_digest(claim, name, since, until, stories)
+        turn = digests.begin_digest(claim, name, since, until, stories, digest_parts(stories))
         if isinstance(turn, NotBegun):
             self.result.channels[key] = _NOT_BEGUN[turn]
             self.result.outcomes[key] = turn
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
-        messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id)
+        target = name
         if turn.resumed and name not in self.cfg.channels_in_use():
             # begun under a name configured no more (the channel renamed since, in Slack and
             # in the configuration): Slack knows it by its ID only now
             target = digests.slack_id(name) or name
-            messages = [replace(message, channel=target) for message in messages]
+        parts = turn.parts
+        if parts is None and turn.parts_sent:  # begun by a release that kept no parts
+            parts = self._posted_parts(turn, target, since)
+        messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id, parts)
+        messages = [replace(message, channel=target) for message in messages]
         self.note = ""
         self.refusals = []
         try:
@@ -179,6 +191,26 @@ class _Digests:
         self.result.channels[key] = stored + self.note
         self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
+
+    def _posted_parts(self, turn: DigestTurn, channel: str, since: datetime) -> list[int] | None:
+        """The stories each part holds of a digest begun by a release that kept none: those of
+        the parts it posted read back from the channel, the rest laid out by this release (the
+        layout changed meanwhile: cut anew, a moved boundary skipped or repeated stories).
+        None when they cannot be read: the parts left are laid out anew."""
+        if not self.sender.can_look_up:
+            return None
+        posted = []
+        for n in range(1, turn.parts_sent + 1):
+            marker = Marker(DIGEST_EVENT, f"{turn.id}:{n}")
+            try:
+                blocks = self.sender.posted_blocks(channel, marker, since)
+            except SlackFailure:
+                return None
+            if not blocks:
+                return None
+            posted.append(story_lines(blocks))
+        left = turn.stories[sum(posted) :]
+        return posted + digest_parts(left) if left else posted
 
     def _parts(self, claim: Claim, turn: DigestTurn, messages: list[Message]) -> None:
         digests = self.ctx.store.digests

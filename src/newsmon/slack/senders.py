@@ -87,6 +87,13 @@ class Sender(Protocol):
         message naming it, for those found."""
         ...
 
+    def posted_blocks(
+        self, channel: str, marker: Marker, since: datetime
+    ) -> list[dict[str, Any]] | None:
+        """The blocks of the message carrying `marker` posted since `since` (a digest's part an
+        older release posted), or None; raise SlackFailure when the history cannot be read."""
+        ...
+
 
 # slack_sdk logs a failed request in its own words at ERROR ("Failed to send a request to
 # Slack API server: URL can't contain control characters. '/services/T…/B…/…'", "Invalid header
@@ -247,6 +254,22 @@ class SlackWebSender:
     def find_each(
         self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
     ) -> dict[str, str]:
+        return {
+            k: str(item.get("ts"))
+            for k, item in self._scan(channel, markers, since, thread_ts).items()
+        }
+
+    def posted_blocks(
+        self, channel: str, marker: Marker, since: datetime
+    ) -> list[dict[str, Any]] | None:
+        item = self._scan(channel, [marker], since, None).get(marker.id)
+        blocks = item.get("blocks") if item is not None else None
+        return list(blocks) if isinstance(blocks, list) else None
+
+    def _scan(
+        self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
+    ) -> dict[str, dict[str, Any]]:
+        """The messages carrying `markers` posted since `since`, by marker id."""
         channel_id = self.channel_id(channel)
         if channel_id is None:
             raise SlackFailure(
@@ -256,7 +279,7 @@ class SlackWebSender:
             )
         oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
         cursor: str | None = None
-        found: dict[str, str] = {}
+        found: dict[str, dict[str, Any]] = {}
         for _ in range(HISTORY_PAGES):
             if thread_ts:
                 page = self._call(
@@ -286,7 +309,7 @@ class SlackWebSender:
                 kind, payload = meta.get("event_type"), meta.get("event_payload") or {}
                 for marker in markers:
                     if marker.id not in found and marker.found_in(kind, payload):
-                        found[marker.id] = str(item.get("ts"))
+                        found[marker.id] = item
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor or len(found) == len(markers):
                 break
@@ -382,6 +405,11 @@ class SlackWebhookSender:
     ) -> dict[str, str]:
         raise SlackFailure("a webhook cannot read the channel", Kind.TRANSIENT)
 
+    def posted_blocks(
+        self, channel: str, marker: Marker, since: datetime
+    ) -> list[dict[str, Any]] | None:
+        raise SlackFailure("a webhook cannot read the channel", Kind.TRANSIENT)
+
 
 class ConsoleSender:
     """No Slack credentials: print what would be sent, so a first run shows its alerts."""
@@ -422,6 +450,11 @@ class ConsoleSender:
         self, channel: str, markers: Sequence[Marker], since: datetime, thread_ts: str | None
     ) -> dict[str, str]:
         return {}
+
+    def posted_blocks(
+        self, channel: str, marker: Marker, since: datetime
+    ) -> list[dict[str, Any]] | None:
+        return None
 
 
 def make_sender(
