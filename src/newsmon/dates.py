@@ -283,15 +283,28 @@ def _written_zone(text: str) -> timezone | None:
     return UTC if hours_east is None else timezone(timedelta(hours=hours_east))
 
 
-# Time 0 of a Unix clock, which a system with no date for an entry writes (in its own zone, or
-# none): no news is dated the first day of 1970. Believed, the new story was decades old to
-# `alerts.max_age_hours` and its alert skipped; undated, it takes its page's date or first-seen.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The zero days of the systems that write a date where they have none: Unix time 0 (1970),
+# "1900-01-01" (a CMS's empty date field, SQL's smalldatetime), OLE Automation's and Excel's day
+# zero (30 and 31 December 1899), SQL Server's earliest datetime (1753) and Windows' (1601), each
+# at midnight in the writer's zone or none. No news is dated so: believed, the new story was
+# decades old to `alerts.max_age_hours` and its alert skipped; undated, it takes its page's date
+# or first-seen. (Go's and .NET's year 1 is no showable date already.)
+_PLACEHOLDERS = tuple(
+    datetime(*day, tzinfo=UTC)
+    for day in (
+        (1970, 1, 1),
+        (1900, 1, 1),
+        (1899, 12, 30),
+        (1899, 12, 31),
+        (1753, 1, 1),
+        (1601, 1, 1),
+    )
+)
 
 
 def real_date(value: datetime | None) -> datetime | None:
-    """`value`, unless it is the Unix epoch placeholder (within a day: any zone's midnight)."""
-    if value is None or abs(value - _EPOCH) <= timedelta(days=1):
+    """`value`, unless it is a zero day's placeholder (within a day: any zone's midnight)."""
+    if value is None or any(abs(value - day) <= timedelta(days=1) for day in _PLACEHOLDERS):
         return None
     return value
 

@@ -1,0 +1,140 @@
+"""Dates a feed writes that a pass must not believe as written, served on loopback and read by
+real passes into a real store (SQLite and PostgreSQL): each decides whether a story is announced
+or held back as older than `alerts.max_age_hours`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from newsmon.clock import utcnow
+from newsmon.config import load_config
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.devsite import serve
+from newsmon.pipeline import Context, process_feeds
+from tests.conftest import DEMO_SITE
+from tests.support.configs import write_config
+
+# demo pages about AI (each matches a topic) and the date each states
+PAGES = {
+    "ftc-ai-inquiry.html": "2025-01-17T22:30:00Z",
+    "eu-ai-act-guidance.html": "2025-02-05T10:20:00Z",
+    "deepseek-open-source-week.html": "2025-02-28T16:45:00Z",
+    "us-aisi-layoffs.html": "2025-02-20T21:10:00Z",
+}
+
+
+@dataclass(frozen=True)
+class Stored:
+    published: datetime
+    status: AlertStatus
+    reason: str | None
+
+
+def _iso(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_site(site: Path, page_dates: dict[str, datetime | None]) -> None:
+    """Demo pages, each stating the date given (None: as shipped, a 2025 date)."""
+    site.mkdir(exist_ok=True)
+    for page, date in page_dates.items():
+        html = (DEMO_SITE / "en" / page).read_text(encoding="utf-8")
+        if date is not None:
+            html = html.replace(PAGES[page], _iso(date))
+        (site / page).write_text(html, encoding="utf-8")
+
+
+def write_feed(site: Path, items: list[tuple[str, str]]) -> None:
+    """An RSS feed of (page, pubDate text) items."""
+    body = "".join(
+        f"<item><title>{page.removesuffix('.html').replace('-', ' ')}</title>"
+        f"<link>{{{{BASE}}}}/{page}</link><pubDate>{date}</pubDate></item>"
+        for page, date in items
+    )
+    (site / "index.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A site</title>'
+        + body
+        + "</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+class Site:
+    """A configured feed on a loopback server, read by real passes into a real store."""
+
+    def __init__(self, tmp_path: Path, db_url: str, base: str, feed: dict[str, str]) -> None:
+        path = write_config(
+            tmp_path,
+            feeds=[("a-site", "/index.xml", feed.get("language"))],
+            base=base,
+            database_url=db_url,
+            default_channel="#news",
+            alerts={"max_age_hours": 72},
+        )
+        with path.open("a", encoding="utf-8") as file:
+            file.write("workers: 0\n")  # a few pages: the pass's own process
+        text = path.read_text(encoding="utf-8")
+        if "timezone" in feed:
+            text = text.replace("  language:", f"  timezone: {feed['timezone']}\n    language:", 1)
+            path.write_text(text, encoding="utf-8")
+        self.config = load_config(path)
+        self.ctx = Context.open(self.config)
+
+    def one_pass(self) -> None:
+        async def run() -> None:
+            async with self.ctx.fetching() as fetcher:
+                await process_feeds(self.ctx, fetcher, self.config.feeds, force=True)
+
+        asyncio.run(run())
+
+    def stored(self) -> dict[str, Stored]:
+        with self.ctx.store.session() as s:
+            rows = s.execute(
+                select(
+                    ArticleRow.url, ArticleRow.published_at, AlertRow.status, AlertRow.hold_reason
+                ).join(AlertRow, AlertRow.article_id == ArticleRow.id)
+            ).all()
+        return {
+            url.rsplit("/", 1)[-1]: Stored(
+                published if published.tzinfo else published.replace(tzinfo=UTC),
+                status,
+                str(getattr(reason, "value", reason)) if reason is not None else None,
+            )
+            for url, published, status, reason in rows
+        }
+
+
+def test_placeholder_dates_are_no_dates_and_the_story_is_dated_by_its_page(
+    tmp_path: Path, db_url: str
+) -> None:
+    """ "1900-01-01" (a CMS's empty date field), Excel's and OLE's day zero and SQL Server's
+    earliest datetime were believed: the new story was a century old, held as too old, never
+    announced."""
+    site = tmp_path / "site"
+    fresh = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    write_site(site, dict.fromkeys(PAGES, fresh))
+    write_feed(
+        site,
+        [
+            ("ftc-ai-inquiry.html", "Mon, 01 Jan 1900 00:00:00 GMT"),
+            ("eu-ai-act-guidance.html", "1900-01-01T00:00:00+09:00"),
+            ("deepseek-open-source-week.html", "1899-12-30T00:00:00Z"),
+            ("us-aisi-layoffs.html", "1753-01-01 00:00:00"),
+        ],
+    )
+    with serve(site) as server:
+        feed = Site(tmp_path, db_url, server.base, {"language": "en"})
+        try:
+            feed.one_pass()
+            stored = feed.stored()
+        finally:
+            feed.ctx.close()
+    assert set(stored) == set(PAGES)
+    for page, row in stored.items():
+        assert (page, row.status, row.published) == (page, AlertStatus.PENDING, fresh)
