@@ -5,8 +5,10 @@ or held back as older than `alerts.max_age_hours`."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -138,3 +140,82 @@ def test_placeholder_dates_are_no_dates_and_the_story_is_dated_by_its_page(
     assert set(stored) == set(PAGES)
     for page, row in stored.items():
         assert (page, row.status, row.published) == (page, AlertStatus.PENDING, fresh)
+
+
+_NEW_PAGE = (
+    "<html><head><title>Labs publish a joint AI safety evaluation</title></head><body><article>"
+    "<h1>Labs publish a joint AI safety evaluation</h1>"
+    + "<p>Two frontier AI labs published a joint safety evaluation of their models today, "
+    "testing alignment, jailbreak resistance and dangerous capability thresholds before "
+    "release. The AI Safety Institute reviewed the red-teaming methods and the results.</p>"
+    * 3
+    + "</article></body></html>"
+)
+
+
+def _rfc(value: datetime) -> str:
+    return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+def test_a_feed_stamping_every_entry_when_read_does_not_announce_its_back_catalogue(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Many CMSs write each item's `pubDate` as the time the feed is rendered: on a new feed's
+    first pass its whole back catalogue looked minutes old and was announced, a flood of old
+    stories. Such a date is no date: the page's own date stands in (a fresh page is still
+    announced), and on the feed's first pass an entry dated by nothing else is held back, as
+    the back catalogue is; on a later pass an entry new to the feed is as new as first seen."""
+    site = tmp_path / "site"
+    now = utcnow().replace(microsecond=0)
+    fresh = now - timedelta(hours=2)
+    # two shipped pages (dated 2025), one dated two hours ago, one stating no date
+    write_site(site, {"ftc-ai-inquiry.html": None, "eu-ai-act-guidance.html": None})
+    write_site(site, {"deepseek-open-source-week.html": fresh})
+    undated = (DEMO_SITE / "en" / "us-aisi-layoffs.html").read_text(encoding="utf-8")
+    undated = re.sub(r"<meta[^>]*2025-02-20T21:10:00Z[^>]*>", "", undated)
+    undated = re.sub(r"<time[^>]*>[^<]*</time>", "", undated)
+    assert "2025-02-20" not in undated and "February 20" not in undated
+    (site / "us-aisi-layoffs.html").write_text(undated, encoding="utf-8")
+    stamp = _rfc(now - timedelta(seconds=20))  # the feed rendered (or cached) just now
+    first = ["ftc-ai-inquiry.html", "eu-ai-act-guidance.html", "deepseek-open-source-week.html"]
+    write_feed(site, [(page, stamp) for page in [*first, "us-aisi-layoffs.html"]])
+    with serve(site) as server:
+        feed = Site(tmp_path, db_url, server.base, {"language": "en"})
+        try:
+            feed.one_pass()
+            held = feed.stored()
+            # a later pass: a story new to the feed, its page undated, stamped as every entry
+            (site / "new.html").write_text(_NEW_PAGE, encoding="utf-8")
+            later = _rfc(utcnow())
+            write_feed(site, [(p, later) for p in ["new.html", *first, "us-aisi-layoffs.html"]])
+            feed.one_pass()
+            after = feed.stored()
+        finally:
+            feed.ctx.close()
+    shipped = datetime(2025, 1, 17, 22, 30, tzinfo=UTC)
+    assert held["ftc-ai-inquiry.html"] == Stored(shipped, AlertStatus.SKIPPED, "too_old")
+    assert held["eu-ai-act-guidance.html"].status is AlertStatus.SKIPPED
+    assert held["deepseek-open-source-week.html"] == Stored(fresh, AlertStatus.PENDING, None)
+    back = held["us-aisi-layoffs.html"]  # no date anywhere, on the feed's first pass
+    assert (back.status, back.reason) == (AlertStatus.SKIPPED, "too_old")
+    assert after["new.html"].status is AlertStatus.PENDING
+    assert after["new.html"].published >= now
+
+
+def test_a_feed_of_fresh_stories_minutes_apart_is_believed(tmp_path: Path, db_url: str) -> None:
+    """Stories really published minutes apart keep their dates and are announced."""
+    site = tmp_path / "site"
+    now = utcnow().replace(microsecond=0)
+    write_site(site, dict.fromkeys(PAGES, now - timedelta(days=5)))  # pages' dates lose
+    dates = [now - timedelta(minutes=m) for m in (3, 9, 16, 30)]
+    write_feed(site, [(p, _rfc(d)) for p, d in zip(PAGES, dates, strict=True)])
+    with serve(site) as server:
+        feed = Site(tmp_path, db_url, server.base, {"language": "en"})
+        try:
+            feed.one_pass()
+            stored = feed.stored()
+        finally:
+            feed.ctx.close()
+    assert {p: (s.published, s.status) for p, s in stored.items()} == {
+        p: (d, AlertStatus.PENDING) for p, d in zip(PAGES, dates, strict=True)
+    }

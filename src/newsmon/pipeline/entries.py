@@ -25,7 +25,7 @@ from newsmon.corpus.schema import MAX_LONG_URL
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
-from newsmon.pipeline.alert_plans import BACKFILL_HOLD, alert_plan
+from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, BACKFILL_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
@@ -196,6 +196,8 @@ def store_entry(
         article = replace(article, page_failed=failed, page_retry_at=at)
     matches = analysis.matches
     channels, status, note = alert_plan(ctx, matches, article.published_at, now)
+    if held_unknown(ctx, entry, status, extracted.published, now):
+        status, note = AlertStatus.SKIPPED, AGE_UNKNOWN_HOLD
     if announce is True:
         status, note = AlertStatus.PENDING, None
     elif announce is False:
