@@ -14,14 +14,15 @@ email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds al
 "+09:00", "GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read
 here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before.
 A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken
-for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00") is
-read in the feed's zone, else Seoul's (only Korean sites write it). A bare Unix time, as some
-CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or 13 of milliseconds
-(2001 to 2286), unless it counts to more than a day ahead of now: a news date never lies there,
-and "2026113015" (YYYYMMDDHH, as some Korean CMSs and URL-derived dates write) would be 2034.
-A number of 10, 12 or 14 digits that is no Unix time of now is the calendar time it spells
-(YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's zone; any other bare number but an ISO
-year or day ("20251130") is no date. (From 2033 on, a number both a past Unix time and a
+for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00",
+"2025년 2월 19일 오후 3시 4분") is read in the feed's zone, else Seoul's (only Korean sites write
+it); a Korean feed's other dates without a zone are Seoul's too (`FeedConfig.date_zone`). A bare
+Unix time, as some CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or
+13 of milliseconds (2001 to 2286), unless it counts to more than a day ahead of now: a news date
+never lies there, and "2026113015" (YYYYMMDDHH, as some Korean CMSs and URL-derived dates write)
+would be 2034. A number of 10, 12 or 14 digits that is no Unix time of now is the calendar time
+it spells (YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's zone; any other bare number but
+an ISO year or day ("20251130") is no date. (From 2033 on, a number both a past Unix time and a
 YYYYMMDDHH of 1990 or later is read as the Unix time.)
 """
 
@@ -66,6 +67,8 @@ _KOREAN = re.compile(
     r"(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
 _SEOUL = timezone(timedelta(hours=9), "KST")
+# The hour in Korean words, "3시 5분 [6초]", as "3:05:06": unread, the date was none.
+_KOREAN_CLOCK = re.compile(r"(\d{1,2})\s*시(?:\s*(\d{1,2})\s*분)?(?:\s*(\d{1,2})\s*초)?$")
 # A date written as a number alone; feedparser's fallback dates any such 1 November 1764 (or, with
 # a sign, some day of 2026): a new story was centuries old to `alerts.max_age_hours`.
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
@@ -209,6 +212,10 @@ def _named(text: str, unwritten: tzinfo) -> datetime | None:
 def _korean(text: str, zone: tzinfo) -> datetime | None:
     """A datetime in `zone` from a date in Korean notation (`_KOREAN`): it carries 년/월/일 or
     오전/오후; None otherwise."""
+    clock = _KOREAN_CLOCK.search(text)
+    if clock is not None:
+        h, m, sec = (int(part or 0) for part in clock.groups())
+        text = f"{text[: clock.start()]}{h}:{m:02d}:{sec:02d}"
     found = _KOREAN.fullmatch(text)
     if found is None:
         return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -153,6 +154,15 @@ _NEW_PAGE = (
 )
 
 
+def _undated() -> str:
+    """The us-aisi demo page, stating no date."""
+    undated = (DEMO_SITE / "en" / "us-aisi-layoffs.html").read_text(encoding="utf-8")
+    undated = re.sub(r"<meta[^>]*2025-02-20T21:10:00Z[^>]*>", "", undated)
+    undated = re.sub(r"<time[^>]*>[^<]*</time>", "", undated)
+    assert "2025-02-20" not in undated and "February 20" not in undated
+    return undated
+
+
 def _rfc(value: datetime) -> str:
     return format_datetime(value.astimezone(UTC), usegmt=True)
 
@@ -171,11 +181,7 @@ def test_a_feed_stamping_every_entry_when_read_does_not_announce_its_back_catalo
     # two shipped pages (dated 2025), one dated two hours ago, one stating no date
     write_site(site, {"ftc-ai-inquiry.html": None, "eu-ai-act-guidance.html": None})
     write_site(site, {"deepseek-open-source-week.html": fresh})
-    undated = (DEMO_SITE / "en" / "us-aisi-layoffs.html").read_text(encoding="utf-8")
-    undated = re.sub(r"<meta[^>]*2025-02-20T21:10:00Z[^>]*>", "", undated)
-    undated = re.sub(r"<time[^>]*>[^<]*</time>", "", undated)
-    assert "2025-02-20" not in undated and "February 20" not in undated
-    (site / "us-aisi-layoffs.html").write_text(undated, encoding="utf-8")
+    (site / "us-aisi-layoffs.html").write_text(_undated(), encoding="utf-8")
     stamp = _rfc(now - timedelta(seconds=20))  # the feed rendered (or cached) just now
     first = ["ftc-ai-inquiry.html", "eu-ai-act-guidance.html", "deepseek-open-source-week.html"]
     write_feed(site, [(page, stamp) for page in [*first, "us-aisi-layoffs.html"]])
@@ -219,3 +225,45 @@ def test_a_feed_of_fresh_stories_minutes_apart_is_believed(tmp_path: Path, db_ur
     assert {p: (s.published, s.status) for p, s in stored.items()} == {
         p: (d, AlertStatus.PENDING) for p, d in zip(PAGES, dates, strict=True)
     }
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _korean(value: datetime) -> str:
+    """Seoul's wall clock as Korean sites write it: "2025년 3월 4일 오후 3시 5분"."""
+    local = value.astimezone(SEOUL)
+    half = "오후" if local.hour >= 12 else "오전"
+    hour = local.hour % 12 or 12
+    return f"{local.year}년 {local.month}월 {local.day}일 {half} {hour}시 {local.minute}분"
+
+
+def test_a_korean_feeds_dates_without_a_zone_are_seouls(tmp_path: Path, db_url: str) -> None:
+    """A Korean feed (`language: ko`, no `timezone`) writing "2025.03.04 15:05" or "2025년 3월
+    4일 오후 3시 5분" means Seoul's clock. The first was read as UTC, nine hours late: a story
+    78 hours old looked 69 and was announced past `alerts.max_age_hours`; the second was not read
+    at all, and the story was as new as first seen. A fresh one is dated as written."""
+    site = tmp_path / "site"
+    now = utcnow().replace(second=0, microsecond=0)
+    old, fresh = now - timedelta(hours=78), now - timedelta(hours=2)
+    write_site(site, {"ftc-ai-inquiry.html": None})  # its page's 2025 date does not count
+    (site / "us-aisi-layoffs.html").write_text(_undated(), encoding="utf-8")
+    (site / "new.html").write_text(_NEW_PAGE, encoding="utf-8")
+    write_feed(
+        site,
+        [
+            ("ftc-ai-inquiry.html", fresh.astimezone(SEOUL).strftime("%Y.%m.%d %H:%M")),
+            ("us-aisi-layoffs.html", old.astimezone(SEOUL).strftime("%Y.%m.%d %H:%M")),
+            ("new.html", _korean(old)),
+        ],
+    )
+    with serve(site) as server:
+        feed = Site(tmp_path, db_url, server.base, {"language": "ko"})
+        try:
+            feed.one_pass()
+            stored = feed.stored()
+        finally:
+            feed.ctx.close()
+    assert stored["ftc-ai-inquiry.html"] == Stored(fresh, AlertStatus.PENDING, None)
+    assert stored["us-aisi-layoffs.html"] == Stored(old, AlertStatus.SKIPPED, "too_old")
+    assert stored["new.html"] == Stored(old, AlertStatus.SKIPPED, "too_old")

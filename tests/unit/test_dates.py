@@ -349,3 +349,17 @@ def test_a_zero_days_placeholder_is_no_date(raw: str) -> None:
 
 def test_a_date_days_from_a_placeholder_stands() -> None:
     assert real_date(parse_date("1900-01-03T00:00:00Z")) is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025년 3월 4일 오후 3시 5분", datetime(2025, 3, 4, 15, 5)),
+        ("2025년 3월 4일 오전 12시", datetime(2025, 3, 4, 0, 0)),
+        ("2025.03.04 오후 3시 5분 7초", datetime(2025, 3, 4, 15, 5, 7)),
+        ("2025년 03월 04일 15시 05분", datetime(2025, 3, 4, 15, 5)),
+    ],
+)
+def test_a_korean_clock_in_words_is_read_in_seoul(raw: str, expected: datetime) -> None:
+    """Korean "오후 3시 5분" (3 h 5 min p.m.) was no date: the story took the time first seen."""
+    assert parse_date(raw) == expected.replace(tzinfo=ZoneInfo("Asia/Seoul"))

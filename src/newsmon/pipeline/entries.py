@@ -282,7 +282,7 @@ async def process_entry(
     async def through(page: FetchResult) -> EntryResult:
         outcome.bytes_received += len(page.content)
         analysis = await analyse_page(
-            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
         )
         return await asyncio.to_thread(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
@@ -425,7 +425,7 @@ async def revisit_known(
     ) -> None:
         try:
             analysis = await analyse_page(
-                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
             )
             edited = await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now

@@ -147,7 +147,7 @@ async def process_feed(
             response.charset,
             response.content_type,
             max_entries=ctx.config.fetch.max_entries_per_feed,
-            zone=feed.timezone,
+            zone=feed.date_zone,
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED
