@@ -173,7 +173,8 @@ async def process_feed(
     # a private feed may write the reader's key into each link: kept nowhere
     identified = identify(listed, feed.name, feed.url if keyed else None)
     entries, items = identified.entries, identified.items  # items: digests' pages (urls.anchor)
-    if (plain := unstamped(entries, now, first_read=state.first_read)) is not None:
+    # stamped when fetched: the pass's `now` may be minutes before this feed's turn came
+    if (plain := unstamped(entries, utcnow(), first_read=state.first_read)) is not None:
         log.info("feed %s dates its entries when read: those dates are no dates", feed.name)
         entries = plain
     outcome.entries = len(entries)
