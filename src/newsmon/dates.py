@@ -49,6 +49,9 @@ _SPACED_OFFSET = re.compile(r"\s(GMT|UTC|UT)\s+(?=[+-][0-9]{1,2}(?::?[0-9]{2})?\
 _WRITTEN_YEAR = re.compile(r"[A-Za-z]\.?,?\s+(\d{3,})\b")
 _END_OF_DAY = re.compile(r"\s24:00(?::00)?(?=\s|$)")
 _LEAP_SECOND = re.compile(r"(\s[0-9]{1,2}:[0-9]{2}):60(?=\s|$)")
+# A zone's name in brackets after the offset, as JavaScript's Date.toString() writes ("Tue Mar 04
+# 2025 15:05:00 GMT+0900 (Korean Standard Time)"): it hid the offset, and the time was UTC.
+_NAME_AFTER_OFFSET = re.compile(r"(?<=[0-9])\s*\([^()]*\)\s*$")
 _SEPT = re.compile(r"\bSept\b", re.I)  # "26 Sept 2005", as feedparser's own samples write
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
@@ -238,6 +241,7 @@ def _korean(text: str, zone: tzinfo) -> datetime | None:
 def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     """`text` read by email.utils, with the zones and 12-hour clock it does not read; a date
     without any zone is in `unwritten`."""
+    text = _NAME_AFTER_OFFSET.sub("", text)
     text = _SEPT.sub("Sep", _SPACED_OFFSET.sub(r" \1", text))
     meridiem = _MERIDIEM.search(text)
     if meridiem is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -267,3 +267,38 @@ def test_a_korean_feeds_dates_without_a_zone_are_seouls(tmp_path: Path, db_url: 
     assert stored["ftc-ai-inquiry.html"] == Stored(fresh, AlertStatus.PENDING, None)
     assert stored["us-aisi-layoffs.html"] == Stored(old, AlertStatus.SKIPPED, "too_old")
     assert stored["new.html"] == Stored(old, AlertStatus.SKIPPED, "too_old")
+
+
+def _javascript(value: datetime, hours_east: int, name: str) -> str:
+    """JavaScript's `Date.toString()`, as Node-built feeds write: "Tue Mar 04 2025 15:05:00
+    GMT+0900 (Korean Standard Time)"."""
+    local = value.astimezone(timezone(timedelta(hours=hours_east)))
+    sign = "+" if hours_east >= 0 else "-"
+    return local.strftime("%a %b %d %Y %H:%M:%S GMT") + f"{sign}{abs(hours_east):02d}00 ({name})"
+
+
+def test_javascripts_date_text_keeps_its_offset(tmp_path: Path, db_url: str) -> None:
+    """The zone's name in brackets after the offset hid the offset: the time was read as UTC,
+    a Seoul story 78 hours old looked 69 and was announced past `alerts.max_age_hours`, a New
+    York one was dated five hours early."""
+    site = tmp_path / "site"
+    now = utcnow().replace(microsecond=0)
+    old, fresh = now - timedelta(hours=78), now - timedelta(hours=2)
+    write_site(site, {"ftc-ai-inquiry.html": None})
+    (site / "us-aisi-layoffs.html").write_text(_undated(), encoding="utf-8")
+    write_feed(
+        site,
+        [
+            ("ftc-ai-inquiry.html", _javascript(fresh, -5, "Eastern Standard Time")),
+            ("us-aisi-layoffs.html", _javascript(old, 9, "Korean Standard Time")),
+        ],
+    )
+    with serve(site) as server:
+        feed = Site(tmp_path, db_url, server.base, {"language": "en"})
+        try:
+            feed.one_pass()
+            stored = feed.stored()
+        finally:
+            feed.ctx.close()
+    assert stored["ftc-ai-inquiry.html"] == Stored(fresh, AlertStatus.PENDING, None)
+    assert stored["us-aisi-layoffs.html"] == Stored(old, AlertStatus.SKIPPED, "too_old")

@@ -363,3 +363,9 @@ def test_a_date_days_from_a_placeholder_stands() -> None:
 def test_a_korean_clock_in_words_is_read_in_seoul(raw: str, expected: datetime) -> None:
     """Korean "오후 3시 5분" (3 h 5 min p.m.) was no date: the story took the time first seen."""
     assert parse_date(raw) == expected.replace(tzinfo=ZoneInfo("Asia/Seoul"))
+
+
+def test_javascripts_date_text_keeps_its_offset() -> None:
+    """JavaScript's Date.toString(): the bracketed name hid the offset, and the time was UTC."""
+    raw = "Tue Mar 04 2025 15:05:00 GMT+0900 (Korean Standard Time)"
+    assert parse_date(raw) == datetime(2025, 3, 4, 6, 5, tzinfo=UTC)
