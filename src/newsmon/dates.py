@@ -14,14 +14,15 @@ email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds al
 "+09:00", "GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read
 here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before.
 A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken
-for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00") is
-read in the feed's zone, else Seoul's (only Korean sites write it). A bare Unix time, as some
-CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or 13 of milliseconds
-(2001 to 2286), unless it counts to more than a day ahead of now: a news date never lies there,
-and "2026113015" (YYYYMMDDHH, as some Korean CMSs and URL-derived dates write) would be 2034.
-A number of 10, 12 or 14 digits that is no Unix time of now is the calendar time it spells
-(YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's zone; any other bare number but an ISO
-year or day ("20251130") is no date. (From 2033 on, a number both a past Unix time and a
+for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00",
+"2025년 2월 19일 오후 3시 4분") is read in the feed's zone, else Seoul's (only Korean sites write
+it); a Korean feed's other dates without a zone are Seoul's too (`FeedConfig.date_zone`). A bare
+Unix time, as some CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or
+13 of milliseconds (2001 to 2286), unless it counts to more than a day ahead of now: a news date
+never lies there, and "2026113015" (YYYYMMDDHH, as some Korean CMSs and URL-derived dates write)
+would be 2034. A number of 10, 12 or 14 digits that is no Unix time of now is the calendar time
+it spells (YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's zone; any other bare number but
+an ISO year or day ("20251130") is no date. (From 2033 on, a number both a past Unix time and a
 YYYYMMDDHH of 1990 or later is read as the Unix time.)
 """
 
@@ -48,6 +49,9 @@ _SPACED_OFFSET = re.compile(r"\s(GMT|UTC|UT)\s+(?=[+-][0-9]{1,2}(?::?[0-9]{2})?\
 _WRITTEN_YEAR = re.compile(r"[A-Za-z]\.?,?\s+(\d{3,})\b")
 _END_OF_DAY = re.compile(r"\s24:00(?::00)?(?=\s|$)")
 _LEAP_SECOND = re.compile(r"(\s[0-9]{1,2}:[0-9]{2}):60(?=\s|$)")
+# A zone's name in brackets after the offset, as JavaScript's Date.toString() writes ("Tue Mar 04
+# 2025 15:05:00 GMT+0900 (Korean Standard Time)"): it hid the offset, and the time was UTC.
+_NAME_AFTER_OFFSET = re.compile(r"(?<=[0-9])\s*\([^()]*\)\s*$")
 _SEPT = re.compile(r"\bSept\b", re.I)  # "26 Sept 2005", as feedparser's own samples write
 _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
@@ -66,6 +70,8 @@ _KOREAN = re.compile(
     r"(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
 )
 _SEOUL = timezone(timedelta(hours=9), "KST")
+# The hour in Korean words, "3시 5분 [6초]", as "3:05:06": unread, the date was none.
+_KOREAN_CLOCK = re.compile(r"(\d{1,2})\s*시(?:\s*(\d{1,2})\s*분)?(?:\s*(\d{1,2})\s*초)?$")
 # A date written as a number alone; feedparser's fallback dates any such 1 November 1764 (or, with
 # a sign, some day of 2026): a new story was centuries old to `alerts.max_age_hours`.
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
@@ -209,6 +215,10 @@ def _named(text: str, unwritten: tzinfo) -> datetime | None:
 def _korean(text: str, zone: tzinfo) -> datetime | None:
     """A datetime in `zone` from a date in Korean notation (`_KOREAN`): it carries 년/월/일 or
     오전/오후; None otherwise."""
+    clock = _KOREAN_CLOCK.search(text)
+    if clock is not None:
+        h, m, sec = (int(part or 0) for part in clock.groups())
+        text = f"{text[: clock.start()]}{h}:{m:02d}:{sec:02d}"
     found = _KOREAN.fullmatch(text)
     if found is None:
         return None
@@ -231,6 +241,7 @@ def _korean(text: str, zone: tzinfo) -> datetime | None:
 def _rfc2822(text: str, unwritten: tzinfo) -> datetime:
     """`text` read by email.utils, with the zones and 12-hour clock it does not read; a date
     without any zone is in `unwritten`."""
+    text = _NAME_AFTER_OFFSET.sub("", text)
     text = _SEPT.sub("Sep", _SPACED_OFFSET.sub(r" \1", text))
     meridiem = _MERIDIEM.search(text)
     if meridiem is not None:
@@ -283,15 +294,28 @@ def _written_zone(text: str) -> timezone | None:
     return UTC if hours_east is None else timezone(timedelta(hours=hours_east))
 
 
-# Time 0 of a Unix clock, which a system with no date for an entry writes (in its own zone, or
-# none): no news is dated the first day of 1970. Believed, the new story was decades old to
-# `alerts.max_age_hours` and its alert skipped; undated, it takes its page's date or first-seen.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The zero days of the systems that write a date where they have none: Unix time 0 (1970),
+# "1900-01-01" (a CMS's empty date field, SQL's smalldatetime), OLE Automation's and Excel's day
+# zero (30 and 31 December 1899), SQL Server's earliest datetime (1753) and Windows' (1601), each
+# at midnight in the writer's zone or none. No news is dated so: believed, the new story was
+# decades old to `alerts.max_age_hours` and its alert skipped; undated, it takes its page's date
+# or first-seen. (Go's and .NET's year 1 is no showable date already.)
+_PLACEHOLDERS = tuple(
+    datetime(*day, tzinfo=UTC)
+    for day in (
+        (1970, 1, 1),
+        (1900, 1, 1),
+        (1899, 12, 30),
+        (1899, 12, 31),
+        (1753, 1, 1),
+        (1601, 1, 1),
+    )
+)
 
 
 def real_date(value: datetime | None) -> datetime | None:
-    """`value`, unless it is the Unix epoch placeholder (within a day: any zone's midnight)."""
-    if value is None or abs(value - _EPOCH) <= timedelta(days=1):
+    """`value`, unless it is a zero day's placeholder (within a day: any zone's midnight)."""
+    if value is None or any(abs(value - day) <= timedelta(days=1) for day in _PLACEHOLDERS):
         return None
     return value
 

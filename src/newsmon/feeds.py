@@ -62,6 +62,9 @@ class FeedEntry:
     # The link as newsmon read it until 2026-12, when that was another (a feedproxy link, a
     # relative link resolved against the feed's host): rows stored then are keyed by it.
     former_link: str | None = None
+    # Its date was the feed's rendering time, on the feed's first read (`newsmon.stamps`): the
+    # story may be any age, so it is held back unless its page dates it.
+    age_unknown: bool = False
 
     def key_text(self) -> tuple[str, str]:
         """The title and summary entry keys and fingerprints are computed from."""

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsmon.alerts import when
-from newsmon.dates import believable, parse_date
+from newsmon.dates import believable, parse_date, real_date
 from newsmon.feeds import parse_feed
 
 KST = timezone(timedelta(hours=9))
@@ -325,3 +325,47 @@ def test_an_rfc_2822_date_at_24_00_or_a_leap_second_keeps_its_date(
     raised, feedparser read neither, and the entry took the time first seen, so a back
     catalogue's old story was announced as new. Read as the next midnight and second :59."""
     assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Mon, 01 Jan 1900 00:00:00 GMT",
+        "1900-01-01",
+        "1900-01-01T00:00:00+09:00",
+        "1899-12-30T00:00:00Z",
+        "1899-12-31 00:00:00",
+        "1753-01-01T00:00:00",
+        "1601-01-01T00:00:00Z",
+        "1970-01-01T09:00:00+09:00",
+    ],
+)
+def test_a_zero_days_placeholder_is_no_date(raw: str) -> None:
+    """A system writing its zero day where it has no date: believed, a new story was a century
+    old and never announced."""
+    assert parse_date(raw) is not None
+    assert real_date(parse_date(raw)) is None
+
+
+def test_a_date_days_from_a_placeholder_stands() -> None:
+    assert real_date(parse_date("1900-01-03T00:00:00Z")) is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025년 3월 4일 오후 3시 5분", datetime(2025, 3, 4, 15, 5)),
+        ("2025년 3월 4일 오전 12시", datetime(2025, 3, 4, 0, 0)),
+        ("2025.03.04 오후 3시 5분 7초", datetime(2025, 3, 4, 15, 5, 7)),
+        ("2025년 03월 04일 15시 05분", datetime(2025, 3, 4, 15, 5)),
+    ],
+)
+def test_a_korean_clock_in_words_is_read_in_seoul(raw: str, expected: datetime) -> None:
+    """Korean "오후 3시 5분" (3 h 5 min p.m.) was no date: the story took the time first seen."""
+    assert parse_date(raw) == expected.replace(tzinfo=ZoneInfo("Asia/Seoul"))
+
+
+def test_javascripts_date_text_keeps_its_offset() -> None:
+    """JavaScript's Date.toString(): the bracketed name hid the offset, and the time was UTC."""
+    raw = "Tue Mar 04 2025 15:05:00 GMT+0900 (Korean Standard Time)"
+    assert parse_date(raw) == datetime(2025, 3, 4, 6, 5, tzinfo=UTC)

@@ -405,7 +405,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _state(row: FeedRow) -> FeedState:
     """What a pass needs of a feed's row to fetch it."""
     return FeedState(
-        row.id, row.url, row.etag, row.last_modified, row.next_check_at, row.consecutive_failures
+        row.id,
+        row.url,
+        row.etag,
+        row.last_modified,
+        row.next_check_at,
+        row.consecutive_failures,
+        first_read=row.last_success_at is None,
     )
 
 

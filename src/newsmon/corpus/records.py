@@ -175,6 +175,7 @@ class FeedState:
     last_modified: str | None
     next_check_at: datetime | None
     failures: int
+    first_read: bool = False  # never read successfully: its entries are its back catalogue
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,18 @@ from newsmon import alerts as alerting
 from newsmon.corpus import holds
 from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.records import AlertStatus
+from newsmon.dates import believable
+from newsmon.feeds import FeedEntry
 from newsmon.pipeline.context import Context
 from newsmon.rules import TopicMatch
 
 # A backfill without --alerts stores its stories' alerts held back.
 BACKFILL_HOLD = Hold(HoldReason.BACKFILL, holds.BACKFILL_NOTE)
+# A story of the back catalogue of a feed that dates every entry when read (`newsmon.stamps`),
+# its page undated: held back as a first read's older stories are.
+AGE_UNKNOWN_HOLD = Hold(
+    HoldReason.TOO_OLD, "of unknown age on the feed's first read: the feed dates entries when read"
+)
 
 
 def alert_plan(
@@ -32,3 +39,17 @@ def alert_plan(
         old = Hold(HoldReason.TOO_OLD, f"older than {limit:g} h when first seen")
         return channels, AlertStatus.SKIPPED, old
     return channels, AlertStatus.PENDING, None
+
+
+def held_unknown(
+    ctx: Context, entry: FeedEntry, status: AlertStatus, page_date: datetime | None, now: datetime
+) -> bool:
+    """Whether a story queued `status` is held back instead: its feed's stamp was its only date
+    on the feed's first read (`FeedEntry.age_unknown`) and its page states none believable,
+    under an age limit (without one, a first read announces every story)."""
+    return (
+        entry.age_unknown
+        and status is AlertStatus.PENDING
+        and ctx.config.alerts.max_age_hours is not None
+        and believable(page_date, now) is None
+    )

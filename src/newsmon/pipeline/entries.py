@@ -25,7 +25,7 @@ from newsmon.corpus.schema import MAX_LONG_URL
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
-from newsmon.pipeline.alert_plans import BACKFILL_HOLD, alert_plan
+from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, BACKFILL_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
@@ -196,6 +196,8 @@ def store_entry(
         article = replace(article, page_failed=failed, page_retry_at=at)
     matches = analysis.matches
     channels, status, note = alert_plan(ctx, matches, article.published_at, now)
+    if held_unknown(ctx, entry, status, extracted.published, now):
+        status, note = AlertStatus.SKIPPED, AGE_UNKNOWN_HOLD
     if announce is True:
         status, note = AlertStatus.PENDING, None
     elif announce is False:
@@ -280,7 +282,7 @@ async def process_entry(
     async def through(page: FetchResult) -> EntryResult:
         outcome.bytes_received += len(page.content)
         analysis = await analyse_page(
-            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+            ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
         )
         return await asyncio.to_thread(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
@@ -423,7 +425,7 @@ async def revisit_known(
     ) -> None:
         try:
             analysis = await analyse_page(
-                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.timezone
+                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
             )
             edited = await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now

@@ -33,6 +33,7 @@ from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
+from newsmon.stamps import unstamped
 from newsmon.turns import NoTimeForWork, deadline_in
 from newsmon.urls import shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
@@ -146,7 +147,7 @@ async def process_feed(
             response.charset,
             response.content_type,
             max_entries=ctx.config.fetch.max_entries_per_feed,
-            zone=feed.timezone,
+            zone=feed.date_zone,
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED
@@ -172,6 +173,10 @@ async def process_feed(
     # a private feed may write the reader's key into each link: kept nowhere
     identified = identify(listed, feed.name, feed.url if keyed else None)
     entries, items = identified.entries, identified.items  # items: digests' pages (urls.anchor)
+    # stamped when fetched: the pass's `now` may be minutes before this feed's turn came
+    if (plain := unstamped(entries, utcnow(), first_read=state.first_read)) is not None:
+        log.info("feed %s dates its entries when read: those dates are no dates", feed.name)
+        entries = plain
     outcome.entries = len(entries)
     known = await asyncio.to_thread(_known_articles, ctx, identified, state.id)
     home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link

@@ -188,7 +188,7 @@ async def backfill_pages(
                 if not page.ok:
                     return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
                 analysis = await analyse_page(
-                    ctx, page, _entry(link), source.language, fetcher, zone=source.timezone
+                    ctx, page, _entry(link), source.language, fetcher, zone=source.date_zone
                 )
                 if dry_run:  # the dedup decision alone: a copy is announced by its story
                     topics = tuple(m.topic for m in analysis.matches)

@@ -146,7 +146,7 @@ async def _settle(
     # the feed's entry as it was stored: its headline, and its teaser to fall back on
     entry = FeedEntry(None, retry.url, retry.title or "", retry.text, None, None)
     language = retry.language or feed.language
-    analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.timezone)
+    analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
     if analysis.extracted.source not in ARTICLE_SOURCES:
         why = f"page read on try {attempts}, without article text; the teaser stays its text"
         await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, None, why)
