@@ -216,16 +216,32 @@ def _meta_description(root: Any) -> str:
     return ""
 
 
+def compose_text(root: Any) -> int:
+    """Compose (NFC) the text of the tree `root` (lxml), in place; the number of pieces changed.
+    A CMS that stores text decomposed ("Leia tambe\u0301m", Hangul as jamo) wrote box titles,
+    "related" markers and banner wording that the steps below, which read composed words, did
+    not know: the box stayed in the body."""
+    changed = 0
+    for element in root.iter():
+        for attr in ("text", "tail"):
+            piece = getattr(element, attr)
+            if piece and not unicodedata.is_normalized("NFC", piece):
+                setattr(element, attr, unicodedata.normalize("NFC", piece))
+                changed += 1
+    return changed
+
+
 def _laid_out(data: bytes | str, url: str | None) -> Any:
-    """The page's tree as trafilatura parses it, its hidden blocks, consent and paywall banners
-    and comment threads removed (`newsmon.banners`), its layout tables made blocks, its boxes of
-    chrome known by their title removed, its ``<br>`` runs paragraph breaks, its lines of
-    hashtags removed (`newsmon.boxes`), and its lines and paragraphs of links to other stories
-    removed (`newsmon.layout`); the page itself when it does not parse."""
+    """The page's tree as trafilatura parses it, its text composed, its hidden blocks, consent
+    and paywall banners and comment threads removed (`newsmon.banners`), its layout tables made
+    blocks, its boxes of chrome known by their title removed, its ``<br>`` runs paragraph
+    breaks, its lines of hashtags removed (`newsmon.boxes`), and its lines and paragraphs of
+    links to other stories removed (`newsmon.layout`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     check_tree_work(tree)  # before any step reads it whole
+    compose_text(tree)
     prune_hidden_blocks(tree)
     prune_banners(tree)
     prune_comment_threads(tree)
