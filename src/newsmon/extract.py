@@ -43,6 +43,7 @@ from newsmon.layout import (
     unwrap_layout_tables,
 )
 from newsmon.pagework import PageTooDeep, check_tree_work
+from newsmon.teasers import prune_teaser_lists
 
 TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
@@ -236,7 +237,8 @@ def _laid_out(data: bytes | str, url: str | None) -> Any:
     and paywall banners and comment threads removed (`newsmon.banners`), its layout tables made
     blocks, its boxes of chrome known by their title removed, its ``<br>`` runs paragraph
     breaks, its lines of hashtags removed (`newsmon.boxes`), and its lines and paragraphs of
-    links to other stories removed (`newsmon.layout`); the page itself when it does not parse."""
+    links to other stories removed (`newsmon.layout`), and teasers of other posts
+    (`newsmon.teasers`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
@@ -251,6 +253,7 @@ def _laid_out(data: bytes | str, url: str | None) -> Any:
     prune_hashtag_blocks(tree)  # after: a hashtag line of a `<br>` body is a paragraph now
     prune_related_lines(tree, url)
     prune_link_paragraphs(tree)
+    prune_teaser_lists(tree, url)
     return tree
 
 
