@@ -20,7 +20,7 @@ import htmldate
 import lxml.etree
 import trafilatura
 
-from newsmon.banners import prune_banners, prune_comment_threads
+from newsmon.banners import prune_banners, prune_comment_threads, prune_signed_comments
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.charset import choose_encoding, decode, meta_declared
@@ -247,6 +247,7 @@ def _laid_out(data: bytes | str, url: str | None) -> Any:
     prune_hidden_blocks(tree)
     prune_banners(tree)
     prune_comment_threads(tree)
+    prune_signed_comments(tree)
     unwrap_layout_tables(tree)
     prune_titled_boxes(tree)
     split_br_paragraphs(tree)

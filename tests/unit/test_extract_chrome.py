@@ -131,3 +131,77 @@ def test_a_box_title_typed_with_decomposed_accents_is_known(title: str) -> None:
     got = extract_article(nfd, url=URL)
     assert all(s in got.text for s in STORY), got.text
     assert "DeepSeek" not in got.text and "AI Act" not in got.text, got.text
+
+
+COMMENTS = (
+    (
+        "harbourfan",
+        "They should publish the open weights of the booking model under an open-source"
+        " licence, like DeepSeek did with R1.",
+    ),
+    (
+        "late_shift",
+        "Before the AI Act applies the board should say whether a chatbot answers the"
+        " ferry hotline.",
+    ),
+    ("islander", "Someone already got the ferry chatbot to jailbreak itself and print its prompt."),
+)
+THREADS = {
+    "en-clock": "<div class='c-list'>"
+    + "".join(
+        f"<div class='c-item'><div class='c-head'><a href='/member/{who}'>{who}</a>"
+        f" <span class='c-date'>2026-05-0{i + 2} 14:3{i}</span></div><p>{said}</p></div>"
+        for i, (who, said) in enumerate(COMMENTS)
+    )
+    + "</div>",
+    "en-relative": "<ol class='thread'>"
+    + "".join(
+        f"<li><img src='/a/{who}.png' alt=''><b>{who}</b> <time>{i + 2} hours ago</time>"
+        f"<div>{said}</div></li>"
+        for i, (who, said) in enumerate(COMMENTS)
+    )
+    + "</ol>",
+    "ko": "<ul class='cmt'>"
+    + "".join(
+        f"<li><span class='nick'>{who}</span><span class='dt'>{i + 3}시간 전</span>"
+        f"<p>{said}</p></li>"
+        for i, (who, said) in enumerate(
+            (
+                (
+                    "바다사랑",
+                    "예약 시스템 AI도 오픈소스로 공개하고 오픈 웨이트 모델을 써야 합니다.",
+                ),
+                ("섬주민", "AI 기본법 시행령 나오기 전에 챗봇 상담부터 정리하세요."),
+                ("야간근무", "여객선 챗봇 탈옥해서 프롬프트 다 뽑아낸 사람도 있던데요."),
+            )
+        )
+    )
+    + "</ul>",
+}
+
+
+@pytest.mark.parametrize("thread", list(THREADS.values()), ids=list(THREADS))
+def test_a_comment_thread_without_controls_is_not_the_storys_text(thread: str) -> None:
+    """Readers' comments under a story, each signed with a name and a time but with no
+    reply/like buttons (a board's plain list, a thread read without scripts): the comments
+    became the story's text, and one mentioning open-source AI made it open-source's."""
+    got = extract_article(_page(thread), url=URL)
+    assert all(s in got.text for s in STORY), got.text
+    for word in ("weights", "AI Act", "jailbreak", "오픈소스", "기본법", "탈옥"):
+        assert word not in got.text, got.text
+    assert _topics(got.title, got.text) == []
+
+
+def test_a_timeline_of_dated_events_in_the_story_stays() -> None:
+    """A story's dated list (a timeline: date first, then what happened) is no thread."""
+    timeline = (
+        "<ul>"
+        + "".join(
+            f"<li><b>2026-0{i + 1}-15</b> The board {what}, and islanders were told at a meeting"
+            " in the village hall.</li>"
+            for i, what in enumerate(("cut the last sailing", "heard complaints", "voted a trial"))
+        )
+        + "</ul>"
+    )
+    got = extract_article(_page(timeline), url=URL)
+    assert "cut the last sailing" in got.text and "voted a trial" in got.text, got.text
