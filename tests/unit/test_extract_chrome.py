@@ -205,3 +205,29 @@ def test_a_timeline_of_dated_events_in_the_story_stays() -> None:
     )
     got = extract_article(_page(timeline), url=URL)
     assert "cut the last sailing" in got.text and "voted a trial" in got.text, got.text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Você pode gostar...",
+        "Você também pode gostar",
+        "También te puede gustar",
+        "Vous aimerez aussi",
+        "Potrebbe piacerti anche",
+        "You may like",
+        "You might also enjoy",
+    ],
+)
+def test_a_you_may_like_box_of_whole_posts_is_removed(title: str) -> None:
+    """A "you may like" box whose items are other posts in full (short ones, no "…"): only
+    "You may also like" was known, and the Portuguese blog page of the shared corpus kept its
+    "Você pode gostar..." box of whole posts after its teasers were gone."""
+    box = f"<h3>{title}</h3>" + "".join(
+        f"<article class='postbox'><a href='/2026/04/{slug}'><img src='/i/{slug}.jpg' alt=''>"
+        f"</a><p>{excerpt.rstrip(' …')}.</p></article>"
+        for slug, _head, excerpt in TEASERS
+    )
+    got = extract_article(_page(box), url=URL)
+    assert all(s in got.text for s in STORY), got.text
+    assert "DeepSeek" not in got.text and "AI Act" not in got.text, got.text
