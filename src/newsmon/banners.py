@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail
+from newsmon.layout import remove_keeping_tail, text_owners
 
 BANNER_MAX_CHARS = 400
 # text a banner holds besides its wording ("이미 구독 중이신가요? 로그인", its buttons), at most
@@ -183,10 +183,7 @@ def _quoted_in_prose(element: Any) -> bool:
 def _text_owners(root: Any) -> Iterator[Any]:
     """The elements holding a piece of text that names what banners are about, innermost first
     (the page is read once; an element is looked at only near such text)."""
-    for piece in root.xpath("//*[not(self::script or self::style)]/text()"):
-        if _TRIGGER.search(piece):
-            owner = piece.getparent()
-            yield owner.getparent() if piece.is_tail else owner
+    return text_owners(root, lambda piece: _TRIGGER.search(piece) is not None)
 
 
 def prune_banners(root: Any) -> int:
@@ -283,17 +280,17 @@ def _signed(item: Any) -> bool:
     return False
 
 
+def _a_time(piece: str) -> bool:
+    return len(piece) <= 60 and _WHEN.fullmatch(piece.strip()) is not None
+
+
 def prune_signed_comments(root: Any) -> int:
     """Remove from the tree `root` (lxml) every block of two or more readers' comments that
     carry no controls but each open with a name and a time (see `_signed`), when they are at
     least half of the block's items; the number removed."""
     found: dict[Any, dict[Any, None]] = {}  # block -> its signed items
     seen: set[Any] = set()
-    for piece in root.xpath("//*[not(self::script or self::style)]/text()"):
-        if len(piece) > 60 or not _WHEN.fullmatch(piece.strip()):
-            continue
-        item = piece.getparent()
-        item = item.getparent() if piece.is_tail else item
+    for item in text_owners(root, _a_time):
         for _ in range(_MAX_SIGNED_CLIMB):
             parent = item.getparent() if item is not None else None
             if parent is None or parent.tag in ("body", "html") or item in seen:

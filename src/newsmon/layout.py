@@ -42,6 +42,7 @@ which container trafilatura picked).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,6 +132,21 @@ def _hidden(element: Any) -> bool:
     if hidden is not None and hidden.strip().lower() != "until-found":
         return True
     return not _HIDDEN_CLASSES.isdisjoint(str(element.get("class") or "").lower().split())
+
+
+def text_owners(root: Any, wanted: Callable[[str], bool]) -> Iterator[Any]:
+    """The elements holding a piece of text (their own, or a child's tail) that `wanted`
+    accepts, script and style aside; one walk of the tree, no string objects made for the
+    pieces (an XPath over ``text()`` cost 1.6 ms a page)."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag not in ("script", "style") and element.text and wanted(element.text):
+            yield element
+        if element.tail and wanted(element.tail):
+            parent = element.getparent()
+            if parent is not None:
+                yield parent
 
 
 def remove_keeping_tail(element: Any) -> None:

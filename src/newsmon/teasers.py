@@ -19,7 +19,7 @@ import re
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail, site_host, to_other_page
+from newsmon.layout import remove_keeping_tail, site_host, text_owners, to_other_page
 
 # a teaser's text, at most: a longer block is a story (or holds one)
 TEASER_MAX_CHARS = 1_200
@@ -58,12 +58,11 @@ def _is_teaser(element: Any, host: str | None) -> bool:
 def _cut_pieces(root: Any) -> list[Any]:
     """The elements holding a text piece that ends on an ellipsis (a piece followed by a short
     link, "… Read more", counts as its owner's too), in document order."""
-    owners: dict[Any, None] = {}
-    for piece in root.xpath("//*[not(self::script or self::style)]/text()"):
-        if _ELLIPSIS_END.search(piece):
-            owner = piece.getparent()
-            owners[owner.getparent() if piece.is_tail else owner] = None
-    return [o for o in owners if o is not None]
+    return list(dict.fromkeys(text_owners(root, _cut)))
+
+
+def _cut(piece: str) -> bool:
+    return ("…" in piece or "..." in piece) and _ELLIPSIS_END.search(piece) is not None
 
 
 def prune_teaser_lists(root: Any, url: str | None = None) -> int:
