@@ -11,7 +11,10 @@ and dedup keys. They are known by their kind, never by one site's ids:
   it that adds at most ``BANNER_EXTRA_CHARS`` goes, so the banner's other lines ("이미 구독
   중이신가요? 로그인") go with it and a short story holding it stays;
 - a comment thread is a block of two or more items that each carry a reader's controls
-  ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons, links or spans): the block goes.
+  ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons, links or spans): the block goes;
+- so does a block of two or more items without controls that each open with a commenter's
+  byline, a name then a time ("harbourfan 2026-05-02 14:31", "바다사랑 3시간 전"), when they are
+  at least half of its items (a board's plain list, a thread read without its scripts).
 
 A block holding the page's ``h1`` stays. Prose that mentions cookies or subscriptions stays: it
 is longer than a banner or lacks a banner's wording, or it is a paragraph beside the story's
@@ -27,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail
+from newsmon.layout import remove_keeping_tail, text_owners
 
 BANNER_MAX_CHARS = 400
 # text a banner holds besides its wording ("이미 구독 중이신가요? 로그인", its buttons), at most
@@ -180,10 +183,7 @@ def _quoted_in_prose(element: Any) -> bool:
 def _text_owners(root: Any) -> Iterator[Any]:
     """The elements holding a piece of text that names what banners are about, innermost first
     (the page is read once; an element is looked at only near such text)."""
-    for piece in root.xpath("//*[not(self::script or self::style)]/text()"):
-        if _TRIGGER.search(piece):
-            owner = piece.getparent()
-            yield owner.getparent() if piece.is_tail else owner
+    return text_owners(root, lambda piece: _TRIGGER.search(piece) is not None)
 
 
 def prune_banners(root: Any) -> int:
@@ -240,6 +240,70 @@ def prune_comment_threads(root: Any) -> int:
         items = [kid for kid in block if isinstance(kid.tag, str)]
         comments = sum(_is_comment(held.get(kid, set())) for kid in items)
         if comments >= 2 and 2 * comments >= len(items) and not _holds_h1(block):
+            doomed.append(block)
+    return _remove_attached(doomed)
+
+
+# a comment's time as its byline writes it: a date, a clock time, or both; or a time ago
+_DATE = r"(?:\d{4}[-./]\s?\d{1,2}[-./]\s?\d{1,2}\.?|\d{1,2}[-./]\d{1,2}(?:[-./]\d{2,4})?)"
+_CLOCK = r"(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?)"
+_WHEN = re.compile(
+    rf"\W*(?:{_DATE}(?:\s*(?:at\s*)?{_CLOCK})?|{_CLOCK}"
+    r"|\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago"
+    r"|\d+\s*(?:초|분|시간|일|주|개월|달|년)\s*전|방금(?:\s*전)?|just now|yesterday|어제)\W*",
+    re.IGNORECASE,
+)
+_NAME_CHARS = 40
+# what a comment says after its byline, at least (Korean comments are often one short line)
+_SAYS_CHARS = 12
+# a byline's pieces read before the comment's text, at most
+_BYLINE_PIECES = 6
+# comments signed with a name and a time are read near their times only
+_MAX_SIGNED_CLIMB = 4
+
+
+def _signed(item: Any) -> bool:
+    """Whether `item` opens with a commenter's byline, a name then a time ("harbourfan
+    2026-05-02 14:31", "바다사랑 3시간 전"), and says something after it. A timeline's item
+    opens with its date, a story's byline has the story after it, not inside it."""
+    if item.tag == "h1" or next(islice(item.iter(), _MAX_NODES, None), None) is not None:
+        return False
+    pieces = [p.strip() for p in islice(item.itertext(), _MAX_PIECES) if p.strip()]
+    for i, piece in enumerate(pieces[:_BYLINE_PIECES]):
+        if _WHEN.fullmatch(piece):
+            named = i > 0 and all(
+                len(p) <= _NAME_CHARS and not _WHEN.fullmatch(p) for p in pieces[:i]
+            )
+            return named and any(len(p) >= _SAYS_CHARS for p in pieces[i + 1 :])
+        if len(piece) > _NAME_CHARS:
+            return False
+    return False
+
+
+def _a_time(piece: str) -> bool:
+    return len(piece) <= 60 and _WHEN.fullmatch(piece.strip()) is not None
+
+
+def prune_signed_comments(root: Any) -> int:
+    """Remove from the tree `root` (lxml) every block of two or more readers' comments that
+    carry no controls but each open with a name and a time (see `_signed`), when they are at
+    least half of the block's items; the number removed."""
+    found: dict[Any, dict[Any, None]] = {}  # block -> its signed items
+    seen: set[Any] = set()
+    for item in text_owners(root, _a_time):
+        for _ in range(_MAX_SIGNED_CLIMB):
+            parent = item.getparent() if item is not None else None
+            if parent is None or parent.tag in ("body", "html") or item in seen:
+                break
+            seen.add(item)
+            if parent.tag in _THREAD_TAGS and _signed(item):
+                found.setdefault(parent, {})[item] = None
+                break
+            item = parent
+    doomed = []
+    for block, signed in found.items():
+        items = [kid for kid in block if isinstance(kid.tag, str)]
+        if len(signed) >= 2 and 2 * len(signed) >= len(items) and not _holds_h1(block):
             doomed.append(block)
     return _remove_attached(doomed)
 

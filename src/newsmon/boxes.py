@@ -40,7 +40,8 @@ _TITLES = frozenset(
     moreonthistopic mostread mostpopular mostviewed mostshared mostcommented mostwatched
     popular popularnow popularstories populararticles popularposts trending trendingnow
     trendingstories topstories editorspicks recommended recommendedforyou recommendedstories
-    recommendedarticles youmayalsolike youmightalsolike youmayhavemissed dontmiss readnext
+    recommendedarticles youmayalsolike youmightalsolike youmaylike youmightlike youmayalsoenjoy
+    youmightalsoenjoy youmayhavemissed dontmiss readnext
     whattoreadnext upnext seealso alsoread readmore latest latestnews lateststories comments
     comment responses replies leaveacomment leaveareply jointhediscussion readercomments tags
     tagged keywords 관련기사 관련뉴스 연관기사 관련기사더보기 많이본뉴스 많이본기사 가장많이본뉴스
@@ -49,11 +50,13 @@ _TITLES = frozenset(
     포토뉴스 최신기사 최신뉴스 댓글 전체댓글 베스트댓글 독자의견 태그 키워드 기자의다른기사
     이기자의다른기사
     saibamais leiatambém leiamais vejatambém vejamais notíciasrelacionadas matériasrelacionadas
-    maislidas maislidos comentários leatambién tepuedeinteresar tambiéntepuedeinteresar
+    maislidas maislidos comentários vocêpodegostar vocêtambémpodegostar vocêpodetambémgostar
+    leatambién tepuedegustar tambiéntepuedegustar tepuedeinteresar tambiéntepuedeinteresar
     noticiasrelacionadas artículosrelacionados lomásleído másleídas másleídos comentarios
     mehrzumthema lesensieauch daskönntesieauchinteressieren meistgelesen ähnlicheartikel
     verwandteartikel kommentare àlireaussi lireaussi surlemêmesujet lespluslus
-    articlesassociés voiraussi ànepasmanquer commentaires leggianche potrebbeinteressarti
+    articlesassociés voiraussi ànepasmanquer vousaimerezaussi vousaimerezégalement
+    commentaires leggianche potrebbepiacertianche tipotrebbeinteressare potrebbeinteressarti
     piùletti articolicorrelati commenti 関連記事 関連ニュース 人気記事 おすすめ記事
     アクセスランキング コメント 相关新闻 相關新聞 相关文章 相關文章 相关阅读 相關閱讀 延伸阅读
     延伸閱讀 推荐阅读 推薦閱讀 热门文章 熱門文章 热门新闻 熱門新聞 评论 評論""".split()  # noqa: SIM905

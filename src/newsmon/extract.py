@@ -7,11 +7,9 @@ Pure: bytes in, text out. The caller records `source` so the corpus says where a
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
@@ -22,11 +20,19 @@ import htmldate
 import lxml.etree
 import trafilatura
 
-from newsmon.banners import prune_banners, prune_comment_threads
+from newsmon.banners import prune_banners, prune_comment_threads, prune_signed_comments
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.charset import choose_encoding, decode, meta_declared
 from newsmon.dates import parse_date, real_date
+from newsmon.embedded import (
+    ARC_MARK,
+    AppState,
+    app_state_article,
+    author_name,
+    jsonld_article,
+    jsonld_nodes,
+)
 from newsmon.feeds import html_to_text
 from newsmon.language import detect_language
 from newsmon.layout import (
@@ -37,6 +43,7 @@ from newsmon.layout import (
     unwrap_layout_tables,
 )
 from newsmon.pagework import PageTooDeep, check_tree_work
+from newsmon.teasers import prune_teaser_lists
 
 TextSource = Literal["page", "json-ld", "app-state", "feed-summary", "page-description", "none"]
 # Shorter page text is navigation or a teaser, not an article body.
@@ -44,20 +51,6 @@ MIN_BODY_CHARS = 150
 # A page with more tags than this is not handed to trafilatura: its time and memory grow with
 # the element count (~0.1-0.25 ms and ~1.5 KB per element), and news pages have a few thousand.
 MAX_PAGE_TAGS = 100_000
-# JSON-LD is read from the parsed page, never by a regex over its bytes (one was quadratic on
-# a page of repeated "<script "): at most this many blocks of at most this many characters,
-# nodes this deep and this many nodes per block.
-JSONLD_MAX_BLOCKS = 20
-JSONLD_MAX_CHARS = 1_000_000
-JSONLD_MAX_DEPTH = 32
-JSONLD_MAX_NODES = 10_000
-# A client-rendered page (Arc XP: Chosun Ilbo, Infobae, ...) may carry its article only as the
-# app state a script renders (`Fusion.globalContent = {...}`): read from at most this many
-# characters of one script, at most this many content elements.
-APPSTATE_MAX_CHARS = 4_000_000
-APPSTATE_MAX_ELEMENTS = 2_000
-ARC_MARK = b"Fusion.globalContent"
-_ARC_STATE = re.compile(r"Fusion\.globalContent\s*=\s*")
 
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
 logging.getLogger("htmldate").setLevel(logging.ERROR)
@@ -101,55 +94,6 @@ def _parse(html: str) -> Any:
         return None
 
 
-def _jsonld_blocks(root: Any) -> Iterator[str]:
-    """The text of the page's ``<script type="application/ld+json">`` elements, bounded in
-    number and size."""
-    if root is None:
-        return
-    found = 0
-    for script in root.iter("script"):
-        kind = (script.get("type") or "").strip().lower()
-        if kind != "application/ld+json" or not script.text:
-            continue
-        found += 1
-        if found > JSONLD_MAX_BLOCKS:
-            return
-        if len(script.text) <= JSONLD_MAX_CHARS:
-            yield script.text
-
-
-def _jsonld_nodes(root: Any) -> Iterator[dict[str, Any]]:
-    """The page's JSON-LD objects, depth first, within bounded depth and node count."""
-    for block in _jsonld_blocks(root):
-        try:
-            data = json.loads(block.strip(), strict=False)
-        except (ValueError, RecursionError):  # RecursionError: nesting deeper than json allows
-            continue
-        stack: list[tuple[Any, int]] = [(data, 0)]
-        visited = 0
-        while stack and visited < JSONLD_MAX_NODES:
-            node, depth = stack.pop()
-            visited += 1
-            if isinstance(node, dict):
-                yield node
-                children: Any = node.values()
-            elif isinstance(node, list):
-                children = node
-            else:
-                continue
-            if depth < JSONLD_MAX_DEPTH:
-                stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
-
-
-def _jsonld_article(root: Any) -> dict[str, Any] | None:
-    """The first JSON-LD node with a non-empty ``articleBody``."""
-    for node in _jsonld_nodes(root):
-        body = node.get("articleBody")
-        if isinstance(body, str) and body.strip():
-            return node
-    return None
-
-
 def _date(raw: object, zone: tzinfo | None) -> datetime | None:
     """A page's date, never the Unix epoch placeholder (as a feed's: `dates.real_date`): time 0
     dated an entry the feed left undated 1970, and its new story's alert was skipped as old."""
@@ -173,7 +117,7 @@ def _stated_date(root: Any, zone: tzinfo | None = None) -> datetime | None:
             " or @property='og:article:published_time' or @itemprop='datePublished']/@content"
         )
     ]
-    stated += [node.get("datePublished") for node in _jsonld_nodes(root)]
+    stated += [node.get("datePublished") for node in jsonld_nodes(root)]
     best: datetime | None = None
     best_rank = -1
     for raw in stated:
@@ -219,59 +163,8 @@ def _shown_date(found: object, html: str, url: str | None, zone: tzinfo | None) 
     return _date(marked, zone)
 
 
-@dataclass(frozen=True)
-class _AppState:
-    headline: str
-    text: str
-    published: str | None
-    author: str | None
-
-
-def _app_state_article(root: Any) -> _AppState | None:
-    """The article an Arc XP page renders from ``Fusion.globalContent``: its text elements in
-    order (their inline HTML made text), headline and date; None if the page has none."""
-    if root is None:
-        return None
-    for script in root.iter("script"):
-        code = script.text
-        if not code or len(code) > APPSTATE_MAX_CHARS:
-            continue
-        found = _ARC_STATE.search(code)
-        if found is None:
-            continue
-        try:
-            state, _end = json.JSONDecoder(strict=False).raw_decode(code, found.end())
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(state, dict):
-            return None
-        elements = state.get("content_elements")
-        if not isinstance(elements, list):
-            return None
-        parts = [
-            html_to_text(e["content"])
-            for e in elements[:APPSTATE_MAX_ELEMENTS]
-            if isinstance(e, dict) and e.get("type") == "text" and isinstance(e.get("content"), str)
-        ]
-        text = "\n".join(p for p in parts if p)
-        if not text:
-            return None
-        headlines = state.get("headlines")
-        headline = headlines.get("basic") if isinstance(headlines, dict) else None
-        date = state.get("display_date") or state.get("first_publish_date")
-        credits = state.get("credits")
-        by = credits.get("by") if isinstance(credits, dict) else None
-        return _AppState(
-            headline=html_to_text(headline) if isinstance(headline, str) else "",
-            text=text,
-            published=date if isinstance(date, str) else None,
-            author=_author(by[0]) if isinstance(by, list) and by else None,
-        )
-    return None
-
-
 def _from_app_state(
-    state: _AppState,
+    state: AppState,
     meta: dict[str, Any],
     feed_title: str,
     hint: str | None,
@@ -324,36 +217,44 @@ def _meta_description(root: Any) -> str:
     return ""
 
 
-def _author(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, dict):
-        return _author(value.get("name"))
-    if isinstance(value, list):
-        names = [n for n in (_author(v) for v in value) if n]
-        return ", ".join(names) or None
-    return None
+def compose_text(root: Any) -> int:
+    """Compose (NFC) the text of the tree `root` (lxml), in place; the number of pieces changed.
+    A CMS that stores text decomposed ("Leia tambe\u0301m", Hangul as jamo) wrote box titles,
+    "related" markers and banner wording that the steps below, which read composed words, did
+    not know: the box stayed in the body."""
+    changed = 0
+    for element in root.iter():
+        for attr in ("text", "tail"):
+            piece = getattr(element, attr)
+            if piece and not unicodedata.is_normalized("NFC", piece):
+                setattr(element, attr, unicodedata.normalize("NFC", piece))
+                changed += 1
+    return changed
 
 
 def _laid_out(data: bytes | str, url: str | None) -> Any:
-    """The page's tree as trafilatura parses it, its hidden blocks, consent and paywall banners
-    and comment threads removed (`newsmon.banners`), its layout tables made blocks, its boxes of
-    chrome known by their title removed, its ``<br>`` runs paragraph breaks, its lines of
-    hashtags removed (`newsmon.boxes`), and its lines and paragraphs of links to other stories
-    removed (`newsmon.layout`); the page itself when it does not parse."""
+    """The page's tree as trafilatura parses it, its text composed, its hidden blocks, consent
+    and paywall banners and comment threads removed (`newsmon.banners`), its layout tables made
+    blocks, its boxes of chrome known by their title removed, its ``<br>`` runs paragraph
+    breaks, its lines of hashtags removed (`newsmon.boxes`), and its lines and paragraphs of
+    links to other stories removed (`newsmon.layout`), and teasers of other posts
+    (`newsmon.teasers`); the page itself when it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     check_tree_work(tree)  # before any step reads it whole
+    compose_text(tree)
     prune_hidden_blocks(tree)
     prune_banners(tree)
     prune_comment_threads(tree)
+    prune_signed_comments(tree)
     unwrap_layout_tables(tree)
     prune_titled_boxes(tree)
     split_br_paragraphs(tree)
     prune_hashtag_blocks(tree)  # after: a hashtag line of a `<br>` body is a paragraph now
     prune_related_lines(tree, url)
     prune_link_paragraphs(tree)
+    prune_teaser_lists(tree, url)
     return tree
 
 
@@ -423,7 +324,7 @@ def extract_article(
                 # in the app state: the state wins when it holds much more text
                 html = html or decode_html(data, http_charset)
                 root = _parse(html)
-                state = _app_state_article(root) if ARC_MARK in data else None
+                state = app_state_article(root) if ARC_MARK in data else None
                 if state is not None and len(state.text) > 2 * len(text.strip()):
                     note = "app state holds more text than the page shows"
                     return _from_app_state(state, meta, feed_title, language_hint, note, local)
@@ -444,7 +345,7 @@ def extract_article(
         if html is None:
             html = decode_html(data, http_charset)
         root = _parse(html)
-        article = _jsonld_article(root)
+        article = jsonld_article(root)
         if article:
             body = html_to_text(article["articleBody"])
             if len(body) >= MIN_BODY_CHARS or len(body) > len(feed_summary):
@@ -455,12 +356,12 @@ def extract_article(
                     or None,
                     text=body,
                     source="json-ld",
-                    author=_author(article.get("author")),
+                    author=author_name(article.get("author")),
                     published=_date(article.get("datePublished"), local),
                     language=detect_language(body, language_hint),
                     note="; ".join(notes),
                 )
-        state = _app_state_article(root)
+        state = app_state_article(root)
         if state is not None and (
             len(state.text) >= MIN_BODY_CHARS or len(state.text) > len(feed_summary)
         ):

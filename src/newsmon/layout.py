@@ -42,6 +42,7 @@ which container trafilatura picked).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,6 +132,21 @@ def _hidden(element: Any) -> bool:
     if hidden is not None and hidden.strip().lower() != "until-found":
         return True
     return not _HIDDEN_CLASSES.isdisjoint(str(element.get("class") or "").lower().split())
+
+
+def text_owners(root: Any, wanted: Callable[[str], bool]) -> Iterator[Any]:
+    """The elements holding a piece of text (their own, or a child's tail) that `wanted`
+    accepts, script and style aside; one walk of the tree, no string objects made for the
+    pieces (an XPath over ``text()`` cost 1.6 ms a page)."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag not in ("script", "style") and element.text and wanted(element.text):
+            yield element
+        if element.tail and wanted(element.tail):
+            parent = element.getparent()
+            if parent is not None:
+                yield parent
 
 
 def remove_keeping_tail(element: Any) -> None:
@@ -291,7 +307,7 @@ MAX_LINK_LINE = 200
 _MAX_PIECES = 64
 
 
-def _host(url: str | None) -> str | None:
+def site_host(url: str | None) -> str | None:
     host = urlsplit(url).hostname if url else None
     return _bare(host) if host else None
 
@@ -303,7 +319,7 @@ def _bare(host: str) -> str:
     return host
 
 
-def _other_page(href: str | None, host: str | None) -> bool:
+def to_other_page(href: str | None, host: str | None) -> bool:
     """Whether a link goes to another page of the site whose host is `host` (a relative link
     does; an absolute one when its host is that site, a subdomain of it or its parent)."""
     href = (href or "").strip()
@@ -352,7 +368,7 @@ class _Line:
             if self.size > MAX_LINK_LINE:
                 return
         for a in islice(kid.iter("a"), _MAX_PIECES):
-            if _other_page(a.get("href"), host):
+            if to_other_page(a.get("href"), host):
                 self.linked += _chars("".join(islice(a.itertext(), _MAX_PIECES)))
 
     def kind(self) -> str:
@@ -407,7 +423,7 @@ def prune_related_lines(root: Any, url: str | None = None) -> int:
     """Remove, in every paragraph and block of ``<br>`` lines of the tree `root` (lxml), the
     lines of links to other pages of the site (`url`'s) that follow a "related" marker, and
     the marker's line (see the module's docstring); the number of lines removed."""
-    host = _host(url)
+    host = site_host(url)
     blocks: dict[Any, None] = dict.fromkeys(root.iter("p"))  # a paragraph is a block of lines
     for br in root.iter("br"):
         parent = br.getparent()

@@ -29,7 +29,9 @@ from newsmon.dedup import (
     normalise_text,
     shingle_hashes,
 )
-from newsmon.extract import JSONLD_MAX_DEPTH, _jsonld_article, _parse
+from newsmon.embedded import JSONLD_MAX_DEPTH
+from newsmon.embedded import jsonld_article as _jsonld_article
+from newsmon.extract import _parse
 from newsmon.feeds import FeedParseError
 from newsmon.fetch import FailureKind
 from newsmon.memcap import near_the_cap, reached_the_cap
