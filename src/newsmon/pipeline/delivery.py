@@ -24,7 +24,7 @@ from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery_items import Item, Unchecked, unchecked_lines
+from newsmon.pipeline.delivery_items import Item, Unchecked, stop_line, unchecked_lines
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
@@ -59,6 +59,7 @@ class Delivery:
         self.tried: set[int] = set()
         self.failures_in_row = 0
         self.unreached_in_row = 0  # of those, the requests that never reached Slack
+        self.unknown_in_row: list[str] = []  # of those, Slack's error codes newsmon does not know
         self.lookup_cause: Cause | None = None  # why the last lookup failed
         self.known_ids: dict[str, str] = {}
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
@@ -253,6 +254,7 @@ class Delivery:
         except SlackFailure as failure:
             return self._failed(item, failure)
         self.failures_in_row = self.unreached_in_row = 0
+        self.unknown_in_row.clear()
         if posted.unthreaded and isinstance(item.job, ReplyJob):
             self.threads.take_back(item.claim, item.job, posted)  # at the top level: undone
             return _NEXT
@@ -445,19 +447,19 @@ class Delivery:
         else:
             self.outcome.retrying += len(item.ids)
         if kind is Kind.TRANSIENT:
-            self._count_failure(failure.cause)
+            self._count_failure(failure.cause, failure.code)
         return _NEXT
 
-    def _count_failure(self, cause: Cause | None) -> None:
-        """One more failure in a row; enough end the pass's delivery. When none reached Slack
-        (DNS, no route, refused) the line says so: the fault is on the way, not Slack's."""
+    def _count_failure(self, cause: Cause | None, code: str | None = None) -> None:
+        """One more failure in a row; enough end the pass's delivery (`stop_line` says why)."""
         self.failures_in_row += 1
         self.unreached_in_row += cause is Cause.UNREACHABLE
+        if cause is Cause.UNKNOWN_CODE and code:
+            self.unknown_in_row.append(code)
         if self.failures_in_row < self.cfg.stop_after_failures:
             return
-        what = "could not be reached" if self.unreached_in_row == self.failures_in_row else "failed"
         self.outcome.errors.append(
-            f"Slack {what} {self.failures_in_row} times in a row: delivery stops for this pass"
+            stop_line(self.failures_in_row, self.unreached_in_row, self.unknown_in_row)
         )
         raise _Stop
 

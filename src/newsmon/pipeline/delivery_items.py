@@ -64,3 +64,16 @@ def unchecked_lines(unchecked: dict[str, Unchecked]) -> list[str]:
                 + ", ".join(done)
             )
     return lines
+
+
+def stop_line(failures: int, unreached: int, unknown: list[str]) -> str:
+    """Why delivery stops after `failures` in a row. When none reached Slack (DNS, no route,
+    refused) the fault is on the way, not Slack's; when Slack answered each with an error code
+    newsmon does not know (`unknown`), Slack is refusing, not failing: the codes are named."""
+    what = "could not be reached" if unreached == failures else "failed"
+    why = ""
+    if len(unknown) == failures:
+        what = "refused"
+        codes = ", ".join(dict.fromkeys(unknown))
+        why = f" ({codes}: not an error code newsmon knows, so retried as transient)"
+    return f"Slack {what} {failures} times in a row{why}: delivery stops for this pass"
