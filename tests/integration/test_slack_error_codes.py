@@ -102,3 +102,42 @@ def test_a_workspace_message_limit_spends_no_attempt(tmp_path: Path, fake: FakeS
         assert deliver(ctx).sent == 1
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("code", ["invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"])
+def test_an_alert_whose_blocks_slack_refuses_is_posted_as_text(
+    tmp_path: Path, fake: FakeSlack, code: str
+) -> None:
+    """Slack refusing an alert's blocks failed it at once: the story was never posted (health
+    told for a day, `alerts retry` posted the same blocks, refused again). Now its text goes
+    out alone, link included, and the pass says so; the channel's next alert is unchanged."""
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        first, second = queue_alerts(ctx.store, {"#a": 2})
+        fake.channel_script["#a"] = [Scripted(200, {"ok": False, "error": code})]
+        outcome = deliver(ctx)
+        assert outcome.sent == 2 and outcome.failed == outcome.retrying == 0
+        assert fake.metadata_ids() == [str(first), str(second)]
+        plain, rich = fake.posts
+        assert not plain.get("blocks") and rich["blocks"]
+        assert "https://a.example/a/0" in plain["text"] and "Story 0 for #a" in plain["text"]
+        [line] = [e for e in outcome.errors if code in e]
+        assert line.startswith("#a:") and "posted as plain text" in line
+        assert {a.status for a in ctx.store.list_alerts()} == {AlertStatus.SENT}
+    finally:
+        ctx.close()
+
+
+def test_an_alert_refused_as_text_too_fails_once(tmp_path: Path, fake: FakeSlack) -> None:
+    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {"#a": 1})
+        refusals = [Scripted(200, {"ok": False, "error": e}) for e in ("invalid_blocks", "no_text")]
+        fake.channel_script["#a"] = list(refusals)
+        outcome = deliver(ctx)
+        assert outcome.failed == 1 and outcome.sent == outcome.retrying == 0
+        assert len(fake.attempts) == 2 and fake.posts == []
+    finally:
+        ctx.close()

@@ -113,6 +113,10 @@ MESSAGE_CODES = frozenset(
 )
 
 
+# refusals of a message's blocks alone: its text may still be posted (`delivery_items`)
+BLOCKS_REFUSED_CODES = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"})
+
+
 class Cause(StrEnum):
     """What went wrong, as told to an operator: Slack saying no is not Slack being down."""
 
