@@ -141,3 +141,22 @@ def test_an_alert_refused_as_text_too_fails_once(tmp_path: Path, fake: FakeSlack
         assert len(fake.attempts) == 2 and fake.posts == []
     finally:
         ctx.close()
+
+
+def test_a_deletion_refused_for_a_message_already_gone_is_not_an_unknown_code(
+    slack: FakeSlack,
+) -> None:
+    """chat.delete's own refusals (a reply taken back from a channel's top level): a message
+    someone deleted first read "an error code newsmon does not know: retried as transient",
+    and nothing retries a deletion."""
+    sender = SlackWebSender(slack.token, base_url=slack.api_url)
+    posted = sender.post(build_message(job()))
+    assert posted.ts and posted.channel_id
+    sender.delete(posted.channel_id, posted.ts)
+    for code in ("cant_delete_message", "compliance_exports_prevent_deletion", None):
+        if code:
+            slack.script.append(Scripted(200, {"ok": False, "error": code}))
+        with pytest.raises(SlackFailure) as err:
+            sender.delete(posted.channel_id, posted.ts)  # None: gone, message_not_found
+        assert err.value.kind is Kind.MESSAGE and err.value.cause is Cause.REFUSED
+        assert "does not know" not in str(err.value)

@@ -109,6 +109,10 @@ MESSAGE_CODES = frozenset(
         "as_user_not_supported",
         "duplicate_message_not_found",
         "missing_text_or_fallback_or_attachments",  # a webhook's no_text
+        # chat.delete's: the message is gone already, or may not be deleted
+        "message_not_found",
+        "cant_delete_message",
+        "compliance_exports_prevent_deletion",
     }
 )
 
