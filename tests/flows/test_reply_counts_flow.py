@@ -27,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 runner = CliRunner()
 # Slack refuses the reply for the message itself: failed at once, no retry
-REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})
+REFUSED = Scripted(200, {"ok": False, "error": "msg_too_long"})
 
 
 def listed(config: Path, status: str) -> tuple[list[str], list[str]]:

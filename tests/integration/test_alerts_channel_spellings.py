@@ -15,7 +15,7 @@ from tests.support.articles import new_article
 from tests.support.delivery import MATCH, config_path, context
 from tests.support.fake_slack import FakeSlack, Scripted
 
-REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})  # fails an alert for good
+REFUSED = Scripted(200, {"ok": False, "error": "msg_too_long"})  # fails an alert for good
 
 
 def test_alerts_of_a_channel_are_listed_under_its_name_and_its_id(

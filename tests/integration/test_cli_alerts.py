@@ -31,7 +31,7 @@ def test_alerts_list_shows_blocked_channels_failures_and_retry_requeues(
     try:
         queue_alerts(ctx.store, {"#stuck": 2, "#ok": 2})
         slack.not_in_channels.add("#stuck")
-        slack.channel_script["#ok"] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        slack.channel_script["#ok"] = [Scripted(200, {"ok": False, "error": "msg_too_long"})]
         outcome = deliver(ctx)
         assert outcome.sent == 1 and outcome.failed == 1
     finally:
@@ -40,7 +40,7 @@ def test_alerts_list_shows_blocked_channels_failures_and_retry_requeues(
     listed = runner.invoke(app, ["alerts", "--config", str(config)])
     assert listed.exit_code == 0, listed.output
     assert "channel #stuck blocked since" in listed.output and "not_in_channel" in listed.output
-    assert "invalid_blocks" in listed.output and "KST" in listed.output
+    assert "msg_too_long" in listed.output and "KST" in listed.output
 
     blocked = runner.invoke(app, ["alerts", "--status", "blocked", "--config", str(config)])
     assert blocked.output.count("blocked (") == 2 and "#ok" not in blocked.output.split("\n", 1)[1]
@@ -69,7 +69,7 @@ def test_alerts_list_shows_blocked_channels_failures_and_retry_requeues(
 def test_an_alert_slack_refuses_for_good_is_a_health_problem_for_a_day(
     tmp_path: Path, slack: FakeSlack, db_url: str
 ) -> None:
-    """Slack refusing one message (`invalid_blocks`) fails it at once: its story is never
+    """Slack refusing one message (`msg_too_long`) fails it at once: its story is never
     posted, and `newsmon health` says so, naming the channel and the command to re-queue it,
     until it is re-queued or a day has passed. A held-back alert (too old) is no failure."""
     config = config_path(tmp_path, db_url)
@@ -84,7 +84,7 @@ def test_an_alert_slack_refuses_for_good_is_a_health_problem_for_a_day(
             AlertStatus.SKIPPED,
             Hold(HoldReason.TOO_OLD, "older than 48 h when first seen"),
         )
-        slack.channel_script["#ok"] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        slack.channel_script["#ok"] = [Scripted(200, {"ok": False, "error": "msg_too_long"})]
         outcome = deliver(ctx)
         assert outcome.sent == 2 and outcome.failed == 1
     finally:

@@ -19,7 +19,7 @@ from tests.support.fake_slack import FakeSlack, Scripted
 
 MATCHES = [StoredMatch("policy", 3, [], "snippet")]
 ALERTS = {"#ai-news": ["policy"]}
-REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})  # fails an alert for good
+REFUSED = Scripted(200, {"ok": False, "error": "msg_too_long"})  # fails an alert for good
 
 
 def test_health_does_not_call_a_story_a_copy_posted_never_posted(

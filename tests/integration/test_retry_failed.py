@@ -30,7 +30,7 @@ from tests.support.delivery import FAST, MATCH, context
 from tests.support.fake_slack import FakeSlack, Scripted
 
 runner = CliRunner()
-REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})  # fails an alert at once
+REFUSED = Scripted(200, {"ok": False, "error": "msg_too_long"})  # fails an alert at once
 SPOKEN = ([StoredMatch("policy", 3, [], "snippet")], "v1", {"#ai-news": ["policy"]})
 
 

@@ -205,6 +205,9 @@ def test_every_cause_of_a_slack_failure_is_told_as_the_readme_says() -> None:
     said[Cause.UNREACHABLE] = re.search(r"\((nothing was sent)\)", str(sent)).group(1)  # type: ignore[union-attr]
     said[Cause.ANSWER_LOST] = re.search(r"\(it (may have been posted)\)", str(lost)).group(1)  # type: ignore[union-attr]
     said[Cause.UNTRUSTED] = "Cause.UNTRUSTED"
+    unknown = describe(Cause.UNKNOWN_CODE, "the message", 200, "x")
+    named = re.search(r"\((an error code newsmon does not know)", unknown)
+    said[Cause.UNKNOWN_CODE] = named.group(1) if named else unknown
     assert set(said) == set(Cause)
     assert sorted(f"{c}: {s!r}" for c, s in said.items() if s not in text) == []
 

@@ -24,7 +24,13 @@ from newsmon.corpus.claims import Filter
 from newsmon.corpus.records import Claim, ReplyJob
 from newsmon.pipeline.checkup import unreadable_in_use
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.delivery_items import Item, Unchecked, unchecked_lines
+from newsmon.pipeline.delivery_items import (
+    Item,
+    Unchecked,
+    post_or_text,
+    stop_line,
+    unchecked_lines,
+)
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
@@ -59,6 +65,7 @@ class Delivery:
         self.tried: set[int] = set()
         self.failures_in_row = 0
         self.unreached_in_row = 0  # of those, the requests that never reached Slack
+        self.unknown_in_row: list[str] = []  # of those, Slack's error codes newsmon does not know
         self.lookup_cause: Cause | None = None  # why the last lookup failed
         self.known_ids: dict[str, str] = {}
         self.waiting: set[str] = set()  # channels left for a later pass (a long Retry-After)
@@ -67,9 +74,7 @@ class Delivery:
         # replies that cannot go in their thread (README "Story threads")
         self.threads = LostThreads(ctx.store.replies, sender, self.outcome.errors)
         self.zone = cfg.zone()
-        self.webhook_channels = (
-            {t: c for t, c in cfg.channels.items()} if sender.name == "webhook" else None
-        )
+        self.webhook_channels = dict(cfg.channels) if sender.name == "webhook" else None
 
     # --- the pass -----------------------------------------------------------------------------
 
@@ -113,7 +118,8 @@ class Delivery:
             for channel in list(self.outcome.history_errors):
                 if channel not in self.looked:
                     self._probe(channel)
-        self._report_unchecked()
+        # one line per channel whose checks failed: what was held, what went out unchecked
+        self.outcome.errors.extend(unchecked_lines(self.unchecked))
         return self.outcome
 
     def _alerts(self, budget: int, filt: Filter, size: int) -> int:
@@ -249,10 +255,13 @@ class Delivery:
                 return _AGAIN  # the schedule gives the channel's messages back
         self.pacer.take(item.channel, self.clock.monotonic())
         try:
-            posted = self.sender.post(item.message)
+            posted, refused = post_or_text(self.sender, item.message)
         except SlackFailure as failure:
             return self._failed(item, failure)
         self.failures_in_row = self.unreached_in_row = 0
+        self.unknown_in_row.clear()
+        if refused is not None:
+            self.outcome.errors.append(f"{item.channel}: {refused}; posted as plain text instead")
         if posted.unthreaded and isinstance(item.job, ReplyJob):
             self.threads.take_back(item.claim, item.job, posted)  # at the top level: undone
             return _NEXT
@@ -361,10 +370,6 @@ class Delivery:
         if self.outcome.history_errors.get(item.channel) is None:  # Slack failing, not a scope
             self._count_failure(self.lookup_cause)
 
-    def _report_unchecked(self) -> None:
-        """One line per channel whose checks failed: what was held, what went out unchecked."""
-        self.outcome.errors.extend(unchecked_lines(self.unchecked))
-
     def _record_sent(self, item: Item, ts: str | None, channel_id: str | None) -> None:
         try:
             if item.is_reply:
@@ -445,19 +450,19 @@ class Delivery:
         else:
             self.outcome.retrying += len(item.ids)
         if kind is Kind.TRANSIENT:
-            self._count_failure(failure.cause)
+            self._count_failure(failure.cause, failure.code)
         return _NEXT
 
-    def _count_failure(self, cause: Cause | None) -> None:
-        """One more failure in a row; enough end the pass's delivery. When none reached Slack
-        (DNS, no route, refused) the line says so: the fault is on the way, not Slack's."""
+    def _count_failure(self, cause: Cause | None, code: str | None = None) -> None:
+        """One more failure in a row; enough end the pass's delivery (`stop_line` says why)."""
         self.failures_in_row += 1
         self.unreached_in_row += cause is Cause.UNREACHABLE
+        if cause is Cause.UNKNOWN_CODE and code:
+            self.unknown_in_row.append(code)
         if self.failures_in_row < self.cfg.stop_after_failures:
             return
-        what = "could not be reached" if self.unreached_in_row == self.failures_in_row else "failed"
         self.outcome.errors.append(
-            f"Slack {what} {self.failures_in_row} times in a row: delivery stops for this pass"
+            stop_line(self.failures_in_row, self.unreached_in_row, self.unknown_in_row)
         )
         raise _Stop
 

@@ -3,11 +3,15 @@ claim, and a channel's messages whose history check failed, told in one line at 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from newsmon import alerts as alerting
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
+from newsmon.slack import Posted, Sender, SlackFailure
+from newsmon.slack.errors import BLOCKS_REFUSED_CODES
+
+MAX_TEXT_CHARS = 39000  # Slack truncates a message's text past 40,000 characters
 
 
 @dataclass
@@ -64,3 +68,41 @@ def unchecked_lines(unchecked: dict[str, Unchecked]) -> list[str]:
                 + ", ".join(done)
             )
     return lines
+
+
+def stop_line(failures: int, unreached: int, unknown: list[str]) -> str:
+    """Why delivery stops after `failures` in a row. When none reached Slack (DNS, no route,
+    refused) the fault is on the way, not Slack's; when Slack answered each with an error code
+    newsmon does not know (`unknown`), Slack is refusing, not failing: the codes are named."""
+    what = "could not be reached" if unreached == failures else "failed"
+    why = ""
+    if len(unknown) == failures:
+        what = "refused"
+        codes = ", ".join(dict.fromkeys(unknown))
+        why = f" ({codes}: not an error code newsmon knows, so retried as transient)"
+    return f"Slack {what} {failures} times in a row{why}: delivery stops for this pass"
+
+
+def text_only(message: alerting.Message) -> alerting.Message:
+    """The message without its blocks: their mrkdwn (link, source line, terms, snippet) as its
+    text, its metadata and thread kept."""
+    parts: list[str] = []
+    for block in message.blocks:
+        if isinstance(block.get("text"), dict):
+            parts.append(str(block["text"].get("text") or ""))
+        parts += [str(e.get("text") or "") for e in block.get("elements") or []]
+    text = "\n".join(p for p in parts if p) or message.text
+    return replace(message, text=alerting.clip_escaped(text, MAX_TEXT_CHARS), blocks=[])
+
+
+def post_or_text(sender: Sender, message: alerting.Message) -> tuple[Posted, SlackFailure | None]:
+    """Post `message`; when Slack refuses its blocks alone (`BLOCKS_REFUSED_CODES`: nothing was
+    posted), post its text instead, so the story is not lost. Also answers that refusal, for
+    the pass's line; a refusal of the text too is raised."""
+    try:
+        return sender.post(message), None
+    except SlackFailure as failure:
+        if failure.code not in BLOCKS_REFUSED_CODES or not message.blocks:
+            raise
+        refused = failure
+    return sender.post(text_only(message)), refused

@@ -55,6 +55,13 @@ CREDENTIAL_CODES = frozenset(
         "accesslimited",  # the workspace allows calls only from other networks
         "two_factor_setup_required",
         "enterprise_is_restricted",
+        # the request's headers, the same for every call: a proxy rewriting them, an SDK too old
+        "invalid_charset",
+        "superfluous_charset",
+        "invalid_post_type",
+        "missing_post_type",
+        "method_deprecated",
+        "deprecated_endpoint",
     }
 )
 CHANNEL_CODES = frozenset(
@@ -70,6 +77,8 @@ CHANNEL_CODES = frozenset(
         "posting_to_general_channel_denied",
         "no_active_hooks",
         "team_not_found",
+        "access_denied",  # "access to a resource specified in the request": its channel
+        "user_not_found",  # a webhook posting to a person no longer there
     }
 )
 MESSAGE_CODES = frozenset(
@@ -91,8 +100,25 @@ MESSAGE_CODES = frozenset(
         "restricted_action_thread_locked",  # a reply in a thread an admin locked
         "invalid_payload",
         "markdown_text_conflict",
+        # this request's body: the same message is refused the same way every time
+        "invalid_form_data",
+        "invalid_json",
+        "json_not_object",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "as_user_not_supported",
+        "duplicate_message_not_found",
+        "missing_text_or_fallback_or_attachments",  # a webhook's no_text
+        # chat.delete's: the message is gone already, or may not be deleted
+        "message_not_found",
+        "cant_delete_message",
+        "compliance_exports_prevent_deletion",
     }
 )
+
+
+# refusals of a message's blocks alone: its text may still be posted (`delivery_items`)
+BLOCKS_REFUSED_CODES = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"})
 
 
 class Cause(StrEnum):
@@ -105,13 +131,19 @@ class Cause(StrEnum):
     ANSWER_LOST = "answer_lost"  # the request left; its answer timed out or broke off
     RATE_LIMITED = "rate_limited"  # 429 or `ratelimited`: asked to slow down, Slack or a proxy
     UNTRUSTED = "untrusted"  # TLS: Slack's certificate (or a proxy's) is not accepted
+    UNKNOWN_CODE = "unknown_code"  # an error code newsmon does not know: retried, named as such
 
 
-RATE_LIMIT_CODES = frozenset({"ratelimited", "rate_limited"})
+# a free workspace's message limit too: waited out like a rate limit, no attempt spent
+RATE_LIMIT_CODES = frozenset({"ratelimited", "rate_limited", "message_limit_exceeded"})
 # Slack's own failures: the message may have been stored before the error.
 SLACK_FAULT_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable"})
-# Slack got the request only in part ("POST data was either missing or truncated"): not posted.
-TRUNCATED_CODES = frozenset({"request_timeout"})
+# Slack got the request only in part ("POST data was either missing or truncated"), or is not
+# taking any for a while (a workspace or channel being migrated): not posted.
+TRUNCATED_CODES = frozenset({"request_timeout", "team_added_to_org", "external_channel_migrating"})
+KNOWN_CODES = (
+    CREDENTIAL_CODES | CHANNEL_CODES | MESSAGE_CODES | RATE_LIMIT_CODES | SLACK_FAULT_CODES
+) | TRUNCATED_CODES
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
 
 
@@ -178,10 +210,9 @@ def cause_of(status: int, code: str | None) -> Cause:
         return Cause.NOT_SLACK
     if code in SLACK_FAULT_CODES or code in TRUNCATED_CODES:
         return Cause.SLACK_ERROR
-    known = CREDENTIAL_CODES | CHANNEL_CODES | MESSAGE_CODES | RATE_LIMIT_CODES
-    if status >= 500 and code not in known:
+    if status >= 500 and code not in KNOWN_CODES:
         return Cause.SLACK_ERROR
-    return Cause.REFUSED
+    return Cause.REFUSED if code in KNOWN_CODES else Cause.UNKNOWN_CODE
 
 
 def describe(cause: Cause, what: str, status: int, code: str | None, who: str = "Slack") -> str:
@@ -198,6 +229,11 @@ def describe(cause: Cause, what: str, status: int, code: str | None, who: str = 
         return (
             f"no answer from {who} to {what}: HTTP {status}, not a Slack answer (a proxy's or "
             "load balancer's page, or an answer cut short)"
+        )
+    if cause is Cause.UNKNOWN_CODE:
+        return (
+            f"{who} refused {what}: {code} (an error code newsmon does not know: retried as "
+            "transient; look it up in Slack's API documentation)"
         )
     return f"{who} refused {what}: {code}"
 

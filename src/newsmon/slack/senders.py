@@ -176,7 +176,7 @@ class SlackWebSender:
             response = self._poster.chat_postMessage(
                 channel=message.channel,
                 text=message.text,
-                blocks=message.blocks,
+                blocks=message.blocks or None,  # text alone: no `blocks` sent
                 thread_ts=message.thread_ts,
                 metadata=message.marker.metadata() if message.marker else None,
                 unfurl_links=False,
@@ -354,7 +354,10 @@ class SlackWebhookSender:
     def post(self, message: Message) -> Posted:
         try:
             response = self._client.send(
-                text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
+                text=message.text,
+                blocks=message.blocks or None,
+                unfurl_links=False,
+                unfurl_media=False,
             )
         except OSError as exc:
             # The webhook URL is a secret: name the failure, never the address.
