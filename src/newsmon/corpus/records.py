@@ -55,6 +55,8 @@ class DuplicateReason(StrEnum):
     NEAR = "near"  # a near-identical body (MinHash)
     SHORT = "short"  # a summary-length item's body, without its headline (exact n-grams)
     LEAD = "lead"  # a teaser of a long article: its opening (n-gram containment)
+    # an item that is its headline alone (an aggregator's) and a story under that headline
+    HEADLINE = "headline"
 
 
 class StoreError(Exception):

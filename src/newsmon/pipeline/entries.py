@@ -102,7 +102,12 @@ def soft_wait(config: Config, page: FetchResult, attempts: int, now: datetime) -
 
 
 # joined a story by a similar text, not an identical one
-_SIMILAR = (DuplicateReason.NEAR, DuplicateReason.SHORT, DuplicateReason.LEAD)
+_SIMILAR = (
+    DuplicateReason.NEAR,
+    DuplicateReason.SHORT,
+    DuplicateReason.LEAD,
+    DuplicateReason.HEADLINE,
+)
 
 # where an entry's text counts as the article itself (not a teaser standing in for it)
 ARTICLE_SOURCES = frozenset({"page", "json-ld", "app-state"})
