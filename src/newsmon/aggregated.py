@@ -20,8 +20,11 @@ from urllib.parse import urlsplit
 
 from tld import get_fld
 
+from newsmon.bounds import clean_text
 from newsmon.feedlinks import absolute_link
 
+MAX_PUBLISHER_CHARS = 200
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # what separates a headline from the publisher's name aggregators append
 _SEPARATORS = (" - ", " – ", " — ", " | ")
 
@@ -46,7 +49,9 @@ def origin_of(raw: Any, base: str) -> Origin | None:
     source = raw.get("source")
     if not isinstance(source, dict):
         return None
-    name = " ".join(str(source.get("title") or "").split()) or None
+    # a name shown in alerts: one line, bounded, no bidi controls running into the text after it
+    said = " ".join(_BIDI.sub("", clean_text(str(source.get("title") or ""))).split())
+    name = said[:MAX_PUBLISHER_CHARS] or None
     href = source.get("href")
     url = absolute_link(base, href) if isinstance(href, str) and href else None
     return Origin(name, url) if name or url else None

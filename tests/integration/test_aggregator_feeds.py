@@ -138,3 +138,21 @@ def test_the_publisher_s_story_and_its_aggregated_headline_are_one_story(
     assert len(rows) == 2
     assert rows[1].duplicate_of_id == rows[0].id
     assert [r.title for r in rows] == [HEADLINE, HEADLINE]
+
+
+def test_an_aggregated_story_s_alert_names_its_publisher(
+    tmp_path: Path, aggregator: SiteServer, db_url: str
+) -> None:
+    """The alert of a story only a search feed carried named the feed ("agg", the team's
+    "Google News") as its source: the publisher its `<source>` names is said, via the feed."""
+    config = make_config(
+        tmp_path, feeds=[("agg", f"{aggregator.base}/search.xml")], database_url=db_url
+    )
+    run_pass(config)
+    ctx = Context.open(config)
+    try:
+        (job,) = ctx.store.pending_alerts(10)
+    finally:
+        ctx.close()
+    assert job.source == "Example Times via agg"
+    assert job.title == HEADLINE

@@ -278,7 +278,7 @@ class Outbox:
                     # the whole link (`url` holds only the start of a long one), without
                     # tracking parameters
                     clean_url(article.link),
-                    feed,
+                    f"{article.publisher} via {feed}" if article.publisher and feed else feed,
                     article.published_at,
                     matches,
                     claims.unknown_since(alert, claim) if claim else None,

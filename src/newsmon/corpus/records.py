@@ -110,6 +110,7 @@ class NewArticle:
     # The page was requested and could not be downloaded; after a soft failure, when to retry.
     page_failed: bool = False
     page_retry_at: datetime | None = None
+    publisher: str | None = None  # an aggregator's item: the publisher its <source> names
 
 
 @dataclass(frozen=True)
