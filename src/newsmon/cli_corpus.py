@@ -102,7 +102,7 @@ def prune(
     """Take old stories out of the near-duplicate index now, all of them (each pass does a
     share: `dedup.prune_per_pass`). Articles, their hashes and signatures stay."""
     from newsmon.clock import utcnow
-    from newsmon.config import retention_too_short
+    from newsmon.index_days import retention_too_short
     from newsmon.pipeline import pending_prune, prune_index
 
     cfg = _config(config)

@@ -37,7 +37,9 @@ from newsmon.dedup import (
     one_line_keys,
     opening,
     short_body,
+    title_keys,
 )
+from newsmon.headlines import headline_only, unlabelled
 from newsmon.lookalikes import LOOKALIKE_TEXT_CHARS, note_only, told_apart
 
 # Near-duplicate candidates verified per article at most: those sharing the most LSH bands,
@@ -55,6 +57,11 @@ STORY_WINDOW = timedelta(days=7)
 # Copies of a one-line item come out within hours of each other; the same headline and line a
 # day apart is a standing item's next issue (a daily briefing whose summary never changes).
 ONE_LINE_WINDOW = timedelta(hours=12)
+# An aggregator lists a story within a day or two of its publisher: the same headline further
+# apart is a standing headline's next issue.
+HEADLINE_WINDOW = timedelta(days=2)
+# A stored text up to this long is read to tell whether it is a headline alone.
+_HEADLINE_ONLY_CHARS = 1000
 # A publication date later than this after the article was first seen is not believed.
 _FUTURE_SLACK = timedelta(days=1)
 
@@ -192,6 +199,7 @@ def find_cluster(
         one_line_copy(queries, article, when)
         or short_copy(queries, article, when)
         or lead_copy(queries, article, when)
+        or headline_copy(queries, article, when)
     )
 
 
@@ -322,6 +330,30 @@ def one_line_copy(
         ):
             best = closer(best, Nearest(found.candidate.head_id, 1.0))
     return None if best is None else ClusterMatch(best.head_id, DuplicateReason.SHORT, 1.0)
+
+
+def headline_copy(
+    queries: ClusterQueries, article: NewArticle, when: datetime | None = None
+) -> ClusterMatch | None:
+    """An item that is its headline alone (an aggregator's: `aggregated`) and a story under the
+    same headline (labels aside, normalised), in either order, within `HEADLINE_WINDOW`: the
+    headline is all there is to compare, and one that tells a story (`dedup.title_keys`) is
+    the publisher's. Two stories with text under one headline stay the other rules'."""
+    keys = title_keys(article.title)
+    ids = queries.band_candidates(keys, MAX_CANDIDATES, when) if keys else []
+    if not ids:
+        return None
+    alone = headline_only(article.title, article.text, normalise_text)
+    name = normalise_text(unlabelled(article.title or ""))
+    best: Nearest | None = None
+    for found in queries.openings(ids, _HEADLINE_ONLY_CHARS, 0):
+        if (
+            found.candidate.near_in_time(when, HEADLINE_WINDOW)
+            and normalise_text(unlabelled(found.title or "")) == name
+            and (alone or (found.whole and headline_only(found.title, found.text, normalise_text)))
+        ):
+            best = closer(best, Nearest(found.candidate.head_id, 1.0))
+    return None if best is None else ClusterMatch(best.head_id, DuplicateReason.HEADLINE, 1.0)
 
 
 def lead_copy(

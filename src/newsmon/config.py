@@ -30,6 +30,7 @@ from newsmon.config_paths import (
     anchored_database_url,
     config_path,
 )
+from newsmon.index_days import min_index_days, retention_too_short
 from newsmon.urls import shown_url
 from newsmon.yamlfile import ConfigError, Loc, env_switch, load_yaml, problem, reworded
 
@@ -322,12 +323,6 @@ class ExtractConfig(_Strict):
         return value
 
 
-# A similar text joins a story out within 7 days of it (`clusters.STORY_WINDOW`), and a feed's
-# date may lie a day ahead of when it was seen (`clusters.story_time`); tests/unit/test_config.py
-# checks that these agree with `clusters`.
-WINDOW_DAYS = 8.0
-
-
 class DedupConfig(_Strict):
     """How long the near-duplicate index remembers a story. A similar text joins only a story
     out within a week of it, so the band rows of old stories are never used by a live pass;
@@ -337,32 +332,6 @@ class DedupConfig(_Strict):
 
     index_days: float | None = Field(default=30.0, gt=0, le=10 * DECADE_HOURS / 24)
     prune_per_pass: int = Field(default=5000, ge=1)  # articles whose bands a pass drops
-
-
-def min_index_days(max_age_hours: float | None) -> float | None:
-    """The shortest retention that can change no announcement: a copy is announced only while
-    its story is younger than the alert age limit, and it joins a story out within the window
-    of it. None: without an age limit no retention is safe (a copy of a months-old story,
-    dated as such, would be announced when its story has left the index)."""
-    return None if max_age_hours is None else WINDOW_DAYS + max_age_hours / 24
-
-
-def retention_too_short(days: float | None, max_age_hours: float | None) -> str | None:
-    """Why a retention of `days` could let a copy be announced again (None: it cannot).
-    Without an age limit no retention is safe for old copies, but one under the story window
-    (`prune --days 0`) would announce again tomorrow's copy of today's story: refused too."""
-    floor = min_index_days(max_age_hours)
-    if floor is None and days is not None and days < WINDOW_DAYS:
-        return (
-            f"must be at least {WINDOW_DAYS:g} days (the 7-day story window and a day of "
-            "slack): otherwise a copy of a recent story would be announced again"
-        )
-    if days is None or floor is None or days >= floor:
-        return None
-    return (
-        f"must be at least {floor:g} days (the 7-day story window, a day of slack and "
-        "alerts.max_age_hours): otherwise a copy of a story could be announced again"
-    )
 
 
 class Config(_Strict):

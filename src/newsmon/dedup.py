@@ -19,7 +19,7 @@ import numpy as np
 from datasketch import MinHash
 
 from newsmon.bounds import INVISIBLE
-from newsmon.headlines import ADDRESS, is_headline, unlabelled, without_headline
+from newsmon.headlines import ADDRESS, headline_key, is_headline, unlabelled, without_headline
 from newsmon.urls import canonical_url
 
 # Minimum length below which a body is too thin to identify a story by its hash.
@@ -271,7 +271,18 @@ def index_keys(title: str | None, text: str | None, signature: Signature | None)
 def headline_keys(title: str | None, text: str | None) -> list[int]:
     """The keys where the body starts decides (a new headline can move it): a short item's
     body keys, the lead's keys, a one-line item's key."""
-    return short_body_keys(title, text) + lead_keys(title, text) + one_line_keys(title, text)
+    return (
+        short_body_keys(title, text)
+        + lead_keys(title, text)
+        + one_line_keys(title, text)
+        + title_keys(title)
+    )
+
+
+def title_keys(title: str | None) -> list[int]:
+    """The band key of a headline that tells a story by itself (`headlines.headline_key`)."""
+    name = normalise_text(unlabelled(title or ""))
+    return [headline_key(name)] if information_chars(name) >= MIN_ONE_LINE_TITLE_CHARS else []
 
 
 def keys_before_folding(title: str | None, text: str | None) -> list[int]:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import lxml.html
 
+from newsmon.aggregated import Origin, origin_of, says_nothing_more, without_name
 from newsmon.bounds import xml_text
 from newsmon.charset import choose_encoding, repair_mojibake, xml_declared, xml_wide
 from newsmon.dates import entry_date, parse_date, real_date
@@ -65,6 +66,10 @@ class FeedEntry:
     # Its date was the feed's rendering time, on the feed's first read (`newsmon.stamps`): the
     # story may be any age, so it is held back unless its page dates it.
     age_unknown: bool = False
+    # An aggregator's item (`aggregated`): the publisher its `<source>` names, and whether its
+    # link is the aggregator's wrapper page (never requested: its text is no article).
+    publisher: str | None = None
+    wrapped: bool = False
 
     def key_text(self) -> tuple[str, str]:
         """The title and summary entry keys and fingerprints are computed from."""
@@ -170,15 +175,32 @@ def _entry(
     published: datetime | None,
     author: str | None,
     former_link: str | None = None,
+    origin: tuple[Origin, str] | None = None,
 ) -> FeedEntry:
     """An entry whose title and summary (rendered once) are made `readable`; as rendered, they
-    are kept for its keys when that changed them."""
-    shown = (
-        " ".join(readable(title).split())[:MAX_TITLE_CHARS],
-        readable(summary)[:MAX_SUMMARY_CHARS],
+    are kept for its keys when that changed them. An aggregator's item (`origin`: its
+    `<source>` and the feed's URL) is its publisher's headline (`aggregated`)."""
+    headline = " ".join(readable(title).split())[:MAX_TITLE_CHARS]
+    text = readable(summary)[:MAX_SUMMARY_CHARS]
+    publisher, wrapped = None, False
+    if origin is not None:
+        source, feed_url = origin
+        publisher, wrapped = source.name, source.wraps(link, feed_url)
+        headline = without_name(headline, source.name)
+        text = "" if says_nothing_more(text, headline, source.name) else text
+    as_read = None if (headline, text) == (title, summary) else (title, summary)
+    return FeedEntry(
+        guid,
+        link,
+        headline,
+        text,
+        published,
+        author,
+        as_read,
+        former_link,
+        publisher=publisher,
+        wrapped=wrapped,
     )
-    as_read = None if shown == (title, summary) else (title, summary)
-    return FeedEntry(guid, link, shown[0], shown[1], published, author, as_read, former_link)
 
 
 def _text(value: Any) -> str:
@@ -345,6 +367,7 @@ def parse_feed(
                 entry_date(raw, local),
                 raw.get("author") or None,
                 former,
+                _origin(raw, url),
             )
         )
     notes = [
@@ -364,6 +387,11 @@ def parse_feed(
     return ParsedFeed(
         feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable
     )
+
+
+def _origin(raw: Any, url: str) -> tuple[Origin, str] | None:
+    found = origin_of(raw, url)
+    return None if found is None else (found, url)
 
 
 def _rebased(

@@ -7,6 +7,7 @@ lead rule compares. README "Deduplication", Short items.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -51,3 +52,27 @@ def without_headline(title: str | None, text: str, fold: Callable[[str], str]) -
     """The text (not normalised) without its first line when that line is the headline."""
     first, sep, rest = text.strip().partition("\n")
     return rest if sep and is_headline(first, title, fold) else text
+
+
+# --- an item that is its headline alone ----------------------------------------------------
+#
+# An aggregator's item (`aggregated`: a search feed's) is a headline and a wrapper link: no
+# text of the story to compare. Its headline, the publisher's, is the story's: an article is
+# also indexed by its headline (`headline_key`), and a headline-only item joins a story under
+# the same headline, in either order (`clusters.headline_copy`).
+
+HEADLINE_SCHEME = "headline-v1"
+
+
+def headline_key(name: str) -> int:
+    """The band key of a normalised headline without labels."""
+    digest = hashlib.blake2b(f"{HEADLINE_SCHEME}/{name}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def headline_only(title: str | None, text: str | None, fold: Callable[[str], str]) -> bool:
+    """Whether an item's text says nothing but its headline (or nothing at all)."""
+    if len(text or "") > 2 * len(title or "") + 20:
+        return False  # more than a headline, whatever folding removes: spare the work
+    body = fold(ADDRESS.sub(" ", without_headline(title, text or "", fold)))
+    return body in ("", fold(title or ""), fold(unlabelled(title or "")))

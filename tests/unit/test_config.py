@@ -133,7 +133,7 @@ def test_the_retention_floor_agrees_with_the_story_window() -> None:
     from datetime import UTC, datetime, timedelta
 
     from newsmon import clusters
-    from newsmon.config import WINDOW_DAYS
+    from newsmon.index_days import WINDOW_DAYS
 
     seen = datetime(2026, 1, 1, tzinfo=UTC)
     ahead = timedelta(days=WINDOW_DAYS) - clusters.STORY_WINDOW

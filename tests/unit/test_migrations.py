@@ -183,3 +183,16 @@ def test_0024_adds_indexes_by_feed_and_posting_time_and_its_downgrade_drops_them
         assert_0024_adds_indexes_and_drops_them_going_down(engine)
     finally:
         engine.dispose()
+
+
+def test_0025_adds_an_aggregated_item_s_publisher_and_its_downgrade_drops_it(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk25.db'}")
+    try:
+        assert_adds_a_column(engine, "0025", "articles", "publisher")
+    finally:
+        engine.dispose()

@@ -119,6 +119,7 @@ class Articles:
                 extraction_note=article.extraction_note,
                 language=article.language,
                 author=article.author,
+                publisher=article.publisher,
                 published_at=article.published_at,
                 content_hash=article.content_hash,
                 duplicate_of_id=cluster.head_id if cluster else None,

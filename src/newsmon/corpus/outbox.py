@@ -20,11 +20,11 @@ from newsmon.corpus import claims, holds
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import LATE_COPY_NOTE, RULES_CHANGED_NOTE, Hold, HoldReason
+from newsmon.corpus.listings import AlertListing
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     WEBHOOK_CHANNEL,
     AlertJob,
-    AlertListing,
     AlertStatus,
     ChannelBlock,
     Claim,
@@ -278,7 +278,7 @@ class Outbox:
                     # the whole link (`url` holds only the start of a long one), without
                     # tracking parameters
                     clean_url(article.link),
-                    feed,
+                    f"{article.publisher} via {feed}" if article.publisher and feed else feed,
                     article.published_at,
                     matches,
                     claims.unknown_since(alert, claim) if claim else None,

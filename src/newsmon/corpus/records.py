@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from newsmon.corpus.holds import HoldReason
 from newsmon.dedup import Signature
 
 # Where a stored text is a teaser standing in for the article (`text_source`), not its body.
@@ -55,6 +54,8 @@ class DuplicateReason(StrEnum):
     NEAR = "near"  # a near-identical body (MinHash)
     SHORT = "short"  # a summary-length item's body, without its headline (exact n-grams)
     LEAD = "lead"  # a teaser of a long article: its opening (n-gram containment)
+    # an item that is its headline alone (an aggregator's) and a story under that headline
+    HEADLINE = "headline"
 
 
 class StoreError(Exception):
@@ -108,6 +109,7 @@ class NewArticle:
     # The page was requested and could not be downloaded; after a soft failure, when to retry.
     page_failed: bool = False
     page_retry_at: datetime | None = None
+    publisher: str | None = None  # an aggregator's item: the publisher its <source> names
 
 
 @dataclass(frozen=True)
@@ -383,44 +385,6 @@ class ChannelBlock:
     channel: str
     reason: str
     since: datetime
-
-
-@dataclass(frozen=True)
-class AlertListing:
-    """One alert as `newsmon alerts` shows it."""
-
-    id: int
-    article_id: int
-    channel: str
-    status: AlertStatus
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime | None
-    created_at: datetime
-    sent_at: datetime | None
-    title: str | None
-    blocked: str | None = None  # the channel's block reason, when it is blocked
-    failed_at: datetime | None = None  # when it gave up (what `alerts retry --within` counts)
-    hold_reason: HoldReason | None = None  # why it is held back (skipped)
-
-
-@dataclass(frozen=True)
-class ReplyListing:
-    """One thread reply as `newsmon alerts` shows it: which source, under which alert."""
-
-    id: int
-    alert_id: int
-    channel: str
-    status: AlertStatus
-    source: str
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime | None
-    created_at: datetime
-    sent_at: datetime | None
-    blocked: str | None = None  # the channel's block reason, when it is blocked
-    failed_at: datetime | None = None  # when it gave up (what `alerts retry --within` counts)
-    hold_reason: HoldReason | None = None  # why it is held back (skipped)
 
 
 @dataclass(frozen=True)

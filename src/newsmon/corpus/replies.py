@@ -26,13 +26,13 @@ from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import NOT_POSTED_NOTE, Hold, HoldReason, held_because
+from newsmon.corpus.listings import ReplyListing
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     AlertStatus,
     ChannelBlock,
     Claim,
     ReplyJob,
-    ReplyListing,
 )
 from newsmon.corpus.schema import (
     MAX_URL,

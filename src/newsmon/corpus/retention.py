@@ -74,7 +74,7 @@ class IndexRetention:
         index (their band rows), oldest first, and mark them; returns how many.
 
         Safe only for a `before` far enough back that no live article can join these stories
-        (`config.min_index_days`). The article, its signature and hash stay (an identical body
+        (`index_days.min_index_days`). The article, its signature and hash stay (an identical body
         is found at any age; an edit re-indexes it). Rows are deleted by primary key, from the
         keys the stored signature and body give: the table has no index by article. On
         PostgreSQL, articles another transaction holds (an edit, a page read at last, another

@@ -155,6 +155,8 @@ class ArticleRow(Base):
     extraction_note: Mapped[str | None] = mapped_column(Bounded())
     language: Mapped[str | None] = mapped_column(Bounded(8))
     author: Mapped[str | None] = mapped_column(Bounded(500))
+    # the publisher an aggregator's item names in its <source> (0025): the alert's source
+    publisher: Mapped[str | None] = mapped_column(Bounded(200))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -102,7 +102,12 @@ def soft_wait(config: Config, page: FetchResult, attempts: int, now: datetime) -
 
 
 # joined a story by a similar text, not an identical one
-_SIMILAR = (DuplicateReason.NEAR, DuplicateReason.SHORT, DuplicateReason.LEAD)
+_SIMILAR = (
+    DuplicateReason.NEAR,
+    DuplicateReason.SHORT,
+    DuplicateReason.LEAD,
+    DuplicateReason.HEADLINE,
+)
 
 # where an entry's text counts as the article itself (not a teaser standing in for it)
 ARTICLE_SOURCES = frozenset({"page", "json-ld", "app-state"})
@@ -292,7 +297,7 @@ async def process_entry(
     deferred = False
     try:
         try:
-            if not entry.link or item_of(entry.link, items) or item_of(url, items):
+            if not entry.link or entry.wrapped or item_of(entry.link, items) or item_of(url, items):
                 raise _NoLink
             async with fetcher.turns.turn(entry.link, deadline, budget):
                 result = await through(await fetch_page(ctx, fetcher, entry.link))
@@ -322,10 +327,21 @@ def _unfetched(
     digest (`urls.item_of`), or its turn never came."""
     if isinstance(why, OutOfTime) and entry.link:
         return FetchResult(entry.link, entry.link, failure=FailureKind.DEFERRED, error=str(why))
+    if entry.link and entry.wrapped:
+        return wrapper_page(entry)
     if entry.link:
         return part_of_page(entry.link, url)
     home = home_url or feed.url  # the entry is its own text; point readers at the feed's site
     return FetchResult(home, home, failure=FailureKind.NO_LINK, error="the entry has no link")
+
+
+def wrapper_page(entry: FeedEntry) -> FetchResult:
+    """An aggregator's page wrapping another publisher's story (`aggregated`): a redirect
+    that needs JavaScript, whose text is no article. Not requested: the item is its teaser."""
+    link = entry.link or ""
+    whose = f"{entry.publisher[:100]}'s" if entry.publisher else "another site's"
+    why = f"an aggregator's page wrapping {whose} story: not requested"
+    return FetchResult(link, link, failure=FailureKind.REFUSED, error=why)
 
 
 def part_of_page(link: str, key: str) -> FetchResult:
@@ -401,9 +417,10 @@ async def revisit_known(
 
     async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
         try:
-            if item_of(link, items) or item_of(url, items):  # a digest's: in its own text
+            if entry.wrapped or item_of(link, items) or item_of(url, items):  # its own text
+                page = wrapper_page(entry) if entry.wrapped else part_of_page(link, url)
                 async with fetcher.pages_in_hand:
-                    await apply(url, entry, stored, link, part_of_page(link, url))
+                    await apply(url, entry, stored, link, page)
                 return
             await reread_in_turn(url, entry, stored, link)
         except OutOfTime:  # not requested: the fingerprint stays old, so a later pass tries

@@ -56,4 +56,5 @@ def new_article(
         content_hash=analysis.content_hash,
         signature=analysis.signature,
         entry_fingerprint=entry_fingerprint(*entry.key_text()),
+        publisher=entry.publisher,
     )

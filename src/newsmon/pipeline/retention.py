@@ -3,7 +3,7 @@ it, a bounded share at a time, so the table grows with the story window, not wit
 
 No announcement changes: a similar text joins only a story out within `clusters.STORY_WINDOW`
 of it, and a story stays in the index at least that window, a day and the alert age limit
-(`config.min_index_days`). A teaser whose page is still to be tried counts as seen now: read
+(`index_days.min_index_days`). A teaser whose page is still to be tried counts as seen now: read
 at last, it joins the stories near when it was first seen (`Articles.recover_page`), and may
 be announced, so the retention runs from the longest-waiting one.
 """

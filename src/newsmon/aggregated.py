@@ -1,0 +1,104 @@
+"""Items an aggregator's feed carries for another publisher (Google News searches and their
+look-alikes): `<source url="https://publisher.example">Publisher</source>` names the origin,
+the title ends " - Publisher", the description is the headline and that name, and the link is
+a page on the aggregator's own site wrapping the story (a redirect that needs JavaScript).
+
+Read as written, the wrapper's text was stored, classified and deduplicated as the article,
+and the suffixed title kept the story apart from the publisher's own item. Here such an item
+is its publisher's headline: the suffix goes when it is the `<source>`'s name, a description
+saying nothing more is no teaser, and a link on the feed's own site to another site's story
+is a wrapper (`Origin.wraps`), never requested. A class of feeds, not one host.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from tld import get_fld
+
+from newsmon.bounds import clean_text
+from newsmon.feedlinks import absolute_link
+
+MAX_PUBLISHER_CHARS = 200
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# what separates a headline from the publisher's name aggregators append
+_SEPARATORS = (" - ", " – ", " — ", " | ")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The publisher an item names in its `<source>`: its name and its site's address."""
+
+    name: str | None
+    url: str | None
+
+    def wraps(self, link: str | None, feed_url: str) -> bool:
+        """Whether `link` is the aggregator's wrapper of this publisher's story: a page on the
+        feed's own site (host, or registered domain) while the story is another site's."""
+        if not link or not self.url:
+            return False
+        return _same_site(link, feed_url) and not _same_site(link, self.url)
+
+
+def origin_of(raw: Any, base: str) -> Origin | None:
+    """The `<source>` of a feedparser entry (None when it has none)."""
+    source = raw.get("source")
+    if not isinstance(source, dict):
+        return None
+    # a name shown in alerts: one line, bounded, no bidi controls running into the text after it
+    said = " ".join(_BIDI.sub("", clean_text(str(source.get("title") or ""))).split())
+    name = said[:MAX_PUBLISHER_CHARS] or None
+    href = source.get("href")
+    url = absolute_link(base, href) if isinstance(href, str) and href else None
+    return Origin(name, url) if name or url else None
+
+
+def without_name(title: str, name: str | None) -> str:
+    """The headline without the publisher's name an aggregator appended (" - Name"): only
+    that name, and never the whole title."""
+    if not name:
+        return title
+    for separator in _SEPARATORS:
+        suffix = separator + name
+        if len(title) > len(suffix) and _fold(title).endswith(_fold(suffix)):
+            return title[: -len(suffix)].rstrip()
+    return title
+
+
+def says_nothing_more(summary: str, headline: str, name: str | None) -> bool:
+    """Whether a description holds only the headline and the publisher's name (an aggregator's
+    "<a>Headline</a>&nbsp;<font>Publisher</font>"): no teaser of the story."""
+    said = _words(summary)
+    if not said:
+        return True
+    rest = _words(headline + " " + (name or ""))
+    return said in (rest, _words(headline))
+
+
+def _same_site(a: str, b: str) -> bool:
+    """One registered domain (public suffix list, `tld`); an address or a host under no
+    public suffix (an IP, `localhost`) is its host and port."""
+    try:
+        first, second = urlsplit(a), urlsplit(b)
+        ports = (first.port, second.port)
+    except ValueError:
+        return False
+    domain = get_fld(a, fail_silently=True)
+    if domain is None:
+        return first.hostname is not None and (first.hostname, ports[0]) == (
+            second.hostname,
+            ports[1],
+        )
+    return domain == get_fld(b, fail_silently=True)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", _fold(text)).split())

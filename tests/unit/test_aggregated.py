@@ -1,0 +1,50 @@
+"""Aggregator items (`newsmon.aggregated`): what is the publisher's headline, what is a
+wrapper link, and which texts are a headline alone (`headlines.headline_only`)."""
+
+from __future__ import annotations
+
+from newsmon.aggregated import Origin, says_nothing_more, without_name
+from newsmon.dedup import normalise_text, title_keys
+from newsmon.headlines import headline_only
+
+GNEWS = "https://news.google.com/rss/search?q=open+source+AI"
+
+
+def test_only_the_source_s_name_is_taken_off_the_title() -> None:
+    assert without_name("AI 안전 연구소 출범 - 연합뉴스", "연합뉴스") == "AI 안전 연구소 출범"
+    assert without_name("Llama 4 is out | The Verge", "The Verge") == "Llama 4 is out"
+    # another suffix, or the name alone, is the headline
+    assert without_name("Rust 2.0 - a retrospective", "Example Times") == (
+        "Rust 2.0 - a retrospective"
+    )
+    assert without_name(" - Example Times", "Example Times") == " - Example Times"
+    assert without_name("Headline - Example Times", None) == "Headline - Example Times"
+
+
+def test_a_description_of_headline_and_publisher_says_nothing_more() -> None:
+    assert says_nothing_more("Llama 4 is out The Verge", "Llama 4 is out", "The Verge")
+    assert says_nothing_more("", "Llama 4 is out", "The Verge")
+    assert not says_nothing_more(
+        "Meta released Llama 4 weights under its licence today.", "Llama 4 is out", "The Verge"
+    )
+
+
+def test_a_wrapper_is_a_link_on_the_feed_s_site_to_another_site_s_story() -> None:
+    origin = Origin("The Verge", "https://www.theverge.com")
+    assert origin.wraps("https://news.google.com/rss/articles/CBMi?oc=5", GNEWS)
+    # the publisher's own page, named by an aggregator or by its own feed, is read
+    assert not origin.wraps("https://www.theverge.com/2025/4/5/llama", GNEWS)
+    own = "https://feeds.theverge.com/rss"
+    assert not origin.wraps("https://www.theverge.com/2025/4/5/llama", own)
+    assert not Origin("The Verge", None).wraps("https://news.google.com/rss/articles/x", GNEWS)
+
+
+def test_a_headline_alone_and_a_headline_s_key() -> None:
+    title = "DeepSeek releases the weights of its open source model"
+    assert headline_only(title, "", normalise_text)
+    assert headline_only(title, title, normalise_text)
+    assert not headline_only(
+        title, title + "\nDeepSeek published the weights today.", normalise_text
+    )
+    assert title_keys(title) == title_keys("[속보] " + title.upper())
+    assert title_keys("오늘의 주요 소식") == []  # too generic to be a story's
