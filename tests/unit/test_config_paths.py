@@ -12,7 +12,10 @@ from newsmon.config_paths import anchored_database_url, project_root
 from tests.conftest import SHIPPED_TOPICS
 
 
-def test_the_root_is_the_checkout_for_config_slash_newsmon_yaml(tmp_path: Path) -> None:
+def test_the_root_is_the_checkout_for_config_slash_newsmon_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no corpus here: the checkout's own `data/` may hold one
     assert project_root(tmp_path / "srv" / "config" / "newsmon.yaml") == tmp_path / "srv"
     assert project_root(tmp_path / "etc" / "newsmon.yaml") == tmp_path / "etc"
     assert project_root(tmp_path / "srv" / ".." / "etc" / "newsmon.yaml") == tmp_path / "etc"
