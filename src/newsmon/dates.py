@@ -10,20 +10,22 @@ datetime holds (years 1 and 9999), since showing it in a zone moves it by up to 
 dated "9999-12-31T23:00:00Z" otherwise stops the alert that shows it in Seoul, and one at
 -10:00 cannot even be stored in UTC.
 
-email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds also write
-"+09:00", "GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read
-here, so a Korean story is not dated nine hours late; a name still unknown stays UTC, as before.
-A 12-hour clock ("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken
-for an unknown zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00",
-"2025년 2월 19일 오후 3시 4분") is read in the feed's zone, else Seoul's (only Korean sites write
-it); a Korean feed's other dates without a zone are Seoul's too (`FeedConfig.date_zone`). A bare
-Unix time, as some CMSs and JSON-to-RSS bridges write, is read as UTC: 10 digits of seconds or
-13 of milliseconds (2001 to 2286), unless it counts to more than a day ahead of now: a news date
-never lies there, and "2026113015" (YYYYMMDDHH, as some Korean CMSs and URL-derived dates write)
-would be 2034. A number of 10, 12 or 14 digits that is no Unix time of now is the calendar time
-it spells (YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's zone; any other bare number but
-an ISO year or day ("20251130") is no date. (From 2033 on, a number both a past Unix time and a
-YYYYMMDDHH of 1990 or later is read as the Unix time.)
+email.utils reads an RFC 2822 zone only as "+0900" or a US zone's name; feeds also write "+09:00",
+"GMT+9", "GMT +9" or "KST", which it leaves naive or reads as GMT. Those are read here, so a Korean
+story is not dated nine hours late; a name still unknown stays UTC, as before. A 12-hour clock
+("02:02:33 PM", as one US station's feed writes) is read as such, not "PM" taken for an unknown
+zone. Korean notation ("2025년 2월 19일 오후 3:04", "2025-02-19 오후 3:04:00",
+"2025년 2월 19일 오후 3시 4분") is read in the feed's zone, else Seoul's (only Korean sites
+write it); a Korean feed's other dates without a zone are Seoul's too (`FeedConfig.date_zone`).
+A slashed or dotted date may carry an offset ("2025/03/04 15:05 +0900"), and an ISO date RFC
+9557's zone in brackets ("2025-03-04T15:05:00+09:00[Asia/Seoul]": the offset stands, else the
+zone named). A bare Unix time, as some CMSs and JSON-to-RSS bridges write, is read as UTC: 10
+digits of seconds or 13 of milliseconds (2001 to 2286), unless it counts to more than a day
+ahead of now: a news date never lies there, and "2026113015" (YYYYMMDDHH, as some Korean CMSs
+and URL-derived dates write) would be 2034. A number of 10, 12 or 14 digits that is no Unix time
+of now is the calendar time it spells (YYYYMMDDHH[MM[SS]], years 1900 to 2099) in the feed's
+zone; any other bare number but an ISO year or day ("20251130") is no date. (From 2033 on, a
+number both a past Unix time and a YYYYMMDDHH of 1990 or later is read as the Unix time.)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsmon.clock import utcnow
 
@@ -57,9 +60,17 @@ _MERIDIEM = re.compile(r"\s(AM|PM)(?=\s|$)", re.I)
 # A date written with slashes or dots, as Korean and Japanese sites do ("2025/09/03 10:00:00",
 # "2025.09.03 10:00"), which neither email.utils nor fromisoformat reads; feedparser reads the
 # slashed one as another day (2025/09/03 -> 1 November), so it is read here first.
+# An offset may follow the time ("2025/03/04 15:05 +0900", "2025.03.04 15:05:00.000+09:00"):
+# unread, the date was none and the story took the time first seen.
 _SLASHED = re.compile(
-    r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})\.?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+    r"(\d{4})[/.](\d{1,2})[/.](\d{1,2})\.?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+    r"(?:\s*(Z|[+-]\d{2}:?\d{2}))?)?",
+    re.I,
 )
+# RFC 9557's zone and tags in brackets after an ISO date, as Java's ZonedDateTime writes
+# ("2025-03-04T15:05:00+09:00[Asia/Seoul]"): unread, the date was none. The offset written
+# stands (RFC 9557 makes it the instant's); without one, the bracketed zone is the clock's.
+_BRACKETED = re.compile(r"(.+?)((?:\[[^\[\]]*\])+)")
 # A date as Korean sites write it: "2025년 2월 19일 오후 3:04", "2025년 02월 19일 15:04:05",
 # "2025-02-19 오후 3:04:00", "2025.02.19 오후 3:04" (a weekday "(수)" may follow the day).
 # Unread, feedparser's fallback took the first for 1 November of its year and the third for
@@ -138,7 +149,7 @@ def parse_date(raw: object, zone: tzinfo | None = None) -> datetime | None:
         try:
             value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows "z"
         except ValueError:
-            value = _slashed(text) or _named(text, unwritten)
+            value = _slashed(text) or _bracketed(text) or _named(text, unwritten)
             if value is None:
                 value = _korean(text, zone or _SEOUL)
     if value is None:
@@ -178,14 +189,50 @@ def _compact(text: str, zone: tzinfo) -> datetime | None:
 
 
 def _slashed(text: str) -> datetime | None:
-    """A naive datetime from "2025/09/03 10:00[:00]" or "2025.09.03"; None otherwise."""
+    """A datetime from "2025/09/03 10:00[:00[.000]] [+0900]" or "2025.09.03", naive unless an
+    offset is written; None otherwise."""
     found = _SLASHED.fullmatch(text)
     if found is None:
         return None
-    year, month, day, hour, minute, second = (int(part or 0) for part in found.groups())
+    *parts, offset = found.groups()
+    year, month, day, hour, minute, second = (int(part or 0) for part in parts)
     try:
-        return datetime(year, month, day, hour, minute, second)
+        return datetime(year, month, day, hour, minute, second, tzinfo=_offset(offset))
     except (ValueError, OverflowError):
+        return None
+
+
+def _offset(written: str | None) -> timezone | None:
+    """The zone an ISO offset ("Z", "+0900", "-05:30") names; None for none written.
+    ValueError for one of a day or more."""
+    if written is None:
+        return None
+    if written.upper() == "Z":
+        return UTC
+    sign, hours, minutes = written[0], int(written[1:3]), int(written[-2:])
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if sign == "-" else delta)
+
+
+def _bracketed(text: str) -> datetime | None:
+    """An ISO date followed by RFC 9557's bracketed zone and tags (`_BRACKETED`): at its offset,
+    else in the zone named first (critical "!" ignored); None for an unknown name."""
+    found = _BRACKETED.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        value = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", found.group(1)))
+    except ValueError:
+        return None
+    if value.tzinfo is not None:
+        return value
+    tags = re.findall(r"\[!?([^\[\]]*)\]", found.group(2))
+    names = [tag for tag in tags if "=" not in tag]
+    if not names:
+        return None
+    try:
+        return value.replace(tzinfo=ZoneInfo(names[0]))
+    except (ValueError, ZoneInfoNotFoundError):
         return None
 
 

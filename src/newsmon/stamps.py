@@ -7,7 +7,9 @@ Such a date is no date. It is told by most of a feed's entries sharing one insta
 stories really published minutes apart, or a burst of flashes among a feed's usual spread,
 are not. A stamped entry is dated by its page; on the feed's first read, one its page does not
 date either is of unknown age (held back as the back catalogue is, `FeedEntry.age_unknown`);
-on a later read it is new to the feed, and as new as first seen."""
+on a later read it is new to the feed, and as new as first seen. So is an entry the feed writes
+no date for at all (`undated_held`): on the first read it was announced as new, though a new
+feed's undated entries are its back catalogue as much as stamped ones."""
 
 from __future__ import annotations
 
@@ -54,5 +56,15 @@ def unstamped(
         key: replace(entry, published=None, age_unknown=first_read)
         if entry.published is not None and low <= entry.published <= high
         else entry
+        for key, entry in entries.items()
+    }
+
+
+def undated_held(entries: Mapping[str, FeedEntry], *, first_read: bool) -> dict[str, FeedEntry]:
+    """`entries`, those without a date marked of unknown age on the feed's `first_read`."""
+    if not first_read:
+        return dict(entries)
+    return {
+        key: replace(entry, age_unknown=True) if entry.published is None else entry
         for key, entry in entries.items()
     }

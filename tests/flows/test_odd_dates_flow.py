@@ -34,22 +34,25 @@ def undated(page: bytes) -> bytes:
     return page.replace("© 2025".encode(), b"")
 
 
-def _one_story(tmp_path: Path, dated: str, page: Callable[[bytes], bytes]) -> ArticleView:
+def _one_story(
+    tmp_path: Path, dated: str, page: Callable[[bytes], bytes], *, known: bool = False
+) -> ArticleView:
     """Run one pass over a feed of one story (its date element `dated`, its page `page` of the
-    rendered story) and give the stored article."""
+    rendered story) and give the stored article; `known`: the feed read once before, empty
+    (an undated story on a feed's first read is its back catalogue, held back)."""
     root = tmp_path / "site"
     (root / "desk").mkdir(parents=True)
     (root / "feeds").mkdir()
     story = render("origin", "en", "Lab ships its new model", OPEN_WEIGHT)
     (root / "desk/story.html").write_bytes(page(story))
-    (root / "feeds/desk.xml").write_bytes(
-        (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>desk</title>'
-            "<link>{{BASE}}/</link><item><title>Lab ships its new model</title>"
-            "<link>{{BASE}}/desk/story.html</link><description>A lab shipped a model.</description>"
-            f"{dated}</item></channel></rss>"
-        ).encode()
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>desk</title>'
+    item = (
+        "<item><title>Lab ships its new model</title>"
+        "<link>{{BASE}}/desk/story.html</link><description>A lab shipped a model.</description>"
+        f"{dated}</item>"
     )
+    feed = root / "feeds/desk.xml"
+    feed.write_text(f"{head}<link>{{{{BASE}}}}/</link>{'' if known else item}</channel></rss>")
 
     def one_worker(data: dict[str, Any]) -> None:
         data["workers"] = 1  # the feed and page are read in a worker process, as in production
@@ -64,6 +67,9 @@ def _one_story(tmp_path: Path, dated: str, page: Callable[[bytes], bytes]) -> Ar
             alerts={"max_age_hours": 72},  # as shipped: an old story is not alerted
         )
         run_monitor(config)
+        if known:
+            feed.write_text(f"{head}<link>{{{{BASE}}}}/</link>{item}</channel></rss>")
+            run_monitor(config, force=True)
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
         [article] = store.list_articles(limit=5)
@@ -93,7 +99,9 @@ def test_an_undated_story_whose_page_states_the_epoch_is_alerted(
     entry the feed left undated 1 January 1970: the new story was skipped as too old. Undated,
     it is as new as the pass that first saw it."""
     before = datetime.now(UTC)
-    article = _one_story(tmp_path, "", lambda page: undated(page).replace(b"</head>", EPOCH_META))
+    article = _one_story(
+        tmp_path, "", lambda page: undated(page).replace(b"</head>", EPOCH_META), known=True
+    )
     assert article.published_at is not None and article.published_at >= before
     [post] = slack.top_level()
     assert "Lab ships its new model" in str(post)
@@ -106,7 +114,7 @@ def test_an_undated_story_whose_page_shows_only_a_copyright_year_is_alerted(
     trafilatura's guess, 1 January of that year: the new story was months old to
     `alerts.max_age_hours` and its alert skipped."""
     before = datetime.now(UTC)
-    article = _one_story(tmp_path, "", lambda page: page)
+    article = _one_story(tmp_path, "", lambda page: page, known=True)
     assert article.published_at is not None and article.published_at >= before
     [post] = slack.top_level()
     assert "Lab ships its new model" in str(post)

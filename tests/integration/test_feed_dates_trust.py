@@ -302,3 +302,41 @@ def test_javascripts_date_text_keeps_its_offset(tmp_path: Path, db_url: str) -> 
             feed.ctx.close()
     assert stored["ftc-ai-inquiry.html"] == Stored(fresh, AlertStatus.PENDING, None)
     assert stored["us-aisi-layoffs.html"] == Stored(old, AlertStatus.SKIPPED, "too_old")
+
+
+def test_a_first_read_holds_back_entries_nothing_dates(tmp_path: Path, db_url: str) -> None:
+    """A feed writing no dates at all (or none for some entries), not stamped: on its first pass
+    an entry neither it nor its page dated was announced as new, though it is the back catalogue
+    (a new feed's twenty old posts were twenty alerts). It is held back as of unknown age, as a
+    stamped feed's are; a page's own fresh date still announces its story, and on a later pass
+    an undated entry new to the feed is as new as first seen."""
+    site = tmp_path / "site"
+    now = utcnow().replace(microsecond=0)
+    fresh = now - timedelta(hours=2)
+    write_site(site, {"deepseek-open-source-week.html": fresh, "ftc-ai-inquiry.html": fresh})
+    (site / "us-aisi-layoffs.html").write_text(_undated(), encoding="utf-8")
+    write_feed(
+        site,
+        [
+            ("ftc-ai-inquiry.html", _rfc(fresh)),  # dated by the feed
+            ("deepseek-open-source-week.html", ""),  # dated by its page only
+            ("us-aisi-layoffs.html", ""),  # dated by nothing
+        ],
+    )
+    with serve(site) as server:
+        feed = Site(tmp_path, db_url, server.base, {"language": "en"})
+        try:
+            feed.one_pass()
+            first = feed.stored()
+            (site / "new.html").write_text(_NEW_PAGE, encoding="utf-8")
+            write_feed(site, [("new.html", ""), ("us-aisi-layoffs.html", "")])
+            feed.one_pass()
+            later = feed.stored()
+        finally:
+            feed.ctx.close()
+    assert first["ftc-ai-inquiry.html"] == Stored(fresh, AlertStatus.PENDING, None)
+    assert first["deepseek-open-source-week.html"] == Stored(fresh, AlertStatus.PENDING, None)
+    back = first["us-aisi-layoffs.html"]
+    assert (back.status, back.reason) == (AlertStatus.SKIPPED, "too_old")
+    assert later["new.html"].status is AlertStatus.PENDING
+    assert later["us-aisi-layoffs.html"].status is AlertStatus.SKIPPED

@@ -369,3 +369,52 @@ def test_javascripts_date_text_keeps_its_offset() -> None:
     """JavaScript's Date.toString(): the bracketed name hid the offset, and the time was UTC."""
     raw = "Tue Mar 04 2025 15:05:00 GMT+0900 (Korean Standard Time)"
     assert parse_date(raw) == datetime(2025, 3, 4, 6, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2025/03/04 15:05 +0900",
+        "2025/03/04 15:05:00+09:00",
+        "2025.03.04 15:05:00.000 +0900",
+        "2025/03/04T06:05:00Z",
+        "2025-03-04T15:05:00+09:00[Asia/Seoul]",
+        "2025-03-04T15:05+09:00[!Asia/Seoul][u-ca=gregory]",
+        "2025-03-04T06:05:00Z[UTC]",
+        "2025-03-04T15:05:00[Asia/Seoul]",
+        "2025-03-04 15:05:00.000000+0900",
+        "Tue, 4 Mar 2025 15:05:00 KST",
+        "4 Mar 2025 15:05 +09:00",
+    ],
+)
+def test_a_slashed_date_with_an_offset_or_an_iso_date_with_its_zone_in_brackets(raw: str) -> None:
+    """A slashed or dotted date with its offset, and RFC 9557's (Java's ZonedDateTime's) zone in
+    brackets after an ISO date, were no date: the story took the time first seen, and a back
+    catalogue's item was announced as new; read in an RSS feed, feedparser took them for
+    another time."""
+    expected = datetime(2025, 3, 4, 6, 5, tzinfo=UTC)
+    assert parse_date(raw) == expected
+    rss = (
+        "<rss version='2.0'><channel><title>t</title><item><title>a</title>"
+        f"<link>http://a.example/1</link><pubDate>{raw}</pubDate></item></channel></rss>"
+    )
+    (entry,) = parse_feed(rss.encode(), "http://a.example/feed").entries
+    assert entry.published == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2025-03-04T15:05:00+09:00[Nowhere/Land]",
+        "2025-03-04T15:05:00[Nowhere/Land]",
+        "2025/03/04 15:05 +2500",
+    ],
+)
+def test_a_bracketed_zone_or_offset_not_known_is_no_guess(raw: str) -> None:
+    """An offset written stands whatever the bracket says; without one, an unknown zone's name
+    or an impossible offset is no date rather than a guessed one."""
+    value = parse_date(raw)
+    if "+09:00" in raw:
+        assert value == datetime(2025, 3, 4, 6, 5, tzinfo=UTC)
+    else:
+        assert value is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from newsmon.feeds import FeedEntry
-from newsmon.stamps import stamp_window, unstamped
+from newsmon.stamps import stamp_window, undated_held, unstamped
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -55,3 +55,10 @@ def test_only_the_stamped_entries_lose_their_dates() -> None:
     later = unstamped(entries, NOW, first_read=False)
     assert later is not None and not any(e.age_unknown for e in later.values())
     assert unstamped({"d": entries["d"]}, NOW, first_read=True) is None
+
+
+def test_undated_entries_are_of_unknown_age_on_the_first_read_only() -> None:
+    entries = {"a": _entry("a", None), "b": _entry("b", NOW)}
+    first = undated_held(entries, first_read=True)
+    assert [e.age_unknown for e in first.values()] == [True, False]
+    assert not any(e.age_unknown for e in undated_held(entries, first_read=False).values())

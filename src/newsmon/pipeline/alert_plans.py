@@ -17,10 +17,10 @@ from newsmon.rules import TopicMatch
 
 # A backfill without --alerts stores its stories' alerts held back.
 BACKFILL_HOLD = Hold(HoldReason.BACKFILL, holds.BACKFILL_NOTE)
-# A story of the back catalogue of a feed that dates every entry when read (`newsmon.stamps`),
-# its page undated: held back as a first read's older stories are.
+# A story of a feed's back catalogue that nothing dates (the feed writes no date, or one it
+# stamps when read: `newsmon.stamps`) nor its page: held back as a first read's older stories are.
 AGE_UNKNOWN_HOLD = Hold(
-    HoldReason.TOO_OLD, "of unknown age on the feed's first read: the feed dates entries when read"
+    HoldReason.TOO_OLD, "of unknown age on the feed's first read: neither feed nor page dates it"
 )
 
 
@@ -44,8 +44,8 @@ def alert_plan(
 def held_unknown(
     ctx: Context, entry: FeedEntry, status: AlertStatus, page_date: datetime | None, now: datetime
 ) -> bool:
-    """Whether a story queued `status` is held back instead: its feed's stamp was its only date
-    on the feed's first read (`FeedEntry.age_unknown`) and its page states none believable,
+    """Whether a story queued `status` is held back instead: its feed gave it no date (or only
+    a stamp) on the feed's first read (`FeedEntry.age_unknown`) and its page states none believable,
     under an age limit (without one, a first read announces every story)."""
     return (
         entry.age_unknown

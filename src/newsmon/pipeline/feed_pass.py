@@ -33,7 +33,7 @@ from newsmon.pipeline.outcomes import FeedOutcome, error_line
 from newsmon.pipeline.retries import retry_pages
 from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
-from newsmon.stamps import unstamped
+from newsmon.stamps import undated_held, unstamped
 from newsmon.turns import NoTimeForWork, deadline_in
 from newsmon.urls import shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
@@ -177,6 +177,7 @@ async def process_feed(
     if (plain := unstamped(entries, utcnow(), first_read=state.first_read)) is not None:
         log.info("feed %s dates its entries when read: those dates are no dates", feed.name)
         entries = plain
+    entries = undated_held(entries, first_read=state.first_read)
     outcome.entries = len(entries)
     known = await asyncio.to_thread(_known_articles, ctx, identified, state.id)
     home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
