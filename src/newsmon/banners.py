@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail, text_owners
+from newsmon.layout import leaves_a_story, remove_keeping_tail, text_owners
 
 BANNER_MAX_CHARS = 400
 # text a banner holds besides its wording ("이미 구독 중이신가요? 로그인", its buttons), at most
@@ -305,6 +305,10 @@ def prune_signed_comments(root: Any) -> int:
         items = [kid for kid in block if isinstance(kid.tag, str)]
         if len(signed) >= 2 and 2 * len(signed) >= len(items) and not _holds_h1(block):
             doomed.append(block)
+    # comments sit under a story: signed items that are the page's text are its story (a
+    # live blog's entries, a transcript's turns, posts a story quotes between its paragraphs)
+    if doomed and not leaves_a_story(root, doomed):
+        return 0
     return _remove_attached(doomed)
 
 
