@@ -19,7 +19,13 @@ import re
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail, site_host, text_owners, to_other_page
+from newsmon.layout import (
+    leaves_a_story,
+    remove_keeping_tail,
+    site_host,
+    text_owners,
+    to_other_page,
+)
 
 # a teaser's text, at most: a longer block is a story (or holds one)
 TEASER_MAX_CHARS = 1_200
@@ -81,10 +87,12 @@ def prune_teaser_lists(root: Any, url: str | None = None) -> int:
             if _is_teaser(item, host):  # every level: a card's paragraph, the card, ...
                 found.setdefault(parent, {})[item] = None
             item = parent
+    lists = [list(teasers) for teasers in found.values() if len(teasers) >= 2]
+    # teasers beside a post leave the post; a digest's items are the page's text
+    if not lists or not leaves_a_story(root, [item for items in lists for item in items]):
+        return 0
     removed = 0
-    for teasers in found.values():
-        if len(teasers) < 2:
-            continue
+    for teasers in lists:
         for item in teasers:
             if item.getparent() is not None:
                 remove_keeping_tail(item)

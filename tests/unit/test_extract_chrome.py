@@ -312,3 +312,18 @@ def test_a_story_quoting_social_media_posts_keeps_them_and_its_text() -> None:
     assert STORY[0] in (got.text or "") and STORY[1] in (got.text or ""), got.text
     assert "whole village is stuck" in (got.text or ""), got.text
 
+
+def test_a_digest_page_of_teasers_is_the_story() -> None:
+    """A newsletter's digest page is a list of short items, each linking to the site's story
+    and ending in "…": it is the page's text, not teasers beside a story."""
+    body = "<p>This week in the harbour:</p>" + "".join(
+        f"<p><a href='/2026/05/{slug}'>{head}</a>: {excerpt}</p>"
+        for slug, head, excerpt in (
+            ("ferry-strike", "Ferry crews strike", ENTRIES[0][:-1] + " …"),
+            ("late-sailing", "Late sailing stays", ENTRIES[1][:-1] + " …"),
+            ("fares", "Fares frozen", ENTRIES[2][:-1] + " …"),
+        )
+    )
+    got = extract_article(_story_page("", body), url=URL)
+    for said in ENTRIES:
+        assert said[:-1] in (got.text or ""), got.text
