@@ -464,13 +464,17 @@ def _text_chars(element: Any) -> int:
     return sum(_chars(piece) for piece in element.itertext())
 
 
-def leaves_a_story(root: Any, blocks: list[Any]) -> bool:
-    """Whether the page `root` keeps story text of its own besides `blocks` (comments,
-    teasers), at least `STORY_SHARE` of theirs; when it does not, they are the story."""
-    inside = sum(_text_chars(block) for block in blocks)
-    total = _text_chars(root) - sum(
+def page_chars(root: Any) -> int:
+    """The amount of the page `root`'s text that may be its story (chrome aside)."""
+    return _text_chars(root) - sum(
         _text_chars(el)
         for el in root.iter(*_NOT_CONTENT)
         if not any(a.tag in _NOT_CONTENT for a in el.iterancestors())
     )
-    return total - inside >= STORY_SHARE * inside
+
+
+def leaves_a_story(page: int, blocks: list[Any]) -> bool:
+    """Whether a page of `page` characters (`page_chars`) keeps story text of its own besides
+    `blocks` (comments, teasers), at least `STORY_SHARE` of theirs; if not, they are its story."""
+    inside = sum(_text_chars(block) for block in blocks)
+    return page - inside >= STORY_SHARE * inside

@@ -10,7 +10,8 @@ posts' excerpts became the post's text (a Portuguese blog page of the shared cor
 
 Two or more such teasers side by side (children of one block) are removed; the block and its
 other children stay. A single one stays (a story's paragraph may link and trail off in "…"),
-so does a paragraph ending in "…" that links nowhere on the site, and a block holding the h1.
+so does a paragraph ending in "…" that links nowhere on the site, a block holding the h1, and
+teasers that are the page's text (a newsletter digest; `layout.leaves_a_story`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from newsmon.layout import (
     leaves_a_story,
+    page_chars,
     remove_keeping_tail,
     site_host,
     text_owners,
@@ -89,8 +91,8 @@ def prune_teaser_lists(root: Any, url: str | None = None) -> int:
             item = parent
     lists = [list(teasers) for teasers in found.values() if len(teasers) >= 2]
     # teasers beside a post leave the post; a digest's items are the page's text
-    if not lists or not leaves_a_story(root, [item for items in lists for item in items]):
-        return 0
+    page = page_chars(root) if lists else 0
+    lists = [teasers for teasers in lists if leaves_a_story(page, teasers)]
     removed = 0
     for teasers in lists:
         for item in teasers:

@@ -327,3 +327,12 @@ def test_a_digest_page_of_teasers_is_the_story() -> None:
     got = extract_article(_story_page("", body), url=URL)
     for said in ENTRIES:
         assert said[:-1] in (got.text or ""), got.text
+
+
+def test_a_comment_thread_under_a_live_blog_still_goes() -> None:
+    """The live blog stays as the story; readers' signed comments under it are still
+    comments (the blocks are judged one by one, not kept together)."""
+    page = _story_page("", LIVE_BLOGS["name-then-time"] + THREADS["en-clock"])
+    got = extract_article(page, url=URL)
+    assert all(said in (got.text or "") for said in ENTRIES), got.text
+    assert "weights" not in (got.text or "") and "AI Act" not in (got.text or ""), got.text
