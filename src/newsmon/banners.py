@@ -14,7 +14,9 @@ and dedup keys. They are known by their kind, never by one site's ids:
   ("답글", "공감", "신고", "Reply", "Like", "Report" as buttons, links or spans): the block goes;
 - so does a block of two or more items without controls that each open with a commenter's
   byline, a name then a time ("harbourfan 2026-05-02 14:31", "바다사랑 3시간 전"), when they are
-  at least half of its items (a board's plain list, a thread read without its scripts).
+  at least half of its items (a board's plain list, a thread read without its scripts), and
+  when the page keeps story text besides it (`layout.leaves_a_story`): signed entries that are
+  the page's text are a live blog, a transcript or posts a story quotes.
 
 A block holding the page's ``h1`` stays. Prose that mentions cookies or subscriptions stays: it
 is longer than a banner or lacks a banner's wording, or it is a paragraph beside the story's
@@ -30,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail, text_owners
+from newsmon.layout import leaves_a_story, page_chars, remove_keeping_tail, text_owners
 
 BANNER_MAX_CHARS = 400
 # text a banner holds besides its wording ("이미 구독 중이신가요? 로그인", its buttons), at most
@@ -305,7 +307,10 @@ def prune_signed_comments(root: Any) -> int:
         items = [kid for kid in block if isinstance(kid.tag, str)]
         if len(signed) >= 2 and 2 * len(signed) >= len(items) and not _holds_h1(block):
             doomed.append(block)
-    return _remove_attached(doomed)
+    # comments sit under a story: signed items that are the page's text are its story (a
+    # live blog's entries, a transcript's turns, posts a story quotes between its paragraphs)
+    page = page_chars(root) if doomed else 0
+    return _remove_attached([block for block in doomed if leaves_a_story(page, [block])])
 
 
 def _remove_attached(doomed: Iterable[Any]) -> int:

@@ -451,3 +451,30 @@ def prune_related_lines(root: Any, url: str | None = None) -> int:
             _drop_line(block, line)
         removed += len(doomed)
     return removed
+
+
+# what is not a page's story text: its chrome, scripts and forms
+_NOT_CONTENT = ("nav", "footer", "aside", "script", "style", "noscript", "template", "form")
+# what is left of a page's text once blocks are removed, at least, for them to be chrome
+# around a story: a live blog's entries or a digest's items are the page's text
+STORY_SHARE = 0.25
+
+
+def _text_chars(element: Any) -> int:
+    return sum(_chars(piece) for piece in element.itertext())
+
+
+def page_chars(root: Any) -> int:
+    """The amount of the page `root`'s text that may be its story (chrome aside)."""
+    return _text_chars(root) - sum(
+        _text_chars(el)
+        for el in root.iter(*_NOT_CONTENT)
+        if not any(a.tag in _NOT_CONTENT for a in el.iterancestors())
+    )
+
+
+def leaves_a_story(page: int, blocks: list[Any]) -> bool:
+    """Whether a page of `page` characters (`page_chars`) keeps story text of its own besides
+    `blocks` (comments, teasers), at least `STORY_SHARE` of theirs; if not, they are its story."""
+    inside = sum(_text_chars(block) for block in blocks)
+    return page - inside >= STORY_SHARE * inside

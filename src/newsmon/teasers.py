@@ -10,7 +10,8 @@ posts' excerpts became the post's text (a Portuguese blog page of the shared cor
 
 Two or more such teasers side by side (children of one block) are removed; the block and its
 other children stay. A single one stays (a story's paragraph may link and trail off in "…"),
-so does a paragraph ending in "…" that links nowhere on the site, and a block holding the h1.
+so does a paragraph ending in "…" that links nowhere on the site, a block holding the h1, and
+teasers that are the page's text (a newsletter digest; `layout.leaves_a_story`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ import re
 from itertools import islice
 from typing import Any
 
-from newsmon.layout import remove_keeping_tail, site_host, text_owners, to_other_page
+from newsmon.layout import (
+    leaves_a_story,
+    page_chars,
+    remove_keeping_tail,
+    site_host,
+    text_owners,
+    to_other_page,
+)
 
 # a teaser's text, at most: a longer block is a story (or holds one)
 TEASER_MAX_CHARS = 1_200
@@ -81,10 +89,12 @@ def prune_teaser_lists(root: Any, url: str | None = None) -> int:
             if _is_teaser(item, host):  # every level: a card's paragraph, the card, ...
                 found.setdefault(parent, {})[item] = None
             item = parent
+    lists = [list(teasers) for teasers in found.values() if len(teasers) >= 2]
+    # teasers beside a post leave the post; a digest's items are the page's text
+    page = page_chars(root) if lists else 0
+    lists = [teasers for teasers in lists if leaves_a_story(page, teasers)]
     removed = 0
-    for teasers in found.values():
-        if len(teasers) < 2:
-            continue
+    for teasers in lists:
         for item in teasers:
             if item.getparent() is not None:
                 remove_keeping_tail(item)

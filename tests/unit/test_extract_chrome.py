@@ -231,3 +231,108 @@ def test_a_you_may_like_box_of_whole_posts_is_removed(title: str) -> None:
     got = extract_article(_page(box), url=URL)
     assert all(s in got.text for s in STORY), got.text
     assert "DeepSeek" not in got.text and "AI Act" not in got.text, got.text
+
+
+def _story_page(header: str, body: str) -> bytes:
+    """A page whose article body is `body` (the story itself), after a header of `header`."""
+    return (
+        "<html lang='en'><head><meta charset='utf-8'><title>Live</title></head><body>"
+        "<nav><a href='/'>Home</a></nav><main><article><header><h1>Ferry strike: live</h1>"
+        f"{header}</header><div class='body'>{body}</div></article></main>"
+        "<footer>Courier</footer></body></html>"
+    ).encode()
+
+
+ENTRIES = (
+    "The harbour board says the first two sailings of the morning are cancelled and"
+    " passengers holding tickets will be refunded at the terminal desk.",
+    "Crews have gathered outside the terminal; their union says the strike will last until"
+    " the board agrees to add a second crew on the late sailing.",
+    "The board's chair has told reporters that talks with the union will resume at noon in"
+    " the town hall, with a mediator from the ministry.",
+)
+ENTRIES_KO = (
+    "여객선 노조가 오늘 새벽부터 파업에 들어가 오전 첫 배 두 편이 결항됐습니다.",
+    "해운조합은 정오에 노조와 다시 만나 야간 운항 인력 문제를 논의하기로 했습니다.",
+    "승객들은 터미널 창구에서 표를 환불받을 수 있다고 해운조합이 밝혔습니다.",
+)
+LIVE_BLOGS = {
+    "name-then-time": "".join(
+        f"<div class='entry'><p class='by'>Jane Doe</p><time>10:3{i}</time><p>{said}</p></div>"
+        for i, said in enumerate(ENTRIES)
+    ),
+    "time-then-name": "".join(
+        f"<div class='entry'><time>10:3{i}</time> <span>Jane Doe</span><p>{said}</p></div>"
+        for i, said in enumerate(ENTRIES)
+    ),
+    "posted-by": "".join(
+        f"<div class='entry'><p>Posted by <b>John Smith</b> at <time>14:0{i}</time></p>"
+        f"<p>{said}</p></div>"
+        for i, said in enumerate(ENTRIES)
+    ),
+    "ko": "".join(
+        f"<div class='entry'><span>김철수 기자</span><span>오후 3:0{i}</span><p>{said}</p></div>"
+        for i, said in enumerate(ENTRIES_KO)
+    ),
+    "transcript": "".join(
+        f"<p><b>{who}</b> <span>(00:0{i}:1{i})</span>: {said}</p>"
+        for i, (who, said) in enumerate(
+            zip(("Interviewer", "Sam Altman", "Interviewer"), ENTRIES, strict=True)
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("body", list(LIVE_BLOGS.values()), ids=list(LIVE_BLOGS))
+def test_a_live_blog_or_transcript_signed_by_entry_is_the_story(body: str) -> None:
+    """A live blog (entries opening with the author's name and a time, or the time first) or
+    a transcript (speaker, timestamp) is signed item by item like a comment thread, but it is
+    the story: removing it as comments left the page without its text."""
+    got = extract_article(_story_page("<p>Follow the strike as it happens.</p>", body), url=URL)
+    for said in ENTRIES_KO if "김철수" in body else ENTRIES:
+        assert said in (got.text or ""), got.text
+
+
+def test_a_story_quoting_social_media_posts_keeps_them_and_its_text() -> None:
+    """A story quoting readers' posts (name, handle, time, then the post) between its own
+    paragraphs: the posts outnumbered the paragraphs, so the story's whole body went as a
+    comment thread."""
+    posts = [
+        f"<div class='post'><b>{who}</b> <span>@{who.lower()}</span> <time>14:0{i}</time>"
+        f"<p>{said}</p></div>"
+        for i, (who, said) in enumerate(
+            (
+                ("Islander", "No boat this morning again, the whole village is stuck here."),
+                ("NightShift", "The late sailing was the only way I could get to work on time."),
+            )
+        )
+    ]
+    body = f"<p>{STORY[0]}</p>{posts[0]}{posts[1]}<p>{STORY[1]}</p>"
+    got = extract_article(_story_page("", body), url=URL)
+    assert STORY[0] in (got.text or "") and STORY[1] in (got.text or ""), got.text
+    assert "whole village is stuck" in (got.text or ""), got.text
+
+
+def test_a_digest_page_of_teasers_is_the_story() -> None:
+    """A newsletter's digest page is a list of short items, each linking to the site's story
+    and ending in "…": it is the page's text, not teasers beside a story."""
+    body = "<p>This week in the harbour:</p>" + "".join(
+        f"<p><a href='/2026/05/{slug}'>{head}</a>: {excerpt}</p>"
+        for slug, head, excerpt in (
+            ("ferry-strike", "Ferry crews strike", ENTRIES[0][:-1] + " …"),
+            ("late-sailing", "Late sailing stays", ENTRIES[1][:-1] + " …"),
+            ("fares", "Fares frozen", ENTRIES[2][:-1] + " …"),
+        )
+    )
+    got = extract_article(_story_page("", body), url=URL)
+    for said in ENTRIES:
+        assert said[:-1] in (got.text or ""), got.text
+
+
+def test_a_comment_thread_under_a_live_blog_still_goes() -> None:
+    """The live blog stays as the story; readers' signed comments under it are still
+    comments (the blocks are judged one by one, not kept together)."""
+    page = _story_page("", LIVE_BLOGS["name-then-time"] + THREADS["en-clock"])
+    got = extract_article(page, url=URL)
+    assert all(said in (got.text or "") for said in ENTRIES), got.text
+    assert "weights" not in (got.text or "") and "AI Act" not in (got.text or ""), got.text
