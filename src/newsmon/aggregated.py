@@ -57,6 +57,18 @@ def origin_of(raw: Any, base: str) -> Origin | None:
     return Origin(name, url) if name or url else None
 
 
+def carried_by(feed: str | None, publisher: str | None, limit: int = 80) -> str | None:
+    """Who carried an item, as its alert, thread replies and digest line name it: "Publisher
+    via feed" for an aggregator's item (the feed alone, "Google News", said nothing of whose
+    story it was, and one search feed carrying five publishers was one source), else the feed.
+    The publisher's name is cut to fit `limit` (a reply's source holds 80 characters)."""
+    if not feed or not publisher:
+        return feed
+    tail = f" via {feed}"
+    room = limit - len(tail)
+    return publisher[:room].rstrip() + tail if room > 0 else feed
+
+
 def without_name(title: str, name: str | None) -> str:
     """The headline without the publisher's name an aggregator appended (" - Name"): only
     that name, and never the whole title."""
