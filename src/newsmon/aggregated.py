@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from tld import get_fld
 
@@ -42,6 +42,21 @@ class Origin:
         if not link or not self.url:
             return False
         return _same_site(link, feed_url) and not _same_site(link, self.url)
+
+    def unwrapped(self, link: str) -> str | None:
+        """The publisher's own link a wrapper carries in its query (`click?url=https%3A…`,
+        Bing News style), when it is on this publisher's site: the page to read and show
+        instead of a redirect. None when the wrapper names no such address."""
+        if not self.url:
+            return None
+        try:
+            values = [v for _, v in parse_qsl(urlsplit(link).query)]
+        except ValueError:
+            return None
+        for value in values:
+            if value.startswith(("https://", "http://")) and _same_site(value, self.url):
+                return value
+        return None
 
 
 def origin_of(raw: Any, base: str) -> Origin | None:
