@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from tld import get_fld
 
@@ -43,6 +43,21 @@ class Origin:
             return False
         return _same_site(link, feed_url) and not _same_site(link, self.url)
 
+    def unwrapped(self, link: str) -> str | None:
+        """The publisher's own link a wrapper carries in its query (`click?url=https%3A…`,
+        Bing News style), when it is on this publisher's site: the page to read and show
+        instead of a redirect. None when the wrapper names no such address."""
+        if not self.url:
+            return None
+        try:
+            values = [v for _, v in parse_qsl(urlsplit(link).query)]
+        except ValueError:
+            return None
+        for value in values:
+            if value.startswith(("https://", "http://")) and _same_site(value, self.url):
+                return value
+        return None
+
 
 def origin_of(raw: Any, base: str) -> Origin | None:
     """The `<source>` of a feedparser entry (None when it has none)."""
@@ -55,6 +70,18 @@ def origin_of(raw: Any, base: str) -> Origin | None:
     href = source.get("href")
     url = absolute_link(base, href) if isinstance(href, str) and href else None
     return Origin(name, url) if name or url else None
+
+
+def carried_by(feed: str | None, publisher: str | None, limit: int = 80) -> str | None:
+    """Who carried an item, as its alert, thread replies and digest line name it: "Publisher
+    via feed" for an aggregator's item (the feed alone, "Google News", said nothing of whose
+    story it was, and one search feed carrying five publishers was one source), else the feed.
+    The publisher's name is cut to fit `limit` (a reply's source holds 80 characters)."""
+    if not feed or not publisher:
+        return feed
+    tail = f" via {feed}"
+    room = limit - len(tail)
+    return publisher[:room].rstrip() + tail if room > 0 else feed
 
 
 def without_name(title: str, name: str | None) -> str:

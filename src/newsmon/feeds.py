@@ -186,6 +186,9 @@ def _entry(
     if origin is not None:
         source, feed_url = origin
         publisher, wrapped = source.name, source.wraps(link, feed_url)
+        own = source.unwrapped(link) if wrapped and link else None
+        if own:  # the publisher's page; a row stored under the wrapper is still this entry's
+            link, wrapped, former_link = own, False, former_link or link
         headline = without_name(headline, source.name)
         text = "" if says_nothing_more(text, headline, source.name) else text
     as_read = None if (headline, text) == (title, summary) else (title, summary)

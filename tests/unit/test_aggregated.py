@@ -3,8 +3,11 @@ wrapper link, and which texts are a headline alone (`headlines.headline_only`)."
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from newsmon.aggregated import Origin, says_nothing_more, without_name
 from newsmon.dedup import normalise_text, title_keys
+from newsmon.feeds import parse_feed
 from newsmon.headlines import headline_only
 
 GNEWS = "https://news.google.com/rss/search?q=open+source+AI"
@@ -48,3 +51,25 @@ def test_a_headline_alone_and_a_headline_s_key() -> None:
     )
     assert title_keys(title) == title_keys("[속보] " + title.upper())
     assert title_keys("오늘의 주요 소식") == []  # too generic to be a story's
+
+
+def test_a_wrapper_naming_the_publisher_s_own_link_is_read_as_that_link() -> None:
+    """A wrapper carrying the story's address (`…/click?url=https%3A%2F%2Fpublisher…`, Bing
+    News style): the alert, thread replies and digests linked the redirect page, never read;
+    the publisher's own link is known, so it is the item's link (and its page is read)."""
+    own = "https://www.example-times.com/2025/02/24/open-weights?id=7"
+    wrapper = "https://agg.example/news/click?tid=9&amp;url=" + quote(own, safe="")
+    item = (
+        f"<item><title>Open weights - Example Times</title><link>{wrapper}</link>"
+        '<source url="https://www.example-times.com/">Example Times</source></item>'
+    )
+    feed = f'<rss version="2.0"><channel><title>Agg</title>{item}</channel></rss>'
+    (entry,) = parse_feed(feed.encode(), "https://agg.example/news/search?format=rss").entries
+    assert (entry.link, entry.wrapped, entry.publisher) == (own, False, "Example Times")
+    assert entry.former_link == wrapper.replace("&amp;", "&")  # what rows were keyed by
+    # an address of another site in the wrapper is no publisher's link: still the wrapper
+    other = "https://agg.example/news/click?url=" + quote("https://tracker.example/x", safe="")
+    item = item.replace(wrapper, other.replace("&", "&amp;"))
+    feed = f'<rss version="2.0"><channel><title>Agg</title>{item}</channel></rss>'
+    (entry,) = parse_feed(feed.encode(), "https://agg.example/news/search?format=rss").entries
+    assert entry.wrapped and entry.link == other

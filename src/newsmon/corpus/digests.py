@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from newsmon.aggregated import carried_by
 from newsmon.corpus.engine import Database, shared_now
 from newsmon.corpus.outbox import same_channel
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
@@ -128,22 +129,21 @@ class Digests:
                 members = select(ArticleRow.id).where(
                     or_(ArticleRow.id == head, ArticleRow.duplicate_of_id == head)
                 )
-                feeds = set(
-                    s.scalars(select(ArticleRow.feed_id).where(ArticleRow.id.in_(members)))
-                ) | set(
-                    s.scalars(
-                        select(SightingRow.feed_id).where(SightingRow.article_id.in_(members))
-                    )
+                copies = s.execute(
+                    select(ArticleRow.feed_id, ArticleRow.publisher)
+                    .where(ArticleRow.id.in_(members))
+                    .order_by(ArticleRow.id)
+                ).all()
+                seen = s.scalars(
+                    select(SightingRow.feed_id).where(SightingRow.article_id.in_(members))
                 )
-                sources = len({f for f in feeds if f is not None}) or 1
+                # an aggregator's feed carrying three publishers' copies is three sources
+                feeds = {(f, p) for f, p in copies} | {(f, None) for f in seen}
+                sources = len({(f, p) for f, p in feeds if f is not None}) or 1
+                source, link = _shown(s, article, feed, members)
                 out.append(
                     DigestStory(
-                        article.id,
-                        article.title,
-                        clean_url(article.link),
-                        feed,
-                        sources,
-                        article.first_seen_at,
+                        article.id, article.title, link, source, sources, article.first_seen_at
                     )
                 )
             return out
@@ -419,6 +419,27 @@ class Digests:
                 )
                 or 0
             )
+
+
+def _shown(
+    s: Session, article: ArticleRow, feed: str | None, members: Any
+) -> tuple[str | None, str]:
+    """The source a digest line names and the link it gives. An aggregator's item (its
+    `publisher`) links the aggregator's wrapper page, a redirect a reader clicks through: the
+    story's first copy read from a site's own feed is shown instead, when it has one; else
+    "Publisher via feed" and the wrapper, the last resort."""
+    if not article.publisher:
+        return feed, clean_url(article.link)
+    own = s.execute(
+        select(ArticleRow, FeedRow.name)
+        .join(FeedRow, FeedRow.id == ArticleRow.feed_id)
+        .where(ArticleRow.id.in_(members), ArticleRow.publisher.is_(None))
+        .order_by(ArticleRow.id)
+        .limit(1)
+    ).first()
+    if own is not None:
+        return own[1], clean_url(own[0].link)
+    return carried_by(feed, article.publisher, 400), clean_url(article.link)
 
 
 def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from newsmon.aggregated import carried_by
 from newsmon.corpus import claims
 from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
@@ -51,6 +52,7 @@ from newsmon.urls import clean_url, site_root
 _NOT_POSTED = (AlertStatus.FAILED, AlertStatus.SKIPPED)
 _REPLY_TO = (*LIVE_ALERT_STATUSES, *_NOT_POSTED)
 _NOT_POSTED_HOLD = Hold(HoldReason.NOT_POSTED, NOT_POSTED_NOTE)
+_SOURCE_CHARS = 80  # what `ReplyRow.source` holds: "Publisher via feed" is cut to it
 
 
 def _gone(thread_gone: str | None) -> Hold | None:
@@ -74,13 +76,23 @@ def reply_rows(
     One under an alert whose thread is gone (`Replies.thread_gone`) is stored dropped with why:
     posted, Slack would refuse it or put it at the channel's top level."""
     article = s.get(ArticleRow, article_id)
-    source = s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
-    if article is None or not source:
+    feed = s.scalar(select(FeedRow.name).where(FeedRow.id == feed_id)) if feed_id else None
+    if article is None or not feed:
         return []
+    # an aggregator's copy (this very article, not a sighting of it) names its publisher
+    own = article.publisher if article.feed_id == feed_id else None
+    source = carried_by(feed, own, _SOURCE_CHARS) or feed
     head = article.duplicate_of_id or article.id
     members = story_members(head)
     alerts = s.execute(
-        select(AlertRow.id, AlertRow.channel, AlertRow.status, AlertRow.thread_gone, FeedRow.name)
+        select(
+            AlertRow.id,
+            AlertRow.channel,
+            AlertRow.status,
+            AlertRow.thread_gone,
+            FeedRow.name,
+            ArticleRow.publisher,
+        )
         .join(ArticleRow, ArticleRow.id == AlertRow.article_id)
         .outerjoin(FeedRow, FeedRow.id == ArticleRow.feed_id)
         .where(AlertRow.article_id.in_(members), AlertRow.status.in_(_REPLY_TO))
@@ -88,8 +100,8 @@ def reply_rows(
     # the alert itself names its own source: no reply for that one
     wanted = {
         a: (channel, _NOT_POSTED_HOLD if status in _NOT_POSTED else _gone(gone))
-        for a, channel, status, gone, announced in alerts
-        if announced != source and announced not in same
+        for a, channel, status, gone, announced, whose in alerts
+        if carried_by(announced, whose, _SOURCE_CHARS) != source and announced not in same
     }
     if not wanted:
         return []
