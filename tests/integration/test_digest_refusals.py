@@ -1,6 +1,7 @@
-"""A digest part Slack refuses for the message itself (`invalid_blocks`, `msg_too_long`): the
-same part would be refused again, so the rest of the digest goes out without it and no later
-call tries it again. Real slack_sdk client, the fake Slack on loopback, SQLite and PostgreSQL."""
+"""A digest part Slack refuses for the message itself (`msg_too_long`): the same part would be
+refused again, so the rest of the digest goes out without it and no later call tries it again;
+one whose blocks alone are refused (`invalid_blocks`) goes out as plain text. Real slack_sdk
+client, the fake Slack on loopback, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from tests.support.fake_slack import FakeSlack, Scripted
 NOW = datetime.now(UTC).replace(microsecond=0)
 PERIOD = (NOW - timedelta(hours=24), NOW)
 AFTER = (NOW, NOW + timedelta(hours=24))
-REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})
+REFUSED = Scripted(200, {"ok": False, "error": "msg_too_long"})
+BLOCKS_REFUSED = Scripted(200, {"ok": False, "error": "invalid_blocks"})
 _LINK = re.compile(r"<(https://[^|>]+)\|")
 _PART = re.compile(r"\(part (\d+) of (\d+)\)")
 
@@ -89,12 +91,50 @@ def test_a_part_slack_refuses_for_its_content_is_left_out_and_the_rest_goes_out_
         with ctx.store.session() as s:
             [row] = s.scalars(select(DigestRow))
             assert row.status is AlertStatus.SENT and row.parts_sent == total
-            assert row.last_error is not None and "invalid_blocks" in row.last_error
+            assert row.last_error is not None and "msg_too_long" in row.last_error
 
         report = health_report(ctx.store, ctx.config, datetime.now(UTC))
         assert not [p for p in report.problems if p.kind is ProblemKind.DIGEST_UNFINISHED]
         tomorrow = _digest(ctx, AFTER)  # nothing of the day before is tried again
         assert tomorrow.posted == 0 and tomorrow.unfinished == 0 and not tomorrow.refused
         assert len(fake.top_level("#a")) == total - 1
+    finally:
+        ctx.close()
+
+
+def test_a_part_whose_blocks_slack_refuses_goes_out_as_text_with_every_story_once(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack refused part 2's blocks (`invalid_blocks`): the part was left out, its stories in
+    no digest and the call failed, though its text would have been taken."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        links = _announce(ctx, 90)
+        fake.channel_script["#a"] = [None, BLOCKS_REFUSED]
+        first = _digest(ctx)
+        posts = fake.top_level("#a")
+        total = _parts(fake)[0][1]
+        assert total >= 3 and len(posts) == total, first.channels
+        assert not posts[1].get("blocks") and posts[0].get("blocks")
+        posted = [
+            link
+            for post in posts
+            for text in (
+                [b["text"]["text"] for b in post["blocks"][1:]]
+                if post.get("blocks")
+                else [post["text"]]
+            )
+            for link in _LINK.findall(text)
+        ]
+        assert posted == links  # every story once, in order: none skipped or repeated
+        assert first.unfinished == 0 and not first.refused, first.channels
+        assert "part 2 as plain text (Slack refused its blocks: invalid_blocks)" in str(
+            first.lines()
+        )
+        with ctx.store.session() as s:
+            [row] = s.scalars(select(DigestRow))
+            assert row.status is AlertStatus.SENT and row.parts_sent == total
+        tomorrow = _digest(ctx, AFTER)
+        assert tomorrow.posted == 0 and len(fake.top_level("#a")) == total
     finally:
         ctx.close()

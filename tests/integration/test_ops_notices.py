@@ -263,7 +263,7 @@ def test_a_problem_whose_notice_slack_refused_is_still_resolved_in_the_channel(
     config = config_path(tmp_path, db_url, ops_channel=OPS)
     ctx = context(config, fake)
     try:
-        fake.channel_script[OPS] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        fake.channel_script[OPS] = [Scripted(200, {"ok": False, "error": "msg_too_long"})]
         assert announce_health(ctx, health(["wire"])).refused == 1
         announce_health(ctx, health([]))
         gone = announce_health(ctx, health([], later()))
@@ -304,5 +304,30 @@ def test_an_ops_channel_that_takes_posts_again_is_no_longer_refused_whatever_it_
         back = announce_health(ctx, health([]))
         assert back.refused == 1 and refused() == [] and back.blocked is None
         assert ctx.store.notices.state().waiting == 0
+    finally:
+        ctx.close()
+
+
+def test_a_notice_whose_blocks_slack_refuses_goes_out_as_text(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack refused a notice's blocks (`invalid_blocks`): the notice was failed for good, and
+    the operations channel never heard of the problem, though its text would have been taken."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        fake.channel_script[OPS] = [Scripted(200, {"ok": False, "error": "invalid_blocks"})]
+        outcome = announce_health(ctx, health(["wire"]))
+        assert (outcome.posted, outcome.refused) == (1, 0), outcome
+        assert outcome.as_text == 1
+        [posted] = fake.top_level(OPS)
+        assert not posted.get("blocks") and "wire" in posted["text"]
+        assert ids(fake) == Counter({"1": 1})  # marked: a lost answer is still looked up
+        assert "1 posted as plain text (Slack refused their blocks)" in outcome.line()
+        assert ctx.store.notices.state().waiting == 0
+        announce_health(ctx, health([]))
+        gone = announce_health(ctx, health([], later()))  # its resolution threads under it
+        assert (gone.resolved, gone.posted) == (1, 1), gone
+        assert [p.get("thread_ts") for p in fake.posts] == [None, posted["ts"]]
     finally:
         ctx.close()

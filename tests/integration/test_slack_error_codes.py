@@ -122,6 +122,8 @@ def test_an_alert_whose_blocks_slack_refuses_is_posted_as_text(
         plain, rich = fake.posts
         assert not plain.get("blocks") and rich["blocks"]
         assert "https://a.example/a/0" in plain["text"] and "Story 0 for #a" in plain["text"]
+        # its mrkdwn as it was in the blocks: a link, not `&lt;https://…|…&gt;` shown as is
+        assert "<https://a.example/a/0|" in plain["text"] and "&lt;" not in plain["text"]
         [line] = [e for e in outcome.errors if code in e]
         assert line.startswith("#a:") and "posted as plain text" in line
         assert {a.status for a in ctx.store.list_alerts()} == {AlertStatus.SENT}

@@ -91,8 +91,16 @@ def text_only(message: alerting.Message) -> alerting.Message:
         if isinstance(block.get("text"), dict):
             parts.append(str(block["text"].get("text") or ""))
         parts += [str(e.get("text") or "") for e in block.get("elements") or []]
-    text = "\n".join(p for p in parts if p) or message.text
-    return replace(message, text=alerting.clip_escaped(text, MAX_TEXT_CHARS), blocks=[])
+    # already mrkdwn, escaped: escaped again, its links and bold showed as `&lt;https://…&gt;`
+    # and `∗…∗`; too long, it loses whole lines (never half a link)
+    lines, size = [], 0
+    for line in "\n".join(p for p in parts if p).split("\n"):
+        size += alerting.slack_len(line) + 1
+        if size > MAX_TEXT_CHARS:
+            lines.append("…")
+            break
+        lines.append(line)
+    return replace(message, text="\n".join(lines).strip() or message.text, blocks=[])
 
 
 def post_or_text(sender: Sender, message: alerting.Message) -> tuple[Posted, SlackFailure | None]:

@@ -23,6 +23,7 @@ from newsmon.digest import (
     window,
 )
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.delivery_items import post_or_text
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
 
@@ -136,6 +137,7 @@ class _Digests:
         result.pacer = self.pacer
         self.note = ""  # said of the digest being posted (a part posted unchecked)
         self.refusals: list[str] = []  # parts of the digest being posted Slack refused
+        self.as_text: list[str] = []  # its parts whose blocks Slack refused, posted as text
 
     def post(
         self, name: str, since: datetime, until: datetime, key: str, *, say_empty: bool = True
@@ -165,7 +167,7 @@ class _Digests:
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id, parts)
         messages = [replace(message, channel=target) for message in messages]
         self.note = ""
-        self.refusals = []
+        self.refusals, self.as_text = [], []
         try:
             self._parts(claim, turn, messages)
         except _Left as left:
@@ -187,7 +189,7 @@ class _Digests:
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         if self.refusals:
             self.result.refused.append(key)
-            stored += "; " + "; ".join(self.refusals)
+        stored += "".join(f"; {line}" for line in self.refusals + self.as_text)
         self.result.channels[key] = stored + self.note
         self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
@@ -226,8 +228,11 @@ class _Digests:
                     )
                 started = digests.part_started(claim, turn.id)  # the database's clock
                 try:
-                    ts = self._post(claim, message)
+                    ts, refused = self._post(claim, message)
                     self.result.posted += 1
+                    if refused is not None:  # its stories went out all the same
+                        blocks = f"Slack refused its blocks: {refused.code}"
+                        self.as_text.append(f"part {n + 1} as plain text ({blocks})")
                 except SlackFailure as failure:
                     if failure.kind is Kind.CREDENTIAL:
                         raise
@@ -270,7 +275,8 @@ class _Digests:
             self.note = f" (a part posted unchecked, may show twice: {failure})"
             return None
 
-    def _post(self, claim: Claim, message: Message) -> str | None:
+    def _post(self, claim: Claim, message: Message) -> tuple[str | None, SlackFailure | None]:
+        """The part's ts, and Slack's refusal of its blocks if it went out as text instead."""
         for _ in range(RATE_LIMIT_TRIES):
             wait = self.pacer.ready_at(message.channel, self.clock.monotonic())
             wait -= self.clock.monotonic()
@@ -284,7 +290,8 @@ class _Digests:
                 self.clock.sleep(wait)
             self.pacer.take(message.channel, self.clock.monotonic())
             try:
-                return self.sender.post(message).ts
+                posted, refused = post_or_text(self.sender, message)
+                return posted.ts, refused
             except SlackFailure as failure:
                 if failure.kind is not Kind.RATE_LIMITED:
                     raise

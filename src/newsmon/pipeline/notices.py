@@ -27,6 +27,7 @@ from newsmon.clock import utcnow
 from newsmon.health import HealthReport
 from newsmon.notices import FLAP_WINDOW, notice_message, plan_notices
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.delivery_items import post_or_text
 from newsmon.pipeline.leases import Clock, RealClock
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
@@ -46,7 +47,8 @@ class NoticeOutcome:
     posted: int = 0  # notices posted
     recovered: int = 0  # notices found already posted (an earlier attempt's lost answer)
     unchecked: int = 0  # posted although their lookup failed, past the hold
-    refused: int = 0  # refused by Slack for good (`thread_not_found`, `invalid_blocks`): failed
+    refused: int = 0  # refused by Slack for good (`thread_not_found`, `msg_too_long`): failed
+    as_text: int = 0  # of `posted`, those whose blocks Slack refused, posted as plain text
     blocked: str | None = None  # Slack refuses the channel itself (`not_in_channel`…): why
     error: str | None = None  # why posting stopped early, one line
     off: str | None = None  # why no notice was considered at all
@@ -77,6 +79,8 @@ class NoticeOutcome:
             text += f", {self.recovered} found already posted"
         if self.unchecked:
             text += f", {self.unchecked} posted unchecked (may show twice)"
+        if self.as_text:
+            text += f", {self.as_text} posted as plain text (Slack refused their blocks)"
         if self.refused:
             text += f", {self.refused} refused by Slack for good"
         if self.error:
@@ -182,7 +186,7 @@ def post_notices(
             clock.sleep(wait)
         pacer.take(channel, clock.monotonic())
         try:
-            posted = sender.post(message)
+            posted, as_text = post_or_text(sender, message)  # blocks refused: its text alone
         except SlackFailure as failure:
             if failure.kind is Kind.MESSAGE:  # never postable: it must not block the queue
                 notices.notice_refused(claim, job.id, str(failure))
@@ -201,6 +205,7 @@ def post_notices(
         _unblock(ctx, channel, outcome, posted.channel_id)
         if notices.notice_sent(claim, job.id, posted.ts):
             outcome.posted += 1
+            outcome.as_text += as_text is not None
         else:
             outcome.error = (
                 f"notice #{job.id} posted after its claim expired; its next owner finds it"
