@@ -110,6 +110,8 @@ class Text:
     title: str | None
     text: str | None
     whole: bool = True  # False: only the text's opening was read (`ClusterQueries.openings`)
+    feed_id: int | None = None  # the feed it came from (`texts`, `openings`)
+    publisher: str | None = None  # an aggregator's item: the publisher its <source> names
 
 
 @dataclass(frozen=True)
@@ -318,15 +320,18 @@ def one_line_copy(
 ) -> ClusterMatch | None:
     """The cluster of an identical one-line item (`dedup.one_line`: headline without labels,
     and line) that came out within `ONE_LINE_WINDOW` of `when`: another feed's copy of a
-    wire's one-line item. Reason `short`, similarity 1.0 (the bodies are one)."""
+    wire's one-line item (never one of the same feed, or of another publisher: `may_be_one`).
+    Reason `short`, similarity 1.0 (the bodies are one)."""
     identity = one_line(article.title, article.text)
     if identity is None:
         return None
     ids = queries.band_candidates(one_line_keys(article.title, article.text), MAX_CANDIDATES, when)
     best: Nearest | None = None
     for found in queries.texts(ids, SHORT_CANDIDATE_CHARS) if ids else []:
-        if found.candidate.near_in_time(when, ONE_LINE_WINDOW) and (
-            one_line(found.title, found.text) == identity  # not a 64-bit key's collision
+        if (
+            found.candidate.near_in_time(when, ONE_LINE_WINDOW)
+            and one_line(found.title, found.text) == identity  # not a 64-bit key's collision
+            and may_be_one(article, found)
         ):
             best = closer(best, Nearest(found.candidate.head_id, 1.0))
     return None if best is None else ClusterMatch(best.head_id, DuplicateReason.SHORT, 1.0)
@@ -335,25 +340,54 @@ def one_line_copy(
 def headline_copy(
     queries: ClusterQueries, article: NewArticle, when: datetime | None = None
 ) -> ClusterMatch | None:
-    """An item that is its headline alone (an aggregator's: `aggregated`) and a story under the
-    same headline (labels aside, normalised), in either order, within `HEADLINE_WINDOW`: the
-    headline is all there is to compare, and one that tells a story (`dedup.title_keys`) is
-    the publisher's. Two stories with text under one headline stay the other rules'."""
+    """An aggregator's listing (`aggregated`: an item naming its publisher) and a story under
+    the same headline (labels aside, normalised), in either order, within `HEADLINE_WINDOW`,
+    one of the two its headline alone: the headline is all there is to compare, and one that
+    tells a story (`dedup.title_keys`) is the publisher's. Never a title a feed carries more
+    than once (a column, a digest, a section's name: `recurring`), nor two items of one feed
+    or two publishers (`may_be_one`), nor two sites' items no aggregator vouches for (the
+    same words are not the same story). Two stories with text stay the other rules'."""
     keys = title_keys(article.title)
     ids = queries.band_candidates(keys, MAX_CANDIDATES, when) if keys else []
     if not ids:
         return None
-    alone = headline_only(article.title, article.text, normalise_text)
     name = normalise_text(unlabelled(article.title or ""))
+    same = [
+        found
+        for found in queries.openings(ids, _HEADLINE_ONLY_CHARS, 0)
+        if normalise_text(unlabelled(found.title or "")) == name
+    ]
+    seen = recurring(same)
+    if article.feed_id is not None and article.feed_id in {t.feed_id for t in same}:
+        return None  # its feed carried this title before: the next issue, not a copy
+    alone = headline_only(article.title, article.text, normalise_text)
     best: Nearest | None = None
-    for found in queries.openings(ids, _HEADLINE_ONLY_CHARS, 0):
+    for found in same:
         if (
             found.candidate.near_in_time(when, HEADLINE_WINDOW)
-            and normalise_text(unlabelled(found.title or "")) == name
+            and found.feed_id not in seen
+            and (article.publisher or found.publisher)
+            and may_be_one(article, found)
             and (alone or (found.whole and headline_only(found.title, found.text, normalise_text)))
         ):
             best = closer(best, Nearest(found.candidate.head_id, 1.0))
     return None if best is None else ClusterMatch(best.head_id, DuplicateReason.HEADLINE, 1.0)
+
+
+def recurring(same: Sequence[Text]) -> set[int]:
+    """The feeds carrying one headline on more than one article: a title they repeat."""
+    feeds = [t.feed_id for t in same if t.feed_id is not None]
+    return {feed for feed in feeds if feeds.count(feed) > 1}
+
+
+def may_be_one(article: NewArticle, found: Text) -> bool:
+    """Whether two items compared by their headline alone may be one story: not two of one
+    feed (a feed lists a story once; the same title again is its next issue or a generic
+    section's name), nor two an aggregator names two publishers for."""
+    if article.feed_id is not None and article.feed_id == found.feed_id:
+        return False
+    mine, theirs = article.publisher, found.publisher
+    return not (mine and theirs and mine.casefold() != theirs.casefold())
 
 
 def lead_copy(

@@ -124,8 +124,10 @@ class ClusterQueries:
                 clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
                 title,
                 body,
+                feed_id=feed,
+                publisher=publisher,
             )
-            for cid, head, title, body, published, seen in self._s.execute(
+            for cid, head, title, body, published, seen, feed, publisher in self._s.execute(
                 select(
                     ArticleRow.id,
                     ArticleRow.duplicate_of_id,
@@ -133,6 +135,8 @@ class ClusterQueries:
                     ArticleRow.text,
                     ArticleRow.published_at,
                     ArticleRow.first_seen_at,
+                    ArticleRow.feed_id,
+                    ArticleRow.publisher,
                 ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
             )
         ]
@@ -147,7 +151,15 @@ class ClusterQueries:
         text_ = case((whole, a.text), else_=func.substr(a.text, 1, prefix_chars))
         rows = self._s.execute(
             select(
-                a.id, a.duplicate_of_id, a.title, text_, whole, a.published_at, a.first_seen_at
+                a.id,
+                a.duplicate_of_id,
+                a.title,
+                text_,
+                whole,
+                a.published_at,
+                a.first_seen_at,
+                a.feed_id,
+                a.publisher,
             ).where(a.id.in_(list(ids)))
         )
         return [
@@ -156,8 +168,10 @@ class ClusterQueries:
                 title,
                 body,
                 bool(is_whole),
+                feed,
+                publisher,
             )
-            for cid, head, title, body, is_whole, published, seen in rows
+            for cid, head, title, body, is_whole, published, seen, feed, publisher in rows
         ]
 
     def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:

@@ -84,7 +84,13 @@ class ListedPages:
 
     def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
         return [
-            clusters.Text(p.candidate, p.article.title, p.article.text)
+            clusters.Text(
+                p.candidate,
+                p.article.title,
+                p.article.text,
+                feed_id=p.article.feed_id,
+                publisher=p.article.publisher,
+            )
             for p in self._by_ids(ids)
             if len(p.article.text or "") <= max_chars
         ]
@@ -98,7 +104,12 @@ class ListedPages:
             whole = len(text) <= whole_chars
             out.append(
                 clusters.Text(
-                    p.candidate, p.article.title, text if whole else text[:prefix_chars], whole
+                    p.candidate,
+                    p.article.title,
+                    text if whole else text[:prefix_chars],
+                    whole,
+                    p.article.feed_id,
+                    p.article.publisher,
                 )
             )
         return out
