@@ -72,14 +72,17 @@ def origin_of(raw: Any, base: str) -> Origin | None:
     return Origin(name, url) if name or url else None
 
 
-def carried_by(feed: str | None, publisher: str | None, limit: int = 80) -> str | None:
+def carried_by(feed: str | None, publisher: str | None, limit: int | None = 80) -> str | None:
     """Who carried an item, as its alert, thread replies and digest line name it: "Publisher
     via feed" for an aggregator's item (the feed alone, "Google News", said nothing of whose
     story it was, and one search feed carrying five publishers was one source), else the feed.
-    The publisher's name is cut to fit `limit` (a reply's source holds 80 characters)."""
+    The publisher's name is cut to fit `limit` (a reply's source holds 80 characters; None:
+    not cut, as for an alert, whose message bounds it)."""
     if not feed or not publisher:
         return feed
     tail = f" via {feed}"
+    if limit is None:
+        return publisher + tail
     room = limit - len(tail)
     return publisher[:room].rstrip() + tail if room > 0 else feed
 

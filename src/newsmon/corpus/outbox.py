@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsmon.aggregated import carried_by
 from newsmon.clock import utcnow
 from newsmon.corpus import claims, holds
 from newsmon.corpus.cluster_queries import lock_head, story_members
@@ -275,10 +276,9 @@ class Outbox:
                     list(alert.topics),
                     alert.attempts,
                     article.title,
-                    # the whole link (`url` holds only the start of a long one), without
-                    # tracking parameters
+                    # the whole link (`url` holds a long one's start), no tracking parameters
                     clean_url(article.link),
-                    f"{article.publisher} via {feed}" if article.publisher and feed else feed,
+                    carried_by(feed, article.publisher, limit=None),
                     article.published_at,
                     matches,
                     claims.unknown_since(alert, claim) if claim else None,
