@@ -10,7 +10,7 @@ CONFIG ?= config/newsmon.yaml
 help:
 	@echo "make run    - one monitoring pass with $(CONFIG) (SQLite corpus, local Prefect)"
 	@echo "make demo   - the same pass, offline, against the sample site in demo/site"
-	@echo "make test   - install test dependencies and run the suite (~10 min in 2 processes, TEST_WORKERS=N; the real-server tests: make test-server)"
+	@echo "make test   - install test dependencies and run the suite (~8 min in 4 processes, TEST_WORKERS=N; the real-server tests: make test-server)"
 	@echo "make test-chaos - kills, cancels and restarts on a real Prefect server (~4 min)"
 	@echo "make test-server - the real-server tests (deployments, worker runs, chaos) and heavy passes (~7 min)"
 	@echo "make lint   - ruff and mypy"
@@ -48,8 +48,9 @@ demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
 
 # The suite in TEST_WORKERS processes (pytest-xdist), each taking whole test files: a file's
-# fixtures, servers and Prefect harness stay in one process. TEST_WORKERS=0 runs it in one.
-TEST_WORKERS ?= 2
+# fixtures, servers and Prefect harness stay in one process. TEST_WORKERS=0 runs it in one. Four
+# on two cores: the tests mostly wait (late servers, timeouts, child processes), 8 min against 12 in two.
+TEST_WORKERS ?= 4
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
