@@ -49,6 +49,12 @@ COMMON_PATHS = (
     "/rss/allArticle.xml",
     "/rss/S1N1.xml",
 )
+# Of those, the ones a section of a site has too (`/blog/feed/`, Hugo's `/posts/index.xml`),
+# tried first in the page's sections: at most MAX_SECTIONS folders above the page, the
+# outermost first (`/blog/` for `/blog/2024/post-123/`), never the page's own folder
+# (WordPress's `/post/feed/` is that post's comment feed). At most 2 x 6 + 8 = 20 requests.
+SECTION_PATHS = ("feed/", "rss", "rss.xml", "atom.xml", "index.xml", "feed.xml")
+MAX_SECTIONS = 2
 # An answer that says only "not here": the next common address is worth a request. Anything
 # else (a timeout, a refused connection, a 5xx, the address policy) ends the search: the host
 # would answer the next ones no better, each up to fetch.total_timeout.
@@ -129,7 +135,7 @@ class Via(StrEnum):
 
     GIVEN = "given"  # the URL is the feed
     LINKED = "linked"  # the page links to it (<link rel="alternate">)
-    COMMON_PATH = "common path"  # not linked: found at one of COMMON_PATHS on the page's host
+    COMMON_PATH = "common path"  # not linked: found at one of `common_paths` on the page's host
 
 
 @dataclass(frozen=True)
@@ -200,14 +206,23 @@ def _found(url: str, got: FetchResult, parsed: ParsedFeed, via: Via = Via.GIVEN)
     return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via, got.url)
 
 
+def common_paths(page_path: str) -> list[str]:
+    """Where a feed the page does not link to may be, in the order tried: SECTION_PATHS in
+    the page's sections, then COMMON_PATHS at the host's root."""
+    folders = [f for f in page_path.split("/") if f][:-1]  # the last one is the page's
+    sections = ["/" + "/".join(folders[: depth + 1]) + "/" for depth in range(len(folders))]
+    found = [s + p for s in sections[:MAX_SECTIONS] for p in SECTION_PATHS]
+    return found + list(COMMON_PATHS)
+
+
 async def _at_common_path(
     fetcher: Fetcher, pool: PagePool, page: FetchResult, user_url: str
 ) -> tuple[FoundFeed | None, str]:
-    """The first feed at one of COMMON_PATHS on the host the page was served from, or None
+    """The first feed at one of `common_paths` on the host the page was served from, or None
     and what was tried (one line). Each is fetched like a linked feed: the same size and time
     limits, and the address policy off the host the user named."""
     tried: list[str] = []
-    for path in COMMON_PATHS:
+    for path in common_paths(urlsplit(page.final_url).path or "/"):
         address = urljoin(page.final_url, path)
         got = await fetcher.get(address, max_bytes=fetcher.config.max_feed_bytes, user_url=user_url)
         kind, why = got.failure, _error(got)

@@ -522,3 +522,30 @@ def test_a_japanese_feed_is_not_taken_for_the_english_one(tmp_path: Path, site) 
     assert first.exit_code == 0, first.output
     added = load_config(path).feeds[-1]
     assert (added.url, added.language) == (site.url("/ja.xml"), None), first.output
+
+
+def test_a_feed_kept_in_the_pages_section_is_found_there(tmp_path: Path, site) -> None:
+    """A blog at /blog/ with its feed at /blog/feed/ (WordPress in a folder, a static site's
+    section feed): a post's address was answered "links to no feed", only the host's root
+    addresses tried. The page's sections are tried before the root, in a bounded number of
+    requests, and never the post's own folder (WordPress's comment feed of the post)."""
+    (site.root / "blog" / "feed").mkdir(parents=True)
+    (site.root / "blog" / "feed" / "index.xml").write_bytes(
+        (DEMO_SITE / "feeds" / "ko-ai.xml").read_bytes()
+    )
+    site.routes["/blog/feed/"] = {"file": "blog/feed/index.xml"}
+    site.routes["/blog/2024/post-123/"] = {"file": "plain.html"}
+    path = config_file(tmp_path)
+    page = site.url("/blog/2024/post-123/")
+    result = runner.invoke(app, ["feeds", "add", page, "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/blog/feed/")
+    asked = site.paths_requested()
+    assert asked[0] == "/blog/2024/post-123/" and asked[-1] == "/blog/feed/", asked
+    assert not any(p.startswith("/blog/2024/post-123/") for p in asked[1:]), asked
+    # a page in no section with no feed anywhere costs the page and a bounded number of probes
+    site.routes["/a/b/c/d/e/page"] = {"file": "plain.html"}
+    site.requests.clear()
+    none = runner.invoke(app, ["feeds", "add", site.url("/a/b/c/d/e/page"), "--config", str(path)])
+    assert none.exit_code == 1 and "links to no feed" in none.output, none.output
+    assert len(site.paths_requested()) <= 21, site.paths_requested()
