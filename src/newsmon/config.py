@@ -126,7 +126,8 @@ class FeedConfig(_Strict):
     language: Literal["ko", "en"] | None = None
     enabled: Flag = True
     # The zone of dates the feed writes without one (an IANA name): a feed that writes
-    # "2025-02-20 10:00:00" meaning Seoul says Asia/Seoul. None: UTC (Seoul's for `ko`).
+    # "2025-02-20 10:00:00" meaning Seoul says Asia/Seoul. None: Seoul's for `ko`, UTC for
+    # `en`, else what the feed declares or carries (`newsmon.feedzone`).
     timezone: str | None = None
 
     @field_validator("timezone")
@@ -138,7 +139,7 @@ class FeedConfig(_Strict):
     def date_zone(self) -> str | None:
         """The zone of the feed's and its pages' dates written without one: its `timezone`,
         else Seoul's for a Korean feed (a Korean desk's "2025.03.04 15:05" is its own clock:
-        read as UTC it was nine hours late), else None (UTC)."""
+        read as UTC it was nine hours late), else None (UTC, or the feed's own: `feedzone`)."""
         return self.timezone or ("Asia/Seoul" if self.language == "ko" else None)
 
     @field_validator("url")

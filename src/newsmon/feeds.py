@@ -36,6 +36,7 @@ from newsmon.feedorder import newest_entries
 from newsmon.feedread import SALVAGE_TRIES, FeedReadError, complaint, read_feed
 from newsmon.feedrepair import decodable, fix_references, salvage_json_object
 from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries, thin_entries
+from newsmon.feedzone import feed_zone
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
@@ -85,6 +86,9 @@ class ParsedFeed:
     ttl_minutes: int | None = None  # RSS <ttl>: how long the publisher says to wait
     site_link: str | None = None  # the feed's home page, for entries without a link of their own
     unreadable: int = 0  # entries in the bytes that no reading could parse: stories lost
+    # The zone the feed's bare dates were read in by what it declares or carries (`feed_zone`),
+    # when the configuration named none: its pages' are read so too. None: UTC, or configured.
+    date_zone: str | None = None
 
 
 def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
@@ -212,7 +216,11 @@ def _text(value: Any) -> str:
 
 
 def _json_feed(
-    data: bytes, url: str, max_entries: int | None = None, zone: tzinfo | None = None
+    data: bytes,
+    url: str,
+    max_entries: int | None = None,
+    zone: str | None = None,
+    guess: bool = False,
 ) -> ParsedFeed | None:
     """JSON Feed (jsonfeed.org), which feedparser does not read; None if it is not one."""
     head = data[:200].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -237,7 +245,10 @@ def _json_feed(
     items = doc.get("items")
     if not isinstance(items, list):
         items = []
-    chosen, order = newest_entries(items, max_entries, lambda i: _json_date(i, zone))
+    titles = (i.get("title") for i in items if isinstance(i, dict))
+    guessed = feed_zone(doc.get("language"), titles, url) if guess and not zone else None
+    zone_read = ZoneInfo(named) if (named := zone or guessed) else None
+    chosen, order = newest_entries(items, max_entries, lambda i: _json_date(i, zone_read))
     home = absolute_link(url, _text(doc.get("home_page_url")))
     # relative urls are the home page's when it is another address of the feed's site, as an
     # RSS channel's <link> (`_rebased`); the link as read before is kept for stored rows
@@ -268,7 +279,7 @@ def _json_feed(
                 link,
                 title[:MAX_TITLE_CHARS],
                 text[:MAX_SUMMARY_CHARS],
-                _json_date(item, zone),
+                _json_date(item, zone_read),
                 author,
                 former,
             )
@@ -288,6 +299,7 @@ def _json_feed(
         home,
         # entries after the damage are stories lost (how many is unknown: at least one)
         unreadable=1 if items_lost else 0,
+        date_zone=guessed,
     )
 
 
@@ -307,12 +319,13 @@ def parse_feed(
     *,
     max_entries: int | None = None,
     zone: str | None = None,
+    guess_zone: bool = True,
 ) -> ParsedFeed:
     """Parse feed bytes; raise FeedParseError when nothing feed-like is there. Only the first
     `max_entries` entries are read into `FeedEntry`s (all when None). `zone` (an IANA name, the
-    feed's `timezone`) is the zone of dates the feed writes without one; UTC when None."""
-    local = ZoneInfo(zone) if zone else None
-    as_json = _json_feed(data, url, max_entries, local)
+    feed's `timezone`) is the zone of dates the feed writes without one; when None, the feed's
+    declared language or content tells it if `guess_zone` (`feed_zone`), else it is UTC."""
+    as_json = _json_feed(data, url, max_entries, zone, guess_zone)
     if as_json is not None:
         return as_json
     try:
@@ -336,6 +349,11 @@ def parse_feed(
         detail = f": {str(reason).splitlines()[0][:160]}" if reason else ""
         raise FeedParseError(f"not a feed{detail}")
     ill_formed = complaint(parsed) if parsed.get("bozo") and not repaired else None
+    titles = (raw.get("title") for raw in raw_entries)
+    guessed = (
+        feed_zone(parsed.feed.get("language"), titles, url) if guess_zone and not zone else None
+    )
+    local = ZoneInfo(named) if (named := zone or guessed) else None
     entries: list[FeedEntry] = []
     skipped = 0
     chosen, order = newest_entries(
@@ -388,7 +406,7 @@ def parse_feed(
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     return ParsedFeed(
-        feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable
+        feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable, guessed
     )
 
 

@@ -42,6 +42,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import partial
 from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -58,7 +59,7 @@ from newsmon.turns import NoTimeForWork, WorkSlots
 _PRELOAD = ["newsmon.workers"]  # trafilatura, lxml, numpy, feedparser, the rules: once a server
 _PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
-_FeedArgs = tuple[bytes, str, str | None, str | None, int | None, str | None]  # parse_feed's
+_FeedArgs = tuple[bytes, str, str | None, str | None, int | None, str | None, bool]  # parse_feed's
 
 
 @dataclass(frozen=True)
@@ -255,12 +256,12 @@ def _parse_in_worker(
     content_type: str | None,
     max_entries: int | None,
     zone: str | None,
+    guess_zone: bool,
 ) -> Done:
     before = address_space_peak()
     try:
-        return _done(
-            parse_feed(data, url, http_charset, content_type, max_entries=max_entries, zone=zone)
-        )
+        read = partial(parse_feed, data, url, http_charset, content_type, zone=zone)
+        return _done(read(max_entries=max_entries, guess_zone=guess_zone))
     except MemoryError:
         raise
     except Exception as exc:  # "not a feed" too: a parser refused memory can say so
@@ -458,6 +459,7 @@ class PagePool:
         *,
         max_entries: int | None,
         zone: str | None = None,
+        guess_zone: bool = True,
     ) -> ParsedFeed:
         """`feeds.parse_feed` in a worker, within `fetch.feed_parse_timeout_seconds` and the
         memory cap. Raises FeedParseError (not a feed), WorkStopped (over a budget, or the
@@ -467,17 +469,10 @@ class PagePool:
         worker that ran out of memory on one task can abort or crash on the next (seen: signal
         6 or 11, or exit 1, on an ordinary feed right after a MemoryError), and that feed is
         not to blame. A feed that kills its worker twice is."""
+        args = (data, url, http_charset, content_type, max_entries, zone, guess_zone)
         if self.size == 0:  # debugging mode: in this process, no budget
-            return await asyncio.to_thread(
-                parse_feed,
-                data,
-                url,
-                http_charset,
-                content_type,
-                max_entries=max_entries,
-                zone=zone,
-            )
-        args = (data, url, http_charset, content_type, max_entries, zone)
+            read = partial(parse_feed, data, url, http_charset, content_type, zone=zone)
+            return await asyncio.to_thread(read, max_entries=max_entries, guess_zone=guess_zone)
         return await _again_if_died(lambda: self._parse_once(args))
 
     async def _parse_once(self, args: _FeedArgs) -> ParsedFeed:

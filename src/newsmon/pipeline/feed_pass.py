@@ -148,6 +148,7 @@ async def process_feed(
             response.content_type,
             max_entries=ctx.config.fetch.max_entries_per_feed,
             zone=feed.date_zone,
+            guess_zone=feed.language is None,  # `language: en` says UTC, as before
         )
     except FeedParseError as exc:
         failure = FailureKind.NOT_A_FEED
@@ -158,6 +159,8 @@ async def process_feed(
     except NoTimeForWork as exc:  # not the feed's doing: soft, read again next pass
         failure = FailureKind.DEFERRED
         return await _feed_failed(ctx, state, outcome, failure, str(exc), response, now)
+    if parsed.date_zone and feed.date_zone is None:  # its pages' bare dates too (`feed_zone`)
+        feed = feed.model_copy(update={"timezone": parsed.date_zone})
     if response.truncated:
         outcome.warning = f"feed cut at {ctx.config.fetch.max_feed_bytes} bytes"
     elif parsed.warning:

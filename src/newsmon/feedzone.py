@@ -1,0 +1,43 @@
+"""The zone of a feed's dates written without one, when its configuration names none.
+
+RSS and Atom cannot say it, but a feed says where it is written: a Korean desk's
+"2025-02-20 14:30:00" is Seoul's clock, read as UTC it was nine hours ahead (a story out at
+09:00 KST stored as 18:00 KST, then not believed, or an old story taken for new). Evidence, first
+that speaks: the configuration (`FeedConfig.date_zone`, or `language: en`: no guess), then the
+language the feed declares (RSS `<language>`, `dc:language`, Atom `xml:lang`, JSON Feed
+`language`): Korean or a Korean region is Seoul, any other is UTC; then its content: titles
+mostly Korean, or a host under `.kr`, are Seoul. Else UTC, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import islice
+from urllib.parse import urlsplit
+
+from newsmon.language import detect_language
+
+SEOUL = "Asia/Seoul"
+TITLES_READ = 50  # titles enough to tell a feed's language; reading more costs time only
+# A BCP 47 tag's language and region ("ko-KR", "ko_kr", "en-KR"); a script may sit between.
+_TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z]{4})?(?:[-_]([a-z]{2}))?\b", re.I)
+
+
+def feed_zone(declared: object, titles: Iterable[object], url: str) -> str | None:
+    """The zone of the feed's bare dates by what it declares, else by what it carries:
+    Seoul's, or None (UTC)."""
+    tag = _TAG.match(declared.strip()) if isinstance(declared, str) else None
+    if tag is not None:
+        language, region = tag.group(1).lower(), (tag.group(2) or "").upper()
+        return SEOUL if language == "ko" or region == "KR" else None
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host.endswith(".kr"):
+        return SEOUL
+    read = list(islice((t for t in (_title(t) for t in titles) if t), TITLES_READ))
+    korean = sum(detect_language(t) == "ko" for t in read)
+    return SEOUL if read and 2 * korean > len(read) else None
+
+
+def _title(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
