@@ -24,6 +24,7 @@ from newsmon.banners import prune_banners, prune_comment_threads, prune_signed_c
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
 from newsmon.charset import choose_encoding, decode, meta_declared
+from newsmon.credits import strip_credits
 from newsmon.dates import parse_date, real_date
 from newsmon.embedded import (
     ARC_MARK,
@@ -173,7 +174,7 @@ def _from_app_state(
 ) -> Extracted:
     return Extracted(
         title=state.headline or meta.get("title") or feed_title or None,
-        text=state.text,
+        text=strip_credits(state.text),
         source="app-state",
         author=state.author,
         published=_date(state.published, zone),
@@ -282,6 +283,8 @@ def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[s
     for key in ("text", "title", "author"):
         if isinstance(meta.get(key), str):
             meta[key] = unicodedata.normalize("NFC", meta[key])
+    if isinstance(meta.get("text"), str):  # captions, datelines, bylines, copyright notices
+        meta["text"] = strip_credits(meta["text"])
     return (meta.get("text") or None), meta
 
 
@@ -347,7 +350,7 @@ def extract_article(
         root = _parse(html)
         article = jsonld_article(root)
         if article:
-            body = html_to_text(article["articleBody"])
+            body = strip_credits(html_to_text(article["articleBody"]))
             if len(body) >= MIN_BODY_CHARS or len(body) > len(feed_summary):
                 return Extracted(
                     title=html_to_text(str(article.get("headline") or ""))
