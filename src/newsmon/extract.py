@@ -23,7 +23,7 @@ import trafilatura
 from newsmon.banners import prune_banners, prune_comment_threads, prune_signed_comments
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
-from newsmon.charset import choose_encoding, decode, meta_declared
+from newsmon.charset import choose_encoding, decode, meta_declared, repair_tree_mojibake
 from newsmon.credits import strip_credits
 from newsmon.dates import parse_date, real_date
 from newsmon.embedded import (
@@ -234,16 +234,18 @@ def compose_text(root: Any) -> int:
 
 
 def _laid_out(data: bytes | str, url: str | None) -> Any:
-    """The page's tree as trafilatura parses it, its text composed, its hidden blocks, consent
-    and paywall banners and comment threads removed (`newsmon.banners`), its layout tables made
-    blocks, its boxes of chrome known by their title removed, its ``<br>`` runs paragraph
-    breaks, its lines of hashtags removed (`newsmon.boxes`), and its lines and paragraphs of
-    links to other stories removed (`newsmon.layout`), and teasers of other posts
-    (`newsmon.teasers`); the page itself when it does not parse."""
+    """The page's tree as trafilatura parses it, its text encoded twice repaired (`charset`)
+    and composed, its hidden blocks, consent and paywall banners and comment threads removed
+    (`newsmon.banners`), its layout tables made blocks, its boxes of chrome known by their
+    title removed, its ``<br>`` runs paragraph breaks, its lines of hashtags removed
+    (`newsmon.boxes`), and its lines and paragraphs of links to other stories removed
+    (`newsmon.layout`), and teasers of other posts (`newsmon.teasers`); the page itself when
+    it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     check_tree_work(tree)  # before any step reads it whole
+    repair_tree_mojibake(tree)  # text its publisher encoded twice, before it is read
     compose_text(tree)
     prune_hidden_blocks(tree)
     prune_banners(tree)
