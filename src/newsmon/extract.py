@@ -23,7 +23,13 @@ import trafilatura
 from newsmon.banners import prune_banners, prune_comment_threads, prune_signed_comments
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
-from newsmon.charset import choose_encoding, decode, meta_declared, repair_tree_mojibake
+from newsmon.charset import (
+    choose_encoding,
+    decode,
+    may_hold_mojibake,
+    meta_declared,
+    repair_tree_mojibake,
+)
 from newsmon.credits import strip_credits
 from newsmon.dates import parse_date, real_date
 from newsmon.embedded import (
@@ -245,7 +251,8 @@ def _laid_out(data: bytes | str, url: str | None) -> Any:
     if tree is None:
         return data
     check_tree_work(tree)  # before any step reads it whole
-    repair_tree_mojibake(tree)  # text its publisher encoded twice, before it is read
+    if may_hold_mojibake(data):  # text its publisher encoded twice, repaired before it is read
+        repair_tree_mojibake(tree)
     compose_text(tree)
     prune_hidden_blocks(tree)
     prune_banners(tree)
