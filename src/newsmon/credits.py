@@ -40,7 +40,9 @@ _BYLINE = re.compile(
     rf"(?:[\s,/·\])>】]*(?:{_REPORTER}|{_EMAIL}))*[\])>】\s]*"
 )
 _COPYRIGHT_MARK = re.compile(r"[ⓒ©]|\(c\)|copyright|저작권자", re.IGNORECASE)
-_COPYRIGHT_TERMS = re.compile(r"무단|재배포|all rights reserved", re.IGNORECASE)
+# Korean wording only: an English "All rights reserved" line may credit a quoted book's
+# excerpt, and the shared corpus's truths keep such lines as the story's
+_COPYRIGHT_TERMS = re.compile(r"무단|재배포")
 
 
 def _caption(line: str) -> bool:
