@@ -23,7 +23,14 @@ import trafilatura
 from newsmon.banners import prune_banners, prune_comment_threads, prune_signed_comments
 from newsmon.bounds import clean_text
 from newsmon.boxes import prune_hashtag_blocks, prune_titled_boxes
-from newsmon.charset import choose_encoding, decode, meta_declared
+from newsmon.charset import (
+    choose_encoding,
+    decode,
+    may_hold_mojibake,
+    meta_declared,
+    repair_tree_mojibake,
+)
+from newsmon.credits import strip_credits
 from newsmon.dates import parse_date, real_date
 from newsmon.embedded import (
     ARC_MARK,
@@ -173,7 +180,7 @@ def _from_app_state(
 ) -> Extracted:
     return Extracted(
         title=state.headline or meta.get("title") or feed_title or None,
-        text=state.text,
+        text=strip_credits(state.text),
         source="app-state",
         author=state.author,
         published=_date(state.published, zone),
@@ -233,16 +240,19 @@ def compose_text(root: Any) -> int:
 
 
 def _laid_out(data: bytes | str, url: str | None) -> Any:
-    """The page's tree as trafilatura parses it, its text composed, its hidden blocks, consent
-    and paywall banners and comment threads removed (`newsmon.banners`), its layout tables made
-    blocks, its boxes of chrome known by their title removed, its ``<br>`` runs paragraph
-    breaks, its lines of hashtags removed (`newsmon.boxes`), and its lines and paragraphs of
-    links to other stories removed (`newsmon.layout`), and teasers of other posts
-    (`newsmon.teasers`); the page itself when it does not parse."""
+    """The page's tree as trafilatura parses it, its text encoded twice repaired (`charset`)
+    and composed, its hidden blocks, consent and paywall banners and comment threads removed
+    (`newsmon.banners`), its layout tables made blocks, its boxes of chrome known by their
+    title removed, its ``<br>`` runs paragraph breaks, its lines of hashtags removed
+    (`newsmon.boxes`), and its lines and paragraphs of links to other stories removed
+    (`newsmon.layout`), and teasers of other posts (`newsmon.teasers`); the page itself when
+    it does not parse."""
     tree = trafilatura.load_html(data)
     if tree is None:
         return data
     check_tree_work(tree)  # before any step reads it whole
+    if may_hold_mojibake(data):  # text its publisher encoded twice, repaired before it is read
+        repair_tree_mojibake(tree)
     compose_text(tree)
     prune_hidden_blocks(tree)
     prune_banners(tree)
@@ -282,6 +292,8 @@ def _trafilatura(data: bytes | str, url: str | None) -> tuple[str | None, dict[s
     for key in ("text", "title", "author"):
         if isinstance(meta.get(key), str):
             meta[key] = unicodedata.normalize("NFC", meta[key])
+    if isinstance(meta.get("text"), str):  # captions, datelines, bylines, copyright notices
+        meta["text"] = strip_credits(meta["text"])
     return (meta.get("text") or None), meta
 
 
@@ -347,7 +359,7 @@ def extract_article(
         root = _parse(html)
         article = jsonld_article(root)
         if article:
-            body = html_to_text(article["articleBody"])
+            body = strip_credits(html_to_text(article["articleBody"]))
             if len(body) >= MIN_BODY_CHARS or len(body) > len(feed_summary):
                 return Extracted(
                     title=html_to_text(str(article.get("headline") or ""))

@@ -73,7 +73,8 @@ def site(tmp_path: Path) -> Iterator[SiteServer]:
     pages["/latin1-quotes.html"] = ("latin-1 quotes", english.encode("cp1252"), "iso-8859-1")
     # UTF-8 with a few Hangul words (a dateline tag, a byline) that happen to read as CP949 too,
     # under a legacy euc-kr claim: the server's header, a feed template's XML prolog
-    byline = f"<p>{ENGLISH_KO * 5}</p><p>최현 기자</p>"
+    # (the reporter named in a sentence: a closing byline line is chrome, not stored)
+    byline = f"<p>{ENGLISH_KO * 5}</p><p>최현 기자가 현장에서 전했다.</p>"
     pages["/utf8-euckr-header.html"] = (
         "euc-kr header on UTF-8",
         f'<html><head><meta charset="utf-8"><title>t</title></head><body><article>{byline}</article></body></html>'.encode(),
@@ -173,7 +174,7 @@ def test_utf8_under_a_legacy_korean_claim_is_read_as_utf8(tmp_path: Path, site: 
     won and the byline, dateline tag or title came out as hanja noise. Valid UTF-8 with non-ASCII
     bytes is UTF-8 (legacy Korean text is almost never valid UTF-8)."""
     page = stored(tmp_path, site)["euc-kr header on UTF-8"]
-    assert ENGLISH_KO.strip() in page.text and "최현 기자" in page.text
+    assert ENGLISH_KO.strip() in page.text and "최현 기자가 현장에서 전했다." in page.text
     (tmp_path / "feed").mkdir()
     assert UTF8_TITLE in stored(tmp_path / "feed", site, "/legacy-prolog.xml")
 

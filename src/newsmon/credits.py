@@ -1,0 +1,76 @@
+"""Korean news credits in an extracted body: photo captions, an agency's dateline, reporter
+e-mail and byline lines, copyright notices.
+
+They are each outlet's chrome, not the story: kept, they reached alert snippets, gave two
+stories of one agency shared lines and two outlets' copies of one story different ones, so
+dedup joined the first and split the second. Known by their form, never by one site's name:
+
+- a caption is a short line that credits a picture ("[사진=연합뉴스]", "사진 제공=서울시",
+  "/그래픽=김철수 기자"), anywhere in the body;
+- a dateline ("(서울=연합뉴스) 홍길동 기자 =", "【세종=뉴시스】") opens one of the body's first
+  lines: that opening goes, the sentence after it stays;
+- a byline or e-mail line ("홍길동 기자 hong@yna.co.kr", "[한국경제 홍길동 기자]") and a
+  copyright notice ("ⓒ 한국경제 무단전재 및 재배포 금지") go from the body's start and end.
+
+A sentence of the story that names an agency or copyright ("연합뉴스와의 통화에서", "저작권은
+대학이 갖는다", a quoted "무단 전재 금지") stays: it has no credit's form.
+"""
+
+from __future__ import annotations
+
+import re
+
+# a line longer than this is prose, whatever it holds
+_LINE_MAX_CHARS = 200
+# lines read as the body's start, at most (its title may come first)
+_HEAD_LINES = 3
+_CAPTION = re.compile(
+    r"(?:사진|그래픽|이미지|자료\s*사진|영상|일러스트)\s*(?:제공)?\s*[=＝]"
+    r"|[\[(（<]\s*(?:사진|그래픽|이미지|자료)\s*(?:제공|출처)\s*[:：]?\s*[^\])）>]{0,40}[\])）>]"
+)
+_DATELINE = re.compile(
+    r"\s*[\[(（【<]\s*[가-힣A-Za-z·\s]{1,15}[=＝][^\])）】>]{1,20}[\])）】>]"
+    r"(?!의|에|와|과|은|는|이|가|을|를|로|도)"  # "(서울=연합뉴스)의 보도": the story's words
+    r"(?:\s*[^=＝\n]{0,40}?(?:기자|특파원|통신원)\s*[=＝])?\s*"
+)
+_REPORTER = r"[가-힣]{2,4}\s*(?:기자|특파원|통신원|선임기자|객원기자|에디터|PD)"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_BYLINE = re.compile(
+    rf"[\[(<【/=\s]*(?:[가-힣A-Za-z0-9·&.\s]{{0,20}}\s)?(?:{_REPORTER}|{_EMAIL})"
+    rf"(?:[\s,/·\])>】]*(?:{_REPORTER}|{_EMAIL}))*[\])>】\s]*"
+)
+_COPYRIGHT_MARK = re.compile(r"[ⓒ©]|\(c\)|copyright|저작권자", re.IGNORECASE)
+# Korean wording only: an English "All rights reserved" line may credit a quoted book's
+# excerpt, and the shared corpus's truths keep such lines as the story's
+_COPYRIGHT_TERMS = re.compile(r"무단|재배포")
+
+
+def _caption(line: str) -> bool:
+    return len(line) <= _LINE_MAX_CHARS and _CAPTION.search(line) is not None
+
+
+def _credit(line: str) -> bool:
+    """Whether `line` is a byline, an e-mail line, a copyright notice or a caption."""
+    if not line.strip():
+        return True
+    if len(line) > _LINE_MAX_CHARS:
+        return False
+    if _COPYRIGHT_MARK.search(line) and _COPYRIGHT_TERMS.search(line):
+        return True
+    return _BYLINE.fullmatch(line) is not None or _caption(line)
+
+
+def strip_credits(text: str) -> str:
+    """`text` without the credits the module's docstring lists; other lines as they were."""
+    lines = [line for line in text.split("\n") if not _caption(line)]
+    while lines and _credit(lines[-1]):
+        lines.pop()
+    head: list[str] = []
+    for i, line in enumerate(lines):
+        if i < _HEAD_LINES:
+            if _credit(line):
+                continue
+            if (dateline := _DATELINE.match(line)) is not None and dateline.end() < len(line):
+                line = line[dateline.end() :]
+        head.append(line)
+    return "\n".join(head)
