@@ -1,0 +1,31 @@
+"""Classes of rules added for recall on held-out labelled items (bench/shared_labels.py): each
+probe is written for the class, not copied from a labelled item."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_rules_scoring import FILLER, shipped_topics
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # a city, county or district (시/군/구) as a headline's subject, running an AI programme:
+        # classes, a centre, a budget, a strategy, an adviser
+        ("함평군, AI 인재 양성 센터 착공", True),
+        ("성동구, 인공지능 교육 예산 두 배로", True),
+        ("행정 혁신…논산시, 인공지능 전환(AX) 전략 발표", True),
+        # the same body using AI as a tool is operations, not policy; a school is not a government
+        ("수원시, AI CCTV로 불법 주정차 단속", False),
+        ("대원고, AI 교육 센터 개관", False),
+        # a word in 시/군/구 inside the headline is not its subject
+        ("AI 교육 플랫폼 출시…서비스 지원 확대", False),
+        # a company whose name ends in 시, AX inside a product's name
+        ("에듀케시, 기업용 'AXPro' 출시…보안 정책 반영", False),
+    ],
+)
+def test_shipped_rules_hear_local_governments_running_ai_programmes(
+    title: str, policy: bool
+) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
