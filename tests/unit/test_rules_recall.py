@@ -29,3 +29,19 @@ def test_shipped_rules_hear_local_governments_running_ai_programmes(
     title: str, policy: bool
 ) -> None:
     assert ("policy" in shipped_topics(title, FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # the Korean act of opening: released, distributed or put out as open source
+        # (the artefact named further off than the NEAR/1 of 오픈소스 모델)
+        ("엔비디아는 4일 새 AI 모델 '네모트론 울트라'를 오픈소스로 출시했다.", True),
+        ("연구소는 언어모델 '하늘 7B' 전체를 오픈소스로 배포한다고 밝혔다.", True),
+        ("회사는 AI 코딩 도구 '코드런'을 오픈소스로 전격 내놓았다.", True),
+        # open source as what something is built with, not a release
+        ("회사는 오픈소스로 구성된 도구 모음과 함께 새 AI 서비스를 소개했다.", False),
+    ],
+)
+def test_shipped_rules_hear_a_korean_release_as_open_source(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + FILLER)) is open_source
