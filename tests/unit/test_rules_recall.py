@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_rules_scoring import FILLER, shipped_topics
+from tests.unit.test_rules_scoring import EN_FILLER, FILLER, shipped_topics
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,18 @@ def test_shipped_rules_hear_local_governments_running_ai_programmes(
 )
 def test_shipped_rules_hear_a_korean_release_as_open_source(lede: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics("", lede + " " + FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # the licence a model's weights come under is the open-weights story wherever it stands
+        ("Stability AI loosened the community licence of its image model.", True),
+        ("The lab put its new AI model under a research license.", True),
+        ("Meta moved the Llama weights to a non-commercial licence.", True),
+        # without an AI word a licence is not AI news
+        ("The city adopted a community license for its bike-share data.", False),
+    ],
+)
+def test_shipped_rules_count_a_models_licence_terms(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
