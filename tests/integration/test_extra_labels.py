@@ -25,9 +25,13 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # change: open-source 0.94/0.59, AI safety 0.90/0.28, policy 0.82/0.51); the test floors are the
 # figures of the whole split with it. A bracketed gloss read past a term's words (2026-11-30,
 # "인공지능(AI) 기본법") raised held-out policy recall 0.59 -> 0.60: its floor follows.
+# Local governments named by a headline running an AI programme, a Korean release "as open
+# source" and a model's licence terms as strong evidence (2026-12-01, tuned on dev only, test run
+# once): dev open-source 0.93/0.74 -> 0.93/0.75, policy 0.89/0.73 -> 0.90/0.77; held-out policy
+# 0.78/0.60 -> 0.79/0.62, the rest unchanged.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.73), "ai-safety": (0.85, 0.59), "policy": (0.87, 0.72)},
-    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.77, 0.59)},
+    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.85, 0.59), "policy": (0.89, 0.76)},
+    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.79, 0.61)},
 }
 
 pytestmark = pytest.mark.skipif(

@@ -1,0 +1,62 @@
+"""Classes of rules added for recall on held-out labelled items (bench/shared_labels.py): each
+probe is written for the class, not copied from a labelled item."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_rules_scoring import EN_FILLER, FILLER, shipped_topics
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # a city, county or district (시/군/구) as a headline's subject, running an AI programme:
+        # classes, a centre, a budget, a strategy, an adviser
+        ("함평군, AI 인재 양성 센터 착공", True),
+        ("성동구, 인공지능 교육 예산 두 배로", True),
+        ("행정 혁신…논산시, 인공지능 전환(AX) 전략 발표", True),
+        # the same body using AI as a tool is operations, not policy; a school is not a government
+        ("수원시, AI CCTV로 불법 주정차 단속", False),
+        ("대원고, AI 교육 센터 개관", False),
+        # a word in 시/군/구 inside the headline is not its subject
+        ("AI 교육 플랫폼 출시…서비스 지원 확대", False),
+        # a company whose name ends in 시, AX inside a product's name
+        ("에듀케시, 기업용 'AXPro' 출시…보안 정책 반영", False),
+    ],
+)
+def test_shipped_rules_hear_local_governments_running_ai_programmes(
+    title: str, policy: bool
+) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # the Korean act of opening: released, distributed or put out as open source
+        # (the artefact named further off than the NEAR/1 of 오픈소스 모델)
+        ("엔비디아는 4일 새 AI 모델 '네모트론 울트라'를 오픈소스로 출시했다.", True),
+        ("연구소는 언어모델 '하늘 7B' 전체를 오픈소스로 배포한다고 밝혔다.", True),
+        ("회사는 AI 코딩 도구 '코드런'을 오픈소스로 전격 내놓았다.", True),
+        # open source as what something is built with, not a release
+        ("회사는 오픈소스로 구성된 도구 모음과 함께 새 AI 서비스를 소개했다.", False),
+    ],
+)
+def test_shipped_rules_hear_a_korean_release_as_open_source(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # the licence a model's weights come under is the open-weights story wherever it stands
+        ("Stability AI loosened the community licence of its image model.", True),
+        ("The lab put its new AI model under a research license.", True),
+        ("Meta moved the Llama weights to a non-commercial licence.", True),
+        # without an AI word a licence is not AI news
+        ("The city adopted a community license for its bike-share data.", False),
+    ],
+)
+def test_shipped_rules_count_a_models_licence_terms(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
