@@ -44,6 +44,9 @@ class DigestResult:
     left: list[str] = field(default_factory=list)  # keys of `channels` left for a later call
     # keys of `channels` whose digest went out without a part Slack refused for its content
     refused: list[str] = field(default_factory=list)
+    # keys of `channels` finished after parts an older release laid out (no parts kept) that
+    # could not be read back (a webhook): the rest was laid out anew, its boundary unverified
+    relaid: list[str] = field(default_factory=list)
     off: bool = False  # alerts.enabled: false: no digest posted nor recorded
     # keys of `channels`: what became of each digest, as the line says it (`Posting`, `NotBegun`)
     outcomes: dict[str, Posting | NotBegun] = field(default_factory=dict)
@@ -68,6 +71,10 @@ class DigestResult:
             named = "; ".join(f"{key}: {self.channels[key]}" for key in self.refused[:3])
             more = f"; and {len(self.refused) - 3} more" if len(self.refused) > 3 else ""
             lines.append(f"{len(self.refused)} digest(s) with a part refused: {named}{more}")
+        if self.relaid:
+            named = "; ".join(f"{key}: {self.channels[key]}" for key in self.relaid[:3])
+            more = f"; and {len(self.relaid) - 3} more" if len(self.relaid) > 3 else ""
+            lines.append(f"{len(self.relaid)} digest(s) laid out anew, unverified: {named}{more}")
         return "; ".join(lines) or None
 
     def as_dict(self) -> dict[str, Any]:

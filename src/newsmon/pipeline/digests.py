@@ -77,12 +77,19 @@ class _Digests:
             # begun under a name configured no more (the channel renamed since, in Slack and
             # in the configuration): Slack knows it by its ID only now
             target = digests.slack_id(name) or name
-        parts = turn.parts
+        parts, relaid = turn.parts, False
         if parts is None and turn.parts_sent:  # begun by a release that kept no parts
             parts = self._posted_parts(turn, target, since)
+            relaid = parts is None
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id, parts)
         messages = [replace(message, channel=target) for message in messages]
         self.note = ""
+        if relaid:  # which stories its posted parts showed is known nowhere: said, not hidden
+            self.note = (
+                f" (its first {turn.parts_sent} part(s), posted by an older release, could not be"
+                " read back: the rest laid out anew, stories at that boundary may be missing or"
+                " repeated: check the channel)"
+            )
         self.refusals, self.as_text = [], []
         try:
             self._parts(claim, turn, messages)
@@ -105,6 +112,8 @@ class _Digests:
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         if self.refusals:
             self.result.refused.append(key)
+        if relaid and key not in self.result.relaid:
+            self.result.relaid.append(key)
         stored += "".join(f"; {line}" for line in self.refusals + self.as_text)
         self.result.channels[key] = stored + self.note
         self.result.outcomes[key] = Posting.FINISHED
@@ -188,7 +197,7 @@ class _Digests:
                     + when,
                     unknown,
                 ) from None
-            self.note = f" (a part posted unchecked, may show twice: {failure})"
+            self.note += f" (a part posted unchecked, may show twice: {failure})"
             return None
 
     def _post(self, claim: Claim, message: Message) -> tuple[str | None, SlackFailure | None]:
