@@ -153,3 +153,27 @@ def test_a_digest_finished_through_the_webhook_with_its_parts_kept_is_not_said_u
         assert finished.failure_line() is None and _links(fake) == _all()
     finally:
         ctx.close()
+
+
+def test_a_part_whose_webhook_answer_was_lost_is_posted_again_and_said_so(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """The webhook took the second part and its answer was lost: a webhook cannot check, so the
+    next call posts the part again (it shows twice), and its line said nothing of it, as if
+    every part had gone out once. The digest is named (`unchecked`) and the line says so."""
+    ctx = context(config_path(tmp_path, db_url), fake, webhook=True)
+    try:
+        _announced(ctx)
+        fake.webhook_script = [None, Scripted(200, "ok", cut=0, accepted=True)]
+        first = _digest(ctx)
+        assert first.unfinished == 1 and len(fake.top_level()) == 2, first.channels
+        finished = _digest(ctx, AFTER)
+        [key] = finished.channels
+        assert finished.unfinished == 0 and finished.outcomes[key] is Posting.FINISHED
+        assert finished.unchecked == [key], finished.channels
+        assert len(fake.top_level()) == 3  # part 2 twice: nothing could tell
+        assert set(_links(fake)) == set(_all())
+        quiet = _digest(ctx, (AFTER[1], AFTER[1] + timedelta(hours=24)))
+        assert quiet.unchecked == []
+    finally:
+        ctx.close()

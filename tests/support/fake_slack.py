@@ -56,6 +56,7 @@ class Scripted:
     content_type: str | None = None  # default: application/json for dicts, text/plain else
     trickle: float = 0.0  # seconds between the answer's bytes, status line included (slowloris)
     cut: int | None = None  # send this many bytes of the body (its full length announced), close
+    accepted: bool = False  # a webhook's post is taken before this answer (an answer lost)
 
 
 MISSING_HISTORY_SCOPE = Scripted(
@@ -389,6 +390,8 @@ class FakeSlack:
             if path.startswith("/services/"):
                 scripted = self.webhook_script.pop(0) if self.webhook_script else None
                 if scripted is not None:
+                    if scripted.accepted:
+                        self.posts.append({**body, "ts": None, "channel_id": None})
                     return scripted
                 if self.outage is not None:
                     return Scripted(self.outage.status, "service_unavailable")

@@ -47,6 +47,9 @@ class DigestResult:
     # keys of `channels` finished after parts an older release laid out (no parts kept) that
     # could not be read back (a webhook): the rest was laid out anew, its boundary unverified
     relaid: list[str] = field(default_factory=list)
+    # keys of `channels` with a part posted again though its earlier post may have gone out (a
+    # lost answer a webhook cannot check, or a lookup failing too long): it may show twice
+    unchecked: list[str] = field(default_factory=list)
     off: bool = False  # alerts.enabled: false: no digest posted nor recorded
     # keys of `channels`: what became of each digest, as the line says it (`Posting`, `NotBegun`)
     outcomes: dict[str, Posting | NotBegun] = field(default_factory=dict)

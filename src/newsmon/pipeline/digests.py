@@ -54,6 +54,7 @@ class _Digests:
         self.note = ""  # said of the digest being posted (a part posted unchecked)
         self.refusals: list[str] = []  # parts of the digest being posted Slack refused
         self.as_text: list[str] = []  # its parts whose blocks Slack refused, posted as text
+        self.unchecked = False  # a part of it was posted again unchecked (may show twice)
 
     def post(
         self, name: str, since: datetime, until: datetime, key: str, *, say_empty: bool = True
@@ -91,9 +92,11 @@ class _Digests:
                 " repeated: check the channel)"
             )
         self.refusals, self.as_text = [], []
+        self.unchecked = False
         try:
             self._parts(claim, turn, messages)
         except _Left as left:
+            self._said_unchecked(key)
             if left.taken_over:
                 self.result.channels[key] = str(left)
                 self.result.outcomes[key] = Posting.TAKEN_OVER
@@ -112,12 +115,17 @@ class _Digests:
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         if self.refusals:
             self.result.refused.append(key)
+        self._said_unchecked(key)
         if relaid and key not in self.result.relaid:
             self.result.relaid.append(key)
         stored += "".join(f"; {line}" for line in self.refusals + self.as_text)
         self.result.channels[key] = stored + self.note
         self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
+
+    def _said_unchecked(self, key: str) -> None:
+        if self.unchecked and key not in self.result.unchecked:
+            self.result.unchecked.append(key)
 
     def _posted_parts(self, turn: DigestTurn, channel: str, since: datetime) -> list[int] | None:
         """The stories each part holds of a digest begun by a release that kept none: those of
@@ -181,7 +189,10 @@ class _Digests:
     def _look_up(self, message: Message, unknown: datetime) -> str | None:
         """The part's ts if an earlier attempt posted it; a failed lookup holds the digest
         until `slack.unchecked_post_after_minutes` after that attempt, then posts unchecked."""
-        if not self.sender.can_look_up:
+        if not self.sender.can_look_up:  # a webhook: the part is posted again, unchecked
+            self.unchecked = True
+            self.note += " (a part whose answer was lost posted again unchecked: a webhook cannot"
+            self.note += " read the channel, it may show twice)"
             return None
         assert message.marker is not None
         try:
@@ -197,6 +208,7 @@ class _Digests:
                     + when,
                     unknown,
                 ) from None
+            self.unchecked = True
             self.note += f" (a part posted unchecked, may show twice: {failure})"
             return None
 
