@@ -32,7 +32,7 @@ _LINK = re.compile(r"<(https://[^|>]+)\|")
 
 def _digest(ctx: Context, period: tuple[datetime, datetime] = PERIOD) -> DigestResult:
     sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
-    assert sender.name == "webhook"
+    assert sender.name == ("webhook" if ctx.secrets.slack_webhook_url else "slack")
     return run_digest(ctx, sender, *period)
 
 
@@ -175,5 +175,39 @@ def test_a_part_whose_webhook_answer_was_lost_is_posted_again_and_said_so(
         assert set(_links(fake)) == set(_all())
         quiet = _digest(ctx, (AFTER[1], AFTER[1] + timedelta(hours=24)))
         assert quiet.unchecked == []
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["web_api", "webhook"])
+def test_a_digest_begun_before_0015_and_stopped_after_a_part_is_not_cut_as_if_kept(
+    tmp_path: Path, db_url: str, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch, webhook: bool
+) -> None:
+    """A digest begun by a release before 0015 (no stories kept at all) and stopped after its
+    first part: the finisher took this call's stories and recorded this release's layout as if
+    kept, so the posted part was never read back (bot token) nor said unverified (webhook): the
+    stories between the old and the new boundary were skipped. The layout of the parts posted
+    is not claimed: read back, or said unverified."""
+    ctx = context(config_path(tmp_path, db_url), fake, webhook=webhook)
+    try:
+        _announced(ctx)
+        current = digest._line
+        monkeypatch.setattr(digest, "_line", lambda story: current(story) + " ·" + "y" * 150)
+        if webhook:
+            fake.webhook_script = [None, Scripted(404, "channel_is_archived")]
+        else:
+            fake.channel_script["#a"] = [None, Scripted(200, {"ok": False, "error": "is_archived"})]
+        assert _digest(ctx).unfinished == 1 and len(fake.top_level()) == 1
+        ctx.store.engine.dispose()
+        downgrade(ctx.store.engine, "0014")  # that release's schema: no digests.content
+        upgrade(ctx.store.engine)
+        monkeypatch.setattr(digest, "_line", current)  # upgraded: this release's lines
+        finished = _digest(ctx, AFTER)
+        [key] = finished.channels
+        assert finished.unfinished == 0 and finished.outcomes[key] is Posting.FINISHED
+        if webhook:
+            assert finished.relaid == [key], finished.channels
+        else:
+            assert finished.relaid == [] and _links(fake) == _all(), finished.channels
     finally:
         ctx.close()
