@@ -56,6 +56,7 @@ class Scripted:
     content_type: str | None = None  # default: application/json for dicts, text/plain else
     trickle: float = 0.0  # seconds between the answer's bytes, status line included (slowloris)
     cut: int | None = None  # send this many bytes of the body (its full length announced), close
+    accepted: bool = False  # a webhook's post is taken before this answer (an answer lost)
 
 
 MISSING_HISTORY_SCOPE = Scripted(
@@ -101,6 +102,9 @@ class FakeSlack:
     # per channel (name, #name or ID: any spelling the post uses), in turn; None: that post is
     # handled as usual
     channel_script: dict[str, list[Scripted | None]] = field(default_factory=dict)
+    # the incoming webhook's answers, in turn (text bodies: "invalid_payload", …); None: that
+    # post is accepted as usual
+    webhook_script: list[Scripted | None] = field(default_factory=list)
     unknown_channels: set[str] = field(default_factory=set)  # names or IDs: channel_not_found
     not_in_channels: set[str] = field(default_factory=set)  # names or IDs: not_in_channel
     locked_threads: set[str] = field(default_factory=set)  # parent ts: replies refused
@@ -384,6 +388,11 @@ class FakeSlack:
             if self.script:
                 return self.script.pop(0)
             if path.startswith("/services/"):
+                scripted = self.webhook_script.pop(0) if self.webhook_script else None
+                if scripted is not None:
+                    if scripted.accepted:
+                        self.posts.append({**body, "ts": None, "channel_id": None})
+                    return scripted
                 if self.outage is not None:
                     return Scripted(self.outage.status, "service_unavailable")
                 self.posts.append({**body, "ts": None, "channel_id": None, "at": time.monotonic()})

@@ -221,7 +221,10 @@ class Digests:
             if held is None:
                 return NotBegun.HELD
             if held.content is None:  # begun by a version that did not keep it
-                held.content, held.stories = content, len(content)
+                # the parts it posted were laid out by that release, not this one: their layout
+                # is left unknown (read back from the channel, or said unverified)
+                fresh = content if not held.parts_sent else _content(stories, ())
+                held.content, held.stories = fresh, len(fresh)
             kept = [_story_of(item) for item in held.content]
             return DigestTurn(
                 held.id, held.parts_sent, True, held.post_started_at, kept, _parts(held.content)

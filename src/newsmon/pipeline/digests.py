@@ -5,10 +5,8 @@ call, after the parts already posted — of its own period or of an earlier one.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from enum import Enum
-from typing import Any
 
 from newsmon.alerts import DIGEST_EVENT, Marker, Message, plural
 from newsmon.corpus.digests import DigestTurn, NotBegun
@@ -24,96 +22,14 @@ from newsmon.digest import (
 )
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery_items import post_or_text
+from newsmon.pipeline.digest_results import NOT_BEGUN_LINES
+from newsmon.pipeline.digest_results import DigestResult as DigestResult
+from newsmon.pipeline.digest_results import DigestsUnfinished as DigestsUnfinished
+from newsmon.pipeline.digest_results import Posting as Posting
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
 from newsmon.slack import Kind, Pacer, Sender, SlackFailure
 
 RATE_LIMIT_TRIES = 3
-
-# what a call says of a channel whose digest it did not begin
-_NOT_BEGUN = {
-    NotBegun.EMPTY: "no stories",
-    NotBegun.POSTED: "already posted for this period",
-    NotBegun.HELD: "being posted by another call right now",
-    NotBegun.OVERLAPPED: "not posted: another call at the same time recorded a digest of an "
-    "overlapping period, with these stories (the next call takes any after its end)",
-    NotBegun.LEFT: "begun and left unfinished by another call: a later call finishes it",
-}
-
-
-class Posting(Enum):
-    """What became of a digest this call began (`_Digests.post`)."""
-
-    FINISHED = "finished"  # all its parts are posted (or refused for their content)
-    LEFT = "left"  # given back for a later call
-    TAKEN_OVER = "taken_over"  # another delivery holds it now
-    QUIET = "quiet"  # no story, and an empty period is not said
-
-
-@dataclass
-class DigestResult:
-    since: datetime
-    until: datetime
-    dry_run: bool = False
-    channels: dict[str, str] = field(default_factory=dict)  # channel -> what happened
-    posted: int = 0  # messages posted
-    previews: list[Message] = field(default_factory=list)  # a dry run's messages
-    credential_error: str | None = None
-    left: list[str] = field(default_factory=list)  # keys of `channels` left for a later call
-    # keys of `channels` whose digest went out without a part Slack refused for its content
-    refused: list[str] = field(default_factory=list)
-    off: bool = False  # alerts.enabled: false: no digest posted nor recorded
-    # keys of `channels`: what became of each digest, as the line says it (`Posting`, `NotBegun`)
-    outcomes: dict[str, Posting | NotBegun] = field(default_factory=dict)
-    # the call's pacing, Retry-After holds included: a retry of the same call honours them
-    pacer: Pacer | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def unfinished(self) -> int:
-        """Digests left for a later call (given back, held)."""
-        return len(self.left)
-
-    def unfinished_line(self) -> str:
-        """One line naming what was left, for the runs table and the command's exit."""
-        named = "; ".join(f"{key}: {self.channels[key]}" for key in self.left[:3])
-        more = f"; and {len(self.left) - 3} more" if len(self.left) > 3 else ""
-        return f"{self.unfinished} digest(s) not finished: {named}{more}"
-
-    def failure_line(self) -> str | None:
-        """Why the call fails (digests left for later, parts refused), or None."""
-        lines = [self.unfinished_line()] if self.left else []
-        if self.refused:
-            named = "; ".join(f"{key}: {self.channels[key]}" for key in self.refused[:3])
-            more = f"; and {len(self.refused) - 3} more" if len(self.refused) > 3 else ""
-            lines.append(f"{len(self.refused)} digest(s) with a part refused: {named}{more}")
-        return "; ".join(lines) or None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "since": self.since.isoformat(),
-            "until": self.until.isoformat(),
-            "channels": dict(self.channels),
-            "messages_posted": self.posted,
-            "unfinished": self.unfinished,
-            "refused": len(self.refused),
-        }
-
-    def lines(self) -> list[str]:
-        head = f"digest {self.since:%Y-%m-%d %H:%M} – {self.until:%Y-%m-%d %H:%M} UTC"
-        if self.off:
-            return [f"{head}: off (alerts.enabled: false): nothing posted"]
-        if not self.channels:
-            return [f"{head}: no stories"]
-        return [head] + [f"  {c}: {what}" for c, what in self.channels.items()]
-
-
-class DigestsUnfinished(Exception):
-    """A digest call ran to its end and was recorded, but left digests for a later call (the
-    next is usually a day away) or posted one without a part Slack refused: the flow run must
-    end Failed, the command exit non-zero."""
-
-    def __init__(self, result: DigestResult) -> None:
-        super().__init__(result.failure_line() or result.unfinished_line())
-        self.result = result
 
 
 class _Left(Exception):
@@ -138,6 +54,7 @@ class _Digests:
         self.note = ""  # said of the digest being posted (a part posted unchecked)
         self.refusals: list[str] = []  # parts of the digest being posted Slack refused
         self.as_text: list[str] = []  # its parts whose blocks Slack refused, posted as text
+        self.unchecked = False  # a part of it was posted again unchecked (may show twice)
 
     def post(
         self, name: str, since: datetime, until: datetime, key: str, *, say_empty: bool = True
@@ -152,7 +69,7 @@ class _Digests:
         claim = self.ctx.store.new_claim(timedelta(seconds=self.cfg.lease_seconds))
         turn = digests.begin_digest(claim, name, since, until, stories, digest_parts(stories))
         if isinstance(turn, NotBegun):
-            self.result.channels[key] = _NOT_BEGUN[turn]
+            self.result.channels[key] = NOT_BEGUN_LINES[turn]
             self.result.outcomes[key] = turn
             return turn
         stories = turn.stories  # a resumed digest: the stories it began with, in the same parts
@@ -161,16 +78,25 @@ class _Digests:
             # begun under a name configured no more (the channel renamed since, in Slack and
             # in the configuration): Slack knows it by its ID only now
             target = digests.slack_id(name) or name
-        parts = turn.parts
+        parts, relaid = turn.parts, False
         if parts is None and turn.parts_sent:  # begun by a release that kept no parts
             parts = self._posted_parts(turn, target, since)
+            relaid = parts is None
         messages = build_digest(name, stories, since, until, self.cfg.zone(), turn.id, parts)
         messages = [replace(message, channel=target) for message in messages]
         self.note = ""
+        if relaid:  # which stories its posted parts showed is known nowhere: said, not hidden
+            self.note = (
+                f" (its first {turn.parts_sent} part(s), posted by an older release, could not be"
+                " read back: the rest laid out anew, stories at that boundary may be missing or"
+                " repeated: check the channel)"
+            )
         self.refusals, self.as_text = [], []
+        self.unchecked = False
         try:
             self._parts(claim, turn, messages)
         except _Left as left:
+            self._said_unchecked(key)
             if left.taken_over:
                 self.result.channels[key] = str(left)
                 self.result.outcomes[key] = Posting.TAKEN_OVER
@@ -189,10 +115,17 @@ class _Digests:
         stored = f"{plural(len(stories), 'story', 'stories')} in {len(messages)} message(s)"
         if self.refusals:
             self.result.refused.append(key)
+        self._said_unchecked(key)
+        if relaid and key not in self.result.relaid:
+            self.result.relaid.append(key)
         stored += "".join(f"; {line}" for line in self.refusals + self.as_text)
         self.result.channels[key] = stored + self.note
         self.result.outcomes[key] = Posting.FINISHED
         return Posting.FINISHED
+
+    def _said_unchecked(self, key: str) -> None:
+        if self.unchecked and key not in self.result.unchecked:
+            self.result.unchecked.append(key)
 
     def _posted_parts(self, turn: DigestTurn, channel: str, since: datetime) -> list[int] | None:
         """The stories each part holds of a digest begun by a release that kept none: those of
@@ -256,7 +189,10 @@ class _Digests:
     def _look_up(self, message: Message, unknown: datetime) -> str | None:
         """The part's ts if an earlier attempt posted it; a failed lookup holds the digest
         until `slack.unchecked_post_after_minutes` after that attempt, then posts unchecked."""
-        if not self.sender.can_look_up:
+        if not self.sender.can_look_up:  # a webhook: the part is posted again, unchecked
+            self.unchecked = True
+            self.note += " (a part whose answer was lost posted again unchecked: a webhook cannot"
+            self.note += " read the channel, it may show twice)"
             return None
         assert message.marker is not None
         try:
@@ -272,7 +208,8 @@ class _Digests:
                     + when,
                     unknown,
                 ) from None
-            self.note = f" (a part posted unchecked, may show twice: {failure})"
+            self.unchecked = True
+            self.note += f" (a part posted unchecked, may show twice: {failure})"
             return None
 
     def _post(self, claim: Claim, message: Message) -> tuple[str | None, SlackFailure | None]:
@@ -462,7 +399,7 @@ def _taken_period(ctx: Context, result: DigestResult, name: str) -> None:
     """A channel whose period a call earlier this hour (or by hand) took: posted, or being
     posted by that call right now, said apart (before, "already posted (or being posted)")."""
     state = ctx.store.digests.last_digest_state(name)
-    result.channels[name] = _NOT_BEGUN[state]
+    result.channels[name] = NOT_BEGUN_LINES[state]
     result.outcomes[name] = state
 
 
