@@ -455,10 +455,9 @@ def load_config(path: str | Path | None = None) -> Config:
     feed_names_once(doc)
     data = dict(doc.data)
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
-    if env_db:
-        data["database_url"] = env_db
-    elif isinstance(url := data.get("database_url", DEFAULT_DATABASE_URL), str):
-        data["database_url"] = anchored_database_url(url, file)  # relative to the project root
+    url = env_db or data.get("database_url", DEFAULT_DATABASE_URL)
+    if isinstance(url, str):  # a relative path, the variable's too, from the project root
+        data["database_url"] = anchored_database_url(url, file)
 
     def note(loc: Loc) -> str:
         if env_db and loc[:1] == ("database_url",):  # not the file's: it may be right

@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from newsmon.cli import EXIT_DATABASE
+import pytest
+from typer.testing import CliRunner
+
+from newsmon.cli import EXIT_DATABASE, app
 from tests.support.configs import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,3 +52,21 @@ def test_a_read_only_command_names_a_missing_corpus_and_makes_none(tmp_path: Pat
     assert len(lines) == 1 and "no corpus at" in lines[0] and str(missing) in lines[0], lines
     assert done.stdout == ""
     assert not missing.exists() and not missing.parent.exists()  # no stray folder or corpus
+
+
+def test_a_relative_env_database_url_is_read_from_the_project_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = checkout(tmp_path)
+    cron_home = tmp_path / "home"
+    cron_home.mkdir()
+    url = "sqlite:///data/env.db"
+    monkeypatch.chdir(tmp_path / "srv")  # `make run`: the checkout
+    monkeypatch.setenv("NEWSMON_DATABASE_URL", url)
+    made = CliRunner().invoke(app, ["migrate", "--config", str(config)])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "srv" / "data" / "env.db").is_file()
+    # cron: the same configuration and environment, from `$HOME`: the same corpus
+    again = newsmon(["runs", "--config", str(config)], cwd=cron_home, NEWSMON_DATABASE_URL=url)
+    assert again.returncode == 0, again.stderr
+    assert list(cron_home.iterdir()) == []
