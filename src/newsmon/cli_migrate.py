@@ -41,6 +41,13 @@ def migrate(config: ConfigOption = None, to: ToOption = None) -> None:
     if to is not None:
         _migrate_to(cfg.database_url, to)
         return
+    from newsmon.corpus.engine import missing_sqlite_file
+    from newsmon.migrations import head_revision
+
+    if missing := missing_sqlite_file(cfg.database_url):  # reading would refuse it
+        _store(cfg).close()
+        typer.echo(f"corpus created at {missing}, schema revision {head_revision()}")
+        return
     try:
         store = Store.open(cfg.database_url, read_only=True)
     except SchemaError as exc:
@@ -52,8 +59,6 @@ def migrate(config: ConfigOption = None, to: ToOption = None) -> None:
     except StoreError as exc:
         raise _fail(EXIT_DATABASE, str(exc)) from None
     store.close()
-    from newsmon.migrations import head_revision
-
     typer.echo(f"schema at revision {head_revision()}, this newsmon's: nothing to migrate")
 
 

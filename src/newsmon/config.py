@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -31,7 +32,7 @@ from newsmon.config_paths import (
     config_path,
 )
 from newsmon.index_days import min_index_days, retention_too_short
-from newsmon.urls import shown_url
+from newsmon.urls import hide_secrets, shown_url
 from newsmon.yamlfile import ConfigError, Loc, env_switch, load_yaml, problem, reworded
 
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitor)"
@@ -47,10 +48,30 @@ __all__ = [
 ]
 
 
+def _shown_text(value: str) -> str:
+    """A configured text as a repr may show it: a database URL with its password hidden (its
+    host kept), any other URL without credentials (`hide_secrets`)."""
+    if re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+        from newsmon.corpus.engine import redact_url
+
+        return redact_url(value)
+    return hide_secrets(value)
+
+
 class _Strict(BaseModel):
     # `.inf` and `.nan` are refused: `max_age_hours: .inf` read as "no limit" made every entry
     # fail to store (null is how a limit is turned off).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # A refused value is not quoted after its message (`input_value='https://u:pw@…'`): the
+    # messages name the problem, with `shown_url` where they show a URL.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, hide_input_in_errors=True
+    )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """`repr`/`str` (a traceback's locals, a log line) with every text's secrets hidden: a
+        feed's `user:password@` and `?apikey=`, the database's password, a Slack token."""
+        for name, value in super().__repr_args__():
+            yield name, _shown_text(value) if isinstance(value, str) else value
 
 
 # The longest durations taken: longer ones are typing mistakes, and date arithmetic on them
@@ -456,10 +477,9 @@ def load_config(path: str | Path | None = None) -> Config:
     feed_names_once(doc)
     data = dict(doc.data)
     env_db = os.environ.get("NEWSMON_DATABASE_URL", "").strip()
-    if env_db:
-        data["database_url"] = env_db
-    elif isinstance(url := data.get("database_url", DEFAULT_DATABASE_URL), str):
-        data["database_url"] = anchored_database_url(url, file)  # relative to the project root
+    url = env_db or data.get("database_url", DEFAULT_DATABASE_URL)
+    if isinstance(url, str):  # a relative path, the variable's too, from the project root
+        data["database_url"] = anchored_database_url(url, file)
 
     def note(loc: Loc) -> str:
         if env_db and loc[:1] == ("database_url",):  # not the file's: it may be right

@@ -56,7 +56,7 @@ def test_a_backfill_whose_every_page_failed_fails_and_says_why(
     config = str(site_config(tmp_path, site))
     db = tmp_path / "corpus.db"
     gone = [site.url("/en/no-such-story.html"), site.url("/ko/removed.html"), refused_url()]
-
+    Store.open(f"sqlite:///{db}").close()  # a dry run reads a corpus, makes none
     dry = runner.invoke(app, ["backfill", "--urls", *gone, "--dry-run", "--config", config])
     assert dry.exit_code == EXIT_PASS_FAILED, dry.output
     assert "3 pages: failed 3 (dry run" in dry.output and "HTTP 404" in dry.output

@@ -52,7 +52,7 @@ def test_backfill_of_given_pages(tmp_path: Path, site: SiteServer, slack: FakeSl
         encoding="utf-8",
     )
     args = ["backfill", "--urls", str(listed), site.url("/ko/ai-basic-act.html")]
-
+    Store.open(f"sqlite:///{db}").close()  # a dry run reads a corpus, makes none
     dry = runner.invoke(app, [*args, "--dry-run", "--config", str(config)])
     assert dry.exit_code == 0, dry.output
     assert "would store     [policy]" in dry.output and "3 pages: would store 3" in dry.output

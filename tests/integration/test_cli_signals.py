@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from newsmon.corpus import Store
 from tests.support.configs import write_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +21,7 @@ def test_a_closed_pipe_is_not_read_as_an_unhealthy_answer(tmp_path: Path) -> Non
     """`newsmon feeds | head -1` under `set -o pipefail` exited 1, which `feeds` and `health`
     document as "something is wrong": a cron job alerted on a healthy installation."""
     path = write_config(tmp_path, feeds=[("one", "https://one.example/rss")])
+    Store.open(f"sqlite:///{tmp_path / 'corpus.db'}").close()  # reading makes none
     read, write = os.pipe()
     os.close(read)  # the reader (head) has gone
     try:

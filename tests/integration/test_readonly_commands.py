@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
-from newsmon.cli import EXIT_SCHEMA, app
+from newsmon.cli import EXIT_DATABASE, EXIT_SCHEMA, app
 from newsmon.corpus import Store
 from newsmon.corpus.engine import make_engine
 from newsmon.corpus.records import SchemaError, SchemaState
@@ -274,6 +274,25 @@ def test_a_probe_that_may_only_read_an_empty_postgres_database_is_told_to_migrat
 def test_a_read_only_command_that_may_write_still_creates_an_empty_corpus(
     db_url: str, tmp_path: Path
 ) -> None:
-    """A database holding no corpus yet gets its schema, as before (a first `newsmon feeds`)."""
+    """A database holding no corpus yet gets its schema, as before (a first `newsmon feeds`):
+    on SQLite a file that exists, empty (a missing one is refused, below)."""
+    if db_url.startswith("sqlite"):
+        Path(make_url(db_url).database or "").touch()
     assert invoke(tmp_path, db_url, ["runs"]).exit_code == 0
     assert revision_of(db_url) == HEAD
+
+
+@pytest.mark.parametrize(
+    "command", [*READ_COMMANDS, ["digest", "--dry-run"]], ids=lambda c: "-".join(c)
+)
+def test_a_read_only_command_refuses_a_missing_sqlite_corpus_and_makes_none(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Before, each made an empty corpus (and its folder) at a mistyped path and answered
+    "no stories", "no pass yet"; now one line naming the path, exit 3, nothing made."""
+    missing = tmp_path / "typo" / "corpus.db"
+    result = invoke(tmp_path, f"sqlite:///{missing}", command)
+    assert result.exit_code == EXIT_DATABASE, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"no corpus at {missing}" in lines[0], lines
+    assert not missing.parent.exists()

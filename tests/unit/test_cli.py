@@ -45,7 +45,10 @@ def test_a_backfill_until_the_last_day_of_the_calendar_is_a_bad_argument(tmp_pat
 
 
 def test_env_config_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsmon.corpus import Store
+
     path = write_config(tmp_path)
+    Store.open(f"sqlite:///{tmp_path / 'corpus.db'}").close()  # reading makes no corpus
     monkeypatch.setenv("NEWSMON_CONFIG", str(path))
     result = runner.invoke(app, ["articles"])
     assert result.exit_code == 0 and "no articles" in result.output

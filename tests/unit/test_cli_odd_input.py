@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_CONFIG, app
+from newsmon.corpus import Store
 from tests.support.configs import write_config
 
 runner = CliRunner()
@@ -118,6 +119,7 @@ def test_feeds_lists_a_long_feed_url_shortened(tmp_path: Path) -> None:
     """`newsmon feeds` printed a configured 10,000-character URL in full on the feed's line."""
     long = "https://news.example.org/feeds/" + "x" * 10_000 + ".xml"
     path = write_config(tmp_path, feeds=[("long", long)])
+    Store.open(f"sqlite:///{tmp_path / 'corpus.db'}").close()  # reading makes none
     result = runner.invoke(app, ["feeds", "--config", str(path)])
     assert result.exit_code == 0, result.output[:500]
     lines = result.stdout.splitlines()

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_CONFIG, app
 from newsmon.config import FetchConfig
+from newsmon.corpus import Store
 from newsmon.fetch import FailureKind, Fetcher
 from newsmon.urls import hide_secrets, shown_url, without_credentials, without_keys_of
 from tests.support.configs import write_config
@@ -77,6 +78,7 @@ def test_a_redirect_loop_is_reported_without_the_feed_s_credentials() -> None:
 
 def test_newsmon_feeds_shows_no_credentials(tmp_path: Path) -> None:
     path = write_config(tmp_path, feeds=[("news", FEED_URL)])
+    Store.open(f"sqlite:///{tmp_path / 'corpus.db'}").close()  # reading makes none
     runner = CliRunner()
     text = runner.invoke(app, ["feeds", "--config", str(path)])
     listing = runner.invoke(app, ["feeds", "--json", "--config", str(path)])

@@ -257,6 +257,24 @@ def migrate_under_lock(
             time.sleep(_DDL_RETRY_PAUSE)
 
 
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite corpus `url` names that does not exist yet, else None (another
+    database, `:memory:`, a `file:` URI, which SQLite itself opens or refuses)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not database
+        or database == ":memory:"
+        or asbool(parsed.query.get("uri"))
+    ):
+        return None
+    return None if Path(database).exists() else database
+
+
 def _first_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
@@ -266,9 +284,17 @@ def open_engine(url: str, *, migrate: bool = True, read_only: bool = False) -> E
     """Connect and bring the schema up to date; StoreError when that is impossible.
 
     `read_only` (commands that only read) never migrates an existing corpus: a schema behind
-    or ahead of this code's is a `SchemaError`; a database without one gets it, as before."""
+    or ahead of this code's is a `SchemaError`; a database without one gets it, as before. A
+    SQLite file that does not exist is a StoreError naming its path: a mistyped path made a
+    stray empty corpus (and its folder), and the command answered "no stories"."""
     from alembic.util import CommandError
 
+    if read_only and (missing := missing_sqlite_file(url)):
+        raise StoreError(
+            f"no corpus at {missing}: commands that only read create none; check database_url "
+            "(or NEWSMON_DATABASE_URL), or create it with a pass (`make run`, `newsmon run`) "
+            "or `newsmon migrate`"
+        )
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
