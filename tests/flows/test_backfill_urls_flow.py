@@ -212,6 +212,9 @@ def test_one_page_listed_under_two_addresses_is_fetched_once_and_the_dry_run_say
     from flows.backfill import backfill_urls
 
     config = str(site_config(tmp_path, site))
+    Store.open(
+        f"sqlite:///{tmp_path / 'corpus.db'}"
+    ).close()  # a dry run reads a corpus, makes none
     page = site.url("/en/ftc-ai-inquiry.html")
     urls = [page, page + "?utm_source=newsletter", site.url("/en/phone-review.html")]
 

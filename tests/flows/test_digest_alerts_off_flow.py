@@ -26,6 +26,9 @@ def test_a_dry_run_digest_needs_no_credential(
     for name in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL"):
         monkeypatch.delenv(name, raising=False)
     config = write_config(tmp_path, slack={"required": True})
+    Store.open(
+        f"sqlite:///{tmp_path / 'corpus.db'}"
+    ).close()  # a dry run reads a corpus, makes none
     result = digest(dry_run=True, config_path=str(config))
     assert result.dry_run and result.credential_error is None
 

@@ -14,7 +14,7 @@ from flows.monitor import monitor
 from prefect.flow_engine import FlowRunTimeoutError
 from typer.testing import CliRunner
 
-from newsmon.cli import EXIT_CRASHED, EXIT_PASS_FAILED, EXIT_UNHEALTHY, app
+from newsmon.cli import EXIT_CRASHED, EXIT_DATABASE, EXIT_PASS_FAILED, EXIT_UNHEALTHY, app
 from newsmon.config import load_config
 from newsmon.corpus import Store
 from newsmon.corpus.outbox import Outbox
@@ -56,6 +56,10 @@ def test_health_on_a_fresh_corpus_after_a_good_pass_and_after_every_feed_failed(
     good = write_config(
         tmp_path, feeds=GOOD_FEEDS, base=site.base, channels=CHANNELS, default_channel="#n"
     )
+    code, out = newsmon("health", "--config", str(good))  # no corpus yet: named, none made
+    assert code == EXIT_DATABASE and "no corpus at" in out, out
+    assert not (tmp_path / "corpus.db").exists()
+    assert newsmon("migrate", "--config", str(good))[0] == 0
     code, out = newsmon("health", "--config", str(good))
     assert code == EXIT_UNHEALTHY and "no monitoring pass has completed yet" in out
     code, out = newsmon("health", "--config", str(good), "--json")
