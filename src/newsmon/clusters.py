@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from newsmon.aggregated import story_site
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
 from newsmon.dedup import (
     LEAD_SOURCE_CHARS,
@@ -112,6 +113,7 @@ class Text:
     whole: bool = True  # False: only the text's opening was read (`ClusterQueries.openings`)
     feed_id: int | None = None  # the feed it came from (`texts`, `openings`)
     publisher: str | None = None  # an aggregator's item: the publisher its <source> names
+    site: str | None = None  # whose site the story is (`aggregated.story_site`); None: unknown
 
 
 @dataclass(frozen=True)
@@ -383,11 +385,21 @@ def recurring(same: Sequence[Text]) -> set[int]:
 def may_be_one(article: NewArticle, found: Text) -> bool:
     """Whether two items compared by their headline alone may be one story: not two of one
     feed (a feed lists a story once; the same title again is its next issue or a generic
-    section's name), nor two an aggregator names two publishers for."""
+    section's name), nor two an aggregator names two publishers for, nor two of two sites (an
+    aggregator's item is its `<source url>`'s story, not another outlet's same headline)."""
     if article.feed_id is not None and article.feed_id == found.feed_id:
         return False
     mine, theirs = article.publisher, found.publisher
-    return not (mine and theirs and mine.casefold() != theirs.casefold())
+    if mine and theirs and mine.casefold() != theirs.casefold():
+        return False
+    # an aggregator's item is its `<source url>`'s story: never another outlet's
+    site = article_site(article)
+    return not (site and found.site and site != found.site)
+
+
+def article_site(article: NewArticle) -> str | None:
+    """Whose site a new article's story is (`aggregated.story_site`)."""
+    return story_site(article.url, article.publisher, article.publisher_site)
 
 
 def lead_copy(

@@ -156,3 +156,46 @@ def test_an_aggregated_story_s_alert_names_its_publisher(
         ctx.close()
     assert job.source == "Example Times via agg"
     assert job.title == HEADLINE
+
+
+@pytest.fixture
+def other_site(tmp_path: Path) -> Iterator[SiteServer]:
+    """Another outlet, not the one the aggregator's `<source>` names, with its own story under
+    the very same headline (two outlets' rewrites of one press release share it)."""
+    root = tmp_path / "other"
+    _site(root)
+    (root / "story.html").write_text(
+        f"<html><body><h1>{HEADLINE}</h1><article><p>"
+        + "Another outlet's own report, in its own words, on the reasoning model. " * 8
+        + "</p></article></body></html>"
+    )
+    with serve(root) as server:
+        own = (
+            f"<item><title>{HEADLINE}</title><link>{server.base}/story.html</link>"
+            f"<description>Another outlet on the model.</description>"
+            f"<pubDate>{DATE}</pubDate></item>"
+        )
+        (root / "feed.xml").write_text(rss(own, "<title>Other Daily</title>"))
+        yield server
+
+
+@pytest.mark.parametrize("aggregator_first", [False, True])
+def test_an_aggregated_headline_does_not_join_another_site_s_story(
+    tmp_path: Path,
+    aggregator: SiteServer,
+    other_site: SiteServer,
+    aggregator_first: bool,
+    db_url: str,
+) -> None:
+    """The aggregator names Example Times (its `<source url>`); Other Daily's own story under
+    the same headline is another outlet's: it joined by headline alone, and the Example Times
+    story was never announced (or, read later from its own feed, joined the wrong one)."""
+    other = ("other", f"{other_site.base}/feed.xml")
+    agg = ("agg", f"{aggregator.base}/search.xml")
+    first, second = (agg, other) if aggregator_first else (other, agg)
+    run_pass(make_config(tmp_path, feeds=[first], database_url=db_url))
+    config = make_config(tmp_path, feeds=[first, second], database_url=db_url)
+    outcomes = run_pass(config)
+    assert outcomes[second[0]].new_articles == 1, outcomes[second[0]]
+    rows = stored(config)
+    assert [r.duplicate_of_id for r in rows] == [None, None]
