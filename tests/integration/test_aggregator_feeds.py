@@ -199,3 +199,35 @@ def test_an_aggregated_headline_does_not_join_another_site_s_story(
     assert outcomes[second[0]].new_articles == 1, outcomes[second[0]]
     rows = stored(config)
     assert [r.duplicate_of_id for r in rows] == [None, None]
+
+
+def pending(config: Config) -> list[tuple[str | None, str | None, str]]:
+    """Each alert waiting to be sent: its source, title and link."""
+    ctx = Context.open(config)
+    try:
+        return [(j.source, j.title, j.url) for j in ctx.store.pending_alerts(10)]
+    finally:
+        ctx.close()
+
+
+def test_a_pending_aggregated_alert_links_the_publisher_s_page_once_its_feed_has_it(
+    tmp_path: Path,
+    aggregator: SiteServer,
+    publisher: SiteServer,
+    other_site: SiteServer,
+    db_url: str,
+) -> None:
+    """The search feed announced the story first (its wrapper page the only link known), then
+    the publisher's own feed carried it before the alert went out: one alert for the story,
+    named by the publisher via the search feed, linking the publisher's page, never the
+    aggregator's redirect; another outlet's same headline is its own story."""
+    agg = ("agg", f"{aggregator.base}/search.xml")
+    own = ("own", f"{publisher.base}/feed.xml")
+    other = ("other", f"{other_site.base}/feed.xml")
+    run_pass(make_config(tmp_path, feeds=[agg], database_url=db_url))
+    config = make_config(tmp_path, feeds=[agg, own, other], database_url=db_url)
+    run_pass(config)
+    jobs = pending(config)
+    assert len(jobs) == 2, jobs
+    assert ("Example Times via agg", HEADLINE, f"{publisher.base}/story.html") in jobs, jobs
+    assert ("other", HEADLINE, f"{other_site.base}/story.html") in jobs, jobs
