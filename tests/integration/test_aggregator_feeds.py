@@ -231,3 +231,36 @@ def test_a_pending_aggregated_alert_links_the_publisher_s_page_once_its_feed_has
     assert len(jobs) == 2, jobs
     assert ("Example Times via agg", HEADLINE, f"{publisher.base}/story.html") in jobs, jobs
     assert ("other", HEADLINE, f"{other_site.base}/story.html") in jobs, jobs
+
+
+def _second_aggregator(root: Path, publisher: SiteServer, name: str) -> Iterator[SiteServer]:
+    """Another search feed (a Bing News beside a Google News) carrying the same story, its
+    publisher named as that aggregator spells it, under its own wrapper link."""
+    _site(root)
+    with serve(root) as server:
+        found = (
+            f"<item><title>{HEADLINE} - {name}</title>"
+            f"<link>{server.base}/news/apiclick?id=77</link><pubDate>{DATE}</pubDate>"
+            f"<description>{HEADLINE} {name}</description>"
+            f'<source url="{publisher.base}/">{name}</source></item>'
+        )
+        (root / "search.xml").write_text(rss(found, "<title>AI news search</title>"))
+        yield server
+
+
+@pytest.mark.parametrize("name", ["Example Times", "The Example Times (US edition)"])
+def test_two_aggregators_carrying_one_publisher_s_story_make_one_alert(
+    tmp_path: Path, aggregator: SiteServer, publisher: SiteServer, name: str, db_url: str
+) -> None:
+    """Two search feeds list Example Times' story (one spelling its name otherwise, as
+    aggregators do: the `<source url>` is the same site): one story, one alert."""
+    for server in _second_aggregator(tmp_path / "second", publisher, name):
+        feeds = [("agg", f"{aggregator.base}/search.xml"), ("bing", f"{server.base}/search.xml")]
+        config = make_config(tmp_path, feeds=feeds, database_url=db_url)
+        run_pass(config)
+        rows = stored(config)
+        assert len(rows) == 2
+        assert rows[1].duplicate_of_id == rows[0].id, rows
+        jobs = pending(config)
+        assert len(jobs) == 1, jobs
+        assert jobs[0][0] in ("Example Times via agg", f"{name} via bing"), jobs
