@@ -36,6 +36,11 @@ class Origin:
     name: str | None
     url: str | None
 
+    @property
+    def site(self) -> str | None:
+        """The publisher's site (`site_of`): which outlet's story the item is."""
+        return site_of(self.url)
+
     def wraps(self, link: str | None, feed_url: str) -> bool:
         """Whether `link` is the aggregator's wrapper of this publisher's story: a page on the
         feed's own site (host, or registered domain) while the story is another site's."""
@@ -109,21 +114,38 @@ def says_nothing_more(summary: str, headline: str, name: str | None) -> bool:
     return said in (rest, _words(headline))
 
 
-def _same_site(a: str, b: str) -> bool:
-    """One registered domain (public suffix list, `tld`); an address or a host under no
-    public suffix (an IP, `localhost`) is its host and port."""
+MAX_SITE_CHARS = 300
+
+
+def site_of(url: str | None) -> str | None:
+    """The site an address is on: its registered domain (public suffix list, `tld`), or for a
+    host under no public suffix (an IP, `localhost`) its host and port. None when it has none."""
+    if not url:
+        return None
     try:
-        first, second = urlsplit(a), urlsplit(b)
-        ports = (first.port, second.port)
+        parts = urlsplit(url)
+        port = parts.port
     except ValueError:
-        return False
-    domain = get_fld(a, fail_silently=True)
-    if domain is None:
-        return first.hostname is not None and (first.hostname, ports[0]) == (
-            second.hostname,
-            ports[1],
-        )
-    return domain == get_fld(b, fail_silently=True)
+        return None
+    domain = get_fld(url, fail_silently=True)
+    if domain is not None:
+        return str(domain)[:MAX_SITE_CHARS]
+    if not parts.hostname:
+        return None
+    return (parts.hostname if port is None else f"{parts.hostname}:{port}")[:MAX_SITE_CHARS]
+
+
+def story_site(url: str | None, publisher: str | None, publisher_site: str | None) -> str | None:
+    """Whose site a stored story is: an aggregator's item is its `<source url>`'s (its link is
+    the aggregator's wrapper; None when the `<source>` gave no address, or was stored before it
+    was kept), any other its link's."""
+    return publisher_site if publisher else site_of(url)
+
+
+def _same_site(a: str, b: str) -> bool:
+    """One site (`site_of`)."""
+    first = site_of(a)
+    return first is not None and first == site_of(b)
 
 
 def _fold(text: str) -> str:

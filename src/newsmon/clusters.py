@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from newsmon.aggregated import story_site
 from newsmon.corpus.records import ClusterMatch, DuplicateReason, NewArticle
 from newsmon.dedup import (
     LEAD_SOURCE_CHARS,
@@ -112,6 +113,7 @@ class Text:
     whole: bool = True  # False: only the text's opening was read (`ClusterQueries.openings`)
     feed_id: int | None = None  # the feed it came from (`texts`, `openings`)
     publisher: str | None = None  # an aggregator's item: the publisher its <source> names
+    site: str | None = None  # whose site the story is (`aggregated.story_site`); None: unknown
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,7 @@ def headline_copy(
             and found.feed_id not in seen
             and (article.publisher or found.publisher)
             and may_be_one(article, found)
+            and one_site(article, found)
             and (alone or (found.whole and headline_only(found.title, found.text, normalise_text)))
         ):
             best = closer(best, Nearest(found.candidate.head_id, 1.0))
@@ -383,11 +386,30 @@ def recurring(same: Sequence[Text]) -> set[int]:
 def may_be_one(article: NewArticle, found: Text) -> bool:
     """Whether two items compared by their headline alone may be one story: not two of one
     feed (a feed lists a story once; the same title again is its next issue or a generic
-    section's name), nor two an aggregator names two publishers for."""
+    section's name), nor two an aggregator names two publishers for: two sites (`<source url>`)
+    when both are known (one outlet however two aggregators spell its name: "Yonhap",
+    "Yonhap News Agency"), else two names."""
     if article.feed_id is not None and article.feed_id == found.feed_id:
         return False
     mine, theirs = article.publisher, found.publisher
-    return not (mine and theirs and mine.casefold() != theirs.casefold())
+    if not (mine and theirs):
+        return True
+    site = article_site(article)
+    if site and found.site:
+        return site == found.site
+    return mine.casefold() == theirs.casefold()
+
+
+def one_site(article: NewArticle, found: Text) -> bool:
+    """Whether a story joined by headline alone is on one site, where both sites are known: an
+    aggregator's item is its `<source url>`'s story, never another outlet's same headline."""
+    site = article_site(article)
+    return not (site and found.site and site != found.site)
+
+
+def article_site(article: NewArticle) -> str | None:
+    """Whose site a new article's story is (`aggregated.story_site`)."""
+    return story_site(article.url, article.publisher, article.publisher_site)
 
 
 def lead_copy(

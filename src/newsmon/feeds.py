@@ -71,6 +71,7 @@ class FeedEntry:
     # link is the aggregator's wrapper page (never requested: its text is no article).
     publisher: str | None = None
     wrapped: bool = False
+    publisher_site: str | None = None  # its `<source url>`'s site: whose story it is
 
     def key_text(self) -> tuple[str, str]:
         """The title and summary entry keys and fingerprints are computed from."""
@@ -186,10 +187,10 @@ def _entry(
     `<source>` and the feed's URL) is its publisher's headline (`aggregated`)."""
     headline = " ".join(readable(title).split())[:MAX_TITLE_CHARS]
     text = readable(summary)[:MAX_SUMMARY_CHARS]
-    publisher, wrapped = None, False
+    publisher, wrapped, site = None, False, None
     if origin is not None:
         source, feed_url = origin
-        publisher, wrapped = source.name, source.wraps(link, feed_url)
+        publisher, wrapped, site = source.name, source.wraps(link, feed_url), source.site
         own = source.unwrapped(link) if wrapped and link else None
         if own:  # the publisher's page; a row stored under the wrapper is still this entry's
             link, wrapped, former_link = own, False, former_link or link
@@ -207,6 +208,7 @@ def _entry(
         former_link,
         publisher=publisher,
         wrapped=wrapped,
+        publisher_site=site,
     )
 
 

@@ -156,3 +156,111 @@ def test_an_aggregated_story_s_alert_names_its_publisher(
         ctx.close()
     assert job.source == "Example Times via agg"
     assert job.title == HEADLINE
+
+
+@pytest.fixture
+def other_site(tmp_path: Path) -> Iterator[SiteServer]:
+    """Another outlet, not the one the aggregator's `<source>` names, with its own story under
+    the very same headline (two outlets' rewrites of one press release share it)."""
+    root = tmp_path / "other"
+    _site(root)
+    (root / "story.html").write_text(
+        f"<html><body><h1>{HEADLINE}</h1><article><p>"
+        + "Another outlet's own report, in its own words, on the reasoning model. " * 8
+        + "</p></article></body></html>"
+    )
+    with serve(root) as server:
+        own = (
+            f"<item><title>{HEADLINE}</title><link>{server.base}/story.html</link>"
+            f"<description>Another outlet on the model.</description>"
+            f"<pubDate>{DATE}</pubDate></item>"
+        )
+        (root / "feed.xml").write_text(rss(own, "<title>Other Daily</title>"))
+        yield server
+
+
+@pytest.mark.parametrize("aggregator_first", [False, True])
+def test_an_aggregated_headline_does_not_join_another_site_s_story(
+    tmp_path: Path,
+    aggregator: SiteServer,
+    other_site: SiteServer,
+    aggregator_first: bool,
+    db_url: str,
+) -> None:
+    """The aggregator names Example Times (its `<source url>`); Other Daily's own story under
+    the same headline is another outlet's: it joined by headline alone, and the Example Times
+    story was never announced (or, read later from its own feed, joined the wrong one)."""
+    other = ("other", f"{other_site.base}/feed.xml")
+    agg = ("agg", f"{aggregator.base}/search.xml")
+    first, second = (agg, other) if aggregator_first else (other, agg)
+    run_pass(make_config(tmp_path, feeds=[first], database_url=db_url))
+    config = make_config(tmp_path, feeds=[first, second], database_url=db_url)
+    outcomes = run_pass(config)
+    assert outcomes[second[0]].new_articles == 1, outcomes[second[0]]
+    rows = stored(config)
+    assert [r.duplicate_of_id for r in rows] == [None, None]
+
+
+def pending(config: Config) -> list[tuple[str | None, str | None, str]]:
+    """Each alert waiting to be sent: its source, title and link."""
+    ctx = Context.open(config)
+    try:
+        return [(j.source, j.title, j.url) for j in ctx.store.pending_alerts(10)]
+    finally:
+        ctx.close()
+
+
+def test_a_pending_aggregated_alert_links_the_publisher_s_page_once_its_feed_has_it(
+    tmp_path: Path,
+    aggregator: SiteServer,
+    publisher: SiteServer,
+    other_site: SiteServer,
+    db_url: str,
+) -> None:
+    """The search feed announced the story first (its wrapper page the only link known), then
+    the publisher's own feed carried it before the alert went out: one alert for the story,
+    named by the publisher via the search feed, linking the publisher's page, never the
+    aggregator's redirect; another outlet's same headline is its own story."""
+    agg = ("agg", f"{aggregator.base}/search.xml")
+    own = ("own", f"{publisher.base}/feed.xml")
+    other = ("other", f"{other_site.base}/feed.xml")
+    run_pass(make_config(tmp_path, feeds=[agg], database_url=db_url))
+    config = make_config(tmp_path, feeds=[agg, own, other], database_url=db_url)
+    run_pass(config)
+    jobs = pending(config)
+    assert len(jobs) == 2, jobs
+    assert ("Example Times via agg", HEADLINE, f"{publisher.base}/story.html") in jobs, jobs
+    assert ("other", HEADLINE, f"{other_site.base}/story.html") in jobs, jobs
+
+
+def _second_aggregator(root: Path, publisher: SiteServer, name: str) -> Iterator[SiteServer]:
+    """Another search feed (a Bing News beside a Google News) carrying the same story, its
+    publisher named as that aggregator spells it, under its own wrapper link."""
+    _site(root)
+    with serve(root) as server:
+        found = (
+            f"<item><title>{HEADLINE} - {name}</title>"
+            f"<link>{server.base}/news/apiclick?id=77</link><pubDate>{DATE}</pubDate>"
+            f"<description>{HEADLINE} {name}</description>"
+            f'<source url="{publisher.base}/">{name}</source></item>'
+        )
+        (root / "search.xml").write_text(rss(found, "<title>AI news search</title>"))
+        yield server
+
+
+@pytest.mark.parametrize("name", ["Example Times", "The Example Times (US edition)"])
+def test_two_aggregators_carrying_one_publisher_s_story_make_one_alert(
+    tmp_path: Path, aggregator: SiteServer, publisher: SiteServer, name: str, db_url: str
+) -> None:
+    """Two search feeds list Example Times' story (one spelling its name otherwise, as
+    aggregators do: the `<source url>` is the same site): one story, one alert."""
+    for server in _second_aggregator(tmp_path / "second", publisher, name):
+        feeds = [("agg", f"{aggregator.base}/search.xml"), ("bing", f"{server.base}/search.xml")]
+        config = make_config(tmp_path, feeds=feeds, database_url=db_url)
+        run_pass(config)
+        rows = stored(config)
+        assert len(rows) == 2
+        assert rows[1].duplicate_of_id == rows[0].id, rows
+        jobs = pending(config)
+        assert len(jobs) == 1, jobs
+        assert jobs[0][0] in ("Example Times via agg", f"{name} via bing"), jobs

@@ -238,3 +238,29 @@ def test_story_time_is_the_publication_date_unless_it_lies_in_the_future() -> No
     naive = datetime(2026, 3, 9, 9)  # the corpus stores UTC; naive values are UTC
     assert clusters.story_time(naive, seen) == DAY - timedelta(days=1)
     assert clusters.story_time(None, datetime(2026, 3, 10, 9)) == DAY
+
+
+def test_an_aggregated_item_is_one_story_with_its_publisher_s_site_only() -> None:
+    """Its `<source url>`'s site decides: another outlet's same headline is another story, two
+    aggregators spelling one outlet's name otherwise are one; two sites' own items (a wire's
+    copies) are left to the body rules, and rows with no site known to the names."""
+    listed = new_article(
+        "https://news.agg.example/rss/articles/x",
+        "",
+        feed_id=1,
+        publisher="Yonhap",
+        publisher_site="yna.co.kr",
+    )
+    when = Candidate(1, None)
+    own = clusters.Text(when, "T", "", feed_id=2, site="yna.co.kr")
+    other = clusters.Text(when, "T", "", feed_id=3, site="koreaherald.com")
+    spelled = clusters.Text(
+        when, "T", "", feed_id=4, publisher="Yonhap News Agency", site="yna.co.kr"
+    )
+    unknown = clusters.Text(when, "T", "", feed_id=4, publisher="Yonhap News Agency")
+    assert clusters.one_site(listed, own) and clusters.may_be_one(listed, own)
+    assert not clusters.one_site(listed, other)
+    assert clusters.may_be_one(listed, spelled)
+    assert not clusters.may_be_one(listed, unknown)
+    wire = new_article("https://www.koreaherald.com/1", "", feed_id=5)
+    assert clusters.may_be_one(wire, own)

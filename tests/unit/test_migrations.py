@@ -196,3 +196,16 @@ def test_0025_adds_an_aggregated_item_s_publisher_and_its_downgrade_drops_it(
         assert_adds_a_column(engine, "0025", "articles", "publisher")
     finally:
         engine.dispose()
+
+
+def test_0026_adds_an_aggregated_item_s_publisher_site_and_its_downgrade_drops_it(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk26.db'}")
+    try:
+        assert_adds_a_column(engine, "0026", "articles", "publisher_site")
+    finally:
+        engine.dispose()

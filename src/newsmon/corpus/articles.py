@@ -25,6 +25,7 @@ from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
 from newsmon.corpus.edits import Edited, announce_edit, set_body
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import Hold
+from newsmon.corpus.match_rows import match_rows
 from newsmon.corpus.outbox import (
     alert_rows,
     announced_in,
@@ -120,6 +121,7 @@ class Articles:
                 language=article.language,
                 author=article.author,
                 publisher=article.publisher,
+                publisher_site=article.publisher_site,
                 published_at=article.published_at,
                 content_hash=article.content_hash,
                 duplicate_of_id=cluster.head_id if cluster else None,
@@ -142,7 +144,7 @@ class Articles:
             self._add_bands(s, row, keys)
             queued, new_alerts = 0, []
             if clusters.may_speak(queries, cluster, bool(matches)):
-                s.add_all(_match_rows(row.id, matches, rules_version))
+                s.add_all(match_rows(row.id, matches, rules_version))
                 new_alerts = alert_rows(row.id, alerts or {}, alert_status, alert_hold)
                 s.add_all(new_alerts)
                 queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
@@ -249,7 +251,7 @@ class Articles:
             if row.duplicate_of_id is None:
                 s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
                 s.flush()
-                s.add_all(_match_rows(row.id, matches, rules_version))
+                s.add_all(match_rows(row.id, matches, rules_version))
                 s.flush()
                 news = announce_edit(self._db, s, row.id, alerts or {}, alert_status, alert_hold)
                 return Edited(True, news)
@@ -338,7 +340,7 @@ class Articles:
                 return RecoveredPage(True, 0, row.duplicate_of_id, joined)
             s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
             s.flush()
-            s.add_all(_match_rows(row.id, matches, rules_version))
+            s.add_all(match_rows(row.id, matches, rules_version))
             fresh = {ch: t for ch, t in (alerts or {}).items() if not announced_in(s, head_id, ch)}
             new_alerts = alert_rows(row.id, fresh, alert_status, alert_hold)
             s.add_all(new_alerts)
@@ -476,25 +478,9 @@ class Articles:
             for topic, m in wanted.items():
                 row = current.get(topic)
                 if row is None:
-                    s.add_all(_match_rows(article_id, [m], rules_version))
+                    s.add_all(match_rows(article_id, [m], rules_version))
                 else:
                     row.score, row.terms, row.snippet = m.score, m.terms, m.snippet
                     row.rules_version = rules_version
             withdrawn = withdraw_unmatched(s, article_id, set(wanted) | kept | set(alerted))
             return TopicChanges(set(wanted) - set(current), gone, withdrawn)
-
-
-def _match_rows(
-    article_id: int, matches: Sequence[StoredMatch], rules_version: str
-) -> list[MatchRow]:
-    return [
-        MatchRow(
-            article_id=article_id,
-            topic=m.topic,
-            score=m.score,
-            terms=m.terms,
-            snippet=m.snippet,
-            rules_version=rules_version,
-        )
-        for m in matches
-    ]

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Float, Select, case, cast, extract, func, 
 from sqlalchemy.orm import Session
 
 from newsmon import clusters
+from newsmon.aggregated import story_site
 from newsmon.corpus.engine import Database
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, MatchRow
 
@@ -121,13 +122,14 @@ class ClusterQueries:
     def texts(self, ids: Sequence[int], max_chars: int) -> list[clusters.Text]:
         return [
             clusters.Text(
-                clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
+                clusters.Candidate(cid, head, when=clusters.story_time(out, seen)),
                 title,
                 body,
                 feed_id=feed,
                 publisher=publisher,
+                site=story_site(url, publisher, site),
             )
-            for cid, head, title, body, published, seen, feed, publisher in self._s.execute(
+            for cid, head, title, body, out, seen, feed, publisher, url, site in self._s.execute(
                 select(
                     ArticleRow.id,
                     ArticleRow.duplicate_of_id,
@@ -137,6 +139,8 @@ class ClusterQueries:
                     ArticleRow.first_seen_at,
                     ArticleRow.feed_id,
                     ArticleRow.publisher,
+                    ArticleRow.url,
+                    ArticleRow.publisher_site,
                 ).where(ArticleRow.id.in_(list(ids)), func.length(ArticleRow.text) <= max_chars)
             )
         ]
@@ -160,6 +164,8 @@ class ClusterQueries:
                 a.first_seen_at,
                 a.feed_id,
                 a.publisher,
+                a.url,
+                a.publisher_site,
             ).where(a.id.in_(list(ids)))
         )
         return [
@@ -167,11 +173,12 @@ class ClusterQueries:
                 clusters.Candidate(cid, head, when=clusters.story_time(published, seen)),
                 title,
                 body,
-                bool(is_whole),
+                bool(full),
                 feed,
                 publisher,
+                story_site(url, publisher, site),
             )
-            for cid, head, title, body, is_whole, published, seen, feed, publisher in rows
+            for cid, head, title, body, full, published, seen, feed, publisher, url, site in rows
         ]
 
     def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:

@@ -22,6 +22,7 @@ from newsmon.corpus.cluster_queries import lock_head, story_members
 from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import LATE_COPY_NOTE, RULES_CHANGED_NOTE, Hold, HoldReason
 from newsmon.corpus.listings import AlertListing
+from newsmon.corpus.own_links import shown_link
 from newsmon.corpus.records import (
     LIVE_ALERT_STATUSES,
     WEBHOOK_CHANNEL,
@@ -34,7 +35,6 @@ from newsmon.corpus.records import (
 from newsmon.corpus.replies import revive_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, FeedRow, MatchRow, ReplyRow, SlackChannelRow
 from newsmon.corpus.spellings import spellings
-from newsmon.urls import clean_url
 
 Filter = claims.Filter
 
@@ -276,8 +276,8 @@ class Outbox:
                     list(alert.topics),
                     alert.attempts,
                     article.title,
-                    # the whole link (`url` holds a long one's start), no tracking parameters
-                    clean_url(article.link),
+                    # the whole link, no tracking parameters: an aggregator's, its publisher's
+                    shown_link(s, article),
                     carried_by(feed, article.publisher, limit=None),
                     article.published_at,
                     matches,

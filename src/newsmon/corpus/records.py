@@ -110,6 +110,7 @@ class NewArticle:
     page_failed: bool = False
     page_retry_at: datetime | None = None
     publisher: str | None = None  # an aggregator's item: the publisher its <source> names
+    publisher_site: str | None = None  # and that publisher's site (`aggregated.site_of`)
 
 
 @dataclass(frozen=True)

@@ -157,6 +157,8 @@ class ArticleRow(Base):
     author: Mapped[str | None] = mapped_column(Bounded(500))
     # the publisher an aggregator's item names in its <source> (0025): the alert's source
     publisher: Mapped[str | None] = mapped_column(Bounded(200))
+    # and its site (`<source url>`'s, 0026): whose story a headline-only item may join
+    publisher_site: Mapped[str | None] = mapped_column(Bounded(300))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -90,6 +90,7 @@ class ListedPages:
                 p.article.text,
                 feed_id=p.article.feed_id,
                 publisher=p.article.publisher,
+                site=clusters.article_site(p.article),
             )
             for p in self._by_ids(ids)
             if len(p.article.text or "") <= max_chars
@@ -110,6 +111,7 @@ class ListedPages:
                     whole,
                     p.article.feed_id,
                     p.article.publisher,
+                    clusters.article_site(p.article),
                 )
             )
         return out

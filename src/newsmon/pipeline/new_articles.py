@@ -57,4 +57,5 @@ def new_article(
         signature=analysis.signature,
         entry_fingerprint=entry_fingerprint(*entry.key_text()),
         publisher=entry.publisher,
+        publisher_site=entry.publisher_site,
     )

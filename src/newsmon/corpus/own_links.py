@@ -1,0 +1,35 @@
+"""The link an aggregator's item is shown with (split from `corpus.outbox`, at its size limit).
+
+Its own link is the aggregator's wrapper page (a redirect needing JavaScript); once its
+publisher's own feed carried the story, the alert links that page instead."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsmon.aggregated import site_of
+from newsmon.corpus.cluster_queries import story_members
+from newsmon.corpus.schema import ArticleRow
+from newsmon.urls import clean_url
+
+# a story's copies looked at for the publisher's own page: a story has a handful
+_MAX_COPIES = 50
+
+
+def shown_link(s: Session, article: ArticleRow) -> str:
+    """The link to show for an article (the whole link, no tracking parameters): for an
+    aggregator's item, the first copy of its story on its `<source>`'s site, when there is one."""
+    if not article.publisher or not article.publisher_site:
+        return clean_url(article.link)
+    head = article.duplicate_of_id or article.id
+    copies = s.scalars(
+        select(ArticleRow)
+        .where(ArticleRow.id.in_(story_members(head)), ArticleRow.publisher.is_(None))
+        .order_by(ArticleRow.id)
+        .limit(_MAX_COPIES)
+    )
+    for copy in copies:
+        if site_of(copy.link) == article.publisher_site:
+            return clean_url(copy.link)
+    return clean_url(article.link)
