@@ -12,19 +12,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from newsmon.cli import app
+from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus, FeedSpec
-from newsmon.corpus.schema import AlertRow, FeedRow, ReplyRow
+from newsmon.corpus.schema import AlertRow, DigestRow, FeedRow, ReplyRow
 from newsmon.pipeline.claims import new_owner
+from newsmon.pipeline.digests import run_digest
+from newsmon.slack import make_sender
 from tests.support.deadlocks import deadlocked, pg_deadlock_url
-from tests.support.delivery import announce_alerts, config_path, queue_alerts
+from tests.support.delivery import announce_alerts, config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack, Scripted
 
 pytestmark = pytest.mark.postgres
 
@@ -138,3 +143,34 @@ def test_alerts_retry_of_replies_whose_write_is_deadlocked_requeues_them(
             )
     finally:
         store.close()
+
+
+def test_a_digest_whose_record_of_a_posted_part_is_deadlocked_is_recorded_in_the_same_call(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    """Slack took the digest; recording it is the deadlock's victim. The call ended with the
+    database's error (the flow run failed, `newsmon digest` exit 3) and the digest stayed
+    claimed for its lease, then was looked up. Now the record runs again: posted once, sent."""
+    ctx = context(config_path(tmp_path, pg_url), fake)
+    try:
+        announce_alerts(ctx.store, {"#a": 2})
+        until = utcnow() + timedelta(seconds=1)
+        with deadlocked(pg_url, "digests") as arm:
+            posting = fake._post
+
+            def post(body: dict[str, Any]) -> Scripted:
+                arm()  # the part's record waits for its row: the cycle closes there
+                return posting(body)
+
+            fake._post = post  # type: ignore[method-assign]
+            sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+            done = run_digest(ctx, sender, until - timedelta(hours=24), until)
+        assert done.posted == 1 and not done.left, done.channels
+        assert len(fake.metadata_ids("newsmon_digest")) == 1
+        with ctx.store.session() as s:
+            assert s.execute(select(DigestRow.status, DigestRow.claimed_by)).one() == (
+                AlertStatus.SENT,
+                None,
+            )
+    finally:
+        ctx.close()
