@@ -23,10 +23,13 @@ from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus, FeedSpec
-from newsmon.corpus.schema import AlertRow, DigestRow, FeedRow, ReplyRow
+from newsmon.corpus.schema import AlertRow, DigestRow, FeedRow, HealthNoticeRow, ReplyRow
+from newsmon.notices import NOTICE_EVENT
 from newsmon.pipeline.claims import new_owner
 from newsmon.pipeline.digests import run_digest
+from newsmon.pipeline.notices import announce_health
 from newsmon.slack import make_sender
+from tests.integration.test_ops_notices import health
 from tests.support.deadlocks import deadlocked, pg_deadlock_url
 from tests.support.delivery import announce_alerts, config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -172,5 +175,30 @@ def test_a_digest_whose_record_of_a_posted_part_is_deadlocked_is_recorded_in_the
                 AlertStatus.SENT,
                 None,
             )
+    finally:
+        ctx.close()
+
+
+def test_a_health_notice_whose_record_is_deadlocked_is_recorded_in_the_same_pass(
+    tmp_path: Path, pg_url: str, fake: FakeSlack
+) -> None:
+    """Slack took the operations notice; recording it is the deadlock's victim: the pass's
+    health step ended with the database's error and the notice stayed claimed for its lease.
+    Now the record runs again: posted once, sent."""
+    ctx = context(config_path(tmp_path, pg_url, ops_channel="#ops"), fake)
+    try:
+        with deadlocked(pg_url, "health_notices") as arm:
+            posting = fake._post
+
+            def post(body: dict[str, Any]) -> Scripted:
+                arm()  # the notice's record waits for its row: the cycle closes there
+                return posting(body)
+
+            fake._post = post  # type: ignore[method-assign]
+            done = announce_health(ctx, health(["wire"]))
+        assert (done.opened, done.posted, done.error) == (1, 1, None)
+        assert len(fake.metadata_ids(NOTICE_EVENT)) == 1
+        with ctx.store.session() as s:
+            assert s.scalar(select(HealthNoticeRow.status)) is AlertStatus.SENT
     finally:
         ctx.close()
