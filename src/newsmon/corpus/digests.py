@@ -16,13 +16,13 @@ from enum import Enum
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, true, update
+from sqlalchemy import and_, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.aggregated import carried_by
-from newsmon.corpus.engine import Database, shared_now
+from newsmon.corpus.engine import Database, rerun_if_dropped, shared_now
 from newsmon.corpus.outbox import same_channel
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
@@ -284,6 +284,7 @@ class Digests:
             ).all()
         return [UnfinishedDigest(c, since, until, error) for c, since, until, error in rows]
 
+    @rerun_if_dropped
     def part_started(self, claim: Claim, digest_id: int) -> datetime:
         """Record that a part's post begins (its outcome unknown until `digest_progress`), so a
         crash leaves a digest that is looked up before that part is posted again; return when,
@@ -299,6 +300,7 @@ class Digests:
             )
             return at
 
+    @rerun_if_dropped  # before, a deadlock ended the call, the posted part unrecorded
     def digest_progress(
         self,
         claim: Claim,
@@ -310,7 +312,7 @@ class Digests:
         error: str | None = None,
     ) -> bool:
         """Record the parts posted (or refused for good: `error`) so far, and, when `done`, the
-        digest as sent."""
+        digest as sent (found so when run again after a COMMIT whose answer was lost)."""
         values: dict[str, object] = {"parts_sent": parts_sent, "post_started_at": None}
         if error:
             values["last_error"] = error[:2000]
@@ -325,14 +327,19 @@ class Digests:
         with self._db.session() as s:
             if done:  # in the clock every worker shares, as the alerts it lists
                 values["sent_at"] = shared_now(s)
+            ours = DigestRow.claimed_by == claim.token
+            if done:
+                sent = DigestRow.status == AlertStatus.SENT, DigestRow.parts_sent == parts_sent
+                ours = or_(ours, and_(DigestRow.claimed_by.is_(None), *sent))
             res = s.execute(
                 update(DigestRow)
-                .where(DigestRow.id == digest_id, DigestRow.claimed_by == claim.token)
+                .where(DigestRow.id == digest_id, ours)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
             return bool(getattr(res, "rowcount", 0))
 
+    @rerun_if_dropped
     def release_digest(
         self, claim: Claim, digest_id: int, error: str, unknown: datetime | None = None
     ) -> None:

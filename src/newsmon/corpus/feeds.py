@@ -227,8 +227,11 @@ class Feeds:
         due = or_(FeedRow.next_check_at.is_(None), FeedRow.next_check_at <= now)
         return and_(free, fresh, due)
 
+    @rerun_if_dropped
     def renew_claims(self, ids: Sequence[int], owner: str, lease: timedelta) -> int:
-        """Push the expiry of `owner`'s claims on `ids` on; how many it still held."""
+        """Push the expiry of `owner`'s claims on `ids` on; how many it still held. Run again
+        when PostgreSQL aborts it for a deadlock with another pass's claim (`rerun_if_dropped`):
+        before, the renewal waited a third of the lease for its next turn."""
         if not ids:
             return 0
         with self._db.session() as s:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.clock import utcnow
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.records import AlertStatus, Announced, Claim
 from newsmon.corpus.schema import HealthNoticeRow, HealthProblemRow
 
@@ -260,7 +260,10 @@ class HealthNotices:
                 return NoticeJob(row.id, row.channel, row.text, row.fallback, thread_ts, unknown)
         return None
 
+    @rerun_if_dropped
     def _settle(self, claim: Claim, notice_id: int, values: dict[str, object]) -> bool:
+        """Record a claimed notice's outcome; run again when PostgreSQL aborts it for a
+        deadlock (before, the health step ended with a post Slack took left unrecorded)."""
         n = HealthNoticeRow
         with self._db.session() as s:
             done = s.execute(

@@ -296,10 +296,12 @@ class Replies:
             dropped = [claims.mark_skipped(s, ReplyRow, i, claim, hold) for i in _ids(ids)]
             return all(dropped)
 
+    @rerun_if_dropped
     def thread_gone(self, alert_id: int, reason: str) -> int:
         """The alert's Slack message takes no more replies (deleted): remember why, so later
         copies' replies are dropped unposted (`reply_rows`), and drop (skip) its queued ones.
-        How many were dropped."""
+        How many were dropped (0 when run again after a COMMIT whose answer was lost). Run again
+        on a deadlock too: before, one stopped the pass's delivery."""
         with self._db.session() as s:
             s.execute(
                 update(AlertRow)
@@ -343,9 +345,11 @@ class Replies:
                 )
         return status
 
+    @rerun_if_dropped
     def retry_failed_replies(self, since: datetime | None = None) -> int:
         """Re-queue the replies that gave up (`since` when given), as `newsmon alerts retry
-        --failed` does their alerts: attempts start again. Returns how many."""
+        --failed` does their alerts: attempts start again. Returns how many. Run again on a
+        deadlock (before, the command ended "database error", nothing re-queued)."""
         query = update(ReplyRow).where(ReplyRow.status == AlertStatus.FAILED)
         if since is not None:
             query = query.where(ReplyRow.failed_at >= since)
@@ -355,6 +359,7 @@ class Replies:
             )
             return int(getattr(done, "rowcount", 0) or 0)
 
+    @rerun_if_dropped  # a second run re-queues them again: harmless
     def requeue_replies(self, ids: Sequence[int], since: datetime | None = None) -> list[int]:
         """Re-queue these replies (failed, or waiting for a retry; that gave up `since` when
         given), as `newsmon alerts retry rID…` asks: attempts start again. One dropped (its

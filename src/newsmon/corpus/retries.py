@@ -36,7 +36,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import claims
 from newsmon.corpus.alert_views import announced_by
 from newsmon.corpus.cluster_queries import lock_head
-from newsmon.corpus.engine import Database
+from newsmon.corpus.engine import Database, rerun_if_dropped
 from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.outbox import hold_back_late_copies
 from newsmon.corpus.records import AlertStatus
@@ -236,15 +236,16 @@ def requeue_alerts(
     requeued: list[int] = []
     copies: list[int] = []
     for head_id, alert_ids in stories.items():
-        with db.session() as s:
-            done, held = _requeue_story(db, s, head_id, alert_ids, where)
+        done, held = _requeue_story(db, head_id, alert_ids, where)
         requeued += done
         copies += held
     return Requeue(tuple(sorted(requeued)), tuple(too_old), tuple(sorted(copies)))
 
 
+@rerun_if_dropped
 def _hold_back_old(db: Database, ids: list[int], where: list[Any], note: str) -> list[int]:
-    """Failed alerts of stories too old to announce now: held back, as a pass would."""
+    """Failed alerts of stories too old to announce now: held back, as a pass would. Run
+    again when PostgreSQL aborts it for a deadlock with a pass (`rerun_if_dropped`)."""
     with db.session() as s:
         done = s.execute(
             update(AlertRow)
@@ -262,11 +263,23 @@ def _hold_back_old(db: Database, ids: list[int], where: list[Any], note: str) ->
         return sorted(done.scalars())
 
 
+@rerun_if_dropped
 def _requeue_story(
+    db: Database, head_id: int, ids: list[int], where: list[Any]
+) -> tuple[list[int], list[int]]:
+    """Re-queue one story's alerts in a transaction of their own, under the story's cluster
+    lock. Run again when PostgreSQL aborts it for a deadlock with a pass delivering or reading
+    the story (`rerun_if_dropped`): before, the command ended "database error", the story
+    not re-queued (the stories before it were). (re-queued, held back)."""
+    with db.session() as s:
+        return _requeue_story_in(db, s, head_id, ids, where)
+
+
+def _requeue_story_in(
     db: Database, s: Session, head_id: int, ids: list[int], where: list[Any]
 ) -> tuple[list[int], list[int]]:
-    """Re-queue one story's alerts under its cluster lock, then hold back those whose story is
-    announced in their channel by another alert. (re-queued, held back)."""
+    """Re-queue one story's alerts, then hold back those whose story is announced in their
+    channel by another alert."""
     db.lock_writes(s)
     head_id = lock_head(db, s, head_id)  # the story it is now (its page read at last)
     done = list(
