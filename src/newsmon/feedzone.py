@@ -7,6 +7,10 @@ that speaks: the configuration (`FeedConfig.date_zone`, or `language: en`: no gu
 language the feed declares (RSS `<language>`, `dc:language`, Atom `xml:lang`, JSON Feed
 `language`): Korean or a Korean region is Seoul, any other is UTC; then its content: titles
 mostly Korean, or a host under `.kr`, are Seoul. Else UTC, as before.
+
+A page no feed speaks for (given by URL: `newsmon backfill --urls`) is read so by its own
+evidence (`page_zone`): the language its `<html lang>` (else `og:locale`) declares, its host,
+the title it was given.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ SEOUL = "Asia/Seoul"
 TITLES_READ = 50  # titles enough to tell a feed's language; reading more costs time only
 # A BCP 47 tag's language and region ("ko-KR", "ko_kr", "en-KR"); a script may sit between.
 _TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z]{4})?(?:[-_]([a-z]{2}))?\b", re.I)
+# A page's own word on its language, in its head: `<html lang>` (`xml:lang`), else `og:locale`.
+PAGE_HEAD = 16_384
+_HTML_LANG = re.compile(rb"<html\b[^>]*?\s(?:xml:)?lang\s*=\s*[\"']?([a-z_-]{2,20})", re.I)
+_OG_LOCALE = re.compile(
+    rb"<meta\b[^>]*?property\s*=\s*[\"']og:locale[\"'][^>]*?content\s*=\s*[\"']([a-z_-]{2,20})",
+    re.I,
+)
 
 
 def feed_zone(declared: object, titles: Iterable[object], url: str) -> str | None:
@@ -37,6 +48,15 @@ def feed_zone(declared: object, titles: Iterable[object], url: str) -> str | Non
     read = list(islice((t for t in (_title(t) for t in titles) if t), TITLES_READ))
     korean = sum(detect_language(t) == "ko" for t in read)
     return SEOUL if read and 2 * korean > len(read) else None
+
+
+def page_zone(data: bytes | None, url: str | None, title: str = "") -> str | None:
+    """The zone of a page's bare dates when no feed speaks for it, by the same evidence in the
+    same order as a feed's (`feed_zone`): the language it declares, its host, its title."""
+    head = (data or b"")[:PAGE_HEAD]
+    found = _HTML_LANG.search(head) or _OG_LOCALE.search(head)
+    declared = found.group(1).decode("ascii") if found else None
+    return feed_zone(declared, [title], url or "")
 
 
 def _title(value: object) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from newsmon.feeds import parse_feed
+from newsmon.feedzone import page_zone
 
 SEOUL_AT = datetime(2025, 2, 20, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
 UTC_AT = datetime(2025, 2, 20, 14, 30, tzinfo=UTC)
@@ -99,3 +100,28 @@ def test_atom_xml_lang_and_json_feed_language_are_declarations() -> None:
         parsed = parse_feed(data, "http://a.example/feed")
         assert [e.published for e in parsed.entries] == [SEOUL_AT]
         assert parsed.date_zone == "Asia/Seoul"  # the pipeline reads the feed's pages so too
+
+
+@pytest.mark.parametrize(
+    ("head", "url", "title", "zone"),
+    [
+        (b'<!DOCTYPE html>\n<html lang="ko">', "http://a.example/p", "", "Asia/Seoul"),
+        (b"<html xml:lang='ko-KR' xmlns='x'>", "http://a.example/p", "", "Asia/Seoul"),
+        (
+            b'<html><head><meta property="og:locale" content="ko_KR">',
+            "http://a.example/p",
+            "",
+            "Asia/Seoul",
+        ),
+        (b"<html>", "https://www.news.co.kr/p", "", "Asia/Seoul"),
+        (b"<html>", "http://a.example/p", KOREAN, "Asia/Seoul"),
+        (b'<html lang="en">', "https://www.news.co.kr/p", KOREAN, None),  # declared beats content
+        (b'<html data-lang="ko">', "http://a.example/p", "", None),
+        (b"<html>", "http://a.example/p", ENGLISH, None),
+    ],
+)
+def test_a_page_no_feed_speaks_for_tells_its_own_zone(
+    head: bytes, url: str, title: str, zone: str | None
+) -> None:
+    """`backfill --urls`: a page's `<html lang>`, `og:locale`, host or title, in that order."""
+    assert page_zone(head + b"<body>text</body></html>", url, title) == zone
