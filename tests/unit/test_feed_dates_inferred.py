@@ -4,6 +4,7 @@ Seoul's. Before, a Korean feed configured without `language` had every such date
 a story out at 09:00 KST was stored as 18:00 KST, nine hours ahead."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -125,3 +126,27 @@ def test_a_page_no_feed_speaks_for_tells_its_own_zone(
 ) -> None:
     """`backfill --urls`: a page's `<html lang>`, `og:locale`, host or title, in that order."""
     assert page_zone(head + b"<body>text</body></html>", url, title) == zone
+
+
+@pytest.mark.parametrize(
+    ("language", "zone"),
+    [
+        ("ja", "Asia/Tokyo"),
+        ("ja-JP", "Asia/Tokyo"),
+        ("zh-TW", "Asia/Taipei"),
+        ("zh-Hant-TW", "Asia/Taipei"),
+        ("zh-CN", "Asia/Shanghai"),
+        ("zh", None),  # Chinese alone names no one clock: UTC
+        ("en-JP", "Asia/Tokyo"),
+    ],
+)
+def test_a_language_or_region_of_one_zone_reads_bare_dates_in_it(
+    language: str, zone: str | None
+) -> None:
+    """`<language>ja</language>`: a Tokyo desk's "2025-02-20 14:30:00" was read as UTC, nine
+    hours ahead, as a Korean desk's was; Taiwan's eight. A declared language or region that has
+    one national clock is read in it."""
+    parsed = parse_feed(_rss("2025-02-20 14:30:00", language=language), "http://a.example/f")
+    written = datetime(2025, 2, 20, 14, 30, tzinfo=ZoneInfo(zone or "UTC"))
+    assert {e.published for e in parsed.entries} == {written.astimezone(UTC)}
+    assert parsed.date_zone == zone
