@@ -41,6 +41,7 @@ from newsmon.embedded import (
     jsonld_nodes,
 )
 from newsmon.feeds import html_to_text
+from newsmon.feedzone import page_zone
 from newsmon.language import detect_language
 from newsmon.layout import (
     prune_hidden_blocks,
@@ -307,10 +308,14 @@ def extract_article(
     language_hint: str | None = None,
     reason: str | None = None,
     zone: str | None = None,
+    guess_zone: bool = False,
 ) -> Extracted:
     """Best available text for an entry; `reason` says why there are no page bytes, if so.
     `zone` (an IANA name, the feed's `timezone`) is the zone of dates the page states without
-    one, as it is for the feed's own dates."""
+    one, as it is for the feed's own dates; without one, `guess_zone` (no feed speaks for the
+    page) reads them in the zone the page itself tells (`page_zone`), else UTC."""
+    if zone is None and guess_zone:
+        zone = page_zone(data, url, feed_title)
     local = ZoneInfo(zone) if zone else None
     notes: list[str] = [reason] if reason else []
     meta: dict[str, Any] = {}

@@ -76,6 +76,7 @@ class PageJob:
     language: str | None = None
     max_text_chars: int = 200_000
     zone: str | None = None  # the feed's `timezone`: of page dates written without one
+    guess_zone: bool = False  # no feed speaks for the page: its own evidence (`page_zone`)
 
     def without_page(self, reason: str) -> PageJob:
         """The same entry from its feed's summary alone, and why."""
@@ -164,6 +165,7 @@ def analyse(job: PageJob, rules: Rules) -> PageAnalysis:
         language_hint=job.language,
         reason=job.reason,
         zone=job.zone,
+        guess_zone=job.guess_zone,
     )
     if job.note:
         extracted = replace(extracted, note=_note(extracted.note, job.note))

@@ -4,10 +4,12 @@ Seoul's. Before, a Korean feed configured without `language` had every such date
 a story out at 09:00 KST was stored as 18:00 KST, nine hours ahead."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from newsmon.feeds import parse_feed
+from newsmon.feedzone import page_zone
 
 SEOUL_AT = datetime(2025, 2, 20, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
 UTC_AT = datetime(2025, 2, 20, 14, 30, tzinfo=UTC)
@@ -99,3 +101,52 @@ def test_atom_xml_lang_and_json_feed_language_are_declarations() -> None:
         parsed = parse_feed(data, "http://a.example/feed")
         assert [e.published for e in parsed.entries] == [SEOUL_AT]
         assert parsed.date_zone == "Asia/Seoul"  # the pipeline reads the feed's pages so too
+
+
+@pytest.mark.parametrize(
+    ("head", "url", "title", "zone"),
+    [
+        (b'<!DOCTYPE html>\n<html lang="ko">', "http://a.example/p", "", "Asia/Seoul"),
+        (b"<html xml:lang='ko-KR' xmlns='x'>", "http://a.example/p", "", "Asia/Seoul"),
+        (
+            b'<html><head><meta property="og:locale" content="ko_KR">',
+            "http://a.example/p",
+            "",
+            "Asia/Seoul",
+        ),
+        (b"<html>", "https://www.news.co.kr/p", "", "Asia/Seoul"),
+        (b"<html>", "http://a.example/p", KOREAN, "Asia/Seoul"),
+        (b'<html lang="en">', "https://www.news.co.kr/p", KOREAN, None),  # declared beats content
+        (b'<html data-lang="ko">', "http://a.example/p", "", None),
+        (b"<html>", "http://a.example/p", ENGLISH, None),
+    ],
+)
+def test_a_page_no_feed_speaks_for_tells_its_own_zone(
+    head: bytes, url: str, title: str, zone: str | None
+) -> None:
+    """`backfill --urls`: a page's `<html lang>`, `og:locale`, host or title, in that order."""
+    assert page_zone(head + b"<body>text</body></html>", url, title) == zone
+
+
+@pytest.mark.parametrize(
+    ("language", "zone"),
+    [
+        ("ja", "Asia/Tokyo"),
+        ("ja-JP", "Asia/Tokyo"),
+        ("zh-TW", "Asia/Taipei"),
+        ("zh-Hant-TW", "Asia/Taipei"),
+        ("zh-CN", "Asia/Shanghai"),
+        ("zh", None),  # Chinese alone names no one clock: UTC
+        ("en-JP", "Asia/Tokyo"),
+    ],
+)
+def test_a_language_or_region_of_one_zone_reads_bare_dates_in_it(
+    language: str, zone: str | None
+) -> None:
+    """`<language>ja</language>`: a Tokyo desk's "2025-02-20 14:30:00" was read as UTC, nine
+    hours ahead, as a Korean desk's was; Taiwan's eight. A declared language or region that has
+    one national clock is read in it."""
+    parsed = parse_feed(_rss("2025-02-20 14:30:00", language=language), "http://a.example/f")
+    written = datetime(2025, 2, 20, 14, 30, tzinfo=ZoneInfo(zone or "UTC"))
+    assert {e.published for e in parsed.entries} == {written.astimezone(UTC)}
+    assert parsed.date_zone == zone

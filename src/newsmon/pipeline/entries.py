@@ -55,6 +55,7 @@ def page_job(
     entry: FeedEntry,
     language: str | None,
     zone: str | None = None,
+    guess_zone: bool = False,
 ) -> PageJob:
     """What a worker needs to turn an entry's fetched page (or its absence) into text."""
     job = PageJob(
@@ -65,6 +66,7 @@ def page_job(
         language=language,
         max_text_chars=ctx.config.extract.max_text_chars,
         zone=zone,
+        guess_zone=guess_zone,
     )
     if not page.ok:
         plain = page.refused or page.failure is FailureKind.DEFERRED  # nothing was requested
@@ -122,9 +124,11 @@ async def analyse_page(
     outcome: FeedOutcome | None = None,
     *,
     zone: str | None = None,
+    guess_zone: bool = False,
 ) -> PageAnalysis:
     """Text, topics and hashes for an entry, computed in a worker within the page's budget;
-    `zone` is the feed's `timezone`, for page dates written without one.
+    `zone` is the feed's `timezone`, for page dates written without one (`guess_zone`: no
+    feed speaks for the page, which tells its own, `extract_article`).
 
     A page over its budget (or whose worker failed) is stored from the feed's summary with
     the reason; should even that fail, the summary is kept without topics. A page without
@@ -132,7 +136,7 @@ async def analyse_page(
     `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
     bytes count in `outcome`'s).
     """
-    analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone))
+    analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone, guess_zone))
     frame = analysis.extracted.frame
     if fetcher is None or frame is None:
         return analysis
@@ -143,7 +147,7 @@ async def analyse_page(
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
         return analysis
     try:
-        inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone))
+        inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone, guess_zone))
     except NoTimeForWork:  # as a frame not read: the page's own analysis stands
         return analysis
     if inner.extracted.source not in ARTICLE_SOURCES:

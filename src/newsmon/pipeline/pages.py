@@ -168,6 +168,8 @@ async def backfill_pages(
     # the key (before this) is still found by that identity.
     links = [without_keys_of(u, u) for u in urls]
     source = feed or FeedConfig(name=PAGES_FEED, url=links[0])
+    # no feed was read to tell the zone of the pages' bare dates: configured, or each page's own
+    guess_zone = source.language is None  # `language: en` says UTC
     feed_id = None
     if feed is not None and not dry_run:
         state = await asyncio.to_thread(ctx.store.sync_feed, feed.name, feed.url, feed.language)
@@ -188,7 +190,13 @@ async def backfill_pages(
                 if not page.ok:
                     return PageOutcome(url, "failed", error=page.error or f"HTTP {page.status}")
                 analysis = await analyse_page(
-                    ctx, page, _entry(link), source.language, fetcher, zone=source.date_zone
+                    ctx,
+                    page,
+                    _entry(link),
+                    source.language,
+                    fetcher,
+                    zone=source.date_zone,
+                    guess_zone=guess_zone,
                 )
                 if dry_run:  # the dedup decision alone: a copy is announced by its story
                     topics = tuple(m.topic for m in analysis.matches)
