@@ -5,8 +5,9 @@ RSS and Atom cannot say it, but a feed says where it is written: a Korean desk's
 09:00 KST stored as 18:00 KST, then not believed, or an old story taken for new). Evidence, first
 that speaks: the configuration (`FeedConfig.date_zone`, or `language: en`: no guess), then the
 language the feed declares (RSS `<language>`, `dc:language`, Atom `xml:lang`, JSON Feed
-`language`): Korean or a Korean region is Seoul, any other is UTC; then its content: titles
-mostly Korean, or a host under `.kr`, are Seoul. Else UTC, as before.
+`language`): Korean ("ko", "kor", or the country "kr") or a Korean region is Seoul, any other
+is UTC; then its content: titles mostly Korean, or a host under `.kr`, are Seoul. Else UTC, as
+before.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ SEOUL = "Asia/Seoul"
 TITLES_READ = 50  # titles enough to tell a feed's language; reading more costs time only
 # A BCP 47 tag's language and region ("ko-KR", "ko_kr", "en-KR"); a script may sit between.
 _TAG = re.compile(r"([a-z]{2,3})(?:[-_][a-z]{4})?(?:[-_]([a-z]{2}))?\b", re.I)
+# Korean as feeds declare it: ISO 639-1, ISO 639-2 (Dublin Core's "kor"), and the country
+# written for the language ("kr", Kanuri's code, which no feed newsmon reads is in)
+_KOREAN = frozenset({"ko", "kor", "kr"})
 
 
 def feed_zone(declared: object, titles: Iterable[object], url: str) -> str | None:
@@ -30,7 +34,7 @@ def feed_zone(declared: object, titles: Iterable[object], url: str) -> str | Non
     tag = _TAG.match(declared.strip()) if isinstance(declared, str) else None
     if tag is not None:
         language, region = tag.group(1).lower(), (tag.group(2) or "").upper()
-        return SEOUL if language == "ko" or region == "KR" else None
+        return SEOUL if language in _KOREAN or region == "KR" else None
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
     if host.endswith(".kr"):
         return SEOUL

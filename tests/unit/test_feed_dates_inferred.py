@@ -99,3 +99,13 @@ def test_atom_xml_lang_and_json_feed_language_are_declarations() -> None:
         parsed = parse_feed(data, "http://a.example/feed")
         assert [e.published for e in parsed.entries] == [SEOUL_AT]
         assert parsed.date_zone == "Asia/Seoul"  # the pipeline reads the feed's pages so too
+
+
+@pytest.mark.parametrize("language", ["kor", "KOR", "kr", "kr-KR"])
+def test_korean_declared_by_its_three_letter_code_or_country_reads_seoul(language: str) -> None:
+    """Dublin Core's `dc:language` is often ISO 639-2 ("kor"), and Korean desks write the
+    country for the language ("kr"): such a declaration was taken for another language, and it
+    speaks before the host and titles, so a Korean feed on a `.kr` host with Korean titles had
+    its bare dates read as UTC, nine hours ahead."""
+    data = _rss("2025-02-20 14:30:00", language=language, title=KOREAN)
+    assert _dates(data, "http://www.example.co.kr/rss") == {SEOUL_AT}
