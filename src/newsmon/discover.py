@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from newsmon.bounds import clean_text, one_line
 from newsmon.config import Config, ConfigError, FeedConfig, load_config
 from newsmon.feed_twins import feed_identity
-from newsmon.feedlinks import find_feed_links
+from newsmon.feedlinks import find_feed_links, on_host_of, page_canonical
 from newsmon.feeds import FeedParseError, ParsedFeed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.language import RULE_LANGUAGES, detect_language
@@ -222,7 +222,11 @@ async def _at_common_path(
     and what was tried (one line). Each is fetched like a linked feed: the same size and time
     limits, and the address policy off the host the user named."""
     tried: list[str] = []
-    for path in common_paths(urlsplit(page.final_url).path or "/"):
+    # the folders of the page itself: an AMP variant's (/post/amp/) own folder is the post's,
+    # whose /post/feed/ is its comment feed
+    canonical = page_canonical(page.content, page.final_url)
+    own = canonical if canonical and on_host_of(canonical, page.final_url) else page.final_url
+    for path in common_paths(urlsplit(own).path or "/"):
         address = urljoin(page.final_url, path)
         got = await fetcher.get(address, max_bytes=fetcher.config.max_feed_bytes, user_url=user_url)
         kind, why = got.failure, _error(got)
