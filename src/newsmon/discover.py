@@ -52,7 +52,8 @@ COMMON_PATHS = (
 # Of those, the ones a section of a site has too (`/blog/feed/`, Hugo's `/posts/index.xml`),
 # tried first in the page's sections: at most MAX_SECTIONS folders above the page, the
 # outermost first (`/blog/` for `/blog/2024/post-123/`), never the page's own folder
-# (WordPress's `/post/feed/` is that post's comment feed). At most 2 x 6 + 8 = 20 requests.
+# (WordPress's `/post/feed/` is that post's comment feed), nor a folder of digits (a date:
+# `/2024/feed/` is that year's archive). At most 2 x 6 + 8 = 20 requests.
 SECTION_PATHS = ("feed/", "rss", "rss.xml", "atom.xml", "index.xml", "feed.xml")
 MAX_SECTIONS = 2
 # An answer that says only "not here": the next common address is worth a request. Anything
@@ -210,7 +211,12 @@ def common_paths(page_path: str) -> list[str]:
     """Where a feed the page does not link to may be, in the order tried: SECTION_PATHS in
     the page's sections, then COMMON_PATHS at the host's root."""
     folders = [f for f in page_path.split("/") if f][:-1]  # the last one is the page's
-    sections = ["/" + "/".join(folders[: depth + 1]) + "/" for depth in range(len(folders))]
+    sections = [
+        "/" + "/".join(folders[: depth + 1]) + "/"
+        for depth in range(len(folders))
+        # digits are a date (/2024/05/post/): /2024/feed/ is that year's archive, not a section
+        if not (folders[depth].isascii() and folders[depth].isdigit())
+    ]
     found = [s + p for s in sections[:MAX_SECTIONS] for p in SECTION_PATHS]
     return found + list(COMMON_PATHS)
 

@@ -569,3 +569,22 @@ def test_an_amp_pages_own_folder_is_its_canonical_pages(tmp_path: Path, site) ->
     assert result.exit_code == 0, result.output
     assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
     assert "/my-post/feed/" not in site.paths_requested(), site.paths_requested()
+
+
+def test_a_date_archive_is_not_taken_for_the_sites_section(tmp_path: Path, site) -> None:
+    """WordPress's commonest permalinks put a post under its date (/2024/05/my-post/), and
+    /2024/feed/ is that year's archive feed: probed first and added, the feed showed 2024's
+    posts only, and from the next year on no story came. A folder of digits is a date, not a
+    section; the site's feed at its root is found."""
+    (site.root / "main.atom").write_bytes(atom_titled("Frontier Wire"))
+    (site.root / "year.atom").write_bytes(atom_titled("Frontier Wire: 2024"))
+    site.routes["/2024/05/my-post/"] = {"file": "plain.html"}
+    site.routes["/2024/feed/"] = {"file": "year.atom"}
+    site.routes["/2024/05/feed/"] = {"file": "year.atom"}
+    site.routes["/feed/"] = {"file": "main.atom"}
+    path = config_file(tmp_path)
+    page = site.url("/2024/05/my-post/")
+    result = runner.invoke(app, ["feeds", "add", page, "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
+    assert not any(p.startswith("/2024/") for p in site.paths_requested()[1:])
