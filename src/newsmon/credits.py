@@ -13,7 +13,8 @@ dedup joined the first and split the second. Known by their form, never by one s
   copyright notice ("ⓒ 한국경제 무단전재 및 재배포 금지") go from the body's start and end.
 
 A sentence of the story that names an agency or copyright ("연합뉴스와의 통화에서", "저작권은
-대학이 갖는다", a quoted "무단 전재 금지") stays: it has no credit's form.
+대학이 갖는다", a quoted "무단 전재 금지", "저작권자 단체는 무단 학습에 대응하겠다고 밝혔다")
+stays: it has no credit's form.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ _BYLINE = re.compile(
     rf"[\[(<【/=\s]*(?:[가-힣A-Za-z0-9·&.\s]{{0,20}}\s)?(?:{_REPORTER}|{_EMAIL})"
     rf"(?:[\s,/·\])>】]*(?:{_REPORTER}|{_EMAIL}))*[\])>】\s]*"
 )
-_COPYRIGHT_MARK = re.compile(r"[ⓒ©]|\(c\)|copyright|저작권자", re.IGNORECASE)
+_COPYRIGHT_MARK = re.compile(r"[ⓒ©]|\(c\)|copyright", re.IGNORECASE)
+# "저작권자" is a notice's word ("<저작권자 연합뉴스 무단전재 금지>") and prose's ("저작권자
+# 단체는 무단 학습에 대응하겠다고 밝혔다"): without a mark, a line ending as a sentence is prose
+_COPYRIGHT_WORD = "저작권자"
+_SENTENCE_END = re.compile(r"다[.!?]?[\"'”’」』)]*\s*$")
 # Korean wording only: an English "All rights reserved" line may credit a quoted book's
 # excerpt, and the shared corpus's truths keep such lines as the story's
 _COPYRIGHT_TERMS = re.compile(r"무단|재배포")
@@ -49,13 +54,23 @@ def _caption(line: str) -> bool:
     return len(line) <= _LINE_MAX_CHARS and _CAPTION.search(line) is not None
 
 
+def _copyright(line: str) -> bool:
+    """Whether `line` (short) is a copyright notice: its mark, or the word outside a sentence,
+    with Korean wording forbidding reuse."""
+    if not _COPYRIGHT_TERMS.search(line):
+        return False
+    if _COPYRIGHT_MARK.search(line):
+        return True
+    return _COPYRIGHT_WORD in line and _SENTENCE_END.search(line) is None
+
+
 def _credit(line: str) -> bool:
     """Whether `line` is a byline, an e-mail line, a copyright notice or a caption."""
     if not line.strip():
         return True
     if len(line) > _LINE_MAX_CHARS:
         return False
-    if _COPYRIGHT_MARK.search(line) and _COPYRIGHT_TERMS.search(line):
+    if _copyright(line):
         return True
     return _BYLINE.fullmatch(line) is not None or _caption(line)
 

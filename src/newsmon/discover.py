@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from newsmon.bounds import clean_text, one_line
 from newsmon.config import Config, ConfigError, FeedConfig, load_config
 from newsmon.feed_twins import feed_identity
-from newsmon.feedlinks import find_feed_links
+from newsmon.feedlinks import find_feed_links, on_host_of, page_canonical
 from newsmon.feeds import FeedParseError, ParsedFeed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.language import RULE_LANGUAGES, detect_language
@@ -52,7 +52,8 @@ COMMON_PATHS = (
 # Of those, the ones a section of a site has too (`/blog/feed/`, Hugo's `/posts/index.xml`),
 # tried first in the page's sections: at most MAX_SECTIONS folders above the page, the
 # outermost first (`/blog/` for `/blog/2024/post-123/`), never the page's own folder
-# (WordPress's `/post/feed/` is that post's comment feed). At most 2 x 6 + 8 = 20 requests.
+# (WordPress's `/post/feed/` is that post's comment feed), nor a folder of digits (a date:
+# `/2024/feed/` is that year's archive). At most 2 x 6 + 8 = 20 requests.
 SECTION_PATHS = ("feed/", "rss", "rss.xml", "atom.xml", "index.xml", "feed.xml")
 MAX_SECTIONS = 2
 # An answer that says only "not here": the next common address is worth a request. Anything
@@ -210,7 +211,12 @@ def common_paths(page_path: str) -> list[str]:
     """Where a feed the page does not link to may be, in the order tried: SECTION_PATHS in
     the page's sections, then COMMON_PATHS at the host's root."""
     folders = [f for f in page_path.split("/") if f][:-1]  # the last one is the page's
-    sections = ["/" + "/".join(folders[: depth + 1]) + "/" for depth in range(len(folders))]
+    sections = [
+        "/" + "/".join(folders[: depth + 1]) + "/"
+        for depth in range(len(folders))
+        # digits are a date (/2024/05/post/): /2024/feed/ is that year's archive, not a section
+        if not (folders[depth].isascii() and folders[depth].isdigit())
+    ]
     found = [s + p for s in sections[:MAX_SECTIONS] for p in SECTION_PATHS]
     return found + list(COMMON_PATHS)
 
@@ -222,7 +228,11 @@ async def _at_common_path(
     and what was tried (one line). Each is fetched like a linked feed: the same size and time
     limits, and the address policy off the host the user named."""
     tried: list[str] = []
-    for path in common_paths(urlsplit(page.final_url).path or "/"):
+    # the folders of the page itself: an AMP variant's (/post/amp/) own folder is the post's,
+    # whose /post/feed/ is its comment feed
+    canonical = page_canonical(page.content, page.final_url)
+    own = canonical if canonical and on_host_of(canonical, page.final_url) else page.final_url
+    for path in common_paths(urlsplit(own).path or "/"):
         address = urljoin(page.final_url, path)
         got = await fetcher.get(address, max_bytes=fetcher.config.max_feed_bytes, user_url=user_url)
         kind, why = got.failure, _error(got)

@@ -81,6 +81,19 @@ def find_feed_links(page: bytes, base_url: str, limit: int | None = None) -> lis
     return list(found)
 
 
+def page_canonical(page: bytes, base_url: str) -> str | None:
+    """The page's own address as it names it (`<link rel="canonical">`), absolute; None when
+    it names none. An AMP or print variant (`/post/amp/`) names the page it is a form of."""
+    try:
+        root = lxml.html.fromstring(page)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    for link in root.xpath("//link[@href][@rel]"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            return absolute_link(base_url, link.get("href"))
+    return None
+
+
 def entry_link(raw: Any, base: str) -> str | None:
     """A feedparser entry's own link made absolute against `base`: its `<link>`, else its
     first alternate link, else its GUID when that is an http(s) address."""

@@ -5,9 +5,10 @@ RSS and Atom cannot say it, but a feed says where it is written: a Korean desk's
 09:00 KST stored as 18:00 KST, then not believed, or an old story taken for new). Evidence, first
 that speaks: the configuration (`FeedConfig.date_zone`, or `language: en`: no guess), then the
 language the feed declares (RSS `<language>`, `dc:language`, Atom `xml:lang`, JSON Feed
-`language`): Korean or a Korean region is Seoul, a language or region of one national clock
-its clock (`ja` Tokyo, `zh-TW` Taipei: `LANGUAGE_ZONES`, `REGION_ZONES`), any other UTC; then its
-content: titles mostly Korean, or a host under `.kr`, are Seoul. Else UTC, as before.
+`language`): Korean ("ko", "kor", or the country "kr") or a Korean region is Seoul, a language
+or region of one national clock its clock (`ja` Tokyo, `zh-TW` Taipei: `LANGUAGE_ZONES`,
+`REGION_ZONES`), any other UTC; then its content: titles mostly Korean, or a host under `.kr`,
+are Seoul. Else UTC, as before.
 
 A page no feed speaks for (given by URL: `newsmon backfill --urls`) is read so by its own
 evidence (`page_zone`): the language its `<html lang>` (else `og:locale`) declares, its host,
@@ -24,9 +25,12 @@ from urllib.parse import urlsplit
 from newsmon.language import detect_language
 
 SEOUL = "Asia/Seoul"
+# Korean as feeds declare it: ISO 639-1, ISO 639-2 (Dublin Core's "kor"), and the country
+# written for the language ("kr", Kanuri's code, which no feed newsmon reads is in)
+_KOREAN_CODES = ("ko", "kor", "kr")
 # Languages and regions a feed may declare that keep one national clock (a region names it
 # first: `en-KR` is Seoul's, `zh-TW` Taipei's); any other declaration (`en`, `zh`) is UTC.
-LANGUAGE_ZONES = {"ko": SEOUL, "ja": "Asia/Tokyo"}
+LANGUAGE_ZONES = {"ja": "Asia/Tokyo", "jpn": "Asia/Tokyo"} | dict.fromkeys(_KOREAN_CODES, SEOUL)
 REGION_ZONES = {
     "KR": SEOUL,
     "JP": "Asia/Tokyo",

@@ -549,3 +549,42 @@ def test_a_feed_kept_in_the_pages_section_is_found_there(tmp_path: Path, site) -
     none = runner.invoke(app, ["feeds", "add", site.url("/a/b/c/d/e/page"), "--config", str(path)])
     assert none.exit_code == 1 and "links to no feed" in none.output, none.output
     assert len(site.paths_requested()) <= 21, site.paths_requested()
+
+
+def test_an_amp_pages_own_folder_is_its_canonical_pages(tmp_path: Path, site) -> None:
+    """A WordPress post read as AMP (/my-post/amp/, what a phone's search result opens) links
+    no feed; its folder /my-post/ is the post itself, whose /my-post/feed/ is the post's comment
+    feed. That feed was added, and the site's stories were never read. The page's canonical
+    address (which AMP requires) is the page whose own folder is never probed."""
+    (site.root / "main.atom").write_bytes(atom_titled("Frontier Wire"))
+    (site.root / "comments.atom").write_bytes(atom_titled("Comments on: My post"))
+    (site.root / "amp.html").write_text(
+        '<html><head><link rel="canonical" href="/my-post/"></head><body>A post</body></html>'
+    )
+    site.routes["/my-post/amp/"] = {"file": "amp.html"}
+    site.routes["/my-post/feed/"] = {"file": "comments.atom"}
+    site.routes["/feed/"] = {"file": "main.atom"}
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/my-post/amp/"), "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
+    assert "/my-post/feed/" not in site.paths_requested(), site.paths_requested()
+
+
+def test_a_date_archive_is_not_taken_for_the_sites_section(tmp_path: Path, site) -> None:
+    """WordPress's commonest permalinks put a post under its date (/2024/05/my-post/), and
+    /2024/feed/ is that year's archive feed: probed first and added, the feed showed 2024's
+    posts only, and from the next year on no story came. A folder of digits is a date, not a
+    section; the site's feed at its root is found."""
+    (site.root / "main.atom").write_bytes(atom_titled("Frontier Wire"))
+    (site.root / "year.atom").write_bytes(atom_titled("Frontier Wire: 2024"))
+    site.routes["/2024/05/my-post/"] = {"file": "plain.html"}
+    site.routes["/2024/feed/"] = {"file": "year.atom"}
+    site.routes["/2024/05/feed/"] = {"file": "year.atom"}
+    site.routes["/feed/"] = {"file": "main.atom"}
+    path = config_file(tmp_path)
+    page = site.url("/2024/05/my-post/")
+    result = runner.invoke(app, ["feeds", "add", page, "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
+    assert not any(p.startswith("/2024/") for p in site.paths_requested()[1:])

@@ -103,3 +103,24 @@ def test_lines_of_the_story_that_look_like_credits_stay() -> None:
         )
     )
     assert strip_credits(story) == story
+
+
+def test_a_storys_sentence_about_copyright_holders_stays() -> None:
+    """A story on AI and copyright ends or opens with a sentence naming copyright holders
+    (저작권자) and unauthorised use (무단): it was taken for a copyright notice and removed,
+    a closing run of such paragraphs all of it. A notice carries its mark (ⓒ, ©, (c))."""
+    story = "\n".join(
+        (
+            "저작권자 단체들은 생성형 AI 기업의 무단 학습에 공동 대응하겠다고 밝혔다.",
+            "문화체육관광부는 AI 학습 데이터 이용 지침을 다음 달 내놓는다.",
+            "지침에는 학습에 쓴 저작물의 목록을 공개하는 방안이 담긴다.",
+            "한국신문협회는 AI 기업이 저작권자의 동의 없이 기사를 무단으로 학습에 썼다고 지적했다.",
+            "협회는 저작권자 보호를 위해 무단 이용에 소송도 검토하겠다고 말했다.",
+        )
+    )
+    assert strip_credits(story) == story
+    for notice in (
+        "<저작권자 © 뉴스1코리아, 무단전재 및 재배포 금지>",
+        "<저작권자 한빛일보 무단전재>",
+    ):
+        assert strip_credits(f"{story}\n{notice}") == story

@@ -150,3 +150,13 @@ def test_a_language_or_region_of_one_zone_reads_bare_dates_in_it(
     written = datetime(2025, 2, 20, 14, 30, tzinfo=ZoneInfo(zone or "UTC"))
     assert {e.published for e in parsed.entries} == {written.astimezone(UTC)}
     assert parsed.date_zone == zone
+
+
+@pytest.mark.parametrize("language", ["kor", "KOR", "kr", "kr-KR"])
+def test_korean_declared_by_its_three_letter_code_or_country_reads_seoul(language: str) -> None:
+    """Dublin Core's `dc:language` is often ISO 639-2 ("kor"), and Korean desks write the
+    country for the language ("kr"): such a declaration was taken for another language, and it
+    speaks before the host and titles, so a Korean feed on a `.kr` host with Korean titles had
+    its bare dates read as UTC, nine hours ahead."""
+    data = _rss("2025-02-20 14:30:00", language=language, title=KOREAN)
+    assert _dates(data, "http://www.example.co.kr/rss") == {SEOUL_AT}
