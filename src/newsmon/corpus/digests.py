@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, true, update
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from newsmon.aggregated import carried_by
+from newsmon.corpus.digest_content import kept_content, kept_parts, story_of
 from newsmon.corpus.engine import Database, rerun_if_dropped, shared_now
 from newsmon.corpus.outbox import same_channel
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
@@ -165,7 +165,7 @@ class Digests:
         same list. A digest begun before its content was kept takes `stories` now. `parts`: how
         many stories each part holds (`digest.digest_parts`), kept with them, so the parts left
         are those stories whatever layout a later release has."""
-        content = _content(stories, parts)
+        content = kept_content(stories, parts)
         if content:
             try:
                 with self._db.session() as s:
@@ -183,7 +183,7 @@ class Digests:
                     )
                     s.add(row)
                     s.flush()
-                    return DigestTurn(row.id, 0, stories=list(stories), parts=_parts(content))
+                    return DigestTurn(row.id, 0, stories=list(stories), parts=kept_parts(content))
             except IntegrityError:
                 pass
         with self._db.session() as s:
@@ -223,11 +223,11 @@ class Digests:
             if held.content is None:  # begun by a version that did not keep it
                 # the parts it posted were laid out by that release, not this one: their layout
                 # is left unknown (read back from the channel, or said unverified)
-                fresh = content if not held.parts_sent else _content(stories, ())
+                fresh = content if not held.parts_sent else kept_content(stories, ())
                 held.content, held.stories = fresh, len(fresh)
-            kept = [_story_of(item) for item in held.content]
+            kept = [story_of(item) for item in held.content]
             return DigestTurn(
-                held.id, held.parts_sent, True, held.post_started_at, kept, _parts(held.content)
+                held.id, held.parts_sent, True, held.post_started_at, kept, kept_parts(held.content)
             )
 
     def _overlapped(self, s: Session, channel: str, since: datetime, until: datetime) -> bool:
@@ -459,43 +459,3 @@ def _announced(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
         AlertRow.sent_at >= since,
         AlertRow.sent_at < until,
     ]
-
-
-def _content(stories: Sequence[DigestStory], parts: Sequence[int]) -> list[dict[str, Any]]:
-    """The stories as kept, each with the part it is in (when `parts` counts them all)."""
-    content = [_story_json(story) for story in stories]
-    if parts and sum(parts) == len(content):
-        numbers = (n for n, count in enumerate(parts) for _ in range(count))
-        for item, n in zip(content, numbers, strict=True):
-            item["part"] = n
-    return content
-
-
-def _parts(content: Sequence[dict[str, Any]]) -> list[int] | None:
-    """How many stories each part holds, from the kept content; None when not kept."""
-    numbers = [item.get("part") for item in content]
-    if not numbers or any(not isinstance(n, int) for n in numbers):
-        return None
-    return [len(list(group)) for _, group in groupby(numbers)]
-
-
-def _story_json(story: DigestStory) -> dict[str, Any]:
-    return {
-        "article_id": story.article_id,
-        "title": story.title,
-        "url": story.url,
-        "source": story.source,
-        "sources": story.sources,
-        "first_seen_at": story.first_seen_at.isoformat(),
-    }
-
-
-def _story_of(item: dict[str, Any]) -> DigestStory:
-    return DigestStory(
-        int(item["article_id"]),
-        item.get("title"),
-        str(item["url"]),
-        item.get("source"),
-        int(item.get("sources") or 1),
-        datetime.fromisoformat(str(item["first_seen_at"])),
-    )
