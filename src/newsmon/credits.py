@@ -6,7 +6,8 @@ stories of one agency shared lines and two outlets' copies of one story differen
 dedup joined the first and split the second. Known by their form, never by one site's name:
 
 - a caption is a short line that credits a picture ("[사진=연합뉴스]", "사진 제공=서울시",
-  "/그래픽=김철수 기자"), anywhere in the body;
+  "/그래픽=김철수 기자"), anywhere in the body; a bracketed credit opening a paragraph of the
+  story ("[사진 제공=서울시] 과학기술…") goes alone;
 - a dateline ("(서울=연합뉴스) 홍길동 기자 =", "【세종=뉴시스】") opens one of the body's first
   lines: that opening goes, the sentence after it stays;
 - a byline or e-mail line ("홍길동 기자 hong@yna.co.kr", "[한국경제 홍길동 기자]") and a
@@ -27,6 +28,12 @@ _HEAD_LINES = 3
 _CAPTION = re.compile(
     r"(?:사진|그래픽|이미지|자료\s*사진|영상|일러스트)\s*(?:제공)?\s*[=＝]"
     r"|[\[(（<]\s*(?:사진|그래픽|이미지|자료)\s*(?:제공|출처)\s*[:：]?\s*[^\])）>]{0,40}[\])）>]"
+)
+# a picture's credit in brackets opening a line: glued to the paragraph after the picture (feed
+# summaries, `<br>` bodies), it goes and the paragraph stays
+_OPENING_CAPTION = re.compile(
+    r"\s*[\[(（<【]\s*(?:사진|그래픽|이미지|자료\s*사진|영상|일러스트)\s*(?:제공|출처)?\s*[=＝:：]"
+    r"[^\])）>】\n]{0,40}[\])）>】]\s*"
 )
 _DATELINE = re.compile(
     r"\s*[\[(（【<]\s*[가-힣A-Za-z·\s]{1,15}[=＝][^\])）】>]{1,20}[\])）】>]"
@@ -60,9 +67,17 @@ def _credit(line: str) -> bool:
     return _BYLINE.fullmatch(line) is not None or _caption(line)
 
 
+def _uncaptioned(line: str) -> str:
+    """`line` without a picture's credit opening it, if what follows is more than a caption."""
+    if (opening := _OPENING_CAPTION.match(line)) is None or opening.end() == len(line):
+        return line
+    rest = line[opening.end() :]
+    return line if _caption(rest) else rest
+
+
 def strip_credits(text: str) -> str:
     """`text` without the credits the module's docstring lists; other lines as they were."""
-    lines = [line for line in text.split("\n") if not _caption(line)]
+    lines = [line for line in map(_uncaptioned, text.split("\n")) if not _caption(line)]
     while lines and _credit(lines[-1]):
         lines.pop()
     head: list[str] = []

@@ -103,3 +103,15 @@ def test_lines_of_the_story_that_look_like_credits_stay() -> None:
         )
     )
     assert strip_credits(story) == story
+
+
+@pytest.mark.parametrize(
+    "caption", ["[사진 제공=서울시] ", "(사진=연합뉴스) ", "[사진 출처: 서울시]"]
+)
+@pytest.mark.parametrize("tail", ["", " 나머지 문장도 이어진다." * 20])  # short and long lines
+def test_a_caption_glued_to_the_storys_paragraph_goes_alone(caption: str, tail: str) -> None:
+    """An image's credit the publisher glued to the paragraph after it (feed summaries do):
+    the paragraph is the story's, not the caption's. The line went whole, or the credit stayed."""
+    line = STORY[0] + tail
+    assert strip_credits(f"{caption}{line}\n{STORY[1]}") == f"{line}\n{STORY[1]}"
+    assert strip_credits(f"도서관에 AI 상담\n{caption}{line}") == f"도서관에 AI 상담\n{line}"
