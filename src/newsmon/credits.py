@@ -21,17 +21,45 @@ from __future__ import annotations
 
 import re
 
+import re2
+
+# Patterns over untrusted text run on re2 (linear time): the byline's, run on re, split
+# addresses glued together ("a.b@c.da.b@c.d…") so many ways that a 200-character line took
+# minutes. The dateline's needs a look-ahead re2 lacks; it is anchored and every repeat in it
+# bounded, so it reads a few dozen characters whatever the line.
+
+
+def _compiled(pattern: str) -> re2._Regexp[str]:
+    """`pattern` on re2, its `\\s` any Unicode space as re's (re2's is ASCII; U+3000 and
+    U+00A0 sit in Korean pages' credits)."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        two = pattern[i : i + 2]
+        if two == r"\s":
+            out.append(r"\s\pZ" if in_class else r"[\s\pZ]")
+            i += 2
+            continue
+        if pattern[i] == "\\":
+            out.append(two)
+            i += 2
+            continue
+        in_class = (pattern[i] == "[") or (in_class and pattern[i] != "]")
+        out.append(pattern[i])
+        i += 1
+    return re2.compile("".join(out))
+
+
 # a line longer than this is prose, whatever it holds
 _LINE_MAX_CHARS = 200
 # lines read as the body's start, at most (its title may come first)
 _HEAD_LINES = 3
-_CAPTION = re.compile(
+_CAPTION = _compiled(
     r"(?:사진|그래픽|이미지|자료\s*사진|영상|일러스트)\s*(?:제공)?\s*[=＝]"
     r"|[\[(（<]\s*(?:사진|그래픽|이미지|자료)\s*(?:제공|출처)\s*[:：]?\s*[^\])）>]{0,40}[\])）>]"
 )
 # a picture's credit in brackets opening a line: glued to the paragraph after the picture (feed
 # summaries, `<br>` bodies), it goes and the paragraph stays
-_OPENING_CAPTION = re.compile(
+_OPENING_CAPTION = _compiled(
     r"\s*[\[(（<【]\s*(?:사진|그래픽|이미지|자료\s*사진|영상|일러스트)\s*(?:제공|출처)?\s*[=＝:：]"
     r"[^\])）>】\n]{0,40}[\])）>】]\s*"
 )
@@ -41,15 +69,15 @@ _DATELINE = re.compile(
     r"(?:\s*[^=＝\n]{0,40}?(?:기자|특파원|통신원)\s*[=＝])?\s*"
 )
 _REPORTER = r"[가-힣]{2,4}\s*(?:기자|특파원|통신원|선임기자|객원기자|에디터|PD)"
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_BYLINE = re.compile(
+_EMAIL = r"[\pL\pN_.+-]+@[\pL\pN_-]+(?:\.[\pL\pN_-]+)+"  # \w as re reads it
+_BYLINE = _compiled(
     rf"[\[(<【/=\s]*(?:[가-힣A-Za-z0-9·&.\s]{{0,20}}\s)?(?:{_REPORTER}|{_EMAIL})"
     rf"(?:[\s,/·\])>】]*(?:{_REPORTER}|{_EMAIL}))*[\])>】\s]*"
 )
-_COPYRIGHT_MARK = re.compile(r"[ⓒ©]|\(c\)|copyright|저작권자", re.IGNORECASE)
+_COPYRIGHT_MARK = _compiled(r"(?i)[ⓒ©]|\(c\)|copyright|저작권자")
 # Korean wording only: an English "All rights reserved" line may credit a quoted book's
 # excerpt, and the shared corpus's truths keep such lines as the story's
-_COPYRIGHT_TERMS = re.compile(r"무단|재배포")
+_COPYRIGHT_TERMS = _compiled(r"무단|재배포")
 
 
 def _caption(line: str) -> bool:

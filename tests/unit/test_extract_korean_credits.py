@@ -3,6 +3,8 @@ notices) are not stored as the story's text. Pages written for the project; outl
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from newsmon.credits import strip_credits
@@ -115,3 +117,13 @@ def test_a_caption_glued_to_the_storys_paragraph_goes_alone(caption: str, tail: 
     line = STORY[0] + tail
     assert strip_credits(f"{caption}{line}\n{STORY[1]}") == f"{line}\n{STORY[1]}"
     assert strip_credits(f"도서관에 AI 상담\n{caption}{line}") == f"도서관에 AI 상담\n{line}"
+
+
+def test_a_hostile_line_costs_linear_time() -> None:
+    """Addresses glued together ("a.b@c.da.b@c.d…") split many ways under the byline pattern:
+    5 s for 169 characters before, ~2 minutes at the 200-character cap, so one such line of a
+    page or a feed summary held its worker until the pass's timeout. The line is no byline."""
+    hostile = "a.b@c.d" * 24 + "!"
+    started = time.perf_counter()
+    assert strip_credits(f"{STORY[0]}\n{hostile}") == f"{STORY[0]}\n{hostile}"
+    assert time.perf_counter() - started < 0.5
