@@ -23,6 +23,7 @@ import lxml.html
 from newsmon.aggregated import Origin, origin_of, says_nothing_more, without_name
 from newsmon.bounds import xml_text
 from newsmon.charset import choose_encoding, repair_mojibake, xml_declared, xml_wide
+from newsmon.credits import strip_credits
 from newsmon.dates import entry_date, parse_date, real_date
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedlinks import (
@@ -182,11 +183,13 @@ def _entry(
     former_link: str | None = None,
     origin: tuple[Origin, str] | None = None,
 ) -> FeedEntry:
-    """An entry whose title and summary (rendered once) are made `readable`; as rendered, they
+    """An entry whose title and summary (rendered once) are made `readable`, the summary
+    without Korean credits (`strip_credits`, as a page's body: a teaser stored as the body then
+    reads as its page's opening, and an alert's snippet opens on the story); as rendered, they
     are kept for its keys when that changed them. An aggregator's item (`origin`: its
     `<source>` and the feed's URL) is its publisher's headline (`aggregated`)."""
     headline = " ".join(readable(title).split())[:MAX_TITLE_CHARS]
-    text = readable(summary)[:MAX_SUMMARY_CHARS]
+    text = strip_credits(readable(summary))[:MAX_SUMMARY_CHARS]
     publisher, wrapped, site = None, False, None
     if origin is not None:
         source, feed_url = origin

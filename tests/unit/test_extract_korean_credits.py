@@ -3,6 +3,8 @@ notices) are not stored as the story's text. Pages written for the project; outl
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from newsmon.credits import strip_credits
@@ -124,3 +126,25 @@ def test_a_storys_sentence_about_copyright_holders_stays() -> None:
         "<저작권자 한빛일보 무단전재>",
     ):
         assert strip_credits(f"{story}\n{notice}") == story
+
+
+@pytest.mark.parametrize(
+    "caption", ["[사진 제공=서울시] ", "(사진=연합뉴스) ", "[사진 출처: 서울시]"]
+)
+@pytest.mark.parametrize("tail", ["", " 나머지 문장도 이어진다." * 20])  # short and long lines
+def test_a_caption_glued_to_the_storys_paragraph_goes_alone(caption: str, tail: str) -> None:
+    """An image's credit the publisher glued to the paragraph after it (feed summaries do):
+    the paragraph is the story's, not the caption's. The line went whole, or the credit stayed."""
+    line = STORY[0] + tail
+    assert strip_credits(f"{caption}{line}\n{STORY[1]}") == f"{line}\n{STORY[1]}"
+    assert strip_credits(f"도서관에 AI 상담\n{caption}{line}") == f"도서관에 AI 상담\n{line}"
+
+
+def test_a_hostile_line_costs_linear_time() -> None:
+    """Addresses glued together ("a.b@c.da.b@c.d…") split many ways under the byline pattern:
+    5 s for 169 characters before, ~2 minutes at the 200-character cap, so one such line of a
+    page or a feed summary held its worker until the pass's timeout. The line is no byline."""
+    hostile = "a.b@c.d" * 24 + "!"
+    started = time.perf_counter()
+    assert strip_credits(f"{STORY[0]}\n{hostile}") == f"{STORY[0]}\n{hostile}"
+    assert time.perf_counter() - started < 0.5

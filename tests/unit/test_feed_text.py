@@ -100,3 +100,29 @@ def test_a_no_break_space_escaped_twice_without_its_semicolon_is_rendered() -> N
     assert entry.title == "오픈 소스 모델 공개"
     assert readable("오픈&nbsp소스") == "오픈 소스"
     assert readable("5 &lt 6 &copy2025 AT&T") == "5 &lt 6 &copy2025 AT&T"
+
+
+def test_korean_credits_leave_a_summary_and_english_openings_stay() -> None:
+    """An agency's dateline and closing credits are chrome (`newsmon.credits`); a bracket
+    with "=" opening an English summary is the story's ("(N=1,200)", "[Update=Dec 1]")."""
+    english = (
+        "(N=1,200) Adults who used AI chatbots daily reported more trust.",
+        "[Update=Dec 1] OpenAI released the weights.",
+        "(p=0.03) The effect held.",
+    )
+    items = [
+        "(서울=연합뉴스) 홍길동 기자 = 정부는 1일 인공지능 기본법 시행령을 공개했다."
+        "<br/>ⓒ 연합뉴스, 무단 전재-재배포 금지",
+        *english,
+    ]
+    feed = "".join(
+        f"<item><title>t{i}</title><description><![CDATA[{text}]]></description></item>"
+        for i, text in enumerate(items)
+    )
+    data = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>c</title>{feed}</channel></rss>'
+    )
+    entries = parse_feed(data.encode(), "https://a.example/rss").entries
+    summaries = {e.title: e.summary for e in entries}
+    assert summaries["t0"] == "정부는 1일 인공지능 기본법 시행령을 공개했다."
+    assert [summaries[f"t{i}"] for i in (1, 2, 3)] == list(english)
