@@ -196,3 +196,16 @@ def test_0025_adds_an_aggregated_item_s_publisher_and_its_downgrade_drops_it(
         assert_adds_a_column(engine, "0025", "articles", "publisher")
     finally:
         engine.dispose()
+
+
+def test_0027_adds_whether_nothing_dated_an_article_and_its_downgrade_drops_it(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk27.db'}")
+    try:
+        assert_adds_a_column(engine, "0027", "articles", "undated", previous="0025")
+    finally:
+        engine.dispose()

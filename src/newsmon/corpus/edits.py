@@ -58,3 +58,9 @@ def set_body(row: ArticleRow, changed: NewArticle) -> None:
     row.minhash = changed.signature.values if changed.signature else None
     row.minhash_scheme = changed.signature.scheme if changed.signature else None
     row.updated_at = utcnow()
+
+
+def learn_date(row: ArticleRow, changed: NewArticle) -> None:
+    """A story stored undated (dated when first seen) takes the date its page states."""
+    if row.undated and not changed.undated:
+        row.published_at, row.undated = changed.published_at, False

@@ -110,6 +110,7 @@ class NewArticle:
     page_failed: bool = False
     page_retry_at: datetime | None = None
     publisher: str | None = None  # an aggregator's item: the publisher its <source> names
+    undated: bool = False  # nothing dated it: `published_at` is when it was first seen
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class PageRetry:
     first_seen_at: datetime
     attempts: int
     due_at: datetime
+    undated: bool = False  # `published_at` is only when first seen: the page may tell better
 
 
 @dataclass(frozen=True)

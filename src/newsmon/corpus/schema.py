@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
@@ -158,6 +160,9 @@ class ArticleRow(Base):
     # the publisher an aggregator's item names in its <source> (0025): the alert's source
     publisher: Mapped[str | None] = mapped_column(Bounded(200))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Neither feed nor page dated it: `published_at` is when it was first seen (0027), until a
+    # page read at last states its date (`Articles.recover_page`).
+    undated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)

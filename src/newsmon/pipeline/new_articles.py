@@ -53,6 +53,7 @@ def new_article(
         # No usable date anywhere (or only dates ahead of now: `dates.believable`): the story
         # is as new as the moment we first saw it.
         published_at=published or now,
+        undated=published is None,
         content_hash=analysis.content_hash,
         signature=analysis.signature,
         entry_fingerprint=entry_fingerprint(*entry.key_text()),

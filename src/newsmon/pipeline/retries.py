@@ -153,8 +153,11 @@ async def _settle(
         return
     changed = new_article(feed_id, feed, entry, retry.canonical_url, page, analysis, now)
     matches = analysis.matches
-    # the story's age is judged when it was first seen, as it would have been then
-    channels, status, note = alert_plan(ctx, matches, retry.published_at, retry.first_seen_at)
+    # the story's age is judged when it was first seen, as it would have been then: by the
+    # date its page states, when only "first seen" dated it (the feed wrote none)
+    published = changed.published_at if retry.undated and not changed.undated else None
+    published = published or retry.published_at
+    channels, status, note = alert_plan(ctx, matches, published, retry.first_seen_at)
     recovered = await asyncio.to_thread(
         ctx.store.recover_page,
         retry.id,
