@@ -50,15 +50,21 @@ def _value(field: object) -> str:
 
 
 def _story(
-    tmp_path: Path, db_url: str, teaser: str, page_date: datetime
+    tmp_path: Path,
+    db_url: str,
+    teaser: str,
+    page_date: datetime | None,
+    *,
+    first_read: bool = False,
 ) -> tuple[datetime | None, list[tuple[str, str]]]:
     """Three passes: the feed alone; the undated story added, its page down (503); its page
-    read at last, stating `page_date`. The story's stored date and its alerts (status,
-    reason)."""
+    read at last, stating `page_date` (None: no date). With `first_read`, the story is in the
+    feed's first read. The story's stored date and its alerts (status, reason)."""
     topics = tmp_path / "topics.yaml"
     topics.write_text("version: 1\ntopics:\n  policy:\n    min_score: 1\n    terms: {en: [FTC]}\n")
     (tmp_path / "p0.html").write_text(_page(0).replace("FTC", "board"))
-    (tmp_path / "p1.html").write_text(_dated_page(page_date))
+    page = _page(1) if page_date is None else _dated_page(page_date)
+    (tmp_path / "p1.html").write_text(page)
 
     def one_pass(config: Config) -> None:
         ctx = Context.open(config)
@@ -84,8 +90,9 @@ def _story(
                 default_channel="#news",
                 alerts={"max_age_hours": 72},
             )
-            (tmp_path / "feed.xml").write_text(_rss(site.base, False, teaser))
-            one_pass(config)
+            if not first_read:
+                (tmp_path / "feed.xml").write_text(_rss(site.base, False, teaser))
+                one_pass(config)
             (tmp_path / "feed.xml").write_text(_rss(site.base, True, teaser))
             site.routes["/p1.html"] = {"status": 503}
             one_pass(config)
@@ -100,6 +107,7 @@ def _story(
             one_pass(config)
             asked = site.paths_requested()
         assert asked.count("/p1.html") == 2, asked
+        assert asked.count("/feed.xml") == (2 if first_read else 3), asked
         with engine.connect() as con:
             article = con.execute(
                 select(ArticleRow.id, ArticleRow.published_at, ArticleRow.page_retry_at).where(
@@ -149,3 +157,23 @@ def test_a_story_announced_from_its_teaser_is_not_announced_again_nor_retracted(
     published, alerts = _story(tmp_path, db_url, "The FTC opened an inquiry.", old)
     assert alerts == [("pending", "None")]
     assert published == old
+
+
+def test_a_page_read_at_last_that_dates_a_first_read_s_undated_story_recent_announces_it(
+    tmp_path: Path, db_url: str
+) -> None:
+    """On the feed's first read an undated story is back catalogue unless its page dates it:
+    a page read later that dates it recent announces it, as a first read of it would have."""
+    recent = utcnow().replace(microsecond=0) - timedelta(hours=2)
+    published, alerts = _story(tmp_path, db_url, "An inquiry.", recent, first_read=True)
+    assert (published, alerts) == (recent, [("pending", "None")])
+
+
+def test_a_page_read_at_last_that_does_not_date_a_first_read_s_undated_story_holds_it_back(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Before: a new feed's undated story, its page down on the first read, was announced when
+    its page (no date either) was read later, though a first read of that page holds back a
+    story of unknown age (the back catalogue)."""
+    _, alerts = _story(tmp_path, db_url, "An inquiry.", None, first_read=True)
+    assert alerts == [("skipped", "too_old")]

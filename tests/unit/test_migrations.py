@@ -198,7 +198,7 @@ def test_0025_adds_an_aggregated_item_s_publisher_and_its_downgrade_drops_it(
         engine.dispose()
 
 
-def test_0027_adds_whether_nothing_dated_an_article_and_its_downgrade_drops_it(
+def test_0027_adds_what_dated_an_article_and_its_downgrade_drops_it(
     tmp_path: Path,
 ) -> None:
     from newsmon.corpus.engine import make_engine
@@ -206,6 +206,6 @@ def test_0027_adds_whether_nothing_dated_an_article_and_its_downgrade_drops_it(
 
     engine = make_engine(f"sqlite:///{tmp_path / 'walk27.db'}")
     try:
-        assert_adds_a_column(engine, "0027", "articles", "undated", previous="0025")
+        assert_adds_a_column(engine, "0027", "articles", "dated_by", previous="0025")
     finally:
         engine.dispose()

@@ -130,7 +130,7 @@ class Articles:
                 entry_fingerprint=article.entry_fingerprint,
                 page_retry_at=article.page_retry_at,
                 page_attempts=1 if article.page_failed else 0,
-                undated=article.undated,
+                dated_by=article.dated_by,
                 first_seen_at=seen,
             )
             s.add(row)

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -24,7 +23,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
@@ -33,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from newsmon.bounds import clean_text
 from newsmon.clock import utcnow
 from newsmon.corpus.holds import HoldReason
-from newsmon.corpus.records import AlertStatus, DuplicateReason, RunStatus
+from newsmon.corpus.records import AlertStatus, DatedBy, DuplicateReason, RunStatus
 
 MAX_URL = 2000
 # A link longer than `url` holds is kept whole, up to this (servers' request lines stop near
@@ -160,9 +158,9 @@ class ArticleRow(Base):
     # the publisher an aggregator's item names in its <source> (0025): the alert's source
     publisher: Mapped[str | None] = mapped_column(Bounded(200))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Neither feed nor page dated it: `published_at` is when it was first seen (0027), until a
-    # page read at last states its date (`Articles.recover_page`).
-    undated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What `published_at` is (0027; None: stored before, believed as stored): when only first
+    # seen, a page read at last that states its date dates it (`Articles.recover_page`).
+    dated_by: Mapped[DatedBy | None] = mapped_column(EnumText(DatedBy, 8))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
