@@ -96,12 +96,15 @@ def assert_0013_0014_add_columns_and_drop_them_going_down(engine: Engine) -> Non
     assert "post_started_at" in names("digests") and "absent_passes" in names("health_problems")
 
 
-def assert_adds_a_column(engine: Engine, target: str, table: str, column: str) -> None:
+def assert_adds_a_column(
+    engine: Engine, target: str, table: str, column: str, previous: str | None = None
+) -> None:
     """Migration `target` adds `table`.`column`: walking down from it to the revision before
-    gives back that revision's table exactly, and the way up adds the column again."""
+    (`previous`, by default the one numbered before) gives back that revision's table exactly,
+    and the way up adds the column again."""
     from newsmon.migrations import head_revision, upgrade
 
-    previous = f"{int(target) - 1:04d}"
+    previous = previous or f"{int(target) - 1:04d}"
     upgrade(engine, previous)
     before = shape(engine, table)
     upgrade(engine, target)

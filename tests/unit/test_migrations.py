@@ -209,3 +209,16 @@ def test_0026_adds_an_aggregated_item_s_publisher_site_and_its_downgrade_drops_i
         assert_adds_a_column(engine, "0026", "articles", "publisher_site")
     finally:
         engine.dispose()
+
+
+def test_0027_adds_what_dated_an_article_and_its_downgrade_drops_it(
+    tmp_path: Path,
+) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk27.db'}")
+    try:
+        assert_adds_a_column(engine, "0027", "articles", "dated_by")
+    finally:
+        engine.dispose()

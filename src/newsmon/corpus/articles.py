@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
-from newsmon.corpus.edits import Edited, announce_edit, set_body
+from newsmon.corpus.edits import Edited, announce_edit, learn_date, set_body
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import Hold
 from newsmon.corpus.match_rows import match_rows
@@ -132,6 +132,7 @@ class Articles:
                 entry_fingerprint=article.entry_fingerprint,
                 page_retry_at=article.page_retry_at,
                 page_attempts=1 if article.page_failed else 0,
+                dated_by=article.dated_by,
                 first_seen_at=seen,
             )
             s.add(row)
@@ -291,10 +292,10 @@ class Articles:
         (the teaser hid it). Whoever speaks for the story (its head, or the copy that spoke for
         a silent cluster) gets the new matches, and alerts for the channels no member of the
         cluster has had yet: what the teaser hid is announced, what was announced is not again.
-        Headline, dates and the feed entry's fingerprint stay as stored. `teaser` is the text
-        the retry was planned from: if an edit has replaced it meanwhile by another text, only
-        the try counts (an edit in the same pass that stored this very article does not stop
-        its announcement: edits never alert).
+        Headline and entry fingerprint stay as stored; so does the date, unless only first seen
+        and the page states one (`learn_date`). `teaser` is the text the retry was planned from:
+        if an edit has replaced it meanwhile by another text, only the try counts (an edit in
+        the same pass that stored this very article does not stop its announcement).
         """
         keys = index_keys(changed.title, changed.text, changed.signature)
         with self._write_lock, self._db.session() as s:
@@ -305,10 +306,10 @@ class Articles:
             row.page_retry_at, row.page_attempts = None, row.page_attempts + 1
             if row.text not in (teaser, changed.text):
                 return RecoveredPage(False, 0, row.duplicate_of_id)
-            queries = ClusterQueries(s)
+            queries, joined = ClusterQueries(s), False
             self._drop_bands(s, row)
+            learn_date(row, changed)
             s.flush()
-            joined = False
             if row.duplicate_of_id is None:
                 # A copy being stored now that found this article a head waits for this lock,
                 # then finds it a copy and joins its head (`lock_head`); one that got the lock
@@ -352,10 +353,8 @@ class Articles:
 
     @staticmethod
     def _has_copies(s: Session, head_id: int) -> bool:
-        found = s.scalar(
-            select(ArticleRow.id).where(ArticleRow.duplicate_of_id == head_id).limit(1)
-        )
-        return found is not None
+        query = select(ArticleRow.id).where(ArticleRow.duplicate_of_id == head_id).limit(1)
+        return s.scalar(query) is not None
 
     @staticmethod
     def _add_bands(

@@ -17,7 +17,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import Hold
 from newsmon.corpus.outbox import alert_rows, announced_in
-from newsmon.corpus.records import AlertStatus, NewArticle
+from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
 from newsmon.corpus.schema import ArticleRow
 
 
@@ -58,3 +58,9 @@ def set_body(row: ArticleRow, changed: NewArticle) -> None:
     row.minhash = changed.signature.values if changed.signature else None
     row.minhash_scheme = changed.signature.scheme if changed.signature else None
     row.updated_at = utcnow()
+
+
+def learn_date(row: ArticleRow, changed: NewArticle) -> None:
+    """A story dated only when first seen takes the date its page states."""
+    if row.dated_by in UNDATED and changed.dated_by is DatedBy.PAGE:
+        row.published_at, row.dated_by = changed.published_at, DatedBy.PAGE

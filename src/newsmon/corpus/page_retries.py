@@ -45,6 +45,7 @@ class PageRetries:
                     r.first_seen_at,
                     r.page_attempts,
                     r.page_retry_at or now,  # never None here: due by `now`
+                    r.dated_by,
                 )
                 for r in s.scalars(
                     select(ArticleRow)

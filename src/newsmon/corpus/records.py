@@ -47,6 +47,18 @@ class RunStatus(StrEnum):
     CRASHED = "crashed"  # an exception, a timeout or a cancellation stopped it
 
 
+class DatedBy(StrEnum):
+    """What an article's `published_at` is: a later read of its page may date it better."""
+
+    FEED = "feed"  # the date its feed's entry states
+    PAGE = "page"  # the date its page states (the feed stated none)
+    SEEN = "seen"  # none stated: when first seen (new to a feed read before)
+    UNKNOWN = "unknown"  # none stated, on the feed's first read: its age is unknown
+
+
+UNDATED = (DatedBy.SEEN, DatedBy.UNKNOWN)  # dated when first seen: a page may tell better
+
+
 class DuplicateReason(StrEnum):
     """Why an article joined a cluster."""
 
@@ -111,6 +123,7 @@ class NewArticle:
     page_retry_at: datetime | None = None
     publisher: str | None = None  # an aggregator's item: the publisher its <source> names
     publisher_site: str | None = None  # and that publisher's site (`aggregated.site_of`)
+    dated_by: DatedBy | None = None  # None: not told (a date believed as given)
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,7 @@ class PageRetry:
     first_seen_at: datetime
     attempts: int
     due_at: datetime
+    dated_by: DatedBy | None = None  # SEEN, UNKNOWN: the page may date it better
 
 
 @dataclass(frozen=True)

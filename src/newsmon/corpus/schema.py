@@ -31,7 +31,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from newsmon.bounds import clean_text
 from newsmon.clock import utcnow
 from newsmon.corpus.holds import HoldReason
-from newsmon.corpus.records import AlertStatus, DuplicateReason, RunStatus
+from newsmon.corpus.records import AlertStatus, DatedBy, DuplicateReason, RunStatus
 
 MAX_URL = 2000
 # A link longer than `url` holds is kept whole, up to this (servers' request lines stop near
@@ -160,6 +160,9 @@ class ArticleRow(Base):
     # and its site (`<source url>`'s, 0026): whose story a headline-only item may join
     publisher_site: Mapped[str | None] = mapped_column(Bounded(300))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What `published_at` is (0027; None: stored before, believed as stored): when only first
+    # seen, a page read at last that states its date dates it (`Articles.recover_page`).
+    dated_by: Mapped[DatedBy | None] = mapped_column(EnumText(DatedBy, 8))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)

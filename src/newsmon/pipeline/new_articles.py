@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import NewArticle
+from newsmon.corpus.records import DatedBy, NewArticle
 from newsmon.dates import believable
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
@@ -53,9 +53,16 @@ def new_article(
         # No usable date anywhere (or only dates ahead of now: `dates.believable`): the story
         # is as new as the moment we first saw it.
         published_at=published or now,
+        dated_by=_dated_by(entry, published),
         content_hash=analysis.content_hash,
         signature=analysis.signature,
         entry_fingerprint=entry_fingerprint(*entry.key_text()),
         publisher=entry.publisher,
         publisher_site=entry.publisher_site,
     )
+
+
+def _dated_by(entry: FeedEntry, published: datetime | None) -> DatedBy:
+    if published is None:  # as new as first seen, or of unknown age on the feed's first read
+        return DatedBy.UNKNOWN if entry.age_unknown else DatedBy.SEEN
+    return DatedBy.FEED if published is entry.published else DatedBy.PAGE

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import PageRetry
+from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, PageRetry
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
-from newsmon.pipeline.alert_plans import alert_plan
+from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import (
     ARTICLE_SOURCES,
@@ -144,7 +144,11 @@ async def _settle(
         await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
         return
     # the feed's entry as it was stored: its headline, and its teaser to fall back on
-    entry = FeedEntry(None, retry.url, retry.title or "", retry.text, None, None)
+    # (of unknown age when stored on the feed's first read, undated: so it is unless dated now)
+    unknown = retry.dated_by is DatedBy.UNKNOWN
+    entry = FeedEntry(
+        None, retry.url, retry.title or "", retry.text, None, None, age_unknown=unknown
+    )
     language = retry.language or feed.language
     analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
     if analysis.extracted.source not in ARTICLE_SOURCES:
@@ -153,8 +157,13 @@ async def _settle(
         return
     changed = new_article(feed_id, feed, entry, retry.canonical_url, page, analysis, now)
     matches = analysis.matches
-    # the story's age is judged when it was first seen, as it would have been then
-    channels, status, note = alert_plan(ctx, matches, retry.published_at, retry.first_seen_at)
+    # the story's age is judged when it was first seen, as it would have been then: by the
+    # date its page states, when only "first seen" dated it (the feed wrote none)
+    dated = retry.dated_by in UNDATED and changed.dated_by is DatedBy.PAGE
+    published = changed.published_at if dated else retry.published_at
+    channels, status, note = alert_plan(ctx, matches, published, retry.first_seen_at)
+    if held_unknown(ctx, entry, status, analysis.extracted.published, now):
+        status, note = AlertStatus.SKIPPED, AGE_UNKNOWN_HOLD
     recovered = await asyncio.to_thread(
         ctx.store.recover_page,
         retry.id,
