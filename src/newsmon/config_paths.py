@@ -33,17 +33,13 @@ def project_root(config_file: Path) -> Path:
     return folder.parent if folder.name == "config" else folder
 
 
-def anchored_database_url(url: str, config_file: Path) -> str:
-    """`url` with a relative SQLite path made absolute against the project root, so every
-    directory a command starts in opens the same corpus (before, cron's `$HOME` got a new empty
-    one and every story was announced again). A corpus already made at that path relative to
-    the current directory, with none at the root, is kept where it is, with a warning: nothing
-    moves. `~/…` is the home folder. Other URLs (PostgreSQL, absolute paths, `:memory:`,
-    `file:` URIs) are unchanged."""
+def sqlite_file(url: str) -> str | None:
+    """The file path a SQLite URL names, as written; None for another database, `:memory:`,
+    a `file:` URI (SQLite opens or refuses those itself) or a URL that does not parse."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        return url  # validation names the problem
+        return None
     database = parsed.database
     if (
         parsed.get_backend_name() != "sqlite"
@@ -51,7 +47,21 @@ def anchored_database_url(url: str, config_file: Path) -> str:
         or database == ":memory:"
         or asbool(parsed.query.get("uri"))
     ):
-        return url
+        return None
+    return database
+
+
+def anchored_database_url(url: str, config_file: Path) -> str:
+    """`url` with a relative SQLite path made absolute against the project root, so every
+    directory a command starts in opens the same corpus (before, cron's `$HOME` got a new empty
+    one and every story was announced again). A corpus already made at that path relative to
+    the current directory, with none at the root, is kept where it is, with a warning: nothing
+    moves. `~/…` is the home folder. Other URLs (PostgreSQL, absolute paths, `:memory:`,
+    `file:` URIs) are unchanged."""
+    database = sqlite_file(url)
+    if database is None:
+        return url  # not a file SQLite opens by path; a URL validation refuses says so there
+    parsed = make_url(url)
     if database.startswith("~"):  # the home folder, as a shell reads it (not a folder `~`)
         return parsed.set(database=str(Path(database).expanduser())).render_as_string(False)
     if Path(database).is_absolute():

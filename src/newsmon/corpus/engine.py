@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util import asbool
 
 from newsmon.clock import utcnow
+from newsmon.config_paths import sqlite_file
 from newsmon.corpus.records import SchemaError, SchemaState, StoreError
 from newsmon.corpus.reruns import rerun_if_dropped as rerun_if_dropped  # where it always was
 
@@ -260,19 +261,8 @@ def migrate_under_lock(
 def missing_sqlite_file(url: str) -> str | None:
     """The path of a SQLite corpus `url` names that does not exist yet, else None (another
     database, `:memory:`, a `file:` URI, which SQLite itself opens or refuses)."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return None
-    database = parsed.database
-    if (
-        parsed.get_backend_name() != "sqlite"
-        or not database
-        or database == ":memory:"
-        or asbool(parsed.query.get("uri"))
-    ):
-        return None
-    return None if Path(database).exists() else database
+    database = sqlite_file(url)
+    return None if database is None or Path(database).exists() else database
 
 
 def _first_line(exc: BaseException) -> str:
