@@ -30,6 +30,7 @@ from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds, settle_batches
 from newsmon.pipeline.claims import new_owner
 from tests.support.configs import write_config
+from tests.support.deadlocks import deadlocked
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
 from tests.support.postgres import PG_URL, throwaway_schema
@@ -216,49 +217,6 @@ def test_a_connection_dropped_while_marking_a_killed_run_crashed_still_marks_it(
         assert store.runs.running_flow_runs() == []
     finally:
         store.close()
-
-
-@contextmanager
-def deadlocked(url: str, table: str, then: str) -> Iterator[Callable[[], None]]:
-    """Once armed, another transaction locks every row of `table`; when a transaction of the
-    test's connections waits for one of them, it runs `then` (a lock that one holds): a cycle,
-    which PostgreSQL breaks by aborting the transaction that waited first (`40P01`)."""
-    app = make_url(url).query["application_name"]
-    locker = create_engine(url)
-    armed, locked = threading.Event(), threading.Event()
-    broke: list[bool] = []
-
-    def lock() -> None:
-        with locker.connect() as conn, conn.begin():
-            armed.wait(10)
-            locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            conn.execute(text(f"SELECT id FROM {table} FOR UPDATE")).all()
-            locked.set()
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                with locker.connect() as look:
-                    if look.execute(_WAITING, {"locker": locker_pid, "app": app}).first():
-                        break
-                time.sleep(0.02)
-            else:
-                return
-            conn.execute(text(then))  # waits until the other transaction is aborted
-            broke.append(True)
-
-    thread = threading.Thread(target=lock, daemon=True)
-    thread.start()
-
-    def arm() -> None:
-        armed.set()
-        locked.wait(10)
-
-    try:
-        yield arm
-    finally:
-        armed.set()
-        thread.join(15)
-        locker.dispose()
-    assert broke, "no transaction of the test waited for the rows: no deadlock"
 
 
 @pytest.mark.postgres

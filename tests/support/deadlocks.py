@@ -38,9 +38,10 @@ def pg_deadlock_url(prefix: str) -> Iterator[str]:
 
 
 @contextmanager
-def deadlocked(url: str, table: str) -> Iterator[Callable[[], None]]:
+def deadlocked(url: str, table: str, then: str | None = None) -> Iterator[Callable[[], None]]:
     """Once armed (call the value), the next write of `url`'s connections that waits for a row
-    of `table` is aborted by PostgreSQL for a deadlock, once. Fails if none waited."""
+    of `table` is aborted by PostgreSQL for a deadlock, once: the locker then asks for what
+    that write holds (`then`, by default the table in SHARE mode). Fails if none waited."""
     app = make_url(url).query["application_name"]
     locker = create_engine(url)
     armed, locked = threading.Event(), threading.Event()
@@ -60,8 +61,8 @@ def deadlocked(url: str, table: str) -> Iterator[Callable[[], None]]:
                 time.sleep(0.02)
             else:
                 return
-            # waits for the write's ROW EXCLUSIVE lock until PostgreSQL aborts that write
-            conn.execute(text(f"LOCK TABLE {table} IN SHARE MODE"))
+            # waits for the write's lock (ROW EXCLUSIVE by default) until PostgreSQL aborts it
+            conn.execute(text(then or f"LOCK TABLE {table} IN SHARE MODE"))
             broke.append(True)
 
     thread = threading.Thread(target=lock, daemon=True)
