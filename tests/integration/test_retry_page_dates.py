@@ -177,3 +177,24 @@ def test_a_page_read_at_last_that_does_not_date_a_first_read_s_undated_story_hol
     story of unknown age (the back catalogue)."""
     _, alerts = _story(tmp_path, db_url, "An inquiry.", None, first_read=True)
     assert alerts == [("skipped", "too_old")]
+
+
+def test_a_first_read_s_matching_teaser_held_back_is_announced_once_when_its_page_dates_it_recent(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Before: its teaser matched on the feed's first read and was held back (of unknown age);
+    its page, read later, dated it 2 h old, yet the story was never announced: the held-back
+    alert counted as one in its channel, and none was queued."""
+    recent = utcnow().replace(microsecond=0) - timedelta(hours=2)
+    teaser = "The FTC opened an inquiry."
+    published, alerts = _story(tmp_path, db_url, teaser, recent, first_read=True)
+    assert (published, alerts) == (recent, [("pending", "None")])
+
+
+def test_a_first_read_s_matching_teaser_held_back_stays_held_when_its_page_dates_it_old(
+    tmp_path: Path, db_url: str
+) -> None:
+    old = utcnow().replace(microsecond=0) - timedelta(hours=78)
+    teaser = "The FTC opened an inquiry."
+    published, alerts = _story(tmp_path, db_url, teaser, old, first_read=True)
+    assert (published, alerts) == (old, [("skipped", "too_old")])

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from newsmon import clusters
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import ClusterQueries, lock_head
-from newsmon.corpus.edits import Edited, announce_edit, learn_date, set_body
+from newsmon.corpus.edits import Edited, announce_edit, learn_date, revive_age_holds, set_body
 from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import Hold
 from newsmon.corpus.match_rows import match_rows
@@ -308,7 +308,7 @@ class Articles:
                 return RecoveredPage(False, 0, row.duplicate_of_id)
             queries, joined = ClusterQueries(s), False
             self._drop_bands(s, row)
-            learn_date(row, changed)
+            dated = learn_date(row, changed)
             s.flush()
             if row.duplicate_of_id is None:
                 # A copy being stored now that found this article a head waits for this lock,
@@ -342,13 +342,18 @@ class Articles:
             s.execute(delete(MatchRow).where(MatchRow.article_id == row.id))
             s.flush()
             s.add_all(match_rows(row.id, matches, rules_version))
+            revived = 0
+            if dated and alert_status == AlertStatus.PENDING:  # its page shows it recent
+                revived = revive_age_holds(s, row.id, head_id, alerts or {})
             fresh = {ch: t for ch, t in (alerts or {}).items() if not announced_in(s, head_id, ch)}
             new_alerts = alert_rows(row.id, fresh, alert_status, alert_hold)
             s.add_all(new_alerts)
-            if new_alerts:  # the sources that carried the story before: named in its thread
+            if (
+                new_alerts or revived
+            ):  # the sources that carried the story before: named in its thread
                 s.flush()
                 earlier_replies(s, self._db.is_postgres, head_id)
-            queued = len(new_alerts) if alert_status == AlertStatus.PENDING else 0
+            queued = len(new_alerts) + revived if alert_status == AlertStatus.PENDING else 0
             return RecoveredPage(True, queued, row.duplicate_of_id, joined)
 
     @staticmethod

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsmon.clock import utcnow
+from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
-from newsmon.corpus.holds import Hold
-from newsmon.corpus.outbox import alert_rows, announced_in
+from newsmon.corpus.holds import Hold, HoldReason
+from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
-from newsmon.corpus.schema import ArticleRow
+from newsmon.corpus.schema import AlertRow, ArticleRow
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,48 @@ def set_body(row: ArticleRow, changed: NewArticle) -> None:
     row.updated_at = utcnow()
 
 
-def learn_date(row: ArticleRow, changed: NewArticle) -> None:
-    """A story dated only when first seen takes the date its page states."""
+def learn_date(row: ArticleRow, changed: NewArticle) -> bool:
+    """A story dated only when first seen takes the date its page states; whether it did."""
     if row.dated_by in UNDATED and changed.dated_by is DatedBy.PAGE:
         row.published_at, row.dated_by = changed.published_at, DatedBy.PAGE
+        return True
+    return False
+
+
+def revive_age_holds(
+    s: Session, article_id: int, head_id: int, alerts: Mapping[str, Sequence[str]]
+) -> int:
+    """Queue again, in `s`'s transaction, the article's alerts held back for an age its page,
+    read at last, disproves (of unknown age, or older than the limit by a date now replaced):
+    a held-back alert in a channel counts as the story's (`announced_in`), and the story was
+    never announced. One a channel, none where another alert announced or will announce the
+    story (never a second post). The caller holds the story's cluster lock. How many."""
+    held = s.scalars(
+        select(AlertRow)
+        .where(
+            AlertRow.article_id == article_id,
+            AlertRow.status == AlertStatus.SKIPPED,
+            AlertRow.hold_reason == HoldReason.TOO_OLD,
+        )
+        .order_by(AlertRow.id)
+    ).all()
+    revived = 0
+    for row in held:
+        topics = alerts.get(row.channel)
+        if not topics or _announcing_otherwise(s, head_id, row.channel):
+            continue
+        row.status, row.topics = AlertStatus.PENDING, sorted(topics)
+        row.hold_reason = row.last_error = None
+        s.flush()  # the next row of this channel sees this one announcing
+        revived += 1
+    return revived
+
+
+def _announcing_otherwise(s: Session, head_id: int, channel: str) -> bool:
+    """Whether an alert not held back announces the story in `channel` (`announcing`)."""
+    query = select(AlertRow.id).where(
+        AlertRow.article_id.in_(story_members(head_id)),
+        announcing(s, channel),
+        AlertRow.status != AlertStatus.SKIPPED,
+    )
+    return s.scalar(query.limit(1)) is not None
