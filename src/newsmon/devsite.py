@@ -161,7 +161,11 @@ class SiteServer:
             ctype = route.get("content_type", "text/plain; charset=utf-8")
         else:
             file = (self.root / route.get("file", path.lstrip("/"))).resolve()
-            if not file.is_relative_to(self.root.resolve()) or not file.is_file():
+            try:  # a 3,000-character folder name is no file: "File name too long"
+                found = file.is_relative_to(self.root.resolve()) and file.is_file()
+            except OSError:
+                found = False
+            if not found:
                 return 404, {"Content-Type": "text/plain"}, b"not found"
             body = file.read_bytes().replace(b"{{BASE}}", self.base.encode("ascii"))
             ctype = route.get("content_type") or TYPES.get(file.suffix, "application/octet-stream")

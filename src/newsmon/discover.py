@@ -51,15 +51,23 @@ COMMON_PATHS = (
 )
 # Of those, the ones a section of a site has too (`/blog/feed/`, Hugo's `/posts/index.xml`),
 # tried first in the page's sections: at most MAX_SECTIONS folders above the page, the
-# outermost first (`/blog/` for `/blog/2024/post-123/`), never the page's own folder
-# (WordPress's `/post/feed/` is that post's comment feed), nor a folder of digits (a date:
-# `/2024/feed/` is that year's archive). At most 2 x 6 + 8 = 20 requests.
+# outermost first (`/blog/` for `/blog/2024/post-123/`), never a folder of digits (a date:
+# `/2024/feed/` is that year's archive). The page's own folder only when it is a top folder
+# (`/blog/` given itself), after the root: WordPress's `/post/feed/` is that post's comment
+# feed. At most 2 x 6 + 8 = 20 requests.
 SECTION_PATHS = ("feed/", "rss", "rss.xml", "atom.xml", "index.xml", "feed.xml")
 MAX_SECTIONS = 2
 # An answer that says only "not here": the next common address is worth a request. Anything
 # else (a timeout, a refused connection, a 5xx, the address policy) ends the search: the host
 # would answer the next ones no better, each up to fetch.total_timeout.
 _NOT_HERE = {FailureKind.HTTP_CLIENT, FailureKind.NOT_A_FEED}
+# At a section, these say "not in this section" only: a section's broken plugin (5xx), slow
+# handler or redirect the address policy refuses says little of the root of a host that has
+# just served the page. The rest of that section is skipped; the root is still tried.
+_NOT_IN_SECTION = {FailureKind.HTTP_SERVER, FailureKind.TIMEOUT, FailureKind.REFUSED}
+# What the "none at ..." line shows of each address tried (20 of them): a path of 3,000-character
+# folders made the line ~55,000 characters.
+_SHOWN_PATH = 60
 
 
 class DiscoveryError(Exception):
@@ -207,18 +215,46 @@ def _found(url: str, got: FetchResult, parsed: ParsedFeed, via: Via = Via.GIVEN)
     return FoundFeed(url, parsed.title, len(parsed.entries), language, got.final_url, via, got.url)
 
 
+def _sections(page_path: str) -> tuple[list[str], list[str]]:
+    """The page's sections tried before the root, and its own folder tried after it when the
+    page's address is a top folder (`/blog/`)."""
+    parts = [f for f in page_path.split("/") if f]
+    # digits are a date (/2024/05/post/): /2024/feed/ is that year's archive, not a section
+    usable = [not (f.isascii() and f.isdigit()) for f in parts]
+    above = [
+        "/" + "/".join(parts[: depth + 1]) + "/" for depth in range(len(parts) - 1) if usable[depth]
+    ][:MAX_SECTIONS]
+    # a top folder given itself is a section's front page (`/blog/`, `/news/`); a deeper one is
+    # mostly a post (`/blog/2024/post-123/`), whose own feed is its comments
+    own = [f"/{parts[0]}/"] if len(parts) == 1 and usable[0] and page_path.endswith("/") else []
+    return above, own
+
+
 def common_paths(page_path: str) -> list[str]:
     """Where a feed the page does not link to may be, in the order tried: SECTION_PATHS in
-    the page's sections, then COMMON_PATHS at the host's root."""
-    folders = [f for f in page_path.split("/") if f][:-1]  # the last one is the page's
-    sections = [
-        "/" + "/".join(folders[: depth + 1]) + "/"
-        for depth in range(len(folders))
-        # digits are a date (/2024/05/post/): /2024/feed/ is that year's archive, not a section
-        if not (folders[depth].isascii() and folders[depth].isdigit())
-    ]
-    found = [s + p for s in sections[:MAX_SECTIONS] for p in SECTION_PATHS]
-    return found + list(COMMON_PATHS)
+    the page's sections, then COMMON_PATHS at the host's root, then SECTION_PATHS in the
+    page's own folder when it is one."""
+    return [path for _, path in _probes(page_path)]
+
+
+def _probes(page_path: str) -> list[tuple[str, str]]:
+    """`common_paths`, each with the section it is in ("/" for the root)."""
+    above, own = _sections(page_path)
+    root = [("/", path) for path in COMMON_PATHS]
+    return (
+        [(s, s + p) for s in above for p in SECTION_PATHS]
+        + root
+        + [(s, s + p) for s in own for p in SECTION_PATHS]
+    )
+
+
+def _shown(path: str) -> str:
+    """A probed path as the one line shows it: printable ASCII, at most _SHOWN_PATH
+    characters, its end kept (the feed's name: `/wwww…ww/feed/`)."""
+    text = "".join(c if "!" <= c <= "~" else quote(c, safe="") for c in path)
+    if len(text) <= _SHOWN_PATH:
+        return text
+    return text[:20] + "…" + text[-(_SHOWN_PATH - 21) :]
 
 
 async def _at_common_path(
@@ -228,11 +264,15 @@ async def _at_common_path(
     and what was tried (one line). Each is fetched like a linked feed: the same size and time
     limits, and the address policy off the host the user named."""
     tried: list[str] = []
+    skipped: list[str] = []  # "/blog/: HTTP 503 ..." for each section given up
+    given_up: set[str] = set()
     # the folders of the page itself: an AMP variant's (/post/amp/) own folder is the post's,
     # whose /post/feed/ is its comment feed
     canonical = page_canonical(page.content, page.final_url)
     own = canonical if canonical and on_host_of(canonical, page.final_url) else page.final_url
-    for path in common_paths(urlsplit(own).path or "/"):
+    for section, path in _probes(urlsplit(own).path or "/"):
+        if section in given_up:
+            continue
         address = urljoin(page.final_url, path)
         got = await fetcher.get(address, max_bytes=fetcher.config.max_feed_bytes, user_url=user_url)
         kind, why = got.failure, _error(got)
@@ -242,10 +282,16 @@ async def _at_common_path(
                 return _found(_configured_url(address, got), got, parsed, Via.COMMON_PATH), ""
             kind = FailureKind.OVER_BUDGET if stopped else FailureKind.NOT_A_FEED
             why = one_line(stopped, 200) if stopped else "not a feed"
-        if kind not in _NOT_HERE:
-            return None, f"none at {', '.join(tried) or 'no address'}; stopped at {path}: {why}"
-        tried.append(path)
-    return None, "none at " + ", ".join(tried)
+        if kind in _NOT_HERE:
+            tried.append(_shown(path))
+        elif section != "/" and kind in _NOT_IN_SECTION:
+            given_up.add(section)
+            skipped.append(f"{_shown(path)}: {why}")
+        else:
+            where = ", ".join(tried) or "no address"
+            return None, f"none at {where}; stopped at {_shown(path)}: {why}"
+    gave_up = f"; gave up {', '.join(skipped)}" if skipped else ""
+    return None, f"none at {', '.join(tried) or 'no address'}{gave_up}"
 
 
 async def discover(url: str, config: Config, language: str | None = None) -> FoundFeed:

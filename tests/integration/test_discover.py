@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from typer.testing import CliRunner
@@ -50,14 +51,14 @@ def site(tmp_path: Path):
         yield server
 
 
-def config_file(tmp_path: Path) -> Path:
+def config_file(tmp_path: Path, **fetch: object) -> Path:
     """An operator's file, with comments that `feeds add` must keep."""
     text = config_text(
         tmp_path,
         feeds=[("existing", "https://existing.example/rss")],
         default_channel="#news",
         # a URL the operator names is trusted anyway
-        fetch={"allow_private_networks": False, "feed_parse_timeout_seconds": 0.5},
+        fetch={"allow_private_networks": False, "feed_parse_timeout_seconds": 0.5, **fetch},
     )
     marked = text.replace("  - name: existing\n", "  - name: existing   # keep this comment\n")
     assert marked != text
@@ -588,3 +589,91 @@ def test_a_date_archive_is_not_taken_for_the_sites_section(tmp_path: Path, site)
     assert result.exit_code == 0, result.output
     assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
     assert not any(p.startswith("/2024/") for p in site.paths_requested()[1:])
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [{"status": 503, "body": "busy"}, {"delay": 0.8, "body": "slow"}],
+    ids=["5xx", "slow"],
+)
+def test_a_failing_section_does_not_hide_the_sites_root_feed(
+    tmp_path: Path, site, failing: dict[str, object]
+) -> None:
+    """A blog section that answers 503 (a broken plugin in /blog/) or too slowly ended the whole
+    search, and the site's own /feed/ at its root was never asked: "links to no feed". A
+    section's failure says little about the root of a host that has just served the page: the
+    rest of that section is skipped, the root is still tried."""
+    (site.root / "main.atom").write_bytes(atom_titled("Frontier Wire"))
+    site.routes["/blog/2024/post-123/"] = {"file": "plain.html"}
+    site.routes["/blog/feed/"] = failing
+    site.routes["/feed/"] = {"file": "main.atom"}
+    path = config_file(tmp_path, read_timeout=0.3)
+    page = site.url("/blog/2024/post-123/")
+    result = runner.invoke(app, ["feeds", "add", page, "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
+    asked = site.paths_requested()
+    assert asked == ["/blog/2024/post-123/", "/blog/feed/", "/feed/"], asked
+
+
+def test_a_sections_own_address_finds_the_sections_feed(tmp_path: Path, site) -> None:
+    """The address of a section itself (`https://host/blog/`, the blog's front page) had only
+    the host's root addresses tried: a blog whose feed is /blog/feed/ was "links to no feed".
+    The page's own folder is tried too, after the root (a post's own folder is its comments)."""
+    (site.root / "blog.atom").write_bytes(atom_titled("Frontier Blog"))
+    site.routes["/blog/"] = {"file": "plain.html"}
+    site.routes["/blog/feed/"] = {"file": "blog.atom"}
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url("/blog/"), "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/blog/feed/"), result.output
+    assert len(site.paths_requested()) <= 21, site.paths_requested()
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "//a//b/c",
+        "/a%2Fb%2Fc/d/page",
+        "/" + "/".join(f"d{i}" for i in range(300)) + "/page",
+        "/a;x=1/b;y=2/page;z",
+        "/news/story?id=1&x=/evil#frag/x",
+        "/" + "w" * 3000 + "/" + "v" * 3000 + "/page",
+        "/%EB%89%B4%EC%8A%A4/%E2%80%AE%C2%85/page",
+    ],
+)
+def test_probes_of_an_odd_address_stay_on_its_host_bounded(tmp_path: Path, site, odd: str) -> None:
+    """Whatever the page's path, the probes are on the host given, at most 20 of them, and the
+    one line saying what was tried is short enough to read (a path of two 3,000-character
+    folders made it ~120,000 characters) and printable."""
+    # as http.server reads it: `//a` is `/a`, not a host
+    site.routes[unquote("/" + odd.split("?")[0].split("#")[0].lstrip("/"))] = {"file": "plain.html"}
+    path = config_file(tmp_path)
+    result = runner.invoke(app, ["feeds", "add", site.url(odd), "--config", str(path)])
+    assert result.exit_code == 1 and "links to no feed" in result.output, result.output
+    asked = site.paths_requested()
+    assert 1 < len(asked) <= 21, asked
+    hosts = {h.get("host") or h.get("Host") for _, h in site.requests}
+    assert hosts == {site.base.split("//")[1]}, hosts
+    line = result.output.strip()
+    assert "\n" not in line and len(line) <= 1500 and line.isprintable(), line
+
+
+def test_a_section_redirecting_off_the_host_is_refused_as_a_linked_feed_is(
+    tmp_path: Path, site
+) -> None:
+    """A section's feed address redirecting to another host the address policy refuses (a
+    private one): nothing is fetched there, as for a feed the page links, and, as a linked
+    feed refused, it costs that section only; the root's feed was never tried."""
+    (site.root / "main.atom").write_bytes(atom_titled("Frontier Wire"))
+    elsewhere = site.url("/main.atom").replace("127.0.0.1", "localhost")
+    site.routes["/blog/2024/post-123/"] = {"file": "plain.html"}
+    site.routes["/blog/feed/"] = {"status": 302, "body": "", "headers": {"Location": elsewhere}}
+    site.routes["/feed/"] = {"file": "main.atom"}
+    path = config_file(tmp_path)
+    page = site.url("/blog/2024/post-123/")
+    result = runner.invoke(app, ["feeds", "add", page, "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
+    assert all(h.get("host", "").startswith("127.0.0.1") for _, h in site.requests), site.requests
+    assert site.paths_requested() == ["/blog/2024/post-123/", "/blog/feed/", "/feed/"]

@@ -1,9 +1,15 @@
-"""Whether a found feed is one configured already (`discover.configured_as`): pure, no network."""
+"""Whether a found feed is one configured already (`discover.configured_as`), and where
+`feeds add` probes for one (`discover.common_paths`): pure, no network."""
 
 from __future__ import annotations
 
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+
 from newsmon.config import FeedConfig
-from newsmon.discover import FoundFeed, configured_as
+from newsmon.discover import FoundFeed, common_paths, configured_as
 
 OLD = "https://old.example/rss"
 NEW = "https://new.example/feed"
@@ -32,3 +38,24 @@ def test_a_feed_at_an_amp_spelling_of_a_configured_one_is_another_feed() -> None
     assert configured_as(found, main) is None
     again = "http://www.news.example/rss/?utm_source=x"
     assert configured_as(FoundFeed(again, None, 1, None, asked=again), main) is main[0]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "http://news.example/\\evil.example/x/page",
+        "http://news.example/@evil.example/x/page",
+        "http://news.example/a%2F%2Fevil.example/page",
+        "http://news.example/blog/",
+        "http://xn--bcher-kva.example/%EB%89%B4%EC%8A%A4/a;p=1/page?q=/x#f",
+        "http://news.example/" + "/".join(["d"] * 500) + "/page",
+    ],
+)
+def test_every_probe_is_on_the_pages_host_and_few(page: str) -> None:
+    """A folder named `\\evil.example` or `@evil.example` is a path on the page's host, not
+    another host; however deep the page, at most 20 addresses are probed."""
+    probes = common_paths(urlsplit(page).path)
+    assert 8 <= len(probes) <= 20 and len(set(probes)) == len(probes), probes
+    for path in probes:
+        assert path.startswith("/") and not path.startswith("//"), path
+        assert httpx.URL(urljoin(page, path)).host == httpx.URL(page).host, path
