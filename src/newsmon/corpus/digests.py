@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from newsmon.aggregated import carried_by
 from newsmon.corpus.digest_content import kept_content, kept_parts, story_of
 from newsmon.corpus.engine import Database, rerun_if_dropped, shared_now
 from newsmon.corpus.outbox import same_channel
+from newsmon.corpus.own_links import own_copy
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
     AlertRow,
@@ -140,7 +140,7 @@ class Digests:
                 # an aggregator's feed carrying three publishers' copies is three sources
                 feeds = {(f, p) for f, p in copies} | {(f, None) for f in seen}
                 sources = len({(f, p) for f, p in feeds if f is not None}) or 1
-                source, link = _shown(s, article, feed, members)
+                source, link = _shown(s, article, feed)
                 out.append(
                     DigestStory(
                         article.id, article.title, link, source, sources, article.first_seen_at
@@ -431,24 +431,16 @@ class Digests:
             )
 
 
-def _shown(
-    s: Session, article: ArticleRow, feed: str | None, members: Any
-) -> tuple[str | None, str]:
+def _shown(s: Session, article: ArticleRow, feed: str | None) -> tuple[str | None, str]:
     """The source a digest line names and the link it gives. An aggregator's item (its
     `publisher`) links the aggregator's wrapper page, a redirect a reader clicks through: the
-    story's first copy read from a site's own feed is shown instead, when it has one; else
+    story's copy from the publisher's own feed, on its site, is shown instead when there is
+    one, as its alert shows it (`own_copy`; before, any site's copy was taken); else
     "Publisher via feed" and the wrapper, the last resort."""
-    if not article.publisher:
-        return feed, clean_url(article.link)
-    own = s.execute(
-        select(ArticleRow, FeedRow.name)
-        .join(FeedRow, FeedRow.id == ArticleRow.feed_id)
-        .where(ArticleRow.id.in_(members), ArticleRow.publisher.is_(None))
-        .order_by(ArticleRow.id)
-        .limit(1)
-    ).first()
-    if own is not None:
-        return own[1], clean_url(own[0].link)
+    copy = own_copy(s, article)
+    if copy is not None:
+        name = s.scalar(select(FeedRow.name).where(FeedRow.id == copy.feed_id))
+        return name, clean_url(copy.link)
     return carried_by(feed, article.publisher, 400), clean_url(article.link)
 
 
