@@ -257,15 +257,23 @@ class Digests:
         return bool(rows) and not own
 
     def unfinished_digests(
-        self, now: datetime, after: datetime | None = None, channel: str | None = None
+        self,
+        now: datetime,
+        after: datetime | None = None,
+        channel: str | None = None,
+        *,
+        waiting: bool = False,
     ) -> list[UnfinishedDigest]:
         """Digests (of periods ending after `after`, when given) that were begun and not
         finished (given back, or held by a delivery whose lease is over at `now`: the
-        database's clock, `now()`, which leases are written in), oldest period first."""
+        database's clock, `now()`, which leases are written in), oldest period first. One
+        given back until Slack's Retry-After ends (`release_digest`'s `not_before`) only with
+        `waiting`: a later call posting before it ends was refused again."""
+        due = (DigestRow.lease_until.is_(None)) | (DigestRow.lease_until <= now)
         where = [
             DigestRow.period_end > after if after is not None else true(),
             or_(
-                DigestRow.status == AlertStatus.PENDING,
+                (DigestRow.status == AlertStatus.PENDING) & (true() if waiting else due),
                 (DigestRow.status == AlertStatus.SENDING) & (DigestRow.lease_until < now),
             ),
         ]
@@ -341,10 +349,17 @@ class Digests:
 
     @rerun_if_dropped
     def release_digest(
-        self, claim: Claim, digest_id: int, error: str, unknown: datetime | None = None
+        self,
+        claim: Claim,
+        digest_id: int,
+        error: str,
+        unknown: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         """Give the digest back (pending) so a later call resumes it; `unknown`: when the next
-        part's post began if it may have been posted (a lost answer), else None."""
+        part's post began if it may have been posted (a lost answer), else None; `not_before`:
+        when Slack's Retry-After ends (kept in `lease_until`, which a pending digest had none
+        of): the passes leave it alone until then."""
         with self._db.session() as s:
             s.execute(
                 update(DigestRow)
@@ -352,7 +367,7 @@ class Digests:
                 .values(
                     status=AlertStatus.PENDING,
                     claimed_by=None,
-                    lease_until=None,
+                    lease_until=not_before,
                     last_error=error[:2000],
                     post_started_at=unknown,
                 )

@@ -101,7 +101,10 @@ class _Digests:
                 self.result.channels[key] = str(left)
                 self.result.outcomes[key] = Posting.TAKEN_OVER
                 return Posting.TAKEN_OVER
-            digests.release_digest(claim, turn.id, str(left), left.unknown)
+            # Slack asked to wait (Retry-After): no later call (a pass) posts before it ends
+            wait = self.pacer.ready_at(target, self.clock.monotonic()) - self.clock.monotonic()
+            not_before = digests.now() + timedelta(seconds=wait) if wait > 0 else None
+            digests.release_digest(claim, turn.id, str(left), left.unknown, not_before)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
             self.result.outcomes[key] = Posting.LEFT
@@ -354,7 +357,10 @@ def retry_left(
             return
         left = {
             key: d
-            for d in digests.unfinished_digests(digests.now(), result.until - RESUME_WITHIN)
+            # those waiting out a Retry-After too: this call waits for it (`result.pacer`)
+            for d in digests.unfinished_digests(
+                digests.now(), result.until - RESUME_WITHIN, waiting=True
+            )
             if (key := _key(d.channel, d.since, d.until, result.until)) in result.left
         }
         if not left:  # none is given back any more: nothing to wait for
