@@ -3,13 +3,16 @@ within the same run, for the same period, instead of leaving them to the next da
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
-from newsmon.corpus.records import RunStatus
+from newsmon.corpus.records import AlertStatus, RunStatus
+from newsmon.corpus.schema import DigestRow
 from newsmon.devsite import SiteServer
 from tests.flows.test_digest_flow import _announced_two_hours_ago, _digest_runs
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -55,7 +58,8 @@ def test_a_digest_its_run_could_not_finish_is_finished_by_the_next_monitor_pass(
 ) -> None:
     """Slack asked the 09:00 run to wait an hour, longer than the run may wait: the digest
     waited for the next day's run. The monitoring pass (every 20 minutes) now finishes a
-    digest left unfinished, once, and only one whose period was recorded (it has ended)."""
+    digest left unfinished, once, and only one whose period was recorded (it has ended), once
+    Slack's Retry-After is over (before, the next pass posted at once)."""
     from flows.digest import digest
 
     from newsmon.pipeline.digests import DigestsUnfinished
@@ -69,6 +73,17 @@ def test_a_digest_its_run_could_not_finish_is_finished_by_the_next_monitor_pass(
         digest(since_hours=48, config_path=str(config), retry_seconds=(0.1,))
     assert _digests_in(slack, "#ai-policy") == 0
     others = len(slack.metadata_ids("newsmon_digest"))
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+    try:  # left until the hour is over (`test_digest_retry_after`): passed here
+        assert store.digests.unfinished_digests(utcnow()) == []
+        with store.session() as s:
+            [row] = s.scalars(select(DigestRow).where(DigestRow.status == AlertStatus.PENDING))
+            assert row.lease_until is not None and row.lease_until > utcnow() + timedelta(
+                minutes=59
+            )
+            row.lease_until -= timedelta(hours=1)
+    finally:
+        store.close()
     run_monitor(config)
     assert _digests_in(slack, "#ai-policy") == 1
     run_monitor(config)  # nothing is left: nothing more is posted

@@ -137,6 +137,12 @@ def test_a_long_retry_after_leaves_the_digest_for_a_later_call_instead_of_sleepi
         first = _digest(ctx)
         assert time.monotonic() - started < 10  # not an hour
         assert first.unfinished == 1 and "Retry-After" in first.channels["#a"]
+        # a call within the hour Slack asked for posts nothing: it was refused again, or worse
+        assert _digest(ctx).posted == 0 and not fake.posts
+        with ctx.store.session() as s:  # the hour is over
+            [row] = s.scalars(select(DigestRow))
+            assert row.lease_until is not None
+            row.lease_until -= timedelta(hours=1, minutes=1)
         again = _digest(ctx)
         assert again.posted == 1 and set(_digests_posted(fake).values()) == {1}
     finally:

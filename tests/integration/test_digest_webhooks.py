@@ -211,3 +211,29 @@ def test_a_digest_begun_before_0015_and_stopped_after_a_part_is_not_cut_as_if_ke
             assert finished.relaid == [] and _links(fake) == _all(), finished.channels
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("code", ["invalid_payload", "no_text", "invalid_blocks"])
+def test_a_part_whose_blocks_the_webhook_refuses_goes_out_as_text(
+    tmp_path: Path, db_url: str, fake: FakeSlack, code: str
+) -> None:
+    """An incoming webhook answers a message whose blocks it cannot take `invalid_payload` (or
+    `no_text`), where the Web API says `invalid_blocks`: the part was left out for good, its
+    stories in no digest, though its text alone would have been taken (as the Web API path
+    does). It goes out as plain text, every story once, and the line says so."""
+    ctx = context(config_path(tmp_path, db_url), fake, webhook=True)
+    try:
+        _announced(ctx)
+        fake.webhook_script = [None, Scripted(400, code)]
+        first = _digest(ctx)
+        posts = fake.top_level()
+        assert len(posts) >= 2 and posts[0].get("blocks") and not posts[1].get("blocks")
+        links = _links(fake) + _LINK.findall(posts[1]["text"])
+        assert sorted(links, key=_all().index) == _all() and len(links) == STORIES
+        assert first.unfinished == 0 and not first.refused, first.channels
+        assert f"part 2 as plain text (Slack refused its blocks: {code})" in str(first.lines())
+        with ctx.store.session() as s:
+            row = s.scalars(select(DigestRow)).one()
+            assert row.status is AlertStatus.SENT and row.parts_sent == len(posts)
+    finally:
+        ctx.close()

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from newsmon.aggregated import carried_by
 from newsmon.corpus.digest_content import kept_content, kept_parts, story_of
 from newsmon.corpus.engine import Database, rerun_if_dropped, shared_now
 from newsmon.corpus.outbox import same_channel
+from newsmon.corpus.own_links import own_copy
 from newsmon.corpus.records import AlertStatus, Claim, DigestStory, UnfinishedDigest
 from newsmon.corpus.schema import (
     AlertRow,
@@ -140,7 +140,7 @@ class Digests:
                 # an aggregator's feed carrying three publishers' copies is three sources
                 feeds = {(f, p) for f, p in copies} | {(f, None) for f in seen}
                 sources = len({(f, p) for f, p in feeds if f is not None}) or 1
-                source, link = _shown(s, article, feed, members)
+                source, link = _shown(s, article, feed)
                 out.append(
                     DigestStory(
                         article.id, article.title, link, source, sources, article.first_seen_at
@@ -257,15 +257,23 @@ class Digests:
         return bool(rows) and not own
 
     def unfinished_digests(
-        self, now: datetime, after: datetime | None = None, channel: str | None = None
+        self,
+        now: datetime,
+        after: datetime | None = None,
+        channel: str | None = None,
+        *,
+        waiting: bool = False,
     ) -> list[UnfinishedDigest]:
         """Digests (of periods ending after `after`, when given) that were begun and not
         finished (given back, or held by a delivery whose lease is over at `now`: the
-        database's clock, `now()`, which leases are written in), oldest period first."""
+        database's clock, `now()`, which leases are written in), oldest period first. One
+        given back until Slack's Retry-After ends (`release_digest`'s `not_before`) only with
+        `waiting`: a later call posting before it ends was refused again."""
+        due = (DigestRow.lease_until.is_(None)) | (DigestRow.lease_until <= now)
         where = [
             DigestRow.period_end > after if after is not None else true(),
             or_(
-                DigestRow.status == AlertStatus.PENDING,
+                (DigestRow.status == AlertStatus.PENDING) & (true() if waiting else due),
                 (DigestRow.status == AlertStatus.SENDING) & (DigestRow.lease_until < now),
             ),
         ]
@@ -341,10 +349,17 @@ class Digests:
 
     @rerun_if_dropped
     def release_digest(
-        self, claim: Claim, digest_id: int, error: str, unknown: datetime | None = None
+        self,
+        claim: Claim,
+        digest_id: int,
+        error: str,
+        unknown: datetime | None = None,
+        not_before: datetime | None = None,
     ) -> None:
         """Give the digest back (pending) so a later call resumes it; `unknown`: when the next
-        part's post began if it may have been posted (a lost answer), else None."""
+        part's post began if it may have been posted (a lost answer), else None; `not_before`:
+        when Slack's Retry-After ends (kept in `lease_until`, which a pending digest had none
+        of): the passes leave it alone until then."""
         with self._db.session() as s:
             s.execute(
                 update(DigestRow)
@@ -352,7 +367,7 @@ class Digests:
                 .values(
                     status=AlertStatus.PENDING,
                     claimed_by=None,
-                    lease_until=None,
+                    lease_until=not_before,
                     last_error=error[:2000],
                     post_started_at=unknown,
                 )
@@ -431,24 +446,16 @@ class Digests:
             )
 
 
-def _shown(
-    s: Session, article: ArticleRow, feed: str | None, members: Any
-) -> tuple[str | None, str]:
+def _shown(s: Session, article: ArticleRow, feed: str | None) -> tuple[str | None, str]:
     """The source a digest line names and the link it gives. An aggregator's item (its
     `publisher`) links the aggregator's wrapper page, a redirect a reader clicks through: the
-    story's first copy read from a site's own feed is shown instead, when it has one; else
+    story's copy from the publisher's own feed, on its site, is shown instead when there is
+    one, as its alert shows it (`own_copy`; before, any site's copy was taken); else
     "Publisher via feed" and the wrapper, the last resort."""
-    if not article.publisher:
-        return feed, clean_url(article.link)
-    own = s.execute(
-        select(ArticleRow, FeedRow.name)
-        .join(FeedRow, FeedRow.id == ArticleRow.feed_id)
-        .where(ArticleRow.id.in_(members), ArticleRow.publisher.is_(None))
-        .order_by(ArticleRow.id)
-        .limit(1)
-    ).first()
-    if own is not None:
-        return own[1], clean_url(own[0].link)
+    copy = own_copy(s, article)
+    if copy is not None:
+        name = s.scalar(select(FeedRow.name).where(FeedRow.id == copy.feed_id))
+        return name, clean_url(copy.link)
     return carried_by(feed, article.publisher, 400), clean_url(article.link)
 
 

@@ -20,8 +20,16 @@ _MAX_COPIES = 50
 def shown_link(s: Session, article: ArticleRow) -> str:
     """The link to show for an article (the whole link, no tracking parameters): for an
     aggregator's item, the first copy of its story on its `<source>`'s site, when there is one."""
+    return clean_url((own_copy(s, article) or article).link)
+
+
+def own_copy(s: Session, article: ArticleRow) -> ArticleRow | None:
+    """An aggregator's item's story as its publisher's own feed carried it: the first copy on
+    its `<source>`'s site (another site's copy, or a wrapper read from a feed naming no
+    publisher, is not the publisher's page). None for any other article, or with no such copy.
+    Alerts and digests both link through it."""
     if not article.publisher or not article.publisher_site:
-        return clean_url(article.link)
+        return None
     head = article.duplicate_of_id or article.id
     copies = s.scalars(
         select(ArticleRow)
@@ -31,5 +39,5 @@ def shown_link(s: Session, article: ArticleRow) -> str:
     )
     for copy in copies:
         if site_of(copy.link) == article.publisher_site:
-            return clean_url(copy.link)
-    return clean_url(article.link)
+            return copy
+    return None

@@ -56,7 +56,7 @@ def _unfinished_digests(store: Store, now: datetime) -> list[UnfinishedDigest]:
         return []
     # a lease is over in the database's clock, which it was written in, not this host's: a
     # host minutes ahead reported a digest being posted right now, one behind a dead worker's late
-    return store.digests.unfinished_digests(store.digests.now())
+    return store.digests.unfinished_digests(store.digests.now(), waiting=True)
 
 
 def _last_digest_run(store: Store) -> RunRecord | None:

@@ -9,7 +9,6 @@ from datetime import datetime
 from newsmon import alerts as alerting
 from newsmon.corpus.records import AlertJob, Claim, ReplyJob
 from newsmon.slack import Posted, Sender, SlackFailure
-from newsmon.slack.errors import BLOCKS_REFUSED_CODES
 
 MAX_TEXT_CHARS = 39000  # Slack truncates a message's text past 40,000 characters
 
@@ -104,13 +103,14 @@ def text_only(message: alerting.Message) -> alerting.Message:
 
 
 def post_or_text(sender: Sender, message: alerting.Message) -> tuple[Posted, SlackFailure | None]:
-    """Post `message`; when Slack refuses its blocks alone (`BLOCKS_REFUSED_CODES`: nothing was
-    posted), post its text instead, so the story is not lost. Also answers that refusal, for
-    the pass's line; a refusal of the text too is raised."""
+    """Post `message`; when Slack refuses its blocks alone (`SlackFailure.blocks_refused`:
+    nothing was posted; a webhook may say only `invalid_payload`), post its text instead, so
+    the story is not lost. Also answers that refusal, for the pass's line; a refusal of the
+    text too is raised."""
     try:
         return sender.post(message), None
     except SlackFailure as failure:
-        if failure.code not in BLOCKS_REFUSED_CODES or not message.blocks:
+        if not failure.blocks_refused or not message.blocks:
             raise
         refused = failure
     return sender.post(text_only(message)), refused

@@ -35,10 +35,18 @@ RATE_LIMIT_TRIES = 3
 class _Left(Exception):
     """This digest stops here and is given back for a later call: the line says why."""
 
-    def __init__(self, line: str, unknown: datetime | None, *, taken_over: bool = False) -> None:
+    def __init__(
+        self,
+        line: str,
+        unknown: datetime | None,
+        *,
+        taken_over: bool = False,
+        wait: float | None = None,
+    ) -> None:
         super().__init__(line)
         self.unknown = unknown  # when a part's post began, if it may have been posted
         self.taken_over = taken_over  # another delivery holds it now: nothing to give back
+        self.wait = wait  # seconds Slack asked to wait (Retry-After) from now, if it did
 
 
 class _Digests:
@@ -101,7 +109,10 @@ class _Digests:
                 self.result.channels[key] = str(left)
                 self.result.outcomes[key] = Posting.TAKEN_OVER
                 return Posting.TAKEN_OVER
-            digests.release_digest(claim, turn.id, str(left), left.unknown)
+            # Slack asked to wait (Retry-After): no later call (a pass) posts before it ends
+            wait = left.wait
+            not_before = digests.now() + timedelta(seconds=wait) if wait else None
+            digests.release_digest(claim, turn.id, str(left), left.unknown, not_before)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"
             self.result.outcomes[key] = Posting.LEFT
@@ -171,8 +182,11 @@ class _Digests:
                         raise
                     if failure.kind is not Kind.MESSAGE:
                         maybe = (unknown or started) if failure.maybe_posted else None
+                        limited = failure.kind is Kind.RATE_LIMITED
                         raise _Left(
-                            f"{n} of {len(messages)} part(s) posted: {failure}", maybe
+                            f"{n} of {len(messages)} part(s) posted: {failure}",
+                            maybe,
+                            wait=failure.retry_after if limited else None,
                         ) from None
                     # refused for its content: every later call would be refused the same, and
                     # the parts after it would never go out; it is left out, and said so
@@ -223,6 +237,7 @@ class _Digests:
                         f"Slack asked to wait {wait:.0f}s (Retry-After), longer than this "
                         "call holds the digest",
                         Kind.RATE_LIMITED,
+                        retry_after=wait,
                     )
                 self.clock.sleep(wait)
             self.pacer.take(message.channel, self.clock.monotonic())
@@ -354,7 +369,10 @@ def retry_left(
             return
         left = {
             key: d
-            for d in digests.unfinished_digests(digests.now(), result.until - RESUME_WITHIN)
+            # those waiting out a Retry-After too: this call waits for it (`result.pacer`)
+            for d in digests.unfinished_digests(
+                digests.now(), result.until - RESUME_WITHIN, waiting=True
+            )
             if (key := _key(d.channel, d.since, d.until, result.until)) in result.left
         }
         if not left:  # none is given back any more: nothing to wait for

@@ -119,6 +119,10 @@ MESSAGE_CODES = frozenset(
 
 # refusals of a message's blocks alone: its text may still be posted (`delivery_items`)
 BLOCKS_REFUSED_CODES = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"})
+# an incoming webhook may name no blocks error for blocks it cannot take, only the body
+# (`invalid_payload`) or the text it then lacks (`no_text`): a message with blocks refused so
+# may still go out as text
+WEBHOOK_BLOCKS_REFUSED_CODES = BLOCKS_REFUSED_CODES | {"invalid_payload", "no_text"}
 
 
 class Cause(StrEnum):
@@ -159,6 +163,7 @@ class SlackFailure(Exception):
         maybe_posted: bool = False,
         code: str | None = None,
         cause: Cause | None = None,
+        blocks_refused: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.cause = cause
@@ -166,6 +171,10 @@ class SlackFailure(Exception):
         self.retry_after = retry_after
         self.maybe_posted = maybe_posted
         self.code = code  # Slack's error code, when it answered one
+        # Slack refused the message's blocks alone: nothing was posted, its text may still be
+        self.blocks_refused = (
+            code in BLOCKS_REFUSED_CODES if blocks_refused is None else blocks_refused
+        )
 
 
 class CredentialError(SlackFailure):

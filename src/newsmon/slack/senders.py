@@ -34,6 +34,7 @@ from newsmon.bounds import one_line
 from newsmon.channels import is_channel_id
 from newsmon.config import Secrets, SlackConfig
 from newsmon.slack.errors import (
+    WEBHOOK_BLOCKS_REFUSED_CODES,
     Cause,
     CredentialError,
     Kind,
@@ -396,6 +397,7 @@ class SlackWebhookSender:
             maybe_posted=maybe,
             code=code,
             cause=cause,
+            blocks_refused=bool(message.blocks) and code in WEBHOOK_BLOCKS_REFUSED_CODES,
         )
 
     def find(
