@@ -26,10 +26,14 @@ def shown_link(s: Session, article: ArticleRow) -> str:
 def own_copy(s: Session, article: ArticleRow) -> ArticleRow | None:
     """An aggregator's item's story as its publisher's own feed carried it: the first copy on
     its `<source>`'s site (another site's copy, or a wrapper read from a feed naming no
-    publisher, is not the publisher's page). None for any other article, or with no such copy.
-    Alerts and digests both link through it."""
-    if not article.publisher or not article.publisher_site:
+    publisher, is not the publisher's page). An item whose site is not known (stored before
+    migration 0026, or a `<source>` without its url) takes the first copy off the aggregator's
+    own site, as digests did before. None for any other article, or with no such copy. Alerts
+    and digests both link through it."""
+    if not article.publisher:
         return None
+    wanted = article.publisher_site
+    wrapper_site = site_of(article.link)
     head = article.duplicate_of_id or article.id
     copies = s.scalars(
         select(ArticleRow)
@@ -38,6 +42,7 @@ def own_copy(s: Session, article: ArticleRow) -> ArticleRow | None:
         .limit(_MAX_COPIES)
     )
     for copy in copies:
-        if site_of(copy.link) == article.publisher_site:
+        site = site_of(copy.link)
+        if site == wanted if wanted else site != wrapper_site:
             return copy
     return None
