@@ -30,7 +30,7 @@ from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, deliver, process_feeds, settle_batches
 from newsmon.pipeline.claims import new_owner
 from tests.support.configs import write_config
-from tests.support.deadlocks import deadlocked
+from tests.support.deadlocks import WAITING_FOR_LOCK, deadlocked
 from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import INTERNAL_ERROR, FakeSlack, Scripted
 from tests.support.postgres import PG_URL, throwaway_schema
@@ -44,14 +44,6 @@ def pg_url() -> Iterator[str]:
     with throwaway_schema(prefix="dbfail") as url:
         # the test's own connections, told apart from other tests' on the same server
         yield f"{url}&application_name=dbfail_{uuid.uuid4().hex[:12]}"
-
-
-# The test's backends (by application name) waiting for a lock, but not the locker itself
-_WAITING = text(
-    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
-    "application_name = :app AND wait_event_type = 'Lock' AND pid NOT IN (:locker, "
-    "pg_backend_pid())"
-)
 
 
 @contextmanager
@@ -76,7 +68,9 @@ def killed_while_waiting(
             while not killed and time.monotonic() < deadline:
                 with admin.begin() as a:
                     waiting = (
-                        a.execute(_WAITING, {"locker": locker_pid, "app": app}).scalars().all()
+                        a.execute(WAITING_FOR_LOCK, {"locker": locker_pid, "app": app})
+                        .scalars()
+                        .all()
                     )
                     for pid in waiting:
                         if a.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar():

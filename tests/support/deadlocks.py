@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from tests.support.postgres import PG_URL, throwaway_schema
 
 # The test's backends (by application name) waiting for a lock, but not the locker itself
-_WAITING = text(
+WAITING_FOR_LOCK = text(
     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
     "application_name = :app AND wait_event_type = 'Lock' AND pid NOT IN (:locker, "
     "pg_backend_pid())"
@@ -56,7 +56,7 @@ def deadlocked(url: str, table: str, then: str | None = None) -> Iterator[Callab
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 with locker.connect() as look:
-                    if look.execute(_WAITING, {"locker": locker_pid, "app": app}).first():
+                    if look.execute(WAITING_FOR_LOCK, {"locker": locker_pid, "app": app}).first():
                         break
                 time.sleep(0.02)
             else:
