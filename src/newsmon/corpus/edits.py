@@ -21,6 +21,7 @@ from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
 from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.corpus.spellings import spellings
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,9 @@ def revive_age_holds(
     """Queue again, in `s`'s transaction, the article's alerts held back for an age its page,
     read at last, disproves (of unknown age, or older than the limit by a date now replaced):
     a held-back alert in a channel counts as the story's (`announced_in`), and the story was
-    never announced. One a channel, none where another alert announced or will announce the
-    story (never a second post). The caller holds the story's cluster lock. How many."""
+    never announced. One a channel, found however the configuration spells it now (`spellings`:
+    its name then, its ID now), none where another alert announced or will announce the story
+    (never a second post). The caller holds the story's cluster lock. How many."""
     held = s.scalars(
         select(AlertRow)
         .where(
@@ -87,16 +89,38 @@ def revive_age_holds(
         )
         .order_by(AlertRow.id)
     ).all()
+    routes = _by_spelling(s, alerts)
     revived = 0
     for row in held:
-        topics = alerts.get(row.channel)
-        if not topics or _announcing_otherwise(s, head_id, row.channel):
+        channel = routes.get(row.channel) or routes.get(row.slack_channel or "")
+        topics = alerts.get(channel or "")
+        if channel is None or not topics or _announcing_otherwise(s, head_id, channel):
             continue
+        if not _has_alert_in(s, article_id, channel):  # posted where the story is routed now
+            row.channel = channel
         row.status, row.topics = AlertStatus.PENDING, sorted(topics)
         row.hold_reason = row.last_error = None
         s.flush()  # the next row of this channel sees this one announcing
         revived += 1
     return revived
+
+
+def _by_spelling(s: Session, alerts: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The channels alerts are routed to now, by each of their spellings (`spellings`): a
+    story held in `#ai-policy` is the one routed to its ID `C0123` now (or the reverse)."""
+    routes: dict[str, str] = {}
+    for channel in alerts:
+        for spelled in spellings(s, channel).every:
+            routes.setdefault(spelled, channel)
+        routes[channel] = channel
+    return routes
+
+
+def _has_alert_in(s: Session, article_id: int, channel: str) -> bool:
+    query = select(AlertRow.id).where(
+        AlertRow.article_id == article_id, AlertRow.channel == channel
+    )
+    return s.scalar(query.limit(1)) is not None
 
 
 def _announcing_otherwise(s: Session, head_id: int, channel: str) -> bool:
