@@ -36,21 +36,28 @@ class Edited:
 def announce_edit(
     db: Database,
     s: Session,
-    head_id: int,
+    head: ArticleRow,
+    changed: NewArticle,
     alerts: Mapping[str, Sequence[str]],
     status: AlertStatus,
     hold: Hold | None,
 ) -> int:
     """Queue, in `s`'s transaction, the alerts of an edited story's head for the channels the
     story has had none in (under the cluster's lock: a copy joining it at once asks the same
-    question); how many are pending."""
+    question); how many are pending. An undated head takes the date its edited page states
+    (`learn_date`): its alerts held back for an age that date disproves are queued again
+    (`revive_age_holds`), as when a page is read at last."""
+    dated = learn_date(head, changed)
     if not alerts:
         return 0
-    db.lock_cluster(s, head_id)
-    fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head_id, ch)}
-    rows = alert_rows(head_id, fresh, status, hold)
+    db.lock_cluster(s, head.id)
+    revived = 0
+    if dated and status == AlertStatus.PENDING:  # its page shows it recent
+        revived = revive_age_holds(s, head.id, head.id, alerts)
+    fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head.id, ch)}
+    rows = alert_rows(head.id, fresh, status, hold)
     s.add_all(rows)
-    return len(rows) if status == AlertStatus.PENDING else 0
+    return len(rows) + revived if status == AlertStatus.PENDING else 0
 
 
 def set_body(row: ArticleRow, changed: NewArticle) -> None:
