@@ -46,7 +46,8 @@ def announce_edit(
     story has had none in (under the cluster's lock: a copy joining it at once asks the same
     question); how many are pending. An undated head takes the date its edited page states
     (`learn_date`): its alerts held back for an age that date disproves are queued again
-    (`revive_age_holds`), as when a page is read at last."""
+    (`revive_age_holds`), as when a page is read at last. Its alerts still waiting name the
+    topics it has now (`follow_edit`)."""
     dated = learn_date(head, changed)
     if not alerts:
         return 0
@@ -54,6 +55,7 @@ def announce_edit(
     revived = 0
     if dated and status == AlertStatus.PENDING:  # its page shows it recent
         revived = revive_age_holds(s, head.id, head.id, alerts)
+    follow_edit(s, head.id, alerts)
     fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head.id, ch)}
     rows = alert_rows(head.id, fresh, status, hold)
     s.add_all(rows)
@@ -110,6 +112,23 @@ def revive_age_holds(
         s.flush()  # the next row of this channel sees this one announcing
         revived += 1
     return revived
+
+
+def follow_edit(s: Session, article_id: int, alerts: Mapping[str, Sequence[str]]) -> None:
+    """The article's alerts still waiting (`pending`, not claimed by a delivery) take the
+    topics the edited story is routed to their channel with: the one message posted names
+    what the story says now, not what it said when queued (an alert being sent is left as
+    it is: its message may be in Slack already)."""
+    routes = _by_spelling(s, alerts)
+    waiting = s.scalars(
+        select(AlertRow)
+        .where(AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING)
+        .with_for_update()
+    )
+    for row in waiting:
+        channel = routes.get(row.channel)
+        if channel is not None and alerts[channel]:
+            row.topics = sorted(alerts[channel])
 
 
 def _by_spelling(s: Session, alerts: Mapping[str, Sequence[str]]) -> dict[str, str]:
