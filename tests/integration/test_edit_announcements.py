@@ -41,3 +41,32 @@ def test_an_edit_does_not_announce_again_a_story_posted_through_the_other_sender
         assert store.enqueue_alert(first.id, after, ["policy"]) is False
     finally:
         store.close()
+
+
+OPEN = StoredMatch(
+    "open-source", 3, [{"term": "weights", "field": "text", "position": 0, "count": 1}], "weights…"
+)
+
+
+def test_an_edit_adding_a_topic_before_the_alert_is_sent_posts_it_with_both_topics(
+    db_url: str,
+) -> None:
+    """Before: the story's alert, still waiting (Slack down, or the next delivery), kept the
+    topics queued before the edit: the one message posted named "policy" only, and the edit's
+    "open-source" in the same channel was never said (the waiting alert counted as the story's)."""
+    store = Store.open(db_url)
+    try:
+        first = store.add_article(_page(STORY), [MATCH], "v1", {"#news": ["policy"]})
+        edited = store.update_article(
+            first.id,
+            _page(STORY + " The weights are released."),
+            [MATCH, OPEN],
+            "v1",
+            alerts={"#news": ["open-source", "policy"]},
+        )
+        assert (edited.changed, edited.alerts_queued) == (True, 0)
+        [job] = store.pending_alerts(10)
+        assert (job.channel, job.topics) == ("#news", ["open-source", "policy"])
+        assert sorted(m.topic for m in job.matches) == ["open-source", "policy"]
+    finally:
+        store.close()

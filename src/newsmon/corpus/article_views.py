@@ -54,6 +54,7 @@ class ArticleViews:
                         ArticleRow.long_url,
                         ArticleRow.guid,
                         ArticleRow.published_at,
+                        ArticleRow.dated_by,
                     ).where(ArticleRow.canonical_url.in_(chunk))
                 ):
                     link = row[6] or row[3]  # the whole link, when `url` holds its start
@@ -61,7 +62,7 @@ class ArticleViews:
                         # a row under the key's own stored form wins over an earlier key's
                         if (want.own or want.asked not in found) and stands_for(want, link):
                             found[want.asked] = KnownArticle(
-                                row[1], row[2], link, row[4], row[5], row[7], row[8]
+                                row[1], row[2], link, row[4], row[5], row[7], row[8], row[9]
                             )
         return found
 

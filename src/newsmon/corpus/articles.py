@@ -254,7 +254,9 @@ class Articles:
                 s.flush()
                 s.add_all(match_rows(row.id, matches, rules_version))
                 s.flush()
-                news = announce_edit(self._db, s, row.id, alerts or {}, alert_status, alert_hold)
+                news = announce_edit(
+                    self._db, s, row, changed, alerts or {}, alert_status, alert_hold
+                )
                 return Edited(True, news)
             return Edited(True)
 

@@ -21,6 +21,7 @@ from newsmon.corpus.holds import Hold, HoldReason
 from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
 from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.corpus.spellings import spellings
 
 
 @dataclass(frozen=True)
@@ -35,21 +36,30 @@ class Edited:
 def announce_edit(
     db: Database,
     s: Session,
-    head_id: int,
+    head: ArticleRow,
+    changed: NewArticle,
     alerts: Mapping[str, Sequence[str]],
     status: AlertStatus,
     hold: Hold | None,
 ) -> int:
     """Queue, in `s`'s transaction, the alerts of an edited story's head for the channels the
     story has had none in (under the cluster's lock: a copy joining it at once asks the same
-    question); how many are pending."""
+    question); how many are pending. An undated head takes the date its edited page states
+    (`learn_date`): its alerts held back for an age that date disproves are queued again
+    (`revive_age_holds`), as when a page is read at last. Its alerts still waiting name the
+    topics it has now (`follow_edit`)."""
+    dated = learn_date(head, changed)
     if not alerts:
         return 0
-    db.lock_cluster(s, head_id)
-    fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head_id, ch)}
-    rows = alert_rows(head_id, fresh, status, hold)
+    db.lock_cluster(s, head.id)
+    revived = 0
+    if dated and status == AlertStatus.PENDING:  # its page shows it recent
+        revived = revive_age_holds(s, head.id, head.id, alerts)
+    follow_edit(s, head.id, alerts)
+    fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head.id, ch)}
+    rows = alert_rows(head.id, fresh, status, hold)
     s.add_all(rows)
-    return len(rows) if status == AlertStatus.PENDING else 0
+    return len(rows) + revived if status == AlertStatus.PENDING else 0
 
 
 def set_body(row: ArticleRow, changed: NewArticle) -> None:
@@ -76,8 +86,9 @@ def revive_age_holds(
     """Queue again, in `s`'s transaction, the article's alerts held back for an age its page,
     read at last, disproves (of unknown age, or older than the limit by a date now replaced):
     a held-back alert in a channel counts as the story's (`announced_in`), and the story was
-    never announced. One a channel, none where another alert announced or will announce the
-    story (never a second post). The caller holds the story's cluster lock. How many."""
+    never announced. One a channel, found however the configuration spells it now (`spellings`:
+    its name then, its ID now), none where another alert announced or will announce the story
+    (never a second post). The caller holds the story's cluster lock. How many."""
     held = s.scalars(
         select(AlertRow)
         .where(
@@ -87,16 +98,55 @@ def revive_age_holds(
         )
         .order_by(AlertRow.id)
     ).all()
+    routes = _by_spelling(s, alerts)
     revived = 0
     for row in held:
-        topics = alerts.get(row.channel)
-        if not topics or _announcing_otherwise(s, head_id, row.channel):
+        channel = routes.get(row.channel) or routes.get(row.slack_channel or "")
+        topics = alerts.get(channel or "")
+        if channel is None or not topics or _announcing_otherwise(s, head_id, channel):
             continue
+        if not _has_alert_in(s, article_id, channel):  # posted where the story is routed now
+            row.channel = channel
         row.status, row.topics = AlertStatus.PENDING, sorted(topics)
         row.hold_reason = row.last_error = None
         s.flush()  # the next row of this channel sees this one announcing
         revived += 1
     return revived
+
+
+def follow_edit(s: Session, article_id: int, alerts: Mapping[str, Sequence[str]]) -> None:
+    """The article's alerts still waiting (`pending`, not claimed by a delivery) take the
+    topics the edited story is routed to their channel with: the one message posted names
+    what the story says now, not what it said when queued (an alert being sent is left as
+    it is: its message may be in Slack already)."""
+    routes = _by_spelling(s, alerts)
+    waiting = s.scalars(
+        select(AlertRow)
+        .where(AlertRow.article_id == article_id, AlertRow.status == AlertStatus.PENDING)
+        .with_for_update()
+    )
+    for row in waiting:
+        channel = routes.get(row.channel)
+        if channel is not None and alerts[channel]:
+            row.topics = sorted(alerts[channel])
+
+
+def _by_spelling(s: Session, alerts: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """The channels alerts are routed to now, by each of their spellings (`spellings`): a
+    story held in `#ai-policy` is the one routed to its ID `C0123` now (or the reverse)."""
+    routes: dict[str, str] = {}
+    for channel in alerts:
+        for spelled in spellings(s, channel).every:
+            routes.setdefault(spelled, channel)
+        routes[channel] = channel
+    return routes
+
+
+def _has_alert_in(s: Session, article_id: int, channel: str) -> bool:
+    query = select(AlertRow.id).where(
+        AlertRow.article_id == article_id, AlertRow.channel == channel
+    )
+    return s.scalar(query.limit(1)) is not None
 
 
 def _announcing_otherwise(s: Session, head_id: int, channel: str) -> bool:

@@ -254,6 +254,7 @@ class KnownArticle:
     text_source: str = "page"
     guid: str | None = None
     published_at: datetime | None = None
+    dated_by: DatedBy | None = None  # SEEN, UNKNOWN: an edit dating nothing keeps this age
 
 
 @dataclass(frozen=True)

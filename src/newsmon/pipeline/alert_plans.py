@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from newsmon import alerts as alerting
 from newsmon.corpus import holds
 from newsmon.corpus.holds import Hold, HoldReason
-from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, KnownArticle, NewArticle
 from newsmon.dates import believable
 from newsmon.feeds import FeedEntry
 from newsmon.pipeline.context import Context
@@ -53,3 +53,23 @@ def held_unknown(
         and ctx.config.alerts.max_age_hours is not None
         and believable(page_date, now) is None
     )
+
+
+def edit_plan(
+    ctx: Context,
+    matches: Sequence[TopicMatch],
+    changed: NewArticle,
+    stored: KnownArticle,
+    now: datetime,
+) -> tuple[dict[str, list[str]], AlertStatus, Hold | None]:
+    """An edit's alert plan. An edit that dates nothing (its entry and page state no date) is
+    "first seen" now, but its story is not new: it is aged by the date it is stored with, and
+    one of unknown age (the feed's back catalogue, `held_unknown`) stays held back; an edit
+    whose page states a date is aged by it, as a first read of that page would be."""
+    undated = changed.dated_by in UNDATED
+    published = stored.published_at if undated and stored.published_at else changed.published_at
+    channels, status, note = alert_plan(ctx, matches, published, now)
+    unknown = undated and stored.dated_by is DatedBy.UNKNOWN
+    if unknown and status is AlertStatus.PENDING and ctx.config.alerts.max_age_hours is not None:
+        status, note = AlertStatus.SKIPPED, AGE_UNKNOWN_HOLD
+    return channels, status, note

@@ -25,7 +25,13 @@ from newsmon.corpus.schema import MAX_LONG_URL
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
-from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, BACKFILL_HOLD, alert_plan, held_unknown
+from newsmon.pipeline.alert_plans import (
+    AGE_UNKNOWN_HOLD,
+    BACKFILL_HOLD,
+    alert_plan,
+    edit_plan,
+    held_unknown,
+)
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
@@ -478,7 +484,7 @@ def _apply_edit(
     keep_body = source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
     matches = analysis.matches
     # a silent story the edit gave a topic is announced (`edits.announce_edit`)
-    channels, status, note = alert_plan(ctx, matches, changed.published_at, now)
+    channels, status, note = edit_plan(ctx, matches, changed, stored, now)
     return ctx.store.update_article(
         stored.id,
         changed,
