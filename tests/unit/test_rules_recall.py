@@ -83,3 +83,18 @@ def test_shipped_rules_count_a_models_licence_terms(lede: str, open_source: bool
 def test_only_a_local_government_s_own_name_is_a_local_government(title: str) -> None:
     """Any word ending in 시/군/구 first in a headline read as a city, county or district."""
     assert "policy" not in shipped_topics(title, FILLER)
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # a county head (군수) next to an AI programme is a local government acting
+        ('공영민 군수 "AI 인재 양성에 예산 집중"', True),
+        # 군수 is also military supply: an army's logistics model or a defence contractor is not
+        # a county's programme
+        ("육군과 '군수 특화 AI 모델' 구축 나선다", False),
+        ("AI 기업, 군수 산업 진출 본격화", False),
+    ],
+)
+def test_a_county_head_is_not_military_supply(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
