@@ -23,6 +23,9 @@ from tests.unit.test_rules_scoring import EN_FILLER, FILLER, shipped_topics
         ("AI 교육 플랫폼 출시…서비스 지원 확대", False),
         # a company whose name ends in 시, AX inside a product's name
         ("에듀케시, 기업용 'AXPro' 출시…보안 정책 반영", False),
+        # the names of three syllables: a city, a district
+        ("남양주시, AI 교육센터 개관", True),
+        ("혁신 행정…영등포구, 인공지능 인재 육성 계획", True),
     ],
 )
 def test_shipped_rules_hear_local_governments_running_ai_programmes(
@@ -60,3 +63,38 @@ def test_shipped_rules_hear_a_korean_release_as_open_source(lede: str, open_sour
 )
 def test_shipped_rules_count_a_models_licence_terms(lede: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # 군 is also an army: a country's forces deploying AI are war news, not a county's programme
+        "러시아군, 우크라이나 전선에 AI 드론 투입",
+        "북한군, AI 드론 전술 교육 강화",
+        "중국군, AI 지휘 체계 구축 전략",
+        # a company or a person whose name ends in 시, a common noun ending in 시 or 구
+        "웹케시, AI 경리 지원 서비스 출시",
+        "카르파시, AI 교육 스타트업 설립",
+        "완전 무인…로보택시, AI 투입 확대",
+        "대학 공동연구, AI 교육 효과 입증",
+        "…공동연구, AI 교육 효과 입증",
+    ],
+)
+def test_only_a_local_government_s_own_name_is_a_local_government(title: str) -> None:
+    """Any word ending in 시/군/구 first in a headline read as a city, county or district."""
+    assert "policy" not in shipped_topics(title, FILLER)
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # a county head (군수) next to an AI programme is a local government acting
+        ('공영민 군수 "AI 인재 양성에 예산 집중"', True),
+        # 군수 is also military supply: an army's logistics model or a defence contractor is not
+        # a county's programme
+        ("육군과 '군수 특화 AI 모델' 구축 나선다", False),
+        ("AI 기업, 군수 산업 진출 본격화", False),
+    ],
+)
+def test_a_county_head_is_not_military_supply(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
