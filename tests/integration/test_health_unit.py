@@ -8,17 +8,20 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from tests.conftest import ROOT
 from tests.support.configs import write_config
+from tests.unit.test_systemd_units import UNITS as SYSTEMD
 from tests.unit.test_systemd_units import unit
 
 
@@ -53,3 +56,27 @@ def test_the_health_units_command_fails_when_passes_stop(
         assert "stale" in [p["kind"] for p in json.loads(stale.stdout)["problems"]]
     finally:
         store.close()
+
+
+def test_the_health_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    """systemd's own check of the timer and its service (unknown keys, bad values, the timer's
+    unit), on copies whose ExecStart names this virtualenv's newsmon."""
+    verify = shutil.which("systemd-analyze")
+    if not verify:
+        pytest.skip("systemd-analyze is not installed")
+    installed = shlex.split(unit("newsmon-health.service").get("Service", "ExecStart"))[0]
+    for name in ("newsmon-health.service", "newsmon-health.timer"):
+        text = (SYSTEMD / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(
+            text.replace(installed, str(Path(sys.executable).parent / "newsmon")),
+            encoding="utf-8",
+        )
+    result = subprocess.run(
+        [verify, "verify", "--man=no", str(tmp_path / "newsmon-health.timer")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    own = [line for line in result.stderr.splitlines() if "newsmon-health" in line]
+    assert own == [], result.stderr
