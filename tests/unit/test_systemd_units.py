@@ -56,3 +56,39 @@ def test_a_worker_started_before_its_server_answers_waits_for_it() -> None:
     assert argv[argv.index("start") - 1 :][:2] == ["worker", "start"]
     assert "--type" in argv and argv[argv.index("--type") + 1] == "process", argv
     assert argv[argv.index("--pool") + 1] == "newsmon"
+
+
+def timer_seconds(calendar: str) -> float:
+    """The spacing of an `OnCalendar=` of the form `*:0/15` or `*:07/15` (minutes)."""
+    match = re.fullmatch(r"\*(?:-\*-\*\s+\*)?:\d{1,2}/(\d{1,2})(?::00)?", calendar.strip())
+    assert match, f"OnCalendar={calendar} is not every N minutes"
+    return float(match.group(1)) * 60
+
+
+def test_a_timer_runs_newsmon_health_so_that_no_pass_at_all_shows_failed() -> None:
+    """When no pass runs at all (the worker, the server or the schedule down), nothing inside
+    newsmon can say so: the README only advised keeping `newsmon health` in cron. A timer
+    shipped with the other units runs it every few minutes, and its service is left failed
+    (`systemctl --failed`, its OnFailure= hook) when the check exits non-zero."""
+    timer = unit("newsmon-health.timer")
+    assert timer.get("Timer", "Unit", fallback="newsmon-health.service") == (
+        "newsmon-health.service"
+    )
+    spacing = timer_seconds(timer.get("Timer", "OnCalendar"))
+    assert 60 <= spacing <= 30 * 60, spacing
+    assert timer.getboolean("Timer", "Persistent")  # a check missed while the host was off runs
+    assert "timers.target" in timer.get("Install", "WantedBy").split()
+
+    service = unit("newsmon-health.service")
+    assert service.get("Service", "Type") == "oneshot"
+    exec_start = service.get("Service", "ExecStart")
+    assert not exec_start.startswith(("-", "+", "!", ":")), exec_start  # `-` ignores failure
+    argv = shlex.split(exec_start)
+    assert argv[0].endswith("/newsmon") and argv[1:] == ["health", "--json"], argv
+    # exit 1 (unhealthy), 3 (database unusable) and 7 (schema) must all fail the unit
+    assert not service.has_option("Service", "SuccessExitStatus")
+    # a oneshot has no start timeout by default: a hung check would never fail nor run again
+    assert 0 < seconds(service.get("Service", "TimeoutStartSec")) < spacing
+    worker = unit("newsmon-worker.service")
+    for key in ("User", "EnvironmentFile", "WorkingDirectory"):  # the corpus the passes write
+        assert service.get("Service", key) == worker.get("Service", key), key

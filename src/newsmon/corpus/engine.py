@@ -9,6 +9,7 @@ transaction on SQLite (whose DDL is transactional once pysqlite stops managing t
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -128,9 +129,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
     except (ImportError, ArgumentError) as exc:
         raise StoreError(f"cannot use {redact_url(url)}: {exc}") from None
+
+
+# libpq waits for ever for a server that accepts the connection and never answers (frozen on
+# its disk, a tunnel left open): `newsmon health` in cron hung silently with the pipeline.
+PG_CONNECT_SECONDS = 10
+
+
+def _connect_args(parsed: Any) -> dict[str, Any]:
+    """A connect timeout unless the operator set libpq's own (`?connect_timeout=`,
+    PGCONNECT_TIMEOUT)."""
+    if "connect_timeout" in parsed.query or os.environ.get("PGCONNECT_TIMEOUT"):
+        return {}
+    return {"connect_timeout": PG_CONNECT_SECONDS}
 
 
 # pg_advisory_xact_lock key of schema migrations ("newsmon" in ASCII): one per database.
