@@ -9,7 +9,7 @@ Failed with that one line and Prefect automations can react.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
@@ -188,7 +188,7 @@ async def deliver_task(ctx: Context, require_slack: bool = False) -> DeliveryOut
 
 
 @task(name="finish-digests", cache_policy=NO_CACHE, timeout_seconds=DELIVERY_TIMEOUT)
-async def finish_digests_task(ctx: Context) -> None:
+async def finish_digests_task(ctx: Context, waits: dict[str, datetime] | None = None) -> None:
     """Finish digests their runs left (README "Slack delivery", Digests): logged, never a
     reason for the pass to fail (`newsmon health` reports a digest still unfinished)."""
     logger = get_run_logger()
@@ -196,7 +196,8 @@ async def finish_digests_task(ctx: Context) -> None:
         sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
     except CredentialError:
         return
-    result = await asyncio.to_thread(finish_digests, ctx, sender)
+    # the Retry-After the pass's alert delivery got: no digest part posted into it
+    result = await asyncio.to_thread(lambda: finish_digests(ctx, sender, waits=waits))
     for key, line in result.channels.items():
         logger.info("digest %s: %s", key, line)
 
@@ -257,7 +258,7 @@ async def monitor(
         delivery = await deliver_task(unwalked(ctx), require_slack)
         if not delivery.credential_error and digests_to_finish(ctx):
             try:
-                await finish_digests_task(unwalked(ctx))
+                await finish_digests_task(unwalked(ctx), delivery.waits)
             except Exception as exc:  # a timeout, the database: not the pass's own job
                 logger.warning("unfinished digests not finished: %s", crash_reason(exc))
         totals = PassTotals.of(outcomes, delivery, ctx.store.count_alerts(AlertStatus.PENDING))

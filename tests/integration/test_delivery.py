@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import newsmon.corpus.claims
 import newsmon.pipeline.delivery
@@ -351,7 +351,8 @@ def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the
 ) -> None:
     """A delivery that slept through Retry-After past its lease posted an alert another
     delivery had meanwhile claimed, looked up (not there yet) and posted: a double post.
-    Waiting past the claim must give the channel's alerts back for a later pass instead."""
+    Waiting past the claim must give the channel's alerts back for a later pass instead, one
+    that does not post before Slack's wait ends."""
     config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", lease_seconds=1.5)
     first, second = context(config, fake), context(config, fake)
     try:
@@ -363,7 +364,7 @@ def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the
         outcomes = []
         worker = threading.Thread(target=lambda: outcomes.append(deliver(first)))
         worker.start()
-        time.sleep(2.0)  # the first delivery's lease is over
+        time.sleep(3.2)  # the first delivery's lease is over, and Slack's 3 s wait
         other = deliver(second)
         worker.join(timeout=30)
         assert fake.metadata_ids() == [str(alert)]  # posted once
@@ -497,6 +498,8 @@ def test_a_channel_rate_limited_past_its_tries_waits_for_the_next_pass_whole(
         assert len(busy) == 11
         assert all(a.status is AlertStatus.PENDING and a.attempts == 0 for a in busy)
         fake.channel_script.clear()
+        with ctx.store.session() as s:  # the second Slack asked for (none said) is over
+            s.execute(update(AlertRow).values(next_attempt_at=None))
         assert deliver(ctx).sent == 11 and len(fake.top_level("#busy")) == 11
     finally:
         ctx.close()

@@ -33,6 +33,7 @@ from newsmon.corpus.retention import IndexRetention
 from newsmon.corpus.retries import Retries
 from newsmon.corpus.runs import Runs
 from newsmon.corpus.set_aside import set_aside, stored_words
+from newsmon.corpus.slack_waits import SlackWaits
 
 
 class Store:
@@ -53,6 +54,7 @@ class Store:
         self.replies = Replies(self._db)
         self.retries = Retries(self._db, self.replies)  # by ids, alerts and replies
         self.digests = Digests(self._db)
+        self.slack_waits = SlackWaits(self._db)  # channels told to wait (Retry-After)
         self.backlog = Backlog(self._db)
         self.retention = IndexRetention(self._db)
         self.notices = HealthNotices(self._db)

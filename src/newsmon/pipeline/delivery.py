@@ -34,6 +34,7 @@ from newsmon.pipeline.delivery_items import (
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
+from newsmon.pipeline.retry_after import lease_over, leave_channel
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 from newsmon.slack.errors import Cause
@@ -162,16 +163,17 @@ class Delivery:
                 wait = self.pacer.ready_at(channel, now) - now
                 queue = queues[channel]
                 if not self._may_wait(queue[0].claim, max(wait, 0.0)):
+                    self._give_back(list(queue))
                     if self._may_wait(queue[0].claim, 0.0):  # the wait is too long, not the claim
                         self.waiting.add(channel)
-                        self.outcome.errors.append(
-                            f"{channel}: Slack asked to wait {wait:.0f}s (Retry-After), longer "
-                            f"than this pass holds its claim: {len(queue)} message(s) left for "
-                            "a later pass"
+                        self._leave(
+                            queue[0].claim,
+                            channel,
+                            f"Slack asked to wait {wait:.0f}s (Retry-After), longer than this "
+                            f"pass holds its claim: {len(queue)} message(s) left for a later pass",
                         )
                     else:
-                        self._lease_over(channel, len(queue))
-                    self._give_back(list(queue))
+                        lease_over(self.outcome, channel, len(queue))
                     del queues[channel]
                     continue
                 if not pause(self.clock, wait, self.ctx.stopping):  # stopped: the rest go back
@@ -198,13 +200,12 @@ class Delivery:
     def _may_wait(self, claim: Claim, wait: float) -> bool:
         return claim_covers(claim, wait, self.cfg.timeout)
 
-    def _lease_over(self, channel: str, count: int) -> None:
-        """Slack answered so slowly that the claim would end before the next post: posted
-        after it, a message could follow another delivery's claim, lookup and post — twice."""
-        self.outcome.errors.append(
-            f"{channel}: Slack answered too slowly for this pass's claim: {count} message(s) "
-            "left for a later pass"
-        )
+    def _leave(self, claim: Claim, channel: str, line: str) -> None:
+        now = self.clock.monotonic()
+        said, until = leave_channel(self.ctx, self.pacer, now, claim, channel, line)
+        self.outcome.errors.append(said)
+        if until is not None:
+            self.outcome.waits[channel] = until
 
     def _give_back(self, items: list[Item]) -> None:
         """Release `items` untried; one the database refuses waits for its lease to lapse."""
@@ -403,11 +404,9 @@ class Delivery:
                 return _AGAIN
             # the whole channel waits for the next pass: its later batches were tried again
             self.waiting.add(item.channel)
-            self.outcome.errors.append(
-                f"{item.channel}: {failure}; {RATE_LIMITS_PER_ITEM} times in a row: its "
-                "messages wait for the next pass"
-            )
             self._give_back([item])
+            line = f"{failure}; {RATE_LIMITS_PER_ITEM} times in a row: its messages wait"
+            self._leave(item.claim, item.channel, line + " for the next pass")
             return _CHANNEL_DONE
         if kind is Kind.CREDENTIAL:
             self._release(item)

@@ -4,13 +4,13 @@ call, after the parts already posted — of its own period or of an earlier one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from newsmon.alerts import DIGEST_EVENT, Marker, Message, plural
 from newsmon.corpus.digests import DigestTurn, NotBegun
-from newsmon.corpus.records import Claim
+from newsmon.corpus.records import WEBHOOK_CHANNEL, Claim
 from newsmon.digest import (
     FOLLOW_WITHIN,
     RESUME_WITHIN,
@@ -228,8 +228,9 @@ class _Digests:
 
     def _post(self, claim: Claim, message: Message) -> tuple[str | None, SlackFailure | None]:
         """The part's ts, and Slack's refusal of its blocks if it went out as text instead."""
+        paced = pace_key(self.sender, message.channel)
         for _ in range(RATE_LIMIT_TRIES):
-            wait = self.pacer.ready_at(message.channel, self.clock.monotonic())
+            wait = self.pacer.ready_at(paced, self.clock.monotonic())
             wait -= self.clock.monotonic()
             if wait > 0:
                 if not claim_covers(claim, wait, self.cfg.timeout):
@@ -240,7 +241,7 @@ class _Digests:
                         retry_after=wait,
                     )
                 self.clock.sleep(wait)
-            self.pacer.take(message.channel, self.clock.monotonic())
+            self.pacer.take(paced, self.clock.monotonic())
             try:
                 posted, refused = post_or_text(self.sender, message)
                 return posted.ts, refused
@@ -248,7 +249,7 @@ class _Digests:
                 if failure.kind is not Kind.RATE_LIMITED:
                     raise
                 hold = self.clock.monotonic() + (failure.retry_after or 1.0)
-                self.pacer.hold(message.channel, hold)
+                self.pacer.hold(paced, hold)
         raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
 
 
@@ -318,22 +319,41 @@ def run_digest(
     return result
 
 
-def finish_digests(ctx: Context, sender: Sender, *, clock: Clock | None = None) -> DigestResult:
+def finish_digests(
+    ctx: Context,
+    sender: Sender,
+    *,
+    clock: Clock | None = None,
+    waits: Mapping[str, datetime] | None = None,
+) -> DigestResult:
     """Finish the digests begun and left unfinished (periods that ended within `RESUME_WITHIN`):
     what each monitoring pass does, so a digest its run could not finish (an outage longer
     than its retries, an hour's Retry-After, a worker lost) goes out within a pass or two, not
-    with the next day's. Only recorded periods, which had ended, each once (its claim)."""
+    with the next day's. Only recorded periods, which had ended, each once (its claim).
+    `waits`: when the Retry-After the pass's alert delivery got per channel ends (the
+    database's clock, `DeliveryOutcome.waits`): no part goes there before."""
     now = ctx.store.digests.now()  # leases end in the database's clock, not this host's
     result = DigestResult(now - RESUME_WITHIN, now, off=not ctx.config.alerts.enabled)
     if result.off:  # kept, as queued alerts are, for when alerts are on again
         return result
-    poster = _Digests(ctx, sender, clock or RealClock(), result)
+    clock = clock or RealClock()
+    poster = _Digests(ctx, sender, clock, result)
+    for channel, until in (waits or {}).items():
+        left = (until - now).total_seconds()
+        poster.pacer.hold(pace_key(sender, channel), clock.monotonic() + left)
     try:
         for d in ctx.store.digests.unfinished_digests(now, now - RESUME_WITHIN):
             poster.post(d.channel, d.since, d.until, _key(d.channel, d.since, d.until, now))
     except SlackFailure as failure:
         result.credential_error = str(failure)
     return result
+
+
+def pace_key(sender: Sender, channel: str) -> str:
+    """What Slack limits a post to `channel` under: its channel, or the one incoming webhook
+    every channel's digest goes through (paced per channel name, two digests were posted to
+    it at once, the second into the first's Retry-After)."""
+    return WEBHOOK_CHANNEL if sender.name == "webhook" else channel
 
 
 def digests_to_finish(ctx: Context) -> bool:
@@ -380,7 +400,8 @@ def retry_left(
             return
         now = clock.monotonic()
         if result.pacer is not None:  # Slack asked to wait (Retry-After): not before
-            ready = min(result.pacer.ready_at(d.channel, now) for d in left.values())
+            paced = [pace_key(sender, d.channel) for d in left.values()]
+            ready = min(result.pacer.ready_at(key, now) for key in paced)
             delay = max(delay, ready - now)
         if now + delay > end:
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.exc import DBAPIError
@@ -134,3 +135,5 @@ class DeliveryOutcome:
     history_errors: dict[str, str] = field(default_factory=dict)  # channel -> why unreadable
     replies_failed: int = 0  # thread replies that gave up (health reports them apart too)
     off: bool = False  # alerts.enabled: false: nothing claimed nor posted, the queue kept
+    # channel -> when Slack's Retry-After ends (database clock): kept on its queued rows too
+    waits: dict[str, datetime] = field(default_factory=dict)

@@ -75,3 +75,7 @@ class Pacer:
     def hold(self, channel: str, until: float) -> None:
         """Slack said Retry-After: nothing more to this channel before `until`."""
         self._held[channel] = max(until, self._held.get(channel, until))
+
+    def held_for(self, channel: str, now: float) -> float:
+        """Seconds Slack still asked `channel` to wait (Retry-After) at `now`; 0 when none."""
+        return max(0.0, self._held.get(channel, now) - now)
