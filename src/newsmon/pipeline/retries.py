@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, PageRetry
-from newsmon.feeds import FeedEntry
+from newsmon.feeds import FeedEntry, summary_read_now
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
@@ -143,12 +143,13 @@ async def _settle(
             log.info("%s: %s; the teaser stays its text", retry.url, why)
         await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
         return
-    # the feed's entry as it was stored: its headline, and its teaser to fall back on
-    # (of unknown age when stored on the feed's first read, undated: so it is unless dated now)
+    # the feed's entry as it was stored: its headline, and its teaser to fall back on, as a
+    # pass reads it now (a row stored before holds its credits); the row's own text is what
+    # `recover_page` checks. Of unknown age when stored on the feed's first read, undated: so
+    # it is unless dated now
     unknown = retry.dated_by is DatedBy.UNKNOWN
-    entry = FeedEntry(
-        None, retry.url, retry.title or "", retry.text, None, None, age_unknown=unknown
-    )
+    teaser = summary_read_now(retry.text)
+    entry = FeedEntry(None, retry.url, retry.title or "", teaser, None, None, age_unknown=unknown)
     language = retry.language or feed.language
     analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
     if analysis.extracted.source not in ARTICLE_SOURCES:
