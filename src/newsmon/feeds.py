@@ -177,14 +177,6 @@ def _head(fragment: str) -> str:
     return cut[: cut.rfind("<")] if cut.rfind("<") > cut.rfind(">") else cut
 
 
-def summary_read_now(stored: str) -> str:
-    """A summary stored by an earlier release (as it was rendered then) as a pass reads it
-    now: repaired if encoded twice, made `readable`, without Korean credits. A page read at
-    last is weighed against this, like against like: the teaser stored with its dateline,
-    byline and notice outweighed the page's article, which then never replaced it."""
-    return strip_credits(readable(repair_mojibake(stored)))[:MAX_SUMMARY_CHARS]
-
-
 def _entry(
     guid: str | None,
     link: str | None,

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, PageRetry
-from newsmon.feeds import FeedEntry, summary_read_now
+from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
@@ -37,6 +37,7 @@ from newsmon.pipeline.entries import (
 )
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.read_now import teaser_read_now
 from newsmon.turns import NoTimeForWork, OutOfTime
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ async def _settle(
     # `recover_page` checks. Of unknown age when stored on the feed's first read, undated: so
     # it is unless dated now
     unknown = retry.dated_by is DatedBy.UNKNOWN
-    teaser = summary_read_now(retry.text)
+    teaser = teaser_read_now(retry.text)
     entry = FeedEntry(None, retry.url, retry.title or "", teaser, None, None, age_unknown=unknown)
     language = retry.language or feed.language
     analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
