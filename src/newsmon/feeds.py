@@ -58,7 +58,8 @@ class FeedEntry:
     summary: str
     published: datetime | None
     author: str | None
-    # The title and summary as rendered before `readable` changed them (None: it did not).
+    # The title and summary as rendered before `_entry` repaired them (double encoding) and made
+    # them `readable` (None: neither changed them).
     # Entry keys and fingerprints are stored; computed from these, as they always were, a
     # stored entry neither looks new (a repeated alert) nor edited.
     as_read: tuple[str, str] | None = None
@@ -145,11 +146,14 @@ def readable(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _rendered(fragment: str) -> str:
-    """The text of an HTML fragment, block elements kept apart: rendered once."""
+def _rendered(fragment: str, repair: bool = True) -> str:
+    """The text of an HTML fragment, block elements kept apart: rendered once; `repair`:
+    text encoded twice repaired (an entry's title and summary are repaired by `_entry`,
+    after their keys' text is taken)."""
     if not fragment or not fragment.strip():
         return ""
-    fragment = repair_mojibake(xml_text(_head(fragment)))  # a title encoded twice
+    fragment = xml_text(_head(fragment))
+    fragment = repair_mojibake(fragment) if repair else fragment  # a title encoded twice
     if "<" not in fragment:
         return re.sub(r"\s+", " ", html.unescape(fragment)).strip()
     try:
@@ -183,13 +187,14 @@ def _entry(
     former_link: str | None = None,
     origin: tuple[Origin, str] | None = None,
 ) -> FeedEntry:
-    """An entry whose title and summary (rendered once) are made `readable`, the summary
+    """An entry whose title and summary (rendered once) are repaired if encoded twice
+    (`repair_mojibake`) and made `readable`, the summary
     without Korean credits (`strip_credits`, as a page's body: a teaser stored as the body then
     reads as its page's opening, and an alert's snippet opens on the story); as rendered, they
     are kept for its keys when that changed them. An aggregator's item (`origin`: its
     `<source>` and the feed's URL) is its publisher's headline (`aggregated`)."""
-    headline = " ".join(readable(title).split())[:MAX_TITLE_CHARS]
-    text = strip_credits(readable(summary))[:MAX_SUMMARY_CHARS]
+    headline = " ".join(readable(repair_mojibake(title)).split())[:MAX_TITLE_CHARS]
+    text = strip_credits(readable(repair_mojibake(summary)))[:MAX_SUMMARY_CHARS]
     publisher, wrapped, site = None, False, None
     if origin is not None:
         source, feed_url = origin
@@ -267,8 +272,8 @@ def _json_feed(
         link = (absolute_link(site, href) if site else None) or as_read
         former = as_read if as_read and link != as_read else None
         body = _text(item.get("content_html")) or _text(item.get("summary"))
-        text = _rendered(body) or _text(item.get("content_text"))
-        title = _rendered(_text(item.get("title")))
+        text = _rendered(body, repair=False) or _text(item.get("content_text"))
+        title = _rendered(_text(item.get("title")), repair=False)
         if not link and not (title or text):
             skipped += 1
             continue
@@ -383,13 +388,13 @@ def parse_feed(
         contents = raw.get("content") or []
         if contents and len(contents[0].get("value", "")) > len(summary_html):
             summary_html = contents[0]["value"]
-        title = _rendered(raw.get("title") or "")[:MAX_TITLE_CHARS]
+        title = _rendered(raw.get("title") or "", repair=False)[:MAX_TITLE_CHARS]
         entries.append(
             _entry(
                 str(guid)[:1000] if guid else None,
                 link,
                 re.sub(r"\s+", " ", title).strip(),
-                _rendered(summary_html)[:MAX_SUMMARY_CHARS],
+                _rendered(summary_html, repair=False)[:MAX_SUMMARY_CHARS],
                 entry_date(raw, local),
                 raw.get("author") or None,
                 former,

@@ -126,3 +126,22 @@ def test_korean_credits_leave_a_summary_and_english_openings_stay() -> None:
     summaries = {e.title: e.summary for e in entries}
     assert summaries["t0"] == "정부는 1일 인공지능 기본법 시행령을 공개했다."
     assert [summaries[f"t{i}"] for i in (1, 2, 3)] == list(english)
+
+
+def test_an_entry_encoded_twice_is_repaired_and_keyed_by_its_text_as_read() -> None:
+    """Before: keys and fingerprints were computed from the repaired text, so every entry a
+    corpus stored before repair looked edited (its page read again) or, without a link, new
+    (announced again). The entry reads repaired; its keys keep the text as read."""
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
+
+    title, summary = "오픈소스 모델 공개", "가중치를 공개했다."
+    twice = [t.encode("utf-8").decode("sloppy-windows-1252") for t in (title, summary)]
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>{twice[0]}</title><description>{twice[1]}</description></item>"
+        "</channel></rss>"
+    )
+    entry = parse_feed(xml.encode(), "https://example.com/feed.xml").entries[0]
+    assert (entry.title, entry.summary) == (title, summary)
+    assert entry.key_text() == tuple(twice)
+    assert entry_fingerprint(*entry.key_text()) == entry_fingerprint(*twice)

@@ -16,6 +16,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.records import ArticleText, StoredMatch, TopicChanges
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import to_stored
+from newsmon.read_now import body_read_now
 from newsmon.rules import TopicMatch
 
 REREADS = 3  # tries for an article rewritten meanwhile; then the next backfill does it
@@ -170,7 +171,8 @@ def _voice(
     kept = frozenset(
         m.topic for m in stored_matches if topics is not None and m.topic not in topics
     )
-    found = ctx.rules.classify(row.title, row.text) if classify else []
+    # as a pass reads its page now: a body stored before holds credits (`read_now`)
+    found = ctx.rules.classify(row.title, body_read_now(row.text)) if classify else []
     return Voice(
         row, stored_matches, tuple(m for m in found if topics is None or m.topic in topics), kept
     )

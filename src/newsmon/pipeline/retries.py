@@ -37,6 +37,7 @@ from newsmon.pipeline.entries import (
 )
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.read_now import teaser_read_now
 from newsmon.turns import NoTimeForWork, OutOfTime
 
 log = logging.getLogger(__name__)
@@ -143,12 +144,13 @@ async def _settle(
             log.info("%s: %s; the teaser stays its text", retry.url, why)
         await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
         return
-    # the feed's entry as it was stored: its headline, and its teaser to fall back on
-    # (of unknown age when stored on the feed's first read, undated: so it is unless dated now)
+    # the feed's entry as it was stored: its headline, and its teaser to fall back on, as a
+    # pass reads it now (a row stored before holds its credits); the row's own text is what
+    # `recover_page` checks. Of unknown age when stored on the feed's first read, undated: so
+    # it is unless dated now
     unknown = retry.dated_by is DatedBy.UNKNOWN
-    entry = FeedEntry(
-        None, retry.url, retry.title or "", retry.text, None, None, age_unknown=unknown
-    )
+    teaser = teaser_read_now(retry.text)
+    entry = FeedEntry(None, retry.url, retry.title or "", teaser, None, None, age_unknown=unknown)
     language = retry.language or feed.language
     analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
     if analysis.extracted.source not in ARTICLE_SOURCES:
