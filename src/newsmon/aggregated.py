@@ -122,6 +122,7 @@ def site_of(url: str | None) -> str | None:
     host under no public suffix (an IP, `localhost`) its host and port. None when it has none."""
     if not url:
         return None
+    url = _as_browsers_read(url)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -133,6 +134,16 @@ def site_of(url: str | None) -> str | None:
     if not parts.hostname:
         return None
     return (parts.hostname if port is None else f"{parts.hostname}:{port}")[:MAX_SITE_CHARS]
+
+
+def _as_browsers_read(url: str) -> str:
+    """`url` with a backslash read as a browser reads it in an http(s) address (WHATWG URL: a
+    slash). urllib reads "https://evil.example\\@publisher.example/" as on publisher.example,
+    which a browser opens evil.example for: a wrapper's address was taken for the publisher's
+    own link, and the alert credited to the publisher opened another site."""
+    if "\\" in url and url[:8].lower().startswith(("http://", "https://")):
+        return url.replace("\\", "/")
+    return url
 
 
 def story_site(url: str | None, publisher: str | None, publisher_site: str | None) -> str | None:

@@ -265,9 +265,11 @@ def repair_mojibake(text: str) -> str:
     return ftfy.fix_encoding(text)
 
 
-# text of one page given to ftfy, at most: its repair is linear (~0.5 s a megabyte), but a
-# page's tree may hold many megabytes of text
-MAX_REPAIR_CHARS = 1_000_000
+# text of one page given to ftfy, at most: its repair is linear, ~0.5 s a million characters of
+# ordinary mojibake but ~4 µs a character of crafted ("ì˜ 한": a lead pair it tries to decode
+# each time, and cannot), so a million took 4-8 s of a page's 10 s budget; 200,000 is ~1 s at
+# worst, and a page's whole text (its menus too) is seldom a quarter of it
+MAX_REPAIR_CHARS = 200_000
 # a UTF-8 lead byte then a continuation byte, read as windows-1252 or latin-1 ("ì˜", "Ã©",
 # "â€"): text without such a pair holds no mojibake of UTF-8 and is not given to ftfy's
 # measure, ~0.1 ms a piece of text (French "é" is followed by a letter, not by these)

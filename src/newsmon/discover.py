@@ -65,6 +65,10 @@ _NOT_HERE = {FailureKind.HTTP_CLIENT, FailureKind.NOT_A_FEED}
 # handler or redirect the address policy refuses says little of the root of a host that has
 # just served the page. The rest of that section is skipped; the root is still tried.
 _NOT_IN_SECTION = {FailureKind.HTTP_SERVER, FailureKind.TIMEOUT, FailureKind.REFUSED}
+# A linked feed's host that did not answer in time (or whose name did not resolve) would
+# answer the page's next links no better: they are not asked, each up to fetch.total_timeout
+# (8 stalled links kept `feeds add` silent for ~4 minutes).
+_HOST_SILENT = {FailureKind.TIMEOUT, FailureKind.DNS}
 # What the "none at ..." line shows of each address tried (20 of them): a path of 3,000-character
 # folders made the line ~55,000 characters.
 _SHOWN_PATH = 60
@@ -314,10 +318,15 @@ async def discover(url: str, config: Config, language: str | None = None) -> Fou
         candidates = find_feed_links(page.content, page.final_url, limit=MAX_CANDIDATES + 1)
         tried: list[str] = []
         other_language: FoundFeed | None = None  # the first feed read, not in `language`
+        silent: set[str] = set()  # hosts of links that timed out (`_HOST_SILENT`)
         for candidate in candidates[:MAX_CANDIDATES]:
+            if (host := urlsplit(candidate).netloc.lower()) in silent:
+                continue
             # a link the page chose: the address policy applies off the host the user named
             got = await fetcher.get(candidate, max_bytes=fetch.max_feed_bytes, user_url=url)
             why = _error(got)
+            if got.failure in _HOST_SILENT:
+                silent.add(host)
             if got.ok:
                 parsed, parse_stopped = await _as_feed(pool, got, fetch.max_entries_per_feed)
                 if parsed is not None:

@@ -677,3 +677,24 @@ def test_a_section_redirecting_off_the_host_is_refused_as_a_linked_feed_is(
     assert load_config(path).feeds[-1].url == site.url("/feed/"), result.output
     assert all(h.get("host", "").startswith("127.0.0.1") for _, h in site.requests), site.requests
     assert site.paths_requested() == ["/blog/2024/post-123/", "/blog/feed/", "/feed/"]
+
+
+def test_linked_feeds_on_a_host_that_timed_out_are_not_each_waited_for(
+    tmp_path: Path, site
+) -> None:
+    """A page linking 8 feeds on a host that stalls cost 8 waits of `fetch.total_timeout`
+    (~4 minutes of a silent `feeds add` by default) before its one-line refusal: a host that
+    timed out answers the next address no better (as the common addresses' search holds)."""
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="/stall.xml?n={i}">'
+        for i in range(8)
+    )
+    (site.root / "stalls.html").write_text(f"<html><head>{links}</head><body>x</body></html>")
+    site.routes["/stall.xml"] = {"delay": 0.8, "body": "slow"}
+    path = config_file(tmp_path, read_timeout=0.3)
+    result = runner.invoke(app, ["feeds", "add", site.url("/stalls.html"), "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    asked = [p for p in site.paths_requested() if p.startswith("/stall.xml")]
+    assert asked == ["/stall.xml?n=0"], asked
+    assert "stall.xml?n=0" in result.output and "not tried" in result.output, result.output
+    assert len(result.output) < 1000, result.output

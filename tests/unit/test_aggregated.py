@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from newsmon.aggregated import Origin, says_nothing_more, without_name
+from newsmon.aggregated import Origin, says_nothing_more, site_of, without_name
 from newsmon.dedup import normalise_text, title_keys
 from newsmon.feeds import parse_feed
 from newsmon.headlines import headline_only
@@ -73,3 +73,22 @@ def test_a_wrapper_naming_the_publisher_s_own_link_is_read_as_that_link() -> Non
     feed = f'<rss version="2.0"><channel><title>Agg</title>{item}</channel></rss>'
     (entry,) = parse_feed(feed.encode(), "https://agg.example/news/search?format=rss").entries
     assert entry.wrapped and entry.link == other
+
+
+def test_an_address_a_browser_reads_on_another_site_is_not_the_publisher_s() -> None:
+    """A browser reads `\\` as `/` in an http(s) address ("https://evil.example\\@www.yna.co.kr/"
+    opens evil.example; urllib read its host as www.yna.co.kr): the wrapper's address became the
+    alert's link, credited to Yonhap, and opened another site."""
+    origin = Origin("연합뉴스", "https://www.yna.co.kr/")
+    for spoof in (
+        "https://evil.example\\@www.yna.co.kr/view/AKR2025",
+        "https://evil.example\\.@www.yna.co.kr/view",
+    ):
+        assert site_of(spoof) == "evil.example"
+        wrapper = "https://news.google.com/rss/articles/x?url=" + quote(spoof, safe="")
+        assert origin.wraps(wrapper, GNEWS)
+        assert origin.unwrapped(wrapper) is None
+    assert Origin("연합뉴스", "https://evil.example\\@www.yna.co.kr/").site == "evil.example"
+    # the publisher's own address is still read as its own
+    own = "https://www.yna.co.kr/view/AKR2025?section=it"
+    assert origin.unwrapped("https://news.google.com/x?url=" + quote(own, safe="")) == own

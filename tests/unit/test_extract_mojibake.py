@@ -3,6 +3,8 @@ UTF-8: "ì˜¤í”ˆì†ŒìŠ¤") is stored as written, title and body; clean
 
 from __future__ import annotations
 
+import time
+
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252, to write mojibake)
 import lxml.html
 import pytest
@@ -46,3 +48,18 @@ def test_the_repair_reads_a_bounded_amount_of_text(monkeypatch: pytest.MonkeyPat
     root = lxml.html.fromstring(_paragraphs(tuple(_twice(STORY[0]) for _ in range(5))))
     assert charset.repair_tree_mojibake(root) == 2
     assert [p.text == STORY[0] for p in root.iter("p")] == [True, True, False, False, False]
+
+
+def test_crafted_mojibake_costs_the_repair_a_bounded_time() -> None:
+    """The cap is of time: "ì˜ 한" (a lead pair ftfy tries to decode each time, and cannot)
+    costs ftfy ~4 µs a character, eight times ordinary mojibake; a page of the default 5 MB
+    held a million such characters, 4-8 s of its 10 s budget, and the page was lost."""
+    root = lxml.html.fromstring(f"<div><p>{_twice(STORY[0])}</p></div>")
+    body = root.find("p")
+    assert body is not None
+    for _ in range(20_000):  # 1.2 million characters, a 2.4 MB page's worth
+        lxml.html.etree.SubElement(root, "p").text = "ì˜ 한" * 15
+    started = time.perf_counter()
+    charset.repair_tree_mojibake(root)
+    assert time.perf_counter() - started < 2.5  # generous for a loaded machine; ~0.6 s idle
+    assert body.text == STORY[0]  # the page's first text is still repaired
