@@ -6,10 +6,13 @@ left as it is (no retraction). A later edit giving the topics back announces it,
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from newsmon.corpus import Store
 from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus, NewArticle, StoredMatch
+from tests.integration.test_edit_undated import _edited, _recent
+from tests.integration.test_retry_page_dates import _dated_page
 from tests.support.articles import new_article
 
 POLICY = StoredMatch(
@@ -113,3 +116,12 @@ def test_an_edit_keeps_waiting_an_alert_of_a_channel_no_longer_configured(db_url
         assert jobs == [("#oss", ["open-source"]), ("#open", ["open-source"])]
     finally:
         store.close()
+
+
+def test_a_pass_reading_an_edit_that_removes_the_topic_holds_the_alert_back(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Through a pass: the feed's entry is edited and its page no longer names the FTC."""
+    first = _dated_page(_recent())
+    edit = first.replace("The FTC said.", "The board said.")
+    assert _edited(tmp_path, db_url, first, edit) == [("skipped", "edited_away")]
