@@ -5,6 +5,8 @@ left as it is (no retraction). A later edit giving the topics back announces it,
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -125,3 +127,32 @@ def test_a_pass_reading_an_edit_that_removes_the_topic_holds_the_alert_back(
     first = _dated_page(_recent())
     edit = first.replace("The FTC said.", "The board said.")
     assert _edited(tmp_path, db_url, first, edit) == [("skipped", "edited_away")]
+
+
+def test_two_workers_applying_one_edit_have_one_effect(db_url: str) -> None:
+    """Two overlapping passes (two processes' stores) read the same edit at once: the story's
+    topic is taken away from one alert and given to another channel, once (one alert queued,
+    one held back), whichever applies it first; the other finds nothing to change."""
+    stores = [Store.open(db_url), Store.open(db_url)]
+    try:
+        first = stores[0].add_article(_page(STORY), [OPEN], "v1", {"#oss": ["open-source"]})
+        start = threading.Barrier(2)
+
+        def apply(store: Store) -> tuple[bool, int]:
+            start.wait(timeout=10)
+            edited = store.update_article(
+                first.id, _page(CORRECTED), [POLICY], "v1", alerts={"#policy": ["policy"]}
+            )
+            return edited.changed, edited.alerts_queued
+
+        with ThreadPoolExecutor(2) as pool:
+            results = sorted(pool.map(apply, stores))
+        assert results == [(False, 0), (True, 1)]
+        alerts = sorted((a.channel, a.status, a.hold_reason) for a in stores[0].list_alerts())
+        assert alerts == [
+            ("#oss", AlertStatus.SKIPPED, HoldReason.EDITED_AWAY),
+            ("#policy", AlertStatus.PENDING, None),
+        ]
+    finally:
+        for store in stores:
+            store.close()
