@@ -156,3 +156,25 @@ def test_two_workers_applying_one_edit_have_one_effect(db_url: str) -> None:
     finally:
         for store in stores:
             store.close()
+
+
+def test_topics_given_back_in_a_channel_now_spelled_by_its_id_revive_its_alert(
+    db_url: str,
+) -> None:
+    """Held back in `#oss`, whose ID Slack answered `C0OSS`; the configuration names the ID
+    now: the held alert is queued again (one post in that channel), not a second one."""
+    store = Store.open(db_url)
+    try:
+        first = store.add_article(_page(STORY), [OPEN], "v1", {"#oss": ["open-source"]})
+        store.outbox.set_channel_state("#oss", slack_id="C0OSS")
+        store.update_article(first.id, _page(CORRECTED), [], "v1", alerts={})
+        back = store.update_article(
+            first.id, _page(STORY + " Updated."), [OPEN], "v1", alerts={"C0OSS": ["open-source"]}
+        )
+        assert back.alerts_queued == 1
+        assert [(j.channel, j.topics) for j in store.pending_alerts(10)] == [
+            ("C0OSS", ["open-source"])  # the held row, posted where the story is routed now
+        ]
+        assert len(store.list_alerts()) == 1
+    finally:
+        store.close()
