@@ -8,7 +8,7 @@ announced already post nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from newsmon.clock import utcnow
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.engine import Database
-from newsmon.corpus.holds import Hold, HoldReason
+from newsmon.corpus.holds import EDITED_AWAY_NOTE, Hold, HoldReason
 from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
-from newsmon.corpus.schema import AlertRow, ArticleRow
+from newsmon.corpus.schema import AlertRow, ArticleRow, MatchRow
 from newsmon.corpus.spellings import spellings
 
 
@@ -47,15 +47,17 @@ def announce_edit(
     question); how many are pending. An undated head takes the date its edited page states
     (`learn_date`): its alerts held back for an age that date disproves are queued again
     (`revive_age_holds`), as when a page is read at last. Its alerts still waiting name the
-    topics it has now (`follow_edit`)."""
+    topics it has now (its match rows, routed as `alerts`), or are held back when it has none
+    of theirs (`follow_edit`); those an earlier edit held back are queued again when an edit
+    gives their topics back."""
     dated = learn_date(head, changed)
-    if not alerts:
-        return 0
     db.lock_cluster(s, head.id)
     revived = 0
-    if dated and status == AlertStatus.PENDING:  # its page shows it recent
-        revived = revive_age_holds(s, head.id, head.id, alerts)
-    follow_edit(s, head.id, alerts)
+    if status == AlertStatus.PENDING and alerts:
+        reasons = [HoldReason.EDITED_AWAY] + ([HoldReason.TOO_OLD] if dated else [])
+        revived = revive_age_holds(s, head.id, head.id, alerts, reasons)
+    topics = set(s.scalars(select(MatchRow.topic).where(MatchRow.article_id == head.id)))
+    follow_edit(s, head.id, alerts, topics | {t for ts in alerts.values() for t in ts})
     fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head.id, ch)}
     rows = alert_rows(head.id, fresh, status, hold)
     s.add_all(rows)
@@ -81,20 +83,25 @@ def learn_date(row: ArticleRow, changed: NewArticle) -> bool:
 
 
 def revive_age_holds(
-    s: Session, article_id: int, head_id: int, alerts: Mapping[str, Sequence[str]]
+    s: Session,
+    article_id: int,
+    head_id: int,
+    alerts: Mapping[str, Sequence[str]],
+    reasons: Collection[HoldReason] = (HoldReason.TOO_OLD,),
 ) -> int:
     """Queue again, in `s`'s transaction, the article's alerts held back for an age its page,
     read at last, disproves (of unknown age, or older than the limit by a date now replaced):
     a held-back alert in a channel counts as the story's (`announced_in`), and the story was
     never announced. One a channel, found however the configuration spells it now (`spellings`:
     its name then, its ID now), none where another alert announced or will announce the story
-    (never a second post). The caller holds the story's cluster lock. How many."""
+    (never a second post). Also those held back for other `reasons` (an edit took their topics
+    away, and a later one gives them back). The caller holds the story's cluster lock. How many."""
     held = s.scalars(
         select(AlertRow)
         .where(
             AlertRow.article_id == article_id,
             AlertRow.status == AlertStatus.SKIPPED,
-            AlertRow.hold_reason == HoldReason.TOO_OLD,
+            AlertRow.hold_reason.in_(list(reasons)),
         )
         .order_by(AlertRow.id)
     ).all()
@@ -114,11 +121,16 @@ def revive_age_holds(
     return revived
 
 
-def follow_edit(s: Session, article_id: int, alerts: Mapping[str, Sequence[str]]) -> None:
+def follow_edit(
+    s: Session, article_id: int, alerts: Mapping[str, Sequence[str]], topics: set[str]
+) -> None:
     """The article's alerts still waiting (`pending`, not claimed by a delivery) take the
     topics the edited story is routed to their channel with: the one message posted names
     what the story says now, not what it said when queued (an alert being sent is left as
-    it is: its message may be in Slack already)."""
+    it is: its message may be in Slack already). One in a channel the story is not routed to
+    now keeps those of its topics the story still has (`topics`; the configuration may have
+    moved them: never a story lost), and is held back when it has none (`EDITED_AWAY`: the
+    publisher corrected "open source" away, or put another story under the URL)."""
     routes = _by_spelling(s, alerts)
     waiting = s.scalars(
         select(AlertRow)
@@ -127,8 +139,12 @@ def follow_edit(s: Session, article_id: int, alerts: Mapping[str, Sequence[str]]
     )
     for row in waiting:
         channel = routes.get(row.channel)
-        if channel is not None and alerts[channel]:
-            row.topics = sorted(alerts[channel])
+        kept = sorted(alerts[channel] if channel is not None else set(row.topics) & topics)
+        if kept:
+            row.topics = kept
+        else:
+            row.status, row.last_error = AlertStatus.SKIPPED, EDITED_AWAY_NOTE
+            row.hold_reason = HoldReason.EDITED_AWAY
 
 
 def _by_spelling(s: Session, alerts: Mapping[str, Sequence[str]]) -> dict[str, str]:

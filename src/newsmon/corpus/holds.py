@@ -24,6 +24,7 @@ class HoldReason(StrEnum):
     BACKFILL = "backfill"  # stored by a backfill without --alerts
     NOT_POSTED = "not_posted"  # a thread reply whose alert was not posted (failed, held back)
     THREAD_GONE = "thread_gone"  # a thread reply whose alert's Slack message takes no more
+    EDITED_AWAY = "edited_away"  # its story's edit took away every topic it was queued for
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ LATE_COPY_NOTE = "its story is announced in this channel by another alert (a pag
 RULES_CHANGED_NOTE = "the topic rules no longer match"
 BACKFILL_NOTE = "backfilled without --alerts"
 NOT_POSTED_NOTE = "the story's alert was not posted"
+EDITED_AWAY_NOTE = "an edit of the story took away every topic it was queued for"
 
 # The notes releases before migration 0023 wrote, each with the reason it names (SQL LIKE
 # patterns, as 0023 read them). Frozen: an older release's pass still running after the upgrade
