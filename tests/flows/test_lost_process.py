@@ -95,6 +95,41 @@ def test_a_killed_runs_alert_claims_are_given_back_at_once_and_each_alert_posted
         ctx.close()
 
 
+def test_a_crash_hook_run_by_the_crashing_process_itself_leaves_its_outbox_claims_held(
+    tmp_path: Path,
+) -> None:
+    """Prefect's engine also runs `on_crashed` in the run's own process as it dies (SIGTERM,
+    SystemExit): a post of its delivery may still be in flight there, so its alerts stay
+    claimed (another pass would not find that post yet and post it again); the runner's hook,
+    once the process is gone, gives them back."""
+    from datetime import timedelta
+
+    from flows.common import open_context
+
+    config = write_config(tmp_path, feeds=[])
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+
+    @flow_decorator(name="crashing-delivery", on_crashed=[record_lost_process])
+    def crashing(config_path: str) -> None:
+        ctx = open_context(config_path)
+        try:
+            ctx.store.outbox.claim_alerts(ctx.store.new_claim(timedelta(minutes=10)), 1)
+        finally:
+            ctx.close()
+        raise SystemExit(9)
+
+    try:
+        queue_alerts(store, {"#news": 1})
+        with pytest.raises(SystemExit):
+            crashing(str(config))
+        with store.session() as s:
+            [row] = s.scalars(select(AlertRow)).all()
+        assert row.status is AlertStatus.SENDING
+        assert row.lease_until is not None and row.lease_until > utcnow()
+    finally:
+        store.close()
+
+
 def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_pass(
     tmp_path: Path,
 ) -> None:
