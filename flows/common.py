@@ -132,6 +132,9 @@ def open_context(config_path: str | None, *, read_only: bool = False) -> Context
         ctx.close()
         raise
     ctx.claim = PassClaim(owner=new_owner(flow_run_id()), started=pass_started())
+    ctx.store.flow_run = flow_run_id()  # its outbox claims then name it, like its feed claims
+    if ctx.store.flow_run:
+        RUN_HERE.add(ctx.store.flow_run)
     return ctx
 
 
@@ -150,6 +153,12 @@ def flow_run_id() -> str | None:
     """The Prefect flow run this code runs in, for the runs table (None outside one)."""
     run = FlowRunContext.get()
     return str(run.flow_run.id) if run and run.flow_run else None
+
+
+# The flow runs this process runs. Prefect's engine runs `on_crashed` in the dying process too,
+# where a post of its delivery may still be in flight: only the runner's call (the process gone)
+# gives back the run's alerts, replies, digests and notices (`record_lost_process`).
+RUN_HERE: set[str] = set()
 
 
 def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
@@ -173,6 +182,9 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
         try:
             marked = store.runs.crash_flow_run(str(flow_run.id), reason)
             freed = store.feeds.release_flow_run(str(flow_run.id))  # it could not: it died
+            lapsed = 0
+            if str(flow_run.id) not in RUN_HERE:  # gone: its posts are looked up first
+                lapsed = store.lapse_flow_run(str(flow_run.id))
         finally:
             store.close()
     except Exception as exc:
@@ -182,6 +194,8 @@ def record_lost_process(flow: Any, flow_run: FlowRun, state: State) -> None:
         logger.info("run #%s recorded as crashed in the corpus: %s", run_id, reason)
     if freed:
         logger.info("%d feed claim(s) the run held given back", freed)
+    if lapsed:
+        logger.info("%d alert, reply, digest or notice claim(s) of the run given back", lapsed)
 
 
 def lost_reason(state: State) -> str:
@@ -215,6 +229,7 @@ async def settle_lost_runs(store: Store, current: str | None) -> list[int]:
                 if state is not None and state.is_final():
                     marked += store.runs.crash_flow_run(fid, lost_reason(state))
                     store.feeds.release_flow_run(fid)  # its feeds, taken still, are free
+                    store.lapse_flow_run(fid)  # and its alerts, replies, digests, notices
     except Exception as exc:
         get_run_logger().warning(
             "runs left open not checked with Prefect: %s", error_line(exc, limit=300)

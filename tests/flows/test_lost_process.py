@@ -14,12 +14,19 @@ from flows.common import record_lost_process
 from prefect import flow as flow_decorator
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import Crashed
+from sqlalchemy import select
 
+from newsmon.alerts import build_message
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
-from newsmon.corpus.records import FeedSpec, RunStatus
+from newsmon.corpus.records import AlertJob, AlertStatus, FeedSpec, RunStatus
+from newsmon.corpus.schema import AlertRow
+from newsmon.pipeline import deliver
 from newsmon.pipeline.claims import CLAIM_LEASE, new_owner
+from newsmon.slack.senders import SlackWebSender
 from tests.support.configs import write_config
+from tests.support.delivery import config_path, context, queue_alerts
+from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -51,6 +58,78 @@ def test_a_killed_flow_runs_row_is_marked_crashed_without_the_secrets_its_reason
         store.close()
 
 
+def test_a_killed_runs_alert_claims_are_given_back_at_once_and_each_alert_posted_once(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    """A delivery killed mid-batch (SIGKILL, out of memory) left its alerts `sending` for their
+    whole lease (10 min): the next pass skipped them. The worker's hook lets them go at once,
+    flagged as a lapsed lease: the one Slack took before the kill is found in the channel's
+    history, not posted again; the one never posted goes out once; a live run's claim holds."""
+    from datetime import timedelta
+
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, slack)
+    flow_run = FlowRun(flow_id=uuid.uuid4(), parameters={"config_path": str(config)})
+    try:
+        ctx.store.runs.start_run("monitor", flow_run_id=str(flow_run.id))
+        queue_alerts(ctx.store, {"#news": 3})
+        ctx.store.flow_run = str(flow_run.id)  # the killed run's delivery
+        killed = ctx.store.new_claim(timedelta(minutes=10))
+        posted, unposted = ctx.store.outbox.claim_alerts(killed, 2)
+        sender = SlackWebSender(slack.token, base_url=slack.api_url, timeout=5)
+        sender.post(build_message(posted))  # Slack took it; the kill came before its record
+        ctx.store.flow_run = str(uuid.uuid4())  # a live run's delivery holds the third
+        [live] = ctx.store.outbox.claim_alerts(ctx.store.new_claim(timedelta(minutes=10)), 1)
+
+        record_lost_process(None, flow_run, Crashed(message="exited with status code -9"))
+        outcome = deliver(ctx)
+
+        assert (outcome.sent, outcome.recovered) == (2, 1), outcome  # one found, not reposted
+        titles = [p["text"] for p in slack.top_level("#news")]
+        for job in (posted, unposted):
+            assert sum(str(job.title) in t for t in titles) == 1, (job.title, titles)
+        assert all(str(live.title) not in t for t in titles)
+        assert ctx.store.count_alerts(AlertStatus.SENT) == 2
+        assert ctx.store.count_alerts(AlertStatus.SENDING) == 1  # the live run's, untouched
+    finally:
+        ctx.close()
+
+
+def test_a_crash_hook_run_by_the_crashing_process_itself_leaves_its_outbox_claims_held(
+    tmp_path: Path,
+) -> None:
+    """Prefect's engine also runs `on_crashed` in the run's own process as it dies (SIGTERM,
+    SystemExit): a post of its delivery may still be in flight there, so its alerts stay
+    claimed (another pass would not find that post yet and post it again); the runner's hook,
+    once the process is gone, gives them back."""
+    from datetime import timedelta
+
+    from flows.common import open_context
+
+    config = write_config(tmp_path, feeds=[])
+    store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
+
+    @flow_decorator(name="crashing-delivery", on_crashed=[record_lost_process])
+    def crashing(config_path: str) -> None:
+        ctx = open_context(config_path)
+        try:
+            ctx.store.outbox.claim_alerts(ctx.store.new_claim(timedelta(minutes=10)), 1)
+        finally:
+            ctx.close()
+        raise SystemExit(9)
+
+    try:
+        queue_alerts(store, {"#news": 1})
+        with pytest.raises(SystemExit):
+            crashing(str(config))
+        with store.session() as s:
+            [row] = s.scalars(select(AlertRow)).all()
+        assert row.status is AlertStatus.SENDING
+        assert row.lease_until is not None and row.lease_until > utcnow()
+    finally:
+        store.close()
+
+
 def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_pass(
     tmp_path: Path,
 ) -> None:
@@ -60,6 +139,7 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
     not an hour later; a row whose flow run Prefect still shows Running, and one Prefect does
     not know, stay open."""
     import asyncio
+    from datetime import timedelta
 
     from flows.monitor import monitor
     from prefect.client.orchestration import get_client
@@ -84,6 +164,11 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
         _, kept = claim_two_feeds(store, lost_id, other=alive_id)
         alive = store.runs.start_run("digest", flow_run_id=alive_id)
         unknown = store.runs.start_run("monitor", flow_run_id=str(uuid.uuid4()))
+        queue_alerts(store, {"#news": 2})
+        held: dict[str, AlertJob] = {}  # an alert claimed by each run's delivery, for 10 minutes
+        for fid in (lost_id, alive_id):
+            store.flow_run = fid
+            [held[fid]] = store.outbox.claim_alerts(store.new_claim(timedelta(minutes=10)), 1)
 
         asyncio.run(monitor(config_path=str(config)))
 
@@ -93,6 +178,13 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
         assert runs[alive].status is RunStatus.RUNNING
         assert runs[unknown].status is RunStatus.RUNNING
         assert store.feeds.claim_holders() == {"kept": kept}  # the lost run's feed is free
+        with store.session() as s:
+            rows = {r.id: r for r in s.scalars(select(AlertRow))}
+        # the lost run's alert went out in that very pass (console), the live run's is held
+        assert rows[held[lost_id].id].status is AlertStatus.SENT
+        alive_row = rows[held[alive_id].id]
+        assert alive_row.status is AlertStatus.SENDING
+        assert alive_row.lease_until is not None and alive_row.lease_until > utcnow()
     finally:
         store.close()
 

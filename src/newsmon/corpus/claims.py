@@ -6,10 +6,15 @@ PostgreSQL the candidate rows are locked `FOR UPDATE SKIP LOCKED` inside the cla
 on SQLite the claim is one conditional UPDATE statement, which SQLite runs under its single
 writer lock. A lease that expires (its owner died) makes the row claimable again, flagged as an
 unknown outcome (`post_started_at` stays set) so the next owner looks for it in Slack first.
+
+A claim made in a Prefect flow run carries the run's id in its token (`claim_token`), so a run
+whose process was killed lets its claims go at once (`lapse_flow_run`) instead of at lease end.
 """
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import time
 import uuid
 from collections.abc import Collection, Sequence
@@ -24,7 +29,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus.engine import shared_now
 from newsmon.corpus.holds import FORMER_NOTES, Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, Claim
-from newsmon.corpus.schema import AlertRow, ReplyRow
+from newsmon.corpus.schema import AlertRow, DigestRow, HealthNoticeRow, ReplyRow
 
 Model = type[AlertRow] | type[ReplyRow]
 # An earlier attempt's start is "earlier" when it precedes this claim by more than this.
@@ -46,11 +51,60 @@ def requeued() -> dict[str, Any]:
     }
 
 
-def new_claim(lease: timedelta, now: datetime | None = None) -> Claim:
-    """A claim from `now` (the database's clock: `Store.new_claim`) for `lease`."""
+# A process's claims in one flow run told apart by a counter from a random start: unique
+# within the process, and unlikely to meet another process's in the same run (a retry).
+_CLAIMS = itertools.count(secrets.randbits(32))
+_RUN_HEX = 32  # a flow run's UUID as hex, then 8 hex digits of `_CLAIMS`: 40, `claimed_by`'s size
+
+
+def run_prefix(flow_run: str | None) -> str | None:
+    """The start of the tokens of claims made in Prefect flow run `flow_run` (None: not one)."""
+    try:
+        return uuid.UUID(flow_run).hex if flow_run else None
+    except ValueError:
+        return None
+
+
+def claim_token(flow_run: str | None = None) -> str:
+    """A claim's owner token: random, or the flow run's id and a counter, so the claims of a run
+    whose process was killed can be found by the run (`lapse_flow_run`)."""
+    prefix = run_prefix(flow_run)
+    if prefix is None:
+        return uuid.uuid4().hex
+    return f"{prefix}{next(_CLAIMS) % 2**32:08x}"
+
+
+def new_claim(lease: timedelta, now: datetime | None = None, flow_run: str | None = None) -> Claim:
+    """A claim from `now` (the database's clock: `Store.new_claim`) for `lease`, made in
+    Prefect flow run `flow_run` if one."""
     deadline = time.monotonic() + lease.total_seconds()
     now = now or utcnow()
-    return Claim(uuid.uuid4().hex, now, now + lease, deadline)
+    return Claim(claim_token(flow_run), now, now + lease, deadline)
+
+
+def lapse_flow_run(s: Session, flow_run: str, now: datetime) -> int:
+    """End now the leases of the alerts, replies, digests and notices that Prefect flow run
+    `flow_run` (its process killed) holds `sending`: claimable at once, flagged exactly as a
+    lapsed lease (`post_started_at` kept), so the next owner looks each post up before posting
+    it. Rows it recorded keep their token and are not `sending`: untouched. How many."""
+    prefix = run_prefix(flow_run)
+    if prefix is None:
+        return 0
+    lapsed = 0
+    for model in (AlertRow, ReplyRow, DigestRow, HealthNoticeRow):
+        done = s.execute(
+            update(model)
+            .where(
+                model.status == AlertStatus.SENDING,
+                model.claimed_by.like(f"{prefix}%"),  # hex: nothing LIKE reads as wild
+                func.length(model.claimed_by) == _RUN_HEX + 8,
+                model.lease_until >= now,
+            )
+            .values(lease_until=now - timedelta(seconds=1))
+            .execution_options(synchronize_session=False)
+        )
+        lapsed += int(getattr(done, "rowcount", 0) or 0)
+    return lapsed
 
 
 def listed(

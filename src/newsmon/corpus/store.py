@@ -19,9 +19,9 @@ from newsmon.corpus.alert_views import AlertViews
 from newsmon.corpus.article_views import ArticleViews
 from newsmon.corpus.articles import Articles
 from newsmon.corpus.backlog import Backlog
-from newsmon.corpus.claims import new_claim
+from newsmon.corpus.claims import lapse_flow_run, new_claim
 from newsmon.corpus.digests import Digests
-from newsmon.corpus.engine import Database, check_writable, open_engine
+from newsmon.corpus.engine import Database, check_writable, open_engine, rerun_if_dropped
 from newsmon.corpus.feed_keys import forget_feed_keys
 from newsmon.corpus.feeds import Feeds
 from newsmon.corpus.notices import HealthNotices
@@ -44,6 +44,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._db = Database(engine)
+        # The Prefect flow run this store's claims are made in (set by the flow): its outbox
+        # claims carry its id, to be let go at once if its process is killed (`lapse_flow_run`).
+        self.flow_run: str | None = None
         self.feeds = Feeds(self._db)
         self.articles = Articles(self._db)
         self.page_retries = PageRetries(self._db)
@@ -112,7 +115,16 @@ class Store:
     def new_claim(self, lease: timedelta) -> Claim:
         """A claim on outbox rows (alerts, replies, digests, notices) for `lease`, started in the
         database's clock, which every worker shares (`Database.now`)."""
-        return new_claim(lease, self._db.now())
+        return new_claim(lease, self._db.now(), self.flow_run)
+
+    @rerun_if_dropped
+    def lapse_flow_run(self, flow_run: str) -> int:
+        """End now the leases on the alerts, replies, digests and notices held by Prefect flow
+        run `flow_run`, whose process was killed (`newsmon.corpus.claims.lapse_flow_run`): they
+        waited out their lease (10 minutes), and a pass run at once skipped them. How many.
+        Only for a run known to be over: a live run's posts would be looked up and repeated."""
+        with self._db.session() as s:
+            return lapse_flow_run(s, flow_run, self._db.now())
 
     def forget_feed_keys(self, feed_id: int, feed_url: str) -> int:
         """Rows stored with the credentials of feed `feed_id`'s `feed_url`, rewritten without
