@@ -229,7 +229,9 @@ async def settle_lost_runs(store: Store, current: str | None) -> list[int]:
                 if state is not None and state.is_final():
                     marked += store.runs.crash_flow_run(fid, lost_reason(state))
                     store.feeds.release_flow_run(fid)  # its feeds, taken still, are free
-                    store.lapse_flow_run(fid)  # and its alerts, replies, digests, notices
+                    # Not its alerts, replies, digests or notices: Prefect also ends a run whose
+                    # heartbeats stopped reaching it (a server restarted, a partition), its
+                    # process maybe alive and posting; only the worker's hook saw it exit.
     except Exception as exc:
         get_run_logger().warning(
             "runs left open not checked with Prefect: %s", error_line(exc, limit=300)

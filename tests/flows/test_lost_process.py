@@ -137,7 +137,8 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
     Prefect marked the run Crashed once its heartbeats stopped (deployments/automations.yaml).
     The next monitor pass asks Prefect about the rows left open and records the crash then,
     not an hour later; a row whose flow run Prefect still shows Running, and one Prefect does
-    not know, stay open."""
+    not know, stay open. The lost run's feeds are freed; its alert claims are not (Prefect's
+    word alone does not prove its process gone)."""
     import asyncio
     from datetime import timedelta
 
@@ -180,11 +181,12 @@ def test_a_run_prefect_ended_without_its_process_is_marked_crashed_by_the_next_p
         assert store.feeds.claim_holders() == {"kept": kept}  # the lost run's feed is free
         with store.session() as s:
             rows = {r.id: r for r in s.scalars(select(AlertRow))}
-        # the lost run's alert went out in that very pass (console), the live run's is held
-        assert rows[held[lost_id].id].status is AlertStatus.SENT
-        alive_row = rows[held[alive_id].id]
-        assert alive_row.status is AlertStatus.SENDING
-        assert alive_row.lease_until is not None and alive_row.lease_until > utcnow()
+        # Prefect alone says the lost run ended (its heartbeats stopped reaching the server: its
+        # process may be alive and posting), so both alerts keep their claims to their lease
+        for fid in (lost_id, alive_id):
+            row = rows[held[fid].id]
+            assert row.status is AlertStatus.SENDING, fid
+            assert row.lease_until is not None and row.lease_until > utcnow(), fid
     finally:
         store.close()
 
