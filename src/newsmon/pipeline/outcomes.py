@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import DBAPIError
 
+from newsmon.corpus.waits import CorpusBusy
 from newsmon.poll import NextCheck
 from newsmon.urls import hide_secrets
 
@@ -17,6 +18,8 @@ def error_line(exc: BaseException, limit: int = 300) -> str:
     without secrets (`hide_secrets`: a driver quoting the database URL, a client the token).
     A database error says what the database said, without SQLAlchemy's further lines (the
     statement, the row's values, a link to its documentation)."""
+    if isinstance(exc, CorpusBusy):  # its own line: what waited, for how long, on whom
+        return hide_secrets(exc.line)[:limit]
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     lines = str(cause).strip().splitlines()
     return (
