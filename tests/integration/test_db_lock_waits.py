@@ -6,6 +6,7 @@ fails the test instead of holding it."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -18,10 +19,15 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_DATABASE, app
+from newsmon.config import load_config
 from newsmon.corpus import Store, waits
+from newsmon.corpus.engine import make_engine
 from newsmon.corpus.records import FeedSpec
+from newsmon.devsite import serve
+from newsmon.pipeline import Context, FeedOutcome, process_feeds
 from tests.support.configs import write_config
 from tests.support.postgres import PG_URL, throwaway_schema
+from tests.support.synthetic_site import write_site
 
 WATCHDOG_SECONDS = 8.0
 
@@ -35,29 +41,42 @@ def pg_url() -> Iterator[str]:
         yield f"{url}&application_name=pgwait_{uuid.uuid4().hex[:12]}"
 
 
+class Holder:
+    """Another session that runs a statement in a transaction it keeps open (idle in
+    transaction, as `psql` left so) from `take()` until `release()` or `WATCHDOG_SECONDS`."""
+
+    def __init__(self, url: str, statement: str) -> None:
+        self.engine = create_engine(url.replace("application_name=", "application_name=locker_"))
+        self.statement = statement
+        self.done, self.locked = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+
+    def _hold(self) -> None:
+        with self.engine.connect() as conn, conn.begin():
+            conn.execute(text(self.statement))
+            self.locked.set()
+            self.done.wait(WATCHDOG_SECONDS)
+
+    def take(self) -> None:
+        if not self.thread.is_alive() and not self.locked.is_set():
+            self.thread.start()
+        assert self.locked.wait(5), "the locker could not take its lock"
+
+    def release(self) -> None:
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join(10)
+        self.engine.dispose()
+
+
 @contextmanager
 def held(url: str, statement: str) -> Iterator[None]:
-    """Another session runs `statement` in a transaction it keeps open (idle in transaction,
-    as `psql` left so) until the block ends or `WATCHDOG_SECONDS` pass."""
-    locker = create_engine(url.replace("application_name=", "application_name=locker_"))
-    done = threading.Event()
-    locked = threading.Event()
-
-    def hold() -> None:
-        with locker.connect() as conn, conn.begin():
-            conn.execute(text(statement))
-            locked.set()
-            done.wait(WATCHDOG_SECONDS)
-
-    thread = threading.Thread(target=hold, daemon=True)
-    thread.start()
+    holder = Holder(url, statement)
     try:
-        assert locked.wait(5), "the locker could not take its lock"
+        holder.take()
         yield
     finally:
-        done.set()
-        thread.join(10)
-        locker.dispose()
+        holder.release()
 
 
 @pytest.fixture
@@ -102,3 +121,82 @@ def test_a_feed_write_held_by_a_locked_table_fails_the_feed_not_the_pass(
     assert elapsed < WATCHDOG_SECONDS - 3, f"the write waited {elapsed:.1f} s for the lock"
     assert busy.value.wait is waits.Wait.LOCK
     assert "UPDATE on feeds" in str(busy.value) and "ExclusiveLock" in str(busy.value), busy.value
+
+
+def test_a_pass_on_a_locked_feeds_table_leaves_its_feeds_in_one_line_each(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another session takes the `feeds` table (EXCLUSIVE: reads go on, no row may be locked or
+    written) while the pass reads its first feed: before, the pass waited on it until its flow
+    timed out. Now the first feed's record and the second feed's claim give up after the bound,
+    each in one line naming the holder, and the batch returns both outcomes."""
+    # the pass meets the lock several times (its entry, the feed's record, the next claim)
+    monkeypatch.setattr(waits, "LOCK_SECONDS", 0.3)
+    site = write_site(tmp_path / "site", feeds=2, items=1)
+    with serve(site.root) as server:
+        cfg = load_config(
+            write_config(
+                tmp_path,
+                feeds=site.feed_list(),
+                base=server.base,
+                database_url=pg_url,
+                fetch={"max_connections": 1},  # one feed claimed at a time
+            )
+        )
+        ctx = Context.open(cfg)
+        holder = Holder(pg_url, "LOCK TABLE feeds IN EXCLUSIVE MODE")
+        answer = server.respond
+
+        def respond(raw_path: str) -> tuple[int, dict[str, str], bytes]:
+            if raw_path.startswith("/feeds/"):
+                holder.take()  # held until the pass is over
+            return answer(raw_path)
+
+        server.respond = respond  # type: ignore[method-assign]
+
+        async def one_pass() -> list[FeedOutcome]:
+            async with ctx.fetching() as fetcher:
+                return await process_feeds(ctx, fetcher, cfg.feeds)
+
+        started = time.monotonic()
+        try:
+            outcomes = asyncio.run(one_pass())
+            elapsed = time.monotonic() - started
+        finally:
+            holder.release()
+        try:
+            health = {h.name: h for h in ctx.store.feed_health()}
+        finally:
+            ctx.close()
+    assert elapsed < WATCHDOG_SECONDS - 3, f"the pass waited {elapsed:.1f} s for the lock"
+    names = [name for name, _, _ in site.feed_list()]
+    assert [o.feed for o in outcomes] == names
+    for outcome in outcomes:
+        assert not outcome.ok and "database busy" in (outcome.error or ""), outcome
+        assert "ExclusiveLock on feeds" in (outcome.error or ""), outcome
+    assert outcomes[1].entries == 0  # never fetched: left due for the next pass
+    assert health[names[1]].consecutive_failures == 0
+    said = [r.getMessage() for r in caplog.records]
+    assert any(names[1] in line and "database busy" in line for line in said)
+    assert not [line for line in said if "[SQL:" in line or "\n" in line]
+
+
+def test_a_lock_timeout_the_operator_set_is_kept(pg_url: str) -> None:
+    """`-c lock_timeout=` in the URL's options (or PGOPTIONS, or the role's settings) is the
+    operator's; only a session without one gets newsmon's."""
+    own = pg_url.replace("options=-c", "options=-clock_timeout%3D7s%20-c")
+    for url, expected in ((pg_url, f"{waits.LOCK_SECONDS:.0f}s"), (own, "7s")):
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW lock_timeout").scalar_one() == expected
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "0"
+        finally:
+            engine.dispose()
+    engine = make_engine(pg_url, read_only=True)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar_one() == "15s"
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "5min"
+    finally:
+        engine.dispose()

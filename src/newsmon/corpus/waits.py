@@ -22,9 +22,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
-# A write waits this long for a lock: far above what passes, digests and commands hold one
-# another (a few statements; claims skip locked rows), far below a batch's 10-minute timeout.
-LOCK_SECONDS = 120.0
+# A write waits this long for a lock, as long as on SQLite (its busy timeout): far above what
+# passes, digests and commands hold one another (a few statements; claims skip locked rows),
+# short enough that a batch of ten feeds each refused once ends within its 10-minute timeout.
+LOCK_SECONDS = 30.0
 # Commands that only read (health in cron, a probe) wait less for a lock, and for a statement.
 READ_LOCK_SECONDS = 15.0
 READ_STATEMENT_SECONDS = 300.0
@@ -98,7 +99,7 @@ _HOLDER = text(
     "ORDER BY l.mode = 'AccessShareLock', a.xact_start NULLS LAST LIMIT 1"
 )
 _BOUND = text("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
-_VERB = re.compile(r"^\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|LOCK TABLE|ALTER TABLE|\w+)\s*")
+_VERB = re.compile(r"^\s*(\w+)")
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN|TABLE)\s+\"?(\w+)", re.IGNORECASE)
 
 
