@@ -15,17 +15,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 from typer.testing import CliRunner
 
 from newsmon.cli import EXIT_DATABASE, app
 from newsmon.config import load_config
 from newsmon.corpus import Store, waits
 from newsmon.corpus.engine import make_engine
-from newsmon.corpus.records import FeedSpec
+from newsmon.corpus.records import AlertStatus, FeedSpec
+from newsmon.corpus.schema import AlertRow
 from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
 from tests.support.configs import write_config
+from tests.support.delivery import queue_alerts
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.synthetic_site import write_site
 
@@ -239,3 +241,28 @@ def test_a_feed_whose_entries_meet_a_held_lock_waits_it_out_once_not_per_entry(
     assert len(waited) <= 3, "\n".join(waited)
     # nothing lost: every entry is either counted failed or left for the next pass
     assert outcome.entries_failed + outcome.entries_late == 8, outcome
+
+
+def test_alerts_retry_on_a_locked_alerts_table_ends_in_one_line(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`newsmon alerts retry --failed` (an operator after an outage, a script) while another
+    session keeps `alerts` locked (a backup, `psql`): it waited for ever, silently."""
+    monkeypatch.setattr(waits, "LOCK_SECONDS", 0.3)
+    monkeypatch.setenv("NEWSMON_DATABASE_URL", pg_url)
+    config = write_config(tmp_path, feeds=[("news", "http://127.0.0.1:9/feed")])
+    store = Store.open(pg_url)
+    try:
+        queue_alerts(store, {"#ai-policy": 1})
+        with store.session() as s:
+            s.execute(update(AlertRow).values(status=AlertStatus.FAILED))
+    finally:
+        store.close()
+    with held(pg_url, "LOCK TABLE alerts IN EXCLUSIVE MODE"):
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["alerts", "retry", "--failed", "--config", str(config)])
+        elapsed = time.monotonic() - started
+    assert elapsed < WATCHDOG_SECONDS - 3, f"alerts retry waited {elapsed:.1f} s for the lock"
+    assert result.exit_code == EXIT_DATABASE, result.output
+    [line] = result.output.strip().splitlines()
+    assert "database busy" in line and "ExclusiveLock on alerts" in line, line
