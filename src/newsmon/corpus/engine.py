@@ -31,6 +31,7 @@ from newsmon.clock import utcnow
 from newsmon.config_paths import sqlite_file
 from newsmon.corpus.records import SchemaError, SchemaState, StoreError
 from newsmon.corpus.reruns import rerun_if_dropped as rerun_if_dropped  # where it always was
+from newsmon.corpus.waits import bound_waits, busy
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -109,7 +110,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     problem = url_problem(url)
     if problem:
         raise StoreError(f"database_url {problem}: {redact_url(url)}")
@@ -129,9 +130,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
     except (ImportError, ArgumentError) as exc:
         raise StoreError(f"cannot use {redact_url(url)}: {exc}") from None
+    if engine.dialect.name == "postgresql":
+        bound_waits(engine, read_only=read_only)  # lock (and read) waits end
+    return engine
 
 
 # libpq waits for ever for a server that accepts the connection and never answers (frozen on
@@ -299,7 +303,7 @@ def open_engine(url: str, *, migrate: bool = True, read_only: bool = False) -> E
             "(or NEWSMON_DATABASE_URL), or create it with a pass (`make run`, `newsmon run`) "
             "or `newsmon migrate`"
         )
-    engine = make_engine(url)
+    engine = make_engine(url, read_only=read_only)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -313,6 +317,9 @@ def open_engine(url: str, *, migrate: bool = True, read_only: bool = False) -> E
         engine.dispose()
         raise
     except OperationalError as exc:
+        if waited := busy(exc, engine):  # a lock or statement bound ran out: said so
+            engine.dispose()
+            raise StoreError(str(waited)) from None
         engine.dispose()
         reason = _first_line(exc.orig) if exc.orig else _first_line(exc)
         raise StoreError(f"database {redact_url(url)} is unusable: {reason}") from None
@@ -423,9 +430,16 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on leaving, rolled back on an error."""
-        with self._sessions() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on leaving, rolled back on an error; a
+        statement that waited its bound out is `CorpusBusy`, naming who holds the lock."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            waited = busy(exc, self.engine)
+            if waited is None:
+                raise
+            raise waited from None
 
     def lock_writes(self, session: Session) -> None:
         """On SQLite, take the database's write lock now, at the start of `session`'s

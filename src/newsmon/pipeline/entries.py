@@ -299,6 +299,8 @@ async def process_entry(
         analysis = await analyse_page(
             ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
         )
+        if outcome.busy:  # a held lock stopped an entry: this one waits for the next pass
+            raise NoTimeForWork("storing")
         return await asyncio.to_thread(
             store_entry, ctx, feed_id, feed, entry, url, page, analysis, now
         )
@@ -370,7 +372,8 @@ async def entry_failed(
     line = f"entry {where[:200]}: {error_line(exc)}"
     log.warning("%s", line)
     log.debug("entry failed", exc_info=exc)  # the traceback, for debugging only
-    await record_entry_failure(ctx, feed_id, outcome, line)
+    if not outcome.lock_held(exc, line):  # a held lock would hold its record too
+        await record_entry_failure(ctx, feed_id, outcome, line)
 
 
 async def record_entry_failure(

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import DBAPIError
 
+from newsmon.corpus.waits import CorpusBusy
 from newsmon.poll import NextCheck
 from newsmon.urls import hide_secrets
 
@@ -18,6 +19,8 @@ def error_line(exc: BaseException, limit: int = 300) -> str:
     without secrets (`hide_secrets`: a driver quoting the database URL, a client the token).
     A database error says what the database said, without SQLAlchemy's further lines (the
     statement, the row's values, a link to its documentation)."""
+    if isinstance(exc, CorpusBusy):  # its own line: what waited, for how long, on whom
+        return hide_secrets(exc.line)[:limit]
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     lines = str(cause).strip().splitlines()
     return (
@@ -88,6 +91,17 @@ class FeedOutcome:
     alerts_queued: int = 0
     entries_failed: int = 0  # entries an unexpected error stopped (each one logged)
     entry_errors: list[str] = field(default_factory=list)  # their lines, the first few
+    busy: bool = False  # an entry's write gave up on a lock another session holds
+
+    def lock_held(self, exc: BaseException, line: str) -> bool:
+        """Whether the feed met a lock another session holds on the corpus (`CorpusBusy`, now
+        or before): the entry is counted failed, not recorded, and the later entries are left
+        for the next pass, unstored. Each waited the whole lock bound for the same lock in
+        turn (20 entries: 10 minutes at 30 s), and the feed's batch timed out."""
+        self.busy = self.busy or isinstance(exc, CorpusBusy)
+        if self.busy:
+            self.entry_failed(line)
+        return self.busy
 
     def entry_failed(self, line: str, entries: int = 1) -> None:
         """An entry stopped by an unexpected error (or `entries` the feed's bytes hid beyond
