@@ -20,6 +20,7 @@ from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import EDITED_AWAY_NOTE, Hold, HoldReason
 from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
+from newsmon.corpus.replies import revive_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, MatchRow
 from newsmon.corpus.spellings import spellings
 
@@ -95,7 +96,10 @@ def revive_age_holds(
     never announced. One a channel, found however the configuration spells it now (`spellings`:
     its name then, its ID now), none where another alert announced or will announce the story
     (never a second post). Also those held back for other `reasons` (an edit took their topics
-    away, and a later one gives them back). The caller holds the story's cluster lock. How many."""
+    away, and a later one gives them back). The thread replies dropped while each was held
+    (`not_posted`) are queued again with it (`revive_replies`), as a retry or a backfill does:
+    before, the story posted alone, naming none of the sources seen meanwhile. The caller holds
+    the story's cluster lock. How many."""
     held = s.scalars(
         select(AlertRow)
         .where(
@@ -106,7 +110,7 @@ def revive_age_holds(
         .order_by(AlertRow.id)
     ).all()
     routes = _by_spelling(s, alerts)
-    revived = 0
+    revived: list[int] = []
     for row in held:
         channel = routes.get(row.channel) or routes.get(row.slack_channel or "")
         topics = alerts.get(channel or "")
@@ -117,8 +121,9 @@ def revive_age_holds(
         row.status, row.topics = AlertStatus.PENDING, sorted(topics)
         row.hold_reason = row.last_error = None
         s.flush()  # the next row of this channel sees this one announcing
-        revived += 1
-    return revived
+        revived.append(row.id)
+    revive_replies(s, revived)
+    return len(revived)
 
 
 def follow_edit(
