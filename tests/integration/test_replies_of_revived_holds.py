@@ -2,8 +2,9 @@
 queued again by an edit of the story (`corpus.edits.revive_age_holds`: an edit giving back the
 topics another took away, `edited_away`; or its page dating a story held back for an unknown
 age, `too_old`). Before, the alert was posted alone: the sources seen while it was held stayed
-dropped, and its thread named none of them. On SQLite and PostgreSQL with the real slack_sdk
-against the fake Slack on loopback."""
+dropped, and its thread named none of them. Likewise an edit giving a silent story its
+first topic (`announce_edit`) now names the copies stored before it, as a page read at last
+does. On SQLite and PostgreSQL with the real slack_sdk against the fake Slack on loopback."""
 
 from __future__ import annotations
 
@@ -70,6 +71,33 @@ def test_a_story_of_unknown_age_dated_recent_by_its_edit_posts_its_dropped_repli
         assert edited.alerts_queued == 1
         assert _delivered(ctx) == (1, 1)  # before: (1, 0)
         assert reply_sources(slack) == ["wire"]
+        assert _delivered(ctx) == (0, 0)
+    finally:
+        ctx.close()
+
+
+def test_an_edit_announcing_a_silent_story_names_the_copies_seen_before_it(
+    tmp_path: Path, slack: FakeSlack, db_url: str
+) -> None:
+    ctx = _context(tmp_path, db_url, slack)
+    try:
+        feed = ctx.store.sync_feed("origin", "https://origin.example/feed.xml", "en")
+        wire = ctx.store.sync_feed("wire", "https://wire.example/feed.xml", "en")
+        story = ctx.store.add_article(_page(TEXT, feed.id), [], "v1", {})
+        copy = new_article(
+            "https://wire.example/c", TEXT, title=TITLE, signed=True, feed_id=wire.id
+        )
+        assert ctx.store.add_article(copy, [], "v1", {}).duplicate_of == story.id
+        edited = ctx.store.update_article(
+            story.id,
+            _page(TEXT + " Updated.", feed.id),
+            [POLICY],
+            "v1",
+            alerts={"#news": ["policy"]},
+        )
+        assert edited.alerts_queued == 1
+        assert _delivered(ctx) == (1, 1)
+        assert reply_sources(slack) == ["wire"]  # before: no reply, (1, 0)
         assert _delivered(ctx) == (0, 0)
     finally:
         ctx.close()

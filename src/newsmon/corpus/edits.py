@@ -21,6 +21,7 @@ from newsmon.corpus.holds import EDITED_AWAY_NOTE, Hold, HoldReason
 from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
 from newsmon.corpus.replies import revive_replies
+from newsmon.corpus.reply_sources import earlier_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, MatchRow
 from newsmon.corpus.spellings import spellings
 
@@ -50,7 +51,8 @@ def announce_edit(
     (`revive_age_holds`), as when a page is read at last. Its alerts still waiting name the
     topics it has now (its match rows, routed as `alerts`), or are held back when it has none
     of theirs (`follow_edit`); those an earlier edit held back are queued again when an edit
-    gives their topics back."""
+    gives their topics back. A story announced so names in its thread the sources that carried it
+    before (`earlier_replies`); before, an edit announcing a silent story named none of them."""
     dated = learn_date(head, changed)
     db.lock_cluster(s, head.id)
     revived = 0
@@ -62,6 +64,9 @@ def announce_edit(
     fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head.id, ch)}
     rows = alert_rows(head.id, fresh, status, hold)
     s.add_all(rows)
+    if rows or revived:  # as a page read at last: the sources that carried it before
+        s.flush()
+        earlier_replies(s, db.is_postgres, head.id)
     return len(rows) + revived if status == AlertStatus.PENDING else 0
 
 
