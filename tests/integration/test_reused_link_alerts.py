@@ -56,18 +56,22 @@ def _pass(ctx: Context) -> FeedOutcome:
     return asyncio.run(go())
 
 
-def test_the_waiting_alert_of_a_story_whose_link_now_serves_another_is_not_posted(
-    tmp_path: Path, site: SiteServer, slack: FakeSlack, db_url: str
-) -> None:
-    config = write_config(
+def _config(tmp_path: Path, site: SiteServer, db_url: str, *, enabled: bool = True) -> Path:
+    return write_config(
         tmp_path,
         feeds=[("latest", "/feed.xml")],
         base=site.base,
         database_url=db_url,
         default_channel="#news",
         slack=FAST,
+        alerts={"enabled": enabled},
     )
-    ctx = context(config, slack)
+
+
+def test_the_waiting_alert_of_a_story_whose_link_now_serves_another_is_not_posted(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, db_url: str
+) -> None:
+    ctx = context(_config(tmp_path, site, db_url), slack)
     try:
         _publish(site, FIRST, "Mon, 30 Nov 2026 09:00:00 +0900")
         first = _pass(ctx)
@@ -92,3 +96,31 @@ def test_the_waiting_alert_of_a_story_whose_link_now_serves_another_is_not_poste
     finally:
         ctx.close()
     assert len(slack.top_level("#news")) == 1
+
+
+def test_a_backfill_after_alerts_were_off_announces_only_the_story_now_at_the_link(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, db_url: str
+) -> None:
+    """Both stories seen while alerts were off (held back, `alerts_off`); the operator turns
+    them on and runs `backfill --alerts`, which queues such alerts again. Before, the first
+    story's was queued too and posted on the link that shows the newer story."""
+    ctx = context(_config(tmp_path, site, db_url, enabled=False), slack)
+    try:
+        _publish(site, FIRST, "Mon, 30 Nov 2026 09:00:00 +0900")
+        _pass(ctx)
+        _publish(site, NEWER, "Mon, 30 Nov 2026 10:30:00 +0900")
+        assert _pass(ctx).new_articles == 1
+        assert ctx.store.count_alerts(AlertStatus.SKIPPED) == 2
+    finally:
+        ctx.close()
+    ctx = context(_config(tmp_path, site, db_url), slack)
+    try:
+        assert _backfill_with_alerts(ctx) == 1  # before: 2
+        assert deliver(ctx).sent == 1
+        [posted] = [p["text"] for p in slack.top_level("#news")]
+        assert NEWER[0] in posted and FIRST[0] not in posted
+        assert [a.status for a in ctx.store.list_alerts(reason=HoldReason.REPLACED)] == [
+            AlertStatus.SKIPPED
+        ]
+    finally:
+        ctx.close()
