@@ -20,6 +20,8 @@ from newsmon.corpus.engine import Database
 from newsmon.corpus.holds import EDITED_AWAY_NOTE, Hold, HoldReason
 from newsmon.corpus.outbox import alert_rows, announced_in, announcing
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, NewArticle
+from newsmon.corpus.replies import revive_replies
+from newsmon.corpus.reply_sources import earlier_replies
 from newsmon.corpus.schema import AlertRow, ArticleRow, MatchRow
 from newsmon.corpus.spellings import spellings
 
@@ -49,7 +51,8 @@ def announce_edit(
     (`revive_age_holds`), as when a page is read at last. Its alerts still waiting name the
     topics it has now (its match rows, routed as `alerts`), or are held back when it has none
     of theirs (`follow_edit`); those an earlier edit held back are queued again when an edit
-    gives their topics back."""
+    gives their topics back. A story announced so names in its thread the sources that carried it
+    before (`earlier_replies`); before, an edit announcing a silent story named none of them."""
     dated = learn_date(head, changed)
     db.lock_cluster(s, head.id)
     revived = 0
@@ -61,6 +64,9 @@ def announce_edit(
     fresh = {ch: t for ch, t in alerts.items() if not announced_in(s, head.id, ch)}
     rows = alert_rows(head.id, fresh, status, hold)
     s.add_all(rows)
+    if rows or revived:  # as a page read at last: the sources that carried it before
+        s.flush()
+        earlier_replies(s, db.is_postgres, head.id)
     return len(rows) + revived if status == AlertStatus.PENDING else 0
 
 
@@ -95,7 +101,10 @@ def revive_age_holds(
     never announced. One a channel, found however the configuration spells it now (`spellings`:
     its name then, its ID now), none where another alert announced or will announce the story
     (never a second post). Also those held back for other `reasons` (an edit took their topics
-    away, and a later one gives them back). The caller holds the story's cluster lock. How many."""
+    away, and a later one gives them back). The thread replies dropped while each was held
+    (`not_posted`) are queued again with it (`revive_replies`), as a retry or a backfill does:
+    before, the story posted alone, naming none of the sources seen meanwhile. The caller holds
+    the story's cluster lock. How many."""
     held = s.scalars(
         select(AlertRow)
         .where(
@@ -106,7 +115,7 @@ def revive_age_holds(
         .order_by(AlertRow.id)
     ).all()
     routes = _by_spelling(s, alerts)
-    revived = 0
+    revived: list[int] = []
     for row in held:
         channel = routes.get(row.channel) or routes.get(row.slack_channel or "")
         topics = alerts.get(channel or "")
@@ -117,8 +126,9 @@ def revive_age_holds(
         row.status, row.topics = AlertStatus.PENDING, sorted(topics)
         row.hold_reason = row.last_error = None
         s.flush()  # the next row of this channel sees this one announcing
-        revived += 1
-    return revived
+        revived.append(row.id)
+    revive_replies(s, revived)
+    return len(revived)
 
 
 def follow_edit(

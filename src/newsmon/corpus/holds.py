@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from newsmon.corpus.records import AlertStatus
+
 
 class HoldReason(StrEnum):
     """Why a row is `skipped`. Rows held back before migration 0023 under a note it did not
@@ -25,6 +27,7 @@ class HoldReason(StrEnum):
     NOT_POSTED = "not_posted"  # a thread reply whose alert was not posted (failed, held back)
     THREAD_GONE = "thread_gone"  # a thread reply whose alert's Slack message takes no more
     EDITED_AWAY = "edited_away"  # its story's edit took away every topic it was queued for
+    REPLACED = "replaced"  # its link serves another story now (`corpus.set_aside`): for good
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ RULES_CHANGED_NOTE = "the topic rules no longer match"
 BACKFILL_NOTE = "backfilled without --alerts"
 NOT_POSTED_NOTE = "the story's alert was not posted"
 EDITED_AWAY_NOTE = "an edit of the story took away every topic it was queued for"
+REPLACED_NOTE = "its link now serves another story of its feed (the story is set aside)"
 
 # The notes releases before migration 0023 wrote, each with the reason it names (SQL LIKE
 # patterns, as 0023 read them). Frozen: an older release's pass still running after the upgrade
@@ -61,6 +65,12 @@ _FORMER = [
     for reason, patterns in FORMER_NOTES.items()
     for pattern in patterns
 ]
+
+
+def revivable(status: AlertStatus, reason: HoldReason | None) -> bool:
+    """Whether a row may be queued again as a held-back one (a backfill with alerts): not one
+    whose link serves another story now (`REPLACED`): posted, it would announce that one."""
+    return status == AlertStatus.SKIPPED and reason is not HoldReason.REPLACED
 
 
 def held_because(reason: HoldReason | None, note: str | None, skipped: bool) -> HoldReason | None:

@@ -192,7 +192,7 @@ class Outbox:
             same = announcing(s, channel)
             others = select(AlertRow.id).where(AlertRow.article_id.in_(members), same)
             if row is not None:
-                if not (revive_skipped and row.status == AlertStatus.SKIPPED):
+                if not (revive_skipped and holds.revivable(row.status, row.hold_reason)):
                     return False
                 # Not when another member of the story (one this article joined since, its
                 # page read at last) has an alert in the channel that was not held back.

@@ -4,15 +4,19 @@ story is stored and announced under the key, and later passes find each where it
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from newsmon.corpus.engine import Database
-from newsmon.corpus.schema import ArticleRow
+from newsmon.corpus.holds import REPLACED_NOTE, HoldReason
+from newsmon.corpus.records import AlertStatus
+from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.corpus.url_keys import stored_key
 from newsmon.story_reuse import OPENING_CHARS
 
 # an item's anchor as `entry_keys.ITEM_ANCHOR` names them, then what it is
 SET_ASIDE = "item-replaced"
+# a set-aside story's alerts held back for good: waiting, or held back (and revivable)
+_NOT_POSTED = (AlertStatus.PENDING, AlertStatus.SKIPPED)
 
 
 def set_aside_key(key: str) -> str:
@@ -36,7 +40,10 @@ def stored_words(db: Database, ids: list[int]) -> dict[int, tuple[str | None, st
 def set_aside(db: Database, article_id: int, feed_id: int, key: str) -> bool:
     """Move feed `feed_id`'s story `article_id` off `key` (to `set_aside_key`), when stored
     under it (not under a key an earlier newsmon gave it); its page is not retried (the link
-    serves the newer story now). False when the story is not the feed's any more."""
+    serves the newer story now). Its alerts still waiting, or held back (alerts off, ...), are
+    held back for good (`REPLACED`, which `backfill --alerts` does not queue again): posted,
+    their headline would link to a page showing the newer story, which has its own alert
+    (before, both went out). False when the story is not the feed's any more."""
     with db.session() as s:
         db.lock_writes(s)
         row = s.get(ArticleRow, article_id)
@@ -48,4 +55,13 @@ def set_aside(db: Database, article_id: int, feed_id: int, key: str) -> bool:
                 aside = stored_key(f"{set_aside_key(key)}-{article_id}")  # a third story
             row.canonical_url = aside
         row.page_retry_at = None
+        s.execute(
+            update(AlertRow)
+            .where(AlertRow.article_id == article_id, AlertRow.status.in_(_NOT_POSTED))
+            .values(
+                status=AlertStatus.SKIPPED,
+                hold_reason=HoldReason.REPLACED,
+                last_error=REPLACED_NOTE,
+            )
+        )
         return True
