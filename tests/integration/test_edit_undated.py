@@ -5,20 +5,18 @@ the edited page states a recent date: then it is announced, once."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
 from newsmon.clock import utcnow
-from newsmon.config import Config
 from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.devsite import serve
-from newsmon.pipeline import Context, process_feeds
 from tests.integration.test_keyed_feed_upgrade import _page
 from tests.integration.test_retry_page_dates import _dated_page, _value
 from tests.support.configs import make_config
+from tests.support.passes import feed_pass
 
 
 def _rss(base: str, teaser: str) -> str:
@@ -39,18 +37,6 @@ def _edited(tmp_path: Path, db_url: str, first: str, edit: str) -> list[tuple[st
     topics.write_text("version: 1\ntopics:\n  policy:\n    min_score: 1\n    terms: {en: [FTC]}\n")
     (tmp_path / "p0.html").write_text(_page(0).replace("FTC", "board"))
 
-    def one_pass(config: Config) -> None:
-        ctx = Context.open(config)
-        try:
-
-            async def go() -> None:
-                async with ctx.fetching() as fetcher:
-                    await process_feeds(ctx, fetcher, config.feeds, force=True)
-
-            asyncio.run(go())
-        finally:
-            ctx.close()
-
     engine = create_engine(db_url)
     try:
         with serve(tmp_path) as site:
@@ -65,10 +51,10 @@ def _edited(tmp_path: Path, db_url: str, first: str, edit: str) -> list[tuple[st
             )
             (tmp_path / "feed.xml").write_text(_rss(site.base, "A board met."))
             (tmp_path / "p1.html").write_text(first)
-            one_pass(config)
+            feed_pass(config)
             (tmp_path / "feed.xml").write_text(_rss(site.base, "A board met; updated."))
             (tmp_path / "p1.html").write_text(edit)
-            one_pass(config)
+            feed_pass(config)
             asked = site.paths_requested()
         assert asked.count("/p1.html") == 2, asked  # read, then read again for its edit
         with engine.connect() as con:

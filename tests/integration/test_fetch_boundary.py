@@ -21,9 +21,10 @@ from newsmon.corpus.records import FeedHealth
 from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import SiteServer, serve
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
-from newsmon.pipeline import Context, FeedOutcome, process_feeds
+from newsmon.pipeline import Context
 from newsmon.turns import deadline_in, downloads_until
 from tests.support.configs import make_config
+from tests.support.passes import feed_pass
 
 MB = 1024 * 1024
 WORDS = [
@@ -143,19 +144,6 @@ def fetch(url: str, config: FetchConfig | None = None, **kwargs: object) -> Fetc
     return asyncio.run(go())
 
 
-def run_pass(config: Config) -> dict[str, FeedOutcome]:
-    ctx = Context.open(config)
-
-    async def go() -> list[FeedOutcome]:
-        async with ctx.fetching() as fetcher:
-            return await process_feeds(ctx, fetcher, config.feeds, force=True)
-
-    try:
-        return {o.feed: o for o in asyncio.run(go())}
-    finally:
-        ctx.close()
-
-
 def stored(config: Config) -> list[ArticleRow]:
     ctx = Context.open(config)
     try:
@@ -204,7 +192,7 @@ def test_a_page_cut_short_is_stored_from_its_teaser_and_tried_again(
 ) -> None:
     config = make_config(tmp_path, feeds=[("f", "/cut-page.xml")], base=site.base)
     before = utcnow()
-    outcome = run_pass(config)["f"]
+    outcome = feed_pass(config)["f"]
     assert outcome.ok
     (article,) = stored(config)
     assert article.text_source != "page"  # not half an article passed off as the article
@@ -219,7 +207,7 @@ def test_an_empty_page_is_stored_from_its_teaser_and_tried_again(
     feed's teaser for good, never tried again, its page-only topics never found."""
     config = make_config(tmp_path, feeds=[("f", "/empty-page.xml")], base=site.base)
     before = utcnow()
-    outcome = run_pass(config)["f"]
+    outcome = feed_pass(config)["f"]
     assert outcome.ok and outcome.pages_failed == 2
     articles = stored(config)
     assert len(articles) == 2
@@ -255,7 +243,7 @@ def test_pages_answered_304_or_302_without_location_are_stored_with_a_reason(
     tmp_path: Path, site: SiteServer
 ) -> None:
     config = make_config(tmp_path, feeds=[("f", "/odd-answers.xml")], base=site.base)
-    assert run_pass(config)["f"].ok
+    assert feed_pass(config)["f"].ok
     notes = sorted(a.extraction_note or "" for a in stored(config))
     assert len(notes) == 2 and not any("None" in note for note in notes), notes
     assert notes[0].startswith("page fetch failed: HTTP 302"), notes
@@ -266,7 +254,7 @@ def test_a_new_feed_answered_304_is_failing_not_unchanged(tmp_path: Path, site: 
     """A feed never read has no validators to send: a 304 then is a broken server, and the feed
     was recorded as read and unchanged, pass after pass, healthy and never read."""
     config = make_config(tmp_path, feeds=[("f", "/always-304")], base=site.base)
-    outcome = run_pass(config)["f"]
+    outcome = feed_pass(config)["f"]
     assert not outcome.ok and not outcome.not_modified
     ctx = Context.open(config)
     try:
@@ -295,7 +283,7 @@ def test_an_empty_feed_answer_is_a_soft_failure(tmp_path: Path, site: SiteServer
         tmp_path, feeds=[("empty", "/empty.xml"), ("blank", "/blank.xml")], base=site.base
     )
     before = utcnow()
-    outcomes = run_pass(config)
+    outcomes = feed_pass(config)
     health = feed_health(config)
     for name in ("empty", "blank"):
         assert not outcomes[name].ok
@@ -304,7 +292,7 @@ def test_an_empty_feed_answer_is_a_soft_failure(tmp_path: Path, site: SiteServer
         assert h.next_check_at is not None and h.next_check_at - before < timedelta(minutes=10)
         assert h.last_error == "the feed's answer was empty (HTTP 200)", name
     site.routes["/empty.xml"] = {"body": rss("/page.html"), "content_type": "application/rss+xml"}
-    assert run_pass(config)["empty"].ok  # the deploy is over: read at once
+    assert feed_pass(config)["empty"].ok  # the deploy is over: read at once
 
 
 def fetch_together(urls: list[str], config: FetchConfig) -> list[FetchResult]:

@@ -4,19 +4,17 @@ age is judged by it, as a first read of the page would have judged it."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, update
 
 from newsmon.clock import utcnow
-from newsmon.config import Config
 from newsmon.corpus.schema import AlertRow, ArticleRow
 from newsmon.devsite import serve
-from newsmon.pipeline import Context, process_feeds
 from tests.integration.test_keyed_feed_upgrade import _page
 from tests.support.configs import make_config
+from tests.support.passes import feed_pass
 
 
 def _rss(base: str, undated: bool, teaser: str) -> str:
@@ -66,18 +64,6 @@ def _story(
     page = _page(1) if page_date is None else _dated_page(page_date)
     (tmp_path / "p1.html").write_text(page)
 
-    def one_pass(config: Config) -> None:
-        ctx = Context.open(config)
-        try:
-
-            async def go() -> None:
-                async with ctx.fetching() as fetcher:
-                    await process_feeds(ctx, fetcher, config.feeds, force=True)
-
-            asyncio.run(go())
-        finally:
-            ctx.close()
-
     engine = create_engine(db_url)
     try:
         with serve(tmp_path) as site:
@@ -92,10 +78,10 @@ def _story(
             )
             if not first_read:
                 (tmp_path / "feed.xml").write_text(_rss(site.base, False, teaser))
-                one_pass(config)
+                feed_pass(config)
             (tmp_path / "feed.xml").write_text(_rss(site.base, True, teaser))
             site.routes["/p1.html"] = {"status": 503}
-            one_pass(config)
+            feed_pass(config)
             del site.routes["/p1.html"]
             with engine.begin() as con:  # its retry is due now
                 waiting = con.execute(
@@ -104,7 +90,7 @@ def _story(
                     .values(page_retry_at=utcnow() - timedelta(minutes=1))
                 ).rowcount
             assert waiting == 1
-            one_pass(config)
+            feed_pass(config)
             asked = site.paths_requested()
         assert asked.count("/p1.html") == 2, asked
         assert asked.count("/feed.xml") == (2 if first_read else 3), asked

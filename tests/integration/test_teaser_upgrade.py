@@ -8,7 +8,6 @@ like with like, or an upgraded corpus's stories read as other text than they are
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -18,12 +17,11 @@ import pytest
 from sqlalchemy import Connection, create_engine, delete, insert, select, update
 
 from newsmon.clock import utcnow
-from newsmon.config import Config
 from newsmon.corpus.articles import stored_keys
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow
 from newsmon.devsite import serve
-from newsmon.pipeline import Context, process_feeds
 from tests.support.configs import make_config
+from tests.support.passes import feed_pass
 
 STORY = (
     "과학기술정보통신부는 1일 인공지능 기본법 시행령 제정안을 입법예고하고 고영향 인공지능 "
@@ -81,19 +79,6 @@ def _stored_before(con: Connection, text: str) -> int:
     return len(waiting)
 
 
-def _one_pass(config: Config) -> None:
-    ctx = Context.open(config)
-    try:
-
-        async def go() -> None:
-            async with ctx.fetching() as fetcher:
-                await process_feeds(ctx, fetcher, config.feeds, force=True)
-
-        asyncio.run(go())
-    finally:
-        ctx.close()
-
-
 @pytest.mark.parametrize("stored", [CREDITED, MOJIBAKE], ids=["credits", "mojibake"])
 def test_a_teaser_stored_before_is_completed_by_its_page(
     tmp_path: Path, db_url: str, stored: str
@@ -121,11 +106,11 @@ def test_a_teaser_stored_before_is_completed_by_its_page(
                 default_channel="#news",
             )
             site.routes["/brief.html"] = {"status": 503}
-            _one_pass(config)  # stored from its teaser, its page to be tried again
+            feed_pass(config)  # stored from its teaser, its page to be tried again
             del site.routes["/brief.html"]
             with engine.begin() as con:
                 assert _stored_before(con, stored) == 1
-            _one_pass(config)
+            feed_pass(config)
             assert site.paths_requested().count("/brief.html") == 2
         with engine.connect() as con:
             row = con.execute(

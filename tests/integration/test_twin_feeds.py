@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from newsmon.cli import app
 from newsmon.clock import utcnow
-from newsmon.config import Config, load_config
+from newsmon.config import load_config
 from newsmon.corpus import Store
 from newsmon.corpus.schema import ArticleRow, FeedRow
 from newsmon.devsite import serve
@@ -24,6 +24,7 @@ from newsmon.pipeline import Context, FeedOutcome, process_feeds
 from newsmon.pipeline.checkup import health_report
 from tests.integration.test_keyed_feed_upgrade import _page
 from tests.support.configs import make_config, write_config
+from tests.support.passes import feed_pass
 
 
 def _count(db_url: str, table: str) -> int:
@@ -200,18 +201,6 @@ def test_a_twin_s_pages_waiting_for_a_retry_are_still_read(tmp_path: Path, db_ur
     topics.write_text("version: 1\ntopics:\n  policy:\n    terms: {en: [FTC]}\n")
     (tmp_path / "p0.html").write_text(_page(0))
 
-    def one_pass(config: Config) -> None:
-        ctx = Context.open(config)
-        try:
-
-            async def go() -> None:
-                async with ctx.fetching() as fetcher:
-                    await process_feeds(ctx, fetcher, config.feeds, force=True)
-
-            asyncio.run(go())
-        finally:
-            ctx.close()
-
     with serve(tmp_path) as site:
         (tmp_path / "feed.xml").write_text(_rss(site.base, 1))
         options: dict[str, Any] = {
@@ -221,7 +210,7 @@ def test_a_twin_s_pages_waiting_for_a_retry_are_still_read(tmp_path: Path, db_ur
             "default_channel": "#news",
         }
         site.routes["/p0.html"] = {"status": 503}  # down: the story is stored from its teaser
-        one_pass(make_config(tmp_path, feeds=[("wire-again", "/feed.xml")], **options))
+        feed_pass(make_config(tmp_path, feeds=[("wire-again", "/feed.xml")], **options))
         del site.routes["/p0.html"]
         engine = create_engine(db_url)
         try:
@@ -233,7 +222,7 @@ def test_a_twin_s_pages_waiting_for_a_retry_are_still_read(tmp_path: Path, db_ur
                 ).rowcount
             assert waiting == 1
             twins = [("wire", "/feed.xml?utm_source=rss"), ("wire-again", "/feed.xml")]
-            one_pass(make_config(tmp_path, feeds=twins, **options))
+            feed_pass(make_config(tmp_path, feeds=twins, **options))
             with engine.connect() as con:
                 left = con.execute(
                     select(func.count()).where(ArticleRow.page_retry_at.is_not(None))
