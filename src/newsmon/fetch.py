@@ -26,6 +26,7 @@ import httpx
 from newsmon.bodies import ACCEPT_ENCODING, BodyCut, EncodingRefused, read_capped
 from newsmon.bounds import one_line
 from newsmon.config import FetchConfig
+from newsmon.hosts import fetchable, host_key
 from newsmon.netguard import (
     AddressPolicy,
     AddressRefused,
@@ -305,9 +306,9 @@ class Fetcher:
         self._user_policy.close()
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
-        slot = self._hosts.get(host)
+        slot = self._hosts.get(key := host_key(host))  # `ＹＮＡ.co.kr`, `yna.co.kr.`: one host
         if slot is None:
-            slot = self._hosts[host] = asyncio.Semaphore(self.config.per_host)
+            slot = self._hosts[key] = asyncio.Semaphore(self.config.per_host)
         return slot
 
     @asynccontextmanager
@@ -450,7 +451,7 @@ class Fetcher:
         host = (urlsplit(url).hostname or "").lower()
         async with (
             self._slots(host, budget, in_turn),
-            client.stream("GET", url, headers=headers) as response,
+            client.stream("GET", fetchable(url), headers=headers) as response,
         ):
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}

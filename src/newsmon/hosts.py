@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import unicodedata
+from urllib.parse import urlsplit, urlunsplit
 
 
 @functools.lru_cache(maxsize=4096)
@@ -24,3 +25,19 @@ def host_key(host: str) -> str:
             name = name.encode("idna").decode("ascii")
     name = name.lower()
     return name if name.endswith("]") else name.rstrip(".")
+
+
+def fetchable(url: str) -> str:
+    """`url` with a non-ASCII host in `host_key`'s spelling, the rest as written: httpx reads
+    hosts by IDNA 2008 without the browsers' mapping, so `ＹＮＡ.co.kr` was an invalid URL."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return url
+    if not host or host.isascii():
+        return url
+    user, at, host_port = parts.netloc.rpartition("@")
+    port = host_port.rpartition(":")[2] if parts.port is not None else None
+    netloc = f"{user}{at}{host_key(host)}" + (f":{port}" if port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))
