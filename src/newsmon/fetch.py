@@ -371,7 +371,7 @@ class Fetcher:
         if last_modified and _sendable(last_modified):
             headers["If-Modified-Since"] = last_modified
         written = url if trusted else user_url
-        user_host = (urlsplit(written).hostname or "").lower() if written else None
+        user_host = host_key(urlsplit(written).hostname or "") if written else None
         attempt, until = 0, downloads_deadline()
         while True:
             result = await self._follow(url, headers, max_bytes, user_host, in_turn)
@@ -405,7 +405,7 @@ class Fetcher:
                     if refusal:
                         result.fail(FailureKind.REFUSED, refusal)
                         return result
-                    host = (urlsplit(current).hostname or "").lower()
+                    host = host_key(urlsplit(current).hostname or "")  # any spelling
                     client = self._user_client if host == user_host else self._client
                     location = await self._get_once(
                         client, current, headers, max_bytes, result, budget, in_turn
