@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from newsmon.aggregated import Origin, says_nothing_more, site_of, without_name
+from newsmon.aggregated import Origin, says_nothing_more, site_of, story_site, without_name
 from newsmon.dedup import normalise_text, title_keys
 from newsmon.feeds import parse_feed
 from newsmon.headlines import headline_only
@@ -118,3 +118,13 @@ def test_every_spelling_of_a_publisher_s_host_is_one_site() -> None:
     assert origin.wraps(wrapper, GNEWS)
     assert origin.unwrapped(wrapper) == own
     assert not Origin("연합뉴스", "https://ＹＮＡ.co.kr/").wraps(own, GNEWS)
+
+
+def test_a_publisher_site_stored_by_the_previous_release_is_still_its_links_site() -> None:
+    """Sites stored before were the `<source>`'s host as written (`한국일보.kr`, `ｙｎａ.co.kr`):
+    after the upgrade they must still be the site of the publisher's own links."""
+    assert story_site(GNEWS, "한국일보", "한국일보.kr") == site_of("https://xn--3e0bm80ac2h5no.kr/")
+    assert story_site(GNEWS, "연합뉴스", "ｙｎａ.co.kr") == "yna.co.kr"
+    assert story_site(GNEWS, "Local", "127.0.0.1:8080") == "127.0.0.1:8080"
+    assert story_site(GNEWS, "Example", None) is None
+    assert story_site("https://ＹＮＡ.co.kr/v", None, None) == "yna.co.kr"
