@@ -22,6 +22,7 @@ from tld import get_fld
 
 from newsmon.bounds import clean_text
 from newsmon.feedlinks import absolute_link
+from newsmon.hosts import host_key
 
 MAX_PUBLISHER_CHARS = 200
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -119,7 +120,9 @@ MAX_SITE_CHARS = 300
 
 def site_of(url: str | None) -> str | None:
     """The site an address is on: its registered domain (public suffix list, `tld`), or for a
-    host under no public suffix (an IP, `localhost`) its host and port. None when it has none."""
+    host under no public suffix (an IP, `localhost`) its host and port. None when it has none.
+    Its host is read in one spelling (`hosts.host_key`: `한국일보.kr`, `XN--…` and `ＹＮＡ.co.kr`
+    were sites apart from their own `xn--…`/`yna.co.kr` links)."""
     if not url:
         return None
     url = _as_browsers_read(url)
@@ -128,12 +131,19 @@ def site_of(url: str | None) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    domain = get_fld(url, fail_silently=True)
-    if domain is not None:
-        return str(domain)[:MAX_SITE_CHARS]
     if not parts.hostname:
         return None
-    return (parts.hostname if port is None else f"{parts.hostname}:{port}")[:MAX_SITE_CHARS]
+    host = host_key(parts.hostname)
+    domain = get_fld(f"https://{host}/", fail_silently=True)
+    if domain is not None:
+        return str(domain)[:MAX_SITE_CHARS]
+    return (host if port is None else f"{host}:{port}")[:MAX_SITE_CHARS]
+
+
+def site_form(site: str | None) -> str | None:
+    """A site as stored (`publisher_site`) in `site_of`'s spelling: one stored by a release
+    that kept a `<source>`'s Unicode or full-width host as written still matches its links."""
+    return site_of(f"https://{site}/") if site else None
 
 
 def _as_browsers_read(url: str) -> str:
@@ -150,7 +160,7 @@ def story_site(url: str | None, publisher: str | None, publisher_site: str | Non
     """Whose site a stored story is: an aggregator's item is its `<source url>`'s (its link is
     the aggregator's wrapper; None when the `<source>` gave no address, or was stored before it
     was kept), any other its link's."""
-    return publisher_site if publisher else site_of(url)
+    return site_form(publisher_site) if publisher else site_of(url)
 
 
 def _same_site(a: str, b: str) -> bool:

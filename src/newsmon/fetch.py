@@ -26,6 +26,7 @@ import httpx
 from newsmon.bodies import ACCEPT_ENCODING, BodyCut, EncodingRefused, read_capped
 from newsmon.bounds import one_line
 from newsmon.config import FetchConfig
+from newsmon.hosts import fetchable, host_key
 from newsmon.netguard import (
     AddressPolicy,
     AddressRefused,
@@ -305,9 +306,9 @@ class Fetcher:
         self._user_policy.close()
 
     def _host_slot(self, host: str) -> asyncio.Semaphore:
-        slot = self._hosts.get(host)
+        slot = self._hosts.get(key := host_key(host))  # `ＹＮＡ.co.kr`, `yna.co.kr.`: one host
         if slot is None:
-            slot = self._hosts[host] = asyncio.Semaphore(self.config.per_host)
+            slot = self._hosts[key] = asyncio.Semaphore(self.config.per_host)
         return slot
 
     @asynccontextmanager
@@ -370,7 +371,7 @@ class Fetcher:
         if last_modified and _sendable(last_modified):
             headers["If-Modified-Since"] = last_modified
         written = url if trusted else user_url
-        user_host = (urlsplit(written).hostname or "").lower() if written else None
+        user_host = host_key(urlsplit(written).hostname or "") if written else None
         attempt, until = 0, downloads_deadline()
         while True:
             result = await self._follow(url, headers, max_bytes, user_host, in_turn)
@@ -404,7 +405,7 @@ class Fetcher:
                     if refusal:
                         result.fail(FailureKind.REFUSED, refusal)
                         return result
-                    host = (urlsplit(current).hostname or "").lower()
+                    host = host_key(urlsplit(current).hostname or "")  # any spelling
                     client = self._user_client if host == user_host else self._client
                     location = await self._get_once(
                         client, current, headers, max_bytes, result, budget, in_turn
@@ -450,7 +451,7 @@ class Fetcher:
         host = (urlsplit(url).hostname or "").lower()
         async with (
             self._slots(host, budget, in_turn),
-            client.stream("GET", url, headers=headers) as response,
+            client.stream("GET", fetchable(url), headers=headers) as response,
         ):
             result.status = response.status_code
             result.headers = {k.lower(): v for k, v in response.headers.items()}

@@ -22,6 +22,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from newsmon.hosts import host_key
+
 __all__ = [
     "NoTimeForWork",
     "OutOfTime",
@@ -200,9 +202,10 @@ class PageTurns:
         host = (urlsplit(url).hostname or "").lower()
         if deadline is not None and asyncio.get_running_loop().time() >= deadline:
             raise OutOfTime(host, budget)  # even for a free host: the feed's time is spent
-        queue = self._hosts.get(host)
+        key = host_key(host)  # one queue for `ＹＮＡ.co.kr`, `yna.co.kr.` and `yna.co.kr`
+        queue = self._hosts.get(key)
         if queue is None:
-            queue = self._hosts[host] = asyncio.Semaphore(self._per_host)
+            queue = self._hosts[key] = asyncio.Semaphore(self._per_host)
         async with hold_both(queue, self._in_hand, deadline, lambda: OutOfTime(host, budget)):
             yield
 

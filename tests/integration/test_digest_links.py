@@ -67,3 +67,39 @@ def test_a_digest_links_an_aggregated_story_on_its_publisher_s_site_only(
         assert story.source == "Times"
     finally:
         ctx.close()
+
+
+def test_a_publisher_s_page_is_found_under_any_spelling_of_its_host(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The `<source>` wrote the publisher's host in Unicode or full width (`한국일보.kr`,
+    `ＹＮＡ.co.kr`) and its own feed in punycode or capitals: its site never matched, so the
+    digest and the alert linked the aggregator's wrapper. A site stored by the previous release
+    as written (Unicode) is still the publisher's."""
+    ctx = context(config_path(tmp_path, db_url), None)
+    try:
+        store = ctx.store
+        head, other, own = announce_alerts(store, {"#a": 3})
+        aggregator, times = _feed(store, "Agg News"), _feed(store, "Hankook")
+        with store.session() as s:
+            row = s.get(ArticleRow, head)
+            assert row is not None
+            row.feed_id, row.url = aggregator, WRAPPER
+            row.publisher, row.publisher_site = "한국일보", "한국일보.kr"  # as stored before
+            s.execute(delete(AlertRow).where(AlertRow.article_id.in_((own, other))))
+        _copy(store, own, head, times, "https://WWW.XN--3E0BM80AC2H5NO.KR./2025/story")
+        now = datetime.now(UTC)
+        period = (now - timedelta(hours=1), now + timedelta(minutes=1))
+        [story] = store.digests.digest_stories("#a", *period)
+        assert story.url == "https://www.xn--3e0bm80ac2h5no.kr/2025/story"
+        assert story.source == "Hankook"
+
+        with store.session() as s:
+            row = s.get(ArticleRow, head)
+            assert row is not None
+            row.publisher, row.publisher_site = "연합뉴스", site_of("https://ＹＮＡ.co.kr/")
+        _copy(store, own, head, times, "https://www.yna.co.kr/view/AKR2025")
+        [story] = store.digests.digest_stories("#a", *period)
+        assert story.url == "https://www.yna.co.kr/view/AKR2025"
+    finally:
+        ctx.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from newsmon.aggregated import Origin, says_nothing_more, site_of, without_name
+from newsmon.aggregated import Origin, says_nothing_more, site_of, story_site, without_name
 from newsmon.dedup import normalise_text, title_keys
 from newsmon.feeds import parse_feed
 from newsmon.headlines import headline_only
@@ -92,3 +92,39 @@ def test_an_address_a_browser_reads_on_another_site_is_not_the_publisher_s() -> 
     # the publisher's own address is still read as its own
     own = "https://www.yna.co.kr/view/AKR2025?section=it"
     assert origin.unwrapped("https://news.google.com/x?url=" + quote(own, safe="")) == own
+
+
+def test_every_spelling_of_a_publisher_s_host_is_one_site() -> None:
+    """Feeds and aggregators write one host in Unicode, punycode, full width, capitals, with a
+    trailing dot or a default port: `site_of` gave each its own site, so an aggregator's item
+    whose `<source>` wrote `한국일보.kr` never found the publisher's own `xn--…` link (the alert
+    linked the wrapper) and a wrapper carrying `ＹＮＡ.co.kr` was not read as Yonhap's page."""
+    spellings = (
+        "https://한국일보.kr/a",
+        "https://xn--3e0bm80ac2h5no.kr/a",
+        "https://XN--3E0BM80AC2H5NO.KR./a",
+        "https://www.한국일보.kr:443/a",
+    )
+    assert {site_of(u) for u in spellings} == {"xn--3e0bm80ac2h5no.kr"}
+    yonhap = ("https://ＹＮＡ.co.kr/", "https://ｗｗｗ．ｙｎａ．ｃｏ．ｋｒ/", "https://YNA.CO.KR./")
+    assert {site_of(u) for u in yonhap} == {"yna.co.kr"}
+    assert (
+        site_of("https://Bücher.de/x") == site_of("https://xn--bcher-kva.de/") == "xn--bcher-kva.de"
+    )
+    assert site_of("https://example.한국/") == "example.xn--3e0b707e"
+    origin = Origin("연합뉴스", "https://www.yna.co.kr/")
+    own = "https://ＹＮＡ.co.kr/view/AKR2025"
+    wrapper = "https://news.google.com/rss/articles/x?url=" + quote(own, safe="")
+    assert origin.wraps(wrapper, GNEWS)
+    assert origin.unwrapped(wrapper) == own
+    assert not Origin("연합뉴스", "https://ＹＮＡ.co.kr/").wraps(own, GNEWS)
+
+
+def test_a_publisher_site_stored_by_the_previous_release_is_still_its_links_site() -> None:
+    """Sites stored before were the `<source>`'s host as written (`한국일보.kr`, `ｙｎａ.co.kr`):
+    after the upgrade they must still be the site of the publisher's own links."""
+    assert story_site(GNEWS, "한국일보", "한국일보.kr") == site_of("https://xn--3e0bm80ac2h5no.kr/")
+    assert story_site(GNEWS, "연합뉴스", "ｙｎａ.co.kr") == "yna.co.kr"
+    assert story_site(GNEWS, "Local", "127.0.0.1:8080") == "127.0.0.1:8080"
+    assert story_site(GNEWS, "Example", None) is None
+    assert story_site("https://ＹＮＡ.co.kr/v", None, None) == "yna.co.kr"

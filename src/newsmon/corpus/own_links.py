@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsmon.aggregated import site_of
+from newsmon.aggregated import site_form, site_of
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.schema import ArticleRow
 from newsmon.urls import clean_url
@@ -32,7 +32,7 @@ def own_copy(s: Session, article: ArticleRow) -> ArticleRow | None:
     and digests both link through it."""
     if not article.publisher:
         return None
-    wanted = article.publisher_site
+    wanted = site_form(article.publisher_site)
     wrapper_site = site_of(article.link)
     head = article.duplicate_of_id or article.id
     copies = s.scalars(
