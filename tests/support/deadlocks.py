@@ -49,11 +49,11 @@ def deadlocked(url: str, table: str, then: str | None = None) -> Iterator[Callab
 
     def lock() -> None:
         with locker.connect() as conn, conn.begin():
-            armed.wait(10)
+            armed.wait(30)
             locker_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             conn.execute(text(f"SELECT 1 FROM {table} FOR UPDATE")).all()
             locked.set()
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30  # a loaded machine (two suites) took over 10 s
             while time.monotonic() < deadline:
                 with locker.connect() as look:
                     if look.execute(WAITING_FOR_LOCK, {"locker": locker_pid, "app": app}).first():
@@ -70,12 +70,12 @@ def deadlocked(url: str, table: str, then: str | None = None) -> Iterator[Callab
 
     def arm() -> None:
         armed.set()
-        locked.wait(10)
+        locked.wait(30)
 
     try:
         yield arm
     finally:
         armed.set()
-        thread.join(15)
+        thread.join(45)
         locker.dispose()
     assert broke, f"no write of the test waited for a row of {table}: no deadlock"
