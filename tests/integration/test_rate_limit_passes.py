@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, DigestRow, SlackChannelRow
 from newsmon.pipeline import Context, deliver
+from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
@@ -204,5 +205,26 @@ def test_a_wait_leaves_a_waiting_alert_s_earlier_error_and_counts_no_attempt(
         by_article = {a.article_id: a for a in ctx.store.list_alerts(channel="#slow")}
         assert by_article[later].last_error == lost and by_article[later].attempts == 1
         assert by_article[first].attempts == 0 and by_article[first].last_error is None
+    finally:
+        ctx.close()
+
+
+def test_health_says_which_channel_waits_for_slack_and_until_when(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """`newsmon health` counted #slow's waiting alerts as plain pending: an operator saw
+    alerts pile up for an hour with no word of why. It now says the channel waits for Slack
+    (Retry-After), since and until when, in its lines and `--json`; a wait is no problem."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 3})
+        fake.channel_script["#slow"] = [HOUR]
+        until = deliver(ctx).waits["#slow"]
+        report = health_report(ctx.store, ctx.config, datetime.now(UTC))
+        said = [line for line in report.lines() if "#slow" in line and "Retry-After" in line]
+        assert said and f"{until:%Y-%m-%d %H:%M}" in said[0], report.lines()
+        shown = report.as_dict()["slack_waits"]["#slow"]
+        assert shown["until"] == until.isoformat() and shown["since"]
+        assert not [p for p in report.problems if p.subject == "#slow"], report.problems
     finally:
         ctx.close()
