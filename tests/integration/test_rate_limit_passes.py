@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
+from newsmon.cli import app
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, DigestRow, SlackChannelRow
 from newsmon.pipeline import Context, deliver
@@ -30,7 +32,8 @@ def test_an_alert_left_for_a_long_retry_after_is_not_posted_by_the_next_pass(
     wait: the next pass (cron, minutes later) posted to #slow at once, before Slack's wait
     ended. Every alert of #slow now waits, pending with no attempt counted, its next try at
     the wait's end (`newsmon alerts` says so); once it is over they all go out, once."""
-    ctx = context(config_path(tmp_path, db_url), fake)
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#slow": 12, "#fast": 1})
         fake.channel_script["#slow"] = [HOUR]
@@ -48,6 +51,9 @@ def test_an_alert_left_for_a_long_retry_after_is_not_posted_by_the_next_pass(
         (wait,) = ctx.store.slack_waits.listed()  # the channel's one record of the wait
         assert wait.channel == "#slow" and "Retry-After" in wait.reason
         assert timedelta(minutes=59) < wait.until - waiting[0].created_at < timedelta(minutes=61)
+        listed = CliRunner().invoke(app, ["alerts", "--channel", "slow", "-c", str(config)])
+        assert listed.exit_code == 0, listed.output
+        assert "channel #slow waits for Slack (Retry-After) until " in listed.output
 
         _wait_over(ctx)
         third = deliver(ctx)
