@@ -234,3 +234,42 @@ def test_health_says_which_channel_waits_for_slack_and_until_when(
         assert not [p for p in report.problems if p.subject == "#slow"], report.problems
     finally:
         ctx.close()
+
+
+def test_a_wait_holds_the_channel_under_its_other_spelling_and_ends_on_time(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack's wait was asked of `#slow`; the configuration names it by its ID now. Alerts
+    queued under the ID wait too (one channel in Slack); once the wait has ended they go out."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        slow_id = fake.channel_id("#slow")
+        ctx.store.outbox.set_channel_state("#slow", slack_id=slow_id)
+        ctx.store.slack_waits.wait("#slow", 3600, "Slack asked to wait (Retry-After)")
+        queue_alerts(ctx.store, {slow_id: 2, "#fast": 1})
+        assert deliver(ctx).sent == 1 and not _posts_to(fake, slow_id, 0)
+        _wait_over(ctx)
+        assert deliver(ctx).sent == 2 and len(_posts_to(fake, slow_id, 0)) == 2
+    finally:
+        ctx.close()
+
+
+def test_a_wait_of_days_is_kept_as_a_day_and_one_past_any_retry_after_is_ignored(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A Retry-After of days is read as a day (`MAX_RETRY_AFTER`), kept so; an end further
+    ahead than that (a database clock set back since) holds nothing: a channel is never
+    silenced for good by a wait."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        now = ctx.store.slack_waits.now()
+        until = ctx.store.slack_waits.wait("#a", 5 * 86400, "Retry-After")
+        assert timedelta(hours=23) < until - now <= timedelta(days=1, seconds=5)
+        assert "#a" in ctx.store.slack_waits.active()
+        with ctx.store.session() as s:
+            s.execute(update(SlackChannelRow).values(wait_until=now + timedelta(days=3)))
+        assert ctx.store.slack_waits.active() == {}
+        queue_alerts(ctx.store, {"#a": 1})
+        assert deliver(ctx).sent == 1
+    finally:
+        ctx.close()
