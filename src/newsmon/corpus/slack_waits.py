@@ -21,9 +21,14 @@ from sqlalchemy.orm import Session
 from newsmon.corpus.engine import Database, shared_now
 from newsmon.corpus.schema import SlackChannelRow
 from newsmon.corpus.spellings import spellings
-from newsmon.slack.errors import MAX_RETRY_AFTER
 
-_LONGEST = timedelta(seconds=MAX_RETRY_AFTER)
+
+def _longest() -> float:
+    """The longest Retry-After newsmon reads (`slack.errors.MAX_RETRY_AFTER`); imported when
+    called: `newsmon.slack` imports the corpus through its senders."""
+    from newsmon.slack.errors import MAX_RETRY_AFTER
+
+    return MAX_RETRY_AFTER
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,8 @@ class ChannelWait:
 def _current(s: Session, now: datetime) -> list[ChannelWait]:
     rows = s.scalars(
         select(SlackChannelRow).where(
-            SlackChannelRow.wait_until > now, SlackChannelRow.wait_until <= now + _LONGEST
+            SlackChannelRow.wait_until > now,
+            SlackChannelRow.wait_until <= now + timedelta(seconds=_longest()),
         )
     )
     return [
@@ -73,7 +79,7 @@ class SlackWaits:
         """Keep that Slack asked `channel` to wait `seconds` from now (at most a day, as a
         Retry-After is read); a later end already kept stays, as does since when it waits.
         The wait's end."""
-        seconds = min(max(0.0, seconds), MAX_RETRY_AFTER)
+        seconds = min(max(0.0, seconds), _longest())
         for _ in range(2):  # a concurrent first insert of the row: then update it
             try:
                 with self._db.session() as s:
