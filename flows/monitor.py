@@ -119,7 +119,7 @@ async def announce_problems(
         return
     if outcome.error or outcome.off:
         logger.warning("%s", outcome.line())
-    elif outcome.changed:
+    elif outcome.changed or outcome.waits_until is not None:
         logger.info("%s", outcome.line())
 
 

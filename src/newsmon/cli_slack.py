@@ -63,7 +63,8 @@ def alerts_list(
     config: ConfigOption = None,
 ) -> None:
     """Alerts, newest first, with their attempts and last error, then their thread replies
-    ("also reported by"); blocked channels first. A held-back row shows why (`--reason`)."""
+    ("also reported by"); blocked channels and those waiting for Slack first. A held-back row
+    shows why (`--reason`)."""
     if ctx.invoked_subcommand is not None:
         return
     if status is not None and status not in ALERT_STATUSES:
@@ -80,6 +81,7 @@ def alerts_list(
     store = _store(cfg, read_only=True)
     try:
         blocks = store.outbox.channel_blocks()
+        waits = store.slack_waits.listed()
         rows = store.list_alerts(status=status, channel=channel, limit=limit, reason=why)
         replies = store.replies.list_replies(
             blocks, status=status, channel=channel, limit=limit, reason=why
@@ -103,6 +105,13 @@ def alerts_list(
         if channel is None or block.channel == channel:
             typer.echo(
                 f"channel {block.channel} blocked since {_local(block.since, zone)}: {block.reason}"
+            )
+    for wait in waits:  # not a failure: its alerts and replies stay pending, no attempt counted
+        if channel is None or wait.channel == channel:
+            typer.echo(
+                f"channel {wait.channel} waits for Slack (Retry-After) until "
+                f"{_local(wait.until, zone)} (since {_local(wait.since, zone)}): its posts "
+                "wait for then"
             )
     if not rows and not replies:
         typer.echo("no alerts")

@@ -22,6 +22,7 @@ from newsmon.corpus.records import (
     RunStatus,
     UnfinishedDigest,
 )
+from newsmon.corpus.slack_waits import ChannelWait
 from newsmon.digest import RESUME_WITHIN
 from newsmon.health_kinds import (
     INDEX_SHARES_BEHIND,
@@ -157,6 +158,8 @@ class HealthReport:
     index: IndexBacklog | None = None  # None: retention is off
     # when the recent monitor runs started, newest first (`newsmon.notices.resumed_at`)
     passes: tuple[datetime, ...] = ()
+    # channels Slack asked to wait (Retry-After): their posts wait, which is no problem
+    waits: tuple[ChannelWait, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -172,6 +175,10 @@ class HealthReport:
             "alerts": {c: {**_ZERO_COUNTS, **states} for c, states in self.alerts.items()},
             "index_backlog": self.index.articles if self.index else None,
             "problems": [p.as_dict() for p in self.problems],
+            "slack_waits": {
+                w.channel: {"until": w.until.isoformat(), "since": w.since.isoformat()}
+                for w in self.waits
+            },
         }
 
     def lines(self) -> list[str]:
@@ -204,6 +211,12 @@ class HealthReport:
                 out.append(f"alerts {channel}: " + ", ".join(f"{k} {v}" for k, v in states.items()))
         else:
             out.append("alerts: none")
+        for w in self.waits:
+            out.append(
+                f"slack wait {w.channel}: Slack asked it to wait (Retry-After) until "
+                f"{w.until:%Y-%m-%d %H:%M} UTC (since {w.since:%Y-%m-%d %H:%M} UTC): its "
+                "posts wait for then, no attempt counted"
+            )
         if self.index is not None and self.index.articles:
             out.append(
                 f"near-duplicate index: {self.index.articles} articles past retention "
@@ -235,6 +248,7 @@ def assess(
     failed_replies: Mapping[str, int] | None = None,
     alerts_off: HeldBack | None = None,
     twins: Collection[str] = (),
+    waits: Sequence[ChannelWait] = (),
 ) -> HealthReport:
     """The health of an installation from its recent monitor runs (newest first), the health
     of its feeds (only those named in `enabled`, when given) and its alerts per channel.
@@ -406,6 +420,7 @@ def assess(
         problems,
         index,
         tuple(sorted((r.started_at for r in runs), reverse=True)),
+        tuple(waits),
     )
 
 

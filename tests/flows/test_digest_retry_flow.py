@@ -7,12 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus, RunStatus
-from newsmon.corpus.schema import DigestRow
+from newsmon.corpus.schema import DigestRow, SlackChannelRow
 from newsmon.devsite import SiteServer
 from tests.flows.test_digest_flow import _announced_two_hours_ago, _digest_runs
 from tests.support.fake_slack import FakeSlack, Scripted
@@ -82,6 +82,7 @@ def test_a_digest_its_run_could_not_finish_is_finished_by_the_next_monitor_pass(
                 minutes=59
             )
             row.lease_until -= timedelta(hours=1)
+            s.execute(update(SlackChannelRow).values(wait_until=None))  # kept for it too
     finally:
         store.close()
     run_monitor(config)

@@ -22,7 +22,7 @@ import newsmon.pipeline.delivery
 from newsmon.clock import utcnow
 from newsmon.corpus.claims import new_claim
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.schema import AlertRow
+from newsmon.corpus.schema import AlertRow, SlackChannelRow
 from newsmon.pipeline import Context, deliver
 from tests.conftest import ROOT
 from tests.support.delivery import config_path, context, queue_alerts
@@ -499,7 +499,7 @@ def test_a_channel_rate_limited_past_its_tries_waits_for_the_next_pass_whole(
         assert all(a.status is AlertStatus.PENDING and a.attempts == 0 for a in busy)
         fake.channel_script.clear()
         with ctx.store.session() as s:  # the second Slack asked for (none said) is over
-            s.execute(update(AlertRow).values(next_attempt_at=None))
+            s.execute(update(SlackChannelRow).values(wait_until=None))
         assert deliver(ctx).sent == 11 and len(fake.top_level("#busy")) == 11
     finally:
         ctx.close()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from newsmon.corpus.schema import AlertRow, DigestRow
+from newsmon.corpus.schema import AlertRow, DigestRow, SlackChannelRow
 from newsmon.digest import FOLLOW_WITHIN
 from newsmon.pipeline import deliver
 from newsmon.pipeline.context import Context
@@ -30,9 +30,11 @@ def _digest(ctx: Context, channel: str | None = None) -> DigestResult:
 
 
 def _wait_over(ctx: Context) -> None:
-    """The hour Slack asked a digest to wait (kept in its pending row) is over."""
+    """The hour Slack asked a digest to wait (kept in its pending row and for its channel) is
+    over."""
     with ctx.store.session() as s:
         s.execute(update(DigestRow).values(lease_until=NOW - timedelta(minutes=1)))
+        s.execute(update(SlackChannelRow).values(wait_until=None))
 
 
 def _digest_posts(fake: FakeSlack) -> list[dict[str, Any]]:

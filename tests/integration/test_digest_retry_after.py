@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.schema import AlertRow, ArticleRow, DigestRow
+from newsmon.corpus.schema import AlertRow, ArticleRow, DigestRow, SlackChannelRow
 from newsmon.health import ProblemKind
 from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
@@ -59,6 +59,7 @@ def test_a_pass_does_not_post_a_digest_part_before_slack_s_retry_after_ends(
             row = s.scalars(select(DigestRow)).one()
             assert row.status is AlertStatus.PENDING and row.lease_until is not None
             row.lease_until = row.lease_until - timedelta(seconds=WAIT + 60)
+            s.execute(update(SlackChannelRow).values(wait_until=None))  # the channel's too
         assert digests_to_finish(ctx)
         later = finish_digests(ctx, sender)
         assert later.unfinished == 0 and later.posted >= 1, later.channels

@@ -11,19 +11,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from newsmon.clock import utcnow
 from newsmon.corpus.claims import new_claim
 from newsmon.corpus.records import FeedHealth, RunRecord, RunStatus
+from newsmon.corpus.schema import SlackChannelRow
 from newsmon.health import HealthReport, assess
 from newsmon.notices import NOTICE_EVENT, RESOLVE_QUIET, notice_message, plan_notices
-from newsmon.pipeline import Context
+from newsmon.pipeline import Context, deliver
 from newsmon.pipeline.notices import NoticeOutcome, announce_health
 from newsmon.slack import SlackWebSender
-from tests.support.delivery import config_path, context
+from tests.support.delivery import config_path, context, queue_alerts
 from tests.support.fake_slack import FakeSlack, Scripted
 
 OPS = "#ops"
+HOUR = Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
 
 
 def health(failing: list[str], now: datetime | None = None) -> HealthReport:
@@ -329,5 +332,41 @@ def test_a_notice_whose_blocks_slack_refuses_goes_out_as_text(
         gone = announce_health(ctx, health([], later()))  # its resolution threads under it
         assert (gone.resolved, gone.posted) == (1, 1), gone
         assert [p.get("thread_ts") for p in fake.posts] == [None, posted["ts"]]
+    finally:
+        ctx.close()
+
+
+def test_notices_wait_out_a_retry_after_slack_asked_of_the_ops_channel(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked the ops channel to wait an hour (an alert posted there was refused). Each
+    pass's health notice was posted into the wait, refused again, and a notice refused so
+    (its own 429) was posted again by the very next pass. Notices now wait it out, queued,
+    and go out once when it ends."""
+    config = config_path(tmp_path, db_url, ops_channel=OPS)
+    ctx = context(config, fake)
+    try:
+        queue_alerts(ctx.store, {OPS: 1})
+        fake.channel_script[OPS] = [HOUR]
+        assert OPS in deliver(ctx).waits
+        before = len(fake.attempts)
+        first = announce_health(ctx, health(["wire"]))
+        assert first.opened == 1 and first.posted == 0 and len(fake.attempts) == before
+        assert first.waits_until is not None and "Retry-After" in first.line()
+
+        ended = ctx.store.slack_waits.now() - timedelta(seconds=1)
+        with ctx.store.session() as s:
+            s.execute(update(SlackChannelRow).values(wait_until=ended))
+        fake.channel_script[OPS] = [HOUR]  # the notice's own post: an hour more
+        second = announce_health(ctx, health(["wire"]))
+        assert second.posted == 0 and len(ids(fake)) == 0 and second.waits_until is not None
+        tried = len(fake.attempts)
+        third = announce_health(ctx, health(["wire"]))  # the next pass, within that hour
+        assert third.posted == 0 and len(fake.attempts) == tried, fake.attempts[tried:]
+
+        with ctx.store.session() as s:
+            s.execute(update(SlackChannelRow).values(wait_until=ended))
+        last = announce_health(ctx, health(["wire"]))
+        assert last.posted == 1 and ids(fake) == Counter({"1": 1})
     finally:
         ctx.close()

@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
+from newsmon.cli import app
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.schema import AlertRow, DigestRow
+from newsmon.corpus.schema import AlertRow, DigestRow, SlackChannelRow
 from newsmon.pipeline import Context, deliver
+from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
@@ -29,7 +32,8 @@ def test_an_alert_left_for_a_long_retry_after_is_not_posted_by_the_next_pass(
     wait: the next pass (cron, minutes later) posted to #slow at once, before Slack's wait
     ended. Every alert of #slow now waits, pending with no attempt counted, its next try at
     the wait's end (`newsmon alerts` says so); once it is over they all go out, once."""
-    ctx = context(config_path(tmp_path, db_url), fake)
+    config = config_path(tmp_path, db_url)
+    ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#slow": 12, "#fast": 1})
         fake.channel_script["#slow"] = [HOUR]
@@ -44,18 +48,26 @@ def test_an_alert_left_for_a_long_retry_after_is_not_posted_by_the_next_pass(
         assert len(waiting) == 12
         for alert in waiting:
             assert alert.status is AlertStatus.PENDING and alert.attempts == 0
-            assert alert.next_attempt_at is not None
-            wait = alert.next_attempt_at - alert.created_at
-            assert timedelta(minutes=59) < wait < timedelta(minutes=61)
-            assert alert.last_error and "Retry-After" in alert.last_error
+        (wait,) = ctx.store.slack_waits.listed()  # the channel's one record of the wait
+        assert wait.channel == "#slow" and "Retry-After" in wait.reason
+        assert timedelta(minutes=59) < wait.until - waiting[0].created_at < timedelta(minutes=61)
+        listed = CliRunner().invoke(app, ["alerts", "--channel", "slow", "-c", str(config)])
+        assert listed.exit_code == 0, listed.output
+        assert "channel #slow waits for Slack (Retry-After) until " in listed.output
 
-        with ctx.store.session() as s:  # the hour is over
-            s.execute(update(AlertRow).values(next_attempt_at=None))
+        _wait_over(ctx)
         third = deliver(ctx)
         assert third.sent == 12 and len(fake.top_level("#slow")) == 12
         assert all(a.status is AlertStatus.SENT for a in ctx.store.list_alerts(channel="#slow"))
     finally:
         ctx.close()
+
+
+def _wait_over(ctx: Context) -> None:
+    """Slack's wait has ended."""
+    ended = ctx.store.slack_waits.now() - timedelta(seconds=1)
+    with ctx.store.session() as s:
+        s.execute(update(SlackChannelRow).values(wait_until=ended))
 
 
 def _announced(ctx: Context, channels: dict[str, int]) -> None:
@@ -123,5 +135,141 @@ def test_digests_of_two_channels_through_one_webhook_wait_out_its_retry_after_to
         assert len(hooks) == 1, [a.get("text", "")[:40] for a in hooks]
         assert result.unfinished == 2 and fake.posts == [], result.channels
         assert not digests_to_finish(ctx)  # neither is taken before the hour ends
+    finally:
+        ctx.close()
+
+
+def test_alerts_queued_in_a_waiting_channel_after_its_wait_began_wait_too(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked #slow to wait an hour. A later pass's new stories for #slow were queued
+    after the wait was kept (on the rows queued then): each pass claimed them and posted into
+    the wait, refused again. They wait now too, untried, while #fast goes out."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 2, "#fast": 1})
+        fake.channel_script["#slow"] = [HOUR]
+        first = deliver(ctx)
+        assert "#slow" in first.waits
+        tried = len(_posts_to(fake, "#slow", 0))
+
+        queue_alerts(ctx.store, {"#slow": 2, "#fast": 1}, prefix="later")  # the next pass
+        second = deliver(ctx)
+        assert _posts_to(fake, "#slow", 0)[tried:] == []
+        assert second.sent == 1 and len(fake.top_level("#fast")) == 2
+        later = [a for a in ctx.store.list_alerts(channel="#slow", limit=100) if a.attempts == 0]
+        assert len(later) == 4 and all(a.status is AlertStatus.PENDING for a in later)
+    finally:
+        ctx.close()
+
+
+def test_a_separate_digest_run_honours_the_wait_alert_delivery_got(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """`newsmon digest` is its own run: the Retry-After alert delivery got for #a an hour ago
+    was unknown to it and it posted #a's digest into the wait. It leaves it now, pending until
+    the wait ends; #b's digest goes out."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        _announced(ctx, {"#a": 2, "#b": 1})
+        queue_alerts(ctx.store, {"#a": 1})
+        fake.channel_script["#a"] = [HOUR]
+        delivery = deliver(ctx)
+        assert "#a" in delivery.waits
+        before = len(fake.attempts)
+
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        result = run_digest(ctx, sender, NOW - timedelta(hours=24), NOW)
+        assert not _posts_to(fake, "#a", before), fake.attempts[before:]
+        assert _posts_to(fake, "#b", before) and result.unfinished == 1, result.channels
+        with ctx.store.session() as s:
+            row = s.scalars(select(DigestRow).where(DigestRow.channel == "#a")).one()
+            assert row.lease_until is not None
+            assert row.lease_until >= delivery.waits["#a"] - timedelta(seconds=5)
+    finally:
+        ctx.close()
+
+
+def test_a_wait_leaves_a_waiting_alert_s_earlier_error_and_counts_no_attempt(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """An alert of #slow waiting to be tried again after a lost answer (its error says so)
+    had that error overwritten by the note of Slack's wait: an operator no longer saw why it
+    had failed. The wait is kept for the channel; the alert keeps its error and attempts."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        first, later = queue_alerts(ctx.store, {"#slow": 2})
+        lost = "Slack's answer to the post was lost (it may have been posted): TimeoutError"
+        with ctx.store.session() as s:
+            s.execute(
+                update(AlertRow)
+                .where(AlertRow.article_id == later)
+                .values(attempts=1, last_error=lost, next_attempt_at=NOW + timedelta(hours=2))
+            )
+        fake.channel_script["#slow"] = [HOUR]
+        assert "#slow" in deliver(ctx).waits
+        by_article = {a.article_id: a for a in ctx.store.list_alerts(channel="#slow")}
+        assert by_article[later].last_error == lost and by_article[later].attempts == 1
+        assert by_article[first].attempts == 0 and by_article[first].last_error is None
+    finally:
+        ctx.close()
+
+
+def test_health_says_which_channel_waits_for_slack_and_until_when(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """`newsmon health` counted #slow's waiting alerts as plain pending: an operator saw
+    alerts pile up for an hour with no word of why. It now says the channel waits for Slack
+    (Retry-After), since and until when, in its lines and `--json`; a wait is no problem."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 3})
+        fake.channel_script["#slow"] = [HOUR]
+        until = deliver(ctx).waits["#slow"]
+        report = health_report(ctx.store, ctx.config, datetime.now(UTC))
+        said = [line for line in report.lines() if "#slow" in line and "Retry-After" in line]
+        assert said and f"{until:%Y-%m-%d %H:%M}" in said[0], report.lines()
+        shown = report.as_dict()["slack_waits"]["#slow"]
+        assert shown["until"] == until.isoformat() and shown["since"]
+        assert not [p for p in report.problems if p.subject == "#slow"], report.problems
+    finally:
+        ctx.close()
+
+
+def test_a_wait_holds_the_channel_under_its_other_spelling_and_ends_on_time(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack's wait was asked of `#slow`; the configuration names it by its ID now. Alerts
+    queued under the ID wait too (one channel in Slack); once the wait has ended they go out."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        slow_id = fake.channel_id("#slow")
+        ctx.store.outbox.set_channel_state("#slow", slack_id=slow_id)
+        ctx.store.slack_waits.wait("#slow", 3600, "Slack asked to wait (Retry-After)")
+        queue_alerts(ctx.store, {slow_id: 2, "#fast": 1})
+        assert deliver(ctx).sent == 1 and not _posts_to(fake, slow_id, 0)
+        _wait_over(ctx)
+        assert deliver(ctx).sent == 2 and len(_posts_to(fake, slow_id, 0)) == 2
+    finally:
+        ctx.close()
+
+
+def test_a_wait_of_days_is_kept_as_a_day_and_one_past_any_retry_after_is_ignored(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """A Retry-After of days is read as a day (`MAX_RETRY_AFTER`), kept so; an end further
+    ahead than that (a database clock set back since) holds nothing: a channel is never
+    silenced for good by a wait."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        now = ctx.store.slack_waits.now()
+        until = ctx.store.slack_waits.wait("#a", 5 * 86400, "Retry-After")
+        assert timedelta(hours=23) < until - now <= timedelta(days=1, seconds=5)
+        assert "#a" in ctx.store.slack_waits.active()
+        with ctx.store.session() as s:
+            s.execute(update(SlackChannelRow).values(wait_until=now + timedelta(days=3)))
+        assert ctx.store.slack_waits.active() == {}
+        queue_alerts(ctx.store, {"#a": 1})
+        assert deliver(ctx).sent == 1
     finally:
         ctx.close()

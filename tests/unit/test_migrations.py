@@ -222,3 +222,17 @@ def test_0027_adds_what_dated_an_article_and_its_downgrade_drops_it(
         assert_adds_a_column(engine, "0027", "articles", "dated_by")
     finally:
         engine.dispose()
+
+
+def test_0028_adds_a_channel_s_slack_wait_and_its_downgrade_drops_it(tmp_path: Path) -> None:
+    from newsmon.corpus.engine import make_engine
+    from tests.support.schema_history import assert_adds_a_column, shape
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk28.db'}")
+    try:
+        assert_adds_a_column(engine, "0028", "slack_channels", "wait_until")
+        table = shape(engine, "slack_channels")
+        assert table is not None
+        assert {"wait_since", "wait_reason"} <= {c[0] for c in table["columns"]}
+    finally:
+        engine.dispose()

@@ -30,6 +30,7 @@ from newsmon.corpus.engine import shared_now
 from newsmon.corpus.holds import FORMER_NOTES, Hold, HoldReason
 from newsmon.corpus.records import AlertStatus, Claim
 from newsmon.corpus.schema import AlertRow, DigestRow, HealthNoticeRow, ReplyRow
+from newsmon.corpus.slack_waits import waiting_channels
 
 Model = type[AlertRow] | type[ReplyRow]
 # An earlier attempt's start is "earlier" when it precedes this claim by more than this.
@@ -177,6 +178,9 @@ def claim_rows(
     limit -= s.scalar(select(func.count()).select_from(mine.where(*where).subquery())) or 0
     now = claim.started
     conditions = [claimable(model, now), *where]
+    # a channel Slack asked to wait: its rows (queued before or since) are not posted into it
+    if waiting := waiting_channels(s, now):
+        conditions.append(model.channel.not_in(list(waiting)))
     if filt.skip_channels:
         conditions.append(model.channel.not_in(list(filt.skip_channels)))
     if filt.only_channel is not None:

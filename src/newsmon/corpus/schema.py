@@ -317,7 +317,8 @@ class ReplyRow(Base):
 
 
 class SlackChannelRow(Base):
-    """What delivery knows about a channel: Slack's ID for it, and whether it is blocked."""
+    """What delivery knows about a channel: Slack's ID for it, whether it is blocked, and
+    until when Slack asked it to wait."""
 
     __tablename__ = "slack_channels"
     channel: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -327,6 +328,11 @@ class SlackChannelRow(Base):
     # why its history cannot be read (a missing scope), since when: lost posts cannot be checked
     history_error: Mapped[str | None] = mapped_column(Text)
     history_error_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Slack asked it to wait (Retry-After) until then (database clock), since when, and why:
+    # every sender (alerts, replies, digests, notices) leaves it alone until it ends
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wait_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wait_reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,48 +1,111 @@
-"""Slack's Retry-After kept across passes: a channel Slack asked to wait longer than a pass
-holds its claim keeps the wait's end on its queued alerts and thread replies (`next_attempt_at`,
-no schema change), so no later pass, run or `newsmon run` posts there before it ends.
+"""Slack's Retry-After kept across passes and runs: one record per channel (`slack_channels`:
+until when, since when, why) that every sender reads before posting: alert and reply claims
+leave the channel's rows alone (`waiting_channels`), digests and ops notices hold their pacer
+(`SlackWaits.active`). Kept before on the rows queued then, a later pass's new alerts, a
+separate digest run and the notices posted into the wait, refused again.
 
-No attempt is counted and the status stays pending: a wait is neither a failure nor a try.
+No attempt is counted and nothing's status or last error changes: a wait is neither a failure
+nor a try. A wait that has ended, or that ends further ahead than any Retry-After is read
+(`MAX_RETRY_AFTER`: a database clock set back), is ignored.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, update
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from newsmon.corpus.engine import Database
-from newsmon.corpus.records import AlertStatus, Claim
-from newsmon.corpus.schema import AlertRow, ReplyRow
+from newsmon.corpus.engine import Database, shared_now
+from newsmon.corpus.schema import SlackChannelRow
+from newsmon.corpus.spellings import spellings
+
+
+def _longest() -> float:
+    """The longest Retry-After newsmon reads (`slack.errors.MAX_RETRY_AFTER`); imported when
+    called: `newsmon.slack` imports the corpus through its senders."""
+    from newsmon.slack.errors import MAX_RETRY_AFTER
+
+    return MAX_RETRY_AFTER
+
+
+@dataclass(frozen=True)
+class ChannelWait:
+    """Slack asked `channel` (as spelled when it did) to wait until `until`, since `since`."""
+
+    channel: str
+    until: datetime
+    since: datetime
+    reason: str
+
+
+def _current(s: Session, now: datetime) -> list[ChannelWait]:
+    rows = s.scalars(
+        select(SlackChannelRow).where(
+            SlackChannelRow.wait_until > now,
+            SlackChannelRow.wait_until <= now + timedelta(seconds=_longest()),
+        )
+    )
+    return [
+        ChannelWait(r.channel, r.wait_until, r.wait_since or now, r.wait_reason or "")
+        for r in rows
+        if r.wait_until is not None
+    ]
+
+
+def waiting_channels(s: Session, now: datetime) -> dict[str, ChannelWait]:
+    """Each spelling (name, ID) of a channel Slack asked to wait at `now` (database clock)."""
+    found: dict[str, ChannelWait] = {}
+    for wait in _current(s, now):
+        for spelling in spellings(s, wait.channel).every:
+            if spelling not in found or found[spelling].until < wait.until:
+                found[spelling] = wait
+    return found
 
 
 class SlackWaits:
-    """Channels told to wait (Retry-After), kept on the rows that would be posted there."""
+    """Channels told to wait (Retry-After), one record each."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def now(self) -> datetime:
-        """The database's clock, which `next_attempt_at` is compared in (`claims.claimable`)."""
+        """The database's clock, which a wait's end is kept and compared in."""
         return self._db.now()
 
-    def wait(self, channel: str, seconds: float, why: str, claim: Claim) -> datetime:
-        """Hold `channel`'s queued alerts and replies, and those `claim` still holds (given
-        back next), until `seconds` from now (a later retry time already set stays); `why` is
-        shown as their last error. The wait's end."""
-        until = self._db.now() + timedelta(seconds=seconds)
-        with self._db.session() as s:
-            for model in (AlertRow, ReplyRow):
-                later = case(
-                    (model.next_attempt_at.is_(None), until),
-                    (model.next_attempt_at < until, until),
-                    else_=model.next_attempt_at,
-                )
-                held = (model.status == AlertStatus.SENDING) & (model.claimed_by == claim.token)
-                s.execute(
-                    update(model)
-                    .where(model.channel == channel, (model.status == AlertStatus.PENDING) | held)
-                    .values(next_attempt_at=later, last_error=why[:2000])
-                    .execution_options(synchronize_session=False)
-                )
+    def wait(self, channel: str, seconds: float, why: str) -> datetime:
+        """Keep that Slack asked `channel` to wait `seconds` from now (at most a day, as a
+        Retry-After is read); a later end already kept stays, as does since when it waits.
+        The wait's end."""
+        seconds = min(max(0.0, seconds), _longest())
+        for _ in range(2):  # a concurrent first insert of the row: then update it
+            try:
+                with self._db.session() as s:
+                    now = shared_now(s)
+                    until = now + timedelta(seconds=seconds)
+                    row = s.get(SlackChannelRow, channel)
+                    if row is None:
+                        row = SlackChannelRow(channel=channel, updated_at=now)
+                        s.add(row)
+                    ongoing = row.wait_until is not None and now < row.wait_until
+                    if not ongoing or row.wait_since is None:
+                        row.wait_since = now
+                    if ongoing and row.wait_until is not None and row.wait_until > until:
+                        return row.wait_until
+                    row.wait_until, row.wait_reason = until, why[:2000]
+                return until
+            except IntegrityError:
+                continue
         return until
+
+    def active(self) -> dict[str, ChannelWait]:
+        """The channels waiting now, under each of their spellings."""
+        with self._db.session() as s:
+            return waiting_channels(s, shared_now(s))
+
+    def listed(self) -> list[ChannelWait]:
+        """The waits in force now, one per channel as spelled when Slack asked (`health`)."""
+        with self._db.session() as s:
+            return sorted(_current(s, shared_now(s)), key=lambda w: w.channel)

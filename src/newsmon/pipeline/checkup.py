@@ -21,8 +21,8 @@ def health_report(
     store: Store, config: Config, now: datetime, policy: HealthPolicy | None = None
 ) -> HealthReport:
     """Recent monitor runs, the enabled feeds' health, the alerts per channel (and those that
-    gave up recently), what the near-duplicate index holds past its retention and whether
-    Slack refuses the operations channel, judged."""
+    gave up recently), what the near-duplicate index holds past its retention, whether
+    Slack refuses the operations channel and which channels wait for Slack, judged."""
     policy = policy or HealthPolicy()
     backlog, cutoff = pending_prune(store, config.index_days(), now)
     index = IndexBacklog(backlog, config.dedup.prune_per_pass) if cutoff is not None else None
@@ -43,6 +43,7 @@ def health_report(
         ops_refused=_ops_refused(store, config),
         alerts_off=None if config.alerts.enabled else store.alert_views.held_back_while_off(),
         twins=configured_twins([f for f in config.feeds if f.enabled], store.feeds.moves()),
+        waits=store.slack_waits.listed(),
     )
 
 

@@ -202,7 +202,7 @@ class Delivery:
 
     def _leave(self, claim: Claim, channel: str, line: str) -> None:
         now = self.clock.monotonic()
-        said, until = leave_channel(self.ctx, self.pacer, now, claim, channel, line)
+        said, until = leave_channel(self.ctx, self.pacer, now, channel, line)
         self.outcome.errors.append(said)
         if until is not None:
             self.outcome.waits[channel] = until

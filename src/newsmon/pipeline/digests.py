@@ -59,6 +59,11 @@ class _Digests:
             self.cfg.channel_interval_seconds, self.cfg.channel_burst, self.cfg.max_per_second
         )
         result.pacer = self.pacer
+        # a wait Slack asked of a channel in another pass or run (alerts, notices): not before
+        waits = ctx.store.slack_waits
+        now, mono = waits.now(), clock.monotonic()
+        for channel, wait in waits.active().items():
+            self.pacer.hold(pace_key(sender, channel), mono + (wait.until - now).total_seconds())
         self.note = ""  # said of the digest being posted (a part posted unchecked)
         self.refusals: list[str] = []  # parts of the digest being posted Slack refused
         self.as_text: list[str] = []  # its parts whose blocks Slack refused, posted as text
@@ -112,6 +117,8 @@ class _Digests:
             # Slack asked to wait (Retry-After): no later call (a pass) posts before it ends
             wait = left.wait
             not_before = digests.now() + timedelta(seconds=wait) if wait else None
+            if wait and not_before is not None:  # every sender leaves the channel till then
+                not_before = self.ctx.store.slack_waits.wait(target, wait, str(left))
             digests.release_digest(claim, turn.id, str(left), left.unknown, not_before)
             self.result.left.append(key)
             self.result.channels[key] = f"{left}; left for a later call{self.note}"

@@ -21,7 +21,7 @@ for the message itself) unblocks the channel; the rest follow, oldest first, `MA
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from newsmon.clock import utcnow
 from newsmon.health import HealthReport
@@ -51,6 +51,7 @@ class NoticeOutcome:
     as_text: int = 0  # of `posted`, those whose blocks Slack refused, posted as plain text
     blocked: str | None = None  # Slack refuses the channel itself (`not_in_channel`…): why
     error: str | None = None  # why posting stopped early, one line
+    waits_until: datetime | None = None  # Slack asked the channel to wait (Retry-After) till
     off: str | None = None  # why no notice was considered at all
 
     @property
@@ -85,6 +86,9 @@ class NoticeOutcome:
             text += f", {self.refused} refused by Slack for good"
         if self.error:
             text += f"; stopped: {self.error}"
+        if self.waits_until is not None:  # a wait, not a failure: the notices stay queued
+            text += "; Slack asked the channel to wait (Retry-After) until "
+            text += f"{self.waits_until:%Y-%m-%d %H:%M:%S} UTC: the rest wait for then"
         if self.blocked:
             text += f"; the channel is refused ({self.blocked}): `newsmon health` reports it"
         return text
@@ -148,6 +152,9 @@ def post_notices(
         remember(channel, known)
     block = ctx.store.outbox.channel_blocks().get(channel)
     outcome.blocked = block.reason if block else None
+    if (waiting := ctx.store.slack_waits.active().get(channel)) is not None:
+        outcome.waits_until = waiting.until  # kept by any sender, any run: nothing posted into it
+        return
     tried: set[int] = set()
     while outcome.posted + outcome.recovered < MAX_POSTS:
         claim = ctx.store.new_claim(timedelta(seconds=cfg.lease_seconds))
@@ -196,6 +203,11 @@ def post_notices(
                 outcome.refused += 1
                 outcome.error = f"notice #{job.id} refused by Slack for good ({failure})"
                 continue
+            if failure.kind is Kind.RATE_LIMITED:  # not posted, no attempt: kept for all
+                notices.release_notice(claim, job.id, job.unknown_since)
+                asked = failure.retry_after or 1.0
+                outcome.waits_until = ctx.store.slack_waits.wait(channel, asked, str(failure))
+                return
             unknown = job.unknown_since or (claim.started if failure.maybe_posted else None)
             notices.notice_failed(claim, job.id, str(failure), unknown)
             if failure.kind in _LASTING:

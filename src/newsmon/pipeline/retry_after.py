@@ -1,30 +1,25 @@
 """A channel left for a later pass because Slack asked it to wait (Retry-After) longer than the
-pass holds its claim: the wait's end is kept on its queued rows (`SlackWaits`), so no later
-pass or run posts there before it ends; what the pass says of it."""
+pass holds its claim: the wait's end is kept for the channel (`SlackWaits`), so no later
+pass or run, nor a digest or notice, posts there before it ends; what the pass says of it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from newsmon.corpus.records import Claim
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.outcomes import DeliveryOutcome
 from newsmon.slack import Pacer
 
 
 def leave_channel(
-    ctx: Context, pacer: Pacer, now: float, claim: Claim, channel: str, line: str
+    ctx: Context, pacer: Pacer, now: float, channel: str, line: str
 ) -> tuple[str, datetime | None]:
-    """Keep when Slack's wait for `channel` ends (if it asked) on its queued alerts and
-    replies, and those `claim` gives back: the pass's line saying why it waits (`line`), and
-    the wait's end in the database's clock."""
+    """Keep when Slack's wait for `channel` ends (if it asked), for every sender and run: the
+    pass's line saying why it waits (`line`), and the wait's end in the database's clock."""
     held = pacer.held_for(channel, now)
     if held <= 0:
         return f"{channel}: {line}", None
-    waits = ctx.store.slack_waits
-    end = waits.now() + timedelta(seconds=held)
-    why = f"Slack asked this channel to wait (Retry-After) until {end:%Y-%m-%d %H:%M:%S} UTC"
-    until = waits.wait(channel, held, why, claim)
+    until = ctx.store.slack_waits.wait(channel, held, line)
     return f"{channel}: {line} (not before {until:%Y-%m-%d %H:%M:%S} UTC)", until
 
 
