@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from newsmon.alerts import build_message
 from newsmon.corpus.records import AlertStatus
-from newsmon.corpus.schema import AlertRow
+from newsmon.corpus.schema import SlackChannelRow
 from newsmon.pipeline import deliver
 from newsmon.slack import Cause, Kind, SlackFailure, SlackWebSender
 from tests.support.delivery import config_path, context, queue_alerts
@@ -100,10 +100,10 @@ def test_a_workspace_message_limit_spends_no_attempt(tmp_path: Path, fake: FakeS
         assert outcome.sent == outcome.failed == outcome.retrying == 0
         [row] = ctx.store.list_alerts()
         assert row.status is AlertStatus.PENDING and row.attempts == 0
-        assert row.next_attempt_at is not None  # Slack's wait (0.1 s) is kept for the next pass
+        assert [w.channel for w in ctx.store.slack_waits.listed()] == ["#a"]  # for the next pass
         fake.outage = None
-        with ctx.store.session() as s:  # that wait is over
-            s.execute(update(AlertRow).values(next_attempt_at=None))
+        with ctx.store.session() as s:  # that wait (0.1 s) is over
+            s.execute(update(SlackChannelRow).values(wait_until=None))
         assert deliver(ctx).sent == 1
     finally:
         ctx.close()
