@@ -77,3 +77,35 @@ def test_the_deployed_release_refuses_a_corpus_with_reasons_it_lacks_and_reads_i
         ("skipped", "edited_away", EDITED_AWAY_NOTE),
         ("skipped", "replaced", REPLACED_NOTE),
     ]
+
+
+def test_a_hold_reason_a_newer_release_wrote_reads_as_held_back_for_a_reason_unknown(
+    tmp_path: Path, db_url: str
+) -> None:
+    """A reason this release does not know (a newer release's, its worker running beside this
+    one in a rolling upgrade, or rolled back without `migrate --to`) is held back, reason
+    unknown, shown with its note: not a traceback on every listing. Kept as stored."""
+    config = write_config(tmp_path, database_url=db_url, feeds=[("news", "http://127.0.0.1:9/f")])
+    store = Store.open(db_url)
+    try:
+        store.add_article(
+            new_article("https://held.example/new", "held story"),
+            [MATCH],
+            "v1",
+            {"#news": ["policy"]},
+            AlertStatus.SKIPPED,
+            Hold(HoldReason.EDITED_AWAY, "held back for a newer reason"),
+        )
+        with store.engine.begin() as conn:
+            conn.execute(text("UPDATE alerts SET hold_reason = 'newer_reason'"))
+        listed = store.list_alerts(limit=5)
+        assert [(a.status, a.hold_reason) for a in listed] == [(AlertStatus.SKIPPED, None)]
+    finally:
+        store.close()
+    shown = CliRunner().invoke(app, ["alerts", "--status", "skipped", "-c", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert "skipped" in shown.output and "held back for a newer reason" in shown.output
+    health = CliRunner().invoke(app, ["health", "-c", str(config)])
+    assert health.exception is None or isinstance(health.exception, SystemExit), health.output
+    assert "skipped 1" in health.output, health.output
+    assert held_rows(db_url) == [("skipped", "newer_reason", "held back for a newer reason")]
