@@ -236,3 +236,90 @@ def test_0028_adds_a_channel_s_slack_wait_and_its_downgrade_drops_it(tmp_path: P
         assert {"wait_since", "wait_reason"} <= {c[0] for c in table["columns"]}
     finally:
         engine.dispose()
+
+
+def test_0029_knows_the_notes_the_live_code_writes_with_the_reasons_it_walks_back() -> None:
+    """0029's way up gives a row walked down to no reason its reason back by its note: its
+    frozen notes are those the live code writes."""
+    from newsmon.corpus import holds
+
+    frozen = load("0029_review-upgrade5_hold_reasons")
+    assert frozen.NOTES == {
+        holds.HoldReason.EDITED_AWAY: holds.EDITED_AWAY_NOTE,
+        holds.HoldReason.REPLACED: holds.REPLACED_NOTE,
+    }
+
+
+def test_0029_walks_reasons_the_release_of_0027_lacks_to_none_and_back(tmp_path: Path) -> None:
+    """Down to 0027 (whose release cannot read `edited_away` or `replaced`): those rows keep
+    their note and no reason, the others their reason; up again: each its reason back."""
+    from sqlalchemy import text
+
+    from newsmon.corpus.engine import make_engine
+    from newsmon.corpus.holds import EDITED_AWAY_NOTE, REPLACED_NOTE
+    from newsmon.migrations import upgrade
+    from tests.support.schema_history import downgrade
+
+    rows = [  # (table, status, reason, note)
+        ("alerts", "skipped", "edited_away", EDITED_AWAY_NOTE),
+        ("alerts", "skipped", "replaced", REPLACED_NOTE),
+        ("alerts", "skipped", "alerts_off", "alerts disabled in config"),
+        ("alerts", "failed", None, REPLACED_NOTE),  # not held back: no reason either way
+        ("alert_replies", "skipped", "replaced", REPLACED_NOTE),
+    ]
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk29.db'}")
+    try:
+        upgrade(engine, "0029")
+        with engine.begin() as conn:
+            for i, (table, status, reason, note) in enumerate(rows, 1):
+                conn.execute(
+                    text(
+                        "INSERT INTO articles (id, canonical_url, url, text, text_source,"
+                        " first_seen_at, updated_at) VALUES (:i, :u, :u, 't', 'page',"
+                        " '2026-01-01', '2026-01-01')"
+                    ),
+                    {"i": i, "u": f"https://n.example/{i}"},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO alerts (id, article_id, channel, topics, status, attempts,"
+                        " last_error, hold_reason, created_at)"
+                        " VALUES (:i, :i, '#news', '[]', :s, 0, :n, :r, '2026-01-01')"
+                    ),
+                    {"i": i, "s": status, "n": note, "r": reason}
+                    if table == "alerts"
+                    else {"i": i, "s": "sent", "n": None, "r": None},
+                )
+                if table == "alert_replies":
+                    conn.execute(
+                        text(
+                            "INSERT INTO alert_replies (id, alert_id, channel, source, url,"
+                            " status, attempts, last_error, hold_reason, created_at) VALUES"
+                            " (1, :i, '#news', 'wire', 'https://w.example/', :s, 0, :n, :r,"
+                            " '2026-01-01')"
+                        ),
+                        {"i": i, "s": status, "n": note, "r": reason},
+                    )
+
+        def found() -> list[tuple[object, ...]]:
+            with engine.connect() as conn:
+                alerts = conn.execute(
+                    text("SELECT hold_reason, last_error FROM alerts ORDER BY id")
+                )
+                replies = conn.execute(text("SELECT hold_reason, last_error FROM alert_replies"))
+                return [tuple(r) for r in [*alerts, *replies]]
+
+        stored = found()
+        downgrade(engine, "0027")
+        assert found() == [
+            (None, EDITED_AWAY_NOTE),
+            (None, REPLACED_NOTE),
+            ("alerts_off", "alerts disabled in config"),
+            (None, REPLACED_NOTE),
+            (None, None),  # the reply's alert: posted
+            (None, REPLACED_NOTE),
+        ]
+        upgrade(engine)
+        assert found() == stored
+    finally:
+        engine.dispose()

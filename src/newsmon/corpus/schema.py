@@ -61,20 +61,39 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class EnumText(TypeDecorator[Any]):
     """A `StrEnum` kept as its plain string value in a VARCHAR: no database enum type, no
-    CHECK constraint, so the schema is what it was when statuses were bare strings."""
+    CHECK constraint, so the schema is what it was when statuses were bare strings.
+
+    `unknown_as_none`: a value this code's enum lacks (a newer release wrote it: its worker
+    beside this one, or a rollback) is read as None, where None is a safe reading (a hold's
+    reason: held back, reason unknown, read by its note), instead of failing every read of
+    the row. The stored value is kept: only an assignment writes the column."""
 
     impl = String
     cache_ok = True
 
-    def __init__(self, enum_class: type[StrEnum], length: int) -> None:
+    def __init__(
+        self, enum_class: type[StrEnum], length: int, *, unknown_as_none: bool = False
+    ) -> None:
         super().__init__(length)
         self.enum_class = enum_class
+        self.unknown_as_none = unknown_as_none
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else self.enum_class(value).value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
-        return None if value is None else self.enum_class(value)
+        if value is None:
+            return None
+        try:
+            return self.enum_class(value)
+        except ValueError:
+            if self.unknown_as_none:
+                return None
+            raise
+
+
+# Alerts' and replies' `hold_reason` (0023): new reasons need no revision from 0029 on.
+HELD_BECAUSE = EnumText(HoldReason, 16, unknown_as_none=True)
 
 
 class Bounded(TypeDecorator[str]):
@@ -283,7 +302,8 @@ class AlertRow(Base):
     # with it, unposted. None while its thread takes replies, or nothing says otherwise.
     thread_gone: Mapped[str | None] = mapped_column(Text)
     # Why it is held back (`skipped`), for decisions; `last_error` says it for people (0023).
-    hold_reason: Mapped[HoldReason | None] = mapped_column(EnumText(HoldReason, 16))
+    # A reason this release lacks (a newer one's) reads as None: held back, reason unknown.
+    hold_reason: Mapped[HoldReason | None] = mapped_column(HELD_BECAUSE)
 
 
 class ReplyRow(Base):
@@ -313,7 +333,7 @@ class ReplyRow(Base):
     post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When it gave up, as an alert's (migration 0020; None for replies failed before it).
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    hold_reason: Mapped[HoldReason | None] = mapped_column(EnumText(HoldReason, 16))  # as alerts'
+    hold_reason: Mapped[HoldReason | None] = mapped_column(HELD_BECAUSE)  # as alerts'
 
 
 class SlackChannelRow(Base):
