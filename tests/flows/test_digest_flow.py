@@ -16,7 +16,7 @@ from newsmon.cli import EXIT_PASS_FAILED, app
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunRecord, RunStatus
-from newsmon.corpus.schema import AlertRow, DigestRow
+from newsmon.corpus.schema import AlertRow, DigestRow, SlackChannelRow
 from newsmon.devsite import SiteServer
 from newsmon.pipeline.digests import run_digest
 from newsmon.slack import CredentialError, make_sender
@@ -46,11 +46,13 @@ def _announced_two_hours_ago(tmp_path: Path, site: SiteServer) -> Path:
 
 
 def _wait_over(tmp_path: Path) -> None:
-    """The hour Slack asked a digest left unfinished to wait (kept in its row) is over."""
+    """The hour Slack asked a digest left unfinished to wait (kept in its row, and as its
+    channel's wait) is over."""
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
         with store.session() as s:
             s.execute(update(DigestRow).values(lease_until=utcnow() - timedelta(minutes=1)))
+            s.execute(update(SlackChannelRow).values(wait_until=None))
     finally:
         store.close()
 
