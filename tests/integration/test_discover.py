@@ -720,3 +720,20 @@ def test_a_host_that_timed_out_is_not_waited_for_again_under_another_spelling(
     asked = [p for p in site.paths_requested() if p.startswith("/stall.xml")]
     assert asked == ["/stall.xml?n=0"], asked
     assert "not tried" in result.output, result.output
+
+
+def test_the_host_the_user_typed_is_not_called_another_under_another_spelling(
+    tmp_path: Path, site
+) -> None:
+    """Typed in full width (as pasted from a Korean or Japanese page), the user's own host
+    spelled plainly by its page's feed link was "a host the page chose": a warning to check
+    the publisher of a feed on the very host they named."""
+    (site.root / "plain-link.html").write_text(
+        '<html><head><link rel="alternate" type="application/atom+xml" '
+        f'href="{site.url("/feeds/en-ai.atom")}"></head><body>Home</body></html>'
+    )
+    path = config_file(tmp_path)
+    typed = f"http://１２７．０．０．１:{site.port}/plain-link.html"
+    added = runner.invoke(app, ["feeds", "add", typed, "--config", str(path)])
+    assert added.exit_code == 0, added.output
+    assert "added" in added.output and "note:" not in added.output, added.output
