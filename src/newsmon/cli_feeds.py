@@ -36,6 +36,7 @@ from newsmon.config import Config, ConfigError, config_path
 from newsmon.corpus import Store
 from newsmon.corpus.records import StoreError
 from newsmon.feed_twins import configured_twins
+from newsmon.hosts import host_key
 from newsmon.urls import shown_url
 
 feeds_app = typer.Typer(
@@ -242,7 +243,7 @@ def feeds_add(
             "a usual address for a site's feed (check it is the one you want)"
         )
     given, chosen = urlsplit(url).hostname, urlsplit(entry.url).hostname
-    if given and chosen and given.lower() != chosen.lower():
+    if given and chosen and host_key(given) != host_key(chosen):  # `ＹＮＡ.co.kr` is `yna.co.kr`
         # a configured feed's host is trusted like one typed: say that the page chose it
         typer.echo(
             f"note: the feed is on {said(chosen)}, a host the page at {said(given)} chose; "

@@ -24,6 +24,7 @@ from newsmon.feed_twins import feed_identity
 from newsmon.feedlinks import find_feed_links, on_host_of, page_canonical
 from newsmon.feeds import FeedParseError, ParsedFeed
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
+from newsmon.hosts import server_key
 from newsmon.language import RULE_LANGUAGES, detect_language
 from newsmon.rules import Rules
 from newsmon.urls import shown_url
@@ -320,7 +321,7 @@ async def discover(url: str, config: Config, language: str | None = None) -> Fou
         other_language: FoundFeed | None = None  # the first feed read, not in `language`
         silent: set[str] = set()  # hosts of links that timed out (`_HOST_SILENT`)
         for candidate in candidates[:MAX_CANDIDATES]:
-            if (host := urlsplit(candidate).netloc.lower()) in silent:
+            if (host := server_key(candidate)) in silent:  # `１２７．０．０．１`, `Host.`
                 continue
             # a link the page chose: the address policy applies off the host the user named
             got = await fetcher.get(candidate, max_bytes=fetch.max_feed_bytes, user_url=url)

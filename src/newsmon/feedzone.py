@@ -24,9 +24,12 @@ from urllib.parse import urlsplit
 
 import re2
 
+from newsmon.hosts import host_key
 from newsmon.language import detect_language
 
 SEOUL = "Asia/Seoul"
+# Korea's country domains, as `host_key` spells them: `.kr` and `.한국`
+_KOREAN_DOMAINS = (".kr", ".xn--3e0b707e")
 # Korean as feeds declare it: ISO 639-1, ISO 639-2 (Dublin Core's "kor"), and the country
 # written for the language ("kr", Kanuri's code, which no feed newsmon reads is in)
 _KOREAN_CODES = ("ko", "kor", "kr")
@@ -61,8 +64,8 @@ def feed_zone(declared: object, titles: Iterable[object], url: str) -> str | Non
     if tag is not None:
         language, region = tag.group(1).lower(), (tag.group(2) or "").upper()
         return REGION_ZONES.get(region) or LANGUAGE_ZONES.get(language)
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if host.endswith(".kr"):
+    host = host_key(urlsplit(url).hostname or "")  # `ｋｒ`, `KR.`: `.kr`
+    if host.endswith(_KOREAN_DOMAINS):
         return SEOUL
     read = list(islice((t for t in (_title(t) for t in titles) if t), TITLES_READ))
     korean = sum(detect_language(t) == "ko" for t in read)

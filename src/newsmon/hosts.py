@@ -41,3 +41,15 @@ def fetchable(url: str) -> str:
     port = host_port.rpartition(":")[2] if parts.port is not None else None
     netloc = f"{user}{at}{host_key(host)}" + (f":{port}" if port is not None else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def server_key(url: str) -> str:
+    """`url`'s host by `host_key` and its port as written: one server under any spelling of
+    its host (what a failure or a timeout is remembered by). `url` itself when unparsable."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return url
+    key = host_key(host or "")
+    return key if port is None else f"{key}:{port}"

@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 from w3lib.url import canonicalize_url
 
 from newsmon.bounds import clean_text
+from newsmon.hosts import host_key
 from newsmon.url_tracking import is_former_tracking_param, is_tracking_param
 
 # Until 2026-12 every parameter beginning `pk_` was dropped as tracking; pages whose keys
@@ -450,7 +451,7 @@ def hide_secrets(text: str) -> str:
             host = urlsplit(url).hostname or ""
         except ValueError:  # `http://[SITE_URL]/…` in a server's words: no host, still hidden
             host = ""
-        if host.lower() in _WEBHOOK_HOSTS:
+        if host_key(host) in _WEBHOOK_HOSTS:  # `hooks.slack.com.` and full width too
             return "(Slack webhook URL)"
         return shown_url(url)
 

@@ -698,3 +698,42 @@ def test_linked_feeds_on_a_host_that_timed_out_are_not_each_waited_for(
     assert asked == ["/stall.xml?n=0"], asked
     assert "stall.xml?n=0" in result.output and "not tried" in result.output, result.output
     assert len(result.output) < 1000, result.output
+
+
+def test_a_host_that_timed_out_is_not_waited_for_again_under_another_spelling(
+    tmp_path: Path, site
+) -> None:
+    """The hosts that timed out were kept as written: the same stalling host linked again in
+    full width (`１２７．０．０．１`, which IDNA and browsers read as `127.0.0.1`) was waited for
+    once more, each spelling a `fetch.total_timeout` of a silent `feeds add`."""
+    wide = f"http://１２７．０．０．１:{site.port}"
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" href="{base}/stall.xml?n={i}">'
+        for i, base in enumerate(["", wide, wide.upper(), ""])
+    )
+    page = f'<html><head><meta charset="utf-8">{links}</head><body>x</body></html>'
+    (site.root / "stalls.html").write_text(page, encoding="utf-8")
+    site.routes["/stall.xml"] = {"delay": 0.8, "body": "slow"}
+    path = config_file(tmp_path, read_timeout=0.3)
+    result = runner.invoke(app, ["feeds", "add", site.url("/stalls.html"), "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    asked = [p for p in site.paths_requested() if p.startswith("/stall.xml")]
+    assert asked == ["/stall.xml?n=0"], asked
+    assert "not tried" in result.output, result.output
+
+
+def test_the_host_the_user_typed_is_not_called_another_under_another_spelling(
+    tmp_path: Path, site
+) -> None:
+    """Typed in full width (as pasted from a Korean or Japanese page), the user's own host
+    spelled plainly by its page's feed link was "a host the page chose": a warning to check
+    the publisher of a feed on the very host they named."""
+    (site.root / "plain-link.html").write_text(
+        '<html><head><link rel="alternate" type="application/atom+xml" '
+        f'href="{site.url("/feeds/en-ai.atom")}"></head><body>Home</body></html>'
+    )
+    path = config_file(tmp_path)
+    typed = f"http://１２７．０．０．１:{site.port}/plain-link.html"
+    added = runner.invoke(app, ["feeds", "add", typed, "--config", str(path)])
+    assert added.exit_code == 0, added.output
+    assert "added" in added.output and "note:" not in added.output, added.output

@@ -55,6 +55,21 @@ def test_a_kr_host_reads_bare_dates_in_seoul() -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://en.example.co.ｋｒ/rss",  # full width: browsers and IDNA read `.kr`
+        "https://EN.EXAMPLE.CO.KR./rss",
+        "https://뉴스.한국/rss",  # Korea's Hangul domain
+        "https://xn--vg1b002a.xn--3e0b707e/rss",  # the same, in punycode
+    ],
+)
+def test_a_kr_host_under_any_spelling_reads_bare_dates_in_seoul(url: str) -> None:
+    """A Korean desk's host written in full width or under `.한국` (`xn--3e0b707e`) was not
+    `.kr` to the check: its bare dates were read as UTC, nine hours late."""
+    assert _dates(_rss("2025-02-20 14:30:00"), url) == {SEOUL_AT}
+
+
+@pytest.mark.parametrize(
     ("language", "url"),
     [
         ("en-us", "http://news.example.com/rss"),

@@ -178,3 +178,14 @@ def test_a_session_id_in_an_address_is_a_secret(url: str, shown: str, kept: str)
     assert shown_url(url) == shown
     assert hide_secrets(f"failed: {url} (HTTP 500)") == f"failed: {shown} (HTTP 500)"
     assert without_keys_of(url, url) == kept
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["hooks.slack.com", "HOOKS.slack.com", "hooks.slack.com.", "ｈｏｏｋｓ.ｓｌａｃｋ.ｃｏｍ"],
+)
+def test_a_slack_webhook_url_is_hidden_under_any_spelling_of_its_host(host: str) -> None:
+    """The webhook's path is its secret: written with a trailing dot or in full width (both
+    reach Slack), the URL was not recognised and shown whole in logs, runs and Slack."""
+    said = hide_secrets(f"POST https://{host}/services/T0/B0/{SECRET} failed: timeout")
+    assert said == "POST (Slack webhook URL) failed: timeout"

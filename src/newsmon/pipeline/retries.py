@@ -23,6 +23,7 @@ from newsmon.config import FeedConfig
 from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, PageRetry
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
+from newsmon.hosts import host_key
 from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.entries import (
@@ -69,7 +70,8 @@ async def retry_pages(
     due = await asyncio.to_thread(ctx.store.pages_to_retry, feed_id, now, limit)
     by_site: dict[str, list[PageRetry]] = {}
     for retry in due:
-        by_site.setdefault((urlsplit(retry.url).hostname or "").lower(), []).append(retry)
+        key = host_key(urlsplit(retry.url).hostname or "")  # `ＹＮＡ.co.kr` is `yna.co.kr`
+        by_site.setdefault(key, []).append(retry)
 
     budget = ctx.config.fetch.feed_pages_budget_seconds
 
