@@ -114,6 +114,10 @@ def test_a_county_head_is_not_military_supply(title: str, policy: bool) -> None:
         # bias and stereotypes in a model's answers; not a company's data bias of one product
         ("생성형 AI 답변에 성차별 고정관념…연구팀 분석", True),
         ("챗봇의 편향성 검증한다", True),
+        ("언어모델의 연령편향 드러나", True),
+        # misuse of a model (오남용); deepfake harm investigated, sued over, punished
+        ("생성형 AI 오남용 막는다…가이드 발간", True),
+        ("딥페이크 피해자 2천명 넘어…경찰 수사 확대", True),
         # AI used to fabricate evidence or documents
         ("AI로 증거 조작한 일당 기소", True),
         ("인공지능으로 문서 위조…수사 착수", True),
