@@ -29,9 +29,13 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # source" and a model's licence terms as strong evidence (2026-12-01, tuned on dev only, test run
 # once): dev open-source 0.93/0.74 -> 0.93/0.75, policy 0.89/0.73 -> 0.90/0.77; held-out policy
 # 0.78/0.60 -> 0.79/0.62, the rest unchanged.
+# Korean AI-safety classes (2026-12-01, review-eval7: staff protesting military work, model
+# consciousness, bias in a model's answers, AI-fabricated evidence, AI-made CSAM, agents as a
+# security threat, 오남용, deepfake harm investigated; tuned on dev only, test run once): dev
+# AI safety 0.88/0.60 -> 0.89/0.68, held-out 0.87/0.34 -> 0.88/0.38, the rest unchanged.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.85, 0.59), "policy": (0.89, 0.76)},
-    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.86, 0.33), "policy": (0.79, 0.61)},
+    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.88, 0.67), "policy": (0.89, 0.76)},
+    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
 }
 
 pytestmark = pytest.mark.skipif(

@@ -98,3 +98,36 @@ def test_only_a_local_government_s_own_name_is_a_local_government(title: str) ->
 )
 def test_a_county_head_is_not_military_supply(title: str, policy: bool) -> None:
     assert ("policy" in shipped_topics(title, FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("title", "ai_safety"),
+    [
+        # a lab's staff against its military work: they resign, protest, unionise
+        ("앤트로픽 연구원, 펜타곤 계약에 반발해 사임", True),
+        ("구글 직원들, AI 군사 협력 반대 공개서한", True),
+        # a plain contract is business (and policy), not safety
+        ("국내 AI 스타트업, 국방부 계약 수주", False),
+        # whether a model is conscious or has welfare
+        ('"AI 모델도 의식을 가질 수 있다"…연구자들 논쟁', True),
+        ("앤트로픽, 모델 복지 연구 확대", True),
+        # bias and stereotypes in a model's answers; not a company's data bias of one product
+        ("생성형 AI 답변에 성차별 고정관념…연구팀 분석", True),
+        ("챗봇의 편향성 검증한다", True),
+        ("언어모델의 연령편향 드러나", True),
+        # misuse of a model (오남용); deepfake harm investigated, sued over, punished
+        ("생성형 AI 오남용 막는다…가이드 발간", True),
+        ("딥페이크 피해자 2천명 넘어…경찰 수사 확대", True),
+        # AI used to fabricate evidence or documents
+        ("AI로 증거 조작한 일당 기소", True),
+        ("인공지능으로 문서 위조…수사 착수", True),
+        # AI-made child sexual abuse material; AI that detects it is not AI safety
+        ("딥페이크로 만든 아동 성착취물 유포 일당 검거", True),
+        ("AI로 아동 성착취물 24시간 탐지", False),
+        # an agent as a security threat
+        ("AI 에이전트, 기업 보안 위협으로 부상", True),
+        ("에이전트가 스팸 500건 발송", True),
+    ],
+)
+def test_shipped_rules_hear_korean_ai_safety_kinds(title: str, ai_safety: bool) -> None:
+    assert ("ai-safety" in shipped_topics(title, FILLER)) is ai_safety
