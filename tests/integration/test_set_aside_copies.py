@@ -191,3 +191,30 @@ def test_a_set_aside_copys_also_reported_by_reply_never_carries_the_reused_link(
     finally:
         ctx.close()
     assert "latest.html" not in str(slack.replies())
+
+
+def test_a_copy_seen_after_its_story_was_set_aside_alone_announces_the_story(
+    tmp_path: Path, site: SiteServer, slack: FakeSlack, db_url: str
+) -> None:
+    """Set aside with no other copy: held back (`replaced`). Another outlet carries the story
+    later, under its own link: the story is announced then, once, on that link (before, the
+    held-back alert counted as its announcement: never posted)."""
+    ctx = _context(tmp_path, site, db_url, slack)
+    try:
+        _publish(site, FIRST, FIRST_DATE)
+        _pass(ctx, LATEST)
+        _publish(site, NEWER, NEWER_DATE)
+        _pass(ctx, LATEST)
+        assert deliver(ctx).sent == 1
+        other_link = _other_outlet(site)
+        copy = _pass(ctx, OTHER)
+        assert (copy.duplicates, copy.alerts_queued) == (1, 1), copy  # before: (1, 0)
+        assert deliver(ctx).sent == 1
+        _pass(ctx, OTHER)
+        assert _backfill_with_alerts(ctx) == 0
+        assert deliver(ctx).sent == 0
+    finally:
+        ctx.close()
+    posted = _posted(slack)
+    [first] = [p for p in posted if FIRST[0] in p]
+    assert len(posted) == 2 and other_link in first and "latest.html" not in first
