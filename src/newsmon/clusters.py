@@ -459,7 +459,8 @@ def lead_copy(
 
 
 def cluster_spoke(queries: ClusterQueries, head_id: int) -> bool:
-    """Whether any member of the cluster has alerts (of any status) or matches."""
+    """Whether any member of the cluster has alerts (of any status) or matches; a member whose
+    link opens another story now, its alerts held back for good (`replaced`), does not count."""
     return queries.cluster_has_alerts(head_id) or queries.cluster_has_matches(head_id)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from newsmon import clusters
 from newsmon.aggregated import story_site
 from newsmon.corpus.engine import Database
+from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, MatchRow
 
 
@@ -182,9 +183,20 @@ class ClusterQueries:
         ]
 
     def _any_member_in(self, table: type[AlertRow] | type[MatchRow], head_id: int) -> bool:
+        """A member's row, not counting a member silenced by `corpus.set_aside`: its link
+        opens another story now and its alerts are held back for good (`REPLACED`). A copy
+        seen since, under its own link, speaks for the story (before, it was never announced).
+        A member with any other alert (sent in one channel, say) still counts."""
         members = story_members(head_id)
-        found = self._s.scalar(select(table.id).where(table.article_id.in_(members)).limit(1))
-        return found is not None
+        replaced = AlertRow.hold_reason == HoldReason.REPLACED
+        query = select(table.id).where(table.article_id.in_(members))
+        if table is AlertRow:
+            query = query.where(~replaced | AlertRow.hold_reason.is_(None))
+        else:
+            query = query.where(
+                table.article_id.not_in(select(AlertRow.article_id).where(replaced))
+            )
+        return self._s.scalar(query.limit(1)) is not None
 
     def cluster_has_alerts(self, head_id: int) -> bool:
         return self._any_member_in(AlertRow, head_id)

@@ -1,7 +1,8 @@
 """The link an aggregator's item is shown with (split from `corpus.outbox`, at its size limit).
 
 Its own link is the aggregator's wrapper page (a redirect needing JavaScript); once its
-publisher's own feed carried the story, the alert links that page instead."""
+publisher's own feed carried the story, the alert links that page instead. A story whose link
+its feed gave a newer story (`corpus.set_aside`) links another outlet's copy."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from newsmon.aggregated import site_form, site_of
 from newsmon.corpus.cluster_queries import story_members
 from newsmon.corpus.schema import ArticleRow
+from newsmon.corpus.set_aside import standing_copy
 from newsmon.urls import clean_url
 
 # a story's copies looked at for the publisher's own page: a story has a handful
@@ -19,8 +21,10 @@ _MAX_COPIES = 50
 
 def shown_link(s: Session, article: ArticleRow) -> str:
     """The link to show for an article (the whole link, no tracking parameters): for an
-    aggregator's item, the first copy of its story on its `<source>`'s site, when there is one."""
-    return clean_url((own_copy(s, article) or article).link)
+    aggregator's item, the first copy of its story on its `<source>`'s site, when there is one;
+    for a story set aside (its link opens a newer story now), a copy whose link still opens it
+    (`standing_copy`)."""
+    return clean_url((own_copy(s, article) or standing_copy(s, article) or article).link)
 
 
 def own_copy(s: Session, article: ArticleRow) -> ArticleRow | None:

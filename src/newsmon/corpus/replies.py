@@ -160,12 +160,17 @@ def insert_replies(s: Session, postgres: bool, rows: list[ReplyRow]) -> int:
 def revive_replies(s: Session, alert_ids: list[int]) -> int:
     """Queue again, in the caller's transaction, the replies dropped while these alerts were
     not posted: the alerts are re-queued and may post now (if not, delivery drops them again).
-    Replies sent or given up on their own are left alone. How many."""
+    Replies sent or given up on their own, or naming a link that opens another story now
+    (`REPLACED`), are left alone. How many."""
     if not alert_ids:
         return 0
     done = s.execute(
         update(ReplyRow)
-        .where(ReplyRow.alert_id.in_(alert_ids), ReplyRow.status == AlertStatus.SKIPPED)
+        .where(
+            ReplyRow.alert_id.in_(alert_ids),
+            ReplyRow.status == AlertStatus.SKIPPED,
+            ReplyRow.hold_reason.is_distinct_from(HoldReason.REPLACED),
+        )
         .values(**claims.requeued())
         .execution_options(synchronize_session=False)
     )
