@@ -4,7 +4,8 @@ The generic rules of URL equivalence come from w3lib (Scrapy's URL library): low
 and host, IDNA host names, percent-encoding normalised (UTF-8, upper-case hex, only what must
 be escaped), query parameters sorted by name then value, fragment dropped, `.`/`..` segments
 resolved, IPv6 hosts normalised. newsmon adds what w3lib leaves to its users: default ports and
-a trailing dot in the host go, and tracking parameters (`newsmon.url_tracking`) go. `canonical_url`
+a trailing dot in the host go (a non-ASCII host is spelled as `hosts.host_key` spells it, so a
+trailing `。` IDNA reads as a dot goes too), and tracking parameters (`newsmon.url_tracking`) go. `canonical_url`
 then folds the variants of one page that news sites serve (http/https, `www.`/`amp.` hosts,
 AMP renderings, a trailing slash), and keeps a fragment that names an item of the page
 (`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads link their items so.
@@ -276,8 +277,12 @@ def _netloc(scheme: str, netloc: str, port: int | None) -> str:
         host, _, digits = host_port.rpartition(":")
         if _DEFAULT_PORTS.get(scheme.lower()) != port:
             port_part = f":{digits}"
-    if not host.endswith("]"):  # an IPv6 literal has no trailing dot to drop
+    if host.isascii() and not host.endswith("]"):  # an IPv6 literal has no trailing dot
         host = host.rstrip(".")
+    elif not host.isascii() and host_key(host).isascii():
+        # `hosts.host_key`'s spelling: IDNA reads `。`, `．` and `｡` as dots, so a trailing one
+        # was a trailing dot after w3lib's IDNA, another key than the plain host's
+        host = host_key(host)
     return f"{userinfo}{host}{port_part}"
 
 
