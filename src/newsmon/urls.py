@@ -5,10 +5,11 @@ and host, IDNA host names, percent-encoding normalised (UTF-8, upper-case hex, o
 be escaped), query parameters sorted by name then value, fragment dropped, `.`/`..` segments
 resolved, IPv6 hosts normalised. newsmon adds what w3lib leaves to its users: default ports and
 a trailing dot in the host go (a non-ASCII host is spelled as `hosts.host_key` spells it, so a
-trailing `。` IDNA reads as a dot goes too), and tracking parameters (`newsmon.url_tracking`) go. `canonical_url`
-then folds the variants of one page that news sites serve (http/https, `www.`/`amp.` hosts,
-AMP renderings, a trailing slash), and keeps a fragment that names an item of the page
-(`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads link their items so.
+trailing `。` IDNA reads as a dot goes too), and tracking parameters (`newsmon.url_tracking`)
+go. `canonical_url` then folds the variants of one page that news sites serve (http/https,
+`www.`/`amp.` hosts, AMP renderings, a trailing slash), and keeps a fragment that names an
+item of the page (`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads
+link their items so.
 
 Canonical URLs are keys stored in the corpus: a change here re-keys articles, so
 tests/unit/test_urls.py pins the results. courlan (installed with trafilatura) was not used:
