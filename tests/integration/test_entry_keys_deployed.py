@@ -16,12 +16,16 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, delete, func, insert, select, update
 
+from newsmon.corpus import Store
 from newsmon.corpus.articles import stored_keys
 from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow
 from newsmon.devsite import serve
+from newsmon.feeds import FeedEntry
+from newsmon.pipeline.entry_keys import identify, known_articles, wanted
 from tests.integration.test_entry_keys_upgrade import _feed
 from tests.integration.test_fetching import run_pass
 from tests.support.configs import make_config
+from tests.support.delivery import new_article
 from tests.support.old_release import SECONDS, deployed_source
 
 # The deployed release's reading of the feed: each entry's identity, fingerprint and text.
@@ -102,3 +106,44 @@ def test_a_linkless_entry_the_deployed_release_stored_is_not_announced_again(
     finally:
         engine.dispose()
     assert (again.entries, again.new_articles, articles, alerts) == (2, 1, 2, 1)
+
+
+def _deployed_key(src: Path, link: str) -> str:
+    """The canonical URL the deployed release gives `link`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSMON_", "SLACK_"))}
+    env["PYTHONPATH"] = str(src)
+    code = "import sys; from newsmon.urls import canonical_url; print(canonical_url(sys.argv[1]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, link],
+        capture_output=True,
+        text=True,
+        timeout=SECONDS,
+        env=env,
+        cwd=src,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_a_story_the_deployed_release_keyed_with_a_dotted_host_is_still_found(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Before: the deployed release keyed `www.yna.co.kr。/view/AKR1` as `https://yna.co.kr./…`;
+    this one keys it as the plain host, and without the former key the story was new again."""
+    link = "https://www.yna.co.kr。/view/AKR20261201000100017"
+    other = "https://www.yna.co.kr。/view/AKR20261201000200017"  # another story: new
+    deployed = _deployed_key(deployed_source(tmp_path / "old"), link)
+    assert deployed == "https://yna.co.kr./view/AKR20261201000100017"
+    store = Store.open(db_url)
+    try:
+        stored = store.add_article(new_article(deployed, "a story", url=link))
+        entries = [FeedEntry(None, x, f"story {x}", "text", None, None) for x in (link, other)]
+        identified = identify(entries, "yna")
+        assert set(identified.entries) == {
+            "https://yna.co.kr/view/AKR20261201000100017",
+            "https://yna.co.kr/view/AKR20261201000200017",
+        }
+        known = known_articles(store.known_articles(wanted(identified)), identified)
+        assert {identified.entries[k].link: v.id for k, v in known.items()} == {link: stored.id}
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsmon.hosts import host_key
-from newsmon.urls import canonical_url, clean_url, link_keys
+from newsmon.urls import canonical_url, clean_url, dotted_host_key, link_keys
 
 PLAIN = "https://yna.co.kr/view/AKR1"
 
@@ -24,6 +24,7 @@ PLAIN = "https://yna.co.kr/view/AKR1"
         "https://ｗｗｗ.ｙｎａ.ｃｏ.ｋｒ。/view/AKR1",
         "http://www.yna.co.kr。:80/view/AKR1",
         "https://www.yna.co.kr。:443/view/AKR1",
+        "https://www.yna.co.kr。./view/AKR1",
     ],
 )
 def test_a_host_ending_in_an_ideographic_full_stop_is_the_plain_host(url: str) -> None:
@@ -75,3 +76,27 @@ def test_spellings_of_one_host_are_one_key(a: str, b: str) -> None:
 def test_keys_of_other_hosts_are_as_stored(url: str, key: str) -> None:
     """Only hosts spelled with a non-ASCII full stop at the end get another key."""
     assert canonical_url(url) == key
+
+
+@pytest.mark.parametrize(
+    ("url", "former"),
+    [
+        ("https://www.yna.co.kr。/view/AKR1", "https://yna.co.kr./view/AKR1"),
+        ("https://www.yna.co.kr．/view/AKR1?b=1&a=2", "https://yna.co.kr./view/AKR1?a=2&b=1"),
+        ("https://host。:8080/v", "https://host.:8080/v"),
+        ("https://u:p@www.yna.co.kr。:443/v", "https://u:p@www.yna.co.kr./v"),
+        ("https://www.한국.kr。/v#item-2", "https://xn--3e0b707e.kr./v#item-2"),
+        ("https://www.yna.co.kr。./view/AKR1", "https://yna.co.kr./view/AKR1"),
+    ],
+)
+def test_a_dotted_host_s_key_before_2026_12_is_known(url: str, former: str) -> None:
+    """The key the deployed release gave such a link (a row stored under it is the page's)."""
+    assert dotted_host_key(url) == former
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://yna.co.kr/v", "https://yna.co.kr./v", "https://한국.kr./v", "https://[::1]/v", "x"],
+)
+def test_other_links_kept_their_key(url: str) -> None:
+    assert dotted_host_key(url) is None
