@@ -18,13 +18,17 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import lxml.html
-
 from newsmon.aggregated import Origin, origin_of, says_nothing_more, without_name
-from newsmon.bounds import xml_text
-from newsmon.charset import choose_encoding, repair_mojibake, xml_declared, xml_wide
+from newsmon.charset import (
+    choose_encoding,
+    may_hold_mojibake,
+    repair_mojibake,
+    xml_declared,
+    xml_wide,
+)
 from newsmon.credits import strip_credits
 from newsmon.dates import entry_date, parse_date, real_date
+from newsmon.feed_markup import rendered as _rendered
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedlinks import (
     absolute_link,
@@ -36,14 +40,11 @@ from newsmon.feedlinks import (
 from newsmon.feedorder import newest_entries
 from newsmon.feedread import SALVAGE_TRIES, FeedReadError, complaint, read_feed
 from newsmon.feedrepair import decodable, fix_references, salvage_json_object
-from newsmon.feedslim import MAX_ENTRY_BYTES, MAX_FIELD_CHARS, slim_entries, thin_entries
+from newsmon.feedslim import MAX_ENTRY_BYTES, slim_entries, thin_entries
 from newsmon.feedzone import feed_zone
 
 MAX_SUMMARY_CHARS = 20_000
 MAX_TITLE_CHARS = 500
-# Markup rendered at most, per field: ten times the summary's text is plenty for its first
-# words, and rendering costs ~1 µs a character of tags (a 2 MB entry cost its feed's budget).
-MAX_MARKUP_CHARS = MAX_FIELD_CHARS
 
 
 class FeedParseError(Exception):
@@ -74,6 +75,10 @@ class FeedEntry:
     publisher: str | None = None
     wrapped: bool = False
     publisher_site: str | None = None  # its `<source url>`'s site: whose story it is
+    # The key text the release deployed on 2026-12-01 (a5335bd) gave the entry, when another:
+    # it repaired double encoding before taking it, so a link-less entry it stored is under
+    # the identity of this text (`entry_keys`). None: the same as `key_text()`.
+    repaired_key_text: tuple[str, str] | None = None
 
     def key_text(self) -> tuple[str, str]:
         """The title and summary entry keys and fingerprints are computed from."""
@@ -146,35 +151,29 @@ def readable(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _rendered(fragment: str, repair: bool = True) -> str:
-    """The text of an HTML fragment, block elements kept apart: rendered once; `repair`:
-    text encoded twice repaired (an entry's title and summary are repaired by `_entry`,
-    after their keys' text is taken)."""
-    if not fragment or not fragment.strip():
-        return ""
-    fragment = xml_text(_head(fragment))
-    fragment = repair_mojibake(fragment) if repair else fragment  # a title encoded twice
-    if "<" not in fragment:
-        return re.sub(r"\s+", " ", html.unescape(fragment)).strip()
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(fragment))).strip()
-    for bad in root.xpath(".//script|.//style"):
-        bad.drop_tree()
-    for block in root.xpath(".//p|.//br|.//div|.//li|.//h1|.//h2|.//h3|.//h4|.//tr"):
-        block.tail = "\n" + (block.tail or "")
-    text = root.text_content()
-    lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
+# Markup of a field rendered again with repair first (`_repaired_key_text`), at most: ftfy
+# takes ~4 µs a character of crafted mojibake, so 40,000 is ~0.2 s; a longer field's text as
+# read is repaired instead (the same key for text without markup).
+MAX_REKEY_MARKUP = 2 * MAX_SUMMARY_CHARS
 
 
-def _head(fragment: str) -> str:
-    """The first `MAX_MARKUP_CHARS` of markup, without a tag cut in two."""
-    if len(fragment) <= MAX_MARKUP_CHARS:
-        return fragment
-    cut = fragment[:MAX_MARKUP_CHARS]
-    return cut[: cut.rfind("<")] if cut.rfind("<") > cut.rfind(">") else cut
+def _repaired_key_text(
+    as_read: tuple[str, str], title: str, summary: str, fallback: str = "", as_json: bool = False
+) -> tuple[str, str] | None:
+    """The key text (`FeedEntry.repaired_key_text`) of an entry without link or GUID whose
+    `title` and `summary` (markup) render as `as_read`: rendered as that release did, repair
+    first (a JSON Feed's title as rendered, its summary `fallback` when empty). Only when the
+    text as read may hold mojibake (one regex scan), so clean feeds cost nothing."""
+    if not any(may_hold_mojibake(text) for text in as_read if not text.isascii()):
+        return None
+
+    def again(markup: str, read: str) -> str:
+        return _rendered(markup) if len(markup) <= MAX_REKEY_MARKUP else repair_mojibake(read)
+
+    head = again(title, as_read[0])[:MAX_TITLE_CHARS]
+    then = (head if as_json else re.sub(r"\s+", " ", head).strip(), again(summary, as_read[1]))
+    then = (then[0], (then[1] or fallback)[:MAX_SUMMARY_CHARS])
+    return None if then == as_read else then
 
 
 def _entry(
@@ -186,6 +185,7 @@ def _entry(
     author: str | None,
     former_link: str | None = None,
     origin: tuple[Origin, str] | None = None,
+    repaired: tuple[str, str] | None = None,
 ) -> FeedEntry:
     """An entry whose title and summary (rendered once) are repaired if encoded twice
     (`repair_mojibake`) and made `readable`, the summary
@@ -217,6 +217,7 @@ def _entry(
         publisher=publisher,
         wrapped=wrapped,
         publisher_site=site,
+        repaired_key_text=repaired,
     )
 
 
@@ -274,6 +275,17 @@ def _json_feed(
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = _rendered(body, repair=False) or _text(item.get("content_text"))
         title = _rendered(_text(item.get("title")), repair=False)
+        then = (
+            None
+            if link or _text(item.get("id"))
+            else _repaired_key_text(
+                (title[:MAX_TITLE_CHARS], text[:MAX_SUMMARY_CHARS]),
+                _text(item.get("title")),
+                body,
+                _text(item.get("content_text")),
+                as_json=True,
+            )
+        )
         if not link and not (title or text):
             skipped += 1
             continue
@@ -292,6 +304,7 @@ def _json_feed(
                 _json_date(item, zone_read),
                 author,
                 former,
+                repaired=then,
             )
         )
     if broken and items_lost:
@@ -389,16 +402,24 @@ def parse_feed(
         if contents and len(contents[0].get("value", "")) > len(summary_html):
             summary_html = contents[0]["value"]
         title = _rendered(raw.get("title") or "", repair=False)[:MAX_TITLE_CHARS]
+        title = re.sub(r"\s+", " ", title).strip()
+        summary = _rendered(summary_html, repair=False)[:MAX_SUMMARY_CHARS]
+        then = (
+            None
+            if link or guid
+            else _repaired_key_text((title, summary), raw.get("title") or "", summary_html)
+        )
         entries.append(
             _entry(
                 str(guid)[:1000] if guid else None,
                 link,
-                re.sub(r"\s+", " ", title).strip(),
-                _rendered(summary_html, repair=False)[:MAX_SUMMARY_CHARS],
+                title,
+                summary,
                 entry_date(raw, local),
                 raw.get("author") or None,
                 former,
                 _origin(raw, url),
+                then,
             )
         )
     notes = [

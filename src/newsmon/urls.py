@@ -4,10 +4,12 @@ The generic rules of URL equivalence come from w3lib (Scrapy's URL library): low
 and host, IDNA host names, percent-encoding normalised (UTF-8, upper-case hex, only what must
 be escaped), query parameters sorted by name then value, fragment dropped, `.`/`..` segments
 resolved, IPv6 hosts normalised. newsmon adds what w3lib leaves to its users: default ports and
-a trailing dot in the host go, and tracking parameters (`newsmon.url_tracking`) go. `canonical_url`
-then folds the variants of one page that news sites serve (http/https, `www.`/`amp.` hosts,
-AMP renderings, a trailing slash), and keeps a fragment that names an item of the page
-(`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads link their items so.
+a trailing dot in the host go (a non-ASCII host is spelled as `hosts.host_key` spells it, so a
+trailing `。` IDNA reads as a dot goes too), and tracking parameters (`newsmon.url_tracking`)
+go. `canonical_url` then folds the variants of one page that news sites serve (http/https,
+`www.`/`amp.` hosts, AMP renderings, a trailing slash), and keeps a fragment that names an
+item of the page (`anchor`: `digest#item-2`), since feeds of digests, live blogs and threads
+link their items so.
 
 Canonical URLs are keys stored in the corpus: a change here re-keys articles, so
 tests/unit/test_urls.py pins the results. courlan (installed with trafilatura) was not used:
@@ -278,6 +280,10 @@ def _netloc(scheme: str, netloc: str, port: int | None) -> str:
             port_part = f":{digits}"
     if not host.endswith("]"):  # an IPv6 literal has no trailing dot to drop
         host = host.rstrip(".")
+    if not host.isascii() and host_key(host).isascii():
+        # `hosts.host_key`'s spelling: IDNA reads `。`, `．` and `｡` as dots, so a trailing one
+        # was a trailing dot after w3lib's IDNA, another key than the plain host's
+        host = host_key(host)
     return f"{userinfo}{host}{port_part}"
 
 
@@ -341,6 +347,28 @@ def former_link_key(url: str) -> str:
     A row stored under it is found by the entry linking it, not announced again; keys from
     before that (`former_canonical_urls` of it) too."""
     return canonical_url(url, is_former_tracking_param)
+
+
+# Full stops IDNA reads as dots: a host written ending in one kept a trailing dot in its key
+# until 2026-12 (`dotted_host_key`).
+_WIDE_STOPS = ("\u3002", "\uff0e", "\uff61")
+
+
+def dotted_host_key(url: str) -> str | None:
+    """The key releases before 2026-12 gave `url` when its host as written ends in a full stop
+    IDNA reads as a dot (`www.yna.co.kr。/view/1`: `https://yna.co.kr./view/1`), another than
+    the plain host's; a row stored under it is this page. None for any other link."""
+    try:
+        host = urlsplit(clean_text(url).strip()).hostname
+        if not host or not host.rstrip(".").endswith(_WIDE_STOPS):
+            return None
+        key = urlsplit(canonical_url(url))
+        port = key.port
+    except ValueError:
+        return None
+    user, at, host_port = key.netloc.rpartition("@")
+    name, colon, digits = host_port.rpartition(":") if port is not None else (host_port, "", "")
+    return urlunsplit(key._replace(netloc=f"{user}{at}{name}.{colon}{digits}"))
 
 
 def link_keys(url: str) -> tuple[str, ...]:

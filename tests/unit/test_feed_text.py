@@ -145,3 +145,40 @@ def test_an_entry_encoded_twice_is_repaired_and_keyed_by_its_text_as_read() -> N
     assert (entry.title, entry.summary) == (title, summary)
     assert entry.key_text() == tuple(twice)
     assert entry_fingerprint(*entry.key_text()) == entry_fingerprint(*twice)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_an_entry_encoded_twice_keeps_the_key_the_deployed_release_gave_it(as_json: bool) -> None:
+    """The release deployed on 2026-12-01 keyed entries by their repaired text: a link-less
+    entry it stored is found by that key too (`entry_keys`); a clean entry has no other."""
+    import json
+
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
+
+    from newsmon.pipeline.entry_keys import identify, wanted
+
+    title, summary = "오픈소스 모델 공개", "가중치를 <b>공개</b>했다."
+    twice = [t.encode("utf-8").decode("sloppy-windows-1252") for t in (title, summary)]
+    items = [(twice[0], twice[1]), ("clean 제목", "clean 요약")]
+    if as_json:
+        doc = {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "t",
+            "items": [{"id": "", "title": t, "content_html": s} for t, s in items],
+        }
+        data = json.dumps(doc).encode()
+    else:
+        rows = "".join(
+            f"<item><title>{t}</title><description><![CDATA[{s}]]></description></item>"
+            for t, s in items
+        )
+        head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t'
+        data = f"{head}</title>{rows}</channel></rss>".encode()
+    twice_entry, clean_entry = parse_feed(data, "https://example.com/feed.xml").entries
+    repaired = (title, "가중치를 공개했다.")
+    assert twice_entry.repaired_key_text == repaired
+    assert clean_entry.repaired_key_text is None
+    identified = identify([twice_entry, clean_entry], "notices")
+    deployed = entry_identity(None, "notices", None, "\n".join(repaired))
+    assert list(identified.keyed.values()) == [deployed]
+    assert deployed in wanted(identified)
