@@ -9,6 +9,11 @@ automation create --from-file` would add a second copy each time.
 An action may name its notification block as `block: <block type slug>/<block name>` instead of
 a `block_document_id` (an id that differs on every server): it is looked up here. An automation
 whose block does not exist is skipped with one line saying how to create it.
+
+The file is checked before anything is sent: a key Prefect does not know (a misspelt
+`actions_on_resolve`, `with_in`) would be dropped without a word by Prefect's models and the
+automation would do less than it says, so it stops the script with one line naming it, as does
+a value Prefect refuses or a `block:` that is not `slug/name`; nothing is applied then.
 """
 
 from __future__ import annotations
@@ -23,8 +28,13 @@ import yaml
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.events.schemas.automations import AutomationCore
 from prefect.exceptions import ObjectNotFound
+from pydantic import BaseModel, RootModel, ValidationError
 
 HERE = Path(__file__).resolve().parent
+
+
+class FileError(ValueError):
+    """The automations file cannot be applied as written; the message is one line."""
 
 
 def load(
@@ -33,13 +43,14 @@ def load(
     """The automations of a file (a mapping with `automations:`, as Prefect's CLI reads it),
     each action's `block: slug/name` replaced by its block's id; and a line for each automation
     skipped because its block does not exist."""
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    items = data["automations"] if isinstance(data, dict) else data
+    items = _items(path)
+    for number, item in enumerate(items, 1):
+        _check(item, f"{path.name}: automation {item.get('name') or number}")
     automations, skipped = [], []
     for item in items:
         missing = [
             action.pop("block")
-            for action in item.get("actions", [])
+            for action in _actions(item)
             if "block" in action and not _resolve(action, block_id(action["block"]))
         ]
         if missing:
@@ -51,6 +62,80 @@ def load(
             continue
         automations.append(AutomationCore.model_validate(item))
     return automations, skipped
+
+
+def _items(path: Path) -> list[dict[str, Any]]:
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise FileError(f"{path}: cannot be read: {' '.join(str(e).split())}") from None
+    items = data.get("automations") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise FileError(f"{path.name}: expected `automations:`, a list of mappings")
+    return items
+
+
+ACTION_KEYS = ("actions", "actions_on_trigger", "actions_on_resolve")
+
+
+def _actions(item: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for key in ACTION_KEYS for a in item.get(key) or [] if isinstance(a, dict)]
+
+
+def _check(item: dict[str, Any], where: str) -> None:
+    """Raise FileError for the first thing Prefect would refuse or silently drop."""
+    bad = [a["block"] for a in _actions(item) if "block" in a]
+    bad = [
+        b for b in bad if not (isinstance(b, str) and b.count("/") == 1 and "" not in b.split("/"))
+    ]
+    if bad:
+        raise FileError(f"{where}: block: {bad[0]!r} is not <block type slug>/<block name>")
+    # validated as sent: the block looked up stands as an id (any id: only its form is checked)
+    data: dict[str, Any] = dict(item)
+    for key in ACTION_KEYS:
+        if key in item:
+            data[key] = [_without_block(a) for a in item[key] or []]
+    try:
+        model = AutomationCore.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise FileError(f"{where}: {loc}: {first['msg']}") from None
+    unknown = _unknown(data, model, "")
+    if unknown:
+        raise FileError(f"{where}: unknown key {unknown[0]} (Prefect would ignore it)")
+
+
+def _without_block(action: Any) -> Any:
+    if not isinstance(action, dict) or "block" not in action:
+        return action
+    return {
+        **{k: v for k, v in action.items() if k != "block"},
+        "block_document_id": str(UUID(int=0)),
+    }
+
+
+def _unknown(data: Any, model: Any, at: str) -> list[str]:
+    """Keys of `data` that no field of the validated `model` took, depth first."""
+    if isinstance(data, list) and isinstance(model, list):
+        pairs = enumerate(zip(data, model, strict=False))
+        return [k for i, (d, m) in pairs for k in _unknown(d, m, f"{at}[{i}]")]
+    if (
+        not isinstance(data, dict)
+        or not isinstance(model, BaseModel)
+        or isinstance(model, RootModel)
+    ):
+        return []
+    fields = type(model).model_fields
+    known = {name: name for name in fields} | {f.alias: n for n, f in fields.items() if f.alias}
+    found = []
+    for key, value in data.items():
+        name = f"{at}.{key}" if at else str(key)
+        if key not in known:
+            found.append(name)
+        else:
+            found += _unknown(value, getattr(model, known[key]), name)
+    return found
 
 
 def _resolve(action: dict[str, Any], found: UUID | None) -> bool:
@@ -92,7 +177,10 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=HERE / "automations.yaml")
     args = parser.parse_args()
     with get_client(sync_client=True) as client:
-        automations, skipped = load(args.file, block_finder(client))
+        try:
+            automations, skipped = load(args.file, block_finder(client))
+        except FileError as e:
+            raise SystemExit(f"automations.py: {e}; nothing applied") from None
         for line in [*apply(client, automations), *skipped]:
             print(line)
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from types import ModuleType
 from uuid import UUID, uuid4
 
-from prefect.server.events.schemas.automations import AutomationCore, Posture
+from prefect.server.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.server.events.schemas.events import ReceivedEvent
 from prefect.server.models.events import _resource_data_as_related_resources
 from prefect.types._datetime import now
@@ -77,7 +77,9 @@ def test_passes_that_stop_while_the_server_runs_are_announced_once_by_the_server
     watches = [
         a
         for a in automations
-        if a.trigger.covers(monitor) and a.trigger.starts_after(monitor.event)  # type: ignore[union-attr]
+        if isinstance(a.trigger, EventTrigger)
+        and a.trigger.covers(monitor)
+        and a.trigger.starts_after(monitor.event)
     ]
     assert len(watches) == 1, [a.name for a in watches]
     watch = watches[0]
@@ -94,6 +96,11 @@ def test_passes_that_stop_while_the_server_runs_are_announced_once_by_the_server
 
 
 def test_without_its_notification_block_the_watch_is_skipped_and_said() -> None:
+    """Both notices (stopped, resumed) need the block: each is skipped with its own line."""
     automations, skipped = shipped(block=None)
-    assert automations and all(a.trigger.posture == Posture.Proactive for a in automations)
-    assert len(skipped) == 1 and "prefect block create slack-webhook" in skipped[0], skipped
+    assert automations and all(a.trigger.posture == Posture.Proactive for a in automations)  # type: ignore[union-attr]
+    assert [line.split(":")[0] for line in skipped] == [
+        "skipped newsmon-monitor-passes-stopped",
+        "skipped newsmon-monitor-passes-resumed",
+    ]
+    assert all("prefect block create slack-webhook" in line for line in skipped), skipped

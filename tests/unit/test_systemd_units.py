@@ -92,3 +92,33 @@ def test_a_timer_runs_newsmon_health_so_that_no_pass_at_all_shows_failed() -> No
     worker = unit("newsmon-worker.service")
     for key in ("User", "EnvironmentFile", "WorkingDirectory"):  # the corpus the passes write
         assert service.get("Service", key) == worker.get("Service", key), key
+
+
+def test_a_server_that_cannot_start_shows_failed_and_is_tried_again_later() -> None:
+    """`Restart=on-failure`, `RestartSec=5` and no start limit: systemd's default (5 starts in
+    10 s) is never reached 5 s apart, so a server that could not start (its database
+    unreachable) was started again every few seconds for ever and `systemctl --failed` never
+    named it. Now a few failed starts leave it failed; and, so that a database outage longer
+    than the window does not leave it down for good, a timer starts it again while it is
+    failed (only then: a server stopped on purpose stays stopped), after the window."""
+    server = unit("prefect-server.service")
+    interval = seconds(server.get("Unit", "StartLimitIntervalSec", fallback=str(DEFAULT_INTERVAL)))
+    burst = int(server.get("Unit", "StartLimitBurst", fallback=str(DEFAULT_BURST)))
+    restart_sec = seconds(server.get("Service", "RestartSec", fallback="0.1"))
+    assert not server.has_option("Service", "StartLimitIntervalSec")
+    assert 0 < burst <= 10
+    assert burst * restart_sec < interval, (burst, restart_sec, interval)  # the limit is reachable
+    assert restart_sec >= 10  # a short outage is ridden out before the limit: 5 x 30 s here
+
+    timer = unit("prefect-server-retry.timer")
+    retry_name = timer.get("Timer", "Unit")
+    spacing = timer_seconds(timer.get("Timer", "OnCalendar"))
+    assert interval < spacing <= 30 * 60, (interval, spacing)  # the start is allowed again
+    assert "timers.target" in timer.get("Install", "WantedBy").split()
+    retry = unit(retry_name)
+    assert retry.get("Service", "Type") == "oneshot"
+    condition = shlex.split(retry.get("Service", "ExecCondition"))
+    assert condition[-3:] == ["is-failed", "--quiet", "prefect-server.service"], condition
+    start = shlex.split(retry.get("Service", "ExecStart"))
+    assert start[0].endswith("systemctl") and start[1] == "start", start
+    assert start[-1] == "prefect-server.service", start
