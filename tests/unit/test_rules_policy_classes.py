@@ -38,3 +38,20 @@ def test_shipped_rules_hear_export_controls(lede: str, policy: bool) -> None:
 )
 def test_shipped_rules_hear_korean_export_controls(lede: str, policy: bool) -> None:
     assert ("policy" in shipped_topics("업계 소식", lede + " " + FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # a company or its executives addressing a government or a legislature: a proposal
+        ("오픈AI, 미국 정부에 AI 인프라 공동 투자 제안", False),
+        ("빅테크 CEO들, 미 의회에 AI 규제 법안 마련 촉구", False),
+        # a public body as the subject is an act of state, whoever it addresses
+        ("과기정통부, 국회에 AI 기본법 개정 건의", True),
+        ("미국, 한국 정부에 AI 반도체 협력 제안", True),
+        # the same company acted on by a government is still policy
+        ("미국 정부, 오픈AI에 AI 인프라 공동 투자 제안", True),
+    ],
+)
+def test_a_proposal_to_a_government_is_not_an_act_of_state(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
