@@ -55,3 +55,20 @@ def test_shipped_rules_hear_korean_export_controls(lede: str, policy: bool) -> N
 )
 def test_a_proposal_to_a_government_is_not_an_act_of_state(title: str, policy: bool) -> None:
     assert ("policy" in shipped_topics(title, FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # the executive by its usual name next to an AI company or chips
+        ("The Trump administration weighs a stake in an AI lab", True),
+        ("Chipmakers court the administration over chips for China", True),
+        # an administration that is not the executive's, far from any AI word
+        ("Hospital administration staff get a new AI scheduling tool for shifts", False),
+        # the EU's instruments by their name
+        ("EU digital package could slow data center permits", True),
+        ("A package of AI tools for data center operators", False),
+    ],
+)
+def test_shipped_rules_hear_the_administration_and_eu_packages(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, EN_FILLER)) is policy
