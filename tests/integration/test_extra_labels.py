@@ -33,8 +33,12 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # consciousness, bias in a model's answers, AI-fabricated evidence, AI-made CSAM, agents as a
 # security threat, 오남용, deepfake harm investigated; tuned on dev only, test run once): dev
 # AI safety 0.88/0.60 -> 0.89/0.68, held-out 0.87/0.34 -> 0.88/0.38, the rest unchanged.
+# Policy classes (2026-12-02, review-eval10: export controls and licences as strong evidence, a
+# Korean headline proposing to a government vetoed, the administration and EU packages; tuned on
+# dev only, test run once): dev policy 0.90/0.77 -> 0.93/0.82 (0.927/0.821), held-out policy
+# unchanged at 0.79/0.62, so its floor stays.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.88, 0.67), "policy": (0.89, 0.76)},
+    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.88, 0.67), "policy": (0.92, 0.82)},
     "test": {"open-source": (0.85, 0.67), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
 }
 

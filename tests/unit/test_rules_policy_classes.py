@@ -1,0 +1,74 @@
+"""Classes of policy rules added for recall and precision on the extra set's dev split
+(bench/shared_labels.py): each probe is written for the class, not copied from a labelled item."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_rules_scoring import EN_FILLER, FILLER, shipped_topics
+
+
+@pytest.mark.parametrize(
+    ("lede", "policy"),
+    [
+        # an export control or licence is an instrument of state wherever the story names it
+        ("Washington is weighing export controls on model weights for the new chips.", True),
+        ("The supplier would lose its export licence if its AI chips reached the buyer.", True),
+        # as the backdrop of a company's own plans it is not the story
+        ("The startup kept training its AI models despite export restrictions on chips.", False),
+    ],
+)
+def test_shipped_rules_hear_export_controls(lede: str, policy: bool) -> None:
+    assert (
+        "policy" in shipped_topics("A report on the industry", lede + " " + EN_FILLER)
+    ) is policy
+
+
+@pytest.mark.parametrize(
+    ("lede", "policy"),
+    [
+        # 수출통제 and 수출 규제, closed up or spaced, with particles
+        ("미국이 AI 반도체에 대한 수출통제를 강화하는 방안을 검토한다.", True),
+        ("업계는 반도체 장비 수출 규제 확대 가능성에 대비하고 있다.", True),
+        # 수출 beside another word is trade, not control
+        ("회사는 AI 반도체 수출 실적이 늘었다고 밝혔다.", False),
+        # a backdrop: the company grew despite the controls
+        ("회사는 수출 통제에도 불구하고 AI 반도체 매출을 늘렸다.", False),
+    ],
+)
+def test_shipped_rules_hear_korean_export_controls(lede: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics("업계 소식", lede + " " + FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # a company or its executives addressing a government or a legislature: a proposal
+        ("오픈AI, 미국 정부에 AI 인프라 공동 투자 제안", False),
+        ("빅테크 CEO들, 미 의회에 AI 규제 법안 마련 촉구", False),
+        # a public body as the subject is an act of state, whoever it addresses
+        ("과기정통부, 국회에 AI 기본법 개정 건의", True),
+        ("미국, 한국 정부에 AI 반도체 협력 제안", True),
+        # the same company acted on by a government is still policy
+        ("미국 정부, 오픈AI에 AI 인프라 공동 투자 제안", True),
+    ],
+)
+def test_a_proposal_to_a_government_is_not_an_act_of_state(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, FILLER)) is policy
+
+
+@pytest.mark.parametrize(
+    ("title", "policy"),
+    [
+        # the executive by its usual name next to an AI company or chips
+        ("The Trump administration weighs a stake in an AI lab", True),
+        ("Chipmakers court the administration over chips for China", True),
+        # an administration that is not the executive's, far from any AI word
+        ("Hospital administration staff get a new AI scheduling tool for shifts", False),
+        # the EU's instruments by their name
+        ("EU digital package could slow data center permits", True),
+        ("A package of AI tools for data center operators", False),
+    ],
+)
+def test_shipped_rules_hear_the_administration_and_eu_packages(title: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics(title, EN_FILLER)) is policy
