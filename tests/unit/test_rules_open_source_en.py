@@ -1,0 +1,41 @@
+"""English open-source classes added on the dev split of the extra set (bench/shared_labels.py):
+each probe is written for the class, not copied from a labelled item."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.test_rules_scoring import EN_FILLER, shipped_topics
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # open source as what a model or a tool is, will be or is taken to be
+        ("Users asked whether the new AI model will be open source like its predecessor.", True),
+        ("The lab's coding agent is now open-source, the company said on Monday.", True),
+        ("Critics debate whether the leaked AI assistant could be considered 'open source'.", True),
+        # open source as a field that talks, and a negation, are not a release
+        ("Open source is booming, an AI investor said on Monday.", False),
+        ("The company said its AI model is not open source and will stay that way.", False),
+        # without an AI word, open-source software is not AI news
+        ("The text editor is open source and free to download.", False),
+    ],
+)
+def test_shipped_rules_hear_open_source_as_a_predicate(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("title", "open_source"),
+    [
+        # the model hub as the place weights are opened
+        ("New AI models trending on Hugging Face this week", True),
+        ("허깅페이스에 새 AI 모델 공개", True),
+        # the company as the victim of an attack is security news about the firm
+        ("Hugging Face breached by an AI agent during testing", False),
+        ("AI 에이전트, 허깅페이스 해킹…계정 침해 확인", False),
+    ],
+)
+def test_a_breach_of_the_model_hub_is_not_an_open_release(title: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
