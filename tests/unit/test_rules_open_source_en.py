@@ -39,3 +39,21 @@ def test_shipped_rules_hear_open_source_as_a_predicate(lede: str, open_source: b
 )
 def test_a_breach_of_the_model_hub_is_not_an_open_release(title: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("title", "open_source"),
+    [
+        # weights run on one's own machine (a headline, or a digest line that says it twice):
+        # layers offloaded to the CPU, a laptop, a consumer GPU
+        ("Testers run a 70B LLM with half its layers offloaded to CPU", True),
+        ("New 8B AI model runs comfortably on a laptop", True),
+        # a family name with its version (Qwen3, Llama-4) is the AI context a bare name is
+        ("Qwen3 now runs locally on phones", True),
+        # quantisation alone is context, not a release; a game on a laptop is not AI
+        ("Lab compares quantization levels of its hosted AI model", False),
+        ("New racing game runs on a laptop without trouble", False),
+    ],
+)
+def test_shipped_rules_hear_weights_run_on_ones_own_machine(title: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
