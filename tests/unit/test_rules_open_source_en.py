@@ -57,3 +57,23 @@ def test_a_breach_of_the_model_hub_is_not_an_open_release(title: str, open_sourc
 )
 def test_shipped_rules_hear_weights_run_on_ones_own_machine(title: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # a link to a model's own page on the hub, by its address or by the page's title
+        (
+            "A new coding LLM is out, see https://huggingface.co/acme-lab/Coder-9B for details.",
+            True,
+        ),
+        (
+            "Release thread: [acme-lab/Coder-9B · Hugging Face](https://example.org/r/1) for AI.",
+            True,
+        ),
+        # the hub's front page is not a model's page
+        ("The AI firm's site, https://huggingface.co/, was slow on Monday.", False),
+    ],
+)
+def test_a_link_to_a_models_hub_page_is_an_open_release(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
