@@ -77,3 +77,18 @@ def test_shipped_rules_hear_weights_run_on_ones_own_machine(title: str, open_sou
 )
 def test_a_link_to_a_models_hub_page_is_an_open_release(lede: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("title", "open_source"),
+    [
+        # an open model named by its kind; a parameter count (3B model, 7B size) is AI context
+        ("Lab ships an open speech model in a 3B size", True),
+        ("An open video model for AI creators is out", True),
+        # open not next to the kind of model; and without any AI word or parameter count
+        ("Agency opens casting for video model talent", False),
+        ("City to open coding model school", False),
+    ],
+)
+def test_an_open_model_named_by_its_kind(title: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
