@@ -92,3 +92,19 @@ def test_a_link_to_a_models_hub_page_is_an_open_release(lede: str, open_source: 
 )
 def test_an_open_model_named_by_its_kind(title: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("lede", "open_source"),
+    [
+        # an open-source AI framework, toolkit, library or SDK
+        ("The startup released an open-source framework for building LLM agents.", True),
+        ("Researchers published an open-source toolkit that tests AI chatbots.", True),
+        # an open-source project or runtime near an AI word is not an AI release
+        ("An AI lab acquired an open-source JavaScript runtime on Monday.", False),
+        # a framework without any AI word
+        ("The bank moved its payments to an open-source framework for web apps.", False),
+    ],
+)
+def test_an_open_source_ai_framework_or_toolkit(lede: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
