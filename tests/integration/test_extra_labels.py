@@ -33,9 +33,13 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # consciousness, bias in a model's answers, AI-fabricated evidence, AI-made CSAM, agents as a
 # security threat, 오남용, deepfake harm investigated; tuned on dev only, test run once): dev
 # AI safety 0.88/0.60 -> 0.89/0.68, held-out 0.87/0.34 -> 0.88/0.38, the rest unchanged.
+# English open-source classes (2026-12-02, review-eval9: open source as what a thing is, a breach
+# of Hugging Face is no release, layers offloaded to the CPU, a model's hub page, an open model
+# named by its kind, an open-source AI framework or toolkit; tuned on dev only, test run once):
+# dev open-source 0.93/0.75 -> 0.95/0.83, held-out 0.86/0.68 -> 0.89/0.69, the rest unchanged.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.88, 0.67), "policy": (0.89, 0.76)},
-    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
+    "dev": {"open-source": (0.95, 0.83), "ai-safety": (0.88, 0.67), "policy": (0.89, 0.76)},
+    "test": {"open-source": (0.89, 0.69), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
 }
 
 pytestmark = pytest.mark.skipif(
