@@ -37,9 +37,13 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # Korean headline proposing to a government vetoed, the administration and EU packages; tuned on
 # dev only, test run once): dev policy 0.90/0.77 -> 0.93/0.82 (0.927/0.821), held-out policy
 # unchanged at 0.79/0.62, so its floor stays.
+# English open-source classes (2026-12-02, review-eval9: open source as what a thing is, a breach
+# of Hugging Face is no release, layers offloaded to the CPU, a model's hub page, an open model
+# named by its kind, an open-source AI framework or toolkit; tuned on dev only, test run once):
+# dev open-source 0.93/0.75 -> 0.95/0.83, held-out 0.86/0.68 -> 0.89/0.69, the rest unchanged.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.92, 0.75), "ai-safety": (0.88, 0.67), "policy": (0.92, 0.82)},
-    "test": {"open-source": (0.85, 0.67), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
+    "dev": {"open-source": (0.95, 0.83), "ai-safety": (0.88, 0.67), "policy": (0.92, 0.82)},
+    "test": {"open-source": (0.89, 0.69), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
 }
 
 pytestmark = pytest.mark.skipif(
