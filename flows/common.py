@@ -272,6 +272,21 @@ class Stopping:
         said = " (Ctrl-C)" if self.signal is signal.SIGINT else ""
         return f"stopped by {self.signal.name}{said}"
 
+    def __enter__(self) -> Stopping:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        """Around the flow's call: once a signal stopped it, what Prefect raises after (its
+        temporary server, stopped with the command by systemd or Ctrl-C, refusing the crash's
+        report: "the pass crashed: ConnectError" after ~70 s) is `Stopped`, not a line of its
+        own beside "terminated"."""
+        if self.signal is not None and isinstance(exc, Exception):
+            raise Stopped(self.signal) from exc
+
+
+class Stopped(BaseException):
+    """The flow ended after a signal stopped it, whatever it raised then."""
+
 
 # Set by the `newsmon` command around the flows it runs in its own process; unset under a
 # Prefect worker, whose runner cancels through Prefect's own SIGTERM handling.

@@ -212,7 +212,7 @@ def _flow_outcome(what: str) -> Iterator[None]:
     token = STOPPING.set(stopping)
     before = signal.signal(signal.SIGTERM, terminated)
     try:
-        with _flow_errors(what):
+        with _flow_errors(what), stopping:
             yield
     except BaseException:
         if stopping.signal is None:
