@@ -13,13 +13,16 @@ whose block does not exist is skipped with one line saying how to create it.
 The file is checked before anything is sent: a key Prefect does not know (a misspelt
 `actions_on_resolve`, `with_in`) would be dropped without a word by Prefect's models and the
 automation would do less than it says, so it stops the script with one line naming it, as does
-a value Prefect refuses or a `block:` that is not `slug/name`; nothing is applied then.
+a value Prefect refuses or a `block:` that is not `slug/name`; nothing is applied then. So does
+a trigger that waits for another automation's event by `prefect.resource.name` when no
+automation of that name is in the file: after a rename it would wait for ever, without a word.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -46,6 +49,7 @@ def load(
     items = _items(path)
     for number, item in enumerate(items, 1):
         _check(item, f"{path.name}: automation {item.get('name') or number}")
+    _check_references(items, path.name)
     automations, skipped = [], []
     for item in items:
         missing = [
@@ -104,6 +108,43 @@ def _check(item: dict[str, Any], where: str) -> None:
     unknown = _unknown(data, model, "")
     if unknown:
         raise FileError(f"{where}: unknown key {unknown[0]} (Prefect would ignore it)")
+
+
+def _check_references(items: list[dict[str, Any]], where: str) -> None:
+    """Raise FileError for a trigger that matches an automation's own events by a name no
+    automation of the file has (automations.py applies only this file's automations)."""
+    names = {str(item.get("name")) for item in items}
+    for item in items:
+        for trigger in _triggers(item.get("trigger")):
+            match = trigger.get("match")
+            if not isinstance(match, dict):
+                continue
+            ids = match.get("prefect.resource.id")
+            ids = [ids] if isinstance(ids, str) else ids or []
+            if not any(isinstance(i, str) and i.startswith("prefect.automation.") for i in ids):
+                continue
+            wanted = match.get("prefect.resource.name")
+            wanted = [wanted] if isinstance(wanted, str) else wanted or []
+            # Prefect's own label patterns: a trailing `*` is a prefix, a leading `!` excludes
+            unknown = [
+                w
+                for w in wanted
+                if isinstance(w, str)
+                and not w.startswith("!")
+                and not any(fnmatchcase(n, w) for n in names)
+            ]
+            if unknown:
+                raise FileError(
+                    f"{where}: automation {item.get('name')}: its trigger waits for automation "
+                    f"{unknown[0]!r}, which is not in this file (renamed?): it would never act"
+                )
+
+
+def _triggers(trigger: Any) -> list[dict[str, Any]]:
+    """A trigger and, for a compound or sequence trigger, each trigger inside it."""
+    if not isinstance(trigger, dict):
+        return []
+    return [trigger, *(t for child in trigger.get("triggers") or [] for t in _triggers(child))]
 
 
 def _without_block(action: Any) -> Any:

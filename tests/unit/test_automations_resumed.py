@@ -212,3 +212,30 @@ def test_a_file_prefect_would_read_differently_is_refused_with_one_line(
         module.load(path, lambda _: UUID(int=1))
     line = str(refused.value)
     assert says in line and "\n" not in line, line
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda a: a[1].update(name="newsmon-passes-stopped"),
+        lambda a: a[2]["trigger"]["triggers"][0]["match"].update(
+            {"prefect.resource.name": ["newsmon-monitor-passes-stoped"]}
+        ),
+    ],
+)
+def test_a_resumed_notice_waiting_for_an_automation_the_file_lacks_is_refused(
+    tmp_path: Path, edit: object
+) -> None:
+    """ "Passes resumed" waits for the server's event of the automation *named*
+    newsmon-monitor-passes-stopped: renaming that one in the file (or misspelling the name)
+    was applied without a word, and "resumed" never fired again."""
+    module = automations_module()
+    data = yaml.safe_load((ROOT / "deployments" / "automations.yaml").read_text(encoding="utf-8"))
+    edit(data["automations"])  # type: ignore[operator]
+    path = tmp_path / "automations.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(module.FileError) as refused:
+        module.load(path, lambda _: UUID(int=1))
+    line = str(refused.value)
+    assert "automation newsmon-monitor-passes-resumed: its trigger waits for automation" in line
+    assert "not in this file" in line and "\n" not in line, line
