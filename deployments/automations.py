@@ -4,7 +4,9 @@
 
 Each automation is created, or replaces the one of the same name, so running this again after
 an edit (or by mistake) never leaves two automations acting on the same run: `prefect
-automation create --from-file` would add a second copy each time.
+automation create --from-file` would add a second copy each time. One this script applied earlier
+(tagged newsmon-automations-file) that the file no longer names, renamed or removed there, is
+deleted with a line; automations made otherwise are never touched.
 
 An action may name its notification block as `block: <block type slug>/<block name>` instead of
 a `block_document_id` (an id that differs on every server): it is looked up here. An automation
@@ -198,10 +200,20 @@ def block_finder(client: SyncPrefectClient) -> Callable[[str], UUID | None]:
     return find
 
 
-def apply(client: SyncPrefectClient, automations: list[AutomationCore]) -> list[str]:
-    """Create or update each automation by name; one line per automation says which."""
+FROM_FILE = "newsmon-automations-file"
+"""The tag of each automation this script applied: one of them whose name the file no longer
+has was renamed or removed there, and is deleted rather than left acting next to its new copy."""
+
+
+def apply(
+    client: SyncPrefectClient, automations: list[AutomationCore], in_file: list[str]
+) -> list[str]:
+    """Create or update each automation by name, delete those this script applied earlier whose
+    name `in_file` (every automation of the file, skipped or not) lacks; one line for each."""
     lines = []
     for automation in automations:
+        if FROM_FILE not in automation.tags:
+            automation = automation.model_copy(update={"tags": [*automation.tags, FROM_FILE]})
         existing = client.read_automations_by_name(automation.name)
         if existing:
             client.update_automation(existing[0].id, automation)
@@ -210,7 +222,19 @@ def apply(client: SyncPrefectClient, automations: list[AutomationCore]) -> list[
             lines.append(f"updated {automation.name} ({existing[0].id})")
         else:
             lines.append(f"created {automation.name} ({client.create_automation(automation)})")
+    for gone in _every_automation(client):
+        if FROM_FILE in gone.tags and gone.name not in in_file:
+            client.delete_automation(gone.id)
+            lines.append(f"deleted {gone.name} ({gone.id}): no longer in the file (renamed?)")
     return lines
+
+
+def _every_automation(client: SyncPrefectClient) -> list[Any]:
+    """Every automation on the server, page by page (one request returns at most 200)."""
+    found: list[Any] = []
+    while page := client.read_automations(limit=200, offset=len(found)):
+        found += page
+    return found
 
 
 def main() -> None:
@@ -222,7 +246,8 @@ def main() -> None:
             automations, skipped = load(args.file, block_finder(client))
         except FileError as e:
             raise SystemExit(f"automations.py: {e}; nothing applied") from None
-        for line in [*apply(client, automations), *skipped]:
+        names = [str(item.get("name")) for item in _items(args.file)]
+        for line in [*apply(client, automations, names), *skipped]:
             print(line)
 
 
