@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import pytest
 from prefect.server.events import triggers
+from prefect.server.events.actions import SendNotification
 from prefect.server.events.models.automations import automations_session, create_automation
 from prefect.server.events.schemas.automations import Automation, EventTrigger, TriggeredAction
 from prefect.server.events.schemas.events import ReceivedEvent
@@ -155,9 +156,12 @@ async def late_completed() -> list[tuple[str, list[str]]]:
 
     async def evaluate(label: str, event: ReceivedEvent) -> None:
         await triggers.reactive_evaluation(event)
-        names = [
-            TriggeredAction.model_validate_json(d).automation.name for d in await drain(actions)
-        ]
+        names = []
+        for data in await drain(actions):
+            action = TriggeredAction.model_validate_json(data)
+            assert isinstance(action.action, SendNotification)
+            _, body = await action.action.render(action)
+            names.append(f"{action.automation.name}: {body}")
         steps.append((label, names))
 
     try:
@@ -184,11 +188,15 @@ def test_a_pass_that_completed_before_the_stopped_notice_does_not_say_resumed() 
     occurred: a Completed event the server evaluated after the notice (a run that ended just
     before it, its event delayed) said "resumed" at once, before any pass had run again. Now
     the sequence also needs a monitor run that started after the notice."""
-    resumed = "newsmon-monitor-passes-resumed"
-    assert asyncio.run(late_completed()) == [
-        ("monitor started +60", []),
-        ("stopped notice +80", []),
-        ("its Completed (+79) seen late", []),
-        ("monitor started +195", []),
-        ("monitor completed +200", [resumed]),
+    steps = asyncio.run(late_completed())
+    assert [(label, len(said)) for label, said in steps] == [
+        ("monitor started +60", 0),
+        ("stopped notice +80", 0),
+        ("its Completed (+79) seen late", 0),
+        ("monitor started +195", 0),
+        ("monitor completed +200", 1),
     ]
+    said = steps[-1][1][0]
+    assert said.startswith("newsmon-monitor-passes-resumed: newsmon: monitoring passes resumed")
+    assert "completed flow run back-again at" in said and "late-fox" not in said, said
+    assert "the last pass completed before it at" in said, said
