@@ -4,7 +4,9 @@
 
 Each automation is created, or replaces the one of the same name, so running this again after
 an edit (or by mistake) never leaves two automations acting on the same run: `prefect
-automation create --from-file` would add a second copy each time.
+automation create --from-file` would add a second copy each time. One this script applied earlier
+(tagged newsmon-automations-file) that the file no longer names, renamed or removed there, is
+deleted with a line; automations made otherwise are never touched.
 
 An action may name its notification block as `block: <block type slug>/<block name>` instead of
 a `block_document_id` (an id that differs on every server): it is looked up here. An automation
@@ -13,13 +15,16 @@ whose block does not exist is skipped with one line saying how to create it.
 The file is checked before anything is sent: a key Prefect does not know (a misspelt
 `actions_on_resolve`, `with_in`) would be dropped without a word by Prefect's models and the
 automation would do less than it says, so it stops the script with one line naming it, as does
-a value Prefect refuses or a `block:` that is not `slug/name`; nothing is applied then.
+a value Prefect refuses or a `block:` that is not `slug/name`; nothing is applied then. So does
+a trigger that waits for another automation's event by `prefect.resource.name` when no
+automation of that name is in the file: after a rename it would wait for ever, without a word.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -46,6 +51,7 @@ def load(
     items = _items(path)
     for number, item in enumerate(items, 1):
         _check(item, f"{path.name}: automation {item.get('name') or number}")
+    _check_references(items, path.name)
     automations, skipped = [], []
     for item in items:
         missing = [
@@ -106,6 +112,43 @@ def _check(item: dict[str, Any], where: str) -> None:
         raise FileError(f"{where}: unknown key {unknown[0]} (Prefect would ignore it)")
 
 
+def _check_references(items: list[dict[str, Any]], where: str) -> None:
+    """Raise FileError for a trigger that matches an automation's own events by a name no
+    automation of the file has (automations.py applies only this file's automations)."""
+    names = {str(item.get("name")) for item in items}
+    for item in items:
+        for trigger in _triggers(item.get("trigger")):
+            match = trigger.get("match")
+            if not isinstance(match, dict):
+                continue
+            ids = match.get("prefect.resource.id")
+            ids = [ids] if isinstance(ids, str) else ids or []
+            if not any(isinstance(i, str) and i.startswith("prefect.automation.") for i in ids):
+                continue
+            wanted = match.get("prefect.resource.name")
+            wanted = [wanted] if isinstance(wanted, str) else wanted or []
+            # Prefect's own label patterns: a trailing `*` is a prefix, a leading `!` excludes
+            unknown = [
+                w
+                for w in wanted
+                if isinstance(w, str)
+                and not w.startswith("!")
+                and not any(fnmatchcase(n, w) for n in names)
+            ]
+            if unknown:
+                raise FileError(
+                    f"{where}: automation {item.get('name')}: its trigger waits for automation "
+                    f"{unknown[0]!r}, which is not in this file (renamed?): it would never act"
+                )
+
+
+def _triggers(trigger: Any) -> list[dict[str, Any]]:
+    """A trigger and, for a compound or sequence trigger, each trigger inside it."""
+    if not isinstance(trigger, dict):
+        return []
+    return [trigger, *(t for child in trigger.get("triggers") or [] for t in _triggers(child))]
+
+
 def _without_block(action: Any) -> Any:
     if not isinstance(action, dict) or "block" not in action:
         return action
@@ -157,10 +200,20 @@ def block_finder(client: SyncPrefectClient) -> Callable[[str], UUID | None]:
     return find
 
 
-def apply(client: SyncPrefectClient, automations: list[AutomationCore]) -> list[str]:
-    """Create or update each automation by name; one line per automation says which."""
+FROM_FILE = "newsmon-automations-file"
+"""The tag of each automation this script applied: one of them whose name the file no longer
+has was renamed or removed there, and is deleted rather than left acting next to its new copy."""
+
+
+def apply(
+    client: SyncPrefectClient, automations: list[AutomationCore], in_file: list[str]
+) -> list[str]:
+    """Create or update each automation by name, delete those this script applied earlier whose
+    name `in_file` (every automation of the file, skipped or not) lacks; one line for each."""
     lines = []
     for automation in automations:
+        if FROM_FILE not in automation.tags:
+            automation = automation.model_copy(update={"tags": [*automation.tags, FROM_FILE]})
         existing = client.read_automations_by_name(automation.name)
         if existing:
             client.update_automation(existing[0].id, automation)
@@ -169,7 +222,19 @@ def apply(client: SyncPrefectClient, automations: list[AutomationCore]) -> list[
             lines.append(f"updated {automation.name} ({existing[0].id})")
         else:
             lines.append(f"created {automation.name} ({client.create_automation(automation)})")
+    for gone in _every_automation(client):
+        if FROM_FILE in gone.tags and gone.name not in in_file:
+            client.delete_automation(gone.id)
+            lines.append(f"deleted {gone.name} ({gone.id}): no longer in the file (renamed?)")
     return lines
+
+
+def _every_automation(client: SyncPrefectClient) -> list[Any]:
+    """Every automation on the server, page by page (one request returns at most 200)."""
+    found: list[Any] = []
+    while page := client.read_automations(limit=200, offset=len(found)):
+        found += page
+    return found
 
 
 def main() -> None:
@@ -181,7 +246,8 @@ def main() -> None:
             automations, skipped = load(args.file, block_finder(client))
         except FileError as e:
             raise SystemExit(f"automations.py: {e}; nothing applied") from None
-        for line in [*apply(client, automations), *skipped]:
+        names = [str(item.get("name")) for item in _items(args.file)]
+        for line in [*apply(client, automations, names), *skipped]:
             print(line)
 
 

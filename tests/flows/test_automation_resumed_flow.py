@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import pytest
 from prefect.server.events import triggers
+from prefect.server.events.actions import SendNotification
 from prefect.server.events.models.automations import automations_session, create_automation
 from prefect.server.events.schemas.automations import Automation, EventTrigger, TriggeredAction
 from prefect.server.events.schemas.events import ReceivedEvent
@@ -50,11 +51,13 @@ async def drain(subscription: Subscription) -> list[bytes]:
         found.append(message.data if isinstance(message.data, bytes) else message.data.encode())
 
 
-async def timeline() -> list[tuple[str, list[str]]]:
-    """Which automations act after each step of two outages."""
+async def load(names: list[str]) -> dict[str, Automation]:
+    """The shipped automations named, stored and loaded as the server's trigger service does."""
     stored: dict[str, Automation] = {}
     async with automations_session(begin_transaction=True) as session:
         for core in shipped()[0]:
+            if core.name not in names:
+                continue
             automation = Automation.model_validate(
                 {**core.model_dump(mode="json"), "id": str(uuid4())}
             )
@@ -62,6 +65,12 @@ async def timeline() -> list[tuple[str, list[str]]]:
             stored[core.name] = automation
     for automation in stored.values():
         triggers.load_automation(automation)
+    return stored
+
+
+async def timeline() -> list[tuple[str, list[str]]]:
+    """Which automations act after each step of two outages."""
+    stored = await load([core.name for core in shipped()[0]])
     stopped = stored["newsmon-monitor-passes-stopped"]
     assert isinstance(stopped.trigger, EventTrigger)
     actions, events = Topic.by_name("actions").subscribe(), Topic.by_name("events").subscribe()
@@ -83,6 +92,7 @@ async def timeline() -> list[tuple[str, list[str]]]:
             for related in event.related:
                 if related.role == "deployment":
                     related.root["prefect.resource.id"] = f"prefect.deployment.{monitor}"
+        await triggers.reactive_evaluation(resumed_test.running(event, MINUTE))
         await triggers.reactive_evaluation(event)
         await acted(f"{deployment} +{at // MINUTE}")
 
@@ -133,3 +143,60 @@ def test_the_server_answers_each_stopped_notice_once_with_the_first_pass_after_i
         ("monitor +400", [resumed]),
         ("monitor +420", []),
     ]
+
+
+async def late_completed() -> list[tuple[str, list[str]]]:
+    """A monitor run that started (Running) before the "stopped" notice and whose Completed
+    event the server only evaluates after it, then the next pass."""
+    resumed = await load(["newsmon-monitor-passes-resumed"])
+    stopped = resumed_test.server_automations()["newsmon-monitor-passes-stopped"]
+    actions = Topic.by_name("actions").subscribe()
+    before, resumed_test.START = resumed_test.START, now("UTC") - timedelta(hours=8)
+    steps: list[tuple[str, list[str]]] = []
+
+    async def evaluate(label: str, event: ReceivedEvent) -> None:
+        await triggers.reactive_evaluation(event)
+        names = []
+        for data in await drain(actions):
+            action = TriggeredAction.model_validate_json(data)
+            assert isinstance(action.action, SendNotification)
+            _, body = await action.action.render(action)
+            names.append(f"{action.automation.name}: {body}")
+        steps.append((label, names))
+
+    try:
+        assert resumed
+        last = resumed_test.completed("monitor", 20 * MINUTE)
+        late = resumed_test.completed("monitor", 79 * MINUTE, name="late-fox")
+        notice = resumed_test.fired(stopped, 80 * MINUTE, last)
+        back = resumed_test.completed("monitor", 200 * MINUTE, name="back-again")
+        await evaluate("monitor started +60", resumed_test.running(late, 19 * MINUTE))
+        await evaluate("stopped notice +80", notice)
+        await evaluate("its Completed (+79) seen late", late)
+        await evaluate("monitor started +195", resumed_test.running(back, 5 * MINUTE))
+        await evaluate("monitor completed +200", back)
+    finally:
+        resumed_test.START = before
+        triggers.clear_loaded_automations()
+        Topic.by_name("actions").unsubscribe(actions)
+    return steps
+
+
+@pytest.mark.usefixtures("server_db")
+def test_a_pass_that_completed_before_the_stopped_notice_does_not_say_resumed() -> None:
+    """Prefect orders a sequence's steps by when the server evaluated each, not when its event
+    occurred: a Completed event the server evaluated after the notice (a run that ended just
+    before it, its event delayed) said "resumed" at once, before any pass had run again. Now
+    the sequence also needs a monitor run that started after the notice."""
+    steps = asyncio.run(late_completed())
+    assert [(label, len(said)) for label, said in steps] == [
+        ("monitor started +60", 0),
+        ("stopped notice +80", 0),
+        ("its Completed (+79) seen late", 0),
+        ("monitor started +195", 0),
+        ("monitor completed +200", 1),
+    ]
+    said = steps[-1][1][0]
+    assert said.startswith("newsmon-monitor-passes-resumed: newsmon: monitoring passes resumed")
+    assert "completed flow run back-again at" in said and "late-fox" not in said, said
+    assert "the last pass completed before it at" in said, said

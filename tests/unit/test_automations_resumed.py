@@ -60,6 +60,24 @@ def completed(deployment: str, at: timedelta, name: str = "lucky-fox") -> Receiv
     )
 
 
+def running(completed: ReceivedEvent, before: timedelta) -> ReceivedEvent:
+    """The same flow run's `prefect.flow-run.Running` event, `before` its Completed one."""
+    resource = {**completed.resource.root, "prefect.state-type": "RUNNING"}
+    return completed.model_copy(
+        update={
+            "event": "prefect.flow-run.Running",
+            "occurred": completed.occurred - before,
+            "resource": type(completed.resource).model_validate(resource),
+            "id": uuid4(),
+        }
+    )
+
+
+def passes(*runs: ReceivedEvent) -> list[ReceivedEvent]:
+    """Each run's Running event (five minutes before), then its Completed one."""
+    return [e for run in runs for e in (running(run, timedelta(minutes=5)), run)]
+
+
 def fired(automation: Automation, at: timedelta, last: ReceivedEvent) -> ReceivedEvent:
     """The `prefect.automation.triggered` event the server emits when `automation` fires."""
     trigger = automation.trigger
@@ -138,7 +156,7 @@ def outage() -> tuple[dict[str, Automation], list[ReceivedEvent], list[ReceivedE
     stop2 = fired(stopped, 220 * minute + within, p4)
     p5 = completed("monitor", 400 * minute)
     p6 = completed("monitor", 420 * minute)
-    events = [p1, digest, p2, stop, lost, p3, p4, stop2, p5, p6]
+    events = [*passes(p1, digest, p2), stop, lost, *passes(p3, p4), stop2, *passes(p5, p6)]
     return automations, events, [p3, p5]
 
 
@@ -157,7 +175,7 @@ def test_a_stopped_notice_is_answered_once_by_the_first_pass_that_completes_afte
     assert run_sequence(resumed.trigger, [e for e in events if "automation" not in e.event]) == []
 
 
-def test_the_resumed_notice_goes_to_the_ops_block_and_says_what_resumed_and_how_long() -> None:
+def test_the_resumed_notice_goes_to_the_ops_block_and_says_only_the_times_it_knows() -> None:
     automations, events, expected = outage()
     resumed = automations["newsmon-monitor-passes-resumed"]
     assert isinstance(resumed.trigger, SequenceTrigger)
@@ -178,11 +196,15 @@ def test_the_resumed_notice_goes_to_the_ops_block_and_says_what_resumed_and_how_
     )
     subject, body = asyncio.run(action.render(triggered))
     assert "resumed" in subject
-    p3, p2 = expected[0], events[2]
-    gap = int((p3.occurred - p2.occurred).total_seconds() // 60)
-    assert gap == 180
-    assert "deployment monitor completed flow run back-again" in body, body
-    assert f"No pass had completed for about {gap} minutes" in body, body
+    p3, p2 = expected[0], events[5]
+    assert p2.event == "prefect.flow-run.Completed" and p2.occurred < p3.occurred, p2
+    stop = next(e for e in events if e.event == "prefect.automation.triggered")
+    assert f"deployment monitor completed flow run back-again at {p3.occurred}" in body, body
+    # what is known: when the notice came, and the last pass before it; no guessed duration
+    last = p2.occurred.isoformat().replace("+00:00", "Z")
+    assert f'The "stopped" notice was sent at {stop.occurred}; the last pass' in body, body
+    assert f"completed before it at {last}." in body, body
+    assert "minutes" not in body, body
     assert "{" not in body and "\n" not in body, body
 
 
@@ -212,3 +234,30 @@ def test_a_file_prefect_would_read_differently_is_refused_with_one_line(
         module.load(path, lambda _: UUID(int=1))
     line = str(refused.value)
     assert says in line and "\n" not in line, line
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda a: a[1].update(name="newsmon-passes-stopped"),
+        lambda a: a[2]["trigger"]["triggers"][0]["match"].update(
+            {"prefect.resource.name": ["newsmon-monitor-passes-stoped"]}
+        ),
+    ],
+)
+def test_a_resumed_notice_waiting_for_an_automation_the_file_lacks_is_refused(
+    tmp_path: Path, edit: object
+) -> None:
+    """ "Passes resumed" waits for the server's event of the automation *named*
+    newsmon-monitor-passes-stopped: renaming that one in the file (or misspelling the name)
+    was applied without a word, and "resumed" never fired again."""
+    module = automations_module()
+    data = yaml.safe_load((ROOT / "deployments" / "automations.yaml").read_text(encoding="utf-8"))
+    edit(data["automations"])  # type: ignore[operator]
+    path = tmp_path / "automations.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(module.FileError) as refused:
+        module.load(path, lambda _: UUID(int=1))
+    line = str(refused.value)
+    assert "automation newsmon-monitor-passes-resumed: its trigger waits for automation" in line
+    assert "not in this file" in line and "\n" not in line, line
