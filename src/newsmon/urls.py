@@ -26,6 +26,7 @@ from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 from w3lib.url import canonicalize_url
 
 from newsmon.bounds import clean_text
+from newsmon.dotted_hosts import with_dotted_host
 from newsmon.hosts import host_key
 from newsmon.url_tracking import is_former_tracking_param, is_tracking_param
 
@@ -360,15 +361,11 @@ def dotted_host_key(url: str) -> str | None:
     the plain host's; a row stored under it is this page. None for any other link."""
     try:
         host = urlsplit(clean_text(url).strip()).hostname
-        if not host or not host.rstrip(".").endswith(_WIDE_STOPS):
-            return None
-        key = urlsplit(canonical_url(url))
-        port = key.port
     except ValueError:
         return None
-    user, at, host_port = key.netloc.rpartition("@")
-    name, colon, digits = host_port.rpartition(":") if port is not None else (host_port, "", "")
-    return urlunsplit(key._replace(netloc=f"{user}{at}{name}.{colon}{digits}"))
+    if not host or not host.rstrip(".").endswith(_WIDE_STOPS):
+        return None
+    return with_dotted_host(canonical_url(url))
 
 
 def link_keys(url: str) -> tuple[str, ...]:
@@ -445,7 +442,8 @@ def former_canonical_urls(key: str) -> tuple[str, ...]:
     others: without its anchor (fragments were all dropped until 2026-12), and without the
     `pk_…` parameters it dropped as tracking. A key stored so may stand for other pages too
     (`digest#item-1` and `#item-2` were both `digest`, `view.php?pk_id=1` and `?pk_id=2` both
-    `view.php`), so a row found by it is this page only when its own link gives `key`."""
+    `view.php`), and with a trailing dot on the host (`with_dotted_host`), so a row found by
+    it is this page only when its own link gives `key`."""
     page, hash_, _ = key.partition("#")
     formers = [page] if hash_ else []
     try:
@@ -455,7 +453,8 @@ def former_canonical_urls(key: str) -> tuple[str, ...]:
     kept = _without(query, lambda name, _value: name.lower().startswith(_FORMER_PREFIX))
     if _FORMER_PREFIX in query.lower() and kept != query:
         formers.append(urlunsplit((scheme, netloc, path, kept, "")))
-    return tuple(formers)
+    dotted = (with_dotted_host(k) for k in (key, *formers))  # `www.yna.co.kr。/…` before 2026-12
+    return tuple(dict.fromkeys([*formers, *filter(None, dotted)]))
 
 
 _ANY_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")

@@ -9,7 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsmon.hosts import host_key
-from newsmon.urls import canonical_url, clean_url, dotted_host_key, link_keys
+from newsmon.urls import (
+    canonical_url,
+    clean_url,
+    dotted_host_key,
+    former_canonical_urls,
+    link_keys,
+)
 
 PLAIN = "https://yna.co.kr/view/AKR1"
 
@@ -100,3 +106,25 @@ def test_a_dotted_host_s_key_before_2026_12_is_known(url: str, former: str) -> N
 )
 def test_other_links_kept_their_key(url: str) -> None:
     assert dotted_host_key(url) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "dotted"),
+    [
+        (PLAIN, "https://yna.co.kr./view/AKR1"),
+        ("https://host:8080/v", "https://host.:8080/v"),
+        ("https://u:p@www.yna.co.kr/v", "https://u:p@www.yna.co.kr./v"),
+        ("https://yna.co.kr/v#item-2", "https://yna.co.kr./v"),  # fragments went then
+    ],
+)
+def test_every_lookup_by_key_looks_under_the_dotted_key(key: str, dotted: str) -> None:
+    """`former_canonical_urls` is what every lookup by key looks for (`url_keys.lookup_keys`):
+    the dotted key a link written `host。` had is among them, for each link's key."""
+    assert dotted in former_canonical_urls(key)
+
+
+@pytest.mark.parametrize(
+    "key", ["feed:yna\nsome text", "https://[::1]/v", "https://1.2.3.4./v", "mailto:x@y"]
+)
+def test_a_key_without_a_host_name_has_no_dotted_former(key: str) -> None:
+    assert former_canonical_urls(key) == ()
