@@ -442,8 +442,8 @@ def former_canonical_urls(key: str) -> tuple[str, ...]:
     others: without its anchor (fragments were all dropped until 2026-12), and without the
     `pk_…` parameters it dropped as tracking. A key stored so may stand for other pages too
     (`digest#item-1` and `#item-2` were both `digest`, `view.php?pk_id=1` and `?pk_id=2` both
-    `view.php`), and with a trailing dot on the host (`with_dotted_host`), so a row found by
-    it is this page only when its own link gives `key`."""
+    `view.php`), so a row found by it is this page only when its own link gives `key`. With
+    a trailing dot on the host, too: `dotted_hosts`, which `url_keys.lookup_keys` adds."""
     page, hash_, _ = key.partition("#")
     formers = [page] if hash_ else []
     try:
@@ -453,8 +453,7 @@ def former_canonical_urls(key: str) -> tuple[str, ...]:
     kept = _without(query, lambda name, _value: name.lower().startswith(_FORMER_PREFIX))
     if _FORMER_PREFIX in query.lower() and kept != query:
         formers.append(urlunsplit((scheme, netloc, path, kept, "")))
-    dotted = (with_dotted_host(k) for k in (key, *formers))  # `www.yna.co.kr。/…` before 2026-12
-    return tuple(dict.fromkeys([*formers, *filter(None, dotted)]))
+    return tuple(formers)
 
 
 _ANY_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]{1,20})://[^\s<>\"']+")
