@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from newsmon.aggregated import site_form, site_of
 from newsmon.corpus.url_keys import lookup_keys
 from newsmon.hosts import host_key
 from newsmon.urls import (
@@ -167,3 +168,17 @@ def test_a_host_longer_than_a_dns_name_is_not_spelled_label_by_label() -> None:
     is longer) the name is kept as NFKC made it, its full stops dots."""
     host = "\ud55c" * 300 + "\u3002kr"
     assert host_key(host) == "\ud55c" * 300 + ".kr"
+
+
+@pytest.mark.parametrize(
+    ("url", "site"),
+    [
+        ("https://news.x.kr\u3002./v", "x.kr"),
+        (f"https://news.\ud55c{LONG}\u3002x.kr/v", "x.kr"),
+        (f"https://{LONG}\u3002kr/v", f"{LONG}.kr"),
+    ],
+)
+def test_an_aggregated_item_s_source_site_reads_the_host_as_keys_do(url: str, site: str) -> None:
+    """`<source>` joins (an aggregator's item and its publisher's copy) compare `site_of`: a
+    host IDNA refuses kept its `。`, a site apart from the publisher's own links."""
+    assert site_of(url) == site == site_form(site)
