@@ -26,7 +26,6 @@ from urllib.parse import quote, unquote, unquote_plus, urlsplit, urlunsplit
 from w3lib.url import canonicalize_url
 
 from newsmon.bounds import clean_text
-from newsmon.dotted_hosts import with_dotted_host
 from newsmon.hosts import host_key
 from newsmon.url_tracking import is_former_tracking_param, is_tracking_param
 
@@ -348,24 +347,6 @@ def former_link_key(url: str) -> str:
     A row stored under it is found by the entry linking it, not announced again; keys from
     before that (`former_canonical_urls` of it) too."""
     return canonical_url(url, is_former_tracking_param)
-
-
-# Full stops IDNA reads as dots: a host written ending in one kept a trailing dot in its key
-# until 2026-12 (`dotted_host_key`).
-_WIDE_STOPS = ("\u3002", "\uff0e", "\uff61")
-
-
-def dotted_host_key(url: str) -> str | None:
-    """The key releases before 2026-12 gave `url` when its host as written ends in a full stop
-    IDNA reads as a dot (`www.yna.co.kr。/view/1`: `https://yna.co.kr./view/1`), another than
-    the plain host's; a row stored under it is this page. None for any other link."""
-    try:
-        host = urlsplit(clean_text(url).strip()).hostname
-    except ValueError:
-        return None
-    if not host or not host.rstrip(".").endswith(_WIDE_STOPS):
-        return None
-    return with_dotted_host(canonical_url(url))
 
 
 def link_keys(url: str) -> tuple[str, ...]:

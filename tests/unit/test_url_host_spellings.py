@@ -14,7 +14,6 @@ from newsmon.hosts import host_key
 from newsmon.urls import (
     canonical_url,
     clean_url,
-    dotted_host_key,
     link_keys,
 )
 
@@ -97,16 +96,10 @@ def test_keys_of_other_hosts_are_as_stored(url: str, key: str) -> None:
     ],
 )
 def test_a_dotted_host_s_key_before_2026_12_is_known(url: str, former: str) -> None:
-    """The key the deployed release gave such a link (a row stored under it is the page's)."""
-    assert dotted_host_key(url) == former
-
-
-@pytest.mark.parametrize(
-    "url",
-    ["https://yna.co.kr/v", "https://yna.co.kr./v", "https://한국.kr./v", "https://[::1]/v", "x"],
-)
-def test_other_links_kept_their_key(url: str) -> None:
-    assert dotted_host_key(url) is None
+    """The key the deployed release gave such a link is looked for by the link's key (a row
+    stored under it is the page's when its link gives the key)."""
+    key = canonical_url(url)
+    assert [w.asked for w in lookup_keys([key])[former]] == [key]
 
 
 @pytest.mark.parametrize(
