@@ -349,28 +349,6 @@ def former_link_key(url: str) -> str:
     return canonical_url(url, is_former_tracking_param)
 
 
-# Full stops IDNA reads as dots: a host written ending in one kept a trailing dot in its key
-# until 2026-12 (`dotted_host_key`).
-_WIDE_STOPS = ("\u3002", "\uff0e", "\uff61")
-
-
-def dotted_host_key(url: str) -> str | None:
-    """The key releases before 2026-12 gave `url` when its host as written ends in a full stop
-    IDNA reads as a dot (`www.yna.co.kr。/view/1`: `https://yna.co.kr./view/1`), another than
-    the plain host's; a row stored under it is this page. None for any other link."""
-    try:
-        host = urlsplit(clean_text(url).strip()).hostname
-        if not host or not host.rstrip(".").endswith(_WIDE_STOPS):
-            return None
-        key = urlsplit(canonical_url(url))
-        port = key.port
-    except ValueError:
-        return None
-    user, at, host_port = key.netloc.rpartition("@")
-    name, colon, digits = host_port.rpartition(":") if port is not None else (host_port, "", "")
-    return urlunsplit(key._replace(netloc=f"{user}{at}{name}.{colon}{digits}"))
-
-
 def link_keys(url: str) -> tuple[str, ...]:
     """The keys the page `url` links to has had, this release's first: a row found under an
     earlier key several pages shared is this page when its link gives one of them."""
@@ -445,7 +423,8 @@ def former_canonical_urls(key: str) -> tuple[str, ...]:
     others: without its anchor (fragments were all dropped until 2026-12), and without the
     `pk_…` parameters it dropped as tracking. A key stored so may stand for other pages too
     (`digest#item-1` and `#item-2` were both `digest`, `view.php?pk_id=1` and `?pk_id=2` both
-    `view.php`), so a row found by it is this page only when its own link gives `key`."""
+    `view.php`), so a row found by it is this page only when its own link gives `key`. With
+    a trailing dot on the host, too: `dotted_hosts`, which `url_keys.lookup_keys` adds."""
     page, hash_, _ = key.partition("#")
     formers = [page] if hash_ else []
     try:

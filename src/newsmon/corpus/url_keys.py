@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from newsmon.corpus.schema import MAX_URL
+from newsmon.dotted_hosts import with_dotted_host
 from newsmon.urls import former_canonical_urls, link_keys
 
 _DIGEST_CHARS = 40  # SHA-1, hexadecimal
@@ -41,13 +42,17 @@ class Wanted:
 def lookup_keys(keys: Sequence[str]) -> dict[str, list[Wanted]]:
     """The stored keys to look for, each with what it stands for: the stored key of each
     canonical URL; for one too long to fit, also the cut key rows stored before had; and the
-    key an earlier newsmon gave the page (`newsmon.urls.former_canonical_urls`)."""
+    key an earlier newsmon gave the page (`newsmon.urls.former_canonical_urls`), and each of
+    those with a trailing dot on the host, the key a link written `host。` had before 2026-12
+    (`newsmon.dotted_hosts`): every lookup of a stored story by its key reads this."""
     wanted: dict[str, list[Wanted]] = {}
     for key in keys:
         wanted.setdefault(stored_key(key), []).append(Wanted(key, own=True, verify=False))
         if len(key) > MAX_URL:
             wanted.setdefault(key[:MAX_URL], []).append(Wanted(key, own=False, verify=False))
-        for former in former_canonical_urls(key):
+        formers = former_canonical_urls(key)
+        dotted = (with_dotted_host(k) for k in (key, *formers))  # `host。` before 2026-12
+        for former in dict.fromkeys([*formers, *filter(None, dotted)]):
             wanted.setdefault(stored_key(former), []).append(Wanted(key, own=False, verify=True))
     return wanted
 

@@ -19,7 +19,7 @@ from newsmon.corpus.records import KnownArticle
 from newsmon.corpus.set_aside import set_aside_key
 from newsmon.dedup import entry_fingerprint, entry_identity
 from newsmon.feeds import FeedEntry
-from newsmon.urls import dotted_host_key, former_link_key, pages_of_items, without_keys_of
+from newsmon.urls import former_link_key, pages_of_items, without_keys_of
 
 # an item's anchor in a key newsmon gives it (`page#item-<digest>`): `urls.anchor` names it
 ITEM_ANCHOR = "item-"
@@ -77,16 +77,13 @@ def _identity(entry: FeedEntry, feed: str) -> str:
 
 def _former_identity(entry: FeedEntry, feed: str, keyed: bool) -> str | None:
     """The identity an earlier newsmon gave the entry (its link as read then, a keyed feed's
-    key and feed marks such as `?from=rss` in it, a host written ending in `。` with a trailing
-    dot in the key: `urls.dotted_host_key`; without link and GUID, its text as the
+    key and feed marks such as `?from=rss` in it; without link and GUID, its text as the
     release deployed on 2026-12-01 keyed it, double encoding repaired): a row stored then is
     under it. None when it can be none but its own (no other link read before, no query, not
-    a keyed feed, text keyed as it always was)."""
+    a keyed feed, text keyed as it always was). A host written ending in `。` had a trailing
+    dot in its key: every lookup by key looks there (`dotted_hosts`), this one too."""
     if not entry.link and not entry.guid and entry.repaired_key_text is not None:
         return entry_identity(None, feed, None, "\n".join(entry.repaired_key_text))
-    dotted = dotted_host_key(entry.link) if entry.link else None
-    if dotted is not None:  # `www.yna.co.kr。/…`: the deployed release kept a trailing dot
-        return dotted
     link = entry.former_link or entry.link
     if not keyed and entry.former_link is None and (not link or "?" not in link):
         return None
