@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from signal import Signals
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
@@ -265,6 +266,23 @@ class Stopping:
     """The signal that stopped a run started from the command line, once one has."""
 
     signal: signal.Signals | None = None
+    # No PREFECT_API_URL: the flow reports to the temporary server Prefect started beside it.
+    temporary_server: bool = False
+
+    def stop(self, signum: Signals) -> bool:
+        """Record the first signal (whether this was it). On a temporary server, Prefect's
+        client stops retrying its requests from now on: systemd, a `timeout` wrapper or
+        Ctrl-C signal the whole group, that server with it, and the crash's report to it was
+        retried with backoff (`PREFECT_CLIENT_MAX_RETRIES`, 2+4+8+16+32 s) for ~70 s before
+        the command ended, nearly systemd's 90 s before its SIGKILL. A server still up takes
+        the report at once; one that is gone refuses it at once. A real server's settings
+        (`PREFECT_API_URL`: a worker's runs must report) are left alone."""
+        if self.signal is not None:
+            return False
+        self.signal = signum
+        if self.temporary_server:
+            get_current_settings().client.max_retries = 0
+        return True
 
     def reason(self) -> str | None:
         if self.signal is None:
@@ -309,8 +327,7 @@ def stop_on_signals() -> None:
         return
 
     def stop(signum: signal.Signals) -> None:
-        if stopping.signal is None:
-            stopping.signal = signum
+        if stopping.stop(signum):
             task.cancel()
 
     loop = asyncio.get_running_loop()

@@ -199,14 +199,15 @@ def _flow_outcome(what: str) -> Iterator[None]:
         raise _fail(EXIT_CRASHED, problem)
     if not api_url and (problem := home_problem(prefect_home())):  # a temporary local API's
         raise _fail(EXIT_CRASHED, problem)
-    stopping = Stopping()
+    stopping = Stopping(temporary_server=not api_url)
 
     def terminated(signum: int, frame: object) -> None:
         """SIGTERM outside an async flow's body: a sync flow's (Prefect records the crash,
         then hands the signal on here) or Prefect starting up. Killed by it instead, the
         command left its temporary Prefect server running, and a caller reading its output
         through a pipe waiting for ever."""
-        stopping.signal = signal.SIGTERM
+        stopping.stop(signal.SIGTERM)
+        stopping.signal = signal.SIGTERM  # the last word here, as before
         raise _Terminated
 
     token = STOPPING.set(stopping)

@@ -5,9 +5,9 @@ command started among them. The pass's claims must go back with its clean stop, 
 pass reads its feeds and posts its alerts at once, not after the 5- and 10-minute leases.
 
 They do: the flow's own cleanup gives them back (`flows.common.release_feed_claims`, delivery's
-`until_stopped`) before Prefect reports anything to the server. What these tests do not bound
-is how long the command takes to end: its temporary server stopped with it, Prefect's client
-retries reporting the crash for about 70 s (a SIGKILL after it falls back to the leases).
+`until_stopped`) before Prefect reports anything to the server. And the command ends within
+`ENDS_WITHIN` of the signal: before, its temporary server stopped with it, Prefect's client
+retried its reports for about 70 s (`flows.common.Stopping.stop` now ends the retries).
 """
 
 from __future__ import annotations
@@ -65,22 +65,31 @@ def _start(config: Path, env: dict[str, str], out: Path) -> subprocess.Popen[byt
         )
 
 
+# How soon after the signal a stopped `newsmon run` must have ended: before, Prefect's client
+# retried reporting the crash to its stopped temporary server for ~70 s.
+ENDS_WITHIN = 20.0
+
+
 def _stop_group(
     child: subprocess.Popen[bytes], signum: int, done: Callable[[], bool] = lambda: True
-) -> bool:
-    """Signal every process of the command's group and wait for the command to end; whether
-    `done()` held while the command still ran (what a SIGKILL then would not undo)."""
+) -> tuple[bool, float]:
+    """Signal every process of the command's group and wait for the command to end: whether
+    `done()` held while the command still ran (what a SIGKILL then would not undo), and the
+    seconds from the signal to the command's end (the wait gives up after `ENDS_WITHIN`)."""
     os.killpg(child.pid, signum)
+    signalled = time.monotonic()
     early = False
     try:
         while child.poll() is None and not (early := done()):
             time.sleep(0.2)
-        child.wait(timeout=120)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.0, signalled + ENDS_WITHIN - time.monotonic()))
+        took = time.monotonic() - signalled
     finally:
         with contextlib.suppress(ProcessLookupError):  # nothing of the test's left running
             os.killpg(child.pid, signal.SIGKILL)
         child.wait()
-    return early
+    return early, took
 
 
 def _feed_claim(database: str) -> str | None:
@@ -107,7 +116,7 @@ def test_a_pass_stopped_as_a_whole_mid_feed_gives_its_feed_back(tmp_path: Path) 
         )
         child = _start(config, _env(tmp_path), log)
         assert site.asked.wait(120), log.read_text()
-        freed_early = _stop_group(child, signum, lambda: _feed_claim(database) is None)
+        freed_early, took = _stop_group(child, signum, lambda: _feed_claim(database) is None)
     said = log.read_text()
     store = Store.open(database)
     try:
@@ -117,7 +126,8 @@ def test_a_pass_stopped_as_a_whole_mid_feed_gives_its_feed_back(tmp_path: Path) 
     finally:
         store.close()
     assert feed.claimed_by is None, (feed.claimed_by, feed.claim_until, said[-3000:])
-    assert freed_early  # back before Prefect's retries, not with the command's end
+    assert freed_early  # back before Prefect reports anything, not with the command's end
+    assert took < ENDS_WITHIN, (took, said[-3000:])
     # one line: before, Prefect's failed report to its stopped server added "the pass crashed"
     assert _said(said) == ["newsmon: terminated"], said[-3000:]
     assert run.status is RunStatus.CRASHED, run.status
@@ -145,7 +155,7 @@ def test_a_pass_stopped_as_a_whole_mid_delivery_gives_its_alerts_back(tmp_path: 
         while not slack.posts:
             assert time.monotonic() < deadline and child.poll() is None, log.read_text()
             time.sleep(0.05)
-        _stop_group(child, signum)
+        _, took = _stop_group(child, signum)
         posted = len(slack.posts)
     finally:
         slack.stop()
@@ -156,6 +166,7 @@ def test_a_pass_stopped_as_a_whole_mid_delivery_gives_its_alerts_back(tmp_path: 
             alerts = list(s.scalars(select(AlertRow)))
     finally:
         store.close()
+    assert took < ENDS_WITHIN, (took, said[-3000:])
     assert _said(said) == ["newsmon: interrupted"], said[-3000:]
     held = [a.id for a in alerts if a.status is AlertStatus.SENDING]
     assert not held, (held, said[-3000:])
