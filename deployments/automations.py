@@ -5,8 +5,9 @@
 Each automation is created, or replaces the one of the same name, so running this again after
 an edit (or by mistake) never leaves two automations acting on the same run: `prefect
 automation create --from-file` would add a second copy each time. One this script applied earlier
-(tagged newsmon-automations-file) that the file no longer names, renamed or removed there, is
-deleted with a line; automations made otherwise are never touched.
+from a file of the same name (tagged newsmon-automations-file and
+newsmon-automations-file:<file name>) that the file no longer names, renamed or removed there,
+is deleted with a line; automations made otherwise, or from another file, are never touched.
 
 An action may name its notification block as `block: <block type slug>/<block name>` instead of
 a `block_document_id` (an id that differs on every server): it is looked up here. An automation
@@ -201,19 +202,30 @@ def block_finder(client: SyncPrefectClient) -> Callable[[str], UUID | None]:
 
 
 FROM_FILE = "newsmon-automations-file"
-"""The tag of each automation this script applied: one of them whose name the file no longer
-has was renamed or removed there, and is deleted rather than left acting next to its new copy."""
+"""The tag of each automation this script applied, and with `:<file name>` (`file_tag`) of
+those applied from one file: one of them whose name that file no longer has was renamed or
+removed there, and is deleted rather than left acting next to its new copy."""
+
+
+def file_tag(path: Path) -> str:
+    """The tag of the automations applied from the file `path`: another file applied (`--file
+    extra.yaml`) leaves them alone, where it deleted every automation it does not name."""
+    return f"{FROM_FILE}:{path.name}"
 
 
 def apply(
-    client: SyncPrefectClient, automations: list[AutomationCore], in_file: list[str]
+    client: SyncPrefectClient,
+    automations: list[AutomationCore],
+    in_file: list[str],
+    source: str = file_tag(HERE / "automations.yaml"),
 ) -> list[str]:
-    """Create or update each automation by name, delete those this script applied earlier whose
-    name `in_file` (every automation of the file, skipped or not) lacks; one line for each."""
+    """Create or update each automation by name, delete those this script applied earlier from
+    the same file (tagged `source`) whose name `in_file` (every automation of the file, skipped
+    or not) lacks; one line for each."""
     lines = []
     for automation in automations:
-        if FROM_FILE not in automation.tags:
-            automation = automation.model_copy(update={"tags": [*automation.tags, FROM_FILE]})
+        tags = [t for t in automation.tags if t.partition(":")[0] != FROM_FILE]
+        automation = automation.model_copy(update={"tags": [*tags, FROM_FILE, source]})
         existing = client.read_automations_by_name(automation.name)
         if existing:
             client.update_automation(existing[0].id, automation)
@@ -223,7 +235,7 @@ def apply(
         else:
             lines.append(f"created {automation.name} ({client.create_automation(automation)})")
     for gone in _every_automation(client):
-        if FROM_FILE in gone.tags and gone.name not in in_file:
+        if source in gone.tags and gone.name not in in_file:
             client.delete_automation(gone.id)
             lines.append(f"deleted {gone.name} ({gone.id}): no longer in the file (renamed?)")
     return lines
@@ -247,7 +259,7 @@ def main() -> None:
         except FileError as e:
             raise SystemExit(f"automations.py: {e}; nothing applied") from None
         names = [str(item.get("name")) for item in _items(args.file)]
-        for line in [*apply(client, automations, names), *skipped]:
+        for line in [*apply(client, automations, names, file_tag(args.file)), *skipped]:
             print(line)
 
 

@@ -1,16 +1,17 @@
 """The key releases before 2026-12 gave a page when a link to it wrote its host ending in a
 full stop IDNA reads as a dot (`www.yna.co.kr。/view/1`: `https://yna.co.kr./view/1`): a
 story they stored so is under that key. Every lookup of a stored story by its key
-(`corpus.url_keys.lookup_keys`) looks there too, so a feed's pass, `backfill --urls` and a
-page stored while it was fetched agree on it, whichever spelling of the link they read.
+(`corpus.url_keys.lookup_keys`) looks there too when no row is under the key's own or an
+earlier key (`ArticleViews.known_articles`), so a feed's pass, `backfill --urls` and a page
+stored while it was fetched agree on it, whichever spelling of the link they read.
 """
 
 from __future__ import annotations
 
 import re
 
-# a canonical URL's scheme, authority and the rest: one match, no parsing (every key looked
-# up passes here: a feed's entries, a backfill's pages)
+# a canonical URL's scheme, authority and the rest: one match, no parsing (every key found
+# under no other passes here: a feed's new entries, a backfill's new pages)
 _KEY = re.compile(r"(https?://)([^/?#]*)(.*)", re.DOTALL)
 _PORT = re.compile(r":[0-9]*")
 

@@ -88,3 +88,24 @@ def test_an_automation_renamed_in_the_file_replaces_the_one_of_its_old_name(
     names = [item["name"] for item in data["automations"]]
     assert on_server(client) == Counter([*names, own.name])
     assert any(line.startswith(f"deleted {old} (") for line in lines), lines
+
+
+def test_another_file_applied_leaves_the_shipped_automations_alone(
+    client: SyncPrefectClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--file extra.yaml` (an operator's own automations) deleted every automation of the
+    shipped file as 'no longer in the file': the crash and passes-stopped watches gone."""
+    data = shipped()
+    run(data, tmp_path, capsys)
+    extra = {"automations": [{**data["automations"][0], "name": "newsmon-extra-watch"}]}
+    path = tmp_path / "extra.yaml"
+    path.write_text(yaml.safe_dump(extra), encoding="utf-8")
+    module = automations_module()
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", ["automations.py", "--file", str(path)])
+        module.main()
+    lines = capsys.readouterr().out.splitlines()
+    names = [item["name"] for item in data["automations"]]
+    assert on_server(client) == Counter([*names, "newsmon-extra-watch"])
+    assert not any(line.startswith("deleted ") for line in lines), lines

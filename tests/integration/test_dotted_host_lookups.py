@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from sqlalchemy import event
 
 from newsmon.corpus import Store
 from newsmon.devsite import SiteServer
@@ -80,3 +83,37 @@ def test_a_row_under_a_dotted_key_is_found_by_its_own_page_only(db_url: str) -> 
     finally:
         store.close()
     assert {k: v.id for k, v in found.items()} == {"https://yna.co.kr/view/AKR1": ours.id}
+
+
+def test_a_known_story_is_not_looked_for_under_its_dotted_key(db_url: str) -> None:
+    """The dotted key is asked for only for a key found under no other: a story found under
+    its own key (every entry of an unchanged feed, each pass) costs one key asked of the
+    database, not two. Before: every lookup asked for both."""
+    store = Store.open(db_url)
+    sent: list[object] = []
+
+    def watch(*args: Any) -> None:
+        parameters = args[3]
+        rows = parameters if isinstance(parameters, list) else [parameters]
+        for row in rows:
+            sent.extend(row.values() if isinstance(row, dict) else row or ())
+
+    try:
+        store.add_article(
+            new_article("https://yna.co.kr/view/AKR1", url="https://yna.co.kr/view/AKR1")
+        )
+        event.listen(store.engine, "before_cursor_execute", watch)
+        try:
+            known = store.known_articles(["https://yna.co.kr/view/AKR1"])
+            asked_known = list(sent)
+            sent.clear()
+            new = store.known_articles(["https://yna.co.kr/view/AKR2"])
+        finally:
+            event.remove(store.engine, "before_cursor_execute", watch)
+    finally:
+        store.close()
+    assert list(known) == ["https://yna.co.kr/view/AKR1"]
+    assert "https://yna.co.kr./view/AKR1" not in asked_known
+    assert "https://yna.co.kr/view/AKR1" in asked_known
+    assert new == {}
+    assert "https://yna.co.kr./view/AKR2" in sent  # a story not found is looked for there

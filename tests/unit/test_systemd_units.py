@@ -119,6 +119,12 @@ def test_a_server_that_cannot_start_shows_failed_and_is_tried_again_later() -> N
     assert retry.get("Service", "Type") == "oneshot"
     condition = shlex.split(retry.get("Service", "ExecCondition"))
     assert condition[-3:] == ["is-failed", "--quiet", "prefect-server.service"], condition
+    # systemd counts the window from the burst's first start, not from the timer's last run:
+    # without a reset, a run within 10 minutes of the server's failed starts is refused
+    # (start-limit-hit), and the server waits a further 15 minutes
+    reset = shlex.split(retry.get("Service", "ExecStartPre", fallback=""))
+    assert reset[1:] == ["reset-failed", "prefect-server.service"], reset
+    assert reset[0].endswith("systemctl"), reset
     start = shlex.split(retry.get("Service", "ExecStart"))
     assert start[0].endswith("systemctl") and start[1] == "start", start
     assert start[-1] == "prefect-server.service", start

@@ -22,7 +22,7 @@ from newsmon.corpus.records import (
     StoredMatch,
 )
 from newsmon.corpus.schema import ArticleRow, FeedRow, MatchRow, SightingRow
-from newsmon.corpus.url_keys import lookup_keys, stands_for
+from newsmon.corpus.url_keys import Wanted, lookup_keys, stands_for
 
 
 class ArticleViews:
@@ -36,10 +36,24 @@ class ArticleViews:
 
     def known_articles(self, canonical_urls: Sequence[str]) -> dict[str, KnownArticle]:
         """The stored articles of these canonical URLs, by the URL asked for (a key too long
-        for the column is stored otherwise: `newsmon.corpus.url_keys`)."""
-        wanted = lookup_keys(canonical_urls)
+        for the column is stored otherwise: `newsmon.corpus.url_keys`). A host's dotted key
+        (`newsmon.dotted_hosts`) is asked for only for the URLs found under no other key:
+        a known story (every entry of an unchanged feed) costs one key, not two."""
+        first = lookup_keys(canonical_urls, dotted=False)
+        found = self._found(first, {})
+        missing = [key for key in dict.fromkeys(canonical_urls) if key not in found]
+        if missing:
+            # keys asked for already found nothing for these URLs: not again
+            dotted = {k: w for k, w in lookup_keys(missing).items() if k not in first}
+            if dotted:
+                found = self._found(dotted, found)
+        return found
+
+    def _found(
+        self, wanted: dict[str, list[Wanted]], found: dict[str, KnownArticle]
+    ) -> dict[str, KnownArticle]:
+        """`found` with the rows stored under the keys of `wanted`, by the URL asked for."""
         stored = list(wanted)
-        found: dict[str, KnownArticle] = {}
         with self._db.session() as s:
             for i in range(0, len(stored), 500):
                 chunk = stored[i : i + 500]

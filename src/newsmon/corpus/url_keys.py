@@ -39,20 +39,23 @@ class Wanted:
     verify: bool  # an earlier key several pages shared: only the row whose link gives `asked`
 
 
-def lookup_keys(keys: Sequence[str]) -> dict[str, list[Wanted]]:
+def lookup_keys(keys: Sequence[str], *, dotted: bool = True) -> dict[str, list[Wanted]]:
     """The stored keys to look for, each with what it stands for: the stored key of each
     canonical URL; for one too long to fit, also the cut key rows stored before had; and the
     key an earlier newsmon gave the page (`newsmon.urls.former_canonical_urls`), and each of
     those with a trailing dot on the host, the key a link written `host。` had before 2026-12
-    (`newsmon.dotted_hosts`): every lookup of a stored story by its key reads this."""
+    (`newsmon.dotted_hosts`): every lookup of a stored story by its key reads this. `dotted`
+    False: without the dotted keys, which `ArticleViews.known_articles` asks for only for the
+    keys found under no other (they would double the keys asked for every ordinary link)."""
     wanted: dict[str, list[Wanted]] = {}
     for key in keys:
         wanted.setdefault(stored_key(key), []).append(Wanted(key, own=True, verify=False))
         if len(key) > MAX_URL:
             wanted.setdefault(key[:MAX_URL], []).append(Wanted(key, own=False, verify=False))
         formers = former_canonical_urls(key)
-        dotted = (with_dotted_host(k) for k in (key, *formers))  # `host。` before 2026-12
-        for former in dict.fromkeys([*formers, *filter(None, dotted)]):
+        # `host。` before 2026-12
+        dotted_keys = (with_dotted_host(k) for k in (key, *formers) if dotted)
+        for former in dict.fromkeys([*formers, *filter(None, dotted_keys)]):
             wanted.setdefault(stored_key(former), []).append(Wanted(key, own=False, verify=True))
     return wanted
 

@@ -81,7 +81,7 @@ def _former_identity(entry: FeedEntry, feed: str, keyed: bool) -> str | None:
     release deployed on 2026-12-01 keyed it, double encoding repaired): a row stored then is
     under it. None when it can be none but its own (no other link read before, no query, not
     a keyed feed, text keyed as it always was). A host written ending in `。` had a trailing
-    dot in its key: every lookup by key looks there (`dotted_hosts`), this one too."""
+    dot in its key: a lookup by key that finds nothing else looks there (`dotted_hosts`)."""
     if not entry.link and not entry.guid and entry.repaired_key_text is not None:
         return entry_identity(None, feed, None, "\n".join(entry.repaired_key_text))
     link = entry.former_link or entry.link
