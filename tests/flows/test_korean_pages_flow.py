@@ -60,7 +60,14 @@ def test_korean_pages_in_their_site_chrome_reach_the_open_source_channel_only(
     )
     with serve(tmp_path / "site") as site:
         config = write_config(
-            tmp_path, feeds=[("ko", "/feeds/ko.xml", "ko")], base=site.base, channels=CHANNELS
+            tmp_path,
+            feeds=[("ko", "/feeds/ko.xml", "ko")],
+            base=site.base,
+            channels=CHANNELS,
+            # what is classified is the page: on a loaded machine its read or its extraction
+            # must not run out of time and leave the (neutral) teaser to classify
+            fetch={"read_timeout": 60, "total_timeout": 90},
+            extract={"page_timeout_seconds": 60},
         )
         totals = run_monitor(config)
         requested = site.paths_requested()

@@ -45,10 +45,11 @@ def config_data(
     alerts: Mapping[str, Any] | None = None,
     slack: Mapping[str, Any] | None = None,
     dedup: Mapping[str, Any] | None = None,
+    extract: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The configuration as plain data; `fetch` and `alerts` are merged over the defaults;
     `slack` holds further slack settings (pacing, leases, retries), merged over the defaults;
-    `dedup` is written only when given."""
+    `dedup` and `extract` are written only when given."""
     data: dict[str, Any] = {
         "database_url": database_url or f"sqlite:///{folder / 'corpus.db'}",
         "topics_file": str(topics),
@@ -67,6 +68,8 @@ def config_data(
     data["slack"] = section
     data["alerts"] = {**DEFAULT_ALERTS, **(alerts or {})}
     data["fetch"] = {**DEFAULT_FETCH, **(fetch or {})}
+    if extract is not None:
+        data["extract"] = dict(extract)
     if dedup is not None:
         data["dedup"] = dict(dedup)
     return data
