@@ -29,6 +29,7 @@ from prefect.utilities.annotations import quote
 from newsmon.config import config_path, load_config
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
+from newsmon.cpubudget import backstop
 from newsmon.pipeline import Context, PassClaim
 from newsmon.pipeline.claims import new_owner
 from newsmon.pipeline.outcomes import error_line
@@ -103,7 +104,7 @@ def task_budget(ctx: Context, default: float) -> Iterator[float]:
         seconds,
         download=fetch.total_timeout,
         parse=fetch.feed_parse_timeout_seconds,
-        extract=ctx.config.extract.page_timeout_seconds,
+        extract=backstop(ctx.config.extract.page_timeout_seconds),  # CPU time: wall at most
     )
     with downloads_until(deadline_in(times.downloads)), work_until(deadline_in(times.work)):
         yield deadline_in(times.pages)

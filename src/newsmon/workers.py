@@ -4,8 +4,9 @@ and memory budget.
 Extraction (trafilatura, the JSON-LD fallback), the topic rules, the body hash and the MinHash
 signature are pure Python or C that holds the interpreter lock: run in a thread, one hostile
 page could stop the event loop, every fetch and Prefect's heartbeats, and no thread can be
-stopped. In a worker process it can: pebble's `ProcessPool` kills a worker whose page runs
-past `extract.page_timeout_seconds` and starts a new one; each worker's address space is
+stopped. In a worker process it can: a worker whose page runs past
+`extract.page_timeout_seconds` of CPU time is killed (SIGXCPU, or pebble's wall-clock backstop
+at three times that: newsmon.cpubudget) and a new one started; each worker's address space is
 capped (`extract.worker_memory_mb`, RLIMIT_AS) and it is recycled after
 `extract.tasks_per_worker` pages, so a leak cannot grow for ever. The pass's process keeps the
 network and the database; workers only compute.
@@ -38,17 +39,17 @@ import resource
 import signal
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from functools import partial
 from typing import Any, TypeVar
 
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessPool
 
 from newsmon.bounds import clean_optional, clean_text, clip
 from newsmon.config import Config
+from newsmon.cpubudget import BACKSTOP_FACTOR, backstop, no_core_dumps, stopped, within_cpu
+from newsmon.cpubudget import Stop as Stop
+from newsmon.cpubudget import WorkStopped as WorkStopped
 from newsmon.dedup import Signature, content_hash, minhash_signature
 from newsmon.extract import Extracted, extract_article
 from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
@@ -95,22 +96,10 @@ class PageAnalysis:
 
 class PageFailed(Exception):
     """A page's CPU work did not finish: over its time or memory budget, or an error; the
-    message is the one line stored as the entry's reason."""
+    message is the one line stored as the entry's reason, `stop` why a worker stopped it
+    (None: the work's own error)."""
 
-
-class Stop(StrEnum):
-    """Why a worker did not finish a task. Callers decide by this, never by the text."""
-
-    TIME = "time"  # over its time budget: the worker was killed and replaced
-    MEMORY = "memory"  # over the worker's address-space cap (MemoryError)
-    DIED = "died"  # the worker died under the task (a signal, an exit)
-    NO_WORKERS = "no workers"  # no worker could even start: the cap is below their needs
-
-
-class WorkStopped(Exception):
-    """A task a worker did not finish; `stop` says why, the message is one readable line."""
-
-    def __init__(self, stop: Stop, line: str) -> None:
+    def __init__(self, line: str, stop: Stop | None = None) -> None:
         super().__init__(line)
         self.stop = stop
 
@@ -118,22 +107,6 @@ class WorkStopped(Exception):
 class WorkerError(Exception):
     """An error raised in a worker that could not travel back as itself (lxml's errors carry
     their error log, which does not pickle): its type's name and its text, as one line."""
-
-
-def stopped(exc: BaseException, work: str, seconds: float, memory_mb: int) -> WorkStopped | None:
-    """What a task's exception means, when the pool stopped `work` ("extraction", "feed
-    parsing") rather than the work failing on its own: the kind and the line, e.g.
-    "feed parsing exceeded 20 s". None: `exc` is the work's own error."""
-    if isinstance(exc, FutureTimeout):
-        return WorkStopped(Stop.TIME, f"{work} exceeded {seconds:g} s")
-    if isinstance(exc, MemoryError):
-        return WorkStopped(Stop.MEMORY, f"{work} exceeded {memory_mb} MB of memory")
-    if isinstance(exc, BrokenProcessPool):
-        return WorkStopped(Stop.NO_WORKERS, f"{work} workers cannot start within {memory_mb} MB")
-    if isinstance(exc, ProcessExpired):
-        why = f"signal {-exc.exitcode}" if (exc.exitcode or 0) < 0 else f"exit {exc.exitcode}"
-        return WorkStopped(Stop.DIED, f"{work} worker died ({why})")
-    return None
 
 
 def _note(*parts: str | None) -> str | None:
@@ -207,6 +180,8 @@ def _init_worker(rules_pickle: bytes, memory_bytes: int) -> None:
     with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere best effort
         ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the pass's to handle
+    with contextlib.suppress(ValueError, OSError):
+        no_core_dumps()
     with contextlib.suppress(ValueError, OSError):
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
@@ -328,9 +303,12 @@ async def _again_if_died(attempt: Callable[[], Awaitable[T]]) -> T:
 class PagePool:
     """The pass's worker processes, started at the first page or feed and stopped by `close`."""
 
-    def __init__(self, rules: Rules, config: Config) -> None:
+    def __init__(
+        self, rules: Rules, config: Config, *, backstop_factor: float = BACKSTOP_FACTOR
+    ) -> None:
         self.rules = rules
-        self.budget = config.extract.page_timeout_seconds
+        self.budget = config.extract.page_timeout_seconds  # CPU seconds (newsmon.cpubudget)
+        self.backstop = backstop(self.budget, backstop_factor)  # wall seconds
         self.feed_budget = config.fetch.feed_parse_timeout_seconds
         self.memory_mb = config.extract.worker_memory_mb
         self.tasks_per_worker = config.extract.tasks_per_worker
@@ -375,12 +353,12 @@ class PagePool:
         try:
             return await _again_if_died(lambda: self._analyse_once(job))
         except WorkStopped as stop:
-            raise PageFailed(str(stop)) from None
+            raise PageFailed(str(stop), stop.stop) from None
 
     async def _analyse_once(self, job: PageJob) -> PageAnalysis:
         try:
             result: PageAnalysis = await self._run(
-                "extraction", self.budget, _analyse_in_worker, job
+                "extraction", self.budget, within_cpu, self.budget, _analyse_in_worker, job
             )
         except (WorkStopped, NoTimeForWork):
             raise
@@ -390,6 +368,7 @@ class PagePool:
 
     async def _run(self, work: str, budget: float, task: Callable[..., Any], *args: Any) -> Any:
         """`task(*args)` in a worker within `budget`: its result, its own error, or WorkStopped.
+        A page's task is `within_cpu`: its budget is CPU time, and the wall clock a backstop.
 
         pebble gives a whole pool up when a worker dies while no task is running (the OOM
         killer takes the largest process, often a worker between tasks; one killed while it
@@ -401,13 +380,14 @@ class PagePool:
         async with self.slots.held(work):  # or NoTimeForWork (newsmon.turns)
             pool = await self._ready()
             try:
-                future = pool.schedule(task, args=args, timeout=budget)
+                wall = self.backstop if task is within_cpu else None
+                future = pool.schedule(task, args=args, timeout=wall or budget)
             except RuntimeError:  # pebble gave the pool up before this task
                 raise await self._given_up(pool, work) from None
             try:
                 result: Done = await asyncio.wrap_future(future)
             except Exception as exc:
-                stop = stopped(exc, work, budget, self.memory_mb)
+                stop = stopped(exc, work, budget, self.memory_mb, wall=wall)
                 if stop is None:
                     self._proven = pool  # a worker ran the task (it failed on its own)
                     raise
@@ -431,7 +411,7 @@ class PagePool:
                 return  # retired already, by another of its tasks
             self._pool = None
             pool.close()  # type: ignore[no-untyped-call]
-            last = max(self.budget, self.feed_budget) + 10  # its tasks' budgets
+            last = max(self.backstop, self.feed_budget) + 10  # its tasks' budgets
             drain = threading.Thread(target=_drain, args=(pool, last), daemon=True)
             self._retiring.append((pool, drain))
         drain.start()

@@ -248,7 +248,13 @@ def test_hostile_pages_cost_a_bounded_pass_and_are_recorded(
             assert expected["/hostile/million.html"] in (million.extraction_note or "")
             burner = by_path["/hostile/burner.html"]
             assert burner.text_source == "feed-summary" and burner.text == NEUTRAL
-            assert burner.extraction_note == expected["/hostile/burner.html"]
+            # its CPU budget; or, on a machine too loaded to give its worker a third of a
+            # core, the wall-clock backstop at three budgets (newsmon.cpubudget)
+            assert burner.extraction_note in {
+                expected["/hostile/burner.html"],
+                f"extraction stalled: not done in {3 * BUDGET_SECONDS} s of wall time "
+                f"(budget {BUDGET_SECONDS} s)",
+            }
             script = by_path["/hostile/script.html"]
             assert script.text_source == "feed-summary"
             assert expected["/hostile/script.html"] in (script.extraction_note or "")

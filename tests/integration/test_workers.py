@@ -88,7 +88,7 @@ def test_a_page_over_budget_is_killed_and_the_worker_replaced() -> None:
     before = _children()
     try:
 
-        async def go() -> tuple[str, PageAnalysis, float]:
+        async def go() -> tuple[PageFailed, PageAnalysis, float]:
             # the pool started (its fork server and worker: seconds on a loaded machine) before
             # the burner's clock starts: what is timed is the page's budget and its kill
             await pool.analyse(PageJob("https://x.test/first", ARTICLE))
@@ -96,14 +96,19 @@ def test_a_page_over_budget_is_killed_and_the_worker_replaced() -> None:
             try:
                 await pool.analyse(PageJob("https://x.test/burn", BURNER))
             except PageFailed as exc:
-                failed = str(exc)
+                failed = exc
             spent = time.monotonic() - started
             return failed, await pool.analyse(PageJob("https://x.test/a", ARTICLE)), spent
 
         assert pool._pool is None  # nothing started before the first page
         failed, after, spent = asyncio.run(go())
-        assert failed == "extraction exceeded 3 s"
-        assert spent < 10
+        # 3 s of CPU (tests/integration/test_cpu_budget.py), or, on a machine too loaded to
+        # give the worker a third of a core, the wall-clock backstop's 9 s
+        assert (failed.stop, str(failed)) in {
+            (Stop.TIME, "extraction exceeded 3 s"),
+            (Stop.STALLED, "extraction stalled: not done in 9 s of wall time (budget 3 s)"),
+        }
+        assert spent < 15
         assert after.extracted.source == "page" and "open-source" in {
             m.topic for m in after.matches
         }

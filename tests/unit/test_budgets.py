@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from newsmon.bounds import clean_text, clip
 from newsmon.config import Config, FetchConfig
 from newsmon.corpus.schema import ArticleRow, FeedRow
+from newsmon.cpubudget import stopped
 from newsmon.dedup import (
     _PERMUTATIONS,
     _SEED,
@@ -44,7 +45,6 @@ from newsmon.workers import (
     Stop,
     WorkerError,
     analyse,
-    stopped,
     summary_only,
     worker_count,
 )
