@@ -186,10 +186,16 @@ def fetch(
         except (HTTPError, http.client.InvalidURL):  # a malformed URL: nothing was sent
             raise
         except (http.client.HTTPException, OSError) as exc:
-            if dog.fired and isinstance(exc, URLError):
+            # the watchdog or the socket's own timeout, whichever came first on a busy machine;
+            # a refused connection stays refused even if the watchdog fired meanwhile
+            reason = exc.reason if isinstance(exc, URLError) else exc
+            late = (dog.fired or isinstance(reason, TimeoutError)) and not isinstance(
+                reason, ConnectionRefusedError
+            )
+            if late and isinstance(exc, URLError):
                 # cut off while connecting or sending (urllib wraps only those): never sent
                 raise URLError(f"Slack not reached within {timeout:g}s") from None
-            if dog.fired:
+            if late:
                 raise AnswerFailed(
                     errno.ETIMEDOUT, f"Slack's answer took longer than {timeout:g}s"
                 ) from None
