@@ -153,3 +153,19 @@ def test_shipped_rules_hear_korean_ai_safety_kinds(title: str, ai_safety: bool) 
 def test_shipped_rules_hear_english_ai_safety_kinds(title: str, ai_safety: bool) -> None:
     """A released safety-stripped model and provenance of AI-made content are AI safety."""
     assert ("ai-safety" in shipped_topics(title, EN_FILLER)) is ai_safety
+
+
+@pytest.mark.parametrize(
+    ("title", "ai_safety"),
+    [
+        # whether models are dangerous: the model is what is dangerous
+        ("Are Chinese models dangerous? A US lab says no", True),
+        ("Retiring a chatbot shows how dangerous AI companions can be", True),
+        # danger elsewhere, with AI as a tool or a business model
+        ("AI forecasts warn of a dangerous storm surge", False),
+        ("A dangerous business model: startups sell AI at a loss", False),
+    ],
+)
+def test_shipped_rules_hear_models_called_dangerous(title: str, ai_safety: bool) -> None:
+    """A debate over whether a model is dangerous is AI safety; danger a model forecasts is not."""
+    assert ("ai-safety" in shipped_topics(title, EN_FILLER)) is ai_safety
