@@ -131,3 +131,41 @@ def test_a_county_head_is_not_military_supply(title: str, policy: bool) -> None:
 )
 def test_shipped_rules_hear_korean_ai_safety_kinds(title: str, ai_safety: bool) -> None:
     assert ("ai-safety" in shipped_topics(title, FILLER)) is ai_safety
+
+
+@pytest.mark.parametrize(
+    ("title", "ai_safety"),
+    [
+        # a model released with its refusals trained or edited out
+        ("Uncensored Llama 4 fine-tune released on Hugging Face", True),
+        ("Abliterated Qwen model out now on Hugging Face", True),
+        # built on such a base, or benchmarked: not the news
+        ("Abliterated base model beats benchmarks in community test", False),
+        # an uncensored film is not a model
+        ("Uncensored director's cut released in cinemas", False),
+        # safeguards against AI-made fakes: provenance, watermarks, content credentials
+        ("Google adds SynthID watermarks to AI-generated images", True),
+        ("Camera makers join C2PA to label AI-generated photos", True),
+        # a watermark without anything made by AI
+        ("Bank notes get a new watermark to stop counterfeiters", False),
+    ],
+)
+def test_shipped_rules_hear_english_ai_safety_kinds(title: str, ai_safety: bool) -> None:
+    """A released safety-stripped model and provenance of AI-made content are AI safety."""
+    assert ("ai-safety" in shipped_topics(title, EN_FILLER)) is ai_safety
+
+
+@pytest.mark.parametrize(
+    ("title", "ai_safety"),
+    [
+        # whether models are dangerous: the model is what is dangerous
+        ("Are Chinese models dangerous? A US lab says no", True),
+        ("Retiring a chatbot shows how dangerous AI companions can be", True),
+        # danger elsewhere, with AI as a tool or a business model
+        ("AI forecasts warn of a dangerous storm surge", False),
+        ("A dangerous business model: startups sell AI at a loss", False),
+    ],
+)
+def test_shipped_rules_hear_models_called_dangerous(title: str, ai_safety: bool) -> None:
+    """A debate over whether a model is dangerous is AI safety; danger a model forecasts is not."""
+    assert ("ai-safety" in shipped_topics(title, EN_FILLER)) is ai_safety
