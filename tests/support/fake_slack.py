@@ -45,6 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from newsmon.devsite import STOP_POLL
+
 
 @dataclass
 class Scripted:
@@ -496,7 +498,9 @@ class FakeSlack:
         if self.tls is not None:  # a failed handshake is dropped by socketserver: no answer
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(  # stops within STOP_POLL, not socketserver's half second
+            target=self._server.serve_forever, args=(STOP_POLL,), daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
