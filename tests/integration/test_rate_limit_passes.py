@@ -63,6 +63,38 @@ def test_an_alert_left_for_a_long_retry_after_is_not_posted_by_the_next_pass(
         ctx.close()
 
 
+def test_a_retry_after_answered_late_in_the_claim_is_kept_for_the_next_pass(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked #slow to wait an hour, its answer coming after half the claim's lease was
+    used: the pass said "Slack answered too slowly for this pass's claim" and kept no record
+    of the wait, so the next pass posted to #slow at once, refused again. The wait is kept
+    now, the line says Slack asked to wait and not before when."""
+    # a post starts only while the claim covers it by half its 4 s lease: the 429 at 2.5 s
+    # leaves too little of the claim for any post, and asks for an hour besides
+    ctx = context(config_path(tmp_path, db_url, lease_seconds=4), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 2})
+        fake.channel_script["#slow"] = [HOUR]
+        fake.delay_before = 2.5
+        first = deliver(ctx)
+        fake.delay_before = 0.0
+        assert first.sent == 0 and first.deferred == 2, first.errors
+        said = [line for line in first.errors if line.startswith("#slow")]
+        assert len(said) == 1 and "Retry-After" in said[0] and "not before" in said[0], said
+        assert "too slowly" not in said[0]
+        assert "#slow" in first.waits
+        (wait,) = ctx.store.slack_waits.listed()
+        assert wait.channel == "#slow" and wait.until == first.waits["#slow"]
+        tried = len(fake.attempts)
+
+        second = deliver(ctx)  # the next pass, well within the hour
+        assert len(fake.attempts) == tried, fake.attempts[tried:]
+        assert second.sent == 0 and fake.posts == []
+    finally:
+        ctx.close()
+
+
 def _wait_over(ctx: Context) -> None:
     """Slack's wait has ended."""
     ended = ctx.store.slack_waits.now() - timedelta(seconds=1)

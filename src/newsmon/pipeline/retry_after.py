@@ -23,6 +23,46 @@ def leave_channel(
     return f"{channel}: {line} (not before {until:%Y-%m-%d %H:%M:%S} UTC)", until
 
 
+def keep_wait(
+    ctx: Context, pacer: Pacer, outcome: DeliveryOutcome, now: float, channel: str, line: str
+) -> None:
+    """`leave_channel`, said in the pass's outcome: its line, and the wait's end if kept."""
+    said, until = leave_channel(ctx, pacer, now, channel, line)
+    outcome.errors.append(said)
+    if until is not None:
+        outcome.waits[channel] = until
+
+
+def left_for_later(
+    ctx: Context,
+    pacer: Pacer,
+    outcome: DeliveryOutcome,
+    now: float,
+    channel: str,
+    count: int,
+    claim_short: bool,
+) -> bool:
+    """`count` messages of `channel` given back, its next post not covered by the claim: why,
+    said and kept. A Retry-After still in force is kept for the channel whether or not the
+    claim ran short too (else the next pass, digest or notice posts into it, refused again);
+    True then: the channel waits for the rest of the pass. Without one, Slack was slow."""
+    held = pacer.held_for(channel, now)
+    if held > 0:
+        line = (
+            f"Slack asked to wait {held:.0f}s (Retry-After), longer than this pass holds its "
+            f"claim: {count} message(s) left for a later pass"
+        )
+        keep_wait(ctx, pacer, outcome, now, channel, line)
+        return True
+    if claim_short:
+        lease_over(outcome, channel, count)
+        return False
+    outcome.errors.append(  # its own pace outlasts the claim (a long channel interval)
+        f"{channel}: its pace outlasts this pass's claim: {count} message(s) left for a later pass"
+    )
+    return True
+
+
 def lease_over(outcome: DeliveryOutcome, channel: str, count: int) -> None:
     """Slack answered so slowly that the claim would end before the next post: posted after
     it, a message could follow another delivery's claim, lookup and post — twice."""
