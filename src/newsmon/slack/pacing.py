@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 class TokenBucket:
     rate: float  # tokens per second
     burst: int  # tokens held at most
-    tokens: float = -1.0
-    updated: float | None = None
+    tokens: float = 0.0
+    updated: float | None = None  # None: never used, full. Not a negative count: a post at
+    # the time `ready_at` named can leave a hair below zero (float rounding), a spent bucket
 
     def _refill(self, now: float) -> None:
-        if self.updated is None or self.tokens < 0:
+        if self.updated is None:
             self.tokens, self.updated = float(self.burst), now
             return
         self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
