@@ -19,7 +19,7 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import READS_FAILING, FakeSlack, Scripted
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR = Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
@@ -93,6 +93,35 @@ def test_a_retry_after_answered_late_in_the_claim_is_kept_for_the_next_pass(
         assert second.sent == 0 and fake.posts == []
     finally:
         ctx.close()
+
+
+def test_a_short_retry_after_is_kept_when_the_pass_ends_before_it_is_over(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked #slow to wait 20 s, which the claim covers: the pass meant to wait it out,
+    but ended first (#bad failed three times in a row). #slow's alert went back and the wait
+    lived only in that pass's pacing: its digests and the next pass posted into it, refused
+    again. It is kept for the channel whenever the pass ends before it is over."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 1, "#bad": 3})
+        fake.channel_script["#slow"] = [_limited(20)]
+        fake.channel_script["#bad"] = [READS_FAILING] * 3
+        first = deliver(ctx)
+        assert first.sent == 0 and first.retrying == 3, first.errors
+        assert "#slow" in first.waits, first.errors
+        (wait,) = ctx.store.slack_waits.listed()
+        assert wait.channel == "#slow" and "Retry-After" in wait.reason
+        tried = len(_posts_to(fake, "#slow", 0))
+
+        deliver(ctx)  # the next pass, within the 20 s
+        assert len(_posts_to(fake, "#slow", 0)) == tried
+    finally:
+        ctx.close()
+
+
+def _limited(seconds: int) -> Scripted:
+    return Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(seconds)})
 
 
 def _wait_over(ctx: Context) -> None:

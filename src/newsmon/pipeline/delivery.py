@@ -34,7 +34,7 @@ from newsmon.pipeline.delivery_items import (
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
-from newsmon.pipeline.retry_after import keep_wait, left_for_later
+from newsmon.pipeline.retry_after import keep_holds, keep_wait, left_for_later
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 from newsmon.slack.errors import Cause
@@ -115,6 +115,7 @@ class Delivery:
             pass
         except SQLAlchemyError as exc:  # a claim refused: nothing held, nothing to give back
             self._store_refused(exc)
+        keep_holds(self.ctx, self.pacer, self.outcome, self.clock.monotonic())
         if self.outcome.credential_error is None and not self.ctx.stopping.is_set():
             for channel in list(self.outcome.history_errors):
                 if channel not in self.looked:

@@ -4,11 +4,16 @@ pass or run, nor a digest or notice, posts there before it ends; what the pass s
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.outcomes import DeliveryOutcome
+from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
 from newsmon.slack import Pacer
+
+log = logging.getLogger(__name__)
 
 
 def leave_channel(
@@ -61,6 +66,20 @@ def left_for_later(
         f"{channel}: its pace outlasts this pass's claim: {count} message(s) left for a later pass"
     )
     return True
+
+
+def keep_holds(ctx: Context, pacer: Pacer, outcome: DeliveryOutcome, now: float) -> None:
+    """At a pass's end, keep each Retry-After it meant to wait out but did not (the pass ended
+    first: failures in a row, credentials, a stop): what it gave back of those channels would
+    otherwise go out into the wait, from its digests or the next pass. Never raises."""
+    for channel, held in pacer.holding(now).items():
+        if channel in outcome.waits:
+            continue
+        line = f"Slack asked to wait {held:.0f}s (Retry-After); the pass ended before it was over"
+        try:
+            keep_wait(ctx, pacer, outcome, now, channel, line)
+        except SQLAlchemyError as exc:  # the pass already said the database refused
+            log.warning("%s: Slack's wait not kept: %s", channel, error_line(exc))
 
 
 def lease_over(outcome: DeliveryOutcome, channel: str, count: int) -> None:

@@ -80,3 +80,7 @@ class Pacer:
     def held_for(self, channel: str, now: float) -> float:
         """Seconds Slack still asked `channel` to wait (Retry-After) at `now`; 0 when none."""
         return max(0.0, self._held.get(channel, now) - now)
+
+    def holding(self, now: float) -> dict[str, float]:
+        """Each channel Slack still asks to wait at `now`, and for how many seconds."""
+        return {c: until - now for c, until in self._held.items() if until > now}
