@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow, ArticleRow, DigestRow, SlackChannelRow
 from newsmon.health import ProblemKind
+from newsmon.pipeline import Context
 from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
 from newsmon.slack import make_sender
@@ -63,5 +64,61 @@ def test_a_pass_does_not_post_a_digest_part_before_slack_s_retry_after_ends(
         assert digests_to_finish(ctx)
         later = finish_digests(ctx, sender)
         assert later.unfinished == 0 and later.posted >= 1, later.channels
+    finally:
+        ctx.close()
+
+
+def _limited(seconds: int) -> Scripted:
+    return Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(seconds)})
+
+
+def _announced(ctx: Context) -> None:
+    """One story announced in #a five hours ago: what a digest of the last day lists."""
+    ids = queue_alerts(ctx.store, {"#a": 1})
+    with ctx.store.session() as s:
+        s.execute(
+            update(AlertRow)
+            .where(AlertRow.article_id.in_(ids))
+            .values(status=AlertStatus.SENT, sent_at=NOW - timedelta(hours=5), slack_ts="1")
+        )
+
+
+def test_a_digest_s_retry_after_answered_late_in_its_claim_is_kept_for_the_channel(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack's 429 (an hour) came after half the digest's 4 s claim was used: the wait is kept
+    for #a like one answered early, so no alert pass or notice posts into it."""
+    ctx = context(config_path(tmp_path, db_url, lease_seconds=4), fake)
+    try:
+        _announced(ctx)
+        fake.channel_script["#a"] = [_limited(3600)]
+        fake.delay_before = 2.5
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        result = run_digest(ctx, sender, NOW - timedelta(hours=24), NOW)
+        fake.delay_before = 0.0
+        assert result.unfinished == 1 and "too slowly" not in result.channels["#a"]
+        (wait,) = ctx.store.slack_waits.listed()
+        assert wait.channel == "#a" and wait.until > NOW + timedelta(minutes=59)
+    finally:
+        ctx.close()
+
+
+def test_a_digest_rate_limited_at_every_try_keeps_slack_s_last_retry_after(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack answered the digest's three tries 429, the last asking for 40 s: the call gave up
+    ("kept rate-limiting") and forgot that wait, so the next pass's alerts or notices for #a
+    went out into it, refused again. It is kept for the channel, and the digest waits too."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        _announced(ctx)
+        fake.channel_script["#a"] = [_limited(1), _limited(1), _limited(40)]
+        sender = make_sender(ctx.secrets, ctx.config.slack, required=True)
+        result = run_digest(ctx, sender, NOW - timedelta(hours=24), NOW)
+        assert result.unfinished == 1 and fake.posts == [], result.channels
+        (wait,) = ctx.store.slack_waits.listed()
+        assert wait.channel == "#a" and wait.until > ctx.store.slack_waits.now()
+        assert timedelta(seconds=30) < wait.until - ctx.store.slack_waits.now()
+        assert not digests_to_finish(ctx)  # the digest is not taken before the wait ends
     finally:
         ctx.close()

@@ -19,7 +19,7 @@ from newsmon.pipeline.checkup import health_report
 from newsmon.pipeline.digests import digests_to_finish, finish_digests, run_digest
 from newsmon.slack import make_sender
 from tests.support.delivery import config_path, context, queue_alerts
-from tests.support.fake_slack import FakeSlack, Scripted
+from tests.support.fake_slack import READS_FAILING, FakeSlack, Scripted
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR = Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "3600"})
@@ -61,6 +61,67 @@ def test_an_alert_left_for_a_long_retry_after_is_not_posted_by_the_next_pass(
         assert all(a.status is AlertStatus.SENT for a in ctx.store.list_alerts(channel="#slow"))
     finally:
         ctx.close()
+
+
+def test_a_retry_after_answered_late_in_the_claim_is_kept_for_the_next_pass(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked #slow to wait an hour, its answer coming after half the claim's lease was
+    used: the pass said "Slack answered too slowly for this pass's claim" and kept no record
+    of the wait, so the next pass posted to #slow at once, refused again. The wait is kept
+    now, the line says Slack asked to wait and not before when."""
+    # a post starts only while the claim covers it by half its 4 s lease: the 429 at 2.5 s
+    # leaves too little of the claim for any post, and asks for an hour besides
+    ctx = context(config_path(tmp_path, db_url, lease_seconds=4), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 2})
+        fake.channel_script["#slow"] = [HOUR]
+        fake.delay_before = 2.5
+        first = deliver(ctx)
+        fake.delay_before = 0.0
+        assert first.sent == 0 and first.deferred == 2, first.errors
+        said = [line for line in first.errors if line.startswith("#slow")]
+        assert len(said) == 1 and "Retry-After" in said[0] and "not before" in said[0], said
+        assert "too slowly" not in said[0]
+        assert "#slow" in first.waits
+        (wait,) = ctx.store.slack_waits.listed()
+        assert wait.channel == "#slow" and wait.until == first.waits["#slow"]
+        tried = len(fake.attempts)
+
+        second = deliver(ctx)  # the next pass, well within the hour
+        assert len(fake.attempts) == tried, fake.attempts[tried:]
+        assert second.sent == 0 and fake.posts == []
+    finally:
+        ctx.close()
+
+
+def test_a_short_retry_after_is_kept_when_the_pass_ends_before_it_is_over(
+    tmp_path: Path, db_url: str, fake: FakeSlack
+) -> None:
+    """Slack asked #slow to wait 20 s, which the claim covers: the pass meant to wait it out,
+    but ended first (#bad failed three times in a row). #slow's alert went back and the wait
+    lived only in that pass's pacing: its digests and the next pass posted into it, refused
+    again. It is kept for the channel whenever the pass ends before it is over."""
+    ctx = context(config_path(tmp_path, db_url), fake)
+    try:
+        queue_alerts(ctx.store, {"#slow": 1, "#bad": 3})
+        fake.channel_script["#slow"] = [_limited(20)]
+        fake.channel_script["#bad"] = [READS_FAILING] * 3
+        first = deliver(ctx)
+        assert first.sent == 0 and first.retrying == 3, first.errors
+        assert "#slow" in first.waits, first.errors
+        (wait,) = ctx.store.slack_waits.listed()
+        assert wait.channel == "#slow" and "Retry-After" in wait.reason
+        tried = len(_posts_to(fake, "#slow", 0))
+
+        deliver(ctx)  # the next pass, within the 20 s
+        assert len(_posts_to(fake, "#slow", 0)) == tried
+    finally:
+        ctx.close()
+
+
+def _limited(seconds: int) -> Scripted:
+    return Scripted(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(seconds)})
 
 
 def _wait_over(ctx: Context) -> None:

@@ -57,6 +57,23 @@ def test_thirty_posts_on_a_simulated_clock_keep_one_a_second_per_channel() -> No
                 assert j - i + 1 <= 2 + (times[j] - start) + 1e-9
 
 
+@pytest.mark.parametrize("interval", [0.3, 0.7, 0.9, 1.1, 1.0])
+def test_a_channel_keeps_its_interval_whatever_its_float_rounding(interval: float) -> None:
+    """At an interval a float cannot hold exactly (1.1 s), a post at the very time the pacer
+    named left its bucket a hair below zero, read as "never used": refilled to a full burst,
+    the channel got two posts back to back each time, twice the pace configured, and Slack's
+    429s. Past the first burst, every post now keeps the interval."""
+    pacer = Pacer(interval=interval, burst=2, overall_rate=500.0, overall_burst=500)
+    now, times = 1000.123, []
+    for _ in range(60):
+        now = pacer.ready_at("#a", now)
+        pacer.take("#a", now)
+        times.append(now)
+    gaps = [b - a for a, b in itertools.pairwise(times[1:])]  # past the first burst
+    assert min(gaps) > interval * 0.999, gaps
+    assert times[-1] - times[0] > 58 * interval * 0.999
+
+
 @pytest.mark.parametrize(
     ("status", "code", "kind", "maybe"),
     [

@@ -34,7 +34,7 @@ from newsmon.pipeline.delivery_items import (
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers, pause, retry_time
 from newsmon.pipeline.lookups import LASTING_LOOKUP_FAILURES, Looked, Lookup, look_up_replies
 from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
-from newsmon.pipeline.retry_after import lease_over, leave_channel
+from newsmon.pipeline.retry_after import keep_holds, keep_wait, left_for_later
 from newsmon.pipeline.threads import LostThreads
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 from newsmon.slack.errors import Cause
@@ -115,6 +115,7 @@ class Delivery:
             pass
         except SQLAlchemyError as exc:  # a claim refused: nothing held, nothing to give back
             self._store_refused(exc)
+        keep_holds(self.ctx, self.pacer, self.outcome, self.clock.monotonic())
         if self.outcome.credential_error is None and not self.ctx.stopping.is_set():
             for channel in list(self.outcome.history_errors):
                 if channel not in self.looked:
@@ -164,16 +165,11 @@ class Delivery:
                 queue = queues[channel]
                 if not self._may_wait(queue[0].claim, max(wait, 0.0)):
                     self._give_back(list(queue))
-                    if self._may_wait(queue[0].claim, 0.0):  # the wait is too long, not the claim
+                    short = not self._may_wait(queue[0].claim, 0.0)
+                    now = self.clock.monotonic()
+                    args = (self.ctx, self.pacer, self.outcome, now, channel, len(queue), short)
+                    if left_for_later(*args):
                         self.waiting.add(channel)
-                        self._leave(
-                            queue[0].claim,
-                            channel,
-                            f"Slack asked to wait {wait:.0f}s (Retry-After), longer than this "
-                            f"pass holds its claim: {len(queue)} message(s) left for a later pass",
-                        )
-                    else:
-                        lease_over(self.outcome, channel, len(queue))
                     del queues[channel]
                     continue
                 if not pause(self.clock, wait, self.ctx.stopping):  # stopped: the rest go back
@@ -199,13 +195,6 @@ class Delivery:
 
     def _may_wait(self, claim: Claim, wait: float) -> bool:
         return claim_covers(claim, wait, self.cfg.timeout)
-
-    def _leave(self, claim: Claim, channel: str, line: str) -> None:
-        now = self.clock.monotonic()
-        said, until = leave_channel(self.ctx, self.pacer, now, channel, line)
-        self.outcome.errors.append(said)
-        if until is not None:
-            self.outcome.waits[channel] = until
 
     def _give_back(self, items: list[Item]) -> None:
         """Release `items` untried; one the database refuses waits for its lease to lapse."""
@@ -406,7 +395,8 @@ class Delivery:
             self.waiting.add(item.channel)
             self._give_back([item])
             line = f"{failure}; {RATE_LIMITS_PER_ITEM} times in a row: its messages wait"
-            self._leave(item.claim, item.channel, line + " for the next pass")
+            at, line = self.clock.monotonic(), line + " for the next pass"
+            keep_wait(self.ctx, self.pacer, self.outcome, at, item.channel, line)
             return _CHANNEL_DONE
         if kind is Kind.CREDENTIAL:
             self._release(item)

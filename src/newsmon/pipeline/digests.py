@@ -257,7 +257,14 @@ class _Digests:
                     raise
                 hold = self.clock.monotonic() + (failure.retry_after or 1.0)
                 self.pacer.hold(paced, hold)
-        raise SlackFailure("Slack kept rate-limiting the digest", Kind.TRANSIENT)
+        # Slack's last Retry-After still holds: kept for the channel like any (`_parts`)
+        left = self.pacer.held_for(paced, self.clock.monotonic())
+        raise SlackFailure(
+            f"Slack kept rate-limiting the digest ({RATE_LIMIT_TRIES} times), the last asking "
+            f"to wait {left:.0f}s (Retry-After)",
+            Kind.RATE_LIMITED,
+            retry_after=left,
+        )
 
 
 def digest_period(ctx: Context, length: timedelta) -> tuple[datetime, datetime]:

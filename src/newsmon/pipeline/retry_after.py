@@ -4,11 +4,16 @@ pass or run, nor a digest or notice, posts there before it ends; what the pass s
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.outcomes import DeliveryOutcome
+from newsmon.pipeline.outcomes import DeliveryOutcome, error_line
 from newsmon.slack import Pacer
+
+log = logging.getLogger(__name__)
 
 
 def leave_channel(
@@ -21,6 +26,60 @@ def leave_channel(
         return f"{channel}: {line}", None
     until = ctx.store.slack_waits.wait(channel, held, line)
     return f"{channel}: {line} (not before {until:%Y-%m-%d %H:%M:%S} UTC)", until
+
+
+def keep_wait(
+    ctx: Context, pacer: Pacer, outcome: DeliveryOutcome, now: float, channel: str, line: str
+) -> None:
+    """`leave_channel`, said in the pass's outcome: its line, and the wait's end if kept."""
+    said, until = leave_channel(ctx, pacer, now, channel, line)
+    outcome.errors.append(said)
+    if until is not None:
+        outcome.waits[channel] = until
+
+
+def left_for_later(
+    ctx: Context,
+    pacer: Pacer,
+    outcome: DeliveryOutcome,
+    now: float,
+    channel: str,
+    count: int,
+    claim_short: bool,
+) -> bool:
+    """`count` messages of `channel` given back, its next post not covered by the claim: why,
+    said and kept. A Retry-After still in force is kept for the channel whether or not the
+    claim ran short too (else the next pass, digest or notice posts into it, refused again);
+    True then: the channel waits for the rest of the pass. Without one, Slack was slow."""
+    held = pacer.held_for(channel, now)
+    if held > 0:
+        line = (
+            f"Slack asked to wait {held:.0f}s (Retry-After), longer than this pass holds its "
+            f"claim: {count} message(s) left for a later pass"
+        )
+        keep_wait(ctx, pacer, outcome, now, channel, line)
+        return True
+    if claim_short:
+        lease_over(outcome, channel, count)
+        return False
+    outcome.errors.append(  # its own pace outlasts the claim (a long channel interval)
+        f"{channel}: its pace outlasts this pass's claim: {count} message(s) left for a later pass"
+    )
+    return True
+
+
+def keep_holds(ctx: Context, pacer: Pacer, outcome: DeliveryOutcome, now: float) -> None:
+    """At a pass's end, keep each Retry-After it meant to wait out but did not (the pass ended
+    first: failures in a row, credentials, a stop): what it gave back of those channels would
+    otherwise go out into the wait, from its digests or the next pass. Never raises."""
+    for channel, held in pacer.holding(now).items():
+        if channel in outcome.waits:
+            continue
+        line = f"Slack asked to wait {held:.0f}s (Retry-After); the pass ended before it was over"
+        try:
+            keep_wait(ctx, pacer, outcome, now, channel, line)
+        except SQLAlchemyError as exc:  # the pass already said the database refused
+            log.warning("%s: Slack's wait not kept: %s", channel, error_line(exc))
 
 
 def lease_over(outcome: DeliveryOutcome, channel: str, count: int) -> None:

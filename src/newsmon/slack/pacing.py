@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 class TokenBucket:
     rate: float  # tokens per second
     burst: int  # tokens held at most
-    tokens: float = -1.0
-    updated: float | None = None
+    tokens: float = 0.0
+    updated: float | None = None  # None: never used, full. Not a negative count: a post at
+    # the time `ready_at` named can leave a hair below zero (float rounding), a spent bucket
 
     def _refill(self, now: float) -> None:
-        if self.updated is None or self.tokens < 0:
+        if self.updated is None:
             self.tokens, self.updated = float(self.burst), now
             return
         self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
@@ -79,3 +80,7 @@ class Pacer:
     def held_for(self, channel: str, now: float) -> float:
         """Seconds Slack still asked `channel` to wait (Retry-After) at `now`; 0 when none."""
         return max(0.0, self._held.get(channel, now) - now)
+
+    def holding(self, now: float) -> dict[str, float]:
+        """Each channel Slack still asks to wait at `now`, and for how many seconds."""
+        return {c: until - now for c, until in self._held.items() if until > now}
