@@ -239,7 +239,7 @@ def _json_feed(
         if not isinstance(item, dict):
             skipped += 1
             continue
-        kept = budget.refused
+        before = budget.refused
         href = _text(item.get("url")) or _text(item.get("external_url"))
         as_read = absolute_link(url, href)
         link = (absolute_link(site, href) if site else None) or as_read
@@ -281,7 +281,7 @@ def _json_feed(
                 budget=budget,
             )
         )
-        unrepaired += budget.refused > kept
+        unrepaired += budget.refused > before
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"

@@ -11,6 +11,7 @@ the entries are all there, counted in `ParsedFeed.unrepaired`.
 
 from __future__ import annotations
 
+import json
 import time
 
 from newsmon.charset import MAX_REPAIR_CHARS
@@ -56,3 +57,18 @@ def test_a_feed_of_crafted_mojibake_costs_its_parse_a_bounded_cpu_time() -> None
     assert ENTRIES > parsed.unrepaired >= ENTRIES - MAX_REPAIR_CHARS // (MAX_SUMMARY_CHARS - 10)
     assert all(e.summary.startswith(f"{at} ì˜ 한") for at, e in enumerate(parsed.entries))
     assert parsed.warning is not None and "\n" not in parsed.warning
+
+
+def test_a_json_feed_of_crafted_mojibake_costs_its_parse_a_bounded_cpu_time() -> None:
+    """The same items in a JSON Feed: one budget for the feed, every item kept."""
+    items = [
+        {"title": f"{MOJIBAKE} {at}", "summary": f"{at} {_crafted(MAX_SUMMARY_CHARS - 10)}"}
+        for at in range(ENTRIES)
+    ]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "Crafted", "items": items}
+    started = time.process_time()
+    parsed = parse_feed(json.dumps(doc).encode(), "https://crafted.test/feed.json")
+    spent = time.process_time() - started
+    assert spent < CPU_SECONDS, f"{spent:.1f} s of CPU for one feed"
+    assert [e.title for e in parsed.entries] == [f"{HEADLINE} {at}" for at in range(ENTRIES)]
+    assert ENTRIES > parsed.unrepaired >= ENTRIES - MAX_REPAIR_CHARS // (MAX_SUMMARY_CHARS - 10)
