@@ -40,7 +40,7 @@ from newsmon.feedlinks import (
 )
 from newsmon.feedorder import newest_entries
 from newsmon.feedread import SALVAGE_TRIES, FeedReadError, complaint, read_feed
-from newsmon.feedrepair import decodable, fix_references, salvage_json_object
+from newsmon.feedrepair import decodable, few_attributes, fix_references, salvage_json_object
 from newsmon.feedslim import MAX_ENTRY_BYTES, slim_entries, thin_entries
 from newsmon.feedzone import feed_zone
 
@@ -331,6 +331,7 @@ def parse_feed(
     except ValueError as refused:
         raise FeedParseError(f"not a feed: {refused}") from None
     data, references = fix_references(data)
+    data, crowded = few_attributes(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     data, encoding = decodable(data, feed_encoding(data, http_charset))
     data, listed = thin_entries(data, encoding, max_entries)  # 40,000 entries: 20 s of parsing
@@ -411,6 +412,7 @@ def parse_feed(
         f"{references} character references to no character replaced" if references else None,
         f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
         _unrepaired(unrepaired),
+        f"{crowded} tag(s) over 100 attributes cut to their first 100" if crowded else None,
         "the feed has no entries" if not raw_entries else None,
     ]
     warning = "; ".join(note for note in notes if note) or None
