@@ -270,6 +270,30 @@ def repair_mojibake(text: str) -> str:
 # each time, and cannot), so a million took 4-8 s of a page's 10 s budget; 200,000 is ~1 s at
 # worst, and a page's whole text (its menus too) is seldom a quarter of it
 MAX_REPAIR_CHARS = 200_000
+
+
+class RepairBudget:
+    """Characters of one feed's text given to ftfy, at most (`MAX_REPAIR_CHARS`, as a page's).
+    Each entry's fields are capped, so each entry's repair was cheap alone; a feed of 100
+    entries of crafted mojibake took 24 s of CPU, over its parse budget, and failed whole.
+    Past the budget text is kept as written (its keys never depend on the repair), and the
+    pieces so kept are counted (`refused`)."""
+
+    def __init__(self, chars: int = MAX_REPAIR_CHARS) -> None:
+        self.left = chars
+        self.refused = 0
+
+    def repair(self, text: str) -> str:
+        """`repair_mojibake(text)` while the budget lasts, else `text` as it is."""
+        if text.isascii() or not is_bad(text):
+            return text
+        if len(text) > self.left:
+            self.refused += 1
+            return text
+        self.left -= len(text)
+        return ftfy.fix_encoding(text)
+
+
 # a UTF-8 lead byte then a continuation byte, read as windows-1252 or latin-1 ("ì˜", "Ã©",
 # "â€"): text without such a pair holds no mojibake of UTF-8 and is not given to ftfy's
 # measure, ~0.1 ms a piece of text (French "é" is followed by a letter, not by these)

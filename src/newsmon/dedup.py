@@ -39,13 +39,32 @@ def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> 
 
 _SPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
+# characters whose folding `_Folding` remembers, at most: crafted text of a million distinct
+# characters must not grow the table past a few MB
+_FOLDINGS_KEPT = 1 << 16
+
+
+class _Folding(dict[int, int | str]):
+    """`str.translate`'s table of `_key_text`'s punctuation step: punctuation and symbols are a
+    space, any other character itself. Filled as characters are seen: a Python loop over each
+    character's category took ~0.3 µs a character, ~1 s of the pass's event loop to key a feed
+    of 100 link-less entries of 20,000 characters."""
+
+    def __missing__(self, code: int) -> int | str:
+        folded: int | str = " " if unicodedata.category(chr(code))[0] in _PUNCT_CATEGORIES else code
+        if len(self) < _FOLDINGS_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
 
 
 def _key_text(text: str) -> str:
     """The first folding: width, case, punctuation, spacing. Entry keys and fingerprints are
     stored, so they keep this one (migration 0002 has a frozen copy)."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(" " if unicodedata.category(ch)[0] in _PUNCT_CATEGORIES else ch for ch in text)
+    text = text.translate(_FOLDING)
     return _SPACE.sub(" ", text).strip()
 
 

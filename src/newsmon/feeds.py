@@ -9,10 +9,8 @@ format characters go; entry keys still come from the text as first rendered (`Fe
 
 from __future__ import annotations
 
-import html
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -20,14 +18,17 @@ from zoneinfo import ZoneInfo
 
 from newsmon.aggregated import Origin, origin_of, says_nothing_more, without_name
 from newsmon.charset import (
+    MAX_REPAIR_CHARS,
+    RepairBudget,
     choose_encoding,
     may_hold_mojibake,
-    repair_mojibake,
     xml_declared,
     xml_wide,
 )
 from newsmon.credits import strip_credits
 from newsmon.dates import entry_date, parse_date, real_date
+from newsmon.feed_markup import html_to_text as html_to_text
+from newsmon.feed_markup import readable as readable
 from newsmon.feed_markup import rendered as _rendered
 from newsmon.feeddtd import neutralise_entities
 from newsmon.feedlinks import (
@@ -39,7 +40,7 @@ from newsmon.feedlinks import (
 )
 from newsmon.feedorder import newest_entries
 from newsmon.feedread import SALVAGE_TRIES, FeedReadError, complaint, read_feed
-from newsmon.feedrepair import decodable, fix_references, salvage_json_object
+from newsmon.feedrepair import decodable, few_attributes, fix_references, salvage_json_object
 from newsmon.feedslim import MAX_ENTRY_BYTES, slim_entries, thin_entries
 from newsmon.feedzone import feed_zone
 
@@ -97,58 +98,15 @@ class ParsedFeed:
     # The zone the feed's bare dates were read in by what it declares or carries (`feed_zone`),
     # when the configuration named none: its pages' are read so too. None: UTC, or configured.
     date_zone: str | None = None
+    # entries whose text was kept as written, double encoding and all: past the feed's
+    # characters of repair (`RepairBudget`)
+    unrepaired: int = 0
 
 
 def feed_encoding(data: bytes, http_charset: str | None) -> str | None:
     """The feed's encoding: its XML prolog's claim, then the HTTP header's (`choose_encoding`);
     UTF-16 without a byte order mark is known by its first characters (`xml_wide`)."""
     return xml_wide(data) or choose_encoding(data, (xml_declared(data), http_charset))
-
-
-def html_to_text(fragment: str) -> str:
-    """Readable text from an HTML fragment, block elements kept apart (`readable`)."""
-    return readable(_rendered(fragment))
-
-
-# What is left in text rendered once when its publisher escaped it twice ("R&amp;amp;D" in a
-# description, "&amp;quot;" in a title): a reference ending in ";" that names a character, "&nbsp"
-# (CMSs drop its ";"), or an HTML tag by an element's name (not "<3" or 《…》 written <…>).
-_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});|&nbsp")
-_TAG = re.compile(
-    r"</?(?:a|b|i|u|s|em|strong|p|br|hr|span|div|font|sup|sub|small|big|mark|q|cite|code|img"
-    r"|li|ul|ol|h[1-6]|blockquote|strike|figure|figcaption)(?:\s[^<>]*)?/?>",
-    re.IGNORECASE,
-)
-# Format characters with no visible effect that a reader or a search could need: soft hyphen,
-# combining grapheme joiner, Mongolian vowel separator, zero-width space, word joiner, invisible
-# operators, byte order mark. Page extraction drops them too. Joiners, bidi marks and variation
-# selectors stay: emoji, Indic and right-to-left text need them (dedup ignores them all).
-_INVISIBLE = re.compile("[\u00ad\u034f\u180e\u200b\u2060-\u2064\ufeff]+")
-# Renderings again at most: text escaped three times is rare, more is not text.
-_RENDERINGS_AGAIN = 2
-
-
-def _escaped_twice(line: str) -> bool:
-    return bool(_TAG.search(line)) or any(
-        html.unescape(ref) != ref for ref in _REFERENCE.findall(line)
-    )
-
-
-def readable(text: str) -> str:
-    """Text rendered once from HTML as its publisher meant it to read: a line still holding
-    references or tags is rendered again (the publisher escaped it twice), invisible format
-    characters are dropped, letters composed (NFC: Hangul typed on a Mac comes decomposed).
-    Text without any of these comes back unchanged."""
-    for _ in range(_RENDERINGS_AGAIN):
-        lines = text.split("\n")
-        if not any(map(_escaped_twice, lines)):
-            break
-        again = (_rendered(line) if _escaped_twice(line) else line for line in lines)
-        text = "\n".join(line for line in again if line)
-    if _INVISIBLE.search(text):
-        bare = (re.sub(" {2,}", " ", _INVISIBLE.sub("", line)).strip() for line in text.split("\n"))
-        text = "\n".join(line for line in bare if line)
-    return unicodedata.normalize("NFC", text)
 
 
 # Markup of a field rendered again with repair first (`_repaired_key_text`), at most: ftfy
@@ -158,22 +116,31 @@ MAX_REKEY_MARKUP = 2 * MAX_SUMMARY_CHARS
 
 
 def _repaired_key_text(
-    as_read: tuple[str, str], title: str, summary: str, fallback: str = "", as_json: bool = False
+    as_read: tuple[str, str],
+    title: str,
+    summary: str,
+    budget: RepairBudget,
+    fallback: str = "",
+    as_json: bool = False,
 ) -> tuple[str, str] | None:
     """The key text (`FeedEntry.repaired_key_text`) of an entry without link or GUID whose
     `title` and `summary` (markup) render as `as_read`: rendered as that release did, repair
     first (a JSON Feed's title as rendered, its summary `fallback` when empty). Only when the
-    text as read may hold mojibake (one regex scan), so clean feeds cost nothing."""
+    text as read may hold mojibake (one regex scan), so clean feeds cost nothing; None too
+    when the feed's `budget` ran out (the key is then its own)."""
     if not any(may_hold_mojibake(text) for text in as_read if not text.isascii()):
         return None
+    refused = budget.refused
 
     def again(markup: str, read: str) -> str:
-        return _rendered(markup) if len(markup) <= MAX_REKEY_MARKUP else repair_mojibake(read)
+        if len(markup) <= MAX_REKEY_MARKUP:
+            return _rendered(markup, budget.repair)
+        return budget.repair(read)
 
     head = again(title, as_read[0])[:MAX_TITLE_CHARS]
     then = (head if as_json else re.sub(r"\s+", " ", head).strip(), again(summary, as_read[1]))
     then = (then[0], (then[1] or fallback)[:MAX_SUMMARY_CHARS])
-    return None if then == as_read else then
+    return None if then == as_read or budget.refused > refused else then
 
 
 def _entry(
@@ -186,15 +153,18 @@ def _entry(
     former_link: str | None = None,
     origin: tuple[Origin, str] | None = None,
     repaired: tuple[str, str] | None = None,
+    budget: RepairBudget | None = None,
 ) -> FeedEntry:
     """An entry whose title and summary (rendered once) are repaired if encoded twice
     (`repair_mojibake`) and made `readable`, the summary
     without Korean credits (`strip_credits`, as a page's body: a teaser stored as the body then
     reads as its page's opening, and an alert's snippet opens on the story); as rendered, they
     are kept for its keys when that changed them. An aggregator's item (`origin`: its
-    `<source>` and the feed's URL) is its publisher's headline (`aggregated`)."""
-    headline = " ".join(readable(repair_mojibake(title)).split())[:MAX_TITLE_CHARS]
-    text = strip_credits(readable(repair_mojibake(summary)))[:MAX_SUMMARY_CHARS]
+    `<source>` and the feed's URL) is its publisher's headline (`aggregated`). The repairs
+    spend the feed's `budget`."""
+    repair = (budget or RepairBudget()).repair
+    headline = " ".join(readable(repair(title), repair).split())[:MAX_TITLE_CHARS]
+    text = strip_credits(readable(repair(summary), repair))[:MAX_SUMMARY_CHARS]
     publisher, wrapped, site = None, False, None
     if origin is not None:
         source, feed_url = origin
@@ -253,6 +223,7 @@ def _json_feed(
         return None
     entries: list[FeedEntry] = []
     skipped = 0
+    budget, unrepaired = RepairBudget(), 0
     items = doc.get("items")
     if not isinstance(items, list):
         items = []
@@ -268,13 +239,14 @@ def _json_feed(
         if not isinstance(item, dict):
             skipped += 1
             continue
+        before = budget.refused
         href = _text(item.get("url")) or _text(item.get("external_url"))
         as_read = absolute_link(url, href)
         link = (absolute_link(site, href) if site else None) or as_read
         former = as_read if as_read and link != as_read else None
         body = _text(item.get("content_html")) or _text(item.get("summary"))
-        text = _rendered(body, repair=False) or _text(item.get("content_text"))
-        title = _rendered(_text(item.get("title")), repair=False)
+        text = _rendered(body, repair=None) or _text(item.get("content_text"))
+        title = _rendered(_text(item.get("title")), repair=None)
         then = (
             None
             if link or _text(item.get("id"))
@@ -282,6 +254,7 @@ def _json_feed(
                 (title[:MAX_TITLE_CHARS], text[:MAX_SUMMARY_CHARS]),
                 _text(item.get("title")),
                 body,
+                budget,
                 _text(item.get("content_text")),
                 as_json=True,
             )
@@ -305,14 +278,15 @@ def _json_feed(
                 author,
                 former,
                 repaired=then,
+                budget=budget,
             )
         )
+        unrepaired += budget.refused > before
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"
-    warning = "; ".join(
-        filter(None, [broken, order, None if entries else "the feed has no entries"])
-    )
+    notes = [broken, order, _unrepaired(unrepaired), None if entries else "the feed has no entries"]
+    warning = "; ".join(filter(None, notes))
     return ParsedFeed(
         html_to_text(_text(doc.get("title"))) or None,
         entries,
@@ -323,6 +297,7 @@ def _json_feed(
         # entries after the damage are stories lost (how many is unknown: at least one)
         unreadable=1 if items_lost else 0,
         date_zone=guessed,
+        unrepaired=unrepaired,
     )
 
 
@@ -356,6 +331,7 @@ def parse_feed(
     except ValueError as refused:
         raise FeedParseError(f"not a feed: {refused}") from None
     data, references = fix_references(data)
+    data, crowded = few_attributes(data)
     media = (content_type or "").split(";")[0].strip().lower() or "application/xml"
     data, encoding = decodable(data, feed_encoding(data, http_charset))
     data, listed = thin_entries(data, encoding, max_entries)  # 40,000 entries: 20 s of parsing
@@ -386,7 +362,9 @@ def parse_feed(
     site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
     rebased = _rebased(data, url, site_link, raw_entries, (media, encoding, max_entries))
     position = {id(raw): at for at, raw in enumerate(raw_entries)}  # rebased is in file order
+    budget, unrepaired = RepairBudget(), 0
     for raw in chosen:
+        kept = budget.refused
         at = position[id(raw)]
         guid = raw.get("id") or None
         as_read = entry_link(raw, url)
@@ -401,13 +379,13 @@ def parse_feed(
         contents = raw.get("content") or []
         if contents and len(contents[0].get("value", "")) > len(summary_html):
             summary_html = contents[0]["value"]
-        title = _rendered(raw.get("title") or "", repair=False)[:MAX_TITLE_CHARS]
+        title = _rendered(raw.get("title") or "", repair=None)[:MAX_TITLE_CHARS]
         title = re.sub(r"\s+", " ", title).strip()
-        summary = _rendered(summary_html, repair=False)[:MAX_SUMMARY_CHARS]
+        summary = _rendered(summary_html, repair=None)[:MAX_SUMMARY_CHARS]
         then = (
             None
             if link or guid
-            else _repaired_key_text((title, summary), raw.get("title") or "", summary_html)
+            else _repaired_key_text((title, summary), raw.get("title") or "", summary_html, budget)
         )
         entries.append(
             _entry(
@@ -420,8 +398,10 @@ def parse_feed(
                 former,
                 _origin(raw, url),
                 then,
+                budget,
             )
         )
+        unrepaired += budget.refused > kept
     notes = [
         repaired or ill_formed,
         neutralised,
@@ -431,14 +411,32 @@ def parse_feed(
         else None,
         f"{references} character references to no character replaced" if references else None,
         f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
+        _unrepaired(unrepaired),
+        f"{crowded} tag(s) over 100 attributes cut to their first 100" if crowded else None,
         "the feed has no entries" if not raw_entries else None,
     ]
     warning = "; ".join(note for note in notes if note) or None
     feed_title = html_to_text(parsed.feed.get("title") or "") or None
     ttl = str(parsed.feed.get("ttl") or "").strip()  # "²".isdigit(), but int("²") raises
     return ParsedFeed(
-        feed_title, entries, warning, skipped, _ttl_minutes(ttl), site_link, unreadable, guessed
+        feed_title,
+        entries,
+        warning,
+        skipped,
+        _ttl_minutes(ttl),
+        site_link,
+        unreadable,
+        guessed,
+        unrepaired,
     )
+
+
+def _unrepaired(count: int) -> str | None:
+    """The note on entries whose text was kept as written (`RepairBudget`)."""
+    if not count:
+        return None
+    kept = f"{count} entr{'y' if count == 1 else 'ies'}"
+    return f"{kept} kept as written: past the feed's {MAX_REPAIR_CHARS:,} characters of repair"
 
 
 def _origin(raw: Any, url: str) -> tuple[Origin, str] | None:

@@ -1,4 +1,7 @@
-from newsmon.dedup import content_hash, normalise_text
+import re
+import unicodedata
+
+from newsmon.dedup import _key_text, content_hash, normalise_text
 
 
 def test_content_hash_ignores_spacing_case_and_punctuation() -> None:
@@ -172,3 +175,14 @@ def test_a_one_line_item_is_its_headline_without_labels_and_its_line() -> None:
     assert one_line("[속보]", "연합뉴스") is None and one_line("오늘의 주요 소식", "") is None
     assert one_line(title, "x" * 60) is None  # the short-item rule's
     assert len(one_line_keys(title, line)) == 1 and not one_line_keys("속보", line)
+
+
+def test_key_text_folds_punctuation_as_it_always_did() -> None:
+    """`_key_text`'s table (`_Folding`) folds each character as the loop over categories did:
+    stored keys and fingerprints must not move."""
+    samples = ["오픈소스, AI 안전·정책 (법안) “공개” — ì˜ 한 ＡＩ! €5 ½ ①", "\u0301\u200d\ud800x"]
+    samples.append("".join(chr(code) for code in range(0, 0x3000, 7)))
+    for text in samples:
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        loop = "".join(" " if unicodedata.category(ch)[0] in "PS" else ch for ch in folded)
+        assert _key_text(text) == re.sub(r"\s+", " ", loop).strip(), text

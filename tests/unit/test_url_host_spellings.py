@@ -4,13 +4,14 @@ the same page as the plain link, not another key (the story stored and announced
 
 from __future__ import annotations
 
+import random
 from urllib.parse import urlsplit
 
 import pytest
 
 from newsmon.aggregated import site_form, site_of
 from newsmon.corpus.url_keys import lookup_keys
-from newsmon.hosts import host_key
+from newsmon.hosts import _punycode, host_key
 from newsmon.urls import (
     canonical_url,
     clean_url,
@@ -175,3 +176,26 @@ def test_an_aggregated_item_s_source_site_reads_the_host_as_keys_do(url: str, si
     """`<source>` joins (an aggregator's item and its publisher's copy) compare `site_of`: a
     host IDNA refuses kept its `。`, a site apart from the publisher's own links."""
     assert site_of(url) == site == site_form(site)
+
+
+def test_punycode_is_the_codecs_spelling() -> None:
+    """`hosts._punycode` (O(n log n)) spells labels as Python's punycode codec does."""
+    pick = random.Random(7)
+    pools = [(0x80, 0xFF), (0xAC00, 0xAC0F), (0xAC00, 0xD7A3), (0x1F600, 0x1F64F)]
+    for _ in range(500):
+        label = "".join(
+            chr(pick.randint(*pick.choice(pools))) if pick.random() < 0.7 else pick.choice("ab-0")
+            for _ in range(pick.randint(1, 80))
+        )
+        assert _punycode(label) == label.encode("punycode").decode("ascii"), label
+    assert _punycode("bücher") == "bcher-kva"
+    assert _punycode("한국일보") == "3e0bm80ac2h5no"
+
+
+def test_a_host_longer_than_a_dns_name_is_idnas_spelling_or_as_written() -> None:
+    """Past 253 characters: IDNA's spelling when it takes every label, else the name as NFKC
+    made it (a label too long for IDNA is seen before any punycode is computed)."""
+    short = ".".join(["한국일보"] * 60) + ".kr"
+    assert host_key(short) == short.encode("idna").decode("ascii")
+    long_label = "가" * 100 + "." + ".".join(["한국"] * 80)
+    assert host_key(long_label) == long_label
