@@ -42,7 +42,7 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # named by its kind, an open-source AI framework or toolkit; tuned on dev only, test run once):
 # dev open-source 0.93/0.75 -> 0.95/0.83, held-out 0.86/0.68 -> 0.89/0.69, the rest unchanged.
 EXTRA_FLOORS = {
-    "dev": {"open-source": (0.95, 0.83), "ai-safety": (0.88, 0.67), "policy": (0.92, 0.82)},
+    "dev": {"open-source": (0.95, 0.83), "ai-safety": (0.89, 0.71), "policy": (0.92, 0.82)},
     "test": {"open-source": (0.89, 0.69), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
 }
 
