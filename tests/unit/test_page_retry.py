@@ -13,7 +13,7 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus, DuplicateReason, NewArticle, StoredMatch
 from newsmon.corpus.schema import ArticleRow
 from newsmon.fetch import FailureKind, FetchResult
-from newsmon.pipeline.entries import next_try
+from newsmon.pipeline.page_tries import next_try
 from tests.support.articles import new_article
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
