@@ -262,7 +262,8 @@ class FetchConfig(_Strict):
     retries: int = Field(default=1, ge=0, le=5)
     # An article page that could not be downloaded (timeout, 5xx, 429, a dropped connection) is
     # stored from its teaser at once and tried again on later passes, at most this many times,
-    # backing off like a feed (poll.soft_backoff_minutes, doubling; Retry-After wins).
+    # backing off like a feed (poll.soft_backoff_minutes, doubling; Retry-After wins); so is a
+    # page whose worker stalled or died under it (newsmon.pipeline.page_tries).
     page_retries: int = Field(default=4, ge=0, le=20)
     # A feed's article pages (new, edited, and retried) get their download turn within this
     # many seconds of the feed's start; pages still queued for a busy host then are stored from

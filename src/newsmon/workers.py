@@ -92,6 +92,8 @@ class PageAnalysis:
     matches: tuple[TopicMatch, ...]
     content_hash: str | None
     signature: Signature | None
+    # the page's own work stopped by a worker, this the teaser's analysis: why (retries decide)
+    stopped: Stop | None = None
 
 
 class PageFailed(Exception):

@@ -13,7 +13,8 @@ from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus, DuplicateReason, NewArticle, StoredMatch
 from newsmon.corpus.schema import ArticleRow
 from newsmon.fetch import FailureKind, FetchResult
-from newsmon.pipeline.entries import next_try
+from newsmon.pipeline.page_tries import next_try, stopped_retry_at
+from newsmon.workers import Stop
 from tests.support.articles import new_article
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -316,3 +317,17 @@ def test_0017_adds_the_whole_long_link_and_walks_down_and_up_again(tmp_path: Pat
         assert_adds_a_column(engine, "0017", "articles", "long_url")
     finally:
         engine.dispose()
+
+
+def test_a_page_stopped_through_no_fault_of_its_own_is_read_again_and_its_own_fault_is_not() -> (
+    None
+):
+    """Its worker stalled, died or could not start: read again like a soft download failure,
+    with its backoff and `page_retries`; its CPU or memory budget spent: never again (a hostile
+    page would cost every pass its budget)."""
+    for stop in (Stop.STALLED, Stop.DIED, Stop.NO_WORKERS):
+        waits = [stopped_retry_at(config(), stop, n, NOW) for n in (1, 2, 3, 4)]
+        assert waits == [NOW + timedelta(minutes=m) for m in (5, 10, 20)] + [None]
+        assert stopped_retry_at(config(retries=0), stop, 1, NOW) is None
+    for stop in (Stop.TIME, Stop.MEMORY, None):  # None: the extraction's own error
+        assert stopped_retry_at(config(), stop, 1, NOW) is None

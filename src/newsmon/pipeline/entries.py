@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from newsmon import poll
-from newsmon.config import Config, FeedConfig
+from newsmon.config import FeedConfig
 from newsmon.corpus.edits import Edited
 from newsmon.corpus.records import (
     TEASER_SOURCES,
@@ -24,7 +23,7 @@ from newsmon.corpus.records import (
 from newsmon.corpus.schema import MAX_LONG_URL
 from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
-from newsmon.fetch import NOT_REQUESTED, FailureKind, Fetcher, FetchResult
+from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.alert_plans import (
     AGE_UNKNOWN_HOLD,
     BACKFILL_HOLD,
@@ -35,6 +34,7 @@ from newsmon.pipeline.alert_plans import (
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
+from newsmon.pipeline.page_tries import next_try, stopped_retry_at
 from newsmon.pipeline.twins import read_for
 from newsmon.rules import TopicMatch
 from newsmon.turns import NoTimeForWork, OutOfTime
@@ -82,31 +82,6 @@ def page_job(
         return job.without_page(f"not an HTML page ({page.content_type})")
     note = f"page cut at {ctx.config.fetch.max_page_bytes} bytes" if page.truncated else None
     return replace(job, content=page.content, charset=page.charset, note=note)
-
-
-def still_down(page: FetchResult) -> bool:
-    """Whether a page's answer may change by itself (a timeout, 429, a 5xx, a dropped
-    connection): not read, not refused by newsmon, not gone for good (404, a bad certificate)."""
-    if page.ok or page.failure in NOT_REQUESTED:
-        return False
-    return poll.severity(page.failure, page.status) is poll.Severity.SOFT
-
-
-def next_try(config: Config, page: FetchResult, attempts: int, now: datetime) -> datetime | None:
-    """When to download a page again after its `attempts`-th failure (0: deferred by its
-    feed's page budget, not requested yet); None when not: it was read, it was refused or has
-    no link, it failed for good, or it has had its `fetch.page_retries` further tries
-    (newsmon.pipeline.retries tries it)."""
-    if not still_down(page) or attempts > config.fetch.page_retries:
-        return None
-    return soft_wait(config, page, attempts, now)
-
-
-def soft_wait(config: Config, page: FetchResult, attempts: int, now: datetime) -> datetime:
-    """When a page still failing softly after `attempts` downloads is worth another request:
-    a feed's soft backoff, or the Retry-After it sent."""
-    kind = poll.Severity.SOFT
-    return poll.after_failure(config.poll, now, attempts, kind, page.headers, page.status).at
 
 
 # joined a story by a similar text, not an identical one
@@ -172,12 +147,13 @@ async def _analyse(ctx: Context, job: PageJob) -> PageAnalysis:
             return await ctx.pages.analyse(job)
         except PageFailed as exc:
             log.info("%s: %s", job.url, exc)
-            job = job.without_page(str(exc))
+            job, stop = job.without_page(str(exc)), exc.stop
         try:
-            return await ctx.pages.analyse(job)
+            return replace(await ctx.pages.analyse(job), stopped=stop)
         except PageFailed as exc:
             log.info("%s (feed summary): %s", job.url, exc)
-            return summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
+            teaser = summary_only(job.without_page(f"{job.reason}; feed summary: {exc}"))
+            return replace(teaser, stopped=stop)
 
 
 def store_entry(
@@ -209,6 +185,16 @@ def store_entry(
         tries = 1 if failed else 0
         at = next_try(ctx.config, page, tries, now)
         article = replace(article, page_failed=failed, page_retry_at=at)
+    elif feed_id is not None and analysis.stopped and len(article.url) <= MAX_LONG_URL:
+        # read, but its work stopped by a worker: read again later unless the page's own fault
+        at = stopped_retry_at(ctx.config, analysis.stopped, 1, now)
+        article = replace(article, page_failed=at is not None, page_retry_at=at)
+        if at is not None:
+            log.info(
+                "%s: its page's work stopped (%s); read again on a later pass",
+                page.final_url,
+                analysis.stopped,
+            )
     matches = analysis.matches
     channels, status, note = alert_plan(ctx, matches, article.published_at, now)
     if held_unknown(ctx, entry, status, extracted.published, now):

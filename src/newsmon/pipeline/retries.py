@@ -1,10 +1,12 @@
 """Pages that could not be downloaded when their entry was stored, tried again on later passes.
 
-An entry whose page fails softly (a timeout, a 5xx or 429, a dropped connection) is stored from
-its teaser at once, so nothing waits on a slow site, with a time to try the page again. When the
-page is read at last, its article replaces the teaser and is classified and deduplicated again;
-what the teaser hid (a topic, a channel) is announced then, and nothing already announced is
-announced twice. After `fetch.page_retries` more failures the teaser stays the body.
+An entry whose page fails softly (a timeout, a 5xx or 429, a dropped connection), or whose
+page's work a worker stopped through no fault of the page's (newsmon.pipeline.page_tries), is
+stored from its teaser at once, so nothing waits on a slow site, with a time to try the page
+again. When the page is read at last, its article replaces the teaser and is classified and
+deduplicated again; what the teaser hid (a topic, a channel) is announced then, and nothing
+already announced is announced twice. After `fetch.page_retries` more failures the teaser
+stays the body.
 
 A page its feed's page budget leaves unrequested (deferred, newsmon.turns) has no try counted;
 one still deferred `DEFERRED_AT_MOST` after it fell due is given up all the same, so a feed whose
@@ -31,13 +33,11 @@ from newsmon.pipeline.entries import (
     analyse_page,
     entry_failed,
     fetch_page,
-    next_try,
-    soft_wait,
-    still_down,
     to_stored,
 )
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.pipeline.page_tries import next_try, soft_wait, still_down, stopped_retry_at
 from newsmon.read_now import teaser_read_now
 from newsmon.turns import NoTimeForWork, OutOfTime
 
@@ -155,6 +155,13 @@ async def _settle(
     entry = FeedEntry(None, retry.url, retry.title or "", teaser, None, None, age_unknown=unknown)
     language = retry.language or feed.language
     analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
+    if analysis.stopped is not None:  # read, its work stopped: again only if not its fault
+        at = stopped_retry_at(ctx.config, analysis.stopped, attempts, now)
+        why = f"page's work stopped ({attempts} tries): {analysis.extracted.note}"
+        then = "read again on a later pass" if at else "the teaser stays its text"
+        log.info("%s: %s; %s", retry.url, why, then)
+        await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
+        return
     if analysis.extracted.source not in ARTICLE_SOURCES:
         why = f"page read on try {attempts}, without article text; the teaser stays its text"
         await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, None, why)
