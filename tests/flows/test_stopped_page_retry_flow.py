@@ -67,7 +67,7 @@ def _busy_worker(spared: set[int], deadline: float) -> int | None:
         busy = [
             pid
             for pid, cpu in after.items()
-            if cpu - before.get(pid, cpu) > 0.1 and cpu > AT_ITS_TASK_CPU
+            if cpu - before.get(pid, cpu) > 0.02 and cpu > AT_ITS_TASK_CPU
         ]
         if busy:
             return busy[0]
