@@ -71,6 +71,11 @@ def clip(text: str, limit: int) -> tuple[str, bool]:
     return (cut[:space] if space > 0 else cut).rstrip(), True
 
 
+# The longest link newsmon takes from a feed or keeps (`corpus.schema.MAX_LONG_URL`): servers'
+# request lines stop near 8 KB. An entry's longer link is refused (`feedlinks.within_bounds`).
+MAX_LINK_CHARS = 8192
+
+
 # Where a URL in a one-line message is cut: a 10,000-character link shown in full was a
 # screenful in cron mail for one line (`cannot fetch …`, a feed's line in `newsmon feeds`).
 URL_CHARS = 160

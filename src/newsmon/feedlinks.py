@@ -14,7 +14,7 @@ import lxml.html
 import regex
 from tld import get_fld
 
-from newsmon.bounds import clean_text
+from newsmon.bounds import MAX_LINK_CHARS, clean_text
 
 # What may surround a link in a feed but is no part of it: spaces, and characters there to be
 # invisible (zero-width space, byte order mark, soft hyphen: `bounds.INVISIBLE`).
@@ -107,6 +107,21 @@ def entry_link(raw: Any, base: str) -> str | None:
     if not link and re.match(r"^https?://", guid):
         link = guid
     return absolute_link(base, link) if link else None
+
+
+def within_bounds(link: str | None) -> str | None:
+    """`link`, or None when it is longer than any server takes (`MAX_LINK_CHARS`): requested,
+    it was refused (414), and the corpus kept it cut, the address of another page or none. Its
+    entry is read without it, by its GUID or text, like an entry that names no link."""
+    return None if link is not None and len(link) > MAX_LINK_CHARS else link
+
+
+def long_links_line(count: int) -> str | None:
+    """The feed's warning for `count` entries whose link `within_bounds` refused."""
+    if not count:
+        return None
+    which = "1 entry read without its link" if count == 1 else f"{count} entries without links"
+    return f"{which} of over {MAX_LINK_CHARS:,} characters"
 
 
 # Where a proxy that rewrites every item's link (FeedBurner's feedproxy, Pheedo) writes the

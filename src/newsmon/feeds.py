@@ -34,9 +34,11 @@ from newsmon.feeddtd import neutralise_entities
 from newsmon.feedlinks import (
     absolute_link,
     entry_link,
+    long_links_line,
     on_host_of,
     original_link,
     site_elsewhere,
+    within_bounds,
 )
 from newsmon.feedorder import newest_entries
 from newsmon.feedread import SALVAGE_TRIES, FeedReadError, complaint, read_feed
@@ -223,7 +225,7 @@ def _json_feed(
         return None
     entries: list[FeedEntry] = []
     skipped = 0
-    budget, unrepaired = RepairBudget(), 0
+    budget, unrepaired, too_long = RepairBudget(), 0, 0
     items = doc.get("items")
     if not isinstance(items, list):
         items = []
@@ -243,6 +245,8 @@ def _json_feed(
         href = _text(item.get("url")) or _text(item.get("external_url"))
         as_read = absolute_link(url, href)
         link = (absolute_link(site, href) if site else None) or as_read
+        if within_bounds(link) != link or within_bounds(as_read) != as_read:
+            as_read, link, too_long = within_bounds(as_read), within_bounds(link), too_long + 1
         former = as_read if as_read and link != as_read else None
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = _rendered(body, repair=None) or _text(item.get("content_text"))
@@ -285,7 +289,8 @@ def _json_feed(
     if broken and items_lost:
         kept = f"{len(items)} item{'' if len(items) == 1 else 's'}"
         broken += f": {kept} before it read, the rest lost"
-    notes = [broken, order, _unrepaired(unrepaired), None if entries else "the feed has no entries"]
+    notes = [broken, order, _unrepaired(unrepaired), long_links_line(too_long)]
+    notes.append(None if entries else "the feed has no entries")
     warning = "; ".join(filter(None, notes))
     return ParsedFeed(
         html_to_text(_text(doc.get("title"))) or None,
@@ -362,7 +367,7 @@ def parse_feed(
     site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
     rebased = _rebased(data, url, site_link, raw_entries, (media, encoding, max_entries))
     position = {id(raw): at for at, raw in enumerate(raw_entries)}  # rebased is in file order
-    budget, unrepaired = RepairBudget(), 0
+    budget, unrepaired, too_long = RepairBudget(), 0, 0
     for raw in chosen:
         kept = budget.refused
         at = position[id(raw)]
@@ -371,6 +376,8 @@ def parse_feed(
         link = original_link(raw, url) or (
             entry_link(rebased[at], site_link) if rebased and site_link else as_read
         )
+        if within_bounds(link) != link or within_bounds(as_read) != as_read:
+            as_read, link, too_long = within_bounds(as_read), within_bounds(link), too_long + 1
         former = as_read if as_read and link != as_read else None
         if link is None and not (raw.get("title") or raw.get("summary")):
             skipped += 1
@@ -412,6 +419,7 @@ def parse_feed(
         f"{references} character references to no character replaced" if references else None,
         f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
         _unrepaired(unrepaired),
+        long_links_line(too_long),
         f"{crowded} tag(s) over 100 attributes cut to their first 100" if crowded else None,
         "the feed has no entries" if not raw_entries else None,
     ]

@@ -28,7 +28,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from newsmon.bounds import clean_text
+from newsmon.bounds import MAX_LINK_CHARS, clean_text
 from newsmon.clock import utcnow
 from newsmon.corpus.holds import HoldReason
 from newsmon.corpus.records import AlertStatus, DatedBy, DuplicateReason, RunStatus
@@ -36,7 +36,7 @@ from newsmon.corpus.records import AlertStatus, DatedBy, DuplicateReason, RunSta
 MAX_URL = 2000
 # A link longer than `url` holds is kept whole, up to this (servers' request lines stop near
 # 8 KB), in `articles.long_url`: its page is tried again at its own address, not a cut one.
-MAX_LONG_URL = 8192
+MAX_LONG_URL = MAX_LINK_CHARS
 
 
 class UTCDateTime(TypeDecorator[datetime]):
