@@ -77,7 +77,8 @@ class FeedEntry:
     publisher_site: str | None = None  # its `<source url>`'s site: whose story it is
     # The key text the release deployed on 2026-12-01 (a5335bd) gave the entry, when another:
     # it repaired double encoding before taking it, so a link-less entry it stored is under
-    # the identity of this text (`entry_keys`). None: the same as `key_text()`.
+    # the identity of this text, and any entry it stored has its fingerprint (`entry_keys`).
+    # None: the same as `key_text()`.
     repaired_key_text: tuple[str, str] | None = None
 
     def key_text(self) -> tuple[str, str]:
@@ -160,7 +161,7 @@ MAX_REKEY_MARKUP = 2 * MAX_SUMMARY_CHARS
 def _repaired_key_text(
     as_read: tuple[str, str], title: str, summary: str, fallback: str = "", as_json: bool = False
 ) -> tuple[str, str] | None:
-    """The key text (`FeedEntry.repaired_key_text`) of an entry without link or GUID whose
+    """The key text (`FeedEntry.repaired_key_text`) of an entry whose
     `title` and `summary` (markup) render as `as_read`: rendered as that release did, repair
     first (a JSON Feed's title as rendered, its summary `fallback` when empty). Only when the
     text as read may hold mojibake (one regex scan), so clean feeds cost nothing."""
@@ -275,16 +276,12 @@ def _json_feed(
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = _rendered(body, repair=False) or _text(item.get("content_text"))
         title = _rendered(_text(item.get("title")), repair=False)
-        then = (
-            None
-            if link or _text(item.get("id"))
-            else _repaired_key_text(
-                (title[:MAX_TITLE_CHARS], text[:MAX_SUMMARY_CHARS]),
-                _text(item.get("title")),
-                body,
-                _text(item.get("content_text")),
-                as_json=True,
-            )
+        then = _repaired_key_text(
+            (title[:MAX_TITLE_CHARS], text[:MAX_SUMMARY_CHARS]),
+            _text(item.get("title")),
+            body,
+            _text(item.get("content_text")),
+            as_json=True,
         )
         if not link and not (title or text):
             skipped += 1
@@ -404,11 +401,7 @@ def parse_feed(
         title = _rendered(raw.get("title") or "", repair=False)[:MAX_TITLE_CHARS]
         title = re.sub(r"\s+", " ", title).strip()
         summary = _rendered(summary_html, repair=False)[:MAX_SUMMARY_CHARS]
-        then = (
-            None
-            if link or guid
-            else _repaired_key_text((title, summary), raw.get("title") or "", summary_html)
-        )
+        then = _repaired_key_text((title, summary), raw.get("title") or "", summary_html)
         entries.append(
             _entry(
                 str(guid)[:1000] if guid else None,

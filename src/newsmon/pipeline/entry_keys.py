@@ -71,6 +71,15 @@ def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = Non
     return out
 
 
+def fingerprinted_as(stored: str | None, entry: FeedEntry) -> bool:
+    """Whether a row's stored entry fingerprint is the entry's: its text as read (this
+    release), or as the release deployed on 2026-12-01 (a5335bd) took it, double encoding
+    repaired first. Compared with the first only, an unchanged entry that release stored
+    looked edited after the upgrade (its page read again). None: never fingerprinted."""
+    texts = (entry.key_text(), entry.repaired_key_text)
+    return stored is not None and any(stored == entry_fingerprint(*t) for t in texts if t)
+
+
 def _identity(entry: FeedEntry, feed: str) -> str:
     return entry_identity(entry.link, feed, entry.guid, "\n".join(entry.key_text()))
 
@@ -167,7 +176,7 @@ def taken_over(identified: Identified, known: dict[str, KnownArticle]) -> list[s
         key
         for key in identified.shared
         if key in known
-        and known[key].entry_fingerprint != entry_fingerprint(*identified.entries[key].key_text())
+        and not fingerprinted_as(known[key].entry_fingerprint, identified.entries[key])
     ]
 
 
@@ -193,5 +202,5 @@ def _row_owner(
     dated = [k for k, e in entries if row.published_at and e.published == row.published_at]
     if len(dated) == 1:
         return dated[0]
-    text = [k for k, e in entries if row.entry_fingerprint == entry_fingerprint(*e.key_text())]
+    text = [k for k, e in entries if fingerprinted_as(row.entry_fingerprint, e)]
     return text[0] if text else None
