@@ -165,3 +165,60 @@ def test_a_linked_entry_encoded_twice_stored_by_the_deployed_release(
         assert len(slack.posts) - posts == (0 if sent else 1), slack.posts[posts:]
     assert (fetched, outcome.updated) == ((2, int(grown)) if edit else (1, 0))
     assert matched == (["oss", "policy"] if edit and grown else ["oss"])
+
+
+def _live_blog(base: str, later: bool = False) -> str:
+    """Updates of one live page, each its own item without a GUID of its own: told apart by
+    their text (`entry_keys`); `later`, a newer notice above them."""
+    newer = "<item><title>정기 점검 안내</title><description>서비스 점검.</description></item>"
+    updates = "".join(
+        f"<item><title>{_twice(f'{TITLE} ({n})')}</title><link>{base}/live.html</link>"
+        f"<description>{_twice(f'{n}번째 소식: 오픈소스 모델의 가중치를 공개했다.')}"
+        "</description></item>"
+        for n in (1, 2)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<language>ko-KR</language>{_twice(newer) if later else ''}{updates}</channel></rss>"
+    )
+
+
+def test_live_blog_items_encoded_twice_stored_by_the_deployed_release_are_not_new_again(
+    tmp_path: Path, db_url: str, slack: FakeSlack
+) -> None:
+    """Before: each item's key (its page and its text's digest) was taken from the text as
+    read, another than the repaired text's the deployed release keyed it by: every update was
+    stored and announced a second time."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(
+        "version: 1\ntopics:\n  oss:\n    min_score: 1\n    terms: {ko: [오픈소스]}\n"
+    )
+    (tmp_path / "live.html").write_text(_page(), encoding="utf-8")
+    engine = create_engine(db_url)
+    try:
+        with serve(tmp_path) as site:
+            (tmp_path / "feed.xml").write_text(_live_blog(site.base), encoding="utf-8")
+            path = write_config(
+                tmp_path,
+                feeds=[("live", "/feed.xml")],
+                base=site.base,
+                database_url=db_url,
+                topics=topics,
+                default_channel="#news",
+            )
+            assert _old_pass(deployed_source(tmp_path / "old"), path, slack, True) == [2, 2]
+            (tmp_path / "feed.xml").write_text(_live_blog(site.base, True), encoding="utf-8")
+            config = load_config(path)
+            outcome = feed_pass(config)["live"]
+            ctx = Context.open(config)
+            try:
+                deliver(ctx)
+            finally:
+                ctx.close()
+        with engine.connect() as con:
+            articles = con.execute(select(func.count()).select_from(ArticleRow)).scalar_one()
+            alerts = con.execute(select(func.count()).select_from(AlertRow)).scalar_one()
+    finally:
+        engine.dispose()
+    assert (outcome.entries, outcome.new_articles, articles, alerts) == (3, 1, 3, 2)
+    assert len(slack.posts) == 2, [p.get("text") for p in slack.posts]
