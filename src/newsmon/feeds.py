@@ -80,7 +80,8 @@ class FeedEntry:
     publisher_site: str | None = None  # its `<source url>`'s site: whose story it is
     # The key text the release deployed on 2026-12-01 (a5335bd) gave the entry, when another:
     # it repaired double encoding before taking it, so a link-less entry it stored is under
-    # the identity of this text (`entry_keys`). None: the same as `key_text()`.
+    # the identity of this text, and any entry it stored has its fingerprint (`entry_keys`).
+    # None: the same as `key_text()`.
     repaired_key_text: tuple[str, str] | None = None
 
     def key_text(self) -> tuple[str, str]:
@@ -125,11 +126,11 @@ def _repaired_key_text(
     fallback: str = "",
     as_json: bool = False,
 ) -> tuple[str, str] | None:
-    """The key text (`FeedEntry.repaired_key_text`) of an entry without link or GUID whose
-    `title` and `summary` (markup) render as `as_read`: rendered as that release did, repair
-    first (a JSON Feed's title as rendered, its summary `fallback` when empty). Only when the
-    text as read may hold mojibake (one regex scan), so clean feeds cost nothing; None too
-    when the feed's `budget` ran out (the key is then its own)."""
+    """The key text (`FeedEntry.repaired_key_text`) of an entry whose `title` and `summary`
+    (markup) render as `as_read`: rendered as that release did, repair first (a JSON Feed's
+    title as rendered, its summary `fallback` when empty). Only when the text as read may hold
+    mojibake (one regex scan), so clean feeds cost nothing; None too when the feed's `budget`
+    ran out (the key is then its own)."""
     if not any(may_hold_mojibake(text) for text in as_read if not text.isascii()):
         return None
     refused = budget.refused
@@ -251,17 +252,13 @@ def _json_feed(
         body = _text(item.get("content_html")) or _text(item.get("summary"))
         text = _rendered(body, repair=None) or _text(item.get("content_text"))
         title = _rendered(_text(item.get("title")), repair=None)
-        then = (
-            None
-            if link or _text(item.get("id"))
-            else _repaired_key_text(
-                (title[:MAX_TITLE_CHARS], text[:MAX_SUMMARY_CHARS]),
-                _text(item.get("title")),
-                body,
-                budget,
-                _text(item.get("content_text")),
-                as_json=True,
-            )
+        then = _repaired_key_text(
+            (title[:MAX_TITLE_CHARS], text[:MAX_SUMMARY_CHARS]),
+            _text(item.get("title")),
+            body,
+            budget,
+            _text(item.get("content_text")),
+            as_json=True,
         )
         if not link and not (title or text):
             skipped += 1
@@ -389,11 +386,7 @@ def parse_feed(
         title = _rendered(raw.get("title") or "", repair=None)[:MAX_TITLE_CHARS]
         title = re.sub(r"\s+", " ", title).strip()
         summary = _rendered(summary_html, repair=None)[:MAX_SUMMARY_CHARS]
-        then = (
-            None
-            if link or guid
-            else _repaired_key_text((title, summary), raw.get("title") or "", summary_html, budget)
-        )
+        then = _repaired_key_text((title, summary), raw.get("title") or "", summary_html, budget)
         entries.append(
             _entry(
                 str(guid)[:1000] if guid else None,

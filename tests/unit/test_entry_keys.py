@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from newsmon.corpus.records import KnownArticle
-from newsmon.dedup import entry_fingerprint
+from newsmon.dedup import entry_fingerprint, entry_identity
 from newsmon.feeds import FeedEntry
-from newsmon.pipeline.entry_keys import identify, known_articles, wanted
+from newsmon.pipeline.entry_keys import identify, known_articles, taken_over, wanted
 
 PAGE = "https://news.example/live"
 
@@ -80,3 +80,22 @@ def test_an_entry_is_also_looked_for_by_the_key_it_had_before() -> None:
     found = {"https://example.com/a.html?from=rss": row}
     assert "https://example.com/a.html?from=rss" in wanted(identified)
     assert known_articles(found, identified) == {"https://example.com/a.html": row}
+
+
+def test_items_told_apart_are_also_looked_for_by_the_key_of_their_repaired_text() -> None:
+    """The release deployed on 2026-12-01 keyed an item told apart by its text repaired of
+    double encoding: a live blog's update it stored is found under that key."""
+    import hashlib
+
+    twice = [
+        FeedEntry(None, PAGE, t, s, None, None, repaired_key_text=(f"{t} fixed", f"{s} fixed"))
+        for t, s in (("A", "a"), ("B", "b"))
+    ]
+    identified = identify(twice, "f")
+    text_key = entry_identity(None, "f", None, "A fixed\na fixed")
+    deployed = f"{PAGE}#item-{hashlib.sha1(text_key.encode()).hexdigest()[:16]}"
+    assert deployed in wanted(identified) and deployed not in identified.entries
+    row = KnownArticle(7, 1, deployed, entry_fingerprint("A fixed", "a fixed"))
+    known = known_articles({deployed: row}, identified)
+    assert [e.title for k, e in identified.entries.items() if k in known] == ["A"]
+    assert not taken_over(identified, known)  # the row's fingerprint is the item's, as then

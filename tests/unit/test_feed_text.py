@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 
 from newsmon.dedup import entry_fingerprint, entry_identity
-from newsmon.feeds import html_to_text, parse_feed, readable
+from newsmon.feeds import FeedEntry, html_to_text, parse_feed, readable
 
 # Escaped twice, the ways real feeds do it: a CDATA description whose HTML was escaped again
 # (연합뉴스: "R&amp;amp;D"), a title's entity escaped again (AI Business: "&amp;quot;"), a
@@ -182,3 +182,42 @@ def test_an_entry_encoded_twice_keeps_the_key_the_deployed_release_gave_it(as_js
     deployed = entry_identity(None, "notices", None, "\n".join(repaired))
     assert list(identified.keyed.values()) == [deployed]
     assert deployed in wanted(identified)
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_linked_entry_encoded_twice_is_fingerprinted_as_the_deployed_release_stored_it(
+    as_json: bool,
+) -> None:
+    """The release deployed on 2026-12-01 fingerprinted entries by their repaired text: a
+    linked entry it stored is the same entry now (not an edit), another summary is an edit."""
+    import json
+
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
+
+    from newsmon.pipeline.entry_keys import fingerprinted_as
+
+    def read(summary: str) -> FeedEntry:
+        title = "오픈소스 모델 공개".encode().decode("sloppy-windows-1252")
+        text = summary.encode().decode("sloppy-windows-1252")
+        link = "https://example.com/a/1"
+        if as_json:
+            item = {"id": link, "url": link, "title": title, "content_html": text}
+            doc = {"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [item]}
+            data = json.dumps(doc).encode()
+        else:
+            data = (
+                '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t'
+                f"</title><item><title>{title}</title><link>{link}</link>"
+                f"<description><![CDATA[{text}]]></description></item></channel></rss>"
+            ).encode()
+        [entry] = parse_feed(data, "https://example.com/feed.xml").entries
+        return entry
+
+    entry = read("가중치를 <b>공개</b>했다.")
+    assert entry.repaired_key_text == ("오픈소스 모델 공개", "가중치를 공개했다.")
+    deployed = entry_fingerprint("오픈소스 모델 공개", "가중치를 공개했다.")
+    stored_now = entry_fingerprint(*entry.key_text())
+    assert fingerprinted_as(deployed, entry) and fingerprinted_as(stored_now, entry)
+    edited = read("가중치와 데이터를 <b>공개</b>했다.")
+    assert not fingerprinted_as(deployed, edited) and not fingerprinted_as(stored_now, edited)
+    assert not fingerprinted_as(None, entry)

@@ -21,7 +21,6 @@ from newsmon.corpus.records import (
     StoredMatch,
 )
 from newsmon.corpus.schema import MAX_LONG_URL
-from newsmon.dedup import entry_fingerprint
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.alert_plans import (
@@ -32,6 +31,7 @@ from newsmon.pipeline.alert_plans import (
     held_unknown,
 )
 from newsmon.pipeline.context import Context
+from newsmon.pipeline.entry_keys import fingerprinted_as
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
 from newsmon.pipeline.page_tries import next_try, stopped_retry_at
@@ -403,7 +403,7 @@ async def revisit_known(
             entry.link
             and stored.feed_id == feed_id
             and stored.entry_fingerprint is not None
-            and stored.entry_fingerprint != entry_fingerprint(*entry.key_text())
+            and not fingerprinted_as(stored.entry_fingerprint, entry)
         ):
             edited.append((url, entry, stored))
     if sightings:

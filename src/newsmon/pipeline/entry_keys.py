@@ -31,8 +31,8 @@ class Identified:
 
     entries: dict[str, FeedEntry] = field(default_factory=dict)
     # the identity an entry had before (a keyed feed's key in its link or GUID, its link as
-    # read then, feed marks in it, a link-less entry's text repaired: `_former_identity`): its
-    # row when none is under its own
+    # read then, feed marks in it, a link-less entry's or an item's text repaired:
+    # `_former_identity`, `_deployed_item_key`): its row when none is under its own
     keyed: dict[str, str] = field(default_factory=dict)
     # the identity the entry shares with other items of the document: a row stored under it
     # (while the entry was alone there, or before items were told apart) is the entry's when
@@ -66,9 +66,21 @@ def identify(entries: Iterable[FeedEntry], feed: str, feed_url: str | None = Non
         for key, entry in apart.items():
             out.entries[key] = entry
             out.shared[key] = (identity, own_guids)
+            deployed = _deployed_item_key(identity, entry, feed, own_guids)
+            if deployed is not None and deployed != key:
+                out.keyed[key] = deployed
     links = (e.link for e in out.entries.values() if e.link)
     out.items = pages_of_items(links) | pages
     return out
+
+
+def fingerprinted_as(stored: str | None, entry: FeedEntry) -> bool:
+    """Whether a row's stored entry fingerprint is the entry's: its text as read (this
+    release), or as the release deployed on 2026-12-01 (a5335bd) took it, double encoding
+    repaired first. Compared with the first only, an unchanged entry that release stored
+    looked edited after the upgrade (its page read again). None: never fingerprinted."""
+    texts = (entry.key_text(), entry.repaired_key_text)
+    return stored is not None and any(stored == entry_fingerprint(*t) for t in texts if t)
 
 
 def _identity(entry: FeedEntry, feed: str) -> str:
@@ -113,11 +125,26 @@ def _told_apart(
         if "://" not in identity:  # no link: the entry's text, as an entry without a GUID
             apart[text_key] = entry
             continue
-        basis = entry.guid if own_guids and entry.guid else text_key
-        digest = hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        joint = "-" if "#" in identity else "#" + ITEM_ANCHOR
-        apart[f"{identity}{joint}{digest}"] = entry
+        apart[_item_key(identity, entry.guid if own_guids and entry.guid else text_key)] = entry
     return apart, own_guids
+
+
+def _item_key(identity: str, basis: str) -> str:
+    """The key of an item told apart at the page `identity`, by its GUID or text key."""
+    digest = hashlib.sha1(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    joint = "-" if "#" in identity else "#" + ITEM_ANCHOR
+    return f"{identity}{joint}{digest}"
+
+
+def _deployed_item_key(identity: str, entry: FeedEntry, feed: str, own_guids: bool) -> str | None:
+    """The key the release deployed on 2026-12-01 (a5335bd) gave an item told apart by its
+    text, when its publisher encoded it twice: that release keyed the text repaired, so a
+    live blog's updates it stored are under those keys (before, each was stored and
+    announced again). None: the item is told apart by its GUID, or its text was not repaired."""
+    if entry.repaired_key_text is None or (own_guids and entry.guid):
+        return None
+    text_key = entry_identity(None, feed, None, "\n".join(entry.repaired_key_text))
+    return _item_key(identity, text_key) if "://" in identity else text_key
 
 
 def _text_key(entry: FeedEntry, feed: str) -> str:
@@ -167,7 +194,7 @@ def taken_over(identified: Identified, known: dict[str, KnownArticle]) -> list[s
         key
         for key in identified.shared
         if key in known
-        and known[key].entry_fingerprint != entry_fingerprint(*identified.entries[key].key_text())
+        and not fingerprinted_as(known[key].entry_fingerprint, identified.entries[key])
     ]
 
 
@@ -193,5 +220,5 @@ def _row_owner(
     dated = [k for k, e in entries if row.published_at and e.published == row.published_at]
     if len(dated) == 1:
         return dated[0]
-    text = [k for k, e in entries if row.entry_fingerprint == entry_fingerprint(*e.key_text())]
+    text = [k for k, e in entries if fingerprinted_as(row.entry_fingerprint, e)]
     return text[0] if text else None

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 
 from newsmon.corpus.records import KnownArticle
-from newsmon.dedup import entry_fingerprint
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entry_keys import Identified
+from newsmon.pipeline.entry_keys import Identified, fingerprinted_as
 from newsmon.story_reuse import another_story
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ def set_aside_reused(
         if key not in identified.shared
         and row.feed_id == feed_id
         and row.entry_fingerprint is not None
-        and row.entry_fingerprint != entry_fingerprint(*identified.entries[key].key_text())
+        and not fingerprinted_as(row.entry_fingerprint, identified.entries[key])
     }
     if not changed:
         return []
