@@ -25,7 +25,7 @@ from sqlalchemy import select
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.corpus.schema import FeedRow
-from tests.support.cli_stops import alive, newsmon_env, only_run, said
+from tests.support.cli_stops import alive, newsmon_env, only_run, said_lines
 from tests.support.configs import write_config
 from tests.support.postgres import PG_URL, throwaway_schema
 
@@ -135,7 +135,7 @@ def test_a_pass_stopped_by_hand_ends_at_once_and_records_why(
         )
         out, err, status = _stop_midway(["run", "--config", str(config)], site, signum)
     assert status == 128 + signum, (out, err)
-    assert said(err) == [f"newsmon: {said}"], err
+    assert said_lines(err) == [f"newsmon: {said}"], err
     assert "feeds:" not in out, out  # no totals of a pass that did not end
     run = only_run(database)
     assert run.status is RunStatus.CRASHED, run.status
@@ -159,6 +159,6 @@ def test_a_backfill_of_pages_stopped_by_sigterm_ends_at_once(tmp_path: Path) -> 
         command = ["backfill", "--urls", f"{site.base}/held.xml", "--config", str(config)]
         out, err, status = _stop_midway(command, site, signal.SIGTERM)
     assert status == 128 + signal.SIGTERM, (out, err)
-    assert said(err) == ["newsmon: terminated"], err
+    assert said_lines(err) == ["newsmon: terminated"], err
     run = only_run(database)
     assert run.status is RunStatus.CRASHED and run.error == "stopped by SIGTERM", run.error

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from newsmon.corpus import Store
 from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow
-from tests.support.cli_stops import newsmon_env, said
+from tests.support.cli_stops import newsmon_env, said_lines
 from tests.support.configs import write_config
 from tests.support.delivery import queue_alerts
 from tests.support.fake_slack import FakeSlack
@@ -63,7 +63,7 @@ def test_ctrl_c_during_delivery_stops_posting_and_gives_the_rest_back(tmp_path: 
     finally:
         slack.stop()
     assert child.returncode == 130, (out, err)
-    assert said(err) == ["newsmon: interrupted"], err
+    assert said_lines(err) == ["newsmon: interrupted"], err
     assert took < 6, f"{took:.1f} s, {posted} posts"
     assert posted <= 2, posted
     store = Store.open(database)

@@ -19,7 +19,7 @@ from newsmon.clock import utcnow
 from newsmon.corpus import Store
 from newsmon.corpus.records import RunStatus
 from newsmon.corpus.schema import AlertRow
-from tests.support.cli_stops import alive, newsmon_env, only_run, said
+from tests.support.cli_stops import alive, newsmon_env, only_run, said_lines
 from tests.support.configs import write_config
 from tests.support.delivery import announce_alerts
 from tests.support.fake_slack import FakeSlack
@@ -85,7 +85,7 @@ def test_a_digest_stopped_by_sigterm_leaves_no_prefect_server_behind(tmp_path: P
         psutil.Process(pid).kill()
     assert not left, f"processes left behind: {left}"
     assert child.returncode == 128 + signal.SIGTERM, errors
-    assert said(errors) == ["newsmon: terminated"], errors
+    assert said_lines(errors) == ["newsmon: terminated"], errors
     assert "Traceback" not in errors, errors
     run = only_run(database)
     assert run.status is RunStatus.CRASHED and run.error == "stopped by SIGTERM", run.error

@@ -34,7 +34,7 @@ def alive(pid: int) -> bool:
         return False
 
 
-def said(err: str) -> list[str]:
+def said_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("newsmon:")]
 
 
