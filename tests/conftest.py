@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,14 +72,47 @@ def fake() -> Iterator[FakeSlack]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def sqlite_corpus_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite corpus migrated once for this process (tests/support/corpus_template.py)."""
+    from tests.support.corpus_template import build_sqlite_template
+
+    return build_sqlite_template(tmp_path_factory.mktemp("corpus-template"))
+
+
+@pytest.fixture(scope="session")
+def pg_corpus_statements() -> list[tuple[str, Any]]:
+    """What migrating an empty PostgreSQL schema runs, recorded once for this process."""
+    from tests.support.corpus_template import record_pg_migration
+
+    with throwaway_schema(prefix="template") as url:
+        return record_pg_migration(url)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The test once on a SQLite file in its folder and once in a throw-away PostgreSQL schema
-    (skipped without NEWSMON_TEST_POSTGRES_URL, which .ci/run sets)."""
+    (skipped without NEWSMON_TEST_POSTGRES_URL, which .ci/run sets).
+
+    The corpus is already at head, sparing each test its migrations (a copy of a SQLite file
+    migrated once; the statements migrating a schema once ran, run again); tests of migration
+    itself (an upgrade, a missing or read-only corpus) are marked `fresh_corpus` and find no
+    SQLite file and an empty schema."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
+        corpus = tmp_path / "corpus.db"
+        if request.node.get_closest_marker("fresh_corpus") is None:
+            from tests.support.corpus_template import copy_sqlite_template
+
+            template = request.getfixturevalue("sqlite_corpus_template")
+            yield copy_sqlite_template(template, corpus)
+            return
+        yield f"sqlite:///{corpus}"
         return
     if not PG_URL:
         pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
     with throwaway_schema(prefix="corpus") as url:
+        if request.node.get_closest_marker("fresh_corpus") is None:
+            from tests.support.corpus_template import replay_pg_migration
+
+            replay_pg_migration(url, request.getfixturevalue("pg_corpus_statements"))
         yield url

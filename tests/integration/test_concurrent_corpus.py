@@ -30,6 +30,9 @@ from newsmon.corpus.schema import AlertRow, ArticleBandRow, ArticleRow, Sighting
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
 
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
+
 GRACE = 1.5
 MATCH = [StoredMatch("policy", 1.0, [], "snippet")]
 ALERTS = {"#policy": ["policy"]}

@@ -25,6 +25,9 @@ from newsmon.dedup import index_keys, minhash_signature
 from tests.support.articles import new_article
 from tests.support.dedup_set import pieces
 
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
+
 # How long the first worker waits for a second one that the corpus keeps waiting (it cannot
 # finish before the first commits): the test's verdict does not depend on it.
 GRACE = 1.5

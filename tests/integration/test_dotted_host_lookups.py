@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import event
 
 from newsmon.corpus import Store
@@ -26,6 +27,9 @@ from tests.support.articles import new_article
 from tests.support.delivery import config_path, context
 from tests.support.fake_slack import FakeSlack
 from tests.support.old_release import deployed_source
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 STORY = "/en/ftc-ai-inquiry.html"
 

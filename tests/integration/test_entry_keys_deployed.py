@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, delete, func, insert, select, update
 
 from newsmon.corpus import Store
@@ -27,6 +28,9 @@ from tests.integration.test_fetching import run_pass
 from tests.support.configs import make_config
 from tests.support.delivery import new_article
 from tests.support.old_release import SECONDS, deployed_source
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 # The deployed release's reading of the feed: each entry's identity, fingerprint and text.
 _OLD_READ = """

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from newsmon.corpus import Store
 from newsmon.corpus.schema import ArticleRow
 from newsmon.devsite import serve
-from tests.integration.test_hostile_pages import TreeMemory, _newsmon_run, _write_config
+from tests.support.hostile_pages import TreeMemory, newsmon_run, write_config
 
 # about two minutes of extraction (100 pages of 5 MiB): `make test-server` and CI run it, `make
 # test` leaves it out for its ten minutes
@@ -65,11 +65,11 @@ def test_a_feed_of_gzip_pages_costs_a_bounded_number_of_bodies(tmp_path: Path) -
     root.mkdir()
     _site(root)
     with serve(root) as site:
-        config = _write_config(tmp_path, site, [("big", "/feed.xml")], None)
+        config = write_config(tmp_path, site, [("big", "/feed.xml")], None)
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
         data["fetch"] = {"allow_private_networks": True, "max_connections": IN_HAND}
         config.write_text(yaml.safe_dump(data), encoding="utf-8")
-        proc = _newsmon_run(config)
+        proc = newsmon_run(config)
         with TreeMemory(proc.pid) as memory:
             try:
                 output, _ = proc.communicate(timeout=600)

@@ -29,6 +29,9 @@ from tests.support.configs import write_config
 from tests.support.postgres import PG_URL, throwaway_schema
 from tests.support.schema_history import downgrade, revision
 
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
+
 HEAD = head_revision()
 PREVIOUS = f"{int(HEAD) - 1:04d}"
 READ_COMMANDS = [

@@ -11,11 +11,16 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from newsmon.devsite import serve
 from newsmon.pipeline import Context, FeedOutcome, process_feeds
 from tests.integration.test_keyed_feed_upgrade import _page
 from tests.integration.test_twin_feeds import _count, _rss
 from tests.support.configs import make_config
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 MOVE = {"/old.xml": {"status": 301, "body": "", "headers": {"Location": "/feed.xml"}}}
 

@@ -8,10 +8,15 @@ store's the `pk_` one only, each applied to the current key: a board post stored
 
 from __future__ import annotations
 
+import pytest
+
 from newsmon.corpus import Store
 from newsmon.feeds import FeedEntry
 from newsmon.pipeline.entry_keys import identify, known_articles, wanted
 from tests.support.delivery import new_article
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 BOARD = "https://board.example.kr/view.php"
 

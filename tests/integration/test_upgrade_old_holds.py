@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -16,6 +17,9 @@ from newsmon.corpus.records import AlertStatus
 from newsmon.corpus.schema import AlertRow
 from tests.support.configs import write_config
 from tests.support.delivery import FAST, MATCH, announce_alerts, context, new_article
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 
 def test_alerts_an_older_release_held_back_after_0023_keep_their_reason(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -20,6 +21,9 @@ from newsmon.corpus.records import AlertStatus
 from tests.support.configs import write_config
 from tests.support.delivery import MATCH, new_article
 from tests.support.old_release import DEPLOYED_HEAD, deployed_source, run_old
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 HELD = {HoldReason.EDITED_AWAY: EDITED_AWAY_NOTE, HoldReason.REPLACED: REPLACED_NOTE}
 

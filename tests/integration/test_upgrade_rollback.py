@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
@@ -18,6 +19,9 @@ from newsmon.migrations import head_revision
 from tests.support.articles import new_article
 from tests.support.configs import write_config
 from tests.support.schema_history import revision
+
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
 
 HEAD = head_revision()
 BEFORE_FAILED_AT = "0017"  # the release before alerts kept when they gave up (0018)

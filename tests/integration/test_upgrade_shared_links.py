@@ -25,6 +25,9 @@ from newsmon.pipeline import Context, FeedOutcome, process_feed
 from tests.integration.test_fetching import BODY, rss
 from tests.support.configs import make_config
 
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
+
 FIRST = (
     "메타, 라마 가중치 오픈소스로 공개",
     "메타가 새 언어모델 라마의 가중치를 오픈소스 라이선스로 내려받게 했다. 메타는 이번 공개가 "

@@ -1,11 +1,11 @@
-"""Hostile pages next to an ordinary feed, through `newsmon run` (the real CLI, Prefect flow and
-worker pool, in a process of its own): the pass ends in bounded time and memory, the ordinary
-feed is stored and alerted, every hostile entry is stored with its reason, and SIGTERM ends a
-pass whose worker is busy, leaving no process behind.
+"""Hostile pages next to an ordinary feed, served on loopback, and `newsmon run` (the real CLI,
+Prefect flow and worker pool, in a process of its own) watched for its peak memory: what the
+hostile-page tests (tests/integration/test_hostile_*.py, one file a subject so xdist spreads
+their minutes over its workers) share.
 
-The pass runs against the session's Prefect test API; the peak memory is the sum of the
-proportional set sizes (PSS: shared pages split between the processes sharing them) of the
-`newsmon` process and all its descendants (fork server, workers), sampled every 0.2 s.
+The peak memory is the sum of the proportional set sizes (PSS: shared pages split between the
+processes sharing them) of the `newsmon` process and all its descendants (fork server, workers),
+sampled every 0.2 s.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
-import pytest
 import yaml
 from sqlalchemy import select
 
@@ -33,9 +32,6 @@ from newsmon.devsite import SiteServer, serve
 from tests.conftest import DEMO_SITE
 from tests.support.configs import config_data
 from tests.support.fake_slack import FakeSlack
-from tests.support.postgres import PG_URL, throwaway_schema
-
-pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 BUDGET_SECONDS = 5
 PASS_LIMIT_SECONDS = 240  # generous: the hostile pages cost seconds, not minutes
@@ -94,8 +90,10 @@ def _rss(links: list[str]) -> str:
     )
 
 
-@pytest.fixture
-def hostile_site(tmp_path: Path) -> Iterator[tuple[SiteServer, dict[str, str]]]:
+@contextmanager
+def serve_hostile_site(tmp_path: Path) -> Iterator[tuple[SiteServer, dict[str, str]]]:
+    """The demo site with the hostile pages and their feeds; yields it and what each hostile
+    entry should record."""
     root = tmp_path / "site"
     shutil.copytree(DEMO_SITE, root)
     expected = _hostile_pages(root)
@@ -111,7 +109,7 @@ def hostile_site(tmp_path: Path) -> Iterator[tuple[SiteServer, dict[str, str]]]:
         yield server, expected
 
 
-def _write_config(
+def write_config(
     folder: Path,
     site: SiteServer,
     feeds: list[tuple[str, str]],
@@ -175,7 +173,7 @@ class TreeMemory:
             self._stop.wait(0.2)
 
 
-def _newsmon_run(config: Path) -> subprocess.Popen[str]:
+def newsmon_run(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "newsmon", "run", "--config", str(config)],
         env=_env(),
@@ -185,35 +183,26 @@ def _newsmon_run(config: Path) -> subprocess.Popen[str]:
     )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'corpus.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    with throwaway_schema(prefix="hostile") as url:
-        yield url
-
-
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
 
 
-def test_hostile_pages_cost_a_bounded_pass_and_are_recorded(
+def assert_bounded_pass(
     tmp_path: Path,
     hostile_site: tuple[SiteServer, dict[str, str]],
     slack: FakeSlack,
     database: str,
 ) -> None:
+    """One `newsmon run` over the ordinary and the hostile feed ends in bounded time and
+    memory, alerts the ordinary stories, and stores every hostile entry with its reason."""
     site, expected = hostile_site
     feeds = [("ordinary", "/feeds/en-ai.atom"), ("hostile", "/feeds/hostile.xml")]
-    config = _write_config(tmp_path, site, feeds, database)
+    config = write_config(tmp_path, site, feeds, database)
     started = time.monotonic()
-    proc = _newsmon_run(config)
+    proc = newsmon_run(config)
     with TreeMemory(proc.pid) as memory:
         try:
             output, _ = proc.communicate(timeout=PASS_LIMIT_SECONDS)
@@ -265,37 +254,3 @@ def test_hostile_pages_cost_a_bounded_pass_and_are_recorded(
             assert len(long.url) == 2000 and len(long.canonical_url) <= 2000
     finally:
         store.close()
-
-
-def test_sigterm_ends_a_pass_whose_worker_is_busy(
-    tmp_path: Path, hostile_site: tuple[SiteServer, dict[str, str]]
-) -> None:
-    site, _ = hostile_site
-    config = _write_config(
-        tmp_path, site, [("burner", "/feeds/burner.xml")], None, page_timeout_seconds=60
-    )
-    proc = _newsmon_run(config)
-    try:
-        with TreeMemory(proc.pid) as memory:
-            deadline = time.monotonic() + 120
-            while "/hostile/burner.html" not in site.paths_requested():
-                assert time.monotonic() < deadline and proc.poll() is None, (
-                    "the page was never read"
-                )
-                time.sleep(0.2)
-            time.sleep(3)  # the worker is extracting (it would take minutes)
-            workers = set(memory.seen) - {proc.pid}
-            assert workers, "no worker process seen"
-            proc.send_signal(signal.SIGTERM)
-            sent = time.monotonic()
-            proc.wait(timeout=30)
-        assert time.monotonic() - sent < 30
-    finally:
-        proc.kill()
-        proc.wait()
-    gone_by = time.monotonic() + 15
-    left = [p for p in workers if _alive(p)]
-    while left and time.monotonic() < gone_by:
-        time.sleep(0.2)
-        left = [p for p in left if _alive(p)]
-    assert not left, f"processes left behind: {left}"

@@ -1,0 +1,41 @@
+"""Hostile pages next to an ordinary feed, through `newsmon run` on a PostgreSQL corpus: the pass
+ends in bounded time and memory, the ordinary feed is stored and alerted, every hostile entry is
+stored with its reason (tests/support/hostile_pages.py; the same pass on the other database is
+the file next to this one, so xdist runs the two, each over a minute, on different workers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsmon.devsite import SiteServer
+from tests.support.fake_slack import FakeSlack
+from tests.support.hostile_pages import assert_bounded_pass, serve_hostile_site
+from tests.support.postgres import PG_URL, throwaway_schema
+
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.postgres]
+
+
+@pytest.fixture
+def hostile_site(tmp_path: Path) -> Iterator[tuple[SiteServer, dict[str, str]]]:
+    with serve_hostile_site(tmp_path) as served:
+        yield served
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("NEWSMON_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    with throwaway_schema(prefix="hostile") as url:
+        yield url
+
+
+def test_hostile_pages_cost_a_bounded_pass_and_are_recorded(
+    tmp_path: Path,
+    hostile_site: tuple[SiteServer, dict[str, str]],
+    slack: FakeSlack,
+    database: str,
+) -> None:
+    assert_bounded_pass(tmp_path, hostile_site, slack, database)
