@@ -28,6 +28,9 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.old_release import SECONDS, deployed_source
 from tests.support.passes import feed_pass
 
+# Tests of migrating, of old releases' corpora or of a corpus's first open: no copy of one at head.
+pytestmark = pytest.mark.fresh_corpus
+
 TITLE = "오픈소스 AI 모델 공개"
 SUMMARY = "한 연구소가 한국어 오픈소스 언어 모델을 공개하고 가중치를 내려받을 수 있게 했다."
 EDITED = "한 연구소가 한국어 오픈소스 언어 모델과 학습 데이터를 함께 공개했다."
