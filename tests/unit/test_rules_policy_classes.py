@@ -84,7 +84,11 @@ def test_shipped_rules_hear_the_administration_and_eu_packages(title: str, polic
         ("Chipmaker partners with a telco to sell sovereign AI", EN_FILLER, False),
         # policymakers in a headline are the story; in a short teaser, the addressee of a plea
         ("Policymakers weigh limits on AI chatbots for children", EN_FILLER, True),
-        ("Industry letter", "AI labs urge policymakers to avoid broad limits on open models.", False),
+        (
+            "Industry letter",
+            "AI labs urge policymakers to avoid broad limits on open models.",
+            False,
+        ),
         # the securities regulator acting, not a company filing with it to go public
         ("SEC charges AI startup over misleading claims about its models", EN_FILLER, True),
         ("AI lab submits a confidential S-1 to the SEC ahead of its IPO", EN_FILLER, False),
