@@ -161,3 +161,20 @@ def test_runtimes_model_families_and_lab_accounts_are_ai_context(
 ) -> None:
     assert ("open-source" in shipped_topics("", line)) is open_source
 
+
+@pytest.mark.parametrize(
+    ("title", "open_source"),
+    [
+        # open-source software in general, with AI in the story: AI helping or flooding projects
+        ("AI coding tools swamp open-source projects with low-quality patches", False),
+        ("AI lab offers open-source maintainers help with vulnerabilities", False),
+        ("AI startup buys an open-source runtime", False),
+        # an AI artefact that is open source still is, projects mentioned or not
+        ("Lab releases open-source AI model for open-source projects to use", True),
+        ("AI startup open-sources its agent; maintainers welcome it", True),
+    ],
+)
+def test_open_source_software_in_general_is_not_open_source_ai(
+    title: str, open_source: bool
+) -> None:
+    assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
