@@ -150,7 +150,7 @@ def test_quantised_files_weight_releases_and_licensing(line: str, open_source: b
         # AI context by class: an inference runtime, an open model family, a lab's account
         ("Commenters praised its open-source nature and the new vLLM integration.", True),
         ("The Voxtral release is open-source, commenters noted.", True),
-        ("It moved its open-source evals tool to a new home ([post](https://x.com/AnthropicAI/status/1)).", True),
+        ("It moved its open-source evals tool ([post](https://x.com/AnthropicAI/status/1)).", True),
         # the same lines about software that is not AI
         ("Commenters praised its open-source nature and the new Rust integration.", False),
         ("It moved its open-source newsroom tool ([post](https://x.com/nytimes/status/1)).", False),
