@@ -108,3 +108,73 @@ def test_an_open_model_named_by_its_kind(title: str, open_source: bool) -> None:
 )
 def test_an_open_source_ai_framework_or_toolkit(lede: str, open_source: bool) -> None:
     assert ("open-source" in shipped_topics("", lede + " " + EN_FILLER)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("line", "open_source"),
+    [
+        # a digest line: a model put on the hub, in the verbs digests use
+        ("QuillMath-2 landed on Hugging Face as a 14B reasoning model.", True),
+        ("The new coder checkpoints were dropped on Hugging Face overnight.", True),
+        # the hub named, nothing put on it
+        ("An AI founder launched a podcast about Hugging Face culture.", False),
+    ],
+)
+def test_a_model_launched_on_the_hub_is_an_open_release(line: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", line)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("line", "open_source"),
+    [
+        # community quantisations, in the plural digests write
+        ("Community quantisers posted dynamic GGUFs for the new 30B model.", True),
+        # a release of the weights as a thing, also still pending
+        ("Fans await the lab's weights release for its new coding LLM.", True),
+        ("Moderators may allow posts about models with pending weight releases.", True),
+        # the licence's gerund
+        ("The model ships with permissive MIT licensing and day-0 SGLang support.", True),
+        # a file named after the format, weights and a licence far from each other
+        ("A pull request edits convert_hf_to_gguf.py in the AI runtime.", False),
+        ("Weights and measures: the AI agency will release a report on Monday.", False),
+        ("MIT researchers describe a new AI model; licensing talks go on elsewhere.", False),
+    ],
+)
+def test_quantised_files_weight_releases_and_licensing(line: str, open_source: bool) -> None:
+    assert ("open-source" in shipped_topics("", line)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("line", "open_source"),
+    [
+        # AI context by class: an inference runtime, an open model family, a lab's account
+        ("Commenters praised its open-source nature and the new vLLM integration.", True),
+        ("The Voxtral release is open-source, commenters noted.", True),
+        ("It moved its open-source evals tool ([post](https://x.com/AnthropicAI/status/1)).", True),
+        # the same lines about software that is not AI
+        ("Commenters praised its open-source nature and the new Rust integration.", False),
+        ("It moved its open-source newsroom tool ([post](https://x.com/nytimes/status/1)).", False),
+    ],
+)
+def test_runtimes_model_families_and_lab_accounts_are_ai_context(
+    line: str, open_source: bool
+) -> None:
+    assert ("open-source" in shipped_topics("", line)) is open_source
+
+
+@pytest.mark.parametrize(
+    ("title", "open_source"),
+    [
+        # open-source software in general, with AI in the story: AI helping or flooding projects
+        ("AI coding tools swamp open-source projects with low-quality patches", False),
+        ("AI lab offers open-source maintainers help with vulnerabilities", False),
+        ("AI startup buys an open-source runtime", False),
+        # an AI artefact that is open source still is, projects mentioned or not
+        ("Lab releases open-source AI model for open-source projects to use", True),
+        ("AI startup open-sources its agent; maintainers welcome it", True),
+    ],
+)
+def test_open_source_software_in_general_is_not_open_source_ai(
+    title: str, open_source: bool
+) -> None:
+    assert ("open-source" in shipped_topics(title, EN_FILLER)) is open_source
