@@ -34,7 +34,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entry_keys import fingerprinted_as
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
-from newsmon.pipeline.page_tries import next_try, stopped_retry_at
+from newsmon.pipeline.page_tries import RETRIED_STOPS, next_try, stopped_retry_at
 from newsmon.pipeline.twins import read_for
 from newsmon.rules import TopicMatch
 from newsmon.turns import NoTimeForWork, OutOfTime
@@ -115,7 +115,8 @@ async def analyse_page(
     the reason; should even that fail, the summary is kept without topics. A page without
     article text that frames a page of its own site is read through that frame, once, when a
     `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
-    bytes count in `outcome`'s).
+    bytes count in `outcome`'s). A frame whose worker stalled or died stops the entry as its
+    own page would (`RETRIED_STOPS`): the entry is read again, frame and all, on a later pass.
     """
     analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone, guess_zone))
     frame = analysis.extracted.frame
@@ -131,6 +132,12 @@ async def analyse_page(
         inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone, guess_zone))
     except NoTimeForWork:  # as a frame not read: the page's own analysis stands
         return analysis
+    if inner.stopped in RETRIED_STOPS:  # the frame's worker stalled or died: read it again
+        said = (analysis.extracted.note, f"frame {frame[:200]} not read: {inner.extracted.note}")
+        why = "; ".join(n for n in said if n)
+        return replace(
+            analysis, extracted=replace(analysis.extracted, note=why), stopped=inner.stopped
+        )
     if inner.extracted.source not in ARTICLE_SOURCES:
         return analysis
     # the entry is still the page the feed linked to; its text is the frame's
