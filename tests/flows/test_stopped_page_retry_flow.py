@@ -192,7 +192,8 @@ def test_a_page_whose_worker_was_stopped_is_read_on_a_later_pass_and_announced_o
     with serve(root) as site:
         config = _config(tmp_path, site, retries=2)
         with WorkerStopper(site, sig, times) as stopper:
-            run_monitor(config)
+            totals = run_monitor(config)
+        assert (totals.pages_failed, totals.pages_stopped) == (0, 1), totals.line()
         assert len(stopper.hits) == times, "the page's worker was not found at its work"
         first = _row(tmp_path)
         assert (first.text_source, first.text) == ("feed-summary", TEASER)
@@ -256,7 +257,10 @@ def test_a_frame_whose_worker_died_is_read_again_on_a_later_pass(
     with serve(root) as site:
         config = _config(tmp_path, site, retries=2)
         with WorkerStopper(site, signal.SIGKILL, 2, FRAMED) as stopper:
-            run_monitor(config)
+            totals = run_monitor(config)
+        # not a download failure, but a page lost to a worker: the pass's summary says so
+        assert (totals.pages_failed, totals.pages_stopped) == (0, 1), totals.line()
+        assert "pages stopped by a stalled or killed worker: 1" in totals.line()
         assert len(stopper.hits) == 2, "the frame's worker was not found at its work"
         first = _row(tmp_path)
         assert first.text_source == "feed-summary" and first.text == TEASER

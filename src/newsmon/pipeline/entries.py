@@ -183,6 +183,7 @@ def store_entry(
     extracted = analysis.extracted
     retry = not page.ok and not page.refused
     failed = retry and page.failure is not FailureKind.DEFERRED  # the site's failure
+    stopped = False  # its work stopped by a worker, read again later
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a feed's entry: its page is tried again later, at its link as stored (whole up to
     # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none).
@@ -196,7 +197,8 @@ def store_entry(
         # read, but its work stopped by a worker: read again later unless the page's own fault
         at = stopped_retry_at(ctx.config, analysis.stopped, 1, now)
         article = replace(article, page_failed=at is not None, page_retry_at=at)
-        if at is not None:
+        stopped = at is not None
+        if stopped:
             log.info(
                 "%s: its page's work stopped (%s); read again on a later pass",
                 page.final_url,
@@ -220,7 +222,7 @@ def store_entry(
             ctx.store.record_sightings(feed_id, [NewSighting(first.id, entry.link)])
             if first.feed_id != feed_id:  # another source: a reply in the story's thread
                 ctx.store.queue_replies(first.id, feed_id, entry.link)
-        return EntryResult(extracted.source, failed, EntryFate.SEEN)
+        return EntryResult(extracted.source, failed, EntryFate.SEEN, page_stopped=stopped)
     topics = tuple(m.topic for m in matches)
     if stored.duplicate_of is not None:
         # Another source's copy: the store queued "also reported by" in the thread of the
@@ -229,10 +231,13 @@ def store_entry(
         # decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
         near = stored.duplicate_reason in _SIMILAR
+        fate = EntryFate.DUPLICATE
         return EntryResult(
-            extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
+            extracted.source, failed, fate, spoke, stored.alerts_queued, near, stopped
         )
-    return EntryResult(extracted.source, failed, EntryFate.NEW, topics, stored.alerts_queued)
+    return EntryResult(
+        extracted.source, failed, EntryFate.NEW, topics, stored.alerts_queued, page_stopped=stopped
+    )
 
 
 def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
