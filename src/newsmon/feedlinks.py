@@ -116,12 +116,22 @@ def within_bounds(link: str | None) -> str | None:
     return None if link is not None and len(link) > MAX_LINK_CHARS else link
 
 
-def long_links_line(count: int) -> str | None:
-    """The feed's warning for `count` entries whose link `within_bounds` refused."""
-    if not count:
-        return None
-    which = "1 entry read without its link" if count == 1 else f"{count} entries without links"
-    return f"{which} of over {MAX_LINK_CHARS:,} characters"
+def long_links_line(count: int, by_proxy: int = 0) -> str | None:
+    """The feed's warning for `count` entries whose link `within_bounds` refused, and
+    `by_proxy` whose original link (`feedburner:origLink`) it refused: those are read by their
+    proxy's link (keyed by it: an entry with a sane original link keeps its own key)."""
+    parts = []
+    if count:
+        which = "1 entry read without its link" if count == 1 else f"{count} entries without links"
+        parts.append(f"{which} of over {MAX_LINK_CHARS:,} characters")
+    if by_proxy:
+        which = (
+            "1 entry read by its proxy link"
+            if by_proxy == 1
+            else f"{by_proxy} entries read by their proxy links"
+        )
+        parts.append(f"{which} (original link of over {MAX_LINK_CHARS:,} characters)")
+    return "; ".join(parts) or None
 
 
 # Where a proxy that rewrites every item's link (FeedBurner's feedproxy, Pheedo) writes the

@@ -364,17 +364,22 @@ def parse_feed(
     site_link = absolute_link(url, site) if site and re.match(r"^(https?://|/)", site) else None
     rebased = _rebased(data, url, site_link, raw_entries, (media, encoding, max_entries))
     position = {id(raw): at for at, raw in enumerate(raw_entries)}  # rebased is in file order
-    budget, unrepaired, too_long = RepairBudget(), 0, 0
+    budget, unrepaired, too_long, by_proxy = RepairBudget(), 0, 0, 0
     for raw in chosen:
         kept = budget.refused
         at = position[id(raw)]
         guid = raw.get("id") or None
         as_read = entry_link(raw, url)
-        link = original_link(raw, url) or (
+        original = original_link(raw, url)
+        link = original or (
             entry_link(rebased[at], site_link) if rebased and site_link else as_read
         )
         if within_bounds(link) != link or within_bounds(as_read) != as_read:
-            as_read, link, too_long = within_bounds(as_read), within_bounds(link), too_long + 1
+            as_read, link = within_bounds(as_read), within_bounds(link)
+            if link is None and original is not None and as_read is not None:
+                link, by_proxy = as_read, by_proxy + 1  # the proxy's link leads to the page
+            else:
+                too_long += 1
         former = as_read if as_read and link != as_read else None
         if link is None and not (raw.get("title") or raw.get("summary")):
             skipped += 1
@@ -412,7 +417,7 @@ def parse_feed(
         f"{references} character references to no character replaced" if references else None,
         f"{skipped} empty entr{'y' if skipped == 1 else 'ies'} skipped" if skipped else None,
         _unrepaired(unrepaired),
-        long_links_line(too_long),
+        long_links_line(too_long, by_proxy),
         f"{crowded} tag(s) over 100 attributes cut to their first 100" if crowded else None,
         "the feed has no entries" if not raw_entries else None,
     ]

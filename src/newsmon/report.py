@@ -85,6 +85,9 @@ class PassTotals:
     # of `feeds_not_due`, those waiting out the backoff of a failure, and the first one's retry
     feeds_backing_off: int = 0
     next_retry: datetime | None = None
+    # downloaded, their work stopped by a stalled or killed worker, due again (`pages_failed`
+    # counts download failures only)
+    pages_stopped: int = 0
 
     @classmethod
     def of(
@@ -135,6 +138,7 @@ class PassTotals:
             alerts_off=delivery.off,
             feeds_backing_off=len(waiting),
             next_retry=min((f.next_check.at for f in waiting if f.next_check), default=None),
+            pages_stopped=sum(f.pages_stopped for f in feeds),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -152,6 +156,7 @@ class PassTotals:
             "near_duplicates": self.near_duplicates,
             "updated": self.updated,
             "pages_failed": self.pages_failed,
+            "pages_stopped": self.pages_stopped,
             "pages_retried": self.pages_retried,
             "pages_recovered": self.pages_recovered,
             "pages_postponed": self.pages_postponed,
@@ -213,6 +218,11 @@ class PassTotals:
             )
         if self.pages_deferred:
             parts.append(f"pages left for a later pass: {self.pages_deferred}")
+        if self.pages_stopped:
+            parts.append(
+                f"pages stopped by a stalled or killed worker: {self.pages_stopped} "
+                "(read again later)"
+            )
         return parts
 
     def _waiting(self) -> str:
@@ -253,6 +263,7 @@ def feed_table(feeds: Sequence[FeedOutcome]) -> list[dict[str, Any]]:
             "duplicates": f.duplicates,
             "matches": ", ".join(f"{k} {v}" for k, v in sorted(f.matches.items())),
             "pages tried again": f.pages_retried,
+            "pages stopped": f.pages_stopped,
             "alerts queued": f.alerts_queued,
             "error": describe_failure(f) if f.error else (f.warning or ""),
         }

@@ -94,6 +94,7 @@ RUN_SUMMARY_KEYS = [
     "near_duplicates",
     "updated",
     "pages_failed",
+    "pages_stopped",
     "pages_retried",
     "pages_recovered",
     "pages_postponed",

@@ -75,18 +75,18 @@ def _busy_worker(spared: set[int], deadline: float) -> int | None:
 
 
 class WorkerStopper(threading.Thread):
-    """Once `site` has served `PAGE`, sends `sig` to the worker analysing it, `times` times
+    """Once `site` has served `path`, sends `sig` to the worker analysing it, `times` times
     (each time to a new worker); `hits` are the workers it reached."""
 
-    def __init__(self, site: SiteServer, sig: signal.Signals, times: int) -> None:
+    def __init__(self, site: SiteServer, sig: signal.Signals, times: int, path: str = PAGE) -> None:
         super().__init__(daemon=True)
-        self.site, self.sig, self.times = site, sig, times
-        self.served = site.paths_requested().count(PAGE)
+        self.site, self.sig, self.times, self.path = site, sig, times, path
+        self.served = site.paths_requested().count(path)
         self.hits: list[int] = []
 
     def run(self) -> None:
         deadline = time.monotonic() + 60
-        while self.site.paths_requested().count(PAGE) == self.served:
+        while self.site.paths_requested().count(self.path) == self.served:
             if time.monotonic() > deadline:
                 return
             time.sleep(0.02)
@@ -192,7 +192,8 @@ def test_a_page_whose_worker_was_stopped_is_read_on_a_later_pass_and_announced_o
     with serve(root) as site:
         config = _config(tmp_path, site, retries=2)
         with WorkerStopper(site, sig, times) as stopper:
-            run_monitor(config)
+            totals = run_monitor(config)
+        assert (totals.pages_failed, totals.pages_stopped) == (0, 1), totals.line()
         assert len(stopper.hits) == times, "the page's worker was not found at its work"
         first = _row(tmp_path)
         assert (first.text_source, first.text) == ("feed-summary", TEASER)
@@ -236,3 +237,42 @@ def test_a_page_whose_worker_dies_on_every_try_is_given_up_after_its_retries(
         assert run_monitor(config).pages_retried == 0
         assert site.paths_requested().count(PAGE) == 2
     assert slack.top_level() == []
+
+
+FRAMED = "/desk/post.html"  # the article, reached only through the linked page's frame
+FRAME_PAGE = f'<html><body><iframe id="mainFrame" src="{FRAMED}"></iframe></body></html>'
+
+
+def test_a_frame_whose_worker_died_is_read_again_on_a_later_pass(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """The linked page is only a frame around the article (a blog's post frame); the worker
+    reading the framed article died under it (twice). The linked page's own analysis (its
+    teaser) stood for good: the article was never read. Now the entry is read again on a later
+    pass, as a page whose own worker was stopped, and its article announced once."""
+    root = tmp_path / "site"
+    _site(root)
+    (root / "desk/hidden.html").write_text(FRAME_PAGE.replace("{BASE}", ""))
+    (root / "desk/post.html").write_bytes(HEAVY)
+    with serve(root) as site:
+        config = _config(tmp_path, site, retries=2)
+        with WorkerStopper(site, signal.SIGKILL, 2, FRAMED) as stopper:
+            totals = run_monitor(config)
+        # not a download failure, but a page lost to a worker: the pass's summary says so
+        assert (totals.pages_failed, totals.pages_stopped) == (0, 1), totals.line()
+        assert "pages stopped by a stalled or killed worker: 1" in totals.line()
+        assert len(stopper.hits) == 2, "the frame's worker was not found at its work"
+        first = _row(tmp_path)
+        assert first.text_source == "feed-summary" and first.text == TEASER
+        assert first.page_retry_at is not None and first.page_attempts == 1, first.extraction_note
+        assert slack.top_level() == []
+
+        (root / "desk/post.html").write_bytes(render("origin", "en", TITLE, OPEN_WEIGHT))
+        second = run_monitor(config)
+        assert (second.pages_retried, second.pages_recovered) == (1, 1)
+        read = _row(tmp_path)
+        assert read.text_source == "page" and "open-weight checkpoints" in read.text
+        assert read.page_retry_at is None and read.page_attempts == 2
+        assert site.paths_requested().count(FRAMED) == 2
+    [post] = slack.top_level()
+    assert post["channel"] == "#os" and PAGE in str(post)

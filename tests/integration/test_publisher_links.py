@@ -157,3 +157,37 @@ def test_a_one_item_feed_s_next_story_at_the_same_link_and_guid_is_announced(
     publish(site, "feed.xml", rss(fixed))
     edit = run_pass(config, force=True)["top"]
     assert (edit.new_articles, edit.alerts_queued, edit.updated) == (0, 0, 1), edit
+
+
+def test_a_feedburner_item_whose_original_link_is_too_long_is_read_through_its_proxy(
+    tmp_path: Path, site: SiteServer, feeds: SiteServer
+) -> None:
+    """An origLink over `MAX_LINK_CHARS` left the entry with no link at all: its page never
+    read (the teaser stored), no link to alert with. Its proxy `<link>`, which leads to the
+    page, is its link now: the page is requested through it and read."""
+    from newsmon.bounds import MAX_LINK_CHARS
+
+    original = f"{site.base}/2025/03/x.html?ref=" + "a" * MAX_LINK_CHARS
+    proxy = "/~r/ex/~3/abc/"
+    moved = {"Location": f"{site.base}/2025/03/x.html"}
+    routes = {proxy: {"status": 302, "headers": moved, "body": ""}}
+    feeds.routes.update(routes)  # the proxy's answer: a redirect to the page
+    proxied = (
+        f"<item><title>딥시크 오픈소스 공개</title><link>{feeds.base}{proxy}</link>"
+        f"<feedburner:origLink>{original}</feedburner:origLink>"
+        "<description>요약: 가중치를 오픈소스로 공개</description></item>"
+    )
+    body = rss(proxied).replace('<rss version="2.0">', f'<rss version="2.0" {FEEDBURNER}>')
+    publish(feeds, "fb.xml", body)
+    config = site_config(
+        tmp_path, site, {"fb": f"{feeds.base}/fb.xml"}, allow_private_networks=True
+    )
+    outcomes = run_pass(config)
+    [stored] = articles(config).values()
+    assert stored.url == f"{feeds.base}{proxy}" and stored.text_source == "page", (
+        stored,
+        feeds.paths_requested(),
+        site.paths_requested(),
+    )
+    assert proxy in feeds.paths_requested()
+    assert "proxy link" in (outcomes["fb"].warning or ""), outcomes

@@ -70,3 +70,31 @@ def test_a_link_of_the_limit_is_kept(kind: str) -> None:
     link = f"{SITE}/story/" + "b" * (MAX_LINK_CHARS - len(f"{SITE}/story/"))
     huge, _ = parse_feed(FEEDS[kind](link), FEED).entries
     assert huge.link == link
+
+
+FB = 'xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"'
+PROXY = "https://feedproxy.example/~r/desk/~3/abc/"
+
+
+def _feedburner(original: str) -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0" {FB}><channel>'
+        f"<title>desk</title><link>{SITE}/</link>"
+        f"<item><title>Proxied</title><link>{PROXY}</link>"
+        f"<feedburner:origLink>{original}</feedburner:origLink><description>s</description></item>"
+        "</channel></rss>"
+    ).encode()
+
+
+def test_a_proxied_entry_whose_original_link_is_too_long_is_read_by_its_proxy_link() -> None:
+    """FeedBurner's `<link>` is its proxy, the publisher's address in `feedburner:origLink`.
+    An origLink over the bound left the entry without any link (no page read, no alert link)
+    although the proxy's, which leads to the same page, was fine: it is the entry's link now.
+    An entry with a sane origLink keeps the key it always had (the origLink)."""
+    parsed = parse_feed(_feedburner(HUGE), FEED)
+    [proxied] = parsed.entries
+    assert (proxied.link, proxied.former_link) == (PROXY, None)
+    assert parsed.warning is not None and "1 entry read by its proxy link" in parsed.warning
+    assert "without its link" not in parsed.warning and len(parsed.warning) < 500
+    [sane] = parse_feed(_feedburner(f"{SITE}/a.html"), FEED).entries
+    assert (sane.link, sane.former_link) == (f"{SITE}/a.html", PROXY)

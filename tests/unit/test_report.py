@@ -160,3 +160,20 @@ def test_pages_left_for_a_later_pass_show_in_every_rendering_of_the_totals() -> 
         "| pages tried again: 3 (2 read, 1 wait on their site) | pages left for a later pass: 5 |"
         in totals.cli_lines()[0]
     )
+
+
+def test_pages_stopped_by_a_worker_are_their_own_count_in_every_rendering() -> None:
+    """A page downloaded whose worker stalled or was killed, due again: the pass's summary
+    showed nothing of it (not a download failure, so not in `pages_failed`)."""
+    quiet = PassTotals.of(outcomes(), DeliveryOutcome())
+    assert quiet.as_dict()["pages_stopped"] == 0 and "stopped" not in quiet.line()
+    stopped = outcomes()
+    stopped[0].count(EntryResult("feed-summary", False, EntryFate.NEW, page_stopped=True))
+    stopped[1].pages_stopped = 2  # read again on this pass, stopped again, due once more
+    assert (stopped[0].pages_failed, stopped[0].pages_stopped) == (1, 1)
+    totals = PassTotals.of(stopped, DeliveryOutcome())
+    assert (totals.as_dict()["pages_failed"], totals.as_dict()["pages_stopped"]) == (1, 3)
+    said = "pages stopped by a stalled or killed worker: 3 (read again later)"
+    assert f"already seen: 1, {said}; matches:" in totals.line()
+    assert f"| duplicates: 1 | {said} | matches:" in totals.cli_lines()[0]
+    assert feed_table(stopped)[0]["pages stopped"] == 1

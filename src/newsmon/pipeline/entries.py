@@ -34,7 +34,7 @@ from newsmon.pipeline.context import Context
 from newsmon.pipeline.entry_keys import fingerprinted_as
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
-from newsmon.pipeline.page_tries import next_try, stopped_retry_at
+from newsmon.pipeline.page_tries import RETRIED_STOPS, next_try, stopped_retry_at
 from newsmon.pipeline.twins import read_for
 from newsmon.rules import TopicMatch
 from newsmon.turns import NoTimeForWork, OutOfTime
@@ -115,7 +115,8 @@ async def analyse_page(
     the reason; should even that fail, the summary is kept without topics. A page without
     article text that frames a page of its own site is read through that frame, once, when a
     `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
-    bytes count in `outcome`'s).
+    bytes count in `outcome`'s). A frame whose worker stalled or died stops the entry as its
+    own page would (`RETRIED_STOPS`): the entry is read again, frame and all, on a later pass.
     """
     analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone, guess_zone))
     frame = analysis.extracted.frame
@@ -131,6 +132,12 @@ async def analyse_page(
         inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone, guess_zone))
     except NoTimeForWork:  # as a frame not read: the page's own analysis stands
         return analysis
+    if inner.stopped in RETRIED_STOPS:  # the frame's worker stalled or died: read it again
+        said = (analysis.extracted.note, f"frame {frame[:200]} not read: {inner.extracted.note}")
+        why = "; ".join(n for n in said if n)
+        return replace(
+            analysis, extracted=replace(analysis.extracted, note=why), stopped=inner.stopped
+        )
     if inner.extracted.source not in ARTICLE_SOURCES:
         return analysis
     # the entry is still the page the feed linked to; its text is the frame's
@@ -176,6 +183,7 @@ def store_entry(
     extracted = analysis.extracted
     retry = not page.ok and not page.refused
     failed = retry and page.failure is not FailureKind.DEFERRED  # the site's failure
+    stopped = False  # its work stopped by a worker, read again later
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a feed's entry: its page is tried again later, at its link as stored (whole up to
     # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none).
@@ -189,7 +197,8 @@ def store_entry(
         # read, but its work stopped by a worker: read again later unless the page's own fault
         at = stopped_retry_at(ctx.config, analysis.stopped, 1, now)
         article = replace(article, page_failed=at is not None, page_retry_at=at)
-        if at is not None:
+        stopped = at is not None
+        if stopped:
             log.info(
                 "%s: its page's work stopped (%s); read again on a later pass",
                 page.final_url,
@@ -213,7 +222,7 @@ def store_entry(
             ctx.store.record_sightings(feed_id, [NewSighting(first.id, entry.link)])
             if first.feed_id != feed_id:  # another source: a reply in the story's thread
                 ctx.store.queue_replies(first.id, feed_id, entry.link)
-        return EntryResult(extracted.source, failed, EntryFate.SEEN)
+        return EntryResult(extracted.source, failed, EntryFate.SEEN, page_stopped=stopped)
     topics = tuple(m.topic for m in matches)
     if stored.duplicate_of is not None:
         # Another source's copy: the store queued "also reported by" in the thread of the
@@ -222,10 +231,13 @@ def store_entry(
         # decides, under its lock).
         spoke = topics if stored.alerts_queued else ()
         near = stored.duplicate_reason in _SIMILAR
+        fate = EntryFate.DUPLICATE
         return EntryResult(
-            extracted.source, failed, EntryFate.DUPLICATE, spoke, stored.alerts_queued, near
+            extracted.source, failed, fate, spoke, stored.alerts_queued, near, stopped
         )
-    return EntryResult(extracted.source, failed, EntryFate.NEW, topics, stored.alerts_queued)
+    return EntryResult(
+        extracted.source, failed, EntryFate.NEW, topics, stored.alerts_queued, page_stopped=stopped
+    )
 
 
 def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:

@@ -29,7 +29,7 @@ from newsmon.notices import FLAP_WINDOW, notice_message, plan_notices
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.delivery_items import post_or_text
 from newsmon.pipeline.leases import Clock, RealClock, claim_covers
-from newsmon.pipeline.retry_after import leave_channel
+from newsmon.pipeline.retry_after import leave_untried
 from newsmon.slack import CredentialError, Kind, Pacer, Sender, SlackFailure, make_sender
 
 # Failures that do not heal by themselves: the channel, or the token or TLS certificate
@@ -193,7 +193,11 @@ def post_notices(
         wait = max(pacer.ready_at(channel, now) - now, 0.0)
         if not claim_covers(claim, wait, cfg.timeout):  # posted after it: maybe twice
             notices.release_notice(claim, job.id, job.unknown_since)
-            _left(ctx, pacer, now, channel, outcome, job.id, claim_covers(claim, 0.0, cfg.timeout))
+            short = not claim_covers(claim, 0.0, cfg.timeout)
+            left = leave_untried(ctx, pacer, now, channel, f"notice #{job.id}", short)
+            outcome.error = left.line
+            if left.until is not None:  # kept for the channel: no post into Slack's wait
+                outcome.waits_until = left.until
             return
         if wait > 0:
             clock.sleep(wait)
@@ -229,27 +233,6 @@ def post_notices(
                 f"notice #{job.id} posted after its claim expired; its next owner finds it"
             )
             return
-
-
-def _left(
-    ctx: Context,
-    pacer: Pacer,
-    now: float,
-    channel: str,
-    outcome: NoticeOutcome,
-    notice: int,
-    paced: bool,
-) -> None:
-    """A notice given back untried, its post not covered by its claim: posted after the claim
-    lapsed, it could follow another pass's claim, lookup and post — twice. Why, in one line;
-    a Retry-After still in force is kept for the channel (`leave_channel`)."""
-    why = "its pace outlasts this pass's claim" if paced else "Slack answered too slowly"
-    said, until = leave_channel(
-        ctx, pacer, now, channel, f"{why}: notice #{notice} left for a later pass"
-    )
-    outcome.error = said
-    if until is not None:
-        outcome.waits_until = until
 
 
 def _block(ctx: Context, channel: str, outcome: NoticeOutcome, reason: str) -> None:

@@ -44,6 +44,8 @@ class EntryResult:
     topics: tuple[str, ...] = ()
     alerts_queued: int = 0
     near: bool = False  # a duplicate found by similarity (MinHash, short body), not body hash
+    # downloaded, its work stopped by a stalled or killed worker: read again on a later pass
+    page_stopped: bool = False
 
 
 @dataclass
@@ -74,7 +76,10 @@ class FeedOutcome:
     duplicates: int = 0
     near_duplicates: int = 0  # of `duplicates`, those found by MinHash rather than body hash
     updated: int = 0  # known URLs whose feed entry changed and whose page was re-read
-    pages_failed: int = 0
+    pages_failed: int = 0  # downloads that failed
+    # downloaded, their work stopped by a stalled or killed worker (not the page's fault):
+    # stored from the teaser (or left as they were) and read again on a later pass
+    pages_stopped: int = 0
     # pages stored from a teaser earlier, downloaded again this pass: tried, and read at last
     pages_retried: int = 0
     pages_recovered: int = 0
@@ -114,6 +119,7 @@ class FeedOutcome:
         """Add one processed entry to the feed's figures."""
         self.text_sources[result.source] += 1
         self.pages_failed += result.page_failed
+        self.pages_stopped += result.page_stopped
         if result.fate is EntryFate.SEEN:
             self.already_seen += 1
             return

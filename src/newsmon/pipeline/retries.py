@@ -159,6 +159,7 @@ async def _settle(
         at = stopped_retry_at(ctx.config, analysis.stopped, attempts, now)
         why = f"page's work stopped ({attempts} tries): {analysis.extracted.note}"
         then = "read again on a later pass" if at else "the teaser stays its text"
+        outcome.pages_stopped += at is not None
         log.info("%s: %s; %s", retry.url, why, then)
         await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
         return

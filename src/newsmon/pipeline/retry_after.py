@@ -5,7 +5,9 @@ pass or run, nor a digest or notice, posts there before it ends; what the pass s
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,6 +40,57 @@ def keep_wait(
         outcome.waits[channel] = until
 
 
+class LeftWhy(Enum):
+    """Why a message went back untried, its post not covered by its claim."""
+
+    RETRY_AFTER = "retry_after"  # Slack asked the channel to wait: kept for every sender
+    PACE = "pace"  # the channel's own interval outlasts what the claim leaves
+    SLOW = "slow"  # Slack answered so slowly the claim is nearly over
+
+
+@dataclass(frozen=True)
+class Left:
+    """A channel's messages given back for a later pass: why, the line saying it, and the end
+    of Slack's wait when one was kept (`SlackWaits`)."""
+
+    why: LeftWhy
+    line: str
+    until: datetime | None = None
+
+    @property
+    def channel_waits(self) -> bool:
+        """The channel waits for the rest of the pass (a slow answer holds no other post)."""
+        return self.why is not LeftWhy.SLOW
+
+
+def leave_untried(
+    ctx: Context, pacer: Pacer, now: float, channel: str, what: str, claim_short: bool
+) -> Left:
+    """`what` (messages of `channel`) given back untried, its next post not covered by its
+    claim: posted after the claim lapsed, it could follow another pass's claim, lookup and
+    post — twice. A Retry-After still in force is kept for the channel whether or not the
+    claim ran short too (else the next pass, digest or notice posts into it, refused again);
+    without one, the channel's pace outlasts the claim, or (`claim_short`) Slack was slow."""
+    held = pacer.held_for(channel, now)
+    if held > 0:
+        line = (
+            f"Slack asked to wait {held:.0f}s (Retry-After), longer than this pass holds its "
+            f"claim: {what} left for a later pass"
+        )
+        said, until = leave_channel(ctx, pacer, now, channel, line)
+        return Left(LeftWhy.RETRY_AFTER, said, until)
+    if claim_short:
+        return Left(
+            LeftWhy.SLOW,
+            f"{channel}: Slack answered too slowly for this pass's claim: {what} "
+            "left for a later pass",
+        )
+    return Left(
+        LeftWhy.PACE,
+        f"{channel}: its pace outlasts this pass's claim: {what} left for a later pass",
+    )
+
+
 def left_for_later(
     ctx: Context,
     pacer: Pacer,
@@ -47,25 +100,13 @@ def left_for_later(
     count: int,
     claim_short: bool,
 ) -> bool:
-    """`count` messages of `channel` given back, its next post not covered by the claim: why,
-    said and kept. A Retry-After still in force is kept for the channel whether or not the
-    claim ran short too (else the next pass, digest or notice posts into it, refused again);
-    True then: the channel waits for the rest of the pass. Without one, Slack was slow."""
-    held = pacer.held_for(channel, now)
-    if held > 0:
-        line = (
-            f"Slack asked to wait {held:.0f}s (Retry-After), longer than this pass holds its "
-            f"claim: {count} message(s) left for a later pass"
-        )
-        keep_wait(ctx, pacer, outcome, now, channel, line)
-        return True
-    if claim_short:
-        lease_over(outcome, channel, count)
-        return False
-    outcome.errors.append(  # its own pace outlasts the claim (a long channel interval)
-        f"{channel}: its pace outlasts this pass's claim: {count} message(s) left for a later pass"
-    )
-    return True
+    """`leave_untried` for `count` alerts or replies, said in the pass's outcome; True when the
+    channel waits for the rest of the pass."""
+    left = leave_untried(ctx, pacer, now, channel, f"{count} message(s)", claim_short)
+    outcome.errors.append(left.line)
+    if left.until is not None:
+        outcome.waits[channel] = left.until
+    return left.channel_waits
 
 
 def keep_holds(ctx: Context, pacer: Pacer, outcome: DeliveryOutcome, now: float) -> None:
@@ -80,12 +121,3 @@ def keep_holds(ctx: Context, pacer: Pacer, outcome: DeliveryOutcome, now: float)
             keep_wait(ctx, pacer, outcome, now, channel, line)
         except SQLAlchemyError as exc:  # the pass already said the database refused
             log.warning("%s: Slack's wait not kept: %s", channel, error_line(exc))
-
-
-def lease_over(outcome: DeliveryOutcome, channel: str, count: int) -> None:
-    """Slack answered so slowly that the claim would end before the next post: posted after
-    it, a message could follow another delivery's claim, lookup and post — twice."""
-    outcome.errors.append(
-        f"{channel}: Slack answered too slowly for this pass's claim: {count} message(s) "
-        "left for a later pass"
-    )
