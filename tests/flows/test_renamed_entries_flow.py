@@ -1,9 +1,10 @@
 """The real `monitor` flow over a feed whose CMS gives an item without a link a new GUID
-each time it writes the feed (date, title and summary unchanged): one story, one alert.
+each time it writes the feed, or lists a breaking item first without its link and adds the
+link later (date, title and summary unchanged): one story, one alert.
 
-Keyed by its GUID, such an item was stored and announced again on every pass (no other rule
-joins it: its text is too short for the text rules, and one feed's items under one headline
-are its next issues). A standing item repeated with a later date stays a new item.
+Keyed anew, such an item was stored and announced again (no other rule joins it: its text is
+too short for the text rules, and one feed's items under one headline are its next issues).
+A standing item repeated with a later date stays a new item.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from newsmon.devsite import serve
 from newsmon.report import PassTotals
 from tests.flows.test_monitor_flow import run_monitor
 from tests.support.configs import write_config
+from tests.support.dedup_set import render
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -36,13 +38,24 @@ topics:
 """
 TITLE = '[속보] 과학기술정보통신부 "국가 AI 컴퓨팅 센터 사업자 다음 달 공모"'
 LINE = "과학기술정보통신부는 17일 국가 AI 컴퓨팅 센터 사업자를 공모한다."
+PAGE = [
+    "(서울=연합뉴스) 김철수 기자 = 과학기술정보통신부는 17일 총 2조원 규모의 국가 AI 컴퓨팅 "
+    "센터를 구축할 민간 사업자를 다음 달 공모한다고 밝혔다.",
+    "과기정통부는 이날 정부서울청사에서 브리핑을 열고 민관 합작 특수목적법인 형태로 센터를 "
+    "세우며, 2030년까지 첨단 GPU 1만5000장을 확보하겠다고 설명했다.",
+]
 
 
 def write_feed(root: Path, guid: str, published: datetime, summary: str) -> None:
-    """One item without a link, as such CMSs write it."""
+    """One item, as such CMSs write it: without a link unless `guid` is one (`/news/…`), and
+    then without a GUID."""
+    named = (
+        f"<link>{{{{BASE}}}}{guid}</link>"
+        if guid.startswith("/")
+        else f'<guid isPermaLink="false">{escape(guid)}</guid>'
+    )
     item = (
-        f"<item><title>{escape(TITLE)}</title>"
-        f'<guid isPermaLink="false">{escape(guid)}</guid>'
+        f"<item><title>{escape(TITLE)}</title>{named}"
         f"<pubDate>{format_datetime(published)}</pubDate>"
         f"<description>{escape(summary)}</description></item>"
     )
@@ -103,3 +116,18 @@ def test_a_standing_item_repeated_a_day_later_is_a_new_item(
     totals = monitor(tmp_path, items, LINE)
     assert len(slack.top_level()) == 2
     assert [t.new_articles for t in totals] == [1, 1]
+
+
+@pytest.mark.parametrize("summary", ["", "국가 AI 컴퓨팅 센터 공모"], ids=["headline", "line"])
+def test_an_item_listed_first_without_its_link_is_announced_once(
+    tmp_path: Path, slack: FakeSlack, summary: str
+) -> None:
+    """A breaking item listed first without a link (its page not up yet), then with it:
+    before, posted twice (its page's text under the feed's own headline joined nothing)."""
+    root = tmp_path / "site"
+    (root / "news").mkdir(parents=True)
+    (root / "news/1.html").write_bytes(render("origin", "ko", TITLE, PAGE))
+    published = (utcnow() - timedelta(hours=1)).replace(microsecond=0)
+    totals = monitor(tmp_path, [("cms-1", published), ("/news/1.html", published)], summary)
+    assert len(slack.top_level()) == 1
+    assert [t.new_articles for t in totals] == [1, 0]

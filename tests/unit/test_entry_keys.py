@@ -113,8 +113,8 @@ DAY = datetime(2025, 2, 17, tzinfo=UTC)
 
 
 def test_an_item_without_a_link_under_a_new_guid_is_its_stored_row() -> None:
-    """A CMS renaming the item each time it writes the feed: the same date and words under a
-    new GUID are the stored item (before, stored and announced again every pass); a later
+    """A CMS renaming the item each time it writes the feed, or adding its link later: the
+    same date and words under a new key are the stored item (before, stored and announced again every pass); a later
     date, other words, or the stored GUID still listed beside it are new items."""
     old = FeedEntry("cms-1", None, "A", "A: the story", DAY, None)
     row = KnownArticle(
@@ -137,5 +137,6 @@ def test_an_item_without_a_link_under_a_new_guid_is_its_stored_row() -> None:
     assert found(replace(new, published=DAY + timedelta(days=1))) == []
     assert found(replace(new, summary="A: another story")) == []
     assert found(replace(old, title="B", summary="B: x"), new) == []  # the stored GUID listed
-    # an item with a link is found by its link, never this way
-    assert renamed_candidates(identify([replace(new, link=PAGE)], "f"), {}) == []
+    # listed with its link at last (its GUID kept, or none): the stored item too
+    assert found(replace(old, link=PAGE)) == ["cms-1"]
+    assert found(replace(old, guid=None, link=PAGE)) == [""]

@@ -187,15 +187,14 @@ def known_articles(
 
 
 def renamed_candidates(identified: Identified, known: dict[str, KnownArticle]) -> list[str]:
-    """Entries without a link found under no key, but with a GUID and a date: their CMS may
-    give them a new GUID every pass (`renamed`)."""
+    """Dated entries found under no key, with a link or a GUID: their CMS may give them a new
+    GUID every pass, or a link they were first listed without (`renamed`)."""
     return [
         key
         for key, entry in identified.entries.items()
         if key not in known
         and key not in identified.shared
-        and not entry.link
-        and entry.guid
+        and (entry.link or entry.guid)
         and entry.published is not None
     ]
 
@@ -207,9 +206,11 @@ def renamed(
     known: dict[str, KnownArticle],
 ) -> dict[str, KnownArticle]:
     """The stored articles of entries (`keys`, `renamed_candidates`) that are a stored
-    link-less article of their feed (`rows`) under a new GUID: the same date and the same
+    link-less article of their feed (`rows`) under a new key: the same date and the same
     title and summary as the feed wrote them. Some CMSs give an item a new GUID each time
-    they write the feed; keyed by GUID, the item was stored and announced again every pass.
+    they write the feed, or list a breaking item first without its link and add the link
+    later; keyed anew, the item was stored and announced again (a headline or one line is too
+    short for the text rules, and one feed's items under one headline are its next issues).
     A standing item repeated later (a daily line) has another date, and two items listed
     together (releases under one headline, dated by day) each keep their GUID in the feed:
     new items. Each row is one entry's, and none already known under another key."""
@@ -223,7 +224,7 @@ def renamed(
                 r
                 for r in rows
                 if r.id not in taken
-                and r.guid not in listed
+                and (r.guid not in listed or r.guid == entry.guid)
                 and r.published_at == entry.published
                 and fingerprinted_as(r.entry_fingerprint, entry)
             ),
