@@ -26,6 +26,10 @@ from newsmon.urls import canonical_url
 MIN_HASHABLE_CHARS = 200
 
 
+# the key of an entry without a link: its feed's name and its GUID or text, digested
+LINKLESS_KEY = "urn:newsmon:entry:"
+
+
 def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> str:
     """What makes a feed entry itself: its canonical link, or for an entry without one, a
     stable name from its feed (the configured name: it survives URL moves) and its GUID (or,
@@ -34,7 +38,7 @@ def entry_identity(link: str | None, feed: str, guid: str | None, text: str) -> 
         return canonical_url(link)
     basis = guid or _key_text(text)
     digest = hashlib.sha1(f"{feed}\n{basis}".encode()).hexdigest()[:20]
-    return f"urn:newsmon:entry:{digest}"
+    return f"{LINKLESS_KEY}{digest}"
 
 
 _SPACE = re.compile(r"\s+")

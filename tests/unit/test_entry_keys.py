@@ -4,11 +4,19 @@ told apart, one item listed twice kept one. Pure: entries as the parser returns 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from newsmon.corpus.records import KnownArticle
 from newsmon.dedup import entry_fingerprint, entry_identity
 from newsmon.feeds import FeedEntry
-from newsmon.pipeline.entry_keys import identify, known_articles, taken_over, wanted
+from newsmon.pipeline.entry_keys import (
+    identify,
+    known_articles,
+    renamed,
+    renamed_candidates,
+    taken_over,
+    wanted,
+)
 
 PAGE = "https://news.example/live"
 
@@ -99,3 +107,36 @@ def test_items_told_apart_are_also_looked_for_by_the_key_of_their_repaired_text(
     known = known_articles({deployed: row}, identified)
     assert [e.title for k, e in identified.entries.items() if k in known] == ["A"]
     assert not taken_over(identified, known)  # the row's fingerprint is the item's, as then
+
+
+DAY = datetime(2025, 2, 17, tzinfo=UTC)
+
+
+def test_an_item_without_a_link_under_a_new_guid_is_its_stored_row() -> None:
+    """A CMS renaming the item each time it writes the feed, or adding its link later: the
+    same date and words under a new key are the stored item (before, stored and announced again every pass); a later
+    date, other words, or the stored GUID still listed beside it are new items."""
+    old = FeedEntry("cms-1", None, "A", "A: the story", DAY, None)
+    row = KnownArticle(
+        7,
+        1,
+        "https://news.example/",
+        entry_fingerprint(*old.key_text()),
+        "feed",
+        guid="cms-1",
+        published_at=DAY,
+    )
+
+    def found(*entries: FeedEntry) -> list[str]:
+        ids = identify(entries, "f")
+        keys = renamed_candidates(ids, {})
+        return [ids.entries[k].guid or "" for k in renamed(ids, keys, [row], {})]
+
+    new = replace(old, guid="cms-2")
+    assert found(new) == ["cms-2"]
+    assert found(replace(new, published=DAY + timedelta(days=1))) == []
+    assert found(replace(new, summary="A: another story")) == []
+    assert found(replace(old, title="B", summary="B: x"), new) == []  # the stored GUID listed
+    # listed with its link at last (its GUID kept, or none): the stored item too
+    assert found(replace(old, link=PAGE)) == ["cms-1"]
+    assert found(replace(old, guid=None, link=PAGE)) == [""]

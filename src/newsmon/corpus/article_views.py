@@ -23,6 +23,7 @@ from newsmon.corpus.records import (
 )
 from newsmon.corpus.schema import ArticleRow, FeedRow, MatchRow, SightingRow
 from newsmon.corpus.url_keys import Wanted, lookup_keys, stands_for
+from newsmon.dedup import LINKLESS_KEY
 
 
 class ArticleViews:
@@ -79,6 +80,35 @@ class ArticleViews:
                                 row[1], row[2], link, row[4], row[5], row[7], row[8], row[9]
                             )
         return found
+
+    def linkless_of_feed(
+        self, feed_id: int, since: datetime, limit: int = 1000
+    ) -> list[KnownArticle]:
+        """One feed's dated articles stored without a link (keyed by GUID or text) and first
+        seen since `since`, newest first, at most `limit`: an entry whose CMS gives it a new
+        GUID every pass is found among them by its date and words (`entry_keys.renamed`)."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(
+                    ArticleRow.id,
+                    ArticleRow.feed_id,
+                    ArticleRow.url,
+                    ArticleRow.entry_fingerprint,
+                    ArticleRow.text_source,
+                    ArticleRow.guid,
+                    ArticleRow.published_at,
+                    ArticleRow.dated_by,
+                )
+                .where(
+                    ArticleRow.feed_id == feed_id,
+                    ArticleRow.first_seen_at >= since,
+                    ArticleRow.canonical_url.startswith(LINKLESS_KEY),
+                    ArticleRow.published_at.is_not(None),
+                )
+                .order_by(ArticleRow.first_seen_at.desc())
+                .limit(limit)
+            ).all()
+        return [KnownArticle(*row) for row in rows]
 
     def cluster(self, article_id: int) -> ClusterView | None:
         """The cluster an article belongs to, from any of its members."""

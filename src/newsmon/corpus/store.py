@@ -83,6 +83,7 @@ class Store:
         self.record_sightings = self.articles.record_sightings
         self.known_urls = self.article_views.known_urls
         self.known_articles = self.article_views.known_articles
+        self.linkless_of_feed = self.article_views.linkless_of_feed
         self.cluster = self.article_views.cluster
         self.articles_for_reclassify = self.article_views.articles_for_reclassify
         self.reclassify_batches = self.backlog.reclassify_batches

@@ -186,6 +186,56 @@ def known_articles(
     return known
 
 
+def renamed_candidates(identified: Identified, known: dict[str, KnownArticle]) -> list[str]:
+    """Dated entries found under no key, with a link or a GUID: their CMS may give them a new
+    GUID every pass, or a link they were first listed without (`renamed`)."""
+    return [
+        key
+        for key, entry in identified.entries.items()
+        if key not in known
+        and key not in identified.shared
+        and (entry.link or entry.guid)
+        and entry.published is not None
+    ]
+
+
+def renamed(
+    identified: Identified,
+    keys: Sequence[str],
+    rows: Sequence[KnownArticle],
+    known: dict[str, KnownArticle],
+) -> dict[str, KnownArticle]:
+    """The stored articles of entries (`keys`, `renamed_candidates`) that are a stored
+    link-less article of their feed (`rows`) under a new key: the same date and the same
+    title and summary as the feed wrote them. Some CMSs give an item a new GUID each time
+    they write the feed, or list a breaking item first without its link and add the link
+    later; keyed anew, the item was stored and announced again (a headline or one line is too
+    short for the text rules, and one feed's items under one headline are its next issues).
+    A standing item repeated later (a daily line) has another date, and two items listed
+    together (releases under one headline, dated by day) each keep their GUID in the feed:
+    new items. Each row is one entry's, and none already known under another key."""
+    taken = {row.id for row in known.values()}
+    listed = {entry.guid for entry in identified.entries.values() if entry.guid}
+    out: dict[str, KnownArticle] = {}
+    for key in keys:
+        entry = identified.entries[key]
+        row = next(
+            (
+                r
+                for r in rows
+                if r.id not in taken
+                and (r.guid not in listed or r.guid == entry.guid)
+                and r.published_at == entry.published
+                and fingerprinted_as(r.entry_fingerprint, entry)
+            ),
+            None,
+        )
+        if row is not None:
+            out[key] = row
+            taken.add(row.id)
+    return out
+
+
 def taken_over(identified: Identified, known: dict[str, KnownArticle]) -> list[str]:
     """Items told apart whose row holds another item's words (a newer item, alone at the link
     or listed first before items were told apart, was taken for an edit of it): re-read first,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +26,8 @@ from newsmon.pipeline.entry_keys import (
     Identified,
     identify,
     known_articles,
+    renamed,
+    renamed_candidates,
     taken_over,
     wanted,
 )
@@ -40,6 +42,9 @@ from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
 
+# how far back a link-less entry under a new GUID is looked for among its feed's stored
+# articles (`entry_keys.renamed`): a CMS renaming items each pass keeps them listed for weeks
+RENAMED_WITHIN = timedelta(days=30)
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.5"
@@ -256,6 +261,9 @@ def _known_articles(ctx: Context, identified: Identified, feed_id: int) -> dict[
     feed's entry also by the identity it had with the key in it, an item told apart by the key
     it shared), but for another story under an entry's key (`reused_keys`): that entry is new."""
     known = known_articles(ctx.store.known_articles(wanted(identified)), identified)
+    if keys := renamed_candidates(identified, known):
+        since = utcnow() - RENAMED_WITHIN
+        known |= renamed(identified, keys, ctx.store.linkless_of_feed(feed_id, since), known)
     for key in set_aside_reused(ctx, feed_id, identified, known):
         del known[key]
     return known
