@@ -346,7 +346,7 @@ def assess(
                     ProblemKind.PAGES_UNREAD,
                     f"{h.name}: {h.recent_unread} of its {h.recent_articles} articles of the "
                     f"last {_age(policy.pages_window)} are teasers, their pages could not be "
-                    f"downloaded (last: {h.last_page_error or '?'})",
+                    f"downloaded or held no article text (last: {h.last_page_error or '?'})",
                     h.name,
                 )
             )

@@ -22,7 +22,7 @@ class ProblemKind(StrEnum):
     PASS_STUCK = "pass_stuck"  # a pass started long ago and never finished (hung or killed)
     FEED_FAILING = "feed_failing"  # a feed failing for longer than the policy allows
     FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
-    PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
+    PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be read
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
     ALERTS_FAILED = "alerts_failed"  # alerts that gave up recently: their stories never posted
     INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
@@ -62,8 +62,9 @@ class Problem:
 class HealthPolicy:
     """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
     trouble too when at least `unread_share` of its articles of the last `pages_window` (and
-    `unread_min` of them) are teasers because their pages could not be downloaded: a site that
-    blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never).
+    `unread_min` of them) are teasers because their pages could not be downloaded or held no
+    article text: a site that blocks or drops newsmon, or a redesign extraction cannot read,
+    leaves its stories classified on a line or two, unseen (0: never).
     An entry stopped by an unexpected error is tried again next pass; one that fails in
     `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never).
     Alerts that gave up (`failed`) within `failed_alerts_within` are a problem: their stories

@@ -37,7 +37,10 @@ HINTS: dict[ProblemKind, str] = {
         "open the feed's URL; `newsmon feeds` shows its last error; disable it if it is gone"
     ),
     ProblemKind.FEED_SILENT: "check that the site still publishes there; `newsmon feeds`",
-    ProblemKind.PAGES_UNREAD: "the site blocks or drops downloads; `newsmon feeds`",
+    ProblemKind.PAGES_UNREAD: (
+        "the site blocks or drops downloads, or its pages no longer hold text newsmon finds "
+        "(a redesign: open one of them); `newsmon feeds`"
+    ),
     ProblemKind.ALERTS_STUCK: (
         "invite the bot to the channel or fix its name (`newsmon slack check` says which); "
         "each pass tries the channel again and posts them once it takes one"
