@@ -33,6 +33,7 @@ class ProblemKind(StrEnum):
     DIGEST_FAILED = "digest_failed"  # the last digest call stopped before posting its digests
     OPS_CHANNEL_REFUSED = "ops_channel_refused"  # Slack refuses the ops channel: nothing heard
     ALERTS_OFF = "alerts_off"  # alerts.enabled false: stories pile up, none is posted
+    CLOCK_OFF = "clock_off"  # this host's clock is far from the sites': stories misdated
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -78,6 +79,10 @@ class HealthPolicy:
     unread_min: int = 5
     entry_failure_passes: int = 3
     failed_alerts_within: timedelta = timedelta(hours=24)
+    # this host's clock off the feed servers' (their median, of at least `clock_samples`) by
+    # more: a clock days ahead holds every story back as too old, one behind dates them late
+    clock_off_by: timedelta = timedelta(minutes=30)
+    clock_samples: int = 3
 
     @classmethod
     def of(
