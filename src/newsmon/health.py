@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from newsmon.corpus.alert_views import HeldBack
@@ -230,6 +230,29 @@ class HealthReport:
         return out
 
 
+def clock_off(run: RunRecord, policy: HealthPolicy) -> Problem | None:
+    """The pass's host clock against its feed servers' `Date` headers (their median, of enough
+    feeds that one wrong server says nothing): days ahead, every story is held back as too
+    old and the channels go quiet while passes complete; behind, stories are dated late."""
+    ahead, samples = run.summary.get("clock_ahead_seconds"), run.summary.get("clock_samples")
+    if not isinstance(ahead, int | float) or not isinstance(samples, int):
+        return None  # a pass of an older release, or no server stated a date
+    off = timedelta(seconds=abs(ahead))
+    if samples < policy.clock_samples or off <= policy.clock_off_by:
+        return None
+    way = "ahead of" if ahead > 0 else "behind"
+    effect = (
+        "stories look older than they are and are held back as too old"
+        if ahead > 0
+        else "stories look newer than they are, and passes are timed wrongly"
+    )
+    return Problem(
+        ProblemKind.CLOCK_OFF,
+        f"this host's clock is {_age(off)} {way} the sites' (the Date headers of {samples} "
+        f"feeds in run #{run.id}): {effect}",
+    )
+
+
 def assess(
     now: datetime,
     runs: Sequence[RunRecord],
@@ -282,6 +305,9 @@ def assess(
                     f"(more than {_age(policy.max_pass_age)})",
                 )
             )
+        clock = clock_off(last_completed, policy)
+        if clock is not None:
+            problems.append(clock)
     standing = standing_failure([r for r in runs if r.status is not RunStatus.RUNNING])
     if standing is not None:
         bad, after = standing
@@ -346,7 +372,7 @@ def assess(
                     ProblemKind.PAGES_UNREAD,
                     f"{h.name}: {h.recent_unread} of its {h.recent_articles} articles of the "
                     f"last {_age(policy.pages_window)} are teasers, their pages could not be "
-                    f"downloaded (last: {h.last_page_error or '?'})",
+                    f"downloaded or held no article text (last: {h.last_page_error or '?'})",
                     h.name,
                 )
             )

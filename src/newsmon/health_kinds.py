@@ -22,7 +22,7 @@ class ProblemKind(StrEnum):
     PASS_STUCK = "pass_stuck"  # a pass started long ago and never finished (hung or killed)
     FEED_FAILING = "feed_failing"  # a feed failing for longer than the policy allows
     FEED_SILENT = "feed_silent"  # a working feed that brought nothing new for days
-    PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be downloaded
+    PAGES_UNREAD = "pages_unread"  # a feed whose article pages mostly could not be read
     ALERTS_STUCK = "alerts_stuck"  # alerts in a status that cannot go out (e.g. blocked)
     ALERTS_FAILED = "alerts_failed"  # alerts that gave up recently: their stories never posted
     INDEX_BEHIND = "index_behind"  # old stories are not leaving the near-duplicate index
@@ -33,6 +33,7 @@ class ProblemKind(StrEnum):
     DIGEST_FAILED = "digest_failed"  # the last digest call stopped before posting its digests
     OPS_CHANNEL_REFUSED = "ops_channel_refused"  # Slack refuses the ops channel: nothing heard
     ALERTS_OFF = "alerts_off"  # alerts.enabled false: stories pile up, none is posted
+    CLOCK_OFF = "clock_off"  # this host's clock is far from the sites': stories misdated
 
 
 # Passes' shares of index retention a backlog may hold before it is a problem: a pass that
@@ -62,8 +63,9 @@ class Problem:
 class HealthPolicy:
     """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
     trouble too when at least `unread_share` of its articles of the last `pages_window` (and
-    `unread_min` of them) are teasers because their pages could not be downloaded: a site that
-    blocks or drops newsmon leaves its stories classified on a line or two, unseen (0: never).
+    `unread_min` of them) are teasers because their pages could not be downloaded or held no
+    article text: a site that blocks or drops newsmon, or a redesign extraction cannot read,
+    leaves its stories classified on a line or two, unseen (0: never).
     An entry stopped by an unexpected error is tried again next pass; one that fails in
     `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never).
     Alerts that gave up (`failed`) within `failed_alerts_within` are a problem: their stories
@@ -77,6 +79,10 @@ class HealthPolicy:
     unread_min: int = 5
     entry_failure_passes: int = 3
     failed_alerts_within: timedelta = timedelta(hours=24)
+    # this host's clock off the feed servers' (their median, of at least `clock_samples`) by
+    # more: a clock days ahead holds every story back as too old, one behind dates them late
+    clock_off_by: timedelta = timedelta(minutes=30)
+    clock_samples: int = 3
 
     @classmethod
     def of(

@@ -26,6 +26,7 @@ TITLES: dict[ProblemKind, str] = {
     ProblemKind.DIGEST_FAILED: "the last digest call failed",
     ProblemKind.OPS_CHANNEL_REFUSED: "Slack refuses the operations channel",
     ProblemKind.ALERTS_OFF: "alerts are off: stories are not posted",
+    ProblemKind.CLOCK_OFF: "this host's clock is off",
 }
 
 HINTS: dict[ProblemKind, str] = {
@@ -37,7 +38,10 @@ HINTS: dict[ProblemKind, str] = {
         "open the feed's URL; `newsmon feeds` shows its last error; disable it if it is gone"
     ),
     ProblemKind.FEED_SILENT: "check that the site still publishes there; `newsmon feeds`",
-    ProblemKind.PAGES_UNREAD: "the site blocks or drops downloads; `newsmon feeds`",
+    ProblemKind.PAGES_UNREAD: (
+        "the site blocks or drops downloads, or its pages no longer hold text newsmon finds "
+        "(a redesign: open one of them); `newsmon feeds`"
+    ),
     ProblemKind.ALERTS_STUCK: (
         "invite the bot to the channel or fix its name (`newsmon slack check` says which); "
         "each pass tries the channel again and posts them once it takes one"
@@ -69,6 +73,11 @@ HINTS: dict[ProblemKind, str] = {
     ProblemKind.ALERTS_OFF: (
         "set `alerts.enabled: true` once the incident is over: the next pass posts what is "
         "pending; the backfill named above sends the stories held back meanwhile"
+    ),
+    ProblemKind.CLOCK_OFF: (
+        "set the host's clock right and keep it synchronised (NTP: `timedatectl status`); "
+        "then `newsmon backfill --since <the day it began> --alerts` sends the stories held "
+        "back as too old meanwhile"
     ),
 }
 # Problems never announced in the operations channel: the channel Slack refuses is the one they

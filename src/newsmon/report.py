@@ -88,6 +88,10 @@ class PassTotals:
     # downloaded, their work stopped by a stalled or killed worker, due again (`pages_failed`
     # counts download failures only)
     pages_stopped: int = 0
+    # the median of the feed servers' clocks against this host's (`clock.ahead_of`), and of how
+    # many feeds: health's clock_off
+    clock_ahead: float | None = None
+    clock_samples: int = 0
 
     @classmethod
     def of(
@@ -100,6 +104,7 @@ class PassTotals:
             sources.update(f.text_sources)
         failed = [f for f in feeds if not f.ok]
         waiting = [f for f in feeds if f.not_due and f.backing_off and not f.held]
+        skews = sorted(f.clock_ahead for f in feeds if f.clock_ahead is not None)
         return cls(
             feeds_ok=sum(f.ok and not f.not_due for f in feeds),
             feeds_failed=len(failed),
@@ -139,6 +144,8 @@ class PassTotals:
             feeds_backing_off=len(waiting),
             next_retry=min((f.next_check.at for f in waiting if f.next_check), default=None),
             pages_stopped=sum(f.pages_stopped for f in feeds),
+            clock_ahead=skews[len(skews) // 2] if skews else None,
+            clock_samples=len(skews),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -175,6 +182,8 @@ class PassTotals:
             "replies_sent": self.replies_sent,
             "replies_failed": self.replies_failed,
             "alerts_off": self.alerts_off,
+            "clock_ahead_seconds": self.clock_ahead,
+            "clock_samples": self.clock_samples,
         }
 
     def line(self) -> str:

@@ -113,6 +113,8 @@ RUN_SUMMARY_KEYS = [
     "replies_sent",
     "replies_failed",
     "alerts_off",
+    "clock_ahead_seconds",  # health's clock_off: keys are only ever added
+    "clock_samples",
 ]
 
 
@@ -154,6 +156,9 @@ def test_monitor_end_to_end(tmp_path: Path, site: SiteServer, slack: FakeSlack) 
     # the runs table keeps the same totals, as JSON under the keys it always had
     assert stored_runs(tmp_path / "corpus.db") == [("monitor", totals.as_dict())]
     assert list(totals.as_dict()) == RUN_SUMMARY_KEYS
+    # every feed that answered stated its server's time, the host's own here
+    assert totals.clock_samples == 6 and totals.clock_ahead is not None
+    assert abs(totals.clock_ahead) < 60
     assert totals.as_dict()["failures"]["broken-feed"] == "HTTP 500 Internal Server Error"
 
     # No alert text carries a tracking parameter, a ping, or the token.

@@ -235,7 +235,7 @@ def test_a_feed_whose_pages_mostly_could_not_be_downloaded_is_a_problem() -> Non
     assert [(p.kind, p.subject) for p in report.problems] == [(ProblemKind.PAGES_UNREAD, "blocked")]
     assert report.problems[0].message == (
         "blocked: 9 of its 12 articles of the last 7 days are teasers, their pages could not "
-        "be downloaded (last: page fetch failed: HTTP 403 Forbidden)"
+        "be downloaded or held no article text (last: page fetch failed: HTTP 403 Forbidden)"
     )
     assert report.as_dict()["feeds"][0]["recent_unread"] == 9
     # a few pages lost, or a minority of them, is the web as usual

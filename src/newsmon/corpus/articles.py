@@ -131,7 +131,7 @@ class Articles:
                 minhash_scheme=article.signature.scheme if article.signature else None,
                 entry_fingerprint=article.entry_fingerprint,
                 page_retry_at=article.page_retry_at,
-                page_attempts=1 if article.page_failed else 0,
+                page_attempts=1 if article.page_failed or article.page_read else 0,
                 dated_by=article.dated_by,
                 first_seen_at=seen,
             )

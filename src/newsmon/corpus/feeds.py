@@ -327,7 +327,8 @@ class Feeds:
 
     def feed_health(self, pages_since: datetime | None = None) -> list[FeedHealth]:
         """Every feed's state and counts; with `pages_since`, also how many of its articles
-        first seen since then are teasers because their page could not be downloaded."""
+        first seen since then are teasers because their page could not be downloaded or held no
+        article text (a site redesigned: its pages read, every story a teaser)."""
         with self._db.session() as s:
             counts: dict[int | None, int] = {}
             newest: dict[int | None, datetime] = {}

@@ -120,6 +120,9 @@ class NewArticle:
     entry_fingerprint: str | None = None
     # The page was requested and could not be downloaded; after a soft failure, when to retry.
     page_failed: bool = False
+    # The page was downloaded: a try made, whatever text it held (none: a redesign, a consent
+    # wall, not HTML), so a teaser standing in for it counts as unread (health's pages_unread).
+    page_read: bool = False
     page_retry_at: datetime | None = None
     publisher: str | None = None  # an aggregator's item: the publisher its <source> names
     publisher_site: str | None = None  # and that publisher's site (`aggregated.site_of`)
@@ -215,8 +218,8 @@ class FeedHealth:
     last_new_at: datetime | None = None  # its newest article or sighting: silent since then
     pages_waiting: int = 0  # articles stored from a teaser whose page will be tried again
     # Of its articles first seen since the window `feed_health` was given: how many, how many
-    # are teasers because their page could not be downloaded (no try left), and the newest
-    # one's reason.
+    # are teasers because their page could not be downloaded (no try left) or held no article
+    # text, and the newest one's reason.
     recent_articles: int = 0
     recent_unread: int = 0
     last_page_error: str | None = None

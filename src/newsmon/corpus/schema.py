@@ -194,8 +194,8 @@ class ArticleRow(Base):
     minhash_scheme: Mapped[str | None] = mapped_column(String(64))
     # Hash of the feed entry's title and summary: a change means the publisher edited it.
     entry_fingerprint: Mapped[str | None] = mapped_column(String(64))
-    # Its page could not be downloaded at first: downloads tried so far (0: read at once, or
-    # never requested) and, after a soft failure, when to try again (None: nothing to try).
+    # Downloads of its page tried so far, the one that read it included (0: never requested)
+    # and, after a soft failure, when to try again (None: nothing to try).
     page_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     page_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When its page, due and never requested (deferred by its feed's page budget pass after

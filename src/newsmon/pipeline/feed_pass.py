@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsmon import poll
-from newsmon.clock import utcnow
+from newsmon.clock import ahead_of, utcnow
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import FeedSpec, FeedState, KnownArticle
 from newsmon.feed_twins import configured_twins, move_to_store, moved_onto, shown_move
@@ -114,6 +114,7 @@ async def process_feed(
             moved_back += "the configured address again"
             response = again
     outcome.bytes_received = len(response.content)
+    outcome.clock_ahead = ahead_of(response.headers, utcnow()) if response.status else None
     # A permanent move is fetched from next pass only where the stored address can carry it
     # (not a keyed URL's, see `move_to_store`); otherwise it is followed each pass and reported.
     stored_move = move_to_store(feed.url, response.moved_to, moved_back=moved_back is not None)

@@ -59,6 +59,8 @@ def new_article(
         entry_fingerprint=entry_fingerprint(*entry.key_text()),
         publisher=entry.publisher,
         publisher_site=entry.publisher_site,
+        # read: a teaser standing in for its page is unread (a redesign, a consent wall)
+        page_read=page.ok,
     )
 
 

@@ -97,6 +97,7 @@ class FeedOutcome:
     entries_failed: int = 0  # entries an unexpected error stopped (each one logged)
     entry_errors: list[str] = field(default_factory=list)  # their lines, the first few
     busy: bool = False  # an entry's write gave up on a lock another session holds
+    clock_ahead: float | None = None  # seconds this host's clock is ahead of the feed server's
 
     def lock_held(self, exc: BaseException, line: str) -> bool:
         """Whether the feed met a lock another session holds on the corpus (`CorpusBusy`, now
