@@ -132,7 +132,7 @@ def test_v2_rules_fail_at_load_with_file_line_and_reason(
         ),
         (
             "version: 2\ntopics:\n  p:\n    weights:\n    terms: {en: [x]}\n",
-            ":4: topics.p.weights: must map title/body/body_cap/strong/short_words/lede/lede_chars to numbers",
+            ":4: topics.p.weights: must map title/body/body_cap/strong/short_words/lede/lede_chars/story_words to numbers",
         ),
         (
             "version: 2\ntopics:\n  p:\n    weights: {body: true}\n    terms: {en: [x]}\n",

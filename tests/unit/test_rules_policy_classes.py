@@ -100,3 +100,72 @@ def test_vendor_words_and_addressees_are_not_acts_of_state(
     """A company selling "sovereign AI", pleading with policymakers or filing with the SEC is
     business news (unlabelled English items: 12 such false matches in a sample of 80)."""
     assert ("policy" in shipped_topics(title, body)) is policy
+
+
+def _digest(*extra: tuple[int, str]) -> str:
+    """A digest chunk of 12 bulleted stories of community chatter, `extra` text added to some."""
+    stories = [
+        f"* Thread {n} on kernels: members compared GPU drivers, clocks and benchmark setups "
+        "for local models and shared their notes at length with the others. "
+        for n in range(12)
+    ]
+    for index, text in extra:
+        stories[index] += text
+    return "".join(stories)
+
+
+@pytest.mark.parametrize(
+    ("body", "policy"),
+    [
+        # passing mentions in three unrelated stories of a digest no longer add up
+        (
+            _digest(
+                (2, "One member joked about regulation. "),
+                (6, "Another said AI rules would change nothing. "),
+                (9, "A third said lawmakers never read such threads. "),
+            ),
+            False,
+        ),
+        # one story about a public body acting is still that story's subject
+        (
+            _digest(
+                (5, "The FTC opened an inquiry into AI chatbots; lawmakers back new AI rules. ")
+            ),
+            True,
+        ),
+    ],
+)
+def test_shipped_rules_read_a_digest_story_by_story(body: str, policy: bool) -> None:
+    assert ("policy" in shipped_topics("", body)) is policy
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "policy"),
+    [
+        # "regulation" once in a short teaser is a topic of talk, not a public body acting
+        (
+            "Three pioneers make the case",
+            "AI experts debate open models, safety and regulation.",
+            False,
+        ),
+        (
+            "Startups join forces",
+            "The partners offer an AI stack built for regulatory compliance.",
+            False,
+        ),
+        # the noun in a headline still counts, and so does a regulator's act in the teaser
+        ("New AI regulation for chatbots", "The rules apply from next year.", True),
+        (
+            "Publishers can opt out of AI search",
+            "The FTC ordered the change under a regulation.",
+            True,
+        ),
+        # a watchdog pressing a company is a regulator acting
+        ("UK watchdog pushes Google over AI summaries", "Sites see fewer clicks.", True),
+        ("Watchdog app adds AI features", "The home security app now sums up clips.", False),
+    ],
+)
+def test_shipped_rules_weigh_generic_nouns_as_evidence_only(
+    title: str, body: str, policy: bool
+) -> None:
+    assert ("policy" in shipped_topics(title, body)) is policy

@@ -27,6 +27,7 @@ STRONG_WEIGHT = 3
 SHORT_WORDS = 100  # body weights are meant for full articles; shorter bodies count mentions more
 LEDE_WEIGHT = 2  # a decisive term in the lede (the body's opening) says what the story is
 LEDE_CHARS = 200
+STORY_WORDS = 0  # 0: a long body's evidence is summed over the whole body, whatever it holds
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Term:
     unit: Literal["words", "chars"] = "words"
     title_only: bool = False
     unless: tuple[Atom, ...] = ()  # the term counts only if none of these is in the article
+    generic: bool = False  # `generic:`: a common noun, never counted more in a short body
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ class Weights:
     30-word summary is worth three in a full article (0 turns this off). A decisive term whose
     first mention stands in the lede (the body's first `lede_chars` characters: the sentence a
     reporter opens with) counts that mention `lede` instead of `body`: the lede says what the
-    story is about, a later mention may be in passing (lede = body turns this off)."""
+    story is about, a later mention may be in passing (lede = body turns this off). A body of
+    at least `story_words` words that is a list of stories (a digest: `stories.py`) scores its
+    body evidence per story, the best story's alone (0 turns this off)."""
 
     title: int = TITLE_WEIGHT
     body: int = BODY_WEIGHT
@@ -71,6 +75,7 @@ class Weights:
     short_words: int = SHORT_WORDS
     lede: int = LEDE_WEIGHT
     lede_chars: int = LEDE_CHARS
+    story_words: int = STORY_WORDS
 
     def mentions_per_hit(self, body_words: int) -> int:
         """How many mentions one body hit counts for in a body of `body_words` words."""

@@ -1,5 +1,6 @@
 """The expression parser: one entry of a rule list (``a | b``, ``NEAR/n``, ``NOT``, ``title:``,
-``re:``, quotes) to a `Term` of compiled atoms; a bad entry raises ValueError with a reason.
+``generic:``, ``re:``, quotes) to a `Term` of compiled atoms; a bad entry raises ValueError with
+a reason.
 """
 
 from __future__ import annotations
@@ -166,11 +167,18 @@ def parse_term(text: str, lang: str, *, expressions: bool = True, lax_korean: bo
         raise ValueError("a term must be a non-empty string")
     if not expressions:
         return Term(text, lang, (_atom(text, lax_korean),))
-    title_only = False
-    if text.startswith("title:"):
-        title_only, text = True, text[len("title:") :].strip()
+    title_only = generic = False
+    while text.startswith(("title:", "generic:")):  # in either order
+        prefix, _, text = text.partition(":")
+        text = text.strip()
+        if prefix == "title":
+            title_only = True
+        else:  # a common noun ("regulation"): evidence, never decisive alone in a short body
+            generic = True
     if text.startswith("re:"):
-        return Term(raw.strip(), lang, (_regex_atom(text[3:]),), title_only=title_only)
+        return Term(
+            raw.strip(), lang, (_regex_atom(text[3:]),), title_only=title_only, generic=generic
+        )
     tokens = _lex(text)
     nots = [i for i, t in enumerate(tokens) if t == ("op", "NOT")]
     unless: tuple[Atom, ...] = ()
@@ -208,4 +216,5 @@ def parse_term(text: str, lang: str, *, expressions: bool = True, lax_korean: bo
         "chars" if chars else "words",
         title_only,
         unless,
+        generic,
     )

@@ -19,6 +19,7 @@ from newsmon.rules.model import (
     LEDE_CHARS,
     LEDE_WEIGHT,
     SHORT_WORDS,
+    STORY_WORDS,
     STRONG_WEIGHT,
     TITLE_WEIGHT,
     KoreanMode,
@@ -61,6 +62,7 @@ class WeightsSpec(_Strict):
     short_words: WholeFrom0 = SHORT_WORDS
     lede: WholeFrom0 = LEDE_WEIGHT
     lede_chars: WholeFrom0 = LEDE_CHARS
+    story_words: WholeFrom0 = STORY_WORDS
 
 
 class TopicSpec(_Strict):
@@ -71,7 +73,9 @@ class TopicSpec(_Strict):
     label: Annotated[str, reworded("a label must be text")] | None = None  # default: the key
     weights: Annotated[
         WeightsSpec,
-        reworded("must map title/body/body_cap/strong/short_words/lede/lede_chars to numbers"),
+        reworded(
+            "must map title/body/body_cap/strong/short_words/lede/lede_chars/story_words to numbers"
+        ),
     ] = WeightsSpec()
     min_score: WholeFrom1 | None = None  # default: the title weight (one title hit)
     terms: TermsByLang | None = None

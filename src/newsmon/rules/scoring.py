@@ -1,7 +1,8 @@
 """Scoring: a loaded rule set (`Rules`) applied to one article, with evidence and vetoes.
 
 A topic scores its terms' hits (title and body weighted, body mentions capped and counted more
-in a short body or in the lede, `strong` terms decisive once), is vetoed by an `exclude` term or
+in a short body or in the lede, `strong` terms decisive once; a digest's body by its best story
+alone), is vetoed by an `exclude` term or
 by missing `requires` context, and matches at `min_score`. Every topic keeps its hits (term, field,
 position, count, the rule words that matched) and a snippet, so an alert, `newsmon classify` or
 `newsmon eval` can say why.
@@ -30,6 +31,7 @@ from newsmon.rules.model import (
     VetoKind,
 )
 from newsmon.rules.shown import ShownText
+from newsmon.rules.stories import story_of, story_starts
 from newsmon.rules.terms import normalise_for_matching
 
 
@@ -65,6 +67,28 @@ def is_context(term: Term, topic: TopicRule) -> bool:
     """A word the topic lists under `requires` says "AI", not what the story is about (Hugging
     Face says "AI", not "open-source"): it never counts more, in a short body or in the lede."""
     return not term.near and any(a.text.casefold() in topic.context for a in term.atoms)
+
+
+def best_story(
+    topic: TopicRule, starts: tuple[int, ...], hits: list[tuple[Term, list[Span]]]
+) -> list[tuple[Term, list[Span], int, bool]]:
+    """The body hits of the digest story that scores most (the first of equals), each with its
+    points and whether it stood in the lede: a topic's evidence must come from one story, not
+    be summed across unrelated ones (`stories.py`). A digest is long: no short-body weight."""
+    w = topic.weights
+    by_story: dict[int, list[tuple[Term, list[Span], int, bool]]] = {}
+    for term, spans in hits:
+        split: dict[int, list[Span]] = {}
+        for span in spans:
+            split.setdefault(story_of(starts, span[0]), []).append(span)
+        for index, own in split.items():
+            gain = w.body_points(len(own), 1)
+            lede = own[0][0] < w.lede_chars and not is_context(term, topic)
+            if lede:
+                gain += w.lede - w.body
+            by_story.setdefault(index, []).append((term, own, gain, lede and w.lede > w.body))
+    index = max(sorted(by_story), key=lambda i: sum(h[2] for h in by_story[i]))
+    return by_story[index]
 
 
 def explain(
@@ -124,6 +148,8 @@ def explain(
         # phrase (or an `|` group of them) states the subject; a NEAR pair joins words that are
         # weak alone (AI, safety) and keeps its full-article weight, as does a context word.
         boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
+        stories: tuple[int, ...] | None = None  # found when a body hit needs them
+        in_stories: list[tuple[Term, list[Span]]] = []  # body hits of a digest, scored below
         per_hit = 1
         score = 0
         raw: list[tuple[Term, Field, list[Span], int, bool]] = []  # ..., points, in the lede
@@ -151,8 +177,13 @@ def explain(
                         gain = w.title
                         term_score += gain
                     else:
+                        if stories is None:
+                            stories = story_starts(fields["body"], w.story_words)
+                        if stories:  # a digest: each story's evidence counts on its own
+                            in_stories.append((term, spans))
+                            continue
                         context = is_context(term, topic)
-                        if boost > 1 and not term.near and not context:
+                        if boost > 1 and not term.near and not context and not term.generic:
                             per_hit = boost
                             gain = w.body_points(len(spans), boost)
                         else:  # the lede counts more, a short body's mentions already do
@@ -167,6 +198,14 @@ def explain(
                     if current is None or (gain, -first[0]) > (current[0], -current[1]):
                         best[name] = (gain, first[0], first[1])
                 score += term_score
+        if stories and in_stories:
+            for term, spans, gain, lede in best_story(topic, stories, in_stories):
+                raw.append((term, "body", spans, gain, lede))
+                first = spans[0]
+                current = best.get("body")
+                if current is None or (gain, -first[0]) > (current[0], -current[1]):
+                    best["body"] = (gain, first[0], first[1])
+                score += gain
         shown = all_snippets or (veto is None and score >= topic.min_score)
         hits: list[TermHit] = []
         for term, name, spans, gain, lede in raw:
