@@ -65,3 +65,28 @@ def test_shipped_rules_hear_korean_ai_safety_kinds_from_unlabelled_items(
 ) -> None:
     """AI 안전론/위험론, 안전 분류기, AI's own bias and restricted access are AI safety."""
     assert ("ai-safety" in shipped_topics(title, FILLER)) is ai_safety
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "ai_safety"),
+    [
+        # sycophancy said once in a short teaser, a word or more away from its model
+        (
+            "How memory tools can make assistants worse",
+            "New research suggests that memory systems degrade AI performance and encourage"
+            " sycophantic tendencies over long conversations with their users.",
+            True,
+        ),
+        # sycophantic people, with no AI word, stay out
+        (
+            "Courtiers grew sycophantic as the king aged",
+            "Historians describe a court where flattery replaced advice.",
+            False,
+        ),
+    ],
+)
+def test_shipped_rules_hear_sycophancy_in_a_short_teaser(
+    title: str, body: str, ai_safety: bool
+) -> None:
+    """Sycophancy is the model's: one mention in a teaser counts with the short-item weight."""
+    assert ("ai-safety" in shipped_topics(title, body)) is ai_safety
