@@ -47,9 +47,13 @@ from tests.support.extra_news import extra_available, labelled_extra_items
 # 0.96/0.84 -> 0.97/0.85 (0.973/0.847); held-out 0.89/0.70 -> 0.88/0.70 (0.879/0.699): one more
 # false positive, a line on running a model locally that Ollama now gives its AI context, the
 # class the labellers dispute. Its precision floor goes down 0.89 -> 0.87 rather than tune on it.
+# AI safety from unlabelled items (2026-12-02, eval12-ais: a model held back, rogue models, safety
+# classifiers, safeguards' removal, sycophancy in a teaser, AI 안전론/위험론, AI's own bias; tuned
+# on no labelled item, test run once): dev unchanged; held-out AI safety 0.88/0.38 -> 0.89/0.42
+# (English 0.88/0.34 -> 0.89/0.41), the rest unchanged.
 EXTRA_FLOORS = {
     "dev": {"open-source": (0.97, 0.84), "ai-safety": (0.89, 0.71), "policy": (0.92, 0.82)},
-    "test": {"open-source": (0.87, 0.69), "ai-safety": (0.87, 0.37), "policy": (0.79, 0.61)},
+    "test": {"open-source": (0.87, 0.69), "ai-safety": (0.88, 0.41), "policy": (0.79, 0.61)},
 }
 
 pytestmark = pytest.mark.skipif(
