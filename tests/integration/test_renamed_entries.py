@@ -41,7 +41,8 @@ def test_only_the_feed_s_recent_dated_link_less_rows(db_url: str) -> None:
 
 def test_a_link_less_story_takes_the_link_its_entry_gives_at_last(db_url: str) -> None:
     """`Store.link_found`: the story is found under its link's key, links it, and its page is
-    due now; a link another story holds, or a story with a link already, is left as it is."""
+    due now (not for a link naming no page to read); a link another story holds, or a story
+    with a link already, is left as it is."""
     store = Store.open(db_url)
     try:
         wire = store.feeds.sync_feeds([FeedSpec("wire", "https://wire.example/feed", None)])
@@ -69,6 +70,10 @@ def test_a_link_less_story_takes_the_link_its_entry_gives_at_last(db_url: str) -
             store.known_articles(["https://wire.example/held"])["https://wire.example/held"].id
             == held
         )
+        # a digest's item takes its link, its page not read (the item is its own text)
+        item = "https://wire.example/digest#item-2"
+        assert store.link_found(other, item, item, None)
+        assert store.known_articles([item])[item].id == other
         assert [p.id for p in store.pages_to_retry(feed_id, now, 10)] == [bare]
     finally:
         store.close()

@@ -58,13 +58,14 @@ class PageRetries:
                 )
             ]
 
-    def link_found(self, article_id: int, key: str, link: str, now: datetime) -> bool:
+    def link_found(self, article_id: int, key: str, link: str, due: datetime | None) -> bool:
         """A story stored without a link (a breaking item listed first as a headline) whose
         entry now gives its link: the story is that page (stored under its key, so later passes
         find it there, and linked to it, as its alerts are), and its page is due now, read as a
         page read at last (`Articles.recover_page`: a topic only the page holds is announced,
         nothing announced is posted again). Before, its page was never read and its link stayed
-        the feed's home page. False: no longer link-less, or another feed stored that page."""
+        the feed's home page. `due` None: the link names no page to read (a digest's item, an
+        aggregator's wrapper). False: no longer link-less, or another feed stored that page."""
         try:
             with self._db.session() as s:
                 self._db.lock_writes(s)
@@ -76,8 +77,8 @@ class PageRetries:
                     return False
                 row.canonical_url, row.url = stored_key(key), link  # `url` cut to MAX_URL
                 row.long_url = link if len(link) > MAX_URL else None
-                if len(link) <= MAX_LONG_URL:  # a cut address is another page, or none
-                    row.page_retry_at, row.page_attempts = now, 0
+                if due is not None and len(link) <= MAX_LONG_URL:  # a cut address: no page
+                    row.page_retry_at, row.page_attempts = due, 0
                 s.flush()
                 return True
         except IntegrityError:  # another feed stored the page meanwhile: it keeps it

@@ -38,7 +38,7 @@ from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
 from newsmon.stamps import undated_held, unstamped
 from newsmon.turns import NoTimeForWork, deadline_in
-from newsmon.urls import shown_url, without_credentials, without_keys_of
+from newsmon.urls import item_of, shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
@@ -264,16 +264,21 @@ def _known_articles(
     feed's entry also by the identity it had with the key in it, an item told apart by the key
     it shared), but for another story under an entry's key (`reused_keys`): that entry is new.
     A stored link-less story whose entry now has its link takes it, its page due `now`
-    (`PageRetries.link_found`); whether one did."""
+    (`PageRetries.link_found`) unless the entry is its own text; whether one did."""
     known = known_articles(ctx.store.known_articles(wanted(identified)), identified)
-    linked = False
+    linked, items = False, identified.items
     if keys := renamed_candidates(identified, known):
         since = utcnow() - RENAMED_WITHIN
         found = renamed(identified, keys, ctx.store.linkless_of_feed(feed_id, since), known)
         for key, row in found.items():
-            link = identified.entries[key].link
-            if link and ctx.store.link_found(row.id, key, link, now):
-                found[key], linked = replace(row, url=link), True  # no sighting of its own link
+            entry = identified.entries[key]
+            if not (link := entry.link):
+                continue
+            # an aggregator's wrapper or a digest's item is its own text: its page is not read
+            own = not (entry.wrapped or item_of(link, items) or item_of(key, items))
+            if ctx.store.link_found(row.id, key, link, now if own else None):
+                found[key] = replace(row, url=link)  # no sighting of its own link
+                linked = linked or own
         known |= found
     for key in set_aside_reused(ctx, feed_id, identified, known):
         del known[key]
