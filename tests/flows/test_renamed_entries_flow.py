@@ -18,6 +18,7 @@ import pytest
 
 from newsmon.clock import utcnow
 from newsmon.corpus import Store
+from newsmon.corpus.records import ArticleView
 from newsmon.devsite import serve
 from newsmon.report import PassTotals
 from tests.flows.test_monitor_flow import run_monitor
@@ -46,7 +47,9 @@ PAGE = [
 ]
 
 
-def write_feed(root: Path, guid: str, published: datetime, summary: str) -> None:
+def write_feed(
+    root: Path, guid: str, published: datetime, summary: str, title: str = TITLE
+) -> None:
     """One item, as such CMSs write it: without a link unless `guid` is one (`/news/…`), and
     then without a GUID."""
     named = (
@@ -55,7 +58,7 @@ def write_feed(root: Path, guid: str, published: datetime, summary: str) -> None
         else f'<guid isPermaLink="false">{escape(guid)}</guid>'
     )
     item = (
-        f"<item><title>{escape(TITLE)}</title>{named}"
+        f"<item><title>{escape(title)}</title>{named}"
         f"<pubDate>{format_datetime(published)}</pubDate>"
         f"<description>{escape(summary)}</description></item>"
     )
@@ -67,15 +70,21 @@ def write_feed(root: Path, guid: str, published: datetime, summary: str) -> None
     )
 
 
-def monitor(tmp_path: Path, items: list[tuple[str, datetime]], summary: str) -> list[PassTotals]:
+def monitor(
+    tmp_path: Path,
+    items: list[tuple[str, datetime]],
+    summary: str,
+    title: str = TITLE,
+    rules: str = TOPICS,
+) -> list[PassTotals]:
     """One real pass per (GUID, date) the feed gives its one item: the passes' totals."""
     topics = tmp_path / "topics.yaml"
-    topics.write_text(TOPICS, encoding="utf-8")
+    topics.write_text(rules, encoding="utf-8")
     root = tmp_path / "site"
     totals = []
     with serve(root) as site:
         for guid, published in items:
-            write_feed(root, guid, published, summary)
+            write_feed(root, guid, published, summary, title)
             config = write_config(
                 tmp_path,
                 feeds=[("wire", "/feeds/wire.xml")],
@@ -88,9 +97,13 @@ def monitor(tmp_path: Path, items: list[tuple[str, datetime]], summary: str) -> 
 
 
 def stored(tmp_path: Path) -> int:
+    return len(articles(tmp_path))
+
+
+def articles(tmp_path: Path) -> list[ArticleView]:
     store = Store.open(f"sqlite:///{tmp_path / 'corpus.db'}")
     try:
-        return len(store.list_articles(limit=100))
+        return store.list_articles(limit=100)
     finally:
         store.close()
 
@@ -131,3 +144,51 @@ def test_an_item_listed_first_without_its_link_is_announced_once(
     totals = monitor(tmp_path, [("cms-1", published), ("/news/1.html", published)], summary)
     assert len(slack.top_level()) == 1
     assert [t.new_articles for t in totals] == [1, 0]
+
+
+# a story only its page tells: a headline naming no topic, a page about an AI law
+BARE = "[속보] 정부 발표"
+GPU_RULES = TOPICS.replace('["과학기술정보통신부"]', '["GPU"]')
+
+
+def linked_later(tmp_path: Path, title: str) -> None:
+    """Its page up, the item listed first without its link, then with it."""
+    root = tmp_path / "site"
+    (root / "news").mkdir(parents=True)
+    (root / "news/1.html").write_bytes(render("origin", "ko", title, PAGE))
+
+
+def test_a_headline_whose_page_holds_the_topic_is_announced_once_it_is_linked(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A headline matching no topic, its page does: once the feed links the page, it is read
+    and the story announced, linking the page. Before, taken for the stored headline, its
+    page was never read and the story never announced (no alert at all)."""
+    linked_later(tmp_path, BARE)
+    published = (utcnow() - timedelta(hours=1)).replace(microsecond=0)
+    items = [("cms-1", published), ("/news/1.html", published), ("/news/1.html", published)]
+    totals = monitor(tmp_path, items, "", BARE, GPU_RULES)
+    posts = slack.top_level()
+    assert len(posts) == 1, posts
+    assert "/news/1.html" in str(posts[0])
+    assert [t.new_articles for t in totals] == [1, 0, 0]
+    [article] = articles(tmp_path)
+    assert article.url.endswith("/news/1.html")
+    assert "GPU" in (article.text or "")
+    assert article.topics == ["ai-news"]
+
+
+def test_an_announced_headline_takes_its_link_and_page_without_a_second_post(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """A headline announced already: once linked, the story's link is its page (before, the
+    feed's home page for good) and its text the page's, and it is not posted again."""
+    linked_later(tmp_path, TITLE)
+    published = (utcnow() - timedelta(hours=1)).replace(microsecond=0)
+    items = [("cms-1", published), ("/news/1.html", published), ("/news/1.html", published)]
+    totals = monitor(tmp_path, items, "")
+    assert len(slack.top_level()) == 1
+    assert [t.new_articles for t in totals] == [1, 0, 0]
+    [article] = articles(tmp_path)
+    assert article.url.endswith("/news/1.html")
+    assert "GPU" in (article.text or "")

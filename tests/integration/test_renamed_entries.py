@@ -37,3 +37,43 @@ def test_only_the_feed_s_recent_dated_link_less_rows(db_url: str) -> None:
         assert store.linkless_of_feed(wire, now + timedelta(days=1)) == []
     finally:
         store.close()
+
+
+def test_a_link_less_story_takes_the_link_its_entry_gives_at_last(db_url: str) -> None:
+    """`Store.link_found`: the story is found under its link's key, links it, and its page is
+    due now (not for a link naming no page to read); a link another story holds, or a story
+    with a link already, is left as it is."""
+    store = Store.open(db_url)
+    try:
+        wire = store.feeds.sync_feeds([FeedSpec("wire", "https://wire.example/feed", None)])
+        feed_id = wire["wire"].id
+        now = utcnow().replace(microsecond=0)
+
+        def add(key: str) -> int:
+            article = new_article(key, f"{key} story", feed_id=feed_id, published_at=now)
+            return store.add_article(article).id
+
+        bare = add(entry_identity(None, "wire", "g1", ""))
+        held = add("https://wire.example/held")
+        other = add(entry_identity(None, "wire", "g2", ""))
+        link = "https://wire.example/news/1?from=rss"
+        assert store.link_found(bare, "https://wire.example/news/1", link, now)
+        assert (
+            store.known_articles(["https://wire.example/news/1"])["https://wire.example/news/1"].id
+            == bare
+        )
+        [due] = store.pages_to_retry(feed_id, now, 10)
+        assert (due.id, due.url, due.attempts) == (bare, link, 0)
+        assert not store.link_found(bare, "https://wire.example/news/2", link, now)  # linked
+        assert not store.link_found(other, "https://wire.example/held", link, now)  # taken
+        assert (
+            store.known_articles(["https://wire.example/held"])["https://wire.example/held"].id
+            == held
+        )
+        # a digest's item takes its link, its page not read (the item is its own text)
+        item = "https://wire.example/digest#item-2"
+        assert store.link_found(other, item, item, None)
+        assert store.known_articles([item])[item].id == other
+        assert [p.id for p in store.pages_to_retry(feed_id, now, 10)] == [bare]
+    finally:
+        store.close()

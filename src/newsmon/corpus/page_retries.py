@@ -8,10 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from newsmon.corpus.engine import Database
 from newsmon.corpus.records import PageRetry
-from newsmon.corpus.schema import ArticleRow
+from newsmon.corpus.schema import MAX_LONG_URL, MAX_URL, ArticleRow
+from newsmon.corpus.url_keys import stored_key
+from newsmon.dedup import LINKLESS_KEY
 
 
 class PageRetries:
@@ -54,6 +57,32 @@ class PageRetries:
                     .limit(limit)
                 )
             ]
+
+    def link_found(self, article_id: int, key: str, link: str, due: datetime | None) -> bool:
+        """A story stored without a link (a breaking item listed first as a headline) whose
+        entry now gives its link: the story is that page (stored under its key, so later passes
+        find it there, and linked to it, as its alerts are), and its page is due now, read as a
+        page read at last (`Articles.recover_page`: a topic only the page holds is announced,
+        nothing announced is posted again). Before, its page was never read and its link stayed
+        the feed's home page. `due` None: the link names no page to read (a digest's item, an
+        aggregator's wrapper). False: no longer link-less, or another feed stored that page."""
+        try:
+            with self._db.session() as s:
+                self._db.lock_writes(s)
+                row = s.get(ArticleRow, article_id)
+                taken = select(ArticleRow.id).where(ArticleRow.canonical_url == stored_key(key))
+                if row is None or not row.canonical_url.startswith(LINKLESS_KEY):
+                    return False
+                if s.scalar(taken) is not None:
+                    return False
+                row.canonical_url, row.url = stored_key(key), link  # `url` cut to MAX_URL
+                row.long_url = link if len(link) > MAX_URL else None
+                if due is not None and len(link) <= MAX_LONG_URL:  # a cut address: no page
+                    row.page_retry_at, row.page_attempts = due, 0
+                s.flush()
+                return True
+        except IntegrityError:  # another feed stored the page meanwhile: it keeps it
+            return False
 
     def page_retry_failed(
         self, article_id: int, attempts: int, retry_at: datetime | None, note: str

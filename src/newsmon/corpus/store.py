@@ -79,6 +79,7 @@ class Store:
         self.page_retry_failed = self.page_retries.page_retry_failed
         self.postpone_page_retries = self.page_retries.postpone_page_retries
         self.give_up_pages = self.page_retries.give_up_pages
+        self.link_found = self.page_retries.link_found
         self.recover_page = self.articles.recover_page
         self.record_sightings = self.articles.record_sightings
         self.known_urls = self.article_views.known_urls

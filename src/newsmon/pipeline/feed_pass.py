@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,7 +38,7 @@ from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
 from newsmon.stamps import undated_held, unstamped
 from newsmon.turns import NoTimeForWork, deadline_in
-from newsmon.urls import shown_url, without_credentials, without_keys_of
+from newsmon.urls import item_of, shown_url, without_credentials, without_keys_of
 from newsmon.workers import Stop, WorkStopped
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ async def process_feed(
         entries = plain
     entries = undated_held(entries, first_read=state.first_read)
     outcome.entries = len(entries)
-    known = await asyncio.to_thread(_known_articles, ctx, identified, state.id)
+    known, linked = await asyncio.to_thread(_known_articles, ctx, identified, state.id, now)
     home = _home(parsed.site_link, feed.url) if keyed else parsed.site_link
     outcome.already_seen = len(known)
     known_entries = {u: (entries[u], k) for u, k in known.items()}
@@ -218,7 +219,7 @@ async def process_feed(
     await revisit_known(
         ctx, fetcher, state.id, feed, known_entries, outcome, now, deadline=deadline, items=items
     )
-    if pages_due:
+    if pages_due or linked:  # a story listed first without its link: its page read now
         await retry_pages(ctx, fetcher, state.id, feed, outcome, now, deadline=deadline)
     _note_deferred(ctx, feed, outcome)
     nxt = poll.after_success(ctx.config.poll, now, response.headers, parsed.ttl_minutes)
@@ -257,17 +258,32 @@ def _home(site_link: str | None, feed_url: str) -> str:
     return without_keys_of(site_link or feed_url, feed_url)
 
 
-def _known_articles(ctx: Context, identified: Identified, feed_id: int) -> dict[str, KnownArticle]:
+def _known_articles(
+    ctx: Context, identified: Identified, feed_id: int, now: datetime
+) -> tuple[dict[str, KnownArticle], bool]:
     """The stored articles of these entries, by identity (`entry_keys.known_articles`: a keyed
     feed's entry also by the identity it had with the key in it, an item told apart by the key
-    it shared), but for another story under an entry's key (`reused_keys`): that entry is new."""
+    it shared), but for another story under an entry's key (`reused_keys`): that entry is new.
+    A stored link-less story whose entry now has its link takes it, its page due `now`
+    (`PageRetries.link_found`) unless the entry is its own text; whether one did."""
     known = known_articles(ctx.store.known_articles(wanted(identified)), identified)
+    linked, items = False, identified.items
     if keys := renamed_candidates(identified, known):
         since = utcnow() - RENAMED_WITHIN
-        known |= renamed(identified, keys, ctx.store.linkless_of_feed(feed_id, since), known)
+        found = renamed(identified, keys, ctx.store.linkless_of_feed(feed_id, since), known)
+        for key, row in found.items():
+            entry = identified.entries[key]
+            if not (link := entry.link):
+                continue
+            # an aggregator's wrapper or a digest's item is its own text: its page is not read
+            own = not (entry.wrapped or item_of(link, items) or item_of(key, items))
+            if ctx.store.link_found(row.id, key, link, now if own else None):
+                found[key] = replace(row, url=link)  # no sighting of its own link
+                linked = linked or own
+        known |= found
     for key in set_aside_reused(ctx, feed_id, identified, known):
         del known[key]
-    return known
+    return known, linked
 
 
 def _gone(response: FetchResult) -> bool:
