@@ -21,7 +21,7 @@ from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.bookkeeping import batch_refused, best_effort, claim_refused
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
+from newsmon.pipeline.entries import process_entry, record_entry_failure
 from newsmon.pipeline.entry_keys import (
     Identified,
     identify,
@@ -30,6 +30,7 @@ from newsmon.pipeline.entry_keys import (
     wanted,
 )
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
+from newsmon.pipeline.rereads import revisit_known
 from newsmon.pipeline.retries import retry_pages
 from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
