@@ -223,8 +223,11 @@ async def process_feed(
     outcome.moved_to = response.moved_to
     # An entry an unexpected error stopped is not stored; without validators the next pass
     # reads the whole feed again (no 304) and retries it, so the error delays it, never loses it.
-    # So does an entry whose CPU work no worker took in time (`entries_late`).
-    retry_entries = outcome.entries_failed > 0 or outcome.entries_late > 0
+    # So does an entry whose CPU work no worker took in time (`entries_late`), and an edit
+    # whose page was not read (`edits_unread`: a 304 would hide the edit from every later pass).
+    retry_entries = (
+        outcome.entries_failed > 0 or outcome.entries_late > 0 or outcome.edits_unread > 0
+    )
     await asyncio.to_thread(
         ctx.store.record_feed_success,
         state.id,

@@ -4,6 +4,7 @@ their story's thread), and edits by their own feed, whose page is read again."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 from newsmon.config import FeedConfig
@@ -26,10 +27,13 @@ from newsmon.pipeline.entries import (
 from newsmon.pipeline.entry_keys import fingerprinted_as
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import FeedOutcome
+from newsmon.pipeline.page_tries import RETRIED_STOPS
 from newsmon.pipeline.twins import read_for
 from newsmon.turns import NoTimeForWork, OutOfTime
 from newsmon.urls import item_of
 from newsmon.workers import PageAnalysis
+
+log = logging.getLogger(__name__)
 
 
 async def revisit_known(
@@ -50,7 +54,11 @@ async def revisit_known(
     its entry.
 
     Only the feed that first carried an article can signal an edit: other feeds title the same
-    page their own way. An edit updates the stored article and never alerts again.
+    page their own way. An edit updates the stored article and never alerts again. An edit
+    whose page could not be read (a failed download, a worker stalled or killed under it:
+    `RETRIED_STOPS`) leaves the article as it was and its fingerprint old, and the feed is read
+    whole at its next check (`edits_unread`, no 304): the entry, edited still, is read again
+    (while its feed lists it; no try is counted).
     """
     sightings = []
     edited: list[tuple[str, FeedEntry, KnownArticle]] = []
@@ -91,6 +99,7 @@ async def revisit_known(
             outcome.bytes_received += len(page.content)
             if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
                 outcome.pages_failed += not page.refused
+                outcome.edits_unread += 1
                 return
             await apply(url, entry, stored, link, page)
 
@@ -101,6 +110,16 @@ async def revisit_known(
             analysis = await analyse_page(
                 ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
             )
+            if analysis.stopped in RETRIED_STOPS:  # not the page's fault: read it next pass
+                outcome.pages_stopped += 1
+                outcome.edits_unread += 1
+                log.info(
+                    "%s: its edit's page's work stopped (%s); the article is kept as it was and "
+                    "the edit read again on a later pass",
+                    page.final_url,
+                    analysis.stopped,
+                )
+                return  # the fingerprint stays old
             edited = await asyncio.to_thread(
                 _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
             )
