@@ -31,7 +31,7 @@ from newsmon.pipeline.alert_plans import (
 from newsmon.pipeline.context import Context
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
-from newsmon.pipeline.page_tries import RETRIED_STOPS, next_try, stopped_retry_at
+from newsmon.pipeline.page_tries import RETRIED_STOPS, next_try, still_down, stopped_retry_at
 from newsmon.rules import TopicMatch
 from newsmon.turns import NoTimeForWork, OutOfTime
 from newsmon.urls import anchor, carries_hidden_credentials, clean_url, item_of
@@ -112,7 +112,8 @@ async def analyse_page(
     article text that frames a page of its own site is read through that frame, once, when a
     `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
     bytes count in `outcome`'s). A frame whose worker stalled or died stops the entry as its
-    own page would (`RETRIED_STOPS`): the entry is read again, frame and all, on a later pass.
+    own page would (`RETRIED_STOPS`), and a frame whose download failed softly fails it as its
+    own would (`frame_down`): the entry is read again, frame and all, on a later pass.
     """
     analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone, guess_zone))
     frame = analysis.extracted.frame
@@ -123,7 +124,13 @@ async def analyse_page(
         outcome.bytes_received += len(framed.content)
     if not framed.ok:
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
-        return analysis
+        if not still_down(framed):  # gone for good, or refused: the page's analysis stands
+            return analysis
+        # down for now (a 503, a timeout, a reset): the page is tried again as its own would be
+        said = (analysis.extracted.note, f"frame {frame[:200]} not read: {framed.error}")
+        why = "; ".join(n for n in said if n)
+        down = replace(framed, content=b"")
+        return replace(analysis, extracted=replace(analysis.extracted, note=why), frame_down=down)
     try:
         inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone, guess_zone))
     except NoTimeForWork:  # as a frame not read: the page's own analysis stands
@@ -180,6 +187,8 @@ def store_entry(
     retry = not page.ok and not page.refused
     failed = retry and page.failure is not FailureKind.DEFERRED  # the site's failure
     stopped = False  # its work stopped by a worker, read again later
+    frame_down = analysis.frame_down  # its frame's download failed softly: as its own did
+    failed = failed or frame_down is not None
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a feed's entry: its page is tried again later, at its link as stored (whole up to
     # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none).
@@ -189,6 +198,9 @@ def store_entry(
         tries = 1 if failed else 0
         at = next_try(ctx.config, page, tries, now)
         article = replace(article, page_failed=failed, page_retry_at=at)
+    elif feed_id is not None and frame_down is not None and len(article.url) <= MAX_LONG_URL:
+        at = next_try(ctx.config, frame_down, 1, now)
+        article = replace(article, page_failed=True, page_retry_at=at)
     elif feed_id is not None and analysis.stopped and len(article.url) <= MAX_LONG_URL:
         # read, but its work stopped by a worker: read again later unless the page's own fault
         at = stopped_retry_at(ctx.config, analysis.stopped, 1, now)

@@ -55,7 +55,7 @@ async def revisit_known(
 
     Only the feed that first carried an article can signal an edit: other feeds title the same
     page their own way. An edit updates the stored article and never alerts again. An edit
-    whose page could not be read (a failed download, a worker stalled or killed under it:
+    whose page could not be read (a failed download, its frame's, a worker stalled or killed:
     `RETRIED_STOPS`) leaves the article as it was and its fingerprint old, and the feed is read
     whole at its next check (`edits_unread`, no 304): the entry, edited still, is read again
     (while its feed lists it; no try is counted).
@@ -110,6 +110,10 @@ async def revisit_known(
             analysis = await analyse_page(
                 ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
             )
+            if analysis.frame_down is not None:  # its frame's download failed: as its own
+                outcome.pages_failed += 1
+                outcome.edits_unread += 1
+                return  # the fingerprint stays old
             if analysis.stopped in RETRIED_STOPS:  # not the page's fault: read it next pass
                 outcome.pages_stopped += 1
                 outcome.edits_unread += 1
