@@ -78,3 +78,29 @@ def test_an_edit_whose_worker_died_keeps_the_article_and_is_read_again_on_a_late
     assert (stopped.pages_failed, stopped.pages_stopped, stopped.updated) == (0, 1, 0)
     [post] = slack.top_level()
     assert post["channel"] == "#os" and PAGE in str(post)
+
+
+def test_an_edit_whose_download_failed_is_read_again_though_the_feed_then_answers_304(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """The edit's page answered 503; the feed, unchanged since, answers 304 to the next pass:
+    the edit is read all the same (before: the 304 hid it from every later pass)."""
+    root = tmp_path / "site"
+    (root / "desk").mkdir(parents=True)
+    (root / "feeds").mkdir()
+    (root / "desk/hidden.html").write_bytes(render("origin", "en", TITLE, BEFORE))
+    _feed_of(root, TITLE)
+    with serve(root) as site:
+        config = _config(tmp_path, site, retries=2)
+        run_monitor(config)
+        _feed_of(root, EDITED)
+        (root / "desk/hidden.html").write_bytes(render("origin", "en", EDITED, OPEN_WEIGHT))
+        site.routes[PAGE] = {"status": 503}
+        failed = run_monitor(config)
+        assert "technical report" in _row(tmp_path).text  # the article stays
+        del site.routes[PAGE]
+        again = run_monitor(config)
+        assert "open-weight checkpoints" in _row(tmp_path).text, again.line()
+    assert (failed.pages_failed, failed.updated, again.updated) == (1, 0, 1)
+    [post] = slack.top_level()
+    assert post["channel"] == "#os" and PAGE in str(post)
