@@ -41,7 +41,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pebble import ProcessPool
 
@@ -56,6 +56,9 @@ from newsmon.feeds import FeedParseError, ParsedFeed, parse_feed
 from newsmon.memcap import address_space, address_space_peak, near_the_cap, reached_the_cap
 from newsmon.rules import Rules, TopicMatch
 from newsmon.turns import NoTimeForWork, WorkSlots
+
+if TYPE_CHECKING:  # not imported by the workers, which never download
+    from newsmon.fetch import FetchResult
 
 _PRELOAD = ["newsmon.workers"]  # trafilatura, lxml, numpy, feedparser, the rules: once a server
 _PR_SET_PDEATHSIG = 1
@@ -94,6 +97,9 @@ class PageAnalysis:
     signature: Signature | None
     # the page's own work stopped by a worker, this the teaser's analysis: why (retries decide)
     stopped: Stop | None = None
+    # the download of the page's frame (the article it frames) failed softly, this its answer
+    # (bodiless): the page is tried again as if its own download had failed
+    frame_down: FetchResult | None = None
 
 
 class PageFailed(Exception):

@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from newsmon.config import FeedConfig
-from newsmon.corpus.edits import Edited
 from newsmon.corpus.records import (
     TEASER_SOURCES,
     AlertStatus,
@@ -27,15 +26,12 @@ from newsmon.pipeline.alert_plans import (
     AGE_UNKNOWN_HOLD,
     BACKFILL_HOLD,
     alert_plan,
-    edit_plan,
     held_unknown,
 )
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entry_keys import fingerprinted_as
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import EntryFate, EntryResult, FeedOutcome, error_line
-from newsmon.pipeline.page_tries import RETRIED_STOPS, next_try, stopped_retry_at
-from newsmon.pipeline.twins import read_for
+from newsmon.pipeline.page_tries import RETRIED_STOPS, next_try, still_down, stopped_retry_at
 from newsmon.rules import TopicMatch
 from newsmon.turns import NoTimeForWork, OutOfTime
 from newsmon.urls import anchor, carries_hidden_credentials, clean_url, item_of
@@ -116,7 +112,8 @@ async def analyse_page(
     article text that frames a page of its own site is read through that frame, once, when a
     `fetcher` is given: the frame's article replaces the teaser, anything less does not (its
     bytes count in `outcome`'s). A frame whose worker stalled or died stops the entry as its
-    own page would (`RETRIED_STOPS`): the entry is read again, frame and all, on a later pass.
+    own page would (`RETRIED_STOPS`), and a frame whose download failed softly fails it as its
+    own would (`frame_down`): the entry is read again, frame and all, on a later pass.
     """
     analysis = await _analyse(ctx, page_job(ctx, page, entry, language, zone, guess_zone))
     frame = analysis.extracted.frame
@@ -127,7 +124,13 @@ async def analyse_page(
         outcome.bytes_received += len(framed.content)
     if not framed.ok:
         log.info("%s: frame %s not read: %s", page.final_url, frame, framed.error)
-        return analysis
+        if not still_down(framed):  # gone for good, or refused: the page's analysis stands
+            return analysis
+        # down for now (a 503, a timeout, a reset): the page is tried again as its own would be
+        said = (analysis.extracted.note, f"frame {frame[:200]} not read: {framed.error}")
+        why = "; ".join(n for n in said if n)
+        down = replace(framed, content=b"")
+        return replace(analysis, extracted=replace(analysis.extracted, note=why), frame_down=down)
     try:
         inner = await _analyse(ctx, page_job(ctx, framed, entry, language, zone, guess_zone))
     except NoTimeForWork:  # as a frame not read: the page's own analysis stands
@@ -184,6 +187,8 @@ def store_entry(
     retry = not page.ok and not page.refused
     failed = retry and page.failure is not FailureKind.DEFERRED  # the site's failure
     stopped = False  # its work stopped by a worker, read again later
+    frame_down = analysis.frame_down  # its frame's download failed softly: as its own did
+    failed = failed or frame_down is not None
     article = new_article(feed_id, feed, entry, url, page, analysis, now)
     # a feed's entry: its page is tried again later, at its link as stored (whole up to
     # MAX_LONG_URL: a longer one would be cut, and a cut address is another page or none).
@@ -193,6 +198,9 @@ def store_entry(
         tries = 1 if failed else 0
         at = next_try(ctx.config, page, tries, now)
         article = replace(article, page_failed=failed, page_retry_at=at)
+    elif feed_id is not None and frame_down is not None and len(article.url) <= MAX_LONG_URL:
+        at = next_try(ctx.config, frame_down, 1, now)
+        article = replace(article, page_failed=True, page_retry_at=at)
     elif feed_id is not None and analysis.stopped and len(article.url) <= MAX_LONG_URL:
         # read, but its work stopped by a worker: read again later unless the page's own fault
         at = stopped_retry_at(ctx.config, analysis.stopped, 1, now)
@@ -218,7 +226,7 @@ def store_entry(
         )
     except DuplicateURLError:  # another feed stored this page while we fetched it
         first = ctx.store.known_articles([url]).get(url)
-        if first is not None and entry.link and _another_link(first, feed_id, entry.link):
+        if first is not None and entry.link and another_link(first, feed_id, entry.link):
             ctx.store.record_sightings(feed_id, [NewSighting(first.id, entry.link)])
             if first.feed_id != feed_id:  # another source: a reply in the story's thread
                 ctx.store.queue_replies(first.id, feed_id, entry.link)
@@ -240,7 +248,7 @@ def store_entry(
     )
 
 
-def _another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
+def another_link(stored: KnownArticle, feed_id: int | None, link: str) -> bool:
     """Whether this entry carries a stored page in a way the article row does not record."""
     if stored.feed_id != feed_id:
         return True
@@ -384,115 +392,3 @@ async def record_entry_failure(
         await asyncio.to_thread(ctx.store.record_entry_error, feed_id, line)
     except Exception as again:  # the database itself is failing: the line is in the log
         log.warning("could not record the failed entry: %s", error_line(again))
-
-
-async def revisit_known(
-    ctx: Context,
-    fetcher: Fetcher,
-    feed_id: int,
-    feed: FeedConfig,
-    known: dict[str, tuple[FeedEntry, KnownArticle]],
-    outcome: FeedOutcome,
-    now: datetime,
-    *,
-    deadline: float | None = None,
-    items: frozenset[str] = frozenset(),
-) -> None:
-    """Entries whose URL is stored already: remember other feeds and URL variants carrying the
-    story, and re-read a page when its own feed changed the entry (an edit), if its turn
-    comes by `deadline` (newsmon.turns); an item of one of `items` (a digest) is re-read from
-    its entry.
-
-    Only the feed that first carried an article can signal an edit: other feeds title the same
-    page their own way. An edit updates the stored article and never alerts again.
-    """
-    sightings = []
-    edited: list[tuple[str, FeedEntry, KnownArticle]] = []
-    for url, (entry, stored) in known.items():
-        if entry.link and _another_link(stored, feed_id, entry.link):
-            sightings.append(NewSighting(stored.id, entry.link))
-        if (
-            entry.link
-            and stored.feed_id == feed_id
-            and stored.entry_fingerprint is not None
-            and not fingerprinted_as(stored.entry_fingerprint, entry)
-        ):
-            edited.append((url, entry, stored))
-    if sightings:
-        await asyncio.to_thread(ctx.store.record_sightings, feed_id, sightings)
-        same = await asyncio.to_thread(read_for, ctx, feed.name)  # its twins' stories are its own
-        for entry, stored in known.values():
-            if entry.link and stored.feed_id != feed_id:  # the same page through another feed
-                queue = ctx.store.queue_replies
-                await asyncio.to_thread(queue, stored.id, feed_id, entry.link, same)
-
-    async def reread(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
-        try:
-            if entry.wrapped or item_of(link, items) or item_of(url, items):  # its own text
-                page = wrapper_page(entry) if entry.wrapped else part_of_page(link, url)
-                async with fetcher.pages_in_hand:
-                    await apply(url, entry, stored, link, page)
-                return
-            await reread_in_turn(url, entry, stored, link)
-        except OutOfTime:  # not requested: the fingerprint stays old, so a later pass tries
-            outcome.pages_deferred += 1
-
-    budget = ctx.config.fetch.feed_pages_budget_seconds
-
-    async def reread_in_turn(url: str, entry: FeedEntry, stored: KnownArticle, link: str) -> None:
-        async with fetcher.turns.turn(link, deadline, budget):  # body held until it is stored
-            page = await fetch_page(ctx, fetcher, link)
-            outcome.bytes_received += len(page.content)
-            if not page.ok:  # keep what we have; the fingerprint stays old, so we try again
-                outcome.pages_failed += not page.refused
-                return
-            await apply(url, entry, stored, link, page)
-
-    async def apply(
-        url: str, entry: FeedEntry, stored: KnownArticle, link: str, page: FetchResult
-    ) -> None:
-        try:
-            analysis = await analyse_page(
-                ctx, page, entry, feed.language, fetcher, outcome, zone=feed.date_zone
-            )
-            edited = await asyncio.to_thread(
-                _apply_edit, ctx, feed_id, feed, entry, url, page, analysis, stored, now
-            )
-            outcome.updated += edited.changed
-            outcome.alerts_queued += edited.alerts_queued
-        except NoTimeForWork:  # the fingerprint stays old: the next pass re-reads it
-            outcome.entries_late += 1
-        except Exception as exc:
-            await entry_failed(ctx, feed_id, outcome, link, exc)
-
-    await asyncio.gather(*(reread(u, e, s, e.link) for u, e, s in edited if e.link))
-
-
-def _apply_edit(
-    ctx: Context,
-    feed_id: int,
-    feed: FeedConfig,
-    entry: FeedEntry,
-    url: str,
-    page: FetchResult,
-    analysis: PageAnalysis,
-    stored: KnownArticle,
-    now: datetime,
-) -> Edited:
-    changed = new_article(feed_id, feed, entry, url, page, analysis, now)
-    # a page that yields no article text now must not replace the body it had
-    source = analysis.extracted.source
-    keep_body = source in FALLBACK_SOURCES and stored.text_source not in FALLBACK_SOURCES
-    matches = analysis.matches
-    # a silent story the edit gave a topic is announced (`edits.announce_edit`)
-    channels, status, note = edit_plan(ctx, matches, changed, stored, now)
-    return ctx.store.update_article(
-        stored.id,
-        changed,
-        to_stored(matches),
-        ctx.rules.version,
-        keep_body=keep_body,
-        alerts=channels,
-        alert_status=status,
-        alert_hold=note,
-    )

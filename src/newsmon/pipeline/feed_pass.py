@@ -22,7 +22,7 @@ from newsmon.fetch import FailureKind, Fetcher, FetchResult
 from newsmon.pipeline.bookkeeping import batch_refused, best_effort, claim_refused
 from newsmon.pipeline.claims import PassClaim, renewing
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import process_entry, record_entry_failure, revisit_known
+from newsmon.pipeline.entries import process_entry, record_entry_failure
 from newsmon.pipeline.entry_keys import (
     Identified,
     identify,
@@ -33,6 +33,7 @@ from newsmon.pipeline.entry_keys import (
     wanted,
 )
 from newsmon.pipeline.outcomes import FeedOutcome, error_line
+from newsmon.pipeline.rereads import revisit_known
 from newsmon.pipeline.retries import retry_pages
 from newsmon.pipeline.reused_keys import set_aside_reused
 from newsmon.pipeline.twins import moved_onto_twin, twin_outcome
@@ -229,8 +230,11 @@ async def process_feed(
     outcome.moved_to = response.moved_to
     # An entry an unexpected error stopped is not stored; without validators the next pass
     # reads the whole feed again (no 304) and retries it, so the error delays it, never loses it.
-    # So does an entry whose CPU work no worker took in time (`entries_late`).
-    retry_entries = outcome.entries_failed > 0 or outcome.entries_late > 0
+    # So does an entry whose CPU work no worker took in time (`entries_late`), and an edit
+    # whose page was not read (`edits_unread`: a 304 would hide the edit from every later pass).
+    retry_entries = (
+        outcome.entries_failed > 0 or outcome.entries_late > 0 or outcome.edits_unread > 0
+    )
     await asyncio.to_thread(
         ctx.store.record_feed_success,
         state.id,

@@ -90,6 +90,9 @@ class FeedOutcome:
     # new or edited entries not stored: no worker took their CPU work within the feeds task's
     # time (newsmon.turns.work_until); the feed is read whole, and due, at the next pass
     entries_late: int = 0
+    # edited entries whose page was not read (a soft download failure, a stopped worker): the
+    # article is kept as it was, and the feed read whole at its next check, so the edit is read
+    edits_unread: int = 0
     bytes_received: int = 0
     text_sources: Counter[str] = field(default_factory=Counter)
     matches: Counter[str] = field(default_factory=Counter)

@@ -140,11 +140,7 @@ async def _settle(
 ) -> None:
     attempts = retry.attempts + 1
     if not page.ok:
-        at = next_try(ctx.config, page, attempts, now)
-        why = f"page fetch failed ({attempts} tries): {page.error}"
-        if at is None:
-            log.info("%s: %s; the teaser stays its text", retry.url, why)
-        await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
+        await _download_failed(ctx, retry, page, attempts, now, "page")
         return
     # the feed's entry as it was stored: its headline, and its teaser to fall back on, as a
     # pass reads it now (a row stored before holds its credits); the row's own text is what
@@ -155,6 +151,9 @@ async def _settle(
     entry = FeedEntry(None, retry.url, retry.title or "", teaser, None, None, age_unknown=unknown)
     language = retry.language or feed.language
     analysis = await analyse_page(ctx, page, entry, language, fetcher, outcome, zone=feed.date_zone)
+    if analysis.frame_down is not None:  # its frame's download failed softly: as its own
+        await _download_failed(ctx, retry, analysis.frame_down, attempts, now, "frame")
+        return
     if analysis.stopped is not None:  # read, its work stopped: again only if not its fault
         at = stopped_retry_at(ctx.config, analysis.stopped, attempts, now)
         why = f"page's work stopped ({attempts} tries): {analysis.extracted.note}"
@@ -196,3 +195,15 @@ async def _settle(
             attempts,
             ", ".join(m.topic for m in matches) or "no topic",
         )
+
+
+async def _download_failed(
+    ctx: Context, retry: PageRetry, page: FetchResult, attempts: int, now: datetime, what: str
+) -> None:
+    """A page's try whose download (or its frame's: `what`) failed: again after the backoff
+    while it fails softly and has tries left, else given up with the teaser as its text."""
+    at = next_try(ctx.config, page, attempts, now)
+    why = f"{what} fetch failed ({attempts} tries): {page.error}"
+    if at is None:
+        log.info("%s: %s; the teaser stays its text", retry.url, why)
+    await asyncio.to_thread(ctx.store.page_retry_failed, retry.id, attempts, at, why)
