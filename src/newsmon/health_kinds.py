@@ -64,7 +64,8 @@ class HealthPolicy:
     """Thresholds; `silent_for=None` turns the silence check off. A working feed is in
     trouble too when at least `unread_share` of its articles of the last `pages_window` (and
     `unread_min` of them) are teasers because their pages could not be downloaded or held no
-    article text: a site that blocks or drops newsmon, or a redesign extraction cannot read,
+    article text while they used to (`corpus.page_health`: pages that never held text are the
+    feed's nature): a site that blocks or drops newsmon, or a redesign extraction cannot read,
     leaves its stories classified on a line or two, unseen (0: never).
     An entry stopped by an unexpected error is tried again next pass; one that fails in
     `entry_failure_passes` passes in a row is a fault that will not pass by itself (0: never).

@@ -323,3 +323,50 @@ def test_0029_walks_reasons_the_release_of_0027_lacks_to_none_and_back(tmp_path:
         assert found() == stored
     finally:
         engine.dispose()
+
+
+def test_0030_marks_teasers_of_pages_read_without_text_and_only_those(tmp_path: Path) -> None:
+    """Rows stored before 0030: a teaser whose page was read and held no text (by the note
+    extraction wrote) is textless; a download failure, a page still due, a page given up
+    unrequested or a page read for its text is not."""
+    from sqlalchemy import text
+
+    from newsmon.corpus.engine import make_engine
+    from newsmon.migrations import upgrade
+
+    rows = [  # (text_source, attempts, retry_at, unrequested_at, note, textless after 0030)
+        ("feed-summary", 1, None, None, "page had no article text", True),
+        ("page-description", 1, None, None, "page text too short; page frames x", True),
+        ("feed-summary", 3, None, None, "page fetch failed: HTTP 503 (3 tries)", False),
+        ("feed-summary", 1, "2026-01-02", None, "page had no article text", False),
+        ("feed-summary", 0, None, "2026-01-02", "page had no article text", False),
+        ("page", 1, None, None, None, False),
+    ]
+    engine = make_engine(f"sqlite:///{tmp_path / 'walk30.db'}")
+    try:
+        upgrade(engine, "0029")
+        with engine.begin() as conn:
+            for i, (source, attempts, retry, unrequested, note, _) in enumerate(rows, 1):
+                conn.execute(
+                    text(
+                        "INSERT INTO articles (id, canonical_url, url, text, text_source,"
+                        " extraction_note, page_attempts, page_retry_at, page_unrequested_at,"
+                        " first_seen_at, updated_at) VALUES (:i, :u, :u, 't', :s, :n, :a, :r,"
+                        " :q, '2026-01-01', '2026-01-01')"
+                    ),
+                    {
+                        "i": i,
+                        "u": f"https://n.example/{i}",
+                        "s": source,
+                        "n": note,
+                        "a": attempts,
+                        "r": retry,
+                        "q": unrequested,
+                    },
+                )
+        upgrade(engine, "0030")
+        with engine.connect() as conn:
+            marked = conn.execute(text("SELECT page_textless FROM articles ORDER BY id"))
+            assert [bool(m) for (m,) in marked] == [r[-1] for r in rows]
+    finally:
+        engine.dispose()

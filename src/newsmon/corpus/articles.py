@@ -132,6 +132,7 @@ class Articles:
                 entry_fingerprint=article.entry_fingerprint,
                 page_retry_at=article.page_retry_at,
                 page_attempts=1 if article.page_failed or article.page_read else 0,
+                page_textless=article.page_textless,
                 dated_by=article.dated_by,
                 first_seen_at=seen,
             )

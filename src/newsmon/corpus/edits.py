@@ -74,6 +74,7 @@ def set_body(row: ArticleRow, changed: NewArticle) -> None:
     """The body and what is computed from it follow `changed` (the caller reindexes)."""
     row.text, row.text_source = changed.text, changed.text_source
     row.extraction_note = changed.extraction_note
+    row.page_textless = changed.page_textless
     row.content_hash = changed.content_hash
     row.minhash = changed.signature.values if changed.signature else None
     row.minhash_scheme = changed.signature.scheme if changed.signature else None

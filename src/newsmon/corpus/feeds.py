@@ -14,7 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from newsmon.bounds import one_line
 from newsmon.clock import utcnow
 from newsmon.corpus.engine import Database, rerun_if_dropped
-from newsmon.corpus.records import TEASER_SOURCES, FeedHealth, FeedSpec, FeedState
+from newsmon.corpus.page_health import TEXT_HISTORY, PageCounts
+from newsmon.corpus.records import (
+    ARTICLE_SOURCES,
+    TEASER_SOURCES,
+    FeedHealth,
+    FeedSpec,
+    FeedState,
+)
 from newsmon.corpus.schema import ArticleRow, FeedRow, SightingRow
 from newsmon.urls import shown_url
 
@@ -325,10 +332,15 @@ class Feeds:
                 .values(last_error=one_line(line, 2000), last_error_at=now)
             )
 
-    def feed_health(self, pages_since: datetime | None = None) -> list[FeedHealth]:
+    def feed_health(
+        self, pages_since: datetime | None = None, text_history: timedelta = TEXT_HISTORY
+    ) -> list[FeedHealth]:
         """Every feed's state and counts; with `pages_since`, also how many of its articles
-        first seen since then are teasers because their page could not be downloaded or held no
-        article text (a site redesigned: its pages read, every story a teaser)."""
+        first seen since then are teasers because their page could not be downloaded, or held
+        no article text while, in the `text_history` before, most of its pages did (a site
+        redesigned: its pages read, every story a teaser). Pages that never held text (links
+        to X posts, videos, PDFs; short briefs; a brand-new feed) are the feed's nature, not
+        a fault: counted, they would be reported for ever."""
         with self._db.session() as s:
             counts: dict[int | None, int] = {}
             newest: dict[int | None, datetime] = {}
@@ -351,8 +363,7 @@ class Feeds:
             waiting = Counter(
                 s.scalars(select(ArticleRow.feed_id).where(ArticleRow.page_retry_at >= _EPOCH))
             )
-            recent: dict[int | None, tuple[int, int]] = {}
-            last_error: dict[int | None, str | None] = {}
+            pages: dict[int | None, PageCounts] = {}
             if pages_since is not None:
                 # a page still to be tried again is late, not unread; one given up unrequested
                 # (deferred for a day) is unread
@@ -361,18 +372,20 @@ class Feeds:
                     & ArticleRow.page_retry_at.is_(None)
                     & ArticleRow.text_source.in_(TEASER_SOURCES)
                 )
-                window = ArticleRow.first_seen_at >= pages_since
-                for feed_id, failed in s.execute(
-                    select(ArticleRow.feed_id, case((unread, 1), else_=0)).where(window)
+                # one range of the first_seen_at index: the window and the history before it
+                for row in s.execute(
+                    select(
+                        ArticleRow.id,
+                        ArticleRow.feed_id,
+                        ArticleRow.first_seen_at >= pages_since,
+                        case((unread & ArticleRow.page_textless, 2), (unread, 1), else_=0),
+                        ArticleRow.text_source.in_(ARTICLE_SOURCES),
+                        case((unread, ArticleRow.extraction_note), else_=None),
+                    ).where(ArticleRow.first_seen_at >= pages_since - text_history)
                 ):
-                    total, failures = recent.get(feed_id, (0, 0))
-                    recent[feed_id] = (total + 1, failures + failed)
-                for feed_id, note in s.execute(  # by id: each feed's latest note is kept
-                    select(ArticleRow.feed_id, ArticleRow.extraction_note)
-                    .where(window, unread)
-                    .order_by(ArticleRow.id)
-                ):
-                    last_error[feed_id] = note
+                    pages.setdefault(row[1], PageCounts()).add(*row)
+            rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
+            judged = {feed_id: c.judged() for feed_id, c in pages.items()}
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
             return [
                 FeedHealth(
@@ -393,8 +406,7 @@ class Feeds:
                     r.created_at,
                     _aware(newest.get(r.id)),
                     waiting.get(r.id, 0),
-                    *recent.get(r.id, (0, 0)),
-                    last_error.get(r.id),
+                    *judged.get(r.id, (0, 0, None)),
                     r.entry_failure_passes,
                     r.entries_failing_since,
                 )

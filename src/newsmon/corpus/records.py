@@ -15,6 +15,8 @@ from newsmon.dedup import Signature
 
 # Where a stored text is a teaser standing in for the article (`text_source`), not its body.
 TEASER_SOURCES = frozenset({"feed-summary", "page-description", "none"})
+# Where an entry's text counts as the article itself, read from its page.
+ARTICLE_SOURCES = frozenset({"page", "json-ld", "app-state"})
 
 
 # In webhook mode an article is one message, whatever channels its topics map to: the
@@ -128,6 +130,11 @@ class NewArticle:
     publisher_site: str | None = None  # and that publisher's site (`aggregated.site_of`)
     dated_by: DatedBy | None = None  # None: not told (a date believed as given)
 
+    @property
+    def page_textless(self) -> bool:
+        """Its page was downloaded and held no article text: a teaser stands for it."""
+        return self.page_read and self.text_source in TEASER_SOURCES
+
 
 @dataclass(frozen=True)
 class PageRetry:
@@ -219,7 +226,7 @@ class FeedHealth:
     pages_waiting: int = 0  # articles stored from a teaser whose page will be tried again
     # Of its articles first seen since the window `feed_health` was given: how many, how many
     # are teasers because their page could not be downloaded (no try left) or held no article
-    # text, and the newest one's reason.
+    # text while the feed's pages used to hold it (`page_health`), and the newest one's reason.
     recent_articles: int = 0
     recent_unread: int = 0
     last_page_error: str | None = None

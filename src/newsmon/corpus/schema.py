@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Dialect
@@ -201,6 +203,9 @@ class ArticleRow(Base):
     # When its page, due and never requested (deferred by its feed's page budget pass after
     # pass), was given up: unread as much as one tried and given up (health's pages_unread).
     page_unrequested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Its page was downloaded and held no article text, the teaser stands for it (0030): not a
+    # download failure. Health counts these only for a feed whose pages used to hold text.
+    page_textless: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When its rows left the near-duplicate index (`IndexRetention`): an old story's bands are
     # never looked up again. None: indexed (or never had bands). Re-indexing clears it.
     bands_dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

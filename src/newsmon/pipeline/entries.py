@@ -11,6 +11,7 @@ from datetime import datetime
 
 from newsmon.config import FeedConfig
 from newsmon.corpus.records import (
+    ARTICLE_SOURCES,
     TEASER_SOURCES,
     AlertStatus,
     DuplicateReason,
@@ -87,9 +88,6 @@ _SIMILAR = (
     DuplicateReason.LEAD,
     DuplicateReason.HEADLINE,
 )
-
-# where an entry's text counts as the article itself (not a teaser standing in for it)
-ARTICLE_SOURCES = frozenset({"page", "json-ld", "app-state"})
 
 
 async def analyse_page(

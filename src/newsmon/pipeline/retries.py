@@ -22,19 +22,13 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from newsmon.config import FeedConfig
-from newsmon.corpus.records import UNDATED, AlertStatus, DatedBy, PageRetry
+from newsmon.corpus.records import ARTICLE_SOURCES, UNDATED, AlertStatus, DatedBy, PageRetry
 from newsmon.feeds import FeedEntry
 from newsmon.fetch import Fetcher, FetchResult
 from newsmon.hosts import host_key
 from newsmon.pipeline.alert_plans import AGE_UNKNOWN_HOLD, alert_plan, held_unknown
 from newsmon.pipeline.context import Context
-from newsmon.pipeline.entries import (
-    ARTICLE_SOURCES,
-    analyse_page,
-    entry_failed,
-    fetch_page,
-    to_stored,
-)
+from newsmon.pipeline.entries import analyse_page, entry_failed, fetch_page, to_stored
 from newsmon.pipeline.new_articles import new_article
 from newsmon.pipeline.outcomes import FeedOutcome
 from newsmon.pipeline.page_tries import next_try, soft_wait, still_down, stopped_retry_at
