@@ -43,7 +43,10 @@ def test_a_state_attorney_general_written_apart(lede: str, policy: bool) -> None
         ("DOD signs a contract with a model maker for its logistics agents and AI tooling", True),
         ("Pentagon says the AI lab's usage limits are a risk it will not accept any longer", True),
         # the department as a product story's backdrop
-        ("Chatbot app downloads climb to the top of the store charts after a Pentagon dispute", False),
+        (
+            "Chatbot app downloads climb to the top of the store charts after a Pentagon dispute",
+            False,
+        ),
     ],
 )
 def test_the_defence_department_acting_in_a_headline(title: str, policy: bool) -> None:
@@ -54,7 +57,10 @@ def test_the_defence_department_acting_in_a_headline(title: str, policy: bool) -
     ("body", "policy"),
     [
         # a statute invoked against an AI firm, in a one-line digest story
-        ("Officials may invoke the Defense Production Act to compel the AI lab's cooperation.", True),
+        (
+            "Officials may invoke the Defense Production Act to compel the AI lab's cooperation.",
+            True,
+        ),
         # the same statute without AI is someone else's beat (the topic's AI word)
         ("Officials may invoke the Defense Production Act to speed up ventilator output.", False),
     ],
