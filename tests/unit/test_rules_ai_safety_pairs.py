@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_rules_scoring import EN_FILLER, shipped_topics
+from tests.unit.test_rules_scoring import EN_FILLER, FILLER, shipped_topics
 
 # Digest lines as AINews writes them: no title, one sentence, the pair past the lede's start.
 LEAD = "In other news from the community this week, researchers and users report that "
@@ -39,3 +39,27 @@ def test_a_specific_pair_in_a_digest_line(line: str, ai_safety: bool) -> None:
 def test_a_specific_pair_once_in_a_full_article_is_not_enough() -> None:
     body = EN_FILLER + "A new method can bypass the model's safeguards. " + EN_FILLER
     assert "ai-safety" not in shipped_topics("", body)
+
+
+@pytest.mark.parametrize(
+    ("title", "ai_safety"),
+    [
+        # watermarks of AI-generated content: a safeguard against AI-made fakes
+        ("앤트로픽, '클로드' 생성 텍스트에 보이지 않는 워터마크 도입", True),
+        ("카카오, AI 생성물에 신스ID 워터마크 적용", True),
+        # a watermark found in a model is evidence of copying, and a banknote's is not AI's
+        ("미 재무부, 중국 AI 무단 증류 조사…미국 모델 워터마크 발견", False),
+        ("새 지폐 워터마크 위조 방지 강화", False),
+        # the AI the liar, not people deceiving with AI or an AI that detects lies
+        ("가짜 신분으로 사람 속인 AI 에이전트", True),
+        ("AI 에이전트가 거짓말을 한다면", True),
+        ("이력서부터 면접까지 AI로 속인다", False),
+        ("거짓말 탐지 AI 개발", False),
+        # an agent's malfunction, a named chatbot in a suicide case
+        ("코딩 에이전트 오작동으로 회사 DB 전체 삭제", True),
+        ("자살 유도 혐의로 '제미나이' 첫 기소", True),
+    ],
+)
+def test_korean_kinds_from_the_unlabelled_sample(title: str, ai_safety: bool) -> None:
+    """Kinds read in a seeded sample of Korean unlabelled items the rules left out."""
+    assert ("ai-safety" in shipped_topics(title, FILLER)) is ai_safety
