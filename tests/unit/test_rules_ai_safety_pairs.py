@@ -15,7 +15,10 @@ LEAD = "In other news from the community this week, researchers and users report
     ("line", "ai_safety"),
     [
         # safeguards stripped or bypassed
-        (LEAD + "a new method removed the safeguards within 90 minutes of the model's release.", True),
+        (
+            LEAD + "a new method removed the safeguards within 90 minutes of the model's release.",
+            True,
+        ),
         # a lab's safety evaluations named as such
         (LEAD + "OpenAI launched a Safety Evaluations Hub for its models.", True),
         # evaluations of alignment or dangerous capabilities
