@@ -54,6 +54,7 @@ class Term:
     title_only: bool = False
     unless: tuple[Atom, ...] = ()  # the term counts only if none of these is in the article
     generic: bool = False  # `generic:`: a common noun, never counted more in a short body
+    specific: bool = False  # `specific:`: a NEAR pair that names the topic, decisive as a phrase
 
 
 @dataclass(frozen=True)

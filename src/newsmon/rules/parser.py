@@ -1,6 +1,6 @@
 """The expression parser: one entry of a rule list (``a | b``, ``NEAR/n``, ``NOT``, ``title:``,
-``generic:``, ``re:``, quotes) to a `Term` of compiled atoms; a bad entry raises ValueError with
-a reason.
+``generic:``, ``specific:``, ``re:``, quotes) to a `Term` of compiled atoms; a bad entry raises
+ValueError with a reason.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _TOKEN = re.compile(
     r'|(?P<word>[^\s|()"]+))'
 )
 _NEAR = re.compile(r"NEAR/(\d+)(c?)")
+_SPECIFIC_NEEDS_NEAR = "specific: is for NEAR pairs (a plain word or phrase is decisive already)"
 
 
 def _lex(text: str) -> list[tuple[str, str]]:
@@ -167,14 +168,20 @@ def parse_term(text: str, lang: str, *, expressions: bool = True, lax_korean: bo
         raise ValueError("a term must be a non-empty string")
     if not expressions:
         return Term(text, lang, (_atom(text, lax_korean),))
-    title_only = generic = False
-    while text.startswith(("title:", "generic:")):  # in either order
+    title_only = generic = specific = False
+    while text.startswith(("title:", "generic:", "specific:")):  # in any order
         prefix, _, text = text.partition(":")
         text = text.strip()
         if prefix == "title":
             title_only = True
-        else:  # a common noun ("regulation"): evidence, never decisive alone in a short body
+        elif prefix == "generic":  # a common noun ("regulation"): never decisive in a short body
             generic = True
+        else:  # a pair whose two sides together name the topic ("safeguards ... removed")
+            specific = True
+    if specific and generic:
+        raise ValueError("a term is either specific: or generic:, not both")
+    if specific and text.startswith("re:"):
+        raise ValueError(_SPECIFIC_NEEDS_NEAR)
     if text.startswith("re:"):
         return Term(
             raw.strip(), lang, (_regex_atom(text[3:]),), title_only=title_only, generic=generic
@@ -204,6 +211,8 @@ def parse_term(text: str, lang: str, *, expressions: bool = True, lax_korean: bo
             raise ValueError("NEAR needs a term on both sides")
         near = tuple(_atom(p, lax_korean) for p in _group(right, "the right side of NEAR"))
         tokens = tokens[: nears[0]]
+    if specific and not near:
+        raise ValueError(_SPECIFIC_NEEDS_NEAR)
     if not tokens:
         raise ValueError("nothing to match before NOT")
     atoms = tuple(_atom(p, lax_korean) for p in _group(tokens, "the term"))
@@ -217,4 +226,5 @@ def parse_term(text: str, lang: str, *, expressions: bool = True, lax_korean: bo
         title_only,
         unless,
         generic,
+        specific,
     )

@@ -69,6 +69,12 @@ def is_context(term: Term, topic: TopicRule) -> bool:
     return not term.near and any(a.text.casefold() in topic.context for a in term.atoms)
 
 
+def decisive(term: Term) -> bool:
+    """Whether one mention of the term in a short body states the subject: a plain word or
+    phrase does unless marked `generic:`; a NEAR pair does only when marked `specific:`."""
+    return term.specific if term.near else not term.generic
+
+
 def best_story(
     topic: TopicRule, starts: tuple[int, ...], hits: list[tuple[Term, list[Span]]]
 ) -> list[tuple[Term, list[Span], int, bool]]:
@@ -146,7 +152,8 @@ def explain(
         w = topic.weights
         # In a short body each mention of a decisive term counts `boost` times: a plain word or
         # phrase (or an `|` group of them) states the subject; a NEAR pair joins words that are
-        # weak alone (AI, safety) and keeps its full-article weight, as does a context word.
+        # weak alone (AI, safety) and keeps its full-article weight, as does a context word,
+        # unless it is marked `specific:` (both sides name the topic: safeguards ... removed).
         boost = w.mentions_per_hit(body_length(fields["body"], w.short_words))
         stories: tuple[int, ...] | None = None  # found when a body hit needs them
         in_stories: list[tuple[Term, list[Span]]] = []  # body hits of a digest, scored below
@@ -183,7 +190,7 @@ def explain(
                             in_stories.append((term, spans))
                             continue
                         context = is_context(term, topic)
-                        if boost > 1 and not term.near and not context and not term.generic:
+                        if boost > 1 and decisive(term) and not context:
                             per_hit = boost
                             gain = w.body_points(len(spans), boost)
                         else:  # the lede counts more, a short body's mentions already do
