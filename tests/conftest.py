@@ -89,6 +89,16 @@ def pg_corpus_statements() -> list[tuple[str, Any]]:
         return record_pg_migration(url)
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_corpus_template: Path) -> str:
+    """A SQLite corpus already at head in the test's folder (`tmp_path/corpus.db`, a copy of
+    the one migrated once a session), for tests on SQLite alone that are not about migrating:
+    each spares the ~0.5 s of CPU its own migration cost."""
+    from tests.support.corpus_template import copy_sqlite_template
+
+    return copy_sqlite_template(sqlite_corpus_template, tmp_path / "corpus.db")
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The test once on a SQLite file in its folder and once in a throw-away PostgreSQL schema

@@ -44,8 +44,8 @@ def test_short_cases_are_summary_length_and_many_beyond_the_whole_text_rule() ->
     assert {d.lang for d in unsigned} == {"en", "ko"} and len(unsigned) >= len(short) // 2
 
 
-def test_recall_at_least_095_and_no_false_merge(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+def test_recall_at_least_095_and_no_false_merge(tmp_path: Path, sqlite_url: str) -> None:
+    store = Store.open(sqlite_url)
     try:
         result = evaluate(store)
     finally:
@@ -59,14 +59,16 @@ def test_recall_at_least_095_and_no_false_merge(tmp_path: Path) -> None:
     assert str(DuplicateReason.SHORT) == "short"
 
 
-def test_stories_of_one_site_under_the_same_furniture_stay_apart(tmp_path: Path) -> None:
+def test_stories_of_one_site_under_the_same_furniture_stay_apart(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     """A series' next part under the series' contents, a wire reporter's next story under the
     same byline and standing description, a brief under the outlet's closing box: each was
     joined to the other story of its site (never announced); their copies still join."""
     docs = documents(lookalikes())
     negatives = {d.id for d in docs if d.variant == "negative"}
     assert len(negatives) == 3 and {d.lang for d in docs} == {"en", "ko"}
-    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    store = Store.open(sqlite_url)
     try:
         result = evaluate(store, docs)
     finally:
@@ -78,7 +80,9 @@ def test_stories_of_one_site_under_the_same_furniture_stay_apart(tmp_path: Path)
     assert {"(near)", "(short)"} <= reasons
 
 
-def test_teasers_that_are_only_an_editors_note_are_no_copies(tmp_path: Path) -> None:
+def test_teasers_that_are_only_an_editors_note_are_no_copies(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     """Two parts of a weekly column whose feed summaries are nothing but the column's editor's
     note (cut inside it) were one story: the later part was never announced. A summary that
     closes the note and opens its story still joins its copies."""
@@ -86,7 +90,7 @@ def test_teasers_that_are_only_an_editors_note_are_no_copies(tmp_path: Path) -> 
     # a copy of a teaser that is only a note has no story to be found by either (README)
     docs = [d for d in documents(notes()) if d.label not in note_only]
     assert {d.id for d in docs if d.variant == "negative"} == {"ko-n-column-3", "en-n-series-3"}
-    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    store = Store.open(sqlite_url)
     try:
         result = evaluate(store, docs)
     finally:

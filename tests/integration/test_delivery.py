@@ -123,11 +123,11 @@ def _rate_ok(times: list[float], interval: float, burst: int, slack: float) -> b
     return True
 
 
-def test_pacing_keeps_each_channel_under_its_rate(tmp_path: Path, fake: FakeSlack) -> None:
+def test_pacing_keeps_each_channel_under_its_rate(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
+) -> None:
     interval = 0.05
-    config = config_path(
-        tmp_path, f"sqlite:///{tmp_path / 'c.db'}", channel_interval_seconds=interval
-    )
+    config = config_path(tmp_path, sqlite_url, channel_interval_seconds=interval)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 15, "#b": 10, "#c": 5})
@@ -147,10 +147,10 @@ def test_pacing_keeps_each_channel_under_its_rate(tmp_path: Path, fake: FakeSlac
     assert order.index("#c") < 3 and order[-1] == "#a"
 
 
-def test_real_pacing_about_one_post_per_second_per_channel(tmp_path: Path, fake: FakeSlack) -> None:
-    config = config_path(
-        tmp_path, f"sqlite:///{tmp_path / 'c.db'}", channel_interval_seconds=1.0, channel_burst=2
-    )
+def test_real_pacing_about_one_post_per_second_per_channel(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, sqlite_url, channel_interval_seconds=1.0, channel_burst=2)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 4, "#b": 4})
@@ -168,9 +168,9 @@ def test_real_pacing_about_one_post_per_second_per_channel(tmp_path: Path, fake:
 
 
 def test_a_channel_answering_not_in_channel_does_not_delay_another(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", max_per_pass=100)
+    config = config_path(tmp_path, sqlite_url, max_per_pass=100)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#stuck": 60})
@@ -197,8 +197,10 @@ def test_a_channel_answering_not_in_channel_does_not_delay_another(
         ctx.close()
 
 
-def test_invalid_auth_stops_delivery_and_marks_nothing(tmp_path: Path, fake: FakeSlack) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+def test_invalid_auth_stops_delivery_and_marks_nothing(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 3, "#b": 3})
@@ -236,9 +238,9 @@ DEAD_CREDENTIALS = {
     "webhook,answer", list(DEAD_CREDENTIALS.values()), ids=list(DEAD_CREDENTIALS)
 )
 def test_a_refusal_that_never_heals_stops_delivery_and_marks_nothing(
-    tmp_path: Path, fake: FakeSlack, webhook: bool, answer: Scripted
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack, webhook: bool, answer: Scripted
 ) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, fake, webhook=webhook)
     try:
         queue_alerts(ctx.store, {"#a": 2})
@@ -253,8 +255,10 @@ def test_a_refusal_that_never_heals_stops_delivery_and_marks_nothing(
         ctx.close()
 
 
-def test_a_proxys_html_403_is_retried_not_failed(tmp_path: Path, fake: FakeSlack) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+def test_a_proxys_html_403_is_retried_not_failed(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         [alert] = queue_alerts(ctx.store, {"#a": 1})
@@ -271,9 +275,9 @@ def test_a_proxys_html_403_is_retried_not_failed(tmp_path: Path, fake: FakeSlack
 
 
 def test_transient_failures_retry_with_growing_delays_then_fail(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0, 0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0, 0])
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 1})
@@ -294,9 +298,9 @@ def test_transient_failures_retry_with_growing_delays_then_fail(
 
 
 def test_a_rate_limited_channel_waits_without_holding_back_others(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#slow": 2, "#fast": 4})
@@ -316,12 +320,12 @@ def test_a_rate_limited_channel_waits_without_holding_back_others(
 
 
 def test_webhook_mode_posts_one_message_per_article_naming_all_topics(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     from newsmon.alerts import WEBHOOK_CHANNEL, route
     from newsmon.config import SlackConfig
 
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake, webhook=True)
     try:
         slack = SlackConfig(channels={"open-source": "#oss", "policy": "#policy"})
@@ -334,8 +338,10 @@ def test_webhook_mode_posts_one_message_per_article_naming_all_topics(
         ctx.close()
 
 
-def test_slack_required_without_a_token_fails_instead_of_printing(tmp_path: Path) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", required=True)
+def test_slack_required_without_a_token_fails_instead_of_printing(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    config = config_path(tmp_path, sqlite_url, required=True)
     ctx = context(config, None)
     try:
         queue_alerts(ctx.store, {"#a": 1})
@@ -347,7 +353,7 @@ def test_slack_required_without_a_token_fails_instead_of_printing(tmp_path: Path
 
 
 def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the_lease(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     """A delivery that slept through Retry-After past its lease posted an alert another
     delivery had meanwhile claimed, looked up (not there yet) and posted: a double post.
@@ -355,7 +361,7 @@ def test_a_retry_after_longer_than_the_claim_defers_instead_of_posting_after_the
     that does not post before Slack's wait ends."""
     # Slack's answer must come while the claim still covers a post (half the lease, 1.5 s,
     # from the claim on a loaded machine), its wait longer than the claim
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", lease_seconds=3.0)
+    config = config_path(tmp_path, sqlite_url, lease_seconds=3.0)
     first, second = context(config, fake), context(config, fake)
     try:
         [alert] = queue_alerts(first.store, {"#a": 1})
@@ -405,7 +411,7 @@ def _lease_of_the_claim(ctx: Context) -> datetime:
 
 
 def test_a_slack_too_slow_for_the_claim_leaves_the_rest_instead_of_posting_after_the_lease(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     """Posts that each take long ate the claim's lease while its batch was still posting; the
     next posts went out after the lease, while another delivery had taken the same alerts
@@ -413,7 +419,7 @@ def test_a_slack_too_slow_for_the_claim_leaves_the_rest_instead_of_posting_after
     start a post its claim no longer covers."""
     # a post starts only while the claim covers it by half the lease: 1.5 s from its claim
     # for the first post on a loaded machine, then two posts of 1.2 s, not a third
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", lease_seconds=3.0)
+    config = config_path(tmp_path, sqlite_url, lease_seconds=3.0)
     first, second = context(config, fake), context(config, fake)
     try:
         ids = queue_alerts(first.store, {"#a": 4})
@@ -442,9 +448,9 @@ def test_a_slack_too_slow_for_the_claim_leaves_the_rest_instead_of_posting_after
 
 
 def test_an_hour_long_retry_after_leaves_the_channel_for_a_later_pass(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#slow": 3, "#fast": 2})
@@ -496,14 +502,14 @@ def test_a_worker_whose_clock_runs_ahead_takes_over_no_claim_another_still_holds
 
 
 def test_a_channel_rate_limited_past_its_tries_waits_for_the_next_pass_whole(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     """A proxy answering 429 without Retry-After: one message is tried 3 times, 1 s apart,
     then the channel waits for the next pass. It waited only for the batch: every further
     batch of that channel's alerts (10 a batch) was tried 3 times more, seconds each, within
     the same pass. Nothing is posted twice or lost: every alert stays queued, no attempt
     counted, and another channel is not held back."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#busy": 11, "#calm": 1})

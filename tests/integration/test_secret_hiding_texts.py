@@ -48,7 +48,7 @@ QUOTED = f"HTTP 503 moved to http://[SITE_URL]/feed?token={SECRET} soon"
 
 
 def test_an_ops_notice_quoting_an_unreadable_address_is_posted_without_its_secret(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     now = utcnow()
     done = RunRecord(1, "monitor", RunStatus.COMPLETED, now - timedelta(minutes=2), now, {})
@@ -64,7 +64,7 @@ def test_an_ops_notice_quoting_an_unreadable_address_is_posted_without_its_secre
         3,
         last_new_at=now - timedelta(hours=1),
     )
-    ctx = context(config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops"), fake)
+    ctx = context(config_path(tmp_path, sqlite_url, ops_channel="#ops"), fake)
     try:
         outcome = announce_health(ctx, assess(now, [done], [feed], {}))
     finally:
@@ -249,14 +249,14 @@ def test_keyed_pages_given_to_backfill_are_stored_and_announced_without_their_ke
 
 
 def test_a_keyed_page_stored_with_its_key_before_is_not_stored_again(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     """A corpus from before pages lost their keys holds the page under its keyed address:
     given again, it is that stored page (not fetched, stored or announced a second time)."""
     from newsmon.urls import canonical_url
     from tests.support.articles import new_article
 
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", default_channel="#n")
+    config = config_path(tmp_path, sqlite_url, default_channel="#n")
     url = f"https://pages.example/story?apikey={SECRET}"
     ctx = context(config, fake)
     try:

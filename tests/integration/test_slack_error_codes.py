@@ -69,11 +69,11 @@ def test_an_unknown_code_is_named_as_unknown(slack: FakeSlack) -> None:
 
 
 def test_unknown_refusals_in_a_row_do_not_read_as_slack_failing(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     """Three unknown codes in a row stopped the pass with "Slack failed 3 times in a row": the
     operator waited for an outage to end while Slack kept refusing."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 2, "#b": 2})
@@ -87,10 +87,12 @@ def test_unknown_refusals_in_a_row_do_not_read_as_slack_failing(
         ctx.close()
 
 
-def test_a_workspace_message_limit_spends_no_attempt(tmp_path: Path, fake: FakeSlack) -> None:
+def test_a_workspace_message_limit_spends_no_attempt(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
+) -> None:
     """`message_limit_exceeded` (a free workspace's limit) was an outage: seven tries and the
     alert was failed, the story lost. Now the channel waits for a later pass, no try spent."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 1})
@@ -115,12 +117,12 @@ def test_a_workspace_message_limit_spends_no_attempt(tmp_path: Path, fake: FakeS
 
 @pytest.mark.parametrize("code", ["invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"])
 def test_an_alert_whose_blocks_slack_refuses_is_posted_as_text(
-    tmp_path: Path, fake: FakeSlack, code: str
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack, code: str
 ) -> None:
     """Slack refusing an alert's blocks failed it at once: the story was never posted (health
     told for a day, `alerts retry` posted the same blocks, refused again). Now its text goes
     out alone, link included, and the pass says so; the channel's next alert is unchanged."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         first, second = queue_alerts(ctx.store, {"#a": 2})
@@ -140,8 +142,10 @@ def test_an_alert_whose_blocks_slack_refuses_is_posted_as_text(
         ctx.close()
 
 
-def test_an_alert_refused_as_text_too_fails_once(tmp_path: Path, fake: FakeSlack) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}")
+def test_an_alert_refused_as_text_too_fails_once(
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
+) -> None:
+    config = config_path(tmp_path, sqlite_url)
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 1})

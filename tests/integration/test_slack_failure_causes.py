@@ -124,11 +124,11 @@ def test_a_post_whose_answer_was_lost_may_have_been_posted(slack: FakeSlack) -> 
 
 
 def test_a_tls_failure_is_retried_without_a_lookup_or_a_hold(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
     """The alert of a post that never left goes out at the next pass, not looked up first (a
     bot without history scopes held it for `unchecked_post_after_minutes`)."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, fake)
     try:
         [alert] = queue_alerts(ctx.store, {"#a": 1})
@@ -168,9 +168,9 @@ def test_a_webhook_200_that_is_not_slacks_ok_is_not_taken_for_a_post(
 
 
 def test_a_webhook_post_answered_by_a_captive_portal_is_retried(
-    tmp_path: Path, fake: FakeSlack
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack
 ) -> None:
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, fake, webhook=True)
     try:
         queue_alerts(ctx.store, {"#a": 1})
@@ -301,11 +301,11 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("reachable", [False, True], ids=["unreachable", "503"])
 def test_a_stop_for_slack_out_of_reach_says_so(
-    tmp_path: Path, fake: FakeSlack, reachable: bool
+    tmp_path: Path, sqlite_url: str, fake: FakeSlack, reachable: bool
 ) -> None:
     """Delivery stopped with "Slack failed 3 times in a row" when no request ever reached Slack
     (DNS, no route, a refused connection): the operator read Slack's outage, not their network."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, fake)
     try:
         queue_alerts(ctx.store, {"#a": 2, "#b": 2})

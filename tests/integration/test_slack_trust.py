@@ -120,11 +120,11 @@ def test_a_lookup_refused_for_its_certificate_is_one_too(bad_tls: FakeSlack) -> 
 
 
 def test_delivery_stops_at_once_and_keeps_the_alert(
-    tmp_path: Path, bad_tls: FakeSlack, good_tls: FakeSlack
+    tmp_path: Path, sqlite_url: str, bad_tls: FakeSlack, good_tls: FakeSlack
 ) -> None:
     """The pass fails at once (credential_error), the alert stays queued with no attempt
     counted, and goes out once the certificate is trusted."""
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", retry_delays_minutes=[0])
+    config = config_path(tmp_path, sqlite_url, retry_delays_minutes=[0])
     ctx = context(config, bad_tls)
     try:
         [alert] = queue_alerts(ctx.store, {"#a": 1})
@@ -165,7 +165,7 @@ def test_slack_check_names_an_untrusted_certificate_and_exits_2(
 
 
 def test_a_notice_refused_for_its_certificate_shows_in_health(
-    tmp_path: Path, proxy_tls: FakeSlack, good_tls: FakeSlack
+    tmp_path: Path, sqlite_url: str, proxy_tls: FakeSlack, good_tls: FakeSlack
 ) -> None:
     """With no alert owed, only the operations channel's notice meets the certificate: the
     pass completed, one warning in a log nobody reads, and `newsmon health` said nothing of
@@ -181,7 +181,7 @@ def test_a_notice_refused_for_its_certificate_shows_in_health(
         report = health_report(ctx.store, ctx.config, utcnow())
         return [p.message for p in report.problems if p.kind is ProblemKind.OPS_CHANNEL_REFUSED]
 
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops")
+    config = config_path(tmp_path, sqlite_url, ops_channel="#ops")
     ctx = context(config, proxy_tls)
     try:
         for _ in range(2):
@@ -202,7 +202,7 @@ def test_a_notice_refused_for_its_certificate_shows_in_health(
 
 
 def test_a_notice_lookup_refused_for_its_certificate_shows_in_health(
-    tmp_path: Path, proxy_tls: FakeSlack, good_tls: FakeSlack
+    tmp_path: Path, sqlite_url: str, proxy_tls: FakeSlack, good_tls: FakeSlack
 ) -> None:
     """A notice whose first post may have gone out (`internal_error`) is looked up before it
     is posted again; that lookup meeting the certificate left it "for the next pass", pass
@@ -218,7 +218,7 @@ def test_a_notice_lookup_refused_for_its_certificate_shows_in_health(
         report = health_report(ctx.store, ctx.config, utcnow())
         return [p.message for p in report.problems if p.kind is ProblemKind.OPS_CHANNEL_REFUSED]
 
-    config = config_path(tmp_path, f"sqlite:///{tmp_path / 'c.db'}", ops_channel="#ops")
+    config = config_path(tmp_path, sqlite_url, ops_channel="#ops")
     ctx = context(config, good_tls)
     try:
         good_tls.channel_id("#ops")

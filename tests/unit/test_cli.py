@@ -143,31 +143,6 @@ def test_prune_takes_old_stories_out_of_the_index(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "retention is off" in result.output
 
 
-def test_every_command_a_health_hint_names_runs_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An operator pastes the command a notice's hint names: it must be one the CLI takes as
-    written (the `alerts_stuck` hint named `newsmon alerts retry`, which needs ids or --failed
-    and exits 2). Commands with a placeholder (ID…) are filled in."""
-    import re
-    import shlex
-
-    from newsmon.notices import HINTS
-
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # `slack check` then asks no one
-    path = write_config(tmp_path)
-    commands = [
-        command.replace("ID…", "1")
-        for hint in HINTS.values()
-        for command in re.findall(r"`(newsmon [^`]+)`", hint.format(within="24h"))
-    ]
-    assert any(c.startswith("newsmon alerts retry") for c in commands)
-    for command in commands:
-        args = shlex.split(command)[1:]
-        result = runner.invoke(app, [*args, "--config", str(path)])
-        assert result.exit_code != 2, (command, result.output)
-
-
 @pytest.mark.parametrize("days", ["0", "3"])
 def test_prune_without_an_age_limit_refuses_days_under_the_story_window(
     tmp_path: Path, days: str

@@ -75,7 +75,7 @@ def most(model: type[BaseModel], name: str) -> float:
     return float(bound)
 
 
-def test_the_longest_durations_accepted_still_work(tmp_path: Path) -> None:
+def test_the_longest_durations_accepted_still_work(tmp_path: Path, sqlite_url: str) -> None:
     """At the bounds, the code that turns each duration into a date does not overflow (the
     backoff at its 30th failure, the index cut-off via the alert age limit)."""
     minutes = most(SlackConfig, "unchecked_post_after_minutes")
@@ -91,7 +91,7 @@ def test_the_longest_durations_accepted_still_work(tmp_path: Path) -> None:
         }
     )
     now = datetime.now(UTC)
-    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    store = Store.open(sqlite_url)
     try:
         assert pending_prune(store, config.index_days(), now)[0] == 0
         assert pending_prune(store, most(DedupConfig, "index_days"), now)[0] == 0

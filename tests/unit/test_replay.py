@@ -37,11 +37,11 @@ def test_diff_matches_reports_new_and_lost_topics() -> None:
     assert diff_matches(7, "t", stored[:1], [match("policy", 9)]) is None
 
 
-def test_preview_writes_nothing(tmp_path: Path) -> None:
+def test_preview_writes_nothing(tmp_path: Path, sqlite_url: str) -> None:
     rules_path = tmp_path / "topics.yaml"
     rules_path.write_text(RULES, encoding="utf-8")
     old_rules = load_rules(rules_path)
-    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    store = Store.open(sqlite_url)
     try:
         ids = []
         for i, (title, text) in enumerate(
@@ -80,14 +80,16 @@ def test_preview_writes_nothing(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_backfill_never_announces_a_story_one_of_its_copies_announced(tmp_path: Path) -> None:
+def test_a_backfill_never_announces_a_story_one_of_its_copies_announced(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     """The story's first article was a teaser without the policy terms; a copy from another
     site matched and announced it in the policy channel. New rules make the teaser match too:
     a backfill with alerts re-classifies it (it is the cluster's head) and must not queue a
     second alert for the story in that channel."""
     rules_path = tmp_path / "topics.yaml"
     rules_path.write_text(RULES, encoding="utf-8")
-    store = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    store = Store.open(sqlite_url)
     try:
         body = " ".join(
             f"The agency published its chip export review, part {i}." for i in range(12)

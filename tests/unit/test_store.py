@@ -64,8 +64,8 @@ def test_migrations_build_exactly_the_model_schema(store: Store) -> None:
     } <= store.table_names()
 
 
-def test_reopening_an_existing_corpus_keeps_data(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
+def test_reopening_an_existing_corpus_keeps_data(tmp_path: Path, sqlite_url: str) -> None:
+    url = sqlite_url
     first = Store.open(url)
     first.add_article(article("https://a.example/1"))
     first.close()
@@ -264,8 +264,8 @@ def test_near_duplicate_joins_the_cluster_of_the_first_seen(store: Store) -> Non
     assert cluster.topics == ["policy"]
 
 
-def test_near_duplicate_index_is_in_the_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'c.db'}"
+def test_near_duplicate_index_is_in_the_database(tmp_path: Path, sqlite_url: str) -> None:
+    url = sqlite_url
     first = Store.open(url)
     head = first.add_article(signed("https://a.example/1", STORY))
     first.close()
