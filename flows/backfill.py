@@ -53,7 +53,8 @@ from newsmon.pipeline import (
 )
 from newsmon.pipeline.backfill_args import first_seen_range, require_pages, topic_filter
 from newsmon.pipeline.listed_pages import ListedPages
-from newsmon.report import BackfillResult, PagesResult, diff_markdown
+from newsmon.report import BackfillResult, diff_markdown
+from newsmon.report_pages import PagesResult
 from newsmon.slack import CredentialError
 from newsmon.urls import shown_url
 from newsmon.verdict import PagesFailed, judge_pages

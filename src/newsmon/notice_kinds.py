@@ -76,8 +76,8 @@ HINTS: dict[ProblemKind, str] = {
     ),
     ProblemKind.CLOCK_OFF: (
         "set the host's clock right and keep it synchronised (NTP: `timedatectl status`); "
-        "then `newsmon backfill --since <the day it began> --alerts` sends the stories held "
-        "back as too old meanwhile"
+        "then `newsmon backfill --since DATE… --alerts`, DATE the day it began (2025-02-17), "
+        "sends the stories held back as too old meanwhile"
     ),
 }
 # Problems never announced in the operations channel: the channel Slack refuses is the one they

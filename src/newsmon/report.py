@@ -7,19 +7,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import islice
 from typing import Any
 
-from newsmon.bounds import one_line, short_url
-from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, PageOutcome, ReclassifyOutcome
+from newsmon.bounds import one_line
+from newsmon.pipeline import DeliveryOutcome, FeedOutcome, MatchDiff, ReclassifyOutcome
 from newsmon.poll import NextCheck
-from newsmon.urls import shown_url
 
 MAX_STORED_ERRORS = 20  # delivery errors kept in a run's stored summary
 MAX_SHOWN_ERRORS = 5  # …and shown on the command line
 
 
-def _counts(counts: dict[str, int]) -> str:
+def counts_text(counts: dict[str, int]) -> str:
+    """Counts by kind on one line (\"stored 3, failed 1\"), or none."""
     return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
 
 
@@ -196,7 +195,7 @@ class PassTotals:
             f"new articles: {self.new_articles}, duplicates: {self.duplicates} "
             f"({self.near_duplicates} near), updated: {self.updated}, "
             f"already seen: {self.already_seen}{''.join(', ' + p for p in self._pages())}; "
-            f"matches: {_counts(self.matches)}; "
+            f"matches: {counts_text(self.matches)}; "
             + (
                 f"alerts: off (alerts.enabled: false), {self.alerts_pending} pending kept"
                 if self.alerts_off
@@ -253,7 +252,7 @@ class PassTotals:
             f"{', ' + self._held() if self.feeds_held else ''} | "
             f"new articles: {self.new_articles} | duplicates: {self.duplicates}"
             f"{''.join(' | ' + p for p in self._pages())} | "
-            f"matches: {_counts(self.matches)} | alerts sent: {self.alerts_sent} "
+            f"matches: {counts_text(self.matches)} | alerts sent: {self.alerts_sent} "
             f"({self.sender}), pending: {self.alerts_pending}"
         ]
         lines += [f"  failed: {f.feed}: {f.error}" for f in self.failures]
@@ -432,72 +431,3 @@ def diff_markdown(diffs: Sequence[MatchDiff], header: str) -> str:
     if len(diffs) > MAX_ARTIFACT_ROWS:
         lines.append(f"\n… and {len(diffs) - MAX_ARTIFACT_ROWS} more (the flow's result has all)")
     return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class PagesResult:
-    """What a backfill of given pages did (or, as a dry run, would do). Pages are named as
-    `shown_url` shows them everywhere (runs table, artifact, command): a page's key or
-    password stays in the list the operator gave."""
-
-    pages: tuple[PageOutcome, ...]
-    dry_run: bool = False
-    delivery: DeliveryOutcome | None = None  # None: alerts were off
-
-    def counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(p.fate for p in self.pages).items()))
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON kept in the runs table."""
-        return {
-            "urls": len(self.pages),
-            "dry_run": self.dry_run,
-            "pages": self.counts(),
-            "alerts_queued": sum(p.alerts_queued for p in self.pages),
-            "alerts_sent": self.delivery.sent if self.delivery else 0,
-            # the first failures only: a backfill of 100,000 URLs is one row of the runs table
-            "failures": dict(
-                islice(
-                    ((shown_url(p.url), p.error) for p in self.pages if p.error), MAX_ARTIFACT_ROWS
-                )
-            ),
-            "failures_total": sum(1 for p in self.pages if p.error),
-        }
-
-    def line(self) -> str:
-        text = f"{len(self.pages)} pages: {_counts(self.counts())}"
-        if self.dry_run:
-            return text + " (dry run: nothing written)"
-        if self.delivery is None:
-            return text + "; alerts: off"
-        queued = sum(p.alerts_queued for p in self.pages)
-        return (
-            text
-            + f"; alerts: {queued} queued, {self.delivery.sent} sent via {self.delivery.sender}"
-        )
-
-    def table(self) -> list[dict[str, Any]]:
-        """The Prefect artifact: one row a page, the first `MAX_ARTIFACT_ROWS` of them and a
-        last row counting the rest (the flow's result has every page)."""
-        rows: list[dict[str, Any]] = [
-            {
-                "url": shown_url(p.url),
-                "result": p.fate,
-                "topics": ", ".join(p.topics),
-                "alerts queued": p.alerts_queued,
-                "error": p.error or "",
-            }
-            for p in self.pages[:MAX_ARTIFACT_ROWS]
-        ]
-        if len(self.pages) > MAX_ARTIFACT_ROWS:
-            more = f"… and {len(self.pages) - MAX_ARTIFACT_ROWS} more (the flow's result has all)"
-            rows.append({"url": more, "result": "", "topics": "", "alerts queued": "", "error": ""})
-        return rows
-
-    def cli_lines(self) -> list[str]:
-        lines = [
-            f"{p.fate:<15} [{','.join(p.topics) or '-'}] {short_url(shown_url(p.url))}"
-            + (f"  ({p.error})" if p.error else "")
-            for p in self.pages
-        ]
-        return [*lines, "", self.line()]

@@ -15,7 +15,8 @@ from newsmon.urls import shown_url
 
 if TYPE_CHECKING:  # `newsmon.health` reads stored verdicts; the report imports the pipeline
     from newsmon.pipeline import PageOutcome
-    from newsmon.report import PagesResult, PassTotals
+    from newsmon.report import PassTotals
+    from newsmon.report_pages import PagesResult
 
 BLOCKED_PASSES = 3  # passes in a row without delivery before a pass fails for it
 STREAK_LOOKBACK = 48  # earlier passes read for the streak (idle ones in between are skipped)

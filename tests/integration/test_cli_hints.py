@@ -22,7 +22,7 @@ def test_every_command_a_health_hint_names_runs_as_written(
 ) -> None:
     """An operator pastes the command a notice's hint names: it must be one the CLI takes as
     written (the `alerts_stuck` hint named `newsmon alerts retry`, which needs ids or --failed
-    and exits 2). Commands with a placeholder (ID…) are filled in."""
+    and exits 2). Commands with a placeholder (ID…, DATE…) are filled in."""
     import re
     import shlex
 
@@ -31,7 +31,7 @@ def test_every_command_a_health_hint_names_runs_as_written(
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)  # `slack check` then asks no one
     path = write_config(tmp_path)
     commands = [
-        command.replace("ID…", "1")
+        command.replace("ID…", "1").replace("DATE…", "2025-02-17")
         for hint in HINTS.values()
         for command in re.findall(r"`(newsmon [^`]+)`", hint.format(within="24h"))
     ]

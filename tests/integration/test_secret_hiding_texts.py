@@ -32,7 +32,7 @@ from newsmon.pipeline import (
     process_feed,
 )
 from newsmon.pipeline.notices import announce_health
-from newsmon.report import PagesResult
+from newsmon.report_pages import PagesResult
 from newsmon.rules import load_rules
 from newsmon.verdict import judge_pages
 from tests.flows.test_feed_secrets_flow import corpus_texts_holding

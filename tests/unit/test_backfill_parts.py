@@ -21,7 +21,8 @@ from newsmon.pipeline import (
     reclassify_batch,
     to_stored,
 )
-from newsmon.report import MAX_ARTIFACT_ROWS, PagesResult, diff_markdown
+from newsmon.report import MAX_ARTIFACT_ROWS, diff_markdown
+from newsmon.report_pages import PagesResult
 from newsmon.rules import TopicMatch, load_rules
 from tests.support.articles import new_article
 

@@ -130,7 +130,7 @@ def test_feeds_lists_a_long_feed_url_shortened(tmp_path: Path) -> None:
 def test_backfill_urls_page_lines_show_a_long_url_shortened() -> None:
     """`newsmon backfill --urls` printed each page's 10,000-character URL in full."""
     from newsmon.pipeline.pages import PageOutcome
-    from newsmon.report import PagesResult
+    from newsmon.report_pages import PagesResult
 
     url = "https://news.example.org/story?ref=" + "y" * 10_000
     result = PagesResult(pages=(PageOutcome(url, "failed", error="HTTP 404"),))
