@@ -25,9 +25,9 @@ def changed_rules(tmp_path: Path) -> Path:
     """Shipped rules plus a (silly) policy term that the phone review carries, and an
     ai-safety exclusion that the US AISI story carries."""
     text = SHIPPED_TOPICS.read_text(encoding="utf-8")
-    text = text.replace(
-        '        - "regulation"\n', '        - "regulation"\n        - "charger"\n', 1
-    )
+    marker_term = '        - "legislation"\n'
+    assert marker_term in text  # a silent no-op replace would make the replay find nothing
+    text = text.replace(marker_term, marker_term + '        - "charger"\n', 1)
     marker = "  ai-safety:\n"
     assert marker in text
     text = text.replace(marker, marker + '    exclude:\n      en: ["deep layoffs"]\n', 1)

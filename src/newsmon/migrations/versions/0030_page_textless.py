@@ -28,10 +28,13 @@ TEASERS = ("feed-summary", "page-description", "none")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("page_textless", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # a plain ADD COLUMN (its default makes NOT NULL legal on SQLite): batch mode would copy
+    # the whole articles table of a SQLite corpus into a new one, and lay its constraints out
+    # in an order that differs from run to run
+    op.add_column(
+        "articles",
+        sa.Column("page_textless", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     rows = sa.table(
         "articles",
         sa.column("page_textless", sa.Boolean),
