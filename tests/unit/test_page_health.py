@@ -15,10 +15,10 @@ def counts(earlier: list[bool], recent: list[int]) -> PageCounts:
     c, n = PageCounts(), 0
     for read in earlier:
         n += 1
-        c.add(n, 1, False, 0 if read else TEXTLESS, read, None)
+        c.add(n, False, 0 if read else TEXTLESS, read, None)
     for unread in recent:
         n += 1
-        c.add(n, 1, True, unread, unread == READ, f"why {n}" if unread else None)
+        c.add(n, True, unread, unread == READ, f"why {n}" if unread else None)
     return c
 
 

@@ -383,8 +383,7 @@ class Feeds:
                         case((unread, ArticleRow.extraction_note), else_=None),
                     ).where(ArticleRow.first_seen_at >= pages_since - text_history)
                 ):
-                    pages.setdefault(row[1], PageCounts()).add(*row)
-            rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
+                    pages.setdefault(row[1], PageCounts()).add(row[0], *row[2:])
             judged = {feed_id: c.judged() for feed_id, c in pages.items()}
             rows = s.scalars(select(FeedRow).order_by(FeedRow.name)).all()
             return [

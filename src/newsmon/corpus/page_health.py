@@ -27,9 +27,7 @@ class PageCounts:
     failed_note: tuple[int, str | None] = (0, None)  # the newest one's (by id)
     textless_note: tuple[int, str | None] = (0, None)
 
-    def add(
-        self, id_: int, _feed: int | None, recent: bool, unread: int, read: bool, note: str | None
-    ) -> None:
+    def add(self, id_: int, recent: bool, unread: int, read: bool, note: str | None) -> None:
         if not recent:
             self.earlier += 1
             self.earlier_read += bool(read)

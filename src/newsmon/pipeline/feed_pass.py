@@ -273,7 +273,7 @@ def _known_articles(
     known = known_articles(ctx.store.known_articles(wanted(identified)), identified)
     linked, items = False, identified.items
     if keys := renamed_candidates(identified, known):
-        since = utcnow() - RENAMED_WITHIN
+        since = now - RENAMED_WITHIN
         found = renamed(identified, keys, ctx.store.linkless_of_feed(feed_id, since), known)
         for key, row in found.items():
             entry = identified.entries[key]
